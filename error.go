@@ -1,0 +1,69 @@
+package forewarn
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes: the small, stable set every layer speaks. The HTTP layer maps each to one
+// status; users see the message, internal detail goes to the log.
+const (
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
+	EINTERNAL     = "internal"
+)
+
+// Error is Forewarn's one error type: a code, a message fit to show a user, and for
+// validation errors the field at fault and the rule it broke.
+type Error struct {
+	Code    string
+	Message string
+	Field   string // the offending field, for EINVALID ("names[0].value")
+	Rule    string // the rule it broke ("required", "max_length", "iso3166")
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+	}
+	return e.Message
+}
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error naming the field and the rule it broke.
+func Invalid(field, rule, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other
+// error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of err: the *Error's own text, or a generic
+// sentence for internal errors, whose detail belongs in the log.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Error()
+	}
+	return "internal error; the details are in the node's log"
+}
