@@ -1,0 +1,354 @@
+// Package envelope owns Forewarn's signed wire format: the envelope that carries a
+// forewarn.Message between nodes, the signed delivery receipt that answers it, and the
+// RFC 8785 canonical JSON both are signed over. docs/envelope.md describes the format and
+// the rules for changing it.
+package envelope
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// Version is the envelope format version this package writes and reads.
+const Version = 1
+
+// AlgEd25519 names the one signature algorithm of version 1.
+const AlgEd25519 = "ed25519"
+
+// DefaultMaxBytes is the size limit Open and OpenReceipt apply when given none.
+const DefaultMaxBytes = 1 << 20
+
+// MaxSignatures bounds the signatures one envelope may carry.
+const MaxSignatures = 4
+
+// Domain-separation prefixes: a signature over an envelope can never be replayed as a
+// receipt, an audit checkpoint or anything else the node's key signs.
+const (
+	envelopeDomain = "forewarn-envelope-v1\n"
+	receiptDomain  = "forewarn-receipt-v1\n"
+)
+
+// Signature is one signature in an envelope's "signatures" member.
+type Signature struct {
+	KeyID string `json:"key_id"` // the signing agency's code
+	Alg   string `json:"alg"`    // "ed25519"
+	Sig   string `json:"sig"`    // unpadded base64url
+}
+
+// KeyFunc returns the public key of an agency, or an error when the node knows none.
+type KeyFunc func(agency string) (ed25519.PublicKey, error)
+
+// sigEncoding is strict so that one signature has exactly one spelling on the wire, and
+// with it one digest.
+var sigEncoding = base64.RawURLEncoding.Strict()
+
+// Seal signs m with s, the key of m.From, and returns the envelope's wire bytes in
+// canonical form. It refuses a message that does not validate.
+func Seal(m *forewarn.Message, s forewarn.Signer) ([]byte, error) {
+	// Facts in a message are judged as of its creation, on both sides of the wire.
+	if err := m.Validate(m.Created); err != nil {
+		return nil, err
+	}
+	return seal(envelopeFormat, m, m.From, s)
+}
+
+// Open checks an envelope received from a peer and returns its message. In order: size
+// (maxBytes, or DefaultMaxBytes when 0), well-formed JSON, known members and version,
+// the sender's signature (keyFor gives the sender's key), then m.Validate as of the
+// message's creation. Malformed, oversized or unknown-version envelopes are EINVALID;
+// an unknown sender or a signature that does not verify is EUNAUTHORIZED. Whether the
+// creation time is plausible and whether this node is a recipient are the caller's to
+// check, with its own clock and identity.
+func Open(data []byte, keyFor KeyFunc, maxBytes int) (*forewarn.Message, error) {
+	body, err := open(data, maxBytes, envelopeFormat, keyFor)
+	if err != nil {
+		return nil, err
+	}
+	var m forewarn.Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, forewarn.Errorf(forewarn.EINVALID, "malformed message in envelope: %v", err)
+	}
+	if err := m.Validate(m.Created); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Digest returns the hex SHA-256 of the canonical form of an envelope's wire bytes, the
+// fingerprint a Receipt carries. Re-spacing or reordering in transit does not change it.
+func Digest(data []byte) (string, error) {
+	c, err := Canonicalize(data)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(c)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Receipt is a recipient's signed statement that it received an envelope.
+type Receipt struct {
+	MessageID  string    `json:"message_id"`
+	Recipient  string    `json:"recipient"` // the receiving agency, whose key signs
+	ReceivedAt time.Time `json:"received_at"`
+	Digest     string    `json:"digest"` // Digest of the envelope received
+}
+
+var digestRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Validate checks the receipt's fields.
+func (r *Receipt) Validate() error {
+	if !forewarn.IsMessageID(r.MessageID) {
+		return forewarn.Invalid("message_id", "uuidv7", "%q is not a message ID", r.MessageID)
+	}
+	if !forewarn.IsAgencyCode(r.Recipient) {
+		return forewarn.Invalid("recipient", "agency_code", "%q is not an agency code like TR-MIT", r.Recipient)
+	}
+	if r.ReceivedAt.IsZero() {
+		return forewarn.Invalid("received_at", "required", "the receipt needs the time of receipt")
+	}
+	if !digestRE.MatchString(r.Digest) {
+		return forewarn.Invalid("digest", "sha256", "the digest must be 64 lower-case hex digits")
+	}
+	return nil
+}
+
+// SealReceipt signs r with s, the key of r.Recipient, and returns its wire bytes.
+func SealReceipt(r *Receipt, s forewarn.Signer) ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return seal(receiptFormat, r, r.Recipient, s)
+}
+
+// OpenReceipt checks a receipt as Open checks an envelope, the recipient's signature in
+// place of the sender's, and returns it.
+func OpenReceipt(data []byte, keyFor KeyFunc, maxBytes int) (*Receipt, error) {
+	body, err := open(data, maxBytes, receiptFormat, keyFor)
+	if err != nil {
+		return nil, err
+	}
+	var r Receipt
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, forewarn.Errorf(forewarn.EINVALID, "malformed receipt: %v", err)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// format describes one signed document: its domain-separation prefix, the member that
+// holds its payload, and the payload member that names the signer.
+type format struct {
+	name, domain, body, signer string
+}
+
+var (
+	envelopeFormat = format{name: "envelope", domain: envelopeDomain, body: "message", signer: "from"}
+	receiptFormat  = format{name: "receipt", domain: receiptDomain, body: "receipt", signer: "recipient"}
+)
+
+// seal wraps body as {"v":1, f.body: body}, signs f.domain and its canonical bytes with s
+// under keyID, and returns the canonical document with its signatures member.
+func seal(f format, body any, keyID string, s forewarn.Signer) ([]byte, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, forewarn.Errorf(forewarn.EINTERNAL, "encoding the %s: %v", f.body, err)
+	}
+	tree, err := parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return sealTree(f, tree, keyID, s)
+}
+
+func sealTree(f format, body any, keyID string, s forewarn.Signer) ([]byte, error) {
+	env := map[string]any{"v": json.Number("1"), f.body: body}
+	signed, err := signedBytes(f.domain, env)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.Sign(signed)
+	if err != nil {
+		return nil, forewarn.Errorf(forewarn.EINTERNAL, "signing the %s: %v", f.name, err)
+	}
+	// A faulty signer (a hardware key, say) is caught here, not by every peer.
+	if !ed25519.Verify(s.PublicKey(), signed, sig) {
+		return nil, forewarn.Errorf(forewarn.EINTERNAL, "the signer's signature does not verify with its own public key")
+	}
+	env["signatures"] = []any{map[string]any{"key_id": keyID, "alg": AlgEd25519, "sig": sigEncoding.EncodeToString(sig)}}
+	return appendCanonical(nil, env)
+}
+
+// signedBytes returns what a signature covers: the domain prefix, then the canonical
+// envelope without its signatures member.
+func signedBytes(domain string, env map[string]any) ([]byte, error) {
+	unsigned := make(map[string]any, len(env))
+	for k, v := range env {
+		if k != "signatures" {
+			unsigned[k] = v
+		}
+	}
+	return appendCanonical([]byte(domain), unsigned)
+}
+
+func invalid(format string, args ...any) error {
+	return forewarn.Errorf(forewarn.EINVALID, format, args...)
+}
+
+func unauthorized(format string, args ...any) error {
+	return forewarn.Errorf(forewarn.EUNAUTHORIZED, format, args...)
+}
+
+var memberNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// open checks data as a document of format f, verifies its signatures, and returns the
+// payload's canonical bytes: what was signed is exactly what gets decoded.
+func open(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if len(data) > maxBytes {
+		return nil, invalid("the %s is %d bytes; the limit is %d", f.name, len(data), maxBytes)
+	}
+	tree, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	env, ok := tree.(map[string]any)
+	if !ok {
+		return nil, invalid("the %s must be a JSON object", f.name)
+	}
+	// Envelope members govern verification, so one this node does not know could change
+	// what a signature means: new envelope members need a new version.
+	for k := range env {
+		if k != "v" && k != f.body && k != "signatures" {
+			return nil, invalid("unknown %s member %q (version %d has v, %s and signatures)", f.name, k, Version, f.body)
+		}
+	}
+	if err := checkVersion(f, env["v"]); err != nil {
+		return nil, err
+	}
+	body, ok := env[f.body].(map[string]any)
+	if !ok {
+		return nil, invalid("the %s's %s member is missing or not an object", f.name, f.body)
+	}
+	// encoding/json matches member names without regard to case ("FROM" fills From), so a
+	// name that differs only in case from a known one could be read differently by other
+	// decoders. Requiring lower-case snake_case names rules that out.
+	if err := checkMemberNames(body, f.body); err != nil {
+		return nil, err
+	}
+	signer, ok := body[f.signer].(string)
+	if !ok || !forewarn.IsAgencyCode(signer) {
+		return nil, invalid("the %s's %s member must be an agency code", f.body, f.signer)
+	}
+	sigs, err := decodeSignatures(f, env["signatures"])
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(sigs, func(s Signature) bool { return s.KeyID == signer }) {
+		return nil, unauthorized("the %s is not signed by %s, its %s", f.name, signer, f.signer)
+	}
+	signed, err := signedBytes(f.domain, env)
+	if err != nil {
+		return nil, err
+	}
+	// Every signature present must verify: an unchecked one would only mislead a reader.
+	for _, s := range sigs {
+		role := "co-signer"
+		if s.KeyID == signer {
+			role = f.signer
+		}
+		if s.Alg != AlgEd25519 {
+			return nil, unauthorized("the signature by %s uses algorithm %q; this node verifies only %s", s.KeyID, s.Alg, AlgEd25519)
+		}
+		key, err := keyFor(s.KeyID)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return nil, unauthorized("unknown %s %s: this node holds no public key for that agency", role, s.KeyID)
+		}
+		sig, err := sigEncoding.DecodeString(s.Sig)
+		if err != nil || len(sig) != ed25519.SignatureSize {
+			return nil, invalid("the signature by %s is not a base64url ed25519 signature", s.KeyID)
+		}
+		if !ed25519.Verify(key, signed, sig) {
+			return nil, unauthorized("the signature by %s does not verify: the %s was altered or not signed with %s's key", s.KeyID, f.name, s.KeyID)
+		}
+	}
+	return appendCanonical(nil, body)
+}
+
+func checkVersion(f format, v any) error {
+	n, ok := v.(json.Number)
+	if !ok {
+		return invalid("the %s has no numeric version member v", f.name)
+	}
+	if x, err := n.Float64(); err != nil || x != Version {
+		return invalid("%s version %s is not supported; this node reads version %d", f.name, n, Version)
+	}
+	return nil
+}
+
+func checkMemberNames(v any, path string) error {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if !memberNameRE.MatchString(k) {
+				return invalid("%s has the member name %q; names must be lower-case snake_case", path, k)
+			}
+			if err := checkMemberNames(e, path+"."+k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if err := checkMemberNames(e, path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func decodeSignatures(f format, v any) ([]Signature, error) {
+	arr, ok := v.([]any)
+	if v != nil && !ok {
+		return nil, invalid("the %s's signatures member must be an array", f.name)
+	}
+	if len(arr) == 0 {
+		return nil, unauthorized("the %s carries no signatures", f.name)
+	}
+	if len(arr) > MaxSignatures {
+		return nil, invalid("the %s carries %d signatures; the limit is %d", f.name, len(arr), MaxSignatures)
+	}
+	out := make([]Signature, len(arr))
+	seen := map[string]bool{}
+	for i, e := range arr {
+		obj, ok := e.(map[string]any)
+		if !ok || len(obj) != 3 {
+			return nil, invalid("signature %d must be an object with exactly key_id, alg and sig", i)
+		}
+		var s Signature
+		for k, p := range map[string]*string{"key_id": &s.KeyID, "alg": &s.Alg, "sig": &s.Sig} {
+			str, ok := obj[k].(string)
+			if !ok {
+				return nil, invalid("signature %d must be an object with exactly key_id, alg and sig", i)
+			}
+			*p = str
+		}
+		if seen[s.KeyID] {
+			return nil, invalid("%s signs the %s twice", s.KeyID, f.name)
+		}
+		seen[s.KeyID] = true
+		out[i] = s
+	}
+	return out, nil
+}
