@@ -1,0 +1,277 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
+)
+
+// Defaults for receiving messages from peers.
+const (
+	// DefaultMaxEnvelopeBytes bounds one incoming envelope.
+	DefaultMaxEnvelopeBytes = 4 << 20
+	// DefaultReplayWindow is how old a message may be when it first arrives. A message
+	// already stored is answered with its receipt at any age, so retries after a long
+	// partition are safe; a message older than this that the node has never seen is a
+	// replay, or so late that its sender's escalation has long since fired.
+	DefaultReplayWindow = 7 * 24 * time.Hour
+)
+
+// Transport carries a signed envelope to a peer and returns the peer's signed receipt.
+type Transport interface {
+	Deliver(ctx context.Context, peer *forewarn.Peer, envelope []byte) (receipt []byte, err error)
+}
+
+// Messages is the part of the node that exchanges messages with peers. It needs a store
+// that also keeps messages.
+type Messages struct {
+	*Node
+	Store        MessageStore
+	Transport    Transport
+	Policy       forewarn.EscalationPolicy
+	MaxEnvelope  int
+	ReplayWindow time.Duration
+
+	agency string
+	poke   chan struct{}
+}
+
+// MessageStore is the storage a node that exchanges messages needs.
+type MessageStore interface {
+	forewarn.Store
+	forewarn.MessageStore
+}
+
+// NewMessages returns the messaging part of node, with the default policy and limits.
+func NewMessages(node *Node, store MessageStore, transport Transport) *Messages {
+	return &Messages{
+		Node: node, Store: store, Transport: transport,
+		Policy:       forewarn.DefaultEscalationPolicy(),
+		MaxEnvelope:  DefaultMaxEnvelopeBytes,
+		ReplayWindow: DefaultReplayWindow,
+		poke:         make(chan struct{}, 1),
+	}
+}
+
+// Agency returns this node's agency code.
+func (ms *Messages) Agency(ctx context.Context) (string, error) {
+	if ms.agency != "" {
+		return ms.agency, nil
+	}
+	info, err := ms.Store.Node(ctx)
+	if err != nil {
+		return "", err
+	}
+	ms.agency = info.Agency.Code
+	return ms.agency, nil
+}
+
+// Send completes, signs and stores a draft message for delivery: its ID, sender, creation
+// time and, for warnings and requests without one, the deadline the escalation policy
+// gives its priority. The message, its deliveries and its audit entry are written together;
+// the delivery worker then sends it until every recipient has receipted it.
+func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.Message) (*forewarn.StoredMessage, error) {
+	self, err := ms.Agency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := ms.Clock.Now()
+	m.ID = forewarn.NewID(now)
+	m.From = self
+	m.Created = now
+	m.Normalize()
+	deadline := ms.deadline(m, now)
+	if err := m.Validate(now); err != nil {
+		return nil, err
+	}
+	for i, to := range m.To {
+		if _, err := ms.Store.Peer(ctx, to); err != nil {
+			if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+				return nil, forewarn.Invalid(fmt.Sprintf("to[%d]", i), "known_peer", "%s is not a registered peer of this node (forewarn peer add)", to)
+			}
+			return nil, err
+		}
+	}
+	env, err := envelope.Seal(m, ms.Signer)
+	if err != nil {
+		return nil, err
+	}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: priorityOf(m)}
+	for _, to := range m.To {
+		d := &forewarn.Delivery{MessageID: m.ID, Agency: to, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: deadline}
+		ms.scheduleEscalation(d, sm.Priority)
+		sm.Deliveries = append(sm.Deliveries, d)
+	}
+	if err := ms.Store.CreateMessage(ctx, actor, sm); err != nil {
+		return nil, err
+	}
+	ms.Logger.Info("message queued", "id", m.ID, "kind", m.Kind, "to", m.To)
+	ms.Poke()
+	return sm, nil
+}
+
+// deadline fills the message's own deadline from the policy when the sender gave none,
+// and returns when its recipients must act on it (zero for kinds without one).
+func (ms *Messages) deadline(m *forewarn.Message, now time.Time) time.Time {
+	switch {
+	case m.Notification != nil:
+		if m.Notification.AcknowledgeBy.IsZero() {
+			m.Notification.AcknowledgeBy = now.Add(ms.Policy.Deadline(m.Notification.Priority))
+		}
+		return m.Notification.AcknowledgeBy
+	case m.Request != nil:
+		if m.Request.Deadline.IsZero() {
+			m.Request.Deadline = now.Add(ms.Policy.Deadline(m.Request.Priority))
+		}
+		return m.Request.Deadline
+	}
+	return time.Time{}
+}
+
+func priorityOf(m *forewarn.Message) forewarn.Priority {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.Priority
+	case m.Request != nil && m.Request.Priority != "":
+		return m.Request.Priority
+	}
+	return forewarn.PriorityRoutine
+}
+
+// Acknowledge records how far this node has got with a message it received (read, or
+// actioned with an outcome and reason) and sends that acknowledgement back to its sender.
+func (ms *Messages) Acknowledge(ctx context.Context, actor forewarn.Actor, messageID string, ack forewarn.Acknowledgement) (*forewarn.StoredMessage, error) {
+	orig, err := ms.Store.Message(ctx, messageID)
+	if err != nil {
+		return nil, err
+	}
+	if orig.Direction != forewarn.DirectionIn {
+		return nil, forewarn.Invalid("message_id", "received", "message %s was sent by this node; only its recipients acknowledge it", messageID)
+	}
+	if orig.Message.Kind == forewarn.KindAcknowledgement {
+		return nil, forewarn.Invalid("message_id", "not_ack", "message %s is itself an acknowledgement", messageID)
+	}
+	return ms.Send(ctx, actor, &forewarn.Message{
+		Kind:      forewarn.KindAcknowledgement,
+		To:        []string{orig.Message.From},
+		InReplyTo: messageID,
+		Marks:     forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{orig.Message.From}},
+		Ack:       &ack,
+	})
+}
+
+// Receive verifies, stores and receipts an envelope a peer delivered. It returns the
+// signed receipt, the same one again for a message it already holds. Anything it refuses
+// (oversized, malformed, unknown sender, bad signature, not addressed to this node, a
+// replay outside the window) is refused with a clear reason and recorded in the audit
+// trail; nothing of it is stored.
+func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]byte, error) {
+	self, err := ms.Agency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := ms.Clock.Now()
+	var sender string
+	keyFor := func(agency string) (ed25519.PublicKey, error) {
+		sender = agency
+		p, err := ms.Store.Peer(ctx, agency)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "unknown sender %q: it is not a registered peer of %s", agency, self)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return p.PublicKey, nil
+	}
+	m, err := envelope.Open(data, keyFor, ms.MaxEnvelope)
+	if err != nil {
+		return nil, ms.reject(ctx, sender, "", remote, err)
+	}
+	if m.Created.After(now.Add(forewarn.MaxClockSkew)) {
+		return nil, ms.reject(ctx, m.From, m.ID, remote, forewarn.Errorf(forewarn.EINVALID,
+			"message %s claims to be created at %s, ahead of this node's clock (%s)", m.ID, m.Created.UTC().Format(time.RFC3339), now.Format(time.RFC3339)))
+	}
+	if !slices.Contains(m.To, self) {
+		return nil, ms.reject(ctx, m.From, m.ID, remote, forewarn.Errorf(forewarn.EFORBIDDEN, "message %s is addressed to %v, not to %s", m.ID, m.To, self))
+	}
+	if have, err := ms.Store.Message(ctx, m.ID); err == nil {
+		if d := have.Delivery(self); d != nil && len(d.Receipt) > 0 {
+			return d.Receipt, nil
+		}
+	}
+	if age := now.Sub(m.Created); age > ms.ReplayWindow {
+		return nil, ms.reject(ctx, m.From, m.ID, remote, forewarn.Errorf(forewarn.EINVALID,
+			"message %s was created %s ago, outside this node's replay window of %s; refused as a replay", m.ID, age.Round(time.Second), ms.ReplayWindow))
+	}
+	digest, err := envelope.Digest(data)
+	if err != nil {
+		return nil, err
+	}
+	receipt, err := envelope.SealReceipt(&envelope.Receipt{MessageID: m.ID, Recipient: self, ReceivedAt: now, Digest: digest}, ms.Signer)
+	if err != nil {
+		return nil, err
+	}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: priorityOf(m)}
+	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: ms.deadlineOf(m)}
+	ms.scheduleEscalation(d, sm.Priority)
+	sm.Deliveries = []*forewarn.Delivery{d}
+	stored, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: m.From}, sm, receipt)
+	if err != nil {
+		return nil, err
+	}
+	if !dup {
+		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From)
+	}
+	return stored, nil
+}
+
+// scheduleEscalation sets when a new delivery's first escalation step is due.
+func (ms *Messages) scheduleEscalation(d *forewarn.Delivery, pr forewarn.Priority) {
+	if d.Deadline.IsZero() {
+		return
+	}
+	d.NextEscalation, _ = ms.Policy.NextStepTime(pr, d.Deadline, sideOf(d), 0)
+}
+
+func (ms *Messages) deadlineOf(m *forewarn.Message) time.Time {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.AcknowledgeBy
+	case m.Request != nil:
+		return m.Request.Deadline
+	}
+	return time.Time{}
+}
+
+// reject records a refused delivery in the audit trail and returns the refusal.
+func (ms *Messages) reject(ctx context.Context, sender, messageID, remote string, cause error) error {
+	actor := forewarn.SystemActor("federation")
+	if sender != "" {
+		actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: sender}
+	}
+	reason := forewarn.ErrorMessage(cause)
+	if forewarn.ErrorCode(cause) == forewarn.EINTERNAL {
+		return cause
+	}
+	e := &forewarn.AuditEntry{Actor: actor, Action: "message.reject", ObjectType: "message", ObjectID: messageID, Detail: truncate("from "+remote+": "+reason, 1000)}
+	if err := ms.Store.RecordAudit(ctx, e); err != nil {
+		ms.Logger.Error("could not audit a rejected message", "err", err, "reason", reason)
+	}
+	ms.Logger.Warn("message rejected", "from", sender, "remote", remote, "reason", reason)
+	return cause
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,188 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
+)
+
+// Retry timing for deliveries: exponential backoff with full jitter, so that peers coming
+// back after an outage are not hit by every sender at once.
+const (
+	RetryBase = time.Second
+	RetryMax  = 5 * time.Minute
+)
+
+// Backoff returns how long to wait before attempt n+1 after n failed attempts: a random
+// duration up to RetryBase·2ⁿ⁻¹, capped at RetryMax, and at least RetryBase/2.
+func Backoff(attempts int) time.Duration {
+	ceiling := RetryMax
+	if attempts < 20 {
+		if c := RetryBase << max(attempts-1, 0); c < RetryMax {
+			ceiling = c
+		}
+	}
+	return RetryBase/2 + time.Duration(rand.Int64N(int64(ceiling)))
+}
+
+// maxReceiptBytes bounds a receipt from a peer.
+const maxReceiptBytes = 64 << 10
+
+// Poke wakes the delivery worker, as after a message is queued.
+func (ms *Messages) Poke() {
+	select {
+	case ms.poke <- struct{}{}:
+	default:
+	}
+}
+
+// DeliverDue sends every delivery that is due now, up to parallel at a time, and records
+// each receipt or failure. It returns how many were delivered.
+func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
+	now := ms.Clock.Now()
+	due, err := ms.Store.DueDeliveries(ctx, now, 500)
+	if err != nil {
+		return 0, err
+	}
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		delivered int
+		sem       = make(chan struct{}, max(parallel, 1))
+	)
+	for _, d := range due {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(d *forewarn.Delivery) {
+			defer func() { <-sem; wg.Done() }()
+			if err := ms.deliver(ctx, d); err != nil {
+				next := ms.Clock.Now().Add(Backoff(d.Attempts + 1))
+				ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
+				if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(err.Error(), 500), next); ferr != nil {
+					ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
+				}
+				return
+			}
+			mu.Lock()
+			delivered++
+			mu.Unlock()
+		}(d)
+	}
+	wg.Wait()
+	return delivered, nil
+}
+
+// deliver sends one message to one peer and records its verified receipt.
+func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery) error {
+	sm, err := ms.Store.Message(ctx, d.MessageID)
+	if err != nil {
+		return err
+	}
+	peer, err := ms.Store.Peer(ctx, d.Agency)
+	if err != nil {
+		return fmt.Errorf("peer %s: %w", d.Agency, err)
+	}
+	raw, err := ms.Transport.Deliver(ctx, peer, sm.Envelope)
+	if err != nil {
+		return err
+	}
+	r, err := envelope.OpenReceipt(raw, func(agency string) (ed25519.PublicKey, error) {
+		if agency != peer.Agency.Code {
+			return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "receipt signed by %s, not by the recipient %s", agency, peer.Agency.Code)
+		}
+		return peer.PublicKey, nil
+	}, maxReceiptBytes)
+	if err != nil {
+		return fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
+	}
+	digest, err := envelope.Digest(sm.Envelope)
+	if err != nil {
+		return err
+	}
+	if r.MessageID != d.MessageID || r.Digest != digest {
+		return fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
+	}
+	return ms.Store.Delivered(ctx, d.MessageID, d.Agency, raw, r.ReceivedAt)
+}
+
+// Escalate fires every escalation step due now, on this node's side of each open
+// delivery: for messages it sent, the sender's steps; for messages it received, the
+// recipient's. Fired steps and the time of the next are stored, so a restart neither
+// repeats nor skips one.
+func (ms *Messages) Escalate(ctx context.Context) (int, error) {
+	now := ms.Clock.Now()
+	open, err := ms.Store.OpenDeliveries(ctx, now, 1000)
+	if err != nil {
+		return 0, err
+	}
+	fired := 0
+	for _, d := range open {
+		sm, err := ms.Store.Message(ctx, d.MessageID)
+		if err != nil {
+			return fired, err
+		}
+		side := sideOf(d)
+		due := ms.Policy.DueSteps(sm.Priority, d.Deadline, now, side, d.Escalated)
+		for k, i := range due {
+			step := ms.Policy.Steps[i]
+			next := time.Time{}
+			if k == len(due)-1 {
+				next, _ = ms.Policy.NextStepTime(sm.Priority, d.Deadline, side, i+1)
+			} else {
+				next = now
+			}
+			e := &forewarn.Escalation{
+				MessageID: d.MessageID, Agency: d.Agency, Side: side, Step: i + 1, Notify: step.Notify,
+				Text:    forewarn.EscalationText(side, sm.Message.Kind, sm.Message.From, d.Agency, d.Deadline, d.Delivered()),
+				FiredAt: now,
+			}
+			if err := ms.Store.Escalate(ctx, e, next); err != nil {
+				return fired, err
+			}
+			ms.Logger.Warn("escalated", "id", d.MessageID, "agency", d.Agency, "side", side, "step", i+1, "notify", step.Notify)
+			fired++
+		}
+	}
+	return fired, nil
+}
+
+func sideOf(d *forewarn.Delivery) forewarn.EscalationSide {
+	if d.Direction == forewarn.DirectionIn {
+		return forewarn.SideRecipient
+	}
+	return forewarn.SideSender
+}
+
+// Tick does one round of the node's scheduled work at the clock's current time: deliver
+// what is due, then escalate what is overdue. Tests and the scenario replay call it after
+// moving a simulated clock; Run calls it on a timer.
+func (ms *Messages) Tick(ctx context.Context) error {
+	if _, err := ms.DeliverDue(ctx, 16); err != nil {
+		return err
+	}
+	_, err := ms.Escalate(ctx)
+	return err
+}
+
+// Run ticks every interval, and at once when a message is queued, until ctx ends.
+func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := ms.Tick(ctx); err != nil && ctx.Err() == nil {
+			ms.Logger.Error("scheduled work failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-ms.poke:
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package forewarn
+
+import (
+	"context"
+	"time"
+)
+
+// APIToken lets a program or the CLI act for a user, in one of the user's roles, until it
+// is revoked. Only the SHA-256 of its secret is stored.
+type APIToken struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	Role      Role      `json:"role"`
+	Name      string    `json:"name"` // what it is for: "cli on liaison desk 2"
+	Hash      string    `json:"-"`    // hex SHA-256 of the secret
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitempty"`
+}
+
+// Session is a signed-in user's browser session. Only the SHA-256 of its cookie value is
+// stored; CSRF is the token every form must carry.
+type Session struct {
+	Hash      string    `json:"-"`
+	Username  string    `json:"username"`
+	CSRF      string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// AuthStore keeps API tokens and sessions. Creating and revoking are audited.
+type AuthStore interface {
+	CreateToken(ctx context.Context, actor Actor, t *APIToken) error
+	// TokenByHash returns a token that is not revoked; ENOTFOUND otherwise.
+	TokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	RevokeToken(ctx context.Context, actor Actor, id string) error
+	Tokens(ctx context.Context, username string) ([]*APIToken, error)
+
+	CreateSession(ctx context.Context, actor Actor, s *Session) error
+	// SessionByHash returns a session that has not expired at now; ENOTFOUND otherwise.
+	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error)
+	DeleteSession(ctx context.Context, actor Actor, hash string) error
+}

@@ -1,0 +1,166 @@
+package forewarn
+
+import (
+	"context"
+	"crypto/ed25519"
+	"time"
+)
+
+// Peer is a partner agency's node: where to reach it and its pinned public key. A message
+// is accepted from a peer only when signed by exactly this key.
+type Peer struct {
+	Agency    Agency            `json:"agency"`
+	BaseURL   string            `json:"base_url"` // "https://forewarn.mit.gov.tr:8443"
+	PublicKey ed25519.PublicKey `json:"public_key"`
+	AddedAt   time.Time         `json:"added_at"`
+}
+
+// Direction says whether this node sent or received a message.
+type Direction string
+
+// The directions of a stored message.
+const (
+	DirectionOut Direction = "out"
+	DirectionIn  Direction = "in"
+)
+
+// Delivery is the state of one message for one agency. For a message this node sent there
+// is one per recipient: attempts, receipt, and how far the recipient says it has got. For
+// a message this node received there is one, for this node itself: when it was read and
+// acknowledged here.
+type Delivery struct {
+	MessageID string    `json:"message_id"`
+	Agency    string    `json:"agency"`    // the recipient
+	Direction Direction `json:"direction"` // out: we sent it to Agency; in: Agency is this node
+
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitempty"` // zero once delivered
+	LastError   string    `json:"last_error,omitempty"`
+	DeliveredAt time.Time `json:"delivered_at,omitempty"` // the receipt's time
+	Receipt     []byte    `json:"receipt,omitempty"`      // the recipient's signed receipt
+
+	ReadAt    time.Time `json:"read_at,omitempty"`
+	ReadBy    string    `json:"read_by,omitempty"`
+	ActionAt  time.Time `json:"actioned_at,omitempty"` // acknowledged with an outcome
+	ActionBy  string    `json:"actioned_by,omitempty"`
+	Outcome   string    `json:"outcome,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Deadline  time.Time `json:"deadline,omitempty"`      // when it must be actioned (zero: none)
+	Escalated int       `json:"escalation_step"`         // index after the last escalation step fired (EscalationPolicy.DueSteps)
+	Overdue   time.Time `json:"overdue_since,omitempty"` // when the first step fired
+
+	// NextEscalation is when the next escalation step for this node's side is due; zero
+	// when none is left or the message is actioned.
+	NextEscalation time.Time `json:"next_escalation,omitempty"`
+}
+
+// Delivered reports whether the recipient has receipted the message.
+func (d *Delivery) Delivered() bool { return !d.DeliveredAt.IsZero() }
+
+// Actioned reports whether the recipient has acknowledged the message with an outcome.
+func (d *Delivery) Actioned() bool { return !d.ActionAt.IsZero() }
+
+// StoredMessage is a message as a node holds it: the signed envelope exactly as sent or
+// received, and its delivery and acknowledgement state.
+type StoredMessage struct {
+	Message    *Message    `json:"message"`
+	Envelope   []byte      `json:"-"` // the signed wire bytes
+	Direction  Direction   `json:"direction"`
+	StoredAt   time.Time   `json:"stored_at"`
+	Priority   Priority    `json:"priority"` // effective priority: raised when this node holds a person in it
+	Deliveries []*Delivery `json:"deliveries"`
+}
+
+// Delivery returns the state of the message for agency, or nil.
+func (sm *StoredMessage) Delivery(agency string) *Delivery {
+	for _, d := range sm.Deliveries {
+		if d.Agency == agency {
+			return d
+		}
+	}
+	return nil
+}
+
+// MessageFilter selects messages.
+type MessageFilter struct {
+	Direction  Direction   // "" for both
+	Kind       MessageKind // "" for all
+	Peer       string      // sent to or received from this agency
+	Thread     string      // messages whose thread root is this ID
+	Overdue    bool        // only those with an overdue delivery
+	Unactioned bool        // only those not yet actioned by every recipient
+	Offset     int
+	Limit      int
+}
+
+// EscalationSide says on which node an escalation step fires.
+type EscalationSide string
+
+// The sides of an escalation.
+const (
+	SideRecipient EscalationSide = "recipient" // the node that must answer
+	SideSender    EscalationSide = "sender"    // the node waiting for the answer
+)
+
+// Escalation is one fired escalation step: who was told, and when.
+type Escalation struct {
+	ID        string         `json:"id"`
+	MessageID string         `json:"message_id"`
+	Agency    string         `json:"agency"` // the recipient whose answer is missing
+	Side      EscalationSide `json:"side"`
+	Step      int            `json:"step"` // 1-based index of the step in the policy
+	Notify    Role           `json:"notify"`
+	Text      string         `json:"text"`
+	FiredAt   time.Time      `json:"fired_at"`
+}
+
+// Alert puts something in front of the people holding a role: an escalation, or a match
+// against a subject the agency holds.
+type Alert struct {
+	ID        string    `json:"id"`
+	Role      Role      `json:"role"`
+	Kind      string    `json:"kind"` // "escalation", "match"
+	MessageID string    `json:"message_id,omitempty"`
+	SubjectID string    `json:"subject_id,omitempty"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// MessageStore keeps messages, their deliveries and escalations. Like Store, every public
+// method owns its transaction and audits what it changes in it.
+type MessageStore interface {
+	AddPeer(ctx context.Context, actor Actor, p *Peer) error
+	RemovePeer(ctx context.Context, actor Actor, code string) error
+	Peer(ctx context.Context, code string) (*Peer, error)
+	Peers(ctx context.Context) ([]*Peer, error)
+
+	// CreateMessage stores an outgoing message, its envelope, one pending delivery per
+	// recipient (due at once), and its audit entry, together. An acknowledgement message
+	// also records the stage on this node's delivery of the message it acknowledges.
+	CreateMessage(ctx context.Context, actor Actor, sm *StoredMessage) error
+	// ReceiveMessage stores an incoming message, its delivery row, its audit entry and
+	// receipt together. A message already stored is not stored again: the receipt it was
+	// first given is returned with duplicate set. An incoming acknowledgement also updates
+	// the sender-side delivery of the message it acknowledges.
+	ReceiveMessage(ctx context.Context, actor Actor, sm *StoredMessage, receipt []byte) (stored []byte, duplicate bool, err error)
+	Message(ctx context.Context, id string) (*StoredMessage, error)
+	Messages(ctx context.Context, f MessageFilter) ([]*StoredMessage, int, error)
+
+	// DueDeliveries returns up to limit outgoing deliveries not yet receipted whose next
+	// attempt is due at or before now.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	// DeliveryFailed records a failed attempt and when to try again.
+	DeliveryFailed(ctx context.Context, messageID, agency, reason string, next time.Time) error
+	// Delivered records the recipient's signed receipt, audited.
+	Delivered(ctx context.Context, messageID, agency string, receipt []byte, at time.Time) error
+
+	// OpenDeliveries returns up to limit deliveries, in either direction, not yet
+	// actioned, whose NextEscalation is at or before now.
+	OpenDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	// Escalate records a fired escalation step and its alert, and sets the delivery's
+	// Escalated to e.Step, its Overdue (if unset) to e.FiredAt and its NextEscalation to
+	// next (zero: none left), audited, together.
+	Escalate(ctx context.Context, e *Escalation, next time.Time) error
+	Escalations(ctx context.Context, messageID string) ([]*Escalation, error)
+	Alerts(ctx context.Context, role Role, limit int) ([]*Alert, error)
+}

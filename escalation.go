@@ -1,0 +1,120 @@
+package forewarn
+
+import (
+	"fmt"
+	"time"
+)
+
+// EscalationStep is one step of an escalation policy: how long after the deadline it
+// fires (as a fraction of the priority's deadline, so a flash warning escalates in
+// minutes and a routine one in days), on which side, and whom it tells.
+type EscalationStep struct {
+	AfterDeadline float64        `json:"after_deadline"` // 0 = at the deadline, 0.5 = half the window later
+	Side          EscalationSide `json:"side"`
+	Notify        Role           `json:"notify"`
+}
+
+// EscalationPolicy says, per priority, how long a recipient has to acknowledge a warning
+// and what happens, step by step, when it does not.
+type EscalationPolicy struct {
+	Deadlines map[Priority]time.Duration `json:"deadlines"`
+	Steps     []EscalationStep           `json:"steps"`
+}
+
+// DefaultEscalationPolicy is flash 1 h, urgent 24 h, priority 7 days, routine 30 days; at
+// the deadline the recipient's liaison desk is reminded and the sender's liaison desk told
+// the warning is overdue; half a window later the recipient's supervisors are told; a
+// whole window later the sender's supervisors.
+func DefaultEscalationPolicy() EscalationPolicy {
+	return EscalationPolicy{
+		Deadlines: map[Priority]time.Duration{
+			PriorityFlash:    time.Hour,
+			PriorityUrgent:   24 * time.Hour,
+			PriorityPriority: 7 * 24 * time.Hour,
+			PriorityRoutine:  30 * 24 * time.Hour,
+		},
+		Steps: []EscalationStep{
+			{AfterDeadline: 0, Side: SideRecipient, Notify: RoleLiaison},
+			{AfterDeadline: 0, Side: SideSender, Notify: RoleLiaison},
+			{AfterDeadline: 0.5, Side: SideRecipient, Notify: RoleSupervisor},
+			{AfterDeadline: 1, Side: SideSender, Notify: RoleSupervisor},
+		},
+	}
+}
+
+// Deadline returns how long after creation a message of priority p must be acknowledged.
+func (p EscalationPolicy) Deadline(pr Priority) time.Duration {
+	if d, ok := p.Deadlines[pr]; ok {
+		return d
+	}
+	return p.Deadlines[PriorityRoutine]
+}
+
+// Validate checks the policy is usable: a positive deadline for every priority and steps
+// in time order.
+func (p EscalationPolicy) Validate() error {
+	for _, pr := range []Priority{PriorityFlash, PriorityUrgent, PriorityPriority, PriorityRoutine} {
+		if p.Deadlines[pr] <= 0 {
+			return Invalid("deadlines."+string(pr), "positive", "the %s deadline must be positive", pr)
+		}
+	}
+	for i, s := range p.Steps {
+		if s.AfterDeadline < 0 || (i > 0 && s.AfterDeadline < p.Steps[i-1].AfterDeadline) {
+			return Invalid(fieldIndex("steps", i), "order", "steps must fire at or after the deadline, in time order")
+		}
+		if s.Side != SideRecipient && s.Side != SideSender {
+			return Invalid(fieldIndex("steps", i)+".side", "enum", "unknown side %q", s.Side)
+		}
+		if !s.Notify.Valid() {
+			return Invalid(fieldIndex("steps", i)+".notify", "enum", "unknown role %q", s.Notify)
+		}
+	}
+	return nil
+}
+
+// DueSteps returns the indexes in Steps of the steps of side that are due at now for a
+// delivery whose deadline is deadline, for a message of priority pr. done is the index
+// after the last step already fired for the delivery (Delivery.Escalated), so a step
+// fires once however often the scheduler runs or restarts.
+func (p EscalationPolicy) DueSteps(pr Priority, deadline, now time.Time, side EscalationSide, done int) []int {
+	window := p.Deadline(pr)
+	var due []int
+	for i, s := range p.Steps {
+		if i < done || s.Side != side {
+			continue
+		}
+		at := deadline.Add(time.Duration(s.AfterDeadline * float64(window)))
+		if !now.Before(at) {
+			due = append(due, i)
+		}
+	}
+	return due
+}
+
+// NextStepTime returns when the first step of side at or after index done fires for a
+// delivery with the given deadline, and false when no step is left for that side.
+func (p EscalationPolicy) NextStepTime(pr Priority, deadline time.Time, side EscalationSide, done int) (time.Time, bool) {
+	for i := done; i < len(p.Steps); i++ {
+		if p.Steps[i].Side == side {
+			return p.StepTime(pr, deadline, i), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// StepTime returns when step i fires for a delivery with the given deadline.
+func (p EscalationPolicy) StepTime(pr Priority, deadline time.Time, i int) time.Time {
+	return deadline.Add(time.Duration(p.Steps[i].AfterDeadline * float64(p.Deadline(pr))))
+}
+
+// EscalationText says what an escalation step tells the people it notifies.
+func EscalationText(side EscalationSide, kind MessageKind, from, to string, deadline time.Time, delivered bool) string {
+	when := deadline.UTC().Format("2 Jan 2006 15:04 MST")
+	if side == SideRecipient {
+		return fmt.Sprintf("%s from %s is not acknowledged: it was due by %s. Read it and acknowledge it.", kind, from, when)
+	}
+	if !delivered {
+		return fmt.Sprintf("%s to %s could not be delivered, and was due to be acknowledged by %s.", kind, to, when)
+	}
+	return fmt.Sprintf("%s to %s was delivered but not acknowledged; overdue since %s.", kind, to, when)
+}

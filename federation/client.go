@@ -1,0 +1,144 @@
+// Package federation carries signed envelopes between nodes over HTTP(S): the client side
+// of node-to-node delivery, with optional mutual TLS, and the policy that plain HTTP is
+// only for loopback unless explicitly allowed. The receiving side is an endpoint of the
+// node's HTTP server (httpapi).
+package federation
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// MessagesPath is where a node accepts envelopes from its peers.
+const MessagesPath = "/federation/v1/messages"
+
+// ContentType is the media type of a signed envelope.
+const ContentType = "application/forewarn-envelope+json"
+
+// MaxReceiptBytes bounds a receipt read from a peer.
+const MaxReceiptBytes = 64 << 10
+
+// TLSFiles names the PEM files for mutual TLS between nodes.
+type TLSFiles struct {
+	Cert string // this node's client certificate
+	Key  string // its private key
+	CA   string // the CA that signs peers' server certificates (empty: system roots)
+}
+
+// Client delivers envelopes to peers.
+type Client struct {
+	http          *http.Client
+	allowInsecure bool
+}
+
+// NewClient returns a client. With tlsFiles it presents a client certificate and trusts
+// the given CA; allowInsecure permits plain http:// to hosts other than loopback.
+func NewClient(tlsFiles *TLSFiles, allowInsecure bool, timeout time.Duration) (*Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 32
+	if tlsFiles != nil {
+		cfg, err := clientTLS(tlsFiles)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = cfg
+	}
+	return &Client{http: &http.Client{Transport: tr, Timeout: timeout}, allowInsecure: allowInsecure}, nil
+}
+
+func clientTLS(f *TLSFiles) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if f.Cert != "" || f.Key != "" {
+		cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
+		if err != nil {
+			return nil, fmt.Errorf("mutual TLS: load client certificate %s / key %s: %w", f.Cert, f.Key, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if f.CA != "" {
+		pem, err := os.ReadFile(f.CA)
+		if err != nil {
+			return nil, fmt.Errorf("mutual TLS: read CA %s: %w", f.CA, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mutual TLS: %s holds no PEM certificate", f.CA)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// CheckPeerURL says whether a peer's base URL may be used: https anywhere, http only on
+// loopback unless allowInsecure.
+func CheckPeerURL(raw string, allowInsecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return forewarn.Invalid("base_url", "url", "%q is not an absolute URL like https://forewarn.example.org", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if allowInsecure || isLoopback(u.Hostname()) {
+			return nil
+		}
+		return forewarn.Invalid("base_url", "https", "%s is plain HTTP to a host that is not loopback; use https, or allow it explicitly with --allow-insecure-http", raw)
+	}
+	return forewarn.Invalid("base_url", "scheme", "%q must use https (or http on loopback)", raw)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Deliver posts an envelope to the peer and returns its receipt. A refusal by the peer is
+// returned as an error with the peer's code and message.
+func (c *Client) Deliver(ctx context.Context, peer *forewarn.Peer, envelope []byte) ([]byte, error) {
+	if err := CheckPeerURL(peer.BaseURL, c.allowInsecure); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, peer.BaseURL+MessagesPath, bytes.NewReader(envelope))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", ContentType)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("deliver to %s: %w", peer.Agency.Code, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxReceiptBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("deliver to %s: reading the answer: %w", peer.Agency.Code, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+			return nil, fmt.Errorf("%s refused the message (%s): %s", peer.Agency.Code, e.Error.Code, e.Error.Message)
+		}
+		return nil, fmt.Errorf("%s answered HTTP %d", peer.Agency.Code, resp.StatusCode)
+	}
+	if len(body) > MaxReceiptBytes {
+		return nil, fmt.Errorf("%s sent a receipt larger than %d bytes", peer.Agency.Code, MaxReceiptBytes)
+	}
+	return body, nil
+}

@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/forewarn/forewarn"
+)
+
+// errorStatus maps each error code to its one HTTP status.
+var errorStatus = map[string]int{
+	forewarn.EINVALID:      http.StatusBadRequest,
+	forewarn.ENOTFOUND:     http.StatusNotFound,
+	forewarn.ECONFLICT:     http.StatusConflict,
+	forewarn.EUNAUTHORIZED: http.StatusUnauthorized,
+	forewarn.EFORBIDDEN:    http.StatusForbidden,
+	forewarn.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorStatus returns the HTTP status for err's code.
+func ErrorStatus(err error) int {
+	if st, ok := errorStatus[forewarn.ErrorCode(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON every API error is written as: a stable code and a clear message,
+// and for validation errors the field and rule.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+		Rule    string `json:"rule,omitempty"`
+	} `json:"error"`
+}
+
+// writeError writes err as JSON; internal detail goes to the log, not to the client.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := forewarn.ErrorCode(err)
+	if code == forewarn.EINTERNAL {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body errorBody
+	body.Error.Code = code
+	body.Error.Message = forewarn.ErrorMessage(err)
+	if fe, ok := err.(*forewarn.Error); ok {
+		body.Error.Field, body.Error.Rule = fe.Field, fe.Rule
+	}
+	writeJSON(w, ErrorStatus(err), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
