@@ -1,0 +1,67 @@
+// Package postgres opens Forewarn's store on PostgreSQL, for agencies that outgrow the
+// embedded SQLite file, through pgx's database/sql driver. The store itself is sqlstore's;
+// this package owns the connection, the PostgreSQL dialect and the PostgreSQL migrations.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/forewarn/forewarn/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the PostgreSQL schema migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
+}
+
+// Dialect is PostgreSQL's dialect for sqlstore. Writers lock the audit head row, so they
+// append to the chain one at a time; migrations take a transaction-scoped advisory lock
+// so that nodes starting together do not migrate twice.
+var Dialect = sqlstore.Dialect{
+	Name:              "postgres",
+	NumberedParams:    true,
+	LockSuffix:        " FOR UPDATE",
+	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
+	IsUniqueViolation: IsUniqueViolation,
+}
+
+// Open connects to the database at dsn (a postgres:// URL or key=value string), checks the
+// connection and applies pending migrations.
+func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.DB, error) {
+	sqldb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	sqldb.SetMaxIdleConns(16)
+	db := sqlstore.New(sqldb, Dialect, opts)
+	if err := db.Migrate(ctx, Migrations()); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return db, nil
+}
+
+// IsUniqueViolation reports whether err is PostgreSQL's unique_violation (SQLSTATE 23505).
+func IsUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}

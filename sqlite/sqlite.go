@@ -1,0 +1,78 @@
+// Package sqlite opens Forewarn's embedded store: a single SQLite file, through the pure-Go
+// modernc.org/sqlite driver, so a node runs on one machine with no setup. The store itself
+// is sqlstore's; this package owns the connection settings, the SQLite dialect and the
+// SQLite migrations.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/forewarn/forewarn/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the SQLite schema migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
+}
+
+// Dialect is SQLite's dialect for sqlstore. Write transactions begin IMMEDIATE (see DSN),
+// so they already exclude each other and the audit head needs no row lock.
+var Dialect = sqlstore.Dialect{
+	Name:              "sqlite",
+	IsUniqueViolation: IsUniqueViolation,
+}
+
+// DSN returns the data source name Open uses for the file at path: WAL, so readers do not
+// block the writer; a busy timeout, so writers queue instead of failing; foreign keys on;
+// full sync, so a committed audit entry survives a power cut; and write transactions that
+// take the write lock when they begin (_txlock=immediate), so two writers never both read
+// the audit head and then collide.
+func DSN(path string) string {
+	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+}
+
+// Open opens (creating it when needed) the SQLite store at path and applies its pending
+// migrations.
+func Open(path string, opts sqlstore.Options) (*sqlstore.DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: %q is not a usable database file path", path)
+	}
+	sqldb, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// Keep connections open: each new one re-runs the DSN's pragmas.
+	sqldb.SetMaxIdleConns(16)
+	db := sqlstore.New(sqldb, Dialect, opts)
+	if err := db.Migrate(context.Background(), Migrations()); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// IsUniqueViolation reports whether err is SQLite's UNIQUE or PRIMARY KEY constraint
+// failure, by its extended result code.
+func IsUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}

@@ -1,0 +1,146 @@
+package sqlite_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/storetest"
+)
+
+// BenchmarkAuditedWrite measures CreateSubject: the subject row, its audit entry and the
+// head update in one durable transaction.
+func BenchmarkAuditedWrite(b *testing.B) {
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "forewarn.db"), sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx, actor := context.Background(), forewarn.UserActor("analyst1")
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		if err := db.CreateSubject(ctx, actor, storetest.NewSubject(fmt.Sprintf("Subject %d", i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "writes/s")
+}
+
+const (
+	bigTrailEntries = 1_000_000
+	// bigTrailVersion names the cached trail; change it whenever the schema or the entry
+	// encoding changes, so a stale file is not reused.
+	bigTrailVersion = "v1"
+)
+
+// bigTrailKey signs the cached trail's checkpoints; it is fixed so the cache stays valid.
+var bigTrailKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+
+// BenchmarkAuditVerify1M measures what an oversight body's "audit verify" does on a
+// million-entry trail: open the store, read the checkpoints, stream every entry and check
+// the chain and the signatures. Building the trail is not measured; it is cached in the
+// temporary directory.
+func BenchmarkAuditVerify1M(b *testing.B) {
+	path := bigTrail(b)
+	ctx := context.Background()
+	start := time.Now()
+	for b.Loop() {
+		db, err := sqlite.Open(path, sqlstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cps, err := db.AuditCheckpoints(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v := forewarn.NewAuditVerifier(bigTrailKey.Public().(ed25519.PublicKey), cps)
+		if err := db.ScanAudit(ctx, func(e *forewarn.AuditEntry) error { v.Add(e); return nil }); err != nil {
+			b.Fatal(err)
+		}
+		n, err := v.Finish()
+		if err != nil || n != bigTrailEntries || len(cps) != bigTrailEntries/1000 {
+			b.Fatalf("verified %d entries with %d checkpoints: %v", n, len(cps), err)
+		}
+		db.Close()
+	}
+	elapsed := time.Since(start).Seconds() / float64(b.N)
+	b.ReportMetric(elapsed, "s/verify")
+	b.ReportMetric(bigTrailEntries/elapsed, "entries/s")
+}
+
+// bigTrail returns the path of a database holding a valid 1,000,000-entry audit trail with
+// a checkpoint every 1000 entries, building it on first use with precomputed entries
+// inserted in one transaction.
+func bigTrail(b *testing.B) string {
+	b.Helper()
+	path := filepath.Join(os.TempDir(), "forewarn-bench-audit-1m-"+bigTrailVersion+".db")
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	b.Logf("building %s (once)", path)
+	tmp := path + ".building"
+	os.Remove(tmp)
+	db, err := sqlite.Open(tmp, sqlstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", tmp+"?_pragma=synchronous(OFF)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	tx, err := raw.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	insEntry, err := tx.Prepare("INSERT INTO audit_entries (seq, time, actor_kind, actor_id, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	insCkpt, err := tx.Prepare("INSERT INTO audit_checkpoints (seq, hash, time, agency, signature) VALUES (?, ?, ?, ?, ?)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prev := forewarn.GenesisHash
+	for i := int64(1); i <= bigTrailEntries; i++ {
+		t := storetest.Start.Add(time.Duration(i) * time.Second)
+		e := &forewarn.AuditEntry{Seq: i, Time: t, Actor: forewarn.UserActor(fmt.Sprintf("analyst%d", i%40)), Action: "subject.read", ObjectType: "subject", ObjectID: forewarn.NewID(t), After: forewarn.Digest(i), PrevHash: prev}
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+		if _, err := insEntry.Exec(e.Seq, sqlstore.FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash); err != nil {
+			b.Fatal(err)
+		}
+		if i%1000 == 0 {
+			c := forewarn.AuditCheckpoint{Seq: i, Hash: e.Hash, Time: t, Agency: storetest.Agency.Code}
+			c.Signature = hex.EncodeToString(ed25519.Sign(bigTrailKey, c.SignedBytes()))
+			if _, err := insCkpt.Exec(c.Seq, c.Hash, sqlstore.FormatTime(c.Time), c.Agency, c.Signature); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if _, err := tx.Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", int64(bigTrailEntries), prev); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := raw.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		b.Fatal(err)
+	}
+	raw.Close()
+	if err := os.Rename(tmp, path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}

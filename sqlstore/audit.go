@@ -1,0 +1,321 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/forewarn/forewarn"
+)
+
+// Limits on the fields of a stand-alone audit entry (RecordAudit).
+const (
+	maxActionBytes = 100
+	maxObjectBytes = 200
+	maxDetailBytes = 4000
+)
+
+var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
+
+const auditColumns = "seq, time, actor_kind, actor_id, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash"
+
+// audit appends an entry for a change (or read) to the chain this transaction holds.
+// before and after are the object as it was and as it is; nil means "none".
+func (tx *tx) audit(ctx context.Context, actor forewarn.Actor, action, objectType, objectID string, before, after any, detail string) error {
+	e := &forewarn.AuditEntry{Actor: actor, Action: action, ObjectType: objectType, ObjectID: objectID, Detail: detail}
+	if before != nil {
+		e.Before = forewarn.Digest(before)
+	}
+	if after != nil {
+		e.After = forewarn.Digest(after)
+	}
+	return tx.appendAudit(ctx, e)
+}
+
+// appendAudit links e after the chain head, writes it and moves the head, and signs a
+// checkpoint when e's Seq is due one.
+func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
+	if tx.headHash == "" {
+		return fmt.Errorf("audit entry appended outside a writing transaction")
+	}
+	e.Seq = tx.headSeq + 1
+	e.Time = tx.now
+	e.PrevHash = tx.headHash
+	e.Hash = e.ComputeHash()
+	if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash); err != nil {
+		return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
+	}
+	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.Seq, e.Hash); err != nil {
+		return fmt.Errorf("move audit head: %w", err)
+	}
+	tx.headSeq, tx.headHash = e.Seq, e.Hash
+	if tx.db.signer != nil && e.Seq%tx.db.every == 0 {
+		if _, err := tx.signCheckpoint(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signCheckpoint signs the head this transaction holds and records the checkpoint.
+func (tx *tx) signCheckpoint(ctx context.Context) (*forewarn.AuditCheckpoint, error) {
+	agency := tx.db.agency
+	if agency == "" {
+		err := tx.queryRow(ctx, "SELECT agency_code FROM node WHERE id = 1").Scan(&agency)
+		if err != nil && err != sql.ErrNoRows {
+			return nil, fmt.Errorf("read node agency: %w", err)
+		}
+	}
+	c := &forewarn.AuditCheckpoint{Seq: tx.headSeq, Hash: tx.headHash, Time: tx.now, Agency: agency}
+	sig, err := tx.db.signer.Sign(c.SignedBytes())
+	if err != nil {
+		return nil, fmt.Errorf("sign audit checkpoint %d: %w", c.Seq, err)
+	}
+	c.Signature = hex.EncodeToString(sig)
+	if _, err := tx.exec(ctx, "INSERT INTO audit_checkpoints (seq, hash, time, agency, signature) VALUES (?, ?, ?, ?, ?)",
+		c.Seq, c.Hash, FormatTime(c.Time), c.Agency, c.Signature); err != nil {
+		return nil, fmt.Errorf("insert audit checkpoint %d: %w", c.Seq, err)
+	}
+	return c, nil
+}
+
+// RecordAudit appends a stand-alone audit entry, such as a login or a refused attempt.
+func (db *DB) RecordAudit(ctx context.Context, e *forewarn.AuditEntry) error {
+	if err := validateAuditEntry(e); err != nil {
+		return err
+	}
+	return db.update(ctx, db.now(), "record audit entry", func(tx *tx) error {
+		v := *e
+		if err := tx.appendAudit(ctx, &v); err != nil {
+			return err
+		}
+		*e = v
+		return nil
+	})
+}
+
+func validateAuditEntry(e *forewarn.AuditEntry) error {
+	if e == nil {
+		return required("entry")
+	}
+	if err := e.Actor.Validate(); err != nil {
+		return err
+	}
+	if len(e.Action) > maxActionBytes || !actionRE.MatchString(e.Action) {
+		return forewarn.Invalid("action", "format", "action %q must be dotted lower-case words, like auth.login", e.Action)
+	}
+	for _, f := range []struct{ name, value string }{{"actor.id", e.Actor.ID}, {"object_type", e.ObjectType}, {"object_id", e.ObjectID}} {
+		if err := checkText(f.name, f.value, maxObjectBytes); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct{ name, value string }{{"before", e.Before}, {"after", e.After}} {
+		if f.value == "" {
+			continue
+		}
+		if b, err := hex.DecodeString(f.value); err != nil || len(b) != 32 || strings.ToLower(f.value) != f.value {
+			return forewarn.Invalid(f.name, "sha256", "must be a lower-case hex SHA-256 digest or empty")
+		}
+	}
+	return checkText("detail", e.Detail, maxDetailBytes)
+}
+
+// checkText refuses text that is not UTF-8, too long, or holds control characters other
+// than line breaks and tabs.
+func checkText(field, s string, maxBytes int) error {
+	if !utf8.ValidString(s) {
+		return forewarn.Invalid(field, "utf8", "is not valid UTF-8 text")
+	}
+	if len(s) > maxBytes {
+		return forewarn.Invalid(field, "max_length", "is %d bytes long; the limit is %d", len(s), maxBytes)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return forewarn.Invalid(field, "control_chars", "contains the control character %U", r)
+		}
+	}
+	return nil
+}
+
+// AuditEntries returns a page of audit entries in Seq order.
+func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*forewarn.AuditEntry, error) {
+	if f.AfterSeq < 0 {
+		return nil, forewarn.Invalid("after_seq", "min", "must not be negative")
+	}
+	limit, err := pageSize(f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	add("seq > ?", f.AfterSeq)
+	if f.ActorID != "" {
+		add("actor_id = ?", f.ActorID)
+	}
+	switch {
+	case strings.HasSuffix(f.Action, "."):
+		// substr rather than LIKE: "_" in action names is a LIKE wildcard.
+		where = append(where, "substr(action, 1, ?) = ?")
+		args = append(args, len(f.Action), f.Action)
+	case f.Action != "":
+		add("action = ?", f.Action)
+	}
+	if f.ObjectType != "" {
+		add("object_type = ?", f.ObjectType)
+	}
+	if f.ObjectID != "" {
+		add("object_id = ?", f.ObjectID)
+	}
+	if !f.Since.IsZero() {
+		add("time >= ?", FormatTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("time < ?", FormatTime(f.Until))
+	}
+	args = append(args, limit)
+	q := "SELECT " + auditColumns + " FROM audit_entries WHERE " + strings.Join(where, " AND ") + " ORDER BY seq LIMIT ?"
+	rows, err := db.sql.QueryContext(ctx, db.rebind(q), args...)
+	if err != nil {
+		return nil, db.internal("list audit entries", err)
+	}
+	defer rows.Close()
+	var es []*forewarn.AuditEntry
+	for rows.Next() {
+		e, err := scanAuditEntry(rows)
+		if err != nil {
+			return nil, db.internal("list audit entries", err)
+		}
+		es = append(es, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.internal("list audit entries", err)
+	}
+	return es, nil
+}
+
+// ScanAudit streams every audit entry to fn in Seq order through one cursor; it stops at
+// fn's first error and returns it.
+func (db *DB) ScanAudit(ctx context.Context, fn func(*forewarn.AuditEntry) error) error {
+	rows, err := db.sql.QueryContext(ctx, "SELECT "+auditColumns+" FROM audit_entries ORDER BY seq")
+	if err != nil {
+		return db.internal("scan audit trail", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanAuditEntry(rows)
+		if err != nil {
+			return db.internal("scan audit trail", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return db.internal("scan audit trail", err)
+	}
+	return nil
+}
+
+func scanAuditEntry(rows *sql.Rows) (*forewarn.AuditEntry, error) {
+	e := &forewarn.AuditEntry{}
+	var t, kind string
+	if err := rows.Scan(&e.Seq, &t, &kind, &e.Actor.ID, &e.Action, &e.ObjectType, &e.ObjectID, &e.Before, &e.After, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+		return nil, err
+	}
+	e.Actor.Kind = forewarn.ActorKind(kind)
+	var err error
+	if e.Time, err = ParseTime(t); err != nil {
+		return nil, fmt.Errorf("audit entry %d: %w", e.Seq, err)
+	}
+	return e, nil
+}
+
+// AuditCheckpoints returns every signed checkpoint in Seq order.
+func (db *DB) AuditCheckpoints(ctx context.Context) ([]forewarn.AuditCheckpoint, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT seq, hash, time, agency, signature FROM audit_checkpoints ORDER BY seq")
+	if err != nil {
+		return nil, db.internal("list audit checkpoints", err)
+	}
+	defer rows.Close()
+	var cs []forewarn.AuditCheckpoint
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return nil, db.internal("list audit checkpoints", err)
+		}
+		cs = append(cs, *c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.internal("list audit checkpoints", err)
+	}
+	return cs, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCheckpoint(s scanner) (*forewarn.AuditCheckpoint, error) {
+	var c forewarn.AuditCheckpoint
+	var t string
+	if err := s.Scan(&c.Seq, &c.Hash, &t, &c.Agency, &c.Signature); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.Time, err = ParseTime(t); err != nil {
+		return nil, fmt.Errorf("audit checkpoint %d: %w", c.Seq, err)
+	}
+	return &c, nil
+}
+
+// CheckpointAudit signs the chain head unless it is already checkpointed and returns the
+// latest checkpoint, or nil for an empty chain. Without a Signer there is nothing to sign
+// with, and asking is an error.
+func (db *DB) CheckpointAudit(ctx context.Context) (*forewarn.AuditCheckpoint, error) {
+	var latest *forewarn.AuditCheckpoint
+	err := db.update(ctx, db.now(), "checkpoint audit trail", func(tx *tx) error {
+		if tx.headSeq == 0 {
+			return nil
+		}
+		c, err := scanCheckpoint(tx.queryRow(ctx, "SELECT seq, hash, time, agency, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("read latest checkpoint: %w", err)
+		case c.Seq == tx.headSeq:
+			latest = c
+			return nil
+		}
+		if tx.db.signer == nil {
+			return forewarn.Errorf(forewarn.EINVALID, "the audit trail cannot be checkpointed: the node has no signing key yet")
+		}
+		latest, err = tx.signCheckpoint(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return latest, nil
+}
+
+// pageSize applies the default and the maximum page size to a requested limit.
+func pageSize(limit int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, forewarn.Invalid("limit", "min", "must not be negative")
+	case limit == 0:
+		return DefaultPageSize, nil
+	case limit > MaxPageSize:
+		return MaxPageSize, nil
+	}
+	return limit, nil
+}

@@ -1,0 +1,281 @@
+// Package sqlstore is Forewarn's one implementation of forewarn.Store over database/sql.
+// It owns the SQL, the transactions and the audit hash chain; the sqlite and postgres
+// packages supply only a driver, a Dialect and their numbered migrations, so both backends
+// run exactly the same code and pass the same conformance suite (storetest).
+//
+// Every public method owns its transaction and every private helper takes it, so a change
+// and its audit entry are written together or not at all. The transaction carries the
+// time it started from the injectable clock, so tests control time.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// DefaultCheckpointEvery is how many audit entries may pass between signed checkpoints
+// when Options.CheckpointEvery is zero.
+const DefaultCheckpointEvery = 1000
+
+// Page sizes for FindSubjects and AuditEntries: the default when the filter asks for none,
+// and the most one call returns, so a single request cannot pull the whole table.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// Options configure a DB.
+type Options struct {
+	// Now is the clock; nil means time.Now().UTC(). Every transaction reads it once.
+	Now func() time.Time
+	// Signer is the node key that signs audit checkpoints. It may be nil before the node
+	// is initialised; then no checkpoints are signed.
+	Signer forewarn.Signer
+	// Agency is the agency code recorded in checkpoints; empty means the one InitNode stored.
+	Agency string
+	// CheckpointEvery signs a checkpoint of the chain head every N entries; 0 means
+	// DefaultCheckpointEvery.
+	CheckpointEvery int
+	// Logger receives operational messages (migrations applied); nil discards them.
+	Logger *slog.Logger
+}
+
+// Dialect is what differs between the SQL databases sqlstore runs on. The driver-specific
+// parts (error classification) are functions supplied by the backend package, so sqlstore
+// imports no driver.
+type Dialect struct {
+	// Name names the database in errors and logs: "sqlite", "postgres".
+	Name string
+	// NumberedParams rewrites the ? placeholders sqlstore writes into $1, $2, … .
+	NumberedParams bool
+	// LockSuffix is appended to the SELECT of the audit head so that concurrent writers
+	// queue on it: " FOR UPDATE" for PostgreSQL, "" for SQLite, whose write transactions
+	// already exclude each other.
+	LockSuffix string
+	// MigrationLock, when set, is executed first in every migration transaction so that
+	// two processes migrating at once take turns.
+	MigrationLock string
+	// IsUniqueViolation reports whether err is a unique or primary-key constraint
+	// violation, judged by the database's error code.
+	IsUniqueViolation func(error) bool
+}
+
+// DB is a forewarn.Store over a database/sql handle.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+	now     func() time.Time // always UTC
+	signer  forewarn.Signer
+	agency  string
+	every   int64
+	log     *slog.Logger
+
+	rebound sync.Map // query with ? → query with $n
+}
+
+var _ forewarn.Store = (*DB)(nil)
+
+// New returns a store over db, which must already be migrated (see Migrate). The DB owns
+// db from then on: Close closes it.
+func New(db *sql.DB, d Dialect, opts Options) *DB {
+	s := &DB{sql: db, dialect: d, signer: opts.Signer, agency: opts.Agency, every: int64(opts.CheckpointEvery), log: opts.Logger}
+	clock := opts.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	s.now = func() time.Time { return clock().UTC() }
+	if s.every <= 0 {
+		s.every = DefaultCheckpointEvery
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.dialect.IsUniqueViolation == nil {
+		s.dialect.IsUniqueViolation = func(error) bool { return false }
+	}
+	return s
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Dialect returns the dialect the DB was opened with.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// rebind rewrites q's ? placeholders for the dialect. Queries are constants or built from
+// constants, so the cache stays small.
+func (db *DB) rebind(q string) string {
+	if !db.dialect.NumberedParams || !strings.Contains(q, "?") {
+		return q
+	}
+	if r, ok := db.rebound.Load(q); ok {
+		return r.(string)
+	}
+	r := Rebind(q)
+	db.rebound.Store(q, r)
+	return r
+}
+
+// Rebind rewrites each ? in q as $1, $2, … in order. Queries must not hold a literal ?.
+func Rebind(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// tx is one transaction with the time it runs at and, for writing transactions, the audit
+// chain head it holds locked.
+type tx struct {
+	tx  *sql.Tx
+	db  *DB
+	now time.Time
+
+	headSeq  int64
+	headHash string
+}
+
+// begin starts a transaction at now. A writing transaction first reads the audit head
+// with the dialect's lock suffix: from then on it is the only writer, so every read it
+// makes sees the latest committed data and the chain it extends stays linear.
+func (db *DB) begin(ctx context.Context, now time.Time, write bool) (*tx, error) {
+	t, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &tx{tx: t, db: db, now: now}
+	if write {
+		err := tx.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+db.dialect.LockSuffix).Scan(&tx.headSeq, &tx.headHash)
+		if err != nil {
+			_ = t.Rollback()
+			return nil, fmt.Errorf("lock audit head: %w", err)
+		}
+	}
+	return tx, nil
+}
+
+func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.rebind(q), args...)
+}
+
+func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.rebind(q), args...)
+}
+
+func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.rebind(q), args...)
+}
+
+// update runs fn in a writing transaction at now and commits it when fn succeeds.
+func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+	tx, err := db.begin(ctx, now, true)
+	if err != nil {
+		return db.internal(op, err)
+	}
+	defer tx.tx.Rollback()
+	if err := fn(tx); err != nil {
+		return db.internal(op, err)
+	}
+	if err := tx.tx.Commit(); err != nil {
+		return db.internal(op, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// view runs fn in a read-only transaction.
+func (db *DB) view(ctx context.Context, op string, fn func(*tx) error) error {
+	tx, err := db.begin(ctx, db.now(), false)
+	if err != nil {
+		return db.internal(op, err)
+	}
+	defer tx.tx.Rollback()
+	return db.internal(op, fn(tx))
+}
+
+// internal passes Forewarn errors through and turns a unique violation into ECONFLICT;
+// any other error becomes an internal one that keeps its cause for the log.
+func (db *DB) internal(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *forewarn.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	if db.dialect.IsUniqueViolation(err) {
+		return db.conflict(err, "%s: it already exists", op)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// conflictError is an ECONFLICT that keeps the database error behind it.
+type conflictError struct {
+	err   *forewarn.Error
+	cause error
+}
+
+func (e *conflictError) Error() string   { return e.err.Error() }
+func (e *conflictError) Unwrap() []error { return []error{e.err, e.cause} }
+
+// conflict returns an ECONFLICT with the message that keeps err as its cause.
+func (db *DB) conflict(err error, format string, args ...any) error {
+	return &conflictError{err: forewarn.Errorf(forewarn.ECONFLICT, format, args...), cause: err}
+}
+
+// required is the EINVALID for a nil argument.
+func required(field string) error {
+	return forewarn.Invalid(field, "required", "is required")
+}
+
+func notFound(format string, args ...any) error {
+	return forewarn.Errorf(forewarn.ENOTFOUND, format, args...)
+}
+
+// TimeLayout is how times are stored: fixed-width UTC with nanoseconds, so that text
+// order is time order in every dialect.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// FormatTime returns t in TimeLayout.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseTime reads a time written by FormatTime. It parses the fixed layout by hand: audit
+// verification reads a million of them.
+func ParseTime(s string) (time.Time, error) {
+	if len(s) != len(TimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[29] != 'Z' {
+		return time.Time{}, fmt.Errorf("sqlstore: stored time %q is not in the layout %s", s, TimeLayout)
+	}
+	num := func(from, to int) int {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	y, mo, d, h, mi, sec, ns := num(0, 4), num(5, 7), num(8, 10), num(11, 13), num(14, 16), num(17, 19), num(20, 29)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || ns < 0 {
+		return time.Time{}, fmt.Errorf("sqlstore: stored time %q is not a valid time", s)
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), nil
+}

@@ -1,0 +1,129 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
+)
+
+func TestRebind(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"SELECT 1", "SELECT 1"},
+		{"SELECT a FROM t WHERE b = ?", "SELECT a FROM t WHERE b = $1"},
+		{"INSERT INTO t (a, b, c) VALUES (?, ?, ?)", "INSERT INTO t (a, b, c) VALUES ($1, $2, $3)"},
+		{"? ? ? ? ? ? ? ? ? ? ?", "$1 $2 $3 $4 $5 $6 $7 $8 $9 $10 $11"},
+	}
+	for _, tt := range tests {
+		if got := sqlstore.Rebind(tt.in); got != tt.want {
+			t.Errorf("Rebind(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTimeRoundTrip(t *testing.T) {
+	tests := []time.Time{
+		time.Date(2014, 12, 3, 9, 0, 0, 0, time.UTC),
+		time.Date(2015, 6, 30, 23, 59, 59, 999999999, time.UTC),
+		time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(2015, 11, 13, 21, 16, 0, 0, time.FixedZone("CET", 3600)),
+	}
+	for _, in := range tests {
+		s := sqlstore.FormatTime(in)
+		if len(s) != len(sqlstore.TimeLayout) {
+			t.Errorf("FormatTime(%v) = %q is not fixed-width", in, s)
+		}
+		got, err := sqlstore.ParseTime(s)
+		if err != nil || !got.Equal(in) || got.Location() != time.UTC {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v in UTC", s, got, err, in)
+		}
+	}
+	if a, b := sqlstore.FormatTime(tests[0]), sqlstore.FormatTime(tests[1]); !(a < b) {
+		t.Errorf("stored times do not sort as text: %q >= %q", a, b)
+	}
+	for _, bad := range []string{"", "2014-12-03", "2014-12-03T09:00:00Z", "2014-13-03T09:00:00.000000000Z", "2014-12-03T09:00:00.00000000xZ", "2014-12-03 09:00:00.000000000Z"} {
+		if _, err := sqlstore.ParseTime(bad); err == nil {
+			t.Errorf("ParseTime(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestMigrationsNaming(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   fstest.MapFS
+		want    []int
+		wantErr string
+	}{
+		{"in version order", fstest.MapFS{"0002_b.sql": {}, "0001_a.sql": {}, "0010_c.sql": {}, "README.md": {}}, []int{1, 2, 10}, ""},
+		{"misnamed", fstest.MapFS{"0001_a.sql": {}, "2_b.sql": {}}, nil, "not named"},
+		{"shared version", fstest.MapFS{"0001_a.sql": {}, "0001_b.sql": {}}, nil, "share version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, err := sqlstore.Migrations(tt.files)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Migrations error = %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			var got []int
+			for _, m := range ms {
+				got = append(got, m.Version)
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Migrations = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// openRaw opens an empty SQLite database as a sqlstore.DB without its migrations.
+func openRaw(t *testing.T) (*sqlstore.DB, *sql.DB) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "m.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
+	t.Cleanup(func() { db.Close() })
+	return db, raw
+}
+
+func TestMigrateAppliesEachOnceAndAtomically(t *testing.T) {
+	ctx := context.Background()
+	db, raw := openRaw(t)
+	v1 := fstest.MapFS{"0001_people.sql": {Data: []byte("CREATE TABLE people (name TEXT); INSERT INTO people VALUES ('a');")}}
+	for range 2 {
+		if err := db.Migrate(ctx, v1); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	var n int
+	if err := raw.QueryRow("SELECT COUNT(*) FROM people").Scan(&n); err != nil || n != 1 {
+		t.Errorf("people rows = %d, %v; want 1 (the migration ran once)", n, err)
+	}
+
+	v2 := fstest.MapFS{
+		"0001_people.sql": v1["0001_people.sql"],
+		"0002_broken.sql": {Data: []byte("INSERT INTO people VALUES ('b'); INSERT INTO nowhere VALUES (1);")},
+	}
+	if err := db.Migrate(ctx, v2); err == nil || !strings.Contains(err.Error(), "0002_broken.sql") {
+		t.Errorf("Migrate with a broken migration = %v; want an error naming it", err)
+	}
+	if err := raw.QueryRow("SELECT COUNT(*) FROM people").Scan(&n); err != nil || n != 1 {
+		t.Errorf("people rows = %d, %v; want 1 (the broken migration rolled back)", n, err)
+	}
+	applied, err := db.AppliedMigrations(ctx)
+	if err != nil || !reflect.DeepEqual(applied, []int{1}) {
+		t.Errorf("applied migrations = %v, %v; want [1]", applied, err)
+	}
+}
