@@ -99,6 +99,11 @@ type Claim struct {
 	Grading    Grading     `json:"grading"`
 	Negative   bool        `json:"negative"` // asserts absence: "no exit record"
 	Note       string      `json:"note,omitempty"`
+	// MessageID is the message the claim came in, when it came from a peer.
+	MessageID string `json:"message_id,omitempty"`
+	// Preferred marks the claim an analyst prefers among those it conflicts with.
+	Preferred       bool   `json:"preferred,omitempty"`
+	PreferredReason string `json:"preferred_reason,omitempty"`
 }
 
 // Validate checks every field of the claim; now refuses valid times that start in the future.

@@ -3,6 +3,8 @@ package forewarn
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -69,6 +71,12 @@ type StoredMessage struct {
 	StoredAt   time.Time   `json:"stored_at"`
 	Priority   Priority    `json:"priority"` // effective priority: raised when this node holds a person in it
 	Deliveries []*Delivery `json:"deliveries"`
+	// Matches found when the message arrived and the alerts they raised; ReceiveMessage
+	// stores them with the message, in the same transaction.
+	Matches []*Match `json:"matches,omitempty"`
+	Alerts  []*Alert `json:"alerts,omitempty"`
+	// HoldsPerson says a person in the message matched a watch-listed subject here.
+	HoldsPerson bool `json:"holds_person,omitempty"`
 }
 
 // Delivery returns the state of the message for agency, or nil.
@@ -163,4 +171,33 @@ type MessageStore interface {
 	Escalate(ctx context.Context, e *Escalation, next time.Time) error
 	Escalations(ctx context.Context, messageID string) ([]*Escalation, error)
 	Alerts(ctx context.Context, role Role, limit int) ([]*Alert, error)
+}
+
+// Status says in one line where a delivery stands, the way the sender's desk needs to read
+// it: "delivered 12 Dec 2014 09:30 UTC, not acknowledged, overdue since 13 Dec 2014 09:30 UTC".
+func (d *Delivery) Status() string {
+	const layout = "2 Jan 2006 15:04 MST"
+	var parts []string
+	switch {
+	case d.Delivered() && d.Direction == DirectionIn:
+		parts = append(parts, "received "+d.DeliveredAt.UTC().Format(layout))
+	case d.Delivered():
+		parts = append(parts, "delivered "+d.DeliveredAt.UTC().Format(layout))
+	case d.Attempts > 0:
+		parts = append(parts, fmt.Sprintf("not delivered after %d attempts (%s)", d.Attempts, d.LastError))
+	default:
+		parts = append(parts, "queued")
+	}
+	switch {
+	case d.Actioned():
+		parts = append(parts, fmt.Sprintf("acknowledged %s: %s", d.ActionAt.UTC().Format(layout), d.Outcome))
+	case !d.ReadAt.IsZero():
+		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout)+", not acknowledged")
+	case d.Delivered():
+		parts = append(parts, "not acknowledged")
+	}
+	if !d.Overdue.IsZero() && !d.Actioned() {
+		parts = append(parts, "overdue since "+d.Deadline.UTC().Format(layout))
+	}
+	return strings.Join(parts, ", ")
 }

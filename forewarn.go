@@ -13,9 +13,9 @@ import (
 
 // Agency is one organisation running a Forewarn node.
 type Agency struct {
-	Code    string `json:"code"`    // "TR-MIT", "FR-DGSI"
-	Name    string `json:"name"`    // "Millî İstihbarat Teşkilatı"
-	Country string `json:"country"` // ISO 3166-1 alpha-2
+	Code    string `json:"code"`              // "TR-MIT", "FR-DGSI"
+	Name    string `json:"name"`              // "Millî İstihbarat Teşkilatı"
+	Country string `json:"country,omitempty"` // ISO 3166-1 alpha-2, when the agency is national
 }
 
 var agencyCodeRE = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{2,16}$`)
@@ -28,7 +28,7 @@ func (a *Agency) Validate() error {
 	if err := validateText("agency.name", a.Name, true, 200); err != nil {
 		return err
 	}
-	if !IsCountry(a.Country) {
+	if a.Country != "" && !IsCountry(a.Country) {
 		return Invalid("agency.country", "iso3166", "%q is not an ISO 3166-1 alpha-2 country code", a.Country)
 	}
 	return nil

@@ -53,6 +53,9 @@ type Store interface {
 	Subject(ctx context.Context, actor Actor, id string) (*Subject, error)
 	// FindSubjects returns a page of subjects and the total count, and audits the read.
 	FindSubjects(ctx context.Context, actor Actor, f SubjectFilter) ([]*Subject, int, error)
+	// ScanSubjects calls fn with every subject, unaudited: for the node's own use, such as
+	// building the match index, never to show a person.
+	ScanSubjects(ctx context.Context, fn func(*Subject) error) error
 
 	CreateClaim(ctx context.Context, actor Actor, c *Claim) error
 	Claims(ctx context.Context, subjectID string) ([]*Claim, error)
@@ -70,6 +73,10 @@ type Store interface {
 	// CheckpointAudit signs the current chain head now (as on shutdown) unless it is
 	// already checkpointed, and returns the latest checkpoint (nil for an empty chain).
 	CheckpointAudit(ctx context.Context) (*AuditCheckpoint, error)
+
+	MessageStore
+	MatchStore
+	AuthStore
 
 	Close() error
 }

@@ -17,10 +17,11 @@ import (
 
 // Node is one agency's node: its store, clock and key.
 type Node struct {
-	Store  forewarn.Store
-	Clock  forewarn.Clock
-	Signer forewarn.Signer
-	Logger *slog.Logger
+	Store   forewarn.Store
+	Clock   forewarn.Clock
+	Signer  forewarn.Signer
+	Logger  *slog.Logger
+	Matcher *Matcher // nil until LoadMatcher
 }
 
 // New returns a Node; a nil clock means the wall clock, a nil logger discards.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/forewarn/forewarn"
 )
@@ -33,12 +34,15 @@ func (n *Node) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 		}
 		return nil
 	})
-	if err != nil && err != errStopScan {
-		return nil, err
-	}
 	count, verr := v.Finish()
 	rep := &AuditReport{Entries: count, Checkpoints: len(cps)}
-	if verr != nil {
+	var unreadable *forewarn.AuditError
+	switch {
+	case errors.As(err, &unreadable) && verr == nil:
+		rep.Problem = unreadable
+	case err != nil && err != errStopScan && !errors.As(err, &unreadable):
+		return nil, err
+	case verr != nil:
 		rep.Problem = verr.(*forewarn.AuditError)
 	}
 	return rep, nil

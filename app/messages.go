@@ -27,33 +27,29 @@ type Transport interface {
 	Deliver(ctx context.Context, peer *forewarn.Peer, envelope []byte) (receipt []byte, err error)
 }
 
-// Messages is the part of the node that exchanges messages with peers. It needs a store
-// that also keeps messages.
+// Messages is the part of the node that exchanges messages with peers.
 type Messages struct {
 	*Node
-	Store        MessageStore
 	Transport    Transport
 	Policy       forewarn.EscalationPolicy
 	MaxEnvelope  int
 	ReplayWindow time.Duration
+	RetryBase    time.Duration // first retry after about this long
+	RetryMax     time.Duration // never wait longer than this between attempts
 
 	agency string
 	poke   chan struct{}
 }
 
-// MessageStore is the storage a node that exchanges messages needs.
-type MessageStore interface {
-	forewarn.Store
-	forewarn.MessageStore
-}
-
 // NewMessages returns the messaging part of node, with the default policy and limits.
-func NewMessages(node *Node, store MessageStore, transport Transport) *Messages {
+func NewMessages(node *Node, transport Transport) *Messages {
 	return &Messages{
-		Node: node, Store: store, Transport: transport,
+		Node: node, Transport: transport,
 		Policy:       forewarn.DefaultEscalationPolicy(),
 		MaxEnvelope:  DefaultMaxEnvelopeBytes,
 		ReplayWindow: DefaultReplayWindow,
+		RetryBase:    DefaultRetryBase,
+		RetryMax:     DefaultRetryMax,
 		poke:         make(chan struct{}, 1),
 	}
 }
@@ -112,6 +108,14 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 	}
 	ms.Logger.Info("message queued", "id", m.ID, "kind", m.Kind, "to", m.To)
 	ms.Poke()
+	if err := ms.answerRequest(ctx, actor, m); err != nil {
+		ms.Logger.Error("could not mark the request answered", "id", m.InReplyTo, "err", err)
+	}
+	if err := ms.linkOutgoing(ctx, actor, sm); err != nil {
+		// The message is stored and will be delivered; only its link to our subjects is
+		// missing, which an analyst can still make by hand.
+		ms.Logger.Error("could not link a sent message to the subjects it is about", "id", m.ID, "err", err)
+	}
 	return sm, nil
 }
 
@@ -220,12 +224,18 @@ func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]
 	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: ms.deadlineOf(m)}
 	ms.scheduleEscalation(d, sm.Priority)
 	sm.Deliveries = []*forewarn.Delivery{d}
+	if err := ms.crossMatch(ctx, sm); err != nil {
+		return nil, err
+	}
 	stored, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: m.From}, sm, receipt)
 	if err != nil {
 		return nil, err
 	}
 	if !dup {
-		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From)
+		if ms.Matcher != nil {
+			ms.Matcher.AddMessage(m)
+		}
+		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
 	}
 	return stored, nil
 }
@@ -274,4 +284,46 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// linkOutgoing records which of the agency's own subjects a sent message is about, so the
+// message shows on their timelines and beside the warnings received about them.
+func (ms *Messages) linkOutgoing(ctx context.Context, actor forewarn.Actor, sm *forewarn.StoredMessage) error {
+	if ms.Matcher == nil {
+		return nil
+	}
+	var links []*forewarn.Match
+	ps := sm.Message.Persons()
+	for i := range ps {
+		for _, h := range ms.Matcher.search(descriptorPerson(&ps[i]), ms.Matcher.Candidates) {
+			if h.subjectID != "" {
+				links = append(links, h.toMatch(sm.Message.ID, &ps[i]))
+			}
+		}
+	}
+	if len(links) == 0 {
+		return nil
+	}
+	sm.Matches = links
+	return ms.Store.CreateMatches(ctx, actor, links, nil)
+}
+
+// answerRequest acknowledges a received request as actioned when this node sends a
+// response to it: answering a question is acting on it, and stops its escalation on both
+// sides.
+func (ms *Messages) answerRequest(ctx context.Context, actor forewarn.Actor, m *forewarn.Message) error {
+	if m.Kind != forewarn.KindResponse || m.InReplyTo == "" {
+		return nil
+	}
+	req, err := ms.Store.Message(ctx, m.InReplyTo)
+	if err != nil || req.Direction != forewarn.DirectionIn || req.Message.Kind != forewarn.KindRequest {
+		return nil
+	}
+	if d := req.Delivery(m.From); d != nil && d.Actioned() {
+		return nil
+	}
+	_, err = ms.Acknowledge(ctx, actor, req.Message.ID, forewarn.Acknowledgement{
+		Stage: forewarn.AckActioned, Outcome: "answered", Reason: "answered by response " + m.ID,
+	})
+	return err
 }

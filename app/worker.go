@@ -12,23 +12,23 @@ import (
 	"github.com/forewarn/forewarn/envelope"
 )
 
-// Retry timing for deliveries: exponential backoff with full jitter, so that peers coming
-// back after an outage are not hit by every sender at once.
+// Default retry timing for deliveries: exponential backoff with jitter, so that peers
+// coming back after an outage are not hit by every sender at once.
 const (
-	RetryBase = time.Second
-	RetryMax  = 5 * time.Minute
+	DefaultRetryBase = time.Second
+	DefaultRetryMax  = 5 * time.Minute
 )
 
-// Backoff returns how long to wait before attempt n+1 after n failed attempts: a random
-// duration up to RetryBase·2ⁿ⁻¹, capped at RetryMax, and at least RetryBase/2.
-func Backoff(attempts int) time.Duration {
-	ceiling := RetryMax
-	if attempts < 20 {
-		if c := RetryBase << max(attempts-1, 0); c < RetryMax {
+// Backoff returns how long to wait before the next attempt after attempts failed ones:
+// base/2 plus a random duration up to base·2^(attempts-1), the random part capped at max.
+func Backoff(attempts int, base, max time.Duration) time.Duration {
+	ceiling := max
+	if attempts < 30 {
+		if c := base << (attempts - 1); attempts >= 1 && c > 0 && c < max {
 			ceiling = c
 		}
 	}
-	return RetryBase/2 + time.Duration(rand.Int64N(int64(ceiling)))
+	return base/2 + time.Duration(rand.Int64N(int64(ceiling)+1))
 }
 
 // maxReceiptBytes bounds a receipt from a peer.
@@ -62,7 +62,7 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 		go func(d *forewarn.Delivery) {
 			defer func() { <-sem; wg.Done() }()
 			if err := ms.deliver(ctx, d); err != nil {
-				next := ms.Clock.Now().Add(Backoff(d.Attempts + 1))
+				next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
 				ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
 				if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(err.Error(), 500), next); ferr != nil {
 					ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)

@@ -15,6 +15,12 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, forewarn.Errorf(forewarn.EINTERNAL, "this node does not exchange messages"))
 		return
 	}
+	if s.requireClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+		err := forewarn.Errorf(forewarn.EUNAUTHORIZED, "this node requires mutual TLS: present a client certificate signed by its CA")
+		s.deny(r, "", err)
+		s.writeError(w, r, err)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.Messages.MaxEnvelope)+1))
 	if err != nil {
 		s.writeError(w, r, forewarn.Errorf(forewarn.EINVALID, "could not read the envelope: %v", err))

@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -35,6 +36,8 @@ type Server struct {
 	mux      *http.ServeMux
 	srv      *http.Server
 	ln       net.Listener
+
+	requireClientCert bool
 }
 
 // NewServer returns a server for node with its routes registered.
@@ -64,6 +67,14 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	s.handle("GET /api/v1/node", s.handleNode)
 	s.handle("POST /federation/v1/messages", s.handleFederationMessage)
+
+	s.handle("GET /api/v1/messages", s.authorized(forewarn.PermReadMessages, s.handleListMessages))
+	s.handle("POST /api/v1/messages", s.authorized(forewarn.PermSendMessages, s.handleSendMessage))
+	s.handle("GET /api/v1/messages/{id}", s.authorized(forewarn.PermReadMessages, s.handleGetMessage))
+	s.handle("GET /api/v1/messages/{id}/thread", s.authorized(forewarn.PermReadMessages, s.handleThread))
+	s.handle("POST /api/v1/messages/{id}/ack", s.authorized(forewarn.PermAckMessages, s.handleAck))
+	s.handle("GET /api/v1/alerts", s.authorized(forewarn.PermReadMessages, s.handleAlerts))
+	s.handle("GET /api/v1/peers", s.authorized(forewarn.PermReadMessages, s.handleListPeers))
 }
 
 // Handle mounts another component's handler (the web pages, federation endpoints) on the
@@ -94,11 +105,17 @@ func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.W
 // ServeHTTP lets the server be used as a plain handler (tests, TLS listeners).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Open starts listening on addr (":0" picks a free port) and serving in the background.
-func (s *Server) Open(addr string) error {
+// Open starts listening on addr (":0" picks a free port) and serving in the background,
+// over TLS when cfg is not nil. With cfg.ClientCAs set, the federation endpoint accepts
+// only peers presenting a verified client certificate (mutual TLS).
+func (s *Server) Open(addr string, cfg *tls.Config) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if cfg != nil {
+		s.requireClientCert = cfg.ClientCAs != nil
+		ln = tls.NewListener(ln, cfg)
 	}
 	s.ln = ln
 	s.srv = &http.Server{

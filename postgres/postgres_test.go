@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,7 +84,7 @@ func TestMigrateTwiceAppliesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AppliedMigrations: %v", err)
 	}
-	if len(got) != 1 || got[0] != 1 {
-		t.Errorf("applied migrations = %v, want [1]", got)
+	if want := []int{1, 2}; !slices.Equal(got, want) {
+		t.Errorf("applied migrations = %v, want %v", got, want)
 	}
 }

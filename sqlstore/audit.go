@@ -214,6 +214,10 @@ func (db *DB) ScanAudit(ctx context.Context, fn func(*forewarn.AuditEntry) error
 	defer rows.Close()
 	for rows.Next() {
 		e, err := scanAuditEntry(rows)
+		var bad *forewarn.AuditError
+		if errors.As(err, &bad) {
+			return bad
+		}
 		if err != nil {
 			return db.internal("scan audit trail", err)
 		}
@@ -236,7 +240,8 @@ func scanAuditEntry(rows *sql.Rows) (*forewarn.AuditEntry, error) {
 	e.Actor.Kind = forewarn.ActorKind(kind)
 	var err error
 	if e.Time, err = ParseTime(t); err != nil {
-		return nil, fmt.Errorf("audit entry %d: %w", e.Seq, err)
+		// A time that does not parse was written by hand: the entry is modified.
+		return nil, &forewarn.AuditError{Seq: e.Seq, Reason: fmt.Sprintf("its time %q is not one the node writes (modified entry)", t)}
 	}
 	return e, nil
 }

@@ -279,3 +279,42 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), nil
 }
+
+// nullTime stores a zero time as NULL: "not yet".
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return FormatTime(t)
+}
+
+// parseNullTime reads a time stored by nullTime; NULL is the zero time.
+func parseNullTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid {
+		return time.Time{}, nil
+	}
+	return ParseTime(s.String)
+}
+
+// nullBytes stores empty bytes as NULL.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// inArgs returns a placeholder list for an IN (…) over ids, and its arguments. The list is
+// padded to a power of two by repeating the last ID, so the rebind cache holds one query
+// per size class rather than one per page length.
+func inArgs(ids []string) (string, []any) {
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", "), args
+}

@@ -68,21 +68,26 @@ func (db *DB) UpdateSubject(ctx context.Context, actor forewarn.Actor, s *forewa
 			return err
 		}
 		v.CreatedAt, v.UpdatedAt = old.CreatedAt, now
-		data, err := json.Marshal(&v)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.exec(ctx, "UPDATE subjects SET primary_name = ?, watch = ?, data = ?, updated_at = ? WHERE id = ?",
-			v.PrimaryName(), string(v.Watch), string(data), FormatTime(v.UpdatedAt), v.ID); err != nil {
-			return fmt.Errorf("update subject: %w", err)
-		}
-		return tx.audit(ctx, actor, "subject.update", "subject", v.ID, old, &v, "")
+		return tx.saveSubject(ctx, actor, old, &v, "")
 	})
 	if err != nil {
 		return err
 	}
 	*s = v
 	return nil
+}
+
+// saveSubject writes the new version s of the subject old and audits the update.
+func (tx *tx) saveSubject(ctx context.Context, actor forewarn.Actor, old, s *forewarn.Subject, detail string) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, "UPDATE subjects SET primary_name = ?, watch = ?, data = ?, updated_at = ? WHERE id = ?",
+		s.PrimaryName(), string(s.Watch), string(data), FormatTime(s.UpdatedAt), s.ID); err != nil {
+		return fmt.Errorf("update subject: %w", err)
+	}
+	return tx.audit(ctx, actor, "subject.update", "subject", s.ID, old, s, detail)
 }
 
 // Subject returns one subject and records in the audit trail who read it, and which

@@ -217,6 +217,17 @@ func Run(t *testing.T, open Opener) {
 		{"Checkpoints", testCheckpoints},
 		{"CheckpointsNeedSigner", testCheckpointsNeedSigner},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"Peers", testPeers},
+		{"SendAndDeliver", testSendAndDeliver},
+		{"ReceiveOnce", testReceiveOnce},
+		{"ReceiveConcurrently", testReceiveConcurrently},
+		{"Acknowledgements", testAcknowledgements},
+		{"Escalation", testEscalation},
+		{"MessageFilters", testMessageFilters},
+		{"Matches", testMatches},
+		{"PreferClaim", testPreferClaim},
+		{"Tokens", testTokens},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

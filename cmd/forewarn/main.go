@@ -60,11 +60,17 @@ type command struct {
 // commands is the whole command surface of the binary, in one readable block.
 func commands() map[string]command {
 	return map[string]command{
+		"demo":        {"replay the case behind Forewarn on two real nodes and keep them serving", runDemo},
 		"init":        {"create a node: data directory, database, key pair, first admin", runInit},
 		"serve":       {"run a node's HTTP server", runServe},
 		"subject":     {"add, list or show the agency's subjects (add|list|show)", runSubject},
 		"claim":       {"add or list claims about a subject (add|list)", runClaim},
 		"audit":       {"verify or list the audit trail (verify|list)", runAudit},
+		"key":         {"show this node's public key (show)", runKey},
+		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
+		"user":        {"create users (add)", runUser},
+		"token":       {"create API tokens for programs and the CLI (create)", runToken},
+		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},
 		"screen":      {"screen a list of persons against a watch list (CSV)", runScreen},
 		"compare":     {"score pairs of names (CSV)", runCompare},
 		"bench-match": {"measure the matcher's accuracy and speed on the shared test data", runBenchMatch},

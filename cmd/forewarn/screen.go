@@ -2,18 +2,103 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+
+	"github.com/forewarn/forewarn/match"
 )
 
-// Placeholders until the matcher's subcommands land; replaced by the match work.
 func runScreen(ctx context.Context, m *Main, args []string) error {
-	return errors.New("screen: not built yet")
+	fs := m.newFlagSet("screen",
+		"Screen every person in an input CSV against a watch list CSV and print the best hits.\n"+
+			"Both files have a header with id and name, and optionally birth_date (YYYY, YYYY-MM or\n"+
+			"YYYY-MM-DD), nationality (ISO alpha-2), gender and document. Rows of the list that share\n"+
+			"an id are aliases of one person. The input is streamed: it may be of any length.",
+		"forewarn screen --list watchlist.csv --input travellers.csv --top 5 --format jsonl")
+	list := fs.String("list", "", "watch list CSV (required)")
+	input := fs.String("input", "", "CSV of persons to screen (required; - for standard input)")
+	top := fs.Int("top", 10, "at most this many hits per input row")
+	threshold := fs.Float64("threshold", match.DefaultThreshold, "only hits scoring at least this (0 returns the top hits whatever their score)")
+	format := fs.String("format", "jsonl", "output format: jsonl or csv")
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *list == "" || *input == "" {
+		fs.Usage()
+		return fmt.Errorf("screen: --list and --input are required")
+	}
+	if *format != "jsonl" && *format != "csv" {
+		return fmt.Errorf("screen: --format %q: want jsonl or csv", *format)
+	}
+	if *top < 1 {
+		return fmt.Errorf("screen: --top %d: want at least 1", *top)
+	}
+	lf, err := os.Open(*list)
+	if err != nil {
+		return fmt.Errorf("screen: %w", err)
+	}
+	defer lf.Close()
+	ix, err := loadWatchList(lf, *list)
+	if err != nil {
+		return fmt.Errorf("screen: %w", err)
+	}
+	in := m.Stdin
+	if *input != "-" {
+		f, err := os.Open(*input)
+		if err != nil {
+			return fmt.Errorf("screen: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	opts := screenOptions{Top: *top, Threshold: *threshold, Format: *format, Progress: progressWriter(m)}
+	if err := screen(ctx, ix, in, *input, m.Stdout, opts); err != nil {
+		return fmt.Errorf("screen: %w", err)
+	}
+	return nil
 }
 
 func runCompare(ctx context.Context, m *Main, args []string) error {
-	return errors.New("compare: not built yet")
+	fs := m.newFlagSet("compare",
+		"Score pairs of names. The input CSV has a header with name1 and name2; other columns are\n"+
+			"passed through. Prints the input columns plus score and match (at the default threshold).",
+		"forewarn compare --input pairs.csv")
+	input := fs.String("input", "", "CSV of name pairs (required; - for standard input)")
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *input == "" {
+		fs.Usage()
+		return fmt.Errorf("compare: --input is required")
+	}
+	in := m.Stdin
+	if *input != "-" {
+		f, err := os.Open(*input)
+		if err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	if err := comparePairs(ctx, in, *input, m.Stdout); err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	return nil
 }
 
 func runBenchMatch(ctx context.Context, m *Main, args []string) error {
-	return errors.New("bench-match: not built yet")
+	fs := m.newFlagSet("bench-match",
+		"Measure the matcher: accuracy on the shared name data (OFAC aliases, nomenklatura pairs\n"+
+			"beside OpenSanctions logic-v2, false alarms on names that belong to nobody), then speed and\n"+
+			"memory at OFAC size and on a generated list of --size entries.",
+		"forewarn bench-match --size 1000000")
+	dir := fs.String("testdata", "", "shared test data directory (default: FOREWARN_TESTDATA, else ../shared/testdata)")
+	size := fs.Int("size", 1_000_000, "entries in the generated large list (0 skips it)")
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *size < 0 {
+		return fmt.Errorf("bench-match: --size %d: want 0 or more", *size)
+	}
+	return benchMatch(ctx, m, *dir, *size)
 }

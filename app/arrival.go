@@ -1,0 +1,192 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// LoadMatcher builds the node's match index from its store.
+func (n *Node) LoadMatcher(ctx context.Context) error {
+	mt := NewMatcher()
+	if err := mt.Load(ctx, n.Store); err != nil {
+		return err
+	}
+	n.Matcher = mt
+	return nil
+}
+
+// raise returns the priority one step more urgent than p.
+func raise(p forewarn.Priority) forewarn.Priority {
+	switch p {
+	case forewarn.PriorityRoutine:
+		return forewarn.PriorityPriority
+	case forewarn.PriorityPriority:
+		return forewarn.PriorityUrgent
+	}
+	return forewarn.PriorityFlash
+}
+
+// personName is the name a person is shown by.
+func personName(d *forewarn.PersonDescriptor) string {
+	for _, n := range d.Names {
+		if n.Kind == forewarn.NamePrimary {
+			return n.Value
+		}
+	}
+	if len(d.Names) > 0 {
+		return d.Names[0].Value
+	}
+	return d.Ref
+}
+
+// crossMatch compares every person an arriving message describes with the agency's
+// subjects and with every person in messages it received before, and fills the stored
+// message's matches and alerts, which ReceiveMessage writes with it. A person matching a
+// watch-listed subject raises the message's priority and puts it in front of the liaison
+// desk and the supervisors: "you hold this person".
+func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) error {
+	mt := ms.Matcher
+	if mt == nil {
+		return nil
+	}
+	m := sm.Message
+	ps := m.Persons()
+	now := ms.Clock.Now()
+	raised := false
+	for i := range ps {
+		d := &ps[i]
+		for _, h := range mt.search(descriptorPerson(d), mt.Candidates) {
+			if h.earlierMessageID == m.ID {
+				continue
+			}
+			if h.subjectID != "" {
+				rejected, err := ms.Store.RejectedPair(ctx, h.subjectID, Fingerprint(d))
+				if err != nil {
+					return err
+				}
+				if rejected {
+					continue
+				}
+			}
+			sm.Matches = append(sm.Matches, h.toMatch(m.ID, d))
+			alerts, err := ms.arrivalAlerts(ctx, m, d, h, now)
+			if err != nil {
+				return err
+			}
+			sm.Alerts = append(sm.Alerts, alerts...)
+			if si, ok := mt.subject(h.subjectID); ok && si.watchlisted && !raised {
+				sm.HoldsPerson = true
+				sm.Priority = raise(sm.Priority)
+				raised = true
+			}
+		}
+	}
+	return nil
+}
+
+// arrivalAlerts words the alerts one hit raises.
+func (ms *Messages) arrivalAlerts(ctx context.Context, m *forewarn.Message, d *forewarn.PersonDescriptor, h hit, now time.Time) ([]*forewarn.Alert, error) {
+	about := fmt.Sprintf("%s %s from %s about %q", m.Kind, m.ID, m.From, personName(d))
+	if h.subjectID != "" {
+		si, _ := ms.Matcher.subject(h.subjectID)
+		if si.watchlisted {
+			text := fmt.Sprintf("You hold this person: %s matches your watch-listed subject %q (%s).", about, si.name, Summary(h.explanation))
+			return []*forewarn.Alert{
+				{Role: forewarn.RoleLiaison, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
+				{Role: forewarn.RoleSupervisor, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
+				{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
+			}, nil
+		}
+		text := fmt.Sprintf("You hold this person: %s matches your subject %q (%s). Review the match.", about, si.name, Summary(h.explanation))
+		return []*forewarn.Alert{{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now}}, nil
+	}
+	earlier, err := ms.Store.Message(ctx, h.earlierMessageID)
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("You were told about this person before: %s matches a person in the %s from %s of %s (%s).",
+		about, earlier.Message.Kind, earlier.Message.From, earlier.Message.Created.Format("2 Jan 2006"), Summary(h.explanation))
+	return []*forewarn.Alert{{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, Text: text, CreatedAt: now}}, nil
+}
+
+// EarlierMention is a message this node was told about a person in, as retro-matching
+// shows it: when, by whom, and whether it was acknowledged.
+type EarlierMention struct {
+	Match   *forewarn.Match   `json:"match"`
+	Message *forewarn.Message `json:"message"`
+	Status  string            `json:"status"` // this node's read/acknowledgement of it
+}
+
+// RetroMatch finds every earlier message describing a person who matches the subject:
+// "you were told about this person before". New pairs are stored as matches, with an
+// alert to the analysts; pairs an analyst rejected are left out.
+func (ms *Messages) RetroMatch(ctx context.Context, actor forewarn.Actor, s *forewarn.Subject) ([]EarlierMention, error) {
+	mt := ms.Matcher
+	if mt == nil {
+		return nil, nil
+	}
+	mt.AddSubject(s)
+	existing, _, err := ms.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: s.ID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]*forewarn.Match{}
+	for _, m := range existing {
+		known[m.MessageID+"/"+m.PersonRef] = m
+	}
+	now := ms.Clock.Now()
+	var mentions []EarlierMention
+	var fresh []*forewarn.Match
+	var alerts []*forewarn.Alert
+	for _, h := range mt.search(subjectPerson(s), 50) {
+		if h.earlierMessageID == "" {
+			continue
+		}
+		sm, err := ms.Store.Message(ctx, h.earlierMessageID)
+		if err != nil {
+			return nil, err
+		}
+		var d *forewarn.PersonDescriptor
+		for _, p := range sm.Message.Persons() {
+			if p.Ref == h.earlierRef {
+				d = &p
+			}
+		}
+		if d == nil {
+			continue
+		}
+		mm, ok := known[sm.Message.ID+"/"+d.Ref]
+		if ok && mm.Status == forewarn.MatchRejected {
+			continue
+		}
+		if !ok {
+			rejected, err := ms.Store.RejectedPair(ctx, s.ID, Fingerprint(d))
+			if err != nil {
+				return nil, err
+			}
+			if rejected {
+				continue
+			}
+			mm = h.toMatch(sm.Message.ID, d)
+			mm.SubjectID, mm.EarlierMessageID, mm.EarlierPersonRef = s.ID, "", ""
+			fresh = append(fresh, mm)
+			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: sm.Message.ID, SubjectID: s.ID, CreatedAt: now,
+				Text: fmt.Sprintf("You were told about this person before: %s from %s on %s described %q, who matches your subject %q (%s).",
+					sm.Message.Kind, sm.Message.From, sm.Message.Created.Format("2 Jan 2006"), personName(d), s.PrimaryName(), Summary(h.explanation))})
+		}
+		status := ""
+		if len(sm.Deliveries) > 0 {
+			status = sm.Deliveries[0].Status()
+		}
+		mentions = append(mentions, EarlierMention{Match: mm, Message: sm.Message, Status: status})
+	}
+	if len(fresh) > 0 {
+		if err := ms.Store.CreateMatches(ctx, actor, fresh, alerts); err != nil {
+			return nil, err
+		}
+	}
+	return mentions, nil
+}

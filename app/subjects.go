@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/forewarn/forewarn"
+)
+
+// CreateSubject adds a subject and shows what the node was told about the person before:
+// every earlier message describing someone who matches ("you were told about this person
+// before"), which it also records as matches for review.
+func (ms *Messages) CreateSubject(ctx context.Context, actor forewarn.Actor, s *forewarn.Subject) ([]EarlierMention, error) {
+	if err := ms.Store.CreateSubject(ctx, actor, s); err != nil {
+		return nil, err
+	}
+	return ms.RetroMatch(ctx, actor, s)
+}
+
+// UpdateSubject edits a subject and, as CreateSubject does, looks back for earlier
+// messages about the person it now describes.
+func (ms *Messages) UpdateSubject(ctx context.Context, actor forewarn.Actor, s *forewarn.Subject) ([]EarlierMention, error) {
+	if err := ms.Store.UpdateSubject(ctx, actor, s); err != nil {
+		return nil, err
+	}
+	return ms.RetroMatch(ctx, actor, s)
+}
+
+// CheckDraft compares the persons of a message being drafted with the agency's subjects
+// and every message received before, without storing anything: what the compose page
+// shows while the liaison officer types.
+func (ms *Messages) CheckDraft(ctx context.Context, persons []forewarn.PersonDescriptor) ([]DraftHit, error) {
+	if ms.Matcher == nil {
+		return nil, nil
+	}
+	var out []DraftHit
+	for i := range persons {
+		for _, h := range ms.Matcher.search(descriptorPerson(&persons[i]), ms.Matcher.Candidates) {
+			dh := DraftHit{PersonRef: persons[i].Ref, Score: h.score, Summary: Summary(h.explanation), Explanation: h.explanation}
+			if h.subjectID != "" {
+				si, _ := ms.Matcher.subject(h.subjectID)
+				dh.SubjectID, dh.SubjectName, dh.Watchlisted = h.subjectID, si.name, si.watchlisted
+			} else {
+				sm, err := ms.Store.Message(ctx, h.earlierMessageID)
+				if err != nil {
+					return nil, err
+				}
+				dh.Message = sm.Message
+				if len(sm.Deliveries) > 0 {
+					dh.Status = sm.Deliveries[0].Status()
+				}
+			}
+			out = append(out, dh)
+		}
+	}
+	return out, nil
+}
+
+// DraftHit is one match of a drafted person: a subject the agency holds, or an earlier
+// message it received.
+type DraftHit struct {
+	PersonRef   string            `json:"person_ref"`
+	Score       float64           `json:"score"`
+	Summary     string            `json:"summary"`
+	Explanation any               `json:"explanation"`
+	SubjectID   string            `json:"subject_id,omitempty"`
+	SubjectName string            `json:"subject_name,omitempty"`
+	Watchlisted bool              `json:"watchlisted,omitempty"`
+	Message     *forewarn.Message `json:"message,omitempty"`
+	Status      string            `json:"status,omitempty"`
+}
+
+// ConfirmMatch records an analyst's decision that a described person is the subject, and
+// merges the description into the subject's record without overwriting anything: its
+// names become aliases with the sender as source, and what it said (birth date,
+// nationalities, documents, travel and other facts) becomes sourced claims.
+func (ms *Messages) ConfirmMatch(ctx context.Context, actor forewarn.Actor, matchID, reason string) error {
+	m, err := ms.Store.Match(ctx, matchID)
+	if err != nil {
+		return err
+	}
+	if m.SubjectID == "" {
+		return forewarn.Invalid("match", "subject", "match %s links two messages, not a message and a subject; confirm it from a subject", matchID)
+	}
+	sm, err := ms.Store.Message(ctx, m.MessageID)
+	if err != nil {
+		return err
+	}
+	var d *forewarn.PersonDescriptor
+	ps := sm.Message.Persons()
+	for i := range ps {
+		if ps[i].Ref == m.PersonRef {
+			d = &ps[i]
+		}
+	}
+	if d == nil {
+		return forewarn.Errorf(forewarn.ENOTFOUND, "message %s has no person %q", m.MessageID, m.PersonRef)
+	}
+	from := sm.Message.From
+	var aliases []forewarn.Name
+	for _, n := range d.Names {
+		aliases = append(aliases, forewarn.Name{Value: n.Value, Kind: forewarn.NameAlias, Script: n.Script, Lang: n.Lang, Source: from})
+	}
+	// What the sender states without grading it is graded F6: reliability and
+	// credibility cannot be judged, which is the honest default.
+	ungraded := forewarn.Grading{Reliability: "F", Credibility: 6}
+	var claims []*forewarn.Claim
+	attr := func(value string) {
+		claims = append(claims, &forewarn.Claim{SubjectID: m.SubjectID, Kind: forewarn.ClaimAttribute, Value: value,
+			Source: forewarn.Source{Agency: from}, Grading: ungraded, MessageID: sm.Message.ID})
+	}
+	if !d.BirthDate.IsZero() {
+		attr("birth_date: " + d.BirthDate.String())
+	}
+	for _, c := range d.Nationalities {
+		attr("nationality: " + c)
+	}
+	if d.Birthplace != "" {
+		attr("birthplace: " + d.Birthplace)
+	}
+	for _, doc := range d.Documents {
+		claims = append(claims, &forewarn.Claim{SubjectID: m.SubjectID, Kind: forewarn.ClaimDocument,
+			Value: fmt.Sprintf("%s %s %s", doc.Kind, doc.Number, doc.Country), Source: forewarn.Source{Agency: from}, Grading: ungraded, MessageID: sm.Message.ID})
+	}
+	for _, pc := range d.Claims {
+		src := pc.Source
+		if src.Agency == "" && src.Name == "" {
+			src.Agency = from
+		}
+		claims = append(claims, &forewarn.Claim{SubjectID: m.SubjectID, Kind: pc.Kind, Value: pc.Value, ValidFrom: pc.ValidFrom, ValidTo: pc.ValidTo,
+			Source: src, Grading: pc.Grading, Negative: pc.Negative, Note: pc.Note, MessageID: sm.Message.ID})
+	}
+	return ms.Store.ConfirmMatch(ctx, actor, matchID, reason, aliases, claims)
+}
+
+// SubjectDetail is everything the subject page shows.
+type SubjectDetail struct {
+	Subject      *forewarn.Subject       `json:"subject"`
+	Claims       []*forewarn.Claim       `json:"claims"`
+	Conflicts    []forewarn.Conflict     `json:"conflicts"`
+	Associations []*forewarn.Association `json:"associations"`
+	Matches      []*forewarn.Match       `json:"matches"`
+}
+
+// SubjectDetail reads a subject (audited) with its claims, the conflicts among them, its
+// associations and its matches.
+func (n *Node) SubjectDetail(ctx context.Context, actor forewarn.Actor, id string) (*SubjectDetail, error) {
+	s, err := n.Store.Subject(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &SubjectDetail{Subject: s}
+	if d.Claims, err = n.Store.Claims(ctx, id); err != nil {
+		return nil, err
+	}
+	d.Conflicts = forewarn.ClaimConflicts(d.Claims)
+	if d.Associations, err = n.Store.Associations(ctx, id); err != nil {
+		return nil, err
+	}
+	if d.Matches, _, err = n.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: id, Limit: 1000}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}

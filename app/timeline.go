@@ -1,0 +1,199 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// TimelineEvent is one thing that happened about a subject, with its source.
+type TimelineEvent struct {
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"` // claim, message, receipt, read, acknowledgement, escalation, match, decision, subject
+	Text      string    `json:"text"`
+	Source    string    `json:"source"` // the agency, source or user it comes from
+	MessageID string    `json:"message_id,omitempty"`
+	ClaimID   string    `json:"claim_id,omitempty"`
+	MatchID   string    `json:"match_id,omitempty"`
+}
+
+const dayLayout = "2 Jan 2006"
+
+// Timeline returns everything the node knows happened about a subject, on one time axis:
+// its claims (at the time they were true), every message matched to it with its receipts,
+// reads, acknowledgements and escalations, and every match and decision. Reading it is a
+// read of the subject, and audited as one.
+func (n *Node) Timeline(ctx context.Context, actor forewarn.Actor, subjectID string) ([]TimelineEvent, error) {
+	s, err := n.Store.Subject(ctx, actor, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	ev := []TimelineEvent{{Time: s.CreatedAt, Kind: "subject", Text: fmt.Sprintf("subject %q recorded (%s)", s.PrimaryName(), s.Watch), Source: "this agency"}}
+	claims, err := n.Store.Claims(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range claims {
+		t := c.RecordedAt
+		if !c.ValidFrom.IsZero() {
+			t = c.ValidFrom.Start()
+		}
+		what := fmt.Sprintf("%s %s %s", c.Kind, c.Value, dateOrUnknown(c.ValidFrom))
+		if c.Negative {
+			what = fmt.Sprintf("no record of %s %s", c.Kind, c.Value)
+		}
+		ev = append(ev, TimelineEvent{Time: t, Kind: "claim", ClaimID: c.ID, MessageID: c.MessageID, Source: c.Source.String(),
+			Text: fmt.Sprintf("claim: %s (graded %s, recorded %s)", what, c.Grading, c.RecordedAt.Format(dayLayout))})
+	}
+	matches, _, err := n.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: subjectID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, m := range matches {
+		ev = append(ev, TimelineEvent{Time: m.CreatedAt, Kind: "match", MatchID: m.ID, MessageID: m.MessageID, Source: "matcher",
+			Text: "matched: " + m.Summary})
+		if m.Status != forewarn.MatchPending {
+			ev = append(ev, TimelineEvent{Time: m.DecidedAt, Kind: "decision", MatchID: m.ID, MessageID: m.MessageID, Source: m.DecidedBy,
+				Text: fmt.Sprintf("match %s: %s", m.Status, m.Reason)})
+		}
+		if seen[m.MessageID] {
+			continue
+		}
+		seen[m.MessageID] = true
+		more, err := n.messageEvents(ctx, m.MessageID)
+		if err != nil {
+			return nil, err
+		}
+		ev = append(ev, more...)
+	}
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].Time.Before(ev[j].Time) })
+	return ev, nil
+}
+
+// messageEvents are a message's own events: sent, receipted, read, acknowledged, escalated.
+func (n *Node) messageEvents(ctx context.Context, id string) ([]TimelineEvent, error) {
+	sm, err := n.Store.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m := sm.Message
+	var ev []TimelineEvent
+	verb := "received"
+	if sm.Direction == forewarn.DirectionOut {
+		verb = "sent"
+	}
+	ev = append(ev, TimelineEvent{Time: m.Created, Kind: "message", MessageID: id, Source: m.From,
+		Text: fmt.Sprintf("%s %s from %s to %v (%s): %s", verb, m.Kind, m.From, m.To, sm.Priority, messageTitle(m))})
+	for _, d := range sm.Deliveries {
+		if d.Delivered() {
+			ev = append(ev, TimelineEvent{Time: d.DeliveredAt, Kind: "receipt", MessageID: id, Source: d.Agency,
+				Text: fmt.Sprintf("%s receipted the %s", d.Agency, m.Kind)})
+		}
+		if !d.ReadAt.IsZero() {
+			ev = append(ev, TimelineEvent{Time: d.ReadAt, Kind: "read", MessageID: id, Source: d.ReadBy,
+				Text: fmt.Sprintf("%s read the %s", d.Agency, m.Kind)})
+		}
+		if d.Actioned() {
+			ev = append(ev, TimelineEvent{Time: d.ActionAt, Kind: "acknowledgement", MessageID: id, Source: d.ActionBy,
+				Text: fmt.Sprintf("%s acknowledged the %s: %s, %s", d.Agency, m.Kind, d.Outcome, d.Reason)})
+		}
+	}
+	escs, err := n.Store.Escalations(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range escs {
+		ev = append(ev, TimelineEvent{Time: e.FiredAt, Kind: "escalation", MessageID: id, Source: string(e.Side) + " " + string(e.Notify),
+			Text: fmt.Sprintf("escalation step %d to the %s's %s: %s", e.Step, e.Side, e.Notify, e.Text)})
+	}
+	return ev, nil
+}
+
+func messageTitle(m *forewarn.Message) string {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.Summary
+	case m.Request != nil:
+		return m.Request.Subject
+	case m.Response != nil:
+		return m.Response.Answer
+	case m.Ack != nil:
+		return string(m.Ack.Stage) + " " + m.Ack.Outcome
+	}
+	return ""
+}
+
+func dateOrUnknown(d forewarn.PartialDate) string {
+	if d.IsZero() {
+		return "(date unknown)"
+	}
+	return d.String()
+}
+
+// RelatedMessage is another message about a person a message describes.
+type RelatedMessage struct {
+	Message   *forewarn.Message  `json:"message"`
+	Direction forewarn.Direction `json:"direction"`
+	SubjectID string             `json:"subject_id,omitempty"` // the subject linking them, if any
+	Status    string             `json:"status"`
+}
+
+// Related lists the other messages about the persons a message describes: those matched to
+// the same subjects, and earlier messages matched to its persons directly, oldest first,
+// with their status. It is how a late request shows both earlier warnings against it.
+func (n *Node) Related(ctx context.Context, messageID string) ([]RelatedMessage, error) {
+	ms, _, err := n.Store.Matches(ctx, forewarn.MatchFilter{MessageID: messageID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{messageID: true}
+	var out []RelatedMessage
+	add := func(id, subjectID string) error {
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		sm, err := n.Store.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		var status []string
+		for _, d := range sm.Deliveries {
+			status = append(status, d.Agency+": "+d.Status())
+		}
+		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; ")})
+		return nil
+	}
+	for _, m := range ms {
+		if m.Status == forewarn.MatchRejected {
+			continue
+		}
+		if m.EarlierMessageID != "" {
+			if err := add(m.EarlierMessageID, ""); err != nil {
+				return nil, err
+			}
+		}
+		if m.SubjectID == "" {
+			continue
+		}
+		others, _, err := n.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: m.SubjectID, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range others {
+			if o.Status == forewarn.MatchRejected {
+				continue
+			}
+			if err := add(o.MessageID, m.SubjectID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Message.Created.Before(out[j].Message.Created) })
+	return out, nil
+}

@@ -1,0 +1,64 @@
+package forewarn
+
+// Permission is one thing a user may be allowed to do on a node.
+type Permission string
+
+// The permissions every page and endpoint checks.
+const (
+	PermReadMessages   Permission = "messages.read"  // inbox, outbox, threads, alerts
+	PermSendMessages   Permission = "messages.send"  // send requests, warnings, responses to peers
+	PermAckMessages    Permission = "messages.ack"   // mark read, acknowledge
+	PermReadOverdue    Permission = "overdue.read"   // the overdue board
+	PermReadSubjects   Permission = "subjects.read"  // subjects, claims, links, timelines, search
+	PermWriteSubjects  Permission = "subjects.write" // create and edit subjects, claims, links
+	PermReviewMatches  Permission = "matches.review" // confirm or reject matches
+	PermReadAudit      Permission = "audit.read"     // the audit trail and its verification
+	PermManagePeers    Permission = "peers.manage"   // peer agencies and their keys
+	PermManageUsers    Permission = "users.manage"   // users, roles and API tokens
+	PermManageOwnToken Permission = "tokens.own"     // one's own API tokens
+)
+
+// rolePermissions is the whole access policy in one table. Oversight reads everything,
+// the audit trail included, and changes nothing; an analyst cannot send to peers unless
+// also liaison; only an administrator manages users, peers and keys.
+var rolePermissions = map[Role][]Permission{
+	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken},
+	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken},
+	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken},
+	RoleOversight:  {PermReadMessages, PermReadOverdue, PermReadSubjects, PermReadAudit},
+	RoleAdmin:      {PermManagePeers, PermManageUsers, PermReadAudit, PermManageOwnToken},
+}
+
+// Can reports whether role r grants permission p.
+func (r Role) Can(p Permission) bool {
+	for _, x := range rolePermissions[r] {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Principal is who is making a request: a user, acting in the roles of their session or
+// in the one role of their API token.
+type Principal struct {
+	Username string `json:"username"`
+	Roles    []Role `json:"roles"`
+	TokenID  string `json:"token_id,omitempty"`
+}
+
+// Can reports whether any of the principal's roles grants p.
+func (p *Principal) Can(perm Permission) bool {
+	if p == nil {
+		return false
+	}
+	for _, r := range p.Roles {
+		if r.Can(perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor returns the principal as the audit trail records it.
+func (p *Principal) Actor() Actor { return UserActor(p.Username) }

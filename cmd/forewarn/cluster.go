@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/keyfile"
+)
+
+// cluster is several real nodes in one process, each with its own data directory, store
+// and HTTP server on loopback, sharing one simulated clock: how the scenario replays run
+// years of casework in seconds while every message still crosses a real socket.
+type cluster struct {
+	clock *app.SimClock
+	nodes map[string]*liveNode
+	order []string
+	out   io.Writer
+}
+
+// demoPassword is every demo login's password: the demo is for walking through, not for
+// keeping secrets.
+const demoPassword = "forewarn-demo"
+
+// demoRoles are the accounts every demo node gets, one per role.
+var demoRoles = []forewarn.Role{forewarn.RoleLiaison, forewarn.RoleAnalyst, forewarn.RoleSupervisor, forewarn.RoleOversight, forewarn.RoleAdmin}
+
+// startCluster creates and starts one node per agency under dir, at start on a simulated
+// clock, makes every node a pinned peer of every other, and gives each node one demo user
+// per role. listen gives each agency's address; missing ones pick a free loopback port.
+func (m *Main) startCluster(ctx context.Context, dir string, start time.Time, agencies []forewarn.Agency, listen map[string]string, out io.Writer) (*cluster, error) {
+	c := &cluster{clock: app.NewSimClock(start), nodes: map[string]*liveNode{}, out: out}
+	for _, ag := range agencies {
+		nf := &nodeFlags{data: filepath.Join(dir, ag.Code), checkpointEvery: 10, logLevel: "error", as: "setup"}
+		node, _, err := m.initNodeAt(ctx, nf, nf.data, ag, "admin", c.clock)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		for _, r := range demoRoles {
+			hash, err := app.HashPassword(demoPassword)
+			if err == nil {
+				err = node.Store.CreateUser(ctx, forewarn.SystemActor("demo"), &forewarn.User{Username: string(r), DisplayName: "Demo " + string(r), Roles: []forewarn.Role{r}, PasswordHash: hash})
+			}
+			if err != nil && forewarn.ErrorCode(err) != forewarn.ECONFLICT {
+				node.Store.Close()
+				c.Close()
+				return nil, err
+			}
+		}
+		node.Store.Close()
+		addr := listen[ag.Code]
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: addr, replayWindow: app.DefaultReplayWindow}, c.clock, false)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.nodes[ag.Code] = rt
+		c.order = append(c.order, ag.Code)
+	}
+	for _, a := range c.order {
+		for _, b := range c.order {
+			if a == b {
+				continue
+			}
+			peer := c.nodes[b]
+			info, err := peer.node.Store.Node(ctx)
+			if err != nil {
+				c.Close()
+				return nil, err
+			}
+			p := &forewarn.Peer{Agency: info.Agency, BaseURL: peer.url, PublicKey: info.PublicKey}
+			if err := c.nodes[a].node.Store.AddPeer(ctx, forewarn.SystemActor("demo"), p); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("pair %s with %s: %w", a, b, err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// restart stops an agency's node and starts it again on the same data directory, address
+// and clock, as after a crash or an upgrade: whatever it must remember is in its store.
+func (c *cluster) restart(ctx context.Context, m *Main, code string) error {
+	old := c.nodes[code]
+	addr := old.srv.Addr()
+	if err := old.Close(); err != nil {
+		return err
+	}
+	nf := &nodeFlags{data: old.dir, checkpointEvery: 10, logLevel: "error", as: "setup"}
+	rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: addr, replayWindow: app.DefaultReplayWindow}, c.clock, false)
+	if err != nil {
+		return err
+	}
+	c.nodes[code] = rt
+	return nil
+}
+
+// node returns the running node of an agency.
+func (c *cluster) node(code string) *liveNode { return c.nodes[code] }
+
+// at moves the shared clock to t and lets every node do what is due: deliver until
+// nothing is left in flight, then escalate what is overdue.
+func (c *cluster) at(ctx context.Context, t time.Time) error {
+	c.clock.Set(t)
+	for round := 0; round < 20; round++ {
+		moved := 0
+		for _, code := range c.order {
+			n, err := c.nodes[code].msgs.DeliverDue(ctx, 8)
+			if err != nil {
+				return fmt.Errorf("%s: deliver: %w", code, err)
+			}
+			moved += n
+		}
+		if moved == 0 {
+			break
+		}
+	}
+	for _, code := range c.order {
+		if _, err := c.nodes[code].msgs.Escalate(ctx); err != nil {
+			return fmt.Errorf("%s: escalate: %w", code, err)
+		}
+	}
+	return nil
+}
+
+// say prints a line of the replay's narrative, dated by the simulated clock.
+func (c *cluster) say(format string, args ...any) {
+	if c.out == nil {
+		return
+	}
+	fmt.Fprintf(c.out, "%s  %s\n", c.clock.Now().Format("2006-01-02 15:04"), fmt.Sprintf(format, args...))
+}
+
+// logins describes how to sign in to each node.
+func (c *cluster) logins(w io.Writer) {
+	for _, code := range c.order {
+		rt := c.nodes[code]
+		fmt.Fprintf(w, "  %s  %s   key %s\n", code, rt.url, keyfile.EncodePublicKey(rt.node.Signer.PublicKey()))
+	}
+	fmt.Fprintf(w, "  users on every node: liaison, analyst, supervisor, oversight, admin; password %q\n", demoPassword)
+}
+
+// Close stops every node.
+func (c *cluster) Close() {
+	for _, code := range c.order {
+		c.nodes[code].Close()
+	}
+}

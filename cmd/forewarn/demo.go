@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+func runDemo(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("demo",
+		"Replays the case behind Forewarn on two real nodes, Turkey (TR-MIT) and France (FR-DGSI), on\nloopback with embedded SQLite in a temporary directory, on a simulated clock from 2010 to\nNovember 2015. It prints, step by step, what Forewarn did that the real exchange did not, then\nkeeps both nodes serving, with demo logins, until interrupted. With --exit it replays and exits:\n0 when every check held, 1 otherwise.",
+		"forewarn demo")
+	exit := fs.Bool("exit", false, "replay, check, and exit instead of serving")
+	listenTR := fs.String("listen-tr", "127.0.0.1:8470", "address of Turkey's node")
+	listenFR := fs.String("listen-fr", "127.0.0.1:8471", "address of France's node")
+	keep := fs.Bool("keep", false, "keep the temporary data directory")
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *exit {
+		if !isSet(fs, "listen-tr") {
+			*listenTR = "127.0.0.1:0"
+		}
+		if !isSet(fs, "listen-fr") {
+			*listenFR = "127.0.0.1:0"
+		}
+	}
+	dir, err := os.MkdirTemp("", "forewarn-demo-")
+	if err != nil {
+		return err
+	}
+	if !*keep {
+		defer os.RemoveAll(dir)
+	}
+	fmt.Fprintf(m.Stdout, "Forewarn demo: the case of the two unanswered warnings (../shared/scenario/source-article.txt)\nNodes live in %s\n\n", dir)
+	c, err := m.startCluster(ctx, dir, parisStart, []forewarn.Agency{agencyTR, agencyFR},
+		map[string]string{agencyTR.Code: *listenTR, agencyFR.Code: *listenFR}, m.Stdout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r, err := parisReplay(ctx, c)
+	if err != nil {
+		return fmt.Errorf("the replay stopped: %w", err)
+	}
+	if err := r.summary(m.Stdout); err != nil {
+		return exitError{code: 1, msg: err.Error()}
+	}
+	if *exit {
+		return nil
+	}
+	fmt.Fprintln(m.Stdout, "\nBoth nodes keep serving; look around. Press Ctrl-C to stop.")
+	c.logins(m.Stdout)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(m.Stdout, "stopping")
+			return nil
+		case <-t.C:
+			// The clock stays at the end of the story; deliveries of what a person does
+			// in the pages still flow.
+			if err := c.at(ctx, c.clock.Now()); err != nil {
+				fmt.Fprintln(m.Stderr, "forewarn demo:", err)
+			}
+		}
+	}
+}
+
+// isSet reports whether a flag was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/federation"
+	"github.com/forewarn/forewarn/keyfile"
+)
+
+// twoNodes starts Turkey and France on loopback on a simulated clock.
+func twoNodes(t *testing.T, start time.Time) (*Main, *cluster) {
+	t.Helper()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(context.Background(), t.TempDir(), start, []forewarn.Agency{agencyTR, agencyFR}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return m, c
+}
+
+// warning builds a notification from TR to FR created now on the cluster's clock.
+func warning(c *cluster, priority forewarn.Priority) *forewarn.Message {
+	now := c.clock.Now()
+	return &forewarn.Message{
+		ID: forewarn.NewID(now), Version: forewarn.MessageVersion, From: agencyTR.Code, To: []string{agencyFR.Code}, Created: now,
+		Kind:  forewarn.KindNotification,
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{agencyFR.Code}},
+		Notification: &forewarn.Notification{Summary: "test warning", Priority: priority, AcknowledgeBy: now.Add(24 * time.Hour),
+			Persons: []forewarn.PersonDescriptor{person("p1", "Omar Ismail Mostefai", "1985", "FR")}},
+	}
+}
+
+func post(t *testing.T, url string, body []byte) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url+federation.MessagesPath, federation.ContentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestReceiveRejects sends France's node every kind of bad delivery over real HTTP and
+// checks each is refused with a clear reason and an audit entry, while a good delivery,
+// and its repetition, are accepted once.
+func TestReceiveRejects(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	fr := c.node(agencyFR.Code)
+	trKey := c.node(agencyTR.Code).node.Signer
+	stranger := keyfile.FromSeed(bytes.Repeat([]byte{7}, 32))
+
+	seal := func(m *forewarn.Message, s forewarn.Signer) []byte {
+		b, err := envelope.Seal(m, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	unknown := warning(c, forewarn.PriorityUrgent)
+	unknown.From = "XX-EVIL"
+	old := warning(c, forewarn.PriorityUrgent)
+	old.Created = c.clock.Now().Add(-8 * 24 * time.Hour)
+	old.ID = forewarn.NewID(old.Created)
+	elsewhere := warning(c, forewarn.PriorityUrgent)
+	elsewhere.To = []string{"DE-BKA"}
+	elsewhere.Marks.ReleasableTo = []string{"DE-BKA"}
+	tampered := seal(warning(c, forewarn.PriorityUrgent), trKey)
+	tampered = bytes.Replace(tampered, []byte("test warning"), []byte("test wArning"), 1)
+
+	cases := []struct {
+		name   string
+		body   []byte
+		status int
+		reason string
+	}{
+		{"unknown sender", seal(unknown, stranger), http.StatusUnauthorized, "holds no public key"},
+		{"bad signature", seal(warning(c, forewarn.PriorityUrgent), stranger), http.StatusUnauthorized, "signature"},
+		{"tampered in transit", tampered, http.StatusUnauthorized, "signature"},
+		{"replay outside the window", seal(old, trKey), http.StatusBadRequest, "replay"},
+		{"not addressed to this node", seal(elsewhere, trKey), http.StatusForbidden, "not to FR-DGSI"},
+		{"oversized", bytes.Repeat([]byte(" "), app.DefaultMaxEnvelopeBytes+10), http.StatusBadRequest, "bytes"},
+		{"malformed", []byte(`{"v":1,"message":`), http.StatusBadRequest, "JSON"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "message.reject", Limit: 1000})
+			status, body := post(t, fr.url, tc.body)
+			if status != tc.status || !strings.Contains(body, tc.reason) {
+				t.Fatalf("status %d %s, want %d naming %q", status, body, tc.status, tc.reason)
+			}
+			after, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "message.reject", Limit: 1000})
+			if len(after) != len(before)+1 || !strings.Contains(after[len(after)-1].Detail, tc.reason) {
+				t.Fatalf("rejection not audited with its reason: %d entries before, %d after", len(before), len(after))
+			}
+		})
+	}
+	list, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Limit: 10})
+	if err != nil || total != 0 {
+		t.Fatalf("rejected deliveries stored %d messages (%v): %v", total, err, list)
+	}
+
+	good := seal(warning(c, forewarn.PriorityUrgent), trKey)
+	s1, r1 := post(t, fr.url, good)
+	s2, r2 := post(t, fr.url, good)
+	if s1 != http.StatusOK || s2 != http.StatusOK || r1 != r2 {
+		t.Fatalf("repeated delivery: %d %q then %d %q; want the same receipt twice", s1, r1, s2, r2)
+	}
+	if _, total, _ := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Limit: 10}); total != 1 {
+		t.Fatalf("a repeated delivery was stored %d times", total)
+	}
+	var receipt struct {
+		Receipt envelope.Receipt `json:"receipt"`
+	}
+	if err := json.Unmarshal([]byte(r1), &receipt); err != nil || receipt.Receipt.Recipient != agencyFR.Code {
+		t.Fatalf("receipt %s: %v", r1, err)
+	}
+	if resp, err := http.Get(fr.url + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the node stopped serving after bad input: %v", err)
+	}
+}
+
+// escalations returns the steps fired for a message on a node, in order.
+func escalations(t *testing.T, rt *liveNode, id string) []string {
+	t.Helper()
+	es, err := rt.node.Store.Escalations(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, string(e.Side)+":"+string(e.Notify))
+	}
+	return out
+}
+
+// TestEscalation runs an unacknowledged urgent warning past its deadline on a simulated
+// clock: it escalates at 24 h and at each later step, on both sides, a restart in the
+// middle changes nothing, and an acknowledgement stops a second warning's escalation.
+func TestEscalation(t *testing.T) {
+	ctx := context.Background()
+	m, c := twoNodes(t, day("2015-01-05 09:00"))
+	t0 := c.clock.Now()
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	w := warning(c, forewarn.PriorityUrgent)
+	w.ID, w.Created, w.From, w.Notification.AcknowledgeBy = "", time.Time{}, "", time.Time{}
+	sent, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sent.Message.ID
+	if want := t0.Add(24 * time.Hour); !w.Notification.AcknowledgeBy.Equal(want) {
+		t.Fatalf("urgent deadline = %v, want the policy's 24 h: %v", w.Notification.AcknowledgeBy, want)
+	}
+	steps := []struct {
+		at      time.Duration
+		fr, tr  string
+		restart bool
+	}{
+		{at: time.Minute, fr: "", tr: ""},
+		{at: 24*time.Hour - time.Minute, fr: "", tr: ""},
+		{at: 24 * time.Hour, fr: "recipient:liaison", tr: "sender:liaison"},
+		{at: 30 * time.Hour, fr: "recipient:liaison", tr: "sender:liaison", restart: true},
+		{at: 36 * time.Hour, fr: "recipient:liaison recipient:supervisor", tr: "sender:liaison"},
+		{at: 48 * time.Hour, fr: "recipient:liaison recipient:supervisor", tr: "sender:liaison sender:supervisor"},
+		{at: 30 * 24 * time.Hour, fr: "recipient:liaison recipient:supervisor", tr: "sender:liaison sender:supervisor"},
+	}
+	for _, st := range steps {
+		if err := c.at(ctx, t0.Add(st.at)); err != nil {
+			t.Fatal(err)
+		}
+		if st.restart {
+			for _, code := range []string{agencyTR.Code, agencyFR.Code} {
+				if err := c.restart(ctx, m, code); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tr, fr = c.node(agencyTR.Code), c.node(agencyFR.Code)
+			if err := c.at(ctx, t0.Add(st.at)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := strings.Join(escalations(t, fr, id), " "); got != st.fr {
+			t.Errorf("at +%v France's escalations = %q, want %q", st.at, got, st.fr)
+		}
+		if got := strings.Join(escalations(t, tr, id), " "); got != st.tr {
+			t.Errorf("at +%v Turkey's escalations = %q, want %q", st.at, got, st.tr)
+		}
+	}
+	atTR, _ := tr.node.Store.Message(ctx, id)
+	if s := atTR.Delivery(agencyFR.Code).Status(); !strings.Contains(s, "delivered") || !strings.Contains(s, "not acknowledged") || !strings.Contains(s, "overdue since") {
+		t.Errorf("Turkey's status line = %q", s)
+	}
+
+	// A second warning, acknowledged after the first step: nothing more fires.
+	t1 := c.clock.Now()
+	w2 := warning(c, forewarn.PriorityUrgent)
+	w2.ID, w2.Created, w2.From, w2.Notification.AcknowledgeBy = "", time.Time{}, "", time.Time{}
+	sent2, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.at(ctx, t1.Add(25*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fr.msgs.Acknowledge(ctx, actor(forewarn.RoleLiaison), sent2.Message.ID, forewarn.Acknowledgement{
+		Stage: forewarn.AckActioned, Outcome: forewarn.OutcomeActionTaken, Reason: "on it"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.at(ctx, t1.Add(72*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(escalations(t, fr, sent2.Message.ID), " "); got != "recipient:liaison" {
+		t.Errorf("France escalated an acknowledged warning: %q", got)
+	}
+	if got := strings.Join(escalations(t, tr, sent2.Message.ID), " "); got != "sender:liaison" {
+		t.Errorf("Turkey escalated an acknowledged warning: %q", got)
+	}
+	atTR2, _ := tr.node.Store.Message(ctx, sent2.Message.ID)
+	if d := atTR2.Delivery(agencyFR.Code); !d.Actioned() || !strings.Contains(d.Status(), "acknowledged") {
+		t.Errorf("Turkey does not see the acknowledgement: %s", d.Status())
+	}
+}
+
+// TestUndeliverableEscalates: a warning that cannot be delivered escalates on the
+// sender's side, saying so.
+func TestUndeliverableEscalates(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	t0 := c.clock.Now()
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	fr.Close()
+	w := warning(c, forewarn.PriorityFlash)
+	w.ID, w.Created, w.From, w.Notification.AcknowledgeBy = "", time.Time{}, "", time.Time{}
+	sent, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 70; i++ {
+		c.clock.Set(t0.Add(time.Duration(i) * time.Minute))
+		tr.msgs.DeliverDue(ctx, 4)
+		tr.msgs.Escalate(ctx)
+	}
+	sm, _ := tr.node.Store.Message(ctx, sent.Message.ID)
+	d := sm.Delivery(agencyFR.Code)
+	if d.Delivered() || d.Attempts < 2 || !strings.Contains(d.Status(), "not delivered") {
+		t.Fatalf("delivery to a dead peer: %+v (%s)", d, d.Status())
+	}
+	es, _ := tr.node.Store.Escalations(ctx, sent.Message.ID)
+	if len(es) == 0 || !strings.Contains(es[0].Text, "could not be delivered") {
+		t.Fatalf("no 'could not be delivered' escalation: %+v", es)
+	}
+	delete(c.nodes, agencyFR.Code)
+	c.order = []string{agencyTR.Code}
+}

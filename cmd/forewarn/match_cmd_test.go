@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/forewarn/forewarn/internal/testdata"
+)
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runMatchCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	err := m.Run(context.Background(), args)
+	return out.String(), errb.String(), err
+}
+
+const watchList = `id,name,birth_date,nationality,gender
+FR-1,Ismaël Omar Mostefaï,1985-11-21,FR,m
+FR-1,Ismail Omar MOSTEFAI,,,
+FR-2,Omar Mostefai,1991,FR,m
+FR-3,Samy Amimour,1987,FR,m
+`
+
+func TestScreenFindsTheFifthMan(t *testing.T) {
+	list := writeFile(t, "list.csv", watchList)
+	input := writeFile(t, "in.csv", "id,name,birth_date\nTR-1,Omar Ismail Mostefai,1985\nTR-2,إسماعيل عمر مصطفى,\nTR-3,Angela Merkel,1954\n")
+	out, _, err := runMatchCmd(t, "screen", "--list", list, "--input", input, "--top", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d records, want 3:\n%s", len(lines), out)
+	}
+	var recs []screenRecord
+	for _, l := range lines {
+		var r screenRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if r := recs[0]; r.QueryID != "TR-1" || len(r.Hits) == 0 || r.Hits[0].ID != "FR-1" {
+		t.Errorf("TR-1 = %+v, want FR-1 first", r)
+	}
+	if r := recs[1]; len(r.Hits) == 0 || r.Hits[0].ID != "FR-1" {
+		t.Errorf("Arabic-script query = %+v, want FR-1 first", r)
+	}
+	if r := recs[2]; len(r.Hits) != 0 {
+		t.Errorf("Angela Merkel hit %+v, want none", r.Hits)
+	}
+	if len(recs[0].Hits) > 2 {
+		t.Errorf("%d hits, want at most --top 2", len(recs[0].Hits))
+	}
+	out, _, err = runMatchCmd(t, "screen", "--list", list, "--input", input, "--threshold", "0", "--top", "1", "--format", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out, "query_id,rank,id,score,matched_name,explanation\n") || !strings.Contains(out, "\nTR-2,1,FR-1,") {
+		t.Errorf("csv output with --threshold 0 lacks a top hit for every row:\n%s", out)
+	}
+}
+
+func TestScreenReportsBadCSV(t *testing.T) {
+	list := writeFile(t, "list.csv", watchList)
+	tests := []struct{ name, input, want string }{
+		{"missing column", "id,full_name\n1,x\n", `in.csv:1: header has no "name" column`},
+		{"bad birth date", "id,name,birth_date\n1,Omar,1985\n2,Omar,21/11/1985\n", `in.csv:3:8: birth date "21/11/1985"`},
+		{"empty id", "id,name\n,Omar\n", "in.csv:2:1: empty id"},
+	}
+	for _, tt := range tests {
+		input := writeFile(t, "in.csv", tt.input)
+		_, _, err := runMatchCmd(t, "screen", "--list", list, "--input", input)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
+		}
+	}
+	if _, _, err := runMatchCmd(t, "screen", "--input", list); err == nil || !strings.Contains(err.Error(), "--list") {
+		t.Errorf("missing --list: err = %v", err)
+	}
+}
+
+func TestComparePassesColumnsThrough(t *testing.T) {
+	input := writeFile(t, "pairs.csv", "case,name1,name2\na,Omar Ismail Mostefai,Ismaël Omar Mostefaï\nb,Boris Abramovich,Roman Abramovich\n")
+	out, _, err := runMatchCmd(t, "compare", "--input", input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || lines[0] != "case,name1,name2,score,match" {
+		t.Fatalf("output:\n%s", out)
+	}
+	if !strings.HasPrefix(lines[1], "a,") || !strings.HasSuffix(lines[1], ",true") || !strings.HasSuffix(lines[2], ",false") {
+		t.Errorf("decisions wrong:\n%s", out)
+	}
+}
+
+func TestBenchMatchPrintsFigures(t *testing.T) {
+	dir := testdata.Dir(t)
+	out, _, err := runMatchCmd(t, "bench-match", "--testdata", dir, "--size", "3000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"right entry first", "logic-v2:  F1 0.743", "false alarms", "queries/s", "3000 generated entries"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench-match output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/keyfile"
+	"github.com/forewarn/forewarn/postgres"
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
+)
+
+// The files of a node's data directory.
+const (
+	keyFileName = "node.key"
+	dbFileName  = "forewarn.db"
+)
+
+// nodeFlags are the flags every command that opens a node's store shares.
+type nodeFlags struct {
+	data            string
+	db              string
+	checkpointEvery int
+	logLevel        string
+	as              string
+}
+
+func addNodeFlags(fs *flag.FlagSet) *nodeFlags {
+	f := &nodeFlags{}
+	fs.StringVar(&f.data, "data", "", "the node's data directory (default: $XDG_DATA_HOME/forewarn or ~/.local/share/forewarn)")
+	fs.StringVar(&f.db, "db", "", "PostgreSQL DSN to use instead of the data directory's SQLite file (postgres://user:pass@host/db)")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the audit chain at least every N entries")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.as, "as", "", "who to record in the audit trail as the actor (default: the operating-system user, as cli:NAME)")
+	return f
+}
+
+// dataDir returns the data directory, defaulting to the user's data home.
+func (f *nodeFlags) dataDir() (string, error) {
+	if f.data != "" {
+		return f.data, nil
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "forewarn"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --data given and no home directory to put the default in: %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "forewarn"), nil
+}
+
+// actor is who the command acts as in the audit trail.
+func (f *nodeFlags) actor() forewarn.Actor {
+	if f.as != "" {
+		return forewarn.UserActor(f.as)
+	}
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return forewarn.SystemActor("cli:" + name)
+}
+
+func (m *Main) logger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// openStore opens the node's store, SQLite in the data directory unless --db names a
+// PostgreSQL database.
+func openStore(ctx context.Context, f *nodeFlags, dir string, clock forewarn.Clock, signer forewarn.Signer, agency string, logger *slog.Logger) (forewarn.Store, error) {
+	opts := sqlstore.Options{Now: clock.Now, Signer: signer, Agency: agency, CheckpointEvery: f.checkpointEvery, Logger: logger}
+	if f.db != "" {
+		if !strings.HasPrefix(f.db, "postgres://") && !strings.HasPrefix(f.db, "postgresql://") {
+			return nil, fmt.Errorf("--db %q: only PostgreSQL DSNs (postgres://…) are supported; SQLite lives in the data directory", f.db)
+		}
+		db, err := postgres.Open(ctx, f.db, opts)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(filepath.Join(dir, dbFileName), opts)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// openNode opens an initialised node, its key and its store, on the wall clock.
+func (m *Main) openNode(ctx context.Context, f *nodeFlags) (*app.Node, error) {
+	return m.openNodeAt(ctx, f, forewarn.SystemClock{})
+}
+
+// openNodeAt opens an initialised node on the given clock.
+func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Clock) (*app.Node, error) {
+	logger, err := m.logger(f.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := f.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	key, err := keyfile.Load(filepath.Join(dir, keyFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no node in %s: create one with 'forewarn init --data %s --agency CODE --name NAME'", dir, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, f, dir, clock, key, "", logger)
+	if err != nil {
+		return nil, err
+	}
+	info, err := store.Node(ctx)
+	if err != nil {
+		store.Close()
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return nil, fmt.Errorf("the store for %s holds no node; was 'forewarn init' interrupted?", dir)
+		}
+		return nil, err
+	}
+	if !info.PublicKey.Equal(key.PublicKey()) {
+		store.Close()
+		return nil, fmt.Errorf("the key in %s is not the key this node's store was created with", filepath.Join(dir, keyFileName))
+	}
+	store.Close()
+	// Reopen with the agency code so checkpoints name it.
+	store, err = openStore(ctx, f, dir, clock, key, info.Agency.Code, logger)
+	if err != nil {
+		return nil, err
+	}
+	return app.New(store, clock, key, logger), nil
+}
+
+// initNode creates a node in dir: the directory, key, store, identity and first admin.
+// It refuses when dir already holds a node.
+func (m *Main) initNode(ctx context.Context, f *nodeFlags, dir string, agency forewarn.Agency, admin string) (*app.Node, string, error) {
+	return m.initNodeAt(ctx, f, dir, agency, admin, forewarn.SystemClock{})
+}
+
+// initNodeAt creates a node on the given clock.
+func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency forewarn.Agency, admin string, clock forewarn.Clock) (*app.Node, string, error) {
+	if err := agency.Validate(); err != nil {
+		return nil, "", err
+	}
+	logger, err := m.logger(f.logLevel)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := os.Stat(filepath.Join(dir, keyFileName)); err == nil {
+		return nil, "", fmt.Errorf("%s already holds a node; refusing to overwrite it", dir)
+	}
+	if f.db == "" {
+		if _, err := os.Stat(filepath.Join(dir, dbFileName)); err == nil {
+			return nil, "", fmt.Errorf("%s already holds a database; refusing to overwrite it", filepath.Join(dir, dbFileName))
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", err
+	}
+	key, err := keyfile.Generate(filepath.Join(dir, keyFileName))
+	if err != nil {
+		return nil, "", err
+	}
+	store, err := openStore(ctx, f, dir, clock, key, agency.Code, logger)
+	if err != nil {
+		return nil, "", err
+	}
+	node := app.New(store, clock, key, logger)
+	password, err := node.Initialize(ctx, agency, admin)
+	if err != nil {
+		store.Close()
+		return nil, "", err
+	}
+	return node, password, nil
+}

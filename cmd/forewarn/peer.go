@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/federation"
+	"github.com/forewarn/forewarn/keyfile"
+)
+
+func runKey(ctx context.Context, m *Main, args []string) error {
+	if len(args) == 0 || args[0] != "show" {
+		return fmt.Errorf("key needs the subcommand show (try 'forewarn key show --help')")
+	}
+	fs := m.newFlagSet("key show", "Prints this node's agency code and public key, for its peers to pin.",
+		"forewarn key show --data DIR")
+	nf := addNodeFlags(fs)
+	if err := m.parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	node, err := m.openNode(ctx, nf)
+	if err != nil {
+		return err
+	}
+	defer node.Store.Close()
+	info, err := node.Store.Node(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%s %s\n", info.Agency.Code, keyfile.EncodePublicKey(info.PublicKey))
+	return nil
+}
+
+func runPeer(ctx context.Context, m *Main, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("peer needs a subcommand: add, list or remove (try 'forewarn peer add --help')")
+	}
+	switch args[0] {
+	case "add":
+		return runPeerAdd(ctx, m, args[1:])
+	case "list":
+		return runPeerList(ctx, m, args[1:])
+	case "remove":
+		return runPeerRemove(ctx, m, args[1:])
+	}
+	return fmt.Errorf("unknown peer subcommand %q: use add, list or remove", args[0])
+}
+
+func runPeerAdd(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("peer add", "Registers a partner agency's node: its code, base URL and public key, which is pinned:\nonly messages signed by exactly this key are accepted from it.",
+		"forewarn peer add --data DIR --agency TR-MIT --name 'MIT' --url https://forewarn.mit.gov.tr --key ed25519:BASE64")
+	nf := addNodeFlags(fs)
+	code := fs.String("agency", "", "the peer's agency code")
+	name := fs.String("name", "", "the peer agency's name")
+	url := fs.String("url", "", "the peer node's base URL (https://…; http only on loopback)")
+	key := fs.String("key", "", "the peer's public key as 'forewarn key show' prints it (ed25519:…)")
+	insecure := fs.Bool("allow-insecure-http", false, "allow a plain-HTTP URL to a host that is not loopback")
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	pub, err := keyfile.DecodePublicKey(*key)
+	if err != nil {
+		return forewarn.Invalid("key", "ed25519", "%v", err)
+	}
+	if err := federation.CheckPeerURL(*url, *insecure); err != nil {
+		return err
+	}
+	node, err := m.openNode(ctx, nf)
+	if err != nil {
+		return err
+	}
+	defer node.Store.Close()
+	p := &forewarn.Peer{Agency: forewarn.Agency{Code: *code, Name: *name}, BaseURL: *url, PublicKey: pub}
+	if err := node.Store.AddPeer(ctx, nf.actor(), p); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Added peer %s at %s\n", p.Agency.Code, p.BaseURL)
+	return nil
+}
+
+func runPeerList(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("peer list", "Lists the partner agencies this node exchanges messages with.", "forewarn peer list --data DIR")
+	nf := addNodeFlags(fs)
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	node, err := m.openNode(ctx, nf)
+	if err != nil {
+		return err
+	}
+	defer node.Store.Close()
+	peers, err := node.Store.Peers(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "AGENCY\tNAME\tURL\tKEY")
+	for _, p := range peers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Agency.Code, p.Agency.Name, p.BaseURL, keyfile.EncodePublicKey(p.PublicKey))
+	}
+	return tw.Flush()
+}
+
+func runPeerRemove(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("peer remove", "Removes a partner agency: its messages are no longer accepted or sent; what was exchanged stays.",
+		"forewarn peer remove --data DIR --agency TR-MIT")
+	nf := addNodeFlags(fs)
+	code := fs.String("agency", "", "the peer's agency code")
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	node, err := m.openNode(ctx, nf)
+	if err != nil {
+		return err
+	}
+	defer node.Store.Close()
+	if err := node.Store.RemovePeer(ctx, nf.actor(), *code); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Removed peer %s\n", *code)
+	return nil
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/forewarn/forewarn"
+)
+
+// TestParisReplay is the acceptance test: the case replayed on two real nodes, every
+// check of the replay holding (see parisReplay for what each asserts).
+func TestParisReplay(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, t.TempDir(), parisStart, []forewarn.Agency{agencyTR, agencyFR}, nil, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := parisReplay(ctx, c)
+	if err != nil {
+		t.Fatalf("replay stopped: %v\n%s", err, out.String())
+	}
+	if len(r.checks) < 15 {
+		t.Errorf("the replay made only %d checks", len(r.checks))
+	}
+	for _, ch := range r.failed() {
+		t.Errorf("%s: %s", ch.What, ch.Detail)
+	}
+	if t.Failed() {
+		t.Log(out.String())
+	}
+}
+
+// TestDemoExit runs 'forewarn demo --exit' as a script would.
+func TestDemoExit(t *testing.T) {
+	out, errOut, err := runCLI(t, nil, "demo", "--exit")
+	if err != nil {
+		t.Fatalf("demo --exit: %v\n%s\n%s", err, out, errOut)
+	}
+	for _, want := range []string{"Omar Ismail Mostefai", "checks held", "you were told about this person before"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+}
+
+// TestThreeNodeReplay is a second, different story, so the code is not shaped around one:
+// three agencies, other names, a warning that is acknowledged in time and a request that
+// is answered. Nothing escalates, and both sides of every exchange agree on its status.
+func TestThreeNodeReplay(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	de := forewarn.Agency{Code: "DE-BKA", Name: "Bundeskriminalamt", Country: "DE"}
+	nl := forewarn.Agency{Code: "NL-AIVD", Name: "Algemene Inlichtingen- en Veiligheidsdienst", Country: "NL"}
+	be := forewarn.Agency{Code: "BE-VSSE", Name: "Veiligheid van de Staat", Country: "BE"}
+	c, err := m.startCluster(ctx, t.TempDir(), day("2021-01-04 09:00"), []forewarn.Agency{de, nl, be}, nil, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := &replay{c: c}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+	}
+	deSubject, _, err := r.subject(ctx, de.Code, &forewarn.Subject{
+		Names:     []forewarn.Name{{Value: "Youssef El Hachimi", Kind: forewarn.NamePrimary}},
+		BirthDate: forewarn.PartialDate{Year: 1992, Month: 3}, Nationalities: []string{"MA", "BE"}, Watch: forewarn.WatchNone,
+	})
+	must(err)
+
+	must(c.at(ctx, day("2021-03-01 08:00")))
+	suspect := person("p1", "Yusuf al-Hashimi", "1992", "BE")
+	suspect.Links = []forewarn.PersonLink{{Kind: forewarn.AssocTravelledWith, To: "p2"}}
+	companion := person("p2", "Rachid Amrani", "1990", "NL")
+	warning, err := r.send(ctx, nl.Code, &forewarn.Message{
+		Kind: forewarn.KindNotification, To: []string{de.Code, be.Code},
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPGreen},
+		Notification: &forewarn.Notification{Summary: "Two travellers returning from a conflict zone", Priority: forewarn.PriorityUrgent,
+			Persons: []forewarn.PersonDescriptor{suspect, companion}},
+	})
+	must(err)
+	must(c.at(ctx, day("2021-03-01 08:01")))
+
+	atDE, err := r.received(ctx, de.Code, warning.Message.ID)
+	must(err)
+	matched := false
+	for _, mm := range atDE.Matches {
+		matched = matched || mm.SubjectID == deSubject.ID
+	}
+	r.expect(matched, "Germany's node matches the warning to its subject across spellings", "")
+	r.expect(!atDE.HoldsPerson && atDE.Priority == forewarn.PriorityUrgent, "a subject not on the watch list does not raise the priority", "priority %s", atDE.Priority)
+
+	must(c.at(ctx, day("2021-03-01 11:00")))
+	_, err = c.node(de.Code).msgs.Acknowledge(ctx, actor(forewarn.RoleLiaison), warning.Message.ID, forewarn.Acknowledgement{Stage: forewarn.AckRead})
+	must(err)
+	_, err = c.node(de.Code).msgs.Acknowledge(ctx, actor(forewarn.RoleLiaison), warning.Message.ID, forewarn.Acknowledgement{
+		Stage: forewarn.AckActioned, Outcome: forewarn.OutcomeActionTaken, Reason: "Known to us as Youssef El Hachimi; border alert set"})
+	must(err)
+
+	must(c.at(ctx, day("2021-03-01 12:00")))
+	req, err := r.send(ctx, be.Code, &forewarn.Message{
+		Kind: forewarn.KindRequest, To: []string{nl.Code}, InReplyTo: warning.Message.ID,
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{nl.Code}},
+		Request: &forewarn.Request{Subject: "Travel of Yusuf al-Hashimi", Questions: "Which travel records do you hold?",
+			Persons: []forewarn.PersonDescriptor{person("p1", "Yusuf Al Hashimi", "1992", "BE")}, Priority: forewarn.PriorityUrgent},
+	})
+	must(err)
+	must(c.at(ctx, day("2021-03-01 12:01")))
+	answer := person("p1", "Yusuf al-Hashimi", "1992", "BE")
+	answer.Claims = []forewarn.PersonClaim{{Kind: forewarn.ClaimTravelEntry, Value: "TR", ValidFrom: forewarn.PartialDate{Year: 2020, Month: 11},
+		RecordedAt: c.clock.Now(), Source: forewarn.Source{Agency: nl.Code, Name: "passenger records"}, Grading: forewarn.Grading{Reliability: "B", Credibility: 2}}}
+	resp, err := r.send(ctx, nl.Code, &forewarn.Message{
+		Kind: forewarn.KindResponse, To: []string{be.Code}, InReplyTo: req.Message.ID,
+		Marks:    forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{be.Code}},
+		Response: &forewarn.Response{Answer: "Flew to Istanbul in November 2020.", Persons: []forewarn.PersonDescriptor{answer}},
+	})
+	must(err)
+	must(c.at(ctx, day("2021-03-01 12:30")))
+	_, err = c.node(be.Code).msgs.Acknowledge(ctx, actor(forewarn.RoleLiaison), warning.Message.ID, forewarn.Acknowledgement{
+		Stage: forewarn.AckActioned, Outcome: forewarn.OutcomeNotKnown, Reason: "Not known to us before; travel noted"})
+	must(err)
+	must(c.at(ctx, day("2021-03-01 12:31")))
+
+	// Well past every deadline: nothing may escalate, because everything was answered.
+	must(c.at(ctx, day("2021-03-10 12:00")))
+	respAtBE, err := r.received(ctx, be.Code, resp.Message.ID)
+	must(err)
+	r.expect(respAtBE.Message.InReplyTo == req.Message.ID && len(respAtBE.Message.Persons()[0].Claims) == 1, "Belgium receives the answer, with its sourced travel claim", "")
+	for _, id := range []string{warning.Message.ID, req.Message.ID} {
+		for _, code := range []string{de.Code, nl.Code, be.Code} {
+			if _, err := c.node(code).node.Store.Message(ctx, id); forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+				continue // this node was not party to the message
+			}
+			esc, err := c.node(code).node.Store.Escalations(ctx, id)
+			must(err)
+			r.expect(len(esc) == 0, "nothing escalates at "+code, "%d escalations for %s", len(esc), id)
+		}
+	}
+	atNL, err := r.received(ctx, nl.Code, warning.Message.ID)
+	must(err)
+	for _, code := range []string{de.Code, be.Code} {
+		sender := atNL.Delivery(code)
+		theirs, err := r.received(ctx, code, warning.Message.ID)
+		must(err)
+		mine := theirs.Delivery(code)
+		r.expect(sender != nil && mine != nil && sender.Actioned() && mine.Actioned() && sender.Outcome == mine.Outcome && sender.ActionAt.Equal(mine.ActionAt),
+			"the Netherlands and "+code+" agree the warning was acknowledged, with the same outcome and time", "%s | %s", deliveryStatus(sender), deliveryStatus(mine))
+	}
+	reqAtBE, err := r.received(ctx, be.Code, req.Message.ID)
+	must(err)
+	r.expect(reqAtBE.Delivery(nl.Code) != nil && reqAtBE.Delivery(nl.Code).Outcome == "answered", "answering the request acknowledges it on both sides", "%s", deliveryStatus(reqAtBE.Delivery(nl.Code)))
+	thread, _, err := c.node(be.Code).node.Store.Messages(ctx, forewarn.MessageFilter{Thread: warning.Message.ID, Limit: 50})
+	must(err)
+	r.expect(len(thread) >= 3, "Belgium's thread holds the warning, its request and the answer", "%d messages", len(thread))
+	must(r.verifyAudit(ctx))
+	for _, ch := range r.failed() {
+		t.Errorf("%s: %s", ch.What, ch.Detail)
+	}
+	if t.Failed() {
+		t.Log(out.String())
+	}
+}
+
+func deliveryStatus(d *forewarn.Delivery) string {
+	if d == nil {
+		return "no delivery"
+	}
+	return d.Status()
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/federation"
+	"github.com/forewarn/forewarn/httpapi"
+)
+
+// serveFlags are the flags of a running node.
+type serveFlags struct {
+	listen        string
+	allowInsecure bool
+	tlsCert       string
+	tlsKey        string
+	tlsCA         string
+	tick          time.Duration
+	replayWindow  time.Duration
+	retryBase     time.Duration
+	retryMax      time.Duration
+}
+
+func addServeFlags(fs *flag.FlagSet) *serveFlags {
+	f := &serveFlags{}
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	fs.BoolVar(&f.allowInsecure, "allow-insecure-http", false, "deliver to peers over plain HTTP even when they are not on loopback")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate: serve HTTPS, and present it to peers as the client certificate")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA for mutual TLS: peers' certificates must chain to it, both ways")
+	fs.DurationVar(&f.tick, "tick", time.Second, "how often the delivery worker and escalation scheduler run")
+	fs.DurationVar(&f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
+	fs.DurationVar(&f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
+	fs.DurationVar(&f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
+	return f
+}
+
+func runServe(ctx context.Context, m *Main, args []string) error {
+	flags := m.newFlagSet("serve",
+		"Runs a node: the HTTP server (health at /healthz, Prometheus metrics at /metrics, the JSON API\nunder /api/v1/, peers' deliveries at /federation/v1/messages), the delivery worker and the\nescalation scheduler. Stops gracefully on SIGINT or SIGTERM. When the data directory holds no\nnode yet, it creates one first (saying where) and prints the first administrator's password.",
+		"forewarn serve --data /var/lib/forewarn --listen 127.0.0.1:8080")
+	nf := addNodeFlags(flags)
+	sf := addServeFlags(flags)
+	code := flags.String("agency", "ZZ-LOCAL", "agency code for a node created on first start")
+	name := flags.String("name", "Local Forewarn node", "agency name for a node created on first start")
+	if err := m.parseFlags(flags, args); err != nil {
+		return err
+	}
+	dir, err := nf.dataDir()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, keyFileName)); errors.Is(err, fs.ErrNotExist) && dirEmpty(dir) {
+		node, password, err := m.initNode(ctx, nf, dir, forewarn.Agency{Code: *code, Name: *name}, "admin")
+		if err != nil {
+			return err
+		}
+		node.Store.Close()
+		fmt.Fprintf(m.Stdout, "No node in %s yet: created %s (%s) there.\n", dir, *code, *name)
+		fmt.Fprintf(m.Stdout, "First administrator: admin, one-time password: %s (shown once; change it at first login)\n", password)
+	}
+	rt, err := m.startRuntime(ctx, nf, sf, forewarn.SystemClock{}, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Forewarn node %s serving on %s\n", rt.agency, rt.url)
+	<-ctx.Done()
+	rt.node.Logger.Info("shutting down")
+	return rt.Close()
+}
+
+// liveNode is a running node: its core, messaging, HTTP server and scheduler.
+type liveNode struct {
+	node   *app.Node
+	msgs   *app.Messages
+	srv    *httpapi.Server
+	agency string
+	url    string
+	dir    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startRuntime opens the node and starts serving it. With autoTick the delivery worker and
+// escalation scheduler run on a timer; without, the caller ticks (the scenario replay,
+// on a simulated clock).
+func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, clock forewarn.Clock, autoTick bool) (*liveNode, error) {
+	node, err := m.openNodeAt(ctx, nf, clock)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*liveNode, error) {
+		node.Store.Close()
+		return nil, err
+	}
+	if err := node.LoadMatcher(ctx); err != nil {
+		return fail(fmt.Errorf("build the match index: %w", err))
+	}
+	var clientTLS *federation.TLSFiles
+	if sf.tlsCert != "" || sf.tlsCA != "" {
+		clientTLS = &federation.TLSFiles{Cert: sf.tlsCert, Key: sf.tlsKey, CA: sf.tlsCA}
+	}
+	client, err := federation.NewClient(clientTLS, sf.allowInsecure, 30*time.Second)
+	if err != nil {
+		return fail(err)
+	}
+	msgs := app.NewMessages(node, client)
+	msgs.ReplayWindow = sf.replayWindow
+	if sf.retryBase > 0 {
+		msgs.RetryBase = sf.retryBase
+	}
+	if sf.retryMax > 0 {
+		msgs.RetryMax = sf.retryMax
+	}
+	srv := httpapi.NewServer(node, node.Logger)
+	srv.Messages = msgs
+	serverTLS, err := serverTLSConfig(sf)
+	if err != nil {
+		return fail(err)
+	}
+	if err := srv.Open(sf.listen, serverTLS); err != nil {
+		return fail(fmt.Errorf("listen on %s: %w", sf.listen, err))
+	}
+	info, err := node.Store.Node(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	scheme := "http"
+	if serverTLS != nil {
+		scheme = "https"
+	}
+	rt := &liveNode{node: node, msgs: msgs, srv: srv, agency: info.Agency.Code, url: scheme + "://" + srv.Addr(), dir: nf.data, done: make(chan struct{})}
+	wctx, cancel := context.WithCancel(context.Background())
+	rt.cancel = cancel
+	go func() {
+		defer close(rt.done)
+		if autoTick {
+			msgs.Run(wctx, sf.tick)
+		}
+	}()
+	node.Logger.Info("serving", "agency", rt.agency, "url", rt.url)
+	return rt, nil
+}
+
+// Close stops the scheduler, drains requests, signs a final audit checkpoint and closes
+// the store.
+func (rt *liveNode) Close() error {
+	rt.cancel()
+	<-rt.done
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := rt.srv.Close(ctx)
+	if _, cerr := rt.node.Store.CheckpointAudit(ctx); cerr != nil {
+		rt.node.Logger.Error("final audit checkpoint failed", "err", cerr)
+	}
+	if cerr := rt.node.Store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// serverTLSConfig returns the HTTPS configuration, or nil for plain HTTP. With a CA, a
+// client certificate is verified when presented; the federation endpoint then requires one.
+func serverTLSConfig(sf *serveFlags) (*tls.Config, error) {
+	if sf.tlsCert == "" {
+		if sf.tlsCA != "" || sf.tlsKey != "" {
+			return nil, fmt.Errorf("--tls-key and --tls-ca need --tls-cert")
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(sf.tlsCert, sf.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("load --tls-cert %s / --tls-key %s: %w", sf.tlsCert, sf.tlsKey, err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if sf.tlsCA != "" {
+		pem, err := os.ReadFile(sf.tlsCA)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-ca %s holds no PEM certificate", sf.tlsCA)
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return cfg, nil
+}
+
+func dirEmpty(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0)
+}

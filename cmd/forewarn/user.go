@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+func runUser(ctx context.Context, m *Main, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return fmt.Errorf("user needs the subcommand add (try 'forewarn user add --help')")
+	}
+	fs := m.newFlagSet("user add", "Creates a user with one or more roles and prints a one-time password.",
+		"forewarn user add --data DIR --username jdupont --name 'Jeanne Dupont' --role liaison --role analyst")
+	nf := addNodeFlags(fs)
+	username := fs.String("username", "", "login name")
+	name := fs.String("name", "", "display name")
+	var roles stringList
+	fs.Var(&roles, "role", "analyst, liaison, supervisor, oversight or admin (repeatable)")
+	if err := m.parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	node, err := m.openNode(ctx, nf)
+	if err != nil {
+		return err
+	}
+	defer node.Store.Close()
+	u := &forewarn.User{Username: *username, DisplayName: *name, MustChangePassword: true}
+	for _, r := range roles {
+		u.Roles = append(u.Roles, forewarn.Role(r))
+	}
+	password := app.NewPassword()
+	if u.PasswordHash, err = app.HashPassword(password); err != nil {
+		return err
+	}
+	if err := node.Store.CreateUser(ctx, nf.actor(), u); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Created user %s (%s), one-time password: %s\n", u.Username, strings.Join(roles, ", "), password)
+	return nil
+}
+
+func runToken(ctx context.Context, m *Main, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("token needs the subcommand create (try 'forewarn token create --help')")
+	}
+	fs := m.newFlagSet("token create", "Creates an API token for a user, scoped to one of the user's roles, and prints it once.\nPrograms and the CLI send it as 'Authorization: Bearer TOKEN' (or FOREWARN_TOKEN).",
+		"forewarn token create --data DIR --username admin --role admin --name 'peer setup script'")
+	nf := addNodeFlags(fs)
+	username := fs.String("username", "", "the user the token acts for")
+	role := fs.String("role", "", "the one role the token carries; the user must hold it")
+	name := fs.String("name", "cli", "what the token is for")
+	if err := m.parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	node, err := m.openNode(ctx, nf)
+	if err != nil {
+		return err
+	}
+	defer node.Store.Close()
+	secret, tok, err := app.NewToken(ctx, node, nf.actor(), *username, forewarn.Role(*role), *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Created token %s for %s as %s. It is shown once:\n%s\n", tok.ID, tok.Username, tok.Role, secret)
+	return nil
+}

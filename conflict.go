@@ -1,0 +1,136 @@
+package forewarn
+
+import (
+	"fmt"
+	"sort"
+)
+
+// ConflictKind says how claims disagree.
+type ConflictKind string
+
+// The kinds of conflict the node flags.
+const (
+	// ConflictContradiction: claims of the same kind about the same thing disagree on
+	// when (two different years for one entry into a country).
+	ConflictContradiction ConflictKind = "contradiction"
+	// ConflictNoExit: an entry into a country with no later exit on record, or with a
+	// negative claim saying there is none.
+	ConflictNoExit ConflictKind = "no_exit_record"
+)
+
+// Conflict is a set of claims an analyst must look at side by side. Nothing is resolved
+// automatically: an analyst may mark one claim preferred, with a reason.
+type Conflict struct {
+	Kind     ConflictKind `json:"kind"`
+	ClaimIDs []string     `json:"claim_ids"`
+	Text     string       `json:"text"`
+	// Preferred is the claim an analyst marked preferred among these, if any.
+	Preferred string `json:"preferred,omitempty"`
+}
+
+// ClaimConflicts finds the conflicts among a subject's claims:
+//   - travel entries into the same country, from different sources, whose dates cannot be
+//     the same journey (their periods do not overlap), when no exit separates them;
+//   - an entry into a country with no positive exit from it afterwards ("entered TR 2013,
+//     no exit record"), flagged more strongly when a negative claim asserts there is none.
+func ClaimConflicts(claims []*Claim) []Conflict {
+	var out []Conflict
+	byCountry := map[string][]*Claim{}
+	for _, c := range claims {
+		if c.Kind == ClaimTravelEntry || c.Kind == ClaimTravelExit {
+			byCountry[c.Value] = append(byCountry[c.Value], c)
+		}
+	}
+	countries := make([]string, 0, len(byCountry))
+	for k := range byCountry {
+		countries = append(countries, k)
+	}
+	sort.Strings(countries)
+	for _, country := range countries {
+		cs := byCountry[country]
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].ValidFrom.Start().Before(cs[j].ValidFrom.Start()) })
+		var entries, exits, noExit []*Claim
+		for _, c := range cs {
+			switch {
+			case c.Kind == ClaimTravelEntry && !c.Negative:
+				entries = append(entries, c)
+			case c.Kind == ClaimTravelExit && c.Negative:
+				noExit = append(noExit, c)
+			case c.Kind == ClaimTravelExit:
+				exits = append(exits, c)
+			}
+		}
+		out = append(out, entryContradictions(country, entries, exits)...)
+		if len(entries) == 0 {
+			continue
+		}
+		last := entries[len(entries)-1]
+		exited := false
+		for _, x := range exits {
+			if !x.ValidFrom.IsZero() && !x.ValidFrom.End().Before(last.ValidFrom.Start()) {
+				exited = true
+			}
+		}
+		if exited {
+			continue
+		}
+		ids := []string{last.ID}
+		text := fmt.Sprintf("entered %s %s (%s), no exit record", country, dateOrUnknown(last.ValidFrom), last.Source)
+		for _, n := range noExit {
+			ids = append(ids, n.ID)
+			text += fmt.Sprintf("; %s states there is none", n.Source)
+		}
+		out = append(out, Conflict{Kind: ConflictNoExit, ClaimIDs: ids, Text: text})
+	}
+	for i := range out {
+		for _, c := range claims {
+			for _, id := range out[i].ClaimIDs {
+				if c.ID == id && c.Preferred {
+					out[i].Preferred = c.ID
+				}
+			}
+		}
+	}
+	return out
+}
+
+// entryContradictions pairs entries into one country whose dates disagree and that no
+// recorded exit separates: two accounts of the same journey, not two journeys.
+func entryContradictions(country string, entries, exits []*Claim) []Conflict {
+	var out []Conflict
+	for i := 0; i < len(entries); i++ {
+		for j := i + 1; j < len(entries); j++ {
+			a, b := entries[i], entries[j]
+			if a.ValidFrom.IsZero() || b.ValidFrom.IsZero() || overlaps(a.ValidFrom, b.ValidFrom) {
+				continue
+			}
+			separated := false
+			for _, x := range exits {
+				if !x.ValidFrom.IsZero() && !x.ValidFrom.End().Before(a.ValidFrom.Start()) && x.ValidFrom.Start().Before(b.ValidFrom.End()) {
+					separated = true
+				}
+			}
+			if separated {
+				continue
+			}
+			out = append(out, Conflict{
+				Kind:     ConflictContradiction,
+				ClaimIDs: []string{a.ID, b.ID},
+				Text: fmt.Sprintf("entry into %s: %s says %s (%s), %s says %s (%s)", country,
+					a.Source, a.ValidFrom, a.Grading, b.Source, b.ValidFrom, b.Grading),
+			})
+		}
+	}
+	return out
+}
+
+func overlaps(a, b PartialDate) bool {
+	return a.Start().Before(b.End()) && b.Start().Before(a.End())
+}
+
+func dateOrUnknown(d PartialDate) string {
+	if d.IsZero() {
+		return "(date unknown)"
+	}
+	return d.String()
+}

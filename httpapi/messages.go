@@ -1,0 +1,243 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/forewarn/forewarn"
+)
+
+// page is the envelope of every list the API returns.
+type page[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Offset int `json:"offset"`
+	Limit  int `json:"limit"`
+}
+
+// Page sizes of API lists.
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+func parsePage(r *http.Request) (offset, limit int, err error) {
+	q := r.URL.Query()
+	limit = defaultLimit
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxLimit {
+			return 0, 0, forewarn.Invalid("limit", "range", "limit must be a whole number from 1 to %d", maxLimit)
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, forewarn.Invalid("offset", "range", "offset must be a whole number, 0 or more")
+		}
+	}
+	return offset, limit, nil
+}
+
+// decodeJSON reads a JSON request body strictly: bounded, one value, no unknown fields.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, MaxBodyBytes+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return forewarn.Errorf(forewarn.EINVALID, "the request body is empty; it must be JSON")
+		case errors.As(err, &syn):
+			return forewarn.Errorf(forewarn.EINVALID, "the request body is not valid JSON (at byte %d)", syn.Offset)
+		case errors.As(err, &typ):
+			return forewarn.Invalid(typ.Field, "type", "must be %s, not %s", typ.Type, typ.Value)
+		}
+		return forewarn.Errorf(forewarn.EINVALID, "the request body could not be read: %v", err)
+	}
+	if dec.More() {
+		return forewarn.Errorf(forewarn.EINVALID, "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+// MessageView is a stored message as the API shows it: the message, each recipient's
+// delivery and acknowledgement state in words, and the escalations it caused.
+type MessageView struct {
+	*forewarn.StoredMessage
+	Status      map[string]string      `json:"status"` // agency code → Delivery.Status()
+	Escalations []*forewarn.Escalation `json:"escalations,omitempty"`
+}
+
+func viewOf(sm *forewarn.StoredMessage) *MessageView {
+	v := &MessageView{StoredMessage: sm, Status: map[string]string{}}
+	for _, d := range sm.Deliveries {
+		v.Status[d.Agency] = d.Status()
+	}
+	return v
+}
+
+func (s *Server) messagesReady(w http.ResponseWriter, r *http.Request) bool {
+	if s.Messages == nil {
+		s.writeError(w, r, forewarn.Errorf(forewarn.EINTERNAL, "this node does not exchange messages"))
+		return false
+	}
+	return true
+}
+
+func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	offset, limit, err := parsePage(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := forewarn.MessageFilter{
+		Direction: forewarn.Direction(q.Get("direction")), Kind: forewarn.MessageKind(q.Get("kind")),
+		Peer: q.Get("peer"), Thread: q.Get("thread"),
+		Overdue: q.Get("overdue") == "true", Unactioned: q.Get("unactioned") == "true",
+		Offset: offset, Limit: limit,
+	}
+	switch f.Direction {
+	case "", forewarn.DirectionIn, forewarn.DirectionOut:
+	default:
+		s.writeError(w, r, forewarn.Invalid("direction", "enum", "direction must be in or out"))
+		return
+	}
+	list, total, err := s.Messages.Store.Messages(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := page[*MessageView]{Items: []*MessageView{}, Total: total, Offset: offset, Limit: limit}
+	for _, sm := range list {
+		out.Items = append(out.Items, viewOf(sm))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleSendMessage(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	var m forewarn.Message
+	if err := decodeJSON(r, &m); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sm, err := s.Messages.Send(r.Context(), p.Actor(), &m)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, viewOf(sm))
+}
+
+func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	v, err := s.messageView(r, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) messageView(r *http.Request, id string) (*MessageView, error) {
+	sm, err := s.Messages.Store.Message(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	v := viewOf(sm)
+	v.Escalations, err = s.Messages.Store.Escalations(r.Context(), id)
+	return v, err
+}
+
+func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	sm, err := s.Messages.Store.Message(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, total, err := s.Messages.Store.Messages(r.Context(), forewarn.MessageFilter{Thread: sm.Message.ID, Limit: maxLimit})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := page[*MessageView]{Items: []*MessageView{}, Total: total, Limit: maxLimit}
+	for _, m := range list {
+		out.Items = append(out.Items, viewOf(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ackRequest is the body of POST /api/v1/messages/{id}/ack.
+type ackRequest struct {
+	Stage   forewarn.AckStage `json:"stage"`
+	Outcome string            `json:"outcome"`
+	Reason  string            `json:"reason"`
+}
+
+func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	var req ackRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Stage == "" {
+		req.Stage = forewarn.AckActioned
+	}
+	sm, err := s.Messages.Acknowledge(r.Context(), p.Actor(), r.PathValue("id"), forewarn.Acknowledgement{Stage: req.Stage, Outcome: req.Outcome, Reason: req.Reason})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, viewOf(sm))
+}
+
+func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	_, limit, err := parsePage(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := page[*forewarn.Alert]{Items: []*forewarn.Alert{}, Limit: limit}
+	for _, role := range p.Roles {
+		alerts, err := s.Messages.Store.Alerts(r.Context(), role, limit)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out.Items = append(out.Items, alerts...)
+	}
+	out.Total = len(out.Items)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleListPeers(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	peers, err := s.Node.Store.Peers(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if peers == nil {
+		peers = []*forewarn.Peer{}
+	}
+	writeJSON(w, http.StatusOK, page[*forewarn.Peer]{Items: peers, Total: len(peers), Limit: len(peers)})
+}

@@ -1,0 +1,226 @@
+package match
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Explanation says why two names or persons scored as they did: which parts aligned with
+// which and why, every penalty, and every attribute checked.
+type Explanation struct {
+	Score      float64          `json:"score"`
+	Query      string           `json:"query"`
+	Candidate  string           `json:"candidate"`
+	NameScore  float64          `json:"name_score"`
+	Reasons    []string         `json:"reasons"`
+	Pairs      []AlignedPair    `json:"pairs"`
+	Penalties  []Penalty        `json:"penalties,omitempty"`
+	Attributes []AttributeCheck `json:"attributes,omitempty"`
+}
+
+// AlignedPair is one part of the query name aligned with one part of the candidate.
+// Weight is how much the pair counts: 1 for an ordinary name part, less for an initial,
+// a prefix such as "Abd" or a name common on the list searched, more for a rare one.
+type AlignedPair struct {
+	Query      string  `json:"query"`
+	Candidate  string  `json:"candidate"`
+	Similarity float64 `json:"similarity"`
+	Reason     string  `json:"reason"`
+	Weight     float64 `json:"weight"`
+}
+
+// Penalty is a reason the score is lower than the aligned parts alone would give.
+type Penalty struct {
+	Code   string   `json:"code"`
+	Parts  []string `json:"parts,omitempty"`
+	Effect float64  `json:"effect"`
+}
+
+// Penalty codes.
+const (
+	PenaltyConflict   = "unmatched-conflict"
+	PenaltyExtra      = "unmatched-extra"
+	PenaltySinglePart = "single-part-name"
+	PenaltySurname    = "surname-unmatched"
+	PenaltyWeak       = "weak-alignment"
+	PenaltyReordered  = "reordered"
+)
+
+// AttributeCheck is the comparison of one person attribute (birth date, nationality,
+// gender, document) and what it did to the score.
+type AttributeCheck struct {
+	Attribute string  `json:"attribute"`
+	Query     string  `json:"query"`
+	Candidate string  `json:"candidate"`
+	Outcome   string  `json:"outcome"`
+	Effect    float64 `json:"effect"`
+}
+
+func round(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// explain turns an alignment into an Explanation.
+func explain(x, y *Name, al *alignment) Explanation {
+	e := Explanation{Score: round(al.score), NameScore: round(al.score), Query: x.Original, Candidate: y.Original}
+	reasons := map[string]bool{}
+	raws := func(n *Name, idx [2]int8, cnt int8) string {
+		parts := make([]string, cnt)
+		for k := range cnt {
+			parts[k] = n.tokens[idx[k]].raw
+		}
+		return strings.Join(parts, " ")
+	}
+	for _, p := range al.pairs() {
+		if p.na == 0 {
+			continue
+		}
+		e.Pairs = append(e.Pairs, AlignedPair{raws(x, p.a, p.na), raws(y, p.b, p.nb), round(p.sim.score), p.sim.reason, round(pairWeight(x, y, &p))})
+		reasons[p.sim.reason] = true
+		// A diacritic difference can hide behind a stronger reason; name it anyway.
+		if p.na == 1 && p.nb == 1 && p.sim.reason != ReasonDiacritics && (x.tokens[p.a[0]].diacritics || y.tokens[p.b[0]].diacritics) {
+			reasons[ReasonDiacritics] = true
+		}
+	}
+	if al.reordered {
+		reasons[ReasonReordered] = true
+	}
+	for _, r := range []string{ReasonReordered, ReasonExact, ReasonDiacritics, ReasonTransliteration, ReasonVariant, ReasonFamily, ReasonSkeleton, ReasonArticle, ReasonPhonetic, ReasonEdit, ReasonInitial, ReasonJoined} {
+		if reasons[r] {
+			e.Reasons = append(e.Reasons, r)
+		}
+	}
+	var ua, ub []string
+	for _, i := range al.unmatchedA() {
+		ua = append(ua, x.tokens[i].raw)
+	}
+	for _, j := range al.unmatchedB() {
+		ub = append(ub, y.tokens[j].raw)
+	}
+	num := al.score
+	if al.reordered && x.commaOrder == y.commaOrder {
+		num /= reorderFactor
+	}
+	if al.single {
+		num /= singlePartFactor
+	}
+	num *= al.matchedW + al.weak + conflictWeight*al.conflict + extraWeight*al.extra + surnameWeight*(al.surnameA+al.surnameB)
+	// Each penalty's effect is the score it takes away after the ones listed before it,
+	// so that the effects add up to the whole difference.
+	den := al.matchedW
+	effect := func(drop float64) float64 {
+		if den <= 0 || den+drop <= 0 {
+			den += drop
+			return 0
+		}
+		e := round(num/den - num/(den+drop))
+		den += drop
+		return e
+	}
+	if al.weak > 0 {
+		var weak []string
+		for _, p := range e.Pairs {
+			if p.Similarity < weakKnee {
+				weak = append(weak, p.Query+" ~ "+p.Candidate)
+			}
+		}
+		e.Penalties = append(e.Penalties, Penalty{PenaltyWeak, weak, effect(al.weak)})
+	}
+	larger := ua
+	if al.extra > 0 && len(ub) > 0 && (len(ua) == 0 || sumWeights(y, al.unmatchedB()) > sumWeights(x, al.unmatchedA())) {
+		larger = ub
+	}
+	if al.conflict > 0 {
+		e.Penalties = append(e.Penalties, Penalty{PenaltyConflict, append(append([]string(nil), ua...), ub...), effect(conflictWeight * al.conflict)})
+		if al.extra > 0 {
+			e.Penalties = append(e.Penalties, Penalty{PenaltyExtra, larger, effect(extraWeight * al.extra)})
+		}
+	} else if al.extra > 0 {
+		e.Penalties = append(e.Penalties, Penalty{PenaltyExtra, append(ua, ub...), effect(extraWeight * al.extra)})
+	}
+	if al.surnameA > 0 {
+		e.Penalties = append(e.Penalties, Penalty{PenaltySurname, surnameParts(x), effect(surnameWeight * al.surnameA)})
+	}
+	if al.surnameB > 0 {
+		e.Penalties = append(e.Penalties, Penalty{PenaltySurname, surnameParts(y), effect(surnameWeight * al.surnameB)})
+	}
+	// The two factors apply last, single part before order; undo them in reverse.
+	if al.single {
+		before := al.score
+		if al.reordered && x.commaOrder == y.commaOrder {
+			before /= reorderFactor
+		}
+		e.Penalties = append(e.Penalties, Penalty{PenaltySinglePart, nil, round(before/singlePartFactor - before)})
+	}
+	if al.reordered && x.commaOrder == y.commaOrder {
+		e.Penalties = append(e.Penalties, Penalty{PenaltyReordered, nil, round(al.score/reorderFactor - al.score)})
+	}
+	if len(e.Pairs) == 0 {
+		e.Reasons = []string{}
+	}
+	return e
+}
+
+func sumWeights(n *Name, idx []int8) float64 {
+	w := 0.0
+	for _, i := range idx {
+		w += n.tokens[i].weight
+	}
+	return w
+}
+
+func surnameParts(n *Name) []string {
+	var parts []string
+	for _, t := range n.tokens {
+		if t.surname {
+			parts = append(parts, t.raw)
+		}
+	}
+	return parts
+}
+
+// String renders the explanation for a person reading it.
+func (e Explanation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%.3f %q ~ %q", e.Score, e.Query, e.Candidate)
+	if len(e.Reasons) > 0 {
+		fmt.Fprintf(&b, " [%s]", strings.Join(e.Reasons, ", "))
+	}
+	b.WriteByte('\n')
+	for _, p := range e.Pairs {
+		fmt.Fprintf(&b, "  %s ~ %s: %s %.2f", p.Query, p.Candidate, p.Reason, p.Similarity)
+		if p.Weight != 1 {
+			fmt.Fprintf(&b, " (weight %.2f)", p.Weight)
+		}
+		b.WriteByte('\n')
+	}
+	for _, p := range e.Penalties {
+		fmt.Fprintf(&b, "  penalty %s", p.Code)
+		if len(p.Parts) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(p.Parts, ", "))
+		}
+		fmt.Fprintf(&b, ": -%.3f\n", p.Effect)
+	}
+	for _, a := range e.Attributes {
+		fmt.Fprintf(&b, "  %s %s vs %s: %s %+.3f\n", a.Attribute, a.Query, a.Candidate, a.Outcome, a.Effect)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// NameMatch is the result of comparing two names.
+type NameMatch struct {
+	Score       float64
+	Explanation Explanation
+}
+
+// CompareNames scores how likely two names denote the same person, from 0 to 1,
+// independent of name order, and explains the score.
+func CompareNames(a, b string) NameMatch {
+	x, y := Prepare(a), Prepare(b)
+	return ComparePrepared(&x, &y)
+}
+
+// ComparePrepared is CompareNames for names prepared once with Prepare.
+func ComparePrepared(x, y *Name) NameMatch {
+	al := align(x, y, nil)
+	return NameMatch{Score: al.score, Explanation: explain(x, y, &al)}
+}

@@ -1,0 +1,683 @@
+package match
+
+import (
+	"cmp"
+	"errors"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Entry is one person on a list: an ID and the person's names (aliases) and attributes.
+type Entry struct {
+	ID     string `json:"id"`
+	Person Person `json:"person"`
+}
+
+// Hit is one entry found for a query, with its score and why.
+type Hit struct {
+	ID          string      `json:"id"`
+	Score       float64     `json:"score"`
+	MatchedName string      `json:"matched_name"`
+	Explanation Explanation `json:"explanation"`
+}
+
+// Index finds the entries most like a query without scanning the whole list.
+//
+// Name parts are interned once into a vocabulary, and entries are posted only under the
+// phonetic keys of their parts. Fuzzy routes (name families, consonant skeletons,
+// one-letter deletions, parts written joined or split) are resolved against the
+// vocabulary, which stays small however long the list grows, so an entry costs a few
+// words of memory. The index also knows how common each key is, and weighs name parts
+// by rarity: sharing a rare surname says more than sharing "Mohammed".
+// It is safe for concurrent use; Add, Update and Remove may run while Search does.
+type Index struct {
+	mu      sync.RWMutex
+	entries []entry
+	// lens holds each entry's arena length, capped, for the retrieval score.
+	lens []uint8
+	byID map[string]uint32
+	live int
+	// arena holds every entry's names as runs of vocabulary ids, each run preceded by a
+	// header word (see nameHeader).
+	arena   []uint32
+	vocab   []vtoken
+	vocabID map[vocabKey]uint32
+	keys    []keyInfo
+	keyID   map[string]uint32
+	// weights caches each key's rarity weight for the index generation it was computed
+	// in (generation in the high 32 bits, float32 weight in the low), read and written
+	// atomically by concurrent searches.
+	weights []uint64
+	gen     uint32
+	// Routes from a spelling to the keys it may stand for.
+	dels    map[string][]uint32 // key with one letter deleted
+	fams    map[string][]uint32 // given-name family
+	skels   map[string][]uint32 // consonant skeleton
+	arts    map[string][]uint32 // key without a joined article
+	scratch sync.Pool
+}
+
+type entry struct {
+	id     string
+	person Person
+	off    uint32
+	words  uint32
+	birth  BirthDate
+	live   bool
+}
+
+// vocabKey tells interned parts apart. The spelling as written is part of it, so that an
+// entry rebuilt from the vocabulary explains itself in its own spelling; case and accent
+// variants of one part cost a vocabulary slot each, not a slot per entry.
+type vocabKey struct {
+	raw        string
+	fold       string
+	script     script
+	diacritics bool
+}
+
+// vtoken is an interned name part: the token as prepared and its key id.
+type vtoken struct {
+	tok token
+	key uint32
+}
+
+type keyInfo struct {
+	key      string
+	postings []uint32 // entry numbers, ascending
+	fam      string
+}
+
+// A name header packs the number of parts, whether the name was written "SURNAME,
+// Given", and which of the person's names it is.
+func nameHeader(parts int, comma bool, orig int) uint32 {
+	h := uint32(parts) | uint32(orig)<<9
+	if comma {
+		h |= 1 << 8
+	}
+	return h
+}
+
+// surnameBit marks, in the arena, a part written before the comma of "SURNAME, Given".
+const surnameBit = 1 << 31
+
+func splitHeader(h uint32) (parts int, comma bool, orig int) {
+	return int(h & 0xff), h&(1<<8) != 0, int(h >> 9)
+}
+
+// Retrieval tuning.
+const (
+	// minCandidates is how many entries, at least, are scored exactly per query; the
+	// cheap retrieval score orders them well enough that the right one is rarely further.
+	minCandidates    = 16
+	candidatesPerHit = 3
+	// Fuzzy routes to keys held by more than commonPostingFrac of the list (and at least
+	// commonPostingMin entries) are not followed: such keys are found by their exact form.
+	commonPostingFrac = 0.02
+	commonPostingMin  = 2000
+	// minDeletionKey is the shortest key whose one-letter deletions are routes: shorter
+	// keys would reach half the vocabulary.
+	minDeletionKey = 4
+	// lengthCost is what each word of an entry's names costs in the retrieval score.
+	lengthCost = 0.1
+)
+
+// Route qualities: how much retrieval trusts a key reached each way.
+const (
+	routeExact    = 1.0
+	routeJoined   = 0.95
+	routeFamily   = 0.9
+	routeDeletion = 0.7
+	routeSkeleton = 0.6
+)
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	return &Index{
+		byID: map[string]uint32{}, vocabID: map[vocabKey]uint32{}, keyID: map[string]uint32{},
+		dels: map[string][]uint32{}, fams: map[string][]uint32{}, skels: map[string][]uint32{},
+		arts: map[string][]uint32{},
+	}
+}
+
+// ErrDuplicateID is returned by Add when the ID is already in the index.
+var ErrDuplicateID = errors.New("match: duplicate entry id")
+
+// ErrNotFound is returned by Remove for an ID that is not in the index.
+var ErrNotFound = errors.New("match: entry not found")
+
+// Len returns the number of entries in the index.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.live
+}
+
+// Add indexes a new entry.
+func (ix *Index) Add(e Entry) error {
+	pp := PreparePerson(e.Person)
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if _, ok := ix.byID[e.ID]; ok {
+		return ErrDuplicateID
+	}
+	ix.insert(e.ID, &pp)
+	return nil
+}
+
+// Update replaces the entry with e.ID, adding it when absent.
+func (ix *Index) Update(e Entry) {
+	pp := PreparePerson(e.Person)
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if n, ok := ix.byID[e.ID]; ok {
+		ix.delete(n)
+	}
+	ix.insert(e.ID, &pp)
+}
+
+// Remove deletes the entry with the given ID.
+func (ix *Index) Remove(id string) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	n, ok := ix.byID[id]
+	if !ok {
+		return ErrNotFound
+	}
+	ix.delete(n)
+	return nil
+}
+
+// intern returns the vocabulary id of a token, adding it (and its key and routes) when new.
+func (ix *Index) intern(t *token) uint32 {
+	vk := vocabKey{t.raw, t.fold, t.script, t.diacritics}
+	if id, ok := ix.vocabID[vk]; ok {
+		return id
+	}
+	k, ok := ix.keyID[t.key]
+	if !ok {
+		k = uint32(len(ix.keys))
+		ix.keys = append(ix.keys, keyInfo{key: t.key, fam: t.family})
+		ix.weights = append(ix.weights, 0)
+		ix.keyID[t.key] = k
+		if t.family != "" {
+			ix.fams[t.family] = append(ix.fams[t.family], k)
+		}
+		if len(t.skel) >= 2 {
+			ix.skels[t.skel] = append(ix.skels[t.skel], k)
+		}
+		if a := withoutArticle(t); a != "" {
+			ix.arts[a] = append(ix.arts[a], k)
+		}
+		if len(t.key) >= minDeletionKey {
+			for i := 0; i < len(t.key); i++ {
+				d := t.key[:i] + t.key[i+1:]
+				if l := ix.dels[d]; len(l) == 0 || l[len(l)-1] != k {
+					ix.dels[d] = append(l, k)
+				}
+			}
+		}
+	}
+	id := uint32(len(ix.vocab))
+	tok := *t
+	tok.weight = baseWeight(tok.fold)
+	ix.vocab = append(ix.vocab, vtoken{tok: tok, key: k})
+	ix.vocabID[vk] = id
+	return id
+}
+
+func (ix *Index) insert(id string, pp *PreparedPerson) {
+	ix.gen++
+	n := uint32(len(ix.entries))
+	off := uint32(len(ix.arena))
+	for i := range pp.names {
+		nm := &pp.names[i]
+		ix.arena = append(ix.arena, nameHeader(len(nm.tokens), nm.commaOrder, nm.orig))
+		for j := range nm.tokens {
+			v := ix.intern(&nm.tokens[j])
+			if nm.tokens[j].surname {
+				v |= surnameBit
+			}
+			ix.arena = append(ix.arena, v)
+		}
+	}
+	e := entry{id: id, person: pp.Person, off: off, words: uint32(len(ix.arena)) - off, birth: pp.birth, live: true}
+	ix.entries = append(ix.entries, e)
+	ix.lens = append(ix.lens, uint8(min(e.words, 255)))
+	ix.byID[id] = n
+	ix.live++
+	for _, k := range ix.entryKeys(&ix.entries[n]) {
+		ix.keys[k].postings = append(ix.keys[k].postings, n)
+	}
+}
+
+func (ix *Index) delete(n uint32) {
+	ix.gen++
+	e := &ix.entries[n]
+	for _, k := range ix.entryKeys(e) {
+		post := ix.keys[k].postings
+		i := sort.Search(len(post), func(i int) bool { return post[i] >= n })
+		if i < len(post) && post[i] == n {
+			ix.keys[k].postings = append(post[:i], post[i+1:]...)
+		}
+	}
+	delete(ix.byID, e.id)
+	// The vocabulary keeps the entry's parts: they are few, and other entries share them.
+	*e = entry{}
+	ix.live--
+}
+
+// entryKeys lists the distinct key ids of an entry's parts.
+func (ix *Index) entryKeys(e *entry) []uint32 {
+	var buf [2 * MaxTokens]uint32
+	keys := buf[:0]
+	words := ix.arena[e.off : e.off+e.words]
+	for i := 0; i < len(words); {
+		parts, _, _ := splitHeader(words[i])
+		for _, v := range words[i+1 : i+1+parts] {
+			k := ix.vocab[v&^surnameBit].key
+			dup := false
+			for _, have := range keys {
+				if have == k {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				keys = append(keys, k)
+			}
+		}
+		i += 1 + parts
+	}
+	return keys
+}
+
+// Rarity weighting: a part's weight is log(1/p)/log(1/rarityPrior), where p is the share
+// of entries holding the part, smoothed as if rarityPseudo further entries held parts at
+// the prior rate. A small list thus weighs every part about 1, as CompareNames does;
+// on a real list common given names fall towards rarityMin and rare surnames rise
+// towards rarityMax.
+const (
+	rarityPrior  = 0.002
+	rarityPseudo = 1000
+	rarityMin    = 0.2
+	rarityMax    = 1.5
+)
+
+func rarity(df, total int) float64 {
+	p := (float64(df) + rarityPseudo*rarityPrior) / (float64(total) + rarityPseudo)
+	return min(max(math.Log(p)/math.Log(rarityPrior), rarityMin), rarityMax)
+}
+
+// df is how many entries hold a key, or any key of its name family.
+func (ix *Index) df(key string, family string) int {
+	n := 0
+	if k, ok := ix.keyID[key]; ok {
+		n = len(ix.keys[k].postings)
+	}
+	if family != "" {
+		f := 0
+		for _, k := range ix.fams[family] {
+			f += len(ix.keys[k].postings)
+		}
+		n = max(n, f)
+	}
+	return n
+}
+
+// keyWeight is the rarity weight of key id k, computed once per index generation.
+func (ix *Index) keyWeight(k uint32) float64 {
+	c := atomic.LoadUint64(&ix.weights[k])
+	if uint32(c>>32) == ix.gen {
+		return float64(math.Float32frombits(uint32(c)))
+	}
+	ki := &ix.keys[k]
+	w := float32(rarity(ix.df(ki.key, ki.fam), ix.live))
+	atomic.StoreUint64(&ix.weights[k], uint64(ix.gen)<<32|uint64(math.Float32bits(w)))
+	return float64(w)
+}
+
+// weigh sets the weight of each part of a name to its base weight times its rarity.
+func (ix *Index) weigh(n *Name) {
+	for i := range n.tokens {
+		t := &n.tokens[i]
+		t.weight = baseWeight(t.fold) * rarity(ix.df(t.key, t.family), ix.live)
+	}
+}
+
+// scratch holds per-search state reused across searches, so that a query costs what its
+// posting lists cost, not what the list costs, and allocates little.
+type scratch struct {
+	epoch    uint32
+	seen     []uint32
+	tokSeen  []uint32
+	tokEpoch uint32
+	acc      []float32
+	touched  []uint32
+	routes   []route
+	spans    []span
+	heap     []uint32
+	toks     []token
+	names    []Name
+	qtoks    []token
+	qnames   []Name
+	cand     PreparedPerson
+	results  []scored
+	memo     simMemo
+}
+
+// span is one query part's routes in scratch.routes and the part's weight.
+type span struct {
+	start, end int
+	weight     float32
+}
+
+type route struct {
+	key     uint32
+	quality float32
+}
+
+type scored struct {
+	n     uint32
+	score float64
+	acc   float32
+}
+
+func (ix *Index) getScratch() *scratch {
+	s, _ := ix.scratch.Get().(*scratch)
+	if s == nil {
+		s = &scratch{}
+	}
+	if n := len(ix.entries); len(s.seen) < n {
+		grow := n + n/4 + 64
+		s.seen = make([]uint32, grow)
+		s.tokSeen = make([]uint32, grow)
+		s.acc = make([]float32, grow)
+		s.epoch, s.tokEpoch = 0, 0
+	}
+	s.epoch++
+	s.touched = s.touched[:0]
+	return s
+}
+
+// SearchName finds the k entries most like a name.
+func (ix *Index) SearchName(name string, k int) []Hit {
+	return ix.Search(Person{Names: []string{name}}, k)
+}
+
+// Search returns up to k entries most like q, best first, each scored and explained.
+func (ix *Index) Search(q Person, k int) []Hit {
+	pq := PreparePerson(q)
+	return ix.SearchPrepared(&pq, k)
+}
+
+// addRoute records a route unless the key is already reached at least as well by the
+// routes from base on (those of the same query part).
+func addRoute(rs []route, base int, k uint32, q float32) []route {
+	for i := base; i < len(rs); i++ {
+		if rs[i].key == k {
+			rs[i].quality = max(rs[i].quality, q)
+			return rs
+		}
+	}
+	return append(rs, route{k, q})
+}
+
+// routes lists the keys a query part may stand for, each with how much that is trusted.
+func (ix *Index) routes(t, next *token, rs []route) []route {
+	base := len(rs)
+	if t.initial() {
+		return rs
+	}
+	if k, ok := ix.keyID[t.key]; ok {
+		rs = addRoute(rs, base, k, routeExact)
+	}
+	if next != nil && !next.initial() {
+		// "Abdul Aziz" against "Abdulaziz": the two parts written as one.
+		if k, ok := ix.keyID[phoneticKey(t.fold+next.fold)]; ok {
+			rs = addRoute(rs, base, k, routeJoined)
+		}
+	}
+	if len(t.key) >= 6 {
+		// "RamiMakhlouf" against "Rami Makhlouf": one part written as two.
+		for i := 2; i <= len(t.key)-2; i++ {
+			k1, ok1 := ix.keyID[t.key[:i]]
+			k2, ok2 := ix.keyID[t.key[i:]]
+			if ok1 && ok2 {
+				rs = addRoute(rs, base, k1, routeJoined)
+				rs = addRoute(rs, base, k2, routeJoined)
+			}
+		}
+	}
+	if t.family != "" {
+		for _, k := range ix.fams[t.family] {
+			rs = addRoute(rs, base, k, routeFamily)
+		}
+	}
+	// "Alrawi" against "al-Rawi", either way round.
+	if a := withoutArticle(t); a != "" {
+		if k, ok := ix.keyID[a]; ok {
+			rs = addRoute(rs, base, k, routeFamily)
+		}
+	}
+	for _, k := range ix.arts[t.key] {
+		rs = addRoute(rs, base, k, routeFamily)
+	}
+	if len(t.key) >= minDeletionKey {
+		for _, k := range ix.dels[t.key] {
+			rs = addRoute(rs, base, k, routeDeletion)
+		}
+		var buf [MaxTokenBytes * 2]byte
+		for i := 0; i < len(t.key) && len(t.key) <= len(buf); i++ {
+			d := append(append(buf[:0], t.key[:i]...), t.key[i+1:]...)
+			if k, ok := ix.keyID[string(d)]; ok {
+				rs = addRoute(rs, base, k, routeDeletion)
+			}
+			for _, k := range ix.dels[string(d)] {
+				rs = addRoute(rs, base, k, routeDeletion)
+			}
+		}
+	}
+	// Vowels are unknown in an abjad, so the skeleton is the main route from Arabic or
+	// Hebrew script; in Latin script only long skeletons are distinctive enough.
+	if len(t.skel) >= 4 || t.script.abjad() && len(t.skel) >= 2 {
+		for _, k := range ix.skels[t.skel] {
+			rs = addRoute(rs, base, k, routeSkeleton)
+		}
+	}
+	return rs
+}
+
+// SearchPrepared is Search for a person prepared once with PreparePerson.
+func (ix *Index) SearchPrepared(pq *PreparedPerson, k int) []Hit {
+	if k <= 0 {
+		return nil
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := ix.getScratch()
+	defer ix.scratch.Put(s)
+	q := ix.weighQuery(pq, s)
+	s.memo.reset()
+	common := max(commonPostingMin, int(commonPostingFrac*float64(ix.live)))
+	// Gather every query part's routes first, to know whether any part is selective.
+	s.routes, s.spans = s.routes[:0], s.spans[:0]
+	selective := false
+	for ni := range q.names {
+		toks := q.names[ni].tokens
+		for i := range toks {
+			var next *token
+			if i+1 < len(toks) {
+				next = &toks[i+1]
+			}
+			start := len(s.routes)
+			s.routes = ix.routes(&toks[i], next, s.routes)
+			rs := s.routes[start:]
+			slices.SortStableFunc(rs, func(a, b route) int { return cmp.Compare(b.quality, a.quality) })
+			for _, r := range rs {
+				if n := len(ix.keys[r.key].postings); r.quality == routeExact && n > 0 && n <= common {
+					selective = true
+				}
+			}
+			s.spans = append(s.spans, span{start, len(s.routes), float32(toks[i].weight)})
+		}
+	}
+	// A key held by a large share of a big list (a "Mohammed") is followed only when
+	// nothing rarer in the query is: the entries that hold the rarer part are found
+	// through it, and those holding only the common part could not outscore them.
+	for _, sp := range s.spans {
+		s.tokEpoch++
+		for _, r := range s.routes[sp.start:sp.end] {
+			post := ix.keys[r.key].postings
+			if len(post) > common && (r.quality < routeExact || selective) {
+				continue
+			}
+			add := sp.weight * r.quality
+			for _, e := range post {
+				if s.tokSeen[e] == s.tokEpoch {
+					continue
+				}
+				s.tokSeen[e] = s.tokEpoch
+				if s.seen[e] != s.epoch {
+					s.seen[e] = s.epoch
+					// Unmatched parts cost in exact scoring, so longer entries start
+					// a little behind.
+					s.acc[e] = -lengthCost * float32(ix.lens[e])
+					s.touched = append(s.touched, e)
+				}
+				s.acc[e] += add
+			}
+		}
+	}
+	cands := topByAcc(s, max(minCandidates, candidatesPerHit*k))
+	results := s.results[:0]
+	for _, n := range cands {
+		c := ix.view(n, s)
+		r := comparePrepared(q, c, false, &s.memo)
+		results = append(results, scored{n, r.Score, s.acc[n]})
+	}
+	s.results = results
+	// Rarer shared parts break ties between equal scores.
+	slices.SortFunc(results, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.acc, a.acc); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.n, b.n)
+	})
+	if len(results) > k {
+		results = results[:k]
+	}
+	hits := make([]Hit, len(results))
+	for i, r := range results {
+		e := &ix.entries[r.n]
+		res := comparePrepared(q, ix.view(r.n, s), true, &s.memo)
+		hits[i] = Hit{ID: e.id, Score: res.Score, MatchedName: res.MatchedName, Explanation: res.Explanation}
+	}
+	return hits
+}
+
+// weighQuery copies the query's names into scratch with rarity weights.
+func (ix *Index) weighQuery(pq *PreparedPerson, s *scratch) *PreparedPerson {
+	total := 0
+	for i := range pq.names {
+		total += len(pq.names[i].tokens)
+	}
+	if cap(s.qtoks) < total {
+		s.qtoks = make([]token, 0, total)
+	}
+	toks := s.qtoks[:0]
+	names := s.qnames[:0]
+	for i := range pq.names {
+		nm := pq.names[i]
+		start := len(toks)
+		toks = append(toks, nm.tokens...)
+		nm.tokens = toks[start:len(toks):len(toks)]
+		ix.weigh(&nm)
+		for j := range nm.tokens {
+			nm.tokens[j].id = -int32(start+j) - 1
+		}
+		names = append(names, nm)
+	}
+	s.qtoks, s.qnames = toks, names
+	q := *pq
+	q.names = names
+	return &q
+}
+
+// view builds entry n as a prepared person from the vocabulary, in scratch memory.
+func (ix *Index) view(n uint32, s *scratch) *PreparedPerson {
+	e := &ix.entries[n]
+	words := ix.arena[e.off : e.off+e.words]
+	if cap(s.toks) < len(words) {
+		s.toks = make([]token, 0, len(words))
+	}
+	toks := s.toks[:0]
+	names := s.names[:0]
+	for i := 0; i < len(words); {
+		parts, comma, orig := splitHeader(words[i])
+		start := len(toks)
+		for _, v := range words[i+1 : i+1+parts] {
+			vt := &ix.vocab[v&^surnameBit]
+			toks = append(toks, vt.tok)
+			t := &toks[len(toks)-1]
+			t.weight *= ix.keyWeight(vt.key)
+			t.surname = v&surnameBit != 0
+			t.id = int32(v&^surnameBit) + 1
+		}
+		names = append(names, Name{Original: e.person.Names[orig], tokens: toks[start:len(toks):len(toks)], commaOrder: comma, orig: orig})
+		i += 1 + parts
+	}
+	s.toks, s.names = toks, names
+	s.cand = PreparedPerson{Person: e.person, names: names, birth: e.birth}
+	return &s.cand
+}
+
+// topByAcc returns the m touched entries with the highest accumulated weight, using a
+// min-heap kept in scratch.
+func topByAcc(s *scratch, m int) []uint32 {
+	if len(s.touched) <= m {
+		return s.touched
+	}
+	acc := s.acc
+	h := s.heap[:0]
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			if r := l + 1; r < len(h) && acc[h[r]] < acc[h[l]] {
+				l = r
+			}
+			if acc[h[i]] <= acc[h[l]] {
+				return
+			}
+			h[i], h[l] = h[l], h[i]
+			i = l
+		}
+	}
+	for _, e := range s.touched {
+		if len(h) < m {
+			h = append(h, e)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if acc[h[p]] <= acc[h[i]] {
+					break
+				}
+				h[p], h[i] = h[i], h[p]
+				i = p
+			}
+		} else if acc[e] > acc[h[0]] {
+			h[0] = e
+			down(0)
+		}
+	}
+	s.heap = h
+	return h
+}

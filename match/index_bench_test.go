@@ -1,0 +1,74 @@
+package match_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/forewarn/forewarn/internal/testdata"
+	"github.com/forewarn/forewarn/match"
+	"github.com/forewarn/forewarn/match/eval"
+)
+
+func ofacEntries(b *testing.B) []match.Entry {
+	b.Helper()
+	sdn, err := os.Open(testdata.Path(b, "names", "ofac", "sdn.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sdn.Close()
+	alt, err := os.Open(testdata.Path(b, "names", "ofac", "alt.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer alt.Close()
+	entries, _, err := eval.LoadOFAC(sdn, alt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return entries
+}
+
+func benchSearch(b *testing.B, entries []match.Entry) {
+	ix := match.NewIndex()
+	for _, e := range entries {
+		if err := ix.Add(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	queries := eval.Queries(entries, 4096, 7)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			ix.SearchName(queries[i%len(queries)], 10)
+			i++
+		}
+	})
+}
+
+// BenchmarkSearchOFAC measures top-10 searches on the 4,620 OFAC individuals
+// (run with -cpu 1,2 for the one- and two-core figures).
+func BenchmarkSearchOFAC(b *testing.B) { benchSearch(b, ofacEntries(b)) }
+
+// BenchmarkSearch1M measures searches on 1,000,000 generated entries; it takes minutes
+// to build, so it runs only when asked for with -bench Search1M.
+func BenchmarkSearch1M(b *testing.B) {
+	benchSearch(b, eval.Synthetic(ofacEntries(b), 1_000_000, 11))
+}
+
+func BenchmarkCompareNames(b *testing.B) {
+	for range b.N {
+		match.CompareNames("Omar Ismail Mostefai", "Ismaël Omar Mostefaï")
+	}
+}
+
+func BenchmarkBuildOFAC(b *testing.B) {
+	entries := ofacEntries(b)
+	b.ResetTimer()
+	for range b.N {
+		ix := match.NewIndex()
+		for _, e := range entries {
+			_ = ix.Add(e)
+		}
+	}
+}

@@ -1,0 +1,522 @@
+package match
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Structural caps keep every comparison bounded whatever the input: a name longer than
+// MaxNameBytes is cut, and only the first MaxTokens parts of MaxTokenBytes each count.
+const (
+	// MaxNameBytes is how much of a name is read; the rest is ignored.
+	MaxNameBytes = 512
+	// MaxTokens is how many name parts are kept.
+	MaxTokens = 12
+	// MaxTokenBytes is the longest a normalised name part may be.
+	MaxTokenBytes = 40
+)
+
+// Titles and honorifics say nothing about who a person is.
+var honorifics = setOf(
+	"mr", "mrs", "ms", "miss", "mister", "dr", "doctor", "prof", "professor", "sir", "dame",
+	"lord", "lady", "sheikh", "shaikh", "shaykh", "sheik", "shekh", "cheikh", "haji", "hajji",
+	"hadji", "hadj", "hajj", "alhaj", "alhaji", "alhajji", "mullah", "mulla", "molla", "maulana",
+	"mawlana", "maulvi", "mawlawi", "moulavi", "mawlavi", "qari", "ayatollah", "hojatoleslam",
+	"president", "prasident", "presidente", "general", "gen", "colonel", "col", "major", "capt",
+	"captain", "lt", "sgt", "governor", "minister", "senator", "judge", "monsieur", "madame",
+	"mme", "mlle", "mademoiselle", "herr", "frau", "senor", "senora", "sra", "prince",
+	"princess", "king", "queen", "emir", "hon", "rev", "fr", "engr", "eng",
+	// Generational suffixes.
+	"jr", "sr", "ii", "iii", "iv",
+)
+
+// Connectors join name parts (al-, bin, van, de …) and never identify anyone on their own.
+var connectors = setOf(
+	"al", "el", "ul", "ud", "ad", "ur", "ar", "ash", "as", "bin", "ibn", "bint", "binti", "bte",
+	"ibnu", "ould", "wuld", "walad", "van", "von", "de", "da", "di", "del", "della", "der", "den",
+	"du", "dos", "das", "do", "la", "le", "ter", "ten", "zu", "des", "af", "av",
+)
+
+// Connectors that are also given names count as connectors only after the first part.
+var connectorsNotFirst = setOf("ben")
+
+// kunya and theophoric prefixes are real name parts but weak evidence.
+var weakParts = setOf("abd", "abu")
+
+var abdForms = setOf("abd", "abdu", "abdul", "abdel", "abdal", "abdoul", "abdol", "abdil", "abdou", "abdo")
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// token is one normalised name part with everything comparison needs precomputed.
+type token struct {
+	raw        string // as written
+	fold       string // lower-case Latin, no diacritics
+	key        string // phonetic key: spelling habits folded
+	skel       string // consonant skeleton of key
+	family     string // given-name family, "" when none
+	script     script
+	diacritics bool
+	// surname is set for the parts before the comma of "SURNAME, Given".
+	surname bool
+	weight  float64
+	// foldSet and keySet are the letters of fold and key as bit sets: two parts whose
+	// letters differ too much cannot be within edit distance, whatever their order.
+	foldSet, keySet uint64
+	// ascii is set when fold (and so key and skel) is plain ASCII.
+	ascii bool
+	// id identifies the part during a search: negative for a query part (minus its
+	// position, less one), positive for a vocabulary part (its id plus one), 0 otherwise.
+	id int32
+}
+
+// letterSet maps each byte of s onto one of 64 bits.
+func letterSet(s string) uint64 {
+	var m uint64
+	for i := 0; i < len(s); i++ {
+		m |= 1 << (s[i] & 63)
+	}
+	return m
+}
+
+func (t token) initial() bool { return len(t.fold) == 1 }
+
+// Name is a prepared name: normalised, transliterated and split into parts.
+type Name struct {
+	Original string
+	tokens   []token
+	// commaOrder is set when "SURNAME, Given" was turned round.
+	commaOrder bool
+	// orig is which of a person's names this is.
+	orig int
+}
+
+// Tokens returns the normalised parts of the name.
+func (n Name) Tokens() []string {
+	out := make([]string, len(n.tokens))
+	for i, t := range n.tokens {
+		out[i] = t.fold
+	}
+	return out
+}
+
+// capName cuts s to at most MaxNameBytes without splitting a character.
+func capName(s string) string {
+	if len(s) <= MaxNameBytes {
+		return s
+	}
+	i := MaxNameBytes
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+func isApostrophe(r rune) bool {
+	switch r {
+	case '\'', '’', '‘', 'ʼ', 'ʻ', 'ʿ', 'ʾ', '`', '´':
+		return true
+	}
+	return false
+}
+
+// splitWords cuts s into words at spaces, hyphens and punctuation; apostrophes inside a
+// word are dropped so that "Mu'tassim" and "Mutassim" meet.
+func splitWords(s string) []string {
+	s = norm.NFKC.String(s)
+	var words []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			words = append(words, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range s {
+		switch {
+		case isApostrophe(r):
+		case unicode.IsLetter(r), unicode.IsDigit(r), unicode.Is(unicode.Mn, r), unicode.Is(unicode.Mc, r):
+			b.WriteRune(r)
+		default:
+			flush()
+		}
+		if len(words) > 4*MaxTokens {
+			break
+		}
+	}
+	flush()
+	return words
+}
+
+var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g', '8': 'b'}
+
+// foldWord lower-cases a word, romanises it and strips diacritics. Turkish İ and ı become i,
+// like I: the dot distinction is a spelling habit, not part of the name.
+func foldWord(w string, ukrainian bool) (fold string, sc script, diacritics bool) {
+	if f, ok := foldASCII(w); ok {
+		return f, scriptLatin, false
+	}
+	sc = scriptLatin
+	letters, digits := 0, 0
+	for _, r := range w {
+		if unicode.IsLetter(r) {
+			letters++
+			if s := scriptOf(r); s != scriptLatin && sc == scriptLatin {
+				sc = s
+			}
+		} else if unicode.IsDigit(r) {
+			digits++
+		}
+	}
+	lower := make([]rune, 0, len(w))
+	for _, r := range w {
+		switch r {
+		case 'İ', 'I', 'ı':
+			r = 'i'
+		default:
+			r = unicode.ToLower(r)
+		}
+		if letters > 0 && digits > 0 {
+			if l, ok := leet[r]; ok {
+				r = l
+			}
+		}
+		lower = append(lower, r)
+	}
+	switch sc {
+	case scriptOther:
+		var b strings.Builder
+		for _, r := range norm.NFC.String(string(lower)) {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) {
+				b.WriteRune(r)
+			}
+		}
+		fold = b.String()
+	case scriptLatin, scriptGreek:
+		var b strings.Builder
+		for _, r := range norm.NFD.String(string(lower)) {
+			if unicode.Is(unicode.Mn, r) {
+				diacritics = true
+				continue
+			}
+			if s, ok := latinSpecial[r]; ok {
+				if r != 'ı' {
+					diacritics = true
+				}
+				b.WriteString(s)
+				continue
+			}
+			if r < 0x80 {
+				if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+					b.WriteRune(r)
+				}
+				continue
+			}
+			if scriptOf(r) == scriptGreek {
+				b.WriteString(greekLatin[r])
+				continue
+			}
+			if unicode.IsLetter(r) {
+				b.WriteRune(r)
+			}
+		}
+		fold = b.String()
+	default:
+		fold = transliterate(string(lower), sc, ukrainian)
+	}
+	if sc == scriptGreek {
+		diacritics = false
+	}
+	return fold, sc, diacritics
+}
+
+// foldASCII is foldWord for a plain ASCII word of letters (the common case), without
+// Unicode tables or allocation beyond the result; ok is false for anything else.
+func foldASCII(w string) (string, bool) {
+	upper := false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		default:
+			return "", false
+		}
+	}
+	if !upper {
+		return w, true
+	}
+	b := make([]byte, len(w))
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return string(b), true
+}
+
+// Normalize returns the normalised parts of a name: NFKC, case folding, transliteration,
+// diacritics, punctuation, honorifics and connectors handled, "SURNAME, Given" turned round.
+func Normalize(s string) []string { return Prepare(s).Tokens() }
+
+// Prepare normalises a name once so that it can be compared many times.
+func Prepare(s string) Name {
+	n := Name{Original: s}
+	s = capName(s)
+	s = trimSuffix(s)
+	var surname string
+	if strings.Count(s, ",") == 1 {
+		i := strings.IndexByte(s, ',')
+		before, after := strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:])
+		if before != "" && after != "" {
+			s, surname = after, before
+			n.commaOrder = true
+		}
+	}
+	type part struct {
+		raw, fold  string
+		sc         script
+		diacritics bool
+		surname    bool
+	}
+	var parts, kept []part
+	ukr := isUkrainian(strings.ToLower(s + surname))
+	for _, w := range splitWords(s) {
+		if f, sc, d := foldWord(w, ukr); f != "" {
+			parts = append(parts, part{w, f, sc, d, false})
+		}
+	}
+	for _, w := range splitWords(surname) {
+		if f, sc, d := foldWord(w, ukr); f != "" {
+			parts = append(parts, part{w, f, sc, d, true})
+		}
+	}
+	for i, p := range parts {
+		// Titles and connectors are recognised as written in Latin script only: the
+		// romanisation of Arabic عمر is "mr", which is not "Mr".
+		if p.sc != scriptLatin {
+			kept = append(kept, p)
+			continue
+		}
+		switch {
+		case honorifics[p.fold],
+			connectors[p.fold], connectorsNotFirst[p.fold] && len(kept) > 0 && i < len(parts)-1:
+			continue
+		}
+		kept = append(kept, p)
+	}
+	if len(kept) == 0 {
+		kept = parts
+	}
+	for i := 0; i < len(kept) && len(n.tokens) < MaxTokens; i++ {
+		p := kept[i]
+		folds := splitAbd(p.fold)
+		// "Abd" followed by "Allah" is one name, Abdullah.
+		if len(folds) == 1 && abdForms[p.fold] && i+1 < len(kept) && (kept[i+1].fold == "allah" || kept[i+1].fold == "ullah" || kept[i+1].fold == "alla") {
+			folds = []string{"abdullah"}
+			p.raw += " " + kept[i+1].raw
+			i++
+		}
+		for _, f := range folds {
+			if len(f) > MaxTokenBytes {
+				f = f[:MaxTokenBytes]
+			}
+			t := newToken(p.raw, f, p.sc, p.diacritics)
+			t.surname = p.surname
+			n.tokens = append(n.tokens, t)
+			if len(n.tokens) == MaxTokens {
+				break
+			}
+		}
+	}
+	return n
+}
+
+// trimSuffix drops a generational suffix written after a comma ("LAVILLA, Ruben, Jr."),
+// which would otherwise hide the "SURNAME, Given" order.
+func trimSuffix(s string) string {
+	i := strings.LastIndexByte(s, ',')
+	if i < 0 || strings.Count(s, ",") != 2 {
+		return s
+	}
+	if f, ok := foldASCII(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s[i+1:]), "."))); ok && honorifics[f] {
+		return s[:i]
+	}
+	return s
+}
+
+// splitAbd separates the theophoric "Abd" so that "Abdulaziz", "Abdel Aziz" and
+// "Abd al-Aziz" all become "abd aziz"; "Abdullah" stays whole.
+func splitAbd(f string) []string {
+	if abdForms[f] {
+		return []string{"abd"}
+	}
+	if !strings.HasPrefix(f, "abd") || len(f) < 7 {
+		return []string{f}
+	}
+	rest := f[3:]
+	for _, v := range []string{"oul", "ul", "el", "al", "ol", "il", "ou", "u", "e", "a", "o"} {
+		if !strings.HasPrefix(rest, v) {
+			continue
+		}
+		r := rest[len(v):]
+		// Sun letters assimilate the article: abdur-rahman, abdus-salam.
+		if len(v) <= 2 && !strings.HasSuffix(v, "l") && len(r) >= 4 && r[0] == r[1] {
+			r = r[1:]
+		} else if !strings.HasSuffix(v, "l") {
+			continue
+		}
+		if len(r) < 3 || strings.HasPrefix(r, "lah") || strings.HasPrefix(r, "la") && len(r) <= 4 {
+			return []string{f}
+		}
+		return []string{"abd", r}
+	}
+	return []string{f}
+}
+
+func newToken(raw, fold string, sc script, diacritics bool) token {
+	k := phoneticKey(fold)
+	return token{raw: raw, fold: fold, key: k, skel: skeleton(k), family: families[k], script: sc, diacritics: diacritics,
+		weight: baseWeight(fold), foldSet: letterSet(fold), keySet: letterSet(k), ascii: isASCII(fold)}
+}
+
+// baseWeight is how much a part says about identity before its rarity is known: an
+// initial or a kunya/theophoric prefix says less than a name.
+func baseWeight(fold string) float64 {
+	switch {
+	case len(fold) == 1:
+		return 0.4
+	case weakParts[fold]:
+		return 0.5
+	}
+	return 1
+}
+
+// PhoneticKey folds the spelling habits of French, English, German and Turkish
+// romanisation (ou/u, ch/sh/ş, dj/j, kh/h, ph/f, w/v, e/i and o/u vowel shifts, doubled
+// letters) so that variants of one name share a key.
+func PhoneticKey(word string) string {
+	f, _, _ := foldWord(word, false)
+	return phoneticKey(f)
+}
+
+// SpellingKey is the key under which the spellings of one name part meet: its given-name
+// family when it belongs to one (Muhammad, Mohamed and Mehmet share one), otherwise its
+// phonetic key.
+func SpellingKey(word string) string {
+	k := PhoneticKey(word)
+	if f := families[k]; f != "" {
+		return f
+	}
+	return k
+}
+
+// digraphs maps the first letter of kh, gh, ph, th, dh to the sound it stands for.
+var digraphs = [256]byte{'k': 'h', 'g': 'g', 'p': 'f', 't': 't', 'd': 'd'}
+
+func phoneticKey(s string) string {
+	b := make([]byte, 0, len(s)+2)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		next := byte(0)
+		if i+1 < len(s) {
+			next = s[i+1]
+		}
+		rest := s[i:]
+		switch {
+		case strings.HasPrefix(rest, "tsch"):
+			b = append(b, 's')
+			i += 3
+		case strings.HasPrefix(rest, "sch"), strings.HasPrefix(rest, "tch"), strings.HasPrefix(rest, "dzh"):
+			if c == 'd' {
+				b = append(b, 'j')
+			} else {
+				b = append(b, 's')
+			}
+			i += 2
+		case c == 'd' && next == 'j', c == 'z' && next == 'h':
+			b = append(b, 'j')
+			i++
+		case (c == 's' || c == 'c') && next == 'h':
+			b = append(b, 's')
+			i++
+		case c == 'k' && next == 'h', c == 'g' && next == 'h', c == 'p' && next == 'h', c == 't' && next == 'h', c == 'd' && next == 'h':
+			b = append(b, digraphs[c])
+			i++
+		case c == 'c' && next == 'k':
+			b = append(b, 'k')
+			i++
+		case c == 'q' && next == 'u':
+			b = append(b, 'k')
+			i++
+		case c == 'q':
+			b = append(b, 'k')
+		case c == 'c':
+			if next == 'e' || next == 'i' || next == 'y' {
+				b = append(b, 's')
+			} else {
+				b = append(b, 'k')
+			}
+		case c == 'x':
+			if i == 0 {
+				b = append(b, 's')
+			} else {
+				b = append(b, 'k', 's')
+			}
+		case c == 'w':
+			b = append(b, 'v')
+		case c == 'z':
+			b = append(b, 's')
+		case c == 'y', c == 'e':
+			b = append(b, 'i')
+		case c == 'o':
+			b = append(b, 'u')
+		case c == 'h' && i == len(s)-1 && i > 0:
+			// A final h after a vowel is silent: Abdullah, Abdulla.
+		default:
+			b = append(b, c)
+		}
+	}
+	out := b[:0]
+	for i, c := range b {
+		if i > 0 && c == b[i-1] {
+			continue
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+func isVowel(c byte) bool {
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'
+}
+
+// Skeleton returns the consonant skeleton of a name part: what survives when vowels are
+// unknown, as in Arabic or Hebrew script.
+func Skeleton(word string) string { return skeleton(PhoneticKey(word)) }
+
+func skeleton(key string) string {
+	b := make([]byte, 0, len(key))
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if isVowel(c) || c == 'v' && i > 0 && isVowel(key[i-1]) {
+			continue
+		}
+		if len(b) > 0 && b[len(b)-1] == c {
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}

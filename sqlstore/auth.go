@@ -1,0 +1,236 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// validateHash checks a stored secret's hash: lower-case hex SHA-256.
+func validateHash(h string) error {
+	if b, err := hex.DecodeString(h); err != nil || len(b) != 32 || strings.ToLower(h) != h {
+		return forewarn.Invalid("hash", "sha256", "must be the lower-case hex SHA-256 of the secret")
+	}
+	return nil
+}
+
+// CreateToken stores an API token for an existing user; ENOTFOUND when there is no such
+// user. The audit entry never holds the hash.
+func (db *DB) CreateToken(ctx context.Context, actor forewarn.Actor, t *forewarn.APIToken) error {
+	now := db.now()
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if t == nil {
+		return required("token")
+	}
+	if !t.Role.Valid() {
+		return forewarn.Invalid("role", "enum", "unknown role %q", t.Role)
+	}
+	if err := checkText("name", t.Name, 200); err != nil {
+		return err
+	}
+	if err := validateHash(t.Hash); err != nil {
+		return err
+	}
+	v := *t
+	v.ID, v.CreatedAt, v.RevokedAt = forewarn.NewID(now), now, time.Time{}
+	err := db.update(ctx, now, "create token", func(tx *tx) error {
+		if _, err := tx.userBy(ctx, "username", v.Username); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO api_tokens (id, username, role, name, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+			v.ID, v.Username, string(v.Role), v.Name, v.Hash, FormatTime(v.CreatedAt)); err != nil {
+			if db.dialect.IsUniqueViolation(err) {
+				return db.conflict(err, "this token secret is already in use; generate another")
+			}
+			return fmt.Errorf("insert token: %w", err)
+		}
+		return tx.audit(ctx, actor, "token.create", "token", v.ID, nil, &v, fmt.Sprintf("for %s as %s: %s", v.Username, v.Role, v.Name))
+	})
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+const tokenColumns = "id, username, role, name, hash, created_at, revoked_at"
+
+func scanToken(s scanner) (*forewarn.APIToken, error) {
+	var t forewarn.APIToken
+	var role, created string
+	var revoked sql.NullString
+	if err := s.Scan(&t.ID, &t.Username, &role, &t.Name, &t.Hash, &created, &revoked); err != nil {
+		return nil, err
+	}
+	t.Role = forewarn.Role(role)
+	var err error
+	if t.CreatedAt, err = ParseTime(created); err != nil {
+		return nil, fmt.Errorf("token %s: %w", t.ID, err)
+	}
+	if t.RevokedAt, err = parseNullTime(revoked); err != nil {
+		return nil, fmt.Errorf("token %s: %w", t.ID, err)
+	}
+	return &t, nil
+}
+
+// TokenByHash returns the token whose secret has this hash, unless it is revoked.
+func (db *DB) TokenByHash(ctx context.Context, hash string) (*forewarn.APIToken, error) {
+	var t *forewarn.APIToken
+	err := db.view(ctx, "read token", func(tx *tx) error {
+		var err error
+		t, err = scanToken(tx.queryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE hash = ? AND revoked_at IS NULL", hash))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no such API token, or it was revoked")
+		}
+		return err
+	})
+	return t, err
+}
+
+// RevokeToken revokes a token from now on; ECONFLICT when it is already revoked.
+func (db *DB) RevokeToken(ctx context.Context, actor forewarn.Actor, id string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, db.now(), "revoke token", func(tx *tx) error {
+		old, err := scanToken(tx.queryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no API token with id %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		if !old.RevokedAt.IsZero() {
+			return forewarn.Errorf(forewarn.ECONFLICT, "API token %s was already revoked on %s", id, old.RevokedAt.Format(time.RFC3339))
+		}
+		v := *old
+		v.RevokedAt = tx.now
+		if _, err := tx.exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", FormatTime(v.RevokedAt), id); err != nil {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		return tx.audit(ctx, actor, "token.revoke", "token", id, old, &v, fmt.Sprintf("for %s as %s: %s", v.Username, v.Role, v.Name))
+	})
+}
+
+// Tokens returns a user's tokens, revoked ones included, oldest first.
+func (db *DB) Tokens(ctx context.Context, username string) ([]*forewarn.APIToken, error) {
+	ts := []*forewarn.APIToken{}
+	err := db.view(ctx, "list tokens", func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE username = ? ORDER BY created_at, id", username)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanToken(rows)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// CreateSession stores a signed-in user's session: the login. Its creation time is now
+// and it must expire later.
+func (db *DB) CreateSession(ctx context.Context, actor forewarn.Actor, s *forewarn.Session) error {
+	now := db.now()
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if s == nil {
+		return required("session")
+	}
+	if err := validateHash(s.Hash); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s.CSRF) == "" {
+		return forewarn.Invalid("csrf", "required", "a session needs its CSRF token")
+	}
+	if err := checkText("csrf", s.CSRF, 200); err != nil {
+		return err
+	}
+	if !s.ExpiresAt.After(now) {
+		return forewarn.Invalid("expires_at", "future", "a session must expire after it starts")
+	}
+	v := *s
+	v.CreatedAt, v.ExpiresAt = now, s.ExpiresAt.UTC()
+	err := db.update(ctx, now, "create session", func(tx *tx) error {
+		if _, err := tx.userBy(ctx, "username", v.Username); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO sessions (hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			v.Hash, v.Username, v.CSRF, FormatTime(v.CreatedAt), FormatTime(v.ExpiresAt)); err != nil {
+			if db.dialect.IsUniqueViolation(err) {
+				return db.conflict(err, "this session secret is already in use; generate another")
+			}
+			return fmt.Errorf("insert session: %w", err)
+		}
+		// The session's JSON, and so its digest, holds neither the hash nor the CSRF token.
+		return tx.audit(ctx, actor, "session.create", "session", v.Username, nil, &v, "until "+v.ExpiresAt.Format(time.RFC3339))
+	})
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// SessionByHash returns the session whose cookie has this hash, unless it has expired at now.
+func (db *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (*forewarn.Session, error) {
+	var s forewarn.Session
+	err := db.view(ctx, "read session", func(tx *tx) error {
+		var created, expires string
+		err := tx.queryRow(ctx, "SELECT hash, username, csrf, created_at, expires_at FROM sessions WHERE hash = ? AND expires_at > ?", hash, FormatTime(now)).
+			Scan(&s.Hash, &s.Username, &s.CSRF, &created, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no such session, or it has expired")
+		}
+		if err != nil {
+			return err
+		}
+		if s.CreatedAt, err = ParseTime(created); err != nil {
+			return err
+		}
+		s.ExpiresAt, err = ParseTime(expires)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// DeleteSession ends a session: the logout.
+func (db *DB) DeleteSession(ctx context.Context, actor forewarn.Actor, hash string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, db.now(), "delete session", func(tx *tx) error {
+		var username string
+		err := tx.queryRow(ctx, "SELECT username FROM sessions WHERE hash = ?", hash).Scan(&username)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no such session")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "DELETE FROM sessions WHERE hash = ?", hash); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+		return tx.audit(ctx, actor, "session.delete", "session", username, nil, nil, "")
+	})
+}

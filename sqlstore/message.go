@@ -1,0 +1,845 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// The actors of changes the node makes on its own.
+var (
+	deliveryActor   = forewarn.SystemActor("delivery")
+	escalationActor = forewarn.SystemActor("escalation")
+)
+
+const messageColumns = "id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message"
+
+const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation"
+
+// errStoredMeanwhile says a concurrent transaction stored the same incoming message first.
+var errStoredMeanwhile = errors.New("the message was stored by a concurrent delivery")
+
+// validateStored checks what the store needs of a message: the caller has already
+// validated its content, with the rules of its direction.
+func validateStored(sm *forewarn.StoredMessage, dir forewarn.Direction) error {
+	if sm == nil || sm.Message == nil {
+		return required("message")
+	}
+	if sm.Direction != dir {
+		return forewarn.Invalid("direction", "enum", "direction is %q; this call stores %q messages", sm.Direction, dir)
+	}
+	m := sm.Message
+	if !forewarn.IsMessageID(m.ID) {
+		return forewarn.Invalid("id", "uuidv7", "message ID %q must be a lower-case UUIDv7", m.ID)
+	}
+	if m.InReplyTo != "" && !forewarn.IsMessageID(m.InReplyTo) {
+		return forewarn.Invalid("in_reply_to", "uuidv7", "%q is not a message ID", m.InReplyTo)
+	}
+	if !forewarn.IsAgencyCode(m.From) {
+		return forewarn.Invalid("from", "agency_code", "sender %q is not an agency code like TR-MIT", m.From)
+	}
+	if len(m.To) == 0 {
+		return forewarn.Invalid("to", "required", "a message needs at least one recipient")
+	}
+	for i, to := range m.To {
+		if !forewarn.IsAgencyCode(to) || slices.Contains(m.To[:i], to) {
+			return forewarn.Invalid(fmt.Sprintf("to[%d]", i), "agency_code", "%q is not an agency code, or is listed twice", to)
+		}
+	}
+	if m.Kind == "" || m.Created.IsZero() {
+		return forewarn.Invalid("kind", "required", "a stored message needs its kind and creation time")
+	}
+	if !sm.Priority.Valid() {
+		return forewarn.Invalid("priority", "enum", "unknown priority %q (flash, urgent, priority or routine)", sm.Priority)
+	}
+	if len(sm.Envelope) == 0 {
+		return forewarn.Invalid("envelope", "required", "a stored message keeps its signed envelope")
+	}
+	for i, d := range sm.Deliveries {
+		if d == nil || !slices.Contains(m.To, d.Agency) {
+			return forewarn.Invalid(fmt.Sprintf("deliveries[%d].agency", i), "recipient", "every delivery must be to one of the message's recipients")
+		}
+		if d.MessageID != "" && d.MessageID != m.ID {
+			return forewarn.Invalid(fmt.Sprintf("deliveries[%d].message_id", i), "same_message", "the delivery is for another message")
+		}
+		if slices.ContainsFunc(sm.Deliveries[:i], func(o *forewarn.Delivery) bool { return o.Agency == d.Agency }) {
+			return forewarn.Invalid(fmt.Sprintf("deliveries[%d].agency", i), "unique", "%s has two deliveries", d.Agency)
+		}
+	}
+	return nil
+}
+
+// CreateMessage stores an outgoing message, its envelope and one delivery per recipient,
+// due at once unless the delivery says otherwise, and audits it. An acknowledgement also
+// records its stage on this node's delivery of the message it acknowledges: a second
+// "actioned" acknowledgement of one message is ECONFLICT.
+func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forewarn.StoredMessage) error {
+	now := db.now()
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if err := validateStored(sm, forewarn.DirectionOut); err != nil {
+		return err
+	}
+	if len(sm.Deliveries) == 0 {
+		return forewarn.Invalid("deliveries", "required", "an outgoing message needs a delivery for each recipient")
+	}
+	stored := sm.StoredAt
+	if stored.IsZero() {
+		stored = now
+	}
+	ds := make([]*forewarn.Delivery, len(sm.Deliveries))
+	for i, d := range sm.Deliveries {
+		v := forewarn.Delivery{MessageID: sm.Message.ID, Agency: d.Agency, Direction: forewarn.DirectionOut,
+			NextAttempt: d.NextAttempt, Deadline: d.Deadline, NextEscalation: d.NextEscalation}
+		if v.NextAttempt.IsZero() {
+			v.NextAttempt = now
+		}
+		ds[i] = &v
+	}
+	m := sm.Message
+	err := db.update(ctx, now, "send message", func(tx *tx) error {
+		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+			if db.dialect.IsUniqueViolation(err) {
+				return db.conflict(err, "a message with ID %s is already stored", m.ID)
+			}
+			return err
+		}
+		for _, d := range ds {
+			if err := tx.insertDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		if err := tx.audit(ctx, actor, "message.send", "message", m.ID, nil, m, messageDetail(m)); err != nil {
+			return err
+		}
+		if m.Kind != forewarn.KindAcknowledgement || m.Ack == nil || m.InReplyTo == "" {
+			return nil
+		}
+		// This node acknowledges a message it received: record the stage on its own delivery.
+		d, err := tx.delivery(ctx, "message_id = ? AND direction = 'in'", m.InReplyTo)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.recordAck(ctx, actor, d, m, actor.ID, true)
+	})
+	if err != nil {
+		return err
+	}
+	sm.StoredAt = stored
+	sm.Deliveries = ds
+	return nil
+}
+
+// ReceiveMessage stores an incoming message with its one delivery (to this node), the
+// receipt, its matches and alerts, and audits it. A message already stored is not stored
+// again: its first receipt is returned with duplicate set. An incoming acknowledgement
+// records its stage on the delivery to its sender of the message it acknowledges.
+func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *forewarn.StoredMessage, receipt []byte) ([]byte, bool, error) {
+	now := db.now()
+	if err := actor.Validate(); err != nil {
+		return nil, false, err
+	}
+	if err := validateStored(sm, forewarn.DirectionIn); err != nil {
+		return nil, false, err
+	}
+	if len(sm.Deliveries) != 1 {
+		return nil, false, forewarn.Invalid("deliveries", "one", "an incoming message has one delivery, to this node; it has %d", len(sm.Deliveries))
+	}
+	if len(receipt) == 0 {
+		return nil, false, forewarn.Invalid("receipt", "required", "an incoming message is stored with the receipt it is given")
+	}
+	m := sm.Message
+	for i, a := range sm.Alerts {
+		if err := validateAlert(fmt.Sprintf("alerts[%d]", i), a); err != nil {
+			return nil, false, err
+		}
+	}
+	stored := sm.StoredAt
+	if stored.IsZero() {
+		stored = now
+	}
+	in := sm.Deliveries[0]
+	d := &forewarn.Delivery{MessageID: m.ID, Agency: in.Agency, Direction: forewarn.DirectionIn, DeliveredAt: in.DeliveredAt,
+		Receipt: slices.Clone(receipt), Deadline: in.Deadline, NextEscalation: in.NextEscalation}
+	if d.DeliveredAt.IsZero() {
+		d.DeliveredAt = now
+	}
+	matches := make([]*forewarn.Match, len(sm.Matches))
+	for i, x := range sm.Matches {
+		if x == nil {
+			return nil, false, required(fmt.Sprintf("matches[%d]", i))
+		}
+		if x.MessageID != "" && x.MessageID != m.ID {
+			return nil, false, forewarn.Invalid(fmt.Sprintf("matches[%d].message_id", i), "same_message", "a match stored with a message must be about it")
+		}
+		v := *x
+		v.ID, v.MessageID, v.CreatedAt = forewarn.NewID(now), m.ID, now
+		v.Status, v.DecidedBy, v.DecidedAt, v.Reason = forewarn.MatchPending, "", time.Time{}, ""
+		if err := validateMatch(fmt.Sprintf("matches[%d]", i), &v); err != nil {
+			return nil, false, err
+		}
+		matches[i] = &v
+	}
+	alerts := newAlerts(sm.Alerts, m.ID, now)
+
+	var first []byte
+	duplicate := false
+	err := db.update(ctx, now, "receive message", func(tx *tx) error {
+		var err error
+		if first, err = tx.storedReceipt(ctx, m); err != nil || first != nil {
+			duplicate = first != nil
+			return err
+		}
+		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+			if db.dialect.IsUniqueViolation(err) {
+				return errStoredMeanwhile
+			}
+			return err
+		}
+		if err := tx.insertDelivery(ctx, d); err != nil {
+			return err
+		}
+		first = d.Receipt
+		if err := tx.audit(ctx, actor, "message.receive", "message", m.ID, nil, m, messageDetail(m)); err != nil {
+			return err
+		}
+		for _, x := range matches {
+			if err := tx.insertMatch(ctx, actor, x); err != nil {
+				return err
+			}
+		}
+		for _, a := range alerts {
+			if err := tx.insertAlert(ctx, a); err != nil {
+				return err
+			}
+		}
+		if m.Kind != forewarn.KindAcknowledgement || m.Ack == nil || m.InReplyTo == "" {
+			return nil
+		}
+		// A recipient acknowledges a message this node sent it.
+		sent, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", m.InReplyTo, m.From)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return tx.recordAck(ctx, actor, sent, m, m.From, false)
+	})
+	if errors.Is(err, errStoredMeanwhile) {
+		err = db.view(ctx, "receive message", func(tx *tx) error {
+			var err error
+			if first, err = tx.storedReceipt(ctx, m); err == nil && first == nil {
+				err = fmt.Errorf("message %s: %w, but is not there", m.ID, errStoredMeanwhile)
+			}
+			return err
+		})
+		duplicate = true
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !duplicate {
+		sm.StoredAt = stored
+		sm.Deliveries = []*forewarn.Delivery{d}
+		sm.Matches = matches
+		sm.Alerts = alerts
+	}
+	return first, duplicate, nil
+}
+
+// storedReceipt returns the receipt given when the incoming message m was first stored,
+// or nil when it is not stored. ECONFLICT when its ID is another message's.
+func (tx *tx) storedReceipt(ctx context.Context, m *forewarn.Message) ([]byte, error) {
+	var dir, from string
+	err := tx.queryRow(ctx, "SELECT direction, from_agency FROM messages WHERE id = ?", m.ID).Scan(&dir, &from)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up message %s: %w", m.ID, err)
+	}
+	if dir != string(forewarn.DirectionIn) || from != m.From {
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already used by another message", m.ID)
+	}
+	var receipt []byte
+	if err := tx.queryRow(ctx, "SELECT receipt FROM deliveries WHERE message_id = ? AND direction = 'in'", m.ID).Scan(&receipt); err != nil {
+		return nil, fmt.Errorf("read receipt of message %s: %w", m.ID, err)
+	}
+	if len(receipt) == 0 {
+		return nil, fmt.Errorf("message %s is stored without its receipt", m.ID)
+	}
+	return receipt, nil
+}
+
+// recordAck records an acknowledgement's stage on the delivery it acknowledges, as done
+// by by at the acknowledgement's creation, and audits the change. Reading counts once;
+// actioning also stops the delivery's escalation. strict makes a second "actioned"
+// ECONFLICT; otherwise (a peer's acknowledgement) the first one stands.
+func (tx *tx) recordAck(ctx context.Context, actor forewarn.Actor, d *forewarn.Delivery, m *forewarn.Message, by string, strict bool) error {
+	old := *d
+	at := m.Created.UTC()
+	var action string
+	switch m.Ack.Stage {
+	case forewarn.AckRead:
+		if !d.ReadAt.IsZero() {
+			return nil
+		}
+		d.ReadAt, d.ReadBy = at, by
+		action = "message.read"
+	case forewarn.AckActioned:
+		if d.Actioned() {
+			if strict {
+				return forewarn.Errorf(forewarn.ECONFLICT, "message %s was already acknowledged as actioned (%s) on %s", d.MessageID, d.Outcome, d.ActionAt.Format(time.RFC3339))
+			}
+			return nil
+		}
+		if d.ReadAt.IsZero() { // acting on a message means it was read
+			d.ReadAt, d.ReadBy = at, by
+		}
+		d.ActionAt, d.ActionBy, d.Outcome, d.Reason = at, by, m.Ack.Outcome, m.Ack.Reason
+		d.NextEscalation = time.Time{}
+		action = "message.acknowledge"
+	default:
+		return nil
+	}
+	if _, err := tx.exec(ctx, "UPDATE deliveries SET read_at = ?, read_by = ?, actioned_at = ?, actioned_by = ?, outcome = ?, reason = ?, next_escalation = ? WHERE message_id = ? AND agency = ?",
+		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.NextEscalation), d.MessageID, d.Agency); err != nil {
+		return fmt.Errorf("record acknowledgement of %s: %w", d.MessageID, err)
+	}
+	detail := fmt.Sprintf("agency %s stage %s by acknowledgement %s", d.Agency, m.Ack.Stage, m.ID)
+	if m.Ack.Outcome != "" {
+		detail += " outcome " + m.Ack.Outcome
+	}
+	return tx.audit(ctx, actor, action, "message", d.MessageID, &old, d, detail)
+}
+
+func messageDetail(m *forewarn.Message) string {
+	s := string(m.Kind) + " from " + m.From + " to " + strings.Join(m.To, ",")
+	if m.InReplyTo != "" {
+		s += " in reply to " + m.InReplyTo
+	}
+	return s
+}
+
+// insertMessage writes the message row and its recipients. The thread root is the root
+// of the message it replies to when that is stored, else the message it replies to, else
+// itself; messages that arrived before it and were rooted at it move to its root.
+func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time) error {
+	m := sm.Message
+	root := m.ID
+	if m.InReplyTo != "" {
+		root = m.InReplyTo
+		err := tx.queryRow(ctx, "SELECT thread_root FROM messages WHERE id = ?", m.InReplyTo).Scan(&root)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("look up thread of %s: %w", m.InReplyTo, err)
+		}
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode message %s: %w", m.ID, err)
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
+		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data)); err != nil {
+		return fmt.Errorf("insert message: %w", err)
+	}
+	for _, to := range m.To {
+		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, to); err != nil {
+			return fmt.Errorf("insert recipient: %w", err)
+		}
+	}
+	if root != m.ID {
+		if _, err := tx.exec(ctx, "UPDATE messages SET thread_root = ? WHERE thread_root = ?", root, m.ID); err != nil {
+			return fmt.Errorf("re-root replies to %s: %w", m.ID, err)
+		}
+	}
+	return nil
+}
+
+func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
+	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
+		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
+		nullTime(d.Overdue), nullTime(d.NextEscalation)); err != nil {
+		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
+	}
+	return nil
+}
+
+// delivery reads the one delivery matching where; ENOTFOUND when there is none.
+func (tx *tx) delivery(ctx context.Context, where string, args ...any) (*forewarn.Delivery, error) {
+	d, err := scanDelivery(tx.queryRow(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE "+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("no such delivery of message %v", args[0])
+	}
+	return d, err
+}
+
+func scanDelivery(s scanner) (*forewarn.Delivery, error) {
+	var d forewarn.Delivery
+	var dir string
+	var next, delivered, read, actioned, deadline, overdue, nextEsc sql.NullString
+	if err := s.Scan(&d.MessageID, &d.Agency, &dir, &d.Attempts, &next, &d.LastError, &delivered, &d.Receipt, &read, &d.ReadBy,
+		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc); err != nil {
+		return nil, err
+	}
+	d.Direction = forewarn.Direction(dir)
+	for _, t := range []struct {
+		dst *time.Time
+		src sql.NullString
+	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}} {
+		var err error
+		if *t.dst, err = parseNullTime(t.src); err != nil {
+			return nil, fmt.Errorf("delivery of %s to %s: %w", d.MessageID, d.Agency, err)
+		}
+	}
+	return &d, nil
+}
+
+func scanMessage(s scanner) (*forewarn.StoredMessage, error) {
+	var sm forewarn.StoredMessage
+	var id, dir, from, kind, inReplyTo, root, created, stored, priority, data string
+	if err := s.Scan(&id, &dir, &from, &kind, &inReplyTo, &root, &created, &stored, &priority, &sm.HoldsPerson, &sm.Envelope, &data); err != nil {
+		return nil, err
+	}
+	sm.Direction, sm.Priority = forewarn.Direction(dir), forewarn.Priority(priority)
+	var err error
+	if sm.StoredAt, err = ParseTime(stored); err != nil {
+		return nil, fmt.Errorf("message %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(data), &sm.Message); err != nil {
+		return nil, fmt.Errorf("decode message %s: %w", id, err)
+	}
+	return &sm, nil
+}
+
+// Message returns a stored message with its deliveries and the matches found in it.
+func (db *DB) Message(ctx context.Context, id string) (*forewarn.StoredMessage, error) {
+	var sm *forewarn.StoredMessage
+	err := db.view(ctx, "read message", func(tx *tx) error {
+		var err error
+		sm, err = scanMessage(tx.queryRow(ctx, "SELECT "+messageColumns+" FROM messages WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no message with id %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.loadDetails(ctx, []*forewarn.StoredMessage{sm})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sm, nil
+}
+
+// loadDetails fills the deliveries, in the order of the recipients, and the matches of
+// each message.
+func (tx *tx) loadDetails(ctx context.Context, sms []*forewarn.StoredMessage) error {
+	if len(sms) == 0 {
+		return nil
+	}
+	byID := make(map[string]*forewarn.StoredMessage, len(sms))
+	ids := make([]string, len(sms))
+	for i, sm := range sms {
+		sm.Deliveries = []*forewarn.Delivery{}
+		byID[sm.Message.ID], ids[i] = sm, sm.Message.ID
+	}
+	list, args := inArgs(ids)
+	rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE message_id IN ("+list+")", args...)
+	if err != nil {
+		return fmt.Errorf("read deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return err
+		}
+		sm := byID[d.MessageID]
+		sm.Deliveries = append(sm.Deliveries, d)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	for _, sm := range sms {
+		to := sm.Message.To
+		slices.SortFunc(sm.Deliveries, func(a, b *forewarn.Delivery) int {
+			return slices.Index(to, a.Agency) - slices.Index(to, b.Agency)
+		})
+	}
+	ms, err := tx.matches(ctx, "message_id IN ("+list+") ORDER BY created_at, id", args...)
+	if err != nil {
+		return err
+	}
+	for _, x := range ms {
+		sm := byID[x.MessageID]
+		sm.Matches = append(sm.Matches, x)
+	}
+	return nil
+}
+
+// Messages returns a page of messages, newest first, with the number the filter selects.
+func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewarn.StoredMessage, int, error) {
+	switch f.Direction {
+	case "", forewarn.DirectionIn, forewarn.DirectionOut:
+	default:
+		return nil, 0, forewarn.Invalid("direction", "enum", "unknown direction %q (in or out)", f.Direction)
+	}
+	switch f.Kind {
+	case "", forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement:
+	default:
+		return nil, 0, forewarn.Invalid("kind", "enum", "unknown message kind %q (request, notification, response or acknowledgement)", f.Kind)
+	}
+	if f.Offset < 0 {
+		return nil, 0, forewarn.Invalid("offset", "min", "must not be negative")
+	}
+	limit, err := pageSize(f.Limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	if f.Direction != "" {
+		where, args = append(where, "m.direction = ?"), append(args, string(f.Direction))
+	}
+	if f.Kind != "" {
+		where, args = append(where, "m.kind = ?"), append(args, string(f.Kind))
+	}
+	if f.Peer != "" {
+		where = append(where, "(m.from_agency = ? OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.agency = ?))")
+		args = append(args, f.Peer, f.Peer)
+	}
+	if f.Thread != "" {
+		where, args = append(where, "m.thread_root = ?"), append(args, f.Thread)
+	}
+	if f.Overdue {
+		where = append(where, "EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL)")
+	}
+	if f.Unactioned {
+		where = append(where, "EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.deadline IS NOT NULL AND d.actioned_at IS NULL)")
+	}
+	cond := " FROM messages m WHERE " + strings.Join(where, " AND ")
+	var sms []*forewarn.StoredMessage
+	var total int
+	err = db.view(ctx, "list messages", func(tx *tx) error {
+		if err := tx.queryRow(ctx, "SELECT COUNT(*)"+cond, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count messages: %w", err)
+		}
+		rows, err := tx.query(ctx, "SELECT "+prefixed("m.", messageColumns)+cond+" ORDER BY m.created DESC, m.id DESC LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
+		if err != nil {
+			return fmt.Errorf("list messages: %w", err)
+		}
+		defer rows.Close()
+		sms = []*forewarn.StoredMessage{}
+		for rows.Next() {
+			sm, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			sms = append(sms, sm)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		return tx.loadDetails(ctx, sms)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return sms, total, nil
+}
+
+// prefixed qualifies each column of a column list with prefix ("m.").
+func prefixed(prefix, columns string) string {
+	return prefix + strings.ReplaceAll(columns, ", ", ", "+prefix)
+}
+
+// DueDeliveries returns up to limit outgoing deliveries, not yet receipted, whose next
+// attempt is due at or before now, the longest due first.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*forewarn.Delivery, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	return db.deliveries(ctx, "list due deliveries",
+		"direction = 'out' AND delivered_at IS NULL AND next_attempt IS NOT NULL AND next_attempt <= ? ORDER BY next_attempt, message_id, agency LIMIT ?",
+		FormatTime(now), limit)
+}
+
+// OpenDeliveries returns up to limit deliveries, in either direction, not yet actioned,
+// whose next escalation is due at or before now, the longest due first.
+func (db *DB) OpenDeliveries(ctx context.Context, now time.Time, limit int) ([]*forewarn.Delivery, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	return db.deliveries(ctx, "list open deliveries",
+		"actioned_at IS NULL AND next_escalation IS NOT NULL AND next_escalation <= ? ORDER BY next_escalation, message_id, agency LIMIT ?",
+		FormatTime(now), limit)
+}
+
+func (db *DB) deliveries(ctx context.Context, op, where string, args ...any) ([]*forewarn.Delivery, error) {
+	ds := []*forewarn.Delivery{}
+	err := db.view(ctx, op, func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE "+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// DeliveryFailed records a failed attempt and when to try again. Only the first failure
+// of a delivery is audited: a peer cut off for days would otherwise flood the trail with
+// retries; the attempt count and last error stay on the delivery. A delivery receipted
+// meanwhile is left alone.
+func (db *DB) DeliveryFailed(ctx context.Context, messageID, agency, reason string, next time.Time) error {
+	if next.IsZero() {
+		return forewarn.Invalid("next", "required", "a failed delivery needs the time of its next attempt")
+	}
+	return db.update(ctx, db.now(), "record failed delivery", func(tx *tx) error {
+		d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", messageID, agency)
+		if err != nil {
+			return err
+		}
+		if d.Delivered() {
+			return nil
+		}
+		if _, err := tx.exec(ctx, "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE message_id = ? AND agency = ?",
+			reason, FormatTime(next), messageID, agency); err != nil {
+			return fmt.Errorf("record failed delivery: %w", err)
+		}
+		if d.Attempts > 0 {
+			return nil
+		}
+		return tx.audit(ctx, deliveryActor, "message.delivery_failed", "message", messageID, nil, nil, "to "+agency+": "+reason)
+	})
+}
+
+// Delivered records the recipient's signed receipt and audits it. A delivery already
+// receipted keeps its first receipt.
+func (db *DB) Delivered(ctx context.Context, messageID, agency string, receipt []byte, at time.Time) error {
+	if len(receipt) == 0 {
+		return forewarn.Invalid("receipt", "required", "a delivery is recorded with the recipient's receipt")
+	}
+	if at.IsZero() {
+		return forewarn.Invalid("at", "required", "a delivery is recorded with the time of its receipt")
+	}
+	return db.update(ctx, db.now(), "record delivery", func(tx *tx) error {
+		d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", messageID, agency)
+		if err != nil {
+			return err
+		}
+		if d.Delivered() {
+			return nil
+		}
+		if _, err := tx.exec(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL WHERE message_id = ? AND agency = ?",
+			FormatTime(at), receipt, messageID, agency); err != nil {
+			return fmt.Errorf("record delivery: %w", err)
+		}
+		detail := fmt.Sprintf("to %s after %d failed attempts", agency, d.Attempts)
+		return tx.audit(ctx, deliveryActor, "message.delivered", "message", messageID, nil, nil, detail)
+	})
+}
+
+// Escalate records a fired escalation step and its alert, and moves the delivery on to
+// the next step, audited. A step the delivery has already passed, or a delivery actioned
+// meanwhile, records nothing, so two schedulers cannot fire a step twice.
+func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Time) error {
+	now := db.now()
+	if e == nil {
+		return required("escalation")
+	}
+	switch {
+	case e.Side != forewarn.SideRecipient && e.Side != forewarn.SideSender:
+		return forewarn.Invalid("side", "enum", "unknown escalation side %q (recipient or sender)", e.Side)
+	case e.Step < 1:
+		return forewarn.Invalid("step", "min", "steps are numbered from 1")
+	case !e.Notify.Valid():
+		return forewarn.Invalid("notify", "enum", "unknown role %q", e.Notify)
+	case strings.TrimSpace(e.Text) == "":
+		return forewarn.Invalid("text", "required", "an escalation says what is overdue")
+	case e.FiredAt.IsZero():
+		return forewarn.Invalid("fired_at", "required", "an escalation needs the time it fired")
+	}
+	if err := checkText("text", e.Text, maxDetailBytes); err != nil {
+		return err
+	}
+	v := *e
+	v.ID, v.FiredAt = forewarn.NewID(now), e.FiredAt.UTC()
+	err := db.update(ctx, now, "escalate", func(tx *tx) error {
+		d, err := tx.delivery(ctx, "message_id = ? AND agency = ?", v.MessageID, v.Agency)
+		if err != nil {
+			return err
+		}
+		if d.Actioned() || v.Step <= d.Escalated {
+			v.ID = ""
+			return nil
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO escalations (id, message_id, agency, side, step, notify, text, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Text, FormatTime(v.FiredAt)); err != nil {
+			return fmt.Errorf("insert escalation: %w", err)
+		}
+		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Text: v.Text, CreatedAt: v.FiredAt}
+		if err := tx.insertAlert(ctx, a); err != nil {
+			return err
+		}
+		old := *d
+		d.Escalated, d.NextEscalation = v.Step, next.UTC()
+		if d.Overdue.IsZero() {
+			d.Overdue = v.FiredAt
+		}
+		if _, err := tx.exec(ctx, "UPDATE deliveries SET escalation_step = ?, overdue_since = ?, next_escalation = ? WHERE message_id = ? AND agency = ?",
+			d.Escalated, nullTime(d.Overdue), nullTime(d.NextEscalation), d.MessageID, d.Agency); err != nil {
+			return fmt.Errorf("update escalated delivery: %w", err)
+		}
+		detail := fmt.Sprintf("step %d (%s side) for %s: notified %s", v.Step, v.Side, v.Agency, v.Notify)
+		return tx.audit(ctx, escalationActor, "message.escalate", "message", v.MessageID, &old, d, detail)
+	})
+	if err != nil {
+		return err
+	}
+	*e = v
+	return nil
+}
+
+// Escalations returns the escalations of a message in the order they fired.
+func (db *DB) Escalations(ctx context.Context, messageID string) ([]*forewarn.Escalation, error) {
+	es := []*forewarn.Escalation{}
+	err := db.view(ctx, "list escalations", func(tx *tx) error {
+		var n int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM messages WHERE id = ?", messageID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("no message with id %q", messageID)
+		}
+		rows, err := tx.query(ctx, "SELECT id, message_id, agency, side, step, notify, text, fired_at FROM escalations WHERE message_id = ? ORDER BY fired_at, step, id", messageID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e forewarn.Escalation
+			var side, notify, fired string
+			if err := rows.Scan(&e.ID, &e.MessageID, &e.Agency, &side, &e.Step, &notify, &e.Text, &fired); err != nil {
+				return err
+			}
+			e.Side, e.Notify = forewarn.EscalationSide(side), forewarn.Role(notify)
+			if e.FiredAt, err = ParseTime(fired); err != nil {
+				return fmt.Errorf("escalation %s: %w", e.ID, err)
+			}
+			es = append(es, &e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return es, nil
+}
+
+// validateAlert checks an alert before it is stored; field prefixes its errors.
+func validateAlert(field string, a *forewarn.Alert) error {
+	if a == nil {
+		return required(field)
+	}
+	if !a.Role.Valid() {
+		return forewarn.Invalid(field+".role", "enum", "unknown role %q", a.Role)
+	}
+	if strings.TrimSpace(a.Kind) == "" {
+		return forewarn.Invalid(field+".kind", "required", "an alert needs a kind, like match or escalation")
+	}
+	if err := checkText(field+".kind", a.Kind, 40); err != nil {
+		return err
+	}
+	if strings.TrimSpace(a.Text) == "" {
+		return forewarn.Invalid(field+".text", "required", "an alert says what happened")
+	}
+	return checkText(field+".text", a.Text, maxDetailBytes)
+}
+
+// newAlerts returns copies of alerts with new IDs, created at now, about messageID unless
+// they name another message.
+func newAlerts(alerts []*forewarn.Alert, messageID string, now time.Time) []*forewarn.Alert {
+	out := make([]*forewarn.Alert, len(alerts))
+	for i, a := range alerts {
+		v := *a
+		v.ID, v.CreatedAt = forewarn.NewID(now), now
+		if v.MessageID == "" {
+			v.MessageID = messageID
+		}
+		out[i] = &v
+	}
+	return out
+}
+
+func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
+	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Text, FormatTime(a.CreatedAt)); err != nil {
+		return fmt.Errorf("insert alert: %w", err)
+	}
+	return nil
+}
+
+// Alerts returns up to limit alerts for a role, newest first.
+func (db *DB) Alerts(ctx context.Context, role forewarn.Role, limit int) ([]*forewarn.Alert, error) {
+	if !role.Valid() {
+		return nil, forewarn.Invalid("role", "enum", "unknown role %q", role)
+	}
+	limit, err := pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	as := []*forewarn.Alert{}
+	err = db.view(ctx, "list alerts", func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT id, role, kind, message_id, subject_id, text, created_at FROM alerts WHERE role = ? ORDER BY created_at DESC, id DESC LIMIT ?", string(role), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a forewarn.Alert
+			var r, created string
+			if err := rows.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Text, &created); err != nil {
+				return err
+			}
+			a.Role = forewarn.Role(r)
+			if a.CreatedAt, err = ParseTime(created); err != nil {
+				return fmt.Errorf("alert %s: %w", a.ID, err)
+			}
+			as = append(as, &a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return as, nil
+}

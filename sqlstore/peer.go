@@ -1,0 +1,134 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/forewarn/forewarn"
+)
+
+// AddPeer registers a partner agency's node and pins its key; ECONFLICT when the agency
+// is already a peer.
+func (db *DB) AddPeer(ctx context.Context, actor forewarn.Actor, p *forewarn.Peer) error {
+	now := db.now()
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if p == nil {
+		return required("peer")
+	}
+	if err := p.Agency.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.BaseURL) == "" {
+		return forewarn.Invalid("base_url", "required", "a peer needs the base URL of its node")
+	}
+	if err := checkText("base_url", p.BaseURL, 2000); err != nil {
+		return err
+	}
+	if len(p.PublicKey) != ed25519.PublicKeySize {
+		return forewarn.Invalid("public_key", "ed25519", "a peer's key must be an ed25519 public key of %d bytes; it has %d", ed25519.PublicKeySize, len(p.PublicKey))
+	}
+	v := *p
+	v.PublicKey = slices.Clone(p.PublicKey)
+	v.AddedAt = now
+	err := db.update(ctx, now, "add peer", func(tx *tx) error {
+		if _, err := tx.exec(ctx, "INSERT INTO peers (agency_code, agency_name, agency_country, base_url, public_key, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+			v.Agency.Code, v.Agency.Name, v.Agency.Country, v.BaseURL, hex.EncodeToString(v.PublicKey), FormatTime(v.AddedAt)); err != nil {
+			if db.dialect.IsUniqueViolation(err) {
+				return db.conflict(err, "%s is already a peer of this node; remove it first to change its URL or key", v.Agency.Code)
+			}
+			return fmt.Errorf("insert peer: %w", err)
+		}
+		return tx.audit(ctx, actor, "peer.add", "peer", v.Agency.Code, nil, &v, "url "+v.BaseURL)
+	})
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// RemovePeer unregisters a peer. What was exchanged with it stays.
+func (db *DB) RemovePeer(ctx context.Context, actor forewarn.Actor, code string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	return db.update(ctx, db.now(), "remove peer", func(tx *tx) error {
+		old, err := tx.peer(ctx, code)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "DELETE FROM peers WHERE agency_code = ?", code); err != nil {
+			return fmt.Errorf("delete peer: %w", err)
+		}
+		return tx.audit(ctx, actor, "peer.remove", "peer", code, old, nil, "")
+	})
+}
+
+// Peer returns the peer with that agency code.
+func (db *DB) Peer(ctx context.Context, code string) (*forewarn.Peer, error) {
+	var p *forewarn.Peer
+	err := db.view(ctx, "read peer", func(tx *tx) error {
+		var err error
+		p, err = tx.peer(ctx, code)
+		return err
+	})
+	return p, err
+}
+
+const peerColumns = "agency_code, agency_name, agency_country, base_url, public_key, added_at"
+
+func (tx *tx) peer(ctx context.Context, code string) (*forewarn.Peer, error) {
+	p, err := scanPeer(tx.queryRow(ctx, "SELECT "+peerColumns+" FROM peers WHERE agency_code = ?", code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("%q is not a peer of this node", code)
+	}
+	return p, err
+}
+
+// Peers returns every peer, by agency code.
+func (db *DB) Peers(ctx context.Context) ([]*forewarn.Peer, error) {
+	ps := []*forewarn.Peer{}
+	err := db.view(ctx, "list peers", func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT "+peerColumns+" FROM peers ORDER BY agency_code")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanPeer(rows)
+			if err != nil {
+				return err
+			}
+			ps = append(ps, p)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+func scanPeer(s scanner) (*forewarn.Peer, error) {
+	var p forewarn.Peer
+	var key, added string
+	if err := s.Scan(&p.Agency.Code, &p.Agency.Name, &p.Agency.Country, &p.BaseURL, &key, &added); err != nil {
+		return nil, err
+	}
+	var err error
+	if p.PublicKey, err = hex.DecodeString(key); err != nil {
+		return nil, fmt.Errorf("peer %s public key: %w", p.Agency.Code, err)
+	}
+	if p.AddedAt, err = ParseTime(added); err != nil {
+		return nil, fmt.Errorf("peer %s: %w", p.Agency.Code, err)
+	}
+	return &p, nil
+}

@@ -1,0 +1,159 @@
+package storetest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// hashOf is the hex SHA-256 of a secret, as the store keeps it.
+func hashOf(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// wantNoSecret fails the test if any audit entry mentions one of the secrets' hashes.
+func wantNoSecret(t *testing.T, e *Env, hashes ...string) {
+	t.Helper()
+	if err := e.Store.ScanAudit(e.Ctx, func(a *forewarn.AuditEntry) error {
+		for _, h := range hashes {
+			if strings.Contains(a.Detail+a.ObjectID, h) {
+				t.Errorf("audit entry %d (%s) holds a secret's hash", a.Seq, a.Action)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("ScanAudit: %v", err)
+	}
+}
+
+func testTokens(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 2)
+	e.Init()
+	admin := forewarn.UserActor("admin")
+	u := &forewarn.User{Username: "analyst1", Roles: []forewarn.Role{forewarn.RoleAnalyst, forewarn.RoleLiaison}}
+	if err := e.Store.CreateUser(e.Ctx, admin, u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	h1, h2 := hashOf("fw_first"), hashOf("fw_second")
+	start := e.AuditCount()
+	for _, tt := range []struct {
+		name string
+		tok  *forewarn.APIToken
+		code string
+	}{
+		{"nil", nil, forewarn.EINVALID},
+		{"unknown user", &forewarn.APIToken{Username: "nobody", Role: forewarn.RoleAnalyst, Hash: h1}, forewarn.ENOTFOUND},
+		{"unknown role", &forewarn.APIToken{Username: "analyst1", Role: "root", Hash: h1}, forewarn.EINVALID},
+		{"short hash", &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleAnalyst, Hash: "abc"}, forewarn.EINVALID},
+		{"upper-case hash", &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleAnalyst, Hash: strings.ToUpper(h1)}, forewarn.EINVALID},
+	} {
+		if err := e.Store.CreateToken(e.Ctx, admin, tt.tok); forewarn.ErrorCode(err) != tt.code {
+			t.Errorf("CreateToken with %s = %v, want %s", tt.name, err, tt.code)
+		}
+	}
+	wantActions(t, e, start)
+
+	t1 := &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleAnalyst, Name: "cli on desk 2", Hash: h1}
+	if err := e.Store.CreateToken(e.Ctx, admin, t1); err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	if t1.ID == "" || !t1.CreatedAt.Equal(Start) || !t1.RevokedAt.IsZero() {
+		t.Errorf("CreateToken filled %+v", t1)
+	}
+	if last := e.LastAudit(); last.Action != "token.create" || last.ObjectID != t1.ID || last.After != forewarn.Digest(t1) {
+		t.Errorf("token audited as %+v", last)
+	}
+	WantCode(t, e.Store.CreateToken(e.Ctx, admin, &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleLiaison, Hash: h1}), forewarn.ECONFLICT)
+	e.Clock.Advance(time.Minute)
+	t2 := &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleLiaison, Name: "gateway", Hash: h2}
+	if err := e.Store.CreateToken(e.Ctx, admin, t2); err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+
+	got, err := e.Store.TokenByHash(e.Ctx, h1)
+	if err != nil || !reflect.DeepEqual(got, t1) {
+		t.Errorf("TokenByHash = %+v, %v; want %+v", got, err, t1)
+	}
+	_, err = e.Store.TokenByHash(e.Ctx, hashOf("fw_unknown"))
+	WantCode(t, err, forewarn.ENOTFOUND)
+
+	e.Clock.Advance(time.Minute)
+	if err := e.Store.RevokeToken(e.Ctx, admin, t1.ID); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	_, err = e.Store.TokenByHash(e.Ctx, h1)
+	WantCode(t, err, forewarn.ENOTFOUND)
+	if got, err := e.Store.TokenByHash(e.Ctx, h2); err != nil || got.ID != t2.ID {
+		t.Errorf("the other token = %+v, %v; want it still valid", got, err)
+	}
+	WantCode(t, e.Store.RevokeToken(e.Ctx, admin, t1.ID), forewarn.ECONFLICT)
+	WantCode(t, e.Store.RevokeToken(e.Ctx, admin, forewarn.NewID(Start)), forewarn.ENOTFOUND)
+
+	ts, err := e.Store.Tokens(e.Ctx, "analyst1")
+	if err != nil || len(ts) != 2 || ts[0].ID != t1.ID || !ts[0].RevokedAt.Equal(e.Clock.Now()) || !reflect.DeepEqual(ts[1], t2) {
+		t.Errorf("Tokens = %+v, %v; want the revoked first token, then the second", ts, err)
+	}
+	if ts, err := e.Store.Tokens(e.Ctx, "nobody"); err != nil || len(ts) != 0 {
+		t.Errorf("Tokens of nobody = %+v, %v", ts, err)
+	}
+	wantActions(t, e, start, "token.create", "token.create", "token.revoke")
+	wantNoSecret(t, e, h1, h2)
+	e.MustVerify()
+}
+
+func testSessions(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 2)
+	e.Init()
+	hs := hashOf("cookie value")
+	start := e.AuditCount()
+	for _, tt := range []struct {
+		name string
+		s    *forewarn.Session
+		code string
+	}{
+		{"nil", nil, forewarn.EINVALID},
+		{"unknown user", &forewarn.Session{Hash: hs, Username: "nobody", CSRF: "c", ExpiresAt: Start.Add(time.Hour)}, forewarn.ENOTFOUND},
+		{"bad hash", &forewarn.Session{Hash: "cookie value", Username: "admin", CSRF: "c", ExpiresAt: Start.Add(time.Hour)}, forewarn.EINVALID},
+		{"no CSRF token", &forewarn.Session{Hash: hs, Username: "admin", ExpiresAt: Start.Add(time.Hour)}, forewarn.EINVALID},
+		{"already expired", &forewarn.Session{Hash: hs, Username: "admin", CSRF: "c", ExpiresAt: Start}, forewarn.EINVALID},
+	} {
+		if err := e.Store.CreateSession(e.Ctx, forewarn.UserActor("admin"), tt.s); forewarn.ErrorCode(err) != tt.code {
+			t.Errorf("CreateSession with %s = %v, want %s", tt.name, err, tt.code)
+		}
+	}
+	wantActions(t, e, start)
+
+	s := &forewarn.Session{Hash: hs, Username: "admin", CSRF: "csrf-token-1", ExpiresAt: Start.Add(12 * time.Hour)}
+	if err := e.Store.CreateSession(e.Ctx, forewarn.UserActor("admin"), s); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	if !s.CreatedAt.Equal(Start) {
+		t.Errorf("CreatedAt = %v, want %v", s.CreatedAt, Start)
+	}
+	WantCode(t, e.Store.CreateSession(e.Ctx, forewarn.UserActor("admin"), &forewarn.Session{Hash: hs, Username: "admin", CSRF: "x", ExpiresAt: Start.Add(time.Hour)}), forewarn.ECONFLICT)
+	got, err := e.Store.SessionByHash(e.Ctx, hs, Start.Add(12*time.Hour-time.Nanosecond))
+	if err != nil || !reflect.DeepEqual(got, s) {
+		t.Errorf("SessionByHash before expiry = %+v, %v; want %+v", got, err, s)
+	}
+	_, err = e.Store.SessionByHash(e.Ctx, hs, Start.Add(12*time.Hour))
+	WantCode(t, err, forewarn.ENOTFOUND)
+	_, err = e.Store.SessionByHash(e.Ctx, hashOf("other cookie"), Start)
+	WantCode(t, err, forewarn.ENOTFOUND)
+
+	e.Clock.Advance(time.Hour)
+	if err := e.Store.DeleteSession(e.Ctx, forewarn.UserActor("admin"), hs); err != nil {
+		t.Fatalf("DeleteSession: %v", err)
+	}
+	_, err = e.Store.SessionByHash(e.Ctx, hs, e.Clock.Now())
+	WantCode(t, err, forewarn.ENOTFOUND)
+	WantCode(t, e.Store.DeleteSession(e.Ctx, forewarn.UserActor("admin"), hs), forewarn.ENOTFOUND)
+	wantActions(t, e, start, "session.create", "session.delete")
+	wantNoSecret(t, e, hs, "csrf-token-1")
+	e.MustVerify()
+}
