@@ -124,7 +124,25 @@ func (m *Main) newFlagSet(name, does, example string) *flag.FlagSet {
 // FOREWARN_* environment variable (--data from FOREWARN_DATA, --birth-date from
 // FOREWARN_BIRTH_DATE), so flags win and the environment is the fallback.
 func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	// Flags may come after positional arguments ("message ack ID --reason …"): the flag
+	// package stops at the first positional one, so parse again after each.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" {
+			positional = append(positional, rest[1:]...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return err
 	}
 	given := map[string]bool{}

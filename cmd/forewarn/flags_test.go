@@ -1,0 +1,25 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"testing"
+)
+
+func TestParseFlagsInterspersed(t *testing.T) {
+	m := &Main{Stderr: io.Discard, Getenv: func(k string) string {
+		return map[string]string{"FOREWARN_STAGE": "read"}[k]
+	}}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	reason := fs.String("reason", "", "")
+	stage := fs.String("stage", "actioned", "")
+	if err := m.parseFlags(fs, []string{"ID-1", "--reason", "because", "ID-2"}); err != nil {
+		t.Fatal(err)
+	}
+	if *reason != "because" || fs.NArg() != 2 || fs.Arg(0) != "ID-1" || fs.Arg(1) != "ID-2" {
+		t.Fatalf("reason=%q args=%v", *reason, fs.Args())
+	}
+	if *stage != "read" {
+		t.Errorf("stage = %q, want the environment's fallback", *stage)
+	}
+}
