@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -38,6 +37,7 @@ type Server struct {
 	ln       net.Listener
 
 	requireClientCert bool
+	patterns          []string
 }
 
 // NewServer returns a server for node with its routes registered.
@@ -62,28 +62,17 @@ func NewServer(node *app.Node, logger *slog.Logger) *Server {
 // Registry returns the server's metrics registry, for other components' collectors.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
-func (s *Server) routes() {
-	s.handle("GET /healthz", s.handleHealth)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	s.handle("GET /api/v1/node", s.handleNode)
-	s.handle("POST /federation/v1/messages", s.handleFederationMessage)
-
-	s.handle("GET /api/v1/messages", s.authorized(forewarn.PermReadMessages, s.handleListMessages))
-	s.handle("POST /api/v1/messages", s.authorized(forewarn.PermSendMessages, s.handleSendMessage))
-	s.handle("GET /api/v1/messages/{id}", s.authorized(forewarn.PermReadMessages, s.handleGetMessage))
-	s.handle("GET /api/v1/messages/{id}/thread", s.authorized(forewarn.PermReadMessages, s.handleThread))
-	s.handle("POST /api/v1/messages/{id}/ack", s.authorized(forewarn.PermAckMessages, s.handleAck))
-	s.handle("GET /api/v1/alerts", s.authorized(forewarn.PermReadMessages, s.handleAlerts))
-	s.handle("GET /api/v1/peers", s.authorized(forewarn.PermReadMessages, s.handleListPeers))
-}
-
 // Handle mounts another component's handler (the web pages, federation endpoints) on the
 // server's mux with the same metrics and logging.
 func (s *Server) Handle(pattern string, h http.Handler) { s.handle(pattern, h.ServeHTTP) }
 
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.instrument(pattern, h))
 }
+
+// Patterns returns every pattern the server serves, in registration order.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
 func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -198,7 +198,7 @@ func (p *proc) api(t *testing.T, method, path string, body any, out any) int {
 			t.Fatalf("%s %s: %v\n%s", method, path, err, data)
 		}
 	}
-	if resp.StatusCode >= 300 {
+	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusNotFound {
 		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, data)
 	}
 	return resp.StatusCode

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+// wantAllowed is the access policy as the users' representatives agreed it, written out
+// independently of authz.go: which roles may call each protected route.
+var wantAllowed = map[string]string{
+	"GET /api/v1/messages":               "analyst liaison supervisor oversight",
+	"POST /api/v1/messages":              "liaison",
+	"GET /api/v1/messages/{id}":          "analyst liaison supervisor oversight",
+	"GET /api/v1/messages/{id}/thread":   "analyst liaison supervisor oversight",
+	"GET /api/v1/messages/{id}/related":  "analyst liaison supervisor oversight",
+	"POST /api/v1/messages/{id}/ack":     "liaison supervisor",
+	"POST /api/v1/drafts/check":          "liaison",
+	"GET /api/v1/alerts":                 "analyst liaison supervisor oversight",
+	"GET /api/v1/subjects":               "analyst liaison supervisor oversight",
+	"POST /api/v1/subjects":              "analyst",
+	"GET /api/v1/subjects/{id}":          "analyst liaison supervisor oversight",
+	"PUT /api/v1/subjects/{id}":          "analyst",
+	"GET /api/v1/subjects/{id}/timeline": "analyst liaison supervisor oversight",
+	"GET /api/v1/subjects/{id}/network":  "analyst liaison supervisor oversight",
+	"GET /api/v1/subjects/{id}/claims":   "analyst liaison supervisor oversight",
+	"POST /api/v1/subjects/{id}/claims":  "analyst",
+	"POST /api/v1/claims/{id}/prefer":    "analyst",
+	"GET /api/v1/subjects/{id}/links":    "analyst liaison supervisor oversight",
+	"POST /api/v1/links":                 "analyst",
+	"GET /api/v1/matches":                "analyst liaison supervisor oversight",
+	"GET /api/v1/matches/{id}":           "analyst liaison supervisor oversight",
+	"POST /api/v1/matches/{id}/confirm":  "analyst supervisor",
+	"POST /api/v1/matches/{id}/reject":   "analyst supervisor",
+	"GET /api/v1/search":                 "analyst liaison supervisor oversight",
+	"GET /api/v1/audit":                  "oversight admin",
+	"POST /api/v1/audit/verify":          "oversight admin",
+	"GET /api/v1/peers":                  "analyst liaison supervisor oversight",
+	"POST /api/v1/peers":                 "admin",
+	"DELETE /api/v1/peers/{code}":        "admin",
+	"GET /api/v1/users":                  "admin",
+	"POST /api/v1/users":                 "admin",
+	"POST /api/v1/tokens":                "analyst liaison supervisor admin",
+	"DELETE /api/v1/tokens/{id}":         "analyst liaison supervisor admin",
+}
+
+// public routes answer without credentials.
+var public = map[string]bool{
+	"GET /healthz": true, "GET /api/v1/openapi.json": true, "GET /api/v1/node": true, "POST /federation/v1/messages": true,
+}
+
+func openAPIDoc(t *testing.T, base string) map[string]map[string]any {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]any            `json:"paths"`
+		Comps   map[string]map[string]map[string]any `json:"components"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	// Every schema a route refers to is defined.
+	raw, _ := json.Marshal(doc.Paths)
+	for _, m := range strings.Split(string(raw), `"$ref":"#/components/schemas/`)[1:] {
+		name := m[:strings.IndexByte(m, '"')]
+		if _, ok := doc.Comps["schemas"][name]; !ok {
+			t.Errorf("schema %s is referred to but not defined", name)
+		}
+	}
+	return doc.Paths
+}
+
+func call(t *testing.T, method, url, token string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestOpenAPIMatchesRoutes: every route the server serves is documented, and every
+// documented route is served.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	rt := c.node(agencyFR.Code)
+	doc := openAPIDoc(t, rt.url)
+	served := map[string]bool{}
+	for _, p := range rt.srv.Patterns() {
+		if p == "GET /metrics" || !strings.Contains(p, "/") || !(strings.Contains(p, " /api/") || strings.Contains(p, " /healthz") || strings.Contains(p, " /federation/")) {
+			continue
+		}
+		served[p] = true
+		method, path, _ := strings.Cut(p, " ")
+		if _, ok := doc[path][strings.ToLower(method)]; !ok {
+			t.Errorf("%s is served but not documented", p)
+		}
+	}
+	for path, ops := range doc {
+		for method := range ops {
+			p := strings.ToUpper(method) + " " + path
+			if !served[p] {
+				t.Errorf("%s is documented but not served", p)
+			}
+			url := rt.url + strings.NewReplacer("{id}", "nope", "{code}", "XX-NOPE").Replace(path)
+			if st := call(t, strings.ToUpper(method), url, "", []byte("{}")); st == http.StatusNotFound && !public[p] || st == http.StatusMethodNotAllowed {
+				t.Errorf("%s answers %d without credentials: not routed", p, st)
+			}
+		}
+	}
+	if len(served) < 30 {
+		t.Errorf("only %d routes served", len(served))
+	}
+}
+
+// TestAuthorization tries every API route with every role and with no credentials, and
+// checks the allowed/denied table, and that refusals are audited.
+func TestAuthorization(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	rt := c.node(agencyFR.Code)
+	tokens := map[forewarn.Role]string{}
+	for _, role := range forewarn.Roles {
+		secret, _, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), string(role), role, "authorization test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[role] = secret
+	}
+	doc := openAPIDoc(t, rt.url)
+	var protected []string
+	for path, ops := range doc {
+		for method := range ops {
+			p := strings.ToUpper(method) + " " + path
+			if !public[p] {
+				protected = append(protected, p)
+			}
+		}
+	}
+	sort.Strings(protected)
+	if len(protected) != len(wantAllowed) {
+		t.Errorf("%d protected routes documented, the table has %d", len(protected), len(wantAllowed))
+	}
+	deniedBefore, _ := rt.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "access.denied", Limit: 1000})
+	denials := 0
+	for _, p := range protected {
+		allowed, ok := wantAllowed[p]
+		if !ok {
+			t.Errorf("%s is not in the expected table", p)
+			continue
+		}
+		method, path, _ := strings.Cut(p, " ")
+		url := rt.url + strings.NewReplacer("{id}", "nope", "{code}", "XX-NOPE").Replace(path)
+		if st := call(t, method, url, "", []byte("{}")); st != http.StatusUnauthorized {
+			t.Errorf("%s without credentials: %d, want 401", p, st)
+		}
+		denials++
+		for _, role := range forewarn.Roles {
+			st := call(t, method, url, tokens[role], []byte("{}"))
+			may := strings.Contains(" "+allowed+" ", " "+string(role)+" ")
+			switch {
+			case may && (st == http.StatusUnauthorized || st == http.StatusForbidden):
+				t.Errorf("%s as %s: %d, want it allowed", p, role, st)
+			case !may && st != http.StatusForbidden:
+				t.Errorf("%s as %s: %d, want 403", p, role, st)
+			case !may:
+				denials++
+			}
+		}
+	}
+	deniedAfter, _ := rt.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "access.denied", Limit: 1000})
+	if got := len(deniedAfter) - len(deniedBefore); got != denials {
+		t.Errorf("%d refusals audited, want %d", got, denials)
+	}
+}

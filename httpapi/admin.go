@@ -1,0 +1,172 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+func (s *Server) handleAddPeer(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	var peer forewarn.Peer
+	if err := decodeJSON(r, &peer); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Node.Store.AddPeer(r.Context(), p.Actor(), &peer); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, peer)
+}
+
+func (s *Server) handleRemovePeer(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if err := s.Node.Store.RemovePeer(r.Context(), p.Actor(), r.PathValue("code")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	users, err := s.Node.Store.Users(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page[*forewarn.User]{Items: nonNil(users), Total: len(users), Limit: len(users)})
+}
+
+// newUser is the body of POST /api/v1/users.
+type newUser struct {
+	Username    string          `json:"username"`
+	DisplayName string          `json:"display_name"`
+	Roles       []forewarn.Role `json:"roles"`
+}
+
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	var body newUser
+	if err := decodeJSON(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	password := app.NewPassword()
+	hash, err := app.HashPassword(password)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u := &forewarn.User{Username: body.Username, DisplayName: body.DisplayName, Roles: body.Roles, PasswordHash: hash, MustChangePassword: true}
+	if err := s.Node.Store.CreateUser(r.Context(), p.Actor(), u); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u, "one_time_password": password})
+}
+
+// newToken is the body of POST /api/v1/tokens.
+type newToken struct {
+	Username string        `json:"username"`
+	Role     forewarn.Role `json:"role"`
+	Name     string        `json:"name"`
+}
+
+func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	var body newToken
+	if err := decodeJSON(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if body.Username == "" {
+		body.Username = p.Username
+	}
+	if body.Username != p.Username && !p.Can(forewarn.PermManageUsers) {
+		err := forewarn.Errorf(forewarn.EFORBIDDEN, "only an administrator creates tokens for other users")
+		s.deny(r, p.Username, err)
+		s.writeError(w, r, err)
+		return
+	}
+	secret, tok, err := app.NewToken(r.Context(), s.Node, p.Actor(), body.Username, body.Role, body.Name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "secret": secret})
+}
+
+func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	id := r.PathValue("id")
+	if !p.Can(forewarn.PermManageUsers) {
+		own, err := s.Node.Store.Tokens(r.Context(), p.Username)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		mine := false
+		for _, t := range own {
+			mine = mine || t.ID == id
+		}
+		if !mine {
+			// Whether another user's token exists is none of the caller's business.
+			s.writeError(w, r, forewarn.Errorf(forewarn.ENOTFOUND, "you hold no token with id %q", id))
+			return
+		}
+	}
+	if err := s.Node.Store.RevokeToken(r.Context(), p.Actor(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	q := r.URL.Query()
+	f := forewarn.AuditFilter{ActorID: q.Get("actor"), Action: q.Get("action"), ObjectType: q.Get("object_type"), ObjectID: q.Get("object"), Limit: defaultLimit}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			s.writeError(w, r, forewarn.Invalid("limit", "range", "limit must be 1 to %d", maxLimit))
+			return
+		}
+		f.Limit = n
+	}
+	if v := q.Get("after_seq"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			s.writeError(w, r, forewarn.Invalid("after_seq", "integer", "after_seq must be a whole number"))
+			return
+		}
+		f.AfterSeq = n
+	}
+	for name, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				s.writeError(w, r, forewarn.Invalid(name, "rfc3339", "%s must be a time like 2015-06-10T10:00:00Z", name))
+				return
+			}
+			*dst = t
+		}
+	}
+	entries, err := s.Node.Store.AuditEntries(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	next := int64(0)
+	if len(entries) > 0 {
+		next = entries[len(entries)-1].Seq
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(entries), "next_after_seq": next, "limit": f.Limit})
+}
+
+func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	rep, err := s.Node.VerifyAudit(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/forewarn/forewarn"
+)
+
+func (s *Server) handleListMatches(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	offset, limit, err := parsePage(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := forewarn.MatchFilter{SubjectID: q.Get("subject"), MessageID: q.Get("message"), Status: forewarn.MatchStatus(q.Get("status")), Offset: offset, Limit: limit}
+	switch f.Status {
+	case "", forewarn.MatchPending, forewarn.MatchConfirmed, forewarn.MatchRejected:
+	default:
+		s.writeError(w, r, forewarn.Invalid("status", "enum", "status must be pending, confirmed or rejected"))
+		return
+	}
+	list, total, err := s.Node.Store.Matches(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page[*forewarn.Match]{Items: nonNil(list), Total: total, Offset: offset, Limit: limit})
+}
+
+func (s *Server) handleGetMatch(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	m, err := s.Node.Store.Match(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) handleConfirmMatch(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	var body reasonBody
+	if err := decodeJSON(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Messages.ConfirmMatch(r.Context(), p.Actor(), r.PathValue("id"), body.Reason); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.handleGetMatch(w, r, p)
+}
+
+func (s *Server) handleRejectMatch(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	var body reasonBody
+	if err := decodeJSON(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Node.Store.RejectMatch(r.Context(), p.Actor(), r.PathValue("id"), body.Reason); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.handleGetMatch(w, r, p)
+}
+
+func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if _, err := s.Node.Store.Message(r.Context(), r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rel, err := s.Node.Related(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(rel)})
+}
+
+// draftCheck is the body of POST /api/v1/drafts/check.
+type draftCheck struct {
+	Persons []forewarn.PersonDescriptor `json:"persons"`
+}
+
+func (s *Server) handleDraftCheck(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	var body draftCheck
+	if err := decodeJSON(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(body.Persons) == 0 || len(body.Persons) > forewarn.MaxPersons {
+		s.writeError(w, r, forewarn.Invalid("persons", "range", "give 1 to %d persons", forewarn.MaxPersons))
+		return
+	}
+	hits, err := s.Messages.CheckDraft(r.Context(), body.Persons)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(hits)})
+}

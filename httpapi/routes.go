@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/forewarn/forewarn"
+)
+
+// route is one endpoint: what it does, who may call it, and its handler. The table in
+// routes is the one place the API is defined: the mux, the OpenAPI document and the
+// authorisation test all read it.
+type route struct {
+	Method   string
+	Path     string
+	Perm     forewarn.Permission // "" for public endpoints
+	Tag      string
+	Summary  string
+	Request  string   // component schema of the JSON body, if any
+	Response string   // component schema of the success body
+	Query    []string // query parameters
+	Status   int      // success status; 200 when zero
+
+	handler  func(http.ResponseWriter, *http.Request, *forewarn.Principal)
+	raw      http.HandlerFunc // for public endpoints
+	internal bool             // served but not part of the documented API (metrics)
+}
+
+// pageQuery are the query parameters of every list.
+var pageQuery = []string{"offset", "limit"}
+
+func (s *Server) routeTable() []route {
+	return []route{
+		{Method: "GET", Path: "/healthz", Tag: "operations", Summary: "Health of the node and its store", Response: "Health", raw: s.handleHealth},
+		{Method: "GET", Path: "/metrics", internal: true, raw: promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "operations", Summary: "This API's OpenAPI 3 description", raw: s.handleOpenAPI},
+		{Method: "GET", Path: "/api/v1/node", Tag: "operations", Summary: "The node's agency and public key", Response: "Node", raw: s.handleNode},
+		{Method: "POST", Path: "/federation/v1/messages", Tag: "federation", Summary: "Deliver a signed envelope from a peer node; answers with a signed receipt", Request: "Envelope", Response: "Receipt", raw: s.handleFederationMessage},
+
+		{Method: "GET", Path: "/api/v1/messages", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "List messages with their delivery, acknowledgement and overdue status",
+			Query: append([]string{"direction", "kind", "peer", "thread", "overdue", "unactioned"}, pageQuery...), Response: "MessagePage", handler: s.handleListMessages},
+		{Method: "POST", Path: "/api/v1/messages", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Send a request, notification or response to peers", Request: "Message", Response: "MessageView", Status: http.StatusCreated, handler: s.handleSendMessage},
+		{Method: "GET", Path: "/api/v1/messages/{id}", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "A message with its deliveries, matches and escalations", Response: "MessageView", handler: s.handleGetMessage},
+		{Method: "GET", Path: "/api/v1/messages/{id}/thread", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Every message of the message's thread", Response: "MessagePage", handler: s.handleThread},
+		{Method: "GET", Path: "/api/v1/messages/{id}/related", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Other messages about the same persons, oldest first", Response: "RelatedList", handler: s.handleRelated},
+		{Method: "POST", Path: "/api/v1/messages/{id}/ack", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Acknowledge a received message: read, or actioned with outcome and reason", Request: "Ack", Response: "MessageView", Status: http.StatusCreated, handler: s.handleAck},
+		{Method: "POST", Path: "/api/v1/drafts/check", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Match the persons of a draft against subjects and earlier messages, storing nothing", Request: "DraftCheck", Response: "DraftHits", handler: s.handleDraftCheck},
+		{Method: "GET", Path: "/api/v1/alerts", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Alerts for the caller's roles: escalations and matches", Query: pageQuery, Response: "AlertPage", handler: s.handleAlerts},
+
+		{Method: "GET", Path: "/api/v1/subjects", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "List subjects (an audited read)", Query: append([]string{"watch"}, pageQuery...), Response: "SubjectPage", handler: s.handleListSubjects},
+		{Method: "POST", Path: "/api/v1/subjects", Perm: forewarn.PermWriteSubjects, Tag: "subjects", Summary: "Create a subject; answers with what the node was told about the person before", Request: "Subject", Response: "SubjectSaved", Status: http.StatusCreated, handler: s.handleCreateSubject},
+		{Method: "GET", Path: "/api/v1/subjects/{id}", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "A subject with claims, conflicts, links and matches (an audited read)", Response: "SubjectDetail", handler: s.handleGetSubject},
+		{Method: "PUT", Path: "/api/v1/subjects/{id}", Perm: forewarn.PermWriteSubjects, Tag: "subjects", Summary: "Edit a subject; answers with earlier messages about the person", Request: "Subject", Response: "SubjectSaved", handler: s.handleUpdateSubject},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/timeline", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "Everything about the subject on one time axis, each with its source", Response: "Timeline", handler: s.handleTimeline},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/network", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "Persons within n hops of the subject and the links between them", Query: []string{"hops"}, Response: "Network", handler: s.handleNetwork},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/claims", Perm: forewarn.PermReadSubjects, Tag: "claims", Summary: "The subject's claims and the conflicts among them", Response: "ClaimList", handler: s.handleListClaims},
+		{Method: "POST", Path: "/api/v1/subjects/{id}/claims", Perm: forewarn.PermWriteSubjects, Tag: "claims", Summary: "Record a graded, sourced claim about the subject", Request: "Claim", Response: "Claim", Status: http.StatusCreated, handler: s.handleCreateClaim},
+		{Method: "POST", Path: "/api/v1/claims/{id}/prefer", Perm: forewarn.PermWriteSubjects, Tag: "claims", Summary: "Mark a claim preferred among those it conflicts with, with a reason", Request: "Reason", Response: "ClaimList", handler: s.handlePreferClaim},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/links", Perm: forewarn.PermReadSubjects, Tag: "links", Summary: "The subject's links to other subjects", Response: "LinkList", handler: s.handleListLinks},
+		{Method: "POST", Path: "/api/v1/links", Perm: forewarn.PermWriteSubjects, Tag: "links", Summary: "Link two subjects (associate of, travelled with, identified through)", Request: "Link", Response: "Link", Status: http.StatusCreated, handler: s.handleCreateLink},
+
+		{Method: "GET", Path: "/api/v1/matches", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "List matches", Query: append([]string{"subject", "message", "status"}, pageQuery...), Response: "MatchPage", handler: s.handleListMatches},
+		{Method: "GET", Path: "/api/v1/matches/{id}", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "A match with its full explanation", Response: "Match", handler: s.handleGetMatch},
+		{Method: "POST", Path: "/api/v1/matches/{id}/confirm", Perm: forewarn.PermReviewMatches, Tag: "matches", Summary: "Confirm a match: the description joins the subject as sourced aliases and claims", Request: "Reason", Response: "Match", handler: s.handleConfirmMatch},
+		{Method: "POST", Path: "/api/v1/matches/{id}/reject", Perm: forewarn.PermReviewMatches, Tag: "matches", Summary: "Reject a match: the pair never alerts again", Request: "Reason", Response: "Match", handler: s.handleRejectMatch},
+		{Method: "GET", Path: "/api/v1/search", Perm: forewarn.PermReadSubjects, Tag: "search", Summary: "Fuzzy search across subjects and received persons, explained (audited)", Query: []string{"name", "birth_date", "nationality", "limit", "min_score"}, Response: "SearchResults", handler: s.handleSearch},
+
+		{Method: "GET", Path: "/api/v1/audit", Perm: forewarn.PermReadAudit, Tag: "audit", Summary: "The audit trail, oldest first", Query: []string{"actor", "action", "object_type", "object", "after_seq", "since", "until", "limit"}, Response: "AuditPage", handler: s.handleListAudit},
+		{Method: "POST", Path: "/api/v1/audit/verify", Perm: forewarn.PermReadAudit, Tag: "audit", Summary: "Verify the hash chain and the signed checkpoints", Response: "AuditReport", handler: s.handleVerifyAudit},
+
+		{Method: "GET", Path: "/api/v1/peers", Perm: forewarn.PermReadMessages, Tag: "admin", Summary: "Peer agencies this node exchanges messages with", Response: "PeerPage", handler: s.handleListPeers},
+		{Method: "POST", Path: "/api/v1/peers", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Register a peer agency with its pinned public key", Request: "Peer", Response: "Peer", Status: http.StatusCreated, handler: s.handleAddPeer},
+		{Method: "DELETE", Path: "/api/v1/peers/{code}", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Remove a peer agency", Status: http.StatusNoContent, handler: s.handleRemovePeer},
+		{Method: "GET", Path: "/api/v1/users", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Users of this node", Response: "UserPage", handler: s.handleListUsers},
+		{Method: "POST", Path: "/api/v1/users", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Create a user; answers with a one-time password", Request: "NewUser", Response: "UserCreated", Status: http.StatusCreated, handler: s.handleCreateUser},
+		{Method: "POST", Path: "/api/v1/tokens", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Create an API token for oneself (admins: for anyone), shown once", Request: "NewToken", Response: "TokenCreated", Status: http.StatusCreated, handler: s.handleCreateToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Revoke an API token", Status: http.StatusNoContent, handler: s.handleRevokeToken},
+	}
+}
+
+func (s *Server) routes() {
+	for _, rt := range s.routeTable() {
+		pattern := rt.Method + " " + rt.Path
+		if rt.raw != nil {
+			s.handle(pattern, rt.raw)
+			continue
+		}
+		s.handle(pattern, s.authorized(rt.Perm, rt.handler))
+	}
+}
