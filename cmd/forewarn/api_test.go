@@ -195,3 +195,37 @@ func TestAuthorization(t *testing.T) {
 		t.Errorf("%d refusals audited, want %d", got, denials)
 	}
 }
+
+// TestTimelineCLI reads the replayed subject's timeline through the CLI, as oversight would.
+func TestTimelineCLI(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, parisStart)
+	if _, err := parisReplay(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	fr := c.node(agencyFR.Code)
+	secret, _, err := app.NewToken(ctx, fr.node, forewarn.SystemActor("test"), "oversight", forewarn.RoleOversight, "timeline test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subjects, _, err := fr.node.Store.FindSubjects(ctx, forewarn.SystemActor("test"), forewarn.SubjectFilter{Watch: forewarn.WatchListed})
+	if err != nil || len(subjects) != 1 {
+		t.Fatalf("subjects: %v %v", subjects, err)
+	}
+	out, _, err := runCLI(t, map[string]string{"FOREWARN_TOKEN": secret}, "timeline", "--node", fr.url, subjects[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2012", "escalation", "match", "TR-MIT"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "acknowledged the") {
+		t.Errorf("the timeline shows an acknowledgement that never happened:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 15 {
+		t.Errorf("timeline has %d lines", len(lines))
+	}
+}

@@ -71,6 +71,7 @@ func commands() map[string]command {
 		"user":        {"create users (add)", runUser},
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
 		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},
+		"timeline":    {"print a subject's timeline from a running node", runTimeline},
 		"screen":      {"screen a list of persons against a watch list (CSV)", runScreen},
 		"compare":     {"score pairs of names (CSV)", runCompare},
 		"bench-match": {"measure the matcher's accuracy and speed on the shared test data", runBenchMatch},
