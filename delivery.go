@@ -89,6 +89,14 @@ func (sm *StoredMessage) Delivery(agency string) *Delivery {
 	return nil
 }
 
+// DeliveryReceipt is a recipient's signed receipt for one message, as the sender records it.
+type DeliveryReceipt struct {
+	MessageID string
+	Agency    string
+	Receipt   []byte
+	At        time.Time // when the recipient says it received the message
+}
+
 // MessageFilter selects messages.
 type MessageFilter struct {
 	Direction  Direction   // "" for both
@@ -159,8 +167,11 @@ type MessageStore interface {
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
 	// DeliveryFailed records a failed attempt and when to try again.
 	DeliveryFailed(ctx context.Context, messageID, agency, reason string, next time.Time) error
-	// Delivered records the recipient's signed receipt, audited.
-	Delivered(ctx context.Context, messageID, agency string, receipt []byte, at time.Time) error
+	// Delivered records recipients' signed receipts, each audited, in one transaction: the
+	// delivery worker records a batch at once rather than paying a commit for each.
+	Delivered(ctx context.Context, receipts ...DeliveryReceipt) error
+	// Envelope returns the signed bytes of a stored message, for sending it again.
+	Envelope(ctx context.Context, messageID string) ([]byte, error)
 
 	// OpenDeliveries returns up to limit deliveries, in either direction, not yet
 	// actioned, whose NextEscalation is at or before now.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -46,7 +47,8 @@ func personName(d *forewarn.PersonDescriptor) string {
 // subjects and with every person in messages it received before, and fills the stored
 // message's matches and alerts, which ReceiveMessage writes with it. A person matching a
 // watch-listed subject raises the message's priority and puts it in front of the liaison
-// desk and the supervisors: "you hold this person".
+// desk and the supervisors: "you hold this person". Earlier mentions of a person are
+// gathered into one alert per person, however many there are.
 func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) error {
 	mt := ms.Matcher
 	if mt == nil {
@@ -58,6 +60,7 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 	raised := false
 	for i := range ps {
 		d := &ps[i]
+		var earlier []string
 		for _, h := range mt.search(descriptorPerson(d), mt.Candidates) {
 			if h.earlierMessageID == m.ID {
 				continue
@@ -72,44 +75,42 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 				}
 			}
 			sm.Matches = append(sm.Matches, h.toMatch(m.ID, d))
-			alerts, err := ms.arrivalAlerts(ctx, m, d, h, now)
-			if err != nil {
-				return err
+			if h.subjectID == "" {
+				if mi, ok := mt.message(h.earlierMessageID); ok {
+					earlier = append(earlier, fmt.Sprintf("the %s from %s of %s", mi.kind, mi.from, mi.created.Format("2 Jan 2006")))
+				}
+				continue
 			}
-			sm.Alerts = append(sm.Alerts, alerts...)
+			sm.Alerts = append(sm.Alerts, ms.subjectAlerts(m, d, h, now)...)
 			if si, ok := mt.subject(h.subjectID); ok && si.watchlisted && !raised {
 				sm.HoldsPerson = true
 				sm.Priority = raise(sm.Priority)
 				raised = true
 			}
 		}
+		if len(earlier) > 0 {
+			sm.Alerts = append(sm.Alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, CreatedAt: now,
+				Text: fmt.Sprintf("You were told about this person before: %s %s from %s about %q matches persons in %s.",
+					m.Kind, m.ID, m.From, personName(d), strings.Join(earlier, "; "))})
+		}
 	}
 	return nil
 }
 
-// arrivalAlerts words the alerts one hit raises.
-func (ms *Messages) arrivalAlerts(ctx context.Context, m *forewarn.Message, d *forewarn.PersonDescriptor, h hit, now time.Time) ([]*forewarn.Alert, error) {
+// subjectAlerts words the alerts a match with one of the agency's subjects raises.
+func (ms *Messages) subjectAlerts(m *forewarn.Message, d *forewarn.PersonDescriptor, h hit, now time.Time) []*forewarn.Alert {
 	about := fmt.Sprintf("%s %s from %s about %q", m.Kind, m.ID, m.From, personName(d))
-	if h.subjectID != "" {
-		si, _ := ms.Matcher.subject(h.subjectID)
-		if si.watchlisted {
-			text := fmt.Sprintf("You hold this person: %s matches your watch-listed subject %q (%s).", about, si.name, Summary(h.explanation))
-			return []*forewarn.Alert{
-				{Role: forewarn.RoleLiaison, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
-				{Role: forewarn.RoleSupervisor, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
-				{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
-			}, nil
+	si, _ := ms.Matcher.subject(h.subjectID)
+	if si.watchlisted {
+		text := fmt.Sprintf("You hold this person: %s matches your watch-listed subject %q (%s).", about, si.name, Summary(h.explanation))
+		return []*forewarn.Alert{
+			{Role: forewarn.RoleLiaison, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
+			{Role: forewarn.RoleSupervisor, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
+			{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
 		}
-		text := fmt.Sprintf("You hold this person: %s matches your subject %q (%s). Review the match.", about, si.name, Summary(h.explanation))
-		return []*forewarn.Alert{{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now}}, nil
 	}
-	earlier, err := ms.Store.Message(ctx, h.earlierMessageID)
-	if err != nil {
-		return nil, err
-	}
-	text := fmt.Sprintf("You were told about this person before: %s matches a person in the %s from %s of %s (%s).",
-		about, earlier.Message.Kind, earlier.Message.From, earlier.Message.Created.Format("2 Jan 2006"), Summary(h.explanation))
-	return []*forewarn.Alert{{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, Text: text, CreatedAt: now}}, nil
+	text := fmt.Sprintf("You hold this person: %s matches your subject %q (%s). Review the match.", about, si.name, Summary(h.explanation))
+	return []*forewarn.Alert{{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now}}
 }
 
 // EarlierMention is a message this node was told about a person in, as retro-matching

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/match"
@@ -25,6 +26,15 @@ type Matcher struct {
 
 	mu       sync.RWMutex
 	subjects map[string]subjectInfo
+	messages map[string]messageInfo // received messages whose persons are indexed
+}
+
+// messageInfo is what the matcher keeps of a received message, to word an alert about an
+// earlier mention without reading the message back.
+type messageInfo struct {
+	kind    forewarn.MessageKind
+	from    string
+	created time.Time
 }
 
 // subjectInfo is what the matcher must know of a subject to raise the right alert without
@@ -36,7 +46,15 @@ type subjectInfo struct {
 
 // NewMatcher returns an empty matcher at the engine's recommended threshold.
 func NewMatcher() *Matcher {
-	return &Matcher{Index: match.NewIndex(), Threshold: match.DefaultThreshold, Candidates: 10, subjects: map[string]subjectInfo{}}
+	return &Matcher{Index: match.NewIndex(), Threshold: match.DefaultThreshold, Candidates: 10,
+		subjects: map[string]subjectInfo{}, messages: map[string]messageInfo{}}
+}
+
+func (mt *Matcher) message(id string) (messageInfo, bool) {
+	mt.mu.RLock()
+	defer mt.mu.RUnlock()
+	mi, ok := mt.messages[id]
+	return mi, ok
 }
 
 func (mt *Matcher) subject(id string) (subjectInfo, bool) {
@@ -137,6 +155,9 @@ func (mt *Matcher) Load(ctx context.Context, store forewarn.Store) error {
 
 // AddMessage indexes the persons a received message describes.
 func (mt *Matcher) AddMessage(m *forewarn.Message) {
+	mt.mu.Lock()
+	mt.messages[m.ID] = messageInfo{kind: m.Kind, from: m.From, created: m.Created}
+	mt.mu.Unlock()
 	ps := m.Persons()
 	for i := range ps {
 		mt.Index.Update(match.Entry{ID: personKey(m.ID, ps[i].Ref), Person: descriptorPerson(&ps[i])})

@@ -43,7 +43,9 @@ func (ms *Messages) Poke() {
 }
 
 // DeliverDue sends every delivery that is due now, up to parallel at a time, and records
-// each receipt or failure. It returns how many were delivered.
+// the receipts together in one transaction and each failure with its next attempt. It
+// returns how many were delivered. A crash before the receipts are recorded only means
+// the messages are sent again, and their recipients answer with the same receipts.
 func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 	now := ms.Clock.Now()
 	due, err := ms.Store.DueDeliveries(ctx, now, 500)
@@ -51,17 +53,18 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 		return 0, err
 	}
 	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		delivered int
-		sem       = make(chan struct{}, max(parallel, 1))
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		receipts []forewarn.DeliveryReceipt
+		sem      = make(chan struct{}, max(parallel, 1))
 	)
 	for _, d := range due {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func(d *forewarn.Delivery) {
 			defer func() { <-sem; wg.Done() }()
-			if err := ms.deliver(ctx, d); err != nil {
+			r, err := ms.deliver(ctx, d)
+			if err != nil {
 				next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
 				ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
 				if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(err.Error(), 500), next); ferr != nil {
@@ -70,27 +73,34 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 				return
 			}
 			mu.Lock()
-			delivered++
+			receipts = append(receipts, r)
 			mu.Unlock()
 		}(d)
 	}
 	wg.Wait()
-	return delivered, nil
+	if len(receipts) == 0 {
+		return 0, nil
+	}
+	if err := ms.Store.Delivered(ctx, receipts...); err != nil {
+		return 0, err
+	}
+	return len(receipts), nil
 }
 
-// deliver sends one message to one peer and records its verified receipt.
-func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery) error {
-	sm, err := ms.Store.Message(ctx, d.MessageID)
+// deliver sends one message to one peer and returns its verified receipt.
+func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery) (forewarn.DeliveryReceipt, error) {
+	var none forewarn.DeliveryReceipt
+	env, err := ms.Store.Envelope(ctx, d.MessageID)
 	if err != nil {
-		return err
+		return none, err
 	}
 	peer, err := ms.Store.Peer(ctx, d.Agency)
 	if err != nil {
-		return fmt.Errorf("peer %s: %w", d.Agency, err)
+		return none, fmt.Errorf("peer %s: %w", d.Agency, err)
 	}
-	raw, err := ms.Transport.Deliver(ctx, peer, sm.Envelope)
+	raw, err := ms.Transport.Deliver(ctx, peer, env)
 	if err != nil {
-		return err
+		return none, err
 	}
 	r, err := envelope.OpenReceipt(raw, func(agency string) (ed25519.PublicKey, error) {
 		if agency != peer.Agency.Code {
@@ -99,16 +109,16 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery) error {
 		return peer.PublicKey, nil
 	}, maxReceiptBytes)
 	if err != nil {
-		return fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
+		return none, fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
 	}
-	digest, err := envelope.Digest(sm.Envelope)
+	digest, err := envelope.Digest(env)
 	if err != nil {
-		return err
+		return none, err
 	}
 	if r.MessageID != d.MessageID || r.Digest != digest {
-		return fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
+		return none, fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
 	}
-	return ms.Store.Delivered(ctx, d.MessageID, d.Agency, raw, r.ReceivedAt)
+	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt}, nil
 }
 
 // Escalate fires every escalation step due now, on this node's side of each open

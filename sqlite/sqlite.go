@@ -34,6 +34,7 @@ func Migrations() fs.FS {
 // Dialect is SQLite's dialect for sqlstore. Write transactions begin IMMEDIATE (see DSN),
 // so they already exclude each other and the audit head needs no row lock.
 var Dialect = sqlstore.Dialect{
+	SingleWriter:      true,
 	Name:              "sqlite",
 	IsUniqueViolation: IsUniqueViolation,
 }

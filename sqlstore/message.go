@@ -644,28 +644,48 @@ func (db *DB) DeliveryFailed(ctx context.Context, messageID, agency, reason stri
 
 // Delivered records the recipient's signed receipt and audits it. A delivery already
 // receipted keeps its first receipt.
-func (db *DB) Delivered(ctx context.Context, messageID, agency string, receipt []byte, at time.Time) error {
-	if len(receipt) == 0 {
-		return forewarn.Invalid("receipt", "required", "a delivery is recorded with the recipient's receipt")
-	}
-	if at.IsZero() {
-		return forewarn.Invalid("at", "required", "a delivery is recorded with the time of its receipt")
+func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceipt) error {
+	for _, r := range receipts {
+		if len(r.Receipt) == 0 {
+			return forewarn.Invalid("receipt", "required", "a delivery is recorded with the recipient's receipt")
+		}
+		if r.At.IsZero() {
+			return forewarn.Invalid("at", "required", "a delivery is recorded with the time of its receipt")
+		}
 	}
 	return db.update(ctx, db.now(), "record delivery", func(tx *tx) error {
-		d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", messageID, agency)
-		if err != nil {
-			return err
+		for _, r := range receipts {
+			d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", r.MessageID, r.Agency)
+			if err != nil {
+				return err
+			}
+			if d.Delivered() {
+				continue
+			}
+			if _, err := tx.exec(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL WHERE message_id = ? AND agency = ?",
+				FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
+				return fmt.Errorf("record delivery: %w", err)
+			}
+			detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, d.Attempts)
+			if err := tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail); err != nil {
+				return err
+			}
 		}
-		if d.Delivered() {
-			return nil
-		}
-		if _, err := tx.exec(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL WHERE message_id = ? AND agency = ?",
-			FormatTime(at), receipt, messageID, agency); err != nil {
-			return fmt.Errorf("record delivery: %w", err)
-		}
-		detail := fmt.Sprintf("to %s after %d failed attempts", agency, d.Attempts)
-		return tx.audit(ctx, deliveryActor, "message.delivered", "message", messageID, nil, nil, detail)
+		return nil
 	})
+}
+
+// Envelope returns the signed bytes of a stored message.
+func (db *DB) Envelope(ctx context.Context, messageID string) ([]byte, error) {
+	var env []byte
+	err := db.view(ctx, "read envelope", func(tx *tx) error {
+		err := tx.queryRow(ctx, "SELECT envelope FROM messages WHERE id = ?", messageID).Scan(&env)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no message with id %q", messageID)
+		}
+		return err
+	})
+	return env, err
 }
 
 // Escalate records a fired escalation step and its alert, and moves the delivery on to

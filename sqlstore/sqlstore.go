@@ -67,6 +67,11 @@ type Dialect struct {
 	// IsUniqueViolation reports whether err is a unique or primary-key constraint
 	// violation, judged by the database's error code.
 	IsUniqueViolation func(error) bool
+	// SingleWriter makes writers within this process queue on a mutex before they begin.
+	// SQLite admits one writer at a time anyway; without the queue, writers that find the
+	// lock taken poll it with growing sleeps (its busy handler), which wastes most of the
+	// time under load. Other processes still wait through the busy timeout.
+	SingleWriter bool
 }
 
 // DB is a forewarn.Store over a database/sql handle.
@@ -78,6 +83,8 @@ type DB struct {
 	agency  string
 	every   int64
 	log     *slog.Logger
+	writeMu sync.Mutex // held by writing transactions when the dialect is SingleWriter
+	stmts   sync.Map   // rebound SQL text → *sql.Stmt, prepared once
 
 	rebound sync.Map // query with ? → query with $n
 }
@@ -106,7 +113,10 @@ func New(db *sql.DB, d Dialect, opts Options) *DB {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+	return db.sql.Close()
+}
 
 // Dialect returns the dialect the DB was opened with.
 func (db *DB) Dialect() Dialect { return db.dialect }
@@ -172,20 +182,57 @@ func (db *DB) begin(ctx context.Context, now time.Time, write bool) (*tx, error)
 	return tx, nil
 }
 
+// stmt returns the transaction's handle on a statement prepared once per connection and
+// kept: parsing the same SQL again for every message was a fifth of the delivery path's
+// time. Queries built from filters or IN lists take a bounded number of shapes (the page
+// size bounds an IN list), so the cache stays small.
+func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	q = tx.db.rebind(q)
+	if st, ok := tx.db.stmts.Load(q); ok {
+		return tx.tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	st, err := tx.db.sql.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := tx.db.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		st = prev.(*sql.Stmt)
+	}
+	return tx.tx.StmtContext(ctx, st), nil
+}
+
 func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.rebind(q), args...)
+	st, err := tx.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.rebind(q), args...)
+	st, err := tx.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.rebind(q), args...)
+	st, err := tx.stmt(ctx, q)
+	if err != nil {
+		// Let the error surface from Scan, as QueryRowContext's would.
+		return tx.tx.QueryRowContext(ctx, tx.db.rebind(q), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // update runs fn in a writing transaction at now and commits it when fn succeeds.
 func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+	if db.dialect.SingleWriter {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
 	tx, err := db.begin(ctx, now, true)
 	if err != nil {
 		return db.internal(op, err)

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+// timedTransport records how long each delivery takes: the HTTP round trip, which
+// includes the recipient verifying and durably storing the message and its receipt.
+type timedTransport struct {
+	next app.Transport
+	mu   sync.Mutex
+	took []time.Duration
+}
+
+func (t *timedTransport) Deliver(ctx context.Context, p *forewarn.Peer, env []byte) ([]byte, error) {
+	start := time.Now()
+	r, err := t.next.Deliver(ctx, p, env)
+	t.mu.Lock()
+	t.took = append(t.took, time.Since(start))
+	t.mu.Unlock()
+	return r, err
+}
+
+func (t *timedTransport) percentile(p float64) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.took) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), t.took...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[int(float64(len(s)-1)*p)]
+}
+
+// benchPair starts two real nodes on loopback; with dsn set, each stores its data in its
+// own fresh PostgreSQL schema instead of SQLite.
+func benchPair(b *testing.B, dsn string) (tr, fr *liveNode) {
+	b.Helper()
+	ctx := context.Background()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	dir := b.TempDir()
+	clock := forewarn.SystemClock{}
+	nodes := map[string]*liveNode{}
+	for _, ag := range []forewarn.Agency{agencyTR, agencyFR} {
+		nf := &nodeFlags{data: filepath.Join(dir, ag.Code), checkpointEvery: 1000, logLevel: "error", as: "bench"}
+		if dsn != "" {
+			schema := fmt.Sprintf("bench_%s_%d", strings.ToLower(strings.ReplaceAll(ag.Code, "-", "_")), time.Now().UnixNano())
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE"); db.Close() })
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			nf.db = dsn + sep + "search_path=" + schema
+		}
+		node, _, err := m.initNodeAt(ctx, nf, nf.data, ag, "admin", clock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		node.Store.Close()
+		rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: "127.0.0.1:0", replayWindow: app.DefaultReplayWindow}, clock, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { rt.Close() })
+		nodes[ag.Code] = rt
+	}
+	for _, pair := range [][2]string{{agencyTR.Code, agencyFR.Code}, {agencyFR.Code, agencyTR.Code}} {
+		peer := nodes[pair[1]]
+		info, _ := peer.node.Store.Node(ctx)
+		if err := nodes[pair[0]].node.Store.AddPeer(ctx, forewarn.SystemActor("bench"), &forewarn.Peer{Agency: info.Agency, BaseURL: peer.url, PublicKey: info.PublicKey}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return nodes[agencyTR.Code], nodes[agencyFR.Code]
+}
+
+// queue sends n warnings from tr to fr, four liaison officers at a time, and returns how
+// long it took: each is signed and stored with its delivery and audit entry.
+func queue(b *testing.B, tr *liveNode, n int) time.Duration {
+	ctx := context.Background()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += 4 {
+				_, err := tr.msgs.Send(ctx, forewarn.UserActor("liaison"), &forewarn.Message{
+					Kind: forewarn.KindNotification, To: []string{agencyFR.Code}, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPGreen},
+					Notification: &forewarn.Notification{Summary: fmt.Sprintf("benchmark %d", i), Priority: forewarn.PriorityRoutine,
+						Persons: []forewarn.PersonDescriptor{person("p1", benchName(i), "1980")}},
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	return time.Since(start)
+}
+
+// benchmarkDelivery measures messages per second from one node to another, durably
+// stored on both sides: with b.N warnings queued on the sender, the time until every one
+// is delivered over HTTP, verified, matched and stored by the recipient, and its signed
+// receipt recorded by the sender. It reports the delivery round trip's p50 and p99, and
+// separately how fast the sender queued them (signing, storing, auditing each).
+func benchmarkDelivery(b *testing.B, dsn string) {
+	ctx := context.Background()
+	tr, fr := benchPair(b, dsn)
+	tt := &timedTransport{next: tr.msgs.Transport}
+	tr.msgs.Transport = tt
+	queued := queue(b, tr, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	delivered := 0
+	for delivered < b.N {
+		n, err := tr.msgs.DeliverDue(ctx, 16)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			b.Fatalf("stuck at %d of %d delivered", delivered, b.N)
+		}
+		delivered += n
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if _, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); err != nil || total != b.N {
+		b.Fatalf("recipient holds %d messages, want %d (%v)", total, b.N, err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(tt.percentile(0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(tt.percentile(0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(b.N)/queued.Seconds(), "queued/s")
+}
+
+// benchName returns the i-th of 2,500 different realistic names, so that, as in real
+// traffic, most persons arriving are new to the recipient and its matcher does the work
+// it does in production rather than matching one name against itself again and again.
+func benchName(i int) string {
+	given := strings.Fields("Karim Samir Yassine Mehdi Olga Ivan Ahmet Fatma Jean Marie Hans Anna Ali Layla Pedro Lucia Tomasz Ewa " +
+		"Omar Nadia Sergei Irina Mustafa Elif Pierre Claire Jürgen Petra Hassan Salma Diego Carmen Piotr Agata Rashid Amina Dmitri Yulia Kemal Zeynep " +
+		"Luc Sophie Klaus Greta Tariq Hiba Javier Elena Marek Zofia")
+	family := strings.Fields("Benali Haddad Ouali Laroussi Petrova Sokolov Yilmaz Demir Dupont Martin Müller Schmidt Hassan Nasser Alvarez Romero " +
+		"Nowak Kowalska Mansour Bouzid Ivanov Smirnova Kaya Sahin Lefebvre Moreau Fischer Weber Khalil Saleh Garcia Lopez Wisniewski Lewandowska " +
+		"Karimi Rahimi Volkov Orlova Aydin Celik Girard Bonnet Wagner Becker Farouk Zaki Navarro Torres Zielinski Wojcik")
+	return given[i%len(given)] + " " + family[(i/len(given))%len(family)]
+}
+
+func BenchmarkDeliverySQLite(b *testing.B) { benchmarkDelivery(b, "") }
+
+func BenchmarkDeliveryPostgres(b *testing.B) {
+	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
+	if dsn == "" {
+		b.Skip("PostgreSQL benchmark skipped: set FOREWARN_TEST_POSTGRES to a DSN to run it")
+	}
+	benchmarkDelivery(b, dsn)
+}
