@@ -130,7 +130,19 @@ func (ms *Messages) ConfirmMatch(ctx context.Context, actor forewarn.Actor, matc
 		claims = append(claims, &forewarn.Claim{SubjectID: m.SubjectID, Kind: pc.Kind, Value: pc.Value, ValidFrom: pc.ValidFrom, ValidTo: pc.ValidTo,
 			Source: src, Grading: pc.Grading, Negative: pc.Negative, Note: pc.Note, MessageID: sm.Message.ID})
 	}
-	return ms.Store.ConfirmMatch(ctx, actor, matchID, reason, aliases, claims)
+	if err := ms.Store.ConfirmMatch(ctx, actor, matchID, reason, aliases, claims); err != nil {
+		return err
+	}
+	// The subject now answers to the sender's spellings too: index them. The read is the
+	// node's own, and audited as such.
+	if ms.Matcher != nil {
+		s, err := ms.Store.Subject(ctx, forewarn.SystemActor("matcher"), m.SubjectID)
+		if err != nil {
+			return err
+		}
+		ms.Matcher.AddSubject(s)
+	}
+	return nil
 }
 
 // SubjectDetail is everything the subject page shows.

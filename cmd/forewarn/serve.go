@@ -140,6 +140,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		scheme = "https"
 	}
 	rt := &liveNode{node: node, msgs: msgs, srv: srv, agency: info.Agency.Code, url: scheme + "://" + srv.Addr(), dir: nf.data, done: make(chan struct{})}
+	mountWeb(rt)
 	wctx, cancel := context.WithCancel(context.Background())
 	rt.cancel = cancel
 	go func() {

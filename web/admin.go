@@ -1,0 +1,288 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+type auditPage struct {
+	Actor, Action, ObjectType, ObjectID string
+	After                               int64
+	Entries                             []*forewarn.AuditEntry
+	FirstHref, NextHref, LatestHref     string
+	Report                              *app.AuditReport
+	Verified                            bool
+}
+
+// handleAudit shows a page of the audit trail, filtered by actor, action and object.
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, a *access) {
+	pg, err := s.auditPage(r.Context(), r.URL.Query())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.render(w, r, a, http.StatusOK, "audit", "Audit trail", pg)
+}
+
+// handleVerifyAudit checks the whole chain and every signed checkpoint, and shows the result
+// above the trail.
+func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request, a *access) {
+	rep, err := s.Node.VerifyAudit(r.Context())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg, err := s.auditPage(r.Context(), r.URL.Query())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg.Report, pg.Verified = rep, true
+	s.render(w, r, a, http.StatusOK, "audit", "Audit trail", pg)
+}
+
+func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error) {
+	pg := &auditPage{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
+		ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id"))}
+	f := forewarn.AuditFilter{ActorID: pg.Actor, Action: pg.Action, ObjectType: pg.ObjectType, ObjectID: pg.ObjectID, Limit: pageSize}
+	if v := q.Get("after"); v == "latest" {
+		after, err := s.latestAuditStart(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		f.AfterSeq = after
+	} else {
+		f.AfterSeq, _ = strconv.ParseInt(v, 10, 64)
+		f.AfterSeq = max(f.AfterSeq, 0)
+	}
+	pg.After = f.AfterSeq
+	es, err := s.Node.Store.AuditEntries(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	pg.Entries = es
+	href := func(after string) string {
+		return "/audit?" + url.Values{"actor": {pg.Actor}, "action": {pg.Action}, "object_type": {pg.ObjectType}, "object_id": {pg.ObjectID}, "after": {after}}.Encode()
+	}
+	pg.FirstHref, pg.LatestHref = href("0"), href("latest")
+	if len(es) == pageSize {
+		pg.NextHref = href(strconv.FormatInt(es[len(es)-1].Seq, 10))
+	}
+	return pg, nil
+}
+
+// latestAuditStart finds where the last page of the filtered trail starts. The store pages
+// forward only, so it starts from the last signed checkpoint, which lies at most one
+// checkpoint interval from the head, and reads forward from there.
+func (s *Server) latestAuditStart(ctx context.Context, f forewarn.AuditFilter) (int64, error) {
+	cps, err := s.Node.Store.AuditCheckpoints(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var from int64
+	if len(cps) > 0 {
+		from = cps[len(cps)-1].Seq - pageSize
+	}
+	f.AfterSeq, f.Limit = max(from, 0), 1000
+	var seqs []int64
+	for {
+		es, err := s.Node.Store.AuditEntries(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range es {
+			seqs = append(seqs, e.Seq)
+		}
+		if len(es) < f.Limit {
+			break
+		}
+		f.AfterSeq = es[len(es)-1].Seq
+		if len(seqs) > 10*pageSize {
+			seqs = seqs[len(seqs)-pageSize:]
+		}
+	}
+	if len(seqs) <= pageSize {
+		return max(from, 0), nil
+	}
+	return seqs[len(seqs)-pageSize-1], nil
+}
+
+type usersPage struct {
+	Users    []*forewarn.User
+	Roles    []forewarn.Role
+	Form     userForm
+	Created  *forewarn.User
+	Password string // the new user's one-time password, shown once
+}
+
+type userForm struct {
+	Username, DisplayName string
+	Roles                 []string
+	Errors                map[string]string
+	Error                 string
+}
+
+func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, a *access) {
+	s.showUsers(w, r, a, http.StatusOK, usersPage{Form: userForm{Errors: map[string]string{}}})
+}
+
+func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, a *access, status int, pg usersPage) {
+	users, err := s.Node.Store.Users(r.Context())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg.Users, pg.Roles = users, forewarn.Roles
+	s.render(w, r, a, status, "users", "Users", pg)
+}
+
+// handleCreateUser creates an account with a one-time password, shown once, which the
+// user must change at first sign-in.
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, a *access) {
+	f := userForm{Username: strings.TrimSpace(r.PostFormValue("username")), DisplayName: strings.TrimSpace(r.PostFormValue("display_name")),
+		Roles: r.PostForm["roles"], Errors: map[string]string{}}
+	password := app.NewPassword()
+	hash, err := app.HashPassword(password)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	u := &forewarn.User{Username: f.Username, DisplayName: f.DisplayName, PasswordHash: hash, MustChangePassword: true}
+	for _, role := range f.Roles {
+		u.Roles = append(u.Roles, forewarn.Role(role))
+	}
+	if err := s.Node.Store.CreateUser(r.Context(), a.Principal.Actor(), u); err != nil {
+		if fe := fieldError(err); fe != nil && fe.Field != "" {
+			key, _, _ := strings.Cut(fe.Field, "[")
+			f.Errors[key] = fe.Message
+		} else {
+			f.Error = forewarn.ErrorMessage(err)
+		}
+		s.showUsers(w, r, a, httpStatus(err), usersPage{Form: f})
+		return
+	}
+	s.showUsers(w, r, a, http.StatusCreated, usersPage{Form: userForm{Errors: map[string]string{}}, Created: u, Password: password})
+}
+
+type peersPage struct {
+	Peers []peerView
+}
+
+type peerView struct {
+	*forewarn.Peer
+	Key string
+}
+
+func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request, a *access) {
+	peers, err := s.Node.Store.Peers(r.Context())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	var pg peersPage
+	for _, p := range peers {
+		pg.Peers = append(pg.Peers, peerView{Peer: p, Key: peerKey(p.PublicKey)})
+	}
+	s.render(w, r, a, http.StatusOK, "peers", "Peers", pg)
+}
+
+type tokensPage struct {
+	All       bool // an administrator manages everyone's tokens
+	Tokens    []*forewarn.APIToken
+	Users     []*forewarn.User
+	Roles     []forewarn.Role
+	Username  string
+	Role      string
+	Name      string
+	Error     string
+	Secret    string // a new token's secret, shown once
+	NewToken  *forewarn.APIToken
+	RevokedID string
+}
+
+// handleTokens lists API tokens: an administrator's for every user, anyone else's own.
+func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request, a *access) {
+	s.showTokens(w, r, a, http.StatusOK, tokensPage{RevokedID: r.URL.Query().Get("revoked")})
+}
+
+func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, status int, pg tokensPage) {
+	ctx := r.Context()
+	pg.All = a.Principal.Can(forewarn.PermManageUsers)
+	if pg.All {
+		users, err := s.Node.Store.Users(ctx)
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		pg.Users = users
+	} else {
+		pg.Users = []*forewarn.User{a.User}
+	}
+	for _, u := range pg.Users {
+		ts, err := s.Node.Store.Tokens(ctx, u.Username)
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		pg.Tokens = append(pg.Tokens, ts...)
+	}
+	pg.Roles = forewarn.Roles
+	s.render(w, r, a, status, "tokens", "API tokens", pg)
+}
+
+// handleCreateToken creates a token; its secret is shown once and only its hash kept.
+func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *access) {
+	pg := tokensPage{Username: strings.TrimSpace(r.PostFormValue("username")), Role: r.PostFormValue("role"), Name: strings.TrimSpace(r.PostFormValue("name"))}
+	if pg.Username == "" || !a.Principal.Can(forewarn.PermManageUsers) {
+		pg.Username = a.User.Username // only administrators make tokens for others
+	}
+	if pg.Name == "" {
+		pg.Error = "Say what the token is for, like \"cli on liaison desk 2\"."
+		s.showTokens(w, r, a, http.StatusBadRequest, pg)
+		return
+	}
+	secret, tok, err := app.NewToken(r.Context(), s.Node, a.Principal.Actor(), pg.Username, forewarn.Role(pg.Role), pg.Name)
+	if err != nil {
+		pg.Error = forewarn.ErrorMessage(err)
+		s.showTokens(w, r, a, httpStatus(err), pg)
+		return
+	}
+	pg.Secret, pg.NewToken, pg.Name = secret, tok, ""
+	s.showTokens(w, r, a, http.StatusCreated, pg)
+}
+
+// handleRevokeToken revokes a token; users other than administrators only their own.
+func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request, a *access) {
+	id := r.PathValue("id")
+	if !a.Principal.Can(forewarn.PermManageUsers) {
+		ts, err := s.Node.Store.Tokens(r.Context(), a.User.Username)
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		own := false
+		for _, t := range ts {
+			own = own || t.ID == id
+		}
+		if !own {
+			s.deny(w, r, a, "You may revoke only your own API tokens.")
+			return
+		}
+	}
+	if err := s.Node.Store.RevokeToken(r.Context(), a.Principal.Actor(), id); err != nil {
+		s.showTokens(w, r, a, httpStatus(err), tokensPage{Error: forewarn.ErrorMessage(err)})
+		return
+	}
+	redirect(w, r, "/tokens?revoked="+url.QueryEscape(id))
+}
+
+// peerKey formats a public key the way peers exchange it (as keyfile does): "ed25519:"
+// and base64, so an administrator can compare it with what the CLI printed.
+func peerKey(key []byte) string { return "ed25519:" + base64.StdEncoding.EncodeToString(key) }

@@ -1,0 +1,318 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+// SessionCookie is the name of the browser session's cookie.
+const SessionCookie = "forewarn_session"
+
+// dummyHash is compared against when a username is unknown, so that a failed login takes
+// as long whether or not the user exists.
+var dummyHash, _ = app.HashPassword("not-a-real-password-at-all")
+
+// randomToken returns n random bytes, URL-safe base64.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// signedIn resolves the request's session cookie to the user and their roles; EUNAUTHORIZED
+// when there is no valid session or the user is disabled.
+func (s *Server) signedIn(r *http.Request) (*access, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "sign in first")
+	}
+	sess, err := s.Node.Store.SessionByHash(r.Context(), app.HashSecret(c.Value), s.Node.Clock.Now())
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "your session has ended; sign in again")
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.Node.Store.UserByUsername(r.Context(), sess.Username)
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "your account no longer exists")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "your account is disabled")
+	}
+	p := &forewarn.Principal{Username: u.Username, Roles: append([]forewarn.Role(nil), u.Roles...)}
+	return &access{Principal: p, User: u, Session: sess}, nil
+}
+
+// checkForm returns why a POST is refused, or "": it must come from this site (Origin,
+// when the browser sends it) and carry the session's CSRF token, compared in constant time.
+func (s *Server) checkForm(r *http.Request, sess *forewarn.Session) string {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			return "it was sent from another site (" + o + ")"
+		}
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+	got := r.PostFormValue("csrf")
+	if got == "" {
+		return "it carries no CSRF token"
+	}
+	if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
+		return "its CSRF token does not match your session"
+	}
+	return ""
+}
+
+// maxFormBytes bounds a form: a compose form with many persons fits easily.
+const maxFormBytes = 1 << 20
+
+type loginPage struct {
+	Username string
+	Next     string
+	Error    string
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w)
+	if a, err := s.signedIn(r); err == nil && a != nil {
+		redirect(w, r, safeNext(r.URL.Query().Get("next")))
+		return
+	}
+	s.render(w, r, nil, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// handleLogin checks the password, refusing disabled users and too many failures per
+// username and per client address, and starts a session.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	username := strings.TrimSpace(strings.ToLower(r.PostFormValue("username")))
+	password := r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	ip := clientIP(r)
+	form := loginPage{Username: username, Next: next}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			s.deny(w, r, nil, "The sign-in form was sent from another site ("+o+").")
+			return
+		}
+	}
+	if wait := s.limiter.blocked("user:"+username, "ip:"+ip); wait > 0 {
+		s.auditLogin(r, username, "refused: too many failed attempts")
+		form.Error = fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", roundWait(wait))
+		s.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in", form)
+		return
+	}
+	u, err := s.Node.Store.UserByUsername(r.Context(), username)
+	switch {
+	case forewarn.ErrorCode(err) == forewarn.ENOTFOUND || username == "":
+		app.CheckPassword(dummyHash, password)
+		err = forewarn.Errorf(forewarn.EUNAUTHORIZED, "wrong username or password")
+	case err != nil:
+		s.fail(w, r, nil, err)
+		return
+	case !app.CheckPassword(u.PasswordHash, password):
+		err = forewarn.Errorf(forewarn.EUNAUTHORIZED, "wrong username or password")
+	case u.Disabled:
+		err = forewarn.Errorf(forewarn.EUNAUTHORIZED, "this account is disabled; ask an administrator")
+	}
+	if err != nil {
+		s.limiter.fail("user:"+username, "ip:"+ip)
+		s.auditLogin(r, username, forewarn.ErrorMessage(err))
+		form.Error = strings.ToUpper(forewarn.ErrorMessage(err)[:1]) + forewarn.ErrorMessage(err)[1:] + "."
+		s.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in", form)
+		return
+	}
+	s.limiter.reset("user:" + username)
+	secret := randomToken(32)
+	sess := &forewarn.Session{Hash: app.HashSecret(secret), Username: u.Username, CSRF: randomToken(32),
+		ExpiresAt: s.Node.Clock.Now().Add(s.SessionTTL)}
+	if err := s.Node.Store.CreateSession(r.Context(), forewarn.UserActor(u.Username), sess); err != nil {
+		s.fail(w, r, nil, err)
+		return
+	}
+	// No Expires on the cookie: the session ends on the node's clock (which a replay may
+	// run years from the wall clock), checked by the server on every request.
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	s.Logger.Info("signed in", "user", u.Username, "from", ip)
+	if u.MustChangePassword {
+		next = "/password"
+	}
+	redirect(w, r, next)
+}
+
+// auditLogin records a failed or refused sign-in.
+func (s *Server) auditLogin(r *http.Request, username, why string) {
+	if len(username) > 64 {
+		username = username[:64]
+	}
+	e := &forewarn.AuditEntry{Actor: forewarn.SystemActor("web@" + clientIP(r)), Action: "login.failed", ObjectType: "user", ObjectID: username, Detail: why}
+	if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
+		s.Logger.Error("could not audit a failed sign-in", "err", err)
+	}
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, a *access) {
+	if err := s.Node.Store.DeleteSession(r.Context(), a.Principal.Actor(), a.Session.Hash); err != nil && forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		s.fail(w, r, a, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	redirect(w, r, "/login")
+}
+
+type passwordPage struct {
+	Required bool
+	Errors   map[string]string
+	Done     bool
+}
+
+func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request, a *access) {
+	s.render(w, r, a, http.StatusOK, "password", "Change password", passwordPage{Required: a.User.MustChangePassword, Done: r.URL.Query().Get("done") == "1"})
+}
+
+// handlePassword sets a new password after checking the current one.
+func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *access) {
+	pg := passwordPage{Required: a.User.MustChangePassword, Errors: map[string]string{}}
+	cur, nw, again := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("again")
+	switch {
+	case !app.CheckPassword(a.User.PasswordHash, cur):
+		pg.Errors["current"] = "This is not your current password."
+	case nw != again:
+		pg.Errors["again"] = "The two new passwords differ."
+	case nw == cur:
+		pg.Errors["new"] = "Choose a password different from the current one."
+	}
+	if len(pg.Errors) == 0 {
+		hash, err := app.HashPassword(nw)
+		if err != nil {
+			pg.Errors["new"] = forewarn.ErrorMessage(err)
+		} else {
+			u := *a.User
+			u.PasswordHash, u.MustChangePassword = hash, false
+			if err := s.Node.Store.UpdateUser(r.Context(), a.Principal.Actor(), &u); err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			redirect(w, r, "/password?done=1")
+			return
+		}
+	}
+	s.render(w, r, a, http.StatusBadRequest, "password", "Change password", pg)
+}
+
+// handleHome sends each user to the first page their roles open.
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request, a *access) {
+	for _, n := range nav {
+		if a.Principal.Can(n.perm) {
+			redirect(w, r, n.href)
+			return
+		}
+	}
+	redirect(w, r, "/password")
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// clientIP is the address the request came from. X-Forwarded-For is ignored on purpose:
+// the node is served directly, and a header a client can set must not steer rate limits.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func roundWait(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d seconds", int(d.Seconds())+1)
+	}
+	return fmt.Sprintf("%d minutes", int(d.Minutes())+1)
+}
+
+// loginLimiter counts failed sign-ins per key (a username, a client address) in a sliding
+// window on the node's clock; a key with max failures in the window is blocked until the
+// oldest of them leaves it.
+type loginLimiter struct {
+	clock  forewarn.Clock
+	max    int
+	window time.Duration
+
+	mu       sync.Mutex
+	failures map[string][]time.Time
+}
+
+func newLoginLimiter(clock forewarn.Clock, max int, window time.Duration) *loginLimiter {
+	return &loginLimiter{clock: clock, max: max, window: window, failures: map[string][]time.Time{}}
+}
+
+// prune drops failures older than the window; the caller holds mu.
+func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
+	fs := l.failures[key]
+	i := 0
+	for i < len(fs) && !fs[i].After(now.Add(-l.window)) {
+		i++
+	}
+	fs = fs[i:]
+	if len(fs) == 0 {
+		delete(l.failures, key)
+	} else {
+		l.failures[key] = fs
+	}
+	return fs
+}
+
+// blocked returns how long until the most blocked of keys may try again; 0 when none is.
+func (l *loginLimiter) blocked(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	var wait time.Duration
+	for _, k := range keys {
+		fs := l.prune(k, now)
+		if len(fs) >= l.max {
+			if w := fs[len(fs)-l.max].Add(l.window).Sub(now); w > wait {
+				wait = w
+			}
+		}
+	}
+	return wait
+}
+
+func (l *loginLimiter) fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	for _, k := range keys {
+		l.prune(k, now)
+		l.failures[k] = append(l.failures[k], now)
+	}
+}
+
+func (l *loginLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, key)
+}

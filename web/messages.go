@@ -1,0 +1,444 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/match"
+)
+
+// messageRow is one line of a message list.
+type messageRow struct {
+	SM         *forewarn.StoredMessage
+	ID         string
+	Kind       forewarn.MessageKind
+	Title      string
+	Peer       string // the sender of a received message, the recipients of a sent one
+	Created    time.Time
+	Deadline   time.Time
+	Priority   forewarn.Priority
+	Raised     bool // the effective priority is above the sender's
+	Holds      bool
+	Deliveries []deliveryView
+	Overdue    time.Time // the earliest deadline of its overdue, unacknowledged deliveries; zero when none
+}
+
+// deliveryView is a delivery's status in words, with a class for its colour.
+type deliveryView struct {
+	Agency string
+	Status string
+	Class  string // ok, pending, late
+	Label  string // the word beside the colour: acknowledged, read, open, overdue
+}
+
+func viewDelivery(d *forewarn.Delivery) deliveryView {
+	v := deliveryView{Agency: d.Agency, Status: d.Status()}
+	switch {
+	case d.Actioned():
+		v.Class, v.Label = "ok", "acknowledged"
+	case !d.Overdue.IsZero():
+		v.Class, v.Label = "late", "overdue"
+	case d.Direction == forewarn.DirectionOut && !d.Delivered():
+		v.Class, v.Label = "pending", "not delivered"
+	case !d.ReadAt.IsZero():
+		v.Class, v.Label = "pending", "read"
+	default:
+		v.Class, v.Label = "pending", "open"
+	}
+	return v
+}
+
+func rowOf(sm *forewarn.StoredMessage) messageRow {
+	m := sm.Message
+	row := messageRow{SM: sm, ID: m.ID, Kind: m.Kind, Title: messageTitle(m), Created: m.Created, Priority: sm.Priority,
+		Raised: sm.Priority != declaredPriority(m), Holds: sm.HoldsPerson, Deadline: messageDeadline(m)}
+	if sm.Direction == forewarn.DirectionIn {
+		row.Peer = "from " + m.From
+	} else {
+		row.Peer = "to " + strings.Join(m.To, ", ")
+	}
+	for _, d := range sm.Deliveries {
+		row.Deliveries = append(row.Deliveries, viewDelivery(d))
+		// Since the deadline, as Delivery.Status says it: the escalation that marked it
+		// overdue fires on the scheduler's tick, a little later.
+		if !d.Overdue.IsZero() && !d.Actioned() && (row.Overdue.IsZero() || d.Deadline.Before(row.Overdue)) {
+			row.Overdue = d.Deadline
+		}
+	}
+	return row
+}
+
+func messageTitle(m *forewarn.Message) string {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.Summary
+	case m.Request != nil:
+		return m.Request.Subject
+	case m.Response != nil:
+		return firstLine(m.Response.Answer)
+	case m.Ack != nil:
+		s := "Acknowledgement: " + string(m.Ack.Stage)
+		if m.Ack.Outcome != "" {
+			s += " (" + m.Ack.Outcome + ")"
+		}
+		return s
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+func declaredPriority(m *forewarn.Message) forewarn.Priority {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.Priority
+	case m.Request != nil && m.Request.Priority != "":
+		return m.Request.Priority
+	}
+	return forewarn.PriorityRoutine
+}
+
+func messageDeadline(m *forewarn.Message) time.Time {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.AcknowledgeBy
+	case m.Request != nil:
+		return m.Request.Deadline
+	}
+	return time.Time{}
+}
+
+// listPage is an inbox, outbox or overdue board.
+type listPage struct {
+	Heading  string
+	Intro    string
+	Path     string
+	Filter   listFilter
+	Rows     []messageRow
+	Total    int
+	Offset   int
+	PrevHref string
+	NextHref string
+	Peers    []*forewarn.Peer
+	Kinds    []forewarn.MessageKind
+}
+
+// listFilter is the list's filter form, as the user filled it.
+type listFilter struct {
+	Kind       string
+	Peer       string
+	Overdue    bool
+	Unactioned bool
+}
+
+func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request, a *access) {
+	s.messageList(w, r, a, forewarn.DirectionIn, "Inbox", "Messages partner agencies sent to this node.")
+}
+
+func (s *Server) handleOutbox(w http.ResponseWriter, r *http.Request, a *access) {
+	s.messageList(w, r, a, forewarn.DirectionOut, "Outbox", "Messages this node sent, with each recipient's delivery and acknowledgement.")
+}
+
+// handleOverdue is the overdue board: messages on either side whose deadline passed
+// without an acknowledgement, longest overdue first within the page.
+func (s *Server) handleOverdue(w http.ResponseWriter, r *http.Request, a *access) {
+	s.messageList(w, r, a, "", "Overdue", "Warnings and requests whose deadline passed without an acknowledgement: those we owe an answer and those we wait for.")
+}
+
+func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, dir forewarn.Direction, heading, intro string) {
+	q := r.URL.Query()
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	offset = max(offset, 0)
+	lf := listFilter{Kind: q.Get("kind"), Peer: q.Get("peer"), Overdue: q.Get("overdue") == "1", Unactioned: q.Get("unactioned") == "1"}
+	overdueBoard := heading == "Overdue"
+	if overdueBoard {
+		lf.Overdue = true
+	}
+	f := forewarn.MessageFilter{Direction: dir, Kind: forewarn.MessageKind(lf.Kind), Peer: lf.Peer, Overdue: lf.Overdue, Unactioned: lf.Unactioned, Offset: offset, Limit: pageSize}
+	list, total, err := s.Node.Store.Messages(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	peers, err := s.Node.Store.Peers(r.Context())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg := listPage{Heading: heading, Intro: intro, Path: r.URL.Path, Filter: lf, Total: total, Offset: offset, Peers: peers,
+		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement}}
+	for _, sm := range list {
+		pg.Rows = append(pg.Rows, rowOf(sm))
+	}
+	if overdueBoard {
+		slices.SortStableFunc(pg.Rows, func(x, y messageRow) int { return x.Overdue.Compare(y.Overdue) })
+	}
+	page := func(off int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("offset", strconv.Itoa(off))
+		return r.URL.Path + "?" + v.Encode()
+	}
+	if offset > 0 {
+		pg.PrevHref = page(max(offset-pageSize, 0))
+	}
+	if offset+len(list) < total {
+		pg.NextHref = page(offset + pageSize)
+	}
+	s.render(w, r, a, http.StatusOK, "messages", heading, pg)
+}
+
+// matchView is a match with its explanation decoded for the table.
+type matchView struct {
+	M           *forewarn.Match
+	X           match.Explanation
+	PersonName  string
+	Target      string // what it matched: a subject, or a person in an earlier message
+	TargetHref  string
+	Reviewable  bool
+	ReviewError string
+}
+
+func viewMatch(m *forewarn.Match, personName string) matchView {
+	v := matchView{M: m, PersonName: personName, Reviewable: m.Status == forewarn.MatchPending && m.SubjectID != ""}
+	if len(m.Explanation) > 0 {
+		json.Unmarshal(m.Explanation, &v.X)
+	}
+	switch {
+	case m.SubjectID != "":
+		v.Target, v.TargetHref = "your subject "+quoteName(v.X.Candidate), "/subjects/"+m.SubjectID
+	case m.EarlierMessageID != "":
+		v.Target, v.TargetHref = "a person in an earlier message ("+quoteName(v.X.Candidate)+")", "/messages/"+m.EarlierMessageID
+	}
+	return v
+}
+
+func quoteName(s string) string {
+	if s == "" {
+		return "(unnamed)"
+	}
+	return "“" + s + "”"
+}
+
+// messagePage is everything the message page shows.
+type messagePage struct {
+	Row         messageRow
+	M           *forewarn.Message
+	Incoming    bool
+	Body        string
+	Questions   string
+	Persons     []forewarn.PersonDescriptor
+	Thread      []messageRow
+	Matches     []matchView
+	Related     []app.RelatedMessage
+	Escalations []*forewarn.Escalation
+	CanAck      bool
+	Actioned    bool
+	Read        bool
+	Ack         ackForm
+	Outcomes    []string
+	Done        string
+}
+
+// ackForm is the acknowledgement form as filled, with its errors.
+type ackForm struct {
+	Outcome string
+	Reason  string
+	Errors  map[string]string
+	Error   string
+}
+
+func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request, a *access) {
+	s.showMessage(w, r, a, http.StatusOK, ackForm{})
+}
+
+func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, status int, form ackForm) {
+	ctx := r.Context()
+	sm, err := s.Node.Store.Message(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	m := sm.Message
+	pg := messagePage{Row: rowOf(sm), M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
+		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown}}
+	switch {
+	case m.Notification != nil:
+		pg.Body = m.Notification.Summary
+	case m.Request != nil:
+		pg.Body, pg.Questions = m.Request.Subject, m.Request.Questions
+	case m.Response != nil:
+		pg.Body = m.Response.Answer
+	case m.Ack != nil:
+		pg.Body = m.Ack.Reason
+	}
+	if pg.Incoming && m.Kind != forewarn.KindAcknowledgement {
+		if d := firstDelivery(sm); d != nil {
+			pg.Actioned, pg.Read = d.Actioned(), !d.ReadAt.IsZero()
+		}
+		pg.CanAck = a.Principal.Can(forewarn.PermAckMessages) && !pg.Actioned
+	}
+	root, err := s.threadRoot(ctx, m)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	thread, _, err := s.Node.Store.Messages(ctx, forewarn.MessageFilter{Thread: root, Limit: 100})
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if len(thread) > 1 {
+		for i := len(thread) - 1; i >= 0; i-- { // oldest first reads as a conversation
+			pg.Thread = append(pg.Thread, rowOf(thread[i]))
+		}
+	}
+	names := map[string]string{}
+	for _, p := range pg.Persons {
+		names[p.Ref] = personName(&p)
+	}
+	for _, x := range sm.Matches {
+		pg.Matches = append(pg.Matches, viewMatch(x, names[x.PersonRef]))
+	}
+	if pg.Related, err = s.Node.Related(ctx, m.ID); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if pg.Escalations, err = s.Node.Store.Escalations(ctx, m.ID); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.render(w, r, a, status, "message", messageTitle(m), pg)
+}
+
+func firstDelivery(sm *forewarn.StoredMessage) *forewarn.Delivery {
+	if len(sm.Deliveries) == 0 {
+		return nil
+	}
+	return sm.Deliveries[0]
+}
+
+// threadRoot follows a message's replies back to the first one this node holds, which is
+// how the store roots threads; a parent it never held is the root itself.
+func (s *Server) threadRoot(ctx context.Context, m *forewarn.Message) (string, error) {
+	cur := m
+	for range 50 {
+		if cur.InReplyTo == "" {
+			return cur.ID, nil
+		}
+		parent, err := s.Node.Store.Message(ctx, cur.InReplyTo)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return cur.InReplyTo, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		cur = parent.Message
+	}
+	return cur.ID, nil
+}
+
+func personName(d *forewarn.PersonDescriptor) string {
+	for _, n := range d.Names {
+		if n.Kind == forewarn.NamePrimary {
+			return n.Value
+		}
+	}
+	if len(d.Names) > 0 {
+		return d.Names[0].Value
+	}
+	return d.Ref
+}
+
+func (s *Server) messagesReady(w http.ResponseWriter, r *http.Request, a *access) bool {
+	if s.Messages == nil {
+		s.fail(w, r, a, forewarn.Errorf(forewarn.EINTERNAL, "this node does not exchange messages"))
+		return false
+	}
+	return true
+}
+
+// handleMarkRead records that a person has read a received message and tells its sender.
+func (s *Server) handleMarkRead(w http.ResponseWriter, r *http.Request, a *access) {
+	if !s.messagesReady(w, r, a) {
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckRead}); err != nil {
+		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: forewarn.ErrorMessage(err)})
+		return
+	}
+	redirect(w, r, "/messages/"+id+"?done=read")
+}
+
+// handleAcknowledge records the decision on a received message (outcome and reason are
+// required) and sends the acknowledgement to its sender, which stops the escalation.
+func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *access) {
+	if !s.messagesReady(w, r, a) {
+		return
+	}
+	id := r.PathValue("id")
+	form := ackForm{Outcome: strings.TrimSpace(r.PostFormValue("outcome")), Reason: strings.TrimSpace(r.PostFormValue("reason")), Errors: map[string]string{}}
+	if form.Outcome == "" {
+		form.Errors["outcome"] = "Choose the outcome."
+	}
+	if form.Reason == "" {
+		form.Errors["reason"] = "Give the reason: what you decided and why."
+	}
+	if len(form.Errors) > 0 {
+		s.showMessage(w, r, a, http.StatusBadRequest, form)
+		return
+	}
+	_, err := s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckActioned, Outcome: form.Outcome, Reason: form.Reason})
+	if err != nil {
+		if fe := fieldError(err); fe != nil && strings.HasPrefix(fe.Field, "ack.") {
+			form.Errors[strings.TrimPrefix(fe.Field, "ack.")] = fe.Message
+		} else {
+			form.Error = forewarn.ErrorMessage(err)
+		}
+		s.showMessage(w, r, a, httpStatus(err), form)
+		return
+	}
+	redirect(w, r, "/messages/"+id+"?done=ack")
+}
+
+type alertsPage struct {
+	Alerts []*forewarn.Alert
+}
+
+// handleAlerts lists the alerts for the user's roles, newest first.
+func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, a *access) {
+	seen := map[string]bool{}
+	var pg alertsPage
+	for _, role := range a.Principal.Roles {
+		as, err := s.Node.Store.Alerts(r.Context(), role, maxAlertCount)
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		for _, al := range as {
+			if !seen[al.ID] {
+				seen[al.ID] = true
+				pg.Alerts = append(pg.Alerts, al)
+			}
+		}
+	}
+	slices.SortStableFunc(pg.Alerts, func(x, y *forewarn.Alert) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	s.render(w, r, a, http.StatusOK, "alerts", "Alerts", pg)
+}

@@ -1,0 +1,351 @@
+// Package web serves a node's pages to the people who use it, in a browser: signing in and
+// browser sessions (with CSRF protection and login rate limits), the inbox, outbox and
+// overdue board, a message with its matches and acknowledgement, composing and checking a
+// message, subjects with their claims, conflicts, matches, network and timeline, search,
+// the audit trail and its verification, and administration of users, peers and tokens.
+//
+// Pages are rendered on the server with html/template; templates, CSS and the one small
+// script are embedded, so the UI ships inside the binary with no front-end build. Every
+// core flow works without JavaScript. Every page checks one forewarn.Permission, and every
+// refusal is recorded in the audit trail.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/httpapi"
+)
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// DefaultSessionTTL is how long a browser session lasts: one working day and a bit, so a
+// shift never ends with a forced sign-in in the middle of an acknowledgement.
+const DefaultSessionTTL = 12 * time.Hour
+
+// pageSize is how many rows a list page shows.
+const pageSize = 50
+
+// Server serves the pages of one node.
+type Server struct {
+	Node     *app.Node
+	Messages *app.Messages // nil on a node that does not exchange messages
+	Logger   *slog.Logger
+	// SessionTTL is how long a session lasts on the node's clock; zero means DefaultSessionTTL.
+	SessionTTL time.Duration
+
+	pages   map[string]*template.Template
+	limiter *loginLimiter
+
+	mu     sync.Mutex
+	agency *forewarn.Agency
+}
+
+// New returns the pages of node; msgs may be nil, then the message pages say so.
+func New(node *app.Node, msgs *app.Messages, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{Node: node, Messages: msgs, Logger: logger, SessionTTL: DefaultSessionTTL,
+		limiter: newLoginLimiter(node.Clock, 5, 5*time.Minute)}
+	s.pages = parsePages()
+	return s
+}
+
+// Register mounts every page on mount: httpapi.Server.Handle in a running node, so the
+// pages share its metrics, or an http.ServeMux's Handle in tests.
+func (s *Server) Register(mount func(pattern string, h http.Handler)) {
+	static, _ := fs.Sub(assets, "static")
+	r := func(pattern string, h http.Handler) { mount(pattern, h) }
+
+	r("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
+	r("GET /login", http.HandlerFunc(s.handleLoginForm))
+	r("POST /login", http.HandlerFunc(s.handleLogin))
+	r("POST /logout", s.page("", s.handleLogout))
+	r("GET /password", s.page("", s.handlePasswordForm))
+	r("POST /password", s.page("", s.handlePassword))
+	r("GET /{$}", s.page("", s.handleHome))
+
+	r("GET /inbox", s.page(forewarn.PermReadMessages, s.handleInbox))
+	r("GET /outbox", s.page(forewarn.PermReadMessages, s.handleOutbox))
+	r("GET /overdue", s.page(forewarn.PermReadOverdue, s.handleOverdue))
+	r("GET /alerts", s.page(forewarn.PermReadMessages, s.handleAlerts))
+	r("GET /messages/{id}", s.page(forewarn.PermReadMessages, s.handleMessage))
+	r("POST /messages/{id}/read", s.page(forewarn.PermAckMessages, s.handleMarkRead))
+	r("POST /messages/{id}/ack", s.page(forewarn.PermAckMessages, s.handleAcknowledge))
+	r("GET /compose", s.page(forewarn.PermSendMessages, s.handleComposeForm))
+	r("POST /compose", s.page(forewarn.PermSendMessages, s.handleCompose))
+	r("POST /compose/check", s.page(forewarn.PermSendMessages, s.handleComposeCheck))
+
+	r("GET /subjects", s.page(forewarn.PermReadSubjects, s.handleSubjects))
+	r("GET /subjects/new", s.page(forewarn.PermWriteSubjects, s.handleSubjectForm))
+	r("POST /subjects", s.page(forewarn.PermWriteSubjects, s.handleCreateSubject))
+	r("GET /subjects/{id}", s.page(forewarn.PermReadSubjects, s.handleSubject))
+	r("POST /subjects/{id}/prefer", s.page(forewarn.PermWriteSubjects, s.handlePreferClaim))
+	r("POST /matches/{id}/confirm", s.page(forewarn.PermReviewMatches, s.handleConfirmMatch))
+	r("POST /matches/{id}/reject", s.page(forewarn.PermReviewMatches, s.handleRejectMatch))
+	r("GET /search", s.page(forewarn.PermReadSubjects, s.handleSearch))
+
+	r("GET /audit", s.page(forewarn.PermReadAudit, s.handleAudit))
+	r("POST /audit/verify", s.page(forewarn.PermReadAudit, s.handleVerifyAudit))
+
+	r("GET /admin/users", s.page(forewarn.PermManageUsers, s.handleUsers))
+	r("POST /admin/users", s.page(forewarn.PermManageUsers, s.handleCreateUser))
+	r("GET /admin/peers", s.page(forewarn.PermManagePeers, s.handlePeers))
+	r("GET /tokens", s.page(forewarn.PermManageOwnToken, s.handleTokens))
+	r("POST /tokens", s.page(forewarn.PermManageOwnToken, s.handleCreateToken))
+	r("POST /tokens/{id}/revoke", s.page(forewarn.PermManageOwnToken, s.handleRevokeToken))
+}
+
+// Handler returns the pages on a mux of their own, for tests and tools that serve only them.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux.Handle)
+	return mux
+}
+
+// staticHandler lets browsers cache the embedded assets for a while: they change only
+// with the binary.
+func staticHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// access is who is asking for a page: the signed-in user, in all their roles.
+type access struct {
+	Principal *forewarn.Principal
+	User      *forewarn.User
+	Session   *forewarn.Session
+}
+
+// handler is a page handler, called once the user is signed in and allowed.
+type handler func(w http.ResponseWriter, r *http.Request, a *access)
+
+// page wraps a handler with what every page needs: a valid session, a password change
+// first when one is due, the permission (perm "" needs only a session), and on POST the
+// session's CSRF token. Refusals get a clear page and an audit entry.
+func (s *Server) page(perm forewarn.Permission, h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w)
+		a, err := s.signedIn(r)
+		if err != nil {
+			if forewarn.ErrorCode(err) != forewarn.EUNAUTHORIZED {
+				s.fail(w, r, nil, err)
+				return
+			}
+			next := r.URL.RequestURI()
+			if r.Method != http.MethodGet {
+				next = "/"
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if reason := s.checkForm(r, a.Session); reason != "" {
+				s.deny(w, r, a, "The form was refused: "+reason+". Reload the page and try again.")
+				return
+			}
+		}
+		if a.User.MustChangePassword && !strings.HasPrefix(r.URL.Path, "/password") && r.URL.Path != "/logout" {
+			http.Redirect(w, r, "/password", http.StatusSeeOther)
+			return
+		}
+		if perm != "" && !a.Principal.Can(perm) {
+			s.deny(w, r, a, "Your role ("+rolesText(a.Principal.Roles)+") does not allow this page ("+string(perm)+").")
+			return
+		}
+		h(w, r.WithContext(httpapi.WithPrincipal(r.Context(), a.Principal)), a)
+	})
+}
+
+// setSecurityHeaders keeps the pages out of frames and their scripts to our own.
+func setSecurityHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+// deny answers 403 with a page saying why, and records the refusal in the audit trail.
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, a *access, why string) {
+	actor := forewarn.SystemActor("anonymous@" + clientIP(r))
+	if a != nil {
+		actor = a.Principal.Actor()
+	}
+	e := &forewarn.AuditEntry{Actor: actor, Action: "access.denied", ObjectType: "page", ObjectID: r.Method + " " + r.URL.Path, Detail: why}
+	if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
+		s.Logger.Error("could not audit a refused page", "err", err)
+	}
+	s.Logger.Warn("page refused", "actor", actor.String(), "method", r.Method, "path", r.URL.Path, "why", why)
+	s.render(w, r, a, http.StatusForbidden, "error", "Not allowed", errorPage{Status: http.StatusForbidden, Heading: "You are not allowed to do this", Message: why})
+}
+
+// errorPage is what the error template shows.
+type errorPage struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+// fail shows err on an error page with the status its code maps to; internal detail goes
+// to the log only.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *access, err error) {
+	st := httpapi.ErrorStatus(err)
+	if forewarn.ErrorCode(err) == forewarn.EINTERNAL {
+		s.Logger.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	heading := http.StatusText(st)
+	s.render(w, r, a, st, "error", heading, errorPage{Status: st, Heading: heading, Message: forewarn.ErrorMessage(err)})
+}
+
+// view is what the layout shows around every page.
+type view struct {
+	Title   string
+	Agency  forewarn.Agency
+	User    *forewarn.User
+	CSRF    string
+	Nav     []navItem
+	Active  string
+	Alerts  int
+	Now     time.Time
+	Data    any
+	granted *forewarn.Principal
+}
+
+// Can reports whether the signed-in user may do p: templates show only the actions the
+// user is allowed.
+func (v *view) Can(p string) bool { return v.granted.Can(forewarn.Permission(p)) }
+
+type navItem struct {
+	Href, Label string
+	Count       int
+}
+
+// nav is the site's navigation; each item is shown only to those allowed to open it.
+var nav = []struct {
+	href, label string
+	perm        forewarn.Permission
+}{
+	{"/inbox", "Inbox", forewarn.PermReadMessages},
+	{"/outbox", "Outbox", forewarn.PermReadMessages},
+	{"/overdue", "Overdue", forewarn.PermReadOverdue},
+	{"/compose", "Compose", forewarn.PermSendMessages},
+	{"/subjects", "Subjects", forewarn.PermReadSubjects},
+	{"/search", "Search", forewarn.PermReadSubjects},
+	{"/audit", "Audit", forewarn.PermReadAudit},
+	{"/admin/users", "Users", forewarn.PermManageUsers},
+	{"/admin/peers", "Peers", forewarn.PermManagePeers},
+	{"/tokens", "Tokens", forewarn.PermManageOwnToken},
+}
+
+// render executes a page into a buffer first, so a template error becomes a clean 500
+// rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, status int, name, title string, data any) {
+	v := &view{Title: title, Data: data, Active: r.URL.Path, Now: s.Node.Clock.Now()}
+	if ag, err := s.agencyInfo(r.Context()); err == nil {
+		v.Agency = *ag
+	}
+	if a != nil {
+		v.User, v.CSRF, v.granted = a.User, a.Session.CSRF, a.Principal
+		if !a.User.MustChangePassword {
+			for _, n := range nav {
+				if a.Principal.Can(n.perm) {
+					v.Nav = append(v.Nav, navItem{Href: n.href, Label: n.label})
+				}
+			}
+		}
+		v.Alerts = s.alertCount(r.Context(), a.Principal)
+	}
+	t, ok := s.pages[name]
+	if !ok {
+		s.Logger.Error("no such page template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.Logger.Error("render page", "name", name, "err", err)
+		http.Error(w, "internal error; the details are in the node's log", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderFragment executes one named template alone: the parts the compose script swaps in.
+func (s *Server) renderFragment(w http.ResponseWriter, page, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+		s.Logger.Error("render fragment", "name", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// maxAlertCount bounds the alerts counted for the layout's badge; more shows as "100+".
+const maxAlertCount = 100
+
+// alertCount is the number of alerts for the user's roles, shown in the layout.
+func (s *Server) alertCount(ctx context.Context, p *forewarn.Principal) int {
+	if !p.Can(forewarn.PermReadMessages) {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, role := range p.Roles {
+		as, err := s.Node.Store.Alerts(ctx, role, maxAlertCount)
+		if err != nil {
+			s.Logger.Error("count alerts", "role", role, "err", err)
+			continue
+		}
+		for _, al := range as {
+			seen[al.ID] = true
+		}
+	}
+	return len(seen)
+}
+
+// agencyInfo returns the node's agency, read once.
+func (s *Server) agencyInfo(ctx context.Context) (*forewarn.Agency, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.agency != nil {
+		return s.agency, nil
+	}
+	info, err := s.Node.Store.Node(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.agency = &info.Agency
+	return s.agency, nil
+}
+
+func rolesText(rs []forewarn.Role) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return strings.Join(out, ", ")
+}
+
+// redirect answers a successful POST with 303, so reloading the next page does not post again.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

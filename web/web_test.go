@@ -1,0 +1,535 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/keyfile"
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/web"
+)
+
+const testPassword = "correct horse battery"
+
+var (
+	agencyFR = forewarn.Agency{Code: "FR-DGSI", Name: "Direction générale de la sécurité intérieure", Country: "FR"}
+	agencyTR = forewarn.Agency{Code: "TR-MIT", Name: "Millî İstihbarat Teşkilatı", Country: "TR"}
+)
+
+// fixture is a real node on a real SQLite store, holding a watch-listed subject and an
+// overdue warning from a peer about him, served by the web pages.
+type fixture struct {
+	node      *app.Node
+	msgs      *app.Messages
+	clock     *app.SimClock
+	srv       *httptest.Server
+	subjectID string
+	warningID string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	clock := app.NewSimClock(time.Date(2014, 12, 1, 9, 0, 0, 0, time.UTC))
+	key := keyfile.FromSeed(make([]byte, 32))
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: key, Agency: agencyFR.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	node := app.New(store, clock, key, nil)
+	if _, err := node.Initialize(ctx, agencyFR, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := app.HashPassword(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range forewarn.Roles {
+		u := &forewarn.User{Username: string(r), DisplayName: "Test " + string(r), Roles: []forewarn.Role{r}, PasswordHash: hash}
+		if r == forewarn.RoleAdmin {
+			u.Username = "admin2"
+		}
+		if err := store.CreateUser(ctx, forewarn.SystemActor("test"), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.CreateUser(ctx, forewarn.SystemActor("test"), &forewarn.User{Username: "newbie", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: hash, MustChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateUser(ctx, forewarn.SystemActor("test"), &forewarn.User{Username: "gone", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: hash, Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	seed := make([]byte, 32)
+	seed[0] = 1
+	trKey := keyfile.FromSeed(seed)
+	if err := store.AddPeer(ctx, forewarn.SystemActor("test"), &forewarn.Peer{Agency: agencyTR, BaseURL: "http://127.0.0.1:9", PublicKey: trKey.PublicKey()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := node.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := app.NewMessages(node, nil)
+	analyst := forewarn.UserActor("analyst")
+	subj := &forewarn.Subject{Names: []forewarn.Name{{Value: "Ismaël Omar Mostefaï", Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: 1985, Month: 11, Day: 21},
+		Nationalities: []string{"FR"}, Watch: forewarn.WatchListed}
+	if _, err := msgs.CreateSubject(ctx, analyst, subj); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*forewarn.Claim{
+		{Kind: forewarn.ClaimTravelEntry, Value: "TR", ValidFrom: forewarn.PartialDate{Year: 2012}, Source: forewarn.Source{Agency: "FR-DGSI"}, Grading: forewarn.Grading{Reliability: "B", Credibility: 3}},
+		{Kind: forewarn.ClaimTravelEntry, Value: "TR", ValidFrom: forewarn.PartialDate{Year: 2013}, Source: forewarn.Source{Agency: "TR-MIT", Name: "border records"}, Grading: forewarn.Grading{Reliability: "B", Credibility: 2}},
+	} {
+		c.SubjectID = subj.ID
+		if err := store.CreateClaim(ctx, analyst, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	warning := &forewarn.Message{ID: forewarn.NewID(clock.Now()), Version: 1, From: agencyTR.Code, To: []string{agencyFR.Code}, Created: clock.Now(), Kind: forewarn.KindNotification,
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{agencyFR.Code}},
+		Notification: &forewarn.Notification{Summary: "Fifth individual identified", Priority: forewarn.PriorityPriority, AcknowledgeBy: clock.Now().Add(7 * 24 * time.Hour),
+			Persons: []forewarn.PersonDescriptor{{Ref: "p1", Names: []forewarn.Name{{Value: "Omar Ismail Mostefai", Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: 1985}, Nationalities: []string{"FR"}}}}}
+	env, err := envelope.Seal(warning, trKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := msgs.Receive(ctx, env, "test"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(8 * 24 * time.Hour)
+	if _, err := msgs.Escalate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(node, msgs, nil).Handler())
+	t.Cleanup(srv.Close)
+	return &fixture{node: node, msgs: msgs, clock: clock, srv: srv, subjectID: subj.ID, warningID: warning.ID}
+}
+
+// browser is a client with its own cookies that does not follow redirects, so tests see them.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+func (f *fixture) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: f.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) do(method, path string, form url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if m := csrfRE.FindSubmatch(data); m != nil {
+		b.csrf = string(m[1])
+	}
+	return res.StatusCode, string(data), res.Header
+}
+
+func (b *browser) get(path string) (int, string) {
+	st, body, _ := b.do("GET", path, nil)
+	return st, body
+}
+
+// post sends a form with the session's CSRF token.
+func (b *browser) post(path string, form url.Values) (int, string, http.Header) {
+	if form == nil {
+		form = url.Values{}
+	}
+	if b.csrf != "" && form.Get("csrf") == "" {
+		form.Set("csrf", b.csrf)
+	}
+	return b.do("POST", path, form)
+}
+
+func (b *browser) login(user string) {
+	b.t.Helper()
+	st, _, h := b.do("POST", "/login", url.Values{"username": {user}, "password": {testPassword}})
+	if st != http.StatusSeeOther {
+		b.t.Fatalf("login as %s: status %d, want 303", user, st)
+	}
+	// Follow the redirects to the first page, which carries the session's CSRF token.
+	for loc, i := h.Get("Location"), 0; loc != "" && i < 5; i++ {
+		_, _, h = b.do("GET", loc, nil)
+		loc = h.Get("Location")
+	}
+	if b.csrf == "" {
+		b.t.Fatalf("login as %s: no page carried a CSRF token", user)
+	}
+}
+
+func (f *fixture) auditHas(t *testing.T, action, detail string) bool {
+	t.Helper()
+	es, err := f.node.Store.AuditEntries(context.Background(), forewarn.AuditFilter{Action: action, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if strings.Contains(e.Detail, detail) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLogin(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name, user, password string
+		status               int
+		want                 string
+		location             string
+	}{
+		{"right password", "liaison", testPassword, http.StatusSeeOther, "", "/"},
+		{"wrong password", "liaison", "not the password", http.StatusUnauthorized, "Wrong username or password", ""},
+		{"unknown user", "nobody", testPassword, http.StatusUnauthorized, "Wrong username or password", ""},
+		{"disabled user", "gone", testPassword, http.StatusUnauthorized, "disabled", ""},
+		{"must change password", "newbie", testPassword, http.StatusSeeOther, "", "/password"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := f.browser(t)
+			st, body, h := b.do("POST", "/login", url.Values{"username": {tc.user}, "password": {tc.password}})
+			if st != tc.status {
+				t.Fatalf("status %d, want %d\n%s", st, tc.status, body)
+			}
+			if !strings.Contains(body, tc.want) {
+				t.Errorf("page lacks %q", tc.want)
+			}
+			if h.Get("Location") != tc.location {
+				t.Errorf("Location %q, want %q", h.Get("Location"), tc.location)
+			}
+			if tc.status == http.StatusSeeOther {
+				c := h.Get("Set-Cookie")
+				for _, attr := range []string{web.SessionCookie + "=", "HttpOnly", "SameSite=Strict"} {
+					if !strings.Contains(c, attr) {
+						t.Errorf("session cookie %q lacks %s", c, attr)
+					}
+				}
+			}
+		})
+	}
+	if !f.auditHas(t, "login.failed", "wrong username or password") {
+		t.Error("failed sign-ins are not in the audit trail")
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	for i := range 5 {
+		if st, _, _ := b.do("POST", "/login", url.Values{"username": {"analyst"}, "password": {"guess " + string(rune('a'+i))}}); st != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: status %d, want 401", i+1, st)
+		}
+	}
+	st, body, _ := b.do("POST", "/login", url.Values{"username": {"analyst"}, "password": {testPassword}})
+	if st != http.StatusTooManyRequests || !strings.Contains(body, "Try again in") {
+		t.Fatalf("sixth attempt, even with the right password: status %d, want 429 with 'Try again in'", st)
+	}
+	f.clock.Advance(6 * time.Minute)
+	if st, _, _ := b.do("POST", "/login", url.Values{"username": {"analyst"}, "password": {testPassword}}); st != http.StatusSeeOther {
+		t.Fatalf("after the window: status %d, want 303", st)
+	}
+}
+
+func TestMustChangePassword(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("newbie")
+	st, _, h := b.do("GET", "/inbox", nil)
+	if st != http.StatusSeeOther || h.Get("Location") != "/password" {
+		t.Fatalf("inbox before the password change: %d → %q, want 303 → /password", st, h.Get("Location"))
+	}
+	if st, body, _ := b.post("/password", url.Values{"current": {testPassword}, "new": {"short"}, "again": {"short"}}); st != http.StatusBadRequest || !strings.Contains(body, "at least 12") {
+		t.Fatalf("too short a password: status %d, want 400 naming the rule", st)
+	}
+	if st, _, _ := b.post("/password", url.Values{"current": {testPassword}, "new": {"a much better passphrase"}, "again": {"a much better passphrase"}}); st != http.StatusSeeOther {
+		t.Fatalf("password change: status %d, want 303", st)
+	}
+	if st, _ := b.get("/inbox"); st != http.StatusOK {
+		t.Fatalf("inbox after the change: status %d, want 200", st)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name, user, method, path string
+		form                     url.Values
+		noCSRF                   bool
+		status                   int
+		want, audit              string
+	}{
+		{"analyst on admin pages", "analyst", "GET", "/admin/users", nil, false, http.StatusForbidden, "does not allow", "users.manage"},
+		{"liaison on the audit trail", "liaison", "GET", "/audit", nil, false, http.StatusForbidden, "does not allow", "audit.read"},
+		{"analyst cannot send", "analyst", "GET", "/compose", nil, false, http.StatusForbidden, "does not allow", "messages.send"},
+		{"oversight changes nothing", "oversight", "POST", "/messages/" + "{warning}" + "/ack", url.Values{"outcome": {"no_action"}, "reason": {"x"}}, false, http.StatusForbidden, "does not allow", "messages.ack"},
+		{"form without CSRF token", "liaison", "POST", "/messages/{warning}/ack", url.Values{"outcome": {"no_action"}, "reason": {"x"}}, true, http.StatusForbidden, "CSRF", "carries no CSRF token"},
+		{"form with a wrong CSRF token", "liaison", "POST", "/messages/{warning}/ack", url.Values{"csrf": {"forged"}, "outcome": {"no_action"}, "reason": {"x"}}, false, http.StatusForbidden, "CSRF", "does not match"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := f.browser(t)
+			b.login(tc.user)
+			if tc.noCSRF {
+				b.csrf = ""
+			}
+			path := strings.ReplaceAll(tc.path, "{warning}", f.warningID)
+			var st int
+			var body string
+			if tc.method == "GET" {
+				st, body = b.get(path)
+			} else {
+				st, body, _ = b.post(path, tc.form)
+			}
+			if st != tc.status || !strings.Contains(body, tc.want) {
+				t.Fatalf("status %d, want %d with %q\n%s", st, tc.status, tc.want, body)
+			}
+			if !f.auditHas(t, "access.denied", tc.audit) {
+				t.Errorf("no access.denied audit entry mentioning %q", tc.audit)
+			}
+		})
+	}
+	sm, err := f.node.Store.Message(context.Background(), f.warningID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Deliveries[0].Actioned() {
+		t.Error("a refused form acknowledged the warning anyway")
+	}
+	b := f.browser(t)
+	if st, _, h := b.do("GET", "/inbox", nil); st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+		t.Errorf("signed out, the inbox answers %d → %q, want a redirect to /login", st, h.Get("Location"))
+	}
+}
+
+func TestPages(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		user, path string
+		want       []string
+	}{
+		{"liaison", "/inbox", []string{"Inbox", "Fifth individual identified", "You hold this person", "overdue since", "from TR-MIT", "Alerts"}},
+		{"liaison", "/outbox", []string{"Outbox", "No messages"}},
+		{"supervisor", "/overdue", []string{"Overdue", "Fifth individual identified", "overdue since"}},
+		{"liaison", "/messages/{warning}", []string{"Fifth individual identified", "Omar Ismail Mostefai", "reordered", "diacritics", "Aligned name parts", "Similarity", "Acknowledge", "Mark read", "Escalations", "step 1"}},
+		{"oversight", "/messages/{warning}", []string{"Fifth individual identified", "reordered"}},
+		{"liaison", "/alerts", []string{"You hold this person"}},
+		{"analyst", "/subjects", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
+		{"analyst", "/subjects/{subject}", []string{"Ismaël Omar Mostefaï", "Conflicting claims", "no exit record", "Mark preferred", "<svg", "Omar Ismail Mostefai", "Confirm", "Timeline", "B3"}},
+		{"analyst", "/search?name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
+		{"oversight", "/audit", []string{"Audit trail", "node.init", "Verify"}},
+		{"oversight", "/audit?after=latest", []string{"message.receive"}},
+		{"admin2", "/admin/users", []string{"liaison", "newbie", "must change password", "Create a user"}},
+		{"admin2", "/admin/peers", []string{"TR-MIT", "ed25519:"}},
+		{"admin2", "/tokens", []string{"Create a token"}},
+		{"liaison", "/compose", []string{"TR-MIT", "Check persons", `name="p2_name"`, "TLP"}},
+		{"analyst", "/subjects/new", []string{"Primary name", "Watch-list"}},
+	}
+	for _, tc := range tests {
+		path := strings.NewReplacer("{warning}", f.warningID, "{subject}", f.subjectID).Replace(tc.path)
+		t.Run(tc.user+path, func(t *testing.T) {
+			b := f.browser(t)
+			b.login(tc.user)
+			st, body := b.get(path)
+			if st != http.StatusOK {
+				t.Fatalf("status %d, want 200\n%s", st, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestAcknowledge(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("liaison")
+	path := "/messages/" + f.warningID
+	st, body, _ := b.post(path+"/ack", url.Values{"outcome": {"action_taken"}})
+	if st != http.StatusBadRequest || !strings.Contains(body, "Give the reason") {
+		t.Fatalf("without a reason: status %d, want 400 with the error beside the field", st)
+	}
+	if st, _, h := b.post(path+"/read", nil); st != http.StatusSeeOther || h.Get("Location") != path+"?done=read" {
+		t.Fatalf("mark read: %d → %q", st, h.Get("Location"))
+	}
+	st, _, h := b.post(path+"/ack", url.Values{"outcome": {"action_taken"}, "reason": {"Same man as our subject; file updated"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("acknowledge: status %d, want 303", st)
+	}
+	_, body = b.get(h.Get("Location"))
+	for _, w := range []string{"Acknowledged; the acknowledgement is on its way to TR-MIT", "acknowledged", "action_taken"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("message page after acknowledging lacks %q", w)
+		}
+	}
+	sm, err := f.node.Store.Message(context.Background(), f.warningID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sm.Deliveries[0]; !d.Actioned() || d.ActionBy != "liaison" || d.Outcome != "action_taken" {
+		t.Errorf("delivery after acknowledging: %+v", d)
+	}
+}
+
+func TestCompose(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("liaison")
+	form := url.Values{"kind": {"request"}, "priority": {"flash"}, "tlp": {"AMBER"}, "title": {"Ismaël Omar Mostefaï"}, "questions": {"All you hold."},
+		"rows": {"3"}, "p0_name": {"Ismael Omar Mostefai"}, "p0_born": {"1985-11-21"}, "p0_nat": {"FR"}}
+	check := url.Values{"action": {"check"}}
+	for k, v := range form {
+		check[k] = v
+	}
+	st, body, _ := b.post("/compose", check)
+	if st != http.StatusOK || !strings.Contains(body, "your subject") || !strings.Contains(body, "watch-listed") || !strings.Contains(body, "a person in the") {
+		t.Fatalf("check persons: status %d; the page must show the subject and the earlier warning\n%s", st, body)
+	}
+	st, body, _ = b.post("/compose/check", check)
+	if st != http.StatusOK || strings.Contains(body, "<html") || !strings.Contains(body, "your subject") {
+		t.Fatalf("check endpoint: status %d, want the hits as a fragment\n%s", st, body)
+	}
+	add := url.Values{"action": {"add"}}
+	for k, v := range form {
+		add[k] = v
+	}
+	if _, body, _ := b.post("/compose", add); !strings.Contains(body, `name="p3_name"`) {
+		t.Error("add person did not add a fourth row")
+	}
+	st, body, _ = b.post("/compose", form)
+	if st != http.StatusBadRequest || !strings.Contains(body, "Choose at least one recipient") {
+		t.Fatalf("send without recipients: status %d, want 400 with the error beside the field", st)
+	}
+	form.Set("p1_name", "")
+	form.Set("p1_born", "1990-13")
+	if st, body, _ := b.post("/compose", form); st != http.StatusBadRequest || !strings.Contains(body, "Give the person") {
+		t.Fatalf("a person row without a name: status %d, want 400 naming the row", st)
+	}
+	form.Del("p1_born")
+	form.Set("to", "TR-MIT")
+	form.Set("tlp", "RED")
+	if st, body, _ := b.post("/compose", form); st != http.StatusBadRequest || !strings.Contains(body, "must name the agencies") {
+		t.Fatalf("TLP:RED without a release list: status %d, want 400\n%s", st, body)
+	}
+	form.Set("release", "TR-MIT")
+	st, _, h := b.post("/compose", form)
+	if st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/messages/") {
+		t.Fatalf("send: %d → %q, want 303 to the message page", st, h.Get("Location"))
+	}
+	_, body = b.get(h.Get("Location"))
+	if !strings.Contains(body, "Sent: it is queued") || !strings.Contains(body, "TR-MIT") {
+		t.Error("the sent message's page does not say it is queued")
+	}
+}
+
+func TestSubjectActions(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("analyst")
+	ctx := context.Background()
+	ms, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: f.subjectID})
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("fixture has no match to review: %v", err)
+	}
+	if st, body, _ := b.post("/matches/"+ms[0].ID+"/confirm", url.Values{"reason": {""}}); st != http.StatusBadRequest || !strings.Contains(body, "give the reason") {
+		t.Fatalf("confirm without a reason: status %d, want 400", st)
+	}
+	if st, _, _ := b.post("/matches/"+ms[0].ID+"/confirm", url.Values{"reason": {"names, birth year and nationality agree"}}); st != http.StatusSeeOther {
+		t.Fatalf("confirm: status %d", st)
+	}
+	st, body := b.get("/subjects/" + f.subjectID)
+	if st != http.StatusOK || !strings.Contains(body, "confirmed by analyst") {
+		t.Errorf("the subject page does not show the confirmed match")
+	}
+	d, err := f.node.SubjectDetail(ctx, forewarn.UserActor("test"), f.subjectID)
+	if err != nil || len(d.Conflicts) == 0 || len(d.Conflicts[0].ClaimIDs) == 0 {
+		t.Fatalf("fixture has no conflict: %v", err)
+	}
+	claim := d.Conflicts[0].ClaimIDs[0]
+	if st, _, _ := b.post("/subjects/"+f.subjectID+"/prefer", url.Values{"claim": {claim}, "conflict": {"0"}, "reason": {"border records are primary"}}); st != http.StatusSeeOther {
+		t.Fatalf("prefer: status %d", st)
+	}
+	_, body = b.get("/subjects/" + f.subjectID)
+	if !strings.Contains(body, "border records are primary") {
+		t.Error("the preferred claim's reason is not shown")
+	}
+	st, body, _ = b.post("/subjects", url.Values{"name": {"Omar Ismail Mostefai"}, "born": {"1985"}, "nat": {"FR"}})
+	if st != http.StatusCreated || !strings.Contains(body, "You were told about this person before") || !strings.Contains(body, "notification from TR-MIT") {
+		t.Fatalf("new subject: status %d; the page must list the earlier warning\n%s", st, body)
+	}
+}
+
+func TestAuditVerifyAndAdmin(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("oversight")
+	st, body, _ := b.post("/audit/verify", nil)
+	if st != http.StatusOK || !strings.Contains(body, "The trail verifies") {
+		t.Fatalf("verify: status %d, want the trail to verify", st)
+	}
+	a := f.browser(t)
+	a.login("admin2")
+	st, body, _ = a.post("/admin/users", url.Values{"username": {"desk2"}, "display_name": {"Desk two"}, "roles": {"liaison", "analyst"}})
+	if st != http.StatusCreated || !strings.Contains(body, "One-time password") {
+		t.Fatalf("create user: status %d", st)
+	}
+	if st, body, _ := a.post("/admin/users", url.Values{"username": {"Bad Name"}, "roles": {"liaison"}}); st != http.StatusBadRequest || !strings.Contains(body, "lower-case") {
+		t.Fatalf("invalid username: status %d, want 400 beside the field", st)
+	}
+	st, body, _ = a.post("/tokens", url.Values{"username": {"liaison"}, "role": {"liaison"}, "name": {"cli on desk 2"}})
+	if st != http.StatusCreated || !strings.Contains(body, app.TokenPrefix) {
+		t.Fatalf("create token: status %d, want the secret shown once", st)
+	}
+	ts, err := f.node.Store.Tokens(context.Background(), "liaison")
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("tokens of liaison: %v %v", ts, err)
+	}
+	if st, _, _ := a.post("/tokens/"+ts[0].ID+"/revoke", nil); st != http.StatusSeeOther {
+		t.Fatalf("revoke: status %d", st)
+	}
+	if ts, _ := f.node.Store.Tokens(context.Background(), "liaison"); ts[0].RevokedAt.IsZero() {
+		t.Error("the token is not revoked")
+	}
+	if st, _, h := a.post("/logout", nil); st != http.StatusSeeOther || h.Get("Location") != "/login" {
+		t.Fatalf("logout: %d → %q", st, h.Get("Location"))
+	}
+	if st, _ := a.get("/admin/users"); st != http.StatusSeeOther {
+		t.Errorf("after logout the admin page answers %d, want a redirect to sign in", st)
+	}
+}
