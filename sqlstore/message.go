@@ -526,10 +526,10 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 		where, args = append(where, "m.thread_root = ?"), append(args, f.Thread)
 	}
 	if f.Overdue {
-		where = append(where, "EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL)")
+		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.overdue_since IS NOT NULL AND d.actioned_at IS NULL)")
 	}
 	if f.Unactioned {
-		where = append(where, "EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.deadline IS NOT NULL AND d.actioned_at IS NULL)")
+		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.deadline IS NOT NULL AND d.actioned_at IS NULL)")
 	}
 	cond := " FROM messages m WHERE " + strings.Join(where, " AND ")
 	var sms []*forewarn.StoredMessage
