@@ -47,9 +47,17 @@ func (t *timedTransport) percentile(p float64) time.Duration {
 	return s[int(float64(len(s)-1)*p)]
 }
 
-// benchPair starts two real nodes on loopback; with dsn set, each stores its data in its
-// own fresh PostgreSQL schema instead of SQLite.
-func benchPair(b *testing.B, dsn string) (tr, fr *liveNode) {
+// benchPair starts two real nodes on loopback on the wall clock; with dsn set, each
+// stores its data in its own fresh PostgreSQL schema instead of SQLite.
+func benchPair(b testing.TB, dsn string) (tr, fr *liveNode) {
+	return pairNodes(b, dsn, func(string) *serveFlags {
+		return &serveFlags{listen: "127.0.0.1:0", replayWindow: app.DefaultReplayWindow}
+	})
+}
+
+// pairNodes starts Turkey's and France's nodes with the serve flags flagsFor gives each,
+// and makes each a pinned peer of the other.
+func pairNodes(b testing.TB, dsn string, flagsFor func(code string) *serveFlags) (tr, fr *liveNode) {
 	b.Helper()
 	ctx := context.Background()
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
@@ -79,7 +87,7 @@ func benchPair(b *testing.B, dsn string) (tr, fr *liveNode) {
 			b.Fatal(err)
 		}
 		node.Store.Close()
-		rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: "127.0.0.1:0", replayWindow: app.DefaultReplayWindow}, clock, false)
+		rt, err := m.startRuntime(ctx, nf, flagsFor(ag.Code), clock, false)
 		if err != nil {
 			b.Fatal(err)
 		}

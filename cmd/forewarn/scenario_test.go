@@ -160,6 +160,36 @@ func TestThreeNodeReplay(t *testing.T) {
 	thread, _, err := c.node(be.Code).node.Store.Messages(ctx, forewarn.MessageFilter{Thread: warning.Message.ID, Limit: 50})
 	must(err)
 	r.expect(len(thread) >= 3, "Belgium's thread holds the warning, its request and the answer", "%d messages", len(thread))
+	// The network around Germany's subject reaches the companion the warning linked him to.
+	net, err := c.node(de.Code).node.Network(ctx, actor(forewarn.RoleAnalyst), deSubject.ID, 2)
+	must(err)
+	reached := map[string]bool{}
+	for _, n := range net.Nodes {
+		reached[n.Label] = true
+	}
+	r.expect(reached["Yusuf al-Hashimi"] && reached["Rachid Amrani"], "the network two hops from Germany's subject holds the warned man and his travel companion", "%d persons", len(net.Nodes))
+
+	// An analyst rejects the match: the same description arriving again does not alert.
+	var m1 *forewarn.Match
+	for _, mm := range atDE.Matches {
+		if mm.SubjectID == deSubject.ID {
+			m1 = mm
+		}
+	}
+	must(c.node(de.Code).node.Store.RejectMatch(ctx, actor(forewarn.RoleAnalyst), m1.ID, "Different man: our subject was in custody in March 2021"))
+	again, err := r.send(ctx, nl.Code, &forewarn.Message{
+		Kind: forewarn.KindNotification, To: []string{de.Code}, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPGreen},
+		Notification: &forewarn.Notification{Summary: "Reminder", Priority: forewarn.PriorityUrgent, Persons: []forewarn.PersonDescriptor{suspect, companion}},
+	})
+	must(err)
+	must(c.at(ctx, day("2021-03-10 12:05")))
+	againAtDE, err := r.received(ctx, de.Code, again.Message.ID)
+	must(err)
+	rematched := false
+	for _, mm := range againAtDE.Matches {
+		rematched = rematched || mm.SubjectID == deSubject.ID
+	}
+	r.expect(!rematched, "a rejected pair never alerts again", "")
 	must(r.verifyAudit(ctx))
 	for _, ch := range r.failed() {
 		t.Errorf("%s: %s", ch.What, ch.Detail)
