@@ -21,7 +21,10 @@ func TestServeFirstStart(t *testing.T) {
 	m := &Main{Stdin: strings.NewReader(""), Stdout: pw, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"}); pw.Close() }()
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"})
+		pw.Close()
+	}()
 
 	var out strings.Builder
 	url := ""
