@@ -607,3 +607,40 @@ func prefixField(prefix string, err error) error {
 	}
 	return &c
 }
+
+// DeclaredPriority returns the priority the sender gave the message: a notification's, a
+// request's, or routine.
+func (m *Message) DeclaredPriority() Priority {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.Priority
+	case m.Request != nil && m.Request.Priority != "":
+		return m.Request.Priority
+	}
+	return PriorityRoutine
+}
+
+// Deadline returns when the message must be acted on: a notification's acknowledgement
+// deadline or a request's answer deadline; zero for kinds without one.
+func (m *Message) Deadline() time.Time {
+	switch {
+	case m.Notification != nil:
+		return m.Notification.AcknowledgeBy
+	case m.Request != nil:
+		return m.Request.Deadline
+	}
+	return time.Time{}
+}
+
+// DisplayName returns the name a person is shown by: the primary name, else the first.
+func (p *PersonDescriptor) DisplayName() string {
+	for _, n := range p.Names {
+		if n.Kind == NamePrimary {
+			return n.Value
+		}
+	}
+	if len(p.Names) > 0 {
+		return p.Names[0].Value
+	}
+	return p.Ref
+}

@@ -30,19 +30,6 @@ func raise(p forewarn.Priority) forewarn.Priority {
 	return forewarn.PriorityFlash
 }
 
-// personName is the name a person is shown by.
-func personName(d *forewarn.PersonDescriptor) string {
-	for _, n := range d.Names {
-		if n.Kind == forewarn.NamePrimary {
-			return n.Value
-		}
-	}
-	if len(d.Names) > 0 {
-		return d.Names[0].Value
-	}
-	return d.Ref
-}
-
 // crossMatch compares every person an arriving message describes with the agency's
 // subjects and with every person in messages it received before, and fills the stored
 // message's matches and alerts, which ReceiveMessage writes with it. A person matching a
@@ -91,7 +78,7 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 		if len(earlier) > 0 {
 			sm.Alerts = append(sm.Alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, CreatedAt: now,
 				Text: fmt.Sprintf("You were told about this person before: %s %s from %s about %q matches persons in %s.",
-					m.Kind, m.ID, m.From, personName(d), strings.Join(earlier, "; "))})
+					m.Kind, m.ID, m.From, d.DisplayName(), strings.Join(earlier, "; "))})
 		}
 	}
 	return nil
@@ -99,7 +86,7 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 
 // subjectAlerts words the alerts a match with one of the agency's subjects raises.
 func (ms *Messages) subjectAlerts(m *forewarn.Message, d *forewarn.PersonDescriptor, h hit, now time.Time) []*forewarn.Alert {
-	about := fmt.Sprintf("%s %s from %s about %q", m.Kind, m.ID, m.From, personName(d))
+	about := fmt.Sprintf("%s %s from %s about %q", m.Kind, m.ID, m.From, d.DisplayName())
 	si, _ := ms.Matcher.subject(h.subjectID)
 	if si.watchlisted {
 		text := fmt.Sprintf("You hold this person: %s matches your watch-listed subject %q (%s).", about, si.name, Summary(h.explanation))
@@ -176,7 +163,7 @@ func (ms *Messages) RetroMatch(ctx context.Context, actor forewarn.Actor, s *for
 			fresh = append(fresh, mm)
 			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: sm.Message.ID, SubjectID: s.ID, CreatedAt: now,
 				Text: fmt.Sprintf("You were told about this person before: %s from %s on %s described %q, who matches your subject %q (%s).",
-					sm.Message.Kind, sm.Message.From, sm.Message.Created.Format("2 Jan 2006"), personName(d), s.PrimaryName(), Summary(h.explanation))})
+					sm.Message.Kind, sm.Message.From, sm.Message.Created.Format("2 Jan 2006"), d.DisplayName(), s.PrimaryName(), Summary(h.explanation))})
 		}
 		status := ""
 		if len(sm.Deliveries) > 0 {

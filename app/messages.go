@@ -97,7 +97,7 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: priorityOf(m)}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority()}
 	for _, to := range m.To {
 		d := &forewarn.Delivery{MessageID: m.ID, Agency: to, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: deadline}
 		ms.scheduleEscalation(d, sm.Priority)
@@ -135,16 +135,6 @@ func (ms *Messages) deadline(m *forewarn.Message, now time.Time) time.Time {
 		return m.Request.Deadline
 	}
 	return time.Time{}
-}
-
-func priorityOf(m *forewarn.Message) forewarn.Priority {
-	switch {
-	case m.Notification != nil:
-		return m.Notification.Priority
-	case m.Request != nil && m.Request.Priority != "":
-		return m.Request.Priority
-	}
-	return forewarn.PriorityRoutine
 }
 
 // Acknowledge records how far this node has got with a message it received (read, or
@@ -220,8 +210,8 @@ func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: priorityOf(m)}
-	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: ms.deadlineOf(m)}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority()}
+	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
 	ms.scheduleEscalation(d, sm.Priority)
 	sm.Deliveries = []*forewarn.Delivery{d}
 	if err := ms.crossMatch(ctx, sm); err != nil {
@@ -246,16 +236,6 @@ func (ms *Messages) scheduleEscalation(d *forewarn.Delivery, pr forewarn.Priorit
 		return
 	}
 	d.NextEscalation, _ = ms.Policy.NextStepTime(pr, d.Deadline, sideOf(d), 0)
-}
-
-func (ms *Messages) deadlineOf(m *forewarn.Message) time.Time {
-	switch {
-	case m.Notification != nil:
-		return m.Notification.AcknowledgeBy
-	case m.Request != nil:
-		return m.Request.Deadline
-	}
-	return time.Time{}
 }
 
 // reject records a refused delivery in the audit trail and returns the refusal.

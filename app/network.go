@@ -165,7 +165,7 @@ func (n *Node) Network(ctx context.Context, actor forewarn.Actor, subjectID stri
 func refName(m *forewarn.Message, ref string) string {
 	for _, p := range m.Persons() {
 		if p.Ref == ref {
-			return personName(&p)
+			return (&p).DisplayName()
 		}
 	}
 	return ref

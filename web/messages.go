@@ -59,7 +59,7 @@ func viewDelivery(d *forewarn.Delivery) deliveryView {
 func rowOf(sm *forewarn.StoredMessage) messageRow {
 	m := sm.Message
 	row := messageRow{SM: sm, ID: m.ID, Kind: m.Kind, Title: messageTitle(m), Created: m.Created, Priority: sm.Priority,
-		Raised: sm.Priority != declaredPriority(m), Holds: sm.HoldsPerson, Deadline: messageDeadline(m)}
+		Raised: sm.Priority != m.DeclaredPriority(), Holds: sm.HoldsPerson, Deadline: m.Deadline()}
 	if sm.Direction == forewarn.DirectionIn {
 		row.Peer = "from " + m.From
 	} else {
@@ -100,26 +100,6 @@ func firstLine(s string) string {
 		s = s[:120] + "…"
 	}
 	return s
-}
-
-func declaredPriority(m *forewarn.Message) forewarn.Priority {
-	switch {
-	case m.Notification != nil:
-		return m.Notification.Priority
-	case m.Request != nil && m.Request.Priority != "":
-		return m.Request.Priority
-	}
-	return forewarn.PriorityRoutine
-}
-
-func messageDeadline(m *forewarn.Message) time.Time {
-	switch {
-	case m.Notification != nil:
-		return m.Notification.AcknowledgeBy
-	case m.Request != nil:
-		return m.Request.Deadline
-	}
-	return time.Time{}
 }
 
 // listPage is an inbox, outbox or overdue board.
@@ -311,7 +291,7 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	}
 	names := map[string]string{}
 	for _, p := range pg.Persons {
-		names[p.Ref] = personName(&p)
+		names[p.Ref] = (&p).DisplayName()
 	}
 	for _, x := range sm.Matches {
 		pg.Matches = append(pg.Matches, viewMatch(x, names[x.PersonRef]))
@@ -352,18 +332,6 @@ func (s *Server) threadRoot(ctx context.Context, m *forewarn.Message) (string, e
 		cur = parent.Message
 	}
 	return cur.ID, nil
-}
-
-func personName(d *forewarn.PersonDescriptor) string {
-	for _, n := range d.Names {
-		if n.Kind == forewarn.NamePrimary {
-			return n.Value
-		}
-	}
-	if len(d.Names) > 0 {
-		return d.Names[0].Value
-	}
-	return d.Ref
 }
 
 func (s *Server) messagesReady(w http.ResponseWriter, r *http.Request, a *access) bool {

@@ -85,7 +85,7 @@ var funcs = template.FuncMap{
 		}
 		return "pending"
 	},
-	"personName": func(d forewarn.PersonDescriptor) string { return personName(&d) },
+	"personName": func(d forewarn.PersonDescriptor) string { return (&d).DisplayName() },
 	"short": func(id string) string {
 		if len(id) > 13 && forewarn.IsMessageID(id) {
 			return id[:8] + "…"
