@@ -47,7 +47,7 @@ const (
 	// ("SURNAME, Given") and no part of that surname is found in the other name: the
 	// family name is the part a different person is least likely to share, so leaving
 	// it out is evidence against, beyond an ordinary missing part.
-	surnameWeight = 1.0
+	surnameWeight = 0.5
 )
 
 type sim struct {
@@ -57,6 +57,14 @@ type sim struct {
 
 // tokenSim compares two name parts and says why they are alike.
 func tokenSim(a, b *token) sim {
+	// Romanised Hangul merges vowels (ㅓ and ㅗ are both "o", as lists write them), so
+	// two names both in Hangul are compared syllable by syllable as written.
+	if a.script == scriptHangul && b.script == scriptHangul && a.raw != b.raw {
+		if s := runeEditSim([]rune(a.raw), []rune(b.raw)); s >= alignMin {
+			return sim{s, ReasonEdit}
+		}
+		return sim{}
+	}
 	if a.fold == b.fold {
 		switch {
 		case a.script != b.script:
@@ -512,12 +520,10 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 			if py[j] != 0 {
 				cur = pairs[py[j]-1].sim.score
 			}
-			joined := newToken("", t1.fold+t2.fold, t1.script, t1.diacritics || t2.diacritics)
-			s := tokenSim(&joined, u)
+			s := sim{joinedSim(t1, t2, u), ReasonJoined}
 			if s.score < joinMin || s.score <= cur {
 				continue
 			}
-			s.reason = ReasonJoined
 			if py[j] != 0 {
 				pairs[py[j]-1].na = 0 // superseded
 			}
@@ -531,6 +537,22 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 		}
 	}
 	return pairs
+}
+
+// joinedSim is how alike u is to t1 and t2 written as one part: the spelling or the
+// phonetic key equal, or within edit distance, built in stack buffers without allocating.
+func joinedSim(t1, t2, u *token) float64 {
+	var fb, kb [maxEditBytes + 8]byte
+	fold := append(append(fb[:0], t1.fold...), t2.fold...)
+	if string(fold) == u.fold {
+		return 1
+	}
+	key := appendPhoneticKey(kb[:0], string(fold))
+	if string(key) == u.key {
+		return 0.95
+	}
+	ascii := t1.ascii && t2.ascii && u.ascii
+	return max(editSim(string(fold), u.fold, ascii), 0.95*editSim(string(key), u.key, ascii))
 }
 
 // reordered reports whether the aligned parts appear in a different order in each name.

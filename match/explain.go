@@ -59,33 +59,45 @@ type AttributeCheck struct {
 
 func round(v float64) float64 { return math.Round(v*1000) / 1000 }
 
+// reasonOrder is the order in which an explanation lists its reasons.
+var reasonOrder = [...]string{ReasonReordered, ReasonExact, ReasonDiacritics, ReasonTransliteration, ReasonVariant, ReasonFamily,
+	ReasonSkeleton, ReasonArticle, ReasonPhonetic, ReasonEdit, ReasonInitial, ReasonJoined}
+
 // explain turns an alignment into an Explanation.
 func explain(x, y *Name, al *alignment) Explanation {
 	e := Explanation{Score: round(al.score), NameScore: round(al.score), Query: x.Original, Candidate: y.Original}
-	reasons := map[string]bool{}
-	raws := func(n *Name, idx [2]int8, cnt int8) string {
-		parts := make([]string, cnt)
-		for k := range cnt {
-			parts[k] = n.tokens[idx[k]].raw
+	// Reasons are listed in reasonOrder; a small set of flags collects them.
+	var reasons uint32
+	mark := func(r string) {
+		for i, o := range reasonOrder {
+			if o == r {
+				reasons |= 1 << i
+			}
 		}
-		return strings.Join(parts, " ")
 	}
+	raws := func(n *Name, idx [2]int8, cnt int8) string {
+		if cnt == 1 {
+			return n.tokens[idx[0]].raw
+		}
+		return n.tokens[idx[0]].raw + " " + n.tokens[idx[1]].raw
+	}
+	e.Pairs = make([]AlignedPair, 0, al.npairs)
 	for _, p := range al.pairs() {
 		if p.na == 0 {
 			continue
 		}
 		e.Pairs = append(e.Pairs, AlignedPair{raws(x, p.a, p.na), raws(y, p.b, p.nb), round(p.sim.score), p.sim.reason, round(pairWeight(x, y, &p))})
-		reasons[p.sim.reason] = true
+		mark(p.sim.reason)
 		// A diacritic difference can hide behind a stronger reason; name it anyway.
 		if p.na == 1 && p.nb == 1 && p.sim.reason != ReasonDiacritics && (x.tokens[p.a[0]].diacritics || y.tokens[p.b[0]].diacritics) {
-			reasons[ReasonDiacritics] = true
+			mark(ReasonDiacritics)
 		}
 	}
 	if al.reordered {
-		reasons[ReasonReordered] = true
+		mark(ReasonReordered)
 	}
-	for _, r := range []string{ReasonReordered, ReasonExact, ReasonDiacritics, ReasonTransliteration, ReasonVariant, ReasonFamily, ReasonSkeleton, ReasonArticle, ReasonPhonetic, ReasonEdit, ReasonInitial, ReasonJoined} {
-		if reasons[r] {
+	for i, r := range reasonOrder {
+		if reasons&(1<<i) != 0 {
 			e.Reasons = append(e.Reasons, r)
 		}
 	}

@@ -60,13 +60,14 @@ type Index struct {
 	scratch sync.Pool
 }
 
+// entry is one indexed person: its names are arena[off:off+words]; a removed entry is
+// zero and appears in no posting list.
 type entry struct {
 	id     string
 	person Person
 	off    uint32
 	words  uint32
 	birth  BirthDate
-	live   bool
 }
 
 // vocabKey tells interned parts apart. The spelling as written is part of it, so that an
@@ -244,7 +245,7 @@ func (ix *Index) insert(id string, pp *PreparedPerson) {
 			ix.arena = append(ix.arena, v)
 		}
 	}
-	e := entry{id: id, person: pp.Person, off: off, words: uint32(len(ix.arena)) - off, birth: pp.birth, live: true}
+	e := entry{id: id, person: pp.Person, off: off, words: uint32(len(ix.arena)) - off, birth: pp.birth}
 	ix.entries = append(ix.entries, e)
 	ix.lens = append(ix.lens, uint8(min(e.words, 255)))
 	ix.byID[id] = n

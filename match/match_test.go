@@ -57,6 +57,8 @@ func TestTransliterate(t *testing.T) {
 		{"Κυριάκος Μητσοτάκης", "kyriakos mitsotakis"},
 		{"مسعود پزشکیان", "msud pzshkian"},
 		{"Barack Obama", "barack obama"},
+		{"김정은", "kimjongun"},
+		{"박봉주", "pakbongju"},
 	}
 	for _, tt := range tests {
 		if got := Transliterate(tt.in); got != tt.want {
@@ -102,6 +104,11 @@ func TestCompareNames(t *testing.T) {
 		{"V. Putin", "Vladimir Putin", true, ReasonInitial},
 		{"Vladimir Pudin", "Vladimir Putin", true, ReasonEdit},
 		{"Smith, John", "John Smith", true, ReasonExact},
+		{"김정은", "Kim Jong Un", true, ReasonTransliteration},
+		{"أسامة بن لادن", "Usama bin Ladin", true, ReasonSkeleton},
+		{"Усама бен Ладен", "Usama bin Laden", true, ReasonTransliteration},
+		{"ALRAWI, Adnan", "Adnan al-Rawi", true, ReasonArticle},
+		{"LAVILLA, Ruben, Jr.", "Ruben Lavilla", true, ReasonExact},
 		{"Sergey Viktorovich Lavrov", "Sergey Lavrov", true, ReasonExact},
 		{"Sergey Ivanovich Lavrov", "Sergey Viktorovich Lavrov", false, ""},
 		{"Boris Abramovich", "Roman Abramovich", false, ""},

@@ -40,6 +40,10 @@ var connectors = setOf(
 	"du", "dos", "das", "do", "la", "le", "ter", "ten", "zu", "des", "af", "av",
 )
 
+// abjadConnectors are the connectors as Arabic script romanises them: بن, ابن, إبن, بنت
+// and a detached ال.
+var abjadConnectors = setOf("bn", "abn", "ibn", "bnt", "al")
+
 // Connectors that are also given names count as connectors only after the first part.
 var connectorsNotFirst = setOf("ben")
 
@@ -292,7 +296,7 @@ func Prepare(s string) Name {
 	}
 	var parts, kept []part
 	ukr := isUkrainian(strings.ToLower(s + surname))
-	for _, w := range splitWords(s) {
+	for _, w := range splitKorean(splitWords(s)) {
 		if f, sc, d := foldWord(w, ukr); f != "" {
 			parts = append(parts, part{w, f, sc, d, false})
 		}
@@ -303,9 +307,16 @@ func Prepare(s string) Name {
 		}
 	}
 	for i, p := range parts {
-		// Titles and connectors are recognised as written in Latin script only: the
-		// romanisation of Arabic عمر is "mr", which is not "Mr".
-		if p.sc != scriptLatin {
+		// Titles and connectors are recognised by their romanisation in alphabets, but
+		// in an abjad only by their own letters: Arabic عمر romanises as "mr", which is
+		// not "Mr".
+		if p.sc.abjad() {
+			if !abjadConnectors[p.fold] {
+				kept = append(kept, p)
+			}
+			continue
+		}
+		if p.sc != scriptLatin && p.sc != scriptCyrillic && p.sc != scriptGreek {
 			kept = append(kept, p)
 			continue
 		}
@@ -341,6 +352,26 @@ func Prepare(s string) Name {
 		}
 	}
 	return n
+}
+
+// splitKorean separates the surname from a Korean name written as one word in Hangul
+// ("김정은" is Kim Jong Un): almost every Korean surname is one syllable, and given
+// names one or two.
+func splitKorean(words []string) []string {
+	for i, w := range words {
+		n := utf8.RuneCountInString(w)
+		if n < 3 || n > 4 {
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w)
+		if scriptOf(r) != scriptHangul {
+			continue
+		}
+		words = append(words[:i+1], words[i:]...)
+		words[i], words[i+1] = w[:size], w[size:]
+		return words
+	}
+	return words
 }
 
 // trimSuffix drops a generational suffix written after a comma ("LAVILLA, Ruben, Jr."),
@@ -426,7 +457,13 @@ func SpellingKey(word string) string {
 var digraphs = [256]byte{'k': 'h', 'g': 'g', 'p': 'f', 't': 't', 'd': 'd'}
 
 func phoneticKey(s string) string {
-	b := make([]byte, 0, len(s)+2)
+	return string(appendPhoneticKey(make([]byte, 0, len(s)+2), s))
+}
+
+// appendPhoneticKey appends the phonetic key of s to dst.
+func appendPhoneticKey(dst []byte, s string) []byte {
+	start := len(dst)
+	b := dst
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		next := byte(0)
@@ -488,14 +525,14 @@ func phoneticKey(s string) string {
 			b = append(b, c)
 		}
 	}
-	out := b[:0]
-	for i, c := range b {
-		if i > 0 && c == b[i-1] {
+	out := b[:start]
+	for i := start; i < len(b); i++ {
+		if i > start && b[i] == b[i-1] {
 			continue
 		}
-		out = append(out, c)
+		out = append(out, b[i])
 	}
-	return string(out)
+	return out
 }
 
 func isVowel(c byte) bool {

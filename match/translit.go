@@ -13,6 +13,7 @@ const (
 	scriptHebrew
 	scriptArmenian
 	scriptGeorgian
+	scriptHangul
 	scriptOther
 )
 
@@ -30,6 +31,8 @@ func (s script) String() string {
 		return "armenian"
 	case scriptGeorgian:
 		return "georgian"
+	case scriptHangul:
+		return "hangul"
 	case scriptOther:
 		return "other"
 	}
@@ -58,6 +61,8 @@ func scriptOf(r rune) script {
 		return scriptGeorgian
 	case r >= 0x1E00 && r <= 0x1EFF:
 		return scriptLatin
+	case r >= 0xAC00 && r <= 0xD7A3:
+		return scriptHangul
 	}
 	return scriptOther
 }
@@ -114,6 +119,36 @@ var georgianLatin = map[rune]string{
 	'ჰ': "h",
 }
 
+// Hangul syllables are romanised from their letters, as North and South Korean names
+// appear on lists ("Kim Jong Un", "Pak Pong Ju", "Ri Pyong Chol"): McCune–Reischauer
+// without breves, with ㅈ written j and a word-initial ㄹ written r.
+var (
+	hangulInitials = [19]string{"k", "kk", "n", "t", "tt", "r", "m", "p", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h"}
+	hangulMedials  = [21]string{"a", "ae", "ya", "yae", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu", "u", "ui", "i"}
+	hangulFinals   = [28]string{"", "k", "k", "k", "n", "n", "n", "t", "l", "l", "l", "l", "l", "l", "l", "l", "m", "p", "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t"}
+)
+
+// hangulLatin romanises one Hangul syllable; between syllables ㄱ, ㄷ and ㅂ are voiced.
+func hangulLatin(r rune, first bool) (string, bool) {
+	if r < 0xAC00 || r > 0xD7A3 {
+		return "", false
+	}
+	i := int(r - 0xAC00)
+	ini, med, fin := i/(21*28), i/28%21, i%28
+	lead := hangulInitials[ini]
+	if !first {
+		switch ini {
+		case 0:
+			lead = "g"
+		case 3:
+			lead = "d"
+		case 7:
+			lead = "b"
+		}
+	}
+	return lead + hangulMedials[med] + hangulFinals[fin], true
+}
+
 // Latin letters that canonical decomposition does not reduce to a base letter.
 var latinSpecial = map[rune]string{
 	'ø': "o", 'æ': "ae", 'œ': "oe", 'ß': "ss", 'đ': "d", 'ł': "l", 'þ': "th", 'ð': "d",
@@ -163,6 +198,8 @@ func transliterate(word string, sc script, ukr bool) string {
 			s, ok = armenianLatin[r]
 		case scriptGeorgian:
 			s, ok = georgianLatin[r]
+		case scriptHangul:
+			s, ok = hangulLatin(r, first)
 		}
 		if !ok {
 			if r < 0x80 || scriptOf(r) == scriptOther {

@@ -299,18 +299,18 @@ func testSendAndDeliver(t *testing.T, open Opener) {
 	}
 
 	receiptDE := []byte("receipt from DE-BND")
-	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: PeerDE, Receipt: receiptDE, At: Start.Add(30*time.Second)}); err != nil {
+	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: PeerDE, Receipt: receiptDE, At: Start.Add(30 * time.Second)}); err != nil {
 		t.Fatalf("Delivered: %v", err)
 	}
 	if got, want := due(Start.Add(2*time.Minute)), []string{PeerFR + "#2"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("due after the retry time = %v, want %v", got, want)
 	}
 	receiptFR := []byte("receipt from FR-DGSI")
-	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: PeerFR, Receipt: receiptFR, At: Start.Add(2*time.Minute)}); err != nil {
+	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: PeerFR, Receipt: receiptFR, At: Start.Add(2 * time.Minute)}); err != nil {
 		t.Fatalf("Delivered: %v", err)
 	}
 	mark = e.AuditCount()
-	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: PeerFR, Receipt: []byte("a second receipt"), At: Start.Add(3*time.Minute)}); err != nil {
+	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: PeerFR, Receipt: []byte("a second receipt"), At: Start.Add(3 * time.Minute)}); err != nil {
 		t.Errorf("Delivered again = %v, want nil (idempotent)", err)
 	}
 	if err := e.Store.DeliveryFailed(e.Ctx, m.ID, PeerFR, "late failure", Start.Add(4*time.Minute)); err != nil {
