@@ -55,6 +55,8 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, "\nBoth nodes keep serving; look around. Press Ctrl-C to stop.")
 	c.logins(m.Stdout)
+	fmt.Fprintf(m.Stdout, "\nStart at %s/login, France's node, as liaison: the two unanswered warnings wait in the inbox,\nmarked \"you hold this person\". Acknowledge one, then see it acknowledged in Turkey's outbox at %s/outbox.\n",
+		c.node(agencyFR.Code).url, c.node(agencyTR.Code).url)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
