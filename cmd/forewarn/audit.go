@@ -9,16 +9,7 @@ import (
 )
 
 func runAudit(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("audit needs a subcommand: verify or list (try 'forewarn audit verify --help')")
-	}
-	switch args[0] {
-	case "verify":
-		return runAuditVerify(ctx, m, args[1:])
-	case "list":
-		return runAuditList(ctx, m, args[1:])
-	}
-	return fmt.Errorf("unknown audit subcommand %q: use verify or list", args[0])
+	return m.group(ctx, "audit", args, []subcommand{{"verify", runAuditVerify}, {"list", runAuditList}})
 }
 
 func runAuditVerify(ctx context.Context, m *Main, args []string) error {

@@ -9,16 +9,7 @@ import (
 )
 
 func runClaim(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("claim needs a subcommand: add or list (try 'forewarn claim add --help')")
-	}
-	switch args[0] {
-	case "add":
-		return runClaimAdd(ctx, m, args[1:])
-	case "list":
-		return runClaimList(ctx, m, args[1:])
-	}
-	return fmt.Errorf("unknown claim subcommand %q: use add or list", args[0])
+	return m.group(ctx, "claim", args, []subcommand{{"add", runClaimAdd}, {"list", runClaimList}})
 }
 
 func runClaimAdd(ctx context.Context, m *Main, args []string) error {

@@ -163,6 +163,29 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// subcommand is one member of a command group ("subject add").
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, m *Main, args []string) error
+}
+
+// group runs the member of a command group that args[0] names.
+func (m *Main) group(ctx context.Context, name string, args []string, subs []subcommand) error {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.name
+	}
+	if len(args) == 0 {
+		return fmt.Errorf("%s needs a subcommand: %s (try 'forewarn %s %s --help')", name, strings.Join(names, ", "), name, names[0])
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, m, args[1:])
+		}
+	}
+	return fmt.Errorf("unknown %s subcommand %q: use %s", name, args[0], strings.Join(names, ", "))
+}
+
 // stringList is a repeatable string flag (--alias A --alias B).
 type stringList []string
 

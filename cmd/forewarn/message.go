@@ -76,20 +76,7 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 }
 
 func runMessage(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("message needs a subcommand: send, list, show or ack (try 'forewarn message send --help')")
-	}
-	switch args[0] {
-	case "send":
-		return runMessageSend(ctx, m, args[1:])
-	case "list":
-		return runMessageList(ctx, m, args[1:])
-	case "show":
-		return runMessageShow(ctx, m, args[1:])
-	case "ack":
-		return runMessageAck(ctx, m, args[1:])
-	}
-	return fmt.Errorf("unknown message subcommand %q: use send, list, show or ack", args[0])
+	return m.group(ctx, "message", args, []subcommand{{"send", runMessageSend}, {"list", runMessageList}, {"show", runMessageShow}, {"ack", runMessageAck}})
 }
 
 func runMessageSend(ctx context.Context, m *Main, args []string) error {

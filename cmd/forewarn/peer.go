@@ -34,18 +34,7 @@ func runKey(ctx context.Context, m *Main, args []string) error {
 }
 
 func runPeer(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("peer needs a subcommand: add, list or remove (try 'forewarn peer add --help')")
-	}
-	switch args[0] {
-	case "add":
-		return runPeerAdd(ctx, m, args[1:])
-	case "list":
-		return runPeerList(ctx, m, args[1:])
-	case "remove":
-		return runPeerRemove(ctx, m, args[1:])
-	}
-	return fmt.Errorf("unknown peer subcommand %q: use add, list or remove", args[0])
+	return m.group(ctx, "peer", args, []subcommand{{"add", runPeerAdd}, {"list", runPeerList}, {"remove", runPeerRemove}})
 }
 
 func runPeerAdd(ctx context.Context, m *Main, args []string) error {

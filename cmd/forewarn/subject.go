@@ -12,18 +12,7 @@ import (
 )
 
 func runSubject(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("subject needs a subcommand: add, list or show (try 'forewarn subject add --help')")
-	}
-	switch args[0] {
-	case "add":
-		return runSubjectAdd(ctx, m, args[1:])
-	case "list":
-		return runSubjectList(ctx, m, args[1:])
-	case "show":
-		return runSubjectShow(ctx, m, args[1:])
-	}
-	return fmt.Errorf("unknown subject subcommand %q: use add, list or show", args[0])
+	return m.group(ctx, "subject", args, []subcommand{{"add", runSubjectAdd}, {"list", runSubjectList}, {"show", runSubjectShow}})
 }
 
 func runSubjectAdd(ctx context.Context, m *Main, args []string) error {
