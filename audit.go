@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -100,6 +101,7 @@ type AuditVerifier struct {
 	checkpoints map[int64]AuditCheckpoint
 	maxCkpt     int64
 	key         ed25519.PublicKey
+	every       int64 // the longest run of entries allowed without a checkpoint; 0: no rule
 
 	n        int64
 	prevHash string
@@ -134,6 +136,12 @@ func NewAuditVerifier(key ed25519.PublicKey, checkpoints []AuditCheckpoint) *Aud
 	}
 	return v
 }
+
+// RequireCheckpointsEvery makes a run of more than n entries without a signed checkpoint a
+// failure. A node signs one at least every n entries (and on shutdown), so a longer run
+// means checkpoints were deleted, which is how a rewritten chain would hide. n must be the
+// node's own setting; a larger n checks less, a smaller one raises false alarms.
+func (v *AuditVerifier) RequireCheckpointsEvery(n int64) { v.every = n }
 
 // Add checks the next entry. It returns false once a problem has been found.
 func (v *AuditVerifier) Add(e *AuditEntry) bool {
@@ -171,6 +179,21 @@ func (v *AuditVerifier) Finish() (int64, error) {
 	}
 	if v.maxCkpt > v.n {
 		return v.n, &AuditError{Seq: v.n + 1, Reason: fmt.Sprintf("missing: the node signed a checkpoint at entry %d but the chain ends at %d (deleted entries)", v.maxCkpt, v.n)}
+	}
+	if v.every > 0 {
+		seqs := make([]int64, 0, len(v.checkpoints)+1)
+		for seq := range v.checkpoints {
+			seqs = append(seqs, seq)
+		}
+		slices.Sort(seqs)
+		seqs = append(seqs, v.n)
+		prev := int64(0)
+		for _, seq := range seqs {
+			if seq-prev > v.every {
+				return v.n, &AuditError{Seq: prev + v.every, Reason: fmt.Sprintf("no signed checkpoint between entries %d and %d, though the node signs one at least every %d entries (checkpoints deleted, chain possibly rewritten)", prev, seq, v.every)}
+			}
+			prev = seq
+		}
 	}
 	return v.n, nil
 }

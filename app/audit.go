@@ -19,15 +19,18 @@ type AuditReport struct {
 // public key, streaming the entries. A broken chain is reported in the report, not as an
 // error: err is only for failing to read the store.
 func (n *Node) VerifyAudit(ctx context.Context) (*AuditReport, error) {
-	info, err := n.Store.Node(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The checkpoints are read first: entries appended while the chain is scanned then
+	// only lengthen the unsigned tail instead of looking like a truncation.
 	cps, err := n.Store.AuditCheckpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v := forewarn.NewAuditVerifier(info.PublicKey, cps)
+	// Signatures are checked against the key file's key, not the key recorded in the
+	// database, which whoever could rewrite the chain could rewrite too.
+	v := forewarn.NewAuditVerifier(n.Signer.PublicKey(), cps)
+	if n.CheckpointEvery > 0 {
+		v.RequireCheckpointsEvery(int64(n.CheckpointEvery))
+	}
 	err = n.Store.ScanAudit(ctx, func(e *forewarn.AuditEntry) error {
 		if !v.Add(e) {
 			return errStopScan

@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/envelope"
@@ -170,9 +172,9 @@ func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]
 		return nil, err
 	}
 	now := ms.Clock.Now()
-	var sender string
+	var claimed string
 	keyFor := func(agency string) (ed25519.PublicKey, error) {
-		sender = agency
+		claimed = agency
 		p, err := ms.Store.Peer(ctx, agency)
 		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 			return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "unknown sender %q: it is not a registered peer of %s", agency, self)
@@ -184,27 +186,48 @@ func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]
 	}
 	m, err := envelope.Open(data, keyFor, ms.MaxEnvelope)
 	if err != nil {
-		return nil, ms.reject(ctx, sender, "", remote, err)
+		// Nothing is proven about the sender yet: the claim is recorded as a claim.
+		return nil, ms.reject(ctx, "", claimed, "", remote, err)
 	}
+	stored, err := ms.accept(ctx, self, now, m, data)
+	if err != nil {
+		return nil, ms.reject(ctx, m.From, "", m.ID, remote, err)
+	}
+	return stored, nil
+}
+
+// accept stores a message whose signature verified, or refuses it.
+func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *forewarn.Message, data []byte) ([]byte, error) {
 	if m.Created.After(now.Add(forewarn.MaxClockSkew)) {
-		return nil, ms.reject(ctx, m.From, m.ID, remote, forewarn.Errorf(forewarn.EINVALID,
-			"message %s claims to be created at %s, ahead of this node's clock (%s)", m.ID, m.Created.UTC().Format(time.RFC3339), now.Format(time.RFC3339)))
+		return nil, forewarn.Errorf(forewarn.EINVALID, "message %s claims to be created at %s, ahead of this node's clock (%s)",
+			m.ID, m.Created.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
 	}
 	if !slices.Contains(m.To, self) {
-		return nil, ms.reject(ctx, m.From, m.ID, remote, forewarn.Errorf(forewarn.EFORBIDDEN, "message %s is addressed to %v, not to %s", m.ID, m.To, self))
-	}
-	if have, err := ms.Store.Message(ctx, m.ID); err == nil {
-		if d := have.Delivery(self); d != nil && len(d.Receipt) > 0 {
-			return d.Receipt, nil
-		}
-	}
-	if age := now.Sub(m.Created); age > ms.ReplayWindow {
-		return nil, ms.reject(ctx, m.From, m.ID, remote, forewarn.Errorf(forewarn.EINVALID,
-			"message %s was created %s ago, outside this node's replay window of %s; refused as a replay", m.ID, age.Round(time.Second), ms.ReplayWindow))
+		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "message %s is addressed to %v, not to %s", m.ID, m.To, self)
 	}
 	digest, err := envelope.Digest(data)
 	if err != nil {
 		return nil, err
+	}
+	if have, err := ms.Store.Message(ctx, m.ID); err == nil {
+		// The same message again (a retry after a lost answer) gets the same receipt.
+		// Anything else under a known ID is refused: an ID is not a sender's to reuse,
+		// nor a third party's to take.
+		same := have.Direction == forewarn.DirectionIn && have.Message.From == m.From
+		if same {
+			haveDigest, err := envelope.Digest(have.Envelope)
+			same = err == nil && haveDigest == digest
+		}
+		if d := have.Delivery(self); same && d != nil && len(d.Receipt) > 0 {
+			return d.Receipt, nil
+		}
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already taken by another message this node holds; refused", m.ID)
+	} else if forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		return nil, err
+	}
+	if age := now.Sub(m.Created); age > ms.ReplayWindow {
+		return nil, forewarn.Errorf(forewarn.EINVALID,
+			"message %s was created %s ago, outside this node's replay window of %s; refused as a replay", m.ID, age.Round(time.Second), ms.ReplayWindow)
 	}
 	receipt, err := envelope.SealReceipt(&envelope.Receipt{MessageID: m.ID, Recipient: self, ReceivedAt: now, Digest: digest}, ms.Signer)
 	if err != nil {
@@ -238,22 +261,41 @@ func (ms *Messages) scheduleEscalation(d *forewarn.Delivery, pr forewarn.Priorit
 	d.NextEscalation, _ = ms.Policy.NextStepTime(pr, d.Deadline, sideOf(d), 0)
 }
 
-// reject records a refused delivery in the audit trail and returns the refusal.
-func (ms *Messages) reject(ctx context.Context, sender, messageID, remote string, cause error) error {
-	actor := forewarn.SystemActor("federation")
+// reject records a refused delivery in the audit trail and returns the refusal. The actor
+// is the peer only when its signature verified (sender); a sender merely claimed is named
+// in the detail, quoted, and the refusal is the anonymous remote's.
+func (ms *Messages) reject(ctx context.Context, sender, claimed, messageID, remote string, cause error) error {
+	if forewarn.ErrorCode(cause) == forewarn.EINTERNAL {
+		return cause
+	}
+	actor := forewarn.SystemActor("anonymous@" + remote)
 	if sender != "" {
 		actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: sender}
 	}
 	reason := forewarn.ErrorMessage(cause)
-	if forewarn.ErrorCode(cause) == forewarn.EINTERNAL {
-		return cause
+	detail := "from " + remote
+	if claimed != "" {
+		detail += fmt.Sprintf(" (claiming to be %q)", claimed)
 	}
-	e := &forewarn.AuditEntry{Actor: actor, Action: "message.reject", ObjectType: "message", ObjectID: messageID, Detail: truncate("from "+remote+": "+reason, 1000)}
+	e := &forewarn.AuditEntry{Actor: actor, Action: "message.reject", ObjectType: "message", ObjectID: printable(messageID),
+		Detail: truncate(printable(detail+": "+reason), 1000)}
 	if err := ms.Store.RecordAudit(ctx, e); err != nil {
 		ms.Logger.Error("could not audit a rejected message", "err", err, "reason", reason)
 	}
-	ms.Logger.Warn("message rejected", "from", sender, "remote", remote, "reason", reason)
+	ms.Logger.Warn("message rejected", "from", sender, "claimed", claimed, "remote", remote, "reason", reason)
 	return cause
+}
+
+// printable replaces control characters and invalid UTF-8, which a hostile peer can put
+// in any text it sends, so the text can be stored and shown safely.
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 func truncate(s string, n int) string {

@@ -67,7 +67,7 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 			if err != nil {
 				next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
 				ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
-				if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(err.Error(), 500), next); ferr != nil {
+				if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(err.Error()), 500), next); ferr != nil {
 					ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
 				}
 				return

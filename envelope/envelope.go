@@ -344,6 +344,9 @@ func decodeSignatures(f format, v any) ([]Signature, error) {
 			}
 			*p = str
 		}
+		if !forewarn.IsAgencyCode(s.KeyID) {
+			return nil, invalid("signature %d names %q, which is not an agency code", i, s.KeyID)
+		}
 		if seen[s.KeyID] {
 			return nil, invalid("%s signs the %s twice", s.KeyID, f.name)
 		}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -81,6 +82,16 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, p *fo
 	}
 	if body.Username == "" {
 		body.Username = p.Username
+	}
+	if body.Role == "" && len(p.Roles) == 1 {
+		body.Role = p.Roles[0]
+	}
+	if p.TokenID != "" && !slices.Contains(p.Roles, body.Role) {
+		// A token carries one role; it must not mint itself a wider one.
+		err := forewarn.Errorf(forewarn.EFORBIDDEN, "a token in the role %s cannot create a token in the role %s; sign in to do that", rolesString(p.Roles), body.Role)
+		s.deny(r, p.Username, err)
+		s.writeError(w, r, err)
+		return
 	}
 	if body.Username != p.Username && !p.Can(forewarn.PermManageUsers) {
 		err := forewarn.Errorf(forewarn.EFORBIDDEN, "only an administrator creates tokens for other users")

@@ -130,6 +130,12 @@ func (s *Server) handleSendMessage(w http.ResponseWriter, r *http.Request, p *fo
 		s.writeError(w, r, err)
 		return
 	}
+	if m.Kind == forewarn.KindAcknowledgement {
+		// An acknowledgement goes back to the message's sender, with the checks
+		// Acknowledge makes; a hand-built one could go elsewhere and leave the sides at odds.
+		s.writeError(w, r, forewarn.Invalid("kind", "not_ack", "acknowledge with POST /api/v1/messages/{id}/ack, not by sending an acknowledgement"))
+		return
+	}
 	sm, err := s.Messages.Send(r.Context(), p.Actor(), &m)
 	if err != nil {
 		s.writeError(w, r, err)

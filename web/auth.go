@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -111,7 +112,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if wait := s.limiter.blocked("user:"+username, "ip:"+ip); wait > 0 {
+	if wait := s.limiter.attempt("user:"+username, "ip:"+ip); wait > 0 {
 		s.auditLogin(r, username, "refused: too many failed attempts")
 		form.Error = fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", roundWait(wait))
 		s.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in", form)
@@ -131,13 +132,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		err = forewarn.Errorf(forewarn.EUNAUTHORIZED, "this account is disabled; ask an administrator")
 	}
 	if err != nil {
-		s.limiter.fail("user:"+username, "ip:"+ip)
 		s.auditLogin(r, username, forewarn.ErrorMessage(err))
 		form.Error = strings.ToUpper(forewarn.ErrorMessage(err)[:1]) + forewarn.ErrorMessage(err)[1:] + "."
 		s.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in", form)
 		return
 	}
-	s.limiter.reset("user:" + username)
+	s.limiter.succeeded("user:"+username, "ip:"+ip)
 	secret := randomToken(32)
 	sess := &forewarn.Session{Hash: app.HashSecret(secret), Username: u.Username, CSRF: randomToken(32),
 		ExpiresAt: s.Node.Clock.Now().Add(s.SessionTTL)}
@@ -229,7 +229,11 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request, a *access) {
 
 // safeNext keeps a post-login redirect on this site.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// Only a path on this node: no scheme, no host, and nothing a browser would strip or
+	// turn into one ("/\t/evil.example" becomes "//evil.example" once the tab is dropped).
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\") || strings.IndexFunc(next, unicode.IsControl) >= 0 || strings.IndexFunc(next, unicode.IsSpace) >= 0 {
 		return "/"
 	}
 	return next
@@ -284,8 +288,10 @@ func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
 	return fs
 }
 
-// blocked returns how long until the most blocked of keys may try again; 0 when none is.
-func (l *loginLimiter) blocked(keys ...string) time.Duration {
+// attempt reserves a sign-in attempt for every key: it counts as a failure from the start,
+// so parallel guesses cannot all pass the check before any failure is recorded. When a key
+// is blocked it reserves nothing and returns how long until the most blocked may try again.
+func (l *loginLimiter) attempt(keys ...string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
@@ -298,21 +304,22 @@ func (l *loginLimiter) blocked(keys ...string) time.Duration {
 			}
 		}
 	}
-	return wait
-}
-
-func (l *loginLimiter) fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.clock.Now()
+	if wait > 0 {
+		return wait
+	}
 	for _, k := range keys {
-		l.prune(k, now)
 		l.failures[k] = append(l.failures[k], now)
 	}
+	return 0
 }
 
-func (l *loginLimiter) reset(key string) {
+// succeeded clears a username's failures after a sign-in and takes back the attempt
+// reserved for the client address.
+func (l *loginLimiter) succeeded(userKey, ipKey string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.failures, key)
+	delete(l.failures, userKey)
+	if fs := l.failures[ipKey]; len(fs) > 0 {
+		l.failures[ipKey] = fs[:len(fs)-1]
+	}
 }

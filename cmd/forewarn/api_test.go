@@ -229,3 +229,37 @@ func TestTimelineCLI(t *testing.T) {
 		t.Errorf("timeline has %d lines", len(lines))
 	}
 }
+
+// TestTokenCannotWidenItsRole: a token acts in one role, and cannot mint a token in
+// another role its user holds.
+func TestTokenCannotWidenItsRole(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	rt := c.node(agencyFR.Code)
+	u, err := rt.node.Store.UserByUsername(ctx, "analyst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Roles = append(u.Roles, forewarn.RoleAdmin)
+	if err := rt.node.Store.UpdateUser(ctx, forewarn.SystemActor("test"), u); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), "analyst", forewarn.RoleAnalyst, "narrow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := call(t, "POST", rt.url+"/api/v1/tokens", secret, []byte(`{"role":"admin","name":"wider"}`)); st != http.StatusForbidden {
+		t.Errorf("an analyst token minting an admin token: %d, want 403", st)
+	}
+	if st := call(t, "POST", rt.url+"/api/v1/tokens", secret, []byte(`{"role":"analyst","name":"same"}`)); st != http.StatusCreated {
+		t.Errorf("an analyst token minting another analyst token: %d, want 201", st)
+	}
+	liaison, _, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), "liaison", forewarn.RoleLiaison, "desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack := []byte(`{"kind":"acknowledgement","to":["TR-MIT"],"marks":{"tlp":"AMBER","releasable_to":["TR-MIT"]},"ack":{"stage":"read"}}`)
+	if st := call(t, "POST", rt.url+"/api/v1/messages", liaison, ack); st != http.StatusBadRequest {
+		t.Errorf("a hand-built acknowledgement through send: %d, want 400", st)
+	}
+}

@@ -121,6 +121,23 @@ func TestReceiveRejects(t *testing.T) {
 	if _, total, _ := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Limit: 10}); total != 1 {
 		t.Fatalf("a repeated delivery was stored %d times", total)
 	}
+	// Another message under the same ID, even from the same peer, is refused, not
+	// answered with the first one's receipt.
+	var first forewarn.Message
+	var env struct {
+		Message json.RawMessage `json:"message"`
+	}
+	json.Unmarshal(good, &env)
+	json.Unmarshal(env.Message, &first)
+	impostor := warning(c, forewarn.PriorityFlash)
+	impostor.ID = first.ID
+	impostor.Notification.Summary = "nothing to see here"
+	if st, body := post(t, fr.url, seal(impostor, trKey)); st != http.StatusConflict || !strings.Contains(body, "already taken") {
+		t.Fatalf("a second message under a known ID: %d %s, want 409", st, body)
+	}
+	if stored, _ := fr.node.Store.Message(ctx, first.ID); stored == nil || stored.Message.Notification.Summary != "test warning" {
+		t.Fatal("the first message under the ID was replaced")
+	}
 	var receipt struct {
 		Receipt envelope.Receipt `json:"receipt"`
 	}

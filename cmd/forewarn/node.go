@@ -145,7 +145,9 @@ func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Cloc
 	if err != nil {
 		return nil, err
 	}
-	return app.New(store, clock, key, logger), nil
+	node := app.New(store, clock, key, logger)
+	node.CheckpointEvery = f.checkpointEvery
+	return node, nil
 }
 
 // initNode creates a node in dir: the directory, key, store, identity and first admin.
@@ -183,6 +185,7 @@ func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency 
 		return nil, "", err
 	}
 	node := app.New(store, clock, key, logger)
+	node.CheckpointEvery = f.checkpointEvery
 	password, err := node.Initialize(ctx, agency, admin)
 	if err != nil {
 		store.Close()
