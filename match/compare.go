@@ -43,6 +43,12 @@ const (
 	reorderFactor = 0.94
 	// joinMin is the similarity a joined pair of parts needs to replace separate ones.
 	joinMin = 0.8
+	// joinSkeleton is the similarity of a part whose consonant skeleton is that of two
+	// adjacent parts written as one, vowels and a dropped article aside ("Badreddine" vs
+	// "Badr al-Din", "Tajideen" vs "Taj al-Din"); minJoinSkeleton is the shortest
+	// skeleton that counts, shorter ones being too common to say anything.
+	joinSkeleton    = 0.85
+	minJoinSkeleton = 4
 	// surnameWeight is what it costs when a name says which part is its surname
 	// ("SURNAME, Given") and no part of that surname is found in the other name: the
 	// family name is the part a different person is least likely to share, so leaving
@@ -501,7 +507,7 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 		t1, t2 := &x.tokens[i], &x.tokens[i+1]
 		for j := range y.tokens {
 			u := &y.tokens[j]
-			if len(u.fold) < len(t1.fold)+len(t2.fold)-2 || len(u.fold) > len(t1.fold)+len(t2.fold)+2 {
+			if len(u.fold) < len(t1.fold)+len(t2.fold)-2 || len(u.fold) > len(t1.fold)+len(t2.fold)+4 {
 				continue
 			}
 			// Each of the two parts must be free or already aligned with u itself.
@@ -513,7 +519,8 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 			// across the seam may change the key's letters, hence the slack of two.
 			maxD := int((1 - joinMin) * float64(len(u.fold)+2))
 			if bits.OnesCount64((t1.foldSet|t2.foldSet)^u.foldSet) > 2*maxD+1 &&
-				bits.OnesCount64((t1.keySet|t2.keySet)^u.keySet) > 2*maxD+3 {
+				bits.OnesCount64((t1.keySet|t2.keySet)^u.keySet) > 2*maxD+3 &&
+				(len(u.skel) < minJoinSkeleton || letterSet(u.skel) != letterSet(t1.skel)|letterSet(t2.skel)) {
 				continue
 			}
 			cur := 0.0
@@ -552,7 +559,11 @@ func joinedSim(t1, t2, u *token) float64 {
 		return 0.95
 	}
 	ascii := t1.ascii && t2.ascii && u.ascii
-	return max(editSim(string(fold), u.fold, ascii), 0.95*editSim(string(key), u.key, ascii))
+	s := max(editSim(string(fold), u.fold, ascii), 0.95*editSim(string(key), u.key, ascii))
+	if s < joinSkeleton && len(u.skel) >= minJoinSkeleton && string(appendSkeleton(fb[:0], string(key))) == u.skel {
+		s = joinSkeleton
+	}
+	return s
 }
 
 // reordered reports whether the aligned parts appear in a different order in each name.

@@ -438,8 +438,31 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 	}
 	if next != nil && !next.initial() {
 		// "Abdul Aziz" against "Abdulaziz": the two parts written as one.
-		if k, ok := ix.keyID[phoneticKey(t.fold+next.fold)]; ok {
+		jk := phoneticKey(t.fold + next.fold)
+		if k, ok := ix.keyID[jk]; ok {
 			rs = addRoute(rs, base, k, routeJoined)
+		}
+		// "Taj al-Din" against "Tajideen": the skeleton of the two as one.
+		if sk := skeleton(jk); len(sk) >= minJoinSkeleton {
+			for _, k := range ix.skels[sk] {
+				rs = addRoute(rs, base, k, routeSkeleton)
+			}
+		}
+	}
+	if len(t.skel) >= minJoinSkeleton {
+		// "Badreddine" against "Badr al-Din": the longer half of the skeleton, when
+		// both halves are skeletons of parts on the list.
+		for i := 2; i <= len(t.skel)-2; i++ {
+			a, b := ix.skels[t.skel[:i]], ix.skels[t.skel[i:]]
+			if len(a) == 0 || len(b) == 0 {
+				continue
+			}
+			if i < len(t.skel)-i {
+				a = b
+			}
+			for _, k := range a {
+				rs = addRoute(rs, base, k, routeSkeleton)
+			}
 		}
 	}
 	if len(t.key) >= 6 {

@@ -544,16 +544,22 @@ func isVowel(c byte) bool {
 func Skeleton(word string) string { return skeleton(PhoneticKey(word)) }
 
 func skeleton(key string) string {
-	b := make([]byte, 0, len(key))
+	return string(appendSkeleton(make([]byte, 0, len(key)), key))
+}
+
+// appendSkeleton appends the consonant skeleton of key to dst.
+func appendSkeleton(dst []byte, key string) []byte {
+	b := dst
+	start := len(dst)
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		if isVowel(c) || c == 'v' && i > 0 && isVowel(key[i-1]) {
 			continue
 		}
-		if len(b) > 0 && b[len(b)-1] == c {
+		if len(b) > start && b[len(b)-1] == c {
 			continue
 		}
 		b = append(b, c)
 	}
-	return string(b)
+	return b
 }
