@@ -190,8 +190,20 @@ func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request, a *a
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *access) {
 	pg := passwordPage{Required: a.User.MustChangePassword, Errors: map[string]string{}}
 	cur, nw, again := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("again")
+	// A stolen session must not become a way to guess the password: the same limit as
+	// signing in applies to checking the current one.
+	userKey, ipKey := "user:"+a.User.Username, "ip:"+clientIP(r)
+	if wait := s.limiter.attempt(userKey, ipKey); wait > 0 {
+		pg.Errors["current"] = fmt.Sprintf("Too many wrong passwords. Try again in %s.", roundWait(wait))
+		s.render(w, r, a, http.StatusTooManyRequests, "password", "Change password", pg)
+		return
+	}
+	checked := app.CheckPassword(a.User.PasswordHash, cur)
+	if checked {
+		s.limiter.succeeded(userKey, ipKey)
+	}
 	switch {
-	case !app.CheckPassword(a.User.PasswordHash, cur):
+	case !checked:
 		pg.Errors["current"] = "This is not your current password."
 	case nw != again:
 		pg.Errors["again"] = "The two new passwords differ."
