@@ -16,10 +16,20 @@ import (
 // and HTTP server on loopback, sharing one simulated clock: how the scenario replays run
 // years of casework in seconds while every message still crosses a real socket.
 type cluster struct {
-	clock *app.SimClock
-	nodes map[string]*liveNode
-	order []string
-	out   io.Writer
+	clock  *app.SimClock
+	nodes  map[string]*liveNode
+	order  []string
+	out    io.Writer
+	dsnFor func(code string) string
+}
+
+// flags are the node flags of one agency's node in the cluster.
+func (c *cluster) flags(dir, code string) *nodeFlags {
+	nf := &nodeFlags{data: dir, checkpointEvery: 10, logLevel: "error", as: "setup"}
+	if c.dsnFor != nil {
+		nf.db = c.dsnFor(code)
+	}
+	return nf
 }
 
 // demoPassword is every demo login's password: the demo is for walking through, not for
@@ -33,9 +43,15 @@ var demoRoles = []forewarn.Role{forewarn.RoleLiaison, forewarn.RoleAnalyst, fore
 // clock, makes every node a pinned peer of every other, and gives each node one demo user
 // per role. listen gives each agency's address; missing ones pick a free loopback port.
 func (m *Main) startCluster(ctx context.Context, dir string, start time.Time, agencies []forewarn.Agency, listen map[string]string, out io.Writer) (*cluster, error) {
-	c := &cluster{clock: app.NewSimClock(start), nodes: map[string]*liveNode{}, out: out}
+	return m.startClusterOn(ctx, dir, start, agencies, listen, out, nil)
+}
+
+// startClusterOn is startCluster with each agency's store chosen by dsnFor: a PostgreSQL
+// DSN, or "" (and a nil dsnFor) for SQLite in the node's data directory.
+func (m *Main) startClusterOn(ctx context.Context, dir string, start time.Time, agencies []forewarn.Agency, listen map[string]string, out io.Writer, dsnFor func(code string) string) (*cluster, error) {
+	c := &cluster{clock: app.NewSimClock(start), nodes: map[string]*liveNode{}, out: out, dsnFor: dsnFor}
 	for _, ag := range agencies {
-		nf := &nodeFlags{data: filepath.Join(dir, ag.Code), checkpointEvery: 10, logLevel: "error", as: "setup"}
+		nf := c.flags(filepath.Join(dir, ag.Code), ag.Code)
 		node, _, err := m.initNodeAt(ctx, nf, nf.data, ag, "admin", c.clock)
 		if err != nil {
 			c.Close()
@@ -94,7 +110,7 @@ func (c *cluster) restart(ctx context.Context, m *Main, code string) error {
 	if err := old.Close(); err != nil {
 		return err
 	}
-	nf := &nodeFlags{data: old.dir, checkpointEvery: 10, logLevel: "error", as: "setup"}
+	nf := c.flags(old.dir, code)
 	rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: addr, replayWindow: app.DefaultReplayWindow}, c.clock, false)
 	if err != nil {
 		return err

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 )
@@ -204,4 +208,52 @@ func deliveryStatus(d *forewarn.Delivery) string {
 		return "no delivery"
 	}
 	return d.Status()
+}
+
+// TestParisReplayOnPostgres replays the case with both nodes storing their data in
+// PostgreSQL, each in a schema of its own: the same checks must hold.
+func TestParisReplayOnPostgres(t *testing.T) {
+	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("FOREWARN_TEST_POSTGRES is not set; .ci/run sets it")
+		}
+		t.Skip("the replay on PostgreSQL is skipped: set FOREWARN_TEST_POSTGRES to a DSN to run it")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schemas := map[string]string{}
+	for _, code := range []string{agencyTR.Code, agencyFR.Code} {
+		schema := fmt.Sprintf("replay_%s_%d", strings.ToLower(strings.ReplaceAll(code, "-", "_")), time.Now().UnixNano())
+		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		schemas[code] = dsn + sep + "search_path=" + schema
+	}
+	ctx := context.Background()
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	c, err := m.startClusterOn(ctx, t.TempDir(), parisStart, []forewarn.Agency{agencyTR, agencyFR}, nil, &out, func(code string) string { return schemas[code] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := parisReplay(ctx, c)
+	if err != nil {
+		t.Fatalf("replay stopped: %v\n%s", err, out.String())
+	}
+	for _, ch := range r.failed() {
+		t.Errorf("%s: %s", ch.What, ch.Detail)
+	}
+	if len(r.checks) < 15 {
+		t.Errorf("only %d checks", len(r.checks))
+	}
 }
