@@ -154,6 +154,17 @@ func TestBrowser(t *testing.T) {
 	body = text(fr.url + "/inbox")
 	expect("France's inbox", body, "Fifth individual identified", "You hold this person")
 	shot("03-inbox")
+	// The same inbox on a tablet held upright: nothing may spill sideways.
+	run("tablet viewport", chromedp.EmulateViewport(768, 1024), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("footer")))
+	overflow, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		t.Error("the inbox is wider than a tablet's screen")
+	}
+	shot("03b-inbox-tablet")
+	run("laptop viewport", chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("footer")))
 
 	run("open the December warning", chromedp.Click(chromedp.Search(`//a[contains(., "Fifth individual identified")]`)), chromedp.WaitVisible(chromedp.CSS(`#matches`)))
 	body = read("main")
