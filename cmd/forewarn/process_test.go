@@ -439,7 +439,7 @@ func TestFaultDelivery(t *testing.T) {
 			for i := w; i < total && ctx.Err() == nil; i += 4 {
 				body := map[string]any{"kind": "notification", "to": []string{"FR-DGSI"}, "marks": map[string]any{"tlp": "GREEN"},
 					"notification": map[string]any{"summary": fmt.Sprintf("fault test message %d", i), "priority": "routine",
-						"persons": []any{map[string]any{"ref": "p1", "names": []any{map[string]any{"value": fmt.Sprintf("Person Number%d", i)}}}}}}
+						"persons": []any{map[string]any{"ref": "p1", "names": []any{map[string]any{"value": benchName(i)}}}}}}
 				if sender.api(t, "POST", "/api/v1/messages", body, nil) == http.StatusCreated {
 					sent.Add(1)
 				}
