@@ -170,23 +170,31 @@ func sideOf(d *forewarn.Delivery) forewarn.EscalationSide {
 }
 
 // Tick does one round of the node's scheduled work at the clock's current time: deliver
-// what is due, then escalate what is overdue. Tests and the scenario replay call it after
-// moving a simulated clock; Run calls it on a timer.
-func (ms *Messages) Tick(ctx context.Context) error {
-	if _, err := ms.DeliverDue(ctx, 16); err != nil {
-		return err
+// what is due, then escalate what is overdue. It returns how many messages it delivered.
+// Tests and the scenario replay call it after moving a simulated clock; Run calls it on a
+// timer.
+func (ms *Messages) Tick(ctx context.Context) (int, error) {
+	n, err := ms.DeliverDue(ctx, 16)
+	if err != nil {
+		return n, err
 	}
-	_, err := ms.Escalate(ctx)
-	return err
+	_, err = ms.Escalate(ctx)
+	return n, err
 }
 
-// Run ticks every interval, and at once when a message is queued, until ctx ends.
+// Run ticks every interval, at once when a message is queued, and again straight away
+// while a round delivered something (a backlog after an outage drains at full speed),
+// until ctx ends.
 func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := ms.Tick(ctx); err != nil && ctx.Err() == nil {
+		n, err := ms.Tick(ctx)
+		if err != nil && ctx.Err() == nil {
 			ms.Logger.Error("scheduled work failed", "err", err)
+		}
+		if n > 0 && err == nil && ctx.Err() == nil {
+			continue
 		}
 		select {
 		case <-ctx.Done():
