@@ -16,15 +16,16 @@ const (
 	PermManagePeers    Permission = "peers.manage"   // peer agencies and their keys
 	PermManageUsers    Permission = "users.manage"   // users, roles and API tokens
 	PermManageOwnToken Permission = "tokens.own"     // one's own API tokens
+	PermResolveAlerts  Permission = "alerts.resolve" // mark an alert for one's desk dealt with
 )
 
 // rolePermissions is the whole access policy in one table. Oversight reads everything,
 // the audit trail included, and changes nothing; an analyst cannot send to peers unless
 // also liaison; only an administrator manages users, peers and keys.
 var rolePermissions = map[Role][]Permission{
-	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken},
-	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken},
-	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken},
+	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts},
+	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken, PermResolveAlerts},
+	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts},
 	RoleOversight:  {PermReadMessages, PermReadOverdue, PermReadSubjects, PermReadAudit},
 	RoleAdmin:      {PermManagePeers, PermManageUsers, PermReadAudit, PermManageOwnToken},
 }
@@ -45,6 +46,19 @@ type Principal struct {
 	Username string `json:"username"`
 	Roles    []Role `json:"roles"`
 	TokenID  string `json:"token_id,omitempty"`
+}
+
+// HasRole reports whether the principal acts in role r.
+func (p *Principal) HasRole(r Role) bool {
+	if p == nil {
+		return false
+	}
+	for _, x := range p.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
 }
 
 // Can reports whether any of the principal's roles grants p.

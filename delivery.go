@@ -140,6 +140,9 @@ type Alert struct {
 	SubjectID string    `json:"subject_id,omitempty"`
 	Text      string    `json:"text"`
 	CreatedAt time.Time `json:"created_at"`
+	// ResolvedAt and ResolvedBy say who at the desk dealt with the alert, and when.
+	ResolvedAt time.Time `json:"resolved_at,omitempty"`
+	ResolvedBy string    `json:"resolved_by,omitempty"`
 }
 
 // MessageStore keeps messages, their deliveries and escalations. Like Store, every public
@@ -181,7 +184,13 @@ type MessageStore interface {
 	// next (zero: none left), audited, together.
 	Escalate(ctx context.Context, e *Escalation, next time.Time) error
 	Escalations(ctx context.Context, messageID string) ([]*Escalation, error)
+	// Alerts returns up to limit open alerts for role, newest first.
 	Alerts(ctx context.Context, role Role, limit int) ([]*Alert, error)
+	// Alert returns one alert, open or resolved.
+	Alert(ctx context.Context, id string) (*Alert, error)
+	// ResolveAlert records that a person dealt with an alert, audited; ECONFLICT when it
+	// was resolved already.
+	ResolveAlert(ctx context.Context, actor Actor, id string) error
 }
 
 // Status says in one line where a delivery stands, the way the sender's desk needs to read

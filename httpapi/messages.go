@@ -247,3 +247,31 @@ func (s *Server) handleListPeers(w http.ResponseWriter, r *http.Request, p *fore
 	}
 	writeJSON(w, http.StatusOK, page[*forewarn.Peer]{Items: peers, Total: len(peers), Limit: len(peers)})
 }
+
+// resolveAlert marks an alert dealt with, when it was for one of the principal's roles:
+// a desk resolves its own alerts, not another's. Shared by the API and the pages.
+func ResolveAlert(r *http.Request, store forewarn.Store, p *forewarn.Principal, id string) (*forewarn.Alert, error) {
+	a, err := store.Alert(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.HasRole(a.Role) {
+		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "this alert is for the %s desk, and you do not act as %s", a.Role, a.Role)
+	}
+	if err := store.ResolveAlert(r.Context(), p.Actor(), id); err != nil {
+		return nil, err
+	}
+	return store.Alert(r.Context(), id)
+}
+
+func (s *Server) handleResolveAlert(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	a, err := ResolveAlert(r, s.Node.Store, p, r.PathValue("id"))
+	if forewarn.ErrorCode(err) == forewarn.EFORBIDDEN {
+		s.deny(r, p.Username, err)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}

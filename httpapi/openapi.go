@@ -28,6 +28,7 @@ var schemaTypes = map[string]any{
 	"DraftCheck":    draftCheck{},
 	"DraftHits":     struct{ Items []app.DraftHit }{},
 	"AlertPage":     page[*forewarn.Alert]{},
+	"Alert":         forewarn.Alert{},
 	"Subject":       forewarn.Subject{},
 	"SubjectPage":   page[*forewarn.Subject]{},
 	"SubjectSaved":  subjectSaved{},

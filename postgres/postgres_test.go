@@ -84,7 +84,15 @@ func TestMigrateTwiceAppliesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AppliedMigrations: %v", err)
 	}
-	if want := []int{1, 2, 3}; !slices.Equal(got, want) {
+	ms, err := sqlstore.Migrations(postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for _, m := range ms {
+		want = append(want, m.Version)
+	}
+	if len(want) < 4 || !slices.Equal(got, want) {
 		t.Errorf("applied migrations = %v, want %v", got, want)
 	}
 }

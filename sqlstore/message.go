@@ -839,22 +839,17 @@ func (db *DB) Alerts(ctx context.Context, role forewarn.Role, limit int) ([]*for
 	}
 	as := []*forewarn.Alert{}
 	err = db.view(ctx, "list alerts", func(tx *tx) error {
-		rows, err := tx.query(ctx, "SELECT id, role, kind, message_id, subject_id, text, created_at FROM alerts WHERE role = ? ORDER BY created_at DESC, id DESC LIMIT ?", string(role), limit)
+		rows, err := tx.query(ctx, "SELECT "+alertColumns+" FROM alerts WHERE role = ? AND resolved_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?", string(role), limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var a forewarn.Alert
-			var r, created string
-			if err := rows.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Text, &created); err != nil {
+			a, err := scanAlert(rows)
+			if err != nil {
 				return err
 			}
-			a.Role = forewarn.Role(r)
-			if a.CreatedAt, err = ParseTime(created); err != nil {
-				return fmt.Errorf("alert %s: %w", a.ID, err)
-			}
-			as = append(as, &a)
+			as = append(as, a)
 		}
 		return rows.Err()
 	})
@@ -862,4 +857,78 @@ func (db *DB) Alerts(ctx context.Context, role forewarn.Role, limit int) ([]*for
 		return nil, err
 	}
 	return as, nil
+}
+
+const alertColumns = "id, role, kind, message_id, subject_id, text, created_at, resolved_at, resolved_by"
+
+func scanAlert(s scanner) (*forewarn.Alert, error) {
+	var a forewarn.Alert
+	var r, created string
+	var resolved sql.NullString
+	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Text, &created, &resolved, &a.ResolvedBy); err != nil {
+		return nil, err
+	}
+	a.Role = forewarn.Role(r)
+	var err error
+	if a.CreatedAt, err = ParseTime(created); err != nil {
+		return nil, fmt.Errorf("alert %s: %w", a.ID, err)
+	}
+	if resolved.Valid {
+		if a.ResolvedAt, err = ParseTime(resolved.String); err != nil {
+			return nil, fmt.Errorf("alert %s: %w", a.ID, err)
+		}
+	}
+	return &a, nil
+}
+
+// Alert returns one alert, open or resolved.
+func (db *DB) Alert(ctx context.Context, id string) (*forewarn.Alert, error) {
+	var a *forewarn.Alert
+	err := db.view(ctx, "read alert", func(tx *tx) error {
+		var err error
+		a, err = tx.alert(ctx, id)
+		return err
+	})
+	return a, err
+}
+
+func (tx *tx) alert(ctx context.Context, id string) (*forewarn.Alert, error) {
+	a, err := scanAlert(tx.queryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("no alert with id %q", id)
+	}
+	return a, err
+}
+
+// ResolveAlert records who dealt with an alert and when, audited.
+func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	now := db.now()
+	return db.update(ctx, now, "resolve alert", func(tx *tx) error {
+		a, err := tx.alert(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !a.ResolvedAt.IsZero() {
+			return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was resolved by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
+		}
+		before := *a
+		if _, err := tx.exec(ctx, "UPDATE alerts SET resolved_at = ?, resolved_by = ? WHERE id = ?", FormatTime(now), actor.ID, id); err != nil {
+			return fmt.Errorf("resolve alert: %w", err)
+		}
+		a.ResolvedAt, a.ResolvedBy = now, actor.ID
+		return tx.audit(ctx, actor, "alert.resolve", "alert", id, &before, a, a.Kind+": "+truncateText(a.Text, 200))
+	})
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }

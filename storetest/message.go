@@ -769,3 +769,38 @@ func testMessageFilters(t *testing.T, open Opener) {
 	}
 	e.MustVerify()
 }
+
+func testResolveAlert(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.AddPeers()
+	m := e.Send(NewNotification(Agency.Code, []string{PeerFR}, e.Clock.Now())).Message
+	e.Clock.Advance(time.Hour)
+	if err := e.Store.Escalate(e.Ctx, &forewarn.Escalation{MessageID: m.ID, Agency: PeerFR, Side: forewarn.SideSender, Step: 1,
+		Notify: forewarn.RoleLiaison, Text: "overdue", FiredAt: e.Clock.Now()}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	as, err := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("Alerts = %v, %v", as, err)
+	}
+	id := as[0].ID
+	start := e.AuditCount()
+	e.Clock.Advance(time.Minute)
+	if err := e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), id); err != nil {
+		t.Fatal(err)
+	}
+	wantActions(t, e, start, "alert.resolve")
+	if as, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10); len(as) != 0 {
+		t.Errorf("a resolved alert is still listed: %+v", as)
+	}
+	a, err := e.Store.Alert(e.Ctx, id)
+	if err != nil || a.ResolvedBy != "liaison" || !a.ResolvedAt.Equal(e.Clock.Now()) {
+		t.Errorf("Alert = %+v, %v", a, err)
+	}
+	WantCode(t, e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), id), forewarn.ECONFLICT)
+	WantCode(t, e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), forewarn.NewID(e.Clock.Now())), forewarn.ENOTFOUND)
+	_, err = e.Store.Alert(e.Ctx, "nope")
+	WantCode(t, err, forewarn.ENOTFOUND)
+	wantActions(t, e, start, "alert.resolve")
+	e.MustVerify()
+}

@@ -223,6 +223,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReceiveConcurrently", testReceiveConcurrently},
 		{"Acknowledgements", testAcknowledgements},
 		{"Escalation", testEscalation},
+		{"ResolveAlert", testResolveAlert},
 		{"MessageFilters", testMessageFilters},
 		{"Matches", testMatches},
 		{"PreferClaim", testPreferClaim},

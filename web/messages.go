@@ -12,6 +12,7 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/httpapi"
 	"github.com/forewarn/forewarn/match"
 )
 
@@ -387,13 +388,29 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 }
 
 type alertsPage struct {
-	Alerts []*forewarn.Alert
+	Alerts     []*forewarn.Alert
+	CanResolve bool
 }
 
 // handleAlerts lists the alerts for the user's roles, newest first.
+// handleResolveAlert marks an alert for one of the user's desks dealt with.
+func (s *Server) handleResolveAlert(w http.ResponseWriter, r *http.Request, a *access) {
+	if _, err := httpapi.ResolveAlert(r, s.Node.Store, a.Principal, r.PathValue("id")); err != nil {
+		if forewarn.ErrorCode(err) == forewarn.EFORBIDDEN {
+			s.deny(w, r, a, forewarn.ErrorMessage(err))
+			return
+		}
+		if forewarn.ErrorCode(err) != forewarn.ECONFLICT {
+			s.fail(w, r, a, err)
+			return
+		}
+	}
+	redirect(w, r, "/alerts")
+}
+
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, a *access) {
 	seen := map[string]bool{}
-	var pg alertsPage
+	pg := alertsPage{CanResolve: a.Principal.Can(forewarn.PermResolveAlerts)}
 	for _, role := range a.Principal.Roles {
 		as, err := s.Node.Store.Alerts(r.Context(), role, maxAlertCount)
 		if err != nil {

@@ -82,6 +82,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /outbox", s.page(forewarn.PermReadMessages, s.handleOutbox))
 	r("GET /overdue", s.page(forewarn.PermReadOverdue, s.handleOverdue))
 	r("GET /alerts", s.page(forewarn.PermReadMessages, s.handleAlerts))
+	r("POST /alerts/{id}/resolve", s.page(forewarn.PermResolveAlerts, s.handleResolveAlert))
 	r("GET /messages/{id}", s.page(forewarn.PermReadMessages, s.handleMessage))
 	r("POST /messages/{id}/read", s.page(forewarn.PermAckMessages, s.handleMarkRead))
 	r("POST /messages/{id}/ack", s.page(forewarn.PermAckMessages, s.handleAcknowledge))

@@ -25,6 +25,7 @@ var wantAllowed = map[string]string{
 	"POST /api/v1/messages/{id}/ack":     "liaison supervisor",
 	"POST /api/v1/drafts/check":          "liaison",
 	"GET /api/v1/alerts":                 "analyst liaison supervisor oversight",
+	"POST /api/v1/alerts/{id}/resolve":   "analyst liaison supervisor",
 	"GET /api/v1/subjects":               "analyst liaison supervisor oversight",
 	"POST /api/v1/subjects":              "analyst",
 	"GET /api/v1/subjects/{id}":          "analyst liaison supervisor oversight",
@@ -261,5 +262,46 @@ func TestTokenCannotWidenItsRole(t *testing.T) {
 	ack := []byte(`{"kind":"acknowledgement","to":["TR-MIT"],"marks":{"tlp":"AMBER","releasable_to":["TR-MIT"]},"ack":{"stage":"read"}}`)
 	if st := call(t, "POST", rt.url+"/api/v1/messages", liaison, ack); st != http.StatusBadRequest {
 		t.Errorf("a hand-built acknowledgement through send: %d, want 400", st)
+	}
+}
+
+// TestResolveAlert: a desk marks its own alert dealt with; it leaves the list and stays
+// in the trail; another desk cannot resolve it.
+func TestResolveAlert(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, parisStart)
+	if _, err := parisReplay(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	fr := c.node(agencyFR.Code)
+	token := func(role forewarn.Role) string {
+		secret, _, err := app.NewToken(ctx, fr.node, forewarn.SystemActor("test"), string(role), role, "alerts test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	liaison, supervisor := token(forewarn.RoleLiaison), token(forewarn.RoleSupervisor)
+	open, err := fr.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100)
+	if err != nil || len(open) == 0 {
+		t.Fatalf("liaison alerts: %v %v", open, err)
+	}
+	id := open[0].ID
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", supervisor, nil); st != http.StatusForbidden {
+		t.Errorf("the supervisors resolving the liaison desk's alert: %d, want 403", st)
+	}
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, nil); st != http.StatusOK {
+		t.Fatalf("resolving: %d", st)
+	}
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, nil); st != http.StatusConflict {
+		t.Errorf("resolving twice: %d, want 409", st)
+	}
+	after, _ := fr.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100)
+	if len(after) != len(open)-1 {
+		t.Errorf("%d open alerts after resolving one of %d", len(after), len(open))
+	}
+	entries, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "alert.resolve", Limit: 10})
+	if len(entries) != 1 || entries[0].ObjectID != id || entries[0].Actor.ID != "liaison" {
+		t.Errorf("resolution not audited: %+v", entries)
 	}
 }
