@@ -39,4 +39,9 @@ type AuthStore interface {
 	// SessionByHash returns a session that has not expired at now; ENOTFOUND otherwise.
 	SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error)
 	DeleteSession(ctx context.Context, actor Actor, hash string) error
+	// EndSessions ends every session of username but the one whose hash is keep (as after
+	// a password change), audited; it returns how many it ended.
+	EndSessions(ctx context.Context, actor Actor, username, keep string) (int, error)
+	// PurgeSessions deletes the sessions expired at now, audited when there were any.
+	PurgeSessions(ctx context.Context, now time.Time) (int, error)
 }

@@ -39,8 +39,9 @@ type Messages struct {
 	RetryBase    time.Duration // first retry after about this long
 	RetryMax     time.Duration // never wait longer than this between attempts
 
-	agency string
-	poke   chan struct{}
+	agency           string
+	poke             chan struct{}
+	lastHousekeeping time.Time
 }
 
 // NewMessages returns the messaging part of node, with the default policy and limits.

@@ -178,8 +178,21 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	_, err = ms.Escalate(ctx)
-	return n, err
+	if _, err = ms.Escalate(ctx); err != nil {
+		return n, err
+	}
+	return n, ms.housekeep(ctx)
+}
+
+// housekeep deletes expired sessions, at most once an hour.
+func (ms *Messages) housekeep(ctx context.Context) error {
+	now := ms.Clock.Now()
+	if now.Sub(ms.lastHousekeeping) < time.Hour {
+		return nil
+	}
+	ms.lastHousekeeping = now
+	_, err := ms.Store.PurgeSessions(ctx, now)
+	return err
 }
 
 // Run ticks every interval, at once when a message is queued, and again straight away

@@ -234,3 +234,38 @@ func (db *DB) DeleteSession(ctx context.Context, actor forewarn.Actor, hash stri
 		return tx.audit(ctx, actor, "session.delete", "session", username, nil, nil, "")
 	})
 }
+
+// EndSessions ends every session of a user but one, audited.
+func (db *DB) EndSessions(ctx context.Context, actor forewarn.Actor, username, keep string) (int, error) {
+	if err := actor.Validate(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := db.update(ctx, db.now(), "end sessions", func(tx *tx) error {
+		res, err := tx.exec(ctx, "DELETE FROM sessions WHERE username = ? AND hash <> ?", username, keep)
+		if err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return tx.audit(ctx, actor, "session.end_all", "user", username, nil, nil, fmt.Sprintf("%d other sessions ended", n))
+	})
+	return int(n), err
+}
+
+// PurgeSessions deletes expired sessions, audited when there were any.
+func (db *DB) PurgeSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, db.now(), "purge sessions", func(tx *tx) error {
+		res, err := tx.exec(ctx, "DELETE FROM sessions WHERE expires_at <= ?", FormatTime(now))
+		if err != nil {
+			return fmt.Errorf("purge sessions: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return tx.audit(ctx, forewarn.SystemActor("housekeeping"), "session.purge", "session", "expired", nil, nil, fmt.Sprintf("%d expired sessions deleted", n))
+	})
+	return int(n), err
+}

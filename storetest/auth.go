@@ -157,3 +157,49 @@ func testSessions(t *testing.T, open Opener) {
 	wantNoSecret(t, e, hs, "csrf-token-1")
 	e.MustVerify()
 }
+
+func testEndAndPurgeSessions(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 2)
+	e.Init()
+	actor := forewarn.UserActor("admin")
+	mk := func(value, user string, ttl time.Duration) string {
+		h := hashOf(value)
+		if err := e.Store.CreateSession(e.Ctx, actor, &forewarn.Session{Hash: h, Username: user, CSRF: "c-" + value, ExpiresAt: e.Clock.Now().Add(ttl)}); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if err := e.Store.CreateUser(e.Ctx, actor, &forewarn.User{Username: "someone", DisplayName: "Someone", Roles: []forewarn.Role{forewarn.RoleAnalyst}, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	keep := mk("a", "admin", time.Hour)
+	mk("b", "admin", time.Hour)
+	mk("c", "admin", 2*time.Hour)
+	other := mk("d", "someone", time.Minute)
+	start := e.AuditCount()
+	n, err := e.Store.EndSessions(e.Ctx, actor, "admin", keep)
+	if err != nil || n != 2 {
+		t.Fatalf("EndSessions = %d, %v; want 2", n, err)
+	}
+	wantActions(t, e, start, "session.end_all")
+	if _, err := e.Store.SessionByHash(e.Ctx, keep, e.Clock.Now()); err != nil {
+		t.Errorf("the kept session ended: %v", err)
+	}
+	if _, err := e.Store.SessionByHash(e.Ctx, other, e.Clock.Now()); err != nil {
+		t.Errorf("another user's session ended: %v", err)
+	}
+	if n, _ := e.Store.EndSessions(e.Ctx, actor, "admin", keep); n != 0 {
+		t.Errorf("ending again ended %d", n)
+	}
+	wantActions(t, e, start, "session.end_all")
+	e.Clock.Advance(30 * time.Minute)
+	if n, err := e.Store.PurgeSessions(e.Ctx, e.Clock.Now()); err != nil || n != 1 {
+		t.Fatalf("PurgeSessions = %d, %v; want the one expired", n, err)
+	}
+	wantActions(t, e, start, "session.end_all", "session.purge")
+	if n, _ := e.Store.PurgeSessions(e.Ctx, e.Clock.Now()); n != 0 {
+		t.Errorf("purging again deleted %d", n)
+	}
+	wantActions(t, e, start, "session.end_all", "session.purge")
+	e.MustVerify()
+}

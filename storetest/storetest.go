@@ -229,6 +229,7 @@ func Run(t *testing.T, open Opener) {
 		{"PreferClaim", testPreferClaim},
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
+		{"EndAndPurgeSessions", testEndAndPurgeSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -221,6 +221,11 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 				s.fail(w, r, a, err)
 				return
 			}
+			// Whoever else was signed in as this user, with the old password, is not now.
+			if _, err := s.Node.Store.EndSessions(r.Context(), a.Principal.Actor(), u.Username, a.Session.Hash); err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
 			redirect(w, r, "/password?done=1")
 			return
 		}

@@ -268,6 +268,8 @@ func TestMustChangePassword(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser(t)
 	b.login("newbie")
+	elsewhere := f.browser(t) // the same user signed in on another machine
+	elsewhere.login("newbie")
 	st, _, h := b.do("GET", "/inbox", nil)
 	if st != http.StatusSeeOther || h.Get("Location") != "/password" {
 		t.Fatalf("inbox before the password change: %d → %q, want 303 → /password", st, h.Get("Location"))
@@ -280,6 +282,10 @@ func TestMustChangePassword(t *testing.T) {
 	}
 	if st, _ := b.get("/inbox"); st != http.StatusOK {
 		t.Fatalf("inbox after the change: status %d, want 200", st)
+	}
+	// The other session, opened with the old password, has ended.
+	if st, _, h := elsewhere.do("GET", "/inbox", nil); st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+		t.Fatalf("the other session after the change: %d → %q, want a redirect to sign in", st, h.Get("Location"))
 	}
 }
 
