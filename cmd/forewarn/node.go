@@ -180,8 +180,19 @@ func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency 
 	if err != nil {
 		return nil, "", err
 	}
+	// A node is created whole or not at all: if the store cannot be set up (a PostgreSQL
+	// database that already holds a node, say), the key and SQLite files go again.
+	undo := func() {
+		os.Remove(filepath.Join(dir, keyFileName))
+		if f.db == "" {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(filepath.Join(dir, dbFileName+suffix))
+			}
+		}
+	}
 	store, err := openStore(ctx, f, dir, clock, key, agency.Code, logger)
 	if err != nil {
+		undo()
 		return nil, "", err
 	}
 	node := app.New(store, clock, key, logger)
@@ -189,6 +200,7 @@ func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency 
 	password, err := node.Initialize(ctx, agency, admin)
 	if err != nil {
 		store.Close()
+		undo()
 		return nil, "", err
 	}
 	return node, password, nil

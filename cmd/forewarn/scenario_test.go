@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +256,47 @@ func TestParisReplayOnPostgres(t *testing.T) {
 	}
 	if len(r.checks) < 15 {
 		t.Errorf("only %d checks", len(r.checks))
+	}
+}
+
+// TestInitOnPostgresRefusesASecondNode: a PostgreSQL database holds one node; a second
+// init against it fails and leaves no key behind.
+func TestInitOnPostgresRefusesASecondNode(t *testing.T) {
+	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("FOREWARN_TEST_POSTGRES is not set; .ci/run sets it")
+		}
+		t.Skip("skipped: set FOREWARN_TEST_POSTGRES to a DSN to run it")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("init_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec("DROP SCHEMA " + schema + " CASCADE")
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	target := dsn + sep + "search_path=" + schema
+	first, second := t.TempDir(), t.TempDir()
+	mustCLI(t, "init", "--data", first, "--db", target, "--agency", "FR-DGSI", "--name", "DGSI", "--log-level", "error")
+	out := mustCLI(t, "subject", "add", "--data", first, "--db", target, "--name", "Ismaël Omar Mostefaï", "--log-level", "error")
+	if !strings.Contains(out, "Added subject") {
+		t.Fatalf("subject add on PostgreSQL: %s", out)
+	}
+	if _, _, err := runCLI(t, nil, "init", "--data", second, "--db", target, "--agency", "FR-DGSI", "--name", "again", "--log-level", "error"); err == nil {
+		t.Fatal("a second node was created in a database that holds one")
+	}
+	if _, err := os.Stat(filepath.Join(second, keyFileName)); !os.IsNotExist(err) {
+		t.Errorf("the refused init left a key behind: %v", err)
+	}
+	if out := mustCLI(t, "audit", "verify", "--data", first, "--db", target, "--log-level", "error"); !strings.Contains(out, "audit trail OK") {
+		t.Errorf("audit verify on PostgreSQL: %s", out)
 	}
 }
