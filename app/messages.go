@@ -39,6 +39,9 @@ type Messages struct {
 	RetryBase    time.Duration // first retry after about this long
 	RetryMax     time.Duration // never wait longer than this between attempts
 
+	// Stats counts deliveries, receipts, refusals and escalations for the metrics.
+	Stats Stats
+
 	agency           string
 	poke             chan struct{}
 	lastHousekeeping time.Time
@@ -246,6 +249,8 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		return nil, err
 	}
 	if !dup {
+		ms.Stats.Received.Add(1)
+		ms.Stats.Matches.Add(int64(len(sm.Matches)))
 		if ms.Matcher != nil {
 			ms.Matcher.AddMessage(m)
 		}
@@ -269,6 +274,7 @@ func (ms *Messages) reject(ctx context.Context, sender, claimed, messageID, remo
 	if forewarn.ErrorCode(cause) == forewarn.EINTERNAL {
 		return cause
 	}
+	ms.Stats.Rejected.Add(1)
 	actor := forewarn.SystemActor("anonymous@" + remote)
 	if sender != "" {
 		actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: sender}

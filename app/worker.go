@@ -65,6 +65,7 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 			defer func() { <-sem; wg.Done() }()
 			r, err := ms.deliver(ctx, d)
 			if err != nil {
+				ms.Stats.DeliveryFailures.Add(1)
 				next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
 				ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
 				if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(err.Error()), 500), next); ferr != nil {
@@ -84,6 +85,7 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 	if err := ms.Store.Delivered(ctx, receipts...); err != nil {
 		return 0, err
 	}
+	ms.Stats.Delivered.Add(int64(len(receipts)))
 	return len(receipts), nil
 }
 
@@ -155,6 +157,7 @@ func (ms *Messages) Escalate(ctx context.Context) (int, error) {
 			if err := ms.Store.Escalate(ctx, e, next); err != nil {
 				return fired, err
 			}
+			ms.Stats.Escalations.Add(1)
 			ms.Logger.Warn("escalated", "id", d.MessageID, "agency", d.Agency, "side", side, "step", i+1, "notify", step.Notify)
 			fired++
 		}

@@ -229,6 +229,21 @@ func TestTimelineCLI(t *testing.T) {
 	if len(lines) < 15 {
 		t.Errorf("timeline has %d lines", len(lines))
 	}
+
+	// An operator's view of the same state, in the metrics. France escalated six steps:
+	// two for each unanswered warning, and two as the sender of its October request,
+	// which Turkey answered with warnings but never with a response.
+	resp, err := http.Get(fr.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`forewarn_messages_overdue{direction="in"} 2`, "forewarn_messages_received_total 2", "forewarn_escalations_total 6", "forewarn_match_index_entries"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 // TestTokenCannotWidenItsRole: a token acts in one role, and cannot mint a token in

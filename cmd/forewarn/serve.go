@@ -123,7 +123,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		msgs.RetryMax = sf.retryMax
 	}
 	srv := httpapi.NewServer(node, node.Logger)
-	srv.Messages = msgs
+	srv.SetMessages(msgs)
 	serverTLS, err := serverTLSConfig(sf)
 	if err != nil {
 		return fail(err)
