@@ -181,3 +181,42 @@ func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request, p *fo
 	}
 	writeJSON(w, http.StatusOK, rep)
 }
+
+// SetUserDisabled disables a user (ending their sessions; their tokens stop working with
+// them) or enables them again. An administrator cannot disable themselves: a node must not
+// be left without anyone to run it by a slip of the mouse. Shared by the API and the pages.
+func SetUserDisabled(r *http.Request, store forewarn.Store, p *forewarn.Principal, username string, disabled bool) error {
+	u, err := store.UserByUsername(r.Context(), username)
+	if err != nil {
+		return err
+	}
+	if disabled && u.Username == p.Username {
+		return forewarn.Invalid("username", "not_self", "you cannot disable your own account")
+	}
+	if u.Disabled == disabled {
+		return nil
+	}
+	u.Disabled = disabled
+	if err := store.UpdateUser(r.Context(), p.Actor(), u); err != nil {
+		return err
+	}
+	if disabled {
+		_, err = store.EndSessions(r.Context(), p.Actor(), u.Username, "")
+	}
+	return err
+}
+
+func (s *Server) handleSetUserDisabled(disabled bool) func(http.ResponseWriter, *http.Request, *forewarn.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+		if err := SetUserDisabled(r, s.Node.Store, p, r.PathValue("username"), disabled); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u, err := s.Node.Store.UserByUsername(r.Context(), r.PathValue("username"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, u)
+	}
+}

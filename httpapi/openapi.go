@@ -48,6 +48,7 @@ var schemaTypes = map[string]any{
 	"Peer":          forewarn.Peer{},
 	"PeerPage":      page[*forewarn.Peer]{},
 	"UserPage":      page[*forewarn.User]{},
+	"User":          forewarn.User{},
 	"NewUser":       newUser{},
 	"UserCreated":   struct{ User forewarn.User }{},
 	"NewToken":      newToken{},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/httpapi"
 )
 
 type auditPage struct {
@@ -169,6 +170,22 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, a *acc
 		return
 	}
 	s.showUsers(w, r, a, http.StatusCreated, usersPage{Form: userForm{Errors: map[string]string{}}, Created: u, Password: password})
+}
+
+// handleSetUserDisabled disables an account (ending its sessions; its API tokens stop
+// working with it) or enables it again.
+func (s *Server) handleSetUserDisabled(disabled bool) handler {
+	return func(w http.ResponseWriter, r *http.Request, a *access) {
+		if err := httpapi.SetUserDisabled(r, s.Node.Store, a.Principal, r.PathValue("username"), disabled); err != nil {
+			if fe := fieldError(err); fe != nil || forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+				s.showUsers(w, r, a, httpStatus(err), usersPage{Form: userForm{Errors: map[string]string{}, Error: forewarn.ErrorMessage(err)}})
+				return
+			}
+			s.fail(w, r, a, err)
+			return
+		}
+		redirect(w, r, "/admin/users")
+	}
 }
 
 type peersPage struct {

@@ -104,6 +104,8 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 
 	r("GET /admin/users", s.page(forewarn.PermManageUsers, s.handleUsers))
 	r("POST /admin/users", s.page(forewarn.PermManageUsers, s.handleCreateUser))
+	r("POST /admin/users/{username}/disable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(true)))
+	r("POST /admin/users/{username}/enable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(false)))
 	r("GET /admin/peers", s.page(forewarn.PermManagePeers, s.handlePeers))
 	r("GET /tokens", s.page(forewarn.PermManageOwnToken, s.handleTokens))
 	r("POST /tokens", s.page(forewarn.PermManageOwnToken, s.handleCreateToken))

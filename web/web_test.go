@@ -532,6 +532,21 @@ func TestAuditVerifyAndAdmin(t *testing.T) {
 	if ts, _ := f.node.Store.Tokens(context.Background(), "liaison"); ts[0].RevokedAt.IsZero() {
 		t.Error("the token is not revoked")
 	}
+	// Disabling a user ends their session at once.
+	victim := f.browser(t)
+	victim.login("analyst")
+	if st, _, _ := a.post("/admin/users/analyst/disable", nil); st != http.StatusSeeOther {
+		t.Fatalf("disable: status %d", st)
+	}
+	if st, _, h := victim.do("GET", "/subjects", nil); st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+		t.Errorf("a disabled user's session still works: %d → %q", st, h.Get("Location"))
+	}
+	if st, body, _ := victim.do("POST", "/login", url.Values{"username": {"analyst"}, "password": {testPassword}}); st != http.StatusUnauthorized || !strings.Contains(body, "disabled") {
+		t.Errorf("a disabled user signing in: %d", st)
+	}
+	if st, _, _ := a.post("/admin/users/analyst/enable", nil); st != http.StatusSeeOther {
+		t.Fatalf("enable: status %d", st)
+	}
 	if st, _, h := a.post("/logout", nil); st != http.StatusSeeOther || h.Get("Location") != "/login" {
 		t.Fatalf("logout: %d → %q", st, h.Get("Location"))
 	}

@@ -17,40 +17,42 @@ import (
 // wantAllowed is the access policy as the users' representatives agreed it, written out
 // independently of authz.go: which roles may call each protected route.
 var wantAllowed = map[string]string{
-	"GET /api/v1/messages":               "analyst liaison supervisor oversight",
-	"POST /api/v1/messages":              "liaison",
-	"GET /api/v1/messages/{id}":          "analyst liaison supervisor oversight",
-	"GET /api/v1/messages/{id}/thread":   "analyst liaison supervisor oversight",
-	"GET /api/v1/messages/{id}/related":  "analyst liaison supervisor oversight",
-	"POST /api/v1/messages/{id}/ack":     "liaison supervisor",
-	"POST /api/v1/drafts/check":          "liaison",
-	"GET /api/v1/alerts":                 "analyst liaison supervisor oversight",
-	"POST /api/v1/alerts/{id}/resolve":   "analyst liaison supervisor",
-	"GET /api/v1/subjects":               "analyst liaison supervisor oversight",
-	"POST /api/v1/subjects":              "analyst",
-	"GET /api/v1/subjects/{id}":          "analyst liaison supervisor oversight",
-	"PUT /api/v1/subjects/{id}":          "analyst",
-	"GET /api/v1/subjects/{id}/timeline": "analyst liaison supervisor oversight",
-	"GET /api/v1/subjects/{id}/network":  "analyst liaison supervisor oversight",
-	"GET /api/v1/subjects/{id}/claims":   "analyst liaison supervisor oversight",
-	"POST /api/v1/subjects/{id}/claims":  "analyst",
-	"POST /api/v1/claims/{id}/prefer":    "analyst",
-	"GET /api/v1/subjects/{id}/links":    "analyst liaison supervisor oversight",
-	"POST /api/v1/links":                 "analyst",
-	"GET /api/v1/matches":                "analyst liaison supervisor oversight",
-	"GET /api/v1/matches/{id}":           "analyst liaison supervisor oversight",
-	"POST /api/v1/matches/{id}/confirm":  "analyst supervisor",
-	"POST /api/v1/matches/{id}/reject":   "analyst supervisor",
-	"GET /api/v1/search":                 "analyst liaison supervisor oversight",
-	"GET /api/v1/audit":                  "oversight admin",
-	"POST /api/v1/audit/verify":          "oversight admin",
-	"GET /api/v1/peers":                  "analyst liaison supervisor oversight",
-	"POST /api/v1/peers":                 "admin",
-	"DELETE /api/v1/peers/{code}":        "admin",
-	"GET /api/v1/users":                  "admin",
-	"POST /api/v1/users":                 "admin",
-	"POST /api/v1/tokens":                "analyst liaison supervisor admin",
-	"DELETE /api/v1/tokens/{id}":         "analyst liaison supervisor admin",
+	"GET /api/v1/messages":                  "analyst liaison supervisor oversight",
+	"POST /api/v1/messages":                 "liaison",
+	"GET /api/v1/messages/{id}":             "analyst liaison supervisor oversight",
+	"GET /api/v1/messages/{id}/thread":      "analyst liaison supervisor oversight",
+	"GET /api/v1/messages/{id}/related":     "analyst liaison supervisor oversight",
+	"POST /api/v1/messages/{id}/ack":        "liaison supervisor",
+	"POST /api/v1/drafts/check":             "liaison",
+	"GET /api/v1/alerts":                    "analyst liaison supervisor oversight",
+	"POST /api/v1/alerts/{id}/resolve":      "analyst liaison supervisor",
+	"GET /api/v1/subjects":                  "analyst liaison supervisor oversight",
+	"POST /api/v1/subjects":                 "analyst",
+	"GET /api/v1/subjects/{id}":             "analyst liaison supervisor oversight",
+	"PUT /api/v1/subjects/{id}":             "analyst",
+	"GET /api/v1/subjects/{id}/timeline":    "analyst liaison supervisor oversight",
+	"GET /api/v1/subjects/{id}/network":     "analyst liaison supervisor oversight",
+	"GET /api/v1/subjects/{id}/claims":      "analyst liaison supervisor oversight",
+	"POST /api/v1/subjects/{id}/claims":     "analyst",
+	"POST /api/v1/claims/{id}/prefer":       "analyst",
+	"GET /api/v1/subjects/{id}/links":       "analyst liaison supervisor oversight",
+	"POST /api/v1/links":                    "analyst",
+	"GET /api/v1/matches":                   "analyst liaison supervisor oversight",
+	"GET /api/v1/matches/{id}":              "analyst liaison supervisor oversight",
+	"POST /api/v1/matches/{id}/confirm":     "analyst supervisor",
+	"POST /api/v1/matches/{id}/reject":      "analyst supervisor",
+	"GET /api/v1/search":                    "analyst liaison supervisor oversight",
+	"GET /api/v1/audit":                     "oversight admin",
+	"POST /api/v1/audit/verify":             "oversight admin",
+	"GET /api/v1/peers":                     "analyst liaison supervisor oversight",
+	"POST /api/v1/peers":                    "admin",
+	"DELETE /api/v1/peers/{code}":           "admin",
+	"GET /api/v1/users":                     "admin",
+	"POST /api/v1/users/{username}/disable": "admin",
+	"POST /api/v1/users/{username}/enable":  "admin",
+	"POST /api/v1/users":                    "admin",
+	"POST /api/v1/tokens":                   "analyst liaison supervisor admin",
+	"DELETE /api/v1/tokens/{id}":            "analyst liaison supervisor admin",
 }
 
 // public routes answer without credentials.
@@ -125,7 +127,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			if !served[p] {
 				t.Errorf("%s is documented but not served", p)
 			}
-			url := rt.url + strings.NewReplacer("{id}", "nope", "{code}", "XX-NOPE").Replace(path)
+			url := rt.url + strings.NewReplacer("{id}", "nope", "{code}", "XX-NOPE", "{username}", "nobody").Replace(path)
 			if st := call(t, strings.ToUpper(method), url, "", []byte("{}")); st == http.StatusNotFound && !public[p] || st == http.StatusMethodNotAllowed {
 				t.Errorf("%s answers %d without credentials: not routed", p, st)
 			}
@@ -173,7 +175,7 @@ func TestAuthorization(t *testing.T) {
 			continue
 		}
 		method, path, _ := strings.Cut(p, " ")
-		url := rt.url + strings.NewReplacer("{id}", "nope", "{code}", "XX-NOPE").Replace(path)
+		url := rt.url + strings.NewReplacer("{id}", "nope", "{code}", "XX-NOPE", "{username}", "nobody").Replace(path)
 		if st := call(t, method, url, "", []byte("{}")); st != http.StatusUnauthorized {
 			t.Errorf("%s without credentials: %d, want 401", p, st)
 		}
@@ -318,5 +320,39 @@ func TestResolveAlert(t *testing.T) {
 	entries, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "alert.resolve", Limit: 10})
 	if len(entries) != 1 || entries[0].ObjectID != id || entries[0].Actor.ID != "liaison" {
 		t.Errorf("resolution not audited: %+v", entries)
+	}
+}
+
+// TestDisableUser: an administrator disables a user; their token stops working at once,
+// they cannot disable themselves, and enabling restores access.
+func TestDisableUser(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	rt := c.node(agencyFR.Code)
+	admin, _, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), "admin", forewarn.RoleAdmin, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	analyst, _, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), "analyst", forewarn.RoleAnalyst, "analyst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", analyst, nil); st != http.StatusOK {
+		t.Fatalf("analyst before: %d", st)
+	}
+	if st := call(t, "POST", rt.url+"/api/v1/users/analyst/disable", admin, nil); st != http.StatusOK {
+		t.Fatalf("disable: %d", st)
+	}
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", analyst, nil); st != http.StatusUnauthorized {
+		t.Errorf("a disabled user's token still works: %d", st)
+	}
+	if st := call(t, "POST", rt.url+"/api/v1/users/admin/disable", admin, nil); st != http.StatusBadRequest {
+		t.Errorf("an administrator disabling themselves: %d, want 400", st)
+	}
+	if st := call(t, "POST", rt.url+"/api/v1/users/analyst/enable", admin, nil); st != http.StatusOK {
+		t.Fatalf("enable: %d", st)
+	}
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", analyst, nil); st != http.StatusOK {
+		t.Errorf("an enabled user's token: %d", st)
 	}
 }
