@@ -112,10 +112,17 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 
 // subjectExtras are what a subject page shows after an action on it.
 type subjectExtras struct {
-	Mentions []app.EarlierMention
-	Created  bool
-	Errors   map[string]string // form → message: "prefer:<conflict index>", "match:<id>"
-	Done     string
+	Mentions  []app.EarlierMention
+	Created   bool
+	Errors    map[string]string // form → message: "prefer:<conflict index>", "match:<id>", "claim"
+	Done      string
+	ClaimForm claimForm // what was typed into the claim form, shown again with its error
+}
+
+// claimForm is the "record a claim" form of the subject page.
+type claimForm struct {
+	Kind, Value, From, To, SourceAgency, SourceName, Grading, Note string
+	Negative                                                       bool
 }
 
 // subjectPage is everything the subject page shows.
@@ -126,6 +133,9 @@ type subjectPage struct {
 	Matches   []matchView
 	Network   networkView
 	Timeline  []app.TimelineEvent
+	// CanWrite shows the forms that change the record; ClaimKinds fills the claim form.
+	CanWrite   bool
+	ClaimKinds []forewarn.ClaimKind
 	subjectExtras
 }
 
@@ -148,7 +158,7 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
-	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex}
+	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds}
 	byID := map[string]*forewarn.Claim{}
 	for _, c := range d.Claims {
 		byID[c.ID] = c
@@ -182,6 +192,43 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		return
 	}
 	s.render(w, r, a, status, "subject", d.Subject.PrimaryName(), pg)
+}
+
+// handleCreateClaim records a graded, sourced claim about the subject.
+func (s *Server) handleCreateClaim(w http.ResponseWriter, r *http.Request, a *access) {
+	id := r.PathValue("id")
+	f := claimForm{Kind: r.PostFormValue("kind"), Value: strings.TrimSpace(r.PostFormValue("value")), From: strings.TrimSpace(r.PostFormValue("from")),
+		To: strings.TrimSpace(r.PostFormValue("to")), SourceAgency: strings.TrimSpace(r.PostFormValue("source_agency")),
+		SourceName: strings.TrimSpace(r.PostFormValue("source_name")), Grading: strings.TrimSpace(r.PostFormValue("grading")),
+		Note: strings.TrimSpace(r.PostFormValue("note")), Negative: r.PostFormValue("negative") == "on"}
+	fail := func(err error) {
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"claim": forewarn.ErrorMessage(err)}, ClaimForm: f})
+	}
+	from, err := forewarn.ParsePartialDate(f.From)
+	if err != nil {
+		fail(forewarn.Invalid("valid_from", "format", "%v", err))
+		return
+	}
+	to, err := forewarn.ParsePartialDate(f.To)
+	if err != nil {
+		fail(forewarn.Invalid("valid_to", "format", "%v", err))
+		return
+	}
+	g, err := forewarn.ParseGrading(f.Grading)
+	if err != nil {
+		fail(err)
+		return
+	}
+	c := &forewarn.Claim{SubjectID: id, Kind: forewarn.ClaimKind(f.Kind), Value: strings.ToUpper(f.Value), ValidFrom: from, ValidTo: to,
+		Source: forewarn.Source{Agency: f.SourceAgency, Name: f.SourceName}, Grading: g, Negative: f.Negative, Note: f.Note}
+	if c.Kind != forewarn.ClaimTravelEntry && c.Kind != forewarn.ClaimTravelExit {
+		c.Value = f.Value // only travel claims carry a country code
+	}
+	if err := s.Node.Store.CreateClaim(r.Context(), a.Principal.Actor(), c); err != nil {
+		fail(err)
+		return
+	}
+	redirect(w, r, "/subjects/"+id+"?done=claim#claims")
 }
 
 // handlePreferClaim marks one claim of a conflict preferred, with the analyst's reason.

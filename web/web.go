@@ -95,6 +95,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /subjects", s.page(forewarn.PermWriteSubjects, s.handleCreateSubject))
 	r("GET /subjects/{id}", s.page(forewarn.PermReadSubjects, s.handleSubject))
 	r("POST /subjects/{id}/prefer", s.page(forewarn.PermWriteSubjects, s.handlePreferClaim))
+	r("POST /subjects/{id}/claims", s.page(forewarn.PermWriteSubjects, s.handleCreateClaim))
 	r("POST /matches/{id}/confirm", s.page(forewarn.PermReviewMatches, s.handleConfirmMatch))
 	r("POST /matches/{id}/reject", s.page(forewarn.PermReviewMatches, s.handleRejectMatch))
 	r("GET /search", s.page(forewarn.PermReadSubjects, s.handleSearch))

@@ -483,6 +483,20 @@ func TestSubjectActions(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(body, "confirmed by analyst") {
 		t.Errorf("the subject page does not show the confirmed match")
 	}
+	if !strings.Contains(body, "Record a claim") {
+		t.Error("an analyst is not offered the claim form")
+	}
+	claimForm := url.Values{"kind": {"residence"}, "value": {"Chartres"}, "from": {"2014"}, "source_agency": {"FR-DGSI"}, "grading": {"G2"}}
+	if st, body, _ := b.post("/subjects/"+f.subjectID+"/claims", claimForm); st != http.StatusBadRequest || !strings.Contains(body, "A-F") || !strings.Contains(body, "Chartres") {
+		t.Errorf("a claim graded G2: status %d, want 400 naming the rule and keeping what was typed", st)
+	}
+	claimForm.Set("grading", "B2")
+	if st, _, _ := b.post("/subjects/"+f.subjectID+"/claims", claimForm); st != http.StatusSeeOther {
+		t.Fatalf("record a claim: status %d", st)
+	}
+	if cs, _ := f.node.Store.Claims(ctx, f.subjectID); !slicesContainsClaim(cs, "residence", "Chartres") {
+		t.Error("the claim was not stored")
+	}
 	d, err := f.node.SubjectDetail(ctx, forewarn.UserActor("test"), f.subjectID)
 	if err != nil || len(d.Conflicts) == 0 || len(d.Conflicts[0].ClaimIDs) == 0 {
 		t.Fatalf("fixture has no conflict: %v", err)
@@ -553,4 +567,13 @@ func TestAuditVerifyAndAdmin(t *testing.T) {
 	if st, _ := a.get("/admin/users"); st != http.StatusSeeOther {
 		t.Errorf("after logout the admin page answers %d, want a redirect to sign in", st)
 	}
+}
+
+func slicesContainsClaim(cs []*forewarn.Claim, kind forewarn.ClaimKind, value string) bool {
+	for _, c := range cs {
+		if c.Kind == kind && c.Value == value {
+			return true
+		}
+	}
+	return false
 }
