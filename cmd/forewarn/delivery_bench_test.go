@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -67,20 +63,7 @@ func pairNodes(b testing.TB, dsn string, flagsFor func(code string) *serveFlags)
 	for _, ag := range []forewarn.Agency{agencyTR, agencyFR} {
 		nf := &nodeFlags{data: filepath.Join(dir, ag.Code), checkpointEvery: 1000, logLevel: "error", as: "bench"}
 		if dsn != "" {
-			schema := fmt.Sprintf("bench_%s_%d", strings.ToLower(strings.ReplaceAll(ag.Code, "-", "_")), time.Now().UnixNano())
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE"); db.Close() })
-			sep := "?"
-			if strings.Contains(dsn, "?") {
-				sep = "&"
-			}
-			nf.db = dsn + sep + "search_path=" + schema
+			nf.db = freshSchema(b, dsn, "bench_"+ag.Code)
 		}
 		node, _, err := m.initNodeAt(ctx, nf, nf.data, ag, "admin", clock)
 		if err != nil {
@@ -187,10 +170,4 @@ func benchName(i int) string {
 
 func BenchmarkDeliverySQLite(b *testing.B) { benchmarkDelivery(b, "") }
 
-func BenchmarkDeliveryPostgres(b *testing.B) {
-	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
-	if dsn == "" {
-		b.Skip("PostgreSQL benchmark skipped: set FOREWARN_TEST_POSTGRES to a DSN to run it")
-	}
-	benchmarkDelivery(b, dsn)
-}
+func BenchmarkDeliveryPostgres(b *testing.B) { benchmarkDelivery(b, testPostgres(b)) }

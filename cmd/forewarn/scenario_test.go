@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/forewarn/forewarn"
 )
@@ -214,30 +211,10 @@ func deliveryStatus(d *forewarn.Delivery) string {
 // TestParisReplayOnPostgres replays the case with both nodes storing their data in
 // PostgreSQL, each in a schema of its own: the same checks must hold.
 func TestParisReplayOnPostgres(t *testing.T) {
-	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("FOREWARN_TEST_POSTGRES is not set; .ci/run sets it")
-		}
-		t.Skip("the replay on PostgreSQL is skipped: set FOREWARN_TEST_POSTGRES to a DSN to run it")
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	dsn := testPostgres(t)
 	schemas := map[string]string{}
 	for _, code := range []string{agencyTR.Code, agencyFR.Code} {
-		schema := fmt.Sprintf("replay_%s_%d", strings.ToLower(strings.ReplaceAll(code, "-", "_")), time.Now().UnixNano())
-		if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		schemas[code] = dsn + sep + "search_path=" + schema
+		schemas[code] = freshSchema(t, dsn, "replay_"+code)
 	}
 	ctx := context.Background()
 	var out bytes.Buffer
@@ -262,28 +239,7 @@ func TestParisReplayOnPostgres(t *testing.T) {
 // TestInitOnPostgresRefusesASecondNode: a PostgreSQL database holds one node; a second
 // init against it fails and leaves no key behind.
 func TestInitOnPostgresRefusesASecondNode(t *testing.T) {
-	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("FOREWARN_TEST_POSTGRES is not set; .ci/run sets it")
-		}
-		t.Skip("skipped: set FOREWARN_TEST_POSTGRES to a DSN to run it")
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	schema := fmt.Sprintf("init_%d", time.Now().UnixNano())
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	defer db.Exec("DROP SCHEMA " + schema + " CASCADE")
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	target := dsn + sep + "search_path=" + schema
+	target := freshSchema(t, testPostgres(t), "init")
 	first, second := t.TempDir(), t.TempDir()
 	mustCLI(t, "init", "--data", first, "--db", target, "--agency", "FR-DGSI", "--name", "DGSI", "--log-level", "error")
 	out := mustCLI(t, "subject", "add", "--data", first, "--db", target, "--name", "Ismaël Omar Mostefaï", "--log-level", "error")
