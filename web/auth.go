@@ -63,18 +63,34 @@ func (s *Server) signedIn(r *http.Request) (*access, error) {
 // checkForm returns why a POST is refused, or "": it must come from this site (Origin,
 // when the browser sends it) and carry the session's CSRF token, compared in constant time.
 func (s *Server) checkForm(r *http.Request, sess *forewarn.Session) string {
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			return "it was sent from another site (" + o + ")"
-		}
+	if why := crossSite(r); why != "" {
+		return why
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
-	got := r.PostFormValue("csrf")
+	return checkToken(r.PostFormValue("csrf"), sess.CSRF, "your session")
+}
+
+// crossSite returns why a POST's Origin shows it came from another site, or "". "null"
+// is what a sandboxed frame or a privacy-minded redirect sends, from any site: it is
+// cross-site too.
+func crossSite(r *http.Request) string {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return ""
+	}
+	if u, err := url.Parse(o); err != nil || o == "null" || u.Host != r.Host {
+		return "it was sent from another site (Origin: " + o + ")"
+	}
+	return ""
+}
+
+// checkToken compares a form's CSRF token with the one it must carry, in constant time.
+func checkToken(got, want, whose string) string {
 	if got == "" {
 		return "it carries no CSRF token"
 	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
-		return "its CSRF token does not match your session"
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return "its CSRF token does not match " + whose
 	}
 	return ""
 }
@@ -82,10 +98,27 @@ func (s *Server) checkForm(r *http.Request, sess *forewarn.Session) string {
 // maxFormBytes bounds a form: a compose form with many persons fits easily.
 const maxFormBytes = 1 << 20
 
+// LoginCookie carries the sign-in form's CSRF token before there is a session: the form
+// must post back the same value (a double-submit token), which another site cannot read,
+// so it cannot sign a browser in to an account of its choosing.
+const LoginCookie = "forewarn_login"
+
 type loginPage struct {
 	Username string
 	Next     string
 	Error    string
+	CSRF     string
+}
+
+// loginToken returns the sign-in form's CSRF token, setting the cookie that holds it.
+func loginToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(LoginCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return c.Value
+	}
+	t := randomToken(32)
+	http.SetCookie(w, &http.Cookie{Name: LoginCookie, Value: t, Path: "/login", MaxAge: 12 * 3600, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	return t
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +127,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	s.render(w, r, nil, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, nil, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)})
 }
 
 // handleLogin checks the password, refusing disabled users and too many failures per
@@ -106,12 +139,20 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	ip := clientIP(r)
-	form := loginPage{Username: username, Next: next}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			s.deny(w, r, nil, "The sign-in form was sent from another site ("+o+").")
-			return
-		}
+	form := loginPage{Username: username, Next: next, CSRF: loginToken(w, r)}
+	if why := crossSite(r); why != "" {
+		s.deny(w, r, nil, "The sign-in form was refused: "+why+".")
+		return
+	}
+	var want string
+	if c, err := r.Cookie(LoginCookie); err == nil {
+		want = c.Value
+	}
+	if why := checkToken(r.PostFormValue("csrf"), want, "this browser's sign-in form"); why != "" {
+		s.auditLogin(r, username, "refused: "+why)
+		form.Error = "The sign-in form was refused: " + why + ". Sign in again from this page."
+		s.render(w, r, nil, http.StatusForbidden, "login", "Sign in", form)
+		return
 	}
 	if wait := s.limiter.attempt(username, ip); wait > 0 {
 		s.auditLogin(r, username, "refused: too many failed attempts")
