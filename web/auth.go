@@ -22,8 +22,12 @@ import (
 const SessionCookie = "forewarn_session"
 
 // dummyHash is compared against when a username is unknown, so that a failed login takes
-// as long whether or not the user exists.
-var dummyHash, _ = app.HashPassword("not-a-real-password-at-all")
+// as long whether or not the user exists. It is computed on first use: a bcrypt hash costs
+// about 80 ms, which every command of the binary would otherwise pay at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := app.HashPassword("not-a-real-password-at-all")
+	return h
+})
 
 // randomToken returns n random bytes, URL-safe base64.
 func randomToken(n int) string {
@@ -163,7 +167,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	u, err := s.Node.Store.UserByUsername(r.Context(), username)
 	switch {
 	case forewarn.ErrorCode(err) == forewarn.ENOTFOUND || username == "":
-		app.CheckPassword(dummyHash, password)
+		app.CheckPassword(dummyHash(), password)
 		err = forewarn.Errorf(forewarn.EUNAUTHORIZED, "wrong username or password")
 	case err != nil:
 		s.fail(w, r, nil, err)
