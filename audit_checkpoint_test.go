@@ -68,3 +68,20 @@ func TestRequireCheckpointsEvery(t *testing.T) {
 		t.Fatalf("checkpoints under another key accepted: %v", err)
 	}
 }
+
+// TestCheckpointGapCountsOnlyWhatVerified: a run without checkpoints reports the entry
+// where the rule broke and, as verified, only the entries before it, never more.
+func TestCheckpointGapCountsOnlyWhatVerified(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	entries, cps := chain(t, 54, 50, priv)
+	v := NewAuditVerifier(pub, cps)
+	v.RequireCheckpointsEvery(4)
+	for _, e := range entries {
+		v.Add(e)
+	}
+	n, err := v.Finish()
+	ae, ok := err.(*AuditError)
+	if !ok || ae.Seq != 4 || n != 3 {
+		t.Fatalf("Finish = %d, %v; want entry 4 named and 3 verified before it", n, err)
+	}
+}

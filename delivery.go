@@ -77,6 +77,17 @@ type StoredMessage struct {
 	Alerts  []*Alert `json:"alerts,omitempty"`
 	// HoldsPerson says a person in the message matched a watch-listed subject here.
 	HoldsPerson bool `json:"holds_person,omitempty"`
+	// WireID is the ID the sender gave the message, set only when this node stores it
+	// under another: another agency's message already held that ID here.
+	WireID string `json:"wire_id,omitempty"`
+}
+
+// SenderID returns the ID the message's sender gave it: what receipts and replies name.
+func (sm *StoredMessage) SenderID() string {
+	if sm.WireID != "" {
+		return sm.WireID
+	}
+	return sm.Message.ID
 }
 
 // Delivery returns the state of the message for agency, or nil.
@@ -163,10 +174,13 @@ type MessageStore interface {
 	// the sender-side delivery of the message it acknowledges.
 	ReceiveMessage(ctx context.Context, actor Actor, sm *StoredMessage, receipt []byte) (stored []byte, duplicate bool, err error)
 	Message(ctx context.Context, id string) (*StoredMessage, error)
+	// MessageFrom returns the message sender sent under the ID it gave it, which this node
+	// may store under another (StoredMessage.WireID); ENOTFOUND when it holds none.
+	MessageFrom(ctx context.Context, sender, id string) (*StoredMessage, error)
 	Messages(ctx context.Context, f MessageFilter) ([]*StoredMessage, int, error)
 
 	// DueDeliveries returns up to limit outgoing deliveries not yet receipted whose next
-	// attempt is due at or before now.
+	// attempt is due at or before now, the most urgent priority first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
 	// DeliveryFailed records a failed attempt and when to try again.
 	DeliveryFailed(ctx context.Context, messageID, agency, reason string, next time.Time) error

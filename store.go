@@ -73,10 +73,14 @@ type Store interface {
 	// CheckpointAudit signs the current chain head now (as on shutdown) unless it is
 	// already checkpointed, and returns the latest checkpoint (nil for an empty chain).
 	CheckpointAudit(ctx context.Context) (*AuditCheckpoint, error)
+	// AuditPolicy returns the node's recorded checkpoint policy: the longest run of entries
+	// it lets pass without a signed checkpoint, which verification enforces.
+	AuditPolicy(ctx context.Context) (int64, error)
 
 	MessageStore
 	MatchStore
 	AuthStore
+	WitnessStore
 
 	Close() error
 }

@@ -22,8 +22,6 @@ type Node struct {
 	Signer  forewarn.Signer
 	Logger  *slog.Logger
 	Matcher *Matcher // nil until LoadMatcher
-	// CheckpointEvery is the node's audit checkpoint interval, which VerifyAudit enforces.
-	CheckpointEvery int
 }
 
 // New returns a Node; a nil clock means the wall clock, a nil logger discards.

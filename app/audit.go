@@ -13,6 +13,10 @@ type AuditReport struct {
 	Checkpoints int   `json:"checkpoints"` // signed checkpoints checked
 	// Problem names the first bad entry and why; nil when the whole chain verified.
 	Problem *forewarn.AuditError `json:"problem,omitempty"`
+	// With witnesses (VerifyWitnessed): the last entry each peer vouches for, and the
+	// peers that could not be asked, with why.
+	Vouches   []Vouch  `json:"vouches,omitempty"`
+	Unreached []string `json:"unreached,omitempty"`
 }
 
 // VerifyAudit checks the whole audit chain and every signed checkpoint against the node's
@@ -28,9 +32,12 @@ func (n *Node) VerifyAudit(ctx context.Context) (*AuditReport, error) {
 	// Signatures are checked against the key file's key, not the key recorded in the
 	// database, which whoever could rewrite the chain could rewrite too.
 	v := forewarn.NewAuditVerifier(n.Signer.PublicKey(), cps)
-	if n.CheckpointEvery > 0 {
-		v.RequireCheckpointsEvery(int64(n.CheckpointEvery))
+	// The policy the node recorded, not a flag the reader must remember.
+	every, err := n.Store.AuditPolicy(ctx)
+	if err != nil {
+		return nil, err
 	}
+	v.RequireCheckpointsEvery(every)
 	err = n.Store.ScanAudit(ctx, func(e *forewarn.AuditEntry) error {
 		if !v.Add(e) {
 			return errStopScan

@@ -38,12 +38,19 @@ type Messages struct {
 	ReplayWindow time.Duration
 	RetryBase    time.Duration // first retry after about this long
 	RetryMax     time.Duration // never wait longer than this between attempts
+	// DeliveryTimeout bounds one delivery attempt (DefaultDeliveryTimeout when zero).
+	DeliveryTimeout time.Duration
+	// CheckpointInterval makes the running node sign a checkpoint of its audit chain this
+	// often when entries were added since the last; 0 signs by count (and on stop) only.
+	CheckpointInterval time.Duration
 
 	// Stats counts deliveries, receipts, refusals and escalations for the metrics.
 	Stats Stats
 
 	agency           string
 	poke             chan struct{}
+	flights          flights
+	witnessing       witnessing
 	lastHousekeeping time.Time
 }
 
@@ -51,12 +58,13 @@ type Messages struct {
 func NewMessages(node *Node, transport Transport) *Messages {
 	return &Messages{
 		Node: node, Transport: transport,
-		Policy:       forewarn.DefaultEscalationPolicy(),
-		MaxEnvelope:  DefaultMaxEnvelopeBytes,
-		ReplayWindow: DefaultReplayWindow,
-		RetryBase:    DefaultRetryBase,
-		RetryMax:     DefaultRetryMax,
-		poke:         make(chan struct{}, 1),
+		Policy:             forewarn.DefaultEscalationPolicy(),
+		MaxEnvelope:        DefaultMaxEnvelopeBytes,
+		ReplayWindow:       DefaultReplayWindow,
+		RetryBase:          DefaultRetryBase,
+		RetryMax:           DefaultRetryMax,
+		CheckpointInterval: DefaultCheckpointInterval,
+		poke:               make(chan struct{}, 1),
 	}
 }
 
@@ -83,6 +91,7 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 		return nil, err
 	}
 	now := ms.Clock.Now()
+	var replyTo *forewarn.StoredMessage
 	m.ID = forewarn.NewID(now)
 	m.From = self
 	m.Created = now
@@ -90,6 +99,22 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 	deadline := ms.deadline(m, now)
 	if err := m.Validate(now); err != nil {
 		return nil, err
+	}
+	if m.InReplyTo != "" {
+		// The draft names the message it answers by this node's ID for it; the wire names
+		// it by the ID its sender gave it.
+		orig, err := ms.Store.Message(ctx, m.InReplyTo)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return nil, forewarn.Invalid("in_reply_to", "known", "this node holds no message %s to reply to", m.InReplyTo)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := m.ValidateReply(orig.Message, self); err != nil {
+			return nil, err
+		}
+		m.InReplyTo = orig.SenderID()
+		replyTo = orig
 	}
 	for i, to := range m.To {
 		if _, err := ms.Store.Peer(ctx, to); err != nil {
@@ -114,7 +139,7 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 	}
 	ms.Logger.Info("message queued", "id", m.ID, "kind", m.Kind, "to", m.To)
 	ms.Poke()
-	if err := ms.answerRequest(ctx, actor, m); err != nil {
+	if err := ms.answerRequest(ctx, actor, m, replyTo); err != nil {
 		ms.Logger.Error("could not mark the request answered", "id", m.InReplyTo, "err", err)
 	}
 	if err := ms.linkOutgoing(ctx, actor, sm); err != nil {
@@ -160,8 +185,9 @@ func (ms *Messages) Acknowledge(ctx context.Context, actor forewarn.Actor, messa
 		Kind:      forewarn.KindAcknowledgement,
 		To:        []string{orig.Message.From},
 		InReplyTo: messageID,
-		Marks:     forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{orig.Message.From}},
-		Ack:       &ack,
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber.Stricter(orig.Message.Marks.TLP), ReleasableTo: []string{orig.Message.From},
+			OriginatorConsentRequired: orig.Message.Marks.OriginatorConsentRequired},
+		Ack: &ack,
 	})
 }
 
@@ -228,19 +254,17 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	if err != nil {
 		return nil, err
 	}
-	if have, err := ms.Store.Message(ctx, m.ID); err == nil {
-		// The same message again (a retry after a lost answer) gets the same receipt.
-		// Anything else under a known ID is refused: an ID is not a sender's to reuse,
-		// nor a third party's to take.
-		same := have.Direction == forewarn.DirectionIn && have.Message.From == m.From
-		if same {
-			haveDigest, err := envelope.Digest(have.Envelope)
-			same = err == nil && haveDigest == digest
+	// Message IDs are unique per sender, so only the sender's own messages are looked at:
+	// another agency cannot pre-empt an ID by using it first. The same signed message again
+	// (a retry after a lost answer, or the genuine envelope after a copy relayed with an
+	// extra co-signature) gets the receipt it was given, for the envelope delivered now.
+	if have, err := ms.Store.MessageFrom(ctx, m.From, m.ID); err == nil {
+		if have.Direction == forewarn.DirectionIn {
+			if r, ok, err := ms.sameMessage(have, self, data, digest); err != nil || ok {
+				return r, err
+			}
 		}
-		if d := have.Delivery(self); same && d != nil && len(d.Receipt) > 0 {
-			return d.Receipt, nil
-		}
-		return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already taken by another message this node holds; refused", m.ID)
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already taken by another message from %s that this node holds; refused", m.ID, m.From)
 	} else if forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
 		return nil, err
 	}
@@ -278,6 +302,29 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 // (one larger than the limit, say) as Receive records its own refusals, and returns cause.
 func (ms *Messages) Refuse(ctx context.Context, remote string, cause error) error {
 	return ms.reject(ctx, "", "", "", remote, cause)
+}
+
+// sameMessage answers a delivery of a message this node holds (have) with its receipt when
+// what was delivered now carries the same signed content. The receipt names the envelope
+// delivered now, at the time the message first arrived, so a retry gets the same bytes.
+func (ms *Messages) sameMessage(have *forewarn.StoredMessage, self string, data []byte, digest string) ([]byte, bool, error) {
+	d := have.Delivery(self)
+	if d == nil || len(d.Receipt) == 0 {
+		return nil, false, nil
+	}
+	haveContent, err := envelope.ContentDigest(have.Envelope)
+	if err != nil {
+		return nil, false, err
+	}
+	content, err := envelope.ContentDigest(data)
+	if err != nil || content != haveContent {
+		return nil, false, err
+	}
+	if haveDigest, err := envelope.Digest(have.Envelope); err == nil && haveDigest == digest {
+		return d.Receipt, true, nil
+	}
+	r, err := envelope.SealReceipt(&envelope.Receipt{MessageID: have.SenderID(), Recipient: self, ReceivedAt: d.DeliveredAt, Digest: digest}, ms.Signer)
+	return r, err == nil, err
 }
 
 // scheduleEscalation sets when a new delivery's first escalation step is due.
@@ -361,18 +408,18 @@ func (ms *Messages) linkOutgoing(ctx context.Context, actor forewarn.Actor, sm *
 // answerRequest acknowledges a received request as actioned when this node sends a
 // response to it: answering a question is acting on it, and stops its escalation on both
 // sides.
-func (ms *Messages) answerRequest(ctx context.Context, actor forewarn.Actor, m *forewarn.Message) error {
-	if m.Kind != forewarn.KindResponse || m.InReplyTo == "" {
+func (ms *Messages) answerRequest(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, req *forewarn.StoredMessage) error {
+	if m.Kind != forewarn.KindResponse || req == nil {
 		return nil
 	}
-	req, err := ms.Store.Message(ctx, m.InReplyTo)
-	if err != nil || req.Direction != forewarn.DirectionIn || req.Message.Kind != forewarn.KindRequest {
+	// Only an answer that reaches the requester answers the request.
+	if req.Direction != forewarn.DirectionIn || req.Message.Kind != forewarn.KindRequest || !slices.Contains(m.To, req.Message.From) {
 		return nil
 	}
 	if d := req.Delivery(m.From); d != nil && d.Actioned() {
 		return nil
 	}
-	_, err = ms.Acknowledge(ctx, actor, req.Message.ID, forewarn.Acknowledgement{
+	_, err := ms.Acknowledge(ctx, actor, req.Message.ID, forewarn.Acknowledgement{
 		Stage: forewarn.AckActioned, Outcome: "answered", Reason: "answered by response " + m.ID,
 	})
 	return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -42,51 +43,135 @@ func (ms *Messages) Poke() {
 	}
 }
 
-// DeliverDue sends every delivery that is due now, up to parallel at a time, and records
-// the receipts together in one transaction and each failure with its next attempt. It
-// returns how many were delivered. A crash before the receipts are recorded only means
-// the messages are sent again, and their recipients answer with the same receipts.
-func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
-	now := ms.Clock.Now()
-	due, err := ms.Store.DueDeliveries(ctx, now, 500)
-	if err != nil {
-		return 0, err
+// DefaultDeliveryTimeout bounds one delivery attempt, from connecting to the peer to its
+// receipt: a peer that hangs costs its own deliveries a failed attempt, nothing more.
+const DefaultDeliveryTimeout = 15 * time.Second
+
+// DefaultPeerParallel is how many deliveries the running worker has in flight to one peer.
+const DefaultPeerParallel = 8
+
+// flights tracks the deliveries in flight: each peer has its own queue with its own bound,
+// so a peer that hangs fills only its own slots, and a delivery already on its way is not
+// started again by the next round.
+type flights struct {
+	mu      sync.Mutex
+	running map[string]bool // message ID + "/" + agency
+	perPeer map[string]int
+
+	// Receipts are recorded as they arrive; those that arrive while one is being
+	// recorded are recorded together next (a group commit), so a busy round costs few
+	// transactions and a quiet one waits for none.
+	pending   []forewarn.DeliveryReceipt
+	recording bool
+}
+
+func (f *flights) start(d *forewarn.Delivery, perPeer int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.running == nil {
+		f.running, f.perPeer = map[string]bool{}, map[string]int{}
 	}
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		receipts []forewarn.DeliveryReceipt
-		sem      = make(chan struct{}, max(parallel, 1))
-	)
+	key := d.MessageID + "/" + d.Agency
+	if f.running[key] || f.perPeer[d.Agency] >= perPeer {
+		return false
+	}
+	f.running[key] = true
+	f.perPeer[d.Agency]++
+	return true
+}
+
+func (f *flights) done(d *forewarn.Delivery) {
+	f.mu.Lock()
+	delete(f.running, d.MessageID+"/"+d.Agency)
+	f.perPeer[d.Agency]--
+	f.mu.Unlock()
+}
+
+// DeliverDue sends every delivery that is due now, flash first, up to parallel at a time
+// to each peer, each attempt bounded by DeliveryTimeout, and records each receipt as it
+// arrives and each failure with its next attempt. It returns how many it delivered, once
+// every delivery it started has ended. A crash before a receipt is recorded only means the
+// message is sent again, and its recipient answers with the same receipt.
+func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
+	var delivered atomic.Int64
+	var wg sync.WaitGroup
+	err := ms.dispatch(ctx, parallel, &wg, &delivered)
+	wg.Wait()
+	return int(delivered.Load()), err
+}
+
+// dispatch starts every due delivery that is not already on its way and whose peer has a
+// free slot, and returns without waiting for them; wg ends when they have.
+func (ms *Messages) dispatch(ctx context.Context, parallel int, wg *sync.WaitGroup, delivered *atomic.Int64) error {
+	due, err := ms.Store.DueDeliveries(ctx, ms.Clock.Now(), 500)
+	if err != nil {
+		return err
+	}
 	for _, d := range due {
-		sem <- struct{}{}
+		if !ms.flights.start(d, max(parallel, 1)) {
+			continue
+		}
 		wg.Add(1)
 		go func(d *forewarn.Delivery) {
-			defer func() { <-sem; wg.Done() }()
-			r, err := ms.deliver(ctx, d)
-			if err != nil {
-				ms.Stats.DeliveryFailures.Add(1)
-				next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
-				ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
-				if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(err.Error()), 500), next); ferr != nil {
-					ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
-				}
-				return
+			defer wg.Done()
+			defer ms.flights.done(d)
+			if ms.attempt(ctx, d) {
+				delivered.Add(1)
 			}
-			mu.Lock()
-			receipts = append(receipts, r)
-			mu.Unlock()
 		}(d)
 	}
-	wg.Wait()
-	if len(receipts) == 0 {
-		return 0, nil
+	return nil
+}
+
+// attempt makes one delivery attempt and records its outcome: the receipt, or the failure
+// and when to try again. It reports whether the message was delivered.
+func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery) bool {
+	timeout := ms.DeliveryTimeout
+	if timeout <= 0 {
+		timeout = DefaultDeliveryTimeout
 	}
-	if err := ms.Store.Delivered(ctx, receipts...); err != nil {
-		return 0, err
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	r, err := ms.deliver(actx, d)
+	cancel()
+	if err != nil {
+		ms.Stats.DeliveryFailures.Add(1)
+		next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
+		ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
+		if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(err.Error()), 500), next); ferr != nil {
+			ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
+		}
+		return false
 	}
-	ms.Stats.Delivered.Add(int64(len(receipts)))
-	return len(receipts), nil
+	return ms.record(ctx, r)
+}
+
+// record stores a receipt now, together with any others that arrive meanwhile.
+func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt) bool {
+	f := &ms.flights
+	f.mu.Lock()
+	f.pending = append(f.pending, r)
+	if f.recording {
+		f.mu.Unlock()
+		return true // the recorder at work takes it with its next batch
+	}
+	f.recording = true
+	for len(f.pending) > 0 {
+		batch := f.pending
+		f.pending = nil
+		f.mu.Unlock()
+		if err := ms.Store.Delivered(ctx, batch...); err != nil {
+			// Not recorded: the deliveries stay due, are sent again, and the peer answers
+			// with the same receipts.
+			ms.Logger.Error("could not record receipts", "count", len(batch), "err", err)
+		} else {
+			ms.Stats.Delivered.Add(int64(len(batch)))
+		}
+		f.mu.Lock()
+	}
+	f.recording = false
+	f.mu.Unlock()
+	ms.Poke() // more may be due behind what was just delivered
+	return true
 }
 
 // deliver sends one message to one peer and returns its verified receipt.
@@ -184,6 +269,12 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	if _, err = ms.Escalate(ctx); err != nil {
 		return n, err
 	}
+	if err := ms.CheckpointIfDue(ctx); err != nil {
+		return n, err
+	}
+	if err := ms.WitnessHeads(ctx); err != nil {
+		return n, err
+	}
 	return n, ms.housekeep(ctx)
 }
 
@@ -198,19 +289,56 @@ func (ms *Messages) housekeep(ctx context.Context) error {
 	return err
 }
 
-// Run ticks every interval, at once when a message is queued, and again straight away
-// while a round delivered something (a backlog after an outage drains at full speed),
-// until ctx ends.
+// witnessInBackground starts a round of witnessing unless one is under way, so a peer
+// that is slow to countersign holds up nothing else.
+func (ms *Messages) witnessInBackground(ctx context.Context, wg *sync.WaitGroup) {
+	w := &ms.witnessing
+	w.mu.Lock()
+	if w.running {
+		w.mu.Unlock()
+		return
+	}
+	w.running = true
+	w.mu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := ms.WitnessHeads(ctx); err != nil && ctx.Err() == nil {
+			ms.Logger.Error("witnessing failed", "err", err)
+		}
+		w.mu.Lock()
+		w.running = false
+		w.mu.Unlock()
+	}()
+}
+
+// Run ticks every interval, and at once when a message is queued or a receipt recorded,
+// until ctx ends. Unlike Tick it does not wait for the deliveries it starts: each peer's
+// run at its own pace, up to DefaultPeerParallel at a time, and a new warning starts at
+// once, whatever another peer is doing. Run returns once the deliveries in flight have
+// ended.
 func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var wg sync.WaitGroup
+	var delivered atomic.Int64
+	defer wg.Wait()
 	for {
-		n, err := ms.Tick(ctx)
+		err := ms.dispatch(ctx, DefaultPeerParallel, &wg, &delivered)
+		if err == nil {
+			_, err = ms.Escalate(ctx)
+		}
+		if err == nil {
+			err = ms.housekeep(ctx)
+		}
+		if err == nil {
+			err = ms.CheckpointIfDue(ctx)
+		}
+		if err == nil {
+			ms.witnessInBackground(ctx, &wg)
+		}
 		if err != nil && ctx.Err() == nil {
 			ms.Logger.Error("scheduled work failed", "err", err)
-		}
-		if n > 0 && err == nil && ctx.Err() == nil {
-			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -93,6 +93,60 @@ func Digest(data []byte) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
+// ContentDigest returns the hex SHA-256 of the canonical form of what an envelope's
+// signatures cover, its message: two envelopes with the same content digest carry the same
+// signed message, whatever signatures each carries (a relay may add a co-signature).
+func ContentDigest(data []byte) (string, error) {
+	tree, err := parse(data)
+	if err != nil {
+		return "", err
+	}
+	env, ok := tree.(map[string]any)
+	if !ok {
+		return "", invalid("the envelope must be a JSON object")
+	}
+	c, err := signedBytes(envelopeDomain, env)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(c)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// CoSign adds keyID's signature, made with s, to an envelope, leaving what it carries and
+// the signatures it has untouched: how a relay vouches for an envelope it passes on.
+func CoSign(data []byte, keyID string, s forewarn.Signer) ([]byte, error) {
+	return coSign(envelopeFormat, data, keyID, s)
+}
+
+func coSign(f format, data []byte, keyID string, s forewarn.Signer) ([]byte, error) {
+	tree, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	env, ok := tree.(map[string]any)
+	if !ok {
+		return nil, invalid("the envelope must be a JSON object")
+	}
+	sigs, err := decodeSignatures(f, env["signatures"])
+	if err != nil {
+		return nil, err
+	}
+	if len(sigs) >= MaxSignatures || slices.ContainsFunc(sigs, func(x Signature) bool { return x.KeyID == keyID }) {
+		return nil, invalid("%s cannot co-sign the %s: it signed it already, or it carries %d signatures", keyID, f.name, len(sigs))
+	}
+	signed, err := signedBytes(f.domain, env)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.Sign(signed)
+	if err != nil {
+		return nil, forewarn.Errorf(forewarn.EINTERNAL, "co-signing the %s: %v", f.name, err)
+	}
+	env["signatures"] = append(env["signatures"].([]any), map[string]any{"key_id": keyID, "alg": AlgEd25519, "sig": sigEncoding.EncodeToString(sig)})
+	return appendCanonical(nil, env)
+}
+
 // Receipt is a recipient's signed statement that it received an envelope.
 type Receipt struct {
 	MessageID  string    `json:"message_id"`
@@ -213,54 +267,60 @@ var memberNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // open checks data as a document of format f, verifies its signatures, and returns the
 // payload's canonical bytes: what was signed is exactly what gets decoded.
 func open(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, error) {
+	body, _, err := openSigned(data, maxBytes, f, keyFor)
+	return body, err
+}
+
+// openSigned is open that also returns who signed, the payload's signer first.
+func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, []string, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
 	if len(data) > maxBytes {
-		return nil, invalid("the %s is %d bytes; the limit is %d", f.name, len(data), maxBytes)
+		return nil, nil, invalid("the %s is %d bytes; the limit is %d", f.name, len(data), maxBytes)
 	}
 	tree, err := parse(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	env, ok := tree.(map[string]any)
 	if !ok {
-		return nil, invalid("the %s must be a JSON object", f.name)
+		return nil, nil, invalid("the %s must be a JSON object", f.name)
 	}
 	// Envelope members govern verification, so one this node does not know could change
 	// what a signature means: new envelope members need a new version.
 	for k := range env {
 		if k != "v" && k != f.body && k != "signatures" {
-			return nil, invalid("unknown %s member %q (version %d has v, %s and signatures)", f.name, k, Version, f.body)
+			return nil, nil, invalid("unknown %s member %q (version %d has v, %s and signatures)", f.name, k, Version, f.body)
 		}
 	}
 	if err := checkVersion(f, env["v"]); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	body, ok := env[f.body].(map[string]any)
 	if !ok {
-		return nil, invalid("the %s's %s member is missing or not an object", f.name, f.body)
+		return nil, nil, invalid("the %s's %s member is missing or not an object", f.name, f.body)
 	}
 	// encoding/json matches member names without regard to case ("FROM" fills From), so a
 	// name that differs only in case from a known one could be read differently by other
 	// decoders. Requiring lower-case snake_case names rules that out.
 	if err := checkMemberNames(body, f.body); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	signer, ok := body[f.signer].(string)
 	if !ok || !forewarn.IsAgencyCode(signer) {
-		return nil, invalid("the %s's %s member must be an agency code", f.body, f.signer)
+		return nil, nil, invalid("the %s's %s member must be an agency code", f.body, f.signer)
 	}
 	sigs, err := decodeSignatures(f, env["signatures"])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !slices.ContainsFunc(sigs, func(s Signature) bool { return s.KeyID == signer }) {
-		return nil, unauthorized("the %s is not signed by %s, its %s", f.name, signer, f.signer)
+		return nil, nil, unauthorized("the %s is not signed by %s, its %s", f.name, signer, f.signer)
 	}
 	signed, err := signedBytes(f.domain, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Every signature present must verify: an unchecked one would only mislead a reader.
 	for _, s := range sigs {
@@ -269,21 +329,28 @@ func open(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, error) {
 			role = f.signer
 		}
 		if s.Alg != AlgEd25519 {
-			return nil, unauthorized("the signature by %s uses algorithm %q; this node verifies only %s", s.KeyID, s.Alg, AlgEd25519)
+			return nil, nil, unauthorized("the signature by %s uses algorithm %q; this node verifies only %s", s.KeyID, s.Alg, AlgEd25519)
 		}
 		key, err := keyFor(s.KeyID)
 		if err != nil || len(key) != ed25519.PublicKeySize {
-			return nil, unauthorized("unknown %s %s: this node holds no public key for that agency", role, s.KeyID)
+			return nil, nil, unauthorized("unknown %s %s: this node holds no public key for that agency", role, s.KeyID)
 		}
 		sig, err := sigEncoding.DecodeString(s.Sig)
 		if err != nil || len(sig) != ed25519.SignatureSize {
-			return nil, invalid("the signature by %s is not a base64url ed25519 signature", s.KeyID)
+			return nil, nil, invalid("the signature by %s is not a base64url ed25519 signature", s.KeyID)
 		}
 		if !ed25519.Verify(key, signed, sig) {
-			return nil, unauthorized("the signature by %s does not verify: the %s was altered or not signed with %s's key", s.KeyID, f.name, s.KeyID)
+			return nil, nil, unauthorized("the signature by %s does not verify: the %s was altered or not signed with %s's key", s.KeyID, f.name, s.KeyID)
 		}
 	}
-	return appendCanonical(nil, body)
+	out, err := appendCanonical(nil, body)
+	signers := []string{signer}
+	for _, s := range sigs {
+		if s.KeyID != signer {
+			signers = append(signers, s.KeyID)
+		}
+	}
+	return out, signers, err
 }
 
 func checkVersion(f format, v any) error {

@@ -55,7 +55,10 @@ func NewClient(tlsFiles *TLSFiles, allowInsecure bool, timeout time.Duration) (*
 		}
 		tr.TLSClientConfig = cfg
 	}
-	return &Client{http: &http.Client{Transport: tr, Timeout: timeout}, allowInsecure: allowInsecure}, nil
+	// A redirect is never followed: the envelope goes to the URL pinned for the peer and
+	// nowhere else, and a 3xx is a failed delivery.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{http: &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: noRedirect}, allowInsecure: allowInsecure}, nil
 }
 
 func clientTLS(f *TLSFiles) (*tls.Config, error) {
@@ -108,8 +111,30 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Deliver posts an envelope to the peer and returns its receipt. A refusal by the peer is
-// returned as an error with the peer's code and message.
+// refusal is the error for a peer's non-200 answer. What the peer wrote is its own text:
+// it stays out of the error, which the outbox shows, beyond a known error code.
+func refusal(peer *forewarn.Peer, status int, body []byte) error {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	detail := ""
+	if json.Unmarshal(body, &e) == nil && knownCodes[e.Error.Code] {
+		detail = ", " + e.Error.Code
+	}
+	if status >= 300 && status < 400 {
+		detail = ", a redirect, which is not followed"
+	}
+	return fmt.Errorf("%s refused the message: HTTP %d%s", peer.Agency.Code, status, detail)
+}
+
+// knownCodes are the error codes a peer's refusal may name in this node's outbox.
+var knownCodes = map[string]bool{
+	forewarn.EINVALID: true, forewarn.ENOTFOUND: true, forewarn.ECONFLICT: true, forewarn.EUNAUTHORIZED: true,
+	forewarn.EFORBIDDEN: true, forewarn.EINTERNAL: true, "unavailable": true,
+}
+
+// Deliver posts an envelope to the peer and returns its receipt. A refusal by the peer,
+// a redirect included, is an error naming the HTTP status and the error code.
 func (c *Client) Deliver(ctx context.Context, peer *forewarn.Peer, envelope []byte) ([]byte, error) {
 	if err := CheckPeerURL(peer.BaseURL, c.allowInsecure); err != nil {
 		return nil, err
@@ -129,13 +154,7 @@ func (c *Client) Deliver(ctx context.Context, peer *forewarn.Peer, envelope []by
 		return nil, fmt.Errorf("deliver to %s: reading the answer: %w", peer.Agency.Code, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
-			return nil, fmt.Errorf("%s refused the message (%s): %s", peer.Agency.Code, e.Error.Code, e.Error.Message)
-		}
-		return nil, fmt.Errorf("%s answered HTTP %d", peer.Agency.Code, resp.StatusCode)
+		return nil, refusal(peer, resp.StatusCode, body)
 	}
 	if len(body) > MaxReceiptBytes {
 		return nil, fmt.Errorf("%s sent a receipt larger than %d bytes", peer.Agency.Code, MaxReceiptBytes)

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"runtime"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
 )
 
 // Bounds on the federation endpoint, which anyone who can reach the node can call before
@@ -67,4 +69,61 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(receipt)
+}
+
+// handleWitnessHead countersigns a peer's signed audit head (witnessing) and answers with
+// the head as this node keeps it. A second, different head for an entry the peer stated
+// before is refused (409) and kept as evidence.
+func (s *Server) handleWitnessHead(w http.ResponseWriter, r *http.Request) {
+	s.handleSignedPost(w, r, envelope.MaxHeadBytes, s.Messages.Witness)
+}
+
+// handleWitnessQuery answers a peer's signed query with the heads of its chain kept here.
+func (s *Server) handleWitnessQuery(w http.ResponseWriter, r *http.Request) {
+	s.handleSignedPost(w, r, 4<<10, s.Messages.WitnessedFor)
+}
+
+// handleSignedPost reads a small signed document from a peer, within the federation
+// endpoint's reading slots, and answers with what answer makes of it.
+func (s *Server) handleSignedPost(w http.ResponseWriter, r *http.Request, limit int64, answer func(ctx context.Context, data []byte, remote string) ([]byte, error)) {
+	if s.Messages == nil {
+		s.writeError(w, r, forewarn.Errorf(forewarn.EINTERNAL, "this node does not exchange messages"))
+		return
+	}
+	if s.requireClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+		err := forewarn.Errorf(forewarn.EUNAUTHORIZED, "this node requires mutual TLS: present a client certificate signed by its CA")
+		s.deny(r, "", err)
+		s.writeError(w, r, err)
+		return
+	}
+	if r.ContentLength > limit {
+		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, forewarn.Errorf(forewarn.EINVALID, "the document is %d bytes; the limit is %d", r.ContentLength, limit)))
+		return
+	}
+	select {
+	case s.fedReaders <- struct{}{}:
+		defer func() { <-s.fedReaders }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		var body errorBody
+		body.Error.Code, body.Error.Message = "unavailable", "this node is busy receiving other deliveries; retry shortly"
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		s.writeError(w, r, forewarn.Errorf(forewarn.EINVALID, "could not read the document: %v", err))
+		return
+	}
+	if int64(len(body)) > limit {
+		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, forewarn.Errorf(forewarn.EINVALID, "the document is over %d bytes", limit)))
+		return
+	}
+	out, err := answer(r.Context(), body, r.RemoteAddr)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
 }

@@ -37,6 +37,8 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "operations", Summary: "This API's OpenAPI 3 description", raw: s.handleOpenAPI},
 		{Method: "GET", Path: "/api/v1/node", Tag: "operations", Summary: "The node's agency and public key", Response: "Node", raw: s.handleNode},
 		{Method: "POST", Path: "/federation/v1/messages", Tag: "federation", Summary: "Deliver a signed envelope from a peer node; answers with a signed receipt", Request: "Envelope", Response: "Receipt", raw: s.handleFederationMessage},
+		{Method: "POST", Path: "/federation/v1/heads", Tag: "federation", Summary: "Countersign and keep a peer's signed audit chain head; answers with the head countersigned", Request: "Head", Response: "Head", raw: s.handleWitnessHead},
+		{Method: "POST", Path: "/federation/v1/heads/query", Tag: "federation", Summary: "The heads of the asking peer's audit chain this node countersigned (a signed query)", Request: "WitnessQuery", Response: "WitnessAnswer", raw: s.handleWitnessQuery},
 
 		{Method: "GET", Path: "/api/v1/messages", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "List messages with their delivery, acknowledgement and overdue status",
 			Query: append([]string{"direction", "kind", "peer", "thread", "overdue", "unactioned"}, pageQuery...), Response: "MessagePage", handler: s.handleListMessages},

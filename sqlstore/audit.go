@@ -44,6 +44,9 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	if tx.headHash == "" {
 		return fmt.Errorf("audit entry appended outside a writing transaction")
 	}
+	if err := tx.recordPolicy(ctx); err != nil {
+		return err
+	}
 	e.Seq = tx.headSeq + 1
 	e.Time = tx.now
 	e.PrevHash = tx.headHash
@@ -56,12 +59,60 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 		return fmt.Errorf("move audit head: %w", err)
 	}
 	tx.headSeq, tx.headHash = e.Seq, e.Hash
-	if tx.db.signer != nil && e.Seq%tx.db.every == 0 {
+	if tx.db.signer != nil && e.Seq%tx.db.every.Load() == 0 {
 		if _, err := tx.signCheckpoint(ctx); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// recordPolicy makes sure the store records the checkpoint policy this DB signs by before
+// the first entry it appends: the largest run of entries it lets pass without a signed
+// checkpoint. Opened without one, the DB signs by the recorded policy (or the default).
+func (tx *tx) recordPolicy(ctx context.Context) error {
+	db := tx.db
+	if db.policySaved.Load() || tx.policySaved {
+		return nil
+	}
+	var recorded int64
+	err := tx.queryRow(ctx, "SELECT checkpoint_every FROM audit_policy WHERE id = 1").Scan(&recorded)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read checkpoint policy: %w", err)
+	}
+	every := db.every.Load()
+	if !db.explicit {
+		every = recorded
+		if every <= 0 {
+			every = DefaultCheckpointEvery
+		}
+		db.every.Store(every)
+	}
+	if every > recorded {
+		if _, err := tx.exec(ctx, "DELETE FROM audit_policy WHERE id = 1"); err != nil {
+			return fmt.Errorf("record checkpoint policy: %w", err)
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO audit_policy (id, checkpoint_every, changed_at) VALUES (1, ?, ?)", every, FormatTime(tx.now)); err != nil {
+			return fmt.Errorf("record checkpoint policy: %w", err)
+		}
+	}
+	tx.policySaved = true
+	return nil
+}
+
+// AuditPolicy returns the recorded checkpoint policy: the longest run of entries the node
+// lets pass without a signed checkpoint (DefaultCheckpointEvery when none is recorded).
+func (db *DB) AuditPolicy(ctx context.Context) (int64, error) {
+	var every int64
+	err := db.view(ctx, "read checkpoint policy", func(tx *tx) error {
+		err := tx.queryRow(ctx, "SELECT checkpoint_every FROM audit_policy WHERE id = 1").Scan(&every)
+		if errors.Is(err, sql.ErrNoRows) {
+			every = DefaultCheckpointEvery
+			return nil
+		}
+		return err
+	})
+	return every, err
 }
 
 // signCheckpoint signs the head this transaction holds and records the checkpoint.

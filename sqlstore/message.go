@@ -19,7 +19,7 @@ var (
 	escalationActor = forewarn.SystemActor("escalation")
 )
 
-const messageColumns = "id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message"
+const messageColumns = "id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id"
 
 const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation"
 
@@ -124,7 +124,11 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 			return nil
 		}
 		// This node acknowledges a message it received: record the stage on its own delivery.
-		d, err := tx.delivery(ctx, "message_id = ? AND direction = 'in'", m.InReplyTo)
+		id, err := tx.repliedTo(ctx, m)
+		if err != nil {
+			return err
+		}
+		d, err := tx.delivery(ctx, "message_id = ? AND direction = 'in'", id)
 		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 			return nil
 		}
@@ -195,11 +199,32 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 
 	var first []byte
 	duplicate := false
+	wire := m.ID
 	err := db.update(ctx, now, "receive message", func(tx *tx) error {
 		var err error
-		if first, err = tx.storedReceipt(ctx, m); err != nil || first != nil {
+		if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
 			duplicate = first != nil
 			return err
+		}
+		// Another agency's message holds the ID (a co-recipient pre-empting it, or chance):
+		// this one is stored beside it under an ID of this node's making.
+		local := wire
+		var taken int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM messages WHERE id = ?", wire).Scan(&taken); err != nil {
+			return fmt.Errorf("look up message %s: %w", wire, err)
+		}
+		if taken > 0 {
+			local = forewarn.NewID(now)
+		}
+		m.ID, d.MessageID, sm.WireID = local, local, ""
+		if local != wire {
+			sm.WireID = wire
+		}
+		for _, x := range matches {
+			x.MessageID = local
+		}
+		for _, a := range alerts {
+			a.MessageID = local
 		}
 		if err := tx.insertMessage(ctx, sm, stored); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
@@ -211,7 +236,11 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			return err
 		}
 		first = d.Receipt
-		if err := tx.audit(ctx, actor, "message.receive", "message", m.ID, nil, m, messageDetail(m)); err != nil {
+		detail := messageDetail(m)
+		if sm.WireID != "" {
+			detail += fmt.Sprintf("; stored as %s: its sender's ID %s is another agency's here", m.ID, wire)
+		}
+		if err := tx.audit(ctx, actor, "message.receive", "message", m.ID, nil, m, detail); err != nil {
 			return err
 		}
 		for _, x := range matches {
@@ -240,8 +269,8 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	if errors.Is(err, errStoredMeanwhile) {
 		err = db.view(ctx, "receive message", func(tx *tx) error {
 			var err error
-			if first, err = tx.storedReceipt(ctx, m); err == nil && first == nil {
-				err = fmt.Errorf("message %s: %w, but is not there", m.ID, errStoredMeanwhile)
+			if first, err = tx.storedReceipt(ctx, m.From, wire); err == nil && first == nil {
+				err = fmt.Errorf("message %s: %w, but is not there", wire, errStoredMeanwhile)
 			}
 			return err
 		})
@@ -259,28 +288,49 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	return first, duplicate, nil
 }
 
-// storedReceipt returns the receipt given when the incoming message m was first stored,
-// or nil when it is not stored. ECONFLICT when its ID is another message's.
-func (tx *tx) storedReceipt(ctx context.Context, m *forewarn.Message) ([]byte, error) {
-	var dir, from string
-	err := tx.queryRow(ctx, "SELECT direction, from_agency FROM messages WHERE id = ?", m.ID).Scan(&dir, &from)
+// storedReceipt returns the receipt given when sender's message wire (the ID it gave it)
+// was first stored, or nil when it is not stored. ECONFLICT when the sender's ID is held by
+// a message this node sent.
+func (tx *tx) storedReceipt(ctx context.Context, sender, wire string) ([]byte, error) {
+	var id, dir string
+	err := tx.queryRow(ctx, "SELECT id, direction FROM messages WHERE from_agency = ? AND wire_id = ?", sender, wire).Scan(&id, &dir)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up message %s: %w", m.ID, err)
+		return nil, fmt.Errorf("look up message %s: %w", wire, err)
 	}
-	if dir != string(forewarn.DirectionIn) || from != m.From {
-		return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already used by another message", m.ID)
+	if dir != string(forewarn.DirectionIn) {
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already used by a message this node sent", wire)
 	}
 	var receipt []byte
-	if err := tx.queryRow(ctx, "SELECT receipt FROM deliveries WHERE message_id = ? AND direction = 'in'", m.ID).Scan(&receipt); err != nil {
-		return nil, fmt.Errorf("read receipt of message %s: %w", m.ID, err)
+	if err := tx.queryRow(ctx, "SELECT receipt FROM deliveries WHERE message_id = ? AND direction = 'in'", id).Scan(&receipt); err != nil {
+		return nil, fmt.Errorf("read receipt of message %s: %w", wire, err)
 	}
 	if len(receipt) == 0 {
-		return nil, fmt.Errorf("message %s is stored without its receipt", m.ID)
+		return nil, fmt.Errorf("message %s is stored without its receipt", wire)
 	}
 	return receipt, nil
+}
+
+// MessageFrom returns the message sender sent under the ID it gave it.
+func (db *DB) MessageFrom(ctx context.Context, sender, id string) (*forewarn.StoredMessage, error) {
+	var sm *forewarn.StoredMessage
+	err := db.view(ctx, "read message", func(tx *tx) error {
+		var err error
+		sm, err = scanMessage(tx.queryRow(ctx, "SELECT "+messageColumns+" FROM messages WHERE from_agency = ? AND wire_id = ?", sender, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no message %q from %s", id, sender)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.loadDetails(ctx, []*forewarn.StoredMessage{sm})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sm, nil
 }
 
 // recordAck records an acknowledgement's stage on the delivery it acknowledges, as done
@@ -341,7 +391,13 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	root := m.ID
 	if m.InReplyTo != "" {
 		root = m.InReplyTo
-		err := tx.queryRow(ctx, "SELECT thread_root FROM messages WHERE id = ?", m.InReplyTo).Scan(&root)
+		id, err := tx.repliedTo(ctx, m)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			err = tx.queryRow(ctx, "SELECT thread_root FROM messages WHERE id = ?", id).Scan(&root)
+		}
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up thread of %s: %w", m.InReplyTo, err)
 		}
@@ -350,9 +406,9 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", m.ID, err)
 	}
-	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
-		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data)); err != nil {
+		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID()); err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
 	for _, to := range m.To {
@@ -366,6 +422,29 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 		}
 	}
 	return nil
+}
+
+// repliedTo returns the local ID of the message m replies to, or "" when none is stored.
+// m names it by the ID its sender gave it, which is unique only per sender, so among the
+// messages holding that ID the one sent by a party to m (its sender or a recipient) is it;
+// only a collision forced on this node by another agency leaves more than one.
+func (tx *tx) repliedTo(ctx context.Context, m *forewarn.Message) (string, error) {
+	rows, err := tx.query(ctx, "SELECT id, from_agency FROM messages WHERE wire_id = ? ORDER BY stored_at", m.InReplyTo)
+	if err != nil {
+		return "", fmt.Errorf("look up message %s: %w", m.InReplyTo, err)
+	}
+	defer rows.Close()
+	found := ""
+	for rows.Next() {
+		var id, from string
+		if err := rows.Scan(&id, &from); err != nil {
+			return "", err
+		}
+		if found == "" && (from == m.From || slices.Contains(m.To, from)) {
+			found = id
+		}
+	}
+	return found, rows.Err()
 }
 
 func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
@@ -410,9 +489,12 @@ func scanDelivery(s scanner) (*forewarn.Delivery, error) {
 
 func scanMessage(s scanner) (*forewarn.StoredMessage, error) {
 	var sm forewarn.StoredMessage
-	var id, dir, from, kind, inReplyTo, root, created, stored, priority, data string
-	if err := s.Scan(&id, &dir, &from, &kind, &inReplyTo, &root, &created, &stored, &priority, &sm.HoldsPerson, &sm.Envelope, &data); err != nil {
+	var id, dir, from, kind, inReplyTo, root, created, stored, priority, data, wire string
+	if err := s.Scan(&id, &dir, &from, &kind, &inReplyTo, &root, &created, &stored, &priority, &sm.HoldsPerson, &sm.Envelope, &data, &wire); err != nil {
 		return nil, err
+	}
+	if wire != id {
+		sm.WireID = wire
 	}
 	sm.Direction, sm.Priority = forewarn.Direction(dir), forewarn.Priority(priority)
 	var err error
@@ -569,15 +651,41 @@ func prefixed(prefix, columns string) string {
 }
 
 // DueDeliveries returns up to limit outgoing deliveries, not yet receipted, whose next
-// attempt is due at or before now, the longest due first.
+// attempt is due at or before now: flash warnings first (a backlog never stands between a
+// flash warning and its recipient), then by priority, then the longest due first.
 func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*forewarn.Delivery, error) {
 	limit, err := pageSize(limit)
 	if err != nil {
 		return nil, err
 	}
-	return db.deliveries(ctx, "list due deliveries",
-		"direction = 'out' AND delivered_at IS NULL AND next_attempt IS NOT NULL AND next_attempt <= ? ORDER BY next_attempt, message_id, agency LIMIT ?",
-		FormatTime(now), limit)
+	// Flash, then urgent, then the rest, each by when it fell due: plain queries, so a
+	// large backlog costs walks of the due index, never a sort of it.
+	const due = "direction = 'out' AND delivered_at IS NULL AND next_attempt IS NOT NULL AND next_attempt <= ?"
+	var out []*forewarn.Delivery
+	seen := map[string]bool{}
+	for _, q := range []struct {
+		where string
+		args  []any
+	}{
+		{due + " AND EXISTS (SELECT 1 FROM messages WHERE messages.id = deliveries.message_id AND messages.priority = 'flash')", []any{FormatTime(now)}},
+		{due + " AND EXISTS (SELECT 1 FROM messages WHERE messages.id = deliveries.message_id AND messages.priority = 'urgent')", []any{FormatTime(now)}},
+		{due, []any{FormatTime(now)}},
+	} {
+		ds, err := db.deliveries(ctx, "list due deliveries", q.where+" ORDER BY next_attempt, message_id, agency LIMIT ?", append(q.args, limit-len(out))...)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			if key := d.MessageID + "/" + d.Agency; !seen[key] {
+				seen[key] = true
+				out = append(out, d)
+			}
+		}
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
 }
 
 // OpenDeliveries returns up to limit deliveries, in either direction, not yet actioned,

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -81,12 +82,17 @@ type DB struct {
 	now     func() time.Time // always UTC
 	signer  forewarn.Signer
 	agency  string
-	every   int64
+	every   atomic.Int64
 	log     *slog.Logger
 	writeMu sync.Mutex // held by writing transactions when the dialect is SingleWriter
 	stmts   sync.Map   // rebound SQL text → *sql.Stmt, prepared once
 
 	rebound sync.Map // query with ? → query with $n
+
+	// policySaved says the checkpoint policy this DB signs by is recorded in the store;
+	// until then every writing transaction that appends to the audit chain records it.
+	policySaved atomic.Bool
+	explicit    bool // every was given by the opener, not taken from the store
 }
 
 var _ forewarn.Store = (*DB)(nil)
@@ -94,14 +100,16 @@ var _ forewarn.Store = (*DB)(nil)
 // New returns a store over db, which must already be migrated (see Migrate). The DB owns
 // db from then on: Close closes it.
 func New(db *sql.DB, d Dialect, opts Options) *DB {
-	s := &DB{sql: db, dialect: d, signer: opts.Signer, agency: opts.Agency, every: int64(opts.CheckpointEvery), log: opts.Logger}
+	s := &DB{sql: db, dialect: d, signer: opts.Signer, agency: opts.Agency, log: opts.Logger}
+	s.every.Store(int64(opts.CheckpointEvery))
 	clock := opts.Now
 	if clock == nil {
 		clock = time.Now
 	}
 	s.now = func() time.Time { return clock().UTC() }
-	if s.every <= 0 {
-		s.every = DefaultCheckpointEvery
+	s.explicit = opts.CheckpointEvery > 0
+	if !s.explicit {
+		s.every.Store(DefaultCheckpointEvery) // until the recorded policy is read
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -161,6 +169,8 @@ type tx struct {
 
 	headSeq  int64
 	headHash string
+
+	policySaved bool // this transaction recorded the checkpoint policy
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head
@@ -243,6 +253,9 @@ func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx)
 	}
 	if err := tx.tx.Commit(); err != nil {
 		return db.internal(op, fmt.Errorf("commit: %w", err))
+	}
+	if tx.policySaved {
+		db.policySaved.Store(true)
 	}
 	return nil
 }

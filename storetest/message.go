@@ -414,13 +414,39 @@ func testReceiveOnce(t *testing.T, open Opener) {
 		t.Errorf("Alerts = %+v, %v; want %+v", alerts, err, sm.Alerts)
 	}
 
-	// A peer reusing the ID of a message this node sent is refused.
+	// IDs are unique per sender: a peer using the ID of a message this node sent, or of
+	// one another peer sent, takes nothing from either. Its message is stored beside them
+	// under a local ID, with the sender's ID kept for replies and receipts.
 	mine := e.Send(NewNotification(Agency.Code, []string{PeerDE}, e.Clock.Now()))
-	forged := *mine.Message
-	forged.From, forged.To, forged.Marks.ReleasableTo = PeerDE, []string{Agency.Code}, []string{Agency.Code}
-	fsm, freceipt := e.Incoming(&forged)
-	_, _, err = e.Store.ReceiveMessage(e.Ctx, peerActor(PeerDE), fsm, freceipt)
-	WantCode(t, err, forewarn.ECONFLICT)
+	for _, taken := range []*forewarn.Message{mine.Message, m} {
+		forged := *taken
+		forged.From, forged.To, forged.Marks.ReleasableTo = PeerDE, []string{Agency.Code}, []string{Agency.Code}
+		fsm, freceipt := e.Incoming(&forged)
+		got, dup, err := e.Store.ReceiveMessage(e.Ctx, peerActor(PeerDE), fsm, freceipt)
+		if err != nil || dup || string(got) != string(freceipt) {
+			t.Fatalf("%s's message under %s's ID %s: %q, %v, %v; want it stored beside", PeerDE, taken.From, taken.ID, got, dup, err)
+		}
+		if forged.ID == taken.ID || fsm.WireID != taken.ID || fsm.Deliveries[0].MessageID != forged.ID {
+			t.Fatalf("stored under %s (wire %s), delivery %s; want a local ID and the sender's ID kept", forged.ID, fsm.WireID, fsm.Deliveries[0].MessageID)
+		}
+		byDE, err := e.Store.MessageFrom(e.Ctx, PeerDE, taken.ID)
+		if err != nil || byDE.Message.ID != forged.ID || byDE.SenderID() != taken.ID || byDE.Message.From != PeerDE {
+			t.Fatalf("MessageFrom(%s, %s) = %+v, %v", PeerDE, taken.ID, byDE, err)
+		}
+		if first, err := e.Store.MessageFrom(e.Ctx, taken.From, taken.ID); err != nil || first.Message.ID != taken.ID || first.WireID != "" {
+			t.Fatalf("MessageFrom(%s, %s) = %+v, %v; want the first message, untouched", taken.From, taken.ID, first, err)
+		}
+		// Its retry finds it by (sender, ID).
+		again := forged
+		again.ID = taken.ID
+		asm, areceipt := e.Incoming(&again)
+		if got, dup, err := e.Store.ReceiveMessage(e.Ctx, peerActor(PeerDE), asm, areceipt); err != nil || !dup || string(got) != string(freceipt) {
+			t.Fatalf("retry of %s's message: %q, %v, %v; want its first receipt", PeerDE, got, dup, err)
+		}
+	}
+	if _, err := e.Store.MessageFrom(e.Ctx, PeerDE, mine.Message.ID+"x"); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("MessageFrom of an unknown ID = %v, want ENOTFOUND", err)
+	}
 
 	refused := []struct {
 		name string
@@ -449,8 +475,8 @@ func testReceiveOnce(t *testing.T, open Opener) {
 		}
 	}
 	wantActions(t, e, mark)
-	if _, total, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn}); err != nil || total != 1 {
-		t.Errorf("incoming messages = %d, %v; want 1", total, err)
+	if _, total, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn}); err != nil || total != 3 {
+		t.Errorf("incoming messages = %d, %v; want 3", total, err)
 	}
 	e.MustVerify()
 }
@@ -803,4 +829,29 @@ func testResolveAlert(t *testing.T, open Opener) {
 	WantCode(t, err, forewarn.ENOTFOUND)
 	wantActions(t, e, start, "alert.resolve")
 	e.MustVerify()
+}
+
+// testDueFlashFirst: due deliveries come flash first, whatever waited longer.
+func testDueFlashFirst(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.AddPeers()
+	var ids []string
+	for _, p := range []forewarn.Priority{forewarn.PriorityRoutine, forewarn.PriorityUrgent, forewarn.PriorityFlash} {
+		m := NewNotification(Agency.Code, []string{PeerFR}, e.Clock.Now())
+		m.Notification.Priority = p
+		sm := &forewarn.StoredMessage{Message: m, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionOut, StoredAt: e.Clock.Now(), Priority: p,
+			Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: PeerFR, Direction: forewarn.DirectionOut, NextAttempt: e.Clock.Now()}}}
+		if err := e.Store.CreateMessage(e.Ctx, liaison, sm); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+		e.Clock.Advance(time.Minute)
+	}
+	due, err := e.Store.DueDeliveries(e.Ctx, e.Clock.Now(), 10)
+	if err != nil || len(due) != 3 {
+		t.Fatalf("DueDeliveries = %d, %v; want 3", len(due), err)
+	}
+	if due[0].MessageID != ids[2] || due[1].MessageID != ids[1] || due[2].MessageID != ids[0] {
+		t.Errorf("due order %s %s %s, want flash %s, urgent %s, routine %s", due[0].MessageID, due[1].MessageID, due[2].MessageID, ids[2], ids[1], ids[0])
+	}
 }

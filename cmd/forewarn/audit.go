@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/federation"
 )
 
 func runAudit(ctx context.Context, m *Main, args []string) error {
@@ -14,9 +17,11 @@ func runAudit(ctx context.Context, m *Main, args []string) error {
 
 func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit verify",
-		"Verifies the node's audit trail: the hash chain from the first entry to the last and every\nsigned checkpoint. Prints how many entries verified, or exits with status 2 naming the first\nbad entry and why.",
-		"forewarn audit verify --data DIR")
+		"Verifies the node's audit trail: the hash chain from the first entry to the last and every\nsigned checkpoint. Prints how many entries verified, or exits with status 2 naming the first\nbad entry and why. With --witnesses it also asks every peer for the heads of this chain it\ncountersigned, checks the chain against them (a rewrite re-signed with the node's own key\nshows), and says which peer vouches for which entries.",
+		"forewarn audit verify --data DIR --witnesses")
 	nf := addNodeFlags(fs)
+	witnesses := fs.Bool("witnesses", false, "check the chain against the heads the peers countersigned, asking each peer")
+	allowInsecure := fs.Bool("allow-insecure-http", false, "ask peers over plain HTTP even when they are not on loopback")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -25,14 +30,33 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
-	rep, err := node.VerifyAudit(ctx)
-	if err != nil {
+	var rep *app.AuditReport
+	if *witnesses {
+		client, err := federation.NewClient(nil, *allowInsecure, 30*time.Second)
+		if err != nil {
+			return err
+		}
+		rep, err = node.VerifyWitnessed(ctx, client)
+		if err != nil {
+			return err
+		}
+	} else if rep, err = node.VerifyAudit(ctx); err != nil {
 		return err
 	}
+	for _, u := range rep.Unreached {
+		fmt.Fprintf(m.Stderr, "witness not checked: %s\n", u)
+	}
 	if rep.Problem != nil {
-		return exitError{code: 2, msg: fmt.Sprintf("audit trail BROKEN at entry %d: %s (%d entries verified before it)", rep.Problem.Seq, rep.Problem.Reason, rep.Entries)}
+		msg := fmt.Sprintf("audit trail BROKEN at entry %d: %s (%d entries verified before it)", rep.Problem.Seq, rep.Problem.Reason, rep.Entries)
+		if rep.Problem.Witness != "" {
+			msg += fmt.Sprintf("; proof: the head countersigned by %s", rep.Problem.Witness)
+		}
+		return exitError{code: 2, msg: msg}
 	}
 	fmt.Fprintf(m.Stdout, "audit trail OK: %d entries verified, %d signed checkpoints\n", rep.Entries, rep.Checkpoints)
+	for _, v := range rep.Vouches {
+		fmt.Fprintf(m.Stdout, "%s vouches for entries 1-%d (it countersigned the head signed %s)\n", v.Witness, v.Seq, v.Time.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

@@ -159,6 +159,14 @@ func (c *cluster) at(ctx context.Context, t time.Time) error {
 			return fmt.Errorf("%s: escalate: %w", code, err)
 		}
 	}
+	for _, code := range c.order {
+		if err := c.nodes[code].msgs.CheckpointIfDue(ctx); err != nil {
+			return fmt.Errorf("%s: checkpoint: %w", code, err)
+		}
+		if err := c.nodes[code].msgs.WitnessHeads(ctx); err != nil {
+			return fmt.Errorf("%s: witness: %w", code, err)
+		}
+	}
 	return nil
 }
 

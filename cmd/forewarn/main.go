@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/forewarn/forewarn"
 )
 
 func main() {
@@ -37,6 +39,9 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Clock is the time the commands run at; nil is the wall clock. Tests set it to run a
+	// command on the simulated clock of the nodes it talks to.
+	Clock forewarn.Clock
 }
 
 // NewMain returns a Main wired to the process's streams and environment.

@@ -220,3 +220,33 @@ func copyDir(t *testing.T, from, to string) {
 		}
 	}
 }
+
+// TestAuditVerifyKnowsThePolicy: a node made with --checkpoint-every 3 records it, its
+// later commands sign by it without the flag, and "audit verify", given no flag, enforces
+// it: a deleted checkpoint shows, with a count that does not contradict the entry named.
+func TestAuditVerifyKnowsThePolicy(t *testing.T) {
+	if _, err := exec.LookPath("sqlite3"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the sqlite3 tool is missing; .ci/run installs it")
+		}
+		t.Skip("the sqlite3 tool is not installed (apt-get install sqlite3)")
+	}
+	dir := filepath.Join(t.TempDir(), "fr")
+	mustCLI(t, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "DGSI", "--checkpoint-every", "3", "--log-level", "warn")
+	for i := 0; i < 4; i++ {
+		mustCLI(t, "subject", "add", "--data", dir, "--name", "Person "+string(rune('A'+i)), "--log-level", "warn")
+	}
+	db := filepath.Join(dir, dbFileName)
+	if got := sqlite3(t, db, "SELECT checkpoint_every FROM audit_policy"); got != "3" {
+		t.Fatalf("recorded policy %q, want 3", got)
+	}
+	if out := mustCLI(t, "audit", "verify", "--data", dir, "--log-level", "error"); !strings.Contains(out, "audit trail OK") {
+		t.Fatalf("an honest trail: %s", out)
+	}
+	sqlite3(t, db, "DELETE FROM audit_checkpoints WHERE seq = (SELECT MIN(seq) FROM audit_checkpoints)")
+	_, _, err := runCLI(t, nil, "audit", "verify", "--data", dir, "--log-level", "error")
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, "BROKEN at entry 3:") || !strings.Contains(ee.msg, "(2 entries verified before it)") {
+		t.Fatalf("a deleted checkpoint: %v, want entry 3 named with 2 verified before it", err)
+	}
+}

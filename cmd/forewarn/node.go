@@ -39,7 +39,7 @@ func addNodeFlags(fs *flag.FlagSet) *nodeFlags {
 	f := &nodeFlags{}
 	fs.StringVar(&f.data, "data", "", "the node's data directory (default: $XDG_DATA_HOME/forewarn or ~/.local/share/forewarn)")
 	fs.StringVar(&f.db, "db", "", "PostgreSQL DSN to use instead of the data directory's SQLite file (postgres://user:pass@host/db)")
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the audit chain at least every N entries")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "sign a checkpoint of the audit chain at least every N entries (default: as the node recorded it, 1000 for a new node)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.as, "as", "", "who to record in the audit trail as the actor (default: the operating-system user, as cli:NAME)")
 	return f
@@ -103,6 +103,9 @@ func openStore(ctx context.Context, f *nodeFlags, dir string, clock forewarn.Clo
 
 // openNode opens an initialised node, its key and its store, on the wall clock.
 func (m *Main) openNode(ctx context.Context, f *nodeFlags) (*app.Node, error) {
+	if m.Clock != nil {
+		return m.openNodeAt(ctx, f, m.Clock)
+	}
 	return m.openNodeAt(ctx, f, forewarn.SystemClock{})
 }
 
@@ -146,7 +149,6 @@ func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Cloc
 		return nil, err
 	}
 	node := app.New(store, clock, key, logger)
-	node.CheckpointEvery = f.checkpointEvery
 	return node, nil
 }
 
@@ -196,7 +198,6 @@ func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency 
 		return nil, "", err
 	}
 	node := app.New(store, clock, key, logger)
-	node.CheckpointEvery = f.checkpointEvery
 	password, err := node.Initialize(ctx, agency, admin)
 	if err != nil {
 		store.Close()

@@ -29,6 +29,8 @@ type serveFlags struct {
 	replayWindow  time.Duration
 	retryBase     time.Duration
 	retryMax      time.Duration
+	// checkpointInterval signs a checkpoint this often when entries were added; 0: off.
+	checkpointInterval time.Duration
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -42,6 +44,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
 	fs.DurationVar(&f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
 	fs.DurationVar(&f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
+	fs.DurationVar(&f.checkpointInterval, "checkpoint-interval", app.DefaultCheckpointInterval, "sign a checkpoint of the audit chain this often when entries were added (0: by count only); each is sent to the peers to countersign")
 	return f
 }
 
@@ -116,6 +119,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	}
 	msgs := app.NewMessages(node, client)
 	msgs.ReplayWindow = sf.replayWindow
+	msgs.CheckpointInterval = sf.checkpointInterval
 	if sf.retryBase > 0 {
 		msgs.RetryBase = sf.retryBase
 	}
