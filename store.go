@@ -77,6 +77,7 @@ type Store interface {
 	MessageStore
 	MatchStore
 	AuthStore
+	NotificationStore
 
 	Close() error
 }
