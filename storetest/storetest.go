@@ -230,6 +230,8 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"ChangeLog", testChangeLog},
+		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
