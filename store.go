@@ -78,6 +78,7 @@ type Store interface {
 	MatchStore
 	AuthStore
 	ChangeFeed
+	ImportStore
 	NotificationStore
 
 	Close() error

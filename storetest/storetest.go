@@ -232,6 +232,8 @@ func Run(t *testing.T, open Opener) {
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
 		{"ChangeLog", testChangeLog},
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
+		{"ImportSync", testImportSync},
+		{"ImportJobs", testImportJobs},
 		{"NotificationOutbox", testNotificationOutbox},
 		{"NotificationSettings", testNotificationSettings},
 	}
