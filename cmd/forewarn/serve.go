@@ -156,14 +156,15 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	go func() {
 		defer close(rt.done)
 		if autoTick {
+			// Between matches too, the index follows what other processes write.
+			following := make(chan struct{})
+			go func() { defer close(following); node.Matcher.Follow(wctx, sf.tick, node.Logger) }()
 			// Notifications run on their own, so a mail server or webhook that hangs
 			// never holds up delivering and escalating messages.
 			notified := make(chan struct{})
-			go func() {
-				defer close(notified)
-				rt.notifier.Run(wctx, sf.tick)
-			}()
+			go func() { defer close(notified); rt.notifier.Run(wctx, sf.tick) }()
 			msgs.Run(wctx, sf.tick)
+			<-following
 			<-notified
 		}
 	}()
