@@ -19,6 +19,9 @@ const (
 	ReasonJoined          = "joined"
 	ReasonReordered       = "reordered"
 	ReasonArticle         = "article"
+	// ReasonRomanisation: the same syllables in two romanisation systems (McCune–Reischauer
+	// and Revised Romanisation for Korean, Wade–Giles and pinyin for Chinese).
+	ReasonRomanisation = "romanisation"
 )
 
 // Scoring constants, tuned on the shared labelled data as a whole, never per pair.
@@ -93,6 +96,9 @@ func tokenSim(a, b *token) sim {
 		}
 		return sim{0.95, ReasonVariant}
 	}
+	if sameRomanisation(a, b) {
+		return sim{0.9, ReasonRomanisation}
+	}
 	if withoutArticle(a) == b.key || withoutArticle(b) == a.key {
 		return sim{0.9, ReasonArticle}
 	}
@@ -117,6 +123,9 @@ func tokenSim(a, b *token) sim {
 		if s := 0.85 * editSim(a.skel, b.skel, ascii); s > best.score {
 			best = sim{s, ReasonSkeleton}
 		}
+	}
+	if s := frenchSim(a, b); s > best.score {
+		best = sim{s, ReasonRomanisation}
 	}
 	return best
 }
@@ -507,18 +516,39 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 		t1, t2 := &x.tokens[i], &x.tokens[i+1]
 		for j := range y.tokens {
 			u := &y.tokens[j]
-			if len(u.fold) < len(t1.fold)+len(t2.fold)-2 || len(u.fold) > len(t1.fold)+len(t2.fold)+4 {
-				continue
-			}
 			// Each of the two parts must be free or already aligned with u itself.
 			free := func(p int8) bool { return p == 0 || p == py[j] }
 			if !free(px[i]) || !free(px[i+1]) {
 				continue
 			}
+			if joinedRomanisation(t1, t2, u) {
+				// "Jong-un" and "Jongun": the same syllables, split or not.
+				s := sim{0.9, ReasonRomanisation}
+				if u.fold == t1.fold+t2.fold {
+					s = sim{1, ReasonJoined}
+				}
+				if py[j] != 0 && pairs[py[j]-1].sim.score >= s.score {
+					continue
+				}
+				if py[j] != 0 {
+					pairs[py[j]-1].na = 0
+				}
+				p := pair{a: [2]int8{int8(i), int8(i + 1)}, b: [2]int8{int8(j)}, na: 2, nb: 1, sim: s}
+				if flipped {
+					p = pair{a: p.b, b: p.a, na: 1, nb: 2, sim: s}
+				}
+				pairs = append(pairs, p)
+				px[i], px[i+1], py[j] = int8(len(pairs)), int8(len(pairs)), int8(len(pairs))
+				break
+			}
+			if len(u.fold) < len(t1.fold)+len(t2.fold)-2 || len(u.fold) > len(t1.fold)+len(t2.fold)+4 {
+				continue
+			}
 			// Letters alone usually rule the join out before building it; a digraph
 			// across the seam may change the key's letters, hence the slack of two.
 			maxD := int((1 - joinMin) * float64(len(u.fold)+2))
-			if bits.OnesCount64((t1.foldSet|t2.foldSet)^u.foldSet) > 2*maxD+1 &&
+			french := frenchJoined(t1, t2, u)
+			if !french && bits.OnesCount64((t1.foldSet|t2.foldSet)^u.foldSet) > 2*maxD+1 &&
 				bits.OnesCount64((t1.keySet|t2.keySet)^u.keySet) > 2*maxD+3 &&
 				(len(u.skel) < minJoinSkeleton || letterSet(u.skel) != letterSet(t1.skel)|letterSet(t2.skel)) {
 				continue
@@ -528,6 +558,9 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 				cur = pairs[py[j]-1].sim.score
 			}
 			s := sim{joinedSim(t1, t2, u), ReasonJoined}
+			if french && s.score < frenchSkeletonSim*0.95 {
+				s = sim{frenchSkeletonSim * 0.95, ReasonRomanisation}
+			}
 			if s.score < joinMin || s.score <= cur {
 				continue
 			}

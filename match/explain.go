@@ -61,7 +61,7 @@ func round(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // reasonOrder is the order in which an explanation lists its reasons.
 var reasonOrder = [...]string{ReasonReordered, ReasonExact, ReasonDiacritics, ReasonTransliteration, ReasonVariant, ReasonFamily,
-	ReasonSkeleton, ReasonArticle, ReasonPhonetic, ReasonEdit, ReasonInitial, ReasonJoined}
+	ReasonSkeleton, ReasonArticle, ReasonRomanisation, ReasonPhonetic, ReasonEdit, ReasonInitial, ReasonJoined}
 
 // explain turns an alignment into an Explanation.
 func explain(x, y *Name, al *alignment) Explanation {
