@@ -57,6 +57,13 @@ const (
 	// family name is the part a different person is least likely to share, so leaving
 	// it out is evidence against, beyond an ordinary missing part.
 	surnameWeight = 0.5
+	// surnameOnlyFactor discounts a match that rests only on the surname of a name that
+	// says which part is its surname ("SURNAME, Given") while its given names found
+	// nothing: relatives share a surname. surnameOnlyCap keeps such a match below the
+	// default threshold whatever the name says; agreeing attributes (birth date,
+	// nationality, document) lift both (see comparePrepared).
+	surnameOnlyFactor = 0.8
+	surnameOnlyCap    = DefaultThreshold - 0.02
 )
 
 type sim struct {
@@ -350,6 +357,10 @@ type alignment struct {
 	// weak is what weakly similar pairs cost.
 	weak  float64
 	score float64
+	// surnameOnly is 1 or 2 when only the surname of the first or second name aligned
+	// (see surnameOnlyFactor); beforeSurnameOnly is the score before that discount.
+	surnameOnly       int8
+	beforeSurnameOnly float64
 }
 
 func (al *alignment) pairs() []pair      { return al.pairBuf[:al.npairs] }
@@ -445,7 +456,37 @@ func align(x, y *Name, memo *simMemo) alignment {
 		al.score *= reorderFactor
 	}
 	al.score = min(max(al.score, 0), 1)
+	switch {
+	case surnameOnly(x, pa[:na]):
+		al.surnameOnly = 1
+	case surnameOnly(y, pb[:nb]):
+		al.surnameOnly = 2
+	}
+	if al.surnameOnly != 0 {
+		al.beforeSurnameOnly = al.score
+		al.score = min(al.score*surnameOnlyFactor, surnameOnlyCap)
+	}
 	return al
+}
+
+// surnameOnly reports whether only the surname of n, a name that says which part is its
+// surname, aligned (partner not 0), while a given name of n found nothing.
+func surnameOnly(n *Name, partner []int8) bool {
+	if !n.commaOrder {
+		return false
+	}
+	aligned, givenLeft := false, false
+	for i := range n.tokens {
+		switch {
+		case partner[i] != 0 && !n.tokens[i].surname:
+			return false
+		case partner[i] != 0:
+			aligned = true
+		case !n.tokens[i].surname:
+			givenLeft = true
+		}
+	}
+	return aligned && givenLeft
 }
 
 // missingWeight is what a part left unaligned weighs. Rarity never makes a missing

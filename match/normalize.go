@@ -403,6 +403,24 @@ func splitKorean(words []string) []string {
 	return words
 }
 
+// nameTitles returns the titles and honorifics written in a name ("Haji", "Sheikh",
+// "Dr"), which Prepare sets aside, and a kunya prefix "Abu" followed by a name, which
+// counts only as a weak part; only explanations need them.
+func nameTitles(s string) []string {
+	words := splitWords(capName(s))
+	var titles []string
+	for i, w := range words {
+		f, sc, _ := foldWord(w, false)
+		if sc != scriptLatin {
+			continue
+		}
+		if honorifics[f] && len(words) > 1 || f == "abu" && i+1 < len(words) {
+			titles = append(titles, w)
+		}
+	}
+	return titles
+}
+
 // trimSuffix drops a generational suffix written after a comma ("LAVILLA, Ruben, Jr."),
 // which would otherwise hide the "SURNAME, Given" order.
 func trimSuffix(s string) string {

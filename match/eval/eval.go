@@ -170,6 +170,27 @@ func RankAliases(ix *match.Index, aliases []Alias) Ranking {
 	return r
 }
 
+// RankSplit ranks aliases as RankAliases does and also counts, apart, those that share
+// some name part with their entry's primary name (Reach): the ones a matcher can find.
+func RankSplit(ix *match.Index, entries []match.Entry, aliases []Alias) (all, reachable Ranking) {
+	primary := map[string]string{}
+	for _, e := range entries {
+		primary[e.ID] = e.Person.Names[0]
+	}
+	for _, a := range aliases {
+		r := RankAliases(ix, []Alias{a})
+		all.Queries++
+		all.Top1 += r.Top1
+		all.Top10 += r.Top10
+		if Reach(a.Name, primary[a.EntryID]) != "" {
+			reachable.Queries++
+			reachable.Top1 += r.Top1
+			reachable.Top10 += r.Top10
+		}
+	}
+	return all, reachable
+}
+
 // Pair is one labelled name pair with the reference matcher's decision.
 type Pair struct {
 	Name1, Name2 string
