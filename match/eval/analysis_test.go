@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
 )
 
 // TestAnalyzeOFAC splits the OFAC alias queries by whether they share any name part with
