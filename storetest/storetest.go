@@ -230,6 +230,12 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"ChangeLog", testChangeLog},
+		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
+		{"ImportSync", testImportSync},
+		{"ImportJobs", testImportJobs},
+		{"NotificationOutbox", testNotificationOutbox},
+		{"NotificationSettings", testNotificationSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
