@@ -78,6 +78,7 @@ type Store interface {
 	MessageStore
 	MatchStore
 	AuthStore
+	NotificationStore
 
 	Close() error
 }

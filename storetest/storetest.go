@@ -232,6 +232,8 @@ func Run(t *testing.T, open Opener) {
 		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"NotificationOutbox", testNotificationOutbox},
+		{"NotificationSettings", testNotificationSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
