@@ -232,6 +232,10 @@ func Run(t *testing.T, open Opener) {
 		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"ChangeLog", testChangeLog},
+		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
+		{"ImportSync", testImportSync},
+		{"ImportJobs", testImportJobs},
 		{"NotificationOutbox", testNotificationOutbox},
 		{"NotificationSettings", testNotificationSettings},
 	}
