@@ -131,7 +131,13 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		if err != nil {
 			return err
 		}
-		return tx.recordAck(ctx, actor, d, m, actor.ID, true)
+		if err := tx.recordAck(ctx, actor, d, m, actor.ID, true); err != nil {
+			return err
+		}
+		if sm.ClosesAlert != "" {
+			return tx.answerAlert(ctx, actor, sm.ClosesAlert, m)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -235,7 +241,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		if err != nil {
 			return err
 		}
-		return tx.recordAck(ctx, actor, sent, m, m.From, false)
+		return tx.recordAck(ctx, actor, sent, m, m.Ack.By.Describe(m.From), false)
 	})
 	if errors.Is(err, errStoredMeanwhile) {
 		err = db.view(ctx, "receive message", func(tx *tx) error {
@@ -284,12 +290,14 @@ func (tx *tx) storedReceipt(ctx context.Context, m *forewarn.Message) ([]byte, e
 }
 
 // recordAck records an acknowledgement's stage on the delivery it acknowledges, as done
-// by by at the acknowledgement's creation, and audits the change. Reading counts once;
-// actioning also stops the delivery's escalation. strict makes a second "actioned"
-// ECONFLICT; otherwise (a peer's acknowledgement) the first one stands.
+// by by, and audits the change. The time recorded is this node's, when it sent or
+// received the acknowledgement, never the time the acknowledgement claims: a recipient
+// does not choose whether it answered in time. Reading counts once; actioning also stops
+// the delivery's escalation and closes the alerts that hang on it. strict makes a second
+// "actioned" ECONFLICT; otherwise (a peer's acknowledgement) the first one stands.
 func (tx *tx) recordAck(ctx context.Context, actor forewarn.Actor, d *forewarn.Delivery, m *forewarn.Message, by string, strict bool) error {
 	old := *d
-	at := m.Created.UTC()
+	at := tx.now.UTC()
 	var action string
 	switch m.Ack.Stage {
 	case forewarn.AckRead:
@@ -322,7 +330,83 @@ func (tx *tx) recordAck(ctx context.Context, actor forewarn.Actor, d *forewarn.D
 	if m.Ack.Outcome != "" {
 		detail += " outcome " + m.Ack.Outcome
 	}
-	return tx.audit(ctx, actor, action, "message", d.MessageID, &old, d, detail)
+	if !m.Created.Equal(at) {
+		detail += " dated " + FormatTime(m.Created)
+	}
+	if err := tx.audit(ctx, actor, action, "message", d.MessageID, &old, d, detail); err != nil {
+		return err
+	}
+	if m.Ack.Stage != forewarn.AckActioned {
+		return nil
+	}
+	// On this node's own delivery every alert on the message closes; on a sent message,
+	// those about this recipient.
+	where, args := "message_id = ? AND resolved_at IS NULL", []any{d.MessageID}
+	if d.Direction == forewarn.DirectionOut {
+		where, args = where+" AND agency = ?", append(args, d.Agency)
+	}
+	return tx.closeAlerts(ctx, actor, where, args, by, m.ID, "")
+}
+
+// closeAlerts closes the open alerts selected by where, as done by by, through the
+// acknowledgement ackID or for the reason given, and audits each.
+func (tx *tx) closeAlerts(ctx context.Context, actor forewarn.Actor, where string, args []any, by, ackID, reason string) error {
+	rows, err := tx.query(ctx, "SELECT "+alertColumns+" FROM alerts WHERE "+where+" ORDER BY created_at, id", args...)
+	if err != nil {
+		return fmt.Errorf("find alerts to close: %w", err)
+	}
+	var open []*forewarn.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		open = append(open, a)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, a := range open {
+		before := *a
+		a.ResolvedAt, a.ResolvedBy, a.ClosedBy, a.Resolution = tx.now, by, ackID, reason
+		if _, err := tx.exec(ctx, "UPDATE alerts SET resolved_at = ?, resolved_by = ?, closed_by = ?, resolution = ? WHERE id = ?",
+			FormatTime(tx.now), by, ackID, reason, a.ID); err != nil {
+			return fmt.Errorf("close alert: %w", err)
+		}
+		detail := a.Kind + " alert closed"
+		if ackID != "" {
+			detail += " by acknowledgement " + ackID
+		}
+		if reason != "" {
+			detail += ": " + truncateText(reason, 200)
+		}
+		if err := tx.audit(ctx, actor, "alert.resolve", "alert", a.ID, &before, a, detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answerAlert closes an alert, and the other open escalation alerts on its message for
+// the same desk, with the reason a read-stage acknowledgement m gives for not acting.
+func (tx *tx) answerAlert(ctx context.Context, actor forewarn.Actor, id string, m *forewarn.Message) error {
+	a, err := tx.alert(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !a.ResolvedAt.IsZero() {
+		return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
+	}
+	if a.MessageID != m.InReplyTo {
+		return forewarn.Invalid("alert", "same_message", "alert %s is about another message", id)
+	}
+	reason := m.Ack.Reason
+	if m.Ack.Outcome != "" {
+		reason = m.Ack.Outcome + ": " + reason
+	}
+	return tx.closeAlerts(ctx, actor, "resolved_at IS NULL AND (id = ? OR (message_id = ? AND role = ? AND kind = 'escalation'))",
+		[]any{a.ID, a.MessageID, string(a.Role)}, actor.ID, m.ID, reason)
 }
 
 func messageDetail(m *forewarn.Message) string {
@@ -726,7 +810,7 @@ func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Ti
 			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Text, FormatTime(v.FiredAt)); err != nil {
 			return fmt.Errorf("insert escalation: %w", err)
 		}
-		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Text: v.Text, CreatedAt: v.FiredAt}
+		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Text: v.Text, CreatedAt: v.FiredAt}
 		if err := tx.insertAlert(ctx, a); err != nil {
 			return err
 		}
@@ -821,8 +905,8 @@ func newAlerts(alerts []*forewarn.Alert, messageID string, now time.Time) []*for
 }
 
 func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
-	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Text, FormatTime(a.CreatedAt)); err != nil {
+	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Text, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	return nil
@@ -859,13 +943,13 @@ func (db *DB) Alerts(ctx context.Context, role forewarn.Role, limit int) ([]*for
 	return as, nil
 }
 
-const alertColumns = "id, role, kind, message_id, subject_id, text, created_at, resolved_at, resolved_by"
+const alertColumns = "id, role, kind, message_id, subject_id, agency, text, created_at, resolved_at, resolved_by, closed_by, resolution"
 
 func scanAlert(s scanner) (*forewarn.Alert, error) {
 	var a forewarn.Alert
 	var r, created string
 	var resolved sql.NullString
-	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Text, &created, &resolved, &a.ResolvedBy); err != nil {
+	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Text, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
 		return nil, err
 	}
 	a.Role = forewarn.Role(r)
@@ -900,9 +984,16 @@ func (tx *tx) alert(ctx context.Context, id string) (*forewarn.Alert, error) {
 	return a, err
 }
 
-// ResolveAlert records who dealt with an alert and when, audited.
-func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id string) error {
+// ResolveAlert records who closed an alert without acknowledging its message, when, and
+// why (required), audited.
+func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id, reason string) error {
 	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return forewarn.Invalid("reason", "required", "say why the alert needs no acknowledgement (for example: forwarded to the competent service)")
+	}
+	if err := checkText("reason", reason, forewarn.MaxResolutionBytes); err != nil {
 		return err
 	}
 	now := db.now()
@@ -912,14 +1003,9 @@ func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id string)
 			return err
 		}
 		if !a.ResolvedAt.IsZero() {
-			return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was resolved by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
+			return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
 		}
-		before := *a
-		if _, err := tx.exec(ctx, "UPDATE alerts SET resolved_at = ?, resolved_by = ? WHERE id = ?", FormatTime(now), actor.ID, id); err != nil {
-			return fmt.Errorf("resolve alert: %w", err)
-		}
-		a.ResolvedAt, a.ResolvedBy = now, actor.ID
-		return tx.audit(ctx, actor, "alert.resolve", "alert", id, &before, a, a.Kind+": "+truncateText(a.Text, 200))
+		return tx.closeAlerts(ctx, actor, "id = ?", []any{id}, actor.ID, "", reason)
 	})
 }
 
