@@ -15,8 +15,8 @@ import (
 
 // Defaults for receiving messages from peers.
 const (
-	// DefaultMaxEnvelopeBytes bounds one incoming envelope.
-	DefaultMaxEnvelopeBytes = 4 << 20
+	// DefaultMaxEnvelopeBytes bounds one incoming envelope: the 1 MiB of docs/envelope.md.
+	DefaultMaxEnvelopeBytes = envelope.DefaultMaxBytes
 	// DefaultReplayWindow is how old a message may be when it first arrives. A message
 	// already stored is answered with its receipt at any age, so retries after a long
 	// partition are safe; a message older than this that the node has never seen is a
@@ -245,7 +245,22 @@ func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]
 		return nil, err
 	}
 	now := ms.Clock.Now()
-	var claimed string
+	// Cheap checks first: the size, then whether the sender the body names is a pinned
+	// peer, found without parsing it. Only then is the body parsed, canonicalised and its
+	// signature verified, which costs in proportion to what a stranger chose to send.
+	if len(data) > ms.MaxEnvelope {
+		return nil, ms.reject(ctx, "", "", "", remote, forewarn.Errorf(forewarn.EINVALID, "the envelope is %d bytes; the limit is %d", len(data), ms.MaxEnvelope))
+	}
+	claimed := envelope.ClaimedSender(data)
+	if !forewarn.IsAgencyCode(claimed) {
+		return nil, ms.reject(ctx, "", "", "", remote, forewarn.Errorf(forewarn.EINVALID, "malformed envelope JSON, or its message names no sender agency (message.from)"))
+	}
+	if _, err := ms.Store.Peer(ctx, claimed); forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil, ms.reject(ctx, "", claimed, "", remote, forewarn.Errorf(forewarn.EUNAUTHORIZED,
+			"unknown sender %s: this node holds no public key for that agency (it is not a registered peer of %s)", claimed, self))
+	} else if err != nil {
+		return nil, err
+	}
 	keyFor := func(agency string) (ed25519.PublicKey, error) {
 		claimed = agency
 		p, err := ms.Store.Peer(ctx, agency)
@@ -369,6 +384,12 @@ func (ms *Messages) checkThread(ctx context.Context, m *forewarn.Message) error 
 		return forewarn.Errorf(forewarn.EFORBIDDEN, "%s %s from %s refused: it replies to message %s, which %s neither sent nor received", m.Kind, m.ID, m.From, orig.Message.ID, m.From)
 	}
 	return nil
+}
+
+// Refuse records a delivery the federation endpoint refused before handing it to Receive
+// (one larger than the limit, say) as Receive records its own refusals, and returns cause.
+func (ms *Messages) Refuse(ctx context.Context, remote string, cause error) error {
+	return ms.reject(ctx, "", "", "", remote, cause)
 }
 
 // scheduleEscalation sets when a new delivery's first escalation step is due.
