@@ -47,6 +47,9 @@ type Delivery struct {
 	ActionBy  string    `json:"actioned_by,omitempty"`
 	Outcome   string    `json:"outcome,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
+	// AckArrivedAt is when the actioned acknowledgement reached this node. ActionAt is the
+	// time it claims, which the recipient chooses; whether it came in time is judged by this.
+	AckArrivedAt time.Time `json:"ack_arrived_at,omitempty"`
 	Deadline  time.Time `json:"deadline,omitempty"`      // when it must be actioned (zero: none)
 	Escalated int       `json:"escalation_step"`         // index after the last escalation step fired (EscalationPolicy.DueSteps)
 	Overdue   time.Time `json:"overdue_since,omitempty"` // when the first step fired
@@ -231,8 +234,15 @@ func (d *Delivery) Status() string {
 		if d.Reason != "" {
 			s += " (" + d.Reason + ")"
 		}
-		if !d.Deadline.IsZero() && d.ActionAt.After(d.Deadline) {
-			s += ", " + Ago(d.ActionAt.Sub(d.Deadline)) + " after the deadline"
+		arrived := d.AckArrivedAt
+		if arrived.IsZero() || arrived.Before(d.ActionAt) {
+			arrived = d.ActionAt
+		}
+		if !d.Deadline.IsZero() && arrived.After(d.Deadline) {
+			if arrived.Sub(d.ActionAt) > MaxClockSkew {
+				s += ", arrived " + arrived.UTC().Format(layout)
+			}
+			s += ", " + Ago(arrived.Sub(d.Deadline)) + " after the deadline"
 		}
 		parts = append(parts, s)
 	case !d.ReadAt.IsZero():

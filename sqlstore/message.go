@@ -21,7 +21,7 @@ var (
 
 const messageColumns = "id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message"
 
-const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation"
+const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation, ack_arrived_at"
 
 // errStoredMeanwhile says a concurrent transaction stored the same incoming message first.
 var errStoredMeanwhile = errors.New("the message was stored by a concurrent delivery")
@@ -290,14 +290,15 @@ func (tx *tx) storedReceipt(ctx context.Context, m *forewarn.Message) ([]byte, e
 }
 
 // recordAck records an acknowledgement's stage on the delivery it acknowledges, as done
-// by by, and audits the change. The time recorded is this node's, when it sent or
-// received the acknowledgement, never the time the acknowledgement claims: a recipient
-// does not choose whether it answered in time. Reading counts once; actioning also stops
-// the delivery's escalation and closes the alerts that hang on it. strict makes a second
-// "actioned" ECONFLICT; otherwise (a peer's acknowledgement) the first one stands.
+// by by at the acknowledgement's creation (so both sides show the same time), and audits
+// the change. When an actioned acknowledgement arrived here is recorded too: the time it
+// claims is the recipient's to choose, so whether it came in time is judged by arrival.
+// Reading counts once; actioning also stops the delivery's escalation and closes the
+// alerts that hang on it. strict makes a second "actioned" ECONFLICT; otherwise (a peer's
+// acknowledgement) the first one stands.
 func (tx *tx) recordAck(ctx context.Context, actor forewarn.Actor, d *forewarn.Delivery, m *forewarn.Message, by string, strict bool) error {
 	old := *d
-	at := tx.now.UTC()
+	at := m.Created.UTC()
 	var action string
 	switch m.Ack.Stage {
 	case forewarn.AckRead:
@@ -317,21 +318,22 @@ func (tx *tx) recordAck(ctx context.Context, actor forewarn.Actor, d *forewarn.D
 			d.ReadAt, d.ReadBy = at, by
 		}
 		d.ActionAt, d.ActionBy, d.Outcome, d.Reason = at, by, m.Ack.Outcome, m.Ack.Reason
+		d.AckArrivedAt = tx.now.UTC()
 		d.NextEscalation = time.Time{}
 		action = "message.acknowledge"
 	default:
 		return nil
 	}
-	if _, err := tx.exec(ctx, "UPDATE deliveries SET read_at = ?, read_by = ?, actioned_at = ?, actioned_by = ?, outcome = ?, reason = ?, next_escalation = ? WHERE message_id = ? AND agency = ?",
-		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.NextEscalation), d.MessageID, d.Agency); err != nil {
+	if _, err := tx.exec(ctx, "UPDATE deliveries SET read_at = ?, read_by = ?, actioned_at = ?, actioned_by = ?, outcome = ?, reason = ?, next_escalation = ?, ack_arrived_at = ? WHERE message_id = ? AND agency = ?",
+		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.MessageID, d.Agency); err != nil {
 		return fmt.Errorf("record acknowledgement of %s: %w", d.MessageID, err)
 	}
 	detail := fmt.Sprintf("agency %s stage %s by acknowledgement %s", d.Agency, m.Ack.Stage, m.ID)
 	if m.Ack.Outcome != "" {
 		detail += " outcome " + m.Ack.Outcome
 	}
-	if !m.Created.Equal(at) {
-		detail += " dated " + FormatTime(m.Created)
+	if !tx.now.Equal(at) {
+		detail += " dated " + FormatTime(at) + ", arrived " + FormatTime(tx.now)
 	}
 	if err := tx.audit(ctx, actor, action, "message", d.MessageID, &old, d, detail); err != nil {
 		return err
@@ -453,10 +455,10 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 }
 
 func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
-	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation)); err != nil {
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt)); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
@@ -474,16 +476,16 @@ func (tx *tx) delivery(ctx context.Context, where string, args ...any) (*forewar
 func scanDelivery(s scanner) (*forewarn.Delivery, error) {
 	var d forewarn.Delivery
 	var dir string
-	var next, delivered, read, actioned, deadline, overdue, nextEsc sql.NullString
+	var next, delivered, read, actioned, deadline, overdue, nextEsc, arrived sql.NullString
 	if err := s.Scan(&d.MessageID, &d.Agency, &dir, &d.Attempts, &next, &d.LastError, &delivered, &d.Receipt, &read, &d.ReadBy,
-		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc); err != nil {
+		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc, &arrived); err != nil {
 		return nil, err
 	}
 	d.Direction = forewarn.Direction(dir)
 	for _, t := range []struct {
 		dst *time.Time
 		src sql.NullString
-	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}} {
+	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}, {&d.AckArrivedAt, arrived}} {
 		var err error
 		if *t.dst, err = parseNullTime(t.src); err != nil {
 			return nil, fmt.Errorf("delivery of %s to %s: %w", d.MessageID, d.Agency, err)

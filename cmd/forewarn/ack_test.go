@@ -16,8 +16,8 @@ import (
 
 // TestAcknowledgementStanding: a partner that was not a recipient cannot thread an
 // acknowledgement or a response into another agency's conversation; a recipient cannot
-// date its acknowledgement before the message; and an acknowledgement is recorded when it
-// arrives, so a late one stays late whatever date it claims (issue 13, findings 3 and 15).
+// date its acknowledgement before the message; and when an acknowledgement arrives is
+// recorded, so a late one stays late whatever date it claims (issue 13, findings 3 and 15).
 func TestAcknowledgementStanding(t *testing.T) {
 	ctx := context.Background()
 	be := forewarn.Agency{Code: "BE-VSSE", Name: "Veiligheid van de Staat", Country: "BE"}
@@ -100,8 +100,8 @@ func TestAcknowledgementStanding(t *testing.T) {
 		t.Fatalf("a recipient's acknowledgement was refused: %d", resp.StatusCode)
 	}
 	d := mustMessage(t, tr, w.ID).Delivery(agencyFR.Code)
-	if !d.ActionAt.Equal(late) || d.Overdue.IsZero() || !strings.Contains(d.Status(), "after the deadline") {
-		t.Errorf("a late acknowledgement claiming to be in time is recorded at %s (arrived %s): %s", d.ActionAt, late, d.Status())
+	if !d.AckArrivedAt.Equal(late) || d.Overdue.IsZero() || !strings.Contains(d.Status(), "2 days after the deadline") {
+		t.Errorf("a late acknowledgement claiming to be in time: arrival recorded %s (arrived %s): %s", d.AckArrivedAt, late, d.Status())
 	}
 }
 

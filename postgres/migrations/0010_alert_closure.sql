@@ -5,3 +5,6 @@ ALTER TABLE alerts ADD COLUMN agency TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN closed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN resolution TEXT NOT NULL DEFAULT '';
 CREATE INDEX alerts_message_open ON alerts (message_id) WHERE resolved_at IS NULL;
+-- When an acknowledgement arrived here: the time it claims is the recipient's to choose,
+-- so whether it came in time is judged by this one.
+ALTER TABLE deliveries ADD COLUMN ack_arrived_at TEXT;
