@@ -41,6 +41,9 @@ type Messages struct {
 
 	// Stats counts deliveries, receipts, refusals and escalations for the metrics.
 	Stats Stats
+	// Notifier, when set, is woken after an event that may have queued notifications
+	// (the store queues them; this only saves waiting for its next tick).
+	Notifier *Notifier
 
 	agency           string
 	poke             chan struct{}
@@ -349,6 +352,7 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		if ms.Matcher != nil {
 			ms.Matcher.AddMessage(m)
 		}
+		ms.Notifier.Poke()
 		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
 	}
 	return stored, nil
