@@ -41,18 +41,18 @@ type Delivery struct {
 	DeliveredAt time.Time `json:"delivered_at,omitempty"` // the receipt's time
 	Receipt     []byte    `json:"receipt,omitempty"`      // the recipient's signed receipt
 
-	ReadAt    time.Time `json:"read_at,omitempty"`
-	ReadBy    string    `json:"read_by,omitempty"`
-	ActionAt  time.Time `json:"actioned_at,omitempty"` // acknowledged with an outcome
-	ActionBy  string    `json:"actioned_by,omitempty"`
-	Outcome   string    `json:"outcome,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
+	ReadAt   time.Time `json:"read_at,omitempty"`
+	ReadBy   string    `json:"read_by,omitempty"`
+	ActionAt time.Time `json:"actioned_at,omitempty"` // acknowledged with an outcome
+	ActionBy string    `json:"actioned_by,omitempty"`
+	Outcome  string    `json:"outcome,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
 	// AckArrivedAt is when the actioned acknowledgement reached this node. ActionAt is the
 	// time it claims, which the recipient chooses; whether it came in time is judged by this.
 	AckArrivedAt time.Time `json:"ack_arrived_at,omitempty"`
-	Deadline  time.Time `json:"deadline,omitempty"`      // when it must be actioned (zero: none)
-	Escalated int       `json:"escalation_step"`         // index after the last escalation step fired (EscalationPolicy.DueSteps)
-	Overdue   time.Time `json:"overdue_since,omitempty"` // when the first step fired
+	Deadline     time.Time `json:"deadline,omitempty"`      // when it must be actioned (zero: none)
+	Escalated    int       `json:"escalation_step"`         // index after the last escalation step fired (EscalationPolicy.DueSteps)
+	Overdue      time.Time `json:"overdue_since,omitempty"` // when the first step fired
 
 	// NextEscalation is when the next escalation step for this node's side is due; zero
 	// when none is left or the message is actioned.
