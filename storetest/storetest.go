@@ -231,6 +231,8 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"ChangeLog", testChangeLog},
+		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 		{"ImportSync", testImportSync},
 		{"ImportJobs", testImportJobs},
 		{"NotificationOutbox", testNotificationOutbox},

@@ -146,7 +146,11 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	go func() {
 		defer close(rt.done)
 		if autoTick {
+			// Between matches too, the index follows what other processes write.
+			following := make(chan struct{})
+			go func() { defer close(following); node.Matcher.Follow(wctx, sf.tick, node.Logger) }()
 			msgs.Run(wctx, sf.tick)
+			<-following
 		}
 	}()
 	node.Logger.Info("serving", "agency", rt.agency, "url", rt.url)
