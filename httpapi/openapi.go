@@ -62,7 +62,7 @@ var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 // OpenAPI returns the OpenAPI 3 document of the API, built from the route table.
 func (s *Server) OpenAPI() map[string]any {
 	paths := map[string]map[string]any{}
-	for _, rt := range s.routeTable() {
+	for _, rt := range s.allRoutes() {
 		if rt.internal {
 			continue
 		}

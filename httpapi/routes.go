@@ -82,8 +82,13 @@ func (s *Server) routeTable() []route {
 	}
 }
 
+// allRoutes is the route table with the notification endpoints (httpapi/notify.go).
+func (s *Server) allRoutes() []route {
+	return append(s.routeTable(), s.notificationRoutes()...)
+}
+
 func (s *Server) routes() {
-	for _, rt := range s.routeTable() {
+	for _, rt := range s.allRoutes() {
 		pattern := rt.Method + " " + rt.Path
 		if rt.raw != nil {
 			s.handle(pattern, rt.raw)
