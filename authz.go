@@ -77,5 +77,6 @@ func (p *Principal) Can(perm Permission) bool {
 	return false
 }
 
-// Actor returns the principal as the audit trail records it.
-func (p *Principal) Actor() Actor { return UserActor(p.Username) }
+// Actor returns the principal as the audit trail records it, with the API token it acts
+// with.
+func (p *Principal) Actor() Actor { return Actor{Kind: ActorUser, ID: p.Username, Token: p.TokenID} }

@@ -74,10 +74,10 @@ func (s *Server) routeTable() []route {
 		{Method: "POST", Path: "/api/v1/peers", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Register a peer agency with its pinned public key", Request: "Peer", Response: "Peer", Status: http.StatusCreated, handler: s.handleAddPeer},
 		{Method: "DELETE", Path: "/api/v1/peers/{code}", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Remove a peer agency", Status: http.StatusNoContent, handler: s.handleRemovePeer},
 		{Method: "GET", Path: "/api/v1/users", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Users of this node", Response: "UserPage", handler: s.handleListUsers},
-		{Method: "POST", Path: "/api/v1/users/{username}/disable", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Disable a user: their sessions end and their tokens stop working", Response: "User", handler: s.handleSetUserDisabled(true)},
+		{Method: "POST", Path: "/api/v1/users/{username}/disable", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Disable a user: their sessions end and their tokens are revoked", Response: "User", handler: s.handleSetUserDisabled(true)},
 		{Method: "POST", Path: "/api/v1/users/{username}/enable", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Enable a disabled user again", Response: "User", handler: s.handleSetUserDisabled(false)},
 		{Method: "POST", Path: "/api/v1/users", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Create a user; answers with a one-time password", Request: "NewUser", Response: "UserCreated", Status: http.StatusCreated, handler: s.handleCreateUser},
-		{Method: "POST", Path: "/api/v1/tokens", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Create an API token for oneself (admins: for anyone), shown once", Request: "NewToken", Response: "TokenCreated", Status: http.StatusCreated, handler: s.handleCreateToken},
+		{Method: "POST", Path: "/api/v1/tokens", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Create an API token for oneself, lasting days (default 90), shown once", Request: "NewToken", Response: "TokenCreated", Status: http.StatusCreated, handler: s.handleCreateToken},
 		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Revoke an API token", Status: http.StatusNoContent, handler: s.handleRevokeToken},
 	}
 }

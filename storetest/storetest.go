@@ -229,6 +229,8 @@ func Run(t *testing.T, open Opener) {
 		{"Matches", testMatches},
 		{"PreferClaim", testPreferClaim},
 		{"Tokens", testTokens},
+		{"TokenExpiryAndRevocation", testTokenExpiryAndRevocation},
+		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
 		{"ChangeLog", testChangeLog},
