@@ -32,6 +32,8 @@ var schemaTypes = map[string]any{
 	"AlertAnswer":   AlertAnswer{},
 	"Subject":       forewarn.Subject{},
 	"SubjectPage":   page[*forewarn.Subject]{},
+	"ImportJob":     forewarn.ImportJob{},
+	"ImportJobPage": page[*forewarn.ImportJob]{},
 	"SubjectSaved":  subjectSaved{},
 	"SubjectDetail": app.SubjectDetail{},
 	"Timeline":      struct{ Events []app.TimelineEvent }{},
