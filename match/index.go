@@ -78,6 +78,9 @@ type vocabKey struct {
 	fold       string
 	script     script
 	diacritics bool
+	// What a part is compared by also depends on the name it stands in.
+	rkeys          [2]string
+	frSkel, frBare string
 }
 
 // vtoken is an interned name part: the token as prepared and its key id.
@@ -194,7 +197,7 @@ func (ix *Index) Remove(id string) error {
 
 // intern returns the vocabulary id of a token, adding it (and its key and routes) when new.
 func (ix *Index) intern(t *token) uint32 {
-	vk := vocabKey{t.raw, t.fold, t.script, t.diacritics}
+	vk := vocabKey{t.raw, t.fold, t.script, t.diacritics, t.rkeys, t.frSkel, t.frBare}
 	if id, ok := ix.vocabID[vk]; ok {
 		return id
 	}
@@ -271,15 +274,25 @@ func (ix *Index) delete(n uint32) {
 	ix.live--
 }
 
-// entryKeys lists the distinct key ids of an entry's parts.
+// entryKeys lists the distinct key ids of an entry's parts. A person with many aliases
+// is deduplicated through a set, so that merging tens of thousands of list rows into one
+// entry stays linear.
 func (ix *Index) entryKeys(e *entry) []uint32 {
 	var buf [2 * MaxTokens]uint32
 	keys := buf[:0]
+	var set map[uint32]bool
 	words := ix.arena[e.off : e.off+e.words]
 	for i := 0; i < len(words); {
 		parts, _, _ := splitHeader(words[i])
 		for _, v := range words[i+1 : i+1+parts] {
 			k := ix.vocab[v&^surnameBit].key
+			if set != nil {
+				if !set[k] {
+					set[k] = true
+					keys = append(keys, k)
+				}
+				continue
+			}
 			dup := false
 			for _, have := range keys {
 				if have == k {
@@ -289,6 +302,12 @@ func (ix *Index) entryKeys(e *entry) []uint32 {
 			}
 			if !dup {
 				keys = append(keys, k)
+			}
+			if len(keys) > 4*MaxTokens {
+				set = make(map[uint32]bool, 2*len(keys))
+				for _, have := range keys {
+					set[have] = true
+				}
 			}
 		}
 		i += 1 + parts
@@ -517,6 +536,17 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 
 // SearchPrepared is Search for a person prepared once with PreparePerson.
 func (ix *Index) SearchPrepared(pq *PreparedPerson, k int) []Hit {
+	return ix.searchPrepared(pq, k, math.Inf(-1))
+}
+
+// SearchAbove is Search keeping only hits scoring at least minScore: those below are
+// never explained, which is most of the cost of a search that finds nothing.
+func (ix *Index) SearchAbove(q Person, k int, minScore float64) []Hit {
+	pq := PreparePerson(q)
+	return ix.searchPrepared(&pq, k, minScore)
+}
+
+func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []Hit {
 	if k <= 0 {
 		return nil
 	}
@@ -596,6 +626,12 @@ func (ix *Index) SearchPrepared(pq *PreparedPerson, k int) []Hit {
 	})
 	if len(results) > k {
 		results = results[:k]
+	}
+	for len(results) > 0 && results[len(results)-1].score < minScore {
+		results = results[:len(results)-1]
+	}
+	if len(results) == 0 {
+		return nil
 	}
 	hits := make([]Hit, len(results))
 	for i, r := range results {

@@ -227,12 +227,21 @@ func Run(t *testing.T, open Opener) {
 		{"DueFlashFirst", testDueFlashFirst},
 		{"Witnessing", testWitnessing},
 		{"AuditPolicy", testAuditPolicy},
+		{"AckClosesAlerts", testAckClosesAlerts},
 		{"MessageFilters", testMessageFilters},
 		{"Matches", testMatches},
 		{"PreferClaim", testPreferClaim},
 		{"Tokens", testTokens},
+		{"TokenExpiryAndRevocation", testTokenExpiryAndRevocation},
+		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"ChangeLog", testChangeLog},
+		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
+		{"ImportSync", testImportSync},
+		{"ImportJobs", testImportJobs},
+		{"NotificationOutbox", testNotificationOutbox},
+		{"NotificationSettings", testNotificationSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -31,6 +31,7 @@ type serveFlags struct {
 	retryMax      time.Duration
 	// checkpointInterval signs a checkpoint this often when entries were added; 0: off.
 	checkpointInterval time.Duration
+	notify             *notifyFlags // nil: defaults (local capture)
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -45,6 +46,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
 	fs.DurationVar(&f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
 	fs.DurationVar(&f.checkpointInterval, "checkpoint-interval", app.DefaultCheckpointInterval, "sign a checkpoint of the audit chain this often when entries were added (0: by count only); each is sent to the peers to countersign")
+	f.notify = addNotifyFlags(fs)
 	return f
 }
 
@@ -84,14 +86,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 
 // liveNode is a running node: its core, messaging, HTTP server and scheduler.
 type liveNode struct {
-	node   *app.Node
-	msgs   *app.Messages
-	srv    *httpapi.Server
-	agency string
-	url    string
-	dir    string
-	cancel context.CancelFunc
-	done   chan struct{}
+	node *app.Node
+	msgs *app.Messages
+	srv  *httpapi.Server
+	// notifier sends the notification outbox: e-mail and webhooks.
+	notifier *app.Notifier
+	agency   string
+	url      string
+	dir      string
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 // startRuntime opens the node and starts serving it. With autoTick the delivery worker and
@@ -128,6 +132,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	}
 	srv := httpapi.NewServer(node, node.Logger)
 	srv.SetMessages(msgs)
+	srv.Importer = &httpapi.Importer{Reader: uploadReader}
 	serverTLS, err := serverTLSConfig(sf)
 	if err != nil {
 		return fail(err)
@@ -144,13 +149,28 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		scheme = "https"
 	}
 	rt := &liveNode{node: node, msgs: msgs, srv: srv, agency: info.Agency.Code, url: scheme + "://" + srv.Addr(), dir: nf.data, done: make(chan struct{})}
+	if rt.notifier, err = newNotifier(node, sf.notify, rt.agency, nf.data, rt.url); err != nil {
+		srv.Close(ctx)
+		return fail(err)
+	}
+	msgs.Notifier = rt.notifier
+	srv.SetNotifier(rt.notifier)
 	mountWeb(rt)
 	wctx, cancel := context.WithCancel(context.Background())
 	rt.cancel = cancel
 	go func() {
 		defer close(rt.done)
 		if autoTick {
+			// Between matches too, the index follows what other processes write.
+			following := make(chan struct{})
+			go func() { defer close(following); node.Matcher.Follow(wctx, sf.tick, node.Logger) }()
+			// Notifications run on their own, so a mail server or webhook that hangs
+			// never holds up delivering and escalating messages.
+			notified := make(chan struct{})
+			go func() { defer close(notified); rt.notifier.Run(wctx, sf.tick) }()
 			msgs.Run(wctx, sf.tick)
+			<-following
+			<-notified
 		}
 	}()
 	node.Logger.Info("serving", "agency", rt.agency, "url", rt.url)
