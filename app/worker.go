@@ -48,7 +48,7 @@ func (ms *Messages) Poke() {
 const DefaultDeliveryTimeout = 15 * time.Second
 
 // DefaultPeerParallel is how many deliveries the running worker has in flight to one peer.
-const DefaultPeerParallel = 8
+const DefaultPeerParallel = 16
 
 // flights tracks the deliveries in flight: each peer has its own queue with its own bound,
 // so a peer that hangs fills only its own slots, and a delivery already on its way is not
@@ -316,30 +316,28 @@ func (ms *Messages) witnessInBackground(ctx context.Context, wg *sync.WaitGroup)
 	}()
 }
 
-// Run ticks every interval, and at once when a message is queued or a receipt recorded,
-// until ctx ends. Unlike Tick it does not wait for the deliveries it starts: each peer's
-// run at its own pace, up to DefaultPeerParallel at a time, and a new warning starts at
-// once, whatever another peer is doing. Run returns once the deliveries in flight have
-// ended.
+// Run starts due deliveries at once when a message is queued or a receipt recorded, and
+// every interval also escalates, housekeeps, checkpoints and witnesses, until ctx ends.
+// Unlike Tick it does not wait for the deliveries it starts: each peer's run at their own
+// pace, up to DefaultPeerParallel at a time, and a new warning starts at once, whatever
+// another peer is doing. Run returns once the deliveries in flight have ended.
 func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var wg sync.WaitGroup
 	var delivered atomic.Int64
 	defer wg.Wait()
+	scheduled := true // escalations, housekeeping, checkpoints and witnessing: once a tick
 	for {
 		err := ms.dispatch(ctx, DefaultPeerParallel, &wg, &delivered)
-		if err == nil {
-			_, err = ms.Escalate(ctx)
-		}
-		if err == nil {
-			err = ms.housekeep(ctx)
-		}
-		if err == nil {
-			err = ms.CheckpointIfDue(ctx)
-		}
-		if err == nil {
-			ms.witnessInBackground(ctx, &wg)
+		if err == nil && scheduled {
+			if _, err = ms.Escalate(ctx); err == nil {
+				if err = ms.housekeep(ctx); err == nil {
+					if err = ms.CheckpointIfDue(ctx); err == nil {
+						ms.witnessInBackground(ctx, &wg)
+					}
+				}
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			ms.Logger.Error("scheduled work failed", "err", err)
@@ -348,7 +346,9 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-ms.poke:
+			scheduled = true
+		case <-ms.poke: // a message queued or a receipt recorded: deliveries only
+			scheduled = false
 		}
 	}
 }

@@ -116,6 +116,9 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 			if err := tx.insertDelivery(ctx, d); err != nil {
 				return err
 			}
+			if _, err := tx.exec(ctx, "UPDATE deliveries SET urgency = ? WHERE message_id = ? AND agency = ?", urgency(sm.Priority), d.MessageID, d.Agency); err != nil {
+				return fmt.Errorf("rank delivery of %s: %w", d.MessageID, err)
+			}
 		}
 		if err := tx.audit(ctx, actor, "message.send", "message", m.ID, nil, m, messageDetail(m)); err != nil {
 			return err
@@ -537,6 +540,19 @@ func (tx *tx) repliedTo(ctx context.Context, m *forewarn.Message) (string, error
 	return found, rows.Err()
 }
 
+// urgency ranks a priority for the order of due deliveries, most urgent first.
+func urgency(p forewarn.Priority) int {
+	switch p {
+	case forewarn.PriorityFlash:
+		return 0
+	case forewarn.PriorityUrgent:
+		return 1
+	case forewarn.PriorityPriority:
+		return 2
+	}
+	return 3
+}
+
 func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
 	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
@@ -748,32 +764,17 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*f
 	if err != nil {
 		return nil, err
 	}
-	// Flash, then urgent, then the rest, each by when it fell due: plain queries, so a
-	// large backlog costs walks of the due index, never a sort of it.
-	const due = "direction = 'out' AND delivered_at IS NULL AND next_attempt IS NOT NULL AND next_attempt <= ?"
+	// One range of the (urgency, next_attempt) index per rank: deliveries waiting for a
+	// later retry are never walked over, however many there are.
 	var out []*forewarn.Delivery
-	seen := map[string]bool{}
-	for _, q := range []struct {
-		where string
-		args  []any
-	}{
-		{due + " AND EXISTS (SELECT 1 FROM messages WHERE messages.id = deliveries.message_id AND messages.priority = 'flash')", []any{FormatTime(now)}},
-		{due + " AND EXISTS (SELECT 1 FROM messages WHERE messages.id = deliveries.message_id AND messages.priority = 'urgent')", []any{FormatTime(now)}},
-		{due, []any{FormatTime(now)}},
-	} {
-		ds, err := db.deliveries(ctx, "list due deliveries", q.where+" ORDER BY next_attempt, message_id, agency LIMIT ?", append(q.args, limit-len(out))...)
+	for rank := 0; rank <= 3 && len(out) < limit; rank++ {
+		ds, err := db.deliveries(ctx, "list due deliveries",
+			"delivered_at IS NULL AND urgency = ? AND next_attempt <= ? AND direction = 'out' ORDER BY urgency, next_attempt, message_id, agency LIMIT ?",
+			rank, FormatTime(now), limit-len(out))
 		if err != nil {
 			return nil, err
 		}
-		for _, d := range ds {
-			if key := d.MessageID + "/" + d.Agency; !seen[key] {
-				seen[key] = true
-				out = append(out, d)
-			}
-		}
-		if len(out) >= limit {
-			break
-		}
+		out = append(out, ds...)
 	}
 	return out, nil
 }
