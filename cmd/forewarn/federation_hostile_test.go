@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/envelope"
@@ -88,9 +89,12 @@ func TestFederationRefusesCheaply(t *testing.T) {
 		pw.Write([]byte(`{"v":1,`))
 	}
 	busy := false
-	for i := 0; i < 2000 && !busy; i++ {
+	for i := 0; i < 4000 && !busy; i++ {
 		status, body := post(t, fr.url, []byte(`{}`))
 		busy = status == http.StatusServiceUnavailable && strings.Contains(body, "retry")
+		if !busy {
+			time.Sleep(5 * time.Millisecond) // polling for an event, bounded: 20 s at most
+		}
 	}
 	for _, pw := range held {
 		pw.CloseWithError(io.ErrUnexpectedEOF)
