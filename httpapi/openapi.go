@@ -182,7 +182,7 @@ func schemaOf(t reflect.Type, depth int) map[string]any {
 	case t == rawJSONType:
 		return map[string]any{"type": "object"}
 	case t == explanationType && depth > 0:
-		return map[string]any{"type": "object", "description": "the matcher's explanation: aligned name parts, penalties and attribute checks"}
+		return map[string]any{"type": "object", "description": "the matcher's explanation: aligned name parts, penalties, attribute checks and notes (a match on a surname only, a title set aside)"}
 	}
 	if depth > 6 {
 		return map[string]any{"type": "object"}

@@ -123,11 +123,15 @@ func runBenchMatch(ctx context.Context, m *Main, args []string) error {
 		"forewarn bench-match --size 1000000")
 	dir := fs.String("testdata", "", "shared test data directory (default: FOREWARN_TESTDATA, else ../shared/testdata)")
 	size := fs.Int("size", 1_000_000, "entries in the generated large list (0 skips it)")
+	screenRows := fs.Int("screen-rows", 43420, "input rows for the end-to-end forewarn screen speed (0 skips it)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *size < 0 {
 		return fmt.Errorf("bench-match: --size %d: want 0 or more", *size)
 	}
-	return benchMatch(ctx, m, *dir, *size)
+	if *screenRows < 0 {
+		return fmt.Errorf("bench-match: --screen-rows %d: want 0 or more", *screenRows)
+	}
+	return benchMatch(ctx, m, *dir, *size, *screenRows)
 }
