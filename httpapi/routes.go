@@ -47,7 +47,7 @@ func (s *Server) routeTable() []route {
 		{Method: "POST", Path: "/api/v1/messages/{id}/ack", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Acknowledge a received message: read, or actioned with outcome and reason", Request: "Ack", Response: "MessageView", Status: http.StatusCreated, handler: s.handleAck},
 		{Method: "POST", Path: "/api/v1/drafts/check", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Match the persons of a draft against subjects and earlier messages, storing nothing", Request: "DraftCheck", Response: "DraftHits", handler: s.handleDraftCheck},
 		{Method: "GET", Path: "/api/v1/alerts", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Open alerts for the caller's roles: escalations and matches", Query: pageQuery, Response: "AlertPage", handler: s.handleAlerts},
-		{Method: "POST", Path: "/api/v1/alerts/{id}/resolve", Perm: forewarn.PermResolveAlerts, Tag: "messages", Summary: "Mark an alert for one of the caller's roles dealt with", Response: "Alert", handler: s.handleResolveAlert},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/resolve", Perm: forewarn.PermResolveAlerts, Tag: "messages", Summary: "Close an alert for one of the caller's roles without acknowledging its message: the reason is required and, on a received message, travels to its sender as a read-stage acknowledgement", Request: "AlertAnswer", Response: "Alert", handler: s.handleResolveAlert},
 
 		{Method: "GET", Path: "/api/v1/subjects", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "List subjects (an audited read)", Query: append([]string{"watch"}, pageQuery...), Response: "SubjectPage", handler: s.handleListSubjects},
 		{Method: "POST", Path: "/api/v1/subjects", Perm: forewarn.PermWriteSubjects, Tag: "subjects", Summary: "Create a subject; answers with what the node was told about the person before", Request: "Subject", Response: "SubjectSaved", Status: http.StatusCreated, handler: s.handleCreateSubject},
@@ -60,6 +60,11 @@ func (s *Server) routeTable() []route {
 		{Method: "POST", Path: "/api/v1/claims/{id}/prefer", Perm: forewarn.PermWriteSubjects, Tag: "claims", Summary: "Mark a claim preferred among those it conflicts with, with a reason", Request: "Reason", Response: "ClaimList", handler: s.handlePreferClaim},
 		{Method: "GET", Path: "/api/v1/subjects/{id}/links", Perm: forewarn.PermReadSubjects, Tag: "links", Summary: "The subject's links to other subjects", Response: "LinkList", handler: s.handleListLinks},
 		{Method: "POST", Path: "/api/v1/links", Perm: forewarn.PermWriteSubjects, Tag: "links", Summary: "Link two subjects (associate of, travelled with, identified through)", Request: "Link", Response: "Link", Status: http.StatusCreated, handler: s.handleCreateLink},
+
+		{Method: "POST", Path: "/api/v1/imports", Perm: forewarn.PermWriteSubjects, Tag: "imports", Summary: "Import a dataset (the body is the file, streamed to disk); answers 202 with the job to poll",
+			Query: []string{"format", "dataset", "version", "dry_run", "on_error", "encoding", "grading"}, Response: "ImportJob", Status: http.StatusAccepted, handler: s.handleCreateImport},
+		{Method: "GET", Path: "/api/v1/imports", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "Recent import jobs with their counts", Query: []string{"dataset", "limit"}, Response: "ImportJobPage", handler: s.handleListImports},
+		{Method: "GET", Path: "/api/v1/imports/{id}", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "An import job: status, counts, bad rows", Response: "ImportJob", handler: s.handleGetImport},
 
 		{Method: "GET", Path: "/api/v1/matches", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "List matches", Query: append([]string{"subject", "message", "status"}, pageQuery...), Response: "MatchPage", handler: s.handleListMatches},
 		{Method: "GET", Path: "/api/v1/matches/{id}", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "A match with its full explanation", Response: "Match", handler: s.handleGetMatch},

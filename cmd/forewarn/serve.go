@@ -128,6 +128,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	}
 	srv := httpapi.NewServer(node, node.Logger)
 	srv.SetMessages(msgs)
+	srv.Importer = &httpapi.Importer{Reader: uploadReader}
 	serverTLS, err := serverTLSConfig(sf)
 	if err != nil {
 		return fail(err)
