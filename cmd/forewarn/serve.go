@@ -131,6 +131,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	srv := httpapi.NewServer(node, node.Logger)
 	srv.AllowInsecurePeers, srv.MetricsToken = sf.allowInsecure, sf.metricsToken
 	srv.SetMessages(msgs)
+	srv.Importer = &httpapi.Importer{Reader: uploadReader}
 	serverTLS, err := serverTLSConfig(sf)
 	if err != nil {
 		return fail(err)
