@@ -434,6 +434,58 @@ func TestAcknowledge(t *testing.T) {
 	}
 }
 
+// TestAlertNeedsAnAnswer: from the page an alert closes only with a reason ("Dealt with"
+// alone is refused and closes nothing); on a received warning the reason goes to its sender
+// as a read-stage acknowledgement; acknowledging then closes every alert on the warning.
+func TestAlertNeedsAnAnswer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.login("liaison")
+	open, err := f.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100)
+	if err != nil || len(open) < 2 {
+		t.Fatalf("liaison alerts: %d, %v; want the match and the escalation", len(open), err)
+	}
+	var esc *forewarn.Alert
+	for _, a := range open {
+		if a.Kind == "escalation" {
+			esc = a
+		}
+	}
+	if esc == nil {
+		t.Fatal("no escalation alert")
+	}
+	_, page := b.get("/alerts")
+	if strings.Contains(page, "Dealt with") || !strings.Contains(page, "Record why not") || !strings.Contains(page, "Acknowledge the message") {
+		t.Errorf("the alerts page offers the wrong choices")
+	}
+	st, body, _ := b.post("/alerts/"+esc.ID+"/resolve", url.Values{"outcome": {"forwarded"}})
+	if st != http.StatusBadRequest || !strings.Contains(body, "say why") {
+		t.Errorf("closing an alert without a reason: %d, want 400 saying why", st)
+	}
+	if still, _ := f.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100); len(still) != len(open) {
+		t.Fatalf("a refused answer closed an alert")
+	}
+	st, _, h := b.post("/alerts/"+esc.ID+"/resolve", url.Values{"outcome": {"forwarded"}, "reason": {"forwarded to the competent service"}})
+	if st != http.StatusSeeOther || h.Get("Location") != "/alerts?done=1" {
+		t.Fatalf("answering the escalation: %d → %q", st, h.Get("Location"))
+	}
+	a, _ := f.node.Store.Alert(ctx, esc.ID)
+	answer, err := f.node.Store.Message(ctx, a.ClosedBy)
+	if err != nil || answer.Message.Ack.Stage != forewarn.AckRead || answer.Message.Ack.Outcome != "forwarded" || answer.Message.To[0] != agencyTR.Code {
+		t.Fatalf("the answer to the sender: %+v, %v", answer, err)
+	}
+	st, _, _ = b.post("/messages/"+f.warningID+"/ack", url.Values{"outcome": {"action_taken"}, "reason": {"Same man; file updated"}, "disclose": {"desk"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("acknowledge: %d", st)
+	}
+	for _, role := range forewarn.Roles {
+		if as, _ := f.node.Store.Alerts(ctx, role, 100); len(as) != 0 {
+			t.Errorf("%d %s alerts still open after acknowledging", len(as), role)
+		}
+	}
+}
+
 func TestCompose(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser(t)
