@@ -789,3 +789,22 @@ func TestStaticNoListing(t *testing.T) {
 		}
 	}
 }
+
+// The explanation of a match that rests on a surname, with a title set aside, says so on
+// the page an analyst reads it on.
+func TestExplanationNamesSurnameOnlyAndTitle(t *testing.T) {
+	f := newFixture(t)
+	subj := &forewarn.Subject{Names: []forewarn.Name{{Value: "BELTRAN LEYVA, Alfredo", Kind: forewarn.NamePrimary}},
+		BirthDate: forewarn.PartialDate{Year: 1971, Month: 1, Day: 21}, Watch: forewarn.WatchListed}
+	if _, err := f.msgs.CreateSubject(context.Background(), forewarn.UserActor("analyst"), subj); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser(t)
+	b.login("liaison")
+	check := url.Values{"action": {"check"}, "kind": {"request"}, "priority": {"flash"}, "tlp": {"AMBER"}, "title": {"t"}, "questions": {"q"},
+		"rows": {"1"}, "p0_name": {"Haji BELTRAN LEYVA"}, "p0_born": {"1971"}}
+	st, body, _ := b.post("/compose", check)
+	if st != http.StatusOK || !strings.Contains(body, "shares only the surname BELTRAN LEYVA") || !strings.Contains(body, "Haji") || !strings.Contains(body, "set aside") {
+		t.Fatalf("check persons: status %d; the explanation must say the match rests on the surname and name the title\n%s", st, body)
+	}
+}
