@@ -122,8 +122,8 @@ type MessageFilter struct {
 	// Urgent sorts by urgency: overdue first, then by the earliest open deadline, then by
 	// effective priority; otherwise newest first.
 	Urgent bool
-	Offset     int
-	Limit      int
+	Offset int
+	Limit  int
 }
 
 // EscalationSide says on which node an escalation step fires.
