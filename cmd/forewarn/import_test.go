@@ -206,4 +206,78 @@ func TestImportThroughAPI(t *testing.T) {
 	if found != 1 {
 		t.Fatalf("%d alerts name the import job and the subject; want exactly 1: %v", found, alerts)
 	}
+	confirmAndExport(t, fr, "Ismaël Omar Mostefaï")
+
+	// A new version of the list changes the subject the analyst confirmed: the warning's
+	// spelling (another provenance) stays beside the list's.
+	v2 := "id,name,birth_date,nationality\nF1,Ismaël Omar Mostefaï,1985-11-21,FR;DZ\nF2,Jean Dupont,1970,FR\n"
+	in := &importInput{path: writeFile(t, "v2.csv", v2), format: "csv"}
+	r, err := in.reader("dgsi_watch", forewarn.Grading{Reliability: "B", Credibility: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job2, err := fr.node.Import(ctx, actor(forewarn.RoleAnalyst), r, app.ImportOptions{Dataset: "dgsi_watch", Version: "2015-02"})
+	if err != nil || job2.Counts.Updated != 1 || job2.Counts.Unchanged != 1 {
+		t.Fatalf("version 2: %v %+v", err, job2)
+	}
+	var omar *forewarn.Subject
+	fr.node.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
+		if len(s.Sources) > 0 && s.Sources[0].ExternalID == "F1" {
+			omar = s
+		}
+		return nil
+	})
+	sources := map[string]bool{}
+	for _, n := range omar.Names {
+		sources[n.Value+"@"+n.Source] = true
+	}
+	if !sources["Omar Ismail Mostefai@"+agencyTR.Code] || !sources["Ismaël Omar Mostefaï@dgsi_watch"] || len(omar.Nationalities) != 2 {
+		t.Fatalf("after version 2: names %v, nationalities %v; want both provenances and the new nationality", sources, omar.Nationalities)
+	}
+}
+
+// confirmAndExport confirms the import's match with the TLP:AMBER warning, so its
+// spelling joins the subject, and checks an export holds it back unless it is a backup.
+func confirmAndExport(t *testing.T, fr *liveNode, subjectName string) {
+	t.Helper()
+	ctx := context.Background()
+	ms, _, err := fr.node.Store.Matches(ctx, forewarn.MatchFilter{Status: forewarn.MatchPending, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjectID string
+	for _, m := range ms {
+		if m.SubjectID != "" {
+			subjectID = m.SubjectID
+			if err := fr.msgs.ConfirmMatch(ctx, actor(forewarn.RoleAnalyst), m.ID, "same man"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if subjectID == "" {
+		t.Fatal("the import left no match to confirm")
+	}
+	export := func(backup bool) (map[string]bool, *app.ExportReport) {
+		names := map[string]bool{}
+		rep, err := fr.node.ExportSubjects(ctx, actor(forewarn.RoleAnalyst), app.ExportOptions{Format: "csv", Backup: backup, Claims: true},
+			func(s *forewarn.Subject, _ []*forewarn.Claim) error {
+				if s.ID == subjectID {
+					for _, n := range s.Names {
+						names[n.Value] = true
+					}
+				}
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names, rep
+	}
+	names, rep := export(false)
+	if names["Omar Ismail Mostefai"] || !names[subjectName] || rep.Withheld == 0 {
+		t.Fatalf("export: names %v, withheld %d; want the TLP:AMBER warning's spelling held back", names, rep.Withheld)
+	}
+	if names, rep = export(true); !names["Omar Ismail Mostefai"] || rep.Withheld != 0 {
+		t.Fatalf("backup export: names %v, withheld %d; want everything", names, rep.Withheld)
+	}
 }
