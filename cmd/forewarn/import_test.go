@@ -61,6 +61,12 @@ func TestImportCommand(t *testing.T) {
 	if !strings.Contains(out, "added 5,") {
 		t.Fatalf("import of the export printed:\n%s", out)
 	}
+	// The exported file, screened as travellers (FtM) against the node it went into: each
+	// person finds themself.
+	hits := mustCLI(t, "screen", "--data", other, "--input", exported, "--format", "csv", "--top", "1")
+	if n := strings.Count(hits, ",1,"); n != 5 {
+		t.Fatalf("screen --data with FtM input: %d top hits, want 5:\n%s", n, hits)
+	}
 	list := mustCLI(t, "subject", "list", "--data", other)
 	for _, name := range []string{"Abdelhamid Abaaoud", "Chakib Akrouh", "Bilal Hadfi", "Ismaël Omar Mostefaï"} {
 		if !strings.Contains(list, name) {
@@ -205,6 +211,15 @@ func TestImportThroughAPI(t *testing.T) {
 	}
 	if found != 1 {
 		t.Fatalf("%d alerts name the import job and the subject; want exactly 1: %v", found, alerts)
+	}
+	// Screening travellers against the running node's subjects, through its API.
+	travellers := writeFile(t, "travellers.csv", "id,name,birth_date\nT1,Omar Ismail Mostefai,1985\nT2,Hans Muster,1960\n")
+	out, errOut, err := runCLI(t, nil, "screen", "--node", fr.url, "--token", token, "--input", travellers, "--format", "csv")
+	if err != nil {
+		t.Fatalf("screen --node: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "T1,1,") || !strings.Contains(out, "Ismaël Omar Mostefaï") || strings.Contains(out, "T2,1,") {
+		t.Fatalf("screen --node printed:\n%s", out)
 	}
 	confirmAndExport(t, fr, "Ismaël Omar Mostefaï")
 
