@@ -16,7 +16,8 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit verify",
 		"Verifies the node's audit trail: the hash chain from the first entry to the last and every\nsigned checkpoint. Prints how many entries verified, or exits with status 2 naming the first\nbad entry and why.",
 		"forewarn audit verify --data DIR")
-	nf := addNodeFlags(fs)
+	nf := addStoreFlags(fs)
+	fs.IntVar(&nf.checkpointEvery, "checkpoint-every", 1000, "the node's own --checkpoint-every: a longer stretch without a checkpoint means checkpoints were deleted")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 func runAuditList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit list", "Lists audit entries, oldest first: who did what to which object, and when.",
 		"forewarn audit list --data DIR --action subject.read --limit 20")
-	nf := addNodeFlags(fs)
+	nf := addStoreFlags(fs)
 	actor := fs.String("actor", "", "only entries by this actor ID")
 	action := fs.String("action", "", "only this action, or a prefix ending in a dot (subject.)")
 	object := fs.String("object", "", "only entries about this object ID")

@@ -108,9 +108,9 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown nationality", []string{"subject", "add", "--name", "A B", "--nationality", "XX"}, "nationalities[0]"},
-		{"future birth date", []string{"subject", "add", "--name", "A B", "--birth-date", "2999-01-01"}, "birth_date"},
-		{"empty name", []string{"subject", "add", "--name", " "}, "names[0].value"},
+		{"unknown nationality", []string{"subject", "add", "--name", "A B", "--nationality", "XX"}, "--nationality"},
+		{"future birth date", []string{"subject", "add", "--name", "A B", "--birth-date", "2999-01-01"}, "--birth-date"},
+		{"empty name", []string{"subject", "add", "--name", " "}, "--name"},
 		{"non-UTF-8 name", []string{"subject", "add", "--name", "Mostefa\xef"}, "UTF-8"},
 		{"10 MB name", []string{"subject", "add", "--name", huge}, "limit is 512"},
 		{"grading G", []string{"claim", "add", "--subject", id, "--kind", "residence", "--value", "Paris", "--source", "x", "--grading", "G2"}, "A-F"},
