@@ -73,6 +73,9 @@ type User struct {
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
+// ValidUsername reports whether name is one a user may have.
+func ValidUsername(name string) bool { return usernameRE.MatchString(name) }
+
 // Validate checks the user's fields.
 func (u *User) Validate() error {
 	if !usernameRE.MatchString(u.Username) {

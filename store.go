@@ -77,6 +77,8 @@ type Store interface {
 	MessageStore
 	MatchStore
 	AuthStore
+	ImportStore
+	NotificationStore
 
 	Close() error
 }

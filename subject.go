@@ -70,8 +70,10 @@ type Subject struct {
 	Gender        Gender      `json:"gender,omitempty"`
 	Watch         WatchStatus `json:"watch"`
 	Notes         string      `json:"notes,omitempty"`
-	CreatedAt     time.Time   `json:"created_at"`
-	UpdatedAt     time.Time   `json:"updated_at"`
+	// Sources are the datasets the subject was imported from; only imports change them.
+	Sources   []SubjectSource `json:"sources,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // PrimaryName returns the subject's primary name, or its first name when none is marked.

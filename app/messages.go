@@ -15,8 +15,8 @@ import (
 
 // Defaults for receiving messages from peers.
 const (
-	// DefaultMaxEnvelopeBytes bounds one incoming envelope.
-	DefaultMaxEnvelopeBytes = 4 << 20
+	// DefaultMaxEnvelopeBytes bounds one incoming envelope: the 1 MiB of docs/envelope.md.
+	DefaultMaxEnvelopeBytes = envelope.DefaultMaxBytes
 	// DefaultReplayWindow is how old a message may be when it first arrives. A message
 	// already stored is answered with its receipt at any age, so retries after a long
 	// partition are safe; a message older than this that the node has never seen is a
@@ -41,6 +41,9 @@ type Messages struct {
 
 	// Stats counts deliveries, receipts, refusals and escalations for the metrics.
 	Stats Stats
+	// Notifier, when set, is woken after an event that may have queued notifications
+	// (the store queues them; this only saves waiting for its next tick).
+	Notifier *Notifier
 
 	agency           string
 	poke             chan struct{}
@@ -176,7 +179,22 @@ func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]
 		return nil, err
 	}
 	now := ms.Clock.Now()
-	var claimed string
+	// Cheap checks first: the size, then whether the sender the body names is a pinned
+	// peer, found without parsing it. Only then is the body parsed, canonicalised and its
+	// signature verified, which costs in proportion to what a stranger chose to send.
+	if len(data) > ms.MaxEnvelope {
+		return nil, ms.reject(ctx, "", "", "", remote, forewarn.Errorf(forewarn.EINVALID, "the envelope is %d bytes; the limit is %d", len(data), ms.MaxEnvelope))
+	}
+	claimed := envelope.ClaimedSender(data)
+	if !forewarn.IsAgencyCode(claimed) {
+		return nil, ms.reject(ctx, "", "", "", remote, forewarn.Errorf(forewarn.EINVALID, "malformed envelope JSON, or its message names no sender agency (message.from)"))
+	}
+	if _, err := ms.Store.Peer(ctx, claimed); forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil, ms.reject(ctx, "", claimed, "", remote, forewarn.Errorf(forewarn.EUNAUTHORIZED,
+			"unknown sender %s: this node holds no public key for that agency (it is not a registered peer of %s)", claimed, self))
+	} else if err != nil {
+		return nil, err
+	}
 	keyFor := func(agency string) (ed25519.PublicKey, error) {
 		claimed = agency
 		p, err := ms.Store.Peer(ctx, agency)
@@ -254,9 +272,16 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		if ms.Matcher != nil {
 			ms.Matcher.AddMessage(m)
 		}
+		ms.Notifier.Poke()
 		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
 	}
 	return stored, nil
+}
+
+// Refuse records a delivery the federation endpoint refused before handing it to Receive
+// (one larger than the limit, say) as Receive records its own refusals, and returns cause.
+func (ms *Messages) Refuse(ctx context.Context, remote string, cause error) error {
+	return ms.reject(ctx, "", "", "", remote, cause)
 }
 
 // scheduleEscalation sets when a new delivery's first escalation step is due.

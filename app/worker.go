@@ -181,7 +181,11 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	if _, err = ms.Escalate(ctx); err != nil {
+	fired, err := ms.Escalate(ctx)
+	if fired > 0 {
+		ms.Notifier.Poke()
+	}
+	if err != nil {
 		return n, err
 	}
 	return n, ms.housekeep(ctx)

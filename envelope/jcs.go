@@ -14,9 +14,19 @@ import (
 	"github.com/forewarn/forewarn"
 )
 
-// MaxDepth is how deeply objects and arrays may nest in canonicalised JSON; a message
-// needs about ten levels, and the bound keeps a hostile input from exhausting the stack.
-const MaxDepth = 64
+// Bounds on the JSON this package parses. A message needs about ten levels of nesting,
+// strings no longer than its longest text (64 KiB) and far fewer values than 1 MiB can
+// hold; the bounds keep a hostile input from costing the node more than a real message.
+const (
+	// MaxDepth is how deeply objects and arrays may nest.
+	MaxDepth = 32
+	// MaxStringBytes bounds one string or member name, once unescaped.
+	MaxStringBytes = 128 << 10
+	// MaxNumberBytes bounds one number as written; ours are integers within ±2^53.
+	MaxNumberBytes = 32
+	// MaxValues bounds how many values (strings, numbers, objects, …) one document holds.
+	MaxValues = 100_000
+)
 
 // Canonicalize returns the RFC 8785 (JSON Canonicalization Scheme) form of the JSON
 // document data: object members sorted by the UTF-16 code units of their names, no
@@ -47,7 +57,8 @@ func parse(data []byte) (any, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := parseValue(dec, 0)
+	values := 0
+	v, err := parseValue(dec, 0, &values)
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +68,13 @@ func parse(data []byte) (any, error) {
 	return v, nil
 }
 
-func parseValue(dec *json.Decoder, depth int) (any, error) {
+func parseValue(dec *json.Decoder, depth int, values *int) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, syntaxError(err)
+	}
+	if *values++; *values > MaxValues {
+		return nil, malformed("the document holds more than %d values", MaxValues)
 	}
 	switch t := tok.(type) {
 	case json.Delim:
@@ -70,7 +84,7 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 		if t == '[' {
 			arr := []any{}
 			for dec.More() {
-				v, err := parseValue(dec, depth+1)
+				v, err := parseValue(dec, depth+1, values)
 				if err != nil {
 					return nil, err
 				}
@@ -89,10 +103,13 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 				return nil, syntaxError(err)
 			}
 			key := kt.(string) // the decoder guarantees a string in name position
+			if len(key) > MaxStringBytes {
+				return nil, malformed("an object member name is %d bytes long; the limit is %d", len(key), MaxStringBytes)
+			}
 			if _, dup := obj[key]; dup {
 				return nil, malformed("the object member %q appears twice", key)
 			}
-			v, err := parseValue(dec, depth+1)
+			v, err := parseValue(dec, depth+1, values)
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +119,17 @@ func parseValue(dec *json.Decoder, depth int) (any, error) {
 			return nil, syntaxError(err)
 		}
 		return obj, nil
-	default: // nil, bool, string, json.Number
+	case string:
+		if len(t) > MaxStringBytes {
+			return nil, malformed("a string is %d bytes long; the limit is %d", len(t), MaxStringBytes)
+		}
+		return t, nil
+	case json.Number:
+		if len(t) > MaxNumberBytes {
+			return nil, malformed("a number is written with %d characters; the limit is %d", len(t), MaxNumberBytes)
+		}
+		return t, nil
+	default: // nil, bool
 		return t, nil
 	}
 }

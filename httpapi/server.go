@@ -38,6 +38,8 @@ type Server struct {
 
 	requireClientCert bool
 	patterns          []string
+
+	fedReaders, fedWorkers chan struct{} // slots of the federation endpoint
 }
 
 // NewServer returns a server for node with its routes registered.
@@ -45,7 +47,8 @@ func NewServer(node *app.Node, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Node: node, Logger: logger, registry: prometheus.NewRegistry(), mux: http.NewServeMux()}
+	s := &Server{Node: node, Logger: logger, registry: prometheus.NewRegistry(), mux: http.NewServeMux(),
+		fedReaders: make(chan struct{}, FederationReaders), fedWorkers: make(chan struct{}, FederationWorkers)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "forewarn_http_requests_total", Help: "HTTP requests served, by route and status code.",
 	}, []string{"route", "code"})

@@ -271,15 +271,25 @@ func (ix *Index) delete(n uint32) {
 	ix.live--
 }
 
-// entryKeys lists the distinct key ids of an entry's parts.
+// entryKeys lists the distinct key ids of an entry's parts. A person with many aliases
+// is deduplicated through a set, so that merging tens of thousands of list rows into one
+// entry stays linear.
 func (ix *Index) entryKeys(e *entry) []uint32 {
 	var buf [2 * MaxTokens]uint32
 	keys := buf[:0]
+	var set map[uint32]bool
 	words := ix.arena[e.off : e.off+e.words]
 	for i := 0; i < len(words); {
 		parts, _, _ := splitHeader(words[i])
 		for _, v := range words[i+1 : i+1+parts] {
 			k := ix.vocab[v&^surnameBit].key
+			if set != nil {
+				if !set[k] {
+					set[k] = true
+					keys = append(keys, k)
+				}
+				continue
+			}
 			dup := false
 			for _, have := range keys {
 				if have == k {
@@ -289,6 +299,12 @@ func (ix *Index) entryKeys(e *entry) []uint32 {
 			}
 			if !dup {
 				keys = append(keys, k)
+			}
+			if len(keys) > 4*MaxTokens {
+				set = make(map[uint32]bool, 2*len(keys))
+				for _, have := range keys {
+					set[have] = true
+				}
 			}
 		}
 		i += 1 + parts
@@ -517,6 +533,17 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 
 // SearchPrepared is Search for a person prepared once with PreparePerson.
 func (ix *Index) SearchPrepared(pq *PreparedPerson, k int) []Hit {
+	return ix.searchPrepared(pq, k, math.Inf(-1))
+}
+
+// SearchAbove is Search keeping only hits scoring at least minScore: those below are
+// never explained, which is most of the cost of a search that finds nothing.
+func (ix *Index) SearchAbove(q Person, k int, minScore float64) []Hit {
+	pq := PreparePerson(q)
+	return ix.searchPrepared(&pq, k, minScore)
+}
+
+func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []Hit {
 	if k <= 0 {
 		return nil
 	}
@@ -596,6 +623,12 @@ func (ix *Index) SearchPrepared(pq *PreparedPerson, k int) []Hit {
 	})
 	if len(results) > k {
 		results = results[:k]
+	}
+	for len(results) > 0 && results[len(results)-1].score < minScore {
+		results = results[:len(results)-1]
+	}
+	if len(results) == 0 {
+		return nil
 	}
 	hits := make([]Hit, len(results))
 	for i, r := range results {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -54,6 +55,9 @@ func Open(path string, opts sqlstore.Options) (*sqlstore.DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: %q is not a usable database file path", path)
 	}
+	if err := restrictFiles(path); err != nil {
+		return nil, err
+	}
 	sqldb, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -65,7 +69,35 @@ func Open(path string, opts sqlstore.Options) (*sqlstore.DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
+	// Migrating wrote through the WAL, so both files exist now; SQLite gives them the
+	// database's mode, and this makes sure of it.
+	if err := restrictFiles(path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// restrictFiles makes the database file, creating it when needed, and its -wal and -shm
+// readable by the node's user only, whatever the umask: they hold personal data and
+// password hashes. SQLite creates the -wal and -shm files with the database's mode.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		// Another user's copy (a backup an inspector verifies) is theirs to protect.
+		if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("sqlite: restrict %s to its owner: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // IsUniqueViolation reports whether err is SQLite's UNIQUE or PRIMARY KEY constraint

@@ -1,7 +1,10 @@
 package sqlite_test
 
 import (
+	"context"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/forewarn/forewarn"
@@ -19,4 +22,46 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return db
 	})
+}
+
+// TestFilesOwnerOnly: the database, its -wal and its -shm hold personal data and password
+// hashes; they are readable by the node's user only, even under a permissive umask, and an
+// existing database left readable by others is restricted when opened.
+func TestFilesOwnerOnly(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "forewarn.db")
+	db, err := sqlite.Open(path, sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSubject(context.Background(), forewarn.UserActor("analyst1"), storetest.NewSubject("Omar Ismail Mostefai")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if m := fi.Mode().Perm(); m != 0o600 {
+				t.Errorf("%s: %s has mode %o, want 600", when, filepath.Base(p), m)
+			}
+		}
+	}
+	check("created")
+	db.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Chmod(p, 0o644)
+	}
+	db, err = sqlite.Open(path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		check("reopened")
+	}
 }

@@ -224,6 +224,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 				return err
 			}
 		}
+		if err := tx.notifyArrival(ctx, sm, d.Deadline); err != nil {
+			return err
+		}
 		if m.Kind != forewarn.KindAcknowledgement || m.Ack == nil || m.InReplyTo == "" {
 			return nil
 		}
@@ -825,7 +828,9 @@ func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
 		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Text, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
-	return nil
+	// Notifications are derived here, where every alert is written, so that each
+	// escalation is e-mailed and posted in the transaction that fires it.
+	return tx.notifyAlert(ctx, a)
 }
 
 // Alerts returns up to limit alerts for a role, newest first.

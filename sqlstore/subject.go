@@ -27,6 +27,7 @@ func (db *DB) CreateSubject(ctx context.Context, actor forewarn.Actor, s *forewa
 	}
 	v := *s
 	v.ID, v.CreatedAt, v.UpdatedAt = forewarn.NewID(now), now, now
+	v.Sources = nil // only an import records where a subject came from
 	err := db.update(ctx, now, "create subject", func(tx *tx) error {
 		data, err := json.Marshal(&v)
 		if err != nil {
@@ -68,6 +69,7 @@ func (db *DB) UpdateSubject(ctx context.Context, actor forewarn.Actor, s *forewa
 			return err
 		}
 		v.CreatedAt, v.UpdatedAt = old.CreatedAt, now
+		v.Sources = old.Sources // only an import changes where a subject came from
 		return tx.saveSubject(ctx, actor, old, &v, "")
 	})
 	if err != nil {

@@ -231,6 +231,10 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"ImportSync", testImportSync},
+		{"ImportJobs", testImportJobs},
+		{"NotificationOutbox", testNotificationOutbox},
+		{"NotificationSettings", testNotificationSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,8 +22,12 @@ import (
 const SessionCookie = "forewarn_session"
 
 // dummyHash is compared against when a username is unknown, so that a failed login takes
-// as long whether or not the user exists.
-var dummyHash, _ = app.HashPassword("not-a-real-password-at-all")
+// as long whether or not the user exists. It is computed on first use: a bcrypt hash costs
+// about 80 ms, which every command of the binary would otherwise pay at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := app.HashPassword("not-a-real-password-at-all")
+	return h
+})
 
 // randomToken returns n random bytes, URL-safe base64.
 func randomToken(n int) string {
@@ -62,18 +67,34 @@ func (s *Server) signedIn(r *http.Request) (*access, error) {
 // checkForm returns why a POST is refused, or "": it must come from this site (Origin,
 // when the browser sends it) and carry the session's CSRF token, compared in constant time.
 func (s *Server) checkForm(r *http.Request, sess *forewarn.Session) string {
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			return "it was sent from another site (" + o + ")"
-		}
+	if why := crossSite(r); why != "" {
+		return why
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
-	got := r.PostFormValue("csrf")
+	return checkToken(r.PostFormValue("csrf"), sess.CSRF, "your session")
+}
+
+// crossSite returns why a POST's Origin shows it came from another site, or "". "null"
+// is what a sandboxed frame or a privacy-minded redirect sends, from any site: it is
+// cross-site too.
+func crossSite(r *http.Request) string {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return ""
+	}
+	if u, err := url.Parse(o); err != nil || o == "null" || u.Host != r.Host {
+		return "it was sent from another site (Origin: " + o + ")"
+	}
+	return ""
+}
+
+// checkToken compares a form's CSRF token with the one it must carry, in constant time.
+func checkToken(got, want, whose string) string {
 	if got == "" {
 		return "it carries no CSRF token"
 	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
-		return "its CSRF token does not match your session"
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return "its CSRF token does not match " + whose
 	}
 	return ""
 }
@@ -81,10 +102,27 @@ func (s *Server) checkForm(r *http.Request, sess *forewarn.Session) string {
 // maxFormBytes bounds a form: a compose form with many persons fits easily.
 const maxFormBytes = 1 << 20
 
+// LoginCookie carries the sign-in form's CSRF token before there is a session: the form
+// must post back the same value (a double-submit token), which another site cannot read,
+// so it cannot sign a browser in to an account of its choosing.
+const LoginCookie = "forewarn_login"
+
 type loginPage struct {
 	Username string
 	Next     string
 	Error    string
+	CSRF     string
+}
+
+// loginToken returns the sign-in form's CSRF token, setting the cookie that holds it.
+func loginToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(LoginCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return c.Value
+	}
+	t := randomToken(32)
+	http.SetCookie(w, &http.Cookie{Name: LoginCookie, Value: t, Path: "/login", MaxAge: 12 * 3600, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	return t
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +131,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	s.render(w, r, nil, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, nil, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)})
 }
 
 // handleLogin checks the password, refusing disabled users and too many failures per
@@ -105,14 +143,22 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	ip := clientIP(r)
-	form := loginPage{Username: username, Next: next}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			s.deny(w, r, nil, "The sign-in form was sent from another site ("+o+").")
-			return
-		}
+	form := loginPage{Username: username, Next: next, CSRF: loginToken(w, r)}
+	if why := crossSite(r); why != "" {
+		s.deny(w, r, nil, "The sign-in form was refused: "+why+".")
+		return
 	}
-	if wait := s.limiter.attempt("user:"+username, "ip:"+ip); wait > 0 {
+	var want string
+	if c, err := r.Cookie(LoginCookie); err == nil {
+		want = c.Value
+	}
+	if why := checkToken(r.PostFormValue("csrf"), want, "this browser's sign-in form"); why != "" {
+		s.auditLogin(r, username, "refused: "+why)
+		form.Error = "The sign-in form was refused: " + why + ". Sign in again from this page."
+		s.render(w, r, nil, http.StatusForbidden, "login", "Sign in", form)
+		return
+	}
+	if wait := s.limiter.attempt(username, ip); wait > 0 {
 		s.auditLogin(r, username, "refused: too many failed attempts")
 		form.Error = fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", roundWait(wait))
 		s.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in", form)
@@ -121,7 +167,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	u, err := s.Node.Store.UserByUsername(r.Context(), username)
 	switch {
 	case forewarn.ErrorCode(err) == forewarn.ENOTFOUND || username == "":
-		app.CheckPassword(dummyHash, password)
+		app.CheckPassword(dummyHash(), password)
 		err = forewarn.Errorf(forewarn.EUNAUTHORIZED, "wrong username or password")
 	case err != nil:
 		s.fail(w, r, nil, err)
@@ -137,7 +183,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in", form)
 		return
 	}
-	s.limiter.succeeded("user:"+username, "ip:"+ip)
+	s.limiter.succeeded(username, ip)
 	secret := randomToken(32)
 	sess := &forewarn.Session{Hash: app.HashSecret(secret), Username: u.Username, CSRF: randomToken(32),
 		ExpiresAt: s.Node.Clock.Now().Add(s.SessionTTL)}
@@ -192,15 +238,14 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 	cur, nw, again := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("again")
 	// A stolen session must not become a way to guess the password: the same limit as
 	// signing in applies to checking the current one.
-	userKey, ipKey := "user:"+a.User.Username, "ip:"+clientIP(r)
-	if wait := s.limiter.attempt(userKey, ipKey); wait > 0 {
+	if wait := s.limiter.attempt(a.User.Username, clientIP(r)); wait > 0 {
 		pg.Errors["current"] = fmt.Sprintf("Too many wrong passwords. Try again in %s.", roundWait(wait))
 		s.render(w, r, a, http.StatusTooManyRequests, "password", "Change password", pg)
 		return
 	}
 	checked := app.CheckPassword(a.User.PasswordHash, cur)
 	if checked {
-		s.limiter.succeeded(userKey, ipKey)
+		s.limiter.succeeded(a.User.Username, clientIP(r))
 	}
 	switch {
 	case !checked:
@@ -266,27 +311,61 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+// roundWait says how long to wait, rounded up so a person who waits that long gets in.
 func roundWait(d time.Duration) string {
-	if d < time.Minute {
-		return fmt.Sprintf("%d seconds", int(d.Seconds())+1)
+	if d <= time.Minute {
+		return fmt.Sprintf("%d seconds", int((d+time.Second-1)/time.Second))
 	}
-	return fmt.Sprintf("%d minutes", int(d.Minutes())+1)
+	return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
 }
 
-// loginLimiter counts failed sign-ins per key (a username, a client address) in a sliding
-// window on the node's clock; a key with max failures in the window is blocked until the
-// oldest of them leaves it.
+// Limits of the sign-in limiter. A desk behind one proxy shares an address, so an address
+// is refused only after many failures across users; an attacker spread over many
+// addresses still meets the per-user count, which tightens every address's allowance for
+// that user without refusing a password from an address that has not failed.
+const (
+	loginMaxPerPair     = 5    // failures for one user from one address before it waits
+	loginMaxPerAddress  = 50   // failures from one address, across users
+	loginMaxPerUser     = 50   // failures for one user, across addresses, before pairs tighten
+	loginTightPerPair   = 1    // a pair's allowance while its user is under attack
+	loginMaxUsernameLen = 64   // the longest username a user may have (forewarn.User)
+	loginMaxKeys        = 8192 // entries the limiter holds at most
+)
+
+// loginLimiter counts failed sign-ins in a sliding window on the wall clock, which a
+// replay or a frozen demo clock does not move: per (user, address) for lockout, per
+// address and per user separately. Keys are bounded in length and in number, and expired
+// ones are pruned, so unknown usernames cannot grow it without bound.
 type loginLimiter struct {
-	clock  forewarn.Clock
-	max    int
+	now    func() time.Time
 	window time.Duration
 
-	mu       sync.Mutex
-	failures map[string][]time.Time
+	mu        sync.Mutex
+	failures  map[string][]time.Time
+	lastSweep time.Time
 }
 
-func newLoginLimiter(clock forewarn.Clock, max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{clock: clock, max: max, window: window, failures: map[string][]time.Time{}}
+func newLoginLimiter(now func() time.Time, window time.Duration) *loginLimiter {
+	return &loginLimiter{now: now, window: window, failures: map[string][]time.Time{}}
+}
+
+// limiterUser is the username as the limiter keys it: anything no user could be named
+// counts under one key, so a megabyte-long name costs no more than a short one.
+func limiterUser(username string) string {
+	if len(username) > loginMaxUsernameLen || !forewarn.ValidUsername(username) {
+		return "\x00invalid"
+	}
+	return username
+}
+
+// keys returns the limiter's keys for a sign-in and the most failures each may hold.
+func (l *loginLimiter) keys(username, ip string, now time.Time) ([]string, []int) {
+	u := limiterUser(username)
+	perPair := loginMaxPerPair
+	if len(l.prune("u\x00"+u, now)) >= loginMaxPerUser {
+		perPair = loginTightPerPair
+	}
+	return []string{"p\x00" + u + "\x00" + ip, "a\x00" + ip, "u\x00" + u}, []int{perPair, loginMaxPerAddress, 0}
 }
 
 // prune drops failures older than the window; the caller holds mu.
@@ -305,18 +384,49 @@ func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
 	return fs
 }
 
-// attempt reserves a sign-in attempt for every key: it counts as a failure from the start,
-// so parallel guesses cannot all pass the check before any failure is recorded. When a key
-// is blocked it reserves nothing and returns how long until the most blocked may try again.
-func (l *loginLimiter) attempt(keys ...string) time.Duration {
+// sweep prunes every key once a window; when the table is full it also drops the quarter
+// of keys whose last failure is oldest, so an attacker cannot grow it and a full table
+// costs one sort per many attempts. The caller holds mu.
+func (l *loginLimiter) sweep(now time.Time) {
+	if len(l.failures)+3 <= loginMaxKeys && now.Sub(l.lastSweep) < l.window {
+		return
+	}
+	l.lastSweep = now
+	for k := range l.failures {
+		l.prune(k, now)
+	}
+	if len(l.failures)+3 <= loginMaxKeys {
+		return
+	}
+	type entry struct {
+		key  string
+		last time.Time
+	}
+	es := make([]entry, 0, len(l.failures))
+	for k, fs := range l.failures {
+		es = append(es, entry{k, fs[len(fs)-1]})
+	}
+	slices.SortFunc(es, func(a, b entry) int { return a.last.Compare(b.last) })
+	for _, e := range es[:len(es)-loginMaxKeys*3/4] {
+		delete(l.failures, e.key)
+	}
+}
+
+// attempt reserves a sign-in attempt: it counts as a failure from the start, so parallel
+// guesses cannot all pass the check before any failure is recorded. When the user is
+// locked out from this address, or the address is, it reserves nothing and returns how
+// long until they may try again.
+func (l *loginLimiter) attempt(username, ip string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.clock.Now()
+	now := l.now()
+	l.sweep(now)
+	keys, limits := l.keys(username, ip, now)
 	var wait time.Duration
-	for _, k := range keys {
+	for i, k := range keys {
 		fs := l.prune(k, now)
-		if len(fs) >= l.max {
-			if w := fs[len(fs)-l.max].Add(l.window).Sub(now); w > wait {
+		if max := limits[i]; max > 0 && len(fs) >= max {
+			if w := fs[len(fs)-max].Add(l.window).Sub(now); w > wait {
 				wait = w
 			}
 		}
@@ -325,18 +435,29 @@ func (l *loginLimiter) attempt(keys ...string) time.Duration {
 		return wait
 	}
 	for _, k := range keys {
-		l.failures[k] = append(l.failures[k], now)
+		fs := append(l.failures[k], now)
+		if len(fs) > loginMaxPerUser { // no key needs more to decide
+			fs = fs[len(fs)-loginMaxPerUser:]
+		}
+		l.failures[k] = fs
 	}
 	return 0
 }
 
-// succeeded clears a username's failures after a sign-in and takes back the attempt
-// reserved for the client address.
-func (l *loginLimiter) succeeded(userKey, ipKey string) {
+// succeeded takes back the attempt reserved for a sign-in that proved the password, and
+// clears the pair's failures.
+func (l *loginLimiter) succeeded(username, ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.failures, userKey)
-	if fs := l.failures[ipKey]; len(fs) > 0 {
-		l.failures[ipKey] = fs[:len(fs)-1]
+	keys, _ := l.keys(username, ip, l.now())
+	delete(l.failures, keys[0])
+	for _, k := range keys[1:] {
+		if fs := l.failures[k]; len(fs) > 0 {
+			if fs = fs[:len(fs)-1]; len(fs) == 0 {
+				delete(l.failures, k)
+			} else {
+				l.failures[k] = fs
+			}
+		}
 	}
 }

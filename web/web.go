@@ -45,6 +45,10 @@ type Server struct {
 	Logger   *slog.Logger
 	// SessionTTL is how long a session lasts on the node's clock; zero means DefaultSessionTTL.
 	SessionTTL time.Duration
+	// WallClock times sign-in limits. They run on real time even when the node's clock is
+	// simulated (a replay, the demo's frozen clock), so a lock always lifts; nil means the
+	// system clock. Tests set it to move time.
+	WallClock forewarn.Clock
 
 	pages   map[string]*template.Template
 	limiter *loginLimiter
@@ -58,8 +62,13 @@ func New(node *app.Node, msgs *app.Messages, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Node: node, Messages: msgs, Logger: logger, SessionTTL: DefaultSessionTTL,
-		limiter: newLoginLimiter(node.Clock, 5, 5*time.Minute)}
+	s := &Server{Node: node, Messages: msgs, Logger: logger, SessionTTL: DefaultSessionTTL}
+	s.limiter = newLoginLimiter(func() time.Time {
+		if s.WallClock != nil {
+			return s.WallClock.Now()
+		}
+		return time.Now()
+	}, 5*time.Minute)
 	s.pages = parsePages()
 	return s
 }

@@ -169,7 +169,17 @@ type benchClient struct {
 func benchLogin(b *testing.B, base, user string) *benchClient {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	res, err := c.PostForm(base+"/login", url.Values{"username": {user}, "password": {testPassword}})
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		b.Fatal(err)
+	}
+	form, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(form)
+	if m == nil {
+		b.Fatal("the sign-in form carries no CSRF token")
+	}
+	res, err = c.PostForm(base+"/login", url.Values{"username": {user}, "password": {testPassword}, "csrf": {string(m[1])}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -35,6 +36,7 @@ type fixture struct {
 	node      *app.Node
 	msgs      *app.Messages
 	clock     *app.SimClock
+	wall      *app.SimClock // the wall clock sign-in limits run on
 	srv       *httptest.Server
 	subjectID string
 	warningID string
@@ -113,9 +115,12 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := msgs.Escalate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(node, msgs, nil).Handler())
+	pages := web.New(node, msgs, nil)
+	wall := app.NewSimClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	pages.WallClock = wall
+	srv := httptest.NewServer(pages.Handler())
 	t.Cleanup(srv.Close)
-	return &fixture{node: node, msgs: msgs, clock: clock, srv: srv, subjectID: subj.ID, warningID: warning.ID}
+	return &fixture{node: node, msgs: msgs, clock: clock, wall: wall, srv: srv, subjectID: subj.ID, warningID: warning.ID}
 }
 
 // browser is a client with its own cookies that does not follow redirects, so tests see them.
@@ -135,6 +140,12 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (b *browser) do(method, path string, form url.Values) (int, string, http.Header) {
 	b.t.Helper()
+	if method == "POST" && path == "/login" && form != nil && !form.Has("csrf") {
+		// Sign in as a person does: from the form, which carries its CSRF token.
+		b.do("GET", "/login", nil)
+		form = maps.Clone(form)
+		form.Set("csrf", b.csrf)
+	}
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -246,6 +257,9 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// TestLoginRateLimit: five failures lock one user out from one address, on the wall clock,
+// with a message that states the real wait; another user at the same address still signs
+// in, and a node clock that stands still (the demo's) does not make the lock permanent.
 func TestLoginRateLimit(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser(t)
@@ -255,12 +269,19 @@ func TestLoginRateLimit(t *testing.T) {
 		}
 	}
 	st, body, _ := b.do("POST", "/login", url.Values{"username": {"analyst"}, "password": {testPassword}})
-	if st != http.StatusTooManyRequests || !strings.Contains(body, "Try again in") {
-		t.Fatalf("sixth attempt, even with the right password: status %d, want 429 with 'Try again in'", st)
+	if st != http.StatusTooManyRequests || !strings.Contains(body, "Try again in 5 minutes") {
+		t.Fatalf("sixth attempt, even with the right password: status %d, want 429 with 'Try again in 5 minutes'\n%s", st, body)
 	}
-	f.clock.Advance(6 * time.Minute)
+	if st, _, _ := f.browser(t).do("POST", "/login", url.Values{"username": {"liaison"}, "password": {testPassword}}); st != http.StatusSeeOther {
+		t.Fatalf("another user from the same address while analyst is locked out: status %d, want 303", st)
+	}
+	f.clock.Advance(6 * time.Minute) // the node's clock does not time the lock
+	if st, _, _ := b.do("POST", "/login", url.Values{"username": {"analyst"}, "password": {testPassword}}); st != http.StatusTooManyRequests {
+		t.Fatalf("after the node's clock moved: status %d, want still 429", st)
+	}
+	f.wall.Advance(6 * time.Minute)
 	if st, _, _ := b.do("POST", "/login", url.Values{"username": {"analyst"}, "password": {testPassword}}); st != http.StatusSeeOther {
-		t.Fatalf("after the window: status %d, want 303", st)
+		t.Fatalf("after the window on the wall clock: status %d, want 303", st)
 	}
 }
 
@@ -576,4 +597,53 @@ func slicesContainsClaim(cs []*forewarn.Claim, kind forewarn.ClaimKind, value st
 		}
 	}
 	return false
+}
+
+// TestLoginCSRF: the sign-in form carries a CSRF token bound to the browser, so another
+// site cannot sign a visitor in to an account of its choosing; and "Origin: null", which a
+// sandboxed frame on any site sends, is cross-site for the sign-in form and for every form.
+func TestLoginCSRF(t *testing.T) {
+	f := newFixture(t)
+	creds := url.Values{"username": {"liaison"}, "password": {testPassword}}
+	// A forged post: right password, no token (the attacker cannot read the cookie).
+	b := f.browser(t)
+	st, body, h := b.do("POST", "/login", url.Values{"username": {"liaison"}, "password": {testPassword}, "csrf": {""}})
+	if st != http.StatusForbidden || !strings.Contains(body, "CSRF") || strings.Contains(h.Get("Set-Cookie"), web.SessionCookie) {
+		t.Fatalf("sign-in without the form's token: status %d, want 403 naming CSRF and no session", st)
+	}
+	// A token from another browser does not do either.
+	other := f.browser(t)
+	other.get("/login")
+	st, _, _ = b.do("POST", "/login", url.Values{"username": {"liaison"}, "password": {testPassword}, "csrf": {other.csrf}})
+	if st != http.StatusForbidden {
+		t.Fatalf("sign-in with another browser's token: status %d, want 403", st)
+	}
+	if !f.auditHas(t, "login.failed", "CSRF") {
+		t.Error("refused sign-in forms are not in the audit trail")
+	}
+	post := func(b *browser, path string, form url.Values, origin string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", origin)
+		res, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	c := f.browser(t)
+	c.get("/login")
+	creds.Set("csrf", c.csrf)
+	if st := post(c, "/login", creds, "null"); st != http.StatusForbidden {
+		t.Fatalf("sign-in form posted with Origin: null: status %d, want 403", st)
+	}
+	if st := post(c, "/login", creds, c.base); st != http.StatusSeeOther {
+		t.Fatalf("sign-in form from this site with its token: status %d, want 303", st)
+	}
+	c.get("/inbox")
+	if st := post(c, "/logout", url.Values{"csrf": {c.csrf}}, "null"); st != http.StatusForbidden {
+		t.Fatalf("a signed-in form posted with Origin: null: status %d, want 403", st)
+	}
 }

@@ -62,7 +62,12 @@ func (m *Main) startClusterOn(ctx context.Context, dir string, start time.Time, 
 			if err == nil {
 				err = node.Store.CreateUser(ctx, forewarn.SystemActor("demo"), &forewarn.User{Username: string(r), DisplayName: "Demo " + string(r), Roles: []forewarn.Role{r}, PasswordHash: hash})
 			}
-			if err != nil && forewarn.ErrorCode(err) != forewarn.ECONFLICT {
+			if forewarn.ErrorCode(err) == forewarn.ECONFLICT {
+				// The first administrator exists already, with a one-time password
+				// nobody was shown: the demo prints one password for every login.
+				err = demoPasswordFor(ctx, node, string(r), hash)
+			}
+			if err != nil {
 				node.Store.Close()
 				c.Close()
 				return nil, err
@@ -100,6 +105,16 @@ func (m *Main) startClusterOn(ctx context.Context, dir string, start time.Time, 
 		}
 	}
 	return c, nil
+}
+
+// demoPasswordFor gives an existing user the demo password, to keep rather than change.
+func demoPasswordFor(ctx context.Context, node *app.Node, username, hash string) error {
+	u, err := node.Store.UserByUsername(ctx, username)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash, u.MustChangePassword = hash, false
+	return node.Store.UpdateUser(ctx, forewarn.SystemActor("demo"), u)
 }
 
 // restart stops an agency's node and starts it again on the same data directory, address

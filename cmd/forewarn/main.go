@@ -82,6 +82,8 @@ func commands() map[string]command {
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
 		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},
 		"timeline":    {"print a subject's timeline from a running node", runTimeline},
+		"import":      {"bring a dataset's persons in and keep them current (CSV, FtM, OFAC, STIX)", runImport},
+		"export":      {"write the node's subjects as FtM, CSV or STIX", runExport},
 		"screen":      {"screen a list of persons against a watch list (CSV)", runScreen},
 		"compare":     {"score pairs of names (CSV)", runCompare},
 		"bench-match": {"measure the matcher's accuracy and speed on the shared test data", runBenchMatch},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +121,91 @@ func TestBenchMatchPrintsFigures(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench-match output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Rows are searched by several workers at once but come out in input order, with the
+// same records one worker gives.
+func TestScreenKeepsInputOrderAcrossWorkers(t *testing.T) {
+	list := writeFile(t, "list.csv", watchList)
+	var in strings.Builder
+	in.WriteString("id,name\n")
+	names := []string{"Omar Ismail Mostefai", "Samy Amimour", "Angela Merkel", "Ismail Omar MOSTEFAI", "إسماعيل عمر مصطفى"}
+	for i := range 1000 {
+		fmt.Fprintf(&in, "Q%04d,%s\n", i, names[i%len(names)])
+	}
+	input := writeFile(t, "in.csv", in.String())
+	var outs []string
+	for _, workers := range []string{"1", "4"} {
+		for _, format := range []string{"jsonl", "csv"} {
+			out, _, err := runMatchCmd(t, "screen", "--list", list, "--input", input, "--workers", workers, "--format", format, "--threshold", "0", "--top", "2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs = append(outs, out)
+		}
+	}
+	if outs[0] != outs[2] || outs[1] != outs[3] {
+		t.Fatal("output with 4 workers differs from output with 1")
+	}
+	lines := strings.Split(strings.TrimSpace(outs[0]), "\n")
+	if len(lines) != 1000 {
+		t.Fatalf("%d JSONL records, want 1000", len(lines))
+	}
+	for i, l := range lines {
+		var r screenRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("Q%04d", i); r.QueryID != want {
+			t.Fatalf("record %d is %s, want %s", i, r.QueryID, want)
+		}
+	}
+}
+
+// A record past the size limit is refused with its line, before the reader holds it all.
+func TestScreenRefusesHugeRecords(t *testing.T) {
+	list := writeFile(t, "list.csv", watchList)
+	huge := "id,name\n1,Omar\n2,\"" + strings.Repeat("x", maxCSVRecord+200<<10) + "\"\n"
+	input := writeFile(t, "in.csv", huge)
+	_, _, err := runMatchCmd(t, "screen", "--list", list, "--input", input)
+	if err == nil || !strings.Contains(err.Error(), "in.csv:3: record longer than") {
+		t.Errorf("huge input row: err = %v, want in.csv:3: record longer than …", err)
+	}
+	biglist := writeFile(t, "biglist.csv", huge)
+	_, _, err = runMatchCmd(t, "screen", "--list", biglist, "--input", input)
+	if err == nil || !strings.Contains(err.Error(), "biglist.csv:3: record longer than") {
+		t.Errorf("huge list row: err = %v, want biglist.csv:3: record longer than …", err)
+	}
+}
+
+// Tens of thousands of alias rows of one person merge in linear time: this would take
+// many seconds if each row were checked against all before it.
+func TestScreenMergesManyAliasRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,name,nationality,document\n")
+	for i := range 40000 {
+		fmt.Fprintf(&b, "X,Name%d Surname%d,C%d,D%d\n", i%500, i, i, i)
+	}
+	list := writeFile(t, "list.csv", b.String())
+	input := writeFile(t, "in.csv", "id,name\n1,Name7 Surname7\n")
+	out, _, err := runMatchCmd(t, "screen", "--list", list, "--input", input, "--format", "csv", "--top", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "\n1,1,X,1.000,Name7 Surname7,") {
+		t.Errorf("the alias was not found exactly:\n%.500s", out)
+	}
+}
+
+func TestScreenWritesCPUProfile(t *testing.T) {
+	list := writeFile(t, "list.csv", watchList)
+	input := writeFile(t, "in.csv", "id,name\n1,Omar Ismail Mostefai\n")
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	if _, _, err := runMatchCmd(t, "screen", "--list", list, "--input", input, "--cpuprofile", prof); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Errorf("--cpuprofile wrote nothing: %v", err)
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -8,8 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/forewarn/forewarn/match"
 )
@@ -99,36 +104,42 @@ func readPerson(cr *csv.Reader, file string, pc personColumns, rec []string) (st
 
 // loadWatchList reads a list CSV into an index; rows sharing an id are one person's aliases.
 func loadWatchList(r io.Reader, file string) (*match.Index, error) {
-	cr := newCSVReader(r)
+	cr, limit := newLimitedCSVReader(r)
 	cols, _, err := readHeader(cr, file, "id", "name")
 	if err != nil {
-		return nil, err
+		return nil, limit.tooLong(err, file)
 	}
+	limit.next(cr)
 	pc := personColumnsOf(cols)
 	byID := map[string]int{}
 	var entries []match.Entry
+	// seen holds, per entry, the nationalities and documents it already has (upper-cased),
+	// so that merging an alias row costs the same however many rows came before.
+	var seen []map[string]bool
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, limit.tooLong(fmt.Errorf("%s: %w", file, err), file)
 		}
+		limit.next(cr)
 		id, p, err := readPerson(cr, file, pc, rec)
 		if err != nil {
 			return nil, err
 		}
 		i, ok := byID[id]
 		if !ok {
-			byID[id] = len(entries)
-			entries = append(entries, match.Entry{ID: id, Person: p})
-			continue
+			i = len(entries)
+			byID[id] = i
+			entries = append(entries, match.Entry{ID: id})
+			seen = append(seen, map[string]bool{})
 		}
 		e := &entries[i].Person
 		e.Names = append(e.Names, p.Names...)
-		e.Documents = append(e.Documents, p.Documents...)
-		e.Nationalities = appendNew(e.Nationalities, p.Nationalities...)
+		e.Documents = appendNew(seen[i], "doc:", e.Documents, p.Documents...)
+		e.Nationalities = appendNew(seen[i], "nat:", e.Nationalities, p.Nationalities...)
 		if e.BirthDate == "" {
 			e.BirthDate = p.BirthDate
 		}
@@ -145,15 +156,12 @@ func loadWatchList(r io.Reader, file string) (*match.Index, error) {
 	return ix, nil
 }
 
-func appendNew(list []string, vs ...string) []string {
+// appendNew appends the values not yet in seen (under kind, case-insensitively) to list.
+func appendNew(seen map[string]bool, kind string, list []string, vs ...string) []string {
 	for _, v := range vs {
-		found := false
-		for _, have := range list {
-			if strings.EqualFold(have, v) {
-				found = true
-			}
-		}
-		if !found {
+		k := kind + strings.ToUpper(v)
+		if !seen[k] {
+			seen[k] = true
 			list = append(list, v)
 		}
 	}
@@ -166,6 +174,8 @@ type screenOptions struct {
 	Threshold float64
 	Format    string
 	Progress  io.Writer // nil: no progress
+	// Workers is how many rows are searched at once; 0 means one per core.
+	Workers int
 }
 
 // screenRecord is one JSONL output line.
@@ -174,65 +184,236 @@ type screenRecord struct {
 	Hits    []match.Hit `json:"hits"`
 }
 
-// screen streams input rows through the index, one output record per row.
+// screenBatch is a run of consecutive input rows, searched by one worker and written
+// in input order.
+type screenBatch struct {
+	seq  int
+	ids  []string
+	qs   []match.Person
+	out  bytes.Buffer
+	rows int
+}
+
+// screenBatchRows is how many rows travel together: enough to make the hand-over between
+// goroutines cheap, few enough that output keeps flowing.
+const screenBatchRows = 128
+
+// screen streams input rows through the index, one output record per row, in input
+// order. One goroutine reads and parses the CSV, a worker per core searches and formats
+// whole batches, and one writes them in order; memory stays bounded by the batches in flight.
 func screen(ctx context.Context, ix *match.Index, in io.Reader, file string, out io.Writer, opt screenOptions) error {
-	cr := newCSVReader(in)
+	cr, limit := newLimitedCSVReader(in)
 	cols, _, err := readHeader(cr, file, "id", "name")
 	if err != nil {
-		return err
+		return limit.tooLong(err, file)
 	}
+	limit.next(cr)
 	pc := personColumnsOf(cols)
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	var cw *csv.Writer
+	bw := bufio.NewWriterSize(out, 64<<10)
 	if opt.Format == "csv" {
-		cw = csv.NewWriter(out)
-		defer cw.Flush()
+		cw := csv.NewWriter(bw)
 		if err := cw.Write([]string{"query_id", "rank", "id", "score", "matched_name", "explanation"}); err != nil {
 			return err
 		}
+		cw.Flush()
 	}
-	rows := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next, rows := 0, 0
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	todo := make(chan *screenBatch, 2*workers)
+	done := make(chan *screenBatch, 2*workers)
+	free := sync.Pool{New: func() any { return &screenBatch{} }}
+
+	// Reader: parses rows into batches; a bad row stops the run after the rows before it.
+	var readErr error
+	go func() {
+		defer close(todo)
+		seq := 0
+		b := free.Get().(*screenBatch)
+		send := func() bool {
+			if b.rows == 0 {
+				return true
+			}
+			b.seq = seq
+			seq++
+			select {
+			case todo <- b:
+			case <-ctx.Done():
+				return false
+			}
+			b = free.Get().(*screenBatch)
+			return true
 		}
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		id, p, err := readPerson(cr, file, pc, rec)
-		if err != nil {
-			return err
-		}
-		hits := ix.Search(p, opt.Top)
-		kept := hits[:0]
-		for _, h := range hits {
-			if h.Score >= opt.Threshold {
-				kept = append(kept, h)
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				readErr = limit.tooLong(fmt.Errorf("%s: %w", file, err), file)
+				break
+			}
+			limit.next(cr)
+			id, p, err := readPerson(cr, file, pc, rec)
+			if err != nil {
+				readErr = err
+				break
+			}
+			b.ids = append(b.ids, id)
+			b.qs = append(b.qs, p)
+			b.rows++
+			if b.rows == screenBatchRows && !send() {
+				return
 			}
 		}
-		if cw != nil {
-			for i, h := range kept {
-				if err := cw.Write([]string{id, strconv.Itoa(i + 1), h.ID, strconv.FormatFloat(h.Score, 'f', 3, 64), h.MatchedName, h.Explanation.String()}); err != nil {
-					return err
+		send()
+	}()
+
+	// Workers: search and format a batch into its own buffer.
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range todo {
+				formatBatch(ix, b, opt)
+				select {
+				case done <- b:
+				case <-ctx.Done():
+					return
 				}
 			}
-		} else if err := enc.Encode(screenRecord{id, kept}); err != nil {
-			return err
-		}
-		rows++
-		if opt.Progress != nil && rows%1000 == 0 {
-			fmt.Fprintf(opt.Progress, "\rscreened %d rows", rows)
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// Writer: batches leave in the order they came in.
+	start := time.Now()
+	progress := func(end string) {
+		if opt.Progress != nil {
+			fmt.Fprintf(opt.Progress, "\rscreened %d rows (%.0f rows/s)%s", rows, float64(rows)/max(time.Since(start).Seconds(), 1e-9), end)
 		}
 	}
-	if opt.Progress != nil {
-		fmt.Fprintf(opt.Progress, "\rscreened %d rows\n", rows)
+	pending := map[int]*screenBatch{}
+	var writeErr error
+	for b := range done {
+		pending[b.seq] = b
+		for {
+			b, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if writeErr == nil {
+				if _, err := bw.Write(b.out.Bytes()); err != nil {
+					writeErr = err
+					cancel()
+				}
+			}
+			before := rows / 1000
+			rows += b.rows
+			if rows/1000 != before {
+				progress("")
+			}
+			b.ids, b.qs, b.rows = b.ids[:0], b.qs[:0], 0
+			b.out.Reset()
+			free.Put(b)
+		}
 	}
-	return nil
+	if err := bw.Flush(); err != nil && writeErr == nil {
+		writeErr = err
+	}
+	progress("\n")
+	switch {
+	case writeErr != nil:
+		return writeErr
+	case readErr != nil:
+		return readErr
+	}
+	return ctx.Err()
+}
+
+// formatBatch searches every row of b and writes its output records into b.out.
+func formatBatch(ix *match.Index, b *screenBatch, opt screenOptions) {
+	var cw *csv.Writer
+	var enc *json.Encoder
+	if opt.Format == "csv" {
+		cw = csv.NewWriter(&b.out)
+	} else {
+		enc = json.NewEncoder(&b.out)
+		enc.SetEscapeHTML(false)
+	}
+	for i, id := range b.ids {
+		hits := ix.SearchAbove(b.qs[i], opt.Top, opt.Threshold)
+		if cw != nil {
+			for r, h := range hits {
+				// Writing to a bytes.Buffer cannot fail.
+				_ = cw.Write([]string{id, strconv.Itoa(r + 1), h.ID, strconv.FormatFloat(h.Score, 'f', 3, 64), h.MatchedName, h.Explanation.String()})
+			}
+		} else {
+			_ = enc.Encode(screenRecord{id, hits})
+		}
+	}
+	if cw != nil {
+		cw.Flush()
+	}
+}
+
+// maxCSVRecord is the most one CSV record (a line, or several when a quoted field spans
+// lines) may hold: far above any real name row, low enough that a malformed or hostile
+// file cannot make the reader hold gigabytes.
+const maxCSVRecord = 1 << 20
+
+// errRecordTooLong is what the limited reader returns once a record passes maxCSVRecord.
+var errRecordTooLong = errors.New("record too long")
+
+// recordLimit is an io.Reader between a file and csv.Reader that refuses to deliver
+// more than maxCSVRecord bytes (plus the reader's buffer) past the start of the record
+// being read.
+type recordLimit struct {
+	r           io.Reader
+	delivered   int64
+	recordStart int64
+	line        int
+}
+
+func newLimitedCSVReader(r io.Reader) (*csv.Reader, *recordLimit) {
+	l := &recordLimit{r: r, line: 1}
+	return newCSVReader(l), l
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	const slack = 64 << 10 // csv.Reader reads ahead through a 4 KiB buffer
+	room := l.recordStart + maxCSVRecord + slack - l.delivered
+	if room <= 0 {
+		return 0, errRecordTooLong
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := l.r.Read(p)
+	l.delivered += int64(n)
+	return n, err
+}
+
+// next records that a record ended where the CSV reader now stands.
+func (l *recordLimit) next(cr *csv.Reader) {
+	l.recordStart = cr.InputOffset()
+	l.line, _ = cr.FieldPos(0)
+	l.line++
+}
+
+// tooLong names the line of a record that was too long; other errors pass unchanged.
+func (l *recordLimit) tooLong(err error, file string) error {
+	if errors.Is(err, errRecordTooLong) {
+		return fmt.Errorf("%s:%d: record longer than %d bytes", file, l.line, maxCSVRecord)
+	}
+	return err
 }
 
 // progressWriter is stderr when it is a terminal, so that progress never pollutes logs.

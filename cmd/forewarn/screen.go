@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/forewarn/forewarn/match"
 )
@@ -20,6 +21,8 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 	top := fs.Int("top", 10, "at most this many hits per input row")
 	threshold := fs.Float64("threshold", match.DefaultThreshold, "only hits scoring at least this (0 returns the top hits whatever their score)")
 	format := fs.String("format", "jsonl", "output format: jsonl or csv")
+	workers := fs.Int("workers", 0, "rows searched at once (0: one per core)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (read it with go tool pprof)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -32,6 +35,16 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 	}
 	if *top < 1 {
 		return fmt.Errorf("screen: --top %d: want at least 1", *top)
+	}
+	if *workers < 0 {
+		return fmt.Errorf("screen: --workers %d: want 0 or more", *workers)
+	}
+	if *cpuprofile != "" {
+		stop, err := startCPUProfile(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("screen: --cpuprofile: %w", err)
+		}
+		defer stop()
 	}
 	lf, err := os.Open(*list)
 	if err != nil {
@@ -51,11 +64,27 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	opts := screenOptions{Top: *top, Threshold: *threshold, Format: *format, Progress: progressWriter(m)}
+	opts := screenOptions{Top: *top, Threshold: *threshold, Format: *format, Progress: progressWriter(m), Workers: *workers}
 	if err := screen(ctx, ix, in, *input, m.Stdout, opts); err != nil {
 		return fmt.Errorf("screen: %w", err)
 	}
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func runCompare(ctx context.Context, m *Main, args []string) error {

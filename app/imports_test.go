@@ -1,0 +1,292 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/ftm"
+	"github.com/forewarn/forewarn/internal/testdata"
+	"github.com/forewarn/forewarn/personcsv"
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/storetest"
+)
+
+var analyst = forewarn.UserActor("analyst1")
+
+// newNode opens a real SQLite node on the test clock.
+func newNode(t *testing.T) *app.Node {
+	t.Helper()
+	// After the fixtures' dates: sanctions listed in 2025 are not in the future.
+	clock := storetest.NewClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	signer := storetest.NewSigner()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	n := app.New(db, clock, signer, nil)
+	if _, err := n.Initialize(context.Background(), storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func fileOpener(path string) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return os.Open(path) }
+}
+
+func bytesOpener(b []byte) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+}
+
+func allSubjects(t *testing.T, n *app.Node) map[string]*forewarn.Subject {
+	t.Helper()
+	out := map[string]*forewarn.Subject{}
+	if err := n.Store.ScanSubjects(context.Background(), func(s *forewarn.Subject) error {
+		key := s.ID
+		if len(s.Sources) > 0 {
+			key = s.Sources[0].ExternalID
+		}
+		out[key] = s
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestImportFtMFixtures(t *testing.T) {
+	path := testdata.Path(t, "ftm", "fixtures", "dataset_zala_entities.ftm.json")
+	n := newNode(t)
+	ctx := context.Background()
+	grading := forewarn.Grading{Reliability: "B", Credibility: 2}
+	opts := app.ImportOptions{Dataset: "zala", Version: "2026-04-29", Format: "ftm"}
+	job, err := n.Import(ctx, analyst, &ftm.Reader{Open: fileOpener(path), Dataset: "zala", Grading: grading}, opts)
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	c := job.Counts
+	if c.Added != 6 || c.Links != 4 || c.Invalid != 0 || job.Status != forewarn.ImportDone {
+		t.Fatalf("first import: %+v status %s; want 6 persons added, the 4 Family links, no bad rows", c, job.Status)
+	}
+	if c.Skipped["schema:Company"] != 11 || c.Skipped["schema:Ownership"] != 14 || c.Skipped["property:Person.innCode"] == 0 {
+		t.Fatalf("skipped = %v; want unknown schemata and properties counted", c.Skipped)
+	}
+	subjects := allSubjects(t, n)
+	maria := subjects["NK-2Tbri3s6GgNtAwsSXh4qpL"]
+	if maria == nil || maria.PrimaryName() != "Maria Aleksandrovna Osetrova" || maria.BirthDate.String() != "1988-01-07" ||
+		!slices.Equal(maria.Nationalities, []string{"RU"}) || len(maria.Names) < 10 {
+		t.Fatalf("Maria Osetrova = %+v", maria)
+	}
+	alexander := subjects["NK-aU5ybkbRFJucf8YMwsJvDw"]
+	if alexander == nil {
+		t.Fatal("Alexander Zakharov was not imported")
+	}
+	claims, err := n.Store.Claims(ctx, alexander.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sanctioned := 0
+	for _, cl := range claims {
+		if strings.HasPrefix(cl.Value, "sanctioned: ") && cl.Source.Name == "zala" && cl.Grading == grading {
+			sanctioned++
+		}
+	}
+	if sanctioned != 13 {
+		t.Fatalf("Alexander Zakharov's claims = %v; want her sanctions as sourced claims", claims)
+	}
+	assocs := 0
+	for _, s := range subjects {
+		as, err := n.Store.Associations(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assocs += len(as)
+	}
+	if assocs != 8 { // each of the 4 links, seen from both ends
+		t.Fatalf("associations seen from their ends = %d, want 8", assocs)
+	}
+
+	// The same file again changes nothing.
+	again, err := n.Import(ctx, analyst, &ftm.Reader{Open: fileOpener(path), Dataset: "zala", Grading: grading}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := again.Counts; c.Unchanged != 6 || c.Added+c.Updated+c.Withdrawn+c.Links != 0 {
+		t.Fatalf("re-import counts = %+v; want all 6 unchanged, nothing else", c)
+	}
+}
+
+func TestImportFtMT1AndDonations(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		persons int
+	}{{"dataset_t1_entities.ftm.json", 4}, {"donations.ijson", 22}} {
+		path := testdata.Path(t, "ftm", "fixtures", tc.file)
+		n := newNode(t)
+		job, err := n.Import(context.Background(), analyst, &ftm.Reader{Open: fileOpener(path), Dataset: "fixture", Grading: forewarn.Grading{Reliability: "B", Credibility: 2}},
+			app.ImportOptions{Dataset: "fixture", Version: "1"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if job.Counts.Added != tc.persons || job.Counts.Invalid != 0 {
+			t.Fatalf("%s: %+v; want %d persons added", tc.file, job.Counts, tc.persons)
+		}
+	}
+}
+
+const badCSV = `id,name,birth_date,nationality,document,claims
+1,Omar Ismail Mostefai,1985,FR,passport:05AB12345:FR,travel_entry:TR:2013:B2
+2,Samy Amimour,1987-10,FR,,
+3,,1990,FR,,
+4,Foued Mohamed-Aggad,1992-13,FR,,
+5,Brahim Abdeslam,1984,XX,,
+`
+
+func TestImportCSVAbortWritesNothing(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	r := &personcsv.Reader{Open: bytesOpener([]byte(badCSV)), Dataset: "dgsi_list", Grading: forewarn.Grading{Reliability: "B", Credibility: 2}}
+	job, err := n.Import(ctx, analyst, r, app.ImportOptions{Dataset: "dgsi_list", Version: "1"})
+	var failed *app.ImportFailed
+	if !errors.As(err, &failed) || job.Status != forewarn.ImportFailed {
+		t.Fatalf("first import of a file with bad rows: %v (status %s); want it refused", err, job.Status)
+	}
+	var got []string
+	for _, e := range job.Errors {
+		got = append(got, e.Position)
+	}
+	want := []string{"line 4 (id 3)", "line 5 (id 4)", "line 6 (id 5)"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("errors at %q, want %q: %v", got, want, job.Errors)
+	}
+	if !strings.Contains(job.Errors[1].Reason, "birth_date") || !strings.Contains(job.Errors[2].Reason, "XX") {
+		t.Fatalf("reasons do not name the field: %v", job.Errors)
+	}
+	if s := allSubjects(t, n); len(s) != 0 {
+		t.Fatalf("a refused import wrote %d subjects", len(s))
+	}
+	job, err = n.Import(ctx, analyst, r, app.ImportOptions{Dataset: "dgsi_list", Version: "1", OnError: app.OnErrorSkip})
+	if err != nil || job.Counts.Added != 2 || job.Counts.Invalid != 3 {
+		t.Fatalf("skip import: %v %+v; want the 2 good rows added, 3 reported", err, job.Counts)
+	}
+	s := allSubjects(t, n)["1"]
+	if s == nil || len(s.Documents) != 1 || s.Documents[0].Country != "FR" {
+		t.Fatalf("subject 1 = %+v", s)
+	}
+	claims, _ := n.Store.Claims(ctx, s.ID)
+	if len(claims) != 1 || claims[0].Kind != forewarn.ClaimTravelEntry || claims[0].Value != "TR" || claims[0].Grading.String() != "B2" {
+		t.Fatalf("claims = %+v", claims)
+	}
+}
+
+func TestCSVSeparatorNamed(t *testing.T) {
+	n := newNode(t)
+	// A semicolon file is read as one.
+	semi := "id;name;nationality\n1;Omar Ismail Mostefai;FR\n"
+	job, err := n.Import(context.Background(), analyst, &personcsv.Reader{Open: bytesOpener([]byte(semi)), Dataset: "semi"}, app.ImportOptions{Dataset: "semi", Version: "1"})
+	if err != nil || job.Counts.Added != 1 {
+		t.Fatalf("semicolon CSV: %v %+v", err, job)
+	}
+	// A header without the columns names the separator it was read with.
+	_, err = n.Import(context.Background(), analyst, &personcsv.Reader{Open: bytesOpener([]byte("ident|nom\n1|x\n")), Dataset: "bar"}, app.ImportOptions{Dataset: "bar", Version: "1"})
+	if err == nil || !strings.Contains(err.Error(), "vertical bar") || !strings.Contains(err.Error(), `"id"`) {
+		t.Fatalf("error = %v; want it to name the missing column and the separator", err)
+	}
+}
+
+// TestExportImportRoundTrip: subjects exported as FtM or CSV and imported into another
+// node come back the same.
+func TestExportImportRoundTrip(t *testing.T) {
+	path := testdata.Path(t, "ftm", "fixtures", "dataset_zala_entities.ftm.json")
+	src := newNode(t)
+	ctx := context.Background()
+	if _, err := src.Import(ctx, analyst, &ftm.Reader{Open: fileOpener(path), Dataset: "zala", Grading: forewarn.Grading{Reliability: "B", Credibility: 2}},
+		app.ImportOptions{Dataset: "zala", Version: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	own := storetest.NewSubject("Ismaël Omar Mostefaï")
+	if err := src.Store.CreateSubject(ctx, analyst, own); err != nil {
+		t.Fatal(err)
+	}
+	want := allSubjects(t, src)
+	for _, format := range []string{"ftm", "csv"} {
+		var buf bytes.Buffer
+		var write func(*forewarn.Subject, []*forewarn.Claim) error
+		flush := func() error { return nil }
+		var reader forewarn.ImportReader
+		switch format {
+		case "ftm":
+			w := ftm.NewWriter(&buf)
+			write = func(s *forewarn.Subject, _ []*forewarn.Claim) error { return w.Write(s) }
+			reader = &ftm.Reader{Open: bytesOpener(buf.Bytes()), Dataset: "zala"}
+		case "csv":
+			w := personcsv.NewWriter(&buf)
+			write, flush = w.Write, w.Flush
+		}
+		rep, err := src.ExportSubjects(ctx, analyst, app.ExportOptions{Format: format, Claims: format == "csv"}, write)
+		if err != nil || rep.Subjects != len(want) {
+			t.Fatalf("%s export: %v %+v", format, err, rep)
+		}
+		if err := flush(); err != nil {
+			t.Fatal(err)
+		}
+		if format == "ftm" {
+			reader = &ftm.Reader{Open: bytesOpener(buf.Bytes()), Dataset: "zala"}
+		} else {
+			reader = &personcsv.Reader{Open: bytesOpener(buf.Bytes()), Dataset: "zala"}
+		}
+		dst := newNode(t)
+		job, err := dst.Import(ctx, analyst, reader, app.ImportOptions{Dataset: "zala", Version: "1"})
+		if err != nil || job.Counts.Added != len(want) {
+			t.Fatalf("%s import of the export: %v %+v", format, err, job)
+		}
+		got := map[string]*forewarn.Subject{}
+		for _, s := range allSubjects(t, dst) {
+			got[s.Sources[0].ExternalID] = s
+		}
+		for _, w := range want {
+			g := got[w.ID]
+			if g == nil {
+				t.Fatalf("%s: subject %s did not come back", format, w.ID)
+			}
+			if d := sameSubject(w, g); d != "" {
+				t.Errorf("%s round trip of %s: %s", format, w.PrimaryName(), d)
+			}
+		}
+	}
+}
+
+// sameSubject compares what the export formats carry: names, dates, places,
+// nationalities, documents, gender and notes.
+func sameSubject(a, b *forewarn.Subject) string {
+	names := func(s *forewarn.Subject) []string {
+		var out []string
+		for _, n := range s.Names {
+			out = append(out, string(n.Kind)+":"+n.Value)
+		}
+		return out
+	}
+	switch {
+	case !slices.Equal(names(a), names(b)):
+		return "names " + strings.Join(names(a), "|") + " != " + strings.Join(names(b), "|")
+	case a.BirthDate != b.BirthDate || a.Birthplace != b.Birthplace || a.Gender != b.Gender || a.Notes != b.Notes:
+		return "birth, gender or notes differ"
+	case !slices.Equal(a.Nationalities, b.Nationalities):
+		return "nationalities differ"
+	case !slices.Equal(a.Documents, b.Documents):
+		return "documents differ"
+	}
+	return ""
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/federation"
+	"github.com/forewarn/forewarn/httpapi"
+)
+
+// hostileBody is JSON that claims to come from sender and is built to be expensive to
+// parse: n bytes of small nested objects inside the message.
+func hostileBody(sender string, n int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"v":1,"message":{"from":%q,"junk":[`, sender)
+	for i := 0; b.Len() < n-40; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"a%d":[1,{"b":"x"}]}`, i)
+	}
+	b.WriteString(`]},"signatures":[{"alg":"ed25519","key_id":"` + sender + `","sig":"AAAA"}]}`)
+	return b.Bytes()
+}
+
+// TestFederationRefusesCheaply: the federation endpoint holds to docs/envelope.md's 1 MiB,
+// refuses a body naming no pinned peer before parsing it, bounds the JSON it does parse,
+// and answers 503 (not a pile-up) when every reading slot is taken. Each refusal names its
+// reason and is audited.
+func TestFederationRefusesCheaply(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	fr := c.node(agencyFR.Code)
+	tr := agencyTR.Code
+
+	deep := `{"v":1,"message":{"from":"` + tr + `","x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `},"signatures":[]}`
+	long := `{"v":1,"message":{"from":"` + tr + `","x":"` + strings.Repeat("a", 200<<10) + `"},"signatures":[]}`
+	cases := []struct {
+		name   string
+		body   []byte
+		status int
+		reason string
+	}{
+		{"over the documented 1 MiB", hostileBody(tr, 2<<20), http.StatusBadRequest, "the limit is 1048576"},
+		// Malformed after the sender: refused as a stranger, so it was never parsed.
+		{"a stranger's body is not parsed", []byte(`{"v":1,"message":{"from":"XX-EVIL","junk":[1,2,`), http.StatusUnauthorized, "no public key for that agency"},
+		{"no sender named", []byte(`{"v":1,"message":{"junk":[]}}`), http.StatusBadRequest, "names no sender"},
+		{"nested too deeply", []byte(deep), http.StatusBadRequest, "deeper than 32"},
+		{"a string too long", []byte(long), http.StatusBadRequest, "the limit is 131072"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "message.reject", Limit: 1000})
+			status, body := post(t, fr.url, tc.body)
+			if status != tc.status || !strings.Contains(body, tc.reason) {
+				t.Fatalf("status %d %s, want %d naming %q", status, body, tc.status, tc.reason)
+			}
+			after, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "message.reject", Limit: 1000})
+			if len(after) != len(before)+1 || !strings.Contains(after[len(after)-1].Detail, tc.reason) {
+				t.Fatalf("refusal not audited with its reason: %d entries before, %d after", len(before), len(after))
+			}
+		})
+	}
+
+	// Hold every reading slot with a body that never finishes, then knock.
+	var held []*io.PipeWriter
+	var wg sync.WaitGroup
+	for range httpapi.FederationReaders {
+		pr, pw := io.Pipe()
+		held = append(held, pw)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, fr.url+federation.MessagesPath, pr)
+			req.Header.Set("Content-Type", federation.ContentType)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		pw.Write([]byte(`{"v":1,`))
+	}
+	busy := false
+	for i := 0; i < 2000 && !busy; i++ {
+		status, body := post(t, fr.url, []byte(`{}`))
+		busy = status == http.StatusServiceUnavailable && strings.Contains(body, "retry")
+	}
+	for _, pw := range held {
+		pw.CloseWithError(io.ErrUnexpectedEOF)
+	}
+	wg.Wait()
+	if !busy {
+		t.Fatal("with every reading slot held, a further delivery was not answered 503")
+	}
+	good, err := envelope.Seal(warning(c, forewarn.PriorityFlash), c.node(tr).node.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := post(t, fr.url, good); status != http.StatusOK {
+		t.Fatalf("after the slots were released a good delivery got %d %s", status, body)
+	}
+}

@@ -1,0 +1,628 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+var notifyActor = forewarn.SystemActor("notify")
+
+// maxNotificationAttempts is how many times the worker tries a notification before it
+// moves it to the dead-letter list; the app decides the timing, the store only counts.
+const notificationColumns = "id, type, channel, target, address, message_id, event, created_at, attempts, next_attempt, last_error, sent_at, dead_at"
+
+// notifyArrival queues the notifications an arriving message causes: a flash or urgent
+// message, or one holding a watch-listed person, is told to the liaison desk (and to
+// every webhook that wants arrivals). It runs in ReceiveMessage's transaction.
+func (tx *tx) notifyArrival(ctx context.Context, sm *forewarn.StoredMessage, deadline time.Time) error {
+	m := sm.Message
+	if m.Kind == forewarn.KindAcknowledgement {
+		return nil
+	}
+	if sm.Priority != forewarn.PriorityFlash && sm.Priority != forewarn.PriorityUrgent && !sm.HoldsPerson {
+		return nil
+	}
+	msg, detail := notifiedMessage(m, sm.Priority, sm.HoldsPerson, deadline)
+	text := fmt.Sprintf("%s %s from %s arrived; acknowledge it by %s.", strings.ToUpper(string(sm.Priority)), m.Kind, m.From, formatDeadline(deadline))
+	if sm.HoldsPerson {
+		text = fmt.Sprintf("%s %s from %s arrived about a person on your watch list; acknowledge it by %s.", strings.ToUpper(string(sm.Priority)), m.Kind, m.From, formatDeadline(deadline))
+	}
+	ev := forewarn.NotificationEvent{Type: forewarn.NotifyArrival, Audience: forewarn.RoleLiaison, Text: text, Message: msg, Detail: detail}
+	return tx.notify(ctx, ev, "arrival:"+m.ID)
+}
+
+// notifyAlert queues the notifications an escalation alert causes, to the holders of the
+// alert's role and to webhooks: on a received message it is an escalation, on a sent one
+// "your warning is overdue". Every escalation alert is stored through insertAlert, so
+// every escalation, whatever its step or audience, is notified in the transaction that
+// fires it.
+func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert) error {
+	if a.Kind != "escalation" || a.MessageID == "" {
+		return nil
+	}
+	var dir, priority, data string
+	var holds bool
+	err := tx.queryRow(ctx, "SELECT direction, priority, holds_person, message FROM messages WHERE id = ?", a.MessageID).Scan(&dir, &priority, &holds, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read message %s to notify: %w", a.MessageID, err)
+	}
+	var m forewarn.Message
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		return fmt.Errorf("decode message %s: %w", a.MessageID, err)
+	}
+	var deadline sql.NullString
+	if err := tx.queryRow(ctx, "SELECT MIN(deadline) FROM deliveries WHERE message_id = ?", a.MessageID).Scan(&deadline); err != nil {
+		return fmt.Errorf("read deadline of %s: %w", a.MessageID, err)
+	}
+	due, err := parseNullTime(deadline)
+	if err != nil {
+		return err
+	}
+	msg, detail := notifiedMessage(&m, forewarn.Priority(priority), holds, due)
+	typ := forewarn.NotifyEscalation
+	if dir == string(forewarn.DirectionOut) {
+		typ = forewarn.NotifyOverdue
+	}
+	ev := forewarn.NotificationEvent{Type: typ, Audience: a.Role, Text: a.Text, Message: msg, Detail: detail}
+	return tx.notify(ctx, ev, "alert:"+a.ID)
+}
+
+// notifiedMessage describes m for a notification: the content-free part, and the detail
+// that is sent only where allowed.
+func notifiedMessage(m *forewarn.Message, pr forewarn.Priority, holds bool, deadline time.Time) (*forewarn.NotifiedMessage, *forewarn.NotifiedDetail) {
+	nm := &forewarn.NotifiedMessage{ID: m.ID, Kind: m.Kind, Priority: pr, From: m.From, To: m.To, Deadline: deadline.UTC(), HoldsPerson: holds, TLP: m.Marks.TLP}
+	d := &forewarn.NotifiedDetail{}
+	switch {
+	case m.Notification != nil:
+		d.Summary = m.Notification.Summary
+	case m.Request != nil:
+		d.Summary = m.Request.Subject
+	}
+	for _, p := range m.Persons() {
+		d.Persons = append(d.Persons, p.DisplayName())
+	}
+	if d.Summary == "" && len(d.Persons) == 0 {
+		d = nil
+	}
+	return nm, d
+}
+
+func formatDeadline(t time.Time) string {
+	if t.IsZero() {
+		return "no deadline"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 MST")
+}
+
+// notify writes one outbox row per address the event goes to: by e-mail to each enabled
+// user holding the event's audience role who has an address and receives the type, and to
+// each webhook that wants it. key names the event; the same event is never queued twice
+// for one address. It returns nothing to send as success: an event nobody is to hear of
+// is not an error.
+func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key string) error {
+	ev.OccurredAt = tx.now
+	if ev.Node == "" {
+		if err := tx.queryRow(ctx, "SELECT agency_code FROM node WHERE id = 1").Scan(&ev.Node); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read node agency: %w", err)
+		}
+	}
+	type dest struct {
+		ch              forewarn.Channel
+		target, address string
+	}
+	var dests []dest
+	if ev.Audience != "" {
+		rows, err := tx.query(ctx, "SELECT u.username, u.roles, s.email, s.off FROM users u JOIN notification_settings s ON s.username = u.username WHERE u.disabled = ? AND s.email <> '' ORDER BY u.username", false)
+		if err != nil {
+			return fmt.Errorf("list notified users: %w", err)
+		}
+		for rows.Next() {
+			var s forewarn.NotificationSettings
+			var roles, off string
+			if err := rows.Scan(&s.Username, &roles, &s.Email, &off); err != nil {
+				rows.Close()
+				return err
+			}
+			s.Off = splitTypes(off)
+			if s.Receives(splitRoles(roles), ev.Audience, ev.Type) {
+				dests = append(dests, dest{forewarn.ChannelEmail, s.Username, s.Email})
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	hooks, err := tx.webhooks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range hooks {
+		if w.Wants(ev.Type) {
+			dests = append(dests, dest{forewarn.ChannelWebhook, w.ID, w.URL})
+		}
+	}
+	msgID := ""
+	if ev.Message != nil {
+		msgID = ev.Message.ID
+	}
+	for _, d := range dests {
+		n := forewarn.Notice{ID: forewarn.NewID(tx.now), Type: ev.Type, Channel: d.ch, Target: d.target, Address: d.address, MessageID: msgID, CreatedAt: tx.now}
+		n.Event = ev
+		n.Event.ID = n.ID
+		if d.ch == forewarn.ChannelEmail {
+			n.Event.Recipient = d.target
+		}
+		if err := tx.insertNotification(ctx, &n, key+"/"+string(d.ch)+"/"+d.target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *tx) insertNotification(ctx context.Context, n *forewarn.Notice, dedupe string) error {
+	data, err := json.Marshal(&n.Event)
+	if err != nil {
+		return fmt.Errorf("encode notification: %w", err)
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO notifications (id, type, channel, target, address, message_id, dedupe, event, created_at, attempts, next_attempt, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '') ON CONFLICT (dedupe) DO NOTHING",
+		n.ID, string(n.Type), string(n.Channel), n.Target, n.Address, n.MessageID, dedupe, string(data), FormatTime(n.CreatedAt), FormatTime(n.CreatedAt)); err != nil {
+		return fmt.Errorf("queue notification: %w", err)
+	}
+	n.NextAttempt = n.CreatedAt
+	return nil
+}
+
+func splitRoles(s string) []forewarn.Role {
+	var rs []forewarn.Role
+	for _, r := range strings.Split(s, ",") {
+		if r != "" {
+			rs = append(rs, forewarn.Role(r))
+		}
+	}
+	return rs
+}
+
+func splitTypes(s string) []forewarn.NotificationType {
+	var ts []forewarn.NotificationType
+	for _, t := range strings.Split(s, ",") {
+		if t != "" {
+			ts = append(ts, forewarn.NotificationType(t))
+		}
+	}
+	return ts
+}
+
+func joinTypes(ts []forewarn.NotificationType) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ",")
+}
+
+// SetNotificationSettings records a user's e-mail address and the types they turned off,
+// after checking them against the user's roles, audited.
+func (db *DB) SetNotificationSettings(ctx context.Context, actor forewarn.Actor, s *forewarn.NotificationSettings) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if s == nil {
+		return required("settings")
+	}
+	now := db.now()
+	return db.update(ctx, now, "set notification settings", func(tx *tx) error {
+		u, err := tx.userBy(ctx, "username", s.Username)
+		if err != nil {
+			return err
+		}
+		if err := s.Validate(u.Roles); err != nil {
+			return err
+		}
+		old, err := tx.notificationSettings(ctx, s.Username)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO notification_settings (username, email, off) VALUES (?, ?, ?) ON CONFLICT (username) DO UPDATE SET email = excluded.email, off = excluded.off",
+			s.Username, s.Email, joinTypes(s.Off)); err != nil {
+			return fmt.Errorf("store notification settings: %w", err)
+		}
+		return tx.audit(ctx, actor, "user.notifications", "user", u.ID, old, s, "")
+	})
+}
+
+// NotificationSettings returns a user's settings: no address and nothing off when never set.
+func (db *DB) NotificationSettings(ctx context.Context, username string) (*forewarn.NotificationSettings, error) {
+	var s *forewarn.NotificationSettings
+	err := db.view(ctx, "read notification settings", func(tx *tx) error {
+		if _, err := tx.userBy(ctx, "username", username); err != nil {
+			return err
+		}
+		var err error
+		s, err = tx.notificationSettings(ctx, username)
+		return err
+	})
+	return s, err
+}
+
+func (tx *tx) notificationSettings(ctx context.Context, username string) (*forewarn.NotificationSettings, error) {
+	s := &forewarn.NotificationSettings{Username: username, Off: []forewarn.NotificationType{}}
+	var off string
+	err := tx.queryRow(ctx, "SELECT email, off FROM notification_settings WHERE username = ?", username).Scan(&s.Email, &off)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ts := splitTypes(off); ts != nil {
+		s.Off = ts
+	}
+	return s, nil
+}
+
+// CreateWebhook registers a webhook, audited (without its secret).
+func (db *DB) CreateWebhook(ctx context.Context, actor forewarn.Actor, w *forewarn.Webhook) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if w == nil {
+		return required("webhook")
+	}
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	now := db.now()
+	v := *w
+	v.ID, v.CreatedAt = forewarn.NewID(now), now
+	err := db.update(ctx, now, "create webhook", func(tx *tx) error {
+		if _, err := tx.exec(ctx, "INSERT INTO webhooks (id, name, url, secret, types, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			v.ID, v.Name, v.URL, v.Secret, joinTypes(v.Types), v.Disabled, FormatTime(v.CreatedAt)); err != nil {
+			return fmt.Errorf("insert webhook: %w", err)
+		}
+		return tx.audit(ctx, actor, "webhook.create", "webhook", v.ID, nil, &v, v.Name+" "+v.URL)
+	})
+	if err != nil {
+		return err
+	}
+	*w = v
+	return nil
+}
+
+// DeleteWebhook removes a webhook, audited; what is still queued for it is dead-lettered.
+func (db *DB) DeleteWebhook(ctx context.Context, actor forewarn.Actor, id string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	now := db.now()
+	return db.update(ctx, now, "delete webhook", func(tx *tx) error {
+		hooks, err := tx.webhooks(ctx)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(hooks, func(w *forewarn.Webhook) bool { return w.ID == id })
+		if i < 0 {
+			return notFound("no webhook with id %q", id)
+		}
+		if _, err := tx.exec(ctx, "DELETE FROM webhooks WHERE id = ?", id); err != nil {
+			return fmt.Errorf("delete webhook: %w", err)
+		}
+		if _, err := tx.exec(ctx, "UPDATE notifications SET next_attempt = NULL, dead_at = ?, last_error = ? WHERE channel = 'webhook' AND target = ? AND next_attempt IS NOT NULL",
+			FormatTime(now), "the webhook was deleted", id); err != nil {
+			return fmt.Errorf("dead-letter the webhook's notifications: %w", err)
+		}
+		return tx.audit(ctx, actor, "webhook.delete", "webhook", id, hooks[i], nil, hooks[i].Name+" "+hooks[i].URL)
+	})
+}
+
+// Webhooks returns every webhook with its secret, oldest first.
+func (db *DB) Webhooks(ctx context.Context) ([]*forewarn.Webhook, error) {
+	var ws []*forewarn.Webhook
+	err := db.view(ctx, "list webhooks", func(tx *tx) error {
+		var err error
+		ws, err = tx.webhooks(ctx)
+		return err
+	})
+	return ws, err
+}
+
+func (tx *tx) webhooks(ctx context.Context) ([]*forewarn.Webhook, error) {
+	rows, err := tx.query(ctx, "SELECT id, name, url, secret, types, disabled, created_at FROM webhooks ORDER BY created_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	defer rows.Close()
+	ws := []*forewarn.Webhook{}
+	for rows.Next() {
+		var w forewarn.Webhook
+		var types, created string
+		if err := rows.Scan(&w.ID, &w.Name, &w.URL, &w.Secret, &types, &w.Disabled, &created); err != nil {
+			return nil, err
+		}
+		w.Types = splitTypes(types)
+		if w.CreatedAt, err = ParseTime(created); err != nil {
+			return nil, err
+		}
+		ws = append(ws, &w)
+	}
+	return ws, rows.Err()
+}
+
+// QueueTestNotification queues a test notification to one user's address or one webhook.
+func (db *DB) QueueTestNotification(ctx context.Context, actor forewarn.Actor, ch forewarn.Channel, target string) (*forewarn.Notice, error) {
+	if err := actor.Validate(); err != nil {
+		return nil, err
+	}
+	now := db.now()
+	n := &forewarn.Notice{ID: forewarn.NewID(now), Type: forewarn.NotifyTest, Channel: ch, Target: target, CreatedAt: now}
+	err := db.update(ctx, now, "queue test notification", func(tx *tx) error {
+		switch ch {
+		case forewarn.ChannelEmail:
+			s, err := tx.notificationSettings(ctx, target)
+			if err != nil {
+				return err
+			}
+			if s.Email == "" {
+				return forewarn.Invalid("target", "email", "user %q has no e-mail address to test", target)
+			}
+			n.Address = s.Email
+		case forewarn.ChannelWebhook:
+			hooks, err := tx.webhooks(ctx)
+			if err != nil {
+				return err
+			}
+			i := slices.IndexFunc(hooks, func(w *forewarn.Webhook) bool { return w.ID == target })
+			if i < 0 {
+				return notFound("no webhook with id %q", target)
+			}
+			n.Address = hooks[i].URL
+		default:
+			return forewarn.Invalid("channel", "enum", "unknown channel %q (email or webhook)", ch)
+		}
+		var node string
+		if err := tx.queryRow(ctx, "SELECT agency_code FROM node WHERE id = 1").Scan(&node); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		n.Event = forewarn.NotificationEvent{ID: n.ID, Type: forewarn.NotifyTest, OccurredAt: now, Node: node,
+			Text: fmt.Sprintf("A test of this channel, sent by %s.", actor.ID)}
+		if ch == forewarn.ChannelEmail {
+			n.Event.Recipient = target
+		}
+		if err := tx.insertNotification(ctx, n, "test:"+n.ID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, actor, "notification.test", "notification", n.ID, nil, n, string(ch)+" "+n.Address)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// QueueOverdueDigest queues the day's digest of overdue received messages for every
+// supervisor, once per day; a day with nothing overdue queues nothing.
+func (db *DB) QueueOverdueDigest(ctx context.Context, day time.Time) (int, error) {
+	now := db.now()
+	date := day.UTC().Format("2006-01-02")
+	queued := 0
+	err := db.update(ctx, now, "queue overdue digest", func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT m.priority, m.holds_person, m.message, d.deadline FROM deliveries d JOIN messages m ON m.id = d.message_id WHERE d.direction = 'in' AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL ORDER BY d.deadline LIMIT 200")
+		if err != nil {
+			return fmt.Errorf("list overdue messages: %w", err)
+		}
+		var overdue []forewarn.NotifiedMessage
+		for rows.Next() {
+			var pr, data string
+			var holds bool
+			var deadline sql.NullString
+			if err := rows.Scan(&pr, &holds, &data, &deadline); err != nil {
+				rows.Close()
+				return err
+			}
+			var m forewarn.Message
+			if err := json.Unmarshal([]byte(data), &m); err != nil {
+				rows.Close()
+				return err
+			}
+			due, err := parseNullTime(deadline)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			nm, _ := notifiedMessage(&m, forewarn.Priority(pr), holds, due)
+			overdue = append(overdue, *nm)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if len(overdue) == 0 {
+			return nil
+		}
+		var before int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM notifications").Scan(&before); err != nil {
+			return err
+		}
+		ev := forewarn.NotificationEvent{Type: forewarn.NotifyDigest, Audience: forewarn.RoleSupervisor, Overdue: overdue,
+			Text: fmt.Sprintf("%d received message(s) are overdue and not acknowledged, on %s.", len(overdue), date)}
+		if err := tx.notify(ctx, ev, "digest:"+date); err != nil {
+			return err
+		}
+		var after int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM notifications").Scan(&after); err != nil {
+			return err
+		}
+		queued = after - before
+		return nil
+	})
+	return queued, err
+}
+
+// DueNotifications returns up to limit pending notifications due at or before now,
+// oldest first.
+func (db *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]*forewarn.Notice, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	var ns []*forewarn.Notice
+	err = db.view(ctx, "list due notifications", func(tx *tx) error {
+		var err error
+		ns, err = tx.notifications(ctx, "WHERE next_attempt IS NOT NULL AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?", FormatTime(now), limit)
+		return err
+	})
+	return ns, err
+}
+
+func (tx *tx) notifications(ctx context.Context, where string, args ...any) ([]*forewarn.Notice, error) {
+	rows, err := tx.query(ctx, "SELECT "+notificationColumns+" FROM notifications "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list notifications: %w", err)
+	}
+	defer rows.Close()
+	ns := []*forewarn.Notice{}
+	for rows.Next() {
+		var n forewarn.Notice
+		var typ, ch, data, created string
+		var next, sent, dead sql.NullString
+		if err := rows.Scan(&n.ID, &typ, &ch, &n.Target, &n.Address, &n.MessageID, &data, &created, &n.Attempts, &next, &n.LastError, &sent, &dead); err != nil {
+			return nil, err
+		}
+		n.Type, n.Channel = forewarn.NotificationType(typ), forewarn.Channel(ch)
+		if err := json.Unmarshal([]byte(data), &n.Event); err != nil {
+			return nil, fmt.Errorf("notification %s: %w", n.ID, err)
+		}
+		var err error
+		if n.CreatedAt, err = ParseTime(created); err != nil {
+			return nil, err
+		}
+		if n.NextAttempt, err = parseNullTime(next); err != nil {
+			return nil, err
+		}
+		if n.SentAt, err = parseNullTime(sent); err != nil {
+			return nil, err
+		}
+		if n.DeadAt, err = parseNullTime(dead); err != nil {
+			return nil, err
+		}
+		ns = append(ns, &n)
+	}
+	return ns, rows.Err()
+}
+
+// NotificationsSent records notifications as sent. Sending is not audited one by one (the
+// event that caused it is); the outbox row is the delivery log.
+func (db *DB) NotificationsSent(ctx context.Context, at time.Time, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.update(ctx, db.now(), "record notifications sent", func(tx *tx) error {
+		for _, id := range ids {
+			if _, err := tx.exec(ctx, "UPDATE notifications SET sent_at = ?, next_attempt = NULL, attempts = attempts + 1, last_error = '' WHERE id = ? AND sent_at IS NULL",
+				FormatTime(at), id); err != nil {
+				return fmt.Errorf("record notification %s sent: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// NotificationFailed records a failed attempt; a zero next dead-letters the notification,
+// audited, so an administrator sees it and can retry it.
+func (db *DB) NotificationFailed(ctx context.Context, id, reason string, next time.Time) error {
+	now := db.now()
+	reason = truncateText(reason, 500)
+	return db.update(ctx, now, "record notification failure", func(tx *tx) error {
+		if next.IsZero() {
+			res, err := tx.exec(ctx, "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt = NULL, dead_at = ? WHERE id = ? AND sent_at IS NULL AND dead_at IS NULL",
+				reason, FormatTime(now), id)
+			if err != nil {
+				return fmt.Errorf("dead-letter notification %s: %w", id, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil
+			}
+			return tx.audit(ctx, notifyActor, "notification.dead", "notification", id, nil, nil, reason)
+		}
+		_, err := tx.exec(ctx, "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ? AND sent_at IS NULL AND dead_at IS NULL",
+			reason, FormatTime(next), id)
+		return err
+	})
+}
+
+// RetryNotification puts a dead-lettered notification back in the queue, due now.
+func (db *DB) RetryNotification(ctx context.Context, actor forewarn.Actor, id string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	now := db.now()
+	return db.update(ctx, now, "retry notification", func(tx *tx) error {
+		ns, err := tx.notifications(ctx, "WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if len(ns) == 0 {
+			return notFound("no notification with id %q", id)
+		}
+		n := ns[0]
+		if n.DeadAt.IsZero() {
+			return forewarn.Errorf(forewarn.ECONFLICT, "notification %s is %s, not in the dead-letter list", id, n.State())
+		}
+		if _, err := tx.exec(ctx, "UPDATE notifications SET dead_at = NULL, next_attempt = ?, attempts = 0 WHERE id = ?", FormatTime(now), id); err != nil {
+			return fmt.Errorf("retry notification %s: %w", id, err)
+		}
+		return tx.audit(ctx, actor, "notification.retry", "notification", id, nil, nil, string(n.Channel)+" "+n.Address)
+	})
+}
+
+// Notifications returns a page of the delivery log, newest first, and the total.
+func (db *DB) Notifications(ctx context.Context, f forewarn.NotificationFilter) ([]*forewarn.Notice, int, error) {
+	limit, err := pageSize(f.Limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.Offset < 0 {
+		return nil, 0, forewarn.Invalid("offset", "min", "must not be negative")
+	}
+	where := ""
+	switch f.State {
+	case "":
+	case "pending":
+		where = "WHERE next_attempt IS NOT NULL"
+	case "sent":
+		where = "WHERE sent_at IS NOT NULL"
+	case "dead":
+		where = "WHERE dead_at IS NOT NULL"
+	default:
+		return nil, 0, forewarn.Invalid("state", "enum", "unknown state %q (pending, sent or dead)", f.State)
+	}
+	var ns []*forewarn.Notice
+	total := 0
+	err = db.view(ctx, "list notifications", func(tx *tx) error {
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM notifications "+where).Scan(&total); err != nil {
+			return err
+		}
+		var err error
+		ns, err = tx.notifications(ctx, where+" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", limit, f.Offset)
+		return err
+	})
+	return ns, total, err
+}
+
+// NotificationCounts counts the outbox by state.
+func (db *DB) NotificationCounts(ctx context.Context) (forewarn.NotificationCounts, error) {
+	var c forewarn.NotificationCounts
+	err := db.view(ctx, "count notifications", func(tx *tx) error {
+		return tx.queryRow(ctx, "SELECT COUNT(next_attempt), COUNT(sent_at), COUNT(dead_at) FROM notifications").Scan(&c.Pending, &c.Sent, &c.Dead)
+	})
+	return c, err
+}
