@@ -76,6 +76,8 @@ func commands() map[string]command {
 		"subject":     {"add, list or show the agency's subjects (add|list|show)", runSubject},
 		"claim":       {"add or list claims about a subject (add|list)", runClaim},
 		"audit":       {"verify or list the audit trail (verify|list)", runAudit},
+		"backup":      {"copy a serving node's SQLite database to a file, and verify the copy", runBackup},
+		"restore":     {"put a node back from a backup file, after checking its key and audit trail", runRestore},
 		"key":         {"show this node's public key (show)", runKey},
 		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
 		"user":        {"create users (add)", runUser},

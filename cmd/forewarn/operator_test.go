@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -393,4 +394,91 @@ func callJSON(t *testing.T, url string, out any) int {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 	return resp.StatusCode
+}
+
+// Finding 11: a default demo port that is taken gives way to a free one, said so; a port
+// given on the command line is used or refused clearly.
+func TestDemoPortsGiveWay(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	taken := busy.Addr().String()
+	addr, note, err := demoListen(taken, "listen-tr", false, false)
+	if err != nil || addr != "127.0.0.1:0" || !strings.Contains(note, taken) || !strings.Contains(note, "--listen-tr") {
+		t.Errorf("taken default: %q, %q, %v; want a free port and a note naming %s and --listen-tr", addr, note, err, taken)
+	}
+	if _, _, err := demoListen(taken, "listen-fr", true, false); err == nil || !strings.Contains(err.Error(), "--listen-fr") || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("taken port given on the command line: %v", err)
+	}
+	free := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	if addr, note, err := demoListen(free, "listen-tr", false, false); addr != free || note != "" || err != nil {
+		t.Errorf("free default: %q, %q, %v; want it kept", addr, note, err)
+	}
+}
+
+// Finding 12: commands are quiet when they succeed; serve --log-level debug says what
+// each request and round did.
+func TestLogsQuietAndDebugUseful(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fr")
+	out, errOut, err := runCLI(t, nil, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "DGSI")
+	if err != nil || errOut != "" {
+		t.Errorf("init logged on success: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "Created node FR-DGSI") {
+		t.Errorf("init said nothing: %s", out)
+	}
+	if _, errOut, _ := runCLI(t, nil, "subject", "add", "--data", dir, "--name", "A B"); errOut != "" {
+		t.Errorf("subject add logged on success:\n%s", errOut)
+	}
+
+	var logs syncBuffer
+	pr, pw := io.Pipe()
+	m := &Main{Stdin: strings.NewReader(""), Stdout: pw, Stderr: &logs, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "debug"})
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	url := ""
+	for url == "" && sc.Scan() {
+		if sm := regexp.MustCompile(`serving on (http://\S+)`).FindStringSubmatch(sc.Text()); sm != nil {
+			url = sm[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		t.Fatal("serve printed no address")
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	<-done
+	if s := logs.String(); !strings.Contains(s, "level=DEBUG msg=request") || !strings.Contains(s, "path=/healthz") || !strings.Contains(s, "status=200") {
+		t.Errorf("serve --log-level debug does not log requests:\n%s", s)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

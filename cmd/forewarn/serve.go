@@ -89,7 +89,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	// Check the address before anything is created, so a busy port leaves nothing behind.
-	if err := checkListen(sf.listen); err != nil {
+	if err := checkListen("listen", sf.listen); err != nil {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, keyFileName)); errors.Is(err, fs.ErrNotExist) {
@@ -246,13 +246,13 @@ func serverTLSConfig(sf *serveFlags) (*tls.Config, error) {
 }
 
 // checkListen says clearly when the address to serve on is taken or invalid.
-func checkListen(addr string) error {
+func checkListen(flag, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("--listen %s: the address is in use (another node or program listens there); choose another, like --listen 127.0.0.1:8081", addr)
+			return fmt.Errorf("--%s %s: the address is in use (another node or program listens there); choose another, like --%s 127.0.0.1:8081", flag, addr, flag)
 		}
-		return fmt.Errorf("--listen %s: %v (want HOST:PORT, like 127.0.0.1:8080)", addr, err)
+		return fmt.Errorf("--%s %s: %v (want HOST:PORT, like 127.0.0.1:8080)", flag, addr, err)
 	}
 	return ln.Close()
 }
