@@ -23,3 +23,8 @@ var countries = func() map[string]bool {
 
 // IsCountry reports whether code is an ISO 3166-1 alpha-2 country code (upper case).
 func IsCountry(code string) bool { return countries[code] }
+
+// CountryCodes returns every code IsCountry accepts, in alphabetical order.
+func CountryCodes() []string {
+	return append(strings.Fields(iso3166), "XK")
+}

@@ -16,9 +16,11 @@ import (
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/ftm"
 	"github.com/forewarn/forewarn/internal/testdata"
+	"github.com/forewarn/forewarn/ofac"
 	"github.com/forewarn/forewarn/personcsv"
 	"github.com/forewarn/forewarn/sqlite"
 	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/stix"
 	"github.com/forewarn/forewarn/storetest"
 )
 
@@ -289,4 +291,101 @@ func sameSubject(a, b *forewarn.Subject) string {
 		return "documents differ"
 	}
 	return ""
+}
+
+func TestImportOFAC(t *testing.T) {
+	sdn := testdata.Path(t, "names", "ofac", "sdn.csv")
+	alt := testdata.Path(t, "names", "ofac", "alt.csv")
+	n := newNode(t)
+	r := &ofac.Reader{OpenSDN: fileOpener(sdn), OpenAlt: fileOpener(alt), OpenAdd: fileOpener(filepath.Join(filepath.Dir(sdn), "add.csv")),
+		Dataset: "us_ofac_sdn", Grading: forewarn.Grading{Reliability: "A", Credibility: 2}}
+	job, err := n.Import(context.Background(), analyst, r, app.ImportOptions{Dataset: "us_ofac_sdn", Version: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SOURCES.md: 4,620 of the 8,976 rows are individuals; the rest are counted, not mapped.
+	if c := job.Counts; c.Added != 4620 || c.Skipped["sdn_type:entity"] == 0 || c.Invalid != 0 {
+		t.Fatalf("counts = %+v; want the 4,620 individuals added and entities counted", c)
+	}
+	z := allSubjects(t, n)["2676"]
+	if z == nil || z.PrimaryName() != "AL ZAWAHIRI, Dr. Ayman" || z.BirthDate.String() != "1951-06-19" || z.Birthplace != "Giza, Egypt" {
+		t.Fatalf("ent_num 2676 = %+v", z)
+	}
+	if len(z.Documents) < 1 || z.Documents[0] != (forewarn.Document{Kind: "passport", Number: "1084010", Country: "EG"}) {
+		t.Fatalf("documents = %+v; want passport 1084010 of Egypt", z.Documents)
+	}
+	if len(z.Names) < 2 {
+		t.Fatalf("names = %v; want the alt.csv aliases", z.Names)
+	}
+}
+
+func TestImportSTIX(t *testing.T) {
+	apt1 := testdata.Path(t, "stix", "examples", "apt1.json")
+	n := newNode(t)
+	ctx := context.Background()
+	job, err := n.Import(ctx, analyst, &stix.Reader{Open: fileOpener(apt1), Dataset: "apt1"}, app.ImportOptions{Dataset: "apt1", Version: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := job.Counts; c.Added != 4 || c.Skipped["type:indicator"] == 0 {
+		t.Fatalf("apt1 counts = %+v; want the 4 individual identities, the rest counted", c)
+	}
+	var wang *forewarn.Subject
+	for _, s := range allSubjects(t, n) {
+		if s.PrimaryName() == "Wang Dong" {
+			wang = s
+		}
+	}
+	if wang == nil || !slices.ContainsFunc(wang.Names, func(nm forewarn.Name) bool { return nm.Value == "Ugly Gorilla" }) {
+		t.Fatalf("Wang Dong = %+v; want the threat-actor attributed to him lending its name", wang)
+	}
+	// An identity without a name is refused, naming the object.
+	bad := testdata.Path(t, "stix", "must-fail", "identity-missing-name.json")
+	b, _ := os.ReadFile(bad)
+	bundle := []byte(`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[` + string(b) + `]}`)
+	_, err = n.Import(ctx, analyst, &stix.Reader{Open: bytesOpener(bundle), Dataset: "bad"}, app.ImportOptions{Dataset: "bad", Version: "1"})
+	if err == nil || !strings.Contains(err.Error(), "identity--311b2d2d") || !strings.Contains(err.Error(), "name") {
+		t.Fatalf("identity without a name: %v; want it refused with its ID", err)
+	}
+
+	// Export → import gives the same subjects, under the same stable STIX IDs.
+	info, err := n.Store.Node(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	export := func() []byte {
+		var buf bytes.Buffer
+		w := stix.NewWriter(&buf, info.Agency, n.Clock.Now())
+		if _, err := n.ExportSubjects(ctx, analyst, app.ExportOptions{Format: "stix"}, func(s *forewarn.Subject, _ []*forewarn.Claim) error { return w.Write(s) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	first := export()
+	dst := newNode(t)
+	job, err = dst.Import(ctx, analyst, &stix.Reader{Open: bytesOpener(first), Dataset: "apt1"}, app.ImportOptions{Dataset: "apt1", Version: "1"})
+	if err != nil || job.Counts.Added != 4 {
+		t.Fatalf("import of the STIX export: %v %+v", err, job)
+	}
+	back := map[string]*forewarn.Subject{}
+	for _, s := range allSubjects(t, dst) {
+		back[s.Sources[0].ExternalID] = s
+	}
+	for _, s := range allSubjects(t, n) {
+		id := stix.SubjectID(info.Agency.Code, s.ID)
+		if g := back[id]; g == nil || sameSubject(s, g) != "" {
+			t.Errorf("STIX round trip of %s (%s): %v", s.PrimaryName(), id, g)
+		}
+		if !bytes.Contains(first, []byte(id)) {
+			t.Errorf("export lacks %s", id)
+		}
+	}
+	second := export()
+	objects := func(b []byte) []byte { return b[bytes.Index(b, []byte(`"objects"`)):] }
+	if !bytes.Equal(objects(first), objects(second)) {
+		t.Error("two exports of the same subjects differ beyond the bundle ID: STIX IDs must be stable")
+	}
 }

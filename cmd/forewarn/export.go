@@ -11,6 +11,7 @@ import (
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/ftm"
 	"github.com/forewarn/forewarn/personcsv"
+	"github.com/forewarn/forewarn/stix"
 )
 
 func runExport(ctx context.Context, m *Main, args []string) error {
@@ -77,6 +78,13 @@ func exportWriter(ctx context.Context, node *app.Node, format string, w io.Write
 	case "ftm":
 		fw := ftm.NewWriter(w)
 		return func(s *forewarn.Subject, _ []*forewarn.Claim) error { return fw.Write(s) }, func() error { return nil }, nil
+	case "stix":
+		info, err := node.Store.Node(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		sw := stix.NewWriter(w, info.Agency, node.Clock.Now())
+		return func(s *forewarn.Subject, _ []*forewarn.Claim) error { return sw.Write(s) }, sw.Close, nil
 	}
 	return nil, nil, fmt.Errorf("format %q is not supported yet", format)
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/ftm"
+	"github.com/forewarn/forewarn/ofac"
 	"github.com/forewarn/forewarn/personcsv"
+	"github.com/forewarn/forewarn/stix"
 	"github.com/forewarn/forewarn/textenc"
 )
 
@@ -245,6 +247,12 @@ func (in *importInput) reader(dataset string, g forewarn.Grading) (forewarn.Impo
 		return &personcsv.Reader{Open: in.open(in.path), Dataset: dataset, Grading: g}, nil
 	case "ftm":
 		return &ftm.Reader{Open: in.open(in.path), Dataset: dataset, Grading: g}, nil
+	case "stix":
+		return &stix.Reader{Open: in.open(in.path), Dataset: dataset}, nil
+	case "ofac":
+		dir := filepath.Dir(in.path)
+		return &ofac.Reader{OpenSDN: in.open(in.path), OpenAlt: in.open(filepath.Join(dir, "alt.csv")), OpenAdd: in.open(filepath.Join(dir, "add.csv")),
+			Dataset: dataset, Grading: g}, nil
 	}
 	return nil, fmt.Errorf("format %q is not supported yet", in.format)
 }
