@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,7 +149,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("the sqlite3 tool is missing; .ci/run installs it")
 		}
-		t.Skip("the sqlite3 tool is not installed (apt-get install sqlite3)")
+		testdata.Skip(t, "tamper tests", "install the sqlite3 tool (apt-get install sqlite3)")
 	}
 	base, _ := newNode(t)
 	for i := 0; i < 3; i++ {

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -481,4 +482,15 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// BenchmarkHelpStartup measures 'forewarn --help' as a process, start to exit (issue 18
+// asks for under 20 ms): what every command pays before it does anything.
+func BenchmarkHelpStartup(b *testing.B) {
+	bin := forewarnBinary(b)
+	for b.Loop() {
+		if out, err := exec.Command(bin, "--help").Output(); err != nil || !strings.Contains(string(out), "Commands:") {
+			b.Fatalf("forewarn --help: %v\n%s", err, out)
+		}
+	}
 }
