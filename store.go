@@ -23,6 +23,7 @@ type SubjectFilter struct {
 // AuditFilter selects audit entries for AuditEntries.
 type AuditFilter struct {
 	ActorID    string
+	Token      string // entries made with this API token
 	Action     string // exact action, or a prefix ending in "." ("subject.")
 	ObjectType string
 	ObjectID   string
@@ -77,8 +78,44 @@ type Store interface {
 	MessageStore
 	MatchStore
 	AuthStore
+	ChangeFeed
 	ImportStore
 	NotificationStore
 
 	Close() error
+}
+
+// ChangeKind says what a Change is about.
+type ChangeKind string
+
+// The kinds of change the match index follows.
+const (
+	ChangeSubject ChangeKind = "subject" // a subject was created, updated or deleted
+	ChangeMessage ChangeKind = "message" // a message this node received was stored or removed
+)
+
+// Change is one committed write to what the match index holds. Seq orders changes as they
+// were committed, whoever made them (this process, the CLI, an import, another server on
+// the same database), so a reader that has applied every change up to Seq n needs only
+// those after n.
+type Change struct {
+	Seq  int64
+	Kind ChangeKind
+	ID   string
+	// Subject is the subject as it is now (kind subject), nil when it no longer exists.
+	Subject *Subject
+	// Message is the received message as it is now (kind message), nil when it is gone.
+	Message *Message
+}
+
+// ChangeFeed is how a node keeps its in-memory match index a cache of the store. None of
+// its reads are audited: they are the node's own, never shown to a person.
+type ChangeFeed interface {
+	// ChangeHead returns the Seq of the latest committed change, 0 when there is none.
+	ChangeHead(ctx context.Context) (int64, error)
+	// Changes returns up to limit changes with Seq > after, in Seq order, each with its
+	// object as it is now.
+	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// ScanReceived calls fn with every message this node received, streaming.
+	ScanReceived(ctx context.Context, fn func(*Message) error) error
 }

@@ -41,6 +41,9 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 	if mt == nil {
 		return nil
 	}
+	if _, err := mt.CatchUp(ctx); err != nil {
+		return err
+	}
 	m := sm.Message
 	ps := m.Persons()
 	now := ms.Clock.Now()
@@ -116,7 +119,14 @@ func (ms *Messages) RetroMatch(ctx context.Context, actor forewarn.Actor, s *for
 	if mt == nil {
 		return nil, nil
 	}
-	mt.AddSubject(s)
+	// The subject is committed, so catching up indexes it, with everything else written
+	// since; only an index that follows no store is told directly.
+	if _, err := mt.CatchUp(ctx); err != nil {
+		return nil, err
+	}
+	if mt.feed == nil {
+		mt.AddSubject(s)
+	}
 	existing, _, err := ms.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: s.ID, Limit: 1000})
 	if err != nil {
 		return nil, err

@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -27,6 +30,13 @@ type Matcher struct {
 	mu       sync.RWMutex
 	subjects map[string]subjectInfo
 	messages map[string]messageInfo // received messages whose persons are indexed
+
+	// The index is a cache of the store: it follows the store's change log, and seen is
+	// the Seq of the last change applied. follow is held while catching up, so changes
+	// are applied in order, once.
+	feed   forewarn.ChangeFeed
+	follow sync.Mutex
+	seen   atomic.Int64
 }
 
 // messageInfo is what the matcher keeps of a received message, to word an alert about an
@@ -35,6 +45,8 @@ type messageInfo struct {
 	kind    forewarn.MessageKind
 	from    string
 	created time.Time
+	refs    []string // the persons indexed, to remove them again
+	seq     int64    // the change that indexed it; 0 when loaded at start
 }
 
 // subjectInfo is what the matcher must know of a subject to raise the right alert without
@@ -42,6 +54,7 @@ type messageInfo struct {
 type subjectInfo struct {
 	name        string
 	watchlisted bool
+	seq         int64 // the change that indexed it; 0 when loaded at start
 }
 
 // NewMatcher returns an empty matcher at the engine's recommended threshold.
@@ -119,57 +132,180 @@ func Fingerprint(d *forewarn.PersonDescriptor) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Summary is the one line an analyst reads first: the score and the reasons.
+// Summary is the one line an analyst reads first: the score, the reasons and what the
+// reader must know before acting on it (a match on a surname only, a title set aside).
 func Summary(e match.Explanation) string {
 	s := fmt.Sprintf("%.2f: %q ~ %q", e.Score, e.Query, e.Candidate)
 	if len(e.Reasons) > 0 {
 		s += " (" + strings.Join(e.Reasons, ", ") + ")"
 	}
+	if len(e.Notes) > 0 {
+		s += "; " + strings.Join(e.Notes, "; ")
+	}
 	return s
 }
 
-// Load fills the index from the store: every subject and every person in every message
-// received. It reads without auditing: the matcher is the node itself, not a person.
+// Load fills the index from the store, every subject and every person in every message
+// received, and from then on follows the store's change log (see CatchUp). It reads
+// without auditing: the matcher is the node itself, not a person.
 func (mt *Matcher) Load(ctx context.Context, store forewarn.Store) error {
-	err := store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
-		mt.AddSubject(s)
+	// The head is read first: every change up to it is committed, so the scans below see
+	// it, and a change after it is applied again by CatchUp, which is harmless.
+	head, err := store.ChangeHead(ctx)
+	if err != nil {
+		return err
+	}
+	err = store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
+		mt.addSubject(s, 0)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for offset := 0; ; {
-		page, total, err := store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Offset: offset, Limit: 1000})
+	err = store.ScanReceived(ctx, func(m *forewarn.Message) error {
+		mt.addMessage(m, 0)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	mt.feed = store
+	mt.seen.Store(head)
+	_, err = mt.CatchUp(ctx)
+	return err
+}
+
+// changeBatch is how many changes CatchUp reads at a time (the store's most).
+const changeBatch = 1000
+
+// CatchUp applies every change committed to the store since the index last looked,
+// whoever wrote it: this process, the CLI, an import, or another server on the same
+// database. It reads only the changes, never whole tables, so it runs before every match.
+// It returns the Seq the index is now current to.
+func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
+	if mt.feed == nil {
+		return 0, nil
+	}
+	mt.follow.Lock()
+	defer mt.follow.Unlock()
+	for {
+		cs, err := mt.feed.Changes(ctx, mt.seen.Load(), changeBatch)
 		if err != nil {
-			return err
+			return mt.seen.Load(), fmt.Errorf("catch the match index up with the store: %w", err)
 		}
-		for _, sm := range page {
-			mt.AddMessage(sm.Message)
+		mt.apply(cs)
+		if len(cs) > 0 {
+			mt.seen.Store(cs[len(cs)-1].Seq)
 		}
-		offset += len(page)
-		if len(page) == 0 || offset >= total {
-			return nil
+		if len(cs) < changeBatch {
+			return mt.seen.Load(), nil
 		}
 	}
 }
 
+// apply brings the index up to a batch of changes. Each change carries its object as it
+// is now, so only the last change to an object in the batch matters.
+func (mt *Matcher) apply(cs []forewarn.Change) {
+	last := make(map[string]int, len(cs))
+	for i, c := range cs {
+		last[string(c.Kind)+":"+c.ID] = i
+	}
+	for i, c := range cs {
+		if last[string(c.Kind)+":"+c.ID] != i {
+			continue
+		}
+		switch c.Kind {
+		case forewarn.ChangeSubject:
+			if c.Subject != nil {
+				mt.addSubject(c.Subject, c.Seq)
+			} else {
+				mt.removeSubject(c.ID)
+			}
+		case forewarn.ChangeMessage:
+			if c.Message != nil {
+				mt.addMessage(c.Message, c.Seq)
+			} else {
+				mt.removeMessage(c.ID)
+			}
+		}
+	}
+}
+
+// Follow catches the index up every interval until ctx ends, so that it stays current
+// between matches too. A failure is logged once, and its end once.
+func (mt *Matcher) Follow(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, err := mt.CatchUp(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil && !failing:
+			log.Error("the match index cannot follow the store; every match will retry", "err", err)
+		case err == nil && failing:
+			log.Info("the match index follows the store again", "seq", mt.seen.Load())
+		}
+		failing = err != nil
+	}
+}
+
 // AddMessage indexes the persons a received message describes.
-func (mt *Matcher) AddMessage(m *forewarn.Message) {
-	mt.mu.Lock()
-	mt.messages[m.ID] = messageInfo{kind: m.Kind, from: m.From, created: m.Created}
-	mt.mu.Unlock()
+func (mt *Matcher) AddMessage(m *forewarn.Message) { mt.addMessage(m, 0) }
+
+func (mt *Matcher) addMessage(m *forewarn.Message, seq int64) {
 	ps := m.Persons()
+	refs := make([]string, len(ps))
+	for i := range ps {
+		refs[i] = ps[i].Ref
+	}
+	mt.mu.Lock()
+	old := mt.messages[m.ID]
+	mt.messages[m.ID] = messageInfo{kind: m.Kind, from: m.From, created: m.Created, refs: refs, seq: seq}
+	mt.mu.Unlock()
+	for _, ref := range old.refs {
+		if !slices.Contains(refs, ref) {
+			_ = mt.Index.Remove(personKey(m.ID, ref))
+		}
+	}
 	for i := range ps {
 		mt.Index.Update(match.Entry{ID: personKey(m.ID, ps[i].Ref), Person: descriptorPerson(&ps[i])})
 	}
 }
 
-// AddSubject indexes (or re-indexes) a subject.
-func (mt *Matcher) AddSubject(s *forewarn.Subject) {
+func (mt *Matcher) removeMessage(id string) {
 	mt.mu.Lock()
-	mt.subjects[s.ID] = subjectInfo{name: s.PrimaryName(), watchlisted: s.Watch == forewarn.WatchListed}
+	old, ok := mt.messages[id]
+	delete(mt.messages, id)
+	mt.mu.Unlock()
+	if ok {
+		for _, ref := range old.refs {
+			_ = mt.Index.Remove(personKey(id, ref))
+		}
+	}
+}
+
+// AddSubject indexes (or re-indexes) a subject.
+func (mt *Matcher) AddSubject(s *forewarn.Subject) { mt.addSubject(s, 0) }
+
+func (mt *Matcher) addSubject(s *forewarn.Subject, seq int64) {
+	mt.mu.Lock()
+	mt.subjects[s.ID] = subjectInfo{name: s.PrimaryName(), watchlisted: s.Watch == forewarn.WatchListed, seq: seq}
 	mt.mu.Unlock()
 	mt.Index.Update(match.Entry{ID: subjectKey(s.ID), Person: subjectPerson(s)})
+}
+
+func (mt *Matcher) removeSubject(id string) {
+	mt.mu.Lock()
+	delete(mt.subjects, id)
+	mt.mu.Unlock()
+	_ = mt.Index.Remove(subjectKey(id))
 }
 
 // hit is one candidate above the threshold, resolved to what it is.

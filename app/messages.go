@@ -270,7 +270,10 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		ms.Stats.Received.Add(1)
 		ms.Stats.Matches.Add(int64(len(sm.Matches)))
 		if ms.Matcher != nil {
-			ms.Matcher.AddMessage(m)
+			// The message is in the change log: index it now rather than at the next match.
+			if _, err := ms.Matcher.CatchUp(ctx); err != nil {
+				ms.Logger.Warn("match index behind the store; it catches up at the next match", "err", err)
+			}
 		}
 		ms.Notifier.Poke()
 		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
@@ -345,6 +348,9 @@ func truncate(s string, n int) string {
 func (ms *Messages) linkOutgoing(ctx context.Context, actor forewarn.Actor, sm *forewarn.StoredMessage) error {
 	if ms.Matcher == nil {
 		return nil
+	}
+	if _, err := ms.Matcher.CatchUp(ctx); err != nil {
+		return err
 	}
 	var links []*forewarn.Match
 	ps := sm.Message.Persons()

@@ -38,6 +38,9 @@ func (n *Node) Search(ctx context.Context, actor forewarn.Actor, q match.Person,
 	if n.Matcher == nil {
 		return nil, forewarn.Errorf(forewarn.EINTERNAL, "the match index is not loaded")
 	}
+	if _, err := n.Matcher.CatchUp(ctx); err != nil {
+		return nil, err
+	}
 	if err := n.Store.RecordAudit(ctx, &forewarn.AuditEntry{Actor: actor, Action: "person.search", ObjectType: "person", Detail: truncate("name: "+strings.Join(q.Names, " / ")+" born: "+q.BirthDate, 500)}); err != nil {
 		return nil, err
 	}

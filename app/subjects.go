@@ -33,6 +33,9 @@ func (ms *Messages) CheckDraft(ctx context.Context, persons []forewarn.PersonDes
 	if ms.Matcher == nil {
 		return nil, nil
 	}
+	if _, err := ms.Matcher.CatchUp(ctx); err != nil {
+		return nil, err
+	}
 	var out []DraftHit
 	for i := range persons {
 		for _, h := range ms.Matcher.search(descriptorPerson(&persons[i]), ms.Matcher.Candidates) {
@@ -133,8 +136,13 @@ func (ms *Messages) ConfirmMatch(ctx context.Context, actor forewarn.Actor, matc
 	if err := ms.Store.ConfirmMatch(ctx, actor, matchID, reason, aliases, claims); err != nil {
 		return err
 	}
-	// The subject now answers to the sender's spellings too: index them. The read is the
-	// node's own, and audited as such.
+	// The subject now answers to the sender's spellings too: index them, by catching up
+	// with the store; an index that follows no store reads the subject (audited as the
+	// node's own read).
+	if ms.Matcher != nil && ms.Matcher.feed != nil {
+		_, err := ms.Matcher.CatchUp(ctx)
+		return err
+	}
 	if ms.Matcher != nil {
 		s, err := ms.Store.Subject(ctx, forewarn.SystemActor("matcher"), m.SubjectID)
 		if err != nil {

@@ -27,6 +27,7 @@ const MaxBodyBytes = 1 << 20
 type Server struct {
 	Node     *app.Node
 	Messages *app.Messages // nil on a node that does not exchange messages
+	Importer *Importer     // nil on a node that takes no imports over the API
 	Logger   *slog.Logger
 
 	registry *prometheus.Registry
@@ -137,6 +138,9 @@ func (s *Server) Addr() string {
 
 // Close stops accepting connections and waits for requests in flight, up to ctx's deadline.
 func (s *Server) Close(ctx context.Context) error {
+	if s.Importer != nil {
+		defer s.Importer.stop()
+	}
 	if s.srv == nil {
 		return nil
 	}

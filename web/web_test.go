@@ -553,9 +553,13 @@ func TestAuditVerifyAndAdmin(t *testing.T) {
 	if st, body, _ := a.post("/admin/users", url.Values{"username": {"Bad Name"}, "roles": {"liaison"}}); st != http.StatusBadRequest || !strings.Contains(body, "lower-case") {
 		t.Fatalf("invalid username: status %d, want 400 beside the field", st)
 	}
-	st, body, _ = a.post("/tokens", url.Values{"username": {"liaison"}, "role": {"liaison"}, "name": {"cli on desk 2"}})
+	st, body, _ = a.post("/tokens", url.Values{"role": {"admin"}, "name": {"peer setup"}})
 	if st != http.StatusCreated || !strings.Contains(body, app.TokenPrefix) {
 		t.Fatalf("create token: status %d, want the secret shown once", st)
+	}
+	// An administrator revokes anyone's token (made by liaison for themselves).
+	if _, _, err := app.NewToken(context.Background(), f.node, forewarn.UserActor("liaison"), "liaison", forewarn.RoleLiaison, "cli on desk 2"); err != nil {
+		t.Fatal(err)
 	}
 	ts, err := f.node.Store.Tokens(context.Background(), "liaison")
 	if err != nil || len(ts) != 1 {
@@ -645,5 +649,40 @@ func TestLoginCSRF(t *testing.T) {
 	c.get("/inbox")
 	if st := post(c, "/logout", url.Values{"csrf": {c.csrf}}, "null"); st != http.StatusForbidden {
 		t.Fatalf("a signed-in form posted with Origin: null: status %d, want 403", st)
+	}
+}
+
+// TestTokensOwnAndRevokedOnPasswordChange: the tokens page makes tokens for the signed-in
+// user only, administrators included; a password change offers to revoke the user's
+// tokens, and does when asked.
+func TestTokensOwnAndRevokedOnPasswordChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := f.browser(t)
+	admin.login("admin2")
+	if st, _, _ := admin.post("/tokens", url.Values{"username": {"liaison"}, "role": {"liaison"}, "name": {"borrowed"}}); st != http.StatusForbidden {
+		t.Fatalf("an administrator making a token for liaison: status %d, want 403", st)
+	}
+	if ts, _ := f.node.Store.Tokens(ctx, "liaison"); len(ts) != 0 {
+		t.Fatalf("liaison holds %d tokens after the refusal", len(ts))
+	}
+	b := f.browser(t)
+	b.login("liaison")
+	st, body, _ := b.post("/tokens", url.Values{"role": {"liaison"}, "name": {"cli"}, "days": {"30"}})
+	if st != http.StatusCreated || !strings.Contains(body, "until") {
+		t.Fatalf("liaison making their own token: status %d, want 201 with its expiry", st)
+	}
+	ts, _ := f.node.Store.Tokens(ctx, "liaison")
+	if len(ts) != 1 || !ts[0].ExpiresAt.Equal(ts[0].CreatedAt.Add(30*24*time.Hour)) {
+		t.Fatalf("tokens after creating one for 30 days: %+v", ts)
+	}
+	if _, body := b.get("/password"); !strings.Contains(body, `name="revoke_tokens"`) {
+		t.Fatal("the password page does not offer to revoke the user's tokens")
+	}
+	if st, _, _ := b.post("/password", url.Values{"current": {testPassword}, "new": {"a much better passphrase"}, "again": {"a much better passphrase"}, "revoke_tokens": {"1"}}); st != http.StatusSeeOther {
+		t.Fatalf("password change: status %d, want 303", st)
+	}
+	if _, err := f.node.Store.TokenByHash(ctx, ts[0].Hash); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("the token still works after a password change that revoked it: %v", err)
 	}
 }

@@ -143,6 +143,9 @@ var nodeWide = map[string]bool{
 	"data": true, "db": true, "listen": true, "node": true, "token": true, "log-level": true,
 	"tls-cert": true, "tls-key": true, "tls-ca": true, "tick": true, "checkpoint-every": true,
 	"retry-base": true, "retry-max": true, "replay-window": true, "allow-insecure-http": true, "as": true,
+	// serve's notification settings
+	"smtp-host": true, "smtp-port": true, "smtp-tls": true, "smtp-user": true, "smtp-password-file": true,
+	"smtp-from": true, "mail-dir": true, "base-url": true, "notify-detail": true, "digest-hour": true,
 }
 
 // envKey is the environment variable a node-wide flag falls back to.

@@ -31,6 +31,7 @@ type serveFlags struct {
 	replayWindow  time.Duration
 	retryBase     time.Duration
 	retryMax      time.Duration
+	notify        *notifyFlags // nil: defaults (local capture)
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -44,6 +45,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	durationVar(fs, &f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
 	durationVar(fs, &f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
 	durationVar(fs, &f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
+	f.notify = addNotifyFlags(fs)
 	return f
 }
 
@@ -127,14 +129,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 
 // liveNode is a running node: its core, messaging, HTTP server and scheduler.
 type liveNode struct {
-	node   *app.Node
-	msgs   *app.Messages
-	srv    *httpapi.Server
-	agency string
-	url    string
-	dir    string
-	cancel context.CancelFunc
-	done   chan struct{}
+	node *app.Node
+	msgs *app.Messages
+	srv  *httpapi.Server
+	// notifier sends the notification outbox: e-mail and webhooks.
+	notifier *app.Notifier
+	agency   string
+	url      string
+	dir      string
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 // startRuntime opens the node and starts serving it. With autoTick the delivery worker and
@@ -170,6 +174,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	}
 	srv := httpapi.NewServer(node, node.Logger)
 	srv.SetMessages(msgs)
+	srv.Importer = &httpapi.Importer{Reader: uploadReader}
 	serverTLS, err := serverTLSConfig(sf)
 	if err != nil {
 		return fail(err)
@@ -186,13 +191,28 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		scheme = "https"
 	}
 	rt := &liveNode{node: node, msgs: msgs, srv: srv, agency: info.Agency.Code, url: scheme + "://" + srv.Addr(), dir: nf.data, done: make(chan struct{})}
+	if rt.notifier, err = newNotifier(node, sf.notify, rt.agency, nf.data, rt.url); err != nil {
+		srv.Close(ctx)
+		return fail(err)
+	}
+	msgs.Notifier = rt.notifier
+	srv.SetNotifier(rt.notifier)
 	mountWeb(rt)
 	wctx, cancel := context.WithCancel(context.Background())
 	rt.cancel = cancel
 	go func() {
 		defer close(rt.done)
 		if autoTick {
+			// Between matches too, the index follows what other processes write.
+			following := make(chan struct{})
+			go func() { defer close(following); node.Matcher.Follow(wctx, sf.tick, node.Logger) }()
+			// Notifications run on their own, so a mail server or webhook that hangs
+			// never holds up delivering and escalating messages.
+			notified := make(chan struct{})
+			go func() { defer close(notified); rt.notifier.Run(wctx, sf.tick) }()
 			msgs.Run(wctx, sf.tick)
+			<-following
+			<-notified
 		}
 	}()
 	node.Logger.Info("serving", "agency", rt.agency, "url", rt.url)

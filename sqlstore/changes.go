@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/forewarn/forewarn"
+)
+
+// The change log is written by triggers (migration 0030 of each dialect), in the same
+// transaction as the write it records, so every writer is seen, whatever its code path.
+
+// MaxChangeBatch is the most changes one Changes call returns.
+const MaxChangeBatch = 1000
+
+// changeLookup is how many objects one IN (…) list reads when Changes fills them in.
+const changeLookup = 256
+
+// ChangeHead returns the Seq of the latest committed change, 0 when there is none.
+func (db *DB) ChangeHead(ctx context.Context) (int64, error) {
+	var head int64
+	err := db.view(ctx, "read change head", func(tx *tx) error {
+		return tx.queryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&head)
+	})
+	return head, err
+}
+
+// Changes returns up to limit changes after the given Seq, oldest first, each with the
+// subject or received message as it is now (nil when it is gone). The objects are read
+// after the change rows, so they are at least as new as the changes that name them.
+func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]forewarn.Change, error) {
+	if after < 0 {
+		return nil, forewarn.Invalid("after", "min", "must not be negative")
+	}
+	if limit <= 0 || limit > MaxChangeBatch {
+		limit = MaxChangeBatch
+	}
+	var out []forewarn.Change
+	err := db.view(ctx, "read changes", func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+		if err != nil {
+			return fmt.Errorf("read changes: %w", err)
+		}
+		defer rows.Close()
+		var subjectIDs, messageIDs []string
+		seen := map[forewarn.ChangeKind]map[string]bool{forewarn.ChangeSubject: {}, forewarn.ChangeMessage: {}}
+		for rows.Next() {
+			var c forewarn.Change
+			var kind string
+			if err := rows.Scan(&c.Seq, &kind, &c.ID); err != nil {
+				return fmt.Errorf("read changes: %w", err)
+			}
+			c.Kind = forewarn.ChangeKind(kind)
+			if ids, ok := seen[c.Kind]; ok && !ids[c.ID] {
+				ids[c.ID] = true
+				if c.Kind == forewarn.ChangeSubject {
+					subjectIDs = append(subjectIDs, c.ID)
+				} else {
+					messageIDs = append(messageIDs, c.ID)
+				}
+			}
+			out = append(out, c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read changes: %w", err)
+		}
+		rows.Close()
+		subjects := map[string]*forewarn.Subject{}
+		if err := tx.lookup(ctx, "SELECT id, data FROM subjects WHERE id IN (%s)", subjectIDs, func(id, data string) error {
+			s, err := decodeSubject(id, data)
+			subjects[id] = s
+			return err
+		}); err != nil {
+			return err
+		}
+		messages := map[string]*forewarn.Message{}
+		if err := tx.lookup(ctx, "SELECT id, message FROM messages WHERE direction = 'in' AND id IN (%s)", messageIDs, func(id, data string) error {
+			m, err := decodeMessage(id, data)
+			messages[id] = m
+			return err
+		}); err != nil {
+			return err
+		}
+		for i := range out {
+			switch out[i].Kind {
+			case forewarn.ChangeSubject:
+				out[i].Subject = subjects[out[i].ID]
+			case forewarn.ChangeMessage:
+				out[i].Message = messages[out[i].ID]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lookup runs query, whose IN (%s) takes the ids a page at a time, and calls fn with the
+// id and text of each row found.
+func (tx *tx) lookup(ctx context.Context, query string, ids []string, fn func(id, data string) error) error {
+	for len(ids) > 0 {
+		page := ids[:min(len(ids), changeLookup)]
+		ids = ids[len(page):]
+		list, args := inArgs(page)
+		rows, err := tx.query(ctx, fmt.Sprintf(query, list), args...)
+		if err != nil {
+			return fmt.Errorf("read changed objects: %w", err)
+		}
+		for rows.Next() {
+			var id, data string
+			if err := rows.Scan(&id, &data); err != nil {
+				rows.Close()
+				return fmt.Errorf("read changed objects: %w", err)
+			}
+			if err := fn(id, data); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("read changed objects: %w", err)
+		}
+	}
+	return nil
+}
+
+func decodeMessage(id, data string) (*forewarn.Message, error) {
+	var m forewarn.Message
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		return nil, fmt.Errorf("decode message %s: %w", id, err)
+	}
+	return &m, nil
+}
+
+// ScanReceived calls fn with every message this node received, streaming in one query
+// (no OFFSET paging, which slows as messages grow), without auditing: it is for the
+// node's own use, building the match index.
+func (db *DB) ScanReceived(ctx context.Context, fn func(*forewarn.Message) error) error {
+	return db.view(ctx, "scan received messages", func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT id, message FROM messages WHERE direction = 'in'")
+		if err != nil {
+			return fmt.Errorf("scan received messages: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, data string
+			if err := rows.Scan(&id, &data); err != nil {
+				return fmt.Errorf("scan received messages: %w", err)
+			}
+			m, err := decodeMessage(id, data)
+			if err != nil {
+				return err
+			}
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
