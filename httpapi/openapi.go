@@ -30,6 +30,7 @@ var schemaTypes = map[string]any{
 	"DraftHits":     struct{ Items []app.DraftHit }{},
 	"AlertPage":     page[*forewarn.Alert]{},
 	"Alert":         forewarn.Alert{},
+	"AlertAnswer":   AlertAnswer{},
 	"Subject":       forewarn.Subject{},
 	"SubjectPage":   page[*forewarn.Subject]{},
 	"ImportJob":     forewarn.ImportJob{},

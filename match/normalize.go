@@ -50,7 +50,10 @@ var connectorsNotFirst = setOf("ben")
 // kunya and theophoric prefixes are real name parts but weak evidence.
 var weakParts = setOf("abd", "abu")
 
-var abdForms = setOf("abd", "abdu", "abdul", "abdel", "abdal", "abdoul", "abdol", "abdil", "abdou", "abdo")
+// abdForms are "Abd" as written alone, with the article ("Abdul") or with the article
+// assimilated to a sun letter ("Abdur Rahman", "Abdus Salam").
+var abdForms = setOf("abd", "abdu", "abdul", "abdel", "abdal", "abdoul", "abdol", "abdil", "abdou", "abdo",
+	"abdur", "abdus", "abdush", "abduz", "abdut", "abdud", "abdun", "abdar", "abdas", "abdan", "abdaz", "abder", "abdes", "abden")
 
 func setOf(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))

@@ -67,6 +67,7 @@ var koreanSurnameForms = [][]string{
 	{"cha"}, {"ju", "joo", "chu"}, {"min"}, {"jin", "chin"}, {"kil", "gil"},
 	{"om", "eom", "um"}, {"won"}, {"hyon", "hyun", "hyeon"}, {"pyon", "byun", "byeon"},
 	{"ryom", "ryeom", "yeom", "yom"}, {"tak"}, {"pyo"}, {"kye", "gye"}, {"sung", "seong"},
+	{"ji", "chi", "jee"},
 }
 
 // Chinese. Wade–Giles marks aspiration with an apostrophe that lists drop, so b/p, d/t,

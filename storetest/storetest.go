@@ -225,6 +225,7 @@ func Run(t *testing.T, open Opener) {
 		{"Acknowledgements", testAcknowledgements},
 		{"Escalation", testEscalation},
 		{"ResolveAlert", testResolveAlert},
+		{"AckClosesAlerts", testAckClosesAlerts},
 		{"MessageFilters", testMessageFilters},
 		{"Matches", testMatches},
 		{"PreferClaim", testPreferClaim},

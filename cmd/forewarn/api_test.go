@@ -317,22 +317,43 @@ func TestResolveAlert(t *testing.T) {
 		t.Fatalf("liaison alerts: %v %v", open, err)
 	}
 	id := open[0].ID
-	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", supervisor, nil); st != http.StatusForbidden {
+	why := []byte(`{"outcome":"forwarded","reason":"forwarded to the competent service"}`)
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", supervisor, why); st != http.StatusForbidden {
 		t.Errorf("the supervisors resolving the liaison desk's alert: %d, want 403", st)
 	}
-	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, nil); st != http.StatusOK {
+	// "Dealt with" without acknowledging or saying why is impossible.
+	for _, body := range [][]byte{nil, []byte(`{}`), []byte(`{"reason":"  "}`), []byte(`{"outcome":"forwarded"}`)} {
+		if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, body); st != http.StatusBadRequest {
+			t.Errorf("closing an alert with %q: %d, want 400", body, st)
+		}
+	}
+	if still, _ := fr.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100); len(still) != len(open) {
+		t.Fatalf("a refused answer closed an alert: %d open of %d", len(still), len(open))
+	}
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, why); st != http.StatusOK {
 		t.Fatalf("resolving: %d", st)
 	}
-	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, nil); st != http.StatusConflict {
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, why); st != http.StatusConflict {
 		t.Errorf("resolving twice: %d, want 409", st)
 	}
 	after, _ := fr.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100)
-	if len(after) != len(open)-1 {
+	if len(after) >= len(open) {
 		t.Errorf("%d open alerts after resolving one of %d", len(after), len(open))
 	}
-	entries, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "alert.resolve", Limit: 10})
-	if len(entries) != 1 || entries[0].ObjectID != id || entries[0].Actor.ID != "liaison" {
+	resolved, err := fr.node.Store.Alert(ctx, id)
+	if err != nil || resolved.ResolvedBy != "liaison" || !strings.Contains(resolved.Resolution, "competent service") {
+		t.Errorf("resolved alert = %+v, %v", resolved, err)
+	}
+	entries, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "alert.resolve", ObjectID: id, Limit: 10})
+	if len(entries) != 1 || entries[0].Actor.ID != "liaison" {
 		t.Errorf("resolution not audited: %+v", entries)
+	}
+	// On a received warning the reason travels to its sender as a read-stage answer.
+	if resolved.ClosedBy != "" {
+		ans, err := fr.node.Store.Message(ctx, resolved.ClosedBy)
+		if err != nil || ans.Message.Ack == nil || ans.Message.Ack.Stage != forewarn.AckRead || !strings.Contains(ans.Message.Ack.Reason, "competent service") {
+			t.Errorf("the answer sent to the sender = %+v, %v", ans, err)
+		}
 	}
 }
 

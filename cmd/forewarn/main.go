@@ -146,6 +146,7 @@ var nodeWide = map[string]bool{
 	// serve's notification settings
 	"smtp-host": true, "smtp-port": true, "smtp-tls": true, "smtp-user": true, "smtp-password-file": true,
 	"smtp-from": true, "mail-dir": true, "base-url": true, "notify-detail": true, "digest-hour": true,
+	"metrics-token": true,
 }
 
 // envKey is the environment variable a node-wide flag falls back to.
