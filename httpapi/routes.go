@@ -33,7 +33,7 @@ var pageQuery = []string{"offset", "limit"}
 func (s *Server) routeTable() []route {
 	return []route{
 		{Method: "GET", Path: "/healthz", Tag: "operations", Summary: "Health of the node and its store", Response: "Health", raw: s.handleHealth},
-		{Method: "GET", Path: "/metrics", internal: true, raw: promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{Method: "GET", Path: "/metrics", internal: true, raw: s.metricsGuard(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))},
 		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "operations", Summary: "This API's OpenAPI 3 description", raw: s.handleOpenAPI},
 		{Method: "GET", Path: "/api/v1/node", Tag: "operations", Summary: "The node's agency and public key", Response: "Node", raw: s.handleNode},
 		{Method: "POST", Path: "/federation/v1/messages", Tag: "federation", Summary: "Deliver a signed envelope from a peer node; answers with a signed receipt", Request: "Envelope", Response: "Receipt", raw: s.handleFederationMessage},

@@ -117,6 +117,13 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /admin/users/{username}/disable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(true)))
 	r("POST /admin/users/{username}/enable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(false)))
 	r("GET /admin/peers", s.page(forewarn.PermManagePeers, s.handlePeers))
+	r("GET /admin/notifications", s.page(forewarn.PermManageNotifications, s.handleNotifications))
+	r("POST /admin/notifications/test", s.page(forewarn.PermManageNotifications, s.handleTestNotification))
+	r("POST /admin/notifications/{id}/retry", s.page(forewarn.PermManageNotifications, s.handleRetryNotification))
+	r("POST /admin/webhooks", s.page(forewarn.PermManageNotifications, s.handleCreateWebhook))
+	r("POST /admin/webhooks/{id}/delete", s.page(forewarn.PermManageNotifications, s.handleDeleteWebhook))
+	r("GET /notifications", s.page(forewarn.PermOwnNotifications, s.handleOwnNotifications))
+	r("POST /notifications", s.page(forewarn.PermOwnNotifications, s.handleSaveOwnNotifications))
 	r("GET /tokens", s.page(forewarn.PermManageOwnToken, s.handleTokens))
 	r("POST /tokens", s.page(forewarn.PermManageOwnToken, s.handleCreateToken))
 	r("POST /tokens/{id}/revoke", s.page(forewarn.PermManageOwnToken, s.handleRevokeToken))
@@ -129,10 +136,14 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// staticHandler lets browsers cache the embedded assets for a while: they change only
-// with the binary.
+// staticHandler serves the embedded assets, never a listing of them, and lets browsers
+// cache them for a while: they change only with the binary.
 func staticHandler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(w, r)
 	})
@@ -263,7 +274,9 @@ var nav = []struct {
 	{"/audit", "Audit", forewarn.PermReadAudit},
 	{"/admin/users", "Users", forewarn.PermManageUsers},
 	{"/admin/peers", "Peers", forewarn.PermManagePeers},
+	{"/admin/notifications", "Notifications", forewarn.PermManageNotifications},
 	{"/tokens", "Tokens", forewarn.PermManageOwnToken},
+	{"/notifications", "E-mail", forewarn.PermOwnNotifications},
 }
 
 // render executes a page into a buffer first, so a template error becomes a clean 500
@@ -298,7 +311,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, statu
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(markInvisible(buf.Bytes()))
 }
 
 // renderFragment executes one named template alone: the parts the compose script swaps in.
@@ -310,7 +323,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, data a
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	w.Write(markInvisible(buf.Bytes()))
 }
 
 // maxAlertCount bounds the alerts counted for the layout's badge; more shows as "100+".

@@ -143,9 +143,21 @@ func buildForewarn(tb testing.TB) string {
 // shared machine the wall time says more about the neighbours) and peak RSS in MB.
 func runTimed(tb testing.TB, bin string, args ...string) (time.Duration, time.Duration, float64, string) {
 	tb.Helper()
+	return runTimedTo(tb, nil, bin, args...)
+}
+
+// runTimedTo is runTimed with standard output written to stdout (when not nil).
+func runTimedTo(tb testing.TB, stdout io.Writer, bin string, args ...string) (time.Duration, time.Duration, float64, string) {
+	tb.Helper()
 	cmd := exec.Command(bin, args...)
+	var buf strings.Builder
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	err := cmd.Run()
+	out := []byte(buf.String())
 	el := time.Since(start)
 	if err != nil {
 		tb.Fatalf("forewarn %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -185,5 +197,72 @@ func BenchmarkImportFtM(b *testing.B) {
 		b.ReportMetric(rss2, "reimport_peak_MB")
 		b.Logf("%d persons: import %v wall, %v CPU (peak RSS %.0f MB); unchanged re-import %v wall, %v CPU (peak RSS %.0f MB)",
 			n, first.Round(time.Second), firstCPU.Round(time.Second), rss, again.Round(time.Second), againCPU.Round(time.Second), rss2)
+	}
+}
+
+// generateTravellers writes n travellers as screen CSV: mostly generated names, every
+// hundredth an OFAC individual's alias, so that hits are written too.
+func generateTravellers(tb testing.TB, path string, n int) {
+	tb.Helper()
+	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+		return
+	}
+	surnames, given := benchNames(tb)
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := csv.NewWriter(bufio.NewWriterSize(f, 1<<20))
+	w.Write([]string{"id", "name", "birth_date", "nationality"})
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range n {
+		name := given[r.IntN(len(given))] + " " + surnames[r.IntN(len(surnames))]
+		if i%100 == 0 {
+			name = surnames[r.IntN(len(surnames))] + ", " + given[r.IntN(len(given))]
+		}
+		w.Write([]string{"t" + strconv.Itoa(i), name, strconv.Itoa(1940 + r.IntN(60)), strings.ToUpper(benchCountries[r.IntN(len(benchCountries))])})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		tb.Fatal(err)
+	}
+	f.Close()
+	if err := os.Rename(path+".tmp", path); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkScreenNode screens FOREWARN_BENCH_SCREEN (default 1,000,000) travellers against
+// a node holding the OFAC individuals (imported from the shared sdn.csv and alt.csv),
+// through the real binary with its output written to a file, and reports rows/s by the
+// wall clock and by the CPU time it took. Limit (issue 10): ≥ 20,000 rows/s on 2 cores.
+//
+//	go test ./cmd/forewarn -run '^$' -bench BenchmarkScreenNode -benchtime 1x -timeout 30m
+func BenchmarkScreenNode(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("FOREWARN_BENCH_SCREEN")); err == nil && v > 0 {
+		n = v
+	}
+	input := filepath.Join(os.TempDir(), fmt.Sprintf("forewarn-bench-travellers-%d.csv", n))
+	generateTravellers(b, input, n)
+	bin := buildForewarn(b)
+	dir := filepath.Join(b.TempDir(), "node")
+	runTimed(b, bin, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "DGSI")
+	runTimed(b, bin, "import", "--data", dir, filepath.Dir(testdata.Path(b, "names", "ofac", "sdn.csv")))
+	for b.Loop() {
+		out, err := os.Create(filepath.Join(b.TempDir(), "hits.jsonl"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		wall, cpu, rss, _ := runTimedTo(b, out, bin, "screen", "--data", dir, "--input", input, "--top", "3", "--log-level", "warn")
+		st, _ := out.Stat()
+		out.Close()
+		if st.Size() == 0 {
+			b.Fatal("screen wrote nothing")
+		}
+		b.ReportMetric(float64(n)/wall.Seconds(), "rows/s")
+		b.ReportMetric(float64(n)/cpu.Seconds()*2, "rows/s_2cores_by_cpu")
+		b.ReportMetric(rss, "peak_MB")
+		b.Logf("%d travellers against OFAC holdings: %v wall (%.0f rows/s), %v CPU (%.0f rows/s on 2 cores by CPU time)", n, wall.Round(time.Second), float64(n)/wall.Seconds(), cpu.Round(time.Second), float64(n)/cpu.Seconds()*2)
 	}
 }

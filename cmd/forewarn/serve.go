@@ -22,6 +22,7 @@ import (
 type serveFlags struct {
 	listen        string
 	allowInsecure bool
+	metricsToken  string
 	tlsCert       string
 	tlsKey        string
 	tlsCA         string
@@ -36,6 +37,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{}
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fs.BoolVar(&f.allowInsecure, "allow-insecure-http", false, "deliver to peers over plain HTTP even when they are not on loopback")
+	fs.StringVar(&f.metricsToken, "metrics-token", "", "bearer token /metrics requires; without one, /metrics answers loopback clients only")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate: serve HTTPS, and present it to peers as the client certificate")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA for mutual TLS: peers' certificates must chain to it, both ways")
@@ -127,6 +129,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		msgs.RetryMax = sf.retryMax
 	}
 	srv := httpapi.NewServer(node, node.Logger)
+	srv.AllowInsecurePeers, srv.MetricsToken = sf.allowInsecure, sf.metricsToken
 	srv.SetMessages(msgs)
 	srv.Importer = &httpapi.Importer{Reader: uploadReader}
 	serverTLS, err := serverTLSConfig(sf)
