@@ -381,14 +381,14 @@ type scratch struct {
 	spans    []span
 	heap     []uint32
 	// keyMark holds, per key id, the epoch of the last search that reached it.
-	keyMark  []uint32
-	toks     []token
-	names    []Name
-	qtoks    []token
-	qnames   []Name
-	cand     PreparedPerson
-	results  []scored
-	memo     simMemo
+	keyMark []uint32
+	toks    []token
+	names   []Name
+	qtoks   []token
+	qnames  []Name
+	cand    PreparedPerson
+	results []scored
+	memo    simMemo
 }
 
 // span is one query part's routes in scratch.routes and the part's weight.
