@@ -95,6 +95,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /messages/{id}", s.page(forewarn.PermReadMessages, s.handleMessage))
 	r("POST /messages/{id}/read", s.page(forewarn.PermAckMessages, s.handleMarkRead))
 	r("POST /messages/{id}/ack", s.page(forewarn.PermAckMessages, s.handleAcknowledge))
+	r("POST /messages/{id}/assign", s.page(forewarn.PermAckMessages, s.handleAssign))
 	r("GET /compose", s.page(forewarn.PermSendMessages, s.handleComposeForm))
 	r("POST /compose", s.page(forewarn.PermSendMessages, s.handleCompose))
 	r("POST /compose/check", s.page(forewarn.PermSendMessages, s.handleComposeCheck))
@@ -349,6 +350,13 @@ func (s *Server) alertCount(ctx context.Context, p *forewarn.Principal) int {
 		for _, al := range as {
 			seen[al.ID] = true
 		}
+	}
+	mine, err := s.Node.Store.UserAlerts(ctx, p.Username, maxAlertCount)
+	if err != nil {
+		s.Logger.Error("count alerts", "user", p.Username, "err", err)
+	}
+	for _, al := range mine {
+		seen[al.ID] = true
 	}
 	return len(seen)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -278,5 +279,24 @@ func TestHungMailServerDoesNotBlockMessages(t *testing.T) {
 	counts, err := fr.node.Store.NotificationCounts(ctx)
 	if err != nil || counts.Pending != warnings || counts.Sent != 0 {
 		t.Errorf("France's outbox: %+v, %v; want %d pending", counts, err, warnings)
+	}
+}
+
+// TestUserAddEmail: 'user add --email' records where notifications go, and an address
+// that is not one is refused, naming it, before anything is written.
+func TestUserAddEmail(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fr")
+	if _, _, err := runCLI(t, nil, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "DGSI", "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runCLI(t, nil, "user", "add", "--data", dir, "--username", "desk", "--role", "liaison", "--email", "desk at dgsi", "--log-level", "error")
+	if err == nil || !strings.Contains(err.Error(), `"desk at dgsi"`) {
+		t.Fatalf("an invalid address: %v", err)
+	}
+	if _, _, err := runCLI(t, nil, "user", "add", "--data", dir, "--username", "desk", "--role", "liaison", "--email", "desk@dgsi.example", "--log-level", "error"); err != nil {
+		t.Fatalf("user add after the refusal (nothing half-written): %v", err)
+	}
+	if n := count(t, dir, "SELECT COUNT(*) FROM notification_settings WHERE username = 'desk' AND email = 'desk@dgsi.example'"); n != 1 {
+		t.Errorf("the address was not recorded")
 	}
 }
