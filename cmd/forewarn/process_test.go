@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forewarn/forewarn/internal/childproc"
 	_ "modernc.org/sqlite"
 )
 
@@ -92,6 +93,7 @@ func (p *proc) start(t *testing.T) {
 	args := append([]string{"serve", "--data", p.dir, "--listen", fmt.Sprintf("127.0.0.1:%d", p.port), "--tick", "100ms",
 		"--retry-base", "100ms", "--retry-max", "1s", "--log-level", "warn"}, p.extra...)
 	p.cmd = exec.Command(forewarnBinary(t), args...)
+	childproc.DieWithParent(p.cmd)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
