@@ -80,6 +80,7 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 		"forewarn audit list --data DIR --action subject.read --limit 20")
 	nf := addStoreFlags(fs)
 	actor := fs.String("actor", "", "only entries by this actor ID")
+	token := fs.String("token", "", "only entries made with this API token ID")
 	action := fs.String("action", "", "only this action, or a prefix ending in a dot (subject.)")
 	object := fs.String("object", "", "only entries about this object ID")
 	after := fs.Int64("after", 0, "only entries after this sequence number")
@@ -93,7 +94,7 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
-	entries, err := node.Store.AuditEntries(ctx, forewarn.AuditFilter{ActorID: *actor, Action: *action, ObjectID: *object, AfterSeq: *after, Limit: *limit})
+	entries, err := node.Store.AuditEntries(ctx, forewarn.AuditFilter{ActorID: *actor, Token: *token, Action: *action, ObjectID: *object, AfterSeq: *after, Limit: *limit})
 	if err != nil {
 		return err
 	}
@@ -102,8 +103,11 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tOBJECT\tDETAIL")
+	// Every field is escaped: a refused request's path or a typed username could otherwise
+	// put a line break, a tab or a terminal escape into the listing and forge a line.
+	esc := forewarn.EscapeControl
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%s\n", e.Seq, e.Time.Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.ObjectType, e.ObjectID, e.Detail)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%s\n", e.Seq, e.Time.Format("2006-01-02 15:04:05"), esc(e.Actor.String()), esc(e.Action), esc(e.ObjectType), esc(e.ObjectID), esc(e.Detail))
 	}
 	return tw.Flush()
 }

@@ -240,3 +240,19 @@ func TestAsIsRecordedAsTheCLI(t *testing.T) {
 		t.Errorf("--as analyst1 is recorded as %s, want the CLI acting as analyst1", a)
 	}
 }
+
+// TestAuditListEscapesControlCharacters: a line break, tab or terminal escape held in an
+// audit entry is printed escaped, so it cannot forge a line of the listing.
+func TestAuditListEscapesControlCharacters(t *testing.T) {
+	dir, _ := newNode(t)
+	db := filepath.Join(dir, "forewarn.db")
+	sqlite3(t, db, `INSERT INTO audit_entries (seq, time, actor_kind, actor_id, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash)
+		SELECT MAX(seq)+1, '2015-01-01T00:00:00.000000000Z', 'system', 'anonymous@192.0.2.1', 'access.denied', 'route', 'GET /x' || char(10) || '99  2015-01-01 12:00:00  user:admin  subject.delete', '', '', 'why' || char(27) || '[2K', '', '' FROM audit_entries`)
+	out := mustCLI(t, "audit", "list", "--data", db[:len(db)-len("/forewarn.db")], "--action", "access.denied")
+	if strings.Contains(out, "\n99 ") || strings.ContainsRune(out, 0x1b) {
+		t.Fatalf("audit list printed a control character raw:\n%s", out)
+	}
+	if !strings.Contains(out, `GET /x\x0a99`) || !strings.Contains(out, `why\x1b[2K`) {
+		t.Errorf("audit list does not show the escapes:\n%s", out)
+	}
+}

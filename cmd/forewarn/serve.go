@@ -213,6 +213,9 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 			// never holds up delivering and escalating messages.
 			notified := make(chan struct{})
 			go func() { defer close(notified); rt.notifier.Run(wctx, sf.tick) }()
+			refusals := make(chan struct{})
+			go func() { defer close(refusals); node.Refusals.Run(wctx) }()
+			defer func() { <-refusals }()
 			msgs.Run(wctx, sf.tick)
 			<-following
 			<-notified
@@ -230,6 +233,8 @@ func (rt *liveNode) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := rt.srv.Close(ctx)
+	// Refusals still being counted are audited before the final checkpoint seals them.
+	rt.node.Refusals.Flush(ctx)
 	if _, cerr := rt.node.Store.CheckpointAudit(ctx); cerr != nil {
 		rt.node.Logger.Error("final audit checkpoint failed", "err", cerr)
 	}
