@@ -22,6 +22,12 @@ type Node struct {
 	Signer  forewarn.Signer
 	Logger  *slog.Logger
 	Matcher *Matcher // nil until LoadMatcher
+	// CheckpointEvery is kept for callers that set it; VerifyAudit enforces the policy the
+	// store recorded instead (Store.AuditPolicy), so no one has to remember it.
+	CheckpointEvery int
+	// Refusals audits refused anonymous requests, counting a flood rather than writing
+	// an entry for each.
+	Refusals *Refusals
 }
 
 // New returns a Node; a nil clock means the wall clock, a nil logger discards.
@@ -32,7 +38,7 @@ func New(store forewarn.Store, clock forewarn.Clock, signer forewarn.Signer, log
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{Store: store, Clock: clock, Signer: signer, Logger: logger}
+	return &Node{Store: store, Clock: clock, Signer: signer, Logger: logger, Refusals: NewRefusals(store, logger)}
 }
 
 // Initialize records the node's identity and creates its first administrator with a

@@ -225,17 +225,18 @@ func (ms *Messages) Escalate(ctx context.Context) (int, error) {
 			return fired, err
 		}
 		side := sideOf(d)
-		due := ms.Policy.DueSteps(sm.Priority, d.Deadline, now, side, d.Escalated)
+		due := ms.Policy.DueSteps(sm.Priority, d.Deadline, now, side, d.Escalated, d.Owner)
 		for k, i := range due {
 			step := ms.Policy.Steps[i]
 			next := time.Time{}
 			if k == len(due)-1 {
-				next, _ = ms.Policy.NextStepTime(sm.Priority, d.Deadline, side, i+1)
+				next, _ = ms.Policy.NextStepTime(sm.Priority, d.Deadline, side, i+1, d.Owner)
 			} else {
 				next = now
 			}
+			user, role := step.Tells(d.Owner)
 			e := &forewarn.Escalation{
-				MessageID: d.MessageID, Agency: d.Agency, Side: side, Step: i + 1, Notify: step.Notify,
+				MessageID: d.MessageID, Agency: d.Agency, Side: side, Step: i + 1, Notify: role, Username: user,
 				Text:    forewarn.EscalationText(side, sm.Message.Kind, sm.Message.From, d.Agency, d.Deadline, d.Delivered()),
 				FiredAt: now,
 			}
@@ -243,7 +244,7 @@ func (ms *Messages) Escalate(ctx context.Context) (int, error) {
 				return fired, err
 			}
 			ms.Stats.Escalations.Add(1)
-			ms.Logger.Warn("escalated", "id", d.MessageID, "agency", d.Agency, "side", side, "step", i+1, "notify", step.Notify)
+			ms.Logger.Warn("escalated", "id", d.MessageID, "agency", d.Agency, "side", side, "step", i+1, "notify", role, "owner", user)
 			fired++
 		}
 	}
@@ -262,6 +263,7 @@ func sideOf(d *forewarn.Delivery) forewarn.EscalationSide {
 // Tests and the scenario replay call it after moving a simulated clock; Run calls it on a
 // timer.
 func (ms *Messages) Tick(ctx context.Context) (int, error) {
+	start := time.Now()
 	n, err := ms.DeliverDue(ctx, 16)
 	if err != nil {
 		return n, err
@@ -269,6 +271,9 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	fired, err := ms.Escalate(ctx)
 	if fired > 0 {
 		ms.Notifier.Poke()
+	}
+	if n > 0 || fired > 0 {
+		ms.Logger.Debug("scheduled round", "delivered", n, "escalations", fired, "took", time.Since(start))
 	}
 	if err != nil {
 		return n, err
@@ -327,6 +332,7 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	var wg sync.WaitGroup
 	var delivered atomic.Int64
 	defer wg.Wait()
+	var down outage
 	scheduled := true // escalations, housekeeping, checkpoints and witnessing: once a tick
 	for {
 		err := ms.dispatch(ctx, DefaultPeerParallel, &wg, &delivered)
@@ -339,9 +345,20 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 				}
 			}
 		}
-		if err != nil && ctx.Err() == nil {
-			ms.Logger.Error("scheduled work failed", "err", err)
+		if ctx.Err() != nil {
+			return
 		}
+		if err != nil {
+			// The store is unreachable, say: back off, and log sparingly.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(down.failed(ms.Logger, "scheduled work", err, interval)):
+			}
+			scheduled = true
+			continue
+		}
+		down.succeeded(ms.Logger, "scheduled work")
 		select {
 		case <-ctx.Done():
 			return

@@ -16,6 +16,10 @@ func (s *Server) handleAddPeer(w http.ResponseWriter, r *http.Request, p *forewa
 		s.writeError(w, r, err)
 		return
 	}
+	if err := forewarn.CheckPeerURL(peer.BaseURL, s.AllowInsecurePeers); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.Node.Store.AddPeer(r.Context(), p.Actor(), &peer); err != nil {
 		s.writeError(w, r, err)
 		return

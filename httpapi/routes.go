@@ -33,7 +33,7 @@ var pageQuery = []string{"offset", "limit"}
 func (s *Server) routeTable() []route {
 	return []route{
 		{Method: "GET", Path: "/healthz", Tag: "operations", Summary: "Health of the node and its store", Response: "Health", raw: s.handleHealth},
-		{Method: "GET", Path: "/metrics", internal: true, raw: promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{Method: "GET", Path: "/metrics", internal: true, raw: s.metricsGuard(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))},
 		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "operations", Summary: "This API's OpenAPI 3 description", raw: s.handleOpenAPI},
 		{Method: "GET", Path: "/api/v1/node", Tag: "operations", Summary: "The node's agency and public key", Response: "Node", raw: s.handleNode},
 		{Method: "POST", Path: "/federation/v1/messages", Tag: "federation", Summary: "Deliver a signed envelope from a peer node; answers with a signed receipt", Request: "Envelope", Response: "Receipt", raw: s.handleFederationMessage},
@@ -47,6 +47,7 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/messages/{id}/thread", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Every message of the message's thread", Response: "MessagePage", handler: s.handleThread},
 		{Method: "GET", Path: "/api/v1/messages/{id}/related", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Other messages about the same persons, oldest first", Response: "RelatedList", handler: s.handleRelated},
 		{Method: "POST", Path: "/api/v1/messages/{id}/ack", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Acknowledge a received message: read, or actioned with outcome and reason", Request: "Ack", Response: "MessageView", Status: http.StatusCreated, handler: s.handleAck},
+		{Method: "POST", Path: "/api/v1/messages/{id}/assign", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Take a received message (\"I take it\"), or, as a supervisor, assign it: its owner is reminded first when it falls due", Request: "Assign", Response: "MessageView", handler: s.handleAssign},
 		{Method: "POST", Path: "/api/v1/drafts/check", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Match the persons of a draft against subjects and earlier messages, storing nothing", Request: "DraftCheck", Response: "DraftHits", handler: s.handleDraftCheck},
 		{Method: "GET", Path: "/api/v1/alerts", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Open alerts for the caller's roles: escalations and matches", Query: pageQuery, Response: "AlertPage", handler: s.handleAlerts},
 		{Method: "POST", Path: "/api/v1/alerts/{id}/resolve", Perm: forewarn.PermResolveAlerts, Tag: "messages", Summary: "Close an alert for one of the caller's roles without acknowledging its message: the reason is required and, on a received message, travels to its sender as a read-stage acknowledgement", Request: "AlertAnswer", Response: "Alert", handler: s.handleResolveAlert},

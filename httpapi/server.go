@@ -29,6 +29,12 @@ type Server struct {
 	Messages *app.Messages // nil on a node that does not exchange messages
 	Importer *Importer     // nil on a node that takes no imports over the API
 	Logger   *slog.Logger
+	// AllowInsecurePeers lets an administrator register a peer at a plain-HTTP URL off
+	// loopback, as serve's --allow-insecure-http does for delivering to one.
+	AllowInsecurePeers bool
+	// MetricsToken, when set, is the bearer token /metrics requires; unset, /metrics
+	// answers loopback clients only. Metrics show who the node talks to and how much.
+	MetricsToken string
 
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -85,6 +91,7 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		h(sw, r)
 		s.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		s.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", sw.code, "took", time.Since(start), "remote", r.RemoteAddr)
 	})
 }
 

@@ -864,6 +864,36 @@ func testDueFlashFirst(t *testing.T, open Opener) {
 	}
 }
 
+// testPeerIsAnother: a node does not add itself as a peer, by code or by key, and one key
+// is pinned for one agency only; the refusals write nothing.
+func testPeerIsAnother(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.Init()
+	fr := NewPeer(PeerFR)
+	if err := e.Store.AddPeer(e.Ctx, system, fr); err != nil {
+		t.Fatalf("AddPeer: %v", err)
+	}
+	before := e.AuditCount()
+	self := NewPeer(Agency.Code)
+	WantCode(t, e.Store.AddPeer(e.Ctx, system, self), forewarn.EINVALID)
+	ownKey := NewPeer(PeerDE)
+	ownKey.PublicKey = e.Signer.PublicKey()
+	WantCode(t, e.Store.AddPeer(e.Ctx, system, ownKey), forewarn.EINVALID)
+	twice := NewPeer(PeerDE)
+	twice.PublicKey = fr.PublicKey
+	err := e.Store.AddPeer(e.Ctx, system, twice)
+	WantCode(t, err, forewarn.EINVALID)
+	if err == nil || !strings.Contains(err.Error(), PeerFR) {
+		t.Errorf("a key pinned twice: %v, want an error naming %s, which holds it", err, PeerFR)
+	}
+	if n := e.AuditCount(); n != before {
+		t.Errorf("refused peers wrote %d audit entries", n-before)
+	}
+	if ps, err := e.Store.Peers(e.Ctx); err != nil || len(ps) != 1 {
+		t.Errorf("Peers = %+v, %v; want FR only", ps, err)
+	}
+}
+
 // testAckClosesAlerts: acknowledging a message as actioned closes every open alert on it,
 // recording the acknowledgement that closed it; on the sender's side, only the alerts
 // about the recipient that acknowledged. A read-stage answer closes the alert it answers
@@ -957,6 +987,75 @@ func testAckClosesAlerts(t *testing.T, open Opener) {
 	as, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10)
 	if len(as) != 1 || as[0].Agency != PeerDE {
 		t.Errorf("sender's open alerts after FR-DGSI acknowledged = %+v; want DE-BND's only", as)
+	}
+	e.MustVerify()
+}
+
+// testOwners: a received message gets an owner (audited), to whom escalations and their
+// alerts can be addressed, apart from the desk's; the urgency order puts overdue first,
+// then the earliest deadline, then the most urgent priority.
+func testOwners(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.AddPeers()
+	if err := e.Store.CreateUser(e.Ctx, forewarn.SystemActor("test"), &forewarn.User{Username: "dupont", DisplayName: "Dupont", Roles: []forewarn.Role{forewarn.RoleLiaison}}); err != nil {
+		t.Fatal(err)
+	}
+	late := e.Receive(NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())).Message
+	e.Clock.Advance(time.Hour)
+	soon := e.Receive(NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())).Message
+	e.Clock.Advance(time.Hour)
+	none := e.Receive(NewReply(forewarn.KindResponse, PeerFR, Agency.Code, late.ID, "", e.Clock.Now())).Message
+
+	start := e.AuditCount()
+	WantCode(t, e.Store.AssignMessage(e.Ctx, liaison, late.ID, "nobody-here"), forewarn.ENOTFOUND)
+	WantCode(t, e.Store.AssignMessage(e.Ctx, liaison, forewarn.NewID(e.Clock.Now()), "dupont"), forewarn.ENOTFOUND)
+	wantActions(t, e, start)
+	if err := e.Store.AssignMessage(e.Ctx, liaison, late.ID, "dupont"); err != nil {
+		t.Fatal(err)
+	}
+	wantActions(t, e, start, "message.assign")
+	d := e.MustMessage(late.ID).Delivery(Agency.Code)
+	if d.Owner != "dupont" || d.AssignedBy != liaison.ID || !d.AssignedAt.Equal(e.Clock.Now()) {
+		t.Errorf("owned delivery = %+v", d)
+	}
+	mine, _, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Owner: "dupont"})
+	if err != nil || len(mine) != 1 || mine[0].Message.ID != late.ID {
+		t.Errorf("messages owned by dupont = %d, %v", len(mine), err)
+	}
+
+	// The owner is told first, apart from the desk.
+	if err := e.Store.Escalate(e.Ctx, &forewarn.Escalation{MessageID: late.ID, Agency: Agency.Code, Side: forewarn.SideRecipient, Step: 1,
+		Notify: forewarn.RoleLiaison, Username: "dupont", Text: "overdue", FiredAt: e.Clock.Now()}, e.Clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if as, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10); len(as) != 0 {
+		t.Errorf("the owner's reminder is on the desk's list: %+v", as)
+	}
+	as, err := e.Store.UserAlerts(e.Ctx, "dupont", 10)
+	if err != nil || len(as) != 1 || as[0].Username != "dupont" || as[0].MessageID != late.ID {
+		t.Errorf("dupont's alerts = %+v, %v", as, err)
+	}
+	es, _ := e.Store.Escalations(e.Ctx, late.ID)
+	if len(es) != 1 || es[0].Username != "dupont" {
+		t.Errorf("escalations = %+v", es)
+	}
+
+	// Most urgent first: the overdue one, then the earliest deadline, then the one
+	// without a deadline.
+	list, _, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Urgent: true})
+	if err != nil || len(list) != 3 {
+		t.Fatalf("urgent list = %d, %v", len(list), err)
+	}
+	if got := []string{list[0].Message.ID, list[1].Message.ID, list[2].Message.ID}; !reflect.DeepEqual(got, []string{late.ID, soon.ID, none.ID}) {
+		t.Errorf("urgency order = %v, want overdue %s, then %s, then %s", got, late.ID, soon.ID, none.ID)
+	}
+
+	// Releasing clears the owner.
+	if err := e.Store.AssignMessage(e.Ctx, liaison, late.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.MustMessage(late.ID).Delivery(Agency.Code); d.Owner != "" || !d.AssignedAt.IsZero() {
+		t.Errorf("released delivery = %+v", d)
 	}
 	e.MustVerify()
 }

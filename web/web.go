@@ -95,6 +95,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /messages/{id}", s.page(forewarn.PermReadMessages, s.handleMessage))
 	r("POST /messages/{id}/read", s.page(forewarn.PermAckMessages, s.handleMarkRead))
 	r("POST /messages/{id}/ack", s.page(forewarn.PermAckMessages, s.handleAcknowledge))
+	r("POST /messages/{id}/assign", s.page(forewarn.PermAckMessages, s.handleAssign))
 	r("GET /compose", s.page(forewarn.PermSendMessages, s.handleComposeForm))
 	r("POST /compose", s.page(forewarn.PermSendMessages, s.handleCompose))
 	r("POST /compose/check", s.page(forewarn.PermSendMessages, s.handleComposeCheck))
@@ -117,6 +118,13 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /admin/users/{username}/disable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(true)))
 	r("POST /admin/users/{username}/enable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(false)))
 	r("GET /admin/peers", s.page(forewarn.PermManagePeers, s.handlePeers))
+	r("GET /admin/notifications", s.page(forewarn.PermManageNotifications, s.handleNotifications))
+	r("POST /admin/notifications/test", s.page(forewarn.PermManageNotifications, s.handleTestNotification))
+	r("POST /admin/notifications/{id}/retry", s.page(forewarn.PermManageNotifications, s.handleRetryNotification))
+	r("POST /admin/webhooks", s.page(forewarn.PermManageNotifications, s.handleCreateWebhook))
+	r("POST /admin/webhooks/{id}/delete", s.page(forewarn.PermManageNotifications, s.handleDeleteWebhook))
+	r("GET /notifications", s.page(forewarn.PermOwnNotifications, s.handleOwnNotifications))
+	r("POST /notifications", s.page(forewarn.PermOwnNotifications, s.handleSaveOwnNotifications))
 	r("GET /tokens", s.page(forewarn.PermManageOwnToken, s.handleTokens))
 	r("POST /tokens", s.page(forewarn.PermManageOwnToken, s.handleCreateToken))
 	r("POST /tokens/{id}/revoke", s.page(forewarn.PermManageOwnToken, s.handleRevokeToken))
@@ -129,10 +137,14 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// staticHandler lets browsers cache the embedded assets for a while: they change only
-// with the binary.
+// staticHandler serves the embedded assets, never a listing of them, and lets browsers
+// cache them for a while: they change only with the binary.
 func staticHandler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(w, r)
 	})
@@ -194,17 +206,22 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 }
 
-// deny answers 403 with a page saying why, and records the refusal in the audit trail.
+// deny answers 403 with a page saying why, and records the refusal in the audit trail,
+// its path sanitised and cut so no path is too long or too strange to record. Anonymous
+// refusals go through the node's refusal log, which counts a flood rather than writing an
+// entry for each.
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, a *access, why string) {
-	actor := forewarn.SystemActor("anonymous@" + clientIP(r))
+	e := &forewarn.AuditEntry{Action: "access.denied", ObjectType: "page", ObjectID: forewarn.AuditText(r.Method+" "+r.URL.Path, 200), Detail: forewarn.AuditText(why, 1000)}
 	if a != nil {
-		actor = a.Principal.Actor()
+		e.Actor = a.Principal.Actor()
+		if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
+			s.Logger.Error("could not audit a refused page", "err", err)
+		}
+	} else {
+		e.Actor = forewarn.SystemActor(forewarn.AuditText("anonymous@"+clientIP(r), 200))
+		s.Node.Refusals.Record(r.Context(), clientIP(r), e)
 	}
-	e := &forewarn.AuditEntry{Actor: actor, Action: "access.denied", ObjectType: "page", ObjectID: r.Method + " " + r.URL.Path, Detail: why}
-	if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
-		s.Logger.Error("could not audit a refused page", "err", err)
-	}
-	s.Logger.Warn("page refused", "actor", actor.String(), "method", r.Method, "path", r.URL.Path, "why", why)
+	s.Logger.Warn("page refused", "actor", e.Actor.String(), "method", r.Method, "path", e.ObjectID, "why", why)
 	s.render(w, r, a, http.StatusForbidden, "error", "Not allowed", errorPage{Status: http.StatusForbidden, Heading: "You are not allowed to do this", Message: why})
 }
 
@@ -263,7 +280,9 @@ var nav = []struct {
 	{"/audit", "Audit", forewarn.PermReadAudit},
 	{"/admin/users", "Users", forewarn.PermManageUsers},
 	{"/admin/peers", "Peers", forewarn.PermManagePeers},
+	{"/admin/notifications", "Notifications", forewarn.PermManageNotifications},
 	{"/tokens", "Tokens", forewarn.PermManageOwnToken},
+	{"/notifications", "E-mail", forewarn.PermOwnNotifications},
 }
 
 // render executes a page into a buffer first, so a template error becomes a clean 500
@@ -298,7 +317,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, statu
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(markInvisible(buf.Bytes()))
 }
 
 // renderFragment executes one named template alone: the parts the compose script swaps in.
@@ -310,7 +329,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, data a
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	w.Write(markInvisible(buf.Bytes()))
 }
 
 // maxAlertCount bounds the alerts counted for the layout's badge; more shows as "100+".
@@ -331,6 +350,13 @@ func (s *Server) alertCount(ctx context.Context, p *forewarn.Principal) int {
 		for _, al := range as {
 			seen[al.ID] = true
 		}
+	}
+	mine, err := s.Node.Store.UserAlerts(ctx, p.Username, maxAlertCount)
+	if err != nil {
+		s.Logger.Error("count alerts", "user", p.Username, "err", err)
+	}
+	for _, al := range mine {
+		seen[al.ID] = true
 	}
 	return len(seen)
 }

@@ -739,6 +739,57 @@ func TestTokensOwnAndRevokedOnPasswordChange(t *testing.T) {
 	}
 }
 
+// TestPartnerTextInvisibleCharacters: bidi controls and zero-width characters in a
+// partner's message are shown as visible marks, not left to reorder or disguise the text.
+func TestPartnerTextInvisibleCharacters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seed := make([]byte, 32)
+	seed[0] = 1
+	trKey := keyfile.FromSeed(seed)
+	now := f.clock.Now()
+	m := &forewarn.Message{ID: forewarn.NewID(now), Version: 1, From: agencyTR.Code, To: []string{agencyFR.Code}, Created: now, Kind: forewarn.KindNotification,
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{agencyFR.Code}},
+		Notification: &forewarn.Notification{Summary: "Transfer to account \u202E0987654321\u202C today", Priority: forewarn.PriorityUrgent, AcknowledgeBy: now.Add(24 * time.Hour),
+			Persons: []forewarn.PersonDescriptor{{Ref: "p1", Names: []forewarn.Name{{Value: "Omar\u200B Ismail", Kind: forewarn.NamePrimary}}}}}}
+	env, err := envelope.Seal(m, trKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.msgs.Receive(ctx, env, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser(t)
+	b.login("liaison")
+	for _, path := range []string{"/messages/" + m.ID, "/inbox"} {
+		st, body := b.get(path)
+		if st != http.StatusOK {
+			t.Fatalf("%s: status %d", path, st)
+		}
+		if strings.ContainsAny(body, "\u202E\u202C\u200B") {
+			t.Errorf("%s shows partner text with invisible characters unmarked", path)
+		}
+		if !strings.Contains(body, "U+202E") {
+			t.Errorf("%s does not mark the right-to-left override", path)
+		}
+	}
+}
+
+// TestStaticNoListing: the assets are served, their directory is not listed.
+func TestStaticNoListing(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	if st, body := b.get("/static/style.css"); st != http.StatusOK || !strings.Contains(body, "{") {
+		t.Fatalf("/static/style.css: status %d", st)
+	}
+	for _, path := range []string{"/static/", "/static", "/static/./", "/static//"} {
+		st, body := b.get(path)
+		if st == http.StatusOK || strings.Contains(body, "compose.js") {
+			t.Errorf("%s: status %d, lists the directory", path, st)
+		}
+	}
+}
+
 // The explanation of a match that rests on a surname, with a title set aside, says so on
 // the page an analyst reads it on.
 func TestExplanationNamesSurnameOnlyAndTitle(t *testing.T) {
