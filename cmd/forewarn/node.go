@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -62,7 +63,14 @@ type nodeFlags struct {
 // is audited): where the node is, who acts, and how often the audit chain is signed.
 func addNodeFlags(fs *flag.FlagSet) *nodeFlags {
 	f := addStoreFlags(fs)
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "sign a checkpoint of the audit chain at least every N entries (default: as the node recorded it, 1000 for a new node)")
+	fs.Func("checkpoint-every", "sign a checkpoint of the audit chain at least every N entries, N 1 or more (default: as the node recorded it, 1000 for a new node)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("--checkpoint-every %s: sign a checkpoint at least every N entries, with N 1 or more", v)
+		}
+		f.checkpointEvery = n
+		return nil
+	})
 	fs.StringVar(&f.as, "as", "", "on whose behalf the CLI acts, recorded as 'cli:OSUSER as NAME' (default: the operating-system user, as cli:OSUSER)")
 	return f
 }
@@ -70,7 +78,7 @@ func addNodeFlags(fs *flag.FlagSet) *nodeFlags {
 // addStoreFlags adds only where the node is and how much to log, for commands that read
 // and write nothing that is audited (key show, peer list, audit list).
 func addStoreFlags(fs *flag.FlagSet) *nodeFlags {
-	f := &nodeFlags{checkpointEvery: 1000}
+	f := &nodeFlags{} // checkpointEvery 0: as the node recorded it
 	fs.StringVar(&f.data, "data", "", "the node's data directory (default: $XDG_DATA_HOME/forewarn or ~/.local/share/forewarn)")
 	fs.StringVar(&f.db, "db", "", "PostgreSQL DSN of the node's store (default: the one the data directory records, else its SQLite file)")
 	fs.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn or error (default: warn for commands, info for serve)")
