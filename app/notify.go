@@ -93,12 +93,22 @@ func (n *Notifier) Poke() {
 func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var down outage // a store outage backs off and logs sparingly
 	for {
 		sent, err := n.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			n.Logger.Error("notification round failed", "err", err)
+		if ctx.Err() != nil {
+			return
 		}
-		if sent > 0 && err == nil && ctx.Err() == nil {
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(down.failed(n.Logger, "notification round", err, interval)):
+			}
+			continue
+		}
+		down.succeeded(n.Logger, "notification round")
+		if sent > 0 {
 			continue
 		}
 		select {

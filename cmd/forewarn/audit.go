@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 func runAudit(ctx context.Context, m *Main, args []string) error {
@@ -14,11 +16,40 @@ func runAudit(ctx context.Context, m *Main, args []string) error {
 
 func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit verify",
-		"Verifies the node's audit trail: the hash chain from the first entry to the last and every\nsigned checkpoint. Prints how many entries verified, or exits with status 2 naming the first\nbad entry and why.",
-		"forewarn audit verify --data DIR")
-	nf := addNodeFlags(fs)
+		"Verifies the node's audit trail: the hash chain from the first entry to the last and every\nsigned checkpoint. Prints how many entries verified, or exits with status 2 naming the first\nbad entry and why. An auditor verifies a backup file (forewarn backup) with --file and the\nnode's public key, as 'forewarn key show' prints it, in --key: no private key is needed.",
+		"forewarn audit verify --file forewarn-2026-12-02.db --key 'FR-DGSI ed25519:BASE64'")
+	nf := addStoreFlags(fs)
+	fs.IntVar(&nf.checkpointEvery, "checkpoint-every", 1000, "the node's own --checkpoint-every: a longer stretch without a checkpoint means checkpoints were deleted")
+	file := fs.String("file", "", "a backup's database file to verify instead of the node in --data")
+	key := fs.String("key", "", "with --file: the node's public key, 'AGENCY ed25519:…' or 'ed25519:…'")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := nf.check(); err != nil {
+		return err
+	}
+	if *file == "" && nf.data != "" {
+		if st, err := os.Stat(nf.data); err == nil && !st.IsDir() {
+			// "--data copy.db": the file is a backup, not a data directory.
+			*file, nf.data = nf.data, ""
+		}
+	}
+	if *file != "" {
+		if *key == "" {
+			return forewarn.Invalid("--key", "required", "verifying the file %s needs the node's public key, as 'forewarn key show' prints it: --key 'FR-DGSI ed25519:…'", *file)
+		}
+		pub, err := forewarn.ParsePublicKey(*key)
+		if err != nil {
+			return forewarn.Invalid("--key", "ed25519", "%v", err)
+		}
+		rep, agency, err := m.verifyCopy(ctx, nf, *file, pub)
+		if err != nil {
+			return err
+		}
+		return m.auditReport(rep, agency+" backup "+*file)
+	}
+	if *key != "" {
+		return forewarn.Invalid("--key", "file", "--key goes with --file; a node in --data is verified with its own key file")
 	}
 	node, err := m.openNode(ctx, nf)
 	if err != nil {
@@ -29,17 +60,25 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if rep.Problem != nil {
-		return exitError{code: 2, msg: fmt.Sprintf("audit trail BROKEN at entry %d: %s (%d entries verified before it)", rep.Problem.Seq, rep.Problem.Reason, rep.Entries)}
+	return m.auditReport(rep, "")
+}
+
+// auditReport prints a verified trail, or fails with status 2 naming the first bad entry.
+func (m *Main) auditReport(rep *app.AuditReport, what string) error {
+	if what != "" {
+		what = " (" + what + ")"
 	}
-	fmt.Fprintf(m.Stdout, "audit trail OK: %d entries verified, %d signed checkpoints\n", rep.Entries, rep.Checkpoints)
+	if rep.Problem != nil {
+		return exitError{code: 2, msg: fmt.Sprintf("audit trail BROKEN at entry %d: %s (%d entries verified before it)%s", rep.Problem.Seq, rep.Problem.Reason, rep.Entries, what)}
+	}
+	fmt.Fprintf(m.Stdout, "audit trail OK: %d entries verified, %d signed checkpoints%s\n", rep.Entries, rep.Checkpoints, what)
 	return nil
 }
 
 func runAuditList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit list", "Lists audit entries, oldest first: who did what to which object, and when.",
 		"forewarn audit list --data DIR --action subject.read --limit 20")
-	nf := addNodeFlags(fs)
+	nf := addStoreFlags(fs)
 	actor := fs.String("actor", "", "only entries by this actor ID")
 	token := fs.String("token", "", "only entries made with this API token ID")
 	action := fs.String("action", "", "only this action, or a prefix ending in a dot (subject.)")

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"io"
 	"net"
 	"net/http"
@@ -34,7 +35,7 @@ var (
 )
 
 // forewarnBinary builds the forewarn binary once for the test run.
-func forewarnBinary(t *testing.T) string {
+func forewarnBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "forewarn-bin-")
@@ -227,7 +228,7 @@ type msgView struct {
 // agree on its status.
 func TestThreeProcesses(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts three node processes; skipped with -short")
+		testdata.Skip(t, "multi-process tests (skipped with -short)", "run without -short")
 	}
 	ps := newProcs(t, []string{"TR-MIT", "FR-DGSI", "DE-BKA"}, nil)
 	for _, p := range ps {
@@ -415,7 +416,7 @@ func count(t *testing.T, dir, query string) int {
 // every sender entry has a receipt, and both audit chains verify.
 func TestFaultDelivery(t *testing.T) {
 	if testing.Short() {
-		t.Skip("sends 10,000 messages between node processes; skipped with -short")
+		testdata.Skip(t, "multi-process tests (skipped with -short)", "run without -short")
 	}
 	const total = 10000
 	var proxy *cutProxy
