@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,7 +37,7 @@ type NotifyStats struct {
 type Notifier struct {
 	Store  forewarn.Store
 	Clock  forewarn.Clock
-	Logger Logger
+	Logger *slog.Logger
 
 	Email forewarn.EmailSender // nil: e-mail notifications fail, visibly, until configured
 	// EmailChannel says where e-mail goes, for the administrator's page: "SMTP
@@ -61,13 +62,6 @@ type Notifier struct {
 
 	poke       chan struct{}
 	lastDigest string
-}
-
-// Logger is the part of slog.Logger the worker uses.
-type Logger interface {
-	Info(msg string, args ...any)
-	Warn(msg string, args ...any)
-	Error(msg string, args ...any)
 }
 
 // NewNotifier returns a worker for node's outbox with the default timing.
