@@ -164,7 +164,20 @@ func testServeSeesOtherWriters(t *testing.T, frDB string) {
 	v := warn(t, tr, fr, "Omar Ismail Mostefai; born=1985; nationality=FR")
 	wantOnly(t, "warning after subject add from the CLI", v, mostefai)
 
-	// 2. A program writing through the store (as an import does) adds a subject.
+	// 2. An import, in its own process, brings in a watch list.
+	list := filepath.Join(t.TempDir(), "watch.csv")
+	if err := os.WriteFile(list, []byte("id,name,birth_date,nationality,watch\nbe-17,Chakib Akrouh,1990-08-27,BE,yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exe(t, append([]string{"import", "--format", "csv", "--dataset", "be_watch", "--version", "2015-11-01", list}, dbArgs...)...)
+	v = warn(t, tr, fr, "Chakib Akrouh; born=1990; nationality=BE")
+	if matched, _ := v.subjects(); len(matched) != 1 || matched[0] == mostefai {
+		t.Fatalf("warning after an import from another process matched %v, want the one imported subject", matched)
+	} else {
+		wantOnly(t, "warning after an import from another process", v, matched[0])
+	}
+
+	// 3. A program writing through the store adds a subject.
 	side := openSide(t, fr, frDB)
 	ctx := context.Background()
 	importer := forewarn.SystemActor("import")
@@ -176,7 +189,7 @@ func testServeSeesOtherWriters(t *testing.T, frDB string) {
 	v = warn(t, tr, fr, "Abdelhamid Abaaoud; born=1987-04-08; nationality=BE")
 	wantOnly(t, "warning after a store-level write from another process", v, abaaoud.ID)
 
-	// 3. The same program updates it: the node matches the alias it now has.
+	// 4. The same program updates it: the node matches the alias it now has.
 	abaaoud.Names = append(abaaoud.Names, forewarn.Name{Value: "Abu Umar al-Baljiki", Kind: forewarn.NameAlias})
 	if err := side.UpdateSubject(ctx, importer, abaaoud); err != nil {
 		t.Fatal(err)
@@ -184,7 +197,7 @@ func testServeSeesOtherWriters(t *testing.T, frDB string) {
 	v = warn(t, tr, fr, "Abu Umar al-Baljiki; born=1987; nationality=BE")
 	wantOnly(t, "warning about an alias added by an update from another process", v, abaaoud.ID)
 
-	// 4. A subject deleted behind the node's back no longer matches.
+	// 5. A subject deleted behind the node's back no longer matches.
 	salah := &forewarn.Subject{Names: []forewarn.Name{{Value: "Salah Abdeslam", Kind: forewarn.NamePrimary}},
 		BirthDate: forewarn.PartialDate{Year: 1989, Month: 9, Day: 15}, Nationalities: []string{"FR"}, Watch: forewarn.WatchListed}
 	if err := side.CreateSubject(ctx, importer, salah); err != nil {
@@ -219,8 +232,9 @@ func rawDelete(t *testing.T, fr *proc, frDB, id string) {
 	}
 }
 
-// TestServeSeesOtherWriters: on SQLite, a node serving sees subjects added, updated and
-// deleted by other processes before its next match, without a restart.
+// TestServeSeesOtherWriters: on SQLite, a node serving sees subjects added (by the CLI, by
+// an import, through the store), updated and deleted by other processes before its next
+// match, without a restart.
 func TestServeSeesOtherWriters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two node processes; skipped with -short")
