@@ -33,10 +33,17 @@ var GenesisHash = hex.EncodeToString(make([]byte, sha256.Size))
 
 // ComputeHash returns the entry's chain hash: SHA-256 over a versioned, length-prefixed
 // encoding of every field but Hash. Length prefixes make the encoding unambiguous, so no
-// two different entries encode alike.
+// two different entries encode alike. An entry made with an API token is encoded as v2,
+// which adds the token's ID after the actor; every other entry keeps the v1 encoding, so
+// chains written before tokens were recorded verify unchanged, and removing or changing a
+// token ID breaks the hash like any other edit.
 func (e *AuditEntry) ComputeHash() string {
 	buf := make([]byte, 0, 512)
-	buf = append(buf, "forewarn-audit-v1"...)
+	version := "forewarn-audit-v1"
+	if e.Actor.Token != "" {
+		version = "forewarn-audit-v2"
+	}
+	buf = append(buf, version...)
 	add := func(s string) {
 		buf = append(buf, '\n')
 		buf = strconv.AppendInt(buf, int64(len(s)), 10)
@@ -47,6 +54,9 @@ func (e *AuditEntry) ComputeHash() string {
 	add(e.Time.UTC().Format(time.RFC3339Nano))
 	add(string(e.Actor.Kind))
 	add(e.Actor.ID)
+	if e.Actor.Token != "" {
+		add(e.Actor.Token)
+	}
 	add(e.Action)
 	add(e.ObjectType)
 	add(e.ObjectID)

@@ -6,7 +6,7 @@ import (
 )
 
 // APIToken lets a program or the CLI act for a user, in one of the user's roles, until it
-// is revoked. Only the SHA-256 of its secret is stored.
+// expires or is revoked. Only the SHA-256 of its secret is stored.
 type APIToken struct {
 	ID        string    `json:"id"`
 	Username  string    `json:"username"`
@@ -14,7 +14,20 @@ type APIToken struct {
 	Name      string    `json:"name"` // what it is for: "cli on liaison desk 2"
 	Hash      string    `json:"-"`    // hex SHA-256 of the secret
 	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero only for tokens made before tokens expired
 	RevokedAt time.Time `json:"revoked_at,omitempty"`
+}
+
+// DefaultTokenTTL is how long an API token lasts unless its creator says otherwise, and
+// MaxTokenTTL the longest it may: a forgotten token stops working on its own.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 366 * 24 * time.Hour
+)
+
+// Expired reports whether the token has expired at now.
+func (t *APIToken) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
 }
 
 // Session is a signed-in user's browser session. Only the SHA-256 of its cookie value is
@@ -33,6 +46,9 @@ type AuthStore interface {
 	// TokenByHash returns a token that is not revoked; ENOTFOUND otherwise.
 	TokenByHash(ctx context.Context, hash string) (*APIToken, error)
 	RevokeToken(ctx context.Context, actor Actor, id string) error
+	// RevokeTokens revokes every unrevoked token of username (as when the user is
+	// disabled, or asks for it on a password change), audited; it returns how many.
+	RevokeTokens(ctx context.Context, actor Actor, username string) (int, error)
 	Tokens(ctx context.Context, username string) ([]*APIToken, error)
 
 	CreateSession(ctx context.Context, actor Actor, s *Session) error

@@ -17,17 +17,20 @@ const (
 	PermManageUsers    Permission = "users.manage"   // users, roles and API tokens
 	PermManageOwnToken Permission = "tokens.own"     // one's own API tokens
 	PermResolveAlerts  Permission = "alerts.resolve" // mark an alert for one's desk dealt with
+
+	PermManageNotifications Permission = "notifications.manage" // channels, webhooks, the delivery log, dead letters
+	PermOwnNotifications    Permission = "notifications.own"    // one's own e-mail address and notification choices
 )
 
 // rolePermissions is the whole access policy in one table. Oversight reads everything,
 // the audit trail included, and changes nothing; an analyst cannot send to peers unless
 // also liaison; only an administrator manages users, peers and keys.
 var rolePermissions = map[Role][]Permission{
-	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts},
-	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken, PermResolveAlerts},
-	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts},
+	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications},
+	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications},
+	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications},
 	RoleOversight:  {PermReadMessages, PermReadOverdue, PermReadSubjects, PermReadAudit},
-	RoleAdmin:      {PermManagePeers, PermManageUsers, PermReadAudit, PermManageOwnToken},
+	RoleAdmin:      {PermManagePeers, PermManageUsers, PermReadAudit, PermManageOwnToken, PermManageNotifications, PermOwnNotifications},
 }
 
 // Can reports whether role r grants permission p.
@@ -74,5 +77,6 @@ func (p *Principal) Can(perm Permission) bool {
 	return false
 }
 
-// Actor returns the principal as the audit trail records it.
-func (p *Principal) Actor() Actor { return UserActor(p.Username) }
+// Actor returns the principal as the audit trail records it, with the API token it acts
+// with.
+func (p *Principal) Actor() Actor { return Actor{Kind: ActorUser, ID: p.Username, Token: p.TokenID} }

@@ -41,15 +41,18 @@ type Delivery struct {
 	DeliveredAt time.Time `json:"delivered_at,omitempty"` // the receipt's time
 	Receipt     []byte    `json:"receipt,omitempty"`      // the recipient's signed receipt
 
-	ReadAt    time.Time `json:"read_at,omitempty"`
-	ReadBy    string    `json:"read_by,omitempty"`
-	ActionAt  time.Time `json:"actioned_at,omitempty"` // acknowledged with an outcome
-	ActionBy  string    `json:"actioned_by,omitempty"`
-	Outcome   string    `json:"outcome,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
-	Deadline  time.Time `json:"deadline,omitempty"`      // when it must be actioned (zero: none)
-	Escalated int       `json:"escalation_step"`         // index after the last escalation step fired (EscalationPolicy.DueSteps)
-	Overdue   time.Time `json:"overdue_since,omitempty"` // when the first step fired
+	ReadAt   time.Time `json:"read_at,omitempty"`
+	ReadBy   string    `json:"read_by,omitempty"`
+	ActionAt time.Time `json:"actioned_at,omitempty"` // acknowledged with an outcome
+	ActionBy string    `json:"actioned_by,omitempty"`
+	Outcome  string    `json:"outcome,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	// AckArrivedAt is when the actioned acknowledgement reached this node. ActionAt is the
+	// time it claims, which the recipient chooses; whether it came in time is judged by this.
+	AckArrivedAt time.Time `json:"ack_arrived_at,omitempty"`
+	Deadline     time.Time `json:"deadline,omitempty"`      // when it must be actioned (zero: none)
+	Escalated    int       `json:"escalation_step"`         // index after the last escalation step fired (EscalationPolicy.DueSteps)
+	Overdue      time.Time `json:"overdue_since,omitempty"` // when the first step fired
 
 	// NextEscalation is when the next escalation step for this node's side is due; zero
 	// when none is left or the message is actioned.
@@ -77,6 +80,10 @@ type StoredMessage struct {
 	Alerts  []*Alert `json:"alerts,omitempty"`
 	// HoldsPerson says a person in the message matched a watch-listed subject here.
 	HoldsPerson bool `json:"holds_person,omitempty"`
+	// ClosesAlert, on a read-stage acknowledgement being sent, is the alert it answers:
+	// CreateMessage closes it, and the desk's other escalation alerts on the message,
+	// with the acknowledgement's reason.
+	ClosesAlert string `json:"-"`
 }
 
 // Delivery returns the state of the message for agency, or nil.
@@ -140,10 +147,18 @@ type Alert struct {
 	SubjectID string    `json:"subject_id,omitempty"`
 	Text      string    `json:"text"`
 	CreatedAt time.Time `json:"created_at"`
-	// ResolvedAt and ResolvedBy say who at the desk dealt with the alert, and when.
+	// Agency is, for an escalation, the recipient whose answer is missing.
+	Agency string `json:"agency,omitempty"`
+	// ResolvedAt and ResolvedBy say who closed the alert, and when: by acknowledging its
+	// message (ClosedBy names the acknowledgement), or by recording why not (Resolution).
 	ResolvedAt time.Time `json:"resolved_at,omitempty"`
 	ResolvedBy string    `json:"resolved_by,omitempty"`
+	ClosedBy   string    `json:"closed_by,omitempty"`
+	Resolution string    `json:"resolution,omitempty"`
 }
+
+// MaxResolutionBytes bounds the reason given for closing an alert without acknowledging.
+const MaxResolutionBytes = 2000
 
 // MessageStore keeps messages, their deliveries and escalations. Like Store, every public
 // method owns its transaction and audits what it changes in it.
@@ -188,9 +203,10 @@ type MessageStore interface {
 	Alerts(ctx context.Context, role Role, limit int) ([]*Alert, error)
 	// Alert returns one alert, open or resolved.
 	Alert(ctx context.Context, id string) (*Alert, error)
-	// ResolveAlert records that a person dealt with an alert, audited; ECONFLICT when it
-	// was resolved already.
-	ResolveAlert(ctx context.Context, actor Actor, id string) error
+	// ResolveAlert records why a person closed an alert without acknowledging its message
+	// (reason is required), audited; ECONFLICT when it was closed already. Acknowledging
+	// a message closes its alerts through CreateMessage and ReceiveMessage instead.
+	ResolveAlert(ctx context.Context, actor Actor, id, reason string) error
 }
 
 // Status says in one line where a delivery stands, the way the sender's desk needs to read
@@ -210,7 +226,25 @@ func (d *Delivery) Status() string {
 	}
 	switch {
 	case d.Actioned():
-		parts = append(parts, fmt.Sprintf("acknowledged %s: %s", d.ActionAt.UTC().Format(layout), d.Outcome))
+		by := ""
+		if d.ActionBy != "" {
+			by = " by " + d.ActionBy
+		}
+		s := fmt.Sprintf("acknowledged %s%s: %s", d.ActionAt.UTC().Format(layout), by, d.Outcome)
+		if d.Reason != "" {
+			s += " (" + d.Reason + ")"
+		}
+		arrived := d.AckArrivedAt
+		if arrived.IsZero() || arrived.Before(d.ActionAt) {
+			arrived = d.ActionAt
+		}
+		if !d.Deadline.IsZero() && arrived.After(d.Deadline) {
+			if arrived.Sub(d.ActionAt) > MaxClockSkew {
+				s += ", arrived " + arrived.UTC().Format(layout)
+			}
+			s += ", " + Ago(arrived.Sub(d.Deadline)) + " after the deadline"
+		}
+		parts = append(parts, s)
 	case !d.ReadAt.IsZero():
 		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout)+", not acknowledged")
 	case d.Delivered():

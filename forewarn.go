@@ -119,9 +119,17 @@ const (
 type Actor struct {
 	Kind ActorKind `json:"kind"`
 	ID   string    `json:"id"` // username, peer agency code, or a system component name
+	// Token is the ID of the API token a user acted with; empty for a browser session or
+	// a command on the node's own machine. A leaked token's every use can be found by it.
+	Token string `json:"token,omitempty"`
 }
 
-func (a Actor) String() string { return string(a.Kind) + ":" + a.ID }
+func (a Actor) String() string {
+	if a.Token != "" {
+		return string(a.Kind) + ":" + a.ID + " (token " + a.Token + ")"
+	}
+	return string(a.Kind) + ":" + a.ID
+}
 
 // SystemActor names a component of the node acting on its own (the scheduler, init).
 func SystemActor(component string) Actor { return Actor{Kind: ActorSystem, ID: component} }

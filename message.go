@@ -160,13 +160,67 @@ const (
 	AckActioned AckStage = "actioned" // a person has decided what to do about it
 )
 
-// The usual acknowledgement outcomes; any short lower-case code is accepted.
+// The acknowledgement outcomes a person on this node may choose. On the wire any short
+// lower-case code is accepted, so that a newer peer's outcome is not refused.
 const (
 	OutcomeNoAction    = "no_action"
 	OutcomeActionTaken = "action_taken"
-	OutcomeForwarded   = "forwarded"
+	OutcomeForwarded   = "forwarded" // forwarded to the competent service
 	OutcomeNotKnown    = "not_known"
+	OutcomeDuplicate   = "duplicate" // duplicate of another message
+	OutcomeAnswered    = "answered"  // answered by a response
 )
+
+// Outcomes lists the outcomes this node offers, in the order a person is shown them.
+var Outcomes = []string{OutcomeActionTaken, OutcomeNoAction, OutcomeForwarded, OutcomeNotKnown, OutcomeDuplicate, OutcomeAnswered}
+
+// KnownOutcome reports whether o is one of Outcomes.
+func KnownOutcome(o string) bool { return slices.Contains(Outcomes, o) }
+
+// AckAuthor says who acknowledged a message, as far as the recipient chose to disclose
+// it: a user or a desk. An acknowledgement without one names only the agency.
+type AckAuthor struct {
+	Kind string `json:"kind"` // AuthorUser or AuthorDesk
+	Name string `json:"name"` // the username, or the desk's role
+}
+
+// The kinds of AckAuthor, and the disclosure that names nobody but the agency.
+const (
+	AuthorUser   = "user"
+	AuthorDesk   = "desk"
+	AuthorAgency = "agency"
+)
+
+// MaxAuthorBytes bounds an AckAuthor's name.
+const MaxAuthorBytes = 100
+
+// Describe says who acknowledged, for the sender's pages: "liaison at FR-DGSI", "FR-DGSI's
+// liaison desk", or the agency alone.
+func (a *AckAuthor) Describe(agency string) string {
+	switch {
+	case a == nil:
+		return agency
+	case a.Kind == AuthorDesk:
+		return agency + "'s " + a.Name + " desk"
+	}
+	return a.Name + " at " + agency
+}
+
+func (a *AckAuthor) validate() error {
+	if a == nil {
+		return nil
+	}
+	if a.Kind != AuthorUser && a.Kind != AuthorDesk {
+		return Invalid("ack.by.kind", "enum", "unknown author kind %q (user or desk; omit by to name only the agency)", a.Kind)
+	}
+	if err := validateText("ack.by.name", a.Name, true, MaxAuthorBytes); err != nil {
+		return err
+	}
+	if strings.ContainsAny(a.Name, "\n\r") {
+		return Invalid("ack.by.name", "single_line", "the name must be on one line")
+	}
+	return nil
+}
 
 // PersonLink links a person in a message to another person in the same message (To), or
 // says through which earlier message the person was identified (Message).
@@ -258,6 +312,8 @@ type Acknowledgement struct {
 	Stage   AckStage `json:"stage"`
 	Outcome string   `json:"outcome,omitempty"` // a short code: no_action, action_taken, forwarded, not_known, …
 	Reason  string   `json:"reason,omitempty"`  // required once actioned
+	// By says who acknowledged, as the recipient chose to disclose it; absent, the agency.
+	By *AckAuthor `json:"by,omitempty"`
 }
 
 // Message is what one agency sends another: exactly one payload, the one its Kind names.
@@ -477,6 +533,9 @@ func (a *Acknowledgement) validate() error {
 		}
 	}
 	if err := validateText("ack.reason", a.Reason, false, MaxReasonBytes); err != nil {
+		return err
+	}
+	if err := a.By.validate(); err != nil {
 		return err
 	}
 	if a.Stage == AckActioned {

@@ -332,3 +332,22 @@ func TestMessageIDsFromNewIDAreValid(t *testing.T) {
 		}
 	}
 }
+
+func TestAgo(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{30 * time.Second, "less than a minute"},
+		{40 * time.Minute, "40 min"},
+		{3*time.Hour + 10*time.Minute, "3 h"},
+		{-26 * time.Hour, "26 h"},
+		{5 * 24 * time.Hour, "5 days"},
+		{335 * 24 * time.Hour, "11 months"},
+		{800 * 24 * time.Hour, "2 years"},
+	} {
+		if got := Ago(tc.d); got != tc.want {
+			t.Errorf("Ago(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}

@@ -23,6 +23,7 @@ type SubjectFilter struct {
 // AuditFilter selects audit entries for AuditEntries.
 type AuditFilter struct {
 	ActorID    string
+	Token      string // entries made with this API token
 	Action     string // exact action, or a prefix ending in "." ("subject.")
 	ObjectType string
 	ObjectID   string

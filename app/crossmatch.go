@@ -134,11 +134,15 @@ func Fingerprint(d *forewarn.PersonDescriptor) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// Summary is the one line an analyst reads first: the score and the reasons.
+// Summary is the one line an analyst reads first: the score, the reasons and what the
+// reader must know before acting on it (a match on a surname only, a title set aside).
 func Summary(e match.Explanation) string {
 	s := fmt.Sprintf("%.2f: %q ~ %q", e.Score, e.Query, e.Candidate)
 	if len(e.Reasons) > 0 {
 		s += " (" + strings.Join(e.Reasons, ", ") + ")"
+	}
+	if len(e.Notes) > 0 {
+		s += "; " + strings.Join(e.Notes, "; ")
 	}
 	return s
 }

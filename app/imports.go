@@ -53,8 +53,21 @@ func (e *ImportFailed) Error() string {
 // alert per subject that matches. A cancelled context leaves the node consistent (each
 // batch is one transaction) and the job marked interrupted; importing again completes it.
 func (n *Node) Import(ctx context.Context, actor forewarn.Actor, r forewarn.ImportReader, opt ImportOptions) (*forewarn.ImportJob, error) {
+	job, err := n.BeginImport(ctx, actor, &opt)
+	if err != nil {
+		return nil, err
+	}
+	return job, n.RunImport(ctx, actor, job, r, opt)
+}
+
+// BeginImport records a running import job, so that a caller (the API) can name it at
+// once; it settles opt's on-error policy. RunImport then runs it.
+func (n *Node) BeginImport(ctx context.Context, actor forewarn.Actor, opt *ImportOptions) (*forewarn.ImportJob, error) {
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 1000
+	}
+	if err := forewarn.ValidateDataset(opt.Dataset); err != nil {
+		return nil, err
 	}
 	switch opt.OnError {
 	case "":
@@ -76,6 +89,11 @@ func (n *Node) Import(ctx context.Context, actor forewarn.Actor, r forewarn.Impo
 	if err := n.Store.StartImport(ctx, actor, job); err != nil {
 		return nil, err
 	}
+	return job, nil
+}
+
+// RunImport runs a job BeginImport recorded, and records how it ended.
+func (n *Node) RunImport(ctx context.Context, actor forewarn.Actor, job *forewarn.ImportJob, r forewarn.ImportReader, opt ImportOptions) error {
 	imp := &importRun{n: n, actor: actor, r: r, opt: opt, job: job}
 	err := imp.run(ctx)
 	finish := context.WithoutCancel(ctx)
@@ -91,16 +109,16 @@ func (n *Node) Import(ctx context.Context, actor forewarn.Actor, r forewarn.Impo
 		}
 	}
 	if ferr := n.Store.FinishImport(finish, actor, job); ferr != nil {
-		return job, errors.Join(err, ferr)
+		return errors.Join(err, ferr)
 	}
 	if err != nil {
 		var failed *ImportFailed
 		if errors.As(err, &failed) {
 			failed.Job = job
 		}
-		return job, err
+		return err
 	}
-	return job, nil
+	return nil
 }
 
 // importRun is one import in progress.

@@ -81,6 +81,10 @@ func (ms *Messages) Agency(ctx context.Context) (string, error) {
 // gives its priority. The message, its deliveries and its audit entry are written together;
 // the delivery worker then sends it until every recipient has receipted it.
 func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.Message) (*forewarn.StoredMessage, error) {
+	return ms.send(ctx, actor, m, "")
+}
+
+func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, closesAlert string) (*forewarn.StoredMessage, error) {
 	self, err := ms.Agency(ctx)
 	if err != nil {
 		return nil, err
@@ -106,7 +110,7 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority()}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert}
 	for _, to := range m.To {
 		d := &forewarn.Delivery{MessageID: m.ID, Agency: to, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: deadline}
 		ms.scheduleEscalation(d, sm.Priority)
@@ -159,13 +163,78 @@ func (ms *Messages) Acknowledge(ctx context.Context, actor forewarn.Actor, messa
 	if orig.Message.Kind == forewarn.KindAcknowledgement {
 		return nil, forewarn.Invalid("message_id", "not_ack", "message %s is itself an acknowledgement", messageID)
 	}
-	return ms.Send(ctx, actor, &forewarn.Message{
+	if ack.Outcome != "" && !forewarn.KnownOutcome(ack.Outcome) {
+		return nil, forewarn.Invalid("ack.outcome", "enum", "unknown outcome %q; choose one of %s", ack.Outcome, strings.Join(forewarn.Outcomes, ", "))
+	}
+	if ack.Stage != forewarn.AckActioned {
+		for _, d := range orig.Deliveries {
+			if d.Actioned() {
+				return nil, forewarn.Invalid("ack.stage", "after_actioned", "message %s was already acknowledged as actioned (%s) on %s; a %s acknowledgement cannot follow it",
+					messageID, d.Outcome, d.ActionAt.UTC().Format("2 Jan 2006 15:04 MST"), ack.Stage)
+			}
+		}
+	}
+	return ms.sendAck(ctx, actor, orig, ack, "")
+}
+
+// sendAck sends an acknowledgement of a received message back to its sender; closes, when
+// set, is the alert a read-stage acknowledgement answers.
+func (ms *Messages) sendAck(ctx context.Context, actor forewarn.Actor, orig *forewarn.StoredMessage, ack forewarn.Acknowledgement, closes string) (*forewarn.StoredMessage, error) {
+	return ms.send(ctx, actor, &forewarn.Message{
 		Kind:      forewarn.KindAcknowledgement,
 		To:        []string{orig.Message.From},
-		InReplyTo: messageID,
+		InReplyTo: orig.Message.ID,
 		Marks:     forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{orig.Message.From}},
 		Ack:       &ack,
-	})
+	}, closes)
+}
+
+// AnswerAlert closes an alert without acknowledging its message, for the reason given
+// (required): "forwarded to the competent service", "duplicate of …". On a message this
+// node received and has not acted on, the reason travels to its sender as a read-stage
+// acknowledgement (with the outcome, when given), which closes the alert and the desk's
+// other escalation alerts on the message; otherwise the alert is closed with the reason.
+// Either way it is audited. An escalation is never silenced: the next step still fires
+// until the message is acknowledged as actioned.
+func (ms *Messages) AnswerAlert(ctx context.Context, actor forewarn.Actor, alertID, outcome, reason string, by *forewarn.AckAuthor) (*forewarn.Alert, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, forewarn.Invalid("reason", "required", "say why the alert needs no acknowledgement (for example: forwarded to the competent service, or duplicate of another message); or acknowledge the message")
+	}
+	if outcome != "" && !forewarn.KnownOutcome(outcome) {
+		return nil, forewarn.Invalid("outcome", "enum", "unknown outcome %q; choose one of %s", outcome, strings.Join(forewarn.Outcomes, ", "))
+	}
+	a, err := ms.Store.Alert(ctx, alertID)
+	if err != nil {
+		return nil, err
+	}
+	if !a.ResolvedAt.IsZero() {
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", a.ID, a.ResolvedBy, a.ResolvedAt.UTC().Format("2 Jan 2006 15:04 MST"))
+	}
+	answer := false
+	var orig *forewarn.StoredMessage
+	if a.MessageID != "" {
+		orig, err = ms.Store.Message(ctx, a.MessageID)
+		if err != nil && forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+			return nil, err
+		}
+		answer = err == nil && orig.Direction == forewarn.DirectionIn && orig.Message.Kind != forewarn.KindAcknowledgement &&
+			len(orig.Deliveries) > 0 && !orig.Deliveries[0].Actioned()
+	}
+	if answer {
+		ack := forewarn.Acknowledgement{Stage: forewarn.AckRead, Outcome: outcome, Reason: reason, By: by}
+		if _, err := ms.sendAck(ctx, actor, orig, ack, a.ID); err != nil {
+			return nil, err
+		}
+	} else {
+		if outcome != "" {
+			reason = outcome + ": " + reason
+		}
+		if err := ms.Store.ResolveAlert(ctx, actor, a.ID, reason); err != nil {
+			return nil, err
+		}
+	}
+	return ms.Store.Alert(ctx, a.ID)
 }
 
 // Receive verifies, stores and receipts an envelope a peer delivered. It returns the
@@ -247,6 +316,9 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	} else if forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
 		return nil, err
 	}
+	if err := ms.checkThread(ctx, m); err != nil {
+		return nil, err
+	}
 	if age := now.Sub(m.Created); age > ms.ReplayWindow {
 		return nil, forewarn.Errorf(forewarn.EINVALID,
 			"message %s was created %s ago, outside this node's replay window of %s; refused as a replay", m.ID, age.Round(time.Second), ms.ReplayWindow)
@@ -257,11 +329,19 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	}
 	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority()}
 	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
-	ms.scheduleEscalation(d, sm.Priority)
 	sm.Deliveries = []*forewarn.Delivery{d}
 	if err := ms.crossMatch(ctx, sm); err != nil {
 		return nil, err
 	}
+	// The deadline follows the effective priority: a warning this node raised (it holds
+	// the person) is due as the raised priority is, counted from its arrival here, unless
+	// the sender asked for sooner.
+	if !d.Deadline.IsZero() && sm.Priority != m.DeclaredPriority() {
+		if due := now.Add(ms.Policy.Deadline(sm.Priority)); due.Before(d.Deadline) {
+			d.Deadline = due
+		}
+	}
+	ms.scheduleEscalation(d, sm.Priority)
 	stored, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: m.From}, sm, receipt)
 	if err != nil {
 		return nil, err
@@ -279,6 +359,38 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
 	}
 	return stored, nil
+}
+
+// checkThread refuses a reply that a partner has no standing to make: an acknowledgement
+// of a message this node did not send it, or dated before that message was created (a
+// recipient does not choose when it answered); a reply into a conversation the sender
+// was not part of.
+func (ms *Messages) checkThread(ctx context.Context, m *forewarn.Message) error {
+	if m.InReplyTo == "" {
+		return nil
+	}
+	orig, err := ms.Store.Message(ctx, m.InReplyTo)
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil // a conversation this node is not part of either
+	}
+	if err != nil {
+		return err
+	}
+	party := orig.Message.From == m.From || slices.Contains(orig.Message.To, m.From)
+	if m.Kind == forewarn.KindAcknowledgement {
+		if orig.Direction != forewarn.DirectionOut || !slices.Contains(orig.Message.To, m.From) {
+			return forewarn.Errorf(forewarn.EFORBIDDEN, "acknowledgement %s from %s refused: %s was not a recipient of message %s", m.ID, m.From, m.From, orig.Message.ID)
+		}
+		if m.Created.Before(orig.Message.Created) {
+			return forewarn.Errorf(forewarn.EINVALID, "acknowledgement %s is dated %s, before message %s was created (%s); refused",
+				m.ID, m.Created.UTC().Format(time.RFC3339), orig.Message.ID, orig.Message.Created.UTC().Format(time.RFC3339))
+		}
+		return nil
+	}
+	if !party {
+		return forewarn.Errorf(forewarn.EFORBIDDEN, "%s %s from %s refused: it replies to message %s, which %s neither sent nor received", m.Kind, m.ID, m.From, orig.Message.ID, m.From)
+	}
+	return nil
 }
 
 // Refuse records a delivery the federation endpoint refused before handing it to Receive

@@ -52,6 +52,9 @@ type Notifier struct {
 	DigestHour          int // UTC hour of the daily digest; negative: no digest
 
 	Stats NotifyStats
+	// OnSent, when set, is called with each notification the channel accepted (the demo
+	// prints them: who would have been woken, and when).
+	OnSent func(x *forewarn.Notice)
 
 	poke       chan struct{}
 	lastDigest string
@@ -162,6 +165,9 @@ func (n *Notifier) SendDue(ctx context.Context) (int, error) {
 			}
 			mu.Lock()
 			sent = append(sent, x.ID)
+			if n.OnSent != nil {
+				n.OnSent(x)
+			}
 			mu.Unlock()
 		}(x)
 	}

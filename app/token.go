@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"time"
 
 	"github.com/forewarn/forewarn"
 )
@@ -13,9 +14,24 @@ import (
 // TokenPrefix starts every API token secret, so a leaked one is easy to recognise.
 const TokenPrefix = "fw_"
 
-// NewToken creates an API token for username in one of its roles and returns its secret,
-// which is shown once: only its hash is stored.
+// NewToken creates an API token for username in one of its roles, lasting
+// forewarn.DefaultTokenTTL, and returns its secret, which is shown once: only its hash is
+// stored.
 func NewToken(ctx context.Context, n *Node, actor forewarn.Actor, username string, role forewarn.Role, name string) (string, *forewarn.APIToken, error) {
+	return NewTokenFor(ctx, n, actor, username, role, name, 0)
+}
+
+// TokenDays is how many days a new token may last: a whole number from 1 to
+// forewarn.MaxTokenTTL's; 0 means the default.
+func TokenDays(days int) (time.Duration, error) {
+	if days < 0 || time.Duration(days)*24*time.Hour > forewarn.MaxTokenTTL {
+		return 0, forewarn.Invalid("days", "range", "a token lasts 1 to %d days (default %d)", int(forewarn.MaxTokenTTL.Hours()/24), int(forewarn.DefaultTokenTTL.Hours()/24))
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+// NewTokenFor is NewToken with the token's lifetime; 0 means forewarn.DefaultTokenTTL.
+func NewTokenFor(ctx context.Context, n *Node, actor forewarn.Actor, username string, role forewarn.Role, name string, ttl time.Duration) (string, *forewarn.APIToken, error) {
 	u, err := n.Store.UserByUsername(ctx, username)
 	if err != nil {
 		return "", nil, err
@@ -30,6 +46,9 @@ func NewToken(ctx context.Context, n *Node, actor forewarn.Actor, username strin
 	rand.Read(b)
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	tok := &forewarn.APIToken{Username: username, Role: role, Name: name, Hash: HashSecret(secret)}
+	if ttl > 0 {
+		tok.ExpiresAt = n.Clock.Now().Add(ttl)
+	}
 	if err := n.Store.CreateToken(ctx, actor, tok); err != nil {
 		return "", nil, err
 	}

@@ -638,3 +638,45 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// sampleAck is France's acknowledgement of the December warning, naming who answered.
+func sampleAck(by *forewarn.AckAuthor) *forewarn.Message {
+	created := sampleCreated.Add(3 * time.Hour)
+	return &forewarn.Message{
+		ID: "014a0fe6-8a40-7000-8000-00000000000c", Version: 1, From: "FR-DGSI", To: []string{"TR-MIT"},
+		Created: created, Kind: forewarn.KindAcknowledgement, InReplyTo: notificationID,
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{"TR-MIT"}},
+		Ack: &forewarn.Acknowledgement{Stage: forewarn.AckActioned, Outcome: forewarn.OutcomeActionTaken,
+			Reason: "Same man as our watch-listed subject; surveillance requested.", By: by},
+	}
+}
+
+// TestAckGolden pins an acknowledgement with its optional "by" member (added under the
+// rules for adding fields), and shows that one without it has the member omitted, as
+// older nodes write it.
+func TestAckGolden(t *testing.T) {
+	m := sampleAck(&forewarn.AckAuthor{Kind: forewarn.AuthorUser, Name: "liaison"})
+	wire, err := Seal(m, france)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "ack.golden", wire)
+	got, err := Open(wire, keys, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Errorf("Open(ack) =\n%+v\nwant\n%+v", got, m)
+	}
+	bare, err := Seal(sampleAck(nil), france)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(bare, []byte(`"by"`)) {
+		t.Errorf("an acknowledgement naming only the agency carries a by member: %s", bare)
+	}
+	bad := sampleAck(&forewarn.AckAuthor{Kind: "minister", Name: "x"})
+	if _, err := Seal(bad, france); forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Errorf("an unknown author kind sealed: %v", err)
+	}
+}

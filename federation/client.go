@@ -12,9 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"time"
 
@@ -81,31 +79,10 @@ func clientTLS(f *TLSFiles) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// CheckPeerURL says whether a peer's base URL may be used: https anywhere, http only on
-// loopback unless allowInsecure.
+// CheckPeerURL says whether a peer's base URL may be used; the rule is
+// forewarn.CheckPeerURL, shared with the API and the CLI.
 func CheckPeerURL(raw string, allowInsecure bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return forewarn.Invalid("base_url", "url", "%q is not an absolute URL like https://forewarn.example.org", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if allowInsecure || isLoopback(u.Hostname()) {
-			return nil
-		}
-		return forewarn.Invalid("base_url", "https", "%s is plain HTTP to a host that is not loopback; use https, or allow it explicitly with --allow-insecure-http", raw)
-	}
-	return forewarn.Invalid("base_url", "scheme", "%q must use https (or http on loopback)", raw)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return forewarn.CheckPeerURL(raw, allowInsecure)
 }
 
 // Deliver posts an envelope to the peer and returns its receipt. A refusal by the peer is

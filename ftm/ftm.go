@@ -100,6 +100,8 @@ type Reader struct {
 	Open    func() (io.ReadCloser, error)
 	Dataset string           // the source named on names and claims
 	Grading forewarn.Grading // of the claims the dataset makes
+	// SkipRelations reads persons alone, in one pass (screening a stream of travellers).
+	SkipRelations bool
 
 	prepared  bool
 	docs      map[string][]forewarn.Document
@@ -273,7 +275,7 @@ func country(c string) string {
 // Read streams the persons of the file, as records, to fn; bad receives what cannot be
 // mapped. It may be called again and reads from the start.
 func (r *Reader) Read(ctx context.Context, fn func(*forewarn.ImportRecord) error, bad func(forewarn.ImportError)) error {
-	if !r.prepared {
+	if !r.prepared && !r.SkipRelations {
 		if err := r.prepare(ctx); err != nil {
 			return err
 		}

@@ -16,6 +16,10 @@ func (s *Server) handleAddPeer(w http.ResponseWriter, r *http.Request, p *forewa
 		s.writeError(w, r, err)
 		return
 	}
+	if err := forewarn.CheckPeerURL(peer.BaseURL, s.AllowInsecurePeers); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.Node.Store.AddPeer(r.Context(), p.Actor(), &peer); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -69,9 +73,10 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, p *for
 
 // newToken is the body of POST /api/v1/tokens.
 type newToken struct {
-	Username string        `json:"username"`
+	Username string        `json:"username"` // the caller's own; no one mints tokens for others
 	Role     forewarn.Role `json:"role"`
 	Name     string        `json:"name"`
+	Days     int           `json:"days"` // how long it lasts; 0 means the default, 90
 }
 
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -93,13 +98,20 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, p *fo
 		s.writeError(w, r, err)
 		return
 	}
-	if body.Username != p.Username && !p.Can(forewarn.PermManageUsers) {
-		err := forewarn.Errorf(forewarn.EFORBIDDEN, "only an administrator creates tokens for other users")
+	if body.Username != p.Username {
+		// A token for someone else would let its maker act as them, in a role of theirs
+		// the maker may not hold, with the trail naming the other user.
+		err := forewarn.Errorf(forewarn.EFORBIDDEN, "users create their own tokens only; %s must sign in and create theirs", body.Username)
 		s.deny(r, p.Username, err)
 		s.writeError(w, r, err)
 		return
 	}
-	secret, tok, err := app.NewToken(r.Context(), s.Node, p.Actor(), body.Username, body.Role, body.Name)
+	ttl, err := app.TokenDays(body.Days)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	secret, tok, err := app.NewTokenFor(r.Context(), s.Node, p.Actor(), body.Username, body.Role, body.Name, ttl)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -182,8 +194,8 @@ func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request, p *fo
 	writeJSON(w, http.StatusOK, rep)
 }
 
-// SetUserDisabled disables a user (ending their sessions; their tokens stop working with
-// them) or enables them again. An administrator cannot disable themselves: a node must not
+// SetUserDisabled disables a user (ending their sessions and revoking their tokens, which
+// enabling them again does not bring back) or enables them again. An administrator cannot disable themselves: a node must not
 // be left without anyone to run it by a slip of the mouse. Shared by the API and the pages.
 func SetUserDisabled(r *http.Request, store forewarn.Store, p *forewarn.Principal, username string, disabled bool) error {
 	u, err := store.UserByUsername(r.Context(), username)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -42,6 +43,9 @@ func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, 
 	}
 	if err != nil {
 		return nil, true, err
+	}
+	if tok.Expired(s.Node.Clock.Now()) {
+		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token expired on %s; create a new one", tok.ExpiresAt.Format(time.RFC3339))
 	}
 	u, err := s.Node.Store.UserByUsername(r.Context(), tok.Username)
 	if err != nil {

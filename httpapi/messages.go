@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 // page is the envelope of every list the API returns.
@@ -189,9 +190,10 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, p *forewar
 
 // ackRequest is the body of POST /api/v1/messages/{id}/ack.
 type ackRequest struct {
-	Stage   forewarn.AckStage `json:"stage"`
-	Outcome string            `json:"outcome"`
-	Reason  string            `json:"reason"`
+	Stage    forewarn.AckStage `json:"stage"`
+	Outcome  string            `json:"outcome"`
+	Reason   string            `json:"reason"`
+	Disclose string            `json:"disclose,omitempty"` // user (default), desk or agency
 }
 
 func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -206,7 +208,12 @@ func (s *Server) handleAck(w http.ResponseWriter, r *http.Request, p *forewarn.P
 	if req.Stage == "" {
 		req.Stage = forewarn.AckActioned
 	}
-	sm, err := s.Messages.Acknowledge(r.Context(), p.Actor(), r.PathValue("id"), forewarn.Acknowledgement{Stage: req.Stage, Outcome: req.Outcome, Reason: req.Reason})
+	by, err := Disclose(p, req.Disclose)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sm, err := s.Messages.Acknowledge(r.Context(), p.Actor(), r.PathValue("id"), forewarn.Acknowledgement{Stage: req.Stage, Outcome: req.Outcome, Reason: req.Reason, By: by})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -248,24 +255,57 @@ func (s *Server) handleListPeers(w http.ResponseWriter, r *http.Request, p *fore
 	writeJSON(w, http.StatusOK, page[*forewarn.Peer]{Items: peers, Total: len(peers), Limit: len(peers)})
 }
 
-// resolveAlert marks an alert dealt with, when it was for one of the principal's roles:
-// a desk resolves its own alerts, not another's. Shared by the API and the pages.
-func ResolveAlert(r *http.Request, store forewarn.Store, p *forewarn.Principal, id string) (*forewarn.Alert, error) {
-	a, err := store.Alert(r.Context(), id)
+// AlertAnswer is the body of POST /api/v1/alerts/{id}/resolve: why the alert needs no
+// acknowledgement. An alert is closed by acknowledging its message, or by this.
+type AlertAnswer struct {
+	Outcome  string `json:"outcome,omitempty"`  // forwarded, duplicate, …
+	Reason   string `json:"reason"`             // required
+	Disclose string `json:"disclose,omitempty"` // user (default), desk or agency: who the sender is told answered
+}
+
+// ResolveAlert closes an alert for one of the principal's roles (a desk closes its own
+// alerts, not another's) for the reason given, which on a received message travels to
+// its sender as a read-stage acknowledgement. Shared by the API and the pages.
+func ResolveAlert(r *http.Request, msgs *app.Messages, p *forewarn.Principal, id string, ans AlertAnswer) (*forewarn.Alert, error) {
+	a, err := msgs.Store.Alert(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
 	if !p.HasRole(a.Role) {
 		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "this alert is for the %s desk, and you do not act as %s", a.Role, a.Role)
 	}
-	if err := store.ResolveAlert(r.Context(), p.Actor(), id); err != nil {
+	by, err := Disclose(p, ans.Disclose)
+	if err != nil {
 		return nil, err
 	}
-	return store.Alert(r.Context(), id)
+	return msgs.AnswerAlert(r.Context(), p.Actor(), id, ans.Outcome, ans.Reason, by)
+}
+
+// Disclose returns who an acknowledgement says answered, as the principal chose: the
+// user (the default), their desk, or only the agency (nil).
+func Disclose(p *forewarn.Principal, choice string) (*forewarn.AckAuthor, error) {
+	switch choice {
+	case "", forewarn.AuthorUser:
+		return &forewarn.AckAuthor{Kind: forewarn.AuthorUser, Name: p.Username}, nil
+	case forewarn.AuthorDesk:
+		desk := forewarn.RoleLiaison
+		if !p.HasRole(desk) && len(p.Roles) > 0 {
+			desk = p.Roles[0]
+		}
+		return &forewarn.AckAuthor{Kind: forewarn.AuthorDesk, Name: string(desk)}, nil
+	case forewarn.AuthorAgency:
+		return nil, nil
+	}
+	return nil, forewarn.Invalid("disclose", "enum", "unknown disclosure %q (user, desk or agency)", choice)
 }
 
 func (s *Server) handleResolveAlert(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
-	a, err := ResolveAlert(r, s.Node.Store, p, r.PathValue("id"))
+	var ans AlertAnswer
+	if err := decodeJSON(r, &ans); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a, err := ResolveAlert(r, s.Messages, p, r.PathValue("id"), ans)
 	if forewarn.ErrorCode(err) == forewarn.EFORBIDDEN {
 		s.deny(r, p.Username, err)
 	}

@@ -2,6 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,5 +51,28 @@ func (s *Server) SetMessages(ms *app.Messages) {
 		s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "forewarn_match_index_entries", Help: "Subjects and received persons in the match index.",
 		}, func() float64 { return float64(ms.Matcher.Index.Len()) }))
+	}
+}
+
+// metricsGuard serves /metrics to a client presenting MetricsToken, or, when none is set,
+// to loopback clients only (a Prometheus on the node's machine, or behind its proxy).
+// Refusals are audited like any other.
+func (s *Server) metricsGuard(h http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		if s.MetricsToken != "" {
+			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if subtle.ConstantTimeCompare([]byte(got), []byte(s.MetricsToken)) != 1 {
+				err = forewarn.Errorf(forewarn.EUNAUTHORIZED, "/metrics needs the metrics token (Authorization: Bearer TOKEN)")
+			}
+		} else if ip := net.ParseIP(hostOnly(r.RemoteAddr)); ip == nil || !ip.IsLoopback() {
+			err = forewarn.Errorf(forewarn.EFORBIDDEN, "/metrics answers the node's own machine only, unless the node is given a metrics token")
+		}
+		if err != nil {
+			s.deny(r, "", err)
+			s.writeError(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
 	}
 }

@@ -29,8 +29,11 @@ var schemaTypes = map[string]any{
 	"DraftHits":     struct{ Items []app.DraftHit }{},
 	"AlertPage":     page[*forewarn.Alert]{},
 	"Alert":         forewarn.Alert{},
+	"AlertAnswer":   AlertAnswer{},
 	"Subject":       forewarn.Subject{},
 	"SubjectPage":   page[*forewarn.Subject]{},
+	"ImportJob":     forewarn.ImportJob{},
+	"ImportJobPage": page[*forewarn.ImportJob]{},
 	"SubjectSaved":  subjectSaved{},
 	"SubjectDetail": app.SubjectDetail{},
 	"Timeline":      struct{ Events []app.TimelineEvent }{},
@@ -61,7 +64,7 @@ var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 // OpenAPI returns the OpenAPI 3 document of the API, built from the route table.
 func (s *Server) OpenAPI() map[string]any {
 	paths := map[string]map[string]any{}
-	for _, rt := range s.routeTable() {
+	for _, rt := range s.allRoutes() {
 		if rt.internal {
 			continue
 		}
@@ -182,7 +185,7 @@ func schemaOf(t reflect.Type, depth int) map[string]any {
 	case t == rawJSONType:
 		return map[string]any{"type": "object"}
 	case t == explanationType && depth > 0:
-		return map[string]any{"type": "object", "description": "the matcher's explanation: aligned name parts, penalties and attribute checks"}
+		return map[string]any{"type": "object", "description": "the matcher's explanation: aligned name parts, penalties, attribute checks and notes (a match on a surname only, a title set aside)"}
 	}
 	if depth > 6 {
 		return map[string]any{"type": "object"}

@@ -33,7 +33,7 @@ var pageQuery = []string{"offset", "limit"}
 func (s *Server) routeTable() []route {
 	return []route{
 		{Method: "GET", Path: "/healthz", Tag: "operations", Summary: "Health of the node and its store", Response: "Health", raw: s.handleHealth},
-		{Method: "GET", Path: "/metrics", internal: true, raw: promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{Method: "GET", Path: "/metrics", internal: true, raw: s.metricsGuard(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))},
 		{Method: "GET", Path: "/api/v1/openapi.json", Tag: "operations", Summary: "This API's OpenAPI 3 description", raw: s.handleOpenAPI},
 		{Method: "GET", Path: "/api/v1/node", Tag: "operations", Summary: "The node's agency and public key", Response: "Node", raw: s.handleNode},
 		{Method: "POST", Path: "/federation/v1/messages", Tag: "federation", Summary: "Deliver a signed envelope from a peer node; answers with a signed receipt", Request: "Envelope", Response: "Receipt", raw: s.handleFederationMessage},
@@ -47,7 +47,7 @@ func (s *Server) routeTable() []route {
 		{Method: "POST", Path: "/api/v1/messages/{id}/ack", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Acknowledge a received message: read, or actioned with outcome and reason", Request: "Ack", Response: "MessageView", Status: http.StatusCreated, handler: s.handleAck},
 		{Method: "POST", Path: "/api/v1/drafts/check", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Match the persons of a draft against subjects and earlier messages, storing nothing", Request: "DraftCheck", Response: "DraftHits", handler: s.handleDraftCheck},
 		{Method: "GET", Path: "/api/v1/alerts", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Open alerts for the caller's roles: escalations and matches", Query: pageQuery, Response: "AlertPage", handler: s.handleAlerts},
-		{Method: "POST", Path: "/api/v1/alerts/{id}/resolve", Perm: forewarn.PermResolveAlerts, Tag: "messages", Summary: "Mark an alert for one of the caller's roles dealt with", Response: "Alert", handler: s.handleResolveAlert},
+		{Method: "POST", Path: "/api/v1/alerts/{id}/resolve", Perm: forewarn.PermResolveAlerts, Tag: "messages", Summary: "Close an alert for one of the caller's roles without acknowledging its message: the reason is required and, on a received message, travels to its sender as a read-stage acknowledgement", Request: "AlertAnswer", Response: "Alert", handler: s.handleResolveAlert},
 
 		{Method: "GET", Path: "/api/v1/subjects", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "List subjects (an audited read)", Query: append([]string{"watch"}, pageQuery...), Response: "SubjectPage", handler: s.handleListSubjects},
 		{Method: "POST", Path: "/api/v1/subjects", Perm: forewarn.PermWriteSubjects, Tag: "subjects", Summary: "Create a subject; answers with what the node was told about the person before", Request: "Subject", Response: "SubjectSaved", Status: http.StatusCreated, handler: s.handleCreateSubject},
@@ -60,6 +60,11 @@ func (s *Server) routeTable() []route {
 		{Method: "POST", Path: "/api/v1/claims/{id}/prefer", Perm: forewarn.PermWriteSubjects, Tag: "claims", Summary: "Mark a claim preferred among those it conflicts with, with a reason", Request: "Reason", Response: "ClaimList", handler: s.handlePreferClaim},
 		{Method: "GET", Path: "/api/v1/subjects/{id}/links", Perm: forewarn.PermReadSubjects, Tag: "links", Summary: "The subject's links to other subjects", Response: "LinkList", handler: s.handleListLinks},
 		{Method: "POST", Path: "/api/v1/links", Perm: forewarn.PermWriteSubjects, Tag: "links", Summary: "Link two subjects (associate of, travelled with, identified through)", Request: "Link", Response: "Link", Status: http.StatusCreated, handler: s.handleCreateLink},
+
+		{Method: "POST", Path: "/api/v1/imports", Perm: forewarn.PermWriteSubjects, Tag: "imports", Summary: "Import a dataset (the body is the file, streamed to disk); answers 202 with the job to poll",
+			Query: []string{"format", "dataset", "version", "dry_run", "on_error", "encoding", "grading"}, Response: "ImportJob", Status: http.StatusAccepted, handler: s.handleCreateImport},
+		{Method: "GET", Path: "/api/v1/imports", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "Recent import jobs with their counts", Query: []string{"dataset", "limit"}, Response: "ImportJobPage", handler: s.handleListImports},
+		{Method: "GET", Path: "/api/v1/imports/{id}", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "An import job: status, counts, bad rows", Response: "ImportJob", handler: s.handleGetImport},
 
 		{Method: "GET", Path: "/api/v1/matches", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "List matches", Query: append([]string{"subject", "message", "status"}, pageQuery...), Response: "MatchPage", handler: s.handleListMatches},
 		{Method: "GET", Path: "/api/v1/matches/{id}", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "A match with its full explanation", Response: "Match", handler: s.handleGetMatch},
@@ -74,16 +79,21 @@ func (s *Server) routeTable() []route {
 		{Method: "POST", Path: "/api/v1/peers", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Register a peer agency with its pinned public key", Request: "Peer", Response: "Peer", Status: http.StatusCreated, handler: s.handleAddPeer},
 		{Method: "DELETE", Path: "/api/v1/peers/{code}", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Remove a peer agency", Status: http.StatusNoContent, handler: s.handleRemovePeer},
 		{Method: "GET", Path: "/api/v1/users", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Users of this node", Response: "UserPage", handler: s.handleListUsers},
-		{Method: "POST", Path: "/api/v1/users/{username}/disable", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Disable a user: their sessions end and their tokens stop working", Response: "User", handler: s.handleSetUserDisabled(true)},
+		{Method: "POST", Path: "/api/v1/users/{username}/disable", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Disable a user: their sessions end and their tokens are revoked", Response: "User", handler: s.handleSetUserDisabled(true)},
 		{Method: "POST", Path: "/api/v1/users/{username}/enable", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Enable a disabled user again", Response: "User", handler: s.handleSetUserDisabled(false)},
 		{Method: "POST", Path: "/api/v1/users", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Create a user; answers with a one-time password", Request: "NewUser", Response: "UserCreated", Status: http.StatusCreated, handler: s.handleCreateUser},
-		{Method: "POST", Path: "/api/v1/tokens", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Create an API token for oneself (admins: for anyone), shown once", Request: "NewToken", Response: "TokenCreated", Status: http.StatusCreated, handler: s.handleCreateToken},
+		{Method: "POST", Path: "/api/v1/tokens", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Create an API token for oneself, lasting days (default 90), shown once", Request: "NewToken", Response: "TokenCreated", Status: http.StatusCreated, handler: s.handleCreateToken},
 		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Perm: forewarn.PermManageOwnToken, Tag: "admin", Summary: "Revoke an API token", Status: http.StatusNoContent, handler: s.handleRevokeToken},
 	}
 }
 
+// allRoutes is the route table with the notification endpoints (httpapi/notify.go).
+func (s *Server) allRoutes() []route {
+	return append(s.routeTable(), s.notificationRoutes()...)
+}
+
 func (s *Server) routes() {
-	for _, rt := range s.routeTable() {
+	for _, rt := range s.allRoutes() {
 		pattern := rt.Method + " " + rt.Path
 		if rt.raw != nil {
 			s.handle(pattern, rt.raw)

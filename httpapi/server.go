@@ -27,7 +27,14 @@ const MaxBodyBytes = 1 << 20
 type Server struct {
 	Node     *app.Node
 	Messages *app.Messages // nil on a node that does not exchange messages
+	Importer *Importer     // nil on a node that takes no imports over the API
 	Logger   *slog.Logger
+	// AllowInsecurePeers lets an administrator register a peer at a plain-HTTP URL off
+	// loopback, as serve's --allow-insecure-http does for delivering to one.
+	AllowInsecurePeers bool
+	// MetricsToken, when set, is the bearer token /metrics requires; unset, /metrics
+	// answers loopback clients only. Metrics show who the node talks to and how much.
+	MetricsToken string
 
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -136,6 +143,9 @@ func (s *Server) Addr() string {
 
 // Close stops accepting connections and waits for requests in flight, up to ctx's deadline.
 func (s *Server) Close(ctx context.Context) error {
+	if s.Importer != nil {
+		defer s.Importer.stop()
+	}
 	if s.srv == nil {
 		return nil
 	}

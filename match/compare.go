@@ -19,6 +19,9 @@ const (
 	ReasonJoined          = "joined"
 	ReasonReordered       = "reordered"
 	ReasonArticle         = "article"
+	// ReasonRomanisation: the same syllables in two romanisation systems (McCune–Reischauer
+	// and Revised Romanisation for Korean, Wade–Giles and pinyin for Chinese).
+	ReasonRomanisation = "romanisation"
 )
 
 // Scoring constants, tuned on the shared labelled data as a whole, never per pair.
@@ -54,6 +57,13 @@ const (
 	// family name is the part a different person is least likely to share, so leaving
 	// it out is evidence against, beyond an ordinary missing part.
 	surnameWeight = 0.5
+	// surnameOnlyFactor discounts a match that rests only on the surname of a name that
+	// says which part is its surname ("SURNAME, Given") while its given names found
+	// nothing: relatives share a surname. surnameOnlyCap keeps such a match below the
+	// default threshold whatever the name says; agreeing attributes (birth date,
+	// nationality, document) lift both (see comparePrepared).
+	surnameOnlyFactor = 0.8
+	surnameOnlyCap    = DefaultThreshold - 0.02
 )
 
 type sim struct {
@@ -93,6 +103,9 @@ func tokenSim(a, b *token) sim {
 		}
 		return sim{0.95, ReasonVariant}
 	}
+	if sameRomanisation(a, b) {
+		return sim{0.9, ReasonRomanisation}
+	}
 	if withoutArticle(a) == b.key || withoutArticle(b) == a.key {
 		return sim{0.9, ReasonArticle}
 	}
@@ -117,6 +130,9 @@ func tokenSim(a, b *token) sim {
 		if s := 0.85 * editSim(a.skel, b.skel, ascii); s > best.score {
 			best = sim{s, ReasonSkeleton}
 		}
+	}
+	if s := frenchSim(a, b); s > best.score {
+		best = sim{s, ReasonRomanisation}
 	}
 	return best
 }
@@ -341,6 +357,10 @@ type alignment struct {
 	// weak is what weakly similar pairs cost.
 	weak  float64
 	score float64
+	// surnameOnly is 1 or 2 when only the surname of the first or second name aligned
+	// (see surnameOnlyFactor); beforeSurnameOnly is the score before that discount.
+	surnameOnly       int8
+	beforeSurnameOnly float64
 }
 
 func (al *alignment) pairs() []pair      { return al.pairBuf[:al.npairs] }
@@ -436,7 +456,37 @@ func align(x, y *Name, memo *simMemo) alignment {
 		al.score *= reorderFactor
 	}
 	al.score = min(max(al.score, 0), 1)
+	switch {
+	case surnameOnly(x, pa[:na]):
+		al.surnameOnly = 1
+	case surnameOnly(y, pb[:nb]):
+		al.surnameOnly = 2
+	}
+	if al.surnameOnly != 0 {
+		al.beforeSurnameOnly = al.score
+		al.score = min(al.score*surnameOnlyFactor, surnameOnlyCap)
+	}
 	return al
+}
+
+// surnameOnly reports whether only the surname of n, a name that says which part is its
+// surname, aligned (partner not 0), while a given name of n found nothing.
+func surnameOnly(n *Name, partner []int8) bool {
+	if !n.commaOrder {
+		return false
+	}
+	aligned, givenLeft := false, false
+	for i := range n.tokens {
+		switch {
+		case partner[i] != 0 && !n.tokens[i].surname:
+			return false
+		case partner[i] != 0:
+			aligned = true
+		case !n.tokens[i].surname:
+			givenLeft = true
+		}
+	}
+	return aligned && givenLeft
 }
 
 // missingWeight is what a part left unaligned weighs. Rarity never makes a missing
@@ -507,18 +557,39 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 		t1, t2 := &x.tokens[i], &x.tokens[i+1]
 		for j := range y.tokens {
 			u := &y.tokens[j]
-			if len(u.fold) < len(t1.fold)+len(t2.fold)-2 || len(u.fold) > len(t1.fold)+len(t2.fold)+4 {
-				continue
-			}
 			// Each of the two parts must be free or already aligned with u itself.
 			free := func(p int8) bool { return p == 0 || p == py[j] }
 			if !free(px[i]) || !free(px[i+1]) {
 				continue
 			}
+			if joinedRomanisation(t1, t2, u) {
+				// "Jong-un" and "Jongun": the same syllables, split or not.
+				s := sim{0.9, ReasonRomanisation}
+				if u.fold == t1.fold+t2.fold {
+					s = sim{1, ReasonJoined}
+				}
+				if py[j] != 0 && pairs[py[j]-1].sim.score >= s.score {
+					continue
+				}
+				if py[j] != 0 {
+					pairs[py[j]-1].na = 0
+				}
+				p := pair{a: [2]int8{int8(i), int8(i + 1)}, b: [2]int8{int8(j)}, na: 2, nb: 1, sim: s}
+				if flipped {
+					p = pair{a: p.b, b: p.a, na: 1, nb: 2, sim: s}
+				}
+				pairs = append(pairs, p)
+				px[i], px[i+1], py[j] = int8(len(pairs)), int8(len(pairs)), int8(len(pairs))
+				break
+			}
+			if len(u.fold) < len(t1.fold)+len(t2.fold)-2 || len(u.fold) > len(t1.fold)+len(t2.fold)+4 {
+				continue
+			}
 			// Letters alone usually rule the join out before building it; a digraph
 			// across the seam may change the key's letters, hence the slack of two.
 			maxD := int((1 - joinMin) * float64(len(u.fold)+2))
-			if bits.OnesCount64((t1.foldSet|t2.foldSet)^u.foldSet) > 2*maxD+1 &&
+			french := frenchJoined(t1, t2, u)
+			if !french && bits.OnesCount64((t1.foldSet|t2.foldSet)^u.foldSet) > 2*maxD+1 &&
 				bits.OnesCount64((t1.keySet|t2.keySet)^u.keySet) > 2*maxD+3 &&
 				(len(u.skel) < minJoinSkeleton || letterSet(u.skel) != letterSet(t1.skel)|letterSet(t2.skel)) {
 				continue
@@ -528,6 +599,9 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 				cur = pairs[py[j]-1].sim.score
 			}
 			s := sim{joinedSim(t1, t2, u), ReasonJoined}
+			if french && s.score < frenchSkeletonSim*0.95 {
+				s = sim{frenchSkeletonSim * 0.95, ReasonRomanisation}
+			}
 			if s.score < joinMin || s.score <= cur {
 				continue
 			}

@@ -17,6 +17,9 @@ type Explanation struct {
 	Pairs      []AlignedPair    `json:"pairs"`
 	Penalties  []Penalty        `json:"penalties,omitempty"`
 	Attributes []AttributeCheck `json:"attributes,omitempty"`
+	// Notes say in words what a reader must know before acting on the score: that the
+	// match rests only on a surname, or that a title was set aside.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // AlignedPair is one part of the query name aligned with one part of the candidate.
@@ -45,6 +48,8 @@ const (
 	PenaltySurname    = "surname-unmatched"
 	PenaltyWeak       = "weak-alignment"
 	PenaltyReordered  = "reordered"
+	// PenaltySurnameOnly: only the surname of a "SURNAME, Given" name was found.
+	PenaltySurnameOnly = "surname-only"
 )
 
 // AttributeCheck is the comparison of one person attribute (birth date, nationality,
@@ -61,7 +66,7 @@ func round(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // reasonOrder is the order in which an explanation lists its reasons.
 var reasonOrder = [...]string{ReasonReordered, ReasonExact, ReasonDiacritics, ReasonTransliteration, ReasonVariant, ReasonFamily,
-	ReasonSkeleton, ReasonArticle, ReasonPhonetic, ReasonEdit, ReasonInitial, ReasonJoined}
+	ReasonSkeleton, ReasonArticle, ReasonRomanisation, ReasonPhonetic, ReasonEdit, ReasonInitial, ReasonJoined}
 
 // explain turns an alignment into an Explanation.
 func explain(x, y *Name, al *alignment) Explanation {
@@ -166,10 +171,45 @@ func explain(x, y *Name, al *alignment) Explanation {
 	if al.reordered && x.commaOrder == y.commaOrder {
 		e.Penalties = append(e.Penalties, Penalty{PenaltyReordered, nil, round(al.score/reorderFactor - al.score)})
 	}
+	if al.surnameOnly != 0 {
+		n := x
+		if al.surnameOnly == 2 {
+			n = y
+		}
+		parts := surnameParts(n)
+		e.Penalties = append(e.Penalties, Penalty{PenaltySurnameOnly, parts, round(al.beforeSurnameOnly - al.score)})
+		e.Notes = append(e.Notes, fmt.Sprintf("shares only the surname %s%s", strings.Join(parts, " "), surnameOnlyRule))
+	}
+	for _, side := range [...]struct {
+		who string
+		n   *Name
+	}{{"query", x}, {"candidate", y}} {
+		for _, t := range nameTitles(side.n.Original) {
+			e.Notes = append(e.Notes, fmt.Sprintf("%s title %q set aside: a title is not a name part", side.who, t))
+		}
+	}
 	if len(e.Pairs) == 0 {
 		e.Reasons = []string{}
 	}
 	return e
+}
+
+const surnameOnlyRule = ": below the threshold unless birth date, nationality or document agree"
+
+// liftSurnameOnly records that agreeing attributes lifted the surname-only discount.
+func (e *Explanation) liftSurnameOnly() {
+	for i, p := range e.Penalties {
+		if p.Code == PenaltySurnameOnly {
+			e.Penalties = append(e.Penalties[:i], e.Penalties[i+1:]...)
+			e.NameScore = round(e.NameScore + p.Effect)
+			break
+		}
+	}
+	for i, n := range e.Notes {
+		if strings.HasSuffix(n, surnameOnlyRule) {
+			e.Notes[i] = strings.TrimSuffix(n, surnameOnlyRule) + ", and other attributes agree"
+		}
+	}
 }
 
 func sumWeights(n *Name, idx []int8) float64 {
@@ -214,6 +254,9 @@ func (e Explanation) String() string {
 	}
 	for _, a := range e.Attributes {
 		fmt.Fprintf(&b, "  %s %s vs %s: %s %+.3f\n", a.Attribute, a.Query, a.Candidate, a.Outcome, a.Effect)
+	}
+	for _, n := range e.Notes {
+		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -14,7 +14,7 @@ var familyLists = [][]string{
 	{"ismail", "ismael", "ismayil", "ishmael", "smail"},
 	{"umar", "omar", "omer"},
 	{"usama", "osama", "ousama"},
-	{"husayn", "hussein", "hussain", "huseyin", "hosein", "hossein", "husein"},
+	{"husayn", "hussein", "hussain", "huseyin", "hosein", "hossein", "husein", "hocine", "houcine"},
 	{"hasan", "hassan", "hasen"},
 	{"abdullah", "abdallah", "abdulla", "abdalla", "abdellah", "abdallahi"},
 	{"mustafa", "mostafa", "moustafa", "mustapha", "mostefa"},

@@ -78,6 +78,9 @@ type vocabKey struct {
 	fold       string
 	script     script
 	diacritics bool
+	// What a part is compared by also depends on the name it stands in.
+	rkeys          [2]string
+	frSkel, frBare string
 }
 
 // vtoken is an interned name part: the token as prepared and its key id.
@@ -194,7 +197,7 @@ func (ix *Index) Remove(id string) error {
 
 // intern returns the vocabulary id of a token, adding it (and its key and routes) when new.
 func (ix *Index) intern(t *token) uint32 {
-	vk := vocabKey{t.raw, t.fold, t.script, t.diacritics}
+	vk := vocabKey{t.raw, t.fold, t.script, t.diacritics, t.rkeys, t.frSkel, t.frBare}
 	if id, ok := ix.vocabID[vk]; ok {
 		return id
 	}

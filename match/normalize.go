@@ -50,7 +50,10 @@ var connectorsNotFirst = setOf("ben")
 // kunya and theophoric prefixes are real name parts but weak evidence.
 var weakParts = setOf("abd", "abu")
 
-var abdForms = setOf("abd", "abdu", "abdul", "abdel", "abdal", "abdoul", "abdol", "abdil", "abdou", "abdo")
+// abdForms are "Abd" as written alone, with the article ("Abdul") or with the article
+// assimilated to a sun letter ("Abdur Rahman", "Abdus Salam").
+var abdForms = setOf("abd", "abdu", "abdul", "abdel", "abdal", "abdoul", "abdol", "abdil", "abdou", "abdo",
+	"abdur", "abdus", "abdush", "abduz", "abdut", "abdud", "abdun", "abdar", "abdas", "abdan", "abdaz", "abder", "abdes", "abden")
 
 func setOf(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
@@ -77,6 +80,14 @@ type token struct {
 	foldSet, keySet uint64
 	// ascii is set when fold (and so key and skel) is plain ASCII.
 	ascii bool
+	// rkeys are the part's romanisation keys, one per syllable system (romanise.go),
+	// each "" unless its name was recognised as written in that system.
+	rkeys [2]string
+	// frSkel is the consonant skeleton of the part with French spelling undone, when its
+	// name looks French-romanised (romanise.go), "" otherwise.
+	frSkel string
+	// frBare is frSkel without a joined "ben"/"bin" ("Bendjedid").
+	frBare string
 	// id identifies the part during a search: negative for a query part (minus its
 	// position, less one), positive for a vocabulary part (its id plus one), 0 otherwise.
 	id int32
@@ -206,9 +217,21 @@ func foldWord(w string, ukrainian bool) (fold string, sc script, diacritics bool
 		fold = b.String()
 	case scriptLatin, scriptGreek:
 		var b strings.Builder
+		for i, r := range lower {
+			// Carons are how GOST 7.79 A (ISO 9) and the Czech-style alphabets write
+			// the sounds other romanisations write sh, ch and zh.
+			if d, ok := caronDigraphs[r]; ok {
+				lower[i] = d
+				diacritics = true
+			}
+		}
 		for _, r := range norm.NFD.String(string(lower)) {
 			if unicode.Is(unicode.Mn, r) {
 				diacritics = true
+				continue
+			}
+			if r >= 0xE000 && r < 0xE010 {
+				b.WriteString(caronSpellings[r-0xE000])
 				continue
 			}
 			if s, ok := latinSpecial[r]; ok {
@@ -306,7 +329,14 @@ func Prepare(s string) Name {
 			parts = append(parts, part{w, f, sc, d, true})
 		}
 	}
+	// A Chinese or Korean name keeps every part: "De" in "Zhu De" is a syllable, not a
+	// connector.
+	syllabic := syllableName(len(parts), func(i int) string { return parts[i].fold })
 	for i, p := range parts {
+		if syllabic {
+			kept = append(kept, p)
+			continue
+		}
 		// Titles and connectors are recognised by their romanisation in alphabets, but
 		// in an abjad only by their own letters: Arabic عمر romanises as "mr", which is
 		// not "Mr".
@@ -351,6 +381,8 @@ func Prepare(s string) Name {
 			}
 		}
 	}
+	romanise(n.tokens)
+	frenchSkeletons(n.tokens)
 	return n
 }
 
@@ -372,6 +404,24 @@ func splitKorean(words []string) []string {
 		return words
 	}
 	return words
+}
+
+// nameTitles returns the titles and honorifics written in a name ("Haji", "Sheikh",
+// "Dr"), which Prepare sets aside, and a kunya prefix "Abu" followed by a name, which
+// counts only as a weak part; only explanations need them.
+func nameTitles(s string) []string {
+	words := splitWords(capName(s))
+	var titles []string
+	for i, w := range words {
+		f, sc, _ := foldWord(w, false)
+		if sc != scriptLatin {
+			continue
+		}
+		if honorifics[f] && len(words) > 1 || f == "abu" && i+1 < len(words) {
+			titles = append(titles, w)
+		}
+	}
+	return titles
 }
 
 // trimSuffix drops a generational suffix written after a comma ("LAVILLA, Ruben, Jr."),
@@ -491,6 +541,19 @@ func appendPhoneticKey(dst []byte, s string) []byte {
 		case c == 'k' && next == 'h', c == 'g' && next == 'h', c == 'p' && next == 'h', c == 't' && next == 'h', c == 'd' && next == 'h':
 			b = append(b, digraphs[c])
 			i++
+		case c == 't' && (next == 's' || next == 'z') && i+2 < len(s) && !isVowel(s[i+2]) && s[i+2] != 'h',
+			c == 't' && (next == 's' || next == 'z') && i == 0,
+			c == 'c' && next == 'z':
+			// ts, tz and GOST's cz are the one sound c stands for before a consonant:
+			// Tsvetkov, Cvetkov, Czvetkov.
+			b = append(b, 'c')
+			i++
+		case c == 'c' && next != 0 && !isVowel(next) && next != 'y' && next != 'h' && next != 'k' && next != 'c' && next != 'r' && next != 'l':
+			b = append(b, 'c')
+		case c == 'j' && i > 0 && isVowel(s[i-1]) && (next == 0 || !isVowel(next) && next != 'j' && next != 'h'):
+			// A j closing a syllable is the iotation other systems write i or y: Sergej,
+			// Šojgu, Nikolaj.
+			b = append(b, 'i')
 		case c == 'c' && next == 'k':
 			b = append(b, 'k')
 			i++

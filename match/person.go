@@ -145,11 +145,20 @@ func comparePrepared(q, c *PreparedPerson, withExplanation bool, memo *simMemo) 
 		score = al.score
 		r.MatchedName = c.names[j].Original
 	}
+	lift := i >= 0 && al.surnameOnly != 0 && attributesAgree(q, c)
+	if lift {
+		// The surname alone is weak evidence; with a birth date, nationality or
+		// document that agree it is evidence enough to be shown.
+		score = al.beforeSurnameOnly
+	}
 	score, checks = adjustForAttributes(score, q, c, withExplanation)
 	r.Score = round(min(max(score, 0), 1))
 	if withExplanation {
 		if i >= 0 {
 			r.Explanation = explain(&q.names[i], &c.names[j], &al)
+			if lift {
+				r.Explanation.liftSurnameOnly()
+			}
 		} else {
 			r.Explanation = Explanation{Reasons: []string{}}
 		}
@@ -157,6 +166,26 @@ func comparePrepared(q, c *PreparedPerson, withExplanation bool, memo *simMemo) 
 		r.Explanation.Attributes = checks
 	}
 	return r
+}
+
+// attributesAgree reports whether a birth date, a nationality or a document of q and c
+// agree (any one is enough).
+func attributesAgree(q, c *PreparedPerson) bool {
+	if qb, cb := q.birth, c.birth; qb.Year != 0 && qb.Year == cb.Year &&
+		(qb.Month == 0 || cb.Month == 0 || qb.Month == cb.Month) && (qb.Day == 0 || cb.Day == 0 || qb.Day == cb.Day) {
+		return true
+	}
+	if len(q.Nationalities) > 0 && len(c.Nationalities) > 0 && overlap(q.Nationalities, c.Nationalities) {
+		return true
+	}
+	for _, d := range q.docs {
+		for _, e := range c.docs {
+			if d == e {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func adjustForAttributes(score float64, q, c *PreparedPerson, explain bool) (float64, []AttributeCheck) {

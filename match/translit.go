@@ -149,6 +149,12 @@ func hangulLatin(r rune, first bool) (string, bool) {
 	return lead + hangulMedials[med] + hangulFinals[fin], true
 }
 
+// caronDigraphs stands in for the letters with a caron (and ISO 9's ŝ) until decomposition
+// is done: private-use runes that caronSpellings spells out.
+var caronDigraphs = map[rune]rune{'š': 0xE000, 'č': 0xE001, 'ž': 0xE002, 'ŝ': 0xE003}
+
+var caronSpellings = [...]string{"sh", "ch", "zh", "shch"}
+
 // Latin letters that canonical decomposition does not reduce to a base letter.
 var latinSpecial = map[rune]string{
 	'ø': "o", 'æ': "ae", 'œ': "oe", 'ß': "ss", 'đ': "d", 'ł': "l", 'þ': "th", 'ð': "d",

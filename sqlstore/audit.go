@@ -23,7 +23,7 @@ const (
 
 var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
 
-const auditColumns = "seq, time, actor_kind, actor_id, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash"
+const auditColumns = "seq, time, actor_kind, actor_id, actor_token, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash"
 
 // audit appends an entry for a change (or read) to the chain this transaction holds.
 // before and after are the object as it was and as it is; nil means "none".
@@ -48,8 +48,8 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	e.Time = tx.now
 	e.PrevHash = tx.headHash
 	e.Hash = e.ComputeHash()
-	if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash); err != nil {
+	if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Actor.Token, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
 	}
 	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.Seq, e.Hash); err != nil {
@@ -111,7 +111,7 @@ func validateAuditEntry(e *forewarn.AuditEntry) error {
 	if len(e.Action) > maxActionBytes || !actionRE.MatchString(e.Action) {
 		return forewarn.Invalid("action", "format", "action %q must be dotted lower-case words, like auth.login", e.Action)
 	}
-	for _, f := range []struct{ name, value string }{{"actor.id", e.Actor.ID}, {"object_type", e.ObjectType}, {"object_id", e.ObjectID}} {
+	for _, f := range []struct{ name, value string }{{"actor.id", e.Actor.ID}, {"actor.token", e.Actor.Token}, {"object_type", e.ObjectType}, {"object_id", e.ObjectID}} {
 		if err := checkText(f.name, f.value, maxObjectBytes); err != nil {
 			return err
 		}
@@ -162,6 +162,9 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 	add("seq > ?", f.AfterSeq)
 	if f.ActorID != "" {
 		add("actor_id = ?", f.ActorID)
+	}
+	if f.Token != "" {
+		add("actor_token = ?", f.Token)
 	}
 	switch {
 	case strings.HasSuffix(f.Action, "."):
@@ -234,7 +237,7 @@ func (db *DB) ScanAudit(ctx context.Context, fn func(*forewarn.AuditEntry) error
 func scanAuditEntry(rows *sql.Rows) (*forewarn.AuditEntry, error) {
 	e := &forewarn.AuditEntry{}
 	var t, kind string
-	if err := rows.Scan(&e.Seq, &t, &kind, &e.Actor.ID, &e.Action, &e.ObjectType, &e.ObjectID, &e.Before, &e.After, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+	if err := rows.Scan(&e.Seq, &t, &kind, &e.Actor.ID, &e.Actor.Token, &e.Action, &e.ObjectType, &e.ObjectID, &e.Before, &e.After, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
 		return nil, err
 	}
 	e.Actor.Kind = forewarn.ActorKind(kind)

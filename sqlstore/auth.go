@@ -39,20 +39,29 @@ func (db *DB) CreateToken(ctx context.Context, actor forewarn.Actor, t *forewarn
 	if err := validateHash(t.Hash); err != nil {
 		return err
 	}
+	expires := t.ExpiresAt
+	switch {
+	case expires.IsZero():
+		expires = now.Add(forewarn.DefaultTokenTTL)
+	case !expires.After(now):
+		return forewarn.Invalid("expires_at", "future", "a token must expire after it is created")
+	case expires.Sub(now) > forewarn.MaxTokenTTL:
+		return forewarn.Invalid("expires_at", "max", "a token may last at most %d days", int(forewarn.MaxTokenTTL.Hours()/24))
+	}
 	v := *t
-	v.ID, v.CreatedAt, v.RevokedAt = forewarn.NewID(now), now, time.Time{}
+	v.ID, v.CreatedAt, v.ExpiresAt, v.RevokedAt = forewarn.NewID(now), now, expires.UTC(), time.Time{}
 	err := db.update(ctx, now, "create token", func(tx *tx) error {
 		if _, err := tx.userBy(ctx, "username", v.Username); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, "INSERT INTO api_tokens (id, username, role, name, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-			v.ID, v.Username, string(v.Role), v.Name, v.Hash, FormatTime(v.CreatedAt)); err != nil {
+		if _, err := tx.exec(ctx, "INSERT INTO api_tokens (id, username, role, name, hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+			v.ID, v.Username, string(v.Role), v.Name, v.Hash, FormatTime(v.CreatedAt), FormatTime(v.ExpiresAt)); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "this token secret is already in use; generate another")
 			}
 			return fmt.Errorf("insert token: %w", err)
 		}
-		return tx.audit(ctx, actor, "token.create", "token", v.ID, nil, &v, fmt.Sprintf("for %s as %s: %s", v.Username, v.Role, v.Name))
+		return tx.audit(ctx, actor, "token.create", "token", v.ID, nil, &v, fmt.Sprintf("for %s as %s until %s: %s", v.Username, v.Role, v.ExpiresAt.Format(time.RFC3339), v.Name))
 	})
 	if err != nil {
 		return err
@@ -61,18 +70,21 @@ func (db *DB) CreateToken(ctx context.Context, actor forewarn.Actor, t *forewarn
 	return nil
 }
 
-const tokenColumns = "id, username, role, name, hash, created_at, revoked_at"
+const tokenColumns = "id, username, role, name, hash, created_at, expires_at, revoked_at"
 
 func scanToken(s scanner) (*forewarn.APIToken, error) {
 	var t forewarn.APIToken
 	var role, created string
-	var revoked sql.NullString
-	if err := s.Scan(&t.ID, &t.Username, &role, &t.Name, &t.Hash, &created, &revoked); err != nil {
+	var expires, revoked sql.NullString
+	if err := s.Scan(&t.ID, &t.Username, &role, &t.Name, &t.Hash, &created, &expires, &revoked); err != nil {
 		return nil, err
 	}
 	t.Role = forewarn.Role(role)
 	var err error
 	if t.CreatedAt, err = ParseTime(created); err != nil {
+		return nil, fmt.Errorf("token %s: %w", t.ID, err)
+	}
+	if t.ExpiresAt, err = parseNullTime(expires); err != nil {
 		return nil, fmt.Errorf("token %s: %w", t.ID, err)
 	}
 	if t.RevokedAt, err = parseNullTime(revoked); err != nil {
@@ -118,6 +130,52 @@ func (db *DB) RevokeToken(ctx context.Context, actor forewarn.Actor, id string) 
 		}
 		return tx.audit(ctx, actor, "token.revoke", "token", id, old, &v, fmt.Sprintf("for %s as %s: %s", v.Username, v.Role, v.Name))
 	})
+}
+
+// RevokeTokens revokes every token of a user not yet revoked, each with its audit entry.
+func (db *DB) RevokeTokens(ctx context.Context, actor forewarn.Actor, username string) (int, error) {
+	if err := actor.Validate(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := db.update(ctx, db.now(), "revoke tokens", func(tx *tx) error {
+		var err error
+		n, err = tx.revokeTokens(ctx, actor, username)
+		return err
+	})
+	return n, err
+}
+
+// revokeTokens revokes username's unrevoked tokens, auditing each.
+func (tx *tx) revokeTokens(ctx context.Context, actor forewarn.Actor, username string) (int, error) {
+	rows, err := tx.query(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE username = ? AND revoked_at IS NULL ORDER BY created_at, id", username)
+	if err != nil {
+		return 0, fmt.Errorf("list tokens to revoke: %w", err)
+	}
+	var live []*forewarn.APIToken
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		live = append(live, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, old := range live {
+		v := *old
+		v.RevokedAt = tx.now
+		if _, err := tx.exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", FormatTime(v.RevokedAt), v.ID); err != nil {
+			return 0, fmt.Errorf("revoke token: %w", err)
+		}
+		if err := tx.audit(ctx, actor, "token.revoke", "token", v.ID, old, &v, fmt.Sprintf("for %s as %s: %s", v.Username, v.Role, v.Name)); err != nil {
+			return 0, err
+		}
+	}
+	return len(live), nil
 }
 
 // Tokens returns a user's tokens, revoked ones included, oldest first.

@@ -21,7 +21,7 @@ var (
 
 const messageColumns = "id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message"
 
-const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation"
+const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation, ack_arrived_at"
 
 // errStoredMeanwhile says a concurrent transaction stored the same incoming message first.
 var errStoredMeanwhile = errors.New("the message was stored by a concurrent delivery")
@@ -131,7 +131,13 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		if err != nil {
 			return err
 		}
-		return tx.recordAck(ctx, actor, d, m, actor.ID, true)
+		if err := tx.recordAck(ctx, actor, d, m, actor.ID, true); err != nil {
+			return err
+		}
+		if sm.ClosesAlert != "" {
+			return tx.answerAlert(ctx, actor, sm.ClosesAlert, m)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -238,7 +244,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		if err != nil {
 			return err
 		}
-		return tx.recordAck(ctx, actor, sent, m, m.From, false)
+		return tx.recordAck(ctx, actor, sent, m, m.Ack.By.Describe(m.From), false)
 	})
 	if errors.Is(err, errStoredMeanwhile) {
 		err = db.view(ctx, "receive message", func(tx *tx) error {
@@ -287,9 +293,12 @@ func (tx *tx) storedReceipt(ctx context.Context, m *forewarn.Message) ([]byte, e
 }
 
 // recordAck records an acknowledgement's stage on the delivery it acknowledges, as done
-// by by at the acknowledgement's creation, and audits the change. Reading counts once;
-// actioning also stops the delivery's escalation. strict makes a second "actioned"
-// ECONFLICT; otherwise (a peer's acknowledgement) the first one stands.
+// by by at the acknowledgement's creation (so both sides show the same time), and audits
+// the change. When an actioned acknowledgement arrived here is recorded too: the time it
+// claims is the recipient's to choose, so whether it came in time is judged by arrival.
+// Reading counts once; actioning also stops the delivery's escalation and closes the
+// alerts that hang on it. strict makes a second "actioned" ECONFLICT; otherwise (a peer's
+// acknowledgement) the first one stands.
 func (tx *tx) recordAck(ctx context.Context, actor forewarn.Actor, d *forewarn.Delivery, m *forewarn.Message, by string, strict bool) error {
 	old := *d
 	at := m.Created.UTC()
@@ -312,20 +321,97 @@ func (tx *tx) recordAck(ctx context.Context, actor forewarn.Actor, d *forewarn.D
 			d.ReadAt, d.ReadBy = at, by
 		}
 		d.ActionAt, d.ActionBy, d.Outcome, d.Reason = at, by, m.Ack.Outcome, m.Ack.Reason
+		d.AckArrivedAt = tx.now.UTC()
 		d.NextEscalation = time.Time{}
 		action = "message.acknowledge"
 	default:
 		return nil
 	}
-	if _, err := tx.exec(ctx, "UPDATE deliveries SET read_at = ?, read_by = ?, actioned_at = ?, actioned_by = ?, outcome = ?, reason = ?, next_escalation = ? WHERE message_id = ? AND agency = ?",
-		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.NextEscalation), d.MessageID, d.Agency); err != nil {
+	if _, err := tx.exec(ctx, "UPDATE deliveries SET read_at = ?, read_by = ?, actioned_at = ?, actioned_by = ?, outcome = ?, reason = ?, next_escalation = ?, ack_arrived_at = ? WHERE message_id = ? AND agency = ?",
+		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.MessageID, d.Agency); err != nil {
 		return fmt.Errorf("record acknowledgement of %s: %w", d.MessageID, err)
 	}
 	detail := fmt.Sprintf("agency %s stage %s by acknowledgement %s", d.Agency, m.Ack.Stage, m.ID)
 	if m.Ack.Outcome != "" {
 		detail += " outcome " + m.Ack.Outcome
 	}
-	return tx.audit(ctx, actor, action, "message", d.MessageID, &old, d, detail)
+	if !tx.now.Equal(at) {
+		detail += " dated " + FormatTime(at) + ", arrived " + FormatTime(tx.now)
+	}
+	if err := tx.audit(ctx, actor, action, "message", d.MessageID, &old, d, detail); err != nil {
+		return err
+	}
+	if m.Ack.Stage != forewarn.AckActioned {
+		return nil
+	}
+	// On this node's own delivery every alert on the message closes; on a sent message,
+	// those about this recipient.
+	where, args := "message_id = ? AND resolved_at IS NULL", []any{d.MessageID}
+	if d.Direction == forewarn.DirectionOut {
+		where, args = where+" AND agency = ?", append(args, d.Agency)
+	}
+	return tx.closeAlerts(ctx, actor, where, args, by, m.ID, "")
+}
+
+// closeAlerts closes the open alerts selected by where, as done by by, through the
+// acknowledgement ackID or for the reason given, and audits each.
+func (tx *tx) closeAlerts(ctx context.Context, actor forewarn.Actor, where string, args []any, by, ackID, reason string) error {
+	rows, err := tx.query(ctx, "SELECT "+alertColumns+" FROM alerts WHERE "+where+" ORDER BY created_at, id", args...)
+	if err != nil {
+		return fmt.Errorf("find alerts to close: %w", err)
+	}
+	var open []*forewarn.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		open = append(open, a)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, a := range open {
+		before := *a
+		a.ResolvedAt, a.ResolvedBy, a.ClosedBy, a.Resolution = tx.now, by, ackID, reason
+		if _, err := tx.exec(ctx, "UPDATE alerts SET resolved_at = ?, resolved_by = ?, closed_by = ?, resolution = ? WHERE id = ?",
+			FormatTime(tx.now), by, ackID, reason, a.ID); err != nil {
+			return fmt.Errorf("close alert: %w", err)
+		}
+		detail := a.Kind + " alert closed"
+		if ackID != "" {
+			detail += " by acknowledgement " + ackID
+		}
+		if reason != "" {
+			detail += ": " + truncateText(reason, 200)
+		}
+		if err := tx.audit(ctx, actor, "alert.resolve", "alert", a.ID, &before, a, detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answerAlert closes an alert, and the other open escalation alerts on its message for
+// the same desk, with the reason a read-stage acknowledgement m gives for not acting.
+func (tx *tx) answerAlert(ctx context.Context, actor forewarn.Actor, id string, m *forewarn.Message) error {
+	a, err := tx.alert(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !a.ResolvedAt.IsZero() {
+		return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
+	}
+	if a.MessageID != m.InReplyTo {
+		return forewarn.Invalid("alert", "same_message", "alert %s is about another message", id)
+	}
+	reason := m.Ack.Reason
+	if m.Ack.Outcome != "" {
+		reason = m.Ack.Outcome + ": " + reason
+	}
+	return tx.closeAlerts(ctx, actor, "resolved_at IS NULL AND (id = ? OR (message_id = ? AND role = ? AND kind = 'escalation'))",
+		[]any{a.ID, a.MessageID, string(a.Role)}, actor.ID, m.ID, reason)
 }
 
 func messageDetail(m *forewarn.Message) string {
@@ -372,10 +458,10 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 }
 
 func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
-	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation)); err != nil {
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt)); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
@@ -393,16 +479,16 @@ func (tx *tx) delivery(ctx context.Context, where string, args ...any) (*forewar
 func scanDelivery(s scanner) (*forewarn.Delivery, error) {
 	var d forewarn.Delivery
 	var dir string
-	var next, delivered, read, actioned, deadline, overdue, nextEsc sql.NullString
+	var next, delivered, read, actioned, deadline, overdue, nextEsc, arrived sql.NullString
 	if err := s.Scan(&d.MessageID, &d.Agency, &dir, &d.Attempts, &next, &d.LastError, &delivered, &d.Receipt, &read, &d.ReadBy,
-		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc); err != nil {
+		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc, &arrived); err != nil {
 		return nil, err
 	}
 	d.Direction = forewarn.Direction(dir)
 	for _, t := range []struct {
 		dst *time.Time
 		src sql.NullString
-	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}} {
+	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}, {&d.AckArrivedAt, arrived}} {
 		var err error
 		if *t.dst, err = parseNullTime(t.src); err != nil {
 			return nil, fmt.Errorf("delivery of %s to %s: %w", d.MessageID, d.Agency, err)
@@ -729,7 +815,7 @@ func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Ti
 			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Text, FormatTime(v.FiredAt)); err != nil {
 			return fmt.Errorf("insert escalation: %w", err)
 		}
-		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Text: v.Text, CreatedAt: v.FiredAt}
+		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Text: v.Text, CreatedAt: v.FiredAt}
 		if err := tx.insertAlert(ctx, a); err != nil {
 			return err
 		}
@@ -824,8 +910,8 @@ func newAlerts(alerts []*forewarn.Alert, messageID string, now time.Time) []*for
 }
 
 func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
-	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Text, FormatTime(a.CreatedAt)); err != nil {
+	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Text, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	// Notifications are derived here, where every alert is written, so that each
@@ -864,13 +950,13 @@ func (db *DB) Alerts(ctx context.Context, role forewarn.Role, limit int) ([]*for
 	return as, nil
 }
 
-const alertColumns = "id, role, kind, message_id, subject_id, text, created_at, resolved_at, resolved_by"
+const alertColumns = "id, role, kind, message_id, subject_id, agency, text, created_at, resolved_at, resolved_by, closed_by, resolution"
 
 func scanAlert(s scanner) (*forewarn.Alert, error) {
 	var a forewarn.Alert
 	var r, created string
 	var resolved sql.NullString
-	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Text, &created, &resolved, &a.ResolvedBy); err != nil {
+	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Text, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
 		return nil, err
 	}
 	a.Role = forewarn.Role(r)
@@ -905,9 +991,16 @@ func (tx *tx) alert(ctx context.Context, id string) (*forewarn.Alert, error) {
 	return a, err
 }
 
-// ResolveAlert records who dealt with an alert and when, audited.
-func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id string) error {
+// ResolveAlert records who closed an alert without acknowledging its message, when, and
+// why (required), audited.
+func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id, reason string) error {
 	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return forewarn.Invalid("reason", "required", "say why the alert needs no acknowledgement (for example: forwarded to the competent service)")
+	}
+	if err := checkText("reason", reason, forewarn.MaxResolutionBytes); err != nil {
 		return err
 	}
 	now := db.now()
@@ -917,14 +1010,9 @@ func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id string)
 			return err
 		}
 		if !a.ResolvedAt.IsZero() {
-			return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was resolved by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
+			return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
 		}
-		before := *a
-		if _, err := tx.exec(ctx, "UPDATE alerts SET resolved_at = ?, resolved_by = ? WHERE id = ?", FormatTime(now), actor.ID, id); err != nil {
-			return fmt.Errorf("resolve alert: %w", err)
-		}
-		a.ResolvedAt, a.ResolvedBy = now, actor.ID
-		return tx.audit(ctx, actor, "alert.resolve", "alert", id, &before, a, a.Kind+": "+truncateText(a.Text, 200))
+		return tx.closeAlerts(ctx, actor, "id = ?", []any{id}, actor.ID, "", reason)
 	})
 }
 

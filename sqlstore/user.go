@@ -159,7 +159,17 @@ func (db *DB) UpdateUser(ctx context.Context, actor forewarn.Actor, u *forewarn.
 		if v.PasswordHash != old.PasswordHash {
 			detail += "; password changed"
 		}
-		return tx.audit(ctx, actor, "user.update", "user", v.ID, old, &v, detail)
+		if err := tx.audit(ctx, actor, "user.update", "user", v.ID, old, &v, detail); err != nil {
+			return err
+		}
+		if v.Disabled && !old.Disabled {
+			// Tokens do not outlive the account: enabling the user again must not bring
+			// back credentials that may have leaked meanwhile.
+			if _, err := tx.revokeTokens(ctx, actor, old.Username); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

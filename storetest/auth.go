@@ -203,3 +203,99 @@ func testEndAndPurgeSessions(t *testing.T, open Opener) {
 	wantActions(t, e, start, "session.end_all", "session.purge")
 	e.MustVerify()
 }
+
+// testTokenExpiryAndRevocation: tokens expire (by default after DefaultTokenTTL), and
+// disabling a user revokes their tokens in the same transaction, so enabling them again
+// brings none back.
+func testTokenExpiryAndRevocation(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 2)
+	e.Init()
+	admin := forewarn.UserActor("admin")
+	u := &forewarn.User{Username: "liaison1", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: "x"}
+	if err := e.Store.CreateUser(e.Ctx, admin, u); err != nil {
+		t.Fatal(err)
+	}
+	def := &forewarn.APIToken{Username: "liaison1", Role: forewarn.RoleLiaison, Hash: hashOf("fw_default")}
+	if err := e.Store.CreateToken(e.Ctx, admin, def); err != nil {
+		t.Fatal(err)
+	}
+	if want := Start.Add(forewarn.DefaultTokenTTL); !def.ExpiresAt.Equal(want) {
+		t.Errorf("a token made without an expiry expires at %v, want %v", def.ExpiresAt, want)
+	}
+	week := &forewarn.APIToken{Username: "liaison1", Role: forewarn.RoleLiaison, Hash: hashOf("fw_week"), ExpiresAt: Start.Add(7 * 24 * time.Hour)}
+	if err := e.Store.CreateToken(e.Ctx, admin, week); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.Store.TokenByHash(e.Ctx, week.Hash); err != nil || !got.ExpiresAt.Equal(week.ExpiresAt) || got.Expired(Start) || !got.Expired(week.ExpiresAt) {
+		t.Errorf("TokenByHash = %+v, %v; want it expiring at %v", got, err, week.ExpiresAt)
+	}
+	start := e.AuditCount()
+	for name, at := range map[string]time.Time{"in the past": Start.Add(-time.Second), "now": Start, "beyond the maximum": Start.Add(forewarn.MaxTokenTTL + time.Hour)} {
+		err := e.Store.CreateToken(e.Ctx, admin, &forewarn.APIToken{Username: "liaison1", Role: forewarn.RoleLiaison, Hash: hashOf("fw_" + name), ExpiresAt: at})
+		WantCode(t, err, forewarn.EINVALID)
+	}
+	wantActions(t, e, start)
+
+	u.Disabled = true
+	if err := e.Store.UpdateUser(e.Ctx, admin, u); err != nil {
+		t.Fatal(err)
+	}
+	wantActions(t, e, start, "user.update", "token.revoke", "token.revoke")
+	u.Disabled = false
+	if err := e.Store.UpdateUser(e.Ctx, admin, u); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{def.Hash, week.Hash} {
+		_, err := e.Store.TokenByHash(e.Ctx, h)
+		WantCode(t, err, forewarn.ENOTFOUND)
+	}
+
+	fresh := &forewarn.APIToken{Username: "liaison1", Role: forewarn.RoleLiaison, Hash: hashOf("fw_fresh")}
+	if err := e.Store.CreateToken(e.Ctx, admin, fresh); err != nil {
+		t.Fatal(err)
+	}
+	start = e.AuditCount()
+	if n, err := e.Store.RevokeTokens(e.Ctx, forewarn.UserActor("liaison1"), "liaison1"); err != nil || n != 1 {
+		t.Fatalf("RevokeTokens = %d, %v; want the one live token", n, err)
+	}
+	if n, err := e.Store.RevokeTokens(e.Ctx, forewarn.UserActor("liaison1"), "liaison1"); err != nil || n != 0 {
+		t.Fatalf("RevokeTokens again = %d, %v; want 0", n, err)
+	}
+	wantActions(t, e, start, "token.revoke")
+	e.MustVerify()
+}
+
+// testAuditRecordsToken: an entry made with an API token records the token's ID, which
+// the chain's hash covers, and the trail can be searched by it; entries without one hash
+// as before.
+func testAuditRecordsToken(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 2)
+	e.Init()
+	withToken := forewarn.Actor{Kind: forewarn.ActorUser, ID: "analyst1", Token: forewarn.NewID(Start)}
+	s := NewSubject("Omar Ismail Mostefai")
+	if err := e.Store.CreateSubject(e.Ctx, withToken, s); err != nil {
+		t.Fatal(err)
+	}
+	got := e.LastAudit()
+	if got.Actor != withToken {
+		t.Fatalf("the entry records the actor %+v, want %+v", got.Actor, withToken)
+	}
+	if _, err := e.Store.Subject(e.Ctx, forewarn.UserActor("analyst1"), s.ID); err != nil {
+		t.Fatal(err)
+	}
+	plain := e.LastAudit()
+	if plain.Actor.Token != "" {
+		t.Errorf("an entry made without a token records %q", plain.Actor.Token)
+	}
+	stripped := *got
+	stripped.Actor.Token = ""
+	if stripped.ComputeHash() == got.Hash {
+		t.Error("the chain's hash does not cover the token ID: it could be removed unnoticed")
+	}
+	es, err := e.Store.AuditEntries(e.Ctx, forewarn.AuditFilter{Token: withToken.Token})
+	if err != nil || len(es) != 1 || es[0].Seq != got.Seq {
+		t.Errorf("entries made with the token = %+v, %v; want entry %d only", es, err, got.Seq)
+	}
+	WantCode(t, e.Store.RecordAudit(e.Ctx, &forewarn.AuditEntry{Actor: forewarn.Actor{Kind: forewarn.ActorUser, ID: "a", Token: "bad\x00token"}, Action: "login.failed", ObjectType: "user", ObjectID: "a"}), forewarn.EINVALID)
+	e.MustVerify()
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,12 +102,16 @@ func (e *Env) Send(m *forewarn.Message) *forewarn.StoredMessage {
 	return sm
 }
 
-func (e *Env) send(m *forewarn.Message) (*forewarn.StoredMessage, error) {
+// send stores m as sent; closes is the alert a read-stage acknowledgement answers.
+func (e *Env) send(m *forewarn.Message, closes ...string) (*forewarn.StoredMessage, error) {
 	now := e.Clock.Now()
 	if err := m.Validate(now); err != nil {
 		e.T.Fatalf("the suite built an invalid message: %v", err)
 	}
 	sm := &forewarn.StoredMessage{Message: m, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionOut, StoredAt: now, Priority: forewarn.PriorityUrgent}
+	if len(closes) > 0 {
+		sm.ClosesAlert = closes[0]
+	}
 	for _, to := range m.To {
 		dl := deadlineOf(m)
 		sm.Deliveries = append(sm.Deliveries, &forewarn.Delivery{MessageID: m.ID, Agency: to, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: dl, NextEscalation: dl})
@@ -786,7 +791,10 @@ func testResolveAlert(t *testing.T, open Opener) {
 	id := as[0].ID
 	start := e.AuditCount()
 	e.Clock.Advance(time.Minute)
-	if err := e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), id); err != nil {
+	// Closing an alert without acknowledging needs a reason; without one nothing changes.
+	WantCode(t, e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), id, "  "), forewarn.EINVALID)
+	wantActions(t, e, start)
+	if err := e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), id, "chased by telephone"); err != nil {
 		t.Fatal(err)
 	}
 	wantActions(t, e, start, "alert.resolve")
@@ -794,13 +802,110 @@ func testResolveAlert(t *testing.T, open Opener) {
 		t.Errorf("a resolved alert is still listed: %+v", as)
 	}
 	a, err := e.Store.Alert(e.Ctx, id)
-	if err != nil || a.ResolvedBy != "liaison" || !a.ResolvedAt.Equal(e.Clock.Now()) {
+	if err != nil || a.ResolvedBy != "liaison" || !a.ResolvedAt.Equal(e.Clock.Now()) || a.Resolution != "chased by telephone" || a.Agency != PeerFR {
 		t.Errorf("Alert = %+v, %v", a, err)
 	}
-	WantCode(t, e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), id), forewarn.ECONFLICT)
-	WantCode(t, e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), forewarn.NewID(e.Clock.Now())), forewarn.ENOTFOUND)
+	WantCode(t, e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), id, "again"), forewarn.ECONFLICT)
+	WantCode(t, e.Store.ResolveAlert(e.Ctx, forewarn.UserActor("liaison"), forewarn.NewID(e.Clock.Now()), "why"), forewarn.ENOTFOUND)
 	_, err = e.Store.Alert(e.Ctx, "nope")
 	WantCode(t, err, forewarn.ENOTFOUND)
 	wantActions(t, e, start, "alert.resolve")
+	e.MustVerify()
+}
+
+// testAckClosesAlerts: acknowledging a message as actioned closes every open alert on it,
+// recording the acknowledgement that closed it; on the sender's side, only the alerts
+// about the recipient that acknowledged. A read-stage answer closes the alert it answers
+// with its reason. The node records when an acknowledgement arrived beside the time it claims.
+func testAckClosesAlerts(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.AddPeers()
+
+	// Received: a warning with a match alert, then an escalation at each desk.
+	in := NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())
+	sm, receipt := e.Incoming(in)
+	sm.Alerts = []*forewarn.Alert{{Role: forewarn.RoleLiaison, Kind: "match", Text: "You hold this person"}}
+	if _, _, err := e.Store.ReceiveMessage(e.Ctx, peerActor(PeerFR), sm, receipt); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(time.Hour)
+	for i, role := range []forewarn.Role{forewarn.RoleLiaison, forewarn.RoleSupervisor} {
+		if err := e.Store.Escalate(e.Ctx, &forewarn.Escalation{MessageID: in.ID, Agency: Agency.Code, Side: forewarn.SideRecipient, Step: i + 1,
+			Notify: role, Text: "overdue", FiredAt: e.Clock.Now()}, e.Clock.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	liaisonAlerts, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10)
+	if len(liaisonAlerts) != 2 {
+		t.Fatalf("liaison alerts = %+v", liaisonAlerts)
+	}
+	var escalation string
+	for _, a := range liaisonAlerts {
+		if a.Kind == "escalation" {
+			escalation = a.ID
+		}
+	}
+	// The liaison desk records why not: a read-stage answer closes its escalation alert,
+	// not the match alert, and not the supervisors'.
+	read := NewReply(forewarn.KindAcknowledgement, Agency.Code, PeerFR, in.ID, forewarn.AckRead, e.Clock.Now())
+	read.Ack.Outcome, read.Ack.Reason = forewarn.OutcomeForwarded, "forwarded to the competent service"
+	rs, err := e.send(read, escalation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := e.Store.Alert(e.Ctx, escalation)
+	if a.ResolvedAt.IsZero() || a.ClosedBy != rs.Message.ID || !strings.Contains(a.Resolution, "competent service") || a.ResolvedBy != liaison.ID {
+		t.Errorf("answered escalation alert = %+v", a)
+	}
+	if as, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10); len(as) != 1 || as[0].Kind != "match" {
+		t.Errorf("open liaison alerts after answering the escalation = %+v", as)
+	}
+	// Answering an alert twice is refused, and the second answer is not stored.
+	again := NewReply(forewarn.KindAcknowledgement, Agency.Code, PeerFR, in.ID, forewarn.AckRead, e.Clock.Now())
+	again.Ack.Reason = "again"
+	_, err = e.send(again, escalation)
+	WantCode(t, err, forewarn.ECONFLICT)
+	_, err = e.Store.Message(e.Ctx, again.ID)
+	WantCode(t, err, forewarn.ENOTFOUND)
+
+	// Acknowledging as actioned closes every alert on the message, at every desk.
+	e.Clock.Advance(time.Minute)
+	start := e.AuditCount()
+	ack := e.Send(NewReply(forewarn.KindAcknowledgement, Agency.Code, PeerFR, in.ID, forewarn.AckActioned, e.Clock.Now()))
+	wantActions(t, e, start, "message.send", "message.acknowledge", "alert.resolve", "alert.resolve")
+	for _, role := range []forewarn.Role{forewarn.RoleLiaison, forewarn.RoleSupervisor} {
+		if as, _ := e.Store.Alerts(e.Ctx, role, 10); len(as) != 0 {
+			t.Errorf("%s alerts open after acknowledging: %+v", role, as)
+		}
+	}
+	for _, x := range liaisonAlerts {
+		if a, _ := e.Store.Alert(e.Ctx, x.ID); x.ID != escalation && a.ClosedBy != ack.Message.ID {
+			t.Errorf("alert %s closed by %q, want the acknowledgement %s", x.ID, a.ClosedBy, ack.Message.ID)
+		}
+	}
+
+	// Sent to two: FR-DGSI's acknowledgement closes the sender's alerts about FR-DGSI only,
+	// recorded when it arrived here, by whom FR-DGSI disclosed.
+	out := e.Send(NewNotification(Agency.Code, []string{PeerFR, PeerDE}, e.Clock.Now())).Message
+	e.Clock.Advance(time.Hour)
+	for i, to := range []string{PeerFR, PeerDE} {
+		if err := e.Store.Escalate(e.Ctx, &forewarn.Escalation{MessageID: out.ID, Agency: to, Side: forewarn.SideSender, Step: i + 1,
+			Notify: forewarn.RoleLiaison, Text: "overdue at " + to, FiredAt: e.Clock.Now()}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed := e.Clock.Now().Add(-30 * time.Minute)
+	e.Clock.Advance(time.Minute)
+	frAck := NewReply(forewarn.KindAcknowledgement, PeerFR, Agency.Code, out.ID, forewarn.AckActioned, claimed)
+	frAck.Ack.By = &forewarn.AckAuthor{Kind: forewarn.AuthorUser, Name: "dupont"}
+	e.Receive(frAck)
+	d := e.MustMessage(out.ID).Delivery(PeerFR)
+	if !d.ActionAt.Equal(claimed) || !d.AckArrivedAt.Equal(e.Clock.Now()) || d.ActionBy != "dupont at "+PeerFR || d.Reason == "" {
+		t.Errorf("FR-DGSI's acknowledgement recorded as %+v; want dated %s, arrived %s, by dupont at %s", d, claimed, e.Clock.Now(), PeerFR)
+	}
+	as, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10)
+	if len(as) != 1 || as[0].Agency != PeerDE {
+		t.Errorf("sender's open alerts after FR-DGSI acknowledged = %+v; want DE-BND's only", as)
+	}
 	e.MustVerify()
 }

@@ -3,10 +3,12 @@ package web
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -218,6 +220,7 @@ type tokensPage struct {
 	Username  string
 	Role      string
 	Name      string
+	Days      int
 	Error     string
 	Secret    string // a new token's secret, shown once
 	NewToken  *forewarn.APIToken
@@ -250,22 +253,37 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, s
 		}
 		pg.Tokens = append(pg.Tokens, ts...)
 	}
-	pg.Roles = forewarn.Roles
+	pg.Roles = a.User.Roles
 	s.render(w, r, a, status, "tokens", "API tokens", pg)
 }
 
-// handleCreateToken creates a token; its secret is shown once and only its hash kept.
+// handleCreateToken creates a token for the signed-in user (no one, administrators
+// included, makes tokens for others); its secret is shown once and only its hash kept.
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *access) {
-	pg := tokensPage{Username: strings.TrimSpace(r.PostFormValue("username")), Role: r.PostFormValue("role"), Name: strings.TrimSpace(r.PostFormValue("name"))}
-	if pg.Username == "" || !a.Principal.Can(forewarn.PermManageUsers) {
-		pg.Username = a.User.Username // only administrators make tokens for others
+	pg := tokensPage{Username: a.User.Username, Role: r.PostFormValue("role"), Name: strings.TrimSpace(r.PostFormValue("name"))}
+	if u := strings.TrimSpace(r.PostFormValue("username")); u != "" && u != a.User.Username {
+		s.deny(w, r, a, "Users create their own API tokens only; "+u+" must sign in and create theirs.")
+		return
 	}
 	if pg.Name == "" {
 		pg.Error = "Say what the token is for, like \"cli on liaison desk 2\"."
 		s.showTokens(w, r, a, http.StatusBadRequest, pg)
 		return
 	}
-	secret, tok, err := app.NewToken(r.Context(), s.Node, a.Principal.Actor(), pg.Username, forewarn.Role(pg.Role), pg.Name)
+	ttl := time.Duration(0)
+	if d := strings.TrimSpace(r.PostFormValue("days")); d != "" {
+		n, err := strconv.Atoi(d)
+		if err == nil {
+			pg.Days = n
+			ttl, err = app.TokenDays(n)
+		}
+		if err != nil || n == 0 {
+			pg.Error = fmt.Sprintf("A token lasts 1 to %d days.", int(forewarn.MaxTokenTTL.Hours()/24))
+			s.showTokens(w, r, a, http.StatusBadRequest, pg)
+			return
+		}
+	}
+	secret, tok, err := app.NewTokenFor(r.Context(), s.Node, a.Principal.Actor(), pg.Username, forewarn.Role(pg.Role), pg.Name, ttl)
 	if err != nil {
 		pg.Error = forewarn.ErrorMessage(err)
 		s.showTokens(w, r, a, httpStatus(err), pg)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -226,15 +227,36 @@ type passwordPage struct {
 	Required bool
 	Errors   map[string]string
 	Done     bool
+	Tokens   int // the user's live API tokens, which a password change offers to revoke
+	Revoked  int
+}
+
+// liveTokens counts the user's tokens that still work.
+func (s *Server) liveTokens(r *http.Request, username string) int {
+	ts, err := s.Node.Store.Tokens(r.Context(), username)
+	if err != nil {
+		s.Logger.Error("count tokens", "user", username, "err", err)
+		return 0
+	}
+	n := 0
+	for _, t := range ts {
+		if t.RevokedAt.IsZero() && !t.Expired(s.Node.Clock.Now()) {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request, a *access) {
-	s.render(w, r, a, http.StatusOK, "password", "Change password", passwordPage{Required: a.User.MustChangePassword, Done: r.URL.Query().Get("done") == "1"})
+	pg := passwordPage{Required: a.User.MustChangePassword, Done: r.URL.Query().Get("done") == "1",
+		Tokens: s.liveTokens(r, a.User.Username)}
+	pg.Revoked, _ = strconv.Atoi(r.URL.Query().Get("revoked"))
+	s.render(w, r, a, http.StatusOK, "password", "Change password", pg)
 }
 
 // handlePassword sets a new password after checking the current one.
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *access) {
-	pg := passwordPage{Required: a.User.MustChangePassword, Errors: map[string]string{}}
+	pg := passwordPage{Required: a.User.MustChangePassword, Errors: map[string]string{}, Tokens: s.liveTokens(r, a.User.Username)}
 	cur, nw, again := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("again")
 	// A stolen session must not become a way to guess the password: the same limit as
 	// signing in applies to checking the current one.
@@ -271,7 +293,16 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 				s.fail(w, r, a, err)
 				return
 			}
-			redirect(w, r, "/password?done=1")
+			done := "/password?done=1"
+			if r.PostFormValue("revoke_tokens") != "" {
+				n, err := s.Node.Store.RevokeTokens(r.Context(), a.Principal.Actor(), u.Username)
+				if err != nil {
+					s.fail(w, r, a, err)
+					return
+				}
+				done += "&revoked=" + strconv.Itoa(n)
+			}
+			redirect(w, r, done)
 			return
 		}
 	}

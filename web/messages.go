@@ -258,7 +258,7 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	}
 	m := sm.Message
 	pg := messagePage{Row: rowOf(sm), M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
-		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown}}
+		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
 	switch {
 	case m.Notification != nil:
 		pg.Body = m.Notification.Summary
@@ -349,7 +349,8 @@ func (s *Server) handleMarkRead(w http.ResponseWriter, r *http.Request, a *acces
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckRead}); err != nil {
+	by, _ := httpapi.Disclose(a.Principal, "")
+	if _, err := s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckRead, By: by}); err != nil {
 		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: forewarn.ErrorMessage(err)})
 		return
 	}
@@ -374,7 +375,13 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 		s.showMessage(w, r, a, http.StatusBadRequest, form)
 		return
 	}
-	_, err := s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckActioned, Outcome: form.Outcome, Reason: form.Reason})
+	by, err := httpapi.Disclose(a.Principal, r.PostFormValue("disclose"))
+	if err != nil {
+		form.Error = forewarn.ErrorMessage(err)
+		s.showMessage(w, r, a, http.StatusBadRequest, form)
+		return
+	}
+	_, err = s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckActioned, Outcome: form.Outcome, Reason: form.Reason, By: by})
 	if err != nil {
 		if fe := fieldError(err); fe != nil && strings.HasPrefix(fe.Field, "ack.") {
 			form.Errors[strings.TrimPrefix(fe.Field, "ack.")] = fe.Message
@@ -390,27 +397,48 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 type alertsPage struct {
 	Alerts     []*forewarn.Alert
 	CanResolve bool
+	CanAck     bool
+	Outcomes   []string // the reasons a desk may give for not acknowledging
+	Failed     string   // the alert whose answer was refused, and why
+	Error      string
+	Done       bool
 }
 
-// handleAlerts lists the alerts for the user's roles, newest first.
-// handleResolveAlert marks an alert for one of the user's desks dealt with.
+// handleResolveAlert closes an alert for one of the user's desks without acknowledging its
+// message: the reason is required, and on a received message it travels to the sender as
+// a read-stage acknowledgement. There is no "dealt with" without one.
 func (s *Server) handleResolveAlert(w http.ResponseWriter, r *http.Request, a *access) {
-	if _, err := httpapi.ResolveAlert(r, s.Node.Store, a.Principal, r.PathValue("id")); err != nil {
-		if forewarn.ErrorCode(err) == forewarn.EFORBIDDEN {
-			s.deny(w, r, a, forewarn.ErrorMessage(err))
-			return
-		}
-		if forewarn.ErrorCode(err) != forewarn.ECONFLICT {
-			s.fail(w, r, a, err)
-			return
-		}
+	if !s.messagesReady(w, r, a) {
+		return
 	}
-	redirect(w, r, "/alerts")
+	id := r.PathValue("id")
+	ans := httpapi.AlertAnswer{Outcome: strings.TrimSpace(r.PostFormValue("outcome")), Reason: strings.TrimSpace(r.PostFormValue("reason")),
+		Disclose: r.PostFormValue("disclose")}
+	if _, err := httpapi.ResolveAlert(r, s.Messages, a.Principal, id, ans); err != nil {
+		switch forewarn.ErrorCode(err) {
+		case forewarn.EFORBIDDEN:
+			s.deny(w, r, a, forewarn.ErrorMessage(err))
+		case forewarn.EINVALID, forewarn.ECONFLICT:
+			s.showAlerts(w, r, a, httpStatus(err), id, forewarn.ErrorMessage(err))
+		default:
+			s.fail(w, r, a, err)
+		}
+		return
+	}
+	redirect(w, r, "/alerts?done=1")
 }
 
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, a *access) {
+	s.showAlerts(w, r, a, http.StatusOK, "", "")
+}
+
+// showAlerts lists the open alerts for the user's roles, newest first; failed and why say
+// which answer was refused.
+func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, status int, failed, why string) {
 	seen := map[string]bool{}
-	pg := alertsPage{CanResolve: a.Principal.Can(forewarn.PermResolveAlerts)}
+	pg := alertsPage{CanResolve: a.Principal.Can(forewarn.PermResolveAlerts), CanAck: a.Principal.Can(forewarn.PermAckMessages),
+		Outcomes: []string{forewarn.OutcomeForwarded, forewarn.OutcomeDuplicate, forewarn.OutcomeNoAction, forewarn.OutcomeNotKnown},
+		Failed:   failed, Error: why, Done: r.URL.Query().Get("done") == "1"}
 	for _, role := range a.Principal.Roles {
 		as, err := s.Node.Store.Alerts(r.Context(), role, maxAlertCount)
 		if err != nil {
@@ -425,5 +453,5 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, a *access)
 		}
 	}
 	slices.SortStableFunc(pg.Alerts, func(x, y *forewarn.Alert) int { return y.CreatedAt.Compare(x.CreatedAt) })
-	s.render(w, r, a, http.StatusOK, "alerts", "Alerts", pg)
+	s.render(w, r, a, status, "alerts", "Alerts", pg)
 }

@@ -73,6 +73,10 @@ var funcs = template.FuncMap{
 			return "Forwarded to the competent service"
 		case forewarn.OutcomeNotKnown:
 			return "Person not known to us"
+		case forewarn.OutcomeDuplicate:
+			return "Duplicate of another message"
+		case forewarn.OutcomeAnswered:
+			return "Answered by a response"
 		}
 		return o
 	},

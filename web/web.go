@@ -129,10 +129,14 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// staticHandler lets browsers cache the embedded assets for a while: they change only
-// with the binary.
+// staticHandler serves the embedded assets, never a listing of them, and lets browsers
+// cache them for a while: they change only with the binary.
 func staticHandler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(w, r)
 	})
@@ -298,7 +302,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, statu
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(markInvisible(buf.Bytes()))
 }
 
 // renderFragment executes one named template alone: the parts the compose script swaps in.
@@ -310,7 +314,7 @@ func (s *Server) renderFragment(w http.ResponseWriter, page, name string, data a
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	w.Write(markInvisible(buf.Bytes()))
 }
 
 // maxAlertCount bounds the alerts counted for the layout's badge; more shows as "100+".

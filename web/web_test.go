@@ -434,6 +434,58 @@ func TestAcknowledge(t *testing.T) {
 	}
 }
 
+// TestAlertNeedsAnAnswer: from the page an alert closes only with a reason ("Dealt with"
+// alone is refused and closes nothing); on a received warning the reason goes to its sender
+// as a read-stage acknowledgement; acknowledging then closes every alert on the warning.
+func TestAlertNeedsAnAnswer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.login("liaison")
+	open, err := f.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100)
+	if err != nil || len(open) < 2 {
+		t.Fatalf("liaison alerts: %d, %v; want the match and the escalation", len(open), err)
+	}
+	var esc *forewarn.Alert
+	for _, a := range open {
+		if a.Kind == "escalation" {
+			esc = a
+		}
+	}
+	if esc == nil {
+		t.Fatal("no escalation alert")
+	}
+	_, page := b.get("/alerts")
+	if strings.Contains(page, "Dealt with") || !strings.Contains(page, "Record why not") || !strings.Contains(page, "Acknowledge the message") {
+		t.Errorf("the alerts page offers the wrong choices")
+	}
+	st, body, _ := b.post("/alerts/"+esc.ID+"/resolve", url.Values{"outcome": {"forwarded"}})
+	if st != http.StatusBadRequest || !strings.Contains(body, "say why") {
+		t.Errorf("closing an alert without a reason: %d, want 400 saying why", st)
+	}
+	if still, _ := f.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100); len(still) != len(open) {
+		t.Fatalf("a refused answer closed an alert")
+	}
+	st, _, h := b.post("/alerts/"+esc.ID+"/resolve", url.Values{"outcome": {"forwarded"}, "reason": {"forwarded to the competent service"}})
+	if st != http.StatusSeeOther || h.Get("Location") != "/alerts?done=1" {
+		t.Fatalf("answering the escalation: %d → %q", st, h.Get("Location"))
+	}
+	a, _ := f.node.Store.Alert(ctx, esc.ID)
+	answer, err := f.node.Store.Message(ctx, a.ClosedBy)
+	if err != nil || answer.Message.Ack.Stage != forewarn.AckRead || answer.Message.Ack.Outcome != "forwarded" || answer.Message.To[0] != agencyTR.Code {
+		t.Fatalf("the answer to the sender: %+v, %v", answer, err)
+	}
+	st, _, _ = b.post("/messages/"+f.warningID+"/ack", url.Values{"outcome": {"action_taken"}, "reason": {"Same man; file updated"}, "disclose": {"desk"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("acknowledge: %d", st)
+	}
+	for _, role := range forewarn.Roles {
+		if as, _ := f.node.Store.Alerts(ctx, role, 100); len(as) != 0 {
+			t.Errorf("%d %s alerts still open after acknowledging", len(as), role)
+		}
+	}
+}
+
 func TestCompose(t *testing.T) {
 	f := newFixture(t)
 	b := f.browser(t)
@@ -553,9 +605,13 @@ func TestAuditVerifyAndAdmin(t *testing.T) {
 	if st, body, _ := a.post("/admin/users", url.Values{"username": {"Bad Name"}, "roles": {"liaison"}}); st != http.StatusBadRequest || !strings.Contains(body, "lower-case") {
 		t.Fatalf("invalid username: status %d, want 400 beside the field", st)
 	}
-	st, body, _ = a.post("/tokens", url.Values{"username": {"liaison"}, "role": {"liaison"}, "name": {"cli on desk 2"}})
+	st, body, _ = a.post("/tokens", url.Values{"role": {"admin"}, "name": {"peer setup"}})
 	if st != http.StatusCreated || !strings.Contains(body, app.TokenPrefix) {
 		t.Fatalf("create token: status %d, want the secret shown once", st)
+	}
+	// An administrator revokes anyone's token (made by liaison for themselves).
+	if _, _, err := app.NewToken(context.Background(), f.node, forewarn.UserActor("liaison"), "liaison", forewarn.RoleLiaison, "cli on desk 2"); err != nil {
+		t.Fatal(err)
 	}
 	ts, err := f.node.Store.Tokens(context.Background(), "liaison")
 	if err != nil || len(ts) != 1 {
@@ -645,5 +701,110 @@ func TestLoginCSRF(t *testing.T) {
 	c.get("/inbox")
 	if st := post(c, "/logout", url.Values{"csrf": {c.csrf}}, "null"); st != http.StatusForbidden {
 		t.Fatalf("a signed-in form posted with Origin: null: status %d, want 403", st)
+	}
+}
+
+// TestTokensOwnAndRevokedOnPasswordChange: the tokens page makes tokens for the signed-in
+// user only, administrators included; a password change offers to revoke the user's
+// tokens, and does when asked.
+func TestTokensOwnAndRevokedOnPasswordChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := f.browser(t)
+	admin.login("admin2")
+	if st, _, _ := admin.post("/tokens", url.Values{"username": {"liaison"}, "role": {"liaison"}, "name": {"borrowed"}}); st != http.StatusForbidden {
+		t.Fatalf("an administrator making a token for liaison: status %d, want 403", st)
+	}
+	if ts, _ := f.node.Store.Tokens(ctx, "liaison"); len(ts) != 0 {
+		t.Fatalf("liaison holds %d tokens after the refusal", len(ts))
+	}
+	b := f.browser(t)
+	b.login("liaison")
+	st, body, _ := b.post("/tokens", url.Values{"role": {"liaison"}, "name": {"cli"}, "days": {"30"}})
+	if st != http.StatusCreated || !strings.Contains(body, "until") {
+		t.Fatalf("liaison making their own token: status %d, want 201 with its expiry", st)
+	}
+	ts, _ := f.node.Store.Tokens(ctx, "liaison")
+	if len(ts) != 1 || !ts[0].ExpiresAt.Equal(ts[0].CreatedAt.Add(30*24*time.Hour)) {
+		t.Fatalf("tokens after creating one for 30 days: %+v", ts)
+	}
+	if _, body := b.get("/password"); !strings.Contains(body, `name="revoke_tokens"`) {
+		t.Fatal("the password page does not offer to revoke the user's tokens")
+	}
+	if st, _, _ := b.post("/password", url.Values{"current": {testPassword}, "new": {"a much better passphrase"}, "again": {"a much better passphrase"}, "revoke_tokens": {"1"}}); st != http.StatusSeeOther {
+		t.Fatalf("password change: status %d, want 303", st)
+	}
+	if _, err := f.node.Store.TokenByHash(ctx, ts[0].Hash); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("the token still works after a password change that revoked it: %v", err)
+	}
+}
+
+// TestPartnerTextInvisibleCharacters: bidi controls and zero-width characters in a
+// partner's message are shown as visible marks, not left to reorder or disguise the text.
+func TestPartnerTextInvisibleCharacters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seed := make([]byte, 32)
+	seed[0] = 1
+	trKey := keyfile.FromSeed(seed)
+	now := f.clock.Now()
+	m := &forewarn.Message{ID: forewarn.NewID(now), Version: 1, From: agencyTR.Code, To: []string{agencyFR.Code}, Created: now, Kind: forewarn.KindNotification,
+		Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{agencyFR.Code}},
+		Notification: &forewarn.Notification{Summary: "Transfer to account \u202E0987654321\u202C today", Priority: forewarn.PriorityUrgent, AcknowledgeBy: now.Add(24 * time.Hour),
+			Persons: []forewarn.PersonDescriptor{{Ref: "p1", Names: []forewarn.Name{{Value: "Omar\u200B Ismail", Kind: forewarn.NamePrimary}}}}}}
+	env, err := envelope.Seal(m, trKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.msgs.Receive(ctx, env, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser(t)
+	b.login("liaison")
+	for _, path := range []string{"/messages/" + m.ID, "/inbox"} {
+		st, body := b.get(path)
+		if st != http.StatusOK {
+			t.Fatalf("%s: status %d", path, st)
+		}
+		if strings.ContainsAny(body, "\u202E\u202C\u200B") {
+			t.Errorf("%s shows partner text with invisible characters unmarked", path)
+		}
+		if !strings.Contains(body, "U+202E") {
+			t.Errorf("%s does not mark the right-to-left override", path)
+		}
+	}
+}
+
+// TestStaticNoListing: the assets are served, their directory is not listed.
+func TestStaticNoListing(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	if st, body := b.get("/static/style.css"); st != http.StatusOK || !strings.Contains(body, "{") {
+		t.Fatalf("/static/style.css: status %d", st)
+	}
+	for _, path := range []string{"/static/", "/static", "/static/./", "/static//"} {
+		st, body := b.get(path)
+		if st == http.StatusOK || strings.Contains(body, "compose.js") {
+			t.Errorf("%s: status %d, lists the directory", path, st)
+		}
+	}
+}
+
+// The explanation of a match that rests on a surname, with a title set aside, says so on
+// the page an analyst reads it on.
+func TestExplanationNamesSurnameOnlyAndTitle(t *testing.T) {
+	f := newFixture(t)
+	subj := &forewarn.Subject{Names: []forewarn.Name{{Value: "BELTRAN LEYVA, Alfredo", Kind: forewarn.NamePrimary}},
+		BirthDate: forewarn.PartialDate{Year: 1971, Month: 1, Day: 21}, Watch: forewarn.WatchListed}
+	if _, err := f.msgs.CreateSubject(context.Background(), forewarn.UserActor("analyst"), subj); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser(t)
+	b.login("liaison")
+	check := url.Values{"action": {"check"}, "kind": {"request"}, "priority": {"flash"}, "tlp": {"AMBER"}, "title": {"t"}, "questions": {"q"},
+		"rows": {"1"}, "p0_name": {"Haji BELTRAN LEYVA"}, "p0_born": {"1971"}}
+	st, body, _ := b.post("/compose", check)
+	if st != http.StatusOK || !strings.Contains(body, "shares only the surname BELTRAN LEYVA") || !strings.Contains(body, "Haji") || !strings.Contains(body, "set aside") {
+		t.Fatalf("check persons: status %d; the explanation must say the match rests on the surname and name the title\n%s", st, body)
 	}
 }

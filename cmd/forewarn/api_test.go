@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -17,42 +18,54 @@ import (
 // wantAllowed is the access policy as the users' representatives agreed it, written out
 // independently of authz.go: which roles may call each protected route.
 var wantAllowed = map[string]string{
-	"GET /api/v1/messages":                  "analyst liaison supervisor oversight",
-	"POST /api/v1/messages":                 "liaison",
-	"GET /api/v1/messages/{id}":             "analyst liaison supervisor oversight",
-	"GET /api/v1/messages/{id}/thread":      "analyst liaison supervisor oversight",
-	"GET /api/v1/messages/{id}/related":     "analyst liaison supervisor oversight",
-	"POST /api/v1/messages/{id}/ack":        "liaison supervisor",
-	"POST /api/v1/drafts/check":             "liaison",
-	"GET /api/v1/alerts":                    "analyst liaison supervisor oversight",
-	"POST /api/v1/alerts/{id}/resolve":      "analyst liaison supervisor",
-	"GET /api/v1/subjects":                  "analyst liaison supervisor oversight",
-	"POST /api/v1/subjects":                 "analyst",
-	"GET /api/v1/subjects/{id}":             "analyst liaison supervisor oversight",
-	"PUT /api/v1/subjects/{id}":             "analyst",
-	"GET /api/v1/subjects/{id}/timeline":    "analyst liaison supervisor oversight",
-	"GET /api/v1/subjects/{id}/network":     "analyst liaison supervisor oversight",
-	"GET /api/v1/subjects/{id}/claims":      "analyst liaison supervisor oversight",
-	"POST /api/v1/subjects/{id}/claims":     "analyst",
-	"POST /api/v1/claims/{id}/prefer":       "analyst",
-	"GET /api/v1/subjects/{id}/links":       "analyst liaison supervisor oversight",
-	"POST /api/v1/links":                    "analyst",
-	"GET /api/v1/matches":                   "analyst liaison supervisor oversight",
-	"GET /api/v1/matches/{id}":              "analyst liaison supervisor oversight",
-	"POST /api/v1/matches/{id}/confirm":     "analyst supervisor",
-	"POST /api/v1/matches/{id}/reject":      "analyst supervisor",
-	"GET /api/v1/search":                    "analyst liaison supervisor oversight",
-	"GET /api/v1/audit":                     "oversight admin",
-	"POST /api/v1/audit/verify":             "oversight admin",
-	"GET /api/v1/peers":                     "analyst liaison supervisor oversight",
-	"POST /api/v1/peers":                    "admin",
-	"DELETE /api/v1/peers/{code}":           "admin",
-	"GET /api/v1/users":                     "admin",
-	"POST /api/v1/users/{username}/disable": "admin",
-	"POST /api/v1/users/{username}/enable":  "admin",
-	"POST /api/v1/users":                    "admin",
-	"POST /api/v1/tokens":                   "analyst liaison supervisor admin",
-	"DELETE /api/v1/tokens/{id}":            "analyst liaison supervisor admin",
+	"GET /api/v1/messages":                       "analyst liaison supervisor oversight",
+	"POST /api/v1/messages":                      "liaison",
+	"GET /api/v1/messages/{id}":                  "analyst liaison supervisor oversight",
+	"GET /api/v1/messages/{id}/thread":           "analyst liaison supervisor oversight",
+	"GET /api/v1/messages/{id}/related":          "analyst liaison supervisor oversight",
+	"POST /api/v1/messages/{id}/ack":             "liaison supervisor",
+	"POST /api/v1/drafts/check":                  "liaison",
+	"GET /api/v1/alerts":                         "analyst liaison supervisor oversight",
+	"POST /api/v1/alerts/{id}/resolve":           "analyst liaison supervisor",
+	"GET /api/v1/subjects":                       "analyst liaison supervisor oversight",
+	"POST /api/v1/subjects":                      "analyst",
+	"GET /api/v1/subjects/{id}":                  "analyst liaison supervisor oversight",
+	"PUT /api/v1/subjects/{id}":                  "analyst",
+	"GET /api/v1/subjects/{id}/timeline":         "analyst liaison supervisor oversight",
+	"GET /api/v1/subjects/{id}/network":          "analyst liaison supervisor oversight",
+	"GET /api/v1/subjects/{id}/claims":           "analyst liaison supervisor oversight",
+	"POST /api/v1/subjects/{id}/claims":          "analyst",
+	"POST /api/v1/claims/{id}/prefer":            "analyst",
+	"GET /api/v1/subjects/{id}/links":            "analyst liaison supervisor oversight",
+	"POST /api/v1/links":                         "analyst",
+	"POST /api/v1/imports":                       "analyst",
+	"GET /api/v1/imports":                        "analyst liaison supervisor oversight",
+	"GET /api/v1/imports/{id}":                   "analyst liaison supervisor oversight",
+	"GET /api/v1/matches":                        "analyst liaison supervisor oversight",
+	"GET /api/v1/matches/{id}":                   "analyst liaison supervisor oversight",
+	"POST /api/v1/matches/{id}/confirm":          "analyst supervisor",
+	"POST /api/v1/matches/{id}/reject":           "analyst supervisor",
+	"GET /api/v1/search":                         "analyst liaison supervisor oversight",
+	"GET /api/v1/audit":                          "oversight admin",
+	"POST /api/v1/audit/verify":                  "oversight admin",
+	"GET /api/v1/peers":                          "analyst liaison supervisor oversight",
+	"POST /api/v1/peers":                         "admin",
+	"DELETE /api/v1/peers/{code}":                "admin",
+	"GET /api/v1/users":                          "admin",
+	"POST /api/v1/users/{username}/disable":      "admin",
+	"POST /api/v1/users/{username}/enable":       "admin",
+	"POST /api/v1/users":                         "admin",
+	"POST /api/v1/tokens":                        "analyst liaison supervisor admin",
+	"DELETE /api/v1/tokens/{id}":                 "analyst liaison supervisor admin",
+	"GET /api/v1/me/notifications":               "analyst liaison supervisor admin",
+	"PUT /api/v1/me/notifications":               "analyst liaison supervisor admin",
+	"PUT /api/v1/users/{username}/notifications": "admin",
+	"GET /api/v1/notifications":                  "admin",
+	"POST /api/v1/notifications/{id}/retry":      "admin",
+	"POST /api/v1/notifications/test":            "admin",
+	"GET /api/v1/webhooks":                       "admin",
+	"POST /api/v1/webhooks":                      "admin",
+	"DELETE /api/v1/webhooks/{id}":               "admin",
 }
 
 // public routes answer without credentials.
@@ -304,27 +317,48 @@ func TestResolveAlert(t *testing.T) {
 		t.Fatalf("liaison alerts: %v %v", open, err)
 	}
 	id := open[0].ID
-	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", supervisor, nil); st != http.StatusForbidden {
+	why := []byte(`{"outcome":"forwarded","reason":"forwarded to the competent service"}`)
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", supervisor, why); st != http.StatusForbidden {
 		t.Errorf("the supervisors resolving the liaison desk's alert: %d, want 403", st)
 	}
-	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, nil); st != http.StatusOK {
+	// "Dealt with" without acknowledging or saying why is impossible.
+	for _, body := range [][]byte{nil, []byte(`{}`), []byte(`{"reason":"  "}`), []byte(`{"outcome":"forwarded"}`)} {
+		if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, body); st != http.StatusBadRequest {
+			t.Errorf("closing an alert with %q: %d, want 400", body, st)
+		}
+	}
+	if still, _ := fr.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100); len(still) != len(open) {
+		t.Fatalf("a refused answer closed an alert: %d open of %d", len(still), len(open))
+	}
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, why); st != http.StatusOK {
 		t.Fatalf("resolving: %d", st)
 	}
-	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, nil); st != http.StatusConflict {
+	if st := call(t, "POST", fr.url+"/api/v1/alerts/"+id+"/resolve", liaison, why); st != http.StatusConflict {
 		t.Errorf("resolving twice: %d, want 409", st)
 	}
 	after, _ := fr.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100)
-	if len(after) != len(open)-1 {
+	if len(after) >= len(open) {
 		t.Errorf("%d open alerts after resolving one of %d", len(after), len(open))
 	}
-	entries, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "alert.resolve", Limit: 10})
-	if len(entries) != 1 || entries[0].ObjectID != id || entries[0].Actor.ID != "liaison" {
+	resolved, err := fr.node.Store.Alert(ctx, id)
+	if err != nil || resolved.ResolvedBy != "liaison" || !strings.Contains(resolved.Resolution, "competent service") {
+		t.Errorf("resolved alert = %+v, %v", resolved, err)
+	}
+	entries, _ := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "alert.resolve", ObjectID: id, Limit: 10})
+	if len(entries) != 1 || entries[0].Actor.ID != "liaison" {
 		t.Errorf("resolution not audited: %+v", entries)
+	}
+	// On a received warning the reason travels to its sender as a read-stage answer.
+	if resolved.ClosedBy != "" {
+		ans, err := fr.node.Store.Message(ctx, resolved.ClosedBy)
+		if err != nil || ans.Message.Ack == nil || ans.Message.Ack.Stage != forewarn.AckRead || !strings.Contains(ans.Message.Ack.Reason, "competent service") {
+			t.Errorf("the answer sent to the sender = %+v, %v", ans, err)
+		}
 	}
 }
 
-// TestDisableUser: an administrator disables a user; their token stops working at once,
-// they cannot disable themselves, and enabling restores access.
+// TestDisableUser: an administrator disables a user; their token is revoked at once, they
+// cannot disable themselves, and enabling restores the account but not the old tokens.
 func TestDisableUser(t *testing.T) {
 	ctx := context.Background()
 	_, c := twoNodes(t, day("2015-01-05 09:00"))
@@ -352,7 +386,81 @@ func TestDisableUser(t *testing.T) {
 	if st := call(t, "POST", rt.url+"/api/v1/users/analyst/enable", admin, nil); st != http.StatusOK {
 		t.Fatalf("enable: %d", st)
 	}
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", analyst, nil); st != http.StatusUnauthorized {
+		t.Errorf("a token revoked when its user was disabled works again after enabling: %d", st)
+	}
+	fresh, _, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), "analyst", forewarn.RoleAnalyst, "analyst again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", fresh, nil); st != http.StatusOK {
+		t.Errorf("a new token of the enabled user: %d", st)
+	}
+}
+
+// TestTokensOwnExpiringAndRecorded: users mint their own tokens only (an administrator
+// minting one for an analyst could read subjects as them); tokens expire; and every audit
+// entry made with a token records the token's ID.
+func TestTokensOwnExpiringAndRecorded(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	rt := c.node(agencyFR.Code)
+	admin, _, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), "admin", forewarn.RoleAdmin, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(token, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", rt.url+"/api/v1/tokens", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out
+	}
+	if st, _ := mint(admin, `{"username":"analyst","role":"analyst","name":"borrowed"}`); st != http.StatusForbidden {
+		t.Fatalf("an administrator minting a token for an analyst: %d, want 403", st)
+	}
+	if ts, _ := rt.node.Store.Tokens(ctx, "analyst"); len(ts) != 0 {
+		t.Fatalf("the refused mint left %d tokens for the analyst", len(ts))
+	}
+	analyst, tok, err := app.NewToken(ctx, rt.node, forewarn.SystemActor("test"), "analyst", forewarn.RoleAnalyst, "desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, out := mint(analyst, `{"role":"analyst","name":"short","days":2}`)
+	if st != http.StatusCreated {
+		t.Fatalf("an analyst minting their own two-day token: %d %v", st, out)
+	}
+	short, _ := out["secret"].(string)
+	if st, _ := mint(analyst, `{"role":"analyst","name":"forever","days":10000}`); st != http.StatusBadRequest {
+		t.Errorf("a 10,000-day token: %d, want 400", st)
+	}
 	if st := call(t, "GET", rt.url+"/api/v1/subjects", analyst, nil); st != http.StatusOK {
-		t.Errorf("an enabled user's token: %d", st)
+		t.Fatalf("list subjects with the token: %d", st)
+	}
+	es, err := rt.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Token: tok.ID, Limit: 100})
+	if err != nil || len(es) == 0 {
+		t.Fatalf("no audit entry records the token %s: %v", tok.ID, err)
+	}
+	for _, e := range es {
+		if e.Actor.ID != "analyst" || e.Actor.Token != tok.ID {
+			t.Errorf("entry %d (%s) records %+v", e.Seq, e.Action, e.Actor)
+		}
+	}
+	c.clock.Advance(3 * 24 * time.Hour)
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", short, nil); st != http.StatusUnauthorized {
+		t.Errorf("a two-day token after three days: %d, want 401", st)
+	}
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", analyst, nil); st != http.StatusOK {
+		t.Errorf("a default token after three days: %d, want 200", st)
+	}
+	c.clock.Advance(forewarn.DefaultTokenTTL)
+	if st := call(t, "GET", rt.url+"/api/v1/subjects", analyst, nil); st != http.StatusUnauthorized {
+		t.Errorf("a default token after its %v: %d, want 401", forewarn.DefaultTokenTTL, st)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -67,6 +68,12 @@ func (m *Main) startClusterOn(ctx context.Context, dir string, start time.Time, 
 				// nobody was shown: the demo prints one password for every login.
 				err = demoPasswordFor(ctx, node, string(r), hash)
 			}
+			if err == nil {
+				// Every demo user has an address, so the demo shows who would have
+				// been e-mailed at each step.
+				err = node.Store.SetNotificationSettings(ctx, forewarn.SystemActor("demo"),
+					&forewarn.NotificationSettings{Username: string(r), Email: demoAddress(string(r), ag.Code)})
+			}
 			if err != nil {
 				node.Store.Close()
 				c.Close()
@@ -85,6 +92,7 @@ func (m *Main) startClusterOn(ctx context.Context, dir string, start time.Time, 
 		}
 		c.nodes[ag.Code] = rt
 		c.order = append(c.order, ag.Code)
+		c.watchNotifications(rt)
 	}
 	for _, a := range c.order {
 		for _, b := range c.order {
@@ -105,6 +113,11 @@ func (m *Main) startClusterOn(ctx context.Context, dir string, start time.Time, 
 		}
 	}
 	return c, nil
+}
+
+// demoAddress is a demo user's e-mail address: liaison@fr-dgsi.example.
+func demoAddress(username, agency string) string {
+	return username + "@" + strings.ToLower(agency) + ".example"
 }
 
 // demoPasswordFor gives an existing user the demo password, to keep rather than change.
@@ -131,7 +144,26 @@ func (c *cluster) restart(ctx context.Context, m *Main, code string) error {
 		return err
 	}
 	c.nodes[code] = rt
+	c.watchNotifications(rt)
 	return nil
+}
+
+// watchNotifications prints each notification a node sends, at the simulated time:
+// who would have been woken, and when. The e-mail itself is in the node's local capture
+// (DATA/mail) unless a mail server is configured.
+func (c *cluster) watchNotifications(rt *liveNode) {
+	n := rt.notifier
+	n.OnSent = func(x *forewarn.Notice) {
+		if c.out == nil {
+			return
+		}
+		what := strings.TrimPrefix(n.RenderEmail(x, n.Prepare(x)).Subject, "[Forewarn "+rt.agency+"] ")
+		to := x.Address
+		if x.Channel == forewarn.ChannelWebhook {
+			to = "webhook " + x.Address
+		}
+		fmt.Fprintf(c.out, "                  ✉ %s %s e-mails %s: %s\n", x.CreatedAt.Format("2006-01-02 15:04"), rt.agency, to, what)
+	}
 }
 
 // node returns the running node of an agency.
@@ -157,6 +189,22 @@ func (c *cluster) at(ctx context.Context, t time.Time) error {
 	for _, code := range c.order {
 		if _, err := c.nodes[code].msgs.Escalate(ctx); err != nil {
 			return fmt.Errorf("%s: escalate: %w", code, err)
+		}
+	}
+	return c.notify(ctx)
+}
+
+// notify lets every node send the notifications that are due.
+func (c *cluster) notify(ctx context.Context) error {
+	for _, code := range c.order {
+		for {
+			n, err := c.nodes[code].notifier.Tick(ctx)
+			if err != nil {
+				return fmt.Errorf("%s: notify: %w", code, err)
+			}
+			if n == 0 {
+				break
+			}
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -47,6 +48,8 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the replay stopped: %w", err)
 	}
+	fmt.Fprintf(m.Stdout, "\nNo mail server is configured: each node keeps the e-mail it sent (✉ above) as .eml files in\n%s and %s.\n",
+		filepath.Join(dir, agencyTR.Code, "mail"), filepath.Join(dir, agencyFR.Code, "mail"))
 	if err := r.summary(m.Stdout); err != nil {
 		return exitError{code: 1, msg: err.Error()}
 	}

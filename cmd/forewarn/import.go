@@ -240,6 +240,15 @@ func (in *importInput) open(path string) func() (io.ReadCloser, error) {
 	}
 }
 
+// uploadReader reads a dataset uploaded through the API, spooled at path.
+func uploadReader(format, encoding, dataset string, g forewarn.Grading, path string) (forewarn.ImportReader, error) {
+	if _, err := textenc.Decode(nil, encoding); err != nil {
+		return nil, err
+	}
+	in := &importInput{path: path, format: format, encoding: encoding}
+	return in.reader(dataset, g)
+}
+
 // reader returns the format's reader over the input.
 func (in *importInput) reader(dataset string, g forewarn.Grading) (forewarn.ImportReader, error) {
 	switch in.format {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/forewarn/forewarn"
 )
 
 // runCLI runs the forewarn program in-process with the given environment and returns what
@@ -218,5 +221,21 @@ func copyDir(t *testing.T, from, to string) {
 		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestAsIsRecordedAsTheCLI: --as NAME is who the CLI acts for, recorded as the CLI acting
+// as NAME, never as the node's user NAME, whom anyone with the data directory could name.
+func TestAsIsRecordedAsTheCLI(t *testing.T) {
+	dir, _ := newNode(t)
+	mustCLI(t, "subject", "add", "--data", dir, "--name", "Omar Ismail Mostefai", "--as", "analyst1", "--log-level", "warn")
+	out := mustCLI(t, "audit", "list", "--data", dir, "--action", "subject.create", "--json")
+	var es []forewarn.AuditEntry
+	if err := json.Unmarshal([]byte(out), &es); err != nil || len(es) != 2 {
+		t.Fatalf("audit list: %v\n%s", err, out)
+	}
+	a := es[1].Actor
+	if a.Kind != forewarn.ActorSystem || !strings.HasPrefix(a.ID, "cli:") || !strings.HasSuffix(a.ID, " as analyst1") {
+		t.Errorf("--as analyst1 is recorded as %s, want the CLI acting as analyst1", a)
 	}
 }

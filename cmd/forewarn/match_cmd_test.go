@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/forewarn/forewarn/internal/testdata"
+	"github.com/forewarn/forewarn/match/eval"
 )
 
 func writeFile(t *testing.T, name, body string) string {
@@ -113,11 +114,11 @@ func TestComparePassesColumnsThrough(t *testing.T) {
 
 func TestBenchMatchPrintsFigures(t *testing.T) {
 	dir := testdata.Dir(t)
-	out, _, err := runMatchCmd(t, "bench-match", "--testdata", dir, "--size", "3000")
+	out, _, err := runMatchCmd(t, "bench-match", "--testdata", dir, "--size", "3000", "--screen-rows", "500")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"right entry first", "logic-v2:  F1 0.743", "false alarms", "queries/s", "3000 generated entries"} {
+	for _, want := range []string{"right entry first", "share a name part with their entry", "logic-v2:  F1 0.743", "false alarms", "queries/s", "3000 generated entries", "500 rows against", "workers / 1 worker"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench-match output lacks %q:\n%s", want, out)
 		}
@@ -207,5 +208,62 @@ func TestScreenWritesCPUProfile(t *testing.T) {
 	}
 	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
 		t.Errorf("--cpuprofile wrote nothing: %v", err)
+	}
+}
+
+// The revised OFAC target of issue 16, measured as a user runs it: forewarn screen with
+// the individuals' primary names as the list and the first alias of each as input.
+func TestScreenRanksOFACFirstAliases(t *testing.T) {
+	sdn, err := os.Open(testdata.Path(t, "names", "ofac", "sdn.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdn.Close()
+	alt, err := os.Open(testdata.Path(t, "names", "ofac", "alt.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alt.Close()
+	entries, aliases, err := eval.LoadOFAC(sdn, alt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, reach, err := screenRanking(context.Background(), entries, eval.FirstAliases(aliases))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d first aliases: first %.1f%%, top 10 %.1f%%; the %d reachable: %.1f%%, %.1f%%",
+		all.Queries, 100*all.Top1Rate(), 100*all.Top10Rate(), reach.Queries, 100*reach.Top1Rate(), 100*reach.Top10Rate())
+	if all.Queries != 2171 || all.Top1Rate() < 0.830 || all.Top10Rate() < 0.888 {
+		t.Errorf("first aliases through screen: %+v, want 2171 queries, >= 0.830 first and >= 0.888 in the top 10", all)
+	}
+}
+
+// A match on a surname only, or on a name carrying a title, says so in screen's output.
+func TestScreenExplainsSurnameOnlyAndTitles(t *testing.T) {
+	list := writeFile(t, "list.csv", "id,name,birth_date\nMX-1,\"BELTRAN LEYVA, Alfredo\",1971-01-21\n")
+	input := writeFile(t, "in.csv", "id,name,birth_date\nQ1,Haji BELTRAN LEYVA,\nQ2,Haji BELTRAN LEYVA,1971\n")
+	out, _, err := runMatchCmd(t, "screen", "--list", list, "--input", input, "--threshold", "0", "--format", "jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []screenRecord
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r screenRecord
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) != 2 || len(recs[0].Hits) != 1 || len(recs[1].Hits) != 1 {
+		t.Fatalf("records: %+v", recs)
+	}
+	h := recs[0].Hits[0]
+	notes := strings.Join(h.Explanation.Notes, "\n")
+	if h.Score >= 0.76 || !strings.Contains(notes, "shares only the surname BELTRAN LEYVA") || !strings.Contains(notes, `title "Haji"`) {
+		t.Errorf("surname only, no birth date: score %.3f, notes %q; want below 0.76, the surname and the title named", h.Score, notes)
+	}
+	if h := recs[1].Hits[0]; h.Score < 0.76 {
+		t.Errorf("surname only with an agreeing birth year: score %.3f, want >= 0.76", h.Score)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -319,21 +320,43 @@ func printMessage(m *Main, v *httpapi.MessageView) {
 }
 
 func runMessageAck(ctx context.Context, m *Main, args []string) error {
-	fs := m.newFlagSet("message ack", "Acknowledges a received message (read, or actioned with an outcome and reason); the\nacknowledgement travels back to the sender.",
+	fs := m.newFlagSet("message ack", "Acknowledges a received message (read, or actioned with an outcome and reason); the\nacknowledgement travels back to the sender, and closes the message's alerts once actioned.",
 		"forewarn message ack 0192f3c4-… --outcome action_taken --reason 'Matched to our subject; surveillance opened'")
 	af := addAPIFlags(fs)
 	stage := fs.String("stage", "actioned", "read or actioned")
-	outcome := fs.String("outcome", "", "no_action, action_taken, forwarded, not_known, …")
+	outcome := fs.String("outcome", "", "one of "+strings.Join(forewarn.Outcomes, ", ")+" (required when actioned)")
 	reason := fs.String("reason", "", "why (required when actioned)")
+	disclose := fs.String("disclose", "user", "who the sender is told answered: user, desk or agency")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("message ack needs exactly one message ID")
 	}
+	switch forewarn.AckStage(*stage) {
+	case forewarn.AckRead, forewarn.AckActioned:
+	default:
+		return forewarn.Invalid("--stage", "enum", "%q is not a stage; use read or actioned", *stage)
+	}
+	if *outcome != "" && !forewarn.KnownOutcome(*outcome) {
+		return forewarn.Invalid("--outcome", "enum", "%q is not an outcome; use one of %s", *outcome, strings.Join(forewarn.Outcomes, ", "))
+	}
+	if forewarn.AckStage(*stage) == forewarn.AckActioned && *outcome == "" {
+		return forewarn.Invalid("--outcome", "required", "an actioned acknowledgement needs its outcome; use one of %s", strings.Join(forewarn.Outcomes, ", "))
+	}
+	switch *disclose {
+	case forewarn.AuthorUser, forewarn.AuthorDesk, forewarn.AuthorAgency:
+	default:
+		return forewarn.Invalid("--disclose", "enum", "%q is not a choice; use user, desk or agency", *disclose)
+	}
 	var v httpapi.MessageView
-	body := map[string]string{"stage": *stage, "outcome": *outcome, "reason": *reason}
+	body := map[string]string{"stage": *stage, "outcome": *outcome, "reason": *reason, "disclose": *disclose}
 	if err := af.call(ctx, http.MethodPost, "/api/v1/messages/"+url.PathEscape(fs.Arg(0))+"/ack", body, &v); err != nil {
+		var fe *forewarn.Error
+		if errors.As(err, &fe) && strings.HasPrefix(fe.Field, "ack.") {
+			// Name the flag the user typed, not the API's field.
+			return &forewarn.Error{Code: fe.Code, Field: "--" + strings.TrimPrefix(fe.Field, "ack."), Rule: fe.Rule, Message: fe.Message}
+		}
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "Acknowledged %s (%s); acknowledgement %s queued to %s\n", fs.Arg(0), *stage, v.Message.ID, strings.Join(v.Message.To, ", "))

@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -41,7 +42,7 @@ func addNodeFlags(fs *flag.FlagSet) *nodeFlags {
 	fs.StringVar(&f.db, "db", "", "PostgreSQL DSN to use instead of the data directory's SQLite file (postgres://user:pass@host/db)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the audit chain at least every N entries")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&f.as, "as", "", "who to record in the audit trail as the actor (default: the operating-system user, as cli:NAME)")
+	fs.StringVar(&f.as, "as", "", "on whose behalf the CLI acts, recorded as 'cli:OSUSER as NAME' (default: the operating-system user, as cli:OSUSER)")
 	return f
 }
 
@@ -60,14 +61,25 @@ func (f *nodeFlags) dataDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "forewarn"), nil
 }
 
-// actor is who the command acts as in the audit trail.
+// actor is who the command acts as in the audit trail: the CLI, named after the
+// operating-system user who ran it. --as NAME is recorded as that CLI acting as NAME, not
+// as the node's user NAME: anyone with the data directory can type any name, and the
+// trail must not claim that user did it.
 func (f *nodeFlags) actor() forewarn.Actor {
-	if f.as != "" {
-		return forewarn.UserActor(f.as)
-	}
 	name := "unknown"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
+	}
+	if as := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, f.as); as != "" {
+		if len(as) > 64 {
+			as = as[:64]
+		}
+		return forewarn.SystemActor("cli:" + name + " as " + strings.ToValidUTF8(as, "?"))
 	}
 	return forewarn.SystemActor("cli:" + name)
 }

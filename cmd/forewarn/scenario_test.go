@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 )
@@ -254,5 +255,79 @@ func TestInitOnPostgresRefusesASecondNode(t *testing.T) {
 	}
 	if out := mustCLI(t, "audit", "verify", "--data", first, "--db", target, "--log-level", "error"); !strings.Contains(out, "audit trail OK") {
 		t.Errorf("audit verify on PostgreSQL: %s", out)
+	}
+}
+
+// TestParisAcknowledgementClosesEverything: on the replayed case, once France acknowledges
+// the December warning, every alert on it is closed on both nodes (match, escalation,
+// overdue), each recording the acknowledgement that closed it, and Turkey's node shows
+// who answered, when, the outcome and the reason.
+func TestParisAcknowledgementClosesEverything(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, parisStart)
+	if _, err := parisReplay(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	fr, tr := c.node(agencyFR.Code), c.node(agencyTR.Code)
+	warnings, _, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Kind: forewarn.KindNotification, Limit: 10})
+	if err != nil || len(warnings) != 2 {
+		t.Fatalf("France holds %d warnings: %v", len(warnings), err)
+	}
+	first := warnings[1].Message.ID
+	openOn := func(rt *liveNode) []*forewarn.Alert {
+		var out []*forewarn.Alert
+		for _, role := range forewarn.Roles {
+			as, err := rt.node.Store.Alerts(ctx, role, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range as {
+				if a.MessageID == first {
+					out = append(out, a)
+				}
+			}
+		}
+		return out
+	}
+	before := openOn(fr)
+	kinds := map[string]bool{}
+	for _, a := range before {
+		kinds[a.Kind] = true
+	}
+	if !kinds["match"] || !kinds["escalation"] || len(openOn(tr)) == 0 {
+		t.Fatalf("before the acknowledgement France has %d open alerts on the warning (%v), Turkey %d; want match and escalation alerts on both sides", len(before), kinds, len(openOn(tr)))
+	}
+	reason := "Same man as our watch-listed subject; surveillance requested."
+	ack, err := fr.msgs.Acknowledge(ctx, forewarn.UserActor("liaison"), first, forewarn.Acknowledgement{Stage: forewarn.AckActioned,
+		Outcome: forewarn.OutcomeActionTaken, Reason: reason, By: &forewarn.AckAuthor{Kind: forewarn.AuthorUser, Name: "liaison"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := c.clock.Now()
+	if err := c.at(ctx, acked.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if left := openOn(fr); len(left) != 0 {
+		t.Errorf("France still has %d open alerts on the acknowledged warning: %+v", len(left), left[0])
+	}
+	for _, a := range before {
+		got, err := fr.node.Store.Alert(ctx, a.ID)
+		if err != nil || got.ClosedBy != ack.Message.ID || got.ResolvedBy != "liaison" {
+			t.Errorf("France's %s alert for %s: closed by %q (%q), want the acknowledgement %s", a.Kind, a.Role, got.ClosedBy, got.ResolvedBy, ack.Message.ID)
+		}
+	}
+	if left := openOn(tr); len(left) != 0 {
+		t.Errorf("Turkey still has %d open alerts on the acknowledged warning: %s", len(left), left[0].Text)
+	}
+	sm, err := tr.node.Store.Message(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sm.Delivery(agencyFR.Code)
+	status := d.Status()
+	for _, want := range []string{"acknowledged " + acked.UTC().Format("2 Jan 2006"), "by liaison at FR-DGSI", "action_taken", reason} {
+		if !strings.Contains(status, want) {
+			t.Errorf("Turkey's node shows %q; it lacks %q", status, want)
+		}
 	}
 }

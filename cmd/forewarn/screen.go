@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -14,10 +15,14 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 		"Screen every person in an input CSV against a watch list CSV and print the best hits.\n"+
 			"Both files have a header with id and name, and optionally birth_date (YYYY, YYYY-MM or\n"+
 			"YYYY-MM-DD), nationality (ISO alpha-2), gender and document. Rows of the list that share\n"+
-			"an id are aliases of one person. The input is streamed: it may be of any length.",
+			"an id are aliases of one person. The input is streamed: it may be of any length.\n"+
+			"Instead of --list, --data DIR (or --node URL) screens against the node's own subjects; the\n"+
+			"input may then also be FtM JSON lines.",
 		"forewarn screen --list watchlist.csv --input travellers.csv --top 5 --format jsonl")
-	list := fs.String("list", "", "watch list CSV (required)")
-	input := fs.String("input", "", "CSV of persons to screen (required; - for standard input)")
+	list := fs.String("list", "", "watch list CSV (or screen against a node's subjects with --data or --node)")
+	input := fs.String("input", "", "CSV or FtM JSON lines of persons to screen (required; - for standard input)")
+	nf := addNodeFlags(fs)
+	af := addAPIFlags(fs)
 	top := fs.Int("top", 10, "at most this many hits per input row")
 	threshold := fs.Float64("threshold", match.DefaultThreshold, "only hits scoring at least this (0 returns the top hits whatever their score)")
 	format := fs.String("format", "jsonl", "output format: jsonl or csv")
@@ -26,9 +31,11 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *list == "" || *input == "" {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *input == "" || (*list == "" && !given["data"] && !given["db"] && !given["node"]) {
 		fs.Usage()
-		return fmt.Errorf("screen: --list and --input are required")
+		return fmt.Errorf("screen: --input and a list to screen against (--list, --data or --node) are required")
 	}
 	if *format != "jsonl" && *format != "csv" {
 		return fmt.Errorf("screen: --format %q: want jsonl or csv", *format)
@@ -46,12 +53,21 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 		}
 		defer stop()
 	}
-	lf, err := os.Open(*list)
-	if err != nil {
-		return fmt.Errorf("screen: %w", err)
+	var ix *match.Index
+	var err error
+	switch {
+	case *list != "":
+		lf, oerr := os.Open(*list)
+		if oerr != nil {
+			return fmt.Errorf("screen: %w", oerr)
+		}
+		defer lf.Close()
+		ix, err = loadWatchList(lf, *list)
+	case given["node"]:
+		ix, err = apiWatchList(ctx, af)
+	default:
+		ix, err = m.nodeWatchList(ctx, nf, *input)
 	}
-	defer lf.Close()
-	ix, err := loadWatchList(lf, *list)
 	if err != nil {
 		return fmt.Errorf("screen: %w", err)
 	}
@@ -65,7 +81,7 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 		in = f
 	}
 	opts := screenOptions{Top: *top, Threshold: *threshold, Format: *format, Progress: progressWriter(m), Workers: *workers}
-	if err := screen(ctx, ix, in, *input, m.Stdout, opts); err != nil {
+	if err := screen(ctx, ix, screenInput(in), *input, m.Stdout, opts); err != nil {
 		return fmt.Errorf("screen: %w", err)
 	}
 	return nil
@@ -123,11 +139,15 @@ func runBenchMatch(ctx context.Context, m *Main, args []string) error {
 		"forewarn bench-match --size 1000000")
 	dir := fs.String("testdata", "", "shared test data directory (default: FOREWARN_TESTDATA, else ../shared/testdata)")
 	size := fs.Int("size", 1_000_000, "entries in the generated large list (0 skips it)")
+	screenRows := fs.Int("screen-rows", 43420, "input rows for the end-to-end forewarn screen speed (0 skips it)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *size < 0 {
 		return fmt.Errorf("bench-match: --size %d: want 0 or more", *size)
 	}
-	return benchMatch(ctx, m, *dir, *size)
+	if *screenRows < 0 {
+		return fmt.Errorf("bench-match: --screen-rows %d: want 0 or more", *screenRows)
+	}
+	return benchMatch(ctx, m, *dir, *size, *screenRows)
 }

@@ -22,6 +22,7 @@ import (
 type serveFlags struct {
 	listen        string
 	allowInsecure bool
+	metricsToken  string
 	tlsCert       string
 	tlsKey        string
 	tlsCA         string
@@ -29,12 +30,14 @@ type serveFlags struct {
 	replayWindow  time.Duration
 	retryBase     time.Duration
 	retryMax      time.Duration
+	notify        *notifyFlags // nil: defaults (local capture)
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{}
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fs.BoolVar(&f.allowInsecure, "allow-insecure-http", false, "deliver to peers over plain HTTP even when they are not on loopback")
+	fs.StringVar(&f.metricsToken, "metrics-token", "", "bearer token /metrics requires; without one, /metrics answers loopback clients only")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate: serve HTTPS, and present it to peers as the client certificate")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA for mutual TLS: peers' certificates must chain to it, both ways")
@@ -42,6 +45,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.DurationVar(&f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
 	fs.DurationVar(&f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
 	fs.DurationVar(&f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
+	f.notify = addNotifyFlags(fs)
 	return f
 }
 
@@ -81,14 +85,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 
 // liveNode is a running node: its core, messaging, HTTP server and scheduler.
 type liveNode struct {
-	node   *app.Node
-	msgs   *app.Messages
-	srv    *httpapi.Server
-	agency string
-	url    string
-	dir    string
-	cancel context.CancelFunc
-	done   chan struct{}
+	node *app.Node
+	msgs *app.Messages
+	srv  *httpapi.Server
+	// notifier sends the notification outbox: e-mail and webhooks.
+	notifier *app.Notifier
+	agency   string
+	url      string
+	dir      string
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 // startRuntime opens the node and starts serving it. With autoTick the delivery worker and
@@ -123,7 +129,9 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		msgs.RetryMax = sf.retryMax
 	}
 	srv := httpapi.NewServer(node, node.Logger)
+	srv.AllowInsecurePeers, srv.MetricsToken = sf.allowInsecure, sf.metricsToken
 	srv.SetMessages(msgs)
+	srv.Importer = &httpapi.Importer{Reader: uploadReader}
 	serverTLS, err := serverTLSConfig(sf)
 	if err != nil {
 		return fail(err)
@@ -140,6 +148,12 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		scheme = "https"
 	}
 	rt := &liveNode{node: node, msgs: msgs, srv: srv, agency: info.Agency.Code, url: scheme + "://" + srv.Addr(), dir: nf.data, done: make(chan struct{})}
+	if rt.notifier, err = newNotifier(node, sf.notify, rt.agency, nf.data, rt.url); err != nil {
+		srv.Close(ctx)
+		return fail(err)
+	}
+	msgs.Notifier = rt.notifier
+	srv.SetNotifier(rt.notifier)
 	mountWeb(rt)
 	wctx, cancel := context.WithCancel(context.Background())
 	rt.cancel = cancel
@@ -149,8 +163,13 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 			// Between matches too, the index follows what other processes write.
 			following := make(chan struct{})
 			go func() { defer close(following); node.Matcher.Follow(wctx, sf.tick, node.Logger) }()
+			// Notifications run on their own, so a mail server or webhook that hangs
+			// never holds up delivering and escalating messages.
+			notified := make(chan struct{})
+			go func() { defer close(notified); rt.notifier.Run(wctx, sf.tick) }()
 			msgs.Run(wctx, sf.tick)
 			<-following
+			<-notified
 		}
 	}()
 	node.Logger.Info("serving", "agency", rt.agency, "url", rt.url)

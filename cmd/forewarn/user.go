@@ -53,18 +53,23 @@ func runToken(ctx context.Context, m *Main, args []string) error {
 	username := fs.String("username", "", "the user the token acts for")
 	role := fs.String("role", "", "the one role the token carries; the user must hold it")
 	name := fs.String("name", "cli", "what the token is for")
+	days := fs.Int("days", int(forewarn.DefaultTokenTTL.Hours()/24), "how many days the token lasts (1 to 366)")
 	if err := m.parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	ttl, err := app.TokenDays(*days)
+	if err != nil || *days == 0 {
+		return fmt.Errorf("--days %d: a token lasts 1 to %d days", *days, int(forewarn.MaxTokenTTL.Hours()/24))
 	}
 	node, err := m.openNode(ctx, nf)
 	if err != nil {
 		return err
 	}
 	defer node.Store.Close()
-	secret, tok, err := app.NewToken(ctx, node, nf.actor(), *username, forewarn.Role(*role), *name)
+	secret, tok, err := app.NewTokenFor(ctx, node, nf.actor(), *username, forewarn.Role(*role), *name, ttl)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Created token %s for %s as %s. It is shown once:\n%s\n", tok.ID, tok.Username, tok.Role, secret)
+	fmt.Fprintf(m.Stdout, "Created token %s for %s as %s, until %s. It is shown once:\n%s\n", tok.ID, tok.Username, tok.Role, tok.ExpiresAt.Format("2006-01-02"), secret)
 	return nil
 }

@@ -33,18 +33,23 @@ func loadOFAC(t *testing.T) ([]match.Entry, []Alias, *match.Index) {
 	return entries, aliases, ix
 }
 
-// The issue asks for 85% first and 89% in the top ten. The engine reaches 75.0% and 83.2%,
-// above moov-io/watchman's 72.6% and 81.1% on the same queries but short of the target:
-// 811 of the 6,272 aliases (12.9%) share no name part with their entry under any spelling
-// (TestAnalyzeOFAC), so 89% in the top ten is out of reach from names alone, and most remaining
-// misses are cover names sharing one common given name (see docs/matching.md). This test
-// holds the floor we reached, so a change cannot slip back below watchman unnoticed; the
-// target stays open.
+// Issue 3 asked for 85% first and 89% in the top ten over all 6,272 aliases; 12.9% of
+// them share no name part with their entry under any spelling (TestAnalyzeOFAC), so that
+// target was above the ceiling. Issue 16 replaced it with the selection the reference
+// matchers were measured on, the first alias of each of the 2,171 individuals: 84% first
+// and 89% in the top ten. These floors hold what the engine reaches, so that a change
+// cannot slip back unnoticed; the figures measured through forewarn screen are in
+// cmd/forewarn (TestScreenRanksOFACFirstAliases).
 const (
-	ofacTop1Floor  = 0.749
+	ofacTop1Floor  = 0.752
 	ofacTop10Floor = 0.832
 	watchmanTop1   = 0.726
 	watchmanTop10  = 0.811
+
+	firstTop1Floor   = 0.830
+	firstTop10Floor  = 0.888
+	firstTop1Target  = 0.84
+	firstTop10Target = 0.89
 )
 
 func TestOFACAliasesFindTheirEntry(t *testing.T) {
@@ -53,13 +58,30 @@ func TestOFACAliasesFindTheirEntry(t *testing.T) {
 		t.Fatalf("individuals = %d, want 4620", len(entries))
 	}
 	r := RankAliases(ix, aliases)
-	t.Logf("%d alias queries: top-1 %.1f%%, top-10 %.1f%% (watchman %.1f%%, %.1f%%; target 85%%, 89%%)",
+	t.Logf("%d alias queries: top-1 %.1f%%, top-10 %.1f%% (watchman %.1f%%, %.1f%%)",
 		r.Queries, 100*r.Top1Rate(), 100*r.Top10Rate(), 100*watchmanTop1, 100*watchmanTop10)
 	if r.Top1Rate() < ofacTop1Floor || r.Top1Rate() <= watchmanTop1 {
 		t.Errorf("top-1 = %.3f, want >= %.3f (and above watchman's %.3f)", r.Top1Rate(), ofacTop1Floor, watchmanTop1)
 	}
 	if r.Top10Rate() < ofacTop10Floor || r.Top10Rate() <= watchmanTop10 {
 		t.Errorf("top-10 = %.3f, want >= %.3f (and above watchman's %.3f)", r.Top10Rate(), ofacTop10Floor, watchmanTop10)
+	}
+}
+
+func TestOFACFirstAliasesFindTheirEntry(t *testing.T) {
+	entries, aliases, ix := loadOFAC(t)
+	first := FirstAliases(aliases)
+	if len(first) != 2171 {
+		t.Fatalf("first aliases = %d, want 2171", len(first))
+	}
+	all, reach := RankSplit(ix, entries, first)
+	t.Logf("first alias of %d individuals: top-1 %.1f%%, top-10 %.1f%% (target %.0f%%, %.0f%%); the %d reachable: %.1f%%, %.1f%%",
+		all.Queries, 100*all.Top1Rate(), 100*all.Top10Rate(), 100*firstTop1Target, 100*firstTop10Target, reach.Queries, 100*reach.Top1Rate(), 100*reach.Top10Rate())
+	if all.Top1Rate() < firstTop1Floor {
+		t.Errorf("top-1 = %.3f, want >= %.3f", all.Top1Rate(), firstTop1Floor)
+	}
+	if all.Top10Rate() < firstTop10Floor {
+		t.Errorf("top-10 = %.3f, want >= %.3f", all.Top10Rate(), firstTop10Floor)
 	}
 }
 
@@ -73,8 +95,8 @@ func TestNomenklaturaF1(t *testing.T) {
 	}
 	ours, ref := ScorePairs(pairs, match.DefaultThreshold)
 	t.Logf("F1 %.3f (logic-v2 %.3f)", ours.F1(), ref.F1())
-	if ours.F1() < 0.85 {
-		t.Errorf("F1 = %.3f, want >= 0.85 (%+v)", ours.F1(), ours)
+	if ours.F1() < 0.86 {
+		t.Errorf("F1 = %.3f, want >= 0.86 (%+v)", ours.F1(), ours)
 	}
 }
 

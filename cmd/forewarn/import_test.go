@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/internal/testdata"
+)
+
+const listV1 = `id,name,aliases,birth_date,nationality,document,claims
+A1,Abdelhamid Abaaoud,Abu Umar al-Baljiki,1987-04-08,BE,passport:EH123456:BE,travel_entry:SY:2014:B2
+A2,Samy Amimour,,1987-10-15,FR,,
+A3,Bilal Hadfi,,1995-01-22,FR,,
+`
+
+// Version 2: A1 gains an alias, A2 is unchanged, A3 is gone, A4 is new.
+const listV2 = `id,name,aliases,birth_date,nationality,document,claims
+A1,Abdelhamid Abaaoud,Abu Umar al-Baljiki;Abu Omar Soussi,1987-04-08,BE,passport:EH123456:BE,travel_entry:SY:2014:B2
+A2,Samy Amimour,,1987-10-15,FR,,
+A4,Chakib Akrouh,,1990-08-27,BE,,
+`
+
+// TestImportCommand runs import as an operator would: a dry run, the import, a changed
+// version, and an export whose import into another node gives the same subjects.
+func TestImportCommand(t *testing.T) {
+	dir, _ := newNode(t)
+	v1, v2 := writeFile(t, "list.csv", listV1), writeFile(t, "list.csv", listV2)
+	out := mustCLI(t, "import", "--data", dir, "--dataset", "be_list", "--version", "1", "--dry-run", v1)
+	if !strings.Contains(out, "dry run, nothing changed: would have added 3, updated 0, withdrawn 0, unchanged 0") {
+		t.Fatalf("dry run printed:\n%s", out)
+	}
+	if list := mustCLI(t, "subject", "list", "--data", dir); strings.Contains(list, "Abaaoud") {
+		t.Fatal("a dry run wrote a subject")
+	}
+	out = mustCLI(t, "import", "--data", dir, "--dataset", "be_list", "--version", "1", v1)
+	if !strings.Contains(out, "added 3, updated 0, withdrawn 0, unchanged 0") {
+		t.Fatalf("import printed:\n%s", out)
+	}
+	out = mustCLI(t, "import", "--data", dir, "--dataset", "be_list", "--version", "2", v2)
+	if !strings.Contains(out, "added 1, updated 1, withdrawn 1, unchanged 1") {
+		t.Fatalf("re-import of a changed file printed:\n%s", out)
+	}
+	if out := mustCLI(t, "audit", "verify", "--data", dir); !strings.Contains(out, "ok") && !strings.Contains(out, "verified") {
+		t.Fatalf("audit verify after imports:\n%s", out)
+	}
+
+	// Export and import into a new node: the same names come back.
+	exported := filepath.Join(t.TempDir(), "out.ftm.json")
+	mustCLI(t, "export", "--data", dir, "--format", "ftm", "--output", exported)
+	other := filepath.Join(t.TempDir(), "other")
+	mustCLI(t, "init", "--data", other, "--agency", "BE-VSSE", "--name", "VSSE", "--log-level", "warn")
+	out = mustCLI(t, "import", "--data", other, "--dataset", "from_fr", exported)
+	if !strings.Contains(out, "added 5,") {
+		t.Fatalf("import of the export printed:\n%s", out)
+	}
+	list := mustCLI(t, "subject", "list", "--data", other)
+	for _, name := range []string{"Abdelhamid Abaaoud", "Chakib Akrouh", "Bilal Hadfi", "Ismaël Omar Mostefaï"} {
+		if !strings.Contains(list, name) {
+			t.Errorf("%s did not come back through export and import:\n%s", name, list)
+		}
+	}
+}
+
+// TestImportBadInput: text in another encoding is refused with its byte offset unless
+// named; a first import with bad rows lists them and writes nothing.
+func TestImportBadInput(t *testing.T) {
+	dir, _ := newNode(t)
+	latin1 := writeFile(t, "latin1.csv", "id,name\nL1,Isma\xebl Omar Mostefa\xef\n")
+	_, _, err := runCLI(t, nil, "import", "--data", dir, "--dataset", "latin", latin1)
+	if err == nil || !strings.Contains(err.Error(), "offset 15") || !strings.Contains(err.Error(), "--encoding") {
+		t.Fatalf("Latin-1 without --encoding: %v; want it refused at byte offset 15, naming --encoding", err)
+	}
+	out := mustCLI(t, "import", "--data", dir, "--dataset", "latin", "--encoding", "latin1", latin1)
+	if !strings.Contains(out, "added 1,") {
+		t.Fatalf("Latin-1 with --encoding:\n%s", out)
+	}
+	if list := mustCLI(t, "subject", "list", "--data", dir); strings.Count(list, "Ismaël Omar Mostefaï") != 2 {
+		t.Fatalf("the Latin-1 name was not decoded:\n%s", list)
+	}
+
+	bad := writeFile(t, "bad.csv", "id,name,birth_date\nB1,Good Person,1980\nB2,,1981\nB3,Bad Date,1980-14\n")
+	out, _, err = runCLI(t, nil, "import", "--data", dir, "--dataset", "bad", bad)
+	if err == nil || !strings.Contains(out, "line 3 (id B2): empty name") || !strings.Contains(out, "line 4 (id B3): birth_date") {
+		t.Fatalf("bad rows: %v\n%s", err, out)
+	}
+	if list := mustCLI(t, "subject", "list", "--data", dir); strings.Contains(list, "Good Person") {
+		t.Fatal("a refused first import wrote its good rows")
+	}
+	out = mustCLI(t, "import", "--data", dir, "--dataset", "bad", "--on-error", "skip", bad)
+	if !strings.Contains(out, "added 1,") || !strings.Contains(out, "2 bad rows") {
+		t.Fatalf("--on-error skip:\n%s", out)
+	}
+	tabs := writeFile(t, "tabs.csv", "ident\tnom\nT1\tX\n")
+	if _, _, err := runCLI(t, nil, "import", "--data", dir, "--dataset", "tabs", tabs); err == nil || !strings.Contains(err.Error(), "tab as the separator") {
+		t.Fatalf("a tab file without id and name: %v; want the error to name the separator", err)
+	}
+}
+
+// TestImportInterrupted: an import stopped part-way leaves the node consistent and its job
+// interrupted; running it again completes it.
+func TestImportInterrupted(t *testing.T) {
+	path := testdata.Path(t, "names", "ofac", "sdn.csv")
+	dir, _ := newNode(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	node, err := m.openNode(ctx, &nodeFlags{data: dir, logLevel: "warn", checkpointEvery: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := m.importInput(filepath.Dir(path), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := in.reader("us_ofac_sdn", forewarn.Grading{Reliability: "B", Credibility: 2}) // the CLI's default
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := 0
+	job, err := node.Import(ctx, forewarn.UserActor("op"), r, app.ImportOptions{Dataset: "us_ofac_sdn", Version: "1", BatchSize: 500,
+		Progress: func(*forewarn.ImportJob) {
+			if batches++; batches == 3 {
+				cancel()
+			}
+		}})
+	node.Store.Close()
+	if err == nil || job.Status != forewarn.ImportInterrupted || job.Counts.Added != 1500 {
+		t.Fatalf("cancelled import: %v, status %s, added %d; want interrupted after 3 batches of 500", err, job.Status, job.Counts.Added)
+	}
+	out := mustCLI(t, "audit", "verify", "--data", dir)
+	if strings.Contains(out, "FAIL") {
+		t.Fatalf("audit after an interrupted import:\n%s", out)
+	}
+	out = mustCLI(t, "import", "--data", dir, "--dataset", "us_ofac_sdn", "--version", "1", filepath.Dir(path))
+	if !strings.Contains(out, "added 3120, updated 0, withdrawn 0, unchanged 1500") {
+		t.Fatalf("re-run after the interruption:\n%s", out)
+	}
+}
+
+// TestImportThroughAPI uploads a dataset to a serving node, follows the job to its end,
+// and finds the subject that matches an earlier warning raised as one alert under the job.
+func TestImportThroughAPI(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	w := warning(c, forewarn.PriorityUrgent)
+	w.ID, w.Created, w.From, w.Notification.AcknowledgeBy = "", time.Time{}, "", time.Time{}
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.at(ctx, c.clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := app.NewToken(ctx, fr.node, forewarn.SystemActor("test"), "analyst", forewarn.RoleAnalyst, "import test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "id,name,birth_date,nationality\nF1,Ismaël Omar Mostefaï,1985-11-21,FR\nF2,Jean Dupont,1970,FR\n"
+	req, _ := http.NewRequest("POST", fr.url+"/api/v1/imports?format=csv&dataset=dgsi_watch&version=2015-01", strings.NewReader(csv))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job forewarn.ImportJob
+	json.NewDecoder(resp.Body).Decode(&job)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || job.ID == "" || resp.Header.Get("Location") != "/api/v1/imports/"+job.ID {
+		t.Fatalf("POST /api/v1/imports: %d %+v", resp.StatusCode, job)
+	}
+	// Follow the job until it ends (bounded: it is two rows).
+	for i := 0; job.Status == forewarn.ImportRunning; i++ {
+		if i == 500 {
+			t.Fatalf("the import job is still running: %+v", job)
+		}
+		time.Sleep(10 * time.Millisecond)
+		req, _ := http.NewRequest("GET", fr.url+"/api/v1/imports/"+job.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&job)
+		resp.Body.Close()
+	}
+	if job.Status != forewarn.ImportDone || job.Counts.Added != 2 || job.Counts.Alerts != 1 {
+		t.Fatalf("job = %s %+v; want done, 2 added, 1 alert (the subject told about before)", job.Status, job.Counts)
+	}
+	alerts, err := fr.node.Store.Alerts(ctx, forewarn.RoleAnalyst, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, a := range alerts {
+		if strings.Contains(a.Text, "Import "+job.ID) && strings.Contains(a.Text, "Ismaël Omar Mostefaï") {
+			found++
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d alerts name the import job and the subject; want exactly 1: %v", found, alerts)
+	}
+}
