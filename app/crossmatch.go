@@ -250,6 +250,14 @@ func collectLessWhileLoading() (restore func()) {
 	}
 }
 
+// Seen returns the Seq of the last change the index has applied; 0 for a nil matcher.
+func (mt *Matcher) Seen() int64 {
+	if mt == nil {
+		return 0
+	}
+	return mt.seen.Load()
+}
+
 // changeBatch is how many changes CatchUp reads at a time (the store's most).
 const changeBatch = 1000
 
