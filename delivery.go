@@ -57,6 +57,12 @@ type Delivery struct {
 	// NextEscalation is when the next escalation step for this node's side is due; zero
 	// when none is left or the message is actioned.
 	NextEscalation time.Time `json:"next_escalation,omitempty"`
+
+	// Owner is the user who took a received message, or was assigned it: the first to be
+	// reminded when it falls due. AssignedBy and AssignedAt say who made them owner, when.
+	Owner      string    `json:"owner,omitempty"`
+	AssignedBy string    `json:"assigned_by,omitempty"`
+	AssignedAt time.Time `json:"assigned_at,omitempty"`
 }
 
 // Delivered reports whether the recipient has receipted the message.
@@ -112,8 +118,12 @@ type MessageFilter struct {
 	Thread     string      // messages whose thread root is this ID
 	Overdue    bool        // only those with an overdue delivery
 	Unactioned bool        // only those not yet actioned by every recipient
-	Offset     int
-	Limit      int
+	Owner      string      // only received messages this user owns
+	// Urgent sorts by urgency: overdue first, then by the earliest open deadline, then by
+	// effective priority; otherwise newest first.
+	Urgent bool
+	Offset int
+	Limit  int
 }
 
 // EscalationSide says on which node an escalation step fires.
@@ -133,6 +143,7 @@ type Escalation struct {
 	Side      EscalationSide `json:"side"`
 	Step      int            `json:"step"` // 1-based index of the step in the policy
 	Notify    Role           `json:"notify"`
+	Username  string         `json:"username,omitempty"` // the owner told, when the step tells a person
 	Text      string         `json:"text"`
 	FiredAt   time.Time      `json:"fired_at"`
 }
@@ -149,6 +160,9 @@ type Alert struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Agency is, for an escalation, the recipient whose answer is missing.
 	Agency string `json:"agency,omitempty"`
+	// Username, when set, addresses the alert to that person (a message's owner) rather
+	// than to everyone holding Role.
+	Username string `json:"username,omitempty"`
 	// ResolvedAt and ResolvedBy say who closed the alert, and when: by acknowledging its
 	// message (ClosedBy names the acknowledgement), or by recording why not (Resolution).
 	ResolvedAt time.Time `json:"resolved_at,omitempty"`
@@ -199,8 +213,14 @@ type MessageStore interface {
 	// next (zero: none left), audited, together.
 	Escalate(ctx context.Context, e *Escalation, next time.Time) error
 	Escalations(ctx context.Context, messageID string) ([]*Escalation, error)
-	// Alerts returns up to limit open alerts for role, newest first.
+	// Alerts returns up to limit open alerts for role, newest first; alerts addressed to a
+	// person are not the desk's.
 	Alerts(ctx context.Context, role Role, limit int) ([]*Alert, error)
+	// UserAlerts returns up to limit open alerts addressed to the user, newest first.
+	UserAlerts(ctx context.Context, username string, limit int) ([]*Alert, error)
+	// AssignMessage makes username the owner of a received message, audited; "" clears
+	// the owner. ENOTFOUND for an unknown message or user.
+	AssignMessage(ctx context.Context, actor Actor, messageID, username string) error
 	// Alert returns one alert, open or resolved.
 	Alert(ctx context.Context, id string) (*Alert, error)
 	// ResolveAlert records why a person closed an alert without acknowledging its message

@@ -189,6 +189,42 @@ func (ms *Messages) sendAck(ctx context.Context, actor forewarn.Actor, orig *for
 	}, closes)
 }
 
+// Assign makes username the owner of a received message: the first to be reminded when
+// it falls due, before the liaison desk and the supervisors. A liaison officer takes a
+// message for themselves ("I take it"); a supervisor assigns it to anyone who answers
+// messages. "" releases it.
+func (ms *Messages) Assign(ctx context.Context, p *forewarn.Principal, messageID, username string) (*forewarn.StoredMessage, error) {
+	if p == nil {
+		return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "sign in to take a message")
+	}
+	sm, err := ms.Store.Message(ctx, messageID)
+	if err != nil {
+		return nil, err
+	}
+	if sm.Direction != forewarn.DirectionIn || sm.Message.Kind == forewarn.KindAcknowledgement {
+		return nil, forewarn.Invalid("message_id", "received", "only a received request or warning can be assigned; %s is not one", messageID)
+	}
+	if username != p.Username && !p.HasRole(forewarn.RoleSupervisor) {
+		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "only a supervisor assigns a message to someone else; take it yourself instead")
+	}
+	if username != "" {
+		u, err := ms.Store.UserByUsername(ctx, username)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return nil, forewarn.Invalid("username", "known_user", "there is no user %q on this node", username)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !(&forewarn.Principal{Username: u.Username, Roles: u.Roles}).Can(forewarn.PermAckMessages) {
+			return nil, forewarn.Invalid("username", "can_answer", "%s cannot acknowledge messages, so cannot own one", username)
+		}
+	}
+	if err := ms.Store.AssignMessage(ctx, p.Actor(), messageID, username); err != nil {
+		return nil, err
+	}
+	return ms.Store.Message(ctx, messageID)
+}
+
 // AnswerAlert closes an alert without acknowledging its message, for the reason given
 // (required): "forwarded to the competent service", "duplicate of …". On a message this
 // node received and has not acted on, the reason travels to its sender as a read-stage
@@ -404,7 +440,7 @@ func (ms *Messages) scheduleEscalation(d *forewarn.Delivery, pr forewarn.Priorit
 	if d.Deadline.IsZero() {
 		return
 	}
-	d.NextEscalation, _ = ms.Policy.NextStepTime(pr, d.Deadline, sideOf(d), 0)
+	d.NextEscalation, _ = ms.Policy.NextStepTime(pr, d.Deadline, sideOf(d), 0, d.Owner)
 }
 
 // reject records a refused delivery in the audit trail and returns the refusal. The actor

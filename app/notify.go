@@ -38,8 +38,11 @@ type Notifier struct {
 	Clock  forewarn.Clock
 	Logger Logger
 
-	Email    forewarn.EmailSender   // nil: e-mail notifications fail, visibly, until configured
-	Webhooks forewarn.WebhookSender // nil: webhook notifications fail, visibly
+	Email forewarn.EmailSender // nil: e-mail notifications fail, visibly, until configured
+	// EmailChannel says where e-mail goes, for the administrator's page: "SMTP
+	// mail.example:587 (starttls)" or "local capture in /var/lib/forewarn/mail".
+	EmailChannel string
+	Webhooks     forewarn.WebhookSender // nil: webhook notifications fail, visibly
 	// BaseURL is the node's address as people reach it, for the links in notifications.
 	BaseURL string
 	// AllowDetail lets names and summaries into notifications of messages whose handling

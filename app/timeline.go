@@ -12,13 +12,16 @@ import (
 
 // TimelineEvent is one thing that happened about a subject, with its source.
 type TimelineEvent struct {
-	Time      time.Time `json:"time"`
-	Kind      string    `json:"kind"` // claim, message, receipt, read, acknowledgement, escalation, match, decision, subject
-	Text      string    `json:"text"`
-	Source    string    `json:"source"` // the agency, source or user it comes from
-	MessageID string    `json:"message_id,omitempty"`
-	ClaimID   string    `json:"claim_id,omitempty"`
-	MatchID   string    `json:"match_id,omitempty"`
+	Time time.Time `json:"time"`
+	// Date is the time at its real precision when less is known than an instant (a claim
+	// valid from "2012" says 2012, not 1 Jan 2012 00:00); empty when Time is exact.
+	Date      string `json:"date,omitempty"`
+	Kind      string `json:"kind"` // claim, message, receipt, read, acknowledgement, escalation, match, decision, subject
+	Text      string `json:"text"`
+	Source    string `json:"source"` // the agency, source or user it comes from
+	MessageID string `json:"message_id,omitempty"`
+	ClaimID   string `json:"claim_id,omitempty"`
+	MatchID   string `json:"match_id,omitempty"`
 }
 
 const dayLayout = "2 Jan 2006"
@@ -38,15 +41,15 @@ func (n *Node) Timeline(ctx context.Context, actor forewarn.Actor, subjectID str
 		return nil, err
 	}
 	for _, c := range claims {
-		t := c.RecordedAt
+		t, date := c.RecordedAt, ""
 		if !c.ValidFrom.IsZero() {
-			t = c.ValidFrom.Start()
+			t, date = c.ValidFrom.Start(), c.ValidFrom.String()
 		}
 		what := fmt.Sprintf("%s %s %s", c.Kind, c.Value, dateOrUnknown(c.ValidFrom))
 		if c.Negative {
 			what = fmt.Sprintf("no record of %s %s", c.Kind, c.Value)
 		}
-		ev = append(ev, TimelineEvent{Time: t, Kind: "claim", ClaimID: c.ID, MessageID: c.MessageID, Source: c.Source.String(),
+		ev = append(ev, TimelineEvent{Time: t, Date: date, Kind: "claim", ClaimID: c.ID, MessageID: c.MessageID, Source: c.Source.String(),
 			Text: fmt.Sprintf("claim: %s (graded %s, recorded %s)", what, c.Grading, c.RecordedAt.Format(dayLayout))})
 	}
 	matches, _, err := n.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: subjectID, Limit: 1000})

@@ -140,17 +140,18 @@ func (ms *Messages) Escalate(ctx context.Context) (int, error) {
 			return fired, err
 		}
 		side := sideOf(d)
-		due := ms.Policy.DueSteps(sm.Priority, d.Deadline, now, side, d.Escalated)
+		due := ms.Policy.DueSteps(sm.Priority, d.Deadline, now, side, d.Escalated, d.Owner)
 		for k, i := range due {
 			step := ms.Policy.Steps[i]
 			next := time.Time{}
 			if k == len(due)-1 {
-				next, _ = ms.Policy.NextStepTime(sm.Priority, d.Deadline, side, i+1)
+				next, _ = ms.Policy.NextStepTime(sm.Priority, d.Deadline, side, i+1, d.Owner)
 			} else {
 				next = now
 			}
+			user, role := step.Tells(d.Owner)
 			e := &forewarn.Escalation{
-				MessageID: d.MessageID, Agency: d.Agency, Side: side, Step: i + 1, Notify: step.Notify,
+				MessageID: d.MessageID, Agency: d.Agency, Side: side, Step: i + 1, Notify: role, Username: user,
 				Text:    forewarn.EscalationText(side, sm.Message.Kind, sm.Message.From, d.Agency, d.Deadline, d.Delivered()),
 				FiredAt: now,
 			}
@@ -158,7 +159,7 @@ func (ms *Messages) Escalate(ctx context.Context) (int, error) {
 				return fired, err
 			}
 			ms.Stats.Escalations.Add(1)
-			ms.Logger.Warn("escalated", "id", d.MessageID, "agency", d.Agency, "side", side, "step", i+1, "notify", step.Notify)
+			ms.Logger.Warn("escalated", "id", d.MessageID, "agency", d.Agency, "side", side, "step", i+1, "notify", role, "owner", user)
 			fired++
 		}
 	}

@@ -231,6 +231,12 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, p *forewar
 		return
 	}
 	out := page[*forewarn.Alert]{Items: []*forewarn.Alert{}, Limit: limit}
+	mine, err := s.Messages.Store.UserAlerts(r.Context(), p.Username, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out.Items = append(out.Items, mine...)
 	for _, role := range p.Roles {
 		alerts, err := s.Messages.Store.Alerts(r.Context(), role, limit)
 		if err != nil {
@@ -241,6 +247,39 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, p *forewar
 	}
 	out.Total = len(out.Items)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// assignRequest is the body of POST /api/v1/messages/{id}/assign.
+type assignRequest struct {
+	Username string `json:"username"` // the new owner; empty: the caller ("I take it")
+	Release  bool   `json:"release,omitempty"`
+}
+
+func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	if !s.messagesReady(w, r) {
+		return
+	}
+	var req assignRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	owner := req.Username
+	switch {
+	case req.Release:
+		owner = ""
+	case owner == "":
+		owner = p.Username
+	}
+	sm, err := s.Messages.Assign(r.Context(), p, r.PathValue("id"), owner)
+	if forewarn.ErrorCode(err) == forewarn.EFORBIDDEN {
+		s.deny(r, p.Username, err)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOf(sm))
 }
 
 func (s *Server) handleListPeers(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -271,7 +310,10 @@ func ResolveAlert(r *http.Request, msgs *app.Messages, p *forewarn.Principal, id
 	if err != nil {
 		return nil, err
 	}
-	if !p.HasRole(a.Role) {
+	if a.Username != "" && a.Username != p.Username && !p.HasRole(forewarn.RoleSupervisor) {
+		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "this alert is for %s, who owns the message", a.Username)
+	}
+	if a.Username == "" && !p.HasRole(a.Role) {
 		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "this alert is for the %s desk, and you do not act as %s", a.Role, a.Role)
 	}
 	by, err := Disclose(p, ans.Disclose)

@@ -110,6 +110,11 @@ func (s *Server) handleListNotifications(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
+	// Administrators run the node; they are not cleared to read messages, so names and
+	// summaries the outbox keeps (to send where allowed) are not shown in the log.
+	for _, n := range ns {
+		n.Event.Detail = nil
+	}
 	writeJSON(w, http.StatusOK, page[*forewarn.Notice]{Items: nonNil(ns), Total: total, Offset: offset, Limit: limit})
 }
 

@@ -30,6 +30,7 @@ var schemaTypes = map[string]any{
 	"AlertPage":     page[*forewarn.Alert]{},
 	"Alert":         forewarn.Alert{},
 	"AlertAnswer":   AlertAnswer{},
+	"Assign":        assignRequest{},
 	"Subject":       forewarn.Subject{},
 	"SubjectPage":   page[*forewarn.Subject]{},
 	"ImportJob":     forewarn.ImportJob{},

@@ -380,13 +380,15 @@ type scratch struct {
 	routes   []route
 	spans    []span
 	heap     []uint32
-	toks     []token
-	names    []Name
-	qtoks    []token
-	qnames   []Name
-	cand     PreparedPerson
-	results  []scored
-	memo     simMemo
+	// keyMark holds, per key id, the epoch of the last search that reached it.
+	keyMark []uint32
+	toks    []token
+	names   []Name
+	qtoks   []token
+	qnames  []Name
+	cand    PreparedPerson
+	results []scored
+	memo    simMemo
 }
 
 // span is one query part's routes in scratch.routes and the part's weight.
@@ -417,6 +419,11 @@ func (ix *Index) getScratch() *scratch {
 		s.tokSeen = make([]uint32, grow)
 		s.acc = make([]float32, grow)
 		s.epoch, s.tokEpoch = 0, 0
+	}
+	if n := len(ix.keys); len(s.keyMark) < n {
+		// A mark left from an earlier epoch numbering only makes a name count as
+		// reached, which is never wrong, only slower.
+		s.keyMark = make([]uint32, n+n/4+64)
 	}
 	s.epoch++
 	s.touched = s.touched[:0]
@@ -586,6 +593,7 @@ func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []H
 		s.tokEpoch++
 		for _, r := range s.routes[sp.start:sp.end] {
 			post := ix.keys[r.key].postings
+			s.keyMark[r.key] = s.epoch
 			if len(post) > common && (r.quality < routeExact || selective) {
 				continue
 			}
@@ -679,9 +687,11 @@ func (ix *Index) view(n uint32, s *scratch) *PreparedPerson {
 	}
 	toks := s.toks[:0]
 	names := s.names[:0]
+	anyReached := false
 	for i := 0; i < len(words); {
 		parts, comma, orig := splitHeader(words[i])
 		start := len(toks)
+		reached := false
 		for _, v := range words[i+1 : i+1+parts] {
 			vt := &ix.vocab[v&^surnameBit]
 			toks = append(toks, vt.tok)
@@ -689,9 +699,16 @@ func (ix *Index) view(n uint32, s *scratch) *PreparedPerson {
 			t.weight *= ix.keyWeight(vt.key)
 			t.surname = v&surnameBit != 0
 			t.id = int32(v&^surnameBit) + 1
+			reached = reached || s.keyMark[vt.key] == s.epoch
 		}
-		names = append(names, Name{Original: e.person.Names[orig], tokens: toks[start:len(toks):len(toks)], commaOrder: comma, orig: orig})
+		anyReached = anyReached || reached
+		names = append(names, Name{Original: e.person.Names[orig], tokens: toks[start:len(toks):len(toks)], commaOrder: comma, orig: orig, unreached: !reached})
 		i += 1 + parts
+	}
+	if !anyReached {
+		for i := range names {
+			names[i].unreached = false
+		}
 	}
 	s.toks, s.names = toks, names
 	s.cand = PreparedPerson{Person: e.person, names: names, birth: e.birth}

@@ -112,6 +112,10 @@ type Name struct {
 	commaOrder bool
 	// orig is which of a person's names this is.
 	orig int
+	// unreached is set, during an index search, on a name of a candidate none of whose
+	// parts the query reached by any route, when another of its names was reached: such
+	// a name cannot be the candidate's best, and is not aligned.
+	unreached bool
 }
 
 // Tokens returns the normalised parts of the name.
@@ -360,6 +364,7 @@ func Prepare(s string) Name {
 	if len(kept) == 0 {
 		kept = parts
 	}
+	n.tokens = make([]token, 0, min(len(kept)+1, MaxTokens))
 	for i := 0; i < len(kept) && len(n.tokens) < MaxTokens; i++ {
 		p := kept[i]
 		folds := splitAbd(p.fold)

@@ -127,6 +127,9 @@ func bestNames(q, c *PreparedPerson, memo *simMemo) (int, int, alignment) {
 	var best alignment
 	for i := range q.names {
 		for j := range c.names {
+			if c.names[j].unreached {
+				continue
+			}
 			al := align(&q.names[i], &c.names[j], memo)
 			if bi < 0 || al.score > best.score {
 				bi, bj, best = i, j, al

@@ -21,7 +21,7 @@ var (
 
 const messageColumns = "id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message"
 
-const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation, ack_arrived_at"
+const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation, ack_arrived_at, owner, assigned_by, assigned_at"
 
 // errStoredMeanwhile says a concurrent transaction stored the same incoming message first.
 var errStoredMeanwhile = errors.New("the message was stored by a concurrent delivery")
@@ -458,10 +458,10 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 }
 
 func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
-	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt)); err != nil {
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt)); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
@@ -479,16 +479,16 @@ func (tx *tx) delivery(ctx context.Context, where string, args ...any) (*forewar
 func scanDelivery(s scanner) (*forewarn.Delivery, error) {
 	var d forewarn.Delivery
 	var dir string
-	var next, delivered, read, actioned, deadline, overdue, nextEsc, arrived sql.NullString
+	var next, delivered, read, actioned, deadline, overdue, nextEsc, arrived, assigned sql.NullString
 	if err := s.Scan(&d.MessageID, &d.Agency, &dir, &d.Attempts, &next, &d.LastError, &delivered, &d.Receipt, &read, &d.ReadBy,
-		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc, &arrived); err != nil {
+		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc, &arrived, &d.Owner, &d.AssignedBy, &assigned); err != nil {
 		return nil, err
 	}
 	d.Direction = forewarn.Direction(dir)
 	for _, t := range []struct {
 		dst *time.Time
 		src sql.NullString
-	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}, {&d.AckArrivedAt, arrived}} {
+	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}, {&d.AckArrivedAt, arrived}, {&d.AssignedAt, assigned}} {
 		var err error
 		if *t.dst, err = parseNullTime(t.src); err != nil {
 			return nil, fmt.Errorf("delivery of %s to %s: %w", d.MessageID, d.Agency, err)
@@ -620,6 +620,18 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 	if f.Unactioned {
 		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.deadline IS NOT NULL AND d.actioned_at IS NULL)")
 	}
+	if f.Owner != "" {
+		where, args = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.direction = 'in' AND d.owner = ?)"), append(args, f.Owner)
+	}
+	order := "m.created DESC, m.id DESC"
+	if f.Urgent {
+		// Overdue first, then the earliest open deadline (none last), then the most urgent
+		// effective priority, then the newest.
+		order = "CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL) THEN 0 ELSE 1 END, " +
+			"CASE WHEN (SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = m.id AND d.actioned_at IS NULL) IS NULL THEN 1 ELSE 0 END, " +
+			"(SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = m.id AND d.actioned_at IS NULL), " +
+			"CASE m.priority WHEN 'flash' THEN 0 WHEN 'urgent' THEN 1 WHEN 'priority' THEN 2 ELSE 3 END, " + order
+	}
 	cond := " FROM messages m WHERE " + strings.Join(where, " AND ")
 	var sms []*forewarn.StoredMessage
 	var total int
@@ -627,7 +639,7 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 		if err := tx.queryRow(ctx, "SELECT COUNT(*)"+cond, args...).Scan(&total); err != nil {
 			return fmt.Errorf("count messages: %w", err)
 		}
-		rows, err := tx.query(ctx, "SELECT "+prefixed("m.", messageColumns)+cond+" ORDER BY m.created DESC, m.id DESC LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
+		rows, err := tx.query(ctx, "SELECT "+prefixed("m.", messageColumns)+cond+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
 		if err != nil {
 			return fmt.Errorf("list messages: %w", err)
 		}
@@ -811,11 +823,11 @@ func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Ti
 			v.ID = ""
 			return nil
 		}
-		if _, err := tx.exec(ctx, "INSERT INTO escalations (id, message_id, agency, side, step, notify, text, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Text, FormatTime(v.FiredAt)); err != nil {
+		if _, err := tx.exec(ctx, "INSERT INTO escalations (id, message_id, agency, side, step, notify, username, text, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Username, v.Text, FormatTime(v.FiredAt)); err != nil {
 			return fmt.Errorf("insert escalation: %w", err)
 		}
-		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Text: v.Text, CreatedAt: v.FiredAt}
+		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Username: v.Username, Text: v.Text, CreatedAt: v.FiredAt}
 		if err := tx.insertAlert(ctx, a); err != nil {
 			return err
 		}
@@ -849,7 +861,7 @@ func (db *DB) Escalations(ctx context.Context, messageID string) ([]*forewarn.Es
 		if n == 0 {
 			return notFound("no message with id %q", messageID)
 		}
-		rows, err := tx.query(ctx, "SELECT id, message_id, agency, side, step, notify, text, fired_at FROM escalations WHERE message_id = ? ORDER BY fired_at, step, id", messageID)
+		rows, err := tx.query(ctx, "SELECT id, message_id, agency, side, step, notify, username, text, fired_at FROM escalations WHERE message_id = ? ORDER BY fired_at, step, id", messageID)
 		if err != nil {
 			return err
 		}
@@ -857,7 +869,7 @@ func (db *DB) Escalations(ctx context.Context, messageID string) ([]*forewarn.Es
 		for rows.Next() {
 			var e forewarn.Escalation
 			var side, notify, fired string
-			if err := rows.Scan(&e.ID, &e.MessageID, &e.Agency, &side, &e.Step, &notify, &e.Text, &fired); err != nil {
+			if err := rows.Scan(&e.ID, &e.MessageID, &e.Agency, &side, &e.Step, &notify, &e.Username, &e.Text, &fired); err != nil {
 				return err
 			}
 			e.Side, e.Notify = forewarn.EscalationSide(side), forewarn.Role(notify)
@@ -910,8 +922,8 @@ func newAlerts(alerts []*forewarn.Alert, messageID string, now time.Time) []*for
 }
 
 func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
-	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Text, FormatTime(a.CreatedAt)); err != nil {
+	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	// Notifications are derived here, where every alert is written, so that each
@@ -919,18 +931,31 @@ func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
 	return tx.notifyAlert(ctx, a)
 }
 
-// Alerts returns up to limit alerts for a role, newest first.
+// Alerts returns up to limit open alerts for a role, newest first; alerts addressed to a
+// person are theirs, not the desk's.
 func (db *DB) Alerts(ctx context.Context, role forewarn.Role, limit int) ([]*forewarn.Alert, error) {
 	if !role.Valid() {
 		return nil, forewarn.Invalid("role", "enum", "unknown role %q", role)
 	}
+	return db.openAlerts(ctx, "role = ? AND username = ''", string(role), limit)
+}
+
+// UserAlerts returns up to limit open alerts addressed to the user, newest first.
+func (db *DB) UserAlerts(ctx context.Context, username string, limit int) ([]*forewarn.Alert, error) {
+	if username == "" {
+		return nil, required("username")
+	}
+	return db.openAlerts(ctx, "username = ?", username, limit)
+}
+
+func (db *DB) openAlerts(ctx context.Context, where string, arg any, limit int) ([]*forewarn.Alert, error) {
 	limit, err := pageSize(limit)
 	if err != nil {
 		return nil, err
 	}
 	as := []*forewarn.Alert{}
 	err = db.view(ctx, "list alerts", func(tx *tx) error {
-		rows, err := tx.query(ctx, "SELECT "+alertColumns+" FROM alerts WHERE role = ? AND resolved_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?", string(role), limit)
+		rows, err := tx.query(ctx, "SELECT "+alertColumns+" FROM alerts WHERE "+where+" AND resolved_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?", arg, limit)
 		if err != nil {
 			return err
 		}
@@ -950,13 +975,57 @@ func (db *DB) Alerts(ctx context.Context, role forewarn.Role, limit int) ([]*for
 	return as, nil
 }
 
-const alertColumns = "id, role, kind, message_id, subject_id, agency, text, created_at, resolved_at, resolved_by, closed_by, resolution"
+// AssignMessage makes username the owner of a received message ("" clears it), audited.
+// The owner must be an enabled user of this node.
+func (db *DB) AssignMessage(ctx context.Context, actor forewarn.Actor, messageID, username string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	now := db.now()
+	return db.update(ctx, now, "assign message", func(tx *tx) error {
+		d, err := tx.delivery(ctx, "message_id = ? AND direction = 'in'", messageID)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return notFound("no received message with id %q", messageID)
+		}
+		if err != nil {
+			return err
+		}
+		if username != "" {
+			u, err := tx.userBy(ctx, "username", username)
+			if err != nil {
+				return err
+			}
+			if u.Disabled {
+				return forewarn.Invalid("username", "enabled", "%s is disabled and cannot own a message", username)
+			}
+		}
+		if d.Owner == username {
+			return nil
+		}
+		old := *d
+		d.Owner, d.AssignedBy, d.AssignedAt = username, actor.ID, now
+		if username == "" {
+			d.AssignedBy, d.AssignedAt = "", time.Time{}
+		}
+		if _, err := tx.exec(ctx, "UPDATE deliveries SET owner = ?, assigned_by = ?, assigned_at = ? WHERE message_id = ? AND agency = ?",
+			d.Owner, d.AssignedBy, nullTime(d.AssignedAt), d.MessageID, d.Agency); err != nil {
+			return fmt.Errorf("assign message: %w", err)
+		}
+		detail := "owner " + username
+		if username == "" {
+			detail = "owner cleared (was " + old.Owner + ")"
+		}
+		return tx.audit(ctx, actor, "message.assign", "message", messageID, &old, d, detail)
+	})
+}
+
+const alertColumns = "id, role, kind, message_id, subject_id, agency, username, text, created_at, resolved_at, resolved_by, closed_by, resolution"
 
 func scanAlert(s scanner) (*forewarn.Alert, error) {
 	var a forewarn.Alert
 	var r, created string
 	var resolved sql.NullString
-	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Text, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
+	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Username, &a.Text, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
 		return nil, err
 	}
 	a.Role = forewarn.Role(r)

@@ -909,3 +909,72 @@ func testAckClosesAlerts(t *testing.T, open Opener) {
 	}
 	e.MustVerify()
 }
+
+// testOwners: a received message gets an owner (audited), to whom escalations and their
+// alerts can be addressed, apart from the desk's; the urgency order puts overdue first,
+// then the earliest deadline, then the most urgent priority.
+func testOwners(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.AddPeers()
+	if err := e.Store.CreateUser(e.Ctx, forewarn.SystemActor("test"), &forewarn.User{Username: "dupont", DisplayName: "Dupont", Roles: []forewarn.Role{forewarn.RoleLiaison}}); err != nil {
+		t.Fatal(err)
+	}
+	late := e.Receive(NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())).Message
+	e.Clock.Advance(time.Hour)
+	soon := e.Receive(NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())).Message
+	e.Clock.Advance(time.Hour)
+	none := e.Receive(NewReply(forewarn.KindResponse, PeerFR, Agency.Code, late.ID, "", e.Clock.Now())).Message
+
+	start := e.AuditCount()
+	WantCode(t, e.Store.AssignMessage(e.Ctx, liaison, late.ID, "nobody-here"), forewarn.ENOTFOUND)
+	WantCode(t, e.Store.AssignMessage(e.Ctx, liaison, forewarn.NewID(e.Clock.Now()), "dupont"), forewarn.ENOTFOUND)
+	wantActions(t, e, start)
+	if err := e.Store.AssignMessage(e.Ctx, liaison, late.ID, "dupont"); err != nil {
+		t.Fatal(err)
+	}
+	wantActions(t, e, start, "message.assign")
+	d := e.MustMessage(late.ID).Delivery(Agency.Code)
+	if d.Owner != "dupont" || d.AssignedBy != liaison.ID || !d.AssignedAt.Equal(e.Clock.Now()) {
+		t.Errorf("owned delivery = %+v", d)
+	}
+	mine, _, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Owner: "dupont"})
+	if err != nil || len(mine) != 1 || mine[0].Message.ID != late.ID {
+		t.Errorf("messages owned by dupont = %d, %v", len(mine), err)
+	}
+
+	// The owner is told first, apart from the desk.
+	if err := e.Store.Escalate(e.Ctx, &forewarn.Escalation{MessageID: late.ID, Agency: Agency.Code, Side: forewarn.SideRecipient, Step: 1,
+		Notify: forewarn.RoleLiaison, Username: "dupont", Text: "overdue", FiredAt: e.Clock.Now()}, e.Clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if as, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10); len(as) != 0 {
+		t.Errorf("the owner's reminder is on the desk's list: %+v", as)
+	}
+	as, err := e.Store.UserAlerts(e.Ctx, "dupont", 10)
+	if err != nil || len(as) != 1 || as[0].Username != "dupont" || as[0].MessageID != late.ID {
+		t.Errorf("dupont's alerts = %+v, %v", as, err)
+	}
+	es, _ := e.Store.Escalations(e.Ctx, late.ID)
+	if len(es) != 1 || es[0].Username != "dupont" {
+		t.Errorf("escalations = %+v", es)
+	}
+
+	// Most urgent first: the overdue one, then the earliest deadline, then the one
+	// without a deadline.
+	list, _, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Urgent: true})
+	if err != nil || len(list) != 3 {
+		t.Fatalf("urgent list = %d, %v", len(list), err)
+	}
+	if got := []string{list[0].Message.ID, list[1].Message.ID, list[2].Message.ID}; !reflect.DeepEqual(got, []string{late.ID, soon.ID, none.ID}) {
+		t.Errorf("urgency order = %v, want overdue %s, then %s, then %s", got, late.ID, soon.ID, none.ID)
+	}
+
+	// Releasing clears the owner.
+	if err := e.Store.AssignMessage(e.Ctx, liaison, late.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.MustMessage(late.ID).Delivery(Agency.Code); d.Owner != "" || !d.AssignedAt.IsZero() {
+		t.Errorf("released delivery = %+v", d)
+	}
+	e.MustVerify()
+}

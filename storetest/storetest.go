@@ -225,6 +225,7 @@ func Run(t *testing.T, open Opener) {
 		{"Escalation", testEscalation},
 		{"ResolveAlert", testResolveAlert},
 		{"AckClosesAlerts", testAckClosesAlerts},
+		{"Owners", testOwners},
 		{"MessageFilters", testMessageFilters},
 		{"Matches", testMatches},
 		{"PreferClaim", testPreferClaim},

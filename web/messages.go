@@ -30,7 +30,15 @@ type messageRow struct {
 	Holds      bool
 	Deliveries []deliveryView
 	Overdue    time.Time // the earliest deadline of its overdue, unacknowledged deliveries; zero when none
+	Owner      string    // who owns a received message here
+	Subjects   []subjectRef
+	Next       string    // what happens next: "escalates to supervisors"
+	NextAt     time.Time // and when
+	Now        time.Time // the node's time, for relative times
 }
+
+// subjectRef names a subject this node holds, with its page.
+type subjectRef struct{ ID, Name string }
 
 // deliveryView is a delivery's status in words, with a class for its colour.
 type deliveryView struct {
@@ -66,6 +74,19 @@ func rowOf(sm *forewarn.StoredMessage) messageRow {
 	} else {
 		row.Peer = "to " + strings.Join(m.To, ", ")
 	}
+	if sm.Direction == forewarn.DirectionIn && len(sm.Deliveries) > 0 {
+		row.Owner = sm.Deliveries[0].Owner
+	}
+	if sm.HoldsPerson {
+		seen := map[string]bool{}
+		for _, x := range sm.Matches {
+			if x.SubjectID == "" || x.Status == forewarn.MatchRejected || seen[x.SubjectID] {
+				continue
+			}
+			seen[x.SubjectID] = true
+			row.Subjects = append(row.Subjects, subjectRef{ID: x.SubjectID, Name: viewMatch(x, "").X.Candidate})
+		}
+	}
 	for _, d := range sm.Deliveries {
 		row.Deliveries = append(row.Deliveries, viewDelivery(d))
 		// Since the deadline, as Delivery.Status says it: the escalation that marked it
@@ -75,6 +96,30 @@ func rowOf(sm *forewarn.StoredMessage) messageRow {
 		}
 	}
 	return row
+}
+
+// timed fills what a row says relative to now: what the escalation policy does next to
+// its open deliveries, and when.
+func (s *Server) timed(row *messageRow) {
+	row.Now = s.Node.Clock.Now()
+	if s.Messages == nil {
+		return
+	}
+	for _, d := range row.SM.Deliveries {
+		if d.Actioned() || d.NextEscalation.IsZero() {
+			continue
+		}
+		side := forewarn.SideSender
+		if d.Direction == forewarn.DirectionIn {
+			side = forewarn.SideRecipient
+		}
+		if text := s.Messages.Policy.NextStepText(side, d.Escalated, d.Owner); text != "" && (row.NextAt.IsZero() || d.NextEscalation.Before(row.NextAt)) {
+			row.Next, row.NextAt = text, d.NextEscalation
+			if side == forewarn.SideSender && len(row.SM.Deliveries) > 1 {
+				row.Next += " (" + d.Agency + ")"
+			}
+		}
+	}
 }
 
 func messageTitle(m *forewarn.Message) string {
@@ -124,6 +169,8 @@ type listFilter struct {
 	Peer       string
 	Overdue    bool
 	Unactioned bool
+	Mine       bool   // only messages the user owns
+	Sort       string // urgency or newest
 }
 
 func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request, a *access) {
@@ -144,12 +191,25 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 	q := r.URL.Query()
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	offset = max(offset, 0)
-	lf := listFilter{Kind: q.Get("kind"), Peer: q.Get("peer"), Overdue: q.Get("overdue") == "1", Unactioned: q.Get("unactioned") == "1"}
+	lf := listFilter{Kind: q.Get("kind"), Peer: q.Get("peer"), Overdue: q.Get("overdue") == "1", Unactioned: q.Get("unactioned") == "1",
+		Mine: q.Get("mine") == "1", Sort: q.Get("sort")}
 	overdueBoard := heading == "Overdue"
 	if overdueBoard {
 		lf.Overdue = true
 	}
-	f := forewarn.MessageFilter{Direction: dir, Kind: forewarn.MessageKind(lf.Kind), Peer: lf.Peer, Overdue: lf.Overdue, Unactioned: lf.Unactioned, Offset: offset, Limit: pageSize}
+	// Where a person decides what to do next (the inbox, the overdue board), the most
+	// urgent comes first: overdue, then by deadline, then by effective priority.
+	if lf.Sort == "" {
+		lf.Sort = "newest"
+		if dir == forewarn.DirectionIn || overdueBoard {
+			lf.Sort = "urgency"
+		}
+	}
+	f := forewarn.MessageFilter{Direction: dir, Kind: forewarn.MessageKind(lf.Kind), Peer: lf.Peer, Overdue: lf.Overdue, Unactioned: lf.Unactioned,
+		Urgent: lf.Sort == "urgency", Offset: offset, Limit: pageSize}
+	if lf.Mine {
+		f.Owner = a.Principal.Username
+	}
 	list, total, err := s.Node.Store.Messages(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -163,10 +223,9 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 	pg := listPage{Heading: heading, Intro: intro, Path: r.URL.Path, Filter: lf, Total: total, Offset: offset, Peers: peers,
 		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement}}
 	for _, sm := range list {
-		pg.Rows = append(pg.Rows, rowOf(sm))
-	}
-	if overdueBoard {
-		slices.SortStableFunc(pg.Rows, func(x, y messageRow) int { return x.Overdue.Compare(y.Overdue) })
+		row := rowOf(sm)
+		s.timed(&row)
+		pg.Rows = append(pg.Rows, row)
 	}
 	page := func(off int) string {
 		v := url.Values{}
@@ -230,6 +289,9 @@ type messagePage struct {
 	Related     []app.RelatedMessage
 	Escalations []*forewarn.Escalation
 	CanAck      bool
+	CanTake     bool     // "I take it"
+	CanRelease  bool     // give it back to the desk
+	Assignees   []string // whom a supervisor may assign it to
 	Actioned    bool
 	Read        bool
 	Ack         ackForm
@@ -257,7 +319,9 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 		return
 	}
 	m := sm.Message
-	pg := messagePage{Row: rowOf(sm), M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
+	row := rowOf(sm)
+	s.timed(&row)
+	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
 	switch {
 	case m.Notification != nil:
@@ -274,6 +338,20 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 			pg.Actioned, pg.Read = d.Actioned(), !d.ReadAt.IsZero()
 		}
 		pg.CanAck = a.Principal.Can(forewarn.PermAckMessages) && !pg.Actioned
+		pg.CanTake = pg.CanAck && pg.Row.Owner != a.Principal.Username
+		pg.CanRelease = pg.CanAck && pg.Row.Owner != "" && (pg.Row.Owner == a.Principal.Username || a.Principal.HasRole(forewarn.RoleSupervisor))
+		if pg.CanAck && a.Principal.HasRole(forewarn.RoleSupervisor) {
+			users, err := s.Node.Store.Users(ctx)
+			if err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			for _, u := range users {
+				if !u.Disabled && (&forewarn.Principal{Username: u.Username, Roles: u.Roles}).Can(forewarn.PermAckMessages) {
+					pg.Assignees = append(pg.Assignees, u.Username)
+				}
+			}
+		}
 	}
 	root, err := s.threadRoot(ctx, m)
 	if err != nil {
@@ -287,7 +365,9 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	}
 	if len(thread) > 1 {
 		for i := len(thread) - 1; i >= 0; i-- { // oldest first reads as a conversation
-			pg.Thread = append(pg.Thread, rowOf(thread[i]))
+			row := rowOf(thread[i])
+			s.timed(&row)
+			pg.Thread = append(pg.Thread, row)
 		}
 	}
 	names := map[string]string{}
@@ -394,6 +474,34 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 	redirect(w, r, "/messages/"+id+"?done=ack")
 }
 
+// handleAssign takes a received message for the user ("I take it"), or, for a supervisor,
+// assigns it to someone; release gives it back to the desk.
+func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, a *access) {
+	if !s.messagesReady(w, r, a) {
+		return
+	}
+	id := r.PathValue("id")
+	owner := strings.TrimSpace(r.PostFormValue("username"))
+	switch {
+	case r.PostFormValue("release") == "1":
+		owner = ""
+	case owner == "":
+		owner = a.Principal.Username
+	}
+	if _, err := s.Messages.Assign(r.Context(), a.Principal, id, owner); err != nil {
+		switch forewarn.ErrorCode(err) {
+		case forewarn.EFORBIDDEN:
+			s.deny(w, r, a, forewarn.ErrorMessage(err))
+		case forewarn.EINVALID:
+			s.showMessage(w, r, a, http.StatusBadRequest, ackForm{Error: forewarn.ErrorMessage(err)})
+		default:
+			s.fail(w, r, a, err)
+		}
+		return
+	}
+	redirect(w, r, "/messages/"+id+"?done=assigned")
+}
+
 type alertsPage struct {
 	Alerts     []*forewarn.Alert
 	CanResolve bool
@@ -439,12 +547,21 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 	pg := alertsPage{CanResolve: a.Principal.Can(forewarn.PermResolveAlerts), CanAck: a.Principal.Can(forewarn.PermAckMessages),
 		Outcomes: []string{forewarn.OutcomeForwarded, forewarn.OutcomeDuplicate, forewarn.OutcomeNoAction, forewarn.OutcomeNotKnown},
 		Failed:   failed, Error: why, Done: r.URL.Query().Get("done") == "1"}
+	mine, err := s.Node.Store.UserAlerts(r.Context(), a.Principal.Username, maxAlertCount)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	lists := [][]*forewarn.Alert{mine}
 	for _, role := range a.Principal.Roles {
 		as, err := s.Node.Store.Alerts(r.Context(), role, maxAlertCount)
 		if err != nil {
 			s.fail(w, r, a, err)
 			return
 		}
+		lists = append(lists, as)
+	}
+	for _, as := range lists {
 		for _, al := range as {
 			if !seen[al.ID] {
 				seen[al.ID] = true

@@ -48,6 +48,26 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format(dateLayout)
 	},
+	// due says where a deadline stands as a person weighs it: "overdue 11 months", "due in
+	// 40 min"; the exact time goes beside it.
+	"due": func(deadline, now time.Time) string {
+		if deadline.IsZero() {
+			return ""
+		}
+		if now.After(deadline) {
+			return "overdue " + forewarn.Ago(now.Sub(deadline))
+		}
+		return "due in " + forewarn.Ago(deadline.Sub(now))
+	},
+	// ago says how long ago t was: "11 months".
+	"ago": func(t, now time.Time) string { return forewarn.Ago(now.Sub(t)) },
+	// rel says when t is from now: "in 3 h", "5 days ago".
+	"rel": func(t, now time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return forewarn.Relative(t, now)
+	},
 	"score":  func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 	"signed": func(f float64) string { return fmt.Sprintf("%+.2f", f) },
 	"join":   strings.Join,

@@ -95,6 +95,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /messages/{id}", s.page(forewarn.PermReadMessages, s.handleMessage))
 	r("POST /messages/{id}/read", s.page(forewarn.PermAckMessages, s.handleMarkRead))
 	r("POST /messages/{id}/ack", s.page(forewarn.PermAckMessages, s.handleAcknowledge))
+	r("POST /messages/{id}/assign", s.page(forewarn.PermAckMessages, s.handleAssign))
 	r("GET /compose", s.page(forewarn.PermSendMessages, s.handleComposeForm))
 	r("POST /compose", s.page(forewarn.PermSendMessages, s.handleCompose))
 	r("POST /compose/check", s.page(forewarn.PermSendMessages, s.handleComposeCheck))
@@ -117,6 +118,13 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /admin/users/{username}/disable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(true)))
 	r("POST /admin/users/{username}/enable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(false)))
 	r("GET /admin/peers", s.page(forewarn.PermManagePeers, s.handlePeers))
+	r("GET /admin/notifications", s.page(forewarn.PermManageNotifications, s.handleNotifications))
+	r("POST /admin/notifications/test", s.page(forewarn.PermManageNotifications, s.handleTestNotification))
+	r("POST /admin/notifications/{id}/retry", s.page(forewarn.PermManageNotifications, s.handleRetryNotification))
+	r("POST /admin/webhooks", s.page(forewarn.PermManageNotifications, s.handleCreateWebhook))
+	r("POST /admin/webhooks/{id}/delete", s.page(forewarn.PermManageNotifications, s.handleDeleteWebhook))
+	r("GET /notifications", s.page(forewarn.PermOwnNotifications, s.handleOwnNotifications))
+	r("POST /notifications", s.page(forewarn.PermOwnNotifications, s.handleSaveOwnNotifications))
 	r("GET /tokens", s.page(forewarn.PermManageOwnToken, s.handleTokens))
 	r("POST /tokens", s.page(forewarn.PermManageOwnToken, s.handleCreateToken))
 	r("POST /tokens/{id}/revoke", s.page(forewarn.PermManageOwnToken, s.handleRevokeToken))
@@ -267,7 +275,9 @@ var nav = []struct {
 	{"/audit", "Audit", forewarn.PermReadAudit},
 	{"/admin/users", "Users", forewarn.PermManageUsers},
 	{"/admin/peers", "Peers", forewarn.PermManagePeers},
+	{"/admin/notifications", "Notifications", forewarn.PermManageNotifications},
 	{"/tokens", "Tokens", forewarn.PermManageOwnToken},
+	{"/notifications", "E-mail", forewarn.PermOwnNotifications},
 }
 
 // render executes a page into a buffer first, so a template error becomes a clean 500
@@ -335,6 +345,13 @@ func (s *Server) alertCount(ctx context.Context, p *forewarn.Principal) int {
 		for _, al := range as {
 			seen[al.ID] = true
 		}
+	}
+	mine, err := s.Node.Store.UserAlerts(ctx, p.Username, maxAlertCount)
+	if err != nil {
+		s.Logger.Error("count alerts", "user", p.Username, "err", err)
+	}
+	for _, al := range mine {
+		seen[al.ID] = true
 	}
 	return len(seen)
 }

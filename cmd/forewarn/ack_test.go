@@ -161,3 +161,77 @@ func TestMessageAckCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerEscalation: a warning about a person France watch-lists is raised to flash, so
+// its deadline and first reminder are flash's (an hour from arrival), not the urgent 24 h
+// the sender declared. France's liaison officer takes it; when it falls due the owner is
+// reminded first, a quarter window later the liaison desk, half a window later the
+// supervisors, each at the policy's step on the simulated clock.
+func TestOwnerEscalation(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	subj := &forewarn.Subject{Names: []forewarn.Name{{Value: "Ismaël Omar Mostefaï", Kind: forewarn.NamePrimary}},
+		BirthDate: forewarn.PartialDate{Year: 1985, Month: 11, Day: 21}, Nationalities: []string{"FR"}, Watch: forewarn.WatchListed}
+	if _, err := fr.msgs.CreateSubject(ctx, actor(forewarn.RoleAnalyst), subj); err != nil {
+		t.Fatal(err)
+	}
+	w := warning(c, forewarn.PriorityUrgent)
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w); err != nil {
+		t.Fatal(err)
+	}
+	arrived := c.clock.Now().Add(time.Minute)
+	if err := c.at(ctx, arrived); err != nil {
+		t.Fatal(err)
+	}
+	sm := mustMessage(t, fr, w.ID)
+	d := sm.Deliveries[0]
+	if sm.Priority != forewarn.PriorityFlash || !d.Deadline.Equal(arrived.Add(time.Hour)) || !d.NextEscalation.Equal(d.Deadline) {
+		t.Fatalf("raised to %s, deadline %s, first reminder %s; want flash, both %s", sm.Priority, d.Deadline, d.NextEscalation, arrived.Add(time.Hour))
+	}
+	officer := &forewarn.Principal{Username: "liaison", Roles: []forewarn.Role{forewarn.RoleLiaison}}
+	if _, err := fr.msgs.Assign(ctx, &forewarn.Principal{Username: "analyst", Roles: []forewarn.Role{forewarn.RoleAnalyst}}, w.ID, "liaison"); forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+		t.Errorf("an analyst assigning a message: %v, want EFORBIDDEN", err)
+	}
+	if _, err := fr.msgs.Assign(ctx, officer, w.ID, "liaison"); err != nil {
+		t.Fatal(err)
+	}
+	escalationsFor := func(alerts []*forewarn.Alert) int {
+		n := 0
+		for _, a := range alerts {
+			if a.Kind == "escalation" && a.MessageID == w.ID {
+				n++
+			}
+		}
+		return n
+	}
+	told := func() (owner, desk, supervisors int) {
+		mine, _ := fr.node.Store.UserAlerts(ctx, "liaison", 100)
+		liaisonDesk, _ := fr.node.Store.Alerts(ctx, forewarn.RoleLiaison, 100)
+		sup, _ := fr.node.Store.Alerts(ctx, forewarn.RoleSupervisor, 100)
+		return escalationsFor(mine), escalationsFor(liaisonDesk), escalationsFor(sup)
+	}
+	steps := []struct {
+		at                       time.Duration
+		owner, desk, supervisors int
+		what                     string
+	}{
+		{59 * time.Minute, 0, 0, 0, "before the deadline nobody is reminded"},
+		{61 * time.Minute, 1, 0, 0, "at the deadline the owner is reminded, not the desk"},
+		{76 * time.Minute, 1, 1, 0, "a quarter window later the liaison desk"},
+		{91 * time.Minute, 1, 1, 1, "half a window later the supervisors"},
+	}
+	for _, st := range steps {
+		if err := c.at(ctx, arrived.Add(st.at)); err != nil {
+			t.Fatal(err)
+		}
+		o, dk, sp := told()
+		if o != st.owner || dk != st.desk || sp != st.supervisors {
+			t.Errorf("%s: owner %d, desk %d, supervisors %d alerts; want %d, %d, %d", st.what, o, dk, sp, st.owner, st.desk, st.supervisors)
+		}
+	}
+	es, _ := fr.node.Store.Escalations(ctx, w.ID)
+	if len(es) != 3 || es[0].Username != "liaison" || es[1].Username != "" || es[1].Notify != forewarn.RoleLiaison || es[2].Notify != forewarn.RoleSupervisor {
+		t.Errorf("escalations = %+v", es)
+	}
+}

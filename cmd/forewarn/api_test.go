@@ -24,6 +24,7 @@ var wantAllowed = map[string]string{
 	"GET /api/v1/messages/{id}/thread":           "analyst liaison supervisor oversight",
 	"GET /api/v1/messages/{id}/related":          "analyst liaison supervisor oversight",
 	"POST /api/v1/messages/{id}/ack":             "liaison supervisor",
+	"POST /api/v1/messages/{id}/assign":          "liaison supervisor",
 	"POST /api/v1/drafts/check":                  "liaison",
 	"GET /api/v1/alerts":                         "analyst liaison supervisor oversight",
 	"POST /api/v1/alerts/{id}/resolve":           "analyst liaison supervisor",

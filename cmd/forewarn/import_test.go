@@ -61,6 +61,12 @@ func TestImportCommand(t *testing.T) {
 	if !strings.Contains(out, "added 5,") {
 		t.Fatalf("import of the export printed:\n%s", out)
 	}
+	// The exported file, screened as travellers (FtM) against the node it went into: each
+	// person finds themself.
+	hits := mustCLI(t, "screen", "--data", other, "--input", exported, "--format", "csv", "--top", "1")
+	if n := strings.Count(hits, ",1,"); n != 5 {
+		t.Fatalf("screen --data with FtM input: %d top hits, want 5:\n%s", n, hits)
+	}
 	list := mustCLI(t, "subject", "list", "--data", other)
 	for _, name := range []string{"Abdelhamid Abaaoud", "Chakib Akrouh", "Bilal Hadfi", "Ismaël Omar Mostefaï"} {
 		if !strings.Contains(list, name) {
@@ -205,5 +211,88 @@ func TestImportThroughAPI(t *testing.T) {
 	}
 	if found != 1 {
 		t.Fatalf("%d alerts name the import job and the subject; want exactly 1: %v", found, alerts)
+	}
+	// Screening travellers against the running node's subjects, through its API.
+	travellers := writeFile(t, "travellers.csv", "id,name,birth_date\nT1,Omar Ismail Mostefai,1985\nT2,Hans Muster,1960\n")
+	out, errOut, err := runCLI(t, nil, "screen", "--node", fr.url, "--token", token, "--input", travellers, "--format", "csv")
+	if err != nil {
+		t.Fatalf("screen --node: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "T1,1,") || !strings.Contains(out, "Ismaël Omar Mostefaï") || strings.Contains(out, "T2,1,") {
+		t.Fatalf("screen --node printed:\n%s", out)
+	}
+	confirmAndExport(t, fr, "Ismaël Omar Mostefaï")
+
+	// A new version of the list changes the subject the analyst confirmed: the warning's
+	// spelling (another provenance) stays beside the list's.
+	v2 := "id,name,birth_date,nationality\nF1,Ismaël Omar Mostefaï,1985-11-21,FR;DZ\nF2,Jean Dupont,1970,FR\n"
+	in := &importInput{path: writeFile(t, "v2.csv", v2), format: "csv"}
+	r, err := in.reader("dgsi_watch", forewarn.Grading{Reliability: "B", Credibility: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job2, err := fr.node.Import(ctx, actor(forewarn.RoleAnalyst), r, app.ImportOptions{Dataset: "dgsi_watch", Version: "2015-02"})
+	if err != nil || job2.Counts.Updated != 1 || job2.Counts.Unchanged != 1 {
+		t.Fatalf("version 2: %v %+v", err, job2)
+	}
+	var omar *forewarn.Subject
+	fr.node.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
+		if len(s.Sources) > 0 && s.Sources[0].ExternalID == "F1" {
+			omar = s
+		}
+		return nil
+	})
+	sources := map[string]bool{}
+	for _, n := range omar.Names {
+		sources[n.Value+"@"+n.Source] = true
+	}
+	if !sources["Omar Ismail Mostefai@"+agencyTR.Code] || !sources["Ismaël Omar Mostefaï@dgsi_watch"] || len(omar.Nationalities) != 2 {
+		t.Fatalf("after version 2: names %v, nationalities %v; want both provenances and the new nationality", sources, omar.Nationalities)
+	}
+}
+
+// confirmAndExport confirms the import's match with the TLP:AMBER warning, so its
+// spelling joins the subject, and checks an export holds it back unless it is a backup.
+func confirmAndExport(t *testing.T, fr *liveNode, subjectName string) {
+	t.Helper()
+	ctx := context.Background()
+	ms, _, err := fr.node.Store.Matches(ctx, forewarn.MatchFilter{Status: forewarn.MatchPending, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjectID string
+	for _, m := range ms {
+		if m.SubjectID != "" {
+			subjectID = m.SubjectID
+			if err := fr.msgs.ConfirmMatch(ctx, actor(forewarn.RoleAnalyst), m.ID, "same man"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if subjectID == "" {
+		t.Fatal("the import left no match to confirm")
+	}
+	export := func(backup bool) (map[string]bool, *app.ExportReport) {
+		names := map[string]bool{}
+		rep, err := fr.node.ExportSubjects(ctx, actor(forewarn.RoleAnalyst), app.ExportOptions{Format: "csv", Backup: backup, Claims: true},
+			func(s *forewarn.Subject, _ []*forewarn.Claim) error {
+				if s.ID == subjectID {
+					for _, n := range s.Names {
+						names[n.Value] = true
+					}
+				}
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names, rep
+	}
+	names, rep := export(false)
+	if names["Omar Ismail Mostefai"] || !names[subjectName] || rep.Withheld == 0 {
+		t.Fatalf("export: names %v, withheld %d; want the TLP:AMBER warning's spelling held back", names, rep.Withheld)
+	}
+	if names, rep = export(true); !names["Omar Ismail Mostefai"] || rep.Withheld != 0 {
+		t.Fatalf("backup export: names %v, withheld %d; want everything", names, rep.Withheld)
 	}
 }

@@ -68,6 +68,7 @@ func newNotifier(node *app.Node, f *notifyFlags, agency, dataDir, url string) (*
 			dir = filepath.Join(dataDir, "mail")
 		}
 		n.Email = &email.Dir{Path: dir, From: from}
+		n.EmailChannel = "no mail server configured: e-mail is captured as .eml files in " + dir
 		return n, nil
 	}
 	password := ""
@@ -83,5 +84,9 @@ func newNotifier(node *app.Node, f *notifyFlags, agency, dataDir, url string) (*
 		return nil, err
 	}
 	n.Email = c
+	n.EmailChannel = fmt.Sprintf("SMTP %s:%d (%s), from %s", f.smtpHost, f.smtpPort, f.smtpTLS, from)
+	if f.smtpUser != "" {
+		n.EmailChannel += ", AUTH as " + f.smtpUser
+	}
 	return n, nil
 }

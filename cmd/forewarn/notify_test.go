@@ -5,14 +5,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/mail"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/email"
 	"github.com/forewarn/forewarn/internal/mailpit"
 )
@@ -108,7 +112,12 @@ func TestDecemberWarningByEmail(t *testing.T) {
 	if !a.Date.Equal(day("2014-12-15 10:01")) {
 		t.Errorf("the arrival e-mail is dated %s, want 2014-12-15 10:01", a.Date)
 	}
-	for _, want := range []string{"URGENT", "notification", "TR-MIT", "22 Dec 2014 10:00 UTC", "watch list", "/messages/" + sm.Message.ID} {
+	atFR, err := r.received(ctx, fr, sm.Message.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := atFR.Deliveries[0].Deadline.UTC().Format("2 Jan 2006 15:04 MST") // France's deadline, for its effective priority
+	for _, want := range []string{"URGENT", "notification", "TR-MIT", due, "watch list", "/messages/" + sm.Message.ID} {
 		if !strings.Contains(a.Text, want) {
 			t.Errorf("the arrival e-mail does not say %q:\n%s", want, a.Text)
 		}
@@ -205,4 +214,89 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestHungMailServerDoesNotBlockMessages: France's mail server accepts connections and
+// never answers. Warnings still arrive, are stored, matched and receipted at once; the
+// e-mail waits in the outbox, visibly pending, and its failure is recorded.
+func TestHungMailServerDoesNotBlockMessages(t *testing.T) {
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never greeted
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	port := hung.Addr().(*net.TCPAddr).Port
+	tr, fr := pairNodes(t, "", func(code string) *serveFlags {
+		return &serveFlags{listen: "127.0.0.1:0", replayWindow: app.DefaultReplayWindow, tick: time.Second, notify: &notifyFlags{
+			smtpHost: "127.0.0.1", smtpPort: port, smtpTLS: "none", smtpFrom: "forewarn@" + strings.ToLower(code) + ".example", digestHour: -1}}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	setup := forewarn.SystemActor("test")
+	if err := fr.node.Store.CreateUser(ctx, setup, &forewarn.User{Username: "desk", DisplayName: "Desk", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fr.node.Store.SetNotificationSettings(ctx, setup, &forewarn.NotificationSettings{Username: "desk", Email: "desk@fr-dgsi.example"}); err != nil {
+		t.Fatal(err)
+	}
+	go fr.notifier.Run(ctx, time.Second)
+	const warnings = 5
+	for i := range warnings {
+		if _, err := tr.msgs.Send(ctx, forewarn.UserActor("liaison"), &forewarn.Message{
+			Kind: forewarn.KindNotification, To: []string{agencyFR.Code}, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber},
+			Notification: &forewarn.Notification{Summary: "warning", Priority: forewarn.PriorityFlash, Persons: []forewarn.PersonDescriptor{person("p1", benchName(i), "1980")}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Each delivery is answered with a receipt while the notifier is stuck on the mail server.
+		if n, err := tr.msgs.DeliverDue(ctx, 1); err != nil || n != 1 {
+			t.Fatalf("warning %d: delivered %d, %v", i, n, err)
+		}
+	}
+	if _, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); err != nil || total != warnings {
+		t.Fatalf("France holds %d warnings, want %d (%v)", total, warnings, err)
+	}
+	counts, err := fr.node.Store.NotificationCounts(ctx)
+	if err != nil || counts.Pending != warnings || counts.Sent != 0 {
+		t.Errorf("France's outbox: %+v, %v; want %d pending", counts, err, warnings)
+	}
+}
+
+// TestUserAddEmail: 'user add --email' records where notifications go, and an address
+// that is not one is refused, naming it, before anything is written.
+func TestUserAddEmail(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fr")
+	if _, _, err := runCLI(t, nil, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "DGSI", "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := runCLI(t, nil, "user", "add", "--data", dir, "--username", "desk", "--role", "liaison", "--email", "desk at dgsi", "--log-level", "error")
+	if err == nil || !strings.Contains(err.Error(), `"desk at dgsi"`) {
+		t.Fatalf("an invalid address: %v", err)
+	}
+	if _, _, err := runCLI(t, nil, "user", "add", "--data", dir, "--username", "desk", "--role", "liaison", "--email", "desk@dgsi.example", "--log-level", "error"); err != nil {
+		t.Fatalf("user add after the refusal (nothing half-written): %v", err)
+	}
+	if n := count(t, dir, "SELECT COUNT(*) FROM notification_settings WHERE username = 'desk' AND email = 'desk@dgsi.example'"); n != 1 {
+		t.Errorf("the address was not recorded")
+	}
 }

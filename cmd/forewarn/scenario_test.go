@@ -44,7 +44,7 @@ func TestDemoExit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo --exit: %v\n%s\n%s", err, out, errOut)
 	}
-	for _, want := range []string{"Omar Ismail Mostefai", "checks held", "you were told about this person before"} {
+	for _, want := range []string{"Omar Ismail Mostefai", "checks held", "you were told about this person before", "e-mails liaison@fr-dgsi.example"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

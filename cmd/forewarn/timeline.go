@@ -34,7 +34,11 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WHEN\tWHAT\tSOURCE\tDETAIL")
 	for _, e := range out.Events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Time.Format("2006-01-02 15:04"), e.Kind, e.Source, e.Text)
+		when := e.Time.Format("2006-01-02 15:04")
+		if e.Date != "" {
+			when = e.Date // a year-only date is 2012, not 2012-01-01 00:00
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", when, e.Kind, e.Source, e.Text)
 	}
 	return tw.Flush()
 }

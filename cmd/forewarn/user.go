@@ -20,8 +20,14 @@ func runUser(ctx context.Context, m *Main, args []string) error {
 	name := fs.String("name", "", "display name")
 	var roles stringList
 	fs.Var(&roles, "role", "analyst, liaison, supervisor, oversight or admin (repeatable)")
+	addr := fs.String("email", "", "where the node e-mails the user's notifications")
 	if err := m.parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	if *addr != "" {
+		if err := forewarn.ValidateEmail("email", *addr); err != nil {
+			return fmt.Errorf("--email: %w", err)
+		}
 	}
 	node, err := m.openNode(ctx, nf)
 	if err != nil {
@@ -38,6 +44,11 @@ func runUser(ctx context.Context, m *Main, args []string) error {
 	}
 	if err := node.Store.CreateUser(ctx, nf.actor(), u); err != nil {
 		return err
+	}
+	if *addr != "" {
+		if err := node.Store.SetNotificationSettings(ctx, nf.actor(), &forewarn.NotificationSettings{Username: u.Username, Email: *addr}); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(m.Stdout, "Created user %s (%s), one-time password: %s\n", u.Username, strings.Join(roles, ", "), password)
 	return nil
