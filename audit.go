@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // AuditEntry is one link of the node's tamper-evident audit trail. Every change to the
@@ -206,4 +209,55 @@ func (v *AuditVerifier) Finish() (int64, error) {
 		}
 	}
 	return v.n, nil
+}
+
+// AuditText makes untrusted text (a request's path, a username typed at sign-in) fit for
+// an audit field without dropping the entry: invalid UTF-8 becomes U+FFFD, control
+// characters and the invisible ones that reorder or disguise text are written as escapes
+// ("\x0a", "\u202e"), so no entry can forge a line or hide a word, and the result is cut
+// at max bytes on a character boundary, ending in "…" when cut.
+func AuditText(s string, max int) string {
+	s = EscapeControl(s)
+	if len(s) <= max {
+		return s
+	}
+	n := max - len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// EscapeControl writes control characters, bidirectional controls and zero-width
+// characters in s as Go escapes and replaces invalid UTF-8 with U+FFFD; other text is
+// unchanged. Whatever prints audit entries to a terminal passes them through it.
+func EscapeControl(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexFunc(s, hiddenRune) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !hiddenRune(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
+}
+
+// hiddenRune reports whether r is a control character, or one that is invisible yet
+// changes how the text around it reads (bidi controls, zero-width characters).
+func hiddenRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r == 0x061C, r >= 0x200B && r <= 0x200F, r >= 0x202A && r <= 0x202E, r >= 0x2060 && r <= 0x2069, r == 0xFEFF:
+		return true
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package forewarn
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,5 +20,25 @@ func TestAuditHashEncoding(t *testing.T) {
 	const v2 = "14e7d8c472df7dfa4a16eff03330dbed947ff47666b1b95e46d5078e80bc485f"
 	if got := e.ComputeHash(); got != v2 {
 		t.Errorf("v2 hash = %s, want %s", got, v2)
+	}
+}
+
+func TestAuditText(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"GET /api/v1/subjects", 200, "GET /api/v1/subjects"},
+		{"GET /x\n2015-01-01 forged entry", 200, `GET /x\x0a2015-01-01 forged entry`},
+		{"a\x00b\x1b[31mc\u202Ed\u200Be", 200, `a\x00b\x1b[31mc\u202ed\u200be`},
+		{"Mostefa\xff", 200, "Mostefa\uFFFD"},
+		{"Ismaël Omar Mostefaï", 200, "Ismaël Omar Mostefaï"},
+		{strings.Repeat("é", 200), 11, "éééé…"},
+	} {
+		got := AuditText(tc.in, tc.max)
+		if got != tc.want || len(got) > tc.max {
+			t.Errorf("AuditText(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
 	}
 }

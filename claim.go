@@ -82,6 +82,9 @@ func (s Source) validate(field string) error {
 	if err := validateText(field+".agency", s.Agency, false, 40); err != nil {
 		return err
 	}
+	if s.Agency != "" && !IsAgencyCode(s.Agency) {
+		return Invalid(field+".agency", "agency_code", "%q is not an agency code: a country, a hyphen and 2-16 capitals or digits, like TR-MIT (name any other source as the named source)", s.Agency)
+	}
 	return validateText(field+".name", s.Name, false, 200)
 }
 
@@ -129,8 +132,10 @@ func (c *Claim) Validate(now time.Time) error {
 	if !c.ValidFrom.IsZero() && c.ValidFrom.Start().After(now) {
 		return Invalid("valid_from", "not_future", "%s is in the future", c.ValidFrom)
 	}
-	if !c.ValidTo.IsZero() && !c.ValidFrom.IsZero() && c.ValidTo.End().Before(c.ValidFrom.Start()) {
-		return Invalid("valid_to", "order", "%s is before valid_from %s", c.ValidTo, c.ValidFrom)
+	// A period that ends before the start's own period begins is backwards; "from 2014 to
+	// 2014" is one year, "from 2014 to 2013" is refused.
+	if !c.ValidTo.IsZero() && !c.ValidFrom.IsZero() && !c.ValidTo.End().After(c.ValidFrom.Start()) {
+		return Invalid("valid_to", "order", "%s is before valid_from %s: a claim cannot stop being true before it starts", c.ValidTo, c.ValidFrom)
 	}
 	if err := c.Source.validate("source"); err != nil {
 		return err

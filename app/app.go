@@ -24,6 +24,9 @@ type Node struct {
 	Matcher *Matcher // nil until LoadMatcher
 	// CheckpointEvery is the node's audit checkpoint interval, which VerifyAudit enforces.
 	CheckpointEvery int
+	// Refusals audits refused anonymous requests, counting a flood rather than writing
+	// an entry for each.
+	Refusals *Refusals
 }
 
 // New returns a Node; a nil clock means the wall clock, a nil logger discards.
@@ -34,7 +37,7 @@ func New(store forewarn.Store, clock forewarn.Clock, signer forewarn.Signer, log
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{Store: store, Clock: clock, Signer: signer, Logger: logger}
+	return &Node{Store: store, Clock: clock, Signer: signer, Logger: logger, Refusals: NewRefusals(store, logger)}
 }
 
 // Initialize records the node's identity and creates its first administrator with a

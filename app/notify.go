@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,7 +37,7 @@ type NotifyStats struct {
 type Notifier struct {
 	Store  forewarn.Store
 	Clock  forewarn.Clock
-	Logger Logger
+	Logger *slog.Logger
 
 	Email forewarn.EmailSender // nil: e-mail notifications fail, visibly, until configured
 	// EmailChannel says where e-mail goes, for the administrator's page: "SMTP
@@ -63,13 +64,6 @@ type Notifier struct {
 	lastDigest string
 }
 
-// Logger is the part of slog.Logger the worker uses.
-type Logger interface {
-	Info(msg string, args ...any)
-	Warn(msg string, args ...any)
-	Error(msg string, args ...any)
-}
-
 // NewNotifier returns a worker for node's outbox with the default timing.
 func NewNotifier(node *Node) *Notifier {
 	return &Notifier{Store: node.Store, Clock: node.Clock, Logger: node.Logger,
@@ -93,12 +87,22 @@ func (n *Notifier) Poke() {
 func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var down outage // a store outage backs off and logs sparingly
 	for {
 		sent, err := n.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			n.Logger.Error("notification round failed", "err", err)
+		if ctx.Err() != nil {
+			return
 		}
-		if sent > 0 && err == nil && ctx.Err() == nil {
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(down.failed(n.Logger, "notification round", err, interval)):
+			}
+			continue
+		}
+		down.succeeded(n.Logger, "notification round")
+		if sent > 0 {
 			continue
 		}
 		select {

@@ -73,6 +73,7 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 				}
 				return
 			}
+			ms.Logger.Debug("delivered", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1)
 			mu.Lock()
 			receipts = append(receipts, r)
 			mu.Unlock()
@@ -178,6 +179,7 @@ func sideOf(d *forewarn.Delivery) forewarn.EscalationSide {
 // Tests and the scenario replay call it after moving a simulated clock; Run calls it on a
 // timer.
 func (ms *Messages) Tick(ctx context.Context) (int, error) {
+	start := time.Now()
 	n, err := ms.DeliverDue(ctx, 16)
 	if err != nil {
 		return n, err
@@ -185,6 +187,9 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	fired, err := ms.Escalate(ctx)
 	if fired > 0 {
 		ms.Notifier.Poke()
+	}
+	if n > 0 || fired > 0 {
+		ms.Logger.Debug("scheduled round", "delivered", n, "escalations", fired, "took", time.Since(start))
 	}
 	if err != nil {
 		return n, err
@@ -206,15 +211,26 @@ func (ms *Messages) housekeep(ctx context.Context) error {
 // Run ticks every interval, at once when a message is queued, and again straight away
 // while a round delivered something (a backlog after an outage drains at full speed),
 // until ctx ends.
+// While the work fails (the store is unreachable), it backs off and logs sparingly.
 func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var down outage
 	for {
 		n, err := ms.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			ms.Logger.Error("scheduled work failed", "err", err)
+		if ctx.Err() != nil {
+			return
 		}
-		if n > 0 && err == nil && ctx.Err() == nil {
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(down.failed(ms.Logger, "scheduled work", err, interval)):
+			}
+			continue
+		}
+		down.succeeded(ms.Logger, "scheduled work")
+		if n > 0 {
 			continue
 		}
 		select {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,40 +60,59 @@ func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, 
 
 // authorized wraps an API handler with authentication and a permission check. A request
 // without credentials gets 401, one whose roles lack the permission 403; every refusal is
-// recorded in the audit trail.
+// recorded in the audit trail (an anonymous flood as a count, and answered 429).
 func (s *Server) authorized(perm forewarn.Permission, h func(http.ResponseWriter, *http.Request, *forewarn.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok, err := s.authenticate(r)
 		switch {
 		case err != nil:
-			s.deny(r, "", err)
-			s.writeError(w, r, err)
+			s.refuse(w, r, "", err)
 			return
 		case !ok:
-			err := forewarn.Errorf(forewarn.EUNAUTHORIZED, "sign in or send an API token (Authorization: Bearer TOKEN)")
-			s.deny(r, "", err)
-			s.writeError(w, r, err)
+			s.refuse(w, r, "", forewarn.Errorf(forewarn.EUNAUTHORIZED, "sign in or send an API token (Authorization: Bearer TOKEN)"))
 			return
 		case !p.Can(perm):
 			err := forewarn.Errorf(forewarn.EFORBIDDEN, "your role (%s) does not allow %s", rolesString(p.Roles), perm)
-			s.deny(r, p.Username, err)
-			s.writeError(w, r, err)
+			s.refuse(w, r.WithContext(WithPrincipal(r.Context(), p)), p.Username, err)
 			return
 		}
 		h(w, r.WithContext(WithPrincipal(r.Context(), p)), p)
 	}
 }
 
-// deny records a refused request in the audit trail.
-func (s *Server) deny(r *http.Request, username string, cause error) {
-	actor := forewarn.SystemActor("anonymous@" + hostOnly(r.RemoteAddr))
-	if username != "" {
-		actor = forewarn.UserActor(username)
+// refuse audits a refused request and answers it: with cause, or with 429 when an
+// anonymous source has been refused too often lately.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, username string, cause error) {
+	if s.deny(r, username, cause) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.Node.Refusals.Interval.Seconds())))
+		var body errorBody
+		body.Error.Code, body.Error.Message = "rate_limited", "too many refused requests from your address; wait a minute"
+		writeJSON(w, http.StatusTooManyRequests, body)
+		return
 	}
-	e := &forewarn.AuditEntry{Actor: actor, Action: "access.denied", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, Detail: forewarn.ErrorMessage(cause)}
+	s.writeError(w, r, cause)
+}
+
+// deny records a refused request in the audit trail, its path sanitised and cut so that
+// no path is too long or too strange to record. Anonymous refusals go through the node's
+// refusal log, which counts a flood instead of writing an entry each; deny reports whether
+// the source should now be rate-limited.
+func (s *Server) deny(r *http.Request, username string, cause error) (limited bool) {
+	e := &forewarn.AuditEntry{Action: "access.denied", ObjectType: "route",
+		ObjectID: forewarn.AuditText(r.Method+" "+r.URL.Path, 200), Detail: forewarn.AuditText(forewarn.ErrorMessage(cause), 1000)}
+	if username == "" {
+		src := hostOnly(r.RemoteAddr)
+		e.Actor = forewarn.SystemActor(forewarn.AuditText("anonymous@"+src, 200))
+		return s.Node.Refusals.Record(r.Context(), src, e)
+	}
+	e.Actor = forewarn.UserActor(username)
+	if p := PrincipalFrom(r.Context()); p != nil && p.Username == username {
+		e.Actor = p.Actor()
+	}
 	if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
 		s.Logger.Error("could not audit a denied request", "err", err)
 	}
+	return false
 }
 
 func hostOnly(addr string) string {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -100,4 +101,89 @@ func TestAddPeerChecksURL(t *testing.T) {
 	if w := serve(s, "POST", "/api/v1/peers", "127.0.0.1:5000", secret, body); w.Code != http.StatusCreated {
 		t.Errorf("a plain-HTTP peer once insecure HTTP is allowed: %d\n%s", w.Code, w.Body)
 	}
+}
+
+// TestRefusedOddPathsAudited: a refused request whose path is long or holds control
+// characters is audited all the same, its path sanitised and cut, and no entry holds a
+// line break a listing would show as a forged line.
+func TestRefusedOddPathsAudited(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	for _, path := range []string{"/api/v1/subjects/x%0a2015-01-01%2012:00:00%20user:admin%20subject.delete", "/api/v1/subjects/" + strings.Repeat("a", 5000), "/api/v1/subjects/%1b%5b31m%e2%80%ae"} {
+		if w := serve(s, "GET", path, "192.0.2.9:4000", "", ""); w.Code != http.StatusUnauthorized {
+			t.Fatalf("GET %.40s…: %d, want 401", path, w.Code)
+		}
+	}
+	es, err := s.Node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "access.denied"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 3 {
+		t.Fatalf("%d refusals audited, want 3", len(es))
+	}
+	for _, e := range es {
+		if len(e.ObjectID) > 200 || strings.ContainsAny(e.ObjectID+e.Detail+e.Actor.ID, "\n\r\x1b\u202e") {
+			t.Errorf("entry %d records %q", e.Seq, e.ObjectID)
+		}
+	}
+	if !strings.Contains(es[0].ObjectID, `x\x0a2015-01-01`) || !strings.HasSuffix(es[1].ObjectID, "…") || !strings.Contains(es[2].ObjectID, `\x1b[31m\u202e`) {
+		t.Errorf("paths recorded as %q, %q, %q", es[0].ObjectID, es[1].ObjectID, es[2].ObjectID)
+	}
+}
+
+// TestAnonymousFloodCounted: a client refused over and over writes a few audit entries and
+// then a count, not an entry per request; past a larger number it is told to wait (429);
+// the count is audited when its interval ends, so the flood is on the record; another
+// source is audited as usual meanwhile.
+func TestAnonymousFloodCounted(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	wall := app.NewSimClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	rl := s.Node.Refusals
+	rl.Now = wall.Now
+	before := countAudit(t, s)
+	codes := map[int]int{}
+	flood := rl.Answered + 100
+	for range flood {
+		codes[serve(s, "GET", "/api/v1/subjects", "192.0.2.66:4000", "", "").Code]++
+	}
+	if codes[http.StatusUnauthorized] != rl.Answered || codes[http.StatusTooManyRequests] != 100 {
+		t.Errorf("answers to a flood of %d: %v; want %d × 401 then 429", flood, codes, rl.Answered)
+	}
+	if n := countAudit(t, s) - before; n != rl.Audited {
+		t.Errorf("the flood wrote %d audit entries so far, want %d", n, rl.Audited)
+	}
+	if w := serve(s, "GET", "/api/v1/subjects", "198.51.100.1:4000", "", ""); w.Code != http.StatusUnauthorized {
+		t.Errorf("another source during the flood: %d", w.Code)
+	}
+	wall.Advance(rl.Interval + time.Second)
+	serve(s, "GET", "/api/v1/subjects", "198.51.100.1:4000", "", "") // a refusal after the interval writes the count
+	es, err := s.Node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "access.denied_repeated"})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("counts audited: %v, %v; want one", es, err)
+	}
+	if want := fmt.Sprintf("%d more refused requests from 192.0.2.66", flood-rl.Audited); !strings.Contains(es[0].Detail, want) {
+		t.Errorf("the count says %q, want %q", es[0].Detail, want)
+	}
+	if w := serve(s, "GET", "/api/v1/subjects", "192.0.2.66:4000", "", ""); w.Code != http.StatusUnauthorized {
+		t.Errorf("the flooding source in a new interval: %d, want 401 again", w.Code)
+	}
+	// A count still open is audited by Flush (as at shutdown).
+	for range rl.Audited + 3 {
+		serve(s, "GET", "/api/v1/subjects", "203.0.113.5:4000", "", "")
+	}
+	rl.Flush(ctx)
+	es, _ = s.Node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "access.denied_repeated", ObjectID: "203.0.113.5"})
+	if len(es) != 1 || !strings.Contains(es[0].Detail, "3 more refused requests") {
+		t.Errorf("a count flushed at shutdown: %+v", es)
+	}
+}
+
+func countAudit(t *testing.T, s *httpapi.Server) int {
+	t.Helper()
+	n := 0
+	if err := s.Node.Store.ScanAudit(context.Background(), func(*forewarn.AuditEntry) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -167,6 +168,7 @@ func rolesWith(p forewarn.Permission) string {
 
 var (
 	timeType        = reflect.TypeOf(time.Time{})
+	publicKeyType   = reflect.TypeOf(ed25519.PublicKey{})
 	partialDateType = reflect.TypeOf(forewarn.PartialDate{})
 	rawJSONType     = reflect.TypeOf(json.RawMessage{})
 	explanationType = reflect.TypeOf(match.Explanation{})
@@ -183,6 +185,8 @@ func schemaOf(t reflect.Type, depth int) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == partialDateType:
 		return map[string]any{"type": "string", "nullable": true, "description": "YYYY, YYYY-MM or YYYY-MM-DD"}
+	case t == publicKeyType:
+		return map[string]any{"type": "string", "description": "ed25519: and the key's 32 bytes in base64, as 'forewarn key show' prints it"}
 	case t == rawJSONType:
 		return map[string]any{"type": "object"}
 	case t == explanationType && depth > 0:

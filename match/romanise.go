@@ -1,6 +1,9 @@
 package match
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Romanisation systems that write one language's syllables in different Latin letters.
 // A name written in one of them is recognised as a whole (all its parts are syllables of
@@ -128,8 +131,10 @@ var chineseSurnameForms = [][]string{
 }
 
 var (
-	koreanTable  = buildKorean()
-	chineseTable = buildChinese()
+	// Built on first use, not at start-up: every forewarn command, --help included, would
+	// otherwise pay for tables only matching needs (issue 18).
+	koreanTable  = sync.OnceValue(buildKorean)
+	chineseTable = sync.OnceValue(buildChinese)
 )
 
 func buildKorean() *syllableTable {
@@ -340,9 +345,9 @@ func romanise(toks []token) {
 		return
 	}
 	for _, sys := range [...]romanSystem{romanKorean, romanChinese} {
-		t := koreanTable
+		t := koreanTable()
 		if sys == romanChinese {
-			t = chineseTable
+			t = chineseTable()
 		}
 		surname := false
 		for i := range toks {
@@ -406,7 +411,7 @@ func syllableName(n int, part func(int) string) bool {
 	if n < 2 {
 		return false
 	}
-	for _, t := range [...]*syllableTable{koreanTable, chineseTable} {
+	for _, t := range [...]*syllableTable{koreanTable(), chineseTable()} {
 		surname := false
 		for i := 0; i < n && !surname; i++ {
 			_, surname = t.surnames[part(i)]

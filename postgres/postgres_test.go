@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"os"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ const dsnEnv = "FOREWARN_TEST_POSTGRES"
 func testDSN(tb testing.TB) string {
 	dsn := os.Getenv(dsnEnv)
 	if dsn == "" {
-		tb.Skip("PostgreSQL suite skipped: set " + dsnEnv + "=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run it")
+		testdata.Skip(tb, "PostgreSQL suite", "set "+dsnEnv+"=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run it")
 	}
 	return dsn
 }

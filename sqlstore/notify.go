@@ -74,7 +74,8 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert) error {
 	if dir == string(forewarn.DirectionOut) {
 		typ = forewarn.NotifyOverdue
 	}
-	ev := forewarn.NotificationEvent{Type: typ, Audience: a.Role, Text: a.Text, Message: msg, Detail: detail}
+	// A step that tells the message's owner e-mails that person only.
+	ev := forewarn.NotificationEvent{Type: typ, Audience: a.Role, Recipient: a.Username, Text: a.Text, Message: msg, Detail: detail}
 	return tx.notify(ctx, ev, "alert:"+a.ID)
 }
 
@@ -107,7 +108,8 @@ func formatDeadline(t time.Time) string {
 
 // notify writes one outbox row per address the event goes to: by e-mail to each enabled
 // user holding the event's audience role who has an address and receives the type, and to
-// each webhook that wants it. key names the event; the same event is never queued twice
+// each webhook that wants it; when ev names a Recipient, only that user is e-mailed. key
+// names the event; the same event is never queued twice
 // for one address. It returns nothing to send as success: an event nobody is to hear of
 // is not an error.
 func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key string) error {
@@ -135,6 +137,9 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 				return err
 			}
 			s.Off = splitTypes(off)
+			if ev.Recipient != "" && s.Username != ev.Recipient {
+				continue
+			}
 			if s.Receives(splitRoles(roles), ev.Audience, ev.Type) {
 				dests = append(dests, dest{forewarn.ChannelEmail, s.Username, s.Email})
 			}

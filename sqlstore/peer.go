@@ -39,6 +39,27 @@ func (db *DB) AddPeer(ctx context.Context, actor forewarn.Actor, p *forewarn.Pee
 	v.PublicKey = slices.Clone(p.PublicKey)
 	v.AddedAt = now
 	err := db.update(ctx, now, "add peer", func(tx *tx) error {
+		// A node is not its own peer, and a key is one agency's: pinning it for a second
+		// would let that agency sign as the other.
+		var selfCode, selfKey string
+		err := tx.queryRow(ctx, "SELECT agency_code, public_key FROM node WHERE id = 1").Scan(&selfCode, &selfKey)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read node: %w", err)
+		}
+		if v.Agency.Code == selfCode {
+			return forewarn.Invalid("agency.code", "not_self", "%s is this node's own agency; a node does not add itself as a peer", v.Agency.Code)
+		}
+		if hex.EncodeToString(v.PublicKey) == selfKey {
+			return forewarn.Invalid("public_key", "not_self", "that is this node's own public key; give the peer's key, as 'forewarn key show' prints it on the peer's node")
+		}
+		var holder string
+		err = tx.queryRow(ctx, "SELECT agency_code FROM peers WHERE public_key = ?", hex.EncodeToString(v.PublicKey)).Scan(&holder)
+		if err == nil {
+			return forewarn.Invalid("public_key", "unique", "that key is already pinned for peer %s; one key belongs to one agency", holder)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read peers: %w", err)
+		}
 		if _, err := tx.exec(ctx, "INSERT INTO peers (agency_code, agency_name, agency_country, base_url, public_key, added_at) VALUES (?, ?, ?, ?, ?, ?)",
 			v.Agency.Code, v.Agency.Name, v.Agency.Country, v.BaseURL, hex.EncodeToString(v.PublicKey), FormatTime(v.AddedAt)); err != nil {
 			if db.dialect.IsUniqueViolation(err) {

@@ -813,6 +813,36 @@ func testResolveAlert(t *testing.T, open Opener) {
 	e.MustVerify()
 }
 
+// testPeerIsAnother: a node does not add itself as a peer, by code or by key, and one key
+// is pinned for one agency only; the refusals write nothing.
+func testPeerIsAnother(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.Init()
+	fr := NewPeer(PeerFR)
+	if err := e.Store.AddPeer(e.Ctx, system, fr); err != nil {
+		t.Fatalf("AddPeer: %v", err)
+	}
+	before := e.AuditCount()
+	self := NewPeer(Agency.Code)
+	WantCode(t, e.Store.AddPeer(e.Ctx, system, self), forewarn.EINVALID)
+	ownKey := NewPeer(PeerDE)
+	ownKey.PublicKey = e.Signer.PublicKey()
+	WantCode(t, e.Store.AddPeer(e.Ctx, system, ownKey), forewarn.EINVALID)
+	twice := NewPeer(PeerDE)
+	twice.PublicKey = fr.PublicKey
+	err := e.Store.AddPeer(e.Ctx, system, twice)
+	WantCode(t, err, forewarn.EINVALID)
+	if err == nil || !strings.Contains(err.Error(), PeerFR) {
+		t.Errorf("a key pinned twice: %v, want an error naming %s, which holds it", err, PeerFR)
+	}
+	if n := e.AuditCount(); n != before {
+		t.Errorf("refused peers wrote %d audit entries", n-before)
+	}
+	if ps, err := e.Store.Peers(e.Ctx); err != nil || len(ps) != 1 {
+		t.Errorf("Peers = %+v, %v; want FR only", ps, err)
+	}
+}
+
 // testAckClosesAlerts: acknowledging a message as actioned closes every open alert on it,
 // recording the acknowledgement that closed it; on the sender's side, only the alerts
 // about the recipient that acknowledged. A read-stage answer closes the alert it answers

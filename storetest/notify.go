@@ -228,4 +228,19 @@ func testNotificationSettings(t *testing.T, open Opener) {
 	if ns := pending(t, e); len(ns) != 0 {
 		t.Errorf("arrivals reached a user who turned them off: %v", noticeKeys(ns))
 	}
+	// An escalation step that tells the message's owner e-mails that person, not the desk.
+	if err := e.Store.CreateUser(e.Ctx, system, &forewarn.User{Username: "owner", DisplayName: "owner", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.SetNotificationSettings(e.Ctx, system, &forewarn.NotificationSettings{Username: "owner", Email: "owner@fr-dgsi.example"}); err != nil {
+		t.Fatal(err)
+	}
+	m := e.Receive(NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())).Message
+	esc := &forewarn.Escalation{MessageID: m.ID, Agency: Agency.Code, Side: forewarn.SideRecipient, Step: 1, Notify: forewarn.RoleLiaison, Username: "owner", Text: "not acknowledged", FiredAt: e.Clock.Now()}
+	if err := e.Store.Escalate(e.Ctx, esc, time.Time{}); err != nil {
+		t.Fatalf("Escalate: %v", err)
+	}
+	if got, want := noticeKeys(pending(t, e)), []string{"message.escalated email owner@fr-dgsi.example"}; !slices.Equal(got, want) {
+		t.Errorf("an escalation to the owner queued %v, want %v", got, want)
+	}
 }

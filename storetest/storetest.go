@@ -218,6 +218,7 @@ func Run(t *testing.T, open Opener) {
 		{"CheckpointsNeedSigner", testCheckpointsNeedSigner},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Peers", testPeers},
+		{"PeerIsAnother", testPeerIsAnother},
 		{"SendAndDeliver", testSendAndDeliver},
 		{"ReceiveOnce", testReceiveOnce},
 		{"ReceiveConcurrently", testReceiveConcurrently},

@@ -203,12 +203,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, next)
 }
 
-// auditLogin records a failed or refused sign-in.
+// auditLogin records a failed or refused sign-in; whatever was typed as the username is
+// sanitised and cut, never a reason to drop the entry.
 func (s *Server) auditLogin(r *http.Request, username, why string) {
-	if len(username) > 64 {
-		username = username[:64]
-	}
-	e := &forewarn.AuditEntry{Actor: forewarn.SystemActor("web@" + clientIP(r)), Action: "login.failed", ObjectType: "user", ObjectID: username, Detail: why}
+	e := &forewarn.AuditEntry{Actor: forewarn.SystemActor(forewarn.AuditText("web@"+clientIP(r), 200)), Action: "login.failed", ObjectType: "user",
+		ObjectID: forewarn.AuditText(username, 64), Detail: forewarn.AuditText(why, 1000)}
 	if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
 		s.Logger.Error("could not audit a failed sign-in", "err", err)
 	}

@@ -206,17 +206,22 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 }
 
-// deny answers 403 with a page saying why, and records the refusal in the audit trail.
+// deny answers 403 with a page saying why, and records the refusal in the audit trail,
+// its path sanitised and cut so no path is too long or too strange to record. Anonymous
+// refusals go through the node's refusal log, which counts a flood rather than writing an
+// entry for each.
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, a *access, why string) {
-	actor := forewarn.SystemActor("anonymous@" + clientIP(r))
+	e := &forewarn.AuditEntry{Action: "access.denied", ObjectType: "page", ObjectID: forewarn.AuditText(r.Method+" "+r.URL.Path, 200), Detail: forewarn.AuditText(why, 1000)}
 	if a != nil {
-		actor = a.Principal.Actor()
+		e.Actor = a.Principal.Actor()
+		if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
+			s.Logger.Error("could not audit a refused page", "err", err)
+		}
+	} else {
+		e.Actor = forewarn.SystemActor(forewarn.AuditText("anonymous@"+clientIP(r), 200))
+		s.Node.Refusals.Record(r.Context(), clientIP(r), e)
 	}
-	e := &forewarn.AuditEntry{Actor: actor, Action: "access.denied", ObjectType: "page", ObjectID: r.Method + " " + r.URL.Path, Detail: why}
-	if err := s.Node.Store.RecordAudit(r.Context(), e); err != nil {
-		s.Logger.Error("could not audit a refused page", "err", err)
-	}
-	s.Logger.Warn("page refused", "actor", actor.String(), "method", r.Method, "path", r.URL.Path, "why", why)
+	s.Logger.Warn("page refused", "actor", e.Actor.String(), "method", r.Method, "path", e.ObjectID, "why", why)
 	s.render(w, r, a, http.StatusForbidden, "error", "Not allowed", errorPage{Status: http.StatusForbidden, Heading: "You are not allowed to do this", Message: why})
 }
 

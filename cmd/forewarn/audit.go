@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 func runAudit(ctx context.Context, m *Main, args []string) error {
@@ -14,11 +16,40 @@ func runAudit(ctx context.Context, m *Main, args []string) error {
 
 func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit verify",
-		"Verifies the node's audit trail: the hash chain from the first entry to the last and every\nsigned checkpoint. Prints how many entries verified, or exits with status 2 naming the first\nbad entry and why.",
-		"forewarn audit verify --data DIR")
-	nf := addNodeFlags(fs)
+		"Verifies the node's audit trail: the hash chain from the first entry to the last and every\nsigned checkpoint. Prints how many entries verified, or exits with status 2 naming the first\nbad entry and why. An auditor verifies a backup file (forewarn backup) with --file and the\nnode's public key, as 'forewarn key show' prints it, in --key: no private key is needed.",
+		"forewarn audit verify --file forewarn-2026-12-02.db --key 'FR-DGSI ed25519:BASE64'")
+	nf := addStoreFlags(fs)
+	fs.IntVar(&nf.checkpointEvery, "checkpoint-every", 1000, "the node's own --checkpoint-every: a longer stretch without a checkpoint means checkpoints were deleted")
+	file := fs.String("file", "", "a backup's database file to verify instead of the node in --data")
+	key := fs.String("key", "", "with --file: the node's public key, 'AGENCY ed25519:…' or 'ed25519:…'")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := nf.check(); err != nil {
+		return err
+	}
+	if *file == "" && nf.data != "" {
+		if st, err := os.Stat(nf.data); err == nil && !st.IsDir() {
+			// "--data copy.db": the file is a backup, not a data directory.
+			*file, nf.data = nf.data, ""
+		}
+	}
+	if *file != "" {
+		if *key == "" {
+			return forewarn.Invalid("--key", "required", "verifying the file %s needs the node's public key, as 'forewarn key show' prints it: --key 'FR-DGSI ed25519:…'", *file)
+		}
+		pub, err := forewarn.ParsePublicKey(*key)
+		if err != nil {
+			return forewarn.Invalid("--key", "ed25519", "%v", err)
+		}
+		rep, agency, err := m.verifyCopy(ctx, nf, *file, pub)
+		if err != nil {
+			return err
+		}
+		return m.auditReport(rep, agency+" backup "+*file)
+	}
+	if *key != "" {
+		return forewarn.Invalid("--key", "file", "--key goes with --file; a node in --data is verified with its own key file")
 	}
 	node, err := m.openNode(ctx, nf)
 	if err != nil {
@@ -29,18 +60,27 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if rep.Problem != nil {
-		return exitError{code: 2, msg: fmt.Sprintf("audit trail BROKEN at entry %d: %s (%d entries verified before it)", rep.Problem.Seq, rep.Problem.Reason, rep.Entries)}
+	return m.auditReport(rep, "")
+}
+
+// auditReport prints a verified trail, or fails with status 2 naming the first bad entry.
+func (m *Main) auditReport(rep *app.AuditReport, what string) error {
+	if what != "" {
+		what = " (" + what + ")"
 	}
-	fmt.Fprintf(m.Stdout, "audit trail OK: %d entries verified, %d signed checkpoints\n", rep.Entries, rep.Checkpoints)
+	if rep.Problem != nil {
+		return exitError{code: 2, msg: fmt.Sprintf("audit trail BROKEN at entry %d: %s (%d entries verified before it)%s", rep.Problem.Seq, rep.Problem.Reason, rep.Entries, what)}
+	}
+	fmt.Fprintf(m.Stdout, "audit trail OK: %d entries verified, %d signed checkpoints%s\n", rep.Entries, rep.Checkpoints, what)
 	return nil
 }
 
 func runAuditList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit list", "Lists audit entries, oldest first: who did what to which object, and when.",
 		"forewarn audit list --data DIR --action subject.read --limit 20")
-	nf := addNodeFlags(fs)
+	nf := addStoreFlags(fs)
 	actor := fs.String("actor", "", "only entries by this actor ID")
+	token := fs.String("token", "", "only entries made with this API token ID")
 	action := fs.String("action", "", "only this action, or a prefix ending in a dot (subject.)")
 	object := fs.String("object", "", "only entries about this object ID")
 	after := fs.Int64("after", 0, "only entries after this sequence number")
@@ -54,7 +94,7 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
-	entries, err := node.Store.AuditEntries(ctx, forewarn.AuditFilter{ActorID: *actor, Action: *action, ObjectID: *object, AfterSeq: *after, Limit: *limit})
+	entries, err := node.Store.AuditEntries(ctx, forewarn.AuditFilter{ActorID: *actor, Token: *token, Action: *action, ObjectID: *object, AfterSeq: *after, Limit: *limit})
 	if err != nil {
 		return err
 	}
@@ -63,8 +103,11 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tOBJECT\tDETAIL")
+	// Every field is escaped: a refused request's path or a typed username could otherwise
+	// put a line break, a tab or a terminal escape into the listing and forge a line.
+	esc := forewarn.EscapeControl
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%s\n", e.Seq, e.Time.Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.ObjectType, e.ObjectID, e.Detail)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%s\n", e.Seq, e.Time.Format("2006-01-02 15:04:05"), esc(e.Actor.String()), esc(e.Action), esc(e.ObjectType), esc(e.ObjectID), esc(e.Detail))
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"io"
 	"net/http"
 	"os"
@@ -28,7 +29,7 @@ func chromiumPath(t *testing.T) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
-		t.Skip(msg)
+		testdata.Skip(t, "browser tests", fmt.Sprintf("no Chromium at %s: install it with 'apt-get install chromium' or set FOREWARN_CHROMIUM", path))
 	}
 	return path
 }

@@ -22,13 +22,18 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *exit {
-		if !isSet(fs, "listen-tr") {
-			*listenTR = "127.0.0.1:0"
+	for _, l := range []struct {
+		flag string
+		addr *string
+	}{{"listen-tr", listenTR}, {"listen-fr", listenFR}} {
+		addr, note, err := demoListen(*l.addr, l.flag, isSet(fs, l.flag), *exit)
+		if err != nil {
+			return err
 		}
-		if !isSet(fs, "listen-fr") {
-			*listenFR = "127.0.0.1:0"
+		if note != "" {
+			fmt.Fprintln(m.Stdout, note)
 		}
+		*l.addr = addr
 	}
 	dir, err := os.MkdirTemp("", "forewarn-demo-")
 	if err != nil {
@@ -75,6 +80,22 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 			}
 		}
 	}
+}
+
+// demoListen picks where a demo node listens: a port given on the command line is used or
+// refused with a clear error; a default port that is taken (another demo, another
+// program) gives way to a free one, with a note saying so; --exit needs no fixed port.
+func demoListen(addr, flag string, given, exit bool) (string, string, error) {
+	if given {
+		return addr, "", checkListen(flag, addr)
+	}
+	if exit {
+		return "127.0.0.1:0", "", nil
+	}
+	if err := checkListen(flag, addr); err != nil {
+		return "127.0.0.1:0", fmt.Sprintf("Port %s is taken, so this node gets a free port (see its address below; choose one with --%s).", addr, flag), nil
+	}
+	return addr, "", nil
 }
 
 // isSet reports whether a flag was given on the command line.

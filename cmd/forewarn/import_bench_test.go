@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forewarn/forewarn/internal/childproc"
 	"github.com/forewarn/forewarn/internal/testdata"
 )
 
@@ -150,6 +151,7 @@ func runTimed(tb testing.TB, bin string, args ...string) (time.Duration, time.Du
 func runTimedTo(tb testing.TB, stdout io.Writer, bin string, args ...string) (time.Duration, time.Duration, float64, string) {
 	tb.Helper()
 	cmd := exec.Command(bin, args...)
+	childproc.DieWithParent(cmd)
 	var buf strings.Builder
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if stdout != nil {

@@ -16,12 +16,9 @@ func runInit(ctx context.Context, m *Main, args []string) error {
 	name := fs.String("name", "", "the agency's name")
 	country := fs.String("country", "", "the agency's country, ISO 3166-1 alpha-2 (default: the code's prefix when it is one)")
 	admin := fs.String("admin", "admin", "username of the first administrator")
+	m.require(fs, "agency", "name")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *code == "" || *name == "" {
-		fs.Usage()
-		return fmt.Errorf("init needs --agency and --name")
 	}
 	ag := forewarn.Agency{Code: *code, Name: *name, Country: *country}
 	if ag.Country == "" && len(ag.Code) > 2 && forewarn.IsCountry(ag.Code[:2]) {

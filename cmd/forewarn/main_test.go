@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,9 +112,9 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown nationality", []string{"subject", "add", "--name", "A B", "--nationality", "XX"}, "nationalities[0]"},
-		{"future birth date", []string{"subject", "add", "--name", "A B", "--birth-date", "2999-01-01"}, "birth_date"},
-		{"empty name", []string{"subject", "add", "--name", " "}, "names[0].value"},
+		{"unknown nationality", []string{"subject", "add", "--name", "A B", "--nationality", "XX"}, "--nationality"},
+		{"future birth date", []string{"subject", "add", "--name", "A B", "--birth-date", "2999-01-01"}, "--birth-date"},
+		{"empty name", []string{"subject", "add", "--name", " "}, "--name"},
 		{"non-UTF-8 name", []string{"subject", "add", "--name", "Mostefa\xef"}, "UTF-8"},
 		{"10 MB name", []string{"subject", "add", "--name", huge}, "limit is 512"},
 		{"grading G", []string{"claim", "add", "--subject", id, "--kind", "residence", "--value", "Paris", "--source", "x", "--grading", "G2"}, "A-F"},
@@ -151,7 +152,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("the sqlite3 tool is missing; .ci/run installs it")
 		}
-		t.Skip("the sqlite3 tool is not installed (apt-get install sqlite3)")
+		testdata.Skip(t, "tamper tests", "install the sqlite3 tool (apt-get install sqlite3)")
 	}
 	base, _ := newNode(t)
 	for i := 0; i < 3; i++ {
@@ -237,5 +238,21 @@ func TestAsIsRecordedAsTheCLI(t *testing.T) {
 	a := es[1].Actor
 	if a.Kind != forewarn.ActorSystem || !strings.HasPrefix(a.ID, "cli:") || !strings.HasSuffix(a.ID, " as analyst1") {
 		t.Errorf("--as analyst1 is recorded as %s, want the CLI acting as analyst1", a)
+	}
+}
+
+// TestAuditListEscapesControlCharacters: a line break, tab or terminal escape held in an
+// audit entry is printed escaped, so it cannot forge a line of the listing.
+func TestAuditListEscapesControlCharacters(t *testing.T) {
+	dir, _ := newNode(t)
+	db := filepath.Join(dir, "forewarn.db")
+	sqlite3(t, db, `INSERT INTO audit_entries (seq, time, actor_kind, actor_id, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash)
+		SELECT MAX(seq)+1, '2015-01-01T00:00:00.000000000Z', 'system', 'anonymous@192.0.2.1', 'access.denied', 'route', 'GET /x' || char(10) || '99  2015-01-01 12:00:00  user:admin  subject.delete', '', '', 'why' || char(27) || '[2K', '', '' FROM audit_entries`)
+	out := mustCLI(t, "audit", "list", "--data", db[:len(db)-len("/forewarn.db")], "--action", "access.denied")
+	if strings.Contains(out, "\n99 ") || strings.ContainsRune(out, 0x1b) {
+		t.Fatalf("audit list printed a control character raw:\n%s", out)
+	}
+	if !strings.Contains(out, `GET /x\x0a99`) || !strings.Contains(out, `why\x1b[2K`) {
+		t.Errorf("audit list does not show the escapes:\n%s", out)
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -23,13 +25,28 @@ import (
 type apiFlags struct {
 	node  string
 	token string
+	wait  time.Duration
 }
 
 func addAPIFlags(fs *flag.FlagSet) *apiFlags {
 	f := &apiFlags{}
-	fs.StringVar(&f.node, "node", "http://127.0.0.1:8080", "the node's base URL")
+	fs.StringVar(&f.node, "node", "http://127.0.0.1:8080", "the node's base URL (http://HOST:PORT; a bare HOST:PORT means http)")
 	fs.StringVar(&f.token, "token", "", "API token ('forewarn token create'); better given as FOREWARN_TOKEN")
+	durationVar(fs, &f.wait, "wait", 10*time.Second, "how long to keep trying while the node is starting and refuses connections")
 	return f
+}
+
+// baseURL is --node as a URL: "127.0.0.1:8471" means http://127.0.0.1:8471.
+func (f *apiFlags) baseURL() (string, error) {
+	node := strings.TrimRight(strings.TrimSpace(f.node), "/")
+	if !strings.Contains(node, "://") {
+		node = "http://" + node
+	}
+	u, err := url.Parse(node)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", forewarn.Invalid("--node", "url", "%q: want the node's address, like http://127.0.0.1:8080 or https://forewarn.example:8443", f.node)
+	}
+	return node, nil
 }
 
 // call sends a JSON request to the node's API and decodes the answer into out. An API
@@ -46,15 +63,40 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(f.node, "/")+path, rd)
+	base, err := f.baseURL()
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+f.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the node at %s: %w", f.node, err)
+	// A node that is still starting refuses connections: try again, briefly, so that a
+	// script may start a node and use it at once. Only a refused connection is retried,
+	// so a request is never sent twice.
+	deadline := time.Now().Add(f.wait)
+	pause := 50 * time.Millisecond
+	var resp *http.Response
+	for {
+		req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err = http.DefaultClient.Do(req)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().Add(pause).After(deadline) {
+			return fmt.Errorf("cannot reach the node at %s (--node): %w", base, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
@@ -95,7 +137,8 @@ func runMessageSend(ctx context.Context, m *Main, args []string) error {
 	questions := fs.String("questions", "", "a request's questions")
 	answer := fs.String("answer", "", "a response's answer")
 	inReplyTo := fs.String("in-reply-to", "", "the message this one answers")
-	within := fs.Duration("within", 0, "deadline as a duration from now (default: the escalation policy's for the priority)")
+	var within time.Duration
+	durationVar(fs, &within, "within", 0, "deadline as a duration from now, like 12h or 7d (default: the escalation policy's for the priority)")
 	tlp := fs.String("tlp", "AMBER", "TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED")
 	fs.Var(&release, "release", "agency it may be released to (repeatable; default: the recipients)")
 	consent := fs.Bool("consent-required", false, "the originator's consent is required for onward sharing")
@@ -129,8 +172,11 @@ func runMessageSend(ctx context.Context, m *Main, args []string) error {
 			ps = append(ps, p)
 		}
 		var deadline time.Time
-		if *within > 0 {
-			deadline = time.Now().UTC().Add(*within)
+		if within < 0 {
+			return forewarn.Invalid("--within", "min", "%s: a deadline lies in the future, like 12h or 7d", within)
+		}
+		if within > 0 {
+			deadline = time.Now().UTC().Add(within)
 		}
 		msg = forewarn.Message{Kind: forewarn.MessageKind(*kind), To: to, InReplyTo: *inReplyTo,
 			Marks: forewarn.HandlingMarks{TLP: forewarn.TLP(*tlp), ReleasableTo: release, OriginatorConsentRequired: *consent}}
@@ -159,15 +205,31 @@ func runMessageSend(ctx context.Context, m *Main, args []string) error {
 	return nil
 }
 
+// personKeys are the keys of the --person mini-format.
+var personKeys = []string{"alias", "born", "nationality", "gender", "birthplace", "document", "ref", "link"}
+
+// commaKeyRE finds ", born=" and the like: a comma where the format wants a semicolon.
+var commaKeyRE = regexp.MustCompile(`,\s*(` + strings.Join(personKeys, "|") + `)\s*=`)
+
 // parsePerson reads the --person mini-format: a name, then semicolon-separated key=value.
 func parsePerson(spec string, i int) (forewarn.PersonDescriptor, error) {
-	field := fmt.Sprintf("person[%d]", i)
+	field := "--person"
+	if i > 0 {
+		field = fmt.Sprintf("--person (the %s)", ordinal(i+1))
+	}
+	if sm := commaKeyRE.FindStringSubmatch(spec); sm != nil {
+		fixed := commaKeyRE.ReplaceAllString(spec, "; $1=")
+		return forewarn.PersonDescriptor{}, forewarn.Invalid(field, "format", "%q separates %s= with a comma; the parts are separated by semicolons: %q", spec, sm[1], fixed)
+	}
 	parts := strings.Split(spec, ";")
+	if strings.Contains(parts[0], "=") {
+		return forewarn.PersonDescriptor{}, forewarn.Invalid(field, "format", "%q must start with the name, then key=value parts after semicolons: 'NAME; born=1985; nationality=FR'", spec)
+	}
 	p := forewarn.PersonDescriptor{Ref: fmt.Sprintf("p%d", i+1), Names: []forewarn.Name{{Value: strings.TrimSpace(parts[0]), Kind: forewarn.NamePrimary}}}
 	for _, kv := range parts[1:] {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {
-			return p, forewarn.Invalid(field, "format", "%q is not key=value", kv)
+			return p, forewarn.Invalid(field, "format", "%q is not key=value (after the name, each part is like born=1985 or nationality=FR)", strings.TrimSpace(kv))
 		}
 		v = strings.TrimSpace(v)
 		switch k {
@@ -176,7 +238,7 @@ func parsePerson(spec string, i int) (forewarn.PersonDescriptor, error) {
 		case "born":
 			d, err := forewarn.ParsePartialDate(v)
 			if err != nil {
-				return p, forewarn.Invalid(field+".born", "format", "%v", err)
+				return p, forewarn.Invalid(field, "format", "born=%s: %v", v, err)
 			}
 			p.BirthDate = d
 		case "nationality":
@@ -188,7 +250,7 @@ func parsePerson(spec string, i int) (forewarn.PersonDescriptor, error) {
 		case "document":
 			d := strings.Split(v, ":")
 			if len(d) < 2 {
-				return p, forewarn.Invalid(field+".document", "format", "%q must be KIND:NUMBER[:CC]", v)
+				return p, forewarn.Invalid(field, "format", "document=%s must be KIND:NUMBER[:CC], like document=passport:12AB34567:FR", v)
 			}
 			doc := forewarn.Document{Kind: d[0], Number: d[1]}
 			if len(d) > 2 {
@@ -201,10 +263,22 @@ func parsePerson(spec string, i int) (forewarn.PersonDescriptor, error) {
 			kind, to, _ := strings.Cut(v, ":")
 			p.Links = append(p.Links, forewarn.PersonLink{Kind: forewarn.AssociationKind(kind), To: to})
 		default:
-			return p, forewarn.Invalid(field, "format", "unknown key %q (alias, born, nationality, gender, birthplace, document, ref, link)", k)
+			return p, forewarn.Invalid(field, "format", "unknown key %q%s (use %s)", k, didYouMean(k, personKeys, ""), strings.Join(personKeys, ", "))
 		}
 	}
 	return p, nil
+}
+
+func ordinal(n int) string {
+	switch n {
+	case 1:
+		return "1st"
+	case 2:
+		return "2nd"
+	case 3:
+		return "3rd"
+	}
+	return fmt.Sprintf("%dth", n)
 }
 
 func runMessageList(ctx context.Context, m *Main, args []string) error {
@@ -260,11 +334,9 @@ func runMessageShow(ctx context.Context, m *Main, args []string) error {
 		"forewarn message show 0192f3c4-…")
 	af := addAPIFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	m.positional(fs, "MESSAGE-ID")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("message show needs exactly one message ID")
 	}
 	var v httpapi.MessageView
 	if err := af.call(ctx, http.MethodGet, "/api/v1/messages/"+url.PathEscape(fs.Arg(0)), nil, &v); err != nil {
@@ -327,11 +399,9 @@ func runMessageAck(ctx context.Context, m *Main, args []string) error {
 	outcome := fs.String("outcome", "", "one of "+strings.Join(forewarn.Outcomes, ", ")+" (required when actioned)")
 	reason := fs.String("reason", "", "why (required when actioned)")
 	disclose := fs.String("disclose", "user", "who the sender is told answered: user, desk or agency")
+	m.positional(fs, "MESSAGE-ID")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("message ack needs exactly one message ID")
 	}
 	switch forewarn.AckStage(*stage) {
 	case forewarn.AckRead, forewarn.AckActioned:

@@ -23,9 +23,31 @@ import (
 
 // The files of a node's data directory.
 const (
-	keyFileName = "node.key"
-	dbFileName  = "forewarn.db"
+	keyFileName   = "node.key"
+	dbFileName    = "forewarn.db"
+	storeFileName = "store.dsn" // the PostgreSQL DSN of a node whose store is not SQLite
 )
+
+// storeDSN returns the store a command should open: --db when given, else the DSN the
+// data directory recorded at init, else "" for the SQLite file. A directory with a key but
+// neither is refused, rather than quietly creating an empty SQLite file beside the key.
+func (f *nodeFlags) storeDSN(dir string) (string, error) {
+	if f.db != "" {
+		return f.db, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, storeFileName))
+	if err == nil {
+		if dsn := strings.TrimSpace(string(b)); dsn != "" {
+			return dsn, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(dir, dbFileName)); err != nil {
+		return "", fmt.Errorf("%s holds a node key but no %s and no %s naming a PostgreSQL store: give --db postgres://… if the node lives in PostgreSQL", dir, dbFileName, storeFileName)
+	}
+	return "", nil
+}
 
 // nodeFlags are the flags every command that opens a node's store shares.
 type nodeFlags struct {
@@ -36,14 +58,31 @@ type nodeFlags struct {
 	as              string
 }
 
+// addNodeFlags adds the flags of a command that changes the node's data (or reads what
+// is audited): where the node is, who acts, and how often the audit chain is signed.
 func addNodeFlags(fs *flag.FlagSet) *nodeFlags {
-	f := &nodeFlags{}
-	fs.StringVar(&f.data, "data", "", "the node's data directory (default: $XDG_DATA_HOME/forewarn or ~/.local/share/forewarn)")
-	fs.StringVar(&f.db, "db", "", "PostgreSQL DSN to use instead of the data directory's SQLite file (postgres://user:pass@host/db)")
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the audit chain at least every N entries")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f := addStoreFlags(fs)
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 1000, "sign a checkpoint of the audit chain at least every N entries (at least 1)")
 	fs.StringVar(&f.as, "as", "", "on whose behalf the CLI acts, recorded as 'cli:OSUSER as NAME' (default: the operating-system user, as cli:OSUSER)")
 	return f
+}
+
+// addStoreFlags adds only where the node is and how much to log, for commands that read
+// and write nothing that is audited (key show, peer list, audit list).
+func addStoreFlags(fs *flag.FlagSet) *nodeFlags {
+	f := &nodeFlags{checkpointEvery: 1000}
+	fs.StringVar(&f.data, "data", "", "the node's data directory (default: $XDG_DATA_HOME/forewarn or ~/.local/share/forewarn)")
+	fs.StringVar(&f.db, "db", "", "PostgreSQL DSN of the node's store (default: the one the data directory records, else its SQLite file)")
+	fs.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn or error (default: warn for commands, info for serve)")
+	return f
+}
+
+// check refuses settings no node can run with, naming the flag.
+func (f *nodeFlags) check() error {
+	if f.checkpointEvery < 1 {
+		return forewarn.Invalid("--checkpoint-every", "min", "%d: sign a checkpoint at least every N entries, with N 1 or more (default 1000)", f.checkpointEvery)
+	}
+	return nil
 }
 
 // dataDir returns the data directory, defaulting to the user's data home.
@@ -84,7 +123,12 @@ func (f *nodeFlags) actor() forewarn.Actor {
 	return forewarn.SystemActor("cli:" + name)
 }
 
+// logger logs to standard error at the given level; a command that is not given one logs
+// warnings and errors only, so it is quiet when it succeeds.
 func (m *Main) logger(level string) (*slog.Logger, error) {
+	if level == "" {
+		level = "warn"
+	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
@@ -120,6 +164,9 @@ func (m *Main) openNode(ctx context.Context, f *nodeFlags) (*app.Node, error) {
 
 // openNodeAt opens an initialised node on the given clock.
 func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Clock) (*app.Node, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	logger, err := m.logger(f.logLevel)
 	if err != nil {
 		return nil, err
@@ -135,6 +182,13 @@ func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Cloc
 	if err != nil {
 		return nil, err
 	}
+	dsn, err := f.storeDSN(dir)
+	if err != nil {
+		return nil, err
+	}
+	at := *f
+	at.db = dsn
+	f = &at
 	store, err := openStore(ctx, f, dir, clock, key, "", logger)
 	if err != nil {
 		return nil, err
@@ -173,6 +227,9 @@ func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency 
 	if err := agency.Validate(); err != nil {
 		return nil, "", err
 	}
+	if err := f.check(); err != nil {
+		return nil, "", err
+	}
 	logger, err := m.logger(f.logLevel)
 	if err != nil {
 		return nil, "", err
@@ -196,6 +253,7 @@ func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency 
 	// database that already holds a node, say), the key and SQLite files go again.
 	undo := func() {
 		os.Remove(filepath.Join(dir, keyFileName))
+		os.Remove(filepath.Join(dir, storeFileName))
 		if f.db == "" {
 			for _, suffix := range []string{"", "-wal", "-shm"} {
 				os.Remove(filepath.Join(dir, dbFileName+suffix))
@@ -214,6 +272,15 @@ func (m *Main) initNodeAt(ctx context.Context, f *nodeFlags, dir string, agency 
 		store.Close()
 		undo()
 		return nil, "", err
+	}
+	if f.db != "" {
+		// The directory remembers where its store is, so later commands need no --db. The
+		// file is 0600 like the key beside it, since a DSN may hold a password.
+		if err := os.WriteFile(filepath.Join(dir, storeFileName), []byte(f.db+"\n"), 0o600); err != nil {
+			store.Close()
+			undo()
+			return nil, "", err
+		}
 	}
 	return node, password, nil
 }

@@ -56,8 +56,8 @@ func (h *hookReceiver) distinct() int {
 	return len(h.keys)
 }
 
-// TestFaultNotifications queues 10,000 notifications (8,000 e-mails and 2,000 webhook
-// posts, from 500 flash warnings to 16 liaison officers and 4 webhooks, each written in
+// TestFaultNotifications queues 10,000 notifications (5,000 e-mails and 5,000 webhook
+// posts, from 250 flash warnings to 20 liaison officers and 20 webhooks, each written in
 // the transaction that stores its warning) and lets a node process send them to a real
 // Mailpit and a real webhook receiver while it is killed with SIGKILL twice mid-way.
 // Afterwards every e-mail is in Mailpit and every event at the receiver, each once when
@@ -67,9 +67,9 @@ func TestFaultNotifications(t *testing.T) {
 		t.Skip("sends 10,000 notifications from a node process; skipped with -short")
 	}
 	const (
-		warnings = 500
-		users    = 16
-		hooks    = 4
+		warnings = 250
+		users    = 20
+		hooks    = 20
 		emails   = warnings * users
 		posts    = warnings * hooks
 	)
@@ -136,7 +136,7 @@ func TestFaultNotifications(t *testing.T) {
 
 	p.extra = []string{"--smtp-host", mp.SMTPHost, "--smtp-port", strconv.Itoa(mp.SMTPPort), "--smtp-tls", "none", "--smtp-from", "forewarn@fr-dgsi.example"}
 	caught := func() int { return mp.Count(t) + recv.distinct() }
-	for _, killAt := range []int{2500, 6000} {
+	for _, killAt := range []int{3000, 6500} {
 		p.start(t)
 		waitFor(t, 90*time.Second, fmt.Sprintf("%d notifications to arrive before the kill", killAt), func() bool { return caught() >= killAt })
 		p.kill()

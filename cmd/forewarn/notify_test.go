@@ -147,7 +147,7 @@ func TestDecemberWarningByEmail(t *testing.T) {
 			side, what = forewarn.SideSender, "Your PRIORITY notification to FR-DGSI is overdue"
 		}
 		for i, ps := range policy.Steps {
-			if ps.Side == side {
+			if ps.Side == side && ps.Applies(held.Deliveries[0].Owner) {
 				at := policy.StepTime(held.Priority, held.Deliveries[0].Deadline, i)
 				steps = append(steps, step{at, string(ps.Notify) + "@" + strings.ToLower(code) + ".example", what})
 			}

@@ -7,17 +7,17 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/federation"
-	"github.com/forewarn/forewarn/keyfile"
 )
 
 func runKey(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 || args[0] != "show" {
-		return fmt.Errorf("key needs the subcommand show (try 'forewarn key show --help')")
-	}
+	return m.group(ctx, "key", args, []subcommand{{"show", runKeyShow}})
+}
+
+func runKeyShow(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("key show", "Prints this node's agency code and public key, for its peers to pin.",
 		"forewarn key show --data DIR")
-	nf := addNodeFlags(fs)
-	if err := m.parseFlags(fs, args[1:]); err != nil {
+	nf := addStoreFlags(fs)
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	node, err := m.openNode(ctx, nf)
@@ -29,7 +29,7 @@ func runKey(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s %s\n", info.Agency.Code, keyfile.EncodePublicKey(info.PublicKey))
+	fmt.Fprintf(m.Stdout, "%s %s\n", info.Agency.Code, forewarn.EncodePublicKey(info.PublicKey))
 	return nil
 }
 
@@ -41,17 +41,17 @@ func runPeerAdd(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("peer add", "Registers a partner agency's node: its code, base URL and public key, which is pinned:\nonly messages signed by exactly this key are accepted from it.",
 		"forewarn peer add --data DIR --agency TR-MIT --name 'MIT' --url https://forewarn.mit.gov.tr --key ed25519:BASE64")
 	nf := addNodeFlags(fs)
-	code := fs.String("agency", "", "the peer's agency code")
-	name := fs.String("name", "", "the peer agency's name")
-	url := fs.String("url", "", "the peer node's base URL (https://…; http only on loopback)")
-	key := fs.String("key", "", "the peer's public key as 'forewarn key show' prints it (ed25519:…)")
+	code := fs.String("agency", "", "the peer's agency code, like FR-DGSI (required)")
+	name := fs.String("name", "", "the peer agency's name (required)")
+	url := fs.String("url", "", "the peer node's base URL (https://…; http only on loopback) (required)")
+	key := fs.String("key", "", "the peer's public key as 'forewarn key show' prints it: 'AGENCY ed25519:…' or just 'ed25519:…' (required)")
 	insecure := fs.Bool("allow-insecure-http", false, "allow a plain-HTTP URL to a host that is not loopback")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
-	pub, err := keyfile.DecodePublicKey(*key)
+	pub, err := forewarn.ParsePublicKey(*key)
 	if err != nil {
-		return forewarn.Invalid("key", "ed25519", "%v", err)
+		return forewarn.Invalid("--key", "ed25519", "%v", err)
 	}
 	if err := federation.CheckPeerURL(*url, *insecure); err != nil {
 		return err
@@ -71,7 +71,7 @@ func runPeerAdd(ctx context.Context, m *Main, args []string) error {
 
 func runPeerList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("peer list", "Lists the partner agencies this node exchanges messages with.", "forewarn peer list --data DIR")
-	nf := addNodeFlags(fs)
+	nf := addStoreFlags(fs)
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func runPeerList(ctx context.Context, m *Main, args []string) error {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "AGENCY\tNAME\tURL\tKEY")
 	for _, p := range peers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Agency.Code, p.Agency.Name, p.BaseURL, keyfile.EncodePublicKey(p.PublicKey))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Agency.Code, p.Agency.Name, p.BaseURL, forewarn.EncodePublicKey(p.PublicKey))
 	}
 	return tw.Flush()
 }
@@ -96,7 +96,7 @@ func runPeerRemove(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("peer remove", "Removes a partner agency: its messages are no longer accepted or sent; what was exchanged stays.",
 		"forewarn peer remove --data DIR --agency TR-MIT")
 	nf := addNodeFlags(fs)
-	code := fs.String("agency", "", "the peer's agency code")
+	code := fs.String("agency", "", "the peer's agency code (required)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}

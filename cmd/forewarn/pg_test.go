@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -21,7 +22,7 @@ func testPostgres(tb testing.TB) string {
 		if os.Getenv("CI") == "true" {
 			tb.Fatal("FOREWARN_TEST_POSTGRES is not set; .ci/run sets it")
 		}
-		tb.Skip("skipped: set FOREWARN_TEST_POSTGRES to a PostgreSQL DSN to run it")
+		testdata.Skip(tb, "PostgreSQL tests", "set FOREWARN_TEST_POSTGRES to a PostgreSQL DSN to run them")
 	}
 	return dsn
 }

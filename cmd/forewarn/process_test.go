@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forewarn/forewarn/internal/childproc"
 	_ "modernc.org/sqlite"
 )
 
@@ -33,7 +35,7 @@ var (
 )
 
 // forewarnBinary builds the forewarn binary once for the test run.
-func forewarnBinary(t *testing.T) string {
+func forewarnBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "forewarn-bin-")
@@ -92,6 +94,7 @@ func (p *proc) start(t *testing.T) {
 	args := append([]string{"serve", "--data", p.dir, "--listen", fmt.Sprintf("127.0.0.1:%d", p.port), "--tick", "100ms",
 		"--retry-base", "100ms", "--retry-max", "1s", "--log-level", "warn"}, p.extra...)
 	p.cmd = exec.Command(forewarnBinary(t), args...)
+	childproc.DieWithParent(p.cmd)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -225,7 +228,7 @@ type msgView struct {
 // agree on its status.
 func TestThreeProcesses(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts three node processes; skipped with -short")
+		testdata.Skip(t, "multi-process tests (skipped with -short)", "run without -short")
 	}
 	ps := newProcs(t, []string{"TR-MIT", "FR-DGSI", "DE-BKA"}, nil)
 	for _, p := range ps {
@@ -413,7 +416,7 @@ func count(t *testing.T, dir, query string) int {
 // every sender entry has a receipt, and both audit chains verify.
 func TestFaultDelivery(t *testing.T) {
 	if testing.Short() {
-		t.Skip("sends 10,000 messages between node processes; skipped with -short")
+		testdata.Skip(t, "multi-process tests (skipped with -short)", "run without -short")
 	}
 	const total = 10000
 	var proxy *cutProxy

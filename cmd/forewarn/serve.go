@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -41,12 +43,28 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate: serve HTTPS, and present it to peers as the client certificate")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA for mutual TLS: peers' certificates must chain to it, both ways")
-	fs.DurationVar(&f.tick, "tick", time.Second, "how often the delivery worker and escalation scheduler run")
-	fs.DurationVar(&f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
-	fs.DurationVar(&f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
-	fs.DurationVar(&f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
+	durationVar(fs, &f.tick, "tick", time.Second, "how often the delivery worker and escalation scheduler run")
+	durationVar(fs, &f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
+	durationVar(fs, &f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
+	durationVar(fs, &f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
 	f.notify = addNotifyFlags(fs)
 	return f
+}
+
+// check refuses timings a node cannot run with, naming the flag.
+func (f *serveFlags) check() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--tick", f.tick}, {"--replay-window", f.replayWindow}, {"--retry-base", f.retryBase}, {"--retry-max", f.retryMax}} {
+		if d.v <= 0 {
+			return forewarn.Invalid(d.flag, "min", "%s: must be a positive duration, like 1s, 5m or 7d", d.v)
+		}
+	}
+	if f.retryMax < f.retryBase {
+		return forewarn.Invalid("--retry-max", "min", "%s is shorter than --retry-base %s", f.retryMax, f.retryBase)
+	}
+	return nil
 }
 
 func runServe(ctx context.Context, m *Main, args []string) error {
@@ -60,17 +78,45 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err := m.parseFlags(flags, args); err != nil {
 		return err
 	}
+	if nf.logLevel == "" {
+		nf.logLevel = "info"
+	}
+	if err := sf.check(); err != nil {
+		return err
+	}
+	if err := nf.check(); err != nil {
+		return err
+	}
+	explicitDir := nf.data != ""
 	dir, err := nf.dataDir()
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(dir, keyFileName)); errors.Is(err, fs.ErrNotExist) && dirEmpty(dir) {
+	// Check the address before anything is created, so a busy port leaves nothing behind.
+	if err := checkListen("listen", sf.listen); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, keyFileName)); errors.Is(err, fs.ErrNotExist) {
+		// Only the default directory gets a node by itself: a --data that names no node is
+		// far more often a typo than a wish for a brand-new node with a new key.
+		if explicitDir {
+			return fmt.Errorf("--data %s: no node there (no %s); create one with 'forewarn init --data %s --agency CODE --name NAME', or check the path", dir, keyFileName, dir)
+		}
+		if !dirEmpty(dir) {
+			return fmt.Errorf("the default data directory %s holds files but no node (no %s); move them away or create a node there with 'forewarn init'", dir, keyFileName)
+		}
 		node, password, err := m.initNode(ctx, nf, dir, forewarn.Agency{Code: *code, Name: *name}, "admin")
 		if err != nil {
 			return err
 		}
 		node.Store.Close()
-		fmt.Fprintf(m.Stdout, "No node in %s yet: created %s (%s) there.\n", dir, *code, *name)
+		store := filepath.Join(dir, dbFileName) + " (SQLite)"
+		if nf.db != "" {
+			store = "PostgreSQL schema at --db, recorded in " + filepath.Join(dir, storeFileName)
+		}
+		fmt.Fprintf(m.Stdout, "No node in the default data directory %s yet: created %s (%s) there:\n", dir, *code, *name)
+		fmt.Fprintf(m.Stdout, "  key pair   %s (private, mode 0600; peers pin its public half: 'forewarn key show')\n", filepath.Join(dir, keyFileName))
+		fmt.Fprintf(m.Stdout, "  store      %s\n", store)
 		fmt.Fprintf(m.Stdout, "First administrator: admin, one-time password: %s (shown once; change it at first login)\n", password)
 	}
 	rt, err := m.startRuntime(ctx, nf, sf, forewarn.SystemClock{}, true)
@@ -167,6 +213,9 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 			// never holds up delivering and escalating messages.
 			notified := make(chan struct{})
 			go func() { defer close(notified); rt.notifier.Run(wctx, sf.tick) }()
+			refusals := make(chan struct{})
+			go func() { defer close(refusals); node.Refusals.Run(wctx) }()
+			defer func() { <-refusals }()
 			msgs.Run(wctx, sf.tick)
 			<-following
 			<-notified
@@ -184,6 +233,8 @@ func (rt *liveNode) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := rt.srv.Close(ctx)
+	// Refusals still being counted are audited before the final checkpoint seals them.
+	rt.node.Refusals.Flush(ctx)
 	if _, cerr := rt.node.Store.CheckpointAudit(ctx); cerr != nil {
 		rt.node.Logger.Error("final audit checkpoint failed", "err", cerr)
 	}
@@ -220,6 +271,18 @@ func serverTLSConfig(sf *serveFlags) (*tls.Config, error) {
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return cfg, nil
+}
+
+// checkListen says clearly when the address to serve on is taken or invalid.
+func checkListen(flag, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("--%s %s: the address is in use (another node or program listens there); choose another, like --%s 127.0.0.1:8081", flag, addr, flag)
+		}
+		return fmt.Errorf("--%s %s: %v (want HOST:PORT, like 127.0.0.1:8080)", flag, addr, err)
+	}
+	return ln.Close()
 }
 
 func dirEmpty(dir string) bool {

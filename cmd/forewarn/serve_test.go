@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -12,17 +14,20 @@ import (
 	"time"
 )
 
-// TestServeFirstStart: 'forewarn serve' on an empty data directory creates the node,
-// says where and prints the admin's one-time password, serves /healthz and /metrics, and
-// shuts down cleanly when told to, leaving an audit trail that verifies.
+// TestServeFirstStart: 'forewarn serve' without --data on an empty default data directory
+// creates the node, says where and what it created and prints the admin's one-time
+// password, serves /healthz and /metrics, and shuts down cleanly when told to, leaving an
+// audit trail that verifies.
 func TestServeFirstStart(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "node")
+	home := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", home)
+	dir := filepath.Join(home, "forewarn")
 	pr, pw := io.Pipe()
 	m := &Main{Stdin: strings.NewReader(""), Stdout: pw, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--log-level", "error"})
+		done <- m.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--log-level", "error"})
 		pw.Close()
 	}()
 
@@ -39,7 +44,7 @@ func TestServeFirstStart(t *testing.T) {
 	if url == "" {
 		t.Fatalf("serve printed no address:\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), "created ZZ-LOCAL") || !strings.Contains(out.String(), dir) || !regexp.MustCompile(`one-time password: \S{12,}`).MatchString(out.String()) {
+	if !strings.Contains(out.String(), "created ZZ-LOCAL") || !strings.Contains(out.String(), filepath.Join(dir, keyFileName)) || !strings.Contains(out.String(), filepath.Join(dir, dbFileName)) || !regexp.MustCompile(`one-time password: \S{12,}`).MatchString(out.String()) {
 		t.Errorf("first start does not say where it created the node and the admin's password:\n%s", out.String())
 	}
 	for _, path := range []string{"/healthz", "/metrics", "/api/v1/openapi.json", "/login"} {
@@ -88,12 +93,18 @@ func TestEveryCommandHelps(t *testing.T) {
 			}
 		}
 		for _, v := range variants {
-			_, errOut, err := runCLI(t, nil, append(v, "--help")...)
-			if err != nil && !strings.Contains(err.Error(), "help requested") {
+			out, errOut, err := runCLI(t, nil, append(v, "--help")...)
+			if err != nil && !errors.Is(err, flag.ErrHelp) {
 				t.Errorf("forewarn %s --help: %v", strings.Join(v, " "), err)
 			}
-			if !strings.Contains(errOut, "Example:") || !strings.Contains(errOut, "forewarn "+strings.Join(v, " ")) {
-				t.Errorf("forewarn %s --help lacks a description and an example:\n%s", strings.Join(v, " "), errOut)
+			if !strings.Contains(out, "Example:") || !strings.Contains(out, "forewarn "+strings.Join(v, " ")) {
+				t.Errorf("forewarn %s --help lacks a description and an example on standard output:\n%s", strings.Join(v, " "), out)
+			}
+			if errOut != "" {
+				t.Errorf("forewarn %s --help wrote to standard error: %s", strings.Join(v, " "), errOut)
+			}
+			if regexp.MustCompile(`\n  -[a-z]`).MatchString(out) {
+				t.Errorf("forewarn %s --help spells a flag with one dash:\n%s", strings.Join(v, " "), out)
 			}
 		}
 	}

@@ -128,11 +128,9 @@ func runSubjectShow(ctx context.Context, m *Main, args []string) error {
 		"forewarn subject show --data DIR 0192f3c4-...")
 	nf := addNodeFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	m.positional(fs, "SUBJECT-ID")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("subject show needs exactly one subject ID")
 	}
 	node, err := m.openNode(ctx, nf)
 	if err != nil {

@@ -13,14 +13,12 @@ import (
 func runTimeline(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("timeline",
 		"Prints everything a running node knows happened about a subject, on one time axis, each with\nits source: claims, messages, receipts, reads, acknowledgements, escalations, matches and\ndecisions. The read is audited.",
-		"forewarn timeline --node http://127.0.0.1:8471 SUBJECT-ID")
+		"forewarn timeline --node http://127.0.0.1:8471 0192f3c4-…")
 	af := addAPIFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	m.positional(fs, "SUBJECT-ID")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("timeline needs exactly one subject ID")
 	}
 	var out struct {
 		Events []app.TimelineEvent `json:"events"`

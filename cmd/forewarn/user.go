@@ -10,18 +10,19 @@ import (
 )
 
 func runUser(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 || args[0] != "add" {
-		return fmt.Errorf("user needs the subcommand add (try 'forewarn user add --help')")
-	}
+	return m.group(ctx, "user", args, []subcommand{{"add", runUserAdd}})
+}
+
+func runUserAdd(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("user add", "Creates a user with one or more roles and prints a one-time password.",
 		"forewarn user add --data DIR --username jdupont --name 'Jeanne Dupont' --role liaison --role analyst")
 	nf := addNodeFlags(fs)
-	username := fs.String("username", "", "login name")
+	username := fs.String("username", "", "login name (required)")
 	name := fs.String("name", "", "display name")
 	var roles stringList
-	fs.Var(&roles, "role", "analyst, liaison, supervisor, oversight or admin (repeatable)")
+	fs.Var(&roles, "role", "analyst, liaison, supervisor, oversight or admin (repeatable) (required)")
 	addr := fs.String("email", "", "where the node e-mails the user's notifications")
-	if err := m.parseFlags(fs, args[1:]); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *addr != "" {
@@ -55,17 +56,18 @@ func runUser(ctx context.Context, m *Main, args []string) error {
 }
 
 func runToken(ctx context.Context, m *Main, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("token needs the subcommand create (try 'forewarn token create --help')")
-	}
+	return m.group(ctx, "token", args, []subcommand{{"create", runTokenCreate}})
+}
+
+func runTokenCreate(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("token create", "Creates an API token for a user, scoped to one of the user's roles, and prints it once.\nPrograms and the CLI send it as 'Authorization: Bearer TOKEN' (or FOREWARN_TOKEN).",
 		"forewarn token create --data DIR --username admin --role admin --name 'peer setup script'")
 	nf := addNodeFlags(fs)
-	username := fs.String("username", "", "the user the token acts for")
-	role := fs.String("role", "", "the one role the token carries; the user must hold it")
+	username := fs.String("username", "", "the user the token acts for (required)")
+	role := fs.String("role", "", "the one role the token carries; the user must hold it (required)")
 	name := fs.String("name", "cli", "what the token is for")
 	days := fs.Int("days", int(forewarn.DefaultTokenTTL.Hours()/24), "how many days the token lasts (1 to 366)")
-	if err := m.parseFlags(fs, args[1:]); err != nil {
+	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	ttl, err := app.TokenDays(*days)

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/forewarn/forewarn/internal/childproc"
 )
 
 // EnvBinary names the environment variable that says where the mailpit binary is.
@@ -110,6 +112,7 @@ func start(tb testing.TB, bin string, opts Options) (*Server, error) {
 	}
 	args = append(args, opts.Args...)
 	cmd := exec.Command(bin, args...)
+	childproc.DieWithParent(cmd)
 	logf, err := os.Create(filepath.Join(tb.TempDir(), "mailpit.log"))
 	if err != nil {
 		return nil, err

@@ -48,7 +48,7 @@ func Dir(tb testing.TB) string {
 	if os.Getenv("CI") == "true" {
 		tb.Fatal(msg)
 	}
-	tb.Skip(msg)
+	Skip(tb, "shared test data not found", "put it at ../shared/testdata beside the project root or set "+EnvDir)
 	return ""
 }
 
@@ -60,7 +60,7 @@ func Path(tb testing.TB, elem ...string) string {
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("shared test file missing: %s", p)
 		}
-		tb.Skipf("shared test file missing: %s", p)
+		Skip(tb, "shared test file missing", "add "+p)
 	}
 	return p
 }

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"github.com/forewarn/forewarn/internal/testdata"
 	"os"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 // FW_ANALYZE_OUT=file writes the reachable misses there.
 func TestAnalyzeOFAC(t *testing.T) {
 	if os.Getenv("FW_ANALYZE") == "" {
-		t.Skip("set FW_ANALYZE=1")
+		testdata.Skip(t, "OFAC alias analysis (a report, not a check)", "set FW_ANALYZE=1 to print it, FW_ANALYZE_OUT=FILE to write the misses")
 	}
 	entries, aliases, ix := loadOFAC(t)
 	if os.Getenv("FW_ANALYZE") == "first" {
