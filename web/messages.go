@@ -76,6 +76,10 @@ func rowOf(sm *forewarn.StoredMessage) messageRow {
 	}
 	if sm.Direction == forewarn.DirectionIn && len(sm.Deliveries) > 0 {
 		row.Owner = sm.Deliveries[0].Owner
+		// Here the deadline is this node's: it follows the effective priority.
+		if dl := sm.Deliveries[0].Deadline; !dl.IsZero() {
+			row.Deadline = dl
+		}
 	}
 	if sm.HoldsPerson {
 		seen := map[string]bool{}

@@ -153,7 +153,20 @@ func TestBrowser(t *testing.T) {
 	expect("France's overdue warnings", body, "Fifth individual identified", "Second notification", "overdue since", "You hold this person")
 	shot("02-overdue-board")
 	body = text(fr.url + "/inbox")
-	expect("France's inbox", body, "Fifth individual identified", "You hold this person")
+	// Relative times where a person decides, the exact time beside them and on hover;
+	// "you hold this person" names the subject and links to it; most urgent first.
+	expect("France's inbox", body, "Fifth individual identified", "You hold this person", "overdue 11 months", "overdue 5 months", "Ismaël Omar Mostefaï")
+	hover, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.CSS(`td span.rel`), "title"))
+	if err != nil || !hover.Exists || !strings.Contains(hover.Value, "2014") {
+		t.Errorf("the relative deadline has no exact time on hover: %+v %v", hover, err)
+	}
+	held, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.CSS(`a.held-subject`), "href"))
+	if err != nil || !held.Exists || !strings.HasPrefix(held.Value, "/subjects/") {
+		t.Errorf("\"you hold this person\" does not link to the subject: %+v %v", held, err)
+	}
+	if i, j := strings.Index(body, "Fifth individual identified"), strings.Index(body, "Second notification"); i < 0 || j < 0 || i > j {
+		t.Error("the inbox does not list the longest overdue warning first")
+	}
 	shot("03-inbox")
 	// The same inbox on a tablet held upright: nothing may spill sideways.
 	run("tablet viewport", chromedp.EmulateViewport(768, 1024), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("footer")))
@@ -169,11 +182,23 @@ func TestBrowser(t *testing.T) {
 
 	run("open the December warning", chromedp.Click(chromedp.Search(`//a[contains(., "Fifth individual identified")]`)), chromedp.WaitVisible(chromedp.CSS(`#matches`)))
 	body = read("main")
-	expect("the December warning", body, "Omar Ismail Mostefai", "Ismaël Omar Mostefaï", "reordered", "diacritics", "Aligned name parts", "overdue since")
+	expect("the December warning", body, "Omar Ismail Mostefai", "Ismaël Omar Mostefaï", "reordered", "diacritics", "Aligned name parts", "overdue since", "nobody yet")
 	shot("04-message-match")
+
+	run("take it", chromedp.Click(chromedp.CSS(`#take button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+	expect("the December warning once taken", read("#owner"), "liaison")
+	expect("the flash after taking it", read("p.flash"), "Owner: liaison")
+	shot("04b-taken")
+	body = text(fr.url + "/inbox?mine=1")
+	expect("France's liaison officer's own messages", body, "Fifth individual identified", "owner liaison")
+	if strings.Contains(body, "Second notification") {
+		t.Error("\"mine\" lists a warning nobody took")
+	}
+	run("back to the December warning", chromedp.Navigate(fr.url+"/messages/"+first), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
 
 	run("acknowledge it",
 		chromedp.SetValue(chromedp.CSS(`#ack select[name=outcome]`), "action_taken"),
+		chromedp.SetValue(chromedp.CSS(`#ack select[name=disclose]`), "desk"),
 		chromedp.SendKeys(chromedp.CSS(`#ack textarea[name=reason]`), "Same man as our watch-listed subject; file updated and surveillance requested."),
 		chromedp.Click(chromedp.CSS(`#ack button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
@@ -186,7 +211,8 @@ func TestBrowser(t *testing.T) {
 	}
 	login(tr, "liaison", "")
 	body = text(tr.url + "/messages/" + first)
-	expect("Turkey's copy of the December warning", body, "acknowledged", "action_taken", "FR-DGSI")
+	expect("Turkey's copy of the December warning", body, "acknowledged", "action_taken", "FR-DGSI's liaison desk",
+		"Same man as our watch-listed subject; file updated and surveillance requested.")
 	shot("06-sender-sees-ack")
 	text(tr.url + "/outbox")
 	shot("07-sender-outbox")
@@ -205,6 +231,25 @@ func TestBrowser(t *testing.T) {
 	shot("09-subject")
 
 	login(fr, "liaison", "")
+	// The new choices for an alert: acknowledge the message, or record why not. There is
+	// no "dealt with" without one.
+	body = text(fr.url + "/alerts")
+	expect("France's alerts", body, "Record why not", "Acknowledge the message")
+	if strings.Contains(body, "Dealt with") {
+		t.Error("the alerts page still offers \"Dealt with\"")
+	}
+	june := `li.alert-escalation:has(a[href="/messages/` + second + `"]) `
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[any](`document.querySelectorAll('form.why-not input[name=reason]').forEach(e => e.removeAttribute('required'))`)); err != nil {
+		t.Fatal(err)
+	}
+	run("record why not, without a reason", chromedp.Click(chromedp.CSS(june+`form.why-not button`)), chromedp.WaitVisible(chromedp.CSS(`.form-error`)))
+	expect("an answer without a reason", read(".form-error"), "say why")
+	run("record why not",
+		chromedp.SetValue(chromedp.CSS(june+`select[name=outcome]`), "forwarded"),
+		chromedp.SendKeys(chromedp.CSS(june+`input[name=reason]`), "Forwarded to the competent service (DGSI Marseille)"),
+		chromedp.Click(chromedp.CSS(june+`form.why-not button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+	expect("the alerts after answering", read("main"), "Recorded; the alert is closed")
+	shot("09b-alert-answered")
 	run("open the June warning", chromedp.Navigate(fr.url+"/messages/"+second), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[any](`document.querySelectorAll('#ack input[name=csrf]').forEach(e => e.remove())`)); err != nil {
 		t.Fatalf("drop the CSRF token: %v", err)
@@ -244,6 +289,9 @@ func TestBrowser(t *testing.T) {
 	run("verify the audit trail", chromedp.Navigate(fr.url+"/audit?after=latest"), chromedp.Click(chromedp.CSS(`form[action="/audit/verify"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.verify`)))
 	body = read("main")
-	expect("the audit page", body, "The trail verifies", "access.denied")
+	expect("the audit page", body, "The trail verifies")
 	shot("12-audit-verified")
+	// The verify page lists the trail from its start; the refusals are further on.
+	expect("the refusals in the audit trail", text(fr.url+"/audit?action=access.denied"), "access.denied", "CSRF")
+	expect("the acknowledgement's closed alerts in the audit trail", text(fr.url+"/audit?action=alert.resolve&after=latest"), "closed by acknowledgement", "competent service")
 }
