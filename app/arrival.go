@@ -87,6 +87,64 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 	return nil
 }
 
+// matchLateSubjects closes the gap between matching an arriving message and storing it.
+// A subject committed in between (by the CLI, an import, another server) was not in the
+// index when the message was matched, and whoever wrote it retro-matched it against the
+// messages stored before it, which this one was not yet. So once the message is stored,
+// the index catches up (indexing the message too) and the message is matched against the
+// subjects whose latest change falls after before (the index's seq when matching began)
+// and before the message's own: each pair is then found by exactly one side.
+func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMessage, before int64) error {
+	mt := ms.Matcher
+	if _, err := mt.CatchUp(ctx); err != nil {
+		return err
+	}
+	m := sm.Message
+	mi, ok := mt.message(m.ID)
+	if !ok || mi.seq <= before {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, x := range sm.Matches {
+		have[x.SubjectID+"/"+x.PersonRef] = true
+	}
+	now := ms.Clock.Now()
+	var matches []*forewarn.Match
+	var alerts []*forewarn.Alert
+	ps := m.Persons()
+	for i := range ps {
+		d := &ps[i]
+		for _, h := range mt.search(descriptorPerson(d), mt.Candidates) {
+			if h.subjectID == "" || have[h.subjectID+"/"+d.Ref] {
+				continue
+			}
+			si, ok := mt.subject(h.subjectID)
+			if !ok || si.seq <= before || si.seq >= mi.seq {
+				continue
+			}
+			rejected, err := ms.Store.RejectedPair(ctx, h.subjectID, Fingerprint(d))
+			if err != nil {
+				return err
+			}
+			if rejected {
+				continue
+			}
+			have[h.subjectID+"/"+d.Ref] = true
+			matches = append(matches, h.toMatch(m.ID, d))
+			alerts = append(alerts, ms.subjectAlerts(m, d, h, now)...)
+		}
+	}
+	if len(matches) == 0 {
+		return nil
+	}
+	if err := ms.Store.CreateMatches(ctx, forewarn.SystemActor("matcher"), matches, alerts); err != nil {
+		return err
+	}
+	sm.Matches = append(sm.Matches, matches...)
+	sm.Alerts = append(sm.Alerts, alerts...)
+	return nil
+}
+
 // subjectAlerts words the alerts a match with one of the agency's subjects raises.
 func (ms *Messages) subjectAlerts(m *forewarn.Message, d *forewarn.PersonDescriptor, h hit, now time.Time) []*forewarn.Alert {
 	about := fmt.Sprintf("%s %s from %s about %q", m.Kind, m.ID, m.From, d.DisplayName())

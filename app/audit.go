@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/forewarn/forewarn"
 )
@@ -63,3 +65,32 @@ type stopScan struct{}
 func (stopScan) Error() string { return "stop scan" }
 
 var errStopScan error = stopScan{}
+
+// AuditShown records that actor was shown personal data that no change audits: a message
+// holding persons, matches, the subjects and messages a draft check found. Callers audit
+// before they show, and show nothing when auditing fails. ids are what was shown; one id
+// becomes the entry's object, several are listed in its detail (cut to fit).
+func (n *Node) AuditShown(ctx context.Context, actor forewarn.Actor, action, objectType string, ids []string, what string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	e := &forewarn.AuditEntry{Actor: actor, Action: action, ObjectType: objectType, Detail: forewarn.AuditText(what, 1000)}
+	if len(ids) == 1 {
+		e.ObjectID = ids[0]
+	} else {
+		e.Detail = forewarn.AuditText(fmt.Sprintf("%s: %s", what, strings.Join(ids, ", ")), 1000)
+	}
+	return n.Store.RecordAudit(ctx, e)
+}
+
+// MessagesWithPersons returns the IDs of the messages that name persons: those whose
+// showing is audited.
+func MessagesWithPersons(ms ...*forewarn.StoredMessage) []string {
+	var ids []string
+	for _, sm := range ms {
+		if sm != nil && len(sm.Message.Persons()) > 0 {
+			ids = append(ids, sm.Message.ID)
+		}
+	}
+	return ids
+}

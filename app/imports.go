@@ -285,8 +285,12 @@ func (imp *importRun) afterBatch(ctx context.Context, batch []*forewarn.ImportRe
 		s := batch[i].Subject
 		s.ID = res.SubjectID
 		changed = append(changed, &s)
-		if mt := imp.n.Matcher; mt != nil {
-			mt.AddSubject(&s)
+	}
+	// The batch is committed, so the matcher finds it in the change log, each subject as
+	// stored (with what came from elsewhere, which the record lacks).
+	if mt := imp.n.Matcher; mt != nil && len(changed) > 0 {
+		if _, err := mt.CatchUp(ctx); err != nil {
+			return err
 		}
 	}
 	if imp.received == nil || len(changed) == 0 {

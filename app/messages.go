@@ -390,6 +390,7 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority()}
 	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
 	sm.Deliveries = []*forewarn.Delivery{d}
+	before := ms.Matcher.Seen()
 	if err := ms.crossMatch(ctx, sm); err != nil {
 		return nil, err
 	}
@@ -410,9 +411,8 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		ms.Stats.Received.Add(1)
 		ms.Stats.Matches.Add(int64(len(sm.Matches)))
 		if ms.Matcher != nil {
-			// The message is in the change log: index it now rather than at the next match.
-			if _, err := ms.Matcher.CatchUp(ctx); err != nil {
-				ms.Logger.Warn("match index behind the store; it catches up at the next match", "err", err)
+			if err := ms.matchLateSubjects(ctx, sm, before); err != nil {
+				ms.Logger.Warn("could not match the subjects written while a message arrived", "id", m.ID, "err", err)
 			}
 		}
 		ms.Notifier.Poke()

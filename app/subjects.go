@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/forewarn/forewarn"
 )
@@ -28,8 +29,9 @@ func (ms *Messages) UpdateSubject(ctx context.Context, actor forewarn.Actor, s *
 
 // CheckDraft compares the persons of a message being drafted with the agency's subjects
 // and every message received before, without storing anything: what the compose page
-// shows while the liaison officer types.
-func (ms *Messages) CheckDraft(ctx context.Context, persons []forewarn.PersonDescriptor) ([]DraftHit, error) {
+// shows while the liaison officer types. What it finds is personal data the actor is
+// shown, so a check that finds anything is audited ("draft.check").
+func (ms *Messages) CheckDraft(ctx context.Context, actor forewarn.Actor, persons []forewarn.PersonDescriptor) ([]DraftHit, error) {
 	if ms.Matcher == nil {
 		return nil, nil
 	}
@@ -54,6 +56,21 @@ func (ms *Messages) CheckDraft(ctx context.Context, persons []forewarn.PersonDes
 				}
 			}
 			out = append(out, dh)
+		}
+	}
+	if len(out) > 0 {
+		shown := make([]string, len(out))
+		for i, h := range out {
+			if h.SubjectID != "" {
+				shown[i] = "subject " + h.SubjectID
+			} else if h.Message != nil {
+				shown[i] = "message " + h.Message.ID
+			}
+		}
+		e := &forewarn.AuditEntry{Actor: actor, Action: "draft.check", ObjectType: "draft",
+			Detail: forewarn.AuditText(fmt.Sprintf("a check of %d drafted persons showed %d hits: %s", len(persons), len(out), strings.Join(shown, ", ")), 1000)}
+		if err := ms.Store.RecordAudit(ctx, e); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

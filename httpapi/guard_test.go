@@ -97,7 +97,9 @@ func TestAddPeerChecksURL(t *testing.T) {
 		}
 	}
 	s.AllowInsecurePeers = true
-	body := `{"agency":{"code":"DE-BFV","name":"BfV"},"base_url":"http://192.0.2.1:8470","public_key":` + key + `}`
+	// Another agency, so another key: one key is pinned for one agency only.
+	other := `"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="`
+	body := `{"agency":{"code":"DE-BFV","name":"BfV"},"base_url":"http://192.0.2.1:8470","public_key":` + other + `}`
 	if w := serve(s, "POST", "/api/v1/peers", "127.0.0.1:5000", secret, body); w.Code != http.StatusCreated {
 		t.Errorf("a plain-HTTP peer once insecure HTTP is allowed: %d\n%s", w.Code, w.Body)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/forewarn/forewarn"
@@ -25,12 +26,24 @@ func (s *Server) handleListMatches(w http.ResponseWriter, r *http.Request, p *fo
 		s.writeError(w, r, err)
 		return
 	}
+	ids := make([]string, len(list))
+	for i, m := range list {
+		ids[i] = m.ID
+	}
+	if err := s.Node.AuditShown(r.Context(), p.Actor(), "match.list", "match", ids, "matches listed, with the persons and subjects they pair"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, page[*forewarn.Match]{Items: nonNil(list), Total: total, Offset: offset, Limit: limit})
 }
 
 func (s *Server) handleGetMatch(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
 	m, err := s.Node.Store.Match(r.Context(), r.PathValue("id"))
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Node.AuditShown(r.Context(), p.Actor(), "match.read", "match", []string{m.ID}, "the match and its explanation"); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -76,6 +89,12 @@ func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request, p *forewa
 		s.writeError(w, r, err)
 		return
 	}
+	if len(rel) > 0 {
+		if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.related", "message", []string{r.PathValue("id")}, fmt.Sprintf("%d other messages about the same persons", len(rel))); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(rel)})
 }
 
@@ -97,7 +116,7 @@ func (s *Server) handleDraftCheck(w http.ResponseWriter, r *http.Request, p *for
 		s.writeError(w, r, forewarn.Invalid("persons", "range", "give 1 to %d persons", forewarn.MaxPersons))
 		return
 	}
-	hits, err := s.Messages.CheckDraft(r.Context(), body.Persons)
+	hits, err := s.Messages.CheckDraft(r.Context(), p.Actor(), body.Persons)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

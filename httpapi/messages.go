@@ -115,6 +115,10 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, p *f
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.list", "message", app.MessagesWithPersons(list...), "messages listed with the persons they name"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	out := page[*MessageView]{Items: []*MessageView{}, Total: total, Offset: offset, Limit: limit}
 	for _, sm := range list {
 		out.Items = append(out.Items, viewOf(sm))
@@ -154,6 +158,12 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, p *for
 		s.writeError(w, r, err)
 		return
 	}
+	if len(v.Message.Persons()) > 0 {
+		if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.read", "message", []string{v.Message.ID}, "the message with the persons it names"); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -178,6 +188,10 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, p *forewar
 	}
 	list, total, err := s.Messages.Store.Messages(r.Context(), forewarn.MessageFilter{Thread: sm.Message.ID, Limit: maxLimit})
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.list", "message", app.MessagesWithPersons(list...), "the thread of "+sm.Message.ID+", with the persons its messages name"); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

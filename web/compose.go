@@ -256,7 +256,7 @@ func (f *composeForm) place(err error, rows []int) {
 // node holds and everything it was told before.
 func (s *Server) checkDraft(r *http.Request, f *composeForm) error {
 	persons, rows := f.descriptors()
-	hits, err := s.Messages.CheckDraft(r.Context(), persons)
+	hits, err := s.Messages.CheckDraft(r.Context(), httpapi.PrincipalFrom(r.Context()).Actor(), persons)
 	if err != nil {
 		return err
 	}

@@ -224,6 +224,10 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
+	if err := s.Node.AuditShown(r.Context(), a.Principal.Actor(), "message.list", "message", app.MessagesWithPersons(list...), heading+" showed messages naming persons"); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	pg := listPage{Heading: heading, Intro: intro, Path: r.URL.Path, Filter: lf, Total: total, Offset: offset, Peers: peers,
 		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement}}
 	for _, sm := range list {
@@ -319,6 +323,10 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	ctx := r.Context()
 	sm, err := s.Node.Store.Message(ctx, r.PathValue("id"))
 	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "message.read", "message", app.MessagesWithPersons(sm), "the message page, with the persons it names and their matches"); err != nil {
 		s.fail(w, r, a, err)
 		return
 	}

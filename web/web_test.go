@@ -17,6 +17,7 @@ import (
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/httpapi"
 	"github.com/forewarn/forewarn/keyfile"
 	"github.com/forewarn/forewarn/sqlite"
 	"github.com/forewarn/forewarn/sqlstore"
@@ -806,5 +807,86 @@ func TestExplanationNamesSurnameOnlyAndTitle(t *testing.T) {
 	st, body, _ := b.post("/compose", check)
 	if st != http.StatusOK || !strings.Contains(body, "shares only the surname BELTRAN LEYVA") || !strings.Contains(body, "Haji") || !strings.Contains(body, "set aside") {
 		t.Fatalf("check persons: status %d; the explanation must say the match rests on the surname and name the title\n%s", st, body)
+	}
+}
+
+// TestPersonalDataReadsAudited: every read that shows personal data leaves an audit entry
+// naming the reader, on the pages and through the API: a message naming persons, a list
+// of them, a draft check that found subjects, matches.
+func TestPersonalDataReadsAudited(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	entries := func(action string) []*forewarn.AuditEntry {
+		t.Helper()
+		es, err := f.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: action, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es
+	}
+	b := f.browser(t)
+	b.login("liaison")
+	if st, _ := b.get("/messages/" + f.warningID); st != http.StatusOK {
+		t.Fatalf("message page: %d", st)
+	}
+	if es := entries("message.read"); len(es) != 1 || es[0].ObjectID != f.warningID || es[0].Actor.ID != "liaison" {
+		t.Errorf("the message page is audited as %+v, want one message.read of %s by liaison", es, f.warningID)
+	}
+	before := len(entries("message.list")) // signing in opened the inbox
+	b.get("/inbox")
+	if es := entries("message.list"); len(es) != before+1 || es[len(es)-1].ObjectID != f.warningID || !strings.Contains(es[len(es)-1].Detail, "Inbox") {
+		t.Errorf("the inbox is audited as %+v", es)
+	}
+	check := url.Values{"action": {"check"}, "kind": {"request"}, "priority": {"flash"}, "tlp": {"AMBER"}, "title": {"t"}, "questions": {"q"},
+		"rows": {"1"}, "p0_name": {"Ismael Omar Mostefai"}, "p0_born": {"1985-11-21"}}
+	if st, _, _ := b.post("/compose/check", check); st != http.StatusOK {
+		t.Fatalf("compose check: %d", st)
+	}
+	if es := entries("draft.check"); len(es) != 1 || !strings.Contains(es[0].Detail, "subject "+f.subjectID) || es[0].Actor.ID != "liaison" {
+		t.Errorf("the compose check is audited as %+v, want a draft.check naming subject %s", es, f.subjectID)
+	}
+
+	api := httpapi.NewServer(f.node, nil)
+	api.SetMessages(f.msgs)
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	secret, tok, err := app.NewToken(ctx, f.node, forewarn.UserActor("liaison"), "liaison", forewarn.RoleLiaison, "reads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	callAPI := func(method, path, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d", method, path, res.StatusCode)
+		}
+	}
+	for _, c := range []struct{ method, path, body, action string }{
+		{"POST", "/api/v1/drafts/check", `{"persons":[{"ref":"p1","names":[{"value":"Ismael Omar Mostefai","kind":"primary"}],"birth_date":"1985-11-21"}]}`, "draft.check"},
+		{"GET", "/api/v1/messages/" + f.warningID, "", "message.read"},
+		{"GET", "/api/v1/messages?direction=in", "", "message.list"},
+		{"GET", "/api/v1/messages/" + f.warningID + "/thread", "", "message.list"},
+		{"GET", "/api/v1/matches", "", "match.list"},
+	} {
+		callAPI(c.method, c.path, c.body)
+		es, _ := f.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: c.action, Token: tok.ID})
+		if len(es) == 0 {
+			t.Errorf("%s %s: no %s audit entry recording the token", c.method, c.path, c.action)
+		}
+	}
+	ms, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{Limit: 1})
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("the fixture holds no match: %v", err)
+	}
+	callAPI("GET", "/api/v1/matches/"+ms[0].ID, "")
+	if es, _ := f.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "match.read", ObjectID: ms[0].ID}); len(es) != 1 {
+		t.Errorf("reading match %s through the API is audited %d times, want once", ms[0].ID, len(es))
 	}
 }

@@ -286,7 +286,7 @@ func TestBrowser(t *testing.T) {
 	shot("11-compose-check")
 
 	login(fr, "oversight", "")
-	run("verify the audit trail", chromedp.Navigate(fr.url+"/audit?after=latest"), chromedp.Click(chromedp.CSS(`form[action="/audit/verify"] button`)),
+	run("verify the audit trail", chromedp.Navigate(fr.url+"/audit?action=access.denied&after=latest"), chromedp.Click(chromedp.CSS(`form[action="/audit/verify"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.verify`)))
 	body = read("main")
 	expect("the audit page", body, "The trail verifies")

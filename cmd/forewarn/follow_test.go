@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
 	"github.com/forewarn/forewarn/keyfile"
 	"github.com/forewarn/forewarn/postgres"
 	"github.com/forewarn/forewarn/sqlite"
@@ -164,7 +165,20 @@ func testServeSeesOtherWriters(t *testing.T, frDB string) {
 	v := warn(t, tr, fr, "Omar Ismail Mostefai; born=1985; nationality=FR")
 	wantOnly(t, "warning after subject add from the CLI", v, mostefai)
 
-	// 2. A program writing through the store (as an import does) adds a subject.
+	// 2. An import, in its own process, brings in a watch list.
+	list := filepath.Join(t.TempDir(), "watch.csv")
+	if err := os.WriteFile(list, []byte("id,name,birth_date,nationality,watch\nbe-17,Chakib Akrouh,1990-08-27,BE,yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exe(t, append([]string{"import", "--format", "csv", "--dataset", "be_watch", "--version", "2015-11-01", list}, dbArgs...)...)
+	v = warn(t, tr, fr, "Chakib Akrouh; born=1990; nationality=BE")
+	if matched, _ := v.subjects(); len(matched) != 1 || matched[0] == mostefai {
+		t.Fatalf("warning after an import from another process matched %v, want the one imported subject", matched)
+	} else {
+		wantOnly(t, "warning after an import from another process", v, matched[0])
+	}
+
+	// 3. A program writing through the store adds a subject.
 	side := openSide(t, fr, frDB)
 	ctx := context.Background()
 	importer := forewarn.SystemActor("import")
@@ -176,7 +190,7 @@ func testServeSeesOtherWriters(t *testing.T, frDB string) {
 	v = warn(t, tr, fr, "Abdelhamid Abaaoud; born=1987-04-08; nationality=BE")
 	wantOnly(t, "warning after a store-level write from another process", v, abaaoud.ID)
 
-	// 3. The same program updates it: the node matches the alias it now has.
+	// 4. The same program updates it: the node matches the alias it now has.
 	abaaoud.Names = append(abaaoud.Names, forewarn.Name{Value: "Abu Umar al-Baljiki", Kind: forewarn.NameAlias})
 	if err := side.UpdateSubject(ctx, importer, abaaoud); err != nil {
 		t.Fatal(err)
@@ -184,7 +198,7 @@ func testServeSeesOtherWriters(t *testing.T, frDB string) {
 	v = warn(t, tr, fr, "Abu Umar al-Baljiki; born=1987; nationality=BE")
 	wantOnly(t, "warning about an alias added by an update from another process", v, abaaoud.ID)
 
-	// 4. A subject deleted behind the node's back no longer matches.
+	// 5. A subject deleted behind the node's back no longer matches.
 	salah := &forewarn.Subject{Names: []forewarn.Name{{Value: "Salah Abdeslam", Kind: forewarn.NamePrimary}},
 		BirthDate: forewarn.PartialDate{Year: 1989, Month: 9, Day: 15}, Nationalities: []string{"FR"}, Watch: forewarn.WatchListed}
 	if err := side.CreateSubject(ctx, importer, salah); err != nil {
@@ -219,8 +233,9 @@ func rawDelete(t *testing.T, fr *proc, frDB, id string) {
 	}
 }
 
-// TestServeSeesOtherWriters: on SQLite, a node serving sees subjects added, updated and
-// deleted by other processes before its next match, without a restart.
+// TestServeSeesOtherWriters: on SQLite, a node serving sees subjects added (by the CLI, by
+// an import, through the store), updated and deleted by other processes before its next
+// match, without a restart.
 func TestServeSeesOtherWriters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two node processes; skipped with -short")
@@ -234,4 +249,99 @@ func TestServeSeesOtherWritersPostgres(t *testing.T) {
 		t.Skip("starts two node processes; skipped with -short")
 	}
 	testServeSeesOtherWriters(t, freshSchema(t, testPostgres(t), "follow"))
+}
+
+// TestTwoServersOnePostgres: two serve processes of one node on one PostgreSQL database
+// keep one match index between them. A subject created through either is matched by a
+// warning the other receives, and a subject created through one is retro-matched with a
+// warning the other received.
+func TestTwoServersOnePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three node processes; skipped with -short")
+	}
+	dsn := freshSchema(t, testPostgres(t), "twoservers")
+	tr, a := followProcs(t, dsn)
+	dbArgs := []string{"--data", a.dir, "--db", dsn, "--log-level", "warn"}
+	exe(t, append([]string{"user", "add", "--username", "analyst", "--name", "Analyst", "--role", "analyst"}, dbArgs...)...)
+	analystToken := tokenRE.FindString(exe(t, append([]string{"token", "create", "--username", "analyst", "--role", "analyst"}, dbArgs...)...))
+	log, err := os.Create(filepath.Join(t.TempDir(), "FR-DGSI-b.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &proc{code: a.code, dir: a.dir, port: freePort(t), log: log, token: a.token, extra: []string{"--db", dsn}}
+	b.start(t)
+	t.Cleanup(func() { b.stop(); log.Close() })
+
+	key, err := keyfile.Load(filepath.Join(tr.dir, keyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// deliver hands a warning from TR-MIT straight to one of the two servers.
+	deliver := func(to *proc, name, born string) string {
+		t.Helper()
+		now := time.Now().UTC()
+		m := &forewarn.Message{ID: forewarn.NewID(now), Version: forewarn.MessageVersion, From: tr.code, To: []string{a.code}, Created: now,
+			Kind: forewarn.KindNotification, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{a.code}},
+			Notification: &forewarn.Notification{Summary: "Identified while investigating the four.", Priority: forewarn.PriorityUrgent,
+				AcknowledgeBy: now.Add(24 * time.Hour), Persons: []forewarn.PersonDescriptor{person("p1", name, born, "FR")}}}
+		data, err := envelope.Seal(m, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, body := post(t, to.url(), data); status != http.StatusOK {
+			t.Fatalf("delivery to %s: %d %s", to.url(), status, body)
+		}
+		return m.ID
+	}
+	createSubject := func(on *proc, name string) (id string, toldBefore []string) {
+		t.Helper()
+		on.token, analystToken = analystToken, on.token
+		defer func() { on.token, analystToken = analystToken, on.token }()
+		var out struct {
+			Subject struct {
+				ID string `json:"id"`
+			} `json:"subject"`
+			ToldBefore []struct {
+				Message struct {
+					ID string `json:"id"`
+				} `json:"message"`
+			} `json:"told_before"`
+		}
+		body := map[string]any{"names": []any{map[string]any{"value": name, "kind": "primary"}}, "birth_date": "1985-11-21",
+			"nationalities": []string{"FR"}, "watch": "watchlisted"}
+		if st := on.api(t, "POST", "/api/v1/subjects", body, &out); st != http.StatusCreated {
+			t.Fatalf("create subject on %s: %d", on.url(), st)
+		}
+		for _, tb := range out.ToldBefore {
+			toldBefore = append(toldBefore, tb.Message.ID)
+		}
+		return out.Subject.ID, toldBefore
+	}
+	matchedSubjects := func(on *proc, messageID string) []string {
+		t.Helper()
+		var v receivedView
+		if st := on.api(t, "GET", "/api/v1/messages/"+messageID, nil, &v); st != http.StatusOK {
+			t.Fatalf("read message %s on %s: %d", messageID, on.url(), st)
+		}
+		matched, _ := v.subjects()
+		return matched
+	}
+
+	// A subject created through A is matched by a warning B receives, and the other way.
+	for _, pair := range []struct {
+		create, receive *proc
+		name            string
+	}{{a, b, "Ismaël Omar Mostefaï"}, {b, a, "Samy Amimour"}} {
+		id, _ := createSubject(pair.create, pair.name)
+		msg := deliver(pair.receive, pair.name, "1985")
+		if got := matchedSubjects(pair.receive, msg); len(got) != 1 || got[0] != id {
+			t.Errorf("warning about %s received by %s matched %v, want the subject %s created through %s", pair.name, pair.receive.url(), got, id, pair.create.url())
+		}
+	}
+	// A warning A received is what B tells about when a subject is created through it.
+	msg := deliver(a, "Foued Mohamed-Aggad", "1985")
+	_, told := createSubject(b, "Foued Mohamed-Aggad")
+	if len(told) != 1 || told[0] != msg {
+		t.Errorf("creating the subject through the second server told about %v, want the warning %s the first received", told, msg)
+	}
 }

@@ -217,7 +217,7 @@ func parisReplay(ctx context.Context, c *cluster) (*replay, error) {
 		return r, err
 	}
 	late := []forewarn.PersonDescriptor{person("p1", "Ismaël Omar Mostefaï", "1985-11-21", "FR")}
-	draft, err := c.node(fr).msgs.CheckDraft(ctx, late)
+	draft, err := c.node(fr).msgs.CheckDraft(ctx, forewarn.UserActor("liaison"), late)
 	if err != nil {
 		return r, err
 	}

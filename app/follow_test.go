@@ -1,0 +1,181 @@
+package app_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/match"
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/storetest"
+)
+
+// TestMatcherFollowsStore: the match index is a cache of the store. Whatever another
+// handle on the same database writes (subjects created, updated, deleted; messages
+// received and removed) is in the index at the next search, and nothing else is.
+func TestMatcherFollowsStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "forewarn.db")
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	open := func() *sqlstore.DB {
+		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	n := app.New(open(), clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other := open() // as another process would: the node's matcher is not told
+	find := func(name string) []app.SearchResult {
+		t.Helper()
+		rs, err := n.Search(ctx, analyst, match.Person{Names: []string{name}}, 5, 0.8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	wantFound := func(name, kind string, found bool) {
+		t.Helper()
+		rs := find(name)
+		got := false
+		for _, r := range rs {
+			got = got || r.Kind == kind
+		}
+		if got != found {
+			t.Errorf("search for %q finds a %s: %v, want %v (%+v)", name, kind, got, found, rs)
+		}
+	}
+
+	s := storetest.NewSubject("Ismaël Omar Mostefaï")
+	if err := other.CreateSubject(ctx, analyst, s); err != nil {
+		t.Fatal(err)
+	}
+	wantFound("Ismael Omar Mostefai", "subject", true)
+
+	s.Names = []forewarn.Name{{Value: "Abdelhamid Abaaoud", Kind: forewarn.NamePrimary}}
+	if err := other.UpdateSubject(ctx, analyst, s); err != nil {
+		t.Fatal(err)
+	}
+	wantFound("Abdelhamid Abaaoud", "subject", true)
+	wantFound("Ismael Omar Mostefai", "subject", false)
+
+	e := &storetest.Env{T: t, Ctx: ctx, Store: other, Clock: clock, Signer: signer}
+	e.AddPeers()
+	in := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	wantFound("Omar Ismail Mostefai", "person", true)
+
+	raw, err := sql.Open("sqlite", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range []string{"DELETE FROM subjects WHERE id = ?", "DELETE FROM deliveries WHERE message_id = ?",
+		"DELETE FROM message_recipients WHERE message_id = ?", "DELETE FROM messages WHERE id = ?"} {
+		id := in.Message.ID
+		if q == "DELETE FROM subjects WHERE id = ?" {
+			id = s.ID
+		}
+		if _, err := raw.Exec(q, id); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	wantFound("Abdelhamid Abaaoud", "subject", false)
+	wantFound("Omar Ismail Mostefai", "person", false)
+	if got := n.Matcher.Index.Len(); got != 0 {
+		t.Errorf("the index holds %d entries after everything was deleted, want 0", got)
+	}
+}
+
+// storeWithMeanwhile runs meanwhile just before a message is stored: a write by another
+// process landing between the matching of an arriving message and its storing.
+type storeWithMeanwhile struct {
+	forewarn.Store
+	meanwhile func()
+}
+
+func (s storeWithMeanwhile) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *forewarn.StoredMessage, receipt []byte) ([]byte, bool, error) {
+	s.meanwhile()
+	return s.Store.ReceiveMessage(ctx, actor, sm, receipt)
+}
+
+// TestArrivalMatchesSubjectWrittenMeanwhile: a subject committed by another process after
+// an arriving warning was matched, but before it was stored, is matched with it all the
+// same. Neither side would see the pair otherwise: the warning was matched before the
+// subject existed, and the subject's writer looked back at messages stored before it.
+func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "forewarn.db")
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	open := func() *sqlstore.DB {
+		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := open()
+	n := app.New(db, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	peerKey := storetest.NewSigner()
+	peer := storetest.NewPeer(storetest.PeerFR)
+	peer.PublicKey = peerKey.PublicKey()
+	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), peer); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other := open()
+	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
+	subject.Watch = forewarn.WatchListed
+	n.Store = storeWithMeanwhile{Store: db, meanwhile: func() {
+		if subject.ID == "" {
+			if err := other.CreateSubject(ctx, analyst, subject); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	ms := app.NewMessages(n, nil)
+	m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
+	data, err := envelope.Seal(m, peerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ms.Receive(ctx, data, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if subject.ID == "" {
+		t.Fatal("the subject was not written while the message arrived")
+	}
+	matches, _, err := db.Matches(ctx, forewarn.MatchFilter{SubjectID: subject.ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(matches) != 1 || matches[0].MessageID != m.ID {
+		t.Fatalf("matches of the subject written meanwhile = %+v, want one, with the warning %s", matches, m.ID)
+	}
+	alerts, err := db.Alerts(ctx, forewarn.RoleLiaison, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 || alerts[0].SubjectID != subject.ID || alerts[0].MessageID != m.ID {
+		t.Fatalf("liaison alerts = %+v, want one about the warning and the subject", alerts)
+	}
+}
