@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/keyfile"
 )
 
 // hangingPeer makes agency a peer of rt that accepts connections and never answers until
@@ -30,7 +32,7 @@ func hangingPeer(t testing.TB, rt *liveNode, agency forewarn.Agency) (release fu
 			t.Fatal(err)
 		}
 	}
-	key := rt.node.Signer.PublicKey()
+	key := keyfile.FromSeed(bytes.Repeat([]byte{9}, 32)).PublicKey() // a stranger's, never this node's own
 	if old != nil {
 		key = old.PublicKey
 	}
