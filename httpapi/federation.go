@@ -29,28 +29,12 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, forewarn.Errorf(forewarn.EINTERNAL, "this node does not exchange messages"))
 		return
 	}
-	if s.requireClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
-		err := forewarn.Errorf(forewarn.EUNAUTHORIZED, "this node requires mutual TLS: present a client certificate signed by its CA")
-		s.deny(r, "", err)
-		s.writeError(w, r, err)
-		return
-	}
 	limit := int64(s.Messages.MaxEnvelope)
-	if r.ContentLength > limit {
-		err := forewarn.Errorf(forewarn.EINVALID, "the envelope is %d bytes; the limit is %d", r.ContentLength, limit)
-		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, err))
+	release, ok := s.admitFederation(w, r, limit, "envelope")
+	if !ok {
 		return
 	}
-	select {
-	case s.fedReaders <- struct{}{}:
-		defer func() { <-s.fedReaders }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		var body errorBody
-		body.Error.Code, body.Error.Message = "unavailable", "this node is busy receiving other deliveries; retry shortly"
-		writeJSON(w, http.StatusServiceUnavailable, body)
-		return
-	}
+	defer release()
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		s.writeError(w, r, forewarn.Errorf(forewarn.EINVALID, "could not read the envelope: %v", err))
@@ -90,26 +74,11 @@ func (s *Server) handleSignedPost(w http.ResponseWriter, r *http.Request, limit 
 		s.writeError(w, r, forewarn.Errorf(forewarn.EINTERNAL, "this node does not exchange messages"))
 		return
 	}
-	if s.requireClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
-		err := forewarn.Errorf(forewarn.EUNAUTHORIZED, "this node requires mutual TLS: present a client certificate signed by its CA")
-		s.deny(r, "", err)
-		s.writeError(w, r, err)
+	release, ok := s.admitFederation(w, r, limit, "document")
+	if !ok {
 		return
 	}
-	if r.ContentLength > limit {
-		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, forewarn.Errorf(forewarn.EINVALID, "the document is %d bytes; the limit is %d", r.ContentLength, limit)))
-		return
-	}
-	select {
-	case s.fedReaders <- struct{}{}:
-		defer func() { <-s.fedReaders }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		var body errorBody
-		body.Error.Code, body.Error.Message = "unavailable", "this node is busy receiving other deliveries; retry shortly"
-		writeJSON(w, http.StatusServiceUnavailable, body)
-		return
-	}
+	defer release()
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		s.writeError(w, r, forewarn.Errorf(forewarn.EINVALID, "could not read the document: %v", err))
@@ -126,4 +95,33 @@ func (s *Server) handleSignedPost(w http.ResponseWriter, r *http.Request, limit 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(out)
+}
+
+// admitFederation makes the checks every federation endpoint makes before it reads a
+// body from a caller it does not know yet: mutual TLS when the node requires it, the size
+// the body declares (what names it: "envelope", "document"), and a free reading slot,
+// answering 503 with Retry-After at once when there is none. It reports whether the
+// request may go on, and then release gives the slot back.
+func (s *Server) admitFederation(w http.ResponseWriter, r *http.Request, limit int64, what string) (release func(), ok bool) {
+	if s.requireClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+		err := forewarn.Errorf(forewarn.EUNAUTHORIZED, "this node requires mutual TLS: present a client certificate signed by its CA")
+		s.deny(r, "", err)
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	if r.ContentLength > limit {
+		err := forewarn.Errorf(forewarn.EINVALID, "the %s is %d bytes; the limit is %d", what, r.ContentLength, limit)
+		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, err))
+		return nil, false
+	}
+	select {
+	case s.fedReaders <- struct{}{}:
+		return func() { <-s.fedReaders }, true
+	default:
+		w.Header().Set("Retry-After", "1")
+		var body errorBody
+		body.Error.Code, body.Error.Message = "unavailable", "this node is busy receiving other deliveries; retry shortly"
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return nil, false
+	}
 }
