@@ -17,6 +17,11 @@ func NewID(t time.Time) string {
 	}
 	u[6] = 0x70 | u[6]&0x0f
 	u[8] = 0x80 | u[8]&0x3f
+	return FormatUUID(u)
+}
+
+// FormatUUID writes the 16 bytes of a UUID in its canonical 8-4-4-4-12 hexadecimal form.
+func FormatUUID(u [16]byte) string {
 	var b [36]byte
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'

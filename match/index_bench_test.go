@@ -1,7 +1,6 @@
 package match_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/forewarn/forewarn/internal/testdata"
@@ -11,17 +10,7 @@ import (
 
 func ofacEntries(b *testing.B) []match.Entry {
 	b.Helper()
-	sdn, err := os.Open(testdata.Path(b, "names", "ofac", "sdn.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sdn.Close()
-	alt, err := os.Open(testdata.Path(b, "names", "ofac", "alt.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer alt.Close()
-	entries, _, err := eval.LoadOFAC(sdn, alt)
+	entries, _, err := eval.LoadOFACDir(testdata.Path(b, "names", "ofac"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,21 +34,7 @@ func UUID5(ns [16]byte, name string) string {
 	copy(u[:], h.Sum(nil))
 	u[6] = 0x50 | u[6]&0x0f
 	u[8] = 0x80 | u[8]&0x3f
-	return formatUUID(u)
-}
-
-func formatUUID(u [16]byte) string {
-	b := make([]byte, 36)
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
-	return string(b)
+	return forewarn.FormatUUID(u)
 }
 
 // SubjectID is the STIX ID of a node's subject: the same every time it is exported.
@@ -128,7 +113,7 @@ func NewWriter(w io.Writer, agency forewarn.Agency, now time.Time) *Writer {
 	var id [16]byte
 	rand.Read(id[:])
 	id[6], id[8] = 0x40|id[6]&0x0f, 0x80|id[8]&0x3f
-	_, wr.err = fmt.Fprintf(w, `{"type":"bundle","id":"bundle--%s","objects":[`, formatUUID(id))
+	_, wr.err = fmt.Fprintf(w, `{"type":"bundle","id":"bundle--%s","objects":[`, forewarn.FormatUUID(id))
 	ts := Timestamp(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	wr.object(&Object{Type: "identity", SpecVersion: "2.1", ID: NodeID(agency.Code), Created: ts, Modified: ts,
 		Name: agency.Name, IdentityClass: "organization", Description: "Forewarn node of " + agency.Code})

@@ -214,17 +214,7 @@ func TestScreenWritesCPUProfile(t *testing.T) {
 // The revised OFAC target of issue 16, measured as a user runs it: forewarn screen with
 // the individuals' primary names as the list and the first alias of each as input.
 func TestScreenRanksOFACFirstAliases(t *testing.T) {
-	sdn, err := os.Open(testdata.Path(t, "names", "ofac", "sdn.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sdn.Close()
-	alt, err := os.Open(testdata.Path(t, "names", "ofac", "alt.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alt.Close()
-	entries, aliases, err := eval.LoadOFAC(sdn, alt)
+	entries, aliases, err := eval.LoadOFACDir(testdata.Path(t, "names", "ofac"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"testing"
 
@@ -21,17 +20,7 @@ import (
 //
 //	go test ./cmd/forewarn -run '^$' -bench Screen -benchtime 3x
 func BenchmarkScreen(b *testing.B) {
-	sdn, err := os.Open(testdata.Path(b, "names", "ofac", "sdn.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sdn.Close()
-	alt, err := os.Open(testdata.Path(b, "names", "ofac", "alt.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer alt.Close()
-	entries, aliases, err := eval.LoadOFAC(sdn, alt)
+	entries, aliases, err := eval.LoadOFACDir(testdata.Path(b, "names", "ofac"))
 	if err != nil {
 		b.Fatal(err)
 	}

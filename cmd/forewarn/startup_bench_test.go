@@ -35,17 +35,7 @@ func startupFixture(b *testing.B) string {
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir
 	}
-	sdn, err := os.Open(testdata.Path(b, "names", "ofac", "sdn.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sdn.Close()
-	alt, err := os.Open(testdata.Path(b, "names", "ofac", "alt.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer alt.Close()
-	ofac, _, err := eval.LoadOFAC(sdn, alt)
+	ofac, _, err := eval.LoadOFACDir(testdata.Path(b, "names", "ofac"))
 	if err != nil {
 		b.Fatal(err)
 	}

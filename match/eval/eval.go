@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -30,6 +32,21 @@ func readAll(r io.Reader, name string) ([][]string, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rows, nil
+}
+
+// LoadOFACDir is LoadOFAC over the sdn.csv and alt.csv files in dir.
+func LoadOFACDir(dir string) ([]match.Entry, []Alias, error) {
+	sdn, err := os.Open(filepath.Join(dir, "sdn.csv"))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer sdn.Close()
+	alt, err := os.Open(filepath.Join(dir, "alt.csv"))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer alt.Close()
+	return LoadOFAC(sdn, alt)
 }
 
 // LoadOFAC reads the OFAC sdn.csv and alt.csv files (no header) and returns the primary
