@@ -74,7 +74,7 @@ var labels = map[string]string{
 	"recipient": "recipient",
 	// watch-list states
 	"watchlisted": "watch-listed",
-	"none":   "not watch-listed",
+	"none":        "not watch-listed",
 }
 
 // label is the word for a code; unknown codes lose their underscores and dashes.
