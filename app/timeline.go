@@ -144,6 +144,9 @@ type RelatedMessage struct {
 	Direction forewarn.Direction `json:"direction"`
 	SubjectID string             `json:"subject_id,omitempty"` // the subject linking them, if any
 	Status    string             `json:"status"`
+	// Answered is true when every recipient acknowledged it (actioned): a warning still
+	// waiting for its answer is what "told before" counts.
+	Answered bool `json:"answered"`
 }
 
 // Related lists the other messages about the persons a message describes: those matched to
@@ -166,10 +169,12 @@ func (n *Node) Related(ctx context.Context, messageID string) ([]RelatedMessage,
 			return err
 		}
 		var status []string
+		answered := len(sm.Deliveries) > 0
 		for _, d := range sm.Deliveries {
 			status = append(status, d.Agency+": "+d.Status())
+			answered = answered && d.Actioned()
 		}
-		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; ")})
+		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; "), Answered: answered})
 		return nil
 	}
 	for _, m := range ms {
