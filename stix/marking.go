@@ -122,3 +122,11 @@ func Credibility(confidence *int) int {
 	}
 	return 5
 }
+
+// MarkingObjects returns the marking-definitions an object under the handling marks
+// refers to (the TLP 2.0 one, and the release statement when there is one), to be
+// served or written alongside it.
+func MarkingObjects(h forewarn.HandlingMarks) []*Object {
+	_, m := handlingMarks(h)
+	return m
+}

@@ -126,7 +126,10 @@ func (c *checker) fail(prop, rule, format string, args ...any) {
 		return
 	}
 	field := c.path
-	if prop != "" {
+	switch {
+	case field == "":
+		field = prop
+	case prop != "":
 		field += "." + prop
 	}
 	who := c.id
