@@ -83,6 +83,7 @@ func commands() map[string]command {
 		"restore":     {"put a node back from a backup file, after checking its key and audit trail", runRestore},
 		"key":         {"show this node's public key (show)", runKey},
 		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
+		"agreement":   {"set, list or remove what this node agrees to send each peer (set|list|remove)", runAgreement},
 		"user":        {"create users (add)", runUser},
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
 		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},
