@@ -12,6 +12,7 @@ import (
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/federation"
+	"github.com/forewarn/forewarn/stix"
 	"github.com/forewarn/forewarn/taxii"
 )
 
@@ -210,7 +211,7 @@ func runTAXIIToken(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
-	t := &app.TAXII{Node: node, Codec: stixCodec{}}
+	t := &app.TAXII{Node: node, Codec: stix.Codec{}}
 	secret, tok, err := t.NewTAXIIToken(ctx, nf.actor(), *name, *agency, colls, *write, ttl)
 	if err != nil {
 		return cliFields(err, map[string]string{"name": "--name", "agency": "--agency", "collections": "--collection"})
@@ -236,7 +237,7 @@ func runTAXIIPublish(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
-	t := &app.TAXII{Node: node, Codec: stixCodec{}}
+	t := &app.TAXII{Node: node, Codec: stix.Codec{}}
 	o, err := t.PublishSubject(ctx, nf.actor(), *collection, fs.Arg(0), forewarn.HandlingMarks{TLP: forewarn.TLP(strings.ToUpper(*tlp)), ReleasableTo: release})
 	if err != nil {
 		return cliFields(err, map[string]string{"marks.tlp": "--tlp", "marks.releasable_to": "--release"})

@@ -473,7 +473,7 @@ func TestTAXIIConformance(t *testing.T) {
 			readOnly = mc.ID
 		}
 	}
-	invalid := []byte(`{"objects":[{"type":"indicator","id":"indicator--252c7c11-daf2-42bd-843b-be65edca9f62","spec_version":"2.1","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"x","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"},{"type":"indicator","id":"indicator--252c7c11-daf2-42bd-843b-be65edca9f63","spec_version":"2.1","modified":"yesterday"}]}`)
+	invalid := []byte(`{"objects":[{"type":"indicator","id":"indicator--252c7c11-daf2-42bd-843b-be65edca9f62","spec_version":"2.1","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"x","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"},{"type":"indicator","id":"indicator--252c7c11-daf2-42bd-843b-be65edca9f63","spec_version":"2.1","created":"2016-04-06T20:03:48.000Z","modified":"yesterday","pattern":"x","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"}]}`)
 	wrongUser := &taxiiClient{t: t, base: rt.url, secret: secret, user: "someone-else"}
 	for _, tc := range []struct {
 		name   string
