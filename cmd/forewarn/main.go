@@ -84,6 +84,8 @@ func commands() map[string]command {
 		"key":         {"show this node's public key (show)", runKey},
 		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
 		"agreement":   {"set, list or remove what this node agrees to send each peer (set|list|remove)", runAgreement},
+		"feed":        {"subscribe to partners' TAXII 2.1 collections (add|list|remove)", runFeed},
+		"taxii":       {"the node's TAXII 2.1 collections, their tokens and what is published (collection|collections|token|publish)", runTAXII},
 		"user":        {"create users (add)", runUser},
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
 		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},
