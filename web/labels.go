@@ -30,10 +30,10 @@ var labels = map[string]string{
 	forewarn.OutcomeDuplicate:   "duplicate of another message",
 	forewarn.OutcomeAnswered:    "answered by a response",
 	// claim kinds
-	string(forewarn.ClaimTravelEntry): "entered",
-	string(forewarn.ClaimTravelExit):  "left",
-	string(forewarn.ClaimResidence):   "lives in",
-	string(forewarn.ClaimAssociation): "associated with",
+	string(forewarn.ClaimTravelEntry): "entry into",
+	string(forewarn.ClaimTravelExit):  "exit from",
+	string(forewarn.ClaimResidence):   "residence in",
+	string(forewarn.ClaimAssociation): "association",
 	string(forewarn.ClaimDocument):    "document",
 	string(forewarn.ClaimAttribute):   "attribute",
 	// association kinds
@@ -73,8 +73,8 @@ var labels = map[string]string{
 	"sender":    "sender",
 	"recipient": "recipient",
 	// watch-list states
-	"listed": "watch-listed",
-	"none":   "not watch-listed",
+	"watchlisted": "watch-listed",
+	"none":        "not watch-listed",
 }
 
 // label is the word for a code; unknown codes lose their underscores and dashes.

@@ -298,6 +298,8 @@ type messagePage struct {
 	Related     []app.RelatedMessage
 	Escalations []*forewarn.Escalation
 	Banner      messageBanner
+	ReplyTo     string            // the name of the message this one answers
+	Names       map[string]string // message ID → name, for the messages this page links to
 	CanAck      bool
 	CanTake     bool     // "I take it"
 	CanRelease  bool     // give it back to the desk
@@ -400,6 +402,17 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 		return
 	}
 	pg.Banner = bannerOf(m, pg.Matches, pg.Related)
+	pg.Names = map[string]string{}
+	for _, p := range pg.Persons {
+		for _, l := range p.Links {
+			if l.Message != "" {
+				pg.Names[l.Message] = s.messageName(ctx, l.Message)
+			}
+		}
+	}
+	if m.InReplyTo != "" {
+		pg.ReplyTo = s.messageName(ctx, m.InReplyTo)
+	}
 	s.render(w, r, a, status, "message", messageTitle(m), pg)
 }
 
@@ -646,4 +659,14 @@ func bannerOf(m *forewarn.Message, matches []matchView, related []app.RelatedMes
 		}
 	}
 	return b
+}
+
+// messageName names a message this node holds by its sender, kind, day and first words;
+// "" when it does not hold it.
+func (s *Server) messageName(ctx context.Context, id string) string {
+	sm, err := s.Node.Store.Message(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return messageName(sm.Message)
 }

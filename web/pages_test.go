@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +75,43 @@ func TestMessageBanner(t *testing.T) {
 	_, body = b.get("/alerts")
 	if !strings.Contains(body, `class="tlp tlp-amber"`) || !strings.Contains(body, "TR-MIT notification of 1 Dec 2014") {
 		t.Error("the alerts neither show the TLP badge nor name the message")
+	}
+}
+
+// valueAttr is a form field's value, where codes belong.
+var valueAttr = regexp.MustCompile(`value="[^"]*"`)
+
+// TestWordsNotCodes: pages name messages and users and say codes in words; a grading says
+// what it means on hover.
+func TestWordsNotCodes(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("analyst")
+	pages := map[string][]string{
+		"/messages/" + f.warningID: {"agrees as far as known", "birth date"},
+		"/subjects/" + f.subjectID: {"entry into", "source usually reliable, information probably true", "recorded, watch-listed", "the person in the TR-MIT notification of 1 Dec 2014"},
+	}
+	for path, want := range pages {
+		_, body := b.get(path)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", path, w)
+			}
+		}
+		body = valueAttr.ReplaceAllString(body, "")
+		for _, code := range []string{"agree-partial", "travel_entry", "identified_through", "action_taken", "recorded (none)", ">pending<"} {
+			if strings.Contains(body, code) {
+				t.Errorf("%s shows the code %q", path, code)
+			}
+		}
+	}
+	b = f.browser(t)
+	b.login("oversight")
+	_, body := b.get("/audit?object_type=message")
+	if !strings.Contains(body, "TR-MIT notification of 1 Dec 2014 “Fifth individual identified”") {
+		t.Error("the audit page does not name the message")
+	}
+	if !strings.Contains(body, "Test analyst (analyst)") {
+		t.Error("the audit page does not name the user")
 	}
 }

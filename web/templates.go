@@ -125,7 +125,7 @@ var funcs = template.FuncMap{
 		}
 		return string(k)
 	},
-	"claimKind":        func(k forewarn.ClaimKind) string { return strings.ReplaceAll(string(k), "_", " ") },
+	"claimKind":        func(k forewarn.ClaimKind) string { return label(k) },
 	"gradeText":        gradeText,
 	"label":            label,
 	"tlpText":          tlpText,
