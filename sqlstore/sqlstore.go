@@ -86,7 +86,7 @@ type DB struct {
 	log     *slog.Logger
 	writeMu sync.Mutex // held by writing transactions when the dialect is SingleWriter
 	group   groupCommit
-	stmts   sync.Map   // rebound SQL text → *sql.Stmt, prepared once
+	stmts   sync.Map // rebound SQL text → *sql.Stmt, prepared once
 
 	rebound sync.Map // query with ? → query with $n
 
