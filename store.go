@@ -88,6 +88,7 @@ type Store interface {
 	TAXIIStore
 	FeedStore
 	AgreementStore
+	ForwardStore
 
 	Close() error
 }
