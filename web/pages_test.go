@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,5 +115,89 @@ func TestWordsNotCodes(t *testing.T) {
 	}
 	if !strings.Contains(body, "Test analyst (analyst)") {
 		t.Error("the audit page does not name the user")
+	}
+}
+
+// TestRepeatedMatchOneClick: once an analyst confirmed the first warning's man, the second
+// warning about him proposes "same as the match confirmed on …", and one click confirms it
+// with that reason.
+func TestRepeatedMatchOneClick(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.login("analyst")
+	first, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: f.warningID, SubjectID: f.subjectID})
+	if err != nil || len(first) != 1 {
+		t.Fatalf("the first warning has %d matches with the subject: %v", len(first), err)
+	}
+	if st, _, _ := b.post("/matches/"+first[0].ID+"/confirm", url.Values{"reason": {"names, birth year and nationality agree"}}); st != http.StatusSeeOther {
+		t.Fatalf("confirm the first match: status %d", st)
+	}
+	f.clock.Advance(24 * time.Hour)
+	second := f.receiveWarning(t, "Second notification on the fifth individual")
+	b = f.browser(t) // a day later: a new session
+	b.login("analyst")
+	_, body := b.get("/messages/" + second)
+	for _, want := range []string{"Same as the match confirmed on <strong>9 Dec 2014</strong> by Test analyst (analyst)", "names, birth year and nationality agree", "Confirm: same person", "same as the match confirmed on 9 Dec 2014"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the second warning lacks %q", want)
+		}
+	}
+	ms, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: second, SubjectID: f.subjectID})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("the second warning has %d matches with the subject: %v", len(ms), err)
+	}
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`<form method="post" class="same-as"[\s\S]*?</form>`).FindAllString(body, -1) {
+		for _, in := range regexp.MustCompile(`name="(\w+)" value="([^"]*)"`).FindAllStringSubmatch(m, -1) {
+			form.Set(in[1], html.UnescapeString(in[2]))
+		}
+	}
+	st, _, h := b.post("/matches/"+ms[0].ID+"/confirm", form)
+	if st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/messages/"+second) {
+		t.Fatalf("one-click confirm: status %d to %q", st, h.Get("Location"))
+	}
+	got, err := f.node.Store.Match(ctx, ms[0].ID)
+	if err != nil || got.Status != forewarn.MatchConfirmed || !strings.Contains(got.Reason, "Same person as the match confirmed on 9 Dec 2014") {
+		t.Errorf("after one click the match is %+v, %v", got, err)
+	}
+}
+
+// TestOwnMessageNeverQueued: France's own request about its subject is linked to the
+// subject as known, never put to an analyst as a match to review.
+func TestOwnMessageNeverQueued(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now()
+	req := &forewarn.Message{To: []string{agencyTR.Code}, Kind: forewarn.KindRequest, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber},
+		Request: &forewarn.Request{Subject: "Information request on Mostefaï", Questions: "Travel?", Deadline: now.Add(72 * time.Hour),
+			Persons: []forewarn.PersonDescriptor{{Ref: "p1", Names: []forewarn.Name{{Value: "Ismaël Omar Mostefaï", Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: 1985, Month: 11, Day: 21}}}}}
+	sm, err := f.msgs.Send(ctx, forewarn.UserActor("liaison"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: sm.Message.ID})
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("the request is not linked to the subject: %v", err)
+	}
+	for _, m := range ms {
+		if m.Status != forewarn.MatchConfirmed {
+			t.Errorf("the request's link to %s is %s, want confirmed", m.SubjectID, m.Status)
+		}
+	}
+	pending, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: f.subjectID, Status: forewarn.MatchPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range pending {
+		if m.MessageID == sm.Message.ID {
+			t.Error("the node's own request waits for review")
+		}
+	}
+	b := f.browser(t)
+	b.login("analyst")
+	_, body := b.get("/messages/" + sm.Message.ID)
+	if strings.Contains(body, `action="/matches/`+ms[0].ID+`/confirm"`) {
+		t.Error("the request's page offers to review its own link")
 	}
 }

@@ -185,6 +185,10 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		}
 		pg.Matches = append(pg.Matches, v)
 	}
+	if err := s.proposeSame(ctx, pg.Matches); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	net, err := s.Node.Network(ctx, actor, id, 2)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -274,7 +278,7 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 		return
 	}
 	back := "/messages/" + m.MessageID
-	if m.SubjectID != "" {
+	if m.SubjectID != "" && r.PostFormValue("from") != "message" {
 		back = "/subjects/" + m.SubjectID
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
