@@ -201,3 +201,92 @@ func TestOwnMessageNeverQueued(t *testing.T) {
 		t.Error("the request's page offers to review its own link")
 	}
 }
+
+// TestSubjectForms: an analyst edits a subject, takes it off the watch-list and back with
+// a reason, links it to another subject found by name, and reads all of it in the
+// subject's history; creating a subject redirects, so a reload creates nothing.
+func TestSubjectForms(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.login("analyst")
+	count := func() int {
+		_, n, err := f.node.Store.FindSubjects(ctx, forewarn.SystemActor("test"), forewarn.SubjectFilter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	st, _, h := b.post("/subjects", url.Values{"name": {"Samy Amimour"}, "born": {"1987"}, "nat": {"FR"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("create: status %d, want 303", st)
+	}
+	other := h.Get("Location")
+	if st, _ := b.get(other); st != http.StatusOK { // the reload a tired officer does
+		t.Fatalf("the page after creating: status %d", st)
+	}
+	b.get(other)
+	if n := count(); n != before+1 {
+		t.Errorf("creating and reloading twice made %d subjects, want 1", n-before)
+	}
+	otherID := strings.TrimPrefix(strings.Split(other, "?")[0], "/subjects/")
+
+	// Edit: the form shows the record, saving changes it and goes back to the page.
+	_, body := b.get("/subjects/" + f.subjectID + "/edit")
+	if !strings.Contains(body, `value="Ismaël Omar Mostefaï"`) || !strings.Contains(body, `value="1985-11-21"`) {
+		t.Error("the edit form does not show the record")
+	}
+	st, _, h = b.post("/subjects/"+f.subjectID+"/edit", url.Values{"name": {"Ismaël Omar Mostefaï"}, "aliases": {"Abu Rayan"}, "born": {"1985-11-21"}, "nat": {"FR"}, "birthplace": {"Courcouronnes"}})
+	if st != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=edited") {
+		t.Fatalf("edit: status %d to %q", st, h.Get("Location"))
+	}
+	sub, err := f.node.Store.Subject(ctx, forewarn.SystemActor("test"), f.subjectID)
+	if err != nil || sub.Birthplace != "Courcouronnes" || len(sub.Names) != 2 || sub.Names[1].Value != "Abu Rayan" || sub.Watch != forewarn.WatchListed {
+		t.Errorf("after editing the subject is %+v, %v", sub, err)
+	}
+	if st, body, _ := b.post("/subjects/"+f.subjectID+"/edit", url.Values{"name": {"Ismaël Omar Mostefaï"}, "born": {"21/11/1985"}}); st != http.StatusBadRequest || !strings.Contains(body, "YYYY") {
+		t.Errorf("a bad birth date: status %d, want 400 naming the format", st)
+	}
+
+	// Watch-list: a reason is required; the change and its reason are in the history.
+	if st, body, _ := b.post("/subjects/"+f.subjectID+"/watch", url.Values{"watch": {"0"}}); st != http.StatusBadRequest || !strings.Contains(body, "say why") {
+		t.Errorf("un-watch-list without a reason: status %d, want 400", st)
+	}
+	if st, _, _ := b.post("/subjects/"+f.subjectID+"/watch", url.Values{"watch": {"0"}, "reason": {"case closed by the prosecutor"}}); st != http.StatusSeeOther {
+		t.Fatalf("un-watch-list: status %d", st)
+	}
+	if sub, _ := f.node.Store.Subject(ctx, forewarn.SystemActor("test"), f.subjectID); sub.Watch != forewarn.WatchNone {
+		t.Error("the subject is still watch-listed")
+	}
+	if st, _, _ := b.post("/subjects/"+f.subjectID+"/watch", url.Values{"watch": {"1"}, "reason": {"new warning"}}); st != http.StatusSeeOther {
+		t.Fatalf("watch-list again: status %d", st)
+	}
+
+	// Link: find the other by a name part, pick it, link.
+	_, body = b.get("/subjects/" + f.subjectID + "?link_q=Amimour")
+	if !strings.Contains(body, `name="to" value="`+otherID+`"`) {
+		t.Fatalf("the picker does not offer Samy Amimour for “Amimour”")
+	}
+	st, _, _ = b.post("/subjects/"+f.subjectID+"/links", url.Values{"to": {otherID}, "kind": {"associate_of"}, "source_agency": {"FR-DGSI"}, "grading": {"B2"}, "note": {"same cell"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("link: status %d", st)
+	}
+	links, err := f.node.Store.Associations(ctx, f.subjectID)
+	if err != nil || len(links) != 1 || links[0].ToID != otherID || links[0].Kind != forewarn.AssocAssociateOf {
+		t.Errorf("links = %+v, %v", links, err)
+	}
+	if st, body, _ := b.post("/subjects/"+f.subjectID+"/links", url.Values{"kind": {"associate_of"}, "grading": {"B2"}}); st != http.StatusBadRequest || !strings.Contains(body, "pick one") {
+		t.Errorf("a link to nobody: status %d, want 400", st)
+	}
+
+	_, body = b.get("/subjects/" + f.subjectID + "/history")
+	for _, want := range []string{"subject.update", "subject.watch", "none: case closed by the prosecutor", "watchlisted: new warning", "association.create", "claim.create", "Test analyst (analyst)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the history lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "subject.read") {
+		t.Error("the history lists reads")
+	}
+}
