@@ -3,9 +3,9 @@ package web
 import (
 	"cmp"
 	"math"
-	"slices"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
