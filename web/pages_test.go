@@ -290,3 +290,27 @@ func TestSubjectForms(t *testing.T) {
 		t.Error("the history lists reads")
 	}
 }
+
+// TestSearchSurnameAlone: a surname alone, or part of a name, finds candidates, weaker ones
+// below a line; an empty result says what was searched and what to try.
+func TestSearchSurnameAlone(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("analyst")
+	for _, q := range []string{"Mostefai", "Ismail", "mostef"} {
+		st, body := b.get("/search?name=" + url.QueryEscape(q))
+		if st != http.StatusOK || !strings.Contains(body, `href="/subjects/`+f.subjectID+`"`) {
+			t.Errorf("searching %q does not find the subject (status %d)", q, st)
+		}
+	}
+	_, body := b.get("/search?name=mostef")
+	if i, j := strings.Index(body, `id="weaker"`), strings.Index(body, `href="/subjects/`+f.subjectID+`"`); i < 0 || j < i {
+		t.Error("a partial name's weak candidate is not below the line")
+	}
+	_, body = b.get("/search?name=Zzyzx+Qwerty&born=1970")
+	for _, want := range []string{`id="no-results"`, "Nobody like “Zzyzx Qwerty”, born 1970", "without the birth date", "surname alone"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the empty result lacks %q", want)
+		}
+	}
+}

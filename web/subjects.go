@@ -526,10 +526,22 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 type searchPage struct {
 	Name    string
 	Born    string
-	Results []searchResult
+	Results []searchResult // candidates at or above the line
+	Weaker  []searchResult // candidates below it
+	Line    float64
 	Done    bool
 	Error   string
+	Tips    []string // what to try when nothing was found
 }
+
+// Search thresholds: candidates scoring at least searchLine are listed first; weaker ones,
+// down to searchFloor, below a line. A surname alone or part of a name scores low against
+// a full name (the matcher discounts one-part names), so the floor is well below the
+// matcher's alert threshold: a search is a person looking, not an alert.
+const (
+	searchLine  = 0.5
+	searchFloor = 0.25
+)
 
 type searchResult struct {
 	app.SearchResult
@@ -551,7 +563,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 		s.render(w, r, a, http.StatusBadRequest, "search", "Search", pg)
 		return
 	}
-	res, err := s.Node.Search(r.Context(), a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 20, 0.5)
+	pg.Line = searchLine
+	res, err := s.Node.Search(r.Context(), a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 30, searchFloor)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -563,7 +576,20 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 		} else {
 			sr.Href = "/messages/" + x.MessageID
 		}
-		pg.Results = append(pg.Results, sr)
+		if x.Score >= searchLine {
+			pg.Results = append(pg.Results, sr)
+		} else {
+			pg.Weaker = append(pg.Weaker, sr)
+		}
+	}
+	if len(res) == 0 {
+		if pg.Born != "" {
+			pg.Tips = append(pg.Tips, "search without the birth date: a wrong or partial date lowers every score")
+		}
+		if len(strings.Fields(pg.Name)) > 1 {
+			pg.Tips = append(pg.Tips, "search for the surname alone")
+		}
+		pg.Tips = append(pg.Tips, "try another spelling or transliteration (Mostefai, Mustafa; Ismail, Ismaël): the search already tolerates accents, order and common transliterations, so try the name as the other side may write it")
 	}
 	s.render(w, r, a, http.StatusOK, "search", "Search", pg)
 }
