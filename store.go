@@ -90,6 +90,7 @@ type Store interface {
 	NotificationStore
 	TAXIIStore
 	FeedStore
+	AgreementStore
 
 	Close() error
 }
