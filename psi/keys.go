@@ -24,7 +24,7 @@ const MaxParts = 6
 // holder has it, "…|dated" beside it so that an asker learns of a conflict.
 type part struct {
 	spell, skel, phon string
-	common                  bool // a given name shared by very many people
+	common            bool // a given name shared by very many people
 }
 
 // commonParts are name parts so frequent that a name of them alone says little: beside
