@@ -85,6 +85,7 @@ type Store interface {
 	ChangeFeed
 	ImportStore
 	NotificationStore
+	PrivateMatchStore
 
 	Close() error
 }
