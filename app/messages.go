@@ -54,6 +54,7 @@ type Messages struct {
 	poke             chan struct{}
 	flights          flights
 	witnessing       witnessing
+	holdings         privateHoldings
 	lastHousekeeping time.Time
 }
 
