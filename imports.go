@@ -2,6 +2,7 @@ package forewarn
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ type ImportRecord struct {
 	ExternalID string   `json:"external_id"`
 	Subject    Subject  `json:"subject"`
 	Claims     []*Claim `json:"claims,omitempty"`
+	// Original holds the objects the record was mapped from, exactly as the dataset gave
+	// them, when the format is one an export can give back (STIX: the person first, then
+	// the notes and relationships about them).
+	Original []json.RawMessage `json:"original,omitempty"`
 	// Position says where the record is in its file ("line 12", "entity NK-1"), for errors.
 	Position string `json:"-"`
 }
@@ -38,6 +43,22 @@ type ImportLink struct {
 	Kind     AssociationKind `json:"kind"`
 	Note     string          `json:"note,omitempty"`
 	Position string          `json:"-"`
+}
+
+// RawObject is an object of a dataset that Forewarn does not map (a STIX indicator, a
+// report from elsewhere), kept exactly as received and counted, never silently dropped.
+type RawObject struct {
+	ExternalID string          `json:"external_id"` // its ID in the dataset
+	Type       string          `json:"type"`
+	Version    string          `json:"version,omitempty"` // STIX: modified
+	Body       json.RawMessage `json:"body"`
+}
+
+// RawReader is an ImportReader that also keeps what it does not map.
+type RawReader interface {
+	ImportReader
+	// Raw returns the objects the last Read did not map.
+	Raw() []RawObject
 }
 
 // ImportStatus is where an import job stands.

@@ -25,12 +25,6 @@ type ExportReport struct {
 	Withheld int `json:"withheld"`
 }
 
-// releasable reports whether what came in a message under marks may leave the node in
-// an export: only TLP:CLEAR and TLP:GREEN without a release list or consent requirement.
-func releasable(h forewarn.HandlingMarks) bool {
-	return (h.TLP == forewarn.TLPClear || h.TLP == forewarn.TLPGreen) && len(h.ReleasableTo) == 0 && !h.OriginatorConsentRequired
-}
-
 // ExportSubjects calls fn with every subject and (when asked) its claims, holding back
 // the names and claims that came in messages whose handling marks forbid release, unless
 // the export is an administrator's backup. The export is audited as one read.
@@ -38,6 +32,7 @@ func (n *Node) ExportSubjects(ctx context.Context, actor forewarn.Actor, opt Exp
 	// Which confirmed matches brought a restricted message's names into which subject.
 	restricted := map[string]map[string]bool{} // subject ID → sender agencies whose names are held back
 	restrictedMsgs := map[string]bool{}
+	checked := map[string]bool{} // message ID → asked CheckEgress already
 	if !opt.Backup {
 		for offset := 0; ; {
 			page, total, err := n.Store.Matches(ctx, forewarn.MatchFilter{Status: forewarn.MatchConfirmed, Offset: offset, Limit: 1000})
@@ -52,7 +47,21 @@ func (n *Node) ExportSubjects(ctx context.Context, actor forewarn.Actor, opt Exp
 				if err != nil {
 					return nil, err
 				}
-				if releasable(sm.Message.Marks) {
+				if sm.Direction != forewarn.DirectionIn {
+					continue // this node's own words: it is their originator
+				}
+				if !checked[m.MessageID] {
+					checked[m.MessageID] = true
+					err := n.CheckEgress(ctx, actor, forewarn.Egress{Path: forewarn.EgressExport, MessageID: m.MessageID, Marks: sm.Message.Marks, Originator: sm.Message.From})
+					if err == nil {
+						continue
+					}
+					if forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+						return nil, err
+					}
+					restrictedMsgs[m.MessageID] = true
+				}
+				if !restrictedMsgs[m.MessageID] {
 					continue
 				}
 				restrictedMsgs[m.MessageID] = true

@@ -375,7 +375,7 @@ func TestImportSTIX(t *testing.T) {
 		back[s.Sources[0].ExternalID] = s
 	}
 	for _, s := range allSubjects(t, n) {
-		id := stix.SubjectID(info.Agency.Code, s.ID)
+		id := stix.ExportID(info.Agency.Code, s)
 		if g := back[id]; g == nil || sameSubject(s, g) != "" {
 			t.Errorf("STIX round trip of %s (%s): %v", s.PrimaryName(), id, g)
 		}

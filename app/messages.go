@@ -121,6 +121,15 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 		if err := m.ValidateReply(orig.Message, self); err != nil {
 			return nil, err
 		}
+		if orig.Direction == forewarn.DirectionIn {
+			// A reply may quote what it answers: the marks of the original decide where.
+			for _, to := range m.To {
+				if err := ms.CheckEgress(ctx, actor, forewarn.Egress{Path: forewarn.EgressReply, MessageID: orig.Message.ID,
+					Marks: orig.Message.Marks, Originator: orig.Message.From, To: to}); err != nil {
+					return nil, err
+				}
+			}
+		}
 		m.InReplyTo = orig.SenderID()
 		replyTo = orig
 	}

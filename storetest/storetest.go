@@ -245,6 +245,8 @@ func Run(t *testing.T, open Opener) {
 		{"ImportJobs", testImportJobs},
 		{"NotificationOutbox", testNotificationOutbox},
 		{"NotificationSettings", testNotificationSettings},
+		{"TAXII", testTAXII},
+		{"Feeds", testFeeds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
