@@ -3,6 +3,8 @@ package forewarn
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -152,9 +154,13 @@ type ImportResult struct {
 // dataset is changed; nothing is deleted. Every change is audited in its transaction.
 type ImportStore interface {
 	// StartImport records a new running job (filling ID and times) and audits it. A job
-	// of the same dataset still running and recently active is ECONFLICT; one silent for
-	// longer (its process died) is marked interrupted first.
+	// of the same dataset still running and recently active is ECONFLICT, saying when it
+	// will count as dead; one silent for longer (its process died) is marked interrupted
+	// first.
 	StartImport(ctx context.Context, actor Actor, job *ImportJob) error
+	// ImportHeartbeat records that a running job is alive. It is ECONFLICT when the job
+	// no longer runs (another import took it for dead), and the job must then stop.
+	ImportHeartbeat(ctx context.Context, id string) error
 	// FinishImport records the job's final status, counts and errors, audited.
 	FinishImport(ctx context.Context, actor Actor, job *ImportJob) error
 	ImportJob(ctx context.Context, id string) (*ImportJob, error)
@@ -173,6 +179,20 @@ type ImportStore interface {
 	// sourced to it, each once, and counts them; links to entries the node does not hold
 	// are reported as errors in the job.
 	ApplyImportLinks(ctx context.Context, actor Actor, job *ImportJob, links []ImportLink) error
+}
+
+// ImportTakenOver is the error of a running job that another import of its dataset took
+// for dead and marked interrupted: the job must stop, and the other import completes
+// the dataset.
+func ImportTakenOver(j *ImportJob) *Error {
+	return &Error{Code: ECONFLICT, Rule: "import_taken_over",
+		Message: fmt.Sprintf("import job %s no longer runs: another import of %q took it for dead; that import completes the dataset", j.ID, j.Dataset)}
+}
+
+// IsImportTakenOver reports whether err is ImportTakenOver's.
+func IsImportTakenOver(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Rule == "import_taken_over"
 }
 
 // ValidateDataset checks a dataset name: short, one line, letters, digits and ._-:/.

@@ -2,10 +2,12 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/sqlstore"
 )
 
 // importRecord is a dataset entry named name with a dataset alias and a sanction claim.
@@ -211,9 +213,24 @@ func testImportJobs(t *testing.T, open Opener) {
 	if err := e.Store.StartImport(e.Ctx, analyst, job); err != nil {
 		t.Fatal(err)
 	}
-	WantCode(t, e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "test_list", Version: "1"}), forewarn.ECONFLICT)
+	// A second import while the first runs is refused, saying when the first would count
+	// as dead if its process was killed: 30 s after its last sign of life.
+	err := e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "test_list", Version: "1"})
+	WantCode(t, err, forewarn.ECONFLICT)
+	deadAt := Start.Add(sqlstore.ImportStaleAfter).UTC().Format(time.RFC3339)
+	if !strings.Contains(err.Error(), job.ID) || !strings.Contains(err.Error(), "counts as dead at "+deadAt) {
+		t.Fatalf("conflict = %q; want it to name job %s and when it counts as dead (%s)", err, job.ID, deadAt)
+	}
 	WantCode(t, e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "bad name!", Version: "1"}), forewarn.EINVALID)
-	e.Clock.Advance(10 * time.Minute)
+	// A beat keeps it alive past the first deadline.
+	e.Clock.Advance(sqlstore.ImportStaleAfter - time.Second)
+	if err := e.Store.ImportHeartbeat(e.Ctx, job.ID); err != nil {
+		t.Fatalf("ImportHeartbeat of a running job: %v", err)
+	}
+	e.Clock.Advance(2 * time.Second)
+	WantCode(t, e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "test_list", Version: "1"}), forewarn.ECONFLICT)
+	// Silent for the whole period after its last beat, it is taken for dead.
+	e.Clock.Advance(sqlstore.ImportStaleAfter)
 	next := &forewarn.ImportJob{Dataset: "test_list", Version: "1"}
 	if err := e.Store.StartImport(e.Ctx, analyst, next); err != nil {
 		t.Fatalf("StartImport after the first job died: %v", err)
@@ -222,6 +239,19 @@ func testImportJobs(t *testing.T, open Opener) {
 	if err != nil || old.Status != forewarn.ImportInterrupted {
 		t.Fatalf("the dead job = %+v, %v; want interrupted", old, err)
 	}
+	// If it was only stuck, it can write nothing more: it learns it was taken over.
+	if err := e.Store.ImportHeartbeat(e.Ctx, job.ID); !forewarn.IsImportTakenOver(err) {
+		t.Fatalf("ImportHeartbeat of the job taken for dead = %v; want it taken over", err)
+	}
+	before := countSubjects(t, e)
+	if _, err := e.Store.ApplyImportBatch(e.Ctx, analyst, job, []*forewarn.ImportRecord{importRecord("X1", "Late Writer", "", forewarn.PartialDate{})}); !forewarn.IsImportTakenOver(err) {
+		t.Fatalf("ApplyImportBatch of the job taken for dead = %v; want it taken over", err)
+	}
+	if n := countSubjects(t, e); n != before {
+		t.Fatalf("the job taken for dead wrote %d subjects", n-before)
+	}
+	job.Status = forewarn.ImportDone
+	WantCode(t, e.Store.FinishImport(e.Ctx, analyst, job), forewarn.ECONFLICT)
 	_, err = e.Store.ImportJob(e.Ctx, "nope")
 	WantCode(t, err, forewarn.ENOTFOUND)
 	bad := importRecord("", "Nobody", "", forewarn.PartialDate{})
