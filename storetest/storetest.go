@@ -243,6 +243,7 @@ func Run(t *testing.T, open Opener) {
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 		{"ImportSync", testImportSync},
 		{"ImportJobs", testImportJobs},
+		{"ImportRaw", testImportRaw},
 		{"NotificationOutbox", testNotificationOutbox},
 		{"NotificationSettings", testNotificationSettings},
 		{"TAXII", testTAXII},
