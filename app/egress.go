@@ -33,9 +33,9 @@ const ActionEgressRefused = "egress.refused"
 // EgressDetail is the audit detail of a refused release: the way out, the recipient, the
 // originator and the mark, never the content.
 func EgressDetail(e forewarn.Egress, refusal error) string {
-	mark := ""
+	mark, why := "", refusal.Error()
 	if fe, ok := refusal.(*forewarn.Error); ok {
-		mark = fe.Field
+		mark, why = fe.Field, fe.Message
 	}
 	d := fmt.Sprintf("path=%s mark=%s", e.Path, mark)
 	if e.To != "" {
@@ -44,5 +44,5 @@ func EgressDetail(e forewarn.Egress, refusal error) string {
 	if e.Originator != "" {
 		d += " originator=" + e.Originator
 	}
-	return truncate(d+": "+forewarn.ErrorMessage(refusal), 500)
+	return truncate(d+": "+why, 500)
 }
