@@ -87,6 +87,7 @@ type Store interface {
 	NotificationStore
 	TAXIIStore
 	FeedStore
+	AgreementStore
 
 	Close() error
 }

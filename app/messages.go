@@ -142,6 +142,9 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 			return nil, err
 		}
 	}
+	if err := ms.CheckAgreements(ctx, actor, m, false); err != nil {
+		return nil, err
+	}
 	env, err := envelope.Seal(m, ms.Signer)
 	if err != nil {
 		return nil, err

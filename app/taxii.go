@@ -380,6 +380,10 @@ func (t *TAXII) PublishSubject(ctx context.Context, actor forewarn.Actor, collec
 	if err != nil {
 		return nil, err
 	}
+	// What partners told us about the person leaves only where their marks allow.
+	if _, err := t.Node.WithholdFromSubject(ctx, actor, forewarn.EgressTAXII, s); err != nil {
+		return nil, err
+	}
 	raw, err := t.Codec.Subject(info.Agency.Code, s, marks)
 	if err != nil {
 		return nil, err

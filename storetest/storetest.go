@@ -247,6 +247,7 @@ func Run(t *testing.T, open Opener) {
 		{"NotificationSettings", testNotificationSettings},
 		{"TAXII", testTAXII},
 		{"Feeds", testFeeds},
+		{"Agreements", testAgreements},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
