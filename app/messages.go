@@ -56,6 +56,7 @@ type Messages struct {
 	flights          flights
 	peers            peerCache
 	witnessing       witnessing
+	holdings         privateHoldings
 	lastHousekeeping time.Time
 }
 
@@ -644,7 +645,10 @@ func (ms *Messages) linkOutgoing(ctx context.Context, actor forewarn.Actor, sm *
 	for i := range ps {
 		for _, h := range ms.Matcher.search(descriptorPerson(&ps[i]), ms.Matcher.Candidates) {
 			if h.subjectID != "" {
-				links = append(links, h.toMatch(sm.Message.ID, &ps[i]))
+				// Written here about this subject: a known link, never a match to review.
+				l := h.toMatch(sm.Message.ID, &ps[i])
+				l.Status, l.Reason = forewarn.MatchConfirmed, "this node's own message about the subject"
+				links = append(links, l)
 			}
 		}
 	}
