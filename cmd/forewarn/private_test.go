@@ -249,6 +249,20 @@ func TestPrivateMatchMostefai(t *testing.T) {
 	if leaks := findLeaks(wire, "Ismaël Omar Mostefaï", "Omar Ismail Mostefai", "Samy Amimour", "Abdelhamid Abaaoud"); len(leaks) > 0 {
 		t.Errorf("the wire carries %d leaks: %v", len(leaks), leaks[:min(len(leaks), 10)])
 	}
+	// The same from the command line, through France's API.
+	secret, _, err := app.NewToken(ctx, fr.node, forewarn.SystemActor("test"), "liaison", forewarn.RoleLiaison, "private test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"FOREWARN_TOKEN": secret}
+	out, _, err := runCLI(t, env, "ask-private", "--node", fr.url, "--to", agencyTR.Code, "--person", "Ismaël Omar Mostefaï; born=1985; nationality=FR", "--person", "Ismaël Omar Mostefaï; born=1991")
+	if err != nil || !strings.Contains(out, "TR-MIT: likely holds (strong) — Ismaël Omar Mostefaï") || !strings.Contains(out, "TR-MIT: does not hold a likely match") {
+		t.Errorf("forewarn ask-private = %q, %v", out, err)
+	}
+	if _, _, err := runCLI(t, env, "ask-private", "--node", fr.url, "--person", "X Y"); err == nil || !strings.Contains(err.Error(), "--to") {
+		t.Errorf("ask-private without --to = %v, want an error naming --to", err)
+	}
+
 	// The search itself can find what it looks for: a plain request naming the man leaks.
 	if leaks := findLeaks([]byte(`{"name":"Omar Ismail Mostefai","h":"`+hex.EncodeToString(digests("mostefai")[0])+`"}`), "Omar Ismail Mostefai"); len(leaks) < 2 {
 		t.Errorf("the leak search missed a plain name and its hash: %v", leaks)
