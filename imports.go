@@ -84,6 +84,9 @@ type ImportCounts struct {
 	Invalid   int `json:"invalid"` // bad rows, reported in Errors
 	Links     int `json:"links"`
 	Alerts    int `json:"alerts"` // subjects that matched persons in messages received before
+	// Raw counts the objects the format holds that Forewarn does not map, kept as received
+	// (see ImportStore.KeepRawObjects).
+	Raw int `json:"raw,omitempty"`
 	// Skipped counts what the format holds and Forewarn does not map, by kind
 	// ("schema:Company", "property:Person.innCode"): counted, never silently mangled.
 	Skipped map[string]int `json:"skipped,omitempty"`
@@ -179,6 +182,15 @@ type ImportStore interface {
 	// sourced to it, each once, and counts them; links to entries the node does not hold
 	// are reported as errors in the job.
 	ApplyImportLinks(ctx context.Context, actor Actor, job *ImportJob, links []ImportLink) error
+	// KeepRawObjects keeps what the import read and does not map, each object version
+	// once, with one audit entry, and counts them all in job.Counts.Raw. A dry run only
+	// counts.
+	KeepRawObjects(ctx context.Context, actor Actor, job *ImportJob, objs []RawObject) error
+	// RawObjects returns the objects kept raw from a dataset, in the order they came.
+	RawObjects(ctx context.Context, dataset string) ([]*RawObject, error)
+	// ImportRecord returns the record a dataset last gave for an entry (with its
+	// Original objects, for an export that gives them back); ENOTFOUND when there is none.
+	ImportRecord(ctx context.Context, dataset, externalID string) (*ImportRecord, error)
 }
 
 // ImportTakenOver is the error of a running job that another import of its dataset took

@@ -278,6 +278,13 @@ func (imp *importRun) run(ctx context.Context) error {
 		}
 		job.Counts.Skipped[k] = v
 	}
+	if rr, ok := imp.r.(forewarn.RawReader); ok {
+		if raw := rr.Raw(); len(raw) > 0 {
+			if err := imp.n.Store.KeepRawObjects(ctx, imp.actor, job, raw); err != nil {
+				return err
+			}
+		}
+	}
 	if links := imp.r.Links(); len(links) > 0 {
 		if job.DryRun {
 			// Links to entries the dry run would add are new links; the store judges the rest.

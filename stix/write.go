@@ -110,10 +110,14 @@ func originals(raw []json.RawMessage, s *forewarn.Subject, ident *Object) ([]*Ob
 	for _, r := range raw {
 		out = append(out, &Object{Raw: r})
 	}
-	m, err := Parse(syntheticBundle(raw[:1]), ParseOptions{})
+	m, err := Parse(syntheticBundle(raw), ParseOptions{})
 	same := false
-	if err == nil && len(m.Records) == 1 {
-		same = sameMapped(&m.Records[0].Subject, s)
+	if err == nil {
+		for _, rec := range m.Records {
+			if rec.ExternalID == person.obj.ID {
+				same = sameMapped(&rec.Subject, s)
+			}
+		}
 	}
 	if same {
 		return out, person, nil

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -257,4 +258,64 @@ func testImportJobs(t *testing.T, open Opener) {
 	bad := importRecord("", "Nobody", "", forewarn.PartialDate{})
 	_, err = e.Store.ApplyImportBatch(e.Ctx, analyst, next, []*forewarn.ImportRecord{bad})
 	WantCode(t, err, forewarn.EINVALID)
+}
+
+// testImportRaw: what an import does not map is kept once per version and counted, a dry
+// run keeps nothing, and the record of an entry comes back with its original objects.
+func testImportRaw(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 50)
+	e.Init()
+	start := func(dry bool) *forewarn.ImportJob {
+		job := &forewarn.ImportJob{Dataset: "test_list", Version: "1", Format: "stix", DryRun: dry}
+		if err := e.Store.StartImport(e.Ctx, analyst, job); err != nil {
+			t.Fatal(err)
+		}
+		return job
+	}
+	finish := func(job *forewarn.ImportJob) {
+		job.Status = forewarn.ImportDone
+		if err := e.Store.FinishImport(e.Ctx, analyst, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ind := forewarn.RawObject{ExternalID: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", Type: "indicator", Version: "2016-04-06T20:03:48.000Z",
+		Body: json.RawMessage(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48.000Z"}`)}
+	dry := start(true)
+	if err := e.Store.KeepRawObjects(e.Ctx, analyst, dry, []forewarn.RawObject{ind}); err != nil || dry.Counts.Raw != 1 {
+		t.Fatalf("dry run: %v, raw %d", err, dry.Counts.Raw)
+	}
+	finish(dry)
+	if got, err := e.Store.RawObjects(e.Ctx, "test_list"); err != nil || len(got) != 0 {
+		t.Fatalf("a dry run kept %d objects (%v)", len(got), err)
+	}
+	job := start(false)
+	newer := ind
+	newer.Version, newer.Body = "2017-01-01T00:00:00.000Z", json.RawMessage(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2017-01-01T00:00:00.000Z"}`)
+	if err := e.Store.KeepRawObjects(e.Ctx, analyst, job, []forewarn.RawObject{ind, ind, newer}); err != nil || job.Counts.Raw != 3 {
+		t.Fatalf("KeepRawObjects: %v, raw %d", err, job.Counts.Raw)
+	}
+	if err := e.Store.KeepRawObjects(e.Ctx, analyst, job, []forewarn.RawObject{{ExternalID: "x", Type: "y", Body: json.RawMessage(`{`)}}); forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Fatalf("bad JSON kept: %v", err)
+	}
+	rec := importRecord("identity--311b2d2d-f010-4473-83ec-1edf84858f4c", "John Smith", "", forewarn.PartialDate{})
+	rec.Original = []json.RawMessage{json.RawMessage(`{"type":"identity","id":"identity--311b2d2d-f010-4473-83ec-1edf84858f4c","name":"John Smith"}`)}
+	if _, err := e.Store.ApplyImportBatch(e.Ctx, analyst, job, []*forewarn.ImportRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	finish(job)
+	got, err := e.Store.RawObjects(e.Ctx, "test_list")
+	if err != nil || len(got) != 2 || string(got[0].Body) != string(ind.Body) && string(got[1].Body) != string(ind.Body) {
+		t.Fatalf("RawObjects = %v, %v; want both versions once, byte for byte", got, err)
+	}
+	back, err := e.Store.ImportRecord(e.Ctx, "test_list", rec.ExternalID)
+	if err != nil || len(back.Original) != 1 || string(back.Original[0]) != string(rec.Original[0]) {
+		t.Fatalf("ImportRecord = %+v, %v; want the original object back", back, err)
+	}
+	if _, err := e.Store.ImportRecord(e.Ctx, "test_list", "identity--00000000-0000-4000-8000-000000000000"); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Fatalf("ImportRecord of a missing entry: %v; want ENOTFOUND", err)
+	}
+	entries, err := e.Store.AuditEntries(e.Ctx, forewarn.AuditFilter{Action: "import.raw"})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("audit of kept raw objects: %d entries, %v; want 1", len(entries), err)
+	}
 }
