@@ -56,6 +56,7 @@ type Messages struct {
 	flights          flights
 	peers            peerCache
 	witnessing       witnessing
+	holdings         privateHoldings
 	lastHousekeeping time.Time
 }
 

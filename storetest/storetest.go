@@ -227,6 +227,7 @@ func Run(t *testing.T, open Opener) {
 		{"ResolveAlert", testResolveAlert},
 		{"DueFlashFirst", testDueFlashFirst},
 		{"Witnessing", testWitnessing},
+		{"PrivateMatch", testPrivateMatch},
 		{"AuditPolicy", testAuditPolicy},
 		{"AckClosesAlerts", testAckClosesAlerts},
 		{"Owners", testOwners},
