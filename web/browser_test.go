@@ -51,6 +51,7 @@ var everyPage = []pageVisit{
 	{"admin-users", "admin2", "/admin/users"},
 	{"admin-peers", "admin2", "/admin/peers"},
 	{"admin-notifications", "admin2", "/admin/notifications"},
+	{"admin-feeds", "admin2", "/admin/feeds"},
 	{"my-notifications", "liaison", "/notifications"},
 	{"tokens", "liaison", "/tokens"},
 	{"password", "liaison", "/password"},
