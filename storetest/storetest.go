@@ -250,6 +250,7 @@ func Run(t *testing.T, open Opener) {
 		{"Feeds", testFeeds},
 		{"AcknowledgeLocally", testAcknowledgeLocally},
 		{"Agreements", testAgreements},
+		{"Forwards", testForwards},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
