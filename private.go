@@ -9,8 +9,12 @@ import (
 // person (package psi, docs/private-match.md). Each side keeps a record of every query.
 
 // DefaultPrivateLimit is how many persons a peer may ask about privately in one day
-// (UTC) when no limit was set for it.
+// (UTC) when it has neither a sharing agreement (whose PrivatePersonsPerDay governs
+// then) nor a limit of its own set.
 const DefaultPrivateLimit = 1000
+
+// MaxPrivateLimit is the largest daily limit that can be set.
+const MaxPrivateLimit = 1_000_000
 
 // MaxPrivatePersons bounds the persons of one private query.
 const MaxPrivatePersons = 1000
@@ -80,9 +84,10 @@ type PrivateMatchStore interface {
 	PrivateQueries(ctx context.Context, dir Direction, limit int) ([]*PrivateQuery, error)
 	// PrivateQuery returns one query; ENOTFOUND when there is none.
 	PrivateQuery(ctx context.Context, dir Direction, peer, id string) (*PrivateQuery, error)
-	// SetPrivateLimit sets how many persons a peer may ask about in a day.
+	// SetPrivateLimit sets how many persons a peer without a sharing agreement may ask
+	// about in a day; a peer's agreement, when it has one, governs instead.
 	SetPrivateLimit(ctx context.Context, actor Actor, peer string, personsPerDay int) error
-	// PrivateUse returns, for every peer that asked since since or has a limit set, how
-	// often it asked and its limit.
+	// PrivateUse returns, for every peer that asked since since or has a limit or an
+	// agreement, how often it asked and the limit that applies.
 	PrivateUse(ctx context.Context, since time.Time) ([]PrivatePeerUse, error)
 }

@@ -238,7 +238,7 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 	raw, err := pt.PrivateMatch(ctx, peer, sealed)
 	if err != nil {
 		ms.Logger.Warn("private query not answered", "peer", peerCode, "err", err)
-		return nil, forewarn.Errorf(forewarn.ECONFLICT, "%s did not answer the private query: %v", peerCode, forewarn.ErrorMessage(err))
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "%s did not answer the private query: %v", peerCode, err)
 	}
 	ans, err := envelope.OpenPrivateMatch(raw, ms.onlyPeer(peer), envelope.MaxPrivateAnswerBytes)
 	if err == nil {

@@ -4,6 +4,8 @@ import (
 	"crypto/ed25519"
 	"testing"
 
+	"github.com/gtank/ristretto255"
+
 	"github.com/forewarn/forewarn/match"
 )
 
@@ -112,3 +114,68 @@ func TestSetEncoding(t *testing.T) {
 		t.Fatal("an unsorted set accepted")
 	}
 }
+
+// TestReblindingLearnsNothing: a peer that takes another's blinded elements, re-blinds
+// them with a secret of its own and has the holder evaluate them, gets back elements it
+// can unblind only to H(k)^(ab): still under the victim's secret, so none meets the
+// holder's set, though the victim's own query about the same person hits. The same holds
+// for an eavesdropper holding the victim's evaluated elements (H(k)^(ab)).
+func TestReblindingLearnsNothing(t *testing.T) {
+	s := testSecret(t, "2015-06-01")
+	person := match.Person{Names: []string{"Ismaël Omar Mostefaï"}, BirthDate: "1985"}
+	set := s.SetOf([]match.Person{{Names: []string{"Omar Ismail Mostefai"}, BirthDate: "1985"}})
+	victim, err := NewQuery([]match.Person{person})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluated, err := s.Evaluate(victim.Blinded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := victim.Finish(evaluated, set); res[0].Band != BandStrong {
+		t.Fatalf("the victim's own query: %s, want strong", res[0].Band)
+	}
+
+	// The attacker re-blinds with r, has the holder evaluate, unblinds with 1/r.
+	r := randomScalar()
+	rinv := ristretto255.NewScalar().Invert(r)
+	n := len(victim.Blinded()) / ElementSize
+	reblinded := make([]byte, 0, len(victim.Blinded()))
+	for i := range n {
+		e := ristretto255.NewElement()
+		if err := e.Decode(victim.Blinded()[i*ElementSize : (i+1)*ElementSize]); err != nil {
+			t.Fatal(err)
+		}
+		reblinded = e.ScalarMult(r, e).Encode(reblinded)
+	}
+	back, err := s.Evaluate(reblinded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range [][]byte{back, evaluated} {
+		hits := 0
+		for i := range n {
+			e := ristretto255.NewElement()
+			if err := e.Decode(src[i*ElementSize : (i+1)*ElementSize]); err != nil {
+				t.Fatal(err)
+			}
+			if bytesEqual(src, back) {
+				e.ScalarMult(rinv, e)
+			}
+			if set.Contains(fingerprint(e)) {
+				hits++
+			}
+		}
+		if hits != 0 {
+			t.Errorf("the attacker's elements met the holder's set %d times; they must never", hits)
+		}
+	}
+	// Without the victim's secret, its query cannot be finished: another secret finds nothing.
+	other, _ := NewQuery([]match.Person{person})
+	other.blinded = victim.Blinded()
+	if res, _ := other.Finish(evaluated, set); res[0].Band != BandNone {
+		t.Errorf("finishing the victim's answer with another secret gave %s, want none", res[0].Band)
+	}
+}
+
+func bytesEqual(a, b []byte) bool { return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) }

@@ -88,7 +88,16 @@ func (tx *tx) insertPrivateQuery(ctx context.Context, q *forewarn.PrivateQuery) 
 	return nil
 }
 
+// privateLimit is the peer's daily persons limit: its agreement's when it has one, else
+// the one set for it, else the default.
 func (tx *tx) privateLimit(ctx context.Context, peer string) (int, error) {
+	a, err := tx.agreement(ctx, peer)
+	if err == nil {
+		return a.PrivatePersonsPerDay, nil
+	}
+	if forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		return 0, err
+	}
 	var limit int
 	switch err := tx.queryRow(ctx, "SELECT persons_per_day FROM private_limits WHERE peer = ?", peer).Scan(&limit); err {
 	case nil:
@@ -248,8 +257,8 @@ func (db *DB) SetPrivateLimit(ctx context.Context, actor forewarn.Actor, peer st
 	if !forewarn.IsAgencyCode(peer) {
 		return forewarn.Invalid("peer", "agency_code", "%q is not an agency code like TR-MIT", peer)
 	}
-	if personsPerDay < 0 || personsPerDay > 1_000_000 {
-		return forewarn.Invalid("persons_per_day", "range", "a limit is 0 to 1000000 persons a day, not %d", personsPerDay)
+	if personsPerDay < 0 || personsPerDay > forewarn.MaxPrivateLimit {
+		return forewarn.Invalid("persons_per_day", "range", "a limit is 0 to %d persons a day, not %d", forewarn.MaxPrivateLimit, personsPerDay)
 	}
 	now := db.now()
 	return db.update(ctx, now, "set private limit", func(tx *tx) error {
@@ -268,7 +277,8 @@ func (db *DB) PrivateUse(ctx context.Context, since time.Time) ([]forewarn.Priva
 	var out []forewarn.PrivatePeerUse
 	err := db.view(ctx, "private use", func(tx *tx) error {
 		rows, err := tx.query(ctx, `SELECT p.peer, COALESCE(q.n, 0), COALESCE(q.persons, 0), COALESCE(l.persons_per_day, ?)
-			FROM (SELECT peer FROM private_queries WHERE direction = 'in' AND created_at >= ? UNION SELECT peer FROM private_limits) p
+			FROM (SELECT peer FROM private_queries WHERE direction = 'in' AND created_at >= ? UNION SELECT peer FROM private_limits
+				UNION SELECT agency_code FROM sharing_agreements) p
 			LEFT JOIN (SELECT peer, COUNT(*) AS n, SUM(persons) AS persons FROM private_queries WHERE direction = 'in' AND created_at >= ? GROUP BY peer) q ON q.peer = p.peer
 			LEFT JOIN private_limits l ON l.peer = p.peer
 			ORDER BY p.peer`, forewarn.DefaultPrivateLimit, FormatTime(since), FormatTime(since))
@@ -283,7 +293,16 @@ func (db *DB) PrivateUse(ctx context.Context, since time.Time) ([]forewarn.Priva
 			}
 			out = append(out, u)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		for i := range out {
+			if a, err := tx.agreement(ctx, out[i].Peer); err == nil {
+				out[i].PersonsPerDay = a.PrivatePersonsPerDay
+			}
+		}
+		return nil
 	})
 	return out, err
 }

@@ -89,6 +89,37 @@ func testPrivateMatch(t *testing.T, open Opener) {
 	if _, err := e.Store.PrivateQuery(e.Ctx, forewarn.DirectionOut, PeerDE, id1); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
 		t.Fatalf("an unknown query = %v, want ENOTFOUND", err)
 	}
+
+	// A peer with a sharing agreement gets the agreement's limit, 0 when it names none.
+	if err := e.Store.AddPeer(e.Ctx, system, NewPeer(PeerDE)); err != nil {
+		t.Fatal(err)
+	}
+	deActor := forewarn.Actor{Kind: forewarn.ActorPeer, ID: PeerDE}
+	de := func(d string, persons int) *forewarn.PrivateQuery {
+		return &forewarn.PrivateQuery{ID: forewarn.NewID(e.Clock.Now()), Direction: forewarn.DirectionIn, Peer: PeerDE, Persons: persons, Digest: digest(d), Epoch: "e"}
+	}
+	agreement := &forewarn.SharingAgreement{Agency: PeerDE, Kinds: []forewarn.MessageKind{forewarn.KindRequest}, MaxTLP: forewarn.TLPAmber}
+	if err := e.Store.SetAgreement(e.Ctx, system, agreement); err != nil {
+		t.Fatal(err)
+	}
+	today := e.Clock.Now().Truncate(24 * time.Hour)
+	if err := e.Store.AcceptPrivateQuery(e.Ctx, deActor, de("e", 1), today); forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+		t.Fatalf("a query under an agreement without private queries = %v, want EFORBIDDEN", err)
+	}
+	agreement.PrivatePersonsPerDay = 5
+	if err := e.Store.SetAgreement(e.Ctx, system, agreement); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.AcceptPrivateQuery(e.Ctx, deActor, de("e", 6), today); forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+		t.Fatalf("a query over the agreement's limit = %v, want EFORBIDDEN", err)
+	}
+	if err := e.Store.AcceptPrivateQuery(e.Ctx, deActor, de("e", 5), today); err != nil {
+		t.Fatalf("a query within the agreement's limit: %v", err)
+	}
+	use, err = e.Store.PrivateUse(e.Ctx, today)
+	if err != nil || len(use) != 2 || use[0].Peer != PeerDE || use[0].PersonsPerDay != 5 || use[0].Persons != 5 {
+		t.Fatalf("PrivateUse with an agreement = %+v, %v", use, err)
+	}
 	if n, err := e.Verify(); err != nil || n == 0 {
 		t.Fatalf("audit chain: %d, %v", n, err)
 	}

@@ -90,6 +90,7 @@ func commands() map[string]command {
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
 		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},
 		"timeline":    {"print a subject's timeline from a running node", runTimeline},
+		"ask-private": {"ask a peer whether it holds persons without naming them, through a running node", runAskPrivate},
 		"import":      {"bring a dataset's persons in and keep them current (CSV, FtM, OFAC, STIX)", runImport},
 		"export":      {"write the node's subjects as FtM, CSV or STIX", runExport},
 		"screen":      {"screen a list of persons against a watch list (CSV)", runScreen},

@@ -9,15 +9,18 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/envelope"
 	"github.com/forewarn/forewarn/match"
 )
 
@@ -246,8 +249,165 @@ func TestPrivateMatchMostefai(t *testing.T) {
 	if leaks := findLeaks(wire, "Ismaël Omar Mostefaï", "Omar Ismail Mostefai", "Samy Amimour", "Abdelhamid Abaaoud"); len(leaks) > 0 {
 		t.Errorf("the wire carries %d leaks: %v", len(leaks), leaks[:min(len(leaks), 10)])
 	}
+	// The same from the command line, through France's API.
+	secret, _, err := app.NewToken(ctx, fr.node, forewarn.SystemActor("test"), "liaison", forewarn.RoleLiaison, "private test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"FOREWARN_TOKEN": secret}
+	out, _, err := runCLI(t, env, "ask-private", "--node", fr.url, "--to", agencyTR.Code, "--person", "Ismaël Omar Mostefaï; born=1985; nationality=FR", "--person", "Ismaël Omar Mostefaï; born=1991")
+	if err != nil || !strings.Contains(out, "TR-MIT: likely holds (strong) — Ismaël Omar Mostefaï") || !strings.Contains(out, "TR-MIT: does not hold a likely match") {
+		t.Errorf("forewarn ask-private = %q, %v", out, err)
+	}
+	if _, _, err := runCLI(t, env, "ask-private", "--node", fr.url, "--person", "X Y"); err == nil || !strings.Contains(err.Error(), "--to") {
+		t.Errorf("ask-private without --to = %v, want an error naming --to", err)
+	}
+
 	// The search itself can find what it looks for: a plain request naming the man leaks.
 	if leaks := findLeaks([]byte(`{"name":"Omar Ismail Mostefai","h":"`+hex.EncodeToString(digests("mostefai")[0])+`"}`), "Omar Ismail Mostefai"); len(leaks) < 2 {
 		t.Errorf("the leak search missed a plain name and its hash: %v", leaks)
 	}
+}
+
+// recordingTransport passes private_match documents on and keeps them; with replay set
+// it answers every later query with the first answer it saw, as a hostile peer would.
+type recordingTransport struct {
+	app.Transport
+	mu      sync.Mutex
+	docs    [][]byte
+	answers [][]byte
+	replay  bool
+}
+
+func (r *recordingTransport) PrivateMatch(ctx context.Context, peer *forewarn.Peer, doc []byte) ([]byte, error) {
+	r.mu.Lock()
+	replay := r.replay && len(r.answers) > 0
+	r.mu.Unlock()
+	if replay {
+		return r.answers[0], nil
+	}
+	ans, err := r.Transport.(app.PrivateTransport).PrivateMatch(ctx, peer, doc)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.docs = append(r.docs, doc)
+	if err == nil {
+		r.answers = append(r.answers, ans)
+	}
+	return ans, err
+}
+
+func auditActions(t *testing.T, store forewarn.Store, action string) []*forewarn.AuditEntry {
+	t.Helper()
+	es, err := store.AuditEntries(context.Background(), forewarn.AuditFilter{Action: action})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// TestPrivateMatchAbuse: a replayed query, elements reused by another peer, a replayed
+// answer and a query over the peer's daily limit are all refused and audited (issue 17).
+func TestPrivateMatchAbuse(t *testing.T) {
+	ctx := context.Background()
+	be := forewarn.Agency{Code: "BE-VSSE", Name: "Veiligheid van de Staat", Country: "BE"}
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, t.TempDir(), day("2015-06-05 09:00"), []forewarn.Agency{agencyTR, agencyFR, be}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tr, fr, bel := c.node(agencyTR.Code), c.node(agencyFR.Code), c.node(be.Code)
+	if err := tr.node.Store.CreateSubject(ctx, actor(forewarn.RoleAnalyst), &forewarn.Subject{Names: []forewarn.Name{{Value: "Omar Ismail Mostefai", Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: 1985}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingTransport{Transport: fr.msgs.Transport}
+	fr.msgs.Transport = rec
+	mostefai := []app.PrivatePerson{{Label: "M", Person: match.Person{Names: []string{"Ismaël Omar Mostefaï"}, BirthDate: "1985"}}}
+	if q, err := fr.msgs.AskPrivately(ctx, actor(forewarn.RoleLiaison), agencyTR.Code, mostefai); err != nil || q.Results[0].Band != forewarn.PrivateBandStrong {
+		t.Fatalf("the honest query: %+v, %v", q, err)
+	}
+	query := rec.docs[0]
+	trPeerOfFR, err := fr.node.Store.Peer(ctx, agencyTR.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusals := func() int { return len(auditActions(t, tr.node.Store, "private_match.refuse")) }
+
+	// The same signed query again: a replay.
+	before := refusals()
+	if _, err := rec.Transport.(app.PrivateTransport).PrivateMatch(ctx, trPeerOfFR, query); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Errorf("a replayed query = %v, want a 409 refusal", err)
+	}
+	if refusals() != before+1 {
+		t.Errorf("the replayed query was not audited as refused")
+	}
+
+	// Belgium sends France's elements as its own query: the same elements, refused.
+	var doc struct {
+		PrivateMatch map[string]any `json:"private_match"`
+	}
+	if err := jsonUnmarshal(query, &doc); err != nil {
+		t.Fatal(err)
+	}
+	stolen := copyPrivateQuery(t, doc.PrivateMatch, be.Code, c.clock.Now())
+	sealed, err := sealPrivate(stolen, bel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trPeerOfBE, err := bel.node.Store.Peer(ctx, agencyTR.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = refusals()
+	if _, err := bel.msgs.Transport.(app.PrivateTransport).PrivateMatch(ctx, trPeerOfBE, sealed); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Errorf("another query's elements = %v, want a 409 refusal", err)
+	}
+	if refusals() != before+1 {
+		t.Errorf("the reused elements were not audited as refused")
+	}
+
+	// Turkey (or anyone on the path) answers a new query with the old answer.
+	rec.replay = true
+	frRefusals := len(auditActions(t, fr.node.Store, "private_match.refuse"))
+	if _, err := fr.msgs.AskPrivately(ctx, actor(forewarn.RoleLiaison), agencyTR.Code, mostefai); err == nil || !strings.Contains(forewarn.ErrorMessage(err), "replayed or foreign answer") {
+		t.Errorf("a replayed answer = %v, want it refused as replayed", err)
+	}
+	if n := len(auditActions(t, fr.node.Store, "private_match.refuse")); n != frRefusals+1 {
+		t.Errorf("France audited %d refusals of the replayed answer, want 1", n-frRefusals)
+	}
+	rec.replay = false
+
+	// Over the daily limit: Turkey lets France ask about 2 persons a day; it asked about 1.
+	if err := tr.node.Store.SetPrivateLimit(ctx, forewarn.UserActor("admin"), agencyFR.Code, 2); err != nil {
+		t.Fatal(err)
+	}
+	two := append(append([]app.PrivatePerson{}, mostefai...), mostefai...)
+	before = refusals()
+	if _, err := fr.msgs.AskPrivately(ctx, actor(forewarn.RoleLiaison), agencyTR.Code, two); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("a query over the daily limit = %v, want a 403 refusal", err)
+	}
+	es := auditActions(t, tr.node.Store, "private_match.refuse")
+	if len(es) != before+1 || es[len(es)-1].Actor.ID != agencyFR.Code || !strings.Contains(es[len(es)-1].Detail, "2 persons a day") {
+		t.Errorf("the over-limit query was not audited as FR-DGSI's refusal: %+v", es[len(es)-1])
+	}
+	if _, err := fr.msgs.AskPrivately(ctx, actor(forewarn.RoleLiaison), agencyTR.Code, mostefai); err != nil {
+		t.Errorf("a query within the limit after the refusal: %v", err)
+	}
+	use, err := tr.node.Store.PrivateUse(ctx, c.clock.Now().Truncate(24*time.Hour))
+	if err != nil || len(use) == 0 || use[0].Peer != agencyFR.Code || use[0].Queries != 2 || use[0].Persons != 2 {
+		t.Errorf("Turkey's view of how often France asks = %+v, %v", use, err)
+	}
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// copyPrivateQuery is another agency's query carrying the elements of q.
+func copyPrivateQuery(t *testing.T, q map[string]any, from string, now time.Time) *envelope.PrivateMatch {
+	t.Helper()
+	return &envelope.PrivateMatch{Stage: envelope.PrivateQueryStage, QueryID: forewarn.NewID(now), From: from, To: q["to"].(string), Time: now,
+		Persons: int(q["persons"].(float64)), Digest: q["digest"].(string), Elements: q["elements"].(string)}
+}
+
+func sealPrivate(p *envelope.PrivateMatch, n *liveNode) ([]byte, error) {
+	return envelope.SealPrivateMatch(p, n.node.Signer)
 }
