@@ -22,9 +22,14 @@ type SharingAgreement struct {
 	// with that agency's consent (or an imminent-threat override).
 	Forwarded bool `json:"forwarded"`
 	// NotifyErasure says the peer asks to be told when a person it sent is erased here.
-	NotifyErasure bool      `json:"notify_erasure"`
-	Note          string    `json:"note,omitempty"` // the agreement's reference, in words
-	UpdatedAt     time.Time `json:"updated_at"`
+	NotifyErasure bool `json:"notify_erasure"`
+	// PrivatePersonsPerDay is how many persons the peer may ask about privately in one
+	// day (UTC): answering a private query sends the peer this node's set (see
+	// docs/private-match.md). 0, as in an agreement made before private queries, lets it
+	// ask about none.
+	PrivatePersonsPerDay int       `json:"private_persons_per_day,omitempty"`
+	Note                 string    `json:"note,omitempty"` // the agreement's reference, in words
+	UpdatedAt            time.Time `json:"updated_at"`
 }
 
 // The terms of an agreement a refusal names, as the field of its error.
@@ -52,6 +57,9 @@ func (a *SharingAgreement) Validate() error {
 	}
 	if !a.MaxTLP.Valid() {
 		return Invalid("max_tlp", "enum", "max_tlp must be a TLP level (CLEAR, GREEN, AMBER, AMBER+STRICT or RED), not %q", a.MaxTLP)
+	}
+	if a.PrivatePersonsPerDay < 0 || a.PrivatePersonsPerDay > MaxPrivateLimit {
+		return Invalid("private_persons_per_day", "range", "a private query limit is 0 to %d persons a day, not %d", MaxPrivateLimit, a.PrivatePersonsPerDay)
 	}
 	return validateText("note", a.Note, false, MaxMessageText)
 }

@@ -91,6 +91,8 @@ type Store interface {
 	TAXIIStore
 	FeedStore
 	AgreementStore
+	ForwardStore
+	PrivateMatchStore
 
 	Close() error
 }

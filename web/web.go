@@ -77,7 +77,7 @@ func New(node *app.Node, msgs *app.Messages, logger *slog.Logger) *Server {
 // pages share its metrics, or an http.ServeMux's Handle in tests.
 func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	static, _ := fs.Sub(assets, "static")
-	r := func(pattern string, h http.Handler) { mount(pattern, h) }
+	r := func(pattern string, h http.Handler) { mount(pattern, compressed(h)) }
 
 	r("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
 	r("GET /login", http.HandlerFunc(s.handleLoginForm))
@@ -123,6 +123,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /admin/users/{username}/disable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(true)))
 	r("POST /admin/users/{username}/enable", s.page(forewarn.PermManageUsers, s.handleSetUserDisabled(false)))
 	r("GET /admin/peers", s.page(forewarn.PermManagePeers, s.handlePeers))
+	r("GET /admin/feeds", s.page(forewarn.PermManagePeers, s.handleFeeds))
 	r("GET /admin/notifications", s.page(forewarn.PermManageNotifications, s.handleNotifications))
 	r("POST /admin/notifications/test", s.page(forewarn.PermManageNotifications, s.handleTestNotification))
 	r("POST /admin/notifications/{id}/retry", s.page(forewarn.PermManageNotifications, s.handleRetryNotification))

@@ -24,10 +24,11 @@ func runAgreementSet(ctx context.Context, m *Main, args []string) error {
 	forwarded := fs.Bool("forwarded", false, "it may receive content forwarded from another agency")
 	notifyErasure := fs.Bool("notify-erasure", false, "tell it when a person it sent is erased here")
 	note := fs.String("note", "", "the agreement's reference, in words")
+	private := fs.Int("private-persons-per-day", 0, "how many persons it may ask about privately in a day (docs/private-match.md); 0: none")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
-	a := &forewarn.SharingAgreement{Agency: *agency, MaxTLP: forewarn.TLP(strings.ToUpper(*maxTLP)), ConsentRequired: *consent, Forwarded: *forwarded, NotifyErasure: *notifyErasure, Note: *note}
+	a := &forewarn.SharingAgreement{Agency: *agency, MaxTLP: forewarn.TLP(strings.ToUpper(*maxTLP)), ConsentRequired: *consent, Forwarded: *forwarded, NotifyErasure: *notifyErasure, Note: *note, PrivatePersonsPerDay: *private}
 	for _, k := range strings.Split(*kinds, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			a.Kinds = append(a.Kinds, forewarn.MessageKind(k))
@@ -59,6 +60,9 @@ func agreementTerms(a *forewarn.SharingAgreement) string {
 	}
 	if a.NotifyErasure {
 		s += "; told of erasures"
+	}
+	if a.PrivatePersonsPerDay > 0 {
+		s += fmt.Sprintf("; private queries about %d persons a day", a.PrivatePersonsPerDay)
 	}
 	return s
 }
