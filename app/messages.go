@@ -96,6 +96,13 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 }
 
 func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, closesAlert string) (*forewarn.StoredMessage, error) {
+	return ms.sendWith(ctx, actor, m, closesAlert, nil, "", nil)
+}
+
+// sendWith is send with the forward the message belongs to, written with it (as it will
+// be once the message is stored, provided it is still in status fwFrom); named, when
+// set, is told the message's ID before the forward is written, to record it there.
+func (ms *Messages) sendWith(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, closesAlert string, fw *forewarn.Forward, fwFrom forewarn.ForwardStatus, named func(id string)) (*forewarn.StoredMessage, error) {
 	self, err := ms.Agency(ctx)
 	if err != nil {
 		return nil, err
@@ -103,6 +110,9 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 	now := ms.Clock.Now()
 	var replyTo *forewarn.StoredMessage
 	m.ID = forewarn.NewID(now)
+	if named != nil {
+		named(m.ID)
+	}
 	m.From = self
 	m.Created = now
 	m.Normalize()
@@ -143,14 +153,15 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 			return nil, err
 		}
 	}
-	if err := ms.CheckAgreements(ctx, actor, m, false); err != nil {
+	if err := ms.CheckAgreements(ctx, actor, m, m.Provenance != nil); err != nil {
 		return nil, err
 	}
 	env, err := envelope.Seal(m, ms.Signer)
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert,
+		Forward: fw, ForwardFrom: fwFrom}
 	for _, to := range m.To {
 		d := &forewarn.Delivery{MessageID: m.ID, Agency: to, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: deadline}
 		ms.scheduleEscalation(d, sm.Priority)
@@ -493,6 +504,12 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		}
 		ms.Notifier.Poke()
 		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
+		if m.ConsentAnswer != nil {
+			// Acted on now; the tick catches up if this fails.
+			if err := ms.ApplyConsentAnswers(ctx); err != nil {
+				ms.Logger.Error("could not act on a consent answer yet", "id", m.ID, "err", err)
+			}
+		}
 	}
 	return stored, nil
 }

@@ -278,6 +278,12 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
+	if err := ms.ApplyConsentAnswers(ctx); err != nil {
+		return n, err
+	}
+	if err := ms.SendOverrideNotices(ctx); err != nil {
+		return n, err
+	}
 	if err := ms.CheckpointIfDue(ctx); err != nil {
 		return n, err
 	}

@@ -125,6 +125,11 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		if err := tx.audit(ctx, actor, "message.send", "message", m.ID, nil, m, messageDetail(m)); err != nil {
 			return err
 		}
+		if sm.Forward != nil {
+			if err := tx.writeForward(ctx, actor, sm.Forward, sm.ForwardFrom, FormatTime(now)); err != nil {
+				return err
+			}
+		}
 		if m.Kind != forewarn.KindAcknowledgement || m.Ack == nil || m.InReplyTo == "" {
 			return nil
 		}

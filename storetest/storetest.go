@@ -249,6 +249,7 @@ func Run(t *testing.T, open Opener) {
 		{"TAXII", testTAXII},
 		{"Feeds", testFeeds},
 		{"Agreements", testAgreements},
+		{"Forwards", testForwards},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

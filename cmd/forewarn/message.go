@@ -119,7 +119,8 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 }
 
 func runMessage(ctx context.Context, m *Main, args []string) error {
-	return m.group(ctx, "message", args, []subcommand{{"send", runMessageSend}, {"list", runMessageList}, {"show", runMessageShow}, {"ack", runMessageAck}})
+	return m.group(ctx, "message", args, []subcommand{{"send", runMessageSend}, {"list", runMessageList}, {"show", runMessageShow}, {"ack", runMessageAck},
+		{"forward", runMessageForward}, {"consent", runMessageConsent}, {"override", runMessageOverride}})
 }
 
 func runMessageSend(ctx context.Context, m *Main, args []string) error {
