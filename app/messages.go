@@ -231,6 +231,9 @@ func (ms *Messages) Acknowledge(ctx context.Context, actor forewarn.Actor, messa
 // sendAck sends an acknowledgement of a received message back to its sender; closes, when
 // set, is the alert a read-stage acknowledgement answers.
 func (ms *Messages) sendAck(ctx context.Context, actor forewarn.Actor, orig *forewarn.StoredMessage, ack forewarn.Acknowledgement, closes string) (*forewarn.StoredMessage, error) {
+	if FromFeed(orig) {
+		return ms.acknowledgeFeed(ctx, actor, orig, ack, closes)
+	}
 	return ms.send(ctx, actor, &forewarn.Message{
 		Kind:      forewarn.KindAcknowledgement,
 		To:        []string{orig.Message.From},

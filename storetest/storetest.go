@@ -248,6 +248,7 @@ func Run(t *testing.T, open Opener) {
 		{"NotificationSettings", testNotificationSettings},
 		{"TAXII", testTAXII},
 		{"Feeds", testFeeds},
+		{"AcknowledgeLocally", testAcknowledgeLocally},
 		{"Agreements", testAgreements},
 		{"Forwards", testForwards},
 	}
