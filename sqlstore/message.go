@@ -107,7 +107,10 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		ds[i] = &v
 	}
 	m := sm.Message
-	err := db.update(ctx, now, "send message", func(tx *tx) error {
+	// Messages sent together are stored together (group commit); one whose writer hangs
+	// up meanwhile is stored all the same, as it would be had the commit come first.
+	ctx = context.WithoutCancel(ctx)
+	err := db.updateGrouped(ctx, now, "send message", func(tx *tx) error {
 		if err := tx.insertMessage(ctx, sm, stored); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
