@@ -39,6 +39,7 @@ var everyPage = []pageVisit{
 	{"message", "liaison", "/messages/{warning}"},
 	{"message-repeated", "analyst", "/messages/{second}"},
 	{"compose", "liaison", "/compose"},
+	{"private", "liaison", "/private?subject={subject}"},
 	{"subjects", "analyst", "/subjects"},
 	{"subject-new", "analyst", "/subjects/new"},
 	{"subject", "analyst", "/subjects/{subject}"},

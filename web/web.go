@@ -99,6 +99,8 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /compose", s.page(forewarn.PermSendMessages, s.handleComposeForm))
 	r("POST /compose", s.page(forewarn.PermSendMessages, s.handleCompose))
 	r("POST /compose/check", s.page(forewarn.PermSendMessages, s.handleComposeCheck))
+	r("GET /private", s.page(forewarn.PermReadMessages, s.handlePrivate))
+	r("POST /private", s.page(forewarn.PermSendMessages, s.handleAskPrivately))
 
 	r("GET /subjects", s.page(forewarn.PermReadSubjects, s.handleSubjects))
 	r("GET /subjects/new", s.page(forewarn.PermWriteSubjects, s.handleSubjectForm))
@@ -315,6 +317,7 @@ var nav = []struct {
 	{"/outbox", "Outbox", forewarn.PermReadMessages},
 	{"/overdue", "Overdue", forewarn.PermReadOverdue},
 	{"/compose", "Compose", forewarn.PermSendMessages},
+	{"/private", "Ask privately", forewarn.PermSendMessages},
 	{"/subjects", "Subjects", forewarn.PermReadSubjects},
 	{"/search", "Search", forewarn.PermReadSubjects},
 	{"/audit", "Audit", forewarn.PermReadAudit},
