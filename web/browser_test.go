@@ -49,6 +49,7 @@ var everyPage = []pageVisit{
 	{"search", "analyst", "/search?name=Mostefai"},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty&born=1970"},
 	{"audit", "oversight", "/audit"},
+	{"oversight-report", "oversight", "/oversight"},
 	{"admin-users", "admin2", "/admin/users"},
 	{"admin-peers", "admin2", "/admin/peers"},
 	{"admin-notifications", "admin2", "/admin/notifications"},

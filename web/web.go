@@ -118,6 +118,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /search", s.page(forewarn.PermReadSubjects, s.handleSearch))
 
 	r("GET /audit", s.page(forewarn.PermReadAudit, s.handleAudit))
+	r("GET /oversight", s.page(forewarn.PermReadAudit, s.handleOversight))
 	r("POST /audit/verify", s.page(forewarn.PermReadAudit, s.handleVerifyAudit))
 
 	r("GET /admin/users", s.page(forewarn.PermManageUsers, s.handleUsers))
@@ -321,6 +322,7 @@ var nav = []struct {
 	{"/subjects", "Subjects", forewarn.PermReadSubjects},
 	{"/search", "Search", forewarn.PermReadSubjects},
 	{"/audit", "Audit", forewarn.PermReadAudit},
+	{"/oversight", "Oversight", forewarn.PermReadAudit},
 	{"/admin/users", "Users", forewarn.PermManageUsers},
 	{"/admin/peers", "Peers", forewarn.PermManagePeers},
 	{"/admin/notifications", "Notifications", forewarn.PermManageNotifications},
