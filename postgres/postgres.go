@@ -30,12 +30,15 @@ func Migrations() fs.FS {
 }
 
 // Dialect is PostgreSQL's dialect for sqlstore. Writers lock the audit head row, so they
-// append to the chain one at a time; migrations take a transaction-scoped advisory lock
+// append to the chain one at a time; claims of work skip rows another server is claiming;
+// migrations take a transaction-scoped advisory lock
 // so that nodes starting together do not migrate twice.
 var Dialect = sqlstore.Dialect{
 	Name:              "postgres",
 	NumberedParams:    true,
 	LockSuffix:        " FOR UPDATE",
+	SkipLocked:        " FOR UPDATE SKIP LOCKED",
+	RelaxedCommit:     "SET LOCAL synchronous_commit = off",
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,
 }

@@ -842,7 +842,7 @@ func (db *DB) DeliveryFailed(ctx context.Context, messageID, agency, reason stri
 		if d.Delivered() {
 			return nil
 		}
-		if _, err := tx.exec(ctx, "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE message_id = ? AND agency = ?",
+		if _, err := tx.exec(ctx, "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt = ?, claimed_by = '' WHERE message_id = ? AND agency = ?",
 			reason, FormatTime(next), messageID, agency); err != nil {
 			return fmt.Errorf("record failed delivery: %w", err)
 		}
@@ -873,7 +873,7 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			if d.Delivered() {
 				continue
 			}
-			if _, err := tx.exec(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL WHERE message_id = ? AND agency = ?",
+			if _, err := tx.exec(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ?",
 				FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}
@@ -1203,4 +1203,80 @@ func truncateText(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// ClaimDeliveries claims the deliveries ds that are still due at now, until until, in one
+// statement: on PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so a row another
+// server is claiming at this moment is left to it rather than waited for.
+func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, ds []*forewarn.Delivery) ([]*forewarn.Delivery, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	if !until.After(now) {
+		return nil, forewarn.Invalid("until", "after_now", "a claim must last beyond now")
+	}
+	n := 1
+	for n < len(ds) {
+		n *= 2 // one statement shape per size class, as inArgs does
+	}
+	args := []any{FormatTime(until), owner, FormatTime(now)}
+	for i := 0; i < n; i++ {
+		d := ds[min(i, len(ds)-1)]
+		args = append(args, d.MessageID, d.Agency)
+	}
+	q := "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
+		" WHERE direction = 'out' AND delivered_at IS NULL AND next_attempt <= ? AND (message_id, agency) IN (VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ") + ")" + db.dialect.SkipLocked + ") RETURNING message_id, agency"
+	claimed := map[[2]string]bool{}
+	err := db.claim(ctx, "claim deliveries", func(tx *tx) error {
+		rows, err := tx.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k [2]string
+			if err := rows.Scan(&k[0], &k[1]); err != nil {
+				return err
+			}
+			claimed[k] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*forewarn.Delivery
+	for _, d := range ds {
+		if claimed[[2]string{d.MessageID, d.Agency}] {
+			v := *d
+			v.NextAttempt = until
+			out = append(out, &v)
+			delete(claimed, [2]string{d.MessageID, d.Agency}) // a delivery listed twice is claimed once
+		}
+	}
+	return out, nil
+}
+
+// ReleaseClaims makes what owner claimed and did not finish due at now.
+func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (int, error) {
+	if owner == "" {
+		return 0, forewarn.Invalid("owner", "required", "claims are released by the name of the server that made them")
+	}
+	var n int64
+	err := db.claim(ctx, "release claims", func(tx *tx) error {
+		for _, q := range []string{
+			"UPDATE deliveries SET next_attempt = ?, claimed_by = '' WHERE claimed_by = ? AND delivered_at IS NULL AND next_attempt IS NOT NULL",
+			"UPDATE notifications SET next_attempt = ?, claimed_by = '' WHERE claimed_by = ? AND next_attempt IS NOT NULL",
+		} {
+			res, err := tx.exec(ctx, q, FormatTime(now), owner)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	return int(n), err
 }

@@ -62,6 +62,14 @@ type Dialect struct {
 	// queue on it: " FOR UPDATE" for PostgreSQL, "" for SQLite, whose write transactions
 	// already exclude each other.
 	LockSuffix string
+	// SkipLocked is appended to the SELECT that picks the rows a claim takes: " FOR
+	// UPDATE SKIP LOCKED" for PostgreSQL, so two servers claiming at once take different
+	// rows without waiting for each other; "" for SQLite, which has one writer at a time.
+	SkipLocked string
+	// RelaxedCommit, when set, is executed first in a claiming transaction: a claim lost
+	// in a crash only means the work falls due again, so it need not wait for the disk
+	// ("SET LOCAL synchronous_commit = off" for PostgreSQL).
+	RelaxedCommit string
 	// MigrationLock, when set, is executed first in every migration transaction so that
 	// two processes migrating at once take turns.
 	MigrationLock string
@@ -177,11 +185,11 @@ type tx struct {
 // with the dialect's lock suffix: from then on it is the only writer, so every read it
 // makes sees the latest committed data and the chain it extends stays linear.
 func (db *DB) begin(ctx context.Context, now time.Time, write bool) (*tx, error) {
-	t, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	tx, err := db.beginTx(ctx, now, !write)
 	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
+		return nil, err
 	}
-	tx := &tx{tx: t, db: db, now: now}
+	t := tx.tx
 	if write {
 		err := tx.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+db.dialect.LockSuffix).Scan(&tx.headSeq, &tx.headHash)
 		if err != nil {
@@ -190,6 +198,15 @@ func (db *DB) begin(ctx context.Context, now time.Time, write bool) (*tx, error)
 		}
 	}
 	return tx, nil
+}
+
+// beginTx starts a plain transaction at now, locking nothing.
+func (db *DB) beginTx(ctx context.Context, now time.Time, readOnly bool) (*tx, error) {
+	t, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &tx{tx: t, db: db, now: now}, nil
 }
 
 // stmt returns the transaction's handle on a statement prepared once per connection and
@@ -256,6 +273,33 @@ func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx)
 	}
 	if tx.policySaved {
 		db.policySaved.Store(true)
+	}
+	return nil
+}
+
+// claim runs fn in a writing transaction that appends nothing to the audit chain, so it
+// does not queue behind the chain's head: claims of work (a delivery, a notification) are
+// bookkeeping between the node's own processes, not changes to its data.
+func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
+	if db.dialect.SingleWriter {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
+	tx, err := db.beginTx(ctx, db.now(), false)
+	if err != nil {
+		return db.internal(op, err)
+	}
+	defer tx.tx.Rollback()
+	if q := db.dialect.RelaxedCommit; q != "" {
+		if _, err := tx.tx.ExecContext(ctx, q); err != nil {
+			return db.internal(op, err)
+		}
+	}
+	if err := fn(tx); err != nil {
+		return db.internal(op, err)
+	}
+	if err := tx.tx.Commit(); err != nil {
+		return db.internal(op, fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }

@@ -226,6 +226,8 @@ func Run(t *testing.T, open Opener) {
 		{"Escalation", testEscalation},
 		{"ResolveAlert", testResolveAlert},
 		{"DueFlashFirst", testDueFlashFirst},
+		{"ClaimDeliveries", testClaimDeliveries},
+		{"ClaimNotifications", testClaimNotifications},
 		{"Witnessing", testWitnessing},
 		{"AuditPolicy", testAuditPolicy},
 		{"AckClosesAlerts", testAckClosesAlerts},
