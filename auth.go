@@ -16,6 +16,9 @@ type APIToken struct {
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero only for tokens made before tokens expired
 	RevokedAt time.Time `json:"revoked_at,omitempty"`
+	// Program says the token is for another program, not a person's CLI: the JSON API
+	// gives it only what handling marks let out by EgressProgram.
+	Program bool `json:"program,omitempty"`
 }
 
 // DefaultTokenTTL is how long an API token lasts unless its creator says otherwise, and

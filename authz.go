@@ -49,6 +49,8 @@ type Principal struct {
 	Username string `json:"username"`
 	Roles    []Role `json:"roles"`
 	TokenID  string `json:"token_id,omitempty"`
+	// Program says the principal is another program acting with a program token.
+	Program bool `json:"program,omitempty"`
 }
 
 // HasRole reports whether the principal acts in role r.

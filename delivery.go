@@ -93,6 +93,10 @@ type StoredMessage struct {
 	// WireID is the ID the sender gave the message, set only when this node stores it
 	// under another: another agency's message already held that ID here.
 	WireID string `json:"wire_id,omitempty"`
+	// VerifiedKeys, on a message being received, are the peer keys its envelope's
+	// signatures verified with (a receiver may verify with keys it cached): ReceiveMessage
+	// refuses the message when any is no longer the key pinned for its agency.
+	VerifiedKeys map[string]ed25519.PublicKey `json:"-"`
 }
 
 // SenderID returns the ID the message's sender gave it: what receipts and replies name.

@@ -2,6 +2,9 @@ package forewarn
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +30,10 @@ type ImportRecord struct {
 	ExternalID string   `json:"external_id"`
 	Subject    Subject  `json:"subject"`
 	Claims     []*Claim `json:"claims,omitempty"`
+	// Original holds the objects the record was mapped from, exactly as the dataset gave
+	// them, when the format is one an export can give back (STIX: the person first, then
+	// the notes and relationships about them).
+	Original []json.RawMessage `json:"original,omitempty"`
 	// Position says where the record is in its file ("line 12", "entity NK-1"), for errors.
 	Position string `json:"-"`
 }
@@ -38,6 +45,22 @@ type ImportLink struct {
 	Kind     AssociationKind `json:"kind"`
 	Note     string          `json:"note,omitempty"`
 	Position string          `json:"-"`
+}
+
+// RawObject is an object of a dataset that Forewarn does not map (a STIX indicator, a
+// report from elsewhere), kept exactly as received and counted, never silently dropped.
+type RawObject struct {
+	ExternalID string          `json:"external_id"` // its ID in the dataset
+	Type       string          `json:"type"`
+	Version    string          `json:"version,omitempty"` // STIX: modified
+	Body       json.RawMessage `json:"body"`
+}
+
+// RawReader is an ImportReader that also keeps what it does not map.
+type RawReader interface {
+	ImportReader
+	// Raw returns the objects the last Read did not map.
+	Raw() []RawObject
 }
 
 // ImportStatus is where an import job stands.
@@ -61,6 +84,9 @@ type ImportCounts struct {
 	Invalid   int `json:"invalid"` // bad rows, reported in Errors
 	Links     int `json:"links"`
 	Alerts    int `json:"alerts"` // subjects that matched persons in messages received before
+	// Raw counts the objects the format holds that Forewarn does not map, kept as received
+	// (see ImportStore.KeepRawObjects).
+	Raw int `json:"raw,omitempty"`
 	// Skipped counts what the format holds and Forewarn does not map, by kind
 	// ("schema:Company", "property:Person.innCode"): counted, never silently mangled.
 	Skipped map[string]int `json:"skipped,omitempty"`
@@ -131,9 +157,13 @@ type ImportResult struct {
 // dataset is changed; nothing is deleted. Every change is audited in its transaction.
 type ImportStore interface {
 	// StartImport records a new running job (filling ID and times) and audits it. A job
-	// of the same dataset still running and recently active is ECONFLICT; one silent for
-	// longer (its process died) is marked interrupted first.
+	// of the same dataset still running and recently active is ECONFLICT, saying when it
+	// will count as dead; one silent for longer (its process died) is marked interrupted
+	// first.
 	StartImport(ctx context.Context, actor Actor, job *ImportJob) error
+	// ImportHeartbeat records that a running job is alive. It is ECONFLICT when the job
+	// no longer runs (another import took it for dead), and the job must then stop.
+	ImportHeartbeat(ctx context.Context, id string) error
 	// FinishImport records the job's final status, counts and errors, audited.
 	FinishImport(ctx context.Context, actor Actor, job *ImportJob) error
 	ImportJob(ctx context.Context, id string) (*ImportJob, error)
@@ -152,6 +182,29 @@ type ImportStore interface {
 	// sourced to it, each once, and counts them; links to entries the node does not hold
 	// are reported as errors in the job.
 	ApplyImportLinks(ctx context.Context, actor Actor, job *ImportJob, links []ImportLink) error
+	// KeepRawObjects keeps what the import read and does not map, each object version
+	// once, with one audit entry, and counts them all in job.Counts.Raw. A dry run only
+	// counts.
+	KeepRawObjects(ctx context.Context, actor Actor, job *ImportJob, objs []RawObject) error
+	// RawObjects returns the objects kept raw from a dataset, in the order they came.
+	RawObjects(ctx context.Context, dataset string) ([]*RawObject, error)
+	// ImportRecord returns the record a dataset last gave for an entry (with its
+	// Original objects, for an export that gives them back); ENOTFOUND when there is none.
+	ImportRecord(ctx context.Context, dataset, externalID string) (*ImportRecord, error)
+}
+
+// ImportTakenOver is the error of a running job that another import of its dataset took
+// for dead and marked interrupted: the job must stop, and the other import completes
+// the dataset.
+func ImportTakenOver(j *ImportJob) *Error {
+	return &Error{Code: ECONFLICT, Rule: "import_taken_over",
+		Message: fmt.Sprintf("import job %s no longer runs: another import of %q took it for dead; that import completes the dataset", j.ID, j.Dataset)}
+}
+
+// IsImportTakenOver reports whether err is ImportTakenOver's.
+func IsImportTakenOver(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Rule == "import_taken_over"
 }
 
 // ValidateDataset checks a dataset name: short, one line, letters, digits and ._-:/.

@@ -92,7 +92,9 @@ func (t TLP) restricted() bool { return t == TLPRed || t == TLPAmberStrict }
 //     invalid for them, never "anyone".
 //   - Onward sharing (a recipient passing the message to a third agency) is allowed only
 //     for TLP:CLEAR and TLP:GREEN, only to listed agencies when a list is given, and only
-//     with the originator's consent when OriginatorConsentRequired is set.
+//     with the originator's consent when OriginatorConsentRequired is set; the
+//     originator's consent to one agency lifts all three for it (TLP 2.0's explicit
+//     permission). PermitsEgress has the rule for every way out.
 type HandlingMarks struct {
 	TLP                       TLP      `json:"tlp"`
 	ReleasableTo              []string `json:"releasable_to,omitempty"` // agency codes
@@ -135,19 +137,11 @@ func (h HandlingMarks) Permits(recipient string) error {
 }
 
 // PermitsOnward returns nil when a recipient of the message may pass it on to a third
-// agency, and an EFORBIDDEN error saying why not otherwise. consented says whether the
-// originator has agreed to this onward release.
+// agency, and an EFORBIDDEN error naming the mark that forbids it otherwise. consented
+// says whether the originator has agreed to this onward release. It is PermitsEgress for
+// a forward whose originator is not the recipient.
 func (h HandlingMarks) PermitsOnward(recipient string, consented bool) error {
-	if err := h.Permits(recipient); err != nil {
-		return err
-	}
-	if h.TLP != TLPClear && h.TLP != TLPGreen {
-		return Errorf(EFORBIDDEN, "TLP:%s may not be shared beyond the agencies it was sent to", h.TLP)
-	}
-	if h.OriginatorConsentRequired && !consented {
-		return Errorf(EFORBIDDEN, "the originator's consent is required before sharing this message with %s", recipient)
-	}
-	return nil
+	return h.PermitsEgress(Egress{Path: EgressForward, To: recipient, Consent: consented})
 }
 
 // AckStage is how far a recipient has got with a message.

@@ -286,10 +286,15 @@ func TestHandlingMarksPermitsOnward(t *testing.T) {
 		{"green", HandlingMarks{TLP: TLPGreen}, false, true},
 		{"green, consent required, not given", HandlingMarks{TLP: TLPGreen, OriginatorConsentRequired: true}, false, false},
 		{"green, consent required, given", HandlingMarks{TLP: TLPGreen, OriginatorConsentRequired: true}, true, true},
-		{"green, recipient not listed", HandlingMarks{TLP: TLPGreen, ReleasableTo: []string{"FR-DGSI"}}, true, false},
-		{"amber never onward", HandlingMarks{TLP: TLPAmber}, true, false},
-		{"amber+strict never onward", HandlingMarks{TLP: TLPAmberStrict, ReleasableTo: []string{"BE-VSSE"}}, true, false},
-		{"red never onward", HandlingMarks{TLP: TLPRed, ReleasableTo: []string{"BE-VSSE"}}, true, false},
+		{"green, recipient not listed", HandlingMarks{TLP: TLPGreen, ReleasableTo: []string{"FR-DGSI"}}, false, false},
+		{"amber not onward without consent", HandlingMarks{TLP: TLPAmber}, false, false},
+		{"amber+strict not onward without consent, even listed", HandlingMarks{TLP: TLPAmberStrict, ReleasableTo: []string{"BE-VSSE"}}, false, false},
+		{"red not onward without consent, even listed", HandlingMarks{TLP: TLPRed, ReleasableTo: []string{"BE-VSSE"}}, false, false},
+		// TLP 2.0: sharing more widely than the level says needs the source's explicit
+		// permission, which the originator's consent is.
+		{"green, recipient not listed, consented", HandlingMarks{TLP: TLPGreen, ReleasableTo: []string{"FR-DGSI"}}, true, true},
+		{"amber with consent", HandlingMarks{TLP: TLPAmber}, true, true},
+		{"red with consent", HandlingMarks{TLP: TLPRed, ReleasableTo: []string{"FR-DGSI"}}, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

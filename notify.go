@@ -108,7 +108,7 @@ type NotifiedDetail struct {
 // the message is TLP:CLEAR or TLP:GREEN, since e-mail and chat tools reach further than
 // the recipients' organisations.
 func DetailAllowed(marks HandlingMarks, nodeAllows bool) bool {
-	return nodeAllows && (marks.TLP == TLPClear || marks.TLP == TLPGreen)
+	return nodeAllows && marks.PermitsEgress(Egress{Path: EgressEmail}) == nil
 }
 
 // Notice is one notification in the node's outbox: one event for one address on

@@ -85,6 +85,8 @@ type Store interface {
 	ChangeFeed
 	ImportStore
 	NotificationStore
+	TAXIIStore
+	FeedStore
 
 	Close() error
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/match"
@@ -92,10 +93,32 @@ func (n *Node) BeginImport(ctx context.Context, actor forewarn.Actor, opt *Impor
 	return job, nil
 }
 
+// ImportHeartbeatEvery is how often a running import tells the store it is alive, while it
+// reads as while it writes; the store takes a job silent for several beats for dead (its
+// process was killed), so the dataset can be imported again soon after.
+var ImportHeartbeatEvery = 5 * time.Second
+
 // RunImport runs a job BeginImport recorded, and records how it ended.
 func (n *Node) RunImport(ctx context.Context, actor forewarn.Actor, job *forewarn.ImportJob, r forewarn.ImportReader, opt ImportOptions) error {
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		n.importHeartbeat(runCtx, stop, job.ID)
+	}()
 	imp := &importRun{n: n, actor: actor, r: r, opt: opt, job: job}
-	err := imp.run(ctx)
+	err := imp.run(runCtx)
+	stop(nil)
+	<-beating
+	if cause := context.Cause(runCtx); err != nil && forewarn.IsImportTakenOver(cause) {
+		err = cause
+	}
+	if forewarn.IsImportTakenOver(err) {
+		// Another import took this one for dead and marked it interrupted: it owns the
+		// dataset now, and this job's record is already final.
+		return err
+	}
 	finish := context.WithoutCancel(ctx)
 	switch {
 	case err == nil:
@@ -119,6 +142,28 @@ func (n *Node) RunImport(ctx context.Context, actor forewarn.Actor, job *forewar
 		return err
 	}
 	return nil
+}
+
+// importHeartbeat beats until ctx ends; when the store says the job no longer runs, it
+// stops the import with that error.
+func (n *Node) importHeartbeat(ctx context.Context, stop context.CancelCauseFunc, id string) {
+	t := time.NewTicker(ImportHeartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := n.Store.ImportHeartbeat(ctx, id)
+			if forewarn.IsImportTakenOver(err) {
+				stop(err)
+				return
+			}
+			if err != nil && ctx.Err() == nil {
+				n.Logger.Warn("import heartbeat failed", "job", id, "err", err)
+			}
+		}
+	}
 }
 
 // importRun is one import in progress.
@@ -233,6 +278,13 @@ func (imp *importRun) run(ctx context.Context) error {
 		}
 		job.Counts.Skipped[k] = v
 	}
+	if rr, ok := imp.r.(forewarn.RawReader); ok {
+		if raw := rr.Raw(); len(raw) > 0 {
+			if err := imp.n.Store.KeepRawObjects(ctx, imp.actor, job, raw); err != nil {
+				return err
+			}
+		}
+	}
 	if links := imp.r.Links(); len(links) > 0 {
 		if job.DryRun {
 			// Links to entries the dry run would add are new links; the store judges the rest.
@@ -306,25 +358,21 @@ type receivedIndex struct {
 	messages map[string]*forewarn.Message
 }
 
-// loadReceivedIndex indexes every person of every received message; nil when there are none.
+// loadReceivedIndex indexes every person of every received message, in one streaming
+// pass over the store (OFFSET paging slows as messages grow, and misses or repeats
+// messages that arrive while it pages); nil when there are none.
 func (n *Node) loadReceivedIndex(ctx context.Context) (*receivedIndex, error) {
 	ri := &receivedIndex{ix: match.NewIndex(), messages: map[string]*forewarn.Message{}}
-	for offset := 0; ; {
-		page, total, err := n.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Offset: offset, Limit: 1000})
-		if err != nil {
-			return nil, err
+	err := n.Store.ScanReceived(ctx, func(m *forewarn.Message) error {
+		ri.messages[m.ID] = m
+		ps := m.Persons()
+		for i := range ps {
+			ri.ix.Update(match.Entry{ID: personKey(m.ID, ps[i].Ref), Person: descriptorPerson(&ps[i])})
 		}
-		for _, sm := range page {
-			ri.messages[sm.Message.ID] = sm.Message
-			ps := sm.Message.Persons()
-			for i := range ps {
-				ri.ix.Update(match.Entry{ID: personKey(sm.Message.ID, ps[i].Ref), Person: descriptorPerson(&ps[i])})
-			}
-		}
-		offset += len(page)
-		if len(page) == 0 || offset >= total {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if ri.ix.Len() == 0 {
 		return nil, nil

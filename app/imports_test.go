@@ -375,7 +375,7 @@ func TestImportSTIX(t *testing.T) {
 		back[s.Sources[0].ExternalID] = s
 	}
 	for _, s := range allSubjects(t, n) {
-		id := stix.SubjectID(info.Agency.Code, s.ID)
+		id := stix.ExportID(info.Agency.Code, s)
 		if g := back[id]; g == nil || sameSubject(s, g) != "" {
 			t.Errorf("STIX round trip of %s (%s): %v", s.PrimaryName(), id, g)
 		}
@@ -387,5 +387,49 @@ func TestImportSTIX(t *testing.T) {
 	objects := func(b []byte) []byte { return b[bytes.Index(b, []byte(`"objects"`)):] }
 	if !bytes.Equal(objects(first), objects(second)) {
 		t.Error("two exports of the same subjects differ beyond the bundle ID: STIX IDs must be stable")
+	}
+}
+
+// messagesCounter counts paged reads of messages.
+type messagesCounter struct {
+	forewarn.Store
+	paged int
+}
+
+func (s *messagesCounter) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewarn.StoredMessage, int, error) {
+	s.paged++
+	return s.Store.Messages(ctx, f)
+}
+
+// TestImportMatchesReceivedInOnePass: an import matches its subjects against every
+// message received before, read in one streaming pass (ScanReceived), not in OFFSET pages,
+// which slow as messages grow and skip or repeat messages that arrive meanwhile.
+func TestImportMatchesReceivedInOnePass(t *testing.T) {
+	e := storetest.NewEnv(t, func(t *testing.T, o sqlstore.Options) forewarn.Store {
+		db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, 0)
+	e.Init()
+	e.AddPeers()
+	for _, name := range []string{"Omar Ismail Mostefai", "Hans Muster", "Jean Dupont"} {
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+		m.Notification.Persons[0].Names[0].Value = name
+		e.Receive(m)
+		e.Clock.Advance(time.Minute)
+	}
+	counted := &messagesCounter{Store: e.Store}
+	n := app.New(counted, e.Clock, e.Signer, nil)
+	csv := "id,name,birth_date,nationality\nF1,Ismaël Omar Mostefaï,1985-11-21,FR\nF2,Peter Nobody,1970,DE\n"
+	r := &personcsv.Reader{Open: bytesOpener([]byte(csv)), Dataset: "dgsi_watch", Grading: forewarn.Grading{Reliability: "B", Credibility: 2}}
+	job, err := n.Import(context.Background(), analyst, r, app.ImportOptions{Dataset: "dgsi_watch", Version: "1"})
+	if err != nil || job.Counts.Added != 2 || job.Counts.Alerts != 1 {
+		t.Fatalf("import: %v %+v; want 2 added and 1 alert (the subject told about before)", err, job.Counts)
+	}
+	if counted.paged != 0 {
+		t.Fatalf("the import paged through messages %d times; want one streaming pass", counted.paged)
 	}
 }

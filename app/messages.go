@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -53,6 +54,7 @@ type Messages struct {
 	agency           string
 	poke             chan struct{}
 	flights          flights
+	peers            peerCache
 	witnessing       witnessing
 	lastHousekeeping time.Time
 }
@@ -119,6 +121,15 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 		}
 		if err := m.ValidateReply(orig.Message, self); err != nil {
 			return nil, err
+		}
+		if orig.Direction == forewarn.DirectionIn {
+			// A reply may quote what it answers: the marks of the original decide where.
+			for _, to := range m.To {
+				if err := ms.CheckEgress(ctx, actor, forewarn.Egress{Path: forewarn.EgressReply, MessageID: orig.Message.ID,
+					Marks: orig.Message.Marks, Originator: orig.Message.From, To: to}); err != nil {
+					return nil, err
+				}
+			}
 		}
 		m.InReplyTo = orig.SenderID()
 		replyTo = orig
@@ -305,6 +316,14 @@ func (ms *Messages) AnswerAlert(ctx context.Context, actor forewarn.Actor, alert
 // replay outside the window) is refused with a clear reason and recorded in the audit
 // trail; nothing of it is stored.
 func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]byte, error) {
+	return ms.ReceiveThen(ctx, data, remote, nil)
+}
+
+// ReceiveThen is Receive that calls storing (when not nil) once the envelope is verified
+// and matched and only storing it is left: a caller bounding how many envelopes are
+// verified at once frees its slot there, so messages waiting to be stored together
+// (group commit) hold no CPU slot.
+func (ms *Messages) ReceiveThen(ctx context.Context, data []byte, remote string, storing func()) ([]byte, error) {
 	self, err := ms.Agency(ctx)
 	if err != nil {
 		return nil, err
@@ -320,47 +339,97 @@ func (ms *Messages) Receive(ctx context.Context, data []byte, remote string) ([]
 	if !forewarn.IsAgencyCode(claimed) {
 		return nil, ms.reject(ctx, "", "", "", remote, forewarn.Errorf(forewarn.EINVALID, "malformed envelope JSON, or its message names no sender agency (message.from)"))
 	}
-	if _, err := ms.Store.Peer(ctx, claimed); forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+	if _, err := ms.peers.get(ctx, ms.Store, claimed); forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 		return nil, ms.reject(ctx, "", claimed, "", remote, forewarn.Errorf(forewarn.EUNAUTHORIZED,
 			"unknown sender %s: this node holds no public key for that agency (it is not a registered peer of %s)", claimed, self))
 	} else if err != nil {
 		return nil, err
 	}
+	// Keys come from the peer cache; the storing transaction checks each is still the one
+	// pinned, and a signature that does not verify with a cached key is checked again
+	// with the key as the store has it now.
+	keys := map[string]ed25519.PublicKey{}
 	keyFor := func(agency string) (ed25519.PublicKey, error) {
 		claimed = agency
-		p, err := ms.Store.Peer(ctx, agency)
+		p, err := ms.peers.get(ctx, ms.Store, agency)
 		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 			return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "unknown sender %q: it is not a registered peer of %s", agency, self)
 		}
 		if err != nil {
 			return nil, err
 		}
+		keys[agency] = p.PublicKey
 		return p.PublicKey, nil
 	}
-	m, err := envelope.Open(data, keyFor, ms.MaxEnvelope)
+	m, digest, err := envelope.OpenDigest(data, keyFor, ms.MaxEnvelope)
+	if forewarn.ErrorCode(err) == forewarn.EUNAUTHORIZED && len(keys) > 0 {
+		for code := range keys {
+			ms.peers.forget(code)
+		}
+		clear(keys)
+		m, digest, err = envelope.OpenDigest(data, keyFor, ms.MaxEnvelope)
+	}
 	if err != nil {
 		// Nothing is proven about the sender yet: the claim is recorded as a claim.
 		return nil, ms.reject(ctx, "", claimed, "", remote, err)
 	}
-	stored, err := ms.accept(ctx, self, now, m, data)
+	stored, err := ms.accept(ctx, self, now, m, data, digest, keys, storing)
 	if err != nil {
+		if forewarn.ErrorCode(err) == forewarn.EUNAUTHORIZED {
+			for code := range keys {
+				ms.peers.forget(code)
+			}
+		}
 		return nil, ms.reject(ctx, m.From, "", m.ID, remote, err)
 	}
 	return stored, nil
 }
 
+// peerCache keeps the peers a node receives from, so that receiving a message costs no
+// read of the peers table. It is a cache: whoever uses a key from it has the storing
+// transaction check it is still the pinned one (ReceiveMessage's VerifiedKeys), and
+// drops it when it is not; an agency not in it is looked up in the store every time.
+type peerCache struct {
+	mu    sync.Mutex
+	peers map[string]*forewarn.Peer
+}
+
+func (c *peerCache) get(ctx context.Context, store forewarn.Store, code string) (*forewarn.Peer, error) {
+	c.mu.Lock()
+	p, ok := c.peers[code]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := store.Peer(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.peers == nil {
+		c.peers = map[string]*forewarn.Peer{}
+	}
+	c.peers[code] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+func (c *peerCache) forget(code string) {
+	c.mu.Lock()
+	delete(c.peers, code)
+	c.mu.Unlock()
+}
+
 // accept stores a message whose signature verified, or refuses it.
-func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *forewarn.Message, data []byte) ([]byte, error) {
+// digest is the envelope's (envelope.Digest), keys those its signatures verified with;
+// storing, when not nil, is called once only storing the message is left.
+func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *forewarn.Message, data []byte, digest string, keys map[string]ed25519.PublicKey, storing func()) ([]byte, error) {
 	if m.Created.After(now.Add(forewarn.MaxClockSkew)) {
 		return nil, forewarn.Errorf(forewarn.EINVALID, "message %s claims to be created at %s, ahead of this node's clock (%s)",
 			m.ID, m.Created.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
 	}
 	if !slices.Contains(m.To, self) {
 		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "message %s is addressed to %v, not to %s", m.ID, m.To, self)
-	}
-	digest, err := envelope.Digest(data)
-	if err != nil {
-		return nil, err
 	}
 	// Message IDs are unique per sender, so only the sender's own messages are looked at:
 	// another agency cannot pre-empt an ID by using it first. The same signed message again
@@ -387,7 +456,7 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority()}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority(), VerifiedKeys: keys}
 	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
 	sm.Deliveries = []*forewarn.Delivery{d}
 	before := ms.Matcher.Seen()
@@ -403,6 +472,9 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		}
 	}
 	ms.scheduleEscalation(d, sm.Priority)
+	if storing != nil {
+		storing()
+	}
 	stored, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: m.From}, sm, receipt)
 	if err != nil {
 		return nil, err

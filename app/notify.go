@@ -180,6 +180,7 @@ func (n *Notifier) SendDue(ctx context.Context) (int, error) {
 				n.failed(ctx, x, err)
 				return
 			}
+			n.auditWithheld(ctx, x)
 			mu.Lock()
 			sent = append(sent, x.ID)
 			if n.OnSent != nil {
@@ -246,7 +247,7 @@ func (n *Notifier) Prepare(x *forewarn.Notice) forewarn.NotificationEvent {
 		m := *ev.Message
 		m.Link = n.link(m.ID)
 		ev.Message = &m
-		if !forewarn.DetailAllowed(forewarn.HandlingMarks{TLP: m.TLP}, n.AllowDetail) {
+		if !n.AllowDetail || n.withheld(x) != nil {
 			ev.Detail = nil
 		}
 	} else {
@@ -259,6 +260,42 @@ func (n *Notifier) Prepare(x *forewarn.Notice) forewarn.NotificationEvent {
 		ev.Overdue[i].Link = n.link(ev.Overdue[i].ID)
 	}
 	return ev
+}
+
+// withheld returns the refusal of the marks to let x's names and summaries out by its
+// channel (forewarn.HandlingMarks.PermitsEgress, as app.Node.CheckEgress applies it), nil
+// when they may go. The notification itself goes either way, without them.
+func (n *Notifier) withheld(x *forewarn.Notice) error {
+	m := x.Event.Message
+	if m == nil || x.Event.Detail == nil {
+		return nil
+	}
+	path := forewarn.EgressEmail
+	if x.Channel == forewarn.ChannelWebhook {
+		path = forewarn.EgressWebhook
+	}
+	return forewarn.HandlingMarks{TLP: m.TLP}.PermitsEgress(forewarn.Egress{Path: path, MessageID: m.ID, Originator: m.From})
+}
+
+// auditWithheld records, once a notification has gone, that the marks kept its detail
+// out, as every refused way out is recorded.
+func (n *Notifier) auditWithheld(ctx context.Context, x *forewarn.Notice) {
+	if !n.AllowDetail {
+		return // the node keeps all detail out: nothing was asked of the marks
+	}
+	refusal := n.withheld(x)
+	if refusal == nil {
+		return
+	}
+	path := forewarn.EgressEmail
+	if x.Channel == forewarn.ChannelWebhook {
+		path = forewarn.EgressWebhook
+	}
+	e := forewarn.Egress{Path: path, MessageID: x.Event.Message.ID, Originator: x.Event.Message.From}
+	if err := n.Store.RecordAudit(ctx, &forewarn.AuditEntry{Actor: forewarn.SystemActor("notifier"), Action: ActionEgressRefused, ObjectType: "message",
+		ObjectID: e.MessageID, Detail: EgressDetail(e, refusal) + " (notification " + x.ID + " sent without them)"}); err != nil {
+		n.Logger.Error("could not audit the detail a notification left out", "id", x.ID, "err", err)
+	}
 }
 
 func (n *Notifier) link(id string) string {

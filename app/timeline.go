@@ -35,7 +35,7 @@ func (n *Node) Timeline(ctx context.Context, actor forewarn.Actor, subjectID str
 	if err != nil {
 		return nil, err
 	}
-	ev := []TimelineEvent{{Time: s.CreatedAt, Kind: "subject", Text: fmt.Sprintf("subject %q recorded (%s)", s.PrimaryName(), s.Watch), Source: "this agency"}}
+	ev := []TimelineEvent{{Time: s.CreatedAt, Kind: "subject", Text: fmt.Sprintf("subject %q recorded, %s", s.PrimaryName(), watchWords(s.Watch)), Source: "this agency"}}
 	claims, err := n.Store.Claims(ctx, subjectID)
 	if err != nil {
 		return nil, err
@@ -45,9 +45,9 @@ func (n *Node) Timeline(ctx context.Context, actor forewarn.Actor, subjectID str
 		if !c.ValidFrom.IsZero() {
 			t, date = c.ValidFrom.Start(), c.ValidFrom.String()
 		}
-		what := fmt.Sprintf("%s %s %s", c.Kind, c.Value, dateOrUnknown(c.ValidFrom))
+		what := fmt.Sprintf("%s %s %s", codeWords(string(c.Kind)), c.Value, dateOrUnknown(c.ValidFrom))
 		if c.Negative {
-			what = fmt.Sprintf("no record of %s %s", c.Kind, c.Value)
+			what = fmt.Sprintf("no record of %s %s", codeWords(string(c.Kind)), c.Value)
 		}
 		ev = append(ev, TimelineEvent{Time: t, Date: date, Kind: "claim", ClaimID: c.ID, MessageID: c.MessageID, Source: c.Source.String(),
 			Text: fmt.Sprintf("claim: %s (graded %s, recorded %s)", what, c.Grading, c.RecordedAt.Format(dayLayout))})
@@ -103,7 +103,7 @@ func (n *Node) messageEvents(ctx context.Context, id string) ([]TimelineEvent, e
 		}
 		if d.Actioned() {
 			ev = append(ev, TimelineEvent{Time: d.ActionAt, Kind: "acknowledgement", MessageID: id, Source: d.ActionBy,
-				Text: fmt.Sprintf("%s acknowledged the %s: %s, %s", d.Agency, m.Kind, d.Outcome, d.Reason)})
+				Text: fmt.Sprintf("%s acknowledged the %s: %s, %s", d.Agency, m.Kind, codeWords(d.Outcome), d.Reason)})
 		}
 	}
 	escs, err := n.Store.Escalations(ctx, id)
@@ -131,6 +131,18 @@ func messageTitle(m *forewarn.Message) string {
 	return ""
 }
 
+// codeWords writes a stored code as words for the timeline's text: "travel_entry" is
+// "travel entry".
+func codeWords(code string) string { return strings.ReplaceAll(code, "_", " ") }
+
+// watchWords says a subject's watch-list state in words.
+func watchWords(w forewarn.WatchStatus) string {
+	if w == forewarn.WatchListed {
+		return "watch-listed"
+	}
+	return "not watch-listed"
+}
+
 func dateOrUnknown(d forewarn.PartialDate) string {
 	if d.IsZero() {
 		return "(date unknown)"
@@ -144,6 +156,9 @@ type RelatedMessage struct {
 	Direction forewarn.Direction `json:"direction"`
 	SubjectID string             `json:"subject_id,omitempty"` // the subject linking them, if any
 	Status    string             `json:"status"`
+	// Answered is true when every recipient acknowledged it (actioned): a warning still
+	// waiting for its answer is what "told before" counts.
+	Answered bool `json:"answered"`
 }
 
 // Related lists the other messages about the persons a message describes: those matched to
@@ -166,10 +181,12 @@ func (n *Node) Related(ctx context.Context, messageID string) ([]RelatedMessage,
 			return err
 		}
 		var status []string
+		answered := len(sm.Deliveries) > 0
 		for _, d := range sm.Deliveries {
 			status = append(status, d.Agency+": "+d.Status())
+			answered = answered && d.Actioned()
 		}
-		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; ")})
+		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; "), Answered: answered})
 		return nil
 	}
 	for _, m := range ms {

@@ -32,6 +32,17 @@ func TokenDays(days int) (time.Duration, error) {
 
 // NewTokenFor is NewToken with the token's lifetime; 0 means forewarn.DefaultTokenTTL.
 func NewTokenFor(ctx context.Context, n *Node, actor forewarn.Actor, username string, role forewarn.Role, name string, ttl time.Duration) (string, *forewarn.APIToken, error) {
+	return newToken(ctx, n, actor, username, role, name, ttl, false)
+}
+
+// NewProgramToken is NewTokenFor for a token that another program will use (not a
+// person's CLI): the JSON API gives it only what handling marks let out to a program
+// (forewarn.EgressProgram).
+func NewProgramToken(ctx context.Context, n *Node, actor forewarn.Actor, username string, role forewarn.Role, name string, ttl time.Duration) (string, *forewarn.APIToken, error) {
+	return newToken(ctx, n, actor, username, role, name, ttl, true)
+}
+
+func newToken(ctx context.Context, n *Node, actor forewarn.Actor, username string, role forewarn.Role, name string, ttl time.Duration, program bool) (string, *forewarn.APIToken, error) {
 	u, err := n.Store.UserByUsername(ctx, username)
 	if err != nil {
 		return "", nil, err
@@ -45,7 +56,7 @@ func NewTokenFor(ctx context.Context, n *Node, actor forewarn.Actor, username st
 	b := make([]byte, 24)
 	rand.Read(b)
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	tok := &forewarn.APIToken{Username: username, Role: role, Name: name, Hash: HashSecret(secret)}
+	tok := &forewarn.APIToken{Username: username, Role: role, Name: name, Hash: HashSecret(secret), Program: program}
 	if ttl > 0 {
 		tok.ExpiresAt = n.Clock.Now().Add(ttl)
 	}

@@ -68,18 +68,36 @@ func Seal(m *forewarn.Message, s forewarn.Signer) ([]byte, error) {
 // creation time is plausible and whether this node is a recipient are the caller's to
 // check, with its own clock and identity.
 func Open(data []byte, keyFor KeyFunc, maxBytes int) (*forewarn.Message, error) {
-	body, err := open(data, maxBytes, envelopeFormat, keyFor)
+	m, _, err := openMessage(data, keyFor, maxBytes, false)
+	return m, err
+}
+
+// OpenDigest is Open that also returns the envelope's Digest, computed from the same
+// parse: a receiving node needs both, and parsing an envelope is most of opening it.
+func OpenDigest(data []byte, keyFor KeyFunc, maxBytes int) (*forewarn.Message, string, error) {
+	return openMessage(data, keyFor, maxBytes, true)
+}
+
+func openMessage(data []byte, keyFor KeyFunc, maxBytes int, digest bool) (*forewarn.Message, string, error) {
+	var sum *[sha256.Size]byte
+	if digest {
+		sum = new([sha256.Size]byte)
+	}
+	body, _, err := openSigned(data, maxBytes, envelopeFormat, keyFor, sum)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var m forewarn.Message
 	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, forewarn.Errorf(forewarn.EINVALID, "malformed message in envelope: %v", err)
+		return nil, "", forewarn.Errorf(forewarn.EINVALID, "malformed message in envelope: %v", err)
 	}
 	if err := m.Validate(m.Created); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &m, nil
+	if sum == nil {
+		return &m, "", nil
+	}
+	return &m, hex.EncodeToString(sum[:]), nil
 }
 
 // Digest returns the hex SHA-256 of the canonical form of an envelope's wire bytes, the
@@ -267,12 +285,13 @@ var memberNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // open checks data as a document of format f, verifies its signatures, and returns the
 // payload's canonical bytes: what was signed is exactly what gets decoded.
 func open(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, error) {
-	body, _, err := openSigned(data, maxBytes, f, keyFor)
+	body, _, err := openSigned(data, maxBytes, f, keyFor, nil)
 	return body, err
 }
 
-// openSigned is open that also returns who signed, the payload's signer first.
-func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, []string, error) {
+// openSigned is open that also returns who signed, the payload's signer first; with digest
+// not nil, it fills it with the SHA-256 of the whole document's canonical form (Digest).
+func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sha256.Size]byte) ([]byte, []string, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
@@ -342,6 +361,13 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, []
 		if !ed25519.Verify(key, signed, sig) {
 			return nil, nil, unauthorized("the signature by %s does not verify: the %s was altered or not signed with %s's key", s.KeyID, f.name, s.KeyID)
 		}
+	}
+	if digest != nil {
+		whole, err := appendCanonical(nil, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		*digest = sha256.Sum256(whole)
 	}
 	out, err := appendCanonical(nil, body)
 	signers := []string{signer}

@@ -381,6 +381,14 @@ func TestEnvelopeSurvivesReencodingInTransit(t *testing.T) {
 	if d1 != d2 || len(d1) != 64 {
 		t.Errorf("digests differ: %s sent, %s relayed", d1, d2)
 	}
+	// OpenDigest gives the same message and digest from one parse.
+	m2, d3, err := OpenDigest(relayed, keys, 0)
+	if err != nil || d3 != d1 || !reflect.DeepEqual(m2, m) {
+		t.Errorf("OpenDigest(re-encoded) = %+v, %s, %v; want the sample message and digest %s", m2, d3, err, d1)
+	}
+	if _, d, err := OpenDigest(append(relayed[:len(relayed)-1:len(relayed)-1], []byte(` , "x": 1}`)...), keys, 0); err == nil || d != "" {
+		t.Errorf("OpenDigest of an envelope with an unknown member = %s, %v; want an error", d, err)
+	}
 }
 
 // TestEnvelopeUnknownMessageFields: a newer node's extra field is signed, delivered,

@@ -92,7 +92,7 @@ func CountersignHead(data []byte, witness string, s forewarn.Signer) ([]byte, er
 // the key keyFor gives, and returns it with its signers: its agency first, then the
 // witnesses that countersigned it.
 func OpenHead(data []byte, keyFor KeyFunc) (*Head, []string, error) {
-	body, signers, err := openSigned(data, MaxHeadBytes, headFormat, keyFor)
+	body, signers, err := openSigned(data, MaxHeadBytes, headFormat, keyFor, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -77,6 +77,9 @@ type newToken struct {
 	Role     forewarn.Role `json:"role"`
 	Name     string        `json:"name"`
 	Days     int           `json:"days"` // how long it lasts; 0 means the default, 90
+	// Program makes a token for another program: the API gives it only what handling
+	// marks let out to programs (no TLP:RED). A program's token makes program tokens only.
+	Program bool `json:"program,omitempty"`
 }
 
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -111,7 +114,11 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, p *fo
 		s.writeError(w, r, err)
 		return
 	}
-	secret, tok, err := app.NewTokenFor(r.Context(), s.Node, p.Actor(), body.Username, body.Role, body.Name, ttl)
+	newToken := app.NewTokenFor
+	if body.Program || p.Program {
+		newToken = app.NewProgramToken
+	}
+	secret, tok, err := newToken(r.Context(), s.Node, p.Actor(), body.Username, body.Role, body.Name, ttl)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -55,7 +55,7 @@ func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, 
 	if u.Disabled || !u.HasRole(tok.Role) {
 		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token's user is disabled or no longer holds the role %s", tok.Role)
 	}
-	return &forewarn.Principal{Username: u.Username, Roles: []forewarn.Role{tok.Role}, TokenID: tok.ID}, true, nil
+	return &forewarn.Principal{Username: u.Username, Roles: []forewarn.Role{tok.Role}, TokenID: tok.ID, Program: tok.Program}, true, nil
 }
 
 // authorized wraps an API handler with authentication and a permission check. A request

@@ -42,11 +42,20 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 	}
 	select {
 	case s.fedWorkers <- struct{}{}:
-		defer func() { <-s.fedWorkers }()
 	case <-r.Context().Done():
 		return
 	}
-	receipt, err := s.Messages.Receive(r.Context(), body, r.RemoteAddr)
+	// The worker slot bounds verifying and matching; a message waiting to be stored
+	// with others (group commit) gives it back.
+	working := true
+	stopWorking := func() {
+		if working {
+			working = false
+			<-s.fedWorkers
+		}
+	}
+	defer stopWorking()
+	receipt, err := s.Messages.ReceiveThen(r.Context(), body, r.RemoteAddr, stopWorking)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 
@@ -53,8 +53,10 @@ func (im *Importer) stop() {
 	im.wg.Wait()
 }
 
-// handleCreateImport spools the uploaded dataset to disk as it streams in, starts the
-// import job and answers 202 with the job, which GET /api/v1/imports/{id} follows.
+// handleCreateImport spools the uploaded dataset to disk as it streams in (an import reads
+// it twice: validate, then write), starts the import job and answers 202 with the job,
+// which GET /api/v1/imports/{id} follows. An upload refused for any reason leaves no job
+// and no spooled file.
 func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
 	im := s.Importer
 	if im == nil || im.Reader == nil {
@@ -64,9 +66,9 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	q := r.URL.Query()
 	format := q.Get("format")
 	switch format {
-	case "csv", "ftm", "stix":
+	case "csv", "ftm", "ofac", "stix":
 	default:
-		s.writeError(w, r, forewarn.Invalid("format", "enum", "unknown format %q (csv, ftm or stix)", format))
+		s.writeError(w, r, forewarn.Invalid("format", "enum", "unknown format %q (csv, ftm, ofac or stix)", format))
 		return
 	}
 	grading := forewarn.Grading{Reliability: "B", Credibility: 2}
@@ -98,23 +100,30 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	if limit <= 0 {
 		limit = DefaultMaxImportBytes
 	}
-	f, err := os.CreateTemp(im.Dir, "forewarn-upload-*")
+	spool, err := os.MkdirTemp(im.Dir, "forewarn-upload-*")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	path := f.Name()
-	_, err = io.Copy(f, http.MaxBytesReader(w, r.Body, limit))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var path string
+	if format == "ofac" {
+		path, err = spoolOFAC(spool, r, body, limit)
+	} else {
+		path = filepath.Join(spool, "upload")
+		err = spoolFile(path, body)
 	}
 	if err != nil {
-		os.Remove(path)
+		os.RemoveAll(spool)
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if errors.As(err, &tooBig) || errors.Is(err, errUploadTooBig) {
 			var body errorBody
 			body.Error.Code, body.Error.Message, body.Error.Field, body.Error.Rule = forewarn.EINVALID, fmt.Sprintf("the upload is larger than %d bytes", limit), "body", "max_bytes"
 			writeJSON(w, http.StatusRequestEntityTooLarge, body)
+			return
+		}
+		if forewarn.ErrorCode(err) != forewarn.EINTERNAL {
+			s.writeError(w, r, err)
 			return
 		}
 		s.writeError(w, r, forewarn.Invalid("body", "read", "the upload was cut short: %v", err))
@@ -122,14 +131,14 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	}
 	reader, err := im.Reader(format, q.Get("encoding"), opt.Dataset, grading, path)
 	if err != nil {
-		os.Remove(path)
+		os.RemoveAll(spool)
 		s.writeError(w, r, forewarn.Invalid("encoding", "known", "%v", err))
 		return
 	}
 	actor := p.Actor()
 	job, err := s.Node.BeginImport(r.Context(), actor, &opt)
 	if err != nil {
-		os.Remove(path)
+		os.RemoveAll(spool)
 		s.writeError(w, r, err)
 		return
 	}
@@ -137,7 +146,7 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	im.wg.Add(1)
 	go func(job forewarn.ImportJob) {
 		defer im.wg.Done()
-		defer os.Remove(path)
+		defer os.RemoveAll(spool)
 		if err := s.Node.RunImport(ctx, actor, &job, reader, opt); err != nil {
 			s.Logger.Warn("import ended with an error", "job", job.ID, "dataset", job.Dataset, "err", err)
 		}

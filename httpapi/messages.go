@@ -70,6 +70,9 @@ type MessageView struct {
 	*forewarn.StoredMessage
 	Status      map[string]string      `json:"status"` // agency code → Delivery.Status()
 	Escalations []*forewarn.Escalation `json:"escalations,omitempty"`
+	// Withheld, on a message shown to another program's token without its content, says
+	// which handling mark keeps it in.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 func viewOf(sm *forewarn.StoredMessage) *MessageView {
@@ -119,11 +122,12 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, p *f
 		s.writeError(w, r, err)
 		return
 	}
-	out := page[*MessageView]{Items: []*MessageView{}, Total: total, Offset: offset, Limit: limit}
-	for _, sm := range list {
-		out.Items = append(out.Items, viewOf(sm))
+	items, err := s.programViews(r, p, list)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, page[*MessageView]{Items: items, Total: total, Offset: offset, Limit: limit})
 }
 
 func (s *Server) handleSendMessage(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -155,6 +159,10 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, p *for
 	}
 	v, err := s.messageView(r, r.PathValue("id"))
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.programView(r, p, v.StoredMessage); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -195,11 +203,12 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, p *forewar
 		s.writeError(w, r, err)
 		return
 	}
-	out := page[*MessageView]{Items: []*MessageView{}, Total: total, Limit: maxLimit}
-	for _, m := range list {
-		out.Items = append(out.Items, viewOf(m))
+	items, err := s.programViews(r, p, list)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, page[*MessageView]{Items: items, Total: total, Limit: maxLimit})
 }
 
 // ackRequest is the body of POST /api/v1/messages/{id}/ack.

@@ -64,7 +64,7 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/subjects/{id}/links", Perm: forewarn.PermReadSubjects, Tag: "links", Summary: "The subject's links to other subjects", Response: "LinkList", handler: s.handleListLinks},
 		{Method: "POST", Path: "/api/v1/links", Perm: forewarn.PermWriteSubjects, Tag: "links", Summary: "Link two subjects (associate of, travelled with, identified through)", Request: "Link", Response: "Link", Status: http.StatusCreated, handler: s.handleCreateLink},
 
-		{Method: "POST", Path: "/api/v1/imports", Perm: forewarn.PermWriteSubjects, Tag: "imports", Summary: "Import a dataset (the body is the file, streamed to disk); answers 202 with the job to poll",
+		{Method: "POST", Path: "/api/v1/imports", Perm: forewarn.PermWriteSubjects, Tag: "imports", Summary: "Import a dataset (the body is the file, streamed to disk; format=ofac takes multipart/form-data with the parts sdn, alt and add, or a zip of sdn.csv, alt.csv and add.csv); answers 202 with the job to poll",
 			Query: []string{"format", "dataset", "version", "dry_run", "on_error", "encoding", "grading"}, Response: "ImportJob", Status: http.StatusAccepted, handler: s.handleCreateImport},
 		{Method: "GET", Path: "/api/v1/imports", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "Recent import jobs with their counts", Query: []string{"dataset", "limit"}, Response: "ImportJobPage", handler: s.handleListImports},
 		{Method: "GET", Path: "/api/v1/imports/{id}", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "An import job: status, counts, bad rows", Response: "ImportJob", handler: s.handleGetImport},

@@ -54,14 +54,14 @@ func (db *DB) CreateToken(ctx context.Context, actor forewarn.Actor, t *forewarn
 		if _, err := tx.userBy(ctx, "username", v.Username); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, "INSERT INTO api_tokens (id, username, role, name, hash, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-			v.ID, v.Username, string(v.Role), v.Name, v.Hash, FormatTime(v.CreatedAt), FormatTime(v.ExpiresAt)); err != nil {
+		if _, err := tx.exec(ctx, "INSERT INTO api_tokens (id, username, role, name, hash, created_at, expires_at, revoked_at, program) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+			v.ID, v.Username, string(v.Role), v.Name, v.Hash, FormatTime(v.CreatedAt), FormatTime(v.ExpiresAt), v.Program); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "this token secret is already in use; generate another")
 			}
 			return fmt.Errorf("insert token: %w", err)
 		}
-		return tx.audit(ctx, actor, "token.create", "token", v.ID, nil, &v, fmt.Sprintf("for %s as %s until %s: %s", v.Username, v.Role, v.ExpiresAt.Format(time.RFC3339), v.Name))
+		return tx.audit(ctx, actor, "token.create", "token", v.ID, nil, &v, fmt.Sprintf("for %s as %s until %s%s: %s", v.Username, v.Role, v.ExpiresAt.Format(time.RFC3339), map[bool]string{true: " (a program)"}[v.Program], v.Name))
 	})
 	if err != nil {
 		return err
@@ -70,13 +70,13 @@ func (db *DB) CreateToken(ctx context.Context, actor forewarn.Actor, t *forewarn
 	return nil
 }
 
-const tokenColumns = "id, username, role, name, hash, created_at, expires_at, revoked_at"
+const tokenColumns = "id, username, role, name, hash, created_at, expires_at, revoked_at, program"
 
 func scanToken(s scanner) (*forewarn.APIToken, error) {
 	var t forewarn.APIToken
 	var role, created string
 	var expires, revoked sql.NullString
-	if err := s.Scan(&t.ID, &t.Username, &role, &t.Name, &t.Hash, &created, &expires, &revoked); err != nil {
+	if err := s.Scan(&t.ID, &t.Username, &role, &t.Name, &t.Hash, &created, &expires, &revoked, &t.Program); err != nil {
 		return nil, err
 	}
 	t.Role = forewarn.Role(role)

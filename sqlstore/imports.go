@@ -15,10 +15,11 @@ import (
 	"github.com/forewarn/forewarn"
 )
 
-// importStaleAfter is how long a running import may be silent before another import of
+// ImportStaleAfter is how long a running import may be silent before another import of
 // its dataset takes it for dead (its process was killed) and marks it interrupted. A live
-// job writes a batch far more often than this.
-const importStaleAfter = 2 * time.Minute
+// job beats every app.ImportHeartbeatEvery, reading or writing, so six beats are missed
+// first; and a job taken for dead can write no further batch.
+const ImportStaleAfter = 30 * time.Second
 
 // StartImport records a new running import job and audits its start.
 func (db *DB) StartImport(ctx context.Context, actor forewarn.Actor, job *forewarn.ImportJob) error {
@@ -44,14 +45,19 @@ func (db *DB) StartImport(ctx context.Context, actor forewarn.Actor, job *forewa
 			return err
 		}
 		for _, r := range running {
-			if now.Sub(r.UpdatedAt) < importStaleAfter {
-				return forewarn.Errorf(forewarn.ECONFLICT, "an import of dataset %q is running (job %s, started %s); wait for it to finish",
-					v.Dataset, r.ID, r.StartedAt.Format(time.RFC3339))
+			if deadAt := r.UpdatedAt.Add(ImportStaleAfter); now.Before(deadAt) {
+				return importRunning(r, deadAt)
 			}
+			last := r.UpdatedAt
 			r.Status, r.UpdatedAt, r.FinishedAt = forewarn.ImportInterrupted, now, now
 			r.Message = "stopped before it finished (its process ended); importing the dataset again completes it"
-			if err := tx.saveImportJob(ctx, r); err != nil {
+			// Only if it showed no life since it was read: a beat in between keeps it alive.
+			ok, err := tx.saveRunningImportJob(ctx, r, &last)
+			if err != nil {
 				return err
+			}
+			if !ok {
+				return importRunning(r, now.Add(ImportStaleAfter))
 			}
 			if err := tx.audit(ctx, actor, "import.interrupted", "import", r.ID, nil, r, importDetail(r)); err != nil {
 				return err
@@ -72,6 +78,37 @@ func (db *DB) StartImport(ctx context.Context, actor forewarn.Actor, job *forewa
 	}
 	*job = v
 	return nil
+}
+
+// importRunning is the conflict of an import started while another of its dataset runs:
+// it says when the other counts as dead if its process was stopped, so the operator knows
+// when to run it again.
+func importRunning(r *forewarn.ImportJob, deadAt time.Time) error {
+	return forewarn.Errorf(forewarn.ECONFLICT,
+		"an import of dataset %q is running (job %s, started %s, last active %s); wait for it to finish. "+
+			"If its process was stopped, it counts as dead at %s (%s without activity): import again from then on, and the new import completes it",
+		r.Dataset, r.ID, r.StartedAt.UTC().Format(time.RFC3339), r.UpdatedAt.UTC().Format(time.RFC3339), deadAt.UTC().Format(time.RFC3339), ImportStaleAfter)
+}
+
+// ImportHeartbeat records that a running job is alive. It is ECONFLICT when the job no
+// longer runs: another import took it for dead, and it must stop.
+func (db *DB) ImportHeartbeat(ctx context.Context, id string) error {
+	now := db.now()
+	return db.update(ctx, now, "import heartbeat", func(tx *tx) error {
+		j, err := tx.importJob(ctx, id)
+		if err != nil {
+			return err
+		}
+		j.UpdatedAt = now
+		ok, err := tx.saveRunningImportJob(ctx, j, nil)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return forewarn.ImportTakenOver(j)
+		}
+		return nil
+	})
 }
 
 // importDetail is the audit detail of a job: dataset, version, format and counts.
@@ -112,8 +149,10 @@ func (db *DB) FinishImport(ctx context.Context, actor forewarn.Actor, job *forew
 		if old.Status != forewarn.ImportRunning {
 			return forewarn.Errorf(forewarn.ECONFLICT, "import job %s is already %s", v.ID, old.Status)
 		}
-		if err := tx.saveImportJob(ctx, &v); err != nil {
+		if ok, err := tx.saveRunningImportJob(ctx, &v, nil); err != nil {
 			return err
+		} else if !ok {
+			return forewarn.ImportTakenOver(&v)
 		}
 		return tx.audit(ctx, actor, "import.finish", "import", v.ID, old, &v, importDetail(&v))
 	})
@@ -122,6 +161,27 @@ func (db *DB) FinishImport(ctx context.Context, actor forewarn.Actor, job *forew
 	}
 	*job = v
 	return nil
+}
+
+// saveRunningImportJob saves a job that is still running and, when last is set, was last
+// active at *last; it reports whether it did. A job another import marked interrupted
+// (or, with last, that showed life since) is left alone. The condition is in the UPDATE,
+// so it holds on PostgreSQL against a concurrent transaction too.
+func (tx *tx) saveRunningImportJob(ctx context.Context, j *forewarn.ImportJob, last *time.Time) (bool, error) {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return false, err
+	}
+	q, args := "UPDATE import_jobs SET status = ?, data = ?, updated_at = ? WHERE id = ? AND status = 'running'", []any{string(j.Status), string(data), FormatTime(j.UpdatedAt), j.ID}
+	if last != nil {
+		q, args = q+" AND updated_at = ?", append(args, FormatTime(*last))
+	}
+	res, err := tx.exec(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("update import job: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 func (tx *tx) saveImportJob(ctx context.Context, j *forewarn.ImportJob) error {
@@ -287,7 +347,14 @@ func (db *DB) ApplyImportBatch(ctx context.Context, actor forewarn.Actor, job *f
 		}
 		j := *job
 		j.Counts, j.UpdatedAt = counts, now
-		return tx.saveImportJob(ctx, &j)
+		ok, err := tx.saveRunningImportJob(ctx, &j, nil)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return forewarn.ImportTakenOver(&j)
+		}
+		return nil
 	}
 	if job.DryRun {
 		err := db.view(ctx, "plan import batch", apply)

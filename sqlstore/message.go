@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -209,10 +211,17 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	var first []byte
 	duplicate := false
 	wire := m.ID
-	err := db.update(ctx, now, "receive message", func(tx *tx) error {
+	// Messages arriving together are stored together (group commit), each in a savepoint
+	// of its own. A verified message is stored even when its sender hangs up meanwhile:
+	// it gets the same receipt when it delivers again.
+	ctx = context.WithoutCancel(ctx)
+	err := db.updateGrouped(ctx, now, "receive message", func(tx *tx) error {
 		var err error
 		if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
 			duplicate = first != nil
+			return err
+		}
+		if err := tx.checkPinned(ctx, sm.VerifiedKeys); err != nil {
 			return err
 		}
 		// Another agency's message holds the ID (a co-recipient pre-empting it, or chance):
@@ -298,6 +307,26 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		sm.Alerts = alerts
 	}
 	return first, duplicate, nil
+}
+
+// checkPinned refuses keys (agency → the key a signature verified with) when any is no
+// longer the key pinned for its agency: the peer was removed, or given another key, after
+// the caller looked it up. Read in the writing transaction, it is the key as of commit.
+func (tx *tx) checkPinned(ctx context.Context, keys map[string]ed25519.PublicKey) error {
+	for code, key := range keys {
+		var pinned string
+		err := tx.queryRow(ctx, "SELECT public_key FROM peers WHERE agency_code = ?", code).Scan(&pinned)
+		if errors.Is(err, sql.ErrNoRows) {
+			return forewarn.Errorf(forewarn.EUNAUTHORIZED, "%s is no longer a peer of this node", code)
+		}
+		if err != nil {
+			return fmt.Errorf("read peer %s: %w", code, err)
+		}
+		if pinned != hex.EncodeToString(key) {
+			return forewarn.Errorf(forewarn.EUNAUTHORIZED, "the key pinned for %s changed while its message arrived; the signature was made with the old one", code)
+		}
+	}
+	return nil
 }
 
 // storedReceipt returns the receipt given when sender's message wire (the ID it gave it)

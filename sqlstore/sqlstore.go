@@ -93,7 +93,8 @@ type DB struct {
 	every   atomic.Int64
 	log     *slog.Logger
 	writeMu sync.Mutex // held by writing transactions when the dialect is SingleWriter
-	stmts   sync.Map   // rebound SQL text → *sql.Stmt, prepared once
+	group   groupCommit
+	stmts   sync.Map // rebound SQL text → *sql.Stmt, prepared once
 
 	rebound sync.Map // query with ? → query with $n
 

@@ -71,7 +71,7 @@ func testTokens(t *testing.T, open Opener) {
 	}
 	WantCode(t, e.Store.CreateToken(e.Ctx, admin, &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleLiaison, Hash: h1}), forewarn.ECONFLICT)
 	e.Clock.Advance(time.Minute)
-	t2 := &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleLiaison, Name: "gateway", Hash: h2}
+	t2 := &forewarn.APIToken{Username: "analyst1", Role: forewarn.RoleLiaison, Name: "gateway", Hash: h2, Program: true} // a program's: kept as such
 	if err := e.Store.CreateToken(e.Ctx, admin, t2); err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}

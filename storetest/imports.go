@@ -1,11 +1,14 @@
 package storetest
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/sqlstore"
 )
 
 // importRecord is a dataset entry named name with a dataset alias and a sanction claim.
@@ -211,9 +214,24 @@ func testImportJobs(t *testing.T, open Opener) {
 	if err := e.Store.StartImport(e.Ctx, analyst, job); err != nil {
 		t.Fatal(err)
 	}
-	WantCode(t, e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "test_list", Version: "1"}), forewarn.ECONFLICT)
+	// A second import while the first runs is refused, saying when the first would count
+	// as dead if its process was killed: 30 s after its last sign of life.
+	err := e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "test_list", Version: "1"})
+	WantCode(t, err, forewarn.ECONFLICT)
+	deadAt := Start.Add(sqlstore.ImportStaleAfter).UTC().Format(time.RFC3339)
+	if !strings.Contains(err.Error(), job.ID) || !strings.Contains(err.Error(), "counts as dead at "+deadAt) {
+		t.Fatalf("conflict = %q; want it to name job %s and when it counts as dead (%s)", err, job.ID, deadAt)
+	}
 	WantCode(t, e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "bad name!", Version: "1"}), forewarn.EINVALID)
-	e.Clock.Advance(10 * time.Minute)
+	// A beat keeps it alive past the first deadline.
+	e.Clock.Advance(sqlstore.ImportStaleAfter - time.Second)
+	if err := e.Store.ImportHeartbeat(e.Ctx, job.ID); err != nil {
+		t.Fatalf("ImportHeartbeat of a running job: %v", err)
+	}
+	e.Clock.Advance(2 * time.Second)
+	WantCode(t, e.Store.StartImport(e.Ctx, analyst, &forewarn.ImportJob{Dataset: "test_list", Version: "1"}), forewarn.ECONFLICT)
+	// Silent for the whole period after its last beat, it is taken for dead.
+	e.Clock.Advance(sqlstore.ImportStaleAfter)
 	next := &forewarn.ImportJob{Dataset: "test_list", Version: "1"}
 	if err := e.Store.StartImport(e.Ctx, analyst, next); err != nil {
 		t.Fatalf("StartImport after the first job died: %v", err)
@@ -222,9 +240,82 @@ func testImportJobs(t *testing.T, open Opener) {
 	if err != nil || old.Status != forewarn.ImportInterrupted {
 		t.Fatalf("the dead job = %+v, %v; want interrupted", old, err)
 	}
+	// If it was only stuck, it can write nothing more: it learns it was taken over.
+	if err := e.Store.ImportHeartbeat(e.Ctx, job.ID); !forewarn.IsImportTakenOver(err) {
+		t.Fatalf("ImportHeartbeat of the job taken for dead = %v; want it taken over", err)
+	}
+	before := countSubjects(t, e)
+	if _, err := e.Store.ApplyImportBatch(e.Ctx, analyst, job, []*forewarn.ImportRecord{importRecord("X1", "Late Writer", "", forewarn.PartialDate{})}); !forewarn.IsImportTakenOver(err) {
+		t.Fatalf("ApplyImportBatch of the job taken for dead = %v; want it taken over", err)
+	}
+	if n := countSubjects(t, e); n != before {
+		t.Fatalf("the job taken for dead wrote %d subjects", n-before)
+	}
+	job.Status = forewarn.ImportDone
+	WantCode(t, e.Store.FinishImport(e.Ctx, analyst, job), forewarn.ECONFLICT)
 	_, err = e.Store.ImportJob(e.Ctx, "nope")
 	WantCode(t, err, forewarn.ENOTFOUND)
 	bad := importRecord("", "Nobody", "", forewarn.PartialDate{})
 	_, err = e.Store.ApplyImportBatch(e.Ctx, analyst, next, []*forewarn.ImportRecord{bad})
 	WantCode(t, err, forewarn.EINVALID)
+}
+
+// testImportRaw: what an import does not map is kept once per version and counted, a dry
+// run keeps nothing, and the record of an entry comes back with its original objects.
+func testImportRaw(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 50)
+	e.Init()
+	start := func(dry bool) *forewarn.ImportJob {
+		job := &forewarn.ImportJob{Dataset: "test_list", Version: "1", Format: "stix", DryRun: dry}
+		if err := e.Store.StartImport(e.Ctx, analyst, job); err != nil {
+			t.Fatal(err)
+		}
+		return job
+	}
+	finish := func(job *forewarn.ImportJob) {
+		job.Status = forewarn.ImportDone
+		if err := e.Store.FinishImport(e.Ctx, analyst, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ind := forewarn.RawObject{ExternalID: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", Type: "indicator", Version: "2016-04-06T20:03:48.000Z",
+		Body: json.RawMessage(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48.000Z"}`)}
+	dry := start(true)
+	if err := e.Store.KeepRawObjects(e.Ctx, analyst, dry, []forewarn.RawObject{ind}); err != nil || dry.Counts.Raw != 1 {
+		t.Fatalf("dry run: %v, raw %d", err, dry.Counts.Raw)
+	}
+	finish(dry)
+	if got, err := e.Store.RawObjects(e.Ctx, "test_list"); err != nil || len(got) != 0 {
+		t.Fatalf("a dry run kept %d objects (%v)", len(got), err)
+	}
+	job := start(false)
+	newer := ind
+	newer.Version, newer.Body = "2017-01-01T00:00:00.000Z", json.RawMessage(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2017-01-01T00:00:00.000Z"}`)
+	if err := e.Store.KeepRawObjects(e.Ctx, analyst, job, []forewarn.RawObject{ind, ind, newer}); err != nil || job.Counts.Raw != 3 {
+		t.Fatalf("KeepRawObjects: %v, raw %d", err, job.Counts.Raw)
+	}
+	if err := e.Store.KeepRawObjects(e.Ctx, analyst, job, []forewarn.RawObject{{ExternalID: "x", Type: "y", Body: json.RawMessage(`{`)}}); forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Fatalf("bad JSON kept: %v", err)
+	}
+	rec := importRecord("identity--311b2d2d-f010-4473-83ec-1edf84858f4c", "John Smith", "", forewarn.PartialDate{})
+	rec.Original = []json.RawMessage{json.RawMessage(`{"type":"identity","id":"identity--311b2d2d-f010-4473-83ec-1edf84858f4c","name":"John Smith"}`)}
+	if _, err := e.Store.ApplyImportBatch(e.Ctx, analyst, job, []*forewarn.ImportRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	finish(job)
+	got, err := e.Store.RawObjects(e.Ctx, "test_list")
+	if err != nil || len(got) != 2 || string(got[0].Body) != string(ind.Body) && string(got[1].Body) != string(ind.Body) {
+		t.Fatalf("RawObjects = %v, %v; want both versions once, byte for byte", got, err)
+	}
+	back, err := e.Store.ImportRecord(e.Ctx, "test_list", rec.ExternalID)
+	if err != nil || len(back.Original) != 1 || string(back.Original[0]) != string(rec.Original[0]) {
+		t.Fatalf("ImportRecord = %+v, %v; want the original object back", back, err)
+	}
+	if _, err := e.Store.ImportRecord(e.Ctx, "test_list", "identity--00000000-0000-4000-8000-000000000000"); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Fatalf("ImportRecord of a missing entry: %v; want ENOTFOUND", err)
+	}
+	entries, err := e.Store.AuditEntries(e.Ctx, forewarn.AuditFilter{Action: "import.raw"})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("audit of kept raw objects: %d entries, %v; want 1", len(entries), err)
+	}
 }

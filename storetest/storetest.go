@@ -244,8 +244,11 @@ func Run(t *testing.T, open Opener) {
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 		{"ImportSync", testImportSync},
 		{"ImportJobs", testImportJobs},
+		{"ImportRaw", testImportRaw},
 		{"NotificationOutbox", testNotificationOutbox},
 		{"NotificationSettings", testNotificationSettings},
+		{"TAXII", testTAXII},
+		{"Feeds", testFeeds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

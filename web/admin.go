@@ -22,6 +22,7 @@ type auditPage struct {
 	FirstHref, NextHref, LatestHref     string
 	Report                              *app.AuditReport
 	Verified                            bool
+	Names                               map[string]string // message ID → the message's name
 }
 
 // handleAudit shows a page of the audit trail, filtered by actor, action and object.
@@ -71,6 +72,15 @@ func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error
 		return nil, err
 	}
 	pg.Entries = es
+	pg.Names = map[string]string{}
+	for _, e := range es {
+		if e.ObjectType != "message" || pg.Names[e.ObjectID] != "" || !forewarn.IsMessageID(e.ObjectID) {
+			continue
+		}
+		if sm, err := s.Node.Store.Message(ctx, e.ObjectID); err == nil {
+			pg.Names[e.ObjectID] = messageName(sm.Message)
+		}
+	}
 	href := func(after string) string {
 		return "/audit?" + url.Values{"actor": {pg.Actor}, "action": {pg.Action}, "object_type": {pg.ObjectType}, "object_id": {pg.ObjectID}, "after": {after}}.Encode()
 	}

@@ -26,6 +26,7 @@ type messageRow struct {
 	Created    time.Time
 	Deadline   time.Time
 	Priority   forewarn.Priority
+	TLP        forewarn.TLP
 	Raised     bool // the effective priority is above the sender's
 	Holds      bool
 	Deliveries []deliveryView
@@ -67,7 +68,7 @@ func viewDelivery(d *forewarn.Delivery) deliveryView {
 
 func rowOf(sm *forewarn.StoredMessage) messageRow {
 	m := sm.Message
-	row := messageRow{SM: sm, ID: m.ID, Kind: m.Kind, Title: messageTitle(m), Created: m.Created, Priority: sm.Priority,
+	row := messageRow{SM: sm, ID: m.ID, Kind: m.Kind, Title: messageTitle(m), Created: m.Created, Priority: sm.Priority, TLP: m.Marks.TLP,
 		Raised: sm.Priority != m.DeclaredPriority(), Holds: sm.HoldsPerson, Deadline: m.Deadline()}
 	if sm.Direction == forewarn.DirectionIn {
 		row.Peer = "from " + m.From
@@ -296,6 +297,9 @@ type messagePage struct {
 	Matches     []matchView
 	Related     []app.RelatedMessage
 	Escalations []*forewarn.Escalation
+	Banner      messageBanner
+	ReplyTo     string            // the name of the message this one answers
+	Names       map[string]string // message ID → name, for the messages this page links to
 	CanAck      bool
 	CanTake     bool     // "I take it"
 	CanRelease  bool     // give it back to the desk
@@ -396,6 +400,18 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	if pg.Escalations, err = s.Node.Store.Escalations(ctx, m.ID); err != nil {
 		s.fail(w, r, a, err)
 		return
+	}
+	pg.Banner = bannerOf(m, pg.Matches, pg.Related)
+	pg.Names = map[string]string{}
+	for _, p := range pg.Persons {
+		for _, l := range p.Links {
+			if l.Message != "" {
+				pg.Names[l.Message] = s.messageName(ctx, l.Message)
+			}
+		}
+	}
+	if m.InReplyTo != "" {
+		pg.ReplyTo = s.messageName(ctx, m.InReplyTo)
 	}
 	s.render(w, r, a, status, "message", messageTitle(m), pg)
 }
@@ -514,8 +530,15 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, a *access)
 	redirect(w, r, "/messages/"+id+"?done=assigned")
 }
 
+// alertView is an alert with the message it is about, so the page names the message and
+// shows its handling marks.
+type alertView struct {
+	*forewarn.Alert
+	Message *forewarn.Message
+}
+
 type alertsPage struct {
-	Alerts     []*forewarn.Alert
+	Alerts     []alertView
 	CanResolve bool
 	CanAck     bool
 	Outcomes   []string // the reasons a desk may give for not acknowledging
@@ -577,10 +600,73 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 		for _, al := range as {
 			if !seen[al.ID] {
 				seen[al.ID] = true
-				pg.Alerts = append(pg.Alerts, al)
+				pg.Alerts = append(pg.Alerts, alertView{Alert: al})
 			}
 		}
 	}
-	slices.SortStableFunc(pg.Alerts, func(x, y *forewarn.Alert) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	slices.SortStableFunc(pg.Alerts, func(x, y alertView) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	msgs := map[string]*forewarn.Message{}
+	for i, al := range pg.Alerts {
+		if al.MessageID == "" {
+			continue
+		}
+		m, ok := msgs[al.MessageID]
+		if !ok {
+			sm, err := s.Node.Store.Message(r.Context(), al.MessageID)
+			if err != nil && forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+				s.fail(w, r, a, err)
+				return
+			}
+			if sm != nil {
+				m = sm.Message
+			}
+			msgs[al.MessageID] = m
+		}
+		pg.Alerts[i].Message = m
+	}
 	s.render(w, r, a, status, "alerts", "Alerts", pg)
+}
+
+// messageBanner is what the first screen of a message says before anything else: which of
+// the agency's subjects it names, how sure the match is and where its review stands, and
+// how many earlier warnings about the same person still wait for an answer.
+type messageBanner struct {
+	Subjects   []matchView
+	ToldBefore []app.RelatedMessage // earlier received warnings about the same person, unanswered
+}
+
+// bannerOf picks the best match per subject (rejected ones never show) and the earlier
+// unanswered warnings among the related messages.
+func bannerOf(m *forewarn.Message, matches []matchView, related []app.RelatedMessage) messageBanner {
+	var b messageBanner
+	best := map[string]int{}
+	for _, v := range matches {
+		if v.M.SubjectID == "" || v.M.Status == forewarn.MatchRejected {
+			continue
+		}
+		if i, ok := best[v.M.SubjectID]; ok {
+			if v.M.Score > b.Subjects[i].M.Score {
+				b.Subjects[i] = v
+			}
+			continue
+		}
+		best[v.M.SubjectID] = len(b.Subjects)
+		b.Subjects = append(b.Subjects, v)
+	}
+	for _, rm := range related {
+		if rm.Direction == forewarn.DirectionIn && rm.Message.Kind == forewarn.KindNotification && !rm.Answered && rm.Message.Created.Before(m.Created) {
+			b.ToldBefore = append(b.ToldBefore, rm)
+		}
+	}
+	return b
+}
+
+// messageName names a message this node holds by its sender, kind, day and first words;
+// "" when it does not hold it.
+func (s *Server) messageName(ctx context.Context, id string) string {
+	sm, err := s.Node.Store.Message(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return messageName(sm.Message)
 }

@@ -175,7 +175,11 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 	for _, m := range d.Matches {
 		v := viewMatch(m, m.PersonRef)
 		v.PersonName = v.X.Query
-		v.Target, v.TargetHref = "the person in the "+m.MessageID[:8]+"… message", "/messages/"+m.MessageID
+		name := s.messageName(ctx, m.MessageID)
+		if name == "" {
+			name = "a message"
+		}
+		v.Target, v.TargetHref = "the person in the "+name, "/messages/"+m.MessageID
 		if msg := ex.Errors["match:"+m.ID]; msg != "" {
 			v.ReviewError = msg
 		}

@@ -125,14 +125,10 @@ var funcs = template.FuncMap{
 		}
 		return string(k)
 	},
-	"claimKind": func(k forewarn.ClaimKind) string { return strings.ReplaceAll(string(k), "_", " ") },
-	// gradeText spells out an Admiralty grading for readers who do not know the codes.
-	"gradeText": func(g forewarn.Grading) string {
-		rel := map[string]string{"A": "completely reliable", "B": "usually reliable", "C": "fairly reliable", "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged"}
-		cred := map[int]string{1: "confirmed", 2: "probably true", 3: "possibly true", 4: "doubtful", 5: "improbable", 6: "truth cannot be judged"}
-		if g.Reliability == "" {
-			return ""
-		}
-		return "source " + rel[g.Reliability] + ", information " + cred[g.Credibility]
-	},
+	"claimKind":        func(k forewarn.ClaimKind) string { return label(k) },
+	"gradeText":        gradeText,
+	"label":            label,
+	"tlpText":          tlpText,
+	"messageName":      messageName,
+	"matchStatusLabel": func(st forewarn.MatchStatus) string { return label(st) },
 }

@@ -255,6 +255,40 @@ type view struct {
 	Now     time.Time
 	Data    any
 	granted *forewarn.Principal
+	users   func() map[string]*forewarn.User // read once, when a page names a user
+}
+
+// UserName is how a page names a user: their display name, with the username beside it
+// when they differ; a name the node does not know is shown as it is.
+func (v *view) UserName(username string) string {
+	if v.users == nil {
+		return username
+	}
+	u := v.users()[username]
+	if u == nil || u.DisplayName == "" || u.DisplayName == u.Username {
+		return username
+	}
+	return u.DisplayName + " (" + u.Username + ")"
+}
+
+// ActorName names who did something in the audit trail: a user by name, a peer agency or
+// a component of the node by what it is.
+func (v *view) ActorName(a forewarn.Actor) string {
+	name := a.ID
+	switch a.Kind {
+	case forewarn.ActorUser:
+		name = v.UserName(a.ID)
+	case forewarn.ActorPeer:
+		name = "peer " + a.ID
+	case forewarn.ActorSystem:
+		name = "the node (" + a.ID + ")"
+	default:
+		name = string(a.Kind) + " " + a.ID
+	}
+	if a.Token != "" {
+		name += ", with an API token"
+	}
+	return name
 }
 
 // Can reports whether the signed-in user may do p: templates show only the actions the
@@ -289,6 +323,17 @@ var nav = []struct {
 // rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, status int, name, title string, data any) {
 	v := &view{Title: title, Data: data, Active: r.URL.Path, Now: s.Node.Clock.Now()}
+	v.users = sync.OnceValue(func() map[string]*forewarn.User {
+		m := map[string]*forewarn.User{}
+		us, err := s.Node.Store.Users(r.Context())
+		if err != nil {
+			s.Logger.Error("read users for names", "err", err)
+		}
+		for _, u := range us {
+			m[u.Username] = u
+		}
+		return m
+	})
 	if ag, err := s.agencyInfo(r.Context()); err == nil {
 		v.Agency = *ag
 	}

@@ -554,7 +554,7 @@ func TestSubjectActions(t *testing.T) {
 		t.Fatalf("confirm: status %d", st)
 	}
 	st, body := b.get("/subjects/" + f.subjectID)
-	if st != http.StatusOK || !strings.Contains(body, "confirmed by analyst") {
+	if st != http.StatusOK || !strings.Contains(body, "confirmed by Test analyst (analyst)") {
 		t.Errorf("the subject page does not show the confirmed match")
 	}
 	if !strings.Contains(body, "Record a claim") {

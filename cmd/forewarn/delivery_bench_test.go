@@ -13,6 +13,7 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/internal/limits"
 )
 
 // timedTransport records how long each delivery takes: the HTTP round trip, which
@@ -124,7 +125,8 @@ func queue(b *testing.B, tr *liveNode, n int) time.Duration {
 // stored on both sides: with b.N warnings queued on the sender, the time until every one
 // is delivered over HTTP, verified, matched and stored by the recipient, and its signed
 // receipt recorded by the sender. It reports the delivery round trip's p50 and p99, and
-// separately how fast the sender queued them (signing, storing, auditing each).
+// separately how fast the sender queued them (signing, storing, auditing each), and the
+// rate beside the limit it runs against (internal/limits), measured in the same run.
 func benchmarkDelivery(b *testing.B, dsn string) {
 	ctx := context.Background()
 	tr, fr := benchPair(b, dsn)
@@ -153,6 +155,14 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 	b.ReportMetric(float64(tt.percentile(0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(tt.percentile(0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(b.N)/queued.Seconds(), "queued/s")
+	// The limit it runs against, measured now on the same disk: durable single-row
+	// commits for SQLite, 8-client INSERTs for PostgreSQL.
+	rate := float64(b.N) / elapsed.Seconds()
+	if dsn == "" {
+		limits.Report(b, rate, limits.SQLiteCommitLimit(b), "sqlite-commit")
+	} else {
+		limits.Report(b, rate, limits.PostgresInsertLimit(b, dsn, 8), "pg-insert8")
+	}
 }
 
 // benchName returns the i-th of 2,500 different realistic names, so that, as in real

@@ -16,7 +16,8 @@ import (
 
 func runExport(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("export",
-		"Writes the node's subjects as FtM JSON lines, CSV (with claims) or a STIX 2.1 bundle. Names\n"+
+		"Writes the node's subjects as FtM JSON lines, CSV (with claims) or a STIX 2.1 bundle (with\n"+
+			"claims, links and the messages that may leave; docs/stix.md). Names\n"+
 			"and claims that came in messages whose handling marks forbid passing them on (TLP:AMBER\n"+
 			"and above, a release list, originator consent) are left out and counted, unless an\n"+
 			"administrator exports for backup. The export is recorded in the audit trail.",
@@ -46,15 +47,18 @@ func runExport(ctx context.Context, m *Main, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	write, flush, err := exportWriter(ctx, node, *format, bw)
+	ex, err := exportWriter(ctx, node, *format, bw)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	rep, err := node.ExportSubjects(ctx, nf.actor(), app.ExportOptions{Format: *format, Backup: *backup, Claims: *format == "csv"}, write)
+	stixFormat := *format == "stix"
+	opt := app.ExportOptions{Format: *format, Backup: *backup, Claims: *format == "csv" || stixFormat,
+		Associations: stixFormat, Originals: stixFormat, Messages: stixFormat}
+	rep, err := node.Export(ctx, nf.actor(), opt, ex.subject, ex.message)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := flush(); err != nil {
+	if err := ex.flush(); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -65,26 +69,45 @@ func runExport(ctx context.Context, m *Main, args []string) error {
 			return fmt.Errorf("export: %w", err)
 		}
 	}
-	fmt.Fprintf(m.Stderr, "exported %d subjects; %d names and claims held back by their handling marks\n", rep.Subjects, rep.Withheld)
+	if stixFormat {
+		fmt.Fprintf(m.Stderr, "exported %d subjects and %d messages; %d names, claims and messages held back by their handling marks\n", rep.Subjects, rep.Messages, rep.Withheld)
+	} else {
+		fmt.Fprintf(m.Stderr, "exported %d subjects; %d names and claims held back by their handling marks\n", rep.Subjects, rep.Withheld)
+	}
 	return nil
 }
 
-// exportWriter returns the format's writer: a function per subject and a final flush.
-func exportWriter(ctx context.Context, node *app.Node, format string, w io.Writer) (func(*forewarn.Subject, []*forewarn.Claim) error, func() error, error) {
+// formatWriter writes one export format: each subject (with what the format carries),
+// each message (STIX only), and a final flush.
+type formatWriter struct {
+	subject func(*app.ExportItem) error
+	message func(*forewarn.Message) error
+	flush   func() error
+}
+
+// exportWriter returns the format's writer.
+func exportWriter(ctx context.Context, node *app.Node, format string, w io.Writer) (*formatWriter, error) {
 	switch format {
 	case "csv":
 		cw := personcsv.NewWriter(w)
-		return func(s *forewarn.Subject, cs []*forewarn.Claim) error { return cw.Write(s, cs) }, cw.Flush, nil
+		return &formatWriter{subject: func(it *app.ExportItem) error { return cw.Write(it.Subject, it.Claims) }, flush: cw.Flush}, nil
 	case "ftm":
 		fw := ftm.NewWriter(w)
-		return func(s *forewarn.Subject, _ []*forewarn.Claim) error { return fw.Write(s) }, func() error { return nil }, nil
+		return &formatWriter{subject: func(it *app.ExportItem) error { return fw.Write(it.Subject) }, flush: func() error { return nil }}, nil
 	case "stix":
 		info, err := node.Store.Node(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
+		agency := info.Agency.Code
 		sw := stix.NewWriter(w, info.Agency, node.Clock.Now())
-		return func(s *forewarn.Subject, _ []*forewarn.Claim) error { return sw.Write(s) }, sw.Close, nil
+		return &formatWriter{subject: func(it *app.ExportItem) error {
+			targets := map[string]string{}
+			for id, src := range it.Targets {
+				targets[id] = stix.ExportID(agency, &forewarn.Subject{ID: id, Sources: src})
+			}
+			return sw.WriteHolding(&stix.Holding{Subject: it.Subject, Claims: it.Claims, Associations: it.Associations, TargetIDs: targets, Original: it.Original})
+		}, message: sw.WriteMessage, flush: sw.Close}, nil
 	}
-	return nil, nil, fmt.Errorf("format %q is not supported yet", format)
+	return nil, fmt.Errorf("format %q is not supported yet", format)
 }

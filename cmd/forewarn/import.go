@@ -118,6 +118,9 @@ func printImportJob(w io.Writer, j *forewarn.ImportJob) {
 		}
 		fmt.Fprintf(w, "not mapped, counted and skipped: %s\n", strings.Join(parts, ", "))
 	}
+	if c.Raw > 0 {
+		fmt.Fprintf(w, "kept raw, as received: %d objects\n", c.Raw)
+	}
 	for _, e := range j.Errors {
 		fmt.Fprintf(w, "  %s\n", e)
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -294,5 +296,46 @@ func confirmAndExport(t *testing.T, fr *liveNode, subjectName string) {
 	}
 	if names, rep = export(true); !names["Omar Ismail Mostefai"] || rep.Withheld != 0 {
 		t.Fatalf("backup export: names %v, withheld %d; want everything", names, rep.Withheld)
+	}
+}
+
+// TestImportKilledSaysWhenToRerun kills an import process outright (SIGKILL) while it
+// writes the OFAC list. Importing again at once is refused, naming the dead job and the
+// time from which importing again completes it: half a minute after its last sign of
+// life, not a silent wait (the conformance suite shows the takeover on the clock).
+func TestImportKilledSaysWhenToRerun(t *testing.T) {
+	path := testdata.Path(t, "names", "ofac", "sdn.csv")
+	dir, _ := newNode(t)
+	cmd := exec.Command(forewarnBinary(t), "import", "--data", dir, "--log-level", "warn", "--dataset", "us_ofac_sdn", "--version", "1", "--batch", "1", filepath.Dir(path))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Kill it once it has written some entries (bounded: a few thousand polls).
+	for i := 0; ; i++ {
+		if i == 3000 {
+			t.Fatal("the import wrote no subject")
+		}
+		if count(t, dir, "SELECT count(*) FROM subject_sources") > 10 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if n := count(t, dir, "SELECT count(*) FROM import_jobs WHERE status = 'running'"); n != 1 {
+		t.Fatalf("%d running jobs after the kill; want the killed one", n)
+	}
+	_, errOut, err := runCLI(t, nil, "import", "--data", dir, "--log-level", "warn", "--dataset", "us_ofac_sdn", "--version", "1", filepath.Dir(path))
+	if err == nil {
+		t.Fatal("a second import ran while the killed job still counted as running")
+	}
+	msg := err.Error() + errOut
+	for _, want := range []string{`an import of dataset "us_ofac_sdn" is running`, "If its process was stopped, it counts as dead at ", "import again from then on"} {
+		if !strings.Contains(msg, want) {
+			t.Fatalf("the refusal says:\n%s\nwant %q", msg, want)
+		}
 	}
 }

@@ -83,6 +83,8 @@ func commands() map[string]command {
 		"restore":     {"put a node back from a backup file, after checking its key and audit trail", runRestore},
 		"key":         {"show this node's public key (show)", runKey},
 		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
+		"feed":        {"subscribe to partners' TAXII 2.1 collections (add|list|remove)", runFeed},
+		"taxii":       {"the node's TAXII 2.1 collections, their tokens and what is published (collection|collections|token|publish)", runTAXII},
 		"user":        {"create users (add)", runUser},
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
 		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},

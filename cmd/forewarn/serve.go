@@ -143,11 +143,14 @@ type liveNode struct {
 	srv  *httpapi.Server
 	// notifier sends the notification outbox: e-mail and webhooks.
 	notifier *app.Notifier
-	agency   string
-	url      string
-	dir      string
-	cancel   context.CancelFunc
-	done     chan struct{}
+	// taxii serves the node's TAXII collections; feeds polls the partners' ones.
+	taxii  *app.TAXII
+	feeds  *app.Feeds
+	agency string
+	url    string
+	dir    string
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // startRuntime opens the node and starts serving it. With autoTick the delivery worker and
@@ -221,6 +224,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	}
 	msgs.Notifier = rt.notifier
 	srv.SetNotifier(rt.notifier)
+	mountTAXII(rt, info.Agency)
 	mountWeb(rt)
 	wctx, cancel := context.WithCancel(context.Background())
 	rt.cancel = cancel
@@ -237,6 +241,9 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 			refusals := make(chan struct{})
 			go func() { defer close(refusals); node.Refusals.Run(wctx) }()
 			defer func() { <-refusals }()
+			polled := make(chan struct{})
+			go func() { defer close(polled); rt.feeds.Run(wctx, sf.tick, node.Logger) }()
+			defer func() { <-polled }()
 			msgs.Run(wctx, sf.tick)
 			<-following
 			<-notified

@@ -67,6 +67,7 @@ func runTokenCreate(ctx context.Context, m *Main, args []string) error {
 	role := fs.String("role", "", "the one role the token carries; the user must hold it (required)")
 	name := fs.String("name", "cli", "what the token is for")
 	days := fs.Int("days", int(forewarn.DefaultTokenTTL.Hours()/24), "how many days the token lasts (1 to 366)")
+	program := fs.Bool("program", false, "the token is for another program, not a person's CLI: the API gives it nothing marked TLP:RED")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -79,7 +80,11 @@ func runTokenCreate(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
-	secret, tok, err := app.NewTokenFor(ctx, node, nf.actor(), *username, forewarn.Role(*role), *name, ttl)
+	newToken := app.NewTokenFor
+	if *program {
+		newToken = app.NewProgramToken
+	}
+	secret, tok, err := newToken(ctx, node, nf.actor(), *username, forewarn.Role(*role), *name, ttl)
 	if err != nil {
 		return err
 	}

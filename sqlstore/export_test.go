@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+
+	"github.com/forewarn/forewarn"
+)
+
+// HoldGroup makes writes that go through group commit queue, as they do behind a batch
+// being written, until release, which writes everything queued as the next batch. queued
+// says how many are waiting.
+func HoldGroup(db *DB) (queued func() int, release func()) {
+	g := &db.group
+	g.mu.Lock()
+	g.leading = true
+	g.mu.Unlock()
+	queued = func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.pending)
+	}
+	release = func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if len(g.pending) == 0 {
+			g.leading = false
+			return
+		}
+		g.pending[0].lead = true
+		close(g.pending[0].wake)
+	}
+	return queued, release
+}
+
+// ErrTestWrite is what WriteTogether's failing writes return.
+var ErrTestWrite = errors.New("this write fails after writing")
+
+// WriteTogether writes one audit entry per object in one batch, as group commit does; a
+// write whose fail is set fails after appending its entry. It returns each write's error.
+func WriteTogether(ctx context.Context, db *DB, objects []string, fail []bool) []error {
+	batch := make([]*groupWrite, len(objects))
+	for i, obj := range objects {
+		batch[i] = &groupWrite{ctx: ctx, now: db.now(), op: "test write", wake: make(chan struct{}), fn: func(tx *tx) error {
+			if err := tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", obj, nil, nil, ""); err != nil {
+				return err
+			}
+			if fail[i] {
+				return ErrTestWrite
+			}
+			return nil
+		}}
+	}
+	db.writeBatch(ctx, batch)
+	errs := make([]error, len(batch))
+	for i, w := range batch {
+		errs[i] = w.err
+	}
+	return errs
+}

@@ -1,0 +1,122 @@
+package sqlstore_test
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/storetest"
+)
+
+func openSQLite(t *testing.T, opts sqlstore.Options) forewarn.Store {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A write that fails in a batch leaves nothing behind, its audit entry and the checkpoint
+// it signed included, and the writes after it extend the chain from where it stood.
+func TestGroupCommitRollsBackOnlyTheFailedWrite(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 2)
+	db := e.Store.(*sqlstore.DB)
+	start := e.AuditCount()
+	objects := []string{"a", "b", "c", "d", "e"}
+	fail := []bool{false, true, false, true, false}
+	errs := sqlstore.WriteTogether(e.Ctx, db, objects, fail)
+	for i, err := range errs {
+		if fail[i] != errors.Is(err, sqlstore.ErrTestWrite) || (!fail[i] && err != nil) {
+			t.Errorf("write %s: %v (should fail: %v)", objects[i], err, fail[i])
+		}
+	}
+	if got := e.AuditCount() - start; got != 3 {
+		t.Errorf("%d entries written, want 3 (a, c, e)", got)
+	}
+	if last := e.LastAudit(); last.ObjectID != "e" {
+		t.Errorf("last entry is about %q, want e", last.ObjectID)
+	}
+	e.MustVerify()
+}
+
+// Messages arriving together are stored in one transaction; each gets its own receipt, a
+// write in the batch sees the ones before it (an ID taken by the message this node sent
+// is given a local one), and a repeated delivery in the same batch gets the first one's
+// receipt.
+func TestGroupCommitReceives(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 3)
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	sent := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now())).Message
+	start := e.AuditCount()
+
+	var msgs []*forewarn.Message
+	for range 4 {
+		e.Clock.Advance(time.Second)
+		msgs = append(msgs, storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+	}
+	pre := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+	pre.ID = sent.ID // an ID this node gave a message it sent: stored under another
+	msgs = append(msgs, pre)
+	deliveries := append(append([]*forewarn.Message(nil), msgs...), msgs[0])
+
+	queued, release := sqlstore.HoldGroup(db)
+	type result struct {
+		receipt []byte
+		dup     bool
+		err     error
+	}
+	results := make([]result, len(deliveries))
+	var wg sync.WaitGroup
+	for i, m := range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := *m
+			sm := &forewarn.StoredMessage{Message: &mine, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionIn, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityUrgent,
+				Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}}}
+			r, dup, err := db.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, fmt.Appendf(nil, "receipt %d", i))
+			results[i] = result{r, dup, err}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < len(deliveries); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d deliveries queued", queued(), len(deliveries))
+		}
+	}
+	release()
+	wg.Wait()
+
+	for i := range msgs {
+		r := results[i]
+		if r.err != nil || r.dup || string(r.receipt) != fmt.Sprintf("receipt %d", i) {
+			t.Errorf("delivery %d: receipt %q, duplicate %v, %v; want its own receipt", i, r.receipt, r.dup, r.err)
+		}
+		if i == len(msgs)-1 {
+			break // stored under a local ID
+		}
+		if d := e.MustMessage(msgs[i].ID).Delivery(storetest.Agency.Code); d == nil || string(d.Receipt) != fmt.Sprintf("receipt %d", i) {
+			t.Errorf("message %d stored with delivery %+v", i, d)
+		}
+	}
+	if sm := e.MustMessage(sent.ID); sm.Direction != forewarn.DirectionOut {
+		t.Errorf("message %s is now %s; the one this node sent must keep its ID", sent.ID, sm.Direction)
+	}
+	if r := results[len(msgs)]; r.err != nil || !r.dup || string(r.receipt) != "receipt 0" {
+		t.Errorf("the repeated delivery: receipt %q, duplicate %v, %v; want the first one's receipt", r.receipt, r.dup, r.err)
+	}
+	if got := e.AuditCount() - start; got != len(msgs) {
+		t.Errorf("%d audit entries, want %d (one per message stored)", got, len(msgs))
+	}
+	if _, total, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn}); err != nil || total != len(msgs) {
+		t.Errorf("incoming messages = %d, %v; want %d", total, err, len(msgs))
+	}
+	e.MustVerify()
+}
