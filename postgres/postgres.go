@@ -11,8 +11,9 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
 	"github.com/forewarn/forewarn/sqlstore"
 )
@@ -39,6 +40,8 @@ var Dialect = sqlstore.Dialect{
 	LockSuffix:        " FOR UPDATE",
 	SkipLocked:        " FOR UPDATE SKIP LOCKED",
 	RelaxedCommit:     "SET LOCAL synchronous_commit = off",
+	Pipeline:          Pipeline,
+	WaitDurable:       "SELECT pg_catalog.txid_current()",
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,
 }
@@ -67,4 +70,32 @@ func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.DB,
 func IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
+}
+
+// Pipeline sends stmts on conn's pgx connection as one batch: one round trip for all of
+// them, inside the transaction conn has open. It returns the rows each statement changed;
+// the first error stops it (and the transaction must then be rolled back).
+func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
+	affected := make([]int64, 0, len(stmts))
+	err := conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: pipeline: the connection is a %T, not pgx's", driverConn)
+		}
+		b := &pgx.Batch{}
+		for _, s := range stmts {
+			b.Queue(s.SQL, s.Args...)
+		}
+		br := c.Conn().SendBatch(ctx, b)
+		for range stmts {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return err
+			}
+			affected = append(affected, tag.RowsAffected())
+		}
+		return br.Close()
+	})
+	return affected, err
 }

@@ -107,7 +107,11 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		ds[i] = &v
 	}
 	m := sm.Message
-	err := db.update(ctx, now, "send message", func(tx *tx) error {
+	write := db.update
+	if m.Kind != forewarn.KindAcknowledgement {
+		write = db.updateLate // an acknowledgement records its stage: that reads to decide
+	}
+	err := write(ctx, now, "send message", func(tx *tx) error {
 		if err := tx.insertMessage(ctx, sm, stored); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
@@ -213,9 +217,17 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	wire := m.ID
 	// Messages arriving together are stored together (group commit), each in a savepoint
 	// of its own. A verified message is stored even when its sender hangs up meanwhile:
-	// it gets the same receipt when it delivers again.
+	// it gets the same receipt when it delivers again. Where the dialect pipelines
+	// (PostgreSQL), a new warning or request is instead stored in a transaction of its own
+	// that links its audit entries at commit (late.go): its reads run beside the others'
+	// and only its pipelined writes are serial. A reply or an acknowledgement reads other
+	// messages to decide what it changes, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	err := db.updateGrouped(ctx, now, "receive message", func(tx *tx) error {
+	write := db.updateGrouped
+	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement && m.InReplyTo == "" {
+		write = db.updateLateShared
+	}
+	err := write(ctx, now, "receive message", func(tx *tx) error {
 		var err error
 		if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
 			duplicate = first != nil
@@ -893,7 +905,7 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			return forewarn.Invalid("at", "required", "a delivery is recorded with the time of its receipt")
 		}
 	}
-	return db.update(ctx, db.now(), "record delivery", func(tx *tx) error {
+	return db.updateLateShared(ctx, db.now(), "record delivery", func(tx *tx) error {
 		for _, r := range receipts {
 			d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", r.MessageID, r.Agency)
 			if err != nil {
@@ -902,7 +914,9 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			if d.Delivered() {
 				continue
 			}
-			if _, err := tx.exec(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ?",
+			// Read without the head in a late transaction: another server may have recorded
+			// the same receipt meanwhile, and then this one runs again and skips it.
+			if err := tx.execOne(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ? AND delivered_at IS NULL",
 				FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}

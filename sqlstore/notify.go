@@ -48,6 +48,9 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert) error {
 	if a.Kind != "escalation" || a.MessageID == "" {
 		return nil
 	}
+	if err := tx.retrySerialIf(true); err != nil {
+		return err // it reads the message, which a late transaction may not have written yet
+	}
 	var dir, priority, data string
 	var holds bool
 	err := tx.queryRow(ctx, "SELECT direction, priority, holds_person, message FROM messages WHERE id = ?", a.MessageID).Scan(&dir, &priority, &holds, &data)

@@ -70,6 +70,15 @@ type Dialect struct {
 	// in a crash only means the work falls due again, so it need not wait for the disk
 	// ("SET LOCAL synchronous_commit = off" for PostgreSQL).
 	RelaxedCommit string
+	// Pipeline, when set, sends a late transaction's queued writes on conn in one round
+	// trip and returns the rows each changed (late.go); nil runs every writer holding the
+	// audit head from its start.
+	Pipeline func(ctx context.Context, conn *sql.Conn, stmts []Statement) ([]int64, error)
+	// WaitDurable, when set with RelaxedCommit, is a statement that returns only once the
+	// log is durable up to it: a transaction that commits synchronously after one that
+	// did not ("SELECT pg_catalog.txid_current()" on PostgreSQL: it takes a transaction
+	// ID, so its commit is written and flushed, and the log before it with it).
+	WaitDurable string
 	// MigrationLock, when set, is executed first in every migration transaction so that
 	// two processes migrating at once take turns.
 	MigrationLock string
@@ -180,6 +189,14 @@ type tx struct {
 	headHash string
 
 	policySaved bool // this transaction recorded the checkpoint policy
+
+	// A late transaction (late.go) runs on conn, queues its writes and audit entries,
+	// and links the entries at commit; expect indexes the writes that must change a row.
+	conn    *sql.Conn
+	queued  []Statement
+	pending []*forewarn.AuditEntry
+	expect  []int
+	linking bool
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head
@@ -231,6 +248,10 @@ func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if tx.conn != nil {
+		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
+		return lateResult{}, nil
+	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -239,6 +260,9 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if tx.tx == nil { // a late transaction reads on its connection (the driver caches the statement)
+		return tx.conn.QueryContext(ctx, tx.db.rebind(q), args...)
+	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -247,6 +271,9 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if tx.tx == nil {
+		return tx.conn.QueryRowContext(ctx, tx.db.rebind(q), args...)
+	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		// Let the error surface from Scan, as QueryRowContext's would.
