@@ -41,6 +41,7 @@ var Dialect = sqlstore.Dialect{
 	SkipLocked:        " FOR UPDATE SKIP LOCKED",
 	RelaxedCommit:     "SET LOCAL synchronous_commit = off",
 	Pipeline:          Pipeline,
+	PlainReads:        true,
 	WaitDurable:       "SELECT pg_catalog.txid_current()",
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,

@@ -70,6 +70,11 @@ type Dialect struct {
 	// in a crash only means the work falls due again, so it need not wait for the disk
 	// ("SET LOCAL synchronous_commit = off" for PostgreSQL).
 	RelaxedCommit string
+	// PlainReads runs a read-only view's statements on one connection without a
+	// transaction. At PostgreSQL's isolation level (READ COMMITTED) a transaction gives
+	// each statement its own snapshot anyway, so its BEGIN and ROLLBACK were two round
+	// trips that bought nothing; SQLite's read transaction is a snapshot, and stays.
+	PlainReads bool
 	// Pipeline, when set, sends a late transaction's queued writes on conn in one round
 	// trip and returns the rows each changed (late.go); nil runs every writer holding the
 	// audit head from its start.
@@ -197,6 +202,8 @@ type tx struct {
 	pending []*forewarn.AuditEntry
 	expect  []int
 	linking bool
+	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
+	readOnly bool
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head
@@ -248,6 +255,9 @@ func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if tx.readOnly {
+		return nil, fmt.Errorf("a write in a read-only view: %s", q)
+	}
 	if tx.conn != nil {
 		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
 		return lateResult{}, nil
@@ -334,6 +344,14 @@ func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
 
 // view runs fn in a read-only transaction.
 func (db *DB) view(ctx context.Context, op string, fn func(*tx) error) error {
+	if db.dialect.PlainReads {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return db.internal(op, err)
+		}
+		defer conn.Close()
+		return db.internal(op, fn(&tx{db: db, now: db.now(), conn: conn, readOnly: true}))
+	}
 	tx, err := db.begin(ctx, db.now(), false)
 	if err != nil {
 		return db.internal(op, err)
