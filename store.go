@@ -50,6 +50,9 @@ type Store interface {
 
 	CreateSubject(ctx context.Context, actor Actor, s *Subject) error
 	UpdateSubject(ctx context.Context, actor Actor, s *Subject) error
+	// SetWatch watch-lists a subject or takes it off the list; the reason is required and
+	// recorded in the audit entry of the change.
+	SetWatch(ctx context.Context, actor Actor, id string, watch WatchStatus, reason string) error
 	// Subject returns one subject and audits the read.
 	Subject(ctx context.Context, actor Actor, id string) (*Subject, error)
 	// FindSubjects returns a page of subjects and the total count, and audits the read.
@@ -87,6 +90,8 @@ type Store interface {
 	NotificationStore
 	TAXIIStore
 	FeedStore
+	AgreementStore
+	PrivateMatchStore
 
 	Close() error
 }

@@ -78,6 +78,9 @@ type STIXObject struct {
 	SpecVersion string        `json:"spec_version"`
 	DateAdded   time.Time     `json:"date_added"`
 	Marks       HandlingMarks `json:"marks"`
+	// Originator is the agency whose content it is: "" for this node's own (published, or
+	// loaded by its operator), else the agency that posted it.
+	Originator string `json:"originator,omitempty"`
 	// SubjectID is the node's subject the object publishes, when it does: serving it is a
 	// read of that person, audited.
 	SubjectID string          `json:"subject_id,omitempty"`

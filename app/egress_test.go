@@ -15,6 +15,7 @@ import (
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/email"
 	"github.com/forewarn/forewarn/httpapi"
+	"github.com/forewarn/forewarn/stix"
 	"github.com/forewarn/forewarn/storetest"
 	"github.com/forewarn/forewarn/webhook"
 )
@@ -27,7 +28,7 @@ import (
 // audited as egress.refused naming the mark.
 func TestEgressPaths(t *testing.T) {
 	type expect struct {
-		export, email, webhook, reply, person, program bool // does the content go?
+		export, taxii, email, webhook, reply, person, program bool // does the content go?
 	}
 	const name = "Omar Ismail Mostefai"
 	tests := []struct {
@@ -35,13 +36,13 @@ func TestEgressPaths(t *testing.T) {
 		marks forewarn.HandlingMarks
 		want  expect
 	}{
-		{"CLEAR", forewarn.HandlingMarks{TLP: forewarn.TLPClear}, expect{true, true, true, true, true, true}},
-		{"GREEN", forewarn.HandlingMarks{TLP: forewarn.TLPGreen}, expect{true, true, true, true, true, true}},
-		{"AMBER", forewarn.HandlingMarks{TLP: forewarn.TLPAmber}, expect{false, false, false, true, true, true}},
-		{"AMBER+STRICT", forewarn.HandlingMarks{TLP: forewarn.TLPAmberStrict, ReleasableTo: []string{"FR-DGSI"}}, expect{false, false, false, true, true, true}},
-		{"RED", forewarn.HandlingMarks{TLP: forewarn.TLPRed, ReleasableTo: []string{"FR-DGSI"}}, expect{false, false, false, true, true, false}},
-		{"release list", forewarn.HandlingMarks{TLP: forewarn.TLPGreen, ReleasableTo: []string{"FR-DGSI"}}, expect{false, true, true, true, true, true}},
-		{"consent required", forewarn.HandlingMarks{TLP: forewarn.TLPGreen, OriginatorConsentRequired: true}, expect{false, true, true, true, true, true}},
+		{"CLEAR", forewarn.HandlingMarks{TLP: forewarn.TLPClear}, expect{true, true, true, true, true, true, true}},
+		{"GREEN", forewarn.HandlingMarks{TLP: forewarn.TLPGreen}, expect{true, true, true, true, true, true, true}},
+		{"AMBER", forewarn.HandlingMarks{TLP: forewarn.TLPAmber}, expect{false, false, false, false, true, true, true}},
+		{"AMBER+STRICT", forewarn.HandlingMarks{TLP: forewarn.TLPAmberStrict, ReleasableTo: []string{"FR-DGSI"}}, expect{false, false, false, false, true, true, true}},
+		{"RED", forewarn.HandlingMarks{TLP: forewarn.TLPRed, ReleasableTo: []string{"FR-DGSI"}}, expect{false, false, false, false, true, true, false}},
+		{"release list", forewarn.HandlingMarks{TLP: forewarn.TLPGreen, ReleasableTo: []string{"FR-DGSI"}}, expect{false, false, true, true, true, true, true}},
+		{"consent required", forewarn.HandlingMarks{TLP: forewarn.TLPGreen, OriginatorConsentRequired: true}, expect{false, false, true, true, true, true, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mark, func(t *testing.T) {
@@ -118,6 +119,18 @@ func TestEgressPaths(t *testing.T) {
 			if (rep.Withheld > 0) == tt.want.export {
 				t.Errorf("export withheld %d", rep.Withheld)
 			}
+
+			// The TAXII server: the subject published into an open collection.
+			tx := &app.TAXII{Node: e.node, Codec: stix.Codec{}}
+			col := &forewarn.TAXIICollection{ID: "91a7b528-80eb-42ed-a74d-c6fbd5a26116", Title: "Open"}
+			if err := e.store.CreateCollection(e.ctx, actor, col); err != nil {
+				t.Fatal(err)
+			}
+			obj, err := tx.PublishSubject(e.ctx, actor, col.ID, subject.ID, forewarn.HandlingMarks{TLP: forewarn.TLPClear})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("taxii", strings.Contains(string(obj.Object), name), tt.want.taxii)
 
 			// E-mail (the local capture) and webhook, on a node that lets detail out where
 			// marks allow. The arrival was urgent, so both were queued when it arrived.

@@ -25,6 +25,11 @@ type ExportOptions struct {
 	// Messages exports the messages too, those received only when their handling marks
 	// let them leave in a file (CheckEgress, forewarn.EgressExport).
 	Messages bool
+	// OriginalMarks reads the handling marks an original object carries (STIX: its TLP
+	// marking and the Forewarn extension's release list). A subject whose originals carry
+	// marks that forbid leaving in a file is held back whole, unless the export is a
+	// backup: its names came under those marks.
+	OriginalMarks func(json.RawMessage) (forewarn.HandlingMarks, bool)
 }
 
 // ExportItem is one subject as an export carries it.
@@ -186,6 +191,22 @@ func (n *Node) Export(ctx context.Context, actor forewarn.Actor, opt ExportOptio
 				if len(rec.Original) > 0 {
 					it.Original = rec.Original
 					break
+				}
+			}
+			if !opt.Backup && opt.OriginalMarks != nil {
+				for _, o := range it.Original {
+					marks, ok := opt.OriginalMarks(o)
+					if !ok {
+						continue
+					}
+					err := n.CheckEgress(ctx, actor, forewarn.Egress{Path: forewarn.EgressExport, Marks: marks, Originator: s.Sources[0].Dataset})
+					if forewarn.ErrorCode(err) == forewarn.EFORBIDDEN {
+						rep.Withheld++
+						return nil
+					}
+					if err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -56,6 +56,7 @@ type Messages struct {
 	flights          flights
 	peers            peerCache
 	witnessing       witnessing
+	holdings         privateHoldings
 	lastHousekeeping time.Time
 }
 
@@ -141,6 +142,9 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 			}
 			return nil, err
 		}
+	}
+	if err := ms.CheckAgreements(ctx, actor, m, false); err != nil {
+		return nil, err
 	}
 	env, err := envelope.Seal(m, ms.Signer)
 	if err != nil {
@@ -624,7 +628,10 @@ func (ms *Messages) linkOutgoing(ctx context.Context, actor forewarn.Actor, sm *
 	for i := range ps {
 		for _, h := range ms.Matcher.search(descriptorPerson(&ps[i]), ms.Matcher.Candidates) {
 			if h.subjectID != "" {
-				links = append(links, h.toMatch(sm.Message.ID, &ps[i]))
+				// Written here about this subject: a known link, never a match to review.
+				l := h.toMatch(sm.Message.ID, &ps[i])
+				l.Status, l.Reason = forewarn.MatchConfirmed, "this node's own message about the subject"
+				links = append(links, l)
 			}
 		}
 	}

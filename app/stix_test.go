@@ -26,7 +26,7 @@ func exportSTIX(t *testing.T, n *app.Node) []byte {
 	}
 	var buf bytes.Buffer
 	w := stix.NewWriter(&buf, info.Agency, n.Clock.Now())
-	opt := app.ExportOptions{Format: "stix", Claims: true, Associations: true, Originals: true, Messages: true}
+	opt := app.ExportOptions{Format: "stix", Claims: true, Associations: true, Originals: true, Messages: true, OriginalMarks: stix.Codec{}.Marks}
 	_, err = n.Export(ctx, analyst, opt, func(it *app.ExportItem) error {
 		targets := map[string]string{}
 		for id, src := range it.Targets {
@@ -125,5 +125,44 @@ func TestSTIXRoundTripOASISExamples(t *testing.T) {
 	}
 	if persons < 3 {
 		t.Fatalf("only %d persons in the examples; the round trip proves little", persons)
+	}
+}
+
+// TestSTIXExportHoldsBackMarkedOriginals: a person imported from a bundle under TLP:AMBER
+// does not leave in a STIX export (the refusal audited), the CLEAR one does, and an
+// administrator's backup gives back both.
+func TestSTIXExportHoldsBackMarkedOriginals(t *testing.T) {
+	ctx := context.Background()
+	person := func(id, name, marking string) string {
+		return `{"type":"identity","spec_version":"2.1","id":"` + id + `","created":"2015-12-21T19:59:11.000Z","modified":"2015-12-21T19:59:11.000Z","name":"` + name +
+			`","identity_class":"individual","object_marking_refs":["` + marking + `"]}`
+	}
+	amber := "identity--311b2d2d-f010-4473-83ec-1edf84858f4c"
+	clear := "identity--411b2d2d-f010-4473-83ec-1edf84858f4c"
+	bundle := `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[` +
+		person(amber, "John Smith", stix.TLPMarkingID(forewarn.TLPAmber)) + `,` + person(clear, "Jane Doe", stix.TLPMarkingID(forewarn.TLPClear)) + `]}`
+	n := newNode(t)
+	if _, err := n.Import(ctx, analyst, &stix.Reader{Open: bytesOpener([]byte(bundle)), Dataset: "marked"}, app.ImportOptions{Dataset: "marked", Version: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	out := objectsByID(t, exportSTIX(t, n))
+	if out[amber] != nil || out[clear] == nil {
+		t.Fatalf("export: TLP:AMBER person present %v, TLP:CLEAR person present %v; want only the CLEAR one", out[amber] != nil, out[clear] != nil)
+	}
+	refusals, err := n.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: app.ActionEgressRefused})
+	if err != nil || len(refusals) == 0 || !strings.Contains(refusals[len(refusals)-1].Detail, "path=export") {
+		t.Fatalf("the refusal is not audited: %v %v", refusals, err)
+	}
+	info, _ := n.Store.Node(ctx)
+	var buf bytes.Buffer
+	w := stix.NewWriter(&buf, info.Agency, n.Clock.Now())
+	rep, err := n.Export(ctx, analyst, app.ExportOptions{Format: "stix", Backup: true, Originals: true, OriginalMarks: stix.Codec{}.Marks}, func(it *app.ExportItem) error {
+		return w.WriteHolding(&stix.Holding{Subject: it.Subject, Original: it.Original})
+	}, nil)
+	if err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	if backup := objectsByID(t, buf.Bytes()); backup[amber] == nil || rep.Withheld != 0 {
+		t.Fatalf("a backup lacks the TLP:AMBER person (withheld %d)", rep.Withheld)
 	}
 }

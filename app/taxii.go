@@ -116,6 +116,19 @@ func Releasable(c *forewarn.TAXIICollection, tok *forewarn.TAXIIToken, marks for
 	return marks.Permits(tok.Agency)
 }
 
+// TAXIIEgress is the release of one object to the agency reading with tok, as the egress
+// rule sees it: a reader is always a named agency, so serving it is passing the object to
+// that agency. The node's own content (published or loaded by its operator) is released
+// by its originator, this node, which chose the collection and the marks; another
+// agency's content (posted to a collection) goes on only as that agency's marks allow.
+func TAXIIEgress(self string, tok *forewarn.TAXIIToken, o *forewarn.STIXObject) forewarn.Egress {
+	e := forewarn.Egress{Path: forewarn.EgressForward, Marks: o.Marks, Originator: o.Originator, To: tok.Agency}
+	if o.Originator == "" || o.Originator == self {
+		e.Originator, e.Consent = self, true
+	}
+	return e
+}
+
 // Objects returns a page of the objects tok's reader may see in a collection, and audits
 // every person on it as read by that reader.
 func (t *TAXII) Objects(ctx context.Context, tok *forewarn.TAXIIToken, collection string, q TAXIIQuery) (*TAXIIPage, error) {
@@ -127,11 +140,22 @@ func (t *TAXII) Objects(ctx context.Context, tok *forewarn.TAXIIToken, collectio
 	if err != nil {
 		return nil, err
 	}
+	info, err := t.Node.Store.Node(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var seen []*forewarn.STIXObject
 	for _, o := range all {
-		if Releasable(c, tok, o.Marks) == nil {
-			seen = append(seen, o)
+		if Releasable(c, tok, o.Marks) != nil {
+			continue // not in this reader's view of the collection
 		}
+		if err := t.Node.CheckEgress(ctx, TAXIIActor(tok), TAXIIEgress(info.Agency.Code, tok, o)); err != nil {
+			if forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+				return nil, err
+			}
+			continue // refused, and audited as such
+		}
+		seen = append(seen, o)
 	}
 	seen, err = selectVersions(seen, q.Versions)
 	if err != nil {
@@ -312,7 +336,7 @@ func (t *TAXII) Add(ctx context.Context, tok *forewarn.TAXIIToken, collection st
 		if spec == "" {
 			spec = "2.0"
 		}
-		objs = append(objs, &forewarn.STIXObject{Collection: c.ID, ID: h.ID, Type: h.Type, Version: h.version(), SpecVersion: spec, Marks: marks, Object: raw})
+		objs = append(objs, &forewarn.STIXObject{Collection: c.ID, ID: h.ID, Type: h.Type, Version: h.version(), SpecVersion: spec, Marks: marks, Originator: tok.Agency, Object: raw})
 	}
 	st.SuccessCount, st.FailureCount = len(st.Successes), len(st.Failures)
 	if _, err := t.Node.Store.AddSTIXObjects(ctx, TAXIIActor(tok), objs, st); err != nil {
@@ -378,6 +402,10 @@ func (t *TAXII) PublishSubject(ctx context.Context, actor forewarn.Actor, collec
 	}
 	s, err := t.Node.Store.Subject(ctx, actor, subjectID)
 	if err != nil {
+		return nil, err
+	}
+	// What partners told us about the person leaves only where their marks allow.
+	if _, err := t.Node.WithholdFromSubject(ctx, actor, forewarn.EgressTAXII, s); err != nil {
 		return nil, err
 	}
 	raw, err := t.Codec.Subject(info.Agency.Code, s, marks)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/envelope"
@@ -114,11 +115,13 @@ func (s *Server) handleSignedPost(w http.ResponseWriter, r *http.Request, limit 
 func (s *Server) admitFederation(w http.ResponseWriter, r *http.Request, limit int64, what string) (release func(), ok bool) {
 	if s.requireClientCert && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
 		err := forewarn.Errorf(forewarn.EUNAUTHORIZED, "this node requires mutual TLS: present a client certificate signed by its CA")
+		leaveBodyUnread(w)
 		s.deny(r, "", err)
 		s.writeError(w, r, err)
 		return nil, false
 	}
 	if r.ContentLength > limit {
+		leaveBodyUnread(w)
 		err := forewarn.Errorf(forewarn.EINVALID, "the %s is %d bytes; the limit is %d", what, r.ContentLength, limit)
 		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, err))
 		return nil, false
@@ -127,10 +130,23 @@ func (s *Server) admitFederation(w http.ResponseWriter, r *http.Request, limit i
 	case s.fedReaders <- struct{}{}:
 		return func() { <-s.fedReaders }, true
 	default:
+		leaveBodyUnread(w)
 		w.Header().Set("Retry-After", "1")
 		var body errorBody
 		body.Error.Code, body.Error.Message = "unavailable", "this node is busy receiving other deliveries; retry shortly"
 		writeJSON(w, http.StatusServiceUnavailable, body)
 		return nil, false
 	}
+}
+
+// leaveBodyUnread makes a refusal answered before the body is read go out at once, and
+// end the connection. Otherwise net/http first reads up to 256 KiB of the body it left
+// (to reuse the connection), and a body still arriving, as a flood's slow ones are, holds
+// back the answer until it ends or the read timeout (30 s) passes: a delivery refused for
+// want of a reading slot would not be answered 503 at once, and would hold its goroutine
+// and connection meanwhile.
+func leaveBodyUnread(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	// Reading stops at once; only the unread body is lost, with the connection.
+	http.NewResponseController(w).SetReadDeadline(time.Now())
 }

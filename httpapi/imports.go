@@ -132,6 +132,10 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	reader, err := im.Reader(format, q.Get("encoding"), opt.Dataset, grading, path)
 	if err != nil {
 		os.RemoveAll(spool)
+		if forewarn.ErrorCode(err) == forewarn.EINVALID {
+			s.writeError(w, r, err) // the reader refused the content, naming where (a STIX bundle's JSON path)
+			return
+		}
 		s.writeError(w, r, forewarn.Invalid("encoding", "known", "%v", err))
 		return
 	}

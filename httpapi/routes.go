@@ -38,6 +38,7 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/node", Tag: "operations", Summary: "The node's agency and public key", Response: "Node", raw: s.handleNode},
 		{Method: "POST", Path: "/federation/v1/messages", Tag: "federation", Summary: "Deliver a signed envelope from a peer node; answers with a signed receipt", Request: "Envelope", Response: "Receipt", raw: s.handleFederationMessage},
 		{Method: "POST", Path: "/federation/v1/heads", Tag: "federation", Summary: "Countersign and keep a peer's signed audit chain head; answers with the head countersigned", Request: "Head", Response: "Head", raw: s.handleWitnessHead},
+		{Method: "POST", Path: "/federation/v1/private-match", Tag: "federation", Summary: "A peer's signed private query (answered with the evaluated elements and this node's set, signed) or its report of hits (docs/private-match.md)", Request: "PrivateMatchDocument", Response: "PrivateMatchDocument", raw: s.handlePrivateMatch},
 		{Method: "POST", Path: "/federation/v1/heads/query", Tag: "federation", Summary: "The heads of the asking peer's audit chain this node countersigned (a signed query)", Request: "WitnessQuery", Response: "WitnessAnswer", raw: s.handleWitnessQuery},
 
 		{Method: "GET", Path: "/api/v1/messages", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "List messages with their delivery, acknowledgement and overdue status",
@@ -49,6 +50,8 @@ func (s *Server) routeTable() []route {
 		{Method: "POST", Path: "/api/v1/messages/{id}/ack", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Acknowledge a received message: read, or actioned with outcome and reason", Request: "Ack", Response: "MessageView", Status: http.StatusCreated, handler: s.handleAck},
 		{Method: "POST", Path: "/api/v1/messages/{id}/assign", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Take a received message (\"I take it\"), or, as a supervisor, assign it: its owner is reminded first when it falls due", Request: "Assign", Response: "MessageView", handler: s.handleAssign},
 		{Method: "POST", Path: "/api/v1/drafts/check", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Match the persons of a draft against subjects and earlier messages, storing nothing", Request: "DraftCheck", Response: "DraftHits", handler: s.handleDraftCheck},
+		{Method: "POST", Path: "/api/v1/private-queries", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Ask a peer privately whether it holds persons (subjects or described), without naming them; answers with a band for each", Request: "PrivateAsk", Response: "PrivateQuery", Status: http.StatusCreated, handler: s.handleAskPrivately},
+		{Method: "GET", Path: "/api/v1/private-queries", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Private queries this node asked (direction=out) or was asked (direction=in)", Query: []string{"direction"}, Response: "PrivateQueryList", handler: s.handlePrivateQueries},
 		{Method: "GET", Path: "/api/v1/alerts", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Open alerts for the caller's roles: escalations and matches", Query: pageQuery, Response: "AlertPage", handler: s.handleAlerts},
 		{Method: "POST", Path: "/api/v1/alerts/{id}/resolve", Perm: forewarn.PermResolveAlerts, Tag: "messages", Summary: "Close an alert for one of the caller's roles without acknowledging its message: the reason is required and, on a received message, travels to its sender as a read-stage acknowledgement", Request: "AlertAnswer", Response: "Alert", handler: s.handleResolveAlert},
 
@@ -80,6 +83,8 @@ func (s *Server) routeTable() []route {
 
 		{Method: "GET", Path: "/api/v1/peers", Perm: forewarn.PermReadMessages, Tag: "admin", Summary: "Peer agencies this node exchanges messages with", Response: "PeerPage", handler: s.handleListPeers},
 		{Method: "POST", Path: "/api/v1/peers", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Register a peer agency with its pinned public key", Request: "Peer", Response: "Peer", Status: http.StatusCreated, handler: s.handleAddPeer},
+		{Method: "PUT", Path: "/api/v1/peers/{code}/private-limit", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "How many persons the peer may ask about privately in a day", Request: "PrivateLimit", Response: "PrivateLimit", handler: s.handleSetPrivateLimit},
+		{Method: "GET", Path: "/api/v1/private-use", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "How often each peer asked privately today, with its limit", Response: "PrivateUseList", handler: s.handlePrivateUse},
 		{Method: "DELETE", Path: "/api/v1/peers/{code}", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Remove a peer agency", Status: http.StatusNoContent, handler: s.handleRemovePeer},
 		{Method: "GET", Path: "/api/v1/users", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Users of this node", Response: "UserPage", handler: s.handleListUsers},
 		{Method: "POST", Path: "/api/v1/users/{username}/disable", Perm: forewarn.PermManageUsers, Tag: "admin", Summary: "Disable a user: their sessions end and their tokens are revoked", Response: "User", handler: s.handleSetUserDisabled(true)},

@@ -58,7 +58,9 @@ func validateMatch(field string, m *forewarn.Match) error {
 }
 
 // CreateMatches stores matches found outside the arrival of a message, as new pending
-// matches, and their alerts, and audits each match.
+// matches, and their alerts, and audits each match. A match given as confirmed, with its
+// reason, is stored confirmed by actor: the link between a message this node sent and the
+// subject it was written about is known, not a question for an analyst.
 func (db *DB) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*forewarn.Match, alerts []*forewarn.Alert) error {
 	now := db.now()
 	if err := actor.Validate(); err != nil {
@@ -71,7 +73,14 @@ func (db *DB) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*for
 		}
 		v := *m
 		v.ID, v.CreatedAt = forewarn.NewID(now), now
-		v.Status, v.DecidedBy, v.DecidedAt, v.Reason = forewarn.MatchPending, "", time.Time{}, ""
+		if m.Status == forewarn.MatchConfirmed {
+			if strings.TrimSpace(m.Reason) == "" {
+				return forewarn.Invalid(fmt.Sprintf("matches[%d].reason", i), "required", "a match stored as confirmed needs the reason")
+			}
+			v.DecidedBy, v.DecidedAt = actor.ID, now
+		} else {
+			v.Status, v.DecidedBy, v.DecidedAt, v.Reason = forewarn.MatchPending, "", time.Time{}, ""
+		}
 		vs[i] = &v
 	}
 	for i, a := range alerts {

@@ -79,6 +79,43 @@ func (db *DB) UpdateSubject(ctx context.Context, actor forewarn.Actor, s *forewa
 	return nil
 }
 
+// SetWatch changes only the subject's watch-list status, and audits it with the reason.
+func (db *DB) SetWatch(ctx context.Context, actor forewarn.Actor, id string, watch forewarn.WatchStatus, reason string) error {
+	now := db.now()
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if watch != forewarn.WatchListed && watch != forewarn.WatchNone {
+		return forewarn.Invalid("watch", "enum", "watch is %q or %q, not %q", forewarn.WatchListed, forewarn.WatchNone, watch)
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return forewarn.Invalid("reason", "required", "say why the subject is watch-listed or taken off the list")
+	}
+	if len(reason) > 2000 {
+		return forewarn.Invalid("reason", "length", "the reason is %d bytes; at most 2000", len(reason))
+	}
+	return db.update(ctx, now, "set watch", func(tx *tx) error {
+		old, err := tx.subject(ctx, id)
+		if err != nil {
+			return err
+		}
+		if old.Watch == watch {
+			return forewarn.Errorf(forewarn.ECONFLICT, "subject %s is already %s", id, watch)
+		}
+		v := *old
+		v.Watch, v.UpdatedAt = watch, now
+		data, err := json.Marshal(&v)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "UPDATE subjects SET watch = ?, data = ?, updated_at = ? WHERE id = ?", string(v.Watch), string(data), FormatTime(v.UpdatedAt), v.ID); err != nil {
+			return fmt.Errorf("set watch: %w", err)
+		}
+		return tx.audit(ctx, actor, "subject.watch", "subject", id, old, &v, string(watch)+": "+reason)
+	})
+}
+
 // saveSubject writes the new version s of the subject old and audits the update.
 func (tx *tx) saveSubject(ctx context.Context, actor forewarn.Actor, old, s *forewarn.Subject, detail string) error {
 	data, err := json.Marshal(s)

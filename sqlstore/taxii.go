@@ -119,6 +119,8 @@ func (db *DB) AddSTIXObjects(ctx context.Context, actor forewarn.Actor, objs []*
 			return 0, required(field + ".type")
 		case o.Version == "":
 			return 0, required(field + ".version")
+		case o.Originator != "" && !forewarn.IsAgencyCode(o.Originator):
+			return 0, forewarn.Invalid(field+".originator", "agency_code", "%q is not an agency code", o.Originator)
 		case !json.Valid(o.Object):
 			return 0, forewarn.Invalid(field+".object", "json", "the object is not JSON")
 		}
@@ -159,8 +161,8 @@ func (db *DB) AddSTIXObjects(ctx context.Context, actor forewarn.Actor, objs []*
 			if err != nil {
 				return err
 			}
-			if _, err := tx.exec(ctx, "INSERT INTO taxii_objects (collection_id, id, type, version, spec_version, date_added, marks, subject_id, object) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				o.Collection, o.ID, o.Type, o.Version, o.SpecVersion, FormatTime(added1), string(marks), o.SubjectID, string(o.Object)); err != nil {
+			if _, err := tx.exec(ctx, "INSERT INTO taxii_objects (collection_id, id, type, version, spec_version, date_added, marks, originator, subject_id, object) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				o.Collection, o.ID, o.Type, o.Version, o.SpecVersion, FormatTime(added1), string(marks), o.Originator, o.SubjectID, string(o.Object)); err != nil {
 				return fmt.Errorf("insert STIX object %s: %w", o.ID, err)
 			}
 			added++
@@ -185,7 +187,7 @@ func (db *DB) AddSTIXObjects(ctx context.Context, actor forewarn.Actor, objs []*
 
 // STIXObjects returns the stored versions the filter selects, in (date_added, seq) order.
 func (db *DB) STIXObjects(ctx context.Context, f forewarn.STIXObjectFilter) ([]*forewarn.STIXObject, error) {
-	q := "SELECT seq, collection_id, id, type, version, spec_version, date_added, marks, subject_id, object FROM taxii_objects WHERE collection_id = ?"
+	q := "SELECT seq, collection_id, id, type, version, spec_version, date_added, marks, originator, subject_id, object FROM taxii_objects WHERE collection_id = ?"
 	args := []any{f.Collection}
 	if !f.AddedAfter.IsZero() {
 		q += " AND date_added > ?"
@@ -213,7 +215,7 @@ func (db *DB) STIXObjects(ctx context.Context, f forewarn.STIXObjectFilter) ([]*
 		for rows.Next() {
 			var o forewarn.STIXObject
 			var added, marks, obj string
-			if err := rows.Scan(&o.Seq, &o.Collection, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &added, &marks, &o.SubjectID, &obj); err != nil {
+			if err := rows.Scan(&o.Seq, &o.Collection, &o.ID, &o.Type, &o.Version, &o.SpecVersion, &added, &marks, &o.Originator, &o.SubjectID, &obj); err != nil {
 				return err
 			}
 			if o.DateAdded, err = ParseTime(added); err != nil {

@@ -47,6 +47,18 @@ func testMatches(t *testing.T, open Opener) {
 	if as, err := e.Store.Alerts(e.Ctx, forewarn.RoleAnalyst, 0); err != nil || len(as) != 1 || !reflect.DeepEqual(as[0], alert) {
 		t.Errorf("Alerts = %+v, %v; want %+v", as, err, alert)
 	}
+	// A link known when it is made (a message this node sent about its subject) is stored
+	// confirmed by whoever made it, with its reason; without one it is refused.
+	own := &forewarn.Match{MessageID: m2.ID, PersonRef: "p1", Fingerprint: "fp-own", SubjectID: s2.ID, Score: 1, Summary: "own message", Status: forewarn.MatchConfirmed}
+	err := e.Store.CreateMatches(e.Ctx, analyst, []*forewarn.Match{own}, nil)
+	WantCode(t, err, forewarn.EINVALID)
+	own.Reason = "this node's own message about the subject"
+	if err := e.Store.CreateMatches(e.Ctx, analyst, []*forewarn.Match{own}, nil); err != nil {
+		t.Fatalf("CreateMatches confirmed: %v", err)
+	}
+	if got, err := e.Store.Match(e.Ctx, own.ID); err != nil || got.Status != forewarn.MatchConfirmed || got.DecidedBy != analyst.ID || !got.DecidedAt.Equal(e.Clock.Now()) || got.Reason != own.Reason {
+		t.Errorf("the confirmed link was stored as %+v, %v", got, err)
+	}
 
 	got, err := e.Store.Match(e.Ctx, toS.ID)
 	if err != nil || !reflect.DeepEqual(got, toS) {

@@ -230,6 +230,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimNotifications", testClaimNotifications},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Witnessing", testWitnessing},
+		{"PrivateMatch", testPrivateMatch},
 		{"AuditPolicy", testAuditPolicy},
 		{"AckClosesAlerts", testAckClosesAlerts},
 		{"Owners", testOwners},
@@ -250,6 +251,7 @@ func Run(t *testing.T, open Opener) {
 		{"NotificationSettings", testNotificationSettings},
 		{"TAXII", testTAXII},
 		{"Feeds", testFeeds},
+		{"Agreements", testAgreements},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
@@ -430,6 +432,27 @@ func testSubjects(t *testing.T, open Opener) {
 	}
 	if n := e.MustVerify(); n != 4 {
 		t.Errorf("audit entries = %d, want 4", n)
+	}
+
+	// Watch-listing is changed alone, with its reason in the audit entry; without a
+	// reason, to the state it is in, or on a subject that does not exist, nothing is written.
+	WantCode(t, e.Store.SetWatch(e.Ctx, analyst, s.ID, forewarn.WatchNone, " "), forewarn.EINVALID)
+	WantCode(t, e.Store.SetWatch(e.Ctx, analyst, s.ID, "maybe", "why not"), forewarn.EINVALID)
+	WantCode(t, e.Store.SetWatch(e.Ctx, analyst, s.ID, forewarn.WatchListed, "again"), forewarn.ECONFLICT)
+	WantCode(t, e.Store.SetWatch(e.Ctx, analyst, ghost.ID, forewarn.WatchNone, "gone"), forewarn.ENOTFOUND)
+	if n := e.AuditCount(); n != 4 {
+		t.Errorf("refused watch changes wrote %d audit entries", n-4)
+	}
+	e.Clock.Advance(time.Hour)
+	if err := e.Store.SetWatch(e.Ctx, analyst, s.ID, forewarn.WatchNone, "cleared by the court"); err != nil {
+		t.Fatalf("SetWatch: %v", err)
+	}
+	watch := e.LastAudit()
+	if watch.Action != "subject.watch" || watch.ObjectID != s.ID || watch.Detail != "none: cleared by the court" || watch.Before != forewarn.Digest(&upd) {
+		t.Errorf("watch change audited as %+v", watch)
+	}
+	if got, err := e.Store.Subject(e.Ctx, analyst, s.ID); err != nil || got.Watch != forewarn.WatchNone || got.Notes != upd.Notes || !got.UpdatedAt.Equal(e.Clock.Now()) {
+		t.Errorf("Subject after SetWatch = %+v, %v", got, err)
 	}
 }
 

@@ -41,6 +41,7 @@ func testTAXII(t *testing.T, open Opener) {
 	a2 := stixObject(c.ID, "indicator--a", "2016-02-01T00:00:00.000Z", t0.Add(3*time.Second))
 	b := stixObject(c.ID, "indicator--b", "2016-01-01T00:00:00.000Z", t0.Add(time.Second))
 	b.Object = json.RawMessage(`{"type":"indicator", "id":"indicator--b","spec_version":"2.1"}`) // spacing kept
+	b.Originator = "FR-DGSI"
 	st := &forewarn.TAXIIStatus{ID: "2d086da7-4bdc-4f91-900e-d77486753710", Collection: c.ID, Status: "complete", TotalCount: 3, SuccessCount: 3}
 	n, err := e.Store.AddSTIXObjects(e.Ctx, analyst, []*forewarn.STIXObject{a1, a2, b}, st)
 	if err != nil || n != 3 {
@@ -67,7 +68,7 @@ func testTAXII(t *testing.T, open Opener) {
 	if all[0].ID != "indicator--b" || all[1].Version != a1.Version || all[2].Version != a2.Version {
 		t.Fatalf("order = %s %s %s", all[0].ID, all[1].Version, all[2].Version)
 	}
-	if string(all[0].Object) != string(b.Object) || !all[0].DateAdded.Equal(b.DateAdded) || all[0].Marks.TLP != forewarn.TLPGreen {
+	if string(all[0].Object) != string(b.Object) || !all[0].DateAdded.Equal(b.DateAdded) || all[0].Marks.TLP != forewarn.TLPGreen || all[0].Originator != "FR-DGSI" || all[1].Originator != "" {
 		t.Fatalf("object read back = %s at %s", all[0].Object, all[0].DateAdded)
 	}
 	after, err := e.Store.STIXObjects(e.Ctx, forewarn.STIXObjectFilter{Collection: c.ID, AddedAfter: t0.Add(2 * time.Second), IDs: []string{"indicator--a"}})

@@ -262,6 +262,11 @@ type matchView struct {
 	TargetHref  string
 	Reviewable  bool
 	ReviewError string
+	// SameAs is the earlier confirmed match of the same subject this one repeats, proposed
+	// for a one-click confirmation; SameAsReason is the reason that confirmation records.
+	SameAs       *forewarn.Match
+	SameAsName   string // the message the earlier match was in
+	SameAsReason string
 }
 
 func viewMatch(m *forewarn.Match, personName string) matchView {
@@ -392,6 +397,10 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	}
 	for _, x := range sm.Matches {
 		pg.Matches = append(pg.Matches, viewMatch(x, names[x.PersonRef]))
+	}
+	if err := s.proposeSame(ctx, pg.Matches); err != nil {
+		s.fail(w, r, a, err)
+		return
 	}
 	if pg.Related, err = s.Node.Related(ctx, m.ID); err != nil {
 		s.fail(w, r, a, err)
@@ -669,4 +678,52 @@ func (s *Server) messageName(ctx context.Context, id string) string {
 		return ""
 	}
 	return messageName(sm.Message)
+}
+
+// proposeSame finds, for each match waiting for review, an earlier confirmed match of the
+// same subject in a message received from a partner, so the page proposes "same as the
+// match confirmed on 15 Dec 2014" with one click, rather than the same review again. One
+// about the same description (its fingerprint) is preferred; links of this node's own
+// messages are never a precedent.
+func (s *Server) proposeSame(ctx context.Context, views []matchView) error {
+	cache := map[string][]*forewarn.Match{}
+	for i := range views {
+		v := &views[i]
+		if !v.Reviewable {
+			continue
+		}
+		confirmed, ok := cache[v.M.SubjectID]
+		if !ok {
+			list, _, err := s.Node.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: v.M.SubjectID, Status: forewarn.MatchConfirmed, Limit: 50})
+			if err != nil {
+				return err
+			}
+			for _, c := range list {
+				if sm, err := s.Node.Store.Message(ctx, c.MessageID); err == nil && sm.Direction == forewarn.DirectionIn {
+					confirmed = append(confirmed, c)
+				}
+			}
+			cache[v.M.SubjectID] = confirmed
+		}
+		var best *forewarn.Match
+		for _, c := range confirmed {
+			if c.ID == v.M.ID || c.MessageID == v.M.MessageID {
+				continue
+			}
+			if best == nil || (c.Fingerprint == v.M.Fingerprint && best.Fingerprint != v.M.Fingerprint) ||
+				(c.Fingerprint == v.M.Fingerprint) == (best.Fingerprint == v.M.Fingerprint) && c.DecidedAt.After(best.DecidedAt) {
+				best = c
+			}
+		}
+		if best == nil {
+			continue
+		}
+		v.SameAs = best
+		v.SameAsName = s.messageName(ctx, best.MessageID)
+		v.SameAsReason = "Same person as the match confirmed on " + dayOf(best.DecidedAt) + " by " + best.DecidedBy
+		if best.Reason != "" {
+			v.SameAsReason += ": " + best.Reason
+		}
+	}
+	return nil
 }

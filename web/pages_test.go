@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,5 +115,202 @@ func TestWordsNotCodes(t *testing.T) {
 	}
 	if !strings.Contains(body, "Test analyst (analyst)") {
 		t.Error("the audit page does not name the user")
+	}
+}
+
+// TestRepeatedMatchOneClick: once an analyst confirmed the first warning's man, the second
+// warning about him proposes "same as the match confirmed on …", and one click confirms it
+// with that reason.
+func TestRepeatedMatchOneClick(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.login("analyst")
+	first, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: f.warningID, SubjectID: f.subjectID})
+	if err != nil || len(first) != 1 {
+		t.Fatalf("the first warning has %d matches with the subject: %v", len(first), err)
+	}
+	if st, _, _ := b.post("/matches/"+first[0].ID+"/confirm", url.Values{"reason": {"names, birth year and nationality agree"}}); st != http.StatusSeeOther {
+		t.Fatalf("confirm the first match: status %d", st)
+	}
+	f.clock.Advance(24 * time.Hour)
+	second := f.receiveWarning(t, "Second notification on the fifth individual")
+	b = f.browser(t) // a day later: a new session
+	b.login("analyst")
+	_, body := b.get("/messages/" + second)
+	for _, want := range []string{"Same as the match confirmed on <strong>9 Dec 2014</strong> by Test analyst (analyst)", "names, birth year and nationality agree", "Confirm: same person", "same as the match confirmed on 9 Dec 2014"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the second warning lacks %q", want)
+		}
+	}
+	ms, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: second, SubjectID: f.subjectID})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("the second warning has %d matches with the subject: %v", len(ms), err)
+	}
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`<form method="post" class="same-as"[\s\S]*?</form>`).FindAllString(body, -1) {
+		for _, in := range regexp.MustCompile(`name="(\w+)" value="([^"]*)"`).FindAllStringSubmatch(m, -1) {
+			form.Set(in[1], html.UnescapeString(in[2]))
+		}
+	}
+	st, _, h := b.post("/matches/"+ms[0].ID+"/confirm", form)
+	if st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/messages/"+second) {
+		t.Fatalf("one-click confirm: status %d to %q", st, h.Get("Location"))
+	}
+	got, err := f.node.Store.Match(ctx, ms[0].ID)
+	if err != nil || got.Status != forewarn.MatchConfirmed || !strings.Contains(got.Reason, "Same person as the match confirmed on 9 Dec 2014") {
+		t.Errorf("after one click the match is %+v, %v", got, err)
+	}
+}
+
+// TestOwnMessageNeverQueued: France's own request about its subject is linked to the
+// subject as known, never put to an analyst as a match to review.
+func TestOwnMessageNeverQueued(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now()
+	req := &forewarn.Message{To: []string{agencyTR.Code}, Kind: forewarn.KindRequest, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber},
+		Request: &forewarn.Request{Subject: "Information request on Mostefaï", Questions: "Travel?", Deadline: now.Add(72 * time.Hour),
+			Persons: []forewarn.PersonDescriptor{{Ref: "p1", Names: []forewarn.Name{{Value: "Ismaël Omar Mostefaï", Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: 1985, Month: 11, Day: 21}}}}}
+	sm, err := f.msgs.Send(ctx, forewarn.UserActor("liaison"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: sm.Message.ID})
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("the request is not linked to the subject: %v", err)
+	}
+	for _, m := range ms {
+		if m.Status != forewarn.MatchConfirmed {
+			t.Errorf("the request's link to %s is %s, want confirmed", m.SubjectID, m.Status)
+		}
+	}
+	pending, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: f.subjectID, Status: forewarn.MatchPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range pending {
+		if m.MessageID == sm.Message.ID {
+			t.Error("the node's own request waits for review")
+		}
+	}
+	b := f.browser(t)
+	b.login("analyst")
+	_, body := b.get("/messages/" + sm.Message.ID)
+	if strings.Contains(body, `action="/matches/`+ms[0].ID+`/confirm"`) {
+		t.Error("the request's page offers to review its own link")
+	}
+}
+
+// TestSubjectForms: an analyst edits a subject, takes it off the watch-list and back with
+// a reason, links it to another subject found by name, and reads all of it in the
+// subject's history; creating a subject redirects, so a reload creates nothing.
+func TestSubjectForms(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.login("analyst")
+	count := func() int {
+		_, n, err := f.node.Store.FindSubjects(ctx, forewarn.SystemActor("test"), forewarn.SubjectFilter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	st, _, h := b.post("/subjects", url.Values{"name": {"Samy Amimour"}, "born": {"1987"}, "nat": {"FR"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("create: status %d, want 303", st)
+	}
+	other := h.Get("Location")
+	if st, _ := b.get(other); st != http.StatusOK { // the reload a tired officer does
+		t.Fatalf("the page after creating: status %d", st)
+	}
+	b.get(other)
+	if n := count(); n != before+1 {
+		t.Errorf("creating and reloading twice made %d subjects, want 1", n-before)
+	}
+	otherID := strings.TrimPrefix(strings.Split(other, "?")[0], "/subjects/")
+
+	// Edit: the form shows the record, saving changes it and goes back to the page.
+	_, body := b.get("/subjects/" + f.subjectID + "/edit")
+	if !strings.Contains(body, `value="Ismaël Omar Mostefaï"`) || !strings.Contains(body, `value="1985-11-21"`) {
+		t.Error("the edit form does not show the record")
+	}
+	st, _, h = b.post("/subjects/"+f.subjectID+"/edit", url.Values{"name": {"Ismaël Omar Mostefaï"}, "aliases": {"Abu Rayan"}, "born": {"1985-11-21"}, "nat": {"FR"}, "birthplace": {"Courcouronnes"}})
+	if st != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=edited") {
+		t.Fatalf("edit: status %d to %q", st, h.Get("Location"))
+	}
+	sub, err := f.node.Store.Subject(ctx, forewarn.SystemActor("test"), f.subjectID)
+	if err != nil || sub.Birthplace != "Courcouronnes" || len(sub.Names) != 2 || sub.Names[1].Value != "Abu Rayan" || sub.Watch != forewarn.WatchListed {
+		t.Errorf("after editing the subject is %+v, %v", sub, err)
+	}
+	if st, body, _ := b.post("/subjects/"+f.subjectID+"/edit", url.Values{"name": {"Ismaël Omar Mostefaï"}, "born": {"21/11/1985"}}); st != http.StatusBadRequest || !strings.Contains(body, "YYYY") {
+		t.Errorf("a bad birth date: status %d, want 400 naming the format", st)
+	}
+
+	// Watch-list: a reason is required; the change and its reason are in the history.
+	if st, body, _ := b.post("/subjects/"+f.subjectID+"/watch", url.Values{"watch": {"0"}}); st != http.StatusBadRequest || !strings.Contains(body, "say why") {
+		t.Errorf("un-watch-list without a reason: status %d, want 400", st)
+	}
+	if st, _, _ := b.post("/subjects/"+f.subjectID+"/watch", url.Values{"watch": {"0"}, "reason": {"case closed by the prosecutor"}}); st != http.StatusSeeOther {
+		t.Fatalf("un-watch-list: status %d", st)
+	}
+	if sub, _ := f.node.Store.Subject(ctx, forewarn.SystemActor("test"), f.subjectID); sub.Watch != forewarn.WatchNone {
+		t.Error("the subject is still watch-listed")
+	}
+	if st, _, _ := b.post("/subjects/"+f.subjectID+"/watch", url.Values{"watch": {"1"}, "reason": {"new warning"}}); st != http.StatusSeeOther {
+		t.Fatalf("watch-list again: status %d", st)
+	}
+
+	// Link: find the other by a name part, pick it, link.
+	_, body = b.get("/subjects/" + f.subjectID + "?link_q=Amimour")
+	if !strings.Contains(body, `name="to" value="`+otherID+`"`) {
+		t.Fatalf("the picker does not offer Samy Amimour for “Amimour”")
+	}
+	st, _, _ = b.post("/subjects/"+f.subjectID+"/links", url.Values{"to": {otherID}, "kind": {"associate_of"}, "source_agency": {"FR-DGSI"}, "grading": {"B2"}, "note": {"same cell"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("link: status %d", st)
+	}
+	links, err := f.node.Store.Associations(ctx, f.subjectID)
+	if err != nil || len(links) != 1 || links[0].ToID != otherID || links[0].Kind != forewarn.AssocAssociateOf {
+		t.Errorf("links = %+v, %v", links, err)
+	}
+	if st, body, _ := b.post("/subjects/"+f.subjectID+"/links", url.Values{"kind": {"associate_of"}, "grading": {"B2"}}); st != http.StatusBadRequest || !strings.Contains(body, "pick one") {
+		t.Errorf("a link to nobody: status %d, want 400", st)
+	}
+
+	_, body = b.get("/subjects/" + f.subjectID + "/history")
+	for _, want := range []string{"subject.update", "subject.watch", "none: case closed by the prosecutor", "watchlisted: new warning", "association.create", "claim.create", "Test analyst (analyst)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the history lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "subject.read") {
+		t.Error("the history lists reads")
+	}
+}
+
+// TestSearchSurnameAlone: a surname alone, or part of a name, finds candidates, weaker ones
+// below a line; an empty result says what was searched and what to try.
+func TestSearchSurnameAlone(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("analyst")
+	for _, q := range []string{"Mostefai", "Ismail", "mostef"} {
+		st, body := b.get("/search?name=" + url.QueryEscape(q))
+		if st != http.StatusOK || !strings.Contains(body, `href="/subjects/`+f.subjectID+`"`) {
+			t.Errorf("searching %q does not find the subject (status %d)", q, st)
+		}
+	}
+	_, body := b.get("/search?name=mostef")
+	if i, j := strings.Index(body, `id="weaker"`), strings.Index(body, `href="/subjects/`+f.subjectID+`"`); i < 0 || j < i {
+		t.Error("a partial name's weak candidate is not below the line")
+	}
+	_, body = b.get("/search?name=Zzyzx+Qwerty&born=1970")
+	for _, want := range []string{`id="no-results"`, "Nobody like “Zzyzx Qwerty”, born 1970", "without the birth date", "surname alone"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the empty result lacks %q", want)
+		}
 	}
 }

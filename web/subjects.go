@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,8 +46,9 @@ func (s *Server) handleSubjects(w http.ResponseWriter, r *http.Request, a *acces
 	s.render(w, r, a, http.StatusOK, "subjects", "Subjects", pg)
 }
 
-// subjectForm is the new-subject form as filled.
+// subjectForm is the new-subject or edit-subject form as filled.
 type subjectForm struct {
+	ID                                                                                   string // the subject edited; "" for a new one
 	Name, Aliases, BirthDate, Birthplace, Nationality, Gender, DocKind, DocNumber, Notes string
 	Watch                                                                                bool
 	Errors                                                                               map[string]string
@@ -56,32 +59,34 @@ func (s *Server) handleSubjectForm(w http.ResponseWriter, r *http.Request, a *ac
 	s.render(w, r, a, http.StatusOK, "subject_new", "New subject", &subjectForm{Errors: map[string]string{}})
 }
 
-// handleCreateSubject records a subject and shows it with what the node was told about
-// the person before.
-func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *access) {
-	if !s.messagesReady(w, r, a) {
-		return
-	}
-	pf := r.PostForm
+// readSubjectForm reads the subject form into f and onto sub: names, birth date and place,
+// nationalities, gender, a document and notes; f.Errors says what is wrong.
+func readSubjectForm(pf url.Values, sub *forewarn.Subject) *subjectForm {
 	f := &subjectForm{Name: strings.TrimSpace(pf.Get("name")), Aliases: pf.Get("aliases"), BirthDate: strings.TrimSpace(pf.Get("born")),
 		Birthplace: strings.TrimSpace(pf.Get("birthplace")), Nationality: pf.Get("nat"), Gender: pf.Get("gender"),
 		DocKind: pf.Get("dockind"), DocNumber: strings.TrimSpace(pf.Get("doc")), Notes: pf.Get("notes"), Watch: pf.Get("watch") == "1",
 		Errors: map[string]string{}}
-	sub := &forewarn.Subject{Names: []forewarn.Name{{Value: f.Name, Kind: forewarn.NamePrimary}}, Birthplace: f.Birthplace,
-		Gender: forewarn.Gender(f.Gender), Notes: f.Notes, Watch: forewarn.WatchNone}
-	if f.Watch {
-		sub.Watch = forewarn.WatchListed
+	// Names from partners (confirmed matches, imports) keep their source; the form edits
+	// the agency's own.
+	var kept []forewarn.Name
+	for _, n := range sub.Names {
+		if n.Source != "" {
+			kept = append(kept, n)
+		}
 	}
+	sub.Names = append([]forewarn.Name{{Value: f.Name, Kind: forewarn.NamePrimary}}, kept...)
 	for _, al := range strings.Split(f.Aliases, ";") {
 		if al = strings.TrimSpace(al); al != "" {
 			sub.Names = append(sub.Names, forewarn.Name{Value: al, Kind: forewarn.NameAlias})
 		}
 	}
+	sub.Birthplace, sub.Gender, sub.Notes = f.Birthplace, forewarn.Gender(f.Gender), f.Notes
 	bd, err := forewarn.ParsePartialDate(f.BirthDate)
 	if err != nil {
 		f.Errors["birth_date"] = "Write YYYY, YYYY-MM or YYYY-MM-DD."
 	}
 	sub.BirthDate = bd
+	sub.Nationalities = nil
 	for _, c := range strings.FieldsFunc(f.Nationality, func(r rune) bool { return r == ',' || r == ' ' }) {
 		sub.Nationalities = append(sub.Nationalities, strings.ToUpper(c))
 	}
@@ -90,7 +95,210 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 		if kind == "" {
 			kind = "passport"
 		}
-		sub.Documents = []forewarn.Document{{Kind: kind, Number: f.DocNumber}}
+		sub.Documents = append(sub.Documents, forewarn.Document{Kind: kind, Number: f.DocNumber})
+	}
+	return f
+}
+
+// formOf fills the edit form from the subject as it is.
+func formOf(sub *forewarn.Subject) *subjectForm {
+	f := &subjectForm{ID: sub.ID, Name: sub.PrimaryName(), BirthDate: sub.BirthDate.String(), Birthplace: sub.Birthplace,
+		Nationality: strings.Join(sub.Nationalities, ", "), Gender: string(sub.Gender), Notes: sub.Notes, Watch: sub.Watch == forewarn.WatchListed,
+		Errors: map[string]string{}}
+	var aliases []string
+	for _, n := range sub.Names {
+		if n.Source == "" && n.Kind != forewarn.NamePrimary {
+			aliases = append(aliases, n.Value)
+		}
+	}
+	f.Aliases = strings.Join(aliases, "; ")
+	return f
+}
+
+// handleEditSubjectForm shows the subject's record in the form that changes it.
+func (s *Server) handleEditSubjectForm(w http.ResponseWriter, r *http.Request, a *access) {
+	sub, err := s.Node.Store.Subject(r.Context(), a.Principal.Actor(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.render(w, r, a, http.StatusOK, "subject_new", "Edit "+sub.PrimaryName(), formOf(sub))
+}
+
+// handleEditSubject saves the edited record (the node looks back for earlier mentions of
+// the names it now has) and goes back to the subject's page.
+func (s *Server) handleEditSubject(w http.ResponseWriter, r *http.Request, a *access) {
+	if !s.messagesReady(w, r, a) {
+		return
+	}
+	id := r.PathValue("id")
+	sub, err := s.Node.Store.Subject(r.Context(), a.Principal.Actor(), id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	f := readSubjectForm(r.PostForm, sub)
+	f.ID, f.Watch = id, sub.Watch == forewarn.WatchListed
+	if len(f.Errors) == 0 {
+		if _, err = s.Messages.UpdateSubject(r.Context(), a.Principal.Actor(), sub); err == nil {
+			redirect(w, r, "/subjects/"+id+"?done=edited")
+			return
+		}
+		if fe := fieldError(err); fe != nil && fe.Field != "" {
+			key, _, _ := strings.Cut(fe.Field, "[")
+			f.Errors[key] = fe.Message
+		} else {
+			f.Error = forewarn.ErrorMessage(err)
+		}
+	}
+	st := http.StatusBadRequest
+	if err != nil {
+		st = httpStatus(err)
+	}
+	s.render(w, r, a, st, "subject_new", "Edit "+f.Name, f)
+}
+
+// handleSetWatch watch-lists the subject or takes it off the list, with the reason, which
+// the audit trail keeps.
+func (s *Server) handleSetWatch(w http.ResponseWriter, r *http.Request, a *access) {
+	id := r.PathValue("id")
+	watch := forewarn.WatchNone
+	if r.PostFormValue("watch") == "1" {
+		watch = forewarn.WatchListed
+	}
+	if err := s.Node.Store.SetWatch(r.Context(), a.Principal.Actor(), id, watch, r.PostFormValue("reason")); err != nil {
+		if c := forewarn.ErrorCode(err); c != forewarn.EINVALID && c != forewarn.ECONFLICT {
+			s.fail(w, r, a, err)
+			return
+		}
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"watch": forewarn.ErrorMessage(err)}})
+		return
+	}
+	redirect(w, r, "/subjects/"+id+"?done=watch")
+}
+
+// handleLinkSubject links the subject to another the analyst picked by name, with the
+// kind of link, its source and grading.
+func (s *Server) handleLinkSubject(w http.ResponseWriter, r *http.Request, a *access) {
+	id := r.PathValue("id")
+	lf := linkForm{Query: r.PostFormValue("link_q"), To: r.PostFormValue("to"), Kind: r.PostFormValue("kind"), SourceAgency: strings.TrimSpace(r.PostFormValue("source_agency")),
+		Grading: strings.TrimSpace(r.PostFormValue("grading")), Note: strings.TrimSpace(r.PostFormValue("note"))}
+	fail := func(err error) {
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"link": forewarn.ErrorMessage(err)}, LinkForm: lf})
+	}
+	if lf.To == "" {
+		fail(forewarn.Invalid("to_id", "required", "find the other subject by name and pick one"))
+		return
+	}
+	g, err := forewarn.ParseGrading(lf.Grading)
+	if err != nil {
+		fail(err)
+		return
+	}
+	as := &forewarn.Association{FromID: id, ToID: lf.To, Kind: forewarn.AssociationKind(lf.Kind), Source: forewarn.Source{Agency: lf.SourceAgency}, Grading: g, Note: lf.Note}
+	if err := s.Node.Store.CreateAssociation(r.Context(), a.Principal.Actor(), as); err != nil {
+		fail(err)
+		return
+	}
+	redirect(w, r, "/subjects/"+id+"?done=linked#network")
+}
+
+// linkForm is the "link to another subject" form: the name searched, the candidates
+// found, and what was chosen.
+type linkForm struct {
+	Query, To, Kind, SourceAgency, Grading, Note string
+	Candidates                                   []app.SearchResult
+	Searched                                     bool
+}
+
+// linkCandidates finds the subjects whose names are like q, for the link picker; the
+// subject itself is left out.
+func (s *Server) linkCandidates(r *http.Request, a *access, id string, lf *linkForm) error {
+	lf.Query = strings.TrimSpace(lf.Query)
+	if lf.Query == "" {
+		return nil
+	}
+	lf.Searched = true
+	res, err := s.Node.Search(r.Context(), a.Principal.Actor(), match.Person{Names: []string{lf.Query}}, 20, 0.3)
+	if err != nil {
+		return err
+	}
+	for _, x := range res {
+		if x.Kind == "subject" && x.SubjectID != id {
+			lf.Candidates = append(lf.Candidates, x)
+		}
+	}
+	return nil
+}
+
+// historyPage is a subject's every change, from the audit trail.
+type historyPage struct {
+	Subject *forewarn.Subject
+	Entries []*forewarn.AuditEntry
+}
+
+// handleSubjectHistory lists every change to the subject and to its claims and links, as
+// the audit trail recorded them, newest first; reads are left out.
+func (s *Server) handleSubjectHistory(w http.ResponseWriter, r *http.Request, a *access) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	sub, err := s.Node.Store.Subject(ctx, a.Principal.Actor(), id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg := historyPage{Subject: sub}
+	ids := []string{id}
+	claims, err := s.Node.Store.Claims(ctx, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	for _, c := range claims {
+		ids = append(ids, c.ID)
+	}
+	links, err := s.Node.Store.Associations(ctx, id)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	for _, l := range links {
+		ids = append(ids, l.ID)
+	}
+	ms, _, err := s.Node.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: id, Limit: 1000})
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	for _, oid := range ids {
+		es, err := s.Node.Store.AuditEntries(ctx, forewarn.AuditFilter{ObjectID: oid, Limit: 1000})
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		for _, e := range es {
+			if !strings.HasSuffix(e.Action, ".read") {
+				pg.Entries = append(pg.Entries, e)
+			}
+		}
+	}
+	slices.SortFunc(pg.Entries, func(x, y *forewarn.AuditEntry) int { return cmp.Compare(y.Seq, x.Seq) })
+	s.render(w, r, a, http.StatusOK, "subject_history", "History of "+sub.PrimaryName(), pg)
+}
+
+// handleCreateSubject records a subject and shows it with what the node was told about
+// the person before.
+func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *access) {
+	if !s.messagesReady(w, r, a) {
+		return
+	}
+	sub := &forewarn.Subject{Watch: forewarn.WatchNone}
+	f := readSubjectForm(r.PostForm, sub)
+	if f.Watch {
+		sub.Watch = forewarn.WatchListed
 	}
 	if len(f.Errors) > 0 {
 		s.render(w, r, a, http.StatusBadRequest, "subject_new", "New subject", f)
@@ -107,16 +315,17 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 		s.render(w, r, a, httpStatus(err), "subject_new", "New subject", f)
 		return
 	}
-	s.showSubject(w, r, a, sub.ID, http.StatusCreated, subjectExtras{Mentions: mentions, Created: true})
+	// Post/redirect/get: reloading the subject's page never posts the form again.
+	redirect(w, r, "/subjects/"+sub.ID+"?done=created&told="+strconv.Itoa(len(mentions)))
 }
 
 // subjectExtras are what a subject page shows after an action on it.
 type subjectExtras struct {
-	Mentions  []app.EarlierMention
-	Created   bool
 	Errors    map[string]string // form → message: "prefer:<conflict index>", "match:<id>", "claim"
 	Done      string
 	ClaimForm claimForm // what was typed into the claim form, shown again with its error
+	LinkForm  linkForm  // the link picker: the name searched, its candidates, what was chosen
+	Told      string    // after creating: how many earlier messages mention the person
 }
 
 // claimForm is the "record a claim" form of the subject page.
@@ -136,6 +345,7 @@ type subjectPage struct {
 	// CanWrite shows the forms that change the record; ClaimKinds fills the claim form.
 	CanWrite   bool
 	ClaimKinds []forewarn.ClaimKind
+	LinkKinds  []forewarn.AssociationKind
 	subjectExtras
 }
 
@@ -147,7 +357,9 @@ type conflictView struct {
 }
 
 func (s *Server) handleSubject(w http.ResponseWriter, r *http.Request, a *access) {
-	s.showSubject(w, r, a, r.PathValue("id"), http.StatusOK, subjectExtras{Done: r.URL.Query().Get("done")})
+	q := r.URL.Query()
+	ex := subjectExtras{Done: q.Get("done"), Told: q.Get("told"), LinkForm: linkForm{Query: q.Get("link_q")}}
+	s.showSubject(w, r, a, r.PathValue("id"), http.StatusOK, ex)
 }
 
 func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, id string, status int, ex subjectExtras) {
@@ -158,7 +370,14 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
-	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds}
+	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds,
+		LinkKinds: []forewarn.AssociationKind{forewarn.AssocAssociateOf, forewarn.AssocTravelledWith, forewarn.AssocIdentifiedWith, forewarn.AssocRelativeOf}}
+	if pg.CanWrite {
+		if err := s.linkCandidates(r, a, id, &pg.LinkForm); err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+	}
 	byID := map[string]*forewarn.Claim{}
 	for _, c := range d.Claims {
 		byID[c.ID] = c
@@ -184,6 +403,10 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 			v.ReviewError = msg
 		}
 		pg.Matches = append(pg.Matches, v)
+	}
+	if err := s.proposeSame(ctx, pg.Matches); err != nil {
+		s.fail(w, r, a, err)
+		return
 	}
 	net, err := s.Node.Network(ctx, actor, id, 2)
 	if err != nil {
@@ -274,7 +497,7 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 		return
 	}
 	back := "/messages/" + m.MessageID
-	if m.SubjectID != "" {
+	if m.SubjectID != "" && r.PostFormValue("from") != "message" {
 		back = "/subjects/" + m.SubjectID
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
@@ -303,10 +526,22 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 type searchPage struct {
 	Name    string
 	Born    string
-	Results []searchResult
+	Results []searchResult // candidates at or above the line
+	Weaker  []searchResult // candidates below it
+	Line    float64
 	Done    bool
 	Error   string
+	Tips    []string // what to try when nothing was found
 }
+
+// Search thresholds: candidates scoring at least searchLine are listed first; weaker ones,
+// down to searchFloor, below a line. A surname alone or part of a name scores low against
+// a full name (the matcher discounts one-part names), so the floor is well below the
+// matcher's alert threshold: a search is a person looking, not an alert.
+const (
+	searchLine  = 0.5
+	searchFloor = 0.25
+)
 
 type searchResult struct {
 	app.SearchResult
@@ -328,7 +563,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 		s.render(w, r, a, http.StatusBadRequest, "search", "Search", pg)
 		return
 	}
-	res, err := s.Node.Search(r.Context(), a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 20, 0.5)
+	pg.Line = searchLine
+	res, err := s.Node.Search(r.Context(), a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 30, searchFloor)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -340,7 +576,20 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 		} else {
 			sr.Href = "/messages/" + x.MessageID
 		}
-		pg.Results = append(pg.Results, sr)
+		if x.Score >= searchLine {
+			pg.Results = append(pg.Results, sr)
+		} else {
+			pg.Weaker = append(pg.Weaker, sr)
+		}
+	}
+	if len(res) == 0 {
+		if pg.Born != "" {
+			pg.Tips = append(pg.Tips, "search without the birth date: a wrong or partial date lowers every score")
+		}
+		if len(strings.Fields(pg.Name)) > 1 {
+			pg.Tips = append(pg.Tips, "search for the surname alone")
+		}
+		pg.Tips = append(pg.Tips, "try another spelling or transliteration (Mostefai, Mustafa; Ismail, Ismaël): the search already tolerates accents, order and common transliterations, so try the name as the other side may write it")
 	}
 	s.render(w, r, a, http.StatusOK, "search", "Search", pg)
 }

@@ -583,8 +583,12 @@ func TestSubjectActions(t *testing.T) {
 	if !strings.Contains(body, "border records are primary") {
 		t.Error("the preferred claim's reason is not shown")
 	}
-	st, body, _ = b.post("/subjects", url.Values{"name": {"Omar Ismail Mostefai"}, "born": {"1985"}, "nat": {"FR"}})
-	if st != http.StatusCreated || !strings.Contains(body, "You were told about this person before") || !strings.Contains(body, "notification from TR-MIT") {
+	st, _, h := b.post("/subjects", url.Values{"name": {"Omar Ismail Mostefai"}, "born": {"1985"}, "nat": {"FR"}})
+	if st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/subjects/") {
+		t.Fatalf("new subject: status %d to %q, want 303 to the subject's page", st, h.Get("Location"))
+	}
+	st, body = b.get(h.Get("Location"))
+	if st != http.StatusOK || !strings.Contains(body, "1 describe this person") || !strings.Contains(body, "the person in the TR-MIT notification of 1 Dec 2014") {
 		t.Fatalf("new subject: status %d; the page must list the earlier warning\n%s", st, body)
 	}
 }

@@ -54,6 +54,9 @@ func runExport(ctx context.Context, m *Main, args []string) error {
 	stixFormat := *format == "stix"
 	opt := app.ExportOptions{Format: *format, Backup: *backup, Claims: *format == "csv" || stixFormat,
 		Associations: stixFormat, Originals: stixFormat, Messages: stixFormat}
+	if stixFormat {
+		opt.OriginalMarks = stix.Codec{}.Marks
+	}
 	rep, err := node.Export(ctx, nf.actor(), opt, ex.subject, ex.message)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

@@ -216,3 +216,76 @@ func scrape(t *testing.T, rt *liveNode) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestTAXIICommands runs the commands an operator sets TAXII up with: a collection, a
+// token, a published subject, a feed; and their refusals, each naming the flag.
+func TestTAXIICommands(t *testing.T) {
+	dir := t.TempDir()
+	run := func(env map[string]string, args ...string) (string, error) {
+		t.Helper()
+		out, _, err := runCLI(t, env, append(args[:2:2], append([]string{"--data", dir}, args[2:]...)...)...)
+		return out, err
+	}
+	field := func(out, prefix string) string {
+		t.Helper()
+		for _, l := range strings.Split(out, "\n") {
+			if rest, ok := strings.CutPrefix(l, prefix); ok {
+				return strings.Fields(rest)[0]
+			}
+		}
+		t.Fatalf("no %q in %q", prefix, out)
+		return ""
+	}
+	if _, _, err := runCLI(t, nil, "init", "--data", dir, "--agency", "TR-MIT", "--name", "MIT"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(nil, "taxii", "collection", "--title", "x", "--audience", "fr-dgsi"); err == nil || !strings.Contains(err.Error(), "--audience") {
+		t.Fatalf("a lower-case audience: %v", err)
+	}
+	out, err := run(nil, "taxii", "collection", "--title", "Releasable to FR-DGSI", "--audience", "FR-DGSI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := field(out, "Created collection ")
+	out, err = run(nil, "taxii", "token", "--name", "dgsi", "--agency", "FR-DGSI", "--collection", coll)
+	if err != nil || !strings.Contains(out, "fw_") {
+		t.Fatalf("taxii token: %v %s", err, out)
+	}
+	out, err = run(nil, "subject", "add", "--name", "Omar Ismail Mostefai", "--birth-date", "1985", "--nationality", "FR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := strings.TrimSuffix(field(out, "Added subject "), ":")
+	if _, err := run(nil, "taxii", "publish", "--collection", coll, "--tlp", "AMBER", "--release", "DE-BFV", subject); err == nil || !strings.Contains(err.Error(), "FR-DGSI") {
+		t.Fatalf("publishing what the audience may not have: %v", err)
+	}
+	if out, err := run(nil, "taxii", "publish", "--collection", coll, "--tlp", "AMBER", "--release", "FR-DGSI", subject); err != nil || !strings.Contains(out, "identity--") {
+		t.Fatalf("taxii publish: %v %s", err, out)
+	}
+	if out, err := run(nil, "taxii", "collections"); err != nil || !strings.Contains(out, coll) {
+		t.Fatalf("taxii collections: %v %s", err, out)
+	}
+	// The API token in FOREWARN_TOKEN is not taken for a feed's secret.
+	env := map[string]string{"FOREWARN_TOKEN": "fw_api"}
+	if _, err := run(env, "feed", "add", "--agency", "FR-DGSI", "--url", "http://127.0.0.1:9/taxii2/api/", "--collection", "c1"); err == nil || !strings.Contains(err.Error(), "--token") {
+		t.Fatalf("feed add without a secret: %v", err)
+	}
+	if _, err := run(nil, "feed", "add", "--agency", "FR-DGSI", "--url", "http://taxii.example/taxii2/api/", "--collection", "c1", "--token", "s"); err == nil {
+		t.Fatal("plain HTTP off loopback was accepted")
+	}
+	out, err = run(nil, "feed", "add", "--agency", "FR-DGSI", "--url", "http://127.0.0.1:9/taxii2/api/", "--collection", "c1", "--user", "tr", "--token", "s3cret", "--interval", "1d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := field(out, "Added feed ")
+	id = strings.TrimSuffix(id, ":")
+	if out, err := run(nil, "feed", "list"); err != nil || !strings.Contains(out, id) || !strings.Contains(out, "not polled yet") || strings.Contains(out, "s3cret") {
+		t.Fatalf("feed list: %v\n%s", err, out)
+	}
+	if _, err := run(nil, "feed", "remove", id); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := run(nil, "feed", "list"); strings.Contains(out, id) {
+		t.Fatal("a removed feed is listed")
+	}
+}

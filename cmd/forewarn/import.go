@@ -249,7 +249,31 @@ func uploadReader(format, encoding, dataset string, g forewarn.Grading, path str
 		return nil, err
 	}
 	in := &importInput{path: path, format: format, encoding: encoding}
+	if format == "stix" {
+		// A bundle that is not valid STIX 2.1 is refused before a job starts, naming the
+		// JSON path of its first error.
+		if err := in.validateSTIX(); err != nil {
+			return nil, err
+		}
+	}
 	return in.reader(dataset, g)
+}
+
+// validateSTIX checks the input is a valid STIX 2.1 bundle.
+func (in *importInput) validateSTIX() error {
+	f, err := in.open(in.path)()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, stix.MaxBundleBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > stix.MaxBundleBytes {
+		return forewarn.Invalid("body", "max_bytes", "a STIX bundle may be at most %d bytes", stix.MaxBundleBytes)
+	}
+	return stix.Validate(data)
 }
 
 // reader returns the format's reader over the input.
@@ -260,7 +284,7 @@ func (in *importInput) reader(dataset string, g forewarn.Grading) (forewarn.Impo
 	case "ftm":
 		return &ftm.Reader{Open: in.open(in.path), Dataset: dataset, Grading: g}, nil
 	case "stix":
-		return &stix.Reader{Open: in.open(in.path), Dataset: dataset}, nil
+		return &stix.Reader{Open: in.open(in.path), Dataset: dataset, Grading: g}, nil
 	case "ofac":
 		dir := filepath.Dir(in.path)
 		return &ofac.Reader{OpenSDN: in.open(in.path), OpenAlt: in.open(filepath.Join(dir, "alt.csv")), OpenAdd: in.open(filepath.Join(dir, "add.csv")),

@@ -229,3 +229,49 @@ func TestImportOFACThroughAPI(t *testing.T) {
 		t.Fatalf("finished imports left %d spooled files; want none", len(left))
 	}
 }
+
+// TestImportSTIXThroughAPI: a STIX bundle that fails validation is refused with the JSON
+// path of its first error and no job; an oversized one gets 413; a good one imports its
+// persons and keeps what it does not map raw, counted in the job.
+func TestImportSTIXThroughAPI(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2026-12-01 09:00"))
+	fr := c.node(agencyFR.Code)
+	token, _, err := app.NewToken(ctx, fr.node, forewarn.SystemActor("test"), "analyst", forewarn.RoleAnalyst, "stix import test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const query = "format=stix&dataset=apt1&version=1"
+	bad, err := os.ReadFile(testdata.Path(t, "stix", "must-fail", "bundle-bad-objects.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, _, e := uploadImport(t, fr.url, token, query, "application/json", bytes.NewReader(bad))
+	if status != http.StatusBadRequest || e.Error.Field != "objects[0].created" || !strings.Contains(e.Error.Message, "identity--311b2d2d") {
+		t.Fatalf("a bundle with a bad timestamp: %d %+v; want 400 at objects[0].created", status, e.Error)
+	}
+	if jobs, err := fr.node.Store.ImportJobs(ctx, "apt1", 10); err != nil || len(jobs) != 0 {
+		t.Fatalf("a refused bundle left %d jobs (%v)", len(jobs), err)
+	}
+	apt1, err := os.ReadFile(testdata.Path(t, "stix", "examples", "apt1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr.srv.Importer.MaxBytes = int64(len(apt1) - 1)
+	if status, _, e := uploadImport(t, fr.url, token, query, "application/json", bytes.NewReader(apt1)); status != http.StatusRequestEntityTooLarge || e.Error.Field != "body" {
+		t.Fatalf("an oversized bundle: %d %+v; want 413", status, e.Error)
+	}
+	fr.srv.Importer.MaxBytes = 0
+	status, job, e := uploadImport(t, fr.url, token, query, "application/json", bytes.NewReader(apt1))
+	if status != http.StatusAccepted {
+		t.Fatalf("apt1: %d %+v", status, e.Error)
+	}
+	job = followImport(t, fr.url, token, job)
+	if job.Status != forewarn.ImportDone || job.Counts.Added != 4 || job.Counts.Raw == 0 || job.Counts.Skipped["type:indicator"] == 0 {
+		t.Fatalf("apt1: %s %q %+v; want the 4 persons, the rest kept raw and counted", job.Status, job.Message, job.Counts)
+	}
+	raw, err := fr.node.Store.RawObjects(ctx, "apt1")
+	if err != nil || len(raw) != job.Counts.Raw {
+		t.Fatalf("RawObjects: %d (%v); want the %d the job counted", len(raw), err, job.Counts.Raw)
+	}
+}

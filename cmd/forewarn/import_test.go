@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/internal/testdata"
+	"github.com/forewarn/forewarn/stix"
 )
 
 const listV1 = `id,name,aliases,birth_date,nationality,document,claims
@@ -337,5 +339,44 @@ func TestImportKilledSaysWhenToRerun(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Fatalf("the refusal says:\n%s\nwant %q", msg, want)
 		}
+	}
+}
+
+// TestSTIXCommand: a STIX bundle imports through the CLI, what is not mapped is kept raw
+// and reported; the STIX export is valid STIX 2.1 and gives the imported persons back under
+// their IDs; a bundle that fails validation is refused naming the JSON path and writes
+// nothing.
+func TestSTIXCommand(t *testing.T) {
+	dir, _ := newNode(t)
+	apt1 := testdata.Path(t, "stix", "examples", "apt1.json")
+	out := mustCLI(t, "import", "--data", dir, "--dataset", "apt1", "--format", "stix", apt1)
+	if !strings.Contains(out, "added 4,") || !strings.Contains(out, "type:indicator") || !strings.Contains(out, "kept raw, as received:") {
+		t.Fatalf("import printed:\n%s", out)
+	}
+	exported := filepath.Join(t.TempDir(), "out.json")
+	_, stderr, err := runCLI(t, nil, "export", "--data", dir, "--format", "stix", "--output", exported)
+	if err != nil || !strings.Contains(stderr, "exported") {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	b, err := os.ReadFile(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stix.Validate(b); err != nil {
+		t.Fatalf("the STIX export is not valid: %v", err)
+	}
+	for _, id := range []string{"identity--0e9d20d9-fb11-42e3-94bc-b89fb5b007ca", stix.ExtensionID} {
+		if !bytes.Contains(b, []byte(id)) {
+			t.Errorf("the export lacks %s", id)
+		}
+	}
+	bad := testdata.Path(t, "stix", "must-fail", "bundle-bad-objects.json")
+	before := mustCLI(t, "subject", "list", "--data", dir)
+	_, _, err = runCLI(t, nil, "import", "--data", dir, "--dataset", "bad", "--format", "stix", bad)
+	if err == nil || !strings.Contains(err.Error(), "objects[0].created") {
+		t.Fatalf("a bundle with a bad timestamp: %v; want it refused at objects[0].created", err)
+	}
+	if after := mustCLI(t, "subject", "list", "--data", dir); after != before {
+		t.Fatal("a refused bundle changed the subjects")
 	}
 }

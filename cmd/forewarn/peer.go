@@ -34,7 +34,7 @@ func runKeyShow(ctx context.Context, m *Main, args []string) error {
 }
 
 func runPeer(ctx context.Context, m *Main, args []string) error {
-	return m.group(ctx, "peer", args, []subcommand{{"add", runPeerAdd}, {"list", runPeerList}, {"remove", runPeerRemove}})
+	return m.group(ctx, "peer", args, []subcommand{{"add", runPeerAdd}, {"list", runPeerList}, {"remove", runPeerRemove}, {"private-limit", runPeerPrivateLimit}, {"private-use", runPeerPrivateUse}})
 }
 
 func runPeerAdd(ctx context.Context, m *Main, args []string) error {

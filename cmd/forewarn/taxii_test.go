@@ -589,5 +589,38 @@ func TestTAXIIHandlingMarks(t *testing.T) {
 	if reads, _ := rt.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "subject.read", ActorID: "DE-ZZZ"}); len(reads) != 0 {
 		t.Fatal("a read that served nothing was audited as a read of the person")
 	}
-	_ = app.DefaultTAXIIPage
+
+	// Another agency's content goes on only as its marks allow: what DE-BFV posts under
+	// TLP:AMBER is not passed to FR-DGSI (a refusal the egress check audits), what it
+	// posts under TLP:GREEN is.
+	shared := &forewarn.TAXIICollection{Title: "Shared", CanWrite: true}
+	if err := rt.node.Store.CreateCollection(ctx, admin, shared); err != nil {
+		t.Fatal(err)
+	}
+	deWriter, _, err := rt.taxii.NewTAXIIToken(ctx, admin, "bfv-writer", "DE-BFV", []string{shared.ID}, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frShared, _, err := rt.taxii.NewTAXIIToken(ctx, admin, "dgsi-shared", agencyFR.Code, []string{shared.ID}, false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indicator := func(n, marking string) string {
+		return `{"type":"indicator","spec_version":"2.1","id":"indicator--252c7c11-daf2-42bd-843b-be65edca9f6` + n + `","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z","pattern":"[ file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' ]","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z","object_marking_refs":["` + marking + `"]}`
+	}
+	body := `{"objects":[` + indicator("1", "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421") + `,` + indicator("2", "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb") + `]}`
+	deCl := &taxiiClient{t: t, base: rt.url, secret: deWriter}
+	if a := deCl.do(http.MethodPost, "/taxii2/api/collections/"+shared.ID+"/objects/", []byte(body), nil); a.status != http.StatusAccepted {
+		t.Fatalf("DE-BFV's POST = %d %s", a.status, a.body)
+	}
+	var deSees, frSees taxii.Envelope
+	deCl.get("/taxii2/api/collections/"+shared.ID+"/objects/", &deSees)
+	(&taxiiClient{t: t, base: rt.url, secret: frShared}).get("/taxii2/api/collections/"+shared.ID+"/objects/", &frSees)
+	if len(deSees.Objects) != 2 || len(frSees.Objects) != 1 || !strings.HasSuffix(strings.SplitN(objectKey(t, frSees.Objects[0]), "@", 2)[0], "f62") {
+		t.Fatalf("DE-BFV reads %d of its own objects, FR-DGSI %d (want only the TLP:GREEN one)", len(deSees.Objects), len(frSees.Objects))
+	}
+	refused, err := rt.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: app.ActionEgressRefused, ActorID: agencyFR.Code})
+	if err != nil || len(refused) != 1 || !strings.Contains(refused[0].Detail, "to=FR-DGSI") || !strings.Contains(refused[0].Detail, "originator=DE-BFV") {
+		t.Fatalf("the refused release audited: %+v, %v", refused, err)
+	}
 }

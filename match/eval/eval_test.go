@@ -113,3 +113,24 @@ func TestUnlistedNamesRarelyAlarm(t *testing.T) {
 		t.Errorf("false alarm rate %.4f, want < 0.005", rate)
 	}
 }
+
+// TestPrivateAccuracy holds the private matcher's figures (docs/private-match.md): the
+// floors are what it reaches, so that a change that loses recall or adds false alarms
+// fails here; the gap to the plaintext matcher at the same false-alarm rate is printed.
+func TestPrivateAccuracy(t *testing.T) {
+	entries, aliases, ix := loadOFAC(t)
+	of := PrivateOFAC(entries, FirstAliases(aliases), Unlisted(entries, 2000, 1), ix)
+	t.Logf("OFAC first aliases: private recall %.3f at false alarms %.4f; plaintext %.3f at %.4f (threshold %.2f), %.3f at its default", of.PrivateRecall, of.FalseAlarmRate, of.PlainRecall, of.PlainFalseAlarmRate, of.PlainThreshold, of.DefaultRecall)
+	pairs, err := LoadNomenklatura(open(t, "names", "nomenklatura-cases.csv"), open(t, "names", "nomenklatura-logicv2-frozen.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nk := PrivateNomenklatura(pairs)
+	t.Logf("nomenklatura: private recall %.3f at false alarms %.4f; plaintext %.3f at %.4f (threshold %.2f), %.3f at its default", nk.PrivateRecall, nk.FalseAlarmRate, nk.PlainRecall, nk.PlainFalseAlarmRate, nk.PlainThreshold, nk.DefaultRecall)
+	if of.PrivateRecall < 0.48 || of.FalseAlarmRate > 0.02 {
+		t.Errorf("OFAC: private recall %.3f (floor 0.48), false alarms %.4f (ceiling 0.02)", of.PrivateRecall, of.FalseAlarmRate)
+	}
+	if nk.PrivateRecall < 0.53 || nk.FalseAlarmRate > 0.06 {
+		t.Errorf("nomenklatura: private recall %.3f (floor 0.53), false alarms %.4f (ceiling 0.06)", nk.PrivateRecall, nk.FalseAlarmRate)
+	}
+}

@@ -1,0 +1,434 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/match"
+	"github.com/forewarn/forewarn/psi"
+)
+
+// Private matching: asking a peer "do you hold this person?" without naming the person,
+// and answering such questions (package psi; docs/private-match.md).
+
+// PrivateTransport posts a signed private_match document to a peer and returns the
+// peer's signed answer. federation.Client implements it.
+type PrivateTransport interface {
+	PrivateMatch(ctx context.Context, peer *forewarn.Peer, doc []byte) ([]byte, error)
+}
+
+// PrivateTimeWindow is how far a private_match document's time may be from the
+// receiving node's clock.
+const PrivateTimeWindow = time.Hour
+
+// PrivatePerson is one person to ask about: what the engine compares, and how this node
+// calls it (never sent).
+type PrivatePerson struct {
+	Label     string
+	SubjectID string
+	Person    match.Person
+}
+
+// epoch is the day a private answer's secret belongs to.
+func privateEpoch(now time.Time) string { return now.UTC().Format(time.DateOnly) }
+
+// privateHoldings is this node's keys as a holder, a cache of the store's subjects that
+// follows the change log, with their fingerprints under the day's secret.
+type privateHoldings struct {
+	mu      sync.Mutex
+	loaded  bool
+	seen    int64
+	epoch   string
+	secret  psi.Secret
+	keys    map[string][]string // subject → its keys
+	fps     map[string][]uint64 // subject → its fingerprints under secret
+	names   map[string]string   // subject → its primary name, for alerts
+	set     psi.Set
+	encoded []byte
+	dirty   bool
+}
+
+// current brings the holdings up to the store and the day, and returns the day's secret
+// and set.
+func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []byte, error) {
+	h := &ms.holdings
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	epoch := privateEpoch(ms.Clock.Now())
+	if !h.loaded {
+		head, err := ms.Store.ChangeHead(ctx)
+		if err != nil {
+			return "", psi.Secret{}, nil, err
+		}
+		h.keys, h.fps, h.names = map[string][]string{}, map[string][]uint64{}, map[string]string{}
+		if err := ms.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
+			h.keys[s.ID] = psi.HolderKeys(subjectPerson(s))
+			h.names[s.ID] = s.PrimaryName()
+			return nil
+		}); err != nil {
+			return "", psi.Secret{}, nil, err
+		}
+		h.seen, h.loaded, h.epoch = head, true, ""
+	}
+	for {
+		cs, err := ms.Store.Changes(ctx, h.seen, changeBatch)
+		if err != nil {
+			return "", psi.Secret{}, nil, err
+		}
+		for _, c := range cs {
+			h.seen = c.Seq
+			if c.Kind != forewarn.ChangeSubject {
+				continue
+			}
+			h.dirty = true
+			if c.Subject == nil {
+				delete(h.keys, c.ID)
+				delete(h.fps, c.ID)
+				delete(h.names, c.ID)
+				continue
+			}
+			h.keys[c.ID] = psi.HolderKeys(subjectPerson(c.Subject))
+			h.names[c.ID] = c.Subject.PrimaryName()
+			if h.epoch != "" {
+				h.fps[c.ID] = h.secret.Fingerprints(h.keys[c.ID])
+			}
+		}
+		if len(cs) < changeBatch {
+			break
+		}
+	}
+	if h.epoch != epoch {
+		secret, err := psi.DeriveSecret(ms.Signer.Sign, epoch)
+		if err != nil {
+			return "", psi.Secret{}, nil, err
+		}
+		h.secret, h.epoch, h.dirty = secret, epoch, true
+		ids := make([]string, 0, len(h.keys))
+		var all []string
+		for id, ks := range h.keys {
+			ids = append(ids, id)
+			all = append(all, ks...)
+		}
+		fps := secret.Fingerprints(all)
+		clear(h.fps)
+		for _, id := range ids {
+			n := len(h.keys[id])
+			h.fps[id], fps = fps[:n:n], fps[n:]
+		}
+	}
+	if h.dirty {
+		var all []uint64
+		for _, f := range h.fps {
+			all = append(all, f...)
+		}
+		h.set = psi.NewSet(all)
+		h.encoded = h.set.Encode()
+		h.dirty = false
+	}
+	return h.epoch, h.secret, h.encoded, nil
+}
+
+// PrivateWarm computes the day's holdings ahead of the first query: on a large node the
+// fingerprints of every subject take a while.
+func (ms *Messages) PrivateWarm(ctx context.Context) error {
+	_, _, _, err := ms.privateCurrent(ctx)
+	return err
+}
+
+// privateSubjects returns, for each set of reported fingerprints, the subjects that hold
+// the most of them.
+func (ms *Messages) privateSubjects(fps []uint64) (ids []string, names []string) {
+	h := &ms.holdings
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	best := 0
+	for id, own := range h.fps {
+		n := 0
+		for _, f := range own {
+			if slices.Contains(fps, f) {
+				n++
+			}
+		}
+		switch {
+		case n == 0 || n < best:
+		case n > best:
+			best, ids = n, []string{id}
+		default:
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		names = append(names, h.names[id])
+	}
+	return ids, names
+}
+
+// onlyPeer gives the key of peer only: an answer must come from the peer asked.
+func (ms *Messages) onlyPeer(p *forewarn.Peer) envelope.KeyFunc {
+	return func(agency string) (ed25519.PublicKey, error) {
+		if agency != p.Agency.Code {
+			return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the answer is signed by %s, not by %s, which was asked", agency, p.Agency.Code)
+		}
+		return p.PublicKey, nil
+	}
+}
+
+// refusePrivate audits a refused private_match document and returns cause.
+func (ms *Messages) refusePrivate(ctx context.Context, peer, queryID, remote string, cause error) error {
+	if forewarn.ErrorCode(cause) == forewarn.EINTERNAL {
+		return cause
+	}
+	actor := forewarn.SystemActor("anonymous@" + remote)
+	if peer != "" {
+		actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: peer}
+	}
+	reason := forewarn.ErrorMessage(cause)
+	e := &forewarn.AuditEntry{Actor: actor, Action: "private_match.refuse", ObjectType: "private_query", ObjectID: printable(queryID),
+		Detail: truncate(printable("from "+remote+": "+reason), 1000)}
+	if err := ms.Store.RecordAudit(ctx, e); err != nil {
+		ms.Logger.Error("could not audit a refused private query", "err", err, "reason", reason)
+	}
+	ms.Logger.Warn("private query refused", "peer", peer, "remote", remote, "reason", reason)
+	return cause
+}
+
+// AskPrivately asks peerCode privately whether it holds each of persons, and returns the
+// query with a band for every person. A hit alerts the asker (the user, or the liaison
+// desk) and is reported to the peer, so that it knows which of its subjects matched.
+func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peerCode string, persons []PrivatePerson) (*forewarn.PrivateQuery, error) {
+	if len(persons) == 0 || len(persons) > forewarn.MaxPrivatePersons {
+		return nil, forewarn.Invalid("persons", "range", "ask about 1 to %d persons, not %d", forewarn.MaxPrivatePersons, len(persons))
+	}
+	pt, ok := ms.Transport.(PrivateTransport)
+	if !ok {
+		return nil, forewarn.Errorf(forewarn.EINTERNAL, "this node has no transport for private queries")
+	}
+	self, err := ms.Agency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	peer, err := ms.Store.Peer(ctx, peerCode)
+	if err != nil {
+		return nil, forewarn.Invalid("peer", "known", "%s is not a peer of this node", peerCode)
+	}
+	mps := make([]match.Person, len(persons))
+	for i, p := range persons {
+		mps[i] = p.Person
+	}
+	q, err := psi.NewQuery(mps)
+	if err != nil {
+		return nil, forewarn.Invalid("persons", "name", "%v", err)
+	}
+	now := ms.Clock.Now()
+	doc := &envelope.PrivateMatch{Stage: envelope.PrivateQueryStage, QueryID: forewarn.NewID(now), From: self, To: peerCode, Time: now,
+		Persons: len(persons), Digest: psi.Digest(q.Blinded()), Elements: envelope.Bytes.EncodeToString(q.Blinded())}
+	sealed, err := envelope.SealPrivateMatch(doc, ms.Signer)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := pt.PrivateMatch(ctx, peer, sealed)
+	if err != nil {
+		ms.Logger.Warn("private query not answered", "peer", peerCode, "err", err)
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "%s did not answer the private query: %v", peerCode, err)
+	}
+	ans, err := envelope.OpenPrivateMatch(raw, ms.onlyPeer(peer), envelope.MaxPrivateAnswerBytes)
+	if err == nil {
+		err = checkAnswer(ans, doc)
+	}
+	if err != nil {
+		return nil, ms.refusePrivate(ctx, peerCode, doc.QueryID, peer.BaseURL, err)
+	}
+	evaluated, _ := envelope.Bytes.DecodeString(ans.Evaluated)
+	setBytes, _ := envelope.Bytes.DecodeString(ans.Set)
+	set, err := psi.DecodeSet(setBytes)
+	if err == nil {
+		var results []psi.Result
+		results, err = q.Finish(evaluated, set)
+		if err == nil {
+			return ms.recordAsk(ctx, actor, peer, doc, ans.Epoch, persons, results, pt)
+		}
+	}
+	return nil, ms.refusePrivate(ctx, peerCode, doc.QueryID, peer.BaseURL, forewarn.Errorf(forewarn.EINVALID, "%v", err))
+}
+
+// checkAnswer binds an answer to the query it must answer.
+func checkAnswer(ans, q *envelope.PrivateMatch) error {
+	switch {
+	case ans.Stage != envelope.PrivateAnswerStage:
+		return forewarn.Errorf(forewarn.EINVALID, "the peer sent a %s, not an answer", ans.Stage)
+	case ans.QueryID != q.QueryID || ans.Digest != q.Digest:
+		return forewarn.Errorf(forewarn.EINVALID, "a replayed or foreign answer: it answers query %s (elements %.12s…), not %s (%.12s…)", ans.QueryID, ans.Digest, q.QueryID, q.Digest)
+	case ans.From != q.To || ans.To != q.From || ans.Persons != q.Persons:
+		return forewarn.Errorf(forewarn.EINVALID, "the answer is from %s to %s about %d persons; the query went from %s to %s about %d", ans.From, ans.To, ans.Persons, q.From, q.To, q.Persons)
+	case ans.Time.Before(q.Time.Add(-forewarn.MaxClockSkew)) || ans.Time.After(q.Time.Add(PrivateTimeWindow)):
+		return forewarn.Errorf(forewarn.EINVALID, "the answer is dated %s, not within an hour after the query", ans.Time.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (ms *Messages) recordAsk(ctx context.Context, actor forewarn.Actor, peer *forewarn.Peer, doc *envelope.PrivateMatch, epoch string, persons []PrivatePerson, results []psi.Result, pt PrivateTransport) (*forewarn.PrivateQuery, error) {
+	rec := &forewarn.PrivateQuery{ID: doc.QueryID, Direction: forewarn.DirectionOut, Peer: peer.Agency.Code, Persons: len(persons),
+		Digest: doc.Digest, Epoch: epoch, CreatedAt: doc.Time}
+	if actor.Kind == forewarn.ActorUser {
+		rec.AskedBy = actor.ID
+	}
+	report := &envelope.PrivateMatch{Stage: envelope.PrivateReportStage, QueryID: doc.QueryID, From: doc.From, To: doc.To,
+		Persons: doc.Persons, Digest: doc.Digest}
+	var alerts []*forewarn.Alert
+	for i, r := range results {
+		rec.Results = append(rec.Results, forewarn.PrivateResult{Person: i, Band: string(r.Band), SubjectID: persons[i].SubjectID, Label: persons[i].Label})
+		if r.Band == psi.BandNone {
+			continue
+		}
+		a := &forewarn.Alert{Role: forewarn.RoleLiaison, Kind: "private_match", SubjectID: persons[i].SubjectID, Agency: peer.Agency.Code,
+			Text: fmt.Sprintf("%s: likely holds (%s) — %s", peer.Agency.Code, r.Band, persons[i].Label)}
+		if rec.AskedBy != "" {
+			a.Username = rec.AskedBy
+		}
+		alerts = append(alerts, a)
+		hit := envelope.PrivateHit{Person: i, Band: string(r.Band)}
+		for _, f := range r.Hits {
+			hit.Fingerprints = append(hit.Fingerprints, fmt.Sprintf("%016x", f))
+		}
+		report.Hits = append(report.Hits, hit)
+	}
+	if err := ms.Store.RecordPrivateAsk(ctx, actor, rec, alerts); err != nil {
+		return nil, err
+	}
+	if len(report.Hits) > 0 {
+		report.Time = ms.Clock.Now()
+		sealed, err := envelope.SealPrivateMatch(report, ms.Signer)
+		if err == nil {
+			_, err = pt.PrivateMatch(ctx, peer, sealed)
+		}
+		if err != nil {
+			ms.Logger.Warn("could not report private hits to the peer", "peer", peer.Agency.Code, "query", doc.QueryID, "err", err)
+		}
+	}
+	return rec, nil
+}
+
+// PrivateMatch answers a peer's signed private_match document: a query (answered with
+// the evaluated elements and the day's set, signed) or a report of hits (recorded, with
+// alerts on the subjects that matched). Anything refused is audited.
+func (ms *Messages) PrivateMatch(ctx context.Context, data []byte, remote string) ([]byte, error) {
+	self, err := ms.Agency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := envelope.OpenPrivateMatch(data, ms.peerKey(ctx, self), envelope.MaxPrivateQueryBytes)
+	if err != nil {
+		return nil, ms.refusePrivate(ctx, "", "", remote, err)
+	}
+	now := ms.Clock.Now()
+	switch {
+	case doc.To != self:
+		err = forewarn.Errorf(forewarn.EINVALID, "the document is addressed to %s, not to %s", doc.To, self)
+	case doc.Time.After(now.Add(forewarn.MaxClockSkew)) || doc.Time.Before(now.Add(-PrivateTimeWindow)):
+		err = forewarn.Errorf(forewarn.EINVALID, "the document is dated %s; it is taken within an hour of its time", doc.Time.UTC().Format(time.RFC3339))
+	}
+	if err != nil {
+		return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, err)
+	}
+	switch doc.Stage {
+	case envelope.PrivateQueryStage:
+		out, err := ms.answerPrivate(ctx, self, doc, now)
+		if err != nil {
+			return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, err)
+		}
+		return out, nil
+	case envelope.PrivateReportStage:
+		if err := ms.takePrivateReport(ctx, doc); err != nil {
+			return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, err)
+		}
+		return []byte(`{"recorded":true}`), nil
+	}
+	return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, forewarn.Errorf(forewarn.EINVALID, "a peer sends a query or a report, not an %s", doc.Stage))
+}
+
+func (ms *Messages) answerPrivate(ctx context.Context, self string, doc *envelope.PrivateMatch, now time.Time) ([]byte, error) {
+	elements, _ := envelope.Bytes.DecodeString(doc.Elements)
+	if len(elements) != doc.Persons*psi.MaxElements*psi.ElementSize {
+		return nil, forewarn.Invalid("elements", "size", "%d persons carry %d bytes of elements, not %d", doc.Persons, doc.Persons*psi.MaxElements*psi.ElementSize, len(elements))
+	}
+	if psi.Digest(elements) != doc.Digest {
+		return nil, forewarn.Invalid("digest", "elements", "the digest is not the digest of the elements")
+	}
+	epoch, secret, set, err := ms.privateCurrent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec := &forewarn.PrivateQuery{ID: doc.QueryID, Direction: forewarn.DirectionIn, Peer: doc.From, Persons: doc.Persons, Digest: doc.Digest, Epoch: epoch}
+	day := now.UTC().Truncate(24 * time.Hour)
+	if err := ms.Store.AcceptPrivateQuery(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: doc.From}, rec, day); err != nil {
+		return nil, err
+	}
+	evaluated, err := secret.Evaluate(elements)
+	if err != nil {
+		return nil, forewarn.Invalid("elements", "group", "%v", err)
+	}
+	ans := &envelope.PrivateMatch{Stage: envelope.PrivateAnswerStage, QueryID: doc.QueryID, From: self, To: doc.From, Time: ms.Clock.Now(),
+		Persons: doc.Persons, Digest: doc.Digest, Epoch: epoch,
+		Evaluated: envelope.Bytes.EncodeToString(evaluated), Set: envelope.Bytes.EncodeToString(set)}
+	return envelope.SealPrivateMatch(ans, ms.Signer)
+}
+
+func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.PrivateMatch) error {
+	q, err := ms.Store.PrivateQuery(ctx, forewarn.DirectionIn, doc.From, doc.QueryID)
+	if err != nil {
+		return err
+	}
+	if q.Digest != doc.Digest || q.Persons != doc.Persons {
+		return forewarn.Errorf(forewarn.EINVALID, "the report does not belong to query %s: its elements or persons differ", doc.QueryID)
+	}
+	if _, _, _, err := ms.privateCurrent(ctx); err != nil {
+		return err
+	}
+	var results []forewarn.PrivateResult
+	var alerts []*forewarn.Alert
+	for _, h := range doc.Hits {
+		var fps []uint64
+		for _, f := range h.Fingerprints {
+			b, _ := hex.DecodeString(f)
+			v, _ := strconv.ParseUint(hex.EncodeToString(b), 16, 64)
+			fps = append(fps, v)
+		}
+		ids, names := ms.privateSubjects(fps)
+		for i, id := range ids {
+			results = append(results, forewarn.PrivateResult{Person: h.Person, Band: h.Band, SubjectID: id})
+			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "private_match", SubjectID: id, Agency: doc.From,
+				Text: fmt.Sprintf("%s asked privately about a person matching your subject %s (%s)", doc.From, names[i], h.Band)})
+		}
+	}
+	return ms.Store.RecordPrivateReport(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: doc.From}, doc.From, doc.QueryID, results, alerts)
+}
+
+// AskPrivatelyAbout asks peer privately about subjects of this node (by ID, each read
+// audited) and persons described as in a draft, in that order.
+func (ms *Messages) AskPrivatelyAbout(ctx context.Context, actor forewarn.Actor, peer string, subjectIDs []string, persons []forewarn.PersonDescriptor) (*forewarn.PrivateQuery, error) {
+	var ps []PrivatePerson
+	for _, id := range subjectIDs {
+		s, err := ms.Store.Subject(ctx, actor, id)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, PrivatePerson{Label: s.PrimaryName(), SubjectID: s.ID, Person: subjectPerson(s)})
+	}
+	for i := range persons {
+		d := &persons[i]
+		if len(d.Names) == 0 {
+			return nil, forewarn.Invalid(fmt.Sprintf("persons[%d].names", i), "required", "a person to ask about needs a name")
+		}
+		ps = append(ps, PrivatePerson{Label: d.Names[0].Value, Person: descriptorPerson(d)})
+	}
+	return ms.AskPrivately(ctx, actor, peer, ps)
+}

@@ -1,0 +1,152 @@
+package envelope
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"regexp"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// Private matching (package psi, docs/private-match.md) exchanges three signed documents
+// of kind private_match: the asker's query, the holder's answer (bound to the query by
+// its ID and the digest of its elements) and the asker's report of its hits. Each is
+// signed by its From agency under its own domain, so none can pass for another.
+
+// MaxPrivateQueryBytes bounds a signed private query or report on the wire.
+const MaxPrivateQueryBytes = 16 << 20
+
+// MaxPrivateAnswerBytes bounds a signed private answer, which carries the holder's set.
+const MaxPrivateAnswerBytes = 256 << 20
+
+// The stages of a private_match document.
+const (
+	PrivateQueryStage  = "query"
+	PrivateAnswerStage = "answer"
+	PrivateReportStage = "report"
+)
+
+// PrivateMatch is one private_match document. Elements, Evaluated and Set are unpadded
+// base64url bytes: psi's blinded elements, the holder's evaluation of them, and the
+// holder's set of fingerprints.
+type PrivateMatch struct {
+	Kind    string    `json:"kind"` // always "private_match"
+	Stage   string    `json:"stage"`
+	QueryID string    `json:"query_id"`
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+	Time    time.Time `json:"time"`
+	Persons int       `json:"persons"`
+	// Digest is the hex SHA-256 of the query's blinded elements (psi.Digest): in the
+	// answer and the report it names the query they belong to.
+	Digest    string `json:"digest"`
+	Elements  string `json:"elements,omitempty"`
+	Epoch     string `json:"epoch,omitempty"`
+	Evaluated string `json:"evaluated,omitempty"`
+	Set       string `json:"set,omitempty"`
+	// Hits are, in a report, the persons the asker found held, with the fingerprints of
+	// the keys that met (hex), so the holder knows which of its subjects matched.
+	Hits []PrivateHit `json:"hits,omitempty"`
+}
+
+// PrivateHit is one person of a report.
+type PrivateHit struct {
+	Person       int      `json:"person"`
+	Band         string   `json:"band"`
+	Fingerprints []string `json:"fingerprints"`
+}
+
+var (
+	fingerprintRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+	privateFormat = format{name: "private_match", domain: "forewarn-private-match-v1\n", body: "private_match", signer: "from"}
+	// Bytes is the strict encoding of the byte members.
+	Bytes = base64.RawURLEncoding.Strict()
+)
+
+// Validate checks the document's fields for its stage.
+func (p *PrivateMatch) Validate() error {
+	if p.Kind != "private_match" {
+		return forewarn.Invalid("kind", "enum", "a private match document has kind private_match, not %q", p.Kind)
+	}
+	if !forewarn.IsMessageID(p.QueryID) {
+		return forewarn.Invalid("query_id", "uuidv7", "%q is not a query ID", p.QueryID)
+	}
+	if !forewarn.IsAgencyCode(p.From) || !forewarn.IsAgencyCode(p.To) || p.From == p.To {
+		return forewarn.Invalid("from", "agency_code", "from and to must be two agency codes like TR-MIT")
+	}
+	if p.Time.IsZero() {
+		return forewarn.Invalid("time", "required", "the document needs its time")
+	}
+	if p.Persons < 1 || p.Persons > forewarn.MaxPrivatePersons {
+		return forewarn.Invalid("persons", "range", "a query asks about 1 to %d persons, not %d", forewarn.MaxPrivatePersons, p.Persons)
+	}
+	if !digestRE.MatchString(p.Digest) {
+		return forewarn.Invalid("digest", "sha256", "the digest must be 64 lower-case hex digits")
+	}
+	need := func(field, v string) error {
+		if v == "" {
+			return forewarn.Invalid(field, "required", "a private match %s carries %s", p.Stage, field)
+		}
+		if _, err := Bytes.DecodeString(v); err != nil {
+			return forewarn.Invalid(field, "base64url", "%s is not unpadded base64url", field)
+		}
+		return nil
+	}
+	switch p.Stage {
+	case PrivateQueryStage:
+		return need("elements", p.Elements)
+	case PrivateAnswerStage:
+		if err := need("evaluated", p.Evaluated); err != nil {
+			return err
+		}
+		if p.Set != "" {
+			if _, err := Bytes.DecodeString(p.Set); err != nil {
+				return forewarn.Invalid("set", "base64url", "set is not unpadded base64url")
+			}
+		}
+		if p.Epoch == "" {
+			return forewarn.Invalid("epoch", "required", "an answer names its epoch")
+		}
+	case PrivateReportStage:
+		for _, h := range p.Hits {
+			if h.Person < 0 || h.Person >= p.Persons || (h.Band != forewarn.PrivateBandWeak && h.Band != forewarn.PrivateBandStrong) || len(h.Fingerprints) == 0 {
+				return forewarn.Invalid("hits", "hit", "a reported hit names a person of the query, a band (weak or strong) and its fingerprints")
+			}
+			for _, f := range h.Fingerprints {
+				if !fingerprintRE.MatchString(f) {
+					return forewarn.Invalid("hits.fingerprints", "hex", "a fingerprint is 16 lower-case hex digits")
+				}
+			}
+		}
+	default:
+		return forewarn.Invalid("stage", "enum", "unknown stage %q (query, answer or report)", p.Stage)
+	}
+	return nil
+}
+
+// SealPrivateMatch signs p with s, the key of p.From, and returns its wire bytes.
+func SealPrivateMatch(p *PrivateMatch, s forewarn.Signer) ([]byte, error) {
+	p.Kind = "private_match"
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return seal(privateFormat, p, p.From, s)
+}
+
+// OpenPrivateMatch checks a signed private_match document as Open checks an envelope
+// and returns it.
+func OpenPrivateMatch(data []byte, keyFor KeyFunc, maxBytes int) (*PrivateMatch, error) {
+	body, err := open(data, maxBytes, privateFormat, keyFor)
+	if err != nil {
+		return nil, err
+	}
+	var p PrivateMatch
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, forewarn.Errorf(forewarn.EINVALID, "malformed private match document: %v", err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
