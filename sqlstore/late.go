@@ -36,8 +36,12 @@ var errRetrySerial = errors.New("the transaction must run again holding the audi
 // lateResult answers a queued write's result: it is not known before the pipeline runs.
 type lateResult struct{}
 
-func (lateResult) LastInsertId() (int64, error) { return 0, errors.New("a queued write has no result yet") }
-func (lateResult) RowsAffected() (int64, error) { return 0, errors.New("a queued write has no result yet") }
+func (lateResult) LastInsertId() (int64, error) {
+	return 0, errors.New("a queued write has no result yet")
+}
+func (lateResult) RowsAffected() (int64, error) {
+	return 0, errors.New("a queued write has no result yet")
+}
 
 // late reports whether the transaction queues its writes and links at commit.
 func (tx *tx) late() bool { return tx.conn != nil && !tx.linking }
