@@ -97,6 +97,11 @@ type StoredMessage struct {
 	// signatures verified with (a receiver may verify with keys it cached): ReceiveMessage
 	// refuses the message when any is no longer the key pinned for its agency.
 	VerifiedKeys map[string]ed25519.PublicKey `json:"-"`
+	// Forward, on a message being sent, is the forward it belongs to, as it is once the
+	// message is sent: CreateMessage writes it in the same transaction, provided it is
+	// still in ForwardFrom ("" for a new forward), and ECONFLICT otherwise.
+	Forward     *Forward      `json:"-"`
+	ForwardFrom ForwardStatus `json:"-"`
 }
 
 // SenderID returns the ID the message's sender gave it: what receipts and replies name.

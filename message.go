@@ -324,6 +324,13 @@ type Message struct {
 	Notification *Notification    `json:"notification,omitempty"`
 	Response     *Response        `json:"response,omitempty"`
 	Ack          *Acknowledgement `json:"ack,omitempty"`
+	// Consent, on a request to a message's originator, asks to pass the message on; on a
+	// notification it tells the originator of an imminent-threat override.
+	Consent *ConsentRequest `json:"consent,omitempty"`
+	// ConsentAnswer, on a response to a consent request, grants or refuses it.
+	ConsentAnswer *ConsentAnswer `json:"consent_answer,omitempty"`
+	// Provenance, on a forwarded message, names its originator and the consent.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // Persons returns the persons the message's payload describes.
@@ -411,6 +418,21 @@ func (m *Message) Validate(now time.Time) error {
 	}
 	if err := m.validatePayload(now); err != nil {
 		return err
+	}
+	if m.Consent != nil {
+		if err := m.Consent.validate(m.Kind); err != nil {
+			return err
+		}
+	}
+	if m.ConsentAnswer != nil {
+		if err := m.ConsentAnswer.validate(m.Kind); err != nil {
+			return err
+		}
+	}
+	if m.Provenance != nil {
+		if err := m.Provenance.validate(m.Kind); err != nil {
+			return err
+		}
 	}
 	for i, to := range m.To {
 		if err := m.Marks.Permits(to); err != nil {

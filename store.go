@@ -91,6 +91,7 @@ type Store interface {
 	TAXIIStore
 	FeedStore
 	AgreementStore
+	ForwardStore
 	PrivateMatchStore
 
 	Close() error

@@ -233,6 +233,9 @@ type FeedStore interface {
 	// kept raw, in one transaction with its audit entry.
 	RecordFeedPoll(ctx context.Context, actor Actor, f *Feed, raw []*FeedObject) error
 	FeedObjects(ctx context.Context, feedID string) ([]*FeedObject, error)
+	// AcknowledgeLocally records this node's acknowledgement (ack, a message never sent)
+	// of a message it received from a feed, and closes the alert closes when set, audited.
+	AcknowledgeLocally(ctx context.Context, actor Actor, ack *Message, closes string) error
 }
 
 // STIXCodec maps between STIX 2.1 and the node's own records for the TAXII server and

@@ -101,8 +101,8 @@ func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMe
 	}
 	m := sm.Message
 	mi, ok := mt.message(m.ID)
-	if !ok || mi.seq <= before {
-		return nil
+	if !ok || mi.seq <= before || mt.subjectSeq.Load() <= before {
+		return nil // no subject changed since the message was matched
 	}
 	have := map[string]bool{}
 	for _, x := range sm.Matches {

@@ -39,6 +39,9 @@ type Matcher struct {
 	feed   forewarn.ChangeFeed
 	follow sync.Mutex
 	seen   atomic.Int64
+	// subjectSeq is the Seq of the last subject change applied, so that a message
+	// matched before it can tell whether any subject changed since.
+	subjectSeq atomic.Int64
 }
 
 // messageInfo is what the matcher keeps of a received message, to word an alert about an
@@ -299,6 +302,7 @@ func (mt *Matcher) apply(cs []forewarn.Change) {
 		}
 		switch c.Kind {
 		case forewarn.ChangeSubject:
+			mt.subjectSeq.Store(c.Seq)
 			if c.Subject != nil {
 				mt.addSubject(c.Subject, c.Seq)
 			} else {

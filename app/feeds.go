@@ -256,3 +256,25 @@ func (ms *Messages) ReceiveFeedPerson(ctx context.Context, f *forewarn.Feed, obj
 	ms.Logger.Info("feed person received", "feed", f.ID, "object", objectID, "message", m.ID, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
 	return false, nil
 }
+
+// FromFeed reports whether a received message is intelligence a feed brought: what it
+// carries is the STIX object the feed served, not a signed envelope from a peer.
+func FromFeed(sm *forewarn.StoredMessage) bool {
+	return sm.Direction == forewarn.DirectionIn && len(sm.Envelope) > 0 && envelope.ClaimedSender(sm.Envelope) == ""
+}
+
+// acknowledgeFeed records an acknowledgement of feed intelligence on this node only: the
+// feed awaits no answer, and its agency never sent such a message to be acknowledged.
+func (ms *Messages) acknowledgeFeed(ctx context.Context, actor forewarn.Actor, orig *forewarn.StoredMessage, ack forewarn.Acknowledgement, closes string) (*forewarn.StoredMessage, error) {
+	self, err := ms.Agency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := ms.Clock.Now()
+	m := &forewarn.Message{ID: forewarn.NewID(now), Version: forewarn.MessageVersion, From: self, To: []string{orig.Message.From}, Created: now,
+		Kind: forewarn.KindAcknowledgement, InReplyTo: orig.Message.ID, Marks: orig.Message.Marks, Ack: &ack}
+	if err := ms.Store.AcknowledgeLocally(ctx, actor, m, closes); err != nil {
+		return nil, err
+	}
+	return &forewarn.StoredMessage{Message: m, Direction: forewarn.DirectionOut, StoredAt: now}, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -96,6 +97,13 @@ func (ms *Messages) Send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 }
 
 func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, closesAlert string) (*forewarn.StoredMessage, error) {
+	return ms.sendWith(ctx, actor, m, closesAlert, nil, "", nil)
+}
+
+// sendWith is send with the forward the message belongs to, written with it (as it will
+// be once the message is stored, provided it is still in status fwFrom); named, when
+// set, is told the message's ID before the forward is written, to record it there.
+func (ms *Messages) sendWith(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, closesAlert string, fw *forewarn.Forward, fwFrom forewarn.ForwardStatus, named func(id string)) (*forewarn.StoredMessage, error) {
 	self, err := ms.Agency(ctx)
 	if err != nil {
 		return nil, err
@@ -103,6 +111,9 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 	now := ms.Clock.Now()
 	var replyTo *forewarn.StoredMessage
 	m.ID = forewarn.NewID(now)
+	if named != nil {
+		named(m.ID)
+	}
 	m.From = self
 	m.Created = now
 	m.Normalize()
@@ -143,14 +154,15 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 			return nil, err
 		}
 	}
-	if err := ms.CheckAgreements(ctx, actor, m, false); err != nil {
+	if err := ms.CheckAgreements(ctx, actor, m, m.Provenance != nil); err != nil {
 		return nil, err
 	}
 	env, err := envelope.Seal(m, ms.Signer)
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert,
+		Forward: fw, ForwardFrom: fwFrom}
 	for _, to := range m.To {
 		d := &forewarn.Delivery{MessageID: m.ID, Agency: to, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: deadline}
 		ms.scheduleEscalation(d, sm.Priority)
@@ -220,6 +232,9 @@ func (ms *Messages) Acknowledge(ctx context.Context, actor forewarn.Actor, messa
 // sendAck sends an acknowledgement of a received message back to its sender; closes, when
 // set, is the alert a read-stage acknowledgement answers.
 func (ms *Messages) sendAck(ctx context.Context, actor forewarn.Actor, orig *forewarn.StoredMessage, ack forewarn.Acknowledgement, closes string) (*forewarn.StoredMessage, error) {
+	if FromFeed(orig) {
+		return ms.acknowledgeFeed(ctx, actor, orig, ack, closes)
+	}
 	return ms.send(ctx, actor, &forewarn.Message{
 		Kind:      forewarn.KindAcknowledgement,
 		To:        []string{orig.Message.From},
@@ -493,6 +508,12 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		}
 		ms.Notifier.Poke()
 		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
+		if m.ConsentAnswer != nil {
+			// Acted on now; the tick catches up if this fails.
+			if err := ms.ApplyConsentAnswers(ctx); err != nil {
+				ms.Logger.Error("could not act on a consent answer yet", "id", m.ID, "err", err)
+			}
+		}
 	}
 	return stored, nil
 }
@@ -567,29 +588,56 @@ func (ms *Messages) scheduleEscalation(d *forewarn.Delivery, pr forewarn.Priorit
 }
 
 // reject records a refused delivery in the audit trail and returns the refusal. The actor
-// is the peer only when its signature verified (sender); a sender merely claimed is named
-// in the detail, quoted, and the refusal is the anonymous remote's.
+// is the peer only when its signature verified (sender): a pinned partner's refusals are
+// evidence about it and are audited one by one. A sender merely claimed is named in the
+// detail, quoted, and the refusal is the anonymous remote's: like every anonymous refusal
+// it goes through the node's refusal log, which audits the first few from an address in
+// each interval and counts the rest, so a flood cannot fill the audit trail (issue 13,
+// finding 6). Past the log's limit the refusal is RefusedTooOften (answered 429).
 func (ms *Messages) reject(ctx context.Context, sender, claimed, messageID, remote string, cause error) error {
 	if forewarn.ErrorCode(cause) == forewarn.EINTERNAL {
 		return cause
 	}
 	ms.Stats.Rejected.Add(1)
-	actor := forewarn.SystemActor("anonymous@" + remote)
-	if sender != "" {
-		actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: sender}
-	}
 	reason := forewarn.ErrorMessage(cause)
 	detail := "from " + remote
 	if claimed != "" {
 		detail += fmt.Sprintf(" (claiming to be %q)", claimed)
 	}
-	e := &forewarn.AuditEntry{Actor: actor, Action: "message.reject", ObjectType: "message", ObjectID: printable(messageID),
+	e := &forewarn.AuditEntry{Action: "message.reject", ObjectType: "message", ObjectID: printable(messageID),
 		Detail: truncate(printable(detail+": "+reason), 1000)}
+	ms.Logger.Warn("message rejected", "from", sender, "claimed", claimed, "remote", remote, "reason", reason)
+	if sender == "" && ms.Refusals != nil {
+		src := hostOf(remote)
+		e.Actor = forewarn.SystemActor(forewarn.AuditText("anonymous@"+src, 200))
+		if ms.Refusals.Record(ctx, src, e) {
+			return &RefusedTooOften{Cause: cause}
+		}
+		return cause
+	}
+	e.Actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: sender}
+	if sender == "" {
+		e.Actor = forewarn.SystemActor(forewarn.AuditText("anonymous@"+hostOf(remote), 200))
+	}
 	if err := ms.Store.RecordAudit(ctx, e); err != nil {
 		ms.Logger.Error("could not audit a rejected message", "err", err, "reason", reason)
 	}
-	ms.Logger.Warn("message rejected", "from", sender, "claimed", claimed, "remote", remote, "reason", reason)
 	return cause
+}
+
+// RefusedTooOften is the refusal of a request from an address refused so often lately
+// that it is told to wait (429) rather than answered with Cause.
+type RefusedTooOften struct{ Cause error }
+
+func (e *RefusedTooOften) Error() string { return e.Cause.Error() }
+func (e *RefusedTooOften) Unwrap() error { return e.Cause }
+
+// hostOf is the address of a remote "host:port", which the refusal log counts by.
+func hostOf(remote string) string {
+	if h, _, err := net.SplitHostPort(remote); err == nil {
+		return h
+	}
+	return remote
 }
 
 // printable replaces control characters and invalid UTF-8, which a hostile peer can put

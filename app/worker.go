@@ -57,22 +57,37 @@ type flights struct {
 	mu      sync.Mutex
 	running map[string]bool // message ID + "/" + agency
 	perPeer map[string]int
+	// ended counts the flights ended; endedAt is when each recent one ended, so a list of
+	// due deliveries read before then does not start it again.
+	ended   uint64
+	endedAt map[string]uint64
 
 	// Receipts are recorded as they arrive; those that arrive while one is being
 	// recorded are recorded together next (a group commit), so a busy round costs few
 	// transactions and a quiet one waits for none.
-	pending   []forewarn.DeliveryReceipt
-	recording bool
+	pending        []forewarn.DeliveryReceipt
+	pendingFlights []*forewarn.Delivery // pending's deliveries, in flight until recorded
+	recording      bool
 }
 
-func (f *flights) start(d *forewarn.Delivery, perPeer int) bool {
+// read returns the number of flights ended so far, taken before due deliveries are read.
+func (f *flights) read() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ended
+}
+
+// start takes d in flight unless it is already, its peer's slots are full, or its flight
+// ended after the due deliveries naming it were read (read): its outcome is recorded,
+// and the list is older than that.
+func (f *flights) start(d *forewarn.Delivery, perPeer int, read uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.running == nil {
-		f.running, f.perPeer = map[string]bool{}, map[string]int{}
+		f.running, f.perPeer, f.endedAt = map[string]bool{}, map[string]int{}, map[string]uint64{}
 	}
 	key := d.MessageID + "/" + d.Agency
-	if f.running[key] || f.perPeer[d.Agency] >= perPeer {
+	if f.running[key] || f.perPeer[d.Agency] >= perPeer || f.endedAt[key] > read {
 		return false
 	}
 	f.running[key] = true
@@ -82,9 +97,24 @@ func (f *flights) start(d *forewarn.Delivery, perPeer int) bool {
 
 func (f *flights) done(d *forewarn.Delivery) {
 	f.mu.Lock()
-	delete(f.running, d.MessageID+"/"+d.Agency)
+	key := d.MessageID + "/" + d.Agency
+	delete(f.running, key)
 	f.perPeer[d.Agency]--
+	f.ended++
+	f.endedAt[key] = f.ended
 	f.mu.Unlock()
+}
+
+// forgetEnded drops the flights that ended before read: lists read from now on already
+// show their outcomes.
+func (f *flights) forgetEnded(read uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for key, at := range f.endedAt {
+		if at <= read {
+			delete(f.endedAt, key)
+		}
+	}
 }
 
 // DeliverDue sends every delivery that is due now, flash first, up to parallel at a time
@@ -103,14 +133,16 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 // dispatch starts every due delivery that is not already on its way and whose peer has a
 // free slot, and returns without waiting for them; wg ends when they have.
 func (ms *Messages) dispatch(ctx context.Context, parallel int, wg *sync.WaitGroup, delivered *atomic.Int64) error {
+	read := ms.flights.read()
 	now := ms.Clock.Now()
 	due, err := ms.Store.DueDeliveries(ctx, now, 500)
 	if err != nil {
 		return err
 	}
+	defer ms.flights.forgetEnded(read)
 	var chosen []*forewarn.Delivery
 	for _, d := range due {
-		if ms.flights.start(d, max(parallel, 1)) {
+		if ms.flights.start(d, max(parallel, 1), read) {
 			chosen = append(chosen, d)
 		}
 	}
@@ -140,7 +172,6 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, wg *sync.WaitGro
 		wg.Add(1)
 		go func(d *forewarn.Delivery) {
 			defer wg.Done()
-			defer ms.flights.done(d)
 			if ms.attempt(ctx, d) {
 				delivered.Add(1)
 			}
@@ -159,7 +190,8 @@ func (ms *Messages) claimFor() time.Duration {
 }
 
 // attempt makes one delivery attempt and records its outcome: the receipt, or the failure
-// and when to try again. It reports whether the message was delivered.
+// and when to try again. It reports whether the message was delivered. The delivery stays
+// in flight until its outcome is recorded, so the next round does not send it again.
 func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery) bool {
 	timeout := ms.DeliveryTimeout
 	if timeout <= 0 {
@@ -175,24 +207,27 @@ func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery) bool {
 		if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(err.Error()), 500), next); ferr != nil {
 			ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
 		}
+		ms.flights.done(d)
 		return false
 	}
-	return ms.record(ctx, r)
+	return ms.record(ctx, r, d)
 }
 
-// record stores a receipt now, together with any others that arrive meanwhile.
-func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt) bool {
+// record stores a receipt now, together with any others that arrive meanwhile, and ends
+// each one's flight once it is recorded.
+func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *forewarn.Delivery) bool {
 	f := &ms.flights
 	f.mu.Lock()
 	f.pending = append(f.pending, r)
+	f.pendingFlights = append(f.pendingFlights, d)
 	if f.recording {
 		f.mu.Unlock()
 		return true // the recorder at work takes it with its next batch
 	}
 	f.recording = true
 	for len(f.pending) > 0 {
-		batch := f.pending
-		f.pending = nil
+		batch, flown := f.pending, f.pendingFlights
+		f.pending, f.pendingFlights = nil, nil
 		f.mu.Unlock()
 		if err := ms.Store.Delivered(ctx, batch...); err != nil {
 			// Not recorded: the deliveries stay due, are sent again, and the peer answers
@@ -200,6 +235,9 @@ func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt) bool
 			ms.Logger.Error("could not record receipts", "count", len(batch), "err", err)
 		} else {
 			ms.Stats.Delivered.Add(int64(len(batch)))
+		}
+		for _, d := range flown {
+			f.done(d)
 		}
 		f.mu.Lock()
 	}
@@ -314,6 +352,12 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 		ms.Logger.Debug("scheduled round", "delivered", n, "escalations", fired, "took", time.Since(start))
 	}
 	if err != nil {
+		return n, err
+	}
+	if err := ms.ApplyConsentAnswers(ctx); err != nil {
+		return n, err
+	}
+	if err := ms.SendOverrideNotices(ctx); err != nil {
 		return n, err
 	}
 	if err := ms.CheckpointIfDue(ctx); err != nil {

@@ -68,6 +68,11 @@ var schemaTypes = map[string]any{
 	"NewToken":             newToken{},
 	"TokenCreated":         struct{ Token forewarn.APIToken }{},
 	"Error":                errorBody{},
+	"ForwardRequest":       forwardRequest{},
+	"ConsentAnswer":        consentAnswer{},
+	"Override":             overrideRequest{},
+	"Forward":              forewarn.Forward{},
+	"ForwardList":          struct{ Items []*forewarn.Forward }{},
 }
 
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)

@@ -97,7 +97,7 @@ func (s *Server) routeTable() []route {
 
 // allRoutes is the route table with the notification endpoints (httpapi/notify.go).
 func (s *Server) allRoutes() []route {
-	return append(s.routeTable(), s.notificationRoutes()...)
+	return append(append(s.routeTable(), s.notificationRoutes()...), s.forwardRoutes()...)
 }
 
 func (s *Server) routes() {

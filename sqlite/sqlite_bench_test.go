@@ -53,8 +53,28 @@ var bigTrailKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 func BenchmarkAuditVerify1M(b *testing.B) {
 	path := bigTrail(b)
 	ctx := context.Background()
-	start := time.Now()
+	raw, err := sql.Open("sqlite", sqlite.DSN(path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	// The limit it runs against: a plain scan of the same rows through the driver,
+	// measured before and after each verification (the machine is shared, so the mean of
+	// the two is nearer what the verification met), and SHA-256 on one core.
+	scan := func() float64 {
+		r, n, err := limits.Scan(ctx, raw, "SELECT seq, time, actor_kind, actor_id, actor_token, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash FROM audit_entries ORDER BY seq")
+		if err != nil || n != bigTrailEntries {
+			b.Fatalf("scanned %d rows: %v", n, err)
+		}
+		return r
+	}
+	var verifying time.Duration
+	var scanRate float64
 	for b.Loop() {
+		b.StopTimer()
+		before := scan()
+		b.StartTimer()
+		start := time.Now()
 		db, err := sqlite.Open(path, sqlstore.Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -72,24 +92,16 @@ func BenchmarkAuditVerify1M(b *testing.B) {
 			b.Fatalf("verified %d entries with %d checkpoints: %v", n, len(cps), err)
 		}
 		db.Close()
+		verifying += time.Since(start)
+		b.StopTimer()
+		scanRate += (before + scan()) / 2
+		b.StartTimer()
 	}
-	elapsed := time.Since(start).Seconds() / float64(b.N)
-	b.StopTimer()
+	elapsed := verifying.Seconds() / float64(b.N)
 	b.ReportMetric(elapsed, "s/verify")
 	rate := bigTrailEntries / elapsed
 	b.ReportMetric(rate, "entries/s")
-	// The limits it runs against, measured now: a plain scan of the same rows through the
-	// driver, and SHA-256 of entry-sized inputs on one core.
-	raw, err := sql.Open("sqlite", sqlite.DSN(path))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer raw.Close()
-	scan, n, err := limits.Scan(ctx, raw, "SELECT seq, time, actor_kind, actor_id, actor_token, action, object_type, object_id, before_digest, after_digest, detail, prev_hash, hash FROM audit_entries ORDER BY seq")
-	if err != nil || n != bigTrailEntries {
-		b.Fatalf("scanned %d rows: %v", n, err)
-	}
-	limits.Report(b, rate, scan, "scan")
+	limits.Report(b, rate, scanRate/float64(b.N), "scan")
 	limits.Report(b, rate, limits.SHA256(limits.DefaultDuration), "sha256")
 }
 

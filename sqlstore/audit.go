@@ -264,33 +264,6 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 	return es, nil
 }
 
-// ScanAudit streams every audit entry to fn in Seq order through one cursor; it stops at
-// fn's first error and returns it.
-func (db *DB) ScanAudit(ctx context.Context, fn func(*forewarn.AuditEntry) error) error {
-	rows, err := db.sql.QueryContext(ctx, "SELECT "+auditColumns+" FROM audit_entries ORDER BY seq")
-	if err != nil {
-		return db.internal("scan audit trail", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanAuditEntry(rows)
-		var bad *forewarn.AuditError
-		if errors.As(err, &bad) {
-			return bad
-		}
-		if err != nil {
-			return db.internal("scan audit trail", err)
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return db.internal("scan audit trail", err)
-	}
-	return nil
-}
-
 func scanAuditEntry(rows *sql.Rows) (*forewarn.AuditEntry, error) {
 	e := &forewarn.AuditEntry{}
 	var t, kind string

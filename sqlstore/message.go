@@ -107,9 +107,15 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		ds[i] = &v
 	}
 	m := sm.Message
-	write := db.update
-	if m.Kind != forewarn.KindAcknowledgement {
-		write = db.updateLate // an acknowledgement records its stage: that reads to decide
+	// Messages sent together are stored together (group commit); one whose writer hangs
+	// up meanwhile is stored all the same, as it would be had the commit come first.
+	// Where the dialect pipelines (PostgreSQL), each is instead stored in a transaction of
+	// its own that links its audit entry at commit (late.go); an acknowledgement records
+	// its stage, which reads to decide, so it holds the head throughout.
+	ctx = context.WithoutCancel(ctx)
+	write := db.updateGrouped
+	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement {
+		write = db.updateLate
 	}
 	err := write(ctx, now, "send message", func(tx *tx) error {
 		if err := tx.insertMessage(ctx, sm, stored); err != nil {
@@ -128,6 +134,11 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		}
 		if err := tx.audit(ctx, actor, "message.send", "message", m.ID, nil, m, messageDetail(m)); err != nil {
 			return err
+		}
+		if sm.Forward != nil {
+			if err := tx.writeForward(ctx, actor, sm.Forward, sm.ForwardFrom, FormatTime(now)); err != nil {
+				return err
+			}
 		}
 		if m.Kind != forewarn.KindAcknowledgement || m.Ack == nil || m.InReplyTo == "" {
 			return nil

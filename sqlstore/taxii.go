@@ -559,3 +559,29 @@ func newUUID4() string {
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func isUUID(s string) bool { return uuidRE.MatchString(s) }
+
+// AcknowledgeLocally records this node's acknowledgement ack of a message it received
+// from a feed on that message's delivery, closing the alert closes answers when set, and
+// audits it, all in one transaction: a feed awaits no answer, so nothing is sent.
+func (db *DB) AcknowledgeLocally(ctx context.Context, actor forewarn.Actor, ack *forewarn.Message, closes string) error {
+	now := db.now()
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if ack == nil || ack.Ack == nil || ack.Kind != forewarn.KindAcknowledgement || ack.InReplyTo == "" {
+		return forewarn.Invalid("ack", "required", "a local acknowledgement needs the message it acknowledges and its stage")
+	}
+	return db.update(ctx, now, "acknowledge locally", func(tx *tx) error {
+		d, err := tx.delivery(ctx, "message_id = ? AND direction = 'in'", ack.InReplyTo)
+		if err != nil {
+			return err
+		}
+		if err := tx.recordAck(ctx, actor, d, ack, actor.ID, true); err != nil {
+			return err
+		}
+		if closes != "" {
+			return tx.answerAlert(ctx, actor, closes, ack, ack.InReplyTo)
+		}
+		return nil
+	})
+}

@@ -251,7 +251,9 @@ func Run(t *testing.T, open Opener) {
 		{"NotificationSettings", testNotificationSettings},
 		{"TAXII", testTAXII},
 		{"Feeds", testFeeds},
+		{"AcknowledgeLocally", testAcknowledgeLocally},
 		{"Agreements", testAgreements},
+		{"Forwards", testForwards},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -149,3 +149,43 @@ func testFeeds(t *testing.T, open Opener) {
 	}
 	e.MustVerify()
 }
+
+// testAcknowledgeLocally: an acknowledgement of feed intelligence is recorded on its
+// delivery and closes the alert it answers, audited, and stores no message to send.
+func testAcknowledgeLocally(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.Init()
+	in := NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())
+	sm, receipt := e.Incoming(in)
+	sm.Alerts = []*forewarn.Alert{{Role: forewarn.RoleLiaison, Kind: "match", MessageID: in.ID, Text: "You hold this person", CreatedAt: e.Clock.Now()}}
+	if _, _, err := e.Store.ReceiveMessage(e.Ctx, forewarn.SystemActor("feed f1"), sm, receipt); err != nil {
+		t.Fatal(err)
+	}
+	as, err := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("Alerts = %d, %v", len(as), err)
+	}
+	e.Clock.Advance(time.Minute)
+	ack := func(stage forewarn.AckStage, reason string) *forewarn.Message {
+		return &forewarn.Message{ID: forewarn.NewID(e.Clock.Now()), Version: forewarn.MessageVersion, From: Agency.Code, To: []string{PeerFR}, Created: e.Clock.Now(),
+			Kind: forewarn.KindAcknowledgement, InReplyTo: in.ID, Marks: in.Marks, Ack: &forewarn.Acknowledgement{Stage: stage, Outcome: "no_action", Reason: reason}}
+	}
+	WantCode(t, e.Store.AcknowledgeLocally(e.Ctx, analyst, &forewarn.Message{Kind: forewarn.KindAcknowledgement}, ""), forewarn.EINVALID)
+	if err := e.Store.AcknowledgeLocally(e.Ctx, analyst, ack(forewarn.AckRead, "known to us"), as[0].ID); err != nil {
+		t.Fatalf("AcknowledgeLocally read: %v", err)
+	}
+	if left, _ := e.Store.Alerts(e.Ctx, forewarn.RoleLiaison, 10); len(left) != 0 {
+		t.Fatal("the answered alert is still open")
+	}
+	if err := e.Store.AcknowledgeLocally(e.Ctx, analyst, ack(forewarn.AckActioned, "file updated"), ""); err != nil {
+		t.Fatalf("AcknowledgeLocally actioned: %v", err)
+	}
+	got := e.MustMessage(in.ID)
+	if d := got.Deliveries[0]; d.ReadAt.IsZero() || !d.Actioned() {
+		t.Fatalf("delivery after local acknowledgements: %+v", d)
+	}
+	if out, _, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Direction: forewarn.DirectionOut}); err != nil || len(out) != 0 {
+		t.Fatalf("a local acknowledgement stored %d messages to send (%v)", len(out), err)
+	}
+	e.MustVerify()
+}

@@ -149,7 +149,11 @@ func (s *Server) guard(h func(http.ResponseWriter, *http.Request, *forewarn.TAXI
 		tok, err := s.TAXII.Authenticate(r.Context(), user, secret)
 		if err != nil {
 			if forewarn.ErrorCode(err) == forewarn.EUNAUTHORIZED {
-				s.deny(r, user, err)
+				if s.deny(r, user, err) {
+					w.Header().Set("Retry-After", "60")
+					s.writeError(w, r, http.StatusTooManyRequests, "Too Many Requests", forewarn.Errorf(forewarn.EUNAUTHORIZED, "too many refused requests from your address; wait a minute"))
+					return
+				}
 				s.writeError(w, r, http.StatusUnauthorized, "Unauthorized", err)
 				return
 			}
@@ -170,8 +174,8 @@ func (s *Server) refuse(r *http.Request, tok *forewarn.TAXIIToken, cause error) 
 }
 
 // deny records a refused request without a valid token: floods are counted, not written
-// one by one.
-func (s *Server) deny(r *http.Request, user string, cause error) {
+// one by one, and it reports whether the source should now be rate-limited.
+func (s *Server) deny(r *http.Request, user string, cause error) (limited bool) {
 	src := r.RemoteAddr
 	if i := strings.LastIndexByte(src, ':'); i > 0 {
 		src = strings.Trim(src[:i], "[]")
@@ -182,7 +186,7 @@ func (s *Server) deny(r *http.Request, user string, cause error) {
 	}
 	e := &forewarn.AuditEntry{Actor: forewarn.SystemActor(forewarn.AuditText(who, 200)), Action: "access.denied", ObjectType: "route",
 		ObjectID: forewarn.AuditText(r.Method+" "+r.URL.Path, 200), Detail: forewarn.AuditText(forewarn.ErrorMessage(cause), 1000)}
-	s.TAXII.Node.Refusals.Record(r.Context(), src, e)
+	return s.TAXII.Node.Refusals.Record(r.Context(), src, e)
 }
 
 func baseURL(r *http.Request) string {

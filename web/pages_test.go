@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"context"
 	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -312,5 +314,60 @@ func TestSearchSurnameAlone(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("the empty result lacks %q", want)
 		}
+	}
+}
+
+// TestTextIsCompressed: pages and CSS go out gzip-compressed to browsers that accept it,
+// and plain to those that do not.
+func TestTextIsCompressed(t *testing.T) {
+	f := newFixture(t)
+	c := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, path := range []string{"/login", "/static/style.css"} {
+		for _, enc := range []string{"gzip, deflate, br", ""} {
+			req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
+			if enc != "" {
+				req.Header.Set("Accept-Encoding", enc)
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body io.Reader = res.Body
+			if res.Header.Get("Content-Encoding") == "gzip" {
+				if enc == "" {
+					t.Errorf("%s is compressed for a client that did not ask", path)
+				}
+				zr, err := gzip.NewReader(res.Body)
+				if err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				body = zr
+			} else if enc != "" {
+				t.Errorf("%s is sent uncompressed to a browser that accepts gzip", path)
+			}
+			data, err := io.ReadAll(body)
+			res.Body.Close()
+			if err != nil || res.StatusCode != http.StatusOK || len(data) < 500 {
+				t.Errorf("%s (%q): status %d, %d bytes, %v", path, enc, res.StatusCode, len(data), err)
+			}
+		}
+	}
+}
+
+// TestOutboxAcknowledgementsNotAwaitingAnswers: the acknowledgement France sends back is
+// listed in the outbox as delivered or not, never as "not acknowledged" itself.
+func TestOutboxAcknowledgementsNotAwaitingAnswers(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("liaison")
+	if st, _, _ := b.post("/messages/"+f.warningID+"/ack", url.Values{"outcome": {"action_taken"}, "reason": {"file opened"}, "disclose": {"desk"}}); st != http.StatusSeeOther {
+		t.Fatalf("acknowledge: status %d", st)
+	}
+	_, body := b.get("/outbox")
+	if !strings.Contains(body, "Acknowledgement") {
+		t.Fatal("the outbox does not list the acknowledgement sent")
+	}
+	if strings.Contains(body, "not acknowledged") {
+		t.Error("the outbox shows an acknowledgement as \"not acknowledged\"")
 	}
 }

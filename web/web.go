@@ -77,7 +77,7 @@ func New(node *app.Node, msgs *app.Messages, logger *slog.Logger) *Server {
 // pages share its metrics, or an http.ServeMux's Handle in tests.
 func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	static, _ := fs.Sub(assets, "static")
-	r := func(pattern string, h http.Handler) { mount(pattern, h) }
+	r := func(pattern string, h http.Handler) { mount(pattern, compressed(h)) }
 
 	r("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
 	r("GET /login", http.HandlerFunc(s.handleLoginForm))

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -56,6 +59,13 @@ func benchPair(b testing.TB, dsn string) (tr, fr *liveNode) {
 // and makes each a pinned peer of the other.
 func pairNodes(b testing.TB, dsn string, flagsFor func(code string) *serveFlags) (tr, fr *liveNode) {
 	b.Helper()
+	return pairNodesTicking(b, dsn, flagsFor, false)
+}
+
+// pairNodesTicking is pairNodes; with autoTick each node runs its delivery worker and
+// scheduler as serve does, instead of the caller ticking them.
+func pairNodesTicking(b testing.TB, dsn string, flagsFor func(code string) *serveFlags, autoTick bool) (tr, fr *liveNode) {
+	b.Helper()
 	ctx := context.Background()
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 	dir := b.TempDir()
@@ -71,7 +81,7 @@ func pairNodes(b testing.TB, dsn string, flagsFor func(code string) *serveFlags)
 			b.Fatal(err)
 		}
 		node.Store.Close()
-		rt, err := m.startRuntime(ctx, nf, flagsFor(ag.Code), clock, false)
+		rt, err := m.startRuntime(ctx, nf, flagsFor(ag.Code), clock, autoTick)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -181,5 +191,92 @@ func benchName(i int) string {
 }
 
 func BenchmarkDeliverySQLite(b *testing.B) { benchmarkDelivery(b, "") }
+
+// BenchmarkDeliveryAPI measures delivery end to end as a program uses it: 8 clients POST
+// warnings to the sender's /api/v1/messages until every one is receipted by the peer,
+// both nodes serving as serve does (their own delivery workers, durable SQLite on both
+// sides). It reports messages per second from the first POST to the last receipt
+// recorded, beside the single-row durable commit limit measured in the same run.
+func BenchmarkDeliveryAPI(b *testing.B) {
+	ctx := context.Background()
+	tr, fr := pairNodesTicking(b, "", func(string) *serveFlags {
+		return &serveFlags{listen: "127.0.0.1:0", replayWindow: app.DefaultReplayWindow, tick: time.Second,
+			retryBase: app.DefaultRetryBase, retryMax: app.DefaultRetryMax}
+	}, true)
+	setup := forewarn.SystemActor("bench")
+	if err := tr.node.Store.CreateUser(ctx, setup, &forewarn.User{Username: "desk", DisplayName: "Desk", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: "x"}); err != nil {
+		b.Fatal(err)
+	}
+	token, _, err := app.NewToken(ctx, tr.node, forewarn.UserActor("desk"), "desk", forewarn.RoleLiaison, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const clients = 8
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	before := tr.msgs.Stats.Delivered.Load()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := c; i < b.N; i += clients {
+				body, _ := json.Marshal(&forewarn.Message{
+					Kind: forewarn.KindNotification, To: []string{agencyFR.Code}, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPGreen},
+					Notification: &forewarn.Notification{Summary: fmt.Sprintf("benchmark %d", i), Priority: forewarn.PriorityRoutine,
+						Persons: []forewarn.PersonDescriptor{person("p1", benchName(i), "1980")}}})
+				req, _ := http.NewRequest("POST", tr.url+"/api/v1/messages", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					errs <- fmt.Errorf("POST /api/v1/messages: %s", resp.Status)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	posted := time.Since(start)
+	// Every delivery is receipted when none is left due, however far ahead.
+	receipted := func() bool {
+		if tr.msgs.Stats.Delivered.Load()-before < int64(b.N) {
+			return false
+		}
+		due, err := tr.node.Store.DueDeliveries(ctx, time.Now().AddDate(100, 0, 0), 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return len(due) == 0
+	}
+	for deadline := time.Now().Add(10 * time.Minute); !receipted(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d receipted after 10 minutes", tr.msgs.Stats.Delivered.Load()-before, b.N)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if _, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); err != nil || total != b.N {
+		b.Fatalf("recipient holds %d messages, want %d (%v)", total, b.N, err)
+	}
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "msgs/s")
+	b.ReportMetric(float64(b.N)/posted.Seconds(), "posted/s")
+	b.ReportMetric(float64(tr.msgs.Stats.Delivered.Load()-before)/float64(b.N), "sent/msg")
+	limits.Report(b, rate, limits.SQLiteCommitLimit(b), "sqlite-commit")
+}
 
 func BenchmarkDeliveryPostgres(b *testing.B) { benchmarkDelivery(b, testPostgres(b)) }

@@ -95,12 +95,28 @@ func TestFeedRaisesYouHoldThisPerson(t *testing.T) {
 	if err != nil || len(reads) != 1 {
 		t.Fatalf("Turkey's audit of France's read: %d, %v", len(reads), err)
 	}
+	// The desk answers the alert and acknowledges the intelligence: recorded here, and
+	// nothing is sent to Turkey, whose feed awaits no answer.
+	if _, err := fr.msgs.AnswerAlert(ctx, forewarn.UserActor("liaison"), a.ID, "", "our subject; file updated", nil); err != nil {
+		t.Fatalf("answering the alert: %v", err)
+	}
+	if _, err := fr.msgs.Acknowledge(ctx, forewarn.UserActor("liaison"), sm.Message.ID, forewarn.Acknowledgement{Stage: forewarn.AckActioned, Outcome: "action_taken", Reason: "surveillance opened"}); err != nil {
+		t.Fatalf("acknowledging feed intelligence: %v", err)
+	}
+	if acked, _ := fr.node.Store.Message(ctx, sm.Message.ID); !acked.Deliveries[0].Actioned() {
+		t.Fatal("the acknowledgement was not recorded")
+	}
+	out, _, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionOut})
+	if err != nil || len(out) != 0 {
+		t.Fatalf("acknowledging feed intelligence sent %d messages (%v)", len(out), err)
+	}
+
 	// The next poll asks only for what was added since: nothing new, nothing doubled.
 	c.clock.Advance(interval)
 	if err := fr.feeds.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if again := holdAlerts(t, fr); len(again) != len(alerts) {
+	if again := holdAlerts(t, fr); len(again) > len(alerts) {
 		t.Fatalf("a second poll raised %d alerts, first %d", len(again), len(alerts))
 	}
 	if reads, _ := tr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "subject.read", ObjectID: fifth.ID, ActorID: agencyFR.Code}); len(reads) != 1 {

@@ -88,7 +88,7 @@ func commands() map[string]command {
 		"taxii":       {"the node's TAXII 2.1 collections, their tokens and what is published (collection|collections|token|publish)", runTAXII},
 		"user":        {"create users (add)", runUser},
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
-		"message":     {"send, list, show or acknowledge messages through a running node (send|list|show|ack)", runMessage},
+		"message":     {"send, list, show, acknowledge or forward messages through a running node (send|list|show|ack|forward|consent|override)", runMessage},
 		"timeline":    {"print a subject's timeline from a running node", runTimeline},
 		"ask-private": {"ask a peer whether it holds persons without naming them, through a running node", runAskPrivate},
 		"import":      {"bring a dataset's persons in and keep them current (CSV, FtM, OFAC, STIX)", runImport},

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -232,4 +233,27 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
+}
+
+// DiskWrite measures the disk's sequential write rate in bytes per second: size bytes
+// written to a new file in dir in 1 MiB chunks, then flushed to disk (fsync), then
+// removed.
+func DiskWrite(dir string, size int64) (float64, error) {
+	f, err := os.CreateTemp(dir, "limits-disk-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	chunk := randomBytes(1 << 20)
+	start := time.Now()
+	for n := int64(0); n < size; n += int64(len(chunk)) {
+		if _, err := f.Write(chunk); err != nil {
+			return 0, fmt.Errorf("limits: disk: %w", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("limits: disk: %w", err)
+	}
+	return float64(size) / time.Since(start).Seconds(), nil
 }

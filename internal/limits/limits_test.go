@@ -51,6 +51,9 @@ func TestLimitsMeasure(t *testing.T) {
 	if _, err := limits.SQLiteCommits(ctx, t.TempDir(), 0, time.Millisecond); err == nil {
 		t.Error("SQLiteCommits with 0 rows per transaction: no error")
 	}
+	if r, err := limits.DiskWrite(t.TempDir(), 4<<20); err != nil || r <= 0 {
+		t.Errorf("DiskWrite = %v, %v", r, err)
+	}
 	if r := limits.SHA256(10 * time.Millisecond); r <= 0 {
 		t.Errorf("SHA256 = %v", r)
 	}
@@ -93,5 +96,10 @@ func BenchmarkLimits(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(r, "scan-rows/s")
+		w, err := limits.DiskWrite(b.TempDir(), 256<<20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(w/1e6, "disk-write-MB/s")
 	}
 }

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+var agencyBE = forewarn.Agency{Code: "BE-VSSE", Name: "Veiligheid van de Staat", Country: "BE"}
+
+func principal(role forewarn.Role) *forewarn.Principal {
+	return &forewarn.Principal{Username: string(role), Roles: []forewarn.Role{role}}
+}
+
+// received returns the messages node holds from agency from, oldest first.
+func received(t *testing.T, n *liveNode, from string) []*forewarn.StoredMessage {
+	t.Helper()
+	list, _, err := n.node.Store.Messages(context.Background(), forewarn.MessageFilter{Direction: forewarn.DirectionIn, Peer: from, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+// TestForwardWithConsent is the third-party rule across three real nodes on loopback:
+// Turkey warns France under "originator consent required"; France's request to pass it on
+// to Belgium sends Turkey a signed consent request; Turkey refuses and nothing leaves
+// France; Turkey grants a second request and Belgium receives the warning with its
+// provenance; a supervisor's imminent-threat override reaches Belgium and notifies Turkey
+// at once; and France's trail records all of it.
+func TestForwardWithConsent(t *testing.T) {
+	ctx := context.Background()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, t.TempDir(), day("2015-06-01 09:00"), []forewarn.Agency{agencyTR, agencyFR, agencyBE}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tr, fr, be := c.node(agencyTR.Code), c.node(agencyFR.Code), c.node(agencyBE.Code)
+	step := func() {
+		t.Helper()
+		if err := c.at(ctx, c.clock.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	w := warning(c, forewarn.PriorityUrgent)
+	w.Marks = forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{agencyFR.Code}, OriginatorConsentRequired: true}
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	in := received(t, fr, agencyTR.Code)
+	if len(in) != 1 {
+		t.Fatalf("France received %d messages from Turkey, want the warning", len(in))
+	}
+	warnFR := in[0].Message.ID
+
+	// Without consent the marks refuse, naming the mark, and nothing goes to Belgium.
+	if err := fr.msgs.CheckEgress(ctx, actor(forewarn.RoleLiaison), forewarn.Egress{Path: forewarn.EgressForward, MessageID: warnFR,
+		Marks: in[0].Message.Marks, Originator: agencyTR.Code, To: agencyBE.Code}); err == nil || !strings.Contains(err.Error(), "marks.tlp") {
+		t.Fatalf("forwarding without consent: %v, want refused naming marks.tlp", err)
+	}
+	_, err = fr.msgs.RequestForward(ctx, principal(forewarn.RoleLiaison), warnFR, agencyBE.Code, "")
+	if forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Errorf("a forward without a reason: %v, want refused", err)
+	}
+	_, err = fr.msgs.RequestForward(ctx, principal(forewarn.RoleAnalyst), warnFR, agencyBE.Code, "why not")
+	if forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+		t.Errorf("an analyst's forward: %v, want forbidden", err)
+	}
+
+	// 1. France asks; Turkey receives a signed consent request: what, to whom, why.
+	fw1, err := fr.msgs.RequestForward(ctx, principal(forewarn.RoleLiaison), warnFR, agencyBE.Code, "Belgium holds his brother")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fw1.Status != forewarn.ForwardAwaitingConsent || fw1.ConsentRequestID == "" {
+		t.Fatalf("forward = %+v, want it awaiting consent", fw1)
+	}
+	step()
+	asks := received(t, tr, agencyFR.Code)
+	if len(asks) != 1 || asks[0].Message.Consent == nil || asks[0].Message.Consent.To != agencyBE.Code ||
+		asks[0].Message.Consent.MessageID != w.ID || asks[0].Message.Consent.Reason != "Belgium holds his brother" || asks[0].Message.Kind != forewarn.KindRequest {
+		t.Fatalf("Turkey received %+v, want one consent request naming the warning, Belgium and the reason", asks)
+	}
+	if d := asks[0].Deliveries[0]; d.Deadline.IsZero() {
+		t.Errorf("the consent request has no deadline: it would never escalate")
+	}
+
+	// 2. Turkey refuses: nothing leaves France.
+	if _, err := tr.msgs.AnswerConsent(ctx, principal(forewarn.RoleLiaison), asks[0].Message.ID, false, "source protection"); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if got, _ := fr.node.Store.Forward(ctx, fw1.ID); got.Status != forewarn.ForwardRefused || got.AnswerReason != "source protection" {
+		t.Fatalf("after the refusal the forward is %+v", got)
+	}
+	if got := received(t, be, agencyFR.Code); len(got) != 0 {
+		t.Fatalf("Belgium received %d messages after Turkey refused", len(got))
+	}
+	if _, err := tr.msgs.AnswerConsent(ctx, principal(forewarn.RoleLiaison), asks[0].Message.ID, true, "changed my mind"); forewarn.ErrorCode(err) != forewarn.ECONFLICT {
+		t.Errorf("answering a consent request twice: %v, want a conflict", err)
+	}
+
+	// 3. A second request, granted: Belgium receives the warning with its provenance.
+	fw2, err := fr.msgs.RequestForward(ctx, principal(forewarn.RoleLiaison), warnFR, agencyBE.Code, "He is travelling to Brussels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	asks = received(t, tr, agencyFR.Code)
+	var ask2 *forewarn.StoredMessage
+	for _, a := range asks {
+		if a.Message.Consent != nil && a.Message.Consent.Reason == "He is travelling to Brussels" {
+			ask2 = a
+		}
+	}
+	if ask2 == nil {
+		t.Fatal("Turkey did not receive the second consent request")
+	}
+	grant, err := tr.msgs.AnswerConsent(ctx, principal(forewarn.RoleLiaison), ask2.Message.ID, true, "for this purpose only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	got, _ := fr.node.Store.Forward(ctx, fw2.ID)
+	if got.Status != forewarn.ForwardSent || got.ForwardedID == "" {
+		t.Fatalf("after the grant the forward is %+v", got)
+	}
+	inBE := received(t, be, agencyFR.Code)
+	if len(inBE) != 1 {
+		t.Fatalf("Belgium received %d messages, want the forwarded warning", len(inBE))
+	}
+	pv := inBE[0].Message.Provenance
+	if pv == nil || pv.Originator != agencyTR.Code || pv.MessageID != w.ID || pv.Consent != grant.Message.ID || pv.Override {
+		t.Fatalf("the forwarded warning's provenance = %+v, want Turkey's warning and its consent %s", pv, grant.Message.ID)
+	}
+	if mk := inBE[0].Message.Marks; mk.TLP != forewarn.TLPAmber || !mk.OriginatorConsentRequired {
+		t.Errorf("the forwarded warning is marked %+v, want the originator's TLP:AMBER and consent mark", mk)
+	}
+
+	// 4. An imminent-threat override by a supervisor: it reaches Belgium and Turkey is
+	// told at once (the notice is queued in the same call, before any delivery round).
+	w2 := warning(c, forewarn.PriorityFlash)
+	w2.Marks = forewarn.HandlingMarks{TLP: forewarn.TLPRed, ReleasableTo: []string{agencyFR.Code}, OriginatorConsentRequired: true}
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w2); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	var warn2FR string
+	for _, x := range received(t, fr, agencyTR.Code) {
+		if x.Message.Kind == forewarn.KindNotification && x.Message.Marks.TLP == forewarn.TLPRed {
+			warn2FR = x.Message.ID
+		}
+	}
+	if _, err := fr.msgs.OverrideForward(ctx, principal(forewarn.RoleLiaison), "", warn2FR, agencyBE.Code, "bomb"); forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+		t.Errorf("a liaison officer's override: %v, want forbidden", err)
+	}
+	if _, err := fr.msgs.OverrideForward(ctx, principal(forewarn.RoleSupervisor), "", warn2FR, agencyBE.Code, " "); forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Errorf("an override without justification: %v, want refused", err)
+	}
+	fw3, err := fr.msgs.OverrideForward(ctx, principal(forewarn.RoleSupervisor), "", warn2FR, agencyBE.Code, "Attack planned in Brussels tonight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fw3.Status != forewarn.ForwardOverridden || fw3.NoticeID == "" || fw3.OverrideBy != "supervisor" {
+		t.Fatalf("override = %+v, want it overridden with the originator's notice queued", fw3)
+	}
+	notice, err := fr.node.Store.Message(ctx, fw3.NoticeID)
+	if err != nil || notice.Message.To[0] != agencyTR.Code || notice.Message.Notification.Priority != forewarn.PriorityFlash {
+		t.Fatalf("the notice to Turkey: %+v, %v", notice, err)
+	}
+	step()
+	var overBE *forewarn.StoredMessage
+	for _, x := range received(t, be, agencyFR.Code) {
+		if x.Message.Provenance != nil && x.Message.Provenance.Override {
+			overBE = x
+		}
+	}
+	if overBE == nil || overBE.Message.Provenance.Justification != "Attack planned in Brussels tonight" || overBE.Message.Provenance.MessageID != w2.ID {
+		t.Fatalf("Belgium did not receive the override with its justification: %+v", overBE)
+	}
+	var told bool
+	for _, x := range received(t, tr, agencyFR.Code) {
+		if x.Message.Consent != nil && x.Message.Consent.Override && x.Message.Consent.To == agencyBE.Code && x.Priority == forewarn.PriorityFlash {
+			told = strings.Contains(x.Message.Notification.Summary, "Attack planned in Brussels tonight")
+		}
+	}
+	if !told {
+		t.Fatal("Turkey was not notified of the override with its justification")
+	}
+
+	// France's trail has every step; the chain verifies on every node.
+	entries, err := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "forward."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	want := "forward.awaiting_consent forward.refused forward.awaiting_consent forward.sent forward.overridden forward.originator_notified"
+	if strings.Join(actions, " ") != want {
+		t.Errorf("France's forward trail = %v, want %s", actions, want)
+	}
+	for _, n := range []*liveNode{tr, fr, be} {
+		if rep, err := n.node.VerifyAudit(ctx); err != nil || rep.Problem != nil {
+			t.Errorf("%s: audit verify: %+v, %v", n.agency, rep, err)
+		}
+	}
+}
