@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -587,29 +588,56 @@ func (ms *Messages) scheduleEscalation(d *forewarn.Delivery, pr forewarn.Priorit
 }
 
 // reject records a refused delivery in the audit trail and returns the refusal. The actor
-// is the peer only when its signature verified (sender); a sender merely claimed is named
-// in the detail, quoted, and the refusal is the anonymous remote's.
+// is the peer only when its signature verified (sender): a pinned partner's refusals are
+// evidence about it and are audited one by one. A sender merely claimed is named in the
+// detail, quoted, and the refusal is the anonymous remote's: like every anonymous refusal
+// it goes through the node's refusal log, which audits the first few from an address in
+// each interval and counts the rest, so a flood cannot fill the audit trail (issue 13,
+// finding 6). Past the log's limit the refusal is RefusedTooOften (answered 429).
 func (ms *Messages) reject(ctx context.Context, sender, claimed, messageID, remote string, cause error) error {
 	if forewarn.ErrorCode(cause) == forewarn.EINTERNAL {
 		return cause
 	}
 	ms.Stats.Rejected.Add(1)
-	actor := forewarn.SystemActor("anonymous@" + remote)
-	if sender != "" {
-		actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: sender}
-	}
 	reason := forewarn.ErrorMessage(cause)
 	detail := "from " + remote
 	if claimed != "" {
 		detail += fmt.Sprintf(" (claiming to be %q)", claimed)
 	}
-	e := &forewarn.AuditEntry{Actor: actor, Action: "message.reject", ObjectType: "message", ObjectID: printable(messageID),
+	e := &forewarn.AuditEntry{Action: "message.reject", ObjectType: "message", ObjectID: printable(messageID),
 		Detail: truncate(printable(detail+": "+reason), 1000)}
+	ms.Logger.Warn("message rejected", "from", sender, "claimed", claimed, "remote", remote, "reason", reason)
+	if sender == "" && ms.Refusals != nil {
+		src := hostOf(remote)
+		e.Actor = forewarn.SystemActor(forewarn.AuditText("anonymous@"+src, 200))
+		if ms.Refusals.Record(ctx, src, e) {
+			return &RefusedTooOften{Cause: cause}
+		}
+		return cause
+	}
+	e.Actor = forewarn.Actor{Kind: forewarn.ActorPeer, ID: sender}
+	if sender == "" {
+		e.Actor = forewarn.SystemActor(forewarn.AuditText("anonymous@"+hostOf(remote), 200))
+	}
 	if err := ms.Store.RecordAudit(ctx, e); err != nil {
 		ms.Logger.Error("could not audit a rejected message", "err", err, "reason", reason)
 	}
-	ms.Logger.Warn("message rejected", "from", sender, "claimed", claimed, "remote", remote, "reason", reason)
 	return cause
+}
+
+// RefusedTooOften is the refusal of a request from an address refused so often lately
+// that it is told to wait (429) rather than answered with Cause.
+type RefusedTooOften struct{ Cause error }
+
+func (e *RefusedTooOften) Error() string { return e.Cause.Error() }
+func (e *RefusedTooOften) Unwrap() error { return e.Cause }
+
+// hostOf is the address of a remote "host:port", which the refusal log counts by.
+func hostOf(remote string) string {
+	if h, _, err := net.SplitHostPort(remote); err == nil {
+		return h
+	}
+	return remote
 }
 
 // printable replaces control characters and invalid UTF-8, which a hostile peer can put

@@ -230,7 +230,7 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 	}
 	now := ms.Clock.Now()
 	doc := &envelope.PrivateMatch{Stage: envelope.PrivateQueryStage, QueryID: forewarn.NewID(now), From: self, To: peerCode, Time: now,
-		Persons: len(persons), Digest: psi.Digest(q.Blinded()), Elements: envelope.Bytes.EncodeToString(q.Blinded())}
+		Persons: len(persons), Digest: psi.Digest(q.Blinded()), Elements: envelope.EncodeChunks(q.Blinded())}
 	sealed, err := envelope.SealPrivateMatch(doc, ms.Signer)
 	if err != nil {
 		return nil, err
@@ -247,8 +247,8 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 	if err != nil {
 		return nil, ms.refusePrivate(ctx, peerCode, doc.QueryID, peer.BaseURL, err)
 	}
-	evaluated, _ := envelope.Bytes.DecodeString(ans.Evaluated)
-	setBytes, _ := envelope.Bytes.DecodeString(ans.Set)
+	evaluated, _ := envelope.DecodeChunks("evaluated", ans.Evaluated)
+	setBytes, _ := envelope.DecodeChunks("set", ans.Set)
 	set, err := psi.DecodeSet(setBytes)
 	if err == nil {
 		var results []psi.Result
@@ -356,7 +356,7 @@ func (ms *Messages) PrivateMatch(ctx context.Context, data []byte, remote string
 }
 
 func (ms *Messages) answerPrivate(ctx context.Context, self string, doc *envelope.PrivateMatch, now time.Time) ([]byte, error) {
-	elements, _ := envelope.Bytes.DecodeString(doc.Elements)
+	elements, _ := envelope.DecodeChunks("elements", doc.Elements)
 	if len(elements) != doc.Persons*psi.MaxElements*psi.ElementSize {
 		return nil, forewarn.Invalid("elements", "size", "%d persons carry %d bytes of elements, not %d", doc.Persons, doc.Persons*psi.MaxElements*psi.ElementSize, len(elements))
 	}
@@ -378,7 +378,7 @@ func (ms *Messages) answerPrivate(ctx context.Context, self string, doc *envelop
 	}
 	ans := &envelope.PrivateMatch{Stage: envelope.PrivateAnswerStage, QueryID: doc.QueryID, From: self, To: doc.From, Time: ms.Clock.Now(),
 		Persons: doc.Persons, Digest: doc.Digest, Epoch: epoch,
-		Evaluated: envelope.Bytes.EncodeToString(evaluated), Set: envelope.Bytes.EncodeToString(set)}
+		Evaluated: envelope.EncodeChunks(evaluated), Set: envelope.EncodeChunks(set)}
 	return envelope.SealPrivateMatch(ans, ms.Signer)
 }
 

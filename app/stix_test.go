@@ -9,11 +9,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/internal/testdata"
+	"github.com/forewarn/forewarn/sqlite"
+	"github.com/forewarn/forewarn/sqlstore"
 	"github.com/forewarn/forewarn/stix"
+	"github.com/forewarn/forewarn/storetest"
 )
 
 // exportSTIX exports the node as forewarn export --format stix does.
@@ -164,5 +168,50 @@ func TestSTIXExportHoldsBackMarkedOriginals(t *testing.T) {
 	}
 	if backup := objectsByID(t, buf.Bytes()); backup[amber] == nil || rep.Withheld != 0 {
 		t.Fatalf("a backup lacks the TLP:AMBER person (withheld %d)", rep.Withheld)
+	}
+}
+
+// TestSTIXExportMessages: the STIX export carries the messages whose marks let them leave
+// in a file as reports, with their persons, and holds back (and audits) those that may
+// not; a backup carries both.
+func TestSTIXExportMessages(t *testing.T) {
+	e := storetest.NewEnv(t, func(t *testing.T, o sqlstore.Options) forewarn.Store {
+		db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, 0)
+	e.Init()
+	e.AddPeers()
+	amber := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+	e.Receive(amber)
+	e.Clock.Advance(time.Minute)
+	green := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+	green.Marks = forewarn.HandlingMarks{TLP: forewarn.TLPGreen}
+	e.Receive(green)
+	n := app.New(e.Store, e.Clock, e.Signer, nil)
+	out := objectsByID(t, exportSTIX(t, n))
+	if out[stix.MessageID(green.ID)] == nil || out[stix.PersonID(green.ID, "p1")] == nil {
+		t.Fatal("the TLP:GREEN warning is not in the export")
+	}
+	if out[stix.MessageID(amber.ID)] != nil || out[stix.PersonID(amber.ID, "p1")] != nil {
+		t.Fatal("the TLP:AMBER warning released to one agency left in a file")
+	}
+	report := out[stix.MessageID(green.ID)].(map[string]any)
+	ext := report["extensions"].(map[string]any)[stix.ExtensionID].(map[string]any)["message"].(map[string]any)
+	if ext["priority"] != "urgent" || ext["deadline"] != stix.Timestamp(green.Notification.AcknowledgeBy) || report["object_marking_refs"].([]any)[0] != stix.TLPMarkingID(forewarn.TLPGreen) {
+		t.Fatalf("the report = %v", report)
+	}
+	refusals, err := e.Store.AuditEntries(e.Ctx, forewarn.AuditFilter{Action: app.ActionEgressRefused, ObjectID: amber.ID})
+	if err != nil || len(refusals) == 0 {
+		t.Fatalf("the held-back warning is not audited: %v %v", refusals, err)
+	}
+	var count int
+	rep, err := n.Export(e.Ctx, analyst, app.ExportOptions{Format: "stix", Backup: true, Messages: true}, func(*app.ExportItem) error { return nil },
+		func(*forewarn.Message) error { count++; return nil })
+	if err != nil || count != 2 || rep.Messages != 2 {
+		t.Fatalf("backup: %v, %d messages; want both", err, count)
 	}
 }

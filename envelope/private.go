@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -27,9 +28,10 @@ const (
 	PrivateReportStage = "report"
 )
 
-// PrivateMatch is one private_match document. Elements, Evaluated and Set are unpadded
-// base64url bytes: psi's blinded elements, the holder's evaluation of them, and the
-// holder's set of fingerprints.
+// PrivateMatch is one private_match document. Elements, Evaluated and Set are bytes in
+// unpadded base64url, cut into chunks of at most ChunkBytes characters (a JSON string is
+// at most MaxStringBytes): psi's blinded elements, the holder's evaluation of them, and
+// the holder's set of fingerprints. EncodeChunks and DecodeChunks convert.
 type PrivateMatch struct {
 	Kind    string    `json:"kind"` // always "private_match"
 	Stage   string    `json:"stage"`
@@ -40,11 +42,11 @@ type PrivateMatch struct {
 	Persons int       `json:"persons"`
 	// Digest is the hex SHA-256 of the query's blinded elements (psi.Digest): in the
 	// answer and the report it names the query they belong to.
-	Digest    string `json:"digest"`
-	Elements  string `json:"elements,omitempty"`
-	Epoch     string `json:"epoch,omitempty"`
-	Evaluated string `json:"evaluated,omitempty"`
-	Set       string `json:"set,omitempty"`
+	Digest    string   `json:"digest"`
+	Elements  []string `json:"elements,omitempty"`
+	Epoch     string   `json:"epoch,omitempty"`
+	Evaluated []string `json:"evaluated,omitempty"`
+	Set       []string `json:"set,omitempty"`
 	// Hits are, in a report, the persons the asker found held, with the fingerprints of
 	// the keys that met (hex), so the holder knows which of its subjects matched.
 	Hits []PrivateHit `json:"hits,omitempty"`
@@ -55,6 +57,34 @@ type PrivateHit struct {
 	Person       int      `json:"person"`
 	Band         string   `json:"band"`
 	Fingerprints []string `json:"fingerprints"`
+}
+
+// ChunkBytes is the longest chunk of base64url in a private_match document.
+const ChunkBytes = 64 << 10
+
+// EncodeChunks writes b as unpadded base64url chunks of at most ChunkBytes characters.
+func EncodeChunks(b []byte) []string {
+	s := Bytes.EncodeToString(b)
+	out := []string{}
+	for len(s) > ChunkBytes {
+		out = append(out, s[:ChunkBytes])
+		s = s[ChunkBytes:]
+	}
+	return append(out, s)
+}
+
+// DecodeChunks reads what EncodeChunks wrote; every chunk but the last must be whole.
+func DecodeChunks(field string, chunks []string) ([]byte, error) {
+	for i, c := range chunks {
+		if len(c) > ChunkBytes || i < len(chunks)-1 && len(c) != ChunkBytes {
+			return nil, forewarn.Invalid(field, "chunks", "%s[%d] is %d characters; chunks are %d, the last at most", field, i, len(c), ChunkBytes)
+		}
+	}
+	b, err := Bytes.DecodeString(strings.Join(chunks, ""))
+	if err != nil {
+		return nil, forewarn.Invalid(field, "base64url", "%s is not unpadded base64url", field)
+	}
+	return b, nil
 }
 
 var (
@@ -84,14 +114,12 @@ func (p *PrivateMatch) Validate() error {
 	if !digestRE.MatchString(p.Digest) {
 		return forewarn.Invalid("digest", "sha256", "the digest must be 64 lower-case hex digits")
 	}
-	need := func(field, v string) error {
-		if v == "" {
+	need := func(field string, v []string) error {
+		if len(v) == 0 {
 			return forewarn.Invalid(field, "required", "a private match %s carries %s", p.Stage, field)
 		}
-		if _, err := Bytes.DecodeString(v); err != nil {
-			return forewarn.Invalid(field, "base64url", "%s is not unpadded base64url", field)
-		}
-		return nil
+		_, err := DecodeChunks(field, v)
+		return err
 	}
 	switch p.Stage {
 	case PrivateQueryStage:
@@ -100,10 +128,8 @@ func (p *PrivateMatch) Validate() error {
 		if err := need("evaluated", p.Evaluated); err != nil {
 			return err
 		}
-		if p.Set != "" {
-			if _, err := Bytes.DecodeString(p.Set); err != nil {
-				return forewarn.Invalid("set", "base64url", "set is not unpadded base64url")
-			}
+		if _, err := DecodeChunks("set", p.Set); err != nil {
+			return err
 		}
 		if p.Epoch == "" {
 			return forewarn.Invalid("epoch", "required", "an answer names its epoch")

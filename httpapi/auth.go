@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -84,10 +83,7 @@ func (s *Server) authorized(perm forewarn.Permission, h func(http.ResponseWriter
 // anonymous source has been refused too often lately.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, username string, cause error) {
 	if s.deny(r, username, cause) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(s.Node.Refusals.Interval.Seconds())))
-		var body errorBody
-		body.Error.Code, body.Error.Message = "rate_limited", "too many refused requests from your address; wait a minute"
-		writeJSON(w, http.StatusTooManyRequests, body)
+		s.writeRateLimited(w)
 		return
 	}
 	s.writeError(w, r, cause)

@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 // errorStatus maps each error code to its one HTTP status.
@@ -38,6 +41,11 @@ type errorBody struct {
 
 // writeError writes err as JSON; internal detail goes to the log, not to the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var often *app.RefusedTooOften
+	if errors.As(err, &often) {
+		s.writeRateLimited(w)
+		return
+	}
 	code := forewarn.ErrorCode(err)
 	if code == forewarn.EINTERNAL {
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -57,4 +65,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
+}
+
+// writeRateLimited tells an address refused too often lately to wait (429).
+func (s *Server) writeRateLimited(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(s.Node.Refusals.Interval.Seconds())))
+	var body errorBody
+	body.Error.Code, body.Error.Message = "rate_limited", "too many refused requests from your address; wait a minute"
+	writeJSON(w, http.StatusTooManyRequests, body)
 }

@@ -133,7 +133,15 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	if err != nil {
 		os.RemoveAll(spool)
 		if forewarn.ErrorCode(err) == forewarn.EINVALID {
-			s.writeError(w, r, err) // the reader refused the content, naming where (a STIX bundle's JSON path)
+			// The reader refused the content, naming where (a STIX bundle's JSON path):
+			// no job starts, so the refusal is audited here.
+			detail := fmt.Sprintf("dataset=%s format=%s: %s", opt.Dataset, format, err)
+			if aerr := s.Node.Store.RecordAudit(r.Context(), &forewarn.AuditEntry{Actor: p.Actor(), Action: "import.refused", ObjectType: "import",
+				Detail: forewarn.AuditText(detail, 1000)}); aerr != nil {
+				s.writeError(w, r, aerr)
+				return
+			}
+			s.writeError(w, r, err)
 			return
 		}
 		s.writeError(w, r, forewarn.Invalid("encoding", "known", "%v", err))

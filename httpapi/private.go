@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
 )
 
 // privateAsk is the body of POST /api/v1/private-queries: whom to ask, about which
@@ -21,7 +22,7 @@ type privateLimit struct {
 
 // handlePrivateMatch answers a peer's signed private query or report.
 func (s *Server) handlePrivateMatch(w http.ResponseWriter, r *http.Request) {
-	s.handleSignedPost(w, r, 16<<20, s.Messages.PrivateMatch)
+	s.handleSignedPost(w, r, envelope.MaxPrivateQueryBytes, s.Messages.PrivateMatch)
 }
 
 func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {

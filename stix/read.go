@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/forewarn/forewarn"
 )
@@ -276,22 +277,22 @@ func noteClaim(o *Object, byID map[string]*parsed, opt ParseOptions) (*forewarn.
 	if o.Confidence != nil {
 		g.Credibility = Credibility(o.Confidence)
 	}
-	value := o.Abstract
+	value := cutBytes(firstLine(o.Abstract, 200), 1000)
 	if value == "" {
-		value = firstLine(o.Content, 200)
+		value = cutBytes(firstLine(o.Content, 200), 1000)
 	}
 	src := forewarn.Source{Name: opt.Dataset}
 	if by := byID[o.CreatedByRef]; by != nil && by.obj.Name != "" {
-		src.Name = firstLine(by.obj.Name, 200)
+		src.Name = cutBytes(firstLine(by.obj.Name, 200), 200)
 	} else if len(o.Authors) > 0 {
-		src.Name = firstLine(strings.Join(o.Authors, ", "), 200)
+		src.Name = cutBytes(firstLine(strings.Join(o.Authors, ", "), 200), 200)
 	}
 	if src.Name == "" {
 		src.Name = "STIX"
 	}
 	c := &forewarn.Claim{Kind: forewarn.ClaimAttribute, Value: value, Source: src, Grading: g}
 	if o.Content != value {
-		c.Note = o.Content
+		c.Note = cutBytes(o.Content, 10000) // the whole note stays in the original
 	}
 	if t, err := ParseTimestamp(o.Created); err == nil {
 		c.RecordedAt = t
@@ -370,3 +371,14 @@ func (r *Reader) Read(ctx context.Context, fn func(*forewarn.ImportRecord) error
 }
 
 var _ forewarn.RawReader = (*Reader)(nil)
+
+// cutBytes cuts s to at most n bytes, on a character boundary.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

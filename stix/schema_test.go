@@ -209,6 +209,17 @@ func fullExport(t *testing.T) []byte {
 			t.Fatal(err)
 		}
 	}
+	// What the TAXII server publishes: a subject under handling marks, with its markings.
+	marks := forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{"BE-VSSE"}, OriginatorConsentRequired: true}
+	published, err := stix.MarkedIdentity("TR-MIT", subject, marks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range append(stix.MarkingObjects(marks), published) {
+		if err := w.WriteObject(o); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

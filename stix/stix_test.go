@@ -128,3 +128,32 @@ func TestChangedSubjectIsNewVersion(t *testing.T) {
 		t.Errorf("the new version is not valid: %v", err)
 	}
 }
+
+// TestParseNoteClaims: a note about a person without the Forewarn extension becomes an
+// attribute claim, graded from its confidence on the Admiralty scale, sourced to its
+// creator, its text cut to what a claim holds (the whole note stays in the original).
+func TestParseNoteClaims(t *testing.T) {
+	long := strings.Repeat("é", 6000) // 12,000 bytes
+	b := `{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+{"type":"identity","spec_version":"2.1","id":"identity--311b2d2d-f010-4473-83ec-1edf84858f4c","created":"2015-12-21T19:59:11.000Z","modified":"2015-12-21T19:59:11.000Z","name":"MI5","identity_class":"organization"},
+{"type":"identity","spec_version":"2.1","id":"identity--411b2d2d-f010-4473-83ec-1edf84858f4c","created":"2015-12-21T19:59:11.000Z","modified":"2015-12-21T19:59:11.000Z","name":"John Smith","identity_class":"individual"},
+{"type":"note","spec_version":"2.1","id":"note--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061","created":"2016-05-12T08:17:27.000Z","modified":"2016-05-12T08:17:27.000Z","created_by_ref":"identity--311b2d2d-f010-4473-83ec-1edf84858f4c","confidence":65,"abstract":"Seen in Raqqa","content":"` + long + `","object_refs":["identity--411b2d2d-f010-4473-83ec-1edf84858f4c"]}]}`
+	m, err := stix.Parse([]byte(b), stix.ParseOptions{Dataset: "mi5", Grading: forewarn.Grading{Reliability: "C", Credibility: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Records) != 1 || len(m.Records[0].Claims) != 1 {
+		t.Fatalf("records %+v", m.Records)
+	}
+	c := m.Records[0].Claims[0]
+	if c.Kind != forewarn.ClaimAttribute || c.Value != "Seen in Raqqa" || c.Grading.String() != "C2" || c.Source.Name != "MI5" || len(c.Note) > 10000 || !strings.HasPrefix(c.Note, "éé") {
+		t.Fatalf("claim = %+v (note %d bytes)", c, len(c.Note))
+	}
+	c.SubjectID = "x"
+	if err := c.Validate(c.RecordedAt.AddDate(1, 0, 0)); err != nil {
+		t.Fatalf("the claim does not validate: %v", err)
+	}
+	if len(m.Records[0].Original) != 2 || m.Skipped["type:identity"] != 1 {
+		t.Fatalf("originals %d, skipped %v; want the person and the note kept with it, the organization raw", len(m.Records[0].Original), m.Skipped)
+	}
+}

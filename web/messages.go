@@ -93,7 +93,16 @@ func rowOf(sm *forewarn.StoredMessage) messageRow {
 		}
 	}
 	for _, d := range sm.Deliveries {
-		row.Deliveries = append(row.Deliveries, viewDelivery(d))
+		dv := viewDelivery(d)
+		if m.Kind == forewarn.KindAcknowledgement {
+			// An acknowledgement is itself never acknowledged: say only whether it arrived.
+			dv.Status, _, _ = strings.Cut(d.Status(), ", ")
+			dv.Class, dv.Label = "ok", "delivered"
+			if !d.Delivered() {
+				dv.Class, dv.Label = "pending", "not delivered"
+			}
+		}
+		row.Deliveries = append(row.Deliveries, dv)
 		// Since the deadline, as Delivery.Status says it: the escalation that marked it
 		// overdue fires on the scheduler's tick, a little later.
 		if !d.Overdue.IsZero() && !d.Actioned() && (row.Overdue.IsZero() || d.Deadline.Before(row.Overdue)) {

@@ -353,3 +353,21 @@ func TestTextIsCompressed(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboxAcknowledgementsNotAwaitingAnswers: the acknowledgement France sends back is
+// listed in the outbox as delivered or not, never as "not acknowledged" itself.
+func TestOutboxAcknowledgementsNotAwaitingAnswers(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("liaison")
+	if st, _, _ := b.post("/messages/"+f.warningID+"/ack", url.Values{"outcome": {"action_taken"}, "reason": {"file opened"}, "disclose": {"desk"}}); st != http.StatusSeeOther {
+		t.Fatalf("acknowledge: status %d", st)
+	}
+	_, body := b.get("/outbox")
+	if !strings.Contains(body, "Acknowledgement") {
+		t.Fatal("the outbox does not list the acknowledgement sent")
+	}
+	if strings.Contains(body, "not acknowledged") {
+		t.Error("the outbox shows an acknowledgement as \"not acknowledged\"")
+	}
+}

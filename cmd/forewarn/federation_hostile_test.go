@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/envelope"
 	"github.com/forewarn/forewarn/federation"
 	"github.com/forewarn/forewarn/httpapi"
+	"github.com/forewarn/forewarn/keyfile"
 )
 
 // hostileBody is JSON that claims to come from sender and is built to be expensive to
@@ -176,5 +178,57 @@ func TestFederationReadingSlots(t *testing.T) {
 	}
 	if status != http.StatusOK {
 		t.Fatalf("after the slots were released a good delivery got %d %s", status, body)
+	}
+}
+
+// TestHostileEnvelopesCounted: a flood of envelopes signed by no pinned peer is refused
+// every time and goes through the node's refusal log, like every anonymous refusal: the
+// first few from the address are audited one by one, the rest counted, past the log's
+// limit the address is told to wait (429), and the count is audited, so every refused
+// envelope is on the record without one audit entry each.
+func TestHostileEnvelopesCounted(t *testing.T) {
+	ctx := context.Background()
+	_, c := twoNodes(t, day("2015-01-05 09:00"))
+	fr := c.node(agencyFR.Code)
+	rl := fr.node.Refusals
+	rl.Now = app.NewSimClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)).Now // the interval does not end mid-flood
+	stranger := keyfile.FromSeed(bytes.Repeat([]byte{9}, 32))
+	evil := warning(c, forewarn.PriorityFlash)
+	evil.From = "XX-EVIL"
+	body, err := envelope.Seal(evil, stranger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejects := func() int {
+		es, err := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "message.reject", Limit: 100000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before, rejectedBefore := rejects(), fr.msgs.Stats.Rejected.Load()
+	flood := rl.Answered + 5
+	codes := map[int]int{}
+	for range flood {
+		status, _ := post(t, fr.url, body)
+		codes[status]++
+	}
+	if codes[http.StatusUnauthorized] != rl.Answered || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("answers to %d hostile envelopes: %v; want %d × 401, then 429", flood, codes, rl.Answered)
+	}
+	if n := fr.msgs.Stats.Rejected.Load() - rejectedBefore; n != int64(flood) {
+		t.Fatalf("%d envelopes counted as rejected, want every one of %d", n, flood)
+	}
+	if n := rejects() - before; n != rl.Audited {
+		t.Fatalf("the flood wrote %d message.reject entries, want the first %d, the rest counted", n, rl.Audited)
+	}
+	rl.Flush(ctx)
+	es, err := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "access.denied_repeated", ObjectID: "127.0.0.1"})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("counts audited: %+v, %v; want one", es, err)
+	}
+	want := fmt.Sprintf("%d more refused requests from 127.0.0.1", flood-rl.Audited)
+	if !strings.Contains(es[0].Detail, want) || !strings.Contains(es[0].Detail, "XX-EVIL") {
+		t.Fatalf("the count says %q, want %q and the last refusal", es[0].Detail, want)
 	}
 }

@@ -253,6 +253,9 @@ func TestImportSTIXThroughAPI(t *testing.T) {
 	if jobs, err := fr.node.Store.ImportJobs(ctx, "apt1", 10); err != nil || len(jobs) != 0 {
 		t.Fatalf("a refused bundle left %d jobs (%v)", len(jobs), err)
 	}
+	if refused, err := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "import.refused"}); err != nil || len(refused) != 1 || !strings.Contains(refused[0].Detail, "objects[0].created") {
+		t.Fatalf("the refusal is not audited with its path: %v %v", refused, err)
+	}
 	apt1, err := os.ReadFile(testdata.Path(t, "stix", "examples", "apt1.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -88,6 +88,18 @@ func benchMatch(ctx context.Context, m *Main, dir string, size, screenRows int) 
 	fa := eval.FalseAlarms(ix, unlisted, match.DefaultThreshold)
 	fmt.Fprintf(out, "false alarms: %d of %d names on nobody's list (%.2f%%)\n\n", fa, len(unlisted), 100*float64(fa)/float64(max(len(unlisted), 1)))
 
+	of := eval.PrivateOFAC(entries, first, unlisted, ix)
+	nk := eval.PrivateNomenklatura(pairs)
+	fmt.Fprintf(out, "private matching (psi, docs/private-match.md): recall at the private matcher's false-alarm rate, plaintext beside it at the same rate\n")
+	for _, f := range []struct {
+		name string
+		f    eval.PrivateFigures
+	}{{"OFAC first aliases", of}, {"nomenklatura pairs", nk}} {
+		fmt.Fprintf(out, "  %-19s private recall %5.1f%% at false alarms %.2f%%; plaintext %5.1f%% at %.2f%% (threshold %.2f); gap %+.1f points (target within 5)\n",
+			f.name, 100*f.f.PrivateRecall, 100*f.f.FalseAlarmRate, 100*f.f.PlainRecall, 100*f.f.PlainFalseAlarmRate, f.f.PlainThreshold, 100*(f.f.PrivateRecall-f.f.PlainRecall))
+	}
+	fmt.Fprintln(out)
+
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -353,6 +353,7 @@ func runMessageShow(ctx context.Context, m *Main, args []string) error {
 		return printJSON(m, map[string]any{"message": v, "thread": thread.Items})
 	}
 	printMessage(m, &v)
+	printMatches(m, v.Matches)
 	for _, e := range v.Escalations {
 		fmt.Fprintf(m.Stdout, "  escalated %s step %d (%s side, %s): %s\n", e.FiredAt.Format("2006-01-02 15:04"), e.Step, e.Side, e.Notify, e.Text)
 	}
@@ -363,6 +364,29 @@ func runMessageShow(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	return nil
+}
+
+// printMatches says whom the persons of a message matched, how sure, and where the review
+// stands: "person p1 matches subject “Ismaël Omar Mostefaï” (0.93, waiting for review)".
+func printMatches(m *Main, ms []*forewarn.Match) {
+	for _, x := range ms {
+		var ex struct {
+			Candidate string `json:"candidate"`
+		}
+		json.Unmarshal(x.Explanation, &ex)
+		target := "subject " + x.SubjectID
+		if x.SubjectID == "" {
+			target = "a person in message " + x.EarlierMessageID
+		}
+		if ex.Candidate != "" {
+			target += " “" + ex.Candidate + "”"
+		}
+		state := "waiting for review"
+		if x.Status != forewarn.MatchPending {
+			state = string(x.Status) + " by " + x.DecidedBy
+		}
+		fmt.Fprintf(m.Stdout, "  person %s matches %s (%.2f, %s): %s\n", x.PersonRef, target, x.Score, state, x.Summary)
+	}
 }
 
 func printMessage(m *Main, v *httpapi.MessageView) {

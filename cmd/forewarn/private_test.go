@@ -405,9 +405,17 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 func copyPrivateQuery(t *testing.T, q map[string]any, from string, now time.Time) *envelope.PrivateMatch {
 	t.Helper()
 	return &envelope.PrivateMatch{Stage: envelope.PrivateQueryStage, QueryID: forewarn.NewID(now), From: from, To: q["to"].(string), Time: now,
-		Persons: int(q["persons"].(float64)), Digest: q["digest"].(string), Elements: q["elements"].(string)}
+		Persons: int(q["persons"].(float64)), Digest: q["digest"].(string), Elements: chunks(q["elements"].([]any))}
 }
 
 func sealPrivate(p *envelope.PrivateMatch, n *liveNode) ([]byte, error) {
 	return envelope.SealPrivateMatch(p, n.node.Signer)
+}
+
+func chunks(xs []any) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.(string)
+	}
+	return out
 }
