@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/forewarn/forewarn"
@@ -41,7 +42,7 @@ func (n *Node) Search(ctx context.Context, actor forewarn.Actor, q match.Person,
 	if _, err := n.Matcher.CatchUp(ctx); err != nil {
 		return nil, err
 	}
-	if err := n.Store.RecordAudit(ctx, &forewarn.AuditEntry{Actor: actor, Action: "person.search", ObjectType: "person", Detail: truncate("name: "+strings.Join(q.Names, " / ")+" born: "+q.BirthDate, 500)}); err != nil {
+	if err := n.Store.RecordAudit(ctx, &forewarn.AuditEntry{Actor: actor, Action: "person.search", ObjectType: "person", Detail: searchDetail(q)}); err != nil {
 		return nil, err
 	}
 	var out []SearchResult
@@ -64,4 +65,11 @@ func (n *Node) Search(ctx context.Context, actor forewarn.Actor, q match.Person,
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// searchDetail is what the trail keeps of a search: a digest of what was asked, never the
+// names themselves, so an erased person leaves no name in the trail; whoever holds a name
+// can still prove it was searched by recomputing the digest.
+func searchDetail(q match.Person) string {
+	return fmt.Sprintf("query sha256:%s (%d names, birth date given: %t)", forewarn.Digest(map[string]any{"names": q.Names, "birth_date": q.BirthDate}), len(q.Names), q.BirthDate != "")
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/forewarn/forewarn"
 )
@@ -107,4 +108,54 @@ func (s *Server) handleListForwards(w http.ResponseWriter, r *http.Request, p *f
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) reportRoutes() []route {
+	return []route{
+		{Method: "GET", Path: "/api/v1/reports/oversight", Perm: forewarn.PermReadAudit, Tag: "audit", Summary: "The oversight report of a period: disclosures, consultations with purposes, consent requests and answers, overrides, refusals, erasures, per peer and per user (CSV with format=csv); reading it is audited",
+			Query: []string{"from", "to", "format"}, Response: "OversightReport", handler: s.handleOversightReport},
+	}
+}
+
+func (s *Server) handleOversightReport(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	q := r.URL.Query()
+	from, err := reportTime("from", q.Get("from"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := reportTime("to", q.Get("to"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rep, err := s.Node.OversightReport(r.Context(), p.Actor(), from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	switch q.Get("format") {
+	case "", "json":
+		writeJSON(w, http.StatusOK, rep)
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		rep.WriteCSV(w)
+	default:
+		s.writeError(w, r, forewarn.Invalid("format", "enum", "format is json or csv"))
+	}
+}
+
+// reportTime parses a period bound: YYYY-MM-DD or RFC 3339.
+func reportTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, forewarn.Invalid(field, "required", "%s is required (YYYY-MM-DD or RFC 3339)", field)
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, forewarn.Invalid(field, "date", "%q is not a date (YYYY-MM-DD) or an RFC 3339 time", v)
+	}
+	return t, nil
 }

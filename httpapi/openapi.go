@@ -72,6 +72,7 @@ var schemaTypes = map[string]any{
 	"ConsentAnswer":        consentAnswer{},
 	"Override":             overrideRequest{},
 	"Forward":              forewarn.Forward{},
+	"OversightReport":      app.OversightReport{},
 	"ForwardList":          struct{ Items []*forewarn.Forward }{},
 }
 

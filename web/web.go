@@ -99,6 +99,8 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /compose", s.page(forewarn.PermSendMessages, s.handleComposeForm))
 	r("POST /compose", s.page(forewarn.PermSendMessages, s.handleCompose))
 	r("POST /compose/check", s.page(forewarn.PermSendMessages, s.handleComposeCheck))
+	r("GET /private", s.page(forewarn.PermReadMessages, s.handlePrivate))
+	r("POST /private", s.page(forewarn.PermSendMessages, s.handleAskPrivately))
 
 	r("GET /subjects", s.page(forewarn.PermReadSubjects, s.handleSubjects))
 	r("GET /subjects/new", s.page(forewarn.PermWriteSubjects, s.handleSubjectForm))
@@ -116,6 +118,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("GET /search", s.page(forewarn.PermReadSubjects, s.handleSearch))
 
 	r("GET /audit", s.page(forewarn.PermReadAudit, s.handleAudit))
+	r("GET /oversight", s.page(forewarn.PermReadAudit, s.handleOversight))
 	r("POST /audit/verify", s.page(forewarn.PermReadAudit, s.handleVerifyAudit))
 
 	r("GET /admin/users", s.page(forewarn.PermManageUsers, s.handleUsers))
@@ -315,9 +318,11 @@ var nav = []struct {
 	{"/outbox", "Outbox", forewarn.PermReadMessages},
 	{"/overdue", "Overdue", forewarn.PermReadOverdue},
 	{"/compose", "Compose", forewarn.PermSendMessages},
+	{"/private", "Ask privately", forewarn.PermSendMessages},
 	{"/subjects", "Subjects", forewarn.PermReadSubjects},
 	{"/search", "Search", forewarn.PermReadSubjects},
 	{"/audit", "Audit", forewarn.PermReadAudit},
+	{"/oversight", "Oversight", forewarn.PermReadAudit},
 	{"/admin/users", "Users", forewarn.PermManageUsers},
 	{"/admin/peers", "Peers", forewarn.PermManagePeers},
 	{"/admin/notifications", "Notifications", forewarn.PermManageNotifications},

@@ -380,6 +380,7 @@ func TestPages(t *testing.T) {
 		{"analyst", "/search?name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
 		{"oversight", "/audit", []string{"Audit trail", "node.init", "Verify"}},
 		{"oversight", "/audit?after=latest", []string{"message.receive"}},
+		{"oversight", "/oversight?from=2000-01-01&to=2100-01-01", []string{"Oversight report", "Per user", "Consultations", "message.read", "Imminent-threat overrides"}},
 		{"admin2", "/admin/users", []string{"liaison", "newbie", "must change password", "Create a user"}},
 		{"admin2", "/admin/peers", []string{"TR-MIT", "ed25519:"}},
 		{"admin2", "/tokens", []string{"Create a token"}},

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 var agencyBE = forewarn.Agency{Code: "BE-VSSE", Name: "Veiligheid van de Staat", Country: "BE"}
@@ -208,6 +210,54 @@ func TestForwardWithConsent(t *testing.T) {
 	if strings.Join(actions, " ") != want {
 		t.Errorf("France's forward trail = %v, want %s", actions, want)
 	}
+	// The oversight report lists it all, on both sides, through the real CLI.
+	report := func(n *liveNode) *app.OversightReport {
+		t.Helper()
+		out := mustCLI(t, "report", "oversight", "--data", n.dir, "--from", "2015-01-01", "--to", "2016-01-01", "--format", "json")
+		var rep app.OversightReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("report: %v\n%s", err, out)
+		}
+		return &rep
+	}
+	frRep := report(fr)
+	if p := frRep.PerPeer[agencyTR.Code]; p == nil || p.ConsentRequests != 2 || p.ConsentsRefused != 1 || p.ConsentsGranted != 1 || p.Overrides != 1 {
+		t.Errorf("France's report, Turkey's totals: %+v", p)
+	}
+	if p := frRep.PerPeer[agencyBE.Code]; p == nil || p.Disclosures != 2 {
+		t.Errorf("France's report, Belgium's totals: %+v; want the two forwarded warnings", p)
+	}
+	if u := frRep.PerUser["user:supervisor"]; u == nil || u.Overrides != 1 {
+		t.Errorf("France's report, the supervisor: %+v", u)
+	}
+	flagged := 0
+	for _, e := range frRep.Overrides {
+		if e.Flagged && strings.Contains(e.Detail, "Attack planned in Brussels tonight") {
+			flagged++
+		}
+	}
+	if flagged != 1 {
+		t.Errorf("France's report flags %d overrides with the justification, want 1: %+v", flagged, frRep.Overrides)
+	}
+	var forwardedWithConsent bool
+	for _, d := range frRep.Disclosures {
+		forwardedWithConsent = forwardedWithConsent || (d.Peer == agencyBE.Code && strings.Contains(d.Detail, "with its consent "+grant.Message.ID) && strings.Contains(d.Marks, "TLP:AMBER"))
+	}
+	if !forwardedWithConsent {
+		t.Errorf("France's report does not list the forward to Belgium with its consent and marks: %+v", frRep.Disclosures)
+	}
+	trRep := report(tr)
+	if p := trRep.PerPeer[agencyFR.Code]; p == nil || p.ConsentRequests != 2 || p.ConsentsGranted != 1 || p.ConsentsRefused != 1 || p.Overrides != 1 {
+		t.Errorf("Turkey's report, France's totals: %+v", p)
+	}
+	csvOut := mustCLI(t, "report", "oversight", "--data", fr.dir, "--from", "2015-01-01", "--to", "2016-01-01", "--format", "csv")
+	if !strings.HasPrefix(csvOut, "section,time,user,peer,action") || !strings.Contains(csvOut, "override,") || !strings.Contains(csvOut, "per_peer,,BE-VSSE") {
+		t.Errorf("the CSV report:\n%s", csvOut)
+	}
+	if _, _, err := runCLI(t, nil, "report", "oversight", "--data", fr.dir, "--from", "2016-01-01", "--to", "2015-01-01"); err == nil || !strings.Contains(err.Error(), "--to") {
+		t.Errorf("a period that ends before it starts: %v", err)
+	}
+
 	for _, n := range []*liveNode{tr, fr, be} {
 		if rep, err := n.node.VerifyAudit(ctx); err != nil || rep.Problem != nil {
 			t.Errorf("%s: audit verify: %+v, %v", n.agency, rep, err)

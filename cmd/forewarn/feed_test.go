@@ -305,3 +305,51 @@ func TestTAXIICommands(t *testing.T) {
 		t.Fatal("a removed feed is listed")
 	}
 }
+
+// TestServePollsFeeds: a serving node (its own tick, as `forewarn serve` runs) polls a
+// feed that is due, without anyone ticking it, and keeps what it brought.
+func TestServePollsFeeds(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept") != taxii.MediaType || r.Header.Get("Authorization") != "Bearer t" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", taxii.MediaType)
+		w.Header().Set("X-TAXII-Date-Added-Last", "2015-01-05T09:00:00.000000Z")
+		io.WriteString(w, `{"more":false,"objects":[{"type":"malware","spec_version":"2.1","id":"malware--c0931cc6-c75e-47e5-9036-78fabc95d4ec","created":"2017-01-27T13:49:53.997Z","modified":"2017-01-27T13:49:53.997Z","name":"Poison Ivy","is_family":true}]}`)
+	}))
+	defer srv.Close()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	nf := &nodeFlags{data: t.TempDir(), checkpointEvery: 1000, logLevel: "error", as: "test"}
+	node, _, err := m.initNodeAt(ctx, nf, nf.data, agencyFR, "admin", forewarn.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := &forewarn.Feed{Agency: agencyTR.Code, URL: srv.URL + "/api/", Collection: "c1", Secret: "t", Interval: time.Hour}
+	if err := node.Store.AddFeed(ctx, forewarn.SystemActor("test"), feed); err != nil {
+		t.Fatal(err)
+	}
+	node.Store.Close()
+	rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: "127.0.0.1:0", tick: 20 * time.Millisecond, replayWindow: time.Hour, retryBase: time.Second, retryMax: time.Minute}, forewarn.SystemClock{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	for i := 0; ; i++ {
+		f, err := rt.node.Store.Feed(ctx, feed.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !f.LastPoll.IsZero() {
+			if !f.Healthy() || f.Raw != 1 || f.Cursor != "2015-01-05T09:00:00.000000Z" {
+				t.Fatalf("the served node's poll: %+v", f)
+			}
+			break
+		}
+		if i == 250 {
+			t.Fatal("the serving node did not poll its due feed within 5 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

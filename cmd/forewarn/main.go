@@ -83,6 +83,7 @@ func commands() map[string]command {
 		"restore":     {"put a node back from a backup file, after checking its key and audit trail", runRestore},
 		"key":         {"show this node's public key (show)", runKey},
 		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
+		"report":      {"reports for oversight (oversight)", runReport},
 		"agreement":   {"set, list or remove what this node agrees to send each peer (set|list|remove)", runAgreement},
 		"feed":        {"subscribe to partners' TAXII 2.1 collections (add|list|remove)", runFeed},
 		"taxii":       {"the node's TAXII 2.1 collections, their tokens and what is published (collection|collections|token|publish)", runTAXII},

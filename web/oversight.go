@@ -1,0 +1,51 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+// oversightPage is the oversight report of a period, for the oversight role.
+type oversightPage struct {
+	From, To string
+	Report   *app.OversightReport
+	Sections []oversightSection
+}
+
+type oversightSection struct {
+	Title  string
+	Events []app.OversightEvent
+}
+
+// handleOversight shows the oversight report of a period (the last 30 days by default):
+// what went to whom under which marks, consultations and their purposes, consent requests
+// and answers, overrides (flagged), refusals and erasures, per peer and per user.
+func (s *Server) handleOversight(w http.ResponseWriter, r *http.Request, a *access) {
+	q := r.URL.Query()
+	now := s.Node.Clock.Now().UTC()
+	pg := &oversightPage{From: q.Get("from"), To: q.Get("to")}
+	if pg.To == "" {
+		pg.To = now.AddDate(0, 0, 1).Format(time.DateOnly)
+	}
+	if pg.From == "" {
+		pg.From = now.AddDate(0, 0, -30).Format(time.DateOnly)
+	}
+	from, err1 := time.Parse(time.DateOnly, pg.From)
+	to, err2 := time.Parse(time.DateOnly, pg.To)
+	if err1 != nil || err2 != nil {
+		s.fail(w, r, a, forewarn.Invalid("from", "date", "give the period as two dates, YYYY-MM-DD"))
+		return
+	}
+	rep, err := s.Node.OversightReport(r.Context(), a.Principal.Actor(), from, to)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg.Report = rep
+	pg.Sections = []oversightSection{{"Disclosures", rep.Disclosures}, {"Consent requests and answers", rep.Consents},
+		{"Imminent-threat overrides", rep.Overrides}, {"Consultations", rep.Consultations}, {"Refusals", rep.Refusals}, {"Erasures", rep.Erasures}}
+	s.render(w, r, a, http.StatusOK, "oversight", "Oversight report", pg)
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/forewarn/forewarn"
+)
+
+// privatePage is "Ask privately": the form, the last answer, and both sides' records.
+type privatePage struct {
+	CanAsk   bool
+	Peers    []*forewarn.Peer
+	Peer     string
+	Subjects string
+	Persons  string
+	Error    string
+	Asked    *forewarn.PrivateQuery
+	Out, In  []*forewarn.PrivateQuery
+}
+
+// handlePrivate shows the page; ?subject=ID fills the form from a subject's page.
+func (s *Server) handlePrivate(w http.ResponseWriter, r *http.Request, a *access) {
+	s.showPrivate(w, r, a, http.StatusOK, privatePage{Subjects: r.URL.Query().Get("subject"), Peer: r.URL.Query().Get("peer")})
+}
+
+func (s *Server) showPrivate(w http.ResponseWriter, r *http.Request, a *access, status int, pg privatePage) {
+	ctx := r.Context()
+	pg.CanAsk = s.Messages != nil && a.Principal.Can(forewarn.PermSendMessages)
+	var err error
+	if pg.Peers, err = s.Node.Store.Peers(ctx); err == nil {
+		if pg.Out, err = s.Node.Store.PrivateQueries(ctx, forewarn.DirectionOut, 50); err == nil {
+			pg.In, err = s.Node.Store.PrivateQueries(ctx, forewarn.DirectionIn, 50)
+		}
+	}
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	s.render(w, r, a, status, "private", "Ask privately", pg)
+}
+
+// handleAskPrivately asks the chosen partner about the subjects and persons of the form.
+func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *access) {
+	pg := privatePage{Peer: r.PostFormValue("peer"), Subjects: r.PostFormValue("subjects"), Persons: r.PostFormValue("persons")}
+	if s.Messages == nil {
+		pg.Error = "This node does not exchange messages."
+		s.showPrivate(w, r, a, http.StatusBadRequest, pg)
+		return
+	}
+	var ids []string
+	for _, l := range strings.Split(pg.Subjects, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			ids = append(ids, l)
+		}
+	}
+	var persons []forewarn.PersonDescriptor
+	for i, l := range strings.Split(pg.Persons, "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		d, err := privatePerson(l)
+		if err != nil {
+			pg.Error = fmt.Sprintf("Person line %d: %s", i+1, forewarn.ErrorMessage(err))
+			s.showPrivate(w, r, a, http.StatusBadRequest, pg)
+			return
+		}
+		persons = append(persons, d)
+	}
+	q, err := s.Messages.AskPrivatelyAbout(r.Context(), a.Principal.Actor(), pg.Peer, ids, persons)
+	if err != nil {
+		pg.Error = forewarn.ErrorMessage(err)
+		s.showPrivate(w, r, a, httpStatus(err), pg)
+		return
+	}
+	pg.Asked, pg.Subjects, pg.Persons = q, "", ""
+	s.showPrivate(w, r, a, http.StatusOK, pg)
+}
+
+// privatePerson reads one line of the form: NAME; alias=NAME; born=YYYY[-MM[-DD]]; nationality=CC.
+func privatePerson(line string) (forewarn.PersonDescriptor, error) {
+	parts := strings.Split(line, ";")
+	d := forewarn.PersonDescriptor{Names: []forewarn.Name{{Value: strings.TrimSpace(parts[0]), Kind: forewarn.NamePrimary}}}
+	if d.Names[0].Value == "" {
+		return d, forewarn.Invalid("name", "required", "the line starts with the person's name")
+	}
+	for _, p := range parts[1:] {
+		k, v, ok := strings.Cut(p, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case !ok:
+			return d, forewarn.Invalid(k, "key_value", "%q is not key=value (born, nationality, alias)", strings.TrimSpace(p))
+		case k == "born":
+			date, err := forewarn.ParsePartialDate(v)
+			if err != nil {
+				return d, forewarn.Invalid("born", "date", "born=%s: want YYYY, YYYY-MM or YYYY-MM-DD", v)
+			}
+			d.BirthDate = date
+		case k == "nationality":
+			d.Nationalities = append(d.Nationalities, strings.ToUpper(v))
+		case k == "alias":
+			d.Names = append(d.Names, forewarn.Name{Value: v, Kind: forewarn.NameAlias})
+		default:
+			return d, forewarn.Invalid(k, "key", "unknown key %q (born, nationality, alias)", k)
+		}
+	}
+	return d, nil
+}
