@@ -1,10 +1,10 @@
 package web
 
 import (
-	"encoding/hex"
-	"crypto/sha256"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
