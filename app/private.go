@@ -53,6 +53,7 @@ type privateHoldings struct {
 	names   map[string]string   // subject → its primary name, for alerts
 	set     psi.Set
 	encoded []byte
+	owners  map[uint64][]string // fingerprint → the subjects holding it, for reports
 	dirty   bool
 }
 
@@ -126,8 +127,12 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 	}
 	if h.dirty {
 		var all []uint64
-		for _, f := range h.fps {
+		h.owners = make(map[uint64][]string, len(h.fps)*6)
+		for id, f := range h.fps {
 			all = append(all, f...)
+			for _, x := range f {
+				h.owners[x] = append(h.owners[x], id)
+			}
 		}
 		h.set = psi.NewSet(all)
 		h.encoded = h.set.Encode()
@@ -143,22 +148,23 @@ func (ms *Messages) PrivateWarm(ctx context.Context) error {
 	return err
 }
 
-// privateSubjects returns, for each set of reported fingerprints, the subjects that hold
-// the most of them.
+// privateSubjects returns the subjects that hold the most of a person's reported
+// fingerprints (through the reverse index, so a report costs its own size, not the
+// holdings').
 func (ms *Messages) privateSubjects(fps []uint64) (ids []string, names []string) {
 	h := &ms.holdings
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	best := 0
-	for id, own := range h.fps {
-		n := 0
-		for _, f := range own {
-			if slices.Contains(fps, f) {
-				n++
-			}
+	count := map[string]int{}
+	for _, f := range fps {
+		for _, id := range h.owners[f] {
+			count[id]++
 		}
+	}
+	best := 0
+	for id, n := range count {
 		switch {
-		case n == 0 || n < best:
+		case n < best:
 		case n > best:
 			best, ids = n, []string{id}
 		default:

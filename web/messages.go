@@ -323,6 +323,7 @@ type messagePage struct {
 	Ack         ackForm
 	Outcomes    []string
 	Done        string
+	Consent     *consentView // the third-party rule: consent to answer, forwards (web/consent.go)
 }
 
 // ackForm is the acknowledgement form as filled, with its errors.
@@ -431,6 +432,7 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	if m.InReplyTo != "" {
 		pg.ReplyTo = s.messageName(ctx, m.InReplyTo)
 	}
+	pg.Consent = s.consentOf(ctx, a, sm)
 	s.render(w, r, a, status, "message", messageTitle(m), pg)
 }
 

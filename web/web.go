@@ -96,6 +96,8 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /messages/{id}/read", s.page(forewarn.PermAckMessages, s.handleMarkRead))
 	r("POST /messages/{id}/ack", s.page(forewarn.PermAckMessages, s.handleAcknowledge))
 	r("POST /messages/{id}/assign", s.page(forewarn.PermAckMessages, s.handleAssign))
+	r("POST /messages/{id}/consent", s.page(forewarn.PermSendMessages, s.handleConsentAnswer))
+	r("POST /messages/{id}/forward", s.page(forewarn.PermReadMessages, s.handleForward))
 	r("GET /compose", s.page(forewarn.PermSendMessages, s.handleComposeForm))
 	r("POST /compose", s.page(forewarn.PermSendMessages, s.handleCompose))
 	r("POST /compose/check", s.page(forewarn.PermSendMessages, s.handleComposeCheck))

@@ -68,11 +68,21 @@ var wantAllowed = map[string]string{
 	"GET /api/v1/webhooks":                       "admin",
 	"POST /api/v1/webhooks":                      "admin",
 	"DELETE /api/v1/webhooks/{id}":               "admin",
+	"GET /api/v1/forwards":                       "analyst liaison supervisor oversight",
+	"POST /api/v1/messages/{id}/forward":         "liaison",
+	"POST /api/v1/messages/{id}/consent":         "liaison",
+	"POST /api/v1/messages/{id}/override":        "supervisor",
+	"POST /api/v1/forwards/{id}/override":        "supervisor",
+	"GET /api/v1/reports/oversight":              "oversight admin",
+	"POST /api/v1/private-queries":               "liaison",
+	"GET /api/v1/private-queries":                "analyst liaison supervisor oversight",
+	"PUT /api/v1/peers/{code}/private-limit":     "admin",
+	"GET /api/v1/private-use":                    "admin",
 }
 
 // public routes answer without credentials.
 var public = map[string]bool{
-	"GET /healthz": true, "GET /api/v1/openapi.json": true, "GET /api/v1/node": true, "POST /federation/v1/messages": true, "POST /federation/v1/heads": true, "POST /federation/v1/heads/query": true,
+	"GET /healthz": true, "GET /api/v1/openapi.json": true, "GET /api/v1/node": true, "POST /federation/v1/messages": true, "POST /federation/v1/heads": true, "POST /federation/v1/heads/query": true, "POST /federation/v1/private-match": true,
 }
 
 func openAPIDoc(t *testing.T, base string) map[string]map[string]any {

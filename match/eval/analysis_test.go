@@ -8,6 +8,39 @@ import (
 	"testing"
 )
 
+// missCause groups a reachable miss by why a competitor ranked above the alias's entry,
+// from the scores and the surnames ("SURNAME, Given") of the three names:
+//   - not-in-top-10: the entry scored below ten others;
+//   - tie: the competitor scored the same (to 0.005), often the same name twice;
+//   - competitor-has-surname: the alias's surname is the competitor's, not the entry's
+//     (a cover name, or the entry written in another order);
+//   - same-surname: entry and competitor share the alias's surname (relatives), and the
+//     given names decide;
+//   - one-shared-part: the entry scored under 0.45: the alias shares about one part with
+//     it (a relative's name, a partial name);
+//   - close-competitor: the rest, where spelling variants of the entry's parts score below
+//     a competitor with fewer but exact parts: the ones a general fix can reach.
+func missCause(rank int, own, top float64, alias, entry, competitor string) string {
+	surname := func(n string) string {
+		s, _, _ := strings.Cut(n, ",")
+		return strings.ToUpper(strings.TrimSpace(s))
+	}
+	qs, es, cs := surname(alias), surname(entry), surname(competitor)
+	switch {
+	case rank < 0:
+		return "not-in-top-10"
+	case top-own < 0.005:
+		return "tie"
+	case qs == cs && qs != es:
+		return "competitor-has-surname"
+	case qs == es && es == cs:
+		return "same-surname"
+	case own < 0.45:
+		return "one-shared-part"
+	}
+	return "close-competitor"
+}
+
 // TestAnalyzeOFAC splits the OFAC alias queries by whether they share any name part with
 // their entry (exactly, by phonetic key or name family, by consonant skeleton, or with two
 // adjacent parts written as one) and ranks each group. FW_ANALYZE=1 runs it;
@@ -25,6 +58,7 @@ func TestAnalyzeOFAC(t *testing.T) {
 		prim[e.ID] = e.Person.Names[0]
 	}
 	type tally struct{ n, top1, top10 int }
+	causes := map[string]int{}
 	by := map[string]*tally{}
 	var out strings.Builder
 	for _, a := range aliases {
@@ -61,8 +95,16 @@ func TestAnalyzeOFAC(t *testing.T) {
 			if rank >= 0 {
 				own = hits[rank].Score
 			}
-			fmt.Fprintf(&out, "%d\t%s\t%s\t%s (%.3f)\t%s\n", rank, r, a.Name, prim[a.EntryID], own, top)
+			cause := "unranked"
+			if len(hits) > 0 {
+				cause = missCause(rank, own, hits[0].Score, a.Name, prim[a.EntryID], hits[0].MatchedName)
+			}
+			causes[cause]++
+			fmt.Fprintf(&out, "%d\t%s\t%s\t%s (%.3f)\t%s\t%s\n", rank, r, a.Name, prim[a.EntryID], own, top, cause)
 		}
+	}
+	for c, n := range causes {
+		t.Logf("reachable misses, %-24s %4d", c, n)
 	}
 	all := tally{}
 	for r, tl := range by {
