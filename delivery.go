@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// PeerHealth is how deliveries to one peer fare: when one last arrived, how many wait, and
+// since when the oldest of those that failed has been failing, with the last error.
+type PeerHealth struct {
+	Agency        string    `json:"agency"`
+	LastDelivered time.Time `json:"last_delivered,omitempty"`
+	Backlog       int       `json:"backlog"`
+	FailingSince  time.Time `json:"failing_since,omitempty"` // zero when nothing failed
+	LastError     string    `json:"last_error,omitempty"`
+}
+
 // Peer is a partner agency's node: where to reach it and its pinned public key. A message
 // is accepted from a peer only when signed by exactly this key.
 type Peer struct {
@@ -201,6 +211,8 @@ type MessageStore interface {
 	RemovePeer(ctx context.Context, actor Actor, code string) error
 	Peer(ctx context.Context, code string) (*Peer, error)
 	Peers(ctx context.Context) ([]*Peer, error)
+	// PeerHealth says, for each agency this node sends to, how its deliveries fare.
+	PeerHealth(ctx context.Context) (map[string]*PeerHealth, error)
 
 	// CreateMessage stores an outgoing message, its envelope, one pending delivery per
 	// recipient (due at once), and its audit entry, together. An acknowledgement message
