@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// PeerHealth is how deliveries to one peer fare: when one last arrived, how many wait, and
+// since when the oldest of those that failed has been failing, with the last error.
+type PeerHealth struct {
+	Agency        string    `json:"agency"`
+	LastDelivered time.Time `json:"last_delivered,omitempty"`
+	Backlog       int       `json:"backlog"`
+	FailingSince  time.Time `json:"failing_since,omitempty"` // zero when nothing failed
+	LastError     string    `json:"last_error,omitempty"`
+}
+
 // Peer is a partner agency's node: where to reach it and its pinned public key. A message
 // is accepted from a peer only when signed by exactly this key.
 type Peer struct {
@@ -201,6 +211,8 @@ type MessageStore interface {
 	RemovePeer(ctx context.Context, actor Actor, code string) error
 	Peer(ctx context.Context, code string) (*Peer, error)
 	Peers(ctx context.Context) ([]*Peer, error)
+	// PeerHealth says, for each agency this node sends to, how its deliveries fare.
+	PeerHealth(ctx context.Context) (map[string]*PeerHealth, error)
 
 	// CreateMessage stores an outgoing message, its envelope, one pending delivery per
 	// recipient (due at once), and its audit entry, together. An acknowledgement message
@@ -220,6 +232,18 @@ type MessageStore interface {
 	// DueDeliveries returns up to limit outgoing deliveries not yet receipted whose next
 	// attempt is due at or before now, the most urgent priority first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	// ClaimDeliveries takes the deliveries ds (as DueDeliveries listed them) for the
+	// server named owner until until: one is claimed only while it is still due at now,
+	// not receipted, and no other server is claiming it, so two servers on one store
+	// never send the same delivery at once. It returns the ones claimed. A claim is the
+	// delivery's next attempt moved to until, so it lapses by itself: what a server that
+	// died had claimed falls due again then (or at once, with ReleaseClaims, when it
+	// restarts).
+	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, ds []*Delivery) ([]*Delivery, error)
+	// ReleaseClaims makes every delivery and notification the server named owner claimed
+	// and did not finish due again at now, and returns how many. A server calls it when
+	// it starts: what its previous run claimed, that run will never send.
+	ReleaseClaims(ctx context.Context, owner string, now time.Time) (int, error)
 	// DeliveryFailed records a failed attempt and when to try again.
 	DeliveryFailed(ctx context.Context, messageID, agency, reason string, next time.Time) error
 	// Delivered records recipients' signed receipts, each audited, in one transaction: the

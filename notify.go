@@ -261,6 +261,11 @@ type NotificationStore interface {
 
 	// DueNotifications returns up to limit pending notifications due at or before now.
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]*Notice, error)
+	// ClaimNotifications takes up to limit notifications due at or before now for the
+	// server named owner until until, skipping any another process is claiming, and returns them,
+	// oldest first. Like a delivery's, the claim is the next attempt moved to until, so
+	// it lapses by itself when the process that took it dies.
+	ClaimNotifications(ctx context.Context, owner string, now, until time.Time, limit int) ([]*Notice, error)
 	// NotificationsSent records notifications as sent at at, in one transaction.
 	NotificationsSent(ctx context.Context, at time.Time, ids ...string) error
 	// NotificationFailed records a failed attempt: try again at next, or, when next is

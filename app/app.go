@@ -28,6 +28,11 @@ type Node struct {
 	// Refusals audits refused anonymous requests, counting a flood rather than writing
 	// an entry for each.
 	Refusals *Refusals
+	// Server names this process among the servers that serve the node from one store
+	// (two serve processes on one PostgreSQL database): the work it claims is marked with
+	// it. serve sets it to the host and listen address, so a restarted server takes back
+	// what its previous run claimed (ReleaseClaims); New gives a random one.
+	Server string
 }
 
 // New returns a Node; a nil clock means the wall clock, a nil logger discards.
@@ -38,7 +43,7 @@ func New(store forewarn.Store, clock forewarn.Clock, signer forewarn.Signer, log
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{Store: store, Clock: clock, Signer: signer, Logger: logger, Refusals: NewRefusals(store, logger)}
+	return &Node{Store: store, Clock: clock, Signer: signer, Logger: logger, Refusals: NewRefusals(store, logger), Server: "process " + NewPassword()[:12]}
 }
 
 // Initialize records the node's identity and creates its first administrator with a

@@ -20,6 +20,10 @@ const (
 	DefaultNotifyRetryMax    = 10 * time.Minute
 	DefaultNotifyMaxAttempts = 12 // about an hour and a half of retries at the default timing
 	DefaultDigestHour        = 7  // the supervisors' overdue digest is queued at 07:00 UTC
+
+	// NotifyClaim is how long a round's notifications are this process's to send: longer
+	// than any send takes, so only a process that died leaves them to another.
+	NotifyClaim = 5 * time.Minute
 )
 
 // NotifyStats counts what the notification worker did, for the metrics.
@@ -35,7 +39,9 @@ type NotifyStats struct {
 // but not yet recorded are sent again with the same Message-ID or idempotency key, so the
 // reader sees each once.
 type Notifier struct {
-	Store  forewarn.Store
+	Store forewarn.Store
+	// Server marks the notifications this process claims (Node.Server).
+	Server string
 	Clock  forewarn.Clock
 	Logger *slog.Logger
 
@@ -66,7 +72,7 @@ type Notifier struct {
 
 // NewNotifier returns a worker for node's outbox with the default timing.
 func NewNotifier(node *Node) *Notifier {
-	return &Notifier{Store: node.Store, Clock: node.Clock, Logger: node.Logger,
+	return &Notifier{Store: node.Store, Server: node.Server, Clock: node.Clock, Logger: node.Logger,
 		RetryBase: DefaultNotifyRetryBase, RetryMax: DefaultNotifyRetryMax, MaxAttempts: DefaultNotifyMaxAttempts,
 		Parallel: 8, DigestHour: DefaultDigestHour, poke: make(chan struct{}, 1)}
 }
@@ -139,11 +145,15 @@ func (n *Notifier) digest(ctx context.Context) error {
 	return nil
 }
 
-// SendDue sends up to a batch of due notifications, Parallel at a time, and records the
+// SendDue claims a batch of due notifications and sends them, Parallel at a time, and records the
 // ones accepted in one transaction and each failure with its next attempt or, after
 // MaxAttempts, in the dead-letter list.
 func (n *Notifier) SendDue(ctx context.Context) (int, error) {
-	due, err := n.Store.DueNotifications(ctx, n.Clock.Now(), 200)
+	// Claimed, not just listed: another server on the same store sends the others.
+	now := n.Clock.Now()
+	// A round takes four sends per slot, so even sends that each run into the mail
+	// server's timeout end well within the claim.
+	due, err := n.Store.ClaimNotifications(ctx, n.Server, now, now.Add(NotifyClaim), 4*max(n.Parallel, 1))
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}

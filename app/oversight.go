@@ -182,6 +182,27 @@ func (n *Node) OversightReport(ctx context.Context, actor forewarn.Actor, from, 
 			}
 			rep.Refusals = append(rep.Refusals, ev)
 			user(e.Actor).Refusals++
+		case e.Action == "private_match.ask" || e.Action == "private_match.answer" || e.Action == "private_match.report":
+			// A private query (docs/private-match.md): this node asking, or a peer asking
+			// it (answering sends the peer this node's set) and reporting its hits.
+			ev.Detail = e.Detail
+			ev.Peer = e.Actor.ID
+			if e.Action == "private_match.ask" {
+				if f := strings.Fields(e.Detail); len(f) > 1 {
+					ev.Peer = f[1]
+				}
+			}
+			rep.Disclosures = append(rep.Disclosures, ev)
+			user(e.Actor).Disclosures++
+			peer(ev.Peer).Disclosures++
+		case e.Action == "private_match.refuse":
+			ev.Detail = e.Detail
+			if e.Actor.Kind == forewarn.ActorPeer {
+				ev.Peer = e.Actor.ID
+				peer(ev.Peer).Refusals++
+			}
+			rep.Refusals = append(rep.Refusals, ev)
+			user(e.Actor).Refusals++
 		case consultations[e.Action]:
 			ev.Detail = e.Detail
 			if i := strings.Index(e.Detail, "purpose: "); i >= 0 {

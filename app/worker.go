@@ -134,15 +134,41 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 // free slot, and returns without waiting for them; wg ends when they have.
 func (ms *Messages) dispatch(ctx context.Context, parallel int, wg *sync.WaitGroup, delivered *atomic.Int64) error {
 	read := ms.flights.read()
-	due, err := ms.Store.DueDeliveries(ctx, ms.Clock.Now(), 500)
+	now := ms.Clock.Now()
+	due, err := ms.Store.DueDeliveries(ctx, now, 500)
 	if err != nil {
 		return err
 	}
 	defer ms.flights.forgetEnded(read)
+	var chosen []*forewarn.Delivery
 	for _, d := range due {
-		if !ms.flights.start(d, max(parallel, 1), read) {
-			continue
+		if ms.flights.start(d, max(parallel, 1), read) {
+			chosen = append(chosen, d)
 		}
+	}
+	if len(chosen) == 0 {
+		return nil
+	}
+	// Another server on the same store may have listed the same deliveries: each is sent
+	// by the one that claims it. The claim outlasts an attempt, so it lapses only when this
+	// process dies before recording the outcome.
+	claimed, err := ms.Store.ClaimDeliveries(ctx, ms.Server, now, now.Add(ms.claimFor()), chosen)
+	if err != nil {
+		for _, d := range chosen {
+			ms.flights.done(d)
+		}
+		return err
+	}
+	taken := map[string]bool{}
+	for _, d := range claimed {
+		taken[d.MessageID+"/"+d.Agency] = true
+	}
+	for _, d := range chosen {
+		if !taken[d.MessageID+"/"+d.Agency] {
+			ms.flights.done(d)
+		}
+	}
+	for _, d := range claimed {
 		wg.Add(1)
 		go func(d *forewarn.Delivery) {
 			defer wg.Done()
@@ -152,6 +178,15 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, wg *sync.WaitGro
 		}(d)
 	}
 	return nil
+}
+
+// claimFor is how long a claimed delivery is this process's: twice an attempt's bound.
+func (ms *Messages) claimFor() time.Duration {
+	timeout := ms.DeliveryTimeout
+	if timeout <= 0 {
+		timeout = DefaultDeliveryTimeout
+	}
+	return 2 * timeout
 }
 
 // attempt makes one delivery attempt and records its outcome: the receipt, or the failure
@@ -280,6 +315,9 @@ func (ms *Messages) Escalate(ctx context.Context) (int, error) {
 			}
 			if err := ms.Store.Escalate(ctx, e, next); err != nil {
 				return fired, err
+			}
+			if e.ID == "" {
+				break // another server on the same store fired it first
 			}
 			ms.Stats.Escalations.Add(1)
 			ms.Logger.Warn("escalated", "id", d.MessageID, "agency", d.Agency, "side", side, "step", i+1, "notify", role, "owner", user)

@@ -11,8 +11,9 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
 	"github.com/forewarn/forewarn/sqlstore"
 )
@@ -30,12 +31,18 @@ func Migrations() fs.FS {
 }
 
 // Dialect is PostgreSQL's dialect for sqlstore. Writers lock the audit head row, so they
-// append to the chain one at a time; migrations take a transaction-scoped advisory lock
+// append to the chain one at a time; claims of work skip rows another server is claiming;
+// migrations take a transaction-scoped advisory lock
 // so that nodes starting together do not migrate twice.
 var Dialect = sqlstore.Dialect{
 	Name:              "postgres",
 	NumberedParams:    true,
 	LockSuffix:        " FOR UPDATE",
+	SkipLocked:        " FOR UPDATE SKIP LOCKED",
+	RelaxedCommit:     "SET LOCAL synchronous_commit = off",
+	Pipeline:          Pipeline,
+	PlainReads:        true,
+	WaitDurable:       "SELECT pg_catalog.txid_current()",
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,
 }
@@ -64,4 +71,32 @@ func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.DB,
 func IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
+}
+
+// Pipeline sends stmts on conn's pgx connection as one batch: one round trip for all of
+// them, inside the transaction conn has open. It returns the rows each statement changed;
+// the first error stops it (and the transaction must then be rolled back).
+func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
+	affected := make([]int64, 0, len(stmts))
+	err := conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: pipeline: the connection is a %T, not pgx's", driverConn)
+		}
+		b := &pgx.Batch{}
+		for _, s := range stmts {
+			b.Queue(s.SQL, s.Args...)
+		}
+		br := c.Conn().SendBatch(ctx, b)
+		for range stmts {
+			tag, err := br.Exec()
+			if err != nil {
+				br.Close()
+				return err
+			}
+			affected = append(affected, tag.RowsAffected())
+		}
+		return br.Close()
+	})
+	return affected, err
 }

@@ -41,6 +41,10 @@ func (tx *tx) audit(ctx context.Context, actor forewarn.Actor, action, objectTyp
 // appendAudit links e after the chain head, writes it and moves the head, and signs a
 // checkpoint when e's Seq is due one.
 func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
+	if tx.late() {
+		tx.pending = append(tx.pending, e)
+		return nil
+	}
 	if tx.headHash == "" {
 		return fmt.Errorf("audit entry appended outside a writing transaction")
 	}
@@ -55,8 +59,10 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 		e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Actor.Token, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
 	}
-	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.Seq, e.Hash); err != nil {
-		return fmt.Errorf("move audit head: %w", err)
+	if !tx.linking { // a late transaction moves the head once, after its last entry
+		if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.Seq, e.Hash); err != nil {
+			return fmt.Errorf("move audit head: %w", err)
+		}
 	}
 	tx.headSeq, tx.headHash = e.Seq, e.Hash
 	if tx.db.signer != nil && e.Seq%tx.db.every.Load() == 0 {

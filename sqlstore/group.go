@@ -38,7 +38,14 @@ type groupWrite struct {
 
 // updateGrouped runs fn as update does, in a transaction it may share with other writes
 // made at the same time; it returns once fn's work is committed (or not, with the error).
+//
+// Only a single-writer dialect (SQLite) groups: there every commit waits for its own
+// flush, one writer at a time. A server such as PostgreSQL already lets concurrent
+// commits share a log flush, and grouping would make its writers take turns.
 func (db *DB) updateGrouped(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+	if !db.dialect.SingleWriter {
+		return db.update(ctx, now, op, fn)
+	}
 	w := &groupWrite{ctx: ctx, now: now, op: op, fn: fn, wake: make(chan struct{})}
 	g := &db.group
 	g.mu.Lock()

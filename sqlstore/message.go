@@ -109,8 +109,15 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	m := sm.Message
 	// Messages sent together are stored together (group commit); one whose writer hangs
 	// up meanwhile is stored all the same, as it would be had the commit come first.
+	// Where the dialect pipelines (PostgreSQL), each is instead stored in a transaction of
+	// its own that links its audit entry at commit (late.go); an acknowledgement records
+	// its stage, which reads to decide, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	err := db.updateGrouped(ctx, now, "send message", func(tx *tx) error {
+	write := db.updateGrouped
+	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement {
+		write = db.updateLate
+	}
+	err := write(ctx, now, "send message", func(tx *tx) error {
 		if err := tx.insertMessage(ctx, sm, stored); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
@@ -221,9 +228,17 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	wire := m.ID
 	// Messages arriving together are stored together (group commit), each in a savepoint
 	// of its own. A verified message is stored even when its sender hangs up meanwhile:
-	// it gets the same receipt when it delivers again.
+	// it gets the same receipt when it delivers again. Where the dialect pipelines
+	// (PostgreSQL), a new warning or request is instead stored in a transaction of its own
+	// that links its audit entries at commit (late.go): its reads run beside the others'
+	// and only its pipelined writes are serial. A reply or an acknowledgement reads other
+	// messages to decide what it changes, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	err := db.updateGrouped(ctx, now, "receive message", func(tx *tx) error {
+	write := db.updateGrouped
+	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement && m.InReplyTo == "" {
+		write = db.updateLateShared
+	}
+	err := write(ctx, now, "receive message", func(tx *tx) error {
 		var err error
 		if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
 			duplicate = first != nil
@@ -879,7 +894,7 @@ func (db *DB) DeliveryFailed(ctx context.Context, messageID, agency, reason stri
 		if d.Delivered() {
 			return nil
 		}
-		if _, err := tx.exec(ctx, "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE message_id = ? AND agency = ?",
+		if _, err := tx.exec(ctx, "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt = ?, claimed_by = '' WHERE message_id = ? AND agency = ?",
 			reason, FormatTime(next), messageID, agency); err != nil {
 			return fmt.Errorf("record failed delivery: %w", err)
 		}
@@ -901,7 +916,7 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			return forewarn.Invalid("at", "required", "a delivery is recorded with the time of its receipt")
 		}
 	}
-	return db.update(ctx, db.now(), "record delivery", func(tx *tx) error {
+	return db.updateLateShared(ctx, db.now(), "record delivery", func(tx *tx) error {
 		for _, r := range receipts {
 			d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", r.MessageID, r.Agency)
 			if err != nil {
@@ -910,7 +925,9 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			if d.Delivered() {
 				continue
 			}
-			if _, err := tx.exec(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL WHERE message_id = ? AND agency = ?",
+			// Read without the head in a late transaction: another server may have recorded
+			// the same receipt meanwhile, and then this one runs again and skips it.
+			if err := tx.execOne(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ? AND delivered_at IS NULL",
 				FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}
@@ -1240,4 +1257,80 @@ func truncateText(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// ClaimDeliveries claims the deliveries ds that are still due at now, until until, in one
+// statement: on PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so a row another
+// server is claiming at this moment is left to it rather than waited for.
+func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, ds []*forewarn.Delivery) ([]*forewarn.Delivery, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	if !until.After(now) {
+		return nil, forewarn.Invalid("until", "after_now", "a claim must last beyond now")
+	}
+	n := 1
+	for n < len(ds) {
+		n *= 2 // one statement shape per size class, as inArgs does
+	}
+	args := []any{FormatTime(until), owner, FormatTime(now)}
+	for i := 0; i < n; i++ {
+		d := ds[min(i, len(ds)-1)]
+		args = append(args, d.MessageID, d.Agency)
+	}
+	q := "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
+		" WHERE direction = 'out' AND delivered_at IS NULL AND next_attempt <= ? AND (message_id, agency) IN (VALUES " +
+		strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ") + ")" + db.dialect.SkipLocked + ") RETURNING message_id, agency"
+	claimed := map[[2]string]bool{}
+	err := db.claim(ctx, "claim deliveries", func(tx *tx) error {
+		rows, err := tx.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k [2]string
+			if err := rows.Scan(&k[0], &k[1]); err != nil {
+				return err
+			}
+			claimed[k] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*forewarn.Delivery
+	for _, d := range ds {
+		if claimed[[2]string{d.MessageID, d.Agency}] {
+			v := *d
+			v.NextAttempt = until
+			out = append(out, &v)
+			delete(claimed, [2]string{d.MessageID, d.Agency}) // a delivery listed twice is claimed once
+		}
+	}
+	return out, nil
+}
+
+// ReleaseClaims makes what owner claimed and did not finish due at now.
+func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (int, error) {
+	if owner == "" {
+		return 0, forewarn.Invalid("owner", "required", "claims are released by the name of the server that made them")
+	}
+	var n int64
+	err := db.claim(ctx, "release claims", func(tx *tx) error {
+		for _, q := range []string{
+			"UPDATE deliveries SET next_attempt = ?, claimed_by = '' WHERE claimed_by = ? AND delivered_at IS NULL AND next_attempt IS NOT NULL",
+			"UPDATE notifications SET next_attempt = ?, claimed_by = '' WHERE claimed_by = ? AND next_attempt IS NOT NULL",
+		} {
+			res, err := tx.exec(ctx, q, FormatTime(now), owner)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	return int(n), err
 }

@@ -48,6 +48,9 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert) error {
 	if a.Kind != "escalation" || a.MessageID == "" {
 		return nil
 	}
+	if err := tx.retrySerialIf(true); err != nil {
+		return err // it reads the message, which a late transaction may not have written yet
+	}
 	var dir, priority, data string
 	var holds bool
 	err := tx.queryRow(ctx, "SELECT direction, priority, holds_person, message FROM messages WHERE id = ?", a.MessageID).Scan(&dir, &priority, &holds, &data)
@@ -532,7 +535,7 @@ func (db *DB) NotificationsSent(ctx context.Context, at time.Time, ids ...string
 	}
 	return db.update(ctx, db.now(), "record notifications sent", func(tx *tx) error {
 		for _, id := range ids {
-			if _, err := tx.exec(ctx, "UPDATE notifications SET sent_at = ?, next_attempt = NULL, attempts = attempts + 1, last_error = '' WHERE id = ? AND sent_at IS NULL",
+			if _, err := tx.exec(ctx, "UPDATE notifications SET sent_at = ?, next_attempt = NULL, claimed_by = '', attempts = attempts + 1, last_error = '' WHERE id = ? AND sent_at IS NULL",
 				FormatTime(at), id); err != nil {
 				return fmt.Errorf("record notification %s sent: %w", id, err)
 			}
@@ -548,7 +551,7 @@ func (db *DB) NotificationFailed(ctx context.Context, id, reason string, next ti
 	reason = truncateText(reason, 500)
 	return db.update(ctx, now, "record notification failure", func(tx *tx) error {
 		if next.IsZero() {
-			res, err := tx.exec(ctx, "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt = NULL, dead_at = ? WHERE id = ? AND sent_at IS NULL AND dead_at IS NULL",
+			res, err := tx.exec(ctx, "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt = NULL, claimed_by = '', dead_at = ? WHERE id = ? AND sent_at IS NULL AND dead_at IS NULL",
 				reason, FormatTime(now), id)
 			if err != nil {
 				return fmt.Errorf("dead-letter notification %s: %w", id, err)
@@ -558,7 +561,7 @@ func (db *DB) NotificationFailed(ctx context.Context, id, reason string, next ti
 			}
 			return tx.audit(ctx, notifyActor, "notification.dead", "notification", id, nil, nil, reason)
 		}
-		_, err := tx.exec(ctx, "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt = ? WHERE id = ? AND sent_at IS NULL AND dead_at IS NULL",
+		_, err := tx.exec(ctx, "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt = ?, claimed_by = '' WHERE id = ? AND sent_at IS NULL AND dead_at IS NULL",
 			reason, FormatTime(next), id)
 		return err
 	})
@@ -630,4 +633,45 @@ func (db *DB) NotificationCounts(ctx context.Context) (forewarn.NotificationCoun
 		return tx.queryRow(ctx, "SELECT COUNT(next_attempt), COUNT(sent_at), COUNT(dead_at) FROM notifications").Scan(&c.Pending, &c.Sent, &c.Dead)
 	})
 	return c, err
+}
+
+// ClaimNotifications claims up to limit due notifications until until, oldest first,
+// skipping on PostgreSQL the rows another server is claiming at this moment.
+func (db *DB) ClaimNotifications(ctx context.Context, owner string, now, until time.Time, limit int) ([]*forewarn.Notice, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	if !until.After(now) {
+		return nil, forewarn.Invalid("until", "after_now", "a claim must last beyond now")
+	}
+	var ns []*forewarn.Notice
+	err = db.claim(ctx, "claim notifications", func(tx *tx) error {
+		rows, err := tx.query(ctx, "UPDATE notifications SET next_attempt = ?, claimed_by = ? WHERE id IN (SELECT id FROM notifications"+
+			" WHERE next_attempt IS NOT NULL AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?"+db.dialect.SkipLocked+") RETURNING id",
+			FormatTime(until), owner, FormatTime(now), limit)
+		if err != nil {
+			return fmt.Errorf("claim notifications: %w", err)
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		list, args := inArgs(ids)
+		ns, err = tx.notifications(ctx, "WHERE id IN ("+list+") ORDER BY created_at, id", args...)
+		return err
+	})
+	return ns, err
 }

@@ -153,3 +153,66 @@ func scanPeer(s scanner) (*forewarn.Peer, error) {
 	}
 	return &p, nil
 }
+
+// PeerHealth aggregates the outgoing deliveries per agency: the last receipt, the backlog
+// still undelivered, and since when the oldest failed one (a message not delivered after
+// an attempt) has waited, with its last error.
+func (db *DB) PeerHealth(ctx context.Context) (map[string]*forewarn.PeerHealth, error) {
+	out := map[string]*forewarn.PeerHealth{}
+	get := func(agency string) *forewarn.PeerHealth {
+		h := out[agency]
+		if h == nil {
+			h = &forewarn.PeerHealth{Agency: agency}
+			out[agency] = h
+		}
+		return h
+	}
+	err := db.view(ctx, "peer health", func(tx *tx) error {
+		rows, err := tx.query(ctx, "SELECT agency, MAX(delivered_at) FROM deliveries WHERE direction = 'out' AND delivered_at IS NOT NULL GROUP BY agency")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var agency string
+			var last sql.NullString
+			if err := rows.Scan(&agency, &last); err != nil {
+				rows.Close()
+				return err
+			}
+			if get(agency).LastDelivered, err = parseNullTime(last); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.query(ctx, "SELECT d.agency, d.attempts, d.last_error, m.stored_at FROM deliveries d JOIN messages m ON m.id = d.message_id "+
+			"WHERE d.direction = 'out' AND d.delivered_at IS NULL ORDER BY m.stored_at")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var agency, lastErr, stored string
+			var attempts int
+			if err := rows.Scan(&agency, &attempts, &lastErr, &stored); err != nil {
+				return err
+			}
+			h := get(agency)
+			h.Backlog++
+			if attempts > 0 && h.FailingSince.IsZero() {
+				if h.FailingSince, err = ParseTime(stored); err != nil {
+					return err
+				}
+				h.LastError = lastErr
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -62,6 +62,28 @@ type Dialect struct {
 	// queue on it: " FOR UPDATE" for PostgreSQL, "" for SQLite, whose write transactions
 	// already exclude each other.
 	LockSuffix string
+	// SkipLocked is appended to the SELECT that picks the rows a claim takes: " FOR
+	// UPDATE SKIP LOCKED" for PostgreSQL, so two servers claiming at once take different
+	// rows without waiting for each other; "" for SQLite, which has one writer at a time.
+	SkipLocked string
+	// RelaxedCommit, when set, is executed first in a claiming transaction: a claim lost
+	// in a crash only means the work falls due again, so it need not wait for the disk
+	// ("SET LOCAL synchronous_commit = off" for PostgreSQL).
+	RelaxedCommit string
+	// PlainReads runs a read-only view's statements on one connection without a
+	// transaction. At PostgreSQL's isolation level (READ COMMITTED) a transaction gives
+	// each statement its own snapshot anyway, so its BEGIN and ROLLBACK were two round
+	// trips that bought nothing; SQLite's read transaction is a snapshot, and stays.
+	PlainReads bool
+	// Pipeline, when set, sends a late transaction's queued writes on conn in one round
+	// trip and returns the rows each changed (late.go); nil runs every writer holding the
+	// audit head from its start.
+	Pipeline func(ctx context.Context, conn *sql.Conn, stmts []Statement) ([]int64, error)
+	// WaitDurable, when set with RelaxedCommit, is a statement that returns only once the
+	// log is durable up to it: a transaction that commits synchronously after one that
+	// did not ("SELECT pg_catalog.txid_current()" on PostgreSQL: it takes a transaction
+	// ID, so its commit is written and flushed, and the log before it with it).
+	WaitDurable string
 	// MigrationLock, when set, is executed first in every migration transaction so that
 	// two processes migrating at once take turns.
 	MigrationLock string
@@ -172,17 +194,27 @@ type tx struct {
 	headHash string
 
 	policySaved bool // this transaction recorded the checkpoint policy
+
+	// A late transaction (late.go) runs on conn, queues its writes and audit entries,
+	// and links the entries at commit; expect indexes the writes that must change a row.
+	conn    *sql.Conn
+	queued  []Statement
+	pending []*forewarn.AuditEntry
+	expect  []int
+	linking bool
+	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
+	readOnly bool
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head
 // with the dialect's lock suffix: from then on it is the only writer, so every read it
 // makes sees the latest committed data and the chain it extends stays linear.
 func (db *DB) begin(ctx context.Context, now time.Time, write bool) (*tx, error) {
-	t, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	tx, err := db.beginTx(ctx, now, !write)
 	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
+		return nil, err
 	}
-	tx := &tx{tx: t, db: db, now: now}
+	t := tx.tx
 	if write {
 		err := tx.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+db.dialect.LockSuffix).Scan(&tx.headSeq, &tx.headHash)
 		if err != nil {
@@ -191,6 +223,15 @@ func (db *DB) begin(ctx context.Context, now time.Time, write bool) (*tx, error)
 		}
 	}
 	return tx, nil
+}
+
+// beginTx starts a plain transaction at now, locking nothing.
+func (db *DB) beginTx(ctx context.Context, now time.Time, readOnly bool) (*tx, error) {
+	t, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &tx{tx: t, db: db, now: now}, nil
 }
 
 // stmt returns the transaction's handle on a statement prepared once per connection and
@@ -214,6 +255,13 @@ func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if tx.readOnly {
+		return nil, fmt.Errorf("a write in a read-only view: %s", q)
+	}
+	if tx.conn != nil {
+		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
+		return lateResult{}, nil
+	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -222,6 +270,9 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if tx.tx == nil { // a late transaction reads on its connection (the driver caches the statement)
+		return tx.conn.QueryContext(ctx, tx.db.rebind(q), args...)
+	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -230,6 +281,9 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if tx.tx == nil {
+		return tx.conn.QueryRowContext(ctx, tx.db.rebind(q), args...)
+	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		// Let the error surface from Scan, as QueryRowContext's would.
@@ -261,8 +315,43 @@ func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx)
 	return nil
 }
 
+// claim runs fn in a writing transaction that appends nothing to the audit chain, so it
+// does not queue behind the chain's head: claims of work (a delivery, a notification) are
+// bookkeeping between the node's own processes, not changes to its data.
+func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
+	if db.dialect.SingleWriter {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
+	tx, err := db.beginTx(ctx, db.now(), false)
+	if err != nil {
+		return db.internal(op, err)
+	}
+	defer tx.tx.Rollback()
+	if q := db.dialect.RelaxedCommit; q != "" {
+		if _, err := tx.tx.ExecContext(ctx, q); err != nil {
+			return db.internal(op, err)
+		}
+	}
+	if err := fn(tx); err != nil {
+		return db.internal(op, err)
+	}
+	if err := tx.tx.Commit(); err != nil {
+		return db.internal(op, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
 // view runs fn in a read-only transaction.
 func (db *DB) view(ctx context.Context, op string, fn func(*tx) error) error {
+	if db.dialect.PlainReads {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return db.internal(op, err)
+		}
+		defer conn.Close()
+		return db.internal(op, fn(&tx{db: db, now: db.now(), conn: conn, readOnly: true}))
+	}
 	tx, err := db.begin(ctx, db.now(), false)
 	if err != nil {
 		return db.internal(op, err)

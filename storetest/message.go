@@ -303,9 +303,28 @@ func testSendAndDeliver(t *testing.T, open Opener) {
 		t.Errorf("failed delivery = %+v", d)
 	}
 
+	// The peers page's health: FR-DGSI failing since the message was stored, DE-BND waiting.
+	health := func() map[string]*forewarn.PeerHealth {
+		t.Helper()
+		h, err := e.Store.PeerHealth(e.Ctx)
+		if err != nil {
+			t.Fatalf("PeerHealth: %v", err)
+		}
+		return h
+	}
+	h := health()
+	if fr := h[PeerFR]; fr == nil || fr.Backlog != 1 || fr.FailingSince.IsZero() || fr.LastError != "i/o timeout" || !fr.LastDelivered.IsZero() {
+		t.Errorf("FR-DGSI's health while failing = %+v", fr)
+	}
+	if de := h[PeerDE]; de == nil || de.Backlog != 1 || !de.FailingSince.IsZero() {
+		t.Errorf("DE-BND's health while queued = %+v", de)
+	}
 	receiptDE := []byte("receipt from DE-BND")
 	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: PeerDE, Receipt: receiptDE, At: Start.Add(30 * time.Second)}); err != nil {
 		t.Fatalf("Delivered: %v", err)
+	}
+	if de := health()[PeerDE]; de == nil || de.Backlog != 0 || !de.LastDelivered.Equal(Start.Add(30*time.Second)) {
+		t.Errorf("DE-BND's health once delivered = %+v", de)
 	}
 	if got, want := due(Start.Add(2*time.Minute)), []string{PeerFR + "#2"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("due after the retry time = %v, want %v", got, want)

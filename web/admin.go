@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -206,7 +208,21 @@ type peersPage struct {
 
 type peerView struct {
 	*forewarn.Peer
-	Key string
+	Key         string
+	Fingerprint string // SHA-256 of the key, short enough to read out on the phone
+	Health      *forewarn.PeerHealth
+	Now         time.Time
+}
+
+// keyFingerprint is the first 16 bytes of the key's SHA-256, in groups of four hex digits.
+func keyFingerprint(key []byte) string {
+	sum := sha256.Sum256(key)
+	h := hex.EncodeToString(sum[:16])
+	var parts []string
+	for i := 0; i < len(h); i += 4 {
+		parts = append(parts, h[i:i+4])
+	}
+	return "SHA256:" + strings.Join(parts, " ")
 }
 
 func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request, a *access) {
@@ -215,9 +231,19 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request, a *access) 
 		s.fail(w, r, a, err)
 		return
 	}
+	health, err := s.Node.Store.PeerHealth(r.Context())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	var pg peersPage
+	now := s.Node.Clock.Now()
 	for _, p := range peers {
-		pg.Peers = append(pg.Peers, peerView{Peer: p, Key: peerKey(p.PublicKey)})
+		h := health[p.Agency.Code]
+		if h == nil {
+			h = &forewarn.PeerHealth{Agency: p.Agency.Code}
+		}
+		pg.Peers = append(pg.Peers, peerView{Peer: p, Key: peerKey(p.PublicKey), Fingerprint: keyFingerprint(p.PublicKey), Health: h, Now: now})
 	}
 	s.render(w, r, a, http.StatusOK, "peers", "Peers", pg)
 }

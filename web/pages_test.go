@@ -371,3 +371,30 @@ func TestOutboxAcknowledgementsNotAwaitingAnswers(t *testing.T) {
 		t.Error("the outbox shows an acknowledgement as \"not acknowledged\"")
 	}
 }
+
+// TestPeersHealth: the peers page shows each peer's last delivery, backlog, since when it
+// fails and why, its key's fingerprint, and links to its deliveries.
+func TestPeersHealth(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.login("liaison")
+	if st, _, _ := b.post("/messages/"+f.warningID+"/ack", url.Values{"outcome": {"action_taken"}, "reason": {"file opened"}, "disclose": {"desk"}}); st != http.StatusSeeOther {
+		t.Fatalf("acknowledge: status %d", st)
+	}
+	out, _, err := f.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionOut, Limit: 1})
+	if err != nil || len(out) != 1 {
+		t.Fatalf("no acknowledgement sent: %v", err)
+	}
+	if err := f.node.Store.DeliveryFailed(ctx, out[0].Message.ID, agencyTR.Code, "connection refused", f.clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	a := f.browser(t)
+	a.login("admin2")
+	_, body := a.get("/admin/peers")
+	for _, want := range []string{"failing", "connection refused", "last delivery: never", "backlog: <strong>1</strong>", "SHA256:", `href="/outbox?peer=TR-MIT"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the peers page lacks %q", want)
+		}
+	}
+}

@@ -150,7 +150,7 @@ func (m *Main) usage(w io.Writer, cmds map[string]command) {
 var nodeWide = map[string]bool{
 	"data": true, "db": true, "listen": true, "node": true, "token": true, "log-level": true,
 	"tls-cert": true, "tls-key": true, "tls-ca": true, "tick": true, "checkpoint-every": true,
-	"retry-base": true, "retry-max": true, "replay-window": true, "allow-insecure-http": true, "as": true,
+	"retry-base": true, "retry-max": true, "delivery-timeout": true, "replay-window": true, "allow-insecure-http": true, "as": true,
 	// serve's notification settings
 	"smtp-host": true, "smtp-port": true, "smtp-tls": true, "smtp-user": true, "smtp-password-file": true,
 	"smtp-from": true, "mail-dir": true, "base-url": true, "notify-detail": true, "digest-hour": true,

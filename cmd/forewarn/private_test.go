@@ -393,6 +393,25 @@ func TestPrivateMatchAbuse(t *testing.T) {
 	if _, err := fr.msgs.AskPrivately(ctx, actor(forewarn.RoleLiaison), agencyTR.Code, mostefai); err != nil {
 		t.Errorf("a query within the limit after the refusal: %v", err)
 	}
+	// Oversight sees both: the queries answered (a disclosure to FR-DGSI) and the refusals.
+	rep, err := tr.node.OversightReport(ctx, actor(forewarn.RoleOversight), c.clock.Now().Add(-24*time.Hour), c.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered, refused := 0, 0
+	for _, ev := range rep.Disclosures {
+		if ev.Action == "private_match.answer" && ev.Peer == agencyFR.Code {
+			answered++
+		}
+	}
+	for _, ev := range rep.Refusals {
+		if ev.Action == "private_match.refuse" {
+			refused++
+		}
+	}
+	if answered != 2 || refused < 3 {
+		t.Errorf("the oversight report lists %d private queries answered for FR-DGSI (want 2) and %d refused (want 3 or more)", answered, refused)
+	}
 	use, err := tr.node.Store.PrivateUse(ctx, c.clock.Now().Truncate(24*time.Hour))
 	if err != nil || len(use) == 0 || use[0].Peer != agencyFR.Code || use[0].Queries != 2 || use[0].Persons != 2 {
 		t.Errorf("Turkey's view of how often France asks = %+v, %v", use, err)

@@ -32,6 +32,9 @@ type serveFlags struct {
 	replayWindow  time.Duration
 	retryBase     time.Duration
 	retryMax      time.Duration
+	// deliveryTimeout bounds one delivery attempt; a claimed delivery is this server's for
+	// twice as long.
+	deliveryTimeout time.Duration
 	// checkpointInterval signs a checkpoint this often when entries were added; 0: off.
 	checkpointInterval time.Duration
 	notify             *notifyFlags // nil: defaults (local capture)
@@ -49,6 +52,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	durationVar(fs, &f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
 	durationVar(fs, &f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
 	durationVar(fs, &f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
+	durationVar(fs, &f.deliveryTimeout, "delivery-timeout", app.DefaultDeliveryTimeout, "how long one delivery attempt may take; another server on the same store takes over a delivery twice as long after this one claimed it")
 	durationVar(fs, &f.checkpointInterval, "checkpoint-interval", app.DefaultCheckpointInterval, "sign a checkpoint of the audit chain this often when entries were added (0: by count only); each is sent to the peers to countersign")
 	f.notify = addNotifyFlags(fs)
 	return f
@@ -59,7 +63,7 @@ func (f *serveFlags) check() error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"--tick", f.tick}, {"--replay-window", f.replayWindow}, {"--retry-base", f.retryBase}, {"--retry-max", f.retryMax}} {
+	}{{"--tick", f.tick}, {"--replay-window", f.replayWindow}, {"--retry-base", f.retryBase}, {"--retry-max", f.retryMax}, {"--delivery-timeout", f.deliveryTimeout}} {
 		if d.v <= 0 {
 			return forewarn.Invalid(d.flag, "min", "%s: must be a positive duration, like 1s, 5m or 7d", d.v)
 		}
@@ -181,6 +185,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	if sf.retryMax > 0 {
 		msgs.RetryMax = sf.retryMax
 	}
+	msgs.DeliveryTimeout = sf.deliveryTimeout
 	srv := httpapi.NewServer(node, node.Logger)
 	srv.AllowInsecurePeers, srv.MetricsToken = sf.allowInsecure, sf.metricsToken
 	srv.SetMessages(msgs)
@@ -192,8 +197,20 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	if err := srv.Open(sf.listen, serverTLS); err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", sf.listen, err))
 	}
+	// The server's name is its host and address, which no other live process can hold
+	// now that this one listens on it: what a previous run by that name claimed and did
+	// not finish, it will never finish, so it is due again at once.
+	host, _ := os.Hostname()
+	node.Server = host + " " + srv.Addr()
+	if n, err := node.Store.ReleaseClaims(ctx, node.Server, clock.Now()); err != nil {
+		srv.Close(ctx)
+		return fail(err)
+	} else if n > 0 {
+		node.Logger.Info("took back the work a previous run of this server had claimed", "count", n)
+	}
 	info, err := node.Store.Node(ctx)
 	if err != nil {
+		srv.Close(ctx)
 		return fail(err)
 	}
 	scheme := "http"

@@ -1,0 +1,184 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Writers that link their audit entries at commit.
+//
+// A writing transaction normally locks the audit head first and holds it to commit, so
+// every writer runs alone: simple, and right for every check-then-write the store makes.
+// On PostgreSQL that costs a round trip per statement while every other writer waits. The
+// hot paths (storing an arriving message, recording receipts, storing a sent message)
+// therefore run "late" where the dialect can pipeline: their reads run as usual, their
+// writes are queued, and at commit the transaction locks the head, links its audit entries
+// after it and sends every write and the head's move in one pipeline. Only that tail is
+// serial, so the chain is still one chain in commit order.
+//
+// A late transaction read without the lock, so what it decided from its reads is checked
+// when it writes: a write that must change one row and changes none, or a unique key taken
+// meanwhile, or anything a late transaction cannot do (errRetrySerial), rolls it back and
+// runs it again the usual way, which sees everything committed and decides again.
+
+// Statement is one queued write of a late transaction, its placeholders already rebound.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// errRetrySerial rolls a late transaction back to run it again holding the head.
+var errRetrySerial = errors.New("the transaction must run again holding the audit head")
+
+// lateResult answers a queued write's result: it is not known before the pipeline runs.
+type lateResult struct{}
+
+func (lateResult) LastInsertId() (int64, error) {
+	return 0, errors.New("a queued write has no result yet")
+}
+func (lateResult) RowsAffected() (int64, error) {
+	return 0, errors.New("a queued write has no result yet")
+}
+
+// late reports whether the transaction queues its writes and links at commit.
+func (tx *tx) late() bool { return tx.conn != nil && !tx.linking }
+
+// execOne runs a write that must change exactly one row for the transaction's decision to
+// hold. Holding the head, it simply runs; in a late transaction a miss runs the
+// transaction again holding the head.
+func (tx *tx) execOne(ctx context.Context, q string, args ...any) error {
+	if tx.conn != nil {
+		tx.expect = append(tx.expect, len(tx.queued))
+	}
+	_, err := tx.exec(ctx, q, args...)
+	return err
+}
+
+// updateLate runs fn as a late transaction where the dialect pipelines, and as an
+// ordinary writing transaction otherwise or when the late one cannot stand. Its commit
+// waits for the disk holding the head.
+func (db *DB) updateLate(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+	return db.runLate(ctx, now, op, fn, false)
+}
+
+// updateLateShared is updateLate for writes whose only reader until they are durable is
+// the one waiting for them (an arrival and its receipt, a recorded receipt): it commits
+// without waiting for the disk, which lets go of the head at once, and then waits until
+// the log is flushed past its commit before it returns (Dialect.WaitDurable). So the head
+// is held for a few round trips, and the flushes of writers committing together are
+// shared rather than taken one after another. Until then no one has been told: a crash
+// that loses the commit loses an arrival its sender was not yet receipted for, or a
+// receipt the peer gives again.
+func (db *DB) updateLateShared(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+	return db.runLate(ctx, now, op, fn, db.dialect.RelaxedCommit != "" && db.dialect.WaitDurable != "")
+}
+
+func (db *DB) runLate(ctx context.Context, now time.Time, op string, fn func(*tx) error, shared bool) error {
+	if db.dialect.Pipeline == nil {
+		return db.update(ctx, now, op, fn)
+	}
+	err := db.tryLate(ctx, now, fn, shared)
+	if errors.Is(err, errRetrySerial) || (err != nil && db.dialect.IsUniqueViolation(err)) {
+		return db.update(ctx, now, op, fn)
+	}
+	return db.internal(op, err)
+}
+
+func (db *DB) tryLate(ctx context.Context, now time.Time, fn func(*tx) error, shared bool) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	// The reads run on their own, each seeing what is committed when it runs, as they
+	// would inside a transaction at PostgreSQL's isolation level; the transaction proper
+	// begins just before the head is locked.
+	tx := &tx{db: db, now: now, conn: conn}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if len(tx.queued) == 0 {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if len(tx.pending) > 0 {
+		if err := tx.link(ctx); err != nil {
+			return err
+		}
+	}
+	stmts := tx.queued
+	if shared {
+		stmts = append([]Statement{{SQL: db.dialect.RelaxedCommit}}, stmts...)
+	}
+	// Without writes to check, the commit goes in the pipeline too: the head is then held
+	// for the round trip that locks it and the one that writes and commits.
+	commitInPipeline := len(tx.expect) == 0
+	if commitInPipeline {
+		stmts = append(stmts, Statement{SQL: "COMMIT"})
+	}
+	affected, err := db.dialect.Pipeline(ctx, conn, stmts)
+	if err != nil {
+		return err
+	}
+	if shared {
+		affected = affected[1:]
+	}
+	for _, i := range tx.expect {
+		if affected[i] != 1 {
+			return errRetrySerial
+		}
+	}
+	if !commitInPipeline {
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	done = true
+	if tx.policySaved {
+		db.policySaved.Store(true)
+	}
+	if shared {
+		if _, err := conn.ExecContext(ctx, db.dialect.WaitDurable); err != nil {
+			return fmt.Errorf("wait for the commit to be durable: %w", err)
+		}
+	}
+	return nil
+}
+
+// link locks the audit head, appends the transaction's entries after it and queues the
+// head's move: from here to commit the transaction is the one writer of the chain.
+func (tx *tx) link(ctx context.Context) error {
+	err := tx.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+tx.db.dialect.LockSuffix).Scan(&tx.headSeq, &tx.headHash)
+	if err != nil {
+		return fmt.Errorf("lock audit head: %w", err)
+	}
+	tx.linking = true
+	for _, e := range tx.pending {
+		if err := tx.appendAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	_, err = tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", tx.headSeq, tx.headHash)
+	return err
+}
+
+var _ sql.Result = lateResult{}
+
+// retrySerialIf stops a late transaction when cond holds: what follows needs the head.
+func (tx *tx) retrySerialIf(cond bool) error {
+	if cond && tx.late() {
+		return errRetrySerial
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// testClaimDeliveries: servers claiming the same due deliveries at once take each one
+// exactly once; a claimed delivery is not due again until its claim lapses, a receipted
+// one is never claimed, and a lapsed claim is taken again, as after a server died.
+func testClaimDeliveries(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.Init()
+	e.AddPeers()
+	const n = 24
+	for i := 0; i < n; i++ {
+		e.Send(NewNotification(Agency.Code, []string{PeerFR}, e.Clock.Now()))
+	}
+	now := e.Clock.Now()
+	until := now.Add(30 * time.Second)
+	due, err := e.Store.DueDeliveries(e.Ctx, now, 100)
+	if err != nil || len(due) != n {
+		t.Fatalf("DueDeliveries = %d, %v; want %d", len(due), err, n)
+	}
+	// Four claimers list the same deliveries and claim them all, at the same moment.
+	var mu sync.Mutex
+	taken := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := e.Store.ClaimDeliveries(e.Ctx, "server 1", now, until, due)
+			if err != nil {
+				t.Errorf("ClaimDeliveries: %v", err)
+				return
+			}
+			mu.Lock()
+			for _, d := range got {
+				taken[d.MessageID]++
+				if !d.NextAttempt.Equal(until) {
+					t.Errorf("claimed delivery's next attempt %v, want the claim's end %v", d.NextAttempt, until)
+				}
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(taken) != n {
+		t.Errorf("%d of %d deliveries claimed", len(taken), n)
+	}
+	for id, k := range taken {
+		if k != 1 {
+			t.Errorf("delivery of %s claimed %d times", id, k)
+		}
+	}
+	if again, err := e.Store.ClaimDeliveries(e.Ctx, "server 1", now, until, due); err != nil || len(again) != 0 {
+		t.Errorf("claiming claimed deliveries again = %d, %v; want none", len(again), err)
+	}
+	if d, err := e.Store.DueDeliveries(e.Ctx, now, 100); err != nil || len(d) != 0 {
+		t.Errorf("DueDeliveries while claimed = %d, %v; want none", len(d), err)
+	}
+	// One is receipted; the claims on the others lapse, and they are claimed again.
+	if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: due[0].MessageID, Agency: PeerFR, Receipt: []byte("receipt"), At: now}); err != nil {
+		t.Fatalf("Delivered: %v", err)
+	}
+	e.Clock.Advance(31 * time.Second)
+	later := e.Clock.Now()
+	again, err := e.Store.ClaimDeliveries(e.Ctx, "server 1", later, later.Add(30*time.Second), due)
+	if err != nil || len(again) != n-1 {
+		t.Errorf("claims after they lapsed = %d, %v; want %d (all but the receipted one)", len(again), err, n-1)
+	}
+	for _, d := range again {
+		if d.MessageID == due[0].MessageID {
+			t.Errorf("a receipted delivery was claimed")
+		}
+	}
+	WantCode(t, func() error { _, err := e.Store.ClaimDeliveries(e.Ctx, "server 1", later, later, due); return err }(), forewarn.EINVALID)
+	// A server that restarts takes back what its previous run claimed, and only that.
+	if n, err := e.Store.ReleaseClaims(e.Ctx, "server 2", later); err != nil || n != 0 {
+		t.Errorf("ReleaseClaims(server 2) = %d, %v; want 0 (it claimed nothing)", n, err)
+	}
+	if n, err := e.Store.ReleaseClaims(e.Ctx, "server 1", later); err != nil || n != len(again) {
+		t.Errorf("ReleaseClaims(server 1) = %d, %v; want %d", n, err, len(again))
+	}
+	if d, err := e.Store.DueDeliveries(e.Ctx, later, 100); err != nil || len(d) != n-1 {
+		t.Errorf("DueDeliveries after the release = %d, %v; want %d", len(d), err, n-1)
+	}
+}
+
+// testClaimNotifications: servers claiming due notifications at once send each once; a
+// claim lapses by itself.
+func testClaimNotifications(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.Init()
+	e.notifyUsers()
+	const n = 20
+	for i := 0; i < n; i++ {
+		if _, err := e.Store.QueueTestNotification(e.Ctx, system, forewarn.ChannelEmail, "desk"); err != nil {
+			t.Fatalf("QueueTestNotification: %v", err)
+		}
+	}
+	now := e.Clock.Now()
+	until := now.Add(5 * time.Minute)
+	var mu sync.Mutex
+	taken := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				got, err := e.Store.ClaimNotifications(e.Ctx, "server 1", now, until, 3)
+				if err != nil {
+					t.Errorf("ClaimNotifications: %v", err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, x := range got {
+					taken[x.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(taken) != n {
+		t.Errorf("%d of %d notifications claimed", len(taken), n)
+	}
+	for id, k := range taken {
+		if k != 1 {
+			t.Errorf("notification %s claimed %d times", id, k)
+		}
+	}
+	if due := pending(t, e); len(due) != 0 {
+		t.Errorf("%d notifications due while claimed", len(due))
+	}
+	if k, err := e.Store.ReleaseClaims(e.Ctx, "server 1", now); err != nil || k != n {
+		t.Errorf("ReleaseClaims = %d, %v; want %d", k, err, n)
+	}
+	if due := pending(t, e); len(due) != n {
+		t.Errorf("%d notifications due after their server released them, want %d", len(due), n)
+	}
+	if _, err := e.Store.ClaimNotifications(e.Ctx, "server 2", now, until, 100); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(5*time.Minute + time.Second)
+	if due := pending(t, e); len(due) != n {
+		t.Errorf("%d notifications due after the claims lapsed, want %d", len(due), n)
+	}
+}
