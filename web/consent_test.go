@@ -31,7 +31,7 @@ func TestBrowserConsent(t *testing.T) {
 
 	b.run("ask to forward the warning", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS("#forward-form")),
 		chromedp.SendKeys(chromedp.CSS(`#forward-form textarea[name=reason]`), "He is travelling to Brussels"),
-		chromedp.Click(chromedp.CSS(`#forward-form button`)), chromedp.WaitVisible(chromedp.CSS(`#forward p`)))
+		chromedp.Click(chromedp.CSS(`#forward-form button`)), chromedp.WaitVisible(chromedp.CSS(`#forward p.forward-status`)))
 	if got := b.text("#forward"); !strings.Contains(got, "BE-VSSE") || !strings.Contains(got, "awaiting consent") {
 		t.Errorf("after asking, the page says %q; want the forward to BE-VSSE awaiting consent", got)
 	}
@@ -66,7 +66,7 @@ func TestBrowserConsent(t *testing.T) {
 	}
 	b.run("refuse it", chromedp.Click(chromedp.CSS(`#consent-form input[value=refuse]`)),
 		chromedp.SendKeys(chromedp.CSS(`#consent-form textarea[name=reason]`), "source protection"),
-		chromedp.Click(chromedp.CSS(`#consent-form button`)), chromedp.WaitVisible(chromedp.CSS(`#consent p`)))
+		chromedp.Click(chromedp.CSS(`#consent-form button`)), chromedp.WaitVisible(chromedp.CSS(`#consent-answered`)))
 	if got := b.text("#consent"); !strings.Contains(got, "Answered") {
 		t.Errorf("after answering, the consent request says %q", got)
 	}
