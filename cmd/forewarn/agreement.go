@@ -70,10 +70,7 @@ func agreementTerms(a *forewarn.SharingAgreement) string {
 func runAgreementList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("agreement list", "Lists the sharing agreements with this node's peers.", "forewarn agreement list --data DIR")
 	nf := addStoreFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -95,10 +92,7 @@ func runAgreementRemove(ctx context.Context, m *Main, args []string) error {
 		"forewarn agreement remove --data DIR --agency BE-VSSE")
 	nf := addNodeFlags(fs)
 	agency := fs.String("agency", "", "the peer's agency code (required)")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}

@@ -114,10 +114,7 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 	after := fs.Int64("after", 0, "only entries after this sequence number")
 	limit := fs.Int("limit", 100, "how many to list")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}

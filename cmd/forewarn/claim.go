@@ -64,10 +64,7 @@ func runClaimList(ctx context.Context, m *Main, args []string) error {
 	nf := addNodeFlags(fs)
 	subject := fs.String("subject", "", "the subject's ID (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}

@@ -87,10 +87,7 @@ func cliFields(err error, flags map[string]string) error {
 func runFeedList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("feed list", "Lists the TAXII feeds this node polls, with their health: when each last succeeded, how many\npolls failed in a row and why, and what each brought in (persons, and objects kept raw).", "forewarn feed list --data DIR")
 	nf := addStoreFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -121,10 +118,7 @@ func runFeedRemove(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("feed remove", "Stops polling a feed; what it brought in stays.", "forewarn feed remove --data DIR FEED-ID")
 	nf := addNodeFlags(fs)
 	m.positional(fs, "FEED-ID")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -150,10 +144,7 @@ func runTAXIICollection(ctx context.Context, m *Main, args []string) error {
 	audience := fs.String("audience", "", "the agency it is releasable to, like FR-DGSI")
 	tlp := fs.String("tlp", "", "the most restrictive TLP it carries: CLEAR, GREEN, AMBER, AMBER+STRICT or RED")
 	write := fs.Bool("write", false, "let writing tokens POST objects to it")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -169,10 +160,7 @@ func runTAXIICollection(ctx context.Context, m *Main, args []string) error {
 func runTAXIICollections(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("taxii collections", "Lists the node's TAXII collections.", "forewarn taxii collections --data DIR")
 	nf := addStoreFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -229,10 +217,7 @@ func runTAXIIPublish(ctx context.Context, m *Main, args []string) error {
 	tlp := fs.String("tlp", "", "TLP level: CLEAR, GREEN, AMBER, AMBER+STRICT or RED (required)")
 	var release stringList
 	fs.Var(&release, "release", "an agency it may be released to (repeatable)")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}

@@ -173,6 +173,14 @@ func (m *Main) openNode(ctx context.Context, f *nodeFlags) (*app.Node, error) {
 	return m.openNodeAt(ctx, f, forewarn.SystemClock{})
 }
 
+// parseAndOpen parses a command's flags and opens its node; the caller closes its store.
+func (m *Main) parseAndOpen(ctx context.Context, fs *flag.FlagSet, f *nodeFlags, args []string) (*app.Node, error) {
+	if err := m.parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	return m.openNode(ctx, f)
+}
+
 // openNodeAt opens an initialised node on the given clock.
 func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Clock) (*app.Node, error) {
 	if err := f.check(); err != nil {

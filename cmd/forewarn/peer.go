@@ -17,10 +17,7 @@ func runKeyShow(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("key show", "Prints this node's agency code and public key, for its peers to pin.",
 		"forewarn key show --data DIR")
 	nf := addStoreFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -72,10 +69,7 @@ func runPeerAdd(ctx context.Context, m *Main, args []string) error {
 func runPeerList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("peer list", "Lists the partner agencies this node exchanges messages with.", "forewarn peer list --data DIR")
 	nf := addStoreFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -97,10 +91,7 @@ func runPeerRemove(ctx context.Context, m *Main, args []string) error {
 		"forewarn peer remove --data DIR --agency TR-MIT")
 	nf := addNodeFlags(fs)
 	code := fs.String("agency", "", "the peer's agency code (required)")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}

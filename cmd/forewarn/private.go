@@ -70,10 +70,7 @@ func runPeerPrivateLimit(ctx context.Context, m *Main, args []string) error {
 	nf := addNodeFlags(fs)
 	code := fs.String("agency", "", "the peer's agency code (required)")
 	n := fs.Int("persons-per-day", forewarn.DefaultPrivateLimit, "persons a day; 0 refuses its private queries")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -93,10 +90,7 @@ func runPeerPrivateUse(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("peer private-use", "Prints how often each peer asked this node privately today (UTC), and its limit.",
 		"forewarn peer private-use --data DIR")
 	nf := addNodeFlags(fs)
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}

@@ -94,10 +94,7 @@ func runSubjectList(ctx context.Context, m *Main, args []string) error {
 	limit := fs.Int("limit", 50, "how many to list")
 	offset := fs.Int("offset", 0, "how many to skip")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
@@ -129,10 +126,7 @@ func runSubjectShow(ctx context.Context, m *Main, args []string) error {
 	nf := addNodeFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	m.positional(fs, "SUBJECT-ID")
-	if err := m.parseFlags(fs, args); err != nil {
-		return err
-	}
-	node, err := m.openNode(ctx, nf)
+	node, err := m.parseAndOpen(ctx, fs, nf, args)
 	if err != nil {
 		return err
 	}
