@@ -254,6 +254,7 @@ func Run(t *testing.T, open Opener) {
 		{"AcknowledgeLocally", testAcknowledgeLocally},
 		{"Agreements", testAgreements},
 		{"Forwards", testForwards},
+		{"PurposePolicy", testPurposePolicy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
