@@ -235,6 +235,7 @@ func Run(t *testing.T, open Opener) {
 		{"AckClosesAlerts", testAckClosesAlerts},
 		{"Owners", testOwners},
 		{"MessageFilters", testMessageFilters},
+		{"UrgencyKey", testUrgencyKey},
 		{"Matches", testMatches},
 		{"PreferClaim", testPreferClaim},
 		{"Tokens", testTokens},
