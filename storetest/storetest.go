@@ -244,6 +244,7 @@ func Run(t *testing.T, open Opener) {
 		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"LoginAttempts", testLoginAttempts},
 		{"ChangeLog", testChangeLog},
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 		{"ImportSync", testImportSync},
