@@ -243,6 +243,7 @@ func Run(t *testing.T, open Opener) {
 		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"LoginAttempts", testLoginAttempts},
 		{"ChangeLog", testChangeLog},
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 		{"ImportSync", testImportSync},
