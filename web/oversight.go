@@ -46,6 +46,6 @@ func (s *Server) handleOversight(w http.ResponseWriter, r *http.Request, a *acce
 	}
 	pg.Report = rep
 	pg.Sections = []oversightSection{{"Disclosures", rep.Disclosures}, {"Consent requests and answers", rep.Consents},
-		{"Imminent-threat overrides", rep.Overrides}, {"Consultations", rep.Consultations}, {"Refusals", rep.Refusals}, {"Erasures", rep.Erasures}}
+		{"Imminent-threat overrides", rep.Overrides}, {"Consultations", rep.Consultations}, {"Refusals", rep.Refusals}, {"Erasures", rep.Erasures}, {"Retention keeps", rep.Keeps}}
 	s.render(w, r, a, http.StatusOK, "oversight", "Oversight report", pg)
 }
