@@ -154,11 +154,23 @@ type MessageFilter struct {
 	Unactioned bool        // only those not yet actioned by every recipient
 	Owner      string      // only received messages this user owns
 	// Urgent sorts by urgency: overdue first, then by the earliest open deadline, then by
-	// effective priority; otherwise newest first.
+	// effective priority; otherwise newest first. It is Sort: SortUrgent.
 	Urgent bool
+	Sort   MessageSort // "" is newest first
 	Offset int
 	Limit  int
 }
+
+// MessageSort is the order of a message list. Each is an index walk, fast at any size.
+type MessageSort string
+
+// The orders of a message list.
+const (
+	SortNewest      MessageSort = "newest"   // received or sent, newest first
+	SortOldest      MessageSort = "oldest"   // oldest first
+	SortUrgent      MessageSort = "urgency"  // overdue, then earliest open deadline, then priority, then newest
+	SortLeastUrgent MessageSort = "-urgency" // the reverse
+)
 
 // EscalationSide says on which node an escalation step fires.
 type EscalationSide string

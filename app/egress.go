@@ -53,41 +53,5 @@ func EgressDetail(e forewarn.Egress, refusal error) string {
 // which audits each refusal. It returns how many names it removed. Exports and the TAXII
 // server call it before a subject leaves the node.
 func (n *Node) WithholdFromSubject(ctx context.Context, actor forewarn.Actor, path forewarn.EgressPath, s *forewarn.Subject) (int, error) {
-	barred := map[string]bool{} // sender agencies whose names are held back
-	for offset := 0; ; {
-		page, total, err := n.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: s.ID, Status: forewarn.MatchConfirmed, Offset: offset, Limit: 1000})
-		if err != nil {
-			return 0, err
-		}
-		for _, m := range page {
-			sm, err := n.Store.Message(ctx, m.MessageID)
-			if err != nil {
-				return 0, err
-			}
-			if sm.Direction != forewarn.DirectionIn || barred[sm.Message.From] {
-				continue
-			}
-			err = n.CheckEgress(ctx, actor, forewarn.Egress{Path: path, MessageID: m.MessageID, Marks: sm.Message.Marks, Originator: sm.Message.From})
-			if forewarn.ErrorCode(err) == forewarn.EFORBIDDEN {
-				barred[sm.Message.From] = true
-			} else if err != nil {
-				return 0, err
-			}
-		}
-		offset += len(page)
-		if len(page) == 0 || offset >= total {
-			break
-		}
-	}
-	withheld := 0
-	kept := s.Names[:0]
-	for _, nm := range s.Names {
-		if nm.Kind == forewarn.NameAlias && barred[nm.Source] {
-			withheld++
-			continue
-		}
-		kept = append(kept, nm)
-	}
-	s.Names = kept
-	return withheld, nil
+	return n.EgressGate(actor, path).Subject(ctx, s)
 }

@@ -30,6 +30,8 @@ func TestEgressPaths(t *testing.T) {
 	type expect struct {
 		export, taxii, email, webhook, reply, person, program bool // does the content go?
 	}
+	// The program's reads of personal data, each asked as a program token and as a
+	// person's: every one goes out as the program way out allows, or not at all.
 	const name = "Omar Ismail Mostefai"
 	tests := []struct {
 		mark  string
@@ -70,12 +72,14 @@ func TestEgressPaths(t *testing.T) {
 			if err := e.store.CreateSubject(e.ctx, actor, subject); err != nil {
 				t.Fatal(err)
 			}
-			match := &forewarn.Match{ID: forewarn.NewID(now), MessageID: m.ID, PersonRef: "p1", Fingerprint: "fp", SubjectID: subject.ID, Score: 0.9, Summary: "same man",
+			match := &forewarn.Match{ID: forewarn.NewID(now), MessageID: m.ID, PersonRef: "p1", Fingerprint: "fp", SubjectID: subject.ID, Score: 0.9, Summary: name + " is " + subject.Names[0].Value,
 				Explanation: json.RawMessage(`{}`), Status: forewarn.MatchPending, CreatedAt: now}
 			if err := e.store.CreateMatches(e.ctx, actor, []*forewarn.Match{match}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.store.ConfirmMatch(e.ctx, actor, match.ID, "same man", []forewarn.Name{{Value: name, Kind: forewarn.NameAlias, Source: "TR-MIT"}}, nil); err != nil {
+			said := &forewarn.Claim{SubjectID: subject.ID, Kind: forewarn.ClaimAttribute, Value: "known in Turkey as " + name, Source: forewarn.Source{Agency: "TR-MIT"},
+				Grading: forewarn.Grading{Reliability: "F", Credibility: 6}, MessageID: m.ID}
+			if err := e.store.ConfirmMatch(e.ctx, actor, match.ID, "same man", []forewarn.Name{{Value: name, Kind: forewarn.NameAlias, Source: "TR-MIT"}}, []*forewarn.Claim{said}); err != nil {
 				t.Fatal(err)
 			}
 			refusals := func() int {
@@ -185,7 +189,7 @@ func TestEgressPaths(t *testing.T) {
 			srv.Messages = ms
 			api := httptest.NewServer(srv)
 			defer api.Close()
-			get := func(program bool) (int, string) {
+			get := func(program bool, path string) (int, string) {
 				newToken := app.NewTokenFor
 				if program {
 					newToken = app.NewProgramToken
@@ -194,7 +198,7 @@ func TestEgressPaths(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				req, _ := http.NewRequest("GET", api.URL+"/api/v1/messages/"+m.ID, nil)
+				req, _ := http.NewRequest("GET", api.URL+path, nil)
 				req.Header.Set("Authorization", "Bearer "+secret)
 				res, err := http.DefaultClient.Do(req)
 				if err != nil {
@@ -212,13 +216,47 @@ func TestEgressPaths(t *testing.T) {
 				}
 				return res.StatusCode, body.String()
 			}
-			code, body := get(false)
+			code, body := get(false, "/api/v1/messages/"+m.ID)
 			check("api to a person", code == http.StatusOK && strings.Contains(body, name), tt.want.person)
-			code, body = get(true)
+			code, body = get(true, "/api/v1/messages/"+m.ID)
 			check("api to a program", code == http.StatusOK && strings.Contains(body, name), tt.want.program)
 			if !tt.want.program && (code != http.StatusForbidden || !strings.Contains(body, "marks.tlp")) {
 				t.Errorf("program refused with %d %s; want 403 naming marks.tlp", code, body)
 			}
+
+			// The program's other reads of personal data: the subject (which took the name
+			// as an alias when the match was confirmed), its timeline, the match, search.
+			if err := e.node.LoadMatcher(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{
+				"/api/v1/subjects",
+				"/api/v1/subjects/" + subject.ID,
+				"/api/v1/subjects/" + subject.ID + "/timeline",
+				"/api/v1/subjects/" + subject.ID + "/network",
+				"/api/v1/subjects/" + subject.ID + "/claims",
+				"/api/v1/matches?subject=" + subject.ID,
+				"/api/v1/matches/" + match.ID,
+				"/api/v1/search?name=Omar+Ismail+Mostefai",
+			} {
+				code, body := get(false, path)
+				if code != http.StatusOK || !strings.Contains(body, "Mostefai") {
+					t.Errorf("a person's token reading %s: %d, Mostefai in it %t; want 200 with it", path, code, strings.Contains(body, "Mostefai"))
+				}
+				code, body = get(true, path)
+				went := code == http.StatusOK && strings.Contains(body, "Mostefai")
+				if went != tt.want.program {
+					t.Errorf("program reading %s: %d, Mostefai in it %t; want %t\n%s", path, code, went, tt.want.program, body)
+				}
+				if !tt.want.program && !strings.Contains(body, "marks.tlp") {
+					t.Errorf("program reading %s: the answer does not name the mark that kept content in:\n%s", path, body)
+				}
+			}
+			// Each read refused was audited once, naming the mark (refusals checks that).
+			if !tt.want.program {
+				wantRefusals += 8 // subjects, subject, timeline, network, claims, both match reads, search
+			}
+			check("api reads to a program", true, true)
 		})
 	}
 }

@@ -177,6 +177,9 @@ type SubjectDetail struct {
 	Conflicts    []forewarn.Conflict     `json:"conflicts"`
 	Associations []*forewarn.Association `json:"associations"`
 	Matches      []*forewarn.Match       `json:"matches"`
+	// Withheld, in an answer to another program, lists the messages whose content was
+	// left out and the mark that kept it in (EgressGate.SubjectDetail).
+	Withheld []Withheld `json:"withheld,omitempty"`
 }
 
 // SubjectDetail reads a subject (audited) with its claims, the conflicts among them, its

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 // programView is the view of a message as p may receive it through the API. A person (a
@@ -41,4 +42,15 @@ func (s *Server) programViews(r *http.Request, p *forewarn.Principal, list []*fo
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// programGate is the egress gate for an answer to p when p is another program's token,
+// and nil for a person: every answer that carries personal data passes through it, so a
+// program gets from subjects, timelines, networks, matches, alerts and searches only what
+// the marks of the messages they came from let out to programs (each refusal audited).
+func (s *Server) programGate(p *forewarn.Principal) *app.EgressGate {
+	if p == nil || !p.Program {
+		return nil
+	}
+	return s.Node.EgressGate(p.Actor(), forewarn.EgressProgram)
 }

@@ -34,7 +34,14 @@ func (s *Server) handleListMatches(w http.ResponseWriter, r *http.Request, p *fo
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page[*forewarn.Match]{Items: nonNil(list), Total: total, Offset: offset, Limit: limit})
+	out := page[*forewarn.Match]{Items: nonNil(list), Total: total, Offset: offset, Limit: limit}
+	if g := s.programGate(p); g != nil {
+		if out.Withheld, err = g.Matches(r.Context(), list); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleGetMatch(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -42,6 +49,19 @@ func (s *Server) handleGetMatch(w http.ResponseWriter, r *http.Request, p *forew
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if g := s.programGate(p); g != nil {
+		// A match names the persons of its message: refused whole, naming the mark.
+		for _, id := range []string{m.MessageID, m.EarlierMessageID} {
+			refusal, err := g.Refusal(r.Context(), id)
+			if err == nil {
+				err = refusal
+			}
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 	}
 	if err := s.Node.AuditShown(r.Context(), p.Actor(), "match.read", "match", []string{m.ID}, "the match and its explanation"); err != nil {
 		s.writeError(w, r, err)
@@ -95,6 +115,12 @@ func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request, p *forewa
 			return
 		}
 	}
+	if g := s.programGate(p); g != nil {
+		if err := g.Related(r.Context(), rel); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(rel)})
 }
 
@@ -120,6 +146,12 @@ func (s *Server) handleDraftCheck(w http.ResponseWriter, r *http.Request, p *for
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if g := s.programGate(p); g != nil {
+		if err := g.DraftHits(r.Context(), hits); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(hits)})
 }

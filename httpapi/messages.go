@@ -17,6 +17,9 @@ type page[T any] struct {
 	Total  int `json:"total"`
 	Offset int `json:"offset"`
 	Limit  int `json:"limit"`
+	// Withheld, in an answer to another program, says what was left out of the items and
+	// the mark that kept it in.
+	Withheld []app.Withheld `json:"withheld,omitempty"`
 }
 
 // Page sizes of API lists.
@@ -269,6 +272,13 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, p *forewar
 		out.Items = append(out.Items, alerts...)
 	}
 	out.Total = len(out.Items)
+	if g := s.programGate(p); g != nil {
+		if err := g.Alerts(r.Context(), out.Items); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out.Withheld = g.Withheld()
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

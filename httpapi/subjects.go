@@ -31,7 +31,17 @@ func (s *Server) handleListSubjects(w http.ResponseWriter, r *http.Request, p *f
 	if list == nil {
 		list = []*forewarn.Subject{}
 	}
-	writeJSON(w, http.StatusOK, page[*forewarn.Subject]{Items: list, Total: total, Offset: offset, Limit: limit})
+	var withheld []app.Withheld
+	if g := s.programGate(p); g != nil {
+		for _, subj := range list {
+			if _, err := g.Subject(r.Context(), subj); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		withheld = g.Withheld()
+	}
+	writeJSON(w, http.StatusOK, page[*forewarn.Subject]{Items: list, Total: total, Offset: offset, Limit: limit, Withheld: withheld})
 }
 
 func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -47,6 +57,12 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if g := s.programGate(p); g != nil {
+		if err := g.EarlierMentions(r.Context(), told); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusCreated, subjectSaved{Subject: &subj, ToldBefore: nonNil(told)})
 }
@@ -66,6 +82,12 @@ func (s *Server) handleUpdateSubject(w http.ResponseWriter, r *http.Request, p *
 		s.writeError(w, r, err)
 		return
 	}
+	if g := s.programGate(p); g != nil {
+		if err := g.EarlierMentions(r.Context(), told); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, subjectSaved{Subject: &subj, ToldBefore: nonNil(told)})
 }
 
@@ -82,6 +104,12 @@ func (s *Server) handleGetSubject(w http.ResponseWriter, r *http.Request, p *for
 		s.writeError(w, r, err)
 		return
 	}
+	if g := s.programGate(p); g != nil {
+		if err := g.SubjectDetail(r.Context(), d); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, d)
 }
 
@@ -91,7 +119,15 @@ func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request, p *forew
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"subject_id": r.PathValue("id"), "events": nonNil(tl)})
+	answer := map[string]any{"subject_id": r.PathValue("id"), "events": nonNil(tl)}
+	if g := s.programGate(p); g != nil {
+		if err := g.Timeline(r.Context(), tl); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		answer["withheld"] = g.Withheld()
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func (s *Server) handleNetwork(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -109,6 +145,12 @@ func (s *Server) handleNetwork(w http.ResponseWriter, r *http.Request, p *forewa
 		s.writeError(w, r, err)
 		return
 	}
+	if g := s.programGate(p); g != nil {
+		if err := g.Network(r.Context(), net); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, net)
 }
 
@@ -116,14 +158,22 @@ func (s *Server) handleNetwork(w http.ResponseWriter, r *http.Request, p *forewa
 type claimList struct {
 	Items     []*forewarn.Claim   `json:"items"`
 	Conflicts []forewarn.Conflict `json:"conflicts"`
+	// Withheld, to another program, lists the messages whose claims were left out.
+	Withheld []app.Withheld `json:"withheld,omitempty"`
 }
 
-func (s *Server) claimList(r *http.Request, subjectID string) (*claimList, error) {
+func (s *Server) claimList(r *http.Request, p *forewarn.Principal, subjectID string) (*claimList, error) {
 	claims, err := s.Node.Store.Claims(r.Context(), subjectID)
 	if err != nil {
 		return nil, err
 	}
-	return &claimList{Items: nonNil(claims), Conflicts: nonNil(forewarn.ClaimConflicts(claims))}, nil
+	var withheld []app.Withheld
+	if g := s.programGate(p); g != nil {
+		if claims, withheld, err = g.Claims(r.Context(), claims); err != nil {
+			return nil, err
+		}
+	}
+	return &claimList{Items: nonNil(claims), Conflicts: nonNil(forewarn.ClaimConflicts(claims)), Withheld: withheld}, nil
 }
 
 func (s *Server) handleListClaims(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -132,7 +182,7 @@ func (s *Server) handleListClaims(w http.ResponseWriter, r *http.Request, p *for
 		s.writeError(w, r, err)
 		return
 	}
-	cl, err := s.claimList(r, r.PathValue("id"))
+	cl, err := s.claimList(r, p, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -233,5 +283,13 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, p *forewar
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(res), "threshold": match.DefaultThreshold})
+	answer := map[string]any{"items": nonNil(res), "threshold": match.DefaultThreshold}
+	if g := s.programGate(p); g != nil {
+		if err := g.SearchResults(r.Context(), res); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		answer["withheld"] = g.Withheld()
+	}
+	writeJSON(w, http.StatusOK, answer)
 }

@@ -774,7 +774,8 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 		where, args = append(where, "m.thread_root = ?"), append(args, f.Thread)
 	}
 	if f.Overdue {
-		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.overdue_since IS NOT NULL AND d.actioned_at IS NULL)")
+		// A delivery overdue and not actioned: the urgency key starts with 0.
+		where = append(where, "m.urgency < '1'")
 	}
 	if f.Unactioned {
 		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.deadline IS NOT NULL AND d.actioned_at IS NULL)")
@@ -782,14 +783,25 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 	if f.Owner != "" {
 		where, args = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.direction = 'in' AND d.owner = ?)"), append(args, f.Owner)
 	}
-	order := "m.created DESC, m.id DESC"
+	sort := f.Sort
 	if f.Urgent {
-		// Overdue first, then the earliest open deadline (none last), then the most urgent
-		// effective priority, then the newest.
-		order = "CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL) THEN 0 ELSE 1 END, " +
-			"CASE WHEN (SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = m.id AND d.actioned_at IS NULL) IS NULL THEN 1 ELSE 0 END, " +
-			"(SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = m.id AND d.actioned_at IS NULL), " +
-			"CASE m.priority WHEN 'flash' THEN 0 WHEN 'urgent' THEN 1 WHEN 'priority' THEN 2 ELSE 3 END, " + order
+		sort = forewarn.SortUrgent
+	}
+	// Every order is one walk of an index (messages_direction_urgency and messages_urgency
+	// for urgency, kept on the message by triggers: migration 0230), so a page is a LIMIT
+	// on an index range however many messages there are.
+	var order string
+	switch sort {
+	case "", forewarn.SortNewest:
+		order = "m.created DESC, m.id DESC"
+	case forewarn.SortOldest:
+		order = "m.created, m.id"
+	case forewarn.SortUrgent:
+		order = "m.urgency, m.created DESC, m.id DESC"
+	case forewarn.SortLeastUrgent:
+		order = "m.urgency DESC, m.created, m.id"
+	default:
+		return nil, 0, forewarn.Invalid("sort", "enum", "unknown order %q (newest, oldest, urgency or -urgency)", sort)
 	}
 	cond := " FROM messages m WHERE " + strings.Join(where, " AND ")
 	var sms []*forewarn.StoredMessage

@@ -63,7 +63,11 @@ func New(node *app.Node, msgs *app.Messages, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{Node: node, Messages: msgs, Logger: logger, SessionTTL: DefaultSessionTTL}
-	s.limiter = newLoginLimiter(func() time.Time {
+	var store forewarn.AuthStore // none only where pages are listed, never served
+	if node != nil {
+		store = node.Store
+	}
+	s.limiter = newLoginLimiter(store, func() time.Time {
 		if s.WallClock != nil {
 			return s.WallClock.Now()
 		}
