@@ -208,6 +208,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Node", testNode},
 		{"Users", testUsers},
+		{"UserLanguage", testUserLanguage},
 		{"Subjects", testSubjects},
 		{"FindSubjects", testFindSubjects},
 		{"Claims", testClaims},
