@@ -94,6 +94,7 @@ type Store interface {
 	ForwardStore
 	PrivateMatchStore
 	PurposeStore
+	RetentionStore
 
 	Close() error
 }

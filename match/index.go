@@ -3,7 +3,9 @@ package match
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -169,6 +171,41 @@ func (ix *Index) Add(e Entry) error {
 		return ErrDuplicateID
 	}
 	ix.insert(e.ID, &pp)
+	return nil
+}
+
+// AddAll indexes new entries in their order, preparing them on every core: loading a
+// list is then no longer the serial part of screening it. An entry whose ID is already
+// indexed (or repeated in es) stops it with ErrDuplicateID, the entries before it added.
+func (ix *Index) AddAll(es []Entry) error {
+	pps := make([]PreparedPerson, len(es))
+	workers := min(runtime.GOMAXPROCS(0), max(len(es)/256, 1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(256)) - 256
+				if start >= len(es) {
+					return
+				}
+				for i := start; i < min(start+256, len(es)); i++ {
+					pps[i] = PreparePerson(es[i].Person)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for i := range es {
+		if _, ok := ix.byID[es[i].ID]; ok {
+			return fmt.Errorf("%w: %q", ErrDuplicateID, es[i].ID)
+		}
+		ix.insert(es[i].ID, &pps[i])
+	}
 	return nil
 }
 

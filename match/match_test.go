@@ -2,7 +2,9 @@ package match
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -410,5 +412,38 @@ func TestRareSharedPartOutranksCommonOne(t *testing.T) {
 				t.Errorf("Muhammad, on %d of %d entries, weighs %.2f, want less than 1", n, n+1, p.Weight)
 			}
 		}
+	}
+}
+
+// AddAll prepares on every core but indexes in the given order, so that it finds what
+// Add one at a time finds, ties broken the same way.
+func TestIndexAddAllMatchesAdd(t *testing.T) {
+	var es []Entry
+	for i := range 1000 {
+		es = append(es, Entry{ID: fmt.Sprint(i), Person: Person{Names: []string{
+			[]string{"Omar", "Samy", "Foued", "Salah", "Ismail"}[i%5] + " " + []string{"Mostefai", "Amimour", "Aggad", "Abdeslam", "Abaaoud", "Hadfi"}[i%6] + fmt.Sprint(i%7)}}})
+	}
+	one, all := NewIndex(), NewIndex()
+	for _, e := range es {
+		if err := one.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := all.AddAll(es); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"Omar Mostefai", "Salah Abdeslam3", "Ismael Hadfi"} {
+		a, b := one.SearchName(q, 10), all.SearchName(q, 10)
+		if len(a) != 10 || len(a) != len(b) {
+			t.Fatalf("%q: %d hits by Add, %d by AddAll", q, len(a), len(b))
+		}
+		for i := range a {
+			if a[i].ID != b[i].ID || a[i].Score != b[i].Score {
+				t.Errorf("%q #%d: %s %.3f by Add, %s %.3f by AddAll", q, i, a[i].ID, a[i].Score, b[i].ID, b[i].Score)
+			}
+		}
+	}
+	if err := all.AddAll([]Entry{{ID: "new"}, {ID: "7"}}); !errors.Is(err, ErrDuplicateID) || !strings.Contains(err.Error(), `"7"`) {
+		t.Errorf("AddAll with a known id = %v, want ErrDuplicateID naming it", err)
 	}
 }

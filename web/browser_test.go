@@ -58,6 +58,7 @@ var everyPage = []pageVisit{
 	{"my-notifications", "liaison", "/notifications"},
 	{"tokens", "liaison", "/tokens"},
 	{"password", "liaison", "/password"},
+	{"settings", "liaison", "/settings"},
 	{"refused", "analyst", "/admin/users"},
 }
 

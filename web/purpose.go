@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/forewarn/forewarn"
@@ -18,14 +17,13 @@ type purposeForm struct {
 	Error    string
 	Action   string            // the page to open once a purpose is given
 	Carry    map[string]string // hidden fields kept (a search's name and birth date)
-	Remember string            // how long the purpose is remembered, in words ("" when it is not)
+	Remember int               // for how many minutes the purpose is remembered (0: it is not)
 	Button   string
 }
 
 // purposePage is the prompt shown before a person's record opens: it names no one.
 type purposePage struct {
 	Form purposeForm
-	What string // "this subject's record"
 }
 
 // newPurposeForm fills the form from the node's policy, with the purpose the request gave
@@ -90,6 +88,6 @@ func (s *Server) promptPurpose(w http.ResponseWriter, r *http.Request, a *access
 			}
 		}
 	}
-	f.Error, f.Remember, f.Button = problem, fmt.Sprintf("%d minutes", int(app.RememberFor.Minutes())), "Open the record"
-	s.render(w, r, a, status, "purpose", "Why are you opening this record?", purposePage{Form: f, What: "this subject's record"})
+	f.Error, f.Remember, f.Button = problem, int(app.RememberFor.Minutes()), msg("Open the record")
+	s.render(w, r, a, status, "purpose", msg("Why are you opening this record?"), purposePage{Form: f})
 }

@@ -118,7 +118,7 @@ func TestBenchMatchPrintsFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"right entry first", "share a name part with their entry", "logic-v2:  F1 0.743", "false alarms", "queries/s", "3000 generated entries", "500 rows against", "workers / 1 worker"} {
+	for _, want := range []string{"right entry first", "share a name part with their entry", "logic-v2:  F1 0.743", "false alarms", "queries/s", "3000 generated entries", "500 rows against", "cores / 1 core", "(target 1.8"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench-match output lacks %q:\n%s", want, out)
 		}

@@ -1,24 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"runtime"
 	"testing"
 
 	"github.com/forewarn/forewarn/internal/testdata"
-	"github.com/forewarn/forewarn/match"
 	"github.com/forewarn/forewarn/match/eval"
 )
 
-// BenchmarkScreen runs forewarn screen end to end (CSV in, CSV out, --top 1) on OFAC alias
-// rows against the OFAC individuals with all their aliases, with one worker and with one
-// per core, in the same run: the ratio of the two rows/s figures is what issue 18 asks
-// (at least 1.8 on 2 cores), whatever else the machine is doing.
+// BenchmarkScreen runs forewarn screen end to end (list loading, CSV in, CSV out, --top 1)
+// on OFAC alias rows against the OFAC individuals with all their aliases, on one core
+// (GOMAXPROCS 1) and on every core, alternating, in each iteration: x1core, the ratio
+// of the two times, is what issue 18 asks (at least 1.8 on 2 cores), and pairs taken
+// side by side are slowed alike by whatever else the machine is doing.
 //
-//	go test ./cmd/forewarn -run '^$' -bench Screen -benchtime 3x
+//	go test ./cmd/forewarn -run '^$' -bench 'BenchmarkScreen$' -benchtime 1x -count 3
 func BenchmarkScreen(b *testing.B) {
 	entries, aliases, err := eval.LoadOFACDir(testdata.Path(b, "names", "ofac"))
 	if err != nil {
@@ -26,20 +23,25 @@ func BenchmarkScreen(b *testing.B) {
 	}
 	const rows = 43420
 	list, input := entriesCSV(entries, aliases), queriesCSV(aliases, rows)
-	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			for b.Loop() {
-				ix, err := loadWatchList(bytes.NewReader(list), "list.csv")
-				if err != nil {
-					b.Fatal(err)
-				}
-				err = screen(context.Background(), ix, bytes.NewReader(input), "input.csv", io.Discard,
-					screenOptions{Top: 1, Threshold: match.DefaultThreshold, Format: "csv", Workers: workers})
-				if err != nil {
-					b.Fatal(err)
-				}
+	cores := runtime.GOMAXPROCS(0)
+	var one, all float64 // seconds
+	i := 0
+	for b.Loop() {
+		for k := range 2 {
+			c := []int{1, cores}[(i+k)%2]
+			d, err := screenRun(context.Background(), list, input, c)
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-		})
+			if c == 1 {
+				one += d.Seconds()
+			} else {
+				all += d.Seconds()
+			}
+		}
+		i++
 	}
+	b.ReportMetric(float64(rows*i)/one, "rows/s-1core")
+	b.ReportMetric(float64(rows*i)/all, "rows/s")
+	b.ReportMetric(one/all, "x1core")
 }
