@@ -357,6 +357,9 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	if err := ms.ApplyConsentAnswers(ctx); err != nil {
 		return n, err
 	}
+	if _, err := ms.Review(ctx); err != nil {
+		return n, err
+	}
 	if err := ms.SendOverrideNotices(ctx); err != nil {
 		return n, err
 	}
@@ -420,6 +423,9 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 		err := ms.dispatch(ctx, DefaultPeerParallel, &wg, &delivered)
 		if err == nil && scheduled {
 			if _, err = ms.Escalate(ctx); err == nil {
+				_, err = ms.Review(ctx)
+			}
+			if err == nil {
 				if err = ms.housekeep(ctx); err == nil {
 					if err = ms.CheckpointIfDue(ctx); err == nil {
 						ms.witnessInBackground(ctx, &wg)

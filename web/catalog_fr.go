@@ -144,6 +144,7 @@ var frenchText = map[string]string{
 	"Consultations":                "Consultations",
 	"Refusals":                     "Refus",
 	"Erasures":                     "Effacements",
+	"Retention keeps":              "Conservations à la revue",
 
 	// e-mail choices
 	"a flash or urgent message arrives, or one holding a person on our watch list": "un message flash ou urgent arrive, ou un message citant une personne de notre liste de surveillance",
