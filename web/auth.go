@@ -84,7 +84,7 @@ func crossSite(r *http.Request) string {
 		return ""
 	}
 	if u, err := url.Parse(o); err != nil || o == "null" || u.Host != r.Host {
-		return "it was sent from another site (Origin: " + o + ")"
+		return "it was sent from another site (Origin: " + o + ")" // audited as is
 	}
 	return ""
 }
@@ -132,7 +132,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	s.render(w, r, nil, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)})
+	s.render(w, r, nil, http.StatusOK, "login", msg("Sign in"), loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)})
 }
 
 // handleLogin checks the password, refusing disabled users and too many failures per
@@ -146,7 +146,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	form := loginPage{Username: username, Next: next, CSRF: loginToken(w, r)}
 	if why := crossSite(r); why != "" {
-		s.deny(w, r, nil, "The sign-in form was refused: "+why+".")
+		s.denyf(w, r, nil, msg("The sign-in form was refused: %s."), why)
 		return
 	}
 	var want string
@@ -155,8 +155,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if why := checkToken(r.PostFormValue("csrf"), want, "this browser's sign-in form"); why != "" {
 		s.auditLogin(r, username, "refused: "+why)
-		form.Error = "The sign-in form was refused: " + why + ". Sign in again from this page."
-		s.render(w, r, nil, http.StatusForbidden, "login", "Sign in", form)
+		form.Error = localeOf(r.Context()).T("The sign-in form was refused: %s. Sign in again from this page.", localeOf(r.Context()).T(why))
+		s.render(w, r, nil, http.StatusForbidden, "login", msg("Sign in"), form)
 		return
 	}
 	reservation, wait, err := s.limiter.attempt(r.Context(), username, ip)
@@ -166,8 +166,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait > 0 {
 		s.auditLogin(r, username, "refused: too many failed attempts")
-		form.Error = fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", roundWait(wait))
-		s.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in", form)
+		form.Error = localeOf(r.Context()).T("Too many failed sign-in attempts. Try again in %s.", localeOf(r.Context()).Wait(wait))
+		s.render(w, r, nil, http.StatusTooManyRequests, "login", msg("Sign in"), form)
 		return
 	}
 	u, err := s.Node.Store.UserByUsername(r.Context(), username)
@@ -186,7 +186,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.auditLogin(r, username, forewarn.ErrorMessage(err))
 		form.Error = strings.ToUpper(forewarn.ErrorMessage(err)[:1]) + forewarn.ErrorMessage(err)[1:] + "."
-		s.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in", form)
+		s.render(w, r, nil, http.StatusUnauthorized, "login", msg("Sign in"), form)
 		return
 	}
 	if err := s.limiter.succeeded(r.Context(), reservation, username, ip); err != nil {
@@ -258,7 +258,7 @@ func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request, a *a
 	pg := passwordPage{Required: a.User.MustChangePassword, Done: r.URL.Query().Get("done") == "1",
 		Tokens: s.liveTokens(r, a.User.Username)}
 	pg.Revoked, _ = strconv.Atoi(r.URL.Query().Get("revoked"))
-	s.render(w, r, a, http.StatusOK, "password", "Change password", pg)
+	s.render(w, r, a, http.StatusOK, "password", msg("Change password"), pg)
 }
 
 // handlePassword sets a new password after checking the current one.
@@ -273,8 +273,8 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 		return
 	}
 	if wait > 0 {
-		pg.Errors["current"] = fmt.Sprintf("Too many wrong passwords. Try again in %s.", roundWait(wait))
-		s.render(w, r, a, http.StatusTooManyRequests, "password", "Change password", pg)
+		pg.Errors["current"] = localeOf(r.Context()).T("Too many wrong passwords. Try again in %s.", localeOf(r.Context()).Wait(wait))
+		s.render(w, r, a, http.StatusTooManyRequests, "password", msg("Change password"), pg)
 		return
 	}
 	checked := app.CheckPassword(a.User.PasswordHash, cur)
@@ -286,11 +286,11 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 	}
 	switch {
 	case !checked:
-		pg.Errors["current"] = "This is not your current password."
+		pg.Errors["current"] = msg("This is not your current password.")
 	case nw != again:
-		pg.Errors["again"] = "The two new passwords differ."
+		pg.Errors["again"] = msg("The two new passwords differ.")
 	case nw == cur:
-		pg.Errors["new"] = "Choose a password different from the current one."
+		pg.Errors["new"] = msg("Choose a password different from the current one.")
 	}
 	if len(pg.Errors) == 0 {
 		hash, err := app.HashPassword(nw)
@@ -321,7 +321,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 			return
 		}
 	}
-	s.render(w, r, a, http.StatusBadRequest, "password", "Change password", pg)
+	s.render(w, r, a, http.StatusBadRequest, "password", msg("Change password"), pg)
 }
 
 // handleHome sends each user to the first page their roles open.
