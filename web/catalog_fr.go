@@ -83,6 +83,8 @@ var frenchText = map[string]string{
 	"Birth date: write YYYY, YYYY-MM or YYYY-MM-DD.":    "Date de naissance : écrivez AAAA, AAAA-MM ou AAAA-MM-JJ.",
 	"Write YYYY, YYYY-MM or YYYY-MM-DD.":                "Écrivez AAAA, AAAA-MM ou AAAA-MM-JJ.",
 	"Give the person's name.":                           "Indiquez le nom de la personne.",
+	"Choose the partners to ask privately.":             "Choisissez les partenaires à interroger en privé.",
+	"Give the name of a person to ask about.":           "Indiquez le nom d’une personne sur laquelle interroger.",
 	"Write the deadline as a date and time (UTC).":      "Écrivez l’échéance sous forme de date et d’heure (UTC).",
 	"Choose request or notification.":                   "Choisissez demande ou avertissement.",
 	"Choose at least one recipient.":                    "Choisissez au moins un destinataire.",
