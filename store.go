@@ -93,6 +93,7 @@ type Store interface {
 	AgreementStore
 	ForwardStore
 	PrivateMatchStore
+	RetentionStore
 
 	Close() error
 }

@@ -224,6 +224,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	alerts := newAlerts(sm.Alerts, m.ID, now)
 
 	var first []byte
+	var changeSeq int64
 	duplicate := false
 	wire := m.ID
 	// Messages arriving together are stored together (group commit), each in a savepoint
@@ -275,6 +276,12 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		}
 		if err := tx.insertDelivery(ctx, d); err != nil {
 			return err
+		}
+		if db.dialect.SingleWriter {
+			// One writer at a time: the latest change is the one the insert just wrote.
+			if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
+				return fmt.Errorf("read the change of message %s: %w", m.ID, err)
+			}
 		}
 		first = d.Receipt
 		detail := messageDetail(m)
@@ -328,6 +335,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		sm.Deliveries = []*forewarn.Delivery{d}
 		sm.Matches = matches
 		sm.Alerts = alerts
+		sm.ChangeSeq = changeSeq
 	}
 	return first, duplicate, nil
 }
@@ -766,7 +774,8 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 		where, args = append(where, "m.thread_root = ?"), append(args, f.Thread)
 	}
 	if f.Overdue {
-		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.overdue_since IS NOT NULL AND d.actioned_at IS NULL)")
+		// A delivery overdue and not actioned: the urgency key starts with 0.
+		where = append(where, "m.urgency < '1'")
 	}
 	if f.Unactioned {
 		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.deadline IS NOT NULL AND d.actioned_at IS NULL)")
@@ -774,14 +783,25 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 	if f.Owner != "" {
 		where, args = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.direction = 'in' AND d.owner = ?)"), append(args, f.Owner)
 	}
-	order := "m.created DESC, m.id DESC"
+	sort := f.Sort
 	if f.Urgent {
-		// Overdue first, then the earliest open deadline (none last), then the most urgent
-		// effective priority, then the newest.
-		order = "CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL) THEN 0 ELSE 1 END, " +
-			"CASE WHEN (SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = m.id AND d.actioned_at IS NULL) IS NULL THEN 1 ELSE 0 END, " +
-			"(SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = m.id AND d.actioned_at IS NULL), " +
-			"CASE m.priority WHEN 'flash' THEN 0 WHEN 'urgent' THEN 1 WHEN 'priority' THEN 2 ELSE 3 END, " + order
+		sort = forewarn.SortUrgent
+	}
+	// Every order is one walk of an index (messages_direction_urgency and messages_urgency
+	// for urgency, kept on the message by triggers: migration 0230), so a page is a LIMIT
+	// on an index range however many messages there are.
+	var order string
+	switch sort {
+	case "", forewarn.SortNewest:
+		order = "m.created DESC, m.id DESC"
+	case forewarn.SortOldest:
+		order = "m.created, m.id"
+	case forewarn.SortUrgent:
+		order = "m.urgency, m.created DESC, m.id DESC"
+	case forewarn.SortLeastUrgent:
+		order = "m.urgency DESC, m.created, m.id"
+	default:
+		return nil, 0, forewarn.Invalid("sort", "enum", "unknown order %q (newest, oldest, urgency or -urgency)", sort)
 	}
 	cond := " FROM messages m WHERE " + strings.Join(where, " AND ")
 	var sms []*forewarn.StoredMessage
@@ -843,6 +863,35 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*f
 	return out, nil
 }
 
+// DueDeliveriesTo returns up to limit outgoing deliveries to agency due at or before now,
+// the most urgent first: one range of the (agency, urgency, next_attempt) index per rank,
+// read in one go.
+func (db *DB) DueDeliveriesTo(ctx context.Context, agency string, now time.Time, limit int) ([]*forewarn.Delivery, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	if agency == "" {
+		return nil, required("agency")
+	}
+	var out []*forewarn.Delivery
+	err = db.view(ctx, "list due deliveries", func(tx *tx) error {
+		for rank := 0; rank <= 3 && len(out) < limit; rank++ {
+			ds, err := tx.deliveries(ctx, "agency = ? AND urgency = ? AND next_attempt <= ? AND delivered_at IS NULL AND direction = 'out' ORDER BY agency, urgency, next_attempt LIMIT ?",
+				agency, rank, FormatTime(now), limit-len(out))
+			if err != nil {
+				return err
+			}
+			out = append(out, ds...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OpenDeliveries returns up to limit deliveries, in either direction, not yet actioned,
 // whose next escalation is due at or before now, the longest due first.
 func (db *DB) OpenDeliveries(ctx context.Context, now time.Time, limit int) ([]*forewarn.Delivery, error) {
@@ -856,26 +905,33 @@ func (db *DB) OpenDeliveries(ctx context.Context, now time.Time, limit int) ([]*
 }
 
 func (db *DB) deliveries(ctx context.Context, op, where string, args ...any) ([]*forewarn.Delivery, error) {
-	ds := []*forewarn.Delivery{}
+	var ds []*forewarn.Delivery
 	err := db.view(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE "+where, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			ds = append(ds, d)
-		}
-		return rows.Err()
+		var err error
+		ds, err = tx.deliveries(ctx, where, args...)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ds, nil
+}
+
+func (tx *tx) deliveries(ctx context.Context, where string, args ...any) ([]*forewarn.Delivery, error) {
+	ds := []*forewarn.Delivery{}
+	rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
 }
 
 // DeliveryFailed records a failed attempt and when to try again. Only the first failure

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,7 +33,7 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, a *access) 
 		s.fail(w, r, a, err)
 		return
 	}
-	s.render(w, r, a, http.StatusOK, "audit", "Audit trail", pg)
+	s.render(w, r, a, http.StatusOK, "audit", msg("Audit trail"), pg)
 }
 
 // handleVerifyAudit checks the whole chain and every signed checkpoint, and shows the result
@@ -51,7 +50,7 @@ func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	pg.Report, pg.Verified = rep, true
-	s.render(w, r, a, http.StatusOK, "audit", "Audit trail", pg)
+	s.render(w, r, a, http.StatusOK, "audit", msg("Audit trail"), pg)
 }
 
 func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error) {
@@ -80,7 +79,7 @@ func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error
 			continue
 		}
 		if sm, err := s.Node.Store.Message(ctx, e.ObjectID); err == nil {
-			pg.Names[e.ObjectID] = messageName(sm.Message)
+			pg.Names[e.ObjectID] = messageName(localeOf(ctx), sm.Message)
 		}
 	}
 	href := func(after string) string {
@@ -155,7 +154,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, a *access, st
 		return
 	}
 	pg.Users, pg.Roles = users, forewarn.Roles
-	s.render(w, r, a, status, "users", "Users", pg)
+	s.render(w, r, a, status, "users", msg("Users"), pg)
 }
 
 // handleCreateUser creates an account with a one-time password, shown once, which the
@@ -245,7 +244,7 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request, a *access) 
 		}
 		pg.Peers = append(pg.Peers, peerView{Peer: p, Key: peerKey(p.PublicKey), Fingerprint: keyFingerprint(p.PublicKey), Health: h, Now: now})
 	}
-	s.render(w, r, a, http.StatusOK, "peers", "Peers", pg)
+	s.render(w, r, a, http.StatusOK, "peers", msg("Peers"), pg)
 }
 
 type tokensPage struct {
@@ -290,7 +289,7 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, s
 		pg.Tokens = append(pg.Tokens, ts...)
 	}
 	pg.Roles = a.User.Roles
-	s.render(w, r, a, status, "tokens", "API tokens", pg)
+	s.render(w, r, a, status, "tokens", msg("API tokens"), pg)
 }
 
 // handleCreateToken creates a token for the signed-in user (no one, administrators
@@ -298,11 +297,11 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, s
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *access) {
 	pg := tokensPage{Username: a.User.Username, Role: r.PostFormValue("role"), Name: strings.TrimSpace(r.PostFormValue("name"))}
 	if u := strings.TrimSpace(r.PostFormValue("username")); u != "" && u != a.User.Username {
-		s.deny(w, r, a, "Users create their own API tokens only; "+u+" must sign in and create theirs.")
+		s.denyf(w, r, a, msg("Users create their own API tokens only; %s must sign in and create theirs."), u)
 		return
 	}
 	if pg.Name == "" {
-		pg.Error = "Say what the token is for, like \"cli on liaison desk 2\"."
+		pg.Error = msg("Say what the token is for, like “cli on liaison desk 2”.")
 		s.showTokens(w, r, a, http.StatusBadRequest, pg)
 		return
 	}
@@ -314,7 +313,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *ac
 			ttl, err = app.TokenDays(n)
 		}
 		if err != nil || n == 0 {
-			pg.Error = fmt.Sprintf("A token lasts 1 to %d days.", int(forewarn.MaxTokenTTL.Hours()/24))
+			pg.Error = localeOf(r.Context()).T("A token lasts 1 to %d days.", int(forewarn.MaxTokenTTL.Hours()/24))
 			s.showTokens(w, r, a, http.StatusBadRequest, pg)
 			return
 		}
@@ -343,7 +342,7 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request, a *ac
 			own = own || t.ID == id
 		}
 		if !own {
-			s.deny(w, r, a, "You may revoke only your own API tokens.")
+			s.deny(w, r, a, msg("You may revoke only your own API tokens."))
 			return
 		}
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -16,7 +15,7 @@ type privatePage struct {
 	Subjects string
 	Persons  string
 	Error    string
-	Asked    *forewarn.PrivateQuery
+	Asked    []*forewarn.PrivateQuery
 	Out, In  []*forewarn.PrivateQuery
 }
 
@@ -38,14 +37,14 @@ func (s *Server) showPrivate(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
-	s.render(w, r, a, status, "private", "Ask privately", pg)
+	s.render(w, r, a, status, "private", msg("Ask privately"), pg)
 }
 
 // handleAskPrivately asks the chosen partner about the subjects and persons of the form.
 func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *access) {
 	pg := privatePage{Peer: r.PostFormValue("peer"), Subjects: r.PostFormValue("subjects"), Persons: r.PostFormValue("persons")}
 	if s.Messages == nil {
-		pg.Error = "This node does not exchange messages."
+		pg.Error = msg("This node does not exchange messages.")
 		s.showPrivate(w, r, a, http.StatusBadRequest, pg)
 		return
 	}
@@ -62,20 +61,40 @@ func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *a
 		}
 		d, err := privatePerson(l)
 		if err != nil {
-			pg.Error = fmt.Sprintf("Person line %d: %s", i+1, forewarn.ErrorMessage(err))
+			pg.Error = localeOf(r.Context()).T("Person line %d: %s", i+1, forewarn.ErrorMessage(err))
 			s.showPrivate(w, r, a, http.StatusBadRequest, pg)
 			return
 		}
 		persons = append(persons, d)
 	}
-	q, err := s.Messages.AskPrivatelyAbout(r.Context(), a.Principal.Actor(), pg.Peer, ids, persons)
-	if err != nil {
-		pg.Error = forewarn.ErrorMessage(err)
-		s.showPrivate(w, r, a, httpStatus(err), pg)
+	// The form names one partner; the subject page may choose several.
+	peers := r.PostForm["peer"]
+	if len(peers) == 0 {
+		pg.Error = "Choose the partner to ask."
+		s.showPrivate(w, r, a, http.StatusBadRequest, pg)
 		return
 	}
-	pg.Asked, pg.Subjects, pg.Persons = q, "", ""
-	s.showPrivate(w, r, a, http.StatusOK, pg)
+	var refused []string
+	status := http.StatusOK
+	for _, peer := range peers {
+		q, err := s.Messages.AskPrivatelyAbout(r.Context(), a.Principal.Actor(), peer, ids, persons)
+		if err != nil {
+			refused = append(refused, peer+": "+forewarn.ErrorMessage(err))
+			status = httpStatus(err)
+			continue
+		}
+		pg.Asked = append(pg.Asked, q)
+	}
+	if len(refused) > 0 {
+		pg.Error = strings.Join(refused, " ")
+		if len(pg.Asked) > 0 {
+			status = http.StatusOK
+		}
+	}
+	if len(pg.Asked) > 0 {
+		pg.Subjects, pg.Persons = "", ""
+	}
+	s.showPrivate(w, r, a, status, pg)
 }
 
 // privatePerson reads one line of the form: NAME; alias=NAME; born=YYYY[-MM[-DD]]; nationality=CC.

@@ -25,7 +25,7 @@ import (
 
 // benchFixtureVersion names the cached fixture; change it whenever the fixture or the
 // schema changes, so a stale file is never measured.
-const benchFixtureVersion = "web-bench-v1"
+const benchFixtureVersion = "web-bench-v2"
 
 // Size of the benchmark's store: what a busy national node holds after some years.
 const (
