@@ -19,6 +19,8 @@ import (
 
 type auditPage struct {
 	Actor, Action, ObjectType, ObjectID string
+	Sort                                string // seq (oldest first) or -seq (newest first)
+	Headers                             []header
 	After                               int64
 	Entries                             []*forewarn.AuditEntry
 	FirstHref, NextHref, LatestHref     string
@@ -58,7 +60,16 @@ func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error
 	pg := &auditPage{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
 		ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id"))}
 	f := forewarn.AuditFilter{ActorID: pg.Actor, Action: pg.Action, ObjectType: pg.ObjectType, ObjectID: pg.ObjectID, Limit: pageSize}
-	if v := q.Get("after"); v == "latest" {
+	pg.Sort = q.Get("sort")
+	if pg.Sort != "-seq" {
+		pg.Sort = "seq"
+	}
+	if pg.Sort == "-seq" {
+		// Newest first pages backwards from the head: "before" is the cursor.
+		f.Newest = true
+		f.BeforeSeq, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+		f.BeforeSeq = max(f.BeforeSeq, 0)
+	} else if v := q.Get("after"); v == "latest" {
 		after, err := s.latestAuditStart(ctx, f)
 		if err != nil {
 			return nil, err
@@ -83,12 +94,19 @@ func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error
 			pg.Names[e.ObjectID] = messageName(sm.Message)
 		}
 	}
-	href := func(after string) string {
-		return "/audit?" + url.Values{"actor": {pg.Actor}, "action": {pg.Action}, "object_type": {pg.ObjectType}, "object_id": {pg.ObjectID}, "after": {after}}.Encode()
+	u := &url.URL{Path: "/audit", RawQuery: url.Values{"actor": {pg.Actor}, "action": {pg.Action}, "object_type": {pg.ObjectType}, "object_id": {pg.ObjectID}, "sort": {pg.Sort}}.Encode()}
+	pg.Headers = sortHeaders(u, pg.Sort, []column{{Label: "Seq", Key: "seq"}, {Label: "Time"}, {Label: "Actor"}, {Label: "Action"}, {Label: "Object"}, {Label: "Detail"}})
+	if pg.Sort == "-seq" {
+		pg.FirstHref = withQuery(u, map[string]string{"sort": "seq", "after": "0"})
+		pg.LatestHref = withQuery(u, nil)
+		if len(es) == pageSize {
+			pg.NextHref = withQuery(u, map[string]string{"before": strconv.FormatInt(es[len(es)-1].Seq, 10)})
+		}
+		return pg, nil
 	}
-	pg.FirstHref, pg.LatestHref = href("0"), href("latest")
+	pg.FirstHref, pg.LatestHref = withQuery(u, map[string]string{"after": "0"}), withQuery(u, map[string]string{"after": "latest"})
 	if len(es) == pageSize {
-		pg.NextHref = href(strconv.FormatInt(es[len(es)-1].Seq, 10))
+		pg.NextHref = withQuery(u, map[string]string{"after": strconv.FormatInt(es[len(es)-1].Seq, 10)})
 	}
 	return pg, nil
 }

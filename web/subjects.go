@@ -18,8 +18,9 @@ type subjectsPage struct {
 	Subjects []*forewarn.Subject
 	Total    int
 	Watch    string
-	PrevHref string
-	NextHref string
+	Sort     string
+	Headers  []header
+	Pager    pager
 }
 
 // handleSubjects lists the agency's subjects, most recently updated first (an audited read).
@@ -27,22 +28,19 @@ func (s *Server) handleSubjects(w http.ResponseWriter, r *http.Request, a *acces
 	q := r.URL.Query()
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	offset = max(offset, 0)
-	pg := subjectsPage{Watch: q.Get("watch")}
-	list, total, err := s.Node.Store.FindSubjects(r.Context(), a.Principal.Actor(), forewarn.SubjectFilter{Watch: forewarn.WatchStatus(pg.Watch), Offset: offset, Limit: pageSize})
+	pg := subjectsPage{Watch: q.Get("watch"), Sort: q.Get("sort")}
+	if pg.Sort == "" {
+		pg.Sort = string(forewarn.SortRecentlyChanged)
+	}
+	list, total, err := s.Node.Store.FindSubjects(r.Context(), a.Principal.Actor(), forewarn.SubjectFilter{Watch: forewarn.WatchStatus(pg.Watch), Sort: forewarn.SubjectSort(pg.Sort), Offset: offset, Limit: pageSize})
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
 	pg.Subjects, pg.Total = list, total
-	href := func(off int) string {
-		return "/subjects?" + url.Values{"watch": {pg.Watch}, "offset": {strconv.Itoa(off)}}.Encode()
-	}
-	if offset > 0 {
-		pg.PrevHref = href(max(offset-pageSize, 0))
-	}
-	if offset+len(list) < total {
-		pg.NextHref = href(offset + pageSize)
-	}
+	pg.Pager = pageOf(r.URL, offset, len(list), total)
+	pg.Headers = sortHeaders(r.URL, pg.Sort, []column{{Label: "Name", Key: "name"}, {Label: "Also known as"}, {Label: "Born"}, {Label: "Nationality"},
+		{Label: "Watch"}, {Label: "Updated", Key: "updated", First: "-updated"}})
 	s.render(w, r, a, http.StatusOK, "subjects", "Subjects", pg)
 }
 
