@@ -12,8 +12,10 @@ import (
 // leaves, with the term it breaks. A peer with no agreement on record is not restricted
 // by one (the handling marks still are): agreements narrow, they never widen.
 type SharingAgreement struct {
-	Agency string        `json:"agency"` // the peer
-	Kinds  []MessageKind `json:"kinds"`  // the kinds it may receive; acknowledgements always go
+	Agency string `json:"agency"` // the peer
+	// Kinds are the message kinds it may receive (acknowledgements always go), and
+	// KindPrivateMatch when this node may ask it privately whether it holds a person.
+	Kinds  []MessageKind `json:"kinds"`
 	MaxTLP TLP           `json:"max_tlp"`
 	// ConsentRequired lets it receive messages whose originator's consent is required for
 	// onward sharing: it has agreed to honour the third-party rule.
@@ -31,6 +33,11 @@ type SharingAgreement struct {
 	Note                 string    `json:"note,omitempty"` // the agreement's reference, in words
 	UpdatedAt            time.Time `json:"updated_at"`
 }
+
+// KindPrivateMatch in an agreement's kinds lets this node ask the peer privately whether
+// it holds a person (docs/private-match.md). It is not the kind of a message: a private
+// query is its own signed document, which carries no name but is still sent to the peer.
+const KindPrivateMatch MessageKind = "private_match"
 
 // The terms of an agreement a refusal names, as the field of its error.
 const (
@@ -50,9 +57,9 @@ func (a *SharingAgreement) Validate() error {
 	}
 	for i, k := range a.Kinds {
 		switch k {
-		case KindRequest, KindNotification, KindResponse, KindAcknowledgement:
+		case KindRequest, KindNotification, KindResponse, KindAcknowledgement, KindPrivateMatch:
 		default:
-			return Invalid("kinds", "enum", "kinds[%d]: unknown message kind %q (request, notification, response, acknowledgement)", i, k)
+			return Invalid("kinds", "enum", "kinds[%d]: unknown message kind %q (request, notification, response, acknowledgement, private_match)", i, k)
 		}
 	}
 	if !a.MaxTLP.Valid() {
@@ -84,6 +91,16 @@ func (a *SharingAgreement) Permits(m *Message, forwarded bool) error {
 		return agreementRefusal(TermForwarded, "the agreement with %s does not cover content forwarded from another agency", a.Agency)
 	}
 	return nil
+}
+
+// PermitsPrivateQuery returns nil when the agreement lets this node ask its peer privately
+// whether it holds persons (KindPrivateMatch among its kinds), and an EFORBIDDEN error
+// naming TermKinds otherwise (Rule "agreement").
+func (a *SharingAgreement) PermitsPrivateQuery() error {
+	if slices.Contains(a.Kinds, KindPrivateMatch) {
+		return nil
+	}
+	return agreementRefusal(TermKinds, "the agreement with %s covers %s only, not private queries (%s)", a.Agency, kindList(a.Kinds), KindPrivateMatch)
 }
 
 func kindList(ks []MessageKind) string {

@@ -63,4 +63,20 @@ type AuthStore interface {
 	EndSessions(ctx context.Context, actor Actor, username, keep string) (int, error)
 	// PurgeSessions deletes the sessions expired at now, audited when there were any.
 	PurgeSessions(ctx context.Context, now time.Time) (int, error)
+
+	// ReserveLoginAttempt counts a sign-in attempt as a failed one before its password is
+	// checked, in the store, so parallel guesses cannot all pass and every server of the
+	// node sees every failure. One attempt at a time, it reads the failures recorded under
+	// each of keys after now-window (oldest first, at most LoginFailuresKept of the newest
+	// each), asks decide how long the attempt must wait, and when decide says it need not,
+	// records a failure at now under every key. It returns the attempt's reservation (empty
+	// when it must wait) and the wait. Failures older than window are deleted as it goes.
+	ReserveLoginAttempt(ctx context.Context, keys []string, now time.Time, window time.Duration, decide func(recent [][]time.Time) time.Duration) (string, time.Duration, error)
+	// ReleaseLoginAttempt takes back a reservation whose password proved right, and
+	// forgets every failure under the keys clear.
+	ReleaseLoginAttempt(ctx context.Context, reservation string, clear []string) error
 }
+
+// LoginFailuresKept is the most failures under one key ReserveLoginAttempt reads: no sign-in
+// limit needs more to decide.
+const LoginFailuresKept = 64

@@ -19,10 +19,15 @@ const (
 	EgressEmail   EgressPath = "email"   // names and summaries in notification e-mail
 	EgressWebhook EgressPath = "webhook" // names and summaries in webhook notifications
 	EgressProgram EgressPath = "program" // the JSON API, to a token made for another program
+	// EgressPrivate is a private query to another agency (docs/private-match.md): the
+	// names leave only blinded, but a hit tells the agency asked that this node is
+	// interested in one of its subjects, so names another agency sent go as they would
+	// in a forward.
+	EgressPrivate EgressPath = "private_match"
 )
 
 // EgressPaths lists every way out, in the order reports show them.
-var EgressPaths = []EgressPath{EgressForward, EgressReply, EgressExport, EgressTAXII, EgressEmail, EgressWebhook, EgressProgram}
+var EgressPaths = []EgressPath{EgressForward, EgressReply, EgressPrivate, EgressExport, EgressTAXII, EgressEmail, EgressWebhook, EgressProgram}
 
 // Valid reports whether p is one of the ways out.
 func (p EgressPath) Valid() bool { return slices.Contains(EgressPaths, p) }
@@ -53,7 +58,7 @@ const (
 // MarkReleasableTo or MarkConsent; Rule "egress").
 //
 // The rules follow TLP 2.0 (FIRST, 2022), read as a recipient must:
-//   - To another agency (forward, reply): giving content back to its originator is always
+//   - To another agency (forward, reply, a private query): giving content back to its originator is always
 //     allowed. Otherwise only TLP:CLEAR and TLP:GREEN may go beyond the agencies it was
 //     sent to; a release list limits it further to the agencies it names; and "originator
 //     consent required" holds it until the originator agrees. The originator's consent
@@ -73,7 +78,7 @@ func (h HandlingMarks) PermitsEgress(e Egress) error {
 	}
 	open := h.TLP == TLPClear || h.TLP == TLPGreen
 	switch e.Path {
-	case EgressForward, EgressReply:
+	case EgressForward, EgressReply, EgressPrivate:
 		if !IsAgencyCode(e.To) {
 			return egressRefusal("to", "%q is not an agency code; content is released only to a named agency", e.To)
 		}

@@ -23,6 +23,8 @@ func TestPermitsEgressTable(t *testing.T) {
 		"forward to BE, consented": {Path: EgressForward, To: "BE-VSSE", Consent: true},
 		"reply to originator":      {Path: EgressReply, To: "TR-MIT"},
 		"reply quoting to BE":      {Path: EgressReply, To: "BE-VSSE"},
+		"private query of BE":      {Path: EgressPrivate, To: "BE-VSSE"},
+		"private query of origin":  {Path: EgressPrivate, To: "TR-MIT"},
 		"export":                   {Path: EgressExport},
 		"taxii":                    {Path: EgressTAXII},
 		"email":                    {Path: EgressEmail},
@@ -30,19 +32,19 @@ func TestPermitsEgressTable(t *testing.T) {
 		"program token":            {Path: EgressProgram},
 	}
 	want := map[string]map[string]string{
-		"CLEAR": {"forward to BE": ok, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": ok,
+		"CLEAR": {"private query of BE": ok, "private query of origin": ok, "forward to BE": ok, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": ok,
 			"export": ok, "taxii": ok, "email": ok, "webhook": ok, "program token": ok},
-		"GREEN": {"forward to BE": ok, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": ok,
+		"GREEN": {"private query of BE": ok, "private query of origin": ok, "forward to BE": ok, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": ok,
 			"export": ok, "taxii": ok, "email": ok, "webhook": ok, "program token": ok},
-		"AMBER": {"forward to BE": MarkTLP, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkTLP,
+		"AMBER": {"private query of BE": MarkTLP, "private query of origin": ok, "forward to BE": MarkTLP, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkTLP,
 			"export": MarkTLP, "taxii": MarkTLP, "email": MarkTLP, "webhook": MarkTLP, "program token": ok},
-		"AMBER+STRICT": {"forward to BE": MarkTLP, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkTLP,
+		"AMBER+STRICT": {"private query of BE": MarkTLP, "private query of origin": ok, "forward to BE": MarkTLP, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkTLP,
 			"export": MarkTLP, "taxii": MarkTLP, "email": MarkTLP, "webhook": MarkTLP, "program token": ok},
-		"RED": {"forward to BE": MarkTLP, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkTLP,
+		"RED": {"private query of BE": MarkTLP, "private query of origin": ok, "forward to BE": MarkTLP, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkTLP,
 			"export": MarkTLP, "taxii": MarkTLP, "email": MarkTLP, "webhook": MarkTLP, "program token": MarkTLP},
-		"release list": {"forward to BE": MarkReleasableTo, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkReleasableTo,
+		"release list": {"private query of BE": MarkReleasableTo, "private query of origin": ok, "forward to BE": MarkReleasableTo, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkReleasableTo,
 			"export": MarkReleasableTo, "taxii": MarkReleasableTo, "email": ok, "webhook": ok, "program token": ok},
-		"consent required": {"forward to BE": MarkConsent, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkConsent,
+		"consent required": {"private query of BE": MarkConsent, "private query of origin": ok, "forward to BE": MarkConsent, "forward to BE, consented": ok, "reply to originator": ok, "reply quoting to BE": MarkConsent,
 			"export": MarkConsent, "taxii": MarkConsent, "email": ok, "webhook": ok, "program token": ok},
 	}
 	for mname, m := range marks {
@@ -66,7 +68,7 @@ func TestPermitsEgressTable(t *testing.T) {
 			}
 		}
 	}
-	if len(want) != len(marks) || len(ways) != len(EgressPaths)+2 {
+	if len(want) != len(marks) || len(ways) != len(EgressPaths)+3 {
 		t.Fatalf("the table covers %d marks and %d ways; every path must be in it", len(want), len(ways))
 	}
 }

@@ -7,6 +7,7 @@ package forewarn
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,7 +70,16 @@ type User struct {
 	MustChangePassword bool      `json:"must_change_password"`
 	Disabled           bool      `json:"disabled"`
 	CreatedAt          time.Time `json:"created_at"`
+	// Language is the language the pages speak to the user ("en", "fr"); empty means the
+	// node's default, then the browser's.
+	Language string `json:"language,omitempty"`
 }
+
+// Languages are the languages the pages are written in, English first.
+var Languages = []string{"en", "fr"}
+
+// ValidLanguage reports whether the pages speak lang; empty is valid (no choice made).
+func ValidLanguage(lang string) bool { return lang == "" || slices.Contains(Languages, lang) }
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
@@ -83,6 +93,9 @@ func (u *User) Validate() error {
 	}
 	if err := validateText("display_name", u.DisplayName, false, 200); err != nil {
 		return err
+	}
+	if !ValidLanguage(u.Language) {
+		return Invalid("language", "enum", "unknown language %q (one of %s)", u.Language, strings.Join(Languages, ", "))
 	}
 	if len(u.Roles) == 0 {
 		return Invalid("roles", "required", "a user needs at least one role")

@@ -64,6 +64,10 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	epoch := privateEpoch(ms.Clock.Now())
+	self, err := ms.Agency(ctx)
+	if err != nil {
+		return "", psi.Secret{}, nil, err
+	}
 	if !h.loaded {
 		head, err := ms.Store.ChangeHead(ctx)
 		if err != nil {
@@ -71,7 +75,7 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 		}
 		h.keys, h.fps, h.names = map[string][]string{}, map[string][]uint64{}, map[string]string{}
 		if err := ms.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
-			h.keys[s.ID] = psi.HolderKeys(subjectPerson(s))
+			h.keys[s.ID] = psi.HolderKeys(holderPerson(s, self))
 			h.names[s.ID] = s.PrimaryName()
 			return nil
 		}); err != nil {
@@ -96,7 +100,7 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 				delete(h.names, c.ID)
 				continue
 			}
-			h.keys[c.ID] = psi.HolderKeys(subjectPerson(c.Subject))
+			h.keys[c.ID] = psi.HolderKeys(holderPerson(c.Subject, self))
 			h.names[c.ID] = c.Subject.PrimaryName()
 			if h.epoch != "" {
 				h.fps[c.ID] = h.secret.Fingerprints(h.keys[c.ID])
@@ -139,6 +143,22 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 		h.dirty = false
 	}
 	return h.epoch, h.secret, h.encoded, nil
+}
+
+// holderPerson is what this node answers private queries about for s: its names but
+// those another agency sent (an alias merged from a confirmed match, its source that
+// agency's code). The set goes to every peer allowed to ask, so a name under another
+// agency's marks never decides an answer to a third (docs/private-match.md).
+func holderPerson(s *forewarn.Subject, self string) match.Person {
+	own := *s
+	own.Names = nil
+	for _, n := range s.Names {
+		if n.Kind == forewarn.NameAlias && n.Source != self && forewarn.IsAgencyCode(n.Source) {
+			continue
+		}
+		own.Names = append(own.Names, n)
+	}
+	return subjectPerson(&own)
 }
 
 // PrivateWarm computes the day's holdings ahead of the first query: on a large node the
@@ -226,6 +246,9 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 	if err != nil {
 		return nil, forewarn.Invalid("peer", "known", "%s is not a peer of this node", peerCode)
 	}
+	if err := ms.checkPrivateAgreement(ctx, actor, peerCode); err != nil {
+		return nil, err
+	}
 	mps := make([]match.Person, len(persons))
 	for i, p := range persons {
 		mps[i] = p.Person
@@ -264,6 +287,28 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 		}
 	}
 	return nil, ms.refusePrivate(ctx, peerCode, doc.QueryID, peer.BaseURL, forewarn.Errorf(forewarn.EINVALID, "%v", err))
+}
+
+// checkPrivateAgreement refuses a private query to a peer whose sharing agreement does not
+// cover private queries, before anything is built or sent, and audits the refusal as
+// agreement.refused against the peer. A peer without an agreement is not restricted by one.
+func (ms *Messages) checkPrivateAgreement(ctx context.Context, actor forewarn.Actor, peer string) error {
+	a, err := ms.Store.Agreement(ctx, peer)
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	refusal := a.PermitsPrivateQuery()
+	if refusal == nil {
+		return nil
+	}
+	detail := fmt.Sprintf("%s to %s, term=%s: %s", forewarn.KindPrivateMatch, peer, forewarn.TermKinds, forewarn.ErrorMessage(refusal))
+	if err := ms.Store.RecordAudit(ctx, &forewarn.AuditEntry{Actor: actor, Action: ActionAgreementRefused, ObjectType: "peer", ObjectID: peer, Detail: truncate(detail, 500)}); err != nil {
+		return err
+	}
+	return refusal
 }
 
 // checkAnswer binds an answer to the query it must answer.
@@ -422,10 +467,26 @@ func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.Private
 // audited) and persons described as in a draft, in that order.
 func (ms *Messages) AskPrivatelyAbout(ctx context.Context, actor forewarn.Actor, peer string, subjectIDs []string, persons []forewarn.PersonDescriptor) (*forewarn.PrivateQuery, error) {
 	var ps []PrivatePerson
+	if err := ms.checkPrivateAgreement(ctx, actor, peer); err != nil {
+		return nil, err
+	}
+	// Names another agency sent go only where a forward to peer could: the query carries
+	// them blinded, but a hit tells peer that this node is interested in its subject.
+	gate := ms.EgressGateTo(actor, forewarn.EgressPrivate, peer)
 	for _, id := range subjectIDs {
 		s, err := ms.Store.Subject(ctx, actor, id)
 		if err != nil {
 			return nil, err
+		}
+		if n, err := gate.Subject(ctx, s); err != nil {
+			return nil, err
+		} else if n > 0 {
+			refusal := forewarn.Errorf(forewarn.EFORBIDDEN, "subject %s (%s) may not be asked of %s privately: %d of its names came from another agency, and %s",
+				s.ID, s.PrimaryName(), peer, n, forewarn.ErrorMessage(gate.Barred(s.ID)))
+			if fe, ok := gate.Barred(s.ID).(*forewarn.Error); ok {
+				refusal.Field, refusal.Rule = fe.Field, fe.Rule
+			}
+			return nil, refusal
 		}
 		ps = append(ps, PrivatePerson{Label: s.PrimaryName(), SubjectID: s.ID, Person: subjectPerson(s)})
 	}

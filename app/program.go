@@ -16,6 +16,7 @@ type EgressGate struct {
 	n       *Node
 	actor   forewarn.Actor
 	path    forewarn.EgressPath
+	to      string             // the agency receiving it, for a way to another agency
 	decided map[string]error   // message ID → its refusal, nil when it may go
 	barred  map[string]barring // subject ID → the names it must not show
 }
@@ -30,6 +31,14 @@ type barring struct {
 // EgressGate returns a gate for what actor is about to receive by path.
 func (n *Node) EgressGate(actor forewarn.Actor, path forewarn.EgressPath) *EgressGate {
 	return &EgressGate{n: n, actor: actor, path: path, decided: map[string]error{}, barred: map[string]barring{}}
+}
+
+// EgressGateTo returns a gate for what is about to go to agency to by path (forward,
+// reply, a private query).
+func (n *Node) EgressGateTo(actor forewarn.Actor, path forewarn.EgressPath, to string) *EgressGate {
+	g := n.EgressGate(actor, path)
+	g.to = to
+	return g
 }
 
 // Refusal returns the refusal (EFORBIDDEN, its Field the mark) when content from message
@@ -54,7 +63,7 @@ func (g *EgressGate) Refusal(ctx context.Context, id string) (refusal, err error
 		g.decided[id] = nil
 		return nil, nil
 	}
-	err = g.n.CheckEgress(ctx, g.actor, forewarn.Egress{Path: g.path, MessageID: id, Marks: sm.Message.Marks, Originator: sm.Message.From})
+	err = g.n.CheckEgress(ctx, g.actor, forewarn.Egress{Path: g.path, To: g.to, MessageID: id, Marks: sm.Message.Marks, Originator: sm.Message.From})
 	if forewarn.ErrorCode(err) != forewarn.EFORBIDDEN && err != nil {
 		return nil, err
 	}
@@ -122,6 +131,10 @@ func (g *EgressGate) Subject(ctx context.Context, s *forewarn.Subject) (int, err
 	s.Names = kept
 	return withheld, nil
 }
+
+// Barred returns the first refusal among the messages whose names came into subject id,
+// after Subject has looked at it; nil when none was refused.
+func (g *EgressGate) Barred(id string) error { return g.barred[id].refusal }
 
 // Withheld says, in an answer given to another program, that content was left out and
 // which mark kept it in.

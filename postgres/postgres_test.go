@@ -9,7 +9,10 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/postgres"
@@ -31,6 +34,13 @@ func testDSN(tb testing.TB) string {
 // openFresh opens a store in a new, uniquely named schema that is dropped when the test ends.
 func openFresh(tb testing.TB, opts sqlstore.Options) *sqlstore.DB {
 	tb.Helper()
+	return openServers(tb, 1, opts)[0]
+}
+
+// openServers opens n stores on one new schema, as n servers of one node would: each with
+// its own connections.
+func openServers(tb testing.TB, n int, opts sqlstore.Options) []*sqlstore.DB {
+	tb.Helper()
 	dsn := testDSN(tb)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
@@ -49,12 +59,16 @@ func openFresh(tb testing.TB, opts sqlstore.Options) *sqlstore.DB {
 			tb.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	db, err := postgres.Open(ctx, withSearchPath(dsn, schema), opts)
-	if err != nil {
-		tb.Fatalf("postgres.Open: %v", err)
+	var dbs []*sqlstore.DB
+	for range n {
+		db, err := postgres.Open(ctx, withSearchPath(dsn, schema), opts)
+		if err != nil {
+			tb.Fatalf("postgres.Open: %v", err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
 	}
-	tb.Cleanup(func() { db.Close() })
-	return db
+	return dbs
 }
 
 // withSearchPath adds search_path, which pgx sends as a run-time parameter, to a URL or
@@ -95,5 +109,40 @@ func TestMigrateTwiceAppliesOnce(t *testing.T) {
 	}
 	if len(want) < 4 || !slices.Equal(got, want) {
 		t.Errorf("applied migrations = %v, want %v", got, want)
+	}
+}
+
+// TestLoginAttemptsAcrossServers: two servers of one node on one database share one
+// count of failed sign-ins. Of 40 guesses sent at once, half to each, only the limit get
+// through, and a failure at one server counts at the other.
+func TestLoginAttemptsAcrossServers(t *testing.T) {
+	dbs := openServers(t, 2, sqlstore.Options{})
+	ctx := context.Background()
+	now := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	keys := []string{"pair liaison 192.0.2.1"}
+	const limit = 5
+	decide := func(recent [][]time.Time) time.Duration {
+		if len(recent[0]) >= limit {
+			return time.Minute
+		}
+		return 0
+	}
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, wait, err := dbs[i%2].ReserveLoginAttempt(ctx, keys, now, 5*time.Minute, decide)
+			if err != nil {
+				t.Error(err)
+			} else if wait == 0 {
+				admitted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted.Load() != limit {
+		t.Fatalf("%d of 40 guesses at two servers admitted, want %d", admitted.Load(), limit)
 	}
 }

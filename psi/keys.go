@@ -163,6 +163,7 @@ func HolderKeys(p match.Person) []string {
 		if len(parts) == 1 {
 			add("F|j:" + parts[0].phon)
 		}
+		coreKeys(parts, false, add)
 		wholeKeys(parts, func(key string, f int, leftOut bool) {
 			scope := "F|"
 			if leftOut {
@@ -214,7 +215,78 @@ func queryKeys(p match.Person) []queryKey {
 			}
 		})
 	}
+	// The core and typo keys come last: when a person's names fill MaxElements, the
+	// exact keys and the years are asked first.
+	for ni, n := range p.Names {
+		coreKeys(nameParts(n), true, func(k string) { add(queryKey{k, ni, 'n'}) })
+	}
 	return out
+}
+
+// minTypoPart is the shortest part (phonetic key) whose one-letter deletions make typo
+// keys: the deletions of "ali" or "kim" meet far too many names.
+const minTypoPart = 4
+
+// deletions returns s and every string with one letter of s deleted: two words within
+// one edit (a letter changed, added, dropped, or two swapped) share one of them.
+func deletions(s string) []string {
+	out := []string{s}
+	for i := range len(s) {
+		if d := s[:i] + s[i+1:]; d != out[len(out)-1] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// coreKeys calls fn with the keys of a name's core, its first and last parts (the given
+// name and the surname, as match.Normalize orders a listed "SURNAME, Given"), each
+// still standing for a whole name of one subject:
+//
+//   - "K3|": a holder's name of three parts or more, by its core alone. An asker asks
+//     its core: a hit says the holder has a name with the same first and last parts and
+//     other parts between (an alias that drops or changes a middle name). An asker's
+//     name of three parts or more also asks "F|" with its core, for a holder whose whole
+//     name is that core.
+//   - "T2|", "T3|" (typo keys): the core with one part fixed and the other written as
+//     each of its one-letter deletions, for a holder's name of two parts (T2) or more
+//     (T3): the two sides meet when one part is the same and the other within one edit
+//     ("Vladimir Pulin", "Vladimir Putin"), which no spelling or skeleton key survives.
+//
+// Neither is made when both core parts are common given names.
+func coreKeys(parts []part, asker bool, fn func(key string)) {
+	n := len(parts)
+	if n < 2 || parts[0].common && parts[n-1].common {
+		return
+	}
+	core := []part{parts[0], parts[n-1]}
+	typo := func(class string) {
+		for _, pr := range [][2]part{{core[0], core[1]}, {core[1], core[0]}} {
+			fixed, varied := pr[0], pr[1]
+			if len(varied.phon) < minTypoPart {
+				continue
+			}
+			for _, v := range deletions(varied.phon) {
+				fn(class + fixed.spell + "#" + v)
+			}
+		}
+	}
+	spell := func(p part) string { return p.spell }
+	if !asker {
+		if n == 2 {
+			typo("T2|")
+			return
+		}
+		fn(family("K3|e:", core, -1, spell))
+		typo("T3|")
+		return
+	}
+	if n >= 3 {
+		fn(family("F|e:", core, -1, spell))
+	}
+	fn(family("K3|e:", core, -1, spell))
+	typo("T2|")
+	typo("T3|")
 }
 
 // nameSizes returns how many keyed parts each of p's names has.

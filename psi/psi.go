@@ -32,7 +32,7 @@ const ElementSize = 32
 
 // MaxElements is how many blinded elements every person of a query carries: its keys and
 // random elements to fill, so the holder learns nothing from the count.
-const MaxElements = 48
+const MaxElements = 64
 
 // Band is how likely the holder holds the person, the only result an asker sees.
 type Band string

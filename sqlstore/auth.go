@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -326,4 +327,108 @@ func (db *DB) PurgeSessions(ctx context.Context, now time.Time) (int, error) {
 		return tx.audit(ctx, forewarn.SystemActor("housekeeping"), "session.purge", "session", "expired", nil, nil, fmt.Sprintf("%d expired sessions deleted", n))
 	})
 	return int(n), err
+}
+
+// ReserveLoginAttempt reads the recent failures under keys, lets decide judge the attempt
+// and, when it may go ahead, records it as a failure under every key, all while holding
+// the login_guard row: on PostgreSQL a row lock every server of the node queues on, on
+// SQLite the write lock. It takes no audit-head lock; the sign-in itself is audited.
+func (db *DB) ReserveLoginAttempt(ctx context.Context, keys []string, now time.Time, window time.Duration, decide func(recent [][]time.Time) time.Duration) (string, time.Duration, error) {
+	if len(keys) == 0 || window <= 0 || decide == nil {
+		return "", 0, forewarn.Invalid("keys", "required", "a sign-in attempt is counted under at least one key, in a window")
+	}
+	for _, k := range keys {
+		if err := checkText("key", k, 512); err != nil {
+			return "", 0, err
+		}
+	}
+	now = now.UTC()
+	var reservation string
+	var wait time.Duration
+	err := db.loginGuarded(ctx, "reserve sign-in attempt", func(tx *tx) error {
+		since := FormatTime(now.Add(-window))
+		if _, err := tx.exec(ctx, "DELETE FROM login_failures WHERE at <= ?", since); err != nil {
+			return fmt.Errorf("delete old sign-in failures: %w", err)
+		}
+		recent := make([][]time.Time, len(keys))
+		for i, k := range keys {
+			rows, err := tx.query(ctx, "SELECT at FROM login_failures WHERE limit_key = ? AND at > ? ORDER BY at DESC LIMIT ?", k, since, forewarn.LoginFailuresKept)
+			if err != nil {
+				return err
+			}
+			var ats []time.Time
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					rows.Close()
+					return err
+				}
+				at, err := ParseTime(s)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				ats = append(ats, at)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			slices.Reverse(ats)
+			recent[i] = ats
+		}
+		if wait = decide(recent); wait > 0 {
+			return nil
+		}
+		reservation = forewarn.NewID(now)
+		for _, k := range keys {
+			if _, err := tx.exec(ctx, "INSERT INTO login_failures (reservation, limit_key, at) VALUES (?, ?, ?)", reservation, k, FormatTime(now)); err != nil {
+				return fmt.Errorf("record sign-in attempt: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	return reservation, wait, nil
+}
+
+// ReleaseLoginAttempt deletes a reservation's failures and every failure under clear.
+func (db *DB) ReleaseLoginAttempt(ctx context.Context, reservation string, clear []string) error {
+	return db.loginGuarded(ctx, "release sign-in attempt", func(tx *tx) error {
+		if _, err := tx.exec(ctx, "DELETE FROM login_failures WHERE reservation = ?", reservation); err != nil {
+			return err
+		}
+		for _, k := range clear {
+			if _, err := tx.exec(ctx, "DELETE FROM login_failures WHERE limit_key = ?", k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// loginGuarded runs fn in a writing transaction holding the login_guard row.
+func (db *DB) loginGuarded(ctx context.Context, op string, fn func(*tx) error) error {
+	if db.dialect.SingleWriter {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
+	tx, err := db.beginTx(ctx, db.now(), false)
+	if err != nil {
+		return db.internal(op, err)
+	}
+	defer tx.tx.Rollback()
+	var id int
+	if err := tx.queryRow(ctx, "SELECT id FROM login_guard WHERE id = 1"+db.dialect.LockSuffix).Scan(&id); err != nil {
+		return db.internal(op, fmt.Errorf("lock login guard: %w", err))
+	}
+	if err := fn(tx); err != nil {
+		return db.internal(op, err)
+	}
+	if err := tx.tx.Commit(); err != nil {
+		return db.internal(op, fmt.Errorf("commit: %w", err))
+	}
+	return nil
 }

@@ -109,8 +109,8 @@ func (db *DB) CreateUser(ctx context.Context, actor forewarn.Actor, u *forewarn.
 }
 
 func (tx *tx) createUser(ctx context.Context, actor forewarn.Actor, u *forewarn.User) error {
-	_, err := tx.exec(ctx, "INSERT INTO users (id, username, display_name, roles, password_hash, must_change_password, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		u.ID, u.Username, u.DisplayName, joinRoles(u.Roles), u.PasswordHash, u.MustChangePassword, u.Disabled, FormatTime(u.CreatedAt))
+	_, err := tx.exec(ctx, "INSERT INTO users (id, username, display_name, roles, password_hash, must_change_password, disabled, created_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		u.ID, u.Username, u.DisplayName, joinRoles(u.Roles), u.PasswordHash, u.MustChangePassword, u.Disabled, FormatTime(u.CreatedAt), u.Language)
 	if err != nil {
 		if tx.db.dialect.IsUniqueViolation(err) {
 			return tx.db.conflict(err, "the username %q is taken", u.Username)
@@ -146,8 +146,8 @@ func (db *DB) UpdateUser(ctx context.Context, actor forewarn.Actor, u *forewarn.
 			return err
 		}
 		v.ID, v.CreatedAt = old.ID, old.CreatedAt
-		if _, err := tx.exec(ctx, "UPDATE users SET username = ?, display_name = ?, roles = ?, password_hash = ?, must_change_password = ?, disabled = ? WHERE id = ?",
-			v.Username, v.DisplayName, joinRoles(v.Roles), v.PasswordHash, v.MustChangePassword, v.Disabled, v.ID); err != nil {
+		if _, err := tx.exec(ctx, "UPDATE users SET username = ?, display_name = ?, roles = ?, password_hash = ?, must_change_password = ?, disabled = ?, language = ? WHERE id = ?",
+			v.Username, v.DisplayName, joinRoles(v.Roles), v.PasswordHash, v.MustChangePassword, v.Disabled, v.Language, v.ID); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "the username %q is taken", v.Username)
 			}
@@ -189,7 +189,7 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (*forewarn.Us
 	return u, err
 }
 
-const userColumns = "id, username, display_name, roles, password_hash, must_change_password, disabled, created_at"
+const userColumns = "id, username, display_name, roles, password_hash, must_change_password, disabled, created_at, language"
 
 // userBy reads one user by a unique column, "id" or "username".
 func (tx *tx) userBy(ctx context.Context, column, value string) (*forewarn.User, error) {
@@ -224,7 +224,7 @@ func (db *DB) Users(ctx context.Context) ([]*forewarn.User, error) {
 func scanUser(s scanner) (*forewarn.User, error) {
 	var u forewarn.User
 	var roles, created string
-	if err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &roles, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &created); err != nil {
+	if err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &roles, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &created, &u.Language); err != nil {
 		return nil, err
 	}
 	for _, r := range strings.Split(roles, ",") {

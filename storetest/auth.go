@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -298,4 +299,86 @@ func testAuditRecordsToken(t *testing.T, open Opener) {
 	}
 	WantCode(t, e.Store.RecordAudit(e.Ctx, &forewarn.AuditEntry{Actor: forewarn.Actor{Kind: forewarn.ActorUser, ID: "a", Token: "bad\x00token"}, Action: "login.failed", ObjectType: "user", ObjectID: "a"}), forewarn.EINVALID)
 	e.MustVerify()
+}
+
+// testLoginAttempts: sign-in attempts are reserved one at a time, so however many arrive
+// at once only as many as decide allows get through; decide sees each key's failures in
+// the window, oldest first; a released reservation and the keys cleared are forgotten;
+// failures leave with the window; nothing is audited (the sign-in is, by its caller).
+func testLoginAttempts(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	entries := e.AuditCount()
+	keys := []string{"pair liaison 192.0.2.1", "address 192.0.2.1", "user liaison"}
+	const limit = 3
+	reserve := func() (string, time.Duration, [][]time.Time) {
+		var seen [][]time.Time
+		res, wait, err := e.Store.ReserveLoginAttempt(e.Ctx, keys, e.Clock.Now(), 5*time.Minute, func(recent [][]time.Time) time.Duration {
+			seen = recent
+			if len(recent[0]) >= limit {
+				return time.Minute
+			}
+			return 0
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, wait, seen
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var admitted []string
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, wait, err := e.Store.ReserveLoginAttempt(e.Ctx, keys, e.Clock.Now(), 5*time.Minute, func(recent [][]time.Time) time.Duration {
+				if len(recent[0]) >= limit {
+					return time.Minute
+				}
+				return 0
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if (wait == 0) != (res != "") {
+				t.Errorf("reservation %q with wait %s", res, wait)
+			}
+			if wait == 0 {
+				mu.Lock()
+				admitted = append(admitted, res)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(admitted) != limit {
+		t.Fatalf("%d of 12 parallel attempts admitted, want %d", len(admitted), limit)
+	}
+	e.Clock.Advance(time.Minute)
+	if _, wait, seen := reserve(); wait == 0 || len(seen) != 3 || len(seen[1]) != limit || !seen[1][0].Equal(Start) {
+		t.Fatalf("the fourth attempt: wait %s, saw %v; want refused, seeing the %d failures at %s", wait, seen, limit, Start)
+	}
+	if err := e.Store.ReleaseLoginAttempt(e.Ctx, admitted[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	res, wait, seen := reserve()
+	if wait != 0 || len(seen[0]) != limit-1 {
+		t.Fatalf("after one reservation was released: wait %s, %d failures seen, want admitted after %d", wait, len(seen[0]), limit-1)
+	}
+	if err := e.Store.ReleaseLoginAttempt(e.Ctx, res, keys[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, wait, seen = reserve(); wait != 0 || len(seen[0]) != 0 || len(seen[1]) != limit-1 {
+		t.Fatalf("after the pair was cleared: wait %s, saw %d and %d, want 0 under the pair and %d under the address", wait, len(seen[0]), len(seen[1]), limit-1)
+	}
+	e.Clock.Advance(5 * time.Minute)
+	if _, wait, seen = reserve(); wait != 0 || len(seen[1]) != 0 {
+		t.Fatalf("after the window: wait %s, %d failures seen under the address, want none", wait, len(seen[1]))
+	}
+	_, _, err := e.Store.ReserveLoginAttempt(e.Ctx, nil, e.Clock.Now(), time.Minute, func([][]time.Time) time.Duration { return 0 })
+	WantCode(t, err, forewarn.EINVALID)
+	if n := e.AuditCount(); n != entries {
+		t.Errorf("sign-in attempts wrote %d audit entries, want none", n-entries)
+	}
 }

@@ -208,6 +208,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Node", testNode},
 		{"Users", testUsers},
+		{"UserLanguage", testUserLanguage},
 		{"Subjects", testSubjects},
 		{"FindSubjects", testFindSubjects},
 		{"Claims", testClaims},
@@ -243,6 +244,7 @@ func Run(t *testing.T, open Opener) {
 		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},
+		{"LoginAttempts", testLoginAttempts},
 		{"ChangeLog", testChangeLog},
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 		{"ImportSync", testImportSync},

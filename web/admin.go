@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,7 +35,7 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, a *access) 
 		s.fail(w, r, a, err)
 		return
 	}
-	s.render(w, r, a, http.StatusOK, "audit", "Audit trail", pg)
+	s.render(w, r, a, http.StatusOK, "audit", msg("Audit trail"), pg)
 }
 
 // handleVerifyAudit checks the whole chain and every signed checkpoint, and shows the result
@@ -53,7 +52,7 @@ func (s *Server) handleVerifyAudit(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	pg.Report, pg.Verified = rep, true
-	s.render(w, r, a, http.StatusOK, "audit", "Audit trail", pg)
+	s.render(w, r, a, http.StatusOK, "audit", msg("Audit trail"), pg)
 }
 
 func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error) {
@@ -91,11 +90,11 @@ func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error
 			continue
 		}
 		if sm, err := s.Node.Store.Message(ctx, e.ObjectID); err == nil {
-			pg.Names[e.ObjectID] = messageName(sm.Message)
+			pg.Names[e.ObjectID] = messageName(localeOf(ctx), sm.Message)
 		}
 	}
 	u := &url.URL{Path: "/audit", RawQuery: url.Values{"actor": {pg.Actor}, "action": {pg.Action}, "object_type": {pg.ObjectType}, "object_id": {pg.ObjectID}, "sort": {pg.Sort}}.Encode()}
-	pg.Headers = sortHeaders(u, pg.Sort, []column{{Label: "Seq", Key: "seq"}, {Label: "Time"}, {Label: "Actor"}, {Label: "Action"}, {Label: "Object"}, {Label: "Detail"}})
+	pg.Headers = sortHeaders(u, pg.Sort, []column{{Label: msg("Seq"), Key: "seq"}, {Label: msg("Time")}, {Label: msg("Actor")}, {Label: msg("Action")}, {Label: msg("Object")}, {Label: msg("Detail")}})
 	if pg.Sort == "-seq" {
 		pg.FirstHref = withQuery(u, map[string]string{"sort": "seq", "after": "0"})
 		pg.LatestHref = withQuery(u, nil)
@@ -173,7 +172,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, a *access, st
 		return
 	}
 	pg.Users, pg.Roles = users, forewarn.Roles
-	s.render(w, r, a, status, "users", "Users", pg)
+	s.render(w, r, a, status, "users", msg("Users"), pg)
 }
 
 // handleCreateUser creates an account with a one-time password, shown once, which the
@@ -263,7 +262,7 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request, a *access) 
 		}
 		pg.Peers = append(pg.Peers, peerView{Peer: p, Key: peerKey(p.PublicKey), Fingerprint: keyFingerprint(p.PublicKey), Health: h, Now: now})
 	}
-	s.render(w, r, a, http.StatusOK, "peers", "Peers", pg)
+	s.render(w, r, a, http.StatusOK, "peers", msg("Peers"), pg)
 }
 
 type tokensPage struct {
@@ -308,7 +307,7 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, s
 		pg.Tokens = append(pg.Tokens, ts...)
 	}
 	pg.Roles = a.User.Roles
-	s.render(w, r, a, status, "tokens", "API tokens", pg)
+	s.render(w, r, a, status, "tokens", msg("API tokens"), pg)
 }
 
 // handleCreateToken creates a token for the signed-in user (no one, administrators
@@ -316,11 +315,11 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, s
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *access) {
 	pg := tokensPage{Username: a.User.Username, Role: r.PostFormValue("role"), Name: strings.TrimSpace(r.PostFormValue("name"))}
 	if u := strings.TrimSpace(r.PostFormValue("username")); u != "" && u != a.User.Username {
-		s.deny(w, r, a, "Users create their own API tokens only; "+u+" must sign in and create theirs.")
+		s.denyf(w, r, a, msg("Users create their own API tokens only; %s must sign in and create theirs."), u)
 		return
 	}
 	if pg.Name == "" {
-		pg.Error = "Say what the token is for, like \"cli on liaison desk 2\"."
+		pg.Error = msg("Say what the token is for, like “cli on liaison desk 2”.")
 		s.showTokens(w, r, a, http.StatusBadRequest, pg)
 		return
 	}
@@ -332,7 +331,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *ac
 			ttl, err = app.TokenDays(n)
 		}
 		if err != nil || n == 0 {
-			pg.Error = fmt.Sprintf("A token lasts 1 to %d days.", int(forewarn.MaxTokenTTL.Hours()/24))
+			pg.Error = localeOf(r.Context()).T("A token lasts 1 to %d days.", int(forewarn.MaxTokenTTL.Hours()/24))
 			s.showTokens(w, r, a, http.StatusBadRequest, pg)
 			return
 		}
@@ -361,7 +360,7 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request, a *ac
 			own = own || t.ID == id
 		}
 		if !own {
-			s.deny(w, r, a, "You may revoke only your own API tokens.")
+			s.deny(w, r, a, msg("You may revoke only your own API tokens."))
 			return
 		}
 	}

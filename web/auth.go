@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -8,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,7 +84,7 @@ func crossSite(r *http.Request) string {
 		return ""
 	}
 	if u, err := url.Parse(o); err != nil || o == "null" || u.Host != r.Host {
-		return "it was sent from another site (Origin: " + o + ")"
+		return "it was sent from another site (Origin: " + o + ")" // audited as is
 	}
 	return ""
 }
@@ -132,7 +132,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	s.render(w, r, nil, http.StatusOK, "login", "Sign in", loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)})
+	s.render(w, r, nil, http.StatusOK, "login", msg("Sign in"), loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)})
 }
 
 // handleLogin checks the password, refusing disabled users and too many failures per
@@ -146,7 +146,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	form := loginPage{Username: username, Next: next, CSRF: loginToken(w, r)}
 	if why := crossSite(r); why != "" {
-		s.deny(w, r, nil, "The sign-in form was refused: "+why+".")
+		s.denyf(w, r, nil, msg("The sign-in form was refused: %s."), why)
 		return
 	}
 	var want string
@@ -155,14 +155,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if why := checkToken(r.PostFormValue("csrf"), want, "this browser's sign-in form"); why != "" {
 		s.auditLogin(r, username, "refused: "+why)
-		form.Error = "The sign-in form was refused: " + why + ". Sign in again from this page."
-		s.render(w, r, nil, http.StatusForbidden, "login", "Sign in", form)
+		form.Error = localeOf(r.Context()).T("The sign-in form was refused: %s. Sign in again from this page.", localeOf(r.Context()).T(why))
+		s.render(w, r, nil, http.StatusForbidden, "login", msg("Sign in"), form)
 		return
 	}
-	if wait := s.limiter.attempt(username, ip); wait > 0 {
+	reservation, wait, err := s.limiter.attempt(r.Context(), username, ip)
+	if err != nil {
+		s.fail(w, r, nil, err)
+		return
+	}
+	if wait > 0 {
 		s.auditLogin(r, username, "refused: too many failed attempts")
-		form.Error = fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", roundWait(wait))
-		s.render(w, r, nil, http.StatusTooManyRequests, "login", "Sign in", form)
+		form.Error = localeOf(r.Context()).T("Too many failed sign-in attempts. Try again in %s.", localeOf(r.Context()).Wait(wait))
+		s.render(w, r, nil, http.StatusTooManyRequests, "login", msg("Sign in"), form)
 		return
 	}
 	u, err := s.Node.Store.UserByUsername(r.Context(), username)
@@ -181,10 +186,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.auditLogin(r, username, forewarn.ErrorMessage(err))
 		form.Error = strings.ToUpper(forewarn.ErrorMessage(err)[:1]) + forewarn.ErrorMessage(err)[1:] + "."
-		s.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in", form)
+		s.render(w, r, nil, http.StatusUnauthorized, "login", msg("Sign in"), form)
 		return
 	}
-	s.limiter.succeeded(username, ip)
+	if err := s.limiter.succeeded(r.Context(), reservation, username, ip); err != nil {
+		s.fail(w, r, nil, err)
+		return
+	}
 	secret := randomToken(32)
 	sess := &forewarn.Session{Hash: app.HashSecret(secret), Username: u.Username, CSRF: randomToken(32),
 		ExpiresAt: s.Node.Clock.Now().Add(s.SessionTTL)}
@@ -250,7 +258,7 @@ func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request, a *a
 	pg := passwordPage{Required: a.User.MustChangePassword, Done: r.URL.Query().Get("done") == "1",
 		Tokens: s.liveTokens(r, a.User.Username)}
 	pg.Revoked, _ = strconv.Atoi(r.URL.Query().Get("revoked"))
-	s.render(w, r, a, http.StatusOK, "password", "Change password", pg)
+	s.render(w, r, a, http.StatusOK, "password", msg("Change password"), pg)
 }
 
 // handlePassword sets a new password after checking the current one.
@@ -259,22 +267,30 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 	cur, nw, again := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("again")
 	// A stolen session must not become a way to guess the password: the same limit as
 	// signing in applies to checking the current one.
-	if wait := s.limiter.attempt(a.User.Username, clientIP(r)); wait > 0 {
-		pg.Errors["current"] = fmt.Sprintf("Too many wrong passwords. Try again in %s.", roundWait(wait))
-		s.render(w, r, a, http.StatusTooManyRequests, "password", "Change password", pg)
+	reservation, wait, err := s.limiter.attempt(r.Context(), a.User.Username, clientIP(r))
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if wait > 0 {
+		pg.Errors["current"] = localeOf(r.Context()).T("Too many wrong passwords. Try again in %s.", localeOf(r.Context()).Wait(wait))
+		s.render(w, r, a, http.StatusTooManyRequests, "password", msg("Change password"), pg)
 		return
 	}
 	checked := app.CheckPassword(a.User.PasswordHash, cur)
 	if checked {
-		s.limiter.succeeded(a.User.Username, clientIP(r))
+		if err := s.limiter.succeeded(r.Context(), reservation, a.User.Username, clientIP(r)); err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
 	}
 	switch {
 	case !checked:
-		pg.Errors["current"] = "This is not your current password."
+		pg.Errors["current"] = msg("This is not your current password.")
 	case nw != again:
-		pg.Errors["again"] = "The two new passwords differ."
+		pg.Errors["again"] = msg("The two new passwords differ.")
 	case nw == cur:
-		pg.Errors["new"] = "Choose a password different from the current one."
+		pg.Errors["new"] = msg("Choose a password different from the current one.")
 	}
 	if len(pg.Errors) == 0 {
 		hash, err := app.HashPassword(nw)
@@ -305,7 +321,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 			return
 		}
 	}
-	s.render(w, r, a, http.StatusBadRequest, "password", "Change password", pg)
+	s.render(w, r, a, http.StatusBadRequest, "password", msg("Change password"), pg)
 }
 
 // handleHome sends each user to the first page their roles open.
@@ -354,140 +370,78 @@ func roundWait(d time.Duration) string {
 // addresses still meets the per-user count, which tightens every address's allowance for
 // that user without refusing a password from an address that has not failed.
 const (
-	loginMaxPerPair     = 5    // failures for one user from one address before it waits
-	loginMaxPerAddress  = 50   // failures from one address, across users
-	loginMaxPerUser     = 50   // failures for one user, across addresses, before pairs tighten
-	loginTightPerPair   = 1    // a pair's allowance while its user is under attack
-	loginMaxUsernameLen = 64   // the longest username a user may have (forewarn.User)
-	loginMaxKeys        = 8192 // entries the limiter holds at most
+	loginMaxPerPair     = 5  // failures for one user from one address before it waits
+	loginMaxPerAddress  = 50 // failures from one address, across users
+	loginMaxPerUser     = 50 // failures for one user, across addresses, before pairs tighten
+	loginTightPerPair   = 1  // a pair's allowance while its user is under attack
+	loginMaxUsernameLen = 64 // the longest username a user may have (forewarn.User)
 )
 
 // loginLimiter counts failed sign-ins in a sliding window on the wall clock, which a
 // replay or a frozen demo clock does not move: per (user, address) for lockout, per
-// address and per user separately. Keys are bounded in length and in number, and expired
-// ones are pruned, so unknown usernames cannot grow it without bound.
+// address and per user separately. The failures are kept in the store
+// (Store.ReserveLoginAttempt), never in memory, so two servers of one node on one
+// database hold one count: an attacker gets no more attempts by trying both.
 type loginLimiter struct {
+	store  forewarn.AuthStore
 	now    func() time.Time
 	window time.Duration
-
-	mu        sync.Mutex
-	failures  map[string][]time.Time
-	lastSweep time.Time
 }
 
-func newLoginLimiter(now func() time.Time, window time.Duration) *loginLimiter {
-	return &loginLimiter{now: now, window: window, failures: map[string][]time.Time{}}
+func newLoginLimiter(store forewarn.AuthStore, now func() time.Time, window time.Duration) *loginLimiter {
+	return &loginLimiter{store: store, now: now, window: window}
 }
 
 // limiterUser is the username as the limiter keys it: anything no user could be named
 // counts under one key, so a megabyte-long name costs no more than a short one.
 func limiterUser(username string) string {
 	if len(username) > loginMaxUsernameLen || !forewarn.ValidUsername(username) {
-		return "\x00invalid"
+		return "(invalid)"
 	}
 	return username
 }
 
-// keys returns the limiter's keys for a sign-in and the most failures each may hold.
-func (l *loginLimiter) keys(username, ip string, now time.Time) ([]string, []int) {
+// loginKeys returns the limiter's keys for a sign-in: the user from the address, the
+// address, the user.
+func loginKeys(username, ip string) []string {
 	u := limiterUser(username)
+	return []string{"pair " + u + " " + ip, "address " + ip, "user " + u}
+}
+
+// decideLogin says how long an attempt must wait, given the recent failures under each
+// of loginKeys (oldest first): a pair or an address over its limit waits until its
+// oldest counted failure leaves the window; a pair's limit tightens while its user is
+// under attack from many addresses.
+func decideLogin(recent [][]time.Time, now time.Time, window time.Duration) time.Duration {
 	perPair := loginMaxPerPair
-	if len(l.prune("u\x00"+u, now)) >= loginMaxPerUser {
+	if len(recent[2]) >= loginMaxPerUser {
 		perPair = loginTightPerPair
 	}
-	return []string{"p\x00" + u + "\x00" + ip, "a\x00" + ip, "u\x00" + u}, []int{perPair, loginMaxPerAddress, 0}
-}
-
-// prune drops failures older than the window; the caller holds mu.
-func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
-	fs := l.failures[key]
-	i := 0
-	for i < len(fs) && !fs[i].After(now.Add(-l.window)) {
-		i++
-	}
-	fs = fs[i:]
-	if len(fs) == 0 {
-		delete(l.failures, key)
-	} else {
-		l.failures[key] = fs
-	}
-	return fs
-}
-
-// sweep prunes every key once a window; when the table is full it also drops the quarter
-// of keys whose last failure is oldest, so an attacker cannot grow it and a full table
-// costs one sort per many attempts. The caller holds mu.
-func (l *loginLimiter) sweep(now time.Time) {
-	if len(l.failures)+3 <= loginMaxKeys && now.Sub(l.lastSweep) < l.window {
-		return
-	}
-	l.lastSweep = now
-	for k := range l.failures {
-		l.prune(k, now)
-	}
-	if len(l.failures)+3 <= loginMaxKeys {
-		return
-	}
-	type entry struct {
-		key  string
-		last time.Time
-	}
-	es := make([]entry, 0, len(l.failures))
-	for k, fs := range l.failures {
-		es = append(es, entry{k, fs[len(fs)-1]})
-	}
-	slices.SortFunc(es, func(a, b entry) int { return a.last.Compare(b.last) })
-	for _, e := range es[:len(es)-loginMaxKeys*3/4] {
-		delete(l.failures, e.key)
-	}
-}
-
-// attempt reserves a sign-in attempt: it counts as a failure from the start, so parallel
-// guesses cannot all pass the check before any failure is recorded. When the user is
-// locked out from this address, or the address is, it reserves nothing and returns how
-// long until they may try again.
-func (l *loginLimiter) attempt(username, ip string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	l.sweep(now)
-	keys, limits := l.keys(username, ip, now)
 	var wait time.Duration
-	for i, k := range keys {
-		fs := l.prune(k, now)
-		if max := limits[i]; max > 0 && len(fs) >= max {
-			if w := fs[len(fs)-max].Add(l.window).Sub(now); w > wait {
+	for i, max := range []int{perPair, loginMaxPerAddress} {
+		if fs := recent[i]; len(fs) >= max {
+			if w := fs[len(fs)-max].Add(window).Sub(now); w > wait {
 				wait = w
 			}
 		}
 	}
-	if wait > 0 {
-		return wait
-	}
-	for _, k := range keys {
-		fs := append(l.failures[k], now)
-		if len(fs) > loginMaxPerUser { // no key needs more to decide
-			fs = fs[len(fs)-loginMaxPerUser:]
-		}
-		l.failures[k] = fs
-	}
-	return 0
+	return wait
+}
+
+// attempt reserves a sign-in attempt: it counts as a failure from the start, so parallel
+// guesses, on this server or another, cannot all pass the check before any failure is
+// recorded. When the user is locked out from this address, or the address is, it reserves
+// nothing and returns how long until they may try again. The reservation is for
+// succeeded.
+func (l *loginLimiter) attempt(ctx context.Context, username, ip string) (string, time.Duration, error) {
+	now := l.now()
+	return l.store.ReserveLoginAttempt(ctx, loginKeys(username, ip), now, l.window, func(recent [][]time.Time) time.Duration {
+		return decideLogin(recent, now, l.window)
+	})
 }
 
 // succeeded takes back the attempt reserved for a sign-in that proved the password, and
 // clears the pair's failures.
-func (l *loginLimiter) succeeded(username, ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	keys, _ := l.keys(username, ip, l.now())
-	delete(l.failures, keys[0])
-	for _, k := range keys[1:] {
-		if fs := l.failures[k]; len(fs) > 0 {
-			if fs = fs[:len(fs)-1]; len(fs) == 0 {
-				delete(l.failures, k)
-			} else {
-				l.failures[k] = fs
-			}
-		}
-	}
+func (l *loginLimiter) succeeded(ctx context.Context, reservation, username, ip string) error {
+	return l.store.ReleaseLoginAttempt(ctx, reservation, loginKeys(username, ip)[:1])
 }

@@ -57,6 +57,7 @@ var everyPage = []pageVisit{
 	{"my-notifications", "liaison", "/notifications"},
 	{"tokens", "liaison", "/tokens"},
 	{"password", "liaison", "/password"},
+	{"settings", "liaison", "/settings"},
 	{"refused", "analyst", "/admin/users"},
 }
 

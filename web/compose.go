@@ -87,7 +87,7 @@ func (s *Server) handleComposeForm(w http.ResponseWriter, r *http.Request, a *ac
 	}
 	f.InReplyTo = r.URL.Query().Get("reply_to")
 	f.Persons = make([]personForm, minPersonRows)
-	s.render(w, r, a, http.StatusOK, "compose", "Compose", f)
+	s.render(w, r, a, http.StatusOK, "compose", msg("Compose"), f)
 }
 
 // readCompose reads the posted form.
@@ -117,7 +117,7 @@ func (f *composeForm) descriptors() (ps []forewarn.PersonDescriptor, rows []int)
 		pf := &f.Persons[i]
 		if pf.Name == "" {
 			if pf.Aliases != "" || pf.BirthDate != "" || pf.DocNumber != "" {
-				pf.Error = "Give the person's name."
+				pf.Error = msg("Give the person's name.")
 			}
 			continue
 		}
@@ -129,7 +129,7 @@ func (f *composeForm) descriptors() (ps []forewarn.PersonDescriptor, rows []int)
 		}
 		bd, err := forewarn.ParsePartialDate(pf.BirthDate)
 		if err != nil {
-			pf.Error = "Birth date: write YYYY, YYYY-MM or YYYY-MM-DD."
+			pf.Error = msg("Birth date: write YYYY, YYYY-MM or YYYY-MM-DD.")
 		}
 		d.BirthDate = bd
 		for _, c := range strings.FieldsFunc(pf.Nationality, func(r rune) bool { return r == ',' || r == ' ' }) {
@@ -157,7 +157,7 @@ func (f *composeForm) message() (*forewarn.Message, []int) {
 	if f.Deadline != "" {
 		t, err := time.Parse("2006-01-02T15:04", f.Deadline)
 		if err != nil {
-			f.Errors["deadline"] = "Write the deadline as a date and time (UTC)."
+			f.Errors["deadline"] = msg("Write the deadline as a date and time (UTC).")
 		}
 		deadline = t
 	}
@@ -167,10 +167,10 @@ func (f *composeForm) message() (*forewarn.Message, []int) {
 	case forewarn.KindNotification:
 		m.Notification = &forewarn.Notification{Summary: f.Title, Priority: forewarn.Priority(f.Priority), Persons: persons, AcknowledgeBy: deadline}
 	default:
-		f.Errors["kind"] = "Choose request or notification."
+		f.Errors["kind"] = msg("Choose request or notification.")
 	}
 	if len(f.To) == 0 {
-		f.Errors["to"] = "Choose at least one recipient."
+		f.Errors["to"] = msg("Choose at least one recipient.")
 	}
 	return m, rows
 }
@@ -191,30 +191,30 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, a *access
 		if len(f.Persons) < forewarn.MaxPersons {
 			f.Persons = append(f.Persons, personForm{})
 		}
-		s.render(w, r, a, http.StatusOK, "compose", "Compose", f)
+		s.render(w, r, a, http.StatusOK, "compose", msg("Compose"), f)
 		return
 	case "check":
 		if err := s.checkDraft(r, f); err != nil {
 			s.fail(w, r, a, err)
 			return
 		}
-		s.render(w, r, a, http.StatusOK, "compose", "Compose", f)
+		s.render(w, r, a, http.StatusOK, "compose", msg("Compose"), f)
 		return
 	}
 	m, rows := f.message()
 	for _, p := range f.Persons {
 		if p.Error != "" {
-			f.Errors["persons"] = "Correct the persons marked below."
+			f.Errors["persons"] = msg("Correct the persons marked below.")
 		}
 	}
 	if len(f.Errors) > 0 {
-		s.render(w, r, a, http.StatusBadRequest, "compose", "Compose", f)
+		s.render(w, r, a, http.StatusBadRequest, "compose", msg("Compose"), f)
 		return
 	}
 	sm, err := s.Messages.Send(r.Context(), a.Principal.Actor(), m)
 	if err != nil {
 		f.place(err, rows)
-		s.render(w, r, a, httpStatus(err), "compose", "Compose", f)
+		s.render(w, r, a, httpStatus(err), "compose", msg("Compose"), f)
 		return
 	}
 	redirect(w, r, "/messages/"+sm.Message.ID+"?done=sent")
@@ -237,7 +237,7 @@ func (f *composeForm) place(err error, rows []int) {
 		k, _ := strconv.Atoi(mm[1])
 		if k < len(rows) {
 			f.Persons[rows[k]].Error = fe.Error()
-			f.Errors["persons"] = "Correct the persons marked below."
+			f.Errors["persons"] = msg("Correct the persons marked below.")
 			return
 		}
 	}
@@ -288,10 +288,10 @@ func (s *Server) handleComposeCheck(w http.ResponseWriter, r *http.Request, a *a
 	}
 	if err != nil {
 		w.WriteHeader(httpStatus(err))
-		s.renderFragment(w, "compose", "draft-error", forewarn.ErrorMessage(err))
+		s.renderFragment(w, r, "compose", "draft-error", forewarn.ErrorMessage(err))
 		return
 	}
-	s.renderFragment(w, "compose", "draft-hits", f)
+	s.renderFragment(w, r, "compose", "draft-hits", f)
 }
 
 // fieldError returns err's *forewarn.Error, or nil.

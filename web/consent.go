@@ -63,7 +63,7 @@ func (s *Server) handleConsentAnswer(w http.ResponseWriter, r *http.Request, a *
 	id := r.PathValue("id")
 	grant := r.PostFormValue("answer") == "grant"
 	if r.PostFormValue("answer") != "grant" && r.PostFormValue("answer") != "refuse" {
-		s.showMessage(w, r, a, http.StatusBadRequest, ackForm{Error: "Choose to grant or to refuse consent."})
+		s.showMessage(w, r, a, http.StatusBadRequest, ackForm{Error: msg("Choose to grant or to refuse consent.")})
 		return
 	}
 	if _, err := s.Messages.AnswerConsent(r.Context(), a.Principal, id, grant, r.PostFormValue("reason")); err != nil {

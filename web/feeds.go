@@ -25,5 +25,5 @@ func (s *Server) handleFeeds(w http.ResponseWriter, r *http.Request, a *access) 
 			pg.Unhealthy++
 		}
 	}
-	s.render(w, r, a, http.StatusOK, "feeds", "Feeds", pg)
+	s.render(w, r, a, http.StatusOK, "feeds", msg("Feeds"), pg)
 }

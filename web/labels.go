@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/forewarn/forewarn"
 )
@@ -88,54 +87,69 @@ func label(code any) string {
 
 // gradeText spells out an Admiralty grading for readers who do not know the codes:
 // B2 is "source usually reliable, information probably true".
-func gradeText(g forewarn.Grading) string {
-	rel := map[string]string{"A": "completely reliable", "B": "usually reliable", "C": "fairly reliable", "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged"}
-	cred := map[int]string{1: "confirmed", 2: "probably true", 3: "possibly true", 4: "doubtful", 5: "improbable", 6: "truth cannot be judged"}
+func gradeText(l *locale, g forewarn.Grading) string {
 	if g.Reliability == "" {
 		return ""
 	}
-	return "source " + rel[g.Reliability] + ", information " + cred[g.Credibility]
+	return l.T("source %s, information %s", l.T(reliabilityText[g.Reliability]), l.T(credibilityText[g.Credibility]))
 }
+
+// reliabilityText and credibilityText are the meanings of the Admiralty codes.
+var (
+	reliabilityText = map[string]string{"A": msg("completely reliable"), "B": msg("usually reliable"), "C": msg("fairly reliable"), "D": msg("not usually reliable"), "E": msg("unreliable"), "F": msg("reliability cannot be judged")}
+	credibilityText = map[int]string{1: msg("confirmed"), 2: msg("probably true"), 3: msg("possibly true"), 4: msg("doubtful"), 5: msg("improbable"), 6: msg("truth cannot be judged")}
+)
 
 // messageName names a message as a person remembers it: the sender, the kind, the day and
 // the first words — "TR-MIT notification of 15 Dec 2014 “Fifth individual…”" — never the
 // ID, whose first characters are only a timestamp.
-func messageName(m *forewarn.Message) string {
+func messageName(l *locale, m *forewarn.Message) string {
 	if m == nil {
 		return ""
 	}
-	s := m.From + " " + label(m.Kind) + " of " + m.Created.UTC().Format(dateLayout)
-	if t := messageTitle(m); t != "" {
+	s := l.T("%[1]s %[2]s of %[3]s", m.From, l.T(label(m.Kind)), l.Date(m.Created))
+	if t := messageTitle(l, m); t != "" {
 		r := []rune(t)
 		if len(r) > 40 {
 			t = strings.TrimSpace(string(r[:40])) + "…"
 		}
-		s += " “" + t + "”"
+		s += " " + l.T("“%s”", t)
 	}
 	return s
 }
 
-// dayOf formats a time as a day, for "confirmed on 15 Dec 2014".
-func dayOf(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(dateLayout)
-}
-
 // tlpText says what a TLP 2.0 level allows, for the badge's hover text.
-func tlpText(t forewarn.TLP) string {
+func tlpText(l *locale, t forewarn.TLP) string {
 	switch strings.ToUpper(string(t)) {
 	case "RED":
-		return "TLP:RED: for the named recipients only, not to be shared further"
+		return l.T("TLP:RED: for the named recipients only, not to be shared further")
 	case "AMBER+STRICT":
-		return "TLP:AMBER+STRICT: within the recipient's organisation only"
+		return l.T("TLP:AMBER+STRICT: within the recipient's organisation only")
 	case "AMBER":
-		return "TLP:AMBER: within the recipient's organisation and its clients, on a need-to-know basis"
+		return l.T("TLP:AMBER: within the recipient's organisation and its clients, on a need-to-know basis")
 	case "GREEN":
-		return "TLP:GREEN: within the recipient's community, not publicly"
+		return l.T("TLP:GREEN: within the recipient's community, not publicly")
 	case "CLEAR":
-		return "TLP:CLEAR: no limit on disclosure"
+		return l.T("TLP:CLEAR: no limit on disclosure")
 	}
 	return "TLP:" + string(t)
+}
+
+// nextStepText says what the escalation policy does next to a delivery, in the page's
+// language: "escalates to supervisors" (forewarn.EscalationPolicy.NextStepText, translated).
+func nextStepText(l *locale, p forewarn.EscalationPolicy, side forewarn.EscalationSide, done int, owner string) string {
+	i, ok := p.NextStep(side, done, owner)
+	if !ok {
+		return ""
+	}
+	user, role := p.Steps[i].Tells(owner)
+	switch {
+	case user != "":
+		return l.T("reminds %s", user)
+	case role == forewarn.RoleSupervisor:
+		return l.T("escalates to supervisors")
+	case side == forewarn.SideSender:
+		return l.T("tells our %s desk it is overdue", l.T(roleNames[role]))
+	}
+	return l.T("escalates to the %s desk", l.T(roleNames[role]))
 }

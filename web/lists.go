@@ -3,7 +3,6 @@ package web
 import (
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // A list page keeps everything that shapes it in its URL (filters, order, page), so a view
@@ -87,22 +86,4 @@ func pageOf(u *url.URL, offset, n, total int) pager {
 		p.NextHref = withQuery(u, map[string]string{"offset": strconv.Itoa(offset + pageSize)})
 	}
 	return p
-}
-
-// thousands writes n with a comma between each group of three digits: 1,204.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -23,6 +23,8 @@ type messageRow struct {
 	Kind       forewarn.MessageKind
 	Title      string
 	Peer       string // the sender of a received message, the recipients of a sent one
+	PeerFmt    string // Peer as a catalogue key, "from %s" or "to %s", with PeerCodes
+	PeerCodes  string
 	Created    time.Time
 	Deadline   time.Time
 	Priority   forewarn.Priority
@@ -53,27 +55,29 @@ func viewDelivery(d *forewarn.Delivery) deliveryView {
 	v := deliveryView{Agency: d.Agency, Status: d.Status()}
 	switch {
 	case d.Actioned():
-		v.Class, v.Label = "ok", "acknowledged"
+		v.Class, v.Label = "ok", msg("acknowledged")
 	case !d.Overdue.IsZero():
-		v.Class, v.Label = "late", "overdue"
+		v.Class, v.Label = "late", msg("overdue")
 	case d.Direction == forewarn.DirectionOut && !d.Delivered():
-		v.Class, v.Label = "pending", "not delivered"
+		v.Class, v.Label = "pending", msg("not delivered")
 	case !d.ReadAt.IsZero():
-		v.Class, v.Label = "pending", "read"
+		v.Class, v.Label = "pending", msg("read")
 	default:
-		v.Class, v.Label = "pending", "open"
+		v.Class, v.Label = "pending", msg("open")
 	}
 	return v
 }
 
-func rowOf(sm *forewarn.StoredMessage) messageRow {
+func rowOf(l *locale, sm *forewarn.StoredMessage) messageRow {
 	m := sm.Message
-	row := messageRow{SM: sm, ID: m.ID, Kind: m.Kind, Title: messageTitle(m), Created: m.Created, Priority: sm.Priority, TLP: m.Marks.TLP,
+	row := messageRow{SM: sm, ID: m.ID, Kind: m.Kind, Title: messageTitle(l, m), Created: m.Created, Priority: sm.Priority, TLP: m.Marks.TLP,
 		Raised: sm.Priority != m.DeclaredPriority(), Holds: sm.HoldsPerson, Deadline: m.Deadline()}
 	if sm.Direction == forewarn.DirectionIn {
 		row.Peer = "from " + m.From
+		row.PeerFmt, row.PeerCodes = msg("from %s"), m.From
 	} else {
 		row.Peer = "to " + strings.Join(m.To, ", ")
+		row.PeerFmt, row.PeerCodes = msg("to %s"), strings.Join(m.To, ", ")
 	}
 	if sm.Direction == forewarn.DirectionIn && len(sm.Deliveries) > 0 {
 		row.Owner = sm.Deliveries[0].Owner
@@ -97,9 +101,9 @@ func rowOf(sm *forewarn.StoredMessage) messageRow {
 		if m.Kind == forewarn.KindAcknowledgement {
 			// An acknowledgement is itself never acknowledged: say only whether it arrived.
 			dv.Status, _, _ = strings.Cut(d.Status(), ", ")
-			dv.Class, dv.Label = "ok", "delivered"
+			dv.Class, dv.Label = "ok", msg("delivered")
 			if !d.Delivered() {
-				dv.Class, dv.Label = "pending", "not delivered"
+				dv.Class, dv.Label = "pending", msg("not delivered")
 			}
 		}
 		row.Deliveries = append(row.Deliveries, dv)
@@ -114,7 +118,7 @@ func rowOf(sm *forewarn.StoredMessage) messageRow {
 
 // timed fills what a row says relative to now: what the escalation policy does next to
 // its open deliveries, and when.
-func (s *Server) timed(row *messageRow) {
+func (s *Server) timed(l *locale, row *messageRow) {
 	row.Now = s.Node.Clock.Now()
 	if s.Messages == nil {
 		return
@@ -127,7 +131,7 @@ func (s *Server) timed(row *messageRow) {
 		if d.Direction == forewarn.DirectionIn {
 			side = forewarn.SideRecipient
 		}
-		if text := s.Messages.Policy.NextStepText(side, d.Escalated, d.Owner); text != "" && (row.NextAt.IsZero() || d.NextEscalation.Before(row.NextAt)) {
+		if text := nextStepText(l, s.Messages.Policy, side, d.Escalated, d.Owner); text != "" && (row.NextAt.IsZero() || d.NextEscalation.Before(row.NextAt)) {
 			row.Next, row.NextAt = text, d.NextEscalation
 			if side == forewarn.SideSender && len(row.SM.Deliveries) > 1 {
 				row.Next += " (" + d.Agency + ")"
@@ -136,7 +140,7 @@ func (s *Server) timed(row *messageRow) {
 	}
 }
 
-func messageTitle(m *forewarn.Message) string {
+func messageTitle(l *locale, m *forewarn.Message) string {
 	switch {
 	case m.Notification != nil:
 		return m.Notification.Summary
@@ -145,9 +149,9 @@ func messageTitle(m *forewarn.Message) string {
 	case m.Response != nil:
 		return firstLine(m.Response.Answer)
 	case m.Ack != nil:
-		s := "Acknowledgement: " + string(m.Ack.Stage)
+		s := l.T("Acknowledgement: %s", l.T(label(m.Ack.Stage)))
 		if m.Ack.Outcome != "" {
-			s += " (" + m.Ack.Outcome + ")"
+			s += " (" + l.T(label(m.Ack.Outcome)) + ")"
 		}
 		return s
 	}
@@ -200,17 +204,17 @@ type msgTable struct {
 }
 
 func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request, a *access) {
-	s.messageList(w, r, a, forewarn.DirectionIn, "Inbox", "Messages partner agencies sent to this node.")
+	s.messageList(w, r, a, forewarn.DirectionIn, msg("Inbox"), msg("Messages partner agencies sent to this node."))
 }
 
 func (s *Server) handleOutbox(w http.ResponseWriter, r *http.Request, a *access) {
-	s.messageList(w, r, a, forewarn.DirectionOut, "Outbox", "Messages this node sent, with each recipient's delivery and acknowledgement.")
+	s.messageList(w, r, a, forewarn.DirectionOut, msg("Outbox"), msg("Messages this node sent, with each recipient's delivery and acknowledgement."))
 }
 
 // handleOverdue is the overdue board: messages on either side whose deadline passed
 // without an acknowledgement, longest overdue first within the page.
 func (s *Server) handleOverdue(w http.ResponseWriter, r *http.Request, a *access) {
-	s.messageList(w, r, a, "", "Overdue", "Warnings and requests whose deadline passed without an acknowledgement: those we owe an answer and those we wait for.")
+	s.messageList(w, r, a, "", msg("Overdue"), msg("Warnings and requests whose deadline passed without an acknowledgement: those we owe an answer and those we wait for."))
 }
 
 func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, dir forewarn.Direction, heading, intro string) {
@@ -263,20 +267,20 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 	pg := listPage{Heading: heading, Intro: intro, Path: r.URL.Path, Filter: lf, Total: total, Offset: offset, Peers: peers,
 		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement}}
 	for _, sm := range list {
-		row := rowOf(sm)
-		s.timed(&row)
+		row := rowOf(localeOf(r.Context()), sm)
+		s.timed(localeOf(r.Context()), &row)
 		pg.Rows = append(pg.Rows, row)
 	}
 	pg.Pager = pageOf(r.URL, offset, len(list), total)
-	dated := "Message, received"
+	dated := msg("Message, received")
 	if dir == forewarn.DirectionOut {
-		dated = "Message, sent"
+		dated = msg("Message, sent")
 	} else if dir == "" {
-		dated = "Message, date"
+		dated = msg("Message, date")
 	}
 	pg.Table = msgTable{Rows: pg.Rows, Headers: sortHeaders(r.URL, lf.Sort, []column{
-		{Label: "Priority"}, {Label: "Kind"}, {Label: dated, Key: "date", First: "-date"}, {Label: "Peer"},
-		{Label: "Deadline", Key: "deadline"}, {Label: "Status"}})}
+		{Label: msg("Priority")}, {Label: msg("Kind")}, {Label: dated, Key: "date", First: "-date"}, {Label: msg("Peer")},
+		{Label: msg("Deadline"), Key: "deadline"}, {Label: msg("Status")}})}
 	s.render(w, r, a, http.StatusOK, "messages", heading, pg)
 }
 
@@ -286,6 +290,8 @@ type matchView struct {
 	X           match.Explanation
 	PersonName  string
 	Target      string // what it matched: a subject, or a person in an earlier message
+	TargetFmt   string // Target as a catalogue key with TargetName
+	TargetName  string
 	TargetHref  string
 	Reviewable  bool
 	ReviewError string
@@ -304,15 +310,17 @@ func viewMatch(m *forewarn.Match, personName string) matchView {
 	switch {
 	case m.SubjectID != "":
 		v.Target, v.TargetHref = "your subject "+quoteName(v.X.Candidate), "/subjects/"+m.SubjectID
+		v.TargetFmt, v.TargetName = msg("your subject %s"), quoteName(v.X.Candidate)
 	case m.EarlierMessageID != "":
 		v.Target, v.TargetHref = "a person in an earlier message ("+quoteName(v.X.Candidate)+")", "/messages/"+m.EarlierMessageID
+		v.TargetFmt, v.TargetName = msg("a person in an earlier message (%s)"), quoteName(v.X.Candidate)
 	}
 	return v
 }
 
 func quoteName(s string) string {
 	if s == "" {
-		return "(unnamed)"
+		return msg("(unnamed)")
 	}
 	return "“" + s + "”"
 }
@@ -368,8 +376,8 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 		return
 	}
 	m := sm.Message
-	row := rowOf(sm)
-	s.timed(&row)
+	row := rowOf(localeOf(r.Context()), sm)
+	s.timed(localeOf(r.Context()), &row)
 	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
 	switch {
@@ -414,8 +422,8 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	}
 	if len(thread) > 1 {
 		for i := len(thread) - 1; i >= 0; i-- { // oldest first reads as a conversation
-			row := rowOf(thread[i])
-			s.timed(&row)
+			row := rowOf(localeOf(r.Context()), thread[i])
+			s.timed(localeOf(r.Context()), &row)
 			pg.Thread = append(pg.Thread, row)
 		}
 	}
@@ -451,7 +459,7 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 		pg.ReplyTo = s.messageName(ctx, m.InReplyTo)
 	}
 	pg.Consent = s.consentOf(ctx, a, sm)
-	s.render(w, r, a, status, "message", messageTitle(m), pg)
+	s.render(w, r, a, status, "message", messageTitle(localeOf(ctx), m), pg)
 }
 
 func firstDelivery(sm *forewarn.StoredMessage) *forewarn.Delivery {
@@ -512,10 +520,10 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 	id := r.PathValue("id")
 	form := ackForm{Outcome: strings.TrimSpace(r.PostFormValue("outcome")), Reason: strings.TrimSpace(r.PostFormValue("reason")), Errors: map[string]string{}}
 	if form.Outcome == "" {
-		form.Errors["outcome"] = "Choose the outcome."
+		form.Errors["outcome"] = msg("Choose the outcome.")
 	}
 	if form.Reason == "" {
-		form.Errors["reason"] = "Give the reason: what you decided and why."
+		form.Errors["reason"] = msg("Give the reason: what you decided and why.")
 	}
 	if len(form.Errors) > 0 {
 		s.showMessage(w, r, a, http.StatusBadRequest, form)
@@ -670,7 +678,7 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 		}
 		return y.CreatedAt.Compare(x.CreatedAt)
 	})
-	pg.Orders = sortHeaders(u, pg.Sort, []column{{Label: "Date", Key: "created", First: "-created"}})
+	pg.Orders = sortHeaders(u, pg.Sort, []column{{Label: msg("Date"), Key: "created", First: "-created"}})
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	offset = min(max(offset, 0), len(pg.Alerts))
 	total := len(pg.Alerts)
@@ -695,7 +703,7 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 		}
 		pg.Alerts[i].Message = m
 	}
-	s.render(w, r, a, status, "alerts", "Alerts", pg)
+	s.render(w, r, a, status, "alerts", msg("Alerts"), pg)
 }
 
 // messageBanner is what the first screen of a message says before anything else: which of
@@ -739,7 +747,7 @@ func (s *Server) messageName(ctx context.Context, id string) string {
 	if err != nil {
 		return ""
 	}
-	return messageName(sm.Message)
+	return messageName(localeOf(ctx), sm.Message)
 }
 
 // proposeSame finds, for each match waiting for review, an earlier confirmed match of the
@@ -782,7 +790,7 @@ func (s *Server) proposeSame(ctx context.Context, views []matchView) error {
 		}
 		v.SameAs = best
 		v.SameAsName = s.messageName(ctx, best.MessageID)
-		v.SameAsReason = "Same person as the match confirmed on " + dayOf(best.DecidedAt) + " by " + best.DecidedBy
+		v.SameAsReason = localeOf(ctx).T("Same person as the match confirmed on %s by %s", localeOf(ctx).Date(best.DecidedAt), best.DecidedBy)
 		if best.Reason != "" {
 			v.SameAsReason += ": " + best.Reason
 		}

@@ -36,11 +36,11 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request, a *
 	pg := notificationsPage{State: r.URL.Query().Get("state")}
 	switch r.URL.Query().Get("done") {
 	case "test":
-		pg.Flash = "Test notification queued; it appears in the delivery log when sent."
+		pg.Flash = msg("Test notification queued; it appears in the delivery log when sent.")
 	case "retry":
-		pg.Flash = "Notification queued again."
+		pg.Flash = msg("Notification queued again.")
 	case "deleted":
-		pg.Flash = "Webhook removed."
+		pg.Flash = msg("Webhook removed.")
 	}
 	s.showNotifications(w, r, a, http.StatusOK, pg)
 }
@@ -84,7 +84,7 @@ func (s *Server) showNotifications(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	pg.Types = forewarn.NotificationTypes
-	s.render(w, r, a, status, "notifications", "Notifications", pg)
+	s.render(w, r, a, status, "notifications", msg("Notifications"), pg)
 }
 
 // handleTestNotification queues a test to one user's address or one webhook: "send test".
@@ -149,10 +149,10 @@ type notificationChoice struct {
 }
 
 var notificationLabels = map[forewarn.NotificationType]string{
-	forewarn.NotifyArrival:    "a flash or urgent message arrives, or one holding a person on our watch list",
-	forewarn.NotifyEscalation: "a received message is overdue and escalates to me",
-	forewarn.NotifyOverdue:    "a warning we sent is overdue at its recipient",
-	forewarn.NotifyDigest:     "the daily digest of overdue messages",
+	forewarn.NotifyArrival:    msg("a flash or urgent message arrives, or one holding a person on our watch list"),
+	forewarn.NotifyEscalation: msg("a received message is overdue and escalates to me"),
+	forewarn.NotifyOverdue:    msg("a warning we sent is overdue at its recipient"),
+	forewarn.NotifyDigest:     msg("the daily digest of overdue messages"),
 }
 
 func (s *Server) handleOwnNotifications(w http.ResponseWriter, r *http.Request, a *access) {
@@ -164,8 +164,8 @@ func (s *Server) handleOwnNotifications(w http.ResponseWriter, r *http.Request, 
 	s.showOwnNotifications(w, r, a, http.StatusOK, st, r.URL.Query().Get("saved") != "", "")
 }
 
-func (s *Server) showOwnNotifications(w http.ResponseWriter, r *http.Request, a *access, status int, st *forewarn.NotificationSettings, saved bool, msg string) {
-	pg := ownNotificationsPage{Email: st.Email, Saved: saved, Error: msg}
+func (s *Server) showOwnNotifications(w http.ResponseWriter, r *http.Request, a *access, status int, st *forewarn.NotificationSettings, saved bool, errText string) {
+	pg := ownNotificationsPage{Email: st.Email, Saved: saved, Error: errText}
 	for _, t := range forewarn.NotificationTypes {
 		c := notificationChoice{Type: t, Label: notificationLabels[t], On: !slices.Contains(st.Off, t)}
 		for _, role := range a.User.Roles {
@@ -177,7 +177,7 @@ func (s *Server) showOwnNotifications(w http.ResponseWriter, r *http.Request, a 
 		}
 		pg.Choices = append(pg.Choices, c)
 	}
-	s.render(w, r, a, status, "mynotifications", "E-mail notifications", pg)
+	s.render(w, r, a, status, "mynotifications", msg("E-mail notifications"), pg)
 }
 
 func (s *Server) handleSaveOwnNotifications(w http.ResponseWriter, r *http.Request, a *access) {

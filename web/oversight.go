@@ -45,7 +45,7 @@ func (s *Server) handleOversight(w http.ResponseWriter, r *http.Request, a *acce
 		return
 	}
 	pg.Report = rep
-	pg.Sections = []oversightSection{{"Disclosures", rep.Disclosures}, {"Consent requests and answers", rep.Consents},
-		{"Imminent-threat overrides", rep.Overrides}, {"Consultations", rep.Consultations}, {"Refusals", rep.Refusals}, {"Erasures", rep.Erasures}}
-	s.render(w, r, a, http.StatusOK, "oversight", "Oversight report", pg)
+	pg.Sections = []oversightSection{{msg("Disclosures"), rep.Disclosures}, {msg("Consent requests and answers"), rep.Consents},
+		{msg("Imminent-threat overrides"), rep.Overrides}, {msg("Consultations"), rep.Consultations}, {msg("Refusals"), rep.Refusals}, {msg("Erasures"), rep.Erasures}}
+	s.render(w, r, a, http.StatusOK, "oversight", msg("Oversight report"), pg)
 }

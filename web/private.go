@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -38,14 +37,14 @@ func (s *Server) showPrivate(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
-	s.render(w, r, a, status, "private", "Ask privately", pg)
+	s.render(w, r, a, status, "private", msg("Ask privately"), pg)
 }
 
 // handleAskPrivately asks the chosen partner about the subjects and persons of the form.
 func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *access) {
 	pg := privatePage{Peer: r.PostFormValue("peer"), Subjects: r.PostFormValue("subjects"), Persons: r.PostFormValue("persons")}
 	if s.Messages == nil {
-		pg.Error = "This node does not exchange messages."
+		pg.Error = msg("This node does not exchange messages.")
 		s.showPrivate(w, r, a, http.StatusBadRequest, pg)
 		return
 	}
@@ -62,7 +61,7 @@ func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *a
 		}
 		d, err := privatePerson(l)
 		if err != nil {
-			pg.Error = fmt.Sprintf("Person line %d: %s", i+1, forewarn.ErrorMessage(err))
+			pg.Error = localeOf(r.Context()).T("Person line %d: %s", i+1, forewarn.ErrorMessage(err))
 			s.showPrivate(w, r, a, http.StatusBadRequest, pg)
 			return
 		}

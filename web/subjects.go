@@ -39,9 +39,9 @@ func (s *Server) handleSubjects(w http.ResponseWriter, r *http.Request, a *acces
 	}
 	pg.Subjects, pg.Total = list, total
 	pg.Pager = pageOf(r.URL, offset, len(list), total)
-	pg.Headers = sortHeaders(r.URL, pg.Sort, []column{{Label: "Name", Key: "name"}, {Label: "Also known as"}, {Label: "Born"}, {Label: "Nationality"},
-		{Label: "Watch"}, {Label: "Updated", Key: "updated", First: "-updated"}})
-	s.render(w, r, a, http.StatusOK, "subjects", "Subjects", pg)
+	pg.Headers = sortHeaders(r.URL, pg.Sort, []column{{Label: msg("Name"), Key: "name"}, {Label: msg("Also known as")}, {Label: msg("Born")}, {Label: msg("Nationality")},
+		{Label: msg("Watch")}, {Label: msg("Updated"), Key: "updated", First: "-updated"}})
+	s.render(w, r, a, http.StatusOK, "subjects", msg("Subjects"), pg)
 }
 
 // subjectForm is the new-subject or edit-subject form as filled.
@@ -54,7 +54,7 @@ type subjectForm struct {
 }
 
 func (s *Server) handleSubjectForm(w http.ResponseWriter, r *http.Request, a *access) {
-	s.render(w, r, a, http.StatusOK, "subject_new", "New subject", &subjectForm{Errors: map[string]string{}})
+	s.render(w, r, a, http.StatusOK, "subject_new", msg("New subject"), &subjectForm{Errors: map[string]string{}})
 }
 
 // readSubjectForm reads the subject form into f and onto sub: names, birth date and place,
@@ -81,7 +81,7 @@ func readSubjectForm(pf url.Values, sub *forewarn.Subject) *subjectForm {
 	sub.Birthplace, sub.Gender, sub.Notes = f.Birthplace, forewarn.Gender(f.Gender), f.Notes
 	bd, err := forewarn.ParsePartialDate(f.BirthDate)
 	if err != nil {
-		f.Errors["birth_date"] = "Write YYYY, YYYY-MM or YYYY-MM-DD."
+		f.Errors["birth_date"] = msg("Write YYYY, YYYY-MM or YYYY-MM-DD.")
 	}
 	sub.BirthDate = bd
 	sub.Nationalities = nil
@@ -120,7 +120,7 @@ func (s *Server) handleEditSubjectForm(w http.ResponseWriter, r *http.Request, a
 		s.fail(w, r, a, err)
 		return
 	}
-	s.render(w, r, a, http.StatusOK, "subject_new", "Edit "+sub.PrimaryName(), formOf(sub))
+	s.render(w, r, a, http.StatusOK, "subject_new", localeOf(r.Context()).T("Edit %s", sub.PrimaryName()), formOf(sub))
 }
 
 // handleEditSubject saves the edited record (the node looks back for earlier mentions of
@@ -153,7 +153,7 @@ func (s *Server) handleEditSubject(w http.ResponseWriter, r *http.Request, a *ac
 	if err != nil {
 		st = httpStatus(err)
 	}
-	s.render(w, r, a, st, "subject_new", "Edit "+f.Name, f)
+	s.render(w, r, a, st, "subject_new", localeOf(r.Context()).T("Edit %s", f.Name), f)
 }
 
 // handleSetWatch watch-lists the subject or takes it off the list, with the reason, which
@@ -284,7 +284,7 @@ func (s *Server) handleSubjectHistory(w http.ResponseWriter, r *http.Request, a 
 		}
 	}
 	slices.SortFunc(pg.Entries, func(x, y *forewarn.AuditEntry) int { return cmp.Compare(y.Seq, x.Seq) })
-	s.render(w, r, a, http.StatusOK, "subject_history", "History of "+sub.PrimaryName(), pg)
+	s.render(w, r, a, http.StatusOK, "subject_history", localeOf(r.Context()).T("History of %s", sub.PrimaryName()), pg)
 }
 
 // handleCreateSubject records a subject and shows it with what the node was told about
@@ -299,7 +299,7 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 		sub.Watch = forewarn.WatchListed
 	}
 	if len(f.Errors) > 0 {
-		s.render(w, r, a, http.StatusBadRequest, "subject_new", "New subject", f)
+		s.render(w, r, a, http.StatusBadRequest, "subject_new", msg("New subject"), f)
 		return
 	}
 	mentions, err := s.Messages.CreateSubject(r.Context(), a.Principal.Actor(), sub)
@@ -310,7 +310,7 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 		} else {
 			f.Error = forewarn.ErrorMessage(err)
 		}
-		s.render(w, r, a, httpStatus(err), "subject_new", "New subject", f)
+		s.render(w, r, a, httpStatus(err), "subject_new", msg("New subject"), f)
 		return
 	}
 	// Post/redirect/get: reloading the subject's page never posts the form again.
@@ -394,11 +394,11 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		v.PersonName = v.X.Query
 		name := s.messageName(ctx, m.MessageID)
 		if name == "" {
-			name = "a message"
+			name = msg("a message")
 		}
-		v.Target, v.TargetHref = "the person in the "+name, "/messages/"+m.MessageID
-		if msg := ex.Errors["match:"+m.ID]; msg != "" {
-			v.ReviewError = msg
+		v.Target, v.TargetHref = localeOf(ctx).T("the person in the %s", localeOf(ctx).T(name)), "/messages/"+m.MessageID
+		if e := ex.Errors["match:"+m.ID]; e != "" {
+			v.ReviewError = e
 		}
 		pg.Matches = append(pg.Matches, v)
 	}
@@ -462,7 +462,7 @@ func (s *Server) handlePreferClaim(w http.ResponseWriter, r *http.Request, a *ac
 	claimID, reason := r.PostFormValue("claim"), strings.TrimSpace(r.PostFormValue("reason"))
 	form := "prefer:" + r.PostFormValue("conflict")
 	if claimID == "" || reason == "" {
-		s.showSubject(w, r, a, id, http.StatusBadRequest, subjectExtras{Errors: map[string]string{form: "Choose the claim you prefer and give your reason."}})
+		s.showSubject(w, r, a, id, http.StatusBadRequest, subjectExtras{Errors: map[string]string{form: msg("Choose the claim you prefer and give your reason.")}})
 		return
 	}
 	if err := s.Node.Store.PreferClaim(r.Context(), a.Principal.Actor(), claimID, reason); err != nil {
@@ -552,13 +552,13 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 	q := r.URL.Query()
 	pg := searchPage{Name: strings.TrimSpace(q.Get("name")), Born: strings.TrimSpace(q.Get("born"))}
 	if pg.Name == "" {
-		s.render(w, r, a, http.StatusOK, "search", "Search", pg)
+		s.render(w, r, a, http.StatusOK, "search", msg("Search"), pg)
 		return
 	}
 	pg.Done = true
 	if _, err := forewarn.ParsePartialDate(pg.Born); err != nil {
-		pg.Error = "Birth date: write YYYY, YYYY-MM or YYYY-MM-DD."
-		s.render(w, r, a, http.StatusBadRequest, "search", "Search", pg)
+		pg.Error = msg("Birth date: write YYYY, YYYY-MM or YYYY-MM-DD.")
+		s.render(w, r, a, http.StatusBadRequest, "search", msg("Search"), pg)
 		return
 	}
 	pg.Line = searchLine
@@ -582,14 +582,14 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 	}
 	if len(res) == 0 {
 		if pg.Born != "" {
-			pg.Tips = append(pg.Tips, "search without the birth date: a wrong or partial date lowers every score")
+			pg.Tips = append(pg.Tips, msg("search without the birth date: a wrong or partial date lowers every score"))
 		}
 		if len(strings.Fields(pg.Name)) > 1 {
-			pg.Tips = append(pg.Tips, "search for the surname alone")
+			pg.Tips = append(pg.Tips, msg("search for the surname alone"))
 		}
-		pg.Tips = append(pg.Tips, "try another spelling or transliteration (Mostefai, Mustafa; Ismail, Ismaël): the search already tolerates accents, order and common transliterations, so try the name as the other side may write it")
+		pg.Tips = append(pg.Tips, msg("try another spelling or transliteration (Mostefai, Mustafa; Ismail, Ismaël): the search already tolerates accents, order and common transliterations, so try the name as the other side may write it"))
 	}
-	s.render(w, r, a, http.StatusOK, "search", "Search", pg)
+	s.render(w, r, a, http.StatusOK, "search", msg("Search"), pg)
 }
 
 // networkView is a network laid out for an inline SVG.
@@ -659,7 +659,7 @@ func layoutNetwork(n *app.Network) networkView {
 				sn.Caption = "subject"
 			} else if nn.MessageID != "" {
 				sn.Href = "/messages/" + nn.MessageID
-				sn.Caption = "in a message"
+				sn.Caption = msg("in a message")
 			}
 			if y < cy-10 && h > 0 {
 				sn.LabelY = round1(y - 16)

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -49,8 +50,11 @@ type Server struct {
 	// simulated (a replay, the demo's frozen clock), so a lock always lifts; nil means the
 	// system clock. Tests set it to move time.
 	WallClock forewarn.Clock
+	// Language is the node's default language for the pages ("en", "fr"), for users who
+	// chose none; empty leaves it to each browser's Accept-Language.
+	Language string
 
-	pages   map[string]*template.Template
+	pages   map[string]map[string]*template.Template // by language, then by page
 	limiter *loginLimiter
 
 	mu     sync.Mutex
@@ -63,7 +67,11 @@ func New(node *app.Node, msgs *app.Messages, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{Node: node, Messages: msgs, Logger: logger, SessionTTL: DefaultSessionTTL}
-	s.limiter = newLoginLimiter(func() time.Time {
+	var store forewarn.AuthStore // none only where pages are listed, never served
+	if node != nil {
+		store = node.Store
+	}
+	s.limiter = newLoginLimiter(store, func() time.Time {
 		if s.WallClock != nil {
 			return s.WallClock.Now()
 		}
@@ -85,6 +93,8 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /logout", s.page("", s.handleLogout))
 	r("GET /password", s.page("", s.handlePasswordForm))
 	r("POST /password", s.page("", s.handlePassword))
+	r("GET /settings", s.page("", s.handleSettings))
+	r("POST /settings", s.page("", s.handleSaveSettings))
 	r("GET /{$}", s.page("", s.handleHome))
 
 	r("GET /inbox", s.page(forewarn.PermReadMessages, s.handleInbox))
@@ -178,6 +188,11 @@ func (s *Server) page(perm forewarn.Permission, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w)
 		a, err := s.signedIn(r)
+		var u *forewarn.User
+		if a != nil {
+			u = a.User
+		}
+		r = r.WithContext(withLocale(r.Context(), s.chooseLocale(r, u)))
 		if err != nil {
 			if forewarn.ErrorCode(err) != forewarn.EUNAUTHORIZED {
 				s.fail(w, r, nil, err)
@@ -192,7 +207,7 @@ func (s *Server) page(perm forewarn.Permission, h handler) http.Handler {
 		}
 		if r.Method == http.MethodPost {
 			if reason := s.checkForm(r, a.Session); reason != "" {
-				s.deny(w, r, a, "The form was refused: "+reason+". Reload the page and try again.")
+				s.denyf(w, r, a, msg("The form was refused: %s. Reload the page and try again."), reason)
 				return
 			}
 		}
@@ -201,7 +216,7 @@ func (s *Server) page(perm forewarn.Permission, h handler) http.Handler {
 			return
 		}
 		if perm != "" && !a.Principal.Can(perm) {
-			s.deny(w, r, a, "Your role ("+rolesText(a.Principal.Roles)+") does not allow this page ("+string(perm)+").")
+			s.denyf(w, r, a, msg("Your role (%s) does not allow this page (%s)."), rolesText(english, a.Principal.Roles), string(perm))
 			return
 		}
 		h(w, r.WithContext(httpapi.WithPrincipal(r.Context(), a.Principal)), a)
@@ -217,11 +232,31 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 }
 
+// denyf is deny with a reason formatted from a catalogue key: the trail records it in
+// English, the page shows it in the user's language (its arguments are translated when
+// the catalogue has them).
+func (s *Server) denyf(w http.ResponseWriter, r *http.Request, a *access, format string, args ...any) {
+	l := localeOf(r.Context())
+	shown := make([]any, len(args))
+	for i, x := range args {
+		if str, ok := x.(string); ok {
+			x = l.T(str)
+		}
+		shown[i] = x
+	}
+	s.refuse(w, r, a, fmt.Sprintf(format, args...), l.T(format, shown...))
+}
+
 // deny answers 403 with a page saying why, and records the refusal in the audit trail,
 // its path sanitised and cut so no path is too long or too strange to record. Anonymous
 // refusals go through the node's refusal log, which counts a flood rather than writing an
 // entry for each.
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, a *access, why string) {
+	s.refuse(w, r, a, why, localeOf(r.Context()).T(why))
+}
+
+// refuse is deny with the reason recorded (why, in English) and the reason shown apart.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, a *access, why, shown string) {
 	e := &forewarn.AuditEntry{Action: "access.denied", ObjectType: "page", ObjectID: forewarn.AuditText(r.Method+" "+r.URL.Path, 200), Detail: forewarn.AuditText(why, 1000)}
 	if a != nil {
 		e.Actor = a.Principal.Actor()
@@ -233,7 +268,7 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, a *access, why str
 		s.Node.Refusals.Record(r.Context(), clientIP(r), e)
 	}
 	s.Logger.Warn("page refused", "actor", e.Actor.String(), "method", r.Method, "path", e.ObjectID, "why", why)
-	s.render(w, r, a, http.StatusForbidden, "error", "Not allowed", errorPage{Status: http.StatusForbidden, Heading: "You are not allowed to do this", Message: why})
+	s.render(w, r, a, http.StatusForbidden, "error", msg("Not allowed"), errorPage{Status: http.StatusForbidden, Heading: msg("You are not allowed to do this"), Message: shown})
 }
 
 // errorPage is what the error template shows.
@@ -250,7 +285,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *access, err err
 	if forewarn.ErrorCode(err) == forewarn.EINTERNAL {
 		s.Logger.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	heading := http.StatusText(st)
+	heading := statusText(st)
 	s.render(w, r, a, st, "error", heading, errorPage{Status: st, Heading: heading, Message: forewarn.ErrorMessage(err)})
 }
 
@@ -265,6 +300,7 @@ type view struct {
 	Alerts  int
 	Now     time.Time
 	Data    any
+	loc     *locale
 	granted *forewarn.Principal
 	users   func() map[string]*forewarn.User // read once, when a page names a user
 }
@@ -290,14 +326,14 @@ func (v *view) ActorName(a forewarn.Actor) string {
 	case forewarn.ActorUser:
 		name = v.UserName(a.ID)
 	case forewarn.ActorPeer:
-		name = "peer " + a.ID
+		name = v.loc.T("peer %s", a.ID)
 	case forewarn.ActorSystem:
-		name = "the node (" + a.ID + ")"
+		name = v.loc.T("the node (%s)", a.ID)
 	default:
 		name = string(a.Kind) + " " + a.ID
 	}
 	if a.Token != "" {
-		name += ", with an API token"
+		name = v.loc.T("%s, with an API token", name)
 	}
 	return name
 }
@@ -316,26 +352,34 @@ var nav = []struct {
 	href, label string
 	perm        forewarn.Permission
 }{
-	{"/inbox", "Inbox", forewarn.PermReadMessages},
-	{"/outbox", "Outbox", forewarn.PermReadMessages},
-	{"/overdue", "Overdue", forewarn.PermReadOverdue},
-	{"/compose", "Compose", forewarn.PermSendMessages},
-	{"/private", "Ask privately", forewarn.PermSendMessages},
-	{"/subjects", "Subjects", forewarn.PermReadSubjects},
-	{"/search", "Search", forewarn.PermReadSubjects},
-	{"/audit", "Audit", forewarn.PermReadAudit},
-	{"/oversight", "Oversight", forewarn.PermReadAudit},
-	{"/admin/users", "Users", forewarn.PermManageUsers},
-	{"/admin/peers", "Peers", forewarn.PermManagePeers},
-	{"/admin/notifications", "Notifications", forewarn.PermManageNotifications},
-	{"/tokens", "Tokens", forewarn.PermManageOwnToken},
-	{"/notifications", "E-mail", forewarn.PermOwnNotifications},
+	{"/inbox", msg("Inbox"), forewarn.PermReadMessages},
+	{"/outbox", msg("Outbox"), forewarn.PermReadMessages},
+	{"/overdue", msg("Overdue"), forewarn.PermReadOverdue},
+	{"/compose", msg("Compose"), forewarn.PermSendMessages},
+	{"/private", msg("Ask privately"), forewarn.PermSendMessages},
+	{"/subjects", msg("Subjects"), forewarn.PermReadSubjects},
+	{"/search", msg("Search"), forewarn.PermReadSubjects},
+	{"/audit", msg("Audit"), forewarn.PermReadAudit},
+	{"/oversight", msg("Oversight"), forewarn.PermReadAudit},
+	{"/admin/users", msg("Users"), forewarn.PermManageUsers},
+	{"/admin/peers", msg("Peers"), forewarn.PermManagePeers},
+	{"/admin/notifications", msg("Notifications"), forewarn.PermManageNotifications},
+	{"/tokens", msg("Tokens"), forewarn.PermManageOwnToken},
+	{"/notifications", msg("E-mail"), forewarn.PermOwnNotifications},
 }
 
 // render executes a page into a buffer first, so a template error becomes a clean 500
 // rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, status int, name, title string, data any) {
-	v := &view{Title: title, Data: data, Active: r.URL.Path, Now: s.Node.Clock.Now()}
+	var u *forewarn.User
+	if a != nil {
+		u = a.User
+	}
+	loc, ok := r.Context().Value(localeKey{}).(*locale)
+	if !ok {
+		loc = s.chooseLocale(r, u)
+	}
+	v := &view{Title: loc.T(title), Data: data, Active: r.URL.Path, Now: s.Node.Clock.Now(), loc: loc}
 	v.users = sync.OnceValue(func() map[string]*forewarn.User {
 		m := map[string]*forewarn.User{}
 		us, err := s.Node.Store.Users(r.Context())
@@ -355,13 +399,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, statu
 		if !a.User.MustChangePassword {
 			for _, n := range nav {
 				if a.Principal.Can(n.perm) {
-					v.Nav = append(v.Nav, navItem{Href: n.href, Label: n.label})
+					v.Nav = append(v.Nav, navItem{Href: n.href, Label: loc.T(n.label)})
 				}
 			}
 		}
 		v.Alerts = s.alertCount(r.Context(), a.Principal)
 	}
-	t, ok := s.pages[name]
+	t, ok := s.pages[loc.code][name]
 	if !ok {
 		s.Logger.Error("no such page template", "name", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -379,9 +423,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, a *access, statu
 }
 
 // renderFragment executes one named template alone: the parts the compose script swaps in.
-func (s *Server) renderFragment(w http.ResponseWriter, page, name string, data any) {
+func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, page, name string, data any) {
 	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+	if err := s.pages[localeOf(r.Context()).code][page].ExecuteTemplate(&buf, name, data); err != nil {
 		s.Logger.Error("render fragment", "name", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -434,12 +478,47 @@ func (s *Server) agencyInfo(ctx context.Context) (*forewarn.Agency, error) {
 	return s.agency, nil
 }
 
-func rolesText(rs []forewarn.Role) string {
+// rolesText names roles in the page's language: "liaison, analyst", "officier de liaison, analyste".
+func rolesText(l *locale, rs []forewarn.Role) string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		out[i] = string(r)
+		out[i] = l.T(roleNames[r])
 	}
 	return strings.Join(out, ", ")
+}
+
+// roleNames are the words for the roles.
+var roleNames = map[forewarn.Role]string{
+	forewarn.RoleAnalyst:    msg("analyst"),
+	forewarn.RoleLiaison:    msg("liaison"),
+	forewarn.RoleSupervisor: msg("supervisor"),
+	forewarn.RoleOversight:  msg("oversight"),
+	forewarn.RoleAdmin:      msg("admin"),
+}
+
+// statusText is the heading of an error page, for the statuses errors map to.
+func statusText(st int) string {
+	switch st {
+	case http.StatusBadRequest:
+		return msg("Bad Request")
+	case http.StatusUnauthorized:
+		return msg("Unauthorized")
+	case http.StatusForbidden:
+		return msg("Forbidden")
+	case http.StatusNotFound:
+		return msg("Not Found")
+	case http.StatusConflict:
+		return msg("Conflict")
+	case http.StatusRequestEntityTooLarge:
+		return msg("Request Entity Too Large")
+	case http.StatusTooManyRequests:
+		return msg("Too Many Requests")
+	case http.StatusServiceUnavailable:
+		return msg("Service Unavailable")
+	case http.StatusInternalServerError:
+		return msg("Internal Server Error")
+	}
+	return http.StatusText(st)
 }
 
 // redirect answers a successful POST with 303, so reloading the next page does not post again.

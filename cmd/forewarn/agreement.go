@@ -18,7 +18,7 @@ func runAgreementSet(ctx context.Context, m *Main, args []string) error {
 		"forewarn agreement set --data DIR --agency BE-VSSE --kinds request,notification,response --max-tlp AMBER --consent-required")
 	nf := addNodeFlags(fs)
 	agency := fs.String("agency", "", "the peer's agency code (required)")
-	kinds := fs.String("kinds", "", "the message kinds it may receive, comma-separated: request, notification, response (required; acknowledgements always go)")
+	kinds := fs.String("kinds", "", "the message kinds it may receive, comma-separated: request, notification, response (required; acknowledgements always go), and private_match to let this node ask it privately")
 	maxTLP := fs.String("max-tlp", "", "the most restrictive TLP level it may receive: CLEAR, GREEN, AMBER, AMBER+STRICT or RED (required)")
 	consent := fs.Bool("consent-required", false, "it may receive messages whose originator's consent is required for onward sharing")
 	forwarded := fs.Bool("forwarded", false, "it may receive content forwarded from another agency")

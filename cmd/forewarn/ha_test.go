@@ -239,36 +239,13 @@ func TestTwoServersOnePostgresHA(t *testing.T) {
 	a2.stop()
 	b.stop()
 
-	checks := []struct {
-		what      string
-		got, want int
-	}{
-		{"TR-MIT's outgoing messages", pgCount(t, pg, "SELECT count(*) FROM messages WHERE direction = 'out'"), out},
-		{"TR-MIT's outgoing deliveries receipted", pgCount(t, pg, "SELECT count(*) FROM deliveries WHERE direction = 'out' AND length(receipt) > 0"), out},
-		{"TR-MIT's receipts audited (each once)", pgCount(t, pg, "SELECT count(*) FROM audit_entries WHERE action = 'message.delivered'"), out},
-		{"FR-DGSI's received messages", count(t, b.dir, "SELECT count(*) FROM messages WHERE direction = 'in'"), out},
-		{"FR-DGSI's distinct received summaries", count(t, b.dir, "SELECT count(DISTINCT json_extract(message, '$.notification.summary')) FROM messages WHERE direction = 'in'"), out},
-		{"FR-DGSI's receptions audited", count(t, b.dir, "SELECT count(*) FROM audit_entries WHERE action = 'message.receive'"), out},
-		{"TR-MIT's received messages", pgCount(t, pg, "SELECT count(*) FROM messages WHERE direction = 'in'"), in},
-		{"TR-MIT's distinct received summaries", pgCount(t, pg, "SELECT count(DISTINCT message::jsonb #>> '{notification,summary}') FROM messages WHERE direction = 'in'"), in},
-		{"TR-MIT's receptions audited", pgCount(t, pg, "SELECT count(*) FROM audit_entries WHERE action = 'message.receive'"), in},
-		{"FR-DGSI's outgoing deliveries receipted", count(t, b.dir, "SELECT count(*) FROM deliveries WHERE direction = 'out' AND length(receipt) > 0"), in},
-		{"escalated deliveries", pgCount(t, pg, "SELECT count(*) FROM deliveries WHERE deadline = $1 AND escalation_step > 0", past), 200},
-		{"escalation steps fired twice", pgCount(t, pg, "SELECT count(*) FROM (SELECT 1 FROM escalations GROUP BY message_id, agency, side, step HAVING count(*) > 1) d"), 0},
-		{"escalations audited", pgCount(t, pg, "SELECT count(*) FROM audit_entries WHERE action = 'message.escalate'"), pgCount(t, pg, "SELECT count(*) FROM escalations")},
-		{"escalation alerts", pgCount(t, pg, "SELECT count(*) FROM alerts WHERE kind = 'escalation'"), pgCount(t, pg, "SELECT count(*) FROM escalations")},
-		{"audit entries (one chain: seq 1…head, no gaps)", pgCount(t, pg, "SELECT count(*) FROM audit_entries"), pgCount(t, pg, "SELECT seq FROM audit_head")},
+	run := haRun{
+		sender:    haStore{count: func(q string) int { return pgCount(t, pg, q) }, summary: pgSummary},
+		recipient: haStore{count: func(q string) int { return count(t, b.dir, q) }, summary: sqliteSummary},
+		out:       out, in: in, sends: int(sends.Load()), orphaned: orphaned, overdue: past, overdueCount: 200,
 	}
-	// Each envelope is sent once, plus its failed attempts, plus what the killed server
-	// had claimed and not finished.
-	retried := pgCount(t, pg, "SELECT coalesce(sum(attempts), 0) FROM deliveries WHERE direction = 'out'")
-	if s := int(sends.Load()); s > out+retried+orphaned {
-		t.Errorf("TR-MIT sent %d envelopes for %d warnings with %d failed attempts and %d left by the killed server: some were sent by both servers", s, out, retried, orphaned)
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
-		}
+	for _, p := range run.problems() {
+		t.Error(p)
 	}
 	for _, dir := range []string{adir, b.dir} {
 		if v := exe(t, "audit", "verify", "--data", dir, "--log-level", "warn"); !strings.Contains(v, "audit trail OK") {
@@ -276,5 +253,76 @@ func TestTwoServersOnePostgresHA(t *testing.T) {
 		}
 	}
 	t.Logf("two TR-MIT servers on one PostgreSQL: %d out (%d envelopes sent, %d failed attempts, %d claimed by the killed server and sent again), %d in; one killed after FR-DGSI had %d; %d escalations",
-		out, sends.Load(), retried, orphaned, in, killedAt, pgCount(t, pg, "SELECT count(*) FROM escalations"))
+		out, sends.Load(), pgCount(t, pg, "SELECT coalesce(sum(attempts), 0) FROM deliveries WHERE direction = 'out'"), orphaned, in, killedAt, pgCount(t, pg, "SELECT count(*) FROM escalations"))
+}
+
+// haStore counts rows in one node's store for the HA checks, in its own SQL dialect.
+type haStore struct {
+	count   func(query string) int
+	summary string // the SQL that reads a stored warning's summary
+}
+
+const (
+	pgSummary     = "message::jsonb #>> '{notification,summary}'"
+	sqliteSummary = "json_extract(message, '$.notification.summary')"
+)
+
+// haRun is what a run of two servers sharing the sender's store leaves to check: both
+// stores, how many warnings were posted each way, how many envelopes the sender's servers
+// put on the wire (counted by a proxy in front of the recipient), how many deliveries a
+// killed server had claimed and not finished, and the deadline overdue deliveries were
+// moved to (empty when none were).
+type haRun struct {
+	sender, recipient haStore
+	out, in           int
+	sends, orphaned   int
+	overdue           string // a formatted time; the deliveries with that deadline escalate
+	overdueCount      int
+}
+
+// problems checks that every message was stored, receipted and audited exactly once on
+// each side, that no envelope was sent by two servers, that each overdue delivery
+// escalated once, and that the sender's audit chain is one chain. It returns what is
+// wrong, nothing when the run held.
+func (r haRun) problems() []string {
+	s, f := r.sender, r.recipient
+	checks := []struct {
+		what      string
+		got, want int
+	}{
+		{"sender's outgoing messages", s.count("SELECT count(*) FROM messages WHERE direction = 'out'"), r.out},
+		{"sender's outgoing deliveries receipted", s.count("SELECT count(*) FROM deliveries WHERE direction = 'out' AND length(receipt) > 0"), r.out},
+		{"sender's receipts audited (each once)", s.count("SELECT count(*) FROM audit_entries WHERE action = 'message.delivered'"), r.out},
+		{"recipient's received messages", f.count("SELECT count(*) FROM messages WHERE direction = 'in'"), r.out},
+		{"recipient's distinct received summaries", f.count("SELECT count(DISTINCT " + f.summary + ") FROM messages WHERE direction = 'in'"), r.out},
+		{"recipient's receptions audited", f.count("SELECT count(*) FROM audit_entries WHERE action = 'message.receive'"), r.out},
+		{"sender's received messages", s.count("SELECT count(*) FROM messages WHERE direction = 'in'"), r.in},
+		{"sender's distinct received summaries", s.count("SELECT count(DISTINCT " + s.summary + ") FROM messages WHERE direction = 'in'"), r.in},
+		{"sender's receptions audited", s.count("SELECT count(*) FROM audit_entries WHERE action = 'message.receive'"), r.in},
+		{"recipient's outgoing deliveries receipted", f.count("SELECT count(*) FROM deliveries WHERE direction = 'out' AND length(receipt) > 0"), r.in},
+		{"escalation steps fired twice", s.count("SELECT count(*) FROM (SELECT 1 FROM escalations GROUP BY message_id, agency, side, step HAVING count(*) > 1) d"), 0},
+		{"escalations audited", s.count("SELECT count(*) FROM audit_entries WHERE action = 'message.escalate'"), s.count("SELECT count(*) FROM escalations")},
+		{"escalation alerts", s.count("SELECT count(*) FROM alerts WHERE kind = 'escalation'"), s.count("SELECT count(*) FROM escalations")},
+		{"audit entries (one chain: seq 1…head, no gaps)", s.count("SELECT count(*) FROM audit_entries"), s.count("SELECT seq FROM audit_head")},
+	}
+	if r.overdue != "" {
+		checks = append(checks, struct {
+			what      string
+			got, want int
+		}{"escalated deliveries", s.count("SELECT count(*) FROM deliveries WHERE deadline = '" + r.overdue + "' AND escalation_step > 0"), r.overdueCount})
+	}
+	var problems []string
+	// Each envelope is sent once, plus its failed attempts, plus what a killed server had
+	// claimed and not finished: more means two servers sent the same delivery.
+	retried := s.count("SELECT coalesce(sum(attempts), 0) FROM deliveries WHERE direction = 'out'")
+	if r.sends > r.out+retried+r.orphaned {
+		problems = append(problems, fmt.Sprintf("the sender sent %d envelopes for %d warnings with %d failed attempts and %d left by a killed server: some were sent by two servers",
+			r.sends, r.out, retried, r.orphaned))
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			problems = append(problems, fmt.Sprintf("%s: %d, want %d", c.what, c.got, c.want))
+		}
+	}
+	return problems
 }

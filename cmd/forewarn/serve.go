@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +39,8 @@ type serveFlags struct {
 	// checkpointInterval signs a checkpoint this often when entries were added; 0: off.
 	checkpointInterval time.Duration
 	notify             *notifyFlags // nil: defaults (local capture)
+	// language is the pages' language for users who chose none ("" : each browser's).
+	language string
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -54,6 +57,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	durationVar(fs, &f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
 	durationVar(fs, &f.deliveryTimeout, "delivery-timeout", app.DefaultDeliveryTimeout, "how long one delivery attempt may take; another server on the same store takes over a delivery twice as long after this one claimed it")
 	durationVar(fs, &f.checkpointInterval, "checkpoint-interval", app.DefaultCheckpointInterval, "sign a checkpoint of the audit chain this often when entries were added (0: by count only); each is sent to the peers to countersign")
+	fs.StringVar(&f.language, "language", "", "the language of the web pages for users who chose none: "+strings.Join(forewarn.Languages, " or ")+" (default: each browser's)")
 	f.notify = addNotifyFlags(fs)
 	return f
 }
@@ -67,6 +71,9 @@ func (f *serveFlags) check() error {
 		if d.v <= 0 {
 			return forewarn.Invalid(d.flag, "min", "%s: must be a positive duration, like 1s, 5m or 7d", d.v)
 		}
+	}
+	if !forewarn.ValidLanguage(f.language) {
+		return forewarn.Invalid("--language", "enum", "unknown language %q (one of %s)", f.language, strings.Join(forewarn.Languages, ", "))
 	}
 	if f.retryMax < f.retryBase {
 		return forewarn.Invalid("--retry-max", "min", "%s is shorter than --retry-base %s", f.retryMax, f.retryBase)
@@ -148,9 +155,11 @@ type liveNode struct {
 	feeds  *app.Feeds
 	agency string
 	url    string
-	dir    string
-	cancel context.CancelFunc
-	done   chan struct{}
+	// language is the pages' default language (serve --language).
+	language string
+	dir      string
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 // startRuntime opens the node and starts serving it. With autoTick the delivery worker and
@@ -217,7 +226,7 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	if serverTLS != nil {
 		scheme = "https"
 	}
-	rt := &liveNode{node: node, msgs: msgs, srv: srv, agency: info.Agency.Code, url: scheme + "://" + srv.Addr(), dir: nf.data, done: make(chan struct{})}
+	rt := &liveNode{node: node, msgs: msgs, srv: srv, agency: info.Agency.Code, url: scheme + "://" + srv.Addr(), dir: nf.data, done: make(chan struct{}), language: sf.language}
 	if rt.notifier, err = newNotifier(node, sf.notify, rt.agency, nf.data, rt.url); err != nil {
 		srv.Close(ctx)
 		return fail(err)

@@ -82,7 +82,7 @@ func TestServeFirstStart(t *testing.T) {
 func TestEveryCommandHelps(t *testing.T) {
 	sub := map[string][]string{
 		"subject": {"add", "list", "show"}, "claim": {"add", "list"}, "audit": {"verify", "list"}, "key": {"show"},
-		"peer": {"add", "list", "remove", "private-limit", "private-use"}, "user": {"add"}, "token": {"create"}, "message": {"send", "list", "show", "ack"},
+		"peer": {"add", "list", "remove", "private-limit", "private-use"}, "user": {"add", "set"}, "token": {"create"}, "message": {"send", "list", "show", "ack"},
 		"feed": {"add", "list", "remove"}, "report": {"oversight"}, "agreement": {"set", "list", "remove"}, "taxii": {"collection", "collections", "token", "publish"},
 	}
 	for name := range commands() {

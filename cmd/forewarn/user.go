@@ -10,7 +10,7 @@ import (
 )
 
 func runUser(ctx context.Context, m *Main, args []string) error {
-	return m.group(ctx, "user", args, []subcommand{{"add", runUserAdd}})
+	return m.group(ctx, "user", args, []subcommand{{"add", runUserAdd}, {"set", runUserSet}})
 }
 
 func runUserAdd(ctx context.Context, m *Main, args []string) error {
@@ -22,8 +22,12 @@ func runUserAdd(ctx context.Context, m *Main, args []string) error {
 	var roles stringList
 	fs.Var(&roles, "role", "analyst, liaison, supervisor, oversight or admin (repeatable) (required)")
 	addr := fs.String("email", "", "where the node e-mails the user's notifications")
+	lang := fs.String("language", "", "the language of the user's web pages: "+strings.Join(forewarn.Languages, " or ")+" (default: the node's, then the browser's)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
+	}
+	if !forewarn.ValidLanguage(*lang) {
+		return fmt.Errorf("--language %q: one of %s", *lang, strings.Join(forewarn.Languages, ", "))
 	}
 	if *addr != "" {
 		if err := forewarn.ValidateEmail("email", *addr); err != nil {
@@ -35,7 +39,7 @@ func runUserAdd(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
-	u := &forewarn.User{Username: *username, DisplayName: *name, MustChangePassword: true}
+	u := &forewarn.User{Username: *username, DisplayName: *name, MustChangePassword: true, Language: *lang}
 	for _, r := range roles {
 		u.Roles = append(u.Roles, forewarn.Role(r))
 	}
@@ -52,6 +56,41 @@ func runUserAdd(ctx context.Context, m *Main, args []string) error {
 		}
 	}
 	fmt.Fprintf(m.Stdout, "Created user %s (%s), one-time password: %s\n", u.Username, strings.Join(roles, ", "), password)
+	return nil
+}
+
+func runUserSet(ctx context.Context, m *Main, args []string) error {
+	fs := m.newFlagSet("user set", "Changes a user's settings: the language of their web pages.",
+		"forewarn user set --data DIR --username jdupont --language fr")
+	nf := addNodeFlags(fs)
+	username := fs.String("username", "", "the user to change (required)")
+	lang := fs.String("language", "", "the language of the user's web pages: "+strings.Join(forewarn.Languages, " or ")+", or 'default' for the node's, then the browser's (required)")
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *lang == "default" {
+		*lang = ""
+	} else if *lang == "" || !forewarn.ValidLanguage(*lang) {
+		return fmt.Errorf("--language %q: one of %s, or default", *lang, strings.Join(forewarn.Languages, ", "))
+	}
+	node, err := m.openNode(ctx, nf)
+	if err != nil {
+		return err
+	}
+	defer node.Store.Close()
+	u, err := node.Store.UserByUsername(ctx, *username)
+	if err != nil {
+		return err
+	}
+	u.Language = *lang
+	if err := node.Store.UpdateUser(ctx, nf.actor(), u); err != nil {
+		return err
+	}
+	shown := u.Language
+	if shown == "" {
+		shown = "the node's default"
+	}
+	fmt.Fprintf(m.Stdout, "User %s now reads the pages in %s.\n", u.Username, shown)
 	return nil
 }
 
