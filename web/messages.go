@@ -168,17 +168,17 @@ func firstLine(s string) string {
 
 // listPage is an inbox, outbox or overdue board.
 type listPage struct {
-	Heading  string
-	Intro    string
-	Path     string
-	Filter   listFilter
-	Rows     []messageRow
-	Table    msgTable
-	Total    int
-	Offset   int
-	Pager    pager
-	Peers    []*forewarn.Peer
-	Kinds    []forewarn.MessageKind
+	Heading string
+	Intro   string
+	Path    string
+	Filter  listFilter
+	Rows    []messageRow
+	Table   msgTable
+	Total   int
+	Offset  int
+	Pager   pager
+	Peers   []*forewarn.Peer
+	Kinds   []forewarn.MessageKind
 }
 
 // listFilter is the list's filter form, as the user filled it.
