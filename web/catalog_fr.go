@@ -268,4 +268,5 @@ var frenchText = map[string]string{
 	"newest first": "les plus récentes d’abord",
 	"oldest first": "les plus anciennes d’abord",
 	"← Previous":   "← Précédent",
+	"subject":      "fiche",
 }
