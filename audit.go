@@ -29,6 +29,10 @@ type AuditEntry struct {
 	Detail     string    `json:"detail,omitempty"` // a short human note ("reason: …")
 	PrevHash   string    `json:"prev_hash"`        // hex; GenesisHash for the first entry
 	Hash       string    `json:"hash"`             // hex
+	// Note is free text that may name a person (a reason), kept beside the chain rather
+	// than in it: Detail holds its digest ("note sha256:…"), so erasure can delete the
+	// note and the chain still verifies. Not hashed; empty once erased.
+	Note string `json:"note,omitempty"`
 }
 
 // GenesisHash is the PrevHash of the first audit entry.

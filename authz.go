@@ -20,15 +20,16 @@ const (
 
 	PermManageNotifications Permission = "notifications.manage" // channels, webhooks, the delivery log, dead letters
 	PermOwnNotifications    Permission = "notifications.own"    // one's own e-mail address and notification choices
+	PermRetention           Permission = "retention.review"     // keep or erase subjects and received messages at their review
 )
 
 // rolePermissions is the whole access policy in one table. Oversight reads everything,
 // the audit trail included, and changes nothing; an analyst cannot send to peers unless
 // also liaison; only an administrator manages users, peers and keys.
 var rolePermissions = map[Role][]Permission{
-	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications},
-	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications},
-	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications},
+	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
+	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
+	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
 	RoleOversight:  {PermReadMessages, PermReadOverdue, PermReadSubjects, PermReadAudit},
 	RoleAdmin:      {PermManagePeers, PermManageUsers, PermReadAudit, PermManageOwnToken, PermManageNotifications, PermOwnNotifications},
 }

@@ -107,6 +107,10 @@ type StoredMessage struct {
 	// signatures verified with (a receiver may verify with keys it cached): ReceiveMessage
 	// refuses the message when any is no longer the key pinned for its agency.
 	VerifiedKeys map[string]ed25519.PublicKey `json:"-"`
+	// ChangeSeq, on a message ReceiveMessage stored, is the Seq of the change-log entry
+	// its arrival wrote, so this process's match index can apply it without reading it
+	// back; 0 when the store does not say.
+	ChangeSeq int64 `json:"-"`
 	// Forward, on a message being sent, is the forward it belongs to, as it is once the
 	// message is sent: CreateMessage writes it in the same transaction, provided it is
 	// still in ForwardFrom ("" for a new forward), and ECONFLICT otherwise.
@@ -244,6 +248,9 @@ type MessageStore interface {
 	// DueDeliveries returns up to limit outgoing deliveries not yet receipted whose next
 	// attempt is due at or before now, the most urgent priority first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error)
+	// DueDeliveriesTo is DueDeliveries for one peer's queue: up to limit of the outgoing
+	// deliveries to agency due at or before now, the most urgent first.
+	DueDeliveriesTo(ctx context.Context, agency string, now time.Time, limit int) ([]*Delivery, error)
 	// ClaimDeliveries takes the deliveries ds (as DueDeliveries listed them) for the
 	// server named owner until until: one is claimed only while it is still due at now,
 	// not receipted, and no other server is claiming it, so two servers on one store

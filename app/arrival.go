@@ -96,10 +96,14 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 // and before the message's own: each pair is then found by exactly one side.
 func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMessage, before int64) error {
 	mt := ms.Matcher
-	if _, err := mt.CatchUp(ctx); err != nil {
-		return err
-	}
 	m := sm.Message
+	// The index is told of the message directly; it reads the log only when a change
+	// before the message's is not applied yet.
+	if !mt.Arrived(sm.ChangeSeq, m) {
+		if _, err := mt.CatchUp(ctx); err != nil {
+			return err
+		}
+	}
 	mi, ok := mt.message(m.ID)
 	if !ok || mi.seq <= before || mt.subjectSeq.Load() <= before {
 		return nil // no subject changed since the message was matched

@@ -42,6 +42,10 @@ type Matcher struct {
 	// subjectSeq is the Seq of the last subject change applied, so that a message
 	// matched before it can tell whether any subject changed since.
 	subjectSeq atomic.Int64
+	// arrived holds messages this process stored, by the Seq of the change their arrival
+	// wrote, until every change before theirs is applied: each is then applied from
+	// memory rather than read back from the log. Held under follow.
+	arrived map[int64]*forewarn.Message
 }
 
 // messageInfo is what the matcher keeps of a received message, to word an alert about an
@@ -275,6 +279,7 @@ func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 	mt.follow.Lock()
 	defer mt.follow.Unlock()
 	for {
+		mt.applyArrived()
 		cs, err := mt.feed.Changes(ctx, mt.seen.Load(), changeBatch)
 		if err != nil {
 			return mt.seen.Load(), fmt.Errorf("catch the match index up with the store: %w", err)
@@ -284,8 +289,61 @@ func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 			mt.seen.Store(cs[len(cs)-1].Seq)
 		}
 		if len(cs) < changeBatch {
+			mt.applyArrived()
 			return mt.seen.Load(), nil
 		}
+	}
+}
+
+// maxArrived bounds the arrivals held waiting for an earlier change; past it they are
+// dropped, and the log gives them to the next CatchUp.
+const maxArrived = 4096
+
+// Arrived tells the index that this process committed m, received, as change seq. When
+// every change before it is applied, m is applied from memory, without reading the log;
+// otherwise it waits for the changes before it (an arrival committed in the same
+// transaction and not yet told, or another writer's change), which the next CatchUp
+// reads. It reports whether the index is now current to seq, and so whether any subject
+// changed before m can be told from subjectSeq without reading the log.
+func (mt *Matcher) Arrived(seq int64, m *forewarn.Message) bool {
+	if mt == nil || mt.feed == nil || seq <= 0 {
+		return false
+	}
+	mt.follow.Lock()
+	defer mt.follow.Unlock()
+	if seq > mt.seen.Load() {
+		if mt.arrived == nil {
+			mt.arrived = map[int64]*forewarn.Message{}
+		}
+		if len(mt.arrived) < maxArrived {
+			mt.arrived[seq] = m
+		}
+		mt.applyArrived()
+	}
+	return mt.seen.Load() >= seq
+}
+
+// applyArrived applies the arrivals that follow the last change applied without a gap,
+// and forgets those the log gave already. The caller holds follow.
+func (mt *Matcher) applyArrived() {
+	if len(mt.arrived) == 0 {
+		return
+	}
+	seen := mt.seen.Load()
+	for seq := range mt.arrived {
+		if seq <= seen {
+			delete(mt.arrived, seq)
+		}
+	}
+	for {
+		m, ok := mt.arrived[seen+1]
+		if !ok {
+			break
+		}
+		seen++
+		delete(mt.arrived, seen)
+		mt.addMessage(m, seen)
+		mt.seen.Store(seen)
 	}
 }
 

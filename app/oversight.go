@@ -14,19 +14,21 @@ import (
 
 // OversightReport is what an oversight body asks of a period: what went to whom under
 // which marks, who consulted personal data and why, the consent requests and answers, the
-// overrides, the refusals and the erasures, with totals per peer and per user. It is read
+// overrides, the refusals, the erasures and the retention keeps, with totals per peer and per user. It is read
 // from the audit trail and the forwards, never from memory.
 type OversightReport struct {
-	From          time.Time                   `json:"from"`
-	To            time.Time                   `json:"to"`
-	Disclosures   []OversightEvent            `json:"disclosures"`
-	Consultations []OversightEvent            `json:"consultations"`
-	Consents      []OversightEvent            `json:"consents"`
-	Overrides     []OversightEvent            `json:"overrides"`
-	Refusals      []OversightEvent            `json:"refusals"`
-	Erasures      []OversightEvent            `json:"erasures"`
-	PerPeer       map[string]*OversightTotals `json:"per_peer"`
-	PerUser       map[string]*OversightTotals `json:"per_user"`
+	From          time.Time        `json:"from"`
+	To            time.Time        `json:"to"`
+	Disclosures   []OversightEvent `json:"disclosures"`
+	Consultations []OversightEvent `json:"consultations"`
+	Consents      []OversightEvent `json:"consents"`
+	Overrides     []OversightEvent `json:"overrides"`
+	Refusals      []OversightEvent `json:"refusals"`
+	Erasures      []OversightEvent `json:"erasures"`
+	// Keeps are the retention reviews that kept an item (or moved its review date).
+	Keeps   []OversightEvent            `json:"keeps"`
+	PerPeer map[string]*OversightTotals `json:"per_peer"`
+	PerUser map[string]*OversightTotals `json:"per_user"`
 }
 
 // OversightEvent is one line of the report.
@@ -52,6 +54,7 @@ type OversightTotals struct {
 	Overrides       int `json:"overrides"`
 	Refusals        int `json:"refusals"`
 	Erasures        int `json:"erasures"`
+	Keeps           int `json:"keeps"`
 }
 
 // consultations are the audited reads of personal data.
@@ -65,7 +68,7 @@ func (n *Node) OversightReport(ctx context.Context, actor forewarn.Actor, from, 
 	}
 	rep := &OversightReport{From: from.UTC(), To: to.UTC(), PerPeer: map[string]*OversightTotals{}, PerUser: map[string]*OversightTotals{},
 		Disclosures: []OversightEvent{}, Consultations: []OversightEvent{}, Consents: []OversightEvent{}, Overrides: []OversightEvent{},
-		Refusals: []OversightEvent{}, Erasures: []OversightEvent{}}
+		Refusals: []OversightEvent{}, Erasures: []OversightEvent{}, Keeps: []OversightEvent{}}
 	peer := func(code string) *OversightTotals {
 		if rep.PerPeer[code] == nil {
 			rep.PerPeer[code] = &OversightTotals{}
@@ -212,8 +215,18 @@ func (n *Node) OversightReport(ctx context.Context, actor forewarn.Actor, from, 
 			user(e.Actor).Consultations++
 		case strings.HasSuffix(e.Action, ".erase"):
 			ev.Detail = e.Detail
+			if e.ObjectType == "message" {
+				if sm, err := n.Store.Message(ctx, e.ObjectID); err == nil {
+					ev.Peer = sm.Message.From // the originator, whose person it was
+					peer(ev.Peer).Erasures++
+				}
+			}
 			rep.Erasures = append(rep.Erasures, ev)
 			user(e.Actor).Erasures++
+		case strings.HasSuffix(e.Action, ".keep"):
+			ev.Detail = e.Detail
+			rep.Keeps = append(rep.Keeps, ev)
+			user(e.Actor).Keeps++
 		}
 	}
 	if err := n.Store.RecordAudit(ctx, &forewarn.AuditEntry{Actor: actor, Action: "oversight.report", ObjectType: "report",
@@ -243,7 +256,7 @@ func (r *OversightReport) WriteCSV(w io.Writer) error {
 	for _, sec := range []struct {
 		name string
 		evs  []OversightEvent
-	}{{"disclosure", r.Disclosures}, {"consultation", r.Consultations}, {"consent", r.Consents}, {"override", r.Overrides}, {"refusal", r.Refusals}, {"erasure", r.Erasures}} {
+	}{{"disclosure", r.Disclosures}, {"consultation", r.Consultations}, {"consent", r.Consents}, {"override", r.Overrides}, {"refusal", r.Refusals}, {"erasure", r.Erasures}, {"keep", r.Keeps}} {
 		for _, e := range sec.evs {
 			flag := ""
 			if e.Flagged {
@@ -274,7 +287,7 @@ func totalsText(t *OversightTotals) string {
 	return strings.Join([]string{
 		"disclosures=" + itoa(t.Disclosures), "consultations=" + itoa(t.Consultations), "consent_requests=" + itoa(t.ConsentRequests),
 		"granted=" + itoa(t.ConsentsGranted), "refused=" + itoa(t.ConsentsRefused), "overrides=" + itoa(t.Overrides),
-		"refusals=" + itoa(t.Refusals), "erasures=" + itoa(t.Erasures)}, " ")
+		"refusals=" + itoa(t.Refusals), "erasures=" + itoa(t.Erasures), "keeps=" + itoa(t.Keeps)}, " ")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -95,6 +95,13 @@ func (f *flights) start(d *forewarn.Delivery, perPeer int, read uint64) bool {
 	return true
 }
 
+// free returns how many more deliveries to agency may start, of perPeer.
+func (f *flights) free(agency string, perPeer int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return perPeer - f.perPeer[agency]
+}
+
 func (f *flights) done(d *forewarn.Delivery) {
 	f.mu.Lock()
 	key := d.MessageID + "/" + d.Agency
@@ -123,26 +130,66 @@ func (f *flights) forgetEnded(read uint64) {
 // every delivery it started has ended. A crash before a receipt is recorded only means the
 // message is sent again, and its recipient answers with the same receipt.
 func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
+	return ms.deliverDue(ctx, parallel, false)
+}
+
+// deliverDue is DeliverDue; with sweep it also attempts the deliveries to agencies that
+// are no longer peers (see dispatch).
+func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (int, error) {
 	var delivered atomic.Int64
 	var wg sync.WaitGroup
-	err := ms.dispatch(ctx, parallel, &wg, &delivered)
+	err := ms.dispatch(ctx, parallel, sweep, &wg, &delivered)
 	wg.Wait()
 	return int(delivered.Load()), err
 }
 
+// sweepLimit is how many due deliveries a sweep looks at for ones to agencies that are no
+// longer peers.
+const sweepLimit = 500
+
 // dispatch starts every due delivery that is not already on its way and whose peer has a
-// free slot, and returns without waiting for them; wg ends when they have.
-func (ms *Messages) dispatch(ctx context.Context, parallel int, wg *sync.WaitGroup, delivered *atomic.Int64) error {
+// free slot, and returns without waiting for them; wg ends when they have. Each peer is a
+// queue of its own: dispatch reads as many of a peer's due deliveries as it has free
+// slots, so a round reads what it starts, however long the backlog. With sweep, it also
+// starts the deliveries due to agencies that are no longer peers, which fail, each with
+// its reason recorded, and are tried again later; the running worker sweeps once a tick.
+func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *sync.WaitGroup, delivered *atomic.Int64) error {
 	read := ms.flights.read()
 	now := ms.Clock.Now()
-	due, err := ms.Store.DueDeliveries(ctx, now, 500)
+	parallel = max(parallel, 1)
+	peers, err := ms.Store.Peers(ctx)
 	if err != nil {
 		return err
 	}
 	defer ms.flights.forgetEnded(read)
+	byCode := make(map[string]*forewarn.Peer, len(peers))
+	var due []*forewarn.Delivery
+	for _, p := range peers {
+		byCode[p.Agency.Code] = p
+		free := ms.flights.free(p.Agency.Code, parallel)
+		if free <= 0 {
+			continue
+		}
+		ds, err := ms.Store.DueDeliveriesTo(ctx, p.Agency.Code, now, free)
+		if err != nil {
+			return err
+		}
+		due = append(due, ds...)
+	}
+	if sweep {
+		all, err := ms.Store.DueDeliveries(ctx, now, sweepLimit)
+		if err != nil {
+			return err
+		}
+		for _, d := range all {
+			if byCode[d.Agency] == nil {
+				due = append(due, d)
+			}
+		}
+	}
 	var chosen []*forewarn.Delivery
 	for _, d := range due {
-		if ms.flights.start(d, max(parallel, 1), read) {
+		if ms.flights.start(d, parallel, read) {
 			chosen = append(chosen, d)
 		}
 	}
@@ -172,7 +219,7 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, wg *sync.WaitGro
 		wg.Add(1)
 		go func(d *forewarn.Delivery) {
 			defer wg.Done()
-			if ms.attempt(ctx, d) {
+			if ms.attempt(ctx, d, byCode[d.Agency]) {
 				delivered.Add(1)
 			}
 		}(d)
@@ -192,13 +239,15 @@ func (ms *Messages) claimFor() time.Duration {
 // attempt makes one delivery attempt and records its outcome: the receipt, or the failure
 // and when to try again. It reports whether the message was delivered. The delivery stays
 // in flight until its outcome is recorded, so the next round does not send it again.
-func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery) bool {
+// peer is the recipient as read when the delivery was listed; nil when it is no longer
+// a peer.
+func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer) bool {
 	timeout := ms.DeliveryTimeout
 	if timeout <= 0 {
 		timeout = DefaultDeliveryTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
-	r, err := ms.deliver(actx, d)
+	r, err := ms.deliver(actx, d, peer)
 	cancel()
 	if err != nil {
 		ms.Stats.DeliveryFailures.Add(1)
@@ -247,16 +296,16 @@ func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *f
 	return true
 }
 
-// deliver sends one message to one peer and returns its verified receipt.
-func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery) (forewarn.DeliveryReceipt, error) {
+// deliver sends one message to one peer (nil: no longer a peer) and returns its
+// verified receipt.
+func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer) (forewarn.DeliveryReceipt, error) {
 	var none forewarn.DeliveryReceipt
+	if peer == nil {
+		return none, fmt.Errorf("peer %s: %w", d.Agency, forewarn.Errorf(forewarn.ENOTFOUND, "%q is not a peer of this node", d.Agency))
+	}
 	env, err := ms.Store.Envelope(ctx, d.MessageID)
 	if err != nil {
 		return none, err
-	}
-	peer, err := ms.Store.Peer(ctx, d.Agency)
-	if err != nil {
-		return none, fmt.Errorf("peer %s: %w", d.Agency, err)
 	}
 	raw, err := ms.Transport.Deliver(ctx, peer, env)
 	if err != nil {
@@ -340,7 +389,7 @@ func sideOf(d *forewarn.Delivery) forewarn.EscalationSide {
 // timer.
 func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	start := time.Now()
-	n, err := ms.DeliverDue(ctx, 16)
+	n, err := ms.deliverDue(ctx, 16, true)
 	if err != nil {
 		return n, err
 	}
@@ -355,6 +404,9 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 		return n, err
 	}
 	if err := ms.ApplyConsentAnswers(ctx); err != nil {
+		return n, err
+	}
+	if _, err := ms.Review(ctx); err != nil {
 		return n, err
 	}
 	if err := ms.SendOverrideNotices(ctx); err != nil {
@@ -417,9 +469,12 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	var down outage
 	scheduled := true // escalations, housekeeping, checkpoints and witnessing: once a tick
 	for {
-		err := ms.dispatch(ctx, DefaultPeerParallel, &wg, &delivered)
+		err := ms.dispatch(ctx, DefaultPeerParallel, scheduled, &wg, &delivered)
 		if err == nil && scheduled {
 			if _, err = ms.Escalate(ctx); err == nil {
+				_, err = ms.Review(ctx)
+			}
+			if err == nil {
 				if err = ms.housekeep(ctx); err == nil {
 					if err = ms.CheckpointIfDue(ctx); err == nil {
 						ms.witnessInBackground(ctx, &wg)

@@ -45,6 +45,20 @@ var Dialect = sqlstore.Dialect{
 	WaitDurable:       "SELECT pg_catalog.txid_current()",
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,
+	Compact:           Compact,
+}
+
+// erasedTables are the tables erasure deletes from or rewrites.
+const erasedTables = "subjects, claims, associations, subject_sources, import_raw_objects, taxii_objects, matches, rejected_pairs, alerts, notifications, messages, deliveries, escalations, reviews, audit_notes"
+
+// Compact runs VACUUM on the tables erasure writes to, so the dead row versions that
+// still hold erased data are marked free at once rather than when autovacuum comes. It is
+// no guarantee that the bytes are gone: VACUUM frees space without overwriting it, and the
+// write-ahead log, its archive, replicas and backups keep what they had (see
+// docs/retention.md; VACUUM FULL rewrites the tables, under an exclusive lock).
+func Compact(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, "VACUUM "+erasedTables)
+	return err
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value string), checks the

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -38,15 +39,43 @@ var Dialect = sqlstore.Dialect{
 	SingleWriter:      true,
 	Name:              "sqlite",
 	IsUniqueViolation: IsUniqueViolation,
+	Compact:           Compact,
+}
+
+// Compact makes erased bytes leave the files. Every connection deletes with secure_delete
+// on (DSN), so a deleted row's bytes are zeroed in the pages that held it; those pages are
+// written to the WAL, and the old versions of them stay in the WAL file until it is
+// checkpointed and truncated, which this does. A reader holding an older snapshot keeps
+// the checkpoint from completing: it tries again for up to 30 seconds.
+func Compact(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var busy, logFrames, done int
+		if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("checkpoint: readers kept the WAL busy for 30s; erased bytes may remain in it until the next checkpoint")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // DSN returns the data source name Open uses for the file at path: WAL, so readers do not
 // block the writer; a busy timeout, so writers queue instead of failing; foreign keys on;
 // full sync, so a committed audit entry survives a power cut; and write transactions that
 // take the write lock when they begin (_txlock=immediate), so two writers never both read
-// the audit head and then collide.
+// the audit head and then collide. secure_delete zeroes what is deleted, so an erased
+// person's bytes do not linger in free space (see Compact).
 func DSN(path string) string {
-	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate"
 }
 
 // Open opens (creating it when needed) the SQLite store at path and applies its pending

@@ -270,6 +270,10 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 	if err := rows.Err(); err != nil {
 		return nil, db.internal("list audit entries", err)
 	}
+	rows.Close()
+	if err := db.fillNotes(ctx, es); err != nil {
+		return nil, err
+	}
 	return es, nil
 }
 

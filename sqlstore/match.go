@@ -269,7 +269,7 @@ func (tx *tx) decide(ctx context.Context, actor forewarn.Actor, old *forewarn.Ma
 		return nil, fmt.Errorf("decide match %s: %w", v.ID, err)
 	}
 	action := map[forewarn.MatchStatus]string{forewarn.MatchConfirmed: "match.confirm", forewarn.MatchRejected: "match.reject"}[status]
-	if err := tx.audit(ctx, actor, action, "match", v.ID, old, &v, "reason: "+reason); err != nil {
+	if err := tx.auditNote(ctx, actor, action, "match", v.ID, old, &v, "", reason, v.SubjectID, v.MessageID); err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -490,7 +490,7 @@ func (db *DB) PreferClaim(ctx context.Context, actor forewarn.Actor, claimID, re
 		if _, err := tx.exec(ctx, "UPDATE claims SET preferred = ?, preferred_reason = ? WHERE id = ?", true, reason, v.ID); err != nil {
 			return fmt.Errorf("prefer claim: %w", err)
 		}
-		detail := fmt.Sprintf("subject %s; %d other claims no longer preferred; reason: %s", v.SubjectID, cleared, reason)
-		return tx.audit(ctx, actor, "claim.prefer", "claim", v.ID, old, &v, detail)
+		detail := fmt.Sprintf("subject %s; %d other claims no longer preferred", v.SubjectID, cleared)
+		return tx.auditNote(ctx, actor, "claim.prefer", "claim", v.ID, old, &v, detail, reason, v.SubjectID, "")
 	})
 }

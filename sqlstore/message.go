@@ -224,6 +224,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	alerts := newAlerts(sm.Alerts, m.ID, now)
 
 	var first []byte
+	var changeSeq int64
 	duplicate := false
 	wire := m.ID
 	// Messages arriving together are stored together (group commit), each in a savepoint
@@ -275,6 +276,12 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		}
 		if err := tx.insertDelivery(ctx, d); err != nil {
 			return err
+		}
+		if db.dialect.SingleWriter {
+			// One writer at a time: the latest change is the one the insert just wrote.
+			if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
+				return fmt.Errorf("read the change of message %s: %w", m.ID, err)
+			}
 		}
 		first = d.Receipt
 		detail := messageDetail(m)
@@ -328,6 +335,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		sm.Deliveries = []*forewarn.Delivery{d}
 		sm.Matches = matches
 		sm.Alerts = alerts
+		sm.ChangeSeq = changeSeq
 	}
 	return first, duplicate, nil
 }
@@ -855,6 +863,35 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*f
 	return out, nil
 }
 
+// DueDeliveriesTo returns up to limit outgoing deliveries to agency due at or before now,
+// the most urgent first: one range of the (agency, urgency, next_attempt) index per rank,
+// read in one go.
+func (db *DB) DueDeliveriesTo(ctx context.Context, agency string, now time.Time, limit int) ([]*forewarn.Delivery, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return nil, err
+	}
+	if agency == "" {
+		return nil, required("agency")
+	}
+	var out []*forewarn.Delivery
+	err = db.view(ctx, "list due deliveries", func(tx *tx) error {
+		for rank := 0; rank <= 3 && len(out) < limit; rank++ {
+			ds, err := tx.deliveries(ctx, "agency = ? AND urgency = ? AND next_attempt <= ? AND delivered_at IS NULL AND direction = 'out' ORDER BY agency, urgency, next_attempt LIMIT ?",
+				agency, rank, FormatTime(now), limit-len(out))
+			if err != nil {
+				return err
+			}
+			out = append(out, ds...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OpenDeliveries returns up to limit deliveries, in either direction, not yet actioned,
 // whose next escalation is due at or before now, the longest due first.
 func (db *DB) OpenDeliveries(ctx context.Context, now time.Time, limit int) ([]*forewarn.Delivery, error) {
@@ -868,26 +905,33 @@ func (db *DB) OpenDeliveries(ctx context.Context, now time.Time, limit int) ([]*
 }
 
 func (db *DB) deliveries(ctx context.Context, op, where string, args ...any) ([]*forewarn.Delivery, error) {
-	ds := []*forewarn.Delivery{}
+	var ds []*forewarn.Delivery
 	err := db.view(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE "+where, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			ds = append(ds, d)
-		}
-		return rows.Err()
+		var err error
+		ds, err = tx.deliveries(ctx, where, args...)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ds, nil
+}
+
+func (tx *tx) deliveries(ctx context.Context, where string, args ...any) ([]*forewarn.Delivery, error) {
+	ds := []*forewarn.Delivery{}
+	rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
 }
 
 // DeliveryFailed records a failed attempt and when to try again. Only the first failure

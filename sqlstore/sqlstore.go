@@ -95,6 +95,9 @@ type Dialect struct {
 	// lock taken poll it with growing sleeps (its busy handler), which wastes most of the
 	// time under load. Other processes still wait through the busy timeout.
 	SingleWriter bool
+	// Compact makes the bytes of erased data leave the database's files, once erasure
+	// has committed (SQLite: checkpoint and truncate the WAL; PostgreSQL: VACUUM).
+	Compact func(ctx context.Context, db *sql.DB) error
 }
 
 // DB is a forewarn.Store over a database/sql handle.

@@ -112,7 +112,7 @@ func (db *DB) SetWatch(ctx context.Context, actor forewarn.Actor, id string, wat
 		if _, err := tx.exec(ctx, "UPDATE subjects SET watch = ?, data = ?, updated_at = ? WHERE id = ?", string(v.Watch), string(data), FormatTime(v.UpdatedAt), v.ID); err != nil {
 			return fmt.Errorf("set watch: %w", err)
 		}
-		return tx.audit(ctx, actor, "subject.watch", "subject", id, old, &v, string(watch)+": "+reason)
+		return tx.auditNote(ctx, actor, "subject.watch", "subject", id, old, &v, string(watch), reason, id, "")
 	})
 }
 

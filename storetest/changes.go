@@ -91,6 +91,10 @@ func testChangeLog(t *testing.T, open Opener) {
 			t.Errorf("change %d has seq %d after %d: not increasing", i, c.Seq, all[i-1].Seq)
 		}
 	}
+	// A store that says which change an arrival wrote names the right one.
+	if in.ChangeSeq != 0 && in.ChangeSeq != all[2].Seq {
+		t.Errorf("ReceiveMessage reported change %d for its arrival, want %d", in.ChangeSeq, all[2].Seq)
+	}
 	// Each change carries its object as it is now, so the create shows the update too.
 	for _, c := range all[:2] {
 		if c.Subject == nil || c.Subject.ID != s.ID || c.Subject.Watch != forewarn.WatchListed || len(c.Subject.Names) != 3 || c.Message != nil {

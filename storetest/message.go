@@ -881,6 +881,25 @@ func testDueFlashFirst(t *testing.T, open Opener) {
 	if due[0].MessageID != ids[2] || due[1].MessageID != ids[1] || due[2].MessageID != ids[0] {
 		t.Errorf("due order %s %s %s, want flash %s, urgent %s, routine %s", due[0].MessageID, due[1].MessageID, due[2].MessageID, ids[2], ids[1], ids[0])
 	}
+	// Each peer's queue on its own: another peer's due delivery and a later retry are
+	// left out, the limit counts within the peer, and the order holds.
+	m := NewNotification(Agency.Code, []string{PeerDE}, e.Clock.Now())
+	e.Send(m)
+	later := NewNotification(Agency.Code, []string{PeerFR}, e.Clock.Now())
+	sm := &forewarn.StoredMessage{Message: later, Envelope: []byte("signed envelope of " + later.ID), Direction: forewarn.DirectionOut, StoredAt: e.Clock.Now(),
+		Priority: forewarn.PriorityFlash, Deliveries: []*forewarn.Delivery{{MessageID: later.ID, Agency: PeerFR, Direction: forewarn.DirectionOut, NextAttempt: e.Clock.Now().Add(time.Hour)}}}
+	if err := e.Store.CreateMessage(e.Ctx, liaison, sm); err != nil {
+		t.Fatal(err)
+	}
+	fr, err := e.Store.DueDeliveriesTo(e.Ctx, PeerFR, e.Clock.Now(), 2)
+	if err != nil || len(fr) != 2 || fr[0].MessageID != ids[2] || fr[1].MessageID != ids[1] {
+		t.Errorf("DueDeliveriesTo(%s, 2) = %d, %v; want the flash and the urgent warning", PeerFR, len(fr), err)
+	}
+	if de, err := e.Store.DueDeliveriesTo(e.Ctx, PeerDE, e.Clock.Now(), 10); err != nil || len(de) != 1 || de[0].MessageID != m.ID || de[0].Agency != PeerDE {
+		t.Errorf("DueDeliveriesTo(%s) = %d, %v; want its one delivery", PeerDE, len(de), err)
+	}
+	_, err = e.Store.DueDeliveriesTo(e.Ctx, "", e.Clock.Now(), 10)
+	WantCode(t, err, forewarn.EINVALID)
 }
 
 // testPeerIsAnother: a node does not add itself as a peer, by code or by key, and one key

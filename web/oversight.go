@@ -46,6 +46,6 @@ func (s *Server) handleOversight(w http.ResponseWriter, r *http.Request, a *acce
 	}
 	pg.Report = rep
 	pg.Sections = []oversightSection{{msg("Disclosures"), rep.Disclosures}, {msg("Consent requests and answers"), rep.Consents},
-		{msg("Imminent-threat overrides"), rep.Overrides}, {msg("Consultations"), rep.Consultations}, {msg("Refusals"), rep.Refusals}, {msg("Erasures"), rep.Erasures}}
+		{msg("Imminent-threat overrides"), rep.Overrides}, {msg("Consultations"), rep.Consultations}, {msg("Refusals"), rep.Refusals}, {msg("Erasures"), rep.Erasures}, {msg("Retention keeps"), rep.Keeps}}
 	s.render(w, r, a, http.StatusOK, "oversight", msg("Oversight report"), pg)
 }

@@ -283,7 +283,7 @@ func TestSubjectForms(t *testing.T) {
 	}
 
 	_, body = b.get("/subjects/" + f.subjectID + "/history")
-	for _, want := range []string{"subject.update", "subject.watch", "none: case closed by the prosecutor", "watchlisted: new warning", "association.create", "claim.create", "Test analyst (analyst)"} {
+	for _, want := range []string{"subject.update", "subject.watch", "case closed by the prosecutor", "new warning", "association.create", "claim.create", "Test analyst (analyst)"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the history lacks %q", want)
 		}

@@ -132,7 +132,16 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 	// put a line break, a tab or a terminal escape into the listing and forge a line.
 	esc := forewarn.EscapeControl
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%s\n", e.Seq, e.Time.Format("2006-01-02 15:04:05"), esc(e.Actor.String()), esc(e.Action), esc(e.ObjectType), esc(e.ObjectID), esc(e.Detail))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%s\n", e.Seq, e.Time.Format("2006-01-02 15:04:05"), esc(e.Actor.String()), esc(e.Action), esc(e.ObjectType), esc(e.ObjectID), esc(auditDetail(e)))
 	}
 	return tw.Flush()
+}
+
+// auditDetail is an entry's detail, with its note (a reason kept beside the chain) when
+// it has one.
+func auditDetail(e *forewarn.AuditEntry) string {
+	if e.Note == "" {
+		return e.Detail
+	}
+	return e.Detail + "; reason: " + e.Note
 }

@@ -83,14 +83,14 @@ func TestEveryCommandHelps(t *testing.T) {
 	sub := map[string][]string{
 		"subject": {"add", "list", "show"}, "claim": {"add", "list"}, "audit": {"verify", "list"}, "key": {"show"},
 		"peer": {"add", "list", "remove", "private-limit", "private-use"}, "user": {"add", "set"}, "token": {"create"}, "message": {"send", "list", "show", "ack"},
-		"feed": {"add", "list", "remove"}, "report": {"oversight"}, "agreement": {"set", "list", "remove"}, "taxii": {"collection", "collections", "token", "publish"},
+		"feed": {"add", "list", "remove"}, "report": {"oversight"}, "agreement": {"set", "list", "remove"}, "retention": {"policy list", "policy set", "list", "keep", "erase"}, "taxii": {"collection", "collections", "token", "publish"},
 	}
 	for name := range commands() {
 		variants := [][]string{{name}}
 		if subs, ok := sub[name]; ok {
 			variants = nil
 			for _, s := range subs {
-				variants = append(variants, []string{name, s})
+				variants = append(variants, append([]string{name}, strings.Fields(s)...)) // "policy set": a group in a group
 			}
 		}
 		for _, v := range variants {

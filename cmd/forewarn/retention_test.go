@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/match"
+)
+
+// TestRetention is retention and review on the simulated clock, on two real nodes: France
+// holds Mostefaï as a watch-listed subject and confirms Turkey's warning about him; the
+// review alert fires at the review date from the policy and not before; keeping him needs a
+// reason and moves the date; at the next review the CLI erases him while the node serves;
+// he is gone from search, from the match index (a new warning naming him matches nothing),
+// from the warning confirmed to be him and from the database files (SQLite, WAL included);
+// audit verify still passes; Turkey, whose agreement asks for it, is told; and the
+// oversight report lists the keep and the erasure.
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, dir, day("2015-06-01 09:00"), []forewarn.Agency{agencyTR, agencyFR}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	frData := filepath.Join(dir, agencyFR.Code)
+	at := func(when time.Time) {
+		t.Helper()
+		if err := c.at(ctx, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func() { t.Helper(); at(c.clock.Now().Add(time.Minute)) }
+	analyst := principal(forewarn.RoleAnalyst)
+
+	if err := fr.node.Store.SetAgreement(ctx, forewarn.SystemActor("test"), &forewarn.SharingAgreement{Agency: agencyTR.Code,
+		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse}, MaxTLP: forewarn.TLPRed, NotifyErasure: true}); err != nil {
+		t.Fatal(err)
+	}
+	s := &forewarn.Subject{Names: []forewarn.Name{{Value: "Ismaël Omar Mostefaï"}}, BirthDate: forewarn.PartialDate{Year: 1985, Month: 11, Day: 21},
+		Nationalities: []string{"FR"}, Watch: forewarn.WatchListed, Notes: "Mostefaï: radicalised in Chartres"}
+	if err := fr.node.Store.CreateSubject(ctx, actor(forewarn.RoleAnalyst), s); err != nil {
+		t.Fatal(err)
+	}
+	created := c.clock.Now()
+
+	// Turkey warns France about him; France confirms the match.
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), warning(c, forewarn.PriorityUrgent)); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	in := received(t, fr, agencyTR.Code)
+	if len(in) != 1 {
+		t.Fatalf("France received %d messages, want the warning", len(in))
+	}
+	warn := in[0].Message.ID
+	ms, _, err := fr.node.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: s.ID})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("matches of the subject = %d, %v; want the warning's", len(ms), err)
+	}
+	if err := fr.msgs.ConfirmMatch(ctx, actor(forewarn.RoleAnalyst), ms[0].ID, "same man: Mostefaï, born Nov 1985"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The policy gives him a review date: watch-listed, a year after he was recorded.
+	if _, err := fr.msgs.Review(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := fr.node.Store.Review(ctx, forewarn.RetainSubject, s.ID)
+	if err != nil || !r.ReviewAt.Equal(created.AddDate(0, 0, 365)) {
+		t.Fatalf("review = %+v, %v; want a year after %s", r, err, created)
+	}
+	reviewAlerts := func() []*forewarn.Alert {
+		t.Helper()
+		as, err := fr.node.Store.Alerts(ctx, forewarn.RoleAnalyst, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*forewarn.Alert
+		for _, a := range as {
+			if a.Kind == "review" && a.SubjectID == s.ID {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	at(r.ReviewAt.Add(-time.Hour))
+	if n, err := fr.msgs.Review(ctx); err != nil || n != 0 || len(reviewAlerts()) != 0 {
+		t.Fatalf("an hour before the review date: %d alerts, %v", n, err)
+	}
+	at(r.ReviewAt.Add(time.Minute))
+	if _, err := fr.msgs.Review(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if as := reviewAlerts(); len(as) != 1 || strings.Contains(as[0].Text, "Mostef") {
+		t.Fatalf("review alerts at the date = %+v; want one, naming no one", as)
+	}
+
+	// Keep: the reason is required; the date moves and the alert closes.
+	if _, err := fr.msgs.KeepItem(ctx, analyst, forewarn.RetainSubject, s.ID, c.clock.Now().AddDate(0, 3, 0), ""); forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Errorf("keep without a reason: %v", err)
+	}
+	if _, err := fr.msgs.KeepItem(ctx, principal(forewarn.RoleOversight), forewarn.RetainSubject, s.ID, c.clock.Now().AddDate(0, 3, 0), "x"); forewarn.ErrorCode(err) != forewarn.EFORBIDDEN {
+		t.Errorf("keep by oversight: %v", err)
+	}
+	kept, err := fr.msgs.KeepItem(ctx, analyst, forewarn.RetainSubject, s.ID, c.clock.Now().AddDate(0, 3, 0), "Mostefaï investigation still open")
+	if err != nil || !kept.ReviewAt.Equal(c.clock.Now().AddDate(0, 3, 0)) {
+		t.Fatalf("keep = %+v, %v", kept, err)
+	}
+	if as := reviewAlerts(); len(as) != 0 {
+		t.Errorf("the review alert is still open after the keep: %+v", as)
+	}
+	at(kept.ReviewAt.Add(time.Minute))
+	if _, err := fr.msgs.Review(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if as := reviewAlerts(); len(as) != 1 {
+		t.Fatalf("review alerts at the kept date = %+v; want one", as)
+	}
+
+	// Erase, with the CLI, while the node serves. The CLI runs on the wall clock: the
+	// cluster's clock moves there first, so the erasure notice it sends is of its time.
+	at(time.Now().UTC())
+	if _, _, err := runCLI(t, nil, "retention", "erase", "--data", frData, "--subject", s.ID); err == nil || !strings.Contains(err.Error(), "--reason") {
+		t.Errorf("erase without --reason: %v", err)
+	}
+	out, errOut, err := runCLI(t, nil, "retention", "erase", "--data", frData, "--subject", s.ID, "--reason", "review: no longer necessary")
+	if err != nil || errOut != "" {
+		t.Fatalf("retention erase: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "Erased subject "+s.ID) || !strings.Contains(out, "1 persons in 1 received messages") {
+		t.Errorf("retention erase printed %q", out)
+	}
+	if _, err := fr.node.Store.Subject(ctx, actor(forewarn.RoleAnalyst), s.ID); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("the erased subject reads as %v", err)
+	}
+	hits, err := fr.node.Search(ctx, actor(forewarn.RoleAnalyst), match.Person{Names: []string{"Ismaël Omar Mostefaï"}}, 10, 0.5)
+	if err != nil || len(hits) != 0 {
+		t.Errorf("search after erasure = %+v, %v; want nothing", hits, err)
+	}
+	sm, err := fr.node.Store.Message(ctx, warn)
+	if err != nil || len(sm.Message.Persons()) != 0 || len(sm.Envelope) != 0 || strings.Contains(sm.Message.Notification.Summary, "Mostef") {
+		t.Errorf("the warning confirmed to be him still holds %+v (envelope %d bytes), %v", sm.Message.Notification, len(sm.Envelope), err)
+	}
+	for _, f := range []string{"forewarn.db", "forewarn.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(frData, f))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"Mostef", "MOSTEF", "mostef"} {
+			if i := bytes.Index(b, []byte(name)); i >= 0 {
+				t.Errorf("%s still holds %q at byte %d: %q", f, name, i, b[max(0, i-80):min(len(b), i+80)])
+			}
+		}
+	}
+	if out, errOut, err := runCLI(t, nil, "audit", "verify", "--data", frData); err != nil {
+		t.Errorf("audit verify after erasure: %v\n%s%s", err, out, errOut)
+	}
+
+	// Turkey is told, naming no one.
+	step()
+	var notice *forewarn.StoredMessage
+	for _, x := range received(t, tr, agencyFR.Code) {
+		if x.Message.Response != nil && strings.HasPrefix(x.Message.Response.Answer, "Erasure notice") {
+			notice = x
+		}
+	}
+	if notice == nil {
+		outs, _, _ := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionOut, Limit: 100})
+		for _, o := range outs {
+			t.Logf("FR out: %s %s %+v %+v", o.Message.Kind, o.Message.ID, o.Message.Response, o.Deliveries[0])
+		}
+		t.Fatal("Turkey was not told of the erasure")
+	}
+	if strings.Contains(notice.Message.Response.Answer, "Mostef") || len(notice.Message.Persons()) != 0 {
+		t.Errorf("the erasure notice names him: %+v", notice.Message.Response)
+	}
+
+	// A new warning naming him matches nothing at France: the index dropped him.
+	w2 := warning(c, forewarn.PriorityUrgent)
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w2); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	last, err := fr.node.Store.Message(ctx, w2.ID)
+	if err != nil || len(last.Message.Persons()) != 1 {
+		t.Fatalf("France holds the new warning as %+v, %v", last, err)
+	}
+	if got, _, err := fr.node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: last.Message.ID}); err != nil || len(got) != 0 {
+		t.Errorf("the new warning matched %d times (%v); want none", len(got), err)
+	}
+	if last.HoldsPerson {
+		t.Error("the new warning is marked as about a person France holds")
+	}
+
+	// The oversight report lists the keep and the erasure.
+	rep, err := fr.node.OversightReport(ctx, actor(forewarn.RoleOversight), day("2015-01-01 00:00"), time.Now().AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Keeps) != 1 || len(rep.Erasures) != 1 || rep.Erasures[0].Object != s.ID {
+		t.Errorf("oversight report: keeps %+v, erasures %+v", rep.Keeps, rep.Erasures)
+	}
+}
