@@ -162,7 +162,13 @@ type userForm struct {
 }
 
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, a *access) {
-	s.showUsers(w, r, a, http.StatusOK, usersPage{Form: userForm{Errors: map[string]string{}}})
+	pg := usersPage{Form: userForm{Errors: map[string]string{}}}
+	if f, ok := takeFlash(w, r, a); ok && f.User != "" {
+		if u, err := s.Node.Store.UserByUsername(r.Context(), f.User); err == nil {
+			pg.Created, pg.Password = u, f.Secret
+		}
+	}
+	s.showUsers(w, r, a, http.StatusOK, pg)
 }
 
 func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, a *access, status int, pg usersPage) {
@@ -200,7 +206,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, a *acc
 		s.showUsers(w, r, a, httpStatus(err), usersPage{Form: f})
 		return
 	}
-	s.showUsers(w, r, a, http.StatusCreated, usersPage{Form: userForm{Errors: map[string]string{}}, Created: u, Password: password})
+	setFlash(w, r, a, "/admin/users", flash{User: u.Username, Secret: password})
 }
 
 // handleSetUserDisabled disables an account (ending its sessions; its API tokens stop
@@ -266,23 +272,28 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request, a *access) 
 }
 
 type tokensPage struct {
-	All       bool // an administrator manages everyone's tokens
-	Tokens    []*forewarn.APIToken
-	Users     []*forewarn.User
-	Roles     []forewarn.Role
-	Username  string
-	Role      string
-	Name      string
-	Days      int
-	Error     string
-	Secret    string // a new token's secret, shown once
-	NewToken  *forewarn.APIToken
-	RevokedID string
+	All        bool // an administrator manages everyone's tokens
+	Tokens     []*forewarn.APIToken
+	Users      []*forewarn.User
+	Roles      []forewarn.Role
+	Username   string
+	Role       string
+	Name       string
+	Days       int
+	Error      string
+	Secret     string // a new token's secret, shown once
+	NewToken   *forewarn.APIToken
+	NewTokenID string // the token created, handed over by the flash
+	RevokedID  string
 }
 
 // handleTokens lists API tokens: an administrator's for every user, anyone else's own.
 func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request, a *access) {
-	s.showTokens(w, r, a, http.StatusOK, tokensPage{RevokedID: r.URL.Query().Get("revoked")})
+	pg := tokensPage{RevokedID: r.URL.Query().Get("revoked")}
+	if f, ok := takeFlash(w, r, a); ok && f.Token != "" {
+		pg.Secret, pg.NewTokenID = f.Secret, f.Token
+	}
+	s.showTokens(w, r, a, http.StatusOK, pg)
 }
 
 func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, status int, pg tokensPage) {
@@ -305,6 +316,11 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, s
 			return
 		}
 		pg.Tokens = append(pg.Tokens, ts...)
+	}
+	for _, t := range pg.Tokens {
+		if pg.NewTokenID != "" && t.ID == pg.NewTokenID {
+			pg.NewToken = t
+		}
 	}
 	pg.Roles = a.User.Roles
 	s.render(w, r, a, status, "tokens", msg("API tokens"), pg)
@@ -342,8 +358,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *ac
 		s.showTokens(w, r, a, httpStatus(err), pg)
 		return
 	}
-	pg.Secret, pg.NewToken, pg.Name = secret, tok, ""
-	s.showTokens(w, r, a, http.StatusCreated, pg)
+	setFlash(w, r, a, "/tokens", flash{Token: tok.ID, Secret: secret})
 }
 
 // handleRevokeToken revokes a token; users other than administrators only their own.

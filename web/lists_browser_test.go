@@ -124,3 +124,82 @@ func TestBrowserSortAndFilters(t *testing.T) {
 	}
 	b.shot(filepath.Join(shots, "lists-2-inbox-by-date.png"))
 }
+
+// TestBrowserReloadCreatesNothing: creating a user and creating a token post, redirect and
+// show the one-time secret once; reloading the page creates nothing more and no longer
+// shows the secret, which never was in the URL. Screenshots under test-output/pages/.
+func TestBrowserReloadCreatesNothing(t *testing.T) {
+	exe := chromium(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	shots := filepath.Join("..", "test-output", "pages")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := newChrome(t, exe)
+	base := f.srv.URL
+	secretShown := func() bool {
+		t.Helper()
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('code.secret').length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	noSecretInURL := func(secret string) {
+		t.Helper()
+		loc, err := chromedp.Run(b.ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if secret == "" || strings.Contains(loc, secret) || strings.Contains(loc, url.QueryEscape(secret)) {
+			t.Errorf("the secret %q is in the URL %s, or none was shown", secret, loc)
+		}
+	}
+
+	b.signIn(base, "admin2")
+	users := func() int {
+		us, err := f.node.Store.Users(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(us)
+	}
+	before := users()
+	b.run("create a user", chromedp.Navigate(base+"/admin/users"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "desk3"), chromedp.Click(chromedp.CSS(`input[name=roles][value=liaison]`)),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/users"] button.primary`)), chromedp.WaitVisible(chromedp.CSS(`code.secret`)))
+	password := b.text(`code.secret`)
+	noSecretInURL(password)
+	b.shot(filepath.Join(shots, "reload-1-user-created.png"))
+	b.run("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`footer`)))
+	b.run("reload again", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`footer`)))
+	if n := users(); n != before+1 {
+		t.Errorf("creating a user and reloading twice made %d users, want 1", n-before)
+	}
+	if secretShown() {
+		t.Error("the one-time password is shown again after a reload")
+	}
+
+	b.signIn(base, "liaison")
+	tokens := func() int {
+		ts, err := f.node.Store.Tokens(ctx, "liaison")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ts)
+	}
+	b.run("create a token", chromedp.Navigate(base+"/tokens"), chromedp.WaitVisible(chromedp.CSS(`form[action="/tokens"] input[name=name]`)),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/tokens"] input[name=name]`), "cli on desk 3"),
+		chromedp.Click(chromedp.CSS(`form[action="/tokens"] button.primary`)), chromedp.WaitVisible(chromedp.CSS(`code.secret`)))
+	noSecretInURL(b.text(`code.secret`))
+	b.shot(filepath.Join(shots, "reload-2-token-created.png"))
+	b.run("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`footer`)))
+	b.run("reload again", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`footer`)))
+	if n := tokens(); n != 1 {
+		t.Errorf("creating a token and reloading twice made %d tokens, want 1", n)
+	}
+	if secretShown() {
+		t.Error("the token's secret is shown again after a reload")
+	}
+}
