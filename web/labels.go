@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/match"
 )
 
 // labels are the words the pages show for the codes the domain stores: claim and link
@@ -71,9 +72,35 @@ var labels = map[string]string{
 	// escalation sides
 	"sender":    "sender",
 	"recipient": "recipient",
+	// priorities
+	"flash":    "flash",
+	"urgent":   "urgent",
+	"priority": "priority",
+	"routine":  "routine",
+	// genders
+	"male":   "male",
+	"female": "female",
+	"other":  "other",
 	// watch-list states
 	"watchlisted": "watch-listed",
 	"none":        "not watch-listed",
+}
+
+// reasonLabels are the words for why two name parts were aligned.
+var reasonLabels = map[string]string{
+	match.ReasonExact:           msg("exact"),
+	match.ReasonDiacritics:      msg("diacritics"),
+	match.ReasonTransliteration: msg("transliteration"),
+	match.ReasonVariant:         msg("variant"),
+	match.ReasonFamily:          msg("name family"),
+	match.ReasonSkeleton:        msg("consonant skeleton"),
+	match.ReasonPhonetic:        msg("phonetic"),
+	match.ReasonEdit:            msg("edit distance"),
+	match.ReasonInitial:         msg("initial"),
+	match.ReasonJoined:          msg("joined"),
+	match.ReasonReordered:       msg("reordered"),
+	match.ReasonArticle:         msg("article"),
+	match.ReasonRomanisation:    msg("romanisation"),
 }
 
 // label is the word for a code; unknown codes lose their underscores and dashes.

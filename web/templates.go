@@ -43,7 +43,17 @@ const (
 func funcsFor(l *locale) template.FuncMap {
 	return template.FuncMap{
 		// t is the catalogue: {{t "Inbox"}}, {{t "%d entries" .N}}.
-		"t":       l.T,
+		"t": l.T,
+		// th is t for the few keys that hold markup (<strong>): the key is trusted, being
+		// ours, and the arguments are escaped.
+		"th": func(key string, args ...any) template.HTML {
+			for i, a := range args {
+				if s, ok := a.(string); ok {
+					args[i] = template.HTMLEscapeString(s)
+				}
+			}
+			return template.HTML(l.T(key, args...))
+		},
 		"lang":    func() string { return l.code },
 		"num":     l.Num,
 		"fmtTime": l.Time,
@@ -106,9 +116,26 @@ func funcsFor(l *locale) template.FuncMap {
 			}
 			return l.T(label(k))
 		},
-		"claimKind":        func(k forewarn.ClaimKind) string { return l.T(label(k)) },
-		"gradeText":        func(g forewarn.Grading) string { return gradeText(l, g) },
-		"label":            func(code any) string { return l.T(label(code)) },
+		"claimKind": func(k forewarn.ClaimKind) string { return l.T(label(k)) },
+		"gradeText": func(g forewarn.Grading) string { return gradeText(l, g) },
+		"label":     func(code any) string { return l.T(label(code)) },
+		"reason": func(code string) string {
+			if w, ok := reasonLabels[code]; ok {
+				return l.T(w)
+			}
+			return l.T(label(code))
+		},
+		"reasons": func(codes []string) string {
+			out := make([]string, len(codes))
+			for i, c := range codes {
+				if w, ok := reasonLabels[c]; ok {
+					out[i] = l.T(w)
+				} else {
+					out[i] = l.T(label(c))
+				}
+			}
+			return strings.Join(out, ", ")
+		},
 		"tlpText":          func(t forewarn.TLP) string { return tlpText(l, t) },
 		"messageName":      func(m *forewarn.Message) string { return messageName(l, m) },
 		"matchStatusLabel": func(st forewarn.MatchStatus) string { return l.T(label(st)) },
