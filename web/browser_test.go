@@ -47,6 +47,8 @@ var everyPage = []pageVisit{
 	{"subject-edit", "analyst", "/subjects/{subject}/edit"},
 	{"subject-history", "analyst", "/subjects/{subject}/history"},
 	{"search", "analyst", "/search?name=Mostefai"},
+	{"matches", "analyst", "/matches"},
+	{"matches-by-score", "analyst", "/matches?status=&sort=-score"},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty&born=1970"},
 	{"reviews", "analyst", "/reviews"},
 	{"audit", "oversight", "/audit"},
