@@ -394,6 +394,18 @@ var frenchText = map[string]string{
 	"urgent":                               "urgent",
 	"variant":                              "variante",
 	"your subject":                         "votre fiche",
+
+	// purpose of access
+	"Purpose":                          "Finalité",
+	"Choose why":                       "Choisissez pourquoi",
+	"In a few words":                   "En quelques mots",
+	"needed for Other":                 "requis pour « Autre »",
+	"Purpose of access":                "Finalité de la consultation",
+	"Why are you opening this record?": "Pourquoi ouvrez-vous cette fiche ?",
+	"Open the record":                  "Ouvrir la fiche",
+	"Your answer is remembered for %d minutes for this record, so you are not asked on every click.":                                                                         "Votre réponse est retenue %d minutes pour cette fiche : la question ne vous est pas reposée à chaque clic.",
+	"The law asks that every consultation of personal data say who, when and why. Your answer is recorded with this consultation in the audit trail, which oversight reads.": "La loi veut que chaque consultation de données personnelles dise qui, quand et pourquoi. Votre réponse est enregistrée avec cette consultation dans le journal d’audit, que lit le contrôle.",
+
 	// retention reviews (reviews.html)
 	"Reviews":                             "Revues",
 	"Coming up":                           "À venir",
