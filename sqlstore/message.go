@@ -114,7 +114,9 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	// its own that links its audit entry at commit (late.go); an acknowledgement records
 	// its stage, which reads to decide, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	write := db.updateGrouped
+	write := func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+		return db.updateGrouped(ctx, now, op, fn, nil)
+	}
 	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement {
 		write = db.updateLate
 	}
@@ -236,9 +238,23 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	// and only its pipelined writes are serial. A reply or an acknowledgement reads other
 	// messages to decide what it changes, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	write := db.updateGrouped
+	// Told once the message is durable, in commit order (a duplicate is not told).
+	durable := func() {
+		if !duplicate && sm.Durable != nil {
+			sm.Durable(changeSeq)
+		}
+	}
+	write := func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+		return db.updateGrouped(ctx, now, op, fn, durable)
+	}
 	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement && m.InReplyTo == "" {
-		write = db.updateLateShared
+		write = func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+			err := db.updateLateShared(ctx, now, op, fn)
+			if err == nil {
+				durable()
+			}
+			return err
+		}
 	}
 	err := write(ctx, now, "receive message", func(tx *tx) error {
 		held, taken, unpinned, err := tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys)
