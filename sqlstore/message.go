@@ -295,11 +295,13 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		if err := tx.insertDelivery(ctx, d); err != nil {
 			return err
 		}
-		if db.dialect.SingleWriter {
-			// One writer at a time: the latest change is the one the insert just wrote.
-			if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
-				return fmt.Errorf("read the change of message %s: %w", m.ID, err)
-			}
+		// The latest change is the one the insert just wrote: SQLite has one writer at a
+		// time, and on PostgreSQL the insert's trigger holds change_head to commit. A late
+		// transaction reads it in its pipeline, right after its insert.
+		if tx.late() {
+			tx.queued = append(tx.queued, Statement{SQL: "SELECT MAX(seq) FROM changes", Scan: []any{&changeSeq}})
+		} else if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
+			return fmt.Errorf("read the change of message %s: %w", m.ID, err)
 		}
 		first = d.Receipt
 		detail := messageDetail(m)

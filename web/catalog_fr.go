@@ -447,4 +447,14 @@ var frenchText = map[string]string{
 	"Watch":        "Surveillance",
 	"oldest first": "les plus anciennes d’abord",
 	"← Previous":   "← Précédent",
+	// the matches list (matches.html)
+	"Every person in a message that matched a subject you hold or a person in an earlier message. Open one to see why it matched, and confirm or reject it there.": "Chaque personne d’un message qui correspond à une fiche que vous détenez ou à une personne d’un message antérieur. Ouvrez-la pour voir pourquoi, et confirmez ou rejetez-la là.",
+	"Found":          "Trouvée le",
+	"In the message": "Dans le message",
+	"Matched with":   "Correspond à",
+	"No matches.":    "Aucune correspondance.",
+	"Person":         "Personne",
+	"Review":         "Examen",
+	"Score":          "Score",
+	"the message":    "le message",
 }
