@@ -72,6 +72,13 @@ var labels = map[string]string{
 	// escalation sides
 	"sender":    "sender",
 	"recipient": "recipient",
+	// alert kinds and private-match bands
+	"match":         "match",
+	"escalation":    "escalation",
+	"private_match": "private match",
+	"review":        "review",
+	"weak":          "weak",
+	"strong":        "strong",
 	// priorities
 	"flash":    "flash",
 	"urgent":   "urgent",
