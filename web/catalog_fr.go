@@ -691,4 +691,22 @@ var frenchText = map[string]string{
 	"review":        "réexamen",
 	"strong":        "forte",
 	"weak":          "faible",
+
+	// delivery status
+	"%s after the deadline":                "%s après l’échéance",
+	"acknowledged %s by %s: %s":            "accusé de réception le %s par %s : %s",
+	"acknowledged %s: %s":                  "accusé de réception le %s : %s",
+	"arrived %s":                           "arrivé le %s",
+	"delivered %s":                         "remis le %s",
+	"not acknowledged":                     "sans accusé de réception",
+	"not delivered after %d attempts (%s)": "non remis après %d tentatives (%s)",
+	"overdue since %s":                     "en retard depuis le %s",
+	"read %s, not acknowledged":            "lu le %s, sans accusé de réception",
+	"received %s":                          "reçu le %s",
+
+	// timeline events
+	"claim":    "élément",
+	"decision": "décision",
+	"receipt":  "remise",
+	"matcher":  "moteur de rapprochement",
 }
