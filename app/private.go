@@ -499,3 +499,22 @@ func (ms *Messages) AskPrivatelyAbout(ctx context.Context, actor forewarn.Actor,
 	}
 	return ms.AskPrivately(ctx, actor, peer, ps)
 }
+
+// AskPrivatelyDraft asks peer privately about the persons of a draft. A draft that
+// answers a received message (inReplyTo) may carry that message's names, so it is asked
+// only where the message's marks let it go to peer (the way out private_match).
+func (ms *Messages) AskPrivatelyDraft(ctx context.Context, actor forewarn.Actor, peer, inReplyTo string, persons []forewarn.PersonDescriptor) (*forewarn.PrivateQuery, error) {
+	if inReplyTo != "" {
+		if err := ms.checkPrivateAgreement(ctx, actor, peer); err != nil {
+			return nil, err
+		}
+		refusal, err := ms.EgressGateTo(actor, forewarn.EgressPrivate, peer).Refusal(ctx, inReplyTo)
+		if err != nil {
+			return nil, err
+		}
+		if refusal != nil {
+			return nil, refusal
+		}
+	}
+	return ms.AskPrivatelyAbout(ctx, actor, peer, nil, persons)
+}

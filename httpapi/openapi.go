@@ -73,6 +73,11 @@ var schemaTypes = map[string]any{
 	"Override":             overrideRequest{},
 	"Forward":              forewarn.Forward{},
 	"OversightReport":      app.OversightReport{},
+	"ReviewPage":           page[*forewarn.Review]{},
+	"Review":               forewarn.Review{},
+	"KeepRequest":          keepRequest{},
+	"EraseRequest":         eraseRequest{},
+	"Tombstone":            forewarn.Tombstone{},
 	"ForwardList":          struct{ Items []*forewarn.Forward }{},
 }
 

@@ -97,7 +97,7 @@ func (s *Server) routeTable() []route {
 
 // allRoutes is the route table with the notification endpoints (httpapi/notify.go).
 func (s *Server) allRoutes() []route {
-	return append(append(s.routeTable(), s.notificationRoutes()...), append(s.forwardRoutes(), s.reportRoutes()...)...)
+	return append(append(append(s.routeTable(), s.notificationRoutes()...), append(s.forwardRoutes(), s.reportRoutes()...)...), s.retentionRoutes()...)
 }
 
 func (s *Server) routes() {

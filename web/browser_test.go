@@ -48,6 +48,7 @@ var everyPage = []pageVisit{
 	{"subject-history", "analyst", "/subjects/{subject}/history"},
 	{"search", "analyst", "/search?name=Mostefai"},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty&born=1970"},
+	{"reviews", "analyst", "/reviews"},
 	{"audit", "oversight", "/audit"},
 	{"oversight-report", "oversight", "/oversight"},
 	{"admin-users", "admin2", "/admin/users"},

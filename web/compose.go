@@ -36,6 +36,10 @@ type composeForm struct {
 	Error   string            // what belongs to no one field
 	Checked bool
 	Hits    []draftHitView
+	// Asked are the answers to "Ask privately" about the draft's persons, one a partner
+	// chosen among the recipients; Refused says which partners were not asked, and why.
+	Asked   []*forewarn.PrivateQuery
+	Refused []string
 
 	Peers      []*forewarn.Peer
 	Priorities []forewarn.Priority
@@ -200,6 +204,9 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, a *access
 		}
 		s.render(w, r, a, http.StatusOK, "compose", msg("Compose"), f)
 		return
+	case "private":
+		s.askDraftPrivately(w, r, a, f)
+		return
 	}
 	m, rows := f.message()
 	for _, p := range f.Persons {
@@ -218,6 +225,36 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, a *access
 		return
 	}
 	redirect(w, r, "/messages/"+sm.Message.ID+"?done=sent")
+}
+
+// askDraftPrivately asks each recipient chosen in the draft whether it holds the draft's
+// persons, without naming them, and shows the answers on the draft.
+func (s *Server) askDraftPrivately(w http.ResponseWriter, r *http.Request, a *access, f *composeForm) {
+	persons, _ := f.descriptors()
+	switch {
+	case len(f.To) == 0:
+		f.Errors["to"] = msg("Choose the partners to ask privately.")
+	case len(persons) == 0:
+		f.Errors["persons"] = msg("Give the name of a person to ask about.")
+	}
+	for _, p := range f.Persons {
+		if p.Error != "" {
+			f.Errors["persons"] = msg("Correct the persons marked below.")
+		}
+	}
+	if len(f.Errors) > 0 {
+		s.render(w, r, a, http.StatusBadRequest, "compose", msg("Compose"), f)
+		return
+	}
+	for _, peer := range f.To {
+		q, err := s.Messages.AskPrivatelyDraft(r.Context(), a.Principal.Actor(), peer, f.InReplyTo, persons)
+		if err != nil {
+			f.Refused = append(f.Refused, peer+": "+forewarn.ErrorMessage(err))
+			continue
+		}
+		f.Asked = append(f.Asked, q)
+	}
+	s.render(w, r, a, http.StatusOK, "compose", msg("Compose"), f)
 }
 
 var personFieldRE = regexp.MustCompile(`^persons\[(\d+)\]`)

@@ -15,7 +15,7 @@ type privatePage struct {
 	Subjects string
 	Persons  string
 	Error    string
-	Asked    *forewarn.PrivateQuery
+	Asked    []*forewarn.PrivateQuery
 	Out, In  []*forewarn.PrivateQuery
 }
 
@@ -67,14 +67,34 @@ func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *a
 		}
 		persons = append(persons, d)
 	}
-	q, err := s.Messages.AskPrivatelyAbout(r.Context(), a.Principal.Actor(), pg.Peer, ids, persons)
-	if err != nil {
-		pg.Error = forewarn.ErrorMessage(err)
-		s.showPrivate(w, r, a, httpStatus(err), pg)
+	// The form names one partner; the subject page may choose several.
+	peers := r.PostForm["peer"]
+	if len(peers) == 0 {
+		pg.Error = "Choose the partner to ask."
+		s.showPrivate(w, r, a, http.StatusBadRequest, pg)
 		return
 	}
-	pg.Asked, pg.Subjects, pg.Persons = q, "", ""
-	s.showPrivate(w, r, a, http.StatusOK, pg)
+	var refused []string
+	status := http.StatusOK
+	for _, peer := range peers {
+		q, err := s.Messages.AskPrivatelyAbout(r.Context(), a.Principal.Actor(), peer, ids, persons)
+		if err != nil {
+			refused = append(refused, peer+": "+forewarn.ErrorMessage(err))
+			status = httpStatus(err)
+			continue
+		}
+		pg.Asked = append(pg.Asked, q)
+	}
+	if len(refused) > 0 {
+		pg.Error = strings.Join(refused, " ")
+		if len(pg.Asked) > 0 {
+			status = http.StatusOK
+		}
+	}
+	if len(pg.Asked) > 0 {
+		pg.Subjects, pg.Persons = "", ""
+	}
+	s.showPrivate(w, r, a, status, pg)
 }
 
 // privatePerson reads one line of the form: NAME; alias=NAME; born=YYYY[-MM[-DD]]; nationality=CC.

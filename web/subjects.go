@@ -346,6 +346,9 @@ type subjectPage struct {
 	CanWrite   bool
 	ClaimKinds []forewarn.ClaimKind
 	LinkKinds  []forewarn.AssociationKind
+	// AskPeers are the partners the "Ask privately" form offers (none when the user may
+	// not send, or the node exchanges no messages).
+	AskPeers []*forewarn.Peer
 	subjectExtras
 }
 
@@ -372,6 +375,12 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 	}
 	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds,
 		LinkKinds: []forewarn.AssociationKind{forewarn.AssocAssociateOf, forewarn.AssocTravelledWith, forewarn.AssocIdentifiedWith, forewarn.AssocRelativeOf}}
+	if s.Messages != nil && a.Principal.Can(forewarn.PermSendMessages) {
+		if pg.AskPeers, err = s.Node.Store.Peers(ctx); err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+	}
 	if pg.CanWrite {
 		if err := s.linkCandidates(r, a, id, &pg.LinkForm); err != nil {
 			s.fail(w, r, a, err)

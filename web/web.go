@@ -128,6 +128,9 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /matches/{id}/confirm", s.page(forewarn.PermReviewMatches, s.handleConfirmMatch))
 	r("POST /matches/{id}/reject", s.page(forewarn.PermReviewMatches, s.handleRejectMatch))
 	r("GET /search", s.page(forewarn.PermReadSubjects, s.handleSearch))
+	r("GET /reviews", s.page(forewarn.PermRetention, s.handleReviews))
+	r("POST /reviews/{kind}/{id}/keep", s.page(forewarn.PermRetention, s.handleKeepItem))
+	r("POST /reviews/{kind}/{id}/erase", s.page(forewarn.PermRetention, s.handleEraseItem))
 
 	r("GET /audit", s.page(forewarn.PermReadAudit, s.handleAudit))
 	r("GET /oversight", s.page(forewarn.PermReadAudit, s.handleOversight))
@@ -359,6 +362,7 @@ var nav = []struct {
 	{"/private", msg("Ask privately"), forewarn.PermSendMessages},
 	{"/subjects", msg("Subjects"), forewarn.PermReadSubjects},
 	{"/search", msg("Search"), forewarn.PermReadSubjects},
+	{"/reviews", msg("Reviews"), forewarn.PermRetention},
 	{"/audit", msg("Audit"), forewarn.PermReadAudit},
 	{"/oversight", msg("Oversight"), forewarn.PermReadAudit},
 	{"/admin/users", msg("Users"), forewarn.PermManageUsers},

@@ -78,6 +78,9 @@ var wantAllowed = map[string]string{
 	"GET /api/v1/private-queries":                "analyst liaison supervisor oversight",
 	"PUT /api/v1/peers/{code}/private-limit":     "admin",
 	"GET /api/v1/private-use":                    "admin",
+	"GET /api/v1/reviews":                        "analyst liaison supervisor",
+	"POST /api/v1/reviews/{kind}/{id}/keep":      "analyst liaison supervisor",
+	"POST /api/v1/reviews/{kind}/{id}/erase":     "analyst liaison supervisor",
 }
 
 // public routes answer without credentials.

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+)
+
+// reviewsPage is the review queue (docs/retention.md): what is due for review, with a form
+// to keep each (a reason and a new date) or erase it, and what comes up next.
+type reviewsPage struct {
+	Due, Upcoming []*forewarn.Review
+	DueTotal      int
+	// Default is the new review date the keep forms propose: six months ahead.
+	Default string
+	Today   string
+	// Failed names the item whose form was refused, with why, and what was typed.
+	Failed, Error, Reason, Until string
+	Done                         string // "kept" or "erased", after a redirect
+}
+
+func (s *Server) handleReviews(w http.ResponseWriter, r *http.Request, a *access) {
+	s.showReviews(w, r, a, http.StatusOK, reviewsPage{Done: r.URL.Query().Get("done")})
+}
+
+func (s *Server) showReviews(w http.ResponseWriter, r *http.Request, a *access, status int, pg reviewsPage) {
+	ctx := r.Context()
+	now := s.Node.Clock.Now()
+	if _, err := s.Node.Store.AssignReviews(ctx); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	var err error
+	if pg.Due, pg.DueTotal, err = s.Node.Store.Reviews(ctx, forewarn.ReviewFilter{DueBy: now, Limit: 100}); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	next, _, err := s.Node.Store.Reviews(ctx, forewarn.ReviewFilter{Limit: 100 + len(pg.Due)})
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	for _, rv := range next {
+		if rv.ReviewAt.After(now) && len(pg.Upcoming) < 20 {
+			pg.Upcoming = append(pg.Upcoming, rv)
+		}
+	}
+	pg.Default, pg.Today = now.AddDate(0, 6, 0).Format(time.DateOnly), now.Format(time.DateOnly)
+	s.render(w, r, a, status, "reviews", msg("Reviews"), pg)
+}
+
+// handleKeepItem keeps an item with the form's reason and date.
+func (s *Server) handleKeepItem(w http.ResponseWriter, r *http.Request, a *access) {
+	kind, id := r.PathValue("kind"), r.PathValue("id")
+	pg := reviewsPage{Failed: kind + "/" + id, Reason: r.PostFormValue("reason"), Until: r.PostFormValue("until")}
+	err := s.retentionReady()
+	var k forewarn.RetentionKind
+	if err == nil {
+		k, err = app.ParseRetentionKind(kind)
+	}
+	var until time.Time
+	if err == nil {
+		if until, err = time.Parse(time.DateOnly, pg.Until); err != nil {
+			err = forewarn.Invalid("until", "date", "the new review date is a date, YYYY-MM-DD")
+		}
+	}
+	if err == nil {
+		_, err = s.Messages.KeepItem(r.Context(), a.Principal, k, id, until, pg.Reason)
+	}
+	if err != nil {
+		s.refuseReview(w, r, a, pg, err)
+		return
+	}
+	redirect(w, r, "/reviews?done=kept")
+}
+
+// handleEraseItem erases an item for the form's reason.
+func (s *Server) handleEraseItem(w http.ResponseWriter, r *http.Request, a *access) {
+	kind, id := r.PathValue("kind"), r.PathValue("id")
+	pg := reviewsPage{Failed: kind + "/" + id, Reason: r.PostFormValue("reason")}
+	err := s.retentionReady()
+	var k forewarn.RetentionKind
+	if err == nil {
+		k, err = app.ParseRetentionKind(kind)
+	}
+	if err == nil {
+		_, err = s.Messages.EraseItem(r.Context(), a.Principal, k, id, pg.Reason)
+	}
+	if err != nil {
+		s.refuseReview(w, r, a, pg, err)
+		return
+	}
+	redirect(w, r, "/reviews?done=erased")
+}
+
+func (s *Server) retentionReady() error {
+	if s.Messages == nil {
+		return forewarn.Errorf(forewarn.EINVALID, "%s", msg("This node does not exchange messages."))
+	}
+	return nil
+}
+
+func (s *Server) refuseReview(w http.ResponseWriter, r *http.Request, a *access, pg reviewsPage, err error) {
+	if c := forewarn.ErrorCode(err); c != forewarn.EINVALID && c != forewarn.ENOTFOUND && c != forewarn.ECONFLICT {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg.Error = forewarn.ErrorMessage(err)
+	s.showReviews(w, r, a, httpStatus(err), pg)
+}
