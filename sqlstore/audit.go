@@ -206,6 +206,9 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 	if f.AfterSeq < 0 {
 		return nil, forewarn.Invalid("after_seq", "min", "must not be negative")
 	}
+	if f.BeforeSeq < 0 {
+		return nil, forewarn.Invalid("before_seq", "min", "must not be negative")
+	}
 	limit, err := pageSize(f.Limit)
 	if err != nil {
 		return nil, err
@@ -217,6 +220,9 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 		args = append(args, arg)
 	}
 	add("seq > ?", f.AfterSeq)
+	if f.BeforeSeq > 0 {
+		add("seq < ?", f.BeforeSeq)
+	}
 	if f.ActorID != "" {
 		add("actor_id = ?", f.ActorID)
 	}
@@ -245,6 +251,9 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 	}
 	args = append(args, limit)
 	q := "SELECT " + auditColumns + " FROM audit_entries WHERE " + strings.Join(where, " AND ") + " ORDER BY seq LIMIT ?"
+	if f.Newest {
+		q = strings.Replace(q, "ORDER BY seq", "ORDER BY seq DESC", 1)
+	}
 	rows, err := db.sql.QueryContext(ctx, db.rebind(q), args...)
 	if err != nil {
 		return nil, db.internal("list audit entries", err)

@@ -604,16 +604,30 @@ func TestAuditVerifyAndAdmin(t *testing.T) {
 	}
 	a := f.browser(t)
 	a.login("admin2")
-	st, body, _ = a.post("/admin/users", url.Values{"username": {"desk2"}, "display_name": {"Desk two"}, "roles": {"liaison", "analyst"}})
-	if st != http.StatusCreated || !strings.Contains(body, "One-time password") {
-		t.Fatalf("create user: status %d", st)
+	// Creating posts, redirects and shows the one-time password once (POST/redirect/GET):
+	// a reload shows the list alone, the password neither in the URL nor again.
+	st, _, h := a.post("/admin/users", url.Values{"username": {"desk2"}, "display_name": {"Desk two"}, "roles": {"liaison", "analyst"}})
+	if st != http.StatusSeeOther || h.Get("Location") != "/admin/users" {
+		t.Fatalf("create user: status %d to %q, want 303 to /admin/users", st, h.Get("Location"))
+	}
+	if _, body = a.get("/admin/users"); !strings.Contains(body, "One-time password") {
+		t.Fatal("the page the creation led to does not show the one-time password")
+	}
+	if _, body = a.get("/admin/users"); strings.Contains(body, "One-time password") {
+		t.Error("a reload shows the one-time password again")
 	}
 	if st, body, _ := a.post("/admin/users", url.Values{"username": {"Bad Name"}, "roles": {"liaison"}}); st != http.StatusBadRequest || !strings.Contains(body, "lower-case") {
 		t.Fatalf("invalid username: status %d, want 400 beside the field", st)
 	}
-	st, body, _ = a.post("/tokens", url.Values{"role": {"admin"}, "name": {"peer setup"}})
-	if st != http.StatusCreated || !strings.Contains(body, app.TokenPrefix) {
-		t.Fatalf("create token: status %d, want the secret shown once", st)
+	st, _, h = a.post("/tokens", url.Values{"role": {"admin"}, "name": {"peer setup"}})
+	if st != http.StatusSeeOther || h.Get("Location") != "/tokens" {
+		t.Fatalf("create token: status %d to %q, want 303 to /tokens", st, h.Get("Location"))
+	}
+	if _, body = a.get("/tokens"); !strings.Contains(body, app.TokenPrefix) {
+		t.Fatal("the page the creation led to does not show the token's secret")
+	}
+	if _, body = a.get("/tokens"); strings.Contains(body, app.TokenPrefix) {
+		t.Error("a reload shows the token's secret again")
 	}
 	// An administrator revokes anyone's token (made by liaison for themselves).
 	if _, _, err := app.NewToken(context.Background(), f.node, forewarn.UserActor("liaison"), "liaison", forewarn.RoleLiaison, "cli on desk 2"); err != nil {
@@ -726,9 +740,9 @@ func TestTokensOwnAndRevokedOnPasswordChange(t *testing.T) {
 	}
 	b := f.browser(t)
 	b.login("liaison")
-	st, body, _ := b.post("/tokens", url.Values{"role": {"liaison"}, "name": {"cli"}, "days": {"30"}})
-	if st != http.StatusCreated || !strings.Contains(body, "until") {
-		t.Fatalf("liaison making their own token: status %d, want 201 with its expiry", st)
+	st, _, _ := b.post("/tokens", url.Values{"role": {"liaison"}, "name": {"cli"}, "days": {"30"}})
+	if _, body := b.get("/tokens"); st != http.StatusSeeOther || !strings.Contains(body, "until") {
+		t.Fatalf("liaison making their own token: status %d, want 303 to the token shown with its expiry", st)
 	}
 	ts, _ := f.node.Store.Tokens(ctx, "liaison")
 	if len(ts) != 1 || !ts[0].ExpiresAt.Equal(ts[0].CreatedAt.Add(30*24*time.Hour)) {
