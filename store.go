@@ -107,6 +107,7 @@ type Store interface {
 	AgreementStore
 	ForwardStore
 	PrivateMatchStore
+	PurposeStore
 	RetentionStore
 
 	Close() error

@@ -32,7 +32,7 @@ func TestSearchExplainsSurnameOnlyAndTitle(t *testing.T) {
 	if err := s.Node.LoadMatcher(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w := serve(s, "GET", "/api/v1/search?min_score=0&name="+url.QueryEscape("Haji BELTRAN LEYVA"), "127.0.0.1:5000", token, "")
+	w := serve(s, "GET", "/api/v1/search?purpose=investigation&min_score=0&name="+url.QueryEscape("Haji BELTRAN LEYVA"), "127.0.0.1:5000", token, "")
 	if w.Code != http.StatusOK {
 		t.Fatalf("search: %d %s", w.Code, w.Body)
 	}

@@ -214,6 +214,8 @@ func TestRomanisationRules(t *testing.T) {
 		{"Ubayd", "Obeid", 0.9, ReasonVariant},
 		{"Zaynab", "Zeinab", 0.9, ReasonVariant},
 		{"Kubaysi", "Kobeissi", 0.9, ReasonVariant},
+		{"Ghubaysh", "Ghubeish", 0.9, ReasonVariant},
+		{"Ghubaysh", "Ghabish", 0.76, ReasonPhonetic}, // and a vowel apart
 		// qu is k before a vowel (Spanish, French) and q-u before a consonant (Arabic).
 		{"Qubaysi", "Kubaysi", 0.95, ReasonVariant},
 		{"Enrique", "Enrike", 0.95, ReasonVariant},

@@ -41,6 +41,7 @@ func (tx *tx) audit(ctx context.Context, actor forewarn.Actor, action, objectTyp
 // appendAudit links e after the chain head, writes it and moves the head, and signs a
 // checkpoint when e's Seq is due one.
 func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
+	withPurpose(ctx, e)
 	if tx.late() {
 		tx.pending = append(tx.pending, e)
 		return nil
@@ -156,6 +157,21 @@ func (db *DB) RecordAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 		*e = v
 		return nil
 	})
+}
+
+// withPurpose ends e's detail with the purpose of the consultation ctx serves, if it
+// carries one ("…; purpose: investigation"), which the oversight report reads back.
+func withPurpose(ctx context.Context, e *forewarn.AuditEntry) {
+	p, ok := forewarn.PurposeFrom(ctx)
+	if !ok || strings.Contains(e.Detail, "purpose: ") {
+		return
+	}
+	tail := "purpose: " + forewarn.AuditText(p.String(), 400)
+	if e.Detail == "" {
+		e.Detail = tail
+	} else {
+		e.Detail += "; " + tail
+	}
 }
 
 func validateAuditEntry(e *forewarn.AuditEntry) error {

@@ -257,6 +257,7 @@ func Run(t *testing.T, open Opener) {
 		{"AcknowledgeLocally", testAcknowledgeLocally},
 		{"Agreements", testAgreements},
 		{"Forwards", testForwards},
+		{"PurposePolicy", testPurposePolicy},
 		{"Retention", testRetention},
 	}
 	for _, tt := range tests {

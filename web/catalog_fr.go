@@ -707,6 +707,16 @@ var frenchText = map[string]string{
 	"decision": "décision",
 	"receipt":  "remise",
 	"matcher":  "moteur de rapprochement",
+	// purpose of access
+	"Choose why":                       "Choisissez pourquoi",
+	"In a few words":                   "En quelques mots",
+	"needed for Other":                 "requis pour « Autre »",
+	"Purpose of access":                "Finalité de la consultation",
+	"Why are you opening this record?": "Pourquoi ouvrez-vous cette fiche ?",
+	"Open the record":                  "Ouvrir la fiche",
+	"Your answer is remembered for %d minutes for this record, so you are not asked on every click.":                                                                         "Votre réponse est retenue %d minutes pour cette fiche : la question ne vous est pas reposée à chaque clic.",
+	"The law asks that every consultation of personal data say who, when and why. Your answer is recorded with this consultation in the audit trail, which oversight reads.": "La loi veut que chaque consultation de données personnelles dise qui, quand et pourquoi. Votre réponse est enregistrée avec cette consultation dans le journal d’audit, que lit le contrôle.",
+
 	// retention reviews (reviews.html)
 	"Reviews":                             "Revues",
 	"Coming up":                           "À venir",
@@ -742,4 +752,11 @@ var frenchText = map[string]string{
 	"Only the %d most recent alerts of each desk are listed.": "Seules les %d alertes les plus récentes de chaque service sont listées.",
 	"Sort by":      "Trier par",
 	"oldest first": "les plus anciennes d’abord",
+
+	// purpose of access on search and the subject page
+	"Another purpose": "Autre finalité",
+	"Opened for <strong>%s</strong>, recorded in the audit trail.": "Ouverte pour : <strong>%s</strong>, enregistré au journal d’audit.",
+	"This node shows who a search found only for a purpose: the results below say how many were found and how well they match. Choose a purpose and search again to see who they are.": "Ce nœud ne montre qui une recherche a trouvé que pour une finalité : les résultats ci-dessous disent combien ont été trouvés et à quel point ils correspondent. Choisissez une finalité et relancez la recherche pour voir de qui il s’agit.",
+	"a subject":                         "une fiche",
+	"withheld until a purpose is given": "masqué tant qu’aucune finalité n’est donnée",
 }

@@ -116,7 +116,11 @@ func formOf(sub *forewarn.Subject) *subjectForm {
 
 // handleEditSubjectForm shows the subject's record in the form that changes it.
 func (s *Server) handleEditSubjectForm(w http.ResponseWriter, r *http.Request, a *access) {
-	sub, err := s.Node.Store.Subject(r.Context(), a.Principal.Actor(), r.PathValue("id"))
+	ctx, _, ok := s.subjectPurpose(w, r, a, r.PathValue("id"), r.URL.Path)
+	if !ok {
+		return
+	}
+	sub, err := s.Node.Store.Subject(ctx, a.Principal.Actor(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -239,8 +243,11 @@ type historyPage struct {
 // handleSubjectHistory lists every change to the subject and to its claims and links, as
 // the audit trail recorded them, newest first; reads are left out.
 func (s *Server) handleSubjectHistory(w http.ResponseWriter, r *http.Request, a *access) {
-	ctx := r.Context()
 	id := r.PathValue("id")
+	ctx, _, ok := s.subjectPurpose(w, r, a, id, r.URL.Path)
+	if !ok {
+		return
+	}
 	sub, err := s.Node.Store.Subject(ctx, a.Principal.Actor(), id)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -345,6 +352,8 @@ type subjectPage struct {
 	CanWrite   bool
 	ClaimKinds []forewarn.ClaimKind
 	LinkKinds  []forewarn.AssociationKind
+	// Purpose is why the user opened the record, as the audit trail records it.
+	Purpose forewarn.Purpose
 	// AskPeers are the partners the "Ask privately" form offers (none when the user may
 	// not send, or the node exchanges no messages).
 	AskPeers []*forewarn.Peer
@@ -365,14 +374,17 @@ func (s *Server) handleSubject(w http.ResponseWriter, r *http.Request, a *access
 }
 
 func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, id string, status int, ex subjectExtras) {
-	ctx := r.Context()
+	ctx, purpose, ok := s.subjectPurpose(w, r, a, id, "/subjects/"+id)
+	if !ok {
+		return
+	}
 	actor := a.Principal.Actor()
 	d, err := s.Node.SubjectDetail(ctx, actor, id)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds,
+	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, Purpose: purpose, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds,
 		LinkKinds: []forewarn.AssociationKind{forewarn.AssocAssociateOf, forewarn.AssocTravelledWith, forewarn.AssocIdentifiedWith, forewarn.AssocRelativeOf}}
 	if s.Messages != nil && a.Principal.Can(forewarn.PermSendMessages) {
 		if pg.AskPeers, err = s.Node.Store.Peers(ctx); err != nil {
@@ -540,6 +552,10 @@ type searchPage struct {
 	Done    bool
 	Error   string
 	Tips    []string // what to try when nothing was found
+	// Purpose is the purpose fields of the search form, when the node shows who a search
+	// found only for a purpose; Withheld says this search's results lack their details.
+	Purpose  *purposeForm
+	Withheld bool
 }
 
 // Search thresholds: candidates scoring at least searchLine are listed first; weaker ones,
@@ -561,6 +577,19 @@ type searchResult struct {
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access) {
 	q := r.URL.Query()
 	pg := searchPage{Name: strings.TrimSpace(q.Get("name")), Born: strings.TrimSpace(q.Get("born"))}
+	policy, err := s.Node.Store.PurposePolicy(r.Context())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if policy.SearchNeedsPurpose {
+		f, err := s.newPurposeForm(r.Context(), r, a, "/search")
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		pg.Purpose = &f
+	}
 	if pg.Name == "" {
 		s.render(w, r, a, http.StatusOK, "search", msg("Search"), pg)
 		return
@@ -572,16 +601,36 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 		return
 	}
 	pg.Line = searchLine
-	res, err := s.Node.Search(r.Context(), a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 30, searchFloor)
+	ctx := r.Context()
+	if pu := (forewarn.Purpose{Code: q.Get("purpose"), Text: q.Get("purpose_text")}); pu.Code != "" || pu.Text != "" {
+		c, err := s.Node.Consult(ctx, pu)
+		if err != nil && pg.Purpose != nil {
+			pg.Purpose.Error = forewarn.ErrorMessage(err)
+		} else if err == nil {
+			ctx = c
+		}
+	}
+	withhold, err := s.Node.SearchDetailsWithheld(ctx)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
+	res, err := s.Node.Search(ctx, a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 30, searchFloor)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if withhold {
+		app.WithholdSearchDetails(res)
+		pg.Withheld = true
+	}
 	for _, x := range res {
 		sr := searchResult{SearchResult: x}
-		if x.Kind == "subject" {
+		switch {
+		case withhold:
+		case x.Kind == "subject":
 			sr.Href = "/subjects/" + x.SubjectID
-		} else {
+		default:
 			sr.Href = "/messages/" + x.MessageID
 		}
 		if x.Score >= searchLine {

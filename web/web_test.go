@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"maps"
 	"net/http"
@@ -130,6 +131,9 @@ type browser struct {
 	base string
 	c    *http.Client
 	csrf string
+	// noPurpose leaves the purpose prompt unanswered, for tests of the prompt itself.
+	noPurpose bool
+	answering bool
 }
 
 func (f *fixture) browser(t *testing.T) *browser {
@@ -167,8 +171,26 @@ func (b *browser) do(method, path string, form url.Values) (int, string, http.He
 	if m := csrfRE.FindSubmatch(data); m != nil {
 		b.csrf = string(m[1])
 	}
+	if m := purposeFormRE.FindSubmatch(data); m != nil && !b.noPurpose && !b.answering {
+		// Asked why they open the record, a person answers, as an analyst at work would,
+		// and goes on with what they were doing.
+		b.answering = true
+		defer func() { b.answering = false }()
+		if method == "GET" {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			return b.do("GET", path+sep+"purpose=investigation", nil)
+		}
+		b.do("GET", html.UnescapeString(string(m[1]))+"?purpose=investigation", nil)
+		return b.do(method, path, form)
+	}
 	return res.StatusCode, string(data), res.Header
 }
+
+// purposeFormRE finds the purpose prompt and the page its answer opens.
+var purposeFormRE = regexp.MustCompile(`<form method="get" action="([^"]+)" class="purpose-form`)
 
 func (b *browser) get(path string) (int, string) {
 	st, body, _ := b.do("GET", path, nil)
@@ -377,7 +399,7 @@ func TestPages(t *testing.T) {
 		{"liaison", "/alerts", []string{"You hold this person"}},
 		{"analyst", "/subjects", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
 		{"analyst", "/subjects/{subject}", []string{"Ismaël Omar Mostefaï", "Conflicting claims", "no exit record", "Mark preferred", "<svg", "Omar Ismail Mostefai", "Confirm", "Timeline", "B3"}},
-		{"analyst", "/search?name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
+		{"analyst", "/search?purpose=investigation&name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
 		{"oversight", "/audit", []string{"Audit trail", "node.init", "Verify"}},
 		{"oversight", "/audit?after=latest", []string{"message.receive"}},
 		{"oversight", "/oversight?from=2000-01-01&to=2100-01-01", []string{"Oversight report", "Per user", "Consultations", "message.read", "Imminent-threat overrides"}},
