@@ -759,4 +759,13 @@ var frenchText = map[string]string{
 	"This node shows who a search found only for a purpose: the results below say how many were found and how well they match. Choose a purpose and search again to see who they are.": "Ce nœud ne montre qui une recherche a trouvé que pour une finalité : les résultats ci-dessous disent combien ont été trouvés et à quel point ils correspondent. Choisissez une finalité et relancez la recherche pour voir de qui il s’agit.",
 	"a subject":                         "une fiche",
 	"withheld until a purpose is given": "masqué tant qu’aucune finalité n’est donnée",
+	// the matches list (matches.html)
+	"Every person in a message that matched a subject you hold or a person in an earlier message. Open one to see why it matched, and confirm or reject it there.": "Chaque personne d’un message qui correspond à une fiche que vous détenez ou à une personne d’un message antérieur. Ouvrez-la pour voir pourquoi, et confirmez ou rejetez-la là.",
+	"Found":          "Trouvée le",
+	"In the message": "Dans le message",
+	"Matched with":   "Correspond à",
+	"Person":         "Personne",
+	"Review":         "Examen",
+	"Score":          "Score",
+	"the message":    "le message",
 }
