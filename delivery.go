@@ -297,6 +297,7 @@ type MessageStore interface {
 
 // Status says in one line where a delivery stands, the way the sender's desk needs to read
 // it: "delivered 12 Dec 2014 09:30 UTC, not acknowledged, overdue since 13 Dec 2014 09:30 UTC".
+// A delivery without a deadline (an acknowledgement, a response) is never "not acknowledged".
 func (d *Delivery) Status() string {
 	const layout = "2 Jan 2006 15:04 MST"
 	var parts []string
@@ -331,9 +332,13 @@ func (d *Delivery) Status() string {
 			s += ", " + Ago(arrived.Sub(d.Deadline)) + " after the deadline"
 		}
 		parts = append(parts, s)
+	case !d.ReadAt.IsZero() && d.Deadline.IsZero():
+		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout))
 	case !d.ReadAt.IsZero():
 		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout)+", not acknowledged")
-	case d.Delivered():
+	case d.Delivered() && !d.Deadline.IsZero():
+		// Only what has a deadline waits for an acknowledgement: an acknowledgement or an
+		// answer sent back is delivered, and that is all there is to say about it.
 		parts = append(parts, "not acknowledged")
 	}
 	if !d.Overdue.IsZero() && !d.Actioned() {

@@ -16,9 +16,21 @@ type NodeInfo struct {
 // SubjectFilter selects subjects for FindSubjects.
 type SubjectFilter struct {
 	Watch  WatchStatus // only this status, when set
+	Sort   SubjectSort // "" is the most recently changed first
 	Offset int
 	Limit  int // 0 means the store's default page size
 }
+
+// SubjectSort is the order of a subjects list; each is an index walk.
+type SubjectSort string
+
+// The orders of a subjects list.
+const (
+	SortRecentlyChanged SubjectSort = "-updated" // the most recently changed first
+	SortLeastChanged    SubjectSort = "updated"
+	SortName            SubjectSort = "name" // by primary name
+	SortNameReverse     SubjectSort = "-name"
+)
 
 // AuditFilter selects audit entries for AuditEntries.
 type AuditFilter struct {
@@ -28,6 +40,8 @@ type AuditFilter struct {
 	ObjectType string
 	ObjectID   string
 	AfterSeq   int64 // entries with Seq > AfterSeq
+	BeforeSeq  int64 // entries with Seq < BeforeSeq, when set
+	Newest     bool  // the highest Seq first (a walk of the primary key backwards)
 	Since      time.Time
 	Until      time.Time
 	Limit      int // 0 means the store's default page size
@@ -93,6 +107,7 @@ type Store interface {
 	AgreementStore
 	ForwardStore
 	PrivateMatchStore
+	PurposeStore
 	RetentionStore
 
 	Close() error

@@ -200,6 +200,7 @@ func TestEgressPaths(t *testing.T) {
 				}
 				req, _ := http.NewRequest("GET", api.URL+path, nil)
 				req.Header.Set("Authorization", "Bearer "+secret)
+				req.Header.Set("Forewarn-Purpose", "investigation")
 				res, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)

@@ -27,6 +27,7 @@ var schemaTypes = map[string]any{
 	"PrivateMatchDocument": map[string]any{},
 	"PrivateAsk":           privateAsk{},
 	"PrivateQuery":         forewarn.PrivateQuery{},
+	"PurposePolicy":        forewarn.PurposePolicy{},
 	"PrivateQueryList":     struct{ Items []forewarn.PrivateQuery }{},
 	"PrivateLimit":         privateLimit{},
 	"PrivateUseList":       struct{ Items []forewarn.PrivatePeerUse }{},

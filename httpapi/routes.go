@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -21,6 +22,10 @@ type route struct {
 	Response string   // component schema of the success body
 	Query    []string // query parameters
 	Status   int      // success status; 200 when zero
+	// Purpose says whether the endpoint opens personal data and so asks why: purposeRequired
+	// refuses a call without one (400 naming "purpose"), purposeOptional records it when
+	// given (search shows details only then, when the node's policy says so).
+	Purpose purposeUse
 
 	handler  func(http.ResponseWriter, *http.Request, *forewarn.Principal)
 	raw      http.HandlerFunc // for public endpoints
@@ -44,9 +49,9 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/messages", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "List messages with their delivery, acknowledgement and overdue status",
 			Query: append([]string{"direction", "kind", "peer", "thread", "overdue", "unactioned"}, pageQuery...), Response: "MessagePage", handler: s.handleListMessages},
 		{Method: "POST", Path: "/api/v1/messages", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Send a request, notification or response to peers", Request: "Message", Response: "MessageView", Status: http.StatusCreated, handler: s.handleSendMessage},
-		{Method: "GET", Path: "/api/v1/messages/{id}", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "A message with its deliveries, matches and escalations", Response: "MessageView", handler: s.handleGetMessage},
-		{Method: "GET", Path: "/api/v1/messages/{id}/thread", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Every message of the message's thread", Response: "MessagePage", handler: s.handleThread},
-		{Method: "GET", Path: "/api/v1/messages/{id}/related", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Other messages about the same persons, oldest first", Response: "RelatedList", handler: s.handleRelated},
+		{Method: "GET", Path: "/api/v1/messages/{id}", Purpose: purposeOptional, Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "A message with its deliveries, matches and escalations", Response: "MessageView", handler: s.handleGetMessage},
+		{Method: "GET", Path: "/api/v1/messages/{id}/thread", Purpose: purposeOptional, Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Every message of the message's thread", Response: "MessagePage", handler: s.handleThread},
+		{Method: "GET", Path: "/api/v1/messages/{id}/related", Purpose: purposeOptional, Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Other messages about the same persons, oldest first", Response: "RelatedList", handler: s.handleRelated},
 		{Method: "POST", Path: "/api/v1/messages/{id}/ack", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Acknowledge a received message: read, or actioned with outcome and reason", Request: "Ack", Response: "MessageView", Status: http.StatusCreated, handler: s.handleAck},
 		{Method: "POST", Path: "/api/v1/messages/{id}/assign", Perm: forewarn.PermAckMessages, Tag: "messages", Summary: "Take a received message (\"I take it\"), or, as a supervisor, assign it: its owner is reminded first when it falls due", Request: "Assign", Response: "MessageView", handler: s.handleAssign},
 		{Method: "POST", Path: "/api/v1/drafts/check", Perm: forewarn.PermSendMessages, Tag: "messages", Summary: "Match the persons of a draft against subjects and earlier messages, storing nothing", Request: "DraftCheck", Response: "DraftHits", handler: s.handleDraftCheck},
@@ -55,16 +60,16 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/alerts", Perm: forewarn.PermReadMessages, Tag: "messages", Summary: "Open alerts for the caller's roles: escalations and matches", Query: pageQuery, Response: "AlertPage", handler: s.handleAlerts},
 		{Method: "POST", Path: "/api/v1/alerts/{id}/resolve", Perm: forewarn.PermResolveAlerts, Tag: "messages", Summary: "Close an alert for one of the caller's roles without acknowledging its message: the reason is required and, on a received message, travels to its sender as a read-stage acknowledgement", Request: "AlertAnswer", Response: "Alert", handler: s.handleResolveAlert},
 
-		{Method: "GET", Path: "/api/v1/subjects", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "List subjects (an audited read)", Query: append([]string{"watch"}, pageQuery...), Response: "SubjectPage", handler: s.handleListSubjects},
+		{Method: "GET", Path: "/api/v1/subjects", Purpose: purposeOptional, Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "List subjects (an audited read)", Query: append([]string{"watch"}, pageQuery...), Response: "SubjectPage", handler: s.handleListSubjects},
 		{Method: "POST", Path: "/api/v1/subjects", Perm: forewarn.PermWriteSubjects, Tag: "subjects", Summary: "Create a subject; answers with what the node was told about the person before", Request: "Subject", Response: "SubjectSaved", Status: http.StatusCreated, handler: s.handleCreateSubject},
-		{Method: "GET", Path: "/api/v1/subjects/{id}", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "A subject with claims, conflicts, links and matches (an audited read)", Response: "SubjectDetail", handler: s.handleGetSubject},
+		{Method: "GET", Path: "/api/v1/subjects/{id}", Purpose: purposeRequired, Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "A subject with claims, conflicts, links and matches (an audited read)", Response: "SubjectDetail", handler: s.handleGetSubject},
 		{Method: "PUT", Path: "/api/v1/subjects/{id}", Perm: forewarn.PermWriteSubjects, Tag: "subjects", Summary: "Edit a subject; answers with earlier messages about the person", Request: "Subject", Response: "SubjectSaved", handler: s.handleUpdateSubject},
-		{Method: "GET", Path: "/api/v1/subjects/{id}/timeline", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "Everything about the subject on one time axis, each with its source", Response: "Timeline", handler: s.handleTimeline},
-		{Method: "GET", Path: "/api/v1/subjects/{id}/network", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "Persons within n hops of the subject and the links between them", Query: []string{"hops"}, Response: "Network", handler: s.handleNetwork},
-		{Method: "GET", Path: "/api/v1/subjects/{id}/claims", Perm: forewarn.PermReadSubjects, Tag: "claims", Summary: "The subject's claims and the conflicts among them", Response: "ClaimList", handler: s.handleListClaims},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/timeline", Purpose: purposeRequired, Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "Everything about the subject on one time axis, each with its source", Response: "Timeline", handler: s.handleTimeline},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/network", Purpose: purposeRequired, Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "Persons within n hops of the subject and the links between them", Query: []string{"hops"}, Response: "Network", handler: s.handleNetwork},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/claims", Purpose: purposeRequired, Perm: forewarn.PermReadSubjects, Tag: "claims", Summary: "The subject's claims and the conflicts among them", Response: "ClaimList", handler: s.handleListClaims},
 		{Method: "POST", Path: "/api/v1/subjects/{id}/claims", Perm: forewarn.PermWriteSubjects, Tag: "claims", Summary: "Record a graded, sourced claim about the subject", Request: "Claim", Response: "Claim", Status: http.StatusCreated, handler: s.handleCreateClaim},
 		{Method: "POST", Path: "/api/v1/claims/{id}/prefer", Perm: forewarn.PermWriteSubjects, Tag: "claims", Summary: "Mark a claim preferred among those it conflicts with, with a reason", Request: "Reason", Response: "ClaimList", handler: s.handlePreferClaim},
-		{Method: "GET", Path: "/api/v1/subjects/{id}/links", Perm: forewarn.PermReadSubjects, Tag: "links", Summary: "The subject's links to other subjects", Response: "LinkList", handler: s.handleListLinks},
+		{Method: "GET", Path: "/api/v1/subjects/{id}/links", Purpose: purposeRequired, Perm: forewarn.PermReadSubjects, Tag: "links", Summary: "The subject's links to other subjects", Response: "LinkList", handler: s.handleListLinks},
 		{Method: "POST", Path: "/api/v1/links", Perm: forewarn.PermWriteSubjects, Tag: "links", Summary: "Link two subjects (associate of, travelled with, identified through)", Request: "Link", Response: "Link", Status: http.StatusCreated, handler: s.handleCreateLink},
 
 		{Method: "POST", Path: "/api/v1/imports", Perm: forewarn.PermWriteSubjects, Tag: "imports", Summary: "Import a dataset (the body is the file, streamed to disk; format=ofac takes multipart/form-data with the parts sdn, alt and add, or a zip of sdn.csv, alt.csv and add.csv); answers 202 with the job to poll",
@@ -72,11 +77,13 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/imports", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "Recent import jobs with their counts", Query: []string{"dataset", "limit"}, Response: "ImportJobPage", handler: s.handleListImports},
 		{Method: "GET", Path: "/api/v1/imports/{id}", Perm: forewarn.PermReadSubjects, Tag: "imports", Summary: "An import job: status, counts, bad rows", Response: "ImportJob", handler: s.handleGetImport},
 
-		{Method: "GET", Path: "/api/v1/matches", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "List matches", Query: append([]string{"subject", "message", "status"}, pageQuery...), Response: "MatchPage", handler: s.handleListMatches},
-		{Method: "GET", Path: "/api/v1/matches/{id}", Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "A match with its full explanation", Response: "Match", handler: s.handleGetMatch},
+		{Method: "GET", Path: "/api/v1/matches", Purpose: purposeOptional, Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "List matches", Query: append([]string{"subject", "message", "status"}, pageQuery...), Response: "MatchPage", handler: s.handleListMatches},
+		{Method: "GET", Path: "/api/v1/matches/{id}", Purpose: purposeOptional, Perm: forewarn.PermReadSubjects, Tag: "matches", Summary: "A match with its full explanation", Response: "Match", handler: s.handleGetMatch},
 		{Method: "POST", Path: "/api/v1/matches/{id}/confirm", Perm: forewarn.PermReviewMatches, Tag: "matches", Summary: "Confirm a match: the description joins the subject as sourced aliases and claims", Request: "Reason", Response: "Match", handler: s.handleConfirmMatch},
 		{Method: "POST", Path: "/api/v1/matches/{id}/reject", Perm: forewarn.PermReviewMatches, Tag: "matches", Summary: "Reject a match: the pair never alerts again", Request: "Reason", Response: "Match", handler: s.handleRejectMatch},
-		{Method: "GET", Path: "/api/v1/search", Perm: forewarn.PermReadSubjects, Tag: "search", Summary: "Fuzzy search across subjects and received persons, explained (audited)", Query: []string{"name", "birth_date", "nationality", "limit", "min_score"}, Response: "SearchResults", handler: s.handleSearch},
+		{Method: "GET", Path: "/api/v1/search", Purpose: purposeOptional, Perm: forewarn.PermReadSubjects, Tag: "search", Summary: "Fuzzy search across subjects and received persons, explained (audited)", Query: []string{"name", "birth_date", "nationality", "limit", "min_score"}, Response: "SearchResults", handler: s.handleSearch},
+
+		{Method: "GET", Path: "/api/v1/purposes", Perm: forewarn.PermReadSubjects, Tag: "subjects", Summary: "The node's purposes of access: opening a subject needs one (purpose, purpose_text where its entry says text_required), and search shows who it found only for one when search_needs_purpose", Response: "PurposePolicy", handler: s.handlePurposes},
 
 		{Method: "GET", Path: "/api/v1/audit", Perm: forewarn.PermReadAudit, Tag: "audit", Summary: "The audit trail, oldest first", Query: []string{"actor", "action", "object_type", "object", "after_seq", "since", "until", "limit"}, Response: "AuditPage", handler: s.handleListAudit},
 		{Method: "POST", Path: "/api/v1/audit/verify", Perm: forewarn.PermReadAudit, Tag: "audit", Summary: "Verify the hash chain and the signed checkpoints", Response: "AuditReport", handler: s.handleVerifyAudit},
@@ -97,7 +104,13 @@ func (s *Server) routeTable() []route {
 
 // allRoutes is the route table with the notification endpoints (httpapi/notify.go).
 func (s *Server) allRoutes() []route {
-	return append(append(append(s.routeTable(), s.notificationRoutes()...), append(s.forwardRoutes(), s.reportRoutes()...)...), s.retentionRoutes()...)
+	rts := append(append(append(s.routeTable(), s.notificationRoutes()...), append(s.forwardRoutes(), s.reportRoutes()...)...), s.retentionRoutes()...)
+	for i, rt := range rts {
+		if rt.Purpose != purposeNone {
+			rts[i].Query = slices.Concat(rt.Query, []string{"purpose", "purpose_text"})
+		}
+	}
+	return rts
 }
 
 func (s *Server) routes() {
@@ -107,6 +120,6 @@ func (s *Server) routes() {
 			s.handle(pattern, rt.raw)
 			continue
 		}
-		s.handle(pattern, s.authorized(rt.Perm, rt.handler))
+		s.handle(pattern, s.authorized(rt.Perm, s.withPurpose(rt.Purpose, rt.handler)))
 	}
 }

@@ -291,5 +291,23 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, p *forewar
 		}
 		answer["withheld"] = g.Withheld()
 	}
+	withhold, err := s.Node.SearchDetailsWithheld(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if withhold {
+		app.WithholdSearchDetails(res)
+		answer["details_withheld"] = "the node shows who was found only for a purpose: give purpose (and purpose_text where it needs one); GET /api/v1/purposes lists them"
+	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+func (s *Server) handlePurposes(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
+	policy, err := s.Node.Store.PurposePolicy(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, policy)
 }

@@ -63,7 +63,10 @@ const (
 	// default threshold whatever the name says; agreeing attributes (birth date,
 	// nationality, document) lift both (see comparePrepared).
 	surnameOnlyFactor = 0.8
-	surnameOnlyCap    = DefaultThreshold - 0.02
+	// patronymicWeight is what a patronymic weighs when left unaligned because the other
+	// name has none (see patronymicAt): about an initial's weight.
+	patronymicWeight = 0.4
+	surnameOnlyCap   = DefaultThreshold - 0.02
 )
 
 type sim struct {
@@ -104,6 +107,12 @@ func tokenSim(a, b *token) sim {
 		return sim{0.95, ReasonVariant}
 	}
 	if sameRomanisation(a, b) {
+		return sim{0.9, ReasonRomanisation}
+	}
+	if a.script == scriptLatin && b.script == scriptLatin && sameDiphthongKey(a.key, b.key) {
+		return sim{0.9, ReasonVariant}
+	}
+	if a.altKey != "" && (a.altKey == b.key || a.altKey == b.altKey) || b.altKey != "" && b.altKey == a.key {
 		return sim{0.9, ReasonRomanisation}
 	}
 	if withoutArticle(a) == b.key || withoutArticle(b) == a.key {
@@ -423,18 +432,29 @@ func align(x, y *Name, memo *simMemo) alignment {
 			den += cost
 		}
 	}
+	// A patronymic one source wrote and the other left out is a missing part that says
+	// little: lists often leave patronymics out.
+	xPat, yPat := hasPatronymic(x), hasPatronymic(y)
 	for i := range int8(na) {
 		if pa[i] == 0 {
 			al.unA[al.nUA] = i
 			al.nUA++
-			ua += missingWeight(&x.tokens[i])
+			if !yPat && patronymicAt(x, int(i)) {
+				ua += patronymicWeight
+			} else {
+				ua += missingWeight(&x.tokens[i])
+			}
 		}
 	}
 	for j := range int8(nb) {
 		if pb[j] == 0 {
 			al.unB[al.nUB] = j
 			al.nUB++
-			ub += missingWeight(&y.tokens[j])
+			if !xPat && patronymicAt(y, int(j)) {
+				ub += patronymicWeight
+			} else {
+				ub += missingWeight(&y.tokens[j])
+			}
 		}
 	}
 	al.matchedW = den
@@ -487,6 +507,35 @@ func surnameOnly(n *Name, partner []int8) bool {
 		}
 	}
 	return aligned && givenLeft
+}
+
+// patronymicSuffixes end the East Slavic patronymics as the romanisation systems write
+// them (Russian -ovich/-evich/-ovna/-evna, Ukrainian -ovych/-ivna, French -ovitch).
+var patronymicSuffixes = []string{"ovich", "evich", "ovitch", "evitch", "ovych", "evych", "ovna", "evna", "ivna", "ichna"}
+
+// patronymicAt reports whether part i of n is a patronymic: a given-name part with a
+// patronymic ending, after the comma of "SURNAME, Given Patronymic" or between the
+// first and last parts of "Given Patronymic Surname", where a surname cannot stand.
+func patronymicAt(n *Name, i int) bool {
+	t := &n.tokens[i]
+	if t.surname || len(t.fold) < 7 || !n.commaOrder && (i == 0 || i == len(n.tokens)-1) {
+		return false
+	}
+	for _, suf := range patronymicSuffixes {
+		if strings.HasSuffix(t.fold, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPatronymic(n *Name) bool {
+	for i := range n.tokens {
+		if patronymicAt(n, i) {
+			return true
+		}
+	}
+	return false
 }
 
 // missingWeight is what a part left unaligned weighs. Rarity never makes a missing
@@ -629,7 +678,7 @@ func joinedSim(t1, t2, u *token) float64 {
 		return 1
 	}
 	key := appendPhoneticKey(kb[:0], string(fold))
-	if string(key) == u.key {
+	if string(key) == u.key || articleSeam(t1, t2, u) {
 		return 0.95
 	}
 	ascii := t1.ascii && t2.ascii && u.ascii
@@ -638,6 +687,44 @@ func joinedSim(t1, t2, u *token) float64 {
 		s = joinSkeleton
 	}
 	return s
+}
+
+// seamVowels are the vowels the Arabic article leaves between two parts written as one
+// (keys write e as i and o as u): Nur al-Din is Noureddine or Nuruddin, Salah al-Din
+// Salaheddine, Nur al-Huda Nurulhuda.
+var seamVowels = [...]byte{'a', 'i', 'u'}
+
+// articleSeam reports whether u is t1 and t2 written as one with the article between
+// them: its vowel and l ("Nurulhuda"), or its vowel and the next part's first consonant
+// doubled, the article assimilated to it ("Noureddine", "Nuruddin"). The doubled letter
+// must be there as written: keys write it once, and "Soliman" is not "Chol Man".
+func articleSeam(t1, t2, u *token) bool {
+	if len(t1.fold) < 2 || len(t2.fold) < 2 || len(t1.fold)+len(t2.fold)+2 > maxEditBytes || isVowel(t2.fold[0]) {
+		return false
+	}
+	c := t2.fold[0]
+	doubled := strings.Contains(u.fold, string([]byte{c, c}))
+	// A French-styled part is compared with its French spelling undone too: the final
+	// e of "Noureddine" is mute.
+	fr := u.key
+	if u.frSkel != "" {
+		fr = phoneticKey(frenchFold(u.fold))
+	}
+	var fb, kb [maxEditBytes + 8]byte
+	for _, v := range seamVowels {
+		fold := append(append(append(fb[:0], t1.fold...), v, 'l'), t2.fold...)
+		if k := string(appendPhoneticKey(kb[:0], string(fold))); k == u.key || k == fr {
+			return true
+		}
+		if !doubled {
+			continue
+		}
+		fold = append(append(append(fb[:0], t1.fold...), v), t2.fold...)
+		if k := string(appendPhoneticKey(kb[:0], string(fold))); k == u.key || k == fr {
+			return true
+		}
+	}
+	return false
 }
 
 // reordered reports whether the aligned parts appear in a different order in each name.

@@ -59,6 +59,7 @@ type Index struct {
 	fams    map[string][]uint32 // given-name family
 	skels   map[string][]uint32 // consonant skeleton
 	arts    map[string][]uint32 // key without a joined article
+	alts    map[string][]uint32 // a part's other reading (token.altKey)
 	scratch sync.Pool
 }
 
@@ -119,7 +120,7 @@ const (
 	// minCandidates is how many entries, at least, are scored exactly per query; the
 	// cheap retrieval score orders them well enough that the right one is rarely further.
 	minCandidates    = 16
-	candidatesPerHit = 3
+	candidatesPerHit = 4
 	// Fuzzy routes to keys held by more than commonPostingFrac of the list (and at least
 	// commonPostingMin entries) are not followed: such keys are found by their exact form.
 	commonPostingFrac = 0.02
@@ -145,7 +146,7 @@ func NewIndex() *Index {
 	return &Index{
 		byID: map[string]uint32{}, vocabID: map[vocabKey]uint32{}, keyID: map[string]uint32{},
 		dels: map[string][]uint32{}, fams: map[string][]uint32{}, skels: map[string][]uint32{},
-		arts: map[string][]uint32{},
+		arts: map[string][]uint32{}, alts: map[string][]uint32{},
 	}
 }
 
@@ -252,6 +253,9 @@ func (ix *Index) intern(t *token) uint32 {
 		}
 		if a := withoutArticle(t); a != "" {
 			ix.arts[a] = append(ix.arts[a], k)
+		}
+		if t.altKey != "" {
+			ix.alts[t.altKey] = append(ix.alts[t.altKey], k)
 		}
 		if len(t.key) >= minDeletionKey {
 			for i := 0; i < len(t.key); i++ {
@@ -505,6 +509,22 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 		if k, ok := ix.keyID[jk]; ok {
 			rs = addRoute(rs, base, k, routeJoined)
 		}
+		// "Nur al-Din" against "Noureddine" or "Nurulhuda": the article at the seam.
+		if len(t.fold) >= 2 && len(next.fold) >= 2 && !weakParts[t.fold] && !isVowel(next.fold[0]) {
+			var fb, kb [2*MaxTokenBytes + 8]byte
+			for _, v := range seamVowels {
+				for _, l := range [...]bool{false, true} {
+					f := append(append(fb[:0], t.fold...), v)
+					if l {
+						f = append(f, 'l')
+					}
+					f = append(f, next.fold...)
+					if k, ok := ix.keyID[string(appendPhoneticKey(kb[:0], string(f)))]; ok {
+						rs = addRoute(rs, base, k, routeJoined)
+					}
+				}
+			}
+		}
 		// "Taj al-Din" against "Tajideen": the skeleton of the two as one.
 		if sk := skeleton(jk); len(sk) >= minJoinSkeleton {
 			for _, k := range ix.skels[sk] {
@@ -537,6 +557,15 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 				rs = addRoute(rs, base, k1, routeJoined)
 				rs = addRoute(rs, base, k2, routeJoined)
 			}
+			// "Noureddine" against "Nur al-Din": the article's vowel at the seam.
+			if isVowel(t.key[i]) && i >= 3 && i+4 <= len(t.key) && !weakParts[t.key[:i]] {
+				k1, ok1 := ix.keyID[t.key[:i]]
+				k2, ok2 := ix.keyID[t.key[i+1:]]
+				if ok1 && ok2 {
+					rs = addRoute(rs, base, k1, routeJoined)
+					rs = addRoute(rs, base, k2, routeJoined)
+				}
+			}
 		}
 	}
 	if t.family != "" {
@@ -551,6 +580,15 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 		}
 	}
 	for _, k := range ix.arts[t.key] {
+		rs = addRoute(rs, base, k, routeFamily)
+	}
+	// "Xodorkovskij" against "Khodorkovskiy", either way round.
+	if t.altKey != "" {
+		if k, ok := ix.keyID[t.altKey]; ok {
+			rs = addRoute(rs, base, k, routeFamily)
+		}
+	}
+	for _, k := range ix.alts[t.key] {
 		rs = addRoute(rs, base, k, routeFamily)
 	}
 	if len(t.key) >= minDeletionKey {

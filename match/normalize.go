@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,6 +33,10 @@ var honorifics = setOf(
 	// Generational suffixes.
 	"jr", "sr", "ii", "iii", "iv",
 )
+
+// leadingTitles are honorifics that are also family names (AL-SAYYID): set aside only
+// when they open the given names and a name follows.
+var leadingTitles = setOf("sayyid", "sayyed", "sayed", "seyed", "seyyed", "seyyid", "syed")
 
 // Connectors join name parts (al-, bin, van, de …) and never identify anyone on their own.
 var connectors = setOf(
@@ -88,6 +93,9 @@ type token struct {
 	frSkel string
 	// frBare is frSkel without a joined "ben"/"bin" ("Bendjedid").
 	frBare string
+	// altKey is the key of the part read as the Cyrillic standards that write letters
+	// other systems do not read so (see altReading), "" when it reads no other way.
+	altKey string
 	// id identifies the part during a search: negative for a query part (minus its
 	// position, less one), positive for a vocabulary part (its id plus one), 0 otherwise.
 	id int32
@@ -356,7 +364,8 @@ func Prepare(s string) Name {
 		}
 		switch {
 		case honorifics[p.fold],
-			connectors[p.fold], connectorsNotFirst[p.fold] && len(kept) > 0 && i < len(parts)-1:
+			connectors[p.fold], connectorsNotFirst[p.fold] && len(kept) > 0 && i < len(parts)-1,
+			leadingTitles[p.fold] && i == 0 && !p.surname && i+1 < len(parts) && !parts[i+1].surname:
 			continue
 		}
 		kept = append(kept, p)
@@ -426,6 +435,15 @@ func nameTitles(s string) []string {
 			titles = append(titles, w)
 		}
 	}
+	given := capName(s)
+	if strings.Count(given, ",") == 1 {
+		_, given, _ = strings.Cut(given, ",")
+	}
+	if gw := splitWords(given); len(gw) > 1 {
+		if f, _, _ := foldWord(gw[0], false); leadingTitles[f] {
+			titles = append(titles, gw[0])
+		}
+	}
 	return titles
 }
 
@@ -473,8 +491,41 @@ func splitAbd(f string) []string {
 
 func newToken(raw, fold string, sc script, diacritics bool) token {
 	k := phoneticKey(fold)
-	return token{raw: raw, fold: fold, key: k, skel: skeleton(k), family: families[k], script: sc, diacritics: diacritics,
+	t := token{raw: raw, fold: fold, key: k, skel: skeleton(k), family: families[k], script: sc, diacritics: diacritics,
 		weight: baseWeight(fold), foldSet: letterSet(fold), keySet: letterSet(k), ascii: isASCII(fold)}
+	if sc == scriptLatin {
+		if alt := altReading(raw); alt != "" {
+			if f, _, _ := foldWord(alt, false); f != "" && f != fold {
+				if ak := phoneticKey(f); ak != k {
+					t.altKey = ak
+				}
+			}
+		}
+	}
+	return t
+}
+
+// Two Cyrillic standards write letters as no other system reads them: GOST 7.79 system
+// B writes х as x (Xodorkovskij, Khodorkovskiy); ISO 9 (GOST 7.79 system A) writes ю
+// and я as û and â, and ц as c (Ûliâ, Yuliya; Pliseckaâ, Plisetskaya). Elsewhere the
+// same letters read otherwise (Alexander; the â of Romanian or French), so a part
+// written with them gets this reading as a second key, never in place of its own.
+var (
+	gostReading = strings.NewReplacer("x", "kh", "X", "Kh")
+	iso9Reading = strings.NewReplacer("jû", "iu", "jâ", "ia", "û", "iu", "Û", "Iu", "â", "ia", "Â", "Ia", "c", "ts", "C", "Ts")
+)
+
+// altReading returns raw read as those standards write, or "" when it has none of
+// their letters.
+func altReading(raw string) string {
+	alt := ""
+	if strings.ContainsAny(raw, "ûÛâÂ") {
+		alt = iso9Reading.Replace(raw)
+	}
+	if strings.ContainsAny(raw, "xX") {
+		alt = gostReading.Replace(cmp.Or(alt, raw))
+	}
+	return alt
 }
 
 // baseWeight is how much a part says about identity before its rarity is known: an
@@ -562,7 +613,10 @@ func appendPhoneticKey(dst []byte, s string) []byte {
 		case c == 'c' && next == 'k':
 			b = append(b, 'k')
 			i++
-		case c == 'q' && next == 'u':
+		case c == 'q' && next == 'u' && i+2 < len(s) && isVowel(s[i+2]):
+			// Spanish, French and Portuguese qu before a vowel is k (Enrique, Joaquin);
+			// before a consonant, as Arabic names write it, the u is a vowel (Qubaysi,
+			// Qurashi).
 			b = append(b, 'k')
 			i++
 		case c == 'q':
@@ -601,6 +655,30 @@ func appendPhoneticKey(dst []byte, s string) []byte {
 		out = append(out, b[i])
 	}
 	return out
+}
+
+// appendDiphthongKey appends key with each "ai" between consonants written "i": the
+// Arabic diphthong ay inside a name is written ay, ai, ei or e (Husayn, Husain, Hussein;
+// Zubaydi, Zubaidi; Shaykh, Sheikh; Sulayman, Suleiman), and keys write ay as ai and
+// ei as i. A final "ai" (Lai, Cai) is left alone.
+func appendDiphthongKey(dst []byte, key string) []byte {
+	for i := 0; i < len(key); i++ {
+		if key[i] == 'a' && i > 0 && i+2 < len(key) && key[i+1] == 'i' && !isVowel(key[i-1]) && !isVowel(key[i+2]) {
+			continue
+		}
+		dst = append(dst, key[i])
+	}
+	return dst
+}
+
+// sameDiphthongKey reports whether two different keys meet once every diphthong is
+// written one way (see appendDiphthongKey).
+func sameDiphthongKey(a, b string) bool {
+	if abs(len(a)-len(b)) > 2 || len(a) > maxEditBytes || len(b) > maxEditBytes || !strings.Contains(a, "ai") && !strings.Contains(b, "ai") {
+		return false
+	}
+	var ab, bb [maxEditBytes]byte
+	return string(appendDiphthongKey(ab[:0], a)) == string(appendDiphthongKey(bb[:0], b))
 }
 
 func isVowel(c byte) bool {

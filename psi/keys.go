@@ -125,6 +125,13 @@ func wholeKeys(parts []part, fn func(key string, family int, leftOut bool)) {
 	if len(parts) < 3 {
 		return
 	}
+	// Written as one word in order, so that a name split or joined differently meets
+	// ("Rafat Nejad"/"Rafatnejad", "Su Nam"/"Sunam"): the two-part names' joined key.
+	var joined strings.Builder
+	for _, p := range parts {
+		joined.WriteString(p.phon)
+	}
+	fn("j:"+match.PhoneticKey(joined.String()), 1, false)
 	for skip := range parts {
 		// A name left with common given names only ("Muhammad Ali") says too little.
 		if !slices.ContainsFunc(parts, func(p part) bool { return p != parts[skip] && !p.common }) {
@@ -164,6 +171,7 @@ func HolderKeys(p match.Person) []string {
 			add("F|j:" + parts[0].phon)
 		}
 		coreKeys(parts, false, add)
+		initialKey(n, false, add)
 		wholeKeys(parts, func(key string, f int, leftOut bool) {
 			scope := "F|"
 			if leftOut {
@@ -219,8 +227,35 @@ func queryKeys(p match.Person) []queryKey {
 	// exact keys and the years are asked first.
 	for ni, n := range p.Names {
 		coreKeys(nameParts(n), true, func(k string) { add(queryKey{k, ni, 'n'}) })
+		initialKey(n, true, func(k string) { add(queryKey{k, ni, 'n'}) })
 	}
 	return out
+}
+
+// initialKey calls fn with the initial key of a name: the first letter of its first part
+// and the spelling of its surname ("I|v|putin"). A holder writes it for every name of two
+// parts or more; an asker asks it only for a name that gives its first part as an initial
+// ("V. Putin", "J.-C. Juncker"), which no other key can meet: asked for a whole first
+// name, it would meet every namesake's brother.
+func initialKey(name string, asker bool, fn func(key string)) {
+	tokens := match.Normalize(name)
+	parts := nameParts(name)
+	if len(tokens) < 2 || len(parts) == 0 {
+		return
+	}
+	initial := len([]rune(tokens[0])) == 1
+	if asker != initial || !asker && len(parts) < 2 {
+		return
+	}
+	last := parts[len(parts)-1]
+	if last.common {
+		return
+	}
+	first := match.PhoneticKey(tokens[0])
+	if first == "" {
+		return
+	}
+	fn("I|" + string([]rune(first)[:1]) + "|" + last.spell)
 }
 
 // minTypoPart is the shortest part (phonetic key) whose one-letter deletions make typo

@@ -179,3 +179,32 @@ func TestReblindingLearnsNothing(t *testing.T) {
 }
 
 func bytesEqual(a, b []byte) bool { return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) }
+
+// TestCoreTypoAndInitialKeys: the families beside the whole-name keys find what those
+// miss — one typo in the first or last part, an alias that drops middle names, a name
+// split or joined differently, a first name given as an initial — and still never stand
+// for a piece of a name: a shared surname, or two edits, is no hit.
+func TestCoreTypoAndInitialKeys(t *testing.T) {
+	tests := []struct {
+		held, asked string
+		want        Band
+	}{
+		{"Vladimir Putin", "Vladimir Pulin", BandWeak},
+		{"Olaf Scholz", "Olaf Schloz", BandWeak},
+		{"Bill Gates", "Bill Cates", BandWeak},
+		{"NASRALLAH, Hasan", "NASRALLAH, Hasan Abd-al-Karim", BandWeak},
+		{"BIN LADIN, Usama bin Muhammad bin Awad", "BIN LADIN, Usama", BandWeak},
+		{"RAFATNEJAD, Gholamreza", "RAFAT NEJAD, Gholamreza", BandWeak},
+		{"Vladimir Putin", "V. Putin", BandWeak},
+		{"Vladimir Putin", "Vladimir Pushkin", BandNone},
+		{"Vladimir Putin", "Igor Putin", BandNone},
+		{"Vladimir Putin", "Viktor Putin", BandNone},
+		{"V. Putin", "Viktor Putin", BandNone},
+	}
+	for _, tt := range tests {
+		got := ask(t, []match.Person{{Names: []string{tt.held}}}, []match.Person{{Names: []string{tt.asked}}})
+		if got[0].Band != tt.want {
+			t.Errorf("%q asked of a holder of %q: %s, want %s", tt.asked, tt.held, got[0].Band, tt.want)
+		}
+	}
+}

@@ -41,6 +41,7 @@ func (tx *tx) audit(ctx context.Context, actor forewarn.Actor, action, objectTyp
 // appendAudit links e after the chain head, writes it and moves the head, and signs a
 // checkpoint when e's Seq is due one.
 func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
+	withPurpose(ctx, e)
 	if tx.late() {
 		tx.pending = append(tx.pending, e)
 		return nil
@@ -158,6 +159,21 @@ func (db *DB) RecordAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	})
 }
 
+// withPurpose ends e's detail with the purpose of the consultation ctx serves, if it
+// carries one ("…; purpose: investigation"), which the oversight report reads back.
+func withPurpose(ctx context.Context, e *forewarn.AuditEntry) {
+	p, ok := forewarn.PurposeFrom(ctx)
+	if !ok || strings.Contains(e.Detail, "purpose: ") {
+		return
+	}
+	tail := "purpose: " + forewarn.AuditText(p.String(), 400)
+	if e.Detail == "" {
+		e.Detail = tail
+	} else {
+		e.Detail += "; " + tail
+	}
+}
+
 func validateAuditEntry(e *forewarn.AuditEntry) error {
 	if e == nil {
 		return required("entry")
@@ -206,6 +222,9 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 	if f.AfterSeq < 0 {
 		return nil, forewarn.Invalid("after_seq", "min", "must not be negative")
 	}
+	if f.BeforeSeq < 0 {
+		return nil, forewarn.Invalid("before_seq", "min", "must not be negative")
+	}
 	limit, err := pageSize(f.Limit)
 	if err != nil {
 		return nil, err
@@ -217,6 +236,9 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 		args = append(args, arg)
 	}
 	add("seq > ?", f.AfterSeq)
+	if f.BeforeSeq > 0 {
+		add("seq < ?", f.BeforeSeq)
+	}
 	if f.ActorID != "" {
 		add("actor_id = ?", f.ActorID)
 	}
@@ -245,6 +267,9 @@ func (db *DB) AuditEntries(ctx context.Context, f forewarn.AuditFilter) ([]*fore
 	}
 	args = append(args, limit)
 	q := "SELECT " + auditColumns + " FROM audit_entries WHERE " + strings.Join(where, " AND ") + " ORDER BY seq LIMIT ?"
+	if f.Newest {
+		q = strings.Replace(q, "ORDER BY seq", "ORDER BY seq DESC", 1)
+	}
 	rows, err := db.sql.QueryContext(ctx, db.rebind(q), args...)
 	if err != nil {
 		return nil, db.internal("list audit entries", err)

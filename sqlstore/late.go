@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -103,6 +104,16 @@ func (db *DB) tryLate(ctx context.Context, now time.Time, fn func(*tx) error, sh
 	if len(tx.queued) == 0 {
 		return nil
 	}
+	if shared {
+		return db.commitLateGrouped(ctx, tx)
+	}
+	return db.commitLate(ctx, tx, false)
+}
+
+// commitLate is a late transaction's tail on its own: it locks the head, links the
+// transaction's entries, sends its writes and commits.
+func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool) error {
+	conn := tx.conn
 	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -179,6 +190,155 @@ var _ sql.Result = lateResult{}
 func (tx *tx) retrySerialIf(cond bool) error {
 	if cond && tx.late() {
 		return errRetrySerial
+	}
+	return nil
+}
+
+// Group commit of late transactions. Arrivals and receipts that reach their tail while
+// another batch is committing wait for it, and are then committed together by one of
+// them (the leader) in one transaction: one lock of the head, one pipeline holding every
+// write, every audit entry linked in turn and the head moved once, one COMMIT and one
+// wait for the disk. The head is then held for a few round trips per batch rather than
+// per message, and PostgreSQL writes one commit for many. When the batch fails (a unique
+// key taken, a write that must change one row and did not), it is rolled back whole and
+// each of its transactions commits alone, where it fails, or runs again holding the head,
+// as it would have without the group.
+
+// errAlone tells a grouped late transaction that its batch failed: it commits alone.
+var errAlone = errors.New("the batch failed; commit alone")
+
+// lateWaiter is one late transaction waiting for its batch.
+type lateWaiter struct {
+	tx   *tx
+	err  error
+	lead bool
+	wake chan struct{}
+}
+
+// lateGroup is the queue of late transactions waiting to commit.
+type lateGroup struct {
+	mu      sync.Mutex
+	pending []*lateWaiter
+	leading bool
+}
+
+// commitLateGrouped commits tx's tail together with those of other late transactions
+// reaching theirs meanwhile, and returns once it is durable.
+func (db *DB) commitLateGrouped(ctx context.Context, tx *tx) error {
+	ctx = context.WithoutCancel(ctx) // the batch is everyone's
+	w := &lateWaiter{tx: tx, wake: make(chan struct{})}
+	g := &db.late
+	g.mu.Lock()
+	g.pending = append(g.pending, w)
+	if g.leading {
+		g.mu.Unlock()
+		<-w.wake
+		if !w.lead {
+			if w.err == errAlone {
+				return db.commitLate(ctx, tx, true)
+			}
+			return w.err
+		}
+		g.mu.Lock()
+	}
+	g.leading = true
+	n := min(len(g.pending), maxGroup)
+	batch := g.pending[:n:n]
+	g.pending = append([]*lateWaiter(nil), g.pending[n:]...)
+	g.mu.Unlock()
+
+	var err error
+	if len(batch) == 1 {
+		err = db.commitLate(ctx, tx, true)
+	} else {
+		err = db.commitBatch(ctx, batch)
+	}
+	for _, o := range batch[1:] {
+		o.err = err
+		if err != nil {
+			o.err = errAlone
+		}
+		close(o.wake)
+	}
+
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		next := g.pending[0]
+		next.lead = true
+		close(next.wake)
+	} else {
+		g.leading = false
+	}
+	g.mu.Unlock()
+	if err != nil && len(batch) > 1 {
+		return db.commitLate(ctx, tx, true)
+	}
+	return err
+}
+
+// commitBatch commits the tails of batch in one transaction on the leader's connection
+// (batch[0]'s), its commit relaxed and then waited for.
+func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
+	conn := batch[0].tx.conn
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	linker := &tx{db: db, conn: conn, linking: true}
+	if err := linker.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+db.dialect.LockSuffix).Scan(&linker.headSeq, &linker.headHash); err != nil {
+		return fmt.Errorf("lock audit head: %w", err)
+	}
+	stmts := []Statement{{SQL: db.dialect.RelaxedCommit}}
+	var expect []int
+	policySaved := false
+	for _, w := range batch {
+		for _, i := range w.tx.expect {
+			expect = append(expect, len(stmts)+i)
+		}
+		stmts = append(stmts, w.tx.queued...)
+		linker.now = w.tx.now
+		for _, e := range w.tx.pending {
+			if err := linker.appendAudit(ctx, e); err != nil {
+				return err
+			}
+		}
+		policySaved = policySaved || w.tx.policySaved
+	}
+	if linker.headSeq > 0 {
+		if _, err := linker.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", linker.headSeq, linker.headHash); err != nil {
+			return err
+		}
+	}
+	stmts = append(stmts, linker.queued...)
+	commitInPipeline := len(expect) == 0
+	if commitInPipeline {
+		stmts = append(stmts, Statement{SQL: "COMMIT"})
+	}
+	affected, err := db.dialect.Pipeline(ctx, conn, stmts)
+	if err != nil {
+		return err
+	}
+	for _, i := range expect {
+		if affected[i] != 1 {
+			return errRetrySerial
+		}
+	}
+	if !commitInPipeline {
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	done = true
+	if policySaved || linker.policySaved {
+		db.policySaved.Store(true)
+	}
+	if _, err := conn.ExecContext(ctx, db.dialect.WaitDurable); err != nil {
+		return fmt.Errorf("wait for the commit to be durable: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -240,22 +241,23 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		write = db.updateLateShared
 	}
 	err := write(ctx, now, "receive message", func(tx *tx) error {
-		var err error
-		if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
-			duplicate = first != nil
+		held, taken, unpinned, err := tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys)
+		if err != nil {
 			return err
 		}
-		if err := tx.checkPinned(ctx, sm.VerifiedKeys); err != nil {
-			return err
+		if held {
+			if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
+				duplicate = first != nil
+				return err
+			}
+		}
+		if unpinned != nil {
+			return unpinned
 		}
 		// Another agency's message holds the ID (a co-recipient pre-empting it, or chance):
 		// this one is stored beside it under an ID of this node's making.
 		local := wire
-		var taken int
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM messages WHERE id = ?", wire).Scan(&taken); err != nil {
-			return fmt.Errorf("look up message %s: %w", wire, err)
-		}
-		if taken > 0 {
+		if taken {
 			local = forewarn.NewID(now)
 		}
 		m.ID, d.MessageID, sm.WireID = local, local, ""
@@ -340,24 +342,40 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	return first, duplicate, nil
 }
 
-// checkPinned refuses keys (agency → the key a signature verified with) when any is no
-// longer the key pinned for its agency: the peer was removed, or given another key, after
-// the caller looked it up. Read in the writing transaction, it is the key as of commit.
-func (tx *tx) checkPinned(ctx context.Context, keys map[string]ed25519.PublicKey) error {
-	for code, key := range keys {
-		var pinned string
-		err := tx.queryRow(ctx, "SELECT public_key FROM peers WHERE agency_code = ?", code).Scan(&pinned)
-		if errors.Is(err, sql.ErrNoRows) {
-			return forewarn.Errorf(forewarn.EUNAUTHORIZED, "%s is no longer a peer of this node", code)
+// arrivalChecks reads, in one query, what storing an arriving message depends on: whether
+// its sender's message wire is already held (held), whether another message holds the ID
+// wire here (taken), and whether the keys its signatures verified with are still the
+// ones pinned (unpinned, EUNAUTHORIZED, when one is not; a message already held is
+// answered with its receipt all the same). One round trip instead of three: on
+// PostgreSQL each is a wait while other arrivals go on.
+func (tx *tx) arrivalChecks(ctx context.Context, sender, wire string, keys map[string]ed25519.PublicKey) (held, taken bool, unpinned, err error) {
+	q := "SELECT (SELECT COUNT(*) FROM messages WHERE from_agency = ? AND wire_id = ?), (SELECT COUNT(*) FROM messages WHERE id = ?)"
+	args := []any{sender, wire, wire}
+	codes := slices.Sorted(maps.Keys(keys))
+	for _, code := range codes {
+		q += ", (SELECT public_key FROM peers WHERE agency_code = ?)"
+		args = append(args, code)
+	}
+	var nHeld, nTaken int
+	pinned := make([]sql.NullString, len(codes))
+	dest := []any{&nHeld, &nTaken}
+	for i := range pinned {
+		dest = append(dest, &pinned[i])
+	}
+	if err := tx.queryRow(ctx, q, args...).Scan(dest...); err != nil {
+		return false, false, nil, fmt.Errorf("look up message %s: %w", wire, err)
+	}
+	for i, code := range codes {
+		if !pinned[i].Valid {
+			unpinned = forewarn.Errorf(forewarn.EUNAUTHORIZED, "%s is no longer a peer of this node", code)
+			break
 		}
-		if err != nil {
-			return fmt.Errorf("read peer %s: %w", code, err)
-		}
-		if pinned != hex.EncodeToString(key) {
-			return forewarn.Errorf(forewarn.EUNAUTHORIZED, "the key pinned for %s changed while its message arrived; the signature was made with the old one", code)
+		if pinned[i].String != hex.EncodeToString(keys[code]) {
+			unpinned = forewarn.Errorf(forewarn.EUNAUTHORIZED, "the key pinned for %s changed while its message arrived; the signature was made with the old one", code)
+			break
 		}
 	}
-	return nil
+	return nHeld > 0, nTaken > 0, unpinned, nil
 }
 
 // storedReceipt returns the receipt given when sender's message wire (the ID it gave it)
@@ -973,14 +991,19 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 		}
 	}
 	return db.updateLateShared(ctx, db.now(), "record delivery", func(tx *tx) error {
+		states, err := tx.outgoing(ctx, receipts)
+		if err != nil {
+			return err
+		}
 		for _, r := range receipts {
-			d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction = 'out'", r.MessageID, r.Agency)
-			if err != nil {
-				return err
+			d, ok := states[r.MessageID+"/"+r.Agency]
+			if !ok {
+				return notFound("no such delivery of message %v", r.MessageID)
 			}
 			if d.Delivered() {
 				continue
 			}
+			d.DeliveredAt = r.At // the same receipt twice in one batch is recorded once
 			// Read without the head in a late transaction: another server may have recorded
 			// the same receipt meanwhile, and then this one runs again and skips it.
 			if err := tx.execOne(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ? AND delivered_at IS NULL",
@@ -994,6 +1017,43 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 		}
 		return nil
 	})
+}
+
+// outgoing reads the outgoing deliveries receipts are for, keyed by message ID and
+// agency, a few hundred per query: one round trip for a batch of receipts rather than one
+// for each.
+func (tx *tx) outgoing(ctx context.Context, receipts []forewarn.DeliveryReceipt) (map[string]*forewarn.Delivery, error) {
+	ids := map[string]bool{}
+	for _, r := range receipts {
+		ids[r.MessageID] = true
+	}
+	all := slices.Sorted(maps.Keys(ids))
+	states := map[string]*forewarn.Delivery{}
+	for len(all) > 0 {
+		chunk := all[:min(len(all), 200)]
+		all = all[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE direction = 'out' AND message_id IN (?"+strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			states[d.MessageID+"/"+d.Agency] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return states, nil
 }
 
 // Envelope returns the signed bytes of a stored message.

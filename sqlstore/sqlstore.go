@@ -111,7 +111,8 @@ type DB struct {
 	log     *slog.Logger
 	writeMu sync.Mutex // held by writing transactions when the dialect is SingleWriter
 	group   groupCommit
-	stmts   sync.Map // rebound SQL text → *sql.Stmt, prepared once
+	late    lateGroup // late transactions committing together (late.go)
+	stmts   sync.Map  // rebound SQL text → *sql.Stmt, prepared once
 
 	rebound sync.Map // query with ? → query with $n
 

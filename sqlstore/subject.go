@@ -201,6 +201,19 @@ func (db *DB) FindSubjects(ctx context.Context, actor forewarn.Actor, f forewarn
 	if err != nil {
 		return nil, 0, err
 	}
+	var order string
+	switch f.Sort {
+	case "", forewarn.SortRecentlyChanged:
+		order = "updated_at DESC, id DESC"
+	case forewarn.SortLeastChanged:
+		order = "updated_at, id"
+	case forewarn.SortName:
+		order = "primary_name, id"
+	case forewarn.SortNameReverse:
+		order = "primary_name DESC, id DESC"
+	default:
+		return nil, 0, forewarn.Invalid("sort", "enum", "unknown order %q (name, -name, updated or -updated)", f.Sort)
+	}
 	where, args := "", []any{}
 	if f.Watch != "" {
 		where, args = " WHERE watch = ?", append(args, string(f.Watch))
@@ -211,7 +224,7 @@ func (db *DB) FindSubjects(ctx context.Context, actor forewarn.Actor, f forewarn
 		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM subjects"+where, args...).Scan(&total); err != nil {
 			return fmt.Errorf("count subjects: %w", err)
 		}
-		rows, err := tx.query(ctx, "SELECT id, data FROM subjects"+where+" ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
+		rows, err := tx.query(ctx, "SELECT id, data FROM subjects"+where+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
 		if err != nil {
 			return fmt.Errorf("list subjects: %w", err)
 		}

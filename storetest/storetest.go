@@ -257,6 +257,7 @@ func Run(t *testing.T, open Opener) {
 		{"AcknowledgeLocally", testAcknowledgeLocally},
 		{"Agreements", testAgreements},
 		{"Forwards", testForwards},
+		{"PurposePolicy", testPurposePolicy},
 		{"Retention", testRetention},
 	}
 	for _, tt := range tests {
@@ -467,9 +468,9 @@ func testSubjects(t *testing.T, open Opener) {
 
 func testFindSubjects(t *testing.T, open Opener) {
 	e := NewEnv(t, open, 0)
-	var ids []string // in creation order
+	var ids []string // in creation order; by name: 0, 2, 4, 1, 3
 	for i := range 5 {
-		s := NewSubject(fmt.Sprintf("Subject %d", i))
+		s := NewSubject(fmt.Sprintf("Subject %d", (i*3)%5))
 		if i%2 == 0 {
 			s.Watch = forewarn.WatchListed
 		}
@@ -490,6 +491,12 @@ func testFindSubjects(t *testing.T, open Opener) {
 		{filter: forewarn.SubjectFilter{Watch: forewarn.WatchNone}, want: []string{ids[3], ids[1]}, total: 2},
 		{filter: forewarn.SubjectFilter{Offset: 1, Limit: 2}, want: []string{ids[3], ids[2]}, total: 5},
 		{filter: forewarn.SubjectFilter{Offset: 10}, want: []string{}, total: 5},
+		{filter: forewarn.SubjectFilter{Sort: forewarn.SortName}, want: []string{ids[0], ids[2], ids[4], ids[1], ids[3]}, total: 5},
+		{filter: forewarn.SubjectFilter{Sort: forewarn.SortNameReverse, Offset: 1, Limit: 2}, want: []string{ids[1], ids[4]}, total: 5},
+		{filter: forewarn.SubjectFilter{Sort: forewarn.SortName, Watch: forewarn.WatchListed}, want: []string{ids[0], ids[2], ids[4]}, total: 3},
+		{filter: forewarn.SubjectFilter{Sort: forewarn.SortLeastChanged}, want: []string{ids[0], ids[1], ids[2], ids[3], ids[4]}, total: 5},
+		{filter: forewarn.SubjectFilter{Sort: forewarn.SortRecentlyChanged, Watch: forewarn.WatchNone}, want: []string{ids[3], ids[1]}, total: 2},
+		{filter: forewarn.SubjectFilter{Sort: "birth"}, wantErr: forewarn.EINVALID},
 		{filter: forewarn.SubjectFilter{Offset: -1}, wantErr: forewarn.EINVALID},
 		{filter: forewarn.SubjectFilter{Limit: -1}, wantErr: forewarn.EINVALID},
 		{filter: forewarn.SubjectFilter{Watch: "maybe"}, wantErr: forewarn.EINVALID},
@@ -771,6 +778,10 @@ func testRecordAndFilterAudit(t *testing.T, open Opener) {
 		{"since", forewarn.AuditFilter{Since: Start.Add(2 * time.Hour)}, []int64{3, 4, 5}, ""},
 		{"until (exclusive)", forewarn.AuditFilter{Until: Start.Add(2 * time.Hour)}, []int64{1, 2}, ""},
 		{"limit", forewarn.AuditFilter{Limit: 2, AfterSeq: 1}, []int64{2, 3}, ""},
+		{"newest first", forewarn.AuditFilter{Newest: true, Limit: 2}, []int64{5, 4}, ""},
+		{"newest first, before seq", forewarn.AuditFilter{Newest: true, BeforeSeq: 4, Limit: 2}, []int64{3, 2}, ""},
+		{"newest first, filtered", forewarn.AuditFilter{Newest: true, ObjectType: "subject", ObjectID: s.ID}, []int64{5, 3, 2}, ""},
+		{"negative before seq", forewarn.AuditFilter{BeforeSeq: -1}, nil, forewarn.EINVALID},
 		{"negative limit", forewarn.AuditFilter{Limit: -1}, nil, forewarn.EINVALID},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,8 @@ import (
 
 type auditPage struct {
 	Actor, Action, ObjectType, ObjectID string
+	Sort                                string // seq (oldest first) or -seq (newest first)
+	Headers                             []header
 	After                               int64
 	Entries                             []*forewarn.AuditEntry
 	FirstHref, NextHref, LatestHref     string
@@ -57,7 +59,16 @@ func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error
 	pg := &auditPage{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
 		ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id"))}
 	f := forewarn.AuditFilter{ActorID: pg.Actor, Action: pg.Action, ObjectType: pg.ObjectType, ObjectID: pg.ObjectID, Limit: pageSize}
-	if v := q.Get("after"); v == "latest" {
+	pg.Sort = q.Get("sort")
+	if pg.Sort != "-seq" {
+		pg.Sort = "seq"
+	}
+	if pg.Sort == "-seq" {
+		// Newest first pages backwards from the head: "before" is the cursor.
+		f.Newest = true
+		f.BeforeSeq, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+		f.BeforeSeq = max(f.BeforeSeq, 0)
+	} else if v := q.Get("after"); v == "latest" {
 		after, err := s.latestAuditStart(ctx, f)
 		if err != nil {
 			return nil, err
@@ -82,12 +93,19 @@ func (s *Server) auditPage(ctx context.Context, q url.Values) (*auditPage, error
 			pg.Names[e.ObjectID] = messageName(localeOf(ctx), sm.Message)
 		}
 	}
-	href := func(after string) string {
-		return "/audit?" + url.Values{"actor": {pg.Actor}, "action": {pg.Action}, "object_type": {pg.ObjectType}, "object_id": {pg.ObjectID}, "after": {after}}.Encode()
+	u := &url.URL{Path: "/audit", RawQuery: url.Values{"actor": {pg.Actor}, "action": {pg.Action}, "object_type": {pg.ObjectType}, "object_id": {pg.ObjectID}, "sort": {pg.Sort}}.Encode()}
+	pg.Headers = sortHeaders(u, pg.Sort, []column{{Label: msg("Seq"), Key: "seq"}, {Label: msg("Time")}, {Label: msg("Actor")}, {Label: msg("Action")}, {Label: msg("Object")}, {Label: msg("Detail")}})
+	if pg.Sort == "-seq" {
+		pg.FirstHref = withQuery(u, map[string]string{"sort": "seq", "after": "0"})
+		pg.LatestHref = withQuery(u, nil)
+		if len(es) == pageSize {
+			pg.NextHref = withQuery(u, map[string]string{"before": strconv.FormatInt(es[len(es)-1].Seq, 10)})
+		}
+		return pg, nil
 	}
-	pg.FirstHref, pg.LatestHref = href("0"), href("latest")
+	pg.FirstHref, pg.LatestHref = withQuery(u, map[string]string{"after": "0"}), withQuery(u, map[string]string{"after": "latest"})
 	if len(es) == pageSize {
-		pg.NextHref = href(strconv.FormatInt(es[len(es)-1].Seq, 10))
+		pg.NextHref = withQuery(u, map[string]string{"after": strconv.FormatInt(es[len(es)-1].Seq, 10)})
 	}
 	return pg, nil
 }
@@ -144,7 +162,13 @@ type userForm struct {
 }
 
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, a *access) {
-	s.showUsers(w, r, a, http.StatusOK, usersPage{Form: userForm{Errors: map[string]string{}}})
+	pg := usersPage{Form: userForm{Errors: map[string]string{}}}
+	if f, ok := takeFlash(w, r, a); ok && f.User != "" {
+		if u, err := s.Node.Store.UserByUsername(r.Context(), f.User); err == nil {
+			pg.Created, pg.Password = u, f.Secret
+		}
+	}
+	s.showUsers(w, r, a, http.StatusOK, pg)
 }
 
 func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, a *access, status int, pg usersPage) {
@@ -182,7 +206,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, a *acc
 		s.showUsers(w, r, a, httpStatus(err), usersPage{Form: f})
 		return
 	}
-	s.showUsers(w, r, a, http.StatusCreated, usersPage{Form: userForm{Errors: map[string]string{}}, Created: u, Password: password})
+	setFlash(w, r, a, "/admin/users", flash{User: u.Username, Secret: password})
 }
 
 // handleSetUserDisabled disables an account (ending its sessions; its API tokens stop
@@ -248,23 +272,28 @@ func (s *Server) handlePeers(w http.ResponseWriter, r *http.Request, a *access) 
 }
 
 type tokensPage struct {
-	All       bool // an administrator manages everyone's tokens
-	Tokens    []*forewarn.APIToken
-	Users     []*forewarn.User
-	Roles     []forewarn.Role
-	Username  string
-	Role      string
-	Name      string
-	Days      int
-	Error     string
-	Secret    string // a new token's secret, shown once
-	NewToken  *forewarn.APIToken
-	RevokedID string
+	All        bool // an administrator manages everyone's tokens
+	Tokens     []*forewarn.APIToken
+	Users      []*forewarn.User
+	Roles      []forewarn.Role
+	Username   string
+	Role       string
+	Name       string
+	Days       int
+	Error      string
+	Secret     string // a new token's secret, shown once
+	NewToken   *forewarn.APIToken
+	NewTokenID string // the token created, handed over by the flash
+	RevokedID  string
 }
 
 // handleTokens lists API tokens: an administrator's for every user, anyone else's own.
 func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request, a *access) {
-	s.showTokens(w, r, a, http.StatusOK, tokensPage{RevokedID: r.URL.Query().Get("revoked")})
+	pg := tokensPage{RevokedID: r.URL.Query().Get("revoked")}
+	if f, ok := takeFlash(w, r, a); ok && f.Token != "" {
+		pg.Secret, pg.NewTokenID = f.Secret, f.Token
+	}
+	s.showTokens(w, r, a, http.StatusOK, pg)
 }
 
 func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, status int, pg tokensPage) {
@@ -287,6 +316,11 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, a *access, s
 			return
 		}
 		pg.Tokens = append(pg.Tokens, ts...)
+	}
+	for _, t := range pg.Tokens {
+		if pg.NewTokenID != "" && t.ID == pg.NewTokenID {
+			pg.NewToken = t
+		}
 	}
 	pg.Roles = a.User.Roles
 	s.render(w, r, a, status, "tokens", msg("API tokens"), pg)
@@ -324,8 +358,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *ac
 		s.showTokens(w, r, a, httpStatus(err), pg)
 		return
 	}
-	pg.Secret, pg.NewToken, pg.Name = secret, tok, ""
-	s.showTokens(w, r, a, http.StatusCreated, pg)
+	setFlash(w, r, a, "/tokens", flash{Token: tok.ID, Secret: secret})
 }
 
 // handleRevokeToken revokes a token; users other than administrators only their own.

@@ -42,11 +42,12 @@ var everyPage = []pageVisit{
 	{"private", "liaison", "/private?subject={subject}"},
 	{"subjects", "analyst", "/subjects"},
 	{"subject-new", "analyst", "/subjects/new"},
-	{"subject", "analyst", "/subjects/{subject}"},
-	{"subject-link-picker", "analyst", "/subjects/{subject}?link_q=Amimour"},
-	{"subject-edit", "analyst", "/subjects/{subject}/edit"},
-	{"subject-history", "analyst", "/subjects/{subject}/history"},
-	{"search", "analyst", "/search?name=Mostefai"},
+	{"subject-purpose-prompt", "analyst", "/subjects/{subject}?ask=1"},
+	{"subject", "analyst", "/subjects/{subject}?purpose=investigation"},
+	{"subject-link-picker", "analyst", "/subjects/{subject}?link_q=Amimour&purpose=investigation"},
+	{"subject-edit", "analyst", "/subjects/{subject}/edit?purpose=investigation"},
+	{"subject-history", "analyst", "/subjects/{subject}/history?purpose=investigation"},
+	{"search", "analyst", "/search?purpose=investigation&name=Mostefai"},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty&born=1970"},
 	{"reviews", "analyst", "/reviews"},
 	{"audit", "oversight", "/audit"},
@@ -309,7 +310,10 @@ func TestBrowserFlows(t *testing.T) {
 	// Confirm the first match, then the second warning proposes the same in one click.
 	b.run("confirm the first match", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS(`form.review`)),
 		chromedp.SendKeys(chromedp.CSS(`form.review input[name=reason]`), "names, birth year and nationality agree"),
-		chromedp.Click(chromedp.CSS(`form.review button.primary`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+		chromedp.Click(chromedp.CSS(`form.review button.primary`)),
+		// The subject's record opens next: asked why, the analyst keeps the default.
+		chromedp.WaitVisible(chromedp.CSS(`#purpose-form`)), chromedp.Click(chromedp.CSS(`#purpose-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	f.clock.Advance(time.Hour)
 	second := f.receiveWarning(t, "Second notification on the fifth individual")
 	b.run("open the second warning", chromedp.Navigate(base+"/messages/"+second), chromedp.WaitVisible(chromedp.CSS(`form.same-as`)))
@@ -333,7 +337,9 @@ func TestBrowserFlows(t *testing.T) {
 	before := count()
 	b.run("create a subject", chromedp.Navigate(base+"/subjects/new"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Samy Amimour"), chromedp.SendKeys(chromedp.CSS(`input[name=born]`), "1987"),
-		chromedp.Click(chromedp.CSS(`form button.primary`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+		chromedp.Click(chromedp.CSS(`form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#purpose-form`)), chromedp.Click(chromedp.CSS(`#purpose-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	b.run("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	b.run("reload again", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	if n := count(); n != before+1 {
@@ -342,7 +348,7 @@ func TestBrowserFlows(t *testing.T) {
 	b.shot(filepath.Join(shots, "flow-4-created-and-reloaded.png"))
 
 	// Link the two through the form: find the other by name, pick, link.
-	b.run("open the link form", chromedp.Navigate(base+"/subjects/"+f.subjectID), chromedp.WaitVisible(chromedp.CSS(`#link summary`)),
+	b.run("open the link form", chromedp.Navigate(base+"/subjects/"+f.subjectID+"?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS(`#link summary`)),
 		chromedp.Click(chromedp.CSS(`#link summary`)), chromedp.WaitVisible(chromedp.CSS(`#link input[name=link_q]`)),
 		chromedp.SendKeys(chromedp.CSS(`#link input[name=link_q]`), "Amimour"), chromedp.Click(chromedp.CSS(`#link form[method=get] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#link input[name=to]`)))

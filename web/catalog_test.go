@@ -28,6 +28,7 @@ var sameInFrench = map[string]bool{
 	"%d minutes": true, "association": true, "document": true, "Consultations": true,
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
+	"Action": true, "Date": true, "Message, date": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.

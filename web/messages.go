@@ -168,17 +168,17 @@ func firstLine(s string) string {
 
 // listPage is an inbox, outbox or overdue board.
 type listPage struct {
-	Heading  string
-	Intro    string
-	Path     string
-	Filter   listFilter
-	Rows     []messageRow
-	Total    int
-	Offset   int
-	PrevHref string
-	NextHref string
-	Peers    []*forewarn.Peer
-	Kinds    []forewarn.MessageKind
+	Heading string
+	Intro   string
+	Path    string
+	Filter  listFilter
+	Rows    []messageRow
+	Table   msgTable
+	Total   int
+	Offset  int
+	Pager   pager
+	Peers   []*forewarn.Peer
+	Kinds   []forewarn.MessageKind
 }
 
 // listFilter is the list's filter form, as the user filled it.
@@ -188,7 +188,19 @@ type listFilter struct {
 	Overdue    bool
 	Unactioned bool
 	Mine       bool   // only messages the user owns
-	Sort       string // urgency or newest
+	Sort       string // deadline (most urgent first), -deadline, date (oldest first) or -date
+}
+
+// messageOrders are the orders a message list's headers offer, each an index walk.
+var messageOrders = map[string]forewarn.MessageSort{
+	"deadline": forewarn.SortUrgent, "-deadline": forewarn.SortLeastUrgent,
+	"date": forewarn.SortOldest, "-date": forewarn.SortNewest,
+}
+
+// msgTable is a table of messages; Headers sort it, or it has plain headings when nil.
+type msgTable struct {
+	Rows    []messageRow
+	Headers []header
 }
 
 func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request, a *access) {
@@ -217,14 +229,24 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 	}
 	// Where a person decides what to do next (the inbox, the overdue board), the most
 	// urgent comes first: overdue, then by deadline, then by effective priority.
-	if lf.Sort == "" {
-		lf.Sort = "newest"
+	switch lf.Sort {
+	case "urgency": // the orders' names before the headers sorted
+		lf.Sort = "deadline"
+	case "newest":
+		lf.Sort = "-date"
+	case "":
+		lf.Sort = "-date"
 		if dir == forewarn.DirectionIn || overdueBoard {
-			lf.Sort = "urgency"
+			lf.Sort = "deadline"
 		}
 	}
+	order, ok := messageOrders[lf.Sort]
+	if !ok {
+		s.fail(w, r, a, forewarn.Invalid("sort", "enum", "unknown order %q (deadline, -deadline, date or -date)", lf.Sort))
+		return
+	}
 	f := forewarn.MessageFilter{Direction: dir, Kind: forewarn.MessageKind(lf.Kind), Peer: lf.Peer, Overdue: lf.Overdue, Unactioned: lf.Unactioned,
-		Urgent: lf.Sort == "urgency", Offset: offset, Limit: pageSize}
+		Sort: order, Offset: offset, Limit: pageSize}
 	if lf.Mine {
 		f.Owner = a.Principal.Username
 	}
@@ -249,20 +271,16 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 		s.timed(localeOf(r.Context()), &row)
 		pg.Rows = append(pg.Rows, row)
 	}
-	page := func(off int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("offset", strconv.Itoa(off))
-		return r.URL.Path + "?" + v.Encode()
+	pg.Pager = pageOf(r.URL, offset, len(list), total)
+	dated := msg("Message, received")
+	if dir == forewarn.DirectionOut {
+		dated = msg("Message, sent")
+	} else if dir == "" {
+		dated = msg("Message, date")
 	}
-	if offset > 0 {
-		pg.PrevHref = page(max(offset-pageSize, 0))
-	}
-	if offset+len(list) < total {
-		pg.NextHref = page(offset + pageSize)
-	}
+	pg.Table = msgTable{Rows: pg.Rows, Headers: sortHeaders(r.URL, lf.Sort, []column{
+		{Label: msg("Priority")}, {Label: msg("Kind")}, {Label: dated, Key: "date", First: "-date"}, {Label: msg("Peer")},
+		{Label: msg("Deadline"), Key: "deadline"}, {Label: msg("Status")}})}
 	s.render(w, r, a, http.StatusOK, "messages", heading, pg)
 }
 
@@ -567,6 +585,11 @@ type alertView struct {
 
 type alertsPage struct {
 	Alerts     []alertView
+	Kind       string // only alerts of this kind (escalation, match), when set
+	Sort       string // -created (newest first) or created
+	Orders     []header
+	Pager      pager
+	Bounded    bool // more alerts are open than the page reads: the count is a lower bound
 	CanResolve bool
 	CanAck     bool
 	Outcomes   []string // the reasons a desk may give for not acknowledging
@@ -632,7 +655,35 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 			}
 		}
 	}
-	slices.SortStableFunc(pg.Alerts, func(x, y alertView) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	// Each list is bounded (maxAlertCount a desk), so sorting, filtering and paging them
+	// here stays cheap however many alerts the store holds.
+	u := r.URL
+	if r.Method != http.MethodGet { // a refused answer: the list as it first shows
+		u = &url.URL{Path: "/alerts"}
+	}
+	q := u.Query()
+	pg.Kind, pg.Sort = q.Get("kind"), q.Get("sort")
+	if pg.Sort != "created" {
+		pg.Sort = "-created"
+	}
+	for _, as := range lists {
+		pg.Bounded = pg.Bounded || len(as) >= maxAlertCount
+	}
+	if pg.Kind != "" {
+		pg.Alerts = slices.DeleteFunc(pg.Alerts, func(v alertView) bool { return string(v.Kind) != pg.Kind })
+	}
+	slices.SortStableFunc(pg.Alerts, func(x, y alertView) int {
+		if pg.Sort == "created" {
+			return x.CreatedAt.Compare(y.CreatedAt)
+		}
+		return y.CreatedAt.Compare(x.CreatedAt)
+	})
+	pg.Orders = sortHeaders(u, pg.Sort, []column{{Label: msg("Date"), Key: "created", First: "-created"}})
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	offset = min(max(offset, 0), len(pg.Alerts))
+	total := len(pg.Alerts)
+	pg.Alerts = pg.Alerts[offset:min(offset+pageSize, total)]
+	pg.Pager = pageOf(u, offset, len(pg.Alerts), total)
 	msgs := map[string]*forewarn.Message{}
 	for i, al := range pg.Alerts {
 		if al.MessageID == "" {

@@ -300,12 +300,12 @@ func TestSearchSurnameAlone(t *testing.T) {
 	b := f.browser(t)
 	b.login("analyst")
 	for _, q := range []string{"Mostefai", "Ismail", "mostef"} {
-		st, body := b.get("/search?name=" + url.QueryEscape(q))
+		st, body := b.get("/search?purpose=investigation&name=" + url.QueryEscape(q))
 		if st != http.StatusOK || !strings.Contains(body, `href="/subjects/`+f.subjectID+`"`) {
 			t.Errorf("searching %q does not find the subject (status %d)", q, st)
 		}
 	}
-	_, body := b.get("/search?name=mostef")
+	_, body := b.get("/search?purpose=investigation&name=mostef")
 	if i, j := strings.Index(body, `id="weaker"`), strings.Index(body, `href="/subjects/`+f.subjectID+`"`); i < 0 || j < i {
 		t.Error("a partial name's weak candidate is not below the line")
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -18,8 +19,9 @@ type subjectsPage struct {
 	Subjects []*forewarn.Subject
 	Total    int
 	Watch    string
-	PrevHref string
-	NextHref string
+	Sort     string
+	Headers  []header
+	Pager    pager
 }
 
 // handleSubjects lists the agency's subjects, most recently updated first (an audited read).
@@ -27,22 +29,19 @@ func (s *Server) handleSubjects(w http.ResponseWriter, r *http.Request, a *acces
 	q := r.URL.Query()
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	offset = max(offset, 0)
-	pg := subjectsPage{Watch: q.Get("watch")}
-	list, total, err := s.Node.Store.FindSubjects(r.Context(), a.Principal.Actor(), forewarn.SubjectFilter{Watch: forewarn.WatchStatus(pg.Watch), Offset: offset, Limit: pageSize})
+	pg := subjectsPage{Watch: q.Get("watch"), Sort: q.Get("sort")}
+	if pg.Sort == "" {
+		pg.Sort = string(forewarn.SortRecentlyChanged)
+	}
+	list, total, err := s.Node.Store.FindSubjects(r.Context(), a.Principal.Actor(), forewarn.SubjectFilter{Watch: forewarn.WatchStatus(pg.Watch), Sort: forewarn.SubjectSort(pg.Sort), Offset: offset, Limit: pageSize})
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
 	pg.Subjects, pg.Total = list, total
-	href := func(off int) string {
-		return "/subjects?" + url.Values{"watch": {pg.Watch}, "offset": {strconv.Itoa(off)}}.Encode()
-	}
-	if offset > 0 {
-		pg.PrevHref = href(max(offset-pageSize, 0))
-	}
-	if offset+len(list) < total {
-		pg.NextHref = href(offset + pageSize)
-	}
+	pg.Pager = pageOf(r.URL, offset, len(list), total)
+	pg.Headers = sortHeaders(r.URL, pg.Sort, []column{{Label: msg("Name"), Key: "name"}, {Label: msg("Also known as")}, {Label: msg("Born")}, {Label: msg("Nationality")},
+		{Label: msg("Watch")}, {Label: msg("Updated"), Key: "updated", First: "-updated"}})
 	s.render(w, r, a, http.StatusOK, "subjects", msg("Subjects"), pg)
 }
 
@@ -117,7 +116,11 @@ func formOf(sub *forewarn.Subject) *subjectForm {
 
 // handleEditSubjectForm shows the subject's record in the form that changes it.
 func (s *Server) handleEditSubjectForm(w http.ResponseWriter, r *http.Request, a *access) {
-	sub, err := s.Node.Store.Subject(r.Context(), a.Principal.Actor(), r.PathValue("id"))
+	ctx, _, ok := s.subjectPurpose(w, r, a, r.PathValue("id"), r.URL.Path)
+	if !ok {
+		return
+	}
+	sub, err := s.Node.Store.Subject(ctx, a.Principal.Actor(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -240,8 +243,11 @@ type historyPage struct {
 // handleSubjectHistory lists every change to the subject and to its claims and links, as
 // the audit trail recorded them, newest first; reads are left out.
 func (s *Server) handleSubjectHistory(w http.ResponseWriter, r *http.Request, a *access) {
-	ctx := r.Context()
 	id := r.PathValue("id")
+	ctx, _, ok := s.subjectPurpose(w, r, a, id, r.URL.Path)
+	if !ok {
+		return
+	}
 	sub, err := s.Node.Store.Subject(ctx, a.Principal.Actor(), id)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -346,6 +352,8 @@ type subjectPage struct {
 	CanWrite   bool
 	ClaimKinds []forewarn.ClaimKind
 	LinkKinds  []forewarn.AssociationKind
+	// Purpose is why the user opened the record, as the audit trail records it.
+	Purpose forewarn.Purpose
 	// AskPeers are the partners the "Ask privately" form offers (none when the user may
 	// not send, or the node exchanges no messages).
 	AskPeers []*forewarn.Peer
@@ -366,14 +374,17 @@ func (s *Server) handleSubject(w http.ResponseWriter, r *http.Request, a *access
 }
 
 func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, id string, status int, ex subjectExtras) {
-	ctx := r.Context()
+	ctx, purpose, ok := s.subjectPurpose(w, r, a, id, "/subjects/"+id)
+	if !ok {
+		return
+	}
 	actor := a.Principal.Actor()
 	d, err := s.Node.SubjectDetail(ctx, actor, id)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds,
+	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, Purpose: purpose, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds,
 		LinkKinds: []forewarn.AssociationKind{forewarn.AssocAssociateOf, forewarn.AssocTravelledWith, forewarn.AssocIdentifiedWith, forewarn.AssocRelativeOf}}
 	if s.Messages != nil && a.Principal.Can(forewarn.PermSendMessages) {
 		if pg.AskPeers, err = s.Node.Store.Peers(ctx); err != nil {
@@ -541,6 +552,10 @@ type searchPage struct {
 	Done    bool
 	Error   string
 	Tips    []string // what to try when nothing was found
+	// Purpose is the purpose fields of the search form, when the node shows who a search
+	// found only for a purpose; Withheld says this search's results lack their details.
+	Purpose  *purposeForm
+	Withheld bool
 }
 
 // Search thresholds: candidates scoring at least searchLine are listed first; weaker ones,
@@ -562,6 +577,19 @@ type searchResult struct {
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access) {
 	q := r.URL.Query()
 	pg := searchPage{Name: strings.TrimSpace(q.Get("name")), Born: strings.TrimSpace(q.Get("born"))}
+	policy, err := s.Node.Store.PurposePolicy(r.Context())
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if policy.SearchNeedsPurpose {
+		f, err := s.newPurposeForm(r.Context(), r, a, "/search")
+		if err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
+		pg.Purpose = &f
+	}
 	if pg.Name == "" {
 		s.render(w, r, a, http.StatusOK, "search", msg("Search"), pg)
 		return
@@ -573,16 +601,36 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 		return
 	}
 	pg.Line = searchLine
-	res, err := s.Node.Search(r.Context(), a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 30, searchFloor)
+	ctx := r.Context()
+	if pu := (forewarn.Purpose{Code: q.Get("purpose"), Text: q.Get("purpose_text")}); pu.Code != "" || pu.Text != "" {
+		c, err := s.Node.Consult(ctx, pu)
+		if err != nil && pg.Purpose != nil {
+			pg.Purpose.Error = forewarn.ErrorMessage(err)
+		} else if err == nil {
+			ctx = c
+		}
+	}
+	withhold, err := s.Node.SearchDetailsWithheld(ctx)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
+	res, err := s.Node.Search(ctx, a.Principal.Actor(), match.Person{Names: []string{pg.Name}, BirthDate: pg.Born}, 30, searchFloor)
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if withhold {
+		app.WithholdSearchDetails(res)
+		pg.Withheld = true
+	}
 	for _, x := range res {
 		sr := searchResult{SearchResult: x}
-		if x.Kind == "subject" {
+		switch {
+		case withhold:
+		case x.Kind == "subject":
 			sr.Href = "/subjects/" + x.SubjectID
-		} else {
+		default:
 			sr.Href = "/messages/" + x.MessageID
 		}
 		if x.Score >= searchLine {
@@ -603,7 +651,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 	s.render(w, r, a, http.StatusOK, "search", msg("Search"), pg)
 }
 
-// networkView is a network laid out for an inline SVG.
+// networkView is a network laid out for an inline SVG: its viewBox is the drawing's own
+// bounding box, so the picture fills its box at any width.
 type networkView struct {
 	Width, Height int
 	Nodes         []svgNode
@@ -612,34 +661,59 @@ type networkView struct {
 }
 
 type svgNode struct {
-	X, Y    float64
-	Label   string
-	Href    string
-	Class   string // root, subject, person
-	LabelY  float64
-	Anchor  string
-	Caption string
+	X, Y     float64 // the circle's centre
+	R        float64
+	Label    string
+	Href     string
+	Class    string // root, subject, person
+	TextX    float64
+	LabelY   float64 // the name's baseline
+	Caption  string  // how it is linked to the person before it: "associate of · FR-DGSI"
+	CaptionY float64
+	Kind     string // what it is: subject, in a message
+	Box      box    // what the circle and its words cover
 }
 
 type svgEdge struct {
-	X1, Y1, X2, Y2 float64
-	MX, MY         float64
-	Kind           string
-	Class          string
-	Title          string
+	Path  string // an SVG path from the linking person's words to the linked person's circle
+	Kind  string
+	Class string
+	Title string
 }
 
+// box is an axis-aligned rectangle of the drawing.
+type box struct{ X0, Y0, X1, Y1 float64 }
+
+func (a box) overlaps(b box) bool { return a.X0 < b.X1 && b.X0 < a.X1 && a.Y0 < b.Y1 && b.Y0 < a.Y1 }
+
 // maxDrawn bounds the persons drawn; a subject matched hundreds of times would otherwise
-// be an unreadable disc.
+// be an unreadable list.
 const maxDrawn = 24
 
-// layoutNetwork places the subject in the middle and the persons one and two hops away on
-// two circles, spread evenly: simple, stable, and readable without a layout engine.
+// The drawing's measures, in SVG units (CSS pixels at full width). Text widths are
+// estimated generously from the number of characters, so the words of one person never
+// reach the next column even in a wide font.
+const (
+	netNameSize    = 13.0
+	netCaptionSize = 11.0
+	netCharWidth   = 0.62 // of the font size, for the widest common Latin text
+	netRow         = 40.0 // one person's height: a name and a caption
+	netGap         = 56.0 // between one column's words and the next column's circles
+	netMargin      = 12.0
+)
+
+func textWidth(s string, size float64) float64 { return float64(len([]rune(s))) * size * netCharWidth }
+
+// layoutNetwork lays the network out in layers, left to right: the subject, then the
+// persons one hop away, then two. Each person is a row of its layer, its name and how it is
+// linked beside its circle; a layer starts where the widest words of the one before end,
+// so no two persons' words overlap however long the names; and persons two hops away sit
+// in the order of those they are linked through, so few links cross. It is computed here,
+// deterministically (the same network is always drawn the same), and the viewBox is the
+// bounding box of what is drawn.
 func layoutNetwork(n *app.Network) networkView {
-	v := networkView{Width: 720, Height: 460}
-	cx, cy := float64(v.Width)/2, float64(v.Height)/2
-	radius := map[int]float64{1: 120, 2: 200}
-	byHop := map[int][]app.NetworkNode{}
+	var v networkView
+	byHop := [3][]app.NetworkNode{}
 	for i, nn := range n.Nodes {
 		if i >= maxDrawn {
 			v.More = len(n.Nodes) - maxDrawn
@@ -648,17 +722,71 @@ func layoutNetwork(n *app.Network) networkView {
 		h := min(nn.Hops, 2)
 		byHop[h] = append(byHop[h], nn)
 	}
-	pos := map[string][2]float64{}
-	for h := 0; h <= 2; h++ {
-		ring := byHop[h]
-		for i, nn := range ring {
-			x, y := cx, cy
-			if h > 0 {
-				angle := -math.Pi/2 + 2*math.Pi*float64(i)/float64(len(ring)) + float64(h-1)*math.Pi/float64(max(len(ring), 1))
-				x, y = cx+radius[h]*1.45*math.Cos(angle), cy+radius[h]*math.Sin(angle)
-			}
-			pos[nn.ID] = [2]float64{x, y}
-			sn := svgNode{X: round1(x), Y: round1(y), Label: shorten(nn.Label, 26), Class: "person", Anchor: "middle", LabelY: round1(y + 24)}
+	if len(byHop[0]) == 0 {
+		return v
+	}
+	hopOf := map[string]int{}
+	for h, layer := range byHop {
+		for _, nn := range layer {
+			hopOf[nn.ID] = h
+		}
+	}
+	// Each person's parent is the first person of the layer before it that it is linked to,
+	// and the link is its caption.
+	parent, caption := map[string]string{}, map[string]app.NetworkEdge{}
+	for _, e := range n.Edges {
+		from, to := e.From, e.To
+		hf, okF := hopOf[from]
+		ht, okT := hopOf[to]
+		if !okF || !okT || hf == ht {
+			continue
+		}
+		if hf > ht {
+			from, to = to, from
+		}
+		if _, ok := parent[to]; !ok {
+			parent[to], caption[to] = from, e
+		}
+	}
+	// Layer 1 by name; layer 2 under its parents, in their order, then by name.
+	slices.SortStableFunc(byHop[1], func(a, b app.NetworkNode) int { return cmp.Compare(a.Label, b.Label) })
+	row := map[string]int{}
+	for i, nn := range byHop[1] {
+		row[nn.ID] = i
+	}
+	slices.SortStableFunc(byHop[2], func(a, b app.NetworkNode) int {
+		pa, okA := row[parent[a.ID]]
+		pb, okB := row[parent[b.ID]]
+		if !okA {
+			pa = len(byHop[1])
+		}
+		if !okB {
+			pb = len(byHop[1])
+		}
+		if c := cmp.Compare(pa, pb); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Label, b.Label)
+	})
+
+	rows := max(len(byHop[0]), len(byHop[1]), len(byHop[2]))
+	height := float64(rows) * netRow
+	pos := map[string]*svgNode{}
+	x := netMargin
+	for h, layer := range byHop {
+		if len(layer) == 0 {
+			continue
+		}
+		r := 9.0
+		if h == 0 {
+			r = 12
+		}
+		// The layer is centred on the drawing's height.
+		top := netMargin + (height-float64(len(layer))*netRow)/2
+		widest := 0.0
+		for i, nn := range layer {
+			cy := top + netRow*float64(i) + netRow/2
+			sn := svgNode{X: round1(x + r), Y: round1(cy), R: r, Label: shorten(nn.Label, 30), Class: "person", TextX: round1(x + 2*r + 6)}
 			switch {
 			case h == 0:
 				sn.Class = "root"
@@ -666,30 +794,56 @@ func layoutNetwork(n *app.Network) networkView {
 				sn.Class = "subject"
 			}
 			if nn.SubjectID != "" {
-				sn.Href = "/subjects/" + nn.SubjectID
-				sn.Caption = "subject"
+				sn.Href, sn.Kind = "/subjects/"+nn.SubjectID, msg("subject")
 			} else if nn.MessageID != "" {
-				sn.Href = "/messages/" + nn.MessageID
-				sn.Caption = msg("in a message")
+				sn.Href, sn.Kind = "/messages/"+nn.MessageID, msg("in a message")
 			}
-			if y < cy-10 && h > 0 {
-				sn.LabelY = round1(y - 16)
+			sn.LabelY = round1(cy - 2)
+			if e, ok := caption[nn.ID]; ok {
+				sn.Caption = shorten(strings.ReplaceAll(e.Kind, "_", " ")+" · "+e.Source, 34)
+				sn.CaptionY = round1(cy + netCaptionSize + 1)
+			} else {
+				sn.LabelY = round1(cy + netNameSize*0.35)
 			}
+			words := max(textWidth(sn.Label, netNameSize), textWidth(sn.Caption, netCaptionSize))
+			sn.Box = box{X0: x, Y0: round1(cy - netRow/2 + 2), X1: round1(sn.TextX + words), Y1: round1(cy + netRow/2 - 2)}
+			widest = max(widest, sn.Box.X1-x)
 			v.Nodes = append(v.Nodes, sn)
 		}
+		for i := len(v.Nodes) - len(layer); i < len(v.Nodes); i++ {
+			pos[layer[i-(len(v.Nodes)-len(layer))].ID] = &v.Nodes[i]
+		}
+		x += widest + netGap
 	}
+	v.Width = int(math.Ceil(x - netGap + netMargin))
+	v.Height = int(math.Ceil(height + 2*netMargin))
+
 	for _, e := range n.Edges {
-		a, okA := pos[e.From]
-		b, okB := pos[e.To]
-		if !okA || !okB {
+		a, b := pos[e.From], pos[e.To]
+		if a == nil || b == nil {
 			continue
+		}
+		if a.X > b.X {
+			a, b = b, a
 		}
 		cls := "link"
 		if e.Kind == "match" {
 			cls = "match"
 		}
-		v.Edges = append(v.Edges, svgEdge{X1: round1(a[0]), Y1: round1(a[1]), X2: round1(b[0]), Y2: round1(b[1]),
-			MX: round1((a[0] + b[0]) / 2), MY: round1((a[1]+b[1])/2 - 4), Kind: strings.ReplaceAll(e.Kind, "_", " "), Class: cls, Title: e.Source})
+		var path string
+		if a.X == b.X {
+			// Two persons of one layer: a curve in the gap on their left.
+			bend := a.X - a.R - 18
+			path = fmt.Sprintf("M%v %vC%v %v %v %v %v %v", round1(a.X-a.R), a.Y, round1(bend), a.Y, round1(bend), b.Y, round1(b.X-b.R), b.Y)
+		} else {
+			// From the end of the linking person's words to the linked person's circle,
+			// through the gap between their layers.
+			x0, x1 := a.Box.X1+4, b.X-b.R
+			gap := max(x0, x1-netGap+4) // where the gap between the layers starts
+			mid := round1((gap + x1) / 2)
+			path = fmt.Sprintf("M%v %vH%vC%v %v %v %v %v %v", round1(x0), a.Y, round1(gap), mid, a.Y, mid, b.Y, round1(x1), b.Y)
+		}
+		v.Edges = append(v.Edges, svgEdge{Path: path, Kind: strings.ReplaceAll(e.Kind, "_", " "), Class: cls, Title: e.Source})
 	}
 	return v
 }

@@ -107,9 +107,10 @@ func funcsFor(l *locale) template.FuncMap {
 			}
 			return id
 		},
-		"add":  func(a, b int) int { return a + b },
-		"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
-		"list": func(s ...string) []string { return s },
+		"add":      func(a, b int) int { return a + b },
+		"msgTable": func(rows []messageRow) msgTable { return msgTable{Rows: rows} },
+		"has":      func(list []string, s string) bool { return slices.Contains(list, s) },
+		"list":     func(s ...string) []string { return s },
 		"conflictLabel": func(k forewarn.ConflictKind) string {
 			if k == forewarn.ConflictNoExit {
 				return l.T("no exit record")

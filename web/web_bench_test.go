@@ -234,7 +234,7 @@ func BenchmarkPages(b *testing.B) {
 		{"inbox", "bliaison", "/inbox", `Warning \d+`},
 		{"overdue", "bsupervisor", "/overdue", `overdue since`},
 		{"subject", "banalyst", "/subjects/" + subject, `Conflicting claims`},
-		{"search", "banalyst", "/search?name=" + url.QueryEscape(benchName(4242)), `score`},
+		{"search", "banalyst", "/search?purpose=investigation&name=" + url.QueryEscape(benchName(4242)), `score`},
 		{"audit", "boversight", "/audit?after=latest", `message\.receive|subject\.read`},
 	}
 	for _, p := range pages {

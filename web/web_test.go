@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"maps"
 	"net/http"
@@ -130,6 +131,9 @@ type browser struct {
 	base string
 	c    *http.Client
 	csrf string
+	// noPurpose leaves the purpose prompt unanswered, for tests of the prompt itself.
+	noPurpose bool
+	answering bool
 }
 
 func (f *fixture) browser(t *testing.T) *browser {
@@ -167,8 +171,26 @@ func (b *browser) do(method, path string, form url.Values) (int, string, http.He
 	if m := csrfRE.FindSubmatch(data); m != nil {
 		b.csrf = string(m[1])
 	}
+	if m := purposeFormRE.FindSubmatch(data); m != nil && !b.noPurpose && !b.answering {
+		// Asked why they open the record, a person answers, as an analyst at work would,
+		// and goes on with what they were doing.
+		b.answering = true
+		defer func() { b.answering = false }()
+		if method == "GET" {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			return b.do("GET", path+sep+"purpose=investigation", nil)
+		}
+		b.do("GET", html.UnescapeString(string(m[1]))+"?purpose=investigation", nil)
+		return b.do(method, path, form)
+	}
 	return res.StatusCode, string(data), res.Header
 }
+
+// purposeFormRE finds the purpose prompt and the page its answer opens.
+var purposeFormRE = regexp.MustCompile(`<form method="get" action="([^"]+)" class="purpose-form`)
 
 func (b *browser) get(path string) (int, string) {
 	st, body, _ := b.do("GET", path, nil)
@@ -377,7 +399,7 @@ func TestPages(t *testing.T) {
 		{"liaison", "/alerts", []string{"You hold this person"}},
 		{"analyst", "/subjects", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
 		{"analyst", "/subjects/{subject}", []string{"Ismaël Omar Mostefaï", "Conflicting claims", "no exit record", "Mark preferred", "<svg", "Omar Ismail Mostefai", "Confirm", "Timeline", "B3"}},
-		{"analyst", "/search?name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
+		{"analyst", "/search?purpose=investigation&name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
 		{"oversight", "/audit", []string{"Audit trail", "node.init", "Verify"}},
 		{"oversight", "/audit?after=latest", []string{"message.receive"}},
 		{"oversight", "/oversight?from=2000-01-01&to=2100-01-01", []string{"Oversight report", "Per user", "Consultations", "message.read", "Imminent-threat overrides"}},
@@ -604,16 +626,30 @@ func TestAuditVerifyAndAdmin(t *testing.T) {
 	}
 	a := f.browser(t)
 	a.login("admin2")
-	st, body, _ = a.post("/admin/users", url.Values{"username": {"desk2"}, "display_name": {"Desk two"}, "roles": {"liaison", "analyst"}})
-	if st != http.StatusCreated || !strings.Contains(body, "One-time password") {
-		t.Fatalf("create user: status %d", st)
+	// Creating posts, redirects and shows the one-time password once (POST/redirect/GET):
+	// a reload shows the list alone, the password neither in the URL nor again.
+	st, _, h := a.post("/admin/users", url.Values{"username": {"desk2"}, "display_name": {"Desk two"}, "roles": {"liaison", "analyst"}})
+	if st != http.StatusSeeOther || h.Get("Location") != "/admin/users" {
+		t.Fatalf("create user: status %d to %q, want 303 to /admin/users", st, h.Get("Location"))
+	}
+	if _, body = a.get("/admin/users"); !strings.Contains(body, "One-time password") {
+		t.Fatal("the page the creation led to does not show the one-time password")
+	}
+	if _, body = a.get("/admin/users"); strings.Contains(body, "One-time password") {
+		t.Error("a reload shows the one-time password again")
 	}
 	if st, body, _ := a.post("/admin/users", url.Values{"username": {"Bad Name"}, "roles": {"liaison"}}); st != http.StatusBadRequest || !strings.Contains(body, "lower-case") {
 		t.Fatalf("invalid username: status %d, want 400 beside the field", st)
 	}
-	st, body, _ = a.post("/tokens", url.Values{"role": {"admin"}, "name": {"peer setup"}})
-	if st != http.StatusCreated || !strings.Contains(body, app.TokenPrefix) {
-		t.Fatalf("create token: status %d, want the secret shown once", st)
+	st, _, h = a.post("/tokens", url.Values{"role": {"admin"}, "name": {"peer setup"}})
+	if st != http.StatusSeeOther || h.Get("Location") != "/tokens" {
+		t.Fatalf("create token: status %d to %q, want 303 to /tokens", st, h.Get("Location"))
+	}
+	if _, body = a.get("/tokens"); !strings.Contains(body, app.TokenPrefix) {
+		t.Fatal("the page the creation led to does not show the token's secret")
+	}
+	if _, body = a.get("/tokens"); strings.Contains(body, app.TokenPrefix) {
+		t.Error("a reload shows the token's secret again")
 	}
 	// An administrator revokes anyone's token (made by liaison for themselves).
 	if _, _, err := app.NewToken(context.Background(), f.node, forewarn.UserActor("liaison"), "liaison", forewarn.RoleLiaison, "cli on desk 2"); err != nil {
@@ -726,9 +762,9 @@ func TestTokensOwnAndRevokedOnPasswordChange(t *testing.T) {
 	}
 	b := f.browser(t)
 	b.login("liaison")
-	st, body, _ := b.post("/tokens", url.Values{"role": {"liaison"}, "name": {"cli"}, "days": {"30"}})
-	if st != http.StatusCreated || !strings.Contains(body, "until") {
-		t.Fatalf("liaison making their own token: status %d, want 201 with its expiry", st)
+	st, _, _ := b.post("/tokens", url.Values{"role": {"liaison"}, "name": {"cli"}, "days": {"30"}})
+	if _, body := b.get("/tokens"); st != http.StatusSeeOther || !strings.Contains(body, "until") {
+		t.Fatalf("liaison making their own token: status %d, want 303 to the token shown with its expiry", st)
 	}
 	ts, _ := f.node.Store.Tokens(ctx, "liaison")
 	if len(ts) != 1 || !ts[0].ExpiresAt.Equal(ts[0].CreatedAt.Add(30*24*time.Hour)) {

@@ -48,6 +48,7 @@ var wantAllowed = map[string]string{
 	"POST /api/v1/matches/{id}/confirm":          "analyst supervisor",
 	"POST /api/v1/matches/{id}/reject":           "analyst supervisor",
 	"GET /api/v1/search":                         "analyst liaison supervisor oversight",
+	"GET /api/v1/purposes":                       "analyst liaison supervisor oversight",
 	"GET /api/v1/audit":                          "oversight admin",
 	"POST /api/v1/audit/verify":                  "oversight admin",
 	"GET /api/v1/peers":                          "analyst liaison supervisor oversight",
@@ -252,7 +253,7 @@ func TestTimelineCLI(t *testing.T) {
 	if err != nil || len(subjects) != 1 {
 		t.Fatalf("subjects: %v %v", subjects, err)
 	}
-	out, _, err := runCLI(t, map[string]string{"FOREWARN_TOKEN": secret}, "timeline", "--node", fr.url, subjects[0].ID)
+	out, _, err := runCLI(t, map[string]string{"FOREWARN_TOKEN": secret}, "timeline", "--node", fr.url, "--purpose", "oversight", subjects[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func TestBackupWhileServingVerifyAndRestore(t *testing.T) {
 	if !strings.Contains(out, "Restored FR-DGSI") {
 		t.Errorf("restore: %s", out)
 	}
-	show := mustCLI(t, "subject", "show", "--data", restored, id)
+	show := mustCLI(t, "subject", "show", "--data", restored, "--purpose", "investigation", id)
 	if !strings.Contains(show, "Ismaël Omar Mostefaï") {
 		t.Errorf("the restored node lacks the subject:\n%s", show)
 	}

@@ -85,6 +85,7 @@ func commands() map[string]command {
 		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
 		"report":      {"reports for oversight (oversight)", runReport},
 		"agreement":   {"set, list or remove what this node agrees to send each peer (set|list|remove)", runAgreement},
+		"purpose":     {"the purposes of access people give when they open personal data (list|set|remove|default|search)", runPurpose},
 		"retention":   {"review dates, keeping and erasing subjects and received messages (policy|list|keep|erase)", runRetention},
 		"feed":        {"subscribe to partners' TAXII 2.1 collections (add|list|remove)", runFeed},
 		"taxii":       {"the node's TAXII 2.1 collections, their tokens and what is published (collection|collections|token|publish)", runTAXII},

@@ -67,7 +67,7 @@ func TestInitSubjectAuditVerify(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("node.key mode = %v, want 0600", st.Mode().Perm())
 	}
-	show := mustCLI(t, "subject", "show", "--data", dir, id)
+	show := mustCLI(t, "subject", "show", "--data", dir, "--purpose", "investigation", id)
 	for _, want := range []string{"Ismaël Omar Mostefaï", "Omar Ismail Mostefai", "1985-11-21", "watchlisted", "travel_entry", "B2"} {
 		if !strings.Contains(show, want) {
 			t.Errorf("subject show lacks %q:\n%s", want, show)

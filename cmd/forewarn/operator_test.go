@@ -327,7 +327,7 @@ func TestHelp(t *testing.T) {
 			t.Errorf("forewarn %s --help: the usage line lacks %s:\n%s", cmd, id, out)
 		}
 	}
-	_, _, err = runCLI(t, nil, "subject", "show", "--data", t.TempDir())
+	_, _, err = runCLI(t, nil, "subject", "show", "--data", t.TempDir(), "--purpose", "investigation")
 	if err == nil || !strings.Contains(err.Error(), "needs SUBJECT-ID") {
 		t.Errorf("subject show without an ID: %v", err)
 	}

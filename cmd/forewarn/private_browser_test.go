@@ -107,7 +107,7 @@ func TestBrowserAskPrivately(t *testing.T) {
 
 	// From the subject page: the person in front of him, asked of Turkey.
 	login(fr, "liaison")
-	run("open France's subject", chromedp.Navigate(fr.url+"/subjects/"+mine.ID), chromedp.WaitVisible(chromedp.CSS(`#ask-private`)))
+	run("open France's subject", chromedp.Navigate(fr.url+"/subjects/"+mine.ID+"?purpose=liaison-request"), chromedp.WaitVisible(chromedp.CSS(`#ask-private`)))
 	run("choose Turkey", chromedp.Click(chromedp.CSS(`#ask-private input[value="TR-MIT"]`)))
 	shot("private-01-subject")
 	run("ask privately", chromedp.Click(chromedp.CSS(`#ask-private button`)), chromedp.WaitVisible(chromedp.CSS(`ul.private-answer`)))

@@ -83,7 +83,7 @@ func TestEveryCommandHelps(t *testing.T) {
 	sub := map[string][]string{
 		"subject": {"add", "list", "show"}, "claim": {"add", "list"}, "audit": {"verify", "list"}, "key": {"show"},
 		"peer": {"add", "list", "remove", "private-limit", "private-use"}, "user": {"add", "set"}, "token": {"create"}, "message": {"send", "list", "show", "ack"},
-		"feed": {"add", "list", "remove"}, "report": {"oversight"}, "agreement": {"set", "list", "remove"}, "retention": {"policy list", "policy set", "list", "keep", "erase"}, "taxii": {"collection", "collections", "token", "publish"},
+		"feed": {"add", "list", "remove"}, "report": {"oversight"}, "agreement": {"set", "list", "remove"}, "purpose": {"list", "set", "remove", "default", "search"}, "retention": {"policy list", "policy set", "list", "keep", "erase"}, "taxii": {"collection", "collections", "token", "publish"},
 	}
 	for name := range commands() {
 		variants := [][]string{{name}}

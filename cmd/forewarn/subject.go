@@ -121,9 +121,10 @@ func runSubjectList(ctx context.Context, m *Main, args []string) error {
 }
 
 func runSubjectShow(ctx context.Context, m *Main, args []string) error {
-	fs := m.newFlagSet("subject show", "Shows one subject with its claims and associations. The read is audited.",
-		"forewarn subject show --data DIR 0192f3c4-...")
+	fs := m.newFlagSet("subject show", "Shows one subject with its claims and associations. The read is audited with its purpose.",
+		"forewarn subject show --data DIR --purpose investigation 0192f3c4-...")
 	nf := addNodeFlags(fs)
+	pf := addPurposeFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	m.positional(fs, "SUBJECT-ID")
 	node, err := m.parseAndOpen(ctx, fs, nf, args)
@@ -131,6 +132,9 @@ func runSubjectShow(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
+	if ctx, err = node.Consult(ctx, pf.purpose()); err != nil {
+		return m.flagError(err)
+	}
 	s, err := node.Store.Subject(ctx, nf.actor(), fs.Arg(0))
 	if err != nil {
 		return err

@@ -12,9 +12,10 @@ import (
 
 func runTimeline(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("timeline",
-		"Prints everything a running node knows happened about a subject, on one time axis, each with\nits source: claims, messages, receipts, reads, acknowledgements, escalations, matches and\ndecisions. The read is audited.",
-		"forewarn timeline --node http://127.0.0.1:8471 0192f3c4-…")
+		"Prints everything a running node knows happened about a subject, on one time axis, each with\nits source: claims, messages, receipts, reads, acknowledgements, escalations, matches and\ndecisions. The read is audited with its purpose.",
+		"forewarn timeline --node http://127.0.0.1:8471 --purpose oversight 0192f3c4-…")
 	af := addAPIFlags(fs)
+	pf := addPurposeFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	m.positional(fs, "SUBJECT-ID")
 	if err := m.parseFlags(fs, args); err != nil {
@@ -23,8 +24,8 @@ func runTimeline(ctx context.Context, m *Main, args []string) error {
 	var out struct {
 		Events []app.TimelineEvent `json:"events"`
 	}
-	if err := af.call(ctx, http.MethodGet, "/api/v1/subjects/"+url.PathEscape(fs.Arg(0))+"/timeline", nil, &out); err != nil {
-		return err
+	if err := af.call(ctx, http.MethodGet, "/api/v1/subjects/"+url.PathEscape(fs.Arg(0))+"/timeline"+pf.query(), nil, &out); err != nil {
+		return m.flagError(err)
 	}
 	if *asJSON {
 		return printJSON(m, out)

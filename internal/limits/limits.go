@@ -257,3 +257,21 @@ func DiskWrite(dir string, size int64) (float64, error) {
 	}
 	return float64(size) / time.Since(start).Seconds(), nil
 }
+
+// PostgresActivity reads the server's counts of committed transactions (every database)
+// and of WAL flushes to disk. Taken before and after a run on a server of its own, their
+// differences per message say how many commits and disk flushes each cost, which the
+// neighbours on a shared machine do not change the way they change a rate.
+func PostgresActivity(ctx context.Context, dsn string) (commits, flushes int64, err error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	// Statistics reach the shared counters within a second of a backend going idle.
+	err = db.QueryRowContext(ctx, "SELECT (SELECT sum(xact_commit) FROM pg_stat_database)::bigint, (SELECT wal_sync FROM pg_stat_wal)").Scan(&commits, &flushes)
+	if err != nil {
+		return 0, 0, fmt.Errorf("limits: postgres activity: %w", err)
+	}
+	return commits, flushes, nil
+}

@@ -46,8 +46,8 @@ const (
 	watchmanTop1   = 0.726
 	watchmanTop10  = 0.811
 
-	firstTop1Floor   = 0.830
-	firstTop10Floor  = 0.888
+	firstTop1Floor   = 0.832
+	firstTop10Floor  = 0.891
 	firstTop1Target  = 0.84
 	firstTop10Target = 0.89
 )
@@ -134,8 +134,8 @@ func TestPrivateAccuracy(t *testing.T) {
 		f                 PrivateFigures
 		floor, fa, maxGap float64
 	}{
-		{"OFAC", of, 0.65, 0.05, 0.11},
-		{"nomenklatura", nk, 0.76, 0.19, 0.09},
+		{"OFAC", of, 0.665, 0.05, 0.095},
+		{"nomenklatura", nk, 0.78, 0.19, 0.08}, // plaintext gained at this rate with issue 16's rules (0.851 → 0.859)
 	} {
 		gap := c.f.PlainRecall - c.f.PrivateRecall
 		t.Logf("%s: gap %.1f points (target 5)", c.name, 100*gap)
