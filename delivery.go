@@ -111,6 +111,10 @@ type StoredMessage struct {
 	// its arrival wrote, so this process's match index can apply it without reading it
 	// back; 0 when the store does not say.
 	ChangeSeq int64 `json:"-"`
+	// Durable, when set on a message being received, is called by ReceiveMessage once the
+	// message is durably stored, with its ChangeSeq: writes committed together are told in
+	// commit order, before any of their callers is answered. It must be quick.
+	Durable func(changeSeq int64) `json:"-"`
 	// Forward, on a message being sent, is the forward it belongs to, as it is once the
 	// message is sent: CreateMessage writes it in the same transaction, provided it is
 	// still in ForwardFrom ("" for a new forward), and ECONFLICT otherwise.

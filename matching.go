@@ -46,9 +46,21 @@ type MatchFilter struct {
 	SubjectID string
 	MessageID string
 	Status    MatchStatus
+	Sort      MatchSort // "" is the newest first
 	Offset    int
 	Limit     int
 }
+
+// MatchSort is the order of a matches list; each is an index walk.
+type MatchSort string
+
+// The orders of a matches list.
+const (
+	SortMatchNewest    MatchSort = "-created"
+	SortMatchOldest    MatchSort = "created"
+	SortMatchStrongest MatchSort = "-score"
+	SortMatchWeakest   MatchSort = "score"
+)
 
 // MatchStore keeps matches and the analysts' decisions on them. Decisions are audited.
 type MatchStore interface {

@@ -97,8 +97,8 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMessage, before int64) error {
 	mt := ms.Matcher
 	m := sm.Message
-	// The index is told of the message directly; it reads the log only when a change
-	// before the message's is not applied yet.
+	// The index was told of the message when it became durable; it reads the log only
+	// when a change before the message's is not applied yet.
 	if !mt.Arrived(sm.ChangeSeq, m) {
 		if _, err := mt.CatchUp(ctx); err != nil {
 			return err

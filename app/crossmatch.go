@@ -44,8 +44,9 @@ type Matcher struct {
 	subjectSeq atomic.Int64
 	// arrived holds messages this process stored, by the Seq of the change their arrival
 	// wrote, until every change before theirs is applied: each is then applied from
-	// memory rather than read back from the log. Held under follow.
-	arrived map[int64]*forewarn.Message
+	// memory rather than read back from the log. Applied under follow.
+	arrivedMu sync.Mutex
+	arrived   map[int64]*forewarn.Message
 }
 
 // messageInfo is what the matcher keeps of a received message, to word an alert about an
@@ -301,24 +302,27 @@ const maxArrived = 4096
 
 // Arrived tells the index that this process committed m, received, as change seq. When
 // every change before it is applied, m is applied from memory, without reading the log;
-// otherwise it waits for the changes before it (an arrival committed in the same
-// transaction and not yet told, or another writer's change), which the next CatchUp
-// reads. It reports whether the index is now current to seq, and so whether any subject
-// changed before m can be told from subjectSeq without reading the log.
+// otherwise it waits for the changes before it (another writer's), which the next CatchUp
+// reads. Arrived never waits for a CatchUp under way (that one applies m when it ends).
+// It reports whether the index is now current to seq, and so whether any subject changed
+// before m can be told from subjectSeq without reading the log.
 func (mt *Matcher) Arrived(seq int64, m *forewarn.Message) bool {
 	if mt == nil || mt.feed == nil || seq <= 0 {
 		return false
 	}
-	mt.follow.Lock()
-	defer mt.follow.Unlock()
 	if seq > mt.seen.Load() {
+		mt.arrivedMu.Lock()
 		if mt.arrived == nil {
 			mt.arrived = map[int64]*forewarn.Message{}
 		}
 		if len(mt.arrived) < maxArrived {
 			mt.arrived[seq] = m
 		}
-		mt.applyArrived()
+		mt.arrivedMu.Unlock()
+		if mt.follow.TryLock() {
+			mt.applyArrived()
+			mt.follow.Unlock()
+		}
 	}
 	return mt.seen.Load() >= seq
 }
@@ -326,6 +330,8 @@ func (mt *Matcher) Arrived(seq int64, m *forewarn.Message) bool {
 // applyArrived applies the arrivals that follow the last change applied without a gap,
 // and forgets those the log gave already. The caller holds follow.
 func (mt *Matcher) applyArrived() {
+	mt.arrivedMu.Lock()
+	defer mt.arrivedMu.Unlock()
 	if len(mt.arrived) == 0 {
 		return
 	}

@@ -179,3 +179,51 @@ func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
 		t.Fatalf("liaison alerts = %+v, want one about the warning and the subject", alerts)
 	}
 }
+
+// TestMatcherTakesArrivalsInOrder: an arrival this process committed is applied from
+// memory once every change before it is, in Seq order whatever order they are told in; a
+// change another process wrote in between is read from the log, never skipped.
+func TestMatcherTakesArrivalsInOrder(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := app.New(db, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mt := n.Matcher
+	e := &storetest.Env{T: t, Ctx: ctx, Store: db, Clock: clock, Signer: signer}
+	e.AddPeers()
+	// Stored without telling the index, as the group commit's waiters might be told late.
+	first := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	second := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	if first.ChangeSeq == 0 || second.ChangeSeq != first.ChangeSeq+1 {
+		t.Fatalf("ChangeSeq %d then %d, want two consecutive changes", first.ChangeSeq, second.ChangeSeq)
+	}
+	before := mt.Seen()
+	if mt.Arrived(second.ChangeSeq, second.Message) || mt.Seen() != before {
+		t.Fatalf("the second arrival was applied before the first (seen %d)", mt.Seen())
+	}
+	if !mt.Arrived(first.ChangeSeq, first.Message) || mt.Seen() != second.ChangeSeq || mt.Index.Len() != 2 {
+		t.Fatalf("after both arrivals: seen %d, %d entries; want %d and both persons", mt.Seen(), mt.Index.Len(), second.ChangeSeq)
+	}
+	// A subject written in between by another writer leaves a gap only the log fills.
+	if err := db.CreateSubject(ctx, analyst, storetest.NewSubject("Abdelhamid Abaaoud")); err != nil {
+		t.Fatal(err)
+	}
+	third := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	if mt.Arrived(third.ChangeSeq, third.Message) {
+		t.Fatal("an arrival after a change the index has not seen was taken as current")
+	}
+	if seq, err := mt.CatchUp(ctx); err != nil || seq != third.ChangeSeq || mt.Index.Len() != 4 {
+		t.Errorf("CatchUp = %d, %v with %d entries; want %d with the subject and three persons", seq, err, mt.Index.Len(), third.ChangeSeq)
+	}
+}

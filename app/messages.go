@@ -491,6 +491,11 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		}
 	}
 	ms.scheduleEscalation(d, sm.Priority)
+	if ms.Matcher != nil {
+		// The match index is told of the message as soon as it is durable, in commit
+		// order, so the next arrival matches against it without reading it back.
+		sm.Durable = func(seq int64) { ms.Matcher.Arrived(seq, m) }
+	}
 	if storing != nil {
 		storing()
 	}

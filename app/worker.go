@@ -320,11 +320,7 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 	if err != nil {
 		return none, fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
 	}
-	digest, err := envelope.Digest(env)
-	if err != nil {
-		return none, err
-	}
-	if r.MessageID != d.MessageID || r.Digest != digest {
+	if r.MessageID != d.MessageID || !envelope.HasDigest(env, r.Digest) {
 		return none, fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
 	}
 	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt}, nil

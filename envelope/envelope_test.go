@@ -386,6 +386,11 @@ func TestEnvelopeSurvivesReencodingInTransit(t *testing.T) {
 	if err != nil || d3 != d1 || !reflect.DeepEqual(m2, m) {
 		t.Errorf("OpenDigest(re-encoded) = %+v, %s, %v; want the sample message and digest %s", m2, d3, err, d1)
 	}
+	// HasDigest takes the sealed bytes' own SHA-256, and the canonical form's for bytes
+	// re-encoded in transit; any other digest is refused.
+	if !HasDigest(wire, d1) || !HasDigest(relayed, d1) || HasDigest(wire, strings.Repeat("0", 64)) || HasDigest([]byte("{"), d1) {
+		t.Errorf("HasDigest does not tell the envelope's digest %s from others", d1)
+	}
 	if _, d, err := OpenDigest(append(relayed[:len(relayed)-1:len(relayed)-1], []byte(` , "x": 1}`)...), keys, 0); err == nil || d != "" {
 		t.Errorf("OpenDigest of an envelope with an unknown member = %s, %v; want an error", d, err)
 	}
@@ -563,10 +568,19 @@ func TestSealRefuses(t *testing.T) {
 	if _, err := Seal(m, mismatched{turkey, belgium}); forewarn.ErrorCode(err) != forewarn.EINTERNAL {
 		t.Errorf("a signer whose public key does not match: Seal = %v, want EINTERNAL", err)
 	}
+	// Only a signer that says it signs in process is trusted without the check.
+	if _, err := Seal(m, inProcess{mismatched{turkey, belgium}}); err != nil {
+		t.Errorf("a signer that signs in process: Seal = %v, want its signature taken unchecked", err)
+	}
 	if _, err := Seal(m, brokenSigner{turkey}); forewarn.ErrorCode(err) != forewarn.EINTERNAL {
 		t.Errorf("a failing signer: Seal = %v, want EINTERNAL", err)
 	}
 }
+
+// inProcess is a signer that says it signs in this process (as keyfile.Key does).
+type inProcess struct{ mismatched }
+
+func (inProcess) SignsInProcess() bool { return true }
 
 // mismatched signs with one key and reports another.
 type mismatched struct{ signs, reports seedSigner }

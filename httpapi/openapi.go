@@ -28,6 +28,8 @@ var schemaTypes = map[string]any{
 	"PrivateAsk":           privateAsk{},
 	"PrivateQuery":         forewarn.PrivateQuery{},
 	"PurposePolicy":        forewarn.PurposePolicy{},
+	"SharingAgreement":     forewarn.SharingAgreement{},
+	"AgreementList":        struct{ Items []forewarn.SharingAgreement }{},
 	"PrivateQueryList":     struct{ Items []forewarn.PrivateQuery }{},
 	"PrivateLimit":         privateLimit{},
 	"PrivateUseList":       struct{ Items []forewarn.PrivatePeerUse }{},

@@ -104,7 +104,7 @@ func (s *Server) routeTable() []route {
 
 // allRoutes is the route table with the notification endpoints (httpapi/notify.go).
 func (s *Server) allRoutes() []route {
-	rts := append(append(append(s.routeTable(), s.notificationRoutes()...), append(s.forwardRoutes(), s.reportRoutes()...)...), s.retentionRoutes()...)
+	rts := append(append(append(append(s.routeTable(), s.notificationRoutes()...), append(s.forwardRoutes(), s.reportRoutes()...)...), s.retentionRoutes()...), s.agreementRoutes()...)
 	for i, rt := range rts {
 		if rt.Purpose != purposeNone {
 			rts[i].Query = slices.Concat(rt.Query, []string{"purpose", "purpose_text"})

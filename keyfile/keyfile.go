@@ -25,6 +25,11 @@ func (k *Key) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.Pu
 // Sign signs msg with the private key.
 func (k *Key) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(k.priv, msg), nil }
 
+// SignsInProcess says the signatures are made here, by crypto/ed25519, with a private key
+// derived from the seed its public half comes from, so they always verify with
+// PublicKey: sealing need not check each one again (it checks a device's).
+func (k *Key) SignsInProcess() bool { return true }
+
 const header = "forewarn-ed25519-private-key-v1\n"
 
 // Generate creates a new key and writes it to path with mode 0600. It refuses to overwrite

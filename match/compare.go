@@ -134,6 +134,14 @@ func tokenSim(a, b *token) sim {
 		if s := 0.95 * editSim(a.key, b.key, ascii); s > best.score {
 			best = sim{s, ReasonPhonetic}
 		}
+		// The diphthong written one way, the rest within edit distance: Ghubaysh, Ghabish.
+		if ascii && (strings.Contains(a.key, "ai") || strings.Contains(b.key, "ai")) && len(a.key) <= maxEditBytes && len(b.key) <= maxEditBytes {
+			var ab, bb [maxEditBytes]byte
+			da, db := appendDiphthongKey(ab[:0], a.key), appendDiphthongKey(bb[:0], b.key)
+			if s := 0.95 * editSim(string(da), string(db), true); s > best.score {
+				best = sim{s, ReasonPhonetic}
+			}
+		}
 	}
 	if abjad {
 		if s := 0.85 * editSim(a.skel, b.skel, ascii); s > best.score {
@@ -181,9 +189,18 @@ func (m *simMemo) tokenSim(a, b *token) sim {
 }
 
 // withoutArticle returns the key of a part that starts with the Arabic article written
-// joined ("Alrawi", "Elbishy") without it, or "" when the part has none.
+// joined ("Alrawi", "Elbishy"), or with bin/ben/ibn and the article ("Binalshibh"),
+// without them, or "" when the part has neither.
 func withoutArticle(t *token) string {
-	if len(t.key) >= 5 && (strings.HasPrefix(t.fold, "al") || strings.HasPrefix(t.fold, "el")) && t.script == scriptLatin {
+	if t.script != scriptLatin {
+		return ""
+	}
+	for _, p := range [...]string{"binal", "benal", "ibnal"} {
+		if strings.HasPrefix(t.fold, p) && (strings.HasPrefix(t.key, "binal") || strings.HasPrefix(t.key, "ibnal")) && len(t.key) >= len(p)+3 {
+			return t.key[len(p):]
+		}
+	}
+	if len(t.key) >= 5 && (strings.HasPrefix(t.fold, "al") || strings.HasPrefix(t.fold, "el")) {
 		return t.key[2:]
 	}
 	return ""

@@ -214,6 +214,8 @@ func TestRomanisationRules(t *testing.T) {
 		{"Ubayd", "Obeid", 0.9, ReasonVariant},
 		{"Zaynab", "Zeinab", 0.9, ReasonVariant},
 		{"Kubaysi", "Kobeissi", 0.9, ReasonVariant},
+		{"Ghubaysh", "Ghubeish", 0.9, ReasonVariant},
+		{"Ghubaysh", "Ghabish", 0.76, ReasonPhonetic}, // and a vowel apart
 		// qu is k before a vowel (Spanish, French) and q-u before a consonant (Arabic).
 		{"Qubaysi", "Kubaysi", 0.95, ReasonVariant},
 		{"Enrique", "Enrike", 0.95, ReasonVariant},
@@ -222,6 +224,9 @@ func TestRomanisationRules(t *testing.T) {
 		{"Salah al-Din", "Salaheddine", 0.95, ReasonJoined},
 		{"Shams al-Din", "Shamsuddin", 0.95, ReasonJoined},
 		{"Nur al-Huda", "Nurulhuda", 0.95, ReasonJoined},
+		// bin, ben or ibn and the article written joined to the name.
+		{"bin al-Shibh", "Binalshibh", 0.9, ReasonArticle},
+		{"Ibn al-Qayyim", "Ibnalqayyim", 0.9, ReasonArticle},
 		// GOST 7.79 B's x and ISO 9's â, û and c.
 		{"Xodorkovskij", "Khodorkovskiy", 0.9, ReasonRomanisation},
 		{"Ûlij", "Yuliy", 0.9, ReasonRomanisation},

@@ -88,8 +88,9 @@ func IsUniqueViolation(err error) bool {
 }
 
 // Pipeline sends stmts on conn's pgx connection as one batch: one round trip for all of
-// them, inside the transaction conn has open. It returns the rows each statement changed;
-// the first error stops it (and the transaction must then be rolled back).
+// them, inside the transaction conn has open. It returns the rows each statement changed
+// (1 for a read, whose row it scans into the statement's Scan); the first error stops it
+// (and the transaction must then be rolled back).
 func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
 	affected := make([]int64, 0, len(stmts))
 	err := conn.Raw(func(driverConn any) error {
@@ -102,7 +103,15 @@ func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) (
 			b.Queue(s.SQL, s.Args...)
 		}
 		br := c.Conn().SendBatch(ctx, b)
-		for range stmts {
+		for _, s := range stmts {
+			if s.Scan != nil {
+				if err := br.QueryRow().Scan(s.Scan...); err != nil {
+					br.Close()
+					return err
+				}
+				affected = append(affected, 1)
+				continue
+			}
 			tag, err := br.Exec()
 			if err != nil {
 				br.Close()

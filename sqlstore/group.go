@@ -27,13 +27,15 @@ type groupCommit struct {
 
 // groupWrite is one caller's write: fn at now, and what became of it.
 type groupWrite struct {
-	ctx  context.Context
-	now  time.Time
-	op   string
-	fn   func(*tx) error
-	err  error
-	lead bool          // woken to lead the next batch rather than with a result
-	wake chan struct{} // closed once, with a result or to lead
+	ctx context.Context
+	now time.Time
+	op  string
+	fn  func(*tx) error
+	// durable, when set, is called once fn's work is committed, in commit order.
+	durable func()
+	err     error
+	lead    bool          // woken to lead the next batch rather than with a result
+	wake    chan struct{} // closed once, with a result or to lead
 }
 
 // updateGrouped runs fn as update does, in a transaction it may share with other writes
@@ -42,11 +44,18 @@ type groupWrite struct {
 // Only a single-writer dialect (SQLite) groups: there every commit waits for its own
 // flush, one writer at a time. A server such as PostgreSQL already lets concurrent
 // commits share a log flush, and grouping would make its writers take turns.
-func (db *DB) updateGrouped(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+//
+// durable, when not nil, is called once fn's work is committed and before the caller is
+// answered; the writes of one transaction are told in the order they were written.
+func (db *DB) updateGrouped(ctx context.Context, now time.Time, op string, fn func(*tx) error, durable func()) error {
 	if !db.dialect.SingleWriter {
-		return db.update(ctx, now, op, fn)
+		err := db.update(ctx, now, op, fn)
+		if err == nil && durable != nil {
+			durable()
+		}
+		return err
 	}
-	w := &groupWrite{ctx: ctx, now: now, op: op, fn: fn, wake: make(chan struct{})}
+	w := &groupWrite{ctx: ctx, now: now, op: op, fn: fn, durable: durable, wake: make(chan struct{})}
 	g := &db.group
 	g.mu.Lock()
 	g.pending = append(g.pending, w)
@@ -82,8 +91,14 @@ func (db *DB) updateGrouped(ctx context.Context, now time.Time, op string, fn fu
 
 // writeBatch writes batch in one transaction and wakes each write with its result.
 func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
-	// batch[0] is the leader, which is running; the others wait for their result.
+	// batch[0] is the leader, which is running; the others wait for their result. Once
+	// the batch is committed, each stored write is told so, in order, before any wakes.
 	defer func() {
+		for _, w := range batch {
+			if w.err == nil && w.durable != nil {
+				w.durable()
+			}
+		}
 		for _, w := range batch[1:] {
 			close(w.wake)
 		}

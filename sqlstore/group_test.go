@@ -74,6 +74,8 @@ func TestGroupCommitReceives(t *testing.T) {
 		err     error
 	}
 	results := make([]result, len(deliveries))
+	var toldMu sync.Mutex
+	var told []int64 // the change of each message stored, as Durable told it
 	var wg sync.WaitGroup
 	for i, m := range deliveries {
 		wg.Add(1)
@@ -81,7 +83,12 @@ func TestGroupCommitReceives(t *testing.T) {
 			defer wg.Done()
 			mine := *m
 			sm := &forewarn.StoredMessage{Message: &mine, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionIn, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityUrgent,
-				Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}}}
+				Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}},
+				Durable: func(seq int64) {
+					toldMu.Lock()
+					told = append(told, seq)
+					toldMu.Unlock()
+				}}
 			r, dup, err := db.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, fmt.Appendf(nil, "receipt %d", i))
 			results[i] = result{r, dup, err}
 		}()
@@ -93,6 +100,16 @@ func TestGroupCommitReceives(t *testing.T) {
 	}
 	release()
 	wg.Wait()
+	// Each message stored is told once it is durable, in commit order; the duplicate is not.
+	if len(told) != len(msgs) {
+		t.Errorf("Durable told %d stored messages, want %d", len(told), len(msgs))
+	}
+	for i, seq := range told {
+		if seq <= 0 || (i > 0 && seq != told[i-1]+1) {
+			t.Errorf("Durable told changes %v, want consecutive changes in commit order", told)
+			break
+		}
+	}
 
 	// Deliveries 0 and the last carry the same message: whichever queued first stored it,
 	// and both get its receipt.

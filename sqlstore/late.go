@@ -29,6 +29,9 @@ import (
 type Statement struct {
 	SQL  string
 	Args []any
+	// Scan, when set, makes the statement a read of one row into these destinations,
+	// filled when the pipeline runs (the change a write just logged, say).
+	Scan []any
 }
 
 // errRetrySerial rolls a late transaction back to run it again holding the head.

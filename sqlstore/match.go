@@ -225,6 +225,19 @@ func (db *DB) Matches(ctx context.Context, f forewarn.MatchFilter) ([]*forewarn.
 	if err != nil {
 		return nil, 0, err
 	}
+	var order string
+	switch f.Sort {
+	case "", forewarn.SortMatchNewest:
+		order = "created_at DESC, id DESC"
+	case forewarn.SortMatchOldest:
+		order = "created_at, id"
+	case forewarn.SortMatchStrongest:
+		order = "score DESC, id DESC"
+	case forewarn.SortMatchWeakest:
+		order = "score, id"
+	default:
+		return nil, 0, forewarn.Invalid("sort", "enum", "unknown order %q (created, -created, score or -score)", f.Sort)
+	}
 	where, args := []string{"1 = 1"}, []any{}
 	if f.SubjectID != "" {
 		where, args = append(where, "subject_id = ?"), append(args, f.SubjectID)
@@ -243,7 +256,7 @@ func (db *DB) Matches(ctx context.Context, f forewarn.MatchFilter) ([]*forewarn.
 			return fmt.Errorf("count matches: %w", err)
 		}
 		var err error
-		ms, err = tx.matches(ctx, cond+" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
+		ms, err = tx.matches(ctx, cond+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
 		return err
 	})
 	if err != nil {

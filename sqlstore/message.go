@@ -114,7 +114,9 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	// its own that links its audit entry at commit (late.go); an acknowledgement records
 	// its stage, which reads to decide, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	write := db.updateGrouped
+	write := func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+		return db.updateGrouped(ctx, now, op, fn, nil)
+	}
 	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement {
 		write = db.updateLate
 	}
@@ -236,9 +238,23 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	// and only its pipelined writes are serial. A reply or an acknowledgement reads other
 	// messages to decide what it changes, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	write := db.updateGrouped
+	// Told once the message is durable, in commit order (a duplicate is not told).
+	durable := func() {
+		if !duplicate && sm.Durable != nil {
+			sm.Durable(changeSeq)
+		}
+	}
+	write := func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+		return db.updateGrouped(ctx, now, op, fn, durable)
+	}
 	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement && m.InReplyTo == "" {
-		write = db.updateLateShared
+		write = func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+			err := db.updateLateShared(ctx, now, op, fn)
+			if err == nil {
+				durable()
+			}
+			return err
+		}
 	}
 	err := write(ctx, now, "receive message", func(tx *tx) error {
 		held, taken, unpinned, err := tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys)
@@ -279,11 +295,13 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		if err := tx.insertDelivery(ctx, d); err != nil {
 			return err
 		}
-		if db.dialect.SingleWriter {
-			// One writer at a time: the latest change is the one the insert just wrote.
-			if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
-				return fmt.Errorf("read the change of message %s: %w", m.ID, err)
-			}
+		// The latest change is the one the insert just wrote: SQLite has one writer at a
+		// time, and on PostgreSQL the insert's trigger holds change_head to commit. A late
+		// transaction reads it in its pipeline, right after its insert.
+		if tx.late() {
+			tx.queued = append(tx.queued, Statement{SQL: "SELECT MAX(seq) FROM changes", Scan: []any{&changeSeq}})
+		} else if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
+			return fmt.Errorf("read the change of message %s: %w", m.ID, err)
 		}
 		first = d.Receipt
 		detail := messageDetail(m)

@@ -91,8 +91,8 @@ func testChangeLog(t *testing.T, open Opener) {
 			t.Errorf("change %d has seq %d after %d: not increasing", i, c.Seq, all[i-1].Seq)
 		}
 	}
-	// A store that says which change an arrival wrote names the right one.
-	if in.ChangeSeq != 0 && in.ChangeSeq != all[2].Seq {
+	// The store says which change an arrival wrote.
+	if in.ChangeSeq != all[2].Seq {
 		t.Errorf("ReceiveMessage reported change %d for its arrival, want %d", in.ChangeSeq, all[2].Seq)
 	}
 	// Each change carries its object as it is now, so the create shows the update too.
@@ -197,5 +197,38 @@ func testChangeLogFollowedConcurrently(t *testing.T, open Opener) {
 	}
 	if n != writers*writes || len(seen) != n {
 		t.Errorf("follower saw %d subjects, writers created %d", len(seen), n)
+	}
+}
+
+// testChangeSeqOfArrivals: messages arriving at once, stored together (group commit),
+// each learn the change their own arrival wrote.
+func testChangeSeqOfArrivals(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.Init()
+	e.AddPeers()
+	var wg sync.WaitGroup
+	got := make([]*forewarn.StoredMessage, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())
+			sm, receipt := e.Incoming(m)
+			if _, _, err := e.Store.ReceiveMessage(e.Ctx, peerActor(PeerFR), sm, receipt); err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = sm
+		}()
+	}
+	wg.Wait()
+	bySeq := map[int64]string{}
+	for _, c := range changesAfter(t, e, 0, 1000) {
+		bySeq[c.Seq] = c.ID
+	}
+	for _, sm := range got {
+		if sm != nil && bySeq[sm.ChangeSeq] != sm.Message.ID {
+			t.Errorf("ReceiveMessage of %s at once with others reported change %d, which is %q", sm.Message.ID, sm.ChangeSeq, bySeq[sm.ChangeSeq])
+		}
 	}
 }

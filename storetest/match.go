@@ -99,6 +99,18 @@ func testMatches(t *testing.T, open Opener) {
 	}
 	_, _, err = e.Store.Matches(e.Ctx, forewarn.MatchFilter{Status: "maybe"})
 	WantCode(t, err, forewarn.EINVALID)
+	// By score, either way, and by date, oldest first.
+	if ids, total := list(forewarn.MatchFilter{Status: forewarn.MatchPending, Sort: forewarn.SortMatchStrongest}); !reflect.DeepEqual(ids, []string{toS.ID, later[1].ID, later[0].ID, toS2.ID}) || total != 4 {
+		t.Errorf("pending matches, strongest first = %v (total %d)", ids, total)
+	}
+	if ids, _ := list(forewarn.MatchFilter{Status: forewarn.MatchPending, Sort: forewarn.SortMatchWeakest, Limit: 2}); !reflect.DeepEqual(ids, []string{toS2.ID, later[0].ID}) {
+		t.Errorf("pending matches, weakest first = %v", ids)
+	}
+	if ids, _ := list(forewarn.MatchFilter{SubjectID: s.ID, Sort: forewarn.SortMatchOldest}); !reflect.DeepEqual(ids, []string{toS.ID, later[0].ID}) {
+		t.Errorf("the subject's matches, oldest first = %v", ids)
+	}
+	_, _, err = e.Store.Matches(e.Ctx, forewarn.MatchFilter{Sort: "alphabetical"})
+	WantCode(t, err, forewarn.EINVALID)
 
 	mark := e.AuditCount()
 	for _, tt := range []struct {

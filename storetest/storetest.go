@@ -247,6 +247,7 @@ func Run(t *testing.T, open Opener) {
 		{"LoginAttempts", testLoginAttempts},
 		{"ChangeLog", testChangeLog},
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
+		{"ChangeSeqOfArrivals", testChangeSeqOfArrivals},
 		{"ImportSync", testImportSync},
 		{"ImportJobs", testImportJobs},
 		{"ImportRaw", testImportRaw},

@@ -48,6 +48,8 @@ var everyPage = []pageVisit{
 	{"subject-edit", "analyst", "/subjects/{subject}/edit?purpose=investigation"},
 	{"subject-history", "analyst", "/subjects/{subject}/history?purpose=investigation"},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai"},
+	{"matches", "analyst", "/matches"},
+	{"matches-by-score", "analyst", "/matches?status=&sort=-score"},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty&born=1970"},
 	{"reviews", "analyst", "/reviews"},
 	{"audit", "oversight", "/audit"},

@@ -203,3 +203,33 @@ func TestBrowserReloadCreatesNothing(t *testing.T) {
 		t.Error("the token's secret is shown again after a reload")
 	}
 }
+
+// TestMatchesList: the matches list shows the matches waiting for review by default, sorts
+// by score or date from its headings, filters by review state in the URL, and is the
+// reviewers' only.
+func TestMatchesList(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("analyst")
+	st, body := b.get("/matches")
+	if st != 200 || !strings.Contains(body, "Ismaël Omar Mostefaï") || !strings.Contains(body, `href="/messages/`+f.warningID+`#matches"`) {
+		t.Fatalf("the matches list (status %d) does not show the warning's match with its subject and message", st)
+	}
+	if !strings.Contains(body, `aria-sort="descending"><a class="sort" href="/matches?sort=created">Found`) {
+		t.Error("the list is not marked as sorted by date, newest first, with a link to sort the other way")
+	}
+	if _, body = b.get("/matches?sort=-score"); !strings.Contains(body, `aria-sort="descending"><a class="sort" href="/matches?sort=score">Score`) {
+		t.Error("sorted by score, the Score heading is not marked")
+	}
+	if _, body = b.get("/matches?status=confirmed"); !strings.Contains(body, "No matches.") || !strings.Contains(body, `<option value="confirmed" selected>`) {
+		t.Error("filtering the confirmed matches does not show the filter or the empty list")
+	}
+	if st, _ := b.get("/matches?sort=alphabetical"); st != 400 {
+		t.Errorf("an unknown order: status %d, want 400", st)
+	}
+	l := f.browser(t)
+	l.login("liaison")
+	if st, _ := l.get("/matches"); st != 403 {
+		t.Errorf("a liaison officer opening the matches list: status %d, want 403", st)
+	}
+}

@@ -127,6 +127,7 @@ func (s *Server) Register(mount func(pattern string, h http.Handler)) {
 	r("POST /subjects/{id}/claims", s.page(forewarn.PermWriteSubjects, s.handleCreateClaim))
 	r("POST /matches/{id}/confirm", s.page(forewarn.PermReviewMatches, s.handleConfirmMatch))
 	r("POST /matches/{id}/reject", s.page(forewarn.PermReviewMatches, s.handleRejectMatch))
+	r("GET /matches", s.page(forewarn.PermReviewMatches, s.handleMatches))
 	r("GET /search", s.page(forewarn.PermReadSubjects, s.handleSearch))
 	r("GET /reviews", s.page(forewarn.PermRetention, s.handleReviews))
 	r("POST /reviews/{kind}/{id}/keep", s.page(forewarn.PermRetention, s.handleKeepItem))
@@ -362,6 +363,7 @@ var nav = []struct {
 	{"/private", msg("Ask privately"), forewarn.PermSendMessages},
 	{"/subjects", msg("Subjects"), forewarn.PermReadSubjects},
 	{"/search", msg("Search"), forewarn.PermReadSubjects},
+	{"/matches", msg("Matches"), forewarn.PermReviewMatches},
 	{"/reviews", msg("Reviews"), forewarn.PermRetention},
 	{"/audit", msg("Audit"), forewarn.PermReadAudit},
 	{"/oversight", msg("Oversight"), forewarn.PermReadAudit},

@@ -264,3 +264,107 @@ func TestForwardWithConsent(t *testing.T) {
 		}
 	}
 }
+
+// TestConsentRequestEscalates: a consent request is a message like any other. When its
+// deadline passes unanswered, on the simulated clock, it escalates on both sides: the
+// originator that must answer it, and the node that asked, which sees its forward waiting;
+// once answered, it escalates no further.
+func TestConsentRequestEscalates(t *testing.T) {
+	ctx := context.Background()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, t.TempDir(), day("2015-06-01 09:00"), []forewarn.Agency{agencyTR, agencyFR, agencyBE}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	at := func(when time.Time) {
+		t.Helper()
+		if err := c.at(ctx, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := warning(c, forewarn.PriorityUrgent)
+	w.Marks = forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{agencyFR.Code}, OriginatorConsentRequired: true}
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w); err != nil {
+		t.Fatal(err)
+	}
+	at(c.clock.Now().Add(time.Minute))
+	in := received(t, fr, agencyTR.Code)
+	if len(in) != 1 {
+		t.Fatalf("France received %d messages from Turkey, want the warning", len(in))
+	}
+	// France acknowledges the warning itself, so only the consent request is left to escalate.
+	if _, err := fr.msgs.Acknowledge(ctx, actor(forewarn.RoleLiaison), in[0].Message.ID, forewarn.Acknowledgement{Stage: forewarn.AckActioned, Outcome: "action_taken", Reason: "watching him"}); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := fr.msgs.RequestForward(ctx, principal(forewarn.RoleLiaison), in[0].Message.ID, agencyBE.Code, "Belgium holds his brother")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at(c.clock.Now().Add(time.Minute))
+	var ask *forewarn.StoredMessage
+	for _, sm := range received(t, tr, agencyFR.Code) {
+		if sm.Message.Consent != nil {
+			ask = sm
+		}
+	}
+	if ask == nil || ask.Deliveries[0].Deadline.IsZero() {
+		t.Fatalf("Turkey holds no consent request with a deadline: %+v", ask)
+	}
+	deadline := ask.Deliveries[0].Deadline
+	escalations := func(n *liveNode) []*forewarn.Escalation {
+		t.Helper()
+		es, err := n.node.Store.Escalations(ctx, fw.ConsentRequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es
+	}
+	at(deadline.Add(-time.Minute))
+	if got := len(escalations(tr)) + len(escalations(fr)); got != 0 {
+		t.Fatalf("%d escalations before the consent request's deadline", got)
+	}
+
+	at(deadline.Add(time.Minute))
+	onTR, onFR := escalations(tr), escalations(fr)
+	if len(onTR) == 0 || onTR[0].Side != forewarn.SideRecipient {
+		t.Errorf("Turkey, which must answer, has escalations %+v; want the consent request escalated on its side", onTR)
+	}
+	if len(onFR) == 0 || onFR[0].Side != forewarn.SideSender || onFR[0].Agency != agencyTR.Code {
+		t.Errorf("France, which asked, has escalations %+v; want the request escalated as waiting for Turkey", onFR)
+	}
+	alerts, err := tr.node.Store.Alerts(ctx, onTRRole(onTR), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerted := false
+	for _, a := range alerts {
+		alerted = alerted || a.MessageID == ask.Message.ID
+	}
+	if !alerted {
+		t.Errorf("no one at Turkey is alerted to the overdue consent request: %+v", alerts)
+	}
+
+	// Answered, it escalates no further, however long the clock runs.
+	if _, err := tr.msgs.AnswerConsent(ctx, principal(forewarn.RoleLiaison), ask.Message.ID, false, "source protection"); err != nil {
+		t.Fatal(err)
+	}
+	at(c.clock.Now().Add(time.Minute)) // the answer reaches France
+	before := len(escalations(tr))
+	at(deadline.Add(60 * 24 * time.Hour))
+	if after := len(escalations(tr)); after != before {
+		t.Errorf("the answered consent request escalated %d more times", after-before)
+	}
+	if got, _ := fr.node.Store.Forward(ctx, fw.ID); got.Status != forewarn.ForwardRefused {
+		t.Errorf("after the late refusal the forward is %+v", got)
+	}
+}
+
+// onTRRole is the role the first escalation told.
+func onTRRole(es []*forewarn.Escalation) forewarn.Role {
+	if len(es) == 0 {
+		return forewarn.RoleLiaison
+	}
+	return es[0].Notify
+}

@@ -46,7 +46,7 @@ const (
 	watchmanTop1   = 0.726
 	watchmanTop10  = 0.811
 
-	firstTop1Floor   = 0.832
+	firstTop1Floor   = 0.833
 	firstTop10Floor  = 0.891
 	firstTop1Target  = 0.84
 	firstTop10Target = 0.89
