@@ -226,7 +226,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil || !href.Exists {
 		t.Fatalf("no subject link: %v", err)
 	}
-	body = text(fr.url + href.Value)
+	body = text(fr.url + href.Value + "?purpose=investigation") // the record opens for a purpose
 	expect("France's subject page", body, "Conflicting claims", "no exit record", "Timeline", "Network")
 	shot("09-subject")
 
