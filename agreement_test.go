@@ -36,3 +36,22 @@ func TestSharingAgreementPermits(t *testing.T) {
 		t.Errorf("an agreement covering consent marks and forwarded content refused: %v", err)
 	}
 }
+
+// TestSharingAgreementPermitsPrivateQuery: private_match is a kind an agreement may list;
+// without it a private query is refused naming agreement.kinds.
+func TestSharingAgreementPermitsPrivateQuery(t *testing.T) {
+	a := &SharingAgreement{Agency: "BE-VSSE", Kinds: []MessageKind{KindNotification}, MaxTLP: TLPAmber}
+	if fe, ok := a.PermitsPrivateQuery().(*Error); !ok || fe.Code != EFORBIDDEN || fe.Field != TermKinds || fe.Rule != "agreement" {
+		t.Errorf("a private query under an agreement without private_match = %#v, want EFORBIDDEN naming %s", a.PermitsPrivateQuery(), TermKinds)
+	}
+	a.Kinds = append(a.Kinds, KindPrivateMatch)
+	if err := a.Validate(); err != nil {
+		t.Fatalf("an agreement listing private_match does not validate: %v", err)
+	}
+	if err := a.PermitsPrivateQuery(); err != nil {
+		t.Errorf("a private query under an agreement with private_match = %v, want it to go", err)
+	}
+	if err := a.Permits(&Message{Kind: KindNotification, Marks: HandlingMarks{TLP: TLPGreen}}, false); err != nil {
+		t.Errorf("private_match in the kinds changed what messages go: %v", err)
+	}
+}

@@ -28,7 +28,8 @@ var sameInFrench = map[string]bool{
 	"%d minutes": true, "association": true, "document": true, "Consultations": true,
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
-	"Action": true, "Date": true, "Message, date": true, "Score": true,
+	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
+	"URL": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.
@@ -213,14 +214,7 @@ func sameVerbs(en, fr string) bool {
 
 // untranslatedTemplates are the templates not yet through the catalogue; the literal-text
 // check skips them. It must end empty.
-var untranslatedTemplates = map[string]bool{
-	"alerts.html": true, "audit.html": true, "compose.html": true, "error.html": true, "feeds.html": true,
-	"login.html": true, "mynotifications.html": true,
-	"notifications.html": true, "oversight.html": true, "password.html": true,
-	"peers.html": true, "private.html": true, "search.html": true, "subject.html": true,
-	"subject_history.html": true, "subject_new.html": true, "subjects.html": true, "tokens.html": true,
-	"users.html": true,
-}
+var untranslatedTemplates = map[string]bool{}
 
 var (
 	actionRE = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
@@ -229,7 +223,7 @@ var (
 	entityRE = regexp.MustCompile(`&[a-zA-Z]+;|&#\d+;`)
 	// allowedText is literal text every language writes the same: the product's name and
 	// the TLP prefix.
-	allowedText = regexp.MustCompile(`Forewarn|TLP:|\bUTC\b`)
+	allowedText = regexp.MustCompile(`Forewarn|TLP:|\bUTC\b|\bCSV\b`)
 )
 
 // TestTemplatesHaveNoLiteralText parses every template and fails on text a user reads
@@ -247,7 +241,7 @@ func TestTemplatesHaveNoLiteralText(t *testing.T) {
 		src, _ := fs.ReadFile(assets, f)
 		body := actionRE.ReplaceAllString(string(src), "{{}}")
 		for _, m := range attrRE.FindAllStringSubmatch(body, -1) {
-			if hasWords(m[2]) {
+			if hasWords(m[2]) && !looksLikeExample(m[2]) {
 				t.Errorf("%s: literal text in %s=%q; put it through {{t …}}", f, m[1], m[2])
 			}
 		}
@@ -299,10 +293,16 @@ func hasWords(s string) bool {
 	return false
 }
 
+// looksLikeExample tells a placeholder showing a code, an address or a URL (FR-DGSI, B2,
+// "FR, DZ", desk@agency.example) from one written in words.
+func looksLikeExample(s string) bool {
+	return strings.Contains(s, "@") || strings.Contains(s, "://") || !regexp.MustCompile(`\p{Ll}{3}`).MatchString(s)
+}
+
 // readsAsWords tells words from codes: "(untitled)" and "Not now" are words,
 // "messages.read", "escalation" and "AMBER+STRICT" are codes.
 func readsAsWords(s string) bool {
-	if !hasWords(s) {
+	if !hasWords(s) || strings.HasPrefix(s, "forewarn ") {
 		return false
 	}
 	if strings.ContainsAny(s, " ()") || strings.HasSuffix(s, ".") {

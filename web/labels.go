@@ -72,6 +72,19 @@ var labels = map[string]string{
 	// escalation sides
 	"sender":    "sender",
 	"recipient": "recipient",
+	// alert kinds and private-match bands
+	"match":         "match",
+	"escalation":    "escalation",
+	"private_match": "private match",
+	"review":        "review",
+	"weak":          "weak",
+	"strong":        "strong",
+	// timeline events
+	"claim":    "claim",
+	"decision": "decision",
+	"receipt":  "receipt",
+	"subject":  "subject",
+	"matcher":  "matcher",
 	// priorities
 	"flash":    "flash",
 	"urgent":   "urgent",
@@ -179,4 +192,52 @@ func nextStepText(l *locale, p forewarn.EscalationPolicy, side forewarn.Escalati
 		return l.T("tells our %s desk it is overdue", l.T(roleNames[role]))
 	}
 	return l.T("escalates to the %s desk", l.T(roleNames[role]))
+}
+
+// deliveryStatus says where a delivery stands in the page's language, as
+// forewarn.Delivery.Status does in English: "received 1 Dec 2014 09:00 UTC, not
+// acknowledged, overdue since 8 Dec 2014 09:00 UTC".
+func deliveryStatus(l *locale, d *forewarn.Delivery) string {
+	var parts []string
+	switch {
+	case d.Delivered() && d.Direction == forewarn.DirectionIn:
+		parts = append(parts, l.T("received %s", l.Time(d.DeliveredAt)))
+	case d.Delivered():
+		parts = append(parts, l.T("delivered %s", l.Time(d.DeliveredAt)))
+	case d.Attempts > 0:
+		parts = append(parts, l.T("not delivered after %d attempts (%s)", d.Attempts, d.LastError))
+	default:
+		parts = append(parts, l.T("queued"))
+	}
+	switch {
+	case d.Actioned():
+		var s string
+		if d.ActionBy != "" {
+			s = l.T("acknowledged %s by %s: %s", l.Time(d.ActionAt), d.ActionBy, l.T(label(d.Outcome)))
+		} else {
+			s = l.T("acknowledged %s: %s", l.Time(d.ActionAt), l.T(label(d.Outcome)))
+		}
+		if d.Reason != "" {
+			s += " (" + d.Reason + ")"
+		}
+		arrived := d.AckArrivedAt
+		if arrived.IsZero() || arrived.Before(d.ActionAt) {
+			arrived = d.ActionAt
+		}
+		if !d.Deadline.IsZero() && arrived.After(d.Deadline) {
+			if arrived.Sub(d.ActionAt) > forewarn.MaxClockSkew {
+				s += ", " + l.T("arrived %s", l.Time(arrived))
+			}
+			s += ", " + l.T("%s after the deadline", l.Ago(arrived.Sub(d.Deadline)))
+		}
+		parts = append(parts, s)
+	case !d.ReadAt.IsZero():
+		parts = append(parts, l.T("read %s, not acknowledged", l.Time(d.ReadAt)))
+	case d.Delivered():
+		parts = append(parts, l.T("not acknowledged"))
+	}
+	if !d.Overdue.IsZero() && !d.Actioned() {
+		parts = append(parts, l.T("overdue since %s", l.Time(d.Deadline)))
+	}
+	return strings.Join(parts, ", ")
 }

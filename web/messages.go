@@ -51,8 +51,8 @@ type deliveryView struct {
 	Label  string // the word beside the colour: acknowledged, read, open, overdue
 }
 
-func viewDelivery(d *forewarn.Delivery) deliveryView {
-	v := deliveryView{Agency: d.Agency, Status: d.Status()}
+func viewDelivery(l *locale, d *forewarn.Delivery) deliveryView {
+	v := deliveryView{Agency: d.Agency, Status: deliveryStatus(l, d)}
 	switch {
 	case d.Actioned():
 		v.Class, v.Label = "ok", msg("acknowledged")
@@ -97,10 +97,10 @@ func rowOf(l *locale, sm *forewarn.StoredMessage) messageRow {
 		}
 	}
 	for _, d := range sm.Deliveries {
-		dv := viewDelivery(d)
+		dv := viewDelivery(l, d)
 		if m.Kind == forewarn.KindAcknowledgement {
 			// An acknowledgement is itself never acknowledged: say only whether it arrived.
-			dv.Status, _, _ = strings.Cut(d.Status(), ", ")
+			dv.Status, _, _ = strings.Cut(deliveryStatus(l, d), ", ")
 			dv.Class, dv.Label = "ok", msg("delivered")
 			if !d.Delivered() {
 				dv.Class, dv.Label = "pending", msg("not delivered")

@@ -444,7 +444,7 @@ func TestAcknowledge(t *testing.T) {
 		t.Fatalf("acknowledge: status %d, want 303", st)
 	}
 	_, body = b.get(h.Get("Location"))
-	for _, w := range []string{"Acknowledged; the acknowledgement is on its way to TR-MIT", "acknowledged", "action_taken"} {
+	for _, w := range []string{"Acknowledged; the acknowledgement is on its way to TR-MIT", "acknowledged", "action taken"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("message page after acknowledging lacks %q", w)
 		}

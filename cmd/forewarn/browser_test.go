@@ -211,7 +211,7 @@ func TestBrowser(t *testing.T) {
 	}
 	login(tr, "liaison", "")
 	body = text(tr.url + "/messages/" + first)
-	expect("Turkey's copy of the December warning", body, "acknowledged", "action_taken", "FR-DGSI's liaison desk",
+	expect("Turkey's copy of the December warning", body, "acknowledged", "action taken", "FR-DGSI's liaison desk",
 		"Same man as our watch-listed subject; file updated and surveillance requested.")
 	shot("06-sender-sees-ack")
 	text(tr.url + "/outbox")
