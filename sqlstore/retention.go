@@ -80,17 +80,23 @@ func (db *DB) SetRetentionRule(ctx context.Context, actor forewarn.Actor, r *for
 
 // AssignReviews follows the change log from where it last stopped and gives each subject
 // and received message (acknowledgements aside) that has no review date one from the
-// policy, counted from when it was stored. One audit entry records each batch.
+// policy, counted from when it was stored. One audit entry records each batch. One call
+// reads at most maxReviewBatches batches, so the tick after a large import is not held
+// up: the next calls go on from there.
 func (db *DB) AssignReviews(ctx context.Context) (int, error) {
 	total := 0
-	for {
+	for range maxReviewBatches {
 		n, more, err := db.assignReviewBatch(ctx)
 		total += n
 		if err != nil || !more {
 			return total, err
 		}
 	}
+	return total, nil
 }
+
+// maxReviewBatches bounds one AssignReviews call: 20 batches of 500 changes.
+const maxReviewBatches = 20
 
 func (db *DB) assignReviewBatch(ctx context.Context) (n int, more bool, err error) {
 	const batch = 500

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -19,10 +20,37 @@ type reviewsPage struct {
 	// Failed names the item whose form was refused, with why, and what was typed.
 	Failed, Error, Reason, Until string
 	Done                         string // "kept" or "erased", after a redirect
+	// DueCards and SelectedCards are what the page shows, each with its forms.
+	DueCards, SelectedCards []reviewCard
+	// Selected is the item asked for (?subject=ID or ?message=ID), whatever its date, so
+	// its review date can be changed, with a reason, before it is due.
+	Selected *forewarn.Review
+}
+
+// reviewCard is one item with its keep and erase forms.
+type reviewCard struct {
+	Review                     *forewarn.Review
+	CSRF, Today, Until, Reason string
 }
 
 func (s *Server) handleReviews(w http.ResponseWriter, r *http.Request, a *access) {
-	s.showReviews(w, r, a, http.StatusOK, reviewsPage{Done: r.URL.Query().Get("done")})
+	q := r.URL.Query()
+	pg := reviewsPage{Done: q.Get("done")}
+	if _, err := s.Node.Store.AssignReviews(r.Context()); err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	for _, k := range []forewarn.RetentionKind{forewarn.RetainSubject, forewarn.RetainMessage} {
+		if id := q.Get(string(k)); id != "" {
+			rv, err := s.Node.Store.Review(r.Context(), k, id)
+			if err != nil {
+				s.fail(w, r, a, err)
+				return
+			}
+			pg.Selected = rv
+		}
+	}
+	s.showReviews(w, r, a, http.StatusOK, pg)
 }
 
 func (s *Server) showReviews(w http.ResponseWriter, r *http.Request, a *access, status int, pg reviewsPage) {
@@ -37,6 +65,14 @@ func (s *Server) showReviews(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
+	if pg.Selected == nil && pg.Failed != "" {
+		// A refused form on an item not due: show it again with its form.
+		if k, id, ok := strings.Cut(pg.Failed, "/"); ok {
+			if rv, err := s.Node.Store.Review(ctx, forewarn.RetentionKind(k), id); err == nil && rv.ReviewAt.After(now) {
+				pg.Selected = rv
+			}
+		}
+	}
 	next, _, err := s.Node.Store.Reviews(ctx, forewarn.ReviewFilter{Limit: 100 + len(pg.Due)})
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -48,6 +84,23 @@ func (s *Server) showReviews(w http.ResponseWriter, r *http.Request, a *access, 
 		}
 	}
 	pg.Default, pg.Today = now.AddDate(0, 6, 0).Format(time.DateOnly), now.Format(time.DateOnly)
+	csrf := ""
+	if a.Session != nil {
+		csrf = a.Session.CSRF
+	}
+	card := func(rv *forewarn.Review) reviewCard {
+		c := reviewCard{Review: rv, CSRF: csrf, Today: pg.Today, Until: pg.Default}
+		if pg.Failed == string(rv.Kind)+"/"+rv.ObjectID {
+			c.Until, c.Reason = pg.Until, pg.Reason
+		}
+		return c
+	}
+	for _, rv := range pg.Due {
+		pg.DueCards = append(pg.DueCards, card(rv))
+	}
+	if pg.Selected != nil {
+		pg.SelectedCards = []reviewCard{card(pg.Selected)}
+	}
 	s.render(w, r, a, status, "reviews", msg("Reviews"), pg)
 }
 

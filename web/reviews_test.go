@@ -16,7 +16,7 @@ import (
 // TestBrowserReview: in a real browser, on a phone's width, an analyst opens the review
 // queue a year and more after two subjects were recorded, keeps one with a reason (its
 // next review moves half a year ahead) and erases the other (it is gone, and a tombstone
-// remains).
+// remains); then moves the kept one's date again, with a reason.
 func TestBrowserReview(t *testing.T) {
 	exe := chromium(t)
 	f := newFixture(t)
@@ -60,6 +60,15 @@ func TestBrowserReview(t *testing.T) {
 	}
 	if _, err := f.node.Store.Subject(ctx, forewarn.UserActor("analyst"), f.subjectID); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
 		t.Errorf("the erased subject reads as %v", err)
+	}
+
+	// A date not yet due is changed, with a reason (the subject page links here).
+	b.run("open Amimour's review", chromedp.Navigate(base+"/reviews?subject="+other.ID), chromedp.WaitVisible(chromedp.CSS(keep)))
+	b.run("move it", chromedp.SetValue(chromedp.CSS(keep+` input[name=until]`), "2017-01-31"),
+		chromedp.SendKeys(chromedp.CSS(keep+` form[action$="/keep"] input[name=reason]`), "trial set for January"),
+		chromedp.Click(chromedp.CSS(keep+` form[action$="/keep"] button`)), chromedp.WaitVisible(chromedp.CSS(`#done-kept`)))
+	if r, err := f.node.Store.Review(ctx, forewarn.RetainSubject, other.ID); err != nil || r.Reason != "trial set for January" || r.ReviewAt.Format("2006-01-02") != "2017-01-31" {
+		t.Errorf("after moving it, the review is %+v, %v", r, err)
 	}
 	if ts, err := f.node.Store.Tombstones(ctx, time.Time{}, time.Time{}); err != nil || len(ts) != 1 || ts[0].ObjectID != f.subjectID || ts[0].ErasedBy != "analyst" {
 		t.Errorf("tombstones = %+v, %v", ts, err)
