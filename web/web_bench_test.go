@@ -233,7 +233,7 @@ func BenchmarkPages(b *testing.B) {
 	}{
 		{"inbox", "bliaison", "/inbox", `Warning \d+`},
 		{"overdue", "bsupervisor", "/overdue", `overdue since`},
-		{"subject", "banalyst", "/subjects/" + subject, `Conflicting claims`},
+		{"subject", "banalyst", "/subjects/" + subject + "?purpose=investigation", `Conflicting claims`},
 		{"search", "banalyst", "/search?purpose=investigation&name=" + url.QueryEscape(benchName(4242)), `score`},
 		{"audit", "boversight", "/audit?after=latest", `message\.receive|subject\.read`},
 	}
