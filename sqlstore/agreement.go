@@ -87,25 +87,11 @@ func (tx *tx) agreement(ctx context.Context, agency string) (*forewarn.SharingAg
 
 // Agreements returns every agreement, by agency code.
 func (db *DB) Agreements(ctx context.Context) ([]*forewarn.SharingAgreement, error) {
-	out := []*forewarn.SharingAgreement{}
+	var out []*forewarn.SharingAgreement
 	err := db.view(ctx, "list agreements", func(tx *tx) error {
-		rows, err := tx.query(ctx, "SELECT data FROM sharing_agreements ORDER BY agency_code")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var data string
-			if err := rows.Scan(&data); err != nil {
-				return err
-			}
-			var a forewarn.SharingAgreement
-			if err := json.Unmarshal([]byte(data), &a); err != nil {
-				return fmt.Errorf("decode agreement: %w", err)
-			}
-			out = append(out, &a)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryDocs[forewarn.SharingAgreement](ctx, tx, "agreement", "SELECT data FROM sharing_agreements ORDER BY agency_code")
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func (db *DB) Forward(ctx context.Context, id string) (*forewarn.Forward, error)
 
 // Forwards returns the forwards the filter selects, oldest first.
 func (db *DB) Forwards(ctx context.Context, flt forewarn.ForwardFilter) ([]*forewarn.Forward, error) {
-	out := []*forewarn.Forward{}
+	var out []*forewarn.Forward
 	q, args := "SELECT data FROM forwards WHERE 1 = 1", []any{}
 	if flt.Status != "" {
 		q, args = q+" AND status = ?", append(args, string(flt.Status))
@@ -87,23 +87,9 @@ func (db *DB) Forwards(ctx context.Context, flt forewarn.ForwardFilter) ([]*fore
 		q, args = q+" AND message_id = ?", append(args, flt.MessageID)
 	}
 	err := db.view(ctx, "list forwards", func(tx *tx) error {
-		rows, err := tx.query(ctx, q+" ORDER BY created_at, id", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var data string
-			if err := rows.Scan(&data); err != nil {
-				return err
-			}
-			var f forewarn.Forward
-			if err := json.Unmarshal([]byte(data), &f); err != nil {
-				return fmt.Errorf("decode forward: %w", err)
-			}
-			out = append(out, &f)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryDocs[forewarn.Forward](ctx, tx, "forward", q+" ORDER BY created_at, id", args...)
+		return err
 	})
 	if err != nil {
 		return nil, err

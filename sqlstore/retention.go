@@ -788,7 +788,7 @@ func (tx *tx) erasePersons(ctx context.Context, ts *forewarn.Tombstone, mid stri
 
 // Tombstones returns the erasures of [from, to), oldest first.
 func (db *DB) Tombstones(ctx context.Context, from, to time.Time) ([]*forewarn.Tombstone, error) {
-	out := []*forewarn.Tombstone{}
+	var out []*forewarn.Tombstone
 	err := db.view(ctx, "list tombstones", func(tx *tx) error {
 		q, args := "SELECT data FROM tombstones WHERE 1 = 1", []any{}
 		if !from.IsZero() {
@@ -797,23 +797,9 @@ func (db *DB) Tombstones(ctx context.Context, from, to time.Time) ([]*forewarn.T
 		if !to.IsZero() {
 			q, args = q+" AND erased_at < ?", append(args, FormatTime(to))
 		}
-		rows, err := tx.query(ctx, q+" ORDER BY erased_at, kind, object_id", args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var data string
-			if err := rows.Scan(&data); err != nil {
-				return err
-			}
-			var t forewarn.Tombstone
-			if err := json.Unmarshal([]byte(data), &t); err != nil {
-				return err
-			}
-			out = append(out, &t)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryDocs[forewarn.Tombstone](ctx, tx, "tombstone", q+" ORDER BY erased_at, kind, object_id", args...)
+		return err
 	})
 	return out, err
 }
