@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/forewarn/forewarn"
@@ -70,19 +68,8 @@ func (db *DB) Agreement(ctx context.Context, agency string) (*forewarn.SharingAg
 }
 
 func (tx *tx) agreement(ctx context.Context, agency string) (*forewarn.SharingAgreement, error) {
-	var data string
-	err := tx.queryRow(ctx, "SELECT data FROM sharing_agreements WHERE agency_code = ?", agency).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("there is no sharing agreement with %s", agency)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read agreement: %w", err)
-	}
-	var a forewarn.SharingAgreement
-	if err := json.Unmarshal([]byte(data), &a); err != nil {
-		return nil, fmt.Errorf("decode agreement with %s: %w", agency, err)
-	}
-	return &a, nil
+	return queryDoc[forewarn.SharingAgreement](ctx, tx, "agreement with "+agency, notFound("there is no sharing agreement with %s", agency),
+		"SELECT data FROM sharing_agreements WHERE agency_code = ?", agency)
 }
 
 // Agreements returns every agreement, by agency code.

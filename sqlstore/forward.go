@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/forewarn/forewarn"
@@ -50,19 +48,8 @@ func (tx *tx) writeForward(ctx context.Context, actor forewarn.Actor, f *forewar
 }
 
 func (tx *tx) forward(ctx context.Context, id string) (*forewarn.Forward, error) {
-	var data string
-	err := tx.queryRow(ctx, "SELECT data FROM forwards WHERE id = ?", id).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("there is no forward %q", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read forward: %w", err)
-	}
-	var f forewarn.Forward
-	if err := json.Unmarshal([]byte(data), &f); err != nil {
-		return nil, fmt.Errorf("decode forward %s: %w", id, err)
-	}
-	return &f, nil
+	return queryDoc[forewarn.Forward](ctx, tx, "forward "+id, notFound("there is no forward %q", id),
+		"SELECT data FROM forwards WHERE id = ?", id)
 }
 
 // Forward returns one forward.
