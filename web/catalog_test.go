@@ -30,6 +30,7 @@ var sameInFrench = map[string]bool{
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
 	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
 	"URL": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
+	"%s": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.
@@ -144,6 +145,9 @@ func goKeys(t *testing.T) map[string][]string {
 	for _, v := range labels {
 		keys[v] = append(keys[v], "labels.go")
 	}
+	for code, v := range forewarn.PhraseFormats {
+		keys[v] = append(keys[v], "forewarn.PhraseFormats["+code+"]")
+	}
 	return keys
 }
 
@@ -163,9 +167,14 @@ func TestCatalogue(t *testing.T) {
 	if len(used) < 100 {
 		t.Fatalf("only %d catalogue keys found; the extraction is broken", len(used))
 	}
+	for k := range frenchCoreText {
+		if _, ok := frenchText[k]; ok {
+			t.Errorf("%q is in both catalog_fr.go and catalog_fr_core.go; keep it in one", k)
+		}
+	}
 	var missing []string
 	for k, where := range used {
-		fr, ok := frenchText[k]
+		fr, ok := french.table[k]
 		switch {
 		case !ok:
 			missing = append(missing, strconv.Quote(k)+": "+strconv.Quote("")+", // "+where[0])
@@ -183,7 +192,7 @@ func TestCatalogue(t *testing.T) {
 		t.Errorf("%d catalogue keys have no French; add them to catalog_fr.go:\n%s", len(missing), strings.Join(missing, "\n"))
 	}
 	var stale []string
-	for k := range frenchText {
+	for k := range french.table {
 		if _, ok := used[k]; !ok {
 			stale = append(stale, strconv.Quote(k))
 		}

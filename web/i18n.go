@@ -32,7 +32,7 @@ type locale struct {
 
 var (
 	english = newLocale("en", language.English, nil)
-	french  = newLocale("fr", language.French, frenchText)
+	french  = newLocale("fr", language.French, joinTables(frenchText, frenchCoreText))
 	// locales are the languages the pages speak, by code.
 	locales = map[string]*locale{"en": english, "fr": french}
 	// languageMatcher picks the best of them for a browser's Accept-Language, English first.
@@ -45,6 +45,17 @@ func newLocale(code string, tag language.Tag, table map[string]string) *locale {
 		b.SetString(tag, k, v)
 	}
 	return &locale{code: code, tag: tag, table: table, p: message.NewPrinter(tag, message.Catalog(b))}
+}
+
+// joinTables makes one table of several; TestCatalogue keeps their keys apart.
+func joinTables(tables ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, t := range tables {
+		for k, v := range t {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // msg marks an English string for the catalogue where it is written; it is translated
