@@ -1489,7 +1489,7 @@ func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (i
 	return int(n), err
 }
 
-// encodePhrase is the phrase column of a sentence: its JSON, or '' when it has no code
+// encodePhrase is the phrase column of a sentence: its JSON, or ” when it has no code
 // (written before phrases, or by a caller that gave only the English).
 func encodePhrase(p forewarn.Phrase) (string, error) {
 	if p.Code == "" {
@@ -1502,7 +1502,7 @@ func encodePhrase(p forewarn.Phrase) (string, error) {
 	return string(b), nil
 }
 
-// decodePhrase reads a phrase column back; '' is no phrase.
+// decodePhrase reads a phrase column back; ” is no phrase.
 func decodePhrase(s string) (forewarn.Phrase, error) {
 	var p forewarn.Phrase
 	if s == "" {
