@@ -316,8 +316,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 				return err
 			}
 		}
+		about := &alertMessage{m: m, dir: forewarn.DirectionIn, priority: sm.Priority, holds: sm.HoldsPerson, deadline: d.Deadline}
 		for _, a := range alerts {
-			if err := tx.insertAlert(ctx, a); err != nil {
+			if err := tx.insertAlertAbout(ctx, a, about); err != nil {
 				return err
 			}
 		}
@@ -1233,6 +1234,12 @@ func newAlerts(alerts []*forewarn.Alert, messageID string, now time.Time) []*for
 }
 
 func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
+	return tx.insertAlertAbout(ctx, a, nil)
+}
+
+// insertAlertAbout stores an alert about a message the caller holds (about), so its
+// notification need not read it back.
+func (tx *tx) insertAlertAbout(ctx context.Context, a *forewarn.Alert, about *alertMessage) error {
 	phrase, err := encodePhrase(a.Phrase)
 	if err != nil {
 		return err
@@ -1242,8 +1249,8 @@ func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	// Notifications are derived here, where every alert is written, so that each
-	// escalation is e-mailed and posted in the transaction that fires it.
-	return tx.notifyAlert(ctx, a)
+	// alert is e-mailed and posted in the transaction that raises it.
+	return tx.notifyAlert(ctx, a, about)
 }
 
 // Alerts returns up to limit open alerts for a role, newest first; alerts addressed to a
@@ -1489,7 +1496,7 @@ func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (i
 	return int(n), err
 }
 
-// encodePhrase is the phrase column of a sentence: its JSON, or ” when it has no code
+// encodePhrase is the phrase column of a sentence: its JSON, or empty when it has no code
 // (written before phrases, or by a caller that gave only the English).
 func encodePhrase(p forewarn.Phrase) (string, error) {
 	if p.Code == "" {
