@@ -80,6 +80,24 @@ func (l *locale) actionWord(action string) string {
 	return action
 }
 
+// objectWord is the kind of an audit entry's object as a reader says it: the code on
+// English pages, as the trail's filter takes it, its word on others.
+func (l *locale) objectWord(kind string) string {
+	if w, ok := objectWords[kind]; ok && l != english {
+		return l.T(w)
+	}
+	return kind
+}
+
+// objectWords are the words for the kinds of objects audit entries are about.
+var objectWords = map[string]string{
+	"node": msg("node"), "user": msg("user"), "peer": msg("peer"), "subject": msg("subject"), "claim": msg("claim"),
+	"association": msg("association"), "message": msg("message"), "match": msg("match"), "alert": msg("alert"),
+	"session": msg("session"), "token": msg("token"), "person": msg("person"), "draft": msg("draft"), "page": msg("page"),
+	"forward": msg("forward"), "report": msg("report"), "private_query": msg("private question"), "notification": msg("notification"),
+	"import": msg("import"), "feed": msg("feed"), "retention": msg("retention"),
+}
+
 // actionWords are the words for the actions people meet most in the trail and the
 // oversight report.
 var actionWords = map[string]string{

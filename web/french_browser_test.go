@@ -35,7 +35,7 @@ var frenchPages = []struct {
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï"}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
 	{"audit", "oversight", "/audit", []string{"Journal d’audit", "Vérifier tout le journal", "Auteur", "identifiant analyst", "avertissement de TR-MIT à FR-DGSI"}},
-	{"subject-history", "analyst", "/subjects/{subject}/history?purpose=investigation", []string{"Historique de la fiche", "fiche " }},
+	{"subject-history", "analyst", "/subjects/{subject}/history?purpose=investigation", []string{"Historique de la fiche", "fiche "}},
 	{"oversight", "oversight", "/oversight", []string{"Rapport de contrôle", "Par partenaire"}},
 	{"users", "admin2", "/admin/users", []string{"Utilisateurs", "Créer un utilisateur", "analyste"}},
 	{"peers", "admin2", "/admin/peers", []string{"Partenaires", "clé complète"}},

@@ -78,6 +78,7 @@ func funcsFor(l *locale) template.FuncMap {
 		// oversightDetail is a line of the oversight report, without its purpose (a column).
 		"oversightDetail": func(action, detail string) []textPart { return l.detailParts(action, detail, "", false) },
 		"actionWord":      l.actionWord,
+		"objectWord":      l.objectWord,
 		"purposeText":     l.purposeText,
 		"marksText":       l.marksText,
 		// actorOf reads back an actor the oversight report writes as "user:analyst".
@@ -85,7 +86,7 @@ func funcsFor(l *locale) template.FuncMap {
 			kind, id, _ := strings.Cut(s, ":")
 			return forewarn.Actor{Kind: forewarn.ActorKind(kind), ID: id}
 		},
-		"roles":       func(rs []forewarn.Role) string { return rolesText(l, rs) },
+		"roles": func(rs []forewarn.Role) string { return rolesText(l, rs) },
 		"alertCount": func(n int) string {
 			if n >= maxAlertCount {
 				return l.Num(maxAlertCount) + "+"
