@@ -14,63 +14,71 @@ import (
 // language, through the code's English format, which is its key in their catalogue. A row
 // stored before phrases existed has no code and keeps its English.
 type Phrase struct {
-	Code string `json:"code,omitempty"`
-	Args []Arg  `json:"args,omitempty"`
+	Code string      `json:"code,omitempty"`
+	Args []PhraseArg `json:"args,omitempty"`
 }
 
-// ArgKind says how an argument of a phrase is written.
-type ArgKind string
+// PhraseArgKind says how an argument of a phrase is written.
+type PhraseArgKind string
 
 // The kinds of argument.
 const (
-	ArgText    ArgKind = "text"    // written as it is: a name, a summary, a reason, an ID
-	ArgAgency  ArgKind = "agency"  // an agency code
-	ArgTime    ArgKind = "time"    // an instant, RFC 3339
-	ArgDate    ArgKind = "date"    // a day, RFC 3339 of an instant in it
-	ArgCount   ArgKind = "count"   // an integer
-	ArgScore   ArgKind = "score"   // a score between 0 and 1, written with two decimals
-	ArgLabel   ArgKind = "label"   // a stored code (a message kind, an outcome, a band) the pages word
-	ArgLabels  ArgKind = "labels"  // several such codes, written as a list
-	ArgPhrases ArgKind = "phrases" // phrases within the phrase, joined by "; "
+	PhraseArgText    PhraseArgKind = "text"    // written as it is: a name, a summary, a reason, an ID
+	PhraseArgAgency  PhraseArgKind = "agency"  // an agency code
+	PhraseArgTime    PhraseArgKind = "time"    // an instant, RFC 3339
+	PhraseArgDate    PhraseArgKind = "date"    // a day, RFC 3339 of an instant in it
+	PhraseArgCount   PhraseArgKind = "count"   // an integer
+	PhraseArgScore   PhraseArgKind = "score"   // a score between 0 and 1, written with two decimals
+	PhraseArgLabel   PhraseArgKind = "label"   // a stored code (a message kind, an outcome, a band) the pages word
+	PhraseArgLabels  PhraseArgKind = "labels"  // several such codes, written as a list
+	PhraseArgPhrases PhraseArgKind = "phrases" // phrases within the phrase, joined by "; "
 )
 
-// Arg is one argument of a phrase.
-type Arg struct {
-	Kind    ArgKind  `json:"kind"`
-	Value   string   `json:"value,omitempty"`
-	List    []string `json:"list,omitempty"`    // the codes of ArgLabels
-	Phrases []Phrase `json:"phrases,omitempty"` // the phrases of ArgPhrases
+// PhraseArg is one argument of a phrase.
+type PhraseArg struct {
+	Kind    PhraseArgKind `json:"kind"`
+	Value   string        `json:"value,omitempty"`
+	List    []string      `json:"list,omitempty"`    // the codes of PhraseArgLabels
+	Phrases []Phrase      `json:"phrases,omitempty"` // the phrases of PhraseArgPhrases
 }
 
 // TextArg is an argument written as it is.
-func TextArg(s string) Arg { return Arg{Kind: ArgText, Value: s} }
+func TextArg(s string) PhraseArg { return PhraseArg{Kind: PhraseArgText, Value: s} }
 
 // AgencyArg is an agency code.
-func AgencyArg(code string) Arg { return Arg{Kind: ArgAgency, Value: code} }
+func AgencyArg(code string) PhraseArg { return PhraseArg{Kind: PhraseArgAgency, Value: code} }
 
 // TimeArg is an instant.
-func TimeArg(t time.Time) Arg { return Arg{Kind: ArgTime, Value: t.UTC().Format(time.RFC3339)} }
+func TimeArg(t time.Time) PhraseArg {
+	return PhraseArg{Kind: PhraseArgTime, Value: t.UTC().Format(time.RFC3339)}
+}
 
 // DateArg is the day of an instant.
-func DateArg(t time.Time) Arg { return Arg{Kind: ArgDate, Value: t.UTC().Format(time.RFC3339)} }
+func DateArg(t time.Time) PhraseArg {
+	return PhraseArg{Kind: PhraseArgDate, Value: t.UTC().Format(time.RFC3339)}
+}
 
 // CountArg is an integer.
-func CountArg(n int) Arg { return Arg{Kind: ArgCount, Value: strconv.Itoa(n)} }
+func CountArg(n int) PhraseArg { return PhraseArg{Kind: PhraseArgCount, Value: strconv.Itoa(n)} }
 
 // ScoreArg is a score.
-func ScoreArg(f float64) Arg { return Arg{Kind: ArgScore, Value: strconv.FormatFloat(f, 'f', -1, 64)} }
+func ScoreArg(f float64) PhraseArg {
+	return PhraseArg{Kind: PhraseArgScore, Value: strconv.FormatFloat(f, 'f', -1, 64)}
+}
 
 // LabelArg is a stored code the reader's language words.
-func LabelArg[S ~string](code S) Arg { return Arg{Kind: ArgLabel, Value: string(code)} }
+func LabelArg[S ~string](code S) PhraseArg {
+	return PhraseArg{Kind: PhraseArgLabel, Value: string(code)}
+}
 
 // LabelsArg is a list of such codes.
-func LabelsArg(codes []string) Arg { return Arg{Kind: ArgLabels, List: codes} }
+func LabelsArg(codes []string) PhraseArg { return PhraseArg{Kind: PhraseArgLabels, List: codes} }
 
 // PhrasesArg is phrases within a phrase, joined by "; ".
-func PhrasesArg(ps ...Phrase) Arg { return Arg{Kind: ArgPhrases, Phrases: ps} }
+func PhrasesArg(ps ...Phrase) PhraseArg { return PhraseArg{Kind: PhraseArgPhrases, Phrases: ps} }
 
 // Say makes the phrase code says with args.
-func Say(code string, args ...Arg) Phrase { return Phrase{Code: code, Args: args} }
+func Say(code string, args ...PhraseArg) Phrase { return Phrase{Code: code, Args: args} }
 
 // Phrase codes: the sentences the core writes. Codes are stored; never change what one
 // means, add another.
@@ -185,7 +193,7 @@ func (p Phrase) Validate(field string) error {
 		return Invalid(field+".args", "count", "phrase %s takes %d arguments, not %d", p.Code, n, len(p.Args))
 	}
 	for i, a := range p.Args {
-		if a.Kind == ArgPhrases {
+		if a.Kind == PhraseArgPhrases {
 			for j, q := range a.Phrases {
 				if err := q.Validate(fmt.Sprintf("%s.args[%d].phrases[%d]", field, i, j)); err != nil {
 					return err
@@ -211,28 +219,28 @@ func (p Phrase) English() string {
 
 // English writes the argument in English: instants as "15 Dec 2014 14:05 UTC", days as
 // "15 Dec 2014", codes with their underscores as spaces.
-func (a Arg) English() string {
+func (a PhraseArg) English() string {
 	switch a.Kind {
-	case ArgTime, ArgDate:
+	case PhraseArgTime, PhraseArgDate:
 		t, err := time.Parse(time.RFC3339, a.Value)
 		if err != nil {
 			return a.Value
 		}
-		if a.Kind == ArgDate {
+		if a.Kind == PhraseArgDate {
 			return t.UTC().Format("2 Jan 2006")
 		}
 		return t.UTC().Format("2 Jan 2006 15:04 MST")
-	case ArgScore:
+	case PhraseArgScore:
 		f, err := strconv.ParseFloat(a.Value, 64)
 		if err != nil {
 			return a.Value
 		}
 		return strconv.FormatFloat(f, 'f', 2, 64)
-	case ArgLabel:
+	case PhraseArgLabel:
 		return strings.ReplaceAll(a.Value, "_", " ")
-	case ArgLabels:
+	case PhraseArgLabels:
 		return strings.Join(a.List, ", ")
-	case ArgPhrases:
+	case PhraseArgPhrases:
 		parts := make([]string, len(a.Phrases))
 		for i, q := range a.Phrases {
 			parts[i] = q.English()

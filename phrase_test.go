@@ -34,7 +34,7 @@ func TestPhraseEnglish(t *testing.T) {
 	for _, bad := range []Phrase{
 		Say("no.such.code"),
 		Say(PhraseAlertReview, TextArg("x")),
-		{Args: []Arg{TextArg("x")}},
+		{Args: []PhraseArg{TextArg("x")}},
 		Say(PhraseMatchSummaryNotes, ScoreArg(1), TextArg("a"), TextArg("b"), PhrasesArg(Say(PhraseNoteOther))),
 	} {
 		if err := bad.Validate("phrase"); ErrorCode(err) != EINVALID {

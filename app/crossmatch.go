@@ -151,7 +151,7 @@ func Summary(e match.Explanation) string { return SummaryPhrase(e).English() }
 // SummaryPhrase is Summary as a phrase, for each reader's language: the score, the two
 // names, the reasons and the matcher's notes.
 func SummaryPhrase(e match.Explanation) forewarn.Phrase {
-	args := []forewarn.Arg{forewarn.ScoreArg(e.Score), forewarn.TextArg(e.Query), forewarn.TextArg(e.Candidate)}
+	args := []forewarn.PhraseArg{forewarn.ScoreArg(e.Score), forewarn.TextArg(e.Query), forewarn.TextArg(e.Candidate)}
 	reasons, notes := len(e.Reasons) > 0, len(e.Notes) > 0
 	if reasons {
 		args = append(args, forewarn.LabelsArg(e.Reasons))

@@ -26,7 +26,7 @@ func TestSummaryPhrase(t *testing.T) {
 			t.Errorf("%s ~ %s: %v", tt.a, tt.b, err)
 		}
 		var notes []forewarn.Phrase
-		if last := p.Args[len(p.Args)-1]; last.Kind == forewarn.ArgPhrases {
+		if last := p.Args[len(p.Args)-1]; last.Kind == forewarn.PhraseArgPhrases {
 			notes = last.Phrases
 		}
 		switch {

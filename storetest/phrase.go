@@ -23,7 +23,7 @@ func testPhrases(t *testing.T, open Opener) {
 	for _, bad := range []forewarn.Phrase{
 		forewarn.Say("escalation.no_such_code", forewarn.TextArg("x")),
 		forewarn.Say(forewarn.PhraseEscalationUnacknowledged, forewarn.LabelArg(m.Kind)),
-		{Args: []forewarn.Arg{forewarn.TextArg("x")}},
+		{Args: []forewarn.PhraseArg{forewarn.TextArg("x")}},
 	} {
 		err := e.Store.Escalate(e.Ctx, &forewarn.Escalation{MessageID: m.ID, Agency: PeerFR, Side: forewarn.SideSender, Step: 1,
 			Notify: forewarn.RoleLiaison, Text: "overdue", Phrase: bad, FiredAt: deadline}, time.Time{})

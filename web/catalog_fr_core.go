@@ -34,5 +34,4 @@ var frenchCoreText = map[string]string{
 	"shares only the surname %s, and other attributes agree":                                           "seul le nom de famille %s est commun, et les autres attributs concordent",
 	"query title %q set aside: a title is not a name part":                                             "titre %q de la recherche écarté : un titre n’est pas une partie du nom",
 	"candidate title %q set aside: a title is not a name part":                                         "titre %q du candidat écarté : un titre n’est pas une partie du nom",
-	"%s": "%s",
 }

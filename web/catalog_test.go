@@ -29,8 +29,7 @@ var sameInFrench = map[string]bool{
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
 	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
-	"URL": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
-	"%s": true,
+	"URL": true, "%s": true, "%s %s": true, "page": true, "session": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.
@@ -145,6 +144,14 @@ func goKeys(t *testing.T) map[string][]string {
 	for _, v := range labels {
 		keys[v] = append(keys[v], "labels.go")
 	}
+	// The sentences of audit details are keyed by their English format, written in the
+	// root package; the default purposes by their labels.
+	for _, k := range forewarn.AuditDetailKinds {
+		keys[k.Format] = append(keys[k.Format], "auditdetail.go: "+k.Code)
+	}
+	for _, o := range forewarn.DefaultPurposePolicy().Options {
+		keys[o.Label] = append(keys[o.Label], "purpose.go: "+o.Code)
+	}
 	for code, v := range forewarn.PhraseFormats {
 		keys[v] = append(keys[v], "forewarn.PhraseFormats["+code+"]")
 	}
@@ -167,9 +174,13 @@ func TestCatalogue(t *testing.T) {
 	if len(used) < 100 {
 		t.Fatalf("only %d catalogue keys found; the extraction is broken", len(used))
 	}
-	for k := range frenchCoreText {
-		if _, ok := frenchText[k]; ok {
-			t.Errorf("%q is in both catalog_fr.go and catalog_fr_core.go; keep it in one", k)
+	in := map[string]string{}
+	for file, table := range map[string]map[string]string{"catalog_fr.go": frenchText, "catalog_fr_audit.go": frenchAuditText, "catalog_fr_core.go": frenchCoreText} {
+		for k := range table {
+			if other, ok := in[k]; ok {
+				t.Errorf("%q is in both %s and %s; keep it in one", k, other, file)
+			}
+			in[k] = file
 		}
 	}
 	var missing []string

@@ -29,38 +29,38 @@ func (l *locale) Say(p forewarn.Phrase) string {
 }
 
 // sayArg writes one argument of a phrase in the locale's language.
-func (l *locale) sayArg(a forewarn.Arg) string {
+func (l *locale) sayArg(a forewarn.PhraseArg) string {
 	switch a.Kind {
-	case forewarn.ArgTime, forewarn.ArgDate:
+	case forewarn.PhraseArgTime, forewarn.PhraseArgDate:
 		t, err := time.Parse(time.RFC3339, a.Value)
 		if err != nil {
 			return a.Value
 		}
-		if a.Kind == forewarn.ArgDate {
+		if a.Kind == forewarn.PhraseArgDate {
 			return l.Date(t)
 		}
 		return l.Time(t)
-	case forewarn.ArgCount:
+	case forewarn.PhraseArgCount:
 		n, err := strconv.Atoi(a.Value)
 		if err != nil {
 			return a.Value
 		}
 		return l.Num(n)
-	case forewarn.ArgScore:
+	case forewarn.PhraseArgScore:
 		f, err := strconv.ParseFloat(a.Value, 64)
 		if err != nil {
 			return a.Value
 		}
 		return l.Decimal(f, 2)
-	case forewarn.ArgLabel:
+	case forewarn.PhraseArgLabel:
 		return l.word(a.Value)
-	case forewarn.ArgLabels:
+	case forewarn.PhraseArgLabels:
 		out := make([]string, len(a.List))
 		for i, c := range a.List {
 			out[i] = l.word(c)
 		}
 		return strings.Join(out, ", ")
-	case forewarn.ArgPhrases:
+	case forewarn.PhraseArgPhrases:
 		out := make([]string, len(a.Phrases))
 		for i, p := range a.Phrases {
 			out[i] = l.Say(p)

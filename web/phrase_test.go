@@ -13,7 +13,7 @@ import (
 func TestEveryPhraseInFrench(t *testing.T) {
 	for code, format := range forewarn.PhraseFormats {
 		n, _ := forewarn.PhraseArgs(code)
-		args := make([]forewarn.Arg, n)
+		args := make([]forewarn.PhraseArg, n)
 		for i := range args {
 			args[i] = forewarn.TextArg("«arg" + string(rune('1'+i)) + "»")
 		}
