@@ -258,10 +258,12 @@ func (ix *Index) intern(t *token) uint32 {
 			ix.alts[t.altKey] = append(ix.alts[t.altKey], k)
 		}
 		if len(t.key) >= minDeletionKey {
-			for i := 0; i < len(t.key); i++ {
-				d := t.key[:i] + t.key[i+1:]
-				if l := ix.dels[d]; len(l) == 0 || l[len(l)-1] != k {
-					ix.dels[d] = append(l, k)
+			for _, dk := range [...]string{t.key, diphthongKey(t.key)} {
+				for i := 0; i < len(dk) && dk != ""; i++ {
+					d := dk[:i] + dk[i+1:]
+					if l := ix.dels[d]; len(l) == 0 || l[len(l)-1] != k {
+						ix.dels[d] = append(l, k)
+					}
 				}
 			}
 		}
@@ -595,14 +597,19 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 		for _, k := range ix.dels[t.key] {
 			rs = addRoute(rs, base, k, routeDeletion)
 		}
+		// The diphthong written one way is a deletion of its own ("Kubaysi" is
+		// "Kubisi"), so from it a further deletion reaches "Kabisi" and "Kweider"
+		// reaches "Quwaydir": symmetric on both sides, as at indexing.
 		var buf [MaxTokenBytes * 2]byte
-		for i := 0; i < len(t.key) && len(t.key) <= len(buf); i++ {
-			d := append(append(buf[:0], t.key[:i]...), t.key[i+1:]...)
-			if k, ok := ix.keyID[string(d)]; ok {
-				rs = addRoute(rs, base, k, routeDeletion)
-			}
-			for _, k := range ix.dels[string(d)] {
-				rs = addRoute(rs, base, k, routeDeletion)
+		for _, dk := range [...]string{t.key, diphthongKey(t.key)} {
+			for i := 0; i < len(dk) && len(dk) <= len(buf); i++ {
+				d := append(append(buf[:0], dk[:i]...), dk[i+1:]...)
+				if k, ok := ix.keyID[string(d)]; ok {
+					rs = addRoute(rs, base, k, routeDeletion)
+				}
+				for _, k := range ix.dels[string(d)] {
+					rs = addRoute(rs, base, k, routeDeletion)
+				}
 			}
 		}
 	}
