@@ -316,8 +316,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 				return err
 			}
 		}
+		about := &alertMessage{m: m, dir: forewarn.DirectionIn, priority: sm.Priority, holds: sm.HoldsPerson, deadline: d.Deadline}
 		for _, a := range alerts {
-			if err := tx.insertAlert(ctx, a); err != nil {
+			if err := tx.insertAlertAbout(ctx, a, about); err != nil {
 				return err
 			}
 		}
@@ -1229,13 +1230,19 @@ func newAlerts(alerts []*forewarn.Alert, messageID string, now time.Time) []*for
 }
 
 func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
+	return tx.insertAlertAbout(ctx, a, nil)
+}
+
+// insertAlertAbout stores an alert about a message the caller holds (about), so its
+// notification need not read it back.
+func (tx *tx) insertAlertAbout(ctx context.Context, a *forewarn.Alert, about *alertMessage) error {
 	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	// Notifications are derived here, where every alert is written, so that each
-	// escalation is e-mailed and posted in the transaction that fires it.
-	return tx.notifyAlert(ctx, a)
+	// alert is e-mailed and posted in the transaction that raises it.
+	return tx.notifyAlert(ctx, a, about)
 }
 
 // Alerts returns up to limit open alerts for a role, newest first; alerts addressed to a
