@@ -143,4 +143,16 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 			}
 		}
 	}
+
+	// A validation error of the core, on the compose form, is said in French beside the
+	// field at fault: a deadline before the message is written.
+	b.signIn(f.srv.URL, "liaison")
+	b.run("compose a late warning", chromedp.EmulateViewport(1366, 844), chromedp.Navigate(f.srv.URL+"/compose"), chromedp.WaitVisible(chromedp.CSS("#compose")),
+		chromedp.SendKeys(chromedp.CSS(`input[name=title]`), "Essai"), chromedp.Click(chromedp.CSS(`input[name=to]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=deadline]`), "2000-01-01T00:00"), chromedp.SendKeys(chromedp.CSS(`input[name=p0_name]`), "Omar Ismail Mostefai"),
+		chromedp.Click(chromedp.CSS(`button[value=send]`)), chromedp.WaitVisible(chromedp.CSS(`.field-error`)))
+	b.shot(filepath.Join(shots, "fr-compose-error-1366.png"))
+	if got := b.text("#compose"); !strings.Contains(got, "l’échéance doit venir après la rédaction du message") {
+		t.Errorf("the compose form's error in French: %q", got)
+	}
 }

@@ -151,7 +151,7 @@ func (s *Server) handleEditSubject(w http.ResponseWriter, r *http.Request, a *ac
 			key, _, _ := strings.Cut(fe.Field, "[")
 			f.Errors[key] = fe.Message
 		} else {
-			f.Error = forewarn.ErrorMessage(err)
+			f.Error = errText(r.Context(), err)
 		}
 	}
 	st := http.StatusBadRequest
@@ -174,7 +174,7 @@ func (s *Server) handleSetWatch(w http.ResponseWriter, r *http.Request, a *acces
 			s.fail(w, r, a, err)
 			return
 		}
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"watch": forewarn.ErrorMessage(err)}})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"watch": errText(r.Context(), err)}})
 		return
 	}
 	redirect(w, r, "/subjects/"+id+"?done=watch")
@@ -187,7 +187,7 @@ func (s *Server) handleLinkSubject(w http.ResponseWriter, r *http.Request, a *ac
 	lf := linkForm{Query: r.PostFormValue("link_q"), To: r.PostFormValue("to"), Kind: r.PostFormValue("kind"), SourceAgency: strings.TrimSpace(r.PostFormValue("source_agency")),
 		Grading: strings.TrimSpace(r.PostFormValue("grading")), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	fail := func(err error) {
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"link": forewarn.ErrorMessage(err)}, LinkForm: lf})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"link": errText(r.Context(), err)}, LinkForm: lf})
 	}
 	if lf.To == "" {
 		fail(forewarn.Invalid("to_id", "required", "find the other subject by name and pick one"))
@@ -316,7 +316,7 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 			key, _, _ := strings.Cut(fe.Field, "[")
 			f.Errors[key] = fe.Message
 		} else {
-			f.Error = forewarn.ErrorMessage(err)
+			f.Error = errText(r.Context(), err)
 		}
 		s.render(w, r, a, httpStatus(err), "subject_new", msg("New subject"), f)
 		return
@@ -449,7 +449,7 @@ func (s *Server) handleCreateClaim(w http.ResponseWriter, r *http.Request, a *ac
 		SourceName: strings.TrimSpace(r.PostFormValue("source_name")), Grading: strings.TrimSpace(r.PostFormValue("grading")),
 		Note: strings.TrimSpace(r.PostFormValue("note")), Negative: r.PostFormValue("negative") == "on"}
 	fail := func(err error) {
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"claim": forewarn.ErrorMessage(err)}, ClaimForm: f})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"claim": errText(r.Context(), err)}, ClaimForm: f})
 	}
 	from, err := forewarn.ParsePartialDate(f.From)
 	if err != nil {
@@ -488,7 +488,7 @@ func (s *Server) handlePreferClaim(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	if err := s.Node.Store.PreferClaim(r.Context(), a.Principal.Actor(), claimID, reason); err != nil {
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{form: forewarn.ErrorMessage(err)}})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{form: errText(r.Context(), err)}})
 		return
 	}
 	redirect(w, r, "/subjects/"+id+"?done=preferred#conflicts")
@@ -533,7 +533,7 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 			s.fail(w, r, a, err)
 			return
 		}
-		s.showSubject(w, r, a, m.SubjectID, httpStatus(err), subjectExtras{Errors: map[string]string{"match:" + id: forewarn.ErrorMessage(err)}})
+		s.showSubject(w, r, a, m.SubjectID, httpStatus(err), subjectExtras{Errors: map[string]string{"match:" + id: errText(r.Context(), err)}})
 		return
 	}
 	done := "rejected"
@@ -605,7 +605,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 	if pu := (forewarn.Purpose{Code: q.Get("purpose"), Text: q.Get("purpose_text")}); pu.Code != "" || pu.Text != "" {
 		c, err := s.Node.Consult(ctx, pu)
 		if err != nil && pg.Purpose != nil {
-			pg.Purpose.Error = forewarn.ErrorMessage(err)
+			pg.Purpose.Error = errText(r.Context(), err)
 		} else if err == nil {
 			ctx = c
 		}
