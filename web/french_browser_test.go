@@ -30,7 +30,7 @@ var frenchPages = []struct {
 	{"overdue", "supervisor", "/overdue", []string{"En retard", "Avertissements et demandes dont l’échéance est passée"}},
 	{"subjects", "analyst", "/subjects", []string{"Fiches", "Nouvelle fiche", "sous surveillance", "Nationalité"}},
 	{"subject-purpose", "analyst", "/subjects/{subject}?ask=1", []string{"Finalité de la consultation", "Pourquoi ouvrez-vous cette fiche ?", "Ouvrir la fiche"}},
-	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément"}},
+	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96"}},
 	{"subject-new", "analyst", "/subjects/new", []string{"Nouvelle fiche", "Nom principal", "Enregistrer la fiche"}},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï"}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
@@ -84,6 +84,8 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 	if len(leftovers) < 200 {
 		t.Fatalf("only %d English phrases to look for", len(leftovers))
 	}
+	// A stored code shown as it is stored: snake_case, or the dotted names of actions.
+	rawCode := regexp.MustCompile(`\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\b`)
 	englishDate := regexp.MustCompile(`\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b`)
 
 	b := newChrome(t, exe)
@@ -140,6 +142,10 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 			}
 			if m := englishDate.FindString(text); m != "" {
 				t.Errorf("%s: a date written the English way: %q", p.name, m)
+			}
+			// (on the page itself: a title may name the code, as the audit filter takes it)
+			if m := rawCode.FindAllString(strings.SplitN(text, "\n", 2)[0], 5); m != nil {
+				t.Errorf("%s: codes shown raw: %q", p.name, m)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
 
@@ -87,6 +88,31 @@ func (l *locale) Decimal(f float64, digits int) string {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
+}
+
+// LanguageName is a language code of a name ("tr") as the locale names the language:
+// "Turkish", "turc"; the code itself when it is not one.
+func (l *locale) LanguageName(code string) string {
+	t, err := language.Parse(code)
+	if code == "" || err != nil {
+		return code
+	}
+	if n := display.Languages(l.tag).Name(t); n != "" {
+		return n
+	}
+	return code
+}
+
+// ScriptName is a script code of a name ("Arab") as the locale names it: "Arabic", "arabe".
+func (l *locale) ScriptName(code string) string {
+	sc, err := language.ParseScript(code)
+	if code == "" || err != nil {
+		return code
+	}
+	if n := display.Scripts(l.tag).Name(sc); n != "" {
+		return n
+	}
+	return code
 }
 
 // frenchMonths are the abbreviations the French write dates with.

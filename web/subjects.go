@@ -433,7 +433,7 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
-	pg.Network = layoutNetwork(net)
+	pg.Network = layoutNetwork(localeOf(ctx), net)
 	if pg.Timeline, err = s.Node.Timeline(ctx, actor, id); err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -711,7 +711,7 @@ func textWidth(s string, size float64) float64 { return float64(len([]rune(s))) 
 // in the order of those they are linked through, so few links cross. It is computed here,
 // deterministically (the same network is always drawn the same), and the viewBox is the
 // bounding box of what is drawn.
-func layoutNetwork(n *app.Network) networkView {
+func layoutNetwork(l *locale, n *app.Network) networkView {
 	var v networkView
 	byHop := [3][]app.NetworkNode{}
 	for i, nn := range n.Nodes {
@@ -800,7 +800,7 @@ func layoutNetwork(n *app.Network) networkView {
 			}
 			sn.LabelY = round1(cy - 2)
 			if e, ok := caption[nn.ID]; ok {
-				sn.Caption = shorten(strings.ReplaceAll(e.Kind, "_", " ")+" · "+e.Source, 34)
+				sn.Caption = shorten(l.T(label(e.Kind))+" · "+edgeSource(l, e, true), 34)
 				sn.CaptionY = round1(cy + netCaptionSize + 1)
 			} else {
 				sn.LabelY = round1(cy + netNameSize*0.35)
@@ -843,9 +843,24 @@ func layoutNetwork(n *app.Network) networkView {
 			mid := round1((gap + x1) / 2)
 			path = fmt.Sprintf("M%v %vH%vC%v %v %v %v %v %v", round1(x0), a.Y, round1(gap), mid, a.Y, mid, b.Y, round1(x1), b.Y)
 		}
-		v.Edges = append(v.Edges, svgEdge{Path: path, Kind: strings.ReplaceAll(e.Kind, "_", " "), Class: cls, Title: e.Source})
+		v.Edges = append(v.Edges, svgEdge{Path: path, Kind: e.Kind, Class: cls, Title: edgeSource(l, e, false)})
 	}
 	return v
+}
+
+// edgeSource says where a link of the network comes from, in the reader's language: a
+// match by its score, a link in a message by its agency and message (short: the agency
+// and the kind of message), a link between subjects by its source.
+func edgeSource(l *locale, e app.NetworkEdge, short bool) string {
+	switch {
+	case e.Kind == "match" && e.Score > 0:
+		return l.T("score %s", l.Decimal(e.Score, 2))
+	case e.Agency != "" && short:
+		return l.T("%s, %s", e.Agency, l.T(label(e.MessageKind)))
+	case e.Agency != "":
+		return l.T("%s in %s %s", e.Agency, l.T(label(e.MessageKind)), e.MessageID)
+	}
+	return e.Source
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
