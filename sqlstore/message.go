@@ -1144,9 +1144,16 @@ func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Ti
 	if err := checkText("text", e.Text, maxDetailBytes); err != nil {
 		return err
 	}
+	if err := e.Phrase.Validate("phrase"); err != nil {
+		return err
+	}
+	phrase, err := encodePhrase(e.Phrase)
+	if err != nil {
+		return err
+	}
 	v := *e
 	v.ID, v.FiredAt = forewarn.NewID(now), e.FiredAt.UTC()
-	err := db.update(ctx, now, "escalate", func(tx *tx) error {
+	err = db.update(ctx, now, "escalate", func(tx *tx) error {
 		d, err := tx.delivery(ctx, "message_id = ? AND agency = ?", v.MessageID, v.Agency)
 		if err != nil {
 			return err
@@ -1155,11 +1162,11 @@ func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Ti
 			v.ID = ""
 			return nil
 		}
-		if _, err := tx.exec(ctx, "INSERT INTO escalations (id, message_id, agency, side, step, notify, username, text, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Username, v.Text, FormatTime(v.FiredAt)); err != nil {
+		if _, err := tx.exec(ctx, "INSERT INTO escalations (id, message_id, agency, side, step, notify, username, text, phrase, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Username, v.Text, phrase, FormatTime(v.FiredAt)); err != nil {
 			return fmt.Errorf("insert escalation: %w", err)
 		}
-		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Username: v.Username, Text: v.Text, CreatedAt: v.FiredAt}
+		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Username: v.Username, Text: v.Text, Phrase: v.Phrase, CreatedAt: v.FiredAt}
 		if err := tx.insertAlert(ctx, a); err != nil {
 			return err
 		}
@@ -1193,16 +1200,19 @@ func (db *DB) Escalations(ctx context.Context, messageID string) ([]*forewarn.Es
 		if n == 0 {
 			return notFound("no message with id %q", messageID)
 		}
-		rows, err := tx.query(ctx, "SELECT id, message_id, agency, side, step, notify, username, text, fired_at FROM escalations WHERE message_id = ? ORDER BY fired_at, step, id", messageID)
+		rows, err := tx.query(ctx, "SELECT id, message_id, agency, side, step, notify, username, text, phrase, fired_at FROM escalations WHERE message_id = ? ORDER BY fired_at, step, id", messageID)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var e forewarn.Escalation
-			var side, notify, fired string
-			if err := rows.Scan(&e.ID, &e.MessageID, &e.Agency, &side, &e.Step, &notify, &e.Username, &e.Text, &fired); err != nil {
+			var side, notify, phrase, fired string
+			if err := rows.Scan(&e.ID, &e.MessageID, &e.Agency, &side, &e.Step, &notify, &e.Username, &e.Text, &phrase, &fired); err != nil {
 				return err
+			}
+			if e.Phrase, err = decodePhrase(phrase); err != nil {
+				return fmt.Errorf("escalation %s: %w", e.ID, err)
 			}
 			e.Side, e.Notify = forewarn.EscalationSide(side), forewarn.Role(notify)
 			if e.FiredAt, err = ParseTime(fired); err != nil {
@@ -1235,6 +1245,9 @@ func validateAlert(field string, a *forewarn.Alert) error {
 	if strings.TrimSpace(a.Text) == "" {
 		return forewarn.Invalid(field+".text", "required", "an alert says what happened")
 	}
+	if err := a.Phrase.Validate(field + ".phrase"); err != nil {
+		return err
+	}
 	return checkText(field+".text", a.Text, maxDetailBytes)
 }
 
@@ -1260,8 +1273,12 @@ func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
 // insertAlertAbout stores an alert about a message the caller holds (about), so its
 // notification need not read it back.
 func (tx *tx) insertAlertAbout(ctx context.Context, a *forewarn.Alert, about *alertMessage) error {
-	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, FormatTime(a.CreatedAt)); err != nil {
+	phrase, err := encodePhrase(a.Phrase)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, phrase, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, phrase, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	// Notifications are derived here, where every alert is written, so that each
@@ -1357,17 +1374,20 @@ func (db *DB) AssignMessage(ctx context.Context, actor forewarn.Actor, messageID
 	})
 }
 
-const alertColumns = "id, role, kind, message_id, subject_id, agency, username, text, created_at, resolved_at, resolved_by, closed_by, resolution"
+const alertColumns = "id, role, kind, message_id, subject_id, agency, username, text, phrase, created_at, resolved_at, resolved_by, closed_by, resolution"
 
 func scanAlert(s scanner) (*forewarn.Alert, error) {
 	var a forewarn.Alert
-	var r, created string
+	var r, phrase, created string
 	var resolved sql.NullString
-	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Username, &a.Text, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
+	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Username, &a.Text, &phrase, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
 		return nil, err
 	}
 	a.Role = forewarn.Role(r)
 	var err error
+	if a.Phrase, err = decodePhrase(phrase); err != nil {
+		return nil, fmt.Errorf("alert %s: %w", a.ID, err)
+	}
 	if a.CreatedAt, err = ParseTime(created); err != nil {
 		return nil, fmt.Errorf("alert %s: %w", a.ID, err)
 	}
@@ -1516,4 +1536,29 @@ func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (i
 		return nil
 	})
 	return int(n), err
+}
+
+// encodePhrase is the phrase column of a sentence: its JSON, or empty when it has no code
+// (written before phrases, or by a caller that gave only the English).
+func encodePhrase(p forewarn.Phrase) (string, error) {
+	if p.Code == "" {
+		return "", nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("encode phrase %s: %w", p.Code, err)
+	}
+	return string(b), nil
+}
+
+// decodePhrase reads a phrase column back; ” is no phrase.
+func decodePhrase(s string) (forewarn.Phrase, error) {
+	var p forewarn.Phrase
+	if s == "" {
+		return p, nil
+	}
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return p, fmt.Errorf("decode phrase: %w", err)
+	}
+	return p, nil
 }
