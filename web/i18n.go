@@ -19,9 +19,9 @@ import (
 // catalogue, and the key is the English text itself: a template reads {{t "Inbox"}}, the
 // Go code msg("Saved.") (a marker, translated when the page is rendered) or loc.T("…").
 // English needs no table; the French of every key is in catalog_fr.go (frenchText),
-// catalog_fr_audit.go (the audit's sentences) and catalog_fr_errors.go (the core's
-// validation errors), and TestCatalogue fails when a key has none, or when a template shows text that does not go
-// through the catalogue. golang.org/x/text/message formats the arguments, so numbers get
+// catalog_fr_audit.go (the audit's sentences), catalog_fr_errors.go (the core's
+// validation errors) and the other catalog_fr_*.go files, and TestCatalogue fails when a
+// key has none, or when a template shows text that does not go through the catalogue. golang.org/x/text/message formats the arguments, so numbers get
 // the locale's separators (1 234,5); dates and durations are spelled here, per language.
 
 // locale is one language of the pages.
@@ -34,7 +34,7 @@ type locale struct {
 
 var (
 	english = newLocale("en", language.English, nil)
-	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText, frenchErrorText))
+	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText, frenchErrorText, frenchCoreText))
 	// locales are the languages the pages speak, by code.
 	locales = map[string]*locale{"en": english, "fr": french}
 	// languageMatcher picks the best of them for a browser's Accept-Language, English first.
