@@ -34,6 +34,10 @@ var honorifics = setOf(
 	"jr", "sr", "ii", "iii", "iv",
 )
 
+// generational are the honorifics that stay set aside when written as a surname:
+// "SHEIKH, Qari Muhammad" and "AL-HAJJ, Yahya" name a family, "GARCIA JR., Luis" does not.
+var generational = setOf("jr", "sr", "ii", "iii", "iv")
+
 // leadingTitles are honorifics that are also family names (AL-SAYYID): set aside only
 // when they open the given names and a name follows.
 var leadingTitles = setOf("sayyid", "sayyed", "sayed", "seyed", "seyyed", "seyyid", "syed")
@@ -363,7 +367,7 @@ func Prepare(s string) Name {
 			continue
 		}
 		switch {
-		case honorifics[p.fold],
+		case honorifics[p.fold] && (!p.surname || generational[p.fold]),
 			connectors[p.fold], connectorsNotFirst[p.fold] && len(kept) > 0 && i < len(parts)-1,
 			leadingTitles[p.fold] && i == 0 && !p.surname && i+1 < len(parts) && !parts[i+1].surname:
 			continue
@@ -425,19 +429,24 @@ func splitKorean(words []string) []string {
 // counts only as a weak part; only explanations need them.
 func nameTitles(s string) []string {
 	words := splitWords(capName(s))
+	given := capName(s)
+	surnames := 0 // words before the comma of "SURNAME, Given": family names, not titles
+	if strings.Count(given, ",") == 1 {
+		var before string
+		before, given, _ = strings.Cut(given, ",")
+		if strings.TrimSpace(given) != "" {
+			surnames = len(splitWords(before))
+		}
+	}
 	var titles []string
 	for i, w := range words {
 		f, sc, _ := foldWord(w, false)
 		if sc != scriptLatin {
 			continue
 		}
-		if honorifics[f] && len(words) > 1 || f == "abu" && i+1 < len(words) {
+		if honorifics[f] && len(words) > 1 && (i >= surnames || generational[f]) || f == "abu" && i+1 < len(words) {
 			titles = append(titles, w)
 		}
-	}
-	given := capName(s)
-	if strings.Count(given, ",") == 1 {
-		_, given, _ = strings.Cut(given, ",")
 	}
 	if gw := splitWords(given); len(gw) > 1 {
 		if f, _, _ := foldWord(gw[0], false); leadingTitles[f] {
