@@ -435,8 +435,8 @@ func (ms *Messages) recordAsk(ctx context.Context, actor forewarn.Actor, peer *f
 		if r.Band == psi.BandNone {
 			continue
 		}
-		a := &forewarn.Alert{Role: forewarn.RoleLiaison, Kind: "private_match", SubjectID: persons[i].SubjectID, Agency: peer.Agency.Code,
-			Text: fmt.Sprintf("%s: likely holds (%s) — %s", peer.Agency.Code, r.Band, persons[i].Label)}
+		p := forewarn.Say(forewarn.PhraseAlertPrivateAsk, forewarn.AgencyArg(peer.Agency.Code), forewarn.LabelArg(r.Band), forewarn.TextArg(persons[i].Label))
+		a := &forewarn.Alert{Role: forewarn.RoleLiaison, Kind: "private_match", SubjectID: persons[i].SubjectID, Agency: peer.Agency.Code, Text: p.English(), Phrase: p}
 		if rec.AskedBy != "" {
 			a.Username = rec.AskedBy
 		}
@@ -555,8 +555,8 @@ func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.Private
 		ids, names := ms.privateSubjects(fps)
 		for i, id := range ids {
 			results = append(results, forewarn.PrivateResult{Person: h.Person, Band: h.Band, SubjectID: id})
-			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "private_match", SubjectID: id, Agency: doc.From,
-				Text: fmt.Sprintf("%s asked privately about a person matching your subject %s (%s)", doc.From, names[i], h.Band)})
+			p := forewarn.Say(forewarn.PhraseAlertPrivateReport, forewarn.AgencyArg(doc.From), forewarn.TextArg(names[i]), forewarn.LabelArg(h.Band))
+			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "private_match", SubjectID: id, Agency: doc.From, Text: p.English(), Phrase: p})
 		}
 	}
 	return ms.Store.RecordPrivateReport(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: doc.From}, doc.From, doc.QueryID, results, alerts)

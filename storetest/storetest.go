@@ -226,6 +226,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReceiveConcurrently", testReceiveConcurrently},
 		{"Acknowledgements", testAcknowledgements},
 		{"Escalation", testEscalation},
+		{"Phrases", testPhrases},
 		{"ResolveAlert", testResolveAlert},
 		{"DueFlashFirst", testDueFlashFirst},
 		{"ClaimDeliveries", testClaimDeliveries},
