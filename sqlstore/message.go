@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,18 +122,15 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		write = db.updateLate
 	}
 	err := write(ctx, now, "send message", func(tx *tx) error {
-		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+		if err := tx.insertMessage(ctx, sm, stored, ds); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
 			}
 			return err
 		}
 		for _, d := range ds {
-			if err := tx.insertDelivery(ctx, d); err != nil {
+			if err := tx.insertDelivery(ctx, d, sm.Priority); err != nil {
 				return err
-			}
-			if _, err := tx.exec(ctx, "UPDATE deliveries SET urgency = ? WHERE message_id = ? AND agency = ?", urgency(sm.Priority), d.MessageID, d.Agency); err != nil {
-				return fmt.Errorf("rank delivery of %s: %w", d.MessageID, err)
 			}
 		}
 		if err := tx.audit(ctx, actor, "message.send", "message", m.ID, nil, m, messageDetail(m)); err != nil {
@@ -286,13 +284,13 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		for _, a := range alerts {
 			a.MessageID = local
 		}
-		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+		if err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d}); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return errStoredMeanwhile
 			}
 			return err
 		}
-		if err := tx.insertDelivery(ctx, d); err != nil {
+		if err := tx.insertDelivery(ctx, d, sm.Priority); err != nil {
 			return err
 		}
 		// The latest change is the one the insert just wrote: SQLite has one writer at a
@@ -576,7 +574,7 @@ func messageDetail(m *forewarn.Message) string {
 // insertMessage writes the message row and its recipients. The thread root is the root
 // of the message it replies to when that is stored, else the message it replies to, else
 // itself; messages that arrived before it and were rooted at it move to its root.
-func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time) error {
+func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery) error {
 	m := sm.Message
 	root := m.ID
 	if m.InReplyTo != "" {
@@ -596,9 +594,9 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", m.ID, err)
 	}
-	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
-		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID()); err != nil {
+		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)); err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
 	for _, to := range m.To {
@@ -637,6 +635,30 @@ func (tx *tx) repliedTo(ctx context.Context, m *forewarn.Message) (string, error
 	return found, rows.Err()
 }
 
+// urgencyKey is the urgency key (migration 0230) of a message of priority p with the
+// deliveries ds: the key its triggers compute, given at insert so that they find it
+// true and rewrite nothing.
+func urgencyKey(p forewarn.Priority, ds []*forewarn.Delivery) string {
+	overdue, deadline := "1", ""
+	for _, d := range ds {
+		if !d.ActionAt.IsZero() {
+			continue
+		}
+		if !d.Overdue.IsZero() {
+			overdue = "0"
+		}
+		if !d.Deadline.IsZero() {
+			if t := FormatTime(d.Deadline); deadline == "" || t < deadline {
+				deadline = t
+			}
+		}
+	}
+	if deadline == "" {
+		return overdue + "1" + strconv.Itoa(urgency(p))
+	}
+	return overdue + "0" + deadline + strconv.Itoa(urgency(p))
+}
+
 // urgency ranks a priority for the order of due deliveries, most urgent first.
 func urgency(p forewarn.Priority) int {
 	switch p {
@@ -650,11 +672,13 @@ func urgency(p forewarn.Priority) int {
 	return 3
 }
 
-func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
-	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+// insertDelivery writes d, ranked for the order of due deliveries by its message's
+// priority p.
+func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery, p forewarn.Priority) error {
+	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt)); err != nil {
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), urgency(p)); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
