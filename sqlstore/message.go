@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ var (
 )
 
 const messageColumns = "id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id"
+
+// insertMessageColumns are messageColumns and the urgency key the message will have.
+const insertMessageColumns = messageColumns + ", urgency"
 
 const deliveryColumns = "message_id, agency, direction, attempts, next_attempt, last_error, delivered_at, receipt, read_at, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since, next_escalation, ack_arrived_at, owner, assigned_by, assigned_at"
 
@@ -121,7 +125,7 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		write = db.updateLate
 	}
 	err := write(ctx, now, "send message", func(tx *tx) error {
-		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+		if err := tx.insertMessage(ctx, sm, stored, ds); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
 			}
@@ -286,7 +290,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		for _, a := range alerts {
 			a.MessageID = local
 		}
-		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+		if err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d}); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return errStoredMeanwhile
 			}
@@ -575,7 +579,10 @@ func messageDetail(m *forewarn.Message) string {
 // insertMessage writes the message row and its recipients. The thread root is the root
 // of the message it replies to when that is stored, else the message it replies to, else
 // itself; messages that arrived before it and were rooted at it move to its root.
-func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time) error {
+// insertMessage stores sm, whose deliveries ds the caller stores next in the same
+// transaction. The message is written with the urgency key those deliveries give it, so
+// that on PostgreSQL storing them does not write the message again (migration 0370).
+func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery) error {
 	m := sm.Message
 	root := m.ID
 	if m.InReplyTo != "" {
@@ -595,9 +602,9 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", m.ID, err)
 	}
-	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.exec(ctx, "INSERT INTO messages ("+insertMessageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
-		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID()); err != nil {
+		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)); err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
 	for _, to := range m.To {
@@ -637,6 +644,32 @@ func (tx *tx) repliedTo(ctx context.Context, m *forewarn.Message) (string, error
 }
 
 // urgency ranks a priority for the order of due deliveries, most urgent first.
+// urgencyKey is the urgency key (migration 0230) of a message of priority p whose
+// deliveries are ds: '0' when one is overdue and not actioned, else '1'; '0' and the
+// earliest deadline of those not actioned, or '1'; the priority's rank. The triggers
+// keep the stored key true whatever is written; this is what they compute, known
+// before the deliveries are stored.
+func urgencyKey(p forewarn.Priority, ds []*forewarn.Delivery) string {
+	overdue, deadline := "1", ""
+	for _, d := range ds {
+		if !d.ActionAt.IsZero() {
+			continue
+		}
+		if !d.Overdue.IsZero() {
+			overdue = "0"
+		}
+		if !d.Deadline.IsZero() {
+			if t := FormatTime(d.Deadline); deadline == "" || t < deadline {
+				deadline = t
+			}
+		}
+	}
+	if deadline == "" {
+		return overdue + "1" + strconv.Itoa(urgency(p))
+	}
+	return overdue + "0" + deadline + strconv.Itoa(urgency(p))
+}
+
 func urgency(p forewarn.Priority) int {
 	switch p {
 	case forewarn.PriorityFlash:
