@@ -1,28 +1,41 @@
 -- The urgency key (migration 0230) without rewriting the message needlessly. There, storing
 -- a message updated it right after inserting it, and storing each of its deliveries
--- updated it again: two more versions of the row, each with an entry in every index of
--- messages (the key is indexed, so no update is HOT), inside the audit-head lock. That was
--- most of what storing an arriving message cost PostgreSQL.
+-- updated it again, each time reading its deliveries: two more versions of the row, each
+-- with an entry in every index of messages (the key is indexed, so no update is HOT),
+-- inside the audit-head lock. That was most of what storing an arrival cost PostgreSQL.
 --
 -- Now the message's own trigger runs BEFORE the write and sets the key in the row being
--- written. A writer may give the key it knows the message will have once its deliveries
--- are stored in the same transaction; the trigger keeps the more urgent of that and the
--- key the stored deliveries give, so a writer that gives none (the column's default,
--- '113', the least urgent key there is) gets the computed one. A delivery's trigger
--- then writes the message only when the key it computes differs from the stored one.
--- The rule that computes the key is unchanged, and in one place.
-CREATE FUNCTION forewarn_urgency_of(mid TEXT, prio TEXT) RETURNS TEXT LANGUAGE sql STABLE AS $$
-	SELECT CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = mid AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL) THEN '0' ELSE '1' END
+-- written. A new message has no deliveries yet (their foreign key), so its key is known
+-- without reading any; a writer may give the more urgent key its deliveries, stored next
+-- in the same transaction, will give it, and then keeps it. A delivery stored derives the
+-- key from the stored one and itself; a delivery changed or removed reads the message's
+-- deliveries as before. Either writes the message only when its key changes. Whatever
+-- the writer, the key stays the one migration 0230 defines.
+--
+-- The functions are PL/pgSQL, whose plans are kept for the session, rather than SQL
+-- functions, which are planned again at every call.
+CREATE FUNCTION forewarn_urgency_of(mid TEXT, prio TEXT) RETURNS TEXT LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = mid AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL) THEN '0' ELSE '1' END
 		|| COALESCE('0' || (SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = mid AND d.actioned_at IS NULL), '1')
-		|| CASE prio WHEN 'flash' THEN '0' WHEN 'urgent' THEN '1' WHEN 'priority' THEN '2' ELSE '3' END
+		|| CASE prio WHEN 'flash' THEN '0' WHEN 'urgent' THEN '1' WHEN 'priority' THEN '2' ELSE '3' END;
+END
 $$;
 
 CREATE FUNCTION forewarn_message_urgency_before() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-	computed TEXT := forewarn_urgency_of(NEW.id, NEW.priority);
+	computed TEXT;
 BEGIN
-	IF TG_OP = 'INSERT' AND NEW.urgency COLLATE "C" < computed COLLATE "C" THEN
-		RETURN NEW; -- the key its deliveries, stored next in this transaction, give it
+	IF TG_OP = 'INSERT' THEN
+		-- No delivery can name a message not yet stored (their foreign key), so the key
+		-- is the one of a message without deliveries, unless the writer gave the more
+		-- urgent key its deliveries, stored next in this transaction, will give it.
+		computed := '11' || CASE NEW.priority WHEN 'flash' THEN '0' WHEN 'urgent' THEN '1' WHEN 'priority' THEN '2' ELSE '3' END;
+		IF NEW.urgency COLLATE "C" < computed COLLATE "C" THEN
+			RETURN NEW;
+		END IF;
+	ELSE
+		computed := forewarn_urgency_of(NEW.id, NEW.priority);
 	END IF;
 	NEW.urgency := computed;
 	RETURN NEW;
@@ -36,17 +49,44 @@ CREATE TRIGGER messages_urgency BEFORE INSERT OR UPDATE OF priority ON messages
 CREATE OR REPLACE FUNCTION forewarn_message_urgency() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	ids TEXT[];
+	mid TEXT;
+	prio TEXT;
+	stored TEXT;
+	computed TEXT;
 BEGIN
 	IF TG_OP = 'INSERT' THEN
 		ids := ARRAY[NEW.message_id];
 	ELSIF TG_OP = 'DELETE' THEN
 		ids := ARRAY[OLD.message_id];
+	ELSIF OLD.message_id = NEW.message_id THEN
+		ids := ARRAY[NEW.message_id];
 	ELSE
 		ids := ARRAY[OLD.message_id, NEW.message_id];
 	END IF;
-	UPDATE messages m SET urgency = u.key
-	FROM (SELECT id, forewarn_urgency_of(id, priority) AS key FROM messages WHERE id = ANY (ids)) u
-	WHERE m.id = u.id AND m.urgency <> u.key;
+	FOREACH mid IN ARRAY ids LOOP
+		SELECT priority, urgency INTO prio, stored FROM messages WHERE id = mid;
+		IF FOUND AND TG_OP = 'INSERT' THEN
+			-- A delivery added: the stored key, true before it, and the new delivery give
+			-- the key without reading the message's other deliveries.
+			computed := stored;
+			IF NEW.actioned_at IS NULL THEN
+				IF NEW.overdue_since IS NOT NULL THEN
+					computed := '0' || substr(computed, 2);
+				END IF;
+				IF NEW.deadline IS NOT NULL AND (substr(computed, 2, 1) = '1' OR NEW.deadline COLLATE "C" < substr(computed, 3, length(computed) - 3) COLLATE "C") THEN
+					computed := substr(computed, 1, 1) || '0' || NEW.deadline || right(computed, 1);
+				END IF;
+			END IF;
+			IF computed <> stored THEN
+				UPDATE messages SET urgency = computed WHERE id = mid;
+			END IF;
+		ELSIF FOUND THEN
+			computed := forewarn_urgency_of(mid, prio);
+			IF computed <> stored THEN
+				UPDATE messages SET urgency = computed WHERE id = mid;
+			END IF;
+		END IF;
+	END LOOP;
 	RETURN NULL;
 END
 $$;
