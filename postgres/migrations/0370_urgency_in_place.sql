@@ -1,8 +1,8 @@
--- The urgency key (migration 0230) without rewriting the message needlessly. There, storing
--- a message updated it right after inserting it, and storing each of its deliveries
--- updated it again, each time reading its deliveries: two more versions of the row, each
--- with an entry in every index of messages (the key is indexed, so no update is HOT),
--- inside the audit-head lock. That was most of what storing an arrival cost PostgreSQL.
+-- The urgency key (migration 0230) kept without reading deliveries on the hot path.
+-- Migration 0350 has the store insert a message with its key and the triggers write the
+-- message only when the key changes; they still ran after every message and delivery
+-- stored, reading the message's deliveries (in a query planned anew at each call) to find
+-- the key unchanged, inside the audit-head lock.
 --
 -- Now the message's own trigger runs BEFORE the write and sets the key in the row being
 -- written. A new message has no deliveries yet (their foreign key), so its key is known
@@ -12,8 +12,7 @@
 -- deliveries as before. Either writes the message only when its key changes. Whatever
 -- the writer, the key stays the one migration 0230 defines.
 --
--- The functions are PL/pgSQL, whose plans are kept for the session, rather than SQL
--- functions, which are planned again at every call.
+-- The functions are PL/pgSQL, whose plans are kept for the session.
 CREATE FUNCTION forewarn_urgency_of(mid TEXT, prio TEXT) RETURNS TEXT LANGUAGE plpgsql STABLE AS $$
 BEGIN
 	RETURN CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = mid AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL) THEN '0' ELSE '1' END
