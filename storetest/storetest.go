@@ -234,6 +234,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Witnessing", testWitnessing},
 		{"PrivateMatch", testPrivateMatch},
+		{"PrivatePeerSet", testPrivatePeerSet},
 		{"AuditPolicy", testAuditPolicy},
 		{"AckClosesAlerts", testAckClosesAlerts},
 		{"Owners", testOwners},
