@@ -3,8 +3,6 @@ package forewarn
 import (
 	"context"
 	"crypto/ed25519"
-	"fmt"
-	"strings"
 	"time"
 )
 
@@ -308,28 +306,33 @@ type MessageStore interface {
 // Status says in one line where a delivery stands, the way the sender's desk needs to read
 // it: "delivered 12 Dec 2014 09:30 UTC, not acknowledged, overdue since 13 Dec 2014 09:30 UTC".
 // A delivery without a deadline (an acknowledgement, a response) is never "not acknowledged".
-func (d *Delivery) Status() string {
-	const layout = "2 Jan 2006 15:04 MST"
-	var parts []string
+func (d *Delivery) Status() string { return d.StatusPhrase().English() }
+
+// StatusPhrase is Status as a phrase, for the pages to say in the reader's language.
+func (d *Delivery) StatusPhrase() Phrase {
+	var parts []Phrase
 	switch {
 	case d.Delivered() && d.Direction == DirectionIn:
-		parts = append(parts, "received "+d.DeliveredAt.UTC().Format(layout))
+		parts = append(parts, Say(PhraseDeliveryReceived, TimeArg(d.DeliveredAt)))
 	case d.Delivered():
-		parts = append(parts, "delivered "+d.DeliveredAt.UTC().Format(layout))
+		parts = append(parts, Say(PhraseDeliveryDelivered, TimeArg(d.DeliveredAt)))
 	case d.Attempts > 0:
-		parts = append(parts, fmt.Sprintf("not delivered after %d attempts (%s)", d.Attempts, d.LastError))
+		parts = append(parts, Say(PhraseDeliveryFailed, CountArg(d.Attempts), TextArg(d.LastError)))
 	default:
-		parts = append(parts, "queued")
+		parts = append(parts, Say(PhraseDeliveryQueued))
 	}
 	switch {
 	case d.Actioned():
-		by := ""
-		if d.ActionBy != "" {
-			by = " by " + d.ActionBy
-		}
-		s := fmt.Sprintf("acknowledged %s%s: %s", d.ActionAt.UTC().Format(layout), by, d.Outcome)
-		if d.Reason != "" {
-			s += " (" + d.Reason + ")"
+		at, outcome := TimeArg(d.ActionAt), CodeArg(d.Outcome)
+		switch {
+		case d.ActionBy != "" && d.Reason != "":
+			parts = append(parts, Say(PhraseDeliveryAcknowledgedByReason, at, TextArg(d.ActionBy), outcome, TextArg(d.Reason)))
+		case d.ActionBy != "":
+			parts = append(parts, Say(PhraseDeliveryAcknowledgedBy, at, TextArg(d.ActionBy), outcome))
+		case d.Reason != "":
+			parts = append(parts, Say(PhraseDeliveryAcknowledgedReason, at, outcome, TextArg(d.Reason)))
+		default:
+			parts = append(parts, Say(PhraseDeliveryAcknowledged, at, outcome))
 		}
 		arrived := d.AckArrivedAt
 		if arrived.IsZero() || arrived.Before(d.ActionAt) {
@@ -337,22 +340,21 @@ func (d *Delivery) Status() string {
 		}
 		if !d.Deadline.IsZero() && arrived.After(d.Deadline) {
 			if arrived.Sub(d.ActionAt) > MaxClockSkew {
-				s += ", arrived " + arrived.UTC().Format(layout)
+				parts = append(parts, Say(PhraseDeliveryArrived, TimeArg(arrived)))
 			}
-			s += ", " + Ago(arrived.Sub(d.Deadline)) + " after the deadline"
+			parts = append(parts, Say(PhraseDeliveryLate, DurationArg(arrived.Sub(d.Deadline))))
 		}
-		parts = append(parts, s)
 	case !d.ReadAt.IsZero() && d.Deadline.IsZero():
-		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout))
+		parts = append(parts, Say(PhraseDeliveryRead, TimeArg(d.ReadAt)))
 	case !d.ReadAt.IsZero():
-		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout)+", not acknowledged")
+		parts = append(parts, Say(PhraseDeliveryRead, TimeArg(d.ReadAt)), Say(PhraseDeliveryNotAcknowledged))
 	case d.Delivered() && !d.Deadline.IsZero():
 		// Only what has a deadline waits for an acknowledgement: an acknowledgement or an
 		// answer sent back is delivered, and that is all there is to say about it.
-		parts = append(parts, "not acknowledged")
+		parts = append(parts, Say(PhraseDeliveryNotAcknowledged))
 	}
 	if !d.Overdue.IsZero() && !d.Actioned() {
-		parts = append(parts, "overdue since "+d.Deadline.UTC().Format(layout))
+		parts = append(parts, Say(PhraseDeliveryOverdue, TimeArg(d.Deadline)))
 	}
-	return strings.Join(parts, ", ")
+	return Say(PhraseJoined, PartsArg(parts...))
 }

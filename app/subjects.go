@@ -52,7 +52,8 @@ func (ms *Messages) CheckDraft(ctx context.Context, actor forewarn.Actor, person
 				}
 				dh.Message = sm.Message
 				if len(sm.Deliveries) > 0 {
-					dh.Status = sm.Deliveries[0].Status()
+					dh.StatusPhrase = sm.Deliveries[0].StatusPhrase()
+					dh.Status = dh.StatusPhrase.English()
 				}
 			}
 			out = append(out, dh)
@@ -88,6 +89,8 @@ type DraftHit struct {
 	Watchlisted bool              `json:"watchlisted,omitempty"`
 	Message     *forewarn.Message `json:"message,omitempty"`
 	Status      string            `json:"status,omitempty"`
+	// StatusPhrase is Status as a phrase, for the pages to say in the reader's language.
+	StatusPhrase forewarn.Phrase `json:"status_phrase,omitempty"`
 }
 
 // ConfirmMatch records an analyst's decision that a described person is the subject, and

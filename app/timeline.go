@@ -175,6 +175,8 @@ type RelatedMessage struct {
 	Direction forewarn.Direction `json:"direction"`
 	SubjectID string             `json:"subject_id,omitempty"` // the subject linking them, if any
 	Status    string             `json:"status"`
+	// StatusPhrase is Status as a phrase, for the pages to say in the reader's language.
+	StatusPhrase forewarn.Phrase `json:"status_phrase"`
 	// Answered is true when every recipient acknowledged it (actioned): a warning still
 	// waiting for its answer is what "told before" counts.
 	Answered bool `json:"answered"`
@@ -199,13 +201,14 @@ func (n *Node) Related(ctx context.Context, messageID string) ([]RelatedMessage,
 		if err != nil {
 			return err
 		}
-		var status []string
+		var status []forewarn.Phrase
 		answered := len(sm.Deliveries) > 0
 		for _, d := range sm.Deliveries {
-			status = append(status, d.Agency+": "+d.Status())
+			status = append(status, forewarn.Say(forewarn.PhraseDeliveryOf, forewarn.AgencyArg(d.Agency), forewarn.PhrasesArg(d.StatusPhrase())))
 			answered = answered && d.Actioned()
 		}
-		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; "), Answered: answered})
+		p := forewarn.Say(forewarn.PhraseJoined, forewarn.PhrasesArg(status...))
+		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: p.English(), StatusPhrase: p, Answered: answered})
 		return nil
 	}
 	for _, m := range ms {

@@ -24,7 +24,7 @@ var frenchPages = []struct {
 	{"inbox", "liaison", "/inbox", []string{"Réception", "Échéance", "Priorité", "Personne d’intérêt connue de nos services", "avertissement", "en retard de", "Se déconnecter"}},
 	{"outbox", "liaison", "/outbox", []string{"Envois", "Aucun message."}},
 	{"alerts", "liaison", "/alerts", []string{"Alertes", "Pas de notre ressort", "Enregistrer le motif", "Vous détenez cette personne : message (avertissement)", "correspond à votre fiche sous surveillance"}},
-	{"message", "liaison", "/messages/{warning}", []string{"Message reçu : avertissement", "Remise et accusé de réception", "Accuser réception", "Correspondances", "Éléments de nom mis en regard", "Relances", "étape 1", "déc. 2014", "Message (avertissement) de TR-MIT sans accusé de réception"}},
+	{"message", "liaison", "/messages/{warning}", []string{"Message reçu : avertissement", "Remise et accusé de réception", "Accuser réception", "Correspondances", "Éléments de nom mis en regard", "Relances", "étape 1", "déc. 2014", "Message (avertissement) de TR-MIT sans accusé de réception", "0,96 : \"Omar Ismail Mostefai\" ~ \"Ismaël Omar Mostefaï\" (ordre différent"}},
 	{"compose", "liaison", "/compose", []string{"Rédiger", "Destinataires", "Vérifier les personnes", "Diffusion"}},
 	{"settings", "liaison", "/settings", []string{"Vos réglages", "Langue des pages", "Français"}},
 	{"overdue", "supervisor", "/overdue", []string{"En retard", "Avertissements et demandes dont l’échéance est passée"}},
@@ -34,7 +34,7 @@ var frenchPages = []struct {
 		"Entrée en TR : FR-DGSI indique 2012 (B3), TR-MIT / border records indique 2013 (B2)", "Fiche \"Ismaël Omar Mostefaï\" enregistrée, sous surveillance",
 		"Réception : avertissement de TR-MIT à FR-DGSI (urgent) : Fifth individual identified", "Correspondance : 0,", "Relance (étape 1, côté destinataire", "— côté destinataire, liaison"}},
 	{"subject-new", "analyst", "/subjects/new", []string{"Nouvelle fiche", "Nom principal", "Enregistrer la fiche"}},
-	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï"}},
+	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï", "\"Mostefai\" ~ \"Ismaël Omar Mostefaï\""}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
 	{"audit", "oversight", "/audit", []string{"Journal d’audit", "Vérifier tout le journal", "Auteur", "identifiant analyst", "avertissement de TR-MIT à FR-DGSI"}},
 	{"subject-history", "analyst", "/subjects/{subject}/history?purpose=investigation", []string{"Historique de la fiche", "fiche "}},
@@ -46,7 +46,7 @@ var frenchPages = []struct {
 // recorded are the pages showing what the core wrote and stored (audit details, the
 // oversight report, alerts, escalations, timeline, conflicts, match summaries, delivery
 // states), which must read in French too.
-var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true, "alerts": true, "subject": true}
+var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true, "alerts": true, "subject": true, "message": true, "search": true}
 
 // TestFrenchPagesInBrowser signs in as French users and walks the main pages in Chromium:
 // each says <html lang="fr">, shows its French words, leaves no English of the catalogue

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 // Say writes a phrase of the core (an alert, an escalation, a timeline entry, a conflict,
@@ -52,18 +53,27 @@ func (l *locale) sayArg(a forewarn.PhraseArg) string {
 			return a.Value
 		}
 		return l.Decimal(f, 2)
-	case forewarn.PhraseArgLabel:
+	case forewarn.PhraseArgLabel, forewarn.PhraseArgCode:
 		return l.word(a.Value)
+	case forewarn.PhraseArgDuration:
+		n, err := strconv.ParseInt(a.Value, 10, 64)
+		if err != nil {
+			return a.Value
+		}
+		return l.Ago(time.Duration(n) * time.Second)
 	case forewarn.PhraseArgLabels:
 		out := make([]string, len(a.List))
 		for i, c := range a.List {
 			out[i] = l.word(c)
 		}
 		return strings.Join(out, ", ")
-	case forewarn.PhraseArgPhrases:
+	case forewarn.PhraseArgPhrases, forewarn.PhraseArgParts:
 		out := make([]string, len(a.Phrases))
 		for i, p := range a.Phrases {
 			out[i] = l.Say(p)
+		}
+		if a.Kind == forewarn.PhraseArgParts {
+			return strings.Join(out, ", ")
 		}
 		return strings.Join(out, "; ")
 	}
@@ -100,4 +110,13 @@ func (l *locale) timelineSource(kind, source string) string {
 		}
 	}
 	return l.T(source)
+}
+
+// matchSummary says a stored match's summary in the locale's language, from its
+// explanation; a match whose explanation does not say it keeps its English.
+func (l *locale) matchSummary(m *forewarn.Match) template.HTML {
+	if p, ok := app.MatchSummaryPhrase(m); ok {
+		return l.said(p, m.Summary)
+	}
+	return l.said(forewarn.Phrase{}, m.Summary)
 }

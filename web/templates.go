@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 // parsePages parses each page with the layout and the shared partials, once per language,
@@ -56,12 +57,16 @@ func funcsFor(l *locale) template.FuncMap {
 		},
 		// say writes a sentence the core stored, a phrase and its English: in the page's
 		// language when it has a phrase, in English marked lang="en" when not.
-		"say":     l.said,
-		"source":  l.timelineSource,
-		"lang":    func() string { return l.code },
-		"num":     l.Num,
-		"fmtTime": l.Time,
-		"fmtDate": l.Date,
+		"say":    l.said,
+		"source": l.timelineSource,
+		// matchSummary says a stored match's one-line summary, read again from its
+		// explanation; summaryOf is the summary of an explanation.
+		"matchSummary": l.matchSummary,
+		"summaryOf":    app.SummaryPhrase,
+		"lang":         func() string { return l.code },
+		"num":          l.Num,
+		"fmtTime":      l.Time,
+		"fmtDate":      l.Date,
 		// due says where a deadline stands as a person weighs it: "overdue 11 months", "due in
 		// 40 min"; the exact time goes beside it.
 		"due": l.Due,
