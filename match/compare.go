@@ -145,7 +145,7 @@ func tokenSim(a, b *token) sim {
 			best = sim{s, ReasonPhonetic}
 		}
 		// The diphthong written one way, the rest within edit distance: Ghubaysh, Ghabish.
-		if ascii && (strings.Contains(a.key, "ai") || strings.Contains(b.key, "ai")) && len(a.key) <= maxEditBytes && len(b.key) <= maxEditBytes {
+		if ascii && (hasDiphthong(a.key) || hasDiphthong(b.key)) && len(a.key) <= maxEditBytes && len(b.key) <= maxEditBytes {
 			var ab, bb [maxEditBytes]byte
 			da, db := appendDiphthongKey(ab[:0], a.key), appendDiphthongKey(bb[:0], b.key)
 			if s := 0.95 * editSim(string(da), string(db), true); s > best.score {

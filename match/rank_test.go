@@ -16,6 +16,9 @@ func TestDiphthongAndDeletionReach(t *testing.T) {
 		{"Kabisi", "Kubaysi"},
 		{"Dreid", "Durayd"},
 		{"Hneidi", "Hunaydi"},
+		// The diphthong aw as o, and one letter apart.
+		{"Golani", "Jawlani"},
+		{"Nofal", "Nawfal"},
 	} {
 		for _, q := range []string{c[0], c[1]} {
 			want := c[0]
