@@ -42,10 +42,11 @@ var generational = setOf("jr", "sr", "ii", "iii", "iv")
 // when they open the given names and a name follows.
 var leadingTitles = setOf("sayyid", "sayyed", "sayed", "seyed", "seyyed", "seyyid", "syed")
 
-// Connectors join name parts (al-, bin, van, de …) and never identify anyone on their own.
+// Connectors join name parts (al-, bin, van, de …) and never identify anyone on their own;
+// "ould" (Hassaniya) and "ag" (Tamasheq) are "son of", as bin is.
 var connectors = setOf(
 	"al", "el", "ul", "ud", "ad", "ur", "ar", "ash", "as", "bin", "ibn", "bint", "binti", "bte",
-	"ibnu", "ould", "wuld", "walad", "van", "von", "de", "da", "di", "del", "della", "der", "den",
+	"ibnu", "ould", "wuld", "walad", "ag", "van", "von", "de", "da", "di", "del", "della", "der", "den",
 	"du", "dos", "das", "do", "la", "le", "ter", "ten", "zu", "des", "af", "av",
 )
 

@@ -122,3 +122,17 @@ func TestShortenedCompound(t *testing.T) {
 		}
 	}
 }
+
+// "ag" (Tamasheq) and "ould" (Hassaniya) are "son of", connectors as bin is: a name
+// written with or without them is the same name.
+func TestSonOfConnectors(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Iyad Ag Ghaly", "Iyad Ghaly"},
+		{"Alghabass Ag Intalla", "Alghabass Intalla"},
+		{"Mohamed Ould Abdelaziz", "Mohamed Abdelaziz"},
+	} {
+		if m := CompareNames(c[0], c[1]); m.Score < 0.95 {
+			t.Errorf("%q ~ %q = %.3f, want >= 0.95\n%s", c[0], c[1], m.Score, m.Explanation)
+		}
+	}
+}
