@@ -84,7 +84,9 @@ type token struct {
 	diacritics bool
 	// surname is set for the parts before the comma of "SURNAME, Given".
 	surname bool
-	weight  float64
+	// given is set for the parts after the comma of "SURNAME, Given": known given names.
+	given  bool
+	weight float64
 	// foldSet and keySet are the letters of fold and key as bit sets: two parts whose
 	// letters differ too much cannot be within edit distance, whatever their order.
 	foldSet, keySet uint64
@@ -397,6 +399,7 @@ func Prepare(s string) Name {
 			}
 			t := newToken(p.raw, f, p.sc, p.diacritics)
 			t.surname = p.surname
+			t.given = n.commaOrder && !p.surname
 			n.tokens = append(n.tokens, t)
 			if len(n.tokens) == MaxTokens {
 				break

@@ -136,3 +136,28 @@ func TestSonOfConnectors(t *testing.T) {
 		}
 	}
 }
+
+// A given name cut short (Alex, Alexander) aligns as a variant at 0.8 when both names say
+// which parts are given names; surnames and patronymics made from a given name do not.
+func TestTruncatedGivenName(t *testing.T) {
+	for _, c := range [][2]string{
+		{"KOWALSKI, Alex", "KOWALSKI, Alexander"},
+		{"SMITH, Chris", "SMITH, Christopher"},
+		{"BROWN, Fred", "BROWN, Frederick"},
+		{"MEYER, Matt", "MEYER, Matthew"},
+	} {
+		m := CompareNames(c[0], c[1])
+		if len(m.Explanation.Pairs) != 2 || m.Score < DefaultThreshold {
+			t.Errorf("%q ~ %q: want both parts aligned above the threshold\n%s", c[0], c[1], m.Explanation)
+		}
+	}
+	for _, c := range [][2]string{
+		{"Thomas Lind", "Thomas Lindemann"},
+		{"Oleksandr Zelenskyy", "Volodymyr Oleksandrovych Zelenskyy"},
+		{"KARIM, Ali", "KARIMOVSKI, Ali"},
+	} {
+		if m := CompareNames(c[0], c[1]); m.Score >= DefaultThreshold {
+			t.Errorf("%q ~ %q = %.3f, want below %.2f\n%s", c[0], c[1], m.Score, DefaultThreshold, m.Explanation)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"github.com/forewarn/forewarn/match"
 	"fmt"
 	"os"
 	"strings"
@@ -102,4 +103,20 @@ func TestDiagFigures(t *testing.T) {
 		}
 	}
 	os.WriteFile("/tmp/fig-"+os.Getenv("FW_LABEL")+".txt", []byte(b.String()), 0o644)
+}
+
+func TestDiagNomen(t *testing.T) {
+	if os.Getenv("FW_NOM") == "" {
+		t.Skip()
+	}
+	pairs, _ := LoadNomenklatura(open(t, "names", "nomenklatura-cases.csv"), open(t, "names", "nomenklatura-logicv2-frozen.csv"))
+	for _, p := range pairs {
+		m := match.CompareNames(p.Name1, p.Name2)
+		pred := m.Score >= match.DefaultThreshold
+		for _, ap := range m.Explanation.Pairs {
+			if ap.Similarity == 0.8 && ap.Reason == "variant" {
+				t.Logf("truth %v pred %v %.3f %q ~ %q", p.Match, pred, m.Score, p.Name1, p.Name2)
+			}
+		}
+	}
 }
