@@ -50,6 +50,9 @@ func testErasureNotices(t *testing.T, open Opener) {
 		t.Fatalf("CreateMessage with the erasure notice: %v", err)
 	}
 	wantActions(t, e, start, "message.send", "erasure.notice_sent")
+	if last := e.LastAudit(); !readable(last) {
+		t.Errorf("no sentence of forewarn.AuditDetailKinds reads %q", last.Detail)
+	}
 	if pending, err := e.Store.PendingErasureNotices(e.Ctx); err != nil || len(pending) != 0 {
 		t.Errorf("pending after the notice went = %+v, %v", pending, err)
 	}
@@ -78,8 +81,16 @@ func testErasureNotices(t *testing.T, open Opener) {
 		t.Fatalf("RefuseErasureNotice: %v", err)
 	}
 	wantActions(t, e, start, "erasure.notice_refused")
+	if last := e.LastAudit(); !readable(last) {
+		t.Errorf("no sentence of forewarn.AuditDetailKinds reads %q", last.Detail)
+	}
 	if pending, err := e.Store.PendingErasureNotices(e.Ctx); err != nil || len(pending) != 0 {
 		t.Errorf("pending after the refusal = %+v, %v", pending, err)
 	}
 	e.MustVerify()
+}
+
+func readable(a *forewarn.AuditEntry) bool {
+	_, ok := forewarn.ParseAuditDetail(a.Action, a.Detail)
+	return ok
 }
