@@ -19,11 +19,14 @@ import (
 const (
 	// DefaultMaxEnvelopeBytes bounds one incoming envelope: the 1 MiB of docs/envelope.md.
 	DefaultMaxEnvelopeBytes = envelope.DefaultMaxBytes
-	// DefaultReplayWindow is how old a message may be when it first arrives. A message
-	// already stored is answered with its receipt at any age, so retries after a long
-	// partition are safe; a message older than this that the node has never seen is a
-	// replay, or so late that its sender's escalation has long since fired.
-	DefaultReplayWindow = 7 * 24 * time.Hour
+	// DefaultReplayWindow is how old a message may be when it first arrives; zero takes a
+	// never-seen message of any age. A replay is refused by its ID whatever its age (a
+	// message already stored is answered with its receipt; an erased one keeps its ID), and
+	// what a message proves is its arrival, which the receipt dates, not the time it claims.
+	// So a warning held in the sender's outbox through a partition of weeks still arrives,
+	// late and shown as late, instead of being refused for ever. An operator who wants old
+	// messages refused (--replay-window) gets that, and the sender's outbox says why.
+	DefaultReplayWindow = time.Duration(0)
 )
 
 // Transport carries a signed envelope to a peer and returns the peer's signed receipt.
@@ -481,7 +484,7 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	if err := ms.checkThread(ctx, m); err != nil {
 		return nil, err
 	}
-	if age := now.Sub(m.Created); age > ms.ReplayWindow {
+	if age := now.Sub(m.Created); ms.ReplayWindow > 0 && age > ms.ReplayWindow {
 		return nil, forewarn.Errorf(forewarn.EINVALID,
 			"message %s was created %s ago, outside this node's replay window of %s; refused as a replay", m.ID, age.Round(time.Second), ms.ReplayWindow)
 	}

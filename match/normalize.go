@@ -671,6 +671,19 @@ func appendDiphthongKey(dst []byte, key string) []byte {
 	return dst
 }
 
+// diphthongKey is key with its diphthongs written one way (appendDiphthongKey), or ""
+// when it has none to write so.
+func diphthongKey(key string) string {
+	if len(key) > maxEditBytes || !strings.Contains(key, "ai") {
+		return ""
+	}
+	var b [maxEditBytes]byte
+	if d := appendDiphthongKey(b[:0], key); len(d) != len(key) {
+		return string(d)
+	}
+	return ""
+}
+
 // sameDiphthongKey reports whether two different keys meet once every diphthong is
 // written one way (see appendDiphthongKey).
 func sameDiphthongKey(a, b string) bool {

@@ -1060,7 +1060,7 @@ func (tx *tx) outgoing(ctx context.Context, receipts []forewarn.DeliveryReceipt)
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE direction = 'out' AND message_id IN (?"+strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		rows, err := tx.query(ctx, outgoingQuery(len(chunk)), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -1070,7 +1070,9 @@ func (tx *tx) outgoing(ctx context.Context, receipts []forewarn.DeliveryReceipt)
 				rows.Close()
 				return nil, err
 			}
-			states[d.MessageID+"/"+d.Agency] = d
+			if d.Direction == forewarn.DirectionOut {
+				states[d.MessageID+"/"+d.Agency] = d
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -1078,6 +1080,13 @@ func (tx *tx) outgoing(ctx context.Context, receipts []forewarn.DeliveryReceipt)
 		}
 	}
 	return states, nil
+}
+
+// outgoingQuery reads the deliveries of n messages by message ID alone, the direction
+// checked by the caller: with "direction = 'out'" in it SQLite reads the (direction,
+// agency, delivered_at) index instead, every outgoing delivery ever made.
+func outgoingQuery(n int) string {
+	return "SELECT " + deliveryColumns + " FROM deliveries WHERE message_id IN (?" + strings.Repeat(", ?", n-1) + ")"
 }
 
 // Envelope returns the signed bytes of a stored message.
@@ -1424,9 +1433,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 		d := ds[min(i, len(ds)-1)]
 		args = append(args, d.MessageID, d.Agency)
 	}
-	q := "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
-		" WHERE direction = 'out' AND delivered_at IS NULL AND next_attempt <= ? AND (message_id, agency) IN (VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ") + ")" + db.dialect.SkipLocked + ") RETURNING message_id, agency"
+	q := claimQuery(n, db.dialect.SkipLocked)
 	claimed := map[[2]string]bool{}
 	err := db.claim(ctx, "claim deliveries", func(tx *tx) error {
 		rows, err := tx.query(ctx, q, args...)
@@ -1456,6 +1463,17 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 		}
 	}
 	return out, nil
+}
+
+// claimQuery claims the n deliveries named by its arguments after until, owner and now.
+// They are named by their keys one by one (OR), not as "(message_id, agency) IN (VALUES
+// …)", and the direction as "<> 'in'", not "= 'out'": either of those makes SQLite read
+// every outgoing delivery ever made through the (direction, agency, delivered_at) index
+// rather than look the few rows up by primary key.
+func claimQuery(n int, skipLocked string) string {
+	return "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
+		" WHERE direction <> 'in' AND delivered_at IS NULL AND next_attempt <= ? AND (" +
+		strings.TrimSuffix(strings.Repeat("(message_id = ? AND agency = ?) OR ", n), " OR ") + ")" + skipLocked + ") RETURNING message_id, agency"
 }
 
 // ReleaseClaims makes what owner claimed and did not finish due at now.

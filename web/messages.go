@@ -330,6 +330,8 @@ type messagePage struct {
 	Row         messageRow
 	M           *forewarn.Message
 	Incoming    bool
+	Arrived     time.Time // when this node received it (incoming only)
+	Late        string    // "3 weeks after it was written", when it arrived late
 	Body        string
 	Questions   string
 	Persons     []forewarn.PersonDescriptor
@@ -351,6 +353,10 @@ type messagePage struct {
 	Done        string
 	Consent     *consentView // the third-party rule: consent to answer, forwards (web/consent.go)
 }
+
+// lateArrival is how long after it was written a message may arrive before its page says
+// it came late: longer than a delivery's retries take through a short outage.
+const lateArrival = time.Hour
 
 // ackForm is the acknowledgement form as filled, with its errors.
 type ackForm struct {
@@ -380,6 +386,14 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	s.timed(localeOf(r.Context()), &row)
 	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
+	if pg.Incoming {
+		// What the receipt proves is the arrival; a message held in its sender's outbox
+		// through a long partition arrives late, and says so beside the time it claims.
+		pg.Arrived = sm.StoredAt
+		if late := sm.StoredAt.Sub(m.Created); late > lateArrival {
+			pg.Late = localeOf(r.Context()).T("%s after it was written", localeOf(r.Context()).Ago(late))
+		}
+	}
 	switch {
 	case m.Notification != nil:
 		pg.Body = m.Notification.Summary

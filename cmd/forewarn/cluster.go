@@ -151,18 +151,28 @@ func (c *cluster) stop(code string) error {
 	return old.Close()
 }
 
-// start starts a stopped node again on its data directory, address and the cluster's clock.
+// start starts a node stop stopped, again on its data directory, address and the
+// cluster's clock.
 func (c *cluster) start(ctx context.Context, m *Main, code string) error {
-	addr, ok := c.down[code]
-	if !ok {
+	if _, ok := c.down[code]; !ok {
 		return fmt.Errorf("%s is not stopped", code)
 	}
-	nf := c.flags(c.nodes[code].dir, code)
+	if err := c.reopen(ctx, m, code, c.nodes[code]); err != nil {
+		return err
+	}
+	delete(c.down, code)
+	return nil
+}
+
+// reopen starts again, on its data directory, address and clock, an agency's node that
+// was closed (old): the end of an outage.
+func (c *cluster) reopen(ctx context.Context, m *Main, code string, old *liveNode) error {
+	addr := old.srv.Addr()
+	nf := c.flags(old.dir, code)
 	rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: addr, replayWindow: app.DefaultReplayWindow}, c.clock, false)
 	if err != nil {
 		return err
 	}
-	delete(c.down, code)
 	c.nodes[code] = rt
 	c.watchNotifications(rt)
 	return nil
