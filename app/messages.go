@@ -61,6 +61,7 @@ type Messages struct {
 	peers            peerCache
 	witnessing       witnessing
 	holdings         privateHoldings
+	peerSets         privatePeerSets
 	lastHousekeeping time.Time
 }
 

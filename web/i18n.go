@@ -33,7 +33,7 @@ type locale struct {
 
 var (
 	english = newLocale("en", language.English, nil)
-	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText))
+	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText, frenchCoreText))
 	// locales are the languages the pages speak, by code.
 	locales = map[string]*locale{"en": english, "fr": french}
 	// languageMatcher picks the best of them for a browser's Accept-Language, English first.

@@ -54,6 +54,9 @@ func funcsFor(l *locale) template.FuncMap {
 			}
 			return template.HTML(l.T(key, args...))
 		},
+		// say writes a sentence the core stored, a phrase and its English: in the page's
+		// language when it has a phrase, in English marked lang="en" when not.
+		"say":     l.said,
 		"lang":    func() string { return l.code },
 		"num":     l.Num,
 		"fmtTime": l.Time,
