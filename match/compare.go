@@ -67,7 +67,11 @@ const (
 	// patronymicWeight is what a patronymic weighs when left unaligned because the other
 	// name has none (see patronymicAt): about an initial's weight.
 	patronymicWeight = 0.4
-	surnameOnlyCap   = DefaultThreshold - 0.02
+	// shortenedSim is the similarity of a compound with al-Din or Allah and the noun it
+	// is shortened to (Nasiruddin, Nasir): the same name as used, less certain than a
+	// spelling variant.
+	shortenedSim   = 0.8
+	surnameOnlyCap = DefaultThreshold - 0.02
 )
 
 type sim struct {
@@ -121,6 +125,11 @@ func tokenSim(a, b *token) sim {
 	}
 	if a.family != "" && a.family == b.family {
 		return sim{0.9, ReasonFamily}
+	}
+	// "Nasir" for Nasir al-Din, written as one part (Nasiruddin), is the compound
+	// shortened as people shorten it.
+	if shortenedCompound(a, b) || shortenedCompound(b, a) {
+		return sim{shortenedSim, ReasonVariant}
 	}
 	abjad := a.script.abjad() || b.script.abjad()
 	if abjad && a.skel == b.skel && len(a.skel) >= 2 {

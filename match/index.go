@@ -60,6 +60,7 @@ type Index struct {
 	skels   map[string][]uint32 // consonant skeleton
 	arts    map[string][]uint32 // key without a joined article
 	alts    map[string][]uint32 // a part's other reading (token.altKey)
+	stems   map[string][]uint32 // the noun of a compound with al-Din or Allah (token.stem)
 	scratch sync.Pool
 }
 
@@ -146,7 +147,7 @@ func NewIndex() *Index {
 	return &Index{
 		byID: map[string]uint32{}, vocabID: map[vocabKey]uint32{}, keyID: map[string]uint32{},
 		dels: map[string][]uint32{}, fams: map[string][]uint32{}, skels: map[string][]uint32{},
-		arts: map[string][]uint32{}, alts: map[string][]uint32{},
+		arts: map[string][]uint32{}, alts: map[string][]uint32{}, stems: map[string][]uint32{},
 	}
 }
 
@@ -256,6 +257,9 @@ func (ix *Index) intern(t *token) uint32 {
 		}
 		if t.altKey != "" {
 			ix.alts[t.altKey] = append(ix.alts[t.altKey], k)
+		}
+		if t.stem != "" {
+			ix.stems[t.stem] = append(ix.stems[t.stem], k)
 		}
 		if len(t.key) >= minDeletionKey {
 			for _, dk := range [...]string{t.key, diphthongKey(t.key)} {
@@ -608,6 +612,28 @@ func (ix *Index) routes(t, next, next2 *token, rs []route) []route {
 	}
 	for _, k := range ix.alts[t.key] {
 		rs = addRoute(rs, base, k, routeFamily)
+	}
+	// "Nasir" against "Nasiruddin", "Fazal" against "Fazlullah", either way round.
+	if t.stem != "" {
+		if k, ok := ix.keyID[t.stem]; ok {
+			rs = addRoute(rs, base, k, routeDeletion)
+		}
+		for _, k := range ix.dels[t.stem] {
+			rs = addRoute(rs, base, k, routeDeletion)
+		}
+	}
+	if t.script == scriptLatin && len(ix.stems) > 0 {
+		for _, k := range ix.stems[t.key] {
+			rs = addRoute(rs, base, k, routeDeletion)
+		}
+		var buf [MaxTokenBytes * 2]byte
+		for i := 1; i+1 < len(t.key) && len(t.key) <= len(buf); i++ {
+			if isVowel(t.key[i]) && !isVowel(t.key[i-1]) && !isVowel(t.key[i+1]) {
+				for _, k := range ix.stems[string(append(append(buf[:0], t.key[:i]...), t.key[i+1:]...))] {
+					rs = addRoute(rs, base, k, routeDeletion)
+				}
+			}
+		}
 	}
 	if len(t.key) >= minDeletionKey {
 		for _, k := range ix.dels[t.key] {

@@ -74,3 +74,48 @@ func TestThreePartsWrittenAsOne(t *testing.T) {
 		t.Errorf("a fourth part left over scored %.3f", m.Score)
 	}
 }
+
+// Compounds of a noun with al-Din or Allah written as one part are shortened to the noun
+// (Nasiruddin is called Nasir, Fazlullah Fazal): they align as a variant at 0.8 and are
+// reached either way round; "Abdullah" is one name, not a shortened "Abd".
+func TestShortenedCompound(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Nasiruddin", "Nasir"},
+		{"Noureddine", "Nour"},
+		{"Shamsuddin", "Shams"},
+		{"Jalaluddin", "Jalal"},
+		{"Salaheddine", "Salah"},
+		{"Khairuddin", "Khair"},
+		{"Fazlullah", "Fazal"},
+		{"Fazlullah", "Fazl"},
+		{"Habibollah", "Habib"},
+		{"Saifullah", "Saif"},
+		{"Amanullah", "Aman"},
+		{"Asadullah", "Asad"},
+	} {
+		m := CompareNames(c[0]+" Karimi", c[1]+" Karimi")
+		if len(m.Explanation.Pairs) != 2 || m.Explanation.Pairs[1].Similarity != shortenedSim || m.Score < DefaultThreshold {
+			t.Errorf("%q ~ %q: want the compound and its noun aligned at %.2f\n%s", c[0], c[1], shortenedSim, m.Explanation)
+		}
+		for _, q := range c {
+			want := c[0]
+			if q == c[0] {
+				want = c[1]
+			}
+			ix := NewIndex()
+			for _, n := range []string{want, "Karim", "Salim", "Rahim", "Hamid"} {
+				if err := ix.Add(Entry{ID: n, Person: Person{Names: []string{n}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if hits := ix.SearchName(q, 1); len(hits) == 0 || hits[0].ID != want {
+				t.Errorf("SearchName(%q) = %+v, want %s first", q, hits, want)
+			}
+		}
+	}
+	for _, c := range [][2]string{{"Abdullah", "Abd"}, {"Fazlullah", "Faisal"}, {"Nasiruddin", "Nasiri"}} {
+		if m := CompareNames(c[0]+" Karimi", c[1]+" Karimi"); len(m.Explanation.Pairs) > 1 && m.Explanation.Pairs[1].Similarity >= shortenedSim {
+			t.Errorf("%q ~ %q aligned as a shortened compound\n%s", c[0], c[1], m.Explanation)
+		}
+	}
+}
