@@ -30,7 +30,7 @@ var frenchPages = []struct {
 	{"overdue", "supervisor", "/overdue", []string{"En retard", "Avertissements et demandes dont l’échéance est passée"}},
 	{"subjects", "analyst", "/subjects", []string{"Fiches", "Nouvelle fiche", "sous surveillance", "Nationalité"}},
 	{"subject-purpose", "analyst", "/subjects/{subject}?ask=1", []string{"Finalité de la consultation", "Pourquoi ouvrez-vous cette fiche ?", "Ouvrir la fiche"}},
-	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément"}},
+	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96"}},
 	{"subject-new", "analyst", "/subjects/new", []string{"Nouvelle fiche", "Nom principal", "Enregistrer la fiche"}},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï"}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
@@ -88,6 +88,8 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 	if len(leftovers) < 200 {
 		t.Fatalf("only %d English phrases to look for", len(leftovers))
 	}
+	// A stored code shown as it is stored: snake_case, or the dotted names of actions.
+	rawCode := regexp.MustCompile(`\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\b`)
 	englishDate := regexp.MustCompile(`\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b`)
 
 	b := newChrome(t, exe)
@@ -145,6 +147,22 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 			if m := englishDate.FindString(text); m != "" {
 				t.Errorf("%s: a date written the English way: %q", p.name, m)
 			}
+			// (on the page itself: a title may name the code, as the audit filter takes it)
+			if m := rawCode.FindAllString(strings.SplitN(text, "\n", 2)[0], 5); m != nil {
+				t.Errorf("%s: codes shown raw: %q", p.name, m)
+			}
 		}
+	}
+
+	// A validation error of the core, on the compose form, is said in French beside the
+	// field at fault: a deadline before the message is written.
+	b.signIn(f.srv.URL, "liaison")
+	b.run("compose a late warning", chromedp.EmulateViewport(1366, 844), chromedp.Navigate(f.srv.URL+"/compose"), chromedp.WaitVisible(chromedp.CSS("#compose")),
+		chromedp.SendKeys(chromedp.CSS(`input[name=title]`), "Essai"), chromedp.Click(chromedp.CSS(`input[name=to]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=deadline]`), "2000-01-01T00:00"), chromedp.SendKeys(chromedp.CSS(`input[name=p0_name]`), "Omar Ismail Mostefai"),
+		chromedp.Click(chromedp.CSS(`button[value=send]`)), chromedp.WaitVisible(chromedp.CSS(`.field-error`)))
+	b.shot(filepath.Join(shots, "fr-compose-error-1366.png"))
+	if got := b.text("#compose"); !strings.Contains(got, "l’échéance doit venir après la rédaction du message") {
+		t.Errorf("the compose form's error in French: %q", got)
 	}
 }

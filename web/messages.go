@@ -519,7 +519,7 @@ func (s *Server) handleMarkRead(w http.ResponseWriter, r *http.Request, a *acces
 	id := r.PathValue("id")
 	by, _ := httpapi.Disclose(a.Principal, "")
 	if _, err := s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckRead, By: by}); err != nil {
-		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: forewarn.ErrorMessage(err)})
+		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: errText(r.Context(), err)})
 		return
 	}
 	redirect(w, r, "/messages/"+id+"?done=read")
@@ -545,7 +545,7 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 	}
 	by, err := httpapi.Disclose(a.Principal, r.PostFormValue("disclose"))
 	if err != nil {
-		form.Error = forewarn.ErrorMessage(err)
+		form.Error = errText(r.Context(), err)
 		s.showMessage(w, r, a, http.StatusBadRequest, form)
 		return
 	}
@@ -554,7 +554,7 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 		if fe := fieldError(err); fe != nil && strings.HasPrefix(fe.Field, "ack.") {
 			form.Errors[strings.TrimPrefix(fe.Field, "ack.")] = fe.Message
 		} else {
-			form.Error = forewarn.ErrorMessage(err)
+			form.Error = errText(r.Context(), err)
 		}
 		s.showMessage(w, r, a, httpStatus(err), form)
 		return
@@ -579,9 +579,9 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, a *access)
 	if _, err := s.Messages.Assign(r.Context(), a.Principal, id, owner); err != nil {
 		switch forewarn.ErrorCode(err) {
 		case forewarn.EFORBIDDEN:
-			s.deny(w, r, a, forewarn.ErrorMessage(err))
+			s.refuse(w, r, a, forewarn.ErrorMessage(err), errText(r.Context(), err))
 		case forewarn.EINVALID:
-			s.showMessage(w, r, a, http.StatusBadRequest, ackForm{Error: forewarn.ErrorMessage(err)})
+			s.showMessage(w, r, a, http.StatusBadRequest, ackForm{Error: errText(r.Context(), err)})
 		default:
 			s.fail(w, r, a, err)
 		}
@@ -625,9 +625,9 @@ func (s *Server) handleResolveAlert(w http.ResponseWriter, r *http.Request, a *a
 	if _, err := httpapi.ResolveAlert(r, s.Messages, a.Principal, id, ans); err != nil {
 		switch forewarn.ErrorCode(err) {
 		case forewarn.EFORBIDDEN:
-			s.deny(w, r, a, forewarn.ErrorMessage(err))
+			s.refuse(w, r, a, forewarn.ErrorMessage(err), errText(r.Context(), err))
 		case forewarn.EINVALID, forewarn.ECONFLICT:
-			s.showAlerts(w, r, a, httpStatus(err), id, forewarn.ErrorMessage(err))
+			s.showAlerts(w, r, a, httpStatus(err), id, errText(r.Context(), err))
 		default:
 			s.fail(w, r, a, err)
 		}

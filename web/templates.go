@@ -82,6 +82,8 @@ func funcsFor(l *locale) template.FuncMap {
 		"oversightDetail": func(action, detail string) []textPart { return l.detailParts(action, detail, "", false) },
 		"actionWord":      l.actionWord,
 		"objectWord":      l.objectWord,
+		"languageName":    l.LanguageName,
+		"scriptName":      l.ScriptName,
 		"purposeText":     l.purposeText,
 		"marksText":       l.marksText,
 		// actorOf reads back an actor the oversight report writes as "user:analyst".
