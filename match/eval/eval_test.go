@@ -134,7 +134,7 @@ func TestPrivateAccuracy(t *testing.T) {
 		f                 PrivateFigures
 		floor, fa, maxGap float64
 	}{
-		{"OFAC", of, 0.665, 0.05, 0.10}, // plaintext gained with issue 16's third-session rules (0.765 → 0.770)
+		{"OFAC", of, 0.665, 0.05, 0.10},        // plaintext gained with issue 16's third-session rules (0.765 → 0.770)
 		{"nomenklatura", nk, 0.78, 0.19, 0.08}, // plaintext gained at this rate with issue 16's rules (0.851 → 0.859)
 	} {
 		gap := c.f.PlainRecall - c.f.PrivateRecall
