@@ -96,6 +96,7 @@ var objectWords = map[string]string{
 	"session": msg("session"), "token": msg("token"), "person": msg("person"), "draft": msg("draft"), "page": msg("page"),
 	"forward": msg("forward"), "report": msg("report"), "private_query": msg("private question"), "notification": msg("notification"),
 	"import": msg("import"), "feed": msg("feed"), "retention": msg("retention"),
+	"erasure_notice": msg("erasure notice"),
 }
 
 // actionWords are the words for the actions people meet most in the trail and the
@@ -119,7 +120,8 @@ var actionWords = map[string]string{
 	"egress.refused": msg("sending refused"), "agreement.refused": msg("refused by the agreement"),
 	"private_match.ask": msg("private question asked"), "private_match.answer": msg("private question answered"),
 	"private_match.report": msg("private question reported"), "subject.erase": msg("subject erased"), "message.erase": msg("message erased"),
-	"subject.keep": msg("subject kept"), "message.keep": msg("message kept"), "token.create": msg("token created"), "token.revoke": msg("token revoked"),
+	"subject.keep": msg("subject kept"), "message.keep": msg("message kept"),
+	"erasure.notice_sent": msg("originator told of an erasure"), "erasure.notice_refused": msg("erasure notice refused"), "token.create": msg("token created"), "token.revoke": msg("token revoked"),
 }
 
 // auditArgs shows each argument of a detail as its kind asks.
