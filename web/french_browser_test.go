@@ -30,7 +30,9 @@ var frenchPages = []struct {
 	{"overdue", "supervisor", "/overdue", []string{"En retard", "Avertissements et demandes dont l’échéance est passée"}},
 	{"subjects", "analyst", "/subjects", []string{"Fiches", "Nouvelle fiche", "sous surveillance", "Nationalité"}},
 	{"subject-purpose", "analyst", "/subjects/{subject}?ask=1", []string{"Finalité de la consultation", "Pourquoi ouvrez-vous cette fiche ?", "Ouvrir la fiche"}},
-	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96"}},
+	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96",
+		"Entrée en TR : FR-DGSI indique 2012 (B3), TR-MIT / border records indique 2013 (B2)", "Fiche \"Ismaël Omar Mostefaï\" enregistrée, sous surveillance",
+		"Réception : avertissement de TR-MIT à FR-DGSI (urgent) : Fifth individual identified", "Correspondance : 0,", "Relance (étape 1, côté destinataire", "— côté destinataire, liaison"}},
 	{"subject-new", "analyst", "/subjects/new", []string{"Nouvelle fiche", "Nom principal", "Enregistrer la fiche"}},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï"}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
@@ -44,7 +46,7 @@ var frenchPages = []struct {
 // recorded are the pages showing what the core wrote and stored (audit details, the
 // oversight report, alerts, escalations, timeline, conflicts, match summaries, delivery
 // states), which must read in French too.
-var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true, "alerts": true}
+var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true, "alerts": true, "subject": true}
 
 // TestFrenchPagesInBrowser signs in as French users and walks the main pages in Chromium:
 // each says <html lang="fr">, shows its French words, leaves no English of the catalogue

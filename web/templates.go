@@ -57,6 +57,7 @@ func funcsFor(l *locale) template.FuncMap {
 		// say writes a sentence the core stored, a phrase and its English: in the page's
 		// language when it has a phrase, in English marked lang="en" when not.
 		"say":     l.said,
+		"source":  l.timelineSource,
 		"lang":    func() string { return l.code },
 		"num":     l.Num,
 		"fmtTime": l.Time,
