@@ -41,6 +41,10 @@ type Matcher struct {
 	feed   forewarn.ChangeFeed
 	follow sync.Mutex
 	seen   atomic.Int64
+	// Catch-ups are counted as they begin reading (begun) and as they end (ended, the
+	// count of begun the one that ended had): a caller that finds one ending that began
+	// after it asked is caught up by it, without reading the log again.
+	begun, ended atomic.Int64
 	// subjectSeq is the Seq of the last subject change applied, so that a message
 	// matched before it can tell whether any subject changed since.
 	subjectSeq atomic.Int64
@@ -324,8 +328,17 @@ func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 	if mt.feed == nil {
 		return 0, nil
 	}
+	// Arrivals come many at a time, each catching the index up before it is matched:
+	// one read of the log that began after a caller asked holds every change committed
+	// before it asked, so callers that waited for it are done.
+	asked := mt.begun.Load()
 	mt.follow.Lock()
 	defer mt.follow.Unlock()
+	if mt.ended.Load() > asked {
+		mt.applyArrived()
+		return mt.seen.Load(), nil
+	}
+	this := mt.begun.Add(1)
 	for {
 		mt.applyArrived()
 		cs, err := mt.feed.Changes(ctx, mt.seen.Load(), changeBatch)
@@ -338,6 +351,7 @@ func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 		}
 		if len(cs) < changeBatch {
 			mt.applyArrived()
+			mt.ended.Store(this)
 			return mt.seen.Load(), nil
 		}
 	}
