@@ -141,6 +141,11 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 				return err
 			}
 		}
+		if sm.ErasureNotice != "" {
+			if err := tx.settleErasureNotice(ctx, actor, sm.ErasureNotice, m.ID, ""); err != nil {
+				return err
+			}
+		}
 		if m.Kind != forewarn.KindAcknowledgement || m.Ack == nil || m.InReplyTo == "" {
 			return nil
 		}
@@ -1543,10 +1548,14 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 // They are named by their keys one by one (OR), not as "(message_id, agency) IN (VALUES
 // …)", and the direction as "<> 'in'", not "= 'out'": either of those makes SQLite read
 // every outgoing delivery ever made through the (direction, agency, delivered_at) index
-// rather than look the few rows up by primary key.
+// rather than look the few rows up by primary key. Likewise the claim asks for
+// delivered_at to be empty through COALESCE rather than IS NULL, a form no partial index
+// of due deliveries answers: PostgreSQL, whose statistics lag behind a queue that grows
+// fast, otherwise scans every due delivery for the few named, and each claim costs in
+// proportion to the backlog.
 func claimQuery(n int, skipLocked string) string {
 	return "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
-		" WHERE direction <> 'in' AND delivered_at IS NULL AND next_attempt <= ? AND (" +
+		" WHERE direction <> 'in' AND COALESCE(delivered_at, '') = '' AND next_attempt <= ? AND (" +
 		strings.TrimSuffix(strings.Repeat("(message_id = ? AND agency = ?) OR ", n), " OR ") + ")" + skipLocked + ") RETURNING message_id, agency"
 }
 
