@@ -3,6 +3,8 @@ package forewarn
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -281,6 +283,9 @@ type MessageStore interface {
 	Delivered(ctx context.Context, receipts ...DeliveryReceipt) error
 	// Envelope returns the signed bytes of a stored message, for sending it again.
 	Envelope(ctx context.Context, messageID string) ([]byte, error)
+	// Envelopes returns the signed bytes of the stored messages among messageIDs, by ID,
+	// in one read: the delivery worker reads those of a round's deliveries together.
+	Envelopes(ctx context.Context, messageIDs []string) (map[string][]byte, error)
 
 	// OpenDeliveries returns up to limit deliveries, in either direction, not yet
 	// actioned, whose NextEscalation is at or before now.
@@ -309,33 +314,28 @@ type MessageStore interface {
 // Status says in one line where a delivery stands, the way the sender's desk needs to read
 // it: "delivered 12 Dec 2014 09:30 UTC, not acknowledged, overdue since 13 Dec 2014 09:30 UTC".
 // A delivery without a deadline (an acknowledgement, a response) is never "not acknowledged".
-func (d *Delivery) Status() string { return d.StatusPhrase().English() }
-
-// StatusPhrase is Status as a phrase, for the pages to say in the reader's language.
-func (d *Delivery) StatusPhrase() Phrase {
-	var parts []Phrase
+func (d *Delivery) Status() string {
+	const layout = "2 Jan 2006 15:04 MST"
+	var parts []string
 	switch {
 	case d.Delivered() && d.Direction == DirectionIn:
-		parts = append(parts, Say(PhraseDeliveryReceived, TimeArg(d.DeliveredAt)))
+		parts = append(parts, "received "+d.DeliveredAt.UTC().Format(layout))
 	case d.Delivered():
-		parts = append(parts, Say(PhraseDeliveryDelivered, TimeArg(d.DeliveredAt)))
+		parts = append(parts, "delivered "+d.DeliveredAt.UTC().Format(layout))
 	case d.Attempts > 0:
-		parts = append(parts, Say(PhraseDeliveryFailed, CountArg(d.Attempts), TextArg(d.LastError)))
+		parts = append(parts, fmt.Sprintf("not delivered after %d attempts (%s)", d.Attempts, d.LastError))
 	default:
-		parts = append(parts, Say(PhraseDeliveryQueued))
+		parts = append(parts, "queued")
 	}
 	switch {
 	case d.Actioned():
-		at, outcome := TimeArg(d.ActionAt), CodeArg(d.Outcome)
-		switch {
-		case d.ActionBy != "" && d.Reason != "":
-			parts = append(parts, Say(PhraseDeliveryAcknowledgedByReason, at, TextArg(d.ActionBy), outcome, TextArg(d.Reason)))
-		case d.ActionBy != "":
-			parts = append(parts, Say(PhraseDeliveryAcknowledgedBy, at, TextArg(d.ActionBy), outcome))
-		case d.Reason != "":
-			parts = append(parts, Say(PhraseDeliveryAcknowledgedReason, at, outcome, TextArg(d.Reason)))
-		default:
-			parts = append(parts, Say(PhraseDeliveryAcknowledged, at, outcome))
+		by := ""
+		if d.ActionBy != "" {
+			by = " by " + d.ActionBy
+		}
+		s := fmt.Sprintf("acknowledged %s%s: %s", d.ActionAt.UTC().Format(layout), by, d.Outcome)
+		if d.Reason != "" {
+			s += " (" + d.Reason + ")"
 		}
 		arrived := d.AckArrivedAt
 		if arrived.IsZero() || arrived.Before(d.ActionAt) {
@@ -343,21 +343,22 @@ func (d *Delivery) StatusPhrase() Phrase {
 		}
 		if !d.Deadline.IsZero() && arrived.After(d.Deadline) {
 			if arrived.Sub(d.ActionAt) > MaxClockSkew {
-				parts = append(parts, Say(PhraseDeliveryArrived, TimeArg(arrived)))
+				s += ", arrived " + arrived.UTC().Format(layout)
 			}
-			parts = append(parts, Say(PhraseDeliveryLate, DurationArg(arrived.Sub(d.Deadline))))
+			s += ", " + Ago(arrived.Sub(d.Deadline)) + " after the deadline"
 		}
+		parts = append(parts, s)
 	case !d.ReadAt.IsZero() && d.Deadline.IsZero():
-		parts = append(parts, Say(PhraseDeliveryRead, TimeArg(d.ReadAt)))
+		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout))
 	case !d.ReadAt.IsZero():
-		parts = append(parts, Say(PhraseDeliveryRead, TimeArg(d.ReadAt)), Say(PhraseDeliveryNotAcknowledged))
+		parts = append(parts, "read "+d.ReadAt.UTC().Format(layout)+", not acknowledged")
 	case d.Delivered() && !d.Deadline.IsZero():
 		// Only what has a deadline waits for an acknowledgement: an acknowledgement or an
 		// answer sent back is delivered, and that is all there is to say about it.
-		parts = append(parts, Say(PhraseDeliveryNotAcknowledged))
+		parts = append(parts, "not acknowledged")
 	}
 	if !d.Overdue.IsZero() && !d.Actioned() {
-		parts = append(parts, Say(PhraseDeliveryOverdue, TimeArg(d.Deadline)))
+		parts = append(parts, "overdue since "+d.Deadline.UTC().Format(layout))
 	}
-	return Say(PhraseJoined, PartsArg(parts...))
+	return strings.Join(parts, ", ")
 }

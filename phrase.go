@@ -23,18 +23,15 @@ type PhraseArgKind string
 
 // The kinds of argument.
 const (
-	PhraseArgText     PhraseArgKind = "text"     // written as it is: a name, a summary, a reason, an ID
-	PhraseArgAgency   PhraseArgKind = "agency"   // an agency code
-	PhraseArgTime     PhraseArgKind = "time"     // an instant, RFC 3339
-	PhraseArgDate     PhraseArgKind = "date"     // a day, RFC 3339 of an instant in it
-	PhraseArgCount    PhraseArgKind = "count"    // an integer
-	PhraseArgScore    PhraseArgKind = "score"    // a score between 0 and 1, written with two decimals
-	PhraseArgLabel    PhraseArgKind = "label"    // a stored code (a message kind, an outcome, a band) the pages word
-	PhraseArgCode     PhraseArgKind = "code"     // a stored code the pages word, written as the code itself in English
-	PhraseArgLabels   PhraseArgKind = "labels"   // several such codes, written as a list
-	PhraseArgPhrases  PhraseArgKind = "phrases"  // phrases within the phrase, joined by "; "
-	PhraseArgParts    PhraseArgKind = "parts"    // phrases within the phrase, joined by ", "
-	PhraseArgDuration PhraseArgKind = "duration" // a length of time in seconds, written in its largest unit
+	PhraseArgText    PhraseArgKind = "text"    // written as it is: a name, a summary, a reason, an ID
+	PhraseArgAgency  PhraseArgKind = "agency"  // an agency code
+	PhraseArgTime    PhraseArgKind = "time"    // an instant, RFC 3339
+	PhraseArgDate    PhraseArgKind = "date"    // a day, RFC 3339 of an instant in it
+	PhraseArgCount   PhraseArgKind = "count"   // an integer
+	PhraseArgScore   PhraseArgKind = "score"   // a score between 0 and 1, written with two decimals
+	PhraseArgLabel   PhraseArgKind = "label"   // a stored code (a message kind, an outcome, a band) the pages word
+	PhraseArgLabels  PhraseArgKind = "labels"  // several such codes, written as a list
+	PhraseArgPhrases PhraseArgKind = "phrases" // phrases within the phrase, joined by "; "
 )
 
 // PhraseArg is one argument of a phrase.
@@ -74,23 +71,11 @@ func LabelArg[S ~string](code S) PhraseArg {
 	return PhraseArg{Kind: PhraseArgLabel, Value: string(code)}
 }
 
-// CodeArg is a stored code the reader's language words, kept as it is in the English (an
-// outcome: "action_taken").
-func CodeArg(code string) PhraseArg { return PhraseArg{Kind: PhraseArgCode, Value: code} }
-
 // LabelsArg is a list of such codes.
 func LabelsArg(codes []string) PhraseArg { return PhraseArg{Kind: PhraseArgLabels, List: codes} }
 
 // PhrasesArg is phrases within a phrase, joined by "; ".
 func PhrasesArg(ps ...Phrase) PhraseArg { return PhraseArg{Kind: PhraseArgPhrases, Phrases: ps} }
-
-// PartsArg is phrases within a phrase, joined by ", ".
-func PartsArg(ps ...Phrase) PhraseArg { return PhraseArg{Kind: PhraseArgParts, Phrases: ps} }
-
-// DurationArg is a length of time.
-func DurationArg(d time.Duration) PhraseArg {
-	return PhraseArg{Kind: PhraseArgDuration, Value: strconv.FormatInt(int64(d/time.Second), 10)}
-}
 
 // Say makes the phrase code says with args.
 func Say(code string, args ...PhraseArg) Phrase { return Phrase{Code: code, Args: args} }
@@ -145,23 +130,6 @@ const (
 	PhraseConflictStatesNone    = "conflict.states_none"
 	// a date not known, where one is written
 	PhraseDateUnknown = "date.unknown"
-	// phrases said one after another: its one argument joins them
-	PhraseJoined = "joined"
-	// where a delivery stands (Delivery.StatusPhrase), and a message's deliveries
-	PhraseDeliveryReceived             = "delivery.received"
-	PhraseDeliveryDelivered            = "delivery.delivered"
-	PhraseDeliveryFailed               = "delivery.failed"
-	PhraseDeliveryQueued               = "delivery.queued"
-	PhraseDeliveryAcknowledged         = "delivery.acknowledged"
-	PhraseDeliveryAcknowledgedReason   = "delivery.acknowledged_reason"
-	PhraseDeliveryAcknowledgedBy       = "delivery.acknowledged_by"
-	PhraseDeliveryAcknowledgedByReason = "delivery.acknowledged_by_reason"
-	PhraseDeliveryArrived              = "delivery.arrived"
-	PhraseDeliveryLate                 = "delivery.late"
-	PhraseDeliveryRead                 = "delivery.read"
-	PhraseDeliveryNotAcknowledged      = "delivery.not_acknowledged"
-	PhraseDeliveryOverdue              = "delivery.overdue"
-	PhraseDeliveryOf                   = "delivery.of"
 )
 
 // PhraseFormats are the English of each code: a format whose verbs (%s, %q, or indexed,
@@ -213,22 +181,6 @@ var PhraseFormats = map[string]string{
 	PhraseConflictStatesNone:    "%s states there is none",
 
 	PhraseDateUnknown: "(date unknown)",
-	PhraseJoined:      "%s",
-
-	PhraseDeliveryReceived:             "received %s",
-	PhraseDeliveryDelivered:            "delivered %s",
-	PhraseDeliveryFailed:               "not delivered after %s attempts (%s)",
-	PhraseDeliveryQueued:               "queued",
-	PhraseDeliveryAcknowledged:         "acknowledged %s: %s",
-	PhraseDeliveryAcknowledgedReason:   "acknowledged %s: %s (%s)",
-	PhraseDeliveryAcknowledgedBy:       "acknowledged %s by %s: %s",
-	PhraseDeliveryAcknowledgedByReason: "acknowledged %s by %s: %s (%s)",
-	PhraseDeliveryArrived:              "arrived %s",
-	PhraseDeliveryLate:                 "%s after the deadline",
-	PhraseDeliveryRead:                 "read %s",
-	PhraseDeliveryNotAcknowledged:      "not acknowledged",
-	PhraseDeliveryOverdue:              "overdue since %s",
-	PhraseDeliveryOf:                   "%s: %s",
 }
 
 // PartialDateArg is a date known to a year, a month or a day, as it is written
@@ -292,7 +244,7 @@ func (p Phrase) Validate(field string) error {
 		return Invalid(field+".args", "count", "phrase %s takes %d arguments, not %d", p.Code, n, len(p.Args))
 	}
 	for i, a := range p.Args {
-		if a.Kind == PhraseArgPhrases || a.Kind == PhraseArgParts {
+		if a.Kind == PhraseArgPhrases {
 			for j, q := range a.Phrases {
 				if err := q.Validate(fmt.Sprintf("%s.args[%d].phrases[%d]", field, i, j)); err != nil {
 					return err
@@ -339,21 +291,12 @@ func (a PhraseArg) English() string {
 		return strings.ReplaceAll(a.Value, "_", " ")
 	case PhraseArgLabels:
 		return strings.Join(a.List, ", ")
-	case PhraseArgPhrases, PhraseArgParts:
+	case PhraseArgPhrases:
 		parts := make([]string, len(a.Phrases))
 		for i, q := range a.Phrases {
 			parts[i] = q.English()
 		}
-		if a.Kind == PhraseArgParts {
-			return strings.Join(parts, ", ")
-		}
 		return strings.Join(parts, "; ")
-	case PhraseArgDuration:
-		n, err := strconv.ParseInt(a.Value, 10, 64)
-		if err != nil {
-			return a.Value
-		}
-		return Ago(time.Duration(n) * time.Second)
 	}
 	return a.Value
 }

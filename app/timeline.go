@@ -175,8 +175,8 @@ type RelatedMessage struct {
 	Direction forewarn.Direction `json:"direction"`
 	SubjectID string             `json:"subject_id,omitempty"` // the subject linking them, if any
 	Status    string             `json:"status"`
-	// StatusPhrase is Status as a phrase, for the pages to say in the reader's language.
-	StatusPhrase forewarn.Phrase `json:"status_phrase"`
+	// Deliveries are what Status says in English, for pages in other languages.
+	Deliveries []*forewarn.Delivery `json:"-"`
 	// Answered is true when every recipient acknowledged it (actioned): a warning still
 	// waiting for its answer is what "told before" counts.
 	Answered bool `json:"answered"`
@@ -201,14 +201,13 @@ func (n *Node) Related(ctx context.Context, messageID string) ([]RelatedMessage,
 		if err != nil {
 			return err
 		}
-		var status []forewarn.Phrase
+		var status []string
 		answered := len(sm.Deliveries) > 0
 		for _, d := range sm.Deliveries {
-			status = append(status, forewarn.Say(forewarn.PhraseDeliveryOf, forewarn.AgencyArg(d.Agency), forewarn.PhrasesArg(d.StatusPhrase())))
+			status = append(status, d.Agency+": "+d.Status())
 			answered = answered && d.Actioned()
 		}
-		p := forewarn.Say(forewarn.PhraseJoined, forewarn.PhrasesArg(status...))
-		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: p.English(), StatusPhrase: p, Answered: answered})
+		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; "), Deliveries: sm.Deliveries, Answered: answered})
 		return nil
 	}
 	for _, m := range ms {

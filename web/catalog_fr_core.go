@@ -56,10 +56,4 @@ var frenchCoreText = map[string]string{
 	"entered %s %s (%s), no exit record; %s":          "entrée en %s %s (%s), aucune sortie enregistrée ; %s",
 	"%s states there is none":                         "%s affirme qu’il n’y en a pas",
 	"(date unknown)":                                  "(date inconnue)",
-
-	// where a delivery stands (the other parts are the pages' own words, in catalog_fr.go)
-	"not delivered after %s attempts (%s)": "non remis après %s tentatives (%s)",
-	"acknowledged %s: %s (%s)":             "accusé de réception le %s : %s (%s)",
-	"acknowledged %s by %s: %s (%s)":       "accusé de réception le %s par %s : %s (%s)",
-	"read %s":                              "lu le %s",
 }

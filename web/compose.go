@@ -60,16 +60,15 @@ type personForm struct {
 
 // draftHitView is one match the draft check found.
 type draftHitView struct {
-	Person       string
-	Score        float64
-	Summary      string
-	X            match.Explanation
-	SubjectID    string
-	SubjectName  string
-	Watchlisted  bool
-	Message      *forewarn.Message
-	Status       string
-	StatusPhrase forewarn.Phrase
+	Person      string
+	Score       float64
+	Summary     string
+	X           match.Explanation
+	SubjectID   string
+	SubjectName string
+	Watchlisted bool
+	Message     *forewarn.Message
+	Status      string
 }
 
 func (s *Server) newComposeForm(r *http.Request) (*composeForm, error) {
@@ -305,7 +304,10 @@ func (s *Server) checkDraft(r *http.Request, f *composeForm) error {
 	f.Checked = true
 	for _, h := range hits {
 		v := draftHitView{Person: f.Persons[byRef[h.PersonRef]].Name, Score: h.Score, Summary: h.Summary, SubjectID: h.SubjectID,
-			SubjectName: h.SubjectName, Watchlisted: h.Watchlisted, Message: h.Message, Status: h.Status, StatusPhrase: h.StatusPhrase}
+			SubjectName: h.SubjectName, Watchlisted: h.Watchlisted, Message: h.Message, Status: h.Status}
+		if h.Delivery != nil {
+			v.Status = deliveryStatus(localeOf(r.Context()), h.Delivery)
+		}
 		if x, ok := h.Explanation.(match.Explanation); ok {
 			v.X = x
 		}

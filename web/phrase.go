@@ -53,27 +53,18 @@ func (l *locale) sayArg(a forewarn.PhraseArg) string {
 			return a.Value
 		}
 		return l.Decimal(f, 2)
-	case forewarn.PhraseArgLabel, forewarn.PhraseArgCode:
+	case forewarn.PhraseArgLabel:
 		return l.word(a.Value)
-	case forewarn.PhraseArgDuration:
-		n, err := strconv.ParseInt(a.Value, 10, 64)
-		if err != nil {
-			return a.Value
-		}
-		return l.Ago(time.Duration(n) * time.Second)
 	case forewarn.PhraseArgLabels:
 		out := make([]string, len(a.List))
 		for i, c := range a.List {
 			out[i] = l.word(c)
 		}
 		return strings.Join(out, ", ")
-	case forewarn.PhraseArgPhrases, forewarn.PhraseArgParts:
+	case forewarn.PhraseArgPhrases:
 		out := make([]string, len(a.Phrases))
 		for i, p := range a.Phrases {
 			out[i] = l.Say(p)
-		}
-		if a.Kind == forewarn.PhraseArgParts {
-			return strings.Join(out, ", ")
 		}
 		return strings.Join(out, "; ")
 	}

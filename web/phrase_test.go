@@ -84,16 +84,6 @@ func TestPhrasesSayFrench(t *testing.T) {
 			t.Errorf("%s in French:\n got %q\nwant %q", tt.name, got, tt.want)
 		}
 	}
-	// A delivery's state, as the related messages and the draft check show it.
-	d := &forewarn.Delivery{Agency: "FR-DGSI", Direction: forewarn.DirectionOut, DeliveredAt: deadline.Add(-48 * time.Hour), Deadline: deadline,
-		ActionAt: deadline.Add(72 * time.Hour), ActionBy: "liaison at FR-DGSI", Outcome: forewarn.OutcomeActionTaken, Reason: "file opened"}
-	related := forewarn.Say(forewarn.PhraseJoined, forewarn.PhrasesArg(forewarn.Say(forewarn.PhraseDeliveryOf, forewarn.AgencyArg(d.Agency), forewarn.PhrasesArg(d.StatusPhrase()))))
-	if got, want := french.Say(related), "FR-DGSI : remis le 13 déc. 2014 14:05 UTC, accusé de réception le 18 déc. 2014 14:05 UTC par liaison at FR-DGSI : "+french.T(label(forewarn.OutcomeActionTaken))+" (file opened), 3 jours après l’échéance"; got != want {
-		t.Errorf("a related message's state in French:\n got %q\nwant %q", got, want)
-	}
-	if got, want := d.Status(), "delivered 13 Dec 2014 14:05 UTC, acknowledged 18 Dec 2014 14:05 UTC by liaison at FR-DGSI: action_taken (file opened), 3 days after the deadline"; got != want {
-		t.Errorf("the delivery's English state is %q, want %q", got, want)
-	}
 	if got := french.said(forewarn.Phrase{}, "notification to FR-DGSI was delivered but not acknowledged"); got != `<span lang="en">notification to FR-DGSI was delivered but not acknowledged</span>` {
 		t.Errorf("a stored English sentence without a phrase shows as %q", got)
 	}
