@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 func (s *Server) handleListMatches(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -108,6 +109,14 @@ func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request, p *forewa
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if withhold, err := s.Node.SearchDetailsWithheld(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	} else if withhold {
+		for i, x := range rel {
+			rel[i].Message = app.WithholdPersons(&forewarn.StoredMessage{Message: x.Message, Direction: x.Direction}).Message
+		}
 	}
 	if len(rel) > 0 {
 		if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.related", "message", []string{r.PathValue("id")}, fmt.Sprintf("%d other messages about the same persons", len(rel))); err != nil {

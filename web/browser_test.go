@@ -36,8 +36,9 @@ var everyPage = []pageVisit{
 	{"outbox", "liaison", "/outbox"},
 	{"overdue", "supervisor", "/overdue"},
 	{"alerts", "liaison", "/alerts"},
-	{"message", "liaison", "/messages/{warning}"},
-	{"message-repeated", "analyst", "/messages/{second}"},
+	{"message-purpose-prompt", "liaison", "/messages/{warning}?ask=1"},
+	{"message", "liaison", "/messages/{warning}?purpose=liaison-request"},
+	{"message-repeated", "analyst", "/messages/{second}?purpose=investigation"},
 	{"compose", "liaison", "/compose"},
 	{"private", "liaison", "/private?subject={subject}"},
 	{"subjects", "analyst", "/subjects"},
@@ -294,7 +295,7 @@ func TestBrowserFlows(t *testing.T) {
 	b.signIn(base, "analyst")
 
 	// The banner names the matched subject, linked.
-	b.run("open the warning", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS("#banner")))
+	b.run("open the warning", chromedp.Navigate(base+"/messages/"+f.warningID+"?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS("#banner")))
 	if got := b.text("#banner a.banner-subject"); got != "Ismaël Omar Mostefaï" {
 		t.Errorf("the banner names %q, want the subject", got)
 	}
@@ -310,7 +311,7 @@ func TestBrowserFlows(t *testing.T) {
 	b.shot(filepath.Join(shots, "flow-2-surname-search.png"))
 
 	// Confirm the first match, then the second warning proposes the same in one click.
-	b.run("confirm the first match", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS(`form.review`)),
+	b.run("confirm the first match", chromedp.Navigate(base+"/messages/"+f.warningID+"?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS(`form.review`)),
 		chromedp.SendKeys(chromedp.CSS(`form.review input[name=reason]`), "names, birth year and nationality agree"),
 		chromedp.Click(chromedp.CSS(`form.review button.primary`)),
 		// The subject's record opens next: asked why, the analyst keeps the default.
@@ -318,7 +319,7 @@ func TestBrowserFlows(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	f.clock.Advance(time.Hour)
 	second := f.receiveWarning(t, "Second notification on the fifth individual")
-	b.run("open the second warning", chromedp.Navigate(base+"/messages/"+second), chromedp.WaitVisible(chromedp.CSS(`form.same-as`)))
+	b.run("open the second warning", chromedp.Navigate(base+"/messages/"+second+"?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS(`form.same-as`)))
 	b.shot(filepath.Join(shots, "flow-3-same-as.png"))
 	b.run("confirm in one click", chromedp.Click(chromedp.CSS(`form.same-as button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	if got := b.text("p.flash"); !strings.Contains(got, "Match confirmed") {

@@ -349,7 +349,8 @@ type messagePage struct {
 	Ack         ackForm
 	Outcomes    []string
 	Done        string
-	Consent     *consentView // the third-party rule: consent to answer, forwards (web/consent.go)
+	Consent     *consentView     // the third-party rule: consent to answer, forwards (web/consent.go)
+	Purpose     forewarn.Purpose // why the persons were opened, for a received message naming them
 }
 
 // ackForm is the acknowledgement form as filled, with its errors.
@@ -371,6 +372,15 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
+	var purpose forewarn.Purpose
+	if app.PersonsNeedPurpose(sm) {
+		// Persons another agency sent are opened for a purpose, as a subject is.
+		c, pu, ok := s.messagePurpose(w, r, a, sm.Message.ID)
+		if !ok {
+			return
+		}
+		ctx, purpose = c, pu
+	}
 	if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "message.read", "message", app.MessagesWithPersons(sm), "the message page, with the persons it names and their matches"); err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -378,7 +388,7 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	m := sm.Message
 	row := rowOf(localeOf(r.Context()), sm)
 	s.timed(localeOf(r.Context()), &row)
-	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
+	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Purpose: purpose, Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
 	switch {
 	case m.Notification != nil:

@@ -46,11 +46,22 @@ func (s *Server) newPurposeForm(ctx context.Context, r *http.Request, a *access,
 // answer opens. When there is neither, or the one given is wrong, it shows the prompt
 // (naming no one) and returns ok false.
 func (s *Server) subjectPurpose(w http.ResponseWriter, r *http.Request, a *access, id, action string) (context.Context, forewarn.Purpose, bool) {
+	return s.consultPurpose(w, r, a, "subject.read", "subject", id, action)
+}
+
+// messagePurpose is subjectPurpose for a received message that names persons: the purpose
+// is remembered from the message.read entry that recorded it.
+func (s *Server) messagePurpose(w http.ResponseWriter, r *http.Request, a *access, id string) (context.Context, forewarn.Purpose, bool) {
+	return s.consultPurpose(w, r, a, "message.read", "message", id, "/messages/"+id)
+}
+
+// consultPurpose is subjectPurpose for a consultation audited as auditAction on the object.
+func (s *Server) consultPurpose(w http.ResponseWriter, r *http.Request, a *access, auditAction, objectType, id, action string) (context.Context, forewarn.Purpose, bool) {
 	ctx := r.Context()
 	pu := forewarn.Purpose{Code: r.FormValue("purpose"), Text: r.FormValue("purpose_text")}
 	given := pu.Code != "" || pu.Text != ""
 	if !given && r.FormValue("ask") == "" {
-		remembered, ok, err := s.Node.RememberedPurpose(ctx, a.Principal.Username, id)
+		remembered, ok, err := s.Node.RememberedPurposeFor(ctx, a.Principal.Username, auditAction, objectType, id)
 		if err != nil {
 			s.fail(w, r, a, err)
 			return nil, pu, false

@@ -2,12 +2,16 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/httpapi"
 )
 
 // TestPurposePrompt: a subject's record opens only once the user says why, on a prompt
@@ -66,5 +70,106 @@ func TestPurposePrompt(t *testing.T) {
 	_, body = b.get("/search?name=Omar+Ismail+Mostefai&purpose=investigation")
 	if strings.Contains(body, `id="details-withheld"`) || !strings.Contains(body, "Ismaël Omar Mostefaï") {
 		t.Error("search with a purpose does not show who it found")
+	}
+}
+
+// TestMessagePurpose: the persons of a received message are opened for a purpose, as a
+// subject is. The page asks first (naming no one, the liaison officer's default chosen),
+// records the answer with the read and remembers it; the API refuses the message without
+// one (400 naming purpose, audited) and lists received messages without their persons;
+// the oversight report lists each consultation with its purpose.
+func TestMessagePurpose(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.noPurpose = true
+	b.login("liaison")
+	page := "/messages/" + f.warningID
+
+	st, body := b.get(page)
+	if st != http.StatusOK || !strings.Contains(body, `id="purpose-form"`) || strings.Contains(body, "Mostefai") || strings.Contains(body, "Mostefaï") {
+		t.Fatalf("opening the warning: %d; want the prompt, naming no one:\n%s", st, body)
+	}
+	if !strings.Contains(body, `<option value="liaison-request" selected>`) {
+		t.Error("the prompt does not pre-select the liaison officer's default purpose")
+	}
+	st, body = b.get(page + "?purpose=liaison-request")
+	if st != http.StatusOK || !strings.Contains(body, "Omar Ismail Mostefai") || !strings.Contains(body, `id="purpose-note"`) {
+		t.Fatalf("with a purpose: %d; want the warning and its person, saying what it was opened for", st)
+	}
+	if !f.auditHas(t, "message.read", "purpose: liaison-request") {
+		t.Error("the read of the message is not audited with its purpose")
+	}
+	f.clock.Advance(20 * time.Minute)
+	if _, body = b.get(page); !strings.Contains(body, "Omar Ismail Mostefai") {
+		t.Error("twenty minutes later the warning asks again")
+	}
+	f.clock.Advance(31 * time.Minute)
+	if _, body = b.get(page); !strings.Contains(body, `id="purpose-form"`) || strings.Contains(body, "Omar Ismail Mostefai") {
+		t.Error("after thirty minutes the warning opens without asking again")
+	}
+
+	// The API: the message needs a purpose; lists show received messages without persons.
+	api := httpapi.NewServer(f.node, nil)
+	api.SetMessages(f.msgs)
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	secret, _, err := app.NewToken(ctx, f.node, forewarn.UserActor("liaison"), "liaison", forewarn.RoleLiaison, "reads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(path, purpose string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if purpose != "" {
+			req.Header.Set("Forewarn-Purpose", purpose)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(data)
+	}
+	st, body = call("/api/v1/messages/"+f.warningID, "")
+	if st != http.StatusBadRequest || !strings.Contains(body, `"field": "purpose"`) || strings.Contains(body, "Mostefai") {
+		t.Errorf("the warning without a purpose: %d %s; want 400 naming purpose", st, body)
+	}
+	if !f.auditHas(t, "purpose.refused", "give a purpose") {
+		t.Error("the refusal is not audited")
+	}
+	if st, body = call("/api/v1/messages/"+f.warningID, "threat-assessment"); st != http.StatusOK || !strings.Contains(body, "Omar Ismail Mostefai") {
+		t.Errorf("the warning with a purpose: %d", st)
+	}
+	if !f.auditHas(t, "message.read", "purpose: threat-assessment") {
+		t.Error("the API read is not audited with its purpose")
+	}
+	for _, path := range []string{"/api/v1/messages?direction=in", "/api/v1/messages/" + f.warningID + "/thread", "/api/v1/messages/" + f.warningID + "/related"} {
+		st, body = call(path, "")
+		if st != http.StatusOK || strings.Contains(body, "Mostefai") || strings.Contains(body, "Mostefaï") {
+			t.Errorf("%s without a purpose: %d; want the list without names:\n%s", path, st, body)
+		}
+		if !strings.Contains(path, "related") && !strings.Contains(body, `"persons_withheld"`) {
+			t.Errorf("%s without a purpose does not say persons were withheld", path)
+		}
+		if st, body = call(path, "investigation"); st != http.StatusOK || (!strings.Contains(path, "related") && !strings.Contains(body, "Omar Ismail Mostefai")) {
+			t.Errorf("%s with a purpose: %d; want the persons", path, st)
+		}
+	}
+
+	rep, err := f.node.OversightReport(ctx, forewarn.UserActor("oversight"), f.clock.Now().Add(-24*time.Hour), f.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, ev := range rep.Consultations {
+		if ev.Action == "message.read" && ev.User == "user:liaison" {
+			found[ev.Purpose] = true
+		}
+	}
+	if !found["liaison-request"] || !found["threat-assessment"] {
+		t.Errorf("the oversight report lists the liaison officer's reads of the warning for %v; want liaison-request and threat-assessment", found)
 	}
 }

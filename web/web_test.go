@@ -911,9 +911,9 @@ func TestPersonalDataReadsAudited(t *testing.T) {
 	}
 	for _, c := range []struct{ method, path, body, action string }{
 		{"POST", "/api/v1/drafts/check", `{"persons":[{"ref":"p1","names":[{"value":"Ismael Omar Mostefai","kind":"primary"}],"birth_date":"1985-11-21"}]}`, "draft.check"},
-		{"GET", "/api/v1/messages/" + f.warningID, "", "message.read"},
-		{"GET", "/api/v1/messages?direction=in", "", "message.list"},
-		{"GET", "/api/v1/messages/" + f.warningID + "/thread", "", "message.list"},
+		{"GET", "/api/v1/messages/" + f.warningID + "?purpose=liaison-request", "", "message.read"},
+		{"GET", "/api/v1/messages?direction=in&purpose=liaison-request", "", "message.list"},
+		{"GET", "/api/v1/messages/" + f.warningID + "/thread?purpose=liaison-request", "", "message.list"},
 		{"GET", "/api/v1/matches", "", "match.list"},
 	} {
 		callAPI(c.method, c.path, c.body)

@@ -194,7 +194,7 @@ func TestBrowser(t *testing.T) {
 	if strings.Contains(body, "Second notification") {
 		t.Error("\"mine\" lists a warning nobody took")
 	}
-	run("back to the December warning", chromedp.Navigate(fr.url+"/messages/"+first), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
+	run("back to the December warning", chromedp.Navigate(fr.url+"/messages/"+first+"?purpose=liaison-request"), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
 
 	run("acknowledge it",
 		chromedp.SetValue(chromedp.CSS(`#ack select[name=outcome]`), "action_taken"),
@@ -250,7 +250,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(june+`form.why-not button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	expect("the alerts after answering", read("main"), "Recorded; the alert is closed")
 	shot("09b-alert-answered")
-	run("open the June warning", chromedp.Navigate(fr.url+"/messages/"+second), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
+	run("open the June warning", chromedp.Navigate(fr.url+"/messages/"+second+"?purpose=liaison-request"), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[any](`document.querySelectorAll('#ack input[name=csrf]').forEach(e => e.remove())`)); err != nil {
 		t.Fatalf("drop the CSRF token: %v", err)
 	}
