@@ -139,3 +139,13 @@ func WithholdSearchDetails(rs []SearchResult) {
 		rs[i].Name, rs[i].Summary, rs[i].Explanation, rs[i].SubjectID, rs[i].MessageID, rs[i].PersonRef = "", "", match.Explanation{}, "", "", ""
 	}
 }
+
+// WithholdSubjects returns copies of subjects with only what does not say who they are:
+// the ID (opening one asks for a purpose), the watch status and the times.
+func WithholdSubjects(subjects []*forewarn.Subject) []*forewarn.Subject {
+	out := make([]*forewarn.Subject, len(subjects))
+	for i, s := range subjects {
+		out[i] = &forewarn.Subject{ID: s.ID, Watch: s.Watch, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	}
+	return out
+}

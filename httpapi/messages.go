@@ -24,6 +24,9 @@ type page[T any] struct {
 	// PersonsWithheld, on a list of messages read without a purpose, says how many
 	// received messages are in it without the persons they name, and how to see them.
 	PersonsWithheld string `json:"persons_withheld,omitempty"`
+	// DetailsWithheld, on a list read without a purpose, says what it leaves out that
+	// would name persons, and how to see it.
+	DetailsWithheld string `json:"details_withheld,omitempty"`
 }
 
 // personsWithheld is what a list says when n received messages in it lack their persons.

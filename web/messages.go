@@ -179,6 +179,9 @@ type listPage struct {
 	Pager   pager
 	Peers   []*forewarn.Peer
 	Kinds   []forewarn.MessageKind
+	// Purpose, when a row names the subject a person matched, says why the list was
+	// opened; without a purpose the rows say "you hold this person" without naming whom.
+	Purpose *listPurpose
 }
 
 // listFilter is the list's filter form, as the user filled it.
@@ -250,26 +253,43 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 	if lf.Mine {
 		f.Owner = a.Principal.Username
 	}
-	list, total, err := s.Node.Store.Messages(r.Context(), f)
+	ctx, lp, err := s.listConsult(r, a, "message.list", "message", r.URL.Path)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	peers, err := s.Node.Store.Peers(r.Context())
+	list, total, err := s.Node.Store.Messages(ctx, f)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	if err := s.Node.AuditShown(r.Context(), a.Principal.Actor(), "message.list", "message", app.MessagesWithPersons(list...), heading+" showed messages naming persons"); err != nil {
+	peers, err := s.Node.Store.Peers(ctx)
+	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
 	pg := listPage{Heading: heading, Intro: intro, Path: r.URL.Path, Filter: lf, Total: total, Offset: offset, Peers: peers,
 		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement}}
+	named := false // whether a row names the subject a person matched
 	for _, sm := range list {
 		row := rowOf(localeOf(r.Context()), sm)
 		s.timed(localeOf(r.Context()), &row)
+		for i := range row.Subjects {
+			named = true
+			if lp.Withheld {
+				row.Subjects[i].Name = "" // "You hold this person", without saying who
+			}
+		}
 		pg.Rows = append(pg.Rows, row)
+	}
+	if named {
+		pg.Purpose = &lp
+	}
+	if !lp.Withheld {
+		if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "message.list", "message", app.MessagesWithPersons(list...), heading+" showed messages naming persons"); err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
 	}
 	pg.Pager = pageOf(r.URL, offset, len(list), total)
 	dated := msg("Message, received")

@@ -173,3 +173,123 @@ func TestMessagePurpose(t *testing.T) {
 		t.Errorf("the oversight report lists the liaison officer's reads of the warning for %v; want liaison-request and threat-assessment", found)
 	}
 }
+
+// TestListPurpose: the matches list, the subjects list and the inbox name no one until a
+// purpose is given (on the page, the purpose fields in the filter form; remembered for
+// thirty minutes), and say so; the API lists matches and subjects without what names the
+// persons and refuses one match without a purpose; the oversight report lists the list
+// reads with their purposes.
+func TestListPurpose(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.browser(t)
+	b.noPurpose = true
+	b.login("analyst")
+	names := []string{"Omar Ismail Mostefai", "Mostefaï"}
+	named := func(body string) bool {
+		for _, n := range names {
+			if strings.Contains(body, n) {
+				return true
+			}
+		}
+		return false
+	}
+
+	st, body := b.get("/matches")
+	if st != http.StatusOK || !strings.Contains(body, `id="details-withheld"`) || named(body) || !strings.Contains(body, `name="purpose"`) {
+		t.Fatalf("the matches list without a purpose: %d; want it without names, saying so, with the purpose fields:\n%s", st, body)
+	}
+	if _, body = b.get("/matches?purpose=investigation"); !strings.Contains(body, "Omar Ismail Mostefai") || !strings.Contains(body, "Ismaël Omar Mostefaï") || strings.Contains(body, `id="details-withheld"`) {
+		t.Errorf("the matches list with a purpose does not name the persons")
+	}
+	if !f.auditHas(t, "match.list", "purpose: investigation") {
+		t.Error("the list read is not audited with its purpose")
+	}
+	f.clock.Advance(20 * time.Minute)
+	if _, body = b.get("/matches?status=&sort=-score"); !named(body) {
+		t.Error("twenty minutes later the list asks again")
+	}
+	f.clock.Advance(31 * time.Minute)
+	if _, body = b.get("/matches"); named(body) {
+		t.Error("after thirty minutes the list still names the persons without asking")
+	}
+
+	// The subjects list and the inbox: who the subjects are only for a purpose.
+	if _, body = b.get("/subjects"); named(body) || !strings.Contains(body, `id="details-withheld"`) || !strings.Contains(body, `href="/subjects/`+f.subjectID+`"`) {
+		t.Errorf("the subjects list without a purpose names them, or lists no one:\n%s", body)
+	}
+	if _, body = b.get("/subjects?purpose=investigation"); !strings.Contains(body, "Ismaël Omar Mostefaï") {
+		t.Error("the subjects list with a purpose does not name them")
+	}
+	if !f.auditHas(t, "subject.list", "purpose: investigation") {
+		t.Error("the subjects list read is not audited with its purpose")
+	}
+	lb := f.browser(t)
+	lb.noPurpose = true
+	lb.login("liaison")
+	if _, body = lb.get("/inbox"); named(body) || !strings.Contains(body, "You hold this person") || !strings.Contains(body, `id="details-withheld"`) {
+		t.Errorf("the inbox without a purpose names the subject, or hides that it is held:\n%s", body)
+	}
+	if _, body = lb.get("/inbox?purpose=liaison-request"); !strings.Contains(body, "Ismaël Omar Mostefaï") {
+		t.Error("the inbox with a purpose does not name the subject held")
+	}
+
+	api := httpapi.NewServer(f.node, nil)
+	api.SetMessages(f.msgs)
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	secret, _, err := app.NewToken(ctx, f.node, forewarn.UserActor("analyst"), "analyst", forewarn.RoleAnalyst, "reads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(data)
+	}
+	if st, body = call("/api/v1/matches"); st != http.StatusOK || named(body) || !strings.Contains(body, `"details_withheld"`) {
+		t.Errorf("the matches API without a purpose: %d; want the matches without names:\n%s", st, body)
+	}
+	if st, body = call("/api/v1/matches?purpose=threat-assessment"); st != http.StatusOK || !strings.Contains(body, "Omar Ismail Mostefai") {
+		t.Errorf("the matches API with a purpose: %d; want the names", st)
+	}
+	if st, body = call("/api/v1/subjects"); st != http.StatusOK || named(body) || !strings.Contains(body, f.subjectID) || !strings.Contains(body, `"details_withheld"`) {
+		t.Errorf("the subjects API without a purpose: %d; want the subjects by ID, without names:\n%s", st, body)
+	}
+	if st, body = call("/api/v1/subjects?purpose=investigation"); st != http.StatusOK || !strings.Contains(body, "Ismaël Omar Mostefaï") {
+		t.Errorf("the subjects API with a purpose: %d; want the names", st)
+	}
+	ms, _, err := f.node.Store.Matches(ctx, forewarn.MatchFilter{Limit: 1})
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("the fixture holds no match: %v", err)
+	}
+	if st, body = call("/api/v1/matches/" + ms[0].ID); st != http.StatusBadRequest || !strings.Contains(body, `"field": "purpose"`) || named(body) {
+		t.Errorf("one match without a purpose: %d %s; want 400 naming purpose", st, body)
+	}
+	if st, body = call("/api/v1/matches/" + ms[0].ID + "?purpose=investigation"); st != http.StatusOK || !named(body) {
+		t.Errorf("one match with a purpose: %d", st)
+	}
+
+	rep, err := f.node.OversightReport(ctx, forewarn.UserActor("oversight"), f.clock.Now().Add(-24*time.Hour), f.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, ev := range rep.Consultations {
+		if ev.User == "user:analyst" {
+			found[ev.Action+" "+ev.Purpose] = true
+		}
+	}
+	for _, want := range []string{"match.list investigation", "match.list threat-assessment", "match.read investigation"} {
+		if !found[want] {
+			t.Errorf("the oversight report lacks the consultation %q: %v", want, found)
+		}
+	}
+}

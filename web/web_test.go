@@ -874,7 +874,7 @@ func TestPersonalDataReadsAudited(t *testing.T) {
 		t.Errorf("the message page is audited as %+v, want one message.read of %s by liaison", es, f.warningID)
 	}
 	before := len(entries("message.list")) // signing in opened the inbox
-	b.get("/inbox")
+	b.get("/inbox?purpose=liaison-request")
 	if es := entries("message.list"); len(es) != before+1 || es[len(es)-1].ObjectID != f.warningID || !strings.Contains(es[len(es)-1].Detail, "Inbox") {
 		t.Errorf("the inbox is audited as %+v", es)
 	}
@@ -914,7 +914,7 @@ func TestPersonalDataReadsAudited(t *testing.T) {
 		{"GET", "/api/v1/messages/" + f.warningID + "?purpose=liaison-request", "", "message.read"},
 		{"GET", "/api/v1/messages?direction=in&purpose=liaison-request", "", "message.list"},
 		{"GET", "/api/v1/messages/" + f.warningID + "/thread?purpose=liaison-request", "", "message.list"},
-		{"GET", "/api/v1/matches", "", "match.list"},
+		{"GET", "/api/v1/matches?purpose=liaison-request", "", "match.list"},
 	} {
 		callAPI(c.method, c.path, c.body)
 		es, _ := f.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: c.action, Token: tok.ID})
@@ -926,7 +926,7 @@ func TestPersonalDataReadsAudited(t *testing.T) {
 	if err != nil || len(ms) == 0 {
 		t.Fatalf("the fixture holds no match: %v", err)
 	}
-	callAPI("GET", "/api/v1/matches/"+ms[0].ID, "")
+	callAPI("GET", "/api/v1/matches/"+ms[0].ID+"?purpose=liaison-request", "")
 	if es, _ := f.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "match.read", ObjectID: ms[0].ID}); len(es) != 1 {
 		t.Errorf("reading match %s through the API is audited %d times, want once", ms[0].ID, len(es))
 	}
