@@ -26,12 +26,27 @@ const (
 	NotifyOverdue NotificationType = "message.overdue"
 	// NotifyDigest: the daily list of overdue received messages, for supervisors.
 	NotifyDigest NotificationType = "digest.overdue"
+	// NotifyMatch: a person in a received message (or an imported subject) matches a
+	// subject this agency holds: the match alert.
+	NotifyMatch NotificationType = "match.found"
+	// NotifyPrivateMatch: a private query found a likely match, on either side.
+	NotifyPrivateMatch NotificationType = "private_match.found"
+	// NotifyReview: an item's retention review is due: keep it or erase it.
+	NotifyReview NotificationType = "review.due"
+	// NotifyConsent: a partner asks this agency's consent to pass its message on.
+	NotifyConsent NotificationType = "consent.requested"
+	// NotifyOverride: a partner passed this agency's message on without its consent,
+	// under an imminent threat to life.
+	NotifyOverride NotificationType = "consent.overridden"
+	// NotifyAlert: any other alert the node raises.
+	NotifyAlert NotificationType = "alert.raised"
 	// NotifyTest: an administrator's test of a channel.
 	NotifyTest NotificationType = "test"
 )
 
 // NotificationTypes lists the types a user or webhook may choose among, in a stable order.
-var NotificationTypes = []NotificationType{NotifyArrival, NotifyEscalation, NotifyOverdue, NotifyDigest}
+var NotificationTypes = []NotificationType{NotifyArrival, NotifyEscalation, NotifyOverdue, NotifyDigest,
+	NotifyMatch, NotifyPrivateMatch, NotifyReview, NotifyConsent, NotifyOverride, NotifyAlert}
 
 // Valid reports whether t is a known type.
 func (t NotificationType) Valid() bool {
@@ -40,10 +55,37 @@ func (t NotificationType) Valid() bool {
 
 // NotificationRoles says which roles receive each type by e-mail.
 var NotificationRoles = map[NotificationType][]Role{
-	NotifyArrival:    {RoleLiaison},
-	NotifyEscalation: {RoleLiaison, RoleSupervisor},
-	NotifyOverdue:    {RoleLiaison, RoleSupervisor},
-	NotifyDigest:     {RoleSupervisor},
+	NotifyArrival:      {RoleLiaison},
+	NotifyEscalation:   {RoleLiaison, RoleSupervisor},
+	NotifyOverdue:      {RoleLiaison, RoleSupervisor},
+	NotifyDigest:       {RoleSupervisor},
+	NotifyMatch:        {RoleAnalyst, RoleLiaison, RoleSupervisor},
+	NotifyPrivateMatch: {RoleLiaison, RoleAnalyst},
+	NotifyReview:       {RoleAnalyst},
+	NotifyConsent:      {RoleLiaison},
+	NotifyOverride:     {RoleLiaison, RoleSupervisor},
+	NotifyAlert:        {RoleAnalyst, RoleLiaison, RoleSupervisor},
+}
+
+// AlertNotification returns the notification type of an alert of kind: every alert the
+// node raises reaches people outside the pages. dir is the direction of the alert's
+// message, when it has one: an escalation on a message this node sent is "your warning is
+// overdue".
+func AlertNotification(kind string, dir Direction) NotificationType {
+	switch kind {
+	case "escalation":
+		if dir == DirectionOut {
+			return NotifyOverdue
+		}
+		return NotifyEscalation
+	case "match":
+		return NotifyMatch
+	case "private_match":
+		return NotifyPrivateMatch
+	case "review":
+		return NotifyReview
+	}
+	return NotifyAlert
 }
 
 // MandatoryNotifications returns the types a holder of role cannot opt out of: a
@@ -71,17 +113,25 @@ const (
 // what an e-mail is written from. Detail holds names and summaries; it is sent only when
 // the message's handling marks and the node's configuration both allow it.
 type NotificationEvent struct {
-	ID         string            `json:"id"` // the notification's ID: the idempotency key
-	Type       NotificationType  `json:"type"`
-	OccurredAt time.Time         `json:"occurred_at"`
-	Node       string            `json:"node"`                // this node's agency code
-	Audience   Role              `json:"audience,omitempty"`  // the role told
-	Recipient  string            `json:"recipient,omitempty"` // the username, for e-mail
-	Text       string            `json:"text"`                // one content-free sentence
-	Step       int               `json:"step,omitempty"`      // the escalation step
-	Message    *NotifiedMessage  `json:"message,omitempty"`
-	Overdue    []NotifiedMessage `json:"overdue,omitempty"` // a digest's messages
-	Detail     *NotifiedDetail   `json:"detail,omitempty"`
+	ID         string           `json:"id"` // the notification's ID: the idempotency key
+	Type       NotificationType `json:"type"`
+	OccurredAt time.Time        `json:"occurred_at"`
+	Node       string           `json:"node"`                // this node's agency code
+	Audience   Role             `json:"audience,omitempty"`  // the role told
+	Recipient  string           `json:"recipient,omitempty"` // the username, for e-mail
+	Text       string           `json:"text"`                // one content-free sentence
+	Step       int              `json:"step,omitempty"`      // the escalation step
+	// SubjectID is the subject an alert is about (a match, a review, a private match).
+	SubjectID string `json:"subject_id,omitempty"`
+	// Agency is the partner an alert or consent request concerns: who asked privately,
+	// who likely holds, to whom a message would be (or was) passed on.
+	Agency string `json:"agency,omitempty"`
+	// Link is where to act on an event that is not about one message (a subject's
+	// review or match); a message's link is Message.Link.
+	Link    string            `json:"link,omitempty"`
+	Message *NotifiedMessage  `json:"message,omitempty"`
+	Overdue []NotifiedMessage `json:"overdue,omitempty"` // a digest's messages
+	Detail  *NotifiedDetail   `json:"detail,omitempty"`
 }
 
 // NotifiedMessage is the content-free description of a message in a notification.
@@ -299,4 +349,56 @@ type EmailSender interface {
 // idempotency key.
 type WebhookSender interface {
 	PostWebhook(ctx context.Context, w *Webhook, key string, body []byte) error
+}
+
+// AlertText says what an alert or consent event is about with only kinds, agencies,
+// priorities, IDs and dates, never a name or a summary: the sentence a notification
+// carries when its detail may not leave the node. It is "" for the other types.
+func (ev *NotificationEvent) AlertText() string {
+	m := ev.Message
+	msg := func() string {
+		if m == nil {
+			return "a message"
+		}
+		return "the " + strings.ToUpper(string(m.Priority)) + " " + string(m.Kind) + " " + m.ID + " from " + m.From
+	}
+	due := func() string {
+		if m == nil || m.Deadline.IsZero() {
+			return "no deadline"
+		}
+		return m.Deadline.UTC().Format("2 Jan 2006 15:04 MST")
+	}
+	switch ev.Type {
+	case NotifyMatch:
+		if m == nil {
+			return "Subject " + ev.SubjectID + " matches persons in messages received before: review the matches."
+		}
+		if ev.SubjectID == "" {
+			return "A person in " + msg() + " matches persons in messages received before: review the match."
+		}
+		return "A person in " + msg() + " matches subject " + ev.SubjectID + ": review the match."
+	case NotifyPrivateMatch:
+		if ev.Audience == RoleLiaison {
+			return ev.Agency + " likely holds a person you asked about privately (subject " + ev.SubjectID + ")."
+		}
+		return ev.Agency + " asked privately about a person who likely matches subject " + ev.SubjectID + "."
+	case NotifyReview:
+		if m != nil {
+			return "Review due for " + msg() + ": keep it, with a reason and a new date, or erase it."
+		}
+		return "Review due for subject " + ev.SubjectID + ": keep it, with a reason and a new date, or erase it."
+	case NotifyConsent:
+		if m == nil {
+			return "A partner asks your consent to pass a message on."
+		}
+		return m.From + " asks your consent to pass your message on to " + ev.Agency + ": answer " + m.ID + " by " + due() + "."
+	case NotifyOverride:
+		if m == nil {
+			return "A partner passed your message on without your consent, under an imminent threat to life."
+		}
+		return m.From + " passed your message on to " + ev.Agency + " without your consent, under an imminent threat to life (notice " + m.ID + ")."
+	case NotifyAlert:
+		return "An alert needs your attention."
+	}
+	return ""
 }

@@ -253,6 +253,9 @@ func (n *Notifier) Prepare(x *forewarn.Notice) forewarn.NotificationEvent {
 	} else {
 		ev.Detail = nil
 	}
+	if ev.SubjectID != "" {
+		ev.Link = n.subjectLink(ev.Type, ev.SubjectID)
+	}
 	if ev.Detail == nil {
 		ev.Text = contentFreeText(&ev)
 	}
@@ -298,6 +301,15 @@ func (n *Notifier) auditWithheld(ctx context.Context, x *forewarn.Notice) {
 	}
 }
 
+// subjectLink is where to act on an alert about a subject: its review, or the subject.
+func (n *Notifier) subjectLink(t forewarn.NotificationType, id string) string {
+	path := "/subjects/" + id
+	if t == forewarn.NotifyReview {
+		path = "/reviews?subject=" + id
+	}
+	return strings.TrimSuffix(n.BaseURL, "/") + path
+}
+
 func (n *Notifier) link(id string) string {
 	if n.BaseURL == "" {
 		return "/messages/" + id
@@ -316,6 +328,9 @@ func due(t time.Time) string {
 
 // contentFreeText says what happened with only priority, kind, agencies and deadline.
 func contentFreeText(ev *forewarn.NotificationEvent) string {
+	if t := ev.AlertText(); t != "" {
+		return t
+	}
 	m := ev.Message
 	switch {
 	case ev.Type == forewarn.NotifyDigest:
@@ -336,6 +351,23 @@ func contentFreeText(ev *forewarn.NotificationEvent) string {
 		return fmt.Sprintf("Your %s %s to %s is overdue: it was due to be acknowledged by %s.", pr, m.Kind, strings.Join(m.To, ", "), due(m.Deadline))
 	}
 	return fmt.Sprintf("%s %s from %s.", pr, m.Kind, m.From)
+}
+
+// alertTitle names an alert's type in an e-mail's subject.
+func alertTitle(t forewarn.NotificationType) string {
+	switch t {
+	case forewarn.NotifyMatch:
+		return "Match"
+	case forewarn.NotifyPrivateMatch:
+		return "Private match"
+	case forewarn.NotifyReview:
+		return "Review due"
+	case forewarn.NotifyConsent:
+		return "Consent requested"
+	case forewarn.NotifyOverride:
+		return "Passed on without consent"
+	}
+	return "Alert"
 }
 
 func roleName(r forewarn.Role) string {
@@ -374,13 +406,17 @@ func (n *Notifier) RenderEmail(x *forewarn.Notice, ev forewarn.NotificationEvent
 		case forewarn.NotifyOverdue:
 			e.Subject = fmt.Sprintf("[Forewarn %s] Your %s %s to %s is overdue", node, pr, m.Kind, strings.Join(m.To, ", "))
 		default:
-			e.Subject = fmt.Sprintf("[Forewarn %s] %s %s from %s", node, pr, m.Kind, m.From)
+			e.Subject = fmt.Sprintf("[Forewarn %s] %s: %s %s from %s", node, alertTitle(ev.Type), pr, m.Kind, m.From)
 		}
 		fmt.Fprintf(&b, "Priority:  %s\nKind:      %s\nFrom:      %s\nDeadline:  %s\n", pr, m.Kind, m.From, due(m.Deadline))
 		if m.HoldsPerson {
 			b.WriteString("Holds:     a person on your watch list\n")
 		}
 		fmt.Fprintf(&b, "Open it:   %s\n", m.Link)
+	}
+	if ev.Message == nil && ev.SubjectID != "" {
+		e.Subject = fmt.Sprintf("[Forewarn %s] %s: subject %s", node, alertTitle(ev.Type), ev.SubjectID)
+		fmt.Fprintf(&b, "Subject:   %s\nOpen it:   %s\n", ev.SubjectID, ev.Link)
 	}
 	switch ev.Type {
 	case forewarn.NotifyDigest:

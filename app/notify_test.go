@@ -280,3 +280,108 @@ func TestWebhookRejectsForgeriesAndReplays(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertsReachPeopleByEmailAndWebhook: every alert the node raises reaches people who
+// are not looking at the pages, by a real SMTP server and a real loopback webhook, under
+// the same handling rules as escalations. At the review date the subject's review goes to
+// the analysts and the received message's to its owner (a liaison officer, not an
+// analyst), each naming the item by ID and never the person; a match alert on a TLP:AMBER
+// message keeps the names in even when the node allows detail, and says so in the trail,
+// while one on a TLP:GREEN message carries them.
+func TestAlertsReachPeopleByEmailAndWebhook(t *testing.T) {
+	mp := mailpit.Start(t, mailpit.Options{})
+	e := newNotifyEnv(t)
+	actor := forewarn.SystemActor("test")
+	if err := e.store.CreateUser(e.ctx, actor, &forewarn.User{Username: "ana", DisplayName: "ana", Roles: []forewarn.Role{forewarn.RoleAnalyst}, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetNotificationSettings(e.ctx, actor, &forewarn.NotificationSettings{Username: "ana", Email: "ana@dgsi.example"}); err != nil {
+		t.Fatal(err)
+	}
+	recv := newReceiver(t, "a-webhook-secret-of-some-length")
+	if err := e.store.CreateWebhook(e.ctx, actor, &forewarn.Webhook{Name: "chat", URL: recv.URL, Secret: recv.secret}); err != nil {
+		t.Fatal(err)
+	}
+	ms := app.NewMessages(e.node, nil)
+	n := app.NewNotifier(e.node)
+	n.Email, n.Webhooks, n.BaseURL, n.AllowDetail = mailClient(t, mp), webhook.NewSender(5*time.Second), "https://forewarn.dgsi.example", true
+
+	s := storetest.NewSubject("Ismaël Omar Mostefaï")
+	if err := e.store.CreateSubject(e.ctx, actor, s); err != nil {
+		t.Fatal(err)
+	}
+	in := e.arrive(t, forewarn.TLPAmber, forewarn.PriorityRoutine) // routine: no arrival e-mail
+	if err := e.store.AssignMessage(e.ctx, forewarn.UserActor("boss"), in.ID, "desk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ms.Review(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := n.Tick(e.ctx); err != nil || sent != 0 {
+		t.Fatalf("before any review is due: Tick = %d, %v; want nothing sent", sent, err)
+	}
+	e.clock.Advance(181 * 24 * time.Hour) // both are reviewed 180 days after they were stored
+	if raised, err := ms.Review(e.ctx); err != nil || raised != 2 {
+		t.Fatalf("Review = %d, %v; want the subject's and the message's alerts", raised, err)
+	}
+	// Two e-mails (the analyst, the owner) and two webhook posts.
+	if sent, err := n.Tick(e.ctx); err != nil || sent != 4 {
+		t.Fatalf("Tick = %d, %v; want 4 sent", sent, err)
+	}
+	mails := map[string]string{}
+	for _, m := range mp.Messages(t) {
+		text := mp.Text(t, m.ID)
+		mails[m.To[0].Address] = m.Subject + "\n" + text
+		if strings.Contains(text+m.Subject, "Mostefa") || strings.Contains(text, "fifth man") {
+			t.Errorf("a review e-mail says what it is about:\n%s\n%s", m.Subject, text)
+		}
+	}
+	if got := mails["ana@dgsi.example"]; !strings.Contains(got, "Review due: subject "+s.ID) || !strings.Contains(got, "https://forewarn.dgsi.example/reviews?subject="+s.ID) {
+		t.Errorf("the analyst's e-mail:\n%s", got)
+	}
+	if got := mails["desk@dgsi.example"]; !strings.Contains(got, "Review due for the ROUTINE notification "+in.ID+" from TR-MIT") || !strings.Contains(got, "/messages/"+in.ID) {
+		t.Errorf("the owner's e-mail:\n%s", got)
+	}
+	if len(mails) != 2 {
+		t.Errorf("review e-mails went to %d addresses, want the analyst and the owner: %v", len(mails), mails)
+	}
+	reviews := 0
+	for _, ev := range recv.events {
+		if ev.Type != forewarn.NotifyReview || ev.Detail != nil || strings.Contains(ev.Text, "Mostefa") {
+			t.Errorf("webhook event %+v", ev)
+		}
+		if ev.SubjectID == s.ID && ev.Link == "https://forewarn.dgsi.example/reviews?subject="+s.ID || ev.Message != nil && ev.Message.ID == in.ID {
+			reviews++
+		}
+	}
+	if reviews != 2 || recv.forged != 0 {
+		t.Errorf("the webhook received %d of the 2 review events (%d forged): %+v", reviews, recv.forged, recv.events)
+	}
+
+	// Match alerts go through the same gate as escalations: names leave only for GREEN.
+	clear(recv.events)
+	amber, green := e.arrive(t, forewarn.TLPAmber, forewarn.PriorityRoutine), e.arrive(t, forewarn.TLPGreen, forewarn.PriorityRoutine)
+	for _, m := range []*forewarn.Message{amber, green} {
+		match := &forewarn.Match{MessageID: m.ID, PersonRef: m.Notification.Persons[0].Ref, Fingerprint: app.Fingerprint(&m.Notification.Persons[0]), SubjectID: s.ID, Score: 0.9}
+		alert := &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: s.ID, Text: "You hold this person: Ismaël Omar Mostefaï."}
+		if err := e.store.CreateMatches(e.ctx, forewarn.SystemActor("matcher"), []*forewarn.Match{match}, []*forewarn.Alert{alert}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sent, err := n.Tick(e.ctx); err != nil || sent != 4 {
+		t.Fatalf("Tick = %d, %v; want 4 sent (2 e-mails to the analyst, 2 webhook posts)", sent, err)
+	}
+	for _, ev := range recv.events {
+		if ev.Type != forewarn.NotifyMatch || ev.Message == nil {
+			t.Fatalf("webhook event %+v", ev)
+		}
+		named := ev.Detail != nil && len(ev.Detail.Persons) > 0
+		if named != (ev.Message.ID == green.ID) {
+			t.Errorf("the match event of the %s message carries detail %+v", ev.Message.TLP, ev.Detail)
+		}
+	}
+	refused, err := e.store.AuditEntries(e.ctx, forewarn.AuditFilter{Action: app.ActionEgressRefused, ObjectID: amber.ID})
+	if err != nil || len(refused) != 2 {
+		t.Errorf("%d egress refusals audited for the AMBER match notifications (%v), want one per channel", len(refused), err)
+	}
+}

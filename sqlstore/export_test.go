@@ -58,3 +58,9 @@ func WriteTogether(ctx context.Context, db *DB, objects []string, fail []bool) [
 	}
 	return errs
 }
+
+// HotQueries are the queries of the delivery worker that run once per batch, with n
+// keys each, for a test to check how the database plans them.
+func HotQueries(n int) map[string]string {
+	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, "")}
+}

@@ -316,8 +316,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 				return err
 			}
 		}
+		about := &alertMessage{m: m, dir: forewarn.DirectionIn, priority: sm.Priority, holds: sm.HoldsPerson, deadline: d.Deadline}
 		for _, a := range alerts {
-			if err := tx.insertAlert(ctx, a); err != nil {
+			if err := tx.insertAlertAbout(ctx, a, about); err != nil {
 				return err
 			}
 		}
@@ -1054,7 +1055,7 @@ func (tx *tx) outgoing(ctx context.Context, receipts []forewarn.DeliveryReceipt)
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := tx.query(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE direction = 'out' AND message_id IN (?"+strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		rows, err := tx.query(ctx, outgoingQuery(len(chunk)), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -1064,7 +1065,9 @@ func (tx *tx) outgoing(ctx context.Context, receipts []forewarn.DeliveryReceipt)
 				rows.Close()
 				return nil, err
 			}
-			states[d.MessageID+"/"+d.Agency] = d
+			if d.Direction == forewarn.DirectionOut {
+				states[d.MessageID+"/"+d.Agency] = d
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -1072,6 +1075,13 @@ func (tx *tx) outgoing(ctx context.Context, receipts []forewarn.DeliveryReceipt)
 		}
 	}
 	return states, nil
+}
+
+// outgoingQuery reads the deliveries of n messages by message ID alone, the direction
+// checked by the caller: with "direction = 'out'" in it SQLite reads the (direction,
+// agency, delivered_at) index instead, every outgoing delivery ever made.
+func outgoingQuery(n int) string {
+	return "SELECT " + deliveryColumns + " FROM deliveries WHERE message_id IN (?" + strings.Repeat(", ?", n-1) + ")"
 }
 
 // Envelope returns the signed bytes of a stored message.
@@ -1220,13 +1230,19 @@ func newAlerts(alerts []*forewarn.Alert, messageID string, now time.Time) []*for
 }
 
 func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
+	return tx.insertAlertAbout(ctx, a, nil)
+}
+
+// insertAlertAbout stores an alert about a message the caller holds (about), so its
+// notification need not read it back.
+func (tx *tx) insertAlertAbout(ctx context.Context, a *forewarn.Alert, about *alertMessage) error {
 	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	// Notifications are derived here, where every alert is written, so that each
-	// escalation is e-mailed and posted in the transaction that fires it.
-	return tx.notifyAlert(ctx, a)
+	// alert is e-mailed and posted in the transaction that raises it.
+	return tx.notifyAlert(ctx, a, about)
 }
 
 // Alerts returns up to limit open alerts for a role, newest first; alerts addressed to a
@@ -1412,9 +1428,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 		d := ds[min(i, len(ds)-1)]
 		args = append(args, d.MessageID, d.Agency)
 	}
-	q := "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
-		" WHERE direction = 'out' AND delivered_at IS NULL AND next_attempt <= ? AND (message_id, agency) IN (VALUES " +
-		strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ") + ")" + db.dialect.SkipLocked + ") RETURNING message_id, agency"
+	q := claimQuery(n, db.dialect.SkipLocked)
 	claimed := map[[2]string]bool{}
 	err := db.claim(ctx, "claim deliveries", func(tx *tx) error {
 		rows, err := tx.query(ctx, q, args...)
@@ -1444,6 +1458,17 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 		}
 	}
 	return out, nil
+}
+
+// claimQuery claims the n deliveries named by its arguments after until, owner and now.
+// They are named by their keys one by one (OR), not as "(message_id, agency) IN (VALUES
+// …)", and the direction as "<> 'in'", not "= 'out'": either of those makes SQLite read
+// every outgoing delivery ever made through the (direction, agency, delivered_at) index
+// rather than look the few rows up by primary key.
+func claimQuery(n int, skipLocked string) string {
+	return "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
+		" WHERE direction <> 'in' AND delivered_at IS NULL AND next_attempt <= ? AND (" +
+		strings.TrimSuffix(strings.Repeat("(message_id = ? AND agency = ?) OR ", n), " OR ") + ")" + skipLocked + ") RETURNING message_id, agency"
 }
 
 // ReleaseClaims makes what owner claimed and did not finish due at now.

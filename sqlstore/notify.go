@@ -27,10 +27,21 @@ func (tx *tx) notifyArrival(ctx context.Context, sm *forewarn.StoredMessage, dea
 	if m.Kind == forewarn.KindAcknowledgement {
 		return nil
 	}
+	msg, detail := notifiedMessage(m, sm.Priority, sm.HoldsPerson, deadline)
+	if c := m.Consent; c != nil {
+		// A consent request waits for this agency's answer, and an override notice
+		// says its message went on without it: the desk hears of either, whatever
+		// the priority.
+		ev := forewarn.NotificationEvent{Type: forewarn.NotifyConsent, Audience: forewarn.RoleLiaison, Agency: c.To, Message: msg, Detail: detail}
+		if c.Override {
+			ev.Type = forewarn.NotifyOverride
+		}
+		ev.Text = ev.AlertText()
+		return tx.notify(ctx, ev, "arrival:"+m.ID)
+	}
 	if sm.Priority != forewarn.PriorityFlash && sm.Priority != forewarn.PriorityUrgent && !sm.HoldsPerson {
 		return nil
 	}
-	msg, detail := notifiedMessage(m, sm.Priority, sm.HoldsPerson, deadline)
 	text := fmt.Sprintf("%s %s from %s arrived; acknowledge it by %s.", strings.ToUpper(string(sm.Priority)), m.Kind, m.From, formatDeadline(deadline))
 	if sm.HoldsPerson {
 		text = fmt.Sprintf("%s %s from %s arrived about a person on your watch list; acknowledge it by %s.", strings.ToUpper(string(sm.Priority)), m.Kind, m.From, formatDeadline(deadline))
@@ -39,47 +50,86 @@ func (tx *tx) notifyArrival(ctx context.Context, sm *forewarn.StoredMessage, dea
 	return tx.notify(ctx, ev, "arrival:"+m.ID)
 }
 
-// notifyAlert queues the notifications an escalation alert causes, to the holders of the
-// alert's role and to webhooks: on a received message it is an escalation, on a sent one
-// "your warning is overdue". Every escalation alert is stored through insertAlert, so
-// every escalation, whatever its step or audience, is notified in the transaction that
-// fires it.
-func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert) error {
-	if a.Kind != "escalation" || a.MessageID == "" {
+// alertMessage is the message an alert is about, when the caller has it in hand (an
+// arrival, whose message a late transaction has not written yet).
+type alertMessage struct {
+	m        *forewarn.Message
+	dir      forewarn.Direction
+	priority forewarn.Priority
+	holds    bool
+	deadline time.Time
+}
+
+// notifyAlert queues the notifications an alert causes, to the holders of the alert's
+// role (or the one person it is addressed to) and to webhooks. Every alert is stored
+// through insertAlert, so every alert of every kind — escalations ("your warning is
+// overdue" on a sent message), matches, private matches, reviews — reaches people who
+// are not looking at the pages, in the transaction that raises it. about is the alert's
+// message when the caller holds it; otherwise it is read.
+func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert, about *alertMessage) error {
+	if a.Kind == "escalation" && a.MessageID == "" {
 		return nil
 	}
+	if about == nil && a.MessageID != "" {
+		var err error
+		if about, err = tx.alertMessage(ctx, a.MessageID); err != nil {
+			return err
+		}
+		if about == nil && a.Kind == "escalation" {
+			return nil
+		}
+	}
+	ev := forewarn.NotificationEvent{Audience: a.Role, Recipient: a.Username, SubjectID: a.SubjectID, Agency: a.Agency}
+	var dir forewarn.Direction
+	if about != nil {
+		ev.Message, ev.Detail = notifiedMessage(about.m, about.priority, about.holds, about.deadline)
+		dir = about.dir
+	}
+	ev.Type = forewarn.AlertNotification(a.Kind, dir)
+	key := "alert:" + a.ID
+	if ev.Text = ev.AlertText(); ev.Text == "" {
+		ev.Text = a.Text // an escalation's text is content-free
+	}
+	switch ev.Type {
+	case forewarn.NotifyMatch:
+		// A match raises an alert per role it concerns; people and webhooks hear of it once.
+		key = "match:" + a.MessageID + "/" + a.SubjectID + "/" + a.ID
+		if a.MessageID != "" && a.SubjectID != "" {
+			key = "match:" + a.MessageID + "/" + a.SubjectID
+		}
+	case forewarn.NotifyReview:
+		ev.Detail = nil // a review names the item, never its content
+	}
+	return tx.notify(ctx, ev, key)
+}
+
+// alertMessage reads the message an alert is about; nil when it is not there (erased).
+func (tx *tx) alertMessage(ctx context.Context, id string) (*alertMessage, error) {
 	if err := tx.retrySerialIf(true); err != nil {
-		return err // it reads the message, which a late transaction may not have written yet
+		return nil, err // it reads the message, which a late transaction may not have written yet
 	}
 	var dir, priority, data string
 	var holds bool
-	err := tx.queryRow(ctx, "SELECT direction, priority, holds_person, message FROM messages WHERE id = ?", a.MessageID).Scan(&dir, &priority, &holds, &data)
+	err := tx.queryRow(ctx, "SELECT direction, priority, holds_person, message FROM messages WHERE id = ?", id).Scan(&dir, &priority, &holds, &data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read message %s to notify: %w", a.MessageID, err)
+		return nil, fmt.Errorf("read message %s to notify: %w", id, err)
 	}
 	var m forewarn.Message
 	if err := json.Unmarshal([]byte(data), &m); err != nil {
-		return fmt.Errorf("decode message %s: %w", a.MessageID, err)
+		return nil, fmt.Errorf("decode message %s: %w", id, err)
 	}
 	var deadline sql.NullString
-	if err := tx.queryRow(ctx, "SELECT MIN(deadline) FROM deliveries WHERE message_id = ?", a.MessageID).Scan(&deadline); err != nil {
-		return fmt.Errorf("read deadline of %s: %w", a.MessageID, err)
+	if err := tx.queryRow(ctx, "SELECT MIN(deadline) FROM deliveries WHERE message_id = ?", id).Scan(&deadline); err != nil {
+		return nil, fmt.Errorf("read deadline of %s: %w", id, err)
 	}
 	due, err := parseNullTime(deadline)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	msg, detail := notifiedMessage(&m, forewarn.Priority(priority), holds, due)
-	typ := forewarn.NotifyEscalation
-	if dir == string(forewarn.DirectionOut) {
-		typ = forewarn.NotifyOverdue
-	}
-	// A step that tells the message's owner e-mails that person only.
-	ev := forewarn.NotificationEvent{Type: typ, Audience: a.Role, Recipient: a.Username, Text: a.Text, Message: msg, Detail: detail}
-	return tx.notify(ctx, ev, "alert:"+a.ID)
+	return &alertMessage{m: &m, dir: forewarn.Direction(dir), priority: forewarn.Priority(priority), holds: holds, deadline: due}, nil
 }
 
 // notifiedMessage describes m for a notification: the content-free part, and the detail
@@ -143,7 +193,13 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 			if ev.Recipient != "" && s.Username != ev.Recipient {
 				continue
 			}
-			if s.Receives(splitRoles(roles), ev.Audience, ev.Type) {
+			audience := ev.Audience
+			if ev.Recipient != "" && !slices.Contains(splitRoles(roles), audience) {
+				// Addressed to a person (a message's owner): they hear of it whatever
+				// role the alert would go to otherwise.
+				audience = ""
+			}
+			if audience == "" && s.Email != "" && !slices.Contains(s.Off, ev.Type) || s.Receives(splitRoles(roles), audience, ev.Type) {
 				dests = append(dests, dest{forewarn.ChannelEmail, s.Username, s.Email})
 			}
 		}

@@ -127,3 +127,45 @@ func TestMigrateAppliesEachOnceAndAtomically(t *testing.T) {
 		t.Errorf("applied migrations = %v, %v; want [1]", applied, err)
 	}
 }
+
+// TestHotQueriesReadByKey checks that the delivery worker's per-batch queries look their
+// rows up by primary key on SQLite, rather than reading every outgoing delivery ever made
+// through another index (which made each batch slower as the store grew).
+func TestHotQueriesReadByKey(t *testing.T) {
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
+	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 16} {
+		for name, q := range sqlstore.HotQueries(n) {
+			args := make([]any, strings.Count(q, "?"))
+			for i := range args {
+				args[i] = "x"
+			}
+			rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SEARCH deliveries") && !strings.Contains(step, "sqlite_autoindex_deliveries_1") || strings.HasPrefix(step, "SCAN deliveries") {
+					t.Errorf("%s with %d keys reads deliveries other than by key: %q (plan %q)", name, n, step, plan)
+				}
+			}
+		}
+	}
+}

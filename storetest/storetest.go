@@ -215,6 +215,7 @@ func Run(t *testing.T, open Opener) {
 		{"Associations", testAssociations},
 		{"InvalidInputWritesNothing", testInvalidInputWritesNothing},
 		{"RecordAndFilterAudit", testRecordAndFilterAudit},
+		{"AuditDetailsRead", testAuditDetailsRead},
 		{"Checkpoints", testCheckpoints},
 		{"CheckpointsNeedSigner", testCheckpointsNeedSigner},
 		{"ConcurrentMessageWriters", testConcurrentMessageWriters},

@@ -151,6 +151,12 @@ var frenchText = map[string]string{
 	"a received message is overdue and escalates to me":                            "un message reçu est en retard et remonte jusqu’à moi",
 	"a warning we sent is overdue at its recipient":                                "un avertissement que nous avons envoyé est en retard chez son destinataire",
 	"the daily digest of overdue messages":                                         "le récapitulatif quotidien des messages en retard",
+	"a received person matches one of our subjects":                                "une personne reçue correspond à l’une de nos fiches",
+	"a private query finds a likely match":                                         "une question confidentielle trouve une correspondance probable",
+	"an item's retention review is due":                                            "la revue de conservation d’un élément est due",
+	"a partner asks our consent to pass our message on":                            "un partenaire demande notre accord pour transmettre notre message",
+	"a partner passed our message on without our consent":                          "un partenaire a transmis notre message sans notre accord",
+	"any other alert": "toute autre alerte",
 
 	// search tips
 	"search without the birth date: a wrong or partial date lowers every score": "cherchez sans la date de naissance : une date fausse ou partielle abaisse tous les scores",

@@ -29,7 +29,7 @@ var sameInFrench = map[string]bool{
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
 	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
-	"URL": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
+	"URL": true, "%s": true, "%s %s": true, "page": true, "session": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.
@@ -144,6 +144,14 @@ func goKeys(t *testing.T) map[string][]string {
 	for _, v := range labels {
 		keys[v] = append(keys[v], "labels.go")
 	}
+	// The sentences of audit details are keyed by their English format, written in the
+	// root package; the default purposes by their labels.
+	for _, k := range forewarn.AuditDetailKinds {
+		keys[k.Format] = append(keys[k.Format], "auditdetail.go: "+k.Code)
+	}
+	for _, o := range forewarn.DefaultPurposePolicy().Options {
+		keys[o.Label] = append(keys[o.Label], "purpose.go: "+o.Code)
+	}
 	return keys
 }
 
@@ -165,7 +173,7 @@ func TestCatalogue(t *testing.T) {
 	}
 	var missing []string
 	for k, where := range used {
-		fr, ok := frenchText[k]
+		fr, ok := french.table[k]
 		switch {
 		case !ok:
 			missing = append(missing, strconv.Quote(k)+": "+strconv.Quote("")+", // "+where[0])
@@ -183,7 +191,7 @@ func TestCatalogue(t *testing.T) {
 		t.Errorf("%d catalogue keys have no French; add them to catalog_fr.go:\n%s", len(missing), strings.Join(missing, "\n"))
 	}
 	var stale []string
-	for k := range frenchText {
+	for k := range french.table {
 		if _, ok := used[k]; !ok {
 			stale = append(stale, strconv.Quote(k))
 		}

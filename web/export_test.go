@@ -4,7 +4,7 @@ package web
 // test that looks for English left on French pages.
 func EnglishKeys() []string {
 	var out []string
-	for k, v := range frenchText {
+	for k, v := range french.table {
 		if k != v {
 			out = append(out, k)
 		}

@@ -34,11 +34,16 @@ var frenchPages = []struct {
 	{"subject-new", "analyst", "/subjects/new", []string{"Nouvelle fiche", "Nom principal", "Enregistrer la fiche"}},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï"}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
-	{"audit", "oversight", "/audit", []string{"Journal d’audit", "Vérifier tout le journal", "Auteur"}},
+	{"audit", "oversight", "/audit", []string{"Journal d’audit", "Vérifier tout le journal", "Auteur", "identifiant analyst", "avertissement de TR-MIT à FR-DGSI"}},
+	{"subject-history", "analyst", "/subjects/{subject}/history?purpose=investigation", []string{"Historique de la fiche", "fiche "}},
 	{"oversight", "oversight", "/oversight", []string{"Rapport de contrôle", "Par partenaire"}},
 	{"users", "admin2", "/admin/users", []string{"Utilisateurs", "Créer un utilisateur", "analyste"}},
 	{"peers", "admin2", "/admin/peers", []string{"Partenaires", "clé complète"}},
 }
+
+// recorded are the pages showing what the core wrote and stored (audit details, the
+// oversight report), which must read in French too.
+var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true}
 
 // TestFrenchPagesInBrowser signs in as French users and walks the main pages in Chromium:
 // each says <html lang="fr">, shows its French words, leaves no English of the catalogue
@@ -114,6 +119,14 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 			})()`))
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Pages that show what the core wrote show it in French: nothing is left in
+			// English on the fixture's data.
+			if recorded[p.name] {
+				en, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('main [lang=en]')].map(e => e.textContent)`))
+				if err != nil || len(en) > 0 {
+					t.Errorf("%s: text left in English: %q (%v)", p.name, en, err)
+				}
 			}
 			for _, want := range p.want {
 				if !strings.Contains(text, want) {

@@ -17,7 +17,8 @@ import (
 // The pages speak the user's language. Every user-facing string is a key of the message
 // catalogue, and the key is the English text itself: a template reads {{t "Inbox"}}, the
 // Go code msg("Saved.") (a marker, translated when the page is rendered) or loc.T("…").
-// English needs no table; frenchText (catalog_fr.go) holds the French for every key, and
+// English needs no table; frenchText (catalog_fr.go, and the audit's sentences in
+// catalog_fr_audit.go) holds the French for every key, and
 // TestCatalogue fails when a key has none, or when a template shows text that does not go
 // through the catalogue. golang.org/x/text/message formats the arguments, so numbers get
 // the locale's separators (1 234,5); dates and durations are spelled here, per language.
@@ -32,12 +33,24 @@ type locale struct {
 
 var (
 	english = newLocale("en", language.English, nil)
-	french  = newLocale("fr", language.French, frenchText)
+	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText))
 	// locales are the languages the pages speak, by code.
 	locales = map[string]*locale{"en": english, "fr": french}
 	// languageMatcher picks the best of them for a browser's Accept-Language, English first.
 	languageMatcher = language.NewMatcher([]language.Tag{language.English, language.French})
 )
+
+// joinTables is one table of several: the catalogue's French is kept in more than one
+// file, by subject, so that its parts change apart.
+func joinTables(tables ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, t := range tables {
+		for k, v := range t {
+			out[k] = v
+		}
+	}
+	return out
+}
 
 func newLocale(code string, tag language.Tag, table map[string]string) *locale {
 	b := catalog.NewBuilder(catalog.Fallback(language.English))

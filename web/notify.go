@@ -149,10 +149,16 @@ type notificationChoice struct {
 }
 
 var notificationLabels = map[forewarn.NotificationType]string{
-	forewarn.NotifyArrival:    msg("a flash or urgent message arrives, or one holding a person on our watch list"),
-	forewarn.NotifyEscalation: msg("a received message is overdue and escalates to me"),
-	forewarn.NotifyOverdue:    msg("a warning we sent is overdue at its recipient"),
-	forewarn.NotifyDigest:     msg("the daily digest of overdue messages"),
+	forewarn.NotifyArrival:      msg("a flash or urgent message arrives, or one holding a person on our watch list"),
+	forewarn.NotifyEscalation:   msg("a received message is overdue and escalates to me"),
+	forewarn.NotifyOverdue:      msg("a warning we sent is overdue at its recipient"),
+	forewarn.NotifyDigest:       msg("the daily digest of overdue messages"),
+	forewarn.NotifyMatch:        msg("a received person matches one of our subjects"),
+	forewarn.NotifyPrivateMatch: msg("a private query finds a likely match"),
+	forewarn.NotifyReview:       msg("an item's retention review is due"),
+	forewarn.NotifyConsent:      msg("a partner asks our consent to pass our message on"),
+	forewarn.NotifyOverride:     msg("a partner passed our message on without our consent"),
+	forewarn.NotifyAlert:        msg("any other alert"),
 }
 
 func (s *Server) handleOwnNotifications(w http.ResponseWriter, r *http.Request, a *access) {

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/keyfile"
 )
 
@@ -67,4 +68,23 @@ func TestBrowserOverride(t *testing.T) {
 		t.Errorf("the oversight report does not flag the override:\n%s", got)
 	}
 	b.shot(filepath.Join(shots, "override-3-oversight.png"))
+
+	// Every line of the report is a sentence the pages can say in French.
+	now := f.node.Clock.Now()
+	rep, err := f.node.OversightReport(ctx, forewarn.UserActor("oversight"), now.AddDate(0, -1, 0), now.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, evs := range [][]app.OversightEvent{rep.Disclosures, rep.Consents, rep.Overrides, rep.Consultations, rep.Refusals} {
+		for _, ev := range evs {
+			if _, ok := forewarn.ParseAuditDetail(ev.Action, ev.Detail); !ok {
+				t.Errorf("the report's line %s %q is no sentence of forewarn.AuditDetailKinds", ev.Action, ev.Detail)
+			}
+			n++
+		}
+	}
+	if len(rep.Overrides) == 0 || n < 3 {
+		t.Errorf("the report holds %d lines, %d overrides", n, len(rep.Overrides))
+	}
 }

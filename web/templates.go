@@ -72,7 +72,20 @@ func funcsFor(l *locale) template.FuncMap {
 			}
 			return "−" + l.Decimal(-f, 2)
 		},
-		"join":  strings.Join,
+		"join": strings.Join,
+		// auditDetail is an audit entry's detail in this language (see auditdetail.go).
+		"auditDetail": func(e *forewarn.AuditEntry) []textPart { return l.auditDetail(e.Action, e.Detail, e.Note) },
+		// oversightDetail is a line of the oversight report, without its purpose (a column).
+		"oversightDetail": func(action, detail string) []textPart { return l.detailParts(action, detail, "", false) },
+		"actionWord":      l.actionWord,
+		"objectWord":      l.objectWord,
+		"purposeText":     l.purposeText,
+		"marksText":       l.marksText,
+		// actorOf reads back an actor the oversight report writes as "user:analyst".
+		"actorOf": func(s string) forewarn.Actor {
+			kind, id, _ := strings.Cut(s, ":")
+			return forewarn.Actor{Kind: forewarn.ActorKind(kind), ID: id}
+		},
 		"roles": func(rs []forewarn.Role) string { return rolesText(l, rs) },
 		"alertCount": func(n int) string {
 			if n >= maxAlertCount {

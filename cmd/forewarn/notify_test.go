@@ -102,11 +102,24 @@ func TestDecemberWarningByEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// On arrival: France's liaison officer, and nobody else.
+	// On arrival: France's liaison officer; and, since the man is on France's watch list,
+	// the match alert reaches the liaison officer, the supervisor and the analyst, all
+	// content-free. Nobody else.
 	ms := caughtMail(t, mp)
-	arrival := mailTo(ms, "liaison@fr-dgsi.example", "URGENT notification from TR-MIT")
-	if len(ms) != 1 || len(arrival) != 1 {
-		t.Fatalf("on arrival %d e-mails, want 1 to France's liaison: %+v", len(ms), ms)
+	arrival := mailTo(ms, "liaison@fr-dgsi.example", "] URGENT notification from TR-MIT")
+	if len(ms) != 4 || len(arrival) != 1 {
+		t.Fatalf("on arrival %d e-mails, want 1 arrival to France's liaison and 3 of the match: %+v", len(ms), ms)
+	}
+	for _, who := range []string{"liaison", "supervisor", "analyst"} {
+		got := mailTo(ms, who+"@fr-dgsi.example", "Match: URGENT notification from TR-MIT")
+		if len(got) != 1 || !strings.Contains(got[0].Text, "matches subject") || !strings.Contains(got[0].Text, "/messages/"+sm.Message.ID) {
+			t.Errorf("%d match e-mails to the %s: %+v", len(got), who, got)
+		}
+		for _, g := range got {
+			if strings.Contains(g.Text+g.Subject, "Mostefa") {
+				t.Errorf("the content-free match e-mail names the person:\n%s", g.Text)
+			}
+		}
 	}
 	a := arrival[0]
 	if !a.Date.Equal(day("2014-12-15 10:01")) {

@@ -1,0 +1,202 @@
+package web
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// An audit entry's detail is English in the chain; the pages say it in the reader's
+// language. forewarn.ParseAuditDetail reads it back into its sentence's code and typed
+// arguments; the sentence is the catalogue key (its French is in catalog_fr_audit.go),
+// and each argument is shown as its kind asks: a code by its word, a count and a time in
+// the reader's locale, an ID or a name as written. A detail no kind describes is shown as
+// stored, marked lang="en".
+
+// textPart is a piece of text a page shows, with its language when it is not the page's.
+type textPart struct {
+	Text string
+	Lang string // "en" for English shown as stored on a page in another language
+}
+
+// auditDetail is an audit entry's detail, then its note (or that the note was erased) and
+// the purpose the access was made for, in the reader's language.
+func (l *locale) auditDetail(action, detail, note string) []textPart {
+	return l.detailParts(action, detail, note, true)
+}
+
+// detailParts is auditDetail, with or without the purpose (the oversight report shows
+// it in a column of its own).
+func (l *locale) detailParts(action, detail, note string, withPurpose bool) []textPart {
+	d, ok := forewarn.ParseAuditDetail(action, detail)
+	var parts []textPart
+	switch {
+	case d.Code != "":
+		parts = append(parts, textPart{Text: l.T(d.Format, l.auditArgs(d.Args)...)})
+	case d.Text != "":
+		p := textPart{Text: d.Text}
+		if !ok && l != english {
+			p.Lang = "en"
+		}
+		parts = append(parts, p)
+	}
+	switch {
+	case note != "":
+		parts = append(parts, textPart{Text: l.T("reason: %s", note)})
+	case d.Note != "":
+		parts = append(parts, textPart{Text: l.T("reason recorded apart, since erased")})
+	}
+	if d.Purpose != "" && withPurpose {
+		parts = append(parts, textPart{Text: l.T("purpose: %s", l.purposeText(d.Purpose))})
+	}
+	return parts
+}
+
+// purposeText is a purpose as an entry records it ("investigation — case 12"), its code
+// by its word on pages in another language than English; English pages show the code,
+// as the trail and its filters name it.
+func (l *locale) purposeText(stored string) string {
+	if l == english {
+		return stored
+	}
+	pu := forewarn.ParsePurpose(stored)
+	what := l.T(purposeWord(pu.Code))
+	if pu.Text != "" {
+		what += " — " + pu.Text
+	}
+	return what
+}
+
+// actionWord is an audit action as a reader says it: on English pages the code itself,
+// which the trail's filter takes; on other pages its word when it has one (the code
+// stays in the title).
+func (l *locale) actionWord(action string) string {
+	if w, ok := actionWords[action]; ok && l != english {
+		return l.T(w)
+	}
+	return action
+}
+
+// objectWord is the kind of an audit entry's object as a reader says it: the code on
+// English pages, as the trail's filter takes it, its word on others.
+func (l *locale) objectWord(kind string) string {
+	if w, ok := objectWords[kind]; ok && l != english {
+		return l.T(w)
+	}
+	return kind
+}
+
+// objectWords are the words for the kinds of objects audit entries are about.
+var objectWords = map[string]string{
+	"node": msg("node"), "user": msg("user"), "peer": msg("peer"), "subject": msg("subject"), "claim": msg("claim"),
+	"association": msg("association"), "message": msg("message"), "match": msg("match"), "alert": msg("alert"),
+	"session": msg("session"), "token": msg("token"), "person": msg("person"), "draft": msg("draft"), "page": msg("page"),
+	"forward": msg("forward"), "report": msg("report"), "private_query": msg("private question"), "notification": msg("notification"),
+	"import": msg("import"), "feed": msg("feed"), "retention": msg("retention"),
+}
+
+// actionWords are the words for the actions people meet most in the trail and the
+// oversight report.
+var actionWords = map[string]string{
+	"node.init": msg("node set up"), "user.create": msg("user created"), "user.update": msg("user changed"),
+	"user.notifications": msg("notification settings changed"), "peer.add": msg("peer added"), "peer.remove": msg("peer removed"),
+	"subject.create": msg("subject created"), "subject.update": msg("subject changed"), "subject.read": msg("subject consulted"),
+	"subject.list": msg("subjects listed"), "subject.watch": msg("watch list changed"), "subject.export": msg("subjects exported"),
+	"claim.create": msg("claim recorded"), "claim.prefer": msg("claim preferred"), "association.create": msg("link recorded"),
+	"message.send": msg("message sent"), "message.receive": msg("message received"), "message.delivered": msg("message delivered"),
+	"message.delivery_failed": msg("delivery failed"), "message.read": msg("message read"), "message.acknowledge": msg("message acknowledged"),
+	"message.escalate": msg("escalated"), "message.assign": msg("owner changed"), "message.list": msg("messages listed"),
+	"message.related": msg("related messages shown"), "match.create": msg("match found"), "match.confirm": msg("match confirmed"),
+	"match.reject": msg("match rejected"), "match.list": msg("matches listed"), "match.read": msg("match consulted"),
+	"alert.resolve": msg("alert closed"), "person.search": msg("search"), "draft.check": msg("draft checked"),
+	"session.create": msg("signed in"), "session.delete": msg("signed out"), "login.failed": msg("sign-in failed"),
+	"access.denied": msg("access denied"), "oversight.report": msg("oversight report read"), "audit.verify": msg("audit trail verified"),
+	"forward.awaiting_consent": msg("forward awaiting consent"), "forward.sent": msg("forwarded"), "forward.refused": msg("forward refused"),
+	"forward.overridden": msg("forwarded under an override"), "forward.originator_notified": msg("originator told of the override"),
+	"egress.refused": msg("sending refused"), "agreement.refused": msg("refused by the agreement"),
+	"private_match.ask": msg("private question asked"), "private_match.answer": msg("private question answered"),
+	"private_match.report": msg("private question reported"), "subject.erase": msg("subject erased"), "message.erase": msg("message erased"),
+	"subject.keep": msg("subject kept"), "message.keep": msg("message kept"), "token.create": msg("token created"), "token.revoke": msg("token revoked"),
+}
+
+// auditArgs shows each argument of a detail as its kind asks.
+func (l *locale) auditArgs(args []forewarn.AuditArg) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		s := a.Value
+		switch a.Kind {
+		case forewarn.ArgCode:
+			if w, ok := auditCodeWords[a.Value]; ok {
+				s = l.T(w)
+			} else {
+				s = l.T(label(a.Value))
+			}
+		case forewarn.ArgPage:
+			s = l.T(a.Value)
+		case forewarn.ArgCount:
+			if n, err := strconv.Atoi(a.Value); err == nil {
+				s = l.Num(n)
+			}
+		case forewarn.ArgScore:
+			if f, err := strconv.ParseFloat(a.Value, 64); err == nil {
+				_, frac, _ := strings.Cut(a.Value, ".")
+				s = l.Decimal(f, len(frac))
+			}
+		case forewarn.ArgTime:
+			if t, err := time.Parse(time.RFC3339Nano, a.Value); err == nil {
+				s = l.Time(t)
+			}
+		case forewarn.ArgDate:
+			if t, err := time.Parse(time.DateOnly, a.Value); err == nil {
+				s = l.Date(t)
+			}
+		case forewarn.ArgBool:
+			s = l.T(map[bool]string{true: msg("yes"), false: msg("no")}[a.Value == "true"])
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// auditCodeWords are the words for codes audit details hold that labels does not name.
+var auditCodeWords = map[string]string{"any": msg("any")}
+
+// purposeWords are the words for the purposes of the node's default policy; a purpose a
+// node adds is shown as it named it.
+var purposeWords = map[string]string{}
+
+func init() {
+	for _, o := range forewarn.DefaultPurposePolicy().Options {
+		purposeWords[o.Code] = o.Label
+	}
+}
+
+// purposeWord is the word for a purpose code: its default label, else the code.
+func purposeWord(code string) string {
+	if w, ok := purposeWords[code]; ok {
+		return w
+	}
+	return code
+}
+
+var marksRE = regexp.MustCompile(`^TLP:(\S+)(?: releasable to (\S+))?( originator consent required)?$`)
+
+// marksText is the handling marks as the oversight report writes them ("TLP:AMBER
+// releasable to FR-DGSI originator consent required"), in the reader's language.
+func (l *locale) marksText(s string) string {
+	m := marksRE.FindStringSubmatch(s)
+	if m == nil || l == english {
+		return s
+	}
+	out := "TLP:" + m[1]
+	if m[2] != "" {
+		out += ", " + l.T("releasable to %s", m[2])
+	}
+	if m[3] != "" {
+		out += ", " + l.T("originator consent required")
+	}
+	return out
+}

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/forewarn/forewarn"
+)
+
+// TestAuditDetailInFrench renders every sentence of audit details in French: translated,
+// its arguments shown as their kind asks (a count with French grouping, a time the French
+// way, a code by its French word), not marked English; and a detail no kind describes
+// stays as stored, marked lang="en".
+func TestAuditDetailInFrench(t *testing.T) {
+	sample := map[forewarn.AuditArgKind]string{forewarn.ArgText: "some words", forewarn.ArgName: "liaison", forewarn.ArgID: "014a4d63-e500-71e3-ad76-020e43492d80",
+		forewarn.ArgAgency: "FR-DGSI", forewarn.ArgCode: "notification", forewarn.ArgPage: "Inbox", forewarn.ArgCount: "1234", forewarn.ArgScore: "0.959",
+		forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true", forewarn.ArgDigest: strings.Repeat("0f", 32)}
+	shown := map[forewarn.AuditArgKind]string{forewarn.ArgCount: "1\u00a0234", forewarn.ArgScore: "0,959", forewarn.ArgTime: "15 déc. 2014 10:01 UTC",
+		forewarn.ArgDate: "15 août 2015", forewarn.ArgCode: "avertissement", forewarn.ArgPage: "Réception", forewarn.ArgBool: "oui"}
+	for _, k := range forewarn.AuditDetailKinds {
+		args := make([]any, len(k.Args))
+		for i, a := range k.Args {
+			args[i] = sample[a]
+		}
+		stored := fmt.Sprintf(k.Format, args...)
+		parts := french.auditDetail(k.Actions[0], stored, "")
+		if len(parts) != 1 || parts[0].Lang != "" {
+			t.Errorf("%s: %q shown as %+v", k.Code, stored, parts)
+			continue
+		}
+		got := parts[0].Text
+		if strings.Contains(got, "%!") || (got == stored && !sameInFrench[k.Format]) {
+			t.Errorf("%s: %q in French is %q", k.Code, stored, got)
+		}
+		for _, a := range k.Args {
+			if w, ok := shown[a]; ok && !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks the %s argument as French writes it, %q", k.Code, got, a, w)
+			}
+		}
+		if en := english.auditDetail(k.Actions[0], stored, ""); len(en) != 1 || en[0].Lang != "" || strings.Contains(en[0].Text, "%!") {
+			t.Errorf("%s: %q shown in English as %+v", k.Code, stored, en)
+		}
+	}
+
+	note := strings.Repeat("ab", 32)
+	for _, tt := range []struct {
+		action, detail, note string
+		want                 []textPart
+	}{
+		{"match.confirm", "note sha256:" + note + "; purpose: investigation — case 12", "same man", []textPart{{Text: "motif : same man"}, {Text: "finalité : Enquête — case 12"}}},
+		{"match.confirm", "note sha256:" + note, "", []textPart{{Text: "motif conservé à part, effacé depuis"}}},
+		{"access.denied", "you may not do that", "", []textPart{{Text: "you may not do that", Lang: "en"}}},
+		{"message.escalate", "step 4 (recipient side) for FR-DGSI: notified supervisor", "", []textPart{{Text: "étape 4 (côté destinataire) pour FR-DGSI : superviseur prévenu"}}},
+	} {
+		got := french.auditDetail(tt.action, tt.detail, tt.note)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s %q: %+v, want %+v", tt.action, tt.detail, got, tt.want)
+		}
+	}
+}
