@@ -397,7 +397,7 @@ func TestPages(t *testing.T) {
 		{"liaison", "/messages/{warning}", []string{"Fifth individual identified", "Omar Ismail Mostefai", "reordered", "diacritics", "Aligned name parts", "Similarity", "Acknowledge", "Mark read", "Escalations", "step 1"}},
 		{"oversight", "/messages/{warning}", []string{"Fifth individual identified", "reordered"}},
 		{"liaison", "/alerts", []string{"You hold this person"}},
-		{"analyst", "/subjects", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
+		{"analyst", "/subjects?purpose=investigation", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
 		{"analyst", "/subjects/{subject}", []string{"Ismaël Omar Mostefaï", "Conflicting claims", "no exit record", "Mark preferred", "<svg", "Omar Ismail Mostefai", "Confirm", "Timeline", "B3"}},
 		{"analyst", "/search?purpose=investigation&name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
 		{"oversight", "/audit", []string{"Audit trail", "node.init", "Verify"}},
