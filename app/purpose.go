@@ -140,6 +140,30 @@ func WithholdSearchDetails(rs []SearchResult) {
 	}
 }
 
+// AlertNamesPersons says whether an alert's text names persons: a match's (the person a
+// message describes and the subject or earlier person it matched) and a private match's.
+func AlertNamesPersons(a *forewarn.Alert) bool {
+	return a.Kind == "match" || a.Kind == "private_match"
+}
+
+// WithheldAlertText stands in an alert's text that names persons, read without a purpose.
+const WithheldAlertText = "A person matched someone this node holds or was told about: who is withheld until a purpose is given."
+
+// WithholdAlerts returns alerts with the text of those that name persons replaced by
+// WithheldAlertText, and how many were; alerts itself is left as it was.
+func WithholdAlerts(alerts []*forewarn.Alert) ([]*forewarn.Alert, int) {
+	out, n := make([]*forewarn.Alert, len(alerts)), 0
+	for i, a := range alerts {
+		out[i] = a
+		if AlertNamesPersons(a) {
+			c := *a
+			c.Text, out[i] = WithheldAlertText, &c
+			n++
+		}
+	}
+	return out, n
+}
+
 // WithholdSubjects returns copies of subjects with only what does not say who they are:
 // the ID (opening one asks for a purpose), the watch status and the times.
 func WithholdSubjects(subjects []*forewarn.Subject) []*forewarn.Subject {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/forewarn/forewarn"
@@ -306,6 +307,28 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, p *forewar
 			return
 		}
 		out.Withheld = g.Withheld()
+	}
+	withhold, err := s.Node.SearchDetailsWithheld(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var named []string // the messages whose persons the alerts name
+	if withhold {
+		var n int
+		if out.Items, n = app.WithholdAlerts(out.Items); n > 0 {
+			out.DetailsWithheld = fmt.Sprintf("%d alerts are listed without the persons they name: give purpose (and purpose_text where it needs one) to see them; GET /api/v1/purposes lists them", n)
+		}
+	} else {
+		for _, a := range out.Items {
+			if app.AlertNamesPersons(a) && a.MessageID != "" && !slices.Contains(named, a.MessageID) {
+				named = append(named, a.MessageID)
+			}
+		}
+	}
+	if err := s.Node.AuditShown(r.Context(), p.Actor(), "alert.list", "message", named, "the alerts showed the persons of matches"); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -74,6 +74,8 @@ var frenchAuditText = map[string]string{
 	"messages listed with the persons they name":                    "messages listés avec les personnes qu’ils nomment",
 	"messages listed with the persons they name: %s":                "messages listés avec les personnes qu’ils nomment : %s",
 	"the matches list showed the persons of messages":               "la liste des correspondances a montré les personnes de messages",
+	"the alerts showed the persons of matches":                      "les alertes ont montré les personnes de correspondances",
+	"the alerts showed the persons of matches: %s":                  "les alertes ont montré les personnes de correspondances : %s",
 	"the matches list showed the persons of messages: %s":           "la liste des correspondances a montré les personnes de messages : %s",
 	"matches listed, with the persons and subjects they pair":       "correspondances listées, avec les personnes et les fiches qu’elles rapprochent",
 	"matches listed, with the persons and subjects they pair: %s":   "correspondances listées, avec les personnes et les fiches qu’elles rapprochent : %s",

@@ -610,7 +610,8 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, a *access)
 // shows its handling marks.
 type alertView struct {
 	*forewarn.Alert
-	Message *forewarn.Message
+	Message  *forewarn.Message
+	Withheld bool // the text names persons, and the list was opened without a purpose
 }
 
 type alertsPage struct {
@@ -626,6 +627,7 @@ type alertsPage struct {
 	Failed     string   // the alert whose answer was refused, and why
 	Error      string
 	Done       bool
+	Purpose    *listPurpose // when an alert names persons: why the list was opened
 }
 
 // handleResolveAlert closes an alert for one of the user's desks without acknowledging its
@@ -663,6 +665,11 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 	pg := alertsPage{CanResolve: a.Principal.Can(forewarn.PermResolveAlerts), CanAck: a.Principal.Can(forewarn.PermAckMessages),
 		Outcomes: []string{forewarn.OutcomeForwarded, forewarn.OutcomeDuplicate, forewarn.OutcomeNoAction, forewarn.OutcomeNotKnown},
 		Failed:   failed, Error: why, Done: r.URL.Query().Get("done") == "1"}
+	ctx, lp, err := s.listConsult(r, a, "alert.list", "message", "/alerts")
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	mine, err := s.Node.Store.UserAlerts(r.Context(), a.Principal.Username, maxAlertCount)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -732,6 +739,20 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 			msgs[al.MessageID] = m
 		}
 		pg.Alerts[i].Message = m
+	}
+	var named []string // the messages whose persons the alerts name
+	for i, al := range pg.Alerts {
+		if app.AlertNamesPersons(al.Alert) {
+			pg.Purpose = &lp
+			pg.Alerts[i].Withheld = lp.Withheld
+			if !lp.Withheld && al.MessageID != "" && !slices.Contains(named, al.MessageID) {
+				named = append(named, al.MessageID)
+			}
+		}
+	}
+	if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "alert.list", "message", named, "the alerts showed the persons of matches"); err != nil {
+		s.fail(w, r, a, err)
+		return
 	}
 	s.render(w, r, a, status, "alerts", msg("Alerts"), pg)
 }

@@ -233,6 +233,16 @@ func TestListPurpose(t *testing.T) {
 	if _, body = lb.get("/inbox?purpose=liaison-request"); !strings.Contains(body, "Ismaël Omar Mostefaï") {
 		t.Error("the inbox with a purpose does not name the subject held")
 	}
+	// The alerts: a match's alert says who only for a purpose; an escalation's is whole.
+	if _, body = lb.get("/alerts?ask=1"); named(body) || !strings.Contains(body, "who is withheld until a purpose is given") || !strings.Contains(body, "is not acknowledged") {
+		t.Errorf("the alerts without a purpose name the persons, or hide the escalation:\n%s", body)
+	}
+	if _, body = lb.get("/alerts?purpose=liaison-request"); !strings.Contains(body, "Omar Ismail Mostefai") {
+		t.Error("the alerts with a purpose do not name the persons")
+	}
+	if !f.auditHas(t, "alert.list", "purpose: liaison-request") {
+		t.Error("the alerts read is not audited with its purpose")
+	}
 
 	api := httpapi.NewServer(f.node, nil)
 	api.SetMessages(f.msgs)
@@ -259,6 +269,12 @@ func TestListPurpose(t *testing.T) {
 	}
 	if st, body = call("/api/v1/matches?purpose=threat-assessment"); st != http.StatusOK || !strings.Contains(body, "Omar Ismail Mostefai") {
 		t.Errorf("the matches API with a purpose: %d; want the names", st)
+	}
+	if st, body = call("/api/v1/alerts"); st != http.StatusOK || named(body) || !strings.Contains(body, `"details_withheld"`) {
+		t.Errorf("the alerts API without a purpose: %d; want the alerts without names:\n%s", st, body)
+	}
+	if st, body = call("/api/v1/alerts?purpose=investigation"); st != http.StatusOK || !named(body) {
+		t.Errorf("the alerts API with a purpose: %d; want the names", st)
 	}
 	if st, body = call("/api/v1/subjects"); st != http.StatusOK || named(body) || !strings.Contains(body, f.subjectID) || !strings.Contains(body, `"details_withheld"`) {
 		t.Errorf("the subjects API without a purpose: %d; want the subjects by ID, without names:\n%s", st, body)

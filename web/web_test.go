@@ -396,7 +396,7 @@ func TestPages(t *testing.T) {
 		{"supervisor", "/overdue", []string{"Overdue", "Fifth individual identified", "overdue since"}},
 		{"liaison", "/messages/{warning}", []string{"Fifth individual identified", "Omar Ismail Mostefai", "reordered", "diacritics", "Aligned name parts", "Similarity", "Acknowledge", "Mark read", "Escalations", "step 1"}},
 		{"oversight", "/messages/{warning}", []string{"Fifth individual identified", "reordered"}},
-		{"liaison", "/alerts", []string{"You hold this person"}},
+		{"liaison", "/alerts?purpose=liaison-request", []string{"You hold this person", "Omar Ismail Mostefai"}},
 		{"analyst", "/subjects?purpose=investigation", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
 		{"analyst", "/subjects/{subject}", []string{"Ismaël Omar Mostefaï", "Conflicting claims", "no exit record", "Mark preferred", "<svg", "Omar Ismail Mostefai", "Confirm", "Timeline", "B3"}},
 		{"analyst", "/search?purpose=investigation&name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
