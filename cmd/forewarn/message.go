@@ -286,7 +286,7 @@ func runMessageList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("message list", "Lists messages with their delivery, acknowledgement and overdue status. With --json,\nreceived messages come without the persons they name unless a purpose is given.",
 		"forewarn message list --direction out --overdue")
 	af := addAPIFlags(fs)
-	pf := addPurposeFlags(fs)
+	pf := addPurposeFlagsWhen(fs, "(received messages come without their persons in --json unless one is given)")
 	direction := fs.String("direction", "", "in or out (default both)")
 	kind := fs.String("kind", "", "only this kind")
 	peer := fs.String("peer", "", "only messages to or from this agency")
@@ -339,7 +339,7 @@ func runMessageShow(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("message show", "Shows a message and its whole thread, with statuses and escalations. A received message\nthat names persons is opened for a purpose, recorded in the audit entry of the read.",
 		"forewarn message show --purpose liaison-request 0192f3c4-…")
 	af := addAPIFlags(fs)
-	pf := addPurposeFlags(fs)
+	pf := addPurposeFlagsWhen(fs, "(needed to open a received message that names persons)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	m.positional(fs, "MESSAGE-ID")
 	if err := m.parseFlags(fs, args); err != nil {

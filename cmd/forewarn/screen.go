@@ -24,7 +24,7 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 	input := fs.String("input", "", "CSV or FtM JSON lines of persons to screen (required; - for standard input)")
 	nf := addNodeFlags(fs)
 	af := addAPIFlags(fs)
-	pf := addPurposeFlags(fs) // with --node: the node lists its subjects' names only for one
+	pf := addPurposeFlagsWhen(fs, "(with --node: the node lists who its subjects are only for one)")
 	top := fs.Int("top", 10, "at most this many hits per input row")
 	threshold := fs.Float64("threshold", match.DefaultThreshold, "only hits scoring at least this (0 returns the top hits whatever their score)")
 	format := fs.String("format", "jsonl", "output format: jsonl or csv")
