@@ -194,19 +194,25 @@ type Escalation struct {
 	Step      int            `json:"step"` // 1-based index of the step in the policy
 	Notify    Role           `json:"notify"`
 	Username  string         `json:"username,omitempty"` // the owner told, when the step tells a person
-	Text      string         `json:"text"`
-	FiredAt   time.Time      `json:"fired_at"`
+	Text      string         `json:"text"`               // in English, as the record keeps it
+	// Phrase is Text as a code and arguments, for the pages to say in the reader's
+	// language; empty on escalations recorded before phrases.
+	Phrase
+	FiredAt time.Time `json:"fired_at"`
 }
 
 // Alert puts something in front of the people holding a role: an escalation, or a match
 // against a subject the agency holds.
 type Alert struct {
-	ID        string    `json:"id"`
-	Role      Role      `json:"role"`
-	Kind      string    `json:"kind"` // "escalation", "match"
-	MessageID string    `json:"message_id,omitempty"`
-	SubjectID string    `json:"subject_id,omitempty"`
-	Text      string    `json:"text"`
+	ID        string `json:"id"`
+	Role      Role   `json:"role"`
+	Kind      string `json:"kind"` // "escalation", "match"
+	MessageID string `json:"message_id,omitempty"`
+	SubjectID string `json:"subject_id,omitempty"`
+	Text      string `json:"text"` // in English, as the record keeps it
+	// Phrase is Text as a code and arguments, for the pages to say in the reader's
+	// language; empty on alerts raised before phrases.
+	Phrase
 	CreatedAt time.Time `json:"created_at"`
 	// Agency is, for an escalation, the recipient whose answer is missing.
 	Agency string `json:"agency,omitempty"`

@@ -1,7 +1,6 @@
 package forewarn
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -155,14 +154,13 @@ func (p EscalationPolicy) StepTime(pr Priority, deadline time.Time, i int) time.
 	return deadline.Add(time.Duration(p.Steps[i].AfterDeadline * float64(p.Deadline(pr))))
 }
 
-// EscalationText says what an escalation step tells the people it notifies.
-func EscalationText(side EscalationSide, kind MessageKind, from, to string, deadline time.Time, delivered bool) string {
-	when := deadline.UTC().Format("2 Jan 2006 15:04 MST")
+// EscalationPhrase says what an escalation step tells the people it notifies.
+func EscalationPhrase(side EscalationSide, kind MessageKind, from, to string, deadline time.Time, delivered bool) Phrase {
 	if side == SideRecipient {
-		return fmt.Sprintf("%s from %s is not acknowledged: it was due by %s. Read it and acknowledge it.", kind, from, when)
+		return Say(PhraseEscalationRecipient, LabelArg(kind), AgencyArg(from), TimeArg(deadline))
 	}
 	if !delivered {
-		return fmt.Sprintf("%s to %s could not be delivered, and was due to be acknowledged by %s.", kind, to, when)
+		return Say(PhraseEscalationUndelivered, LabelArg(kind), AgencyArg(to), TimeArg(deadline))
 	}
-	return fmt.Sprintf("%s to %s was delivered but not acknowledged; overdue since %s.", kind, to, when)
+	return Say(PhraseEscalationUnacknowledged, LabelArg(kind), AgencyArg(to), TimeArg(deadline))
 }

@@ -66,6 +66,18 @@ type PrivatePeerUse struct {
 	PersonsPerDay int    `json:"persons_per_day"`
 }
 
+// PrivatePeerSet is a peer's set for private matching as this node keeps it between
+// queries: the fingerprints of every key the peer holds under its secret of one epoch
+// (a day), encoded as psi.Set.Encode writes them. The peer names its version (Digest) in
+// every answer; while that stays the same the set is not sent again.
+type PrivatePeerSet struct {
+	Peer      string    `json:"peer"`
+	Epoch     string    `json:"epoch"`
+	Digest    string    `json:"digest"` // hex SHA-256 of Set
+	Set       []byte    `json:"-"`
+	FetchedAt time.Time `json:"fetched_at"`
+}
+
 // PrivateMatchStore keeps both sides of private matching. Every method owns its
 // transaction and audits what it writes in it.
 type PrivateMatchStore interface {
@@ -87,6 +99,13 @@ type PrivateMatchStore interface {
 	// SetPrivateLimit sets how many persons a peer without a sharing agreement may ask
 	// about in a day; a peer's agreement, when it has one, governs instead.
 	SetPrivateLimit(ctx context.Context, actor Actor, peer string, personsPerDay int) error
+	// KeepPrivatePeerSet stores a peer's set in place of the one kept before, audited.
+	KeepPrivatePeerSet(ctx context.Context, actor Actor, s *PrivatePeerSet) error
+	// PrivatePeerSetVersion returns the epoch and digest of the set kept for peer, without
+	// the set; ENOTFOUND when none is kept.
+	PrivatePeerSetVersion(ctx context.Context, peer string) (epoch, digest string, err error)
+	// PrivatePeerSet returns the set kept for peer; ENOTFOUND when none is kept.
+	PrivatePeerSet(ctx context.Context, peer string) (*PrivatePeerSet, error)
 	// PrivateUse returns, for every peer that asked since since or has a limit or an
 	// agreement, how often it asked and the limit that applies.
 	PrivateUse(ctx context.Context, since time.Time) ([]PrivatePeerUse, error)

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -50,7 +48,7 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 	raised := false
 	for i := range ps {
 		d := &ps[i]
-		var earlier []string
+		var earlier []forewarn.Phrase
 		for _, h := range mt.search(descriptorPerson(d), mt.Candidates) {
 			if h.earlierMessageID == m.ID {
 				continue
@@ -67,7 +65,7 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 			sm.Matches = append(sm.Matches, h.toMatch(m.ID, d))
 			if h.subjectID == "" {
 				if mi, ok := mt.message(h.earlierMessageID); ok {
-					earlier = append(earlier, fmt.Sprintf("the %s from %s of %s", mi.kind, mi.from, mi.created.Format("2 Jan 2006")))
+					earlier = append(earlier, forewarn.Say(forewarn.PhraseAlertEarlierMessage, forewarn.LabelArg(mi.kind), forewarn.AgencyArg(mi.from), forewarn.DateArg(mi.created)))
 				}
 				continue
 			}
@@ -79,9 +77,9 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) 
 			}
 		}
 		if len(earlier) > 0 {
-			sm.Alerts = append(sm.Alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, CreatedAt: now,
-				Text: fmt.Sprintf("You were told about this person before: %s %s from %s about %q matches persons in %s.",
-					m.Kind, m.ID, m.From, d.DisplayName(), strings.Join(earlier, "; "))})
+			p := forewarn.Say(forewarn.PhraseAlertToldBefore, forewarn.LabelArg(m.Kind), forewarn.TextArg(m.ID), forewarn.AgencyArg(m.From),
+				forewarn.TextArg(d.DisplayName()), forewarn.PhrasesArg(earlier...))
+			sm.Alerts = append(sm.Alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, CreatedAt: now, Text: p.English(), Phrase: p})
 		}
 	}
 	return nil
@@ -151,18 +149,19 @@ func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMe
 
 // subjectAlerts words the alerts a match with one of the agency's subjects raises.
 func (ms *Messages) subjectAlerts(m *forewarn.Message, d *forewarn.PersonDescriptor, h hit, now time.Time) []*forewarn.Alert {
-	about := fmt.Sprintf("%s %s from %s about %q", m.Kind, m.ID, m.From, d.DisplayName())
+	about := forewarn.Say(forewarn.PhraseAlertAbout, forewarn.LabelArg(m.Kind), forewarn.TextArg(m.ID), forewarn.AgencyArg(m.From), forewarn.TextArg(d.DisplayName()))
 	si, _ := ms.Matcher.subject(h.subjectID)
 	if si.watchlisted {
-		text := fmt.Sprintf("You hold this person: %s matches your watch-listed subject %q (%s).", about, si.name, Summary(h.explanation))
+		p := forewarn.Say(forewarn.PhraseAlertHoldsWatchlisted, forewarn.PhrasesArg(about), forewarn.TextArg(si.name), forewarn.PhrasesArg(SummaryPhrase(h.explanation)))
+		text := p.English()
 		return []*forewarn.Alert{
-			{Role: forewarn.RoleLiaison, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
-			{Role: forewarn.RoleSupervisor, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
-			{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now},
+			{Role: forewarn.RoleLiaison, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, Phrase: p, CreatedAt: now},
+			{Role: forewarn.RoleSupervisor, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, Phrase: p, CreatedAt: now},
+			{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, Phrase: p, CreatedAt: now},
 		}
 	}
-	text := fmt.Sprintf("You hold this person: %s matches your subject %q (%s). Review the match.", about, si.name, Summary(h.explanation))
-	return []*forewarn.Alert{{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: text, CreatedAt: now}}
+	p := forewarn.Say(forewarn.PhraseAlertHolds, forewarn.PhrasesArg(about), forewarn.TextArg(si.name), forewarn.PhrasesArg(SummaryPhrase(h.explanation)))
+	return []*forewarn.Alert{{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, SubjectID: h.subjectID, Text: p.English(), Phrase: p, CreatedAt: now}}
 }
 
 // EarlierMention is a message this node was told about a person in, as retro-matching
@@ -233,9 +232,9 @@ func (ms *Messages) RetroMatch(ctx context.Context, actor forewarn.Actor, s *for
 			mm = h.toMatch(sm.Message.ID, d)
 			mm.SubjectID, mm.EarlierMessageID, mm.EarlierPersonRef = s.ID, "", ""
 			fresh = append(fresh, mm)
-			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: sm.Message.ID, SubjectID: s.ID, CreatedAt: now,
-				Text: fmt.Sprintf("You were told about this person before: %s from %s on %s described %q, who matches your subject %q (%s).",
-					sm.Message.Kind, sm.Message.From, sm.Message.Created.Format("2 Jan 2006"), d.DisplayName(), s.PrimaryName(), Summary(h.explanation))})
+			p := forewarn.Say(forewarn.PhraseAlertRetro, forewarn.LabelArg(sm.Message.Kind), forewarn.AgencyArg(sm.Message.From), forewarn.DateArg(sm.Message.Created),
+				forewarn.TextArg(d.DisplayName()), forewarn.TextArg(s.PrimaryName()), forewarn.PhrasesArg(SummaryPhrase(h.explanation)))
+			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: sm.Message.ID, SubjectID: s.ID, CreatedAt: now, Text: p.English(), Phrase: p})
 		}
 		status := ""
 		if len(sm.Deliveries) > 0 {

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,15 +146,60 @@ func Fingerprint(d *forewarn.PersonDescriptor) string {
 
 // Summary is the one line an analyst reads first: the score, the reasons and what the
 // reader must know before acting on it (a match on a surname only, a title set aside).
-func Summary(e match.Explanation) string {
-	s := fmt.Sprintf("%.2f: %q ~ %q", e.Score, e.Query, e.Candidate)
-	if len(e.Reasons) > 0 {
-		s += " (" + strings.Join(e.Reasons, ", ") + ")"
+func Summary(e match.Explanation) string { return SummaryPhrase(e).English() }
+
+// SummaryPhrase is Summary as a phrase, for each reader's language: the score, the two
+// names, the reasons and the matcher's notes.
+func SummaryPhrase(e match.Explanation) forewarn.Phrase {
+	args := []forewarn.PhraseArg{forewarn.ScoreArg(e.Score), forewarn.TextArg(e.Query), forewarn.TextArg(e.Candidate)}
+	reasons, notes := len(e.Reasons) > 0, len(e.Notes) > 0
+	if reasons {
+		args = append(args, forewarn.LabelsArg(e.Reasons))
 	}
-	if len(e.Notes) > 0 {
-		s += "; " + strings.Join(e.Notes, "; ")
+	if notes {
+		ps := make([]forewarn.Phrase, len(e.Notes))
+		for i, n := range e.Notes {
+			ps[i] = notePhrase(n)
+		}
+		args = append(args, forewarn.PhrasesArg(ps...))
 	}
-	return s
+	code := forewarn.PhraseMatchSummary
+	switch {
+	case reasons && notes:
+		code = forewarn.PhraseMatchSummaryReasonsNotes
+	case reasons:
+		code = forewarn.PhraseMatchSummaryReasons
+	case notes:
+		code = forewarn.PhraseMatchSummaryNotes
+	}
+	return forewarn.Say(code, args...)
+}
+
+// The shapes of the matcher's notes (match/explain.go), read back into phrases.
+var (
+	noteSurnameOnly       = regexp.MustCompile(`^shares only the surname (.+): below the threshold unless birth date, nationality or document agree$`)
+	noteSurnameOnlyLifted = regexp.MustCompile(`^shares only the surname (.+), and other attributes agree$`)
+	noteTitle             = regexp.MustCompile(`^(query|candidate) title ("(?:[^"\\]|\\.)*") set aside: a title is not a name part$`)
+)
+
+// notePhrase reads one of the matcher's notes as a phrase; a note of another shape stays
+// as it is written.
+func notePhrase(n string) forewarn.Phrase {
+	if m := noteSurnameOnly.FindStringSubmatch(n); m != nil {
+		return forewarn.Say(forewarn.PhraseNoteSurnameOnly, forewarn.TextArg(m[1]))
+	}
+	if m := noteSurnameOnlyLifted.FindStringSubmatch(n); m != nil {
+		return forewarn.Say(forewarn.PhraseNoteSurnameOnlyLifted, forewarn.TextArg(m[1]))
+	}
+	if m := noteTitle.FindStringSubmatch(n); m != nil {
+		if title, err := strconv.Unquote(m[2]); err == nil {
+			if m[1] == "query" {
+				return forewarn.Say(forewarn.PhraseNoteQueryTitle, forewarn.TextArg(title))
+			}
+			return forewarn.Say(forewarn.PhraseNoteCandidateTitle, forewarn.TextArg(title))
+		}
+	}
+	return forewarn.Say(forewarn.PhraseNoteOther, forewarn.TextArg(n))
 }
 
 // Load fills the index from the store, every subject and every person in every message

@@ -388,7 +388,7 @@ func (n *Node) retroMatchImported(ctx context.Context, actor forewarn.Actor, job
 	var alerts []*forewarn.Alert
 	now := n.Clock.Now()
 	for _, s := range subjects {
-		var mentions []string
+		var mentions []forewarn.Phrase
 		var known map[string]bool
 		for _, h := range ri.ix.Search(subjectPerson(s), 50) {
 			if h.Score < match.DefaultThreshold {
@@ -431,12 +431,12 @@ func (n *Node) retroMatchImported(ctx context.Context, actor forewarn.Actor, job
 			}
 			x := hit{subjectID: s.ID, score: h.Score, explanation: h.Explanation}
 			matches = append(matches, x.toMatch(mid, d))
-			mentions = append(mentions, fmt.Sprintf("the %s from %s of %s about %q", m.Kind, m.From, m.Created.Format("2 Jan 2006"), d.DisplayName()))
+			mentions = append(mentions, forewarn.Say(forewarn.PhraseAlertImportMention, forewarn.LabelArg(m.Kind), forewarn.AgencyArg(m.From), forewarn.DateArg(m.Created), forewarn.TextArg(d.DisplayName())))
 		}
 		if len(mentions) > 0 {
-			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", SubjectID: s.ID, CreatedAt: now,
-				Text: fmt.Sprintf("Import %s (%s %s): you were told about your subject %q before: %s. Review the matches.",
-					job.ID, job.Dataset, job.Version, s.PrimaryName(), strings.Join(mentions, "; "))})
+			p := forewarn.Say(forewarn.PhraseAlertImport, forewarn.TextArg(job.ID), forewarn.TextArg(job.Dataset), forewarn.TextArg(job.Version),
+				forewarn.TextArg(s.PrimaryName()), forewarn.PhrasesArg(mentions...))
+			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", SubjectID: s.ID, CreatedAt: now, Text: p.English(), Phrase: p})
 		}
 	}
 	if len(matches) == 0 {

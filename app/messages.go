@@ -19,11 +19,14 @@ import (
 const (
 	// DefaultMaxEnvelopeBytes bounds one incoming envelope: the 1 MiB of docs/envelope.md.
 	DefaultMaxEnvelopeBytes = envelope.DefaultMaxBytes
-	// DefaultReplayWindow is how old a message may be when it first arrives. A message
-	// already stored is answered with its receipt at any age, so retries after a long
-	// partition are safe; a message older than this that the node has never seen is a
-	// replay, or so late that its sender's escalation has long since fired.
-	DefaultReplayWindow = 7 * 24 * time.Hour
+	// DefaultReplayWindow is how old a message may be when it first arrives; zero takes a
+	// never-seen message of any age. A replay is refused by its ID whatever its age (a
+	// message already stored is answered with its receipt; an erased one keeps its ID), and
+	// what a message proves is its arrival, which the receipt dates, not the time it claims.
+	// So a warning held in the sender's outbox through a partition of weeks still arrives,
+	// late and shown as late, instead of being refused for ever. An operator who wants old
+	// messages refused (--replay-window) gets that, and the sender's outbox says why.
+	DefaultReplayWindow = time.Duration(0)
 )
 
 // Transport carries a signed envelope to a peer and returns the peer's signed receipt.
@@ -58,6 +61,7 @@ type Messages struct {
 	peers            peerCache
 	witnessing       witnessing
 	holdings         privateHoldings
+	peerSets         privatePeerSets
 	lastHousekeeping time.Time
 }
 
@@ -450,26 +454,15 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	if !slices.Contains(m.To, self) {
 		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "message %s is addressed to %v, not to %s", m.ID, m.To, self)
 	}
-	// Message IDs are unique per sender, so only the sender's own messages are looked at:
-	// another agency cannot pre-empt an ID by using it first. The same signed message again
-	// (a retry after a lost answer, or the genuine envelope after a copy relayed with an
-	// extra co-signature) gets the receipt it was given, for the envelope delivered now.
-	if have, err := ms.Store.MessageFrom(ctx, m.From, m.ID); err == nil {
-		if have.Direction == forewarn.DirectionIn {
-			if r, ok, err := ms.sameMessage(have, self, data, digest); err != nil || ok {
-				return r, err
-			}
-		}
-		return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already taken by another message from %s that this node holds; refused", m.ID, m.From)
-	} else if forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
-		return nil, err
-	}
+	// A message this node already holds is answered with its receipt (heldOr), whatever
+	// the checks below say now. Storing it finds out whether it is held, in the same
+	// transaction, so it is looked up beforehand only when a check refuses it.
 	if err := ms.checkThread(ctx, m); err != nil {
-		return nil, err
+		return ms.heldOr(ctx, self, m, data, digest, err)
 	}
-	if age := now.Sub(m.Created); age > ms.ReplayWindow {
-		return nil, forewarn.Errorf(forewarn.EINVALID,
-			"message %s was created %s ago, outside this node's replay window of %s; refused as a replay", m.ID, age.Round(time.Second), ms.ReplayWindow)
+	if age := now.Sub(m.Created); ms.ReplayWindow > 0 && age > ms.ReplayWindow {
+		return ms.heldOr(ctx, self, m, data, digest, forewarn.Errorf(forewarn.EINVALID,
+			"message %s was created %s ago, outside this node's replay window of %s; refused as a replay", m.ID, age.Round(time.Second), ms.ReplayWindow))
 	}
 	receipt, err := envelope.SealReceipt(&envelope.Receipt{MessageID: m.ID, Recipient: self, ReceivedAt: now, Digest: digest}, ms.Signer)
 	if err != nil {
@@ -502,6 +495,9 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	stored, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: m.From}, sm, receipt)
 	if err != nil {
 		return nil, err
+	}
+	if dup {
+		return ms.heldOr(ctx, self, m, data, digest, nil)
 	}
 	if !dup {
 		ms.Stats.Received.Add(1)
@@ -559,6 +555,28 @@ func (ms *Messages) checkThread(ctx context.Context, m *forewarn.Message) error 
 // (one larger than the limit, say) as Receive records its own refusals, and returns cause.
 func (ms *Messages) Refuse(ctx context.Context, remote string, cause error) error {
 	return ms.reject(ctx, "", "", "", remote, cause)
+}
+
+// heldOr answers a delivery of a message this node holds, or else returns refusal.
+// Message IDs are unique per sender, so only the sender's own messages are looked at:
+// another agency cannot pre-empt an ID by using it first. The same signed message again
+// (a retry after a lost answer, or the genuine envelope after a copy relayed with an
+// extra co-signature) gets the receipt it was given, for the envelope delivered now;
+// another message under the same ID is refused.
+func (ms *Messages) heldOr(ctx context.Context, self string, m *forewarn.Message, data []byte, digest string, refusal error) ([]byte, error) {
+	have, err := ms.Store.MessageFrom(ctx, m.From, m.ID)
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND && refusal != nil {
+		return nil, refusal
+	}
+	if err != nil {
+		return nil, err
+	}
+	if have.Direction == forewarn.DirectionIn {
+		if r, ok, err := ms.sameMessage(have, self, data, digest); err != nil || ok {
+			return r, err
+		}
+	}
+	return nil, forewarn.Errorf(forewarn.ECONFLICT, "message ID %s is already taken by another message from %s that this node holds; refused", m.ID, m.From)
 }
 
 // sameMessage answers a delivery of a message this node holds (have) with its receipt when

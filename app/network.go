@@ -22,7 +22,13 @@ type NetworkEdge struct {
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Kind   string `json:"kind"`   // associate_of, travelled_with, identified_through, match
-	Source string `json:"source"` // the agency or message that says so
+	Source string `json:"source"` // the agency or message that says so, in English
+	// What Source says, for pages in other languages: the match's score, or the agency
+	// and the message whose link it is.
+	Score       float64              `json:"score,omitempty"`
+	Agency      string               `json:"agency,omitempty"`
+	MessageID   string               `json:"message_id,omitempty"`
+	MessageKind forewarn.MessageKind `json:"message_kind,omitempty"`
 }
 
 // Network is the persons within some hops of a subject and the links between them.
@@ -113,7 +119,7 @@ func (n *Node) Network(ctx context.Context, actor forewarn.Actor, subjectID stri
 					}
 					pk := personKey(m.MessageID, m.PersonRef)
 					addNode(NetworkNode{ID: pk, Label: refName(sm.Message, m.PersonRef), MessageID: m.MessageID, Hops: depth})
-					addEdge(NetworkEdge{From: pk, To: id, Kind: "match", Source: m.Summary})
+					addEdge(NetworkEdge{From: pk, To: id, Kind: "match", Source: m.Summary, Score: m.Score})
 				}
 				continue
 			}
@@ -136,7 +142,8 @@ func (n *Node) Network(ctx context.Context, actor forewarn.Actor, subjectID stri
 					}
 					ok := personKey(mid, other)
 					addNode(NetworkNode{ID: ok, Label: refName(sm.Message, other), MessageID: mid, Hops: depth})
-					addEdge(NetworkEdge{From: personKey(mid, p.Ref), To: personKey(mid, l.To), Kind: string(l.Kind), Source: sm.Message.From + " in " + string(sm.Message.Kind) + " " + mid})
+					addEdge(NetworkEdge{From: personKey(mid, p.Ref), To: personKey(mid, l.To), Kind: string(l.Kind), Source: sm.Message.From + " in " + string(sm.Message.Kind) + " " + mid,
+						Agency: sm.Message.From, MessageID: mid, MessageKind: sm.Message.Kind})
 				}
 			}
 			// A person in a message leads on to the subjects it was matched to.
@@ -155,7 +162,7 @@ func (n *Node) Network(ctx context.Context, actor forewarn.Actor, subjectID stri
 					}
 				}
 				addNode(NetworkNode{ID: subjectKey(m.SubjectID), Label: label, SubjectID: m.SubjectID, Hops: depth})
-				addEdge(NetworkEdge{From: id, To: subjectKey(m.SubjectID), Kind: "match", Source: m.Summary})
+				addEdge(NetworkEdge{From: id, To: subjectKey(m.SubjectID), Kind: "match", Source: m.Summary, Score: m.Score})
 			}
 		}
 	}

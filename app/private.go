@@ -53,25 +53,26 @@ type privateHoldings struct {
 	names   map[string]string   // subject → its primary name, for alerts
 	set     psi.Set
 	encoded []byte
+	digest  string              // the set's version: SHA-256 of encoded
 	owners  map[uint64][]string // fingerprint → the subjects holding it, for reports
 	dirty   bool
 }
 
-// current brings the holdings up to the store and the day, and returns the day's secret
-// and set.
-func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []byte, error) {
+// privateCurrent brings the holdings up to the store and the day, and returns the day's
+// secret, its set encoded and the set's version (digest).
+func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []byte, string, error) {
 	h := &ms.holdings
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	epoch := privateEpoch(ms.Clock.Now())
 	self, err := ms.Agency(ctx)
 	if err != nil {
-		return "", psi.Secret{}, nil, err
+		return "", psi.Secret{}, nil, "", err
 	}
 	if !h.loaded {
 		head, err := ms.Store.ChangeHead(ctx)
 		if err != nil {
-			return "", psi.Secret{}, nil, err
+			return "", psi.Secret{}, nil, "", err
 		}
 		h.keys, h.fps, h.names = map[string][]string{}, map[string][]uint64{}, map[string]string{}
 		if err := ms.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
@@ -79,14 +80,14 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 			h.names[s.ID] = s.PrimaryName()
 			return nil
 		}); err != nil {
-			return "", psi.Secret{}, nil, err
+			return "", psi.Secret{}, nil, "", err
 		}
 		h.seen, h.loaded, h.epoch = head, true, ""
 	}
 	for {
 		cs, err := ms.Store.Changes(ctx, h.seen, changeBatch)
 		if err != nil {
-			return "", psi.Secret{}, nil, err
+			return "", psi.Secret{}, nil, "", err
 		}
 		for _, c := range cs {
 			h.seen = c.Seq
@@ -113,7 +114,7 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 	if h.epoch != epoch {
 		secret, err := psi.DeriveSecret(ms.Signer.Sign, epoch)
 		if err != nil {
-			return "", psi.Secret{}, nil, err
+			return "", psi.Secret{}, nil, "", err
 		}
 		h.secret, h.epoch, h.dirty = secret, epoch, true
 		ids := make([]string, 0, len(h.keys))
@@ -140,9 +141,10 @@ func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []b
 		}
 		h.set = psi.NewSet(all)
 		h.encoded = h.set.Encode()
+		h.digest = psi.Digest(h.encoded)
 		h.dirty = false
 	}
-	return h.epoch, h.secret, h.encoded, nil
+	return h.epoch, h.secret, h.encoded, h.digest, nil
 }
 
 // holderPerson is what this node answers private queries about for s: its names but
@@ -164,7 +166,7 @@ func holderPerson(s *forewarn.Subject, self string) match.Person {
 // PrivateWarm computes the day's holdings ahead of the first query: on a large node the
 // fingerprints of every subject take a while.
 func (ms *Messages) PrivateWarm(ctx context.Context) error {
-	_, _, _, err := ms.privateCurrent(ctx)
+	_, _, _, _, err := ms.privateCurrent(ctx)
 	return err
 }
 
@@ -257,9 +259,16 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 	if err != nil {
 		return nil, forewarn.Invalid("persons", "name", "%v", err)
 	}
+	kept, err := ms.keptPeerSet(ctx, peerCode)
+	if err != nil {
+		return nil, err
+	}
 	now := ms.Clock.Now()
 	doc := &envelope.PrivateMatch{Stage: envelope.PrivateQueryStage, QueryID: forewarn.NewID(now), From: self, To: peerCode, Time: now,
 		Persons: len(persons), Digest: psi.Digest(q.Blinded()), Elements: envelope.EncodeChunks(q.Blinded())}
+	if kept != nil {
+		doc.HaveSet = kept.digest
+	}
 	sealed, err := envelope.SealPrivateMatch(doc, ms.Signer)
 	if err != nil {
 		return nil, err
@@ -277,8 +286,7 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 		return nil, ms.refusePrivate(ctx, peerCode, doc.QueryID, peer.BaseURL, err)
 	}
 	evaluated, _ := envelope.DecodeChunks("evaluated", ans.Evaluated)
-	setBytes, _ := envelope.DecodeChunks("set", ans.Set)
-	set, err := psi.DecodeSet(setBytes)
+	set, err := ms.answerSet(ctx, actor, peerCode, ans, kept)
 	if err == nil {
 		var results []psi.Result
 		results, err = q.Finish(evaluated, set)
@@ -287,6 +295,93 @@ func (ms *Messages) AskPrivately(ctx context.Context, actor forewarn.Actor, peer
 		}
 	}
 	return nil, ms.refusePrivate(ctx, peerCode, doc.QueryID, peer.BaseURL, forewarn.Errorf(forewarn.EINVALID, "%v", err))
+}
+
+// privatePeerSets is, on the asking side, the set of each peer this node asked, kept for
+// the peer's epoch so that it is not sent with every query: a cache of the store's kept
+// sets (KeepPrivatePeerSet), so that a restarted node or a second server of it uses them
+// too.
+type privatePeerSets struct {
+	mu   sync.Mutex
+	sets map[string]*keptPeerSet
+}
+
+type keptPeerSet struct {
+	epoch, digest string
+	set           psi.Set
+}
+
+// keptPeerSet returns the set kept for peer, nil when none is: from memory while the
+// store keeps the same version, else read from the store.
+func (ms *Messages) keptPeerSet(ctx context.Context, peer string) (*keptPeerSet, error) {
+	_, digest, err := ms.Store.PrivatePeerSetVersion(ctx, peer)
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &ms.peerSets
+	c.mu.Lock()
+	k := c.sets[peer]
+	c.mu.Unlock()
+	if k != nil && k.digest == digest {
+		return k, nil
+	}
+	s, err := ms.Store.PrivatePeerSet(ctx, peer)
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	set, err := psi.DecodeSet(s.Set)
+	if err != nil || psi.Digest(s.Set) != s.Digest {
+		ms.Logger.Warn("a kept private-match set does not decode to its version; it is fetched again", "peer", peer, "err", err)
+		return nil, nil
+	}
+	k = &keptPeerSet{epoch: s.Epoch, digest: s.Digest, set: set}
+	c.mu.Lock()
+	if c.sets == nil {
+		c.sets = map[string]*keptPeerSet{}
+	}
+	c.sets[peer] = k
+	c.mu.Unlock()
+	return k, nil
+}
+
+// answerSet is the holder's set an answer was computed against: the one it carries,
+// checked against the version it signs and kept for the next query, or the one kept
+// from before when the answer names its version and leaves it out.
+func (ms *Messages) answerSet(ctx context.Context, actor forewarn.Actor, peer string, ans *envelope.PrivateMatch, kept *keptPeerSet) (psi.Set, error) {
+	if len(ans.Set) == 0 {
+		if kept == nil || kept.digest != ans.SetDigest {
+			return nil, fmt.Errorf("the answer leaves out the set, naming version %.12s…, which this node does not keep", ans.SetDigest)
+		}
+		return kept.set, nil
+	}
+	encoded, _ := envelope.DecodeChunks("set", ans.Set)
+	digest := psi.Digest(encoded)
+	if ans.SetDigest != "" && ans.SetDigest != digest {
+		return nil, fmt.Errorf("the set carried is not the version the answer names (%.12s…)", ans.SetDigest)
+	}
+	set, err := psi.DecodeSet(encoded)
+	if err != nil {
+		return nil, err
+	}
+	// Keeping it is a saving, not a record: a failure costs the next query the set again.
+	if err := ms.Store.KeepPrivatePeerSet(ctx, actor, &forewarn.PrivatePeerSet{Peer: peer, Epoch: ans.Epoch, Digest: digest, Set: encoded}); err != nil {
+		ms.Logger.Warn("could not keep a peer's private-match set", "peer", peer, "err", err)
+		return set, nil
+	}
+	c := &ms.peerSets
+	c.mu.Lock()
+	if c.sets == nil {
+		c.sets = map[string]*keptPeerSet{}
+	}
+	c.sets[peer] = &keptPeerSet{epoch: ans.Epoch, digest: digest, set: set}
+	c.mu.Unlock()
+	return set, nil
 }
 
 // checkPrivateAgreement refuses a private query to a peer whose sharing agreement does not
@@ -340,8 +435,8 @@ func (ms *Messages) recordAsk(ctx context.Context, actor forewarn.Actor, peer *f
 		if r.Band == psi.BandNone {
 			continue
 		}
-		a := &forewarn.Alert{Role: forewarn.RoleLiaison, Kind: "private_match", SubjectID: persons[i].SubjectID, Agency: peer.Agency.Code,
-			Text: fmt.Sprintf("%s: likely holds (%s) — %s", peer.Agency.Code, r.Band, persons[i].Label)}
+		p := forewarn.Say(forewarn.PhraseAlertPrivateAsk, forewarn.AgencyArg(peer.Agency.Code), forewarn.LabelArg(r.Band), forewarn.TextArg(persons[i].Label))
+		a := &forewarn.Alert{Role: forewarn.RoleLiaison, Kind: "private_match", SubjectID: persons[i].SubjectID, Agency: peer.Agency.Code, Text: p.English(), Phrase: p}
 		if rec.AskedBy != "" {
 			a.Username = rec.AskedBy
 		}
@@ -414,7 +509,7 @@ func (ms *Messages) answerPrivate(ctx context.Context, self string, doc *envelop
 	if psi.Digest(elements) != doc.Digest {
 		return nil, forewarn.Invalid("digest", "elements", "the digest is not the digest of the elements")
 	}
-	epoch, secret, set, err := ms.privateCurrent(ctx)
+	epoch, secret, set, version, err := ms.privateCurrent(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -428,8 +523,12 @@ func (ms *Messages) answerPrivate(ctx context.Context, self string, doc *envelop
 		return nil, forewarn.Invalid("elements", "group", "%v", err)
 	}
 	ans := &envelope.PrivateMatch{Stage: envelope.PrivateAnswerStage, QueryID: doc.QueryID, From: self, To: doc.From, Time: ms.Clock.Now(),
-		Persons: doc.Persons, Digest: doc.Digest, Epoch: epoch,
-		Evaluated: envelope.EncodeChunks(evaluated), Set: envelope.EncodeChunks(set)}
+		Persons: doc.Persons, Digest: doc.Digest, Epoch: epoch, Evaluated: envelope.EncodeChunks(evaluated), SetDigest: version}
+	// The asker keeps the set of an earlier answer: it is sent again only when it changed
+	// (a new day's secret, or the holdings changed).
+	if doc.HaveSet != version {
+		ans.Set = envelope.EncodeChunks(set)
+	}
 	return envelope.SealPrivateMatch(ans, ms.Signer)
 }
 
@@ -441,7 +540,7 @@ func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.Private
 	if q.Digest != doc.Digest || q.Persons != doc.Persons {
 		return forewarn.Errorf(forewarn.EINVALID, "the report does not belong to query %s: its elements or persons differ", doc.QueryID)
 	}
-	if _, _, _, err := ms.privateCurrent(ctx); err != nil {
+	if _, _, _, _, err := ms.privateCurrent(ctx); err != nil {
 		return err
 	}
 	var results []forewarn.PrivateResult
@@ -456,8 +555,8 @@ func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.Private
 		ids, names := ms.privateSubjects(fps)
 		for i, id := range ids {
 			results = append(results, forewarn.PrivateResult{Person: h.Person, Band: h.Band, SubjectID: id})
-			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "private_match", SubjectID: id, Agency: doc.From,
-				Text: fmt.Sprintf("%s asked privately about a person matching your subject %s (%s)", doc.From, names[i], h.Band)})
+			p := forewarn.Say(forewarn.PhraseAlertPrivateReport, forewarn.AgencyArg(doc.From), forewarn.TextArg(names[i]), forewarn.LabelArg(h.Band))
+			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "private_match", SubjectID: id, Agency: doc.From, Text: p.English(), Phrase: p})
 		}
 	}
 	return ms.Store.RecordPrivateReport(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: doc.From}, doc.From, doc.QueryID, results, alerts)

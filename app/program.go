@@ -243,6 +243,7 @@ func (g *EgressGate) Timeline(ctx context.Context, ev []TimelineEvent) error {
 		}
 		if refusal != nil {
 			ev[i].Text = withheldText(refusal)
+			ev[i].Phrase = forewarn.Phrase{}
 		}
 	}
 	return nil
@@ -315,7 +316,7 @@ func (g *EgressGate) Alerts(ctx context.Context, as []*forewarn.Alert) error {
 			return err
 		}
 		if refusal != nil {
-			a.Text = withheldText(refusal)
+			a.Text, a.Phrase = withheldText(refusal), forewarn.Phrase{}
 		}
 	}
 	return nil

@@ -157,7 +157,7 @@ func WithholdAlerts(alerts []*forewarn.Alert) ([]*forewarn.Alert, int) {
 		out[i] = a
 		if AlertNamesPersons(a) {
 			c := *a
-			c.Text, out[i] = WithheldAlertText, &c
+			c.Text, c.Phrase, out[i] = WithheldAlertText, forewarn.Phrase{}, &c
 			n++
 		}
 	}

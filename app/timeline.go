@@ -15,9 +15,11 @@ type TimelineEvent struct {
 	Time time.Time `json:"time"`
 	// Date is the time at its real precision when less is known than an instant (a claim
 	// valid from "2012" says 2012, not 1 Jan 2012 00:00); empty when Time is exact.
-	Date      string `json:"date,omitempty"`
-	Kind      string `json:"kind"` // claim, message, receipt, read, acknowledgement, escalation, match, decision, subject
-	Text      string `json:"text"`
+	Date string `json:"date,omitempty"`
+	Kind string `json:"kind"` // claim, message, receipt, read, acknowledgement, escalation, match, decision, subject
+	Text string `json:"text"` // in English
+	// Phrase is Text as a code and arguments, for the pages to say in the reader's language.
+	forewarn.Phrase
 	Source    string `json:"source"` // the agency, source or user it comes from
 	MessageID string `json:"message_id,omitempty"`
 	ClaimID   string `json:"claim_id,omitempty"`

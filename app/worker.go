@@ -355,9 +355,10 @@ func (ms *Messages) Escalate(ctx context.Context) (int, error) {
 			user, role := step.Tells(d.Owner)
 			e := &forewarn.Escalation{
 				MessageID: d.MessageID, Agency: d.Agency, Side: side, Step: i + 1, Notify: role, Username: user,
-				Text:    forewarn.EscalationText(side, sm.Message.Kind, sm.Message.From, d.Agency, d.Deadline, d.Delivered()),
+				Phrase:  forewarn.EscalationPhrase(side, sm.Message.Kind, sm.Message.From, d.Agency, d.Deadline, d.Delivered()),
 				FiredAt: now,
 			}
+			e.Text = e.Phrase.English()
 			if err := ms.Store.Escalate(ctx, e, next); err != nil {
 				return fired, err
 			}

@@ -255,7 +255,11 @@ func seal(f format, body any, keyID string, s forewarn.Signer) ([]byte, error) {
 }
 
 func sealTree(f format, body any, keyID string, s forewarn.Signer) ([]byte, error) {
-	env := map[string]any{"v": json.Number("1"), f.body: body}
+	encoded, err := appendCanonical(nil, body)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]any{"v": json.Number("1"), f.body: canonical(encoded)}
 	signed, err := signedBytes(f.domain, env)
 	if err != nil {
 		return nil, err
@@ -358,7 +362,18 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	if !slices.ContainsFunc(sigs, func(s Signature) bool { return s.KeyID == signer }) {
 		return nil, nil, unauthorized("the %s is not signed by %s, its %s", f.name, signer, f.signer)
 	}
-	signed, err := signedBytes(f.domain, env)
+	// The payload is encoded once, and placed as it is in what was signed and in the
+	// whole document.
+	out, err := appendCanonical(nil, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	encoded := make(map[string]any, len(env))
+	for k, v := range env {
+		encoded[k] = v
+	}
+	encoded[f.body] = canonical(out)
+	signed, err := signedBytes(f.domain, encoded)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -384,13 +399,12 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 		}
 	}
 	if digest != nil {
-		whole, err := appendCanonical(nil, env)
+		whole, err := appendCanonical(nil, encoded)
 		if err != nil {
 			return nil, nil, err
 		}
 		*digest = sha256.Sum256(whole)
 	}
-	out, err := appendCanonical(nil, body)
 	signers := []string{signer}
 	for _, s := range sigs {
 		if s.KeyID != signer {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -215,6 +216,8 @@ func appendCanonical(buf []byte, v any) ([]byte, error) {
 		return appendNumber(buf, float64(x), strconv.Itoa(x))
 	case int64:
 		return appendNumber(buf, float64(x), strconv.FormatInt(x, 10))
+	case canonical:
+		return append(buf, x...), nil
 	case []any:
 		buf = append(buf, '[')
 		for i, e := range x {
@@ -253,10 +256,27 @@ func appendCanonical(buf []byte, v any) ([]byte, error) {
 	return nil, forewarn.Errorf(forewarn.EINTERNAL, "canonical JSON cannot encode a %T", v)
 }
 
+// canonical is a value already in its RFC 8785 encoding, which appendCanonical copies:
+// a document's payload is encoded once, then placed in what is signed and in the whole.
+type canonical []byte
+
 // compareUTF16 orders strings by their UTF-16 code units, as RFC 8785 §3.2.3 requires;
-// it differs from byte order only where characters above U+FFFF meet U+E000-U+FFFF.
+// it differs from byte order only where characters above U+FFFF meet U+E000-U+FFFF, so
+// names in ASCII, as every member name of the formats is, are compared as they are.
 func compareUTF16(a, b string) int {
+	if isASCII(a) && isASCII(b) {
+		return strings.Compare(a, b)
+	}
 	return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // appendString escapes only what RFC 8785 requires; everything else is literal UTF-8.

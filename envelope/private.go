@@ -42,10 +42,17 @@ type PrivateMatch struct {
 	Persons int       `json:"persons"`
 	// Digest is the hex SHA-256 of the query's blinded elements (psi.Digest): in the
 	// answer and the report it names the query they belong to.
-	Digest    string   `json:"digest"`
-	Elements  []string `json:"elements,omitempty"`
+	Digest   string   `json:"digest"`
+	Elements []string `json:"elements,omitempty"`
+	// HaveSet is, in a query, the version (SetDigest) of the holder's set the asker keeps
+	// from an earlier answer: while it is the holder's current one, the answer leaves its
+	// set out.
+	HaveSet   string   `json:"have_set,omitempty"`
 	Epoch     string   `json:"epoch,omitempty"`
 	Evaluated []string `json:"evaluated,omitempty"`
+	// SetDigest is, in an answer, the hex SHA-256 of the holder's encoded set for the
+	// epoch (its version), signed with the answer whether Set is carried or not.
+	SetDigest string   `json:"set_digest,omitempty"`
 	Set       []string `json:"set,omitempty"`
 	// Hits are, in a report, the persons the asker found held, with the fingerprints of
 	// the keys that met (hex), so the holder knows which of its subjects matched.
@@ -123,6 +130,9 @@ func (p *PrivateMatch) Validate() error {
 	}
 	switch p.Stage {
 	case PrivateQueryStage:
+		if p.HaveSet != "" && !digestRE.MatchString(p.HaveSet) {
+			return forewarn.Invalid("have_set", "sha256", "the version of a kept set is 64 lower-case hex digits")
+		}
 		return need("elements", p.Elements)
 	case PrivateAnswerStage:
 		if err := need("evaluated", p.Evaluated); err != nil {
@@ -130,6 +140,12 @@ func (p *PrivateMatch) Validate() error {
 		}
 		if _, err := DecodeChunks("set", p.Set); err != nil {
 			return err
+		}
+		if p.SetDigest != "" && !digestRE.MatchString(p.SetDigest) {
+			return forewarn.Invalid("set_digest", "sha256", "the set's version is 64 lower-case hex digits")
+		}
+		if len(p.Set) == 0 && p.SetDigest == "" {
+			return forewarn.Invalid("set", "required", "an answer carries its set, or names the version the asker keeps")
 		}
 		if p.Epoch == "" {
 			return forewarn.Invalid("epoch", "required", "an answer names its epoch")

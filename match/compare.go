@@ -2,6 +2,7 @@ package match
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -66,7 +67,11 @@ const (
 	// patronymicWeight is what a patronymic weighs when left unaligned because the other
 	// name has none (see patronymicAt): about an initial's weight.
 	patronymicWeight = 0.4
-	surnameOnlyCap   = DefaultThreshold - 0.02
+	// shortenedSim is the similarity of a compound with al-Din or Allah and the noun it
+	// is shortened to (Nasiruddin, Nasir): the same name as used, less certain than a
+	// spelling variant.
+	shortenedSim   = 0.8
+	surnameOnlyCap = DefaultThreshold - 0.02
 )
 
 type sim struct {
@@ -120,6 +125,11 @@ func tokenSim(a, b *token) sim {
 	}
 	if a.family != "" && a.family == b.family {
 		return sim{0.9, ReasonFamily}
+	}
+	// "Nasir" for Nasir al-Din, written as one part (Nasiruddin), is the compound
+	// shortened as people shorten it.
+	if shortenedCompound(a, b) || shortenedCompound(b, a) {
+		return sim{shortenedSim, ReasonVariant}
 	}
 	abjad := a.script.abjad() || b.script.abjad()
 	if abjad && a.skel == b.skel && len(a.skel) >= 2 {
@@ -358,10 +368,11 @@ func osaDistance(a, b string, maxD int) int {
 	return int(prev[len(b)])
 }
 
-// pair is one alignment between parts of the two names: a holds one or two indexes into
-// the first name, b into the second (two when a part was written joined on the other side).
+// pair is one alignment between parts of the two names: a holds one to three indexes
+// into the first name, b into the second (more than one when a part was written joined
+// on the other side).
 type pair struct {
-	a, b   [2]int8
+	a, b   [3]int8
 	na, nb int8
 	sim    sim
 }
@@ -428,11 +439,15 @@ func align(x, y *Name, memo *simMemo) alignment {
 			continue
 		}
 		pa[c.i], pb[c.j] = int8(len(pairs))+1, int8(len(pairs))+1
-		pairs = append(pairs, pair{a: [2]int8{c.i}, b: [2]int8{c.j}, na: 1, nb: 1, sim: c.s})
+		pairs = append(pairs, pair{a: [3]int8{c.i}, b: [3]int8{c.j}, na: 1, nb: 1, sim: c.s})
 	}
 	if len(pairs) < max(na, nb) {
 		pairs = joinParts(x, y, pairs, pa[:na], pb[:nb], false)
 		pairs = joinParts(y, x, pairs, pb[:nb], pa[:na], true)
+	}
+	if na >= 3 || nb >= 3 {
+		pairs = joinThree(x, y, pairs, pa[:na], pb[:nb], false)
+		pairs = joinThree(y, x, pairs, pb[:nb], pa[:na], true)
 	}
 	al.npairs = int8(len(pairs))
 	var num, den, ua, ub float64
@@ -483,8 +498,9 @@ func align(x, y *Name, memo *simMemo) alignment {
 	if den > 0 {
 		al.score = num / den
 	}
-	// One meaningful part found inside a longer name is weak evidence.
-	if (strongParts(x) == 1) != (strongParts(y) == 1) {
+	// One meaningful part found inside a longer name is weak evidence; not when it is
+	// the whole of the other name written as one ("Gholamhosseinpour").
+	if (strongParts(x) == 1) != (strongParts(y) == 1) && al.nUA+al.nUB > 0 {
 		al.single = true
 		al.score *= singlePartFactor
 	}
@@ -640,7 +656,7 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 				if py[j] != 0 {
 					pairs[py[j]-1].na = 0
 				}
-				p := pair{a: [2]int8{int8(i), int8(i + 1)}, b: [2]int8{int8(j)}, na: 2, nb: 1, sim: s}
+				p := pair{a: [3]int8{int8(i), int8(i + 1)}, b: [3]int8{int8(j)}, na: 2, nb: 1, sim: s}
 				if flipped {
 					p = pair{a: p.b, b: p.a, na: 1, nb: 2, sim: s}
 				}
@@ -674,12 +690,80 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 			if py[j] != 0 {
 				pairs[py[j]-1].na = 0 // superseded
 			}
-			p := pair{a: [2]int8{int8(i), int8(i + 1)}, b: [2]int8{int8(j)}, na: 2, nb: 1, sim: s}
+			p := pair{a: [3]int8{int8(i), int8(i + 1)}, b: [3]int8{int8(j)}, na: 2, nb: 1, sim: s}
 			if flipped {
 				p = pair{a: p.b, b: p.a, na: 1, nb: 2, sim: s}
 			}
 			pairs = append(pairs, p)
 			px[i], px[i+1], py[j] = int8(len(pairs)), int8(len(pairs)), int8(len(pairs))
+			break
+		}
+	}
+	return pairs
+}
+
+// joinThree tries each part of y against three adjacent parts of x written as one: a
+// Persian compound surname or given name in three words ("Pour Naghsh Band" and
+// "Pournaghshband", "Bordbar Shir Amin" and "Bordbarsheramin"). It stands only where it
+// beats what the parts aligned to before; the pairs it replaces free their parts.
+func joinThree(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
+	for i := 0; i+2 < len(x.tokens) && len(pairs) < cap(pairs); i++ {
+		t := [3]*token{&x.tokens[i], &x.tokens[i+1], &x.tokens[i+2]}
+		if t[0].initial() || t[1].initial() || t[2].initial() {
+			continue
+		}
+		n := len(t[0].fold) + len(t[1].fold) + len(t[2].fold)
+		if n > maxEditBytes {
+			continue
+		}
+		for j := range y.tokens {
+			u := &y.tokens[j]
+			if len(u.fold) < n-2 || len(u.fold) > n+2 {
+				continue
+			}
+			var fb [maxEditBytes]byte
+			fold := string(append(append(append(fb[:0], t[0].fold...), t[1].fold...), t[2].fold...))
+			s := sim{1, ReasonJoined}
+			if fold != u.fold {
+				s.score = 0.95 * editSim(phoneticKey(fold), u.key, t[0].ascii && t[1].ascii && t[2].ascii && u.ascii)
+			}
+			if s.score < joinMin {
+				continue
+			}
+			// What the four parts are aligned to now, each pair counted once.
+			cur, seen := 0.0, [4]int8{}
+			for k, p := range [4]int8{px[i], px[i+1], px[i+2], py[j]} {
+				if p != 0 && !slices.Contains(seen[:k], p) {
+					cur += pairs[p-1].sim.score
+				}
+				seen[k] = p
+			}
+			if s.score <= cur {
+				continue
+			}
+			for _, p := range seen {
+				if p == 0 || pairs[p-1].na == 0 {
+					continue
+				}
+				old := &pairs[p-1]
+				ox, oy, nx, ny := old.a, old.b, old.na, old.nb
+				if flipped {
+					ox, oy, nx, ny = old.b, old.a, old.nb, old.na
+				}
+				for k := range nx {
+					px[ox[k]] = 0
+				}
+				for k := range ny {
+					py[oy[k]] = 0
+				}
+				old.na = 0
+			}
+			p := pair{a: [3]int8{int8(i), int8(i + 1), int8(i + 2)}, b: [3]int8{int8(j)}, na: 3, nb: 1, sim: s}
+			if flipped {
+				p = pair{a: p.b, b: p.a, na: 1, nb: 3, sim: s}
+			}
+			pairs = append(pairs, p)
+			px[i], px[i+1], px[i+2], py[j] = int8(len(pairs)), int8(len(pairs)), int8(len(pairs)), int8(len(pairs))
 			break
 		}
 	}

@@ -80,11 +80,12 @@ func explain(x, y *Name, al *alignment) Explanation {
 			}
 		}
 	}
-	raws := func(n *Name, idx [2]int8, cnt int8) string {
-		if cnt == 1 {
-			return n.tokens[idx[0]].raw
+	raws := func(n *Name, idx [3]int8, cnt int8) string {
+		s := n.tokens[idx[0]].raw
+		for _, i := range idx[1:cnt] {
+			s += " " + n.tokens[i].raw
 		}
-		return n.tokens[idx[0]].raw + " " + n.tokens[idx[1]].raw
+		return s
 	}
 	e.Pairs = make([]AlignedPair, 0, al.npairs)
 	for _, p := range al.pairs() {

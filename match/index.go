@@ -60,6 +60,7 @@ type Index struct {
 	skels   map[string][]uint32 // consonant skeleton
 	arts    map[string][]uint32 // key without a joined article
 	alts    map[string][]uint32 // a part's other reading (token.altKey)
+	stems   map[string][]uint32 // the noun of a compound with al-Din or Allah (token.stem)
 	scratch sync.Pool
 }
 
@@ -146,7 +147,7 @@ func NewIndex() *Index {
 	return &Index{
 		byID: map[string]uint32{}, vocabID: map[vocabKey]uint32{}, keyID: map[string]uint32{},
 		dels: map[string][]uint32{}, fams: map[string][]uint32{}, skels: map[string][]uint32{},
-		arts: map[string][]uint32{}, alts: map[string][]uint32{},
+		arts: map[string][]uint32{}, alts: map[string][]uint32{}, stems: map[string][]uint32{},
 	}
 }
 
@@ -257,11 +258,16 @@ func (ix *Index) intern(t *token) uint32 {
 		if t.altKey != "" {
 			ix.alts[t.altKey] = append(ix.alts[t.altKey], k)
 		}
+		if t.stem != "" {
+			ix.stems[t.stem] = append(ix.stems[t.stem], k)
+		}
 		if len(t.key) >= minDeletionKey {
-			for i := 0; i < len(t.key); i++ {
-				d := t.key[:i] + t.key[i+1:]
-				if l := ix.dels[d]; len(l) == 0 || l[len(l)-1] != k {
-					ix.dels[d] = append(l, k)
+			for _, dk := range [...]string{t.key, diphthongKey(t.key)} {
+				for i := 0; i < len(dk) && dk != ""; i++ {
+					d := dk[:i] + dk[i+1:]
+					if l := ix.dels[d]; len(l) == 0 || l[len(l)-1] != k {
+						ix.dels[d] = append(l, k)
+					}
 				}
 			}
 		}
@@ -495,7 +501,7 @@ func addRoute(rs []route, base int, k uint32, q float32) []route {
 }
 
 // routes lists the keys a query part may stand for, each with how much that is trusted.
-func (ix *Index) routes(t, next *token, rs []route) []route {
+func (ix *Index) routes(t, next, next2 *token, rs []route) []route {
 	base := len(rs)
 	if t.initial() {
 		return rs
@@ -523,6 +529,12 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 						rs = addRoute(rs, base, k, routeJoined)
 					}
 				}
+			}
+		}
+		// "Pour Naghsh Band" against "Pournaghshband": three parts written as one.
+		if next2 != nil && !next2.initial() {
+			if k, ok := ix.keyID[phoneticKey(t.fold+next.fold+next2.fold)]; ok {
+				rs = addRoute(rs, base, k, routeJoined)
 			}
 		}
 		// "Taj al-Din" against "Tajideen": the skeleton of the two as one.
@@ -556,6 +568,16 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 			if ok1 && ok2 {
 				rs = addRoute(rs, base, k1, routeJoined)
 				rs = addRoute(rs, base, k2, routeJoined)
+			}
+			// "Bordbarsheramin" against "Bordbar Shir Amin": one part written as three.
+			for j := i + 3; ok1 && !ok2 && i >= 3 && j <= len(t.key)-3; j++ {
+				k2, ok2 := ix.keyID[t.key[i:j]]
+				k3, ok3 := ix.keyID[t.key[j:]]
+				if ok2 && ok3 {
+					rs = addRoute(rs, base, k1, routeJoined)
+					rs = addRoute(rs, base, k2, routeJoined)
+					rs = addRoute(rs, base, k3, routeJoined)
+				}
 			}
 			// "Noureddine" against "Nur al-Din": the article's vowel at the seam.
 			if isVowel(t.key[i]) && i >= 3 && i+4 <= len(t.key) && !weakParts[t.key[:i]] {
@@ -591,18 +613,45 @@ func (ix *Index) routes(t, next *token, rs []route) []route {
 	for _, k := range ix.alts[t.key] {
 		rs = addRoute(rs, base, k, routeFamily)
 	}
+	// "Nasir" against "Nasiruddin", "Fazal" against "Fazlullah", either way round.
+	if t.stem != "" {
+		if k, ok := ix.keyID[t.stem]; ok {
+			rs = addRoute(rs, base, k, routeDeletion)
+		}
+		for _, k := range ix.dels[t.stem] {
+			rs = addRoute(rs, base, k, routeDeletion)
+		}
+	}
+	if t.script == scriptLatin && len(ix.stems) > 0 {
+		for _, k := range ix.stems[t.key] {
+			rs = addRoute(rs, base, k, routeDeletion)
+		}
+		var buf [MaxTokenBytes * 2]byte
+		for i := 1; i+1 < len(t.key) && len(t.key) <= len(buf); i++ {
+			if isVowel(t.key[i]) && !isVowel(t.key[i-1]) && !isVowel(t.key[i+1]) {
+				for _, k := range ix.stems[string(append(append(buf[:0], t.key[:i]...), t.key[i+1:]...))] {
+					rs = addRoute(rs, base, k, routeDeletion)
+				}
+			}
+		}
+	}
 	if len(t.key) >= minDeletionKey {
 		for _, k := range ix.dels[t.key] {
 			rs = addRoute(rs, base, k, routeDeletion)
 		}
+		// The diphthong written one way is a deletion of its own ("Kubaysi" is
+		// "Kubisi"), so from it a further deletion reaches "Kabisi" and "Kweider"
+		// reaches "Quwaydir": symmetric on both sides, as at indexing.
 		var buf [MaxTokenBytes * 2]byte
-		for i := 0; i < len(t.key) && len(t.key) <= len(buf); i++ {
-			d := append(append(buf[:0], t.key[:i]...), t.key[i+1:]...)
-			if k, ok := ix.keyID[string(d)]; ok {
-				rs = addRoute(rs, base, k, routeDeletion)
-			}
-			for _, k := range ix.dels[string(d)] {
-				rs = addRoute(rs, base, k, routeDeletion)
+		for _, dk := range [...]string{t.key, diphthongKey(t.key)} {
+			for i := 0; i < len(dk) && len(dk) <= len(buf); i++ {
+				d := append(append(buf[:0], dk[:i]...), dk[i+1:]...)
+				if k, ok := ix.keyID[string(d)]; ok {
+					rs = addRoute(rs, base, k, routeDeletion)
+				}
+				for _, k := range ix.dels[string(d)] {
+					rs = addRoute(rs, base, k, routeDeletion)
+				}
 			}
 		}
 	}
@@ -645,12 +694,15 @@ func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []H
 	for ni := range q.names {
 		toks := q.names[ni].tokens
 		for i := range toks {
-			var next *token
+			var next, next2 *token
 			if i+1 < len(toks) {
 				next = &toks[i+1]
 			}
+			if i+2 < len(toks) {
+				next2 = &toks[i+2]
+			}
 			start := len(s.routes)
-			s.routes = ix.routes(&toks[i], next, s.routes)
+			s.routes = ix.routes(&toks[i], next, next2, s.routes)
 			rs := s.routes[start:]
 			slices.SortStableFunc(rs, func(a, b route) int { return cmp.Compare(b.quality, a.quality) })
 			for _, r := range rs {

@@ -34,6 +34,10 @@ var honorifics = setOf(
 	"jr", "sr", "ii", "iii", "iv",
 )
 
+// generational are the honorifics that stay set aside when written as a surname:
+// "SHEIKH, Qari Muhammad" and "AL-HAJJ, Yahya" name a family, "GARCIA JR., Luis" does not.
+var generational = setOf("jr", "sr", "ii", "iii", "iv")
+
 // leadingTitles are honorifics that are also family names (AL-SAYYID): set aside only
 // when they open the given names and a name follows.
 var leadingTitles = setOf("sayyid", "sayyed", "sayed", "seyed", "seyyed", "seyyid", "syed")
@@ -96,6 +100,9 @@ type token struct {
 	// altKey is the key of the part read as the Cyrillic standards that write letters
 	// other systems do not read so (see altReading), "" when it reads no other way.
 	altKey string
+	// stem is the key of the first noun of a compound with al-Din or Allah written as
+	// one part (Nasiruddin, Fazlullah), "" for any other part (see compoundStem).
+	stem string
 	// id identifies the part during a search: negative for a query part (minus its
 	// position, less one), positive for a vocabulary part (its id plus one), 0 otherwise.
 	id int32
@@ -363,7 +370,7 @@ func Prepare(s string) Name {
 			continue
 		}
 		switch {
-		case honorifics[p.fold],
+		case honorifics[p.fold] && (!p.surname || generational[p.fold]),
 			connectors[p.fold], connectorsNotFirst[p.fold] && len(kept) > 0 && i < len(parts)-1,
 			leadingTitles[p.fold] && i == 0 && !p.surname && i+1 < len(parts) && !parts[i+1].surname:
 			continue
@@ -425,19 +432,24 @@ func splitKorean(words []string) []string {
 // counts only as a weak part; only explanations need them.
 func nameTitles(s string) []string {
 	words := splitWords(capName(s))
+	given := capName(s)
+	surnames := 0 // words before the comma of "SURNAME, Given": family names, not titles
+	if strings.Count(given, ",") == 1 {
+		var before string
+		before, given, _ = strings.Cut(given, ",")
+		if strings.TrimSpace(given) != "" {
+			surnames = len(splitWords(before))
+		}
+	}
 	var titles []string
 	for i, w := range words {
 		f, sc, _ := foldWord(w, false)
 		if sc != scriptLatin {
 			continue
 		}
-		if honorifics[f] && len(words) > 1 || f == "abu" && i+1 < len(words) {
+		if honorifics[f] && len(words) > 1 && (i >= surnames || generational[f]) || f == "abu" && i+1 < len(words) {
 			titles = append(titles, w)
 		}
-	}
-	given := capName(s)
-	if strings.Count(given, ",") == 1 {
-		_, given, _ = strings.Cut(given, ",")
 	}
 	if gw := splitWords(given); len(gw) > 1 {
 		if f, _, _ := foldWord(gw[0], false); leadingTitles[f] {
@@ -494,6 +506,7 @@ func newToken(raw, fold string, sc script, diacritics bool) token {
 	t := token{raw: raw, fold: fold, key: k, skel: skeleton(k), family: families[k], script: sc, diacritics: diacritics,
 		weight: baseWeight(fold), foldSet: letterSet(fold), keySet: letterSet(k), ascii: isASCII(fold)}
 	if sc == scriptLatin {
+		t.stem = compoundStem(k)
 		if alt := altReading(raw); alt != "" {
 			if f, _, _ := foldWord(alt, false); f != "" && f != fold {
 				if ak := phoneticKey(f); ak != k {
@@ -503,6 +516,48 @@ func newToken(raw, fold string, sc script, diacritics bool) token {
 		}
 	}
 	return t
+}
+
+// compoundSuffixes end, as keys write them, the Arabic compound names of a noun with
+// al-Din, "of the faith" (Nasir al-Din: Nasiruddin, Nasreddine, Nasraddin), or with Allah
+// (Fazl Allah: Fazlullah, Fazlallah; Persian Habibollah), which people and lists shorten
+// to the noun alone (Nasir, Fazal, Habib).
+var compoundSuffixes = [...]string{"udin", "idini", "idin", "adin", "ula", "ala"}
+
+// compoundStem returns the key of the noun of such a compound written as one part, or ""
+// when key ends in none of the suffixes or leaves less than three letters or only "Abd"
+// before it (Abdullah is one name, not a shortened Abd).
+func compoundStem(key string) string {
+	for _, suf := range compoundSuffixes {
+		if stem, ok := strings.CutSuffix(key, suf); ok && len(stem) >= 3 && !weakParts[stem] && !abdForms[stem] {
+			// Keyed again, as the noun alone is: its last h is then final (Salah).
+			return phoneticKey(stem)
+		}
+	}
+	return ""
+}
+
+// shortenedCompound reports whether b is the noun a, a compound with al-Din or Allah,
+// was shortened to: the same key, or with one vowel more between two consonants, as
+// Urdu and Persian write Fazl as Fazal.
+func shortenedCompound(a, b *token) bool {
+	if a.stem == "" || b.script != scriptLatin || b.stem != "" {
+		return false
+	}
+	return a.stem == b.key || epenthesis(a.stem, b.key)
+}
+
+// epenthesis reports whether long is short with one vowel added between two consonants.
+func epenthesis(short, long string) bool {
+	if len(long) != len(short)+1 {
+		return false
+	}
+	for i := 1; i+1 < len(long); i++ {
+		if isVowel(long[i]) && !isVowel(long[i-1]) && !isVowel(long[i+1]) && long[:i] == short[:i] && long[i+1:] == short[i:] {
+			return true
+		}
+	}
+	return false
 }
 
 // Two Cyrillic standards write letters as no other system reads them: GOST 7.79 system
@@ -669,6 +724,19 @@ func appendDiphthongKey(dst []byte, key string) []byte {
 		dst = append(dst, key[i])
 	}
 	return dst
+}
+
+// diphthongKey is key with its diphthongs written one way (appendDiphthongKey), or ""
+// when it has none to write so.
+func diphthongKey(key string) string {
+	if len(key) > maxEditBytes || !strings.Contains(key, "ai") {
+		return ""
+	}
+	var b [maxEditBytes]byte
+	if d := appendDiphthongKey(b[:0], key); len(d) != len(key) {
+		return string(d)
+	}
+	return ""
 }
 
 // sameDiphthongKey reports whether two different keys meet once every diphthong is

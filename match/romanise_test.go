@@ -301,6 +301,21 @@ func TestHonorificsSetAside(t *testing.T) {
 	if m := CompareNames("AL-SAYYID, Ali Sulayman", "AL-RAWI, Ali Sulayman"); m.Score >= DefaultThreshold {
 		t.Errorf("AL-SAYYID ~ AL-RAWI = %.3f, want below %.2f\n%s", m.Score, DefaultThreshold, m.Explanation)
 	}
+	// A title word written as the surname of "SURNAME, Given" is a family name (Sheikh,
+	// Haji, Mullah are common ones): it is a name part, and no title is noted.
+	for _, c := range [][2]string{
+		{"SHEIKH, Muhammad Yaqub", "QURESHI, Muhammad Yaqub"},
+		{"AL-HAJJ, Yahya", "KHALIL, Yahya"},
+		{"MULLAH, Karim", "RAHIMI, Karim"},
+	} {
+		m := CompareNames(c[0], c[1])
+		if m.Score >= DefaultThreshold || strings.Contains(strings.Join(m.Explanation.Notes, "\n"), "set aside") {
+			t.Errorf("%q ~ %q = %.3f, want a different surname below %.2f, no title\n%s", c[0], c[1], m.Score, DefaultThreshold, m.Explanation)
+		}
+	}
+	if m := CompareNames("GARCIA JR., Luis", "GARCIA, Luis"); m.Score < 0.95 {
+		t.Errorf("a generational suffix in the surname = %.3f, want >= 0.95\n%s", m.Score, m.Explanation)
+	}
 	// "Abu" before a name is a weak part: it costs little when left out.
 	if m := CompareNames("Abu Bakr al-Baghdadi", "Bakr al-Baghdadi"); m.Score < 0.9 {
 		t.Errorf("Abu left out = %.3f, want >= 0.9\n%s", m.Score, m.Explanation)

@@ -73,9 +73,13 @@ func Compact(ctx context.Context, db *sql.DB) error {
 // full sync, so a committed audit entry survives a power cut; and write transactions that
 // take the write lock when they begin (_txlock=immediate), so two writers never both read
 // the audit head and then collide. secure_delete zeroes what is deleted, so an erased
-// person's bytes do not linger in free space (see Compact).
+// person's bytes do not linger in free space (see Compact). Temporary files stay in
+// memory (temp_store): group commit runs each write in a savepoint, whose journal of the
+// pages it changes otherwise spills to a temporary file past 64 KiB, written a page and
+// a page number at a time; it costs messages arriving together more CPU than their
+// commit, and would put copies of personal data in files on disk.
 func DSN(path string) string {
-	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate"
+	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 }
 
 // Open opens (creating it when needed) the SQLite store at path and applies its pending

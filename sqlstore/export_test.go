@@ -64,3 +64,6 @@ func WriteTogether(ctx context.Context, db *DB, objects []string, fail []bool) [
 func HotQueries(n int) map[string]string {
 	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, "")}
 }
+
+// UrgencyKey is the urgency key the store gives a message it inserts.
+var UrgencyKey = urgencyKey

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,18 +122,15 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		write = db.updateLate
 	}
 	err := write(ctx, now, "send message", func(tx *tx) error {
-		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+		if err := tx.insertMessage(ctx, sm, stored, ds); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
 			}
 			return err
 		}
 		for _, d := range ds {
-			if err := tx.insertDelivery(ctx, d); err != nil {
+			if err := tx.insertDelivery(ctx, d, sm.Priority); err != nil {
 				return err
-			}
-			if _, err := tx.exec(ctx, "UPDATE deliveries SET urgency = ? WHERE message_id = ? AND agency = ?", urgency(sm.Priority), d.MessageID, d.Agency); err != nil {
-				return fmt.Errorf("rank delivery of %s: %w", d.MessageID, err)
 			}
 		}
 		if err := tx.audit(ctx, actor, "message.send", "message", m.ID, nil, m, messageDetail(m)); err != nil {
@@ -286,13 +284,13 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		for _, a := range alerts {
 			a.MessageID = local
 		}
-		if err := tx.insertMessage(ctx, sm, stored); err != nil {
+		if err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d}); err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return errStoredMeanwhile
 			}
 			return err
 		}
-		if err := tx.insertDelivery(ctx, d); err != nil {
+		if err := tx.insertDelivery(ctx, d, sm.Priority); err != nil {
 			return err
 		}
 		// The latest change is the one the insert just wrote: SQLite has one writer at a
@@ -576,7 +574,7 @@ func messageDetail(m *forewarn.Message) string {
 // insertMessage writes the message row and its recipients. The thread root is the root
 // of the message it replies to when that is stored, else the message it replies to, else
 // itself; messages that arrived before it and were rooted at it move to its root.
-func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time) error {
+func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery) error {
 	m := sm.Message
 	root := m.ID
 	if m.InReplyTo != "" {
@@ -596,9 +594,9 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", m.ID, err)
 	}
-	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
-		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID()); err != nil {
+		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)); err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
 	for _, to := range m.To {
@@ -637,6 +635,30 @@ func (tx *tx) repliedTo(ctx context.Context, m *forewarn.Message) (string, error
 	return found, rows.Err()
 }
 
+// urgencyKey is the urgency key (migration 0230) of a message of priority p with the
+// deliveries ds: the key its triggers compute, given at insert so that they find it
+// true and rewrite nothing.
+func urgencyKey(p forewarn.Priority, ds []*forewarn.Delivery) string {
+	overdue, deadline := "1", ""
+	for _, d := range ds {
+		if !d.ActionAt.IsZero() {
+			continue
+		}
+		if !d.Overdue.IsZero() {
+			overdue = "0"
+		}
+		if !d.Deadline.IsZero() {
+			if t := FormatTime(d.Deadline); deadline == "" || t < deadline {
+				deadline = t
+			}
+		}
+	}
+	if deadline == "" {
+		return overdue + "1" + strconv.Itoa(urgency(p))
+	}
+	return overdue + "0" + deadline + strconv.Itoa(urgency(p))
+}
+
 // urgency ranks a priority for the order of due deliveries, most urgent first.
 func urgency(p forewarn.Priority) int {
 	switch p {
@@ -650,11 +672,13 @@ func urgency(p forewarn.Priority) int {
 	return 3
 }
 
-func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery) error {
-	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+// insertDelivery writes d, ranked for the order of due deliveries by its message's
+// priority p.
+func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery, p forewarn.Priority) error {
+	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt)); err != nil {
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), urgency(p)); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
@@ -1120,9 +1144,16 @@ func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Ti
 	if err := checkText("text", e.Text, maxDetailBytes); err != nil {
 		return err
 	}
+	if err := e.Phrase.Validate("phrase"); err != nil {
+		return err
+	}
+	phrase, err := encodePhrase(e.Phrase)
+	if err != nil {
+		return err
+	}
 	v := *e
 	v.ID, v.FiredAt = forewarn.NewID(now), e.FiredAt.UTC()
-	err := db.update(ctx, now, "escalate", func(tx *tx) error {
+	err = db.update(ctx, now, "escalate", func(tx *tx) error {
 		d, err := tx.delivery(ctx, "message_id = ? AND agency = ?", v.MessageID, v.Agency)
 		if err != nil {
 			return err
@@ -1131,11 +1162,11 @@ func (db *DB) Escalate(ctx context.Context, e *forewarn.Escalation, next time.Ti
 			v.ID = ""
 			return nil
 		}
-		if _, err := tx.exec(ctx, "INSERT INTO escalations (id, message_id, agency, side, step, notify, username, text, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Username, v.Text, FormatTime(v.FiredAt)); err != nil {
+		if _, err := tx.exec(ctx, "INSERT INTO escalations (id, message_id, agency, side, step, notify, username, text, phrase, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			v.ID, v.MessageID, v.Agency, string(v.Side), v.Step, string(v.Notify), v.Username, v.Text, phrase, FormatTime(v.FiredAt)); err != nil {
 			return fmt.Errorf("insert escalation: %w", err)
 		}
-		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Username: v.Username, Text: v.Text, CreatedAt: v.FiredAt}
+		a := &forewarn.Alert{ID: forewarn.NewID(now), Role: v.Notify, Kind: "escalation", MessageID: v.MessageID, Agency: v.Agency, Username: v.Username, Text: v.Text, Phrase: v.Phrase, CreatedAt: v.FiredAt}
 		if err := tx.insertAlert(ctx, a); err != nil {
 			return err
 		}
@@ -1169,16 +1200,19 @@ func (db *DB) Escalations(ctx context.Context, messageID string) ([]*forewarn.Es
 		if n == 0 {
 			return notFound("no message with id %q", messageID)
 		}
-		rows, err := tx.query(ctx, "SELECT id, message_id, agency, side, step, notify, username, text, fired_at FROM escalations WHERE message_id = ? ORDER BY fired_at, step, id", messageID)
+		rows, err := tx.query(ctx, "SELECT id, message_id, agency, side, step, notify, username, text, phrase, fired_at FROM escalations WHERE message_id = ? ORDER BY fired_at, step, id", messageID)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var e forewarn.Escalation
-			var side, notify, fired string
-			if err := rows.Scan(&e.ID, &e.MessageID, &e.Agency, &side, &e.Step, &notify, &e.Username, &e.Text, &fired); err != nil {
+			var side, notify, phrase, fired string
+			if err := rows.Scan(&e.ID, &e.MessageID, &e.Agency, &side, &e.Step, &notify, &e.Username, &e.Text, &phrase, &fired); err != nil {
 				return err
+			}
+			if e.Phrase, err = decodePhrase(phrase); err != nil {
+				return fmt.Errorf("escalation %s: %w", e.ID, err)
 			}
 			e.Side, e.Notify = forewarn.EscalationSide(side), forewarn.Role(notify)
 			if e.FiredAt, err = ParseTime(fired); err != nil {
@@ -1211,6 +1245,9 @@ func validateAlert(field string, a *forewarn.Alert) error {
 	if strings.TrimSpace(a.Text) == "" {
 		return forewarn.Invalid(field+".text", "required", "an alert says what happened")
 	}
+	if err := a.Phrase.Validate(field + ".phrase"); err != nil {
+		return err
+	}
 	return checkText(field+".text", a.Text, maxDetailBytes)
 }
 
@@ -1236,8 +1273,12 @@ func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
 // insertAlertAbout stores an alert about a message the caller holds (about), so its
 // notification need not read it back.
 func (tx *tx) insertAlertAbout(ctx context.Context, a *forewarn.Alert, about *alertMessage) error {
-	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, FormatTime(a.CreatedAt)); err != nil {
+	phrase, err := encodePhrase(a.Phrase)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, phrase, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, phrase, FormatTime(a.CreatedAt)); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
 	}
 	// Notifications are derived here, where every alert is written, so that each
@@ -1333,17 +1374,20 @@ func (db *DB) AssignMessage(ctx context.Context, actor forewarn.Actor, messageID
 	})
 }
 
-const alertColumns = "id, role, kind, message_id, subject_id, agency, username, text, created_at, resolved_at, resolved_by, closed_by, resolution"
+const alertColumns = "id, role, kind, message_id, subject_id, agency, username, text, phrase, created_at, resolved_at, resolved_by, closed_by, resolution"
 
 func scanAlert(s scanner) (*forewarn.Alert, error) {
 	var a forewarn.Alert
-	var r, created string
+	var r, phrase, created string
 	var resolved sql.NullString
-	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Username, &a.Text, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
+	if err := s.Scan(&a.ID, &r, &a.Kind, &a.MessageID, &a.SubjectID, &a.Agency, &a.Username, &a.Text, &phrase, &created, &resolved, &a.ResolvedBy, &a.ClosedBy, &a.Resolution); err != nil {
 		return nil, err
 	}
 	a.Role = forewarn.Role(r)
 	var err error
+	if a.Phrase, err = decodePhrase(phrase); err != nil {
+		return nil, fmt.Errorf("alert %s: %w", a.ID, err)
+	}
 	if a.CreatedAt, err = ParseTime(created); err != nil {
 		return nil, fmt.Errorf("alert %s: %w", a.ID, err)
 	}
@@ -1464,10 +1508,14 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 // They are named by their keys one by one (OR), not as "(message_id, agency) IN (VALUES
 // …)", and the direction as "<> 'in'", not "= 'out'": either of those makes SQLite read
 // every outgoing delivery ever made through the (direction, agency, delivered_at) index
-// rather than look the few rows up by primary key.
+// rather than look the few rows up by primary key. Likewise the claim asks for
+// delivered_at to be empty through COALESCE rather than IS NULL, a form no partial index
+// of due deliveries answers: PostgreSQL, whose statistics lag behind a queue that grows
+// fast, otherwise scans every due delivery for the few named, and each claim costs in
+// proportion to the backlog.
 func claimQuery(n int, skipLocked string) string {
 	return "UPDATE deliveries SET next_attempt = ?, claimed_by = ? WHERE (message_id, agency) IN (SELECT message_id, agency FROM deliveries" +
-		" WHERE direction <> 'in' AND delivered_at IS NULL AND next_attempt <= ? AND (" +
+		" WHERE direction <> 'in' AND COALESCE(delivered_at, '') = '' AND next_attempt <= ? AND (" +
 		strings.TrimSuffix(strings.Repeat("(message_id = ? AND agency = ?) OR ", n), " OR ") + ")" + skipLocked + ") RETURNING message_id, agency"
 }
 
@@ -1492,4 +1540,29 @@ func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (i
 		return nil
 	})
 	return int(n), err
+}
+
+// encodePhrase is the phrase column of a sentence: its JSON, or empty when it has no code
+// (written before phrases, or by a caller that gave only the English).
+func encodePhrase(p forewarn.Phrase) (string, error) {
+	if p.Code == "" {
+		return "", nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("encode phrase %s: %w", p.Code, err)
+	}
+	return string(b), nil
+}
+
+// decodePhrase reads a phrase column back; ” is no phrase.
+func decodePhrase(s string) (forewarn.Phrase, error) {
+	var p forewarn.Phrase
+	if s == "" {
+		return p, nil
+	}
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return p, fmt.Errorf("decode phrase: %w", err)
+	}
+	return p, nil
 }

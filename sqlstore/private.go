@@ -306,3 +306,65 @@ func (db *DB) PrivateUse(ctx context.Context, since time.Time) ([]forewarn.Priva
 	})
 	return out, err
 }
+
+// KeepPrivatePeerSet stores a peer's set in place of the one kept before (migration 0340).
+func (db *DB) KeepPrivatePeerSet(ctx context.Context, actor forewarn.Actor, s *forewarn.PrivatePeerSet) error {
+	switch {
+	case !forewarn.IsAgencyCode(s.Peer):
+		return forewarn.Invalid("peer", "agency_code", "%q is not an agency code like TR-MIT", s.Peer)
+	case s.Epoch == "":
+		return forewarn.Invalid("epoch", "required", "a kept set names its epoch")
+	case len(s.Digest) != 64:
+		return forewarn.Invalid("digest", "sha256", "the digest must be 64 hex digits")
+	case len(s.Set)%8 != 0:
+		return forewarn.Invalid("set", "fingerprints", "a set of %d bytes is not whole 8-byte fingerprints", len(s.Set))
+	}
+	now := db.now()
+	return db.update(ctx, now, "keep private peer set", func(tx *tx) error {
+		if s.FetchedAt.IsZero() {
+			s.FetchedAt = now
+		}
+		if _, err := tx.exec(ctx, "DELETE FROM private_peer_sets WHERE peer = ?", s.Peer); err != nil {
+			return fmt.Errorf("replace private peer set: %w", err)
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO private_peer_sets (peer, epoch, digest, fingerprints, fetched_at) VALUES (?, ?, ?, ?, ?)",
+			s.Peer, s.Epoch, s.Digest, s.Set, FormatTime(s.FetchedAt)); err != nil {
+			return fmt.Errorf("keep private peer set: %w", err)
+		}
+		detail := fmt.Sprintf("kept %s's private-match set of epoch %s: %d fingerprints", s.Peer, s.Epoch, len(s.Set)/8)
+		return tx.audit(ctx, actor, "private_match.set", "peer", s.Peer, nil, s, detail)
+	})
+}
+
+// PrivatePeerSetVersion returns the epoch and digest of the set kept for peer.
+func (db *DB) PrivatePeerSetVersion(ctx context.Context, peer string) (epoch, digest string, err error) {
+	err = db.view(ctx, "read private peer set version", func(tx *tx) error {
+		err := tx.queryRow(ctx, "SELECT epoch, digest FROM private_peer_sets WHERE peer = ?", peer).Scan(&epoch, &digest)
+		if err == sql.ErrNoRows {
+			return forewarn.Errorf(forewarn.ENOTFOUND, "no private-match set of %s is kept", peer)
+		}
+		return err
+	})
+	return epoch, digest, err
+}
+
+// PrivatePeerSet returns the set kept for peer.
+func (db *DB) PrivatePeerSet(ctx context.Context, peer string) (*forewarn.PrivatePeerSet, error) {
+	s := &forewarn.PrivatePeerSet{Peer: peer}
+	err := db.view(ctx, "read private peer set", func(tx *tx) error {
+		var fetched string
+		err := tx.queryRow(ctx, "SELECT epoch, digest, fingerprints, fetched_at FROM private_peer_sets WHERE peer = ?", peer).Scan(&s.Epoch, &s.Digest, &s.Set, &fetched)
+		if err == sql.ErrNoRows {
+			return forewarn.Errorf(forewarn.ENOTFOUND, "no private-match set of %s is kept", peer)
+		}
+		if err != nil {
+			return err
+		}
+		s.FetchedAt, err = ParseTime(fetched)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}

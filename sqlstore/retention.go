@@ -428,8 +428,8 @@ func (db *DB) AlertDueReviews(ctx context.Context, limit int) ([]*forewarn.Alert
 			return err
 		}
 		for _, r := range rs {
-			a := &forewarn.Alert{ID: forewarn.NewID(now), Role: forewarn.RoleAnalyst, Kind: "review", CreatedAt: now,
-				Text: fmt.Sprintf("Review due for %s %s (review date %s): keep it, with a reason and a new date, or erase it.", r.Kind, r.ObjectID, r.ReviewAt.Format("2 Jan 2006"))}
+			p := forewarn.Say(forewarn.PhraseAlertReview, forewarn.LabelArg(r.Kind), forewarn.TextArg(r.ObjectID), forewarn.DateArg(r.ReviewAt))
+			a := &forewarn.Alert{ID: forewarn.NewID(now), Role: forewarn.RoleAnalyst, Kind: "review", CreatedAt: now, Text: p.English(), Phrase: p}
 			if r.Kind == forewarn.RetainSubject {
 				a.SubjectID = r.ObjectID
 			} else {
@@ -714,7 +714,7 @@ func (tx *tx) eraseMessage(ctx context.Context, ts *forewarn.Tombstone) error {
 		"DELETE FROM claims WHERE message_id = ?",
 		"DELETE FROM audit_notes WHERE message_id = ?",
 		"UPDATE deliveries SET reason = '' WHERE message_id = ?",
-		"UPDATE escalations SET text = '' WHERE message_id = ?",
+		"UPDATE escalations SET text = '', phrase = '' WHERE message_id = ?",
 	} {
 		args := []any{id}
 		if strings.Count(q, "?") == 2 {

@@ -10,8 +10,10 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/sqlite"
 	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/storetest"
 )
 
 func TestRebind(t *testing.T) {
@@ -167,5 +169,60 @@ func TestHotQueriesReadByKey(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestUrgencyKeyAtInsert checks that the urgency key a message is inserted with is the
+// one migration 0230's triggers compute from its deliveries, so that storing a message
+// leaves them nothing to rewrite (migration 0350): received and sent, with a deadline,
+// without one, at each priority.
+func TestUrgencyKeyAtInsert(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "u.db")
+	e := storetest.NewEnv(t, func(t *testing.T, opts sqlstore.Options) forewarn.Store {
+		db, err := sqlite.Open(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, 0)
+	e.AddPeers()
+	for i, p := range []forewarn.Priority{forewarn.PriorityFlash, forewarn.PriorityUrgent, forewarn.PriorityPriority, forewarn.PriorityRoutine} {
+		e.Clock.Advance(time.Minute)
+		in := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+		in.Notification.AcknowledgeBy = in.Created.Add(time.Duration(i+1) * time.Hour)
+		sm, receipt := e.Incoming(in)
+		sm.Priority = p
+		if _, _, err := e.Store.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, receipt); err != nil {
+			t.Fatal(err)
+		}
+		out := storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR, storetest.PeerDE}, e.Clock.Now())
+		e.Send(out)
+		e.Receive(storetest.NewReply(forewarn.KindResponse, storetest.PeerFR, storetest.Agency.Code, out.ID, "", e.Clock.Now()))
+	}
+	raw, err := sql.Open("sqlite", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	all, _, err := e.Store.Messages(e.Ctx, forewarn.MessageFilter{Limit: 100})
+	if err != nil || len(all) != 12 {
+		t.Fatalf("Messages = %d, %v; want 12", len(all), err)
+	}
+	deadlines := 0
+	for _, sm := range all {
+		var stored string
+		if err := raw.QueryRow("SELECT urgency FROM messages WHERE id = ?", sm.Message.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if got := sqlstore.UrgencyKey(sm.Priority, sm.Deliveries); got != stored {
+			t.Errorf("%s %s (%s): key at insert %q, the triggers' %q", sm.Direction, sm.Message.Kind, sm.Priority, got, stored)
+		}
+		if stored[1] == '0' {
+			deadlines++
+		}
+	}
+	if deadlines != 8 {
+		t.Errorf("%d of the messages have a deadline in their key, want 8 (the responses have none)", deadlines)
 	}
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,49 @@ func testPrivateMatch(t *testing.T, open Opener) {
 	}
 	if n, err := e.Verify(); err != nil || n == 0 {
 		t.Fatalf("audit chain: %d, %v", n, err)
+	}
+}
+
+// testPrivatePeerSet: the set of a peer this node asked privately is kept (audited), read
+// back whole, its version read without it, and replaced by the next one; a peer with none
+// kept is ENOTFOUND, and bad input is refused with nothing written.
+func testPrivatePeerSet(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 1000)
+	if _, _, err := e.Store.PrivatePeerSetVersion(e.Ctx, PeerDE); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Fatalf("the version of a set never kept = %v, want ENOTFOUND", err)
+	}
+	if _, err := e.Store.PrivatePeerSet(e.Ctx, PeerDE); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Fatalf("a set never kept = %v, want ENOTFOUND", err)
+	}
+	digest := func(c string) string { return strings.Repeat(c, 64) }
+	set := make([]byte, 8*70_000) // larger than one page of either store
+	for i := range set {
+		set[i] = byte(i * 7)
+	}
+	mark := e.AuditCount()
+	if err := e.Store.KeepPrivatePeerSet(e.Ctx, system, &forewarn.PrivatePeerSet{Peer: PeerDE, Epoch: "2015-06-05", Digest: digest("a"), Set: set[:7]}); forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Fatalf("a set of 7 bytes = %v, want EINVALID", err)
+	}
+	if err := e.Store.KeepPrivatePeerSet(e.Ctx, system, &forewarn.PrivatePeerSet{Peer: PeerDE, Epoch: "2015-06-05", Digest: digest("a"), Set: set}); err != nil {
+		t.Fatalf("KeepPrivatePeerSet: %v", err)
+	}
+	wantActions(t, e, mark, "private_match.set")
+	if ep, d, err := e.Store.PrivatePeerSetVersion(e.Ctx, PeerDE); err != nil || ep != "2015-06-05" || d != digest("a") {
+		t.Fatalf("PrivatePeerSetVersion = %q, %q, %v", ep, d, err)
+	}
+	got, err := e.Store.PrivatePeerSet(e.Ctx, PeerDE)
+	if err != nil || got.Epoch != "2015-06-05" || got.Digest != digest("a") || !bytes.Equal(got.Set, set) || !got.FetchedAt.Equal(Start) {
+		t.Fatalf("PrivatePeerSet = %+v (%d bytes), %v", got, len(got.Set), err)
+	}
+	e.Clock.Advance(24 * time.Hour)
+	if err := e.Store.KeepPrivatePeerSet(e.Ctx, system, &forewarn.PrivatePeerSet{Peer: PeerDE, Epoch: "2015-06-06", Digest: digest("b"), Set: []byte{}}); err != nil {
+		t.Fatalf("the next day's (empty) set: %v", err)
+	}
+	got, err = e.Store.PrivatePeerSet(e.Ctx, PeerDE)
+	if err != nil || got.Epoch != "2015-06-06" || got.Digest != digest("b") || len(got.Set) != 0 {
+		t.Fatalf("the replaced set = %+v, %v", got, err)
+	}
+	if _, err := e.Store.PrivatePeerSet(e.Ctx, PeerFR); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Fatalf("another peer's set = %v, want ENOTFOUND", err)
 	}
 }

@@ -201,7 +201,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, a *acc
 			key, _, _ := strings.Cut(fe.Field, "[")
 			f.Errors[key] = fe.Message
 		} else {
-			f.Error = forewarn.ErrorMessage(err)
+			f.Error = errText(r.Context(), err)
 		}
 		s.showUsers(w, r, a, httpStatus(err), usersPage{Form: f})
 		return
@@ -215,7 +215,7 @@ func (s *Server) handleSetUserDisabled(disabled bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, a *access) {
 		if err := httpapi.SetUserDisabled(r, s.Node.Store, a.Principal, r.PathValue("username"), disabled); err != nil {
 			if fe := fieldError(err); fe != nil || forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
-				s.showUsers(w, r, a, httpStatus(err), usersPage{Form: userForm{Errors: map[string]string{}, Error: forewarn.ErrorMessage(err)}})
+				s.showUsers(w, r, a, httpStatus(err), usersPage{Form: userForm{Errors: map[string]string{}, Error: errText(r.Context(), err)}})
 				return
 			}
 			s.fail(w, r, a, err)
@@ -354,7 +354,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request, a *ac
 	}
 	secret, tok, err := app.NewTokenFor(r.Context(), s.Node, a.Principal.Actor(), pg.Username, forewarn.Role(pg.Role), pg.Name, ttl)
 	if err != nil {
-		pg.Error = forewarn.ErrorMessage(err)
+		pg.Error = errText(r.Context(), err)
 		s.showTokens(w, r, a, httpStatus(err), pg)
 		return
 	}
@@ -380,7 +380,7 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request, a *ac
 		}
 	}
 	if err := s.Node.Store.RevokeToken(r.Context(), a.Principal.Actor(), id); err != nil {
-		s.showTokens(w, r, a, httpStatus(err), tokensPage{Error: forewarn.ErrorMessage(err)})
+		s.showTokens(w, r, a, httpStatus(err), tokensPage{Error: errText(r.Context(), err)})
 		return
 	}
 	redirect(w, r, "/tokens?revoked="+url.QueryEscape(id))

@@ -295,7 +295,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request, a *acces
 	if len(pg.Errors) == 0 {
 		hash, err := app.HashPassword(nw)
 		if err != nil {
-			pg.Errors["new"] = forewarn.ErrorMessage(err)
+			pg.Errors["new"] = errText(r.Context(), err)
 		} else {
 			u := *a.User
 			u.PasswordHash, u.MustChangePassword = hash, false

@@ -2,7 +2,8 @@ package web
 
 // frenchAuditText is the French of the sentences the core writes in audit details
 // (forewarn.AuditDetailKinds, keyed by their English format) and of the words shown
-// around them: the note, the purpose, the default purposes.
+// around them: the note, the purpose, the default purposes; and of the network drawing's
+// captions, which the core also writes in English.
 var frenchAuditText = map[string]string{
 	// around a detail
 	"reason recorded apart, since erased": "motif conservé à part, effacé depuis",
@@ -168,4 +169,11 @@ var frenchAuditText = map[string]string{
 	"session":          "session",
 	"token":            "jeton",
 	"user":             "utilisateur",
+	// the network drawing's captions (edgeSource), which the core gives in English
+	"score %s":    "score %s",
+	"%s, %s":      "%s, %s",
+	"%s in %s %s": "%s, %s %s",
+	// name kinds (labels.go), which subject pages showed raw
+	"primary name": "nom principal",
+	"alias":        "alias",
 }

@@ -29,7 +29,7 @@ var sameInFrench = map[string]bool{
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
 	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
-	"URL": true, "%s": true, "%s %s": true, "page": true, "session": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
+	"URL": true, "%s": true, "%s %s": true, "page": true, "session": true, "questions": true, "documents": true, "score %s": true, "%s, %s": true, "alias": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.
@@ -152,6 +152,9 @@ func goKeys(t *testing.T) map[string][]string {
 	for _, o := range forewarn.DefaultPurposePolicy().Options {
 		keys[o.Label] = append(keys[o.Label], "purpose.go: "+o.Code)
 	}
+	for code, v := range forewarn.PhraseFormats {
+		keys[v] = append(keys[v], "forewarn.PhraseFormats["+code+"]")
+	}
 	return keys
 }
 
@@ -170,6 +173,15 @@ func TestCatalogue(t *testing.T) {
 	}
 	if len(used) < 100 {
 		t.Fatalf("only %d catalogue keys found; the extraction is broken", len(used))
+	}
+	in := map[string]string{}
+	for file, table := range map[string]map[string]string{"catalog_fr.go": frenchText, "catalog_fr_audit.go": frenchAuditText, "catalog_fr_core.go": frenchCoreText, "catalog_fr_errors.go": frenchErrorText} {
+		for k := range table {
+			if other, ok := in[k]; ok {
+				t.Errorf("%q is in both %s and %s; keep it in one", k, other, file)
+			}
+			in[k] = file
+		}
 	}
 	var missing []string
 	for k, where := range used {

@@ -220,7 +220,7 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, a *access
 	}
 	sm, err := s.Messages.Send(r.Context(), a.Principal.Actor(), m)
 	if err != nil {
-		f.place(err, rows)
+		f.place(localeOf(r.Context()), err, rows)
 		s.render(w, r, a, httpStatus(err), "compose", msg("Compose"), f)
 		return
 	}
@@ -249,7 +249,7 @@ func (s *Server) askDraftPrivately(w http.ResponseWriter, r *http.Request, a *ac
 	for _, peer := range f.To {
 		q, err := s.Messages.AskPrivatelyDraft(r.Context(), a.Principal.Actor(), peer, f.InReplyTo, persons)
 		if err != nil {
-			f.Refused = append(f.Refused, peer+": "+forewarn.ErrorMessage(err))
+			f.Refused = append(f.Refused, peer+": "+errText(r.Context(), err))
 			continue
 		}
 		f.Asked = append(f.Asked, q)
@@ -260,10 +260,10 @@ func (s *Server) askDraftPrivately(w http.ResponseWriter, r *http.Request, a *ac
 var personFieldRE = regexp.MustCompile(`^persons\[(\d+)\]`)
 
 // place shows a validation error beside the form field it names, or above the form.
-func (f *composeForm) place(err error, rows []int) {
+func (f *composeForm) place(l *locale, err error, rows []int) {
 	fe := fieldError(err)
 	if fe == nil || fe.Field == "" {
-		f.Error = forewarn.ErrorMessage(err)
+		f.Error = l.errorText(err)
 		return
 	}
 	field := fe.Field
@@ -273,7 +273,7 @@ func (f *composeForm) place(err error, rows []int) {
 	if mm := personFieldRE.FindStringSubmatch(field); mm != nil {
 		k, _ := strconv.Atoi(mm[1])
 		if k < len(rows) {
-			f.Persons[rows[k]].Error = fe.Error()
+			f.Persons[rows[k]].Error = l.errorText(fe)
 			f.Errors["persons"] = msg("Correct the persons marked below.")
 			return
 		}
@@ -283,10 +283,10 @@ func (f *composeForm) place(err error, rows []int) {
 		"in_reply_to": "in_reply_to"}
 	base, _, _ := strings.Cut(field, "[")
 	if k, ok := key[base]; ok {
-		f.Errors[k] = fe.Message
+		f.Errors[k] = l.fieldErrorText(fe)
 		return
 	}
-	f.Error = fe.Error()
+	f.Error = l.errorText(fe)
 }
 
 // checkDraft fills the form's hits: the drafted persons compared with the subjects the
@@ -325,7 +325,7 @@ func (s *Server) handleComposeCheck(w http.ResponseWriter, r *http.Request, a *a
 	}
 	if err != nil {
 		w.WriteHeader(httpStatus(err))
-		s.renderFragment(w, r, "compose", "draft-error", forewarn.ErrorMessage(err))
+		s.renderFragment(w, r, "compose", "draft-error", errText(r.Context(), err))
 		return
 	}
 	s.renderFragment(w, r, "compose", "draft-hits", f)

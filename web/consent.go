@@ -96,9 +96,9 @@ func (s *Server) handleForward(w http.ResponseWriter, r *http.Request, a *access
 func (s *Server) consentFailed(w http.ResponseWriter, r *http.Request, a *access, err error) {
 	switch forewarn.ErrorCode(err) {
 	case forewarn.EFORBIDDEN:
-		s.deny(w, r, a, forewarn.ErrorMessage(err))
+		s.refuse(w, r, a, forewarn.ErrorMessage(err), errText(r.Context(), err))
 	case forewarn.EINVALID, forewarn.ECONFLICT:
-		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: forewarn.ErrorMessage(err)})
+		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: errText(r.Context(), err)})
 	default:
 		s.fail(w, r, a, err)
 	}

@@ -1,5 +1,12 @@
 package web
 
+import (
+	"regexp"
+	"strings"
+
+	"github.com/forewarn/forewarn"
+)
+
 // EnglishKeys returns the catalogue's English keys whose French differs, for the browser
 // test that looks for English left on French pages.
 func EnglishKeys() []string {
@@ -11,3 +18,20 @@ func EnglishKeys() []string {
 	}
 	return out
 }
+
+// EnglishPhraseParts returns the words of the core's sentences (forewarn.PhraseFormats)
+// between their arguments, three words or more, for the same look.
+func EnglishPhraseParts() []string {
+	var out []string
+	for _, f := range forewarn.PhraseFormats {
+		for _, part := range phraseVerbRE.Split(f, -1) {
+			part = strings.Trim(part, " :;,.()—")
+			if len(strings.Fields(part)) >= 3 {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+var phraseVerbRE = regexp.MustCompile(`%(\[\d+\])?[sq]`)

@@ -23,14 +23,14 @@ var frenchPages = []struct {
 }{
 	{"inbox", "liaison", "/inbox", []string{"Réception", "Échéance", "Priorité", "Personne d’intérêt connue de nos services", "avertissement", "en retard de", "Se déconnecter"}},
 	{"outbox", "liaison", "/outbox", []string{"Envois", "Aucun message."}},
-	{"alerts", "liaison", "/alerts", []string{"Alertes", "Pas de notre ressort", "Enregistrer le motif"}},
-	{"message", "liaison", "/messages/{warning}?purpose=liaison-request", []string{"Message reçu : avertissement", "Remise et accusé de réception", "Accuser réception", "Correspondances", "Éléments de nom mis en regard", "Relances", "étape 1", "déc. 2014"}},
+	{"alerts", "liaison", "/alerts?purpose=liaison-request", []string{"Alertes", "Pas de notre ressort", "Enregistrer le motif", "Vous détenez cette personne : message (avertissement)", "correspond à votre fiche sous surveillance"}},
+	{"message", "liaison", "/messages/{warning}?purpose=liaison-request", []string{"Message reçu : avertissement", "Remise et accusé de réception", "Accuser réception", "Correspondances", "Éléments de nom mis en regard", "Relances", "étape 1", "déc. 2014", "Message (avertissement) de TR-MIT sans accusé de réception"}},
 	{"compose", "liaison", "/compose", []string{"Rédiger", "Destinataires", "Vérifier les personnes", "Diffusion"}},
 	{"settings", "liaison", "/settings", []string{"Vos réglages", "Langue des pages", "Français"}},
 	{"overdue", "supervisor", "/overdue", []string{"En retard", "Avertissements et demandes dont l’échéance est passée"}},
 	{"subjects", "analyst", "/subjects", []string{"Fiches", "Nouvelle fiche", "sous surveillance", "Nationalité"}},
 	{"subject-purpose", "analyst", "/subjects/{subject}?ask=1", []string{"Finalité de la consultation", "Pourquoi ouvrez-vous cette fiche ?", "Ouvrir la fiche"}},
-	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément"}},
+	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96"}},
 	{"subject-new", "analyst", "/subjects/new", []string{"Nouvelle fiche", "Nom principal", "Enregistrer la fiche"}},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï"}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
@@ -42,8 +42,9 @@ var frenchPages = []struct {
 }
 
 // recorded are the pages showing what the core wrote and stored (audit details, the
-// oversight report), which must read in French too.
-var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true}
+// oversight report, alerts, escalations, timeline, conflicts, match summaries, delivery
+// states), which must read in French too.
+var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true, "alerts": true}
 
 // TestFrenchPagesInBrowser signs in as French users and walks the main pages in Chromium:
 // each says <html lang="fr">, shows its French words, leaves no English of the catalogue
@@ -74,6 +75,9 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 	// otherwise, as whole words, sentences and phrases of two words or more (single
 	// words such as "Message" may be a partner's own text).
 	var leftovers []*regexp.Regexp
+	for _, k := range web.EnglishPhraseParts() {
+		leftovers = append(leftovers, regexp.MustCompile(`(^|\W)`+regexp.QuoteMeta(k)+`($|\W)`))
+	}
 	for _, k := range web.EnglishKeys() {
 		// "border records" is also the fixture's named source of a claim: data, not a label.
 		if strings.Contains(k, "%") || len(strings.Fields(k)) < 2 || k == "border records" {
@@ -84,6 +88,8 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 	if len(leftovers) < 200 {
 		t.Fatalf("only %d English phrases to look for", len(leftovers))
 	}
+	// A stored code shown as it is stored: snake_case, or the dotted names of actions.
+	rawCode := regexp.MustCompile(`\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\b`)
 	englishDate := regexp.MustCompile(`\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b`)
 
 	b := newChrome(t, exe)
@@ -141,6 +147,22 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 			if m := englishDate.FindString(text); m != "" {
 				t.Errorf("%s: a date written the English way: %q", p.name, m)
 			}
+			// (on the page itself: a title may name the code, as the audit filter takes it)
+			if m := rawCode.FindAllString(strings.SplitN(text, "\n", 2)[0], 5); m != nil {
+				t.Errorf("%s: codes shown raw: %q", p.name, m)
+			}
 		}
+	}
+
+	// A validation error of the core, on the compose form, is said in French beside the
+	// field at fault: a deadline before the message is written.
+	b.signIn(f.srv.URL, "liaison")
+	b.run("compose a late warning", chromedp.EmulateViewport(1366, 844), chromedp.Navigate(f.srv.URL+"/compose"), chromedp.WaitVisible(chromedp.CSS("#compose")),
+		chromedp.SendKeys(chromedp.CSS(`input[name=title]`), "Essai"), chromedp.Click(chromedp.CSS(`input[name=to]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=deadline]`), "2000-01-01T00:00"), chromedp.SendKeys(chromedp.CSS(`input[name=p0_name]`), "Omar Ismail Mostefai"),
+		chromedp.Click(chromedp.CSS(`button[value=send]`)), chromedp.WaitVisible(chromedp.CSS(`.field-error`)))
+	b.shot(filepath.Join(shots, "fr-compose-error-1366.png"))
+	if got := b.text("#compose"); !strings.Contains(got, "l’échéance doit venir après la rédaction du message") {
+		t.Errorf("the compose form's error in French: %q", got)
 	}
 }

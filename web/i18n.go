@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
 
@@ -17,10 +18,10 @@ import (
 // The pages speak the user's language. Every user-facing string is a key of the message
 // catalogue, and the key is the English text itself: a template reads {{t "Inbox"}}, the
 // Go code msg("Saved.") (a marker, translated when the page is rendered) or loc.T("…").
-// English needs no table; frenchText (catalog_fr.go, and the audit's sentences in
-// catalog_fr_audit.go) holds the French for every key, and
-// TestCatalogue fails when a key has none, or when a template shows text that does not go
-// through the catalogue. golang.org/x/text/message formats the arguments, so numbers get
+// English needs no table; the French of every key is in catalog_fr.go (frenchText),
+// catalog_fr_audit.go (the audit's sentences), catalog_fr_errors.go (the core's
+// validation errors) and the other catalog_fr_*.go files, and TestCatalogue fails when a
+// key has none, or when a template shows text that does not go through the catalogue. golang.org/x/text/message formats the arguments, so numbers get
 // the locale's separators (1 234,5); dates and durations are spelled here, per language.
 
 // locale is one language of the pages.
@@ -33,7 +34,7 @@ type locale struct {
 
 var (
 	english = newLocale("en", language.English, nil)
-	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText))
+	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText, frenchErrorText, frenchCoreText))
 	// locales are the languages the pages speak, by code.
 	locales = map[string]*locale{"en": english, "fr": french}
 	// languageMatcher picks the best of them for a browser's Accept-Language, English first.
@@ -87,6 +88,31 @@ func (l *locale) Decimal(f float64, digits int) string {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
+}
+
+// LanguageName is a language code of a name ("tr") as the locale names the language:
+// "Turkish", "turc"; the code itself when it is not one.
+func (l *locale) LanguageName(code string) string {
+	t, err := language.Parse(code)
+	if code == "" || err != nil {
+		return code
+	}
+	if n := display.Languages(l.tag).Name(t); n != "" {
+		return n
+	}
+	return code
+}
+
+// ScriptName is a script code of a name ("Arab") as the locale names it: "Arabic", "arabe".
+func (l *locale) ScriptName(code string) string {
+	sc, err := language.ParseScript(code)
+	if code == "" || err != nil {
+		return code
+	}
+	if n := display.Scripts(l.tag).Name(sc); n != "" {
+		return n
+	}
+	return code
 }
 
 // frenchMonths are the abbreviations the French write dates with.

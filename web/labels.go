@@ -94,6 +94,9 @@ var labels = map[string]string{
 	"male":   "male",
 	"female": "female",
 	"other":  "other",
+	// name kinds
+	string(forewarn.NamePrimary): "primary name",
+	string(forewarn.NameAlias):   "alias",
 	// watch-list states
 	"watchlisted": "watch-listed",
 	"none":        "not watch-listed",

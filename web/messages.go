@@ -350,6 +350,8 @@ type messagePage struct {
 	Row         messageRow
 	M           *forewarn.Message
 	Incoming    bool
+	Arrived     time.Time // when this node received it (incoming only)
+	Late        string    // "3 weeks after it was written", when it arrived late
 	Body        string
 	Questions   string
 	Persons     []forewarn.PersonDescriptor
@@ -372,6 +374,10 @@ type messagePage struct {
 	Consent     *consentView     // the third-party rule: consent to answer, forwards (web/consent.go)
 	Purpose     forewarn.Purpose // why the persons were opened, for a received message naming them
 }
+
+// lateArrival is how long after it was written a message may arrive before its page says
+// it came late: longer than a delivery's retries take through a short outage.
+const lateArrival = time.Hour
 
 // ackForm is the acknowledgement form as filled, with its errors.
 type ackForm struct {
@@ -410,6 +416,14 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	s.timed(localeOf(r.Context()), &row)
 	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Purpose: purpose, Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
+	if pg.Incoming {
+		// What the receipt proves is the arrival; a message held in its sender's outbox
+		// through a long partition arrives late, and says so beside the time it claims.
+		pg.Arrived = sm.StoredAt
+		if late := sm.StoredAt.Sub(m.Created); late > lateArrival {
+			pg.Late = localeOf(r.Context()).T("%s after it was written", localeOf(r.Context()).Ago(late))
+		}
+	}
 	switch {
 	case m.Notification != nil:
 		pg.Body = m.Notification.Summary
@@ -535,7 +549,7 @@ func (s *Server) handleMarkRead(w http.ResponseWriter, r *http.Request, a *acces
 	id := r.PathValue("id")
 	by, _ := httpapi.Disclose(a.Principal, "")
 	if _, err := s.Messages.Acknowledge(r.Context(), a.Principal.Actor(), id, forewarn.Acknowledgement{Stage: forewarn.AckRead, By: by}); err != nil {
-		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: forewarn.ErrorMessage(err)})
+		s.showMessage(w, r, a, httpStatus(err), ackForm{Error: errText(r.Context(), err)})
 		return
 	}
 	redirect(w, r, "/messages/"+id+"?done=read")
@@ -561,7 +575,7 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 	}
 	by, err := httpapi.Disclose(a.Principal, r.PostFormValue("disclose"))
 	if err != nil {
-		form.Error = forewarn.ErrorMessage(err)
+		form.Error = errText(r.Context(), err)
 		s.showMessage(w, r, a, http.StatusBadRequest, form)
 		return
 	}
@@ -570,7 +584,7 @@ func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, a *ac
 		if fe := fieldError(err); fe != nil && strings.HasPrefix(fe.Field, "ack.") {
 			form.Errors[strings.TrimPrefix(fe.Field, "ack.")] = fe.Message
 		} else {
-			form.Error = forewarn.ErrorMessage(err)
+			form.Error = errText(r.Context(), err)
 		}
 		s.showMessage(w, r, a, httpStatus(err), form)
 		return
@@ -595,9 +609,9 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, a *access)
 	if _, err := s.Messages.Assign(r.Context(), a.Principal, id, owner); err != nil {
 		switch forewarn.ErrorCode(err) {
 		case forewarn.EFORBIDDEN:
-			s.deny(w, r, a, forewarn.ErrorMessage(err))
+			s.refuse(w, r, a, forewarn.ErrorMessage(err), errText(r.Context(), err))
 		case forewarn.EINVALID:
-			s.showMessage(w, r, a, http.StatusBadRequest, ackForm{Error: forewarn.ErrorMessage(err)})
+			s.showMessage(w, r, a, http.StatusBadRequest, ackForm{Error: errText(r.Context(), err)})
 		default:
 			s.fail(w, r, a, err)
 		}
@@ -643,9 +657,9 @@ func (s *Server) handleResolveAlert(w http.ResponseWriter, r *http.Request, a *a
 	if _, err := httpapi.ResolveAlert(r, s.Messages, a.Principal, id, ans); err != nil {
 		switch forewarn.ErrorCode(err) {
 		case forewarn.EFORBIDDEN:
-			s.deny(w, r, a, forewarn.ErrorMessage(err))
+			s.refuse(w, r, a, forewarn.ErrorMessage(err), errText(r.Context(), err))
 		case forewarn.EINVALID, forewarn.ECONFLICT:
-			s.showAlerts(w, r, a, httpStatus(err), id, forewarn.ErrorMessage(err))
+			s.showAlerts(w, r, a, httpStatus(err), id, errText(r.Context(), err))
 		default:
 			s.fail(w, r, a, err)
 		}

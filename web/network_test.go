@@ -47,7 +47,7 @@ func realisticNetwork() *app.Network {
 // and the same network is always drawn the same.
 func TestNetworkLayout(t *testing.T) {
 	n := realisticNetwork()
-	v := layoutNetwork(n)
+	v := layoutNetwork(english, n)
 	if len(v.Nodes) != len(n.Nodes) {
 		t.Fatalf("%d persons drawn, want %d", len(v.Nodes), len(n.Nodes))
 	}
@@ -84,7 +84,7 @@ func TestNetworkLayout(t *testing.T) {
 	if v.Width > 1000 || float64(v.Height) > 2.5*float64(v.Width) {
 		t.Errorf("a %dx%d drawing is out of proportion for a page", v.Width, v.Height)
 	}
-	if again := layoutNetwork(realisticNetwork()); fmt.Sprint(again) != fmt.Sprint(v) {
+	if again := layoutNetwork(english, realisticNetwork()); fmt.Sprint(again) != fmt.Sprint(v) {
 		t.Error("the same network is drawn differently twice")
 	}
 }

@@ -91,7 +91,7 @@ func (s *Server) showNotifications(w http.ResponseWriter, r *http.Request, a *ac
 func (s *Server) handleTestNotification(w http.ResponseWriter, r *http.Request, a *access) {
 	ch, target, _ := strings.Cut(r.PostFormValue("target"), ":")
 	if _, err := s.Node.Store.QueueTestNotification(r.Context(), a.Principal.Actor(), forewarn.Channel(ch), target); err != nil {
-		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: forewarn.ErrorMessage(err)})
+		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: errText(r.Context(), err)})
 		return
 	}
 	if s.Messages != nil {
@@ -102,7 +102,7 @@ func (s *Server) handleTestNotification(w http.ResponseWriter, r *http.Request, 
 
 func (s *Server) handleRetryNotification(w http.ResponseWriter, r *http.Request, a *access) {
 	if err := s.Node.Store.RetryNotification(r.Context(), a.Principal.Actor(), r.PathValue("id")); err != nil {
-		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: forewarn.ErrorMessage(err)})
+		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: errText(r.Context(), err)})
 		return
 	}
 	if s.Messages != nil {
@@ -118,7 +118,7 @@ func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, a *
 	}
 	hook, err := httpapi.CreateWebhook(r.Context(), s.Node.Store, a.Principal.Actor(), strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("url")), types)
 	if err != nil {
-		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: forewarn.ErrorMessage(err)})
+		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: errText(r.Context(), err)})
 		return
 	}
 	s.showNotifications(w, r, a, http.StatusCreated, notificationsPage{NewWebhook: hook})
@@ -126,7 +126,7 @@ func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, a *
 
 func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request, a *access) {
 	if err := s.Node.Store.DeleteWebhook(r.Context(), a.Principal.Actor(), r.PathValue("id")); err != nil {
-		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: forewarn.ErrorMessage(err)})
+		s.showNotifications(w, r, a, httpStatus(err), notificationsPage{Error: errText(r.Context(), err)})
 		return
 	}
 	redirect(w, r, "/admin/notifications?done=deleted")
@@ -199,7 +199,7 @@ func (s *Server) handleSaveOwnNotifications(w http.ResponseWriter, r *http.Reque
 		}
 	}
 	if err := s.Node.Store.SetNotificationSettings(r.Context(), a.Principal.Actor(), st); err != nil {
-		s.showOwnNotifications(w, r, a, httpStatus(err), st, false, forewarn.ErrorMessage(err))
+		s.showOwnNotifications(w, r, a, httpStatus(err), st, false, errText(r.Context(), err))
 		return
 	}
 	redirect(w, r, "/notifications?saved="+url.QueryEscape("1"))

@@ -61,7 +61,7 @@ func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *a
 		}
 		d, err := privatePerson(l)
 		if err != nil {
-			pg.Error = localeOf(r.Context()).T("Person line %d: %s", i+1, forewarn.ErrorMessage(err))
+			pg.Error = localeOf(r.Context()).T("Person line %d: %s", i+1, errText(r.Context(), err))
 			s.showPrivate(w, r, a, http.StatusBadRequest, pg)
 			return
 		}
@@ -79,7 +79,7 @@ func (s *Server) handleAskPrivately(w http.ResponseWriter, r *http.Request, a *a
 	for _, peer := range peers {
 		q, err := s.Messages.AskPrivatelyAbout(r.Context(), a.Principal.Actor(), peer, ids, persons)
 		if err != nil {
-			refused = append(refused, peer+": "+forewarn.ErrorMessage(err))
+			refused = append(refused, peer+": "+errText(r.Context(), err))
 			status = httpStatus(err)
 			continue
 		}

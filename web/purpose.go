@@ -78,7 +78,7 @@ func (s *Server) consultPurpose(w http.ResponseWriter, r *http.Request, a *acces
 			p, _ := forewarn.PurposeFrom(c)
 			return c, p, true
 		}
-		s.promptPurpose(w, r, a, action, http.StatusBadRequest, forewarn.ErrorMessage(err))
+		s.promptPurpose(w, r, a, action, http.StatusBadRequest, errText(r.Context(), err))
 		return nil, pu, false
 	}
 	s.promptPurpose(w, r, a, action, http.StatusOK, "")

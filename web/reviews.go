@@ -160,6 +160,6 @@ func (s *Server) refuseReview(w http.ResponseWriter, r *http.Request, a *access,
 		s.fail(w, r, a, err)
 		return
 	}
-	pg.Error = forewarn.ErrorMessage(err)
+	pg.Error = errText(r.Context(), err)
 	s.showReviews(w, r, a, httpStatus(err), pg)
 }

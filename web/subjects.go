@@ -163,7 +163,7 @@ func (s *Server) handleEditSubject(w http.ResponseWriter, r *http.Request, a *ac
 			key, _, _ := strings.Cut(fe.Field, "[")
 			f.Errors[key] = fe.Message
 		} else {
-			f.Error = forewarn.ErrorMessage(err)
+			f.Error = errText(r.Context(), err)
 		}
 	}
 	st := http.StatusBadRequest
@@ -186,7 +186,7 @@ func (s *Server) handleSetWatch(w http.ResponseWriter, r *http.Request, a *acces
 			s.fail(w, r, a, err)
 			return
 		}
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"watch": forewarn.ErrorMessage(err)}})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"watch": errText(r.Context(), err)}})
 		return
 	}
 	redirect(w, r, "/subjects/"+id+"?done=watch")
@@ -199,7 +199,7 @@ func (s *Server) handleLinkSubject(w http.ResponseWriter, r *http.Request, a *ac
 	lf := linkForm{Query: r.PostFormValue("link_q"), To: r.PostFormValue("to"), Kind: r.PostFormValue("kind"), SourceAgency: strings.TrimSpace(r.PostFormValue("source_agency")),
 		Grading: strings.TrimSpace(r.PostFormValue("grading")), Note: strings.TrimSpace(r.PostFormValue("note"))}
 	fail := func(err error) {
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"link": forewarn.ErrorMessage(err)}, LinkForm: lf})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"link": errText(r.Context(), err)}, LinkForm: lf})
 	}
 	if lf.To == "" {
 		fail(forewarn.Invalid("to_id", "required", "find the other subject by name and pick one"))
@@ -328,7 +328,7 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 			key, _, _ := strings.Cut(fe.Field, "[")
 			f.Errors[key] = fe.Message
 		} else {
-			f.Error = forewarn.ErrorMessage(err)
+			f.Error = errText(r.Context(), err)
 		}
 		s.render(w, r, a, httpStatus(err), "subject_new", msg("New subject"), f)
 		return
@@ -445,7 +445,7 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
-	pg.Network = layoutNetwork(net)
+	pg.Network = layoutNetwork(localeOf(ctx), net)
 	if pg.Timeline, err = s.Node.Timeline(ctx, actor, id); err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -461,7 +461,7 @@ func (s *Server) handleCreateClaim(w http.ResponseWriter, r *http.Request, a *ac
 		SourceName: strings.TrimSpace(r.PostFormValue("source_name")), Grading: strings.TrimSpace(r.PostFormValue("grading")),
 		Note: strings.TrimSpace(r.PostFormValue("note")), Negative: r.PostFormValue("negative") == "on"}
 	fail := func(err error) {
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"claim": forewarn.ErrorMessage(err)}, ClaimForm: f})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{"claim": errText(r.Context(), err)}, ClaimForm: f})
 	}
 	from, err := forewarn.ParsePartialDate(f.From)
 	if err != nil {
@@ -500,7 +500,7 @@ func (s *Server) handlePreferClaim(w http.ResponseWriter, r *http.Request, a *ac
 		return
 	}
 	if err := s.Node.Store.PreferClaim(r.Context(), a.Principal.Actor(), claimID, reason); err != nil {
-		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{form: forewarn.ErrorMessage(err)}})
+		s.showSubject(w, r, a, id, httpStatus(err), subjectExtras{Errors: map[string]string{form: errText(r.Context(), err)}})
 		return
 	}
 	redirect(w, r, "/subjects/"+id+"?done=preferred#conflicts")
@@ -545,7 +545,7 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 			s.fail(w, r, a, err)
 			return
 		}
-		s.showSubject(w, r, a, m.SubjectID, httpStatus(err), subjectExtras{Errors: map[string]string{"match:" + id: forewarn.ErrorMessage(err)}})
+		s.showSubject(w, r, a, m.SubjectID, httpStatus(err), subjectExtras{Errors: map[string]string{"match:" + id: errText(r.Context(), err)}})
 		return
 	}
 	done := "rejected"
@@ -617,7 +617,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 	if pu := (forewarn.Purpose{Code: q.Get("purpose"), Text: q.Get("purpose_text")}); pu.Code != "" || pu.Text != "" {
 		c, err := s.Node.Consult(ctx, pu)
 		if err != nil && pg.Purpose != nil {
-			pg.Purpose.Error = forewarn.ErrorMessage(err)
+			pg.Purpose.Error = errText(r.Context(), err)
 		} else if err == nil {
 			ctx = c
 		}
@@ -723,7 +723,7 @@ func textWidth(s string, size float64) float64 { return float64(len([]rune(s))) 
 // in the order of those they are linked through, so few links cross. It is computed here,
 // deterministically (the same network is always drawn the same), and the viewBox is the
 // bounding box of what is drawn.
-func layoutNetwork(n *app.Network) networkView {
+func layoutNetwork(l *locale, n *app.Network) networkView {
 	var v networkView
 	byHop := [3][]app.NetworkNode{}
 	for i, nn := range n.Nodes {
@@ -812,7 +812,7 @@ func layoutNetwork(n *app.Network) networkView {
 			}
 			sn.LabelY = round1(cy - 2)
 			if e, ok := caption[nn.ID]; ok {
-				sn.Caption = shorten(strings.ReplaceAll(e.Kind, "_", " ")+" · "+e.Source, 34)
+				sn.Caption = shorten(l.T(label(e.Kind))+" · "+edgeSource(l, e, true), 34)
 				sn.CaptionY = round1(cy + netCaptionSize + 1)
 			} else {
 				sn.LabelY = round1(cy + netNameSize*0.35)
@@ -855,9 +855,24 @@ func layoutNetwork(n *app.Network) networkView {
 			mid := round1((gap + x1) / 2)
 			path = fmt.Sprintf("M%v %vH%vC%v %v %v %v %v %v", round1(x0), a.Y, round1(gap), mid, a.Y, mid, b.Y, round1(x1), b.Y)
 		}
-		v.Edges = append(v.Edges, svgEdge{Path: path, Kind: strings.ReplaceAll(e.Kind, "_", " "), Class: cls, Title: e.Source})
+		v.Edges = append(v.Edges, svgEdge{Path: path, Kind: e.Kind, Class: cls, Title: edgeSource(l, e, false)})
 	}
 	return v
+}
+
+// edgeSource says where a link of the network comes from, in the reader's language: a
+// match by its score, a link in a message by its agency and message (short: the agency
+// and the kind of message), a link between subjects by its source.
+func edgeSource(l *locale, e app.NetworkEdge, short bool) string {
+	switch {
+	case e.Kind == "match" && e.Score > 0:
+		return l.T("score %s", l.Decimal(e.Score, 2))
+	case e.Agency != "" && short:
+		return l.T("%s, %s", e.Agency, l.T(label(e.MessageKind)))
+	case e.Agency != "":
+		return l.T("%s in %s %s", e.Agency, l.T(label(e.MessageKind)), e.MessageID)
+	}
+	return e.Source
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

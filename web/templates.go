@@ -54,6 +54,9 @@ func funcsFor(l *locale) template.FuncMap {
 			}
 			return template.HTML(l.T(key, args...))
 		},
+		// say writes a sentence the core stored, a phrase and its English: in the page's
+		// language when it has a phrase, in English marked lang="en" when not.
+		"say":     l.said,
 		"lang":    func() string { return l.code },
 		"num":     l.Num,
 		"fmtTime": l.Time,
@@ -79,6 +82,8 @@ func funcsFor(l *locale) template.FuncMap {
 		"oversightDetail": func(action, detail string) []textPart { return l.detailParts(action, detail, "", false) },
 		"actionWord":      l.actionWord,
 		"objectWord":      l.objectWord,
+		"languageName":    l.LanguageName,
+		"scriptName":      l.ScriptName,
 		"purposeText":     l.purposeText,
 		"marksText":       l.marksText,
 		// actorOf reads back an actor the oversight report writes as "user:analyst".

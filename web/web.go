@@ -290,7 +290,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, a *access, err err
 		s.Logger.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	heading := statusText(st)
-	s.render(w, r, a, st, "error", heading, errorPage{Status: st, Heading: heading, Message: forewarn.ErrorMessage(err)})
+	s.render(w, r, a, st, "error", heading, errorPage{Status: st, Heading: heading, Message: errText(r.Context(), err)})
 }
 
 // view is what the layout shows around every page.

@@ -394,7 +394,7 @@ func TestPages(t *testing.T) {
 		{"liaison", "/inbox", []string{"Inbox", "Fifth individual identified", "You hold this person", "overdue since", "from TR-MIT", "Alerts"}},
 		{"liaison", "/outbox", []string{"Outbox", "No messages"}},
 		{"supervisor", "/overdue", []string{"Overdue", "Fifth individual identified", "overdue since"}},
-		{"liaison", "/messages/{warning}", []string{"Fifth individual identified", "Omar Ismail Mostefai", "reordered", "diacritics", "Aligned name parts", "Similarity", "Acknowledge", "Mark read", "Escalations", "step 1"}},
+		{"liaison", "/messages/{warning}", []string{"Fifth individual identified", "Omar Ismail Mostefai", "reordered", "diacritics", "Aligned name parts", "Similarity", "Acknowledge", "Mark read", "Escalations", "step 1", `id="arrived"`}},
 		{"oversight", "/messages/{warning}", []string{"Fifth individual identified", "reordered"}},
 		{"liaison", "/alerts?purpose=liaison-request", []string{"You hold this person", "Omar Ismail Mostefai"}},
 		{"analyst", "/subjects?purpose=investigation", []string{"Ismaël Omar Mostefaï", "watch-listed"}},

@@ -134,10 +134,16 @@ func demoPasswordFor(ctx context.Context, node *app.Node, username, hash string)
 // and clock, as after a crash or an upgrade: whatever it must remember is in its store.
 func (c *cluster) restart(ctx context.Context, m *Main, code string) error {
 	old := c.nodes[code]
-	addr := old.srv.Addr()
 	if err := old.Close(); err != nil {
 		return err
 	}
+	return c.reopen(ctx, m, code, old)
+}
+
+// reopen starts again, on its data directory, address and clock, an agency's node that
+// was closed (old): the end of an outage.
+func (c *cluster) reopen(ctx context.Context, m *Main, code string, old *liveNode) error {
+	addr := old.srv.Addr()
 	nf := c.flags(old.dir, code)
 	rt, err := m.startRuntime(ctx, nf, &serveFlags{listen: addr, replayWindow: app.DefaultReplayWindow}, c.clock, false)
 	if err != nil {

@@ -59,6 +59,7 @@ func TestReceiveRejects(t *testing.T) {
 	ctx := context.Background()
 	_, c := twoNodes(t, day("2015-01-05 09:00"))
 	fr := c.node(agencyFR.Code)
+	fr.msgs.ReplayWindow = 7 * 24 * time.Hour // as an operator who wants old messages refused sets it
 	trKey := c.node(agencyTR.Code).node.Signer
 	stranger := keyfile.FromSeed(bytes.Repeat([]byte{7}, 32))
 
@@ -89,7 +90,7 @@ func TestReceiveRejects(t *testing.T) {
 		{"unknown sender", seal(unknown, stranger), http.StatusUnauthorized, "holds no public key"},
 		{"bad signature", seal(warning(c, forewarn.PriorityUrgent), stranger), http.StatusUnauthorized, "signature"},
 		{"tampered in transit", tampered, http.StatusUnauthorized, "signature"},
-		{"replay outside the window", seal(old, trKey), http.StatusBadRequest, "replay"},
+		{"older than the window the operator set", seal(old, trKey), http.StatusBadRequest, "replay"},
 		{"not addressed to this node", seal(elsewhere, trKey), http.StatusForbidden, "not to FR-DGSI"},
 		{"oversized", bytes.Repeat([]byte(" "), app.DefaultMaxEnvelopeBytes+10), http.StatusBadRequest, "bytes"},
 		{"malformed", []byte(`{"v":1,"message":`), http.StatusBadRequest, "JSON"},
@@ -281,4 +282,71 @@ func TestUndeliverableEscalates(t *testing.T) {
 	}
 	delete(c.nodes, agencyFR.Code)
 	c.order = []string{agencyTR.Code}
+}
+
+// TestLateWarningStillArrives: a warning held in the sender's outbox while its recipient
+// was down for three weeks arrives when the recipient comes back, dated by its arrival and
+// instead of being refused for ever as too old. A recipient that chose a
+// replay window refuses it, and the sender's outbox says why.
+func TestLateWarningStillArrives(t *testing.T) {
+	ctx := context.Background()
+	m, c := twoNodes(t, day("2015-01-05 09:00"))
+	t0 := c.clock.Now()
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	if err := fr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w := warning(c, forewarn.PriorityPriority)
+	w.ID, w.Created, w.From, w.Notification.AcknowledgeBy = "", time.Time{}, "", time.Time{}
+	sent, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := 1; h <= 21*24; h += 6 {
+		c.clock.Set(t0.Add(time.Duration(h) * time.Hour))
+		tr.msgs.DeliverDue(ctx, 4)
+	}
+	if err := c.reopen(ctx, m, agencyFR.Code, fr); err != nil {
+		t.Fatal(err)
+	}
+	fr = c.node(agencyFR.Code)
+
+	// First with a week's replay window on the recipient: refused, and the sender sees why.
+	fr.msgs.ReplayWindow = 7 * 24 * time.Hour
+	deliverAll := func() *forewarn.Delivery {
+		t.Helper()
+		for i := 0; i < 8; i++ {
+			c.clock.Set(c.clock.Now().Add(time.Hour))
+			tr.msgs.DeliverDue(ctx, 4)
+		}
+		sm, err := tr.node.Store.Message(ctx, sent.Message.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sm.Delivery(agencyFR.Code)
+	}
+	d := deliverAll()
+	if d.Delivered() || !strings.Contains(d.Status(), "HTTP 400") {
+		t.Fatalf("with a 7-day window, a 3-week-old warning: %s, want refused with HTTP 400", d.Status())
+	}
+	if _, err := fr.node.Store.MessageFrom(ctx, agencyTR.Code, sent.Message.ID); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Fatalf("the recipient stored a warning outside its window: %v", err)
+	}
+
+	// The default takes it, and the arrival is what is recorded and receipted.
+	fr.msgs.ReplayWindow = app.DefaultReplayWindow
+	if d := deliverAll(); !d.Delivered() {
+		t.Fatalf("after the outage the warning was not delivered: %s", d.Status())
+	}
+	got, err := fr.node.Store.MessageFrom(ctx, agencyTR.Code, sent.Message.ID)
+	if err != nil {
+		t.Fatalf("the recipient does not hold the late warning: %v", err)
+	}
+	if late := got.StoredAt.Sub(got.Message.Created); late < 21*24*time.Hour {
+		t.Errorf("stored at %v, created %v: the arrival is not what is recorded", got.StoredAt, got.Message.Created)
+	}
+	// The sender holds the recipient's receipt for it.
+	if sm, _ := tr.node.Store.Message(ctx, sent.Message.ID); sm.Delivery(agencyFR.Code).Receipt == nil {
+		t.Error("the sender holds no receipt for the late warning")
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -277,6 +278,8 @@ type recordingTransport struct {
 	docs    [][]byte
 	answers [][]byte
 	replay  bool
+	// stripSet, when set, re-signs every answer with it, without the holder's set.
+	stripSet forewarn.Signer
 }
 
 func (r *recordingTransport) PrivateMatch(ctx context.Context, peer *forewarn.Peer, doc []byte) ([]byte, error) {
@@ -287,6 +290,15 @@ func (r *recordingTransport) PrivateMatch(ctx context.Context, peer *forewarn.Pe
 		return r.answers[0], nil
 	}
 	ans, err := r.Transport.(app.PrivateTransport).PrivateMatch(ctx, peer, doc)
+	if err == nil && r.stripSet != nil {
+		var d struct {
+			PrivateMatch *envelope.PrivateMatch `json:"private_match"`
+		}
+		if json.Unmarshal(ans, &d) == nil && d.PrivateMatch != nil && d.PrivateMatch.Stage == envelope.PrivateAnswerStage {
+			d.PrivateMatch.Set = nil
+			ans, err = envelope.SealPrivateMatch(d.PrivateMatch, r.stripSet)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.docs = append(r.docs, doc)
@@ -437,4 +449,118 @@ func chunks(xs []any) []string {
 		out[i] = x.(string)
 	}
 	return out
+}
+
+// answerCarries opens the private_match answers a recordingTransport saw from the from-th
+// reply on and says, for each, whether it carried the holder's set, and the version it
+// named.
+func answerCarries(t *testing.T, rec *recordingTransport, from int) (carried []bool, versions []string) {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, a := range rec.answers[from:] {
+		var doc struct {
+			PrivateMatch *envelope.PrivateMatch `json:"private_match"`
+		}
+		if err := jsonUnmarshal(a, &doc); err != nil {
+			t.Fatalf("an answer that does not decode: %v", err)
+		}
+		if doc.PrivateMatch == nil || doc.PrivateMatch.Stage != envelope.PrivateAnswerStage {
+			continue // the holder's receipt of a report
+		}
+		carried = append(carried, len(doc.PrivateMatch.Set) > 0)
+		versions = append(versions, doc.PrivateMatch.SetDigest)
+	}
+	return carried, versions
+}
+
+// TestPrivateMatchKeepsSet: the asker keeps the holder's set for the day, so a second
+// query's answer leaves it out; the holder sends it again when its holdings change or its
+// day's secret does; a second server of the asking node (the same store, a fresh memory)
+// uses the kept set; and an answer that leaves out a set the asker does not keep is
+// refused (issue 17, docs/private-match.md).
+func TestPrivateMatchKeepsSet(t *testing.T) {
+	ctx := context.Background()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, t.TempDir(), day("2015-06-05 09:00"), []forewarn.Agency{agencyTR, agencyFR}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	create := func(name string, year int) {
+		t.Helper()
+		if err := tr.node.Store.CreateSubject(ctx, actor(forewarn.RoleAnalyst), &forewarn.Subject{Names: []forewarn.Name{{Value: name, Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: year}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("Omar Ismail Mostefai", 1985)
+	rec := &recordingTransport{Transport: fr.msgs.Transport}
+	fr.msgs.Transport = rec
+	mostefai := []app.PrivatePerson{{Label: "M", Person: match.Person{Names: []string{"Ismaël Omar Mostefaï"}, BirthDate: "1985"}}}
+	abaaoud := []app.PrivatePerson{{Label: "A", Person: match.Person{Names: []string{"Abdelhamid Abaaoud"}, BirthDate: "1987"}}}
+	ask := func(ms *app.Messages, persons []app.PrivatePerson, want string) {
+		t.Helper()
+		q, err := ms.AskPrivately(ctx, actor(forewarn.RoleLiaison), agencyTR.Code, persons)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Results[0].Band != want {
+			t.Errorf("%s: band %s, want %s", persons[0].Label, q.Results[0].Band, want)
+		}
+	}
+	ask(fr.msgs, mostefai, forewarn.PrivateBandStrong)
+	ask(fr.msgs, mostefai, forewarn.PrivateBandStrong)
+	ask(fr.msgs, abaaoud, forewarn.PrivateBandNone)
+	carried, versions := answerCarries(t, rec, 0)
+	if !slices.Equal(carried, []bool{true, false, false}) || versions[0] == "" || versions[1] != versions[0] || versions[2] != versions[0] {
+		t.Fatalf("answers carried the set %v, versions %.8v; want only the first to carry it, all one version", carried, versions)
+	}
+	if ks, err := fr.node.Store.PrivatePeerSet(ctx, agencyTR.Code); err != nil || ks.Digest != versions[0] || ks.Epoch != "2015-06-05" || len(ks.Set) == 0 {
+		t.Fatalf("the kept set = %+v, %v", ks, err)
+	}
+
+	// Turkey's holdings change: the next answer carries the new set, which finds the new man.
+	create("Abdelhamid Abaaoud", 1987)
+	n := len(rec.answers)
+	ask(fr.msgs, abaaoud, forewarn.PrivateBandStrong)
+	ask(fr.msgs, abaaoud, forewarn.PrivateBandStrong)
+	carried, versions2 := answerCarries(t, rec, n)
+	if !slices.Equal(carried, []bool{true, false}) || versions2[0] == versions[0] || versions2[1] != versions2[0] {
+		t.Fatalf("after a change of holdings, answers carried the set %v, versions %.8v", carried, versions2)
+	}
+
+	// A second server of France (the same store, its own memory) uses the kept set.
+	second := app.NewMessages(fr.node, rec)
+	n = len(rec.answers)
+	ask(second, mostefai, forewarn.PrivateBandStrong)
+	if carried, _ := answerCarries(t, rec, n); !slices.Equal(carried, []bool{false}) {
+		t.Fatalf("the second server's answer carried the set %v; want it kept from the store", carried)
+	}
+
+	// The next day Turkey's secret is another: the set comes again.
+	c.clock.Advance(24 * time.Hour)
+	n = len(rec.answers)
+	ask(fr.msgs, mostefai, forewarn.PrivateBandStrong)
+	carried, versions3 := answerCarries(t, rec, n)
+	if !slices.Equal(carried, []bool{true}) || versions3[0] == versions2[0] {
+		t.Fatalf("the next day's answer carried the set %v, version %.8v (yesterday's %.8v)", carried, versions3, versions2)
+	}
+	if kept := auditActions(t, fr.node.Store, "private_match.set"); len(kept) != 3 {
+		t.Errorf("France audited keeping %d sets, want 3 (first, after the change, next day)", len(kept))
+	}
+
+	// An answer that leaves out a set France does not keep is refused: the day after,
+	// the answer (re-signed by Turkey's key) names the new day's set and leaves it out.
+	c.clock.Advance(24 * time.Hour)
+	refusals := len(auditActions(t, fr.node.Store, "private_match.refuse"))
+	rec.mu.Lock()
+	rec.stripSet = tr.node.Signer
+	rec.mu.Unlock()
+	if _, err := fr.msgs.AskPrivately(ctx, actor(forewarn.RoleLiaison), agencyTR.Code, mostefai); err == nil || !strings.Contains(forewarn.ErrorMessage(err), "does not keep") {
+		t.Errorf("an answer without a set France keeps = %v, want it refused", err)
+	}
+	if got := len(auditActions(t, fr.node.Store, "private_match.refuse")); got != refusals+1 {
+		t.Errorf("France audited %d refusals, want 1", got-refusals)
+	}
 }

@@ -52,7 +52,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA for mutual TLS: peers' certificates must chain to it, both ways")
 	durationVar(fs, &f.tick, "tick", time.Second, "how often the delivery worker and escalation scheduler run")
-	durationVar(fs, &f.replayWindow, "replay-window", app.DefaultReplayWindow, "how old a message may be when it first arrives")
+	durationVar(fs, &f.replayWindow, "replay-window", app.DefaultReplayWindow, "refuse a never-seen message written longer ago than this (0: any age, shown as late)")
 	durationVar(fs, &f.retryBase, "retry-base", app.DefaultRetryBase, "first delay before retrying a failed delivery (doubles, with jitter)")
 	durationVar(fs, &f.retryMax, "retry-max", app.DefaultRetryMax, "longest delay between delivery attempts")
 	durationVar(fs, &f.deliveryTimeout, "delivery-timeout", app.DefaultDeliveryTimeout, "how long one delivery attempt may take; another server on the same store takes over a delivery twice as long after this one claimed it")
@@ -68,7 +68,10 @@ func (f *serveFlags) check() error {
 		flag string
 		v    time.Duration
 	}{{"--tick", f.tick}, {"--replay-window", f.replayWindow}, {"--retry-base", f.retryBase}, {"--retry-max", f.retryMax}, {"--delivery-timeout", f.deliveryTimeout}} {
-		if d.v <= 0 {
+		if d.flag == "--replay-window" && d.v < 0 {
+			return forewarn.Invalid(d.flag, "min", "%s: must be 0 (a message of any age) or a positive duration, like 7d", d.v)
+		}
+		if d.v <= 0 && d.flag != "--replay-window" {
 			return forewarn.Invalid(d.flag, "min", "%s: must be a positive duration, like 1s, 5m or 7d", d.v)
 		}
 	}

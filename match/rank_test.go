@@ -1,0 +1,121 @@
+package match
+
+import "testing"
+
+// The diminutive pattern CuCayC (Quwaydir, Zubaydi, Shuwaykh, Husayni) is written in
+// Levantine and French usage without its first short vowel and with the diphthong as ei
+// (Kweider, Zbeidi, Shweikh, Hseini): the diphthong written one way and one letter
+// deleted. Retrieval must reach such a part on its own, with nothing else shared.
+func TestDiphthongAndDeletionReach(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Kweider", "Quwaydir"},
+		{"Zbeidi", "Zubaydi"},
+		{"Shweikh", "Shuwaykh"},
+		{"Hseini", "Husayni"},
+		{"Kbeisi", "Kubaysi"},
+		{"Kabisi", "Kubaysi"},
+		{"Dreid", "Durayd"},
+		{"Hneidi", "Hunaydi"},
+	} {
+		for _, q := range []string{c[0], c[1]} {
+			want := c[0]
+			if q == c[0] {
+				want = c[1]
+			}
+			ix := NewIndex()
+			for _, n := range []string{want, "Karim", "Salah", "Hussein", "Zubair"} {
+				if err := ix.Add(Entry{ID: n, Person: Person{Names: []string{n}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hits := ix.SearchName(q, 1)
+			if len(hits) == 0 || hits[0].ID != want {
+				t.Errorf("SearchName(%q) = %+v, want %s first", q, hits, want)
+			}
+		}
+	}
+}
+
+// Persian compound names are written in one word or in their parts: "Gholamhosseinpour"
+// is "Gholam Hossein Pour", "Aliakbarzadeh" "Ali Akbar Zadeh". Three parts written as
+// one align as joined and are reached from either side.
+func TestThreePartsWrittenAsOne(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Gholam Hossein Pour", "Gholamhosseinpour"},
+		{"Ali Akbar Zadeh", "Aliakbarzadeh"},
+		{"Mohammad Ali Pour", "Mohammadalipour"},
+		{"Pour Naghsh Band", "Pournaghshband"},
+		{"Hossein Ali Zadeh", "Hosseinalizadeh"},
+		{"Gholam Reza Pour", "Gholamrezapour"},
+	} {
+		m := CompareNames(c[0], c[1])
+		if len(m.Explanation.Pairs) != 1 || m.Explanation.Pairs[0].Reason != ReasonJoined || m.Explanation.Pairs[0].Similarity < 0.95 {
+			t.Errorf("%q ~ %q: want one joined pair\n%s", c[0], c[1], m.Explanation)
+		}
+		for _, q := range c {
+			want := c[0]
+			if q == c[0] {
+				want = c[1]
+			}
+			ix := NewIndex()
+			for _, n := range []string{want, "Reza Zadeh", "Hossein Pour", "Ali Akbar", "Mohammad Ali", "Gholam Pour"} {
+				if err := ix.Add(Entry{ID: n, Person: Person{Names: []string{n}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hits := ix.SearchName(q, 1)
+			if len(hits) == 0 || hits[0].ID != want || hits[0].Score < DefaultThreshold {
+				t.Errorf("SearchName(%q) = %+v, want %s first above the threshold", q, hits, want)
+			}
+		}
+	}
+	// Three parts of a longer name do not join across a given name and a surname.
+	if m := CompareNames("Ali Akbar Zadeh Hossein", "Aliakbarzadeh"); m.Score >= 1 {
+		t.Errorf("a fourth part left over scored %.3f", m.Score)
+	}
+}
+
+// Compounds of a noun with al-Din or Allah written as one part are shortened to the noun
+// (Nasiruddin is called Nasir, Fazlullah Fazal): they align as a variant at 0.8 and are
+// reached either way round; "Abdullah" is one name, not a shortened "Abd".
+func TestShortenedCompound(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Nasiruddin", "Nasir"},
+		{"Noureddine", "Nour"},
+		{"Shamsuddin", "Shams"},
+		{"Jalaluddin", "Jalal"},
+		{"Salaheddine", "Salah"},
+		{"Khairuddin", "Khair"},
+		{"Fazlullah", "Fazal"},
+		{"Fazlullah", "Fazl"},
+		{"Habibollah", "Habib"},
+		{"Saifullah", "Saif"},
+		{"Amanullah", "Aman"},
+		{"Asadullah", "Asad"},
+	} {
+		m := CompareNames(c[0]+" Karimi", c[1]+" Karimi")
+		if len(m.Explanation.Pairs) != 2 || m.Explanation.Pairs[1].Similarity != shortenedSim || m.Score < DefaultThreshold {
+			t.Errorf("%q ~ %q: want the compound and its noun aligned at %.2f\n%s", c[0], c[1], shortenedSim, m.Explanation)
+		}
+		for _, q := range c {
+			want := c[0]
+			if q == c[0] {
+				want = c[1]
+			}
+			ix := NewIndex()
+			for _, n := range []string{want, "Karim", "Salim", "Rahim", "Hamid"} {
+				if err := ix.Add(Entry{ID: n, Person: Person{Names: []string{n}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if hits := ix.SearchName(q, 1); len(hits) == 0 || hits[0].ID != want {
+				t.Errorf("SearchName(%q) = %+v, want %s first", q, hits, want)
+			}
+		}
+	}
+	for _, c := range [][2]string{{"Abdullah", "Abd"}, {"Fazlullah", "Faisal"}, {"Nasiruddin", "Nasiri"}} {
+		if m := CompareNames(c[0]+" Karimi", c[1]+" Karimi"); len(m.Explanation.Pairs) > 1 && m.Explanation.Pairs[1].Similarity >= shortenedSim {
+			t.Errorf("%q ~ %q aligned as a shortened compound\n%s", c[0], c[1], m.Explanation)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/forewarn/forewarn"
+)
+
+// Say writes a phrase of the core (an alert, an escalation, a timeline entry, a conflict,
+// a match summary) in the locale's language: its code's English format is the catalogue
+// key (French in catalog_fr_core.go), and each argument is written as the locale writes
+// it (dates, numbers, the words for codes). A phrase without a known code says nothing.
+func (l *locale) Say(p forewarn.Phrase) string {
+	format, ok := forewarn.PhraseFormats[p.Code]
+	if !ok {
+		return ""
+	}
+	args := make([]any, len(p.Args))
+	for i, a := range p.Args {
+		args[i] = l.sayArg(a)
+	}
+	return fmt.Sprintf(l.T(format), args...)
+}
+
+// sayArg writes one argument of a phrase in the locale's language.
+func (l *locale) sayArg(a forewarn.PhraseArg) string {
+	switch a.Kind {
+	case forewarn.PhraseArgTime, forewarn.PhraseArgDate:
+		t, err := time.Parse(time.RFC3339, a.Value)
+		if err != nil {
+			return a.Value
+		}
+		if a.Kind == forewarn.PhraseArgDate {
+			return l.Date(t)
+		}
+		return l.Time(t)
+	case forewarn.PhraseArgCount:
+		n, err := strconv.Atoi(a.Value)
+		if err != nil {
+			return a.Value
+		}
+		return l.Num(n)
+	case forewarn.PhraseArgScore:
+		f, err := strconv.ParseFloat(a.Value, 64)
+		if err != nil {
+			return a.Value
+		}
+		return l.Decimal(f, 2)
+	case forewarn.PhraseArgLabel:
+		return l.word(a.Value)
+	case forewarn.PhraseArgLabels:
+		out := make([]string, len(a.List))
+		for i, c := range a.List {
+			out[i] = l.word(c)
+		}
+		return strings.Join(out, ", ")
+	case forewarn.PhraseArgPhrases:
+		out := make([]string, len(a.Phrases))
+		for i, p := range a.Phrases {
+			out[i] = l.Say(p)
+		}
+		return strings.Join(out, "; ")
+	}
+	return a.Value
+}
+
+// word is the locale's word for a stored code: the matcher's reasons first, then labels.
+func (l *locale) word(code string) string {
+	if w, ok := reasonLabels[code]; ok {
+		return l.T(w)
+	}
+	return l.T(label(code))
+}
+
+// said writes a sentence the core stored, as a sentence (its first letter a capital):
+// through the catalogue when it has a phrase, otherwise (a row stored before phrases) its English, marked as English.
+func (l *locale) said(p forewarn.Phrase, english string) template.HTML {
+	if s := l.Say(p); s != "" {
+		r, n := utf8.DecodeRuneInString(s)
+		return template.HTML(template.HTMLEscapeString(string(unicode.ToUpper(r)) + s[n:]))
+	}
+	if english == "" {
+		return ""
+	}
+	return template.HTML(`<span lang="en">` + template.HTMLEscapeString(english) + `</span>`)
+}
