@@ -115,6 +115,7 @@ var frenchAuditText = map[string]string{
 	"match found":                     "correspondance trouvée",
 	"match rejected":                  "correspondance écartée",
 	"matches listed":                  "correspondances listées",
+	"alerts listed":                   "alertes listées",
 	"message acknowledged":            "accusé de réception",
 	"message delivered":               "message remis",
 	"message erased":                  "message effacé",

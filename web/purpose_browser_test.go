@@ -86,7 +86,7 @@ func TestBrowserMessagePurpose(t *testing.T) {
 	}
 	b.shot(filepath.Join(shots, "purpose-5-inbox-withheld.png"))
 	b.run("give the inbox a purpose", chromedp.SetValue(chromedp.CSS(`form.filters select[name=purpose]`), "threat-assessment"),
-		chromedp.Click(chromedp.CSS(`form.filters button`)), chromedp.WaitVisible(chromedp.CSS(`a.held-subject`)))
+		chromedp.Click(chromedp.CSS(`form.filters button`)), chromedp.WaitVisible(chromedp.CSS(`#purpose-note`)))
 	if got := b.text("a.held-subject"); !strings.Contains(got, "Ismaël Omar Mostefaï") {
 		t.Errorf("with a purpose the inbox names the subject held as %q", got)
 	}
