@@ -1,7 +1,6 @@
 package forewarn
 
 import (
-	"fmt"
 	"sort"
 )
 
@@ -23,7 +22,9 @@ const (
 type Conflict struct {
 	Kind     ConflictKind `json:"kind"`
 	ClaimIDs []string     `json:"claim_ids"`
-	Text     string       `json:"text"`
+	Text     string       `json:"text"` // in English
+	// Phrase is Text as a code and arguments, for the pages to say in the reader's language.
+	Phrase
 	// Preferred is the claim an analyst marked preferred among these, if any.
 	Preferred string `json:"preferred,omitempty"`
 }
@@ -75,12 +76,16 @@ func ClaimConflicts(claims []*Claim) []Conflict {
 			continue
 		}
 		ids := []string{last.ID}
-		text := fmt.Sprintf("entered %s %s (%s), no exit record", country, dateOrUnknown(last.ValidFrom), last.Source)
+		p := Say(PhraseConflictNoExit, TextArg(country), PartialDateArg(last.ValidFrom), TextArg(last.Source.String()))
+		var stated []Phrase
 		for _, n := range noExit {
 			ids = append(ids, n.ID)
-			text += fmt.Sprintf("; %s states there is none", n.Source)
+			stated = append(stated, Say(PhraseConflictStatesNone, TextArg(n.Source.String())))
 		}
-		out = append(out, Conflict{Kind: ConflictNoExit, ClaimIDs: ids, Text: text})
+		if len(stated) > 0 {
+			p = Say(PhraseConflictNoExitStated, append(p.Args, PhrasesArg(stated...))...)
+		}
+		out = append(out, Conflict{Kind: ConflictNoExit, ClaimIDs: ids, Text: p.English(), Phrase: p})
 	}
 	for i := range out {
 		for _, c := range claims {
@@ -113,12 +118,9 @@ func entryContradictions(country string, entries, exits []*Claim) []Conflict {
 			if separated {
 				continue
 			}
-			out = append(out, Conflict{
-				Kind:     ConflictContradiction,
-				ClaimIDs: []string{a.ID, b.ID},
-				Text: fmt.Sprintf("entry into %s: %s says %s (%s), %s says %s (%s)", country,
-					a.Source, a.ValidFrom, a.Grading, b.Source, b.ValidFrom, b.Grading),
-			})
+			p := Say(PhraseConflictContradiction, TextArg(country), TextArg(a.Source.String()), TextArg(a.ValidFrom.String()), TextArg(a.Grading.String()),
+				TextArg(b.Source.String()), TextArg(b.ValidFrom.String()), TextArg(b.Grading.String()))
+			out = append(out, Conflict{Kind: ConflictContradiction, ClaimIDs: []string{a.ID, b.ID}, Text: p.English(), Phrase: p})
 		}
 	}
 	return out
@@ -126,11 +128,4 @@ func entryContradictions(country string, entries, exits []*Claim) []Conflict {
 
 func overlaps(a, b PartialDate) bool {
 	return a.Start().Before(b.End()) && b.Start().Before(a.End())
-}
-
-func dateOrUnknown(d PartialDate) string {
-	if d.IsZero() {
-		return "(date unknown)"
-	}
-	return d.String()
 }

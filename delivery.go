@@ -120,6 +120,9 @@ type StoredMessage struct {
 	// still in ForwardFrom ("" for a new forward), and ECONFLICT otherwise.
 	Forward     *Forward      `json:"-"`
 	ForwardFrom ForwardStatus `json:"-"`
+	// ErasureNotice, when set, names the pending ErasureNotice this message is: it is
+	// recorded sent in the message's transaction, and ECONFLICT when it was settled.
+	ErasureNotice string `json:"-"`
 }
 
 // SenderID returns the ID the message's sender gave it: what receipts and replies name.

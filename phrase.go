@@ -109,6 +109,27 @@ const (
 	PhraseNoteQueryTitle           = "match.note.query_title"
 	PhraseNoteCandidateTitle       = "match.note.candidate_title"
 	PhraseNoteOther                = "match.note.other"
+	// a subject's timeline (app.Node.Timeline)
+	PhraseTimelineSubject            = "timeline.subject"
+	PhraseTimelineSubjectWatchlisted = "timeline.subject_watchlisted"
+	PhraseTimelineClaim              = "timeline.claim"
+	PhraseTimelineClaimWhat          = "timeline.claim_what"
+	PhraseTimelineClaimNone          = "timeline.claim_none"
+	PhraseTimelineMatched            = "timeline.matched"
+	PhraseTimelineDecision           = "timeline.decision"
+	PhraseTimelineSent               = "timeline.sent"
+	PhraseTimelineReceived           = "timeline.received"
+	PhraseTimelineReceipt            = "timeline.receipt"
+	PhraseTimelineRead               = "timeline.read"
+	PhraseTimelineAcknowledged       = "timeline.acknowledged"
+	PhraseTimelineEscalation         = "timeline.escalation"
+	// conflicts among claims (ClaimConflicts)
+	PhraseConflictContradiction = "conflict.contradiction"
+	PhraseConflictNoExit        = "conflict.no_exit"
+	PhraseConflictNoExitStated  = "conflict.no_exit_stated"
+	PhraseConflictStatesNone    = "conflict.states_none"
+	// a date not known, where one is written
+	PhraseDateUnknown = "date.unknown"
 )
 
 // PhraseFormats are the English of each code: a format whose verbs (%s, %q, or indexed,
@@ -139,6 +160,36 @@ var PhraseFormats = map[string]string{
 	PhraseNoteQueryTitle:           "query title %q set aside: a title is not a name part",
 	PhraseNoteCandidateTitle:       "candidate title %q set aside: a title is not a name part",
 	PhraseNoteOther:                "%s",
+
+	PhraseTimelineSubject:            "subject %q recorded, not watch-listed",
+	PhraseTimelineSubjectWatchlisted: "subject %q recorded, watch-listed",
+	PhraseTimelineClaim:              "claim: %s (graded %s, recorded %s)",
+	PhraseTimelineClaimWhat:          "%s %s %s",
+	PhraseTimelineClaimNone:          "no record of %s %s",
+	PhraseTimelineMatched:            "matched: %s",
+	PhraseTimelineDecision:           "match %s: %s",
+	PhraseTimelineSent:               "sent %s from %s to %s (%s): %s",
+	PhraseTimelineReceived:           "received %s from %s to %s (%s): %s",
+	PhraseTimelineReceipt:            "%s receipted the %s",
+	PhraseTimelineRead:               "%s read the %s",
+	PhraseTimelineAcknowledged:       "%s acknowledged the %s: %s, %s",
+	PhraseTimelineEscalation:         "escalation step %s to the %s's %s: %s",
+
+	PhraseConflictContradiction: "entry into %s: %s says %s (%s), %s says %s (%s)",
+	PhraseConflictNoExit:        "entered %s %s (%s), no exit record",
+	PhraseConflictNoExitStated:  "entered %s %s (%s), no exit record; %s",
+	PhraseConflictStatesNone:    "%s states there is none",
+
+	PhraseDateUnknown: "(date unknown)",
+}
+
+// PartialDateArg is a date known to a year, a month or a day, as it is written
+// ("2012", "2012-03"), or the phrase saying it is not known.
+func PartialDateArg(d PartialDate) PhraseArg {
+	if d.IsZero() {
+		return PhrasesArg(Say(PhraseDateUnknown))
+	}
+	return TextArg(d.String())
 }
 
 // PhraseArgs is how many arguments each code's format takes.

@@ -115,6 +115,24 @@ type Tombstone struct {
 	Messages []ErasedMessage `json:"messages,omitempty"`
 }
 
+// ErasureNotice is the notice an originator is owed when persons are erased from a
+// message it sent and its sharing agreement asks to be told (SharingAgreement.
+// NotifyErasure). It is written in the erasure's transaction and settled once: by the
+// message that tells the originator (written with it, then delivered by the outbox until
+// receipted), or, when the agreement or the marks no longer let it go, by the refusal.
+type ErasureNotice struct {
+	ID         string        `json:"id"`
+	MessageID  string        `json:"message_id"` // the received message, by this node's ID
+	Originator string        `json:"originator"`
+	Erased     RetentionKind `json:"erased"`    // what was erased: a subject, or the message
+	ObjectID   string        `json:"object_id"` // its ID
+	Digest     string        `json:"digest"`    // the tombstone's digest
+	ErasedAt   time.Time     `json:"erased_at"`
+	NoticeID   string        `json:"notice_id,omitempty"` // the message sent
+	Refused    string        `json:"refused,omitempty"`   // why it could not go
+	SettledAt  time.Time     `json:"settled_at,omitzero"`
+}
+
 // ErasedMessage is a received message from which persons were erased.
 type ErasedMessage struct {
 	ID      string      `json:"id"`
@@ -146,8 +164,15 @@ type RetentionStore interface {
 	// yet: to the message's owner when it has one, else to the analysts.
 	AlertDueReviews(ctx context.Context, limit int) ([]*Alert, error)
 	// Erase removes an item's personal data (see docs/retention.md) and leaves a
-	// tombstone, in one audited transaction.
+	// tombstone, in one audited transaction, with an ErasureNotice for each originator
+	// whose agreement asks to be told.
 	Erase(ctx context.Context, actor Actor, kind RetentionKind, id, reason string) (*Tombstone, error)
+	// PendingErasureNotices returns the erasure notices neither sent nor refused, oldest
+	// first. A message stored with StoredMessage.ErasureNotice settles one as sent.
+	PendingErasureNotices(ctx context.Context) ([]*ErasureNotice, error)
+	// RefuseErasureNotice settles a pending notice as one that cannot go, with why;
+	// audited. ECONFLICT when it is settled already.
+	RefuseErasureNotice(ctx context.Context, actor Actor, id, reason string) error
 	// Tombstones returns the erasures made in [from, to), oldest first.
 	Tombstones(ctx context.Context, from, to time.Time) ([]*Tombstone, error)
 	// Compact makes erased bytes leave the database files: on SQLite a WAL checkpoint

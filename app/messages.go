@@ -108,6 +108,18 @@ func (ms *Messages) send(ctx context.Context, actor forewarn.Actor, m *forewarn.
 // be once the message is stored, provided it is still in status fwFrom); named, when
 // set, is told the message's ID before the forward is written, to record it there.
 func (ms *Messages) sendWith(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, closesAlert string, fw *forewarn.Forward, fwFrom forewarn.ForwardStatus, named func(id string)) (*forewarn.StoredMessage, error) {
+	return ms.sendRiding(ctx, actor, m, closesAlert, func(sm *forewarn.StoredMessage) { sm.Forward, sm.ForwardFrom = fw, fwFrom }, named)
+}
+
+// sendErasureNotice sends the response that tells an originator of an erasure, settling
+// the pending notice noticeID in the message's transaction.
+func (ms *Messages) sendErasureNotice(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, noticeID string) (*forewarn.StoredMessage, error) {
+	return ms.sendRiding(ctx, actor, m, "", func(sm *forewarn.StoredMessage) { sm.ErasureNotice = noticeID }, nil)
+}
+
+// sendRiding is send with the records that ride with the message in its transaction,
+// which ride sets on the stored message (a forward, an erasure notice).
+func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, closesAlert string, ride func(*forewarn.StoredMessage), named func(id string)) (*forewarn.StoredMessage, error) {
 	self, err := ms.Agency(ctx)
 	if err != nil {
 		return nil, err
@@ -165,8 +177,10 @@ func (ms *Messages) sendWith(ctx context.Context, actor forewarn.Actor, m *forew
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert,
-		Forward: fw, ForwardFrom: fwFrom}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert}
+	if ride != nil {
+		ride(sm)
+	}
 	for _, to := range m.To {
 		d := &forewarn.Delivery{MessageID: m.ID, Agency: to, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: deadline}
 		ms.scheduleEscalation(d, sm.Priority)

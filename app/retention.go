@@ -46,8 +46,8 @@ func (ms *Messages) KeepItem(ctx context.Context, p *forewarn.Principal, kind fo
 }
 
 // EraseItem erases a subject or a received message for reason (see Store.Erase), then
-// makes the match index drop it, compacts the database and notifies the originators that
-// asked to be told.
+// makes the match index drop it, compacts the database and sends the notices the erasure
+// owes the originators that asked to be told (SendErasureNotices).
 func (ms *Messages) EraseItem(ctx context.Context, p *forewarn.Principal, kind forewarn.RetentionKind, id, reason string) (*forewarn.Tombstone, error) {
 	if !p.Can(forewarn.PermRetention) {
 		return nil, forewarn.Errorf(forewarn.EFORBIDDEN, "only an analyst, a liaison officer or a supervisor erases what the node holds")
@@ -70,48 +70,67 @@ func (ms *Messages) Erase(ctx context.Context, actor forewarn.Actor, kind forewa
 	if err := ms.Store.Compact(ctx); err != nil {
 		ms.Logger.Error("compacting after an erasure failed; erased bytes may remain in the database files until the next compaction", "err", err)
 	}
-	ms.NotifyErasure(ctx, ts)
+	if _, err := ms.SendErasureNotices(ctx); err != nil {
+		ms.Logger.Error("erasure notices not sent yet; the next tick retries", "err", err)
+	}
 	return ts, nil
 }
 
-// NotifyErasure tells the originator of each received message persons were erased from,
-// when its sharing agreement asks for it (SharingAgreement.NotifyErasure): a response in
-// the message's thread that names no person. A notice that cannot go is logged; the
-// erasure stands.
-func (ms *Messages) NotifyErasure(ctx context.Context, ts *forewarn.Tombstone) int {
+// SendErasureNotices tells the originator of each received message persons were erased
+// from, when its sharing agreement asked for it at the erasure (the store wrote the
+// pending notice in the erasure's transaction): a response in the message's thread that
+// names no person, written with the notice it settles and delivered by the outbox, with
+// retries and backoff, until the originator's node receipts it. So a partner that is down
+// learns of the erasure when it is back. It runs after each erasure and on every tick. A
+// notice the agreement or the marks now refuse is settled as refused, audited and logged;
+// the erasure stands. It returns how many notices it sent.
+func (ms *Messages) SendErasureNotices(ctx context.Context) (int, error) {
+	pending, err := ms.Store.PendingErasureNotices(ctx)
+	if err != nil || len(pending) == 0 {
+		return 0, err
+	}
 	self, err := ms.Agency(ctx)
 	if err != nil {
-		ms.Logger.Error("erasure notice: the node's agency is unknown", "err", err)
-		return 0
+		return 0, err
 	}
+	actor := forewarn.SystemActor("retention")
 	sent := 0
-	for _, em := range ts.Messages {
-		a, err := ms.Store.Agreement(ctx, em.From)
-		if err != nil || !a.NotifyErasure {
-			continue
-		}
-		orig, err := ms.Store.Message(ctx, em.ID)
+	for _, en := range pending {
+		orig, err := ms.Store.Message(ctx, en.MessageID)
 		if err != nil {
-			ms.Logger.Error("erasure notice: message not found", "message", em.ID, "err", err)
-			continue
+			return sent, err
 		}
 		what := "the person it named"
-		if ts.Kind == forewarn.RetainMessage {
+		if en.Erased == forewarn.RetainMessage {
 			what = "its content"
 		}
 		n := &forewarn.Message{
-			Kind: forewarn.KindResponse, To: []string{em.From}, InReplyTo: em.ID,
-			Marks: consentMarks(orig.Message.Marks, em.From),
+			Kind: forewarn.KindResponse, To: []string{en.Originator}, InReplyTo: en.MessageID,
+			Marks: consentMarks(orig.Message.Marks, en.Originator),
 			Response: &forewarn.Response{Answer: fmt.Sprintf("Erasure notice: %s erased %s of your %s %s of %s on %s, at its retention review (tombstone digest %s).",
-				self, what, em.Kind, orig.SenderID(), em.Created.UTC().Format("2 Jan 2006"), ts.ErasedAt.UTC().Format("2 Jan 2006"), shortDigest(ts.Digest))},
+				self, what, orig.Message.Kind, orig.SenderID(), orig.Message.Created.UTC().Format("2 Jan 2006"), en.ErasedAt.UTC().Format("2 Jan 2006"), shortDigest(en.Digest))},
 		}
-		if _, err := ms.Send(ctx, forewarn.SystemActor("retention"), n); err != nil {
-			ms.Logger.Error("erasure notice not sent", "to", em.From, "message", em.ID, "err", err)
-			continue
+		_, err = ms.sendErasureNotice(ctx, actor, n, en.ID)
+		switch code := forewarn.ErrorCode(err); {
+		case err == nil:
+			sent++
+		case code == forewarn.ECONFLICT:
+			// settled meanwhile, by another server's round
+		case code == forewarn.EFORBIDDEN || code == forewarn.EINVALID:
+			// The agreement or the marks refuse it (each refusal audited where it was
+			// decided): settled, so it is not asked again every tick.
+			ms.Logger.Error("erasure notice refused", "to", en.Originator, "message", en.MessageID, "err", err)
+			if rerr := ms.Store.RefuseErasureNotice(ctx, actor, en.ID, truncate(forewarn.ErrorMessage(err), 500)); rerr != nil && forewarn.ErrorCode(rerr) != forewarn.ECONFLICT {
+				return sent, rerr
+			}
+		default:
+			return sent, err
 		}
-		sent++
 	}
-	return sent
+	if sent > 0 {
+		ms.Poke()
+	}
+	return sent, nil
 }
 
 func shortDigest(d string) string {

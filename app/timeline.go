@@ -2,12 +2,13 @@ package app
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/match"
 )
 
 // TimelineEvent is one thing that happened about a subject, with its source.
@@ -37,7 +38,11 @@ func (n *Node) Timeline(ctx context.Context, actor forewarn.Actor, subjectID str
 	if err != nil {
 		return nil, err
 	}
-	ev := []TimelineEvent{{Time: s.CreatedAt, Kind: "subject", Text: fmt.Sprintf("subject %q recorded, %s", s.PrimaryName(), watchWords(s.Watch)), Source: "this agency"}}
+	code := forewarn.PhraseTimelineSubject
+	if s.Watch == forewarn.WatchListed {
+		code = forewarn.PhraseTimelineSubjectWatchlisted
+	}
+	ev := []TimelineEvent{said(TimelineEvent{Time: s.CreatedAt, Kind: "subject", Source: "this agency"}, forewarn.Say(code, forewarn.TextArg(s.PrimaryName())))}
 	claims, err := n.Store.Claims(ctx, subjectID)
 	if err != nil {
 		return nil, err
@@ -47,12 +52,12 @@ func (n *Node) Timeline(ctx context.Context, actor forewarn.Actor, subjectID str
 		if !c.ValidFrom.IsZero() {
 			t, date = c.ValidFrom.Start(), c.ValidFrom.String()
 		}
-		what := fmt.Sprintf("%s %s %s", codeWords(string(c.Kind)), c.Value, dateOrUnknown(c.ValidFrom))
+		what := forewarn.Say(forewarn.PhraseTimelineClaimWhat, forewarn.LabelArg(c.Kind), forewarn.TextArg(c.Value), forewarn.PartialDateArg(c.ValidFrom))
 		if c.Negative {
-			what = fmt.Sprintf("no record of %s %s", codeWords(string(c.Kind)), c.Value)
+			what = forewarn.Say(forewarn.PhraseTimelineClaimNone, forewarn.LabelArg(c.Kind), forewarn.TextArg(c.Value))
 		}
-		ev = append(ev, TimelineEvent{Time: t, Date: date, Kind: "claim", ClaimID: c.ID, MessageID: c.MessageID, Source: c.Source.String(),
-			Text: fmt.Sprintf("claim: %s (graded %s, recorded %s)", what, c.Grading, c.RecordedAt.Format(dayLayout))})
+		ev = append(ev, said(TimelineEvent{Time: t, Date: date, Kind: "claim", ClaimID: c.ID, MessageID: c.MessageID, Source: c.Source.String()},
+			forewarn.Say(forewarn.PhraseTimelineClaim, forewarn.PhrasesArg(what), forewarn.TextArg(c.Grading.String()), forewarn.DateArg(c.RecordedAt))))
 	}
 	matches, _, err := n.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: subjectID, Limit: 1000})
 	if err != nil {
@@ -60,11 +65,11 @@ func (n *Node) Timeline(ctx context.Context, actor forewarn.Actor, subjectID str
 	}
 	seen := map[string]bool{}
 	for _, m := range matches {
-		ev = append(ev, TimelineEvent{Time: m.CreatedAt, Kind: "match", MatchID: m.ID, MessageID: m.MessageID, Source: "matcher",
-			Text: "matched: " + m.Summary})
+		ev = append(ev, said(TimelineEvent{Time: m.CreatedAt, Kind: "match", MatchID: m.ID, MessageID: m.MessageID, Source: "matcher"},
+			forewarn.Say(forewarn.PhraseTimelineMatched, MatchSummaryArg(m))))
 		if m.Status != forewarn.MatchPending {
-			ev = append(ev, TimelineEvent{Time: m.DecidedAt, Kind: "decision", MatchID: m.ID, MessageID: m.MessageID, Source: m.DecidedBy,
-				Text: fmt.Sprintf("match %s: %s", m.Status, m.Reason)})
+			ev = append(ev, said(TimelineEvent{Time: m.DecidedAt, Kind: "decision", MatchID: m.ID, MessageID: m.MessageID, Source: m.DecidedBy},
+				forewarn.Say(forewarn.PhraseTimelineDecision, forewarn.LabelArg(m.Status), forewarn.TextArg(m.Reason))))
 		}
 		if seen[m.MessageID] {
 			continue
@@ -88,24 +93,24 @@ func (n *Node) messageEvents(ctx context.Context, id string) ([]TimelineEvent, e
 	}
 	m := sm.Message
 	var ev []TimelineEvent
-	verb := "received"
+	code := forewarn.PhraseTimelineReceived
 	if sm.Direction == forewarn.DirectionOut {
-		verb = "sent"
+		code = forewarn.PhraseTimelineSent
 	}
-	ev = append(ev, TimelineEvent{Time: m.Created, Kind: "message", MessageID: id, Source: m.From,
-		Text: fmt.Sprintf("%s %s from %s to %v (%s): %s", verb, m.Kind, m.From, m.To, sm.Priority, messageTitle(m))})
+	ev = append(ev, said(TimelineEvent{Time: m.Created, Kind: "message", MessageID: id, Source: m.From},
+		forewarn.Say(code, forewarn.LabelArg(m.Kind), forewarn.AgencyArg(m.From), forewarn.AgencyArg(strings.Join(m.To, ", ")), forewarn.LabelArg(sm.Priority), forewarn.TextArg(messageTitle(m)))))
 	for _, d := range sm.Deliveries {
 		if d.Delivered() {
-			ev = append(ev, TimelineEvent{Time: d.DeliveredAt, Kind: "receipt", MessageID: id, Source: d.Agency,
-				Text: fmt.Sprintf("%s receipted the %s", d.Agency, m.Kind)})
+			ev = append(ev, said(TimelineEvent{Time: d.DeliveredAt, Kind: "receipt", MessageID: id, Source: d.Agency},
+				forewarn.Say(forewarn.PhraseTimelineReceipt, forewarn.AgencyArg(d.Agency), forewarn.LabelArg(m.Kind))))
 		}
 		if !d.ReadAt.IsZero() {
-			ev = append(ev, TimelineEvent{Time: d.ReadAt, Kind: "read", MessageID: id, Source: d.ReadBy,
-				Text: fmt.Sprintf("%s read the %s", d.Agency, m.Kind)})
+			ev = append(ev, said(TimelineEvent{Time: d.ReadAt, Kind: "read", MessageID: id, Source: d.ReadBy},
+				forewarn.Say(forewarn.PhraseTimelineRead, forewarn.AgencyArg(d.Agency), forewarn.LabelArg(m.Kind))))
 		}
 		if d.Actioned() {
-			ev = append(ev, TimelineEvent{Time: d.ActionAt, Kind: "acknowledgement", MessageID: id, Source: d.ActionBy,
-				Text: fmt.Sprintf("%s acknowledged the %s: %s, %s", d.Agency, m.Kind, codeWords(d.Outcome), d.Reason)})
+			ev = append(ev, said(TimelineEvent{Time: d.ActionAt, Kind: "acknowledgement", MessageID: id, Source: d.ActionBy},
+				forewarn.Say(forewarn.PhraseTimelineAcknowledged, forewarn.AgencyArg(d.Agency), forewarn.LabelArg(m.Kind), forewarn.LabelArg(d.Outcome), forewarn.TextArg(d.Reason))))
 		}
 	}
 	escs, err := n.Store.Escalations(ctx, id)
@@ -113,8 +118,12 @@ func (n *Node) messageEvents(ctx context.Context, id string) ([]TimelineEvent, e
 		return nil, err
 	}
 	for _, e := range escs {
-		ev = append(ev, TimelineEvent{Time: e.FiredAt, Kind: "escalation", MessageID: id, Source: string(e.Side) + " " + string(e.Notify),
-			Text: fmt.Sprintf("escalation step %d to the %s's %s: %s", e.Step, e.Side, e.Notify, e.Text)})
+		what := forewarn.TextArg(e.Text) // an escalation recorded before phrases keeps its English
+		if e.Code != "" {
+			what = forewarn.PhrasesArg(e.Phrase)
+		}
+		ev = append(ev, said(TimelineEvent{Time: e.FiredAt, Kind: "escalation", MessageID: id, Source: string(e.Side) + " " + string(e.Notify)},
+			forewarn.Say(forewarn.PhraseTimelineEscalation, forewarn.CountArg(e.Step), forewarn.LabelArg(e.Side), forewarn.LabelArg(e.Notify), what)))
 	}
 	return ev, nil
 }
@@ -133,23 +142,31 @@ func messageTitle(m *forewarn.Message) string {
 	return ""
 }
 
-// codeWords writes a stored code as words for the timeline's text: "travel_entry" is
-// "travel entry".
-func codeWords(code string) string { return strings.ReplaceAll(code, "_", " ") }
-
-// watchWords says a subject's watch-list state in words.
-func watchWords(w forewarn.WatchStatus) string {
-	if w == forewarn.WatchListed {
-		return "watch-listed"
-	}
-	return "not watch-listed"
+// said gives an event its phrase, and the phrase's English as its text.
+func said(ev TimelineEvent, p forewarn.Phrase) TimelineEvent {
+	ev.Phrase, ev.Text = p, p.English()
+	return ev
 }
 
-func dateOrUnknown(d forewarn.PartialDate) string {
-	if d.IsZero() {
-		return "(date unknown)"
+// MatchSummaryArg is a stored match's summary as an argument of a phrase: read again
+// from its explanation, or its stored English when the explanation does not say it.
+func MatchSummaryArg(m *forewarn.Match) forewarn.PhraseArg {
+	if p, ok := MatchSummaryPhrase(m); ok {
+		return forewarn.PhrasesArg(p)
 	}
-	return d.String()
+	return forewarn.TextArg(m.Summary)
+}
+
+// MatchSummaryPhrase is a stored match's summary as a phrase, read again from its
+// explanation; false when the explanation does not decode or says another summary than
+// the one stored (a match written by other means keeps its words).
+func MatchSummaryPhrase(m *forewarn.Match) (forewarn.Phrase, bool) {
+	var e match.Explanation
+	if len(m.Explanation) == 0 || json.Unmarshal(m.Explanation, &e) != nil {
+		return forewarn.Phrase{}, false
+	}
+	p := SummaryPhrase(e)
+	return p, p.English() == m.Summary
 }
 
 // RelatedMessage is another message about a person a message describes.

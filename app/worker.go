@@ -409,6 +409,9 @@ func (ms *Messages) Tick(ctx context.Context) (int, error) {
 	if err := ms.SendOverrideNotices(ctx); err != nil {
 		return n, err
 	}
+	if _, err := ms.SendErasureNotices(ctx); err != nil {
+		return n, err
+	}
 	if err := ms.CheckpointIfDue(ctx); err != nil {
 		return n, err
 	}

@@ -127,8 +127,8 @@ func tokenSim(a, b *token) sim {
 		return sim{0.9, ReasonFamily}
 	}
 	// "Nasir" for Nasir al-Din, written as one part (Nasiruddin), is the compound
-	// shortened as people shorten it.
-	if shortenedCompound(a, b) || shortenedCompound(b, a) {
+	// shortened as people shorten it; "Alex" for Alexander, a given name cut short.
+	if shortenedCompound(a, b) || shortenedCompound(b, a) || truncatedGiven(a, b) || truncatedGiven(b, a) {
 		return sim{shortenedSim, ReasonVariant}
 	}
 	abjad := a.script.abjad() || b.script.abjad()
@@ -145,7 +145,7 @@ func tokenSim(a, b *token) sim {
 			best = sim{s, ReasonPhonetic}
 		}
 		// The diphthong written one way, the rest within edit distance: Ghubaysh, Ghabish.
-		if ascii && (strings.Contains(a.key, "ai") || strings.Contains(b.key, "ai")) && len(a.key) <= maxEditBytes && len(b.key) <= maxEditBytes {
+		if ascii && (hasDiphthong(a.key) || hasDiphthong(b.key)) && len(a.key) <= maxEditBytes && len(b.key) <= maxEditBytes {
 			var ab, bb [maxEditBytes]byte
 			da, db := appendDiphthongKey(ab[:0], a.key), appendDiphthongKey(bb[:0], b.key)
 			if s := 0.95 * editSim(string(da), string(db), true); s > best.score {
@@ -187,7 +187,15 @@ func (m *simMemo) tokenSim(a, b *token) sim {
 	if m == nil || a.id >= 0 || b.id <= 0 || a.fold == b.fold || a.key == b.key {
 		return tokenSim(a, b)
 	}
-	key := uint64(uint32(-a.id))<<32 | uint64(b.id)
+	// Whether each is a known given name is part of the key: a vocabulary part is a
+	// given name in one entry and a surname in another (see truncatedGiven).
+	key := uint64(uint32(-a.id))<<34 | uint64(b.id)
+	if a.given {
+		key |= 1 << 33
+	}
+	if b.given {
+		key |= 1 << 32
+	}
 	h := (key * 0x9e3779b97f4a7c15) >> (64 - 10)
 	slot := &m.slots[h%simMemoSlots]
 	if slot.epoch == m.epoch && slot.key == key {
@@ -196,6 +204,17 @@ func (m *simMemo) tokenSim(a, b *token) sim {
 	s := tokenSim(a, b)
 	*slot = simSlot{m.epoch, key, s}
 	return s
+}
+
+// truncatedGiven reports whether a is b's given name cut short, as given names are
+// shortened to their first syllables (Alex, Alexander; Chris, Christopher; Fred,
+// Frederick): at least four letters, and at least three fewer than the full name, so
+// that endings which make another name (Karimi, Karimov) are not read as shortening.
+// Both must be given names of "SURNAME, Given": surnames and patronymics are made from
+// given names (Lindemann, Oleksandrovych), so elsewhere a longer part is no shortening.
+func truncatedGiven(a, b *token) bool {
+	return a.script == scriptLatin && b.script == scriptLatin && a.given && b.given &&
+		len(a.fold) >= 4 && len(b.fold) >= len(a.fold)+3 && strings.HasPrefix(b.fold, a.fold)
 }
 
 // withoutArticle returns the key of a part that starts with the Arabic article written

@@ -825,6 +825,7 @@ func (ix *Index) view(n uint32, s *scratch) *PreparedPerson {
 			t := &toks[len(toks)-1]
 			t.weight *= ix.keyWeight(vt.key)
 			t.surname = v&surnameBit != 0
+			t.given = comma && !t.surname
 			t.id = int32(v&^surnameBit) + 1
 			reached = reached || s.keyMark[vt.key] == s.epoch
 		}

@@ -42,10 +42,11 @@ var generational = setOf("jr", "sr", "ii", "iii", "iv")
 // when they open the given names and a name follows.
 var leadingTitles = setOf("sayyid", "sayyed", "sayed", "seyed", "seyyed", "seyyid", "syed")
 
-// Connectors join name parts (al-, bin, van, de …) and never identify anyone on their own.
+// Connectors join name parts (al-, bin, van, de …) and never identify anyone on their own;
+// "ould" (Hassaniya) and "ag" (Tamasheq) are "son of", as bin is.
 var connectors = setOf(
 	"al", "el", "ul", "ud", "ad", "ur", "ar", "ash", "as", "bin", "ibn", "bint", "binti", "bte",
-	"ibnu", "ould", "wuld", "walad", "van", "von", "de", "da", "di", "del", "della", "der", "den",
+	"ibnu", "ould", "wuld", "walad", "ag", "van", "von", "de", "da", "di", "del", "della", "der", "den",
 	"du", "dos", "das", "do", "la", "le", "ter", "ten", "zu", "des", "af", "av",
 )
 
@@ -83,7 +84,9 @@ type token struct {
 	diacritics bool
 	// surname is set for the parts before the comma of "SURNAME, Given".
 	surname bool
-	weight  float64
+	// given is set for the parts after the comma of "SURNAME, Given": known given names.
+	given  bool
+	weight float64
 	// foldSet and keySet are the letters of fold and key as bit sets: two parts whose
 	// letters differ too much cannot be within edit distance, whatever their order.
 	foldSet, keySet uint64
@@ -396,6 +399,7 @@ func Prepare(s string) Name {
 			}
 			t := newToken(p.raw, f, p.sc, p.diacritics)
 			t.surname = p.surname
+			t.given = n.commaOrder && !p.surname
 			n.tokens = append(n.tokens, t)
 			if len(n.tokens) == MaxTokens {
 				break
@@ -712,13 +716,19 @@ func appendPhoneticKey(dst []byte, s string) []byte {
 	return out
 }
 
-// appendDiphthongKey appends key with each "ai" between consonants written "i": the
-// Arabic diphthong ay inside a name is written ay, ai, ei or e (Husayn, Husain, Hussein;
-// Zubaydi, Zubaidi; Shaykh, Sheikh; Sulayman, Suleiman), and keys write ay as ai and
-// ei as i. A final "ai" (Lai, Cai) is left alone.
+// appendDiphthongKey appends key with each Arabic diphthong inside a name written one
+// way. The diphthong ay is written ay, ai, ei or e (Husayn, Husain, Hussein; Zubaydi,
+// Zubaidi; Shaykh, Sheikh; Sulayman, Suleiman), and keys write ay as ai and ei as i, so
+// "ai" between consonants becomes "i". The diphthong aw is written aw, au, o or ou
+// (Jawlani, Golani; Mawlana, Molana; Nawfal, Nofal), and keys write aw as av and o as u,
+// so "av" between consonants becomes "u". A final "ai" (Lai, Cai) is left alone.
 func appendDiphthongKey(dst []byte, key string) []byte {
 	for i := 0; i < len(key); i++ {
-		if key[i] == 'a' && i > 0 && i+2 < len(key) && key[i+1] == 'i' && !isVowel(key[i-1]) && !isVowel(key[i+2]) {
+		if key[i] == 'a' && i > 0 && i+2 < len(key) && (key[i+1] == 'i' || key[i+1] == 'v') && !isVowel(key[i-1]) && !isVowel(key[i+2]) {
+			if key[i+1] == 'v' {
+				dst = append(dst, 'u')
+				i++
+			}
 			continue
 		}
 		dst = append(dst, key[i])
@@ -726,14 +736,18 @@ func appendDiphthongKey(dst []byte, key string) []byte {
 	return dst
 }
 
+// hasDiphthong reports whether a key may hold a diphthong appendDiphthongKey writes
+// one way.
+func hasDiphthong(key string) bool { return strings.Contains(key, "ai") || strings.Contains(key, "av") }
+
 // diphthongKey is key with its diphthongs written one way (appendDiphthongKey), or ""
 // when it has none to write so.
 func diphthongKey(key string) string {
-	if len(key) > maxEditBytes || !strings.Contains(key, "ai") {
+	if len(key) > maxEditBytes || !hasDiphthong(key) {
 		return ""
 	}
 	var b [maxEditBytes]byte
-	if d := appendDiphthongKey(b[:0], key); len(d) != len(key) {
+	if d := appendDiphthongKey(b[:0], key); string(d) != key {
 		return string(d)
 	}
 	return ""
@@ -742,7 +756,7 @@ func diphthongKey(key string) string {
 // sameDiphthongKey reports whether two different keys meet once every diphthong is
 // written one way (see appendDiphthongKey).
 func sameDiphthongKey(a, b string) bool {
-	if abs(len(a)-len(b)) > 2 || len(a) > maxEditBytes || len(b) > maxEditBytes || !strings.Contains(a, "ai") && !strings.Contains(b, "ai") {
+	if abs(len(a)-len(b)) > 2 || len(a) > maxEditBytes || len(b) > maxEditBytes || !hasDiphthong(a) && !hasDiphthong(b) {
 		return false
 	}
 	var ab, bb [maxEditBytes]byte

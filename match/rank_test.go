@@ -16,6 +16,9 @@ func TestDiphthongAndDeletionReach(t *testing.T) {
 		{"Kabisi", "Kubaysi"},
 		{"Dreid", "Durayd"},
 		{"Hneidi", "Hunaydi"},
+		// The diphthong aw as o, and one letter apart.
+		{"Golani", "Jawlani"},
+		{"Nofal", "Nawfal"},
 	} {
 		for _, q := range []string{c[0], c[1]} {
 			want := c[0]
@@ -116,6 +119,45 @@ func TestShortenedCompound(t *testing.T) {
 	for _, c := range [][2]string{{"Abdullah", "Abd"}, {"Fazlullah", "Faisal"}, {"Nasiruddin", "Nasiri"}} {
 		if m := CompareNames(c[0]+" Karimi", c[1]+" Karimi"); len(m.Explanation.Pairs) > 1 && m.Explanation.Pairs[1].Similarity >= shortenedSim {
 			t.Errorf("%q ~ %q aligned as a shortened compound\n%s", c[0], c[1], m.Explanation)
+		}
+	}
+}
+
+// "ag" (Tamasheq) and "ould" (Hassaniya) are "son of", connectors as bin is: a name
+// written with or without them is the same name.
+func TestSonOfConnectors(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Iyad Ag Ghaly", "Iyad Ghaly"},
+		{"Alghabass Ag Intalla", "Alghabass Intalla"},
+		{"Mohamed Ould Abdelaziz", "Mohamed Abdelaziz"},
+	} {
+		if m := CompareNames(c[0], c[1]); m.Score < 0.95 {
+			t.Errorf("%q ~ %q = %.3f, want >= 0.95\n%s", c[0], c[1], m.Score, m.Explanation)
+		}
+	}
+}
+
+// A given name cut short (Alex, Alexander) aligns as a variant at 0.8 when both names say
+// which parts are given names; surnames and patronymics made from a given name do not.
+func TestTruncatedGivenName(t *testing.T) {
+	for _, c := range [][2]string{
+		{"KOWALSKI, Alex", "KOWALSKI, Alexander"},
+		{"SMITH, Chris", "SMITH, Christopher"},
+		{"BROWN, Fred", "BROWN, Frederick"},
+		{"MEYER, Matt", "MEYER, Matthew"},
+	} {
+		m := CompareNames(c[0], c[1])
+		if len(m.Explanation.Pairs) != 2 || m.Score < DefaultThreshold {
+			t.Errorf("%q ~ %q: want both parts aligned above the threshold\n%s", c[0], c[1], m.Explanation)
+		}
+	}
+	for _, c := range [][2]string{
+		{"Thomas Lind", "Thomas Lindemann"},
+		{"Oleksandr Zelenskyy", "Volodymyr Oleksandrovych Zelenskyy"},
+		{"KARIM, Ali", "KARIMOVSKI, Ali"},
+	} {
+		if m := CompareNames(c[0], c[1]); m.Score >= DefaultThreshold {
+			t.Errorf("%q ~ %q = %.3f, want below %.2f\n%s", c[0], c[1], m.Score, DefaultThreshold, m.Explanation)
 		}
 	}
 }

@@ -216,6 +216,12 @@ func TestRomanisationRules(t *testing.T) {
 		{"Kubaysi", "Kobeissi", 0.9, ReasonVariant},
 		{"Ghubaysh", "Ghubeish", 0.9, ReasonVariant},
 		{"Ghubaysh", "Ghabish", 0.76, ReasonPhonetic}, // and a vowel apart
+		// The Arabic diphthong aw written aw, o or ou.
+		{"Nawfal", "Nofal", 0.9, ReasonVariant},
+		{"Jawhar", "Johar", 0.9, ReasonVariant},
+		{"Dawlat", "Doulat", 0.9, ReasonVariant},
+		{"Shawkat", "Shoukat", 0.9, ReasonVariant},
+		{"Jawlani", "Golani", 0.76, ReasonPhonetic}, // and Egyptian g for j
 		// qu is k before a vowel (Spanish, French) and q-u before a consonant (Arabic).
 		{"Qubaysi", "Kubaysi", 0.95, ReasonVariant},
 		{"Enrique", "Enrike", 0.95, ReasonVariant},

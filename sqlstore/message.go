@@ -141,6 +141,11 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 				return err
 			}
 		}
+		if sm.ErasureNotice != "" {
+			if err := tx.settleErasureNotice(ctx, actor, sm.ErasureNotice, m.ID, ""); err != nil {
+				return err
+			}
+		}
 		if m.Kind != forewarn.KindAcknowledgement || m.Ack == nil || m.InReplyTo == "" {
 			return nil
 		}

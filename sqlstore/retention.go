@@ -581,6 +581,9 @@ func (db *DB) Erase(ctx context.Context, actor forewarn.Actor, kind forewarn.Ret
 		if _, err := tx.exec(ctx, "DELETE FROM reviews WHERE kind = ? AND object_id = ?", string(kind), id); err != nil {
 			return err
 		}
+		if err := tx.queueErasureNotices(ctx, ts); err != nil {
+			return err
+		}
 		data, err := json.Marshal(ts)
 		if err != nil {
 			return err

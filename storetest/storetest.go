@@ -263,6 +263,7 @@ func Run(t *testing.T, open Opener) {
 		{"Forwards", testForwards},
 		{"PurposePolicy", testPurposePolicy},
 		{"Retention", testRetention},
+		{"ErasureNotices", testErasureNotices},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

@@ -96,6 +96,7 @@ var objectWords = map[string]string{
 	"session": msg("session"), "token": msg("token"), "person": msg("person"), "draft": msg("draft"), "page": msg("page"),
 	"forward": msg("forward"), "report": msg("report"), "private_query": msg("private question"), "notification": msg("notification"),
 	"import": msg("import"), "feed": msg("feed"), "retention": msg("retention"),
+	"erasure_notice": msg("erasure notice"),
 }
 
 // actionWords are the words for the actions people meet most in the trail and the
@@ -119,7 +120,8 @@ var actionWords = map[string]string{
 	"egress.refused": msg("sending refused"), "agreement.refused": msg("refused by the agreement"),
 	"private_match.ask": msg("private question asked"), "private_match.answer": msg("private question answered"),
 	"private_match.report": msg("private question reported"), "subject.erase": msg("subject erased"), "message.erase": msg("message erased"),
-	"subject.keep": msg("subject kept"), "message.keep": msg("message kept"), "token.create": msg("token created"), "token.revoke": msg("token revoked"),
+	"subject.keep": msg("subject kept"), "message.keep": msg("message kept"),
+	"erasure.notice_sent": msg("originator told of an erasure"), "erasure.notice_refused": msg("erasure notice refused"), "token.create": msg("token created"), "token.revoke": msg("token revoked"),
 }
 
 // auditArgs shows each argument of a detail as its kind asks.
@@ -199,4 +201,38 @@ func (l *locale) marksText(s string) string {
 		out += ", " + l.T("originator consent required")
 	}
 	return out
+}
+
+var reviewLabelRE = regexp.MustCompile(`^([a-z]+) from (\S+) of (\d{1,2} [A-Z][a-z]{2} \d{4})$`)
+
+// reviewLabel is the store's name for a received message under review ("notification
+// from TR-MIT of 1 Dec 2014"), in the reader's language; any other name as it is.
+func (l *locale) reviewLabel(s string) string {
+	m := reviewLabelRE.FindStringSubmatch(s)
+	if m == nil {
+		return s
+	}
+	day, err := time.Parse("2 Jan 2006", m[3])
+	if err != nil {
+		return s
+	}
+	return l.T("%s from %s of %s", l.T(label(m[1])), m[2], l.Date(day))
+}
+
+// notificationWords are the words for the kinds of notifications (forewarn.NotifyArrival …).
+var notificationWords = map[forewarn.NotificationType]string{
+	forewarn.NotifyArrival: msg("message arrived"), forewarn.NotifyEscalation: msg("message escalated"),
+	forewarn.NotifyOverdue: msg("message overdue"), forewarn.NotifyDigest: msg("daily digest of overdue messages"),
+	forewarn.NotifyMatch: msg("match found"), forewarn.NotifyPrivateMatch: msg("private match found"),
+	forewarn.NotifyReview: msg("review due"), forewarn.NotifyConsent: msg("consent requested"),
+	forewarn.NotifyOverride: msg("consent overridden"), forewarn.NotifyAlert: msg("alert raised"), forewarn.NotifyTest: msg("test"),
+}
+
+// notificationWord is a kind of notification as a reader says it: the code on English
+// pages, as webhooks receive it, its word on others.
+func (l *locale) notificationWord(t forewarn.NotificationType) string {
+	if w, ok := notificationWords[t]; ok && l != english {
+		return l.T(w)
+	}
+	return string(t)
 }

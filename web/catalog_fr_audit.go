@@ -61,6 +61,8 @@ var frenchAuditText = map[string]string{
 	"%s review dates given by the policy: %s":                       "%s dates de réexamen fixées par la politique : %s",
 	"review date %s (was %s)":                                       "réexamen le %s (au lieu du %s)",
 	"erased; was %s; %s persons erased from %s messages":            "effacé ; empreinte %s ; %s personnes effacées de %s messages",
+	"to %s about message %s: notice %s":                             "à %s au sujet du message %s : avis %s",
+	"to %s about message %s: %s":                                    "à %s au sujet du message %s : %s",
 	"screened %s against %s subjects":                               "%s comparé à %s fiches",
 	"%s %s":                                                         "%s %s",
 	"%s objects posted, %s new versions stored":                     "%s objets reçus, %s nouvelles versions enregistrées",
@@ -119,6 +121,9 @@ var frenchAuditText = map[string]string{
 	"message acknowledged":            "accusé de réception",
 	"message delivered":               "message remis",
 	"message erased":                  "message effacé",
+	"originator told of an erasure":   "émetteur averti d’un effacement",
+	"erasure notice refused":          "avis d’effacement refusé",
+	"erasure notice":                  "avis d’effacement",
 	"message kept":                    "message conservé",
 	"message read":                    "message lu",
 	"message received":                "message reçu",
@@ -177,4 +182,18 @@ var frenchAuditText = map[string]string{
 	// name kinds (labels.go), which subject pages showed raw
 	"primary name": "nom principal",
 	"alias":        "alias",
+	// the store's name for a received message under review (reviewLabel)
+	"%s from %s of %s": "%s de %s du %s",
+	// kinds of notifications (notificationWords)
+	"alert raised":                     "alerte levée",
+	"consent overridden":               "accord passé outre",
+	"consent requested":                "accord demandé",
+	"daily digest of overdue messages": "récapitulatif quotidien des messages en retard",
+	"message arrived":                  "message arrivé",
+	"message escalated":                "message relancé",
+	"message overdue":                  "message en retard",
+	"private match found":              "correspondance confidentielle trouvée",
+	"review due":                       "réexamen à faire",
+	"test":                             "essai",
+	"the retention policy":             "la politique de conservation",
 }

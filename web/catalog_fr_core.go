@@ -34,4 +34,26 @@ var frenchCoreText = map[string]string{
 	"shares only the surname %s, and other attributes agree":                                           "seul le nom de famille %s est commun, et les autres attributs concordent",
 	"query title %q set aside: a title is not a name part":                                             "titre %q de la recherche écarté : un titre n’est pas une partie du nom",
 	"candidate title %q set aside: a title is not a name part":                                         "titre %q du candidat écarté : un titre n’est pas une partie du nom",
+
+	// a subject's timeline
+	"subject %q recorded, not watch-listed": "fiche %q enregistrée, hors surveillance",
+	"subject %q recorded, watch-listed":     "fiche %q enregistrée, sous surveillance",
+	"claim: %s (graded %s, recorded %s)":    "élément : %s (cotation %s, enregistré le %s)",
+	"%s %s %s":                              "%s %s %s",
+	"no record of %s %s":                    "aucune trace de %s %s",
+	"matched: %s":                           "correspondance : %s",
+	"match %s: %s":                          "correspondance %s : %s",
+	"sent %s from %s to %s (%s): %s":        "envoi : %s de %s à %s (%s) : %s",
+	"received %s from %s to %s (%s): %s":    "réception : %s de %s à %s (%s) : %s",
+	"%s receipted the %s":                   "%s a confirmé la remise du message (%s)",
+	"%s read the %s":                        "%s a lu le message (%s)",
+	"%s acknowledged the %s: %s, %s":        "%s a accusé réception du message (%s) : %s, %s",
+	"escalation step %s to the %s's %s: %s": "relance (étape %s, côté %s, %s) : %s",
+
+	// conflicts among claims
+	"entry into %s: %s says %s (%s), %s says %s (%s)": "entrée en %s : %s indique %s (%s), %s indique %s (%s)",
+	"entered %s %s (%s), no exit record":              "entrée en %s %s (%s), aucune sortie enregistrée",
+	"entered %s %s (%s), no exit record; %s":          "entrée en %s %s (%s), aucune sortie enregistrée ; %s",
+	"%s states there is none":                         "%s affirme qu’il n’y en a pas",
+	"(date unknown)":                                  "(date inconnue)",
 }

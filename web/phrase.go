@@ -90,3 +90,14 @@ func (l *locale) said(p forewarn.Phrase, english string) template.HTML {
 	}
 	return template.HTML(`<span lang="en">` + template.HTMLEscapeString(english) + `</span>`)
 }
+
+// timelineSource says where a timeline event comes from: an agency, a user, "this
+// agency", the matcher, or for an escalation its side and the role it told.
+func (l *locale) timelineSource(kind, source string) string {
+	if kind == "escalation" {
+		if side, role, ok := strings.Cut(source, " "); ok {
+			return l.T("%s side, %s told", l.T(label(side)), l.T(label(role)))
+		}
+	}
+	return l.T(source)
+}

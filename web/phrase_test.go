@@ -45,6 +45,17 @@ func TestPhrasesSayFrench(t *testing.T) {
 		forewarn.TextArg("Ismaël Omar Mostefaï"), forewarn.LabelsArg([]string{"reordered", "diacritics"}),
 		forewarn.PhrasesArg(forewarn.Say(forewarn.PhraseNoteQueryTitle, forewarn.TextArg("Dr"))))
 	about := forewarn.Say(forewarn.PhraseAlertAbout, forewarn.LabelArg(forewarn.KindNotification), forewarn.TextArg("01J0"), forewarn.AgencyArg("TR-MIT"), forewarn.TextArg("Omar Ismail Mostefai"))
+	conflicts := forewarn.ClaimConflicts([]*forewarn.Claim{
+		{ID: "c1", Kind: forewarn.ClaimTravelEntry, Value: "TR", Source: forewarn.Source{Agency: "FR-DGSI"}},
+		{ID: "c2", Kind: forewarn.ClaimTravelExit, Value: "TR", Negative: true, Source: forewarn.Source{Agency: "TR-MIT", Name: "border records"}},
+	})
+	if len(conflicts) != 1 {
+		t.Fatalf("conflicts = %+v; want one", conflicts)
+	}
+	noExit := conflicts[0]
+	if noExit.Text != noExit.Phrase.English() || !strings.HasPrefix(noExit.Text, "entered TR (date unknown) (FR-DGSI), no exit record; TR-MIT / border records states there is none") {
+		t.Errorf("the conflict's English is %q", noExit.Text)
+	}
 	for _, tt := range []struct {
 		name string
 		p    forewarn.Phrase
@@ -61,6 +72,12 @@ func TestPhrasesSayFrench(t *testing.T) {
 		{"review alert", forewarn.Say(forewarn.PhraseAlertReview, forewarn.LabelArg(forewarn.RetainSubject), forewarn.TextArg("S1"), forewarn.DateArg(deadline)),
 			"Réexamen à faire (fiche S1, date de réexamen 15 déc. 2014) : conserver, avec une raison et une nouvelle date, ou effacer."},
 		{"count", forewarn.Say(forewarn.PhraseNoteOther, forewarn.CountArg(1234)), "1\u00a0234"},
+		{"conflict", noExit.Phrase, "entrée en TR (date inconnue) (FR-DGSI), aucune sortie enregistrée ; TR-MIT / border records affirme qu’il n’y en a pas"},
+		{"timeline claim", forewarn.Say(forewarn.PhraseTimelineClaim, forewarn.PhrasesArg(forewarn.Say(forewarn.PhraseTimelineClaimWhat, forewarn.LabelArg(forewarn.ClaimTravelEntry), forewarn.TextArg("TR"), forewarn.PartialDateArg(forewarn.PartialDate{Year: 2012}))),
+			forewarn.TextArg("B2"), forewarn.DateArg(deadline)), "élément : entrée en TR 2012 (cotation B2, enregistré le 15 déc. 2014)"},
+		{"timeline escalation", forewarn.Say(forewarn.PhraseTimelineEscalation, forewarn.CountArg(2), forewarn.LabelArg(forewarn.SideSender), forewarn.LabelArg(forewarn.RoleSupervisor),
+			forewarn.PhrasesArg(forewarn.EscalationPhrase(forewarn.SideSender, forewarn.KindNotification, "TR-MIT", "FR-DGSI", deadline, true))),
+			"relance (étape 2, côté expéditeur, superviseur) : Message (avertissement) à FR-DGSI remis mais sans accusé de réception ; en retard depuis le 15 déc. 2014 14:05 UTC."},
 	} {
 		got := french.Say(tt.p)
 		if !strings.HasPrefix(got, tt.want) {

@@ -22,6 +22,7 @@ type cluster struct {
 	order  []string
 	out    io.Writer
 	dsnFor func(code string) string
+	down   map[string]string // stopped nodes, by agency: the address each comes back on
 }
 
 // flags are the node flags of one agency's node in the cluster.
@@ -133,11 +134,34 @@ func demoPasswordFor(ctx context.Context, node *app.Node, username, hash string)
 // restart stops an agency's node and starts it again on the same data directory, address
 // and clock, as after a crash or an upgrade: whatever it must remember is in its store.
 func (c *cluster) restart(ctx context.Context, m *Main, code string) error {
-	old := c.nodes[code]
-	if err := old.Close(); err != nil {
+	if err := c.stop(code); err != nil {
 		return err
 	}
-	return c.reopen(ctx, m, code, old)
+	return c.start(ctx, m, code)
+}
+
+// stop stops an agency's node, as a partner that is down: deliveries to it fail, and the
+// cluster's rounds leave it out, until start.
+func (c *cluster) stop(code string) error {
+	old := c.nodes[code]
+	if c.down == nil {
+		c.down = map[string]string{}
+	}
+	c.down[code] = old.srv.Addr()
+	return old.Close()
+}
+
+// start starts a node stop stopped, again on its data directory, address and the
+// cluster's clock.
+func (c *cluster) start(ctx context.Context, m *Main, code string) error {
+	if _, ok := c.down[code]; !ok {
+		return fmt.Errorf("%s is not stopped", code)
+	}
+	if err := c.reopen(ctx, m, code, c.nodes[code]); err != nil {
+		return err
+	}
+	delete(c.down, code)
+	return nil
 }
 
 // reopen starts again, on its data directory, address and clock, an agency's node that
@@ -152,6 +176,17 @@ func (c *cluster) reopen(ctx context.Context, m *Main, code string, old *liveNod
 	c.nodes[code] = rt
 	c.watchNotifications(rt)
 	return nil
+}
+
+// up returns the agencies whose nodes run, in order.
+func (c *cluster) up() []string {
+	var codes []string
+	for _, code := range c.order {
+		if _, stopped := c.down[code]; !stopped {
+			codes = append(codes, code)
+		}
+	}
+	return codes
 }
 
 // watchNotifications prints each notification a node sends, at the simulated time:
@@ -181,7 +216,7 @@ func (c *cluster) at(ctx context.Context, t time.Time) error {
 	c.clock.Set(t)
 	for round := 0; round < 20; round++ {
 		moved := 0
-		for _, code := range c.order {
+		for _, code := range c.up() {
 			n, err := c.nodes[code].msgs.DeliverDue(ctx, 8)
 			if err != nil {
 				return fmt.Errorf("%s: deliver: %w", code, err)
@@ -192,12 +227,12 @@ func (c *cluster) at(ctx context.Context, t time.Time) error {
 			break
 		}
 	}
-	for _, code := range c.order {
+	for _, code := range c.up() {
 		if _, err := c.nodes[code].msgs.Escalate(ctx); err != nil {
 			return fmt.Errorf("%s: escalate: %w", code, err)
 		}
 	}
-	for _, code := range c.order {
+	for _, code := range c.up() {
 		if err := c.nodes[code].msgs.CheckpointIfDue(ctx); err != nil {
 			return fmt.Errorf("%s: checkpoint: %w", code, err)
 		}
@@ -210,7 +245,7 @@ func (c *cluster) at(ctx context.Context, t time.Time) error {
 
 // notify lets every node send the notifications that are due.
 func (c *cluster) notify(ctx context.Context) error {
-	for _, code := range c.order {
+	for _, code := range c.up() {
 		for {
 			n, err := c.nodes[code].notifier.Tick(ctx)
 			if err != nil {
@@ -243,7 +278,7 @@ func (c *cluster) logins(w io.Writer) {
 
 // Close stops every node.
 func (c *cluster) Close() {
-	for _, code := range c.order {
+	for _, code := range c.up() {
 		c.nodes[code].Close()
 	}
 }

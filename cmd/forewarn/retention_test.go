@@ -211,3 +211,118 @@ func TestRetention(t *testing.T) {
 		t.Errorf("oversight report: keeps %+v, erasures %+v", rep.Keeps, rep.Erasures)
 	}
 }
+
+// TestErasureNoticeReachesStoppedOriginator: the erasure notice is durable. France erases
+// a warning from Turkey while Turkey's node is down; the notice is written with the
+// erasure and queued at once, delivery to Turkey fails and is retried with backoff on the
+// simulated clock, and when Turkey's node is back the notice arrives and is receipted. An
+// erasure whose notice was never sent (the node stopped right after its commit) is told
+// by the next tick.
+func TestErasureNoticeReachesStoppedOriginator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real nodes")
+	}
+	ctx := context.Background()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, t.TempDir(), day("2015-06-01 09:00"), []forewarn.Agency{agencyTR, agencyFR}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	at := func(when time.Time) {
+		t.Helper()
+		if err := c.at(ctx, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := func(d time.Duration) { t.Helper(); at(c.clock.Now().Add(d)) }
+	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	if err := fr.node.Store.SetAgreement(ctx, forewarn.SystemActor("test"), &forewarn.SharingAgreement{Agency: agencyTR.Code,
+		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse}, MaxTLP: forewarn.TLPRed, NotifyErasure: true}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), warning(c, forewarn.PriorityUrgent)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(time.Minute)
+	in := received(t, fr, agencyTR.Code)
+	if len(in) != 2 {
+		t.Fatalf("France received %d messages, want the two warnings", len(in))
+	}
+	notices := func() []*forewarn.StoredMessage {
+		t.Helper()
+		var out []*forewarn.StoredMessage
+		for _, x := range received(t, c.node(agencyTR.Code), agencyFR.Code) {
+			if x.Message.Response != nil && strings.HasPrefix(x.Message.Response.Answer, "Erasure notice") {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+
+	// Turkey is down when France erases the first warning.
+	if err := c.stop(agencyTR.Code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fr.msgs.EraseItem(ctx, principal(forewarn.RoleAnalyst), forewarn.RetainMessage, in[0].Message.ID, "review: no longer necessary"); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := fr.node.Store.PendingErasureNotices(ctx); err != nil || len(pending) != 0 {
+		t.Fatalf("pending erasure notices after the erasure = %+v, %v; want it queued as a message at once", pending, err)
+	}
+	outbox := func() *forewarn.StoredMessage {
+		t.Helper()
+		outs, _, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionOut, Kind: forewarn.KindResponse, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range outs {
+			if strings.HasPrefix(o.Message.Response.Answer, "Erasure notice") && o.Message.InReplyTo == in[0].SenderID() {
+				return o
+			}
+		}
+		t.Fatal("France's outbox holds no erasure notice")
+		return nil
+	}
+	for range 3 {
+		step(10 * time.Minute) // past the retry backoff each time
+	}
+	if d := outbox().Deliveries[0]; d.Receipt != nil || d.Attempts < 2 || d.LastError == "" {
+		t.Fatalf("the notice to a stopped Turkey: %+v; want failed attempts, retried", d)
+	}
+
+	// Turkey is back: the notice arrives, and France holds its receipt.
+	if err := c.start(ctx, m, agencyTR.Code); err != nil {
+		t.Fatal(err)
+	}
+	step(10 * time.Minute)
+	got := notices()
+	if len(got) != 1 || got[0].Message.InReplyTo != in[0].SenderID() {
+		t.Fatalf("Turkey received %d erasure notices: %+v", len(got), got)
+	}
+	if d := outbox().Deliveries[0]; d.Receipt == nil || d.DeliveredAt.IsZero() {
+		t.Errorf("France has no receipt for the notice: %+v", d)
+	}
+
+	// A notice the erasure owes but nobody sent (the node stopped right after the
+	// erasure committed): the next tick sends it.
+	if _, err := fr.node.Store.Erase(ctx, forewarn.UserActor("analyst"), forewarn.RetainMessage, in[1].Message.ID, "review: expired"); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := fr.node.Store.PendingErasureNotices(ctx); err != nil || len(pending) != 1 {
+		t.Fatalf("pending erasure notices = %+v, %v; want the second erasure's", pending, err)
+	}
+	if _, err := fr.msgs.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	step(time.Minute)
+	if got := notices(); len(got) != 2 {
+		t.Errorf("Turkey received %d erasure notices, want 2", len(got))
+	}
+	es, err := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "erasure.notice_sent"})
+	if err != nil || len(es) != 2 {
+		t.Errorf("erasure.notice_sent entries = %d, %v; want 2", len(es), err)
+	}
+}

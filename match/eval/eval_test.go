@@ -41,13 +41,13 @@ func loadOFAC(t *testing.T) ([]match.Entry, []Alias, *match.Index) {
 // cannot slip back unnoticed; the figures measured through forewarn screen are in
 // cmd/forewarn (TestScreenRanksOFACFirstAliases).
 const (
-	ofacTop1Floor  = 0.752
-	ofacTop10Floor = 0.832
+	ofacTop1Floor  = 0.760
+	ofacTop10Floor = 0.838
 	watchmanTop1   = 0.726
 	watchmanTop10  = 0.811
 
-	firstTop1Floor   = 0.833
-	firstTop10Floor  = 0.891
+	firstTop1Floor   = 0.838
+	firstTop10Floor  = 0.893
 	firstTop1Target  = 0.84
 	firstTop10Target = 0.89
 )
@@ -134,7 +134,7 @@ func TestPrivateAccuracy(t *testing.T) {
 		f                 PrivateFigures
 		floor, fa, maxGap float64
 	}{
-		{"OFAC", of, 0.665, 0.05, 0.095},
+		{"OFAC", of, 0.665, 0.05, 0.10},        // plaintext gained with issue 16's third-session rules (0.765 → 0.770)
 		{"nomenklatura", nk, 0.78, 0.19, 0.08}, // plaintext gained at this rate with issue 16's rules (0.851 → 0.859)
 	} {
 		gap := c.f.PlainRecall - c.f.PrivateRecall

@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/forewarn/forewarn"
+)
+
+// queueErasureNotices writes, in the erasure's transaction, the notice each originator
+// whose agreement asks to be told is owed (docs/retention.md, "Telling the originator").
+func (tx *tx) queueErasureNotices(ctx context.Context, ts *forewarn.Tombstone) error {
+	for _, em := range ts.Messages {
+		a, err := tx.agreement(ctx, em.From)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !a.NotifyErasure {
+			continue
+		}
+		n := &forewarn.ErasureNotice{ID: forewarn.NewID(tx.now), MessageID: em.ID, Originator: em.From, Erased: ts.Kind, ObjectID: ts.ObjectID,
+			Digest: ts.Digest, ErasedAt: ts.ErasedAt}
+		data, err := json.Marshal(n)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO erasure_notices (id, message_id, originator, erased_at, notice_id, refused, data) VALUES (?, ?, ?, ?, '', '', ?)",
+			n.ID, n.MessageID, n.Originator, FormatTime(n.ErasedAt), string(data)); err != nil {
+			return fmt.Errorf("queue erasure notice: %w", err)
+		}
+	}
+	return nil
+}
+
+// PendingErasureNotices returns the erasure notices neither sent nor refused, oldest first.
+func (db *DB) PendingErasureNotices(ctx context.Context) ([]*forewarn.ErasureNotice, error) {
+	var out []*forewarn.ErasureNotice
+	err := db.view(ctx, "list erasure notices", func(tx *tx) error {
+		var err error
+		out, err = queryDocs[forewarn.ErasureNotice](ctx, tx, "erasure notice",
+			"SELECT data FROM erasure_notices WHERE notice_id = '' AND refused = '' ORDER BY erased_at, id")
+		return err
+	})
+	return out, err
+}
+
+// RefuseErasureNotice settles a pending notice as one that cannot go, audited.
+func (db *DB) RefuseErasureNotice(ctx context.Context, actor forewarn.Actor, id, reason string) error {
+	if err := actor.Validate(); err != nil {
+		return err
+	}
+	if reason == "" {
+		return required("reason")
+	}
+	now := db.now()
+	return db.update(ctx, now, "refuse erasure notice", func(tx *tx) error {
+		return tx.settleErasureNotice(ctx, actor, id, "", reason)
+	})
+}
+
+// settleErasureNotice records a pending notice as sent (noticeID, in the transaction of
+// the message that tells the originator) or refused, once: ECONFLICT when it is settled.
+func (tx *tx) settleErasureNotice(ctx context.Context, actor forewarn.Actor, id, noticeID, refused string) error {
+	n, err := queryDoc[forewarn.ErasureNotice](ctx, tx, "erasure notice "+id, notFound("there is no erasure notice %q", id),
+		"SELECT data FROM erasure_notices WHERE id = ?", id)
+	if err != nil {
+		return err
+	}
+	if n.NoticeID != "" || n.Refused != "" {
+		return forewarn.Errorf(forewarn.ECONFLICT, "the erasure notice to %s about %s is settled already", n.Originator, n.MessageID)
+	}
+	before := *n
+	n.NoticeID, n.Refused, n.SettledAt = noticeID, refused, tx.now
+	data, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	// A late transaction decided from an unlocked read: the write must still find it pending.
+	if err := tx.execOne(ctx, "UPDATE erasure_notices SET notice_id = ?, refused = ?, data = ? WHERE id = ? AND notice_id = '' AND refused = ''",
+		noticeID, refused, string(data), id); err != nil {
+		return fmt.Errorf("settle erasure notice: %w", err)
+	}
+	action, detail := "erasure.notice_sent", fmt.Sprintf("to %s about message %s: notice %s", n.Originator, n.MessageID, noticeID)
+	if refused != "" {
+		action, detail = "erasure.notice_refused", fmt.Sprintf("to %s about message %s: %s", n.Originator, n.MessageID, refused)
+	}
+	return tx.audit(ctx, actor, action, "erasure_notice", n.ID, &before, n, detail)
+}
