@@ -43,6 +43,7 @@ var frenchPages = []frenchPage{
 	{"oversight", "oversight", "/oversight", []string{"Rapport de contrôle", "Par partenaire"}},
 	{"users", "admin2", "/admin/users", []string{"Utilisateurs", "Créer un utilisateur", "analyste"}},
 	{"peers", "admin2", "/admin/peers", []string{"Partenaires", "clé complète"}},
+	{"agreements", "admin2", "/admin/agreements", []string{"Accords de partage", "Types de messages qu’il peut recevoir", "Enregistrer l’accord avec TR-MIT"}},
 }
 
 // recorded are the pages showing what the core wrote and stored (audit details, the
