@@ -85,6 +85,7 @@ func funcsFor(l *locale) template.FuncMap {
 		"objectWord":       l.objectWord,
 		"reviewLabel":      l.reviewLabel,
 		"notificationWord": l.notificationWord,
+		"deliveryStatus":   func(d *forewarn.Delivery) string { return deliveryStatus(l, d) },
 		"languageName":     l.LanguageName,
 		"scriptName":       l.ScriptName,
 		"purposeText":      l.purposeText,
