@@ -161,3 +161,19 @@ func TestTruncatedGivenName(t *testing.T) {
 		}
 	}
 }
+
+// A part written twice in one name ("Houka Houka", "SALMAN, Salman Raouf") and once in
+// the other leaves out only the repetition: it weighs as a patronymic left out, not as a
+// missing name. Different syllables with one key (Korean "Chung Chong") are not a repetition.
+func TestRepeatedPartLeftOut(t *testing.T) {
+	rep := CompareNames("Houka Houka Alhousseini", "Houka Alhousseini")
+	if rep.Score < 0.9 {
+		t.Errorf("repetition left out = %.3f, want >= 0.9\n%s", rep.Score, rep.Explanation)
+	}
+	if m := CompareNames("Houka Hamma Alhousseini", "Houka Alhousseini"); m.Score >= rep.Score {
+		t.Errorf("a different part left out = %.3f, want below the repetition's %.3f\n%s", m.Score, rep.Score, m.Explanation)
+	}
+	if m := CompareNames("KIM, Chung Chong", "KIM, Chung"); m.Score >= rep.Score {
+		t.Errorf("Chong left out = %.3f, want below the repetition's %.3f\n%s", m.Score, rep.Score, m.Explanation)
+	}
+}
