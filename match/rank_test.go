@@ -177,3 +177,23 @@ func TestRepeatedPartLeftOut(t *testing.T) {
 		t.Errorf("Chong left out = %.3f, want below the repetition's %.3f\n%s", m.Score, rep.Score, m.Explanation)
 	}
 }
+
+// Below the threshold, scores that round to the same hundredth are ties, broken by how
+// many parts of the query each candidate shares; at or above it, the score alone ranks,
+// and no candidate below the threshold outranks one above.
+func TestRankOrder(t *testing.T) {
+	for _, c := range []struct {
+		first, second scored
+	}{
+		{scored{n: 1, score: 0.389, common: 3}, scored{n: 2, score: 0.394, common: 2}},
+		{scored{n: 2, score: 0.394, common: 2}, scored{n: 1, score: 0.384, common: 3}},
+		{scored{n: 2, score: 0.762, common: 2}, scored{n: 1, score: 0.757, common: 3}},
+		{scored{n: 2, score: 0.801, common: 2}, scored{n: 1, score: 0.799, common: 3}},
+		{scored{n: 2, score: 0.5, common: 2, acc: 2}, scored{n: 1, score: 0.5, common: 2, acc: 1}},
+		{scored{n: 1, score: 0.5, common: 2}, scored{n: 2, score: 0.5, common: 2}},
+	} {
+		if rankOrder(c.first, c.second) >= 0 || rankOrder(c.second, c.first) <= 0 {
+			t.Errorf("%+v should rank before %+v", c.first, c.second)
+		}
+	}
+}
