@@ -772,8 +772,10 @@ func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []H
 // threshold rank above all others, by score. Below it, scores that round to the same
 // hundredth are ties, whatever the third decimal: among them the candidate sharing more
 // parts of the query name ranks first ("KHALIF, Idris Ali Awad" finds "AL-FAY, Idris Ali
-// Awwad", three parts in common, before "ASWAD, Ali", two), then the higher score. Then
-// the candidate reached by rarer parts (retrieval weight) ranks first, then list order.
+// Awwad", three parts in common, before "ASWAD, Ali", two), then the one sharing the
+// rarer parts (the retrieval weight: rarity on this list times how each part was
+// reached), then the higher score. Equal scores above the threshold are ordered by the
+// rarer parts too; list order decides the rest.
 func rankOrder(a, b scored) int {
 	above, bAbove := a.score >= DefaultThreshold, b.score >= DefaultThreshold
 	switch {
@@ -786,6 +788,9 @@ func rankOrder(a, b scored) int {
 			return c
 		}
 		if c := cmp.Compare(b.common, a.common); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.acc, a.acc); c != 0 {
 			return c
 		}
 	}

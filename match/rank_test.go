@@ -179,8 +179,8 @@ func TestRepeatedPartLeftOut(t *testing.T) {
 }
 
 // Below the threshold, scores that round to the same hundredth are ties, broken by how
-// many parts of the query each candidate shares; at or above it, the score alone ranks,
-// and no candidate below the threshold outranks one above.
+// many parts of the query each candidate shares, then by how rare they are; at or above
+// it, the score alone ranks, and no candidate below the threshold outranks one above.
 func TestRankOrder(t *testing.T) {
 	for _, c := range []struct {
 		first, second scored
@@ -190,6 +190,8 @@ func TestRankOrder(t *testing.T) {
 		{scored{n: 2, score: 0.762, common: 2}, scored{n: 1, score: 0.757, common: 3}},
 		{scored{n: 2, score: 0.801, common: 2}, scored{n: 1, score: 0.799, common: 3}},
 		{scored{n: 2, score: 0.5, common: 2, acc: 2}, scored{n: 1, score: 0.5, common: 2, acc: 1}},
+		{scored{n: 2, score: 0.391, common: 2, acc: 2}, scored{n: 1, score: 0.394, common: 2, acc: 1}},
+		{scored{n: 1, score: 0.83, common: 2, acc: 1}, scored{n: 2, score: 0.82, common: 3, acc: 2}},
 		{scored{n: 1, score: 0.5, common: 2}, scored{n: 2, score: 0.5, common: 2}},
 	} {
 		if rankOrder(c.first, c.second) >= 0 || rankOrder(c.second, c.first) <= 0 {
