@@ -41,6 +41,14 @@ type Matcher struct {
 	feed   forewarn.ChangeFeed
 	follow sync.Mutex
 	seen   atomic.Int64
+	// reads counts the catch-ups that began reading the log; caughtUp is the number of
+	// the last one that read it to its end (under follow). A catch-up that began reading
+	// after another call began has seen everything committed before that call, so
+	// arrivals catching up together share one read (see CatchUp). waiting counts the
+	// calls waiting for follow, for tests.
+	reads    atomic.Int64
+	caughtUp int64
+	waiting  atomic.Int32
 	// subjectSeq is the Seq of the last subject change applied, so that a message
 	// matched before it can tell whether any subject changed since.
 	subjectSeq atomic.Int64
@@ -319,13 +327,25 @@ const changeBatch = 1000
 // CatchUp applies every change committed to the store since the index last looked,
 // whoever wrote it: this process, the CLI, an import, or another server on the same
 // database. It reads only the changes, never whole tables, so it runs before every match.
-// It returns the Seq the index is now current to.
+// It returns the Seq the index is now current to. Calls made while another catch-up is
+// under way wait for it and then share one read of the log: every message arriving
+// together would otherwise read it in turn, one query each, to find the same changes.
 func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 	if mt.feed == nil {
 		return 0, nil
 	}
+	began := mt.reads.Load()
+	mt.waiting.Add(1)
 	mt.follow.Lock()
+	mt.waiting.Add(-1)
 	defer mt.follow.Unlock()
+	if mt.caughtUp > began {
+		// A read that began after this call did has ended: it saw every change committed
+		// before this call, and the index has applied them.
+		mt.applyArrived()
+		return mt.seen.Load(), nil
+	}
+	read := mt.reads.Add(1)
 	for {
 		mt.applyArrived()
 		cs, err := mt.feed.Changes(ctx, mt.seen.Load(), changeBatch)
@@ -338,6 +358,7 @@ func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 		}
 		if len(cs) < changeBatch {
 			mt.applyArrived()
+			mt.caughtUp = read
 			return mt.seen.Load(), nil
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -225,5 +227,83 @@ func TestMatcherTakesArrivalsInOrder(t *testing.T) {
 	}
 	if seq, err := mt.CatchUp(ctx); err != nil || seq != third.ChangeSeq || mt.Index.Len() != 4 {
 		t.Errorf("CatchUp = %d, %v with %d entries; want %d with the subject and three persons", seq, err, mt.Index.Len(), third.ChangeSeq)
+	}
+}
+
+// gatedFeed is a store whose reads of the change log are counted and, once armed, the
+// first is held after it has read, until hold is closed.
+type gatedFeed struct {
+	forewarn.Store
+	armed   atomic.Bool
+	reads   atomic.Int32
+	entered chan struct{}
+	hold    chan struct{}
+}
+
+func (g *gatedFeed) Changes(ctx context.Context, after int64, limit int) ([]forewarn.Change, error) {
+	g.reads.Add(1)
+	cs, err := g.Store.Changes(ctx, after, limit)
+	if g.armed.CompareAndSwap(true, false) {
+		g.entered <- struct{}{}
+		<-g.hold
+	}
+	return cs, err
+}
+
+// TestCatchUpsShareARead: arrivals that catch the index up while another catch-up reads
+// the log wait for it and then share one read, which begins after all of them did, so
+// each still sees every change committed before it asked.
+func TestCatchUpsShareARead(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := app.New(db, clock, signer, nil).Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	feed := &gatedFeed{Store: db, entered: make(chan struct{}), hold: make(chan struct{})}
+	mt := app.NewMatcher()
+	if err := mt.Load(ctx, feed); err != nil {
+		t.Fatal(err)
+	}
+	feed.reads.Store(0)
+	feed.armed.Store(true)
+	first := make(chan error, 1)
+	go func() { _, err := mt.CatchUp(ctx); first <- err }()
+	<-feed.entered // the first catch-up has read the log, and holds
+	// Committed after that read: the calls made from now on must see them.
+	for _, name := range []string{"Abdelhamid Abaaoud", "Salah Abdeslam"} {
+		if err := db.CreateSubject(ctx, analyst, storetest.NewSubject(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const calls = 8
+	errs := make(chan error, calls)
+	for range calls {
+		go func() { _, err := mt.CatchUp(ctx); errs <- err }()
+	}
+	for start := time.Now(); mt.WaitingToCatchUp() < calls; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("%d of %d catch-ups waiting", mt.WaitingToCatchUp(), calls)
+		}
+	}
+	close(feed.hold)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := feed.reads.Load(); got != 2 {
+		t.Errorf("%d catch-ups read the log %d times, want 2: the first, and one shared by those that waited for it", calls+1, got)
+	}
+	if mt.Index.Len() != 2 {
+		t.Errorf("the index holds %d entries after catching up, want the 2 subjects written before the calls", mt.Index.Len())
 	}
 }

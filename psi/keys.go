@@ -8,8 +8,8 @@ import (
 	"github.com/forewarn/forewarn/match"
 )
 
-// MaxParts is how many name parts of one name make keys; parts after it are ignored, so a
-// name of many parts cannot blow up the number of keys.
+// MaxParts is how many name parts of one name make keys: the first and the last, so a
+// name of many parts cannot blow up the number of keys and keeps its surname.
 const MaxParts = 6
 
 // A key stands for a whole name, never for a piece of one, so that pieces held by
@@ -19,12 +19,20 @@ const MaxParts = 6
 // leave-one-out keys (the holder knows one part more), and an asker's leave-one-out key
 // meets a holder's full key (the asker knows one part more). Each is written in two
 // families, so that a typo or a transliteration that breaks one leaves another: the
-// matcher's spelling keys (name families, phonetic folding) and consonant skeletons. A two-part name is also keyed joined
-// ("VladimirPutin"). The birth year rides on the spelling family only: "…|1985" when the
-// holder has it, "…|dated" beside it so that an asker learns of a conflict.
+// matcher's spelling keys (name families, phonetic folding) and consonant skeletons. A
+// two-part name is also keyed joined ("VladimirPutin"). The birth year rides on the
+// spelling family only: "…|1985" when the holder has it, "…|dated" beside it so that an
+// asker learns of a conflict. A name is keyed again in the other readings the matcher
+// compares it by (readings, paternal), and an asker asks a few shorter or rejoined forms
+// of its names (joinedPairs, leadingPairs); each still stands for a whole name.
 type part struct {
-	spell, skel, phon string
-	common            bool // a given name shared by very many people
+	fold, spell, skel, phon string
+	common                  bool // a given name shared by very many people
+	surname                 bool // written before the comma of "SURNAME, Given"
+	// roman and bare are the part's other readings (match.Part): its syllables in one
+	// romanisation, and its spelling without a joined Arabic article; "" when none.
+	roman, bare string
+	seam        [2]string // the part read as two, the article between (match.Part)
 }
 
 // commonParts are name parts so frequent that a name of them alone says little: beside
@@ -39,10 +47,6 @@ func init() {
 	}
 }
 
-func isCommon(word, spell string) bool {
-	return commonParts[spell] || spell != match.PhoneticKey(word)
-}
-
 // queryKey is one key an asker asks about, with what a hit on it would mean.
 type queryKey struct {
 	text string
@@ -50,25 +54,97 @@ type queryKey struct {
 	kind byte // 'n' the name, 'y' the name and the birth year (within one), 'd' the name, dated
 }
 
-// nameParts returns the keyed parts of a name: initials dropped, at most MaxParts,
-// duplicates once.
+// nameParts returns the keyed parts of a name: initials dropped, duplicates once, at
+// most MaxParts (the first ones and the last, so that a long name keeps its surname).
 func nameParts(name string) []part {
 	var out []part
-	for _, t := range match.Normalize(name) {
-		if len([]rune(t)) < 2 {
+	for _, t := range match.Parts(name) {
+		if len([]rune(t.Fold)) < 2 || t.Spelling == "" || slices.ContainsFunc(out, func(p part) bool { return p.spell == t.Spelling }) {
 			continue
 		}
-		k := match.SpellingKey(t)
-		if k == "" || slices.ContainsFunc(out, func(p part) bool { return p.spell == k }) {
-			continue
-		}
-		ph := match.PhoneticKey(t)
-		out = append(out, part{spell: k, skel: match.Skeleton(t), phon: ph, common: isCommon(t, k)})
-		if len(out) == MaxParts {
-			break
-		}
+		out = append(out, part{fold: t.Fold, spell: t.Spelling, skel: match.Skeleton(t.Fold), phon: t.Phonetic,
+			common: commonParts[t.Spelling] || t.Spelling != t.Phonetic, surname: t.Surname, roman: t.Roman, bare: t.Bare, seam: t.Seam})
+	}
+	if len(out) > MaxParts {
+		out = append(out[:MaxParts-1], out[len(out)-1])
 	}
 	return out
+}
+
+// readings returns the other readings of a name the matcher also compares by, each a
+// whole name of the same person made of the same parts: with every joined Arabic
+// article taken off ("ALOTAIBI, Badr" is "AL OTAIBI, Badr"), and, for a name recognised
+// as written in a syllable system, its syllables in that system's canonical spelling
+// ("RI, Che-Son" is "RI, Je-Son", "Mao Tse-tung" "Mao Zedong"). Keys of a reading meet
+// keys of the other side's spelling or of its readings.
+//
+// The article is taken off a surname only (a part before the comma of "SURNAME, Given",
+// else the last part), as lists write it; a given name that merely starts with "al" or
+// "el" (Aleksey, Elena) is not read without it. A reading without articles makes no typo
+// keys, and a romanised one is joined in its order only: their parts are short, and a
+// key that meets within one letter of a short part meets strangers.
+func readings(parts []part) []reading {
+	var out []reading
+	surnamed := slices.ContainsFunc(parts, func(p part) bool { return p.surname })
+	bare := func(i int) bool { return parts[i].bare != "" && (parts[i].surname || !surnamed && i == len(parts)-1) }
+	if slices.ContainsFunc(parts, func(p part) bool { return p.bare != "" }) {
+		r := slices.Clone(parts)
+		changed := false
+		for i := range r {
+			if bare(i) {
+				r[i].spell, r[i].phon, r[i].fold, r[i].skel = r[i].bare, r[i].bare, r[i].bare, match.Skeleton(r[i].bare)
+				changed = true
+			}
+		}
+		if changed {
+			out = append(out, reading{parts: r, noTypos: true})
+		}
+	}
+	for i, p := range parts {
+		if p.seam[0] == "" || !(p.surname || !surnamed && i == len(parts)-1) {
+			continue
+		}
+		// "SAFIEDDINE, Hashem" read as "SAFI AL-DIN, Hashem" (the article is no part).
+		r := append(slices.Clone(parts[:i]), foldPart(p.seam[0], p.surname), foldPart(p.seam[1], p.surname))
+		out = append(out, reading{parts: append(r, parts[i+1:]...), noTypos: true, shortened: true})
+		break
+	}
+	if !slices.ContainsFunc(parts, func(p part) bool { return p.roman == "" }) {
+		r := slices.Clone(parts)
+		for i := range r {
+			// The system's tag keeps the spelling apart from any other name's; the
+			// phonetic form (joined and typo keys) is the syllables themselves.
+			r[i].spell, r[i].phon, r[i].fold = r[i].roman, r[i].roman[1:], r[i].roman[1:]
+		}
+		out = append(out, reading{parts: r, inOrder: true})
+	}
+	return out
+}
+
+// reading is one reading of a name, with the keys it does not make.
+type reading struct {
+	parts     []part
+	noTypos   bool // no typo keys
+	inOrder   bool // a two-part name joined in its order only
+	shortened bool // whole-name spelling keys only, no core
+}
+
+// foldPart is a part made of a fold that is not a name part as written (a half of one,
+// or two joined).
+func foldPart(fold string, surname bool) part {
+	return part{fold: fold, spell: match.SpellingKey(fold), phon: match.PhoneticKey(fold), skel: match.Skeleton(fold), surname: surname}
+}
+
+// paternal returns the name with its surname cut to its first part, when it was written
+// "SURNAME1 SURNAME2, Given" (a Spanish double surname, "EL AISSAMI MADDAH"), else nil:
+// the same person is listed, and known, by the first surname alone ("RODRIGUEZ GOMEZ,
+// Jorge Jesus" is "RODRIGUEZ, Jorge").
+func paternal(parts []part) []part {
+	last := coreSurname(parts)
+	if last == len(parts)-1 {
+		return nil
+	}
+	return slices.Clone(parts[:last+1])
 }
 
 // family writes a set of parts in one family: the parts' forms, sorted, joined.
@@ -108,7 +184,7 @@ func shortSkeleton(parts []part) bool {
 // wholeKeys calls fn with the name keys of parts (without scope or year), each with
 // whether it leaves a part out: the full set first, then the leave-one-out sets; family
 // 0 (spelling) is the one years ride on.
-func wholeKeys(parts []part, fn func(key string, family int, leftOut bool)) {
+func wholeKeys(parts []part, inOrder bool, fn func(key string, family int, leftOut bool)) {
 	if len(parts) == 0 {
 		return
 	}
@@ -119,8 +195,10 @@ func wholeKeys(parts []part, fn func(key string, family int, leftOut bool)) {
 		fn(family(fm.tag, parts, -1, fm.form), f, false)
 	}
 	if len(parts) == 2 {
-		fn("j:"+match.PhoneticKey(parts[0].phon+parts[1].phon), 1, false)
-		fn("j:"+match.PhoneticKey(parts[1].phon+parts[0].phon), 1, false)
+		fn("j:"+match.PhoneticKey(parts[0].fold+parts[1].fold), 1, false)
+		if !inOrder {
+			fn("j:"+match.PhoneticKey(parts[1].fold+parts[0].fold), 1, false)
+		}
 	}
 	if len(parts) < 3 {
 		return
@@ -129,7 +207,7 @@ func wholeKeys(parts []part, fn func(key string, family int, leftOut bool)) {
 	// ("Rafat Nejad"/"Rafatnejad", "Su Nam"/"Sunam"): the two-part names' joined key.
 	var joined strings.Builder
 	for _, p := range parts {
-		joined.WriteString(p.phon)
+		joined.WriteString(p.fold)
 	}
 	fn("j:"+match.PhoneticKey(joined.String()), 1, false)
 	for skip := range parts {
@@ -165,14 +243,14 @@ func HolderKeys(p match.Person) []string {
 			out = append(out, k)
 		}
 	}
-	for _, n := range p.Names {
-		parts := nameParts(n)
-		if len(parts) == 1 {
-			add("F|j:" + parts[0].phon)
-		}
-		coreKeys(parts, false, add)
-		initialKey(n, false, add)
-		wholeKeys(parts, func(key string, f int, leftOut bool) {
+	// whole adds the whole-name keys of parts; a shortened name (by its first surname)
+	// makes neither the names without a part, which would leave given names alone, nor
+	// skeleton and joined keys, which meet strangers once the name is short.
+	whole := func(parts []part, inOrder, shortened bool) {
+		wholeKeys(parts, inOrder, func(key string, f int, leftOut bool) {
+			if shortened && (leftOut || f != 0) {
+				return
+			}
 			scope := "F|"
 			if leftOut {
 				scope = "D|"
@@ -183,6 +261,25 @@ func HolderKeys(p match.Person) []string {
 				add(scope + key + "|dated")
 			}
 		})
+	}
+	for _, n := range p.Names {
+		parts := nameParts(n)
+		if len(parts) == 1 {
+			add("F|j:" + parts[0].phon)
+		}
+		coreKeys(parts, false, true, add)
+		initialKey(n, false, add)
+		whole(parts, false, false)
+		for _, r := range readings(parts) {
+			whole(r.parts, r.inOrder, r.shortened)
+			if !r.shortened {
+				coreKeys(r.parts, false, !r.noTypos, add)
+			}
+		}
+		// The name by its first surname (its core is the name's own).
+		if pat := paternal(parts); pat != nil {
+			whole(pat, false, true)
+		}
 	}
 	return out
 }
@@ -199,12 +296,13 @@ func queryKeys(p match.Person) []queryKey {
 			out = append(out, k)
 		}
 	}
-	for ni, n := range p.Names {
-		parts := nameParts(n)
-		if len(parts) == 1 {
-			add(queryKey{"F|j:" + parts[0].phon, ni, 'n'})
-		}
-		wholeKeys(parts, func(key string, f int, leftOut bool) {
+	// whole asks the whole-name keys of parts; a shortened or rejoined name asks its
+	// spelling keys of the whole name only (see HolderKeys).
+	whole := func(ni int, parts []part, inOrder, shortened bool) {
+		wholeKeys(parts, inOrder, func(key string, f int, leftOut bool) {
+			if shortened && (leftOut || f != 0) {
+				return
+			}
 			// Mine without a part meets the holder's full name; my full name meets the
 			// holder's full name and its names without a part.
 			scopes := []string{"F|"}
@@ -223,11 +321,49 @@ func queryKeys(p match.Person) []queryKey {
 			}
 		})
 	}
-	// The core and typo keys come last: when a person's names fill MaxElements, the
-	// exact keys and the years are asked first.
+	names := make([][]part, len(p.Names))
 	for ni, n := range p.Names {
-		coreKeys(nameParts(n), true, func(k string) { add(queryKey{k, ni, 'n'}) })
-		initialKey(n, true, func(k string) { add(queryKey{k, ni, 'n'}) })
+		names[ni] = nameParts(n)
+		if len(names[ni]) == 1 {
+			add(queryKey{"F|j:" + names[ni][0].phon, ni, 'n'})
+		}
+		whole(ni, names[ni], false, false)
+	}
+	// The other readings next, then the core and typo keys: when a person's names fill
+	// MaxElements, the exact keys and the years are asked first.
+	for ni, parts := range names {
+		for _, r := range readings(parts) {
+			whole(ni, r.parts, r.inOrder, r.shortened)
+		}
+		if pat := paternal(parts); pat != nil {
+			whole(ni, pat, false, true)
+		}
+		for _, j := range joinedPairs(parts) {
+			whole(ni, j, false, true)
+		}
+		// The leading pair meets a holder's whole name only: asked of the holder's names
+		// without a part, it would meet every namesake's father.
+		for _, lead := range leadingPairs(parts) {
+			k := family("F|e:", lead, -1, func(p part) string { return p.spell })
+			add(queryKey{k, ni, 'n'})
+			if year != 0 {
+				for _, y := range []int{year, year - 1, year + 1} {
+					add(queryKey{k + "|" + strconv.Itoa(y), ni, 'y'})
+				}
+				add(queryKey{k + "|dated", ni, 'd'})
+			}
+		}
+	}
+	for ni, n := range p.Names {
+		parts := names[ni]
+		ask := func(k string) { add(queryKey{k, ni, 'n'}) }
+		coreKeys(parts, true, true, ask)
+		initialKey(n, true, ask)
+		for _, r := range readings(parts) {
+			if !r.shortened {
+				coreKeys(r.parts, true, !r.noTypos, ask)
+			}
+		}
 	}
 	return out
 }
@@ -283,19 +419,25 @@ func deletions(s string) []string {
 //     other parts between (an alias that drops or changes a middle name). An asker's
 //     name of three parts or more also asks "F|" with its core, for a holder whose whole
 //     name is that core.
-//   - "T2|", "T3|" (typo keys): the core with one part fixed and the other written as
-//     each of its one-letter deletions, for a holder's name of two parts (T2) or more
-//     (T3): the two sides meet when one part is the same and the other within one edit
-//     ("Vladimir Pulin", "Vladimir Putin"), which no spelling or skeleton key survives.
+//   - "T|" (typo keys): the core with one part fixed and the other written as each of
+//     its one-letter deletions: the two sides meet when one part is the same and the
+//     other within one edit ("Vladimir Pulin", "Vladimir Putin"), which no spelling or
+//     skeleton key survives. (They were written T2 and T3 by the holder's number of
+//     parts, which the asker asked both of: one class asks half the elements and meets
+//     the same keys.)
 //
 // Neither is made when both core parts are common given names.
-func coreKeys(parts []part, asker bool, fn func(key string)) {
+func coreKeys(parts []part, asker, typos bool, fn func(key string)) {
 	n := len(parts)
-	if n < 2 || parts[0].common && parts[n-1].common {
+	last := coreSurname(parts)
+	if n < 2 || parts[0].common && parts[last].common {
 		return
 	}
-	core := []part{parts[0], parts[n-1]}
+	core := []part{parts[0], parts[last]}
 	typo := func(class string) {
+		if !typos {
+			return
+		}
 		for _, pr := range [][2]part{{core[0], core[1]}, {core[1], core[0]}} {
 			fixed, varied := pr[0], pr[1]
 			if len(varied.phon) < minTypoPart {
@@ -308,20 +450,72 @@ func coreKeys(parts []part, asker bool, fn func(key string)) {
 	}
 	spell := func(p part) string { return p.spell }
 	if !asker {
-		if n == 2 {
-			typo("T2|")
-			return
+		if n >= 3 {
+			fn(family("K3|e:", core, -1, spell))
 		}
-		fn(family("K3|e:", core, -1, spell))
-		typo("T3|")
+		typo("T|")
 		return
 	}
 	if n >= 3 {
 		fn(family("F|e:", core, -1, spell))
 	}
 	fn(family("K3|e:", core, -1, spell))
-	typo("T2|")
-	typo("T3|")
+	typo("T|")
+}
+
+// joinedPairs returns the name with two adjacent parts written as one, for each pair:
+// the matcher reads "ZADEH, Mohammed Khalil" as "KHALILZADEH, Mohammad" and "Patr ushev"
+// as "Patrushev". Only the asker makes them, so a holder's set does not grow; a holder's
+// name split where the asker's is joined is not found this way.
+func joinedPairs(parts []part) [][]part {
+	var out [][]part
+	if len(parts) < 3 {
+		return nil // a two-part name has its joined keys already
+	}
+	for i := 0; i+1 < len(parts); i++ {
+		j := foldPart(parts[i].fold+parts[i+1].fold, parts[i].surname || parts[i+1].surname)
+		r := append(append(slices.Clone(parts[:i]), j), parts[i+2:]...)
+		out = append(out, r)
+	}
+	return out
+}
+
+// leadingPairs returns, for a name of three parts or more written without a comma, its
+// first part with each part between the first and the last (the first and the last are
+// its core), leaving out pairs of two common given names. An asker asks each as a whole
+// name: a name written in order whose further parts are a nisba, a tribe or a second
+// surname is held under fewer ("UMAR PATEK ABDULLAH ANSHORI" is listed as "UMAR PATEK",
+// "ANJEM IFTIKHAR CHOUDARY MAHMOOD" as "ANJEM CHOUDARY"). Only the asker makes them, so
+// a holder's set does not grow; a name written "SURNAME, Given" says which part is the
+// surname, and makes none.
+func leadingPairs(parts []part) [][]part {
+	if len(parts) < 3 || slices.ContainsFunc(parts, func(p part) bool { return p.surname }) {
+		return nil
+	}
+	var out [][]part
+	for _, p := range parts[1 : len(parts)-1] {
+		if !parts[0].common || !p.common {
+			out = append(out, []part{parts[0], p})
+		}
+	}
+	return out
+}
+
+// coreSurname is the index of the part a name's core takes as its surname: the last,
+// but for a name written "SURNAME1 SURNAME2, Given" the first surname that is not a
+// common name part ("RODRIGUEZ GOMEZ, Jorge" is Jorge Rodriguez; the second surname is
+// the one a shorter form drops).
+func coreSurname(parts []part) int {
+	first := slices.IndexFunc(parts, func(p part) bool { return p.surname })
+	if first < 1 || first == len(parts)-1 {
+		return len(parts) - 1
+	}
+	for i := first; i < len(parts)-1; i++ {
+		if !parts[i].common {
+			return i
+		}
+	}
+	return len(parts) - 1
 }
 
 // nameSizes returns how many keyed parts each of p's names has.

@@ -208,3 +208,44 @@ func TestCoreTypoAndInitialKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestReadings: the readings the matcher compares names by make keys that meet (a joined
+// article taken off, one romanisation, a first surname, an article seam, adjacent parts
+// joined, the first part with a middle one), and none of them makes names meet that only
+// share pieces: a maternal surname with another's paternal one, an article-like start of
+// a given name, the halves of "-dóttir".
+func TestReadings(t *testing.T) {
+	tests := []struct {
+		asked, held string
+		want        Band
+	}{
+		{"ALOTAIBI, Badr Lafi", "AL OTAIBI, Badr Lafi", BandWeak},
+		{"AL-RAWI, Marwan", "ALRAWI, Marwan", BandWeak},
+		{"RI, Che-Son", "RI, Je-Son", BandWeak},
+		{"CHO, Yong Chol", "JO, Yong Chol", BandWeak},
+		{"RODRIGUEZ, Jorge", "RODRIGUEZ GOMEZ, Jorge Jesus", BandWeak},
+		{"DIAZ MADRIZ, Francisco Javier", "DIAZ, Francisco", BandWeak},
+		{"SAFI AL-DIN, Hashem", "SAFIEDDINE, Hashem", BandWeak},
+		{"BADREDDINE, Mustafa", "BADR AL DIN, Mustafa", BandWeak},
+		{"ZADEH, Mohammed Khalil", "KHALILZADEH, Mohammad", BandWeak},
+		{"Nikolai Patr ushev", "Nikolai Platonovich Patrushev", BandWeak},
+		{"UMAR PATEK ABDULLAH ANSHORI", "UMAR PATEK", BandWeak},
+		{"ZEGARRA MARTINEZ, Carlos Antonio", "MARTINEZ CASAS, Carlos Mario", BandNone},
+		{"MURATOV, Eliseo", "MURATOV, Aleksey", BandNone},
+		{"Halla Jónsdóttir", "Halla Tómasdóttir", BandNone},
+		{"MOHAMMAD ALI HAQQANI", "MOHAMMAD ALI", BandNone}, // two common given names
+	}
+	for _, tt := range tests {
+		h := Holdings{}
+		h.Add(match.Person{Names: []string{tt.held}})
+		if got, _ := Score(match.Person{Names: []string{tt.asked}}, h); got != tt.want {
+			t.Errorf("%q asked of a holder of %q: %s, want %s", tt.asked, tt.held, got, tt.want)
+		}
+	}
+	// Dated on both sides, a reading carries the year: a strong hit.
+	h := Holdings{}
+	h.Add(match.Person{Names: []string{"RODRIGUEZ GOMEZ, Jorge Jesus"}, BirthDate: "1970"})
+	if got, _ := Score(match.Person{Names: []string{"RODRIGUEZ, Jorge Jesus"}, BirthDate: "1971"}, h); got != BandStrong {
+		t.Errorf("a first surname, the year within one: %s, want strong", got)
+	}
+}

@@ -202,3 +202,37 @@ func (l *locale) marksText(s string) string {
 	}
 	return out
 }
+
+var reviewLabelRE = regexp.MustCompile(`^([a-z]+) from (\S+) of (\d{1,2} [A-Z][a-z]{2} \d{4})$`)
+
+// reviewLabel is the store's name for a received message under review ("notification
+// from TR-MIT of 1 Dec 2014"), in the reader's language; any other name as it is.
+func (l *locale) reviewLabel(s string) string {
+	m := reviewLabelRE.FindStringSubmatch(s)
+	if m == nil {
+		return s
+	}
+	day, err := time.Parse("2 Jan 2006", m[3])
+	if err != nil {
+		return s
+	}
+	return l.T("%s from %s of %s", l.T(label(m[1])), m[2], l.Date(day))
+}
+
+// notificationWords are the words for the kinds of notifications (forewarn.NotifyArrival …).
+var notificationWords = map[forewarn.NotificationType]string{
+	forewarn.NotifyArrival: msg("message arrived"), forewarn.NotifyEscalation: msg("message escalated"),
+	forewarn.NotifyOverdue: msg("message overdue"), forewarn.NotifyDigest: msg("daily digest of overdue messages"),
+	forewarn.NotifyMatch: msg("match found"), forewarn.NotifyPrivateMatch: msg("private match found"),
+	forewarn.NotifyReview: msg("review due"), forewarn.NotifyConsent: msg("consent requested"),
+	forewarn.NotifyOverride: msg("consent overridden"), forewarn.NotifyAlert: msg("alert raised"), forewarn.NotifyTest: msg("test"),
+}
+
+// notificationWord is a kind of notification as a reader says it: the code on English
+// pages, as webhooks receive it, its word on others.
+func (l *locale) notificationWord(t forewarn.NotificationType) string {
+	if w, ok := notificationWords[t]; ok && l != english {
+		return l.T(w)
+	}
+	return string(t)
+}

@@ -179,4 +179,18 @@ var frenchAuditText = map[string]string{
 	// name kinds (labels.go), which subject pages showed raw
 	"primary name": "nom principal",
 	"alias":        "alias",
+	// the store's name for a received message under review (reviewLabel)
+	"%s from %s of %s": "%s de %s du %s",
+	// kinds of notifications (notificationWords)
+	"alert raised":                     "alerte levée",
+	"consent overridden":               "accord passé outre",
+	"consent requested":                "accord demandé",
+	"daily digest of overdue messages": "récapitulatif quotidien des messages en retard",
+	"message arrived":                  "message arrivé",
+	"message escalated":                "message relancé",
+	"message overdue":                  "message en retard",
+	"private match found":              "correspondance confidentielle trouvée",
+	"review due":                       "réexamen à faire",
+	"test":                             "essai",
+	"the retention policy":             "la politique de conservation",
 }

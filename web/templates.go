@@ -80,13 +80,15 @@ func funcsFor(l *locale) template.FuncMap {
 		// auditDetail is an audit entry's detail in this language (see auditdetail.go).
 		"auditDetail": func(e *forewarn.AuditEntry) []textPart { return l.auditDetail(e.Action, e.Detail, e.Note) },
 		// oversightDetail is a line of the oversight report, without its purpose (a column).
-		"oversightDetail": func(action, detail string) []textPart { return l.detailParts(action, detail, "", false) },
-		"actionWord":      l.actionWord,
-		"objectWord":      l.objectWord,
-		"languageName":    l.LanguageName,
-		"scriptName":      l.ScriptName,
-		"purposeText":     l.purposeText,
-		"marksText":       l.marksText,
+		"oversightDetail":  func(action, detail string) []textPart { return l.detailParts(action, detail, "", false) },
+		"actionWord":       l.actionWord,
+		"objectWord":       l.objectWord,
+		"reviewLabel":      l.reviewLabel,
+		"notificationWord": l.notificationWord,
+		"languageName":     l.LanguageName,
+		"scriptName":       l.ScriptName,
+		"purposeText":      l.purposeText,
+		"marksText":        l.marksText,
 		// actorOf reads back an actor the oversight report writes as "user:analyst".
 		"actorOf": func(s string) forewarn.Actor {
 			kind, id, _ := strings.Cut(s, ":")

@@ -127,15 +127,17 @@ func TestPrivateAccuracy(t *testing.T) {
 	}
 	nk := PrivateNomenklatura(pairs)
 	t.Logf("nomenklatura: private recall %.3f at false alarms %.4f; plaintext %.3f at %.4f (threshold %.2f), %.3f at its default", nk.PrivateRecall, nk.FalseAlarmRate, nk.PlainRecall, nk.PlainFalseAlarmRate, nk.PlainThreshold, nk.DefaultRecall)
-	// Floors and ceilings at what the keys reach (core and typo keys, issue 17's second
-	// step); the issue's target is a gap of 5 points at most.
+	// Floors and ceilings at what the keys reach (the matcher's readings, issue 17's third
+	// step). The issue's target is a gap of 5 points at most, which both meet; the
+	// ceiling is 6 so that a gain of the plaintext matcher (issue 16, landing beside)
+	// shows in the log before it fails here.
 	for _, c := range []struct {
 		name              string
 		f                 PrivateFigures
 		floor, fa, maxGap float64
 	}{
-		{"OFAC", of, 0.665, 0.05, 0.10},        // plaintext gained with issue 16's third-session rules (0.765 → 0.770)
-		{"nomenklatura", nk, 0.78, 0.19, 0.08}, // plaintext gained at this rate with issue 16's rules (0.851 → 0.859)
+		{"OFAC", of, 0.71, 0.05, 0.06}, // plaintext gained with issue 16's third-session rules (0.765 → 0.770)
+		{"nomenklatura", nk, 0.81, 0.19, 0.06},
 	} {
 		gap := c.f.PlainRecall - c.f.PrivateRecall
 		t.Logf("%s: gap %.1f points (target 5)", c.name, 100*gap)
