@@ -283,6 +283,9 @@ type MessageStore interface {
 	Delivered(ctx context.Context, receipts ...DeliveryReceipt) error
 	// Envelope returns the signed bytes of a stored message, for sending it again.
 	Envelope(ctx context.Context, messageID string) ([]byte, error)
+	// Envelopes returns the signed bytes of the stored messages among messageIDs, by ID,
+	// in one read: the delivery worker reads those of a round's deliveries together.
+	Envelopes(ctx context.Context, messageIDs []string) (map[string][]byte, error)
 
 	// OpenDeliveries returns up to limit deliveries, in either direction, not yet
 	// actioned, whose NextEscalation is at or before now.

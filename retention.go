@@ -256,6 +256,9 @@ func ErasePersons(m *Message, refs map[string]bool, names []string) int {
 	if m.ConsentAnswer != nil {
 		scrub(&m.ConsentAnswer.Reason)
 	}
+	if m.Provenance != nil {
+		scrub(&m.Provenance.Justification)
+	}
 	return removed
 }
 

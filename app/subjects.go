@@ -52,7 +52,7 @@ func (ms *Messages) CheckDraft(ctx context.Context, actor forewarn.Actor, person
 				}
 				dh.Message = sm.Message
 				if len(sm.Deliveries) > 0 {
-					dh.Status = sm.Deliveries[0].Status()
+					dh.Status, dh.Delivery = sm.Deliveries[0].Status(), sm.Deliveries[0]
 				}
 			}
 			out = append(out, dh)
@@ -88,6 +88,8 @@ type DraftHit struct {
 	Watchlisted bool              `json:"watchlisted,omitempty"`
 	Message     *forewarn.Message `json:"message,omitempty"`
 	Status      string            `json:"status,omitempty"`
+	// Delivery is what Status says in English, for pages in other languages.
+	Delivery *forewarn.Delivery `json:"-"`
 }
 
 // ConfirmMatch records an analyst's decision that a described person is the subject, and

@@ -175,6 +175,8 @@ type RelatedMessage struct {
 	Direction forewarn.Direction `json:"direction"`
 	SubjectID string             `json:"subject_id,omitempty"` // the subject linking them, if any
 	Status    string             `json:"status"`
+	// Deliveries are what Status says in English, for pages in other languages.
+	Deliveries []*forewarn.Delivery `json:"-"`
 	// Answered is true when every recipient acknowledged it (actioned): a warning still
 	// waiting for its answer is what "told before" counts.
 	Answered bool `json:"answered"`
@@ -205,7 +207,7 @@ func (n *Node) Related(ctx context.Context, messageID string) ([]RelatedMessage,
 			status = append(status, d.Agency+": "+d.Status())
 			answered = answered && d.Actioned()
 		}
-		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; "), Answered: answered})
+		out = append(out, RelatedMessage{Message: sm.Message, Direction: sm.Direction, SubjectID: subjectID, Status: strings.Join(status, "; "), Deliveries: sm.Deliveries, Answered: answered})
 		return nil
 	}
 	for _, m := range ms {

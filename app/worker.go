@@ -215,11 +215,21 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 			ms.flights.done(d)
 		}
 	}
+	// The round's envelopes are read together; one not among them (erased meanwhile) is
+	// read again by its attempt, which fails with the reason.
+	ids := make([]string, len(claimed))
+	for i, d := range claimed {
+		ids[i] = d.MessageID
+	}
+	envs, err := ms.Store.Envelopes(ctx, ids)
+	if err != nil {
+		ms.Logger.Warn("could not read a round's envelopes together; each is read on its own", "err", err)
+	}
 	for _, d := range claimed {
 		wg.Add(1)
 		go func(d *forewarn.Delivery) {
 			defer wg.Done()
-			if ms.attempt(ctx, d, byCode[d.Agency]) {
+			if ms.attempt(ctx, d, byCode[d.Agency], envs[d.MessageID]) {
 				delivered.Add(1)
 			}
 		}(d)
@@ -240,14 +250,14 @@ func (ms *Messages) claimFor() time.Duration {
 // and when to try again. It reports whether the message was delivered. The delivery stays
 // in flight until its outcome is recorded, so the next round does not send it again.
 // peer is the recipient as read when the delivery was listed; nil when it is no longer
-// a peer.
-func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer) bool {
+// a peer. env is the message's envelope when it was read with the round's; nil, read now.
+func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer, env []byte) bool {
 	timeout := ms.DeliveryTimeout
 	if timeout <= 0 {
 		timeout = DefaultDeliveryTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
-	r, err := ms.deliver(actx, d, peer)
+	r, err := ms.deliver(actx, d, peer, env)
 	cancel()
 	if err != nil {
 		ms.Stats.DeliveryFailures.Add(1)
@@ -297,15 +307,17 @@ func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *f
 }
 
 // deliver sends one message to one peer (nil: no longer a peer) and returns its
-// verified receipt.
-func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer) (forewarn.DeliveryReceipt, error) {
+// verified receipt. env is the message's envelope, or nil to read it.
+func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer, env []byte) (forewarn.DeliveryReceipt, error) {
 	var none forewarn.DeliveryReceipt
 	if peer == nil {
 		return none, fmt.Errorf("peer %s: %w", d.Agency, forewarn.Errorf(forewarn.ENOTFOUND, "%q is not a peer of this node", d.Agency))
 	}
-	env, err := ms.Store.Envelope(ctx, d.MessageID)
-	if err != nil {
-		return none, err
+	if env == nil {
+		var err error
+		if env, err = ms.Store.Envelope(ctx, d.MessageID); err != nil {
+			return none, err
+		}
 	}
 	raw, err := ms.Transport.Deliver(ctx, peer, env)
 	if err != nil {

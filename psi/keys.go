@@ -449,6 +449,11 @@ func coreKeys(parts []part, asker, typos bool, fn func(key string)) {
 		}
 	}
 	spell := func(p part) string { return p.spell }
+	// The given name by its first letters, the surname as it is: a short form of the
+	// given name ("Kakha"/"Kakhaber", "Ghodrat"/"Ghodratollah", "Alex"/"Alexander").
+	if len(core[0].phon) >= givenPrefix && !core[1].common {
+		fn("P|" + core[1].spell + "#" + core[0].phon[:givenPrefix])
+	}
 	if !asker {
 		if n >= 3 {
 			fn(family("K3|e:", core, -1, spell))
@@ -462,6 +467,10 @@ func coreKeys(parts []part, asker, typos bool, fn func(key string)) {
 	fn(family("K3|e:", core, -1, spell))
 	typo("T|")
 }
+
+// givenPrefix is how many letters of a given name's phonetic key its short-form key
+// keeps.
+const givenPrefix = 4
 
 // joinedPairs returns the name with two adjacent parts written as one, for each pair:
 // the matcher reads "ZADEH, Mohammed Khalil" as "KHALILZADEH, Mohammad" and "Patr ushev"

@@ -211,7 +211,7 @@ func TestCoreTypoAndInitialKeys(t *testing.T) {
 
 // TestReadings: the readings the matcher compares names by make keys that meet (a joined
 // article taken off, one romanisation, a first surname, an article seam, adjacent parts
-// joined, the first part with a middle one), and none of them makes names meet that only
+// joined, the first part with a middle one, a short form of the given name), and none of them makes names meet that only
 // share pieces: a maternal surname with another's paternal one, an article-like start of
 // a given name, the halves of "-dóttir".
 func TestReadings(t *testing.T) {
@@ -230,6 +230,8 @@ func TestReadings(t *testing.T) {
 		{"ZADEH, Mohammed Khalil", "KHALILZADEH, Mohammad", BandWeak},
 		{"Nikolai Patr ushev", "Nikolai Platonovich Patrushev", BandWeak},
 		{"UMAR PATEK ABDULLAH ANSHORI", "UMAR PATEK", BandWeak},
+		{"SHUSHANASHVILI, Kakha", "SHUSHANASHVILI, Kakhaber Pavlovich", BandWeak},
+		{"ZARGARI, Ghodratollah", "ZARGARI, Ghodrat", BandWeak},
 		{"ZEGARRA MARTINEZ, Carlos Antonio", "MARTINEZ CASAS, Carlos Mario", BandNone},
 		{"MURATOV, Eliseo", "MURATOV, Aleksey", BandNone},
 		{"Halla Jónsdóttir", "Halla Tómasdóttir", BandNone},

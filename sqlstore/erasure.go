@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/forewarn/forewarn"
 )
@@ -89,4 +90,43 @@ func (tx *tx) settleErasureNotice(ctx context.Context, actor forewarn.Actor, id,
 		action, detail = "erasure.notice_refused", fmt.Sprintf("to %s about message %s: %s", n.Originator, n.MessageID, refused)
 	}
 	return tx.audit(ctx, actor, action, "erasure_notice", n.ID, &before, n, detail)
+}
+
+// scrubForwards erases, with the persons erased from the received message mid (refs; all
+// of them when nil), the free text of the forwards of that message, which may concern
+// them: the liaison officer's reason, the originator's answer and a supervisor's
+// justification each become ErasedText and the digest of what they said, as an audit note
+// does (docs/retention.md). The messages the forwards sent or received (the consent
+// request, the originator's answer, the forwarded copy, the override notice) carry the
+// same persons under the same references and quote the reasons: they lose them too.
+func (tx *tx) scrubForwards(ctx context.Context, mid string, refs map[string]bool, names []string) error {
+	fws, err := queryDocs[forewarn.Forward](ctx, tx, "forward", "SELECT data FROM forwards WHERE message_id = ? ORDER BY created_at, id", mid)
+	if err != nil {
+		return err
+	}
+	for _, f := range fws {
+		for _, s := range []*string{&f.Reason, &f.AnswerReason, &f.Justification} {
+			if *s != "" && !strings.HasPrefix(*s, forewarn.ErasedText) {
+				*s = forewarn.ErasedText + " " + strings.TrimPrefix(noteDigest(*s), "note ")
+			}
+		}
+		data, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "UPDATE forwards SET data = ? WHERE id = ?", string(data), f.ID); err != nil {
+			return fmt.Errorf("scrub forward %s: %w", f.ID, err)
+		}
+		for _, id := range []string{f.ConsentRequestID, f.AnswerID, f.ForwardedID, f.NoticeID} {
+			if id == "" || id == mid {
+				continue
+			}
+			// Counted apart: the tombstone counts the persons of the messages the
+			// erasure is about, and its originators are told of those alone.
+			if err := tx.erasePersons(ctx, &forewarn.Tombstone{}, id, refs, names); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

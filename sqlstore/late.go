@@ -114,76 +114,104 @@ func (db *DB) tryLate(ctx context.Context, now time.Time, fn func(*tx) error, sh
 }
 
 // commitLate is a late transaction's tail on its own: it locks the head, links the
-// transaction's entries, sends its writes and commits.
+// transaction's entries, sends its writes and commits. BEGIN goes with the head's lock, and
+// the COMMIT (and, shared, the wait for the disk) with the writes, so the tail is two
+// round trips, or three when writes must be checked before the commit.
 func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool) error {
 	conn := tx.conn
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
 	done := false
 	defer func() {
 		if !done {
 			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	if len(tx.pending) > 0 {
+	linking := len(tx.pending) > 0
+	if err := db.beginLate(ctx, conn, shared, linking, &tx.headSeq, &tx.headHash); err != nil {
+		return err
+	}
+	if linking {
 		if err := tx.link(ctx); err != nil {
 			return err
 		}
 	}
-	stmts := tx.queued
-	if shared {
-		stmts = append([]Statement{{SQL: db.dialect.RelaxedCommit}}, stmts...)
-	}
-	// Without writes to check, the commit goes in the pipeline too: the head is then held
-	// for the round trip that locks it and the one that writes and commits.
-	commitInPipeline := len(tx.expect) == 0
-	if commitInPipeline {
-		stmts = append(stmts, Statement{SQL: "COMMIT"})
-	}
-	affected, err := db.dialect.Pipeline(ctx, conn, stmts)
+	committed, err := db.pipeCommit(ctx, conn, tx.queued, tx.expect, shared)
 	if err != nil {
 		return err
 	}
-	if shared {
-		affected = affected[1:]
-	}
-	for _, i := range tx.expect {
-		if affected[i] != 1 {
-			return errRetrySerial
-		}
-	}
-	if !commitInPipeline {
-		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
+	if !committed {
+		return errRetrySerial
 	}
 	done = true
 	if tx.policySaved {
 		db.policySaved.Store(true)
 	}
+	return nil
+}
+
+// beginLate opens a late transaction's tail on conn in one round trip: BEGIN, with shared its commit
+// relaxed, and with lock the audit head locked and read into seq and hash.
+func (db *DB) beginLate(ctx context.Context, conn *sql.Conn, shared, lock bool, seq *int64, hash *string) error {
+	stmts := []Statement{{SQL: "BEGIN"}}
 	if shared {
-		if _, err := conn.ExecContext(ctx, db.dialect.WaitDurable); err != nil {
-			return fmt.Errorf("wait for the commit to be durable: %w", err)
-		}
+		stmts = append(stmts, Statement{SQL: db.dialect.RelaxedCommit})
+	}
+	if lock {
+		stmts = append(stmts, Statement{SQL: "SELECT seq, hash FROM audit_head WHERE id = 1" + db.dialect.LockSuffix, Scan: []any{seq, hash}})
+	}
+	if _, err := db.dialect.Pipeline(ctx, conn, stmts); err != nil {
+		return fmt.Errorf("begin transaction and lock audit head: %w", err)
 	}
 	return nil
 }
 
-// link locks the audit head, appends the transaction's entries after it and queues the
-// head's move: from here to commit the transaction is the one writer of the chain.
-func (tx *tx) link(ctx context.Context) error {
-	err := tx.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+tx.db.dialect.LockSuffix).Scan(&tx.headSeq, &tx.headHash)
-	if err != nil {
-		return fmt.Errorf("lock audit head: %w", err)
+// pipeCommit sends stmts and, unless some must be checked first (expect, the indexes of
+// writes that must change one row), the COMMIT in the same pipeline; shared, the wait for
+// the disk follows the COMMIT. It reports whether it committed: not when a checked write
+// missed, and the caller then rolls back.
+func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement, expect []int, shared bool) (bool, error) {
+	tail := []Statement{{SQL: "COMMIT"}}
+	if shared {
+		tail = append(tail, Statement{SQL: db.dialect.WaitDurable})
 	}
+	n := len(stmts)
+	if len(expect) == 0 {
+		stmts = append(stmts[:n:n], tail...)
+	}
+	affected, err := db.dialect.Pipeline(ctx, conn, stmts)
+	if err != nil {
+		if len(affected) > n {
+			return false, fmt.Errorf("wait for the commit to be durable: %w", err)
+		}
+		return false, err
+	}
+	if len(expect) == 0 {
+		return true, nil
+	}
+	for _, i := range expect {
+		if affected[i] != 1 {
+			return false, nil
+		}
+	}
+	if done, err := db.dialect.Pipeline(ctx, conn, tail); err != nil {
+		if len(done) > 0 {
+			return false, fmt.Errorf("wait for the commit to be durable: %w", err)
+		}
+		return false, fmt.Errorf("commit: %w", err)
+	}
+	return true, nil
+}
+
+// link appends the transaction's entries after the audit head, which its transaction
+// has locked and read, and queues the head's move: from here to commit the transaction
+// is the one writer of the chain.
+func (tx *tx) link(ctx context.Context) error {
 	tx.linking = true
 	for _, e := range tx.pending {
 		if err := tx.appendAudit(ctx, e); err != nil {
 			return err
 		}
 	}
-	_, err = tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", tx.headSeq, tx.headHash)
+	_, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", tx.headSeq, tx.headHash)
 	return err
 }
 
@@ -283,9 +311,6 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx) error {
 // (batch[0]'s), its commit relaxed and then waited for.
 func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 	conn := batch[0].tx.conn
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
 	done := false
 	defer func() {
 		if !done {
@@ -293,10 +318,10 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 		}
 	}()
 	linker := &tx{db: db, conn: conn, linking: true}
-	if err := linker.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+db.dialect.LockSuffix).Scan(&linker.headSeq, &linker.headHash); err != nil {
-		return fmt.Errorf("lock audit head: %w", err)
+	if err := db.beginLate(ctx, conn, true, true, &linker.headSeq, &linker.headHash); err != nil {
+		return err
 	}
-	stmts := []Statement{{SQL: db.dialect.RelaxedCommit}}
+	var stmts []Statement
 	var expect []int
 	policySaved := false
 	for _, w := range batch {
@@ -318,30 +343,16 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 		}
 	}
 	stmts = append(stmts, linker.queued...)
-	commitInPipeline := len(expect) == 0
-	if commitInPipeline {
-		stmts = append(stmts, Statement{SQL: "COMMIT"})
-	}
-	affected, err := db.dialect.Pipeline(ctx, conn, stmts)
+	committed, err := db.pipeCommit(ctx, conn, stmts, expect, true)
 	if err != nil {
 		return err
 	}
-	for _, i := range expect {
-		if affected[i] != 1 {
-			return errRetrySerial
-		}
-	}
-	if !commitInPipeline {
-		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
+	if !committed {
+		return errRetrySerial
 	}
 	done = true
 	if policySaved || linker.policySaved {
 		db.policySaved.Store(true)
-	}
-	if _, err := conn.ExecContext(ctx, db.dialect.WaitDurable); err != nil {
-		return fmt.Errorf("wait for the commit to be durable: %w", err)
 	}
 	return nil
 }

@@ -1126,6 +1126,41 @@ func (db *DB) Envelope(ctx context.Context, messageID string) ([]byte, error) {
 	return env, err
 }
 
+// Envelopes returns the signed bytes of the stored messages among ids, a few hundred
+// per query.
+func (db *DB) Envelopes(ctx context.Context, ids []string) (map[string][]byte, error) {
+	envs := make(map[string][]byte, len(ids))
+	err := db.view(ctx, "read envelopes", func(tx *tx) error {
+		for rest := ids; len(rest) > 0; {
+			chunk := rest[:min(len(rest), 200)]
+			rest = rest[len(chunk):]
+			list, args := inArgs(chunk)
+			rows, err := tx.query(ctx, "SELECT id, envelope FROM messages WHERE id IN ("+list+")", args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				var env []byte
+				if err := rows.Scan(&id, &env); err != nil {
+					rows.Close()
+					return err
+				}
+				envs[id] = env
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return envs, nil
+}
+
 // Escalate records a fired escalation step and its alert, and moves the delivery on to
 // the next step, audited. A step the delivery has already passed, or a delivery actioned
 // meanwhile, records nothing, so two schedulers cannot fire a step twice.

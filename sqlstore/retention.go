@@ -757,6 +757,11 @@ func (tx *tx) erasePersons(ctx context.Context, ts *forewarn.Tombstone, mid stri
 	if err != nil {
 		return err
 	}
+	if dir == string(forewarn.DirectionIn) {
+		if err := tx.scrubForwards(ctx, mid, refs, names); err != nil {
+			return err
+		}
+	}
 	var pending int
 	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM deliveries WHERE message_id = ? AND direction = 'out' AND delivered_at IS NULL", mid).Scan(&pending); err != nil {
 		return err

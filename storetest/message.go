@@ -239,6 +239,22 @@ func testPeers(t *testing.T, open Opener) {
 	e.MustVerify()
 }
 
+// testEnvelopes: the delivery worker reads a round's envelopes together; an ID not
+// stored is left out, one named twice is read once.
+func testEnvelopes(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.AddPeers()
+	a := e.Send(NewNotification(Agency.Code, []string{PeerFR}, e.Clock.Now()))
+	b := e.Send(NewNotification(Agency.Code, []string{PeerFR, PeerDE}, e.Clock.Now()))
+	envs, err := e.Store.Envelopes(e.Ctx, []string{a.Message.ID, "no-such-message", b.Message.ID, a.Message.ID})
+	if err != nil || len(envs) != 2 || string(envs[a.Message.ID]) != string(a.Envelope) || string(envs[b.Message.ID]) != string(b.Envelope) {
+		t.Errorf("Envelopes = %q, %v; want the two sent messages' envelopes", envs, err)
+	}
+	if envs, err := e.Store.Envelopes(e.Ctx, nil); err != nil || len(envs) != 0 {
+		t.Errorf("Envelopes(none) = %q, %v; want none", envs, err)
+	}
+}
+
 func testSendAndDeliver(t *testing.T, open Opener) {
 	e := NewEnv(t, open, 3)
 	e.AddPeers()

@@ -222,6 +222,7 @@ func Run(t *testing.T, open Opener) {
 		{"Peers", testPeers},
 		{"PeerIsAnother", testPeerIsAnother},
 		{"SendAndDeliver", testSendAndDeliver},
+		{"Envelopes", testEnvelopes},
 		{"ReceiveOnce", testReceiveOnce},
 		{"ReceiveConcurrently", testReceiveConcurrently},
 		{"Acknowledgements", testAcknowledgements},

@@ -58,6 +58,7 @@ var everyPage = []pageVisit{
 	{"admin-peers", "admin2", "/admin/peers"},
 	{"admin-notifications", "admin2", "/admin/notifications"},
 	{"admin-feeds", "admin2", "/admin/feeds"},
+	{"admin-agreements", "admin2", "/admin/agreements"},
 	{"my-notifications", "liaison", "/notifications"},
 	{"tokens", "liaison", "/tokens"},
 	{"password", "liaison", "/password"},

@@ -305,6 +305,9 @@ func (s *Server) checkDraft(r *http.Request, f *composeForm) error {
 	for _, h := range hits {
 		v := draftHitView{Person: f.Persons[byRef[h.PersonRef]].Name, Score: h.Score, Summary: h.Summary, SubjectID: h.SubjectID,
 			SubjectName: h.SubjectName, Watchlisted: h.Watchlisted, Message: h.Message, Status: h.Status}
+		if h.Delivery != nil {
+			v.Status = deliveryStatus(localeOf(r.Context()), h.Delivery)
+		}
 		if x, ok := h.Explanation.(match.Explanation); ok {
 			v.X = x
 		}

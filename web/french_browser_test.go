@@ -43,6 +43,7 @@ var frenchPages = []frenchPage{
 	{"oversight", "oversight", "/oversight", []string{"Rapport de contrôle", "Par partenaire"}},
 	{"users", "admin2", "/admin/users", []string{"Utilisateurs", "Créer un utilisateur", "analyste"}},
 	{"peers", "admin2", "/admin/peers", []string{"Partenaires", "clé complète"}},
+	{"agreements", "admin2", "/admin/agreements", []string{"Accords de partage", "Types de messages qu’il peut recevoir", "Enregistrer l’accord avec TR-MIT"}},
 }
 
 // recorded are the pages showing what the core wrote and stored (audit details, the
@@ -50,12 +51,14 @@ var frenchPages = []frenchPage{
 // states), which must read in French too.
 var recorded = map[string]bool{"audit": true, "subject-history": true, "oversight": true, "alerts": true, "subject": true}
 
-// TestFrenchPagesInBrowser signs in as French users and walks the main pages in Chromium:
-// each says <html lang="fr">, shows its French words, leaves no English of the catalogue
-// on the screen, writes dates the French way, and is no wider than a 390 px phone (French
-// words are longer). Text the core writes in English and the pages show as a record
-// (alert and timeline texts, audit details, match summaries) is marked lang="en" and
-// left out of the look for English. Screenshots go under test-output/pages/fr-*.png.
+// TestFrenchPagesInBrowser signs in as French users and walks the main pages in Chromium,
+// then every other page at desktop width: each says <html lang="fr">, shows its French
+// words, leaves no English of the catalogue and no stored code on the screen, writes
+// dates the French way, and the main ones are no wider than a 390 px phone (French words
+// are longer). Text the core wrote in English that no code reads back is marked
+// lang="en" and left out of the look for English, except on the pages of records (audit,
+// history, oversight), where none may be left; a validation error of the core on the
+// compose form is French. Screenshots go under test-output/pages/fr-*.png.
 func TestFrenchPagesInBrowser(t *testing.T) {
 	exe := chromium(t)
 	f := newFixture(t)

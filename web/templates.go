@@ -85,6 +85,7 @@ func funcsFor(l *locale) template.FuncMap {
 		"objectWord":       l.objectWord,
 		"reviewLabel":      l.reviewLabel,
 		"notificationWord": l.notificationWord,
+		"deliveryStatus":   func(d *forewarn.Delivery) string { return deliveryStatus(l, d) },
 		"languageName":     l.LanguageName,
 		"scriptName":       l.ScriptName,
 		"purposeText":      l.purposeText,
@@ -141,6 +142,13 @@ func funcsFor(l *locale) template.FuncMap {
 		"claimKind": func(k forewarn.ClaimKind) string { return l.T(label(k)) },
 		"gradeText": func(g forewarn.Grading) string { return gradeText(l, g) },
 		"label":     func(code any) string { return l.T(label(code)) },
+		"kindWords": func(ks []forewarn.MessageKind) string {
+			words := make([]string, len(ks))
+			for i, k := range ks {
+				words[i] = l.T(label(k))
+			}
+			return strings.Join(words, ", ")
+		},
 		"reason": func(code string) string {
 			if w, ok := reasonLabels[code]; ok {
 				return l.T(w)

@@ -348,6 +348,10 @@ func TestRefusals(t *testing.T) {
 		{"oversight changes nothing", "oversight", "POST", "/messages/" + "{warning}" + "/ack", url.Values{"outcome": {"no_action"}, "reason": {"x"}}, false, http.StatusForbidden, "does not allow", "messages.ack"},
 		{"form without CSRF token", "liaison", "POST", "/messages/{warning}/ack", url.Values{"outcome": {"no_action"}, "reason": {"x"}}, true, http.StatusForbidden, "CSRF", "carries no CSRF token"},
 		{"form with a wrong CSRF token", "liaison", "POST", "/messages/{warning}/ack", url.Values{"csrf": {"forged"}, "outcome": {"no_action"}, "reason": {"x"}}, false, http.StatusForbidden, "CSRF", "does not match"},
+		{"liaison on the agreements", "liaison", "GET", "/admin/agreements", nil, false, http.StatusForbidden, "does not allow", "peers.manage"},
+		{"supervisor records no agreement", "supervisor", "POST", "/admin/agreements/TR-MIT", url.Values{"kinds": {"notification"}, "max_tlp": {"RED"}}, false, http.StatusForbidden, "does not allow", "peers.manage"},
+		{"agreement form without CSRF token", "admin2", "POST", "/admin/agreements/TR-MIT", url.Values{"kinds": {"notification"}, "max_tlp": {"RED"}}, true, http.StatusForbidden, "CSRF", "carries no CSRF token"},
+		{"agreement removal with a wrong CSRF token", "admin2", "POST", "/admin/agreements/TR-MIT/remove", url.Values{"csrf": {"forged"}}, false, http.StatusForbidden, "CSRF", "does not match"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -405,6 +409,7 @@ func TestPages(t *testing.T) {
 		{"oversight", "/oversight?from=2000-01-01&to=2100-01-01", []string{"Oversight report", "Per user", "Consultations", "message.read", "Imminent-threat overrides"}},
 		{"admin2", "/admin/users", []string{"liaison", "newbie", "must change password", "Create a user"}},
 		{"admin2", "/admin/peers", []string{"TR-MIT", "ed25519:"}},
+		{"admin2", "/admin/agreements", []string{"Sharing agreements", "TR-MIT", "Save agreement with TR-MIT", "No agreement"}},
 		{"admin2", "/tokens", []string{"Create a token"}},
 		{"liaison", "/compose", []string{"TR-MIT", "Check persons", `name="p2_name"`, "TLP"}},
 		{"analyst", "/subjects/new", []string{"Primary name", "Watch-list"}},

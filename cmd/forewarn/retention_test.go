@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -324,5 +325,115 @@ func TestErasureNoticeReachesStoppedOriginator(t *testing.T) {
 	es, err := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "erasure.notice_sent"})
 	if err != nil || len(es) != 2 {
 		t.Errorf("erasure.notice_sent entries = %d, %v; want 2", len(es), err)
+	}
+}
+
+// TestErasureScrubsForwards: the reasons stored with a forward (the liaison officer's,
+// the originator's answer) and the consent request and forwarded copy they travelled in
+// are erased with the person they concern. France holds Mostefaï, confirms Turkey's
+// consent-required warning about him, asks to pass it on to Belgium with a reason naming
+// him, Turkey grants it with one too, and Belgium receives it; when France erases him,
+// each reason becomes a digest, the sent copies lose him, and neither forewarn.db nor its
+// WAL holds his name; audit verify still passes.
+func TestErasureScrubsForwards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real nodes")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	c, err := m.startCluster(ctx, dir, day("2015-06-01 09:00"), []forewarn.Agency{agencyTR, agencyFR, agencyBE}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tr, fr, be := c.node(agencyTR.Code), c.node(agencyFR.Code), c.node(agencyBE.Code)
+	step := func() {
+		t.Helper()
+		if err := c.at(ctx, c.clock.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &forewarn.Subject{Names: []forewarn.Name{{Value: "Ismaël Omar Mostefaï"}}, BirthDate: forewarn.PartialDate{Year: 1985, Month: 11, Day: 21},
+		Nationalities: []string{"FR"}, Watch: forewarn.WatchListed}
+	if err := fr.node.Store.CreateSubject(ctx, actor(forewarn.RoleAnalyst), s); err != nil {
+		t.Fatal(err)
+	}
+	w := warning(c, forewarn.PriorityUrgent)
+	w.Marks = forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{agencyFR.Code}, OriginatorConsentRequired: true}
+	if _, err := tr.msgs.Send(ctx, actor(forewarn.RoleLiaison), w); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	in := received(t, fr, agencyTR.Code)
+	if len(in) != 1 {
+		t.Fatalf("France received %d messages, want the warning", len(in))
+	}
+	ms, _, err := fr.node.Store.Matches(ctx, forewarn.MatchFilter{SubjectID: s.ID})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("matches = %d, %v", len(ms), err)
+	}
+	if err := fr.msgs.ConfirmMatch(ctx, actor(forewarn.RoleAnalyst), ms[0].ID, "same man"); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := fr.msgs.RequestForward(ctx, principal(forewarn.RoleLiaison), in[0].Message.ID, agencyBE.Code, "Mostefaï is travelling to Brussels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	var ask *forewarn.StoredMessage
+	for _, a := range received(t, tr, agencyFR.Code) {
+		if a.Message.Consent != nil {
+			ask = a
+		}
+	}
+	if ask == nil {
+		t.Fatal("Turkey received no consent request")
+	}
+	if _, err := tr.msgs.AnswerConsent(ctx, principal(forewarn.RoleLiaison), ask.Message.ID, true, "for the Mostefaï case only"); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	step()
+	got, err := fr.node.Store.Forward(ctx, fw.ID)
+	if err != nil || got.Status != forewarn.ForwardSent || got.AnswerReason != "for the Mostefaï case only" || len(received(t, be, agencyFR.Code)) != 1 {
+		t.Fatalf("before the erasure the forward is %+v, %v", got, err)
+	}
+
+	if _, err := fr.msgs.EraseItem(ctx, principal(forewarn.RoleAnalyst), forewarn.RetainSubject, s.ID, "review: no longer necessary"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = fr.node.Store.Forward(ctx, fw.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"reason": got.Reason, "answer": got.AnswerReason} {
+		if !strings.HasPrefix(text, forewarn.ErasedText+" sha256:") {
+			t.Errorf("the forward's %s after the erasure: %q; want the erased mark and its digest", what, text)
+		}
+	}
+	for _, id := range []string{got.ConsentRequestID, got.AnswerID, got.ForwardedID} {
+		sm, err := fr.node.Store.Message(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := json.Marshal(sm.Message); bytes.Contains(bytes.ToLower(b), []byte("mostef")) || len(sm.Message.Persons()) != 0 {
+			t.Errorf("message %s (%s) still holds him: %s", id, sm.Message.Kind, b)
+		}
+	}
+	frData := filepath.Join(dir, agencyFR.Code)
+	for _, f := range []string{"forewarn.db", "forewarn.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(frData, f))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"Mostef", "MOSTEF", "mostef"} {
+			if i := bytes.Index(b, []byte(name)); i >= 0 {
+				t.Errorf("%s still holds %q at byte %d: %q", f, name, i, b[max(0, i-80):min(len(b), i+80)])
+			}
+		}
+	}
+	if out, errOut, err := runCLI(t, nil, "audit", "verify", "--data", frData); err != nil {
+		t.Errorf("audit verify after erasure: %v\n%s%s", err, out, errOut)
 	}
 }

@@ -136,8 +136,8 @@ func TestPrivateAccuracy(t *testing.T) {
 		f                 PrivateFigures
 		floor, fa, maxGap float64
 	}{
-		{"OFAC", of, 0.71, 0.05, 0.06}, // plaintext gained with issue 16's third-session rules (0.765 → 0.770)
-		{"nomenklatura", nk, 0.81, 0.19, 0.06},
+		{"OFAC", of, 0.72, 0.05, 0.06}, // plaintext gained with issue 16's third-session rules (0.765 → 0.770)
+		{"nomenklatura", nk, 0.82, 0.195, 0.06},
 	} {
 		gap := c.f.PlainRecall - c.f.PrivateRecall
 		t.Logf("%s: gap %.1f points (target 5)", c.name, 100*gap)
