@@ -163,6 +163,8 @@ var AuditDetailKinds = []*AuditDetailKind{
 	{Code: "shown.matches_of", Actions: []string{"match.list"}, Format: "the matches list showed the persons of messages: %s", Args: []AuditArgKind{ArgText}},
 	{Code: "shown.api_matches", Actions: []string{"match.list"}, Format: "matches listed, with the persons and subjects they pair", Args: nil},
 	{Code: "shown.api_matches_of", Actions: []string{"match.list"}, Format: "matches listed, with the persons and subjects they pair: %s", Args: []AuditArgKind{ArgText}},
+	{Code: "shown.alerts", Actions: []string{"alert.list"}, Format: "the alerts showed the persons of matches", Args: nil},
+	{Code: "shown.alerts_of", Actions: []string{"alert.list"}, Format: "the alerts showed the persons of matches: %s", Args: []AuditArgKind{ArgText}},
 }
 
 // auditKindsByAction indexes AuditDetailKinds by action, each kind's pattern compiled.

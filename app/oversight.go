@@ -58,7 +58,7 @@ type OversightTotals struct {
 }
 
 // consultations are the audited reads of personal data.
-var consultations = map[string]bool{"subject.read": true, "message.read": true, "message.list": true, "person.search": true,
+var consultations = map[string]bool{"subject.read": true, "subject.list": true, "message.read": true, "message.list": true, "message.related": true, "match.read": true, "match.list": true, "alert.list": true, "person.search": true,
 	"draft.check": true, "subject.export": true, "screen.read": true}
 
 // OversightReport builds the report for [from, to) and records that actor read it.

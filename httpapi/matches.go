@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 )
 
 func (s *Server) handleListMatches(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -26,15 +27,27 @@ func (s *Server) handleListMatches(w http.ResponseWriter, r *http.Request, p *fo
 		s.writeError(w, r, err)
 		return
 	}
-	ids := make([]string, len(list))
-	for i, m := range list {
-		ids[i] = m.ID
+	withhold, err := s.Node.SearchDetailsWithheld(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var ids []string
+	if withhold {
+		list = app.WithholdMatchDetails(list) // no one named: no consultation to record
+	} else {
+		for _, m := range list {
+			ids = append(ids, m.ID)
+		}
 	}
 	if err := s.Node.AuditShown(r.Context(), p.Actor(), "match.list", "match", ids, "matches listed, with the persons and subjects they pair"); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out := page[*forewarn.Match]{Items: nonNil(list), Total: total, Offset: offset, Limit: limit}
+	if withhold && len(list) > 0 {
+		out.DetailsWithheld = "the matches are listed without their summaries and explanations, which name the persons: give purpose (and purpose_text where it needs one) to see them; GET /api/v1/purposes lists them"
+	}
 	if g := s.programGate(p); g != nil {
 		if out.Withheld, err = g.Matches(r.Context(), list); err != nil {
 			s.writeError(w, r, err)
@@ -48,6 +61,12 @@ func (s *Server) handleGetMatch(w http.ResponseWriter, r *http.Request, p *forew
 	m, err := s.Node.Store.Match(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if _, ok := forewarn.PurposeFrom(r.Context()); !ok {
+		// The answer to a confirmation or rejection, given without a purpose: the decision
+		// is in it, not the persons it pairs.
+		writeJSON(w, http.StatusOK, app.WithholdMatchDetails([]*forewarn.Match{m})[0])
 		return
 	}
 	if g := s.programGate(p); g != nil {
@@ -108,6 +127,14 @@ func (s *Server) handleRelated(w http.ResponseWriter, r *http.Request, p *forewa
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if withhold, err := s.Node.SearchDetailsWithheld(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	} else if withhold {
+		for i, x := range rel {
+			rel[i].Message = app.WithholdPersons(&forewarn.StoredMessage{Message: x.Message, Direction: x.Direction}).Message
+		}
 	}
 	if len(rel) > 0 {
 		if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.related", "message", []string{r.PathValue("id")}, fmt.Sprintf("%d other messages about the same persons", len(rel))); err != nil {

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/forewarn/forewarn"
@@ -20,6 +22,20 @@ type page[T any] struct {
 	// Withheld, in an answer to another program, says what was left out of the items and
 	// the mark that kept it in.
 	Withheld []app.Withheld `json:"withheld,omitempty"`
+	// PersonsWithheld, on a list of messages read without a purpose, says how many
+	// received messages are in it without the persons they name, and how to see them.
+	PersonsWithheld string `json:"persons_withheld,omitempty"`
+	// DetailsWithheld, on a list read without a purpose, says what it leaves out that
+	// would name persons, and how to see it.
+	DetailsWithheld string `json:"details_withheld,omitempty"`
+}
+
+// personsWithheld is what a list says when n received messages in it lack their persons.
+func personsWithheld(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d received messages are listed without the persons they name: give purpose (and purpose_text where it needs one) to see them; GET /api/v1/purposes lists them", n)
 }
 
 // Page sizes of API lists.
@@ -121,6 +137,11 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, p *f
 		s.writeError(w, r, err)
 		return
 	}
+	list, withheld, err := s.Node.ShownMessages(r.Context(), list)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.list", "message", app.MessagesWithPersons(list...), "messages listed with the persons they name"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -130,7 +151,7 @@ func (s *Server) handleListMessages(w http.ResponseWriter, r *http.Request, p *f
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page[*MessageView]{Items: items, Total: total, Offset: offset, Limit: limit})
+	writeJSON(w, http.StatusOK, page[*MessageView]{Items: items, Total: total, Offset: offset, Limit: limit, PersonsWithheld: personsWithheld(withheld)})
 }
 
 func (s *Server) handleSendMessage(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
@@ -163,6 +184,9 @@ func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, p *for
 	v, err := s.messageView(r, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if app.PersonsNeedPurpose(v.StoredMessage) && !s.purposeGiven(w, r, p) {
 		return
 	}
 	if _, err := s.programView(r, p, v.StoredMessage); err != nil {
@@ -202,6 +226,11 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, p *forewar
 		s.writeError(w, r, err)
 		return
 	}
+	list, withheld, err := s.Node.ShownMessages(r.Context(), list)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.Node.AuditShown(r.Context(), p.Actor(), "message.list", "message", app.MessagesWithPersons(list...), "the thread of "+sm.Message.ID+", with the persons its messages name"); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -211,7 +240,7 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, p *forewar
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page[*MessageView]{Items: items, Total: total, Limit: maxLimit})
+	writeJSON(w, http.StatusOK, page[*MessageView]{Items: items, Total: total, Limit: maxLimit, PersonsWithheld: personsWithheld(withheld)})
 }
 
 // ackRequest is the body of POST /api/v1/messages/{id}/ack.
@@ -278,6 +307,28 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, p *forewar
 			return
 		}
 		out.Withheld = g.Withheld()
+	}
+	withhold, err := s.Node.SearchDetailsWithheld(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var named []string // the messages whose persons the alerts name
+	if withhold {
+		var n int
+		if out.Items, n = app.WithholdAlerts(out.Items); n > 0 {
+			out.DetailsWithheld = fmt.Sprintf("%d alerts are listed without the persons they name: give purpose (and purpose_text where it needs one) to see them; GET /api/v1/purposes lists them", n)
+		}
+	} else {
+		for _, a := range out.Items {
+			if app.AlertNamesPersons(a) && a.MessageID != "" && !slices.Contains(named, a.MessageID) {
+				named = append(named, a.MessageID)
+			}
+		}
+	}
+	if err := s.Node.AuditShown(r.Context(), p.Actor(), "alert.list", "message", named, "the alerts showed the persons of matches"); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -51,14 +51,36 @@ func (s *Server) withPurpose(use purposeUse, h func(http.ResponseWriter, *http.R
 		}
 		ctx, err := s.Node.Consult(r.Context(), pu)
 		if err != nil {
-			e := &forewarn.AuditEntry{Actor: p.Actor(), Action: "purpose.refused", ObjectType: "route",
-				ObjectID: forewarn.AuditText(r.Method+" "+r.URL.Path, 200), Detail: forewarn.AuditText(forewarn.ErrorMessage(err), 1000)}
-			if aerr := s.Node.Store.RecordAudit(r.Context(), e); aerr != nil {
-				err = aerr
-			}
-			s.writeError(w, r, err)
+			s.refusePurpose(w, r, p, err)
 			return
 		}
 		h(w, r.WithContext(ctx), p)
 	}
+}
+
+// purposeGiven says whether the call gave a purpose (checked by withPurpose); when it gave
+// none, it answers as withPurpose answers a call that needs one, and returns false. A
+// handler whose endpoint takes a purpose optionally calls it once it knows that what it is
+// about to show needs one: a received message's persons.
+func (s *Server) purposeGiven(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) bool {
+	if _, ok := forewarn.PurposeFrom(r.Context()); ok {
+		return true
+	}
+	_, err := s.Node.Consult(r.Context(), forewarn.Purpose{})
+	if err == nil { // unreachable: an empty purpose is never valid
+		err = forewarn.Invalid("purpose", "required", "give a purpose")
+	}
+	s.refusePurpose(w, r, p, err)
+	return false
+}
+
+// refusePurpose answers a call whose purpose is missing or wrong with err (400 naming
+// purpose or purpose_text), audited as purpose.refused.
+func (s *Server) refusePurpose(w http.ResponseWriter, r *http.Request, p *forewarn.Principal, err error) {
+	e := &forewarn.AuditEntry{Actor: p.Actor(), Action: "purpose.refused", ObjectType: "route",
+		ObjectID: forewarn.AuditText(r.Method+" "+r.URL.Path, 200), Detail: forewarn.AuditText(forewarn.ErrorMessage(err), 1000)}
+	if aerr := s.Node.Store.RecordAudit(r.Context(), e); aerr != nil {
+		err = aerr
+	}
+	s.writeError(w, r, err)
 }

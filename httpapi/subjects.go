@@ -41,7 +41,15 @@ func (s *Server) handleListSubjects(w http.ResponseWriter, r *http.Request, p *f
 		}
 		withheld = g.Withheld()
 	}
-	writeJSON(w, http.StatusOK, page[*forewarn.Subject]{Items: list, Total: total, Offset: offset, Limit: limit, Withheld: withheld})
+	out := page[*forewarn.Subject]{Items: list, Total: total, Offset: offset, Limit: limit, Withheld: withheld}
+	if withhold, err := s.Node.SearchDetailsWithheld(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	} else if withhold {
+		out.Items = app.WithholdSubjects(list)
+		out.DetailsWithheld = "the subjects are listed by ID, watch status and dates only: give purpose (and purpose_text where it needs one) to see who they are; GET /api/v1/purposes lists them"
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {

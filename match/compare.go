@@ -490,7 +490,7 @@ func align(x, y *Name, memo *simMemo) alignment {
 		if pa[i] == 0 {
 			al.unA[al.nUA] = i
 			al.nUA++
-			if !yPat && patronymicAt(x, int(i)) {
+			if !yPat && patronymicAt(x, int(i)) || repeatedAligned(x, int(i), pa[:na]) {
 				ua += patronymicWeight
 			} else {
 				ua += missingWeight(&x.tokens[i])
@@ -501,7 +501,7 @@ func align(x, y *Name, memo *simMemo) alignment {
 		if pb[j] == 0 {
 			al.unB[al.nUB] = j
 			al.nUB++
-			if !xPat && patronymicAt(y, int(j)) {
+			if !xPat && patronymicAt(y, int(j)) || repeatedAligned(y, int(j), pb[:nb]) {
 				ub += patronymicWeight
 			} else {
 				ub += missingWeight(&y.tokens[j])
@@ -539,6 +539,18 @@ func align(x, y *Name, memo *simMemo) alignment {
 		al.score = min(al.score*surnameOnlyFactor, surnameOnlyCap)
 	}
 	return al
+}
+
+// repeatedAligned reports whether part i of n repeats a part of n that aligned (partner
+// not 0): "SALMAN, Salman Raouf" or "Houka Houka" names the part twice, and the other
+// source writing it once leaves out no name, only the repetition.
+func repeatedAligned(n *Name, i int, partner []int8) bool {
+	for k := range n.tokens {
+		if k != i && partner[k] != 0 && n.tokens[k].fold == n.tokens[i].fold {
+			return true
+		}
+	}
+	return false
 }
 
 // surnameOnly reports whether only the surname of n, a name that says which part is its

@@ -450,9 +450,10 @@ type route struct {
 }
 
 type scored struct {
-	n     uint32
-	score float64
-	acc   float32
+	n      uint32
+	score  float64
+	acc    float32
+	common int
 }
 
 func (ix *Index) getScratch() *scratch {
@@ -746,24 +747,14 @@ func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []H
 	for _, n := range cands {
 		c := ix.view(n, s)
 		r := comparePrepared(q, c, false, &s.memo)
-		results = append(results, scored{n, r.Score, s.acc[n]})
+		results = append(results, scored{n, r.Score, s.acc[n], r.common})
 	}
 	s.results = results
-	// Rarer shared parts break ties between equal scores.
-	slices.SortFunc(results, func(a, b scored) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.acc, a.acc); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.n, b.n)
-	})
+	// Hits below minScore are dropped before ranking, so that none displaces one above.
+	results = slices.DeleteFunc(results, func(r scored) bool { return r.score < minScore })
+	slices.SortFunc(results, rankOrder)
 	if len(results) > k {
 		results = results[:k]
-	}
-	for len(results) > 0 && results[len(results)-1].score < minScore {
-		results = results[:len(results)-1]
 	}
 	if len(results) == 0 {
 		return nil
@@ -775,6 +766,41 @@ func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []H
 		hits[i] = Hit{ID: e.id, Score: res.Score, MatchedName: res.MatchedName, Explanation: res.Explanation}
 	}
 	return hits
+}
+
+// rankOrder orders scored candidates best first. Candidates at or above the default
+// threshold rank above all others, by score. Below it, scores that round to the same
+// hundredth are ties, whatever the third decimal: among them the candidate sharing more
+// parts of the query name ranks first ("KHALIF, Idris Ali Awad" finds "AL-FAY, Idris Ali
+// Awwad", three parts in common, before "ASWAD, Ali", two), then the one sharing the
+// rarer parts (the retrieval weight: rarity on this list times how each part was
+// reached), then the higher score. Equal scores above the threshold are ordered by the
+// rarer parts too; list order decides the rest.
+func rankOrder(a, b scored) int {
+	above, bAbove := a.score >= DefaultThreshold, b.score >= DefaultThreshold
+	switch {
+	case above != bAbove && above:
+		return -1
+	case above != bAbove:
+		return 1
+	case !above:
+		if c := cmp.Compare(math.Round(b.score*100), math.Round(a.score*100)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.common, a.common); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.acc, a.acc); c != 0 {
+			return c
+		}
+	}
+	if c := cmp.Compare(b.score, a.score); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.acc, a.acc); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.n, b.n)
 }
 
 // weighQuery copies the query's names into scratch with rarity weights.

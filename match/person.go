@@ -112,6 +112,8 @@ type Result struct {
 	Score       float64     `json:"score"`
 	MatchedName string      `json:"matched_name"`
 	Explanation Explanation `json:"explanation"`
+	// common is how many parts of the query name aligned, for ranking equal scores.
+	common int
 }
 
 // ComparePersons scores how likely q and c are the same person: the best pair of their
@@ -147,6 +149,9 @@ func comparePrepared(q, c *PreparedPerson, withExplanation bool, memo *simMemo) 
 	if i >= 0 {
 		score = al.score
 		r.MatchedName = c.names[j].Original
+		for _, p := range al.pairs() {
+			r.common += int(p.na)
+		}
 	}
 	lift := i >= 0 && al.surnameOnly != 0 && attributesAgree(q, c)
 	if lift {

@@ -161,3 +161,41 @@ func TestTruncatedGivenName(t *testing.T) {
 		}
 	}
 }
+
+// A part written twice in one name ("Houka Houka", "SALMAN, Salman Raouf") and once in
+// the other leaves out only the repetition: it weighs as a patronymic left out, not as a
+// missing name. Different syllables with one key (Korean "Chung Chong") are not a repetition.
+func TestRepeatedPartLeftOut(t *testing.T) {
+	rep := CompareNames("Houka Houka Alhousseini", "Houka Alhousseini")
+	if rep.Score < 0.9 {
+		t.Errorf("repetition left out = %.3f, want >= 0.9\n%s", rep.Score, rep.Explanation)
+	}
+	if m := CompareNames("Houka Hamma Alhousseini", "Houka Alhousseini"); m.Score >= rep.Score {
+		t.Errorf("a different part left out = %.3f, want below the repetition's %.3f\n%s", m.Score, rep.Score, m.Explanation)
+	}
+	if m := CompareNames("KIM, Chung Chong", "KIM, Chung"); m.Score >= rep.Score {
+		t.Errorf("Chong left out = %.3f, want below the repetition's %.3f\n%s", m.Score, rep.Score, m.Explanation)
+	}
+}
+
+// Below the threshold, scores that round to the same hundredth are ties, broken by how
+// many parts of the query each candidate shares, then by how rare they are; at or above
+// it, the score alone ranks, and no candidate below the threshold outranks one above.
+func TestRankOrder(t *testing.T) {
+	for _, c := range []struct {
+		first, second scored
+	}{
+		{scored{n: 1, score: 0.389, common: 3}, scored{n: 2, score: 0.394, common: 2}},
+		{scored{n: 2, score: 0.394, common: 2}, scored{n: 1, score: 0.384, common: 3}},
+		{scored{n: 2, score: 0.762, common: 2}, scored{n: 1, score: 0.757, common: 3}},
+		{scored{n: 2, score: 0.801, common: 2}, scored{n: 1, score: 0.799, common: 3}},
+		{scored{n: 2, score: 0.5, common: 2, acc: 2}, scored{n: 1, score: 0.5, common: 2, acc: 1}},
+		{scored{n: 2, score: 0.391, common: 2, acc: 2}, scored{n: 1, score: 0.394, common: 2, acc: 1}},
+		{scored{n: 1, score: 0.83, common: 2, acc: 1}, scored{n: 2, score: 0.82, common: 3, acc: 2}},
+		{scored{n: 1, score: 0.5, common: 2}, scored{n: 2, score: 0.5, common: 2}},
+	} {
+		if rankOrder(c.first, c.second) >= 0 || rankOrder(c.second, c.first) <= 0 {
+			t.Errorf("%+v should rank before %+v", c.first, c.second)
+		}
+	}
+}

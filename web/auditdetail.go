@@ -112,7 +112,7 @@ var actionWords = map[string]string{
 	"message.escalate": msg("escalated"), "message.assign": msg("owner changed"), "message.list": msg("messages listed"),
 	"message.related": msg("related messages shown"), "match.create": msg("match found"), "match.confirm": msg("match confirmed"),
 	"match.reject": msg("match rejected"), "match.list": msg("matches listed"), "match.read": msg("match consulted"),
-	"alert.resolve": msg("alert closed"), "person.search": msg("search"), "draft.check": msg("draft checked"),
+	"alert.resolve": msg("alert closed"), "alert.list": msg("alerts listed"), "person.search": msg("search"), "draft.check": msg("draft checked"),
 	"session.create": msg("signed in"), "session.delete": msg("signed out"), "login.failed": msg("sign-in failed"),
 	"access.denied": msg("access denied"), "oversight.report": msg("oversight report read"), "audit.verify": msg("audit trail verified"),
 	"forward.awaiting_consent": msg("forward awaiting consent"), "forward.sent": msg("forwarded"), "forward.refused": msg("forward refused"),

@@ -36,11 +36,13 @@ var everyPage = []pageVisit{
 	{"outbox", "liaison", "/outbox"},
 	{"overdue", "supervisor", "/overdue"},
 	{"alerts", "liaison", "/alerts"},
-	{"message", "liaison", "/messages/{warning}"},
-	{"message-repeated", "analyst", "/messages/{second}"},
+	{"message-purpose-prompt", "liaison", "/messages/{warning}?ask=1"},
+	{"message", "liaison", "/messages/{warning}?purpose=liaison-request"},
+	{"message-repeated", "analyst", "/messages/{second}?purpose=investigation"},
 	{"compose", "liaison", "/compose"},
 	{"private", "liaison", "/private?subject={subject}"},
 	{"subjects", "analyst", "/subjects"},
+	{"subjects-named", "analyst", "/subjects?purpose=investigation"},
 	{"subject-new", "analyst", "/subjects/new"},
 	{"subject-purpose-prompt", "analyst", "/subjects/{subject}?ask=1"},
 	{"subject", "analyst", "/subjects/{subject}?purpose=investigation"},
@@ -49,7 +51,7 @@ var everyPage = []pageVisit{
 	{"subject-history", "analyst", "/subjects/{subject}/history?purpose=investigation"},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai"},
 	{"matches", "analyst", "/matches"},
-	{"matches-by-score", "analyst", "/matches?status=&sort=-score"},
+	{"matches-by-score", "analyst", "/matches?status=&sort=-score&purpose=investigation"},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty&born=1970"},
 	{"reviews", "analyst", "/reviews"},
 	{"audit", "oversight", "/audit"},
@@ -295,7 +297,7 @@ func TestBrowserFlows(t *testing.T) {
 	b.signIn(base, "analyst")
 
 	// The banner names the matched subject, linked.
-	b.run("open the warning", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS("#banner")))
+	b.run("open the warning", chromedp.Navigate(base+"/messages/"+f.warningID+"?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS("#banner")))
 	if got := b.text("#banner a.banner-subject"); got != "Ismaël Omar Mostefaï" {
 		t.Errorf("the banner names %q, want the subject", got)
 	}
@@ -311,7 +313,7 @@ func TestBrowserFlows(t *testing.T) {
 	b.shot(filepath.Join(shots, "flow-2-surname-search.png"))
 
 	// Confirm the first match, then the second warning proposes the same in one click.
-	b.run("confirm the first match", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS(`form.review`)),
+	b.run("confirm the first match", chromedp.Navigate(base+"/messages/"+f.warningID+"?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS(`form.review`)),
 		chromedp.SendKeys(chromedp.CSS(`form.review input[name=reason]`), "names, birth year and nationality agree"),
 		chromedp.Click(chromedp.CSS(`form.review button.primary`)),
 		// The subject's record opens next: asked why, the analyst keeps the default.
@@ -319,7 +321,7 @@ func TestBrowserFlows(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	f.clock.Advance(time.Hour)
 	second := f.receiveWarning(t, "Second notification on the fifth individual")
-	b.run("open the second warning", chromedp.Navigate(base+"/messages/"+second), chromedp.WaitVisible(chromedp.CSS(`form.same-as`)))
+	b.run("open the second warning", chromedp.Navigate(base+"/messages/"+second+"?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS(`form.same-as`)))
 	b.shot(filepath.Join(shots, "flow-3-same-as.png"))
 	b.run("confirm in one click", chromedp.Click(chromedp.CSS(`form.same-as button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	if got := b.text("p.flash"); !strings.Contains(got, "Match confirmed") {

@@ -766,7 +766,9 @@ var frenchText = map[string]string{
 	"Another purpose": "Autre finalité",
 	"Opened for <strong>%s</strong>, recorded in the audit trail.": "Ouverte pour : <strong>%s</strong>, enregistré au journal d’audit.",
 	"This node shows who a search found only for a purpose: the results below say how many were found and how well they match. Choose a purpose and search again to see who they are.": "Ce nœud ne montre qui une recherche a trouvé que pour une finalité : les résultats ci-dessous disent combien ont été trouvés et à quel point ils correspondent. Choisissez une finalité et relancez la recherche pour voir de qui il s’agit.",
-	"a subject":                         "une fiche",
+	"a subject": "une fiche",
+	"This node shows the persons a list names only for a purpose: choose one above to see who they are. Your answer is recorded in the audit trail and remembered for 30 minutes for this list.": "Ce nœud ne montre les personnes qu’une liste nomme que pour une finalité : choisissez-en une ci-dessus pour voir de qui il s’agit. Votre réponse est enregistrée dans le journal d’audit et retenue 30 minutes pour cette liste.",
+	"A person matched someone this node holds or was told about: who is withheld until a purpose is given.":                                                                                      "Une personne correspond à quelqu’un que ce nœud détient ou dont il a été informé : son identité est masquée tant qu’aucune finalité n’est donnée.",
 	"withheld until a purpose is given": "masqué tant qu’aucune finalité n’est donnée",
 	// the matches list (matches.html)
 	"Every person in a message that matched a subject you hold or a person in an earlier message. Open one to see why it matched, and confirm or reject it there.": "Chaque personne d’un message qui correspond à une fiche que vous détenez ou à une personne d’un message antérieur. Ouvrez-la pour voir pourquoi, et confirmez ou rejetez-la là.",

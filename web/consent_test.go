@@ -29,7 +29,7 @@ func TestBrowserConsent(t *testing.T) {
 	base := f.srv.URL
 	b.signIn(base, "liaison")
 
-	b.run("ask to forward the warning", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS("#forward-form")),
+	b.run("ask to forward the warning", chromedp.Navigate(base+"/messages/"+f.warningID+"?purpose=liaison-request"), chromedp.WaitVisible(chromedp.CSS("#forward-form")),
 		chromedp.SendKeys(chromedp.CSS(`#forward-form textarea[name=reason]`), "He is travelling to Brussels"),
 		chromedp.Click(chromedp.CSS(`#forward-form button`)), chromedp.WaitVisible(chromedp.CSS(`#forward p.forward-status`)))
 	if got := b.text("#forward"); !strings.Contains(got, "BE-VSSE") || !strings.Contains(got, "awaiting consent") {
@@ -60,7 +60,7 @@ func TestBrowserConsent(t *testing.T) {
 	if _, err := f.msgs.Receive(ctx, env, "test"); err != nil {
 		t.Fatal(err)
 	}
-	b.run("open the consent request", chromedp.Navigate(base+"/messages/"+req.ID), chromedp.WaitVisible(chromedp.CSS("#consent-form")))
+	b.run("open the consent request", chromedp.Navigate(base+"/messages/"+req.ID+"?purpose=liaison-request"), chromedp.WaitVisible(chromedp.CSS("#consent-form")))
 	if got := b.text("#consent"); !strings.Contains(got, "DE-BND") || !strings.Contains(got, "Germany is watching his contacts") {
 		t.Errorf("the consent request says %q; want to whom and why", got)
 	}

@@ -25,8 +25,8 @@ type frenchPage struct {
 var frenchPages = []frenchPage{
 	{"inbox", "liaison", "/inbox", []string{"Réception", "Échéance", "Priorité", "Personne d’intérêt connue de nos services", "avertissement", "en retard de", "Se déconnecter"}},
 	{"outbox", "liaison", "/outbox", []string{"Envois", "Aucun message."}},
-	{"alerts", "liaison", "/alerts", []string{"Alertes", "Pas de notre ressort", "Enregistrer le motif", "Vous détenez cette personne : message (avertissement)", "correspond à votre fiche sous surveillance"}},
-	{"message", "liaison", "/messages/{warning}", []string{"Message reçu : avertissement", "Remise et accusé de réception", "Accuser réception", "Correspondances", "Éléments de nom mis en regard", "Relances", "étape 1", "déc. 2014", "Message (avertissement) de TR-MIT sans accusé de réception"}},
+	{"alerts", "liaison", "/alerts?purpose=liaison-request", []string{"Alertes", "Pas de notre ressort", "Enregistrer le motif", "Vous détenez cette personne : message (avertissement)", "correspond à votre fiche sous surveillance"}},
+	{"message", "liaison", "/messages/{warning}?purpose=liaison-request", []string{"Message reçu : avertissement", "Remise et accusé de réception", "Accuser réception", "Correspondances", "Éléments de nom mis en regard", "Relances", "étape 1", "déc. 2014", "Message (avertissement) de TR-MIT sans accusé de réception"}},
 	{"compose", "liaison", "/compose", []string{"Rédiger", "Destinataires", "Vérifier les personnes", "Diffusion"}},
 	{"settings", "liaison", "/settings", []string{"Vos réglages", "Langue des pages", "Français"}},
 	{"overdue", "supervisor", "/overdue", []string{"En retard", "Avertissements et demandes dont l’échéance est passée"}},

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/match"
 )
 
 // matchesPage is the list of matches an analyst reviews: every match the node found, the
@@ -16,6 +17,7 @@ type matchesPage struct {
 	Sort    string
 	Headers []header
 	Pager   pager
+	Purpose listPurpose // without a purpose the list names no one (web/purpose.go)
 }
 
 // matchRow is one match of the list, with the message it was found in.
@@ -37,7 +39,12 @@ func (s *Server) handleMatches(w http.ResponseWriter, r *http.Request, a *access
 	if pg.Sort == "" {
 		pg.Sort = string(forewarn.SortMatchNewest)
 	}
-	ctx := r.Context()
+	ctx, lp, err := s.listConsult(r, a, "match.list", "message", "/matches")
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	pg.Purpose = lp
 	list, total, err := s.Node.Store.Matches(ctx, forewarn.MatchFilter{Status: forewarn.MatchStatus(pg.Status), Sort: forewarn.MatchSort(pg.Sort), Offset: offset, Limit: pageSize})
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -66,7 +73,13 @@ func (s *Server) handleMatches(w http.ResponseWriter, r *http.Request, a *access
 				}
 			}
 		}
+		if lp.Withheld {
+			row.PersonName, row.X, row.TargetHref = "", match.Explanation{}, ""
+		}
 		pg.Rows = append(pg.Rows, row)
+	}
+	if lp.Withheld {
+		shown = nil // no one was named: no consultation to record
 	}
 	if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "match.list", "message", shown, "the matches list showed the persons of messages"); err != nil {
 		s.fail(w, r, a, err)

@@ -179,6 +179,9 @@ type listPage struct {
 	Pager   pager
 	Peers   []*forewarn.Peer
 	Kinds   []forewarn.MessageKind
+	// Purpose, when a row names the subject a person matched, says why the list was
+	// opened; without a purpose the rows say "you hold this person" without naming whom.
+	Purpose *listPurpose
 }
 
 // listFilter is the list's filter form, as the user filled it.
@@ -250,26 +253,43 @@ func (s *Server) messageList(w http.ResponseWriter, r *http.Request, a *access, 
 	if lf.Mine {
 		f.Owner = a.Principal.Username
 	}
-	list, total, err := s.Node.Store.Messages(r.Context(), f)
+	ctx, lp, err := s.listConsult(r, a, "message.list", "message", r.URL.Path)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	peers, err := s.Node.Store.Peers(r.Context())
+	list, total, err := s.Node.Store.Messages(ctx, f)
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
-	if err := s.Node.AuditShown(r.Context(), a.Principal.Actor(), "message.list", "message", app.MessagesWithPersons(list...), heading+" showed messages naming persons"); err != nil {
+	peers, err := s.Node.Store.Peers(ctx)
+	if err != nil {
 		s.fail(w, r, a, err)
 		return
 	}
 	pg := listPage{Heading: heading, Intro: intro, Path: r.URL.Path, Filter: lf, Total: total, Offset: offset, Peers: peers,
 		Kinds: []forewarn.MessageKind{forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement}}
+	named := false // whether a row names the subject a person matched
 	for _, sm := range list {
 		row := rowOf(localeOf(r.Context()), sm)
 		s.timed(localeOf(r.Context()), &row)
+		for i := range row.Subjects {
+			named = true
+			if lp.Withheld {
+				row.Subjects[i].Name = "" // "You hold this person", without saying who
+			}
+		}
 		pg.Rows = append(pg.Rows, row)
+	}
+	if named {
+		pg.Purpose = &lp
+	}
+	if !lp.Withheld {
+		if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "message.list", "message", app.MessagesWithPersons(list...), heading+" showed messages naming persons"); err != nil {
+			s.fail(w, r, a, err)
+			return
+		}
 	}
 	pg.Pager = pageOf(r.URL, offset, len(list), total)
 	dated := msg("Message, received")
@@ -351,7 +371,8 @@ type messagePage struct {
 	Ack         ackForm
 	Outcomes    []string
 	Done        string
-	Consent     *consentView // the third-party rule: consent to answer, forwards (web/consent.go)
+	Consent     *consentView     // the third-party rule: consent to answer, forwards (web/consent.go)
+	Purpose     forewarn.Purpose // why the persons were opened, for a received message naming them
 }
 
 // lateArrival is how long after it was written a message may arrive before its page says
@@ -377,6 +398,15 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
+	var purpose forewarn.Purpose
+	if app.PersonsNeedPurpose(sm) {
+		// Persons another agency sent are opened for a purpose, as a subject is.
+		c, pu, ok := s.messagePurpose(w, r, a, sm.Message.ID)
+		if !ok {
+			return
+		}
+		ctx, purpose = c, pu
+	}
 	if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "message.read", "message", app.MessagesWithPersons(sm), "the message page, with the persons it names and their matches"); err != nil {
 		s.fail(w, r, a, err)
 		return
@@ -384,7 +414,7 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	m := sm.Message
 	row := rowOf(localeOf(r.Context()), sm)
 	s.timed(localeOf(r.Context()), &row)
-	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Ack: form, Done: r.URL.Query().Get("done"),
+	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Purpose: purpose, Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
 	if pg.Incoming {
 		// What the receipt proves is the arrival; a message held in its sender's outbox
@@ -594,7 +624,8 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, a *access)
 // shows its handling marks.
 type alertView struct {
 	*forewarn.Alert
-	Message *forewarn.Message
+	Message  *forewarn.Message
+	Withheld bool // the text names persons, and the list was opened without a purpose
 }
 
 type alertsPage struct {
@@ -610,6 +641,7 @@ type alertsPage struct {
 	Failed     string   // the alert whose answer was refused, and why
 	Error      string
 	Done       bool
+	Purpose    *listPurpose // when an alert names persons: why the list was opened
 }
 
 // handleResolveAlert closes an alert for one of the user's desks without acknowledging its
@@ -647,6 +679,11 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 	pg := alertsPage{CanResolve: a.Principal.Can(forewarn.PermResolveAlerts), CanAck: a.Principal.Can(forewarn.PermAckMessages),
 		Outcomes: []string{forewarn.OutcomeForwarded, forewarn.OutcomeDuplicate, forewarn.OutcomeNoAction, forewarn.OutcomeNotKnown},
 		Failed:   failed, Error: why, Done: r.URL.Query().Get("done") == "1"}
+	ctx, lp, err := s.listConsult(r, a, "alert.list", "message", "/alerts")
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
 	mine, err := s.Node.Store.UserAlerts(r.Context(), a.Principal.Username, maxAlertCount)
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -716,6 +753,20 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 			msgs[al.MessageID] = m
 		}
 		pg.Alerts[i].Message = m
+	}
+	var named []string // the messages whose persons the alerts name
+	for i, al := range pg.Alerts {
+		if app.AlertNamesPersons(al.Alert) {
+			pg.Purpose = &lp
+			pg.Alerts[i].Withheld = lp.Withheld
+			if !lp.Withheld && al.MessageID != "" && !slices.Contains(named, al.MessageID) {
+				named = append(named, al.MessageID)
+			}
+		}
+	}
+	if err := s.Node.AuditShown(ctx, a.Principal.Actor(), "alert.list", "message", named, "the alerts showed the persons of matches"); err != nil {
+		s.fail(w, r, a, err)
+		return
 	}
 	s.render(w, r, a, status, "alerts", msg("Alerts"), pg)
 }

@@ -34,7 +34,7 @@ func TestBrowserOverride(t *testing.T) {
 	base := f.srv.URL
 	b.signIn(base, "supervisor")
 
-	b.run("open the warning", chromedp.Navigate(base+"/messages/"+f.warningID), chromedp.WaitVisible(chromedp.CSS("#override-form")))
+	b.run("open the warning", chromedp.Navigate(base+"/messages/"+f.warningID+"?purpose=threat-assessment"), chromedp.WaitVisible(chromedp.CSS("#override-form")))
 	// Submitting without a justification goes nowhere: the browser asks for it.
 	b.run("submit without a justification", chromedp.SetValue(chromedp.CSS(`#override-form select[name=to]`), "BE-VSSE"), chromedp.Click(chromedp.CSS(`#override-form button`)))
 	if fws, err := f.node.Store.Forwards(ctx, forewarn.ForwardFilter{MessageID: f.warningID}); err != nil || len(fws) != 0 {

@@ -46,11 +46,22 @@ func (s *Server) newPurposeForm(ctx context.Context, r *http.Request, a *access,
 // answer opens. When there is neither, or the one given is wrong, it shows the prompt
 // (naming no one) and returns ok false.
 func (s *Server) subjectPurpose(w http.ResponseWriter, r *http.Request, a *access, id, action string) (context.Context, forewarn.Purpose, bool) {
+	return s.consultPurpose(w, r, a, "subject.read", "subject", id, action)
+}
+
+// messagePurpose is subjectPurpose for a received message that names persons: the purpose
+// is remembered from the message.read entry that recorded it.
+func (s *Server) messagePurpose(w http.ResponseWriter, r *http.Request, a *access, id string) (context.Context, forewarn.Purpose, bool) {
+	return s.consultPurpose(w, r, a, "message.read", "message", id, "/messages/"+id)
+}
+
+// consultPurpose is subjectPurpose for a consultation audited as auditAction on the object.
+func (s *Server) consultPurpose(w http.ResponseWriter, r *http.Request, a *access, auditAction, objectType, id, action string) (context.Context, forewarn.Purpose, bool) {
 	ctx := r.Context()
 	pu := forewarn.Purpose{Code: r.FormValue("purpose"), Text: r.FormValue("purpose_text")}
 	given := pu.Code != "" || pu.Text != ""
 	if !given && r.FormValue("ask") == "" {
-		remembered, ok, err := s.Node.RememberedPurpose(ctx, a.Principal.Username, id)
+		remembered, ok, err := s.Node.RememberedPurposeFor(ctx, a.Principal.Username, auditAction, objectType, id)
 		if err != nil {
 			s.fail(w, r, a, err)
 			return nil, pu, false
@@ -90,4 +101,57 @@ func (s *Server) promptPurpose(w http.ResponseWriter, r *http.Request, a *access
 	}
 	f.Error, f.Remember, f.Button = problem, int(app.RememberFor.Minutes()), msg("Open the record")
 	s.render(w, r, a, status, "purpose", msg("Why are you opening this record?"), purposePage{Form: f})
+}
+
+// listPurpose is why the user opens a list that shows persons' names (the matches, the
+// subjects, the persons the inbox's messages are matched to). A list is how a person finds
+// their way to a record, so it is never refused: without a purpose, when the node's policy
+// asks for one first (as for search), it shows no names, and its filter form carries the
+// purpose fields.
+type listPurpose struct {
+	Form     *purposeForm     // the purpose fields, when the node asks for a purpose first
+	Given    forewarn.Purpose // the purpose the list was opened for, if any
+	Withheld bool             // the list shows no names
+}
+
+// listConsult returns the request's context carrying why the user opens the list: the
+// purpose the request gives, or the one they gave for the same list (auditAction) within
+// app.RememberFor. action is the list's page, where the purpose fields send their answer.
+func (s *Server) listConsult(r *http.Request, a *access, auditAction, objectType, action string) (context.Context, listPurpose, error) {
+	ctx := r.Context()
+	var lp listPurpose
+	policy, err := s.Node.Store.PurposePolicy(ctx)
+	if err != nil {
+		return ctx, lp, err
+	}
+	if policy.SearchNeedsPurpose {
+		f, err := s.newPurposeForm(ctx, r, a, action)
+		if err != nil {
+			return ctx, lp, err
+		}
+		lp.Form = &f
+	}
+	pu := forewarn.Purpose{Code: r.FormValue("purpose"), Text: r.FormValue("purpose_text")}
+	switch {
+	case pu.Code != "" || pu.Text != "":
+		c, err := s.Node.Consult(ctx, pu)
+		if err != nil && lp.Form != nil {
+			lp.Form.Error = forewarn.ErrorMessage(err)
+		} else if err == nil {
+			ctx = c
+		}
+	case r.FormValue("ask") == "":
+		remembered, ok, err := s.Node.RememberedPurposeFor(ctx, a.Principal.Username, auditAction, objectType, "")
+		if err != nil {
+			return ctx, lp, err
+		}
+		if ok {
+			if c, err := s.Node.Consult(ctx, remembered); err == nil {
+				ctx = c
+			}
+		}
+	}
+	lp.Given, _ = forewarn.PurposeFrom(ctx)
+	lp.Withheld, err = s.Node.SearchDetailsWithheld(ctx)
+	return ctx, lp, err
 }

@@ -22,9 +22,12 @@ type subjectsPage struct {
 	Sort     string
 	Headers  []header
 	Pager    pager
+	Purpose  listPurpose // without a purpose the list names no one (web/purpose.go)
 }
 
 // handleSubjects lists the agency's subjects, most recently updated first (an audited read).
+// Without a purpose, when the node asks for one first, it shows each subject's watch status
+// and last change, not who it is.
 func (s *Server) handleSubjects(w http.ResponseWriter, r *http.Request, a *access) {
 	q := r.URL.Query()
 	offset, _ := strconv.Atoi(q.Get("offset"))
@@ -33,10 +36,19 @@ func (s *Server) handleSubjects(w http.ResponseWriter, r *http.Request, a *acces
 	if pg.Sort == "" {
 		pg.Sort = string(forewarn.SortRecentlyChanged)
 	}
-	list, total, err := s.Node.Store.FindSubjects(r.Context(), a.Principal.Actor(), forewarn.SubjectFilter{Watch: forewarn.WatchStatus(pg.Watch), Sort: forewarn.SubjectSort(pg.Sort), Offset: offset, Limit: pageSize})
+	ctx, lp, err := s.listConsult(r, a, "subject.list", "subject", "/subjects")
 	if err != nil {
 		s.fail(w, r, a, err)
 		return
+	}
+	pg.Purpose = lp
+	list, total, err := s.Node.Store.FindSubjects(ctx, a.Principal.Actor(), forewarn.SubjectFilter{Watch: forewarn.WatchStatus(pg.Watch), Sort: forewarn.SubjectSort(pg.Sort), Offset: offset, Limit: pageSize})
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if lp.Withheld {
+		list = app.WithholdSubjects(list)
 	}
 	pg.Subjects, pg.Total = list, total
 	pg.Pager = pageOf(r.URL, offset, len(list), total)

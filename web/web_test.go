@@ -400,8 +400,8 @@ func TestPages(t *testing.T) {
 		{"supervisor", "/overdue", []string{"Overdue", "Fifth individual identified", "overdue since"}},
 		{"liaison", "/messages/{warning}", []string{"Fifth individual identified", "Omar Ismail Mostefai", "reordered", "diacritics", "Aligned name parts", "Similarity", "Acknowledge", "Mark read", "Escalations", "step 1", `id="arrived"`}},
 		{"oversight", "/messages/{warning}", []string{"Fifth individual identified", "reordered"}},
-		{"liaison", "/alerts", []string{"You hold this person"}},
-		{"analyst", "/subjects", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
+		{"liaison", "/alerts?purpose=liaison-request", []string{"You hold this person", "Omar Ismail Mostefai"}},
+		{"analyst", "/subjects?purpose=investigation", []string{"Ismaël Omar Mostefaï", "watch-listed"}},
 		{"analyst", "/subjects/{subject}", []string{"Ismaël Omar Mostefaï", "Conflicting claims", "no exit record", "Mark preferred", "<svg", "Omar Ismail Mostefai", "Confirm", "Timeline", "B3"}},
 		{"analyst", "/search?purpose=investigation&name=Omar+Ismail+Mostefai&born=1985", []string{"Ismaël Omar Mostefaï", "person in a message", "reordered"}},
 		{"oversight", "/audit", []string{"Audit trail", "node.init", "Verify"}},
@@ -879,7 +879,7 @@ func TestPersonalDataReadsAudited(t *testing.T) {
 		t.Errorf("the message page is audited as %+v, want one message.read of %s by liaison", es, f.warningID)
 	}
 	before := len(entries("message.list")) // signing in opened the inbox
-	b.get("/inbox")
+	b.get("/inbox?purpose=liaison-request")
 	if es := entries("message.list"); len(es) != before+1 || es[len(es)-1].ObjectID != f.warningID || !strings.Contains(es[len(es)-1].Detail, "Inbox") {
 		t.Errorf("the inbox is audited as %+v", es)
 	}
@@ -916,10 +916,10 @@ func TestPersonalDataReadsAudited(t *testing.T) {
 	}
 	for _, c := range []struct{ method, path, body, action string }{
 		{"POST", "/api/v1/drafts/check", `{"persons":[{"ref":"p1","names":[{"value":"Ismael Omar Mostefai","kind":"primary"}],"birth_date":"1985-11-21"}]}`, "draft.check"},
-		{"GET", "/api/v1/messages/" + f.warningID, "", "message.read"},
-		{"GET", "/api/v1/messages?direction=in", "", "message.list"},
-		{"GET", "/api/v1/messages/" + f.warningID + "/thread", "", "message.list"},
-		{"GET", "/api/v1/matches", "", "match.list"},
+		{"GET", "/api/v1/messages/" + f.warningID + "?purpose=liaison-request", "", "message.read"},
+		{"GET", "/api/v1/messages?direction=in&purpose=liaison-request", "", "message.list"},
+		{"GET", "/api/v1/messages/" + f.warningID + "/thread?purpose=liaison-request", "", "message.list"},
+		{"GET", "/api/v1/matches?purpose=liaison-request", "", "match.list"},
 	} {
 		callAPI(c.method, c.path, c.body)
 		es, _ := f.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: c.action, Token: tok.ID})
@@ -931,7 +931,7 @@ func TestPersonalDataReadsAudited(t *testing.T) {
 	if err != nil || len(ms) == 0 {
 		t.Fatalf("the fixture holds no match: %v", err)
 	}
-	callAPI("GET", "/api/v1/matches/"+ms[0].ID, "")
+	callAPI("GET", "/api/v1/matches/"+ms[0].ID+"?purpose=liaison-request", "")
 	if es, _ := f.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "match.read", ObjectID: ms[0].ID}); len(es) != 1 {
 		t.Errorf("reading match %s through the API is audited %d times, want once", ms[0].ID, len(es))
 	}

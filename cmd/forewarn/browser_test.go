@@ -152,7 +152,7 @@ func TestBrowser(t *testing.T) {
 	body := text(fr.url + "/inbox?overdue=1")
 	expect("France's overdue warnings", body, "Fifth individual identified", "Second notification", "overdue since", "You hold this person")
 	shot("02-overdue-board")
-	body = text(fr.url + "/inbox")
+	body = text(fr.url + "/inbox?purpose=liaison-request")
 	// Relative times where a person decides, the exact time beside them and on hover;
 	// "you hold this person" names the subject and links to it; most urgent first.
 	expect("France's inbox", body, "Fifth individual identified", "You hold this person", "overdue 11 months", "overdue 5 months", "Ismaël Omar Mostefaï")
@@ -180,7 +180,14 @@ func TestBrowser(t *testing.T) {
 	shot("03b-inbox-tablet")
 	run("laptop viewport", chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("footer")))
 
-	run("open the December warning", chromedp.Click(chromedp.Search(`//a[contains(., "Fifth individual identified")]`)), chromedp.WaitVisible(chromedp.CSS(`#matches`)))
+	// The warning names a person Turkey sent: the page asks why first, naming no one, with
+	// the liaison officer's purpose chosen, so one click answers.
+	run("open the December warning", chromedp.Click(chromedp.Search(`//a[contains(., "Fifth individual identified")]`)), chromedp.WaitVisible(chromedp.CSS(`#purpose-form`)))
+	expect("the purpose prompt", read("main"), "Why are you opening this record?")
+	if strings.Contains(read("main"), "Mostefai") {
+		t.Error("the purpose prompt names the person")
+	}
+	run("give the purpose", chromedp.Click(chromedp.CSS(`#purpose-form button`)), chromedp.WaitVisible(chromedp.CSS(`#matches`)))
 	body = read("main")
 	expect("the December warning", body, "Omar Ismail Mostefai", "Ismaël Omar Mostefaï", "reordered", "diacritics", "Aligned name parts", "overdue since", "nobody yet")
 	shot("04-message-match")
@@ -194,7 +201,7 @@ func TestBrowser(t *testing.T) {
 	if strings.Contains(body, "Second notification") {
 		t.Error("\"mine\" lists a warning nobody took")
 	}
-	run("back to the December warning", chromedp.Navigate(fr.url+"/messages/"+first), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
+	run("back to the December warning", chromedp.Navigate(fr.url+"/messages/"+first+"?purpose=liaison-request"), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
 
 	run("acknowledge it",
 		chromedp.SetValue(chromedp.CSS(`#ack select[name=outcome]`), "action_taken"),
@@ -250,7 +257,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(june+`form.why-not button`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
 	expect("the alerts after answering", read("main"), "Recorded; the alert is closed")
 	shot("09b-alert-answered")
-	run("open the June warning", chromedp.Navigate(fr.url+"/messages/"+second), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
+	run("open the June warning", chromedp.Navigate(fr.url+"/messages/"+second+"?purpose=liaison-request"), chromedp.WaitVisible(chromedp.CSS(`#ack`)))
 	if _, err := chromedp.Run(bctx, chromedp.Evaluate[any](`document.querySelectorAll('#ack input[name=csrf]').forEach(e => e.remove())`)); err != nil {
 		t.Fatalf("drop the CSRF token: %v", err)
 	}

@@ -105,7 +105,7 @@ func warn(t *testing.T, tr, fr *proc, person string) *receivedView {
 	id := idRE.FindString(out)
 	var v receivedView
 	waitFor(t, 30*time.Second, "the warning about "+person+" to arrive", func() bool {
-		return fr.api(t, "GET", "/api/v1/messages/"+id, nil, &v) == http.StatusOK
+		return fr.api(t, "GET", "/api/v1/messages/"+id+"?purpose=liaison-request", nil, &v) == http.StatusOK
 	})
 	var alerts struct {
 		Items []forewarn.Alert `json:"items"`
@@ -320,7 +320,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	matchedSubjects := func(on *proc, messageID string) []string {
 		t.Helper()
 		var v receivedView
-		if st := on.api(t, "GET", "/api/v1/messages/"+messageID, nil, &v); st != http.StatusOK {
+		if st := on.api(t, "GET", "/api/v1/messages/"+messageID+"?purpose=liaison-request", nil, &v); st != http.StatusOK {
 			t.Fatalf("read message %s on %s: %d", messageID, on.url(), st)
 		}
 		matched, _ := v.subjects()

@@ -218,7 +218,10 @@ func TestImportThroughAPI(t *testing.T) {
 	}
 	// Screening travellers against the running node's subjects, through its API.
 	travellers := writeFile(t, "travellers.csv", "id,name,birth_date\nT1,Omar Ismail Mostefai,1985\nT2,Hans Muster,1960\n")
-	out, errOut, err := runCLI(t, nil, "screen", "--node", fr.url, "--token", token, "--input", travellers, "--format", "csv")
+	if out, _, err := runCLI(t, nil, "screen", "--node", fr.url, "--token", token, "--input", travellers, "--format", "csv"); err == nil || !strings.Contains(err.Error(), "--purpose") || strings.Contains(out, "Mostef") {
+		t.Errorf("screen --node without a purpose: %v\n%s\nwant a refusal naming --purpose, not an empty screening", err, out)
+	}
+	out, errOut, err := runCLI(t, nil, "screen", "--node", fr.url, "--token", token, "--purpose", "investigation", "--input", travellers, "--format", "csv")
 	if err != nil {
 		t.Fatalf("screen --node: %v\n%s", err, errOut)
 	}

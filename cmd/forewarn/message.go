@@ -283,9 +283,10 @@ func ordinal(n int) string {
 }
 
 func runMessageList(ctx context.Context, m *Main, args []string) error {
-	fs := m.newFlagSet("message list", "Lists messages with their delivery, acknowledgement and overdue status.",
+	fs := m.newFlagSet("message list", "Lists messages with their delivery, acknowledgement and overdue status. With --json,\nreceived messages come without the persons they name unless a purpose is given.",
 		"forewarn message list --direction out --overdue")
 	af := addAPIFlags(fs)
+	pf := addPurposeFlagsWhen(fs, "(received messages come without their persons in --json unless one is given)")
 	direction := fs.String("direction", "", "in or out (default both)")
 	kind := fs.String("kind", "", "only this kind")
 	peer := fs.String("peer", "", "only messages to or from this agency")
@@ -305,6 +306,10 @@ func runMessageList(ctx context.Context, m *Main, args []string) error {
 		q.Set("overdue", "true")
 	}
 	q.Set("limit", fmt.Sprint(*limit))
+	if pu := pf.purpose(); pu.Code != "" || pu.Text != "" {
+		q.Set("purpose", pu.Code)
+		q.Set("purpose_text", pu.Text)
+	}
 	var out struct {
 		Items []*httpapi.MessageView `json:"items"`
 		Total int                    `json:"total"`
@@ -331,22 +336,23 @@ func runMessageList(ctx context.Context, m *Main, args []string) error {
 }
 
 func runMessageShow(ctx context.Context, m *Main, args []string) error {
-	fs := m.newFlagSet("message show", "Shows a message and its whole thread, with statuses and escalations.",
-		"forewarn message show 0192f3c4-…")
+	fs := m.newFlagSet("message show", "Shows a message and its whole thread, with statuses and escalations. A received message\nthat names persons is opened for a purpose, recorded in the audit entry of the read.",
+		"forewarn message show --purpose liaison-request 0192f3c4-…")
 	af := addAPIFlags(fs)
+	pf := addPurposeFlagsWhen(fs, "(needed to open a received message that names persons)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	m.positional(fs, "MESSAGE-ID")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	var v httpapi.MessageView
-	if err := af.call(ctx, http.MethodGet, "/api/v1/messages/"+url.PathEscape(fs.Arg(0)), nil, &v); err != nil {
-		return err
+	if err := af.call(ctx, http.MethodGet, "/api/v1/messages/"+url.PathEscape(fs.Arg(0))+pf.query(), nil, &v); err != nil {
+		return m.flagError(err) // a missing purpose names --purpose
 	}
 	var thread struct {
 		Items []*httpapi.MessageView `json:"items"`
 	}
-	if err := af.call(ctx, http.MethodGet, "/api/v1/messages/"+url.PathEscape(fs.Arg(0))+"/thread", nil, &thread); err != nil {
+	if err := af.call(ctx, http.MethodGet, "/api/v1/messages/"+url.PathEscape(fs.Arg(0))+"/thread"+pf.query(), nil, &thread); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -32,13 +32,22 @@ func TestMessageShowMatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runCLI(t, map[string]string{"FOREWARN_TOKEN": secret}, "message", "show", "--node", fr.url, sent.Message.ID)
+	env := map[string]string{"FOREWARN_TOKEN": secret}
+	out, _, err := runCLI(t, env, "message", "show", "--node", fr.url, sent.Message.ID)
+	if err == nil || !strings.Contains(err.Error(), "--purpose") || strings.Contains(out, "Mostefai") {
+		t.Errorf("'message show' of a received warning without --purpose: %v\n%s\nwant a refusal naming --purpose, and no name", err, out)
+	}
+	out, _, err = runCLI(t, env, "message", "show", "--node", fr.url, "--purpose", "other", "--purpose-text", "call from the TR desk", sent.Message.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"person p1 matches subject " + subj.ID + " “Ismaël Omar Mostefaï”", "waiting for review"} {
+	for _, want := range []string{"Omar Ismail Mostefai", "person p1 matches subject " + subj.ID + " “Ismaël Omar Mostefaï”", "waiting for review"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("'message show' lacks %q:\n%s", want, out)
 		}
+	}
+	es, err := fr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "message.read", ObjectID: sent.Message.ID, Limit: 100})
+	if err != nil || len(es) != 1 || !strings.HasSuffix(es[0].Detail, "purpose: other — call from the TR desk") {
+		t.Errorf("the CLI's read of the warning is audited as %v (%v); want one message.read with its purpose", es, err)
 	}
 }

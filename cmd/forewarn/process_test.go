@@ -267,10 +267,10 @@ func TestThreeProcesses(t *testing.T) {
 	waitFor(t, 30*time.Second, "every message delivered", func() bool {
 		for _, x := range xs {
 			var v msgView
-			if byCode[x.to].api(t, "GET", "/api/v1/messages/"+x.notification, nil, &v) != 200 {
+			if byCode[x.to].api(t, "GET", "/api/v1/messages/"+x.notification+"?purpose=liaison-request", nil, &v) != 200 {
 				return false
 			}
-			if byCode[x.to].api(t, "GET", "/api/v1/messages/"+x.request, nil, &v) != 200 {
+			if byCode[x.to].api(t, "GET", "/api/v1/messages/"+x.request+"?purpose=liaison-request", nil, &v) != 200 {
 				return false
 			}
 		}
@@ -294,8 +294,8 @@ func TestThreeProcesses(t *testing.T) {
 		for _, x := range xs {
 			for _, id := range []string{x.notification, x.request} {
 				var sender, recipient msgView
-				byCode[x.from].api(t, "GET", "/api/v1/messages/"+id, nil, &sender)
-				byCode[x.to].api(t, "GET", "/api/v1/messages/"+id, nil, &recipient)
+				byCode[x.from].api(t, "GET", "/api/v1/messages/"+id+"?purpose=liaison-request", nil, &sender)
+				byCode[x.to].api(t, "GET", "/api/v1/messages/"+id+"?purpose=liaison-request", nil, &recipient)
 				if len(sender.Deliveries) != 1 || len(recipient.Deliveries) != 1 {
 					return false
 				}

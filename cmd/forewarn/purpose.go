@@ -19,8 +19,14 @@ type purposeFlags struct {
 }
 
 func addPurposeFlags(fs *flag.FlagSet) *purposeFlags {
+	return addPurposeFlagsWhen(fs, "(required)")
+}
+
+// addPurposeFlagsWhen is addPurposeFlags for a command that needs a purpose only for some
+// of what it reads; when says for which (the node refuses without one there).
+func addPurposeFlagsWhen(fs *flag.FlagSet, when string) *purposeFlags {
 	f := &purposeFlags{}
-	fs.StringVar(&f.code, "purpose", "", "why you open this person's data, one of the node's purposes ('forewarn purpose list'; by default investigation, threat-assessment, liaison-request, oversight, other) (required)")
+	fs.StringVar(&f.code, "purpose", "", "why you open this person's data, one of the node's purposes ('forewarn purpose list'; by default investigation, threat-assessment, liaison-request, oversight, other) "+when)
 	fs.StringVar(&f.text, "purpose-text", "", "a few words saying why, where the purpose needs them (other)")
 	return f
 }

@@ -51,16 +51,25 @@ func (m *Main) nodeWatchList(ctx context.Context, nf *nodeFlags, input string) (
 
 // apiWatchList indexes the subjects of a running node, read page by page through its API
 // (each page an audited read there).
-func apiWatchList(ctx context.Context, af *apiFlags) (*match.Index, error) {
+func apiWatchList(ctx context.Context, af *apiFlags, pf *purposeFlags) (*match.Index, error) {
 	ix := match.NewIndex()
 	for offset := 0; ; {
 		var page struct {
-			Items []*forewarn.Subject `json:"items"`
-			Total int                 `json:"total"`
+			Items           []*forewarn.Subject `json:"items"`
+			Total           int                 `json:"total"`
+			DetailsWithheld string              `json:"details_withheld"`
 		}
 		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {"1000"}}
+		if pu := pf.purpose(); pu.Code != "" || pu.Text != "" {
+			q.Set("purpose", pu.Code)
+			q.Set("purpose_text", pu.Text)
+		}
 		if err := af.call(ctx, "GET", "/api/v1/subjects?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
+		}
+		if page.DetailsWithheld != "" {
+			// Screening against nameless subjects would find no one, silently.
+			return nil, fmt.Errorf("--purpose: the node shows who its subjects are only for a purpose; give one ('forewarn purpose list')")
 		}
 		for _, s := range page.Items {
 			if err := ix.Add(subjectEntry(s)); err != nil {
