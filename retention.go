@@ -113,6 +113,11 @@ type Tombstone struct {
 	// Messages lists the received messages persons were erased from, with their senders,
 	// so their originators can be told.
 	Messages []ErasedMessage `json:"messages,omitempty"`
+	// AuditKept lists, by Seq, the audit entries whose detail still holds text naming an
+	// erased person: written before reasons were kept apart from the chain (migration
+	// 0210), they cannot change without breaking it, so they are kept, exempt, and named
+	// here for the data-protection officer (docs/retention.md).
+	AuditKept []int64 `json:"audit_kept,omitempty"`
 }
 
 // ErasureNotice is the notice an originator is owed when persons are erased from a

@@ -2,9 +2,15 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/forewarn/forewarn"
 )
@@ -129,4 +135,100 @@ func (tx *tx) scrubForwards(ctx context.Context, mid string, refs map[string]boo
 		}
 	}
 	return nil
+}
+
+// namesOf returns the names of the persons an erasure is about: a subject's names, or
+// those of every person in a received message. A missing item returns none; the erasure
+// itself says it is not there.
+func (tx *tx) namesOf(ctx context.Context, kind forewarn.RetentionKind, id string) ([]string, error) {
+	var names []string
+	if kind == forewarn.RetainSubject {
+		s, err := tx.subject(ctx, id)
+		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range s.Names {
+			names = append(names, n.Value)
+		}
+		return names, nil
+	}
+	var data string
+	err := tx.queryRow(ctx, "SELECT message FROM messages WHERE id = ?", id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeMessage(id, data)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range m.Persons() {
+		for _, n := range p.Names {
+			names = append(names, n.Value)
+		}
+	}
+	return names, nil
+}
+
+// auditNaming returns, by Seq, the audit entries whose detail holds one of the words of
+// names (each word of four letters or more, compared without regard to case): entries
+// written before reasons were kept apart from the chain (migration 0210) may quote a
+// person. They are reported, never rewritten: changing one would break the chain
+// (docs/retention.md, "Audit entries written before 0210"). It reads the whole trail,
+// which an erasure, rare and deliberate, can afford.
+func (tx *tx) auditNaming(ctx context.Context, names []string) ([]int64, error) {
+	words := map[string]bool{}
+	for _, n := range names {
+		for _, w := range strings.FieldsFunc(n, func(r rune) bool { return !unicode.IsLetter(r) }) {
+			if utf8.RuneCountInString(w) >= 4 {
+				words[strings.ToLower(w)] = true
+			}
+		}
+	}
+	if len(words) == 0 {
+		return nil, nil
+	}
+	// LOWER and LIKE ignore case for ASCII letters only on SQLite, and LIKE not at all
+	// on PostgreSQL: each word is also looked for upper-cased, capitalised and without
+	// its accents.
+	var conds []string
+	var args []any
+	for w := range words {
+		plain := stripAccents(w)
+		for _, v := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:], plain, strings.ToUpper(plain)} {
+			conds = append(conds, "LOWER(detail) LIKE ?", "detail LIKE ?")
+			args = append(args, "%"+strings.ToLower(v)+"%", "%"+v+"%")
+		}
+	}
+	q := "SELECT seq FROM audit_entries WHERE " + strings.Join(conds, " OR ")
+	rows, err := tx.query(ctx, q+" ORDER BY seq", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find audit entries naming the erased: %w", err)
+	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs, rows.Err()
+}
+
+// stripAccents removes the combining marks of s ("mostefaï" → "mostefai").
+func stripAccents(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -569,7 +569,13 @@ func (db *DB) Erase(ctx context.Context, actor forewarn.Actor, kind forewarn.Ret
 			return forewarn.Errorf(forewarn.ECONFLICT, "%s %s was erased before", kind, id)
 		}
 		ts = &forewarn.Tombstone{Kind: kind, ObjectID: id, ErasedAt: now, ErasedBy: actor.ID, Reason: reason}
-		var err error
+		names, err := tx.namesOf(ctx, kind, id)
+		if err != nil {
+			return err
+		}
+		if ts.AuditKept, err = tx.auditNaming(ctx, names); err != nil {
+			return err
+		}
 		if kind == forewarn.RetainSubject {
 			err = tx.eraseSubject(ctx, ts)
 		} else {

@@ -94,3 +94,34 @@ func readable(a *forewarn.AuditEntry) bool {
 	_, ok := forewarn.ParseAuditDetail(a.Action, a.Detail)
 	return ok
 }
+
+// testErasureReportsOldAuditText: an audit entry written before reasons were kept apart
+// from the chain, whose detail quotes the person, is not rewritten by the erasure (the
+// chain still verifies) but named in the tombstone, so the data-protection officer knows
+// which entries the exemption covers; entries that name someone else are not.
+func testErasureReportsOldAuditText(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 1)
+	e.Init()
+	s := e.CreateSubject("Ismaël Omar Mostefaï")
+	other := e.CreateSubject("Samy Amimour")
+	old := &forewarn.AuditEntry{Actor: analyst, Action: "subject.watch", ObjectType: "subject", ObjectID: s.ID, Detail: "watch-listed: MOSTEFAÏ named by a source"}
+	if err := e.Store.RecordAudit(e.Ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	quoted := e.LastAudit()
+	if err := e.Store.RecordAudit(e.Ctx, &forewarn.AuditEntry{Actor: analyst, Action: "subject.watch", ObjectType: "subject", ObjectID: other.ID, Detail: "watch-listed: Amimour named by a source"}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := e.Store.Erase(e.Ctx, forewarn.UserActor("admin"), forewarn.RetainSubject, s.ID, "review: no longer necessary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts.AuditKept) != 1 || ts.AuditKept[0] != quoted.Seq {
+		t.Errorf("tombstone names audit entries %v, want [%d] (the one quoting him)", ts.AuditKept, quoted.Seq)
+	}
+	all, err := e.Store.Tombstones(e.Ctx, time.Time{}, time.Time{})
+	if err != nil || len(all) != 1 || len(all[0].AuditKept) != 1 {
+		t.Errorf("stored tombstones = %+v, %v", all, err)
+	}
+	e.MustVerify()
+}

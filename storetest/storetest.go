@@ -265,6 +265,7 @@ func Run(t *testing.T, open Opener) {
 		{"PurposePolicy", testPurposePolicy},
 		{"Retention", testRetention},
 		{"ErasureNotices", testErasureNotices},
+		{"ErasureReportsOldAuditText", testErasureReportsOldAuditText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

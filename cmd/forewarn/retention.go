@@ -236,5 +236,12 @@ func runRetentionErase(ctx context.Context, m *Main, args []string) error {
 		return flagError(err, map[string]string{"reason": "--reason", "id": "--" + string(kind)})
 	}
 	fmt.Fprintf(m.Stdout, "Erased %s %s: %d persons in %d received messages; tombstone digest %s\n", ts.Kind, ts.ObjectID, ts.Persons, len(ts.Messages), ts.Digest)
+	if n := len(ts.AuditKept); n > 0 {
+		seqs := make([]string, n)
+		for i, s := range ts.AuditKept {
+			seqs[i] = strconv.FormatInt(s, 10)
+		}
+		fmt.Fprintf(m.Stdout, "%d audit entries still hold text naming the person (written before reasons were kept apart from the chain; kept, exempt, see docs/retention.md): %s\n", n, strings.Join(seqs, ", "))
+	}
 	return nil
 }
