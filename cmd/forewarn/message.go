@@ -67,9 +67,10 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 	if err != nil {
 		return err
 	}
-	// A node that is still starting refuses connections: try again, briefly, so that a
-	// script may start a node and use it at once. Only a refused connection is retried,
-	// so a request is never sent twice.
+	// A node that is still starting refuses connections, or resets one it accepted while
+	// it checked its port: try again, briefly, so that a script may start a node and use it
+	// at once. Only a refused connection is retried for a change, so a request that changes
+	// something is never sent twice; a read is also retried after a reset.
 	deadline := time.Now().Add(f.wait)
 	pause := 50 * time.Millisecond
 	var resp *http.Response
@@ -84,7 +85,8 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().Add(pause).After(deadline) {
+		retry := errors.Is(err, syscall.ECONNREFUSED) || method == http.MethodGet && errors.Is(err, syscall.ECONNRESET)
+		if !retry || time.Now().Add(pause).After(deadline) {
 			return fmt.Errorf("cannot reach the node at %s (--node): %w", base, err)
 		}
 		select {
