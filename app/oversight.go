@@ -59,7 +59,7 @@ type OversightTotals struct {
 
 // consultations are the audited reads of personal data.
 var consultations = map[string]bool{"subject.read": true, "subject.list": true, "message.read": true, "message.list": true, "message.related": true, "match.read": true, "match.list": true, "alert.list": true, "person.search": true,
-	"draft.check": true, "subject.export": true, "screen.read": true}
+	"draft.check": true, "subject.export": true, "screen.read": true, "subject.screen": true}
 
 // OversightReport builds the report for [from, to) and records that actor read it.
 func (n *Node) OversightReport(ctx context.Context, actor forewarn.Actor, from, to time.Time) (*OversightReport, error) {

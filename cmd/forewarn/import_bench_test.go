@@ -256,7 +256,7 @@ func BenchmarkScreenNode(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		wall, cpu, rss, _ := runTimedTo(b, out, bin, "screen", "--data", dir, "--input", input, "--top", "3", "--log-level", "warn")
+		wall, cpu, rss, _ := runTimedTo(b, out, bin, "screen", "--data", dir, "--purpose", "investigation", "--input", input, "--top", "3", "--log-level", "warn")
 		st, _ := out.Stat()
 		out.Close()
 		if st.Size() == 0 {

@@ -67,7 +67,15 @@ func TestImportCommand(t *testing.T) {
 	}
 	// The exported file, screened as travellers (FtM) against the node it went into: each
 	// person finds themself.
-	hits := mustCLI(t, "screen", "--data", other, "--input", exported, "--format", "csv", "--top", "1")
+	// Screening shows who the node's subjects are: without a purpose it is refused, naming
+	// the flag, and with one the purpose is in the audit entry of the screening.
+	if _, _, err := runCLI(t, nil, "screen", "--data", other, "--input", exported, "--format", "csv", "--top", "1"); err == nil || !strings.Contains(err.Error(), "--purpose") {
+		t.Fatalf("screen --data without a purpose: %v, want a refusal naming --purpose", err)
+	}
+	hits := mustCLI(t, "screen", "--data", other, "--purpose", "investigation", "--input", exported, "--format", "csv", "--top", "1")
+	if audit := mustCLI(t, "audit", "list", "--data", other, "--action", "subject.screen"); !strings.Contains(audit, "purpose: investigation") {
+		t.Errorf("the screening's audit entry does not record its purpose:\n%s", audit)
+	}
 	if n := strings.Count(hits, ",1,"); n != 5 {
 		t.Fatalf("screen --data with FtM input: %d top hits, want 5:\n%s", n, hits)
 	}

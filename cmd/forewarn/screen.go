@@ -17,14 +17,14 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 			"YYYY-MM-DD), nationality (ISO alpha-2), gender and document. Rows of the list that share\n"+
 			"an id are aliases of one person. The input is streamed: it may be of any length.\n"+
 			"Instead of --list, --data DIR (or --node URL) screens against the node's own subjects; the\n"+
-			"input may then also be FtM JSON lines. With --node, give --purpose: the node lists who its\n"+
-			"subjects are only for a purpose, recorded with the read.",
+			"input may then also be FtM JSON lines. With --data or --node, give --purpose: the node shows\n"+
+			"who its subjects are only for a purpose, recorded with the read.",
 		"forewarn screen --list watchlist.csv --input travellers.csv --top 5 --format jsonl")
 	list := fs.String("list", "", "watch list CSV (or screen against a node's subjects with --data or --node)")
 	input := fs.String("input", "", "CSV or FtM JSON lines of persons to screen (required; - for standard input)")
 	nf := addNodeFlags(fs)
 	af := addAPIFlags(fs)
-	pf := addPurposeFlagsWhen(fs, "(with --node: the node lists who its subjects are only for one)")
+	pf := addPurposeFlagsWhen(fs, "(with --data or --node: the node shows who its subjects are only for one)")
 	top := fs.Int("top", 10, "at most this many hits per input row")
 	threshold := fs.Float64("threshold", match.DefaultThreshold, "only hits scoring at least this (0 returns the top hits whatever their score)")
 	format := fs.String("format", "jsonl", "output format: jsonl or csv")
@@ -68,7 +68,7 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 	case given["node"]:
 		ix, err = apiWatchList(ctx, af, pf)
 	default:
-		ix, err = m.nodeWatchList(ctx, nf, *input)
+		ix, err = m.nodeWatchList(ctx, nf, pf, *input)
 	}
 	if err != nil {
 		return fmt.Errorf("screen: %w", err)

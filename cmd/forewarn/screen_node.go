@@ -30,12 +30,17 @@ func subjectEntry(s *forewarn.Subject) match.Entry {
 
 // nodeWatchList indexes the subjects of the node in the data directory. Screening shows
 // who matched, so it is recorded in the audit trail as one read of the subjects.
-func (m *Main) nodeWatchList(ctx context.Context, nf *nodeFlags, input string) (*match.Index, error) {
+func (m *Main) nodeWatchList(ctx context.Context, nf *nodeFlags, pf *purposeFlags, input string) (*match.Index, error) {
 	node, err := m.openNode(ctx, nf)
 	if err != nil {
 		return nil, err
 	}
 	defer node.Store.Close()
+	// Screening prints who of the node's subjects each row matches: a consultation of
+	// persons, so it takes a purpose, recorded with the read as a subject page's is.
+	if ctx, err = node.Consult(ctx, pf.purpose()); err != nil {
+		return nil, m.flagError(err)
+	}
 	ix := match.NewIndex()
 	n := 0
 	err = node.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
