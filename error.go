@@ -23,7 +23,17 @@ type Error struct {
 	Message string
 	Field   string // the offending field, for EINVALID ("names[0].value")
 	Rule    string // the rule it broke ("required", "max_length", "iso3166")
+
+	// format and args are what Errorf wrote Message from, so that a page can say the
+	// same sentence in its reader's language (Sentence).
+	format string
+	args   []any
 }
+
+// Sentence returns the English format an Errorf error was written from and its
+// arguments, for a reader in another language: the format is the key of the pages'
+// catalogue. It returns "" for an error not made by Errorf.
+func (e *Error) Sentence() (format string, args []any) { return e.format, e.args }
 
 func (e *Error) Error() string {
 	if e.Field != "" {
@@ -34,7 +44,7 @@ func (e *Error) Error() string {
 
 // Errorf returns an *Error with the code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // Invalid returns an EINVALID error naming the field and the rule it broke.

@@ -16,7 +16,7 @@ func TestAuditDetailInFrench(t *testing.T) {
 	sample := map[forewarn.AuditArgKind]string{forewarn.ArgText: "some words", forewarn.ArgName: "liaison", forewarn.ArgID: "014a4d63-e500-71e3-ad76-020e43492d80",
 		forewarn.ArgAgency: "FR-DGSI", forewarn.ArgCode: "notification", forewarn.ArgPage: "Inbox", forewarn.ArgCount: "1234", forewarn.ArgScore: "0.959",
 		forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true", forewarn.ArgDigest: strings.Repeat("0f", 32)}
-	shown := map[forewarn.AuditArgKind]string{forewarn.ArgCount: "1\u00a0234", forewarn.ArgScore: "0,959", forewarn.ArgTime: "15 déc. 2014 10:01 UTC",
+	shown := map[forewarn.AuditArgKind]string{forewarn.ArgCount: "1\u202f234", forewarn.ArgScore: "0,959", forewarn.ArgTime: "15 déc. 2014 10:01 UTC",
 		forewarn.ArgDate: "15 août 2015", forewarn.ArgCode: "avertissement", forewarn.ArgPage: "Réception", forewarn.ArgBool: "oui"}
 	for _, k := range forewarn.AuditDetailKinds {
 		args := make([]any, len(k.Args))

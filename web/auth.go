@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
@@ -113,6 +114,71 @@ type loginPage struct {
 	Next     string
 	Error    string
 	CSRF     string
+	Lang     string          // the language chosen on the page, kept across the form
+	Choices  []loginLanguage // the languages the page offers
+}
+
+// loginLanguage is one language offered on the sign-in page, linked with the page's next.
+type loginLanguage struct {
+	Code, Name, Href string
+	Current          bool
+}
+
+// signInEnded are why a signed-in browser was sent back to the sign-in page, by the code
+// the redirect carries (?ended=): the page says it in the reader's language.
+var signInEnded = map[string]string{
+	"session":  msg("Your session has ended; sign in again."),
+	"gone":     msg("Your account no longer exists."),
+	"disabled": msg("Your account is disabled; ask an administrator."),
+}
+
+// endedCode is the code of signInEnded for why signedIn refused a browser that had a
+// session cookie; "" when it had none.
+func endedCode(err error) string {
+	switch forewarn.ErrorMessage(err) {
+	case "your session has ended; sign in again":
+		return "session"
+	case "your account no longer exists":
+		return "gone"
+	case "your account is disabled":
+		return "disabled"
+	}
+	return ""
+}
+
+// loginLocale is the language of the sign-in page: the one chosen on it (?lang=, kept by
+// the form), else the node's, else the browser's Accept-Language. No user is known yet.
+func (s *Server) loginLocale(r *http.Request, chosen string) *locale {
+	if l, ok := locales[chosen]; ok {
+		return l
+	}
+	return s.chooseLocale(r, nil)
+}
+
+// withChoices fills the page's language choice: each language links to this page in it.
+func (pg loginPage) withChoices(l *locale) loginPage {
+	pg.Lang = l.code
+	for _, code := range []string{"en", "fr"} {
+		q := url.Values{"lang": {code}}
+		if pg.Next != "/" && pg.Next != "" {
+			q.Set("next", pg.Next)
+		}
+		pg.Choices = append(pg.Choices, loginLanguage{Code: code, Name: languageNames[code], Href: "/login?" + q.Encode(), Current: code == l.code})
+	}
+	return pg
+}
+
+// sentence is a core error's words as a sentence: a capital first, a full stop last.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 // loginToken returns the sign-in form's CSRF token, setting the cookie that holds it.
@@ -132,7 +198,13 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	s.render(w, r, nil, http.StatusOK, "login", msg("Sign in"), loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)})
+	l := s.loginLocale(r, r.URL.Query().Get("lang"))
+	r = r.WithContext(withLocale(r.Context(), l))
+	pg := loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)}
+	if why, ok := signInEnded[r.URL.Query().Get("ended")]; ok {
+		pg.Error = l.T(why)
+	}
+	s.render(w, r, nil, http.StatusOK, "login", msg("Sign in"), pg.withChoices(l))
 }
 
 // handleLogin checks the password, refusing disabled users and too many failures per
@@ -144,7 +216,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	ip := clientIP(r)
-	form := loginPage{Username: username, Next: next, CSRF: loginToken(w, r)}
+	l := s.loginLocale(r, r.PostFormValue("lang"))
+	r = r.WithContext(withLocale(r.Context(), l))
+	form := loginPage{Username: username, Next: next, CSRF: loginToken(w, r)}.withChoices(l)
 	if why := crossSite(r); why != "" {
 		s.denyf(w, r, nil, msg("The sign-in form was refused: %s."), why)
 		return
@@ -155,7 +229,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if why := checkToken(r.PostFormValue("csrf"), want, "this browser's sign-in form"); why != "" {
 		s.auditLogin(r, username, "refused: "+why)
-		form.Error = localeOf(r.Context()).T("The sign-in form was refused: %s. Sign in again from this page.", localeOf(r.Context()).T(why))
+		form.Error = l.T("The sign-in form was refused: %s. Sign in again from this page.", l.T(why))
 		s.render(w, r, nil, http.StatusForbidden, "login", msg("Sign in"), form)
 		return
 	}
@@ -166,7 +240,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait > 0 {
 		s.auditLogin(r, username, "refused: too many failed attempts")
-		form.Error = localeOf(r.Context()).T("Too many failed sign-in attempts. Try again in %s.", localeOf(r.Context()).Wait(wait))
+		form.Error = l.T("Too many failed sign-in attempts. Try again in %s.", l.Wait(wait))
 		s.render(w, r, nil, http.StatusTooManyRequests, "login", msg("Sign in"), form)
 		return
 	}
@@ -185,7 +259,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.auditLogin(r, username, forewarn.ErrorMessage(err))
-		form.Error = strings.ToUpper(forewarn.ErrorMessage(err)[:1]) + forewarn.ErrorMessage(err)[1:] + "."
+		form.Error = sentence(l.errorText(err))
 		s.render(w, r, nil, http.StatusUnauthorized, "login", msg("Sign in"), form)
 		return
 	}

@@ -29,7 +29,7 @@ var sameInFrench = map[string]bool{
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
 	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
-	"URL": true, "%s": true, "%s %s": true, "%s %s %s": true, "page": true, "session": true, "questions": true, "documents": true, "score %s": true, "%s, %s": true, "alias": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
+	"URL": true, "%s": true, "%s %s": true, "%s %s %s": true, "page": true, "session": true, "questions": true, "documents": true, "score %s": true, "%s, %s": true, "alias": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true, "%v": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.
@@ -155,6 +155,15 @@ func goKeys(t *testing.T) map[string][]string {
 	for code, v := range forewarn.PhraseFormats {
 		keys[v] = append(keys[v], "forewarn.PhraseFormats["+code+"]")
 	}
+	// The sentences of the errors the packages behind the pages write, by their format.
+	_, formats, _ := sourceErrors(t)
+	for _, dir := range pageDirs {
+		for f, code := range formats[dir] {
+			if code != "EINTERNAL" {
+				keys[f] = append(keys[f], dir+": forewarn.Errorf")
+			}
+		}
+	}
 	return keys
 }
 
@@ -175,7 +184,7 @@ func TestCatalogue(t *testing.T) {
 		t.Fatalf("only %d catalogue keys found; the extraction is broken", len(used))
 	}
 	in := map[string]string{}
-	for file, table := range map[string]map[string]string{"catalog_fr.go": frenchText, "catalog_fr_audit.go": frenchAuditText, "catalog_fr_core.go": frenchCoreText, "catalog_fr_errors.go": frenchErrorText} {
+	for file, table := range map[string]map[string]string{"catalog_fr.go": frenchText, "catalog_fr_audit.go": frenchAuditText, "catalog_fr_core.go": frenchCoreText, "catalog_fr_errors.go": frenchErrorText, "catalog_fr_failures.go": frenchFailureText} {
 		for k := range table {
 			if other, ok := in[k]; ok {
 				t.Errorf("%q is in both %s and %s; keep it in one", k, other, file)
@@ -349,8 +358,8 @@ func TestLocaleFormats(t *testing.T) {
 		{"fr date", french.Date(at), "15 déc. 2014"},
 		{"fr date in August", french.Date(at.AddDate(0, -4, 0)), "15 août 2014"},
 		{"en number", english.Num(1234567), "1,234,567"},
-		{"fr number", french.Num(1234567), "1\u00a0234\u00a0567"},
-		{"fr number in a sentence", french.T("Person line %d: %s", 1234, "x"), "Personne, ligne 1\u00a0234 : x"},
+		{"fr number", french.Num(1234567), "1\u202f234\u202f567"},
+		{"fr number in a sentence", french.T("Person line %d: %s", 1234, "x"), "Personne, ligne 1\u202f234 : x"},
 		{"en decimal", english.Decimal(1234.5, 1), "1234.5"},
 		{"fr decimal", french.Decimal(0.87, 2), "0,87"},
 		{"en ago", english.Relative(at, now), "3 days ago"},

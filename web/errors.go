@@ -2,18 +2,24 @@ package web
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/forewarn/forewarn"
 )
 
 // The core's errors are English sentences, for the API, the CLI and the log. A validation
 // error also names its field and the rule it broke (forewarn.Error's Field and Rule): on
-// pages in another language than English, that code and field are said through the
+// pages in another language than English, that rule and field are said through the
 // catalogue, so "notification.acknowledge_by: the deadline … is not after the message was
 // created" reads "échéance : l’échéance doit venir après la rédaction du message". English
-// pages keep the core's own sentence, which says more (the values at fault).
+// pages keep the core's own sentence, which says more (the values at fault), after the
+// field's word rather than its path ("deadline: the deadline …"). Every rule the source
+// uses has words in both languages (TestEveryRuleHasWords). Other errors (not found,
+// conflict, forbidden) are said through the format forewarn.Errorf was given, which is
+// their key in the catalogue (catalog_fr_failures.go, TestEveryErrorHasFrench).
 
 // ruleTexts are what each rule a field can break asks of the reader, by rule code.
 var ruleTexts = map[string]string{
@@ -48,6 +54,101 @@ var ruleTexts = map[string]string{
 	"known":         msg("not known to this node"),
 	"one_primary":   msg("exactly one name must be primary"),
 	"ref":           msg("no person in this message has this reference"),
+	// the rest, in the order of their codes: every rule the source gives an error
+	// (TestEveryRuleHasWords reads them all from the source)
+	"additional_property": msg("this property is not part of the extension"),
+	"admin":               msg("the first user must hold the admin role"),
+	"admiralty":           msg("give an Admiralty grading: a letter A–F then a digit 1–6, such as B2"),
+	"after_actioned":      msg("the message was already acknowledged as actioned; no later acknowledgement can follow"),
+	"array":               msg("give a list that is not empty"),
+	"as_strict":           msg("a reply must be marked as strictly as the message it answers, or more"),
+	"base64url":           msg("not in the expected encoding (base64url)"),
+	"basic_user":          msg("give a name without spaces or colons"),
+	"bool":                msg("give true or false"),
+	"boolean":             msg("give true or false"),
+	"can_answer":          msg("this user cannot acknowledge messages, so cannot own one"),
+	"charset":             msg("use only letters, digits and . _ - : /"),
+	"chunks":              msg("the pieces are not of the expected size"),
+	"consent_request":     msg("this is not a consent request this node received"),
+	"content_type":        msg("send the file in a format this page accepts"),
+	"control_chars":       msg("remove the control characters"),
+	"count":               msg("the wrong number of values"),
+	"csv":                 msg("the file is not readable CSV"),
+	"cursor":              msg("this page link is not valid any more; start from the first page"),
+	"distinct":            msg("a subject cannot be linked to itself"),
+	"duration":            msg("give a span such as 90d or 26w"),
+	"ed25519":             msg("not a valid signing key"),
+	"elements":            msg("the content does not match its digest"),
+	"email":               msg("give an e-mail address, such as desk@agency.example"),
+	"enabled":             msg("this user is disabled and cannot own a message"),
+	"exists":              msg("does not exist on this node"),
+	"extension_name":      msg("not a known extension name"),
+	"fields":              msg("required parts are missing"),
+	"file":                msg("give the file this goes with"),
+	"fingerprints":        msg("not a whole number of fingerprints"),
+	"forewarn_extension":  msg("the Forewarn extension is not valid"),
+	"group":               msg("not valid points of the group"),
+	"head":                msg("the last hash must be the head's"),
+	"held":                msg("the user does not hold this role"),
+	"hex":                 msg("give lower-case hexadecimal digits"),
+	"hit":                 msg("a hit must name a person of the query, a band and its fingerprints"),
+	"https":               msg("use https; plain http is only for this machine"),
+	"identified_through":  msg("only an “identified through” link may point to a message"),
+	"identifier":          msg("give a STIX identifier"),
+	"identifier_type":     msg("the identifier names the wrong type of object"),
+	"import_taken_over":   msg("another import took this one over; stop it"),
+	"json":                msg("not valid JSON"),
+	"key":                 msg("not a known key (born, nationality, alias)"),
+	"key_value":           msg("write it as key=value (born, nationality, alias)"),
+	"kind":                msg("not allowed for this kind of message"),
+	"known_peer":          msg("not a registered partner of this node"),
+	"known_user":          msg("there is no such user on this node"),
+	"length":              msg("too long"),
+	"loopback":            msg("plain connections are only for this machine; use TLS"),
+	"mandatory":           msg("this role must receive these notifications"),
+	"matched_subject":     msg("must be about the matched subject"),
+	"multipart":           msg("the upload is not a valid form"),
+	"name":                msg("give a name that can be compared"),
+	"not_ack":             msg("an acknowledgement cannot itself be acknowledged"),
+	"not_null":            msg("leave it out rather than empty (null)"),
+	"object":              msg("an object needs its identifier, its type and its content"),
+	"one":                 msg("give exactly one"),
+	"one_of":              msg("give one or the other, not both"),
+	"one_payload":         msg("a message carries only the content of its own kind"),
+	"one_target":          msg("a link points to a person or to a message, not both"),
+	"order":               msg("the end must come after the start, in order"),
+	"originator_peer":     msg("the originator is not a partner of this node, so its consent cannot be asked"),
+	"partial_date":        msg("write the date as YYYY, YYYY-MM or YYYY-MM-DD"),
+	"path":                msg("does not match the address of the page"),
+	"pattern":             msg("not a valid STIX type name"),
+	"property_name":       msg("a property name has 3–250 lower-case letters, digits or _"),
+	"read":                msg("the upload was cut short; send it again"),
+	"received":            msg("only a received warning or request can be forwarded"),
+	"recipient":           msg("must be one of the message's recipients"),
+	"refused":             msg("must record a refusal"),
+	"releasable":          msg("the message's handling marks do not allow it to go to this agency"),
+	"requester":           msg("a reply goes only to the agency that asked"),
+	"rfc3339":             msg("give a time such as 2015-06-10T10:00:00Z"),
+	"same_message":        msg("must be about the same message"),
+	"selector":            msg("not a valid selector"),
+	"sha256":              msg("give a SHA-256 digest: 64 lower-case hex digits"),
+	"shape":               msg("the rows do not have the expected number of columns"),
+	"size":                msg("not of the expected size"),
+	"stix":                msg("not valid STIX"),
+	"stix_id":             msg("give a STIX identifier (type--UUID)"),
+	"string":              msg("give text"),
+	"subject":             msg("this match links two messages; confirm it from a subject"),
+	"subject_match":       msg("this match links two messages: there is no subject to merge into"),
+	"supported":           msg("this message's version is newer than this node understands"),
+	"third_agency":        msg("this agency has the message already; forward it to a third agency"),
+	"timestamp":           msg("give a time such as 2016-05-12T08:17:27.000Z"),
+	"timestamp_millis":    msg("give the time to the millisecond"),
+	"tlp":                 msg("not one of the four predefined TLP markings"),
+	"type":                msg("not of the expected type"),
+	"utf8":                msg("not valid text (UTF-8)"),
+	"valid":               msg("this entry is not valid"),
+	"writable":            msg("cannot be written"),
+	"zip":                 msg("not a readable zip file"),
 }
 
 // fieldWords are the words for the fields of the core's types, by path without indexes
@@ -62,7 +163,8 @@ var fieldWords = map[string]string{
 	"documents.kind": msg("document kind"), "ref": msg("reference"), "links": msg("links"), "links.to": msg("link"),
 	"links.kind": msg("link kind"), "reason": msg("reason"), "outcome": msg("outcome"), "password": msg("password"),
 	"username": msg("username"), "value": msg("value"), "grading": msg("grading"), "valid_from": msg("valid from"),
-	"valid_to": msg("valid to"),
+	"valid_to": msg("valid to"), "links.message": msg("linked message"),
+	"request": msg("request"), "notification": msg("notification"), "response": msg("response"), "ack": msg("acknowledgement"),
 }
 
 var (
@@ -88,9 +190,10 @@ func (l *locale) fieldWord(field string) string {
 }
 
 // ruleText is what the rule fe broke asks, in the reader's language; ok is false on
-// English pages and for a rule without words, where the core's sentence is shown.
+// English pages, for an error without a rule, and for a rule without words, where the
+// core's sentence is shown.
 func (l *locale) ruleText(fe *forewarn.Error) (string, bool) {
-	if l == english || fe == nil || fe.Code != forewarn.EINVALID {
+	if l == english || fe == nil || fe.Rule == "" {
 		return "", false
 	}
 	w, ok := ruleTexts[fe.Rule]
@@ -100,9 +203,8 @@ func (l *locale) ruleText(fe *forewarn.Error) (string, bool) {
 	return l.T(w), true
 }
 
-// errorText is err as a page shows it: the core's sentence on English pages; on others
-// the broken rule and its field through the catalogue when err is a validation error the
-// catalogue has words for.
+// errorText is err as a page shows it: the broken rule and its field through the
+// catalogue when err names a rule.
 func (l *locale) errorText(err error) string {
 	fe := fieldError(err)
 	if s, ok := l.ruleText(fe); ok {
@@ -111,10 +213,74 @@ func (l *locale) errorText(err error) string {
 		}
 		return l.T("%s: %s", l.fieldWord(fe.Field), s)
 	}
-	if forewarn.ErrorCode(err) == forewarn.EINTERNAL {
+	code := forewarn.ErrorCode(err)
+	if l == english && fe != nil && fe.Field != "" && fe.Rule != "" {
+		return l.fieldWord(fe.Field) + ": " + fe.Message
+	}
+	if code == forewarn.EINTERNAL {
 		return l.T(msg("internal error; the details are in the node's log"))
 	}
+	if fe != nil {
+		if format, args := fe.Sentence(); format != "" {
+			if _, ok := l.table[format]; ok || l == english {
+				return l.sayError(format, args)
+			}
+		}
+	}
+	if l == english {
+		return forewarn.ErrorMessage(err)
+	}
+	// A sentence the catalogue lacks (from a package TestEveryErrorHasFrench does not
+	// read): what kind of error it is, in the reader's language.
+	if w, ok := codeTexts[code]; ok {
+		return l.T(w)
+	}
 	return forewarn.ErrorMessage(err)
+}
+
+// codeTexts say what an error of each code means, for an error whose own sentence the
+// catalogue does not have.
+var codeTexts = map[string]string{
+	forewarn.EINVALID:      msg("this input is not valid"),
+	forewarn.ENOTFOUND:     msg("this does not exist on this node, or is no longer kept"),
+	forewarn.ECONFLICT:     msg("this was changed meanwhile, or is done already"),
+	forewarn.EUNAUTHORIZED: msg("sign in first"),
+	forewarn.EFORBIDDEN:    msg("you are not allowed to do this"),
+}
+
+// sayError writes the sentence of an error through the catalogue, its arguments the
+// locale's way: instants as dates, numbers with the locale's separators, stored codes
+// as words, errors within as errors.
+func (l *locale) sayError(format string, args []any) string {
+	shown := make([]any, len(args))
+	for i, a := range args {
+		shown[i] = l.errorArg(a)
+	}
+	return l.grouped(l.p.Sprintf(l.T(format), shown...))
+}
+
+// errorArg is one argument of an error's sentence as the locale writes it.
+func (l *locale) errorArg(a any) any {
+	switch v := a.(type) {
+	case time.Time:
+		return l.Time(v)
+	case error:
+		return l.errorText(v)
+	}
+	rv := reflect.ValueOf(a)
+	if !rv.IsValid() || rv.Kind() != reflect.String {
+		return a
+	}
+	s := rv.String()
+	for _, layout := range []string{time.RFC3339Nano, "2 Jan 2006 15:04 MST"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return l.Time(t)
+		}
+	}
+	if w, ok := labels[s]; ok {
+		return l.T(w)
+	}
+	return s
 }
 
 // fieldErrorText is fe shown beside the field it names: the rule alone.

@@ -34,7 +34,7 @@ type locale struct {
 
 var (
 	english = newLocale("en", language.English, nil)
-	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText, frenchErrorText, frenchCoreText))
+	french  = newLocale("fr", language.French, joinTables(frenchText, frenchAuditText, frenchErrorText, frenchFailureText, frenchCoreText))
 	// locales are the languages the pages speak, by code.
 	locales = map[string]*locale{"en": english, "fr": french}
 	// languageMatcher picks the best of them for a browser's Accept-Language, English first.
@@ -75,11 +75,22 @@ func (l *locale) T(key string, args ...any) string {
 		}
 		return key
 	}
-	return l.p.Sprintf(key, args...)
+	return l.grouped(l.p.Sprintf(key, args...))
 }
 
-// Num formats an integer with the locale's grouping: 12,345 or 12 345.
-func (l *locale) Num(n int) string { return l.p.Sprintf("%d", n) }
+// grouped puts French's thousands separator, the narrow no-break space (1 234), where
+// golang.org/x/text writes a no-break space. The catalogue's own text holds no no-break
+// space, so only the numbers' separators are replaced.
+func (l *locale) grouped(s string) string {
+	if l.code != "fr" {
+		return s
+	}
+	return strings.ReplaceAll(s, "\u00a0", "\u202f")
+}
+
+// Num formats an integer with the locale's grouping: 12,345 or 12 345 (a narrow no-break
+// space).
+func (l *locale) Num(n int) string { return l.grouped(l.p.Sprintf("%d", n)) }
 
 // Decimal formats f with digits decimals and the locale's decimal mark: 0.87 or 0,87.
 func (l *locale) Decimal(f float64, digits int) string {

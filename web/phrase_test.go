@@ -71,7 +71,7 @@ func TestPhrasesSayFrench(t *testing.T) {
 			"Vous détenez cette personne : message (avertissement) 01J0 de TR-MIT au sujet de \"Omar Ismail Mostefai\" correspond à votre fiche sous surveillance \"Ismaël Omar Mostefaï\" (0,93 : "},
 		{"review alert", forewarn.Say(forewarn.PhraseAlertReview, forewarn.LabelArg(forewarn.RetainSubject), forewarn.TextArg("S1"), forewarn.DateArg(deadline)),
 			"Réexamen à faire (fiche S1, date de réexamen 15 déc. 2014) : conserver, avec une raison et une nouvelle date, ou effacer."},
-		{"count", forewarn.Say(forewarn.PhraseNoteOther, forewarn.CountArg(1234)), "1\u00a0234"},
+		{"count", forewarn.Say(forewarn.PhraseNoteOther, forewarn.CountArg(1234)), "1\u202f234"},
 		{"conflict", noExit.Phrase, "entrée en TR (date inconnue) (FR-DGSI), aucune sortie enregistrée ; TR-MIT / border records affirme qu’il n’y en a pas"},
 		{"timeline claim", forewarn.Say(forewarn.PhraseTimelineClaim, forewarn.PhrasesArg(forewarn.Say(forewarn.PhraseTimelineClaimWhat, forewarn.LabelArg(forewarn.ClaimTravelEntry), forewarn.TextArg("TR"), forewarn.PartialDateArg(forewarn.PartialDate{Year: 2012}))),
 			forewarn.TextArg("B2"), forewarn.DateArg(deadline)), "élément : entrée en TR 2012 (cotation B2, enregistré le 15 déc. 2014)"},

@@ -209,7 +209,11 @@ func (s *Server) page(perm forewarn.Permission, h handler) http.Handler {
 			if r.Method != http.MethodGet {
 				next = "/"
 			}
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+			q := url.Values{"next": {next}}
+			if code := endedCode(err); code != "" {
+				q.Set("ended", code) // the sign-in page says why, in the reader's language
+			}
+			http.Redirect(w, r, "/login?"+q.Encode(), http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost {
