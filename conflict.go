@@ -118,8 +118,8 @@ func entryContradictions(country string, entries, exits []*Claim) []Conflict {
 			if separated {
 				continue
 			}
-			p := Say(PhraseConflictContradiction, TextArg(country), TextArg(a.Source.String()), TextArg(a.ValidFrom.String()), TextArg(a.Grading.String()),
-				TextArg(b.Source.String()), TextArg(b.ValidFrom.String()), TextArg(b.Grading.String()))
+			p := Say(PhraseConflictContradiction, TextArg(country), TextArg(a.Source.String()), PartialDateArg(a.ValidFrom), TextArg(a.Grading.String()),
+				TextArg(b.Source.String()), PartialDateArg(b.ValidFrom), TextArg(b.Grading.String()))
 			out = append(out, Conflict{Kind: ConflictContradiction, ClaimIDs: []string{a.ID, b.ID}, Text: p.English(), Phrase: p})
 		}
 	}

@@ -27,6 +27,7 @@ const (
 	PhraseArgAgency  PhraseArgKind = "agency"  // an agency code
 	PhraseArgTime    PhraseArgKind = "time"    // an instant, RFC 3339
 	PhraseArgDate    PhraseArgKind = "date"    // a day, RFC 3339 of an instant in it
+	PhraseArgPartial PhraseArgKind = "partial" // a date known to a year, a month or a day: YYYY, YYYY-MM or YYYY-MM-DD
 	PhraseArgCount   PhraseArgKind = "count"   // an integer
 	PhraseArgScore   PhraseArgKind = "score"   // a score between 0 and 1, written with two decimals
 	PhraseArgLabel   PhraseArgKind = "label"   // a stored code (a message kind, an outcome, a band) the pages word
@@ -183,13 +184,14 @@ var PhraseFormats = map[string]string{
 	PhraseDateUnknown: "(date unknown)",
 }
 
-// PartialDateArg is a date known to a year, a month or a day, as it is written
-// ("2012", "2012-03"), or the phrase saying it is not known.
+// PartialDateArg is a date known to a year, a month or a day, written in English as it
+// is stored ("2012", "2012-03") and by the pages in their reader's way ("mars 2012"), or
+// the phrase saying it is not known.
 func PartialDateArg(d PartialDate) PhraseArg {
 	if d.IsZero() {
 		return PhrasesArg(Say(PhraseDateUnknown))
 	}
-	return TextArg(d.String())
+	return PhraseArg{Kind: PhraseArgPartial, Value: d.String()}
 }
 
 // PhraseArgs is how many arguments each code's format takes.

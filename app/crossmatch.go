@@ -167,7 +167,7 @@ func SummaryPhrase(e match.Explanation) forewarn.Phrase {
 	if notes {
 		ps := make([]forewarn.Phrase, len(e.Notes))
 		for i, n := range e.Notes {
-			ps[i] = notePhrase(n)
+			ps[i] = NotePhrase(n)
 		}
 		args = append(args, forewarn.PhrasesArg(ps...))
 	}
@@ -190,9 +190,9 @@ var (
 	noteTitle             = regexp.MustCompile(`^(query|candidate) title ("(?:[^"\\]|\\.)*") set aside: a title is not a name part$`)
 )
 
-// notePhrase reads one of the matcher's notes as a phrase; a note of another shape stays
-// as it is written.
-func notePhrase(n string) forewarn.Phrase {
+// NotePhrase reads one of the matcher's notes as a phrase; a note of another shape stays
+// as it is written (PhraseNoteOther).
+func NotePhrase(n string) forewarn.Phrase {
 	if m := noteSurnameOnly.FindStringSubmatch(n); m != nil {
 		return forewarn.Say(forewarn.PhraseNoteSurnameOnly, forewarn.TextArg(m[1]))
 	}

@@ -43,7 +43,7 @@ func TestSummaryPhrase(t *testing.T) {
 			t.Errorf("%s ~ %s: the note reads %q, the matcher wrote %q", tt.a, tt.b, notes[0].English(), want)
 		}
 	}
-	if p := notePhrase("a note of a shape not known"); p.Code != forewarn.PhraseNoteOther || p.English() != "a note of a shape not known" {
+	if p := NotePhrase("a note of a shape not known"); p.Code != forewarn.PhraseNoteOther || p.English() != "a note of a shape not known" {
 		t.Errorf("an unknown note reads as %+v", p)
 	}
 }

@@ -118,9 +118,11 @@ func (n *Node) messageEvents(ctx context.Context, id string) ([]TimelineEvent, e
 		return nil, err
 	}
 	for _, e := range escs {
-		what := forewarn.TextArg(e.Text) // an escalation recorded before phrases keeps its English
+		what := forewarn.TextArg(e.Text) // an escalation recorded before phrases keeps its English…
 		if e.Code != "" {
 			what = forewarn.PhrasesArg(e.Phrase)
+		} else if p, ok := ReadOldPhrase(e.Text); ok { // …unless it reads back into its phrase
+			what = forewarn.PhrasesArg(p)
 		}
 		ev = append(ev, said(TimelineEvent{Time: e.FiredAt, Kind: "escalation", MessageID: id, Source: string(e.Side) + " " + string(e.Notify)},
 			forewarn.Say(forewarn.PhraseTimelineEscalation, forewarn.CountArg(e.Step), forewarn.LabelArg(e.Side), forewarn.LabelArg(e.Notify), what)))

@@ -146,13 +146,30 @@ func endedCode(err error) string {
 	return ""
 }
 
+// LanguageCookie remembers the language of the last person who signed in with this
+// browser, or chose one on the sign-in page, so the sign-in page speaks it when a session
+// has ended and no user is known. It holds a language code, nothing else.
+const LanguageCookie = "forewarn_lang"
+
 // loginLocale is the language of the sign-in page: the one chosen on it (?lang=, kept by
-// the form), else the node's, else the browser's Accept-Language. No user is known yet.
+// the form), else the one this browser's last user read in (LanguageCookie), else the
+// node's, else the browser's Accept-Language. No user is known yet.
 func (s *Server) loginLocale(r *http.Request, chosen string) *locale {
 	if l, ok := locales[chosen]; ok {
 		return l
 	}
+	if c, err := r.Cookie(LanguageCookie); err == nil {
+		if l, ok := locales[c.Value]; ok {
+			return l
+		}
+	}
 	return s.chooseLocale(r, nil)
+}
+
+// rememberLanguage sets LanguageCookie to l.
+func rememberLanguage(w http.ResponseWriter, r *http.Request, l *locale) {
+	http.SetCookie(w, &http.Cookie{Name: LanguageCookie, Value: l.code, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 }
 
 // withChoices fills the page's language choice: each language links to this page in it.
@@ -199,6 +216,9 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := s.loginLocale(r, r.URL.Query().Get("lang"))
+	if _, chosen := locales[r.URL.Query().Get("lang")]; chosen {
+		rememberLanguage(w, r, l)
+	}
 	r = r.WithContext(withLocale(r.Context(), l))
 	pg := loginPage{Next: safeNext(r.URL.Query().Get("next")), CSRF: loginToken(w, r)}
 	if why, ok := signInEnded[r.URL.Query().Get("ended")]; ok {
@@ -278,6 +298,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// run years from the wall clock), checked by the server on every request.
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	rememberLanguage(w, r, s.chooseLocale(r, u)) // for the sign-in page, once this session ends
 	s.Logger.Info("signed in", "user", u.Username, "from", ip)
 	if u.MustChangePassword {
 		next = "/password"

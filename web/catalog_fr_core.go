@@ -56,4 +56,5 @@ var frenchCoreText = map[string]string{
 	"entered %s %s (%s), no exit record; %s":          "entrée en %s %s (%s), aucune sortie enregistrée ; %s",
 	"%s states there is none":                         "%s affirme qu’il n’y en a pas",
 	"(date unknown)":                                  "(date inconnue)",
+	"; ":                                              " ; ", // between phrases in a phrase
 }

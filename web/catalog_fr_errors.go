@@ -29,6 +29,7 @@ var frenchErrorText = map[string]string{
 	"link":           "lien",
 	"link kind":      "type de lien",
 	"linked message": "message lié",
+	"other subject":  "autre fiche",
 	"links":          "liens",
 	"name":           "nom",
 	"name kind":      "type de nom",

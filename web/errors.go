@@ -164,6 +164,7 @@ var fieldWords = map[string]string{
 	"links.kind": msg("link kind"), "reason": msg("reason"), "outcome": msg("outcome"), "password": msg("password"),
 	"username": msg("username"), "value": msg("value"), "grading": msg("grading"), "valid_from": msg("valid from"),
 	"valid_to": msg("valid to"), "links.message": msg("linked message"),
+	"to_id":   msg("other subject"),
 	"request": msg("request"), "notification": msg("notification"), "response": msg("response"), "ack": msg("acknowledgement"),
 }
 

@@ -92,13 +92,10 @@ func (l *locale) grouped(s string) string {
 // space).
 func (l *locale) Num(n int) string { return l.grouped(l.p.Sprintf("%d", n)) }
 
-// Decimal formats f with digits decimals and the locale's decimal mark: 0.87 or 0,87.
+// Decimal formats f with digits decimals, the locale's decimal mark and grouping: 0.87 or
+// 0,87; 1,234.5 or 1 234,5.
 func (l *locale) Decimal(f float64, digits int) string {
-	s := strconv.FormatFloat(f, 'f', digits, 64)
-	if l.code == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return l.grouped(l.p.Sprintf("%.*f", digits, f))
 }
 
 // LanguageName is a language code of a name ("tr") as the locale names the language:
@@ -139,6 +136,27 @@ func (l *locale) Date(t time.Time) string {
 		return strconv.Itoa(t.Day()) + " " + frenchMonths[t.Month()-1] + " " + strconv.Itoa(t.Year())
 	}
 	return t.Format(dateLayout)
+}
+
+// frenchMonthNames are the months as French names them alone with a year ("mars 1985").
+var frenchMonthNames = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+// PartialDate is a date known to a year, a month or a day, as the locale writes it:
+// "1985", "March 1985", "21 Nov 1985"; "1985", "mars 1985", "21 nov. 1985"; "" when
+// unknown.
+func (l *locale) PartialDate(d forewarn.PartialDate) string {
+	switch d.Precision() {
+	case forewarn.PrecisionYear:
+		return strconv.Itoa(d.Year)
+	case forewarn.PrecisionMonth:
+		if l.code == "fr" {
+			return frenchMonthNames[d.Month-1] + " " + strconv.Itoa(d.Year)
+		}
+		return time.Month(d.Month).String() + " " + strconv.Itoa(d.Year)
+	case forewarn.PrecisionDay:
+		return l.Date(d.Start())
+	}
+	return ""
 }
 
 // Time is an instant, in UTC, as the locale writes it: "15 Dec 2014 14:05 UTC",

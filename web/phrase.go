@@ -41,6 +41,12 @@ func (l *locale) sayArg(a forewarn.PhraseArg) string {
 			return l.Date(t)
 		}
 		return l.Time(t)
+	case forewarn.PhraseArgPartial:
+		d, err := forewarn.ParsePartialDate(a.Value)
+		if err != nil {
+			return a.Value
+		}
+		return l.PartialDate(d)
 	case forewarn.PhraseArgCount:
 		n, err := strconv.Atoi(a.Value)
 		if err != nil {
@@ -66,7 +72,7 @@ func (l *locale) sayArg(a forewarn.PhraseArg) string {
 		for i, p := range a.Phrases {
 			out[i] = l.Say(p)
 		}
-		return strings.Join(out, "; ")
+		return strings.Join(out, l.T(msg("; "))) // French spaces its semicolons
 	}
 	return a.Value
 }
@@ -80,8 +86,14 @@ func (l *locale) word(code string) string {
 }
 
 // said writes a sentence the core stored, as a sentence (its first letter a capital):
-// through the catalogue when it has a phrase, otherwise (a row stored before phrases) its English, marked as English.
+// through the catalogue when it has a phrase, or when its English is read back into one
+// (a row stored before phrases, app.ReadOldPhrase); otherwise its English, marked as English.
 func (l *locale) said(p forewarn.Phrase, english string) template.HTML {
+	if p.Code == "" && english != "" {
+		if old, ok := app.ReadOldPhrase(english); ok { // stored before phrases
+			p = old
+		}
+	}
 	if s := l.Say(p); s != "" {
 		r, n := utf8.DecodeRuneInString(s)
 		return template.HTML(template.HTMLEscapeString(string(unicode.ToUpper(r)) + s[n:]))

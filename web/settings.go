@@ -44,5 +44,6 @@ func (s *Server) handleSaveSettings(w http.ResponseWriter, r *http.Request, a *a
 		s.fail(w, r, a, err)
 		return
 	}
+	rememberLanguage(w, r, s.chooseLocale(r, &u))
 	redirect(w, r, "/settings?saved=1")
 }

@@ -556,14 +556,15 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 }
 
 type searchPage struct {
-	Name    string
-	Born    string
-	Results []searchResult // candidates at or above the line
-	Weaker  []searchResult // candidates below it
-	Line    float64
-	Done    bool
-	Error   string
-	Tips    []string // what to try when nothing was found
+	Name      string
+	Born      string
+	BornShown string         // Born as the locale writes it: "mars 1985"
+	Results   []searchResult // candidates at or above the line
+	Weaker    []searchResult // candidates below it
+	Line      float64
+	Done      bool
+	Error     string
+	Tips      []string // what to try when nothing was found
 	// Purpose is the purpose fields of the search form, when the node shows who a search
 	// found only for a purpose; Withheld says this search's results lack their details.
 	Purpose  *purposeForm
@@ -607,7 +608,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, a *access)
 		return
 	}
 	pg.Done = true
-	if _, err := forewarn.ParsePartialDate(pg.Born); err != nil {
+	if bd, err := forewarn.ParsePartialDate(pg.Born); err == nil {
+		pg.BornShown = localeOf(r.Context()).PartialDate(bd)
+	} else {
 		pg.Error = msg("Birth date: write YYYY, YYYY-MM or YYYY-MM-DD.")
 		s.render(w, r, a, http.StatusBadRequest, "search", msg("Search"), pg)
 		return

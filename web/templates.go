@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"io/fs"
 	"slices"
@@ -64,9 +65,41 @@ func funcsFor(l *locale) template.FuncMap {
 		"matchSummary": l.matchSummary,
 		"summaryOf":    app.SummaryPhrase,
 		"lang":         func() string { return l.code },
-		"num":          l.Num,
-		"fmtTime":      l.Time,
-		"fmtDate":      l.Date,
+		"num": func(n any) string {
+			switch v := n.(type) {
+			case int64:
+				return l.grouped(l.p.Sprintf("%d", v))
+			case int:
+				return l.Num(v)
+			}
+			return l.grouped(l.p.Sprintf("%v", n))
+		},
+		"fmtTime": l.Time,
+		"fmtDate": l.Date,
+		// pdate is a date known to a year, a month or a day, as the locale writes it:
+		// "1985", "March 1985", "21 Nov 1985"; "mars 1985" in French.
+		"pdate": func(v any) string {
+			switch d := v.(type) {
+			case forewarn.PartialDate:
+				return l.PartialDate(d)
+			case string: // as stored: YYYY, YYYY-MM or YYYY-MM-DD
+				if pd, err := forewarn.ParsePartialDate(d); err == nil && !pd.IsZero() {
+					return l.PartialDate(pd)
+				}
+				return d
+			}
+			return fmt.Sprint(v)
+		},
+		// attrValue is a value the matcher compared: a birth date the locale's way, any
+		// other as it is.
+		"attrValue": func(attribute, v string) string {
+			if attribute == "birth_date" {
+				if d, err := forewarn.ParsePartialDate(v); err == nil && !d.IsZero() {
+					return l.PartialDate(d)
+				}
+			}
+			return v
+		},
 		// due says where a deadline stands as a person weighs it: "overdue 11 months", "due in
 		// 40 min"; the exact time goes beside it.
 		"due": l.Due,
