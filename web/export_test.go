@@ -35,3 +35,15 @@ func EnglishPhraseParts() []string {
 }
 
 var phraseVerbRE = regexp.MustCompile(`%(\[\d+\])?[sq]`)
+
+// FrenchPhrases returns the catalogue's French of two words or more that differ from
+// their English and hold no argument, for the look for French left on English pages.
+func FrenchPhrases() []string {
+	var out []string
+	for k, v := range french.table {
+		if k != v && !strings.Contains(v, "%") && len(strings.Fields(v)) >= 2 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
