@@ -30,6 +30,7 @@ var sameInFrench = map[string]bool{
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
 	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
 	"URL": true, "%s": true, "%s %s": true, "%s %s %s": true, "page": true, "session": true, "questions": true, "documents": true, "score %s": true, "%s, %s": true, "alias": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true, "%v": true,
+	"secret": true, "code": true, "provenance": true, "version": true, "collections": true, "action": true, "justification": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.

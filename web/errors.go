@@ -164,8 +164,104 @@ var fieldWords = map[string]string{
 	"links.kind": msg("link kind"), "reason": msg("reason"), "outcome": msg("outcome"), "password": msg("password"),
 	"username": msg("username"), "value": msg("value"), "grading": msg("grading"), "valid_from": msg("valid from"),
 	"valid_to": msg("valid to"), "links.message": msg("linked message"),
-	"to_id":   msg("other subject"),
-	"request": msg("request"), "notification": msg("notification"), "response": msg("response"), "ack": msg("acknowledgement"),
+	"to_id": msg("other subject"),
+	// the rest, as TestEveryFieldHasWords finds them in the source
+	"action":                            msg("action"),
+	"actor.id":                          msg("author"),
+	"actor.kind":                        msg("kind of author"),
+	"after":                             msg("start"),
+	"after_seq":                         msg("start"),
+	"agency":                            msg("agency"),
+	"agency.code":                       msg("agency code"),
+	"agency.country":                    msg("agency's country"),
+	"alert":                             msg("alert"),
+	"at":                                msg("time"),
+	"audience":                          msg("audience"),
+	"base_url":                          msg("address"),
+	"before_seq":                        msg("end"),
+	"born":                              msg("birth date"),
+	"by.kind":                           msg("kind of author"),
+	"by.name":                           msg("author's name"),
+	"channel":                           msg("channel"),
+	"class":                             msg("class"),
+	"code":                              msg("code"),
+	"collections":                       msg("collections"),
+	"consent":                           msg("consent"),
+	"consent.message_id":                msg("message asked about"),
+	"consent.override":                  msg("override"),
+	"consent.to":                        msg("agency asked"),
+	"consent_answer":                    msg("consent answer"),
+	"created":                           msg("creation time"),
+	"csrf":                              msg("form token"),
+	"dataset":                           msg("dataset"),
+	"days":                              msg("days"),
+	"deliveries":                        msg("deliveries"),
+	"digest":                            msg("digest"),
+	"direction":                         msg("direction"),
+	"elements":                          msg("elements"),
+	"envelope":                          msg("envelope"),
+	"epoch":                             msg("epoch"),
+	"expires_at":                        msg("expiry"),
+	"fired_at":                          msg("time fired"),
+	"from":                              msg("sender"),
+	"from_id":                           msg("subject"),
+	"hash":                              msg("hash"),
+	"head":                              msg("head"),
+	"hops":                              msg("hops"),
+	"id":                                msg("identifier"),
+	"interval":                          msg("interval"),
+	"justification":                     msg("justification"),
+	"keys":                              msg("keys"),
+	"kinds":                             msg("message kinds"),
+	"label":                             msg("label"),
+	"language":                          msg("language"),
+	"limit":                             msg("limit"),
+	"marks.originator_consent_required": msg("originator's consent"),
+	"match":                             msg("match"),
+	"match[version]":                    msg("version"),
+	"max_tlp":                           msg("highest TLP"),
+	"message_id":                        msg("message"),
+	"name":                              msg("name"),
+	"next":                              msg("next page"),
+	"notify":                            msg("role told"),
+	"objects":                           msg("objects"),
+	"offset":                            msg("offset"),
+	"on_error":                          msg("on error"),
+	"options":                           msg("purposes"),
+	"owner":                             msg("owner"),
+	"peer":                              msg("partner"),
+	"persons_per_day":                   msg("persons a day"),
+	"private_persons_per_day":           msg("private queries a day"),
+	"provenance":                        msg("provenance"),
+	"provenance.consent":                msg("originator's consent"),
+	"provenance.message_id":             msg("original message"),
+	"provenance.originator":             msg("originator"),
+	"public_key":                        msg("public key"),
+	"purpose":                           msg("purpose"),
+	"purpose_text":                      msg("purpose"),
+	"receipt":                           msg("receipt"),
+	"records":                           msg("entries"),
+	"review_at":                         msg("review date"),
+	"role":                              msg("role"),
+	"roles":                             msg("roles"),
+	"secret":                            msg("secret"),
+	"set":                               msg("set"),
+	"side":                              msg("side"),
+	"sort":                              msg("order"),
+	"stage":                             msg("stage"),
+	"state":                             msg("state"),
+	"status":                            msg("status"),
+	"step":                              msg("step"),
+	"subject_id":                        msg("subject"),
+	"target":                            msg("user"),
+	"text":                              msg("text"),
+	"tlp":                               msg("TLP"),
+	"until":                             msg("until"),
+	"url":                               msg("address"),
+	"version":                           msg("version"),
+	"watch":                             msg("watch list"),
+	"witness":                           msg("witness"),
+	"request":                           msg("request"), "notification": msg("notification"), "response": msg("response"), "ack": msg("acknowledgement"),
 }
 
 var (
@@ -173,17 +269,23 @@ var (
 	payloadRE = regexp.MustCompile(`^(request|notification|response|ack|persons|subject)\.`)
 )
 
-// fieldWord is a field's path ("notification.persons[0].names[1].value") as the reader
-// names it: "name".
-func (l *locale) fieldWord(field string) string {
+// normalField is a field's path without its indexes and payload prefixes, as fieldWords
+// keys it: "notification.persons[0].names[1].value" is "names.value".
+func normalField(field string) string {
 	f := indexRE.ReplaceAllString(field, "")
 	for {
 		g := payloadRE.ReplaceAllString(f, "")
 		if g == f {
-			break
+			return f
 		}
 		f = g
 	}
+}
+
+// fieldWord is a field's path ("notification.persons[0].names[1].value") as the reader
+// names it: "name".
+func (l *locale) fieldWord(field string) string {
+	f := normalField(field)
 	if w, ok := fieldWords[f]; ok {
 		return l.T(w)
 	}

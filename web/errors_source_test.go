@@ -20,6 +20,13 @@ import (
 // directory (likewise through wrappers that pass their format parameter on). bad lists
 // calls whose rule or format could not be read, so the scan cannot miss one silently.
 func sourceErrors(t *testing.T) (rules map[string][]string, formats map[string]map[string]string, bad []string) {
+	rules, formats, _, bad = sourceErrorsAndFields(t)
+	return rules, formats, bad
+}
+
+// sourceErrorsAndFields is sourceErrors with the fields validation errors name, where the
+// source writes them whole, by package directory.
+func sourceErrorsAndFields(t *testing.T) (rules map[string][]string, formats map[string]map[string]string, fields map[string]map[string]string, bad []string) {
 	t.Helper()
 	fset := token.NewFileSet()
 	type file struct {
@@ -57,6 +64,7 @@ func sourceErrors(t *testing.T) (rules map[string][]string, formats map[string]m
 	}
 	rules = map[string][]string{}
 	formats = map[string]map[string]string{}
+	fields = map[string]map[string]string{}
 	// wrappers: functions that take a rule (or a format) and pass it on, by name, with the
 	// index of that parameter. The builders themselves come first.
 	// Wrappers are keyed by directory and name ("app fail"); the builders by the root's
@@ -190,6 +198,14 @@ func sourceErrors(t *testing.T) (rules map[string][]string, formats map[string]m
 				}
 			case *ast.CallExpr:
 				name := calleeName(n)
+				if name == ". Invalid" && len(n.Args) > 0 {
+					if f, ok := str(n.Args[0]); ok {
+						if fields[fl.dir] == nil {
+							fields[fl.dir] = map[string]string{}
+						}
+						fields[fl.dir][f] = pos(n)
+					}
+				}
 				if i, ok := ruleAt[name]; ok && i < len(n.Args) {
 					if s, ok := str(n.Args[i]); ok {
 						rules[s] = append(rules[s], pos(n))
@@ -222,7 +238,7 @@ func sourceErrors(t *testing.T) (rules map[string][]string, formats map[string]m
 	for _, ps := range rules {
 		sort.Strings(ps)
 	}
-	return rules, formats, bad
+	return rules, formats, fields, bad
 }
 
 // isErrorType reports whether a composite literal's type is forewarn.Error.
@@ -297,5 +313,30 @@ func TestEveryErrorHasFrench(t *testing.T) {
 	sort.Strings(missing)
 	for _, m := range missing {
 		t.Errorf("no French for the error %s", m)
+	}
+}
+
+// TestEveryFieldHasWords: every field a validation error of the domain, the core, the
+// store or the pages names (where the source writes it whole) has a word in fieldWords,
+// so a French page never names a field by its English path.
+func TestEveryFieldHasWords(t *testing.T) {
+	_, _, fields, _ := sourceErrorsAndFields(t)
+	n := 0
+	var missing []string
+	for _, dir := range []string{".", "app", "sqlstore", "web"} {
+		for f, at := range fields[dir] {
+			n++
+			w := french.fieldWord(f)
+			if _, ok := fieldWords[normalField(f)]; !ok || w == "" {
+				missing = append(missing, strconv.Quote(normalField(f))+" ("+at+")")
+			}
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d fields found in the source: the scan is broken", n)
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Errorf("the field %s has no word in fieldWords (web/errors.go)", m)
 	}
 }
