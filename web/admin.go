@@ -199,7 +199,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request, a *acc
 	if err := s.Node.Store.CreateUser(r.Context(), a.Principal.Actor(), u); err != nil {
 		if fe := fieldError(err); fe != nil && fe.Field != "" {
 			key, _, _ := strings.Cut(fe.Field, "[")
-			f.Errors[key] = fe.Message
+			f.Errors[key] = localeOf(r.Context()).fieldErrorText(fe)
 		} else {
 			f.Error = errText(r.Context(), err)
 		}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/web"
 )
 
@@ -95,5 +97,41 @@ func TestEnglishHasNoFrench(t *testing.T) {
 		if tt.lang == "en" {
 			look("sign-in "+tt.accept, page)
 		}
+	}
+}
+
+// TestFrenchFormErrors: a French user's form errors beside the field, in the page and
+// on the sign-in page are French, over plain HTTP (the browser test shows them in
+// Chromium).
+func TestFrenchFormErrors(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u, err := f.node.Store.UserByUsername(ctx, "analyst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Language = "fr"
+	if err := f.node.Store.UpdateUser(ctx, forewarn.UserActor("analyst"), u); err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser(t)
+	b.login("analyst")
+	for _, tt := range []struct {
+		name, path string
+		form       url.Values
+		want       string
+	}{
+		{"a nationality beside its field", "/subjects", url.Values{"name": {"Samy Amimour"}, "nat": {"France"}}, "donnez un code pays à deux lettres, comme FR"},
+		{"a conflict", "/subjects/" + f.subjectID + "/watch", url.Values{"watch": {"1"}, "reason": {"encore"}}, "est déjà : sous surveillance"},
+		{"a link to itself", "/subjects/" + f.subjectID + "/links", url.Values{"to": {f.subjectID}, "kind": {"associate_of"}, "grading": {"B2"}}, "autre fiche : une fiche ne peut pas être liée à elle-même"},
+	} {
+		st, body, _ := b.post(tt.path, tt.form)
+		if st < 400 || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, want an error saying %q\n%s", tt.name, st, tt.want, body)
+		}
+	}
+	st, body := b.get("/messages/0149a3e2-7c00-7000-8000-000000000001?purpose=investigation")
+	if st != http.StatusNotFound || !strings.Contains(body, "Introuvable") || !strings.Contains(body, "aucun message") {
+		t.Errorf("a message that is not: %d\n%s", st, body)
 	}
 }

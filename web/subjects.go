@@ -161,7 +161,7 @@ func (s *Server) handleEditSubject(w http.ResponseWriter, r *http.Request, a *ac
 		}
 		if fe := fieldError(err); fe != nil && fe.Field != "" {
 			key, _, _ := strings.Cut(fe.Field, "[")
-			f.Errors[key] = fe.Message
+			f.Errors[key] = localeOf(r.Context()).fieldErrorText(fe)
 		} else {
 			f.Error = errText(r.Context(), err)
 		}
@@ -326,7 +326,7 @@ func (s *Server) handleCreateSubject(w http.ResponseWriter, r *http.Request, a *
 	if err != nil {
 		if fe := fieldError(err); fe != nil && fe.Field != "" {
 			key, _, _ := strings.Cut(fe.Field, "[")
-			f.Errors[key] = fe.Message
+			f.Errors[key] = localeOf(r.Context()).fieldErrorText(fe)
 		} else {
 			f.Error = errText(r.Context(), err)
 		}
