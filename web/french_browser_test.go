@@ -37,7 +37,7 @@ var frenchPages = []frenchPage{
 	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96",
 		"Entrée en TR : FR-DGSI indique 2012 (B3), TR-MIT / border records indique 2013 (B2)", "Fiche \"Ismaël Omar Mostefaï\" enregistrée, sous surveillance",
 		"Réception : avertissement de TR-MIT à FR-DGSI (urgent) : Fifth individual identified", "Correspondance : 0,", "Relance (étape 1, côté destinataire", "— côté destinataire, liaison"}},
-	{"subject-partial", "analyst", "/subjects/{partial}?purpose=investigation", []string{"octobre 1987", "septembre 2013"}},
+	{"subject-partial", "analyst", "/subjects/{partial}?purpose=investigation", []string{"octobre 1987", "septembre 2013", "Ouverte pour : Enquête"}},
 	{"subject-new", "analyst", "/subjects/new", []string{"Nouvelle fiche", "Nom principal", "Enregistrer la fiche"}},
 	{"search", "analyst", "/search?purpose=investigation&name=Mostefai", []string{"Recherche", "Ismaël Omar Mostefaï", "\"Mostefai\" ~ \"Ismaël Omar Mostefaï\""}},
 	{"search-empty", "analyst", "/search?name=Zzyzx+Qwerty", []string{"Personne qui ressemble à « Zzyzx Qwerty »", "Essayez :"}},
