@@ -171,3 +171,19 @@ func TestServeFirstStartKeepsThePasswordInSight(t *testing.T) {
 		t.Errorf("the first start logged %d migrations beside the one-time password:\n%s", n, logs.String())
 	}
 }
+
+// TestWhatWasAddedIsSaidAsAdded: the confirmation of 'claim add --negative' says it is a
+// negative claim (it read exactly as the positive one), and 'user set --language default'
+// says in words what the user now gets.
+func TestWhatWasAddedIsSaidAsAdded(t *testing.T) {
+	dir, subject := newNode(t)
+	out := mustCLI(t, "claim", "add", "--data", dir, "--subject", subject, "--kind", "travel_exit", "--value", "TR", "--from", "2013", "--source-agency", "TR-MIT", "--grading", "B2", "--negative")
+	if !strings.Contains(out, "no record of travel_exit TR") {
+		t.Errorf("a negative claim is confirmed as %q", out)
+	}
+	mustCLI(t, "user", "add", "--data", dir, "--username", "desk", "--role", "liaison")
+	out = mustCLI(t, "user", "set", "--data", dir, "--username", "desk", "--language", "default")
+	if !strings.Contains(out, "the node's language") {
+		t.Errorf("user set --language default says %q", out)
+	}
+}
