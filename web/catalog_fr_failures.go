@@ -98,7 +98,7 @@ var frenchFailureText = map[string]string{
 	"this node requires mutual TLS: present a client certificate signed by its CA":                                   "ce nœud exige le TLS mutuel : présentez un certificat client signé par son autorité",
 	"users create their own tokens only; %s must sign in and create theirs":                                          "chaque utilisateur crée ses propres jetons ; %s doit se connecter et créer le sien",
 	"you hold no token with id %q":                                                                                   "vous n’avez aucun jeton d’identifiant %q",
-	"your role (%s) does not allow %s":                                                                               "votre rôle (%s) ne permet pas %s",
+	"your role (%s) does not allow %s; a token of a user in the role %s does":                                        "votre rôle (%s) ne permet pas %s ; un jeton d’un utilisateur du rôle %s le permet",
 	"%s %s has no review date (it does not exist, was erased, or the node has not given it one yet)":                 "%s %s n’a pas de date de réexamen (il n’existe pas, a été effacé, ou le nœud ne lui en a pas encore donné)",
 	"%s %s was erased before":                                                                                        "%s %s a déjà été effacé",
 	"%s already stated another hash for entry %d of its audit chain (%s); this head is refused and kept as evidence": "%s a déjà annoncé une autre empreinte pour l’entrée %d de son journal d’audit (%s) ; cette tête est refusée et conservée comme preuve",
