@@ -931,7 +931,8 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*f
 
 // DueDeliveriesTo returns up to limit outgoing deliveries to agency due at or before now,
 // the most urgent first: one range of the (agency, urgency, next_attempt) index per rank,
-// read in one go.
+// all four read by one statement (dueToQuery) rather than one each, as each round of the
+// delivery worker asks this of every peer.
 func (db *DB) DueDeliveriesTo(ctx context.Context, agency string, now time.Time, limit int) ([]*forewarn.Delivery, error) {
 	limit, err := pageSize(limit)
 	if err != nil {
@@ -942,20 +943,48 @@ func (db *DB) DueDeliveriesTo(ctx context.Context, agency string, now time.Time,
 	}
 	var out []*forewarn.Delivery
 	err = db.view(ctx, "list due deliveries", func(tx *tx) error {
-		for rank := 0; rank <= 3 && len(out) < limit; rank++ {
-			ds, err := tx.deliveries(ctx, "agency = ? AND urgency = ? AND next_attempt <= ? AND delivered_at IS NULL AND direction = 'out' ORDER BY agency, urgency, next_attempt LIMIT ?",
-				agency, rank, FormatTime(now), limit-len(out))
+		args := make([]any, 0, 17)
+		for rank := 0; rank <= 3; rank++ {
+			args = append(args, agency, rank, FormatTime(now), limit)
+		}
+		rows, err := tx.query(ctx, dueToQuery, append(args, limit)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelivery(rankedRow{rows})
 			if err != nil {
 				return err
 			}
-			out = append(out, ds...)
+			out = append(out, d)
 		}
-		return nil
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// dueToQuery reads a peer's due deliveries rank by rank, each rank one LIMITed range of the
+// (agency, urgency, next_attempt) index, in one statement: the rank is selected first, so
+// the union is put in order by it however the engine runs the parts.
+var dueToQuery = func() string {
+	parts := make([]string, 4)
+	for rank := range parts {
+		parts[rank] = fmt.Sprintf("SELECT * FROM (SELECT %d AS rank, %s FROM deliveries WHERE agency = ? AND urgency = ? AND next_attempt <= ? AND delivered_at IS NULL AND direction = 'out' ORDER BY agency, urgency, next_attempt LIMIT ?) AS r%d",
+			rank, deliveryColumns, rank)
+	}
+	return strings.Join(parts, " UNION ALL ") + " ORDER BY rank, next_attempt, message_id LIMIT ?"
+}()
+
+// rankedRow scans a row of dueToQuery, whose first column is the rank, as a delivery.
+type rankedRow struct{ rows *sql.Rows }
+
+func (r rankedRow) Scan(dest ...any) error {
+	var rank int
+	return r.rows.Scan(append([]any{&rank}, dest...)...)
 }
 
 // OpenDeliveries returns up to limit deliveries, in either direction, not yet actioned,
