@@ -260,8 +260,19 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		}
 	}
 	err := write(ctx, now, "receive message", func(tx *tx) error {
-		held, taken, unpinned, err := tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys)
-		if err != nil {
+		var held, taken bool
+		var unpinned, err error
+		if tx.late() {
+			// A late arrival assumes what is nearly always true instead of reading it: the
+			// message is new, its ID free here, its signers' keys still pinned. Its writes
+			// check it: the insert fails on the message's unique keys when it is held or
+			// its ID taken, and the guards below fail when a key is no longer the pinned
+			// one; either runs it again holding the head, where arrivalChecks decides.
+			// One statement and one round trip fewer for every message.
+			for _, code := range slices.Sorted(maps.Keys(sm.VerifiedKeys)) {
+				tx.guard(pinnedGuard, code, hex.EncodeToString(sm.VerifiedKeys[code]))
+			}
+		} else if held, taken, unpinned, err = tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys); err != nil {
 			return err
 		}
 		if held {
@@ -363,6 +374,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	}
 	return first, duplicate, nil
 }
+
+// pinnedGuard fails (division by zero) unless the peer's pinned key is the one given.
+const pinnedGuard = "SELECT 1 / COUNT(*) FROM peers WHERE agency_code = ? AND public_key = ?"
 
 // arrivalChecks reads, in one query, what storing an arriving message depends on: whether
 // its sender's message wire is already held (held), whether another message holds the ID
