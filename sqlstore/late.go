@@ -353,6 +353,7 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 			return err
 		}
 	}
+	linker.flushAudit()
 	stmts = append(stmts, linker.queued...)
 	committed, err := db.pipeCommit(ctx, conn, stmts, expect, true)
 	if err != nil {

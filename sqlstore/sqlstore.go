@@ -206,6 +206,8 @@ type tx struct {
 	pending []*forewarn.AuditEntry
 	expect  []int
 	linking bool
+	// auditRows are entries linked and not yet queued (flushAudit).
+	auditRows [][]any
 	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
 	readOnly bool
 }
@@ -263,6 +265,7 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 		return nil, fmt.Errorf("a write in a read-only view: %s", q)
 	}
 	if tx.conn != nil {
+		tx.flushAudit() // entries linked before this write go before it
 		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
 		return lateResult{}, nil
 	}
