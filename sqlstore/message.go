@@ -613,13 +613,25 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	if err != nil {
 		return fmt.Errorf("encode message %s: %w", m.ID, err)
 	}
-	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
-		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)); err != nil {
+	insert := "INSERT INTO messages (" + messageColumns + ", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	args := []any{m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
+		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)}
+	to := m.To
+	if tx.db.dialect.WritableCTE && len(to) > 0 && len(to) <= 8 {
+		// The message and its recipients in one statement: one fewer for every message
+		// stored, sent or received (a few statement shapes, by recipient count).
+		insert = "WITH m AS (" + insert + " RETURNING id) INSERT INTO message_recipients (message_id, agency) SELECT m.id, r.agency FROM m, (VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?), ", len(to)), ", ") + ") AS r (agency)"
+		for _, a := range to {
+			args = append(args, a)
+		}
+		to = nil
+	}
+	if _, err := tx.exec(ctx, insert, args...); err != nil {
 		return fmt.Errorf("insert message: %w", err)
 	}
-	for _, to := range m.To {
-		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, to); err != nil {
+	for _, a := range to {
+		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, a); err != nil {
 			return fmt.Errorf("insert recipient: %w", err)
 		}
 	}

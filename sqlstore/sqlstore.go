@@ -70,6 +70,9 @@ type Dialect struct {
 	// in a crash only means the work falls due again, so it need not wait for the disk
 	// ("SET LOCAL synchronous_commit = off" for PostgreSQL).
 	RelaxedCommit string
+	// WritableCTE lets one statement write two tables (WITH … INSERT … RETURNING):
+	// PostgreSQL stores a message and its recipients in one statement, SQLite in one each.
+	WritableCTE bool
 	// PlainReads runs a read-only view's statements on one connection without a
 	// transaction. At PostgreSQL's isolation level (READ COMMITTED) a transaction gives
 	// each statement its own snapshot anyway, so its BEGIN and ROLLBACK were two round
