@@ -141,9 +141,9 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (int, error) {
 	var delivered atomic.Int64
 	var wg sync.WaitGroup
-	r := &round{now: ms.Clock.Now(), ended: make(chan struct{}, 1)}
+	r := &round{now: ms.Clock.Now(), refill: max(parallel/2, 1), perPeer: map[string]int{}, ended: make(chan struct{}, 1)}
 	err := ms.dispatch(ctx, r, parallel, sweep, &wg, &delivered)
-	for err == nil && ctx.Err() == nil && r.inFlight.Load() > 0 {
+	for err == nil && ctx.Err() == nil && r.flying() {
 		<-r.ended
 		err = ms.dispatch(ctx, r, parallel, false, &wg, &delivered)
 	}
@@ -152,11 +152,43 @@ func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (i
 }
 
 // round is one call of deliverDue: the time it lists due deliveries at, and its
-// deliveries in flight, which signal ended as each one ends.
+// deliveries in flight. It signals ended when a peer has refill slots free again, or
+// when its last delivery ends: refilling a slot at a time would cost a listing and a
+// claim per delivery.
 type round struct {
-	now      time.Time
-	inFlight atomic.Int64
-	ended    chan struct{}
+	now     time.Time
+	refill  int
+	mu      sync.Mutex
+	perPeer map[string]int
+	total   int
+	ended   chan struct{}
+}
+
+func (r *round) start(agency string) {
+	r.mu.Lock()
+	r.perPeer[agency]++
+	r.total++
+	r.mu.Unlock()
+}
+
+func (r *round) end(agency string, parallel int) {
+	r.mu.Lock()
+	r.perPeer[agency]--
+	r.total--
+	wake := r.total == 0 || parallel-r.perPeer[agency] >= r.refill
+	r.mu.Unlock()
+	if wake {
+		select {
+		case r.ended <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (r *round) flying() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.total > 0
 }
 
 // sweepLimit is how many due deliveries a sweep looks at for ones to agencies that are no
@@ -250,7 +282,7 @@ func (ms *Messages) dispatch(ctx context.Context, r *round, parallel int, sweep 
 	for _, d := range claimed {
 		wg.Add(1)
 		if r != nil {
-			r.inFlight.Add(1)
+			r.start(d.Agency)
 		}
 		go func(d *forewarn.Delivery) {
 			defer wg.Done()
@@ -258,11 +290,7 @@ func (ms *Messages) dispatch(ctx context.Context, r *round, parallel int, sweep 
 				delivered.Add(1)
 			}
 			if r != nil {
-				r.inFlight.Add(-1)
-				select {
-				case r.ended <- struct{}{}:
-				default:
-				}
+				r.end(d.Agency, parallel)
 			}
 		}(d)
 	}
