@@ -126,9 +126,7 @@ func (f *flights) forgetEnded(read uint64) {
 
 // DeliverDue sends every delivery that is due now, flash first, up to parallel at a time
 // to each peer, each attempt bounded by DeliveryTimeout, and records each receipt as it
-// arrives and each failure with its next attempt. As receipts are recorded and slots free,
-// it starts the next due deliveries, as the running worker does, so a backlog flows
-// without waiting for the slowest of each round. It returns how many it delivered, once
+// arrives and each failure with its next attempt. It returns how many it delivered, once
 // every delivery it started has ended. A crash before a receipt is recorded only means the
 // message is sent again, and its recipient answers with the same receipt.
 func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
@@ -136,59 +134,13 @@ func (ms *Messages) DeliverDue(ctx context.Context, parallel int) (int, error) {
 }
 
 // deliverDue is DeliverDue; with sweep it also attempts the deliveries to agencies that
-// are no longer peers (see dispatch). Only deliveries due when it was called are started,
-// so a failed one (due again later) is attempted once and the call ends.
+// are no longer peers (see dispatch).
 func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (int, error) {
 	var delivered atomic.Int64
 	var wg sync.WaitGroup
-	r := &round{now: ms.Clock.Now(), refill: max(parallel/2, 1), perPeer: map[string]int{}, ended: make(chan struct{}, 1)}
-	err := ms.dispatch(ctx, r, parallel, sweep, &wg, &delivered)
-	for err == nil && ctx.Err() == nil && r.flying() {
-		<-r.ended
-		err = ms.dispatch(ctx, r, parallel, false, &wg, &delivered)
-	}
+	err := ms.dispatch(ctx, parallel, sweep, &wg, &delivered)
 	wg.Wait()
 	return int(delivered.Load()), err
-}
-
-// round is one call of deliverDue: the time it lists due deliveries at, and its
-// deliveries in flight. It signals ended when a peer has refill slots free again, or
-// when its last delivery ends: refilling a slot at a time would cost a listing and a
-// claim per delivery.
-type round struct {
-	now     time.Time
-	refill  int
-	mu      sync.Mutex
-	perPeer map[string]int
-	total   int
-	ended   chan struct{}
-}
-
-func (r *round) start(agency string) {
-	r.mu.Lock()
-	r.perPeer[agency]++
-	r.total++
-	r.mu.Unlock()
-}
-
-func (r *round) end(agency string, parallel int) {
-	r.mu.Lock()
-	r.perPeer[agency]--
-	r.total--
-	wake := r.total == 0 || parallel-r.perPeer[agency] >= r.refill
-	r.mu.Unlock()
-	if wake {
-		select {
-		case r.ended <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (r *round) flying() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.total > 0
 }
 
 // sweepLimit is how many due deliveries a sweep looks at for ones to agencies that are no
@@ -201,15 +153,9 @@ const sweepLimit = 500
 // slots, so a round reads what it starts, however long the backlog. With sweep, it also
 // starts the deliveries due to agencies that are no longer peers, which fail, each with
 // its reason recorded, and are tried again later; the running worker sweeps once a tick.
-//
-// r, when not nil, fixes the time due deliveries are listed at and is told as each
-// delivery started ends; nil lists them at the clock's time.
-func (ms *Messages) dispatch(ctx context.Context, r *round, parallel int, sweep bool, wg *sync.WaitGroup, delivered *atomic.Int64) error {
+func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *sync.WaitGroup, delivered *atomic.Int64) error {
 	read := ms.flights.read()
 	now := ms.Clock.Now()
-	if r != nil {
-		now = r.now
-	}
 	parallel = max(parallel, 1)
 	peers, err := ms.Store.Peers(ctx)
 	if err != nil {
@@ -253,7 +199,7 @@ func (ms *Messages) dispatch(ctx context.Context, r *round, parallel int, sweep 
 	// Another server on the same store may have listed the same deliveries: each is sent
 	// by the one that claims it. The claim outlasts an attempt, so it lapses only when this
 	// process dies before recording the outcome.
-	claimed, err := ms.Store.ClaimDeliveries(ctx, ms.Server, now, later(now, ms.Clock.Now()).Add(ms.claimFor()), chosen)
+	claimed, err := ms.Store.ClaimDeliveries(ctx, ms.Server, now, now.Add(ms.claimFor()), chosen)
 	if err != nil {
 		for _, d := range chosen {
 			ms.flights.done(d)
@@ -281,29 +227,14 @@ func (ms *Messages) dispatch(ctx context.Context, r *round, parallel int, sweep 
 	}
 	for _, d := range claimed {
 		wg.Add(1)
-		if r != nil {
-			r.start(d.Agency)
-		}
 		go func(d *forewarn.Delivery) {
 			defer wg.Done()
 			if ms.attempt(ctx, d, byCode[d.Agency], envs[d.MessageID]) {
 				delivered.Add(1)
 			}
-			if r != nil {
-				r.end(d.Agency, parallel)
-			}
 		}(d)
 	}
 	return nil
-}
-
-// later returns the later of a and b: a claim made in a round listed at a lasts from
-// when it is made, b.
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // claimFor is how long a claimed delivery is this process's: twice an attempt's bound.
@@ -550,7 +481,7 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	var down outage
 	scheduled := true // escalations, housekeeping, checkpoints and witnessing: once a tick
 	for {
-		err := ms.dispatch(ctx, nil, DefaultPeerParallel, scheduled, &wg, &delivered)
+		err := ms.dispatch(ctx, DefaultPeerParallel, scheduled, &wg, &delivered)
 		if err == nil && scheduled {
 			if _, err = ms.Escalate(ctx); err == nil {
 				_, err = ms.Review(ctx)
