@@ -89,7 +89,7 @@ func testPrivateSetFetched(t *testing.T, pg string) {
 	if epoch, _ := kept(); epoch != "2015-06-05" {
 		t.Fatalf("after the fetch France keeps a set of epoch %q, want 2015-06-05", epoch)
 	}
-	if sent := auditActions(t, tr.node.Store, "private_match.set_sent"); len(sent) != 1 || !strings.Contains(sent[0].Detail, ": set") {
+	if sent := auditActions(t, tr.node.Store, "private_match.set_sent"); len(sent) != 1 || !strings.Contains(sent[0].Detail, "the whole private-match set") {
 		t.Fatalf("Turkey audited sending its set %d times (%v), want once, the whole set", len(sent), sent)
 	}
 	mostefai := app.PrivatePerson{Label: "M", Person: match.Person{Names: []string{"Ismaël Omar Mostefaï"}, BirthDate: "1985"}}
