@@ -149,6 +149,8 @@ var ruleTexts = map[string]string{
 	"valid":               msg("this entry is not valid"),
 	"writable":            msg("cannot be written"),
 	"zip":                 msg("not a readable zip file"),
+	"delta":               msg("not a valid change to the set"),
+	"fetch":               msg("not a valid request for the set"),
 }
 
 // fieldWords are the words for the fields of the core's types, by path without indexes
