@@ -411,7 +411,7 @@ func (ix *Index) keyWeight(k uint32) float64 {
 func (ix *Index) weigh(n *Name) {
 	for i := range n.tokens {
 		t := &n.tokens[i]
-		t.weight = baseWeight(t.fold) * rarity(ix.df(t.key, t.family), ix.live)
+		t.weight = t.baseWeight() * rarity(ix.df(t.key, t.family), ix.live)
 	}
 }
 
@@ -597,7 +597,7 @@ func (ix *Index) routes(t, next, next2 *token, rs []route) []route {
 		}
 	}
 	// "Alrawi" against "al-Rawi", either way round.
-	if a := withoutArticle(t); a != "" {
+	if a := t.bare; a != "" {
 		if k, ok := ix.keyID[a]; ok {
 			rs = addRoute(rs, base, k, routeFamily)
 		}
