@@ -517,7 +517,7 @@ func (ix *Index) routes(t, next, next2 *token, rs []route) []route {
 			rs = addRoute(rs, base, k, routeJoined)
 		}
 		// "Nur al-Din" against "Noureddine" or "Nurulhuda": the article at the seam.
-		if len(t.fold) >= 2 && len(next.fold) >= 2 && !weakParts[t.fold] && !isVowel(next.fold[0]) {
+		if len(t.fold) >= 2 && len(next.fold) >= 2 && !t.weak && !isVowel(next.fold[0]) {
 			var fb, kb [2*MaxTokenBytes + 8]byte
 			for _, v := range seamVowels {
 				for _, l := range [...]bool{false, true} {
