@@ -116,13 +116,22 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if _, err := os.Stat(filepath.Join(dir, keyFileName)); errors.Is(err, fs.ErrNotExist) {
 		// Only the default directory gets a node by itself: a --data that names no node is
 		// far more often a typo than a wish for a brand-new node with a new key.
+		if err := storeWithoutKey(dir); err != nil {
+			return err
+		}
 		if explicitDir {
 			return fmt.Errorf("--data %s: no node there (no %s); create one with 'forewarn init --data %s --agency CODE --name NAME', or check the path", dir, keyFileName, dir)
 		}
 		if !dirEmpty(dir) {
 			return fmt.Errorf("the default data directory %s holds files but no node (no %s); move them away or create a node there with 'forewarn init'", dir, keyFileName)
 		}
-		node, password, err := m.initNode(ctx, nf, dir, forewarn.Agency{Code: *code, Name: *name}, "admin")
+		// Creating the store applies every migration; at info level that is dozens of
+		// lines above the one-time password, which must not scroll away unread.
+		quiet := *nf
+		if quiet.logLevel == "info" {
+			quiet.logLevel = "warn"
+		}
+		node, password, err := m.initNode(ctx, &quiet, dir, forewarn.Agency{Code: *code, Name: *name}, "admin")
 		if err != nil {
 			return err
 		}
