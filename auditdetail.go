@@ -377,7 +377,10 @@ func ParseAuditDetail(action, detail string) (d AuditDetail, ok bool) {
 	rest := detail
 	// The purpose comes last (the store appends it to whatever the writer wrote), and a
 	// detail holding "purpose: " already is given none, so the first one is the tail.
-	if rest == "purpose: " || strings.HasPrefix(rest, "purpose: ") {
+	// A refused purpose's detail is the error, which names its field first ("purpose: …").
+	if action == "purpose.refused" {
+		// no purpose was taken: the detail is all the error
+	} else if rest == "purpose: " || strings.HasPrefix(rest, "purpose: ") {
 		d.Purpose, rest = strings.TrimPrefix(rest, "purpose: "), ""
 	} else if i := strings.Index(rest, "; purpose: "); i >= 0 {
 		d.Purpose, rest = rest[i+len("; purpose: "):], rest[:i]

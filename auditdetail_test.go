@@ -274,3 +274,59 @@ func TestAuditWritesKnown(t *testing.T) {
 		}
 	}
 }
+
+// TestOldDetailsRead: details as stores wrote them before they had sentences (key=value
+// forms, refusals quoting an error), taken from real entries, read back into a kind, and
+// their reasons into a reason kind, so the pages can say them; the chain keeps them as
+// they are.
+func TestOldDetailsRead(t *testing.T) {
+	for _, tt := range []struct{ action, detail, code, reason string }{
+		{"import.finish", "dataset=test_list version=1 format=stix status=done read=0 added=0 updated=0 withdrawn=0 unchanged=0 invalid=0 links=0 alerts=0 dry-run", "import.counts_dry_run", ""},
+		{"import.start", "dataset=dgsi_watch version=1 format= status=running read=0 added=0 updated=0 withdrawn=0 unchanged=0 invalid=0 links=0 alerts=0", "import.counts", ""},
+		{"import.raw", "dataset=oasis kept 65 objects it does not map, of 65 read", "import.raw", ""},
+		{"subject.export", "export format=csv backup=false", "subject.export", ""},
+		{"taxii.collection.create", `"Releasable to FR-DGSI" audience=FR-DGSI tlp= write=true`, "taxii.collection", ""},
+		{"taxii.token.create", "dgsi for FR-DGSI, collections 2a5f6b4a-45b2-4485-af0f-efac80e443ed, write=false", "taxii.token", ""},
+		{"taxii.objects.add", "3 objects posted, 3 new versions stored; status 2d086da7-4bdc-4f91-900e-d77486753710: 3 succeeded, 0 failed", "taxii.objects_status", ""},
+		{"feed.add", "http://127.0.0.1:9/taxii2/api/ collection c1 for TR-MIT every 1h0m0s", "feed.add", ""},
+		{"feed.poll", "cursor 2016-11-01T03:04:05.000000Z; 1 objects, 0 persons, 1 kept raw in all; 1 kept raw now", "feed.poll", ""},
+		{"webhook.delete", "on-call http://127.0.0.1:9/hook", "webhook", ""},
+		{"retention.rule", "subject none reviewed 30 days after it is stored (was 180)", "retention.rule", ""},
+		{"message.review_due", "review date 2015-06-01; alert 014db37f-b280-7c48-a117-ac40db936b7d", "retention.review_due", ""},
+		{"audit.equivocation", "FR-DGSI stated a second, different hash for entry 10 of its audit chain; the first is kept, the second kept as evidence", "audit.equivocation", ""},
+		{"agreement.set", "kinds [notification private_match] up to TLP:AMBER, consent-required false, forwarded false, notify erasure false", "agreement.set", ""},
+		{"private_match.set", "kept DE-BND's private-match set of epoch 2015-06-05: 70000 fingerprints", "private.set", ""},
+		{"subject.watch", "watch-listed: MOSTEFAÏ named by a source", "subject.watch_reason", ""},
+		{"subject.update", "import 014a0f63-65a0-74d6-bb42-1ce89217a005: withdrawn from dataset test_list version 2015-06 (entry C)", "subject.import_withdrawn", ""},
+		{"token.revoke", "for liaison1 as liaison: ", "token.revoke", ""},
+		{"access.denied", "Your role (analyst) does not allow this page (peers.manage).", "access.reason", "web.role"},
+		{"access.denied", "your role (liaison) does not allow peers.manage", "access.reason", "api.role"},
+		{"access.denied", "TAXII token dgsi: the API token is unknown or revoked", "access.taxii_token", "api.token_unknown"},
+		{"login.failed", "refused: its CSRF token does not match this browser's sign-in form", "login.refused", "web.csrf_sign_in"},
+		{"purpose.refused", `purpose: "curiosity" is not a purpose of this node (investigation, threat-assessment, liaison-request, oversight, other)`, "access.reason", "purpose.unknown"},
+		{"access.denied_repeated", "3 more refused requests from 203.0.113.5 between 2026-12-01T09:01:01Z and 2026-12-01T09:01:01Z, counted rather than audited one by one; the last: GET /api/v1/subjects: sign in or send an API token (Authorization: Bearer TOKEN)", "access.flood", "api.sign_in"},
+		{"egress.refused", "path=email mark=marks.tlp originator=TR-MIT: TLP:RED names and summaries stay out of email notifications: only TLP:CLEAR and TLP:GREEN may be in them (notification 014a0f60-a680-7be7-b6be-d16d71140a40 sent without them)", "egress.withheld_of", "egress.tlp_notification"},
+		{"egress.refused", "path=taxii mark=marks.originator_consent_required originator=TR-MIT: the originator TR-MIT requires its consent before any onward sharing, so it may not leave in an taxii", "egress.refused_of", "egress.consent_out"},
+		{"agreement.refused", "notification TLP:AMBER to TR-MIT, term=agreement.max_tlp: the agreement with TR-MIT goes up to TLP:GREEN; this is TLP:AMBER", "agreement.refused", "agreement.max_tlp"},
+		{"agreement.refused", "private_match to DE-BKA, term=agreement.kinds: agreement.kinds: the agreement with DE-BKA covers notification only, not private queries (private_match)", "agreement.refused_private", "agreement.private"},
+		{"message.reject", "from 127.0.0.1:33174: message 014ab952-8280-7144-9800-6b50da7cb13e was created 500h0m0s ago, outside this node's replay window of 168h0m0s; refused as a replay", "message.reject", "federation.replay"},
+		{"message.reject", "from 127.0.0.1:33174: acknowledgement 014ab953-6ce0-7e2e-bcdd-f0eff4b1ee40 from BE-VSSE refused: BE-VSSE was not a recipient of message 014ab952-8280-715b-a738-6b3370392bf3", "message.reject", ""},
+	} {
+		d, ok := ParseAuditDetail(tt.action, tt.detail)
+		if !ok || d.Code != tt.code {
+			t.Errorf("%s %q reads as %q (ok %t), want %s", tt.action, tt.detail, d.Code, ok, tt.code)
+			continue
+		}
+		reason := ""
+		for _, a := range d.Args {
+			if a.Kind == ArgReason {
+				if r, ok := ParseAuditReason(a.Value); ok {
+					reason = r.Code
+				}
+			}
+		}
+		if reason != tt.reason {
+			t.Errorf("%s %q: its reason reads as %q, want %q", tt.action, tt.detail, reason, tt.reason)
+		}
+	}
+}
