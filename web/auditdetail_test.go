@@ -47,6 +47,22 @@ func TestAuditDetailInFrench(t *testing.T) {
 		}
 	}
 
+	// Every reason a detail may quote is said in French, its arguments as their kind asks.
+	for _, k := range forewarn.AuditReasonKinds {
+		args := make([]any, len(k.Args))
+		for i, a := range k.Args {
+			args[i] = sample[a]
+		}
+		stored := fmt.Sprintf(k.Format, args...)
+		got, ok := french.reasonText(stored)
+		if !ok || got == stored || strings.Contains(got, "%!") {
+			t.Errorf("reason %s: %q in French is %q (ok %t)", k.Code, stored, got, ok)
+		}
+		if en, ok := english.reasonText(stored); !ok || strings.Contains(en, "%!") {
+			t.Errorf("reason %s: %q in English is %q (ok %t)", k.Code, stored, en, ok)
+		}
+	}
+
 	note := strings.Repeat("ab", 32)
 	for _, tt := range []struct {
 		action, detail, note string
