@@ -35,7 +35,7 @@ const (
 	ArgBool   AuditArgKind = "bool"   // true or false
 	ArgDigest AuditArgKind = "digest" // a hex SHA-256
 	ArgWord   AuditArgKind = "word"   // as written, one word that may be empty: a version, a format
-	ArgCodes  AuditArgKind = "codes"  // several stored codes, joined by spaces or commas
+	ArgCodes  AuditArgKind = "codes"  // several stored codes, joined by spaces, commas or " or "
 	ArgWords  AuditArgKind = "words"  // English page words, joined by ", " (a user's roles)
 	ArgTerm   AuditArgKind = "term"   // the dotted name of a mark or an agreement's term ("marks.tlp")
 	ArgPerm   AuditArgKind = "perm"   // a permission ("peers.manage")
@@ -281,6 +281,7 @@ var AuditReasonKinds = []*AuditDetailKind{
 	{Code: "login.too_many", Format: "too many failed attempts"},
 	// the API's refusals (httpapi)
 	{Code: "api.sign_in", Format: "sign in or send an API token (Authorization: Bearer TOKEN)"},
+	{Code: "api.role_who", Format: "your role (%s) does not allow %s; a token of a user in the role %s does", Args: []AuditArgKind{ArgCodes, ArgPerm, ArgCodes}},
 	{Code: "api.role", Format: "your role (%s) does not allow %s", Args: []AuditArgKind{ArgCodes, ArgPerm}},
 	{Code: "api.token_role", Format: "a token in the role %s cannot create a token in the role %s; sign in to do that", Args: []AuditArgKind{ArgCodes, ArgCode}},
 	{Code: "api.own_tokens", Format: "users create their own tokens only; %s must sign in and create theirs", Args: []AuditArgKind{ArgName}},

@@ -301,6 +301,7 @@ func TestOldDetailsRead(t *testing.T) {
 		{"token.revoke", "for liaison1 as liaison: ", "token.revoke", ""},
 		{"access.denied", "Your role (analyst) does not allow this page (peers.manage).", "access.reason", "web.role"},
 		{"access.denied", "your role (liaison) does not allow peers.manage", "access.reason", "api.role"},
+		{"access.denied", "your role (liaison) does not allow peers.manage; a token of a user in the role admin does", "access.reason", "api.role_who"},
 		{"access.denied", "TAXII token dgsi: the API token is unknown or revoked", "access.taxii_token", "api.token_unknown"},
 		{"login.failed", "refused: its CSRF token does not match this browser's sign-in form", "login.refused", "web.csrf_sign_in"},
 		{"purpose.refused", `purpose: "curiosity" is not a purpose of this node (investigation, threat-assessment, liaison-request, oversight, other)`, "access.reason", "purpose.unknown"},

@@ -188,11 +188,15 @@ func (l *locale) auditArgs(args []forewarn.AuditArg) (out []any, quoted string) 
 		case forewarn.ArgCode:
 			s = l.codeWord(a.Value)
 		case forewarn.ArgCodes:
-			var ws []string
-			for _, c := range strings.FieldsFunc(a.Value, func(r rune) bool { return r == ',' || r == ' ' }) {
-				ws = append(ws, l.codeWord(c))
+			sep, codes := ", ", strings.FieldsFunc(a.Value, func(r rune) bool { return r == ',' || r == ' ' })
+			if strings.Contains(a.Value, " or ") { // the roles any of which would do
+				sep, codes = " "+l.T("or")+" ", strings.Split(a.Value, " or ")
 			}
-			s = strings.Join(ws, ", ")
+			ws := make([]string, len(codes))
+			for j, c := range codes {
+				ws[j] = l.codeWord(c)
+			}
+			s = strings.Join(ws, sep)
 		case forewarn.ArgWords:
 			ws := strings.Split(a.Value, ", ")
 			for j, w := range ws {

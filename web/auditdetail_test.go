@@ -74,6 +74,7 @@ func TestAuditDetailInFrench(t *testing.T) {
 		{"subject.create", "written by hand", "", []textPart{{Text: "written by hand", Lang: "en"}}},
 		{"message.reject", "from 192.0.2.1:443: the envelope is 2097198 bytes; the limit is 1048576", "", []textPart{{Text: "refusé, venu de 192.0.2.1:443 : "}, {Text: "the envelope is 2097198 bytes; the limit is 1048576", Lang: "en", Inline: true}}},
 		{"egress.refused", "path=export mark=marks.tlp originator=TR-MIT: TLP:AMBER may not leave in an export: only TLP:CLEAR and TLP:GREEN may", "", []textPart{{Text: "sortie (export) de ce qu’a envoyé TR-MIT refusée par le niveau TLP : TLP:AMBER ne peut pas sortir par cette voie (export) : seuls TLP:CLEAR et TLP:GREEN le peuvent"}}},
+		{"access.denied", "your role (liaison) does not allow audit.read; a token of a user in the role supervisor or oversight does", "", []textPart{{Text: "votre rôle (liaison) ne permet pas la lecture du journal d’audit ; un jeton d’un utilisateur du rôle superviseur ou contrôle le permet"}}},
 		{"access.denied", "Your role (analyst) does not allow this page (peers.manage).", "", []textPart{{Text: "Votre rôle (analyste) ne donne pas accès à cette page (la gestion des partenaires)."}}},
 		{"message.escalate", "step 4 (recipient side) for FR-DGSI: notified supervisor", "", []textPart{{Text: "étape 4 (côté destinataire) pour FR-DGSI : superviseur prévenu"}}},
 	} {
