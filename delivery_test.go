@@ -31,7 +31,7 @@ func TestStatusWithoutDeadline(t *testing.T) {
 func TestStatusOfAFailingDeliverySaysItRetries(t *testing.T) {
 	at := time.Date(2014, 12, 15, 9, 30, 0, 0, time.UTC)
 	d := &forewarn.Delivery{Agency: "FR-DGSI", Direction: forewarn.DirectionOut, Attempts: 3, NextAttempt: at, LastError: "connection refused"}
-	if s := d.Status(); s != "not delivered after 3 attempts, trying again at 15 Dec 2014 09:30 UTC (connection refused)" {
+	if s := d.Status(); s != "not delivered after 3 attempts (connection refused); trying again at 15 Dec 2014 09:30 UTC" {
 		t.Errorf("a failing delivery: %q", s)
 	}
 }
