@@ -84,7 +84,8 @@ func TestAuditDetailKinds(t *testing.T) {
 
 // auditWrites are the actions and object types the code writes in audit entries, found
 // in the source: the Action and ObjectType of every forewarn.AuditEntry literal, and the
-// action and object type passed to the store's audit and auditNote and to AuditShown.
+// action and object type passed to the store's audit, auditNote and auditDigests and to
+// AuditShown.
 // A string constant is read through its declaration; any other expression must be listed
 // in dynamicAuditWrites with the values it can take.
 func auditWrites(t *testing.T) (actions, objects map[string][]string) {
@@ -167,7 +168,7 @@ func auditWrites(t *testing.T) (actions, objects map[string][]string) {
 						return true
 					}
 					switch sel.Sel.Name {
-					case "audit", "auditNote", "AuditShown":
+					case "audit", "auditNote", "auditDigests", "AuditShown":
 						actionUses = append(actionUses, use{x.Args[2], where, x.Pos()})
 						objectUses = append(objectUses, use{x.Args[3], where, x.Pos()})
 					}
@@ -222,6 +223,7 @@ func auditWrites(t *testing.T) (actions, objects map[string][]string) {
 var dynamicAuditActions = map[string][]string{
 	"app/audit.go:AuditShown":                 nil,
 	"sqlstore/audit.go:audit":                 nil,
+	"sqlstore/audit.go:auditDigests":          nil,
 	"sqlstore/auditscan.go:entry":             nil,
 	"sqlstore/retention.go:auditNote":         nil,
 	"sqlstore/erasure.go:settleErasureNotice": {"erasure.notice_sent", "erasure.notice_refused"},
@@ -238,6 +240,7 @@ var dynamicAuditActions = map[string][]string{
 var dynamicAuditObjects = map[string][]string{
 	"app/audit.go:AuditShown":               nil,
 	"sqlstore/audit.go:audit":               nil,
+	"sqlstore/audit.go:auditDigests":        nil,
 	"sqlstore/auditscan.go:entry":           nil,
 	"sqlstore/retention.go:auditNote":       nil,
 	"sqlstore/retention.go:SetReview":       {"subject", "message"},
