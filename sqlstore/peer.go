@@ -96,7 +96,7 @@ func (db *DB) RemovePeer(ctx context.Context, actor forewarn.Actor, code string)
 // Peer returns the peer with that agency code.
 func (db *DB) Peer(ctx context.Context, code string) (*forewarn.Peer, error) {
 	var p *forewarn.Peer
-	err := db.view(ctx, "read peer", func(tx *tx) error {
+	err := db.viewOne(ctx, "read peer", func(tx *tx) error {
 		var err error
 		p, err = tx.peer(ctx, code)
 		return err
