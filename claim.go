@@ -135,7 +135,7 @@ func (c *Claim) Validate(now time.Time) error {
 	// A period that ends before the start's own period begins is backwards; "from 2014 to
 	// 2014" is one year, "from 2014 to 2013" is refused.
 	if !c.ValidTo.IsZero() && !c.ValidFrom.IsZero() && !c.ValidTo.End().After(c.ValidFrom.Start()) {
-		return Invalid("valid_to", "order", "%s is before valid_from %s: a claim cannot stop being true before it starts", c.ValidTo, c.ValidFrom)
+		return Invalid("valid_to", "order", "%s is before the claim starts (%s): a claim cannot stop being true before it starts", c.ValidTo, c.ValidFrom)
 	}
 	if err := c.Source.validate("source"); err != nil {
 		return err

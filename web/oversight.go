@@ -22,7 +22,8 @@ type oversightSection struct {
 
 // handleOversight shows the oversight report of a period (the last 30 days by default):
 // what went to whom under which marks, consultations and their purposes, consent requests
-// and answers, overrides (flagged), refusals and erasures, per peer and per user.
+// and answers, overrides (flagged), refusals and erasures, per peer and per user; with
+// format=csv, the same report as a CSV download.
 func (s *Server) handleOversight(w http.ResponseWriter, r *http.Request, a *access) {
 	q := r.URL.Query()
 	now := s.Node.Clock.Now().UTC()
@@ -42,6 +43,16 @@ func (s *Server) handleOversight(w http.ResponseWriter, r *http.Request, a *acce
 	rep, err := s.Node.OversightReport(r.Context(), a.Principal.Actor(), from, to)
 	if err != nil {
 		s.fail(w, r, a, err)
+		return
+	}
+	if q.Get("format") == "csv" {
+		// The page's download: the same report as the API's CSV, for the signed-in reader
+		// (a browser has no API token).
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="oversight-`+pg.From+`-`+pg.To+`.csv"`)
+		if err := rep.WriteCSV(w); err != nil {
+			s.Logger.Error("oversight report CSV", "err", err)
+		}
 		return
 	}
 	pg.Report = rep

@@ -173,7 +173,7 @@ func (m *Main) verifyCopy(ctx context.Context, nf *nodeFlags, path string, pub e
 func loadNodeKey(dir string) (*keyfile.Key, error) {
 	key, err := keyfile.Load(filepath.Join(dir, keyFileName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no node in %s: create one with 'forewarn init --data %s --agency CODE --name NAME'", dir, dir)
+		return nil, noKeyError(dir)
 	}
 	return key, err
 }

@@ -269,9 +269,13 @@ func (c *cluster) say(format string, args ...any) {
 
 // logins describes how to sign in to each node.
 func (c *cluster) logins(w io.Writer) {
+	width := 0
+	for _, code := range c.order {
+		width = max(width, len(code))
+	}
 	for _, code := range c.order {
 		rt := c.nodes[code]
-		fmt.Fprintf(w, "  %s  %s   key %s\n", code, rt.url, keyfile.EncodePublicKey(rt.node.Signer.PublicKey()))
+		fmt.Fprintf(w, "  %-*s  %s   key %s\n", width, code, rt.url, keyfile.EncodePublicKey(rt.node.Signer.PublicKey()))
 	}
 	fmt.Fprintf(w, "  users on every node: liaison, analyst, supervisor, oversight, admin; password %q\n", demoPassword)
 }

@@ -53,8 +53,13 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the replay stopped: %w", err)
 	}
-	fmt.Fprintf(m.Stdout, "\nNo mail server is configured: each node keeps the e-mail it sent (✉ above) as .eml files in\n%s and %s.\n",
+	fmt.Fprintf(m.Stdout, "\nNo mail server is configured: each node keeps the e-mail it sent (✉ above) as .eml files in\n%s and %s",
 		filepath.Join(dir, agencyTR.Code, "mail"), filepath.Join(dir, agencyFR.Code, "mail"))
+	if *keep {
+		fmt.Fprintln(m.Stdout, ".")
+	} else {
+		fmt.Fprintln(m.Stdout, ", removed with the nodes when the demo stops (--keep keeps them).")
+	}
 	if err := r.summary(m.Stdout); err != nil {
 		return exitError{code: 1, msg: err.Error()}
 	}

@@ -82,14 +82,14 @@ func commands() map[string]command {
 		"backup":      {"copy a serving node's SQLite database to a file, and verify the copy", runBackup},
 		"restore":     {"put a node back from a backup file, after checking its key and audit trail", runRestore},
 		"key":         {"show this node's public key (show)", runKey},
-		"peer":        {"add, list or remove partner agencies (add|list|remove)", runPeer},
+		"peer":        {"add, list or remove partner agencies, and limit what they ask privately (add|list|remove|private-limit|private-use)", runPeer},
 		"report":      {"reports for oversight (oversight)", runReport},
 		"agreement":   {"set, list or remove what this node agrees to send each peer (set|list|remove)", runAgreement},
 		"purpose":     {"the purposes of access people give when they open personal data (list|set|remove|default|search)", runPurpose},
 		"retention":   {"review dates, keeping and erasing subjects and received messages (policy|list|keep|erase)", runRetention},
 		"feed":        {"subscribe to partners' TAXII 2.1 collections (add|list|remove)", runFeed},
 		"taxii":       {"the node's TAXII 2.1 collections, their tokens and what is published (collection|collections|token|publish)", runTAXII},
-		"user":        {"create users (add)", runUser},
+		"user":        {"create users and set their page language (add|set)", runUser},
 		"token":       {"create API tokens for programs and the CLI (create)", runToken},
 		"message":     {"send, list, show, acknowledge or forward messages through a running node (send|list|show|ack|forward|consent|override)", runMessage},
 		"timeline":    {"print a subject's timeline from a running node", runTimeline},
@@ -290,6 +290,8 @@ func placeholder(f *flag.Flag) string {
 	switch f.Name {
 	case "data":
 		return "DIR"
+	case "checkpoint-every":
+		return "N"
 	case "db":
 		return "DSN"
 	case "listen":
@@ -510,12 +512,34 @@ func (m *Main) flagError(err error) error {
 	if fs == nil {
 		return err
 	}
+	msg := trimFieldPrefix(fe.Message)
 	flagName := fieldFlag(fs, fe.Field)
 	if flagName == "" {
-		return err
+		if error(fe) != err {
+			return err // wrapped with context of its own, which says where
+		}
+		if strings.HasSuffix(fe.Field, "id") && len(m.info(fs).args) > 0 {
+			// The ID the command was given as its argument: the message names it.
+			return &forewarn.Error{Code: fe.Code, Rule: fe.Rule, Message: msg}
+		}
+		return &forewarn.Error{Code: fe.Code, Field: fe.Field, Rule: fe.Rule, Message: msg}
 	}
-	msg := strings.TrimPrefix(fe.Message, fe.Field+": ")
 	return &forewarn.Error{Code: fe.Code, Field: "--" + flagName, Rule: fe.Rule, Message: msg}
+}
+
+// fieldPrefixRE is a field name at the start of a message ("ack.reason: ", "options[5]: ").
+var fieldPrefixRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z][a-z0-9_]*(?:\[\d+\])?)*: `)
+
+// trimFieldPrefix takes the field names off the start of a core or API message, so that a
+// command names the flag instead, once.
+func trimFieldPrefix(msg string) string {
+	for {
+		loc := fieldPrefixRE.FindStringIndex(msg)
+		if loc == nil {
+			return msg
+		}
+		msg = msg[loc[1]:]
+	}
 }
 
 // fieldAliases maps the core's field names to the flags that set them where the names differ.
@@ -595,12 +619,23 @@ func (m *Main) group(ctx context.Context, name string, args []string, subs []sub
 func (m *Main) groupHelp(ctx context.Context, w io.Writer, name string, subs []subcommand) {
 	fmt.Fprintf(w, "Usage: forewarn %s SUBCOMMAND [flags]\n\nSubcommands:\n", name)
 	for _, s := range subs {
-		probe := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+		var help strings.Builder
+		probe := &Main{Stdin: strings.NewReader(""), Stdout: &help, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 		s.run(ctx, probe, []string{"--help"})
 		line, does := "forewarn "+name+" "+s.name+" [flags]", ""
 		if in := probe.lastInfo(); in != nil {
 			line = in.usageLine()
 			does, _, _ = strings.Cut(in.does, "\n")
+		} else {
+			// A group in the group ("retention policy"): name its members.
+			line = "forewarn " + name + " " + s.name + " SUBCOMMAND [flags]"
+			var members []string
+			for _, l := range strings.Split(help.String(), "\n") {
+				if rest, ok := strings.CutPrefix(l, "  "+line[:len(line)-len("SUBCOMMAND [flags]")]); ok {
+					members = append(members, strings.Fields(rest)[0])
+				}
+			}
+			does = fmt.Sprintf("%s (see 'forewarn %s %s --help')", strings.Join(members, ", "), name, s.name)
 		}
 		fmt.Fprintf(w, "  %s\n      %s\n", line, does)
 	}

@@ -110,6 +110,11 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 			Error forewarn.Error `json:"error"`
 		}
 		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
+			// The API's message starts with the field it names, which Error adds again.
+			e.Error.Message = trimFieldPrefix(e.Error.Message)
+			if e.Error.Code == forewarn.EUNAUTHORIZED {
+				e.Error.Message += " (the token is --token or FOREWARN_TOKEN; create one on the node's Tokens page, or with 'forewarn token create --username NAME --role ROLE' on its machine)"
+			}
 			return &e.Error
 		}
 		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)

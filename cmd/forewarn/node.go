@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -154,15 +155,42 @@ func openStore(ctx context.Context, f *nodeFlags, dir string, clock forewarn.Clo
 		}
 		db, err := postgres.Open(ctx, f.db, opts)
 		if err != nil {
-			return nil, err
+			return nil, storeHint(err, "--db "+redactDSN(f.db))
 		}
 		return db, nil
 	}
 	db, err := sqlite.Open(filepath.Join(dir, dbFileName), opts)
 	if err != nil {
-		return nil, err
+		return nil, storeHint(err, filepath.Join(dir, dbFileName))
 	}
 	return db, nil
+}
+
+// storeHint adds to a store that cannot be opened what the operator can do about it: a
+// PostgreSQL server that does not answer, or a SQLite file that is not a database.
+func storeHint(err error, where string) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") || strings.Contains(msg, "i/o timeout"):
+		return fmt.Errorf("%w\n(%s: no PostgreSQL server answers there; start it, or check the host and port of the DSN)", err, where)
+	case strings.Contains(msg, "password authentication failed") || strings.Contains(msg, "does not exist"):
+		return fmt.Errorf("%w\n(%s: check the user, password and database name of the DSN)", err, where)
+	case strings.Contains(msg, "file is not a database") || strings.Contains(msg, "database disk image is malformed"):
+		return fmt.Errorf("%w\n(%s is damaged or not a Forewarn database; put back the last backup with 'forewarn restore --from BACKUP --data DIR' into an empty directory)", err, where)
+	}
+	return err
+}
+
+// redactDSN hides a DSN's password, so an error never prints it.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
 
 // openNode opens an initialised node, its key and its store, on the wall clock.
@@ -196,7 +224,7 @@ func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Cloc
 	}
 	key, err := keyfile.Load(filepath.Join(dir, keyFileName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no node in %s: create one with 'forewarn init --data %s --agency CODE --name NAME'", dir, dir)
+		return nil, noKeyError(dir)
 	}
 	if err != nil {
 		return nil, err
@@ -232,6 +260,27 @@ func (m *Main) openNodeAt(ctx context.Context, f *nodeFlags, clock forewarn.Cloc
 	}
 	node := app.New(store, clock, key, logger)
 	return node, nil
+}
+
+// noKeyError says why dir has no node: nothing there (create one), or a store whose key is
+// missing (put the key back: a new node would not be the one peers know).
+func noKeyError(dir string) error {
+	if err := storeWithoutKey(dir); err != nil {
+		return err
+	}
+	return fmt.Errorf("no node in %s: create one with 'forewarn init --data %s --agency CODE --name NAME'", dir, dir)
+}
+
+// storeWithoutKey is the error for a data directory that holds a node's store, or records
+// one, but not its key; nil when it holds no store either.
+func storeWithoutKey(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, dbFileName)); err == nil {
+		return fmt.Errorf("%s holds a node's store (%s) but not its key (%s): put back the copy of %s you kept, or restore the node with 'forewarn restore --from BACKUP --data NEWDIR --key-file KEY'", dir, dbFileName, keyFileName, keyFileName)
+	}
+	if _, err := os.Stat(filepath.Join(dir, storeFileName)); err == nil {
+		return fmt.Errorf("%s records a PostgreSQL store (%s) but holds no key (%s): put back the copy of %s you kept", dir, storeFileName, keyFileName, keyFileName)
+	}
+	return nil
 }
 
 // initNode creates a node in dir: the directory, key, store, identity and first admin.

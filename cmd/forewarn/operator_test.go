@@ -258,6 +258,7 @@ func TestErrorsNameTheFlag(t *testing.T) {
 	url := serveInProcess(t, "--data", dir, "--listen", "127.0.0.1:0")
 	hostPort := strings.TrimPrefix(url, "http://")
 	env := map[string]string{"FOREWARN_TOKEN": token}
+	subject := idRE.FindString(mustCLI(t, "subject", "add", "--data", dir, "--name", "Omar Ismail Mostefai"))
 	cases := []struct {
 		name string
 		args []string
@@ -271,6 +272,9 @@ func TestErrorsNameTheFlag(t *testing.T) {
 		{"bad tick", []string{"serve", "--tick", "soon"}, []string{"--tick", "30s"}, nil},
 		{"bad limit", []string{"subject", "list", "--limit", "ten"}, []string{"--limit", "whole number"}, nil},
 		{"bad node", []string{"message", "list", "--node", "ftp://x"}, []string{"--node", "http://127.0.0.1:8080"}, nil},
+		{"claim ends before it starts", []string{"claim", "add", "--data", dir, "--subject", subject, "--kind", "residence", "--value", "x", "--from", "2014", "--to", "2013", "--source-agency", "TR-MIT", "--grading", "B2"},
+			[]string{"--to: 2013", "2014"}, []string{"valid_from"}},
+		{"bad purpose code", []string{"purpose", "set", "--data", dir, "--code", "C", "--label", "L"}, []string{"--code: ", `"C"`}, []string{"options["}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,10 +45,17 @@ func TestDemoExit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo --exit: %v\n%s\n%s", err, out, errOut)
 	}
-	for _, want := range []string{"Omar Ismail Mostefai", "checks held", "you were told about this person before", "e-mails liaison@fr-dgsi.example"} {
+	for _, want := range []string{"Omar Ismail Mostefai", "checks held", "you were told about this person before", "e-mails liaison@fr-dgsi.example",
+		"removed with the nodes when the demo stops (--keep keeps them)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	// It says where the e-mail is kept, and then removes it: the output must say so.
+	if dir := regexp.MustCompile(`Nodes live in (\S+)`).FindStringSubmatch(out); dir == nil {
+		t.Error("the demo does not say where its nodes live")
+	} else if _, err := os.Stat(dir[1]); err == nil {
+		t.Errorf("demo --exit left %s behind", dir[1])
 	}
 }
 

@@ -116,6 +116,9 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if _, err := os.Stat(filepath.Join(dir, keyFileName)); errors.Is(err, fs.ErrNotExist) {
 		// Only the default directory gets a node by itself: a --data that names no node is
 		// far more often a typo than a wish for a brand-new node with a new key.
+		if err := storeWithoutKey(dir); err != nil {
+			return err
+		}
 		if explicitDir {
 			return fmt.Errorf("--data %s: no node there (no %s); create one with 'forewarn init --data %s --agency CODE --name NAME', or check the path", dir, keyFileName, dir)
 		}

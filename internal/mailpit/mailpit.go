@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn/internal/childproc"
+	"github.com/forewarn/forewarn/internal/testdata"
 )
 
 // EnvBinary names the environment variable that says where the mailpit binary is.
@@ -65,11 +66,11 @@ func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	bin := Find()
 	if bin == "" {
-		msg := "mailpit not found: install it with `go install github.com/axllent/mailpit@v1.33.1`, or set " + EnvBinary
+		enable := "install it with `go install github.com/axllent/mailpit@v1.33.1`, or set " + EnvBinary
 		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg)
+			tb.Fatal("mailpit not found: " + enable)
 		}
-		tb.Skip(msg)
+		testdata.Skip(tb, "mail server tests (mailpit not found)", enable)
 	}
 	var last error
 	for range 3 {
