@@ -117,7 +117,7 @@ func (tx *tx) peer(ctx context.Context, code string) (*forewarn.Peer, error) {
 // Peers returns every peer, by agency code.
 func (db *DB) Peers(ctx context.Context) ([]*forewarn.Peer, error) {
 	ps := []*forewarn.Peer{}
-	err := db.view(ctx, "list peers", func(tx *tx) error {
+	err := db.viewOne(ctx, "list peers", func(tx *tx) error {
 		rows, err := tx.query(ctx, "SELECT "+peerColumns+" FROM peers ORDER BY agency_code")
 		if err != nil {
 			return err

@@ -373,10 +373,12 @@ func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
 	return nil
 }
 
-// viewOne runs fn, which reads with one statement, without a transaction: one statement
+// viewOne runs fn, which reads with one statement (or with several that each stand
+// alone, such as the chunks of a long IN list), without a transaction: one statement
 // reads one snapshot in every dialect, so a BEGIN and a ROLLBACK around it, and the
-// connection held between them, buy nothing. The reads every API request and every send
-// make (the token, its user, the peer, the agreement) are such reads.
+// connection held between them, buy nothing. The reads every API request, every send and
+// every delivery round make (the token, its user, the peers, the agreement, the
+// envelopes) are such reads.
 func (db *DB) viewOne(ctx context.Context, op string, fn func(*tx) error) error {
 	return db.internal(op, fn(&tx{db: db, now: db.now(), readOnly: true, single: true}))
 }
