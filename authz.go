@@ -44,6 +44,18 @@ func (r Role) Can(p Permission) bool {
 	return false
 }
 
+// RolesWith lists the roles that grant permission p, so a refusal can say whose token or
+// sign-in would do.
+func RolesWith(p Permission) []Role {
+	var rs []Role
+	for _, r := range Roles {
+		if r.Can(p) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
 // Principal is who is making a request: a user, acting in the roles of their session or
 // in the one role of their API token.
 type Principal struct {

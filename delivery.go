@@ -323,7 +323,13 @@ func (d *Delivery) Status() string {
 	case d.Delivered():
 		parts = append(parts, "delivered "+d.DeliveredAt.UTC().Format(layout))
 	case d.Attempts > 0:
-		parts = append(parts, fmt.Sprintf("not delivered after %d attempts (%s)", d.Attempts, d.LastError))
+		s := fmt.Sprintf("not delivered after %d attempts (%s)", d.Attempts, d.LastError)
+		if !d.NextAttempt.IsZero() {
+			// The worker keeps trying until the peer receipts it: say so, or a sender
+			// reads "not delivered" as given up.
+			s += "; trying again at " + d.NextAttempt.UTC().Format(layout)
+		}
+		parts = append(parts, s)
 	default:
 		parts = append(parts, "queued")
 	}

@@ -25,3 +25,13 @@ func TestStatusWithoutDeadline(t *testing.T) {
 		t.Errorf("a warning delivered: %q", s)
 	}
 }
+
+// TestStatusOfAFailingDeliverySaysItRetries: "not delivered after 3 attempts" alone reads
+// as given up; the worker keeps trying, and the status says when next.
+func TestStatusOfAFailingDeliverySaysItRetries(t *testing.T) {
+	at := time.Date(2014, 12, 15, 9, 30, 0, 0, time.UTC)
+	d := &forewarn.Delivery{Agency: "FR-DGSI", Direction: forewarn.DirectionOut, Attempts: 3, NextAttempt: at, LastError: "connection refused"}
+	if s := d.Status(); s != "not delivered after 3 attempts (connection refused); trying again at 15 Dec 2014 09:30 UTC" {
+		t.Errorf("a failing delivery: %q", s)
+	}
+}

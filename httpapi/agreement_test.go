@@ -51,6 +51,8 @@ func TestAgreementsAPI(t *testing.T) {
 	}
 	if w := serve(s, "PUT", path, from, deskToken, `{"kinds":["notification"],"max_tlp":"AMBER"}`); w.Code != http.StatusForbidden {
 		t.Errorf("a liaison officer setting an agreement: %d, want 403", w.Code)
+	} else if !strings.Contains(w.Body.String(), "in the role admin does") {
+		t.Errorf("the refusal does not say which role may: %s", w.Body)
 	}
 	if w := serve(s, "PUT", "/api/v1/peers/XX-NONE/agreement", from, adminToken, `{"kinds":["notification"],"max_tlp":"AMBER"}`); w.Code != http.StatusNotFound {
 		t.Errorf("an agreement with an agency that is not a peer: %d, want 404", w.Code)

@@ -71,7 +71,7 @@ func (s *Server) authorized(perm forewarn.Permission, h func(http.ResponseWriter
 			s.refuse(w, r, "", forewarn.Errorf(forewarn.EUNAUTHORIZED, "sign in or send an API token (Authorization: Bearer TOKEN)"))
 			return
 		case !p.Can(perm):
-			err := forewarn.Errorf(forewarn.EFORBIDDEN, "your role (%s) does not allow %s", rolesString(p.Roles), perm)
+			err := forewarn.Errorf(forewarn.EFORBIDDEN, "your role (%s) does not allow %s; a token of a user in the role %s does", rolesString(p.Roles), perm, strings.ReplaceAll(rolesString(forewarn.RolesWith(perm)), ", ", " or "))
 			s.refuse(w, r.WithContext(WithPrincipal(r.Context(), p)), p.Username, err)
 			return
 		}

@@ -36,8 +36,11 @@ func Migrations() fs.FS {
 // Dialect is SQLite's dialect for sqlstore. Write transactions begin IMMEDIATE (see DSN),
 // so they already exclude each other and the audit head needs no row lock.
 var Dialect = sqlstore.Dialect{
-	SingleWriter:      true,
-	Name:              "sqlite",
+	SingleWriter: true,
+	Name:         "sqlite",
+	// A claim need not wait for the disk: lost, its work only falls due again.
+	RelaxSession:      "PRAGMA synchronous = NORMAL",
+	RestoreSession:    "PRAGMA synchronous = FULL",
 	IsUniqueViolation: IsUniqueViolation,
 	Compact:           Compact,
 }

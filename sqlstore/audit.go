@@ -28,14 +28,21 @@ const auditColumns = "seq, time, actor_kind, actor_id, actor_token, action, obje
 // audit appends an entry for a change (or read) to the chain this transaction holds.
 // before and after are the object as it was and as it is; nil means "none".
 func (tx *tx) audit(ctx context.Context, actor forewarn.Actor, action, objectType, objectID string, before, after any, detail string) error {
-	e := &forewarn.AuditEntry{Actor: actor, Action: action, ObjectType: objectType, ObjectID: objectID, Detail: detail}
+	var b, a string
 	if before != nil {
-		e.Before = forewarn.Digest(before)
+		b = forewarn.Digest(before)
 	}
 	if after != nil {
-		e.After = forewarn.Digest(after)
+		a = forewarn.Digest(after)
 	}
-	return tx.appendAudit(ctx, e)
+	return tx.auditDigests(ctx, actor, action, objectType, objectID, b, a, detail)
+}
+
+// auditDigests is audit given the digests (forewarn.Digest) of before and after, for a
+// caller that has the encoding in hand; "" for none.
+func (tx *tx) auditDigests(ctx context.Context, actor forewarn.Actor, action, objectType, objectID, before, after, detail string) error {
+	return tx.appendAudit(ctx, &forewarn.AuditEntry{Actor: actor, Action: action, ObjectType: objectType, ObjectID: objectID,
+		Before: before, After: after, Detail: detail})
 }
 
 // appendAudit links e after the chain head, writes it and moves the head, and signs a

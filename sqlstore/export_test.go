@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 
 	"github.com/forewarn/forewarn"
@@ -67,3 +68,6 @@ func HotQueries(n int) map[string]string {
 
 // UrgencyKey is the urgency key the store gives a message it inserts.
 var UrgencyKey = urgencyKey
+
+// SQL returns the database/sql handle db runs on.
+func SQL(db *DB) *sql.DB { return db.sql }

@@ -153,3 +153,37 @@ func TestGroupCommitReceives(t *testing.T) {
 	}
 	e.MustVerify()
 }
+
+// A claim commits without waiting for the disk (lost, its work only falls due again), and
+// leaves the connection it used to the next writer as durable as before.
+func TestClaimLeavesConnectionsDurable(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 3)
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	sent := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now()))
+	now := e.Clock.Now()
+	claimed, err := db.ClaimDeliveries(e.Ctx, "server-1", now, now.Add(time.Minute), sent.Deliveries)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d deliveries (%v), want 1", len(claimed), err)
+	}
+	if again, err := db.ClaimDeliveries(e.Ctx, "server-2", now, now.Add(time.Minute), sent.Deliveries); err != nil || len(again) != 0 {
+		t.Errorf("a second server claimed %d of the claimed deliveries (%v)", len(again), err)
+	}
+	// Every connection the pool holds, the claims' among them, is taken at once and asked.
+	sqldb := sqlstore.SQL(db)
+	open := sqldb.Stats().OpenConnections
+	for i := 0; i < open; i++ {
+		conn, err := sqldb.Conn(e.Ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var level int
+		if err := conn.QueryRowContext(e.Ctx, "PRAGMA synchronous").Scan(&level); err != nil {
+			t.Fatal(err)
+		}
+		if level != 2 {
+			t.Errorf("connection %d of %d: synchronous level %d after a claim, want 2 (FULL)", i+1, open, level)
+		}
+	}
+}

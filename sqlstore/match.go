@@ -285,6 +285,19 @@ func (tx *tx) decide(ctx context.Context, actor forewarn.Actor, old *forewarn.Ma
 	if err := tx.auditNote(ctx, actor, action, "match", v.ID, old, &v, "", reason, v.SubjectID, v.MessageID); err != nil {
 		return nil, err
 	}
+	// The analysts' alert about this match asked for exactly this review: deciding the
+	// match answers it. (The liaison desk's alert on the message waits for its
+	// acknowledgement.)
+	if v.MessageID != "" && v.SubjectID != "" {
+		why := "the match was " + string(status)
+		if reason != "" {
+			why += ": " + reason
+		}
+		if err := tx.closeAlerts(ctx, actor, "kind = 'match' AND role = ? AND message_id = ? AND subject_id = ? AND resolved_at IS NULL",
+			[]any{string(forewarn.RoleAnalyst), v.MessageID, v.SubjectID}, actor.ID, "", why); err != nil {
+			return nil, err
+		}
+	}
 	return &v, nil
 }
 

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
@@ -122,7 +123,8 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 		write = db.updateLate
 	}
 	err := write(ctx, now, "send message", func(tx *tx) error {
-		if err := tx.insertMessage(ctx, sm, stored, ds); err != nil {
+		digest, err := tx.insertMessage(ctx, sm, stored, ds)
+		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
 			}
@@ -133,7 +135,7 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 				return err
 			}
 		}
-		if err := tx.audit(ctx, actor, "message.send", "message", m.ID, nil, m, messageDetail(m)); err != nil {
+		if err := tx.auditDigests(ctx, actor, "message.send", "message", m.ID, "", digest, messageDetail(m)); err != nil {
 			return err
 		}
 		if sm.Forward != nil {
@@ -289,7 +291,8 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		for _, a := range alerts {
 			a.MessageID = local
 		}
-		if err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d}); err != nil {
+		digest, err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d})
+		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return errStoredMeanwhile
 			}
@@ -311,7 +314,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		if sm.WireID != "" {
 			detail += fmt.Sprintf("; stored as %s: its sender's ID %s is another agency's here", m.ID, wire)
 		}
-		if err := tx.audit(ctx, actor, "message.receive", "message", m.ID, nil, m, detail); err != nil {
+		if err := tx.auditDigests(ctx, actor, "message.receive", "message", m.ID, "", digest, detail); err != nil {
 			return err
 		}
 		for _, x := range matches {
@@ -576,45 +579,48 @@ func messageDetail(m *forewarn.Message) string {
 	return s
 }
 
-// insertMessage writes the message row and its recipients. The thread root is the root
-// of the message it replies to when that is stored, else the message it replies to, else
-// itself; messages that arrived before it and were rooted at it move to its root.
-func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery) error {
+// insertMessage writes the message row and its recipients, and returns the message's
+// digest (forewarn.Digest) for its audit entry, from the JSON it stored: encoding the
+// message is done once. The thread root is the root of the message it replies to when
+// that is stored, else the message it replies to, else itself; messages that arrived
+// before it and were rooted at it move to its root.
+func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery) (string, error) {
 	m := sm.Message
 	root := m.ID
 	if m.InReplyTo != "" {
 		root = m.InReplyTo
 		id, err := tx.repliedTo(ctx, m)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if id != "" {
 			err = tx.queryRow(ctx, "SELECT thread_root FROM messages WHERE id = ?", id).Scan(&root)
 		}
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("look up thread of %s: %w", m.InReplyTo, err)
+			return "", fmt.Errorf("look up thread of %s: %w", m.InReplyTo, err)
 		}
 	}
 	data, err := json.Marshal(m)
 	if err != nil {
-		return fmt.Errorf("encode message %s: %w", m.ID, err)
+		return "", fmt.Errorf("encode message %s: %w", m.ID, err)
 	}
 	if _, err := tx.exec(ctx, "INSERT INTO messages ("+messageColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
 		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)); err != nil {
-		return fmt.Errorf("insert message: %w", err)
+		return "", fmt.Errorf("insert message: %w", err)
 	}
 	for _, to := range m.To {
 		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, to); err != nil {
-			return fmt.Errorf("insert recipient: %w", err)
+			return "", fmt.Errorf("insert recipient: %w", err)
 		}
 	}
 	if root != m.ID {
 		if _, err := tx.exec(ctx, "UPDATE messages SET thread_root = ? WHERE thread_root = ?", root, m.ID); err != nil {
-			return fmt.Errorf("re-root replies to %s: %w", m.ID, err)
+			return "", fmt.Errorf("re-root replies to %s: %w", m.ID, err)
 		}
 	}
-	return nil
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // repliedTo returns the local ID of the message m replies to, or "" when none is stored.

@@ -11,6 +11,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,13 @@ type Dialect struct {
 	// in a crash only means the work falls due again, so it need not wait for the disk
 	// ("SET LOCAL synchronous_commit = off" for PostgreSQL).
 	RelaxedCommit string
+	// RelaxSession and RestoreSession, when set, do for a database that sets durability
+	// per connection, and not within a transaction, what RelaxedCommit does: the first is
+	// executed on a claiming transaction's connection before it begins, the second once
+	// it has ended ("PRAGMA synchronous = NORMAL", then FULL, for SQLite in WAL mode, where
+	// the next durable commit flushes the claim with it). A connection that cannot be
+	// restored is closed rather than used again.
+	RelaxSession, RestoreSession string
 	// PlainReads runs a read-only view's statements on one connection without a
 	// transaction. At PostgreSQL's isolation level (READ COMMITTED) a transaction gives
 	// each statement its own snapshot anyway, so its BEGIN and ROLLBACK were two round
@@ -354,6 +362,9 @@ func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
 	}
+	if db.dialect.RelaxSession != "" {
+		return db.claimRelaxed(ctx, op, fn)
+	}
 	tx, err := db.beginTx(ctx, db.now(), false)
 	if err != nil {
 		return db.internal(op, err)
@@ -369,6 +380,49 @@ func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
 	}
 	if err := tx.tx.Commit(); err != nil {
 		return db.internal(op, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// claimRelaxed is claim on a connection of its own whose commits, while it runs fn, do
+// not wait for the disk (Dialect.RelaxSession). The caller holds writeMu.
+func (db *DB) claimRelaxed(ctx context.Context, op string, fn func(*tx) error) (err error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return db.internal(op, err)
+	}
+	defer conn.Close()
+	restored := false
+	defer func() {
+		if !restored {
+			// Its durability setting is unknown: the pool must not hand it to a writer.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, db.dialect.RelaxSession); err != nil {
+		return db.internal(op, err)
+	}
+	err = func() error {
+		t, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		defer t.Rollback()
+		if err := fn(&tx{tx: t, db: db, now: db.now()}); err != nil {
+			return err
+		}
+		if err := t.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}()
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), db.dialect.RestoreSession); rerr == nil {
+		restored = true
+	} else if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return db.internal(op, err)
 	}
 	return nil
 }

@@ -707,9 +707,10 @@ var frenchText = map[string]string{
 	"delivered %s":                         "remis le %s",
 	"not acknowledged":                     "sans accusé de réception",
 	"not delivered after %d attempts (%s)": "non remis après %d tentatives (%s)",
-	"overdue since %s":                     "en retard depuis le %s",
-	"read %s, not acknowledged":            "lu le %s, sans accusé de réception",
-	"received %s":                          "reçu le %s",
+	"not delivered after %d attempts (%s); trying again at %s": "non remis après %d tentatives (%s) ; nouvel essai le %s",
+	"overdue since %s":          "en retard depuis le %s",
+	"read %s, not acknowledged": "lu le %s, sans accusé de réception",
+	"received %s":               "reçu le %s",
 
 	// timeline events
 	"claim":    "élément",

@@ -402,4 +402,9 @@ func TestPeersHealth(t *testing.T) {
 	if strings.Contains(body, `href="/outbox?peer=TR-MIT"`) {
 		t.Error("the peers page links an administrator to an outbox they may not open")
 	}
+	// The failing delivery is retried, and the page says when (not just "not delivered").
+	_, body = b.get("/outbox")
+	if !strings.Contains(body, "not delivered after 1 attempts (connection refused); trying again at") {
+		t.Errorf("a failing delivery does not say when it is tried again:\n%s", body)
+	}
 }

@@ -54,7 +54,11 @@ func runClaimAdd(ctx context.Context, m *Main, args []string) error {
 	if err := node.Store.CreateClaim(ctx, nf.actor(), c); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "Added claim %s: %s %s %s (%s, %s)\n", c.ID, c.Kind, c.Value, dash(c.ValidFrom.String()), c.Source, c.Grading)
+	no := ""
+	if c.Negative {
+		no = "no record of " // a negative claim: the source states there is none
+	}
+	fmt.Fprintf(m.Stdout, "Added claim %s: %s%s %s %s (%s, %s)\n", c.ID, no, c.Kind, c.Value, dash(c.ValidFrom.String()), c.Source, c.Grading)
 	return nil
 }
 

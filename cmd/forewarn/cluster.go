@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -23,6 +24,9 @@ type cluster struct {
 	out    io.Writer
 	dsnFor func(code string) string
 	down   map[string]string // stopped nodes, by agency: the address each comes back on
+
+	mailMu sync.Mutex
+	mail   []string // e-mail lines of the step under way, printed under its heading
 }
 
 // flags are the node flags of one agency's node in the cluster.
@@ -203,7 +207,24 @@ func (c *cluster) watchNotifications(rt *liveNode) {
 		if x.Channel == forewarn.ChannelWebhook {
 			to = "webhook " + x.Address
 		}
-		fmt.Fprintf(c.out, "                  ✉ %s %s e-mails %s: %s\n", x.CreatedAt.Format("2006-01-02 15:04"), rt.agency, to, what)
+		c.mailMu.Lock()
+		c.mail = append(c.mail, fmt.Sprintf("                  ✉ %s %s e-mails %s: %s\n", x.CreatedAt.Format("2006-01-02 15:04"), rt.agency, to, what))
+		c.mailMu.Unlock()
+	}
+}
+
+// flushMail prints the e-mail lines held since the last step. A step's e-mails are held
+// until its heading is said, so an e-mail about a warning never shows above the warning.
+func (c *cluster) flushMail() {
+	c.mailMu.Lock()
+	lines := c.mail
+	c.mail = nil
+	c.mailMu.Unlock()
+	if c.out == nil {
+		return
+	}
+	for _, l := range lines {
+		io.WriteString(c.out, l)
 	}
 }
 
@@ -213,6 +234,7 @@ func (c *cluster) node(code string) *liveNode { return c.nodes[code] }
 // at moves the shared clock to t and lets every node do what is due: deliver until
 // nothing is left in flight, then escalate what is overdue.
 func (c *cluster) at(ctx context.Context, t time.Time) error {
+	c.flushMail() // what the last step sent, when no heading followed it
 	c.clock.Set(t)
 	for round := 0; round < 20; round++ {
 		moved := 0
@@ -265,6 +287,7 @@ func (c *cluster) say(format string, args ...any) {
 		return
 	}
 	fmt.Fprintf(c.out, "%s  %s\n", c.clock.Now().Format("2006-01-02 15:04"), fmt.Sprintf(format, args...))
+	c.flushMail()
 }
 
 // logins describes how to sign in to each node.

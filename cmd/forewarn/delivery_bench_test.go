@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -151,6 +153,7 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 			b.Fatal(err)
 		}
 	}
+	stopProfile := profileTimed(b)
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
 	delivered := 0
@@ -166,6 +169,7 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu
 	b.StopTimer()
+	stopProfile()
 	if _, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); err != nil || total != b.N {
 		b.Fatalf("recipient holds %d messages, want %d (%v)", total, b.N, err)
 	}
@@ -199,6 +203,27 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 		p99 := tt.percentile(0.99)
 		b.Logf("PostgreSQL delivery: %.0f msgs/s (target ≥ 1,000), p99 %s (target < 100 ms); 8-client 2 KB INSERT limit in this run %.0f TPS: ratio %.3f (target ≥ 0.3); %.1f commits and %.2f disk flushes per message",
 			rate, p99.Round(100*time.Microsecond), insert8, rate/insert8, float64(c-commits)/float64(b.N), float64(f-flushes)/float64(b.N))
+	}
+}
+
+// profileTimed starts a CPU profile of the timed part of a benchmark when
+// FOREWARN_BENCH_CPUPROFILE names a file (-cpuprofile also covers the setup: starting
+// the nodes, queueing, measuring the limit), and returns what stops it.
+func profileTimed(b *testing.B) func() {
+	path := os.Getenv("FOREWARN_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 
@@ -239,6 +264,7 @@ func BenchmarkDeliveryAPI(b *testing.B) {
 	const clients = 8
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	before := tr.msgs.Stats.Delivered.Load()
+	stopProfile := profileTimed(b)
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
 	var wg sync.WaitGroup
@@ -294,6 +320,7 @@ func BenchmarkDeliveryAPI(b *testing.B) {
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu
 	b.StopTimer()
+	stopProfile()
 	if _, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); err != nil || total != b.N {
 		b.Fatalf("recipient holds %d messages, want %d (%v)", total, b.N, err)
 	}

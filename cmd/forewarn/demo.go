@@ -50,6 +50,7 @@ func runDemo(ctx context.Context, m *Main, args []string) error {
 	}
 	defer c.Close()
 	r, err := parisReplay(ctx, c)
+	c.flushMail()
 	if err != nil {
 		return fmt.Errorf("the replay stopped: %w", err)
 	}

@@ -233,7 +233,7 @@ func TestAuditVerifyKnowsThePolicy(t *testing.T) {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("the sqlite3 tool is missing; .ci/run installs it")
 		}
-		t.Skip("the sqlite3 tool is not installed (apt-get install sqlite3)")
+		testdata.Skip(t, "tests that edit the store with the sqlite3 tool", "apt-get install sqlite3")
 	}
 	dir := filepath.Join(t.TempDir(), "fr")
 	mustCLI(t, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "DGSI", "--checkpoint-every", "3", "--log-level", "warn")

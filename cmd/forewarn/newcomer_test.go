@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"net/http"
@@ -9,7 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestGroupSummariesNameEverySubcommand: 'forewarn --help' lists each group's subcommands
@@ -121,5 +124,66 @@ func TestBrokenDataDirectories(t *testing.T) {
 	_, _, err = runCLI(t, nil, "init", "--data", filepath.Join(t.TempDir(), "pg"), "--db", "postgres://forewarn:s3cret@127.0.0.1:1/forewarn", "--agency", "DE-BFV", "--name", "BfV")
 	if err == nil || !strings.Contains(err.Error(), "no PostgreSQL server answers there") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("PostgreSQL down: %v; want it said, without the password", err)
+	}
+}
+
+// lockedBuffer is a buffer a serving node may write its log to while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestServeFirstStartKeepsThePasswordInSight: the first 'serve' in the default directory,
+// at its default log level, does not bury the one-time password under a line for every
+// database migration it applied to the new store.
+func TestServeFirstStartKeepsThePasswordInSight(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", home)
+	var out, logs lockedBuffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &logs, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0"}) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), "serving on") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if !strings.Contains(out.String(), "one-time password") {
+		t.Fatalf("the first start printed no password:\n%s", out.String())
+	}
+	if n := strings.Count(logs.String(), "applied database migration"); n > 0 {
+		t.Errorf("the first start logged %d migrations beside the one-time password:\n%s", n, logs.String())
+	}
+}
+
+// TestWhatWasAddedIsSaidAsAdded: the confirmation of 'claim add --negative' says it is a
+// negative claim (it read exactly as the positive one), and 'user set --language default'
+// says in words what the user now gets.
+func TestWhatWasAddedIsSaidAsAdded(t *testing.T) {
+	dir, subject := newNode(t)
+	out := mustCLI(t, "claim", "add", "--data", dir, "--subject", subject, "--kind", "travel_exit", "--value", "TR", "--from", "2013", "--source-agency", "TR-MIT", "--grading", "B2", "--negative")
+	if !strings.Contains(out, "no record of travel_exit TR") {
+		t.Errorf("a negative claim is confirmed as %q", out)
+	}
+	mustCLI(t, "user", "add", "--data", dir, "--username", "desk", "--role", "liaison")
+	out = mustCLI(t, "user", "set", "--data", dir, "--username", "desk", "--language", "default")
+	if !strings.Contains(out, "the node's language") {
+		t.Errorf("user set --language default says %q", out)
 	}
 }

@@ -51,6 +51,10 @@ func TestDemoExit(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// A step's e-mails are listed under its heading, never above the warning they are about.
+	if warn, mail := strings.Index(out, "Turkey warns France about"), strings.Index(out, "Match: URGENT notification from TR-MIT"); warn < 0 || mail < warn {
+		t.Errorf("the e-mail about the match shows at %d, above the warning it is about (at %d)", mail, warn)
+	}
 	// It says where the e-mail is kept, and then removes it: the output must say so.
 	if dir := regexp.MustCompile(`Nodes live in (\S+)`).FindStringSubmatch(out); dir == nil {
 		t.Error("the demo does not say where its nodes live")

@@ -125,7 +125,13 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		if !dirEmpty(dir) {
 			return fmt.Errorf("the default data directory %s holds files but no node (no %s); move them away or create a node there with 'forewarn init'", dir, keyFileName)
 		}
-		node, password, err := m.initNode(ctx, nf, dir, forewarn.Agency{Code: *code, Name: *name}, "admin")
+		// Creating the store applies every migration; at info level that is dozens of
+		// lines above the one-time password, which must not scroll away unread.
+		quiet := *nf
+		if quiet.logLevel == "info" {
+			quiet.logLevel = "warn"
+		}
+		node, password, err := m.initNode(ctx, &quiet, dir, forewarn.Agency{Code: *code, Name: *name}, "admin")
 		if err != nil {
 			return err
 		}

@@ -88,7 +88,7 @@ func runUserSet(ctx context.Context, m *Main, args []string) error {
 	}
 	shown := u.Language
 	if shown == "" {
-		shown = "the node's default"
+		shown = "the node's language (serve --language), else their browser's"
 	}
 	fmt.Fprintf(m.Stdout, "User %s now reads the pages in %s.\n", u.Username, shown)
 	return nil
