@@ -76,6 +76,9 @@ type PrivatePeerSet struct {
 	Digest    string    `json:"digest"` // hex SHA-256 of Set
 	Set       []byte    `json:"-"`
 	FetchedAt time.Time `json:"fetched_at"`
+	// Received says, for the audit trail, how this version came: the whole set, or
+	// changes to the version kept before (not stored).
+	Received string `json:"received,omitempty"`
 }
 
 // PrivateMatchStore keeps both sides of private matching. Every method owns its

@@ -48,6 +48,12 @@ type Messages struct {
 	// CheckpointInterval makes the running node sign a checkpoint of its audit chain this
 	// often when entries were added since the last; 0 signs by count (and on stop) only.
 	CheckpointInterval time.Duration
+	// PrivatePrepareLead is how long before midnight UTC the next day's private-match set
+	// is built (DefaultPrivatePrepareLead when zero); PrivateSyncInterval how often the set
+	// of each peer this node may ask privately is brought up to date in the background
+	// (DefaultPrivateSyncInterval when zero).
+	PrivatePrepareLead  time.Duration
+	PrivateSyncInterval time.Duration
 
 	// Stats counts deliveries, receipts, refusals and escalations for the metrics.
 	Stats Stats
@@ -62,6 +68,7 @@ type Messages struct {
 	witnessing       witnessing
 	holdings         privateHoldings
 	peerSets         privatePeerSets
+	privateSyncing   privateSyncing
 	lastHousekeeping time.Time
 }
 

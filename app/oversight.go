@@ -185,9 +185,10 @@ func (n *Node) OversightReport(ctx context.Context, actor forewarn.Actor, from, 
 			}
 			rep.Refusals = append(rep.Refusals, ev)
 			user(e.Actor).Refusals++
-		case e.Action == "private_match.ask" || e.Action == "private_match.answer" || e.Action == "private_match.report":
+		case e.Action == "private_match.ask" || e.Action == "private_match.answer" || e.Action == "private_match.report" || e.Action == "private_match.set_sent":
 			// A private query (docs/private-match.md): this node asking, or a peer asking
-			// it (answering sends the peer this node's set) and reporting its hits.
+			// it (answering sends the peer this node's set) and reporting its hits, or
+			// fetching the set outside a query.
 			ev.Detail = e.Detail
 			ev.Peer = e.Actor.ID
 			if e.Action == "private_match.ask" {

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -40,113 +39,6 @@ type PrivatePerson struct {
 // epoch is the day a private answer's secret belongs to.
 func privateEpoch(now time.Time) string { return now.UTC().Format(time.DateOnly) }
 
-// privateHoldings is this node's keys as a holder, a cache of the store's subjects that
-// follows the change log, with their fingerprints under the day's secret.
-type privateHoldings struct {
-	mu      sync.Mutex
-	loaded  bool
-	seen    int64
-	epoch   string
-	secret  psi.Secret
-	keys    map[string][]string // subject → its keys
-	fps     map[string][]uint64 // subject → its fingerprints under secret
-	names   map[string]string   // subject → its primary name, for alerts
-	set     psi.Set
-	encoded []byte
-	digest  string              // the set's version: SHA-256 of encoded
-	owners  map[uint64][]string // fingerprint → the subjects holding it, for reports
-	dirty   bool
-}
-
-// privateCurrent brings the holdings up to the store and the day, and returns the day's
-// secret, its set encoded and the set's version (digest).
-func (ms *Messages) privateCurrent(ctx context.Context) (string, psi.Secret, []byte, string, error) {
-	h := &ms.holdings
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	epoch := privateEpoch(ms.Clock.Now())
-	self, err := ms.Agency(ctx)
-	if err != nil {
-		return "", psi.Secret{}, nil, "", err
-	}
-	if !h.loaded {
-		head, err := ms.Store.ChangeHead(ctx)
-		if err != nil {
-			return "", psi.Secret{}, nil, "", err
-		}
-		h.keys, h.fps, h.names = map[string][]string{}, map[string][]uint64{}, map[string]string{}
-		if err := ms.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
-			h.keys[s.ID] = psi.HolderKeys(holderPerson(s, self))
-			h.names[s.ID] = s.PrimaryName()
-			return nil
-		}); err != nil {
-			return "", psi.Secret{}, nil, "", err
-		}
-		h.seen, h.loaded, h.epoch = head, true, ""
-	}
-	for {
-		cs, err := ms.Store.Changes(ctx, h.seen, changeBatch)
-		if err != nil {
-			return "", psi.Secret{}, nil, "", err
-		}
-		for _, c := range cs {
-			h.seen = c.Seq
-			if c.Kind != forewarn.ChangeSubject {
-				continue
-			}
-			h.dirty = true
-			if c.Subject == nil {
-				delete(h.keys, c.ID)
-				delete(h.fps, c.ID)
-				delete(h.names, c.ID)
-				continue
-			}
-			h.keys[c.ID] = psi.HolderKeys(holderPerson(c.Subject, self))
-			h.names[c.ID] = c.Subject.PrimaryName()
-			if h.epoch != "" {
-				h.fps[c.ID] = h.secret.Fingerprints(h.keys[c.ID])
-			}
-		}
-		if len(cs) < changeBatch {
-			break
-		}
-	}
-	if h.epoch != epoch {
-		secret, err := psi.DeriveSecret(ms.Signer.Sign, epoch)
-		if err != nil {
-			return "", psi.Secret{}, nil, "", err
-		}
-		h.secret, h.epoch, h.dirty = secret, epoch, true
-		ids := make([]string, 0, len(h.keys))
-		var all []string
-		for id, ks := range h.keys {
-			ids = append(ids, id)
-			all = append(all, ks...)
-		}
-		fps := secret.Fingerprints(all)
-		clear(h.fps)
-		for _, id := range ids {
-			n := len(h.keys[id])
-			h.fps[id], fps = fps[:n:n], fps[n:]
-		}
-	}
-	if h.dirty {
-		var all []uint64
-		h.owners = make(map[uint64][]string, len(h.fps)*6)
-		for id, f := range h.fps {
-			all = append(all, f...)
-			for _, x := range f {
-				h.owners[x] = append(h.owners[x], id)
-			}
-		}
-		h.set = psi.NewSet(all)
-		h.encoded = h.set.Encode()
-		h.digest = psi.Digest(h.encoded)
-		h.dirty = false
-	}
-	return h.epoch, h.secret, h.encoded, h.digest, nil
-}
-
 // holderPerson is what this node answers private queries about for s: its names but
 // those another agency sent (an alias merged from a confirmed match, its source that
 // agency's code). The set goes to every peer allowed to ask, so a name under another
@@ -161,43 +53,6 @@ func holderPerson(s *forewarn.Subject, self string) match.Person {
 		own.Names = append(own.Names, n)
 	}
 	return subjectPerson(&own)
-}
-
-// PrivateWarm computes the day's holdings ahead of the first query: on a large node the
-// fingerprints of every subject take a while.
-func (ms *Messages) PrivateWarm(ctx context.Context) error {
-	_, _, _, _, err := ms.privateCurrent(ctx)
-	return err
-}
-
-// privateSubjects returns the subjects that hold the most of a person's reported
-// fingerprints (through the reverse index, so a report costs its own size, not the
-// holdings').
-func (ms *Messages) privateSubjects(fps []uint64) (ids []string, names []string) {
-	h := &ms.holdings
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	count := map[string]int{}
-	for _, f := range fps {
-		for _, id := range h.owners[f] {
-			count[id]++
-		}
-	}
-	best := 0
-	for id, n := range count {
-		switch {
-		case n < best:
-		case n > best:
-			best, ids = n, []string{id}
-		default:
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		names = append(names, h.names[id])
-	}
-	return ids, names
 }
 
 // onlyPeer gives the key of peer only: an answer must come from the peer asked.
@@ -351,37 +206,73 @@ func (ms *Messages) keptPeerSet(ctx context.Context, peer string) (*keptPeerSet,
 }
 
 // answerSet is the holder's set an answer was computed against: the one it carries,
-// checked against the version it signs and kept for the next query, or the one kept
-// from before when the answer names its version and leaves it out.
+// checked against the version it signs and kept for the next query; the one kept from
+// before with the changes the answer carries applied, checked and kept likewise; or the
+// one kept from before when the answer names its version and leaves it out. Anything
+// that does not lead to the version the answer signs is refused, and nothing is kept.
 func (ms *Messages) answerSet(ctx context.Context, actor forewarn.Actor, peer string, ans *envelope.PrivateMatch, kept *keptPeerSet) (psi.Set, error) {
-	if len(ans.Set) == 0 {
+	var set psi.Set
+	var how string
+	switch {
+	case ans.SetFrom != "":
+		if kept == nil || kept.digest != ans.SetFrom || kept.epoch != ans.Epoch {
+			return nil, fmt.Errorf("the answer carries changes to version %.12s… of epoch %s, which this node does not keep", ans.SetFrom, ans.Epoch)
+		}
+		var d psi.Delta
+		for _, f := range []struct {
+			name   string
+			chunks []string
+			to     *psi.Set
+		}{{"set_added", ans.SetAdded, &d.Added}, {"set_removed", ans.SetRemoved, &d.Removed}} {
+			b, _ := envelope.DecodeChunks(f.name, f.chunks)
+			s, err := psi.DecodeSet(b)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", f.name, err)
+			}
+			*f.to = s
+		}
+		applied, err := kept.set.Apply(d)
+		if err != nil {
+			return nil, fmt.Errorf("the changes do not apply to the kept version %.12s…: %v", ans.SetFrom, err)
+		}
+		if psi.Digest(applied.Encode()) != ans.SetDigest {
+			return nil, fmt.Errorf("the changes to version %.12s… do not give the version the answer names (%.12s…)", ans.SetFrom, ans.SetDigest)
+		}
+		set, how = applied, fmt.Sprintf("changes (+%d −%d)", len(d.Added), len(d.Removed))
+	case len(ans.Set) == 0:
 		if kept == nil || kept.digest != ans.SetDigest {
 			return nil, fmt.Errorf("the answer leaves out the set, naming version %.12s…, which this node does not keep", ans.SetDigest)
 		}
 		return kept.set, nil
+	default:
+		encoded, _ := envelope.DecodeChunks("set", ans.Set)
+		if psi.Digest(encoded) != ans.SetDigest {
+			return nil, fmt.Errorf("the set carried is not the version the answer names (%.12s…)", ans.SetDigest)
+		}
+		var err error
+		if set, err = psi.DecodeSet(encoded); err != nil {
+			return nil, err
+		}
+		how = "the set"
 	}
-	encoded, _ := envelope.DecodeChunks("set", ans.Set)
-	digest := psi.Digest(encoded)
-	if ans.SetDigest != "" && ans.SetDigest != digest {
-		return nil, fmt.Errorf("the set carried is not the version the answer names (%.12s…)", ans.SetDigest)
-	}
-	set, err := psi.DecodeSet(encoded)
-	if err != nil {
-		return nil, err
-	}
-	// Keeping it is a saving, not a record: a failure costs the next query the set again.
-	if err := ms.Store.KeepPrivatePeerSet(ctx, actor, &forewarn.PrivatePeerSet{Peer: peer, Epoch: ans.Epoch, Digest: digest, Set: encoded}); err != nil {
+	ms.keepPeerSet(ctx, actor, peer, ans.Epoch, ans.SetDigest, set, how)
+	return set, nil
+}
+
+// keepPeerSet keeps a peer's set in the store and in memory. Keeping it is a saving, not
+// a record: a failure costs the next query the set again.
+func (ms *Messages) keepPeerSet(ctx context.Context, actor forewarn.Actor, peer, epoch, digest string, set psi.Set, how string) {
+	if err := ms.Store.KeepPrivatePeerSet(ctx, actor, &forewarn.PrivatePeerSet{Peer: peer, Epoch: epoch, Digest: digest, Set: set.Encode(), Received: how}); err != nil {
 		ms.Logger.Warn("could not keep a peer's private-match set", "peer", peer, "err", err)
-		return set, nil
+		return
 	}
 	c := &ms.peerSets
 	c.mu.Lock()
 	if c.sets == nil {
 		c.sets = map[string]*keptPeerSet{}
 	}
-	c.sets[peer] = &keptPeerSet{epoch: ans.Epoch, digest: digest, set: set}
+	c.sets[peer] = &keptPeerSet{epoch: epoch, digest: digest, set: set}
 	c.mu.Unlock()
-	return set, nil
 }
 
 // checkPrivateAgreement refuses a private query to a peer whose sharing agreement does not
@@ -497,8 +388,14 @@ func (ms *Messages) PrivateMatch(ctx context.Context, data []byte, remote string
 			return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, err)
 		}
 		return []byte(`{"recorded":true}`), nil
+	case envelope.PrivateFetchStage:
+		out, err := ms.sendPrivateSet(ctx, self, doc)
+		if err != nil {
+			return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, err)
+		}
+		return out, nil
 	}
-	return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, forewarn.Errorf(forewarn.EINVALID, "a peer sends a query or a report, not an %s", doc.Stage))
+	return nil, ms.refusePrivate(ctx, doc.From, doc.QueryID, remote, forewarn.Errorf(forewarn.EINVALID, "a peer sends a query, a report or a fetch, not an %s", doc.Stage))
 }
 
 func (ms *Messages) answerPrivate(ctx context.Context, self string, doc *envelope.PrivateMatch, now time.Time) ([]byte, error) {
@@ -509,27 +406,42 @@ func (ms *Messages) answerPrivate(ctx context.Context, self string, doc *envelop
 	if psi.Digest(elements) != doc.Digest {
 		return nil, forewarn.Invalid("digest", "elements", "the digest is not the digest of the elements")
 	}
-	epoch, secret, set, version, err := ms.privateCurrent(ctx)
+	view, err := ms.privateCurrent(ctx, doc.HaveSet)
 	if err != nil {
 		return nil, err
 	}
-	rec := &forewarn.PrivateQuery{ID: doc.QueryID, Direction: forewarn.DirectionIn, Peer: doc.From, Persons: doc.Persons, Digest: doc.Digest, Epoch: epoch}
+	rec := &forewarn.PrivateQuery{ID: doc.QueryID, Direction: forewarn.DirectionIn, Peer: doc.From, Persons: doc.Persons, Digest: doc.Digest, Epoch: view.epoch}
 	day := now.UTC().Truncate(24 * time.Hour)
 	if err := ms.Store.AcceptPrivateQuery(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: doc.From}, rec, day); err != nil {
 		return nil, err
 	}
-	evaluated, err := secret.Evaluate(elements)
+	evaluated, err := view.secret.Evaluate(elements)
 	if err != nil {
 		return nil, forewarn.Invalid("elements", "group", "%v", err)
 	}
 	ans := &envelope.PrivateMatch{Stage: envelope.PrivateAnswerStage, QueryID: doc.QueryID, From: self, To: doc.From, Time: ms.Clock.Now(),
-		Persons: doc.Persons, Digest: doc.Digest, Epoch: epoch, Evaluated: envelope.EncodeChunks(evaluated), SetDigest: version}
-	// The asker keeps the set of an earlier answer: it is sent again only when it changed
-	// (a new day's secret, or the holdings changed).
-	if doc.HaveSet != version {
-		ans.Set = envelope.EncodeChunks(set)
-	}
+		Persons: doc.Persons, Digest: doc.Digest, Evaluated: envelope.EncodeChunks(evaluated)}
+	// The asker keeps the set of an earlier answer: it is sent again only when it changed,
+	// and then as the changes since the version the asker keeps when the holder has them.
+	view.describe(ans, doc.HaveSet)
 	return envelope.SealPrivateMatch(ans, ms.Signer)
+}
+
+// describe writes into an answer or a set document what the asker needs of the set, which
+// keeps version have: its version, and the set itself, the changes since have, or neither.
+// It returns how the set went: "set", "changes" or "unchanged".
+func (v privateView) describe(doc *envelope.PrivateMatch, have string) string {
+	doc.Epoch, doc.SetDigest = v.epoch, v.digest
+	switch {
+	case have == v.digest:
+		return "unchanged"
+	case v.delta != nil:
+		doc.SetFrom = have
+		doc.SetAdded, doc.SetRemoved = envelope.EncodeChunks(v.delta.Added.Encode()), envelope.EncodeChunks(v.delta.Removed.Encode())
+		return "changes"
+	}
+	doc.Set = envelope.EncodeChunks(v.encoded)
+	return "set"
 }
 
 func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.PrivateMatch) error {
@@ -540,7 +452,7 @@ func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.Private
 	if q.Digest != doc.Digest || q.Persons != doc.Persons {
 		return forewarn.Errorf(forewarn.EINVALID, "the report does not belong to query %s: its elements or persons differ", doc.QueryID)
 	}
-	if _, _, _, _, err := ms.privateCurrent(ctx); err != nil {
+	if _, err := ms.privateCurrent(ctx, ""); err != nil {
 		return err
 	}
 	var results []forewarn.PrivateResult

@@ -490,6 +490,7 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 				if err = ms.housekeep(ctx); err == nil {
 					if err = ms.CheckpointIfDue(ctx); err == nil {
 						ms.witnessInBackground(ctx, &wg)
+						ms.privateInBackground(ctx, &wg)
 					}
 				}
 			}

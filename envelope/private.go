@@ -10,10 +10,12 @@ import (
 	"github.com/forewarn/forewarn"
 )
 
-// Private matching (package psi, docs/private-match.md) exchanges three signed documents
-// of kind private_match: the asker's query, the holder's answer (bound to the query by
-// its ID and the digest of its elements) and the asker's report of its hits. Each is
-// signed by its From agency under its own domain, so none can pass for another.
+// Private matching (package psi, docs/private-match.md) exchanges signed documents of kind
+// private_match: the asker's query, the holder's answer (bound to the query by its ID and
+// the digest of its elements) and the asker's report of its hits; and, outside any query,
+// the asker's fetch of the holder's set and the holder's set (bound to the fetch by its
+// ID). Each is signed by its From agency under its own domain, so none can pass for
+// another.
 
 // MaxPrivateQueryBytes bounds a signed private query or report on the wire.
 const MaxPrivateQueryBytes = 16 << 20
@@ -26,7 +28,16 @@ const (
 	PrivateQueryStage  = "query"
 	PrivateAnswerStage = "answer"
 	PrivateReportStage = "report"
+	// A fetch asks for the holder's current set, naming the version the asker keeps; the
+	// holder answers with a set document: the set, the changes since that version, or
+	// neither when it is current. Neither names a person.
+	PrivateFetchStage = "fetch"
+	PrivateSetStage   = "set"
 )
+
+// MaxPrivateDeltaFingerprints bounds the fingerprints a delta carries (added and removed
+// together): a change larger than that is sent as the whole set.
+const MaxPrivateDeltaFingerprints = 4 << 20
 
 // PrivateMatch is one private_match document. Elements, Evaluated and Set are bytes in
 // unpadded base64url, cut into chunks of at most ChunkBytes characters (a JSON string is
@@ -54,6 +65,13 @@ type PrivateMatch struct {
 	// epoch (its version), signed with the answer whether Set is carried or not.
 	SetDigest string   `json:"set_digest,omitempty"`
 	Set       []string `json:"set,omitempty"`
+	// SetFrom is, in an answer or a set document that carries changes instead of the
+	// set, the version they apply to (the query's have_set); SetAdded and SetRemoved are
+	// the fingerprints that came and went since, encoded as the set is. Applied to the
+	// kept set they must give the version SetDigest names.
+	SetFrom    string   `json:"set_from,omitempty"`
+	SetAdded   []string `json:"set_added,omitempty"`
+	SetRemoved []string `json:"set_removed,omitempty"`
 	// Hits are, in a report, the persons the asker found held, with the fingerprints of
 	// the keys that met (hex), so the holder knows which of its subjects matched.
 	Hits []PrivateHit `json:"hits,omitempty"`
@@ -115,11 +133,17 @@ func (p *PrivateMatch) Validate() error {
 	if p.Time.IsZero() {
 		return forewarn.Invalid("time", "required", "the document needs its time")
 	}
-	if p.Persons < 1 || p.Persons > forewarn.MaxPrivatePersons {
-		return forewarn.Invalid("persons", "range", "a query asks about 1 to %d persons, not %d", forewarn.MaxPrivatePersons, p.Persons)
-	}
-	if !digestRE.MatchString(p.Digest) {
-		return forewarn.Invalid("digest", "sha256", "the digest must be 64 lower-case hex digits")
+	if p.Stage == PrivateFetchStage || p.Stage == PrivateSetStage {
+		if p.Persons != 0 || p.Digest != "" || len(p.Elements) > 0 || len(p.Evaluated) > 0 || len(p.Hits) > 0 {
+			return forewarn.Invalid("persons", "fetch", "a %s names no persons and carries no elements", p.Stage)
+		}
+	} else {
+		if p.Persons < 1 || p.Persons > forewarn.MaxPrivatePersons {
+			return forewarn.Invalid("persons", "range", "a query asks about 1 to %d persons, not %d", forewarn.MaxPrivatePersons, p.Persons)
+		}
+		if !digestRE.MatchString(p.Digest) {
+			return forewarn.Invalid("digest", "sha256", "the digest must be 64 lower-case hex digits")
+		}
 	}
 	need := func(field string, v []string) error {
 		if len(v) == 0 {
@@ -129,27 +153,21 @@ func (p *PrivateMatch) Validate() error {
 		return err
 	}
 	switch p.Stage {
-	case PrivateQueryStage:
+	case PrivateQueryStage, PrivateFetchStage:
 		if p.HaveSet != "" && !digestRE.MatchString(p.HaveSet) {
 			return forewarn.Invalid("have_set", "sha256", "the version of a kept set is 64 lower-case hex digits")
 		}
+		if p.Stage == PrivateFetchStage {
+			return nil
+		}
 		return need("elements", p.Elements)
-	case PrivateAnswerStage:
-		if err := need("evaluated", p.Evaluated); err != nil {
-			return err
+	case PrivateAnswerStage, PrivateSetStage:
+		if p.Stage == PrivateAnswerStage {
+			if err := need("evaluated", p.Evaluated); err != nil {
+				return err
+			}
 		}
-		if _, err := DecodeChunks("set", p.Set); err != nil {
-			return err
-		}
-		if p.SetDigest != "" && !digestRE.MatchString(p.SetDigest) {
-			return forewarn.Invalid("set_digest", "sha256", "the set's version is 64 lower-case hex digits")
-		}
-		if len(p.Set) == 0 && p.SetDigest == "" {
-			return forewarn.Invalid("set", "required", "an answer carries its set, or names the version the asker keeps")
-		}
-		if p.Epoch == "" {
-			return forewarn.Invalid("epoch", "required", "an answer names its epoch")
-		}
+		return p.validateSet()
 	case PrivateReportStage:
 		for _, h := range p.Hits {
 			if h.Person < 0 || h.Person >= p.Persons || (h.Band != forewarn.PrivateBandWeak && h.Band != forewarn.PrivateBandStrong) || len(h.Fingerprints) == 0 {
@@ -163,6 +181,46 @@ func (p *PrivateMatch) Validate() error {
 		}
 	default:
 		return forewarn.Invalid("stage", "enum", "unknown stage %q (query, answer or report)", p.Stage)
+	}
+	return nil
+}
+
+// validateSet checks what an answer or a set document says of the holder's set: its
+// version, and the set itself, changes from a named version, or neither.
+func (p *PrivateMatch) validateSet() error {
+	if !digestRE.MatchString(p.SetDigest) {
+		return forewarn.Invalid("set_digest", "sha256", "the set's version is 64 lower-case hex digits")
+	}
+	if p.Epoch == "" {
+		return forewarn.Invalid("epoch", "required", "an answer names its epoch")
+	}
+	changed := 0
+	for _, f := range []struct {
+		name string
+		v    []string
+	}{{"set", p.Set}, {"set_added", p.SetAdded}, {"set_removed", p.SetRemoved}} {
+		b, err := DecodeChunks(f.name, f.v)
+		if err != nil {
+			return err
+		}
+		if len(b)%8 != 0 {
+			return forewarn.Invalid(f.name, "fingerprints", "%s is %d bytes, not whole 8-byte fingerprints", f.name, len(b))
+		}
+		if f.name != "set" {
+			changed += len(b) / 8
+		}
+	}
+	switch {
+	case p.SetFrom == "" && (len(p.SetAdded) > 0 || len(p.SetRemoved) > 0):
+		return forewarn.Invalid("set_from", "required", "changes to a set name the version they apply to")
+	case p.SetFrom != "" && !digestRE.MatchString(p.SetFrom):
+		return forewarn.Invalid("set_from", "sha256", "the version changes apply to is 64 lower-case hex digits")
+	case p.SetFrom != "" && len(p.Set) > 0:
+		return forewarn.Invalid("set", "delta", "an answer carries its set or changes to a kept one, not both")
+	case p.SetFrom != "" && p.SetFrom == p.SetDigest:
+		return forewarn.Invalid("set_from", "delta", "changes lead from one version to another, not to the same")
+	case changed > MaxPrivateDeltaFingerprints:
+		return forewarn.Invalid("set_added", "size", "the changes carry %d fingerprints; more than %d are sent as the whole set", changed, MaxPrivateDeltaFingerprints)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ var Dialect = sqlstore.Dialect{
 	RelaxedCommit:     "SET LOCAL synchronous_commit = off",
 	Pipeline:          Pipeline,
 	PlainReads:        true,
+	WritableCTE:       true,
 	WaitDurable:       "SELECT pg_catalog.txid_current()",
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,

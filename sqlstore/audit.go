@@ -63,8 +63,12 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	e.Time = tx.now
 	e.PrevHash = tx.headHash
 	e.Hash = e.ComputeHash()
-	if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Actor.Token, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash); err != nil {
+	row := []any{e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Actor.Token, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash}
+	if tx.conn != nil {
+		// Linking a late transaction (or a batch of them): its entries go in as few
+		// statements as their count allows, sent before the next write (flushAudit).
+		tx.auditRows = append(tx.auditRows, row)
+	} else if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row...); err != nil {
 		return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
 	}
 	if !tx.linking { // a late transaction moves the head once, after its last entry
@@ -79,6 +83,31 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 		}
 	}
 	return nil
+}
+
+// maxAuditRows is the most entries one INSERT of linked entries holds.
+const maxAuditRows = 64
+
+// flushAudit queues the linked entries not yet queued as multi-row INSERTs, largest power
+// of two first, so that a batch of n entries is at most log2(n)+1 statements of a few
+// shapes (each prepared once per connection) rather than n.
+func (tx *tx) flushAudit() {
+	rows := tx.auditRows
+	tx.auditRows = nil
+	for len(rows) > 0 {
+		n := 1
+		for n*2 <= min(len(rows), maxAuditRows) {
+			n *= 2
+		}
+		var args []any
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		q := "INSERT INTO audit_entries (" + auditColumns + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
+		rows = rows[n:]
+	}
 }
 
 // recordPolicy makes sure the store records the checkpoint policy this DB signs by before

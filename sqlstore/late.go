@@ -32,6 +32,9 @@ type Statement struct {
 	// Scan, when set, makes the statement a read of one row into these destinations,
 	// filled when the pipeline runs (the change a write just logged, say).
 	Scan []any
+	// Guard marks a statement that fails when something the transaction assumed without
+	// reading it does not hold: its failure runs the transaction again holding the head.
+	Guard bool
 }
 
 // errRetrySerial rolls a late transaction back to run it again holding the head.
@@ -179,6 +182,9 @@ func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement,
 	}
 	affected, err := db.dialect.Pipeline(ctx, conn, stmts)
 	if err != nil {
+		if len(affected) < n && stmts[len(affected)].Guard {
+			return false, nil // the statements before it ran; it is the one that failed
+		}
 		if len(affected) > n {
 			return false, fmt.Errorf("wait for the commit to be durable: %w", err)
 		}
@@ -213,6 +219,11 @@ func (tx *tx) link(ctx context.Context) error {
 	}
 	_, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", tx.headSeq, tx.headHash)
 	return err
+}
+
+// guard queues stmt as a Guard of the transaction's writes (late transactions only).
+func (tx *tx) guard(q string, args ...any) {
+	tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args, Guard: true})
 }
 
 var _ sql.Result = lateResult{}
@@ -342,6 +353,7 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 			return err
 		}
 	}
+	linker.flushAudit()
 	stmts = append(stmts, linker.queued...)
 	committed, err := db.pipeCommit(ctx, conn, stmts, expect, true)
 	if err != nil {

@@ -332,6 +332,9 @@ func (db *DB) KeepPrivatePeerSet(ctx context.Context, actor forewarn.Actor, s *f
 			return fmt.Errorf("keep private peer set: %w", err)
 		}
 		detail := fmt.Sprintf("kept %s's private-match set of epoch %s: %d fingerprints", s.Peer, s.Epoch, len(s.Set)/8)
+		if s.Received != "" {
+			detail += ", from " + s.Received
+		}
 		return tx.audit(ctx, actor, "private_match.set", "peer", s.Peer, nil, s, detail)
 	})
 }

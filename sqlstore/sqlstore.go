@@ -71,6 +71,9 @@ type Dialect struct {
 	// in a crash only means the work falls due again, so it need not wait for the disk
 	// ("SET LOCAL synchronous_commit = off" for PostgreSQL).
 	RelaxedCommit string
+	// WritableCTE lets one statement write two tables (WITH … INSERT … RETURNING):
+	// PostgreSQL stores a message and its recipients in one statement, SQLite in one each.
+	WritableCTE bool
 	// RelaxSession and RestoreSession, when set, do for a database that sets durability
 	// per connection, and not within a transaction, what RelaxedCommit does: the first is
 	// executed on a claiming transaction's connection before it begins, the second once
@@ -214,6 +217,8 @@ type tx struct {
 	pending []*forewarn.AuditEntry
 	expect  []int
 	linking bool
+	// auditRows are entries linked and not yet queued (flushAudit).
+	auditRows [][]any
 	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
 	readOnly bool
 	// single marks a read of one statement run without a transaction (viewOne).
@@ -283,6 +288,7 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 		return nil, fmt.Errorf("a write in a read-only view: %s", q)
 	}
 	if tx.conn != nil {
+		tx.flushAudit() // entries linked before this write go before it
 		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
 		return lateResult{}, nil
 	}

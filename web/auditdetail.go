@@ -119,7 +119,7 @@ var actionWords = map[string]string{
 	"forward.overridden": msg("forwarded under an override"), "forward.originator_notified": msg("originator told of the override"),
 	"egress.refused": msg("sending refused"), "agreement.refused": msg("refused by the agreement"),
 	"private_match.ask": msg("private question asked"), "private_match.answer": msg("private question answered"),
-	"private_match.report": msg("private question reported"), "subject.erase": msg("subject erased"), "message.erase": msg("message erased"),
+	"private_match.report": msg("private question reported"), "private_match.set_sent": msg("private-match set sent"), "subject.erase": msg("subject erased"), "message.erase": msg("message erased"),
 	"subject.keep": msg("subject kept"), "message.keep": msg("message kept"),
 	"erasure.notice_sent": msg("originator told of an erasure"), "erasure.notice_refused": msg("erasure notice refused"), "token.create": msg("token created"), "token.revoke": msg("token revoked"),
 }
