@@ -2,6 +2,7 @@ package forewarn
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -33,6 +34,17 @@ const (
 	ArgDate   AuditArgKind = "date"   // a day, YYYY-MM-DD
 	ArgBool   AuditArgKind = "bool"   // true or false
 	ArgDigest AuditArgKind = "digest" // a hex SHA-256
+	ArgWord   AuditArgKind = "word"   // as written, one word that may be empty: a version, a format
+	ArgCodes  AuditArgKind = "codes"  // several stored codes, joined by spaces, commas or " or "
+	ArgWords  AuditArgKind = "words"  // English page words, joined by ", " (a user's roles)
+	ArgTerm   AuditArgKind = "term"   // the dotted name of a mark or an agreement's term ("marks.tlp")
+	ArgPerm   AuditArgKind = "perm"   // a permission ("peers.manage")
+	ArgSpan   AuditArgKind = "span"   // a Go duration ("1h0m0s")
+	// ArgReason is an English sentence said by another part of the node (an error, a
+	// refusal): a page says it through AuditReasonKinds or its catalogue, else as written,
+	// marked as English.
+	ArgReason AuditArgKind = "reason"
+	ArgAny    AuditArgKind = "any" // as written, maybe empty: a token's name
 )
 
 // argPatterns are what each kind of argument may look like in a stored detail.
@@ -49,15 +61,35 @@ var argPatterns = map[AuditArgKind]string{
 	ArgDate:   `\d{4}-\d\d-\d\d`,
 	ArgBool:   `true|false`,
 	ArgDigest: `[0-9a-f]{64}`,
+	ArgWord:   `\S*`,
+	ArgCodes:  `[a-z][a-z_-]*(?:,? [a-z][a-z_-]*|,[a-z][a-z_-]*)*`,
+	ArgWords:  `[a-z][a-z ]*(?:, [a-z][a-z ]*)*`,
+	ArgTerm:   `[a-z][a-z_]*(?:\.[a-z_]+)*`,
+	ArgPerm:   `[a-z]+\.[a-z_]+`,
+	ArgSpan:   `(?:\d+h)?(?:\d+m)?(?:[\d.]+(?:s|ms|µs|ns))?`,
+	ArgReason: `.+?`,
+	ArgAny:    `.*?`,
 }
 
 // AuditDetailKind is one sentence the core writes in audit details.
 type AuditDetailKind struct {
 	Code    string         // stable: "message.route"
 	Actions []string       // the actions whose entries it is written in
-	Format  string         // the English, one %s per argument; the pages' catalogue key
+	Format  string         // the English as stored, one %s per argument
 	Args    []AuditArgKind // what each %s is
-	re      *regexp.Regexp
+	// Say is the sentence pages show, when the stored form is not one (key=value details
+	// written before they were sentences): the same arguments, maybe indexed (%[2]s).
+	// It is the pages' catalogue key; without it, Format is.
+	Say string
+	re  *regexp.Regexp
+}
+
+// Sentence is the English pages show for the kind: the catalogue's key.
+func (k *AuditDetailKind) Sentence() string {
+	if k.Say != "" {
+		return k.Say
+	}
+	return k.Format
 }
 
 // AuditArg is one argument of a detail, as stored.
@@ -66,8 +98,9 @@ type AuditArg struct {
 	Value string       `json:"value"`
 }
 
-// AuditDetail is a detail read back: its sentence's code, English format and arguments
-// (Code is empty when no kind describes it: Text is then the English as stored), the
+// AuditDetail is a detail read back: its sentence's code, the English pages show
+// (AuditDetailKind.Sentence) and its arguments (Code is empty when no kind describes it:
+// Text is then the English as stored), the
 // digest of a note kept beside the chain, and the purpose the access was made for.
 type AuditDetail struct {
 	Code    string
@@ -96,9 +129,9 @@ var AuditDetailKinds = []*AuditDetailKind{
 	{Code: "message.owner", Actions: []string{"message.assign"}, Format: "owner %s", Args: []AuditArgKind{ArgName}},
 	{Code: "message.owner_cleared", Actions: []string{"message.assign"}, Format: "owner cleared (was %s)", Args: []AuditArgKind{ArgName}},
 	{Code: "ack.stage", Actions: []string{"message.read", "message.acknowledge"}, Format: "agency %s stage %s by acknowledgement %s", Args: []AuditArgKind{ArgAgency, ArgCode, ArgID}},
-	{Code: "ack.outcome", Actions: []string{"message.acknowledge"}, Format: "agency %s stage %s by acknowledgement %s outcome %s", Args: []AuditArgKind{ArgAgency, ArgCode, ArgID, ArgCode}},
+	{Code: "ack.outcome", Actions: []string{"message.read", "message.acknowledge"}, Format: "agency %s stage %s by acknowledgement %s outcome %s", Args: []AuditArgKind{ArgAgency, ArgCode, ArgID, ArgCode}},
 	{Code: "ack.stage_late", Actions: []string{"message.read", "message.acknowledge"}, Format: "agency %s stage %s by acknowledgement %s dated %s, arrived %s", Args: []AuditArgKind{ArgAgency, ArgCode, ArgID, ArgTime, ArgTime}},
-	{Code: "ack.outcome_late", Actions: []string{"message.acknowledge"}, Format: "agency %s stage %s by acknowledgement %s outcome %s dated %s, arrived %s", Args: []AuditArgKind{ArgAgency, ArgCode, ArgID, ArgCode, ArgTime, ArgTime}},
+	{Code: "ack.outcome_late", Actions: []string{"message.read", "message.acknowledge"}, Format: "agency %s stage %s by acknowledgement %s outcome %s dated %s, arrived %s", Args: []AuditArgKind{ArgAgency, ArgCode, ArgID, ArgCode, ArgTime, ArgTime}},
 	{Code: "alert.closed", Actions: []string{"alert.resolve"}, Format: "%s alert closed", Args: []AuditArgKind{ArgCode}},
 	{Code: "alert.closed_by_ack", Actions: []string{"alert.resolve"}, Format: "%s alert closed by acknowledgement %s", Args: []AuditArgKind{ArgCode, ArgID}},
 	{Code: "alert.closed_reason", Actions: []string{"alert.resolve"}, Format: "%s alert closed: %s", Args: []AuditArgKind{ArgCode, ArgText}},
@@ -112,9 +145,9 @@ var AuditDetailKinds = []*AuditDetailKind{
 	{Code: "session.until", Actions: []string{"session.create"}, Format: "until %s", Args: []AuditArgKind{ArgTime}},
 	{Code: "session.end_all", Actions: []string{"session.end_all"}, Format: "%s other sessions ended", Args: []AuditArgKind{ArgCount}},
 	{Code: "session.purge", Actions: []string{"session.purge"}, Format: "%s expired sessions deleted", Args: []AuditArgKind{ArgCount}},
-	{Code: "token.create", Actions: []string{"token.create"}, Format: "for %s as %s until %s: %s", Args: []AuditArgKind{ArgName, ArgCode, ArgTime, ArgText}},
-	{Code: "token.create_program", Actions: []string{"token.create"}, Format: "for %s as %s until %s (a program): %s", Args: []AuditArgKind{ArgName, ArgCode, ArgTime, ArgText}},
-	{Code: "token.revoke", Actions: []string{"token.revoke"}, Format: "for %s as %s: %s", Args: []AuditArgKind{ArgName, ArgCode, ArgText}},
+	{Code: "token.create", Actions: []string{"token.create"}, Format: "for %s as %s until %s: %s", Args: []AuditArgKind{ArgName, ArgCode, ArgTime, ArgAny}},
+	{Code: "token.create_program", Actions: []string{"token.create"}, Format: "for %s as %s until %s (a program): %s", Args: []AuditArgKind{ArgName, ArgCode, ArgTime, ArgAny}},
+	{Code: "token.revoke", Actions: []string{"token.revoke"}, Format: "for %s as %s: %s", Args: []AuditArgKind{ArgName, ArgCode, ArgAny}},
 	{Code: "oversight.period", Actions: []string{"oversight.report"}, Format: "period %s to %s", Args: []AuditArgKind{ArgTime, ArgTime}},
 	{Code: "person.search", Actions: []string{"person.search"}, Format: "query sha256:%s (%s names, birth date given: %s)", Args: []AuditArgKind{ArgDigest, ArgCount, ArgBool}},
 	{Code: "purpose.policy", Actions: []string{"purpose.policy"}, Format: "%s purposes, search needs a purpose: %s", Args: []AuditArgKind{ArgCount, ArgBool}},
@@ -168,23 +201,170 @@ var AuditDetailKinds = []*AuditDetailKind{
 	{Code: "shown.api_matches_of", Actions: []string{"match.list"}, Format: "matches listed, with the persons and subjects they pair: %s", Args: []AuditArgKind{ArgText}},
 	{Code: "shown.alerts", Actions: []string{"alert.list"}, Format: "the alerts showed the persons of matches", Args: nil},
 	{Code: "shown.alerts_of", Actions: []string{"alert.list"}, Format: "the alerts showed the persons of matches: %s", Args: []AuditArgKind{ArgText}},
+	// refusals: of a page or a call, of a sign-in, counted in a flood
+	{Code: "access.taxii_token", Actions: []string{"access.denied"}, Format: "TAXII token %s: %s", Args: []AuditArgKind{ArgText, ArgReason}},
+	{Code: "access.reason", Actions: []string{"access.denied", "purpose.refused", "notification.dead"}, Format: "%s", Args: []AuditArgKind{ArgReason}},
+	{Code: "login.refused", Actions: []string{"login.failed"}, Format: "refused: %s", Args: []AuditArgKind{ArgReason}},
+	{Code: "login.reason", Actions: []string{"login.failed"}, Format: "%s", Say: "sign-in refused: %s", Args: []AuditArgKind{ArgReason}},
+	{Code: "access.flood", Actions: []string{"access.denied_repeated"}, Format: "%s more refused requests from %s between %s and %s, counted rather than audited one by one; the last: %s %s: %s",
+		Say: "%s more refused requests from %s between %s and %s, counted rather than audited one by one; the last: %s %s: %s", Args: []AuditArgKind{ArgCount, ArgName, ArgTime, ArgTime, ArgName, ArgName, ArgReason}},
+	{Code: "access.flood_cut", Actions: []string{"access.denied_repeated"}, Format: "%s more refused requests from %s between %s and %s, counted rather than audited one by one; the last: %s",
+		Args: []AuditArgKind{ArgCount, ArgName, ArgTime, ArgTime, ArgText}},
+	{Code: "message.reject", Actions: []string{"message.reject", "private_match.refuse"}, Format: "from %s: %s", Say: "refused from %s: %s", Args: []AuditArgKind{ArgName, ArgReason}},
+	{Code: "message.reject_claimed", Actions: []string{"message.reject"}, Format: "from %s (claiming to be \"%s\"): %s", Say: "refused from %s (claiming to be %s): %s", Args: []AuditArgKind{ArgName, ArgText, ArgReason}},
+	// what the handling marks kept in (app.EgressDetail), the notifier's with a tail, first
+	{Code: "egress.withheld", Actions: []string{"egress.refused"}, Format: "path=%s mark=%s: %s (notification %s sent without them)", Say: "%s refused by %s: %s; notification %s sent without them", Args: []AuditArgKind{ArgCode, ArgTerm, ArgReason, ArgID}},
+	{Code: "egress.withheld_of", Actions: []string{"egress.refused"}, Format: "path=%s mark=%s originator=%s: %s (notification %s sent without them)", Say: "%[1]s of what %[3]s sent refused by %[2]s: %[4]s; notification %[5]s sent without them", Args: []AuditArgKind{ArgCode, ArgTerm, ArgAgency, ArgReason, ArgID}},
+	{Code: "egress.refused", Actions: []string{"egress.refused"}, Format: "path=%s mark=%s: %s", Say: "%s refused by %s: %s", Args: []AuditArgKind{ArgCode, ArgTerm, ArgReason}},
+	{Code: "egress.refused_to", Actions: []string{"egress.refused"}, Format: "path=%s mark=%s to=%s: %s", Say: "%[1]s to %[3]s refused by %[2]s: %[4]s", Args: []AuditArgKind{ArgCode, ArgTerm, ArgAgency, ArgReason}},
+	{Code: "egress.refused_of", Actions: []string{"egress.refused"}, Format: "path=%s mark=%s originator=%s: %s", Say: "%[1]s of what %[3]s sent refused by %[2]s: %[4]s", Args: []AuditArgKind{ArgCode, ArgTerm, ArgAgency, ArgReason}},
+	{Code: "egress.refused_to_of", Actions: []string{"egress.refused"}, Format: "path=%s mark=%s to=%s originator=%s: %s", Say: "%[1]s to %[3]s of what %[4]s sent refused by %[2]s: %[5]s", Args: []AuditArgKind{ArgCode, ArgTerm, ArgAgency, ArgAgency, ArgReason}},
+	// what a sharing agreement refused (app.Node.checkAgreement, app.Messages.refusePrivate)
+	{Code: "agreement.refused", Actions: []string{"agreement.refused"}, Format: "%s TLP:%s to %s, term=%s: %s", Say: "%s (TLP:%s) to %s refused by %s: %s", Args: []AuditArgKind{ArgCode, ArgName, ArgAgency, ArgTerm, ArgReason}},
+	{Code: "agreement.refused_private", Actions: []string{"agreement.refused"}, Format: "%s to %s, term=%s: %s", Say: "%s to %s refused by %s: %s", Args: []AuditArgKind{ArgCode, ArgAgency, ArgTerm, ArgReason}},
+	{Code: "agreement.set", Actions: []string{"agreement.set"}, Format: "kinds [%s] up to TLP:%s, consent-required %s, forwarded %s, notify erasure %s",
+		Say: "kinds %s up to TLP:%s; messages needing consent: %s; forwarded content: %s; told of erasures: %s", Args: []AuditArgKind{ArgCodes, ArgName, ArgBool, ArgBool, ArgBool}},
+	{Code: "agreement.set_none", Actions: []string{"agreement.set"}, Format: "kinds [] up to TLP:%s, consent-required %s, forwarded %s, notify erasure %s",
+		Say: "no kinds, up to TLP:%s; messages needing consent: %s; forwarded content: %s; told of erasures: %s", Args: []AuditArgKind{ArgName, ArgBool, ArgBool, ArgBool}},
+	{Code: "private.set", Actions: []string{"private_match.set"}, Format: "kept %s's private-match set of epoch %s: %s fingerprints", Args: []AuditArgKind{ArgAgency, ArgName, ArgCount}},
+	// imports and feeds (sqlstore importDetail, entryDetail; feeds; TAXII)
+	{Code: "import.counts", Actions: []string{"import.start", "import.finish", "import.interrupted"},
+		Format: "dataset=%s version=%s format=%s status=%s read=%s added=%s updated=%s withdrawn=%s unchanged=%s invalid=%s links=%s alerts=%s",
+		Say:    "dataset %s, version %s, format %s, %s: %s read, %s added, %s updated, %s withdrawn, %s unchanged, %s invalid, %s links, %s alerts",
+		Args:   []AuditArgKind{ArgName, ArgWord, ArgWord, ArgCode, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount}},
+	{Code: "import.counts_dry_run", Actions: []string{"import.start", "import.finish", "import.interrupted"},
+		Format: "dataset=%s version=%s format=%s status=%s read=%s added=%s updated=%s withdrawn=%s unchanged=%s invalid=%s links=%s alerts=%s dry-run",
+		Say:    "trial run, nothing kept: dataset %s, version %s, format %s, %s: %s read, %s added, %s updated, %s withdrawn, %s unchanged, %s invalid, %s links, %s alerts",
+		Args:   []AuditArgKind{ArgName, ArgWord, ArgWord, ArgCode, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount, ArgCount}},
+	{Code: "import.raw", Actions: []string{"import.raw"}, Format: "dataset=%s kept %s objects it does not map, of %s read", Say: "dataset %s: kept %s objects it does not map, of %s read", Args: []AuditArgKind{ArgName, ArgCount, ArgCount}},
+	{Code: "import.refused", Actions: []string{"import.refused"}, Format: "dataset=%s format=%s: %s", Say: "dataset %s, format %s, refused: %s", Args: []AuditArgKind{ArgName, ArgWord, ArgReason}},
+	{Code: "association.import", Actions: []string{"association.create"}, Format: "import %s: subjects %s %s", Args: []AuditArgKind{ArgID, ArgID, ArgID}},
+	{Code: "subject.export", Actions: []string{"subject.export"}, Format: "export format=%s backup=%s", Say: "export as %s; a backup: %s", Args: []AuditArgKind{ArgCode, ArgBool}},
+	{Code: "taxii.collection", Actions: []string{"taxii.collection.create"}, Format: "\"%s\" audience=%s tlp=%s write=%s", Say: "collection \"%s\" for %s, up to TLP:%s; writable: %s", Args: []AuditArgKind{ArgText, ArgWord, ArgWord, ArgBool}},
+	{Code: "taxii.token", Actions: []string{"taxii.token.create"}, Format: "%s for %s, collections %s, write=%s", Say: "%s for %s, collections %s; may write: %s", Args: []AuditArgKind{ArgText, ArgAgency, ArgText, ArgBool}},
+	{Code: "taxii.objects_status", Actions: []string{"taxii.objects.add"}, Format: "%s objects posted, %s new versions stored; status %s: %s succeeded, %s failed", Args: []AuditArgKind{ArgCount, ArgCount, ArgName, ArgCount, ArgCount}},
+	{Code: "taxii.served", Actions: []string{"subject.read"}, Format: "served over TAXII from collection %s (%s) with token %s", Args: []AuditArgKind{ArgName, ArgText, ArgText}},
+	{Code: "feed.add", Actions: []string{"feed.add"}, Format: "%s collection %s for %s every %s", Say: "%s, collection %s, for %s, every %s", Args: []AuditArgKind{ArgName, ArgName, ArgAgency, ArgSpan}},
+	{Code: "feed.poll", Actions: []string{"feed.poll"}, Format: "cursor %s; %s objects, %s persons, %s kept raw in all; %s kept raw now", Say: "read up to %s; %s objects, %s persons, %s kept raw in all; %s kept raw now", Args: []AuditArgKind{ArgName, ArgCount, ArgCount, ArgCount, ArgCount}},
+	{Code: "feed.poll_start", Actions: []string{"feed.poll"}, Format: "cursor ; %s objects, %s persons, %s kept raw in all; %s kept raw now", Say: "%s objects, %s persons, %s kept raw in all; %s kept raw now", Args: []AuditArgKind{ArgCount, ArgCount, ArgCount, ArgCount}},
+	// notifications and webhooks
+	{Code: "webhook", Actions: []string{"webhook.create", "webhook.delete"}, Format: "%s %s", Say: "%s at %s", Args: []AuditArgKind{ArgText, ArgName}},
+	// retention
+	{Code: "retention.rule", Actions: []string{"retention.rule"}, Format: "%s %s reviewed %s days after it is stored (was %s)", Say: "%s (%s): reviewed %s days after it is stored (was %s)", Args: []AuditArgKind{ArgCode, ArgCode, ArgCount, ArgCount}},
+	{Code: "retention.review_due", Actions: []string{"subject.review_due", "message.review_due"}, Format: "review date %s; alert %s", Args: []AuditArgKind{ArgDate, ArgID}},
+	// a witness's evidence of a partner's forked chain
+	{Code: "audit.equivocation", Actions: []string{"audit.equivocation"}, Format: "%s stated a second, different hash for entry %s of its audit chain; the first is kept, the second kept as evidence", Args: []AuditArgKind{ArgAgency, ArgCount}},
+	// an import's entry withdrawn; a received message stored under an ID of its own
+	{Code: "subject.import_withdrawn", Actions: []string{"subject.update"}, Format: "import %s: withdrawn from dataset %s version %s (entry %s)", Args: []AuditArgKind{ArgID, ArgName, ArgWord, ArgText}},
+	{Code: "message.route_renamed", Actions: []string{"message.receive"}, Format: "%s from %s to %s; stored as %s: its sender's ID %s is another agency's here", Args: []AuditArgKind{ArgCode, ArgAgency, ArgAgency, ArgID, ArgID}},
+	{Code: "message.route_reply_renamed", Actions: []string{"message.receive"}, Format: "%s from %s to %s in reply to %s; stored as %s: its sender's ID %s is another agency's here", Args: []AuditArgKind{ArgCode, ArgAgency, ArgAgency, ArgID, ArgID, ArgID}},
+	// a thread shown through the API
+	{Code: "shown.thread", Actions: []string{"message.list"}, Format: "the thread of %s, with the persons its messages name", Args: []AuditArgKind{ArgID}},
+	// a watch-list change written with its reason inline, before reasons were notes
+	{Code: "subject.watch_reason", Actions: []string{"subject.watch"}, Format: "%s: %s", Args: []AuditArgKind{ArgCode, ArgText}},
+}
+
+// AuditReasonKinds are the sentences other parts of the node say that details quote as
+// their reason (ArgReason): refusals of pages, calls and sign-ins, of a way out by the
+// handling marks, of a message by a sharing agreement, of a purpose. A page says a reason
+// through them, else through its catalogue, else as written, marked as English.
+var AuditReasonKinds = []*AuditDetailKind{
+	// the pages' refusals (web)
+	{Code: "web.role", Format: "Your role (%s) does not allow this page (%s).", Args: []AuditArgKind{ArgWords, ArgPerm}},
+	{Code: "web.own_tokens", Format: "Users create their own API tokens only; %s must sign in and create theirs.", Args: []AuditArgKind{ArgName}},
+	{Code: "web.revoke_own", Format: "You may revoke only your own API tokens."},
+	{Code: "web.form_refused", Format: "The form was refused: %s. Reload the page and try again.", Args: []AuditArgKind{ArgReason}},
+	{Code: "web.sign_in_refused", Format: "The sign-in form was refused: %s.", Args: []AuditArgKind{ArgReason}},
+	{Code: "web.no_csrf", Format: "it carries no CSRF token"},
+	{Code: "web.csrf_session", Format: "its CSRF token does not match your session"},
+	{Code: "web.csrf_sign_in", Format: "its CSRF token does not match this browser's sign-in form"},
+	{Code: "web.cross_site", Format: "it was sent from another site (Origin: %s)", Args: []AuditArgKind{ArgText}},
+	{Code: "login.wrong", Format: "wrong username or password"},
+	{Code: "login.disabled", Format: "this account is disabled; ask an administrator"},
+	{Code: "login.too_many", Format: "too many failed attempts"},
+	// the API's refusals (httpapi)
+	{Code: "api.sign_in", Format: "sign in or send an API token (Authorization: Bearer TOKEN)"},
+	{Code: "api.role_who", Format: "your role (%s) does not allow %s; a token of a user in the role %s does", Args: []AuditArgKind{ArgCodes, ArgPerm, ArgCodes}},
+	{Code: "api.role", Format: "your role (%s) does not allow %s", Args: []AuditArgKind{ArgCodes, ArgPerm}},
+	{Code: "api.token_role", Format: "a token in the role %s cannot create a token in the role %s; sign in to do that", Args: []AuditArgKind{ArgCodes, ArgCode}},
+	{Code: "api.own_tokens", Format: "users create their own tokens only; %s must sign in and create theirs", Args: []AuditArgKind{ArgName}},
+	{Code: "api.metrics_token", Format: "/metrics needs the metrics token (Authorization: Bearer TOKEN)"},
+	{Code: "api.metrics_local", Format: "/metrics answers the node's own machine only, unless the node is given a metrics token"},
+	{Code: "api.mutual_tls", Format: "this node requires mutual TLS: present a client certificate signed by its CA"},
+	// a purpose missing or wrong (forewarn.ParsePurpose, as the API says it)
+	{Code: "purpose.missing", Format: "purpose: give a purpose"},
+	{Code: "purpose.required", Format: "purpose: say why you open this person's data: give a purpose (%s)", Args: []AuditArgKind{ArgText}},
+	{Code: "purpose.unknown", Format: "purpose: \"%s\" is not a purpose of this node (%s)", Args: []AuditArgKind{ArgText, ArgText}},
+	{Code: "purpose.text_required", Format: "purpose_text: the purpose \"%s\" needs a few words saying why", Args: []AuditArgKind{ArgText}},
+	{Code: "purpose.text_long", Format: "purpose_text: the purpose's text is longer than %s bytes", Args: []AuditArgKind{ArgCount}},
+	// the handling marks (HandlingMarks.PermitsEgress)
+	{Code: "egress.tlp_forward", Format: "TLP:%s may not go beyond the agencies it was sent to: %s needs the originator %s's consent", Args: []AuditArgKind{ArgName, ArgAgency, ArgAgency}},
+	{Code: "egress.tlp_forward_anon", Format: "TLP:%s may not go beyond the agencies it was sent to: %s needs the originator's consent", Args: []AuditArgKind{ArgName, ArgAgency}},
+	{Code: "egress.release_list", Format: "TLP:%s releasable to %s only, not to %s, without the originator %s's consent", Args: []AuditArgKind{ArgName, ArgText, ArgAgency, ArgAgency}},
+	{Code: "egress.release_list_anon", Format: "TLP:%s releasable to %s only, not to %s, without the originator's consent", Args: []AuditArgKind{ArgName, ArgText, ArgAgency}},
+	{Code: "egress.consent", Format: "the originator %s requires its consent before this is shared with %s", Args: []AuditArgKind{ArgAgency, ArgAgency}},
+	{Code: "egress.consent_anon", Format: "the originator requires its consent before this is shared with %s", Args: []AuditArgKind{ArgAgency}},
+	{Code: "egress.tlp_out", Format: "TLP:%s may not leave in an %s: only TLP:CLEAR and TLP:GREEN may", Args: []AuditArgKind{ArgName, ArgCode}},
+	{Code: "egress.release_list_out", Format: "releasable to %s only, so it may not leave in an %s, whose readers no one here controls", Args: []AuditArgKind{ArgText, ArgCode}},
+	{Code: "egress.consent_out", Format: "the originator %s requires its consent before any onward sharing, so it may not leave in an %s", Args: []AuditArgKind{ArgAgency, ArgCode}},
+	{Code: "egress.consent_out_anon", Format: "the originator requires its consent before any onward sharing, so it may not leave in an %s", Args: []AuditArgKind{ArgCode}},
+	{Code: "egress.tlp_notification", Format: "TLP:%s names and summaries stay out of %s notifications: only TLP:CLEAR and TLP:GREEN may be in them", Args: []AuditArgKind{ArgName, ArgCode}},
+	{Code: "egress.red_program", Format: "TLP:RED is for the named individuals only, not for another program's token"},
+	// sharing agreements (SharingAgreement.Permits, PermitsPrivateQuery)
+	{Code: "agreement.kinds", Format: "the agreement with %s covers %s only, not a %s", Args: []AuditArgKind{ArgAgency, ArgCodes, ArgCode}},
+	{Code: "agreement.max_tlp", Format: "the agreement with %s goes up to TLP:%s; this is TLP:%s", Args: []AuditArgKind{ArgAgency, ArgName, ArgName}},
+	{Code: "agreement.consent", Format: "the agreement with %s does not cover messages that need their originator's consent to be shared on", Args: []AuditArgKind{ArgAgency}},
+	{Code: "agreement.forwarded", Format: "the agreement with %s does not cover content forwarded from another agency", Args: []AuditArgKind{ArgAgency}},
+	// refusals the API and the federation endpoints make most
+	{Code: "api.token_unknown", Format: "the API token is unknown or revoked"},
+	{Code: "api.token_expired", Format: "the API token expired on %s; create a new one", Args: []AuditArgKind{ArgTime}},
+	{Code: "api.override_supervisor", Format: "only a supervisor overrides the originator's consent"},
+	{Code: "api.alert_desk", Format: "this alert is for the %s desk, and you do not act as %s", Args: []AuditArgKind{ArgCode, ArgCode}},
+	{Code: "federation.signature", Format: "the signature by %s does not verify: the envelope was altered or not signed with %s's key", Args: []AuditArgKind{ArgAgency, ArgAgency}},
+	{Code: "federation.replay", Format: "message %s was created %s ago, outside this node's replay window of %s; refused as a replay", Args: []AuditArgKind{ArgID, ArgSpan, ArgSpan}},
+	{Code: "federation.unknown_sender", Format: "unknown sender %s: this node holds no public key for that agency (it is not a registered peer of %s)", Args: []AuditArgKind{ArgAgency, ArgAgency}},
+	{Code: "agreement.private", Format: "%s: the agreement with %s covers %s only, not private queries (%s)", Args: []AuditArgKind{ArgTerm, ArgAgency, ArgCodes, ArgCode}},
+}
+
+// ParseAuditReason reads a reason a detail quotes (an ArgReason) back into one of
+// AuditReasonKinds; ok is false when none describes it.
+func ParseAuditReason(reason string) (d AuditDetail, ok bool) {
+	d.Text = reason
+	for _, k := range AuditReasonKinds {
+		if m := k.re.FindStringSubmatch(reason); m != nil {
+			d.Code, d.Format = k.Code, k.Sentence()
+			for i, v := range m[1:] {
+				d.Args = append(d.Args, AuditArg{Kind: k.Args[i], Value: v})
+			}
+			return d, true
+		}
+	}
+	return d, false
+}
+
+// compile makes the kind's pattern from its format.
+func (k *AuditDetailKind) compile() {
+	var b strings.Builder
+	b.WriteString("^")
+	parts := strings.Split(k.Format, "%s")
+	for i, p := range parts {
+		b.WriteString(regexp.QuoteMeta(p))
+		if i < len(k.Args) {
+			b.WriteString("(" + argPatterns[k.Args[i]] + ")")
+		}
+	}
+	b.WriteString("$")
+	k.re = regexp.MustCompile(b.String())
 }
 
 // auditKindsByAction indexes AuditDetailKinds by action, each kind's pattern compiled.
 var auditKindsByAction = func() map[string][]*AuditDetailKind {
 	m := map[string][]*AuditDetailKind{}
+	for _, k := range AuditReasonKinds {
+		k.compile()
+	}
 	for _, k := range AuditDetailKinds {
-		var b strings.Builder
-		b.WriteString("^")
-		parts := strings.Split(k.Format, "%s")
-		for i, p := range parts {
-			b.WriteString(regexp.QuoteMeta(p))
-			if i < len(k.Args) {
-				b.WriteString("(" + argPatterns[k.Args[i]] + ")")
-			}
-		}
-		b.WriteString("$")
-		k.re = regexp.MustCompile(b.String())
+		k.compile()
 		for _, a := range k.Actions {
 			m[a] = append(m[a], k)
 		}
@@ -201,7 +381,10 @@ func ParseAuditDetail(action, detail string) (d AuditDetail, ok bool) {
 	rest := detail
 	// The purpose comes last (the store appends it to whatever the writer wrote), and a
 	// detail holding "purpose: " already is given none, so the first one is the tail.
-	if rest == "purpose: " || strings.HasPrefix(rest, "purpose: ") {
+	// A refused purpose's detail is the error, which names its field first ("purpose: …").
+	if action == "purpose.refused" {
+		// no purpose was taken: the detail is all the error
+	} else if rest == "purpose: " || strings.HasPrefix(rest, "purpose: ") {
 		d.Purpose, rest = strings.TrimPrefix(rest, "purpose: "), ""
 	} else if i := strings.Index(rest, "; purpose: "); i >= 0 {
 		d.Purpose, rest = rest[i+len("; purpose: "):], rest[:i]
@@ -218,11 +401,41 @@ func ParseAuditDetail(action, detail string) (d AuditDetail, ok bool) {
 		if m == nil {
 			continue
 		}
-		d.Code, d.Format = k.Code, k.Format
+		d.Code, d.Format = k.Code, k.Sentence()
 		for i, v := range m[1:] {
 			d.Args = append(d.Args, AuditArg{Kind: k.Args[i], Value: v})
 		}
 		return d, true
 	}
 	return d, false
+}
+
+// AuditActionsWithoutDetail are the actions whose entries carry no sentence of their own:
+// the object, its digests, and at most a note's digest and a purpose say it all.
+var AuditActionsWithoutDetail = []string{
+	"node.init", "peer.remove", "agreement.remove", "user.notifications", "subject.create", "subject.read",
+	"match.confirm", "match.reject", "session.delete",
+}
+
+// AuditObjectTypes are the kinds of objects audit entries are about.
+var AuditObjectTypes = []string{
+	"node", "user", "peer", "subject", "claim", "association", "message", "match", "alert", "session", "token",
+	"person", "draft", "page", "route", "source", "forward", "report", "private_query", "notification", "webhook",
+	"import", "feed", "collection", "taxii_token", "retention", "retention_rule", "erasure_notice", "witness_conflict",
+}
+
+// AuditActions are every action the code writes in audit entries: those of
+// AuditDetailKinds and AuditActionsWithoutDetail, sorted.
+func AuditActions() []string {
+	var out []string
+	for a := range auditKindsByAction {
+		out = append(out, a)
+	}
+	for _, a := range AuditActionsWithoutDetail {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -114,13 +114,13 @@ func tokenSim(a, b *token) sim {
 	if sameRomanisation(a, b) {
 		return sim{0.9, ReasonRomanisation}
 	}
-	if a.script == scriptLatin && b.script == scriptLatin && sameDiphthongKey(a.key, b.key) {
+	if a.script == scriptLatin && b.script == scriptLatin && sameDiphthongReading(a, b) {
 		return sim{0.9, ReasonVariant}
 	}
 	if a.altKey != "" && (a.altKey == b.key || a.altKey == b.altKey) || b.altKey != "" && b.altKey == a.key {
 		return sim{0.9, ReasonRomanisation}
 	}
-	if withoutArticle(a) == b.key || withoutArticle(b) == a.key {
+	if a.bare == b.key || b.bare == a.key {
 		return sim{0.9, ReasonArticle}
 	}
 	if a.family != "" && a.family == b.family {
@@ -145,10 +145,8 @@ func tokenSim(a, b *token) sim {
 			best = sim{s, ReasonPhonetic}
 		}
 		// The diphthong written one way, the rest within edit distance: Ghubaysh, Ghabish.
-		if ascii && (hasDiphthong(a.key) || hasDiphthong(b.key)) && len(a.key) <= maxEditBytes && len(b.key) <= maxEditBytes {
-			var ab, bb [maxEditBytes]byte
-			da, db := appendDiphthongKey(ab[:0], a.key), appendDiphthongKey(bb[:0], b.key)
-			if s := 0.95 * editSim(string(da), string(db), true); s > best.score {
+		if ascii && (a.diph || b.diph) && len(a.key) <= maxEditBytes && len(b.key) <= maxEditBytes {
+			if s := 0.95 * editSim(a.diphKey(), b.diphKey(), true); s > best.score {
 				best = sim{s, ReasonPhonetic}
 			}
 		}
@@ -170,6 +168,7 @@ func tokenSim(a, b *token) sim {
 type simMemo struct {
 	epoch uint32
 	slots [simMemoSlots]simSlot
+	joins [simMemoSlots]joinSlot
 }
 
 const simMemoSlots = 1024
@@ -180,7 +179,30 @@ type simSlot struct {
 	sim   sim
 }
 
+// joinSlot remembers joinedSim for three parts, by their ids.
+type joinSlot struct {
+	epoch      uint32
+	t1, t2, u  int32
+	similarity float64
+}
+
 func (m *simMemo) reset() { m.epoch++ }
+
+// joinedSim is joinedSim remembered: a query's candidates share most of their parts,
+// and a hit is aligned again to be explained.
+func (m *simMemo) joinedSim(t1, t2, u *token) float64 {
+	if m == nil || t1.id == 0 || t2.id == 0 || u.id == 0 {
+		return joinedSim(t1, t2, u)
+	}
+	h := (uint64(uint32(t1.id))*0x9e3779b97f4a7c15 ^ uint64(uint32(t2.id))*0xc2b2ae3d27d4eb4f ^ uint64(uint32(u.id))*0x165667b19e3779f9) >> (64 - 10)
+	slot := &m.joins[h%simMemoSlots]
+	if slot.epoch == m.epoch && slot.t1 == t1.id && slot.t2 == t2.id && slot.u == u.id {
+		return slot.similarity
+	}
+	s := joinedSim(t1, t2, u)
+	*slot = joinSlot{m.epoch, t1.id, t2.id, u.id, s}
+	return s
+}
 
 func (m *simMemo) tokenSim(a, b *token) sim {
 	// Equal parts and keys are quicker to compare than to look up.
@@ -461,8 +483,8 @@ func align(x, y *Name, memo *simMemo) alignment {
 		pairs = append(pairs, pair{a: [3]int8{c.i}, b: [3]int8{c.j}, na: 1, nb: 1, sim: c.s})
 	}
 	if len(pairs) < max(na, nb) {
-		pairs = joinParts(x, y, pairs, pa[:na], pb[:nb], false)
-		pairs = joinParts(y, x, pairs, pb[:nb], pa[:na], true)
+		pairs = joinParts(x, y, pairs, pa[:na], pb[:nb], false, memo)
+		pairs = joinParts(y, x, pairs, pb[:nb], pa[:na], true, memo)
 	}
 	if na >= 3 || nb >= 3 {
 		pairs = joinThree(x, y, pairs, pa[:na], pb[:nb], false)
@@ -607,7 +629,7 @@ func hasPatronymic(n *Name) bool {
 // rare part weighs more than its rarity alone: a name that rare, left out, is strong
 // evidence of a different person. Without an index every part weighs its base weight.
 func missingWeight(t *token) float64 {
-	return max(t.weight, baseWeight(t.fold)) * max(t.weight, 1)
+	return max(t.weight, t.baseWeight()) * max(t.weight, 1)
 }
 
 // missingSurname returns the weight of a name's explicit surname when none of its parts
@@ -642,7 +664,7 @@ func pairWeight(x, y *Name, p *pair) float64 {
 func strongParts(n *Name) int {
 	c := 0
 	for _, t := range n.tokens {
-		if !weakParts[t.fold] {
+		if !t.weak {
 			c++
 		}
 	}
@@ -665,7 +687,7 @@ func abs8(v int8) int8 {
 
 // joinParts tries each part of y against two adjacent parts of x written as one.
 // flipped says that x is the second name, so pairs are stored the other way round.
-func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
+func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool, memo *simMemo) []pair {
 	for i := 0; i+1 < len(x.tokens); i++ {
 		t1, t2 := &x.tokens[i], &x.tokens[i+1]
 		for j := range y.tokens {
@@ -711,7 +733,7 @@ func joinParts(x, y *Name, pairs []pair, px, py []int8, flipped bool) []pair {
 			if py[j] != 0 {
 				cur = pairs[py[j]-1].sim.score
 			}
-			s := sim{joinedSim(t1, t2, u), ReasonJoined}
+			s := sim{memo.joinedSim(t1, t2, u), ReasonJoined}
 			if french && s.score < frenchSkeletonSim*0.95 {
 				s = sim{frenchSkeletonSim * 0.95, ReasonRomanisation}
 			}
@@ -840,7 +862,7 @@ func articleSeam(t1, t2, u *token) bool {
 	// e of "Noureddine" is mute.
 	fr := u.key
 	if u.frSkel != "" {
-		fr = phoneticKey(frenchFold(u.fold))
+		fr = u.frKey
 	}
 	var fb, kb [maxEditBytes + 8]byte
 	for _, v := range seamVowels {

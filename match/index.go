@@ -411,7 +411,7 @@ func (ix *Index) keyWeight(k uint32) float64 {
 func (ix *Index) weigh(n *Name) {
 	for i := range n.tokens {
 		t := &n.tokens[i]
-		t.weight = baseWeight(t.fold) * rarity(ix.df(t.key, t.family), ix.live)
+		t.weight = t.baseWeight() * rarity(ix.df(t.key, t.family), ix.live)
 	}
 }
 
@@ -517,7 +517,7 @@ func (ix *Index) routes(t, next, next2 *token, rs []route) []route {
 			rs = addRoute(rs, base, k, routeJoined)
 		}
 		// "Nur al-Din" against "Noureddine" or "Nurulhuda": the article at the seam.
-		if len(t.fold) >= 2 && len(next.fold) >= 2 && !weakParts[t.fold] && !isVowel(next.fold[0]) {
+		if len(t.fold) >= 2 && len(next.fold) >= 2 && !t.weak && !isVowel(next.fold[0]) {
 			var fb, kb [2*MaxTokenBytes + 8]byte
 			for _, v := range seamVowels {
 				for _, l := range [...]bool{false, true} {
@@ -597,7 +597,7 @@ func (ix *Index) routes(t, next, next2 *token, rs []route) []route {
 		}
 	}
 	// "Alrawi" against "al-Rawi", either way round.
-	if a := withoutArticle(t); a != "" {
+	if a := t.bare; a != "" {
 		if k, ok := ix.keyID[a]; ok {
 			rs = addRoute(rs, base, k, routeFamily)
 		}

@@ -109,6 +109,39 @@ type token struct {
 	// id identifies the part during a search: negative for a query part (minus its
 	// position, less one), positive for a vocabulary part (its id plus one), 0 otherwise.
 	id int32
+	// Readings derived from the fields above, computed once in Prepare (see readings)
+	// because comparison asks for them for every pair of parts.
+	// bare is withoutArticle's result; weak is set for a kunya or theophoric prefix
+	// (weakParts); diph is set when key may hold a diphthong (hasDiphthong), and dkey
+	// is then key with it written one way (appendDiphthongKey), when key is short
+	// enough to compare; frKey is the phonetic key of the French spelling undone, for a
+	// French-styled part (frSkel set).
+	bare, dkey, frKey string
+	weak, diph        bool
+}
+
+// readings fills in the readings of toks derived from their other fields.
+func readings(toks []token) {
+	for i := range toks {
+		t := &toks[i]
+		t.bare = withoutArticle(t)
+		t.weak = weakParts[t.fold]
+		t.diph = hasDiphthong(t.key)
+		if t.diph && len(t.key) <= maxEditBytes {
+			t.dkey = string(appendDiphthongKey(make([]byte, 0, len(t.key)), t.key))
+		}
+		if t.frSkel != "" {
+			t.frKey = phoneticKey(frenchFold(t.fold))
+		}
+	}
+}
+
+// diphKey is the part's key with its diphthongs written one way (appendDiphthongKey).
+func (t *token) diphKey() string {
+	if t.diph {
+		return t.dkey
+	}
+	return t.key
 }
 
 // letterSet maps each byte of s onto one of 64 bits.
@@ -408,6 +441,7 @@ func Prepare(s string) Name {
 	}
 	romanise(n.tokens)
 	frenchSkeletons(n.tokens)
+	readings(n.tokens)
 	return n
 }
 
@@ -590,10 +624,17 @@ func altReading(raw string) string {
 // baseWeight is how much a part says about identity before its rarity is known: an
 // initial or a kunya/theophoric prefix says less than a name.
 func baseWeight(fold string) float64 {
+	return baseWeightOf(fold, weakParts[fold])
+}
+
+// baseWeight is baseWeight(t.fold), from the part's readings.
+func (t *token) baseWeight() float64 { return baseWeightOf(t.fold, t.weak) }
+
+func baseWeightOf(fold string, weak bool) float64 {
 	switch {
 	case len(fold) == 1:
 		return 0.4
-	case weakParts[fold]:
+	case weak:
 		return 0.5
 	}
 	return 1
@@ -753,14 +794,13 @@ func diphthongKey(key string) string {
 	return ""
 }
 
-// sameDiphthongKey reports whether two different keys meet once every diphthong is
-// written one way (see appendDiphthongKey).
-func sameDiphthongKey(a, b string) bool {
-	if abs(len(a)-len(b)) > 2 || len(a) > maxEditBytes || len(b) > maxEditBytes || !hasDiphthong(a) && !hasDiphthong(b) {
+// sameDiphthongReading reports whether the different keys of two parts meet once every
+// diphthong is written one way (see appendDiphthongKey).
+func sameDiphthongReading(a, b *token) bool {
+	if abs(len(a.key)-len(b.key)) > 2 || len(a.key) > maxEditBytes || len(b.key) > maxEditBytes || !a.diph && !b.diph {
 		return false
 	}
-	var ab, bb [maxEditBytes]byte
-	return string(appendDiphthongKey(ab[:0], a)) == string(appendDiphthongKey(bb[:0], b))
+	return a.diphKey() == b.diphKey()
 }
 
 func isVowel(c byte) bool {

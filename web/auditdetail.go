@@ -18,9 +18,14 @@ import (
 
 // textPart is a piece of text a page shows, with its language when it is not the page's.
 type textPart struct {
-	Text string
-	Lang string // "en" for English shown as stored on a page in another language
+	Text   string
+	Lang   string // "en" for English shown as stored on a page in another language
+	Inline bool   // continues the part before it on the same line (a quoted reason)
 }
+
+// quoteMark stands for a reason no sentence says in the reader's language while the
+// sentence around it is translated; the parts are then cut around it.
+const quoteMark = "\x00"
 
 // auditDetail is an audit entry's detail, then its note (or that the note was erased) and
 // the purpose the access was made for, in the reader's language.
@@ -35,7 +40,7 @@ func (l *locale) detailParts(action, detail, note string, withPurpose bool) []te
 	var parts []textPart
 	switch {
 	case d.Code != "":
-		parts = append(parts, textPart{Text: l.T(d.Format, l.auditArgs(d.Args)...)})
+		parts = append(parts, l.sentence(d)...)
 	case d.Text != "":
 		p := textPart{Text: d.Text}
 		if !ok && l != english {
@@ -53,6 +58,41 @@ func (l *locale) detailParts(action, detail, note string, withPurpose bool) []te
 		parts = append(parts, textPart{Text: l.T("purpose: %s", l.purposeText(d.Purpose))})
 	}
 	return parts
+}
+
+// sentence is a detail read back, in the reader's language: one part, or, when it quotes
+// a reason said only in English, the parts around the reason and the reason, marked.
+func (l *locale) sentence(d forewarn.AuditDetail) []textPart {
+	args, quoted := l.auditArgs(d.Args)
+	text := l.T(d.Format, args...)
+	if quoted == "" {
+		return []textPart{{Text: text}}
+	}
+	before, after, _ := strings.Cut(text, quoteMark)
+	parts := []textPart{{Text: quoted, Lang: "en"}}
+	if before != "" {
+		parts = []textPart{{Text: before}, {Text: quoted, Lang: "en", Inline: true}}
+	}
+	if after != "" {
+		parts = append(parts, textPart{Text: after, Inline: true})
+	}
+	return parts
+}
+
+// reasonText is a reason a detail quotes, in the reader's language: through
+// forewarn.AuditReasonKinds or the catalogue; ok is false when neither says it.
+func (l *locale) reasonText(reason string) (string, bool) {
+	if d, ok := forewarn.ParseAuditReason(reason); ok {
+		args, quoted := l.auditArgs(d.Args)
+		if quoted != "" { // a reason within the reason, said only in English
+			return reason, false
+		}
+		return l.T(d.Format, args...), true
+	}
+	if t := l.T(reason); t != reason || l == english {
+		return t, true
+	}
+	return reason, false
 }
 
 // purposeText is a purpose as an entry records it ("investigation — case 12"), its code
@@ -96,7 +136,9 @@ var objectWords = map[string]string{
 	"session": msg("session"), "token": msg("token"), "person": msg("person"), "draft": msg("draft"), "page": msg("page"),
 	"forward": msg("forward"), "report": msg("report"), "private_query": msg("private question"), "notification": msg("notification"),
 	"import": msg("import"), "feed": msg("feed"), "retention": msg("retention"),
-	"erasure_notice": msg("erasure notice"),
+	"erasure_notice": msg("erasure notice"), "route": msg("address"), "source": msg("source"), "webhook": msg("webhook"),
+	"collection": msg("TAXII collection"), "taxii_token": msg("TAXII token"), "retention_rule": msg("retention rule"),
+	"witness_conflict": msg("conflicting chain"),
 }
 
 // actionWords are the words for the actions people meet most in the trail and the
@@ -122,19 +164,66 @@ var actionWords = map[string]string{
 	"private_match.report": msg("private question reported"), "private_match.set_sent": msg("private-match set sent"), "subject.erase": msg("subject erased"), "message.erase": msg("message erased"),
 	"subject.keep": msg("subject kept"), "message.keep": msg("message kept"),
 	"erasure.notice_sent": msg("originator told of an erasure"), "erasure.notice_refused": msg("erasure notice refused"), "token.create": msg("token created"), "token.revoke": msg("token revoked"),
+	"access.denied_repeated": msg("refusals counted"), "purpose.refused": msg("purpose refused"), "message.reject": msg("message refused"),
+	"private_match.refuse": msg("private question refused"), "private_match.limit": msg("private question limit set"),
+	"private_match.set": msg("private-match set kept"), "agreement.set": msg("agreement set"), "agreement.remove": msg("agreement removed"),
+	"audit.equivocation": msg("conflicting chain from a partner"), "feed.add": msg("feed added"), "feed.remove": msg("feed removed"),
+	"feed.poll": msg("feed read"), "feed.poll_failed": msg("feed unreachable"), "import.start": msg("import started"),
+	"import.finish": msg("import finished"), "import.interrupted": msg("import interrupted"), "import.raw": msg("objects kept raw"),
+	"import.refused": msg("import refused"), "subject.review_due": msg("subject due for review"), "message.review_due": msg("message due for review"),
+	"retention.rule": msg("retention rule set"), "retention.assign": msg("review dates given"), "notification.dead": msg("notification given up"),
+	"notification.retry": msg("notification retried"), "notification.test": msg("test notification"), "purpose.policy": msg("purposes set"),
+	"session.end_all": msg("other sessions ended"), "session.purge": msg("expired sessions deleted"), "subject.screen": msg("list screened"),
+	"taxii.collection.create": msg("TAXII collection created"), "taxii.objects.add": msg("objects posted over TAXII"),
+	"taxii.token.create": msg("TAXII token created"), "webhook.create": msg("webhook added"), "webhook.delete": msg("webhook removed"),
 }
 
-// auditArgs shows each argument of a detail as its kind asks.
-func (l *locale) auditArgs(args []forewarn.AuditArg) []any {
-	out := make([]any, len(args))
+// auditArgs shows each argument of a detail as its kind asks. A reason no sentence says
+// in the reader's language is returned apart as quoted, its place held by quoteMark.
+func (l *locale) auditArgs(args []forewarn.AuditArg) (out []any, quoted string) {
+	out = make([]any, len(args))
 	for i, a := range args {
 		s := a.Value
 		switch a.Kind {
 		case forewarn.ArgCode:
-			if w, ok := auditCodeWords[a.Value]; ok {
+			s = l.codeWord(a.Value)
+		case forewarn.ArgCodes:
+			sep, codes := ", ", strings.FieldsFunc(a.Value, func(r rune) bool { return r == ',' || r == ' ' })
+			if strings.Contains(a.Value, " or ") { // the roles any of which would do
+				sep, codes = " "+l.T("or")+" ", strings.Split(a.Value, " or ")
+			}
+			ws := make([]string, len(codes))
+			for j, c := range codes {
+				ws[j] = l.codeWord(c)
+			}
+			s = strings.Join(ws, sep)
+		case forewarn.ArgWords:
+			ws := strings.Split(a.Value, ", ")
+			for j, w := range ws {
+				ws[j] = l.T(w)
+			}
+			s = strings.Join(ws, ", ")
+		case forewarn.ArgTerm:
+			if w, ok := termWords[a.Value]; ok {
 				s = l.T(w)
+			}
+		case forewarn.ArgPerm:
+			if w, ok := permWords[forewarn.Permission(a.Value)]; ok {
+				s = l.T(w)
+			}
+		case forewarn.ArgWord:
+			if s == "" {
+				s = "—"
+			}
+		case forewarn.ArgSpan:
+			if d, err := time.ParseDuration(a.Value); err == nil {
+				s = l.Span(d)
+			}
+		case forewarn.ArgReason:
+			if t, ok := l.reasonText(a.Value); ok || quoted != "" {
+				s = t
 			} else {
-				s = l.T(label(a.Value))
+				s, quoted = quoteMark, a.Value
 			}
 		case forewarn.ArgPage:
 			s = l.T(a.Value)
@@ -160,11 +249,65 @@ func (l *locale) auditArgs(args []forewarn.AuditArg) []any {
 		}
 		out[i] = s
 	}
-	return out
+	return out, quoted
 }
 
-// auditCodeWords are the words for codes audit details hold that labels does not name.
-var auditCodeWords = map[string]string{"any": msg("any")}
+// codeWord is a stored code a detail holds, as the reader says it.
+func (l *locale) codeWord(code string) string {
+	if w, ok := auditCodeWords[code]; ok {
+		return l.T(w)
+	}
+	if r, ok := roleNames[forewarn.Role(code)]; ok {
+		return l.T(r)
+	}
+	return l.T(label(code))
+}
+
+// Span says a length of time: "1 hour", "30 minutes", "8 days".
+func (l *locale) Span(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return l.T("%d days", int(d/(24*time.Hour)))
+	case d >= time.Hour && d%time.Hour == 0:
+		return l.T("%d hours", int(d/time.Hour))
+	case d >= time.Minute && d%time.Minute == 0:
+		return l.T("%d minutes", int(d/time.Minute))
+	}
+	return l.T("%d seconds", int((d+time.Second-1)/time.Second))
+}
+
+// auditCodeWords are the words for codes audit details hold that labels does not name:
+// the ways out, the states of an import, the kinds retention rules apply to.
+var auditCodeWords = map[string]string{
+	"any":                          msg("any"),
+	string(forewarn.EgressForward): msg("forwarding"), string(forewarn.EgressReply): msg("reply"),
+	string(forewarn.EgressExport): msg("export"), string(forewarn.EgressTAXII): msg("TAXII server"),
+	string(forewarn.EgressEmail): msg("e-mail"), string(forewarn.EgressWebhook): msg("webhook"),
+	string(forewarn.EgressProgram): msg("program token"), string(forewarn.EgressPrivate): msg("private query"),
+	string(forewarn.ImportRunning): msg("started"), string(forewarn.ImportDone): msg("done"),
+	string(forewarn.ImportFailed): msg("failed"), string(forewarn.ImportInterrupted): msg("interrupted"),
+	string(forewarn.RetainMessage): msg("messages"), string(forewarn.RetainSubject): msg("subjects"),
+}
+
+// termWords are the words for the marks and agreement terms a refusal names.
+var termWords = map[string]string{
+	forewarn.MarkTLP: msg("the TLP level"), forewarn.MarkReleasableTo: msg("the release list"),
+	forewarn.MarkConsent: msg("the originator's consent"), "to": msg("the recipient"), "path": msg("the way out"),
+	forewarn.TermKinds: msg("the kinds of messages agreed"), forewarn.TermMaxTLP: msg("the highest TLP level agreed"),
+	forewarn.TermConsentRequired: msg("the agreement's clause on consent"), forewarn.TermForwarded: msg("the agreement's clause on forwarded content"),
+}
+
+// permWords are the words for what a role may do.
+var permWords = map[forewarn.Permission]string{
+	forewarn.PermReadMessages: msg("reading messages"), forewarn.PermSendMessages: msg("sending messages"),
+	forewarn.PermAckMessages: msg("acknowledging messages"), forewarn.PermReadOverdue: msg("the overdue board"),
+	forewarn.PermReadSubjects: msg("reading subjects"), forewarn.PermWriteSubjects: msg("changing subjects"),
+	forewarn.PermReviewMatches: msg("reviewing matches"), forewarn.PermReadAudit: msg("reading the audit trail"),
+	forewarn.PermManagePeers: msg("managing peers"), forewarn.PermManageUsers: msg("managing users"),
+	forewarn.PermManageOwnToken: msg("one's own API tokens"), forewarn.PermResolveAlerts: msg("closing alerts"),
+	forewarn.PermManageNotifications: msg("managing notifications"), forewarn.PermOwnNotifications: msg("one's own notifications"),
+	forewarn.PermRetention: msg("retention reviews"),
+}
 
 // purposeWords are the words for the purposes of the node's default policy; a purpose a
 // node adds is shown as it named it.

@@ -15,9 +15,13 @@ import (
 func TestAuditDetailInFrench(t *testing.T) {
 	sample := map[forewarn.AuditArgKind]string{forewarn.ArgText: "some words", forewarn.ArgName: "liaison", forewarn.ArgID: "014a4d63-e500-71e3-ad76-020e43492d80",
 		forewarn.ArgAgency: "FR-DGSI", forewarn.ArgCode: "notification", forewarn.ArgPage: "Inbox", forewarn.ArgCount: "1234", forewarn.ArgScore: "0.959",
-		forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true", forewarn.ArgDigest: strings.Repeat("0f", 32)}
+		forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true", forewarn.ArgDigest: strings.Repeat("0f", 32),
+		forewarn.ArgWord: "2016-01", forewarn.ArgCodes: "notification response", forewarn.ArgWords: "analyst", forewarn.ArgTerm: "marks.tlp",
+		forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "2h0m0s", forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli"}
 	shown := map[forewarn.AuditArgKind]string{forewarn.ArgCount: "1\u00a0234", forewarn.ArgScore: "0,959", forewarn.ArgTime: "15 déc. 2014 10:01 UTC",
-		forewarn.ArgDate: "15 août 2015", forewarn.ArgCode: "avertissement", forewarn.ArgPage: "Réception", forewarn.ArgBool: "oui"}
+		forewarn.ArgDate: "15 août 2015", forewarn.ArgCode: "avertissement", forewarn.ArgPage: "Réception", forewarn.ArgBool: "oui",
+		forewarn.ArgCodes: "avertissement, réponse", forewarn.ArgWords: "analyste", forewarn.ArgTerm: "le niveau TLP", forewarn.ArgPerm: "la gestion des partenaires",
+		forewarn.ArgSpan: "2 heures", forewarn.ArgReason: "identifiant ou mot de passe erroné"}
 	for _, k := range forewarn.AuditDetailKinds {
 		args := make([]any, len(k.Args))
 		for i, a := range k.Args {
@@ -43,6 +47,22 @@ func TestAuditDetailInFrench(t *testing.T) {
 		}
 	}
 
+	// Every reason a detail may quote is said in French, its arguments as their kind asks.
+	for _, k := range forewarn.AuditReasonKinds {
+		args := make([]any, len(k.Args))
+		for i, a := range k.Args {
+			args[i] = sample[a]
+		}
+		stored := fmt.Sprintf(k.Format, args...)
+		got, ok := french.reasonText(stored)
+		if !ok || got == stored || strings.Contains(got, "%!") {
+			t.Errorf("reason %s: %q in French is %q (ok %t)", k.Code, stored, got, ok)
+		}
+		if en, ok := english.reasonText(stored); !ok || strings.Contains(en, "%!") {
+			t.Errorf("reason %s: %q in English is %q (ok %t)", k.Code, stored, en, ok)
+		}
+	}
+
 	note := strings.Repeat("ab", 32)
 	for _, tt := range []struct {
 		action, detail, note string
@@ -51,11 +71,31 @@ func TestAuditDetailInFrench(t *testing.T) {
 		{"match.confirm", "note sha256:" + note + "; purpose: investigation — case 12", "same man", []textPart{{Text: "motif : same man"}, {Text: "finalité : Enquête — case 12"}}},
 		{"match.confirm", "note sha256:" + note, "", []textPart{{Text: "motif conservé à part, effacé depuis"}}},
 		{"access.denied", "you may not do that", "", []textPart{{Text: "you may not do that", Lang: "en"}}},
+		{"subject.create", "written by hand", "", []textPart{{Text: "written by hand", Lang: "en"}}},
+		{"message.reject", "from 192.0.2.1:443: the envelope is 2097198 bytes; the limit is 1048576", "", []textPart{{Text: "refusé, venu de 192.0.2.1:443 : "}, {Text: "the envelope is 2097198 bytes; the limit is 1048576", Lang: "en", Inline: true}}},
+		{"egress.refused", "path=export mark=marks.tlp originator=TR-MIT: TLP:AMBER may not leave in an export: only TLP:CLEAR and TLP:GREEN may", "", []textPart{{Text: "sortie (export) de ce qu’a envoyé TR-MIT refusée par le niveau TLP : TLP:AMBER ne peut pas sortir par cette voie (export) : seuls TLP:CLEAR et TLP:GREEN le peuvent"}}},
+		{"access.denied", "your role (liaison) does not allow audit.read; a token of a user in the role supervisor or oversight does", "", []textPart{{Text: "votre rôle (liaison) ne permet pas la lecture du journal d’audit ; un jeton d’un utilisateur du rôle superviseur ou contrôle le permet"}}},
+		{"access.denied", "Your role (analyst) does not allow this page (peers.manage).", "", []textPart{{Text: "Votre rôle (analyste) ne donne pas accès à cette page (la gestion des partenaires)."}}},
 		{"message.escalate", "step 4 (recipient side) for FR-DGSI: notified supervisor", "", []textPart{{Text: "étape 4 (côté destinataire) pour FR-DGSI : superviseur prévenu"}}},
 	} {
 		got := french.auditDetail(tt.action, tt.detail, tt.note)
 		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("%s %q: %+v, want %+v", tt.action, tt.detail, got, tt.want)
+		}
+	}
+}
+
+// TestAuditWordsComplete: every action the code writes in the audit trail and every kind
+// of object it is about has a word, so no page in another language shows their codes.
+func TestAuditWordsComplete(t *testing.T) {
+	for _, a := range forewarn.AuditActions() {
+		if _, ok := actionWords[a]; !ok {
+			t.Errorf("action %s has no word in actionWords", a)
+		}
+	}
+	for _, o := range forewarn.AuditObjectTypes {
+		if _, ok := objectWords[o]; !ok {
+			t.Errorf("object type %s has no word in objectWords", o)
 		}
 	}
 }

@@ -63,7 +63,7 @@ var frenchText = map[string]string{
 	"Internal Server Error":          "Erreur interne du serveur",
 	"Not allowed":                    "Accès refusé",
 	"You are not allowed to do this": "Vous n’êtes pas autorisé à faire ceci",
-	"Your role (%s) does not allow this page (%s).":                   "Votre rôle (%s) ne donne pas accès à cette page (%s).",
+	"Your role (%s) does not allow this page (%s); it is for: %s.":    "Votre rôle (%s) ne donne pas accès à cette page (%s) ; elle est réservée aux rôles : %s.",
 	"The form was refused: %s. Reload the page and try again.":        "Le formulaire a été refusé : %s. Rechargez la page et recommencez.",
 	"The sign-in form was refused: %s.":                               "Le formulaire de connexion a été refusé : %s.",
 	"The sign-in form was refused: %s. Sign in again from this page.": "Le formulaire de connexion a été refusé : %s. Reconnectez-vous depuis cette page.",

@@ -29,7 +29,7 @@ var sameInFrench = map[string]bool{
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,
 	"message": true, "Notes": true, "Action": true, "Collection": true, "TLP": true, "Document": true,
-	"URL": true, "%s": true, "%s %s": true, "%s %s %s": true, "page": true, "session": true, "questions": true, "documents": true, "score %s": true, "%s, %s": true, "alias": true, "webhook %s": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
+	"URL": true, "%s": true, "%s %s": true, "%s %s %s": true, "page": true, "session": true, "questions": true, "documents": true, "score %s": true, "%s, %s": true, "alias": true, "webhook %s": true, "webhook": true, "export": true, "messages": true, "source": true, "Webhooks": true, "Date": true, "Message, date": true, "Score": true,
 }
 
 // templateKeys returns every key a template passes to t as a literal: {{t "Inbox"}}.
@@ -147,7 +147,10 @@ func goKeys(t *testing.T) map[string][]string {
 	// The sentences of audit details are keyed by their English format, written in the
 	// root package; the default purposes by their labels.
 	for _, k := range forewarn.AuditDetailKinds {
-		keys[k.Format] = append(keys[k.Format], "auditdetail.go: "+k.Code)
+		keys[k.Sentence()] = append(keys[k.Sentence()], "auditdetail.go: "+k.Code)
+	}
+	for _, k := range forewarn.AuditReasonKinds {
+		keys[k.Sentence()] = append(keys[k.Sentence()], "auditdetail.go: reason "+k.Code)
 	}
 	for _, o := range forewarn.DefaultPurposePolicy().Options {
 		keys[o.Label] = append(keys[o.Label], "purpose.go: "+o.Code)

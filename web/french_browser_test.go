@@ -57,7 +57,8 @@ var recorded = map[string]bool{"audit": true, "subject-history": true, "oversigh
 // dates the French way, and the main ones are no wider than a 390 px phone (French words
 // are longer). Text the core wrote in English that no code reads back is marked
 // lang="en" and left out of the look for English, except on the pages of records (audit,
-// history, oversight), where none may be left; a validation error of the core on the
+// history, oversight, and audit pages seeded with an entry of every kind), where none may
+// be left; a validation error of the core on the
 // compose form is French. Screenshots go under test-output/pages/fr-*.png.
 func TestFrenchPagesInBrowser(t *testing.T) {
 	exe := chromium(t)
@@ -113,9 +114,16 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 		}
 	}
 
+	// Then an audit page of entries of every kind, and refusals quoting every reason.
+	pages = append(pages, seedEveryAuditKind(t, f)...)
+
 	b := newChrome(t, exe)
 	user := ""
 	for _, p := range pages {
+		if setup := pageSetup[p.name]; setup != nil {
+			setup()
+			delete(pageSetup, p.name)
+		}
 		if p.user != user {
 			b.signIn(f.srv.URL, p.user)
 			user = p.user

@@ -94,3 +94,15 @@ func TestOversightCSVFromThePage(t *testing.T) {
 		t.Errorf("the CSV link does not download the report:\n%.300s", body)
 	}
 }
+
+// TestRefusalSaysWhoMay: a page refused to a role says which roles it is for, so the user
+// knows whom to ask rather than meeting a permission code alone.
+func TestRefusalSaysWhoMay(t *testing.T) {
+	f := newFixture(t)
+	b := f.browser(t)
+	b.login("liaison")
+	st, body := b.get("/audit")
+	if st != http.StatusForbidden || !strings.Contains(body, "it is for: oversight, admin") {
+		t.Errorf("the audit trail refused to a liaison officer: %d, and it does not say who may read it:\n%.2000s", st, body)
+	}
+}

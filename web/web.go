@@ -223,7 +223,7 @@ func (s *Server) page(perm forewarn.Permission, h handler) http.Handler {
 			return
 		}
 		if perm != "" && !a.Principal.Can(perm) {
-			s.denyf(w, r, a, msg("Your role (%s) does not allow this page (%s)."), rolesText(english, a.Principal.Roles), string(perm))
+			s.denyf(w, r, a, msg("Your role (%s) does not allow this page (%s); it is for: %s."), rolesText(english, a.Principal.Roles), string(perm), rolesText(english, forewarn.RolesWith(perm)))
 			return
 		}
 		h(w, r.WithContext(httpapi.WithPrincipal(r.Context(), a.Principal)), a)
