@@ -270,6 +270,7 @@ var AuditDetailKinds = []*AuditDetailKind{
 // through them, else through its catalogue, else as written, marked as English.
 var AuditReasonKinds = []*AuditDetailKind{
 	// the pages' refusals (web)
+	{Code: "web.role_who", Format: "Your role (%s) does not allow this page (%s); it is for: %s.", Args: []AuditArgKind{ArgWords, ArgPerm, ArgWords}},
 	{Code: "web.role", Format: "Your role (%s) does not allow this page (%s).", Args: []AuditArgKind{ArgWords, ArgPerm}},
 	{Code: "web.own_tokens", Format: "Users create their own API tokens only; %s must sign in and create theirs.", Args: []AuditArgKind{ArgName}},
 	{Code: "web.revoke_own", Format: "You may revoke only your own API tokens."},

@@ -91,7 +91,9 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		h(sw, r)
 		s.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		s.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", sw.code, "took", time.Since(start), "remote", r.RemoteAddr)
+		if s.Logger.Enabled(r.Context(), slog.LevelDebug) { // its arguments cost an allocation each
+			s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", sw.code, "took", time.Since(start), "remote", r.RemoteAddr)
+		}
 	})
 }
 

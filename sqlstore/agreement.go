@@ -59,7 +59,7 @@ func agreementDetail(a *forewarn.SharingAgreement) string {
 // Agreement returns the agreement with a peer; ENOTFOUND when there is none.
 func (db *DB) Agreement(ctx context.Context, agency string) (*forewarn.SharingAgreement, error) {
 	var a *forewarn.SharingAgreement
-	err := db.view(ctx, "read agreement", func(tx *tx) error {
+	err := db.viewOne(ctx, "read agreement", func(tx *tx) error {
 		var err error
 		a, err = tx.agreement(ctx, agency)
 		return err

@@ -97,7 +97,7 @@ func scanToken(s scanner) (*forewarn.APIToken, error) {
 // TokenByHash returns the token whose secret has this hash, unless it is revoked.
 func (db *DB) TokenByHash(ctx context.Context, hash string) (*forewarn.APIToken, error) {
 	var t *forewarn.APIToken
-	err := db.view(ctx, "read token", func(tx *tx) error {
+	err := db.viewOne(ctx, "read token", func(tx *tx) error {
 		var err error
 		t, err = scanToken(tx.queryRow(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE hash = ? AND revoked_at IS NULL", hash))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -251,7 +251,7 @@ func (db *DB) CreateSession(ctx context.Context, actor forewarn.Actor, s *forewa
 // SessionByHash returns the session whose cookie has this hash, unless it has expired at now.
 func (db *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (*forewarn.Session, error) {
 	var s forewarn.Session
-	err := db.view(ctx, "read session", func(tx *tx) error {
+	err := db.viewOne(ctx, "read session", func(tx *tx) error {
 		var created, expires string
 		err := tx.queryRow(ctx, "SELECT hash, username, csrf, created_at, expires_at FROM sessions WHERE hash = ? AND expires_at > ?", hash, FormatTime(now)).
 			Scan(&s.Hash, &s.Username, &s.CSRF, &created, &expires)

@@ -1177,7 +1177,7 @@ func outgoingQuery(n int) string {
 // Envelope returns the signed bytes of a stored message.
 func (db *DB) Envelope(ctx context.Context, messageID string) ([]byte, error) {
 	var env []byte
-	err := db.view(ctx, "read envelope", func(tx *tx) error {
+	err := db.viewOne(ctx, "read envelope", func(tx *tx) error {
 		err := tx.queryRow(ctx, "SELECT envelope FROM messages WHERE id = ?", messageID).Scan(&env)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("no message with id %q", messageID)
@@ -1191,7 +1191,7 @@ func (db *DB) Envelope(ctx context.Context, messageID string) ([]byte, error) {
 // per query.
 func (db *DB) Envelopes(ctx context.Context, ids []string) (map[string][]byte, error) {
 	envs := make(map[string][]byte, len(ids))
-	err := db.view(ctx, "read envelopes", func(tx *tx) error {
+	err := db.viewOne(ctx, "read envelopes", func(tx *tx) error {
 		for rest := ids; len(rest) > 0; {
 			chunk := rest[:min(len(rest), 200)]
 			rest = rest[len(chunk):]

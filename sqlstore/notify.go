@@ -392,7 +392,7 @@ func (db *DB) DeleteWebhook(ctx context.Context, actor forewarn.Actor, id string
 // Webhooks returns every webhook with its secret, oldest first.
 func (db *DB) Webhooks(ctx context.Context) ([]*forewarn.Webhook, error) {
 	var ws []*forewarn.Webhook
-	err := db.view(ctx, "list webhooks", func(tx *tx) error {
+	err := db.viewOne(ctx, "list webhooks", func(tx *tx) error {
 		var err error
 		ws, err = tx.webhooks(ctx)
 		return err

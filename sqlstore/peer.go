@@ -96,7 +96,7 @@ func (db *DB) RemovePeer(ctx context.Context, actor forewarn.Actor, code string)
 // Peer returns the peer with that agency code.
 func (db *DB) Peer(ctx context.Context, code string) (*forewarn.Peer, error) {
 	var p *forewarn.Peer
-	err := db.view(ctx, "read peer", func(tx *tx) error {
+	err := db.viewOne(ctx, "read peer", func(tx *tx) error {
 		var err error
 		p, err = tx.peer(ctx, code)
 		return err
@@ -117,7 +117,7 @@ func (tx *tx) peer(ctx context.Context, code string) (*forewarn.Peer, error) {
 // Peers returns every peer, by agency code.
 func (db *DB) Peers(ctx context.Context) ([]*forewarn.Peer, error) {
 	ps := []*forewarn.Peer{}
-	err := db.view(ctx, "list peers", func(tx *tx) error {
+	err := db.viewOne(ctx, "list peers", func(tx *tx) error {
 		rows, err := tx.query(ctx, "SELECT "+peerColumns+" FROM peers ORDER BY agency_code")
 		if err != nil {
 			return err

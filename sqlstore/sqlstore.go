@@ -221,6 +221,8 @@ type tx struct {
 	auditRows [][]any
 	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
 	readOnly bool
+	// single marks a read of one statement run without a transaction (viewOne).
+	single bool
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head
@@ -256,19 +258,29 @@ func (db *DB) beginTx(ctx context.Context, now time.Time, readOnly bool) (*tx, e
 // time. Queries built from filters or IN lists take a bounded number of shapes (the page
 // size bounds an IN list), so the cache stays small.
 func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	q = tx.db.rebind(q)
-	if st, ok := tx.db.stmts.Load(q); ok {
-		return tx.tx.StmtContext(ctx, st.(*sql.Stmt)), nil
-	}
-	st, err := tx.db.sql.PrepareContext(ctx, q)
+	st, err := tx.db.prepared(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := tx.db.stmts.LoadOrStore(q, st); loaded {
+	return tx.tx.StmtContext(ctx, st), nil
+}
+
+// prepared returns q prepared on the database, once: database/sql prepares it again on
+// each connection that runs it, and keeps it there.
+func (db *DB) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	q = db.rebind(q)
+	if st, ok := db.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.sql.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(q, st); loaded {
 		st.Close()
 		st = prev.(*sql.Stmt)
 	}
-	return tx.tx.StmtContext(ctx, st), nil
+	return st, nil
 }
 
 func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -288,6 +300,13 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if tx.single {
+		st, err := tx.db.prepared(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return st.QueryContext(ctx, args...)
+	}
 	if tx.tx == nil { // a late transaction reads on its connection (the driver caches the statement)
 		return tx.conn.QueryContext(ctx, tx.db.rebind(q), args...)
 	}
@@ -299,6 +318,14 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if tx.single {
+		st, err := tx.db.prepared(ctx, q)
+		if err != nil {
+			// Let the error surface from Scan, as QueryRowContext's would.
+			return tx.db.sql.QueryRowContext(ctx, tx.db.rebind(q), args...)
+		}
+		return st.QueryRowContext(ctx, args...)
+	}
 	if tx.tx == nil {
 		return tx.conn.QueryRowContext(ctx, tx.db.rebind(q), args...)
 	}
@@ -404,6 +431,16 @@ func (db *DB) claimRelaxed(ctx context.Context, op string, fn func(*tx) error) (
 		return db.internal(op, err)
 	}
 	return nil
+}
+
+// viewOne runs fn, which reads with one statement (or with several that each stand
+// alone, such as the chunks of a long IN list), without a transaction: one statement
+// reads one snapshot in every dialect, so a BEGIN and a ROLLBACK around it, and the
+// connection held between them, buy nothing. The reads every API request, every send and
+// every delivery round make (the token, its user, the peers, the agreement, the
+// envelopes) are such reads.
+func (db *DB) viewOne(ctx context.Context, op string, fn func(*tx) error) error {
+	return db.internal(op, fn(&tx{db: db, now: db.now(), readOnly: true, single: true}))
 }
 
 // view runs fn in a read-only transaction.

@@ -181,7 +181,7 @@ func (db *DB) UpdateUser(ctx context.Context, actor forewarn.Actor, u *forewarn.
 // UserByUsername returns the user with that username.
 func (db *DB) UserByUsername(ctx context.Context, username string) (*forewarn.User, error) {
 	var u *forewarn.User
-	err := db.view(ctx, "read user", func(tx *tx) error {
+	err := db.viewOne(ctx, "read user", func(tx *tx) error {
 		var err error
 		u, err = tx.userBy(ctx, "username", username)
 		return err

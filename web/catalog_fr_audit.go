@@ -369,4 +369,5 @@ var frenchAuditText = map[string]string{
 	"conflicting chain":                "journal contradictoire",
 	"webhook":                          "webhook",
 	"export":                           "export",
+	"Your role (%s) does not allow this page (%s).": "Votre rôle (%s) ne donne pas accès à cette page (%s).",
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -382,6 +383,50 @@ func TestResolveAlert(t *testing.T) {
 		if err != nil || ans.Message.Ack == nil || ans.Message.Ack.Stage != forewarn.AckRead || !strings.Contains(ans.Message.Ack.Reason, "competent service") {
 			t.Errorf("the answer sent to the sender = %+v, %v", ans, err)
 		}
+	}
+}
+
+// TestTokenRevokedElsewhere: a token revoked or a user disabled by another process
+// writing the node's store (a second server, an administrator's tool) is refused by the
+// running node at its very next request: what it knows of tokens is the store's.
+func TestTokenRevokedElsewhere(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "fr")
+	mustCLI(t, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "DGSI")
+	mustCLI(t, "user", "add", "--data", dir, "--username", "desk", "--role", "liaison")
+	mustCLI(t, "user", "add", "--data", dir, "--username", "other", "--role", "liaison")
+	desk := lastLine(mustCLI(t, "token", "create", "--data", dir, "--username", "desk", "--role", "liaison"))
+	other := lastLine(mustCLI(t, "token", "create", "--data", dir, "--username", "other", "--role", "liaison"))
+	url := serveInProcess(t, "--data", dir, "--listen", "127.0.0.1:0", "--tick", "1h")
+	for _, tok := range []string{desk, other} {
+		if st := call(t, "GET", url+"/api/v1/messages", tok, nil); st != http.StatusOK {
+			t.Fatalf("before: %d", st)
+		}
+	}
+
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+	elsewhere, err := m.openNodeAt(ctx, &nodeFlags{data: dir, checkpointEvery: 1000, logLevel: "error", as: "test"}, forewarn.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer elsewhere.Store.Close()
+	admin := forewarn.SystemActor("test")
+	if n, err := elsewhere.Store.RevokeTokens(ctx, admin, "desk"); err != nil || n != 1 {
+		t.Fatalf("RevokeTokens = %d, %v", n, err)
+	}
+	if st := call(t, "GET", url+"/api/v1/messages", desk, nil); st != http.StatusUnauthorized {
+		t.Errorf("a token revoked by another process still works on the running node: %d", st)
+	}
+	u, err := elsewhere.Store.UserByUsername(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = true
+	if err := elsewhere.Store.UpdateUser(ctx, admin, u); err != nil {
+		t.Fatal(err)
+	}
+	if st := call(t, "POST", url+"/api/v1/messages", other, []byte(`{}`)); st != http.StatusUnauthorized {
+		t.Errorf("the token of a user disabled by another process still works on the running node: %d", st)
 	}
 }
 
