@@ -163,7 +163,6 @@ var frenchErrorText = map[string]string{
 	"agency's country":                "pays du service",
 	"time":                            "heure",
 	"audience":                        "destinataires",
-	"address":                         "adresse",
 	"end":                             "fin",
 	"author's name":                   "nom de l’auteur",
 	"channel":                         "canal",
