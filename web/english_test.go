@@ -61,7 +61,7 @@ func TestEnglishHasNoFrench(t *testing.T) {
 	// Before sign-in, the browser's language: French for Accept-Language fr, English
 	// otherwise; the wrong password is said in it.
 	for _, tt := range []struct{ accept, lang, want string }{
-		{"fr-FR,fr;q=0.9,en;q=0.5", "fr", "Identifiant ou mot de passe incorrect."},
+		{"fr-FR,fr;q=0.9,en;q=0.5", "fr", "Identifiant ou mot de passe erroné."},
 		{"en-GB,en;q=0.9", "en", "Wrong username or password."},
 		{"de-DE", "en", "Wrong username or password."},
 	} {

@@ -36,9 +36,9 @@ func TestErrorsInFrench(t *testing.T) {
 		{"a stored code as a word", french.errorText(forewarn.Errorf(forewarn.ECONFLICT, "subject %s is already %s", "0190", forewarn.WatchStatus("watchlisted"))), "la fiche 0190 est déjà : sous surveillance"},
 		{"a count the French way", french.errorText(forewarn.Errorf(forewarn.EFORBIDDEN, "%s may ask privately about %d persons a day; it asked about %d today and this query asks about %d more", "TR-MIT", 12000, 11990, 20)),
 			"TR-MIT peut interroger confidentiellement sur 12\u202f000 personnes par jour ; il a interrogé sur 11\u202f990 aujourd’hui et cette requête en ajoute 20"},
-		{"forbidden", french.errorText(forewarn.Errorf(forewarn.EFORBIDDEN, "only a supervisor overrides the originator's consent")), "seul un superviseur passe outre l’accord de l’émetteur"},
+		{"forbidden", french.errorText(forewarn.Errorf(forewarn.EFORBIDDEN, "only a supervisor overrides the originator's consent")), "seul un superviseur peut passer outre l’accord de l’émetteur"},
 		{"a sentence the catalogue lacks", french.errorText(forewarn.Errorf(forewarn.ENOTFOUND, "no such thing")), "ceci n’existe pas sur ce nœud, ou n’est plus conservé"},
-		{"the login's error", french.errorText(forewarn.Errorf(forewarn.EUNAUTHORIZED, "wrong username or password")), "identifiant ou mot de passe incorrect"},
+		{"the login's error", french.errorText(forewarn.Errorf(forewarn.EUNAUTHORIZED, "wrong username or password")), "identifiant ou mot de passe erroné"},
 		{"internal", french.errorText(errors.New("disk on fire")), "erreur interne ; le détail est dans le journal du nœud"},
 		{"an unknown field", french.errorText(forewarn.Invalid("request.foo_bar", "required", "x")), "foo bar : champ obligatoire"},
 	} {

@@ -299,7 +299,7 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 	frenchError("session-ended", "main", "Votre session a pris fin ; reconnectez-vous.")
 	b.run("sign in with a wrong password", chromedp.Navigate(f.srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)), chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "liaison"), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "not the password"),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.CSS(`.form-error`)))
-	frenchError("wrong-password", "main", "Identifiant ou mot de passe incorrect.", "Mot de passe")
+	frenchError("wrong-password", "main", "Identifiant ou mot de passe erroné.", "Mot de passe")
 	// The page's own choice of language: English, then French again.
 	b.run("choose English on the sign-in page", chromedp.Click(chromedp.CSS(`nav.languages a[lang=en]`)), chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)))
 	if lang, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "en" {
