@@ -289,10 +289,9 @@ func (tx *tx) decide(ctx context.Context, actor forewarn.Actor, old *forewarn.Ma
 	// match answers it. (The liaison desk's alert on the message waits for its
 	// acknowledgement.)
 	if v.MessageID != "" && v.SubjectID != "" {
+		// The reviewer's own words stay in the decision's note, which retention can
+		// erase; the closure, written into the chain, names only the decision.
 		why := "the match was " + string(status)
-		if reason != "" {
-			why += ": " + reason
-		}
 		if err := tx.closeAlerts(ctx, actor, "kind = 'match' AND role = ? AND message_id = ? AND subject_id = ? AND resolved_at IS NULL",
 			[]any{string(forewarn.RoleAnalyst), v.MessageID, v.SubjectID}, actor.ID, "", why); err != nil {
 			return nil, err

@@ -12,12 +12,14 @@ import (
 // pageSetup is what must happen just before a page is first opened, by page name.
 var pageSetup = map[string]func(){}
 
-// auditSamples are arguments of every kind, as details store them, for seeding.
+// auditSamples are arguments of every kind, as details store them, for seeding. A word
+// (a dataset version, a format) is shown as written, so its sample is no date: the page
+// check rightly refuses dates of persons written as stored.
 var auditSamples = map[forewarn.AuditArgKind]string{
 	forewarn.ArgText: "quelques mots", forewarn.ArgName: "liaison", forewarn.ArgID: "014a4d63-e500-71e3-ad76-020e43492d80",
 	forewarn.ArgAgency: "TR-MIT", forewarn.ArgCode: "notification", forewarn.ArgPage: "Inbox", forewarn.ArgCount: "1234",
 	forewarn.ArgScore: "0.959", forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true",
-	forewarn.ArgDigest: strings.Repeat("0f", 32), forewarn.ArgWord: "2016-01", forewarn.ArgCodes: "notification response",
+	forewarn.ArgDigest: strings.Repeat("0f", 32), forewarn.ArgWord: "sdn-v7", forewarn.ArgCodes: "notification response",
 	forewarn.ArgWords: "analyst", forewarn.ArgTerm: "marks.tlp", forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "1h0m0s",
 	forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli",
 }
