@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -127,31 +126,13 @@ func TestBrokenDataDirectories(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a buffer a serving node may write its log to while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestServeFirstStartKeepsThePasswordInSight: the first 'serve' in the default directory,
 // at its default log level, does not bury the one-time password under a line for every
 // database migration it applied to the new store.
 func TestServeFirstStartKeepsThePasswordInSight(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("XDG_DATA_HOME", home)
-	var out, logs lockedBuffer
+	var out, logs syncBuffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &logs, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
