@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -47,152 +46,338 @@ func malformed(format string, args ...any) *forewarn.Error {
 }
 
 // parse decodes data into nil, bool, string, json.Number, []any and map[string]any.
+//
+// It reads the bytes in one pass, without encoding/json's tokenizer (whose Token interface
+// cost an envelope's receiver more than verifying its signature), and refuses what that
+// decoder refuses, and more: invalid UTF-8 and lone surrogate escapes, which encoding/json
+// replaces with U+FFFD without saying so and which would give two different inputs one
+// canonical form.
 func parse(data []byte) (any, error) {
-	// encoding/json replaces invalid UTF-8 and lone surrogate escapes with U+FFFD without
-	// saying so, which would give two different inputs one canonical form; check first.
 	if !utf8.Valid(data) {
 		return nil, malformed("the input is not valid UTF-8")
 	}
-	if err := checkSurrogates(data); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	values := 0
-	v, err := parseValue(dec, 0, &values)
+	p := parser{data: data}
+	v, err := p.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	p.space()
+	if p.i < len(p.data) {
 		return nil, malformed("more data follows the JSON value")
 	}
 	return v, nil
 }
 
-func parseValue(dec *json.Decoder, depth int, values *int) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, syntaxError(err)
+// parser walks JSON bytes (already known to be valid UTF-8) and builds the tree.
+type parser struct {
+	data   []byte
+	i      int
+	values int
+	buf    []byte // scratch for strings with escapes
+}
+
+func (p *parser) space() {
+	for p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
 	}
-	if *values++; *values > MaxValues {
+}
+
+func (p *parser) early() error { return malformed("the input ends early") }
+
+func (p *parser) unexpected(context string) error {
+	if p.i >= len(p.data) {
+		return p.early()
+	}
+	return malformed("invalid character %q %s", p.data[p.i], context)
+}
+
+func (p *parser) value(depth int) (any, error) {
+	p.space()
+	if p.i >= len(p.data) {
+		return nil, p.early()
+	}
+	if p.values++; p.values > MaxValues {
 		return nil, malformed("the document holds more than %d values", MaxValues)
 	}
-	switch t := tok.(type) {
-	case json.Delim:
+	switch c := p.data[p.i]; {
+	case c == '{':
 		if depth >= MaxDepth {
 			return nil, malformed("objects and arrays nest deeper than %d levels", MaxDepth)
 		}
-		if t == '[' {
-			arr := []any{}
-			for dec.More() {
-				v, err := parseValue(dec, depth+1, values)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			if _, err := dec.Token(); err != nil { // ']'
-				return nil, syntaxError(err)
-			}
-			return arr, nil
-		}
-		// '{': Token only returns the opening delimiters here.
+		p.i++
 		obj := map[string]any{}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, syntaxError(err)
+		p.space()
+		if p.i < len(p.data) && p.data[p.i] == '}' {
+			p.i++
+			return obj, nil
+		}
+		for {
+			p.space()
+			if p.i >= len(p.data) {
+				return nil, p.early()
 			}
-			key := kt.(string) // the decoder guarantees a string in name position
+			if p.data[p.i] != '"' {
+				return nil, p.unexpected("looking for beginning of object key string")
+			}
+			key, err := p.str()
+			if err != nil {
+				return nil, err
+			}
 			if len(key) > MaxStringBytes {
 				return nil, malformed("an object member name is %d bytes long; the limit is %d", len(key), MaxStringBytes)
 			}
 			if _, dup := obj[key]; dup {
 				return nil, malformed("the object member %q appears twice", key)
 			}
-			v, err := parseValue(dec, depth+1, values)
+			p.space()
+			if p.i >= len(p.data) {
+				return nil, p.early()
+			}
+			if p.data[p.i] != ':' {
+				return nil, p.unexpected("after object key")
+			}
+			p.i++
+			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			obj[key] = v
-		}
-		if _, err := dec.Token(); err != nil { // '}'
-			return nil, syntaxError(err)
-		}
-		return obj, nil
-	case string:
-		if len(t) > MaxStringBytes {
-			return nil, malformed("a string is %d bytes long; the limit is %d", len(t), MaxStringBytes)
-		}
-		return t, nil
-	case json.Number:
-		if len(t) > MaxNumberBytes {
-			return nil, malformed("a number is written with %d characters; the limit is %d", len(t), MaxNumberBytes)
-		}
-		return t, nil
-	default: // nil, bool
-		return t, nil
-	}
-}
-
-func syntaxError(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return malformed("the input ends early")
-	}
-	return malformed("%v", err)
-}
-
-// checkSurrogates refuses \u escapes that encode half of a UTF-16 surrogate pair, which
-// I-JSON (RFC 7493) forbids and encoding/json would silently replace.
-func checkSurrogates(data []byte) error {
-	inString := false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if !inString {
-			if c == '"' {
-				inString = true
+			p.space()
+			if p.i >= len(p.data) {
+				return nil, p.early()
 			}
+			switch p.data[p.i] {
+			case ',':
+				p.i++
+			case '}':
+				p.i++
+				return obj, nil
+			default:
+				return nil, p.unexpected("after object key:value pair")
+			}
+		}
+	case c == '[':
+		if depth >= MaxDepth {
+			return nil, malformed("objects and arrays nest deeper than %d levels", MaxDepth)
+		}
+		p.i++
+		arr := []any{}
+		p.space()
+		if p.i < len(p.data) && p.data[p.i] == ']' {
+			p.i++
+			return arr, nil
+		}
+		for {
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, v)
+			p.space()
+			if p.i >= len(p.data) {
+				return nil, p.early()
+			}
+			switch p.data[p.i] {
+			case ',':
+				p.i++
+			case ']':
+				p.i++
+				return arr, nil
+			default:
+				return nil, p.unexpected("after array element")
+			}
+		}
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		if len(s) > MaxStringBytes {
+			return nil, malformed("a string is %d bytes long; the limit is %d", len(s), MaxStringBytes)
+		}
+		return s, nil
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	}
+	return nil, p.unexpected("looking for beginning of value")
+}
+
+func (p *parser) literal(word string) error {
+	if len(p.data)-p.i < len(word) {
+		if string(p.data[p.i:]) == word[:len(p.data)-p.i] {
+			return p.early()
+		}
+	} else if string(p.data[p.i:p.i+len(word)]) == word {
+		p.i += len(word)
+		return nil
+	}
+	return malformed("invalid literal at offset %d (want %s)", p.i, word)
+}
+
+// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? as written.
+func (p *parser) number() (any, error) {
+	start := p.i
+	digits := func() int {
+		n := 0
+		for p.i < len(p.data) && p.data[p.i] >= '0' && p.data[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	bad := func(what string) error {
+		if p.i >= len(p.data) {
+			return p.early()
+		}
+		return malformed("invalid character %q in numeric literal (%s)", p.data[p.i], what)
+	}
+	if p.data[p.i] == '-' {
+		p.i++
+	}
+	if p.i >= len(p.data) {
+		return nil, p.early()
+	}
+	if p.data[p.i] == '0' {
+		p.i++
+	} else if digits() == 0 {
+		return nil, bad("a digit")
+	}
+	if p.i < len(p.data) && p.data[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			return nil, bad("a digit after the decimal point")
+		}
+	}
+	if p.i < len(p.data) && (p.data[p.i] == 'e' || p.data[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.data) && (p.data[p.i] == '+' || p.data[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return nil, bad("a digit in the exponent")
+		}
+	}
+	if n := p.i - start; n > MaxNumberBytes {
+		return nil, malformed("a number is written with %d characters; the limit is %d", n, MaxNumberBytes)
+	}
+	return json.Number(p.data[start:p.i]), nil
+}
+
+// str reads a string at p.i (its opening quote) and returns it unescaped.
+func (p *parser) str() (string, error) {
+	p.i++ // the quote
+	start := p.i
+	// The common case: no escape, read in place.
+	for p.i < len(p.data) {
+		c := p.data[p.i]
+		if c == '"' {
+			s := string(p.data[start:p.i])
+			p.i++
+			return s, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", malformed("invalid character %q in string literal", c)
+		}
+		p.i++
+	}
+	buf := append(p.buf[:0], p.data[start:p.i]...)
+	for p.i < len(p.data) {
+		c := p.data[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			p.buf = buf
+			return string(buf), nil
+		case c < 0x20:
+			return "", malformed("invalid character %q in string literal", c)
+		case c != '\\':
+			buf = append(buf, c)
+			p.i++
 			continue
 		}
-		switch c {
-		case '"':
-			inString = false
-		case '\\':
-			if i+1 < len(data) && data[i+1] == 'u' {
-				r, ok := hex4(data, i+2)
-				if !ok {
-					i++ // a bad escape; the decoder reports it
-					continue
+		if p.i+1 >= len(p.data) {
+			return "", p.early()
+		}
+		e := p.data[p.i+1]
+		p.i += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(p.data, p.i)
+			if !ok {
+				if p.i+4 > len(p.data) {
+					return "", p.early()
 				}
-				switch {
-				case utf16.IsSurrogate(r) && r < 0xdc00:
-					low, ok := rune(0), false
-					if i+11 < len(data) && data[i+6] == '\\' && data[i+7] == 'u' {
-						low, ok = hex4(data, i+8)
-					}
-					if !ok || low < 0xdc00 || low > 0xdfff {
-						return malformed("the string escape \\u%04x is half a surrogate pair", r)
-					}
-					i += 11
-				case utf16.IsSurrogate(r):
-					return malformed("the string escape \\u%04x is half a surrogate pair", r)
-				default:
-					i += 5
-				}
-			} else {
-				i++ // skip the escaped character, which may be a quote
+				return "", malformed("invalid \\u escape in string literal")
 			}
+			p.i += 4
+			if utf16.IsSurrogate(r) {
+				if r >= 0xdc00 {
+					return "", malformed("the string escape \\u%04x is half a surrogate pair", r)
+				}
+				low, ok := rune(0), false
+				if p.i+6 <= len(p.data) && p.data[p.i] == '\\' && p.data[p.i+1] == 'u' {
+					low, ok = hex4(p.data, p.i+2)
+				}
+				if !ok || low < 0xdc00 || low > 0xdfff {
+					return "", malformed("the string escape \\u%04x is half a surrogate pair", r)
+				}
+				p.i += 6
+				r = utf16.DecodeRune(r, low)
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", malformed("invalid escape \\%c in string literal", e)
 		}
 	}
-	return nil
+	return "", p.early()
 }
 
+// hex4 reads the four hex digits of a \u escape at data[at:].
 func hex4(data []byte, at int) (rune, bool) {
 	if at+4 > len(data) {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(string(data[at:at+4]), 16, 32)
-	return rune(n), err == nil
+	var r rune
+	for _, c := range data[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // appendCanonical appends the RFC 8785 encoding of v.

@@ -1,0 +1,187 @@
+package envelope
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// parseStd is the parser parse replaced, over encoding/json's tokenizer: parse must build
+// the same tree from every input it accepts, and refuse every input it refused.
+func parseStd(data []byte) (any, error) {
+	if !utf8.Valid(data) {
+		return nil, malformed("the input is not valid UTF-8")
+	}
+	if err := checkSurrogates(data); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	values := 0
+	v, err := parseStdValue(dec, 0, &values)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed("more data follows the JSON value")
+	}
+	return v, nil
+}
+
+func parseStdValue(dec *json.Decoder, depth int, values *int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, malformed("the input ends early")
+		}
+		return nil, malformed("%v", err)
+	}
+	if *values++; *values > MaxValues {
+		return nil, malformed("the document holds more than %d values", MaxValues)
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if depth >= MaxDepth {
+			return nil, malformed("objects and arrays nest deeper than %d levels", MaxDepth)
+		}
+		if t == '[' {
+			arr := []any{}
+			for dec.More() {
+				v, err := parseStdValue(dec, depth+1, values)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, malformed("%v", err)
+			}
+			return arr, nil
+		}
+		obj := map[string]any{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, malformed("%v", err)
+			}
+			key := kt.(string)
+			if len(key) > MaxStringBytes {
+				return nil, malformed("an object member name is too long")
+			}
+			if _, dup := obj[key]; dup {
+				return nil, malformed("the object member %q appears twice", key)
+			}
+			v, err := parseStdValue(dec, depth+1, values)
+			if err != nil {
+				return nil, err
+			}
+			obj[key] = v
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, malformed("%v", err)
+		}
+		return obj, nil
+	case string:
+		if len(t) > MaxStringBytes {
+			return nil, malformed("a string is too long")
+		}
+		return t, nil
+	case json.Number:
+		if len(t) > MaxNumberBytes {
+			return nil, malformed("a number is too long")
+		}
+		return t, nil
+	default:
+		return t, nil
+	}
+}
+
+// checkSurrogates refuses \u escapes that encode half of a UTF-16 surrogate pair, which
+// I-JSON (RFC 7493) forbids and encoding/json would silently replace.
+func checkSurrogates(data []byte) error {
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if !inString {
+			if c == '"' {
+				inString = true
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = false
+		case '\\':
+			if i+1 < len(data) && data[i+1] == 'u' {
+				r, ok := hex4(data, i+2)
+				if !ok {
+					i++ // a bad escape; the decoder reports it
+					continue
+				}
+				switch {
+				case utf16.IsSurrogate(r) && r < 0xdc00:
+					low, ok := rune(0), false
+					if i+11 < len(data) && data[i+6] == '\\' && data[i+7] == 'u' {
+						low, ok = hex4(data, i+8)
+					}
+					if !ok || low < 0xdc00 || low > 0xdfff {
+						return malformed("the string escape \\u%04x is half a surrogate pair", r)
+					}
+					i += 11
+				case utf16.IsSurrogate(r):
+					return malformed("the string escape \\u%04x is half a surrogate pair", r)
+				default:
+					i += 5
+				}
+			} else {
+				i++ // skip the escaped character, which may be a quote
+			}
+		}
+	}
+	return nil
+}
+
+var parseCorpus = []string{
+	`{"b":1,"a":[true,false,null]}`,
+	`{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001,-0,-1.5e+7]}`,
+	`"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/"`,
+	`{"\ud83d\ude00":1,"\ufb33":2}`, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `"\ud800"`, `"\ude00"`, `"\ud83dx"`, `"\ud83d\ud83d"`,
+	`[1e400, -0, 5e-324]`, " \t\n{ \"a\" : [ 1 , 2 ] , \"b\" : { } } \r\n", `[]`, `{}`, `[[]]`, `""`,
+	`{} {}`, `{}x`, `{"a":`, ``, ` `, `[1,]`, `{"a":1,}`, `01`, `-`, `-01`, `1.`, `1.e5`, `1e`, `1e+`, `.5`, `+1`,
+	"\"a\nb\"", "\"\xff\"", `tru`, `true`, `falsey`, `nul`, `null`, `[true false]`, `{"a" 1}`, `{a:1}`, `{"a":1 "b":2}`,
+	`"\x"`, `"\u12"`, `"\u12g4"`, `"abc`, `"ab\`, `[1,2`, `{"a":[1,{"b":"\u00e9\t"}]}`, `"\ud83d\ude00"`,
+	`123456789012345678901234567890123`, `1234567890123456789012345678901`, `"` + strings.Repeat("x", 100) + `"`,
+	strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1),
+}
+
+// TestParseAsBefore checks parse against the parser it replaced.
+func TestParseAsBefore(t *testing.T) {
+	for _, in := range parseCorpus {
+		compareParsers(t, []byte(in))
+	}
+}
+
+func compareParsers(t *testing.T, in []byte) {
+	t.Helper()
+	got, err := parse(in)
+	want, wantErr := parseStd(in)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("parse(%q) = %v, %v; the decoder-based parser gave %v, %v", in, got, err, want, wantErr)
+	}
+	if err == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("parse(%q) = %#v; the decoder-based parser gave %#v", in, got, want)
+	}
+}
+
+func FuzzParseAsBefore(f *testing.F) {
+	for _, s := range parseCorpus {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(compareParsers)
+}
