@@ -641,7 +641,9 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 		}
 	}
 	if root != m.ID {
-		if _, err := tx.exec(ctx, "UPDATE messages SET thread_root = ? WHERE thread_root = ?", root, m.ID); err != nil {
+		// Only replies are in the thread index (migration 0400): a message that is not
+		// a reply has its own ID as its root, and m, the only message with ID m.ID, is one.
+		if _, err := tx.exec(ctx, "UPDATE messages SET thread_root = ? WHERE thread_root = ? AND thread_root <> id", root, m.ID); err != nil {
 			return "", fmt.Errorf("re-root replies to %s: %w", m.ID, err)
 		}
 	}
@@ -869,7 +871,10 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 		args = append(args, f.Peer, f.Peer)
 	}
 	if f.Thread != "" {
-		where, args = append(where, "m.thread_root = ?"), append(args, f.Thread)
+		// The root by its key, the replies by the thread index, which holds only replies
+		// (migration 0400): m.thread_root = ? said as two ranges the indexes answer.
+		where = append(where, "(m.id = ? AND m.thread_root = ? OR m.thread_root = ? AND m.thread_root <> m.id)")
+		args = append(args, f.Thread, f.Thread, f.Thread)
 	}
 	if f.Overdue {
 		// A delivery overdue and not actioned: the urgency key starts with 0.
