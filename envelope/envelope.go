@@ -209,7 +209,14 @@ func SealReceipt(r *Receipt, s forewarn.Signer) ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	return seal(receiptFormat, r, r.Recipient, s)
+	// Every member is a string, so the tree is built as it is, rather than encoded to
+	// JSON and parsed back, as seal does for what it cannot know the shape of. The time
+	// is written as encoding/json writes a time.Time.
+	at, err := r.ReceivedAt.MarshalText()
+	if err != nil {
+		return nil, forewarn.Errorf(forewarn.EINVALID, "the receipt's time: %v", err)
+	}
+	return sealTree(receiptFormat, map[string]any{"message_id": r.MessageID, "recipient": r.Recipient, "received_at": string(at), "digest": r.Digest}, r.Recipient, s)
 }
 
 // OpenReceipt checks a receipt as Open checks an envelope, the recipient's signature in

@@ -2,12 +2,14 @@ package envelope
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -185,3 +187,30 @@ func FuzzParseAsBefore(f *testing.F) {
 	}
 	f.Fuzz(compareParsers)
 }
+
+// TestSealReceiptAsBefore checks that a receipt sealed from its fields is the one sealed
+// by encoding it to JSON and parsing it back, byte for byte.
+func TestSealReceiptAsBefore(t *testing.T) {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	s := testSigner{key}
+	for _, at := range []time.Time{time.Date(2026, 12, 2, 16, 20, 15, 123456789, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 6, 1, 12, 0, 0, 500, time.FixedZone("CEST", 7200))} {
+		r := &Receipt{MessageID: "0190f1a2-3b4c-7d5e-8f60-718293a4b5c6", Recipient: "FR-DGSI", ReceivedAt: at, Digest: strings.Repeat("ab", 32)}
+		got, err := SealReceipt(r, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := seal(receiptFormat, r, r.Recipient, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("at %s: sealed %s, want %s", at, got, want)
+		}
+	}
+}
+
+type testSigner struct{ key ed25519.PrivateKey }
+
+func (s testSigner) Sign(b []byte) ([]byte, error) { return ed25519.Sign(s.key, b), nil }
+func (s testSigner) PublicKey() ed25519.PublicKey  { return s.key.Public().(ed25519.PublicKey) }
