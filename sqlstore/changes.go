@@ -36,23 +36,6 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]forewarn.C
 	if limit <= 0 || limit > MaxChangeBatch {
 		limit = MaxChangeBatch
 	}
-	// The match index asks before every arriving message is matched, and nearly always
-	// nothing has changed since it last looked (the messages this process stores it is
-	// told of from memory). So the head of the log is read first, by one statement of
-	// its own, which sees every change committed before it began, whoever wrote it: when
-	// it is not past after, there is nothing to read, and no read transaction is begun.
-	// (Where a view begins no transaction (PlainReads), reading the changes costs no more.)
-	if !db.dialect.PlainReads {
-		var head int64
-		if err := db.viewOne(ctx, "read change head", func(tx *tx) error {
-			return tx.queryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&head)
-		}); err != nil {
-			return nil, err
-		}
-		if head <= after {
-			return nil, nil
-		}
-	}
 	var out []forewarn.Change
 	err := db.view(ctx, "read changes", func(tx *tx) error {
 		rows, err := tx.query(ctx, "SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
