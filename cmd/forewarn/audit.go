@@ -46,6 +46,9 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return forewarn.Invalid("--key", "ed25519", "%v", err)
 		}
+		if _, err := os.Stat(*file); os.IsNotExist(err) {
+			return forewarn.Invalid("--file", "exists", "%s: no such file; name the backup's database file, as 'forewarn backup --to' wrote it", *file)
+		}
 		rep, agency, err := m.verifyCopy(ctx, nf, *file, pub)
 		if err != nil {
 			return err
@@ -53,7 +56,7 @@ func runAuditVerify(ctx context.Context, m *Main, args []string) error {
 		return m.auditReport(rep, agency+" backup "+*file)
 	}
 	if *key != "" {
-		return forewarn.Invalid("--key", "file", "--key goes with --file; a node in --data is verified with its own key file")
+		return forewarn.Invalid("--key", "file", "it goes with --file; a node in --data is verified with its own key file")
 	}
 	node, err := m.openNode(ctx, nf)
 	if err != nil {

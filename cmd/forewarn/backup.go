@@ -24,7 +24,7 @@ func runBackup(ctx context.Context, m *Main, args []string) error {
 			"A node on PostgreSQL is backed up with pg_dump (see the README).",
 		"forewarn backup --data /var/lib/forewarn --to /backup/forewarn-2026-12-02.db")
 	nf := addStoreFlags(fs)
-	to := fs.String("to", "", "the backup file to write; it must not exist yet (required)")
+	to := fs.String("to", "", "the backup `FILE` to write; it must not exist yet (required)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,6 +42,9 @@ func runBackup(ctx context.Context, m *Main, args []string) error {
 	}
 	if dsn != "" {
 		return fmt.Errorf("the node in %s keeps its data in PostgreSQL: back it up with pg_dump (the README's 'Backups' says how); back up %s apart", dir, filepath.Join(dir, keyFileName))
+	}
+	if _, err := os.Lstat(*to); err == nil {
+		return forewarn.Invalid("--to", "exists", "%s already exists; a backup never overwrites a file: name a new one", *to)
 	}
 	if err := sqlite.Backup(ctx, filepath.Join(dir, dbFileName), *to); err != nil {
 		return err
@@ -66,9 +69,9 @@ func runRestore(ctx context.Context, m *Main, args []string) error {
 			"used, or --key-file is copied in.",
 		"forewarn restore --from /backup/forewarn-2026-12-02.db --data /var/lib/forewarn --key-file /secure/node.key")
 	nf := addStoreFlags(flags)
-	from := flags.String("from", "", "the backup file (required)")
+	from := flags.String("from", "", "the backup `FILE` (required)")
 	keyFile := flags.String("key-file", "", "the node's saved node.key, when the data directory has none")
-	every := flags.Int("checkpoint-every", 1000, "the node's --checkpoint-every, to check that no checkpoint was removed")
+	every := flags.Int("checkpoint-every", 0, "not needed: the node's checkpoint policy is read from the backup")
 	if err := m.parseFlags(flags, args); err != nil {
 		return err
 	}

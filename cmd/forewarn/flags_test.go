@@ -14,6 +14,7 @@ func TestParseFlagsInterspersed(t *testing.T) {
 	reason := fs.String("reason", "", "")
 	stage := fs.String("stage", "actioned", "")
 	data := fs.String("data", "", "")
+	m.positional(fs, "ID...") // a command that takes none refuses them (TestEveryCommandRefusesStrayArguments)
 	if err := m.parseFlags(fs, []string{"ID-1", "--reason", "because", "ID-2"}); err != nil {
 		t.Fatal(err)
 	}

@@ -41,12 +41,9 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	encoding := fs.String("encoding", "", "the file's text encoding when not UTF-8: latin1, cp1252 or utf-16")
 	grading := fs.String("grading", "B2", "Admiralty grading of the claims the dataset makes")
 	batch := fs.Int("batch", 1000, "records written per transaction")
+	m.positional(fs, "FILE")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("import: name one FILE (or - for standard input)")
 	}
 	g, err := forewarn.ParseGrading(*grading)
 	if err != nil {

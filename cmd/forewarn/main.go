@@ -262,7 +262,7 @@ func (m *Main) printFlags(w io.Writer, in *flagSetInfo, flags []*flag.Flag, env 
 		if ph := placeholder(f); ph != "" {
 			left += " " + ph
 		}
-		usage := requiredRE.ReplaceAllString(f.Usage, "")
+		usage := strings.ReplaceAll(requiredRE.ReplaceAllString(f.Usage, ""), "`", "")
 		usage = strings.ReplaceAll(usage, "()", "")
 		usage = strings.ReplaceAll(usage, "\n", "\n      ")
 		if in.isRequired(f) {
@@ -286,6 +286,10 @@ func (m *Main) printFlags(w io.Writer, in *flagSetInfo, flags []*flag.Flag, env 
 func placeholder(f *flag.Flag) string {
 	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 		return ""
+	}
+	if strings.Contains(f.Usage, "`") {
+		name, _ := flag.UnquoteUsage(f) // "the backup `FILE` to write": FILE
+		return name
 	}
 	switch f.Name {
 	case "data":
@@ -342,6 +346,7 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 	// Flags may come after positional arguments ("message ack ID --reason …"): the flag
 	// package stops at the first positional one, so parse again after each.
 	var positional []string
+	var before string // the flag, with its value, given just before the first positional argument
 	for {
 		if err := parse(args); err != nil {
 			return err
@@ -349,6 +354,9 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 		rest := fs.Args()
 		if len(rest) == 0 {
 			break
+		}
+		if len(positional) == 0 {
+			before = flagBefore(fs, args[:len(args)-len(rest)])
 		}
 		if rest[0] == "--" {
 			positional = append(positional, rest[1:]...)
@@ -378,6 +386,15 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if len(in.args) == 0 && fs.NArg() > 0 {
+		// A command that takes no arguments would otherwise drop them unseen: an unquoted
+		// --name Ismaël Omar Mostefaï adds a subject named "Ismaël".
+		hint := ""
+		if before != "" {
+			hint = fmt.Sprintf(" (a value with spaces needs quotes: %s '%s')", before[:strings.Index(before, " ")], before[strings.Index(before, " ")+1:]+" "+strings.Join(fs.Args(), " "))
+		}
+		return fmt.Errorf("%s takes no arguments, but was given %q%s; usage: %s", in.name, fs.Args(), hint, in.usageLine())
 	}
 	var missing []string
 	fs.VisitAll(func(f *flag.Flag) {
@@ -409,6 +426,28 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// flagBefore is "--flag value" when the last flag in consumed took a value, "" otherwise.
+func flagBefore(fs *flag.FlagSet, consumed []string) string {
+	n := len(consumed)
+	if n == 0 {
+		return ""
+	}
+	if name, val, ok := strings.Cut(strings.TrimLeft(consumed[n-1], "-"), "="); ok && strings.HasPrefix(consumed[n-1], "-") && fs.Lookup(name) != nil {
+		return "--" + name + " " + val
+	}
+	if n < 2 || !strings.HasPrefix(consumed[n-2], "-") || strings.Contains(consumed[n-2], "=") {
+		return ""
+	}
+	f := fs.Lookup(strings.TrimLeft(consumed[n-2], "-"))
+	if f == nil {
+		return ""
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return ""
+	}
+	return "--" + f.Name + " " + consumed[n-1]
+}
+
 func (m *Main) getenv(key string) string {
 	if m.Getenv == nil {
 		return ""
@@ -435,14 +474,15 @@ func explainFlagError(fs *flag.FlagSet, err error) error {
 		f := fs.Lookup(sm[1])
 		hint := ""
 		if f != nil {
-			hint = " (" + strings.TrimSpace(requiredRE.ReplaceAllString(f.Usage, "")) + ")"
+			hint = " (" + strings.TrimSpace(strings.ReplaceAll(requiredRE.ReplaceAllString(f.Usage, ""), "`", "")) + ")"
 		}
 		return fmt.Errorf("%s: --%s needs a value%s", fs.Name(), sm[1], hint)
 	}
 	if sm := badValueRE.FindStringSubmatch(msg); sm != nil {
 		f := fs.Lookup(sm[2])
 		want := sm[3]
-		if f != nil {
+		if f != nil && strings.Contains(want, "parse") {
+			// The flag package's own parse error; a value's own check says more as it is.
 			switch ph := placeholder(f); {
 			case ph == "DURATION":
 				want = "want a duration such as 30s, 5m, 24h or 7d"
@@ -503,7 +543,7 @@ func editDistance(a, b string) int {
 // ("names[0].value", "valid_to"), so that it names the flag of the command that ran instead.
 func (m *Main) flagError(err error) error {
 	var fe *forewarn.Error
-	if err == nil || !errors.As(err, &fe) || fe.Field == "" {
+	if err == nil || !errors.As(err, &fe) {
 		return err
 	}
 	m.mu.Lock()
@@ -511,6 +551,19 @@ func (m *Main) flagError(err error) error {
 	m.mu.Unlock()
 	if fs == nil {
 		return err
+	}
+	if fe.Field == "" {
+		// A store's error may name the field in its text alone ("subject_id: no subject
+		// with id …"): name the flag that set it instead.
+		loc := fieldPrefixRE.FindStringIndex(fe.Message)
+		if loc == nil || error(fe) != err {
+			return err
+		}
+		flagName := fieldFlag(fs, strings.TrimSuffix(fe.Message[:loc[1]], ": "))
+		if flagName == "" {
+			return err
+		}
+		return &forewarn.Error{Code: fe.Code, Field: "--" + flagName, Rule: fe.Rule, Message: fe.Message[loc[1]:]}
 	}
 	msg := trimFieldPrefix(fe.Message)
 	flagName := fieldFlag(fs, fe.Field)
@@ -625,7 +678,7 @@ func (m *Main) groupHelp(ctx context.Context, w io.Writer, name string, subs []s
 		line, does := "forewarn "+name+" "+s.name+" [flags]", ""
 		if in := probe.lastInfo(); in != nil {
 			line = in.usageLine()
-			does, _, _ = strings.Cut(in.does, "\n")
+			does = firstSentence(in.does)
 		} else {
 			// A group in the group ("retention policy"): name its members.
 			line = "forewarn " + name + " " + s.name + " SUBCOMMAND [flags]"
@@ -640,6 +693,30 @@ func (m *Main) groupHelp(ctx context.Context, w io.Writer, name string, subs []s
 		fmt.Fprintf(w, "  %s\n      %s\n", line, does)
 	}
 	fmt.Fprintf(w, "\nRun 'forewarn %s SUBCOMMAND --help' for its flags and an example.\n", name)
+}
+
+// firstSentence is what a command does in one sentence, for its group's help: the first
+// sentence of its description, however the description wraps its lines, wrapped again under
+// the usage line.
+func firstSentence(does string) string {
+	text := strings.Join(strings.Fields(does), " ")
+	if i := strings.Index(text, ". "); i >= 0 {
+		text = text[:i+1]
+	}
+	var out strings.Builder
+	col := 0
+	for _, w := range strings.Fields(text) {
+		if col > 0 && col+1+len(w) > 90 {
+			out.WriteString("\n      ")
+			col = 0
+		} else if col > 0 {
+			out.WriteByte(' ')
+			col++
+		}
+		out.WriteString(w)
+		col += len(w)
+	}
+	return out.String()
 }
 
 func (m *Main) lastInfo() *flagSetInfo {

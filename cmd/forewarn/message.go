@@ -199,7 +199,7 @@ func runMessageSend(ctx context.Context, m *Main, args []string) error {
 		case forewarn.KindResponse:
 			msg.Response = &forewarn.Response{Answer: *answer, Persons: ps}
 		default:
-			return forewarn.Invalid("kind", "enum", "--kind must be request, notification or response (acknowledge with 'forewarn message ack')")
+			return forewarn.Invalid("kind", "enum", "%q is not a kind of message%s: use request, notification or response (acknowledge with 'forewarn message ack')", *kind, didYouMean(*kind, []string{"request", "notification", "response"}, ""))
 		}
 	}
 	var v httpapi.MessageView

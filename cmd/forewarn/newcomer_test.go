@@ -168,3 +168,122 @@ func TestWhatWasAddedIsSaidAsAdded(t *testing.T) {
 		t.Errorf("user set --language default says %q", out)
 	}
 }
+
+// everyCommand is every command and subcommand as 'forewarn --help' and the groups' own
+// help list them, with the usage line each gives ("forewarn subject show [flags] SUBJECT-ID").
+func everyCommand(t *testing.T) map[string]string {
+	t.Helper()
+	usage := map[string]string{}
+	line := regexp.MustCompile(`(?m)^(?:Usage: |  )forewarn ([a-z-]+(?: [a-z-]+)*) \[flags\](.*)$`)
+	var walk func(path []string)
+	walk = func(path []string) {
+		out, _, err := runCLI(t, nil, append(path, "--help")...)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("forewarn %s --help: %v", strings.Join(path, " "), err)
+		}
+		if !strings.Contains(out, "SUBCOMMAND") {
+			if sm := line.FindStringSubmatch(out); sm != nil {
+				usage[sm[1]] = strings.TrimSpace(sm[2])
+			}
+			return
+		}
+		for _, sm := range line.FindAllStringSubmatch(out, -1) {
+			if sm[1] != strings.Join(path, " ") {
+				walk(strings.Fields(sm[1]))
+			}
+		}
+		for _, sm := range regexp.MustCompile(`(?m)^  forewarn ([a-z -]+) SUBCOMMAND`).FindAllStringSubmatch(out, -1) {
+			walk(strings.Fields(sm[1]))
+		}
+	}
+	for name := range commands() {
+		walk([]string{name})
+	}
+	return usage
+}
+
+// TestEveryCommandRefusesStrayArguments: a command that takes no arguments refuses one
+// rather than dropping it unseen (an unquoted --name Ismaël Omar Mostefaï added a subject
+// named "Ismaël"), and says how to quote the value it most likely belongs to.
+func TestEveryCommandRefusesStrayArguments(t *testing.T) {
+	cmds := everyCommand(t)
+	if len(cmds) < 50 {
+		t.Fatalf("found only %d commands in the help: %v", len(cmds), cmds)
+	}
+	for cmd, args := range cmds {
+		if args != "" {
+			continue
+		}
+		_, _, err := runCLI(t, nil, append(strings.Fields(cmd), "stray")...)
+		if err == nil || !strings.Contains(err.Error(), "takes no arguments") {
+			t.Errorf("forewarn %s stray: %v; want it refused as an argument the command does not take", cmd, err)
+		}
+	}
+	dir, _ := newNode(t)
+	_, _, err := runCLI(t, nil, "subject", "add", "--data", dir, "--name", "Ismaël", "Omar", "Mostefaï", "--birth-date", "1985")
+	if err == nil || !strings.Contains(err.Error(), "--name 'Ismaël Omar Mostefaï'") {
+		t.Errorf("an unquoted name: %v; want the quoted form shown", err)
+	}
+	if out := mustCLI(t, "subject", "list", "--data", dir); strings.Contains(out, "2 of 2") || !strings.Contains(out, "1 of 1") {
+		t.Errorf("the refused subject was added anyway:\n%s", out)
+	}
+	if _, _, err := runCLI(t, nil, "import", "--data", dir); err == nil || !strings.Contains(err.Error(), "forewarn import [flags] FILE") {
+		t.Errorf("import without a file: %v; want its usage line naming FILE", err)
+	}
+}
+
+// TestNewcomerErrorsNameTheFlag: what a newcomer met on a fresh clone in session 7, each
+// error naming the flag once, in words a user can act on.
+func TestNewcomerErrorsNameTheFlag(t *testing.T) {
+	dir, _ := newNode(t)
+	other := filepath.Join(t.TempDir(), "tr")
+	mustCLI(t, "init", "--data", other, "--agency", "TR-MIT", "--name", "MIT")
+	trKey := strings.TrimSpace(mustCLI(t, "key", "show", "--data", other))
+	backup := filepath.Join(t.TempDir(), "fr.db")
+	mustCLI(t, "backup", "--data", dir, "--to", backup)
+	for _, c := range []struct {
+		args      []string
+		want, not string
+	}{
+		// The store names the field in its text alone: the flag is named instead.
+		{[]string{"claim", "add", "--data", dir, "--subject", "ID", "--kind", "travel_entry", "--value", "TR", "--from", "2012", "--source-agency", "FR-DGSI", "--grading", "B2"},
+			`--subject: no subject with id "ID"`, "subject_id"},
+		{[]string{"message", "send", "--node", "http://127.0.0.1:1", "--token", "fw_x", "--kind", "notfication", "--to", "TR-MIT", "--summary", "s"},
+			"did you mean notification?", "--kind: --kind"},
+		{[]string{"subject", "list", "--data", dir, "--checkpoint-every", "0"}, "1 or more", "whole number"},
+		// A key 'forewarn key show' printed for TR-MIT is not DE-BFV's.
+		{[]string{"peer", "add", "--data", dir, "--agency", "DE-BFV", "--name", "BfV", "--url", "http://127.0.0.1:9", "--key", trKey},
+			"--key: that is TR-MIT's key", ""},
+		{[]string{"backup", "--data", dir, "--to", backup}, "--to: " + backup + " already exists", "sqlite"},
+		{[]string{"audit", "verify", "--file", backup + ".missing", "--key", trKey}, "--file: ", "sqlite"},
+		{[]string{"audit", "verify", "--data", dir, "--key", trKey}, "--key: it goes with --file", "--key: --key"},
+	} {
+		_, _, err := runCLI(t, nil, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || (c.not != "" && strings.Contains(err.Error(), c.not)) {
+			t.Errorf("forewarn %s: %v; want %q without %q", strings.Join(c.args[:2], " "), err, c.want, c.not)
+		}
+	}
+	if out := mustCLI(t, "peer", "list", "--data", dir); strings.Contains(out, "DE-BFV") {
+		t.Errorf("the refused peer was added:\n%s", out)
+	}
+	// restore reads the checkpoint policy from the backup, as audit verify does.
+	help, _, _ := runCLI(t, nil, "restore", "--help")
+	if strings.Contains(help, "default 1000") || !strings.Contains(help, "--from FILE") {
+		t.Errorf("restore --help:\n%s", help)
+	}
+}
+
+// TestGroupHelpSaysWholeSentences: a group's help says what each member does in a whole
+// sentence, not the first line of a wrapped description cut mid-phrase.
+func TestGroupHelpSaysWholeSentences(t *testing.T) {
+	member := regexp.MustCompile(`(?m)^  forewarn [a-z -]+\[flags\].*\n((?:      .*\n)+)`)
+	for _, g := range [][]string{{"retention", "policy"}, {"peer"}, {"subject"}, {"message"}, {"retention"}, {"taxii"}, {"purpose"}} {
+		out, _, _ := runCLI(t, nil, append(g, "--help")...)
+		for _, sm := range member.FindAllStringSubmatch(out, -1) {
+			does := strings.TrimSpace(sm[1])
+			if !strings.HasSuffix(does, ".") && !strings.HasSuffix(does, ")") {
+				t.Errorf("forewarn %s --help cuts a description short: %q", strings.Join(g, " "), does)
+			}
+		}
+	}
+}

@@ -67,7 +67,7 @@ func addNodeFlags(fs *flag.FlagSet) *nodeFlags {
 	fs.Func("checkpoint-every", "sign a checkpoint of the audit chain at least every N entries, N 1 or more (default: as the node recorded it, 1000 for a new node)", func(v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return fmt.Errorf("--checkpoint-every %s: sign a checkpoint at least every N entries, with N 1 or more", v)
+			return errors.New("sign a checkpoint at least every N entries, with N 1 or more")
 		}
 		f.checkpointEvery = n
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/forewarn/forewarn"
@@ -49,6 +50,11 @@ func runPeerAdd(ctx context.Context, m *Main, args []string) error {
 	pub, err := forewarn.ParsePublicKey(*key)
 	if err != nil {
 		return forewarn.Invalid("--key", "ed25519", "%v", err)
+	}
+	// 'forewarn key show' prints the agency the key is for: a key pasted for another
+	// agency than --agency is the wrong peer's (or the wrong --agency).
+	if f := strings.Fields(*key); len(f) == 2 && forewarn.IsAgencyCode(f[0]) && f[0] != *code {
+		return forewarn.Invalid("--key", "agency", "that is %s's key, as 'forewarn key show' printed it on %s's node, not %s's: pin each peer's own key", f[0], f[0], *code)
 	}
 	if err := federation.CheckPeerURL(*url, *insecure); err != nil {
 		return err
