@@ -599,7 +599,7 @@ func trimFieldPrefix(msg string) string {
 var fieldAliases = map[string]string{
 	"names[0].value": "name", "names[0]": "name", "names": "name", "valid_from": "from", "valid_to": "to",
 	"source.agency": "source-agency", "source": "source", "subject_id": "subject", "persons": "person",
-	"public_key": "key", "base_url": "url", "agency.code": "agency", "agency.name": "name",
+	"public_key": "key", "base_url": "url", "agency.code": "agency", "agency.name": "name", "agency.country": "country",
 	"nationalities": "nationality", "documents": "document", "notification.summary": "summary",
 	"notification.priority": "priority", "marks.tlp": "tlp", "marks.releasable_to": "release",
 	"request.subject": "subject", "request.questions": "questions", "response.answer": "answer",

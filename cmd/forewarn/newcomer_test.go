@@ -251,6 +251,7 @@ func TestNewcomerErrorsNameTheFlag(t *testing.T) {
 		{[]string{"message", "send", "--node", "http://127.0.0.1:1", "--token", "fw_x", "--kind", "notfication", "--to", "TR-MIT", "--summary", "s"},
 			"did you mean notification?", "--kind: --kind"},
 		{[]string{"subject", "list", "--data", dir, "--checkpoint-every", "0"}, "1 or more", "whole number"},
+		{[]string{"init", "--data", filepath.Join(t.TempDir(), "de"), "--agency", "DE-BFV", "--name", "BfV", "--country", "XX"}, `--country: "XX" is not`, "--agency"},
 		// A key 'forewarn key show' printed for TR-MIT is not DE-BFV's.
 		{[]string{"peer", "add", "--data", dir, "--agency", "DE-BFV", "--name", "BfV", "--url", "http://127.0.0.1:9", "--key", trKey},
 			"--key: that is TR-MIT's key", ""},
@@ -265,6 +266,10 @@ func TestNewcomerErrorsNameTheFlag(t *testing.T) {
 	}
 	if out := mustCLI(t, "peer", "list", "--data", dir); strings.Contains(out, "DE-BFV") {
 		t.Errorf("the refused peer was added:\n%s", out)
+	}
+	// serve creates a node by itself only in the default data directory, and says so.
+	if help, _, _ := runCLI(t, nil, "serve", "--help"); !strings.Contains(strings.Join(strings.Fields(help), " "), "When the default data directory (no --data) holds no node yet") {
+		t.Errorf("serve --help does not say that only the default data directory is filled by itself:\n%s", help)
 	}
 	// restore reads the checkpoint policy from the backup, as audit verify does.
 	help, _, _ := runCLI(t, nil, "restore", "--help")
@@ -285,5 +290,15 @@ func TestGroupHelpSaysWholeSentences(t *testing.T) {
 				t.Errorf("forewarn %s --help cuts a description short: %q", strings.Join(g, " "), does)
 			}
 		}
+	}
+}
+
+// TestVersionSaysWhyNoCommit: a binary built without a VCS stamp (this machine's
+// GOFLAGS=-buildvcs=false, or a test binary) says that no commit was recorded, rather than
+// a bare "(devel)" a newcomer cannot place.
+func TestVersionSaysWhyNoCommit(t *testing.T) {
+	out := mustCLI(t, "version")
+	if !strings.Contains(out, "commit") {
+		t.Errorf("forewarn version: %q; want the commit, or why there is none", out)
 	}
 }

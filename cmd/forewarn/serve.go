@@ -86,12 +86,12 @@ func (f *serveFlags) check() error {
 
 func runServe(ctx context.Context, m *Main, args []string) error {
 	flags := m.newFlagSet("serve",
-		"Runs a node: the HTTP server (health at /healthz, Prometheus metrics at /metrics, the JSON API\nunder /api/v1/, peers' deliveries at /federation/v1/messages), the delivery worker and the\nescalation scheduler. Stops gracefully on SIGINT or SIGTERM. When the data directory holds no\nnode yet, it creates one first (saying where) and prints the first administrator's password.",
+		"Runs a node: the HTTP server (health at /healthz, Prometheus metrics at /metrics, the JSON API\nunder /api/v1/, peers' deliveries at /federation/v1/messages), the delivery worker and the\nescalation scheduler. Stops gracefully on SIGINT or SIGTERM. When the default data directory (no\n--data) holds no node yet, it creates one there first (saying what) and prints the first\nadministrator's password; any other directory needs 'forewarn init' first.",
 		"forewarn serve --data /var/lib/forewarn --listen 127.0.0.1:8080")
 	nf := addNodeFlags(flags)
 	sf := addServeFlags(flags)
-	code := flags.String("agency", "ZZ-LOCAL", "agency code for a node created on first start")
-	name := flags.String("name", "Local Forewarn node", "agency name for a node created on first start")
+	code := flags.String("agency", "ZZ-LOCAL", "agency code for a node created on first start in the default data directory")
+	name := flags.String("name", "Local Forewarn node", "agency name for a node created on first start in the default data directory")
 	if err := m.parseFlags(flags, args); err != nil {
 		return err
 	}

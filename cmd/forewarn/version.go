@@ -43,6 +43,11 @@ func versionString() string {
 		v = "(devel)"
 	}
 	out := v
+	if rev == "" && version == "" && (v == "(devel)" || v == "") {
+		// Without a VCS stamp (GOFLAGS=-buildvcs=false, a build outside the clone) nothing
+		// says which commit this is: say so rather than leave "(devel)" unexplained.
+		out += ", no commit recorded (built without version control information, as with -buildvcs=false)"
+	}
 	if rev != "" {
 		if len(rev) > 12 {
 			rev = rev[:12]
