@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -110,7 +111,7 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("audit list", "Lists audit entries, oldest first: who did what to which object, and when.",
 		"forewarn audit list --data DIR --action subject.read --limit 20")
 	nf := addStoreFlags(fs)
-	actor := fs.String("actor", "", "only entries by this actor ID")
+	actor := fs.String("actor", "", "only entries by this actor: a username, a peer's agency code, a component (cli:root), or as the list shows it (user:desk)")
 	token := fs.String("token", "", "only entries made with this API token ID")
 	action := fs.String("action", "", "only this action, or a prefix ending in a dot (subject.)")
 	object := fs.String("object", "", "only entries about this object ID")
@@ -122,9 +123,23 @@ func runAuditList(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
+	// The list shows actors as KIND:ID ("user:desk", "system:cli:root"); the filter is by ID.
+	for _, k := range []forewarn.ActorKind{forewarn.ActorUser, forewarn.ActorPeer, forewarn.ActorSystem} {
+		if id, ok := strings.CutPrefix(*actor, string(k)+":"); ok {
+			*actor = id
+			break
+		}
+	}
 	entries, err := node.Store.AuditEntries(ctx, forewarn.AuditFilter{ActorID: *actor, Token: *token, Action: *action, ObjectID: *object, AfterSeq: *after, Limit: *limit})
 	if err != nil {
 		return err
+	}
+	if len(entries) == 0 {
+		// Nothing listed because of a typo must not look like nothing happened. (An action
+		// no longer written still lists the old entries that have it.)
+		if err := knownAction(*action); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return printJSON(m, entries)
@@ -147,4 +162,19 @@ func auditDetail(e *forewarn.AuditEntry) string {
 		return e.Detail
 	}
 	return e.Detail + "; reason: " + e.Note
+}
+
+// knownAction refuses an --action no entry is ever written with (a typo would list nothing,
+// as if nothing had happened), suggesting the nearest.
+func knownAction(action string) error {
+	if action == "" {
+		return nil
+	}
+	actions := forewarn.AuditActions()
+	for _, a := range actions {
+		if a == action || (strings.HasSuffix(action, ".") && strings.HasPrefix(a, action)) {
+			return nil
+		}
+	}
+	return forewarn.Invalid("--action", "known", "no entry is ever written with the action %q%s; the ACTION column of 'forewarn audit list' shows them, or give a prefix ending in a dot (subject.)", action, didYouMean(action, actions, ""))
 }

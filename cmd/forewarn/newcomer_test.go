@@ -258,10 +258,18 @@ func TestNewcomerErrorsNameTheFlag(t *testing.T) {
 		{[]string{"backup", "--data", dir, "--to", backup}, "--to: " + backup + " already exists", "sqlite"},
 		{[]string{"audit", "verify", "--file", backup + ".missing", "--key", trKey}, "--file: ", "sqlite"},
 		{[]string{"audit", "verify", "--data", dir, "--key", trKey}, "--key: it goes with --file", "--key: --key"},
+		// A typo in --action listed nothing, as if nothing had happened.
+		{[]string{"audit", "list", "--data", dir, "--action", "subjct.create"}, "did you mean subject.create?", ""},
 	} {
 		_, _, err := runCLI(t, nil, c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) || (c.not != "" && strings.Contains(err.Error(), c.not)) {
 			t.Errorf("forewarn %s: %v; want %q without %q", strings.Join(c.args[:2], " "), err, c.want, c.not)
+		}
+	}
+	// --actor takes an actor as the list shows it (user:admin, system:cli:root) as well as its ID.
+	for _, actor := range []string{"system:init", "init"} {
+		if out := mustCLI(t, "audit", "list", "--data", dir, "--actor", actor); !strings.Contains(out, "node.init") {
+			t.Errorf("audit list --actor %s does not list the node's creation:\n%s", actor, out)
 		}
 	}
 	if out := mustCLI(t, "peer", "list", "--data", dir); strings.Contains(out, "DE-BFV") {
