@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -51,11 +52,6 @@ func runPeerAdd(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return forewarn.Invalid("--key", "ed25519", "%v", err)
 	}
-	// 'forewarn key show' prints the agency the key is for: a key pasted for another
-	// agency than --agency is the wrong peer's (or the wrong --agency).
-	if f := strings.Fields(*key); len(f) == 2 && forewarn.IsAgencyCode(f[0]) && f[0] != *code {
-		return forewarn.Invalid("--key", "agency", "that is %s's key, as 'forewarn key show' printed it on %s's node, not %s's: pin each peer's own key", f[0], f[0], *code)
-	}
 	if err := federation.CheckPeerURL(*url, *insecure); err != nil {
 		return err
 	}
@@ -64,6 +60,9 @@ func runPeerAdd(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer node.Store.Close()
+	if err := keyForAgency(ctx, node.Store, *key, *code, pub); err != nil {
+		return err
+	}
 	p := &forewarn.Peer{Agency: forewarn.Agency{Code: *code, Name: *name}, BaseURL: *url, PublicKey: pub}
 	if err := node.Store.AddPeer(ctx, nf.actor(), p); err != nil {
 		return err
@@ -107,4 +106,31 @@ func runPeerRemove(ctx context.Context, m *Main, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "Removed peer %s\n", *code)
 	return nil
+}
+
+// keyForAgency refuses a key pasted whole from 'forewarn key show' on another agency's node
+// than --agency names (the wrong peer's key, or the wrong --agency). The store says more
+// where it refuses anyway: this node's own code or key, a key pinned for another peer.
+func keyForAgency(ctx context.Context, store forewarn.Store, key, code string, pub ed25519.PublicKey) error {
+	f := strings.Fields(key)
+	if len(f) != 2 || !forewarn.IsAgencyCode(f[0]) || f[0] == code {
+		return nil
+	}
+	info, err := store.Node(ctx)
+	if err != nil {
+		return err
+	}
+	if code == info.Agency.Code || f[0] == info.Agency.Code || info.PublicKey.Equal(pub) {
+		return nil
+	}
+	peers, err := store.Peers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range peers {
+		if p.PublicKey.Equal(pub) {
+			return nil
+		}
+	}
+	return forewarn.Invalid("--key", "agency", "that is %s's key, as 'forewarn key show' printed it on %s's node, not %s's: pin each peer's own key", f[0], f[0], code)
 }
