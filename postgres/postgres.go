@@ -90,7 +90,8 @@ func IsUniqueViolation(err error) bool {
 
 // Pipeline sends stmts on conn's pgx connection as one batch: one round trip for all of
 // them, inside the transaction conn has open. It returns the rows each statement changed
-// (1 for a read, whose row it scans into the statement's Scan); the first error stops it
+// (1 for a read, whose row it scans into the statement's Scan; for a statement with Each,
+// the rows it returned, each passed to Each); the first error stops it
 // (and the transaction must then be rolled back).
 func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
 	affected := make([]int64, 0, len(stmts))
@@ -105,6 +106,27 @@ func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) (
 		}
 		br := c.Conn().SendBatch(ctx, b)
 		for _, s := range stmts {
+			if s.Each != nil {
+				rows, err := br.Query()
+				if err != nil {
+					br.Close()
+					return err
+				}
+				for rows.Next() {
+					if err := s.Each(rows.Scan); err != nil {
+						rows.Close()
+						br.Close()
+						return err
+					}
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					br.Close()
+					return err
+				}
+				affected = append(affected, rows.CommandTag().RowsAffected())
+				continue
+			}
 			if s.Scan != nil {
 				if err := br.QueryRow().Scan(s.Scan...); err != nil {
 					br.Close()

@@ -35,6 +35,9 @@ type Statement struct {
 	// Guard marks a statement that fails when something the transaction assumed without
 	// reading it does not hold: its failure runs the transaction again holding the head.
 	Guard bool
+	// Each, when set, makes the statement a read of any number of rows: it is called
+	// once per row with the function that scans it (a claim's RETURNING).
+	Each func(scan func(dest ...any) error) error
 }
 
 // errRetrySerial rolls a late transaction back to run it again holding the head.

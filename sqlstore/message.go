@@ -1580,7 +1580,15 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 	}
 	q := claimQuery(n, db.dialect.SkipLocked)
 	claimed := map[[2]string]bool{}
-	err := db.claim(ctx, "claim deliveries", func(tx *tx) error {
+	each := func(scan func(dest ...any) error) error {
+		var k [2]string
+		if err := scan(&k[0], &k[1]); err != nil {
+			return err
+		}
+		claimed[k] = true
+		return nil
+	}
+	err := db.claimPiped(ctx, "claim deliveries", Statement{SQL: db.rebind(q), Args: args, Each: each}, func(tx *tx) error {
 		rows, err := tx.query(ctx, q, args...)
 		if err != nil {
 			return err
