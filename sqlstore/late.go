@@ -60,6 +60,12 @@ func (tx *tx) late() bool { return tx.conn != nil && !tx.linking }
 // hold. Holding the head, it simply runs; in a late transaction a miss runs the
 // transaction again holding the head.
 func (tx *tx) execOne(ctx context.Context, q string, args ...any) error {
+	if tx.late() && tx.db.dialect.WritableCTE {
+		// The write checks itself, failing unless it changed one row, so the COMMIT goes
+		// in the same pipeline rather than in a round trip of its own after the check.
+		tx.guard("WITH w AS ("+q+" RETURNING 1) SELECT 1 / CASE COUNT(*) WHEN 1 THEN 1 ELSE 0 END FROM w", args...)
+		return nil
+	}
 	if tx.conn != nil {
 		tx.expect = append(tx.expect, len(tx.queued))
 	}
