@@ -146,3 +146,45 @@ func TestLoginAttemptsAcrossServers(t *testing.T) {
 		t.Fatalf("%d of 40 guesses at two servers admitted, want %d", admitted.Load(), limit)
 	}
 }
+
+// TestLateWritesAcrossServers: two servers of one node on one database store arrivals at
+// once. Each links its audit entries after the head it last committed, without reading
+// it first; when the other server has moved it meanwhile, the check in its pipeline fails
+// and the arrival is linked again after the head as it is. The chain stays one chain that
+// verifies, with one entry per arrival.
+func TestLateWritesAcrossServers(t *testing.T) {
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	dbs := openServers(t, 2, sqlstore.Options{Now: clock.Now, Agency: storetest.Agency.Code, CheckpointEvery: 5, Signer: signer})
+	envs := make([]*storetest.Env, len(dbs))
+	for i, db := range dbs {
+		envs[i] = &storetest.Env{T: t, Ctx: context.Background(), Store: db, Clock: clock, Signer: signer}
+	}
+	envs[0].Init()
+	envs[0].AddPeers()
+	before := envs[0].AuditCount()
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := envs[w%len(envs)]
+			for range each {
+				sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+				if _, dup, err := e.Store.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, receipt); err != nil || dup {
+					t.Errorf("ReceiveMessage at server %d: duplicate %v, %v", w%len(envs), dup, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, e := range envs {
+		if got, want := e.AuditCount()-before, writers*each; got != want {
+			t.Errorf("server %d reads %d audit entries written, want %d (one per arrival)", i, got, want)
+		}
+		if n := e.MustVerify(); n != int64(e.AuditCount()) {
+			t.Errorf("server %d verified %d entries of %d", i, n, e.AuditCount())
+		}
+	}
+}

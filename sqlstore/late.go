@@ -126,27 +126,89 @@ func (db *DB) tryLate(ctx context.Context, now time.Time, fn func(*tx) error, sh
 }
 
 // commitLate is a late transaction's tail on its own: it locks the head, links the
-// transaction's entries, sends its writes and commits. BEGIN goes with the head's lock, and
-// the COMMIT (and, shared, the wait for the disk) with the writes, so the tail is two
-// round trips, or three when writes must be checked before the commit.
+// transaction's entries, sends its writes and commits (tailCommit).
 func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool) error {
-	conn := tx.conn
+	n := len(tx.queued)
+	return db.tailCommit(ctx, tx.conn, shared, len(tx.pending) > 0, func(seq int64, hash string) (*tail, error) {
+		// Linked again when the head known beforehand had moved: from the writes alone.
+		tx.queued, tx.auditRows, tx.linking = tx.queued[:n:n], nil, false
+		tx.headSeq, tx.headHash = seq, hash
+		if len(tx.pending) > 0 {
+			if err := tx.link(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return &tail{stmts: tx.queued, expect: tx.expect, seq: tx.headSeq, hash: tx.headHash, policySaved: tx.policySaved}, nil
+	})
+}
+
+// tail is what a late transaction (or a batch of them) sends once its entries are linked:
+// its writes, those of them that must change one row, and the head it leaves.
+type tail struct {
+	stmts       []Statement
+	expect      []int
+	seq         int64
+	hash        string
+	policySaved bool
+}
+
+// tailCommit runs a late tail on conn: it links (when linking) after the audit head, sends
+// the writes link returns and commits, with shared its commit relaxed and then waited for.
+//
+// When this process knows the head (it wrote it last, which is nearly always so), link
+// runs before anything is sent, and the BEGIN, a check that the head is still the one
+// known, taken with its lock, the writes and the COMMIT go as one pipeline: one round trip
+// for the whole tail. When the head moved (another writer, another server), the check
+// fails and the tail runs again the longer way: BEGIN with the head locked and read, then
+// the writes with the COMMIT, two round trips, or three when writes must be checked before
+// the commit.
+func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bool, link func(seq int64, hash string) (*tail, error)) error {
 	done := false
 	defer func() {
 		if !done {
 			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	linking := len(tx.pending) > 0
-	if err := db.beginLate(ctx, conn, shared, linking, &tx.headSeq, &tx.headHash); err != nil {
-		return err
-	}
-	if linking {
-		if err := tx.link(ctx); err != nil {
+	seq, hash, known := db.knownHead()
+	if !linking || (known && db.policySaved.Load()) {
+		t, err := link(seq, hash)
+		if err != nil {
 			return err
 		}
+		prefix := db.beginStmts(shared)
+		if linking {
+			prefix = append(prefix, Statement{SQL: db.rebind(headGuard), Args: []any{seq, hash}, Guard: true})
+		}
+		expect := make([]int, len(t.expect))
+		for i, x := range t.expect {
+			expect[i] = len(prefix) + x
+		}
+		committed, failed, err := db.pipeCommit(ctx, conn, append(prefix, t.stmts...), expect, shared)
+		if err != nil {
+			return err
+		}
+		if committed {
+			done = true
+			db.committedLate(t)
+			return nil
+		}
+		if !linking || failed != len(prefix)-1 {
+			return errRetrySerial
+		}
+		// The head moved: end this attempt and lock it.
+		db.forgetHead()
+		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			return fmt.Errorf("roll back: %w", err)
+		}
 	}
-	committed, err := db.pipeCommit(ctx, conn, tx.queued, tx.expect, shared)
+	if err := db.beginLate(ctx, conn, shared, &seq, &hash); err != nil {
+		return err
+	}
+	t, err := link(seq, hash)
+	if err != nil {
+		return err
+	}
+	committed, _, err := db.pipeCommit(ctx, conn, t.stmts, t.expect, shared)
 	if err != nil {
 		return err
 	}
@@ -154,22 +216,38 @@ func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool) error {
 		return errRetrySerial
 	}
 	done = true
-	if tx.policySaved {
-		db.policySaved.Store(true)
-	}
+	db.committedLate(t)
 	return nil
 }
 
-// beginLate opens a late transaction's tail on conn in one round trip: BEGIN, with shared its commit
-// relaxed, and with lock the audit head locked and read into seq and hash.
-func (db *DB) beginLate(ctx context.Context, conn *sql.Conn, shared, lock bool, seq *int64, hash *string) error {
+// committedLate notes what a committed tail leaves: the head, and the checkpoint policy
+// recorded.
+func (db *DB) committedLate(t *tail) {
+	if t.seq > 0 {
+		db.noteHead(t.seq, t.hash)
+	}
+	if t.policySaved {
+		db.policySaved.Store(true)
+	}
+}
+
+// headGuard fails (division by zero) unless the audit head is the one given, which it
+// locks: a tail linked after the head known beforehand checks it so, in its pipeline.
+const headGuard = "SELECT 1 / (SELECT COUNT(*) FROM (SELECT 1 FROM audit_head WHERE id = 1 AND seq = ? AND hash = ? FOR UPDATE) AS h)"
+
+// beginStmts opens a late tail: BEGIN, and with shared its commit relaxed.
+func (db *DB) beginStmts(shared bool) []Statement {
 	stmts := []Statement{{SQL: "BEGIN"}}
 	if shared {
 		stmts = append(stmts, Statement{SQL: db.dialect.RelaxedCommit})
 	}
-	if lock {
-		stmts = append(stmts, Statement{SQL: "SELECT seq, hash FROM audit_head WHERE id = 1" + db.dialect.LockSuffix, Scan: []any{seq, hash}})
-	}
+	return stmts
+}
+
+// beginLate opens a late transaction's tail on conn in one round trip: BEGIN, with shared
+// its commit relaxed, and the audit head locked and read into seq and hash.
+func (db *DB) beginLate(ctx context.Context, conn *sql.Conn, shared bool, seq *int64, hash *string) error {
+	stmts := append(db.beginStmts(shared), Statement{SQL: "SELECT seq, hash FROM audit_head WHERE id = 1" + db.dialect.LockSuffix, Scan: []any{seq, hash}})
 	if _, err := db.dialect.Pipeline(ctx, conn, stmts); err != nil {
 		return fmt.Errorf("begin transaction and lock audit head: %w", err)
 	}
@@ -179,8 +257,9 @@ func (db *DB) beginLate(ctx context.Context, conn *sql.Conn, shared, lock bool, 
 // pipeCommit sends stmts and, unless some must be checked first (expect, the indexes of
 // writes that must change one row), the COMMIT in the same pipeline; shared, the wait for
 // the disk follows the COMMIT. It reports whether it committed: not when a checked write
-// missed, and the caller then rolls back.
-func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement, expect []int, shared bool) (bool, error) {
+// missed or a guard failed (failed is then the guard's index, else -1), and the caller
+// then rolls back.
+func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement, expect []int, shared bool) (committed bool, failed int, err error) {
 	tail := []Statement{{SQL: "COMMIT"}}
 	if shared {
 		tail = append(tail, Statement{SQL: db.dialect.WaitDurable})
@@ -192,28 +271,28 @@ func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement,
 	affected, err := db.dialect.Pipeline(ctx, conn, stmts)
 	if err != nil {
 		if len(affected) < n && stmts[len(affected)].Guard {
-			return false, nil // the statements before it ran; it is the one that failed
+			return false, len(affected), nil // the statements before it ran; it is the one that failed
 		}
 		if len(affected) > n {
-			return false, fmt.Errorf("wait for the commit to be durable: %w", err)
+			return false, -1, fmt.Errorf("wait for the commit to be durable: %w", err)
 		}
-		return false, err
+		return false, -1, err
 	}
 	if len(expect) == 0 {
-		return true, nil
+		return true, -1, nil
 	}
 	for _, i := range expect {
 		if affected[i] != 1 {
-			return false, nil
+			return false, -1, nil
 		}
 	}
 	if done, err := db.dialect.Pipeline(ctx, conn, tail); err != nil {
 		if len(done) > 0 {
-			return false, fmt.Errorf("wait for the commit to be durable: %w", err)
+			return false, -1, fmt.Errorf("wait for the commit to be durable: %w", err)
 		}
-		return false, fmt.Errorf("commit: %w", err)
+		return false, -1, fmt.Errorf("commit: %w", err)
 	}
-	return true, nil
+	return true, -1, nil
 }
 
 // link appends the transaction's entries after the audit head, which its transaction
@@ -331,49 +410,71 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx) error {
 // (batch[0]'s), its commit relaxed and then waited for.
 func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 	conn := batch[0].tx.conn
-	done := false
-	defer func() {
-		if !done {
-			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
-	linker := &tx{db: db, conn: conn, linking: true}
-	if err := db.beginLate(ctx, conn, true, true, &linker.headSeq, &linker.headHash); err != nil {
-		return err
-	}
-	var stmts []Statement
-	var expect []int
-	policySaved := false
+	linking := false
 	for _, w := range batch {
-		for _, i := range w.tx.expect {
-			expect = append(expect, len(stmts)+i)
+		linking = linking || len(w.tx.pending) > 0
+	}
+	return db.tailCommit(ctx, conn, true, linking, func(seq int64, hash string) (*tail, error) {
+		linker := &tx{db: db, conn: conn, linking: true, headSeq: seq, headHash: hash}
+		t := &tail{}
+		for _, w := range batch {
+			for _, i := range w.tx.expect {
+				t.expect = append(t.expect, len(t.stmts)+i)
+			}
+			t.stmts = append(t.stmts, w.tx.queued...)
+			linker.now = w.tx.now
+			for _, e := range w.tx.pending {
+				if err := linker.appendAudit(ctx, e); err != nil {
+					return nil, err
+				}
+			}
+			t.policySaved = t.policySaved || w.tx.policySaved
 		}
-		stmts = append(stmts, w.tx.queued...)
-		linker.now = w.tx.now
-		for _, e := range w.tx.pending {
-			if err := linker.appendAudit(ctx, e); err != nil {
-				return err
+		if linking {
+			if _, err := linker.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", linker.headSeq, linker.headHash); err != nil {
+				return nil, err
 			}
 		}
-		policySaved = policySaved || w.tx.policySaved
+		linker.flushAudit()
+		t.stmts = append(t.stmts, linker.queued...)
+		t.seq, t.hash = linker.headSeq, linker.headHash
+		t.policySaved = t.policySaved || linker.policySaved
+		return t, nil
+	})
+}
+
+// headCache is the audit head as this process last committed it: the head a late tail
+// links after without reading it first, checked in its pipeline (tailCommit).
+type headCache struct {
+	mu    sync.Mutex
+	seq   int64
+	hash  string
+	known bool
+}
+
+// knownHead returns the head this process last committed, if it knows one.
+func (db *DB) knownHead() (int64, string, bool) {
+	c := &db.head
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seq, c.hash, c.known
+}
+
+// noteHead records a head a transaction of this process committed; a later one than the
+// head known replaces it (transactions may report their commits out of order).
+func (db *DB) noteHead(seq int64, hash string) {
+	c := &db.head
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.known || seq > c.seq {
+		c.seq, c.hash, c.known = seq, hash, true
 	}
-	if linker.headSeq > 0 {
-		if _, err := linker.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", linker.headSeq, linker.headHash); err != nil {
-			return err
-		}
-	}
-	linker.flushAudit()
-	stmts = append(stmts, linker.queued...)
-	committed, err := db.pipeCommit(ctx, conn, stmts, expect, true)
-	if err != nil {
-		return err
-	}
-	if !committed {
-		return errRetrySerial
-	}
-	done = true
-	if policySaved || linker.policySaved {
-		db.policySaved.Store(true)
-	}
-	return nil
+}
+
+// forgetHead drops the head known: another writer moved it.
+func (db *DB) forgetHead() {
+	c := &db.head
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq, c.hash, c.known = 0, "", false
 }

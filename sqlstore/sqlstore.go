@@ -123,6 +123,7 @@ type DB struct {
 	writeMu sync.Mutex // held by writing transactions when the dialect is SingleWriter
 	group   groupCommit
 	late    lateGroup // late transactions committing together (late.go)
+	head    headCache // the audit head this process last committed (late.go)
 	stmts   sync.Map  // rebound SQL text → *sql.Stmt, prepared once
 
 	rebound sync.Map // query with ? → query with $n
@@ -356,6 +357,9 @@ func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx)
 	}
 	if tx.policySaved {
 		db.policySaved.Store(true)
+	}
+	if db.dialect.Pipeline != nil {
+		db.noteHead(tx.headSeq, tx.headHash)
 	}
 	return nil
 }
