@@ -149,6 +149,10 @@ type DeliveryReceipt struct {
 	Agency    string
 	Receipt   []byte
 	At        time.Time // when the recipient says it received the message
+	// Attempts is how many attempts had failed before the one receipted, as the sender
+	// read them when it sent. The store records the delivery's own count; where it writes
+	// without reading first, it writes only when that count is this one.
+	Attempts int
 }
 
 // MessageFilter selects messages.

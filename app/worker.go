@@ -335,7 +335,7 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 	if r.MessageID != d.MessageID || !envelope.HasDigest(env, r.Digest) {
 		return none, fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
 	}
-	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt}, nil
+	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt, Attempts: d.Attempts}, nil
 }
 
 // Escalate fires every escalation step due now, on this node's side of each open

@@ -1105,6 +1105,9 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 		}
 	}
 	return db.updateLateShared(ctx, db.now(), "record delivery", func(tx *tx) error {
+		if tx.late() && db.dialect.WritableCTE {
+			return tx.deliveredUnread(ctx, receipts)
+		}
 		states, err := tx.outgoing(ctx, receipts)
 		if err != nil {
 			return err
@@ -1131,6 +1134,32 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 		}
 		return nil
 	})
+}
+
+// deliveredUnread is Delivered in a late transaction that reads nothing first: it
+// assumes what is nearly always true, that each delivery is still open with the failed
+// attempts its receipt says, and writes each with a check of it (execOne), so the
+// receipts cost no read before their one pipeline. When one does not hold (a delivery
+// receipted meanwhile, retried since, or not there), the transaction runs again holding
+// the head, reading them first.
+func (tx *tx) deliveredUnread(ctx context.Context, receipts []forewarn.DeliveryReceipt) error {
+	seen := make(map[string]bool, len(receipts))
+	for _, r := range receipts {
+		key := r.MessageID + "/" + r.Agency
+		if seen[key] {
+			continue // the same receipt twice in one batch is recorded once
+		}
+		seen[key] = true
+		if err := tx.execOne(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ? AND direction = 'out' AND delivered_at IS NULL AND attempts = ?",
+			FormatTime(r.At), r.Receipt, r.MessageID, r.Agency, r.Attempts); err != nil {
+			return fmt.Errorf("record delivery: %w", err)
+		}
+		detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, r.Attempts)
+		if err := tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // outgoing reads the outgoing deliveries receipts are for, keyed by message ID and
@@ -1595,11 +1624,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var k [2]string
-			if err := rows.Scan(&k[0], &k[1]); err != nil {
+			if err := each(rows.Scan); err != nil {
 				return err
 			}
-			claimed[k] = true
 		}
 		return rows.Err()
 	})
