@@ -39,6 +39,9 @@ func addAPIFlags(fs *flag.FlagSet) *apiFlags {
 // baseURL is --node as a URL: "127.0.0.1:8471" means http://127.0.0.1:8471.
 func (f *apiFlags) baseURL() (string, error) {
 	node := strings.TrimRight(strings.TrimSpace(f.node), "/")
+	// The API's root pasted for the node's address ("http://127.0.0.1:8080/api/v1"): the
+	// commands add the API's paths themselves.
+	node = strings.TrimRight(strings.TrimSuffix(node, "/api/v1"), "/")
 	if !strings.Contains(node, "://") {
 		node = "http://" + node
 	}
@@ -87,7 +90,11 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 		}
 		retry := errors.Is(err, syscall.ECONNREFUSED) || method == http.MethodGet && errors.Is(err, syscall.ECONNRESET)
 		if !retry || time.Now().Add(pause).After(deadline) {
-			return fmt.Errorf("cannot reach the node at %s (--node): %w", base, err)
+			waited := ""
+			if retry && f.wait > 0 {
+				waited = " in " + f.wait.String() + " of trying (--wait)"
+			}
+			return fmt.Errorf("cannot reach the node at %s (--node)%s: %w", base, waited, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -117,7 +124,11 @@ func (f *apiFlags) call(ctx context.Context, method, path string, body, out any)
 			}
 			return &e.Error
 		}
-		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		hint := ""
+		if resp.StatusCode == http.StatusNotFound {
+			hint = " (is --node the node's address, like http://127.0.0.1:8080?)"
+		}
+		return fmt.Errorf("%s %s: HTTP %d%s", method, base+path, resp.StatusCode, hint)
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)

@@ -310,3 +310,30 @@ func TestVersionSaysWhyNoCommit(t *testing.T) {
 		t.Errorf("forewarn version: %q; want the commit, or why there is none", out)
 	}
 }
+
+// TestNodeAddressAsPasted: --node given as the API's root reaches the API; a wrong address
+// gets the URL that was asked and what --node should be; a node that never answered says
+// how long it was tried.
+func TestNodeAddressAsPasted(t *testing.T) {
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/messages" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":{"code":"unauthorized","message":"the API token is unknown or revoked"}}`))
+	}))
+	defer node.Close()
+	for _, c := range []struct{ node, want string }{
+		{node.URL + "/api/v1", "unknown or revoked"},
+		{node.URL + "/api/v1/", "unknown or revoked"},
+		{node.URL + "/elsewhere", "GET " + node.URL + "/elsewhere/api/v1/messages?limit=50: HTTP 404 (is --node the node's address"},
+		{"http://127.0.0.1:1", "in 100ms of trying (--wait)"},
+	} {
+		_, _, err := runCLI(t, nil, "message", "list", "--node", c.node, "--token", "fw_x", "--wait", "100ms")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("message list --node %s: %v; want %q", c.node, err, c.want)
+		}
+	}
+}
