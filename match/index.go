@@ -44,8 +44,11 @@ type Index struct {
 	live int
 	// arena holds every entry's names as runs of vocabulary ids, each run preceded by a
 	// header word (see nameHeader).
-	arena   []uint32
-	vocab   []vtoken
+	arena []uint32
+	// vocab holds the interned parts in chunks of vocabChunk, so that growing it never
+	// copies what it holds (see token).
+	vocab   [][]vtoken
+	nvocab  uint32
 	vocabID map[vocabKey]uint32
 	keys    []keyInfo
 	keyID   map[string]uint32
@@ -172,13 +175,15 @@ func (ix *Index) Add(e Entry) error {
 	if _, ok := ix.byID[e.ID]; ok {
 		return ErrDuplicateID
 	}
-	ix.insert(e.ID, &pp)
+	ix.insert(e.ID, &pp, nil)
 	return nil
 }
 
 // AddAll indexes new entries in their order, preparing them on every core: loading a
-// list is then no longer the serial part of screening it. An entry whose ID is already
-// indexed (or repeated in es) stops it with ErrDuplicateID, the entries before it added.
+// list is then no longer the serial part of screening it. The fuzzy routes to the new
+// keys are recorded on a goroutine of their own while the entries are inserted. An entry
+// whose ID is already indexed (or repeated in es) stops it with ErrDuplicateID, the
+// entries before it added.
 func (ix *Index) AddAll(es []Entry) error {
 	pps := make([]PreparedPerson, len(es))
 	workers := min(runtime.GOMAXPROCS(0), max(len(es)/256, 1))
@@ -200,15 +205,57 @@ func (ix *Index) AddAll(es []Entry) error {
 		}()
 	}
 	wg.Wait()
+	words := 0
+	for i := range pps {
+		for j := range pps[i].names {
+			words += 1 + len(pps[i].names[j].tokens)
+		}
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.arena = slices.Grow(ix.arena, words)
+	ix.entries = slices.Grow(ix.entries, len(es))
+	ix.lens = slices.Grow(ix.lens, len(es))
+	if len(ix.byID) == 0 {
+		ix.byID = make(map[string]uint32, len(es))
+	}
+	// Only the route goroutine touches the route maps until it is done, and the index
+	// is locked until then.
+	routes := make(chan []newKey, 4)
+	var routed sync.WaitGroup
+	routed.Add(1)
+	go func() {
+		defer routed.Done()
+		for b := range routes {
+			for _, nk := range b {
+				ix.addRoutes(nk.t, nk.k)
+			}
+		}
+	}()
+	var batch []newKey
+	defer func() {
+		routes <- batch
+		close(routes)
+		routed.Wait()
+	}()
 	for i := range es {
 		if _, ok := ix.byID[es[i].ID]; ok {
 			return fmt.Errorf("%w: %q", ErrDuplicateID, es[i].ID)
 		}
-		ix.insert(es[i].ID, &pps[i])
+		ix.insert(es[i].ID, &pps[i], &batch)
+		if len(batch) >= 256 {
+			routes <- batch
+			batch = nil
+		}
 	}
 	return nil
+}
+
+// newKey is a key new to the index and the part that brought it, whose routes are yet
+// to be recorded.
+type newKey struct {
+	t *token
+	k uint32
 }
 
 // Update replaces the entry with e.ID, adding it when absent.
@@ -219,7 +266,7 @@ func (ix *Index) Update(e Entry) {
 	if n, ok := ix.byID[e.ID]; ok {
 		ix.delete(n)
 	}
-	ix.insert(e.ID, &pp)
+	ix.insert(e.ID, &pp, nil)
 }
 
 // Remove deletes the entry with the given ID.
@@ -234,8 +281,9 @@ func (ix *Index) Remove(id string) error {
 	return nil
 }
 
-// intern returns the vocabulary id of a token, adding it (and its key and routes) when new.
-func (ix *Index) intern(t *token) uint32 {
+// intern returns the vocabulary id of a token, adding it (and its key) when new; a new
+// key's routes are recorded at once when later is nil, else appended to it.
+func (ix *Index) intern(t *token, later *[]newKey) uint32 {
 	vk := vocabKey{t.raw, t.fold, t.script, t.diacritics, t.rkeys, t.frSkel, t.frBare}
 	if id, ok := ix.vocabID[vk]; ok {
 		return id
@@ -246,41 +294,62 @@ func (ix *Index) intern(t *token) uint32 {
 		ix.keys = append(ix.keys, keyInfo{key: t.key, fam: t.family})
 		ix.weights = append(ix.weights, 0)
 		ix.keyID[t.key] = k
-		if t.family != "" {
-			ix.fams[t.family] = append(ix.fams[t.family], k)
-		}
-		if len(t.skel) >= 2 {
-			ix.skels[t.skel] = append(ix.skels[t.skel], k)
-		}
-		if a := withoutArticle(t); a != "" {
-			ix.arts[a] = append(ix.arts[a], k)
-		}
-		if t.altKey != "" {
-			ix.alts[t.altKey] = append(ix.alts[t.altKey], k)
-		}
-		if t.stem != "" {
-			ix.stems[t.stem] = append(ix.stems[t.stem], k)
-		}
-		if len(t.key) >= minDeletionKey {
-			for _, dk := range [...]string{t.key, diphthongKey(t.key)} {
-				for i := 0; i < len(dk) && dk != ""; i++ {
-					d := dk[:i] + dk[i+1:]
-					if l := ix.dels[d]; len(l) == 0 || l[len(l)-1] != k {
-						ix.dels[d] = append(l, k)
-					}
-				}
-			}
+		if later != nil {
+			*later = append(*later, newKey{t, k})
+		} else {
+			ix.addRoutes(t, k)
 		}
 	}
-	id := uint32(len(ix.vocab))
-	tok := *t
-	tok.weight = baseWeight(tok.fold)
-	ix.vocab = append(ix.vocab, vtoken{tok: tok, key: k})
+	id := ix.nvocab
+	if id%vocabChunk == 0 {
+		ix.vocab = append(ix.vocab, make([]vtoken, 0, vocabChunk))
+	}
+	c := &ix.vocab[len(ix.vocab)-1]
+	*c = append(*c, vtoken{tok: *t, key: k})
+	(*c)[len(*c)-1].tok.weight = baseWeight(t.fold)
+	ix.nvocab++
 	ix.vocabID[vk] = id
 	return id
 }
 
-func (ix *Index) insert(id string, pp *PreparedPerson) {
+// vocabChunk is how many interned parts each chunk of the vocabulary holds.
+const vocabChunk = 1024
+
+// vtok is the interned part with vocabulary id v.
+func (ix *Index) vtok(v uint32) *vtoken {
+	return &ix.vocab[v/vocabChunk][v%vocabChunk]
+}
+
+// addRoutes records the routes to key id k, new to the index, brought by part t.
+func (ix *Index) addRoutes(t *token, k uint32) {
+	if t.family != "" {
+		ix.fams[t.family] = append(ix.fams[t.family], k)
+	}
+	if len(t.skel) >= 2 {
+		ix.skels[t.skel] = append(ix.skels[t.skel], k)
+	}
+	if a := withoutArticle(t); a != "" {
+		ix.arts[a] = append(ix.arts[a], k)
+	}
+	if t.altKey != "" {
+		ix.alts[t.altKey] = append(ix.alts[t.altKey], k)
+	}
+	if t.stem != "" {
+		ix.stems[t.stem] = append(ix.stems[t.stem], k)
+	}
+	if len(t.key) >= minDeletionKey {
+		for _, dk := range [...]string{t.key, diphthongKey(t.key)} {
+			for i := 0; i < len(dk) && dk != ""; i++ {
+				d := dk[:i] + dk[i+1:]
+				if l := ix.dels[d]; len(l) == 0 || l[len(l)-1] != k {
+					ix.dels[d] = append(l, k)
+				}
+			}
+		}
+	}
+}
+
+func (ix *Index) insert(id string, pp *PreparedPerson, later *[]newKey) {
 	ix.gen++
 	n := uint32(len(ix.entries))
 	off := uint32(len(ix.arena))
@@ -288,7 +357,7 @@ func (ix *Index) insert(id string, pp *PreparedPerson) {
 		nm := &pp.names[i]
 		ix.arena = append(ix.arena, nameHeader(len(nm.tokens), nm.commaOrder, nm.orig))
 		for j := range nm.tokens {
-			v := ix.intern(&nm.tokens[j])
+			v := ix.intern(&nm.tokens[j], later)
 			if nm.tokens[j].surname {
 				v |= surnameBit
 			}
@@ -332,7 +401,7 @@ func (ix *Index) entryKeys(e *entry) []uint32 {
 	for i := 0; i < len(words); {
 		parts, _, _ := splitHeader(words[i])
 		for _, v := range words[i+1 : i+1+parts] {
-			k := ix.vocab[v&^surnameBit].key
+			k := ix.vtok(v &^ surnameBit).key
 			if set != nil {
 				if !set[k] {
 					set[k] = true
@@ -846,7 +915,7 @@ func (ix *Index) view(n uint32, s *scratch) *PreparedPerson {
 		start := len(toks)
 		reached := false
 		for _, v := range words[i+1 : i+1+parts] {
-			vt := &ix.vocab[v&^surnameBit]
+			vt := ix.vtok(v &^ surnameBit)
 			toks = append(toks, vt.tok)
 			t := &toks[len(toks)-1]
 			t.weight *= ix.keyWeight(vt.key)

@@ -61,3 +61,35 @@ func BenchmarkBuildOFAC(b *testing.B) {
 		}
 	}
 }
+
+// ofacWithAliases is the OFAC individuals with every alias as a further name, as forewarn
+// screen's benchmark list holds them.
+func ofacWithAliases(b *testing.B) []match.Entry {
+	b.Helper()
+	entries, aliases, err := eval.LoadOFACDir(testdata.Path(b, "names", "ofac"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := map[string]int{}
+	for i, e := range entries {
+		at[e.ID] = i
+	}
+	for _, a := range aliases {
+		if i, ok := at[a.EntryID]; ok {
+			entries[i].Person.Names = append(entries[i].Person.Names, a.Name)
+		}
+	}
+	return entries
+}
+
+// BenchmarkAddAllOFAC measures loading the OFAC individuals with all their aliases at
+// once, as forewarn screen loads a list (run with -cpu 1,2: only preparing is parallel).
+func BenchmarkAddAllOFAC(b *testing.B) {
+	entries := ofacWithAliases(b)
+	b.ResetTimer()
+	for range b.N {
+		if err := match.NewIndex().AddAll(entries); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
