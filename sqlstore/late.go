@@ -35,6 +35,10 @@ type Statement struct {
 	// Guard marks a statement that fails when something the transaction assumed without
 	// reading it does not hold: its failure runs the transaction again holding the head.
 	Guard bool
+	// ReadOnly marks a Guard that only reads: of a batch's identical ones (the same SQL
+	// and arguments, such as the check of a sender's pinned key that every arrival from it
+	// makes) the batch sends the first alone.
+	ReadOnly bool
 	// Each, when set, makes the statement a read of any number of rows: it is called
 	// once per row with the function that scans it (a claim's RETURNING).
 	Each func(scan func(dest ...any) error) error
@@ -314,6 +318,11 @@ func (tx *tx) guard(q string, args ...any) {
 	tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args, Guard: true})
 }
 
+// check queues a Guard that only reads (Statement.ReadOnly).
+func (tx *tx) check(q string, args ...any) {
+	tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args, Guard: true, ReadOnly: true})
+}
+
 var _ sql.Result = lateResult{}
 
 // retrySerialIf stops a late transaction when cond holds: what follows needs the head.
@@ -417,11 +426,24 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 	return db.tailCommit(ctx, conn, true, linking, func(seq int64, hash string) (*tail, error) {
 		linker := &tx{db: db, conn: conn, linking: true, headSeq: seq, headHash: hash}
 		t := &tail{}
+		checked := map[string]bool{}
 		for _, w := range batch {
-			for _, i := range w.tx.expect {
-				t.expect = append(t.expect, len(t.stmts)+i)
+			at := make([]int, len(w.tx.queued)) // where each of its statements goes
+			for j, st := range w.tx.queued {
+				if st.ReadOnly {
+					key := fmt.Sprintf("%s\x00%q", st.SQL, st.Args)
+					if checked[key] {
+						at[j] = -1
+						continue
+					}
+					checked[key] = true
+				}
+				at[j] = len(t.stmts)
+				t.stmts = append(t.stmts, st)
 			}
-			t.stmts = append(t.stmts, w.tx.queued...)
+			for _, i := range w.tx.expect {
+				t.expect = append(t.expect, at[i]) // a write, never a check left out
+			}
 			linker.now = w.tx.now
 			for _, e := range w.tx.pending {
 				if err := linker.appendAudit(ctx, e); err != nil {

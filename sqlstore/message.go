@@ -272,7 +272,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			// one; either runs it again holding the head, where arrivalChecks decides.
 			// One statement and one round trip fewer for every message.
 			for _, code := range slices.Sorted(maps.Keys(sm.VerifiedKeys)) {
-				tx.guard(pinnedGuard, code, hex.EncodeToString(sm.VerifiedKeys[code]))
+				tx.check(pinnedGuard, code, hex.EncodeToString(sm.VerifiedKeys[code]))
 			}
 		} else if held, taken, unpinned, err = tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys); err != nil {
 			return err
