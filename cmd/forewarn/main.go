@@ -127,7 +127,33 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("unknown command %q%s: 'forewarn --help' lists them", args[0], didYouMean(args[0], names, ""))
 	}
-	return m.flagError(c.run(ctx, m, args[1:]))
+	return m.envError(m.flagError(c.run(ctx, m, args[1:])))
+}
+
+// envError says where a refused value came from when the flag it names was not on the
+// command line but in its FOREWARN_* variable, which the user may have forgotten exporting.
+func (m *Main) envError(err error) error {
+	if err == nil {
+		return nil
+	}
+	in := m.lastInfo()
+	if in == nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msg := err.Error()
+	names := make([]string, 0, len(in.fromEnv))
+	for name := range in.fromEnv {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if regexp.MustCompile(`--` + regexp.QuoteMeta(name) + `\b`).MatchString(msg) {
+			return fmt.Errorf("%w (--%s was not given: it came from %s)", err, name, in.fromEnv[name])
+		}
+	}
+	return err
 }
 
 func (m *Main) usage(w io.Writer, cmds map[string]command) {
@@ -170,6 +196,7 @@ type flagSetInfo struct {
 	name, does, example string
 	args                []string
 	required            map[string]bool
+	fromEnv             map[string]string // flag name → the FOREWARN_* variable that set it
 }
 
 func (m *Main) info(fs *flag.FlagSet) *flagSetInfo {
@@ -382,6 +409,12 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 				return
 			}
 			given[f.Name] = true
+			m.mu.Lock()
+			if in.fromEnv == nil {
+				in.fromEnv = map[string]string{}
+			}
+			in.fromEnv[f.Name] = key
+			m.mu.Unlock()
 		}
 	})
 	if err != nil {

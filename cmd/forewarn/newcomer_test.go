@@ -337,3 +337,18 @@ func TestNodeAddressAsPasted(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedEnvironmentValueSaysWhereItCameFrom: a node-wide setting refused when it came
+// from FOREWARN_* rather than the command line names the variable, which the user may have
+// exported long ago for another command.
+func TestRefusedEnvironmentValueSaysWhereItCameFrom(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothere")
+	_, _, err := runCLI(t, map[string]string{"FOREWARN_DATA": missing}, "subject", "list")
+	if err == nil || !strings.Contains(err.Error(), "it came from FOREWARN_DATA") {
+		t.Errorf("subject list with FOREWARN_DATA=%s: %v; want the variable named", missing, err)
+	}
+	_, _, err = runCLI(t, nil, "subject", "list", "--data", missing)
+	if err == nil || strings.Contains(err.Error(), "FOREWARN_DATA") {
+		t.Errorf("subject list --data %s: %v; want no variable named", missing, err)
+	}
+}
