@@ -373,6 +373,9 @@ type messagePage struct {
 	Done        string
 	Consent     *consentView     // the third-party rule: consent to answer, forwards (web/consent.go)
 	Purpose     forewarn.Purpose // why the persons were opened, for a received message naming them
+	// Review is the match an alert sent the user here to review: its review goes back to
+	// the alerts, which say the decision closed the alert.
+	Review string
 }
 
 // lateArrival is how long after it was written a message may arrive before its page says
@@ -416,6 +419,9 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	s.timed(localeOf(r.Context()), &row)
 	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Purpose: purpose, Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
+	if id := r.URL.Query().Get("review"); looksLikeID(id) {
+		pg.Review = id
+	}
 	if pg.Incoming {
 		// What the receipt proves is the arrival; a message held in its sender's outbox
 		// through a long partition arrives late, and says so beside the time it claims.
@@ -625,7 +631,11 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, a *access)
 type alertView struct {
 	*forewarn.Alert
 	Message  *forewarn.Message
+	Incoming bool // the message was received: acknowledging it is this node's answer
 	Withheld bool // the text names persons, and the list was opened without a purpose
+	// Review is the match an analysts' match alert asks to review, when the user may
+	// review it: deciding it (web/subjects.go reviewMatch) is what closes the alert.
+	Review *matchView
 }
 
 type alertsPage struct {
@@ -638,10 +648,21 @@ type alertsPage struct {
 	CanResolve bool
 	CanAck     bool
 	Outcomes   []string // the reasons a desk may give for not acknowledging
+	CanKeep    bool     // the user keeps or erases items at their retention review
 	Failed     string   // the alert whose answer was refused, and why
 	Error      string
 	Done       bool
 	Purpose    *listPurpose // when an alert names persons: why the list was opened
+	// Reviewed is the match just decided from this page or from a message the page led
+	// to: its decision closed its alert, which the page says.
+	Reviewed *reviewedMatch
+}
+
+// reviewedMatch is a match decision the alerts page reports after its redirect.
+type reviewedMatch struct {
+	Status  forewarn.MatchStatus
+	Message string // the message's name, as lists write it
+	Href    string // the decision, on the message's page
 }
 
 // handleResolveAlert closes an alert for one of the user's desks without acknowledging its
@@ -677,8 +698,16 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, a *access)
 func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, status int, failed, why string) {
 	seen := map[string]bool{}
 	pg := alertsPage{CanResolve: a.Principal.Can(forewarn.PermResolveAlerts), CanAck: a.Principal.Can(forewarn.PermAckMessages),
+		CanKeep:  a.Principal.Can(forewarn.PermRetention),
 		Outcomes: []string{forewarn.OutcomeForwarded, forewarn.OutcomeDuplicate, forewarn.OutcomeNoAction, forewarn.OutcomeNotKnown},
 		Failed:   failed, Error: why, Done: r.URL.Query().Get("done") == "1"}
+	if r.Method == http.MethodGet {
+		if done := forewarn.MatchStatus(r.URL.Query().Get("done")); done == forewarn.MatchConfirmed || done == forewarn.MatchRejected {
+			if m, err := s.Node.Store.Match(r.Context(), r.URL.Query().Get("match")); err == nil && m.Status == done {
+				pg.Reviewed = &reviewedMatch{Status: done, Message: s.messageName(r.Context(), m.MessageID), Href: "/messages/" + m.MessageID + "#match-" + m.ID}
+			}
+		}
+	}
 	ctx, lp, err := s.listConsult(r, a, "alert.list", "message", "/alerts")
 	if err != nil {
 		s.fail(w, r, a, err)
@@ -735,24 +764,28 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 	total := len(pg.Alerts)
 	pg.Alerts = pg.Alerts[offset:min(offset+pageSize, total)]
 	pg.Pager = pageOf(u, offset, len(pg.Alerts), total)
-	msgs := map[string]*forewarn.Message{}
+	msgs := map[string]*forewarn.StoredMessage{}
 	for i, al := range pg.Alerts {
 		if al.MessageID == "" {
 			continue
 		}
-		m, ok := msgs[al.MessageID]
+		sm, ok := msgs[al.MessageID]
 		if !ok {
-			sm, err := s.Node.Store.Message(r.Context(), al.MessageID)
+			var err error
+			sm, err = s.Node.Store.Message(r.Context(), al.MessageID)
 			if err != nil && forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
 				s.fail(w, r, a, err)
 				return
 			}
-			if sm != nil {
-				m = sm.Message
-			}
-			msgs[al.MessageID] = m
+			msgs[al.MessageID] = sm
 		}
-		pg.Alerts[i].Message = m
+		if sm != nil {
+			pg.Alerts[i].Message, pg.Alerts[i].Incoming = sm.Message, sm.Direction == forewarn.DirectionIn
+		}
+	}
+	if err := s.alertReviews(ctx, a, pg.Alerts); err != nil {
+		s.fail(w, r, a, err)
+		return
 	}
 	var named []string // the messages whose persons the alerts name
 	for i, al := range pg.Alerts {
@@ -769,6 +802,40 @@ func (s *Server) showAlerts(w http.ResponseWriter, r *http.Request, a *access, s
 		return
 	}
 	s.render(w, r, a, status, "alerts", msg("Alerts"), pg)
+}
+
+// alertReviews finds the match each analysts' match alert asks to review, for a user who
+// reviews matches, and proposes the earlier confirmation a repeated match can follow in
+// one click. Only the analysts' alert closes with the review (sqlstore decide); the other
+// desks' alerts on a watch-listed person wait for the message's acknowledgement.
+func (s *Server) alertReviews(ctx context.Context, a *access, alerts []alertView) error {
+	if !a.Principal.Can(forewarn.PermReviewMatches) {
+		return nil
+	}
+	for i, al := range alerts {
+		if al.Kind != "match" || al.Role != forewarn.RoleAnalyst || al.MessageID == "" || al.SubjectID == "" || al.Message == nil {
+			continue
+		}
+		ms, _, err := s.Node.Store.Matches(ctx, forewarn.MatchFilter{MessageID: al.MessageID, SubjectID: al.SubjectID, Limit: 10})
+		if err != nil {
+			return err
+		}
+		var pick *forewarn.Match
+		for _, m := range ms {
+			if pick == nil || m.Status == forewarn.MatchPending && pick.Status != forewarn.MatchPending {
+				pick = m
+			}
+		}
+		if pick == nil {
+			continue
+		}
+		views := []matchView{viewMatch(pick, "")}
+		if err := s.proposeSame(ctx, views); err != nil {
+			return err
+		}
+		alerts[i].Review = &views[0]
+	}
+	return nil
 }
 
 // messageBanner is what the first screen of a message says before anything else: which of

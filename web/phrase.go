@@ -104,6 +104,43 @@ func (l *locale) said(p forewarn.Phrase, english string) template.HTML {
 	return template.HTML(`<span lang="en">` + template.HTMLEscapeString(english) + `</span>`)
 }
 
+// saidAlert is said for an alert on the alerts page: where the core named the alert's
+// message by its ID, which reads as noise beside the message's name linked under it, the
+// page says the message's date ("notification of 1 Dec 2014 from TR-MIT").
+func (l *locale) saidAlert(a *forewarn.Alert, m *forewarn.Message) template.HTML {
+	p := a.Phrase
+	if p.Code == "" && a.Text != "" {
+		if old, ok := app.ReadOldPhrase(a.Text); ok {
+			p = old
+		}
+	}
+	if m == nil || a.MessageID == "" || p.Code == "" {
+		return l.said(p, a.Text)
+	}
+	return l.said(dated(p, a.MessageID, l.T("of %s", l.Date(m.Created))), a.Text)
+}
+
+// dated is p with every text argument that is the ID id, in it and in the phrases it
+// quotes, replaced by when.
+func dated(p forewarn.Phrase, id, when string) forewarn.Phrase {
+	args := make([]forewarn.PhraseArg, len(p.Args))
+	for i, a := range p.Args {
+		switch {
+		case a.Kind == forewarn.PhraseArgText && a.Value == id:
+			a = forewarn.TextArg(when)
+		case a.Kind == forewarn.PhraseArgPhrases:
+			ps := make([]forewarn.Phrase, len(a.Phrases))
+			for j, q := range a.Phrases {
+				ps[j] = dated(q, id, when)
+			}
+			a.Phrases = ps
+		}
+		args[i] = a
+	}
+	p.Args = args
+	return p
+}
+
 // timelineSource says where a timeline event comes from: an agency, a user, "this
 // agency", the matcher, or for an escalation its side and the role it told.
 func (l *locale) timelineSource(kind, source string) string {

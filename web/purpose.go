@@ -52,7 +52,34 @@ func (s *Server) subjectPurpose(w http.ResponseWriter, r *http.Request, a *acces
 // messagePurpose is subjectPurpose for a received message that names persons: the purpose
 // is remembered from the message.read entry that recorded it.
 func (s *Server) messagePurpose(w http.ResponseWriter, r *http.Request, a *access, id string) (context.Context, forewarn.Purpose, bool) {
-	return s.consultPurpose(w, r, a, "message.read", "message", id, "/messages/"+id)
+	return s.consultPurpose(w, r, a, "message.read", "message", id, "/messages/"+id+messageAnchor(r))
+}
+
+// messageAnchor is the part of a message page a link asked for (the match to review,
+// the acknowledgement form), which the purpose prompt's answer opens at: the fragment of
+// the link that led to the prompt never reaches the server, so the link says it again.
+func messageAnchor(r *http.Request) string {
+	if id := r.FormValue("review"); looksLikeID(id) {
+		return "#match-" + id
+	}
+	if r.FormValue("at") == "ack" {
+		return "#ack"
+	}
+	return ""
+}
+
+// looksLikeID says whether s could be an ID the node made (forewarn.NewID): hex digits
+// and dashes, so it may go into a URL or an attribute as it is.
+func looksLikeID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // consultPurpose is subjectPurpose for a consultation audited as auditAction on the object.

@@ -552,6 +552,11 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request, a *access, 
 	if confirm {
 		done = "confirmed"
 	}
+	if r.PostFormValue("from") == "alerts" {
+		// The review answered an alert: back to the alerts, which say the decision closed it.
+		redirect(w, r, "/alerts?done="+done+"&match="+url.QueryEscape(id))
+		return
+	}
 	redirect(w, r, back+"?done="+done+"#matches")
 }
 

@@ -58,8 +58,10 @@ func funcsFor(l *locale) template.FuncMap {
 		},
 		// say writes a sentence the core stored, a phrase and its English: in the page's
 		// language when it has a phrase, in English marked lang="en" when not.
-		"say":    l.said,
-		"source": l.timelineSource,
+		"say": l.said,
+		// sayAlert says an alert as the alerts page lists it (web/phrase.go saidAlert).
+		"sayAlert": l.saidAlert,
+		"source":   l.timelineSource,
 		// matchSummary says a stored match's one-line summary, read again from its
 		// explanation; summaryOf is the summary of an explanation.
 		"matchSummary": l.matchSummary,
