@@ -107,6 +107,7 @@ var frenchErrorText = map[string]string{
 	"not a known key (born, nationality, alias)":                                            "clé inconnue (born, nationality, alias)",
 	"write it as key=value (born, nationality, alias)":                                      "écrivez-le sous la forme clé=valeur (born, nationality, alias)",
 	"not allowed for this kind of message":                                                  "non permis pour ce type de message",
+	"this key belongs to another agency; pin each partner's own key":                        "cette clé est celle d'une autre agence ; épinglez la clé propre à chaque partenaire",
 	"not a registered partner of this node":                                                 "pas un partenaire enregistré de ce nœud",
 	"there is no such user on this node":                                                    "cet utilisateur n’existe pas sur ce nœud",
 	"plain connections are only for this machine; use TLS":                                  "les connexions en clair sont réservées à cette machine ; utilisez TLS",

@@ -102,6 +102,7 @@ var ruleTexts = map[string]string{
 	"key_value":           msg("write it as key=value (born, nationality, alias)"),
 	"kind":                msg("not allowed for this kind of message"),
 	"known_peer":          msg("not a registered partner of this node"),
+	"key_agency":          msg("this key belongs to another agency; pin each partner's own key"),
 	"known_user":          msg("there is no such user on this node"),
 	"length":              msg("too long"),
 	"loopback":            msg("plain connections are only for this machine; use TLS"),

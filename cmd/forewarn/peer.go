@@ -132,5 +132,5 @@ func keyForAgency(ctx context.Context, store forewarn.Store, key, code string, p
 			return nil
 		}
 	}
-	return forewarn.Invalid("--key", "agency", "that is %s's key, as 'forewarn key show' printed it on %s's node, not %s's: pin each peer's own key", f[0], f[0], code)
+	return forewarn.Invalid("--key", "key_agency", "that is %s's key, as 'forewarn key show' printed it on %s's node, not %s's: pin each peer's own key", f[0], f[0], code)
 }
