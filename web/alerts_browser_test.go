@@ -84,7 +84,7 @@ func TestAlertReviewInBrowser(t *testing.T) {
 	b.run("confirm", chromedp.SendKeys(chromedp.CSS(`article.match.asked form.review input[name=reason]`), "names, birth year and nationality agree"),
 		chromedp.Click(chromedp.CSS(`article.match.asked form.review button.primary`)), chromedp.WaitVisible(chromedp.CSS(`#reviewed`)))
 	b.shot(filepath.Join(shots, "alert-review-3-closed-390.png"))
-	if got := b.text("#reviewed"); !strings.Contains(got, "Match confirmed in") || !strings.Contains(got, "Fifth individual identified") || !strings.Contains(got, "its alert is closed") {
+	if got := b.text("#reviewed"); !strings.Contains(got, "Match confirmed in the") || !strings.Contains(got, "Fifth individual identified") || !strings.Contains(got, "its alert is closed") {
 		t.Errorf("back on the alerts, the page says %q", got)
 	}
 	if gone, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector('`+row+`') === null`)); err != nil || !gone {
@@ -119,7 +119,7 @@ func TestAlertReviewInBrowser(t *testing.T) {
 	}
 	b.run("confirm in one click", chromedp.Click(chromedp.CSS(again+` form.same-as button`)), chromedp.WaitVisible(chromedp.CSS(`#reviewed`)))
 	b.shot(filepath.Join(shots, "alert-review-5-same-as-closed-1366.png"))
-	if got := b.text("#reviewed"); !strings.Contains(got, "Match confirmed in") || !strings.Contains(got, "Second notification") {
+	if got := b.text("#reviewed"); !strings.Contains(got, "Match confirmed in the") || !strings.Contains(got, "Second notification") {
 		t.Errorf("after one click the page says %q", got)
 	}
 	if got, err := f.node.Store.Match(ctx, ms[0].ID); err != nil || got.Status != forewarn.MatchConfirmed || !strings.Contains(got.Reason, "Same person as the match confirmed on") {
