@@ -203,7 +203,13 @@ type chrome struct {
 }
 
 func newChrome(t *testing.T, exe string) *chrome {
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	// The budget only stops a browser that hangs: it is the test's own deadline, less a
+	// minute to report, so a slow machine (helpers share two cores) is not a failure.
+	budget := 20 * time.Minute
+	if d, ok := t.Deadline(); ok {
+		budget = time.Until(d) - time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	t.Cleanup(cancel)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,

@@ -34,7 +34,7 @@ var frenchPages = []frenchPage{
 	{"overdue", "supervisor", "/overdue", []string{"En retard", "Avertissements et demandes dont l’échéance est passée"}},
 	{"subjects", "analyst", "/subjects", []string{"Fiches", "Nouvelle fiche", "sous surveillance", "Nationalité"}},
 	{"subject-purpose", "analyst", "/subjects/{subject}?ask=1", []string{"Finalité de la consultation", "Pourquoi ouvrez-vous cette fiche ?", "Ouvrir la fiche"}},
-	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96",
+	{"subject", "analyst", "/subjects/{subject}?purpose=investigation", []string{"Identité", "21 nov. 1985", "Éléments contradictoires", "entrée en", "Chronologie", "Réseau", "Enregistrer un élément", "nom principal", "correspondance · score 0,96",
 		"Entrée en TR : FR-DGSI indique 2012 (B3), TR-MIT / border records indique 2013 (B2)", "Fiche \"Ismaël Omar Mostefaï\" enregistrée, sous surveillance",
 		"Réception : avertissement de TR-MIT à FR-DGSI (urgent) : Fifth individual identified", "Correspondance : 0,", "Relance (étape 1, côté destinataire", "— côté destinataire, liaison"}},
 	{"subject-partial", "analyst", "/subjects/{partial}?purpose=investigation", []string{"octobre 1987", "septembre 2013", "Ouverte pour : Enquête"}},
@@ -128,7 +128,14 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 	rawCode := regexp.MustCompile(`\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\b`)
 	englishDate := regexp.MustCompile(`\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b|\b(January|February|March|April|June|July|August|September|October|November|December) \d{4}\b`)
 	// A date of a person written as it is stored (1985-11-21, 1987-10) rather than in words.
+	// The page's own text is looked at, not what a person types into its forms: a date of
+	// birth in a text box (the private query's "born=1985-11-21") is written in the form's
+	// syntax on purpose, and is taken out of the text before the look. Everywhere else a
+	// person's date is in words, as the subject page's "21 nov. 1985" shows.
 	isoDate := regexp.MustCompile(`\b(19|20)\d\d-[01]\d(-[0-3]\d)?\b`)
+	if !isoDate.MatchString("né le 1985-11-21 à Courcouronnes") || !isoDate.MatchString("entré en 1987-10") || isoDate.MatchString("sdn-v7 du 21 nov. 1985") {
+		t.Fatal("the look for dates written as stored does not tell them from dates in words")
+	}
 
 	// Then every other page of the site, at desktop width, for English and raw codes.
 	pages := append([]frenchPage{}, frenchPages...)
@@ -181,7 +188,7 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 			}
 			text, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => {
 				const b = document.body.cloneNode(true);
-				b.querySelectorAll('[lang=en]').forEach(e => e.remove());
+				b.querySelectorAll('[lang=en], textarea').forEach(e => e.remove());
 				const said = [...b.querySelectorAll('[title],[placeholder],[aria-label]')].map(e => [e.title, e.placeholder, e.getAttribute('aria-label')].filter(Boolean).join("\n"));
 				return b.textContent.replace(/\s+/g, " ") + "\n" + said.join("\n");
 			})()`))
