@@ -75,18 +75,25 @@ func (fs *Feeds) Tick(ctx context.Context) error {
 	return nil
 }
 
-// Run ticks every interval until ctx ends.
+// Run ticks every interval until ctx ends. A failure of the node's own store (a feed's
+// failure is recorded on the feed, not returned) backs off and logs sparingly, as the
+// scheduler and the notifier do, so a PostgreSQL outage writes a handful of lines.
 func (fs *Feeds) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
+	var down outage
 	for {
-		if err := fs.Tick(ctx); err != nil && ctx.Err() == nil {
-			log.Error("feed poll failed", "err", err)
+		wait := every
+		if err := fs.Tick(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			wait = down.failed(log, "feed poll", err, every)
+		} else {
+			down.succeeded(log, "feed poll")
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
