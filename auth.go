@@ -48,6 +48,10 @@ type AuthStore interface {
 	CreateToken(ctx context.Context, actor Actor, t *APIToken) error
 	// TokenByHash returns a token that is not revoked; ENOTFOUND otherwise.
 	TokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	// TokenUserByHash is TokenByHash with the token's user, read with it: what every API
+	// request checks, in one read. ENOTFOUND when the token is unknown or revoked, or its
+	// user is gone.
+	TokenUserByHash(ctx context.Context, hash string) (*APIToken, *User, error)
 	RevokeToken(ctx context.Context, actor Actor, id string) error
 	// RevokeTokens revokes every unrevoked token of username (as when the user is
 	// disabled, or asks for it on a password change), audited; it returns how many.

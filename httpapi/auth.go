@@ -37,7 +37,7 @@ func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, 
 	if !found || secret == "" {
 		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the Authorization header must be 'Bearer TOKEN'")
 	}
-	tok, err := s.Node.Store.TokenByHash(r.Context(), app.HashSecret(secret))
+	tok, u, err := s.Node.Store.TokenUserByHash(r.Context(), app.HashSecret(secret))
 	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token is unknown or revoked")
 	}
@@ -46,10 +46,6 @@ func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, 
 	}
 	if tok.Expired(s.Node.Clock.Now()) {
 		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token expired on %s; create a new one", tok.ExpiresAt.Format(time.RFC3339))
-	}
-	u, err := s.Node.Store.UserByUsername(r.Context(), tok.Username)
-	if err != nil {
-		return nil, true, err
 	}
 	if u.Disabled || !u.HasRole(tok.Role) {
 		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token's user is disabled or no longer holds the role %s", tok.Role)

@@ -74,21 +74,35 @@ func (db *DB) CreateToken(ctx context.Context, actor forewarn.Actor, t *forewarn
 const tokenColumns = "id, username, role, name, hash, created_at, expires_at, revoked_at, program"
 
 func scanToken(s scanner) (*forewarn.APIToken, error) {
-	var t forewarn.APIToken
-	var role, created string
-	var expires, revoked sql.NullString
-	if err := s.Scan(&t.ID, &t.Username, &role, &t.Name, &t.Hash, &created, &expires, &revoked, &t.Program); err != nil {
+	var r tokenRow
+	if err := s.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	t.Role = forewarn.Role(role)
+	return r.finish()
+}
+
+// tokenRow is a row of tokenColumns as scanned, before its times are parsed.
+type tokenRow struct {
+	t                forewarn.APIToken
+	role, created    string
+	expires, revoked sql.NullString
+}
+
+func (r *tokenRow) dest() []any {
+	return []any{&r.t.ID, &r.t.Username, &r.role, &r.t.Name, &r.t.Hash, &r.created, &r.expires, &r.revoked, &r.t.Program}
+}
+
+func (r *tokenRow) finish() (*forewarn.APIToken, error) {
+	t := r.t
+	t.Role = forewarn.Role(r.role)
 	var err error
-	if t.CreatedAt, err = ParseTime(created); err != nil {
+	if t.CreatedAt, err = ParseTime(r.created); err != nil {
 		return nil, fmt.Errorf("token %s: %w", t.ID, err)
 	}
-	if t.ExpiresAt, err = parseNullTime(expires); err != nil {
+	if t.ExpiresAt, err = parseNullTime(r.expires); err != nil {
 		return nil, fmt.Errorf("token %s: %w", t.ID, err)
 	}
-	if t.RevokedAt, err = parseNullTime(revoked); err != nil {
+	if t.RevokedAt, err = parseNullTime(r.revoked); err != nil {
 		return nil, fmt.Errorf("token %s: %w", t.ID, err)
 	}
 	return &t, nil
@@ -106,6 +120,43 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (*forewarn.APIToken,
 		return err
 	})
 	return t, err
+}
+
+// TokenUserByHash returns the token whose secret has this hash, unless it is revoked,
+// and its user, in one statement.
+func (db *DB) TokenUserByHash(ctx context.Context, hash string) (*forewarn.APIToken, *forewarn.User, error) {
+	var t *forewarn.APIToken
+	var u *forewarn.User
+	err := db.viewOne(ctx, "read token", func(tx *tx) error {
+		var err error
+		t, u, err = scanTokenUser(tx.queryRow(ctx, tokenUserQuery, hash))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("no such API token, or it was revoked")
+		}
+		return err
+	})
+	return t, u, err
+}
+
+var tokenUserQuery = "SELECT t." + strings.ReplaceAll(tokenColumns, ", ", ", t.") + ", u." + strings.ReplaceAll(userColumns, ", ", ", u.") +
+	" FROM api_tokens t JOIN users u ON u.username = t.username WHERE t.hash = ? AND t.revoked_at IS NULL"
+
+// scanTokenUser reads a row of tokenUserQuery.
+func scanTokenUser(s scanner) (*forewarn.APIToken, *forewarn.User, error) {
+	var t tokenRow
+	var u userRow
+	if err := s.Scan(append(t.dest(), u.dest()...)...); err != nil {
+		return nil, nil, err
+	}
+	tok, err := t.finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	user, err := u.finish()
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, user, nil
 }
 
 // RevokeToken revokes a token from now on; ECONFLICT when it is already revoked.

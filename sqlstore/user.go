@@ -222,16 +222,30 @@ func (db *DB) Users(ctx context.Context) ([]*forewarn.User, error) {
 }
 
 func scanUser(s scanner) (*forewarn.User, error) {
-	var u forewarn.User
-	var roles, created string
-	if err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &roles, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &created, &u.Language); err != nil {
+	var r userRow
+	if err := s.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	for _, r := range strings.Split(roles, ",") {
-		u.Roles = append(u.Roles, forewarn.Role(r))
+	return r.finish()
+}
+
+// userRow is a row of userColumns as scanned, before its roles and time are parsed.
+type userRow struct {
+	u              forewarn.User
+	roles, created string
+}
+
+func (r *userRow) dest() []any {
+	return []any{&r.u.ID, &r.u.Username, &r.u.DisplayName, &r.roles, &r.u.PasswordHash, &r.u.MustChangePassword, &r.u.Disabled, &r.created, &r.u.Language}
+}
+
+func (r *userRow) finish() (*forewarn.User, error) {
+	u := r.u
+	for _, role := range strings.Split(r.roles, ",") {
+		u.Roles = append(u.Roles, forewarn.Role(role))
 	}
 	var err error
-	if u.CreatedAt, err = ParseTime(created); err != nil {
+	if u.CreatedAt, err = ParseTime(r.created); err != nil {
 		return nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	return &u, nil

@@ -83,12 +83,20 @@ func testTokens(t *testing.T, open Opener) {
 	}
 	_, err = e.Store.TokenByHash(e.Ctx, hashOf("fw_unknown"))
 	WantCode(t, err, forewarn.ENOTFOUND)
+	gotTok, gotUser, err := e.Store.TokenUserByHash(e.Ctx, h1)
+	if wantUser, uerr := e.Store.UserByUsername(e.Ctx, "analyst1"); err != nil || uerr != nil || !reflect.DeepEqual(gotTok, t1) || !reflect.DeepEqual(gotUser, wantUser) {
+		t.Errorf("TokenUserByHash = %+v, %+v, %v; want %+v, %+v (%v)", gotTok, gotUser, err, t1, wantUser, uerr)
+	}
+	_, _, err = e.Store.TokenUserByHash(e.Ctx, hashOf("fw_unknown"))
+	WantCode(t, err, forewarn.ENOTFOUND)
 
 	e.Clock.Advance(time.Minute)
 	if err := e.Store.RevokeToken(e.Ctx, admin, t1.ID); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
 	}
 	_, err = e.Store.TokenByHash(e.Ctx, h1)
+	WantCode(t, err, forewarn.ENOTFOUND)
+	_, _, err = e.Store.TokenUserByHash(e.Ctx, h1)
 	WantCode(t, err, forewarn.ENOTFOUND)
 	if got, err := e.Store.TokenByHash(e.Ctx, h2); err != nil || got.ID != t2.ID {
 		t.Errorf("the other token = %+v, %v; want it still valid", got, err)
