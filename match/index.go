@@ -747,6 +747,11 @@ func (ix *Index) SearchAbove(q Person, k int, minScore float64) []Hit {
 	return ix.searchPrepared(&pq, k, minScore)
 }
 
+// SearchPreparedAbove is SearchAbove for a person prepared once with PreparePerson.
+func (ix *Index) SearchPreparedAbove(pq *PreparedPerson, k int, minScore float64) []Hit {
+	return ix.searchPrepared(pq, k, minScore)
+}
+
 func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []Hit {
 	if k <= 0 {
 		return nil

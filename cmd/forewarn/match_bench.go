@@ -220,7 +220,7 @@ func screenRanking(ctx context.Context, entries []match.Entry, aliases []eval.Al
 		return all, reachable, err
 	}
 	var out bytes.Buffer
-	if err := screen(ctx, ix, bytes.NewReader(queriesCSV(aliases, len(aliases))), "aliases.csv", &out, screenOptions{Top: 10, Threshold: 0, Format: "csv"}); err != nil {
+	if err := screen(ctx, readyIndex(ix), bytes.NewReader(queriesCSV(aliases, len(aliases))), "aliases.csv", &out, screenOptions{Top: 10, Threshold: 0, Format: "csv"}); err != nil {
 		return all, reachable, err
 	}
 	rows, err := csv.NewReader(&out).ReadAll()
@@ -297,11 +297,8 @@ func screenSpeed(ctx context.Context, out io.Writer, entries []match.Entry, alia
 func screenRun(ctx context.Context, list, input []byte, cores int) (time.Duration, error) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cores))
 	start := time.Now()
-	ix, err := loadWatchList(bytes.NewReader(list), "list.csv")
-	if err != nil {
-		return 0, err
-	}
-	err = screen(ctx, ix, bytes.NewReader(input), "input.csv", io.Discard, screenOptions{Top: 1, Threshold: match.DefaultThreshold, Format: "csv", Workers: cores})
+	idx := loadIndex(func() (*match.Index, error) { return loadWatchList(bytes.NewReader(list), "list.csv") })
+	err := screen(ctx, idx, bytes.NewReader(input), "input.csv", io.Discard, screenOptions{Top: 1, Threshold: match.DefaultThreshold, Format: "csv", Workers: cores})
 	return time.Since(start), err
 }
 

@@ -183,39 +183,111 @@ type screenRecord struct {
 	Hits    []match.Hit `json:"hits"`
 }
 
-// screenBatch is a run of consecutive input rows, searched by one worker and written
-// in input order.
+// screenBatch is a run of consecutive input rows, prepared and searched by one worker and
+// written in input order.
 type screenBatch struct {
 	seq  int
 	ids  []string
 	qs   []match.Person
+	pqs  []match.PreparedPerson
 	out  bytes.Buffer
 	rows int
+}
+
+// prepare prepares the batch's rows for searching, which needs no index.
+func (b *screenBatch) prepare() {
+	b.pqs = b.pqs[:0]
+	for _, q := range b.qs {
+		b.pqs = append(b.pqs, match.PreparePerson(q))
+	}
 }
 
 // screenBatchRows is how many rows travel together: enough to make the hand-over between
 // goroutines cheap, few enough that output keeps flowing.
 const screenBatchRows = 128
 
+// screenAheadRows is how many input rows, at most, are prepared and set aside while the
+// list is still loading.
+const screenAheadRows = 8192
+
+// pendingIndex is a watch list that may still be loading when screening starts: rows are
+// read and prepared meanwhile, so that the cores the list's serial part leaves idle are
+// not wasted.
+type pendingIndex struct {
+	done chan struct{}
+	ix   *match.Index
+	err  error
+}
+
+// loadIndex runs load on a goroutine of its own.
+func loadIndex(load func() (*match.Index, error)) *pendingIndex {
+	p := &pendingIndex{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.ix, p.err = load()
+	}()
+	return p
+}
+
+// readyIndex is an index already loaded.
+func readyIndex(ix *match.Index) *pendingIndex {
+	p := &pendingIndex{done: make(chan struct{}), ix: ix}
+	close(p.done)
+	return p
+}
+
+func (p *pendingIndex) wait() (*match.Index, error) {
+	<-p.done
+	return p.ix, p.err
+}
+
+func (p *pendingIndex) loaded() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// screenAhead holds the batches prepared while the list loads, in input order.
+type screenAhead struct {
+	mu      sync.Mutex
+	idx     *pendingIndex
+	batches []*screenBatch
+}
+
+// setAside keeps b for later, unless the index is loaded or enough is already set aside.
+func (a *screenAhead) setAside(b *screenBatch) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.idx.loaded() || len(a.batches)*screenBatchRows >= screenAheadRows {
+		return false
+	}
+	a.batches = append(a.batches, b)
+	return true
+}
+
+// take returns the first batch set aside, once the index is loaded: nothing is set aside
+// after that, so the batches set aside are all taken.
+func (a *screenAhead) take() *screenBatch {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.batches) == 0 || !a.idx.loaded() {
+		return nil
+	}
+	b := a.batches[0]
+	a.batches[0] = nil
+	a.batches = a.batches[1:]
+	return b
+}
+
 // screen streams input rows through the index, one output record per row, in input
-// order. One goroutine reads and parses the CSV, a worker per core searches and formats
-// whole batches, and one writes them in order; memory stays bounded by the batches in flight.
-func screen(ctx context.Context, ix *match.Index, in io.Reader, file string, out io.Writer, opt screenOptions) error {
-	cr, limit := newLimitedCSVReader(in)
-	cols, _, err := readHeader(cr, file, "id", "name")
-	if err != nil {
-		return limit.tooLong(err, file)
-	}
-	limit.next(cr)
-	pc := personColumnsOf(cols)
-	bw := bufio.NewWriterSize(out, 64<<10)
-	if opt.Format == "csv" {
-		cw := csv.NewWriter(bw)
-		if err := cw.Write([]string{"query_id", "rank", "id", "score", "matched_name", "explanation"}); err != nil {
-			return err
-		}
-		cw.Flush()
-	}
+// order. One goroutine reads and parses the CSV, a worker per core prepares, searches and
+// formats whole batches, and one writes them in order; memory stays bounded by the
+// batches in flight. The index may still be loading: workers prepare rows meanwhile, and
+// nothing is written before it is loaded (an error loading it is the one returned).
+func screen(ctx context.Context, idx *pendingIndex, in io.Reader, file string, out io.Writer, opt screenOptions) error {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -227,10 +299,19 @@ func screen(ctx context.Context, ix *match.Index, in io.Reader, file string, out
 	done := make(chan *screenBatch, 2*workers)
 	free := sync.Pool{New: func() any { return &screenBatch{} }}
 
-	// Reader: parses rows into batches; a bad row stops the run after the rows before it.
-	var readErr error
+	// Reader: reads the header (its error on header), then parses rows into batches; a
+	// bad row stops the run after the rows before it (its error on read).
+	header, read := make(chan error, 1), make(chan error, 1)
 	go func() {
 		defer close(todo)
+		cr, limit := newLimitedCSVReader(in)
+		cols, _, err := readHeader(cr, file, "id", "name")
+		header <- limit.tooLong(err, file)
+		if err != nil {
+			return
+		}
+		limit.next(cr)
+		pc := personColumnsOf(cols)
 		seq := 0
 		b := free.Get().(*screenBatch)
 		send := func() bool {
@@ -253,33 +334,71 @@ func screen(ctx context.Context, ix *match.Index, in io.Reader, file string, out
 				break
 			}
 			if err != nil {
-				readErr = limit.tooLong(fmt.Errorf("%s: %w", file, err), file)
-				break
+				read <- limit.tooLong(fmt.Errorf("%s: %w", file, err), file)
+				send()
+				return
 			}
 			limit.next(cr)
 			id, p, err := readPerson(cr, file, pc, rec)
 			if err != nil {
-				readErr = err
-				break
+				read <- err
+				send()
+				return
 			}
 			b.ids = append(b.ids, id)
 			b.qs = append(b.qs, p)
 			b.rows++
 			if b.rows == screenBatchRows && !send() {
+				read <- nil
 				return
 			}
 		}
 		send()
+		read <- nil
 	}()
 
-	// Workers: search and format a batch into its own buffer.
+	// Workers: prepare a batch, then search and format it into its own buffer once the
+	// index is loaded; until then, batches are set aside, and searched first after.
+	ahead := &screenAhead{idx: idx}
+	indexReady := func() bool {
+		select {
+		case <-idx.done:
+			return idx.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for b := range todo {
-				formatBatch(ix, b, opt)
+			for {
+				b := ahead.take()
+				if b == nil {
+					var ok bool
+					select {
+					case b, ok = <-todo:
+					case <-ctx.Done():
+						return
+					}
+					if ok {
+						b.prepare()
+						if ahead.setAside(b) {
+							continue
+						}
+					}
+					if !indexReady() {
+						return
+					}
+					if !ok {
+						// The input is all read: what is still set aside is all that is left.
+						if b = ahead.take(); b == nil {
+							return
+						}
+					}
+				}
+				formatBatch(idx.ix, b, opt)
 				select {
 				case done <- b:
 				case <-ctx.Done():
@@ -290,7 +409,22 @@ func screen(ctx context.Context, ix *match.Index, in io.Reader, file string, out
 	}
 	go func() { wg.Wait(); close(done) }()
 
-	// Writer: batches leave in the order they came in.
+	// Writer: nothing is written before the list and the input's header are known good;
+	// then batches leave in the order they came in.
+	if _, err := idx.wait(); err != nil {
+		return err
+	}
+	if err := <-header; err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	if opt.Format == "csv" {
+		cw := csv.NewWriter(bw)
+		if err := cw.Write([]string{"query_id", "rank", "id", "score", "matched_name", "explanation"}); err != nil {
+			return err
+		}
+		cw.Flush()
+	}
 	start := time.Now()
 	progress := func(end string) {
 		if opt.Progress != nil {
@@ -328,11 +462,16 @@ func screen(ctx context.Context, ix *match.Index, in io.Reader, file string, out
 		writeErr = err
 	}
 	progress("\n")
-	switch {
-	case writeErr != nil:
+	if writeErr != nil {
 		return writeErr
-	case readErr != nil:
-		return readErr
+	}
+	// The reader is done unless the run was cancelled.
+	select {
+	case err := <-read:
+		if err != nil {
+			return err
+		}
+	default:
 	}
 	return ctx.Err()
 }
@@ -348,7 +487,7 @@ func formatBatch(ix *match.Index, b *screenBatch, opt screenOptions) {
 		enc.SetEscapeHTML(false)
 	}
 	for i, id := range b.ids {
-		hits := ix.SearchAbove(b.qs[i], opt.Top, opt.Threshold)
+		hits := ix.SearchPreparedAbove(&b.pqs[i], opt.Top, opt.Threshold)
 		if cw != nil {
 			for r, h := range hits {
 				// Writing to a bytes.Buffer cannot fail.

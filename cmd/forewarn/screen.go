@@ -55,35 +55,43 @@ func runScreen(ctx context.Context, m *Main, args []string) error {
 		}
 		defer stop()
 	}
-	var ix *match.Index
-	var err error
+	// A list file loads while the input is read and prepared; a node's subjects are read first.
+	var idx *pendingIndex
 	switch {
 	case *list != "":
-		lf, oerr := os.Open(*list)
-		if oerr != nil {
-			return fmt.Errorf("screen: %w", oerr)
+		lf, err := os.Open(*list)
+		if err != nil {
+			return fmt.Errorf("screen: %w", err)
 		}
 		defer lf.Close()
-		ix, err = loadWatchList(lf, *list)
-	case given["node"]:
-		ix, err = apiWatchList(ctx, af, pf)
+		idx = loadIndex(func() (*match.Index, error) { return loadWatchList(lf, *list) })
 	default:
-		ix, err = m.nodeWatchList(ctx, nf, pf, *input)
-	}
-	if err != nil {
-		return fmt.Errorf("screen: %w", err)
+		var ix *match.Index
+		var err error
+		if given["node"] {
+			ix, err = apiWatchList(ctx, af, pf)
+		} else {
+			ix, err = m.nodeWatchList(ctx, nf, pf, *input)
+		}
+		if err != nil {
+			return fmt.Errorf("screen: %w", err)
+		}
+		idx = readyIndex(ix)
 	}
 	in := m.Stdin
 	if *input != "-" {
 		f, err := os.Open(*input)
 		if err != nil {
+			if _, lerr := idx.wait(); lerr != nil {
+				err = lerr
+			}
 			return fmt.Errorf("screen: %w", err)
 		}
 		defer f.Close()
 		in = f
 	}
 	opts := screenOptions{Top: *top, Threshold: *threshold, Format: *format, Progress: progressWriter(m), Workers: *workers}
-	if err := screen(ctx, ix, screenInput(in), *input, m.Stdout, opts); err != nil {
+	if err := screen(ctx, idx, screenInput(in), *input, m.Stdout, opts); err != nil {
 		return fmt.Errorf("screen: %w", err)
 	}
 	return nil

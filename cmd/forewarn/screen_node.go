@@ -89,8 +89,22 @@ func apiWatchList(ctx context.Context, af *apiFlags, pf *purposeFlags) (*match.I
 }
 
 // screenInput returns the travellers to screen as screen CSV: a CSV passes through; FtM
-// JSON lines (sniffed by a leading "{") are turned into one row per person.
-func screenInput(in io.Reader) io.Reader {
+// JSON lines (sniffed by a leading "{") are turned into one row per person. Nothing is
+// read before the first read: the list may be loading, and its errors come first.
+func screenInput(in io.Reader) io.Reader { return &sniffedInput{in: in} }
+
+type sniffedInput struct {
+	in, r io.Reader
+}
+
+func (s *sniffedInput) Read(p []byte) (int, error) {
+	if s.r == nil {
+		s.r = sniffInput(s.in)
+	}
+	return s.r.Read(p)
+}
+
+func sniffInput(in io.Reader) io.Reader {
 	br := bufio.NewReaderSize(in, 64<<10)
 	head, _ := br.Peek(512)
 	if len(bytes.TrimLeft(head, "\ufeff \t\r\n")) == 0 || bytes.TrimLeft(head, "\ufeff \t\r\n")[0] != '{' {
