@@ -14,6 +14,7 @@ const (
 	PermReviewMatches  Permission = "matches.review" // confirm or reject matches
 	PermReadAudit      Permission = "audit.read"     // the audit trail and its verification
 	PermManagePeers    Permission = "peers.manage"   // peer agencies and their keys
+	PermReadPeers      Permission = "peers.read"     // the list of peer agencies, to address them or watch their links
 	PermManageUsers    Permission = "users.manage"   // users, roles and API tokens
 	PermManageOwnToken Permission = "tokens.own"     // one's own API tokens
 	PermResolveAlerts  Permission = "alerts.resolve" // mark an alert for one's desk dealt with
@@ -27,11 +28,11 @@ const (
 // the audit trail included, and changes nothing; an analyst cannot send to peers unless
 // also liaison; only an administrator manages users, peers and keys.
 var rolePermissions = map[Role][]Permission{
-	RoleAnalyst:    {PermReadMessages, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
-	RoleLiaison:    {PermReadMessages, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
-	RoleSupervisor: {PermReadMessages, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
-	RoleOversight:  {PermReadMessages, PermReadOverdue, PermReadSubjects, PermReadAudit},
-	RoleAdmin:      {PermManagePeers, PermManageUsers, PermReadAudit, PermManageOwnToken, PermManageNotifications, PermOwnNotifications},
+	RoleAnalyst:    {PermReadMessages, PermReadPeers, PermReadSubjects, PermWriteSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
+	RoleLiaison:    {PermReadMessages, PermReadPeers, PermSendMessages, PermAckMessages, PermReadSubjects, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
+	RoleSupervisor: {PermReadMessages, PermReadPeers, PermAckMessages, PermReadOverdue, PermReadSubjects, PermReviewMatches, PermManageOwnToken, PermResolveAlerts, PermOwnNotifications, PermRetention},
+	RoleOversight:  {PermReadMessages, PermReadPeers, PermReadOverdue, PermReadSubjects, PermReadAudit},
+	RoleAdmin:      {PermManagePeers, PermReadPeers, PermManageUsers, PermReadAudit, PermManageOwnToken, PermManageNotifications, PermOwnNotifications},
 }
 
 // Can reports whether role r grants permission p.

@@ -88,7 +88,7 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/audit", Perm: forewarn.PermReadAudit, Tag: "audit", Summary: "The audit trail, oldest first", Query: []string{"actor", "action", "object_type", "object", "after_seq", "since", "until", "limit"}, Response: "AuditPage", handler: s.handleListAudit},
 		{Method: "POST", Path: "/api/v1/audit/verify", Perm: forewarn.PermReadAudit, Tag: "audit", Summary: "Verify the hash chain and the signed checkpoints", Response: "AuditReport", handler: s.handleVerifyAudit},
 
-		{Method: "GET", Path: "/api/v1/peers", Perm: forewarn.PermReadMessages, Tag: "admin", Summary: "Peer agencies this node exchanges messages with", Response: "PeerPage", handler: s.handleListPeers},
+		{Method: "GET", Path: "/api/v1/peers", Perm: forewarn.PermReadPeers, Tag: "admin", Summary: "Peer agencies this node exchanges messages with", Response: "PeerPage", handler: s.handleListPeers},
 		{Method: "POST", Path: "/api/v1/peers", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "Register a peer agency with its pinned public key", Request: "Peer", Response: "Peer", Status: http.StatusCreated, handler: s.handleAddPeer},
 		{Method: "PUT", Path: "/api/v1/peers/{code}/private-limit", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "How many persons the peer may ask about privately in a day", Request: "PrivateLimit", Response: "PrivateLimit", handler: s.handleSetPrivateLimit},
 		{Method: "GET", Path: "/api/v1/private-use", Perm: forewarn.PermManagePeers, Tag: "admin", Summary: "How often each peer asked privately today, with its limit", Response: "PrivateUseList", handler: s.handlePrivateUse},

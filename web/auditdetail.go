@@ -303,7 +303,7 @@ var permWords = map[forewarn.Permission]string{
 	forewarn.PermAckMessages: msg("acknowledging messages"), forewarn.PermReadOverdue: msg("the overdue board"),
 	forewarn.PermReadSubjects: msg("reading subjects"), forewarn.PermWriteSubjects: msg("changing subjects"),
 	forewarn.PermReviewMatches: msg("reviewing matches"), forewarn.PermReadAudit: msg("reading the audit trail"),
-	forewarn.PermManagePeers: msg("managing peers"), forewarn.PermManageUsers: msg("managing users"),
+	forewarn.PermManagePeers: msg("managing peers"), forewarn.PermReadPeers: msg("reading the list of peers"), forewarn.PermManageUsers: msg("managing users"),
 	forewarn.PermManageOwnToken: msg("one's own API tokens"), forewarn.PermResolveAlerts: msg("closing alerts"),
 	forewarn.PermManageNotifications: msg("managing notifications"), forewarn.PermOwnNotifications: msg("one's own notifications"),
 	forewarn.PermRetention: msg("retention reviews"),

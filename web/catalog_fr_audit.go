@@ -286,6 +286,7 @@ var frenchAuditText = map[string]string{
 	"changing subjects":                           "la modification des fiches",
 	"reviewing matches":                           "l’examen des correspondances",
 	"reading the audit trail":                     "la lecture du journal d’audit",
+	"reading the list of peers":                   "la lecture de la liste des partenaires",
 	"managing peers":                              "la gestion des partenaires",
 	"managing users":                              "la gestion des utilisateurs",
 	"one's own API tokens":                        "ses propres jetons d’API",

@@ -55,7 +55,7 @@ var wantAllowed = map[string]string{
 	"DELETE /api/v1/peers/{code}/agreement":      "admin",
 	"GET /api/v1/audit":                          "oversight admin",
 	"POST /api/v1/audit/verify":                  "oversight admin",
-	"GET /api/v1/peers":                          "analyst liaison supervisor oversight",
+	"GET /api/v1/peers":                          "analyst liaison supervisor oversight admin",
 	"POST /api/v1/peers":                         "admin",
 	"DELETE /api/v1/peers/{code}":                "admin",
 	"GET /api/v1/users":                          "admin",
