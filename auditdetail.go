@@ -45,30 +45,33 @@ const (
 	// marked as English.
 	ArgReason AuditArgKind = "reason"
 	ArgAny    AuditArgKind = "any" // as written, maybe empty: a token's name
+	// ArgObjects is a list of objects by kind and ID, joined by ", ": "subject 0190…, message 0190…"
+	ArgObjects AuditArgKind = "objects"
 )
 
 // argPatterns are what each kind of argument may look like in a stored detail.
 var argPatterns = map[AuditArgKind]string{
-	ArgText:   `.+?`,
-	ArgName:   `\S+`,
-	ArgID:     `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
-	ArgAgency: `[A-Z0-9][A-Z0-9_-]*(?:,[A-Z0-9][A-Z0-9_-]*)*`,
-	ArgCode:   `[a-z][a-z_-]*`,
-	ArgPage:   `[A-Z][A-Za-z ]*`,
-	ArgCount:  `\d+`,
-	ArgScore:  `\d+\.\d+`,
-	ArgTime:   `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`,
-	ArgDate:   `\d{4}-\d\d-\d\d`,
-	ArgBool:   `true|false`,
-	ArgDigest: `[0-9a-f]{64}`,
-	ArgWord:   `\S*`,
-	ArgCodes:  `[a-z][a-z_-]*(?:,? [a-z][a-z_-]*|,[a-z][a-z_-]*)*`,
-	ArgWords:  `[a-z][a-z ]*(?:, [a-z][a-z ]*)*`,
-	ArgTerm:   `[a-z][a-z_]*(?:\.[a-z_]+)*`,
-	ArgPerm:   `[a-z]+\.[a-z_]+`,
-	ArgSpan:   `(?:\d+h)?(?:\d+m)?(?:[\d.]+(?:s|ms|µs|ns))?`,
-	ArgReason: `.+?`,
-	ArgAny:    `.*?`,
+	ArgText:    `.+?`,
+	ArgName:    `\S+`,
+	ArgID:      `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`,
+	ArgAgency:  `[A-Z0-9][A-Z0-9_-]*(?:,[A-Z0-9][A-Z0-9_-]*)*`,
+	ArgCode:    `[a-z][a-z_-]*`,
+	ArgPage:    `[A-Z][A-Za-z ]*`,
+	ArgCount:   `\d+`,
+	ArgScore:   `\d+\.\d+`,
+	ArgTime:    `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`,
+	ArgDate:    `\d{4}-\d\d-\d\d`,
+	ArgBool:    `true|false`,
+	ArgDigest:  `[0-9a-f]{64}`,
+	ArgWord:    `\S*`,
+	ArgCodes:   `[a-z][a-z_-]*(?:,? [a-z][a-z_-]*|,[a-z][a-z_-]*)*`,
+	ArgWords:   `[a-z][a-z ]*(?:, [a-z][a-z ]*)*`,
+	ArgTerm:    `[a-z][a-z_]*(?:\.[a-z_]+)*`,
+	ArgPerm:    `[a-z]+\.[a-z_]+`,
+	ArgSpan:    `(?:\d+h)?(?:\d+m)?(?:[\d.]+(?:s|ms|µs|ns))?`,
+	ArgReason:  `.+?`,
+	ArgAny:     `.*?`,
+	ArgObjects: `[a-z_]+ [0-9a-f-]{36}(?:, [a-z_]+ [0-9a-f-]{36})*`,
 }
 
 // AuditDetailKind is one sentence the core writes in audit details.
@@ -159,7 +162,7 @@ var AuditDetailKinds = []*AuditDetailKind{
 	{Code: "private.set_changes", Actions: []string{"private_match.set_sent"}, Format: "sent %s the changes to its private-match set of epoch %s: %s added, %s removed", Args: []AuditArgKind{ArgAgency, ArgName, ArgCount, ArgCount}},
 	{Code: "private.set_unchanged", Actions: []string{"private_match.set_sent"}, Format: "told %s its private-match set of epoch %s is unchanged", Args: []AuditArgKind{ArgAgency, ArgName}},
 	{Code: "retention.assign", Actions: []string{"retention.assign"}, Format: "%s review dates given by the policy", Args: []AuditArgKind{ArgCount}},
-	{Code: "retention.assign_list", Actions: []string{"retention.assign"}, Format: "%s review dates given by the policy: %s", Args: []AuditArgKind{ArgCount, ArgText}},
+	{Code: "retention.assign_list", Actions: []string{"retention.assign"}, Format: "%s review dates given by the policy: %s", Args: []AuditArgKind{ArgCount, ArgObjects}},
 	{Code: "retention.review_date", Actions: []string{"subject.keep", "message.keep"}, Format: "review date %s (was %s)", Args: []AuditArgKind{ArgDate, ArgDate}},
 	{Code: "retention.erased", Actions: []string{"subject.erase", "message.erase"}, Format: "erased; was %s; %s persons erased from %s messages", Args: []AuditArgKind{ArgDigest, ArgCount, ArgCount}},
 	{Code: "retention.notice_sent", Actions: []string{"erasure.notice_sent"}, Format: "to %s about message %s: notice %s", Args: []AuditArgKind{ArgAgency, ArgID, ArgID}},

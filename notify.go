@@ -181,8 +181,11 @@ type Notice struct {
 	DeadAt      time.Time         `json:"dead_at,omitzero"` // given up: in the dead-letter list
 }
 
+// NoticeState is where a notification stands: pending, sent or dead.
+type NoticeState string
+
 // State says where a notification stands: pending, sent or dead.
-func (n *Notice) State() string {
+func (n *Notice) State() NoticeState {
 	switch {
 	case !n.SentAt.IsZero():
 		return "sent"

@@ -21,7 +21,7 @@ var auditSamples = map[forewarn.AuditArgKind]string{
 	forewarn.ArgScore: "0.959", forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true",
 	forewarn.ArgDigest: strings.Repeat("0f", 32), forewarn.ArgWord: "sdn-v7", forewarn.ArgCodes: "notification response",
 	forewarn.ArgWords: "analyst", forewarn.ArgTerm: "marks.tlp", forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "1h0m0s",
-	forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli",
+	forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli", forewarn.ArgObjects: "subject 014a4d63-e500-71e3-ad76-020e43492d80, message 014a4d63-e500-71e3-ad76-020e43492d81",
 }
 
 // seedEveryAuditKind writes an entry for every sentence of forewarn.AuditDetailKinds

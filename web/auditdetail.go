@@ -225,6 +225,14 @@ func (l *locale) auditArgs(args []forewarn.AuditArg) (out []any, quoted string) 
 			} else {
 				s, quoted = quoteMark, a.Value
 			}
+		case forewarn.ArgObjects:
+			objs := strings.Split(a.Value, ", ")
+			for j, o := range objs {
+				if kind, id, ok := strings.Cut(o, " "); ok {
+					objs[j] = l.objectWord(kind) + " " + id
+				}
+			}
+			s = strings.Join(objs, ", ")
 		case forewarn.ArgPage:
 			s = l.T(a.Value)
 		case forewarn.ArgCount:
@@ -307,6 +315,15 @@ var permWords = map[forewarn.Permission]string{
 	forewarn.PermManageOwnToken: msg("one's own API tokens"), forewarn.PermResolveAlerts: msg("closing alerts"),
 	forewarn.PermManageNotifications: msg("managing notifications"), forewarn.PermOwnNotifications: msg("one's own notifications"),
 	forewarn.PermRetention: msg("retention reviews"),
+}
+
+// purposeLabel is a purpose a form offers, in the reader's language: a purpose of the
+// node's default policy by its word, one the node named itself as it named it.
+func (l *locale) purposeLabel(o forewarn.PurposeOption) string {
+	if purposeWords[o.Code] == o.Label {
+		return l.T(o.Label)
+	}
+	return o.Label
 }
 
 // purposeWords are the words for the purposes of the node's default policy; a purpose a

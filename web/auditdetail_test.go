@@ -17,7 +17,7 @@ func TestAuditDetailInFrench(t *testing.T) {
 		forewarn.ArgAgency: "FR-DGSI", forewarn.ArgCode: "notification", forewarn.ArgPage: "Inbox", forewarn.ArgCount: "1234", forewarn.ArgScore: "0.959",
 		forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true", forewarn.ArgDigest: strings.Repeat("0f", 32),
 		forewarn.ArgWord: "2016-01", forewarn.ArgCodes: "notification response", forewarn.ArgWords: "analyst", forewarn.ArgTerm: "marks.tlp",
-		forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "2h0m0s", forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli"}
+		forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "2h0m0s", forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli", forewarn.ArgObjects: "subject 014a4d63-e500-71e3-ad76-020e43492d80"}
 	shown := map[forewarn.AuditArgKind]string{forewarn.ArgCount: "1\u202f234", forewarn.ArgScore: "0,959", forewarn.ArgTime: "15 déc. 2014 10:01 UTC",
 		forewarn.ArgDate: "15 août 2015", forewarn.ArgCode: "avertissement", forewarn.ArgPage: "Réception", forewarn.ArgBool: "oui",
 		forewarn.ArgCodes: "avertissement, réponse", forewarn.ArgWords: "analyste", forewarn.ArgTerm: "le niveau TLP", forewarn.ArgPerm: "la gestion des partenaires",

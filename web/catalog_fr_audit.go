@@ -371,4 +371,13 @@ var frenchAuditText = map[string]string{
 	"webhook":                          "webhook",
 	"export":                           "export",
 	"Your role (%s) does not allow this page (%s).": "Votre rôle (%s) ne donne pas accès à cette page (%s).",
+	// the node's parts that act on their own, as the audit names them (web.go, componentWords)
+	"setup":              "installation",
+	"consent requests":   "demandes d’accord",
+	"delivery":           "remise",
+	"housekeeping":       "entretien",
+	"notifications":      "notifications",
+	"private-match sync": "synchronisation de la correspondance confidentielle",
+	"demo":               "démonstration",
+	"feed %s":            "flux %s",
 }

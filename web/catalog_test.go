@@ -24,7 +24,7 @@ import (
 // sameInFrench are the keys whose French is rightly the English: words French shares,
 // and text that is only codes and formats.
 var sameInFrench = map[string]bool{
-	"source %s, information %s": true, "liaison": true, "Notifications": true, "improbable": true,
+	"source %s, information %s": true, "liaison": true, "Notifications": true, "notifications": true, "improbable": true,
 	"%d minutes": true, "association": true, "document": true, "Consultations": true,
 	"Message": true, "Pages": true, "Provenance": true, "Source": true, "Questions": true,
 	"article": true, "flash": true, "romanisation": true, "routine": true, "urgent": true,

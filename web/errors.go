@@ -378,6 +378,10 @@ func (l *locale) errorArg(a any) any {
 		return a
 	}
 	s := rv.String()
+	if rv.Type().PkgPath() == forewarnPath {
+		// a stored code of the domain's own type (a role, a status, a kind): its word
+		return l.typedWord(a, s)
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2 Jan 2006 15:04 MST"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return l.Time(t)
@@ -399,3 +403,39 @@ func (l *locale) fieldErrorText(fe *forewarn.Error) string {
 
 // errText is errorText in the language of the page being served.
 func errText(ctx context.Context, err error) string { return localeOf(ctx).errorText(err) }
+
+// forewarnPath is the domain's package, whose named string types are stored codes.
+var forewarnPath = reflect.TypeOf(forewarn.Role("")).PkgPath()
+
+// typedWord is a stored code an error's sentence names, of one of the domain's types,
+// as the reader says it: a role by its name, a status by its word, a permission by what
+// it allows; a TLP level or an agency as it is.
+func (l *locale) typedWord(a any, s string) string {
+	switch a.(type) {
+	case forewarn.TLP:
+		return s
+	case forewarn.Permission:
+		if w, ok := permWords[forewarn.Permission(s)]; ok {
+			return l.T(w)
+		}
+		return s
+	case forewarn.ForwardStatus, forewarn.NoticeState:
+		if w, ok := statusWords[a]; ok {
+			return l.T(w)
+		}
+	}
+	return l.codeWord(s)
+}
+
+// statusWords are the words for the states of forwards and notifications an error can
+// say a thing is in already.
+// (keyed by the typed value: a forward and a notification are both "sent")
+var statusWords = map[any]string{
+	forewarn.ForwardAwaitingConsent: msg("awaiting the originator's consent"),
+	forewarn.ForwardRefused:         msg("refused by the originator"),
+	forewarn.ForwardSent:            msg("completed"),
+	forewarn.ForwardOverridden:      msg("completed under an imminent-threat override"),
+	forewarn.NoticeState("pending"): msg("pending"),
+	forewarn.NoticeState("sent"):    msg("sent out"),
+	forewarn.NoticeState("dead"):    msg("given up"),
+}

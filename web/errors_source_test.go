@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,13 +21,14 @@ import (
 // directory (likewise through wrappers that pass their format parameter on). bad lists
 // calls whose rule or format could not be read, so the scan cannot miss one silently.
 func sourceErrors(t *testing.T) (rules map[string][]string, formats map[string]map[string]string, bad []string) {
-	rules, formats, _, bad = sourceErrorsAndFields(t)
+	rules, formats, _, _, bad = sourceErrorsAndFields(t)
 	return rules, formats, bad
 }
 
 // sourceErrorsAndFields is sourceErrors with the fields validation errors name, where the
-// source writes them whole, by package directory.
-func sourceErrorsAndFields(t *testing.T) (rules map[string][]string, formats map[string]map[string]string, fields map[string]map[string]string, bad []string) {
+// source writes them whole, by package directory, and the sentences of forewarn.Invalid
+// by package directory, each with where it is written.
+func sourceErrorsAndFields(t *testing.T) (rules map[string][]string, formats map[string]map[string]string, fields map[string]map[string]string, sentences map[string]map[string]string, bad []string) {
 	t.Helper()
 	fset := token.NewFileSet()
 	type file struct {
@@ -65,6 +67,7 @@ func sourceErrorsAndFields(t *testing.T) (rules map[string][]string, formats map
 	rules = map[string][]string{}
 	formats = map[string]map[string]string{}
 	fields = map[string]map[string]string{}
+	sentences = map[string]map[string]string{}
 	// wrappers: functions that take a rule (or a format) and pass it on, by name, with the
 	// index of that parameter. The builders themselves come first.
 	// Wrappers are keyed by directory and name ("app fail"); the builders by the root's
@@ -205,6 +208,14 @@ func sourceErrorsAndFields(t *testing.T) (rules map[string][]string, formats map
 						}
 						fields[fl.dir][f] = pos(n)
 					}
+					if len(n.Args) > 2 {
+						if m, ok := str(n.Args[2]); ok {
+							if sentences[fl.dir] == nil {
+								sentences[fl.dir] = map[string]string{}
+							}
+							sentences[fl.dir][m] = pos(n)
+						}
+					}
 				}
 				if i, ok := ruleAt[name]; ok && i < len(n.Args) {
 					if s, ok := str(n.Args[i]); ok {
@@ -238,7 +249,7 @@ func sourceErrorsAndFields(t *testing.T) (rules map[string][]string, formats map
 	for _, ps := range rules {
 		sort.Strings(ps)
 	}
-	return rules, formats, fields, bad
+	return rules, formats, fields, sentences, bad
 }
 
 // isErrorType reports whether a composite literal's type is forewarn.Error.
@@ -320,7 +331,7 @@ func TestEveryErrorHasFrench(t *testing.T) {
 // store or the pages names (where the source writes it whole) has a word in fieldWords,
 // so a French page never names a field by its English path.
 func TestEveryFieldHasWords(t *testing.T) {
-	_, _, fields, _ := sourceErrorsAndFields(t)
+	_, _, fields, _, _ := sourceErrorsAndFields(t)
 	n := 0
 	var missing []string
 	for _, dir := range []string{".", "app", "sqlstore", "web"} {
@@ -338,5 +349,34 @@ func TestEveryFieldHasWords(t *testing.T) {
 	sort.Strings(missing)
 	for _, m := range missing {
 		t.Errorf("the field %s has no word in fieldWords (web/errors.go)", m)
+	}
+}
+
+// codeInSentenceRE finds what only a programmer reads in an error's sentence: a field's
+// path or a stored code (snake_case, dotted), outside the values quoted with %q.
+var codeInSentenceRE = regexp.MustCompile(`\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\b`)
+
+// TestValidationSaysNoCodes: the sentence of a validation error a page can show (the
+// domain's, the core's, the store's, the pages' own) says its field and the values it
+// takes in words, never by their codes (max_tlp, identified_through): the English page
+// shows that sentence as it is, after the field's word.
+func TestValidationSaysNoCodes(t *testing.T) {
+	_, _, _, sentences, _ := sourceErrorsAndFields(t)
+	n := 0
+	var bad []string
+	for _, dir := range []string{".", "app", "sqlstore", "web"} {
+		for m, at := range sentences[dir] {
+			n++
+			if c := codeInSentenceRE.FindString(m); c != "" {
+				bad = append(bad, at+": "+strconv.Quote(m)+" names "+c)
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d sentences found in the source: the scan is broken", n)
+	}
+	sort.Strings(bad)
+	for _, b := range bad {
+		t.Errorf("%s", b)
 	}
 }

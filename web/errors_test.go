@@ -52,3 +52,33 @@ func TestErrorsInFrench(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsWordStatesAndRoles: a status or a role an error's sentence names is said by
+// its word in the reader's language, never as the code the store keeps (awaiting_consent,
+// supervisor, dead).
+func TestErrorsWordStatesAndRoles(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		fr   string
+		en   string
+	}{
+		{"a forward's state", forewarn.Errorf(forewarn.ECONFLICT, "the forward of %s to %s is %s already", "0190", "FR-DGSI", forewarn.ForwardAwaitingConsent),
+			"la transmission de 0190 à FR-DGSI est déjà dans l’état « en attente de l’accord de l’émetteur »", "the forward of 0190 to FR-DGSI is awaiting the originator's consent already"},
+		{"a forward done", forewarn.Errorf(forewarn.ECONFLICT, "the forward of %s to %s is %s already", "0190", "FR-DGSI", forewarn.ForwardOverridden),
+			"la transmission de 0190 à FR-DGSI est déjà dans l’état « effectuée en passant outre, pour menace imminente »", "the forward of 0190 to FR-DGSI is completed under an imminent-threat override already"},
+		{"an import's state", forewarn.Errorf(forewarn.ECONFLICT, "import job %s is already %s", "0190", forewarn.ImportDone),
+			"la tâche d’importation 0190 est déjà dans l’état « terminé »", "import job 0190 is already done"},
+		{"a notification's state", forewarn.Errorf(forewarn.ECONFLICT, "notification %s is %s, not in the dead-letter list", "0190", forewarn.NoticeState("sent")),
+			"la notification 0190 est dans l’état « envoyée », pas dans la liste des envois abandonnés", "notification 0190 is sent out, not in the dead-letter list"},
+		{"a role", forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token's user is disabled or no longer holds the role %s", forewarn.RoleSupervisor),
+			"l’utilisateur du jeton d’API est désactivé ou n’a plus le rôle superviseur", "the API token's user is disabled or no longer holds the role supervisor"},
+	} {
+		if got := french.errorText(tt.err); got != tt.fr {
+			t.Errorf("%s in French: %q, want %q", tt.name, got, tt.fr)
+		}
+		if got := english.errorText(tt.err); got != tt.en {
+			t.Errorf("%s in English: %q, want %q", tt.name, got, tt.en)
+		}
+	}
+}

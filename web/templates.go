@@ -129,6 +129,7 @@ func funcsFor(l *locale) template.FuncMap {
 		"languageName":     l.LanguageName,
 		"scriptName":       l.ScriptName,
 		"purposeText":      l.purposeText,
+		"purposeLabel":     l.purposeLabel,
 		"marksText":        l.marksText,
 		// actorOf reads back an actor the oversight report writes as "user:analyst".
 		"actorOf": func(s string) forewarn.Actor {

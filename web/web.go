@@ -255,7 +255,15 @@ func (s *Server) denyf(w http.ResponseWriter, r *http.Request, a *access, format
 		}
 		shown[i] = x
 	}
-	s.refuse(w, r, a, fmt.Sprintf(format, args...), l.T(format, shown...))
+	why := fmt.Sprintf(format, args...)
+	said := l.T(format, shown...)
+	// A refusal the audit reads back (forewarn.AuditReasonKinds) is said as the audit page
+	// says it: each role by its name and the page by what it is for, in the reader's
+	// language.
+	if t, ok := l.reasonText(why); ok {
+		said = t
+	}
+	s.refuse(w, r, a, why, said)
 }
 
 // deny answers 403 with a page saying why, and records the refusal in the audit trail,
@@ -339,7 +347,7 @@ func (v *view) ActorName(a forewarn.Actor) string {
 	case forewarn.ActorPeer:
 		name = v.loc.T("peer %s", a.ID)
 	case forewarn.ActorSystem:
-		name = v.loc.T("the node (%s)", a.ID)
+		name = v.loc.T("the node (%s)", v.loc.componentWord(a.ID))
 	default:
 		name = string(a.Kind) + " " + a.ID
 	}
@@ -347,6 +355,27 @@ func (v *view) ActorName(a forewarn.Actor) string {
 		name = v.loc.T("%s, with an API token", name)
 	}
 	return name
+}
+
+// componentWord names a part of the node that acts on its own (forewarn.SystemActor) in
+// the reader's language: "escalation" is "relance"; a feed by its ID; a component this
+// table does not know (a test's, an address) as it is.
+func (l *locale) componentWord(id string) string {
+	if w, ok := componentWords[id]; ok {
+		return l.T(w)
+	}
+	if feed, ok := strings.CutPrefix(id, "feed "); ok {
+		return l.T("feed %s", feed)
+	}
+	return id
+}
+
+// componentWords are the words for the node's parts that act on their own.
+var componentWords = map[string]string{
+	"init": msg("setup"), "consent": msg("consent requests"), "delivery": msg("delivery"),
+	"escalation": msg("escalation"), "housekeeping": msg("housekeeping"), "matcher": msg("matcher"),
+	"notifier": msg("notifications"), "notify": msg("notifications"), "private-sync": msg("private-match sync"),
+	"retention": msg("retention"), "demo": msg("demo"),
 }
 
 // Can reports whether the signed-in user may do p: templates show only the actions the
