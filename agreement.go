@@ -2,6 +2,7 @@ package forewarn
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -59,11 +60,11 @@ func (a *SharingAgreement) Validate() error {
 		switch k {
 		case KindRequest, KindNotification, KindResponse, KindAcknowledgement, KindPrivateMatch:
 		default:
-			return Invalid("kinds", "enum", "kinds[%d]: unknown message kind %q (request, notification, response, acknowledgement, private_match)", i, k)
+			return Invalid(fmt.Sprintf("kinds[%d]", i), "enum", "%q is not a kind of message", k).Choices(string(KindRequest), string(KindNotification), string(KindResponse), string(KindAcknowledgement), string(KindPrivateMatch))
 		}
 	}
 	if !a.MaxTLP.Valid() {
-		return Invalid("max_tlp", "enum", "max_tlp must be a TLP level (CLEAR, GREEN, AMBER, AMBER+STRICT or RED), not %q", a.MaxTLP)
+		return Invalid("max_tlp", "enum", "the highest TLP level must be one of the TLP levels, not %q", a.MaxTLP).Choices(tlpCodes()...)
 	}
 	if a.PrivatePersonsPerDay < 0 || a.PrivatePersonsPerDay > MaxPrivateLimit {
 		return Invalid("private_persons_per_day", "range", "a private query limit is 0 to %d persons a day, not %d", MaxPrivateLimit, a.PrivatePersonsPerDay)

@@ -121,7 +121,7 @@ func (c *Claim) Validate(now time.Time) error {
 		}
 	}
 	if !known {
-		return Invalid("kind", "enum", "unknown claim kind %q (travel_entry, travel_exit, residence, association, document, attribute)", c.Kind)
+		return Invalid("kind", "enum", "%q is not a kind of claim", c.Kind).Choices(codes(ClaimKinds)...)
 	}
 	if err := validateText("value", c.Value, true, 1000); err != nil {
 		return err
@@ -180,7 +180,7 @@ func (a *Association) Validate() error {
 	switch a.Kind {
 	case AssocAssociateOf, AssocTravelledWith, AssocIdentifiedWith, AssocRelativeOf:
 	default:
-		return Invalid("kind", "enum", "unknown association kind %q (associate_of, travelled_with, identified_through, relative_of)", a.Kind)
+		return Invalid("kind", "enum", "%q is not a kind of link", a.Kind).Choices(linkKinds...)
 	}
 	if err := a.Source.validate("source"); err != nil {
 		return err

@@ -3,6 +3,7 @@ package forewarn
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes: the small, stable set every layer speaks. The HTTP layer maps each to one
@@ -23,6 +24,10 @@ type Error struct {
 	Message string
 	Field   string // the offending field, for EINVALID ("names[0].value")
 	Rule    string // the rule it broke ("required", "max_length", "iso3166")
+	// Values are the codes the field takes, for an error whose rule limits it to a set
+	// ("enum", see Choices): a page says them in words, the API and the CLI list them as
+	// they are typed, after the message.
+	Values []string
 
 	// format and args are what Errorf wrote Message from, so that a page can say the
 	// same sentence in its reader's language (Sentence).
@@ -36,10 +41,20 @@ type Error struct {
 func (e *Error) Sentence() (format string, args []any) { return e.format, e.args }
 
 func (e *Error) Error() string {
+	s := e.Message
 	if e.Field != "" {
-		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+		s = fmt.Sprintf("%s: %s", e.Field, e.Message)
 	}
-	return e.Message
+	if len(e.Values) > 0 {
+		s += " (" + strings.Join(e.Values, ", ") + ")"
+	}
+	return s
+}
+
+// Choices sets the codes the field takes, and returns e: Invalid(…, "enum", …).Choices(…).
+func (e *Error) Choices(values ...string) *Error {
+	e.Values = values
+	return e
 }
 
 // Errorf returns an *Error with the code and a formatted message.

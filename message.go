@@ -80,6 +80,23 @@ func (t TLP) Valid() bool {
 	return false
 }
 
+// tlpCodes are the TLP levels, as an error lists the values a field takes.
+func tlpCodes() []string {
+	return []string{string(TLPClear), string(TLPGreen), string(TLPAmber), string(TLPAmberStrict), string(TLPRed)}
+}
+
+// linkKinds are the kinds of links between persons, as an error lists them.
+var linkKinds = []string{string(AssocAssociateOf), string(AssocTravelledWith), string(AssocIdentifiedWith), string(AssocRelativeOf)}
+
+// codes are stored codes of a type, as an error lists them.
+func codes[S ~string](cs []S) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
+}
+
 // restricted reports whether the level limits the message to explicitly named agencies.
 func (t TLP) restricted() bool { return t == TLPRed || t == TLPAmberStrict }
 
@@ -609,7 +626,7 @@ func (p *PersonDescriptor) validate(field string, refs map[string]bool, now time
 		switch l.Kind {
 		case AssocAssociateOf, AssocTravelledWith, AssocIdentifiedWith, AssocRelativeOf:
 		default:
-			return Invalid(f+".kind", "enum", "unknown link kind %q (associate_of, travelled_with, identified_through, relative_of)", l.Kind)
+			return Invalid(f+".kind", "enum", "%q is not a kind of link", l.Kind).Choices(linkKinds...)
 		}
 		switch {
 		case l.To != "" && l.Message != "":
@@ -623,7 +640,7 @@ func (p *PersonDescriptor) validate(field string, refs map[string]bool, now time
 			}
 		case l.Message != "":
 			if l.Kind != AssocIdentifiedWith {
-				return Invalid(f+".message", "identified_through", "only an identified_through link may point to a message")
+				return Invalid(f+".message", "identified_through", "only a link of the kind “identified through” may point to a message")
 			}
 			if !IsMessageID(l.Message) {
 				return Invalid(f+".message", "uuidv7", "%q is not a message ID", l.Message)

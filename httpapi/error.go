@@ -36,6 +36,8 @@ type errorBody struct {
 		Message string `json:"message"`
 		Field   string `json:"field,omitempty"`
 		Rule    string `json:"rule,omitempty"`
+		// the codes the field takes, for a rule that limits it to a set (enum)
+		Values []string `json:"values,omitempty"`
 	} `json:"error"`
 }
 
@@ -54,7 +56,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Error.Code = code
 	body.Error.Message = forewarn.ErrorMessage(err)
 	if fe, ok := err.(*forewarn.Error); ok {
-		body.Error.Field, body.Error.Rule = fe.Field, fe.Rule
+		body.Error.Field, body.Error.Rule, body.Error.Values = fe.Field, fe.Rule, fe.Values
 	}
 	writeJSON(w, ErrorStatus(err), body)
 }

@@ -34,8 +34,8 @@ func TestAgreementsPage(t *testing.T) {
 		want string
 	}{
 		{"no kinds", url.Values{"max_tlp": {"GREEN"}}, "name the message kinds TR-MIT may receive"},
-		{"a kind that is none", url.Values{"kinds": {"gossip"}, "max_tlp": {"GREEN"}}, "unknown message kind"},
-		{"no TLP level", url.Values{"kinds": {"notification"}, "max_tlp": {"PINK"}}, "max_tlp must be a TLP level"},
+		{"a kind that is none", url.Values{"kinds": {"gossip"}, "max_tlp": {"GREEN"}}, "message kinds: give one of: request, notification, response, acknowledgement, private match"},
+		{"no TLP level", url.Values{"kinds": {"notification"}, "max_tlp": {"PINK"}}, "most restrictive TLP level: give one of: TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER&#43;STRICT, TLP:RED"},
 		{"a limit that is no number", url.Values{"kinds": {"notification"}, "max_tlp": {"GREEN"}, "private_persons_per_day": {"many"}}, "whole number"},
 	} {
 		st, body, _ := a.post("/admin/agreements/TR-MIT", tc.form)

@@ -199,7 +199,7 @@ var frenchErrorText = map[string]string{
 	"limit":                           "limite",
 	"originator's consent":            "accord de l’émetteur",
 	"version":                         "version",
-	"highest TLP":                     "TLP maximal",
+	"most restrictive TLP level":      "niveau TLP le plus restrictif",
 	"next page":                       "page suivante",
 	"role told":                       "rôle prévenu",
 	"objects":                         "objets",
@@ -232,4 +232,6 @@ var frenchErrorText = map[string]string{
 	"witness":                         "témoin",
 	"not a valid change to the set":   "modification de l’ensemble non valide",
 	"not a valid request for the set": "demande d’ensemble non valide",
+	// the values a field takes, listed in words (errors.go, ruleText)
+	"give one of: %s": "choisissez parmi : %s",
 }

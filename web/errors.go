@@ -222,7 +222,7 @@ var fieldWords = map[string]string{
 	"marks.originator_consent_required": msg("originator's consent"),
 	"match":                             msg("match"),
 	"match[version]":                    msg("version"),
-	"max_tlp":                           msg("highest TLP"),
+	"max_tlp":                           msg("most restrictive TLP level"),
 	"message_id":                        msg("message"),
 	"name":                              msg("name"),
 	"next":                              msg("next page"),
@@ -299,6 +299,14 @@ func (l *locale) fieldWord(field string) string {
 // English pages, for an error without a rule, and for a rule without words, where the
 // core's sentence is shown.
 func (l *locale) ruleText(fe *forewarn.Error) (string, bool) {
+	if fe != nil && len(fe.Values) > 0 {
+		// the values the field takes, in words, in every language
+		ws := make([]string, len(fe.Values))
+		for i, v := range fe.Values {
+			ws[i] = l.valueWord(v)
+		}
+		return l.T("give one of: %s", strings.Join(ws, ", ")), true
+	}
 	if l == english || fe == nil || fe.Rule == "" {
 		return "", false
 	}
@@ -403,6 +411,18 @@ func (l *locale) fieldErrorText(fe *forewarn.Error) string {
 
 // errText is errorText in the language of the page being served.
 func errText(ctx context.Context, err error) string { return localeOf(ctx).errorText(err) }
+
+// valueWord is a value a field takes, as a page offers it: a TLP level as TLP:AMBER, a
+// stored code by its word.
+func (l *locale) valueWord(v string) string {
+	if forewarn.TLP(v).Valid() {
+		return "TLP:" + v
+	}
+	if w, ok := labels[v]; ok {
+		return l.T(w)
+	}
+	return l.codeWord(v)
+}
 
 // forewarnPath is the domain's package, whose named string types are stored codes.
 var forewarnPath = reflect.TypeOf(forewarn.Role("")).PkgPath()

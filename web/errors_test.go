@@ -25,7 +25,7 @@ func TestErrorsInFrench(t *testing.T) {
 		{"a rule without words in English", english.errorText(forewarn.Invalid("x", "no_such_rule", "not a zip file")), "x: not a zip file"},
 		{"a rule of a refusal", french.errorText(&forewarn.Error{Code: forewarn.EFORBIDDEN, Field: "to[0]", Rule: "releasable", Message: "TLP:AMBER releasable to FR-DGSI only"}),
 			"destinataires : les marques de diffusion du message ne permettent pas de l’adresser à ce service"},
-		{"a code-like rule in French", french.errorText(forewarn.Invalid("notification.persons[0].links[1].message", "identified_through", "only an identified_through link may point to a message")),
+		{"a code-like rule in French", french.errorText(forewarn.Invalid("notification.persons[0].links[1].message", "identified_through", "only a link of the kind “identified through” may point to a message")),
 			"message lié : seul un lien « identifié par » peut renvoyer à un message"},
 		{"not found", french.errorText(forewarn.Errorf(forewarn.ENOTFOUND, "no message with id %q", "0190abcd")), "aucun message d’identifiant \"0190abcd\""},
 		{"not found in English", english.errorText(forewarn.Errorf(forewarn.ENOTFOUND, "no message with id %q", "0190abcd")), "no message with id \"0190abcd\""},
@@ -79,6 +79,24 @@ func TestErrorsWordStatesAndRoles(t *testing.T) {
 		}
 		if got := english.errorText(tt.err); got != tt.en {
 			t.Errorf("%s in English: %q, want %q", tt.name, got, tt.en)
+		}
+	}
+}
+
+// TestChoicesInWords: a value outside a field's set is said with the field's word and
+// the values it takes, in words, in English and in French; the API and the CLI keep the
+// codes they type (Error, after the message).
+func TestChoicesInWords(t *testing.T) {
+	link := forewarn.Invalid("notification.persons[0].links[0].kind", "enum", "%q is not a kind of link", "cousin").Choices("associate_of", "travelled_with", "identified_through", "relative_of")
+	tlp := forewarn.Invalid("max_tlp", "enum", "the highest TLP level must be one of the TLP levels, not %q", "PINK").Choices("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+	for _, tt := range []struct{ name, got, want string }{
+		{"a link's kind in French", french.errorText(link), "type de lien : choisissez parmi : associé de, a voyagé avec, identifié par, parent de"},
+		{"a link's kind in English", english.errorText(link), "link kind: give one of: associate of, travelled with, identified through, relative of"},
+		{"a TLP level in French", french.errorText(tlp), "niveau TLP le plus restrictif : choisissez parmi : TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED"},
+		{"the API's message", link.Error(), "notification.persons[0].links[0].kind: \"cousin\" is not a kind of link (associate_of, travelled_with, identified_through, relative_of)"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, tt.got, tt.want)
 		}
 	}
 }

@@ -606,11 +606,11 @@ func (m *Main) flagError(err error) error {
 		}
 		if strings.HasSuffix(fe.Field, "id") && len(m.info(fs).args) > 0 {
 			// The ID the command was given as its argument: the message names it.
-			return &forewarn.Error{Code: fe.Code, Rule: fe.Rule, Message: msg}
+			return &forewarn.Error{Code: fe.Code, Rule: fe.Rule, Message: msg, Values: fe.Values}
 		}
-		return &forewarn.Error{Code: fe.Code, Field: fe.Field, Rule: fe.Rule, Message: msg}
+		return &forewarn.Error{Code: fe.Code, Field: fe.Field, Rule: fe.Rule, Message: msg, Values: fe.Values}
 	}
-	return &forewarn.Error{Code: fe.Code, Field: "--" + flagName, Rule: fe.Rule, Message: msg}
+	return &forewarn.Error{Code: fe.Code, Field: "--" + flagName, Rule: fe.Rule, Message: msg, Values: fe.Values}
 }
 
 // fieldPrefixRE is a field name at the start of a message ("ack.reason: ", "options[5]: ").
