@@ -45,6 +45,14 @@ const (
 	// marked as English.
 	ArgReason AuditArgKind = "reason"
 	ArgAny    AuditArgKind = "any" // as written, maybe empty: a token's name
+	// ArgFailure is a failure code (FailureOf): what went wrong with a third party, or a
+	// peer's error code
+	ArgFailure AuditArgKind = "failure"
+	// ArgField is the path of a field a peer's refusal named
+	ArgField AuditArgKind = "field"
+	// ArgThird is a third party's own text (a mail server's, a webhook's, a peer's):
+	// a page shows it apart, as a technical detail, in English
+	ArgThird AuditArgKind = "third"
 	// ArgObjects is a list of objects by kind and ID, joined by ", ": "subject 0190…, message 0190…"
 	ArgObjects AuditArgKind = "objects"
 )
@@ -71,6 +79,9 @@ var argPatterns = map[AuditArgKind]string{
 	ArgSpan:    `(?:\d+h)?(?:\d+m)?(?:[\d.]+(?:s|ms|µs|ns))?`,
 	ArgReason:  `.+?`,
 	ArgAny:     `.*?`,
+	ArgFailure: `[a-z_]+`,
+	ArgField:   `\S+`,
+	ArgThird:   `.*?`,
 	ArgObjects: `[a-z_]+ [0-9a-f-]{36}(?:, [a-z_]+ [0-9a-f-]{36})*`,
 }
 
@@ -116,6 +127,13 @@ type AuditDetail struct {
 
 // AuditDetailKinds are the sentences the core writes in audit details, by code.
 var AuditDetailKinds = []*AuditDetailKind{
+	// a third party's failure, with its code first (FailureDetail): before the kinds that
+	// read the same entries without one, written before codes were
+	{Code: "message.delivery_failed_code", Actions: []string{"message.delivery_failed"}, Format: "to %s: error=%s: %s", Say: "to %s: %s (technical detail: %s)", Args: []AuditArgKind{ArgAgency, ArgFailure, ArgThird}},
+	{Code: "message.delivery_failed_field", Actions: []string{"message.delivery_failed"}, Format: "to %s: error=%s field=%s: %s", Say: "to %s: %s, about the field %s (technical detail: %s)", Args: []AuditArgKind{ArgAgency, ArgFailure, ArgField, ArgThird}},
+	{Code: "notification.dead_code", Actions: []string{"notification.dead"}, Format: "error=%s: %s", Say: "%s (technical detail: %s)", Args: []AuditArgKind{ArgFailure, ArgThird}},
+	{Code: "notification.dead_field", Actions: []string{"notification.dead"}, Format: "error=%s field=%s: %s", Say: "%s, about the field %s (technical detail: %s)", Args: []AuditArgKind{ArgFailure, ArgField, ArgThird}},
+	{Code: "feed.poll_failed_code", Actions: []string{"feed.poll_failed"}, Format: "failure %s in a row: error=%s: %s", Say: "failure %s in a row: %s (technical detail: %s)", Args: []AuditArgKind{ArgCount, ArgFailure, ArgThird}},
 	{Code: "user.username", Actions: []string{"user.create", "user.update"}, Format: "username %s", Args: []AuditArgKind{ArgName}},
 	{Code: "user.password_changed", Actions: []string{"user.update"}, Format: "username %s; password changed", Args: []AuditArgKind{ArgName}},
 	{Code: "claim.subject", Actions: []string{"claim.create"}, Format: "subject %s", Args: []AuditArgKind{ArgID}},

@@ -58,7 +58,8 @@ func TestAuditDetailKinds(t *testing.T) {
 		ArgAgency: "FR-DGSI", ArgCode: "notification", ArgPage: "Inbox", ArgCount: "12", ArgScore: "0.959", ArgTime: "2015-11-16T10:00:00Z",
 		ArgDate: "2015-11-16", ArgBool: "true", ArgDigest: strings.Repeat("0f", 32),
 		ArgWord: "2016-01", ArgCodes: "notification response", ArgWords: "analyst", ArgTerm: "marks.tlp", ArgPerm: "peers.manage", ArgSpan: "1h0m0s",
-		ArgReason: "the agreement with TR-MIT goes up to TLP:GREEN; this is TLP:AMBER", ArgObjects: "subject 014a4d63-e500-71e3-ad76-020e43492d80, message 014a4d63-e500-71e3-ad76-020e43492d81"}
+		ArgReason: "the agreement with TR-MIT goes up to TLP:GREEN; this is TLP:AMBER", ArgObjects: "subject 014a4d63-e500-71e3-ad76-020e43492d80, message 014a4d63-e500-71e3-ad76-020e43492d81",
+		ArgFailure: "unreachable", ArgField: "to", ArgThird: "dial tcp 127.0.0.1:9: connect: connection refused"}
 	seen := map[string]bool{}
 	for _, k := range AuditDetailKinds {
 		if seen[k.Code] {

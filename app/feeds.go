@@ -133,7 +133,7 @@ func (fs *Feeds) Poll(ctx context.Context, f *forewarn.Feed) error {
 	}
 	if failure != nil {
 		f.Failures++
-		f.LastError = forewarn.AuditText(failure.Error(), 1000)
+		f.LastError = forewarn.AuditText(forewarn.FailureDetail(failure), 1000)
 		delay := fs.RetryBase << min(f.Failures-1, 20)
 		if delay <= 0 || delay > fs.RetryMax {
 			delay = fs.RetryMax

@@ -204,7 +204,7 @@ func (n *Notifier) failed(ctx context.Context, x *forewarn.Notice, err error) {
 		next = n.Clock.Now().Add(Backoff(x.Attempts+1, n.RetryBase, n.RetryMax))
 	}
 	n.Logger.Warn("notification failed", "id", x.ID, "channel", x.Channel, "to", x.Address, "attempt", x.Attempts+1, "err", err, "retry_at", next)
-	if ferr := n.Store.NotificationFailed(ctx, x.ID, truncate(printable(err.Error()), 500), next); ferr != nil {
+	if ferr := n.Store.NotificationFailed(ctx, x.ID, truncate(printable(forewarn.FailureDetail(err)), 500), next); ferr != nil {
 		n.Logger.Error("could not record a failed notification", "id", x.ID, "err", ferr)
 	}
 }

@@ -263,7 +263,7 @@ func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *for
 		ms.Stats.DeliveryFailures.Add(1)
 		next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
 		ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
-		if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(err.Error()), 500), next); ferr != nil {
+		if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(forewarn.FailureDetail(err)), 500), next); ferr != nil {
 			ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
 		}
 		ms.flights.done(d)

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -92,17 +93,23 @@ func CheckPeerURL(raw string, allowInsecure bool) error {
 // it stays out of the error, which the outbox shows, beyond a known error code.
 func refusal(peer *forewarn.Peer, status int, body []byte) error {
 	var e struct {
-		Error struct{ Code string } `json:"error"`
+		Error struct{ Code, Field string } `json:"error"`
 	}
-	detail := ""
+	detail, code, field := "", "", ""
 	if json.Unmarshal(body, &e) == nil && knownCodes[e.Error.Code] {
-		detail = ", " + e.Error.Code
+		detail, code = ", "+e.Error.Code, e.Error.Code
+		if fieldRE.MatchString(e.Error.Field) {
+			field = e.Error.Field
+		}
 	}
 	if status >= 300 && status < 400 {
-		detail = ", a redirect, which is not followed"
+		detail, code = ", a redirect, which is not followed", ""
 	}
-	return fmt.Errorf("%s refused the message: HTTP %d%s", peer.Agency.Code, status, detail)
+	return &forewarn.HTTPFailure{Status: status, Code: code, Field: field, Text: fmt.Sprintf("%s refused the message: HTTP %d%s", peer.Agency.Code, status, detail)}
 }
+
+// fieldRE is what a field a peer names may look like to be kept: a path, short.
+var fieldRE = regexp.MustCompile(`^[a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?){0,6}$`)
 
 // knownCodes are the error codes a peer's refusal may name in this node's outbox.
 var knownCodes = map[string]bool{

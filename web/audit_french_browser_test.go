@@ -22,6 +22,7 @@ var auditSamples = map[forewarn.AuditArgKind]string{
 	forewarn.ArgDigest: strings.Repeat("0f", 32), forewarn.ArgWord: "sdn-v7", forewarn.ArgCodes: "notification response",
 	forewarn.ArgWords: "analyst", forewarn.ArgTerm: "marks.tlp", forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "1h0m0s",
 	forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli", forewarn.ArgObjects: "subject 014a4d63-e500-71e3-ad76-020e43492d80, message 014a4d63-e500-71e3-ad76-020e43492d81",
+	forewarn.ArgFailure: "unreachable", forewarn.ArgField: "to", forewarn.ArgThird: "dial tcp 127.0.0.1:9: connect: connection refused",
 }
 
 // seedEveryAuditKind writes an entry for every sentence of forewarn.AuditDetailKinds

@@ -225,6 +225,14 @@ func (l *locale) auditArgs(args []forewarn.AuditArg) (out []any, quoted string) 
 			} else {
 				s, quoted = quoteMark, a.Value
 			}
+		case forewarn.ArgFailure:
+			s = l.failureWord(a.Value)
+		case forewarn.ArgField:
+			s = l.fieldWord(a.Value)
+		case forewarn.ArgThird:
+			if l != english && quoted == "" {
+				s, quoted = quoteMark, a.Value
+			}
 		case forewarn.ArgObjects:
 			objs := strings.Split(a.Value, ", ")
 			for j, o := range objs {
@@ -282,6 +290,68 @@ func (l *locale) Span(d time.Duration) string {
 		return l.T("%d minutes", int(d/time.Minute))
 	}
 	return l.T("%d seconds", int((d+time.Second-1)/time.Second))
+}
+
+// failureWord is what a failure code (forewarn.FailureOf) says went wrong, in the
+// reader's language; an unknown code as it is.
+func (l *locale) failureWord(code string) string {
+	if w, ok := failureWords[code]; ok {
+		return l.T(w)
+	}
+	return code
+}
+
+// failureWords are the words for what went wrong with a third party, and for the codes
+// of a Forewarn peer's refusal.
+var failureWords = map[string]string{
+	forewarn.FailUnreachable: msg("the other side could not be reached"),
+	forewarn.FailTimeout:     msg("the other side did not answer in time"),
+	forewarn.FailTLS:         msg("the secure connection failed (certificate or TLS)"),
+	forewarn.FailAuth:        msg("the other side refused the node's credentials"),
+	forewarn.FailDeferred:    msg("the other side asked to try again later"),
+	forewarn.FailRefused:     msg("the other side refused it"),
+	forewarn.FailServer:      msg("the other side failed while handling it"),
+	forewarn.FailRedirect:    msg("the other side answered with a redirect, which is not followed"),
+	forewarn.FailOther:       msg("it failed"),
+	forewarn.EINVALID:        msg("the partner found it not valid"),
+	forewarn.ENOTFOUND:       msg("the partner does not know it"),
+	forewarn.ECONFLICT:       msg("the partner has it already, or it changed meanwhile"),
+	forewarn.EUNAUTHORIZED:   msg("the partner did not accept the node's signature or credentials"),
+	forewarn.EFORBIDDEN:      msg("the partner does not allow it"),
+	forewarn.EINTERNAL:       msg("the partner failed while handling it"),
+	"unavailable":            msg("the partner is unavailable for now"),
+}
+
+// failureParts is a failure the node stored (forewarn.FailureDetail) as a page shows it:
+// what went wrong in the reader's language, then the third party's own text, marked as
+// English, as a technical detail. A failure stored without a code is its text.
+func (l *locale) failureParts(stored string) []textPart {
+	code, field, text := forewarn.ParseFailure(stored)
+	lang := ""
+	if l != english {
+		lang = "en"
+	}
+	if code == "" {
+		return []textPart{{Text: text, Lang: lang}}
+	}
+	said := l.failureWord(code)
+	if field != "" {
+		said = l.T("%s, about the field %s", said, l.fieldWord(field))
+	}
+	return []textPart{{Text: said}, {Text: " (" + text + ")", Lang: lang, Inline: true}}
+}
+
+// failureText is failureParts in one line of text, where a page has no room for the
+// detail: what went wrong only, in the reader's language.
+func (l *locale) failureText(stored string) string {
+	code, field, text := forewarn.ParseFailure(stored)
+	if code == "" {
+		return text
+	}
+	if field != "" {
+		return l.T("%s, about the field %s", l.failureWord(code), l.fieldWord(field))
+	}
+	return l.failureWord(code)
 }
 
 // auditCodeWords are the words for codes audit details hold that labels does not name:

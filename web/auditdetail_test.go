@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +18,8 @@ func TestAuditDetailInFrench(t *testing.T) {
 		forewarn.ArgAgency: "FR-DGSI", forewarn.ArgCode: "notification", forewarn.ArgPage: "Inbox", forewarn.ArgCount: "1234", forewarn.ArgScore: "0.959",
 		forewarn.ArgTime: "2014-12-15T10:01:00Z", forewarn.ArgDate: "2015-08-15", forewarn.ArgBool: "true", forewarn.ArgDigest: strings.Repeat("0f", 32),
 		forewarn.ArgWord: "2016-01", forewarn.ArgCodes: "notification response", forewarn.ArgWords: "analyst", forewarn.ArgTerm: "marks.tlp",
-		forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "2h0m0s", forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli", forewarn.ArgObjects: "subject 014a4d63-e500-71e3-ad76-020e43492d80"}
+		forewarn.ArgPerm: "peers.manage", forewarn.ArgSpan: "2h0m0s", forewarn.ArgReason: "wrong username or password", forewarn.ArgAny: "cli", forewarn.ArgObjects: "subject 014a4d63-e500-71e3-ad76-020e43492d80",
+		forewarn.ArgFailure: "timeout", forewarn.ArgField: "to", forewarn.ArgThird: "i/o timeout"}
 	shown := map[forewarn.AuditArgKind]string{forewarn.ArgCount: "1\u202f234", forewarn.ArgScore: "0,959", forewarn.ArgTime: "15 déc. 2014 10:01 UTC",
 		forewarn.ArgDate: "15 août 2015", forewarn.ArgCode: "avertissement", forewarn.ArgPage: "Réception", forewarn.ArgBool: "oui",
 		forewarn.ArgCodes: "avertissement, réponse", forewarn.ArgWords: "analyste", forewarn.ArgTerm: "le niveau TLP", forewarn.ArgPerm: "la gestion des partenaires",
@@ -29,6 +31,14 @@ func TestAuditDetailInFrench(t *testing.T) {
 		}
 		stored := fmt.Sprintf(k.Format, args...)
 		parts := french.auditDetail(k.Actions[0], stored, "")
+		if slices.Contains(k.Args, forewarn.ArgThird) {
+			// a third party's own text stays apart, in English, as a technical detail
+			if len(parts) != 3 || parts[1].Lang != "en" || parts[1].Text != sample[forewarn.ArgThird] || parts[0].Lang != "" || parts[2].Lang != "" {
+				t.Errorf("%s: %q shown as %+v", k.Code, stored, parts)
+				continue
+			}
+			parts = []textPart{{Text: parts[0].Text + parts[1].Text + parts[2].Text}}
+		}
 		if len(parts) != 1 || parts[0].Lang != "" {
 			t.Errorf("%s: %q shown as %+v", k.Code, stored, parts)
 			continue
@@ -77,6 +87,15 @@ func TestAuditDetailInFrench(t *testing.T) {
 		{"access.denied", "your role (liaison) does not allow audit.read; a token of a user in the role supervisor or oversight does", "", []textPart{{Text: "votre rôle (liaison) ne permet pas la lecture du journal d’audit ; un jeton d’un utilisateur du rôle superviseur ou contrôle le permet"}}},
 		{"access.denied", "Your role (analyst) does not allow this page (peers.manage).", "", []textPart{{Text: "Votre rôle (analyste) ne donne pas accès à cette page (la gestion des partenaires)."}}},
 		{"message.escalate", "step 4 (recipient side) for FR-DGSI: notified supervisor", "", []textPart{{Text: "étape 4 (côté destinataire) pour FR-DGSI : superviseur prévenu"}}},
+		// a third party's failure: what went wrong in French, its own text apart, in English
+		{"notification.dead", "error=deferred: smtp RCPT TO desk@agency.example: 451 4.3.0 try later", "", []textPart{{Text: "le destinataire a demandé de réessayer plus tard (détail technique : "},
+			{Text: "smtp RCPT TO desk@agency.example: 451 4.3.0 try later", Lang: "en", Inline: true}, {Text: ")", Inline: true}}},
+		{"message.delivery_failed", "to TR-MIT: error=invalid field=notification.persons[0].names: TR-MIT refused the message: HTTP 400, invalid", "", []textPart{{Text: "vers TR-MIT : le partenaire l’a jugé non valide, au sujet du champ noms (détail technique : "},
+			{Text: "TR-MIT refused the message: HTTP 400, invalid", Lang: "en", Inline: true}, {Text: ")", Inline: true}}},
+		{"feed.poll_failed", "failure 3 in a row: error=timeout: Get \"https://taxii.example/\": i/o timeout", "", []textPart{{Text: "échec n° 3 d’affilée : le destinataire n’a pas répondu à temps (détail technique : "},
+			{Text: "Get \"https://taxii.example/\": i/o timeout", Lang: "en", Inline: true}, {Text: ")", Inline: true}}},
+		// written before failures had codes: the text as it was, in English
+		{"notification.dead", "webhook ops answered 503 Service Unavailable: busy", "", []textPart{{Text: "webhook ops answered 503 Service Unavailable: busy", Lang: "en"}}},
 	} {
 		got := french.auditDetail(tt.action, tt.detail, tt.note)
 		if fmt.Sprint(got) != fmt.Sprint(tt.want) {

@@ -410,7 +410,6 @@ var frenchText = map[string]string{
 	// pages: sign-in, subjects, search, compose, audit, oversight, administration
 	"%d API tokens revoked.":                                   "%d jetons d’API révoqués.",
 	"%d entries verified, then entry <strong>%d</strong>: %s.": "%d entrées vérifiées, puis l’entrée <strong>%d</strong> : %s.",
-	"%d failed poll(s) in a row: %s":                           "%d interrogation(s) en échec d’affilée : %s",
 	"%d feed(s) unhealthy: their last poll failed.":            "%d flux en échec : leur dernière interrogation a échoué.",
 	"%d more not drawn":                                        "%d autres non représentés",
 	"%d pending, %d sent, %d dead.":                            "%d en attente, %d envoyées, %d abandonnées.",

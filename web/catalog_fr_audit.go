@@ -380,4 +380,10 @@ var frenchAuditText = map[string]string{
 	"private-match sync": "synchronisation de la correspondance confidentielle",
 	"demo":               "démonstration",
 	"feed %s":            "flux %s",
+	// a third party's failure, by its code, its own text apart (auditdetail.go)
+	"to %s: %s (technical detail: %s)":                     "vers %s : %s (détail technique : %s)",
+	"to %s: %s, about the field %s (technical detail: %s)": "vers %s : %s, au sujet du champ %s (détail technique : %s)",
+	"%s (technical detail: %s)":                            "%s (détail technique : %s)",
+	"%s, about the field %s (technical detail: %s)":        "%s, au sujet du champ %s (détail technique : %s)",
+	"failure %s in a row: %s (technical detail: %s)":       "échec n° %s d’affilée : %s (détail technique : %s)",
 }

@@ -209,9 +209,9 @@ func deliveryStatus(l *locale, d *forewarn.Delivery) string {
 		parts = append(parts, l.T("delivered %s", l.Time(d.DeliveredAt)))
 	case d.Attempts > 0 && !d.NextAttempt.IsZero():
 		// Still retried: say when, or "not delivered" reads as given up.
-		parts = append(parts, l.T("not delivered after %d attempts (%s); trying again at %s", d.Attempts, d.LastError, l.Time(d.NextAttempt)))
+		parts = append(parts, l.T("not delivered after %d attempts (%s); trying again at %s", d.Attempts, l.failureText(d.LastError), l.Time(d.NextAttempt)))
 	case d.Attempts > 0:
-		parts = append(parts, l.T("not delivered after %d attempts (%s)", d.Attempts, d.LastError))
+		parts = append(parts, l.T("not delivered after %d attempts (%s)", d.Attempts, l.failureText(d.LastError)))
 	default:
 		parts = append(parts, l.T("queued"))
 	}

@@ -130,6 +130,7 @@ func funcsFor(l *locale) template.FuncMap {
 		"scriptName":       l.ScriptName,
 		"purposeText":      l.purposeText,
 		"purposeLabel":     l.purposeLabel,
+		"failure":          l.failureParts,
 		"marksText":        l.marksText,
 		// actorOf reads back an actor the oversight report writes as "user:analyst".
 		"actorOf": func(s string) forewarn.Actor {

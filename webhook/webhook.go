@@ -121,7 +121,7 @@ func (s *Sender) PostWebhook(ctx context.Context, w *forewarn.Webhook, key strin
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook %s answered %s: %s", w.Name, resp.Status, strings.TrimSpace(string(msg)))
+		return &forewarn.HTTPFailure{Status: resp.StatusCode, Text: fmt.Sprintf("webhook %s answered %s: %s", w.Name, resp.Status, strings.TrimSpace(string(msg)))}
 	}
 	return nil
 }
