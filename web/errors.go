@@ -409,6 +409,21 @@ func (l *locale) fieldErrorText(fe *forewarn.Error) string {
 	return fe.Message
 }
 
+// named is an error's text with the objects it names by ID named by what the page calls
+// them, where the page has a name: "la fiche « Ismaël Omar Mostefaï » est déjà sous
+// surveillance" rather than its ID. names maps IDs to names.
+func (l *locale) named(text string, names map[string]string) string {
+	for id, name := range names {
+		if id == "" || name == "" {
+			continue
+		}
+		quoted := l.T("“%s”", name)
+		text = strings.ReplaceAll(text, `"`+id+`"`, quoted)
+		text = strings.ReplaceAll(text, id, quoted)
+	}
+	return text
+}
+
 // errText is errorText in the language of the page being served.
 func errText(ctx context.Context, err error) string { return localeOf(ctx).errorText(err) }
 

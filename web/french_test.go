@@ -155,3 +155,21 @@ func TestFrenchRefusalNamesRoles(t *testing.T) {
 		t.Errorf("the refusal: %d, want %q\n%s", st, want, pageText(body))
 	}
 }
+
+// TestFrenchErrorsNameObjects: an error about the record a page shows names it by its
+// name, not by its ID, and says its state in words.
+func TestFrenchErrorsNameObjects(t *testing.T) {
+	f := newFixture(t)
+	frenchUsers(t, f)
+	b := f.browser(t)
+	b.login("analyst")
+	st, body, _ := b.post("/subjects/"+f.subjectID+"/watch", map[string][]string{"watch": {"1"}, "reason": {"encore"}})
+	text := pageText(body)
+	want := "la fiche « Ismaël Omar Mostefaï » est déjà : sous surveillance"
+	if st != 409 || !strings.Contains(text, want) {
+		t.Errorf("watch-listing again: %d, want %q\n%s", st, want, text)
+	}
+	if i := strings.Index(text, "est déjà"); i > 0 && strings.Contains(text[max(0, i-80):i], f.subjectID) {
+		t.Errorf("the error names the subject by its ID: %s", text[max(0, i-80):i+40])
+	}
+}

@@ -417,6 +417,8 @@ func (s *Server) showMessage(w http.ResponseWriter, r *http.Request, a *access, 
 	m := sm.Message
 	row := rowOf(localeOf(r.Context()), sm)
 	s.timed(localeOf(r.Context()), &row)
+	// an error naming this message by its ID names it by its title
+	form.Error = localeOf(r.Context()).named(form.Error, map[string]string{m.ID: row.Title})
 	pg := messagePage{Row: row, M: m, Incoming: sm.Direction == forewarn.DirectionIn, Persons: m.Persons(), Purpose: purpose, Ack: form, Done: r.URL.Query().Get("done"),
 		Outcomes: []string{forewarn.OutcomeActionTaken, forewarn.OutcomeNoAction, forewarn.OutcomeForwarded, forewarn.OutcomeNotKnown, forewarn.OutcomeDuplicate}}
 	if id := r.URL.Query().Get("review"); looksLikeID(id) {

@@ -396,6 +396,9 @@ func (s *Server) showSubject(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
+	for k, v := range ex.Errors { // an error naming this subject by its ID names it by its name
+		ex.Errors[k] = localeOf(ctx).named(v, map[string]string{id: d.Subject.PrimaryName()})
+	}
 	pg := subjectPage{D: d, Names: d.Subject.Names, subjectExtras: ex, Purpose: purpose, CanWrite: a.Principal.Can(forewarn.PermWriteSubjects), ClaimKinds: forewarn.ClaimKinds,
 		LinkKinds: []forewarn.AssociationKind{forewarn.AssocAssociateOf, forewarn.AssocTravelledWith, forewarn.AssocIdentifiedWith, forewarn.AssocRelativeOf}}
 	if s.Messages != nil && a.Principal.Can(forewarn.PermSendMessages) {
