@@ -2,6 +2,7 @@ package web
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ type textPart struct {
 	Text   string
 	Lang   string // "en" for English shown as stored on a page in another language
 	Inline bool   // continues the part before it on the same line (a quoted reason)
+	Detail bool   // a third party's own text, shown as a technical detail
 }
 
 // quoteMark stands for a reason no sentence says in the reader's language while the
@@ -69,9 +71,10 @@ func (l *locale) sentence(d forewarn.AuditDetail) []textPart {
 		return []textPart{{Text: text}}
 	}
 	before, after, _ := strings.Cut(text, quoteMark)
-	parts := []textPart{{Text: quoted, Lang: "en"}}
+	detail := slices.ContainsFunc(d.Args, func(a forewarn.AuditArg) bool { return a.Kind == forewarn.ArgThird })
+	parts := []textPart{{Text: quoted, Lang: "en", Detail: detail}}
 	if before != "" {
-		parts = []textPart{{Text: before}, {Text: quoted, Lang: "en", Inline: true}}
+		parts = []textPart{{Text: before}, {Text: quoted, Lang: "en", Inline: true, Detail: detail}}
 	}
 	if after != "" {
 		parts = append(parts, textPart{Text: after, Inline: true})
@@ -338,7 +341,7 @@ func (l *locale) failureParts(stored string) []textPart {
 	if field != "" {
 		said = l.T("%s, about the field %s", said, l.fieldWord(field))
 	}
-	return []textPart{{Text: said}, {Text: " (" + text + ")", Lang: lang, Inline: true}}
+	return []textPart{{Text: said}, {Text: " (" + text + ")", Lang: lang, Inline: true, Detail: true}}
 }
 
 // failureText is failureParts in one line of text, where a page has no room for the

@@ -89,11 +89,11 @@ func TestAuditDetailInFrench(t *testing.T) {
 		{"message.escalate", "step 4 (recipient side) for FR-DGSI: notified supervisor", "", []textPart{{Text: "étape 4 (côté destinataire) pour FR-DGSI : superviseur prévenu"}}},
 		// a third party's failure: what went wrong in French, its own text apart, in English
 		{"notification.dead", "error=deferred: smtp RCPT TO desk@agency.example: 451 4.3.0 try later", "", []textPart{{Text: "le destinataire a demandé de réessayer plus tard (détail technique : "},
-			{Text: "smtp RCPT TO desk@agency.example: 451 4.3.0 try later", Lang: "en", Inline: true}, {Text: ")", Inline: true}}},
+			{Text: "smtp RCPT TO desk@agency.example: 451 4.3.0 try later", Lang: "en", Inline: true, Detail: true}, {Text: ")", Inline: true}}},
 		{"message.delivery_failed", "to TR-MIT: error=invalid field=notification.persons[0].names: TR-MIT refused the message: HTTP 400, invalid", "", []textPart{{Text: "vers TR-MIT : le partenaire l’a jugé non valide, au sujet du champ noms (détail technique : "},
-			{Text: "TR-MIT refused the message: HTTP 400, invalid", Lang: "en", Inline: true}, {Text: ")", Inline: true}}},
+			{Text: "TR-MIT refused the message: HTTP 400, invalid", Lang: "en", Inline: true, Detail: true}, {Text: ")", Inline: true}}},
 		{"feed.poll_failed", "failure 3 in a row: error=timeout: Get \"https://taxii.example/\": i/o timeout", "", []textPart{{Text: "échec n° 3 d’affilée : le destinataire n’a pas répondu à temps (détail technique : "},
-			{Text: "Get \"https://taxii.example/\": i/o timeout", Lang: "en", Inline: true}, {Text: ")", Inline: true}}},
+			{Text: "Get \"https://taxii.example/\": i/o timeout", Lang: "en", Inline: true, Detail: true}, {Text: ")", Inline: true}}},
 		// written before failures had codes: the text as it was, in English
 		{"notification.dead", "webhook ops answered 503 Service Unavailable: busy", "", []textPart{{Text: "webhook ops answered 503 Service Unavailable: busy", Lang: "en"}}},
 	} {
