@@ -234,5 +234,4 @@ var frenchErrorText = map[string]string{
 	"not a valid request for the set": "demande d’ensemble non valide",
 	// the values a field takes, listed in words (errors.go, ruleText)
 	"give one of: %s": "choisissez parmi : %s",
-	"this key belongs to another agency; pin each partner's own key": "cette clé appartient à un autre service ; enregistrez la clé propre à chaque partenaire",
 }

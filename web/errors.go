@@ -58,7 +58,6 @@ var ruleTexts = map[string]string{
 	// (TestEveryRuleHasWords reads them all from the source)
 	"additional_property": msg("this property is not part of the extension"),
 	"admin":               msg("the first user must hold the admin role"),
-	"agency":              msg("this key belongs to another agency; pin each partner's own key"),
 	"admiralty":           msg("give an Admiralty grading: a letter A–F then a digit 1–6, such as B2"),
 	"after_actioned":      msg("the message was already acknowledged as actioned; no later acknowledgement can follow"),
 	"array":               msg("give a list that is not empty"),
