@@ -123,6 +123,10 @@ type StoredMessage struct {
 	// ErasureNotice, when set, names the pending ErasureNotice this message is: it is
 	// recorded sent in the message's transaction, and ECONFLICT when it was settled.
 	ErasureNotice string `json:"-"`
+	// ClaimedBy, on a message being sent, names the server that starts its deliveries as
+	// soon as it is stored: CreateMessage stores them claimed by it until their
+	// NextAttempt, as ClaimDeliveries would, so no round of any server starts them again.
+	ClaimedBy string `json:"-"`
 }
 
 // SenderID returns the ID the message's sender gave it: what receipts and replies name.

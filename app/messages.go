@@ -65,6 +65,7 @@ type Messages struct {
 	poke             chan struct{}
 	flights          flights
 	peers            peerCache
+	worker           worker
 	witnessing       witnessing
 	holdings         privateHoldings
 	peerSets         privatePeerSets
@@ -169,8 +170,10 @@ func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *for
 		m.InReplyTo = orig.SenderID()
 		replyTo = orig
 	}
+	peers := make([]*forewarn.Peer, len(m.To))
 	for i, to := range m.To {
-		if _, err := ms.Store.Peer(ctx, to); err != nil {
+		var err error
+		if peers[i], err = ms.Store.Peer(ctx, to); err != nil {
 			if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 				return nil, forewarn.Invalid(fmt.Sprintf("to[%d]", i), "known_peer", "%s is not a registered peer of this node (forewarn peer add)", to)
 			}
@@ -193,11 +196,21 @@ func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *for
 		ms.scheduleEscalation(d, sm.Priority)
 		sm.Deliveries = append(sm.Deliveries, d)
 	}
+	// The running worker sends it as soon as it is stored; when it has no room, its next
+	// round does.
+	h := ms.handOff(sm, peers, now)
 	if err := ms.Store.CreateMessage(ctx, actor, sm); err != nil {
+		if h != nil {
+			h.release()
+		}
 		return nil, err
 	}
 	ms.Logger.Info("message queued", "id", m.ID, "kind", m.Kind, "to", m.To)
-	ms.Poke()
+	if h != nil {
+		h.start(env)
+	} else {
+		ms.Poke()
+	}
 	if err := ms.answerRequest(ctx, actor, m, replyTo); err != nil {
 		ms.Logger.Error("could not mark the request answered", "id", m.InReplyTo, "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -164,16 +165,21 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	defer ms.flights.forgetEnded(read)
 	byCode := make(map[string]*forewarn.Peer, len(peers))
 	var due []*forewarn.Delivery
+	behind := false
+	defer func() { ms.worker.behind.Store(behind) }()
 	for _, p := range peers {
 		byCode[p.Agency.Code] = p
 		free := ms.flights.free(p.Agency.Code, parallel)
 		if free <= 0 {
+			behind = true
 			continue
 		}
 		ds, err := ms.Store.DueDeliveriesTo(ctx, p.Agency.Code, now, free)
 		if err != nil {
+			behind = true
 			return err
 		}
+		behind = behind || len(ds) == free
 		due = append(due, ds...)
 	}
 	if sweep {
@@ -267,6 +273,7 @@ func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *for
 			ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
 		}
 		ms.flights.done(d)
+		ms.pump(d.Agency)
 		return false
 	}
 	return ms.record(ctx, r, d)
@@ -298,11 +305,16 @@ func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *f
 		for _, d := range flown {
 			f.done(d)
 		}
+		for _, d := range flown {
+			ms.pump(d.Agency)
+		}
 		f.mu.Lock()
 	}
 	f.recording = false
 	f.mu.Unlock()
-	ms.Poke() // more may be due behind what was just delivered
+	if ms.worker.behind.Load() {
+		ms.Poke() // more may be due behind what was just delivered
+	}
 	return true
 }
 
@@ -467,6 +479,212 @@ func (ms *Messages) witnessInBackground(ctx context.Context, wg *sync.WaitGroup)
 	}()
 }
 
+// worker is the running delivery worker (Run), to which a send hands the deliveries it
+// stores: they start as soon as the message is durable, with the envelope and peer the
+// send holds, rather than being read back, claimed and read again by a round. A delivery
+// whose peer has no free slot waits in a short queue of its peer's, most urgent first,
+// and starts when a flight to that peer ends. It is stored claimed by this server all the
+// while, so no round of any server starts it; should this process stop, the claim
+// lapses (or the next start of this server releases it) and it is due again.
+type worker struct {
+	mu     sync.Mutex
+	ctx    context.Context // Run's; nil when no worker runs
+	wg     *sync.WaitGroup
+	queued map[string][]*queuedSend // by agency, most urgent first
+	// behind says the last round left deliveries due for want of slots (it filled a
+	// peer's, or found them full): a recorded receipt frees one, and pokes the next round.
+	// Otherwise every due delivery is on its way, and one that falls due later is poked by
+	// its send or started by the tick.
+	behind atomic.Bool
+}
+
+// maxQueued is how many handed deliveries may wait for a slot to each peer: beyond it a
+// send leaves its deliveries to the rounds, which read them from the store.
+const maxQueued = DefaultPeerParallel
+
+// queuedSend is a handed delivery waiting for a slot.
+type queuedSend struct {
+	d       *forewarn.Delivery
+	peer    *forewarn.Peer
+	env     []byte
+	urgency int       // the order of priorities, flash first
+	until   time.Time // its claim lapses then
+}
+
+// handoff is what a send reserved of the running worker for its deliveries: a flight,
+// or a place in its peer's queue, for each.
+type handoff struct {
+	ms     *Messages
+	ctx    context.Context
+	wg     *sync.WaitGroup
+	flying []*queuedSend
+	queue  []*queuedSend
+}
+
+// handOff reserves, for each delivery of sm to the peers read for it (in the order of
+// sm.Deliveries), a flight of the running worker or a place in its peer's queue, and
+// marks them claimed by this server until the claim lapses, as a round would. It returns
+// nil, reserving nothing, when no worker runs or a peer has neither: the next round
+// sends them. The caller stores sm, then starts or releases what was reserved.
+func (ms *Messages) handOff(sm *forewarn.StoredMessage, peers []*forewarn.Peer, now time.Time) *handoff {
+	if ms.Server == "" {
+		return nil
+	}
+	w := &ms.worker
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == nil || w.ctx.Err() != nil {
+		return nil
+	}
+	read := ms.flights.read()
+	h := &handoff{ms: ms, ctx: w.ctx, wg: w.wg}
+	// A queued delivery waits at most for one attempt to its peer to end before it
+	// starts, and its own attempt is bounded likewise: its claim outlasts both.
+	until := now.Add(ms.claimFor())
+	for i, d := range sm.Deliveries {
+		q := &queuedSend{d: d, peer: peers[i], urgency: priorityOrder(sm.Priority)}
+		switch {
+		case ms.flights.start(d, DefaultPeerParallel, read):
+			h.flying = append(h.flying, q)
+		case len(w.queued[d.Agency])+h.queuedTo(d.Agency) < maxQueued:
+			h.queue = append(h.queue, q)
+			until = now.Add(2 * ms.claimFor())
+		default:
+			for _, q := range h.flying {
+				ms.flights.done(q.d)
+			}
+			return nil
+		}
+	}
+	for _, q := range append(h.flying, h.queue...) {
+		q.d.NextAttempt, q.until = until, until
+	}
+	sm.ClaimedBy = ms.Server
+	w.wg.Add(len(h.flying) + len(h.queue))
+	return h
+}
+
+func (h *handoff) queuedTo(agency string) int {
+	n := 0
+	for _, q := range h.queue {
+		if q.d.Agency == agency {
+			n++
+		}
+	}
+	return n
+}
+
+// priorityOrder ranks p for the queues, most urgent first.
+func priorityOrder(p forewarn.Priority) int {
+	switch p {
+	case forewarn.PriorityFlash:
+		return 0
+	case forewarn.PriorityUrgent:
+		return 1
+	case forewarn.PriorityPriority:
+		return 2
+	}
+	return 3
+}
+
+// start sends each delivery reserved, now that its message is stored: at once, or when
+// a flight to its peer ends.
+func (h *handoff) start(env []byte) {
+	for _, q := range h.flying {
+		q.env = env
+		h.ms.fly(h.ctx, h.wg, q)
+	}
+	if len(h.queue) == 0 {
+		return
+	}
+	w := &h.ms.worker
+	w.mu.Lock()
+	if w.ctx != h.ctx {
+		// The worker stopped meanwhile: the claims lapse, and a round sends them.
+		w.mu.Unlock()
+		for range h.queue {
+			h.wg.Done()
+		}
+		return
+	}
+	if w.queued == nil {
+		w.queued = map[string][]*queuedSend{}
+	}
+	for _, q := range h.queue {
+		q.env = env
+		list := w.queued[q.d.Agency]
+		at := len(list)
+		for at > 0 && list[at-1].urgency > q.urgency {
+			at--
+		}
+		w.queued[q.d.Agency] = slices.Insert(list, at, q)
+	}
+	w.mu.Unlock()
+	for _, q := range h.queue {
+		h.ms.pump(q.d.Agency)
+	}
+}
+
+// release gives back what was reserved: the message was not stored.
+func (h *handoff) release() {
+	for _, q := range h.flying {
+		h.ms.flights.done(q.d)
+		h.wg.Done()
+	}
+	for range h.queue {
+		h.wg.Done()
+	}
+}
+
+// fly makes the attempt of a delivery whose flight is taken, on the worker's wg.
+func (ms *Messages) fly(ctx context.Context, wg *sync.WaitGroup, q *queuedSend) {
+	go func() {
+		defer wg.Done()
+		ms.attempt(ctx, q.d, q.peer, q.env)
+	}()
+}
+
+// pump starts the queued deliveries to agency that have a free slot now. One whose claim
+// is about to lapse is left to the rounds instead, which find it due once it has.
+func (ms *Messages) pump(agency string) {
+	w := &ms.worker
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == nil {
+		return
+	}
+	read := ms.flights.read()
+	for len(w.queued[agency]) > 0 {
+		q := w.queued[agency][0]
+		if ms.Clock.Now().Add(ms.claimFor() / 2).After(q.until) {
+			w.queued[agency] = w.queued[agency][1:]
+			w.wg.Done()
+			w.behind.Store(true)
+			continue
+		}
+		if !ms.flights.start(q.d, DefaultPeerParallel, read) {
+			return
+		}
+		w.queued[agency] = w.queued[agency][1:]
+		ms.fly(w.ctx, w.wg, q)
+	}
+}
+
+// stopWorker ends the hand-offs to the worker Run was: what waits in its queues is
+// dropped (each stays claimed until its claim lapses, or this server starts again).
+func (ms *Messages) stopWorker() {
+	w := &ms.worker
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for agency, list := range w.queued {
+		for range list {
+			w.wg.Done()
+		}
+		delete(w.queued, agency)
+	}
+	w.ctx, w.wg = nil, nil
+}
+
 // Run starts due deliveries at once when a message is queued or a receipt recorded, and
 // every interval also escalates, housekeeps, checkpoints and witnesses, until ctx ends.
 // Unlike Tick it does not wait for the deliveries it starts: each peer's run at their own
@@ -479,6 +697,12 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	var delivered atomic.Int64
 	defer wg.Wait()
 	var down outage
+	ms.worker.mu.Lock()
+	ms.worker.ctx, ms.worker.wg = ctx, &wg
+	ms.worker.mu.Unlock()
+	// No send hands this worker anything more once it stops, before the flights under
+	// way are waited for.
+	defer ms.stopWorker()
 	scheduled := true // escalations, housekeeping, checkpoints and witnessing: once a tick
 	for {
 		err := ms.dispatch(ctx, DefaultPeerParallel, scheduled, &wg, &delivered)

@@ -131,7 +131,7 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 			return err
 		}
 		for _, d := range ds {
-			if err := tx.insertDelivery(ctx, d, sm.Priority); err != nil {
+			if err := tx.insertDeliveryClaimed(ctx, d, sm.Priority, sm.ClaimedBy); err != nil {
 				return err
 			}
 		}
@@ -718,6 +718,21 @@ func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery, p forewa
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
 		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), urgency(p)); err != nil {
+		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
+	}
+	return nil
+}
+
+// insertDeliveryClaimed is insertDelivery for a delivery claimed by the server named by
+// claimedBy ("" for none) until its next attempt.
+func (tx *tx) insertDeliveryClaimed(ctx context.Context, d *forewarn.Delivery, p forewarn.Priority, claimedBy string) error {
+	if claimedBy == "" {
+		return tx.insertDelivery(ctx, d, p)
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+", urgency, claimed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
+		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), urgency(p), claimedBy); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
