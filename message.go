@@ -59,6 +59,20 @@ func (p Priority) Valid() bool {
 	return false
 }
 
+// Rank orders p for delivery, most urgent first: 0 for flash, 1 urgent, 2 priority, 3 for
+// routine and anything else. The store's due order and the worker's queues both use it.
+func (p Priority) Rank() int {
+	switch p {
+	case PriorityFlash:
+		return 0
+	case PriorityUrgent:
+		return 1
+	case PriorityPriority:
+		return 2
+	}
+	return 3
+}
+
 // TLP is a Traffic Light Protocol 2.0 level (FIRST, 2022).
 type TLP string
 

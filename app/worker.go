@@ -542,7 +542,7 @@ func (ms *Messages) handOff(sm *forewarn.StoredMessage, peers []*forewarn.Peer, 
 	// starts, and its own attempt is bounded likewise: its claim outlasts both.
 	until := now.Add(ms.claimFor())
 	for i, d := range sm.Deliveries {
-		q := &queuedSend{d: d, peer: peers[i], urgency: priorityOrder(sm.Priority)}
+		q := &queuedSend{d: d, peer: peers[i], urgency: sm.Priority.Rank()}
 		switch {
 		case ms.flights.start(d, DefaultPeerParallel, read):
 			h.flying = append(h.flying, q)
@@ -572,19 +572,6 @@ func (h *handoff) queuedTo(agency string) int {
 		}
 	}
 	return n
-}
-
-// priorityOrder ranks p for the queues, most urgent first.
-func priorityOrder(p forewarn.Priority) int {
-	switch p {
-	case forewarn.PriorityFlash:
-		return 0
-	case forewarn.PriorityUrgent:
-		return 1
-	case forewarn.PriorityPriority:
-		return 2
-	}
-	return 3
 }
 
 // start sends each delivery reserved, now that its message is stored: at once, or when

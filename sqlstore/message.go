@@ -693,22 +693,9 @@ func urgencyKey(p forewarn.Priority, ds []*forewarn.Delivery) string {
 		}
 	}
 	if deadline == "" {
-		return overdue + "1" + strconv.Itoa(urgency(p))
+		return overdue + "1" + strconv.Itoa(p.Rank())
 	}
-	return overdue + "0" + deadline + strconv.Itoa(urgency(p))
-}
-
-// urgency ranks a priority for the order of due deliveries, most urgent first.
-func urgency(p forewarn.Priority) int {
-	switch p {
-	case forewarn.PriorityFlash:
-		return 0
-	case forewarn.PriorityUrgent:
-		return 1
-	case forewarn.PriorityPriority:
-		return 2
-	}
-	return 3
+	return overdue + "0" + deadline + strconv.Itoa(p.Rank())
 }
 
 // insertDelivery writes d, ranked for the order of due deliveries by its message's
@@ -717,7 +704,7 @@ func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery, p forewa
 	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), urgency(p)); err != nil {
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), p.Rank()); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
@@ -732,7 +719,7 @@ func (tx *tx) insertDeliveryClaimed(ctx context.Context, d *forewarn.Delivery, p
 	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+", urgency, claimed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), urgency(p), claimedBy); err != nil {
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), p.Rank(), claimedBy); err != nil {
 		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 	}
 	return nil
