@@ -771,7 +771,9 @@ var frenchText = map[string]string{
 	"a subject": "une fiche",
 	"This node shows the persons a list names only for a purpose: choose one above to see who they are. Your answer is recorded in the audit trail and remembered for 30 minutes for this list.": "Ce nœud ne montre les personnes qu’une liste nomme que pour une finalité : choisissez-en une ci-dessus pour voir de qui il s’agit. Votre réponse est enregistrée dans le journal d’audit et retenue 30 minutes pour cette liste.",
 	"A person matched someone this node holds or was told about: who is withheld until a purpose is given.":                                                                                      "Une personne correspond à quelqu’un que ce nœud détient ou dont il a été informé : son identité est masquée tant qu’aucune finalité n’est donnée.",
-	"withheld until a purpose is given": "masqué tant qu’aucune finalité n’est donnée",
+	"withheld until a purpose is given":           "masqué tant qu’aucune finalité n’est donnée",
+	"a person, withheld until a purpose is given": "une personne, masquée tant qu’aucune finalité n’est donnée",
+	"a subject no longer held":                    "une fiche qui n’est plus détenue",
 	// the matches list (matches.html)
 	"Every person in a message that matched a subject you hold or a person in an earlier message. Open one to see why it matched, and confirm or reject it there.": "Chaque personne d’un message qui correspond à une fiche que vous détenez ou à une personne d’un message antérieur. Ouvrez-la pour voir pourquoi, et confirmez ou rejetez-la là.",
 	"Found":          "Trouvée le",

@@ -17,6 +17,12 @@ type privatePage struct {
 	Error    string
 	Asked    []*forewarn.PrivateQuery
 	Out, In  []*forewarn.PrivateQuery
+	// Purpose: the subjects that matched partners' questions, and the persons this node
+	// asked about, are named only for a purpose, like every list of subjects.
+	Purpose listPurpose
+	// Names are the names of this node's subjects that matched, by ID, read for the
+	// purpose given (each read audited); empty while they are withheld.
+	Names map[string]string
 }
 
 // handlePrivate shows the page; ?subject=ID fills the form from a subject's page.
@@ -37,7 +43,55 @@ func (s *Server) showPrivate(w http.ResponseWriter, r *http.Request, a *access, 
 		s.fail(w, r, a, err)
 		return
 	}
+	// A purpose given for reading subjects covers this page: each subject it names is
+	// read, and that read audited, with the purpose.
+	ctx, lp, err := s.listConsult(r, a, "subject.read", "subject", "/private")
+	if err != nil {
+		s.fail(w, r, a, err)
+		return
+	}
+	if lp.Form != nil {
+		lp.Form.Button = msg("Show")
+	}
+	pg.Purpose, pg.Names = lp, map[string]string{}
+	if lp.Withheld {
+		pg.Out = withholdLabels(pg.Out)
+	} else {
+		for _, q := range pg.In {
+			for _, res := range q.Results {
+				if _, seen := pg.Names[res.SubjectID]; seen || res.SubjectID == "" {
+					continue
+				}
+				sub, err := s.Node.Store.Subject(ctx, a.Principal.Actor(), res.SubjectID)
+				switch {
+				case err == nil:
+					pg.Names[res.SubjectID] = sub.PrimaryName()
+				case forewarn.ErrorCode(err) == forewarn.ENOTFOUND:
+					pg.Names[res.SubjectID] = "" // erased since: said so
+				default:
+					s.fail(w, r, a, err)
+					return
+				}
+			}
+		}
+	}
 	s.render(w, r, a, status, "private", msg("Ask privately"), pg)
+}
+
+// withholdLabels returns copies of this node's queries without the names its users gave
+// the persons they asked about.
+func withholdLabels(qs []*forewarn.PrivateQuery) []*forewarn.PrivateQuery {
+	out := make([]*forewarn.PrivateQuery, len(qs))
+	for i, q := range qs {
+		c := *q
+		c.Results = make([]forewarn.PrivateResult, len(q.Results))
+		for j, res := range q.Results {
+			res.Label, res.SubjectID = "", ""
+			c.Results[j] = res
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // handleAskPrivately asks the chosen partner about the subjects and persons of the form.
