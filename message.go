@@ -365,6 +365,29 @@ type Message struct {
 }
 
 // Persons returns the persons the message's payload describes.
+// Title is what a reader knows a message by, in an error or a list: a warning's summary,
+// a request's subject, the first line of a response; an acknowledgement, which has no
+// title, by its kind and day. It never names a person the message describes beyond
+// what its sender wrote in that line.
+func (m *Message) Title() string {
+	var s string
+	switch {
+	case m.Notification != nil:
+		s = m.Notification.Summary
+	case m.Request != nil:
+		s = m.Request.Subject
+	case m.Response != nil:
+		s, _, _ = strings.Cut(m.Response.Answer, "\n")
+	}
+	if s = strings.TrimSpace(s); s == "" {
+		return string(m.Kind) + " of " + m.Created.UTC().Format("2 Jan 2006")
+	}
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:80]) + "…"
+	}
+	return s
+}
+
 func (m *Message) Persons() []PersonDescriptor {
 	switch {
 	case m.Request != nil:

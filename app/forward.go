@@ -81,7 +81,7 @@ func (ms *Messages) newForward(ctx context.Context, p *forewarn.Principal, messa
 		return nil, nil, err
 	}
 	if orig.Direction != forewarn.DirectionIn || (orig.Message.Kind != forewarn.KindNotification && orig.Message.Kind != forewarn.KindRequest) {
-		return nil, nil, forewarn.Invalid("message_id", "received", "only a received warning or request is forwarded; %s is not one", messageID)
+		return nil, nil, forewarn.Invalid("message_id", "received", "only a received warning or request is forwarded; “%s” is not one", orig.Message.Title())
 	}
 	self, err := ms.Agency(ctx)
 	if err != nil {
@@ -92,7 +92,7 @@ func (ms *Messages) newForward(ctx context.Context, p *forewarn.Principal, messa
 		originator = pv.Originator
 	}
 	if to == self || to == orig.Message.From || to == originator {
-		return nil, nil, forewarn.Invalid("to", "third_agency", "%s already has message %s; forward to a third agency", to, messageID)
+		return nil, nil, forewarn.Invalid("to", "third_agency", "%s already has “%s”; forward it to a third agency", to, orig.Message.Title())
 	}
 	if _, err := ms.Store.Peer(ctx, to); err != nil {
 		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
@@ -247,7 +247,7 @@ func (ms *Messages) AnswerConsent(ctx context.Context, p *forewarn.Principal, re
 	}
 	for _, d := range req.Deliveries {
 		if d.Actioned() {
-			return nil, forewarn.Errorf(forewarn.ECONFLICT, "consent request %s is answered already", requestID)
+			return nil, forewarn.Errorf(forewarn.ECONFLICT, "the consent request “%s” from %s is answered already", req.Message.Title(), req.Message.From)
 		}
 	}
 	word := "refused"
@@ -287,13 +287,13 @@ func (ms *Messages) OverrideForward(ctx context.Context, p *forewarn.Principal, 
 		if fw, err = ms.Store.Forward(ctx, forwardID); err != nil {
 			return nil, err
 		}
-		if fw.Status != forewarn.ForwardAwaitingConsent {
-			return nil, forewarn.Errorf(forewarn.ECONFLICT, "the forward of %s to %s is %s already", fw.MessageID, fw.To, fw.Status)
-		}
-		from = fw.Status
 		if orig, err = ms.Store.Message(ctx, fw.MessageID); err != nil {
 			return nil, err
 		}
+		if fw.Status != forewarn.ForwardAwaitingConsent {
+			return nil, forewarn.Errorf(forewarn.ECONFLICT, "the forward of “%s” to %s is %s already", orig.Message.Title(), fw.To, fw.Status)
+		}
+		from = fw.Status
 	} else if orig, fw, err = ms.newForward(ctx, p, messageID, to, justification); err != nil {
 		return nil, err
 	}

@@ -339,7 +339,11 @@ func (ms *Messages) AnswerAlert(ctx context.Context, actor forewarn.Actor, alert
 		return nil, err
 	}
 	if !a.ResolvedAt.IsZero() {
-		return nil, forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", a.ID, a.ResolvedBy, a.ResolvedAt.UTC().Format("2 Jan 2006 15:04 MST"))
+		title := ""
+		if sm, err := ms.Store.Message(ctx, a.MessageID); err == nil {
+			title = sm.Message.Title()
+		}
+		return nil, forewarn.Errorf(forewarn.ECONFLICT, "the alert about “%s” was closed by %s on %s", title, a.ResolvedBy, a.ResolvedAt.UTC().Format("2 Jan 2006 15:04 MST"))
 	}
 	answer := false
 	var orig *forewarn.StoredMessage

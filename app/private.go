@@ -303,7 +303,7 @@ func checkAnswer(ans, q *envelope.PrivateMatch) error {
 	case ans.Stage != envelope.PrivateAnswerStage:
 		return forewarn.Errorf(forewarn.EINVALID, "the peer sent a %s, not an answer", ans.Stage)
 	case ans.QueryID != q.QueryID || ans.Digest != q.Digest:
-		return forewarn.Errorf(forewarn.EINVALID, "a replayed or foreign answer: it answers query %s (elements %.12s…), not %s (%.12s…)", ans.QueryID, ans.Digest, q.QueryID, q.Digest)
+		return forewarn.Errorf(forewarn.EINVALID, "a replayed or foreign answer: it answers another query (elements %.12s…), not the one asked (%.12s…)", ans.Digest, q.Digest)
 	case ans.From != q.To || ans.To != q.From || ans.Persons != q.Persons:
 		return forewarn.Errorf(forewarn.EINVALID, "the answer is from %s to %s about %d persons; the query went from %s to %s about %d", ans.From, ans.To, ans.Persons, q.From, q.To, q.Persons)
 	case ans.Time.Before(q.Time.Add(-forewarn.MaxClockSkew)) || ans.Time.After(q.Time.Add(PrivateTimeWindow)):
@@ -450,7 +450,7 @@ func (ms *Messages) takePrivateReport(ctx context.Context, doc *envelope.Private
 		return err
 	}
 	if q.Digest != doc.Digest || q.Persons != doc.Persons {
-		return forewarn.Errorf(forewarn.EINVALID, "the report does not belong to query %s: its elements or persons differ", doc.QueryID)
+		return forewarn.Errorf(forewarn.EINVALID, "the report does not belong to the query it names: its elements or persons differ")
 	}
 	if _, err := ms.privateCurrent(ctx, ""); err != nil {
 		return err

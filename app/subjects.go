@@ -102,7 +102,7 @@ func (ms *Messages) ConfirmMatch(ctx context.Context, actor forewarn.Actor, matc
 		return err
 	}
 	if m.SubjectID == "" {
-		return forewarn.Invalid("match", "subject", "match %s links two messages, not a message and a subject; confirm it from a subject", matchID)
+		return forewarn.Invalid("match", "subject", "this match links two messages, not a message and a subject; confirm it from a subject")
 	}
 	sm, err := ms.Store.Message(ctx, m.MessageID)
 	if err != nil {

@@ -28,7 +28,8 @@ func (tx *tx) writeForward(ctx context.Context, actor forewarn.Actor, f *forewar
 			return err
 		}
 		if old.Status != from || (from == f.Status && old.NoticeID != "") {
-			return forewarn.Errorf(forewarn.ECONFLICT, "the forward of %s to %s is %s already", old.MessageID, old.To, old.Status)
+			title, _ := tx.messageTitle(ctx, old.MessageID)
+			return forewarn.Errorf(forewarn.ECONFLICT, "the forward of “%s” to %s is %s already", title, old.To, old.Status)
 		}
 		before = old
 		if _, err := tx.exec(ctx, "UPDATE forwards SET status = ?, data = ?, updated_at = ? WHERE id = ?", string(f.Status), string(data), now, f.ID); err != nil {
@@ -48,7 +49,7 @@ func (tx *tx) writeForward(ctx context.Context, actor forewarn.Actor, f *forewar
 }
 
 func (tx *tx) forward(ctx context.Context, id string) (*forewarn.Forward, error) {
-	return queryDoc[forewarn.Forward](ctx, tx, "forward "+id, notFound("there is no forward %q", id),
+	return queryDoc[forewarn.Forward](ctx, tx, "forward "+id, notFound("there is no such forward"),
 		"SELECT data FROM forwards WHERE id = ?", id)
 }
 

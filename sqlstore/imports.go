@@ -147,7 +147,7 @@ func (db *DB) FinishImport(ctx context.Context, actor forewarn.Actor, job *forew
 			return err
 		}
 		if old.Status != forewarn.ImportRunning {
-			return forewarn.Errorf(forewarn.ECONFLICT, "import job %s is already %s", v.ID, old.Status)
+			return forewarn.Errorf(forewarn.ECONFLICT, "the import of dataset %s started %s is already %s", old.Dataset, old.StartedAt.UTC().Format("2 Jan 2006 15:04 MST"), old.Status)
 		}
 		if ok, err := tx.saveRunningImportJob(ctx, &v, nil); err != nil {
 			return err

@@ -125,6 +125,20 @@ func (db *DB) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*for
 	return nil
 }
 
+// messageTitle is what an error names a message by (forewarn.Message.Title), and its
+// sender; "" when the message is not there (erased).
+func (tx *tx) messageTitle(ctx context.Context, id string) (title, from string) {
+	var data string
+	if err := tx.queryRow(ctx, "SELECT message FROM messages WHERE id = ?", id).Scan(&data); err != nil {
+		return "", ""
+	}
+	var m forewarn.Message
+	if json.Unmarshal([]byte(data), &m) != nil {
+		return "", ""
+	}
+	return m.Title(), m.From
+}
+
 func (tx *tx) messageExists(ctx context.Context, id string) error {
 	var n int
 	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM messages WHERE id = ?", id).Scan(&n); err != nil {
@@ -316,7 +330,8 @@ func (db *DB) RejectMatch(ctx context.Context, actor forewarn.Actor, id, reason 
 			return err
 		}
 		if old.Status == forewarn.MatchRejected {
-			return forewarn.Errorf(forewarn.ECONFLICT, "match %s was already rejected by %s on %s", id, old.DecidedBy, old.DecidedAt.Format(time.RFC3339))
+			title, from := tx.messageTitle(ctx, old.MessageID)
+			return forewarn.Errorf(forewarn.ECONFLICT, "the match of a person in %s's “%s” was already rejected by %s on %s", from, title, old.DecidedBy, old.DecidedAt.Format(time.RFC3339))
 		}
 		if _, err := tx.decide(ctx, actor, old, forewarn.MatchRejected, reason); err != nil {
 			return err
@@ -390,12 +405,14 @@ func (db *DB) ConfirmMatch(ctx context.Context, actor forewarn.Actor, id, reason
 		}
 		switch old.Status {
 		case forewarn.MatchConfirmed:
-			return forewarn.Errorf(forewarn.ECONFLICT, "match %s was already confirmed by %s on %s", id, old.DecidedBy, old.DecidedAt.Format(time.RFC3339))
+			title, from := tx.messageTitle(ctx, old.MessageID)
+			return forewarn.Errorf(forewarn.ECONFLICT, "the match of a person in %s's “%s” was already confirmed by %s on %s", from, title, old.DecidedBy, old.DecidedAt.Format(time.RFC3339))
 		case forewarn.MatchRejected:
-			return forewarn.Errorf(forewarn.ECONFLICT, "match %s was rejected by %s on %s; a rejected match is not confirmed", id, old.DecidedBy, old.DecidedAt.Format(time.RFC3339))
+			title, from := tx.messageTitle(ctx, old.MessageID)
+			return forewarn.Errorf(forewarn.ECONFLICT, "the match of a person in %s's “%s” was rejected by %s on %s; a rejected match is not confirmed", from, title, old.DecidedBy, old.DecidedAt.Format(time.RFC3339))
 		}
 		if old.SubjectID == "" {
-			return forewarn.Invalid("id", "subject_match", "match %s links two messages, not a message and a subject; there is no subject to merge into", id)
+			return forewarn.Invalid("id", "subject_match", "this match links two messages, not a message and a subject; there is no subject to merge into")
 		}
 		for i, c := range cs {
 			if claims[i].SubjectID == "" {

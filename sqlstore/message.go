@@ -572,10 +572,11 @@ func (tx *tx) answerAlert(ctx context.Context, actor forewarn.Actor, id string, 
 		return err
 	}
 	if !a.ResolvedAt.IsZero() {
-		return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
+		title, _ := tx.messageTitle(ctx, a.MessageID)
+		return forewarn.Errorf(forewarn.ECONFLICT, "the alert about “%s” was closed by %s on %s", title, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
 	}
 	if a.MessageID != acked {
-		return forewarn.Invalid("alert", "same_message", "alert %s is about another message", id)
+		return forewarn.Invalid("alert", "same_message", "the alert is about another message")
 	}
 	reason := m.Ack.Reason
 	if m.Ack.Outcome != "" {
@@ -1574,7 +1575,8 @@ func (db *DB) ResolveAlert(ctx context.Context, actor forewarn.Actor, id, reason
 			return err
 		}
 		if !a.ResolvedAt.IsZero() {
-			return forewarn.Errorf(forewarn.ECONFLICT, "alert %s was closed by %s on %s", id, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
+			title, _ := tx.messageTitle(ctx, a.MessageID)
+			return forewarn.Errorf(forewarn.ECONFLICT, "the alert about “%s” was closed by %s on %s", title, a.ResolvedBy, a.ResolvedAt.Format("2 Jan 2006 15:04 MST"))
 		}
 		return tx.closeAlerts(ctx, actor, "id = ?", []any{id}, actor.ID, "", reason)
 	})

@@ -639,7 +639,7 @@ func (db *DB) RetryNotification(ctx context.Context, actor forewarn.Actor, id st
 		}
 		n := ns[0]
 		if n.DeadAt.IsZero() {
-			return forewarn.Errorf(forewarn.ECONFLICT, "notification %s is %s, not in the dead-letter list", id, n.State())
+			return forewarn.Errorf(forewarn.ECONFLICT, "the notification to %s of %s is %s, not in the dead-letter list", n.Address, n.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"), n.State())
 		}
 		if _, err := tx.exec(ctx, "UPDATE notifications SET dead_at = NULL, next_attempt = ?, attempts = 0 WHERE id = ?", FormatTime(now), id); err != nil {
 			return fmt.Errorf("retry notification %s: %w", id, err)

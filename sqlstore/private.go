@@ -62,7 +62,7 @@ func (db *DB) AcceptPrivateQuery(ctx context.Context, actor forewarn.Actor, q *f
 		var one int
 		switch err := tx.queryRow(ctx, "SELECT 1 FROM private_queries WHERE direction = 'in' AND ((peer = ? AND id = ?) OR digest = ?)", q.Peer, q.ID, q.Digest).Scan(&one); err {
 		case nil:
-			return forewarn.Errorf(forewarn.ECONFLICT, "a replay: query %s, or its blinded elements, was answered before", q.ID)
+			return forewarn.Errorf(forewarn.ECONFLICT, "a replay: this query from %s, or its blinded elements, was answered before", q.Peer)
 		case sql.ErrNoRows:
 		default:
 			return err
@@ -162,12 +162,12 @@ func (db *DB) RecordPrivateReport(ctx context.Context, actor forewarn.Actor, pee
 		switch err := tx.queryRow(ctx, "SELECT reported_at FROM private_queries WHERE direction = 'in' AND peer = ? AND id = ?", peer, queryID).Scan(&reported); err {
 		case nil:
 		case sql.ErrNoRows:
-			return forewarn.Errorf(forewarn.ENOTFOUND, "%s asked no private query %s of this node", peer, queryID)
+			return forewarn.Errorf(forewarn.ENOTFOUND, "%s asked no such private query of this node", peer)
 		default:
 			return err
 		}
 		if reported.Valid {
-			return forewarn.Errorf(forewarn.ECONFLICT, "a replay: %s reported the hits of query %s before", peer, queryID)
+			return forewarn.Errorf(forewarn.ECONFLICT, "a replay: %s reported the hits of this query before", peer)
 		}
 		if results == nil {
 			results = []forewarn.PrivateResult{}
@@ -245,7 +245,7 @@ func (db *DB) PrivateQuery(ctx context.Context, dir forewarn.Direction, peer, id
 		var err error
 		q, err = scanPrivateQuery(tx.queryRow(ctx, "SELECT "+privateColumns+" FROM private_queries WHERE direction = ? AND peer = ? AND id = ?", string(dir), peer, id))
 		if err == sql.ErrNoRows {
-			return forewarn.Errorf(forewarn.ENOTFOUND, "no private query %s with %s", id, peer)
+			return forewarn.Errorf(forewarn.ENOTFOUND, "there is no such private query with %s", peer)
 		}
 		return err
 	})

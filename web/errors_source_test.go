@@ -383,3 +383,43 @@ func TestValidationSaysNoCodes(t *testing.T) {
 		t.Errorf("%s", b)
 	}
 }
+
+// idInSentenceRE finds an error's sentence that names a forward, an import, a match, a
+// notification, an alert or a private query by its ID: the kind's word followed by a
+// bare argument ("match %s was already rejected"), which only its ID can fill. Such an
+// object is named by what a reader knows it by: "the match of a person in “%s”".
+var idInSentenceRE = regexp.MustCompile(`(?i)\b(?:forward|import(?: job)?|match|notification|alert|(?:private )?query|consent request)(?: of| ID)? %[sqv]`)
+
+// TestErrorsNameNoIDs: no error sentence a page can show (the domain's, the core's, the
+// store's, the API's and the pages' own, Errorf's and Invalid's alike) quotes the ID of a
+// forward, an import, a match, a notification, an alert or a private query: IDs are
+// timestamps to a reader, and everything made in the same minute looks the same.
+func TestErrorsNameNoIDs(t *testing.T) {
+	_, formats, _, sentences, _ := sourceErrorsAndFields(t)
+	n := 0
+	var bad []string
+	for _, dir := range pageDirs {
+		for f := range formats[dir] {
+			n++
+			if idInSentenceRE.MatchString(f) {
+				bad = append(bad, dir+": "+strconv.Quote(f))
+			}
+		}
+		for m, at := range sentences[dir] {
+			n++
+			if idInSentenceRE.MatchString(m) {
+				bad = append(bad, at+": "+strconv.Quote(m))
+			}
+		}
+	}
+	if n < 200 {
+		t.Fatalf("only %d sentences found in the source: the scan is broken", n)
+	}
+	if !idInSentenceRE.MatchString("match %s was already rejected by %s") || idInSentenceRE.MatchString("the match of a person in “%s” was already rejected") {
+		t.Fatal("the pattern does not tell an ID from a name")
+	}
+	sort.Strings(bad)
+	for _, b := range bad {
+		t.Errorf("an error names an object by its ID: %s", b)
+	}
+}
