@@ -142,9 +142,10 @@ func TestBrowserAskPrivately(t *testing.T) {
 		t.Errorf("Belgium received %d private queries, want none: %v", len(qs), err)
 	}
 
-	// Turkey's side: who asked about which subject.
 	login(tr, "analyst")
-	run("open Turkey's private page", chromedp.Navigate(tr.url+"/private"), chromedp.WaitVisible(chromedp.CSS("footer")))
-	expect("Turkey's private queries", read("main"), "Asked of this node", "FR-DGSI", held.ID)
+	// Turkey's side: who asked about which subject, named (and linked) for a purpose.
+	run("open Turkey's private page", chromedp.Navigate(tr.url+"/private?purpose=investigation"), chromedp.WaitVisible(chromedp.CSS("footer")))
+	expect("Turkey's private queries", read("main"), "Asked of this node", "FR-DGSI", "Omar Ismail Mostefai")
+	expect("the link to the subject that matched", read(`main a[href="/subjects/`+held.ID+`"]`), "Omar Ismail Mostefai")
 	shot("private-05-holder")
 }
