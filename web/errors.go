@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"regexp"
 	"strings"
@@ -379,6 +380,15 @@ func (l *locale) errorArg(a any) any {
 	case time.Time:
 		return l.Time(v)
 	case error:
+		// A third party's failure within the sentence (a partner refused, or could not be
+		// reached): what went wrong, in the reader's language, from its code; its own
+		// text stays in the API's answer and the log.
+		var fe *forewarn.Error
+		if !errors.As(v, &fe) {
+			if code, _ := forewarn.FailureOf(v); code != forewarn.FailOther {
+				return l.failureText(forewarn.FailureDetail(v))
+			}
+		}
 		return l.errorText(v)
 	}
 	rv := reflect.ValueOf(a)

@@ -40,6 +40,12 @@ func TestErrorsInFrench(t *testing.T) {
 		{"a sentence the catalogue lacks", french.errorText(forewarn.Errorf(forewarn.ENOTFOUND, "no such thing")), "ceci n’existe pas sur ce nœud, ou n’est plus conservé"},
 		{"the login's error", french.errorText(forewarn.Errorf(forewarn.EUNAUTHORIZED, "wrong username or password")), "identifiant ou mot de passe erroné"},
 		{"internal", french.errorText(errors.New("disk on fire")), "erreur interne ; le détail est dans le journal du nœud"},
+		{"a partner's refusal, by its code", french.errorText(forewarn.Errorf(forewarn.ECONFLICT, "%s did not answer the private query: %v", "TR-MIT",
+			&forewarn.HTTPFailure{Status: 403, Code: forewarn.EFORBIDDEN, Text: "TR-MIT refused the message: HTTP 403, forbidden"})),
+			"TR-MIT n’a pas répondu à la requête confidentielle : le partenaire ne l’autorise pas"},
+		{"a partner's refusal in English", english.errorText(forewarn.Errorf(forewarn.ECONFLICT, "%s did not answer the private query: %v", "TR-MIT",
+			&forewarn.HTTPFailure{Status: 403, Code: forewarn.EFORBIDDEN, Text: "TR-MIT refused the message: HTTP 403, forbidden"})),
+			"TR-MIT did not answer the private query: the partner does not allow it"},
 		{"an unknown field", french.errorText(forewarn.Invalid("request.foo_bar", "required", "x")), "foo bar : champ obligatoire"},
 	} {
 		if tt.got != tt.want {
