@@ -111,6 +111,10 @@ type StoredMessage struct {
 	// its arrival wrote, so this process's match index can apply it without reading it
 	// back; 0 when the store does not say.
 	ChangeSeq int64 `json:"-"`
+	// Notified, on a message ReceiveMessage stored, says storing it queued notifications
+	// (e-mail, webhooks) in the outbox, so that the caller wakes the notification worker
+	// only when it has something to send.
+	Notified bool `json:"-"`
 	// Durable, when set on a message being received, is called by ReceiveMessage once the
 	// message is durably stored, with its ChangeSeq: writes committed together are told in
 	// commit order, before any of their callers is answered. It must be quick.

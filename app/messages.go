@@ -540,12 +540,18 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	if !dup {
 		ms.Stats.Received.Add(1)
 		ms.Stats.Matches.Add(int64(len(sm.Matches)))
+		alerts := len(sm.Alerts)
 		if ms.Matcher != nil {
 			if err := ms.matchLateSubjects(ctx, sm, before); err != nil {
 				ms.Logger.Warn("could not match the subjects written while a message arrived", "id", m.ID, "err", err)
 			}
 		}
-		ms.Notifier.Poke()
+		// Woken only when there is something to send: each round claims in a transaction
+		// of its own, and most arrivals (routine, about nobody held) queue nothing. Alerts
+		// raised by the late match may have queued some.
+		if sm.Notified || len(sm.Alerts) > alerts {
+			ms.Notifier.Poke()
+		}
 		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
 		if m.ConsentAnswer != nil {
 			// Acted on now; the tick catches up if this fails.

@@ -233,7 +233,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 
 	var first []byte
 	var changeSeq int64
-	duplicate := false
+	duplicate, notified := false, false
 	wire := m.ID
 	// Messages arriving together are stored together (group commit), each in a savepoint
 	// of its own. A verified message is stored even when its sender hangs up meanwhile:
@@ -262,6 +262,8 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		}
 	}
 	err := write(ctx, now, "receive message", func(tx *tx) error {
+		notices := tx.notices
+		defer func() { notified = tx.notices > notices }()
 		var held, taken bool
 		var unpinned, err error
 		if tx.late() {
@@ -374,6 +376,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		sm.Matches = matches
 		sm.Alerts = alerts
 		sm.ChangeSeq = changeSeq
+		sm.Notified = notified
 	}
 	return first, duplicate, nil
 }

@@ -230,6 +230,7 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 		if err := tx.insertNotification(ctx, &n, key+"/"+string(d.ch)+"/"+d.target); err != nil {
 			return err
 		}
+		tx.notices++
 	}
 	return nil
 }

@@ -224,6 +224,9 @@ type tx struct {
 	readOnly bool
 	// single marks a read of one statement run without a transaction (viewOne).
 	single bool
+	// notices counts the notifications queued (notify), so a caller can tell whether
+	// its write gave the notification worker anything to send.
+	notices int
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head

@@ -68,11 +68,18 @@ func testNotificationOutbox(t *testing.T, open Opener) {
 	if ns := pending(t, e); len(ns) != 0 {
 		t.Fatalf("a routine arrival queued %v", noticeKeys(ns))
 	}
+	// The store says whether it queued any, so the worker is woken only then.
+	if sm.Notified {
+		t.Errorf("a routine arrival that queued nothing says Notified")
+	}
 	urgent := NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())
 	sm, receipt = e.Incoming(urgent)
 	sm.Priority = forewarn.PriorityUrgent
 	if _, _, err := e.Store.ReceiveMessage(e.Ctx, peerActor(PeerFR), sm, receipt); err != nil {
 		t.Fatalf("ReceiveMessage: %v", err)
+	}
+	if !sm.Notified {
+		t.Errorf("an urgent arrival that queued notifications does not say Notified")
 	}
 	// The same message again is a duplicate and queues nothing more.
 	if _, dup, err := e.Store.ReceiveMessage(e.Ctx, peerActor(PeerFR), sm, receipt); err != nil || !dup {
