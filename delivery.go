@@ -119,6 +119,14 @@ type StoredMessage struct {
 	// message is durably stored, with its ChangeSeq: writes committed together are told in
 	// commit order, before any of their callers is answered. It must be quick.
 	Durable func(changeSeq int64) `json:"-"`
+	// MatchedThrough, on a message being received with CheckMatched set, is the Seq of
+	// the last change its matcher had applied when it matched the message. A MatchChecker
+	// then refuses it (ErrIndexBehind) when any change after that Seq and before its own
+	// was committed other than arrivals it stored with Durable set: those the matcher is
+	// told of, and that were stored while this one was matched. So the message is stored
+	// only with the matches it would have had had its matcher read the log first.
+	MatchedThrough int64 `json:"-"`
+	CheckMatched   bool  `json:"-"`
 	// Forward, on a message being sent, is the forward it belongs to, as it is once the
 	// message is sent: CreateMessage writes it in the same transaction, provided it is
 	// still in ForwardFrom ("" for a new forward), and ECONFLICT otherwise.

@@ -3,6 +3,7 @@ package forewarn
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"time"
 )
 
@@ -147,3 +148,15 @@ type ChangeFeed interface {
 	// ScanReceived calls fn with every message this node received, streaming.
 	ScanReceived(ctx context.Context, fn func(*Message) error) error
 }
+
+// MatchChecker is a Store that, storing an arrival with StoredMessage.CheckMatched set,
+// checks in the transaction that stores it that its matches are current (see
+// MatchedThrough), so that its caller may match it without reading the change log first.
+type MatchChecker interface {
+	ChecksMatchedThrough() bool
+}
+
+// ErrIndexBehind is ReceiveMessage's refusal of an arrival matched through a Seq after
+// which a change it was not told of was committed (StoredMessage.MatchedThrough): nothing
+// is stored, and the caller catches its index up, matches again and stores it again.
+var ErrIndexBehind = errors.New("the message was matched before a change committed ahead of it; match it again")

@@ -33,14 +33,18 @@ func raise(p forewarn.Priority) forewarn.Priority {
 // message's matches and alerts, which ReceiveMessage writes with it. A person matching a
 // watch-listed subject raises the message's priority and puts it in front of the liaison
 // desk and the supervisors: "you hold this person". Earlier mentions of a person are
-// gathered into one alert per person, however many there are.
-func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage) error {
+// gathered into one alert per person, however many there are. With catchUp the index
+// first applies what the change log holds; without, the store checks it was current
+// (see accept).
+func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage, catchUp bool) error {
 	mt := ms.Matcher
 	if mt == nil {
 		return nil
 	}
-	if _, err := mt.CatchUp(ctx); err != nil {
-		return err
+	if catchUp {
+		if _, err := mt.CatchUp(ctx); err != nil {
+			return err
+		}
 	}
 	m := sm.Message
 	ps := m.Persons()

@@ -364,6 +364,33 @@ func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 	}
 }
 
+// checksInStore reports whether an arrival may be matched without catching up first,
+// because store checks in the transaction that stores it that nothing the index has not
+// applied was committed before it (forewarn.MatchChecker). Only an index that follows
+// the store can be checked so.
+func (mt *Matcher) checksInStore(store forewarn.Store) bool {
+	if mt == nil || mt.feed == nil {
+		return false
+	}
+	c, ok := store.(forewarn.MatchChecker)
+	return ok && c.ChecksMatchedThrough()
+}
+
+// settle applies the arrivals told (Arrived) that wait only for a catch-up under way to
+// end, so that a match that does not read the log sees every arrival this process was
+// told of before it began.
+func (mt *Matcher) settle() {
+	mt.arrivedMu.Lock()
+	waiting := len(mt.arrived)
+	mt.arrivedMu.Unlock()
+	if waiting == 0 {
+		return
+	}
+	mt.follow.Lock()
+	mt.applyArrived()
+	mt.follow.Unlock()
+}
+
 // maxArrived bounds the arrivals held waiting for an earlier change; past it they are
 // dropped, and the log gives them to the next CatchUp.
 const maxArrived = 4096

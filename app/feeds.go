@@ -243,7 +243,7 @@ func (ms *Messages) ReceiveFeedPerson(ctx context.Context, f *forewarn.Feed, obj
 	if ms.Matcher != nil {
 		before = ms.Matcher.Seen()
 	}
-	if err := ms.crossMatch(ctx, sm); err != nil {
+	if err := ms.crossMatch(ctx, sm, true); err != nil {
 		return false, err
 	}
 	_, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.SystemActor("feed "+f.ID), sm, receipt)

@@ -307,3 +307,95 @@ func TestCatchUpsShareARead(t *testing.T) {
 		t.Errorf("the index holds %d entries after catching up, want the 2 subjects written before the calls", mt.Index.Len())
 	}
 }
+
+// countedFeed is a SQLite store whose reads of the change log are counted; it checks
+// what arrivals were matched through, as the store it wraps does.
+type countedFeed struct {
+	*sqlstore.DB
+	reads atomic.Int32
+}
+
+func (c *countedFeed) Changes(ctx context.Context, after int64, limit int) ([]forewarn.Change, error) {
+	c.reads.Add(1)
+	return c.DB.Changes(ctx, after, limit)
+}
+
+// TestArrivalSeesOtherWriterWithoutReadingLog: an arrival is matched without reading the
+// change log when nothing but this process's own arrivals was committed since the index
+// last looked; when another process wrote a subject meanwhile, unseen by the index, the
+// store refuses to store the arrival as matched, and it is matched again after the index
+// catches up: it holds the watch-listed person, as it would had the log been read first.
+func TestArrivalSeesOtherWriterWithoutReadingLog(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "forewarn.db")
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	open := func() *sqlstore.DB {
+		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := &countedFeed{DB: open()}
+	n := app.New(db, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	peerKey := storetest.NewSigner()
+	peer := storetest.NewPeer(storetest.PeerFR)
+	peer.PublicKey = peerKey.PublicKey()
+	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), peer); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := app.NewMessages(n, nil)
+	receive := func() *forewarn.StoredMessage {
+		t.Helper()
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
+		data, err := envelope.Seal(m, peerKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ms.Receive(ctx, data, "127.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
+		sm, err := db.MessageFrom(ctx, storetest.PeerFR, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sm
+	}
+	reads := db.reads.Load()
+	first := receive()
+	if got := db.reads.Load() - reads; got != 0 {
+		t.Errorf("an arrival with nothing new in the log read it %d times", got)
+	}
+	if first.HoldsPerson {
+		t.Fatal("the first arrival holds a person before any subject exists")
+	}
+
+	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
+	subject.Watch = forewarn.WatchListed
+	if err := open().CreateSubject(ctx, analyst, subject); err != nil {
+		t.Fatal(err)
+	}
+	reads = db.reads.Load()
+	second := receive()
+	if db.reads.Load() == reads {
+		t.Error("an arrival after another process wrote a subject never read the change log")
+	}
+	if !second.HoldsPerson || second.Priority == second.Message.DeclaredPriority() {
+		t.Errorf("the arrival after the subject was written holds the person %v at priority %s, want held and raised", second.HoldsPerson, second.Priority)
+	}
+	matches, _, err := db.Matches(ctx, forewarn.MatchFilter{SubjectID: subject.ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(matches) != 1 || matches[0].MessageID != second.Message.ID {
+		t.Fatalf("matches of the subject = %+v, want one, with %s", matches, second.Message.ID)
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -506,33 +507,57 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority(), VerifiedKeys: keys}
-	d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
-	sm.Deliveries = []*forewarn.Delivery{d}
-	before := ms.Matcher.Seen()
-	if err := ms.crossMatch(ctx, sm); err != nil {
-		return nil, err
-	}
-	// The deadline follows the effective priority: a warning this node raised (it holds
-	// the person) is due as the raised priority is, counted from its arrival here, unless
-	// the sender asked for sooner.
-	if !d.Deadline.IsZero() && sm.Priority != m.DeclaredPriority() {
-		if due := now.Add(ms.Policy.Deadline(sm.Priority)); due.Before(d.Deadline) {
-			d.Deadline = due
+	// Where the store checks what a message was matched through (forewarn.MatchChecker),
+	// it is matched against the index as it stands, without reading the change log
+	// first: the transaction that stores it finds whether anything the index has not
+	// applied was committed before it (nearly always nothing), and refuses it then; it
+	// is matched again after catching up, as everywhere else it is the first time.
+	check := ms.Matcher.checksInStore(ms.Store)
+	wire := m.ID
+	var sm *forewarn.StoredMessage
+	var before int64
+	var stored []byte
+	var dup bool
+	for {
+		sm = &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority(), VerifiedKeys: keys}
+		d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
+		sm.Deliveries = []*forewarn.Delivery{d}
+		if check {
+			ms.Matcher.settle()
 		}
-	}
-	ms.scheduleEscalation(d, sm.Priority)
-	if ms.Matcher != nil {
-		// The match index is told of the message as soon as it is durable, in commit
-		// order, so the next arrival matches against it without reading it back.
-		sm.Durable = func(seq int64) { ms.Matcher.Arrived(seq, m) }
-	}
-	if storing != nil {
-		storing()
-	}
-	stored, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: m.From}, sm, receipt)
-	if err != nil {
-		return nil, err
+		before = ms.Matcher.Seen()
+		if err := ms.crossMatch(ctx, sm, !check); err != nil {
+			return nil, err
+		}
+		sm.CheckMatched, sm.MatchedThrough = check, before
+		// The deadline follows the effective priority: a warning this node raised (it holds
+		// the person) is due as the raised priority is, counted from its arrival here, unless
+		// the sender asked for sooner.
+		if !d.Deadline.IsZero() && sm.Priority != m.DeclaredPriority() {
+			if due := now.Add(ms.Policy.Deadline(sm.Priority)); due.Before(d.Deadline) {
+				d.Deadline = due
+			}
+		}
+		ms.scheduleEscalation(d, sm.Priority)
+		if ms.Matcher != nil {
+			// The match index is told of the message as soon as it is durable, in commit
+			// order, so the next arrival matches against it without reading it back.
+			sm.Durable = func(seq int64) { ms.Matcher.Arrived(seq, m) }
+		}
+		if storing != nil {
+			storing()
+			storing = nil
+		}
+		var err error
+		stored, dup, err = ms.Store.ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: m.From}, sm, receipt)
+		if check && errors.Is(err, forewarn.ErrIndexBehind) {
+			m.ID, check = wire, false // nothing was stored: match again, after reading the log
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	if dup {
 		return ms.heldOr(ctx, self, m, data, digest, nil)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/forewarn/forewarn"
 )
@@ -135,6 +137,90 @@ func decodeMessage(id, data string) (*forewarn.Message, error) {
 		return nil, fmt.Errorf("decode message %s: %w", id, err)
 	}
 	return &m, nil
+}
+
+// ChecksMatchedThrough reports that ReceiveMessage checks StoredMessage.MatchedThrough
+// (forewarn.MatchChecker): where one writer at a time commits (SQLite), the changes
+// between the Seq an arrival was matched through and its own are all committed when it
+// is stored, and are read in the transaction that stores it.
+func (db *DB) ChecksMatchedThrough() bool { return db.dialect.SingleWriter }
+
+// maxMatchedBehind is how many changes an arrival's check reads at most: an index
+// further behind than that is caught up first.
+const maxMatchedBehind = 256
+
+// arrivalChange returns the Seq of the change the arrival just inserted logged, the
+// latest (one writer at a time), after checking that every change after matched and
+// before it is an arrival stored for the matcher: told of it, committed (db.arrivals) or
+// earlier in this transaction (tx.arrivals). Those are the arrivals matched while this
+// one was, each before the other was stored, as whoever matches first while another
+// waits to be stored. Any other change (a subject, a message another writer stored or
+// erased) the matcher may not have had: ErrIndexBehind, and the caller matches again.
+func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
+	rows, err := tx.query(ctx, "SELECT seq FROM changes WHERE seq > ? ORDER BY seq DESC LIMIT ?", matched, maxMatchedBehind+1)
+	if err != nil {
+		return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
+	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
+		}
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
+	}
+	if len(seqs) == 0 {
+		return 0, fmt.Errorf("storing a message logged no change after %d", matched)
+	}
+	if len(seqs) > maxMatchedBehind {
+		return 0, forewarn.ErrIndexBehind
+	}
+	for _, seq := range seqs[1:] {
+		if !slices.Contains(tx.arrivals, seq) && !tx.db.arrivals.has(seq) {
+			return 0, forewarn.ErrIndexBehind
+		}
+	}
+	return seqs[0], nil
+}
+
+// arrivalSeqs holds the changes of recent arrivals this DB stored for a matcher told of
+// them (StoredMessage.Durable), for arrivalChange.
+type arrivalSeqs struct {
+	mu   sync.Mutex
+	seqs map[int64]struct{}
+	top  int64
+}
+
+// maxArrivalSeqs bounds the arrivals kept: an older one is taken for another writer's,
+// which only makes an arrival matched that far behind match again.
+const maxArrivalSeqs = 4096
+
+func (a *arrivalSeqs) add(seq int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seqs == nil {
+		a.seqs = map[int64]struct{}{}
+	}
+	a.seqs[seq] = struct{}{}
+	a.top = max(a.top, seq)
+	if len(a.seqs) > 2*maxArrivalSeqs {
+		for s := range a.seqs {
+			if s <= a.top-maxArrivalSeqs {
+				delete(a.seqs, s)
+			}
+		}
+	}
+}
+
+func (a *arrivalSeqs) has(seq int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.seqs[seq]
+	return ok
 }
 
 // ScanReceived calls fn with every message this node received, streaming in one query

@@ -197,6 +197,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	if len(receipt) == 0 {
 		return nil, false, forewarn.Invalid("receipt", "required", "an incoming message is stored with the receipt it is given")
 	}
+	if sm.CheckMatched && !db.ChecksMatchedThrough() {
+		return nil, false, forewarn.Invalid("check_matched", "supported", "this store cannot check what a message was matched through; match it after reading the change log")
+	}
 	m := sm.Message
 	for i, a := range sm.Alerts {
 		if err := validateAlert(fmt.Sprintf("alerts[%d]", i), a); err != nil {
@@ -246,6 +249,7 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	// Told once the message is durable, in commit order (a duplicate is not told).
 	durable := func() {
 		if !duplicate && sm.Durable != nil {
+			db.arrivals.add(changeSeq)
 			sm.Durable(changeSeq)
 		}
 	}
@@ -317,10 +321,21 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		// The latest change is the one the insert just wrote: SQLite has one writer at a
 		// time, and on PostgreSQL the insert's trigger holds change_head to commit. A late
 		// transaction reads it in its pipeline, right after its insert.
-		if tx.late() {
+		// Checked against what the message was matched through when its caller asks.
+		switch {
+		case tx.late():
 			tx.queued = append(tx.queued, Statement{SQL: "SELECT MAX(seq) FROM changes", Scan: []any{&changeSeq}})
-		} else if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
-			return fmt.Errorf("read the change of message %s: %w", m.ID, err)
+		case sm.CheckMatched:
+			if changeSeq, err = tx.arrivalChange(ctx, sm.MatchedThrough); err != nil {
+				return err
+			}
+			if sm.Durable != nil {
+				tx.arrivals = append(tx.arrivals, changeSeq)
+			}
+		default:
+			if err := tx.queryRow(ctx, "SELECT MAX(seq) FROM changes").Scan(&changeSeq); err != nil {
+				return fmt.Errorf("read the change of message %s: %w", m.ID, err)
+			}
 		}
 		first = d.Receipt
 		detail := messageDetail(m)

@@ -125,6 +125,8 @@ type DB struct {
 	late    lateGroup // late transactions committing together (late.go)
 	head    headCache // the audit head this process last committed (late.go)
 	stmts   sync.Map  // rebound SQL text → *sql.Stmt, prepared once
+	// arrivals are the changes of arrivals stored for a matcher told of them (changes.go).
+	arrivals arrivalSeqs
 
 	rebound sync.Map // query with ? → query with $n
 
@@ -227,6 +229,9 @@ type tx struct {
 	// notices counts the notifications queued (notify), so a caller can tell whether
 	// its write gave the notification worker anything to send.
 	notices int
+	// arrivals are the changes of arrivals stored earlier in this transaction (group
+	// commit) for a matcher that is told of them: see arrivalChange.
+	arrivals []int64
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -230,5 +231,73 @@ func testChangeSeqOfArrivals(t *testing.T, open Opener) {
 		if sm != nil && bySeq[sm.ChangeSeq] != sm.Message.ID {
 			t.Errorf("ReceiveMessage of %s at once with others reported change %d, which is %q", sm.Message.ID, sm.ChangeSeq, bySeq[sm.ChangeSeq])
 		}
+	}
+}
+
+// testMatchedThrough: a store that checks what an arrival was matched through
+// (forewarn.MatchChecker) stores it when every change since was an arrival stored for the
+// matcher (told through Durable), also ones stored at the same time, and refuses it with
+// ErrIndexBehind, storing nothing, when anything else was committed since: a subject, or
+// a message stored by a writer that tells no matcher. A store that does not check refuses
+// to be asked.
+func testMatchedThrough(t *testing.T, open Opener) {
+	e := NewEnv(t, open, 0)
+	e.Init()
+	e.AddPeers()
+	receive := func(through int64, told bool) (*forewarn.StoredMessage, error) {
+		sm, receipt := e.Incoming(NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now()))
+		sm.CheckMatched, sm.MatchedThrough = true, through
+		if told {
+			sm.Durable = func(int64) {}
+		}
+		_, _, err := e.Store.ReceiveMessage(e.Ctx, peerActor(PeerFR), sm, receipt)
+		return sm, err
+	}
+	c, ok := e.Store.(forewarn.MatchChecker)
+	if !ok || !c.ChecksMatchedThrough() {
+		_, err := receive(head(t, e), true)
+		WantCode(t, err, forewarn.EINVALID)
+		return
+	}
+	matched := head(t, e)
+	if _, err := receive(matched, true); err != nil {
+		t.Fatalf("an arrival matched through the head: %v", err)
+	}
+	// Arrivals stored for the matcher meanwhile, at once, each matched through the same Seq.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := receive(matched, true); err != nil {
+				t.Errorf("an arrival matched while others were stored for the matcher: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	refused := func(what string) {
+		t.Helper()
+		audit := e.AuditCount()
+		sm, err := receive(matched, true)
+		if !errors.Is(err, forewarn.ErrIndexBehind) {
+			t.Fatalf("an arrival matched before %s: %v, want ErrIndexBehind", what, err)
+		}
+		if _, err := e.Store.MessageFrom(e.Ctx, PeerFR, sm.Message.ID); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+			t.Errorf("the arrival refused after %s is stored: %v", what, err)
+		}
+		if e.AuditCount() != audit {
+			t.Errorf("the arrival refused after %s is audited", what)
+		}
+	}
+	// A message stored by a writer that tells no matcher.
+	if _, err := receive(head(t, e), false); err != nil {
+		t.Fatal(err)
+	}
+	refused("a message no matcher was told of")
+	matched = head(t, e)
+	e.CreateSubject("Ismaël Omar Mostefaï")
+	refused("a subject was written")
+	if _, err := receive(head(t, e), true); err != nil {
+		t.Fatalf("the arrival matched again after the subject: %v", err)
 	}
 }

@@ -252,6 +252,7 @@ func Run(t *testing.T, open Opener) {
 		{"ChangeLog", testChangeLog},
 		{"ChangeLogFollowedConcurrently", testChangeLogFollowedConcurrently},
 		{"ChangeSeqOfArrivals", testChangeSeqOfArrivals},
+		{"MatchedThrough", testMatchedThrough},
 		{"ImportSync", testImportSync},
 		{"ImportJobs", testImportJobs},
 		{"ImportRaw", testImportRaw},
