@@ -198,7 +198,8 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		return nil, false, forewarn.Invalid("receipt", "required", "an incoming message is stored with the receipt it is given")
 	}
 	if sm.CheckMatched && !db.ChecksMatchedThrough() {
-		return nil, false, forewarn.Invalid("check_matched", "supported", "this store cannot check what a message was matched through; match it after reading the change log")
+		// A caller's mistake, never a peer's: it asks only a store that says it checks.
+		return nil, false, errors.New("sqlstore: this store does not check what an arrival was matched through (ChecksMatchedThrough)")
 	}
 	m := sm.Message
 	for i, a := range sm.Alerts {
