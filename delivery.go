@@ -125,8 +125,14 @@ type StoredMessage struct {
 	// was committed other than arrivals it stored with Durable set: those the matcher is
 	// told of, and that were stored while this one was matched. So the message is stored
 	// only with the matches it would have had had its matcher read the log first.
-	MatchedThrough int64 `json:"-"`
-	CheckMatched   bool  `json:"-"`
+	//
+	// On a message being sent with CheckMatched set, CreateMessage instead reports in
+	// SubjectsChanged whether a subject changed after MatchedThrough and before the
+	// message was stored: only then must its sender's index catch up before linking the
+	// message to the subjects it is about.
+	MatchedThrough  int64 `json:"-"`
+	CheckMatched    bool  `json:"-"`
+	SubjectsChanged bool  `json:"-"`
 	// Forward, on a message being sent, is the forward it belongs to, as it is once the
 	// message is sent: CreateMessage writes it in the same transaction, provided it is
 	// still in ForwardFrom ("" for a new forward), and ECONFLICT otherwise.

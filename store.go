@@ -151,7 +151,8 @@ type ChangeFeed interface {
 
 // MatchChecker is a Store that, storing an arrival with StoredMessage.CheckMatched set,
 // checks in the transaction that stores it that its matches are current (see
-// MatchedThrough), so that its caller may match it without reading the change log first.
+// MatchedThrough), so that its caller may match it without reading the change log first;
+// storing a sent message so, it reports whether subjects changed (SubjectsChanged).
 type MatchChecker interface {
 	ChecksMatchedThrough() bool
 }

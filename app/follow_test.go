@@ -399,3 +399,58 @@ func TestArrivalSeesOtherWriterWithoutReadingLog(t *testing.T) {
 		t.Fatalf("matches of the subject = %+v, want one, with %s", matches, second.Message.ID)
 	}
 }
+
+// TestSentMessageLinksOtherWritersSubject: a message this node sends about one of its
+// subjects is linked to it, also when another process wrote the subject and the index has
+// not read the change log since; when nothing but arrivals changed, linking reads no log.
+func TestSentMessageLinksOtherWritersSubject(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "forewarn.db")
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	open := func() *sqlstore.DB {
+		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := &countedFeed{DB: open()}
+	n := app.New(db, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), storetest.NewPeer(storetest.PeerFR)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := app.NewMessages(n, nil)
+	send := func() *forewarn.StoredMessage {
+		t.Helper()
+		m := storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, clock.Now())
+		m.ID, m.From, m.Created = "", "", time.Time{}
+		sm, err := ms.Send(ctx, forewarn.UserActor("desk"), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sm
+	}
+	reads := db.reads.Load()
+	if sm := send(); len(sm.Matches) != 0 {
+		t.Fatalf("a message sent before any subject exists is linked to %+v", sm.Matches)
+	}
+	if got := db.reads.Load() - reads; got != 0 {
+		t.Errorf("a send with nothing new in the log read it %d times", got)
+	}
+	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
+	if err := open().CreateSubject(ctx, analyst, subject); err != nil {
+		t.Fatal(err)
+	}
+	sm := send()
+	if len(sm.Matches) != 1 || sm.Matches[0].SubjectID != subject.ID || sm.Matches[0].Status != forewarn.MatchConfirmed {
+		t.Fatalf("the message sent after another process wrote the subject is linked to %+v, want the subject %s, confirmed", sm.Matches, subject.ID)
+	}
+}

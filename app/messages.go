@@ -200,6 +200,11 @@ func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *for
 	// The running worker sends it as soon as it is stored; when it has no room, its next
 	// round does.
 	h := ms.handOff(sm, peers, now)
+	if ms.Matcher.checksInStore(ms.Store) {
+		// The store says whether a subject changed since the index last looked, so that
+		// linking the message needs no read of the change log when none did.
+		sm.CheckMatched, sm.MatchedThrough = true, ms.Matcher.Seen()
+	}
 	if err := ms.Store.CreateMessage(ctx, actor, sm); err != nil {
 		if h != nil {
 			h.release()
@@ -760,8 +765,10 @@ func (ms *Messages) linkOutgoing(ctx context.Context, actor forewarn.Actor, sm *
 	if ms.Matcher == nil {
 		return nil
 	}
-	if _, err := ms.Matcher.CatchUp(ctx); err != nil {
-		return err
+	if !sm.CheckMatched || sm.SubjectsChanged {
+		if _, err := ms.Matcher.CatchUp(ctx); err != nil {
+			return err
+		}
 	}
 	var links []*forewarn.Match
 	ps := sm.Message.Persons()

@@ -139,8 +139,8 @@ func decodeMessage(id, data string) (*forewarn.Message, error) {
 	return &m, nil
 }
 
-// ChecksMatchedThrough reports that ReceiveMessage checks StoredMessage.MatchedThrough
-// (forewarn.MatchChecker): where one writer at a time commits (SQLite), the changes
+// ChecksMatchedThrough reports that ReceiveMessage checks StoredMessage.MatchedThrough,
+// and CreateMessage reports the subjects changed since (forewarn.MatchChecker): where one writer at a time commits (SQLite), the changes
 // between the Seq an arrival was matched through and its own are all committed when it
 // is stored, and are read in the transaction that stores it.
 func (db *DB) ChecksMatchedThrough() bool { return db.dialect.SingleWriter }

@@ -96,6 +96,10 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	if len(sm.Deliveries) == 0 {
 		return forewarn.Invalid("deliveries", "required", "an outgoing message needs a delivery for each recipient")
 	}
+	if sm.CheckMatched && !db.ChecksMatchedThrough() {
+		// A caller's mistake: it asks only a store that says it checks.
+		return errors.New("sqlstore: this store does not check what a message was matched through (ChecksMatchedThrough)")
+	}
 	stored := sm.StoredAt
 	if stored.IsZero() {
 		stored = now
@@ -122,7 +126,17 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement {
 		write = db.updateLate
 	}
+	subjectsChanged := false
 	err := write(ctx, now, "send message", func(tx *tx) error {
+		if sm.CheckMatched {
+			// Read where one writer at a time commits: every change before this message's
+			// is committed, and the changes after the index's Seq are few.
+			var n int
+			if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE seq > ? AND kind = 'subject' LIMIT 1)", sm.MatchedThrough).Scan(&n); err != nil {
+				return fmt.Errorf("read the subject changes since %d: %w", sm.MatchedThrough, err)
+			}
+			subjectsChanged = n > 0
+		}
 		digest, err := tx.insertMessage(ctx, sm, stored, ds)
 		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
@@ -176,6 +190,7 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	}
 	sm.StoredAt = stored
 	sm.Deliveries = ds
+	sm.SubjectsChanged = subjectsChanged
 	return nil
 }
 

@@ -301,4 +301,34 @@ func testMatchedThrough(t *testing.T, open Opener) {
 	if _, err := receive(head(t, e), true); err != nil {
 		t.Fatalf("the arrival matched again after the subject: %v", err)
 	}
+
+	// A sent message is stored whatever changed, with the store's word on subjects.
+	send := func(through int64) *forewarn.StoredMessage {
+		t.Helper()
+		m := NewNotification(Agency.Code, []string{PeerFR}, e.Clock.Now())
+		sm := &forewarn.StoredMessage{Message: m, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionOut, StoredAt: e.Clock.Now(),
+			Priority: forewarn.PriorityUrgent, CheckMatched: true, MatchedThrough: through,
+			Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: PeerFR, Direction: forewarn.DirectionOut, NextAttempt: e.Clock.Now()}}}
+		if err := e.Store.CreateMessage(e.Ctx, system, sm); err != nil {
+			t.Fatalf("CreateMessage matched through %d: %v", through, err)
+		}
+		return sm
+	}
+	matched = head(t, e)
+	if sm := send(matched); sm.SubjectsChanged {
+		t.Error("a message sent with no change since says SubjectsChanged")
+	}
+	if _, err := receive(head(t, e), false); err != nil {
+		t.Fatal(err)
+	}
+	if sm := send(matched); sm.SubjectsChanged {
+		t.Error("a message sent after only an arrival says SubjectsChanged")
+	}
+	e.CreateSubject("Abdelhamid Abaaoud")
+	if sm := send(matched); !sm.SubjectsChanged {
+		t.Error("a message sent after a subject was written does not say SubjectsChanged")
+	}
+	if sm := send(head(t, e)); sm.SubjectsChanged {
+		t.Error("a message sent matched through the head says SubjectsChanged")
+	}
 }
