@@ -1160,8 +1160,7 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			d.DeliveredAt = r.At // the same receipt twice in one batch is recorded once
 			// Read without the head in a late transaction: another server may have recorded
 			// the same receipt meanwhile, and then this one runs again and skips it.
-			if err := tx.execOne(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ? AND delivered_at IS NULL",
-				FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
+			if err := tx.execOne(ctx, receiptQuery, FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}
 			detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, d.Attempts)
@@ -1172,6 +1171,18 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 		return nil
 	})
 }
+
+// receiptQuery records a receipt on the delivery it names by its key, if still open.
+// Like the claim (claimQuery), it asks for delivered_at to be empty through COALESCE and
+// for the direction as "<> 'in'", forms no partial index of due deliveries answers: with
+// "delivered_at IS NULL", PostgreSQL planned it (before its statistics were gathered, and
+// then in the generic plan it keeps) through the index of a peer's due deliveries, and
+// read every one of them to record one receipt, with the audit head held.
+const receiptQuery = "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ? AND COALESCE(delivered_at, '') = ''"
+
+// receiptUnreadQuery is receiptQuery for a receipt recorded without reading the delivery
+// first: it is written only if the delivery is outgoing with the failed attempts given.
+const receiptUnreadQuery = receiptQuery + " AND direction <> 'in' AND attempts = ?"
 
 // deliveredUnread is Delivered in a late transaction that reads nothing first: it
 // assumes what is nearly always true, that each delivery is still open with the failed
@@ -1187,8 +1198,7 @@ func (tx *tx) deliveredUnread(ctx context.Context, receipts []forewarn.DeliveryR
 			continue // the same receipt twice in one batch is recorded once
 		}
 		seen[key] = true
-		if err := tx.execOne(ctx, "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_attempt = NULL, claimed_by = '' WHERE message_id = ? AND agency = ? AND direction = 'out' AND delivered_at IS NULL AND attempts = ?",
-			FormatTime(r.At), r.Receipt, r.MessageID, r.Agency, r.Attempts); err != nil {
+		if err := tx.execOne(ctx, receiptUnreadQuery, FormatTime(r.At), r.Receipt, r.MessageID, r.Agency, r.Attempts); err != nil {
 			return fmt.Errorf("record delivery: %w", err)
 		}
 		detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, r.Attempts)
