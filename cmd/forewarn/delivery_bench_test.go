@@ -146,12 +146,15 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 	tr.msgs.Transport = tt
 	queued := queue(b, tr, b.N)
 	var commits, flushes int64
+	var pgCPU time.Duration
+	pgCPUKnown := false
 	if dsn != "" {
 		time.Sleep(1100 * time.Millisecond) // the queueing's statistics reach the counters
 		var err error
 		if commits, flushes, err = limits.PostgresActivity(ctx, dsn); err != nil {
 			b.Fatal(err)
 		}
+		pgCPU, pgCPUKnown = limits.PostgresCPU(ctx, dsn)
 	}
 	stopProfile := profileTimed(b)
 	b.ResetTimer()
@@ -168,6 +171,10 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 		delivered += n
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu
+	if pgCPUKnown {
+		after, ok := limits.PostgresCPU(ctx, dsn)
+		pgCPU, pgCPUKnown = after-pgCPU, ok
+	}
 	b.StopTimer()
 	stopProfile()
 	if _, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); err != nil || total != b.N {
@@ -197,6 +204,10 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 		}
 		b.ReportMetric(float64(c-commits)/float64(b.N), "pg-commits/msg")
 		b.ReportMetric(float64(f-flushes)/float64(b.N), "pg-flushes/msg")
+		if pgCPUKnown {
+			// The server's CPU (every backend of every client: run it on a server of its own).
+			b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(b.N), "pg-cpu-ms/msg")
+		}
 		limits.Report(b, rate, limits.PostgresInsertLimit(b, dsn, 1), "pg-insert1")
 		insert8 := limits.PostgresInsertLimit(b, dsn, 8)
 		limits.Report(b, rate, insert8, "pg-insert8")
