@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -16,7 +17,7 @@ import (
 // MaxChangeBatch is the most changes one Changes call returns.
 const MaxChangeBatch = 1000
 
-// changeLookup is how many objects one IN (…) list reads when Changes fills them in.
+// changeLookup is how many keys one IN (…) list names.
 const changeLookup = 256
 
 // ChangeHead returns the Seq of the latest committed change, 0 when there is none.
@@ -29,8 +30,10 @@ func (db *DB) ChangeHead(ctx context.Context) (int64, error) {
 }
 
 // Changes returns up to limit changes after the given Seq, oldest first, each with the
-// subject or received message as it is now (nil when it is gone). The objects are read
-// after the change rows, so they are at least as new as the changes that name them.
+// subject or received message as it is now (nil when it is gone). The change rows and
+// their objects are read by one statement, so the objects are as new as the changes
+// that name them or newer, and a catch-up costs one round trip: it runs before every
+// match.
 func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]forewarn.Change, error) {
 	if after < 0 {
 		return nil, forewarn.Invalid("after", "min", "must not be negative")
@@ -39,97 +42,69 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]forewarn.C
 		limit = MaxChangeBatch
 	}
 	var out []forewarn.Change
+	var data []sql.NullString
 	err := db.view(ctx, "read changes", func(tx *tx) error {
-		rows, err := tx.query(ctx, "SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+		rows, err := tx.query(ctx, changesQuery, after, limit)
 		if err != nil {
 			return fmt.Errorf("read changes: %w", err)
 		}
 		defer rows.Close()
-		var subjectIDs, messageIDs []string
-		seen := map[forewarn.ChangeKind]map[string]bool{forewarn.ChangeSubject: {}, forewarn.ChangeMessage: {}}
 		for rows.Next() {
 			var c forewarn.Change
 			var kind string
-			if err := rows.Scan(&c.Seq, &kind, &c.ID); err != nil {
+			var subject, message sql.NullString
+			if err := rows.Scan(&c.Seq, &kind, &c.ID, &subject, &message); err != nil {
 				return fmt.Errorf("read changes: %w", err)
 			}
 			c.Kind = forewarn.ChangeKind(kind)
-			if ids, ok := seen[c.Kind]; ok && !ids[c.ID] {
-				ids[c.ID] = true
-				if c.Kind == forewarn.ChangeSubject {
-					subjectIDs = append(subjectIDs, c.ID)
-				} else {
-					messageIDs = append(messageIDs, c.ID)
-				}
-			}
 			out = append(out, c)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read changes: %w", err)
-		}
-		rows.Close()
-		subjects := map[string]*forewarn.Subject{}
-		if err := tx.lookup(ctx, "SELECT id, data FROM subjects WHERE id IN (%s)", subjectIDs, func(id, data string) error {
-			s, err := decodeSubject(id, data)
-			subjects[id] = s
-			return err
-		}); err != nil {
-			return err
-		}
-		messages := map[string]*forewarn.Message{}
-		if err := tx.lookup(ctx, "SELECT id, message FROM messages WHERE direction = 'in' AND id IN (%s)", messageIDs, func(id, data string) error {
-			m, err := decodeMessage(id, data)
-			messages[id] = m
-			return err
-		}); err != nil {
-			return err
-		}
-		for i := range out {
-			switch out[i].Kind {
-			case forewarn.ChangeSubject:
-				out[i].Subject = subjects[out[i].ID]
-			case forewarn.ChangeMessage:
-				out[i].Message = messages[out[i].ID]
+			if c.Kind == forewarn.ChangeSubject {
+				data = append(data, subject)
+			} else {
+				data = append(data, message)
 			}
 		}
-		return nil
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, err
 	}
+	// An object changed more than once in the batch is decoded once, at its last change
+	// (the one the match index applies); all its changes carry it.
+	last := make(map[string]int, len(out))
+	for i, c := range out {
+		last[string(c.Kind)+":"+c.ID] = i
+	}
+	for i := len(out) - 1; i >= 0; i-- {
+		c := &out[i]
+		j := last[string(c.Kind)+":"+c.ID]
+		if j != i {
+			c.Subject, c.Message = out[j].Subject, out[j].Message
+			continue
+		}
+		if !data[i].Valid {
+			continue // gone since
+		}
+		switch c.Kind {
+		case forewarn.ChangeSubject:
+			if c.Subject, err = decodeSubject(c.ID, data[i].String); err != nil {
+				return nil, err
+			}
+		case forewarn.ChangeMessage:
+			if c.Message, err = decodeMessage(c.ID, data[i].String); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
 }
 
-// lookup runs query, whose IN (%s) takes the ids a page at a time, and calls fn with the
-// id and text of each row found.
-func (tx *tx) lookup(ctx context.Context, query string, ids []string, fn func(id, data string) error) error {
-	for len(ids) > 0 {
-		page := ids[:min(len(ids), changeLookup)]
-		ids = ids[len(page):]
-		list, args := inArgs(page)
-		rows, err := tx.query(ctx, fmt.Sprintf(query, list), args...)
-		if err != nil {
-			return fmt.Errorf("read changed objects: %w", err)
-		}
-		for rows.Next() {
-			var id, data string
-			if err := rows.Scan(&id, &data); err != nil {
-				rows.Close()
-				return fmt.Errorf("read changed objects: %w", err)
-			}
-			if err := fn(id, data); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("read changed objects: %w", err)
-		}
-	}
-	return nil
-}
+// changesQuery reads the changes after a Seq with the subject or received message each
+// names, as it is now.
+const changesQuery = "SELECT c.seq, c.kind, c.object_id, s.data, m.message FROM changes c" +
+	" LEFT JOIN subjects s ON c.kind = 'subject' AND s.id = c.object_id" +
+	" LEFT JOIN messages m ON c.kind = 'message' AND m.direction = 'in' AND m.id = c.object_id" +
+	" WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
 
 func decodeMessage(id, data string) (*forewarn.Message, error) {
 	var m forewarn.Message
