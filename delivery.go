@@ -107,6 +107,10 @@ type StoredMessage struct {
 	// signatures verified with (a receiver may verify with keys it cached): ReceiveMessage
 	// refuses the message when any is no longer the key pinned for its agency.
 	VerifiedKeys map[string]ed25519.PublicKey `json:"-"`
+	// Encoded, on a message being sent, is the message as encoding/json encodes it, when
+	// the caller has it (envelope.SealEncoded): CreateMessage stores it rather than
+	// encoding the message again. It must be the encoding of Message as it is stored.
+	Encoded []byte `json:"-"`
 	// ChangeSeq, on a message ReceiveMessage stored, is the Seq of the change-log entry
 	// its arrival wrote, so this process's match index can apply it without reading it
 	// back; 0 when the store does not say.

@@ -439,8 +439,22 @@ func TestSentMessageLinksOtherWritersSubject(t *testing.T) {
 		return sm
 	}
 	reads := db.reads.Load()
-	if sm := send(); len(sm.Matches) != 0 {
-		t.Fatalf("a message sent before any subject exists is linked to %+v", sm.Matches)
+	first := send()
+	if len(first.Matches) != 0 {
+		t.Fatalf("a message sent before any subject exists is linked to %+v", first.Matches)
+	}
+	// Stored as encoded for its envelope: the audit names the digest of its encoding.
+	var sent *forewarn.AuditEntry
+	if err := db.ScanAudit(ctx, func(a *forewarn.AuditEntry) error {
+		if a.Action == "message.send" && a.ObjectID == first.Message.ID {
+			sent = a
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sent == nil || sent.After != forewarn.Digest(first.Message) {
+		t.Errorf("the send's audit entry %+v, want the digest %s", sent, forewarn.Digest(first.Message))
 	}
 	if got := db.reads.Load() - reads; got != 0 {
 		t.Errorf("a send with nothing new in the log read it %d times", got)

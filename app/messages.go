@@ -184,11 +184,11 @@ func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *for
 	if err := ms.CheckAgreements(ctx, actor, m, m.Provenance != nil); err != nil {
 		return nil, err
 	}
-	env, err := envelope.Seal(m, ms.Signer)
+	env, encoded, err := envelope.SealEncoded(m, ms.Signer)
 	if err != nil {
 		return nil, err
 	}
-	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert}
+	sm := &forewarn.StoredMessage{Message: m, Envelope: env, Encoded: encoded, Direction: forewarn.DirectionOut, StoredAt: now, Priority: m.DeclaredPriority(), ClosesAlert: closesAlert}
 	if ride != nil {
 		ride(sm)
 	}

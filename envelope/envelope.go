@@ -53,11 +53,26 @@ var sigEncoding = base64.RawURLEncoding.Strict()
 // Seal signs m with s, the key of m.From, and returns the envelope's wire bytes in
 // canonical form. It refuses a message that does not validate.
 func Seal(m *forewarn.Message, s forewarn.Signer) ([]byte, error) {
+	env, _, err := SealEncoded(m, s)
+	return env, err
+}
+
+// SealEncoded is Seal that also returns the message as encoding/json encodes it, which
+// the envelope was made from: what a store keeps of a message (forewarn.StoredMessage's
+// Encoded), so that sending encodes it once.
+func SealEncoded(m *forewarn.Message, s forewarn.Signer) (env, encoded []byte, err error) {
 	// Facts in a message are judged as of its creation, on both sides of the wire.
 	if err := m.Validate(m.Created); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return seal(envelopeFormat, m, m.From, s)
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, nil, forewarn.Errorf(forewarn.EINTERNAL, "encoding the %s: %v", envelopeFormat.body, err)
+	}
+	if env, err = sealRaw(envelopeFormat, raw, m.From, s); err != nil {
+		return nil, nil, err
+	}
+	return env, raw, nil
 }
 
 // Open checks an envelope received from a peer and returns its message. In order: size
@@ -254,6 +269,11 @@ func seal(f format, body any, keyID string, s forewarn.Signer) ([]byte, error) {
 	if err != nil {
 		return nil, forewarn.Errorf(forewarn.EINTERNAL, "encoding the %s: %v", f.body, err)
 	}
+	return sealRaw(f, raw, keyID, s)
+}
+
+// sealRaw is seal of a body already encoded to JSON.
+func sealRaw(f format, raw []byte, keyID string, s forewarn.Signer) ([]byte, error) {
 	tree, err := parse(raw)
 	if err != nil {
 		return nil, err

@@ -140,6 +140,34 @@ func TestEnvelopeGolden(t *testing.T) {
 	}
 }
 
+// TestSealEncoded: sealing with the message's encoding returned gives the envelope Seal
+// gives, and the encoding is encoding/json's, whose digest a store audits.
+func TestSealEncoded(t *testing.T) {
+	wire, encoded, err := SealEncoded(sampleMessage(), turkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "sample.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(wire, want) {
+		t.Errorf("SealEncoded's envelope differs from the pinned one:\n%s", wire)
+	}
+	raw, err := json.Marshal(sampleMessage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(encoded, raw) {
+		t.Errorf("SealEncoded's encoding\n%s\nwant encoding/json's\n%s", encoded, raw)
+	}
+	bad := sampleMessage()
+	bad.From = "nobody"
+	if _, _, err := SealEncoded(bad, turkey); forewarn.ErrorCode(err) != forewarn.EINVALID {
+		t.Errorf("SealEncoded of an invalid message: %v, want EINVALID", err)
+	}
+}
+
 func TestReceiptGolden(t *testing.T) {
 	env, err := os.ReadFile(filepath.Join("testdata", "sample.golden"))
 	if err != nil {

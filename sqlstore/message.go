@@ -649,9 +649,13 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 			return "", fmt.Errorf("look up thread of %s: %w", m.InReplyTo, err)
 		}
 	}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return "", fmt.Errorf("encode message %s: %w", m.ID, err)
+	data := sm.Encoded
+	if sm.Direction != forewarn.DirectionOut || len(data) == 0 {
+		// An arrival may be stored under an ID of this node's making: encoded here.
+		var err error
+		if data, err = json.Marshal(m); err != nil {
+			return "", fmt.Errorf("encode message %s: %w", m.ID, err)
+		}
 	}
 	insert := "INSERT INTO messages (" + messageColumns + ", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	args := []any{m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
