@@ -184,7 +184,7 @@ var AuditDetailKinds = []*AuditDetailKind{
 	{Code: "retention.review_date", Actions: []string{"subject.keep", "message.keep"}, Format: "review date %s (was %s)", Args: []AuditArgKind{ArgDate, ArgDate}},
 	{Code: "retention.erased", Actions: []string{"subject.erase", "message.erase"}, Format: "erased; was %s; %s persons erased from %s messages", Args: []AuditArgKind{ArgDigest, ArgCount, ArgCount}},
 	{Code: "retention.notice_sent", Actions: []string{"erasure.notice_sent"}, Format: "to %s about message %s: notice %s", Args: []AuditArgKind{ArgAgency, ArgID, ArgID}},
-	{Code: "retention.notice_refused", Actions: []string{"erasure.notice_refused"}, Format: "to %s about message %s: %s", Args: []AuditArgKind{ArgAgency, ArgID, ArgText}},
+	{Code: "retention.notice_refused", Actions: []string{"erasure.notice_refused"}, Format: "to %s about message %s: %s", Args: []AuditArgKind{ArgAgency, ArgID, ArgReason}}, // the reason: the refusal of the agreement or the marks
 	{Code: "screen.run", Actions: []string{"subject.screen"}, Format: "screened %s against %s subjects", Args: []AuditArgKind{ArgText, ArgCount}},
 	{Code: "notification.channel", Actions: []string{"notification.test", "notification.retry"}, Format: "%s %s", Args: []AuditArgKind{ArgCode, ArgName}},
 	{Code: "taxii.objects", Actions: []string{"taxii.objects.add"}, Format: "%s objects posted, %s new versions stored", Args: []AuditArgKind{ArgCount, ArgCount}},

@@ -95,7 +95,93 @@ func (l *locale) reasonText(reason string) (string, bool) {
 	if t := l.T(reason); t != reason || l == english {
 		return t, true
 	}
+	if format, args, ok := readErrorSentence(reason); ok {
+		return l.sayError(format, args), true
+	}
 	return reason, false
+}
+
+// errorSentence is one sentence of the core's errors (a key of frenchFailureText) as a
+// pattern that reads its text back into its arguments.
+type errorSentence struct {
+	format string
+	re     *regexp.Regexp
+	verbs  []byte // the verb of each argument: 'd', 'q' or 's' (any other)
+}
+
+var sentenceVerbRE = regexp.MustCompile(`%[-+# 0]*\d*(?:\.\d+)?[a-zA-Z%]`)
+
+// errorSentences are the sentences readErrorSentence knows, those with the most words
+// of their own first, so that a sentence is read as the most specific that fits.
+var errorSentences = func() []errorSentence {
+	var out []errorSentence
+	for format := range frenchFailureText {
+		if strings.Contains(format, "%[") {
+			continue // arguments out of order: no such sentence is worth the ambiguity
+		}
+		var b strings.Builder
+		var verbs []byte
+		last := 0
+		for _, m := range sentenceVerbRE.FindAllStringIndex(format, -1) {
+			b.WriteString(regexp.QuoteMeta(format[last:m[0]]))
+			switch v := format[m[1]-1]; v {
+			case '%':
+				b.WriteString("%")
+			case 'd':
+				b.WriteString(`(-?\d+)`)
+				verbs = append(verbs, 'd')
+			case 'q':
+				b.WriteString(`("(?:[^"\\]|\\.)*")`)
+				verbs = append(verbs, 'q')
+			default:
+				b.WriteString(`(.+?)`)
+				verbs = append(verbs, 's')
+			}
+			last = m[1]
+		}
+		b.WriteString(regexp.QuoteMeta(format[last:]))
+		// Too few words of its own ("%v", "%s: %s") and any text would fit it.
+		if own := len(sentenceVerbRE.ReplaceAllString(format, "")); own < 12 || len(verbs) == 0 {
+			continue
+		}
+		out = append(out, errorSentence{format: format, re: regexp.MustCompile("^" + b.String() + "$"), verbs: verbs})
+	}
+	slices.SortFunc(out, func(a, b errorSentence) int {
+		if d := len(sentenceVerbRE.ReplaceAllString(b.format, "")) - len(sentenceVerbRE.ReplaceAllString(a.format, "")); d != 0 {
+			return d
+		}
+		return strings.Compare(a.format, b.format)
+	})
+	return out
+}()
+
+// readErrorSentence reads an error's text, as a detail stored it, back into the sentence
+// of the core's errors it was written from and its arguments, so that a page can say it
+// in its reader's language (a refusal of a peer's message, of a private question, of an
+// erasure notice). ok is false when no known sentence fits.
+func readErrorSentence(text string) (format string, args []any, ok bool) {
+	for _, es := range errorSentences {
+		m := es.re.FindStringSubmatch(text)
+		if m == nil {
+			continue
+		}
+		args = make([]any, len(es.verbs))
+		for i, v := range es.verbs {
+			args[i] = m[i+1]
+			switch v {
+			case 'd':
+				if n, err := strconv.Atoi(m[i+1]); err == nil {
+					args[i] = n
+				}
+			case 'q':
+				if u, err := strconv.Unquote(m[i+1]); err == nil {
+					args[i] = u
+				}
+			}
+		}
+		return es.format, args, true
+	}
+	return "", nil, false
 }
 
 // purposeText is a purpose as an entry records it ("investigation — case 12"), its code

@@ -82,7 +82,12 @@ func TestAuditDetailInFrench(t *testing.T) {
 		{"match.confirm", "note sha256:" + note, "", []textPart{{Text: "motif conservé à part, effacé depuis"}}},
 		{"access.denied", "you may not do that", "", []textPart{{Text: "you may not do that", Lang: "en"}}},
 		{"subject.create", "written by hand", "", []textPart{{Text: "written by hand", Lang: "en"}}},
-		{"message.reject", "from 192.0.2.1:443: the envelope is 2097198 bytes; the limit is 1048576", "", []textPart{{Text: "refusé, venu de 192.0.2.1:443 : "}, {Text: "the envelope is 2097198 bytes; the limit is 1048576", Lang: "en", Inline: true}}},
+		// a refusal of this node's own, read back into its error's sentence and said in French
+		{"message.reject", "from 192.0.2.1:443: the envelope is 2097198 bytes; the limit is 1048576", "", []textPart{{Text: "refusé, venu de 192.0.2.1:443 : l’enveloppe fait 2\u202f097\u202f198 octets ; la limite est 1\u202f048\u202f576"}}},
+		{"private_match.refuse", "from 192.0.2.1:443: the report does not belong to the query it names: its elements or persons differ", "", []textPart{{Text: "refusé, venu de 192.0.2.1:443 : le rapport n’appartient pas à la requête qu’il désigne : ses éléments ou ses personnes diffèrent"}}},
+		{"erasure.notice_refused", "to TR-MIT about message 0190a1b2-0000-7000-8000-000000000001: the agreement with TR-MIT goes up to TLP:GREEN; this is TLP:AMBER", "", []textPart{{Text: "à TR-MIT au sujet du message 0190a1b2-0000-7000-8000-000000000001 : l’accord avec TR-MIT va jusqu’à TLP:GREEN ; ceci est TLP:AMBER"}}},
+		// a reason no sentence says stays as written, marked as English
+		{"message.reject", "from 192.0.2.1:443: the moon is in the wrong phase", "", []textPart{{Text: "refusé, venu de 192.0.2.1:443 : "}, {Text: "the moon is in the wrong phase", Lang: "en", Inline: true}}},
 		{"egress.refused", "path=export mark=marks.tlp originator=TR-MIT: TLP:AMBER may not leave in an export: only TLP:CLEAR and TLP:GREEN may", "", []textPart{{Text: "sortie (export) de ce qu’a envoyé TR-MIT refusée par le niveau TLP : TLP:AMBER ne peut pas sortir par cette voie (export) : seuls TLP:CLEAR et TLP:GREEN le peuvent"}}},
 		{"access.denied", "your role (liaison) does not allow audit.read; a token of a user in the role supervisor or oversight does", "", []textPart{{Text: "votre rôle (liaison) ne permet pas la lecture du journal d’audit ; un jeton d’un utilisateur du rôle superviseur ou contrôle le permet"}}},
 		{"access.denied", "Your role (analyst) does not allow this page (peers.manage).", "", []textPart{{Text: "Votre rôle (analyste) ne donne pas accès à cette page (la gestion des partenaires)."}}},
