@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"github.com/forewarn/forewarn/internal/testdata"
 	"os"
 	"slices"
@@ -186,5 +187,71 @@ func TestLateWritesAcrossServers(t *testing.T) {
 		if n := e.MustVerify(); n != int64(e.AuditCount()) {
 			t.Errorf("server %d verified %d entries of %d", i, n, e.AuditCount())
 		}
+	}
+}
+
+// TestMatchedThroughAcrossServers: an arrival matched without reading the change log is
+// checked in the pipeline that stores it (the late path): another server's arrivals,
+// which this server's matcher was not told of, refuse it with ErrIndexBehind, nothing
+// stored; its own arrivals stored at the same time, matched through the same Seq, do
+// not. Once matched through the other server's changes, it is stored.
+func TestMatchedThroughAcrossServers(t *testing.T) {
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	dbs := openServers(t, 2, sqlstore.Options{Now: clock.Now, Agency: storetest.Agency.Code, Signer: signer, CheckpointEvery: 1000})
+	envs := make([]*storetest.Env, len(dbs))
+	for i, db := range dbs {
+		envs[i] = &storetest.Env{T: t, Ctx: context.Background(), Store: db, Clock: clock, Signer: signer}
+		if !db.ChecksMatchedThrough() {
+			t.Fatalf("server %d does not check what an arrival was matched through", i)
+		}
+	}
+	envs[0].Init()
+	envs[0].AddPeers()
+	ctx := context.Background()
+	receive := func(i int, through int64) (*forewarn.StoredMessage, error) {
+		sm, receipt := envs[i].Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+		sm.CheckMatched, sm.MatchedThrough, sm.Durable = true, through, func(int64) {}
+		_, _, err := dbs[i].ReceiveMessage(ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, receipt)
+		return sm, err
+	}
+	matched, err := dbs[0].ChangeHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := receive(0, matched); err != nil {
+				t.Errorf("an arrival matched while this server stored others: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := receive(1, matched); !errors.Is(err, forewarn.ErrIndexBehind) {
+		t.Fatalf("an arrival at the other server matched before this server's arrivals: %v, want ErrIndexBehind", err)
+	}
+	audit := envs[0].AuditCount()
+	matched, err = dbs[0].ChangeHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := receive(1, matched); err != nil {
+		t.Fatal(err)
+	}
+	sm, err := receive(0, matched)
+	if !errors.Is(err, forewarn.ErrIndexBehind) {
+		t.Fatalf("an arrival matched before the other server's arrival: %v, want ErrIndexBehind", err)
+	}
+	if _, err := dbs[0].MessageFrom(ctx, storetest.PeerFR, sm.Message.ID); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("the refused arrival is stored: %v", err)
+	}
+	if got := envs[0].AuditCount(); got != audit+1 {
+		t.Errorf("%d audit entries written, want 1 (the other server's arrival only)", got-audit)
+	}
+	if n := envs[0].MustVerify(); n != int64(envs[0].AuditCount()) {
+		t.Errorf("verified %d entries of %d", n, envs[0].AuditCount())
 	}
 }

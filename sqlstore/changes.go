@@ -115,59 +115,89 @@ func decodeMessage(id, data string) (*forewarn.Message, error) {
 }
 
 // ChecksMatchedThrough reports that ReceiveMessage checks StoredMessage.MatchedThrough,
-// and CreateMessage reports the subjects changed since (forewarn.MatchChecker): where one writer at a time commits (SQLite), the changes
-// between the Seq an arrival was matched through and its own are all committed when it
-// is stored, and are read in the transaction that stores it.
-func (db *DB) ChecksMatchedThrough() bool { return db.dialect.SingleWriter }
+// and CreateMessage reports the subjects changed since (forewarn.MatchChecker). Where one
+// writer at a time commits (SQLite), the changes between the Seq an arrival was matched
+// through and its own are all committed when it is stored, and are read in the
+// transaction that stores it. On PostgreSQL the arrival's insert locks change_head (its
+// trigger), which every writer of a change holds to commit, so once it has, every
+// earlier change is committed and seen by the statements that follow: a late arrival
+// checks them there, in its pipeline (matchedGuard), and one that runs holding the head
+// reads them as on SQLite.
+func (db *DB) ChecksMatchedThrough() bool {
+	return db.dialect.SingleWriter || db.dialect.WritableCTE && db.dialect.Pipeline != nil
+}
 
 // maxMatchedBehind is how many changes an arrival's check reads at most: an index
 // further behind than that is caught up first.
 const maxMatchedBehind = 256
 
 // arrivalChange returns the Seq of the change the arrival just inserted logged, the
-// latest (one writer at a time), after checking that every change after matched and
-// before it is an arrival stored for the matcher: told of it, committed (db.arrivals) or
-// earlier in this transaction (tx.arrivals). Those are the arrivals matched while this
-// one was, each before the other was stored, as whoever matches first while another
-// waits to be stored. Any other change (a subject, a message another writer stored or
-// erased) the matcher may not have had: ErrIndexBehind, and the caller matches again.
+// latest (one writer at a time, or on PostgreSQL the one holding change_head), after
+// checking that every change after matched and before it is an arrival stored for the
+// matcher: told of it, committed (db.arrivals), being stored now by this DB
+// (db.storing, the only change of its message since), or earlier in this transaction
+// (tx.arrivals). Those are the arrivals matched while this one was, each before the
+// other was stored, as whoever matches first while another waits to be stored. Any other
+// change (a subject, a message another writer stored or erased) the matcher may not have
+// had: ErrIndexBehind, and the caller matches again.
 func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
-	rows, err := tx.query(ctx, "SELECT seq FROM changes WHERE seq > ? ORDER BY seq DESC LIMIT ?", matched, maxMatchedBehind+1)
+	rows, err := tx.query(ctx, "SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq DESC LIMIT ?", matched, maxMatchedBehind+1)
 	if err != nil {
 		return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
 	}
 	defer rows.Close()
-	var seqs []int64
+	type change struct {
+		seq      int64
+		kind, id string
+	}
+	var cs []change
+	times := map[string]int{}
 	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
+		var c change
+		if err := rows.Scan(&c.seq, &c.kind, &c.id); err != nil {
 			return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
 		}
-		seqs = append(seqs, seq)
+		cs = append(cs, c)
+		times[c.kind+":"+c.id]++
 	}
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
 	}
-	if len(seqs) == 0 {
+	if len(cs) == 0 {
 		return 0, fmt.Errorf("storing a message logged no change after %d", matched)
 	}
-	if len(seqs) > maxMatchedBehind {
+	if len(cs) > maxMatchedBehind {
 		return 0, forewarn.ErrIndexBehind
 	}
-	for _, seq := range seqs[1:] {
-		if !slices.Contains(tx.arrivals, seq) && !tx.db.arrivals.has(seq) {
+	for _, c := range cs[1:] {
+		switch {
+		case slices.Contains(tx.arrivals, c.seq), tx.db.arrivals.has(c.seq):
+		case c.kind == string(forewarn.ChangeMessage) && times[c.kind+":"+c.id] == 1 && tx.db.storing.has(c.id):
+		default:
 			return 0, forewarn.ErrIndexBehind
 		}
 	}
-	return seqs[0], nil
+	return cs[0].seq, nil
 }
+
+// matchedGuard is arrivalChange for a late arrival, as a Guard in its pipeline after its
+// insert: it fails unless every change after the Seq matched through (the first
+// argument) is an arrival told of (the second, their Seqs) or being stored by this DB,
+// the only change of its message since (the third, their IDs, the arrival's own among
+// them), and there are no more than maxMatchedBehind. A failure runs the arrival again
+// holding the head, where arrivalChange decides.
+const matchedGuard = "WITH c AS (SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT 257)" +
+	" SELECT 1 / (CASE WHEN (SELECT COUNT(*) FROM c) <= 256 AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?)" +
+	" OR kind = 'message' AND object_id = ANY(?) AND (SELECT COUNT(*) FROM c AS o WHERE o.kind = 'message' AND o.object_id = c.object_id) = 1, FALSE))" +
+	" THEN 1 ELSE 0 END)"
 
 // arrivalSeqs holds the changes of recent arrivals this DB stored for a matcher told of
 // them (StoredMessage.Durable), for arrivalChange.
 type arrivalSeqs struct {
-	mu   sync.Mutex
-	seqs map[int64]struct{}
-	top  int64
+	mu    sync.Mutex
+	seqs  map[int64]struct{}
+	order []int64 // as told: in commit order but for arrivals committed apart
+	top   int64
 }
 
 // maxArrivalSeqs bounds the arrivals kept: an older one is taken for another writer's,
@@ -181,6 +211,10 @@ func (a *arrivalSeqs) add(seq int64) {
 		a.seqs = map[int64]struct{}{}
 	}
 	a.seqs[seq] = struct{}{}
+	a.order = append(a.order, seq)
+	if len(a.order) > 2*maxArrivalSeqs {
+		a.order = append(a.order[:0], a.order[len(a.order)-maxArrivalSeqs:]...)
+	}
 	a.top = max(a.top, seq)
 	if len(a.seqs) > 2*maxArrivalSeqs {
 		for s := range a.seqs {
@@ -196,6 +230,60 @@ func (a *arrivalSeqs) has(seq int64) bool {
 	defer a.mu.Unlock()
 	_, ok := a.seqs[seq]
 	return ok
+}
+
+// after returns the Seqs told after seq among the last maxMatchedBehind told (an index
+// further behind fails its check anyway); never nil, which a driver sends as NULL.
+func (a *arrivalSeqs) after(seq int64) []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := []int64{}
+	for i := len(a.order) - 1; i >= max(0, len(a.order)-maxMatchedBehind); i-- {
+		if a.order[i] > seq {
+			out = append(out, a.order[i])
+		}
+	}
+	return out
+}
+
+// storingIDs holds the IDs of the arrivals this DB is storing for a matcher it will tell
+// of them (StoredMessage.Durable), from before their insert until they are told or fail.
+type storingIDs struct {
+	mu  sync.Mutex
+	ids map[string]int
+}
+
+func (s *storingIDs) add(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids == nil {
+		s.ids = map[string]int{}
+	}
+	s.ids[id]++
+}
+
+func (s *storingIDs) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids[id]--; s.ids[id] <= 0 {
+		delete(s.ids, id)
+	}
+}
+
+func (s *storingIDs) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids[id] > 0
+}
+
+func (s *storingIDs) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.ids))
+	for id := range s.ids {
+		out = append(out, id)
+	}
+	return out
 }
 
 // ScanReceived calls fn with every message this node received, streaming in one query

@@ -42,6 +42,19 @@ type Statement struct {
 	// Each, when set, makes the statement a read of any number of rows: it is called
 	// once per row with the function that scans it (a claim's RETURNING).
 	Each func(scan func(dest ...any) error) error
+	// Fresh, when set, gives the statement's arguments as they are when its pipeline is
+	// sent, rather than when it was queued (what other transactions of this process are
+	// doing by then: see matchedGuard).
+	Fresh func() []any
+}
+
+// freshen sets the arguments of the statements that take theirs when sent.
+func freshen(stmts []Statement) {
+	for i := range stmts {
+		if stmts[i].Fresh != nil {
+			stmts[i].Args = stmts[i].Fresh()
+		}
+	}
 }
 
 // errRetrySerial rolls a late transaction back to run it again holding the head.
@@ -187,6 +200,7 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 		for i, x := range t.expect {
 			expect[i] = len(prefix) + x
 		}
+		freshen(t.stmts)
 		committed, failed, err := db.pipeCommit(ctx, conn, append(prefix, t.stmts...), expect, shared)
 		if err != nil {
 			return err
@@ -212,6 +226,7 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 	if err != nil {
 		return err
 	}
+	freshen(t.stmts)
 	committed, _, err := db.pipeCommit(ctx, conn, t.stmts, t.expect, shared)
 	if err != nil {
 		return err

@@ -130,9 +130,12 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	err := write(ctx, now, "send message", func(tx *tx) error {
 		if sm.CheckMatched {
 			// Read where one writer at a time commits: every change before this message's
-			// is committed, and the changes after the index's Seq are few.
+			// is committed, and the changes after the index's Seq are few. On PostgreSQL,
+			// where a sent message logs no change to order it by, a subject committed
+			// after this read counts as after the message, as one committed after its
+			// commit does on SQLite.
 			var n int
-			if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE seq > ? AND kind = 'subject' LIMIT 1)", sm.MatchedThrough).Scan(&n); err != nil {
+			if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE seq > ? AND kind = 'subject' LIMIT 1) AS s", sm.MatchedThrough).Scan(&n); err != nil {
 				return fmt.Errorf("read the subject changes since %d: %w", sm.MatchedThrough, err)
 			}
 			subjectsChanged = n > 0
@@ -269,6 +272,14 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			sm.Durable(changeSeq)
 		}
 	}
+	// An arrival checked for a matcher told of it is one the checks of the others
+	// stored meanwhile let pass (arrivalChange), from before its insert until it is told.
+	var storing []string
+	defer func() {
+		for _, id := range storing {
+			db.storing.remove(id)
+		}
+	}()
 	write := func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
 		return db.updateGrouped(ctx, now, op, fn, durable)
 	}
@@ -324,6 +335,10 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		for _, a := range alerts {
 			a.MessageID = local
 		}
+		if sm.CheckMatched && sm.Durable != nil {
+			db.storing.add(local)
+			storing = append(storing, local)
+		}
 		digest, err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d})
 		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
@@ -341,6 +356,13 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		switch {
 		case tx.late():
 			tx.queued = append(tx.queued, Statement{SQL: "SELECT MAX(seq) FROM changes", Scan: []any{&changeSeq}})
+			if sm.CheckMatched {
+				matched := sm.MatchedThrough
+				tx.guard(matchedGuard)
+				tx.queued[len(tx.queued)-1].Fresh = func() []any {
+					return []any{matched, db.arrivals.after(matched), db.storing.list()}
+				}
+			}
 		case sm.CheckMatched:
 			if changeSeq, err = tx.arrivalChange(ctx, sm.MatchedThrough); err != nil {
 				return err

@@ -127,6 +127,8 @@ type DB struct {
 	stmts   sync.Map  // rebound SQL text → *sql.Stmt, prepared once
 	// arrivals are the changes of arrivals stored for a matcher told of them (changes.go).
 	arrivals arrivalSeqs
+	// storing are the arrivals being stored for a matcher told of them (changes.go).
+	storing storingIDs
 
 	rebound sync.Map // query with ? → query with $n
 
