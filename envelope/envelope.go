@@ -332,7 +332,6 @@ func unauthorized(format string, args ...any) error {
 	return forewarn.Errorf(forewarn.EUNAUTHORIZED, format, args...)
 }
 
-var memberNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // open checks data as a document of format f, verifies its signatures, and returns the
 // payload's canonical bytes: what was signed is exactly what gets decoded.
@@ -452,25 +451,55 @@ func checkVersion(f format, v any) error {
 	return nil
 }
 
+// checkMemberNames refuses a member name, at any depth of v (found at path), that is not
+// lower-case snake_case.
 func checkMemberNames(v any, path string) error {
+	holders, name, bad := badMemberName(v)
+	if !bad {
+		return nil
+	}
+	for i := len(holders) - 1; i >= 0; i-- {
+		path += "." + holders[i]
+	}
+	return invalid("%s has the member name %q; names must be lower-case snake_case", path, name)
+}
+
+// badMemberName finds a member name, at any depth of v, that is not lower-case
+// snake_case, and returns it with the names of the members holding it, innermost first:
+// the path is built only for the refusal, not for every member of every envelope.
+func badMemberName(v any) (holders []string, name string, bad bool) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			if !memberNameRE.MatchString(k) {
-				return invalid("%s has the member name %q; names must be lower-case snake_case", path, k)
+			if !isMemberName(k) {
+				return nil, k, true
 			}
-			if err := checkMemberNames(e, path+"."+k); err != nil {
-				return err
+			if h, n, b := badMemberName(e); b {
+				return append(h, k), n, true
 			}
 		}
 	case []any:
 		for _, e := range x {
-			if err := checkMemberNames(e, path); err != nil {
-				return err
+			if h, n, b := badMemberName(e); b {
+				return h, n, true
 			}
 		}
 	}
-	return nil
+	return nil, "", false
+}
+
+// isMemberName reports whether k is lower-case snake_case: ^[a-z][a-z0-9_]*$, without a
+// regular expression, which cost a tenth of opening an envelope.
+func isMemberName(k string) bool {
+	if k == "" || k[0] < 'a' || k[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(k); i++ {
+		if c := k[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeSignatures(f format, v any) ([]Signature, error) {

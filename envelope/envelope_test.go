@@ -730,3 +730,22 @@ func TestAckGolden(t *testing.T) {
 		t.Errorf("an unknown author kind sealed: %v", err)
 	}
 }
+
+// TestMemberNames: member names are lower-case snake_case at any depth, and a refusal
+// names the members that hold the bad one.
+func TestMemberNames(t *testing.T) {
+	for name, want := range map[string]bool{"kind": true, "in_reply_to": true, "a1_b": true, "x": true,
+		"": false, "Kind": false, "kIND": false, "1st": false, "_x": false, "a-b": false, "a.b": false, "é": false, "ab c": false} {
+		if got := isMemberName(name); got != want {
+			t.Errorf("isMemberName(%q) = %v, want %v", name, got, want)
+		}
+	}
+	tree := map[string]any{"notification": map[string]any{"persons": []any{map[string]any{"names": []any{map[string]any{"Value": "x"}}}}}}
+	err := checkMemberNames(tree, "message")
+	if forewarn.ErrorCode(err) != forewarn.EINVALID || !strings.Contains(err.Error(), `message.notification.persons.names has the member name "Value"`) {
+		t.Errorf("checkMemberNames of a nested bad name: %v", err)
+	}
+	if err := checkMemberNames(map[string]any{"notification": []any{map[string]any{"summary": "x"}}}, "message"); err != nil {
+		t.Errorf("checkMemberNames of good names: %v", err)
+	}
+}
