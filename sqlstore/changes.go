@@ -181,13 +181,14 @@ func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
 }
 
 // matchedGuard is arrivalChange for a late arrival, as a Guard in its pipeline after its
-// insert: it fails unless every change after the Seq matched through (the first
-// argument) is an arrival told of (the second, their Seqs) or being stored by this DB,
-// the only change of its message since (the third, their IDs, the arrival's own among
+// insert: it returns the Seq of the change the insert logged (the latest: the insert
+// holds change_head) and fails unless every change after the Seq matched through (the
+// first argument) is an arrival told of (the second, their Seqs) or being stored by this
+// DB, the only change of its message since (the third, their IDs, the arrival's own among
 // them), and there are no more than maxMatchedBehind. A failure runs the arrival again
 // holding the head, where arrivalChange decides.
 const matchedGuard = "WITH c AS (SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT 257)" +
-	" SELECT 1 / (CASE WHEN (SELECT COUNT(*) FROM c) <= 256 AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?)" +
+	" SELECT (SELECT MAX(seq) FROM changes) / (CASE WHEN (SELECT COUNT(*) FROM c) <= 256 AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?)" +
 	" OR kind = 'message' AND object_id = ANY(?) AND (SELECT COUNT(*) FROM c AS o WHERE o.kind = 'message' AND o.object_id = c.object_id) = 1, FALSE))" +
 	" THEN 1 ELSE 0 END)"
 

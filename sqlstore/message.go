@@ -354,15 +354,15 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		// transaction reads it in its pipeline, right after its insert.
 		// Checked against what the message was matched through when its caller asks.
 		switch {
+		case tx.late() && sm.CheckMatched:
+			matched := sm.MatchedThrough
+			tx.guard(matchedGuard)
+			tx.queued[len(tx.queued)-1].Scan = []any{&changeSeq}
+			tx.queued[len(tx.queued)-1].Fresh = func() []any {
+				return []any{matched, db.arrivals.after(matched), db.storing.list()}
+			}
 		case tx.late():
 			tx.queued = append(tx.queued, Statement{SQL: "SELECT MAX(seq) FROM changes", Scan: []any{&changeSeq}})
-			if sm.CheckMatched {
-				matched := sm.MatchedThrough
-				tx.guard(matchedGuard)
-				tx.queued[len(tx.queued)-1].Fresh = func() []any {
-					return []any{matched, db.arrivals.after(matched), db.storing.list()}
-				}
-			}
 		case sm.CheckMatched:
 			if changeSeq, err = tx.arrivalChange(ctx, sm.MatchedThrough); err != nil {
 				return err

@@ -159,6 +159,23 @@ func formatDeadline(t time.Time) string {
 	return t.UTC().Format("2 Jan 2006 15:04 MST")
 }
 
+// nodeAgency returns the node's agency code, read once: the node row is written once, by
+// InitNode, and never changed, so an arrival that raises an alert does not read it again
+// before its pipeline. Empty before the node is initialised.
+func (tx *tx) nodeAgency(ctx context.Context) (string, error) {
+	if code, ok := tx.db.nodeCode.Load().(string); ok {
+		return code, nil
+	}
+	var code string
+	if err := tx.queryRow(ctx, "SELECT agency_code FROM node WHERE id = 1").Scan(&code); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("read node agency: %w", err)
+	}
+	if code != "" {
+		tx.db.nodeCode.Store(code)
+	}
+	return code, nil
+}
+
 // notify writes one outbox row per address the event goes to: by e-mail to each enabled
 // user holding the event's audience role who has an address and receives the type, and to
 // each webhook that wants it; when ev names a Recipient, only that user is e-mailed. key
@@ -168,8 +185,9 @@ func formatDeadline(t time.Time) string {
 func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key string) error {
 	ev.OccurredAt = tx.now
 	if ev.Node == "" {
-		if err := tx.queryRow(ctx, "SELECT agency_code FROM node WHERE id = 1").Scan(&ev.Node); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read node agency: %w", err)
+		var err error
+		if ev.Node, err = tx.nodeAgency(ctx); err != nil {
+			return err
 		}
 	}
 	type dest struct {

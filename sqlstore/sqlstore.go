@@ -129,6 +129,8 @@ type DB struct {
 	arrivals arrivalSeqs
 	// storing are the arrivals being stored for a matcher told of them (changes.go).
 	storing storingIDs
+	// nodeCode is the node's agency code once read (notify.go): the node row never changes.
+	nodeCode atomic.Value
 
 	rebound sync.Map // query with ? → query with $n
 
