@@ -349,7 +349,7 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	if len(data) > maxBytes {
 		return nil, nil, invalid("the %s is %d bytes; the limit is %d", f.name, len(data), maxBytes)
 	}
-	tree, err := parse(data)
+	tree, form, err := parseCanonical(data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -389,9 +389,12 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 		return nil, nil, unauthorized("the %s is not signed by %s, its %s", f.name, signer, f.signer)
 	}
 	// The payload is encoded once, and placed as it is in what was signed and in the
-	// whole document.
-	out, err := appendCanonical(nil, body)
-	if err != nil {
+	// whole document; when the document came canonical (as nodes write them), its bytes
+	// are the payload's encoding already.
+	out, inPlace := form.member(data, f.body)
+	if inPlace {
+		out = slices.Clone(out)
+	} else if out, err = appendCanonical(nil, body); err != nil {
 		return nil, nil, err
 	}
 	encoded := make(map[string]any, len(env))
@@ -425,9 +428,11 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 		}
 	}
 	if digest != nil {
-		whole, err := appendCanonical(nil, encoded)
-		if err != nil {
-			return nil, nil, err
+		whole := data // its own canonical form
+		if !form.ok {
+			if whole, err = appendCanonical(nil, encoded); err != nil {
+				return nil, nil, err
+			}
 		}
 		*digest = sha256.Sum256(whole)
 	}

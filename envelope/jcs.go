@@ -53,19 +53,45 @@ func malformed(format string, args ...any) *forewarn.Error {
 // replaces with U+FFFD without saying so and which would give two different inputs one
 // canonical form.
 func parse(data []byte) (any, error) {
+	v, _, err := parseCanonical(data)
+	return v, err
+}
+
+// parseCanonical is parse that also tells whether data is already in its canonical form
+// (written as appendCanonical writes its tree: no whitespace, members in order, only the
+// escapes RFC 8785 makes, numbers as ECMAScript writes them), and where each member of a
+// top-level object is: its value's canonical bytes are then data[at[0]:at[1]], read in
+// place rather than written again. Nodes write their envelopes canonical, so an envelope
+// from a peer nearly always is; when in doubt, it says not canonical.
+func parseCanonical(data []byte) (v any, c canonicalInput, err error) {
 	if !utf8.Valid(data) {
-		return nil, malformed("the input is not valid UTF-8")
+		return nil, c, malformed("the input is not valid UTF-8")
 	}
-	p := parser{data: data}
-	v, err := p.value(0)
+	p := parser{data: data, canon: true}
+	v, err = p.value(0)
 	if err != nil {
-		return nil, err
+		return nil, c, err
 	}
 	p.space()
 	if p.i < len(p.data) {
-		return nil, malformed("more data follows the JSON value")
+		return nil, c, malformed("more data follows the JSON value")
 	}
-	return v, nil
+	return v, canonicalInput{ok: p.canon, members: p.members}, nil
+}
+
+// canonicalInput is what parseCanonical found of its input's form.
+type canonicalInput struct {
+	ok      bool              // the input is its own canonical form
+	members map[string][2]int // a top-level object's members: where each value is
+}
+
+// member returns the canonical bytes of the top-level member name of a canonical input.
+func (c canonicalInput) member(data []byte, name string) ([]byte, bool) {
+	at, found := c.members[name]
+	if !c.ok || !found {
+		return nil, false
+	}
+	return data[at[0]:at[1]], true
 }
 
 // parser walks JSON bytes (already known to be valid UTF-8) and builds the tree.
@@ -74,17 +100,24 @@ type parser struct {
 	i      int
 	values int
 	buf    []byte // scratch for strings with escapes
+	// canon stays true while what was read is in canonical form; members are where the
+	// values of a top-level object's members are.
+	canon   bool
+	members map[string][2]int
 }
 
 func (p *parser) space() {
+	start := p.i
 	for p.i < len(p.data) {
 		switch p.data[p.i] {
 		case ' ', '\t', '\n', '\r':
 			p.i++
 		default:
+			p.canon = p.canon && p.i == start
 			return
 		}
 	}
+	p.canon = p.canon && p.i == start
 }
 
 func (p *parser) early() error { return malformed("the input ends early") }
@@ -116,7 +149,11 @@ func (p *parser) value(depth int) (any, error) {
 			p.i++
 			return obj, nil
 		}
-		for {
+		if depth == 0 {
+			p.members = map[string][2]int{}
+		}
+		prev := ""
+		for n := 0; ; n++ {
 			p.space()
 			if p.i >= len(p.data) {
 				return nil, p.early()
@@ -134,6 +171,10 @@ func (p *parser) value(depth int) (any, error) {
 			if _, dup := obj[key]; dup {
 				return nil, malformed("the object member %q appears twice", key)
 			}
+			if p.canon && n > 0 && compareUTF16(prev, key) >= 0 {
+				p.canon = false // out of order
+			}
+			prev = key
 			p.space()
 			if p.i >= len(p.data) {
 				return nil, p.early()
@@ -142,9 +183,13 @@ func (p *parser) value(depth int) (any, error) {
 				return nil, p.unexpected("after object key")
 			}
 			p.i++
+			start := p.i
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
+			}
+			if depth == 0 {
+				p.members[key] = [2]int{start, p.i}
 			}
 			obj[key] = v
 			p.space()
@@ -271,7 +316,16 @@ func (p *parser) number() (any, error) {
 	if n := p.i - start; n > MaxNumberBytes {
 		return nil, malformed("a number is written with %d characters; the limit is %d", n, MaxNumberBytes)
 	}
-	return json.Number(p.data[start:p.i]), nil
+	n := json.Number(p.data[start:p.i])
+	if p.canon {
+		// Canonical when written as appendCanonical writes it (a number it cannot write
+		// is left to it, to refuse).
+		f, err := strconv.ParseFloat(string(n), 64)
+		var buf [32]byte
+		w, werr := appendNumber(buf[:0], f, string(n))
+		p.canon = err == nil && werr == nil && string(w) == string(n)
+	}
+	return n, nil
 }
 
 // str reads a string at p.i (its opening quote) and returns it unescaped.
@@ -314,6 +368,9 @@ func (p *parser) str() (string, error) {
 		}
 		e := p.data[p.i+1]
 		p.i += 2
+		// appendString writes these escapes as they are; any other (\/, \u…) it
+		// would write otherwise, or might: taken as not canonical.
+		p.canon = p.canon && (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't')
 		switch e {
 		case '"', '\\', '/':
 			buf = append(buf, e)

@@ -214,3 +214,76 @@ type testSigner struct{ key ed25519.PrivateKey }
 
 func (s testSigner) Sign(b []byte) ([]byte, error) { return ed25519.Sign(s.key, b), nil }
 func (s testSigner) PublicKey() ed25519.PublicKey  { return s.key.Public().(ed25519.PublicKey) }
+
+// checkCanonicalKnown checks what parseCanonical says of its input's form: canonical only
+// when the input is its own canonical form, and then each top-level member's bytes are
+// that member's canonical form. Canonical forms are recognised as such.
+func checkCanonicalKnown(t *testing.T, in []byte) {
+	t.Helper()
+	tree, form, err := parseCanonical(in)
+	if err != nil {
+		return
+	}
+	want, err := appendCanonical(nil, tree)
+	if err != nil {
+		if form.ok {
+			t.Fatalf("parseCanonical(%q) says canonical, but it has no canonical form: %v", in, err)
+		}
+		return
+	}
+	if form.ok && string(want) != string(in) {
+		t.Fatalf("parseCanonical(%q) says canonical; its canonical form is %q", in, want)
+	}
+	if obj, isObj := tree.(map[string]any); isObj && form.ok {
+		for k, v := range obj {
+			got, ok := form.member(in, k)
+			w, _ := appendCanonical(nil, v)
+			if !ok || string(got) != string(w) {
+				t.Fatalf("parseCanonical(%q): member %q read in place as %q, want %q", in, k, got, w)
+			}
+		}
+	}
+	_, again, err := parseCanonical(want)
+	if err != nil || !again.ok && !strings.Contains(string(want), `\u`) {
+		// Only \u escapes of control characters are canonical and still taken as not.
+		t.Fatalf("the canonical form %q of %q is not known as canonical (%v)", want, in, err)
+	}
+}
+
+// TestParseKnowsCanonical: an envelope as a node writes it is read in place; the same
+// envelope re-spaced, reordered or escaped otherwise is not, and opens the same.
+func TestParseKnowsCanonical(t *testing.T) {
+	for _, in := range append(parseCorpus, `{"a":"x\ny\"z\\"}`, `{"a":"\/"}`, `{"b":1,"a":2}`, `{"a":1.0}`, `{"a":1e2}`, `{"a":100}`, `{"é":1,"z":2}`, `{"a":"\u0041"}`) {
+		checkCanonicalKnown(t, []byte(in))
+	}
+	wire, err := Seal(sampleMessage(), turkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, form, err := parseCanonical(wire); err != nil || !form.ok {
+		t.Fatalf("a sealed envelope is not known as canonical (%v)", err)
+	}
+	m, digest, err := OpenDigest(wire, keys, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tree any
+	if err := json.Unmarshal(wire, &tree); err != nil {
+		t.Fatal(err)
+	}
+	respaced, err := json.MarshalIndent(tree, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, digest2, err := OpenDigest(respaced, keys, 0)
+	if err != nil || digest2 != digest || !reflect.DeepEqual(m, m2) {
+		t.Fatalf("the envelope re-spaced opens as %v, %s, %v; as written %s", m2, digest2, err, digest)
+	}
+}
+
+func FuzzParseKnowsCanonical(f *testing.F) {
+	for _, s := range parseCorpus {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkCanonicalKnown)
+}
