@@ -19,11 +19,9 @@ type Agency struct {
 	Country string `json:"country,omitempty"` // ISO 3166-1 alpha-2, when the agency is national
 }
 
-var agencyCodeRE = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{2,16}$`)
-
 // Validate checks the agency's fields.
 func (a *Agency) Validate() error {
-	if !agencyCodeRE.MatchString(a.Code) {
+	if !IsAgencyCode(a.Code) {
 		return Invalid("agency.code", "format", "agency code %q must be a country code, a hyphen and 2-16 capital letters or digits, like TR-MIT", a.Code)
 	}
 	if err := validateText("agency.name", a.Name, true, 200); err != nil {

@@ -416,16 +416,51 @@ func (m *Message) Normalize() {
 }
 
 var (
-	uuidV7RE  = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	refRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	outcomeRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
-// IsAgencyCode reports whether code has the form of an agency code, like TR-MIT.
-func IsAgencyCode(code string) bool { return agencyCodeRE.MatchString(code) }
+// IsAgencyCode reports whether code has the form of an agency code, like TR-MIT:
+// ^[A-Z]{2}-[A-Z0-9]{2,16}$, read byte by byte (every message checks several, on every
+// node it passes; a regular expression cost a percent of delivering one).
+func IsAgencyCode(code string) bool {
+	if len(code) < 5 || len(code) > 19 || code[2] != '-' {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case i == 2:
+		case c >= 'A' && c <= 'Z':
+		case c >= '0' && c <= '9' && i > 2:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
-// IsMessageID reports whether id is a lower-case UUIDv7, the form NewID produces.
-func IsMessageID(id string) bool { return uuidV7RE.MatchString(id) }
+// IsMessageID reports whether id is a lower-case UUIDv7, the form NewID produces:
+// ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$, byte by byte.
+func IsMessageID(id string) bool {
+	if len(id) != 36 || id[14] != '7' || !strings.ContainsRune("89ab", rune(id[19])) {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // Validate checks every field of the message; now is the node's current time. The error
 // names the field and the rule; a recipient the marks do not release to is EFORBIDDEN.
