@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
+	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -87,8 +88,20 @@ func HashPassword(password string) (string, error) {
 	if len(password) < 12 {
 		return "", forewarn.Invalid("password", "min_length", "must be at least 12 characters")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost())
 	return string(h), err
+}
+
+// passwordCost is bcrypt's cost for a new hash. In a test binary it is bcrypt's minimum:
+// there a hash guards a throw-away account, and at the default cost hashing was most of
+// the CPU of the suites that start nodes. CheckPassword compares at the cost the hash
+// records, so a test still signs in through the same bcrypt check; the forewarn binary,
+// which the process tests run, keeps the default.
+func passwordCost() int {
+	if testing.Testing() {
+		return bcrypt.MinCost
+	}
+	return bcrypt.DefaultCost
 }
 
 // CheckPassword reports whether password matches hash.

@@ -110,16 +110,16 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 	// English a French reader must never meet: every catalogue key French writes
 	// otherwise, as whole words, sentences and phrases of two words or more (single
 	// words such as "Message" may be a partner's own text).
-	var leftovers []*regexp.Regexp
+	var leftovers []phraseLook
 	for _, k := range web.EnglishPhraseParts() {
-		leftovers = append(leftovers, regexp.MustCompile(`(^|\W)`+regexp.QuoteMeta(k)+`($|\W)`))
+		leftovers = append(leftovers, newPhraseLook(k, `\W`))
 	}
 	for _, k := range web.EnglishKeys() {
 		// "border records" is also the fixture's named source of a claim: data, not a label.
 		if strings.Contains(k, "%") || len(strings.Fields(k)) < 2 || k == "border records" {
 			continue
 		}
-		leftovers = append(leftovers, regexp.MustCompile(`(^|\W)`+regexp.QuoteMeta(k)+`($|\W)`))
+		leftovers = append(leftovers, newPhraseLook(k, `\W`))
 	}
 	if len(leftovers) < 200 {
 		t.Fatalf("only %d English phrases to look for", len(leftovers))
@@ -208,8 +208,8 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 					t.Errorf("%s: the French page lacks %q", p.name, want)
 				}
 			}
-			for _, re := range leftovers {
-				if m := re.FindString(text); m != "" {
+			for _, l := range leftovers {
+				if m := l.find(text); m != "" {
 					t.Errorf("%s: English left on the French page: %q", p.name, strings.TrimSpace(m))
 				}
 			}
@@ -255,8 +255,8 @@ func TestFrenchPagesInBrowser(t *testing.T) {
 				t.Errorf("%s: %q lacks %q", name, got, w)
 			}
 		}
-		for _, re := range leftovers {
-			if m := re.FindString(got); m != "" {
+		for _, l := range leftovers {
+			if m := l.find(got); m != "" {
 				t.Errorf("%s: English left in the error: %q", name, strings.TrimSpace(m))
 			}
 		}

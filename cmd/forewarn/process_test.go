@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/internal/childproc"
 	_ "modernc.org/sqlite"
 )
@@ -498,5 +501,32 @@ func TestFaultDelivery(t *testing.T) {
 	t.Log(report)
 	if err := os.MkdirAll("../../test-output", 0o755); err == nil {
 		os.WriteFile("../../test-output/fault-test.txt", []byte(report), 0o644)
+	}
+}
+
+// The binary an agency runs hashes passwords at bcrypt's default cost; only test binaries,
+// whose accounts are thrown away, hash at the minimum (app.HashPassword).
+func TestBinaryHashesAtDefaultCost(t *testing.T) {
+	if testing.Short() {
+		testdata.Skip(t, "multi-process tests (skipped with -short)", "run without -short")
+	}
+	dir := filepath.Join(t.TempDir(), "fr")
+	exe(t, "init", "--data", dir, "--agency", "FR-DGSI", "--name", "Agency FR-DGSI", "--log-level", "warn")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, dbFileName)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var hash string
+	if err := db.QueryRow("SELECT password_hash FROM users WHERE username = 'admin'").Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost != bcrypt.DefaultCost {
+		t.Errorf("the binary's admin password hash has cost %d (%v), want bcrypt's default %d", cost, err, bcrypt.DefaultCost)
+	}
+	if hash, err := app.HashPassword("a test binary's password"); err != nil {
+		t.Fatal(err)
+	} else if cost, _ := bcrypt.Cost([]byte(hash)); cost != bcrypt.MinCost {
+		t.Errorf("a test binary hashes at cost %d, want bcrypt's minimum %d", cost, bcrypt.MinCost)
 	}
 }
