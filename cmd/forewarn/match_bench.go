@@ -23,7 +23,7 @@ import (
 )
 
 // benchMatch prints the matcher's accuracy and speed figures.
-func benchMatch(ctx context.Context, m *Main, dir string, size, screenRows int) error {
+func benchMatch(ctx context.Context, m *Main, dir string, size, screenRows, queries int) error {
 	if dir == "" {
 		dir = m.Getenv(testdata.EnvDir)
 	}
@@ -106,7 +106,7 @@ func benchMatch(ctx context.Context, m *Main, dir string, size, screenRows int) 
 		return err
 	}
 	fmt.Fprintf(out, "speed at OFAC size (%d entries): build %v, index heap %s\n", len(entries), build.Round(time.Millisecond), mib(mem))
-	speed(out, ix, eval.Queries(entries, 20000, 7))
+	speed(out, ix, eval.Queries(entries, queries, 7))
 	if screenRows > 0 {
 		if err := screenSpeed(ctx, out, entries, aliases, screenRows); err != nil {
 			return fmt.Errorf("bench-match: %w", err)
@@ -115,11 +115,11 @@ func benchMatch(ctx context.Context, m *Main, dir string, size, screenRows int) 
 
 	if size > 0 {
 		big := eval.Synthetic(entries, size, 11)
-		queries := eval.Queries(big, 20000, 13)
+		bigQueries := eval.Queries(big, queries, 13)
 		bix, build, mem := buildIndex(big)
 		big = nil
 		fmt.Fprintf(out, "\nspeed at %d generated entries: build %v, index heap %s\n", size, build.Round(time.Millisecond), mib(mem))
-		speed(out, bix, queries)
+		speed(out, bix, bigQueries)
 		runtime.KeepAlive(bix)
 	}
 	return nil

@@ -150,6 +150,7 @@ func runBenchMatch(ctx context.Context, m *Main, args []string) error {
 	dir := fs.String("testdata", "", "shared test data directory (default: FOREWARN_TESTDATA, else ../shared/testdata)")
 	size := fs.Int("size", 1_000_000, "entries in the generated large list (0 skips it)")
 	screenRows := fs.Int("screen-rows", 43420, "input rows for the end-to-end forewarn screen speed (0 skips it)")
+	queries := fs.Int("queries", 20000, "searches timed for each queries/s figure")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -159,5 +160,8 @@ func runBenchMatch(ctx context.Context, m *Main, args []string) error {
 	if *screenRows < 0 {
 		return fmt.Errorf("bench-match: --screen-rows %d: want 0 or more", *screenRows)
 	}
-	return benchMatch(ctx, m, *dir, *size, *screenRows)
+	if *queries < 1 {
+		return fmt.Errorf("bench-match: --queries %d: want 1 or more", *queries)
+	}
+	return benchMatch(ctx, m, *dir, *size, *screenRows, *queries)
 }
