@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,30 +197,62 @@ func TestEveryPageInBrowser(t *testing.T) {
 	}
 }
 
-// chrome is one headless Chromium for a test.
+// chrome is a test's own tab of the package's headless Chromium (sharedChrome), in a
+// browser context of its own: its cookies, storage and cache are the test's alone, as
+// in a fresh browser.
 type chrome struct {
 	t   *testing.T
 	ctx context.Context
 }
 
+// sharedChrome is the one Chromium the package's browser tests share, started by the
+// first of them and closed after the last (testdata.AtExit). Each test starting its own
+// browser spent a second or two of its time doing so.
+var sharedChrome struct {
+	sync.Mutex
+	ctx context.Context // the browser's first tab, nil until started
+}
+
 func newChrome(t *testing.T, exe string) *chrome {
-	// The budget only stops a browser that hangs: it is the test's own deadline, less a
+	sharedChrome.Lock()
+	if sharedChrome.ctx == nil {
+		dir, err := os.MkdirTemp("", "forewarn-web-chromium-")
+		if err != nil {
+			sharedChrome.Unlock()
+			t.Fatal(err)
+		}
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+			chromedp.NoFirstRun, chromedp.UserDataDir(dir), chromedp.WindowSize(1366, 900))
+		bctx, cancelBrowser := chromedp.NewContext(alloc)
+		stop := func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
+		// Started here, so that a browser that cannot start fails the test that wanted it;
+		// on bctx itself, as the process lives as long as the context it starts on. (The
+		// allocator's own time limit stops a browser that does not answer.)
+		if err := chromedp.Do(bctx); err != nil {
+			stop()
+			sharedChrome.Unlock()
+			t.Fatalf("start Chromium: %v", err)
+		}
+		sharedChrome.ctx = bctx
+		testdata.AtExit(stop)
+	}
+	browser := sharedChrome.ctx
+	sharedChrome.Unlock()
+
+	// The budget only stops a tab that hangs: it is the test's own deadline, less a
 	// minute to report, so a slow machine (helpers share two cores) is not a failure.
 	budget := 20 * time.Minute
 	if d, ok := t.Deadline(); ok {
 		budget = time.Until(d) - time.Minute
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	ctx, cancel := context.WithTimeout(browser, budget)
 	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	return &chrome{t: t, ctx: bctx}
+	tab, cancelTab := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab)
+	return &chrome{t: t, ctx: tab}
 }
 
 func (c *chrome) run(what string, steps ...chromedp.Action[chromedp.Void]) {
