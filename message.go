@@ -364,7 +364,6 @@ type Message struct {
 	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
-// Persons returns the persons the message's payload describes.
 // Title is what a reader knows a message by, in an error or a list: a warning's summary,
 // a request's subject, the first line of a response; an acknowledgement, which has no
 // title, by its kind and day. It never names a person the message describes beyond
@@ -388,6 +387,7 @@ func (m *Message) Title() string {
 	return s
 }
 
+// Persons returns the persons the message's payload describes.
 func (m *Message) Persons() []PersonDescriptor {
 	switch {
 	case m.Request != nil:
