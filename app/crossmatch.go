@@ -378,17 +378,29 @@ func (mt *Matcher) checksInStore(store forewarn.Store) bool {
 
 // settle applies the arrivals told (Arrived) that wait only for a catch-up under way to
 // end, so that a match that does not read the log sees every arrival this process was
-// told of before it began.
-func (mt *Matcher) settle() {
+// told of before it began. Those that still wait, for an earlier change (another
+// writer's, an arrival of this process told later, or on PostgreSQL a Seq a rolled-back
+// transaction left unused), are read from the log: the store's check lets an arrival
+// told pass as one the index has (arrivalChange), so it must be in the index before
+// the match.
+func (mt *Matcher) settle(ctx context.Context) error {
 	mt.arrivedMu.Lock()
 	waiting := len(mt.arrived)
 	mt.arrivedMu.Unlock()
 	if waiting == 0 {
-		return
+		return nil
 	}
 	mt.follow.Lock()
 	mt.applyArrived()
+	mt.arrivedMu.Lock()
+	waiting = len(mt.arrived)
+	mt.arrivedMu.Unlock()
 	mt.follow.Unlock()
+	if waiting == 0 {
+		return nil
+	}
+	_, err := mt.CatchUp(ctx)
+	return err
 }
 
 // maxArrived bounds the arrivals held waiting for an earlier change; past it they are

@@ -468,3 +468,43 @@ func TestSentMessageLinksOtherWritersSubject(t *testing.T) {
 		t.Fatalf("the message sent after another process wrote the subject is linked to %+v, want the subject %s, confirmed", sm.Matches, subject.ID)
 	}
 }
+
+// TestSettleReadsWhatToldArrivalsWaitFor: an arrival told (Arrived) but waiting for an
+// earlier change the index has not applied is read from the log before a match that does
+// not read it: the store's check lets a told arrival pass as one the index holds, so a
+// match made without it would never find the pair. On PostgreSQL an arrival waits so
+// behind an arrival of this process told later (each is told by its own caller after
+// commit) or behind a Seq a rolled-back transaction left unused; here the earlier change
+// is an arrival stored without telling the index.
+func TestSettleReadsWhatToldArrivalsWaitFor(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := app.New(db, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mt := n.Matcher
+	e := &storetest.Env{T: t, Ctx: ctx, Store: db, Clock: clock, Signer: signer}
+	e.AddPeers()
+	first := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	second := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	if mt.Arrived(second.ChangeSeq, second.Message) {
+		t.Fatal("the second arrival was applied before the first")
+	}
+	if err := mt.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if mt.Seen() != second.ChangeSeq || mt.Index.Len() != 2 {
+		t.Errorf("after settling: seen %d with %d entries; want %d with both arrivals' persons (%d was waiting for %d)",
+			mt.Seen(), mt.Index.Len(), second.ChangeSeq, second.ChangeSeq, first.ChangeSeq)
+	}
+}

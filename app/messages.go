@@ -528,7 +528,9 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
 		sm.Deliveries = []*forewarn.Delivery{d}
 		if check {
-			ms.Matcher.settle()
+			if err := ms.Matcher.settle(ctx); err != nil {
+				return nil, err
+			}
 		}
 		before = ms.Matcher.Seen()
 		if err := ms.crossMatch(ctx, sm, !check); err != nil {
