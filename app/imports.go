@@ -30,6 +30,10 @@ type ImportOptions struct {
 	BatchSize int
 	// Progress, when set, is called after each batch with the job's counts so far.
 	Progress func(*forewarn.ImportJob)
+	// InputDone, when set, is called once the reader is done with its input and before
+	// the job is recorded as ended, however it ends: a caller that spooled the input
+	// removes it there, so no job is ever reported finished while its file remains.
+	InputDone func()
 }
 
 // ImportFailed is the error of an import that refused its input: the job says why.
@@ -111,6 +115,9 @@ func (n *Node) RunImport(ctx context.Context, actor forewarn.Actor, job *forewar
 	err := imp.run(runCtx)
 	stop(nil)
 	<-beating
+	if opt.InputDone != nil {
+		opt.InputDone()
+	}
 	if cause := context.Cause(runCtx); err != nil && forewarn.IsImportTakenOver(cause) {
 		err = cause
 	}

@@ -433,3 +433,54 @@ func TestImportMatchesReceivedInOnePass(t *testing.T) {
 		t.Fatalf("the import paged through messages %d times; want one streaming pass", counted.paged)
 	}
 }
+
+// TestImportInputDoneBeforeTheJobEnds: however an import ends (done, refused, interrupted),
+// InputDone runs once, while the stored job still says running, so a caller that removes
+// its spooled input there leaves no file behind a job reported ended.
+func TestImportInputDoneBeforeTheJobEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		onError string
+		cancel  bool
+		want    forewarn.ImportStatus
+	}{
+		{name: "done", onError: app.OnErrorSkip, want: forewarn.ImportDone},
+		{name: "refused", onError: app.OnErrorAbort, want: forewarn.ImportFailed},
+		{name: "interrupted", onError: app.OnErrorSkip, cancel: true, want: forewarn.ImportInterrupted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newNode(t)
+			ctx := context.Background()
+			opt := app.ImportOptions{Dataset: "dgsi_list", Version: "1", OnError: tc.onError}
+			job, err := n.BeginImport(ctx, analyst, &opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls int
+			var seen forewarn.ImportStatus
+			opt.InputDone = func() {
+				calls++
+				stored, err := n.Store.ImportJob(ctx, job.ID)
+				if err != nil {
+					t.Errorf("read the job in InputDone: %v", err)
+					return
+				}
+				seen = stored.Status
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			if tc.cancel {
+				cancel()
+			}
+			defer cancel()
+			r := &personcsv.Reader{Open: bytesOpener([]byte(badCSV)), Dataset: "dgsi_list", Grading: forewarn.Grading{Reliability: "B", Credibility: 2}}
+			n.RunImport(runCtx, analyst, job, r, opt)
+			stored, err := n.Store.ImportJob(ctx, job.ID)
+			if err != nil || stored.Status != tc.want {
+				t.Fatalf("the job ended %v (%v); want %s", stored, err, tc.want)
+			}
+			if calls != 1 || seen != forewarn.ImportRunning {
+				t.Fatalf("InputDone ran %d times, seeing the job %q; want once, while it still ran", calls, seen)
+			}
+		})
+	}
+}

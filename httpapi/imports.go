@@ -154,11 +154,17 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 		s.writeError(w, r, err)
 		return
 	}
+	// The spooled file goes before the job is recorded as ended, not after: whoever
+	// sees the job finished (a client polling it, an operator) finds no file left.
+	opt.InputDone = func() {
+		if err := os.RemoveAll(spool); err != nil {
+			s.Logger.Warn("could not remove an import's spooled upload", "job", job.ID, "path", spool, "err", err)
+		}
+	}
 	ctx := im.running()
 	im.wg.Add(1)
 	go func(job forewarn.ImportJob) {
 		defer im.wg.Done()
-		defer os.RemoveAll(spool)
 		if err := s.Node.RunImport(ctx, actor, &job, reader, opt); err != nil {
 			s.Logger.Warn("import ended with an error", "job", job.ID, "dataset", job.Dataset, "err", err)
 		}

@@ -128,7 +128,8 @@ func followImport(t *testing.T, url, token string, job forewarn.ImportJob) forew
 // TestImportOFACThroughAPI takes the real OFAC SDN list through the API, as its three
 // files in one multipart upload and then as a zip: uploads missing or mixing up a part are
 // refused naming it, with no job and no spooled file left; good ones import every
-// individual with the aliases of alt.csv, and the zip of the same files changes nothing.
+// individual with the aliases of alt.csv, and their spooled files are gone by the time the
+// job says it is done; the zip of the same files changes nothing.
 func TestImportOFACThroughAPI(t *testing.T) {
 	ctx := context.Background()
 	sdn := testdata.Path(t, "names", "ofac", "sdn.csv")
@@ -196,6 +197,10 @@ func TestImportOFACThroughAPI(t *testing.T) {
 	job = followImport(t, fr.url, token, job)
 	if job.Status != forewarn.ImportDone || job.Format != "ofac" || job.Counts.Added != 4620 || job.Counts.Invalid != 0 {
 		t.Fatalf("multipart import: %s %q %+v; want done, the 4,620 individuals added", job.Status, job.Message, job.Counts)
+	}
+	// The spooled file goes before the job is reported ended: polling "done" is enough.
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Fatalf("the finished multipart import left %d spooled files; want none", len(left))
 	}
 	var binLaden *forewarn.Subject
 	fr.node.Store.ScanSubjects(ctx, func(s *forewarn.Subject) error {
