@@ -193,21 +193,7 @@ func TestImportThroughAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || job.ID == "" || resp.Header.Get("Location") != "/api/v1/imports/"+job.ID {
 		t.Fatalf("POST /api/v1/imports: %d %+v", resp.StatusCode, job)
 	}
-	// Follow the job until it ends (bounded: it is two rows).
-	for i := 0; job.Status == forewarn.ImportRunning; i++ {
-		if i == 500 {
-			t.Fatalf("the import job is still running: %+v", job)
-		}
-		time.Sleep(10 * time.Millisecond)
-		req, _ := http.NewRequest("GET", fr.url+"/api/v1/imports/"+job.ID, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.NewDecoder(resp.Body).Decode(&job)
-		resp.Body.Close()
-	}
+	job = followImport(t, fr.url, token, job)
 	if job.Status != forewarn.ImportDone || job.Counts.Added != 2 || job.Counts.Alerts != 1 {
 		t.Fatalf("job = %s %+v; want done, 2 added, 1 alert (the subject told about before)", job.Status, job.Counts)
 	}
