@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -42,6 +42,9 @@ func (im *Importer) running() context.Context {
 	}
 	return im.ctx
 }
+
+// sweep removes the uploads a stopped process left spooled in the importer's directory.
+func (im *Importer) sweep(log *slog.Logger) { sweepSpools(im.Dir, log) }
 
 // stop interrupts running imports and waits until their jobs are recorded.
 func (im *Importer) stop() {
@@ -100,7 +103,7 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	if limit <= 0 {
 		limit = DefaultMaxImportBytes
 	}
-	spool, err := os.MkdirTemp(im.Dir, "forewarn-upload-*")
+	spool, err := newSpool(im.Dir)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -108,13 +111,13 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	body := http.MaxBytesReader(w, r.Body, limit)
 	var path string
 	if format == "ofac" {
-		path, err = spoolOFAC(spool, r, body, limit)
+		path, err = spoolOFAC(spool.dir, r, body, limit)
 	} else {
-		path = filepath.Join(spool, "upload")
+		path = filepath.Join(spool.dir, "upload")
 		err = spoolFile(path, body)
 	}
 	if err != nil {
-		os.RemoveAll(spool)
+		spool.remove()
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) || errors.Is(err, errUploadTooBig) {
 			var body errorBody
@@ -131,7 +134,7 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	}
 	reader, err := im.Reader(format, q.Get("encoding"), opt.Dataset, grading, path)
 	if err != nil {
-		os.RemoveAll(spool)
+		spool.remove()
 		if forewarn.ErrorCode(err) == forewarn.EINVALID {
 			// The reader refused the content, naming where (a STIX bundle's JSON path):
 			// no job starts, so the refusal is audited here.
@@ -150,15 +153,15 @@ func (s *Server) handleCreateImport(w http.ResponseWriter, r *http.Request, p *f
 	actor := p.Actor()
 	job, err := s.Node.BeginImport(r.Context(), actor, &opt)
 	if err != nil {
-		os.RemoveAll(spool)
+		spool.remove()
 		s.writeError(w, r, err)
 		return
 	}
 	// The spooled file goes before the job is recorded as ended, not after: whoever
 	// sees the job finished (a client polling it, an operator) finds no file left.
 	opt.InputDone = func() {
-		if err := os.RemoveAll(spool); err != nil {
-			s.Logger.Warn("could not remove an import's spooled upload", "job", job.ID, "path", spool, "err", err)
+		if err := spool.remove(); err != nil {
+			s.Logger.Warn("could not remove an import's spooled upload", "job", job.ID, "path", spool.dir, "err", err)
 		}
 	}
 	ctx := im.running()

@@ -123,6 +123,11 @@ func (s *Server) Open(addr string, cfg *tls.Config) error {
 		ln = tls.NewListener(ln, cfg)
 	}
 	s.ln = ln
+	if s.Importer != nil {
+		// A process killed during an upload or an import leaves its spooled file: on
+		// start, the ones no live process holds go.
+		s.Importer.sweep(s.Logger)
+	}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
