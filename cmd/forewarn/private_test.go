@@ -130,6 +130,12 @@ func digests(s string) [][]byte {
 
 var base64Run = regexp.MustCompile(`[A-Za-z0-9_\-+/]{24,}`)
 
+// notText is what may spell a name part by chance and is not text: a key fingerprint
+// (16 hex digits) and a chunk size of HTTP's chunked encoding (hex on a line of its own;
+// a chunk of 2,749 bytes is "abd", the start of Abdelhamid). No name is written in hex
+// digits alone, so blanking them hides no leak.
+var notText = regexp.MustCompile(`\b[0-9a-fA-F]{16,}\b|\r\n[0-9a-f]{1,8}\r\n`)
+
 // findLeaks searches wire bytes for the names, their parts in every form, and any
 // unsalted hash of them: in hex (either case), in base64 (standard or URL, padded or
 // not), and raw inside every base64 run on the wire once decoded.
@@ -138,7 +144,7 @@ var base64Run = regexp.MustCompile(`[A-Za-z0-9_\-+/]{24,}`)
 // somewhere in megabytes of base64); the runs are searched for hashes, decoded.
 func findLeaks(wire []byte, names ...string) []string {
 	lower := bytes.ToLower(wire)
-	text := bytes.ToLower(base64Run.ReplaceAll(wire, []byte(" ")))
+	text := bytes.ToLower(notText.ReplaceAll(base64Run.ReplaceAll(wire, []byte(" ")), []byte(" ")))
 	var decoded [][]byte
 	for _, run := range base64Run.FindAll(wire, -1) {
 		for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.StdEncoding} {
@@ -267,6 +273,15 @@ func TestPrivateMatchMostefai(t *testing.T) {
 	// The search itself can find what it looks for: a plain request naming the man leaks.
 	if leaks := findLeaks([]byte(`{"name":"Omar Ismail Mostefai","h":"`+hex.EncodeToString(digests("mostefai")[0])+`"}`), "Omar Ismail Mostefai"); len(leaks) < 2 {
 		t.Errorf("the leak search missed a plain name and its hash: %v", leaks)
+	}
+	// ... and does not take chance hex for a name: a key fingerprint and a chunk size that
+	// spell "abd" (once 1 run in 9 failed on them), while a name among them is still found.
+	chance := []byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nabd\r\n{\"key_id\":\"ed25519:0123456789abdcef\"}\r\n0\r\n\r\n")
+	if leaks := findLeaks(chance, "Abdelhamid Abaaoud"); len(leaks) != 0 {
+		t.Errorf("the leak search took a chunk size or fingerprint for a name: %v", leaks)
+	}
+	if leaks := findLeaks(append(chance, `{"note":"abdelhamid"}`...), "Abdelhamid Abaaoud"); len(leaks) == 0 {
+		t.Error("the leak search missed a name beside a chunk size and a fingerprint")
 	}
 }
 
