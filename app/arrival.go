@@ -89,14 +89,18 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage, 
 	return nil
 }
 
-// matchLateSubjects closes the gap between matching an arriving message and storing it.
-// A subject committed in between (by the CLI, an import, another server) was not in the
+// matchLate closes the gap between matching an arriving message and storing it. A
+// subject committed in between (by the CLI, an import, another server) was not in the
 // index when the message was matched, and whoever wrote it retro-matched it against the
-// messages stored before it, which this one was not yet. So once the message is stored,
-// the index catches up (indexing the message too) and the message is matched against the
-// subjects whose latest change falls after before (the index's seq when matching began)
-// and before the message's own: each pair is then found by exactly one side.
-func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMessage, before int64) error {
+// messages stored before it, which this one was not yet. Likewise a message stored in
+// between (another arrival, here or on another server) was matched before this one was
+// stored, and this one may have been matched without it: the store's check lets pass an
+// arrival being stored or told to the index but not yet applied. So once the message is
+// stored, the index catches up (indexing the message too) and the message is matched
+// against the subjects and received messages whose latest change falls after before (the
+// index's seq when matching began) and before the message's own: each pair is then found
+// by exactly one side, the later.
+func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, before int64) error {
 	mt := ms.Matcher
 	m := sm.Message
 	// The index was told of the message when it became durable; it reads the log only
@@ -107,25 +111,38 @@ func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMe
 		}
 	}
 	mi, ok := mt.message(m.ID)
-	if !ok || mi.seq <= before || mt.subjectSeq.Load() <= before {
-		return nil // no subject changed since the message was matched
+	if !ok || mi.seq <= before+1 {
+		return nil // nothing was committed between the match and the message
 	}
 	have := map[string]bool{}
 	for _, x := range sm.Matches {
-		have[x.SubjectID+"/"+x.PersonRef] = true
+		have[x.SubjectID+"/"+x.EarlierMessageID+"/"+x.EarlierPersonRef+"/"+x.PersonRef] = true
 	}
+	between := func(seq int64) bool { return seq > before && seq < mi.seq }
 	now := ms.Clock.Now()
 	var matches []*forewarn.Match
 	var alerts []*forewarn.Alert
 	ps := m.Persons()
 	for i := range ps {
 		d := &ps[i]
+		var earlier []forewarn.Phrase
 		for _, h := range mt.search(descriptorPerson(d), mt.Candidates) {
-			if h.subjectID == "" || have[h.subjectID+"/"+d.Ref] {
+			key := h.subjectID + "/" + h.earlierMessageID + "/" + h.earlierRef + "/" + d.Ref
+			if have[key] || h.earlierMessageID == m.ID {
+				continue
+			}
+			if h.subjectID == "" {
+				wi, ok := mt.message(h.earlierMessageID)
+				if !ok || !between(wi.seq) {
+					continue
+				}
+				have[key] = true
+				matches = append(matches, h.toMatch(m.ID, d))
+				earlier = append(earlier, forewarn.Say(forewarn.PhraseAlertEarlierMessage, forewarn.LabelArg(wi.kind), forewarn.AgencyArg(wi.from), forewarn.DateArg(wi.created)))
 				continue
 			}
 			si, ok := mt.subject(h.subjectID)
-			if !ok || si.seq <= before || si.seq >= mi.seq {
+			if !ok || !between(si.seq) {
 				continue
 			}
 			rejected, err := ms.Store.RejectedPair(ctx, h.subjectID, Fingerprint(d))
@@ -135,9 +152,14 @@ func (ms *Messages) matchLateSubjects(ctx context.Context, sm *forewarn.StoredMe
 			if rejected {
 				continue
 			}
-			have[h.subjectID+"/"+d.Ref] = true
+			have[key] = true
 			matches = append(matches, h.toMatch(m.ID, d))
 			alerts = append(alerts, ms.subjectAlerts(m, d, h, now)...)
+		}
+		if len(earlier) > 0 {
+			p := forewarn.Say(forewarn.PhraseAlertToldBefore, forewarn.LabelArg(m.Kind), forewarn.TextArg(m.ID), forewarn.AgencyArg(m.From),
+				forewarn.TextArg(d.DisplayName()), forewarn.PhrasesArg(earlier...))
+			alerts = append(alerts, &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID, CreatedAt: now, Text: p.English(), Phrase: p})
 		}
 	}
 	if len(matches) == 0 {

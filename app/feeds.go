@@ -253,7 +253,7 @@ func (ms *Messages) ReceiveFeedPerson(ctx context.Context, f *forewarn.Feed, obj
 	ms.Stats.Received.Add(1)
 	ms.Stats.Matches.Add(int64(len(sm.Matches)))
 	if ms.Matcher != nil {
-		if err := ms.matchLateSubjects(ctx, sm, before); err != nil {
+		if err := ms.matchLate(ctx, sm, before); err != nil {
 			ms.Logger.Warn("could not match the subjects written while a feed person arrived", "id", m.ID, "err", err)
 		}
 	}

@@ -182,6 +182,91 @@ func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
 	}
 }
 
+// TestArrivalMatchesMessageStoredMeanwhile: a warning about the same man, arriving in
+// this process and stored after another warning was matched but before that one was
+// stored, is linked to it all the same ("told before"). The store's check lets the
+// first pass (an arrival told to the index), the second was matched before the first
+// existed, and without the late match neither side would find the pair.
+func TestArrivalMatchesMessageStoredMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	n := app.New(db, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	peerKey := storetest.NewSigner()
+	peer := storetest.NewPeer(storetest.PeerFR)
+	peer.PublicKey = peerKey.PublicKey()
+	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), peer); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seal := func() (*forewarn.Message, []byte) {
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
+		data, err := envelope.Seal(m, peerKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, data
+	}
+	first, firstData := seal()
+	clock.Advance(time.Minute)
+	second, secondData := seal()
+	other := app.NewMessages(n, nil)
+	stored := false
+	n.Store = storeWithMeanwhile{Store: db, meanwhile: func() {
+		if !stored {
+			stored = true
+			if _, err := other.Receive(ctx, secondData, "127.0.0.1"); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	ms := app.NewMessages(n, nil)
+	if _, err := ms.Receive(ctx, firstData, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if !stored {
+		t.Fatal("the second warning was not received while the first was stored")
+	}
+	var links []*forewarn.Match
+	for _, id := range []string{first.ID, second.ID} {
+		ms, _, err := db.Matches(ctx, forewarn.MatchFilter{MessageID: id, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ms {
+			if x.EarlierMessageID != "" {
+				links = append(links, x)
+			}
+		}
+	}
+	if len(links) != 1 || links[0].MessageID != first.ID || links[0].EarlierMessageID != second.ID {
+		t.Fatalf("links between the two warnings = %+v, want one, from the first (stored last) to the second", links)
+	}
+	alerts, err := db.Alerts(ctx, forewarn.RoleAnalyst, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := 0
+	for _, a := range alerts {
+		if a.MessageID == first.ID && a.Phrase.Code == forewarn.PhraseAlertToldBefore {
+			told++
+		}
+	}
+	if told != 1 {
+		t.Errorf("analyst alerts = %+v, want one 'told before' about the first warning", alerts)
+	}
+}
+
 // TestMatcherTakesArrivalsInOrder: an arrival this process committed is applied from
 // memory once every change before it is, in Seq order whatever order they are told in; a
 // change another process wrote in between is read from the log, never skipped.

@@ -574,8 +574,8 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		ms.Stats.Matches.Add(int64(len(sm.Matches)))
 		alerts := len(sm.Alerts)
 		if ms.Matcher != nil {
-			if err := ms.matchLateSubjects(ctx, sm, before); err != nil {
-				ms.Logger.Warn("could not match the subjects written while a message arrived", "id", m.ID, "err", err)
+			if err := ms.matchLate(ctx, sm, before); err != nil {
+				ms.Logger.Warn("could not match the subjects and messages written while a message arrived", "id", m.ID, "err", err)
 			}
 		}
 		// Woken only when there is something to send: each round claims in a transaction
