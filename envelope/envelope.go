@@ -332,7 +332,6 @@ func unauthorized(format string, args ...any) error {
 	return forewarn.Errorf(forewarn.EUNAUTHORIZED, format, args...)
 }
 
-
 // open checks data as a document of format f, verifies its signatures, and returns the
 // payload's canonical bytes: what was signed is exactly what gets decoded.
 func open(data []byte, maxBytes int, f format, keyFor KeyFunc) ([]byte, error) {
