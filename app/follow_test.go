@@ -101,6 +101,41 @@ func TestMatcherFollowsStore(t *testing.T) {
 	}
 }
 
+// sqliteFile returns a clock, a signer, and open, which opens a store on one new SQLite
+// file each time it is called, as another process would; each is closed at cleanup.
+func sqliteFile(t *testing.T) (*storetest.Clock, *storetest.Signer, func() *sqlstore.DB) {
+	path := filepath.Join(t.TempDir(), "forewarn.db")
+	clock, signer := storetest.NewClock(storetest.Start), storetest.NewSigner()
+	return clock, signer, func() *sqlstore.DB {
+		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+}
+
+// initWithPeer initialises n, adds FR as its peer, with peerKey's key when there is one,
+// and loads its match index.
+func initWithPeer(t *testing.T, n *app.Node, peerKey *storetest.Signer) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	peer := storetest.NewPeer(storetest.PeerFR)
+	if peerKey != nil {
+		peer.PublicKey = peerKey.PublicKey()
+	}
+	if err := n.Store.AddPeer(ctx, forewarn.SystemActor("init"), peer); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // storeWithMeanwhile runs meanwhile just before a message is stored: a write by another
 // process landing between the matching of an arriving message and its storing.
 type storeWithMeanwhile struct {
@@ -119,31 +154,11 @@ func (s storeWithMeanwhile) ReceiveMessage(ctx context.Context, actor forewarn.A
 // subject existed, and the subject's writer looked back at messages stored before it.
 func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "forewarn.db")
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	open := func() *sqlstore.DB {
-		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
+	clock, signer, open := sqliteFile(t)
 	db := open()
 	n := app.New(db, clock, signer, nil)
-	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
-		t.Fatal(err)
-	}
 	peerKey := storetest.NewSigner()
-	peer := storetest.NewPeer(storetest.PeerFR)
-	peer.PublicKey = peerKey.PublicKey()
-	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), peer); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadMatcher(ctx); err != nil {
-		t.Fatal(err)
-	}
+	initWithPeer(t, n, peerKey)
 	other := open()
 	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
 	subject.Watch = forewarn.WatchListed
@@ -189,26 +204,11 @@ func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
 // existed, and without the late match neither side would find the pair.
 func TestArrivalMatchesMessageStoredMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	clock, signer, open := sqliteFile(t)
+	db := open()
 	n := app.New(db, clock, signer, nil)
-	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
-		t.Fatal(err)
-	}
 	peerKey := storetest.NewSigner()
-	peer := storetest.NewPeer(storetest.PeerFR)
-	peer.PublicKey = peerKey.PublicKey()
-	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), peer); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadMatcher(ctx); err != nil {
-		t.Fatal(err)
-	}
+	initWithPeer(t, n, peerKey)
 	seal := func() (*forewarn.Message, []byte) {
 		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
 		data, err := envelope.Seal(m, peerKey)
@@ -412,31 +412,11 @@ func (c *countedFeed) Changes(ctx context.Context, after int64, limit int) ([]fo
 // catches up: it holds the watch-listed person, as it would had the log been read first.
 func TestArrivalSeesOtherWriterWithoutReadingLog(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "forewarn.db")
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	open := func() *sqlstore.DB {
-		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
+	clock, signer, open := sqliteFile(t)
 	db := &countedFeed{DB: open()}
 	n := app.New(db, clock, signer, nil)
-	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
-		t.Fatal(err)
-	}
 	peerKey := storetest.NewSigner()
-	peer := storetest.NewPeer(storetest.PeerFR)
-	peer.PublicKey = peerKey.PublicKey()
-	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), peer); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadMatcher(ctx); err != nil {
-		t.Fatal(err)
-	}
+	initWithPeer(t, n, peerKey)
 	ms := app.NewMessages(n, nil)
 	receive := func() *forewarn.StoredMessage {
 		t.Helper()
@@ -490,28 +470,10 @@ func TestArrivalSeesOtherWriterWithoutReadingLog(t *testing.T) {
 // not read the change log since; when nothing but arrivals changed, linking reads no log.
 func TestSentMessageLinksOtherWritersSubject(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "forewarn.db")
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	open := func() *sqlstore.DB {
-		db, err := sqlite.Open(path, sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
+	clock, signer, open := sqliteFile(t)
 	db := &countedFeed{DB: open()}
 	n := app.New(db, clock, signer, nil)
-	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), storetest.NewPeer(storetest.PeerFR)); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadMatcher(ctx); err != nil {
-		t.Fatal(err)
-	}
+	initWithPeer(t, n, nil)
 	ms := app.NewMessages(n, nil)
 	send := func() *forewarn.StoredMessage {
 		t.Helper()
