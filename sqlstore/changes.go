@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/forewarn/forewarn"
@@ -187,8 +188,8 @@ func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
 // DB, the only change of its message since (the third, their IDs, the arrival's own among
 // them), and there are no more than maxMatchedBehind. A failure runs the arrival again
 // holding the head, where arrivalChange decides.
-const matchedGuard = "WITH c AS (SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT 257)" +
-	" SELECT (SELECT MAX(seq) FROM changes) / (CASE WHEN (SELECT COUNT(*) FROM c) <= 256 AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?)" +
+var matchedGuard = "WITH c AS (SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT " + strconv.Itoa(maxMatchedBehind+1) + ")" +
+	" SELECT (SELECT MAX(seq) FROM changes) / (CASE WHEN (SELECT COUNT(*) FROM c) <= " + strconv.Itoa(maxMatchedBehind) + " AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?)" +
 	" OR kind = 'message' AND object_id = ANY(?) AND (SELECT COUNT(*) FROM c AS o WHERE o.kind = 'message' AND o.object_id = c.object_id) = 1, FALSE))" +
 	" THEN 1 ELSE 0 END)"
 
