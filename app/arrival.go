@@ -99,7 +99,9 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage, 
 // stored, the index catches up (indexing the message too) and the message is matched
 // against the subjects and received messages whose latest change falls after before (the
 // index's seq when matching began) and before the message's own: each pair is then found
-// by exactly one side, the later.
+// by exactly one side, the later. The message is compared with just those (the matcher
+// keeps the recent changes), not with the whole index again; only when the window
+// reaches back past what is kept does it search the index.
 func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, before int64) error {
 	mt := ms.Matcher
 	m := sm.Message
@@ -119,6 +121,16 @@ func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, b
 		have[x.SubjectID+"/"+x.EarlierMessageID+"/"+x.EarlierPersonRef+"/"+x.PersonRef] = true
 	}
 	between := func(seq int64) bool { return seq > before && seq < mi.seq }
+	window, kept := mt.window(before, mi.seq)
+	if kept && len(window) == 0 {
+		return nil
+	}
+	search := func(d *forewarn.PersonDescriptor) []hit {
+		if !kept {
+			return mt.search(descriptorPerson(d), mt.Candidates)
+		}
+		return mt.searchAmong(descriptorPerson(d), window, mt.Candidates)
+	}
 	now := ms.Clock.Now()
 	var matches []*forewarn.Match
 	var alerts []*forewarn.Alert
@@ -126,7 +138,7 @@ func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, b
 	for i := range ps {
 		d := &ps[i]
 		var earlier []forewarn.Phrase
-		for _, h := range mt.search(descriptorPerson(d), mt.Candidates) {
+		for _, h := range search(d) {
 			key := h.subjectID + "/" + h.earlierMessageID + "/" + h.earlierRef + "/" + d.Ref
 			if have[key] || h.earlierMessageID == m.ID {
 				continue

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -34,6 +35,12 @@ type Matcher struct {
 	mu       sync.RWMutex
 	subjects map[string]subjectInfo
 	messages map[string]messageInfo // received messages whose persons are indexed
+	// recent lists the subjects and messages applied from the change log since the
+	// change recentFrom, by Seq, ascending: the late match compares an arrival with
+	// those whose change falls in its window (see window) instead of searching the
+	// whole index again. Under mu.
+	recent     []recentChange
+	recentFrom int64
 
 	// The index is a cache of the store: it follows the store's change log, and seen is
 	// the Seq of the last change applied. follow is held while catching up, so changes
@@ -75,6 +82,67 @@ type subjectInfo struct {
 	name        string
 	watchlisted bool
 	seq         int64 // the change that indexed it; 0 when loaded at start
+}
+
+// recentChange is a subject or received message applied from the change log.
+type recentChange struct {
+	seq     int64
+	subject bool
+	id      string
+}
+
+// maxRecent bounds the changes kept in recent; past it the older half is forgotten, and
+// a late match whose window begins before what is kept searches the whole index.
+const maxRecent = 4096
+
+// noteRecent records that the subject or message id was applied as change seq. The
+// caller holds mu.
+func (mt *Matcher) noteRecent(seq int64, subject bool, id string) {
+	if seq <= 0 {
+		return // loaded at start, before any window
+	}
+	c := recentChange{seq, subject, id}
+	if n := len(mt.recent); n == 0 || mt.recent[n-1].seq <= seq {
+		mt.recent = append(mt.recent, c)
+	} else {
+		// Changes are applied in order; should one not be, it still goes in its place.
+		i, _ := slices.BinarySearchFunc(mt.recent, seq, func(r recentChange, seq int64) int { return cmp.Compare(r.seq, seq) })
+		mt.recent = slices.Insert(mt.recent, i, c)
+	}
+	if len(mt.recent) > maxRecent {
+		drop := len(mt.recent) / 2
+		mt.recentFrom = max(mt.recentFrom, mt.recent[drop-1].seq)
+		mt.recent = slices.Delete(mt.recent, 0, drop)
+	}
+}
+
+// window returns the index entry IDs of the subjects and received messages whose latest
+// change falls after change after and before change until, each once; ok is false when
+// the changes since after are no longer all kept, and then the caller must search.
+func (mt *Matcher) window(after, until int64) (ids []string, ok bool) {
+	mt.mu.RLock()
+	defer mt.mu.RUnlock()
+	if after < mt.recentFrom {
+		return nil, false
+	}
+	i, _ := slices.BinarySearchFunc(mt.recent, after+1, func(r recentChange, seq int64) int { return cmp.Compare(r.seq, seq) })
+	for _, c := range mt.recent[i:] {
+		if c.seq >= until {
+			break
+		}
+		// A change is counted only when it is still the object's latest, as the
+		// window is defined: an object changed again later appears once, or not at all.
+		if c.subject {
+			if si, ok := mt.subjects[c.id]; ok && si.seq == c.seq {
+				ids = append(ids, subjectKey(c.id))
+			}
+		} else if mi, ok := mt.messages[c.id]; ok && mi.seq == c.seq {
+			for _, ref := range mi.refs {
+				ids = append(ids, personKey(c.id, ref))
+			}
+		}
+	}
+	return ids, true
 }
 
 // NewMatcher returns an empty matcher at the engine's recommended threshold.
@@ -526,6 +594,7 @@ func (mt *Matcher) addMessage(m *forewarn.Message, seq int64) {
 	mt.mu.Lock()
 	old := mt.messages[m.ID]
 	mt.messages[m.ID] = messageInfo{kind: m.Kind, from: m.From, created: m.Created, refs: refs, seq: seq}
+	mt.noteRecent(seq, false, m.ID)
 	mt.mu.Unlock()
 	for _, ref := range old.refs {
 		if !slices.Contains(refs, ref) {
@@ -555,6 +624,7 @@ func (mt *Matcher) AddSubject(s *forewarn.Subject) { mt.addSubject(s, 0) }
 func (mt *Matcher) addSubject(s *forewarn.Subject, seq int64) {
 	mt.mu.Lock()
 	mt.subjects[s.ID] = subjectInfo{name: s.PrimaryName(), watchlisted: s.Watch == forewarn.WatchListed, seq: seq}
+	mt.noteRecent(seq, true, s.ID)
 	mt.mu.Unlock()
 	mt.Index.Update(match.Entry{ID: subjectKey(s.ID), Person: subjectPerson(s)})
 }
@@ -577,8 +647,21 @@ type hit struct {
 
 // search returns the hits at or above the threshold for one person.
 func (mt *Matcher) search(p match.Person, k int) []hit {
+	return mt.hits(mt.Index.Search(p, k))
+}
+
+// searchAmong returns the hits at or above the threshold for one person among the
+// index entries ids, at most k of them, the best, scored as search scores them.
+func (mt *Matcher) searchAmong(p match.Person, ids []string, k int) []hit {
+	pq := match.PreparePerson(p)
+	hs := mt.Index.SearchAmong(&pq, ids, mt.Threshold)
+	return mt.hits(hs[:min(len(hs), k)])
+}
+
+// hits resolves the index's hits at or above the threshold to what each is.
+func (mt *Matcher) hits(hs []match.Hit) []hit {
 	var out []hit
-	for _, h := range mt.Index.Search(p, k) {
+	for _, h := range hs {
 		if h.Score < mt.Threshold {
 			continue
 		}

@@ -3,7 +3,9 @@ package app_test
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -137,15 +139,21 @@ func initWithPeer(t *testing.T, n *app.Node, peerKey *storetest.Signer) {
 }
 
 // storeWithMeanwhile runs meanwhile just before a message is stored: a write by another
-// process landing between the matching of an arriving message and its storing.
+// process landing between the matching of an arriving message and its storing; and
+// after, when set, just after it is stored, before the late match.
 type storeWithMeanwhile struct {
 	forewarn.Store
 	meanwhile func()
+	after     func()
 }
 
 func (s storeWithMeanwhile) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *forewarn.StoredMessage, receipt []byte) ([]byte, bool, error) {
 	s.meanwhile()
-	return s.Store.ReceiveMessage(ctx, actor, sm, receipt)
+	out, dup, err := s.Store.ReceiveMessage(ctx, actor, sm, receipt)
+	if s.after != nil {
+		s.after()
+	}
+	return out, dup, err
 }
 
 // TestArrivalMatchesSubjectWrittenMeanwhile: a subject committed by another process after
@@ -264,6 +272,148 @@ func TestArrivalMatchesMessageStoredMeanwhile(t *testing.T) {
 	}
 	if told != 1 {
 		t.Errorf("analyst alerts = %+v, want one 'told before' about the first warning", alerts)
+	}
+}
+
+// TestLateMatchFindsEachWindowItemOnce: an arrival is linked once to every subject and
+// every person of a received message whose latest change falls between its match and
+// its own change, and to nothing else: not to one changed twice in the window twice, not
+// again to one its match found and that changed since, not to one whose latest change
+// no longer describes the man, and not to one written or changed again after it (its
+// writer's to find).
+// The late match finds the same whether it compares the arrival with the window alone
+// or, when the changes since its match are no longer kept, searches the whole index.
+func TestLateMatchFindsEachWindowItemOnce(t *testing.T) {
+	for _, forget := range []bool{false, true} {
+		name := "window"
+		if forget {
+			name = "search"
+		}
+		t.Run(name, func(t *testing.T) { testLateMatchWindow(t, forget) })
+	}
+}
+
+func testLateMatchWindow(t *testing.T, forget bool) {
+	ctx := context.Background()
+	clock, signer, open := sqliteFile(t)
+	db := open()
+	n := app.New(db, clock, signer, nil)
+	peerKey := storetest.NewSigner()
+	initWithPeer(t, n, peerKey)
+	other := open()
+	seal := func(persons ...forewarn.PersonDescriptor) (*forewarn.Message, []byte) {
+		clock.Advance(time.Second)
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
+		m.Notification.Persons = append(m.Notification.Persons, persons...)
+		data, err := envelope.Seal(m, peerKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, data
+	}
+	named := func(s *forewarn.Subject, names ...string) *forewarn.Subject {
+		s.Names = nil
+		for _, v := range names {
+			s.Names = append(s.Names, forewarn.Name{Value: v, Script: "Latn", Lang: "fr", Source: "FR-DGSI"})
+		}
+		return s
+	}
+	create := func(name string) *forewarn.Subject {
+		s := named(storetest.NewSubject(name), name)
+		if err := other.CreateSubject(ctx, analyst, s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	rename := func(s *forewarn.Subject, names ...string) {
+		if err := other.UpdateSubject(ctx, analyst, named(s, names...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Known before the arrival is matched: found by its match, then changed meanwhile.
+	known := create("Ismaël Omar Mostefaï")
+	if _, err := n.Matcher.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, data := seal()
+	w1, w1Data := seal(forewarn.PersonDescriptor{Ref: "p2", Names: []forewarn.Name{{Value: "Ismael Mostefai", Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: 1985}},
+		forewarn.PersonDescriptor{Ref: "p3", Names: []forewarn.Name{{Value: "Anna Petrova", Kind: forewarn.NamePrimary}}, BirthDate: forewarn.PartialDate{Year: 1962}})
+	w2, w2Data := seal()
+	ms := app.NewMessages(n, nil)
+	var twice, gone, moved, later *forewarn.Subject
+	// arriving is set while the arrival is received, meanwhile while the warnings
+	// received meanwhile are.
+	arriving, meanwhile := false, false
+	n.Store = storeWithMeanwhile{Store: db, meanwhile: func() {
+		if !arriving || meanwhile || twice != nil {
+			return
+		}
+		meanwhile = true
+		defer func() { meanwhile = false }()
+		twice = create("Ismaël Omar Mostefaï")
+		rename(twice, "Omar Ismaël Mostefaï")
+		gone = create("Ismaël Omar Mostefaï")
+		rename(gone, "Anna Petrova")
+		create("Anna Petrova")
+		moved = create("Ismaël Omar Mostefaï")
+		rename(known, "Ismaël Omar Mostefaï", "O. I. Mostefai")
+		for _, data := range [][]byte{w1Data, w2Data} {
+			if _, err := ms.Receive(ctx, data, "127.0.0.1"); err != nil {
+				t.Error(err)
+			}
+		}
+	}, after: func() {
+		if !arriving || meanwhile || later != nil {
+			return
+		}
+		// Committed after the arrival, and applied before its late match.
+		later = create("Ismaël Omar Mostefaï")
+		rename(moved, "Omar Mostefai")
+		if _, err := n.Matcher.CatchUp(ctx); err != nil {
+			t.Error(err)
+		}
+		if forget {
+			n.Matcher.ForgetRecent()
+		}
+	}}
+	arriving = true
+	if _, err := ms.Receive(ctx, data, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if twice == nil || later == nil {
+		t.Fatal("the meanwhile writes did not happen around the arrival")
+	}
+	matches, _, err := db.Matches(ctx, forewarn.MatchFilter{MessageID: m.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, x := range matches {
+		got[x.SubjectID+x.EarlierMessageID+"/"+x.EarlierPersonRef]++
+	}
+	want := map[string]int{known.ID + "/": 1, twice.ID + "/": 1, w1.ID + "/p1": 1, w1.ID + "/p2": 1, w2.ID + "/p1": 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("links of the arrival = %v, want each of %v once (gone %s, moved %s, later %s)", got, want, gone.ID, moved.ID, later.ID)
+	}
+	alerts, err := db.Alerts(ctx, forewarn.RoleAnalyst, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told, holds := 0, map[string]int{}
+	for _, a := range alerts {
+		switch {
+		case a.MessageID != m.ID:
+		case a.Phrase.Code == forewarn.PhraseAlertToldBefore:
+			told++
+			if earlier := strings.Count(a.Text, "FR-DGSI") + strings.Count(a.Text, storetest.PeerFR); earlier < 3 {
+				t.Errorf("'told before' alert %q names %d earlier messages, want 3", a.Text, earlier)
+			}
+		case a.SubjectID != "":
+			holds[a.SubjectID]++
+		}
+	}
+	if told != 1 || !maps.Equal(holds, map[string]int{known.ID: 1, twice.ID: 1}) {
+		t.Errorf("analyst alerts about the arrival: %d 'told before', %v about subjects; want 1 and one about each of %s and %s", told, holds, known.ID, twice.ID)
 	}
 }
 

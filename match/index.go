@@ -762,41 +762,13 @@ func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []H
 	defer ix.scratch.Put(s)
 	q := ix.weighQuery(pq, s)
 	s.memo.reset()
-	common := max(commonPostingMin, int(commonPostingFrac*float64(ix.live)))
-	// Gather every query part's routes first, to know whether any part is selective.
-	s.routes, s.spans = s.routes[:0], s.spans[:0]
-	selective := false
-	for ni := range q.names {
-		toks := q.names[ni].tokens
-		for i := range toks {
-			var next, next2 *token
-			if i+1 < len(toks) {
-				next = &toks[i+1]
-			}
-			if i+2 < len(toks) {
-				next2 = &toks[i+2]
-			}
-			start := len(s.routes)
-			s.routes = ix.routes(&toks[i], next, next2, s.routes)
-			rs := s.routes[start:]
-			slices.SortStableFunc(rs, func(a, b route) int { return cmp.Compare(b.quality, a.quality) })
-			for _, r := range rs {
-				if n := len(ix.keys[r.key].postings); r.quality == routeExact && n > 0 && n <= common {
-					selective = true
-				}
-			}
-			s.spans = append(s.spans, span{start, len(s.routes), float32(toks[i].weight)})
-		}
-	}
-	// A key held by a large share of a big list (a "Mohammed") is followed only when
-	// nothing rarer in the query is: the entries that hold the rarer part are found
-	// through it, and those holding only the common part could not outscore them.
+	common, selective := ix.queryRoutes(q, s)
 	for _, sp := range s.spans {
 		s.tokEpoch++
 		for _, r := range s.routes[sp.start:sp.end] {
 			post := ix.keys[r.key].postings
 			s.keyMark[r.key] = s.epoch
-			if len(post) > common && (r.quality < routeExact || selective) {
+			if skipRoute(len(post), r, common, selective) {
 				continue
 			}
 			add := sp.weight * r.quality
@@ -840,6 +812,112 @@ func (ix *Index) searchPrepared(pq *PreparedPerson, k int, minScore float64) []H
 		hits[i] = Hit{ID: e.id, Score: res.Score, MatchedName: res.MatchedName, Explanation: res.Explanation}
 	}
 	return hits
+}
+
+// queryRoutes gathers every part's routes of the weighted query q into s.routes, one
+// span per part, each span best route first. It returns how many postings make a key
+// common, and whether any part reaches a selective key exactly: both decide which
+// routes are followed (skipRoute).
+func (ix *Index) queryRoutes(q *PreparedPerson, s *scratch) (common int, selective bool) {
+	common = max(commonPostingMin, int(commonPostingFrac*float64(ix.live)))
+	s.routes, s.spans = s.routes[:0], s.spans[:0]
+	for ni := range q.names {
+		toks := q.names[ni].tokens
+		for i := range toks {
+			var next, next2 *token
+			if i+1 < len(toks) {
+				next = &toks[i+1]
+			}
+			if i+2 < len(toks) {
+				next2 = &toks[i+2]
+			}
+			start := len(s.routes)
+			s.routes = ix.routes(&toks[i], next, next2, s.routes)
+			rs := s.routes[start:]
+			slices.SortStableFunc(rs, func(a, b route) int { return cmp.Compare(b.quality, a.quality) })
+			for _, r := range rs {
+				if n := len(ix.keys[r.key].postings); r.quality == routeExact && n > 0 && n <= common {
+					selective = true
+				}
+			}
+			s.spans = append(s.spans, span{start, len(s.routes), float32(toks[i].weight)})
+		}
+	}
+	return common, selective
+}
+
+// skipRoute reports whether retrieval leaves a route to a key with n postings
+// unfollowed. A key held by a large share of a big list (a "Mohammed") is followed only
+// when nothing rarer in the query is: the entries that hold the rarer part are found
+// through it, and those holding only the common part could not outscore them.
+func skipRoute(n int, r route, common int, selective bool) bool {
+	return n > common && (r.quality < routeExact || selective)
+}
+
+// SearchAmong is SearchPreparedAbove confined to the entries with the given IDs: each
+// is scored and explained as a search of the whole index scores it now, those below
+// minScore are dropped and the rest returned best first, in the order a search ranks
+// them. Unlike a search, it compares every one of them, not only those retrieval would
+// pick among the whole index. An ID not in the index is skipped, a repeated one
+// counted once. It costs what comparing those entries costs, whatever the index holds.
+func (ix *Index) SearchAmong(pq *PreparedPerson, ids []string, minScore float64) []Hit {
+	if len(ids) == 0 {
+		return nil
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := ix.getScratch()
+	defer ix.scratch.Put(s)
+	q := ix.weighQuery(pq, s)
+	s.memo.reset()
+	// The keys the query reaches decide which of a candidate's names are compared
+	// (view), as in a search.
+	common, selective := ix.queryRoutes(q, s)
+	for _, r := range s.routes {
+		s.keyMark[r.key] = s.epoch
+	}
+	results := s.results[:0]
+	for _, id := range ids {
+		n, ok := ix.byID[id]
+		if !ok || s.seen[n] == s.epoch {
+			continue
+		}
+		s.seen[n] = s.epoch
+		r := comparePrepared(q, ix.view(n, s), false, &s.memo)
+		if r.Score < minScore {
+			continue
+		}
+		results = append(results, scored{n, r.Score, ix.retrievalScore(n, s, common, selective), r.common})
+	}
+	s.results = results
+	slices.SortFunc(results, rankOrder)
+	if len(results) == 0 {
+		return nil
+	}
+	hits := make([]Hit, len(results))
+	for i, r := range results {
+		res := comparePrepared(q, ix.view(r.n, s), true, &s.memo)
+		hits[i] = Hit{ID: ix.entries[r.n].id, Score: res.Score, MatchedName: res.MatchedName, Explanation: res.Explanation}
+	}
+	return hits
+}
+
+// retrievalScore is the weight a search accumulates for entry n (s.acc), which ranks
+// equal scores: each query part adds its weight times the quality of its best route
+// followed to a key the entry holds, in the same order and precision as a search.
+func (ix *Index) retrievalScore(n uint32, s *scratch, common int, selective bool) float32 {
+	keys := ix.entryKeys(&ix.entries[n])
+	acc := -lengthCost * float32(ix.lens[n])
+	for _, sp := range s.spans {
+		for _, r := range s.routes[sp.start:sp.end] {
+			if skipRoute(len(ix.keys[r.key].postings), r, common, selective) || !slices.Contains(keys, r.key) {
+				continue
+			}
+			acc += sp.weight * r.quality
+			break
+		}
+	}
+	return acc
 }
 
 // rankOrder orders scored candidates best first. Candidates at or above the default
