@@ -647,6 +647,12 @@ type hit struct {
 
 // search returns the hits at or above the threshold for one person.
 func (mt *Matcher) search(p match.Person, k int) []hit {
+	if mt.Threshold >= match.DefaultThreshold {
+		// The same hits as the k best filtered, since candidates above the default
+		// threshold rank first, by score; those below are never explained, and an
+		// arrival about no one known is most of what a node matches.
+		return mt.hits(mt.Index.SearchAbove(p, k, mt.Threshold))
+	}
 	return mt.hits(mt.Index.Search(p, k))
 }
 

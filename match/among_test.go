@@ -13,8 +13,9 @@ import (
 
 // SearchAmong scores, explains and ranks the entries it is given exactly as a search of
 // the whole index does: given a search's hits, in any order, repeated, and beside an ID
-// the index does not hold, it returns those hits, identical and in the same order.
-func TestSearchAmongAgreesWithSearch(t *testing.T) {
+// the index does not hold, it returns those hits, identical and in the same order. And
+// SearchAbove a threshold at or above the default finds a search's hits above it.
+func TestSearchAmongAndAboveAgreeWithSearch(t *testing.T) {
 	entries, aliases, err := eval.LoadOFACDir(testdata.Path(t, "names", "ofac"))
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +61,19 @@ func TestSearchAmongAgreesWithSearch(t *testing.T) {
 			}
 		}
 		found += len(above)
+		// Above the default threshold, SearchAbove keeps exactly the hits a search
+		// finds there, unexplained below: the candidates above it rank first.
+		for _, min := range []float64{match.DefaultThreshold, match.DefaultThreshold + 0.07} {
+			var want []match.Hit
+			for _, h := range hits {
+				if h.Score >= min {
+					want = append(want, h)
+				}
+			}
+			if got := ix.SearchAbove(q, 10, min); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%+v: SearchAbove(%.2f) = %+v, want the search's hits at or above it %+v", q, min, got, want)
+			}
+		}
 		if got := ix.SearchAmong(&pq, ids, match.DefaultThreshold); !reflect.DeepEqual(got, above) {
 			t.Fatalf("%+v: SearchAmong(its hits, threshold) = %+v, want %+v", q, got, above)
 		}
