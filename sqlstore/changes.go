@@ -101,11 +101,14 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]forewarn.C
 }
 
 // changesQuery reads the changes after a Seq with the subject or received message each
-// names, as it is now.
-const changesQuery = "SELECT c.seq, c.kind, c.object_id, s.data, m.message FROM changes c" +
-	" LEFT JOIN subjects s ON c.kind = 'subject' AND s.id = c.object_id" +
-	" LEFT JOIN messages m ON c.kind = 'message' AND m.direction = 'in' AND m.id = c.object_id" +
-	" WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
+// names, as it is now. Each object is read by its key, for each change returned: as a
+// join, PostgreSQL planned the received messages through their direction index when its
+// statistics were not yet gathered (a new node taking a burst) and read every message
+// received so far, into a hash or a loop, for each catch-up of a few changes.
+const changesQuery = "SELECT c.seq, c.kind, c.object_id," +
+	" CASE WHEN c.kind = 'subject' THEN (SELECT s.data FROM subjects s WHERE s.id = c.object_id) END," +
+	" CASE WHEN c.kind = 'message' THEN (SELECT m.message FROM messages m WHERE m.id = c.object_id AND m.direction = 'in') END" +
+	" FROM changes c WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
 
 func decodeMessage(id, data string) (*forewarn.Message, error) {
 	var m forewarn.Message

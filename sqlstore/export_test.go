@@ -63,7 +63,7 @@ func WriteTogether(ctx context.Context, db *DB, objects []string, fail []bool) [
 // HotQueries are the queries of the delivery worker that run once per batch, with n
 // keys each, for a test to check how the database plans them.
 func HotQueries(n int) map[string]string {
-	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, ""), "receipt": receiptQuery, "receipt unread": receiptUnreadQuery}
+	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, ""), "receipt": receiptQuery, "receipt unread": receiptUnreadQuery, "changes": changesQuery}
 }
 
 // UrgencyKey is the urgency key the store gives a message it inserts.
