@@ -173,9 +173,10 @@ type tail struct {
 // the writes link returns and commits, with shared its commit relaxed and then waited for.
 //
 // When this process knows the head (it wrote it last, which is nearly always so), link
-// runs before anything is sent, and the BEGIN, a check that the head is still the one
-// known, taken with its lock, the writes and the COMMIT go as one pipeline: one round trip
-// for the whole tail. When the head moved (another writer, another server), the check
+// runs before anything is sent, and the BEGIN, the head's move from the one known to the
+// one the tail leaves (which fails unless the head is still the one known, and locks it),
+// the writes and the COMMIT go as one pipeline: one round trip and one statement on the
+// head for the whole tail. When the head moved (another writer, another server), the check
 // fails and the tail runs again the longer way: BEGIN with the head locked and read, then
 // the writes with the COMMIT, two round trips, or three when writes must be checked before
 // the commit.
@@ -194,7 +195,7 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 		}
 		prefix := db.beginStmts(shared)
 		if linking {
-			prefix = append(prefix, Statement{SQL: db.rebind(headGuard), Args: []any{seq, hash}, Guard: true})
+			prefix = append(prefix, Statement{SQL: db.rebind(headMove), Args: []any{t.seq, t.hash, seq, hash}, Guard: true})
 		}
 		expect := make([]int, len(t.expect))
 		for i, x := range t.expect {
@@ -226,6 +227,9 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 	if err != nil {
 		return err
 	}
+	if linking {
+		t.stmts = append(t.stmts, Statement{SQL: db.rebind("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), Args: []any{t.seq, t.hash}})
+	}
 	freshen(t.stmts)
 	committed, _, err := db.pipeCommit(ctx, conn, t.stmts, t.expect, shared)
 	if err != nil {
@@ -250,9 +254,11 @@ func (db *DB) committedLate(t *tail) {
 	}
 }
 
-// headGuard fails (division by zero) unless the audit head is the one given, which it
-// locks: a tail linked after the head known beforehand checks it so, in its pipeline.
-const headGuard = "SELECT 1 / (SELECT COUNT(*) FROM (SELECT 1 FROM audit_head WHERE id = 1 AND seq = ? AND hash = ? FOR UPDATE) AS h)"
+// headMove moves the audit head to the first two arguments, and fails (division by zero)
+// unless it is the one given by the last two: a tail linked after the head known
+// beforehand moves it so, first in its pipeline, which also locks it for the writes
+// that follow.
+const headMove = "WITH h AS (UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ? RETURNING 1) SELECT 1 / COUNT(*) FROM h"
 
 // beginStmts opens a late tail: BEGIN, and with shared its commit relaxed.
 func (db *DB) beginStmts(shared bool) []Statement {
@@ -314,9 +320,8 @@ func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement,
 	return true, -1, nil
 }
 
-// link appends the transaction's entries after the audit head, which its transaction
-// has locked and read, and queues the head's move: from here to commit the transaction
-// is the one writer of the chain.
+// link appends the transaction's entries after the audit head as tx holds it and queues
+// them; tailCommit moves the head.
 func (tx *tx) link(ctx context.Context) error {
 	tx.linking = true
 	for _, e := range tx.pending {
@@ -324,8 +329,8 @@ func (tx *tx) link(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", tx.headSeq, tx.headHash)
-	return err
+	tx.flushAudit()
+	return nil
 }
 
 // guard queues stmt as a Guard of the transaction's writes (late transactions only).
@@ -466,11 +471,6 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 				}
 			}
 			t.policySaved = t.policySaved || w.tx.policySaved
-		}
-		if linking {
-			if _, err := linker.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", linker.headSeq, linker.headHash); err != nil {
-				return nil, err
-			}
 		}
 		linker.flushAudit()
 		t.stmts = append(t.stmts, linker.queued...)
