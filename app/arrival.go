@@ -108,7 +108,7 @@ func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, b
 	// The index was told of the message when it became durable; it reads the log only
 	// when a change before the message's is not applied yet.
 	if !mt.Arrived(sm.ChangeSeq, m) {
-		if _, err := mt.CatchUp(ctx); err != nil {
+		if err := mt.catchUpTo(ctx, sm.ChangeSeq); err != nil {
 			return err
 		}
 	}

@@ -432,6 +432,22 @@ func (mt *Matcher) CatchUp(ctx context.Context) (int64, error) {
 	}
 }
 
+// catchUpTo makes the index current at least to change seq. When the arrivals told
+// fill every gap before it, as they nearly always do when Arrived could not apply them
+// at once (another arrival was applying its own), they are applied without reading the
+// log; otherwise it catches up from the log.
+func (mt *Matcher) catchUpTo(ctx context.Context, seq int64) error {
+	mt.follow.Lock()
+	mt.applyArrived()
+	current := mt.seen.Load() >= seq
+	mt.follow.Unlock()
+	if current {
+		return nil
+	}
+	_, err := mt.CatchUp(ctx)
+	return err
+}
+
 // checksInStore reports whether an arrival may be matched without catching up first,
 // because store checks in the transaction that stores it that nothing the index has not
 // applied was committed before it (forewarn.MatchChecker). Only an index that follows

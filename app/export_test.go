@@ -15,3 +15,13 @@ func (mt *Matcher) ForgetRecent() {
 	defer mt.mu.Unlock()
 	mt.recentFrom, mt.recent = mt.seen.Load(), nil
 }
+
+// HoldFollow holds the lock a catch-up holds, as an arrival applying its own does, until
+// the returned function is called.
+func (mt *Matcher) HoldFollow() (release func()) {
+	mt.follow.Lock()
+	return mt.follow.Unlock
+}
+
+// CatchUpTo is catchUpTo: what a late match does when Arrived could not apply its arrival.
+func (mt *Matcher) CatchUpTo(ctx context.Context, seq int64) error { return mt.catchUpTo(ctx, seq) }

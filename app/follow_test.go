@@ -465,6 +465,65 @@ func TestMatcherTakesArrivalsInOrder(t *testing.T) {
 	}
 }
 
+// TestCatchUpToTakesToldArrivals: when arrivals were told while another held the index
+// (so Arrived could not apply them), catching up to one of them applies them from memory
+// without reading the change log; when a change no one told is missing before it, the
+// log is read.
+func TestCatchUpToTakesToldArrivals(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	feed := &countedFeed{DB: db}
+	n := app.New(feed, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mt := n.Matcher
+	e := &storetest.Env{T: t, Ctx: ctx, Store: db, Clock: clock, Signer: signer}
+	e.AddPeers()
+	first := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	second := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	before := mt.Seen()
+	release := mt.HoldFollow()
+	if mt.Arrived(first.ChangeSeq, first.Message) || mt.Arrived(second.ChangeSeq, second.Message) {
+		t.Fatal("arrivals were applied while another held the index")
+	}
+	release()
+	if mt.Seen() != before {
+		t.Fatalf("seen moved from %d to %d with nothing applied", before, mt.Seen())
+	}
+	reads := feed.reads.Load()
+	if err := mt.CatchUpTo(ctx, second.ChangeSeq); err != nil {
+		t.Fatal(err)
+	}
+	if got := feed.reads.Load() - reads; got != 0 || mt.Seen() != second.ChangeSeq || mt.Index.Len() != 2 {
+		t.Errorf("catching up to told arrivals: %d log reads, seen %d, %d entries; want none, %d and both persons", got, mt.Seen(), mt.Index.Len(), second.ChangeSeq)
+	}
+	// A subject written by another writer leaves a gap only the log fills.
+	if err := db.CreateSubject(ctx, analyst, storetest.NewSubject("Abdelhamid Abaaoud")); err != nil {
+		t.Fatal(err)
+	}
+	third := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	if mt.Arrived(third.ChangeSeq, third.Message) {
+		t.Fatal("an arrival after a change the index has not seen was taken as current")
+	}
+	reads = feed.reads.Load()
+	if err := mt.CatchUpTo(ctx, third.ChangeSeq); err != nil {
+		t.Fatal(err)
+	}
+	if feed.reads.Load() == reads || mt.Seen() != third.ChangeSeq || mt.Index.Len() != 4 {
+		t.Errorf("catching up past another writer's change: seen %d, %d entries, log read %v; want %d, the subject and three persons, read", mt.Seen(), mt.Index.Len(), feed.reads.Load() != reads, third.ChangeSeq)
+	}
+}
+
 // gatedFeed is a store whose reads of the change log are counted and, once armed, the
 // first is held after it has read, until hold is closed.
 type gatedFeed struct {
