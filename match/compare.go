@@ -169,6 +169,8 @@ type simMemo struct {
 	epoch uint32
 	slots [simMemoSlots]simSlot
 	joins [simMemoSlots]joinSlot
+	// cands is align's buffer of candidate pairs, reused.
+	cands []alignCand
 }
 
 const simMemoSlots = 1024
@@ -449,23 +451,42 @@ func (al *alignment) unmatchedB() []int8 { return al.unB[:al.nUB] }
 // one side match two adjacent parts on the other ("RamiMakhlouf" vs "Rami Makhlouf").
 func align(x, y *Name, memo *simMemo) alignment {
 	var al alignment
+	alignInto(&al, x, y, memo)
+	return al
+}
+
+// alignCand is a pair of parts similar enough to be aligned.
+type alignCand struct {
+	i, j int8
+	s    sim
+}
+
+// alignInto is align writing into *al, which it clears first: a search aligns each
+// candidate's names in turn, and an alignment is too large to copy for each.
+func alignInto(al *alignment, x, y *Name, memo *simMemo) {
+	*al = alignment{}
 	na, nb := len(x.tokens), len(y.tokens)
 	if na == 0 || nb == 0 {
-		return al
+		return
 	}
-	type cand struct {
-		i, j int8
-		s    sim
+	// A search keeps the candidates' buffer in its memo rather than clearing a
+	// MaxTokens² array on the stack for every pair of names.
+	var cands []alignCand
+	if memo != nil {
+		cands = memo.cands[:0]
+	} else {
+		cands = make([]alignCand, 0, na*nb)
 	}
-	var cbuf [MaxTokens * MaxTokens]cand
-	cands := cbuf[:0]
 	for i := range x.tokens {
 		for j := range y.tokens {
 			s := memo.tokenSim(&x.tokens[i], &y.tokens[j])
 			if s.score >= alignMin {
-				cands = append(cands, cand{int8(i), int8(j), s})
+				cands = append(cands, alignCand{int8(i), int8(j), s})
 			}
 		}
+	}
+	if memo != nil {
+		memo.cands = cands
 	}
 	// Insertion sort: few candidates, and ties keep the same positions first.
 	for i := 1; i < len(cands); i++ {
@@ -560,7 +581,6 @@ func align(x, y *Name, memo *simMemo) alignment {
 		al.beforeSurnameOnly = al.score
 		al.score = min(al.score*surnameOnlyFactor, surnameOnlyCap)
 	}
-	return al
 }
 
 // repeatedAligned reports whether part i of n repeats a part of n that aligned (partner

@@ -123,18 +123,21 @@ func ComparePersons(q, c Person) Result {
 	return comparePrepared(&pq, &pc, true, nil)
 }
 
-// bestNames returns the best-aligned pair of names of two persons.
-func bestNames(q, c *PreparedPerson, memo *simMemo) (int, int, alignment) {
+// bestNames returns the best-aligned pair of names of two persons and their alignment,
+// which is one of the two in buf: each pair is aligned into the one not holding the best
+// so far, so that no alignment is copied.
+func bestNames(q, c *PreparedPerson, memo *simMemo, buf *[2]alignment) (int, int, *alignment) {
 	bi, bj := -1, -1
-	var best alignment
+	best, al := &buf[0], &buf[1]
 	for i := range q.names {
 		for j := range c.names {
 			if c.names[j].unreached {
 				continue
 			}
-			al := align(&q.names[i], &c.names[j], memo)
+			alignInto(al, &q.names[i], &c.names[j], memo)
 			if bi < 0 || al.score > best.score {
-				bi, bj, best = i, j, al
+				bi, bj = i, j
+				best, al = al, best
 			}
 		}
 	}
@@ -142,7 +145,8 @@ func bestNames(q, c *PreparedPerson, memo *simMemo) (int, int, alignment) {
 }
 
 func comparePrepared(q, c *PreparedPerson, withExplanation bool, memo *simMemo) Result {
-	i, j, al := bestNames(q, c, memo)
+	var buf [2]alignment
+	i, j, al := bestNames(q, c, memo, &buf)
 	var r Result
 	var checks []AttributeCheck
 	score := 0.0
@@ -163,7 +167,7 @@ func comparePrepared(q, c *PreparedPerson, withExplanation bool, memo *simMemo) 
 	r.Score = round(min(max(score, 0), 1))
 	if withExplanation {
 		if i >= 0 {
-			r.Explanation = explain(&q.names[i], &c.names[j], &al)
+			r.Explanation = explain(&q.names[i], &c.names[j], al)
 			if lift {
 				r.Explanation.liftSurnameOnly()
 			}
