@@ -128,7 +128,7 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 	}
 	defer tx.tx.Rollback()
 	for _, w := range batch {
-		if _, err := tx.tx.ExecContext(bctx, "SAVEPOINT grouped"); err != nil {
+		if _, err := tx.exec(bctx, "SAVEPOINT grouped"); err != nil {
 			fail(db.internal(w.op, err))
 			return
 		}
@@ -137,12 +137,12 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 		if err := w.fn(tx); err != nil {
 			w.err = db.internal(w.op, err)
 			*tx = saved
-			if _, err := tx.tx.ExecContext(bctx, "ROLLBACK TO SAVEPOINT grouped"); err != nil {
+			if _, err := tx.exec(bctx, "ROLLBACK TO SAVEPOINT grouped"); err != nil {
 				fail(db.internal(w.op, err))
 				return
 			}
 		}
-		if _, err := tx.tx.ExecContext(bctx, "RELEASE SAVEPOINT grouped"); err != nil {
+		if _, err := tx.exec(bctx, "RELEASE SAVEPOINT grouped"); err != nil {
 			fail(db.internal(w.op, err))
 			return
 		}
