@@ -71,17 +71,30 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	} else if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row...); err != nil {
 		return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
 	}
-	if !tx.linking { // a late transaction moves the head once, after its last entry
-		if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.Seq, e.Hash); err != nil {
-			return fmt.Errorf("move audit head: %w", err)
-		}
-	}
-	tx.headSeq, tx.headHash = e.Seq, e.Hash
+	// The head moves in the store once, before commit (moveHead; a late transaction's
+	// link moves it after its last entry), not once per entry.
+	tx.headSeq, tx.headHash, tx.headMoved = e.Seq, e.Hash, !tx.linking
 	if tx.db.signer != nil && e.Seq%tx.db.every.Load() == 0 {
 		if _, err := tx.signCheckpoint(ctx); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// moveHead writes the audit head where the transaction's entries have moved it, if they
+// have: once per transaction, just before it commits, rather than once per entry (a
+// message received or a receipt recorded appends one or more, and a group commit many).
+// The transaction holds the head from its first statement (begin), so no one reads it
+// meanwhile.
+func (tx *tx) moveHead(ctx context.Context) error {
+	if !tx.headMoved {
+		return nil
+	}
+	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", tx.headSeq, tx.headHash); err != nil {
+		return fmt.Errorf("move audit head: %w", err)
+	}
+	tx.headMoved = false
 	return nil
 }
 

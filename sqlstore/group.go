@@ -147,6 +147,10 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 			return
 		}
 	}
+	if err := tx.moveHead(bctx); err != nil {
+		fail(db.internal("group commit", err))
+		return
+	}
 	if err := tx.tx.Commit(); err != nil {
 		fail(db.internal("group commit", err))
 		return

@@ -214,6 +214,8 @@ type tx struct {
 
 	headSeq  int64
 	headHash string
+	// headMoved says entries were appended since the head was last written (moveHead).
+	headMoved bool
 
 	policySaved bool // this transaction recorded the checkpoint policy
 
@@ -362,6 +364,9 @@ func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx)
 	}
 	defer tx.tx.Rollback()
 	if err := fn(tx); err != nil {
+		return db.internal(op, err)
+	}
+	if err := tx.moveHead(ctx); err != nil {
 		return db.internal(op, err)
 	}
 	if err := tx.tx.Commit(); err != nil {
