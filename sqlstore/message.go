@@ -1167,9 +1167,20 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			return forewarn.Invalid("at", "required", "a delivery is recorded with the time of its receipt")
 		}
 	}
-	return db.updateLateShared(ctx, db.now(), "record delivery", func(tx *tx) error {
+	write := db.updateLateShared
+	if db.dialect.SingleWriter {
+		// Receipts share a commit with the messages being sent or received meanwhile
+		// (group commit): each is a write of its own, on a node that also sends.
+		write = func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+			return db.updateGrouped(ctx, now, op, fn, nil)
+		}
+	}
+	return write(ctx, db.now(), "record delivery", func(tx *tx) error {
 		if tx.late() && db.dialect.WritableCTE {
 			return tx.deliveredUnread(ctx, receipts)
+		}
+		if db.dialect.SingleWriter {
+			return tx.deliveredChecked(ctx, receipts)
 		}
 		states, err := tx.outgoing(ctx, receipts)
 		if err != nil {
@@ -1228,6 +1239,50 @@ func (tx *tx) deliveredUnread(ctx context.Context, receipts []forewarn.DeliveryR
 			return fmt.Errorf("record delivery: %w", err)
 		}
 		detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, r.Attempts)
+		if err := tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliveredChecked is Delivered holding the head where each write says how many rows it
+// changed (SQLite): each receipt is written as deliveredUnread writes it, assuming its
+// delivery still open with the failed attempts the receipt says, and only a receipt whose
+// write changed no row reads its delivery to decide, as Delivered otherwise does for
+// every one. One statement per receipt rather than a read of them all first.
+func (tx *tx) deliveredChecked(ctx context.Context, receipts []forewarn.DeliveryReceipt) error {
+	seen := make(map[string]bool, len(receipts))
+	for _, r := range receipts {
+		key := r.MessageID + "/" + r.Agency
+		if seen[key] {
+			continue // the same receipt twice in one batch is recorded once
+		}
+		seen[key] = true
+		at := FormatTime(r.At)
+		res, err := tx.exec(ctx, receiptUnreadQuery, at, r.Receipt, r.MessageID, r.Agency, r.Attempts)
+		if err != nil {
+			return fmt.Errorf("record delivery: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("record delivery: %w", err)
+		}
+		attempts := r.Attempts
+		if n != 1 {
+			d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction <> 'in'", r.MessageID, r.Agency)
+			if err != nil {
+				return err
+			}
+			if d.Delivered() {
+				continue
+			}
+			if _, err := tx.exec(ctx, receiptQuery, at, r.Receipt, r.MessageID, r.Agency); err != nil {
+				return fmt.Errorf("record delivery: %w", err)
+			}
+			attempts = d.Attempts
+		}
+		detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, attempts)
 		if err := tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail); err != nil {
 			return err
 		}
