@@ -944,7 +944,9 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 		where = append(where, "m.urgency < '1'")
 	}
 	if f.Unactioned {
-		where = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.deadline IS NOT NULL AND d.actioned_at IS NULL)")
+		// A delivery with a deadline not yet actioned: the urgency key's second character
+		// is 0 (its deadline follows), overdue or not; two ranges the urgency indexes answer.
+		where = append(where, "(m.urgency >= '00' AND m.urgency < '01' OR m.urgency >= '10' AND m.urgency < '11')")
 	}
 	if f.Owner != "" {
 		where, args = append(where, "m.id IN (SELECT d.message_id FROM deliveries d WHERE d.direction = 'in' AND d.owner = ?)"), append(args, f.Owner)
