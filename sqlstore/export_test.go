@@ -66,6 +66,9 @@ func HotQueries(n int) map[string]string {
 	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, ""), "receipt": receiptQuery, "receipt unread": receiptUnreadQuery, "changes": changesQuery}
 }
 
+// RepliedToQuery is the query a reply from or to n parties finds its message with.
+var RepliedToQuery = repliedToQuery
+
 // UrgencyKey is the urgency key the store gives a message it inserts.
 var UrgencyKey = urgencyKey
 

@@ -716,8 +716,16 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 // m names it by the ID its sender gave it, which is unique only per sender, so among the
 // messages holding that ID the one sent by a party to m (its sender or a recipient) is it;
 // only a collision forced on this node by another agency leaves more than one.
+//
+// Only messages from those parties are read, by the (from_agency, wire_id) index: asked by
+// the ID alone, the store read every message it holds for every reply it stored.
 func (tx *tx) repliedTo(ctx context.Context, m *forewarn.Message) (string, error) {
-	rows, err := tx.query(ctx, "SELECT id, from_agency FROM messages WHERE wire_id = ? ORDER BY stored_at", m.InReplyTo)
+	parties := append([]string{m.From}, m.To...)
+	args := make([]any, 0, len(parties)+1)
+	for _, p := range parties {
+		args = append(args, p)
+	}
+	rows, err := tx.query(ctx, repliedToQuery(len(parties)), append(args, m.InReplyTo)...)
 	if err != nil {
 		return "", fmt.Errorf("look up message %s: %w", m.InReplyTo, err)
 	}
@@ -733,6 +741,12 @@ func (tx *tx) repliedTo(ctx context.Context, m *forewarn.Message) (string, error
 		}
 	}
 	return found, rows.Err()
+}
+
+// repliedToQuery reads the messages from n parties holding a wire ID, by the
+// (from_agency, wire_id) index.
+func repliedToQuery(n int) string {
+	return "SELECT id, from_agency FROM messages WHERE from_agency IN (?" + strings.Repeat(", ?", n-1) + ") AND wire_id = ? ORDER BY stored_at"
 }
 
 // urgencyKey is the urgency key (migration 0230) of a message of priority p with the

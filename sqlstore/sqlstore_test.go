@@ -173,6 +173,45 @@ func TestHotQueriesReadByKey(t *testing.T) {
 	}
 }
 
+// TestReplyReadsItsMessageByKey checks that a reply finds the message it answers through
+// the (sender, wire ID) index on SQLite: asked by the wire ID alone, every reply and
+// acknowledgement stored read every message the node holds.
+func TestReplyReadsItsMessageByKey(t *testing.T) {
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
+	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{2, 5} {
+		q := sqlstore.RepliedToQuery(n)
+		args := make([]any, strings.Count(q, "?"))
+		for i := range args {
+			args[i] = "x"
+		}
+		rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !slices.ContainsFunc(plan, func(s string) bool { return strings.Contains(s, "USING INDEX messages_sender_wire_id") }) {
+			t.Errorf("a reply from or to %d parties does not find its message by key: %q", n, plan)
+		}
+	}
+}
+
 // TestUrgencyKeyAtInsert checks that the urgency key a message is inserted with is the
 // one migration 0230's triggers compute from its deliveries, so that storing a message
 // leaves them nothing to rewrite (migration 0350): received and sent, with a deadline,
