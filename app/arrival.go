@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/match"
 )
 
 // LoadMatcher builds the node's match index from its store.
@@ -35,8 +36,8 @@ func raise(p forewarn.Priority) forewarn.Priority {
 // desk and the supervisors: "you hold this person". Earlier mentions of a person are
 // gathered into one alert per person, however many there are. With catchUp the index
 // first applies what the change log holds; without, the store checks it was current
-// (see accept).
-func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage, catchUp bool) error {
+// (see accept). pqs, when not nil, holds the persons prepared (preparePersons).
+func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage, catchUp bool, pqs []match.PreparedPerson) error {
 	mt := ms.Matcher
 	if mt == nil {
 		return nil
@@ -53,7 +54,7 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage, 
 	for i := range ps {
 		d := &ps[i]
 		var earlier []forewarn.Phrase
-		for _, h := range mt.search(descriptorPerson(d), mt.Candidates) {
+		for _, h := range mt.searchPrepared(preparedPerson(pqs, i, d), mt.Candidates) {
 			if h.earlierMessageID == m.ID {
 				continue
 			}
@@ -101,8 +102,9 @@ func (ms *Messages) crossMatch(ctx context.Context, sm *forewarn.StoredMessage, 
 // index's seq when matching began) and before the message's own: each pair is then found
 // by exactly one side, the later. The message is compared with just those (the matcher
 // keeps the recent changes), not with the whole index again; only when the window
-// reaches back past what is kept does it search the index.
-func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, before int64) error {
+// reaches back past what is kept does it search the index. pqs, when not nil, holds the
+// persons prepared to match it.
+func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, before int64, pqs []match.PreparedPerson) error {
 	mt := ms.Matcher
 	m := sm.Message
 	// The index was told of the message when it became durable; it reads the log only
@@ -125,11 +127,11 @@ func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, b
 	if kept && len(window) == 0 {
 		return nil
 	}
-	search := func(d *forewarn.PersonDescriptor) []hit {
+	search := func(i int, d *forewarn.PersonDescriptor) []hit {
 		if !kept {
-			return mt.search(descriptorPerson(d), mt.Candidates)
+			return mt.searchPrepared(preparedPerson(pqs, i, d), mt.Candidates)
 		}
-		return mt.searchAmong(descriptorPerson(d), window, mt.Candidates)
+		return mt.searchAmong(preparedPerson(pqs, i, d), window, mt.Candidates)
 	}
 	now := ms.Clock.Now()
 	var matches []*forewarn.Match
@@ -138,7 +140,7 @@ func (ms *Messages) matchLate(ctx context.Context, sm *forewarn.StoredMessage, b
 	for i := range ps {
 		d := &ps[i]
 		var earlier []forewarn.Phrase
-		for _, h := range search(d) {
+		for _, h := range search(i, d) {
 			key := h.subjectID + "/" + h.earlierMessageID + "/" + h.earlierRef + "/" + d.Ref
 			if have[key] || h.earlierMessageID == m.ID {
 				continue

@@ -63,7 +63,35 @@ type Matcher struct {
 	// wrote, until every change before theirs is applied: each is then applied from
 	// memory rather than read back from the log. Applied under follow.
 	arrivedMu sync.Mutex
-	arrived   map[int64]*forewarn.Message
+	arrived   map[int64]arrival
+}
+
+// arrival is a message this process stored, and its persons as the engine compares
+// them when they were prepared to match it (nil otherwise).
+type arrival struct {
+	m        *forewarn.Message
+	prepared []match.PreparedPerson
+}
+
+// preparePersons prepares the persons a message describes once, for the searches that
+// match it and for indexing it.
+func preparePersons(m *forewarn.Message) []match.PreparedPerson {
+	ps := m.Persons()
+	pqs := make([]match.PreparedPerson, len(ps))
+	for i := range ps {
+		pqs[i] = match.PreparePerson(descriptorPerson(&ps[i]))
+	}
+	return pqs
+}
+
+// preparedPerson is the i-th person of a message, d, as the engine compares it: from
+// pqs when the caller prepared them, else prepared now.
+func preparedPerson(pqs []match.PreparedPerson, i int, d *forewarn.PersonDescriptor) *match.PreparedPerson {
+	if i < len(pqs) {
+		return &pqs[i]
+	}
+	pq := match.PreparePerson(descriptorPerson(d))
+	return &pq
 }
 
 // messageInfo is what the matcher keeps of a received message, to word an alert about an
@@ -498,16 +526,22 @@ const maxArrived = 4096
 // It reports whether the index is now current to seq, and so whether any subject changed
 // before m can be told from subjectSeq without reading the log.
 func (mt *Matcher) Arrived(seq int64, m *forewarn.Message) bool {
+	return mt.arrivedPrepared(seq, m, nil)
+}
+
+// arrivedPrepared is Arrived for a message whose persons were prepared to match it
+// (preparePersons), so that indexing it does not prepare them again.
+func (mt *Matcher) arrivedPrepared(seq int64, m *forewarn.Message, pqs []match.PreparedPerson) bool {
 	if mt == nil || mt.feed == nil || seq <= 0 {
 		return false
 	}
 	if seq > mt.seen.Load() {
 		mt.arrivedMu.Lock()
 		if mt.arrived == nil {
-			mt.arrived = map[int64]*forewarn.Message{}
+			mt.arrived = map[int64]arrival{}
 		}
 		if len(mt.arrived) < maxArrived {
-			mt.arrived[seq] = m
+			mt.arrived[seq] = arrival{m, pqs}
 		}
 		mt.arrivedMu.Unlock()
 		if mt.follow.TryLock() {
@@ -533,13 +567,13 @@ func (mt *Matcher) applyArrived() {
 		}
 	}
 	for {
-		m, ok := mt.arrived[seen+1]
+		a, ok := mt.arrived[seen+1]
 		if !ok {
 			break
 		}
 		seen++
 		delete(mt.arrived, seen)
-		mt.addMessage(m, seen)
+		mt.addMessagePrepared(a.m, seen, a.prepared)
 		mt.seen.Store(seen)
 	}
 }
@@ -602,6 +636,11 @@ func (mt *Matcher) Follow(ctx context.Context, every time.Duration, log *slog.Lo
 func (mt *Matcher) AddMessage(m *forewarn.Message) { mt.addMessage(m, 0) }
 
 func (mt *Matcher) addMessage(m *forewarn.Message, seq int64) {
+	mt.addMessagePrepared(m, seq, nil)
+}
+
+// addMessagePrepared indexes m's persons, taking those pqs holds prepared already.
+func (mt *Matcher) addMessagePrepared(m *forewarn.Message, seq int64, pqs []match.PreparedPerson) {
 	ps := m.Persons()
 	refs := make([]string, len(ps))
 	for i := range ps {
@@ -618,7 +657,7 @@ func (mt *Matcher) addMessage(m *forewarn.Message, seq int64) {
 		}
 	}
 	for i := range ps {
-		mt.Index.Update(match.Entry{ID: personKey(m.ID, ps[i].Ref), Person: descriptorPerson(&ps[i])})
+		mt.Index.UpdatePrepared(personKey(m.ID, ps[i].Ref), preparedPerson(pqs, i, &ps[i]))
 	}
 }
 
@@ -663,20 +702,25 @@ type hit struct {
 
 // search returns the hits at or above the threshold for one person.
 func (mt *Matcher) search(p match.Person, k int) []hit {
+	pq := match.PreparePerson(p)
+	return mt.searchPrepared(&pq, k)
+}
+
+// searchPrepared is search for a person prepared with match.PreparePerson.
+func (mt *Matcher) searchPrepared(pq *match.PreparedPerson, k int) []hit {
 	if mt.Threshold >= match.DefaultThreshold {
 		// The same hits as the k best filtered, since candidates above the default
 		// threshold rank first, by score; those below are never explained, and an
 		// arrival about no one known is most of what a node matches.
-		return mt.hits(mt.Index.SearchAbove(p, k, mt.Threshold))
+		return mt.hits(mt.Index.SearchPreparedAbove(pq, k, mt.Threshold))
 	}
-	return mt.hits(mt.Index.Search(p, k))
+	return mt.hits(mt.Index.SearchPrepared(pq, k))
 }
 
 // searchAmong returns the hits at or above the threshold for one person among the
 // index entries ids, at most k of them, the best, scored as search scores them.
-func (mt *Matcher) searchAmong(p match.Person, ids []string, k int) []hit {
-	pq := match.PreparePerson(p)
-	hs := mt.Index.SearchAmong(&pq, ids, mt.Threshold)
+func (mt *Matcher) searchAmong(pq *match.PreparedPerson, ids []string, k int) []hit {
+	hs := mt.Index.SearchAmong(pq, ids, mt.Threshold)
 	return mt.hits(hs[:min(len(hs), k)])
 }
 

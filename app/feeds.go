@@ -243,7 +243,7 @@ func (ms *Messages) ReceiveFeedPerson(ctx context.Context, f *forewarn.Feed, obj
 	if ms.Matcher != nil {
 		before = ms.Matcher.Seen()
 	}
-	if err := ms.crossMatch(ctx, sm, true); err != nil {
+	if err := ms.crossMatch(ctx, sm, true, nil); err != nil {
 		return false, err
 	}
 	_, dup, err := ms.Store.ReceiveMessage(ctx, forewarn.SystemActor("feed "+f.ID), sm, receipt)
@@ -253,7 +253,7 @@ func (ms *Messages) ReceiveFeedPerson(ctx context.Context, f *forewarn.Feed, obj
 	ms.Stats.Received.Add(1)
 	ms.Stats.Matches.Add(int64(len(sm.Matches)))
 	if ms.Matcher != nil {
-		if err := ms.matchLate(ctx, sm, before); err != nil {
+		if err := ms.matchLate(ctx, sm, before, nil); err != nil {
 			ms.Logger.Warn("could not match the subjects written while a feed person arrived", "id", m.ID, "err", err)
 		}
 	}

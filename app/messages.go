@@ -14,6 +14,7 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/match"
 )
 
 // Defaults for receiving messages from peers.
@@ -523,6 +524,12 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	var before int64
 	var stored []byte
 	var dup bool
+	// The persons are prepared for the engine once: to match the message, to match it
+	// late, and to index it.
+	var pqs []match.PreparedPerson
+	if ms.Matcher != nil {
+		pqs = preparePersons(m)
+	}
 	for {
 		sm = &forewarn.StoredMessage{Message: m, Envelope: data, Direction: forewarn.DirectionIn, StoredAt: now, Priority: m.DeclaredPriority(), VerifiedKeys: keys}
 		d := &forewarn.Delivery{MessageID: m.ID, Agency: self, Direction: forewarn.DirectionIn, DeliveredAt: now, Receipt: receipt, Deadline: m.Deadline()}
@@ -533,7 +540,7 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 			}
 		}
 		before = ms.Matcher.Seen()
-		if err := ms.crossMatch(ctx, sm, !check); err != nil {
+		if err := ms.crossMatch(ctx, sm, !check, pqs); err != nil {
 			return nil, err
 		}
 		sm.CheckMatched, sm.MatchedThrough = check, before
@@ -549,7 +556,7 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		if ms.Matcher != nil {
 			// The match index is told of the message as soon as it is durable, in commit
 			// order, so the next arrival matches against it without reading it back.
-			sm.Durable = func(seq int64) { ms.Matcher.Arrived(seq, m) }
+			sm.Durable = func(seq int64) { ms.Matcher.arrivedPrepared(seq, m, pqs) }
 		}
 		if storing != nil {
 			storing()
@@ -574,7 +581,7 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		ms.Stats.Matches.Add(int64(len(sm.Matches)))
 		alerts := len(sm.Alerts)
 		if ms.Matcher != nil {
-			if err := ms.matchLate(ctx, sm, before); err != nil {
+			if err := ms.matchLate(ctx, sm, before, pqs); err != nil {
 				ms.Logger.Warn("could not match the subjects and messages written while a message arrived", "id", m.ID, "err", err)
 			}
 		}

@@ -261,12 +261,18 @@ type newKey struct {
 // Update replaces the entry with e.ID, adding it when absent.
 func (ix *Index) Update(e Entry) {
 	pp := PreparePerson(e.Person)
+	ix.UpdatePrepared(e.ID, &pp)
+}
+
+// UpdatePrepared is Update for a person prepared once with PreparePerson, say to be
+// searched for before it is indexed: the index keeps its Person, which must not change.
+func (ix *Index) UpdatePrepared(id string, pp *PreparedPerson) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if n, ok := ix.byID[e.ID]; ok {
+	if n, ok := ix.byID[id]; ok {
 		ix.delete(n)
 	}
-	ix.insert(e.ID, &pp, nil)
+	ix.insert(id, pp, nil)
 }
 
 // Remove deletes the entry with the given ID.
