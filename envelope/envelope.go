@@ -286,11 +286,15 @@ func sealTree(f format, body any, keyID string, s forewarn.Signer) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	env := map[string]any{"v": json.Number("1"), f.body: canonical(encoded)}
-	signed, err := signedBytes(f.domain, env)
-	if err != nil {
-		return nil, err
-	}
+	return sealEncoded(f, encoded, keyID, s)
+}
+
+// sealEncoded signs a payload already in its canonical form and returns the document.
+// The document's members are known (f.body, signatures, v, in that order), so what is
+// signed and the whole are written around the payload as they are, rather than built as
+// trees to be sorted and encoded again; TestEnvelopeGolden and its kin pin the bytes.
+func sealEncoded(f format, encoded []byte, keyID string, s forewarn.Signer) ([]byte, error) {
+	signed := unsignedBytes(f, encoded)
 	sig, err := s.Sign(signed)
 	if err != nil {
 		return nil, forewarn.Errorf(forewarn.EINTERNAL, "signing the %s: %v", f.name, err)
@@ -301,8 +305,31 @@ func sealTree(f format, body any, keyID string, s forewarn.Signer) ([]byte, erro
 	if !signsInProcess(s) && !ed25519.Verify(s.PublicKey(), signed, sig) {
 		return nil, forewarn.Errorf(forewarn.EINTERNAL, "the signer's signature does not verify with its own public key")
 	}
-	env["signatures"] = []any{map[string]any{"key_id": keyID, "alg": AlgEd25519, "sig": sigEncoding.EncodeToString(sig)}}
-	return appendCanonical(nil, env)
+	// {"<body>":<encoded>,"signatures":[{"alg":"ed25519","key_id":<keyID>,"sig":<sig>}],"v":1}
+	doc := make([]byte, 0, len(encoded)+len(f.body)+len(keyID)+sigEncoding.EncodedLen(len(sig))+64)
+	doc = append(doc, '{')
+	doc = appendString(doc, f.body)
+	doc = append(doc, ':')
+	doc = append(doc, encoded...)
+	doc = append(doc, `,"signatures":[{"alg":"`+AlgEd25519+`","key_id":`...)
+	doc = appendString(doc, keyID)
+	doc = append(doc, `,"sig":"`...)
+	doc = sigEncoding.AppendEncode(doc, sig)
+	doc = append(doc, `"}],"v":1}`...)
+	return doc, nil
+}
+
+// unsignedBytes is what a signature covers of a document of format f whose payload's
+// canonical form is encoded: the domain prefix, then {"<body>":<encoded>,"v":1}, which is
+// signedBytes of such a document, written without building it.
+func unsignedBytes(f format, encoded []byte) []byte {
+	b := make([]byte, 0, len(f.domain)+len(f.body)+len(encoded)+16)
+	b = append(b, f.domain...)
+	b = append(b, '{')
+	b = appendString(b, f.body)
+	b = append(b, ':')
+	b = append(b, encoded...)
+	return append(b, `,"v":1}`...)
 }
 
 // signsInProcess reports whether s says its signatures are made in this process by
@@ -348,9 +375,12 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	if len(data) > maxBytes {
 		return nil, nil, invalid("the %s is %d bytes; the limit is %d", f.name, len(data), maxBytes)
 	}
-	tree, form, err := parseCanonical(data)
-	if err != nil {
-		return nil, nil, err
+	tree, form, signer, lazy := parsePayloadLazily(data, f.body, f.signer)
+	if !lazy {
+		var err error
+		if tree, form, err = parseCanonical(data); err != nil {
+			return nil, nil, err
+		}
 	}
 	env, ok := tree.(map[string]any)
 	if !ok {
@@ -366,18 +396,22 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	if err := checkVersion(f, env["v"]); err != nil {
 		return nil, nil, err
 	}
-	body, ok := env[f.body].(map[string]any)
-	if !ok {
-		return nil, nil, invalid("the %s's %s member is missing or not an object", f.name, f.body)
+	// Read lazily, the payload is an object whose names were checked as below.
+	var body map[string]any
+	if !lazy {
+		if body, ok = env[f.body].(map[string]any); !ok {
+			return nil, nil, invalid("the %s's %s member is missing or not an object", f.name, f.body)
+		}
+		// encoding/json matches member names without regard to case ("FROM" fills
+		// From), so a name that differs only in case from a known one could be read
+		// differently by other decoders. Requiring lower-case snake_case names rules
+		// that out.
+		if err := checkMemberNames(body, f.body); err != nil {
+			return nil, nil, err
+		}
+		signer, _ = body[f.signer].(string)
 	}
-	// encoding/json matches member names without regard to case ("FROM" fills From), so a
-	// name that differs only in case from a known one could be read differently by other
-	// decoders. Requiring lower-case snake_case names rules that out.
-	if err := checkMemberNames(body, f.body); err != nil {
-		return nil, nil, err
-	}
-	signer, ok := body[f.signer].(string)
-	if !ok || !forewarn.IsAgencyCode(signer) {
+	if !forewarn.IsAgencyCode(signer) {
 		return nil, nil, invalid("the %s's %s member must be an agency code", f.body, f.signer)
 	}
 	sigs, err := decodeSignatures(f, env["signatures"])
@@ -396,15 +430,9 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	} else if out, err = appendCanonical(nil, body); err != nil {
 		return nil, nil, err
 	}
-	encoded := make(map[string]any, len(env))
-	for k, v := range env {
-		encoded[k] = v
-	}
-	encoded[f.body] = canonical(out)
-	signed, err := signedBytes(f.domain, encoded)
-	if err != nil {
-		return nil, nil, err
-	}
+	// The members are v (1, checked above), the payload and the signatures, so what was
+	// signed is written around the payload as it is.
+	signed := unsignedBytes(f, out)
 	// Every signature present must verify: an unchecked one would only mislead a reader.
 	for _, s := range sigs {
 		role := "co-signer"
@@ -429,6 +457,11 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	if digest != nil {
 		whole := data // its own canonical form
 		if !form.ok {
+			encoded := make(map[string]any, len(env))
+			for k, v := range env {
+				encoded[k] = v
+			}
+			encoded[f.body] = canonical(out)
 			if whole, err = appendCanonical(nil, encoded); err != nil {
 				return nil, nil, err
 			}
@@ -492,6 +525,19 @@ func badMemberName(v any) (holders []string, name string, bad bool) {
 	return nil, "", false
 }
 
+// isMemberNameBytes is isMemberName of a name read in place.
+func isMemberNameBytes(k []byte) bool {
+	if len(k) == 0 || k[0] < 'a' || k[0] > 'z' {
+		return false
+	}
+	for _, c := range k[1:] {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // isMemberName reports whether k is lower-case snake_case: ^[a-z][a-z0-9_]*$, without a
 // regular expression, which cost a tenth of opening an envelope.
 func isMemberName(k string) bool {
@@ -525,12 +571,12 @@ func decodeSignatures(f format, v any) ([]Signature, error) {
 			return nil, invalid("signature %d must be an object with exactly key_id, alg and sig", i)
 		}
 		var s Signature
-		for k, p := range map[string]*string{"key_id": &s.KeyID, "alg": &s.Alg, "sig": &s.Sig} {
-			str, ok := obj[k].(string)
-			if !ok {
-				return nil, invalid("signature %d must be an object with exactly key_id, alg and sig", i)
-			}
-			*p = str
+		var okID, okAlg, okSig bool
+		s.KeyID, okID = obj["key_id"].(string)
+		s.Alg, okAlg = obj["alg"].(string)
+		s.Sig, okSig = obj["sig"].(string)
+		if !okID || !okAlg || !okSig {
+			return nil, invalid("signature %d must be an object with exactly key_id, alg and sig", i)
 		}
 		if !forewarn.IsAgencyCode(s.KeyID) {
 			return nil, invalid("signature %d names %q, which is not an agency code", i, s.KeyID)

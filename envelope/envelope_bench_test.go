@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +35,33 @@ func BenchmarkSealReceipt(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := SealReceipt(r, france); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSealEncoded measures what a sending node spends sealing one warning: encoding,
+// canonical form and signature.
+func BenchmarkSealEncoded(b *testing.B) {
+	m := sampleMessage()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := SealEncoded(m, turkey); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpenReceipt measures what a sending node spends checking a receipt.
+func BenchmarkOpenReceipt(b *testing.B) {
+	r := &Receipt{MessageID: notificationID, Recipient: "FR-DGSI", ReceivedAt: sampleCreated.Add(2 * time.Second), Digest: strings.Repeat("ab", 32)}
+	wire, err := SealReceipt(r, france)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := OpenReceipt(wire, keys, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -104,6 +104,11 @@ type parser struct {
 	// values of a top-level object's members are.
 	canon   bool
 	members map[string][2]int
+	// lazy names a top-level member whose value, an object, is checked without building
+	// its tree while the input is canonical (parsePayloadLazily); signerKey names the
+	// member of that object whose string value is kept in signer.
+	lazy, signerKey, signer string
+	skipped                 bool // the lazy member was checked without its tree
 }
 
 func (p *parser) space() {
@@ -184,7 +189,13 @@ func (p *parser) value(depth int) (any, error) {
 			}
 			p.i++
 			start := p.i
-			v, err := p.value(depth + 1)
+			var v any
+			if depth == 0 && p.lazy != "" && key == p.lazy && p.canon {
+				v, err = lazyPayload{}, p.skipPayload(depth+1)
+				p.skipped = true
+			} else {
+				v, err = p.value(depth + 1)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -258,6 +269,185 @@ func (p *parser) value(depth int) (any, error) {
 	return nil, p.unexpected("looking for beginning of value")
 }
 
+// lazyPayload stands in the tree for a payload checked without building it.
+type lazyPayload struct{}
+
+// errNotLazy stops a lazy check where the payload is not as a node writes it (not
+// canonical, or a member name that is not snake_case): it is then parsed in full, which
+// says what is wrong, if anything.
+var errNotLazy = errors.New("the payload must be parsed in full")
+
+// parsePayloadLazily is parseCanonical for a signed document, a JSON object whose member
+// payload is an object: when the document is canonical, as nodes write them, the payload
+// is checked (well-formed within the bounds, canonical, every member name at any depth
+// lower-case snake_case, hence no duplicates, as members are in strict order) without
+// building its tree, and the string value of its member signerKey is returned. That tree
+// was most of what opening an envelope allocated, to be decoded again by encoding/json.
+// ok is false when the document is not such (not canonical, an odd name, an error): the
+// caller then parses it in full.
+func parsePayloadLazily(data []byte, payload, signerKey string) (v any, c canonicalInput, signer string, ok bool) {
+	if !utf8.Valid(data) {
+		return nil, c, "", false
+	}
+	p := parser{data: data, canon: true, lazy: payload, signerKey: signerKey}
+	v, err := p.value(0)
+	if err != nil || !p.skipped {
+		return nil, c, "", false
+	}
+	p.space()
+	if p.i < len(p.data) || !p.canon {
+		return nil, c, "", false
+	}
+	return v, canonicalInput{ok: true, members: p.members}, p.signer, true
+}
+
+// skipPayload checks the object at p.i as parsePayloadLazily says; depth is its own.
+func (p *parser) skipPayload(depth int) error {
+	if p.i >= len(p.data) || p.data[p.i] != '{' {
+		return errNotLazy
+	}
+	return p.skip(depth, true)
+}
+
+// skip checks the value at p.i without building it, and stops with errNotLazy at
+// anything not canonical or at a member name that is not snake_case. top says the value
+// is the payload object itself, whose member signerKey is kept.
+func (p *parser) skip(depth int, top bool) error {
+	if p.i >= len(p.data) {
+		return errNotLazy
+	}
+	if p.values++; p.values > MaxValues {
+		return errNotLazy
+	}
+	switch c := p.data[p.i]; {
+	case c == '{':
+		if depth >= MaxDepth {
+			return errNotLazy
+		}
+		p.i++
+		if p.i < len(p.data) && p.data[p.i] == '}' {
+			p.i++
+			return nil
+		}
+		var prev []byte
+		for {
+			if p.i >= len(p.data) || p.data[p.i] != '"' {
+				return errNotLazy
+			}
+			key, ok := p.plainString()
+			if !ok || len(key) > MaxStringBytes || !isMemberNameBytes(key) || (prev != nil && bytes.Compare(prev, key) >= 0) {
+				return errNotLazy
+			}
+			prev = key
+			if p.i >= len(p.data) || p.data[p.i] != ':' {
+				return errNotLazy
+			}
+			p.i++
+			if top && string(key) == p.signerKey && p.i < len(p.data) && p.data[p.i] == '"' {
+				s, err := p.str()
+				if err != nil || len(s) > MaxStringBytes {
+					return errNotLazy
+				}
+				p.signer = s
+				p.values++
+			} else if err := p.skip(depth+1, false); err != nil {
+				return err
+			}
+			if p.i >= len(p.data) {
+				return errNotLazy
+			}
+			switch p.data[p.i] {
+			case ',':
+				p.i++
+			case '}':
+				p.i++
+				return nil
+			default:
+				return errNotLazy
+			}
+		}
+	case c == '[':
+		if depth >= MaxDepth {
+			return errNotLazy
+		}
+		p.i++
+		if p.i < len(p.data) && p.data[p.i] == ']' {
+			p.i++
+			return nil
+		}
+		for {
+			if err := p.skip(depth+1, false); err != nil {
+				return err
+			}
+			if p.i >= len(p.data) {
+				return errNotLazy
+			}
+			switch p.data[p.i] {
+			case ',':
+				p.i++
+			case ']':
+				p.i++
+				return nil
+			default:
+				return errNotLazy
+			}
+		}
+	case c == '"':
+		return p.skipString()
+	case c == '-' || c >= '0' && c <= '9':
+		if _, err := p.scanNumber(); err != nil || !p.canon {
+			return errNotLazy
+		}
+		return nil
+	case c == 't':
+		return p.skipLiteral("true")
+	case c == 'f':
+		return p.skipLiteral("false")
+	case c == 'n':
+		return p.skipLiteral("null")
+	}
+	return errNotLazy
+}
+
+func (p *parser) skipLiteral(word string) error {
+	if p.literal(word) != nil {
+		return errNotLazy
+	}
+	return nil
+}
+
+// plainString reads a string at p.i (its opening quote) that has no escapes and no
+// control characters, and returns its bytes in place; ok is false for any other.
+func (p *parser) plainString() (s []byte, ok bool) {
+	start := p.i + 1
+	for i := start; i < len(p.data); i++ {
+		switch c := p.data[i]; {
+		case c == '"':
+			p.i = i + 1
+			return p.data[start:i], true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// skipString checks a string value at p.i as str does, in canonical form and within
+// MaxStringBytes once unescaped, without keeping it.
+func (p *parser) skipString() error {
+	if s, ok := p.plainString(); ok {
+		if len(s) > MaxStringBytes {
+			return errNotLazy
+		}
+		return nil
+	}
+	s, err := p.str() // escapes: rare in a payload, and checked the one way
+	if err != nil || !p.canon || len(s) > MaxStringBytes {
+		return errNotLazy
+	}
+	return nil
+}
+
 func (p *parser) literal(word string) error {
 	if len(p.data)-p.i < len(word) {
 		if string(p.data[p.i:]) == word[:len(p.data)-p.i] {
@@ -272,7 +462,16 @@ func (p *parser) literal(word string) error {
 
 // number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? as written.
 func (p *parser) number() (any, error) {
-	start := p.i
+	start, err := p.scanNumber()
+	if err != nil {
+		return nil, err
+	}
+	return json.Number(p.data[start:p.i]), nil
+}
+
+// scanNumber reads a number as number does and returns where it starts; it ends at p.i.
+func (p *parser) scanNumber() (start int, err error) {
+	start = p.i
 	digits := func() int {
 		n := 0
 		for p.i < len(p.data) && p.data[p.i] >= '0' && p.data[p.i] <= '9' {
@@ -291,17 +490,17 @@ func (p *parser) number() (any, error) {
 		p.i++
 	}
 	if p.i >= len(p.data) {
-		return nil, p.early()
+		return start, p.early()
 	}
 	if p.data[p.i] == '0' {
 		p.i++
 	} else if digits() == 0 {
-		return nil, bad("a digit")
+		return start, bad("a digit")
 	}
 	if p.i < len(p.data) && p.data[p.i] == '.' {
 		p.i++
 		if digits() == 0 {
-			return nil, bad("a digit after the decimal point")
+			return start, bad("a digit after the decimal point")
 		}
 	}
 	if p.i < len(p.data) && (p.data[p.i] == 'e' || p.data[p.i] == 'E') {
@@ -310,22 +509,23 @@ func (p *parser) number() (any, error) {
 			p.i++
 		}
 		if digits() == 0 {
-			return nil, bad("a digit in the exponent")
+			return start, bad("a digit in the exponent")
 		}
 	}
 	if n := p.i - start; n > MaxNumberBytes {
-		return nil, malformed("a number is written with %d characters; the limit is %d", n, MaxNumberBytes)
+		return start, malformed("a number is written with %d characters; the limit is %d", n, MaxNumberBytes)
 	}
-	n := json.Number(p.data[start:p.i])
 	if p.canon {
 		// Canonical when written as appendCanonical writes it (a number it cannot write
 		// is left to it, to refuse).
+		var text [MaxNumberBytes]byte
+		n := text[:copy(text[:], p.data[start:p.i])]
 		f, err := strconv.ParseFloat(string(n), 64)
 		var buf [32]byte
-		w, werr := appendNumber(buf[:0], f, string(n))
+		w, werr := appendNumber(buf[:0], f, "")
 		p.canon = err == nil && werr == nil && string(w) == string(n)
 	}
-	return n, nil
+	return start, nil
 }
 
 // str reads a string at p.i (its opening quote) and returns it unescaped.

@@ -287,3 +287,58 @@ func FuzzParseKnowsCanonical(f *testing.F) {
 	}
 	f.Fuzz(checkCanonicalKnown)
 }
+
+// TestLazyPayloadAsFull checks that a payload read lazily is one the full parse finds
+// canonical, an object, with snake_case names and the same signer; and that what a node
+// writes is read lazily.
+func TestLazyPayloadAsFull(t *testing.T) {
+	wire, err := Seal(sampleMessage(), turkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, signer, ok := parsePayloadLazily(wire, "message", "from"); !ok || signer != sampleMessage().From {
+		t.Fatalf("a sealed envelope is not read lazily (%v), or its signer is %q", ok, signer)
+	}
+	for _, in := range lazyCorpus() {
+		checkLazyAsFull(t, []byte(in))
+	}
+}
+
+func lazyCorpus() []string {
+	payloads := append(parseCorpus, `{"from":"TR-MIT","a":1}`, `{"a":1,"from":"TR-MIT"}`, `{"from":"TR-MIT","from":"FR-DGSI"}`,
+		`{"from":1}`, `{"from":"TR-\u004dIT"}`, `{"from":"TR-MIT","x":{"Bad":1}}`, `{"from":"TR-MIT","x":[{"b":1,"a":2}]}`,
+		`{"from":"TR-MIT","x":"a\nb"}`, `{"from":"TR-MIT","x":"\/"}`, `{"from":"TR-MIT","x":1.0}`, `{"from":"TR-MIT","x":[1e2,100]}`,
+		`{"a":{"b":{"c":[null,true,false,"é",-1.5]}},"from":"TR-MIT"}`, `{"a_1":2,"a_":1}`, `{"":1}`, `{"é":1}`)
+	var out []string
+	for _, p := range payloads {
+		out = append(out, `{"message":`+p+`,"signatures":[],"v":1}`, `{"message":`+p+`}`, `{"message": `+p+`,"v":1}`,
+			`{"a":1,"message":`+p+`,"v":1}`, `{"message":`+p+`,"v":1.0}`, `{"message":`+p+`,"message":{},"v":1}`)
+	}
+	return out
+}
+
+func checkLazyAsFull(t *testing.T, in []byte) {
+	t.Helper()
+	_, _, signer, lazy := parsePayloadLazily(in, "message", "from")
+	tree, form, err := parseCanonical(in)
+	var body map[string]any
+	full := err == nil && form.ok
+	if full {
+		env, isObj := tree.(map[string]any)
+		body, _ = env["message"].(map[string]any)
+		full = isObj && body != nil && checkMemberNames(body, "message") == nil
+	}
+	if lazy != full {
+		t.Fatalf("parsePayloadLazily(%q) reads it lazily: %v; the full parse finds it canonical with a snake_case object payload: %v (%v)", in, lazy, full, err)
+	}
+	if want, _ := body["from"].(string); lazy && signer != want {
+		t.Fatalf("parsePayloadLazily(%q) finds the signer %q, the full parse %q", in, signer, want)
+	}
+}
+
+func FuzzLazyPayloadAsFull(f *testing.F) {
+	for _, s := range lazyCorpus() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkLazyAsFull)
+}
