@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -212,7 +213,9 @@ func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *for
 		}
 		return nil, err
 	}
-	ms.Logger.Info("message queued", "id", m.ID, "kind", m.Kind, "to", m.To)
+	if ms.Logger.Enabled(ctx, slog.LevelInfo) { // its arguments cost an allocation each
+		ms.Logger.Info("message queued", "id", m.ID, "kind", m.Kind, "to", m.To)
+	}
 	if h != nil {
 		h.start(env)
 	} else {
@@ -591,7 +594,9 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 		if sm.Notified || len(sm.Alerts) > alerts {
 			ms.Notifier.Poke()
 		}
-		ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
+		if ms.Logger.Enabled(ctx, slog.LevelInfo) {
+			ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
+		}
 		if m.ConsentAnswer != nil {
 			// Acted on now; the tick catches up if this fails.
 			if err := ms.ApplyConsentAnswers(ctx); err != nil {

@@ -56,12 +56,12 @@ const DefaultPeerParallel = 16
 // started again by the next round.
 type flights struct {
 	mu      sync.Mutex
-	running map[string]bool // message ID + "/" + agency
+	running map[flightKey]bool
 	perPeer map[string]int
 	// ended counts the flights ended; endedAt is when each recent one ended, so a list of
 	// due deliveries read before then does not start it again.
 	ended   uint64
-	endedAt map[string]uint64
+	endedAt map[flightKey]uint64
 
 	// Receipts are recorded as they arrive; those that arrive while one is being
 	// recorded are recorded together next (a group commit), so a busy round costs few
@@ -70,6 +70,12 @@ type flights struct {
 	pendingFlights []*forewarn.Delivery // pending's deliveries, in flight until recorded
 	recording      bool
 }
+
+// flightKey names a delivery: a message to an agency. A struct rather than the two
+// joined, which cost an allocation each time a flight started or ended.
+type flightKey struct{ message, agency string }
+
+func keyOf(d *forewarn.Delivery) flightKey { return flightKey{d.MessageID, d.Agency} }
 
 // read returns the number of flights ended so far, taken before due deliveries are read.
 func (f *flights) read() uint64 {
@@ -85,9 +91,9 @@ func (f *flights) start(d *forewarn.Delivery, perPeer int, read uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.running == nil {
-		f.running, f.perPeer, f.endedAt = map[string]bool{}, map[string]int{}, map[string]uint64{}
+		f.running, f.perPeer, f.endedAt = map[flightKey]bool{}, map[string]int{}, map[flightKey]uint64{}
 	}
-	key := d.MessageID + "/" + d.Agency
+	key := keyOf(d)
 	if f.running[key] || f.perPeer[d.Agency] >= perPeer || f.endedAt[key] > read {
 		return false
 	}
@@ -105,7 +111,7 @@ func (f *flights) free(agency string, perPeer int) int {
 
 func (f *flights) done(d *forewarn.Delivery) {
 	f.mu.Lock()
-	key := d.MessageID + "/" + d.Agency
+	key := keyOf(d)
 	delete(f.running, key)
 	f.perPeer[d.Agency]--
 	f.ended++
@@ -212,12 +218,12 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 		}
 		return err
 	}
-	taken := map[string]bool{}
+	taken := make(map[flightKey]bool, len(claimed))
 	for _, d := range claimed {
-		taken[d.MessageID+"/"+d.Agency] = true
+		taken[keyOf(d)] = true
 	}
 	for _, d := range chosen {
-		if !taken[d.MessageID+"/"+d.Agency] {
+		if !taken[keyOf(d)] {
 			ms.flights.done(d)
 		}
 	}

@@ -174,7 +174,20 @@ func (s *Server) handleSendMessage(w http.ResponseWriter, r *http.Request, p *fo
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, viewOf(sm))
+	if sm.Encoded == nil {
+		writeJSON(w, http.StatusCreated, viewOf(sm))
+		return
+	}
+	// The message was encoded to be sealed, and is not encoded again to be answered.
+	writeJSON(w, http.StatusCreated, sentView{Message: sm.Encoded, MessageView: viewOf(sm)})
+}
+
+// sentView is the MessageView of a message just sent, with the message as it was
+// encoded to be sealed: the same bytes (and members in the same order) as encoding it
+// again would give.
+type sentView struct {
+	Message json.RawMessage `json:"message"`
+	*MessageView
 }
 
 func (s *Server) handleGetMessage(w http.ResponseWriter, r *http.Request, p *forewarn.Principal) {
