@@ -274,7 +274,10 @@ func seal(f format, body any, keyID string, s forewarn.Signer) ([]byte, error) {
 
 // sealRaw is seal of a body already encoded to JSON.
 func sealRaw(f format, raw []byte, keyID string, s forewarn.Signer) ([]byte, error) {
-	tree, err := parse(raw)
+	if encoded, ok := appendCanonicalJSON(make([]byte, 0, len(raw)), raw); ok {
+		return sealEncoded(f, encoded, keyID, s)
+	}
+	tree, err := parse(raw) // says what is wrong
 	if err != nil {
 		return nil, err
 	}

@@ -722,7 +722,7 @@ func isASCII(s string) bool {
 }
 
 // appendString escapes only what RFC 8785 requires; everything else is literal UTF-8.
-func appendString(buf []byte, s string) []byte {
+func appendString[S ~string | ~[]byte](buf []byte, s S) []byte {
 	const hexDigits = "0123456789abcdef"
 	buf = append(buf, '"')
 	for i := 0; i < len(s); i++ {

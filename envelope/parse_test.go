@@ -342,3 +342,31 @@ func FuzzLazyPayloadAsFull(f *testing.F) {
 	}
 	f.Fuzz(checkLazyAsFull)
 }
+
+// TestTranscodeAsTree checks that writing a document's canonical form as it is read
+// gives what parsing it into a tree and writing that gives, and refuses what that refuses.
+func TestTranscodeAsTree(t *testing.T) {
+	raw, err := json.Marshal(sampleMessage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range append(append(parseCorpus, string(raw), `{"a":"<&>\u2028","é":{"z":1,"b":[{"y":2,"x":1}]},"A":null}`), lazyCorpus()...) {
+		checkTranscodeAsTree(t, []byte(in))
+	}
+}
+
+func checkTranscodeAsTree(t *testing.T, in []byte) {
+	t.Helper()
+	got, ok := appendCanonicalJSON(nil, in)
+	want, err := Canonicalize(in)
+	if ok != (err == nil) || ok && string(got) != string(want) {
+		t.Fatalf("appendCanonicalJSON(%q) = %q, %v; Canonicalize gives %q, %v", in, got, ok, want, err)
+	}
+}
+
+func FuzzTranscodeAsTree(f *testing.F) {
+	for _, s := range append(parseCorpus, lazyCorpus()...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkTranscodeAsTree)
+}
