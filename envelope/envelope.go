@@ -224,14 +224,23 @@ func SealReceipt(r *Receipt, s forewarn.Signer) ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	// Every member is a string, so the tree is built as it is, rather than encoded to
-	// JSON and parsed back, as seal does for what it cannot know the shape of. The time
-	// is written as encoding/json writes a time.Time.
+	// Every member is a string, so its canonical form is written as it is, members in
+	// order, rather than encoded to JSON and sorted, as seal does for what it cannot know
+	// the shape of. The time is written as encoding/json writes a time.Time.
 	at, err := r.ReceivedAt.MarshalText()
 	if err != nil {
 		return nil, forewarn.Errorf(forewarn.EINVALID, "the receipt's time: %v", err)
 	}
-	return sealTree(receiptFormat, map[string]any{"message_id": r.MessageID, "recipient": r.Recipient, "received_at": string(at), "digest": r.Digest}, r.Recipient, s)
+	body := append(make([]byte, 0, 80+len(r.Digest)+len(r.MessageID)+len(at)+len(r.Recipient)), '{')
+	for i, m := range [...]struct{ name, value string }{{"digest", r.Digest}, {"message_id", r.MessageID}, {"received_at", string(at)}, {"recipient", r.Recipient}} {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = appendString(body, m.name)
+		body = append(body, ':')
+		body = appendString(body, m.value)
+	}
+	return sealEncoded(receiptFormat, append(body, '}'), r.Recipient, s)
 }
 
 // OpenReceipt checks a receipt as Open checks an envelope, the recipient's signature in

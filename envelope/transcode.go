@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -19,7 +20,10 @@ func appendCanonicalJSON(buf, data []byte) (out []byte, ok bool) {
 	if !utf8.Valid(data) {
 		return buf, false
 	}
-	t := transcoder{p: parser{data: data}}
+	t := transcoders.Get().(*transcoder)
+	defer transcoders.Put(t)
+	t.p = parser{data: data}
+	defer func() { t.p = parser{} }()
 	out, ok = t.value(buf, 0)
 	if !ok {
 		return buf, false
@@ -27,6 +31,9 @@ func appendCanonicalJSON(buf, data []byte) (out []byte, ok bool) {
 	t.p.space()
 	return out, t.p.i == len(data)
 }
+
+// transcoders keeps transcoders, with the scratch buffers they grew, for the next.
+var transcoders = sync.Pool{New: func() any { return new(transcoder) }}
 
 type transcoder struct {
 	p       parser
