@@ -140,17 +140,12 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 			}
 			subjectsChanged = n > 0
 		}
-		digest, err := tx.insertMessage(ctx, sm, stored, ds)
+		digest, err := tx.insertMessage(ctx, sm, stored, ds, sm.ClaimedBy)
 		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
 			}
 			return err
-		}
-		for _, d := range ds {
-			if err := tx.insertDeliveryClaimed(ctx, d, sm.Priority, sm.ClaimedBy); err != nil {
-				return err
-			}
 		}
 		if err := tx.auditDigests(ctx, actor, "message.send", "message", m.ID, "", digest, messageDetail(m)); err != nil {
 			return err
@@ -339,14 +334,11 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			db.storing.add(local)
 			storing = append(storing, local)
 		}
-		digest, err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d})
+		digest, err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d}, "")
 		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return errStoredMeanwhile
 			}
-			return err
-		}
-		if err := tx.insertDelivery(ctx, d, sm.Priority); err != nil {
 			return err
 		}
 		// The latest change is the one the insert just wrote: SQLite has one writer at a
@@ -650,12 +642,13 @@ func messageDetail(m *forewarn.Message) string {
 	return s
 }
 
-// insertMessage writes the message row and its recipients, and returns the message's
-// digest (forewarn.Digest) for its audit entry, from the JSON it stored: encoding the
-// message is done once. The thread root is the root of the message it replies to when
+// insertMessage writes the message row, its recipients and its deliveries ds (claimed by
+// the server claimedBy names, "" for none), and returns the message's digest
+// (forewarn.Digest) for its audit entry, from the JSON it stored: encoding the message
+// is done once. The thread root is the root of the message it replies to when
 // that is stored, else the message it replies to, else itself; messages that arrived
 // before it and were rooted at it move to its root.
-func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery) (string, error) {
+func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery, claimedBy string) (string, error) {
 	m := sm.Message
 	root := m.ID
 	if m.InReplyTo != "" {
@@ -683,15 +676,23 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	args := []any{m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
 		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)}
 	to := m.To
-	if tx.db.dialect.WritableCTE && len(to) > 0 && len(to) <= 8 {
-		// The message and its recipients in one statement: one fewer for every message
-		// stored, sent or received (a few statement shapes, by recipient count).
-		insert = "WITH m AS (" + insert + " RETURNING id) INSERT INTO message_recipients (message_id, agency) SELECT m.id, r.agency FROM m, (VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?), ", len(to)), ", ") + ") AS r (agency)"
+	if tx.db.dialect.WritableCTE && len(to) > 0 && len(to) <= 8 && len(ds) > 0 && len(ds) <= 8 {
+		// The message, its recipients and its deliveries in one statement: two fewer for
+		// every message stored, sent or received (a few statement shapes, by recipient
+		// and delivery count). The deliveries' foreign key and triggers run at the end of
+		// the statement, when the message is there, as they would after its own insert.
+		insert = "WITH m AS (" + insert + " RETURNING id), rs AS (INSERT INTO message_recipients (message_id, agency) SELECT m.id, r.agency FROM m, (VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?), ", len(to)), ", ") + ") AS r (agency)) " + deliveriesInsert(len(ds), claimedBy != "")
 		for _, a := range to {
 			args = append(args, a)
 		}
-		to = nil
+		for _, d := range ds {
+			args = append(args, deliveryArgs(d, sm.Priority)...)
+			if claimedBy != "" {
+				args = append(args, claimedBy)
+			}
+		}
+		to, ds = nil, nil
 	}
 	if _, err := tx.exec(ctx, insert, args...); err != nil {
 		return "", fmt.Errorf("insert message: %w", err)
@@ -699,6 +700,15 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	for _, a := range to {
 		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, a); err != nil {
 			return "", fmt.Errorf("insert recipient: %w", err)
+		}
+	}
+	for _, d := range ds {
+		args := deliveryArgs(d, sm.Priority)
+		if claimedBy != "" {
+			args = append(args, claimedBy)
+		}
+		if _, err := tx.exec(ctx, deliveriesInsert(1, claimedBy != ""), args...); err != nil {
+			return "", fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 		}
 	}
 	if root != m.ID {
@@ -773,31 +783,22 @@ func urgencyKey(p forewarn.Priority, ds []*forewarn.Delivery) string {
 	return overdue + "0" + deadline + strconv.Itoa(p.Rank())
 }
 
-// insertDelivery writes d, ranked for the order of due deliveries by its message's
-// priority p.
-func (tx *tx) insertDelivery(ctx context.Context, d *forewarn.Delivery, p forewarn.Priority) error {
-	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
-		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), p.Rank()); err != nil {
-		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
+// deliveriesInsert inserts n deliveries (deliveryArgs each), with claimed each followed
+// by the server that claims it until its next attempt.
+func deliveriesInsert(n int, claimed bool) string {
+	cols, row := deliveryColumns+", urgency", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	if claimed {
+		cols, row = cols+", claimed_by", row+", ?"
 	}
-	return nil
+	return "INSERT INTO deliveries (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+"), ", n), ", ")
 }
 
-// insertDeliveryClaimed is insertDelivery for a delivery claimed by the server named by
-// claimedBy ("" for none) until its next attempt.
-func (tx *tx) insertDeliveryClaimed(ctx context.Context, d *forewarn.Delivery, p forewarn.Priority, claimedBy string) error {
-	if claimedBy == "" {
-		return tx.insertDelivery(ctx, d, p)
-	}
-	if _, err := tx.exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+", urgency, claimed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
+// deliveryArgs are d's values for deliveriesInsert, ranked for the order of due
+// deliveries by its message's priority p.
+func deliveryArgs(d *forewarn.Delivery, p forewarn.Priority) []any {
+	return []any{d.MessageID, d.Agency, string(d.Direction), d.Attempts, nullTime(d.NextAttempt), d.LastError, nullTime(d.DeliveredAt), nullBytes(d.Receipt),
 		nullTime(d.ReadAt), d.ReadBy, nullTime(d.ActionAt), d.ActionBy, d.Outcome, d.Reason, nullTime(d.Deadline), d.Escalated,
-		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), p.Rank(), claimedBy); err != nil {
-		return fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
-	}
-	return nil
+		nullTime(d.Overdue), nullTime(d.NextEscalation), nullTime(d.AckArrivedAt), d.Owner, d.AssignedBy, nullTime(d.AssignedAt), p.Rank()}
 }
 
 // delivery reads the one delivery matching where; ENOTFOUND when there is none.
