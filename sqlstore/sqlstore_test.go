@@ -255,8 +255,18 @@ func TestUrgencyKeyAtInsert(t *testing.T) {
 		if err := raw.QueryRow("SELECT urgency FROM messages WHERE id = ?", sm.Message.ID).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
-		if got := sqlstore.UrgencyKey(sm.Priority, sm.Deliveries); got != stored {
-			t.Errorf("%s %s (%s): key at insert %q, the triggers' %q", sm.Direction, sm.Message.Kind, sm.Priority, got, stored)
+		// The key the triggers compute from the deliveries (migration 0230), which the
+		// delivery's insert trigger no longer recomputes when the key stands (0441).
+		var computed string
+		if err := raw.QueryRow(`SELECT
+			CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.id AND d.overdue_since IS NOT NULL AND d.actioned_at IS NULL) THEN '0' ELSE '1' END
+			|| COALESCE('0' || (SELECT MIN(d.deadline) FROM deliveries d WHERE d.message_id = messages.id AND d.actioned_at IS NULL), '1')
+			|| CASE priority WHEN 'flash' THEN '0' WHEN 'urgent' THEN '1' WHEN 'priority' THEN '2' ELSE '3' END
+			FROM messages WHERE id = ?`, sm.Message.ID).Scan(&computed); err != nil {
+			t.Fatal(err)
+		}
+		if got := sqlstore.UrgencyKey(sm.Priority, sm.Deliveries); got != stored || got != computed {
+			t.Errorf("%s %s (%s): key at insert %q, stored %q, the triggers' %q", sm.Direction, sm.Message.Kind, sm.Priority, got, stored, computed)
 		}
 		if stored[1] == '0' {
 			deadlines++
@@ -264,6 +274,56 @@ func TestUrgencyKeyAtInsert(t *testing.T) {
 	}
 	if deadlines != 8 {
 		t.Errorf("%d of the messages have a deadline in their key, want 8 (the responses have none)", deadlines)
+	}
+}
+
+// TestDeliveryInsertKeepsUrgencyTrue checks that a delivery inserted for a message whose
+// urgency key it changes still rewrites the key on SQLite, now that its insert trigger
+// runs only then (migration 0441): a first deadline, an earlier one, an overdue delivery;
+// and that one that changes nothing (a later deadline, an actioned delivery) leaves it.
+func TestDeliveryInsertKeepsUrgencyTrue(t *testing.T) {
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "u.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
+	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id, urgency)
+		VALUES ('m1', 'out', 'TR-MIT', 'notification', '', 'm1', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', 'routine', 0, x'00', '{}', 'm1', '113')`); err != nil {
+		t.Fatal(err)
+	}
+	const d1, d0, d2 = "2026-02-01T00:00:00.000000000Z", "2026-01-15T00:00:00.000000000Z", "2026-03-01T00:00:00.000000000Z"
+	for _, c := range []struct {
+		agency, deadline, overdue, actioned string
+		want                                string
+	}{
+		{"A", d1, "", "", "10" + d1 + "3"},                                                   // the first deadline
+		{"B", d2, "", "", "10" + d1 + "3"},                                                   // a later one leaves it
+		{"C", d0, "", "", "10" + d0 + "3"},                                                   // an earlier one
+		{"D", "", "", "2026-01-02T00:00:00Z", "10" + d0 + "3"},                               // actioned, no deadline
+		{"E", "2026-01-05T00:00:00.000000000Z", "", "2026-01-02T00:00:00Z", "10" + d0 + "3"}, // actioned, earlier
+		{"F", d2, "2026-01-03T00:00:00.000000000Z", "", "00" + d0 + "3"},                     // overdue
+	} {
+		null := func(s string) any {
+			if s == "" {
+				return nil
+			}
+			return s
+		}
+		if _, err := raw.Exec(`INSERT INTO deliveries (message_id, agency, direction, attempts, last_error, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since)
+			VALUES ('m1', ?, 'out', 0, '', '', ?, '', '', '', ?, 0, ?)`, c.agency, null(c.actioned), null(c.deadline), null(c.overdue)); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := raw.QueryRow("SELECT urgency FROM messages WHERE id = 'm1'").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("after delivery %s (deadline %q, overdue %q, actioned %q): key %q, want %q", c.agency, c.deadline, c.overdue, c.actioned, got, c.want)
+		}
 	}
 }
 
