@@ -69,6 +69,45 @@ type flights struct {
 	pending        []forewarn.DeliveryReceipt
 	pendingFlights []*forewarn.Delivery // pending's deliveries, in flight until recorded
 	recording      bool
+	// Receipts come in bursts, a peer's group commit answering several deliveries at
+	// once, and each is checked (its signature) before it is recorded. The recorder takes
+	// into its batch the receipts in hand when it takes one, waiting for their checks,
+	// rather than commit without them and leave them a commit of their own. checking
+	// counts the receipts in hand; each belongs to the generation current when it
+	// arrived, and waitFor counts those of earlier generations than the recorder's wait
+	// (checkGen) still being checked. Those arriving during the wait are for the next
+	// batch, so a steady stream never holds one back.
+	checking int
+	checkGen uint64
+	waitFor  int
+	checked  *sync.Cond
+}
+
+// receiving counts a receipt received, to be checked, and returns its generation.
+func (f *flights) receiving() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.checked == nil {
+		f.checked = sync.NewCond(&f.mu)
+	}
+	f.checking++
+	return f.checkGen
+}
+
+// checkedLocked ends the check of a receipt of generation gen, found good or not.
+func (f *flights) checkedLocked(gen uint64) {
+	f.checking--
+	if gen < f.checkGen {
+		f.waitFor--
+		f.checked.Broadcast()
+	}
+}
+
+// rejected ends the check of a receipt of generation gen that was not good.
+func (f *flights) rejected(gen uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checkedLocked(gen)
 }
 
 // flightKey names a delivery: a message to an agency. A struct rather than the two
@@ -269,7 +308,7 @@ func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *for
 		timeout = DefaultDeliveryTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
-	r, err := ms.deliver(actx, d, peer, env)
+	r, gen, err := ms.deliver(actx, d, peer, env)
 	cancel()
 	if err != nil {
 		ms.Stats.DeliveryFailures.Add(1)
@@ -282,22 +321,29 @@ func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *for
 		ms.pump(d.Agency)
 		return false
 	}
-	return ms.record(ctx, r, d)
+	return ms.record(ctx, r, d, gen)
 }
 
 // record stores a receipt now, together with any others that arrive meanwhile, and ends
 // each one's flight once it is recorded.
-func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *forewarn.Delivery) bool {
+func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *forewarn.Delivery, gen uint64) bool {
 	f := &ms.flights
 	f.mu.Lock()
 	f.pending = append(f.pending, r)
 	f.pendingFlights = append(f.pendingFlights, d)
+	f.checkedLocked(gen)
 	if f.recording {
 		f.mu.Unlock()
 		return true // the recorder at work takes it with its next batch
 	}
 	f.recording = true
 	for len(f.pending) > 0 {
+		// The receipts in hand join this batch once checked (see flights.checking).
+		f.checkGen++
+		f.waitFor = f.checking
+		for f.waitFor > 0 {
+			f.checked.Wait()
+		}
 		batch, flown := f.pending, f.pendingFlights
 		f.pending, f.pendingFlights = nil, nil
 		f.mu.Unlock()
@@ -326,21 +372,27 @@ func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *f
 
 // deliver sends one message to one peer (nil: no longer a peer) and returns its
 // verified receipt. env is the message's envelope, or nil to read it.
-func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer, env []byte) (forewarn.DeliveryReceipt, error) {
+func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer, env []byte) (_ forewarn.DeliveryReceipt, gen uint64, err error) {
 	var none forewarn.DeliveryReceipt
 	if peer == nil {
-		return none, fmt.Errorf("peer %s: %w", d.Agency, forewarn.Errorf(forewarn.ENOTFOUND, "%q is not a peer of this node", d.Agency))
+		return none, 0, fmt.Errorf("peer %s: %w", d.Agency, forewarn.Errorf(forewarn.ENOTFOUND, "%q is not a peer of this node", d.Agency))
 	}
 	if env == nil {
-		var err error
 		if env, err = ms.Store.Envelope(ctx, d.MessageID); err != nil {
-			return none, err
+			return none, 0, err
 		}
 	}
 	raw, err := ms.Transport.Deliver(ctx, peer, env)
 	if err != nil {
-		return none, err
+		return none, 0, err
 	}
+	// In hand from now: record takes it once checked, or it is rejected here.
+	gen = ms.flights.receiving()
+	defer func() {
+		if err != nil {
+			ms.flights.rejected(gen)
+		}
+	}()
 	r, err := envelope.OpenReceipt(raw, func(agency string) (ed25519.PublicKey, error) {
 		if agency != peer.Agency.Code {
 			return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "receipt signed by %s, not by the recipient %s", agency, peer.Agency.Code)
@@ -348,12 +400,12 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 		return peer.PublicKey, nil
 	}, maxReceiptBytes)
 	if err != nil {
-		return none, fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
+		return none, gen, fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
 	}
 	if r.MessageID != d.MessageID || !envelope.HasDigest(env, r.Digest) {
-		return none, fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
+		return none, gen, fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
 	}
-	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt, Attempts: d.Attempts}, nil
+	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt, Attempts: d.Attempts}, gen, nil
 }
 
 // Escalate fires every escalation step due now, on this node's side of each open
