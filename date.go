@@ -86,40 +86,45 @@ func ParsePartialDate(s string) (PartialDate, error) {
 	if s == "" {
 		return d, nil
 	}
-	bad := fmt.Errorf("%q is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD", s)
-	parts := []string{}
-	start := 0
+	// Built only when refused: dates are read with every message and record.
+	bad := func() error { return fmt.Errorf("%q is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD", s) }
+	var parts [3]string
+	n, start := 0, 0
 	for i := 0; i <= len(s); i++ {
 		if i == len(s) || s[i] == '-' {
-			parts = append(parts, s[start:i])
+			if n == len(parts) {
+				return d, bad()
+			}
+			parts[n] = s[start:i]
+			n++
 			start = i + 1
 		}
 	}
-	if len(parts) > 3 || len(parts[0]) != 4 {
-		return d, bad
+	if len(parts[0]) != 4 {
+		return d, bad()
 	}
-	nums := make([]int, len(parts))
-	for i, p := range parts {
+	var nums [3]int
+	for i, p := range parts[:n] {
 		if (i > 0 && len(p) != 2) || p == "" {
-			return d, bad
+			return d, bad()
 		}
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return d, bad
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return d, bad()
 		}
-		nums[i] = n
+		nums[i] = v
 	}
 	d.Year = nums[0]
 	if d.Year < 1 {
-		return d, bad
+		return d, bad()
 	}
-	if len(nums) > 1 {
+	if n > 1 {
 		d.Month = nums[1]
 		if d.Month < 1 || d.Month > 12 {
 			return d, fmt.Errorf("%q has no month %d", s, d.Month)
 		}
 	}
-	if len(nums) > 2 {
+	if n > 2 {
 		d.Day = nums[2]
 		if d.Day < 1 || time.Date(d.Year, time.Month(d.Month), d.Day, 0, 0, 0, 0, time.UTC).Day() != d.Day {
 			return d, fmt.Errorf("%q is not a day of the calendar", s)
@@ -128,12 +133,28 @@ func ParsePartialDate(s string) (PartialDate, error) {
 	return d, nil
 }
 
+// plainJSONString returns the string a JSON string literal of printable ASCII without
+// escapes holds, as json.Unmarshal would, without its decoder; ok is false for any other.
+func plainJSONString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(b[1 : len(b)-1]), true
+}
+
 // MarshalJSON writes the date as its string form, or null when unknown.
 func (d PartialDate) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(d.String())
+	// Digits and dashes only: quoted as they are, as json.Marshal would quote them.
+	s := d.String()
+	return append(append(append(make([]byte, 0, len(s)+2), '"'), s...), '"'), nil
 }
 
 // UnmarshalJSON reads the string form written by MarshalJSON.
@@ -143,7 +164,9 @@ func (d *PartialDate) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if plain, ok := plainJSONString(b); ok {
+		s = plain
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
 	p, err := ParsePartialDate(s)
