@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 
 	"github.com/forewarn/forewarn"
 )
@@ -32,6 +33,46 @@ func HoldGroup(db *DB) (queued func() int, release func()) {
 		close(g.pending[0].wake)
 	}
 	return queued, release
+}
+
+// WriteJoined writes an audit entry about first as a batch of its own, and while that
+// write runs queues another, about second, as a write arriving during a batch is. It
+// returns whether the second was written in the first's batch (nothing was left queued
+// once it was committed), and each write's error.
+func WriteJoined(ctx context.Context, db *DB, first, second string) (joined bool, errs [2]error) {
+	g := &db.group
+	g.mu.Lock()
+	g.leading = true // as updateGrouped's leader holds it
+	g.mu.Unlock()
+	queued := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.pending)
+	}
+	done := make(chan error, 1)
+	w := &groupWrite{ctx: ctx, now: db.now(), op: "test write", wake: make(chan struct{}), fn: func(t *tx) error {
+		go func() {
+			done <- db.updateGrouped(ctx, db.now(), "test write", func(tx *tx) error {
+				return tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", second, nil, nil, "")
+			}, nil)
+		}()
+		for queued() == 0 {
+			runtime.Gosched()
+		}
+		return t.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", first, nil, nil, "")
+	}}
+	db.writeBatch(ctx, []*groupWrite{w})
+	g.mu.Lock()
+	joined = len(g.pending) == 0
+	if joined {
+		g.leading = false
+	} else {
+		next := g.pending[0] // left for a batch of its own, as updateGrouped hands over
+		next.lead = true
+		close(next.wake)
+	}
+	g.mu.Unlock()
+	return joined, [2]error{w.err, <-done}
 }
 
 // ErrTestWrite is what WriteTogether's failing writes return.

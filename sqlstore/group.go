@@ -9,11 +9,12 @@ import (
 // Group commit. A durable commit costs a flush of the log to disk, whatever it holds, so
 // writes that arrive together (peers delivering messages at once) are stored in one
 // transaction: the first caller to find no batch being written leads, takes every write
-// waiting, runs each in a savepoint of its own and commits once; the others wait for that
-// commit. Each caller still gets its own result, and only once the commit is durable. A
-// write that fails is rolled back to its savepoint, with the transaction's own state (the
-// audit head it extends, the time), so it leaves nothing behind and the others go on; when
-// the commit itself fails, every write in the batch gets the error and none is stored.
+// waiting, runs each in a savepoint of its own, takes those queued meanwhile too, and
+// commits once; the others wait for that commit. Each caller still gets its own result,
+// and only once the commit is durable. A write that fails is rolled back to its
+// savepoint, with the transaction's own state (the audit head it extends, the time), so
+// it leaves nothing behind and the others go on; when the commit itself fails, every
+// write in the batch gets the error and none is stored.
 
 // maxGroup is the most writes one transaction holds, so a caller's wait stays bounded.
 const maxGroup = 64
@@ -89,7 +90,21 @@ func (db *DB) updateGrouped(ctx context.Context, now time.Time, op string, fn fu
 	return w.err
 }
 
-// writeBatch writes batch in one transaction and wakes each write with its result.
+// more takes up to n of the writes queued, to join the batch being written.
+func (g *groupCommit) more(n int) []*groupWrite {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n = min(n, len(g.pending))
+	if n <= 0 {
+		return nil
+	}
+	taken := g.pending[:n:n]
+	g.pending = append([]*groupWrite(nil), g.pending[n:]...)
+	return taken
+}
+
+// writeBatch writes batch in one transaction, with the writes queued while it runs (up to
+// maxGroup in all), and wakes each write with its result.
 func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 	// batch[0] is the leader, which is running; the others wait for their result. Once
 	// the batch is committed, each stored write is told so, in order, before any wakes.
@@ -103,11 +118,6 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 			close(w.wake)
 		}
 	}()
-	if len(batch) == 1 {
-		w := batch[0]
-		w.err = db.update(w.ctx, w.now, w.op, w.fn)
-		return
-	}
 	fail := func(err error) {
 		for _, w := range batch {
 			if w.err == nil {
@@ -127,7 +137,8 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 		return
 	}
 	defer tx.tx.Rollback()
-	for _, w := range batch {
+	for i := 0; i < len(batch); i++ {
+		w := batch[i]
 		if _, err := tx.exec(bctx, "SAVEPOINT grouped"); err != nil {
 			fail(db.internal(w.op, err))
 			return
@@ -145,6 +156,12 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 		if _, err := tx.exec(bctx, "RELEASE SAVEPOINT grouped"); err != nil {
 			fail(db.internal(w.op, err))
 			return
+		}
+		if i == len(batch)-1 {
+			// Writes queued while these ran join them rather than wait for this commit
+			// and make one of their own: the transaction is open, and they would wait
+			// for it all the same.
+			batch = append(batch, db.group.more(maxGroup-len(batch))...)
 		}
 	}
 	if err := tx.moveHead(bctx); err != nil {

@@ -46,6 +46,28 @@ func TestGroupCommitRollsBackOnlyTheFailedWrite(t *testing.T) {
 	e.MustVerify()
 }
 
+// A write queued while a batch runs joins it, rather than wait for its commit and make one
+// of its own; both are stored, in order.
+func TestGroupCommitTakesWritesQueuedMeanwhile(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 0)
+	db := e.Store.(*sqlstore.DB)
+	start := e.AuditCount()
+	joined, errs := sqlstore.WriteJoined(e.Ctx, db, "first", "second")
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("writes: %v", errs)
+	}
+	if !joined {
+		t.Errorf("the write queued while a batch ran was left for a commit of its own")
+	}
+	if got := e.AuditCount() - start; got != 2 {
+		t.Errorf("%d entries written, want 2", got)
+	}
+	if last := e.LastAudit(); last.ObjectID != "second" {
+		t.Errorf("last entry is about %q, want second", last.ObjectID)
+	}
+	e.MustVerify()
+}
+
 // Messages arriving together are stored in one transaction; each gets its own receipt, a
 // write in the batch sees the ones before it (an ID taken by the message this node sent
 // is given a local one), and a repeated delivery in the same batch gets the first one's
