@@ -155,15 +155,20 @@ func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool) error {
 				return nil, err
 			}
 		}
-		return &tail{stmts: tx.queued, expect: tx.expect, seq: tx.headSeq, hash: tx.headHash, policySaved: tx.policySaved}, nil
+		t := &tail{stmts: tx.queued, expect: tx.expect, audit: tx.auditRows, seq: tx.headSeq, hash: tx.headHash, policySaved: tx.policySaved}
+		tx.auditRows = nil
+		return t, nil
 	})
 }
 
 // tail is what a late transaction (or a batch of them) sends once its entries are linked:
-// its writes, those of them that must change one row, and the head it leaves.
+// its writes, those of them that must change one row, its entries not yet among the
+// writes (audit, rows of auditColumns: tailCommit writes them with the head's move), and
+// the head it leaves.
 type tail struct {
 	stmts       []Statement
 	expect      []int
+	audit       [][]any
 	seq         int64
 	hash        string
 	policySaved bool
@@ -195,7 +200,7 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 		}
 		prefix := db.beginStmts(shared)
 		if linking {
-			prefix = append(prefix, Statement{SQL: db.rebind(headMove), Args: []any{t.seq, t.hash, seq, hash}, Guard: true})
+			prefix = append(prefix, headMoveWith(db, t.audit, t.seq, t.hash, seq, hash))
 		}
 		expect := make([]int, len(t.expect))
 		for i, x := range t.expect {
@@ -227,6 +232,9 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 	if err != nil {
 		return err
 	}
+	linker := &tx{db: db, conn: conn, linking: true, queued: t.stmts, auditRows: t.audit}
+	linker.flushAudit()
+	t.stmts = linker.queued
 	if linking {
 		t.stmts = append(t.stmts, Statement{SQL: db.rebind("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), Args: []any{t.seq, t.hash}})
 	}
@@ -259,6 +267,37 @@ func (db *DB) committedLate(t *tail) {
 // beforehand moves it so, first in its pipeline, which also locks it for the writes
 // that follow.
 const headMove = "WITH h AS (UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ? RETURNING 1) SELECT 1 / COUNT(*) FROM h"
+
+// headMoveAudit is headMove writing the entries that move it in the same statement, given
+// as one array per column of auditColumns (PostgreSQL's unnest: the one dialect that
+// pipelines): one statement, of one shape, for the head and every entry of a batch.
+const headMoveAudit = "WITH a AS (INSERT INTO audit_entries (" + auditColumns + ") SELECT * FROM unnest(?::bigint[]" +
+	", ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])), " +
+	"h AS (UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ? RETURNING 1) SELECT 1 / COUNT(*) FROM h"
+
+// headMoveWith is the Guard that moves the head from (seq, hash) to (toSeq, toHash),
+// writing the entries rows (of auditColumns) that move it.
+func headMoveWith(db *DB, rows [][]any, toSeq int64, toHash string, seq int64, hash string) Statement {
+	if len(rows) == 0 {
+		return Statement{SQL: db.rebind(headMove), Args: []any{toSeq, toHash, seq, hash}, Guard: true}
+	}
+	seqs := make([]int64, len(rows))
+	texts := make([][]string, len(rows[0])-1)
+	for i := range texts {
+		texts[i] = make([]string, len(rows))
+	}
+	for j, r := range rows {
+		seqs[j] = r[0].(int64)
+		for i, v := range r[1:] {
+			texts[i][j] = v.(string)
+		}
+	}
+	args := []any{seqs}
+	for _, t := range texts {
+		args = append(args, t)
+	}
+	return Statement{SQL: db.rebind(headMoveAudit), Args: append(args, toSeq, toHash, seq, hash), Guard: true}
+}
 
 // beginStmts opens a late tail: BEGIN, and with shared its commit relaxed.
 func (db *DB) beginStmts(shared bool) []Statement {
@@ -320,8 +359,8 @@ func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement,
 	return true, -1, nil
 }
 
-// link appends the transaction's entries after the audit head as tx holds it and queues
-// them; tailCommit moves the head.
+// link appends the transaction's entries after the audit head as tx holds it, leaving
+// those not queued yet in tx.auditRows; tailCommit writes them and moves the head.
 func (tx *tx) link(ctx context.Context) error {
 	tx.linking = true
 	for _, e := range tx.pending {
@@ -329,7 +368,6 @@ func (tx *tx) link(ctx context.Context) error {
 			return err
 		}
 	}
-	tx.flushAudit()
 	return nil
 }
 
@@ -472,8 +510,8 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter) error {
 			}
 			t.policySaved = t.policySaved || w.tx.policySaved
 		}
-		linker.flushAudit()
 		t.stmts = append(t.stmts, linker.queued...)
+		t.audit = linker.auditRows
 		t.seq, t.hash = linker.headSeq, linker.headHash
 		t.policySaved = t.policySaved || linker.policySaved
 		return t, nil
