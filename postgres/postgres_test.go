@@ -255,3 +255,64 @@ func TestMatchedThroughAcrossServers(t *testing.T) {
 		t.Errorf("verified %d entries of %d", n, envs[0].AuditCount())
 	}
 }
+
+// TestMixedWritesAcrossServers: two servers of one node on one database write at once in
+// every way that moves the audit head: arrivals (late tails, linked after the head each
+// server knows), receipts recorded for messages sent (late tails too), messages sent and
+// stand-alone entries (transactions holding the head from their start). The chain stays
+// one chain that verifies, with one entry per write.
+func TestMixedWritesAcrossServers(t *testing.T) {
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	dbs := openServers(t, 2, sqlstore.Options{Now: clock.Now, Agency: storetest.Agency.Code, CheckpointEvery: 5, Signer: signer})
+	envs := make([]*storetest.Env, len(dbs))
+	for i, db := range dbs {
+		envs[i] = &storetest.Env{T: t, Ctx: context.Background(), Store: db, Clock: clock, Signer: signer}
+	}
+	envs[0].Init()
+	envs[0].AddPeers()
+	before := envs[0].AuditCount()
+	const writers, each = 8, 8
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := envs[w%len(envs)]
+			for i := range each {
+				switch (w + i) % 3 {
+				case 0:
+					sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+					if _, dup, err := e.Store.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, receipt); err != nil || dup {
+						t.Errorf("ReceiveMessage at server %d: duplicate %v, %v", w%len(envs), dup, err)
+					}
+				case 1:
+					sm := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, clock.Now()))
+					// message.send, then message.delivered
+					if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: sm.Message.ID, Agency: storetest.PeerFR, Receipt: []byte(`{"r":1}`), At: clock.Now()}); err != nil {
+						t.Errorf("Delivered at server %d: %v", w%len(envs), err)
+					}
+				case 2:
+					if err := e.Store.RecordAudit(e.Ctx, &forewarn.AuditEntry{Actor: forewarn.SystemActor("test"), Action: "test.write", ObjectType: "test", ObjectID: "x"}); err != nil {
+						t.Errorf("RecordAudit at server %d: %v", w%len(envs), err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	want := 0
+	for w := range writers {
+		for i := range each {
+			want += map[int]int{0: 1, 1: 2, 2: 1}[(w+i)%3]
+		}
+	}
+	for i, e := range envs {
+		if got := e.AuditCount() - before; got != want {
+			t.Errorf("server %d reads %d audit entries written, want %d", i, got, want)
+		}
+		if n := e.MustVerify(); n != int64(e.AuditCount()) {
+			t.Errorf("server %d verified %d entries of %d", i, n, e.AuditCount())
+		}
+	}
+}
