@@ -1,9 +1,11 @@
 package sqlstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -208,4 +210,39 @@ func TestClaimLeavesConnectionsDurable(t *testing.T) {
 			t.Errorf("connection %d of %d: synchronous level %d after a claim, want 2 (FULL)", i+1, open, level)
 		}
 	}
+}
+
+// A receipt recorded through group commit is recorded whether or not its caller still
+// waits, as a message stored in a batch is: its statements run in the transaction the
+// batch shares, and the caller's context ending during one (the delivery worker
+// stopping) interrupts SQLite, which then rolls back that whole transaction, the
+// messages of the others in it with it. Here the caller's context ends while its receipt
+// waits for its batch.
+func TestGroupCommitRecordsReceiptWhoseCallerLeft(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 0)
+	e.AddPeers()
+	sm := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now()))
+	db := e.Store.(*sqlstore.DB)
+	queued, release := sqlstore.HoldGroup(db)
+	ctx, cancel := context.WithCancel(e.Ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Delivered(ctx, forewarn.DeliveryReceipt{MessageID: sm.Message.ID, Agency: storetest.PeerFR, Receipt: []byte(`{"receipt":1}`), At: e.Clock.Now()})
+	}()
+	for queued() == 0 {
+		runtime.Gosched()
+	}
+	cancel()
+	release()
+	if err := <-done; err != nil {
+		t.Errorf("Delivered, its caller gone while it waited for its batch: %v", err)
+	}
+	got, err := db.Message(e.Ctx, sm.Message.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Deliveries) != 1 || got.Deliveries[0].DeliveredAt.IsZero() {
+		t.Errorf("the receipt was not recorded: %+v", got.Deliveries)
+	}
+	e.MustVerify()
 }

@@ -1187,7 +1187,11 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 	write := db.updateLateShared
 	if db.dialect.SingleWriter {
 		// Receipts share a commit with the messages being sent or received meanwhile
-		// (group commit): each is a write of its own, on a node that also sends.
+		// (group commit): each is a write of its own, on a node that also sends. The
+		// batch is everyone's, so its statements do not end with its caller: a context
+		// ending mid-statement interrupts SQLite, which rolls back the whole transaction,
+		// the others' messages with it. It is recorded all the same, as they are.
+		ctx = context.WithoutCancel(ctx)
 		write = func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
 			return db.updateGrouped(ctx, now, op, fn, nil)
 		}
