@@ -138,6 +138,30 @@ func initWithPeer(t *testing.T, n *app.Node, peerKey *storetest.Signer) {
 	}
 }
 
+// arrivalsNode opens a node on a SQLite file, initialised with its match index loaded and
+// the store's test peers added, and returns it with the store's test environment and the
+// file's store. wrap, when set, gives the store the node uses over the file's.
+func arrivalsNode(t *testing.T, wrap func(*sqlstore.DB) forewarn.Store) (*app.Node, *storetest.Env, *sqlstore.DB) {
+	t.Helper()
+	ctx := context.Background()
+	clock, signer, open := sqliteFile(t)
+	db := open()
+	var store forewarn.Store = db
+	if wrap != nil {
+		store = wrap(db)
+	}
+	n := app.New(store, clock, signer, nil)
+	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.LoadMatcher(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := &storetest.Env{T: t, Ctx: ctx, Store: db, Clock: clock, Signer: signer}
+	e.AddPeers()
+	return n, e, db
+}
+
 // storeWithMeanwhile runs meanwhile just before a message is stored: a write by another
 // process landing between the matching of an arriving message and its storing; and
 // after, when set, just after it is stored, before the late match.
@@ -422,23 +446,8 @@ func testLateMatchWindow(t *testing.T, forget bool) {
 // change another process wrote in between is read from the log, never skipped.
 func TestMatcherTakesArrivalsInOrder(t *testing.T) {
 	ctx := context.Background()
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	n := app.New(db, clock, signer, nil)
-	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadMatcher(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mt := n.Matcher
-	e := &storetest.Env{T: t, Ctx: ctx, Store: db, Clock: clock, Signer: signer}
-	e.AddPeers()
+	n, e, db := arrivalsNode(t, nil)
+	clock, mt := e.Clock, n.Matcher
 	// Stored without telling the index, as the group commit's waiters might be told late.
 	first := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
 	second := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
@@ -471,24 +480,9 @@ func TestMatcherTakesArrivalsInOrder(t *testing.T) {
 // log is read.
 func TestCatchUpToTakesToldArrivals(t *testing.T) {
 	ctx := context.Background()
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	feed := &countedFeed{DB: db}
-	n := app.New(feed, clock, signer, nil)
-	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadMatcher(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mt := n.Matcher
-	e := &storetest.Env{T: t, Ctx: ctx, Store: db, Clock: clock, Signer: signer}
-	e.AddPeers()
+	var feed *countedFeed
+	n, e, db := arrivalsNode(t, func(db *sqlstore.DB) forewarn.Store { feed = &countedFeed{DB: db}; return feed })
+	clock, mt := e.Clock, n.Matcher
 	first := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
 	second := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
 	before := mt.Seen()
@@ -734,23 +728,8 @@ func TestSentMessageLinksOtherWritersSubject(t *testing.T) {
 // is an arrival stored without telling the index.
 func TestSettleReadsWhatToldArrivalsWaitFor(t *testing.T) {
 	ctx := context.Background()
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "forewarn.db"), sqlstore.Options{Now: clock.Now, Signer: signer, Agency: storetest.Agency.Code})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	n := app.New(db, clock, signer, nil)
-	if _, err := n.Initialize(ctx, storetest.Agency, "admin"); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadMatcher(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mt := n.Matcher
-	e := &storetest.Env{T: t, Ctx: ctx, Store: db, Clock: clock, Signer: signer}
-	e.AddPeers()
+	n, e, _ := arrivalsNode(t, nil)
+	clock, mt := e.Clock, n.Matcher
 	first := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
 	second := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
 	if mt.Arrived(second.ChangeSeq, second.Message) {
