@@ -1221,8 +1221,7 @@ func (db *DB) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceip
 			if err := tx.execOne(ctx, receiptQuery, FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}
-			detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, d.Attempts)
-			if err := tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail); err != nil {
+			if err := tx.auditDelivered(ctx, r, d.Attempts); err != nil {
 				return err
 			}
 		}
@@ -1242,6 +1241,27 @@ const receiptQuery = "UPDATE deliveries SET delivered_at = ?, receipt = ?, next_
 // first: it is written only if the delivery is outgoing with the failed attempts given.
 const receiptUnreadQuery = receiptQuery + " AND direction <> 'in' AND attempts = ?"
 
+// auditDelivered audits r's receipt recorded, after attempts failed attempts.
+func (tx *tx) auditDelivered(ctx context.Context, r forewarn.DeliveryReceipt, attempts int) error {
+	detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, attempts)
+	return tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail)
+}
+
+// distinctReceipts returns receipts with each delivery once: the same receipt twice in
+// one batch is recorded once.
+func distinctReceipts(receipts []forewarn.DeliveryReceipt) []forewarn.DeliveryReceipt {
+	type key struct{ message, agency string }
+	seen := make(map[key]bool, len(receipts))
+	out := receipts[:0:0]
+	for _, r := range receipts {
+		if k := (key{r.MessageID, r.Agency}); !seen[k] {
+			seen[k] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // deliveredUnread is Delivered in a late transaction that reads nothing first: it
 // assumes what is nearly always true, that each delivery is still open with the failed
 // attempts its receipt says, and writes each with a check of it (execOne), so the
@@ -1249,18 +1269,11 @@ const receiptUnreadQuery = receiptQuery + " AND direction <> 'in' AND attempts =
 // receipted meanwhile, retried since, or not there), the transaction runs again holding
 // the head, reading them first.
 func (tx *tx) deliveredUnread(ctx context.Context, receipts []forewarn.DeliveryReceipt) error {
-	seen := make(map[string]bool, len(receipts))
-	for _, r := range receipts {
-		key := r.MessageID + "/" + r.Agency
-		if seen[key] {
-			continue // the same receipt twice in one batch is recorded once
-		}
-		seen[key] = true
+	for _, r := range distinctReceipts(receipts) {
 		if err := tx.execOne(ctx, receiptUnreadQuery, FormatTime(r.At), r.Receipt, r.MessageID, r.Agency, r.Attempts); err != nil {
 			return fmt.Errorf("record delivery: %w", err)
 		}
-		detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, r.Attempts)
-		if err := tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail); err != nil {
+		if err := tx.auditDelivered(ctx, r, r.Attempts); err != nil {
 			return err
 		}
 	}
@@ -1273,13 +1286,7 @@ func (tx *tx) deliveredUnread(ctx context.Context, receipts []forewarn.DeliveryR
 // write changed no row reads its delivery to decide, as Delivered otherwise does for
 // every one. One statement per receipt rather than a read of them all first.
 func (tx *tx) deliveredChecked(ctx context.Context, receipts []forewarn.DeliveryReceipt) error {
-	seen := make(map[string]bool, len(receipts))
-	for _, r := range receipts {
-		key := r.MessageID + "/" + r.Agency
-		if seen[key] {
-			continue // the same receipt twice in one batch is recorded once
-		}
-		seen[key] = true
+	for _, r := range distinctReceipts(receipts) {
 		at := FormatTime(r.At)
 		res, err := tx.exec(ctx, receiptUnreadQuery, at, r.Receipt, r.MessageID, r.Agency, r.Attempts)
 		if err != nil {
@@ -1303,8 +1310,7 @@ func (tx *tx) deliveredChecked(ctx context.Context, receipts []forewarn.Delivery
 			}
 			attempts = d.Attempts
 		}
-		detail := fmt.Sprintf("to %s after %d failed attempts", r.Agency, attempts)
-		if err := tx.audit(ctx, deliveryActor, "message.delivered", "message", r.MessageID, nil, nil, detail); err != nil {
+		if err := tx.auditDelivered(ctx, r, attempts); err != nil {
 			return err
 		}
 	}
