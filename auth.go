@@ -52,6 +52,10 @@ type AuthStore interface {
 	// request checks, in one read. ENOTFOUND when the token is unknown or revoked, or its
 	// user is gone.
 	TokenUserByHash(ctx context.Context, hash string) (*APIToken, *User, error)
+	// AccessVersion is a number that every committed write to the API tokens, the users,
+	// the peers or the sharing agreements moves on, whoever made it: a server that keeps
+	// them in memory (app.Node's access cache) reads it to know they are unchanged.
+	AccessVersion(ctx context.Context) (int64, error)
 	RevokeToken(ctx context.Context, actor Actor, id string) error
 	// RevokeTokens revokes every unrevoked token of username (as when the user is
 	// disabled, or asks for it on a password change), audited; it returns how many.

@@ -16,13 +16,22 @@ const ActionAgreementRefused = "agreement.refused"
 // carries content another agency originated. A peer without an agreement is not
 // restricted by one.
 func (n *Node) CheckAgreements(ctx context.Context, actor forewarn.Actor, m *forewarn.Message, forwarded bool) error {
+	ac, err := n.access(ctx)
+	if err != nil {
+		return err
+	}
+	return n.checkAgreements(ctx, ac, actor, m, forwarded)
+}
+
+// checkAgreements is CheckAgreements with the agreements read through ac.
+func (n *Node) checkAgreements(ctx context.Context, ac access, actor forewarn.Actor, m *forewarn.Message, forwarded bool) error {
 	for _, to := range m.To {
-		a, err := n.Store.Agreement(ctx, to)
-		if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
-			continue
-		}
+		a, err := ac.agreement(ctx, n.Store, to)
 		if err != nil {
 			return err
+		}
+		if a == nil {
+			continue
 		}
 		refusal := a.Permits(m, forwarded)
 		if refusal == nil {

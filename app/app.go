@@ -34,6 +34,8 @@ type Node struct {
 	// it. serve sets it to the host and listen address, so a restarted server takes back
 	// what its previous run claimed (ReleaseClaims); New gives a random one.
 	Server string
+
+	accessCache accessCache // tokens, users, peers and agreements as of the store's access version
 }
 
 // New returns a Node; a nil clock means the wall clock, a nil logger discards.

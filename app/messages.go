@@ -173,17 +173,22 @@ func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *for
 		m.InReplyTo = orig.SenderID()
 		replyTo = orig
 	}
+	// The peers and their agreements, from memory unless the store says they changed.
+	ac, err := ms.access(ctx)
+	if err != nil {
+		return nil, err
+	}
 	peers := make([]*forewarn.Peer, len(m.To))
 	for i, to := range m.To {
 		var err error
-		if peers[i], err = ms.Store.Peer(ctx, to); err != nil {
+		if peers[i], err = ac.peer(ctx, ms.Store, to); err != nil {
 			if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 				return nil, forewarn.Invalid(fmt.Sprintf("to[%d]", i), "known_peer", "%s is not a registered peer of this node (forewarn peer add)", to)
 			}
 			return nil, err
 		}
 	}
-	if err := ms.CheckAgreements(ctx, actor, m, m.Provenance != nil); err != nil {
+	if err := ms.checkAgreements(ctx, ac, actor, m, m.Provenance != nil); err != nil {
 		return nil, err
 	}
 	env, encoded, err := envelope.SealEncoded(m, ms.Signer)

@@ -37,7 +37,7 @@ func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, 
 	if !found || secret == "" {
 		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the Authorization header must be 'Bearer TOKEN'")
 	}
-	tok, u, err := s.Node.Store.TokenUserByHash(r.Context(), app.HashSecret(secret))
+	tok, u, err := s.Node.TokenUser(r.Context(), app.HashSecret(secret))
 	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
 		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token is unknown or revoked")
 	}

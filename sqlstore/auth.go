@@ -159,6 +159,16 @@ func scanTokenUser(s scanner) (*forewarn.APIToken, *forewarn.User, error) {
 	return tok, user, nil
 }
 
+// AccessVersion returns the version of the API tokens, users, peers and sharing
+// agreements: a number every write to them, by any process, moves on (migration 0420).
+func (db *DB) AccessVersion(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.viewOne(ctx, "read access version", func(tx *tx) error {
+		return tx.queryRow(ctx, "SELECT n FROM access_version WHERE id = 1").Scan(&n)
+	})
+	return n, err
+}
+
 // RevokeToken revokes a token from now on; ECONFLICT when it is already revoked.
 func (db *DB) RevokeToken(ctx context.Context, actor forewarn.Actor, id string) error {
 	if err := actor.Validate(); err != nil {

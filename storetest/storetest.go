@@ -245,6 +245,7 @@ func Run(t *testing.T, open Opener) {
 		{"PreferClaim", testPreferClaim},
 		{"Tokens", testTokens},
 		{"TokenExpiryAndRevocation", testTokenExpiryAndRevocation},
+		{"AccessVersion", testAccessVersion},
 		{"AuditRecordsToken", testAuditRecordsToken},
 		{"Sessions", testSessions},
 		{"EndAndPurgeSessions", testEndAndPurgeSessions},

@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"github.com/forewarn/forewarn"
+)
+
+// accessCache keeps in memory what lets an API request through and what a send is
+// checked against: API tokens with their users (by the secret's hash), peers, and sharing
+// agreements (or that there is none). It is a cache of the store, never a second truth:
+// every use first reads the store's access version (Store.AccessVersion), which every
+// committed write to those tables moves on, whoever made it (this process, the CLI,
+// another server on the same database); when it moved, everything held is dropped and
+// read again. One read of one row then stands for the token, user, peer and agreement
+// reads a request made, and what it held is refused at once once revoked elsewhere.
+//
+// Entries are shared between requests and never changed: whoever gets one only reads it.
+type accessCache struct {
+	mu         sync.Mutex
+	version    int64
+	tokens     map[string]tokenUser
+	peers      map[string]*forewarn.Peer
+	agreements map[string]*forewarn.SharingAgreement // nil: the peer has none
+}
+
+type tokenUser struct {
+	token *forewarn.APIToken
+	user  *forewarn.User
+}
+
+// maxAccessEntries bounds each of the cache's maps; past it, the map is emptied and
+// filled again from the store as requests come.
+const maxAccessEntries = 4096
+
+// access is the cache as the store's access version v says it may be used: what it holds
+// at v, and where what is read at v is kept.
+type access struct {
+	c *accessCache
+	v int64
+}
+
+// access reads the store's access version once; the lookups of the access it returns
+// answer from memory what the store has not changed since.
+func (n *Node) access(ctx context.Context) (access, error) {
+	v, err := n.Store.AccessVersion(ctx)
+	if err != nil {
+		return access{}, err
+	}
+	c := &n.accessCache
+	c.mu.Lock()
+	if v > c.version {
+		// Something changed: nothing held may be what the store says now.
+		c.version = v
+		c.tokens, c.peers, c.agreements = nil, nil, nil
+	}
+	c.mu.Unlock()
+	return access{c: c, v: v}, nil
+}
+
+// cached returns what m holds under key when the cache is at a's version.
+func cached[V any](a access, m *map[string]V, key string) (V, bool) {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	var zero V
+	if a.c.version != a.v {
+		return zero, false
+	}
+	v, ok := (*m)[key]
+	return v, ok
+}
+
+// keep holds v under key, read after a's version was: unless the version has moved since
+// (v may then be older than what the cache now stands for).
+func keep[V any](a access, m *map[string]V, key string, v V) {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	if a.c.version != a.v {
+		return
+	}
+	if *m == nil || len(*m) >= maxAccessEntries {
+		*m = map[string]V{}
+	}
+	(*m)[key] = v
+}
+
+// TokenUser returns the API token whose secret has this hash, unless it is revoked, and
+// its user: Store.TokenUserByHash, answered from memory while the store's access version
+// says neither changed.
+func (n *Node) TokenUser(ctx context.Context, hash string) (*forewarn.APIToken, *forewarn.User, error) {
+	a, err := n.access(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tu, ok := cached(a, &a.c.tokens, hash); ok {
+		return tu.token, tu.user, nil
+	}
+	t, u, err := n.Store.TokenUserByHash(ctx, hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	keep(a, &a.c.tokens, hash, tokenUser{t, u})
+	return t, u, nil
+}
+
+// peer returns the peer with this agency code (Store.Peer); ENOTFOUND when there is none.
+func (a access) peer(ctx context.Context, store forewarn.Store, code string) (*forewarn.Peer, error) {
+	if p, ok := cached(a, &a.c.peers, code); ok {
+		return p, nil
+	}
+	p, err := store.Peer(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	keep(a, &a.c.peers, code, p)
+	return p, nil
+}
+
+// agreement returns the sharing agreement with agency, nil when there is none.
+func (a access) agreement(ctx context.Context, store forewarn.Store, agency string) (*forewarn.SharingAgreement, error) {
+	if ag, ok := cached(a, &a.c.agreements, agency); ok {
+		return ag, nil
+	}
+	ag, err := store.Agreement(ctx, agency)
+	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
+		ag, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	keep(a, &a.c.agreements, agency, ag)
+	return ag, nil
+}
