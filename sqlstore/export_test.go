@@ -115,3 +115,27 @@ var UrgencyKey = urgencyKey
 
 // SQL returns the database/sql handle db runs on.
 func SQL(db *DB) *sql.DB { return db.sql }
+
+// HoldLateGroup is HoldGroup for the group commit of late transactions (PostgreSQL).
+func HoldLateGroup(db *DB) (queued func() int, release func()) {
+	g := &db.late
+	g.mu.Lock()
+	g.leading = true
+	g.mu.Unlock()
+	queued = func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.pending)
+	}
+	release = func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if len(g.pending) == 0 {
+			g.leading = false
+			return
+		}
+		g.pending[0].lead = true
+		close(g.pending[0].wake)
+	}
+	return queued, release
+}

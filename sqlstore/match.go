@@ -92,14 +92,31 @@ func (db *DB) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*for
 		return nil
 	}
 	as := newAlerts(alerts, "", now)
-	err := db.update(ctx, now, "create matches", func(tx *tx) error {
+	// Where the dialect pipelines (PostgreSQL), the matches found after an arrival are
+	// stored in a late transaction (late.go) committed with the arrivals of the moment
+	// rather than holding the audit head for a round trip per statement (eight or more,
+	// each a wait of every arrival behind it). It assumes the message and subject are
+	// there and checks it in its pipeline, holding the head: one erased meanwhile runs it
+	// again the usual way, which says which is missing.
+	write := db.update
+	if db.dialect.Pipeline != nil {
+		write = db.updateLate
+	}
+	err := write(ctx, now, "create matches", func(tx *tx) error {
 		for _, v := range vs {
-			if err := tx.messageExists(ctx, v.MessageID); err != nil {
-				return err
-			}
-			if v.SubjectID != "" {
-				if err := tx.subjectExists(ctx, "subject_id", v.SubjectID); err != nil {
+			if tx.late() {
+				tx.check("SELECT 1 / COUNT(*) FROM messages WHERE id = ?", v.MessageID)
+				if v.SubjectID != "" {
+					tx.check("SELECT 1 / COUNT(*) FROM subjects WHERE id = ?", v.SubjectID)
+				}
+			} else {
+				if err := tx.messageExists(ctx, v.MessageID); err != nil {
 					return err
+				}
+				if v.SubjectID != "" {
+					if err := tx.subjectExists(ctx, "subject_id", v.SubjectID); err != nil {
+						return err
+					}
 				}
 			}
 			if err := tx.insertMatch(ctx, actor, v); err != nil {

@@ -1,0 +1,215 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/internal/testdata"
+	"github.com/forewarn/forewarn/postgres"
+	"github.com/forewarn/forewarn/sqlstore"
+	"github.com/forewarn/forewarn/storetest"
+)
+
+// postgresEnv opens a store on PostgreSQL in a schema of its own, dropped afterwards, and
+// returns it with a connection to that schema for the test's own reads.
+func postgresEnv(t *testing.T) (*storetest.Env, *sql.Conn) {
+	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
+	if dsn == "" {
+		testdata.Skip(t, "PostgreSQL group commit", "set FOREWARN_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run it")
+	}
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "forewarn_test_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	e := storetest.NewEnv(t, func(t *testing.T, opts sqlstore.Options) forewarn.Store {
+		db, err := postgres.Open(ctx, dsn+sep+"search_path="+schema, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, 3)
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.ExecContext(ctx, "SET search_path = "+schema); err != nil {
+		t.Fatal(err)
+	}
+	return e, conn
+}
+
+// On PostgreSQL the writes that meet at commit share one transaction, whatever they are:
+// arrivals, a message sent, receipts and matches found after an arrival are held, then
+// released together, and every row they wrote carries one transaction ID. Each caller
+// gets its own result; the chain is one chain.
+func TestGroupCommitSharesTransactionPostgres(t *testing.T) {
+	e, conn := postgresEnv(t)
+	e.Init()
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	out := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now())).Message
+	earlier := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())).Message
+	e.Clock.Advance(time.Second)
+	start := e.AuditCount()
+
+	queued, release := sqlstore.HoldLateGroup(db)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	var arrivals []string
+	for i := range 3 {
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+		arrivals = append(arrivals, m.ID)
+		sm, receipt := e.Incoming(m)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, dup, err := db.ReceiveMessage(e.Ctx, peer, sm, receipt); err != nil || dup {
+				errs <- fmt.Errorf("arrival %d: duplicate %v, %v", i, dup, err)
+			}
+		}()
+	}
+	sent := storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now())
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		sm := &forewarn.StoredMessage{Message: sent, Envelope: []byte("signed envelope of " + sent.ID), Direction: forewarn.DirectionOut, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityRoutine,
+			Deliveries: []*forewarn.Delivery{{MessageID: sent.ID, Agency: storetest.PeerFR, Direction: forewarn.DirectionOut, NextAttempt: e.Clock.Now()}}}
+		if err := db.CreateMessage(e.Ctx, forewarn.UserActor("liaison1"), sm); err != nil {
+			errs <- fmt.Errorf("send: %v", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := db.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: out.ID, Agency: storetest.PeerFR, Receipt: []byte(`{"r":1}`), At: e.Clock.Now()}); err != nil {
+			errs <- fmt.Errorf("receipt: %v", err)
+		}
+	}()
+	match := &forewarn.Match{MessageID: earlier.ID, PersonRef: "p1", Fingerprint: "fp", EarlierMessageID: out.ID, EarlierPersonRef: "p1", Score: 0.9, Summary: "found after"}
+	go func() {
+		defer wg.Done()
+		alert := &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: earlier.ID, Text: "You were told about this person before."}
+		if err := db.CreateMatches(e.Ctx, forewarn.SystemActor("matcher"), []*forewarn.Match{match}, []*forewarn.Alert{alert}); err != nil {
+			errs <- fmt.Errorf("matches: %v", err)
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); queued() < 6; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of 6 writes queued", queued())
+		}
+	}
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	var xids []string
+	for _, q := range []struct{ sql, id string }{
+		{"SELECT xmin::text FROM messages WHERE id = $1", arrivals[0]},
+		{"SELECT xmin::text FROM messages WHERE id = $1", arrivals[1]},
+		{"SELECT xmin::text FROM messages WHERE id = $1", arrivals[2]},
+		{"SELECT xmin::text FROM messages WHERE id = $1", sent.ID},
+		{"SELECT xmin::text FROM deliveries WHERE message_id = $1 AND direction = 'out'", out.ID},
+		{"SELECT xmin::text FROM matches WHERE id = $1", match.ID},
+	} {
+		var x string
+		if err := conn.QueryRowContext(e.Ctx, q.sql, q.id).Scan(&x); err != nil {
+			t.Fatalf("%s (%s): %v", q.sql, q.id, err)
+		}
+		xids = append(xids, x)
+	}
+	for _, x := range xids[1:] {
+		if x != xids[0] {
+			t.Errorf("the writes committed in transactions %v, want one", xids)
+			break
+		}
+	}
+	// 3 arrivals, the send, the receipt, the match.
+	if got := e.AuditCount() - start; got != 6 {
+		t.Errorf("%d audit entries, want 6", got)
+	}
+	e.MustVerify()
+}
+
+// A write of a PostgreSQL batch that cannot stand (here the same message delivered twice
+// in one batch: its second insert breaks the message's unique key) fails the batch's
+// pipeline; the batch is rolled back whole and each of its writes commits alone, so the
+// others are stored, the repeated delivery gets the first receipt, and the chain verifies.
+func TestGroupCommitFailedWriteLeavesOthersPostgres(t *testing.T) {
+	e, _ := postgresEnv(t)
+	e.Init()
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	start := e.AuditCount()
+	var msgs []*forewarn.Message
+	for range 3 {
+		e.Clock.Advance(time.Second)
+		msgs = append(msgs, storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+	}
+	deliveries := append(append([]*forewarn.Message(nil), msgs...), msgs[1])
+	queued, release := sqlstore.HoldLateGroup(db)
+	type result struct {
+		receipt string
+		dup     bool
+		err     error
+	}
+	results := make([]result, len(deliveries))
+	var wg sync.WaitGroup
+	for i, m := range deliveries {
+		mine := *m
+		sm, _ := e.Incoming(&mine)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, dup, err := db.ReceiveMessage(e.Ctx, peer, sm, fmt.Appendf(nil, "receipt %d", i))
+			results[i] = result{string(r), dup, err}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < len(deliveries); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d deliveries queued", queued(), len(deliveries))
+		}
+	}
+	release()
+	wg.Wait()
+	for i := range msgs {
+		if r := results[i]; i != 1 && (r.err != nil || r.dup || r.receipt != fmt.Sprintf("receipt %d", i)) {
+			t.Errorf("delivery %d: %+v", i, r)
+		}
+	}
+	a, b := results[1], results[len(deliveries)-1]
+	if a.err != nil || b.err != nil || a.dup == b.dup || a.receipt != b.receipt {
+		t.Errorf("the two deliveries of one message: %+v and %+v; want one stored, both with its receipt", a, b)
+	}
+	if got := e.AuditCount() - start; got != len(msgs) {
+		t.Errorf("%d audit entries, want %d (one per message stored)", got, len(msgs))
+	}
+	e.MustVerify()
+}
