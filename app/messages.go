@@ -37,6 +37,15 @@ type Transport interface {
 	Deliver(ctx context.Context, peer *forewarn.Peer, envelope []byte) (receipt []byte, err error)
 }
 
+// BatchTransport is a Transport that also carries several envelopes to a peer in one
+// request (docs/envelope.md, "Batches"). It returns, in their order, each envelope's
+// receipt or the error Deliver would have returned for it alone; err is for the request as
+// a whole, a *forewarn.HTTPFailure with status 404 or 405 when the peer takes no batches.
+type BatchTransport interface {
+	Transport
+	DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelopes [][]byte) (receipts [][]byte, errs []error, err error)
+}
+
 // Messages is the part of the node that exchanges messages with peers.
 type Messages struct {
 	*Node
@@ -48,6 +57,9 @@ type Messages struct {
 	RetryMax     time.Duration // never wait longer than this between attempts
 	// DeliveryTimeout bounds one delivery attempt (DefaultDeliveryTimeout when zero).
 	DeliveryTimeout time.Duration
+	// BatchSize is how many envelopes at most go to a peer in one request when the
+	// Transport is a BatchTransport (DefaultBatchSize when zero; 1 sends each alone).
+	BatchSize int
 	// CheckpointInterval makes the running node sign a checkpoint of its audit chain this
 	// often when entries were added since the last; 0 signs by count (and on stop) only.
 	CheckpointInterval time.Duration
@@ -67,6 +79,7 @@ type Messages struct {
 	agency           string
 	poke             chan struct{}
 	flights          flights
+	batching         batching
 	peers            peerCache
 	worker           worker
 	witnessing       witnessing

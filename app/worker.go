@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -58,6 +59,10 @@ type flights struct {
 	mu      sync.Mutex
 	running map[flightKey]bool
 	perPeer map[string]int
+	// requests counts the requests under way to each peer: a batch of deliveries is one.
+	// It is what `parallel` bounds; perPeer, the deliveries, is bounded by parallel
+	// times the peer's batch size.
+	requests map[string]int
 	// ended counts the flights ended; endedAt is when each recent one ended, so a list of
 	// due deliveries read before then does not start it again.
 	ended   uint64
@@ -148,6 +153,29 @@ func (f *flights) free(agency string, perPeer int) int {
 	return perPeer - f.perPeer[agency]
 }
 
+// takeRequests reserves up to want requests to agency, of parallel, and returns how many
+// it reserved. Each is given back by endRequests.
+func (f *flights) takeRequests(agency string, parallel, want int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.requests == nil {
+		f.requests = map[string]int{}
+	}
+	n := max(0, min(want, parallel-f.requests[agency]))
+	f.requests[agency] += n
+	return n
+}
+
+// endRequests gives back n requests to agency.
+func (f *flights) endRequests(agency string, n int) {
+	if n <= 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests[agency] -= n
+}
+
 func (f *flights) done(d *forewarn.Delivery) {
 	f.mu.Lock()
 	key := keyOf(d)
@@ -212,14 +240,27 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	var due []*forewarn.Delivery
 	behind := false
 	defer func() { ms.worker.behind.Store(behind) }()
+	// Each peer's free requests are reserved for this round, and as many due deliveries
+	// read as they carry; what the round does not use is given back when it ends.
+	reserved := map[string]int{}
+	sizes := map[string]int{}
+	defer func() {
+		for code, n := range reserved {
+			ms.flights.endRequests(code, n)
+		}
+	}()
 	for _, p := range peers {
-		byCode[p.Agency.Code] = p
-		free := ms.flights.free(p.Agency.Code, parallel)
+		code := p.Agency.Code
+		byCode[code] = p
+		size := ms.batchFor(code)
+		reqs := ms.flights.takeRequests(code, parallel, parallel)
+		reserved[code], sizes[code] = reqs, size
+		free := min(reqs*size, ms.flights.free(code, parallel*size))
 		if free <= 0 {
 			behind = true
 			continue
 		}
-		ds, err := ms.Store.DueDeliveriesTo(ctx, p.Agency.Code, now, free)
+		ds, err := ms.Store.DueDeliveriesTo(ctx, code, now, free)
 		if err != nil {
 			behind = true
 			return err
@@ -240,7 +281,7 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	}
 	var chosen []*forewarn.Delivery
 	for _, d := range due {
-		if ms.flights.start(d, parallel, read) {
+		if ms.flights.start(d, parallel*max(1, sizes[d.Agency]), read) {
 			chosen = append(chosen, d)
 		}
 	}
@@ -276,14 +317,37 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	if err != nil {
 		ms.Logger.Warn("could not read a round's envelopes together; each is read on its own", "err", err)
 	}
+	// A peer's deliveries are shared out among the requests reserved for it, as evenly
+	// as they go, so that a short list still uses every free request.
+	toPeer := map[string][]*forewarn.Delivery{}
 	for _, d := range claimed {
-		wg.Add(1)
-		go func(d *forewarn.Delivery) {
-			defer wg.Done()
-			if ms.attempt(ctx, d, byCode[d.Agency], envs[d.MessageID]) {
-				delivered.Add(1)
+		if byCode[d.Agency] == nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if ms.attempt(ctx, d, nil, envs[d.MessageID]) {
+					delivered.Add(1)
+				}
+			}()
+			continue
+		}
+		toPeer[d.Agency] = append(toPeer[d.Agency], d)
+	}
+	for code, ds := range toPeer {
+		requests := min(reserved[code], len(ds))
+		reserved[code] -= requests
+		per := (len(ds) + requests - 1) / requests
+		for chunk := range slices.Chunk(ds, per) {
+			batch := make([]*queuedSend, len(chunk))
+			for i, d := range chunk {
+				batch[i] = &queuedSend{d: d, peer: byCode[code], env: envs[d.MessageID]}
 			}
-		}(d)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				delivered.Add(int64(ms.request(ctx, batch)))
+			}()
+		}
 	}
 	return nil
 }
@@ -303,38 +367,226 @@ func (ms *Messages) claimFor() time.Duration {
 // peer is the recipient as read when the delivery was listed; nil when it is no longer
 // a peer. env is the message's envelope when it was read with the round's; nil, read now.
 func (ms *Messages) attempt(ctx context.Context, d *forewarn.Delivery, peer *forewarn.Peer, env []byte) bool {
-	timeout := ms.DeliveryTimeout
-	if timeout <= 0 {
-		timeout = DefaultDeliveryTimeout
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
+	actx, cancel := context.WithTimeout(ctx, ms.deliveryTimeout())
 	r, gen, err := ms.deliver(actx, d, peer, env)
 	cancel()
 	if err != nil {
-		ms.Stats.DeliveryFailures.Add(1)
-		next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
-		ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
-		if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(forewarn.FailureDetail(err)), 500), next); ferr != nil {
-			ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
-		}
-		ms.flights.done(d)
-		ms.pump(d.Agency)
+		ms.failed(ctx, d, err)
 		return false
 	}
-	return ms.record(ctx, r, d, gen)
+	ms.record(ctx, []forewarn.DeliveryReceipt{r}, []*forewarn.Delivery{d}, []uint64{gen})
+	return true
 }
 
-// record stores a receipt now, together with any others that arrive meanwhile, and ends
-// each one's flight once it is recorded.
-func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *forewarn.Delivery, gen uint64) bool {
+func (ms *Messages) deliveryTimeout() time.Duration {
+	if ms.DeliveryTimeout <= 0 {
+		return DefaultDeliveryTimeout
+	}
+	return ms.DeliveryTimeout
+}
+
+// failed records a failed attempt of d and when to try again, and ends its flight.
+func (ms *Messages) failed(ctx context.Context, d *forewarn.Delivery, err error) {
+	ms.Stats.DeliveryFailures.Add(1)
+	next := ms.Clock.Now().Add(Backoff(d.Attempts+1, ms.RetryBase, ms.RetryMax))
+	ms.Logger.Warn("delivery failed", "id", d.MessageID, "to", d.Agency, "attempt", d.Attempts+1, "err", err, "retry_at", next)
+	if ferr := ms.Store.DeliveryFailed(ctx, d.MessageID, d.Agency, truncate(printable(forewarn.FailureDetail(err)), 500), next); ferr != nil {
+		ms.Logger.Error("could not record a failed delivery", "id", d.MessageID, "err", ferr)
+	}
+	ms.flights.done(d)
+	ms.pump(d.Agency)
+}
+
+// request makes one request to a peer for the deliveries of batch, whose flights are
+// taken, on one of the peer's requests reserved for it, which it gives back once their
+// outcomes are recorded; it returns how many were delivered. One delivery goes alone
+// (Transport.Deliver), several together when the Transport and the peer take batches.
+func (ms *Messages) request(ctx context.Context, batch []*queuedSend) int {
+	agency := batch[0].d.Agency
+	defer func() {
+		ms.flights.endRequests(agency, 1)
+		ms.pump(agency)
+		if ms.worker.behind.Load() {
+			ms.Poke()
+		}
+	}()
+	bt, ok := ms.Transport.(BatchTransport)
+	if len(batch) == 1 || !ok {
+		return ms.attemptEach(ctx, batch)
+	}
+	return ms.attemptBatch(ctx, bt, batch)
+}
+
+// attemptEach attempts each delivery of batch alone, all at once.
+func (ms *Messages) attemptEach(ctx context.Context, batch []*queuedSend) int {
+	if len(batch) == 1 {
+		q := batch[0]
+		if ms.attempt(ctx, q.d, q.peer, q.env) {
+			return 1
+		}
+		return 0
+	}
+	var delivered atomic.Int64
+	var wg sync.WaitGroup
+	for _, q := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ms.attempt(ctx, q.d, q.peer, q.env) {
+				delivered.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(delivered.Load())
+}
+
+// attemptBatch sends the deliveries of batch, all to one peer, in one request (as many as
+// fit in federation's batch size, in order) and records each one's outcome as attempt
+// would: the receipts together, each refusal as a failed attempt of its own. A request
+// that fails as a whole is a failed attempt of each. A peer that answers it takes no
+// batches is sent each alone, and only that for a while.
+func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch []*queuedSend) int {
+	peer := batch[0].peer
+	actx, cancel := context.WithTimeout(ctx, ms.deliveryTimeout())
+	defer cancel()
+	var sending, alone []*queuedSend
+	var envs [][]byte
+	size := 0
+	for _, q := range batch {
+		if q.env == nil {
+			env, err := ms.Store.Envelope(actx, q.d.MessageID)
+			if err != nil {
+				ms.failed(ctx, q.d, err)
+				continue
+			}
+			q.env = env
+		}
+		if len(q.env)+size > MaxBatchBytes && len(sending) > 0 {
+			alone = append(alone, q) // too large to go with the others: alone, after them
+			continue
+		}
+		size += len(q.env) + 1
+		sending, envs = append(sending, q), append(envs, q.env)
+	}
+	if len(sending) < 2 {
+		return ms.attemptEach(ctx, append(sending, alone...))
+	}
+	raws, errs, err := bt.DeliverBatch(actx, peer, envs)
+	cancel()
+	if err != nil {
+		if batchesRefused(err) {
+			ms.noBatches(peer.Agency.Code, err)
+			return ms.attemptEach(ctx, append(sending, alone...))
+		}
+		for _, q := range sending {
+			ms.failed(ctx, q.d, err)
+		}
+		return ms.attemptEach(ctx, alone)
+	}
+	// Every receipt is in hand from now: the recorder waits for their checks.
+	var rs []forewarn.DeliveryReceipt
+	var ds []*forewarn.Delivery
+	var gens []uint64
+	var refused []int
+	for i, q := range sending {
+		if errs[i] != nil {
+			refused = append(refused, i)
+			continue
+		}
+		gen := ms.flights.receiving()
+		r, err := checkReceipt(q.d, peer, q.env, raws[i])
+		if err != nil {
+			ms.flights.rejected(gen)
+			errs[i] = err
+			refused = append(refused, i)
+			continue
+		}
+		rs, ds, gens = append(rs, r), append(ds, q.d), append(gens, gen)
+	}
+	if len(rs) > 0 {
+		ms.record(ctx, rs, ds, gens)
+	}
+	for _, i := range refused {
+		ms.failed(ctx, sending[i].d, errs[i])
+	}
+	return len(rs) + ms.attemptEach(ctx, alone)
+}
+
+// DefaultBatchSize is how many envelopes at most go to a peer in one request.
+const DefaultBatchSize = 16
+
+// noBatchesFor is how long a peer that answered a batch 404 or 405 (a node older than
+// batches) is sent each delivery alone before a batch is tried again.
+const noBatchesFor = time.Hour
+
+// batching remembers when each peer that takes no batches said so.
+type batching struct {
+	mu        sync.Mutex
+	refusedAt map[string]time.Time
+}
+
+// batchFor returns how many deliveries to agency may go in one request: 1 when the
+// Transport carries no batches or the peer said lately that it takes none.
+func (ms *Messages) batchFor(agency string) int {
+	size := ms.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	size = min(size, envelope.MaxBatchItems)
+	if _, ok := ms.Transport.(BatchTransport); !ok || size == 1 {
+		return 1
+	}
+	b := &ms.batching
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if at, ok := b.refusedAt[agency]; ok {
+		if ms.Clock.Now().Sub(at) < noBatchesFor {
+			return 1
+		}
+		delete(b.refusedAt, agency)
+	}
+	return size
+}
+
+// batchesRefused says whether err is a peer's answer that it has no batch endpoint.
+func batchesRefused(err error) bool {
+	var hf *forewarn.HTTPFailure
+	return errors.As(err, &hf) && (hf.Status == 404 || hf.Status == 405) // not found, method not allowed
+}
+
+// noBatches remembers that agency takes no batches, logging it when it was not known.
+func (ms *Messages) noBatches(agency string, err error) {
+	b := &ms.batching
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.refusedAt == nil {
+		b.refusedAt = map[string]time.Time{}
+	}
+	if _, known := b.refusedAt[agency]; !known {
+		ms.Logger.Warn("peer takes no batched deliveries: each is sent alone for a while", "peer", agency, "for", noBatchesFor, "err", err)
+	}
+	b.refusedAt[agency] = ms.Clock.Now()
+}
+
+// MaxBatchBytes bounds the envelopes of one batch this node sends together: well below
+// the 1 MiB a recipient takes by default (docs/envelope.md, "Batches"). An envelope that
+// would take a batch over goes alone.
+const MaxBatchBytes = 256 << 10
+
+// record stores receipts now, together with any others that arrive meanwhile, and ends
+// each one's flight once it is recorded. gens are the receipts' generations (receiving).
+func (ms *Messages) record(ctx context.Context, rs []forewarn.DeliveryReceipt, ds []*forewarn.Delivery, gens []uint64) {
 	f := &ms.flights
 	f.mu.Lock()
-	f.pending = append(f.pending, r)
-	f.pendingFlights = append(f.pendingFlights, d)
-	f.checkedLocked(gen)
+	f.pending = append(f.pending, rs...)
+	f.pendingFlights = append(f.pendingFlights, ds...)
+	for _, gen := range gens {
+		f.checkedLocked(gen)
+	}
 	if f.recording {
 		f.mu.Unlock()
-		return true // the recorder at work takes it with its next batch
+		return // the recorder at work takes them with its next batch
 	}
 	f.recording = true
 	for len(f.pending) > 0 {
@@ -367,7 +619,6 @@ func (ms *Messages) record(ctx context.Context, r forewarn.DeliveryReceipt, d *f
 	if ms.worker.behind.Load() {
 		ms.Poke() // more may be due behind what was just delivered
 	}
-	return true
 }
 
 // deliver sends one message to one peer (nil: no longer a peer) and returns its
@@ -393,6 +644,13 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 			ms.flights.rejected(gen)
 		}
 	}()
+	r, err := checkReceipt(d, peer, env, raw)
+	return r, gen, err
+}
+
+// checkReceipt verifies raw as peer's signed receipt for d's envelope env.
+func checkReceipt(d *forewarn.Delivery, peer *forewarn.Peer, env, raw []byte) (forewarn.DeliveryReceipt, error) {
+	var none forewarn.DeliveryReceipt
 	r, err := envelope.OpenReceipt(raw, func(agency string) (ed25519.PublicKey, error) {
 		if agency != peer.Agency.Code {
 			return nil, forewarn.Errorf(forewarn.EUNAUTHORIZED, "receipt signed by %s, not by the recipient %s", agency, peer.Agency.Code)
@@ -400,12 +658,12 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 		return peer.PublicKey, nil
 	}, maxReceiptBytes)
 	if err != nil {
-		return none, gen, fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
+		return none, fmt.Errorf("receipt from %s: %w", peer.Agency.Code, err)
 	}
 	if r.MessageID != d.MessageID || !envelope.HasDigest(env, r.Digest) {
-		return none, gen, fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
+		return none, fmt.Errorf("receipt from %s is for another message or other content", peer.Agency.Code)
 	}
-	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt, Attempts: d.Attempts}, gen, nil
+	return forewarn.DeliveryReceipt{MessageID: d.MessageID, Agency: d.Agency, Receipt: raw, At: r.ReceivedAt, Attempts: d.Attempts}, nil
 }
 
 // Escalate fires every escalation step due now, on this node's side of each open
@@ -556,9 +814,10 @@ type worker struct {
 	behind atomic.Bool
 }
 
-// maxQueued is how many handed deliveries may wait for a slot to each peer: beyond it a
-// send leaves its deliveries to the rounds, which read them from the store.
-const maxQueued = DefaultPeerParallel
+// maxQueued is how many handed deliveries may wait for a request to each peer: beyond it
+// a send leaves its deliveries to the rounds, which read them from the store. When a
+// request ends, those waiting go in the next, together as far as the peer's batch size.
+const maxQueued = 4 * DefaultPeerParallel
 
 // queuedSend is a handed delivery waiting for a slot.
 type queuedSend struct {
@@ -601,18 +860,22 @@ func (ms *Messages) handOff(sm *forewarn.StoredMessage, peers []*forewarn.Peer, 
 	until := now.Add(ms.claimFor())
 	for i, d := range sm.Deliveries {
 		q := &queuedSend{d: d, peer: peers[i], urgency: sm.Priority.Rank()}
-		switch {
-		case ms.flights.start(d, DefaultPeerParallel, read):
-			h.flying = append(h.flying, q)
-		case len(w.queued[d.Agency])+h.queuedTo(d.Agency) < maxQueued:
-			h.queue = append(h.queue, q)
-			until = now.Add(2 * ms.claimFor())
-		default:
+		if ms.flights.takeRequests(d.Agency, DefaultPeerParallel, 1) == 1 {
+			if ms.flights.start(d, DefaultPeerParallel*ms.batchFor(d.Agency), read) {
+				h.flying = append(h.flying, q)
+				continue
+			}
+			ms.flights.endRequests(d.Agency, 1)
+		}
+		if len(w.queued[d.Agency])+h.queuedTo(d.Agency) >= maxQueued {
 			for _, q := range h.flying {
 				ms.flights.done(q.d)
+				ms.flights.endRequests(q.d.Agency, 1)
 			}
 			return nil
 		}
+		h.queue = append(h.queue, q)
+		until = now.Add(2 * ms.claimFor())
 	}
 	for _, q := range append(h.flying, h.queue...) {
 		q.d.NextAttempt, q.until = until, until
@@ -637,7 +900,7 @@ func (h *handoff) queuedTo(agency string) int {
 func (h *handoff) start(env []byte) {
 	for _, q := range h.flying {
 		q.env = env
-		h.ms.fly(h.ctx, h.wg, q)
+		h.ms.fly(h.ctx, h.wg, []*queuedSend{q})
 	}
 	if len(h.queue) == 0 {
 		return
@@ -674,6 +937,7 @@ func (h *handoff) start(env []byte) {
 func (h *handoff) release() {
 	for _, q := range h.flying {
 		h.ms.flights.done(q.d)
+		h.ms.flights.endRequests(q.d.Agency, 1)
 		h.wg.Done()
 	}
 	for range h.queue {
@@ -681,16 +945,22 @@ func (h *handoff) release() {
 	}
 }
 
-// fly makes the attempt of a delivery whose flight is taken, on the worker's wg.
-func (ms *Messages) fly(ctx context.Context, wg *sync.WaitGroup, q *queuedSend) {
+// fly makes the request for a batch of deliveries to one peer, whose flights and request
+// are taken, on the worker's wg (one count each).
+func (ms *Messages) fly(ctx context.Context, wg *sync.WaitGroup, batch []*queuedSend) {
 	go func() {
-		defer wg.Done()
-		ms.attempt(ctx, q.d, q.peer, q.env)
+		defer func() {
+			for range batch {
+				wg.Done()
+			}
+		}()
+		ms.request(ctx, batch)
 	}()
 }
 
-// pump starts the queued deliveries to agency that have a free slot now. One whose claim
-// is about to lapse is left to the rounds instead, which find it due once it has.
+// pump starts the queued deliveries to agency while it has a free request, each request
+// taking as many as its batch size. One whose claim is about to lapse is left to the
+// rounds instead, which find it due once it has.
 func (ms *Messages) pump(agency string) {
 	w := &ms.worker
 	w.mu.Lock()
@@ -699,19 +969,31 @@ func (ms *Messages) pump(agency string) {
 		return
 	}
 	read := ms.flights.read()
+	size := ms.batchFor(agency)
 	for len(w.queued[agency]) > 0 {
-		q := w.queued[agency][0]
-		if ms.Clock.Now().Add(ms.claimFor() / 2).After(q.until) {
-			w.queued[agency] = w.queued[agency][1:]
-			w.wg.Done()
-			w.behind.Store(true)
-			continue
-		}
-		if !ms.flights.start(q.d, DefaultPeerParallel, read) {
+		if ms.flights.takeRequests(agency, DefaultPeerParallel, 1) == 0 {
 			return
 		}
-		w.queued[agency] = w.queued[agency][1:]
-		ms.fly(w.ctx, w.wg, q)
+		var batch []*queuedSend
+		for len(w.queued[agency]) > 0 && len(batch) < size {
+			q := w.queued[agency][0]
+			if ms.Clock.Now().Add(ms.claimFor() / 2).After(q.until) {
+				w.queued[agency] = w.queued[agency][1:]
+				w.wg.Done()
+				w.behind.Store(true)
+				continue
+			}
+			if !ms.flights.start(q.d, DefaultPeerParallel*size, read) {
+				break
+			}
+			w.queued[agency] = w.queued[agency][1:]
+			batch = append(batch, q)
+		}
+		if len(batch) == 0 {
+			ms.flights.endRequests(agency, 1)
+			return
+		}
+		ms.fly(w.ctx, w.wg, batch)
 	}
 }
 

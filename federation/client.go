@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/envelope"
 )
 
 // MessagesPath is where a node accepts envelopes from its peers.
@@ -144,4 +145,67 @@ func (c *Client) Deliver(ctx context.Context, peer *forewarn.Peer, envelope []by
 		return nil, fmt.Errorf("%s sent a receipt larger than %d bytes", peer.Agency.Code, MaxReceiptBytes)
 	}
 	return body, nil
+}
+
+// BatchPath is where a node accepts several envelopes in one request (docs/envelope.md,
+// "Batches").
+const BatchPath = MessagesPath + "/batch"
+
+// MaxBatchBytes bounds the body of a batch this client sends. A recipient accepts a batch
+// as large as one envelope (1 MiB by default); staying well below leaves room for a
+// recipient configured with a smaller limit.
+const MaxBatchBytes = 256 << 10
+
+// DeliverBatch posts several envelopes to the peer in one request and returns, in their
+// order, each one's receipt or its refusal, an error as Deliver's for that envelope alone.
+// The error is for the batch as a whole: a connection failure, or the peer's refusal of
+// the request (*forewarn.HTTPFailure; 404 or 405 from a peer that takes no batches).
+func (c *Client) DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelopes [][]byte) ([][]byte, []error, error) {
+	if err := CheckPeerURL(peer.BaseURL, c.allowInsecure); err != nil {
+		return nil, nil, err
+	}
+	if len(envelopes) == 0 || len(envelopes) > envelope.MaxBatchItems {
+		return nil, nil, fmt.Errorf("a batch holds 1 to %d envelopes, not %d", envelope.MaxBatchItems, len(envelopes))
+	}
+	size := 0
+	for _, e := range envelopes {
+		size += len(e) + 1
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, peer.BaseURL+BatchPath, bytes.NewReader(envelope.AppendBatch(make([]byte, 0, size+16), envelopes)))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deliver to %s: %w", peer.Agency.Code, err)
+	}
+	defer resp.Body.Close()
+	limit := int64(len(envelopes))*(MaxReceiptBytes+1024) + 64
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("deliver to %s: reading the answer: %w", peer.Agency.Code, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, refusal(peer, resp.StatusCode, body)
+	}
+	if int64(len(body)) > limit {
+		return nil, nil, fmt.Errorf("%s sent an answer to a batch larger than %d bytes", peer.Agency.Code, limit)
+	}
+	results, err := envelope.ParseBatchAnswer(body, len(envelopes))
+	if err != nil {
+		return nil, nil, fmt.Errorf("deliver to %s: %w", peer.Agency.Code, err)
+	}
+	receipts, errs := make([][]byte, len(results)), make([]error, len(results))
+	for i, r := range results {
+		switch {
+		case r.Status != 0:
+			errs[i] = refusal(peer, r.Status, append(append([]byte(`{"error":`), r.Error...), '}'))
+		case len(r.Receipt) > MaxReceiptBytes:
+			errs[i] = fmt.Errorf("%s sent a receipt larger than %d bytes", peer.Agency.Code, MaxReceiptBytes)
+		default:
+			receipts[i] = r.Receipt
+		}
+	}
+	return receipts, errs, nil
 }

@@ -2,12 +2,16 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/app"
 	"github.com/forewarn/forewarn/envelope"
 )
 
@@ -63,6 +67,123 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(receipt)
+}
+
+// handleFederationBatch accepts several signed envelopes from a peer in one request
+// (docs/envelope.md, "Batches") and answers, in their order, each one's signed receipt or
+// the refusal the single endpoint would have given it. The batch is bounded as one
+// envelope is: its body by the envelope limit, read within one reading slot, and its
+// envelopes are verified within the same worker slots, all at once as far as the slots
+// allow, so that they are stored together (group commit). A receipt is answered only once
+// its message is durable; one envelope refused does not hold back the others.
+func (s *Server) handleFederationBatch(w http.ResponseWriter, r *http.Request) {
+	if s.Messages == nil {
+		s.writeError(w, r, forewarn.Errorf(forewarn.EINTERNAL, "this node does not exchange messages"))
+		return
+	}
+	limit := int64(s.Messages.MaxEnvelope)
+	release, ok := s.admitFederation(w, r, limit, "batch")
+	if !ok {
+		return
+	}
+	defer release()
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		s.writeError(w, r, forewarn.Errorf(forewarn.EINVALID, "could not read the batch: %v", err))
+		return
+	}
+	if int64(len(body)) > limit {
+		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, forewarn.Errorf(forewarn.EINVALID, "the batch is over %d bytes", limit)))
+		return
+	}
+	items, err := envelope.ParseBatch(body, envelope.MaxBatchItems)
+	if err != nil {
+		s.writeError(w, r, s.Messages.Refuse(r.Context(), r.RemoteAddr, err))
+		return
+	}
+	results := make([]envelope.BatchResult, len(items))
+	var wg sync.WaitGroup
+	for i, item := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.receiveInBatch(r, item)
+		}()
+	}
+	wg.Wait()
+	if r.Context().Err() != nil {
+		return // the sender is gone; what was stored is answered again on its retry
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(envelope.AppendBatchAnswer(make([]byte, 0, len(items)*1024), results))
+}
+
+// receiveInBatch receives one envelope of a batch within a worker slot, as the single
+// endpoint does, and returns its receipt or its refusal.
+func (s *Server) receiveInBatch(r *http.Request, data []byte) envelope.BatchResult {
+	select {
+	case s.fedWorkers <- struct{}{}:
+	case <-r.Context().Done():
+		return envelope.BatchResult{} // the sender left: nothing is answered
+	}
+	working := true
+	stopWorking := func() {
+		if working {
+			working = false
+			<-s.fedWorkers
+		}
+	}
+	defer stopWorking()
+	receipt, err := s.Messages.ReceiveThen(r.Context(), data, r.RemoteAddr, stopWorking)
+	if err != nil {
+		return s.batchRefusal(r, err)
+	}
+	return envelope.BatchResult{Receipt: receipt}
+}
+
+// batchRefusal is err as the single endpoint answers it (writeError): the HTTP status and
+// the error object.
+func (s *Server) batchRefusal(r *http.Request, err error) envelope.BatchResult {
+	var body errorBody
+	status := ErrorStatus(err)
+	var often *app.RefusedTooOften
+	switch {
+	case errors.As(err, &often):
+		status = http.StatusTooManyRequests
+		body.Error.Code, body.Error.Message = "rate_limited", "too many refused requests from your address; wait a minute"
+	default:
+		code := forewarn.ErrorCode(err)
+		if code == forewarn.EINTERNAL {
+			s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		body.Error.Code, body.Error.Message = code, forewarn.ErrorMessage(err)
+		if fe, ok := err.(*forewarn.Error); ok {
+			body.Error.Field, body.Error.Rule, body.Error.Values = fe.Field, fe.Rule, fe.Values
+		}
+	}
+	raw, _ := json.Marshal(&body.Error) // strings only: cannot fail
+	return envelope.BatchResult{Status: status, Error: raw}
+}
+
+// federationBatch and federationBatchAnswer describe the batch endpoint's bodies in the
+// OpenAPI document; the handler reads and writes them with package envelope, which keeps
+// each envelope and receipt byte for byte.
+type federationBatch struct {
+	Envelopes []map[string]any `json:"envelopes"`
+}
+
+type federationBatchAnswer struct {
+	Results []struct {
+		Receipt map[string]any `json:"receipt,omitempty"`
+		Status  int            `json:"status,omitempty"`
+		Error   *struct {
+			Code    string   `json:"code"`
+			Message string   `json:"message"`
+			Field   string   `json:"field,omitempty"`
+			Rule    string   `json:"rule,omitempty"`
+			Values  []string `json:"values,omitempty"`
+		} `json:"error,omitempty"`
+	} `json:"results"`
 }
 
 // handleWitnessHead countersigns a peer's signed audit head (witnessing) and answers with

@@ -21,6 +21,8 @@ var schemaTypes = map[string]any{
 	"Node":                 forewarn.NodeInfo{},
 	"Envelope":             map[string]any{},
 	"Receipt":              map[string]any{},
+	"EnvelopeBatch":        federationBatch{},
+	"EnvelopeBatchAnswer":  federationBatchAnswer{},
 	"Head":                 map[string]any{},
 	"WitnessQuery":         map[string]any{},
 	"WitnessAnswer":        app.WitnessAnswer{},

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,20 +23,48 @@ import (
 )
 
 // timedTransport records how long each delivery takes: the HTTP round trip, which
-// includes the recipient verifying and durably storing the message and its receipt.
+// includes the recipient verifying and durably storing the message and its receipt. A
+// batch's round trip counts once for each of its envelopes, each of which waited for it.
 type timedTransport struct {
-	next app.Transport
-	mu   sync.Mutex
-	took []time.Duration
+	next     app.Transport
+	mu       sync.Mutex
+	took     []time.Duration
+	requests int
 }
 
 func (t *timedTransport) Deliver(ctx context.Context, p *forewarn.Peer, env []byte) ([]byte, error) {
 	start := time.Now()
 	r, err := t.next.Deliver(ctx, p, env)
-	t.mu.Lock()
-	t.took = append(t.took, time.Since(start))
-	t.mu.Unlock()
+	t.timed(start, 1)
 	return r, err
+}
+
+func (t *timedTransport) DeliverBatch(ctx context.Context, p *forewarn.Peer, envs [][]byte) ([][]byte, []error, error) {
+	bt, ok := t.next.(app.BatchTransport)
+	if !ok {
+		return nil, nil, &forewarn.HTTPFailure{Status: http.StatusNotFound, Text: "no batches"}
+	}
+	start := time.Now()
+	rs, errs, err := bt.DeliverBatch(ctx, p, envs)
+	t.timed(start, len(envs))
+	return rs, errs, err
+}
+
+func (t *timedTransport) timed(start time.Time, n int) {
+	took := time.Since(start)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.requests++
+	for range n {
+		t.took = append(t.took, took)
+	}
+}
+
+// perRequest returns how many envelopes went in each request, on average.
+func (t *timedTransport) perRequest() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return float64(len(t.took)) / float64(max(1, t.requests))
 }
 
 func (t *timedTransport) percentile(p float64) time.Duration {
@@ -144,6 +173,10 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 	tr, fr := benchPair(b, dsn)
 	tt := &timedTransport{next: tr.msgs.Transport}
 	tr.msgs.Transport = tt
+	// FOREWARN_BENCH_BATCH tries another batch size (1: each envelope alone).
+	if n, err := strconv.Atoi(os.Getenv("FOREWARN_BENCH_BATCH")); err == nil {
+		tr.msgs.BatchSize = n
+	}
 	queued := queue(b, tr, b.N)
 	var commits, flushes int64
 	var pgCPU time.Duration
@@ -187,6 +220,7 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 	b.ReportMetric(float64(tt.percentile(0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(tt.percentile(0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(b.N)/queued.Seconds(), "queued/s")
+	b.ReportMetric(tt.perRequest(), "msgs/request")
 	// The limit it runs against, measured now on the same disk: durable single-row
 	// commits for SQLite; for PostgreSQL 2 KB INSERT transactions from 1 and from 8
 	// clients (run it against a server with fsync on for a durable-commit limit).
