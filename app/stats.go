@@ -10,6 +10,7 @@ type Stats struct {
 	Rejected         atomic.Int64 // deliveries from peers refused
 	Delivered        atomic.Int64 // messages receipted by a peer
 	DeliveryFailures atomic.Int64 // delivery attempts that failed
+	Requests         atomic.Int64 // delivery requests made to peers, a batch counting once
 	Escalations      atomic.Int64 // escalation steps fired
 	Matches          atomic.Int64 // matches found on arrival
 }

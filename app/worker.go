@@ -217,6 +217,10 @@ func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (i
 	return int(delivered.Load()), err
 }
 
+// maxRound bounds how many deliveries to one peer a round starts: the store claims a
+// round's deliveries in one statement, which SQLite refuses beyond a few hundred.
+const maxRound = 256
+
 // sweepLimit is how many due deliveries a sweep looks at for ones to agencies that are no
 // longer peers.
 const sweepLimit = 500
@@ -255,7 +259,7 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 		size := ms.batchFor(code)
 		reqs := ms.flights.takeRequests(code, parallel, parallel)
 		reserved[code], sizes[code] = reqs, size
-		free := min(reqs*size, ms.flights.free(code, parallel*size))
+		free := min(reqs*size, ms.flights.free(code, parallel*size), maxRound)
 		if free <= 0 {
 			behind = true
 			continue
@@ -472,6 +476,7 @@ func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch [
 	if len(sending) < 2 {
 		return ms.attemptEach(ctx, append(sending, alone...))
 	}
+	ms.Stats.Requests.Add(1)
 	raws, errs, err := bt.DeliverBatch(actx, peer, envs)
 	cancel()
 	if err != nil {
@@ -514,7 +519,7 @@ func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch [
 }
 
 // DefaultBatchSize is how many envelopes at most go to a peer in one request.
-const DefaultBatchSize = 16
+const DefaultBatchSize = 8
 
 // noBatchesFor is how long a peer that answered a batch 404 or 405 (a node older than
 // batches) is sent each delivery alone before a batch is tried again.
@@ -633,6 +638,7 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 			return none, 0, err
 		}
 	}
+	ms.Stats.Requests.Add(1)
 	raw, err := ms.Transport.Deliver(ctx, peer, env)
 	if err != nil {
 		return none, 0, err

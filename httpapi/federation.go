@@ -74,7 +74,8 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 // the refusal the single endpoint would have given it. The batch is bounded as one
 // envelope is: its body by the envelope limit, read within one reading slot, and its
 // envelopes are verified within the same worker slots, all at once as far as the slots
-// allow, so that they are stored together (group commit). A receipt is answered only once
+// allow, so that they are stored together (group commit); however many batches arrive,
+// at most FederationReaders of their envelopes are received at once. A receipt is answered only once
 // its message is durable; one envelope refused does not hold back the others.
 func (s *Server) handleFederationBatch(w http.ResponseWriter, r *http.Request) {
 	if s.Messages == nil {
@@ -121,10 +122,19 @@ func (s *Server) handleFederationBatch(w http.ResponseWriter, r *http.Request) {
 // receiveInBatch receives one envelope of a batch within a worker slot, as the single
 // endpoint does, and returns its receipt or its refusal.
 func (s *Server) receiveInBatch(r *http.Request, data []byte) envelope.BatchResult {
+	// However many batches are read at once, no more of their envelopes are received at
+	// once than single envelopes can be (one each per reading slot): each holds what its
+	// storing needs (a connection to the database, say) until it is stored.
+	select {
+	case s.fedItems <- struct{}{}:
+		defer func() { <-s.fedItems }()
+	case <-r.Context().Done():
+		return envelope.BatchResult{} // the sender left: nothing is answered
+	}
 	select {
 	case s.fedWorkers <- struct{}{}:
 	case <-r.Context().Done():
-		return envelope.BatchResult{} // the sender left: nothing is answered
+		return envelope.BatchResult{}
 	}
 	working := true
 	stopWorking := func() {

@@ -47,6 +47,7 @@ type Server struct {
 	patterns          []string
 
 	fedReaders, fedWorkers chan struct{} // slots of the federation endpoint
+	fedItems               chan struct{} // envelopes of batches being received
 }
 
 // NewServer returns a server for node with its routes registered.
@@ -55,7 +56,8 @@ func NewServer(node *app.Node, logger *slog.Logger) *Server {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{Node: node, Logger: logger, registry: prometheus.NewRegistry(), mux: http.NewServeMux(),
-		fedReaders: make(chan struct{}, FederationReaders), fedWorkers: make(chan struct{}, FederationWorkers)}
+		fedReaders: make(chan struct{}, FederationReaders), fedWorkers: make(chan struct{}, FederationWorkers),
+		fedItems: make(chan struct{}, FederationReaders)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "forewarn_http_requests_total", Help: "HTTP requests served, by route and status code.",
 	}, []string{"route", "code"})

@@ -199,7 +199,13 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 			b.Fatal(err)
 		}
 		if n == 0 {
-			b.Fatalf("stuck at %d of %d delivered", delivered, b.N)
+			why := ""
+			if due, err := tr.node.Store.DueDeliveries(ctx, time.Now().AddDate(1, 0, 0), 3); err == nil {
+				for _, d := range due {
+					why += "; " + d.LastError
+				}
+			}
+			b.Fatalf("stuck at %d of %d delivered%s", delivered, b.N, why)
 		}
 		delivered += n
 	}
@@ -308,7 +314,7 @@ func BenchmarkDeliveryAPI(b *testing.B) {
 	}
 	const clients = 8
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	before := tr.msgs.Stats.Delivered.Load()
+	before, requests := tr.msgs.Stats.Delivered.Load(), tr.msgs.Stats.Requests.Load()
 	stopProfile := profileTimed(b)
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
@@ -374,6 +380,7 @@ func BenchmarkDeliveryAPI(b *testing.B) {
 	b.ReportMetric(rate, "msgs/s")
 	b.ReportMetric(float64(b.N)/posted.Seconds(), "posted/s")
 	b.ReportMetric(float64(tr.msgs.Stats.Delivered.Load()-before)/float64(b.N), "sent/msg")
+	b.ReportMetric(float64(tr.msgs.Stats.Delivered.Load()-before)/float64(tr.msgs.Stats.Requests.Load()-requests), "msgs/request")
 	limits.Report(b, rate, limits.SQLiteCommitLimit(b), "sqlite-commit")
 }
 
