@@ -27,6 +27,7 @@ func (s *Server) SetMessages(ms *app.Messages) {
 		counter("forewarn_messages_rejected_total", "Deliveries from peers refused (each is in the audit trail with its reason).", st.Rejected.Load),
 		counter("forewarn_messages_delivered_total", "Messages receipted by a peer.", st.Delivered.Load),
 		counter("forewarn_delivery_failures_total", "Delivery attempts that failed and will be retried.", st.DeliveryFailures.Load),
+		counter("forewarn_delivery_requests_total", "Delivery requests made to peers: a batch of deliveries counts once.", st.Requests.Load),
 		counter("forewarn_escalations_total", "Escalation steps fired.", st.Escalations.Load),
 		counter("forewarn_matches_on_arrival_total", "Matches found when messages arrived.", st.Matches.Load),
 	)

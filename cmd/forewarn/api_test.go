@@ -90,7 +90,7 @@ var wantAllowed = map[string]string{
 
 // public routes answer without credentials.
 var public = map[string]bool{
-	"GET /healthz": true, "GET /api/v1/openapi.json": true, "GET /api/v1/node": true, "POST /federation/v1/messages": true, "POST /federation/v1/heads": true, "POST /federation/v1/heads/query": true, "POST /federation/v1/private-match": true,
+	"GET /healthz": true, "GET /api/v1/openapi.json": true, "GET /api/v1/node": true, "POST /federation/v1/messages": true, "POST /federation/v1/messages/batch": true, "POST /federation/v1/heads": true, "POST /federation/v1/heads/query": true, "POST /federation/v1/private-match": true,
 }
 
 func openAPIDoc(t *testing.T, base string) map[string]map[string]any {

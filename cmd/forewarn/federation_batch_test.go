@@ -347,7 +347,7 @@ func TestBatchFallback(t *testing.T) {
 	deliver := func(n int) {
 		t.Helper()
 		got := 0
-		for round := 0; got < n && round < 10; round++ {
+		for round := 0; got < n && round < n; round++ { // two at a time once alone
 			k, err := tr.msgs.DeliverDue(ctx, 2)
 			if err != nil {
 				t.Fatal(err)
