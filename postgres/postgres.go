@@ -63,9 +63,13 @@ func Compact(ctx context.Context, db *sql.DB) error {
 	return err
 }
 
-// maxIdleConns is how many connections a node keeps open while idle: as many as it uses
-// at once under a full load of deliveries and arrivals.
-const maxIdleConns = 64
+// MaxOpenConns is the most connections one server opens to PostgreSQL, idle or not: more
+// than it uses at once under a full load of deliveries (16 in flight to each peer) and
+// arrivals (each holds one until its group commit is durable), and few enough that two
+// servers of a node (80) fit in PostgreSQL's default max_connections of 100, with room
+// left for its superuser slots and an operator's psql. A server that needs more at once
+// waits for one to be free. They are kept open while idle, up to a minute.
+const MaxOpenConns = 40
 
 // Open connects to the database at dsn (a postgres:// URL or key=value string), checks the
 // connection and applies pending migrations.
@@ -84,7 +88,8 @@ func Open(ctx context.Context, dsn string, opts sqlstore.Options) (*sqlstore.DB,
 	// kept idle the surplus was closed and reopened all the time (365 backends started
 	// in one 2,000-message DeliveryPostgres run, against 21 at 16 in flight), which took
 	// PostgreSQL's CPU per message from 0.9 ms to 4-5 ms. Those left idle a minute close.
-	sqldb.SetMaxIdleConns(maxIdleConns)
+	sqldb.SetMaxOpenConns(MaxOpenConns)
+	sqldb.SetMaxIdleConns(MaxOpenConns)
 	sqldb.SetConnMaxIdleTime(time.Minute)
 	db := sqlstore.New(sqldb, Dialect, opts)
 	if err := db.Migrate(ctx, Migrations()); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"errors"
 	"github.com/forewarn/forewarn/internal/testdata"
 	"os"
@@ -316,3 +317,62 @@ func TestMixedWritesAcrossServers(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionsBounded: a server opens at most postgres.MaxOpenConns connections, however
+// many writers it serves at once (here three times as many, each holding one while it
+// waits for the audit head), so two servers of a node fit in PostgreSQL's default
+// max_connections of 100; the writers beyond the bound wait for a connection, and every
+// write is made.
+func TestConnectionsBounded(t *testing.T) {
+	if 2*postgres.MaxOpenConns > 100-3-10 {
+		t.Fatalf("two servers may open %d connections: more than PostgreSQL's default 100, less its 3 superuser slots and 10 for an operator", 2*postgres.MaxOpenConns)
+	}
+	db := openFresh(t, sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code})
+	if got := db.Stats().MaxOpenConnections; got != postgres.MaxOpenConns {
+		t.Fatalf("the store may open %d connections, want %d", got, postgres.MaxOpenConns)
+	}
+	ctx, actor := context.Background(), forewarn.UserActor("analyst1")
+	const writers = 3 * postgres.MaxOpenConns
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if n := int64(db.Stats().OpenConnections); n > peak.Load() {
+				peak.Store(n)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 3 {
+				if err := db.CreateSubject(ctx, actor, storetest.NewSubject(fmt.Sprintf("Subject %d-%d", i, j))); err != nil {
+					t.Errorf("CreateSubject: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	st := db.Stats()
+	if p := max(peak.Load(), int64(st.OpenConnections)); p > postgres.MaxOpenConns {
+		t.Errorf("%d connections open at once, want at most %d", p, postgres.MaxOpenConns)
+	}
+	if st.WaitCount == 0 {
+		t.Errorf("%d writers at once never waited for a connection: the bound of %d was not reached, so this test shows nothing", writers, postgres.MaxOpenConns)
+	}
+	if _, total, err := db.FindSubjects(ctx, actor, forewarn.SubjectFilter{Limit: 1}); err != nil || total != writers*3 {
+		t.Errorf("%d subjects stored (%v), want %d", total, err, writers*3)
+	}
+}
+

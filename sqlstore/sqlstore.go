@@ -272,13 +272,24 @@ func (db *DB) beginTx(ctx context.Context, now time.Time, readOnly bool) (*tx, e
 // kept: parsing the same SQL again for every message was a fifth of the delivery path's
 // time. Queries built from filters or IN lists take a bounded number of shapes (the page
 // size bounds an IN list), so the cache stays small.
+//
+// A statement not prepared yet is prepared on the transaction's own connection, and on the
+// database beside it for the next: preparing it on the database takes a connection from
+// the pool, and a transaction holding the audit head that waits for one, while the pool's
+// others wait for the head, would wait for ever once the pool is bounded
+// (postgres.MaxOpenConns).
 func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	st, err := tx.db.prepared(ctx, q)
-	if err != nil {
-		return nil, err
+	q = tx.db.rebind(q)
+	if st, ok := tx.db.stmts.Load(q); ok {
+		return tx.tx.StmtContext(ctx, st.(*sql.Stmt)), nil
 	}
-	return tx.tx.StmtContext(ctx, st), nil
+	go tx.db.prepared(context.WithoutCancel(ctx), q) //nolint:errcheck // the next to miss prepares it again
+	return tx.tx.PrepareContext(ctx, q)
 }
+
+// Stats reports the database handle's connections: how many are open and in use, how
+// often a caller waited for one, and the most it may open.
+func (db *DB) Stats() sql.DBStats { return db.sql.Stats() }
 
 // prepared returns q prepared on the database, once: database/sql prepares it again on
 // each connection that runs it, and keeps it there.
