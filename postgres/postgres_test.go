@@ -376,3 +376,59 @@ func TestConnectionsBounded(t *testing.T) {
 	}
 }
 
+// TestRepeatedDeliveryReceiptDurable: the receipt given again for a message delivered twice
+// is given only once the log holding the message is durable, as the first one was. The
+// first delivery's commit may still be waiting for the disk (group commit commits relaxed,
+// then waits) when the second reads it, and a receipt given then for a message a crash
+// loses would leave the sender believing it delivered. Here the log is left unflushed by
+// a relaxed commit just before the second delivery, which must flush it. (Other writers
+// on a shared server flush it too and may hide a regression; they cannot fail the test.)
+func TestRepeatedDeliveryReceiptDurable(t *testing.T) {
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	db := openFresh(t, sqlstore.Options{Now: clock.Now, Agency: storetest.Agency.Code, Signer: signer})
+	e := &storetest.Env{T: t, Ctx: context.Background(), Store: db, Clock: clock, Signer: signer}
+	e.Init()
+	e.AddPeers()
+	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+	again := *sm
+	again.Message = new(forewarn.Message)
+	*again.Message = *sm.Message
+	first, dup, err := db.ReceiveMessage(e.Ctx, peer, sm, receipt)
+	if err != nil || dup {
+		t.Fatalf("first delivery: duplicate %v, %v", dup, err)
+	}
+
+	admin, err := sql.Open("pgx", testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	conn, err := admin.Conn(e.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var unflushed string
+	for _, q := range []string{"SET synchronous_commit = off", "CREATE TEMP TABLE wal_probe (x int)", "INSERT INTO wal_probe VALUES (1)"} {
+		if _, err := conn.ExecContext(e.Ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := conn.QueryRowContext(e.Ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&unflushed); err != nil {
+		t.Fatal(err)
+	}
+
+	got, dup, err := db.ReceiveMessage(e.Ctx, peer, &again, []byte(`{"another":"receipt"}`))
+	if err != nil || !dup || string(got) != string(first) {
+		t.Fatalf("second delivery: receipt %s, duplicate %v, %v; want the first receipt %s", got, dup, err, first)
+	}
+	var durable bool
+	if err := conn.QueryRowContext(e.Ctx, "SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn", unflushed).Scan(&durable); err != nil {
+		t.Fatal(err)
+	}
+	if !durable {
+		t.Errorf("the receipt of a repeated delivery was given before the log (to %s) was flushed", unflushed)
+	}
+}

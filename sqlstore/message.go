@@ -306,6 +306,11 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			return err
 		}
 		if held {
+			// A repeated delivery is answered with the first receipt only once the first
+			// is durable: it may have committed relaxed, still waiting for the disk in its
+			// group, when this one read it. Here that holds because the serial path locks
+			// the head (FOR UPDATE gives it a transaction ID) and commits durably, which
+			// flushes the log past the first's commit (TestRepeatedDeliveryReceiptDurable).
 			if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
 				duplicate = first != nil
 				return err
@@ -410,6 +415,13 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			}
 			return err
 		})
+		if err == nil && db.dialect.WaitDurable != "" {
+			// Read without a commit of this transaction's own: the first receipt is given
+			// once the log holding it is durable, as above.
+			if _, werr := db.sql.ExecContext(ctx, db.dialect.WaitDurable); werr != nil {
+				err = db.internal("receive message", fmt.Errorf("wait for the first delivery to be durable: %w", werr))
+			}
+		}
 		duplicate = true
 	}
 	if err != nil {
