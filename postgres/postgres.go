@@ -44,11 +44,19 @@ var Dialect = sqlstore.Dialect{
 	Pipeline:          Pipeline,
 	PlainReads:        true,
 	WritableCTE:       true,
-	WaitDurable:       "SELECT pg_catalog.txid_current()",
+	WaitDurable:       waitDurable,
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,
 	Compact:           Compact,
 }
+
+// waitDurable is Dialect.WaitDurable: a transaction that writes a record to the log (a
+// logical decoding message, which nothing reads unless a decoding slot asks for it) and so
+// commits synchronously, flushing the log up to its commit and every relaxed commit before
+// it. One that writes nothing, as "SELECT txid_current()" (which only takes a transaction
+// ID), PostgreSQL commits asynchronously whatever synchronous_commit says, and it flushed
+// nothing (TestWaitDurableFlushes).
+const waitDurable = "SELECT pg_catalog.pg_logical_emit_message(true, 'forewarn', '')"
 
 // erasedTables are the tables erasure deletes from or rewrites.
 const erasedTables = "subjects, claims, associations, subject_sources, import_raw_objects, taxii_objects, matches, rejected_pairs, alerts, notifications, messages, deliveries, escalations, reviews, audit_notes"

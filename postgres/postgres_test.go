@@ -432,3 +432,56 @@ func TestRepeatedDeliveryReceiptDurable(t *testing.T) {
 		t.Errorf("the receipt of a repeated delivery was given before the log (to %s) was flushed", unflushed)
 	}
 }
+
+// TestWaitDurableFlushes checks the contract group commit rests on: after a relaxed
+// commit, Dialect.WaitDurable returns only once the log is flushed past that commit. A
+// transaction that only takes a transaction ID writes no log, so PostgreSQL commits it
+// asynchronously too and flushes nothing ("SELECT txid_current()" left 199 of 200 such
+// commits unflushed): arrivals were receipted before they were durable. (Other writers
+// on a shared server flush the log too and may hide a regression; they cannot fail it.)
+func TestWaitDurableFlushes(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	table := "forewarn_test_wal_" + hex.EncodeToString(b)
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE "+table+" (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	defer db.ExecContext(ctx, "DROP TABLE "+table)
+	unflushed := 0
+	const rounds = 20
+	for range rounds {
+		for _, q := range []string{"BEGIN", postgres.Dialect.RelaxedCommit, "INSERT INTO " + table + " VALUES (1)", "COMMIT"} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		var committed string
+		if err := conn.QueryRowContext(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&committed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, postgres.Dialect.WaitDurable); err != nil {
+			t.Fatalf("%s: %v", postgres.Dialect.WaitDurable, err)
+		}
+		var durable bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn", committed).Scan(&durable); err != nil {
+			t.Fatal(err)
+		}
+		if !durable {
+			unflushed++
+		}
+	}
+	if unflushed > 0 {
+		t.Errorf("%d of %d relaxed commits were not flushed when %q returned", unflushed, rounds, postgres.Dialect.WaitDurable)
+	}
+}

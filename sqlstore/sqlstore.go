@@ -91,9 +91,10 @@ type Dialect struct {
 	// audit head from its start.
 	Pipeline func(ctx context.Context, conn *sql.Conn, stmts []Statement) ([]int64, error)
 	// WaitDurable, when set with RelaxedCommit, is a statement that returns only once the
-	// log is durable up to it: a transaction that commits synchronously after one that
-	// did not ("SELECT pg_catalog.txid_current()" on PostgreSQL: it takes a transaction
-	// ID, so its commit is written and flushed, and the log before it with it).
+	// log is durable up to it: a transaction that writes to the log and so commits
+	// synchronously after one that did not, flushing the log before it with its own (on
+	// PostgreSQL a transactional logical message; a transaction that writes nothing is
+	// committed asynchronously and flushes nothing).
 	WaitDurable string
 	// MigrationLock, when set, is executed first in every migration transaction so that
 	// two processes migrating at once take turns.
