@@ -45,13 +45,28 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, forewarn.Errorf(forewarn.EINVALID, "could not read the envelope: %v", err))
 		return
 	}
+	receipt, ok, err := s.receive(r, body)
+	if !ok {
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(receipt)
+}
+
+// receive verifies and stores one envelope within a worker slot (Messages.ReceiveThen) and
+// returns its receipt or its refusal. The slot bounds verifying and matching; a message
+// waiting to be stored with others (group commit) gives it back. ok is false when the
+// sender left before a slot was free: nothing is to be answered.
+func (s *Server) receive(r *http.Request, data []byte) (receipt []byte, ok bool, err error) {
 	select {
 	case s.fedWorkers <- struct{}{}:
 	case <-r.Context().Done():
-		return
+		return nil, false, nil
 	}
-	// The worker slot bounds verifying and matching; a message waiting to be stored
-	// with others (group commit) gives it back.
 	working := true
 	stopWorking := func() {
 		if working {
@@ -60,13 +75,8 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 		}
 	}
 	defer stopWorking()
-	receipt, err := s.Messages.ReceiveThen(r.Context(), body, r.RemoteAddr, stopWorking)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(receipt)
+	receipt, err = s.Messages.ReceiveThen(r.Context(), data, r.RemoteAddr, stopWorking)
+	return receipt, true, err
 }
 
 // handleFederationBatch accepts several signed envelopes from a peer in one request
@@ -131,20 +141,10 @@ func (s *Server) receiveInBatch(r *http.Request, data []byte) envelope.BatchResu
 	case <-r.Context().Done():
 		return envelope.BatchResult{} // the sender left: nothing is answered
 	}
-	select {
-	case s.fedWorkers <- struct{}{}:
-	case <-r.Context().Done():
+	receipt, ok, err := s.receive(r, data)
+	if !ok {
 		return envelope.BatchResult{}
 	}
-	working := true
-	stopWorking := func() {
-		if working {
-			working = false
-			<-s.fedWorkers
-		}
-	}
-	defer stopWorking()
-	receipt, err := s.Messages.ReceiveThen(r.Context(), data, r.RemoteAddr, stopWorking)
 	if err != nil {
 		return s.batchRefusal(r, err)
 	}
