@@ -116,7 +116,8 @@ func IsUniqueViolation(err error) bool {
 // Pipeline sends stmts on conn's pgx connection as one batch: one round trip for all of
 // them, inside the transaction conn has open. It returns the rows each statement changed
 // (1 for a read, whose row it scans into the statement's Scan; for a statement with Each,
-// the rows it returned, each passed to Each); the first error stops it
+// the rows it returned, each passed to Each), and calls a write's Done once it has run,
+// before reading the results of the rest; the first error stops it
 // (and the transaction must then be rolled back).
 func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
 	affected := make([]int64, 0, len(stmts))
@@ -166,6 +167,9 @@ func Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) (
 				return err
 			}
 			affected = append(affected, tag.RowsAffected())
+			if s.Done != nil {
+				s.Done()
+			}
 		}
 		return br.Close()
 	})

@@ -46,6 +46,10 @@ type Statement struct {
 	// sent, rather than when it was queued (what other transactions of this process are
 	// doing by then: see matchedGuard).
 	Fresh func() []any
+	// Done, when set, is called once the statement has run, before the results of those
+	// after it are read: a relaxed COMMIT's lets the group start its next batch while
+	// this one waits for the disk.
+	Done func()
 }
 
 // freshen sets the arguments of the statements that take theirs when sent.
@@ -142,9 +146,9 @@ func (db *DB) tryLate(ctx context.Context, now time.Time, fn func(*tx) error, sh
 
 // commitLate is a late transaction's tail on its own: it locks the head, links the
 // transaction's entries, sends its writes and commits (tailCommit).
-func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool) error {
+func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool, committed func()) error {
 	n := len(tx.queued)
-	return db.tailCommit(ctx, tx.conn, shared, len(tx.pending) > 0, func(seq int64, hash string) (*tail, error) {
+	return db.tailCommit(ctx, tx.conn, shared, len(tx.pending) > 0, committed, func(seq int64, hash string) (*tail, error) {
 		// Linked again when the head known beforehand had moved: from the writes alone.
 		tx.queued, tx.auditRows, tx.linking = tx.queued[:n:n], nil, false
 		tx.headSeq, tx.headHash = seq, hash
@@ -183,7 +187,10 @@ type tail struct {
 // fails and the tail runs again the longer way: BEGIN with the head locked and read, then
 // the writes with the COMMIT, two round trips, or three when writes must be checked before
 // the commit.
-func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bool, link func(seq int64, hash string) (*tail, error)) error {
+//
+// committed, when not nil, is called once the COMMIT has run and the head it leaves is
+// noted, before the wait for the disk that follows a relaxed one.
+func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bool, committed func(), link func(seq int64, hash string) (*tail, error)) error {
 	done := false
 	defer func() {
 		if !done {
@@ -205,11 +212,11 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 			expect[i] = len(prefix) + x
 		}
 		freshen(t.stmts)
-		committed, failed, err := db.pipeCommit(ctx, conn, append(prefix, t.stmts...), expect, shared)
+		ok, failed, err := db.pipeCommit(ctx, conn, append(prefix, t.stmts...), expect, shared, db.onCommit(t, committed))
 		if err != nil {
 			return err
 		}
-		if committed {
+		if ok {
 			done = true
 			db.committedLate(t)
 			return nil
@@ -237,16 +244,26 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 		t.stmts = append(t.stmts, Statement{SQL: db.rebind("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), Args: []any{t.seq, t.hash}})
 	}
 	freshen(t.stmts)
-	committed, _, err := db.pipeCommit(ctx, conn, t.stmts, t.expect, shared)
+	ok, _, err := db.pipeCommit(ctx, conn, t.stmts, t.expect, shared, db.onCommit(t, committed))
 	if err != nil {
 		return err
 	}
-	if !committed {
+	if !ok {
 		return errRetrySerial
 	}
 	done = true
 	db.committedLate(t)
 	return nil
+}
+
+// onCommit is what runs once t's COMMIT has: the head it leaves noted, then committed.
+func (db *DB) onCommit(t *tail, committed func()) func() {
+	return func() {
+		db.committedLate(t)
+		if committed != nil {
+			committed()
+		}
+	}
 }
 
 // committedLate notes what a committed tail leaves: the head, and the checkpoint policy
@@ -321,8 +338,8 @@ func (db *DB) beginLate(ctx context.Context, conn *sql.Conn, shared bool, seq *i
 // the disk follows the COMMIT. It reports whether it committed: not when a checked write
 // missed or a guard failed (failed is then the guard's index, else -1), and the caller
 // then rolls back.
-func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement, expect []int, shared bool) (committed bool, failed int, err error) {
-	tail := []Statement{{SQL: "COMMIT"}}
+func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement, expect []int, shared bool, onCommit func()) (committed bool, failed int, err error) {
+	tail := []Statement{{SQL: "COMMIT", Done: onCommit}}
 	if shared {
 		tail = append(tail, Statement{SQL: db.dialect.WaitDurable})
 	}
@@ -441,7 +458,7 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		<-w.wake
 		if !w.lead {
 			if w.err == errAlone {
-				return db.commitLate(ctx, tx, relaxed)
+				return db.commitLate(ctx, tx, relaxed, nil)
 			}
 			return w.err
 		}
@@ -458,11 +475,30 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 	for _, o := range batch {
 		shared = shared && o.relaxed
 	}
+	// The next batch may start once this one's COMMIT has run: it links after the head
+	// this one leaves, and its own commit, later in the log, is durable only after this
+	// one's. So a relaxed batch's wait for the disk overlaps the next batch's writes.
+	handedOver := false
+	handover := func() {
+		if handedOver {
+			return
+		}
+		handedOver = true
+		g.mu.Lock()
+		if len(g.pending) > 0 {
+			next := g.pending[0]
+			next.lead = true
+			close(next.wake)
+		} else {
+			g.leading = false
+		}
+		g.mu.Unlock()
+	}
 	var err error
 	if len(batch) == 1 {
-		err = db.commitLate(ctx, tx, shared)
+		err = db.commitLate(ctx, tx, shared, handover)
 	} else {
-		err = db.commitBatch(ctx, batch, shared)
+		err = db.commitBatch(ctx, batch, shared, handover)
 	}
 	for _, o := range batch[1:] {
 		o.err = err
@@ -471,31 +507,22 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		}
 		close(o.wake)
 	}
-
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		next := g.pending[0]
-		next.lead = true
-		close(next.wake)
-	} else {
-		g.leading = false
-	}
-	g.mu.Unlock()
+	handover()
 	if err != nil && len(batch) > 1 {
-		return db.commitLate(ctx, tx, relaxed)
+		return db.commitLate(ctx, tx, relaxed, nil)
 	}
 	return err
 }
 
 // commitBatch commits the tails of batch in one transaction on the leader's connection
 // (batch[0]'s); shared, its commit relaxed and then waited for.
-func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter, shared bool) error {
+func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter, shared bool, committed func()) error {
 	conn := batch[0].tx.conn
 	linking := false
 	for _, w := range batch {
 		linking = linking || len(w.tx.pending) > 0
 	}
-	return db.tailCommit(ctx, conn, shared, linking, func(seq int64, hash string) (*tail, error) {
+	return db.tailCommit(ctx, conn, shared, linking, committed, func(seq int64, hash string) (*tail, error) {
 		linker := &tx{db: db, conn: conn, linking: true, headSeq: seq, headHash: hash}
 		t := &tail{}
 		checked := map[string]bool{}
