@@ -273,9 +273,19 @@ func receipted(t *testing.T, tr *liveNode) (withReceipt, open int) {
 // every one is stored once by France, every receipt is recorded by Turkey, none was answered
 // before its message was stored, and they went in batches of more than one.
 func TestBatchDelivery(t *testing.T) {
-	ctx := context.Background()
 	_, c := twoNodes(t, day("2015-01-05 09:00"))
-	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
+	testBatchDelivery(t, c.node(agencyTR.Code), c.node(agencyFR.Code))
+}
+
+// TestBatchDeliveryPostgres is TestBatchDelivery with both nodes storing in PostgreSQL,
+// whose group commit stores a batch's arrivals.
+func TestBatchDeliveryPostgres(t *testing.T) {
+	tr, fr := benchPair(t, testPostgres(t))
+	testBatchDelivery(t, tr, fr)
+}
+
+func testBatchDelivery(t *testing.T, tr, fr *liveNode) {
+	ctx := context.Background()
 	rec := &batchRecorder{next: tr.msgs.Transport.(app.BatchTransport), recipient: fr.node.Store, t: t}
 	tr.msgs.Transport = rec
 	const n = 100
