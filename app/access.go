@@ -50,8 +50,12 @@ func (n *Node) access(ctx context.Context) (access, error) {
 	}
 	c := &n.accessCache
 	c.mu.Lock()
-	if v > c.version {
-		// Something changed: nothing held may be what the store says now.
+	if v != c.version {
+		// Something changed: nothing held may be what the store says now. A version lower
+		// than the one held drops it too: the database went back (a failover to a standby
+		// that lagged, a restore) and may reach the number held again with other contents.
+		// A request that read an older version than another just did only costs the
+		// other's entries: each entry is kept at the version read before it.
 		c.version = v
 		c.tokens, c.peers, c.agreements = nil, nil, nil
 	}

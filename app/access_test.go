@@ -94,3 +94,52 @@ func TestAccessSeenFromElsewhere(t *testing.T) {
 		t.Errorf("a warning to a peer removed elsewhere was sent: %v", err)
 	}
 }
+
+// rewoundStore is a store whose access version the test sets, as a database would show it
+// after a failover to a standby that had not yet received the last writes (or a restore
+// of an older copy): it goes back, and then on again through numbers it had already had,
+// with other contents.
+type rewoundStore struct {
+	forewarn.Store
+	version int64
+	revoked bool
+}
+
+func (s *rewoundStore) AccessVersion(context.Context) (int64, error) { return s.version, nil }
+
+func (s *rewoundStore) TokenUserByHash(ctx context.Context, hash string) (*forewarn.APIToken, *forewarn.User, error) {
+	if s.revoked {
+		return nil, nil, forewarn.Errorf(forewarn.ENOTFOUND, "no such API token, or it was revoked")
+	}
+	return s.Store.TokenUserByHash(ctx, hash)
+}
+
+// TestAccessVersionGoesBack: the cache holds what was read at the version it last saw, and
+// any other version, lower too, drops it. A database that went back (a failover to a
+// standby that lagged) and then on to the same number with other contents (here the token
+// revoked) must not have what was held at that number before answer for it.
+func TestAccessVersionGoesBack(t *testing.T) {
+	ctx := context.Background()
+	clock, signer, open := sqliteFile(t)
+	store := &rewoundStore{Store: open(), version: 100}
+	n := app.New(store, clock, signer, nil)
+	initWithPeer(t, n, nil)
+	admin := forewarn.SystemActor("test")
+	if err := n.Store.CreateUser(ctx, admin, &forewarn.User{Username: "desk", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := app.NewToken(ctx, n, admin, "desk", forewarn.RoleLiaison, "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []int64{100, 99} { // held at 100; read again at 99, the standby's
+		store.version = v
+		if _, _, err := n.TokenUser(ctx, app.HashSecret(secret)); err != nil {
+			t.Fatalf("at version %d: %v", v, err)
+		}
+	}
+	store.version, store.revoked = 100, true // revoked on the standby, which moves it to 100
+	if _, _, err := n.TokenUser(ctx, app.HashSecret(secret)); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("a token revoked after the version went back is let through from memory: %v", err)
+	}
+}
