@@ -60,8 +60,7 @@ type flights struct {
 	running map[flightKey]bool
 	perPeer map[string]int
 	// requests counts the requests under way to each peer: a batch of deliveries is one.
-	// It is what `parallel` bounds; perPeer, the deliveries, is bounded by parallel
-	// times the peer's batch size.
+	// It is what `parallel` bounds; perPeer, the deliveries, is bounded by inFlight.
 	requests map[string]int
 	// ended counts the flights ended; endedAt is when each recent one ended, so a list of
 	// due deliveries read before then does not start it again.
@@ -225,9 +224,10 @@ func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (i
 func inFlight(parallel, size int) int { return parallel * min(size, flightDepth) }
 
 // flightDepth is how many deliveries each of a peer's parallel requests carries, on
-// average, at most. Measured with 16 requests and batches of 8 (DeliverySQLite and
-// DeliveryPostgres, 2000x): 4 (64 in flight) cost 0.86-0.98 cpu-ms/msg, as 8 (all 128) did,
-// at half its p50; 2 (32) cost 0.98-1.16.
+// average, at most. Measured alternately with 16 requests and batches of 8 (2000x, a
+// loaded machine): on SQLite 4 (64 in flight) made 714-1,147 msgs/s at 1.03-1.10
+// cpu-ms/msg, 2 (32) 612-670 at 1.14-1.23, and 8 (all 128) no more than 4 at twice its
+// p50; on PostgreSQL 2 and 4 made the same rate, 2 at half the p50 (37-40 ms, 70-78).
 const flightDepth = 4
 
 // maxRound bounds how many deliveries to one peer a round starts: the store claims a
