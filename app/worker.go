@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -535,8 +536,9 @@ func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch [
 // DefaultBatchSize is how many envelopes at most go to a peer in one request.
 const DefaultBatchSize = 8
 
-// noBatchesFor is how long a peer that answered a batch 404 or 405 (a node older than
-// batches) is sent each delivery alone before a batch is tried again.
+// noBatchesFor is how long a peer that refused a batch as a whole (batchesRefused: 404 or
+// 405 from a node older than batches) is sent each delivery alone before a batch is tried
+// again.
 const noBatchesFor = time.Hour
 
 // batching remembers when each peer that takes no batches said so.
@@ -568,10 +570,21 @@ func (ms *Messages) batchFor(agency string) int {
 	return size
 }
 
-// batchesRefused says whether err is a peer's answer that it has no batch endpoint.
+// batchesRefused says whether err is a peer's answer that it takes no batches, or none
+// like this one: it has no batch endpoint (404, 405), or it refused the batch as a whole
+// as too large or otherwise invalid (413, 400; a recipient whose body limit is below
+// MaxBatchBytes answers so). Each envelope is then sent alone, which it would take: sent
+// again as a batch, it would be refused again, and never delivered.
 func batchesRefused(err error) bool {
 	var hf *forewarn.HTTPFailure
-	return errors.As(err, &hf) && (hf.Status == 404 || hf.Status == 405) // not found, method not allowed
+	if !errors.As(err, &hf) {
+		return false
+	}
+	switch hf.Status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge, http.StatusBadRequest:
+		return true
+	}
+	return false
 }
 
 // noBatches remembers that agency takes no batches, logging it when it was not known.
@@ -583,7 +596,7 @@ func (ms *Messages) noBatches(agency string, err error) {
 		b.refusedAt = map[string]time.Time{}
 	}
 	if _, known := b.refusedAt[agency]; !known {
-		ms.Logger.Warn("peer takes no batched deliveries: each is sent alone for a while", "peer", agency, "for", noBatchesFor, "err", err)
+		ms.Logger.Warn("peer refused a batched delivery as a whole: each is sent alone for a while", "peer", agency, "for", noBatchesFor, "err", err)
 	}
 	b.refusedAt[agency] = ms.Clock.Now()
 }

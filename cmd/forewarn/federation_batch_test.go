@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -322,10 +323,19 @@ func testBatchDelivery(t *testing.T, tr, fr *liveNode) {
 	}
 }
 
-// TestBatchFallback delivers to a France that answers the batch endpoint 404, as a node
-// older than batches does: every warning still arrives, each alone, and the next round
-// sends no batch at all.
+// TestBatchFallback delivers to a France that refuses every batch as a whole, with 404 as
+// a node older than batches does, or as too large: every warning still arrives, each alone,
+// and the next round sends no batch at all.
 func TestBatchFallback(t *testing.T) {
+	// 404: a node older than batches. 413 and 400: one whose body limit is below the
+	// batch's (Forewarn's own answers 400 naming the limit): each envelope would pass alone,
+	// and a batch refused as a whole, retried as a batch, would never be delivered.
+	for _, status := range []int{http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusBadRequest} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) { testBatchFallback(t, status) })
+	}
+}
+
+func testBatchFallback(t *testing.T, status int) {
 	ctx := context.Background()
 	_, c := twoNodes(t, day("2015-01-05 09:00"))
 	tr, fr := c.node(agencyTR.Code), c.node(agencyFR.Code)
@@ -336,7 +346,7 @@ func TestBatchFallback(t *testing.T) {
 		switch r.URL.Path {
 		case federation.BatchPath:
 			batchPosts.Add(1)
-			http.NotFound(w, r)
+			http.Error(w, `{"error":{"code":"invalid","message":"refused"}}`, status)
 			return
 		case federation.MessagesPath:
 			singlePosts.Add(1)
