@@ -309,8 +309,10 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			// A repeated delivery is answered with the first receipt only once the first
 			// is durable: it may have committed relaxed, still waiting for the disk in its
 			// group, when this one read it. Here that holds because the serial path locks
-			// the head (FOR UPDATE gives it a transaction ID) and commits durably, which
-			// flushes the log past the first's commit (TestRepeatedDeliveryReceiptDurable).
+			// the head (FOR UPDATE writes the lock to the log, under a transaction ID) and
+			// commits durably, which flushes the log past the first's commit; a transaction
+			// that writes nothing to the log would not (TestRepeatedDeliveryReceiptDurable,
+			// TestWaitDurableFlushes).
 			if first, err = tx.storedReceipt(ctx, m.From, wire); err != nil || first != nil {
 				duplicate = first != nil
 				return err
