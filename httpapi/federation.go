@@ -62,6 +62,15 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 // waiting to be stored with others (group commit) gives it back. ok is false when the
 // sender left before a slot was free: nothing is to be answered.
 func (s *Server) receive(r *http.Request, data []byte) (receipt []byte, ok bool, err error) {
+	// However many requests, single or batches, are read at once, no more envelopes are
+	// received at once than FederationReaders: each holds what its storing needs (a
+	// connection to the database, say) until it is stored.
+	select {
+	case s.fedItems <- struct{}{}:
+		defer func() { <-s.fedItems }()
+	case <-r.Context().Done():
+		return nil, false, nil
+	}
 	select {
 	case s.fedWorkers <- struct{}{}:
 	case <-r.Context().Done():
@@ -85,7 +94,8 @@ func (s *Server) receive(r *http.Request, data []byte) (receipt []byte, ok bool,
 // envelope is: its body by the envelope limit, read within one reading slot, and its
 // envelopes are verified within the same worker slots, all at once as far as the slots
 // allow, so that they are stored together (group commit); however many batches arrive,
-// at most FederationReaders of their envelopes are received at once. A receipt is answered only once
+// at most FederationReaders envelopes, of batches and single requests together,
+// are received at once. A receipt is answered only once
 // its message is durable; one envelope refused does not hold back the others.
 func (s *Server) handleFederationBatch(w http.ResponseWriter, r *http.Request) {
 	if s.Messages == nil {
@@ -132,18 +142,9 @@ func (s *Server) handleFederationBatch(w http.ResponseWriter, r *http.Request) {
 // receiveInBatch receives one envelope of a batch within a worker slot, as the single
 // endpoint does, and returns its receipt or its refusal.
 func (s *Server) receiveInBatch(r *http.Request, data []byte) envelope.BatchResult {
-	// However many batches are read at once, no more of their envelopes are received at
-	// once than single envelopes can be (one each per reading slot): each holds what its
-	// storing needs (a connection to the database, say) until it is stored.
-	select {
-	case s.fedItems <- struct{}{}:
-		defer func() { <-s.fedItems }()
-	case <-r.Context().Done():
-		return envelope.BatchResult{} // the sender left: nothing is answered
-	}
 	receipt, ok, err := s.receive(r, data)
 	if !ok {
-		return envelope.BatchResult{}
+		return envelope.BatchResult{} // the sender left: nothing is answered
 	}
 	if err != nil {
 		return s.batchRefusal(r, err)

@@ -47,7 +47,7 @@ type Server struct {
 	patterns          []string
 
 	fedReaders, fedWorkers chan struct{} // slots of the federation endpoint
-	fedItems               chan struct{} // envelopes of batches being received
+	fedItems               chan struct{} // envelopes being received, single or of batches
 }
 
 // NewServer returns a server for node with its routes registered.
