@@ -219,17 +219,20 @@ func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (i
 
 // inFlight is how many deliveries to a peer may be in flight at once, in parallel requests
 // of up to size each: a backlog goes in full batches, and with no more than flightDepth
-// of them per request on average. More only wait at the recipient, which receives a
-// bounded number at once (32 envelopes, httpapi.FederationReaders), and each waits for
-// its whole batch: beyond that they add latency, not throughput.
+// of them per request on average. Batches carry the same deliveries in fewer requests;
+// more of them in flight only wait longer (at the recipient, which receives a bounded
+// number at once, httpapi.FederationReaders, and for the rest of their batch), and at a
+// given rate each delivery takes as long as in-flight / rate: latency, not throughput.
 func inFlight(parallel, size int) int { return parallel * min(size, flightDepth) }
 
 // flightDepth is how many deliveries each of a peer's parallel requests carries, on
-// average, at most. Measured alternately with 16 requests and batches of 8 (2000x, a
-// loaded machine): on SQLite 4 (64 in flight) made 714-1,147 msgs/s at 1.03-1.10
-// cpu-ms/msg, 2 (32) 612-670 at 1.14-1.23, and 8 (all 128) no more than 4 at twice its
-// p50; on PostgreSQL 2 and 4 made the same rate, 2 at half the p50 (37-40 ms, 70-78).
-const flightDepth = 4
+// average, at most: 1, so that batching keeps the deliveries in flight the requests had
+// before it (16), in fewer requests. Measured on a quiet 2-core machine (2000x, 2 runs
+// each, XDEPTH set in an experiment build): at 4 (64 in flight, batches of 8) SQLite made
+// 1,298-1,742 msgs/s at p99 69-94 ms and PostgreSQL 710-740 at p99 140-165 ms, over
+// both targets (50 and 100 ms); at 1, SQLite 1,242-1,376 at p99 21-23 ms and PostgreSQL
+// 532-683 at 41-51 ms, against 1,131-1,139 (p99 19-21) and 630-632 (40-49) before batches.
+const flightDepth = 1
 
 // maxRound bounds how many deliveries to one peer a round starts: the store claims a
 // round's deliveries in one statement, which SQLite refuses beyond a few hundred.

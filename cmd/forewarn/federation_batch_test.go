@@ -291,13 +291,13 @@ func testBatchDelivery(t *testing.T, tr, fr *liveNode) {
 	tr.msgs.Transport = rec
 	const n = 100
 	sendWarnings(t, tr, n)
-	// Four requests at once may carry 16 deliveries in all: two full batches.
-	delivered, err := tr.msgs.DeliverDue(ctx, 4)
+	// Sixteen requests at once may carry 16 deliveries in all: two full batches.
+	delivered, err := tr.msgs.DeliverDue(ctx, 16)
 	if err != nil || delivered != 16 || len(rec.batches) != 2 {
 		t.Fatalf("one round delivered %d (%v) in %d batches, want 16 in 2", delivered, err, len(rec.batches))
 	}
 	for round := 0; delivered < n && round < n; round++ {
-		k, err := tr.msgs.DeliverDue(ctx, 4)
+		k, err := tr.msgs.DeliverDue(ctx, 16)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -117,10 +117,10 @@ func TestHangingPeerHoldsNoOneUp(t *testing.T) {
 		}
 		attempted += d.Attempts
 	}
-	// Its bounds are 16 requests and 64 deliveries at once, in batches of up to 8: the 32
-	// went in 4 requests, and the flash warning in one more.
-	if requests := tr.msgs.Stats.Requests.Load(); attempted != 32 || requests != 5 {
-		t.Errorf("%d deliveries to the hanging peer were attempted at once, in %d requests with the flash warning's; want 32 in 4, and 1", attempted, requests)
+	// Its bounds are 16 requests and 16 deliveries at once, in batches of up to 8: 16 of
+	// the 32 went, in 2 requests, and the flash warning in one more.
+	if requests := tr.msgs.Stats.Requests.Load(); attempted != 16 || requests != 3 {
+		t.Errorf("%d deliveries to the hanging peer were attempted at once, in %d requests with the flash warning's; want 16 in 2, and 1", attempted, requests)
 	}
 }
 
