@@ -20,11 +20,12 @@ import (
 )
 
 // postgresEnv opens a store on PostgreSQL in a schema of its own, dropped afterwards, and
-// returns it with a connection to that schema for the test's own reads.
-func postgresEnv(t *testing.T) (*storetest.Env, *sql.Conn) {
+// returns it with a connection to that schema for the test's own reads; what names the
+// suite in the message of a skip, and n is storetest.NewEnv's.
+func postgresEnv(t *testing.T, what string, n int) (*storetest.Env, *sql.Conn) {
 	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
 	if dsn == "" {
-		testdata.Skip(t, "PostgreSQL group commit", "set FOREWARN_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run it")
+		testdata.Skip(t, what, "set FOREWARN_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run it")
 	}
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
@@ -50,7 +51,7 @@ func postgresEnv(t *testing.T) (*storetest.Env, *sql.Conn) {
 		}
 		t.Cleanup(func() { db.Close() })
 		return db
-	}, 3)
+	}, n)
 	conn, err := admin.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func postgresEnv(t *testing.T) (*storetest.Env, *sql.Conn) {
 // released together, and every row they wrote carries one transaction ID. Each caller
 // gets its own result; the chain is one chain.
 func TestGroupCommitSharesTransactionPostgres(t *testing.T) {
-	e, conn := postgresEnv(t)
+	e, conn := postgresEnv(t, "PostgreSQL group commit", 3)
 	e.Init()
 	e.AddPeers()
 	db := e.Store.(*sqlstore.DB)
@@ -162,7 +163,7 @@ func TestGroupCommitSharesTransactionPostgres(t *testing.T) {
 // pipeline; the batch is rolled back whole and each of its writes commits alone, so the
 // others are stored, the repeated delivery gets the first receipt, and the chain verifies.
 func TestGroupCommitFailedWriteLeavesOthersPostgres(t *testing.T) {
-	e, _ := postgresEnv(t)
+	e, _ := postgresEnv(t, "PostgreSQL group commit", 3)
 	e.Init()
 	e.AddPeers()
 	db := e.Store.(*sqlstore.DB)

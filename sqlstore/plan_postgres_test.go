@@ -2,17 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/forewarn/forewarn"
-	"github.com/forewarn/forewarn/internal/testdata"
-	"github.com/forewarn/forewarn/postgres"
 	"github.com/forewarn/forewarn/sqlstore"
 	"github.com/forewarn/forewarn/storetest"
 )
@@ -29,50 +22,16 @@ var otherIndex = regexp.MustCompile(`(?:using|Bitmap Index Scan on) ((?:deliveri
 // held, and the catch-up read every message received. (A sequential scan of a table the planner
 // thinks small is its choice to make.)
 func TestHotQueriesReadByKeyPostgres(t *testing.T) {
-	dsn := os.Getenv("FOREWARN_TEST_POSTGRES")
-	if dsn == "" {
-		testdata.Skip(t, "PostgreSQL query plans", "set FOREWARN_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db?sslmode=disable to run them")
-	}
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "forewarn_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	e := storetest.NewEnv(t, func(t *testing.T, opts sqlstore.Options) forewarn.Store {
-		db, err := postgres.Open(ctx, dsn+sep+"search_path="+schema, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}, 0)
+	e, conn := postgresEnv(t, "PostgreSQL query plans", 0)
 	e.Init()
 	e.AddPeers()
 	for range 200 {
 		e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now()))
 	}
 
-	conn, err := admin.Conn(ctx)
-	if err != nil {
+	ctx := context.Background()
+	if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
 		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range []string{"SET search_path = " + schema, "SET plan_cache_mode = force_generic_plan"} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
 	}
 	for _, n := range []int{1, 16} {
 		for name, q := range sqlstore.HotQueries(n) {
