@@ -43,6 +43,13 @@ func openFresh(tb testing.TB, opts sqlstore.Options) *sqlstore.DB {
 // its own connections.
 func openServers(tb testing.TB, n int, opts sqlstore.Options) []*sqlstore.DB {
 	tb.Helper()
+	dbs, _ := openSchema(tb, n, opts)
+	return dbs
+}
+
+// openSchema is openServers that also returns the new schema's name.
+func openSchema(tb testing.TB, n int, opts sqlstore.Options) ([]*sqlstore.DB, string) {
+	tb.Helper()
 	dsn := testDSN(tb)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
@@ -70,7 +77,43 @@ func openServers(tb testing.TB, n int, opts sqlstore.Options) []*sqlstore.DB {
 		tb.Cleanup(func() { db.Close() })
 		dbs = append(dbs, db)
 	}
-	return dbs
+	return dbs, schema
+}
+
+// TestAccessVersionOfTheTableWritten: a write to a node's API tokens made under another
+// search_path, here that of a second node in the same database (an operator's psql),
+// moves the version of the node whose table it wrote, so that node's servers drop what
+// they hold; the other node's version stays.
+func TestAccessVersionOfTheTableWritten(t *testing.T) {
+	ctx := context.Background()
+	as, a := openSchema(t, 1, sqlstore.Options{})
+	bs, b := openSchema(t, 1, sqlstore.Options{})
+	version := func(db *sqlstore.DB) int64 {
+		v, err := db.AccessVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	beforeA, beforeB := version(as[0]), version(bs[0])
+	admin, err := sql.Open("pgx", testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"SET search_path = " + b, "DELETE FROM " + a + ".api_tokens WHERE false"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if afterA, afterB := version(as[0]), version(bs[0]); afterA == beforeA || afterB != beforeB {
+		t.Errorf("the written node's version went %d → %d (want it moved), the other's %d → %d (want it kept)", beforeA, afterA, beforeB, afterB)
+	}
 }
 
 // withSearchPath adds search_path, which pgx sends as a run-time parameter, to a URL or
