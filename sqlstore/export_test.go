@@ -12,27 +12,19 @@ import (
 // HoldGroup makes writes that go through group commit queue, as they do behind a batch
 // being written, until release, which writes everything queued as the next batch. queued
 // says how many are waiting.
-func HoldGroup(db *DB) (queued func() int, release func()) {
-	g := &db.group
-	g.mu.Lock()
-	g.leading = true
-	g.mu.Unlock()
+func HoldGroup(db *DB) (queued func() int, release func()) { return hold(&db.group) }
+
+// hold makes the callers of q queue until release, which wakes the first to lead.
+func hold[W interface{ turnOf() *turn }](q *turns[W]) (queued func() int, release func()) {
+	q.mu.Lock()
+	q.leading = true
+	q.mu.Unlock()
 	queued = func() int {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return len(g.pending)
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.pending)
 	}
-	release = func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		if len(g.pending) == 0 {
-			g.leading = false
-			return
-		}
-		g.pending[0].lead = true
-		close(g.pending[0].wake)
-	}
-	return queued, release
+	return queued, q.handOn
 }
 
 // WriteJoined writes an audit entry about first as a batch of its own, and while that
@@ -40,17 +32,9 @@ func HoldGroup(db *DB) (queued func() int, release func()) {
 // returns whether the second was written in the first's batch (nothing was left queued
 // once it was committed), and each write's error.
 func WriteJoined(ctx context.Context, db *DB, first, second string) (joined bool, errs [2]error) {
-	g := &db.group
-	g.mu.Lock()
-	g.leading = true // as updateGrouped's leader holds it
-	g.mu.Unlock()
-	queued := func() int {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return len(g.pending)
-	}
+	queued, handOn := hold(&db.group) // as updateGrouped's leader holds it
 	done := make(chan error, 1)
-	w := &groupWrite{ctx: ctx, now: db.now(), op: "test write", wake: make(chan struct{}), fn: func(t *tx) error {
+	w := &groupWrite{ctx: ctx, now: db.now(), op: "test write", turn: turn{wake: make(chan struct{})}, fn: func(t *tx) error {
 		go func() {
 			done <- db.updateGrouped(ctx, db.now(), "test write", func(tx *tx) error {
 				return tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", second, nil, nil, "")
@@ -62,16 +46,8 @@ func WriteJoined(ctx context.Context, db *DB, first, second string) (joined bool
 		return t.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", first, nil, nil, "")
 	}}
 	db.writeBatch(ctx, []*groupWrite{w})
-	g.mu.Lock()
-	joined = len(g.pending) == 0
-	if joined {
-		g.leading = false
-	} else {
-		next := g.pending[0] // left for a batch of its own, as updateGrouped hands over
-		next.lead = true
-		close(next.wake)
-	}
-	g.mu.Unlock()
+	joined = queued() == 0
+	handOn() // one left queued leads a batch of its own, as updateGrouped hands over
 	return joined, [2]error{w.err, <-done}
 }
 
@@ -83,7 +59,7 @@ var ErrTestWrite = errors.New("this write fails after writing")
 func WriteTogether(ctx context.Context, db *DB, objects []string, fail []bool) []error {
 	batch := make([]*groupWrite, len(objects))
 	for i, obj := range objects {
-		batch[i] = &groupWrite{ctx: ctx, now: db.now(), op: "test write", wake: make(chan struct{}), fn: func(tx *tx) error {
+		batch[i] = &groupWrite{ctx: ctx, now: db.now(), op: "test write", turn: turn{wake: make(chan struct{})}, fn: func(tx *tx) error {
 			if err := tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", obj, nil, nil, ""); err != nil {
 				return err
 			}
@@ -117,25 +93,4 @@ var UrgencyKey = urgencyKey
 func SQL(db *DB) *sql.DB { return db.sql }
 
 // HoldLateGroup is HoldGroup for the group commit of late transactions (PostgreSQL).
-func HoldLateGroup(db *DB) (queued func() int, release func()) {
-	g := &db.late
-	g.mu.Lock()
-	g.leading = true
-	g.mu.Unlock()
-	queued = func() int {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return len(g.pending)
-	}
-	release = func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		if len(g.pending) == 0 {
-			g.leading = false
-			return
-		}
-		g.pending[0].lead = true
-		close(g.pending[0].wake)
-	}
-	return queued, release
-}
+func HoldLateGroup(db *DB) (queued func() int, release func()) { return hold(&db.late) }

@@ -19,11 +19,74 @@ import (
 // maxGroup is the most writes one transaction holds, so a caller's wait stays bounded.
 const maxGroup = 64
 
-// groupCommit is the queue of writes waiting for the next batch.
-type groupCommit struct {
+// turns is a queue of callers who commit in batches, one batch at a time: the first to
+// arrive while none is being written leads the next batch, the others wait for its
+// result or to be woken to lead the one after. Group commit (groupWrite) and the late
+// transactions of PostgreSQL (lateWaiter) queue in one each.
+type turns[W interface{ turnOf() *turn }] struct {
 	mu      sync.Mutex
-	pending []*groupWrite
+	pending []W
 	leading bool // a batch is being written; its leader hands over when it is done
+}
+
+// turn is a queued caller's part in turns.
+type turn struct {
+	lead bool          // woken to lead the next batch rather than with a result
+	wake chan struct{} // closed once, with a result or to lead
+}
+
+func (t *turn) turnOf() *turn { return t }
+
+// join queues w and waits while another leads. It returns the batch w leads, w first
+// and at most n in all, or nil when w was woken with its result.
+func (q *turns[W]) join(w W, n int) []W {
+	q.mu.Lock()
+	q.pending = append(q.pending, w)
+	if q.leading {
+		q.mu.Unlock()
+		// Wait even when the caller's context ends: the write may be committing, and the
+		// caller must not be told it failed when it did not.
+		<-w.turnOf().wake
+		if !w.turnOf().lead {
+			return nil
+		}
+		q.mu.Lock()
+	}
+	q.leading = true
+	batch := q.takeLocked(n)
+	q.mu.Unlock()
+	return batch
+}
+
+// more takes up to n of the callers queued, to join the batch being written.
+func (q *turns[W]) more(n int) []W {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.takeLocked(n)
+}
+
+func (q *turns[W]) takeLocked(n int) []W {
+	n = min(n, len(q.pending))
+	if n <= 0 {
+		return nil
+	}
+	taken := q.pending[:n:n]
+	q.pending = append([]W(nil), q.pending[n:]...)
+	return taken
+}
+
+// handOn wakes the first caller queued to lead the next batch, or, with none, ends the
+// leading.
+func (q *turns[W]) handOn() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) > 0 {
+		next := q.pending[0].turnOf()
+		next.lead = true
+		close(next.wake)
+	} else {
+		q.leading = false
+	}
 }
 
 // groupWrite is one caller's write: fn at now, and what became of it.
@@ -35,8 +98,7 @@ type groupWrite struct {
 	// durable, when set, is called once fn's work is committed, in commit order.
 	durable func()
 	err     error
-	lead    bool          // woken to lead the next batch rather than with a result
-	wake    chan struct{} // closed once, with a result or to lead
+	turn
 }
 
 // updateGrouped runs fn as update does, in a transaction it may share with other writes
@@ -56,51 +118,14 @@ func (db *DB) updateGrouped(ctx context.Context, now time.Time, op string, fn fu
 		}
 		return err
 	}
-	w := &groupWrite{ctx: ctx, now: now, op: op, fn: fn, durable: durable, wake: make(chan struct{})}
-	g := &db.group
-	g.mu.Lock()
-	g.pending = append(g.pending, w)
-	if g.leading {
-		g.mu.Unlock()
-		// Wait even when ctx ends: the write may be committing, and the caller must not be
-		// told it failed when it did not.
-		<-w.wake
-		if !w.lead {
-			return w.err
-		}
-		g.mu.Lock()
+	w := &groupWrite{ctx: ctx, now: now, op: op, fn: fn, durable: durable, turn: turn{wake: make(chan struct{})}}
+	batch := db.group.join(w, maxGroup)
+	if batch == nil {
+		return w.err
 	}
-	g.leading = true
-	n := min(len(g.pending), maxGroup)
-	batch := g.pending[:n:n]
-	g.pending = append([]*groupWrite(nil), g.pending[n:]...)
-	g.mu.Unlock()
-
 	db.writeBatch(ctx, batch)
-
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		next := g.pending[0]
-		next.lead = true
-		close(next.wake)
-	} else {
-		g.leading = false
-	}
-	g.mu.Unlock()
+	db.group.handOn()
 	return w.err
-}
-
-// more takes up to n of the writes queued, to join the batch being written.
-func (g *groupCommit) more(n int) []*groupWrite {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n = min(n, len(g.pending))
-	if n <= 0 {
-		return nil
-	}
-	taken := g.pending[:n:n]
-	g.pending = append([]*groupWrite(nil), g.pending[n:]...)
-	return taken
 }
 
 // writeBatch writes batch in one transaction, with the writes queued while it runs (up to

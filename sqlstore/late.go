@@ -433,15 +433,7 @@ type lateWaiter struct {
 	tx      *tx
 	relaxed bool
 	err     error
-	lead    bool
-	wake    chan struct{}
-}
-
-// lateGroup is the queue of late transactions waiting to commit.
-type lateGroup struct {
-	mu      sync.Mutex
-	pending []*lateWaiter
-	leading bool
+	turn
 }
 
 // commitLateGrouped commits tx's tail together with those of other late transactions
@@ -449,26 +441,14 @@ type lateGroup struct {
 // seen before they are durable.
 func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error {
 	ctx = context.WithoutCancel(ctx) // the batch is everyone's
-	w := &lateWaiter{tx: tx, relaxed: relaxed, wake: make(chan struct{})}
-	g := &db.late
-	g.mu.Lock()
-	g.pending = append(g.pending, w)
-	if g.leading {
-		g.mu.Unlock()
-		<-w.wake
-		if !w.lead {
-			if w.err == errAlone {
-				return db.commitLate(ctx, tx, relaxed, nil)
-			}
-			return w.err
+	w := &lateWaiter{tx: tx, relaxed: relaxed, turn: turn{wake: make(chan struct{})}}
+	batch := db.late.join(w, maxGroup)
+	if batch == nil {
+		if w.err == errAlone {
+			return db.commitLate(ctx, tx, relaxed, nil)
 		}
-		g.mu.Lock()
+		return w.err
 	}
-	g.leading = true
-	n := min(len(g.pending), maxGroup)
-	batch := g.pending[:n:n]
-	g.pending = append([]*lateWaiter(nil), g.pending[n:]...)
-	g.mu.Unlock()
 
 	// The batch commits relaxed only when every write in it may be seen before it is durable.
 	shared := true
@@ -484,15 +464,7 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 			return
 		}
 		handedOver = true
-		g.mu.Lock()
-		if len(g.pending) > 0 {
-			next := g.pending[0]
-			next.lead = true
-			close(next.wake)
-		} else {
-			g.leading = false
-		}
-		g.mu.Unlock()
+		db.late.handOn()
 	}
 	var err error
 	if len(batch) == 1 {

@@ -122,10 +122,10 @@ type DB struct {
 	every   atomic.Int64
 	log     *slog.Logger
 	writeMu sync.Mutex // held by writing transactions when the dialect is SingleWriter
-	group   groupCommit
-	late    lateGroup // late transactions committing together (late.go)
-	head    headCache // the audit head this process last committed (late.go)
-	stmts   sync.Map  // rebound SQL text → *sql.Stmt, prepared once
+	group   turns[*groupWrite]
+	late    turns[*lateWaiter] // late transactions committing together (late.go)
+	head    headCache          // the audit head this process last committed (late.go)
+	stmts   sync.Map           // rebound SQL text → *sql.Stmt, prepared once
 	// arrivals are the changes of arrivals stored for a matcher told of them (changes.go).
 	arrivals arrivalSeqs
 	// storing are the arrivals being stored for a matcher told of them (changes.go).
