@@ -80,6 +80,21 @@ func openSchema(tb testing.TB, n int, opts sqlstore.Options) ([]*sqlstore.DB, st
 	return dbs, schema
 }
 
+// serverEnvs opens n servers of one node on one new schema, on one clock and key, and
+// initialises the node with its peers through the first.
+func serverEnvs(t *testing.T, n int) []*storetest.Env {
+	clock := storetest.NewClock(storetest.Start)
+	signer := storetest.NewSigner()
+	dbs := openServers(t, n, sqlstore.Options{Now: clock.Now, Agency: storetest.Agency.Code, CheckpointEvery: 5, Signer: signer})
+	envs := make([]*storetest.Env, len(dbs))
+	for i, db := range dbs {
+		envs[i] = &storetest.Env{T: t, Ctx: context.Background(), Store: db, Clock: clock, Signer: signer}
+	}
+	envs[0].Init()
+	envs[0].AddPeers()
+	return envs
+}
+
 // TestAccessVersionOfTheTableWritten: a write to a node's API tokens made under another
 // search_path, here that of a second node in the same database (an operator's psql),
 // moves the version of the node whose table it wrote, so that node's servers drop what
@@ -198,15 +213,7 @@ func TestLoginAttemptsAcrossServers(t *testing.T) {
 // and the arrival is linked again after the head as it is. The chain stays one chain that
 // verifies, with one entry per arrival.
 func TestLateWritesAcrossServers(t *testing.T) {
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	dbs := openServers(t, 2, sqlstore.Options{Now: clock.Now, Agency: storetest.Agency.Code, CheckpointEvery: 5, Signer: signer})
-	envs := make([]*storetest.Env, len(dbs))
-	for i, db := range dbs {
-		envs[i] = &storetest.Env{T: t, Ctx: context.Background(), Store: db, Clock: clock, Signer: signer}
-	}
-	envs[0].Init()
-	envs[0].AddPeers()
+	envs := serverEnvs(t, 2)
 	before := envs[0].AuditCount()
 	const writers, each = 8, 10
 	var wg sync.WaitGroup
@@ -216,7 +223,7 @@ func TestLateWritesAcrossServers(t *testing.T) {
 			defer wg.Done()
 			e := envs[w%len(envs)]
 			for range each {
-				sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+				sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
 				if _, dup, err := e.Store.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, receipt); err != nil || dup {
 					t.Errorf("ReceiveMessage at server %d: duplicate %v, %v", w%len(envs), dup, err)
 				}
@@ -306,15 +313,7 @@ func TestMatchedThroughAcrossServers(t *testing.T) {
 // stand-alone entries (transactions holding the head from their start). The chain stays
 // one chain that verifies, with one entry per write.
 func TestMixedWritesAcrossServers(t *testing.T) {
-	clock := storetest.NewClock(storetest.Start)
-	signer := storetest.NewSigner()
-	dbs := openServers(t, 2, sqlstore.Options{Now: clock.Now, Agency: storetest.Agency.Code, CheckpointEvery: 5, Signer: signer})
-	envs := make([]*storetest.Env, len(dbs))
-	for i, db := range dbs {
-		envs[i] = &storetest.Env{T: t, Ctx: context.Background(), Store: db, Clock: clock, Signer: signer}
-	}
-	envs[0].Init()
-	envs[0].AddPeers()
+	envs := serverEnvs(t, 2)
 	before := envs[0].AuditCount()
 	const writers, each = 8, 8
 	var wg sync.WaitGroup
@@ -326,14 +325,14 @@ func TestMixedWritesAcrossServers(t *testing.T) {
 			for i := range each {
 				switch (w + i) % 3 {
 				case 0:
-					sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now()))
+					sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
 					if _, dup, err := e.Store.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, receipt); err != nil || dup {
 						t.Errorf("ReceiveMessage at server %d: duplicate %v, %v", w%len(envs), dup, err)
 					}
 				case 1:
-					sm := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, clock.Now()))
+					sm := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now()))
 					// message.send, then message.delivered
-					if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: sm.Message.ID, Agency: storetest.PeerFR, Receipt: []byte(`{"r":1}`), At: clock.Now()}); err != nil {
+					if err := e.Store.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: sm.Message.ID, Agency: storetest.PeerFR, Receipt: []byte(`{"r":1}`), At: e.Clock.Now()}); err != nil {
 						t.Errorf("Delivered at server %d: %v", w%len(envs), err)
 					}
 				case 2:
