@@ -165,7 +165,8 @@ func queue(b *testing.B, tr *liveNode, n int) time.Duration {
 // benchmarkDelivery measures messages per second from one node to another, durably
 // stored on both sides: with b.N warnings queued on the sender, the time until every one
 // is delivered over HTTP, verified, matched and stored by the recipient, and its signed
-// receipt recorded by the sender. It reports the delivery round trip's p50 and p99, and
+// receipt recorded by the sender, the sender's delivery worker running as serve runs it
+// (deliverByWorker). It reports the delivery round trip's p50 and p99, and
 // separately how fast the sender queued them (signing, storing, auditing each), and the
 // rate beside the limit it runs against (internal/limits), measured in the same run.
 func benchmarkDelivery(b *testing.B, dsn string) {
@@ -189,25 +190,17 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 		}
 		pgCPU, pgCPUKnown = limits.PostgresCPU(ctx, dsn)
 	}
+	// FOREWARN_BENCH_ROUNDS=1 delivers in rounds of DeliverDue, each waiting for its
+	// slowest delivery, as this benchmark did before it ran the worker.
+	rounds := os.Getenv("FOREWARN_BENCH_ROUNDS") != ""
+	before := tr.msgs.Stats.Delivered.Load()
 	stopProfile := profileTimed(b)
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
-	delivered := 0
-	for delivered < b.N {
-		n, err := tr.msgs.DeliverDue(ctx, 16)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n == 0 {
-			why := ""
-			if due, err := tr.node.Store.DueDeliveries(ctx, time.Now().AddDate(1, 0, 0), 3); err == nil {
-				for _, d := range due {
-					why += "; " + d.LastError
-				}
-			}
-			b.Fatalf("stuck at %d of %d delivered%s", delivered, b.N, why)
-		}
-		delivered += n
+	if rounds {
+		deliverInRounds(b, tr)
+	} else {
+		deliverByWorker(b, tr, before)
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu
 	if pgCPUKnown {
@@ -255,6 +248,63 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 		b.Logf("PostgreSQL delivery: %.0f msgs/s (target ≥ 1,000), p99 %s (target < 100 ms); 8-client 2 KB INSERT limit in this run %.0f TPS: ratio %.3f (target ≥ 0.3); %.1f commits and %.2f disk flushes per message",
 			rate, p99.Round(100*time.Microsecond), insert8, rate/insert8, float64(c-commits)/float64(b.N), float64(f-flushes)/float64(b.N))
 	}
+}
+
+// deliverByWorker runs the sender's delivery worker as serve does, with
+// app.DefaultPeerParallel deliveries in flight to the peer and a new one started as soon
+// as one is receipted, until b.N more deliveries are receipted and none is left due.
+func deliverByWorker(b *testing.B, tr *liveNode, before int64) {
+	ctx := context.Background()
+	wctx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); tr.msgs.Run(wctx, time.Second) }()
+	defer func() { cancel(); <-stopped }()
+	last, progressed := before, time.Now()
+	for {
+		n := tr.msgs.Stats.Delivered.Load()
+		if n-before >= int64(b.N) {
+			due, err := tr.node.Store.DueDeliveries(ctx, time.Now().AddDate(100, 0, 0), 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(due) == 0 {
+				return
+			}
+		}
+		if n != last {
+			last, progressed = n, time.Now()
+		} else if time.Since(progressed) > time.Minute {
+			b.Fatalf("stuck at %d of %d receipted%s", n-before, b.N, dueErrors(tr))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// deliverInRounds delivers every due delivery in rounds of DeliverDue with 16 in flight,
+// each round waiting for its slowest.
+func deliverInRounds(b *testing.B, tr *liveNode) {
+	ctx := context.Background()
+	for delivered := 0; delivered < b.N; {
+		n, err := tr.msgs.DeliverDue(ctx, 16)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			b.Fatalf("stuck at %d of %d delivered%s", delivered, b.N, dueErrors(tr))
+		}
+		delivered += n
+	}
+}
+
+// dueErrors says why the first few due deliveries failed, for a stuck benchmark.
+func dueErrors(tr *liveNode) string {
+	why := ""
+	if due, err := tr.node.Store.DueDeliveries(context.Background(), time.Now().AddDate(1, 0, 0), 3); err == nil {
+		for _, d := range due {
+			why += "; " + d.LastError
+		}
+	}
+	return why
 }
 
 // profileTimed starts a CPU profile of the timed part of a benchmark when
