@@ -184,17 +184,60 @@ func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
 	return cs[0].seq, nil
 }
 
-// matchedGuard is arrivalChange for a late arrival, as a Guard in its pipeline after its
-// insert: it returns the Seq of the change the insert logged (the latest: the insert
-// holds change_head) and fails unless every change after the Seq matched through (the
-// first argument) is an arrival told of (the second, their Seqs) or being stored by this
-// DB, the only change of its message since (the third, their IDs, the arrival's own among
-// them), and there are no more than maxMatchedBehind. A failure runs the arrival again
-// holding the head, where arrivalChange decides.
-var matchedGuard = "WITH c AS (SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT " + strconv.Itoa(maxMatchedBehind+1) + ")" +
-	" SELECT (SELECT MAX(seq) FROM changes) / (CASE WHEN (SELECT COUNT(*) FROM c) <= " + strconv.Itoa(maxMatchedBehind) + " AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?)" +
-	" OR kind = 'message' AND object_id = ANY(?) AND (SELECT COUNT(*) FROM c AS o WHERE o.kind = 'message' AND o.object_id = c.object_id) = 1, FALSE))" +
-	" THEN 1 ELSE 0 END)"
+// matchedGuard is arrivalChange for late arrivals, as a Guard in their pipeline after
+// their inserts: for the IDs of the messages they stored (the second argument, an array),
+// it returns a row of the Seq of the change each insert logged, in their order, found by
+// the message's ID among those after the Seq matched through (the first), since the
+// arrivals of a batch are inserted together before they are checked (arrivalsInsert);
+// and it fails unless every change after the Seq matched through is an arrival told of
+// (the third, their Seqs) or being stored by this DB, the only change of its message
+// since (the fourth, their IDs, the arrivals' own among them), and there are no more
+// than maxMatchedBehind. A failure runs the arrivals again holding the head, where
+// arrivalChange decides.
+//
+// Arrivals matched through different Seqs are checked from the lowest: what holds of the
+// changes after it holds of those after each's (a failure only costs the run holding the
+// head). The changes of each message are counted once (a window), not once per change.
+var matchedGuard = "WITH c AS (SELECT seq, kind, object_id, COUNT(*) OVER (PARTITION BY kind, object_id) AS times FROM" +
+	" (SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT " + strconv.Itoa(maxMatchedBehind+1) + ") AS l)" +
+	" SELECT COALESCE(o.seq, 0) / (CASE WHEN o.seq IS NOT NULL AND (SELECT COUNT(*) FROM c) <= " + strconv.Itoa(maxMatchedBehind) +
+	" AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?) OR kind = 'message' AND object_id = ANY(?) AND times = 1, FALSE))" +
+	" THEN 1 ELSE 0 END) FROM unnest(?::text[]) WITH ORDINALITY AS x (id, n)" +
+	" LEFT JOIN LATERAL (SELECT MAX(seq) AS seq FROM c WHERE kind = 'message' AND object_id = x.id) AS o ON TRUE ORDER BY x.n"
+
+// matchedGuardArgs are matchedGuard's arguments, in its order.
+func (db *DB) matchedGuardArgs(matched int64, ids []string) []any {
+	return []any{matched, db.arrivals.after(matched), db.storing.list(), ids}
+}
+
+// matchedRow is one arrival's matchedGuard, as matchedGuards merges them: the Seq it was
+// matched through, its ID, and where its change's Seq goes.
+type matchedRow struct {
+	matched int64
+	id      string
+	seq     *int64
+}
+
+// matchedGuards is the Group.Merge of a batch's matchedGuards: one statement, one Seq
+// read for each.
+func (db *DB) matchedGuards(rows []any) Statement {
+	matched, ids, seqs := make([]int64, len(rows)), make([]string, len(rows)), make([]*int64, len(rows))
+	for i, r := range rows {
+		m := r.(matchedRow)
+		matched[i], ids[i], seqs[i] = m.matched, m.id, m.seq
+	}
+	lowest := slices.Min(matched)
+	n := 0
+	return Statement{SQL: db.rebind(matchedGuard), Guard: true,
+		Fresh: func() []any { return db.matchedGuardArgs(lowest, ids) },
+		Each: func(scan func(dest ...any) error) error {
+			if n >= len(seqs) {
+				return fmt.Errorf("the check of %d arrivals read more rows", len(seqs))
+			}
+			n++
+			return scan(seqs[n-1])
+		}}
+}
 
 // arrivalSeqs holds the changes of recent arrivals this DB stored for a matcher told of
 // them (StoredMessage.Durable), for arrivalChange.

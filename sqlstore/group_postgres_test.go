@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -211,6 +212,83 @@ func TestGroupCommitFailedWriteLeavesOthersPostgres(t *testing.T) {
 	}
 	if got := e.AuditCount() - start; got != len(msgs) {
 		t.Errorf("%d audit entries, want %d (one per message stored)", got, len(msgs))
+	}
+	e.MustVerify()
+}
+
+// Arrivals checked against what their matcher has applied (CheckMatched) and committed in
+// one PostgreSQL batch are inserted by one statement and checked by one: each is still
+// told the Seq of its own change, which the matcher applies it as, not the batch's last,
+// and all of them commit in one transaction. An arrival whose matcher is behind by a
+// change it was not told of runs again holding the head, and fails there.
+func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
+	e, conn := postgresEnv(t, "PostgreSQL group commit", 3)
+	e.Init()
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	var through int64
+	if err := conn.QueryRowContext(e.Ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&through); err != nil {
+		t.Fatal(err)
+	}
+
+	queued, release := sqlstore.HoldLateGroup(db)
+	const n = 5
+	ids := make([]string, n)
+	told := make([]int64, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		e.Clock.Advance(time.Second)
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+		ids[i] = m.ID
+		sm, receipt := e.Incoming(m)
+		sm.CheckMatched, sm.MatchedThrough = true, through
+		sm.Durable = func(seq int64) { told[i] = seq }
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, dup, err := db.ReceiveMessage(e.Ctx, peer, sm, receipt); err != nil || dup {
+				errs <- fmt.Errorf("arrival %d: duplicate %v, %v", i, dup, err)
+			}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d arrivals queued", queued(), n)
+		}
+	}
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	xids := map[string]bool{}
+	for i, id := range ids {
+		var seq int64
+		var xid string
+		if err := conn.QueryRowContext(e.Ctx, "SELECT c.seq, m.xmin::text FROM changes c JOIN messages m ON m.id = c.object_id WHERE c.kind = 'message' AND c.object_id = $1", id).Scan(&seq, &xid); err != nil {
+			t.Fatalf("the change of arrival %d: %v", i, err)
+		}
+		if told[i] != seq {
+			t.Errorf("arrival %d was told Seq %d, its change is %d", i, told[i], seq)
+		}
+		xids[xid] = true
+	}
+	if len(xids) != 1 {
+		t.Errorf("the arrivals committed in %d transactions, want one", len(xids))
+	}
+
+	// A subject changed after what the matcher applied, and not told: the arrival is
+	// refused as behind, whatever batch it is in.
+	e.CreateSubject("Behind Person")
+	m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+	sm, receipt := e.Incoming(m)
+	sm.CheckMatched, sm.MatchedThrough = true, told[n-1]
+	sm.Durable = func(int64) {}
+	if _, _, err := db.ReceiveMessage(e.Ctx, peer, sm, receipt); !errors.Is(err, forewarn.ErrIndexBehind) {
+		t.Errorf("an arrival behind a subject change: %v, want ErrIndexBehind", err)
 	}
 	e.MustVerify()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -50,6 +51,23 @@ type Statement struct {
 	// after it are read: a relaxed COMMIT's lets the group start its next batch while
 	// this one waits for the disk.
 	Done func()
+	// Group, when set, lets a batch of late transactions (commitBatch) write this
+	// statement together with those of the batch's other transactions holding the same
+	// Group.Key, as one statement: PostgreSQL's cost of a statement is mostly its own
+	// (its relations locked and opened, its executor started), not its rows'.
+	Group *Group
+}
+
+// Group is a statement's rows as a batch may write them with those of others (Statement.Group).
+type Group struct {
+	// Key names the statements that may be written together: the same tables, the same
+	// shape of rows.
+	Key string
+	// Rows are this statement's rows, as Merge reads them.
+	Rows any
+	// Merge returns the one statement writing the Rows of each statement of a batch
+	// holding Key, in the order given: what they would write one after another.
+	Merge func(rows []any) Statement
 }
 
 // freshen sets the arguments of the statements that take theirs when sent.
@@ -498,9 +516,23 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter, shared bool,
 		linker := &tx{db: db, conn: conn, linking: true, headSeq: seq, headHash: hash}
 		t := &tail{}
 		checked := map[string]bool{}
+		// The statements of a Group.Key go, written together, where the first of them
+		// would: before every statement that followed any of them, which may need their
+		// rows (a match names its message).
+		groups := map[string]int{} // where each Group.Key's statement goes
+		grouped := map[int][]any{} // the rows written there
 		for _, w := range batch {
 			at := make([]int, len(w.tx.queued)) // where each of its statements goes
 			for j, st := range w.tx.queued {
+				if st.Group != nil && !slices.Contains(w.tx.expect, j) {
+					if p, ok := groups[st.Group.Key]; ok {
+						grouped[p] = append(grouped[p], st.Group.Rows)
+						at[j] = p
+						continue
+					}
+					groups[st.Group.Key] = len(t.stmts)
+					grouped[len(t.stmts)] = []any{st.Group.Rows}
+				}
 				if st.ReadOnly {
 					key := fmt.Sprintf("%s\x00%q", st.SQL, st.Args)
 					if checked[key] {
@@ -522,6 +554,11 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter, shared bool,
 				}
 			}
 			t.policySaved = t.policySaved || w.tx.policySaved
+		}
+		for p, rows := range grouped {
+			if len(rows) > 1 {
+				t.stmts[p] = t.stmts[p].Group.Merge(rows)
+			}
 		}
 		t.stmts = append(t.stmts, linker.queued...)
 		t.audit = linker.auditRows

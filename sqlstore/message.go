@@ -348,17 +348,22 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			}
 			return err
 		}
+		insertGrouped := tx.late() && tx.queued[len(tx.queued)-1].Group != nil
 		// The latest change is the one the insert just wrote: SQLite has one writer at a
 		// time, and on PostgreSQL the insert's trigger holds change_head to commit. A late
 		// transaction reads it in its pipeline, right after its insert.
 		// Checked against what the message was matched through when its caller asks.
 		switch {
 		case tx.late() && sm.CheckMatched:
-			matched := sm.MatchedThrough
+			matched, id := sm.MatchedThrough, m.ID
 			tx.guard(matchedGuard)
 			tx.queued[len(tx.queued)-1].Scan = []any{&changeSeq}
-			tx.queued[len(tx.queued)-1].Fresh = func() []any {
-				return []any{matched, db.arrivals.after(matched), db.storing.list()}
+			tx.queued[len(tx.queued)-1].Fresh = func() []any { return db.matchedGuardArgs(matched, []string{id}) }
+			if insertGrouped {
+				// A batch checks its arrivals in one statement (matchedGuards), after
+				// their one insert.
+				tx.queued[len(tx.queued)-1].Group = &Group{Key: "matched", Merge: db.matchedGuards,
+					Rows: matchedRow{matched: matched, id: id, seq: &changeSeq}}
 			}
 		case tx.late():
 			tx.queued = append(tx.queued, Statement{SQL: "SELECT MAX(seq) FROM changes", Scan: []any{&changeSeq}})
@@ -711,6 +716,12 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	if _, err := tx.exec(ctx, insert, args...); err != nil {
 		return "", fmt.Errorf("insert message: %w", err)
 	}
+	if tx.late() && sm.Direction == forewarn.DirectionIn && sm.CheckMatched && to == nil {
+		// An arrival's insert, which a batch writes with the others' (arrivalsInsert):
+		// its check (matchedGuard) finds its change by its ID, not as the latest.
+		tx.queued[len(tx.queued)-1].Group = &Group{Key: "arrivals", Merge: arrivalsInsert,
+			Rows: arrivalRows{msg: args[:14], to: m.To, ds: args[14+len(m.To):]}}
+	}
 	for _, a := range to {
 		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, a); err != nil {
 			return "", fmt.Errorf("insert recipient: %w", err)
@@ -734,6 +745,104 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// arrivalRows are an arrival's rows: its message (messageColumns and urgency), its
+// recipients, and its deliveries (deliveryArgs), as insertMessage gives them.
+type arrivalRows struct {
+	msg []any
+	to  []string
+	ds  []any
+}
+
+// arrivalsInsertSQL stores the arrivals of a batch in one statement, each table's rows
+// given as one array per column: a row costs PostgreSQL about a third of what a statement
+// of its own did (8 arrivals, measured with pgbench), triggers and foreign keys included,
+// which run for each row as before.
+var arrivalsInsertSQL = "WITH m AS (INSERT INTO messages (" + messageColumns + ", urgency) SELECT * FROM unnest(" + arrayParams(messageKinds) +
+	")), rs AS (INSERT INTO message_recipients (message_id, agency) SELECT * FROM unnest(?::text[], ?::text[])) " +
+	"INSERT INTO deliveries (" + deliveryColumns + ", urgency) SELECT * FROM unnest(" + arrayParams(deliveryKinds) + ")"
+
+// arrivalsInsertNumbered is arrivalsInsertSQL with numbered parameters: only a dialect
+// with them (PostgreSQL) runs late transactions in batches.
+var arrivalsInsertNumbered = Rebind(arrivalsInsertSQL)
+
+// The kinds of the columns of an arrival's message and delivery rows, for columnArrays:
+// t text, n text or NULL, b boolean, x bytea or NULL, i integer.
+const (
+	messageKinds  = "tttttttttbxttt"
+	deliveryKinds = "tttintnxntntttninnnttni"
+)
+
+// arrayParams is the placeholders of one array per column of kinds, cast to its type.
+func arrayParams(kinds string) string {
+	types := map[rune]string{'t': "text", 'n': "text", 'b': "boolean", 'x': "bytea", 'i': "integer"}
+	ps := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		ps = append(ps, "?::"+types[k]+"[]")
+	}
+	return strings.Join(ps, ", ")
+}
+
+// arrivalsInsert is the Group.Merge of arrivals' inserts (arrivalRows).
+func arrivalsInsert(rows []any) Statement {
+	var msgs, ds [][]any
+	var ids, to []string
+	for _, r := range rows {
+		a := r.(arrivalRows)
+		msgs = append(msgs, a.msg)
+		for i := 0; i < len(a.ds); i += len(deliveryKinds) {
+			ds = append(ds, a.ds[i:i+len(deliveryKinds)])
+		}
+		for _, agency := range a.to {
+			ids, to = append(ids, a.msg[0].(string)), append(to, agency)
+		}
+	}
+	args := columnArrays(msgs, messageKinds)
+	args = append(args, ids, to)
+	return Statement{SQL: arrivalsInsertNumbered, Args: append(args, columnArrays(ds, deliveryKinds)...)}
+}
+
+// columnArrays turns rows into one array per column, of the kinds given (arrivalsInsert).
+func columnArrays(rows [][]any, kinds string) []any {
+	out := make([]any, len(kinds))
+	for c, k := range kinds {
+		switch k {
+		case 't':
+			a := make([]string, len(rows))
+			for i, r := range rows {
+				a[i] = r[c].(string)
+			}
+			out[c] = a
+		case 'n':
+			a := make([]*string, len(rows))
+			for i, r := range rows {
+				if s, ok := r[c].(string); ok {
+					a[i] = &s
+				}
+			}
+			out[c] = a
+		case 'b':
+			a := make([]bool, len(rows))
+			for i, r := range rows {
+				a[i] = r[c].(bool)
+			}
+			out[c] = a
+		case 'x':
+			a := make([][]byte, len(rows))
+			for i, r := range rows {
+				a[i], _ = r[c].([]byte)
+			}
+			out[c] = a
+		case 'i':
+			a := make([]int64, len(rows))
+			for i, r := range rows {
+				a[i] = int64(r[c].(int))
+			}
+			out[c] = a
+		}
+	}
+	return out
 }
 
 // repliedTo returns the local ID of the message m replies to, or "" when none is stored.
