@@ -143,3 +143,63 @@ func TestAccessVersionGoesBack(t *testing.T) {
 		t.Errorf("a token revoked after the version went back is let through from memory: %v", err)
 	}
 }
+
+// countedStore counts the reads of the access version.
+type countedStore struct {
+	forewarn.Store
+	reads int
+}
+
+func (s *countedStore) AccessVersion(ctx context.Context) (int64, error) {
+	s.reads++
+	return s.Store.AccessVersion(ctx)
+}
+
+// TestAccessReadOncePerRequest: an API request reads the access version once
+// (WithAccess), and its token check and its send answer at that version; the next
+// request reads it again, so a token revoked elsewhere in between is refused by it.
+func TestAccessReadOncePerRequest(t *testing.T) {
+	ctx := context.Background()
+	clock, signer, open := sqliteFile(t)
+	store := &countedStore{Store: open()}
+	n := app.New(store, clock, signer, nil)
+	initWithPeer(t, n, nil)
+	elsewhere := open()
+	admin := forewarn.SystemActor("test")
+	if err := n.Store.CreateUser(ctx, admin, &forewarn.User{Username: "desk", Roles: []forewarn.Role{forewarn.RoleLiaison}, PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	secret, tok, err := app.NewToken(ctx, n, admin, "desk", forewarn.RoleLiaison, "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := app.NewMessages(n, nil)
+	for i := range 2 {
+		store.reads = 0
+		rctx, err := n.WithAccess(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := n.TokenUser(rctx, app.HashSecret(secret)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ms.Send(rctx, forewarn.UserActor("desk"), &forewarn.Message{Kind: forewarn.KindNotification, To: []string{storetest.PeerFR},
+			Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber}, Notification: &forewarn.Notification{Summary: "A fifth man.", Priority: forewarn.PriorityRoutine,
+				Persons: []forewarn.PersonDescriptor{{Ref: "p1", Names: []forewarn.Name{{Value: "Omar Ismail Mostefai", Kind: forewarn.NamePrimary}}}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if store.reads != 1 {
+			t.Errorf("request %d read the access version %d times, want once", i, store.reads)
+		}
+	}
+	if err := elsewhere.RevokeToken(ctx, admin, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	rctx, err := n.WithAccess(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := n.TokenUser(rctx, app.HashSecret(secret)); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("the next request let a token revoked elsewhere through: %v", err)
+	}
+}

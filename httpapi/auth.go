@@ -25,32 +25,38 @@ func WithPrincipal(ctx context.Context, p *forewarn.Principal) context.Context {
 
 // authenticate resolves the request's bearer token to a principal acting in the token's
 // one role. ok is false when the request carries no credentials.
-func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, err error) {
-	if p := PrincipalFrom(r.Context()); p != nil {
-		return p, true, nil
+// The context returned carries the access version the token was checked at
+// (app.Node.WithAccess), for the rest of the request to check against.
+func (s *Server) authenticate(r *http.Request) (ctx context.Context, p *forewarn.Principal, ok bool, err error) {
+	ctx = r.Context()
+	if p := PrincipalFrom(ctx); p != nil {
+		return ctx, p, true, nil
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return nil, false, nil
+		return ctx, nil, false, nil
 	}
 	secret, found := strings.CutPrefix(h, "Bearer ")
 	if !found || secret == "" {
-		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the Authorization header must be 'Bearer TOKEN'")
+		return ctx, nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the Authorization header must be 'Bearer TOKEN'")
 	}
-	tok, u, err := s.Node.TokenUser(r.Context(), app.HashSecret(secret))
+	if ctx, err = s.Node.WithAccess(ctx); err != nil {
+		return ctx, nil, true, err
+	}
+	tok, u, err := s.Node.TokenUser(ctx, app.HashSecret(secret))
 	if forewarn.ErrorCode(err) == forewarn.ENOTFOUND {
-		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token is unknown or revoked")
+		return ctx, nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token is unknown or revoked")
 	}
 	if err != nil {
-		return nil, true, err
+		return ctx, nil, true, err
 	}
 	if tok.Expired(s.Node.Clock.Now()) {
-		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token expired on %s; create a new one", tok.ExpiresAt.Format(time.RFC3339))
+		return ctx, nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token expired on %s; create a new one", tok.ExpiresAt.Format(time.RFC3339))
 	}
 	if u.Disabled || !u.HasRole(tok.Role) {
-		return nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token's user is disabled or no longer holds the role %s", tok.Role)
+		return ctx, nil, true, forewarn.Errorf(forewarn.EUNAUTHORIZED, "the API token's user is disabled or no longer holds the role %s", tok.Role)
 	}
-	return &forewarn.Principal{Username: u.Username, Roles: []forewarn.Role{tok.Role}, TokenID: tok.ID, Program: tok.Program}, true, nil
+	return ctx, &forewarn.Principal{Username: u.Username, Roles: []forewarn.Role{tok.Role}, TokenID: tok.ID, Program: tok.Program}, true, nil
 }
 
 // authorized wraps an API handler with authentication and a permission check. A request
@@ -58,7 +64,7 @@ func (s *Server) authenticate(r *http.Request) (p *forewarn.Principal, ok bool, 
 // recorded in the audit trail (an anonymous flood as a count, and answered 429).
 func (s *Server) authorized(perm forewarn.Permission, h func(http.ResponseWriter, *http.Request, *forewarn.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok, err := s.authenticate(r)
+		ctx, p, ok, err := s.authenticate(r)
 		switch {
 		case err != nil:
 			s.refuse(w, r, "", err)
@@ -68,10 +74,10 @@ func (s *Server) authorized(perm forewarn.Permission, h func(http.ResponseWriter
 			return
 		case !p.Can(perm):
 			err := forewarn.Errorf(forewarn.EFORBIDDEN, "your role (%s) does not allow %s; a token of a user in the role %s does", rolesString(p.Roles), perm, strings.ReplaceAll(rolesString(forewarn.RolesWith(perm)), ", ", " or "))
-			s.refuse(w, r.WithContext(WithPrincipal(r.Context(), p)), p.Username, err)
+			s.refuse(w, r.WithContext(WithPrincipal(ctx, p)), p.Username, err)
 			return
 		}
-		h(w, r.WithContext(WithPrincipal(r.Context(), p)), p)
+		h(w, r.WithContext(WithPrincipal(ctx, p)), p)
 	}
 }
 
