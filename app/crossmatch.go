@@ -193,6 +193,13 @@ func (mt *Matcher) subject(id string) (subjectInfo, bool) {
 	return si, ok
 }
 
+// holdsSubjects reports whether the index holds any of the agency's subjects.
+func (mt *Matcher) holdsSubjects() bool {
+	mt.mu.RLock()
+	defer mt.mu.RUnlock()
+	return len(mt.subjects) > 0
+}
+
 // Index entry IDs say what an entry is: a subject, or a person in a received message.
 const (
 	subjectPrefix = "subject:"
