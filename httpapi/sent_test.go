@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,5 +32,28 @@ func TestSentViewAsView(t *testing.T) {
 	writeJSON(got, 201, sentView{Message: sm.Encoded, MessageView: viewOf(sm)})
 	if got.Body.String() != want.Body.String() {
 		t.Fatalf("answered as sent:\n%s\nencoded again:\n%s", got.Body, want.Body)
+	}
+}
+
+// TestWriteJSONReused: answers written one after another with the encoders writeJSON
+// reuses are each the bytes an indenting json.Encoder gives, with their length, a short
+// answer after a long one included.
+func TestWriteJSONReused(t *testing.T) {
+	long := map[string]string{"status": strings.Repeat("long ", 2000)}
+	for _, v := range []any{long, map[string]int{"n": 1}, long, []string{}} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		got := httptest.NewRecorder()
+		writeJSON(got, 200, v)
+		if got.Body.String() != want.String() {
+			t.Fatalf("writeJSON wrote\n%.200s\nwant\n%.200s", got.Body, want.String())
+		}
+		if cl := got.Header().Get("Content-Length"); cl != strconv.Itoa(want.Len()) {
+			t.Errorf("Content-Length %s, want %d", cl, want.Len())
+		}
 	}
 }
