@@ -64,7 +64,7 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	e.PrevHash = tx.headHash
 	e.Hash = e.ComputeHash()
 	row := []any{e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Actor.Token, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash}
-	if tx.conn != nil {
+	if tx.queue {
 		// Linking a late transaction (or a batch of them): its entries go in as few
 		// statements as their count allows, sent before the next write (flushAudit).
 		tx.auditRows = append(tx.auditRows, row)

@@ -219,8 +219,10 @@ func TestGroupCommitFailedWriteLeavesOthersPostgres(t *testing.T) {
 // Arrivals checked against what their matcher has applied (CheckMatched) and committed in
 // one PostgreSQL batch are inserted by one statement and checked by one: each is still
 // told the Seq of its own change, which the matcher applies it as, not the batch's last,
-// and all of them commit in one transaction. An arrival whose matcher is behind by a
-// change it was not told of runs again holding the head, and fails there.
+// and all of them commit in one transaction. Waiting for their batch, they hold no
+// connection (PostgreSQL forks a backend for each, which plans its statements anew). An
+// arrival whose matcher is behind by a change it was not told of runs again holding the
+// head, and fails there.
 func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 	e, conn := postgresEnv(t, "PostgreSQL group commit", 3)
 	e.Init()
@@ -257,6 +259,10 @@ func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d of %d arrivals queued", queued(), n)
 		}
+	}
+	// Waiting for their batch, they hold no connection: only its leader takes one.
+	if inUse := db.Stats().InUse; inUse > 0 {
+		t.Errorf("%d connections in use by %d arrivals waiting for their batch, want none", inUse, n)
 	}
 	release()
 	wg.Wait()

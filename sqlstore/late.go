@@ -93,7 +93,7 @@ func (lateResult) RowsAffected() (int64, error) {
 }
 
 // late reports whether the transaction queues its writes and links at commit.
-func (tx *tx) late() bool { return tx.conn != nil && !tx.linking }
+func (tx *tx) late() bool { return tx.queue && !tx.linking }
 
 // execOne runs a write that must change exactly one row for the transaction's decision to
 // hold. Holding the head, it simply runs; in a late transaction a miss runs the
@@ -105,7 +105,7 @@ func (tx *tx) execOne(ctx context.Context, q string, args ...any) error {
 		tx.guard("WITH w AS ("+q+" RETURNING 1) SELECT 1 / CASE COUNT(*) WHEN 1 THEN 1 ELSE 0 END FROM w", args...)
 		return nil
 	}
-	if tx.conn != nil {
+	if tx.queue {
 		tx.expect = append(tx.expect, len(tx.queued))
 	}
 	_, err := tx.exec(ctx, q, args...)
@@ -144,15 +144,10 @@ func (db *DB) runLate(ctx context.Context, now time.Time, op string, fn func(*tx
 }
 
 func (db *DB) tryLate(ctx context.Context, now time.Time, fn func(*tx) error, shared bool) error {
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close()
 	// The reads run on their own, each seeing what is committed when it runs, as they
 	// would inside a transaction at PostgreSQL's isolation level; the transaction proper
-	// begins just before the head is locked.
-	tx := &tx{db: db, now: now, conn: conn}
+	// begins just before the head is locked, on a connection taken then (onConn).
+	tx := &tx{db: db, now: now, queue: true}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -162,9 +157,26 @@ func (db *DB) tryLate(ctx context.Context, now time.Time, fn func(*tx) error, sh
 	return db.commitLateGrouped(ctx, tx, shared)
 }
 
+// onConn runs fn with tx.conn a connection of tx's own, taken for fn.
+func (db *DB) onConn(ctx context.Context, tx *tx, fn func() error) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	tx.conn = conn
+	defer func() { tx.conn = nil }()
+	return fn()
+}
+
 // commitLate is a late transaction's tail on its own: it locks the head, links the
-// transaction's entries, sends its writes and commits (tailCommit).
+// transaction's entries, sends its writes and commits (tailCommit), on a connection it
+// takes for it.
 func (db *DB) commitLate(ctx context.Context, tx *tx, shared bool, committed func()) error {
+	return db.onConn(ctx, tx, func() error { return db.commitLateOn(ctx, tx, shared, committed) })
+}
+
+func (db *DB) commitLateOn(ctx context.Context, tx *tx, shared bool, committed func()) error {
 	n := len(tx.queued)
 	return db.tailCommit(ctx, tx.conn, shared, len(tx.pending) > 0, committed, func(seq int64, hash string) (*tail, error) {
 		// Linked again when the head known beforehand had moved: from the writes alone.
@@ -255,7 +267,7 @@ func (db *DB) tailCommit(ctx context.Context, conn *sql.Conn, shared, linking bo
 	if err != nil {
 		return err
 	}
-	linker := &tx{db: db, conn: conn, linking: true, queued: t.stmts, auditRows: t.audit}
+	linker := &tx{db: db, conn: conn, queue: true, linking: true, queued: t.stmts, auditRows: t.audit}
 	linker.flushAudit()
 	t.stmts = linker.queued
 	if linking {
@@ -484,12 +496,12 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		handedOver = true
 		db.late.handOn()
 	}
-	var err error
-	if len(batch) == 1 {
-		err = db.commitLate(ctx, tx, shared, handover)
-	} else {
-		err = db.commitBatch(ctx, batch, shared, handover)
-	}
+	err := db.onConn(ctx, tx, func() error {
+		if len(batch) == 1 {
+			return db.commitLateOn(ctx, tx, shared, handover)
+		}
+		return db.commitBatch(ctx, batch, shared, handover)
+	})
 	for _, o := range batch[1:] {
 		o.err = err
 		if err != nil {
@@ -513,7 +525,7 @@ func (db *DB) commitBatch(ctx context.Context, batch []*lateWaiter, shared bool,
 		linking = linking || len(w.tx.pending) > 0
 	}
 	return db.tailCommit(ctx, conn, shared, linking, committed, func(seq int64, hash string) (*tail, error) {
-		linker := &tx{db: db, conn: conn, linking: true, headSeq: seq, headHash: hash}
+		linker := &tx{db: db, conn: conn, queue: true, linking: true, headSeq: seq, headHash: hash}
 		t := &tail{}
 		checked := map[string]bool{}
 		// The statements of a Group.Key go, written together, where the first of them

@@ -220,8 +220,12 @@ type tx struct {
 
 	policySaved bool // this transaction recorded the checkpoint policy
 
-	// A late transaction (late.go) runs on conn, queues its writes and audit entries,
-	// and links the entries at commit; expect indexes the writes that must change a row.
+	// A late transaction (late.go) queues its writes and audit entries (queue), and links
+	// the entries at commit, on conn; expect indexes the writes that must change a row.
+	// Its reads run on any connection: it takes one of its own only to commit, so a
+	// transaction waiting for its batch holds none (a view without a transaction reads
+	// on conn).
+	queue   bool
 	conn    *sql.Conn
 	queued  []Statement
 	pending []*forewarn.AuditEntry
@@ -314,7 +318,7 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if tx.readOnly {
 		return nil, fmt.Errorf("a write in a read-only view: %s", q)
 	}
-	if tx.conn != nil {
+	if tx.queue {
 		tx.flushAudit() // entries linked before this write go before it
 		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
 		return lateResult{}, nil
@@ -334,7 +338,10 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 		}
 		return st.QueryContext(ctx, args...)
 	}
-	if tx.tx == nil { // a late transaction reads on its connection (the driver caches the statement)
+	if tx.tx == nil { // a view reads on its connection, a late transaction on any (the driver caches the statement)
+		if tx.conn == nil {
+			return tx.db.sql.QueryContext(ctx, tx.db.rebind(q), args...)
+		}
 		return tx.conn.QueryContext(ctx, tx.db.rebind(q), args...)
 	}
 	st, err := tx.stmt(ctx, q)
@@ -354,6 +361,9 @@ func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 		return st.QueryRowContext(ctx, args...)
 	}
 	if tx.tx == nil {
+		if tx.conn == nil {
+			return tx.db.sql.QueryRowContext(ctx, tx.db.rebind(q), args...)
+		}
 		return tx.conn.QueryRowContext(ctx, tx.db.rebind(q), args...)
 	}
 	st, err := tx.stmt(ctx, q)
