@@ -73,7 +73,8 @@ func Compact(ctx context.Context, db *sql.DB) error {
 
 // MaxOpenConns is the most connections one server opens to PostgreSQL, idle or not: more
 // than it uses at once under a full load of deliveries (16 in flight to each peer) and
-// arrivals (each holds one until its group commit is durable), and few enough that two
+// arrivals (whose reads take one each for a statement, and whose batch's leader holds one
+// until the batch is durable; sqlstore's late transactions), and few enough that two
 // servers of a node (80) fit in PostgreSQL's default max_connections of 100, with room
 // left for its superuser slots and an operator's psql. A server that needs more at once
 // waits for one to be free. They are kept open while idle, up to a minute.
