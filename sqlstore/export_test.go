@@ -94,3 +94,6 @@ func SQL(db *DB) *sql.DB { return db.sql }
 
 // HoldLateGroup is HoldGroup for the group commit of late transactions (PostgreSQL).
 func HoldLateGroup(db *DB) (queued func() int, release func()) { return hold(&db.late) }
+
+// ReleaseDeliveriesQuery is the query a starting server takes back its claimed deliveries with.
+const ReleaseDeliveriesQuery = releaseDeliveriesQuery

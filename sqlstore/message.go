@@ -1939,6 +1939,10 @@ func claimQuery(n int, skipLocked string) string {
 		strings.TrimSuffix(strings.Repeat("(message_id = ? AND agency = ?) OR ", n), " OR ") + ")" + skipLocked + ") RETURNING message_id, agency"
 }
 
+// releaseDeliveriesQuery takes back the deliveries a server claimed and did not deliver:
+// on SQLite through the index of undelivered deliveries (migration 0421).
+const releaseDeliveriesQuery = "UPDATE deliveries SET next_attempt = ?, claimed_by = '' WHERE claimed_by = ? AND delivered_at IS NULL AND next_attempt IS NOT NULL"
+
 // ReleaseClaims makes what owner claimed and did not finish due at now.
 func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (int, error) {
 	if owner == "" {
@@ -1947,7 +1951,7 @@ func (db *DB) ReleaseClaims(ctx context.Context, owner string, now time.Time) (i
 	var n int64
 	err := db.claim(ctx, "release claims", func(tx *tx) error {
 		for _, q := range []string{
-			"UPDATE deliveries SET next_attempt = ?, claimed_by = '' WHERE claimed_by = ? AND delivered_at IS NULL AND next_attempt IS NOT NULL",
+			releaseDeliveriesQuery,
 			"UPDATE notifications SET next_attempt = ?, claimed_by = '' WHERE claimed_by = ? AND next_attempt IS NOT NULL",
 		} {
 			res, err := tx.exec(ctx, q, FormatTime(now), owner)

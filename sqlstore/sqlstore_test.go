@@ -173,6 +173,38 @@ func TestHotQueriesReadByKey(t *testing.T) {
 	}
 }
 
+// TestReleaseReadsUndelivered checks that a starting server takes back its claimed
+// deliveries through the index of undelivered ones on SQLite (migration 0421 dropped the
+// index of claims), not by reading every delivery ever made.
+func TestReleaseReadsUndelivered(t *testing.T) {
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
+	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := raw.Query("EXPLAIN QUERY PLAN "+sqlstore.ReleaseDeliveriesQuery, "x", "y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	if len(plan) != 1 || !strings.Contains(plan[0], "USING INDEX deliveries_due_urgent") {
+		t.Errorf("releasing claims reads deliveries otherwise than through the undelivered ones: %q", plan)
+	}
+}
+
 // TestReplyReadsItsMessageByKey checks that a reply finds the message it answers through
 // the (sender, wire ID) index on SQLite: asked by the wire ID alone, every reply and
 // acknowledgement stored read every message the node holds.
