@@ -206,17 +206,25 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 		target, address string
 	}
 	var dests []dest
+	var hooks []*forewarn.Webhook
 	if ev.Audience != "" {
-		rows, err := tx.query(ctx, "SELECT u.username, u.roles, s.email, s.off FROM users u JOIN notification_settings s ON s.username = u.username WHERE u.disabled = ? AND s.email <> '' ORDER BY u.username", false)
+		// The users who may hear of it and the webhooks, in one round trip
+		// (notifiedQuery): a late arrival with an alert read them in two.
+		rows, err := tx.query(ctx, notifiedQuery, false, false)
 		if err != nil {
-			return fmt.Errorf("list notified users: %w", err)
+			return fmt.Errorf("list notified users and webhooks: %w", err)
 		}
 		for rows.Next() {
+			var kind int
 			var s forewarn.NotificationSettings
-			var roles, off string
-			if err := rows.Scan(&s.Username, &roles, &s.Email, &off); err != nil {
+			var roles, off, sort1, sort2 string
+			if err := rows.Scan(&kind, &s.Username, &roles, &s.Email, &off, &sort1, &sort2); err != nil {
 				rows.Close()
 				return err
+			}
+			if kind == 1 { // a webhook: its ID, URL and types
+				hooks = append(hooks, &forewarn.Webhook{ID: s.Username, URL: roles, Types: splitTypes(s.Email)})
+				continue
 			}
 			s.Off = splitTypes(off)
 			if ev.Recipient != "" && s.Username != ev.Recipient {
@@ -235,10 +243,11 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 		if err := rows.Close(); err != nil {
 			return err
 		}
-	}
-	hooks, err := tx.webhooks(ctx)
-	if err != nil {
-		return err
+	} else {
+		var err error
+		if hooks, err = tx.webhooks(ctx); err != nil {
+			return err
+		}
 	}
 	for _, w := range hooks {
 		if w.Wants(ev.Type) {
@@ -263,6 +272,12 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 	}
 	return nil
 }
+
+// notifiedQuery reads the enabled users with an e-mail address, by username (kind 0:
+// username, roles, address, types turned off), then the enabled webhooks in the order
+// they were made (kind 1: ID, URL, types), given false twice.
+const notifiedQuery = "SELECT 0, u.username, u.roles, s.email, s.off, u.username, '' FROM users u JOIN notification_settings s ON s.username = u.username WHERE u.disabled = ? AND s.email <> ''" +
+	" UNION ALL SELECT 1, id, url, types, '', created_at, id FROM webhooks WHERE disabled = ? ORDER BY 1, 6, 7"
 
 func (tx *tx) insertNotification(ctx context.Context, n *forewarn.Notice, dedupe string) error {
 	data, err := json.Marshal(&n.Event)

@@ -57,6 +57,10 @@ func testNotificationOutbox(t *testing.T, open Opener) {
 		t.Fatalf("CreateWebhook: %v", err)
 	}
 	WantCode(t, e.Store.CreateWebhook(e.Ctx, system, &forewarn.Webhook{Name: "x", URL: "ftp://x", Secret: "0123456789abcdef"}), forewarn.EINVALID)
+	// A disabled webhook hears of nothing.
+	if err := e.Store.CreateWebhook(e.Ctx, system, &forewarn.Webhook{Name: "off", URL: "http://127.0.0.1:9/off", Secret: "0123456789abcdef0123", Disabled: true}); err != nil {
+		t.Fatalf("CreateWebhook: %v", err)
+	}
 
 	// A routine message queues nothing; an urgent one tells the desk and the webhook.
 	routine := NewNotification(PeerFR, []string{Agency.Code}, e.Clock.Now())
