@@ -722,6 +722,12 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 		tx.queued[len(tx.queued)-1].Group = &Group{Key: "arrivals", Merge: arrivalsInsert,
 			Rows: arrivalRows{msg: args[:14], to: m.To, ds: args[14+len(m.To):]}}
 	}
+	if sm.Direction == forewarn.DirectionOut && deliveredToEach(to, ds) {
+		// A sent message has a delivery to each of its recipients, by key (the peer
+		// filter of Messages finds it there): its recipients would be written twice, in a
+		// statement and a b-tree of their own, where each is one (SQLite).
+		to = nil
+	}
 	for _, a := range to {
 		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, a); err != nil {
 			return "", fmt.Errorf("insert recipient: %w", err)
@@ -843,6 +849,19 @@ func columnArrays(rows [][]any, kinds string) []any {
 		}
 	}
 	return out
+}
+
+// deliveredToEach reports whether ds holds a delivery to each agency of to, and no other.
+func deliveredToEach(to []string, ds []*forewarn.Delivery) bool {
+	if len(ds) != len(to) {
+		return false
+	}
+	for _, a := range to {
+		if !slices.ContainsFunc(ds, func(d *forewarn.Delivery) bool { return d.Agency == a }) {
+			return false
+		}
+	}
+	return true
 }
 
 // repliedTo returns the local ID of the message m replies to, or "" when none is stored.
@@ -1068,8 +1087,12 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 		where, args = append(where, "m.kind = ?"), append(args, string(f.Kind))
 	}
 	if f.Peer != "" {
-		where = append(where, "(m.from_agency = ? OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.agency = ?))")
-		args = append(args, f.Peer, f.Peer)
+		// A sent message's recipients are its deliveries' agencies (insertMessage does not
+		// write them again where it writes them a statement each), a received one's are
+		// its recipients.
+		where = append(where, "(m.from_agency = ? OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.agency = ?)"+
+			" OR m.direction = 'out' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.agency = ?))")
+		args = append(args, f.Peer, f.Peer, f.Peer)
 	}
 	if f.Thread != "" {
 		// The root by its key, the replies by the thread index, which holds only replies
