@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -243,6 +244,57 @@ func TestGroupCommitRecordsReceiptWhoseCallerLeft(t *testing.T) {
 	}
 	if len(got.Deliveries) != 1 || got.Deliveries[0].DeliveredAt.IsZero() {
 		t.Errorf("the receipt was not recorded: %+v", got.Deliveries)
+	}
+	e.MustVerify()
+}
+
+// An arrival is stored only while the keys its signatures verified with are the ones
+// pinned for their agencies, which its insert checks rather than a read of its own: one
+// signed with a key no longer pinned, or by an agency no longer a peer, is refused and
+// leaves nothing behind, and one already held is answered with its first receipt, pinned
+// or not.
+func TestArrivalStoredOnlyWithPinnedKeys(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 3)
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer, err := db.Peer(e.Ctx, storetest.PeerFR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	receive := func(m *forewarn.Message, keys map[string]ed25519.PublicKey, receipt string) ([]byte, bool, error) {
+		mine := *m
+		sm := &forewarn.StoredMessage{Message: &mine, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionIn, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityUrgent,
+			Deliveries:   []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}},
+			VerifiedKeys: keys}
+		return db.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, []byte(receipt))
+	}
+	start := e.AuditCount()
+	pinned := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+	if r, dup, err := receive(pinned, map[string]ed25519.PublicKey{storetest.PeerFR: peer.PublicKey}, "first"); err != nil || dup || string(r) != "first" {
+		t.Fatalf("signed with the pinned key: receipt %q, duplicate %v, %v; want it stored", r, dup, err)
+	}
+	e.Clock.Advance(time.Second)
+	for _, c := range []struct {
+		name string
+		keys map[string]ed25519.PublicKey
+	}{
+		{"a key no longer pinned", map[string]ed25519.PublicKey{storetest.PeerFR: other}},
+		{"an agency no longer a peer", map[string]ed25519.PublicKey{storetest.PeerFR: peer.PublicKey, "XX-GONE": other}},
+	} {
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+		if _, _, err := receive(m, c.keys, "refused"); forewarn.ErrorCode(err) != forewarn.EUNAUTHORIZED {
+			t.Errorf("%s: %v, want EUNAUTHORIZED", c.name, err)
+		}
+		if _, err := db.Message(e.Ctx, m.ID); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+			t.Errorf("%s: the message was stored (%v)", c.name, err)
+		}
+	}
+	if r, dup, err := receive(pinned, map[string]ed25519.PublicKey{storetest.PeerFR: other}, "again"); err != nil || !dup || string(r) != "first" {
+		t.Errorf("held, delivered again with a key no longer pinned: receipt %q, duplicate %v, %v; want the first receipt", r, dup, err)
+	}
+	if got := e.AuditCount() - start; got != 1 {
+		t.Errorf("%d audit entries, want 1 (the one message stored)", got)
 	}
 	e.MustVerify()
 }

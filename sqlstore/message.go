@@ -140,7 +140,7 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 			}
 			subjectsChanged = n > 0
 		}
-		digest, err := tx.insertMessage(ctx, sm, stored, ds, sm.ClaimedBy)
+		digest, err := tx.insertMessage(ctx, sm, sm.Encoded, stored, ds, sm.ClaimedBy, nil)
 		if err != nil {
 			if db.dialect.IsUniqueViolation(err) {
 				return db.conflict(err, "a message with ID %s is already stored", m.ID)
@@ -287,11 +287,22 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			return err
 		}
 	}
+	// Encoded before the write, outside the writer's turn; again inside only when the
+	// message is stored under an ID of this node's making.
+	encoded, encErr := json.Marshal(m)
 	err := write(ctx, now, "receive message", func(tx *tx) error {
 		notices := tx.notices
 		defer func() { notified = tx.notices > notices }()
 		var held, taken bool
 		var unpinned, err error
+		// checked says whether arrivalChecks was read. Where one writer at a time
+		// stores (SQLite), an arrival assumes what is nearly always true instead of
+		// reading it, as a late one does: the message is new, its ID free here, its
+		// signers' keys still pinned. Its insert checks it: it fails on the message's
+		// unique keys, or inserts nothing when a key is no longer pinned, and then
+		// arrivalChecks is read and the arrival decided again, in the same write. One
+		// statement fewer in the writer's turn for every message.
+		checked := true
 		if tx.late() {
 			// A late arrival assumes what is nearly always true instead of reading it: the
 			// message is new, its ID free here, its signers' keys still pinned. Its writes
@@ -302,9 +313,12 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			for _, code := range slices.Sorted(maps.Keys(sm.VerifiedKeys)) {
 				tx.check(pinnedGuard, code, hex.EncodeToString(sm.VerifiedKeys[code]))
 			}
+		} else if db.dialect.SingleWriter && !db.dialect.WritableCTE {
+			checked = false
 		} else if held, taken, unpinned, err = tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys); err != nil {
 			return err
 		}
+	decide:
 		if held {
 			// A repeated delivery is answered with the first receipt only once the first
 			// is durable: it may have committed relaxed, still waiting for the disk in its
@@ -341,9 +355,31 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			db.storing.add(local)
 			storing = append(storing, local)
 		}
-		digest, err := tx.insertMessage(ctx, sm, stored, []*forewarn.Delivery{d}, "")
+		data := encoded
+		if local != wire || encErr != nil {
+			data = nil
+		}
+		var pinned map[string]ed25519.PublicKey
+		if !checked {
+			pinned = sm.VerifiedKeys
+		}
+		digest, err := tx.insertMessage(ctx, sm, data, stored, []*forewarn.Delivery{d}, "", pinned)
 		if err != nil {
-			if db.dialect.IsUniqueViolation(err) {
+			if db.dialect.IsUniqueViolation(err) || errors.Is(err, errUnpinned) {
+				if !checked {
+					// Held, its ID taken or a key no longer pinned (the insert wrote
+					// nothing): read which, and decide again. It is not being stored
+					// under that ID after all.
+					if i := slices.Index(storing, local); i >= 0 {
+						db.storing.remove(local)
+						storing = slices.Delete(storing, i, i+1)
+					}
+					if held, taken, unpinned, err = tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys); err != nil {
+						return err
+					}
+					checked = true
+					goto decide
+				}
 				return errStoredMeanwhile
 			}
 			return err
@@ -445,6 +481,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	return first, duplicate, nil
 }
 
+// errUnpinned is insertMessage's answer when a key it was given is no longer pinned.
+var errUnpinned = errors.New("a signer's key is no longer the one pinned")
+
 // pinnedGuard fails (division by zero) unless the peer's pinned key is the one given.
 const pinnedGuard = "SELECT 1 / COUNT(*) FROM peers WHERE agency_code = ? AND public_key = ?"
 
@@ -471,17 +510,21 @@ func (tx *tx) arrivalChecks(ctx context.Context, sender, wire string, keys map[s
 	if err := tx.queryRow(ctx, q, args...).Scan(dest...); err != nil {
 		return false, false, nil, fmt.Errorf("look up message %s: %w", wire, err)
 	}
+	return nHeld > 0, nTaken > 0, unpinnedKey(codes, pinned, keys), nil
+}
+
+// unpinnedKey returns EUNAUTHORIZED when a key of keys is not the one pinned for its
+// agency (pinned, in the order of codes; NULL when it is no longer a peer), else nil.
+func unpinnedKey(codes []string, pinned []sql.NullString, keys map[string]ed25519.PublicKey) error {
 	for i, code := range codes {
 		if !pinned[i].Valid {
-			unpinned = forewarn.Errorf(forewarn.EUNAUTHORIZED, "%s is no longer a peer of this node", code)
-			break
+			return forewarn.Errorf(forewarn.EUNAUTHORIZED, "%s is no longer a peer of this node", code)
 		}
 		if pinned[i].String != hex.EncodeToString(keys[code]) {
-			unpinned = forewarn.Errorf(forewarn.EUNAUTHORIZED, "the key pinned for %s changed while its message arrived; the signature was made with the old one", code)
-			break
+			return forewarn.Errorf(forewarn.EUNAUTHORIZED, "the key pinned for %s changed while its message arrived; the signature was made with the old one", code)
 		}
 	}
-	return nHeld > 0, nTaken > 0, unpinned, nil
+	return nil
 }
 
 // storedReceipt returns the receipt given when sender's message wire (the ID it gave it)
@@ -667,7 +710,12 @@ func messageDetail(m *forewarn.Message) string {
 // is done once. The thread root is the root of the message it replies to when
 // that is stored, else the message it replies to, else itself; messages that arrived
 // before it and were rooted at it move to its root.
-func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, stored time.Time, ds []*forewarn.Delivery, claimedBy string) (string, error) {
+//
+// data is the message as encoding/json encodes it, when the caller has it; nil encodes it.
+// pinned, when not empty, are keys that must still be the ones pinned for their agencies
+// (an arrival's signers): the message is inserted only when they are, and otherwise
+// nothing is, and errUnpinned says so. A dialect without WritableCTE only.
+func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, data []byte, stored time.Time, ds []*forewarn.Delivery, claimedBy string, pinned map[string]ed25519.PublicKey) (string, error) {
 	m := sm.Message
 	root := m.ID
 	if m.InReplyTo != "" {
@@ -683,9 +731,7 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 			return "", fmt.Errorf("look up thread of %s: %w", m.InReplyTo, err)
 		}
 	}
-	data := sm.Encoded
-	if sm.Direction != forewarn.DirectionOut || len(data) == 0 {
-		// An arrival may be stored under an ID of this node's making: encoded here.
+	if len(data) == 0 {
 		var err error
 		if data, err = json.Marshal(m); err != nil {
 			return "", fmt.Errorf("encode message %s: %w", m.ID, err)
@@ -713,8 +759,27 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, sto
 		}
 		to, ds = nil, nil
 	}
-	if _, err := tx.exec(ctx, insert, args...); err != nil {
+	if len(pinned) > 0 {
+		// One statement checks the keys and inserts, rather than one of each.
+		insert = "INSERT INTO messages (" + messageColumns + ", urgency) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE "
+		for i, code := range slices.Sorted(maps.Keys(pinned)) {
+			if i > 0 {
+				insert += " AND "
+			}
+			insert += "EXISTS (SELECT 1 FROM peers WHERE agency_code = ? AND public_key = ?)"
+			args = append(args, code, hex.EncodeToString(pinned[code]))
+		}
+	}
+	res, err := tx.exec(ctx, insert, args...)
+	if err != nil {
 		return "", fmt.Errorf("insert message: %w", err)
+	}
+	if len(pinned) > 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return "", fmt.Errorf("insert message: %w", err)
+		} else if n != 1 {
+			return "", errUnpinned
+		}
 	}
 	if tx.late() && sm.Direction == forewarn.DirectionIn && sm.CheckMatched && to == nil {
 		// An arrival's insert, which a batch writes with the others' (arrivalsInsert):
