@@ -298,3 +298,43 @@ func TestArrivalStoredOnlyWithPinnedKeys(t *testing.T) {
 	}
 	e.MustVerify()
 }
+
+// The matches found after an arrival are stored in the group commit of the writes of the
+// moment, not in a transaction (and a flush under the write lock) of their own: here
+// they queue behind a batch being written, are written with the next, and are stored.
+func TestCreateMatchesJoinsGroupCommit(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 3)
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	earlier := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+	e.Receive(earlier)
+	e.Clock.Advance(time.Second)
+	later := storetest.NewNotification(storetest.PeerDE, []string{storetest.Agency.Code}, e.Clock.Now())
+	e.Receive(later)
+	start := e.AuditCount()
+	queued, release := sqlstore.HoldGroup(db)
+	ms := []*forewarn.Match{{MessageID: later.ID, PersonRef: "p1", Fingerprint: "fp", EarlierMessageID: earlier.ID, EarlierPersonRef: "p1", Score: 0.9, Summary: "told before"}}
+	done := make(chan error, 1)
+	go func() { done <- db.CreateMatches(e.Ctx, forewarn.SystemActor("matcher"), ms, nil) }()
+	for deadline := time.Now().Add(10 * time.Second); queued() == 0; time.Sleep(time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("CreateMatches committed on its own (%v) while a batch was being written", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("CreateMatches never queued for the group commit")
+		}
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Match(e.Ctx, ms[0].ID); err != nil || got.EarlierMessageID != earlier.ID {
+		t.Errorf("the match was stored as %+v, %v", got, err)
+	}
+	if n := e.AuditCount() - start; n != 1 {
+		t.Errorf("%d audit entries, want 1 (match.create)", n)
+	}
+	e.MustVerify()
+}

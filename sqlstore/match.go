@@ -101,6 +101,16 @@ func (db *DB) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*for
 	write := db.update
 	if db.dialect.Pipeline != nil {
 		write = db.updateLate
+	} else if db.dialect.SingleWriter {
+		// On SQLite they share the commit of the arrivals being stored meanwhile (group
+		// commit) rather than make a flush of their own, under the write lock, which
+		// every arrival behind them waited for. They are stored whether or not their
+		// caller still waits, as the arrivals are: a context ending mid-statement would
+		// roll back the whole batch.
+		ctx = context.WithoutCancel(ctx)
+		write = func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+			return db.updateGrouped(ctx, now, op, fn, nil)
+		}
 	}
 	err := write(ctx, now, "create matches", func(tx *tx) error {
 		for _, v := range vs {
