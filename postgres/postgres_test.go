@@ -527,3 +527,48 @@ func TestWaitDurableFlushes(t *testing.T) {
 		t.Errorf("%d of %d relaxed commits were not flushed when %q returned", unflushed, rounds, postgres.Dialect.WaitDurable)
 	}
 }
+
+// TestMessageUrgencyAtInsert: a message inserted keeps the urgency key its writer gave
+// when it is as urgent as that of a message without deliveries, or more (its deliveries
+// will give it that), and is given that key when the one given is less urgent, now that
+// the insert trigger runs only then (migration 0442); a change of priority still
+// recomputes the key from the deliveries.
+func TestMessageUrgencyAtInsert(t *testing.T) {
+	ctx := context.Background()
+	_, schema := openSchema(t, 1, sqlstore.Options{})
+	admin, err := sql.Open("pgx", withSearchPath(testDSN(t), schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	const deadline = "2026-02-01T00:00:00.000000000Z"
+	for _, c := range []struct {
+		id, priority, given, want string
+	}{
+		{"m1", "routine", "113", "113"},                                // the key of no deliveries
+		{"m2", "flash", "113", "110"},                                  // less urgent than its priority's
+		{"m3", "urgent", "10" + deadline + "1", "10" + deadline + "1"}, // a deadline its deliveries will give
+		{"m4", "priority", "0" + "1" + "2", "012"},                     // overdue, as a delivery will make it
+	} {
+		if _, err := admin.ExecContext(ctx, `INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id, urgency)
+			VALUES ($1, 'out', 'TR-MIT', 'notification', '', $1, '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', $2, false, '\x00', '{}', $1, $3)`, c.id, c.priority, c.given); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := admin.QueryRowContext(ctx, "SELECT urgency FROM messages WHERE id = $1", c.id).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s (%s) inserted with key %q: stored %q, want %q", c.id, c.priority, c.given, got, c.want)
+		}
+	}
+	// m3's key was given for deliveries it does not have: a change of priority recomputes
+	// it from the deliveries it has (none).
+	if _, err := admin.ExecContext(ctx, "UPDATE messages SET priority = 'flash' WHERE id = 'm3'"); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := admin.QueryRowContext(ctx, "SELECT urgency FROM messages WHERE id = 'm3'").Scan(&got); err != nil || got != "110" {
+		t.Errorf("after a change of priority to flash: key %q (%v), want %q", got, err, "110")
+	}
+}
