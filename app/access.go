@@ -60,7 +60,9 @@ const maxAccessReuse = time.Second
 // everything one API request checks (its token, and a send's peers and agreements)
 // answers from the cache at that version, instead of each check reading it again: one
 // read of the store fewer per send. A token revoked elsewhere is refused from the next
-// request on, as before, since each request reads the version afresh.
+// request on, as before, since each request reads the version afresh. A request that
+// writes tokens, users, peers or agreements and then checks what it wrote checks with
+// a context that does not carry it (the API's handlers write and answer).
 func (n *Node) WithAccess(ctx context.Context) (context.Context, error) {
 	a, err := n.readAccess(ctx)
 	if err != nil {
