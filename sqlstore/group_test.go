@@ -338,3 +338,93 @@ func TestCreateMatchesJoinsGroupCommit(t *testing.T) {
 	}
 	e.MustVerify()
 }
+
+// An arrival refused in the middle of a batch (signed with a key no longer pinned) gets
+// its refusal alone: the arrivals before and after it are stored, in order, each told
+// once it is durable; a repeated delivery after it still gets the first one's receipt; and
+// the refused one leaves nothing behind, its audit entry included.
+func TestGroupCommitRefusesOneArrivalAmongOthers(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 3)
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer, err := db.Peer(e.Ctx, storetest.PeerFR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	var msgs []*forewarn.Message
+	for range 3 {
+		e.Clock.Advance(time.Second)
+		msgs = append(msgs, storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+	}
+	a, refused, c := msgs[0], msgs[1], msgs[2]
+	deliveries := []struct {
+		m   *forewarn.Message
+		key ed25519.PublicKey
+	}{{a, peer.PublicKey}, {refused, stale}, {a, peer.PublicKey}, {c, peer.PublicKey}}
+	start := e.AuditCount()
+
+	queued, release := sqlstore.HoldGroup(db)
+	type result struct {
+		receipt []byte
+		dup     bool
+		err     error
+	}
+	results := make([]result, len(deliveries))
+	var toldMu sync.Mutex
+	var told []int64
+	var wg sync.WaitGroup
+	for i, dl := range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := *dl.m
+			sm := &forewarn.StoredMessage{Message: &mine, Envelope: []byte("signed envelope of " + dl.m.ID), Direction: forewarn.DirectionIn, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityUrgent,
+				Deliveries:   []*forewarn.Delivery{{MessageID: dl.m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}},
+				VerifiedKeys: map[string]ed25519.PublicKey{storetest.PeerFR: dl.key},
+				Durable: func(seq int64) {
+					toldMu.Lock()
+					told = append(told, seq)
+					toldMu.Unlock()
+				}}
+			r, dup, err := db.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, fmt.Appendf(nil, "receipt %d", i))
+			results[i] = result{r, dup, err}
+		}()
+		// Queued in this order, so the batch holds them so.
+		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d of %d deliveries queued", queued(), i+1)
+			}
+		}
+	}
+	release()
+	wg.Wait()
+
+	want := []result{{[]byte("receipt 0"), false, nil}, {}, {[]byte("receipt 0"), true, nil}, {[]byte("receipt 3"), false, nil}}
+	for i, r := range results {
+		if i == 1 {
+			if forewarn.ErrorCode(r.err) != forewarn.EUNAUTHORIZED || r.receipt != nil {
+				t.Errorf("delivery signed with a key no longer pinned: receipt %q, %v; want EUNAUTHORIZED", r.receipt, r.err)
+			}
+			continue
+		}
+		if r.err != nil || r.dup != want[i].dup || string(r.receipt) != string(want[i].receipt) {
+			t.Errorf("delivery %d: receipt %q, duplicate %v, %v; want %q, duplicate %v", i, r.receipt, r.dup, r.err, want[i].receipt, want[i].dup)
+		}
+	}
+	if _, err := db.Message(e.Ctx, refused.ID); forewarn.ErrorCode(err) != forewarn.ENOTFOUND {
+		t.Errorf("the refused message was stored (%v)", err)
+	}
+	for _, m := range []*forewarn.Message{a, c} {
+		if _, err := db.Message(e.Ctx, m.ID); err != nil {
+			t.Errorf("message %s: %v", m.ID, err)
+		}
+	}
+	if len(told) != 2 || told[0] <= 0 || told[1] != told[0]+1 {
+		t.Errorf("Durable told changes %v, want two consecutive ones (a and c)", told)
+	}
+	if got := e.AuditCount() - start; got != 2 {
+		t.Errorf("%d audit entries, want 2 (one per message stored)", got)
+	}
+	e.MustVerify()
+}
