@@ -252,8 +252,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	var changeSeq int64
 	duplicate, notified := false, false
 	wire := m.ID
-	// Messages arriving together are stored together (group commit), each in a savepoint
-	// of its own. A verified message is stored even when its sender hangs up meanwhile:
+	// Messages arriving together are stored together (group commit; on SQLite one that
+	// fails has the batch run again without it, so this write may run more than once). A
+	// verified message is stored even when its sender hangs up meanwhile:
 	// it gets the same receipt when it delivers again. Where the dialect pipelines
 	// (PostgreSQL), a new warning or request is instead stored in a transaction of its own
 	// that links its audit entries at commit (late.go): its reads run beside the others'
