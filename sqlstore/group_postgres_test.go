@@ -234,6 +234,14 @@ func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The statements the setup's writes prepared are prepared on the pool too, each on a
+	// goroutine of its own that takes a connection for it: let them end first.
+	for deadline := time.Now().Add(10 * time.Second); db.Stats().InUse > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still in use after the setup", db.Stats().InUse)
+		}
+	}
+
 	queued, release := sqlstore.HoldLateGroup(db)
 	const n = 5
 	ids := make([]string, n)
