@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -63,5 +64,35 @@ func TestFilesOwnerOnly(t *testing.T) {
 	defer db.Close()
 	if _, err := os.Stat(path + "-wal"); err == nil {
 		check("reopened")
+	}
+}
+
+// TestClosedMeansClosed: once Close returns, no file of the database is open, so another
+// program (the sqlite3 tool, a backup, the next CLI command) finds it unlocked. A statement
+// prepared in the background for the next transactions once outlived Close and, releasing
+// its connection last, checkpointed the WAL under an exclusive lock after the CLI command
+// had returned: "database is locked" for whoever opened the file next.
+func TestClosedMeansClosed(t *testing.T) {
+	for i := range 30 {
+		path := filepath.Join(t.TempDir(), "forewarn.db")
+		db, err := sqlite.Open(path, sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateSubject(context.Background(), forewarn.UserActor("analyst1"), storetest.NewSubject("Omar Ismail Mostefai")); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fds, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatalf("listing the open files: %v", err)
+		}
+		for _, fd := range fds {
+			if l, _ := os.Readlink("/proc/self/fd/" + fd.Name()); strings.HasPrefix(l, path) {
+				t.Fatalf("round %d: %s still open after Close", i, l)
+			}
+		}
 	}
 }

@@ -126,6 +126,11 @@ type DB struct {
 	late    turns[*lateWaiter] // late transactions committing together (late.go)
 	head    headCache          // the audit head this process last committed (late.go)
 	stmts   sync.Map           // rebound SQL text → *sql.Stmt, prepared once
+	// preparing counts the statements being prepared in the background (tx.stmt), which
+	// Close waits for; closing refuses new ones once Close has begun.
+	preparing sync.WaitGroup
+	prepMu    sync.Mutex
+	closing   bool
 	// arrivals are the changes of arrivals stored for a matcher told of them (changes.go).
 	arrivals arrivalSeqs
 	// storing are the arrivals being stored for a matcher told of them (changes.go).
@@ -166,8 +171,15 @@ func New(db *sql.DB, d Dialect, opts Options) *DB {
 	return s
 }
 
-// Close closes the database.
+// Close closes the database, once the statements being prepared in the background have
+// been: a preparation that outlived Close would hold a connection, and on SQLite the last
+// connection's close checkpoints the WAL under an exclusive lock, after the caller (a CLI
+// command, say) had returned and another program could open the file.
 func (db *DB) Close() error {
+	db.prepMu.Lock()
+	db.closing = true
+	db.prepMu.Unlock()
+	db.preparing.Wait()
 	db.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	return db.sql.Close()
 }
@@ -288,8 +300,23 @@ func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := tx.db.stmts.Load(q); ok {
 		return tx.tx.StmtContext(ctx, st.(*sql.Stmt)), nil
 	}
-	go tx.db.prepared(context.WithoutCancel(ctx), q) //nolint:errcheck // the next to miss prepares it again
+	tx.db.prepareInBackground(context.WithoutCancel(ctx), q)
 	return tx.tx.PrepareContext(ctx, q)
+}
+
+// prepareInBackground prepares q on the database for the next transactions to run it,
+// unless the database is closing; Close waits for it.
+func (db *DB) prepareInBackground(ctx context.Context, q string) {
+	db.prepMu.Lock()
+	defer db.prepMu.Unlock()
+	if db.closing {
+		return
+	}
+	db.preparing.Add(1)
+	go func() {
+		defer db.preparing.Done()
+		db.prepared(ctx, q) //nolint:errcheck // the next to miss prepares it again
+	}()
 }
 
 // Stats reports the database handle's connections: how many are open and in use, how
