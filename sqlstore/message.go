@@ -292,6 +292,10 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	// message is stored under an ID of this node's making.
 	encoded, encErr := json.Marshal(m)
 	err := write(ctx, now, "receive message", func(tx *tx) error {
+		// A write may run more than once (a batch run again without a member that
+		// failed, a late arrival run again holding the head): each run decides afresh,
+		// so a duplicate found by one run is not reported by the next, which stored it.
+		first, duplicate, changeSeq = nil, false, 0
 		notices := tx.notices
 		defer func() { notified = tx.notices > notices }()
 		var held, taken bool
