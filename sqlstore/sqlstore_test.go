@@ -135,35 +135,10 @@ func TestMigrateAppliesEachOnceAndAtomically(t *testing.T) {
 // rows up by primary key on SQLite, rather than reading every outgoing delivery ever made
 // through another index (which made each batch slower as the store grew).
 func TestHotQueriesReadByKey(t *testing.T) {
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
-	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
-		t.Fatal(err)
-	}
+	raw := planDB(t)
 	for _, n := range []int{1, 16} {
 		for name, q := range sqlstore.HotQueries(n) {
-			args := make([]any, strings.Count(q, "?"))
-			for i := range args {
-				args[i] = "x"
-			}
-			rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
+			plan := queryPlan(t, raw, q)
 			for _, step := range plan {
 				if strings.HasPrefix(step, "SEARCH deliveries") && !strings.Contains(step, "sqlite_autoindex_deliveries_1") || strings.HasPrefix(step, "SCAN deliveries") {
 					t.Errorf("%s with %d keys reads deliveries other than by key: %q (plan %q)", name, n, step, plan)
@@ -177,29 +152,8 @@ func TestHotQueriesReadByKey(t *testing.T) {
 // deliveries through the index of undelivered ones on SQLite (migration 0421 dropped the
 // index of claims), not by reading every delivery ever made.
 func TestReleaseReadsUndelivered(t *testing.T) {
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
-	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := raw.Query("EXPLAIN QUERY PLAN "+sqlstore.ReleaseDeliveriesQuery, "x", "y")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	rows.Close()
+	raw := planDB(t)
+	plan := queryPlan(t, raw, sqlstore.ReleaseDeliveriesQuery)
 	if len(plan) != 1 || !strings.Contains(plan[0], "USING INDEX deliveries_due_urgent") {
 		t.Errorf("releasing claims reads deliveries otherwise than through the undelivered ones: %q", plan)
 	}
@@ -209,35 +163,10 @@ func TestReleaseReadsUndelivered(t *testing.T) {
 // the (sender, wire ID) index on SQLite: asked by the wire ID alone, every reply and
 // acknowledgement stored read every message the node holds.
 func TestReplyReadsItsMessageByKey(t *testing.T) {
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
-	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
-		t.Fatal(err)
-	}
+	raw := planDB(t)
 	for _, n := range []int{2, 5} {
 		q := sqlstore.RepliedToQuery(n)
-		args := make([]any, strings.Count(q, "?"))
-		for i := range args {
-			args[i] = "x"
-		}
-		rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, raw, q)
 		if !slices.ContainsFunc(plan, func(s string) bool { return strings.Contains(s, "USING INDEX messages_sender_wire_id") }) {
 			t.Errorf("a reply from or to %d parties does not find its message by key: %q", n, plan)
 		}
@@ -364,36 +293,57 @@ func TestDeliveryInsertKeepsUrgencyTrue(t *testing.T) {
 // what the index leaves tied (migration 0410; subjects an import wrote in one instant
 // tied on their change, and a page of 100,000 took 600 ms to sort).
 func TestSubjectPagesNeedNoSort(t *testing.T) {
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
-	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
-		t.Fatal(err)
-	}
+	raw := planDB(t)
 	// the orders FindSubjects writes
 	for _, order := range []string{"updated_at DESC, id DESC", "updated_at, id", "primary_name, id", "primary_name DESC, id DESC"} {
 		for _, where := range []string{"", " WHERE watch = 'watchlisted'"} {
 			q := "SELECT id, data FROM subjects" + where + " ORDER BY " + order + " LIMIT 50 OFFSET 0"
-			rows, err := raw.Query("EXPLAIN QUERY PLAN " + q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
+			plan := queryPlan(t, raw, q)
 			if len(plan) == 0 || slices.ContainsFunc(plan, func(s string) bool { return strings.Contains(s, "TEMP B-TREE") }) {
 				t.Errorf("%s: the page is sorted, not read in order: %q", q, plan)
 			}
 		}
 	}
+}
+
+// planDB returns a migrated SQLite database of the test's own, to ask for query plans.
+func planDB(t *testing.T) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(t.TempDir(), "plan.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
+	if err := db.Migrate(context.Background(), sqlite.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// queryPlan returns the steps of SQLite's plan for q, each of its parameters given "x".
+func queryPlan(t *testing.T, raw *sql.DB, q string) []string {
+	t.Helper()
+	args := make([]any, strings.Count(q, "?"))
+	for i := range args {
+		args[i] = "x"
+	}
+	rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
