@@ -270,11 +270,7 @@ func TestArrivalStoredOnlyWithPinnedKeys(t *testing.T) {
 	}
 	other := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
 	receive := func(m *forewarn.Message, keys map[string]ed25519.PublicKey, receipt string) ([]byte, bool, error) {
-		mine := *m
-		sm := &forewarn.StoredMessage{Message: &mine, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionIn, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityUrgent,
-			Deliveries:   []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}},
-			VerifiedKeys: keys}
-		return db.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, []byte(receipt))
+		return db.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, incomingVerified(e, m, keys), []byte(receipt))
 	}
 	start := e.AuditCount()
 	pinned := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
@@ -385,15 +381,12 @@ func TestGroupCommitRefusesOneArrivalAmongOthers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mine := *dl.m
-			sm := &forewarn.StoredMessage{Message: &mine, Envelope: []byte("signed envelope of " + dl.m.ID), Direction: forewarn.DirectionIn, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityUrgent,
-				Deliveries:   []*forewarn.Delivery{{MessageID: dl.m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}},
-				VerifiedKeys: map[string]ed25519.PublicKey{storetest.PeerFR: dl.key},
-				Durable: func(seq int64) {
-					toldMu.Lock()
-					told = append(told, seq)
-					toldMu.Unlock()
-				}}
+			sm := incomingVerified(e, dl.m, map[string]ed25519.PublicKey{storetest.PeerFR: dl.key})
+			sm.Durable = func(seq int64) {
+				toldMu.Lock()
+				told = append(told, seq)
+				toldMu.Unlock()
+			}
 			r, dup, err := db.ReceiveMessage(e.Ctx, forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}, sm, fmt.Appendf(nil, "receipt %d", i))
 			results[i] = result{r, dup, err}
 		}()
@@ -434,4 +427,13 @@ func TestGroupCommitRefusesOneArrivalAmongOthers(t *testing.T) {
 		t.Errorf("%d audit entries, want 2 (one per message stored)", got)
 	}
 	e.MustVerify()
+}
+
+// incomingVerified returns a copy of m as an arrival from storetest.PeerFR whose
+// signatures verified with keys, ready for ReceiveMessage.
+func incomingVerified(e *storetest.Env, m *forewarn.Message, keys map[string]ed25519.PublicKey) *forewarn.StoredMessage {
+	mine := *m
+	return &forewarn.StoredMessage{Message: &mine, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionIn, StoredAt: e.Clock.Now(), Priority: forewarn.PriorityUrgent,
+		Deliveries:   []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}},
+		VerifiedKeys: keys}
 }
