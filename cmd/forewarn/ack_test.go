@@ -11,7 +11,6 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
-	"github.com/forewarn/forewarn/envelope"
 )
 
 // TestAcknowledgementStanding: a partner that was not a recipient cannot thread an
@@ -46,13 +45,6 @@ func TestAcknowledgementStanding(t *testing.T) {
 		}
 		return r
 	}
-	seal := func(msg *forewarn.Message, s forewarn.Signer) []byte {
-		b, err := envelope.Seal(msg, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	now := c.clock.Now()
 	cases := []struct {
 		name   string
@@ -60,9 +52,9 @@ func TestAcknowledgementStanding(t *testing.T) {
 		status int
 		reason string
 	}{
-		{"an acknowledgement from a partner that was not a recipient", seal(reply(be.Code, forewarn.KindAcknowledgement, now), bel.node.Signer), http.StatusForbidden, "was not a recipient"},
-		{"a response from a partner that was not a recipient", seal(reply(be.Code, forewarn.KindResponse, now), bel.node.Signer), http.StatusForbidden, "neither sent nor received"},
-		{"an acknowledgement dated before the message", seal(reply(agencyFR.Code, forewarn.KindAcknowledgement, w.Created.Add(-6*24*time.Hour)), fr.node.Signer), http.StatusBadRequest, "before message"},
+		{"an acknowledgement from a partner that was not a recipient", mustSeal(t, reply(be.Code, forewarn.KindAcknowledgement, now), bel.node.Signer), http.StatusForbidden, "was not a recipient"},
+		{"a response from a partner that was not a recipient", mustSeal(t, reply(be.Code, forewarn.KindResponse, now), bel.node.Signer), http.StatusForbidden, "neither sent nor received"},
+		{"an acknowledgement dated before the message", mustSeal(t, reply(agencyFR.Code, forewarn.KindAcknowledgement, w.Created.Add(-6*24*time.Hour)), fr.node.Signer), http.StatusBadRequest, "before message"},
 	}
 	for _, tc := range cases {
 		before, _ := tr.node.Store.AuditEntries(ctx, forewarn.AuditFilter{Action: "message.reject", Limit: 1000})
@@ -91,7 +83,7 @@ func TestAcknowledgementStanding(t *testing.T) {
 		t.Fatal(err)
 	}
 	backdated := reply(agencyFR.Code, forewarn.KindAcknowledgement, w.Notification.AcknowledgeBy.Add(-time.Hour))
-	resp, err := http.Post(tr.url+"/federation/v1/messages", "application/json", bytes.NewReader(seal(backdated, fr.node.Signer)))
+	resp, err := http.Post(tr.url+"/federation/v1/messages", "application/json", bytes.NewReader(mustSeal(t, backdated, fr.node.Signer)))
 	if err != nil {
 		t.Fatal(err)
 	}

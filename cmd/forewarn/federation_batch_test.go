@@ -59,19 +59,12 @@ func TestBatchMixed(t *testing.T) {
 	fr.msgs.ReplayWindow = 7 * 24 * time.Hour
 	trKey := c.node(agencyTR.Code).node.Signer
 	stranger := keyfile.FromSeed(bytes.Repeat([]byte{7}, 32))
-	seal := func(m *forewarn.Message, s forewarn.Signer) []byte {
-		b, err := envelope.Seal(m, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	unknown := warning(c, forewarn.PriorityUrgent)
 	unknown.From = "XX-EVIL"
 	old := warning(c, forewarn.PriorityUrgent)
 	old.Created = c.clock.Now().Add(-8 * 24 * time.Hour)
 	old.ID = forewarn.NewID(old.Created)
-	good1, good2 := seal(warning(c, forewarn.PriorityUrgent), trKey), seal(warning(c, forewarn.PriorityRoutine), trKey)
+	good1, good2 := mustSeal(t, warning(c, forewarn.PriorityUrgent), trKey), mustSeal(t, warning(c, forewarn.PriorityRoutine), trKey)
 	items := []struct {
 		name   string
 		env    []byte
@@ -79,9 +72,9 @@ func TestBatchMixed(t *testing.T) {
 		reason string
 	}{
 		{"good", good1, 0, ""},
-		{"unknown sender", seal(unknown, stranger), http.StatusUnauthorized, "holds no public key"},
-		{"bad signature", seal(warning(c, forewarn.PriorityUrgent), stranger), http.StatusUnauthorized, "signature"},
-		{"older than the window", seal(old, trKey), http.StatusBadRequest, "replay"},
+		{"unknown sender", mustSeal(t, unknown, stranger), http.StatusUnauthorized, "holds no public key"},
+		{"bad signature", mustSeal(t, warning(c, forewarn.PriorityUrgent), stranger), http.StatusUnauthorized, "signature"},
+		{"older than the window", mustSeal(t, old, trKey), http.StatusBadRequest, "replay"},
 		{"another good one", good2, 0, ""},
 		{"the first again", good1, 0, ""},
 	}

@@ -63,13 +63,6 @@ func TestReceiveRejects(t *testing.T) {
 	trKey := c.node(agencyTR.Code).node.Signer
 	stranger := keyfile.FromSeed(bytes.Repeat([]byte{7}, 32))
 
-	seal := func(m *forewarn.Message, s forewarn.Signer) []byte {
-		b, err := envelope.Seal(m, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	unknown := warning(c, forewarn.PriorityUrgent)
 	unknown.From = "XX-EVIL"
 	old := warning(c, forewarn.PriorityUrgent)
@@ -78,7 +71,7 @@ func TestReceiveRejects(t *testing.T) {
 	elsewhere := warning(c, forewarn.PriorityUrgent)
 	elsewhere.To = []string{"DE-BKA"}
 	elsewhere.Marks.ReleasableTo = []string{"DE-BKA"}
-	tampered := seal(warning(c, forewarn.PriorityUrgent), trKey)
+	tampered := mustSeal(t, warning(c, forewarn.PriorityUrgent), trKey)
 	tampered = bytes.Replace(tampered, []byte("test warning"), []byte("test wArning"), 1)
 
 	cases := []struct {
@@ -87,11 +80,11 @@ func TestReceiveRejects(t *testing.T) {
 		status int
 		reason string
 	}{
-		{"unknown sender", seal(unknown, stranger), http.StatusUnauthorized, "holds no public key"},
-		{"bad signature", seal(warning(c, forewarn.PriorityUrgent), stranger), http.StatusUnauthorized, "signature"},
+		{"unknown sender", mustSeal(t, unknown, stranger), http.StatusUnauthorized, "holds no public key"},
+		{"bad signature", mustSeal(t, warning(c, forewarn.PriorityUrgent), stranger), http.StatusUnauthorized, "signature"},
 		{"tampered in transit", tampered, http.StatusUnauthorized, "signature"},
-		{"older than the window the operator set", seal(old, trKey), http.StatusBadRequest, "replay"},
-		{"not addressed to this node", seal(elsewhere, trKey), http.StatusForbidden, "not to FR-DGSI"},
+		{"older than the window the operator set", mustSeal(t, old, trKey), http.StatusBadRequest, "replay"},
+		{"not addressed to this node", mustSeal(t, elsewhere, trKey), http.StatusForbidden, "not to FR-DGSI"},
 		{"oversized", bytes.Repeat([]byte(" "), app.DefaultMaxEnvelopeBytes+10), http.StatusBadRequest, "bytes"},
 		{"malformed", []byte(`{"v":1,"message":`), http.StatusBadRequest, "JSON"},
 	}
@@ -113,7 +106,7 @@ func TestReceiveRejects(t *testing.T) {
 		t.Fatalf("rejected deliveries stored %d messages (%v): %v", total, err, list)
 	}
 
-	good := seal(warning(c, forewarn.PriorityUrgent), trKey)
+	good := mustSeal(t, warning(c, forewarn.PriorityUrgent), trKey)
 	s1, r1 := post(t, fr.url, good)
 	s2, r2 := post(t, fr.url, good)
 	if s1 != http.StatusOK || s2 != http.StatusOK || r1 != r2 {
@@ -133,7 +126,7 @@ func TestReceiveRejects(t *testing.T) {
 	impostor := warning(c, forewarn.PriorityFlash)
 	impostor.ID = first.ID
 	impostor.Notification.Summary = "nothing to see here"
-	if st, body := post(t, fr.url, seal(impostor, trKey)); st != http.StatusConflict || !strings.Contains(body, "already taken") {
+	if st, body := post(t, fr.url, mustSeal(t, impostor, trKey)); st != http.StatusConflict || !strings.Contains(body, "already taken") {
 		t.Fatalf("a second message under a known ID: %d %s, want 409", st, body)
 	}
 	if stored, _ := fr.node.Store.Message(ctx, first.ID); stored == nil || stored.Message.Notification.Summary != "test warning" {
@@ -349,4 +342,14 @@ func TestLateWarningStillArrives(t *testing.T) {
 	if sm, _ := tr.node.Store.Message(ctx, sent.Message.ID); sm.Delivery(agencyFR.Code).Receipt == nil {
 		t.Error("the sender holds no receipt for the late warning")
 	}
+}
+
+// mustSeal returns m sealed and signed by s, and fails the test when it cannot be.
+func mustSeal(t *testing.T, m *forewarn.Message, s forewarn.Signer) []byte {
+	t.Helper()
+	b, err := envelope.Seal(m, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
