@@ -790,7 +790,7 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 		// An arrival's insert, which a batch writes with the others' (arrivalsInsert):
 		// its check (matchedGuard) finds its change by its ID, not as the latest.
 		tx.queued[len(tx.queued)-1].Group = &Group{Key: "arrivals", Merge: arrivalsInsert,
-			Rows: arrivalRows{msg: args[:14], to: m.To, ds: args[14+len(m.To):]}}
+			Rows: arrivalRows{msg: args[:len(messageKinds)], to: m.To, ds: args[len(messageKinds)+len(m.To):]}}
 	}
 	if sm.Direction == forewarn.DirectionOut && deliveredToEach(to, ds) {
 		// A sent message has a delivery to each of its recipients, by key (the peer
