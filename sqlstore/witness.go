@@ -51,6 +51,17 @@ func (db *DB) WitnessHead(ctx context.Context, agency string, seq int64, hash st
 		}
 		if conflict != nil {
 			kept = nil
+			// A peer asked again (it retries a head that was not countersigned) states the
+			// same conflicting head again: it is refused again, but the evidence and its
+			// audit entry are kept once, so retries cannot flood the chain.
+			var seen int
+			if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM witness_conflicts WHERE agency = ? AND seq = ? AND kept_hash = ? AND offered = ?",
+				agency, conflict.Seq, conflict.KeptHash, conflict.Offered).Scan(&seen); err != nil {
+				return fmt.Errorf("read witness conflicts: %w", err)
+			}
+			if seen > 0 {
+				return nil
+			}
 			if _, err := tx.exec(ctx, "INSERT INTO witness_conflicts (id, agency, seq, kept_hash, offered, received_at) VALUES (?, ?, ?, ?, ?, ?)",
 				conflict.ID, agency, conflict.Seq, conflict.KeptHash, conflict.Offered, FormatTime(now)); err != nil {
 				return fmt.Errorf("record witness conflict: %w", err)

@@ -10,7 +10,8 @@ import (
 
 // testWitnessing: heads of a peer's chain are kept once per entry, the same head again
 // gets what was kept, and a different hash for a kept entry (the head's own, or one it
-// states for an earlier entry) is refused, kept as evidence and audited. This node's own
+// states for an earlier entry) is refused, kept as evidence and audited, once however often
+// the peer retries it. This node's own
 // countersigned heads are kept and listed.
 func testWitnessing(t *testing.T, open Opener) {
 	e := NewEnv(t, open, 1000)
@@ -27,6 +28,9 @@ func testWitnessing(t *testing.T, open Opener) {
 		t.Fatalf("a second head for entry 10 = %v, want ECONFLICT", err)
 	}
 	e.Clock.Advance(time.Second)
+	if _, err := e.Store.WitnessHead(e.Ctx, PeerFR, 10, h('b'), nil, []byte("second head"), []byte("x")); forewarn.ErrorCode(err) != forewarn.ECONFLICT {
+		t.Fatalf("the same conflicting head retried = %v, want ECONFLICT again", err)
+	}
 	if _, err := e.Store.WitnessHead(e.Ctx, PeerFR, 12, h('c'), map[int64]string{10: h('d'), 11: h('e'), 12: h('c')}, []byte("rewrites 10"), []byte("x")); forewarn.ErrorCode(err) != forewarn.ECONFLICT {
 		t.Fatalf("a head stating another hash for entry 10 = %v, want ECONFLICT", err)
 	}
