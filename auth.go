@@ -53,8 +53,10 @@ type AuthStore interface {
 	// user is gone.
 	TokenUserByHash(ctx context.Context, hash string) (*APIToken, *User, error)
 	// AccessVersion is a number that every committed write to the API tokens, the users,
-	// the peers or the sharing agreements moves on, whoever made it: a server that keeps
-	// them in memory (app.Node's access cache) reads it to know they are unchanged.
+	// the peers or the sharing agreements changes, whoever made it: a server that keeps
+	// them in memory (app.Node's access cache) reads it to know they are unchanged. It is
+	// a fresh random number, not a count, so a database that went back (a restore, a
+	// failover) and was written again does not reach a number it had before.
 	AccessVersion(ctx context.Context) (int64, error)
 	RevokeToken(ctx context.Context, actor Actor, id string) error
 	// RevokeTokens revokes every unrevoked token of username (as when the user is

@@ -91,9 +91,9 @@ func (n *Node) readAccess(ctx context.Context) (access, error) {
 	c := &n.accessCache
 	c.mu.Lock()
 	if v != c.version {
-		// Something changed: nothing held may be what the store says now. A version lower
-		// than the one held drops it too: the database went back (a failover to a standby
-		// that lagged, a restore) and may reach the number held again with other contents.
+		// Something changed: nothing held may be what the store says now. Versions are
+		// random, not counted, so a database that went back (a failover to a standby that
+		// lagged, a restore) and was written again does not come back to the number held.
 		// A request that read an older version than another just did only costs the
 		// other's entries: each entry is kept at the version read before it.
 		c.version = v

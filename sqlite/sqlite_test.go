@@ -96,3 +96,45 @@ func TestClosedMeansClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessVersionAfterRestore: a store restored from a backup and written again does not
+// come back to the access version a server last read from the original. When the version
+// was a count, the backup (at n) and the original (at n+1 after a token was revoked) met
+// again at n+1 once the restored store was written once: a server that had read n+1 from
+// the original kept answering from memory for a token that the restored store did not
+// hold as revoked, or the other way round.
+func TestAccessVersionAfterRestore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, copyPath := filepath.Join(dir, "forewarn.db"), filepath.Join(dir, "backup.db")
+	db, err := sqlite.Open(path, sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	admin := forewarn.UserActor("admin")
+	if err := db.CreateUser(ctx, admin, &forewarn.User{Username: "desk", Roles: []forewarn.Role{forewarn.RoleLiaison}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.Backup(ctx, path, copyPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(ctx, admin, &forewarn.User{Username: "night", Roles: []forewarn.Role{forewarn.RoleLiaison}}); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := db.AccessVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored, err := sqlite.Open(copyPath, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if err := restored.CreateUser(ctx, admin, &forewarn.User{Username: "other", Roles: []forewarn.Role{forewarn.RoleAnalyst}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := restored.AccessVersion(ctx); err != nil || v == seen {
+		t.Errorf("the restored store, written once, is at access version %d, the original's after its own write: %v", v, err)
+	}
+}

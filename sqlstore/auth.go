@@ -160,7 +160,8 @@ func scanTokenUser(s scanner) (*forewarn.APIToken, *forewarn.User, error) {
 }
 
 // AccessVersion returns the version of the API tokens, users, peers and sharing
-// agreements: a number every write to them, by any process, moves on (migration 0420).
+// agreements: a number every write to them, by any process, changes to a fresh random one
+// (migrations 0420 and 0456).
 func (db *DB) AccessVersion(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.viewOne(ctx, "read access version", func(tx *tx) error {
