@@ -271,11 +271,13 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	// An arrival checked for a matcher told of it is one the checks of the others
 	// stored meanwhile let pass (arrivalChange), from before its insert until it is told.
 	var storing []string
-	defer func() {
+	unstore := func() {
 		for _, id := range storing {
 			db.storing.remove(id)
 		}
-	}()
+		storing = storing[:0]
+	}
+	defer unstore()
 	write := func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
 		return db.updateGrouped(ctx, now, op, fn, durable)
 	}
@@ -296,6 +298,10 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		// failed, a late arrival run again holding the head): each run decides afresh,
 		// so a duplicate found by one run is not reported by the next, which stored it.
 		first, duplicate, changeSeq = nil, false, 0
+		// Nor is it being stored under the ID an earlier run chose, whose insert was
+		// rolled back: the others' checks stop letting that ID pass until this run
+		// inserts it again.
+		unstore()
 		notices := tx.notices
 		defer func() { notified = tx.notices > notices }()
 		var held, taken bool
@@ -375,18 +381,17 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 					// Held, its ID taken or a key no longer pinned (the insert wrote
 					// nothing): read which, and decide again. It is not being stored
 					// under that ID after all.
-					if i := slices.Index(storing, local); i >= 0 {
-						db.storing.remove(local)
-						storing = slices.Delete(storing, i, i+1)
-					}
+					unstore()
 					if held, taken, unpinned, err = tx.arrivalChecks(ctx, m.From, wire, sm.VerifiedKeys); err != nil {
 						return err
 					}
 					checked = true
 					goto decide
 				}
+				unstore()
 				return errStoredMeanwhile
 			}
+			unstore()
 			return err
 		}
 		insertGrouped := tx.late() && tx.queued[len(tx.queued)-1].Group != nil
