@@ -43,6 +43,7 @@ var Dialect = sqlstore.Dialect{
 	RestoreSession:    "PRAGMA synchronous = FULL",
 	IsUniqueViolation: IsUniqueViolation,
 	Compact:           Compact,
+	PartitionedLists:  true,
 }
 
 // Compact makes erased bytes leave the files. Every connection deletes with secure_delete

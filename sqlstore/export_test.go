@@ -97,3 +97,16 @@ func HoldLateGroup(db *DB) (queued func() int, release func()) { return hold(&db
 
 // ReleaseDeliveriesQuery is the query a starting server takes back its claimed deliveries with.
 const ReleaseDeliveriesQuery = releaseDeliveriesQuery
+
+// ListQueries returns the statements db counts and pages what f selects with, a
+// forewarn.MessageFilter or a forewarn.MatchFilter.
+func ListQueries(db *DB, f any) (count, page string, err error) {
+	var l list
+	switch f := f.(type) {
+	case forewarn.MessageFilter:
+		l, err = db.messageList(f)
+	case forewarn.MatchFilter:
+		l, err = db.matchList(f)
+	}
+	return l.count, l.page, err
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -217,7 +218,12 @@ func scanMatch(s scanner) (*forewarn.Match, error) {
 
 // matches reads the matches selected by where, which ends with its ORDER BY and LIMIT.
 func (tx *tx) matches(ctx context.Context, where string, args ...any) ([]*forewarn.Match, error) {
-	rows, err := tx.query(ctx, "SELECT "+matchColumns+" FROM matches WHERE "+where, args...)
+	return tx.matchesOf(ctx, "SELECT "+matchColumns+" FROM matches WHERE "+where, args...)
+}
+
+// matchesOf reads the matches query selects (matchColumns).
+func (tx *tx) matchesOf(ctx context.Context, query string, args ...any) ([]*forewarn.Match, error) {
+	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read matches: %w", err)
 	}
@@ -254,17 +260,39 @@ func (db *DB) Match(ctx context.Context, id string) (*forewarn.Match, error) {
 
 // Matches returns a page of matches, newest first, with the number the filter selects.
 func (db *DB) Matches(ctx context.Context, f forewarn.MatchFilter) ([]*forewarn.Match, int, error) {
+	l, err := db.matchList(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ms []*forewarn.Match
+	var total int
+	err = db.view(ctx, "list matches", func(tx *tx) error {
+		if err := tx.queryRow(ctx, l.count, l.countArgs...).Scan(&total); err != nil {
+			return fmt.Errorf("count matches: %w", err)
+		}
+		var err error
+		ms, err = tx.matchesOf(ctx, l.page, l.pageArgs...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return ms, total, nil
+}
+
+// matchList is the statements listing the matches f selects.
+func (db *DB) matchList(f forewarn.MatchFilter) (list, error) {
 	switch f.Status {
 	case "", forewarn.MatchPending, forewarn.MatchConfirmed, forewarn.MatchRejected:
 	default:
-		return nil, 0, forewarn.Invalid("status", "enum", "unknown match status %q (pending, confirmed or rejected)", f.Status)
+		return list{}, forewarn.Invalid("status", "enum", "unknown match status %q (pending, confirmed or rejected)", f.Status)
 	}
 	if f.Offset < 0 {
-		return nil, 0, forewarn.Invalid("offset", "min", "must not be negative")
+		return list{}, forewarn.Invalid("offset", "min", "must not be negative")
 	}
 	limit, err := pageSize(f.Limit)
 	if err != nil {
-		return nil, 0, err
+		return list{}, err
 	}
 	var order string
 	switch f.Sort {
@@ -277,7 +305,7 @@ func (db *DB) Matches(ctx context.Context, f forewarn.MatchFilter) ([]*forewarn.
 	case forewarn.SortMatchWeakest:
 		order = "score, id"
 	default:
-		return nil, 0, forewarn.Invalid("sort", "enum", "unknown order %q (created, -created, score or -score)", f.Sort)
+		return list{}, forewarn.Invalid("sort", "enum", "unknown order %q (created, -created, score or -score)", f.Sort)
 	}
 	where, args := []string{"1 = 1"}, []any{}
 	if f.SubjectID != "" {
@@ -289,21 +317,17 @@ func (db *DB) Matches(ctx context.Context, f forewarn.MatchFilter) ([]*forewarn.
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, string(f.Status))
 	}
-	cond := strings.Join(where, " AND ")
-	var ms []*forewarn.Match
-	var total int
-	err = db.view(ctx, "list matches", func(tx *tx) error {
-		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM matches WHERE "+cond, args...).Scan(&total); err != nil {
-			return fmt.Errorf("count matches: %w", err)
-		}
-		var err error
-		ms, err = tx.matches(ctx, cond+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
+	from := " FROM matches WHERE " + strings.Join(where, " AND ")
+	l := list{count: "SELECT COUNT(*)" + from, countArgs: args,
+		page: "SELECT " + matchColumns + from + " ORDER BY " + order + " LIMIT ? OFFSET ?", pageArgs: append(slices.Clip(args), limit, f.Offset)}
+	// Where the orders are indexed per status only, a list of every status reads each
+	// status's range and merges them (partition.go); a subject's or a message's matches
+	// are read by their own keys, few, and sorted.
+	if db.dialect.PartitionedLists && f.Status == "" && f.SubjectID == "" && f.MessageID == "" {
+		l = list{count: byStatus.count(from), countArgs: byStatus.args(args),
+			page: byStatus.page(matchColumns, from, order), pageArgs: append(byStatus.args(args), limit, f.Offset)}
 	}
-	return ms, total, nil
+	return l, nil
 }
 
 // validateReason checks a decision's reason; need says it is required.

@@ -1137,22 +1137,63 @@ func (tx *tx) loadDetails(ctx context.Context, sms []*forewarn.StoredMessage) er
 
 // Messages returns a page of messages, newest first, with the number the filter selects.
 func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewarn.StoredMessage, int, error) {
+	l, err := db.messageList(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var sms []*forewarn.StoredMessage
+	var total int
+	err = db.view(ctx, "list messages", func(tx *tx) error {
+		if err := tx.queryRow(ctx, l.count, l.countArgs...).Scan(&total); err != nil {
+			return fmt.Errorf("count messages: %w", err)
+		}
+		rows, err := tx.query(ctx, l.page, l.pageArgs...)
+		if err != nil {
+			return fmt.Errorf("list messages: %w", err)
+		}
+		defer rows.Close()
+		sms = []*forewarn.StoredMessage{}
+		for rows.Next() {
+			var s scanner = rows
+			if l.keyed {
+				s = keyedRow{rows} // m.urgency, which an order may name
+			}
+			sm, err := scanMessage(s)
+			if err != nil {
+				return err
+			}
+			sms = append(sms, sm)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		return tx.loadDetails(ctx, sms)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return sms, total, nil
+}
+
+// messageList is the statements listing the messages f selects.
+func (db *DB) messageList(f forewarn.MessageFilter) (list, error) {
 	switch f.Direction {
 	case "", forewarn.DirectionIn, forewarn.DirectionOut:
 	default:
-		return nil, 0, forewarn.Invalid("direction", "enum", "unknown direction %q (in or out)", f.Direction)
+		return list{}, forewarn.Invalid("direction", "enum", "unknown direction %q (in or out)", f.Direction)
 	}
 	switch f.Kind {
 	case "", forewarn.KindRequest, forewarn.KindNotification, forewarn.KindResponse, forewarn.KindAcknowledgement:
 	default:
-		return nil, 0, forewarn.Invalid("kind", "enum", "unknown message kind %q (request, notification, response or acknowledgement)", f.Kind)
+		return list{}, forewarn.Invalid("kind", "enum", "unknown message kind %q (request, notification, response or acknowledgement)", f.Kind)
 	}
 	if f.Offset < 0 {
-		return nil, 0, forewarn.Invalid("offset", "min", "must not be negative")
+		return list{}, forewarn.Invalid("offset", "min", "must not be negative")
 	}
 	limit, err := pageSize(f.Limit)
 	if err != nil {
-		return nil, 0, err
+		return list{}, err
 	}
 	where, args := []string{"1 = 1"}, []any{}
 	if f.Direction != "" {
@@ -1205,38 +1246,20 @@ func (db *DB) Messages(ctx context.Context, f forewarn.MessageFilter) ([]*forewa
 	case forewarn.SortLeastUrgent:
 		order = "m.urgency DESC, m.created, m.id"
 	default:
-		return nil, 0, forewarn.Invalid("sort", "enum", "unknown order %q (newest, oldest, urgency or -urgency)", sort)
+		return list{}, forewarn.Invalid("sort", "enum", "unknown order %q (newest, oldest, urgency or -urgency)", sort)
 	}
 	cond := " FROM messages m WHERE " + strings.Join(where, " AND ")
-	var sms []*forewarn.StoredMessage
-	var total int
-	err = db.view(ctx, "list messages", func(tx *tx) error {
-		if err := tx.queryRow(ctx, "SELECT COUNT(*)"+cond, args...).Scan(&total); err != nil {
-			return fmt.Errorf("count messages: %w", err)
-		}
-		rows, err := tx.query(ctx, "SELECT "+prefixed("m.", messageColumns)+cond+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
-		if err != nil {
-			return fmt.Errorf("list messages: %w", err)
-		}
-		defer rows.Close()
-		sms = []*forewarn.StoredMessage{}
-		for rows.Next() {
-			sm, err := scanMessage(rows)
-			if err != nil {
-				return err
-			}
-			sms = append(sms, sm)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		return tx.loadDetails(ctx, sms)
-	})
-	if err != nil {
-		return nil, 0, err
+	l := list{count: "SELECT COUNT(*)" + cond, countArgs: args,
+		page: "SELECT " + prefixed("m.", messageColumns) + cond + " ORDER BY " + order + " LIMIT ? OFFSET ?", pageArgs: append(slices.Clip(args), limit, f.Offset)}
+	// Where the orders are indexed per direction only, a list of both reads each
+	// direction's range and merges them (partition.go); a thread or an owner's messages
+	// are read by their own keys, few, and sorted.
+	if db.dialect.PartitionedLists && f.Direction == "" && f.Thread == "" && f.Owner == "" {
+		l = list{count: byDirection.count(cond), countArgs: byDirection.args(args), keyed: true,
+			page:     byDirection.page("m.urgency, "+prefixed("m.", messageColumns), cond, strings.ReplaceAll(order, "m.", "")),
+			pageArgs: append(byDirection.args(args), limit, f.Offset)}
 	}
-	return sms, total, nil
+	return l, nil
 }
 
 // prefixed qualifies each column of a column list with prefix ("m.").
@@ -1811,7 +1834,9 @@ func (db *DB) UserAlerts(ctx context.Context, username string, limit int) ([]*fo
 	if username == "" {
 		return nil, required("username")
 	}
-	return db.openAlerts(ctx, "username = ?", username, limit)
+	// username <> '' (never false here) lets SQLite read them in the index of users'
+	// open alerts, which holds only those; without it, it read every open alert and sorted.
+	return db.openAlerts(ctx, "username = ? AND username <> ''", username, limit)
 }
 
 func (db *DB) openAlerts(ctx context.Context, where string, arg any, limit int) ([]*forewarn.Alert, error) {

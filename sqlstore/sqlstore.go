@@ -107,6 +107,10 @@ type Dialect struct {
 	// lock taken poll it with growing sleeps (its busy handler), which wastes most of the
 	// time under load. Other processes still wait through the busy timeout.
 	SingleWriter bool
+	// PartitionedLists keeps the orders of the message list and the match list in an
+	// index per direction and per status only (SQLite, migration 0422): a list of every
+	// direction or status reads one range of it per value and merges them in order.
+	PartitionedLists bool
 	// Compact makes the bytes of erased data leave the database's files, once erasure
 	// has committed (SQLite: checkpoint and truncate the WAL; PostgreSQL: VACUUM).
 	Compact func(ctx context.Context, db *sql.DB) error

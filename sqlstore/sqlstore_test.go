@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -302,6 +303,67 @@ func TestSubjectPagesNeedNoSort(t *testing.T) {
 			if len(plan) == 0 || slices.ContainsFunc(plan, func(s string) bool { return strings.Contains(s, "TEMP B-TREE") }) {
 				t.Errorf("%s: the page is sorted, not read in order: %q", q, plan)
 			}
+		}
+	}
+}
+
+// TestListsReadInOrder checks that every list of messages and of matches, whatever its
+// filter and order, reads its page and its count through an index on SQLite, never every
+// row, and a list not narrowed to a thread, an owner, a subject or a message reads its
+// page in order, one index range per direction or status merged (migration 0422 keeps
+// their orders indexed per direction and status only), not sorted whole.
+func TestListsReadInOrder(t *testing.T) {
+	raw := planDB(t)
+	db := sqlstore.New(raw, sqlite.Dialect, sqlstore.Options{})
+	check := func(name string, f any, table string, mayScan, maySort bool) {
+		t.Helper()
+		count, page, err := sqlstore.ListQueries(db, f)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, q := range []string{count, page} {
+			plan := queryPlan(t, raw, q)
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN "+table) && !mayScan {
+					t.Errorf("%s reads every row: %q (plan %q)", name, step, plan)
+				}
+				if q == page && step == "USE TEMP B-TREE FOR ORDER BY" && !maySort {
+					t.Errorf("%s sorts what it selects instead of reading it in order: %q", name, plan)
+				}
+			}
+		}
+	}
+	for _, sort := range []forewarn.MessageSort{forewarn.SortNewest, forewarn.SortOldest, forewarn.SortUrgent, forewarn.SortLeastUrgent} {
+		for _, dir := range []forewarn.Direction{"", forewarn.DirectionIn, forewarn.DirectionOut} {
+			for name, f := range map[string]forewarn.MessageFilter{
+				"all": {}, "kind": {Kind: forewarn.KindNotification}, "peer": {Peer: "TR-MIT"},
+				"overdue": {Overdue: true}, "unactioned": {Unactioned: true},
+				"thread": {Thread: "t1"}, "owner": {Owner: "analyst1"},
+			} {
+				f.Direction, f.Sort = dir, sort
+				// A thread's or an owner's messages are read by their keys and sorted; an
+				// urgency range is read in the urgency index and sorted by time.
+				byKey := f.Thread != "" || f.Owner != ""
+				ranged := (f.Overdue || f.Unactioned) && (sort == forewarn.SortNewest || sort == forewarn.SortOldest)
+				check(fmt.Sprintf("messages %s %q by %s", name, dir, sort), f, "m", false, byKey || ranged)
+			}
+		}
+	}
+	for _, sort := range []forewarn.MatchSort{forewarn.SortMatchNewest, forewarn.SortMatchOldest, forewarn.SortMatchStrongest, forewarn.SortMatchWeakest} {
+		for _, status := range []forewarn.MatchStatus{"", forewarn.MatchPending, forewarn.MatchConfirmed, forewarn.MatchRejected} {
+			for name, f := range map[string]forewarn.MatchFilter{"all": {}, "subject": {SubjectID: "s1"}, "message": {MessageID: "m1"}} {
+				f.Status, f.Sort = status, sort
+				byKey := f.SubjectID != "" || f.MessageID != ""
+				check(fmt.Sprintf("matches %s %q by %s", name, status, sort), f, "matches", false, byKey)
+			}
+		}
+	}
+	// Open alerts, a role's (the desk) and a user's, newest first (openAlerts).
+	for _, where := range []string{"role = ? AND username = ''", "username = ? AND username <> ''"} {
+		q := "SELECT id FROM alerts WHERE " + where + " AND resolved_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?"
+		plan := queryPlan(t, raw, q)
+		if len(plan) == 0 || !strings.HasPrefix(plan[0], "SEARCH alerts USING INDEX alerts_") || slices.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
+			t.Errorf("%s: open alerts are not read in order by an index of them: %q", q, plan)
 		}
 	}
 }

@@ -111,6 +111,28 @@ func testMatches(t *testing.T, open Opener) {
 	}
 	_, _, err = e.Store.Matches(e.Ctx, forewarn.MatchFilter{Sort: "alphabetical"})
 	WantCode(t, err, forewarn.EINVALID)
+	// Every status at once, in every order (a store may read each status apart and merge
+	// them): a page is that page of the whole list, each order the reverse of its
+	// opposite, and the total the sum of each status's.
+	statuses := 0
+	for _, st := range []forewarn.MatchStatus{forewarn.MatchPending, forewarn.MatchConfirmed, forewarn.MatchRejected} {
+		_, n := list(forewarn.MatchFilter{Status: st})
+		statuses += n
+	}
+	for _, pair := range [][2]forewarn.MatchSort{{forewarn.SortMatchNewest, forewarn.SortMatchOldest}, {forewarn.SortMatchStrongest, forewarn.SortMatchWeakest}} {
+		all, total := list(forewarn.MatchFilter{Sort: pair[0]})
+		if len(all) != total || total != statuses || total < 5 {
+			t.Fatalf("Matches by %s = %v (total %d), want all %d, of more than one status", pair[0], all, total, statuses)
+		}
+		if page, n := list(forewarn.MatchFilter{Sort: pair[0], Offset: 1, Limit: 3}); !slices.Equal(page, all[1:4]) || n != total {
+			t.Errorf("Matches by %s, 3 from the 2nd = %v (total %d), want %v of %v", pair[0], page, n, all[1:4], all)
+		}
+		back, _ := list(forewarn.MatchFilter{Sort: pair[1]})
+		slices.Reverse(back)
+		if !slices.Equal(back, all) {
+			t.Errorf("Matches by %s, reversed = %v, want %v (by %s)", pair[1], back, all, pair[0])
+		}
+	}
 
 	mark := e.AuditCount()
 	for _, tt := range []struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -832,6 +833,36 @@ func testMessageFilters(t *testing.T, open Opener) {
 				t.Errorf("Messages(%+v) = %v (total %d), want %v (total %d)", tt.filter, got, total, tt.want, want)
 			}
 		})
+	}
+	// Both directions at once, in every order (a store may read each direction apart and
+	// merge them): a page is that page of the whole list, each order the reverse of its
+	// opposite, and the total every message's.
+	listIDs := func(f forewarn.MessageFilter) ([]string, int) {
+		t.Helper()
+		ms, total, err := e.Store.Messages(e.Ctx, f)
+		if err != nil {
+			t.Fatalf("Messages(%+v): %v", f, err)
+		}
+		var got []string
+		for _, sm := range ms {
+			got = append(got, sm.Message.ID)
+		}
+		return got, total
+	}
+	for _, pair := range [][2]forewarn.MessageSort{{forewarn.SortNewest, forewarn.SortOldest}, {forewarn.SortUrgent, forewarn.SortLeastUrgent}} {
+		all, total := listIDs(forewarn.MessageFilter{Sort: pair[0]})
+		in, _ := listIDs(forewarn.MessageFilter{Sort: pair[0], Direction: forewarn.DirectionIn})
+		if len(all) != 8 || total != 8 || len(in) == 0 || len(in) == len(all) {
+			t.Fatalf("Messages by %s = %v (total %d), want 8 of both directions (%d in)", pair[0], all, total, len(in))
+		}
+		if page, total := listIDs(forewarn.MessageFilter{Sort: pair[0], Offset: 2, Limit: 3}); !slices.Equal(page, all[2:5]) || total != 8 {
+			t.Errorf("Messages by %s, 3 from the 3rd = %v (total %d), want %v of %v", pair[0], page, total, all[2:5], all)
+		}
+		back, _ := listIDs(forewarn.MessageFilter{Sort: pair[1]})
+		slices.Reverse(back)
+		if !slices.Equal(back, all) {
+			t.Errorf("Messages by %s, reversed = %v, want %v (by %s)", pair[1], back, all, pair[0])
+		}
 	}
 	e.MustVerify()
 }
