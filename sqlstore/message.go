@@ -797,10 +797,11 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 		tx.queued[len(tx.queued)-1].Group = &Group{Key: "arrivals", Merge: arrivalsInsert,
 			Rows: arrivalRows{msg: args[:len(messageKinds)], to: m.To, ds: args[len(messageKinds)+len(m.To):]}}
 	}
-	if sm.Direction == forewarn.DirectionOut && deliveredToEach(to, ds) {
-		// A sent message has a delivery to each of its recipients, by key (the peer
-		// filter of Messages finds it there): its recipients would be written twice, in a
-		// statement and a b-tree of their own, where each is one (SQLite).
+	if deliveredToEach(to, ds) {
+		// A sent message has a delivery to each of its recipients, and a received one
+		// addressed to this node alone its one delivery, to this node, by key (the peer
+		// filter of Messages finds them there): its recipients would be written twice, in
+		// a statement and a b-tree of their own, where each is one (SQLite).
 		to = nil
 	}
 	for _, a := range to {
@@ -1203,11 +1204,12 @@ func (db *DB) messageList(f forewarn.MessageFilter) (list, error) {
 		where, args = append(where, "m.kind = ?"), append(args, string(f.Kind))
 	}
 	if f.Peer != "" {
-		// A sent message's recipients are its deliveries' agencies (insertMessage does not
-		// write them again where it writes them a statement each), a received one's are
-		// its recipients.
+		// A message's recipients are its recipients, or, where they are its deliveries'
+		// agencies (every sent message's; a received one's when it is addressed to this
+		// node alone, whose delivery is to this node), its deliveries' agencies:
+		// insertMessage does not write them again where it writes them a statement each.
 		where = append(where, "(m.from_agency = ? OR EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_id = m.id AND r.agency = ?)"+
-			" OR m.direction = 'out' AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.agency = ?))")
+			" OR EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.agency = ?))")
 		args = append(args, f.Peer, f.Peer, f.Peer)
 	}
 	if f.Thread != "" {

@@ -799,6 +799,8 @@ func testMessageFilters(t *testing.T, open Opener) {
 		{name: "kind", filter: forewarn.MessageFilter{Kind: forewarn.KindNotification}, want: ids(other, q1, n1)},
 		{name: "peer DE-BND: sent to or received from", filter: forewarn.MessageFilter{Peer: PeerDE}, want: ids(ackQ1, other, q1, n1)},
 		{name: "peer FR-DGSI, outgoing", filter: forewarn.MessageFilter{Peer: PeerFR, Direction: forewarn.DirectionOut}, want: ids(a1, n1)},
+		// Each was addressed to this node, alone or with others.
+		{name: "this node as the peer, incoming", filter: forewarn.MessageFilter{Peer: Agency.Code, Direction: forewarn.DirectionIn}, want: ids(c1, b1, r1, q1)},
 		{name: "overdue", filter: forewarn.MessageFilter{Overdue: true}, want: ids(n1)},
 		{name: "unactioned", filter: forewarn.MessageFilter{Unactioned: true}, want: ids(other, n1)},
 		{name: "page", filter: forewarn.MessageFilter{Direction: forewarn.DirectionIn, Offset: 1, Limit: 2}, want: ids(b1, r1), total: 4},
