@@ -44,6 +44,7 @@ var Dialect = sqlstore.Dialect{
 	IsUniqueViolation: IsUniqueViolation,
 	Compact:           Compact,
 	PartitionedLists:  true,
+	Checkpoint:        "PRAGMA wal_checkpoint(PASSIVE)",
 }
 
 // Compact makes erased bytes leave the files. Every connection deletes with secure_delete
@@ -95,7 +96,9 @@ func Open(path string, opts sqlstore.Options) (*sqlstore.DB, error) {
 	if err := restrictFiles(path); err != nil {
 		return nil, err
 	}
-	sqldb, err := sql.Open("sqlite", DSN(path))
+	// The store checkpoints its log in the background (Dialect.Checkpoint), not in the
+	// commit that fills it, which is the serial writer's.
+	sqldb, err := sql.Open("sqlite", DSN(path)+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

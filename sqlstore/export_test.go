@@ -110,3 +110,7 @@ func ListQueries(db *DB, f any) (count, page string, err error) {
 	}
 	return l.count, l.page, err
 }
+
+// WaitBackground waits for the work db runs in the background: statements being
+// prepared and checkpoints.
+func WaitBackground(db *DB) { db.preparing.Wait() }

@@ -227,6 +227,7 @@ run:
 		fail(db.internal("group commit", err))
 		return
 	}
+	db.committed()
 	if tx.policySaved {
 		db.policySaved.Store(true)
 	}

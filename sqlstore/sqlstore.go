@@ -107,6 +107,12 @@ type Dialect struct {
 	// lock taken poll it with growing sleeps (its busy handler), which wastes most of the
 	// time under load. Other processes still wait through the busy timeout.
 	SingleWriter bool
+	// Checkpoint, when set, copies the write-ahead log into the database, in the
+	// background, once every checkpointCommits commits made here (committed), where the
+	// database would do it in the commit that filled the log, and so in the serial
+	// writer's turn (SQLite: "PRAGMA wal_checkpoint(PASSIVE)", its automatic checkpoint
+	// turned off on the store's connections).
+	Checkpoint string
 	// PartitionedLists keeps the orders of the message list and the match list in an
 	// index per direction and per status only (SQLite, migration 0422): a list of every
 	// direction or status reads one range of it per value and merges them in order.
@@ -135,6 +141,10 @@ type DB struct {
 	preparing sync.WaitGroup
 	prepMu    sync.Mutex
 	closing   bool
+	// commits counts the commits made, and checkpointing is set while a checkpoint runs
+	// in the background (Dialect.Checkpoint), which Close also waits for (preparing).
+	commits       atomic.Int64
+	checkpointing atomic.Bool
 	// arrivals are the changes of arrivals stored for a matcher told of them (changes.go).
 	arrivals arrivalSeqs
 	// storing are the arrivals being stored for a matcher told of them (changes.go).
@@ -173,6 +183,36 @@ func New(db *sql.DB, d Dialect, opts Options) *DB {
 		s.dialect.IsUniqueViolation = func(error) bool { return false }
 	}
 	return s
+}
+
+// checkpointCommits is how many commits a background checkpoint (Dialect.Checkpoint)
+// follows: about the thousand pages SQLite's own automatic checkpoint waits for, at the
+// twenty to forty pages a group commit of messages writes.
+const checkpointCommits = 32
+
+// committed notes a commit made, and every checkpointCommits starts a checkpoint in the
+// background unless one is running or the database is closing. A checkpoint copies what
+// the log holds into the database and flushes both to disk: milliseconds that the serial
+// writer, whose commit ran SQLite's own, spent with every writer waiting behind it.
+func (db *DB) committed() {
+	if db.dialect.Checkpoint == "" || db.commits.Add(1)%checkpointCommits != 0 || !db.checkpointing.CompareAndSwap(false, true) {
+		return
+	}
+	db.prepMu.Lock()
+	defer db.prepMu.Unlock()
+	if db.closing {
+		db.checkpointing.Store(false)
+		return
+	}
+	db.preparing.Add(1)
+	go func() {
+		defer db.preparing.Done()
+		defer db.checkpointing.Store(false)
+		var busy, log, done int
+		if err := db.sql.QueryRowContext(context.Background(), db.dialect.Checkpoint).Scan(&busy, &log, &done); err != nil {
+			db.log.Warn("could not checkpoint the database's log", "err", err)
+		}
+	}()
 }
 
 // Close closes the database, once the statements being prepared in the background have
@@ -425,6 +465,7 @@ func (db *DB) update(ctx context.Context, now time.Time, op string, fn func(*tx)
 	if err := tx.tx.Commit(); err != nil {
 		return db.internal(op, fmt.Errorf("commit: %w", err))
 	}
+	db.committed()
 	if tx.policySaved {
 		db.policySaved.Store(true)
 	}
@@ -461,6 +502,7 @@ func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
 	if err := tx.tx.Commit(); err != nil {
 		return db.internal(op, fmt.Errorf("commit: %w", err))
 	}
+	db.committed()
 	return nil
 }
 
@@ -515,6 +557,7 @@ func (db *DB) claimRelaxed(ctx context.Context, op string, fn func(*tx) error) (
 		if err := t.Commit(); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
+		db.committed()
 		return nil
 	}()
 	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), db.dialect.RestoreSession); rerr == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -304,6 +305,41 @@ func TestSubjectPagesNeedNoSort(t *testing.T) {
 				t.Errorf("%s: the page is sorted, not read in order: %q", q, plan)
 			}
 		}
+	}
+}
+
+// TestLogCheckpointedInBackground checks that SQLite's log is copied into the database
+// by the store in the background, every few dozen commits, and not by the commit that
+// fills it (the serial writer's): the store's connections do not checkpoint, and a few
+// dozen audited writes reach the database file all the same.
+func TestLogCheckpointedInBackground(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	db, err := sqlite.Open(path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var every int
+	if err := sqlstore.SQL(db).QueryRow("PRAGMA wal_autocheckpoint").Scan(&every); err != nil || every != 0 {
+		t.Errorf("the store's connections checkpoint every %d pages in the commit that fills the log (%v), want 0: never", every, err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	ctx := context.Background()
+	for i := range 64 {
+		if err := db.CreateSubject(ctx, forewarn.UserActor("analyst1"), storetest.NewSubject(fmt.Sprintf("Subject %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sqlstore.WaitBackground(db)
+	if after := size(); after <= before {
+		t.Errorf("after 64 commits the database file is %d bytes, as before them: its log was not checkpointed", after)
 	}
 }
 
