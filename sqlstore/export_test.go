@@ -114,3 +114,25 @@ func ListQueries(db *DB, f any) (count, page string, err error) {
 // WaitBackground waits for the work db runs in the background: statements being
 // prepared and checkpoints.
 func WaitBackground(db *DB) { db.preparing.Wait() }
+
+// WriteAfterYield writes an audit entry about first as a batch of its own, whose write
+// starts another, about second, that queues only once it gets to run: when the leader
+// yields the processor (run it with GOMAXPROCS 1). It returns whether both were written
+// by one commit, and each write's error.
+func WriteAfterYield(ctx context.Context, db *DB, first, second string) (oneCommit bool, errs [2]error) {
+	_, handOn := hold(&db.group) // as updateGrouped's leader holds it
+	done := make(chan error, 1)
+	w := &groupWrite{ctx: ctx, now: db.now(), op: "test write", turn: turn{wake: make(chan struct{})}, fn: func(t *tx) error {
+		go func() {
+			done <- db.updateGrouped(ctx, db.now(), "test write", func(tx *tx) error {
+				return tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", second, nil, nil, "")
+			}, nil)
+		}()
+		return t.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", first, nil, nil, "")
+	}}
+	before := db.commits.Load()
+	db.writeBatch(ctx, []*groupWrite{w})
+	handOn() // one left queued leads a batch of its own, as updateGrouped hands over
+	errs = [2]error{w.err, <-done}
+	return db.commits.Load()-before == 1, errs
+}

@@ -78,6 +78,30 @@ func TestGroupCommitTakesWritesQueuedMeanwhile(t *testing.T) {
 	e.MustVerify()
 }
 
+// A write that becomes ready while a batch runs, and queues only once it gets to run,
+// joins the batch too: before closing it the leader yields the processor to it. With one
+// processor, the write cannot queue otherwise before the commit.
+func TestGroupCommitYieldsBeforeClosing(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 0)
+	db := e.Store.(*sqlstore.DB)
+	start := e.AuditCount()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	oneCommit, errs := sqlstore.WriteAfterYield(e.Ctx, db, "first", "second")
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("writes: %v", errs)
+	}
+	if !oneCommit {
+		t.Errorf("the write ready to run when the batch closed was left for a commit of its own")
+	}
+	if got := e.AuditCount() - start; got != 2 {
+		t.Errorf("%d entries written, want 2", got)
+	}
+	if last := e.LastAudit(); last.ObjectID != "second" {
+		t.Errorf("last entry is about %q, want second", last.ObjectID)
+	}
+	e.MustVerify()
+}
+
 // Messages arriving together are stored in one transaction; each gets its own receipt, a
 // write in the batch sees the ones before it (an ID taken by the message this node sent
 // is given a local one), and a repeated delivery in the same batch gets the first one's
