@@ -1510,20 +1510,48 @@ func distinctReceipts(receipts []forewarn.DeliveryReceipt) []forewarn.DeliveryRe
 
 // deliveredUnread is Delivered in a late transaction that reads nothing first: it
 // assumes what is nearly always true, that each delivery is still open with the failed
-// attempts its receipt says, and writes each with a check of it (execOne), so the
-// receipts cost no read before their one pipeline. When one does not hold (a delivery
-// receipted meanwhile, retried since, or not there), the transaction runs again holding
-// the head, reading them first.
+// attempts its receipt says, and writes them all with a check of it, so the receipts
+// cost no read before their one pipeline. The write is one statement for every receipt
+// (receiptsUpdate), which a batch of late transactions merges with the others' receipts
+// (Group "receipts"): one statement per batch rather than one per receipt. When one does
+// not hold (a delivery receipted meanwhile, retried since, or not there), the
+// transaction runs again holding the head, reading them first.
 func (tx *tx) deliveredUnread(ctx context.Context, receipts []forewarn.DeliveryReceipt) error {
-	for _, r := range distinctReceipts(receipts) {
-		if err := tx.execOne(ctx, receiptUnreadQuery, FormatTime(r.At), r.Receipt, r.MessageID, r.Agency, r.Attempts); err != nil {
-			return fmt.Errorf("record delivery: %w", err)
-		}
+	rows := distinctReceipts(receipts)
+	if len(rows) == 0 {
+		return nil
+	}
+	st := receiptsUpdate([]any{rows})
+	st.Group = &Group{Key: "receipts", Rows: rows, Merge: receiptsUpdate}
+	tx.queued = append(tx.queued, st)
+	for _, r := range rows {
 		if err := tx.auditDelivered(ctx, r, r.Attempts); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// receiptsUpdateSQL records receipts given as one array per column, failing (division
+// by zero) unless it records as many as the last argument says: each delivery open,
+// outgoing, with the failed attempts its receipt says (forewarn_record_receipts,
+// PostgreSQL migration 0443), as receiptUnreadQuery checks one.
+var receiptsUpdateSQL = Rebind("SELECT 1 / CASE forewarn_record_receipts(?::text[], ?::text[], ?::text[], ?::bytea[], ?::integer[]) WHEN ? THEN 1 ELSE 0 END")
+
+// receiptsUpdate is the Group.Merge of receipts' writes, each a []forewarn.DeliveryReceipt
+// without a delivery twice: the same delivery receipted by two transactions of a batch is
+// recorded once, and the count fails the batch, whose transactions then commit alone.
+func receiptsUpdate(rows []any) Statement {
+	var ids, agencies, ats []string
+	var sigs [][]byte
+	var attempts []int64
+	for _, r := range rows {
+		for _, d := range r.([]forewarn.DeliveryReceipt) {
+			ids, agencies, ats = append(ids, d.MessageID), append(agencies, d.Agency), append(ats, FormatTime(d.At))
+			sigs, attempts = append(sigs, d.Receipt), append(attempts, int64(d.Attempts))
+		}
+	}
+	return Statement{SQL: receiptsUpdateSQL, Args: []any{ids, agencies, ats, sigs, attempts, int64(len(ids))}, Guard: true}
 }
 
 // deliveredChecked is Delivered holding the head where each write says how many rows it

@@ -66,3 +66,35 @@ func TestHotQueriesReadByKeyPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiptsReadByKeyPostgres checks that a batch of receipts, recorded by one
+// statement (migration 0443), finds its deliveries by key on a young table (never
+// analysed, a backlog of due deliveries): joined to the receipts, PostgreSQL otherwise
+// reads every delivery held to record a few.
+func TestReceiptsReadByKeyPostgres(t *testing.T) {
+	e, conn := postgresEnv(t, "PostgreSQL query plans", 0)
+	e.Init()
+	e.AddPeers()
+	var ids []string
+	for range 200 {
+		ids = append(ids, e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now())).Message.ID)
+	}
+
+	ctx := context.Background()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n, seq, idx int64
+	if err := tx.QueryRowContext(ctx, "SELECT forewarn_record_receipts($1, $2, $3, $4, $5)",
+		ids[:3], []string{storetest.PeerFR, storetest.PeerFR, storetest.PeerFR}, []string{"t", "t", "t"}, [][]byte{{1}, {2}, {3}}, []int32{0, 0, 0}).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relid = 'deliveries'::regclass").Scan(&seq, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || seq != 0 || idx == 0 {
+		t.Errorf("recording 3 receipts among 200 due deliveries recorded %d, with %d sequential scans and %d index scans of deliveries; want 3, 0 and some", n, seq, idx)
+	}
+}
