@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 
 	"github.com/forewarn/forewarn"
@@ -104,10 +103,14 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]forewarn.C
 // names, as it is now. Each object is read by its key, for each change returned: as a
 // join, PostgreSQL planned the received messages through their direction index when its
 // statistics were not yet gathered (a new node taking a burst) and read every message
-// received so far, into a hash or a loop, for each catch-up of a few changes.
+// received so far, into a hash or a loop, for each catch-up of a few changes. The
+// direction is asked of the row found, not of the lookup: with "direction = 'in'" beside
+// the key, PostgreSQL planning on empty tables (and keeping the plan) found the
+// (direction, urgency, created, id) index as cheap as the key, and read every received
+// message in it for each change.
 const changesQuery = "SELECT c.seq, c.kind, c.object_id," +
 	" CASE WHEN c.kind = 'subject' THEN (SELECT s.data FROM subjects s WHERE s.id = c.object_id) END," +
-	" CASE WHEN c.kind = 'message' THEN (SELECT m.message FROM messages m WHERE m.id = c.object_id AND m.direction = 'in') END" +
+	" CASE WHEN c.kind = 'message' THEN (SELECT CASE WHEN m.direction = 'in' THEN m.message END FROM messages m WHERE m.id = c.object_id) END" +
 	" FROM changes c WHERE c.seq > ? ORDER BY c.seq LIMIT ?"
 
 func decodeMessage(id, data string) (*forewarn.Message, error) {
@@ -185,29 +188,25 @@ func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
 }
 
 // matchedGuard is arrivalChange for late arrivals, as a Guard in their pipeline after
-// their inserts: for the IDs of the messages they stored (the second argument, an array),
+// their inserts: for the IDs of the messages they stored (the fourth argument, an array),
 // it returns a row of the Seq of the change each insert logged, in their order, found by
 // the message's ID among those after the Seq matched through (the first), since the
 // arrivals of a batch are inserted together before they are checked (arrivalsInsert);
 // and it fails unless every change after the Seq matched through is an arrival told of
-// (the third, their Seqs) or being stored by this DB, the only change of its message
-// since (the fourth, their IDs, the arrivals' own among them), and there are no more
-// than maxMatchedBehind. A failure runs the arrivals again holding the head, where
-// arrivalChange decides.
+// (the second, their Seqs) or being stored by this DB (the third, their IDs, the
+// arrivals' own among them), the only change of its message since, and there are no more
+// than maxMatchedBehind (the fifth). A failure runs the arrivals again holding the head,
+// where arrivalChange decides. It is a function (PostgreSQL migration 0444), planned once
+// per session: as a statement it was planned anew at every call.
 //
 // Arrivals matched through different Seqs are checked from the lowest: what holds of the
 // changes after it holds of those after each's (a failure only costs the run holding the
 // head). The changes of each message are counted once (a window), not once per change.
-var matchedGuard = "WITH c AS (SELECT seq, kind, object_id, COUNT(*) OVER (PARTITION BY kind, object_id) AS times FROM" +
-	" (SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT " + strconv.Itoa(maxMatchedBehind+1) + ") AS l)" +
-	" SELECT COALESCE(o.seq, 0) / (CASE WHEN o.seq IS NOT NULL AND (SELECT COUNT(*) FROM c) <= " + strconv.Itoa(maxMatchedBehind) +
-	" AND NOT EXISTS (SELECT 1 FROM c WHERE NOT COALESCE(seq = ANY(?) OR kind = 'message' AND object_id = ANY(?) AND times = 1, FALSE))" +
-	" THEN 1 ELSE 0 END) FROM unnest(?::text[]) WITH ORDINALITY AS x (id, n)" +
-	" LEFT JOIN LATERAL (SELECT MAX(seq) AS seq FROM c WHERE kind = 'message' AND object_id = x.id) AS o ON TRUE ORDER BY x.n"
+const matchedGuard = "SELECT * FROM forewarn_matched_changes(?, ?, ?, ?, ?)"
 
 // matchedGuardArgs are matchedGuard's arguments, in its order.
 func (db *DB) matchedGuardArgs(matched int64, ids []string) []any {
-	return []any{matched, db.arrivals.after(matched), db.storing.list(), ids}
+	return []any{matched, db.arrivals.after(matched), db.storing.list(), ids, maxMatchedBehind}
 }
 
 // matchedRow is one arrival's matchedGuard, as matchedGuards merges them: the Seq it was
