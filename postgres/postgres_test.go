@@ -572,3 +572,83 @@ func TestMessageUrgencyAtInsert(t *testing.T) {
 		t.Errorf("after a change of priority to flash: key %q (%v), want %q", got, err, "110")
 	}
 }
+
+// TestDeliveriesInsertedTogetherKeepUrgency checks the key a statement inserting several
+// deliveries leaves its messages, as a batch of arrivals inserts them: the one their
+// deliveries give (forewarn_urgency_of), each delivery's trigger deriving it from the key
+// the one before it left (migration 0370).
+func TestDeliveriesInsertedTogetherKeepUrgency(t *testing.T) {
+	ctx := context.Background()
+	_, schema := openSchema(t, 1, sqlstore.Options{})
+	admin, err := sql.Open("pgx", withSearchPath(testDSN(t), schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, m := range []struct{ id, priority, key string }{{"m1", "routine", "113"}, {"m2", "urgent", "111"}, {"m3", "flash", "110"}} {
+		if _, err := admin.ExecContext(ctx, `INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id, urgency)
+			VALUES ($1, 'out', 'TR-MIT', 'notification', '', $1, '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', $2, false, '\x00', '{}', $1, $3)`, m.id, m.priority, m.key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const t1, t2, t3 = "2026-02-01T00:00:00.000000000Z", "2026-02-02T00:00:00.000000000Z", "2026-02-03T00:00:00.000000000Z"
+	// In one statement: m1 a later deadline, an earlier one actioned (which counts for
+	// nothing) and an overdue one; m2 two deadlines, the earlier second; m3 none.
+	if _, err := admin.ExecContext(ctx, `INSERT INTO deliveries (message_id, agency, direction, attempts, last_error, read_by, actioned_at, actioned_by, outcome, reason, deadline, escalation_step, overdue_since)
+		VALUES ('m1', 'A', 'out', 0, '', '', NULL, '', '', '', $2, 0, NULL),
+			('m1', 'B', 'out', 0, '', '', $1, '', '', '', $1, 0, NULL),
+			('m1', 'C', 'out', 0, '', '', NULL, '', '', '', $3, 0, $1),
+			('m2', 'A', 'out', 0, '', '', NULL, '', '', '', $3, 0, NULL),
+			('m2', 'B', 'out', 0, '', '', NULL, '', '', '', $2, 0, NULL),
+			('m3', 'A', 'out', 0, '', '', NULL, '', '', '', NULL, 0, NULL)`, t1, t2, t3); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"m1": "00" + t2 + "3", "m2": "10" + t2 + "1", "m3": "110"} {
+		var got, recomputed string
+		if err := admin.QueryRowContext(ctx, "SELECT urgency, forewarn_urgency_of(id, priority) FROM messages WHERE id = $1", id).Scan(&got, &recomputed); err != nil {
+			t.Fatal(err)
+		}
+		if got != want || recomputed != want {
+			t.Errorf("%s: key %q after its deliveries were inserted together (recomputed from them %q), want %q", id, got, recomputed, want)
+		}
+	}
+}
+
+// TestMessagesInsertedTogetherLogged checks that a statement inserting several messages
+// logs a change for each received one and none for a sent one (migration 0445, one
+// trigger call per statement), as a batch of arrivals and a send insert them.
+func TestMessagesInsertedTogetherLogged(t *testing.T) {
+	ctx := context.Background()
+	_, schema := openSchema(t, 1, sqlstore.Options{})
+	admin, err := sql.Open("pgx", withSearchPath(testDSN(t), schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var before int64
+	if err := admin.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for _, ids := range [][]string{{"in1", "out1", "in2"}, {"out2"}} {
+		if _, err := admin.ExecContext(ctx, `INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id, urgency)
+			SELECT id, left(id, length(id) - 1), 'TR-MIT', 'notification', '', id, '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', 'routine', false, '\x00', '{}', id, '113' FROM unnest($1::text[]) AS id`, ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := admin.QueryContext(ctx, "SELECT kind || ':' || object_id FROM changes WHERE seq > $1 ORDER BY seq", before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c)
+	}
+	if len(got) != 2 || !slices.Contains(got, "message:in1") || !slices.Contains(got, "message:in2") {
+		t.Errorf("changes logged for in1, out1, in2 inserted together, then out2: %q; want in1's and in2's", got)
+	}
+}
