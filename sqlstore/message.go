@@ -751,13 +751,26 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 	args := []any{m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
 		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)}
 	to := m.To
-	if tx.db.dialect.WritableCTE && len(to) > 0 && len(to) <= 8 && len(ds) > 0 && len(ds) <= 8 {
-		// The message, its recipients and its deliveries in one statement: two fewer for
+	if deliveredToEach(to, ds) {
+		// A sent message has a delivery to each of its recipients, and a received one
+		// addressed to this node alone its one delivery, to this node, by key (the peer
+		// filter of Messages finds them there): its recipients would be written twice, in
+		// a statement (or a row of the one statement) and a b-tree of their own, where
+		// each is one.
+		to = nil
+	}
+	recipients, oneStatement := to, false
+	if tx.db.dialect.WritableCTE && len(to) <= 8 && len(ds) > 0 && len(ds) <= 8 {
+		// The message, its recipients and its deliveries in one statement: fewer for
 		// every message stored, sent or received (a few statement shapes, by recipient
 		// and delivery count). The deliveries' foreign key and triggers run at the end of
 		// the statement, when the message is there, as they would after its own insert.
-		insert = "WITH m AS (" + insert + " RETURNING id), rs AS (INSERT INTO message_recipients (message_id, agency) SELECT m.id, r.agency FROM m, (VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?), ", len(to)), ", ") + ") AS r (agency)) " + deliveriesInsert(len(ds), claimedBy != "")
+		insert = "WITH m AS (" + insert + " RETURNING id)"
+		if len(to) > 0 {
+			insert += ", rs AS (INSERT INTO message_recipients (message_id, agency) SELECT m.id, r.agency FROM m, (VALUES " +
+				strings.TrimSuffix(strings.Repeat("(?), ", len(to)), ", ") + ") AS r (agency))"
+		}
+		insert += " " + deliveriesInsert(len(ds), claimedBy != "")
 		for _, a := range to {
 			args = append(args, a)
 		}
@@ -767,7 +780,7 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 				args = append(args, claimedBy)
 			}
 		}
-		to, ds = nil, nil
+		to, ds, oneStatement = nil, nil, true
 	}
 	if len(pinned) > 0 {
 		// One statement checks the keys and inserts, rather than one of each.
@@ -791,18 +804,11 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 			return "", errUnpinned
 		}
 	}
-	if tx.late() && sm.Direction == forewarn.DirectionIn && sm.CheckMatched && to == nil {
+	if tx.late() && sm.Direction == forewarn.DirectionIn && sm.CheckMatched && oneStatement {
 		// An arrival's insert, which a batch writes with the others' (arrivalsInsert):
 		// its check (matchedGuard) finds its change by its ID, not as the latest.
 		tx.queued[len(tx.queued)-1].Group = &Group{Key: "arrivals", Merge: arrivalsInsert,
-			Rows: arrivalRows{msg: args[:len(messageKinds)], to: m.To, ds: args[len(messageKinds)+len(m.To):]}}
-	}
-	if deliveredToEach(to, ds) {
-		// A sent message has a delivery to each of its recipients, and a received one
-		// addressed to this node alone its one delivery, to this node, by key (the peer
-		// filter of Messages finds them there): its recipients would be written twice, in
-		// a statement and a b-tree of their own, where each is one (SQLite).
-		to = nil
+			Rows: arrivalRows{msg: args[:len(messageKinds)], to: recipients, ds: args[len(messageKinds)+len(recipients):]}}
 	}
 	for _, a := range to {
 		if _, err := tx.exec(ctx, "INSERT INTO message_recipients (message_id, agency) VALUES (?, ?)", m.ID, a); err != nil {
@@ -842,12 +848,18 @@ type arrivalRows struct {
 // of its own did (8 arrivals, measured with pgbench), triggers and foreign keys included,
 // which run for each row as before.
 var arrivalsInsertSQL = "WITH m AS (INSERT INTO messages (" + messageColumns + ", urgency) SELECT * FROM unnest(" + arrayParams(messageKinds) +
-	")), rs AS (INSERT INTO message_recipients (message_id, agency) SELECT * FROM unnest(?::text[], ?::text[])) " +
-	"INSERT INTO deliveries (" + deliveryColumns + ", urgency) SELECT * FROM unnest(" + arrayParams(deliveryKinds) + ")"
+	")), rs AS (INSERT INTO message_recipients (message_id, agency) SELECT * FROM unnest(?::text[], ?::text[])) " + arrivalDeliveriesInsert
 
-// arrivalsInsertNumbered is arrivalsInsertSQL with numbered parameters: only a dialect
-// with them (PostgreSQL) runs late transactions in batches.
-var arrivalsInsertNumbered = Rebind(arrivalsInsertSQL)
+// arrivalsAloneInsertSQL is arrivalsInsertSQL for arrivals none of which has recipients
+// to write (each addressed to this node alone, its delivery says so: insertMessage).
+var arrivalsAloneInsertSQL = "WITH m AS (INSERT INTO messages (" + messageColumns + ", urgency) SELECT * FROM unnest(" + arrayParams(messageKinds) +
+	")) " + arrivalDeliveriesInsert
+
+var arrivalDeliveriesInsert = "INSERT INTO deliveries (" + deliveryColumns + ", urgency) SELECT * FROM unnest(" + arrayParams(deliveryKinds) + ")"
+
+// arrivalsInsertNumbered and arrivalsAloneInsertNumbered have numbered parameters: only a
+// dialect with them (PostgreSQL) runs late transactions in batches.
+var arrivalsInsertNumbered, arrivalsAloneInsertNumbered = Rebind(arrivalsInsertSQL), Rebind(arrivalsAloneInsertSQL)
 
 // The kinds of the columns of an arrival's message and delivery rows, for columnArrays:
 // t text, n text or NULL, b boolean, x bytea or NULL, i integer.
@@ -881,6 +893,9 @@ func arrivalsInsert(rows []any) Statement {
 		}
 	}
 	args := columnArrays(msgs, messageKinds)
+	if len(ids) == 0 {
+		return Statement{SQL: arrivalsAloneInsertNumbered, Args: append(args, columnArrays(ds, deliveryKinds)...)}
+	}
 	args = append(args, ids, to)
 	return Statement{SQL: arrivalsInsertNumbered, Args: append(args, columnArrays(ds, deliveryKinds)...)}
 }

@@ -146,3 +146,25 @@ func TestMatchedChangesReadByKeyPostgres(t *testing.T) {
 		t.Errorf("the check of an arrival after 2,000 changes read Seq %d (want %d), with %d sequential scans and %d index scans of the change log; want none and some", seq, top, scans, idx)
 	}
 }
+
+// TestRecipientsWrittenOncePostgres checks that PostgreSQL, as SQLite, writes no
+// message_recipients rows for a message whose deliveries name its recipients (a sent
+// message; a received one addressed to this node alone), and writes them for a received
+// message addressed to others too, which the peer filter reads them for.
+func TestRecipientsWrittenOncePostgres(t *testing.T) {
+	e, conn := postgresEnv(t, "PostgreSQL recipients", 0)
+	e.Init()
+	e.AddPeers()
+	sent := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now()))
+	alone := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+	others := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code, storetest.PeerDE}, e.Clock.Now()))
+	for id, want := range map[string]int{sent.Message.ID: 0, alone.Message.ID: 0, others.Message.ID: 2} {
+		var n int
+		if err := conn.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM message_recipients WHERE message_id = $1", id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("message %s: %d recipient rows, want %d", id, n, want)
+		}
+	}
+}
