@@ -50,7 +50,8 @@ func (ms *Messages) Poke() {
 // receipt: a peer that hangs costs its own deliveries a failed attempt, nothing more.
 const DefaultDeliveryTimeout = 15 * time.Second
 
-// DefaultPeerParallel is how many deliveries the running worker has in flight to one peer.
+// DefaultPeerParallel is how many deliveries the running worker has in flight to one peer
+// at least; it raises that bound, per peer, while more in flight pays (flightLimit).
 const DefaultPeerParallel = 16
 
 // flights tracks the deliveries in flight: each peer has its own queue with its own bound,
@@ -61,12 +62,14 @@ type flights struct {
 	running map[flightKey]bool
 	perPeer map[string]int
 	// requests counts the requests under way to each peer: a batch of deliveries is one.
-	// It is what `parallel` bounds; perPeer, the deliveries, is bounded by inFlight.
+	// It and perPeer, the deliveries, have the same bound (bound).
 	requests map[string]int
 	// ended counts the flights ended; endedAt is when each recent one ended, so a list of
 	// due deliveries read before then does not start it again.
 	ended   uint64
 	endedAt map[flightKey]uint64
+	// limits are the running worker's adaptive bounds, by peer (flightLimit).
+	limits map[string]*flightLimit
 
 	// Receipts are recorded as they arrive; those that arrive while one is being
 	// recorded are recorded together next (a group commit), so a busy round costs few
@@ -143,6 +146,9 @@ func (f *flights) start(d *forewarn.Delivery, perPeer int, read uint64) bool {
 	}
 	f.running[key] = true
 	f.perPeer[d.Agency]++
+	if f.perPeer[d.Agency] >= perPeer {
+		f.limitLocked(d.Agency).reached()
+	}
 	return true
 }
 
@@ -150,7 +156,67 @@ func (f *flights) start(d *forewarn.Delivery, perPeer int, read uint64) bool {
 func (f *flights) free(agency string, perPeer int) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return perPeer - f.perPeer[agency]
+	n := perPeer - f.perPeer[agency]
+	if n <= 0 {
+		f.limitLocked(agency).reached()
+	}
+	return n
+}
+
+// bound returns how many deliveries to agency may be in flight, and requests under way:
+// parallel when it is set (DeliverDue's callers), else the peer's adaptive limit.
+func (f *flights) bound(agency string, parallel int) int {
+	if parallel > 0 {
+		return parallel
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limitLocked(agency).bound()
+}
+
+func (f *flights) limitLocked(agency string) *flightLimit {
+	if f.limits == nil {
+		f.limits = map[string]*flightLimit{}
+	}
+	l := f.limits[agency]
+	if l == nil {
+		l = &flightLimit{}
+		f.limits[agency] = l
+	}
+	return l
+}
+
+// answered takes the round trip rtt of a request to agency carrying n deliveries, and
+// returns the peer's limit before and after it.
+func (f *flights) answered(agency string, now time.Time, rtt time.Duration, n int) (was, is int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.limitLocked(agency)
+	was = l.bound()
+	return was, l.sample(now, rtt, n)
+}
+
+// logDue says whether a change of agency's limit may be logged now (once a minute), and
+// why it changed, with the mean and least round trips that changed it.
+func (f *flights) logDue(agency string, now time.Time) (why string, mean, least time.Duration, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.limitLocked(agency)
+	if !l.loggedAt.IsZero() && now.Sub(l.loggedAt) < time.Minute {
+		return "", 0, 0, false
+	}
+	l.loggedAt = now
+	return l.why, l.mean, l.least, true
+}
+
+// overloaded takes a request to agency that failed for want of an answer, and returns the
+// peer's limit before and after it.
+func (f *flights) overloaded(agency string) (was, is int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.limitLocked(agency)
+	was = l.bound()
+	return was, l.failed()
 }
 
 // takeRequests reserves up to want requests to agency, of parallel, and returns how many
@@ -163,6 +229,9 @@ func (f *flights) takeRequests(agency string, parallel, want int) int {
 	}
 	n := max(0, min(want, parallel-f.requests[agency]))
 	f.requests[agency] += n
+	if n == 0 && want > 0 {
+		f.limitLocked(agency).reached()
+	}
 	return n
 }
 
@@ -217,22 +286,13 @@ func (ms *Messages) deliverDue(ctx context.Context, parallel int, sweep bool) (i
 	return int(delivered.Load()), err
 }
 
-// inFlight is how many deliveries to a peer may be in flight at once, in parallel requests
-// of up to size each: a backlog goes in full batches, and with no more than flightDepth
-// of them per request on average. Batches carry the same deliveries in fewer requests;
-// more of them in flight only wait longer (at the recipient, which receives a bounded
-// number at once, httpapi.FederationReaders, and for the rest of their batch), and at a
-// given rate each delivery takes as long as in-flight / rate: latency, not throughput.
-func inFlight(parallel, size int) int { return parallel * min(size, flightDepth) }
-
-// flightDepth is how many deliveries each of a peer's parallel requests carries, on
-// average, at most: 1, so that batching keeps the deliveries in flight the requests had
-// before it (16), in fewer requests. Measured on a quiet 2-core machine (2000x, 2 runs
-// each, XDEPTH set in an experiment build): at 4 (64 in flight, batches of 8) SQLite made
-// 1,298-1,742 msgs/s at p99 69-94 ms and PostgreSQL 710-740 at p99 140-165 ms, over
-// both targets (50 and 100 ms); at 1, SQLite 1,242-1,376 at p99 21-23 ms and PostgreSQL
-// 532-683 at 41-51 ms, against 1,131-1,139 (p99 19-21) and 630-632 (40-49) before batches.
-const flightDepth = 1
+// A peer's deliveries in flight and its requests under way have the same bound (flights.
+// bound): a backlog goes in full batches, in fewer requests than the bound, and a peer
+// taking no batches gets as many requests as deliveries. Batches carry the same
+// deliveries in fewer requests; more of them in flight only wait longer, unless the
+// recipient gains from them, which the adaptive limit measures. At a fixed 64 in flight
+// (rounds, batches of 8), SQLite made 1,298-1,742 msgs/s at p99 69-94 ms and PostgreSQL
+// 710-740 at 140-165 ms; at 16, 1,242-1,376 at 21-23 ms and 532-683 at 41-51 ms.
 
 // maxRound bounds how many deliveries to one peer a round starts: the store claims a
 // round's deliveries in one statement, which SQLite refuses beyond a few hundred.
@@ -248,10 +308,12 @@ const sweepLimit = 500
 // slots, so a round reads what it starts, however long the backlog. With sweep, it also
 // starts the deliveries due to agencies that are no longer peers, which fail, each with
 // its reason recorded, and are tried again later; the running worker sweeps once a tick.
+// parallel bounds each peer's deliveries in flight; 0 leaves it to the peer's adaptive
+// limit, as the running worker does.
 func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *sync.WaitGroup, delivered *atomic.Int64) error {
 	read := ms.flights.read()
 	now := ms.Clock.Now()
-	parallel = max(parallel, 1)
+	parallel = max(parallel, 0)
 	peers, err := ms.Store.Peers(ctx)
 	if err != nil {
 		return err
@@ -264,7 +326,7 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	// Each peer's free requests are reserved for this round, and as many due deliveries
 	// read as they carry; what the round does not use is given back when it ends.
 	reserved := map[string]int{}
-	sizes := map[string]int{}
+	sizes, bounds := map[string]int{}, map[string]int{}
 	defer func() {
 		for code, n := range reserved {
 			ms.flights.endRequests(code, n)
@@ -273,10 +335,10 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	for _, p := range peers {
 		code := p.Agency.Code
 		byCode[code] = p
-		size := ms.batchFor(code)
-		reqs := ms.flights.takeRequests(code, parallel, parallel)
-		reserved[code], sizes[code] = reqs, size
-		free := min(reqs*size, ms.flights.free(code, inFlight(parallel, size)), maxRound)
+		size, bound := ms.batchFor(code), ms.flights.bound(code, parallel)
+		reqs := ms.flights.takeRequests(code, bound, bound)
+		reserved[code], sizes[code], bounds[code] = reqs, size, bound
+		free := min(reqs*size, ms.flights.free(code, bound), maxRound)
 		if free <= 0 {
 			behind = true
 			continue
@@ -302,7 +364,11 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	}
 	var chosen []*forewarn.Delivery
 	for _, d := range due {
-		if ms.flights.start(d, inFlight(parallel, max(1, sizes[d.Agency])), read) {
+		bound, peer := bounds[d.Agency]
+		if !peer {
+			bound = max(parallel, DefaultPeerParallel) // no longer a peer: each fails
+		}
+		if ms.flights.start(d, bound, read) {
 			chosen = append(chosen, d)
 		}
 	}
@@ -495,8 +561,12 @@ func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch [
 		return ms.attemptEach(ctx, append(sending, alone...))
 	}
 	ms.Stats.Requests.Add(1)
+	start := time.Now()
 	raws, errs, err := bt.DeliverBatch(actx, peer, envs)
 	cancel()
+	if !batchesRefused(err) {
+		ms.answered(ctx, peer.Agency.Code, start, len(envs), err)
+	}
 	if err != nil {
 		if batchesRefused(err) {
 			ms.noBatches(peer.Agency.Code, err)
@@ -669,7 +739,9 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 		}
 	}
 	ms.Stats.Requests.Add(1)
+	start := time.Now()
 	raw, err := ms.Transport.Deliver(ctx, peer, env)
+	ms.answered(ctx, d.Agency, start, 1, err)
 	if err != nil {
 		return none, 0, err
 	}
@@ -682,6 +754,28 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 	}()
 	r, err := checkReceipt(d, peer, env, raw)
 	return r, gen, err
+}
+
+// answered moves agency's adaptive limit after a request to it carrying n deliveries,
+// started at start (on the wall clock, whatever ms.Clock says: round trips are real),
+// that ended with err: its round trip when answered, a step down when it failed for want
+// of an answer. Changes are logged at most once a minute per peer.
+func (ms *Messages) answered(ctx context.Context, agency string, start time.Time, n int, err error) {
+	now := time.Now()
+	var was, is int
+	switch {
+	case err == nil:
+		was, is = ms.flights.answered(agency, now, now.Sub(start), n)
+	case congestion(ctx, err):
+		was, is = ms.flights.overloaded(agency)
+	}
+	if was == is {
+		return
+	}
+	if why, mean, least, ok := ms.flights.logDue(agency, now); ok {
+		ms.Logger.Debug("deliveries in flight to a peer bounded anew", "peer", agency, "was", was, "now", is,
+			"why", why, "mean_rtt", mean, "least_rtt", least)
+	}
 }
 
 // checkReceipt verifies raw as peer's signed receipt for d's envelope env.
@@ -850,10 +944,11 @@ type worker struct {
 	behind atomic.Bool
 }
 
-// maxQueued is how many handed deliveries may wait for a request to each peer: beyond it
-// a send leaves its deliveries to the rounds, which read them from the store. When a
-// request ends, those waiting go in the next, together as far as the peer's batch size.
-const maxQueued = 4 * DefaultPeerParallel
+// maxQueued is how many handed deliveries may wait for a request to a peer whose limit
+// is bound: beyond it a send leaves its deliveries to the rounds, which read them from
+// the store. When a request ends, those waiting go in the next, together as far as the
+// peer's batch size.
+func maxQueued(bound int) int { return 4 * bound }
 
 // queuedSend is a handed delivery waiting for a slot.
 type queuedSend struct {
@@ -896,14 +991,15 @@ func (ms *Messages) handOff(sm *forewarn.StoredMessage, peers []*forewarn.Peer, 
 	until := now.Add(ms.claimFor())
 	for i, d := range sm.Deliveries {
 		q := &queuedSend{d: d, peer: peers[i], urgency: sm.Priority.Rank()}
-		if ms.flights.takeRequests(d.Agency, DefaultPeerParallel, 1) == 1 {
-			if ms.flights.start(d, inFlight(DefaultPeerParallel, ms.batchFor(d.Agency)), read) {
+		bound := ms.flights.bound(d.Agency, 0)
+		if ms.flights.takeRequests(d.Agency, bound, 1) == 1 {
+			if ms.flights.start(d, bound, read) {
 				h.flying = append(h.flying, q)
 				continue
 			}
 			ms.flights.endRequests(d.Agency, 1)
 		}
-		if len(w.queued[d.Agency])+h.queuedTo(d.Agency) >= maxQueued {
+		if len(w.queued[d.Agency])+h.queuedTo(d.Agency) >= maxQueued(bound) {
 			for _, q := range h.flying {
 				ms.flights.done(q.d)
 				ms.flights.endRequests(q.d.Agency, 1)
@@ -1005,9 +1101,9 @@ func (ms *Messages) pump(agency string) {
 		return
 	}
 	read := ms.flights.read()
-	size := ms.batchFor(agency)
+	size, bound := ms.batchFor(agency), ms.flights.bound(agency, 0)
 	for len(w.queued[agency]) > 0 {
-		if ms.flights.takeRequests(agency, DefaultPeerParallel, 1) == 0 {
+		if ms.flights.takeRequests(agency, bound, 1) == 0 {
 			return
 		}
 		var batch []*queuedSend
@@ -1019,7 +1115,7 @@ func (ms *Messages) pump(agency string) {
 				w.behind.Store(true)
 				continue
 			}
-			if !ms.flights.start(q.d, inFlight(DefaultPeerParallel, size), read) {
+			if !ms.flights.start(q.d, bound, read) {
 				break
 			}
 			w.queued[agency] = w.queued[agency][1:]
@@ -1051,7 +1147,7 @@ func (ms *Messages) stopWorker() {
 // Run starts due deliveries at once when a message is queued or a receipt recorded, and
 // every interval also escalates, housekeeps, checkpoints and witnesses, until ctx ends.
 // Unlike Tick it does not wait for the deliveries it starts: each peer's run at their own
-// pace, up to DefaultPeerParallel at a time, and a new warning starts at once, whatever
+// pace, up to each one's adaptive limit at a time, and a new warning starts at once, whatever
 // another peer is doing. Run returns once the deliveries in flight have ended.
 func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
@@ -1068,7 +1164,7 @@ func (ms *Messages) Run(ctx context.Context, interval time.Duration) {
 	defer ms.stopWorker()
 	scheduled := true // escalations, housekeeping, checkpoints and witnessing: once a tick
 	for {
-		err := ms.dispatch(ctx, DefaultPeerParallel, scheduled, &wg, &delivered)
+		err := ms.dispatch(ctx, 0, scheduled, &wg, &delivered)
 		if err == nil && scheduled {
 			if _, err = ms.Escalate(ctx); err == nil {
 				_, err = ms.Review(ctx)

@@ -1,0 +1,246 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn"
+)
+
+// peerSim drives a flightLimit on a clock of its own: each request carries a batch of 8
+// and is answered rtt after the one before, the peer taking all it is given unless idle.
+type peerSim struct {
+	l    flightLimit
+	now  time.Time
+	idle bool
+}
+
+func newPeerSim() *peerSim {
+	return &peerSim{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// answer runs n requests of round trip rtt and returns the limit after each.
+func (p *peerSim) answer(n int, rtt time.Duration) []int {
+	var limits []int
+	for range n {
+		if !p.idle {
+			p.l.reached()
+		}
+		p.now = p.now.Add(rtt)
+		limits = append(limits, p.l.sample(p.now, rtt, 8))
+	}
+	return limits
+}
+
+func last(limits []int) int { return limits[len(limits)-1] }
+
+func TestFlightLimitGrowsWhileRoundTripStaysFlat(t *testing.T) {
+	p := newPeerSim()
+	if got := p.l.bound(); got != minPeerFlights {
+		t.Fatalf("a new peer starts at %d in flight, want %d", got, minPeerFlights)
+	}
+	limits := p.answer(500, 10*time.Millisecond)
+	for i := 1; i < len(limits); i++ {
+		if limits[i] < limits[i-1] {
+			t.Fatalf("the limit fell from %d to %d at request %d with a flat round trip", limits[i-1], limits[i], i)
+		}
+	}
+	if got := last(limits); got != maxPeerFlights {
+		t.Fatalf("after 500 requests at a flat round trip the limit is %d, want %d", got, maxPeerFlights)
+	}
+}
+
+func TestFlightLimitDoesNotGrowForAnIdlePeer(t *testing.T) {
+	p := newPeerSim()
+	p.idle = true // never reaches its limit: more would not be used
+	if got := last(p.answer(500, 10*time.Millisecond)); got != minPeerFlights {
+		t.Fatalf("a peer that never used its limit has it raised to %d, want %d", got, minPeerFlights)
+	}
+}
+
+func TestFlightLimitShrinksWhenRoundTripGrows(t *testing.T) {
+	p := newPeerSim()
+	p.answer(500, 10*time.Millisecond)
+	if got := p.l.bound(); got != maxPeerFlights {
+		t.Fatalf("setup: limit %d, want %d", got, maxPeerFlights)
+	}
+	// Queueing: five times the least round trip.
+	limits := p.answer(200, 50*time.Millisecond)
+	for i := 1; i < len(limits); i++ {
+		if limits[i] > limits[i-1] {
+			t.Fatalf("the limit rose from %d to %d at request %d while the round trip was 5× its least", limits[i-1], limits[i], i)
+		}
+	}
+	if got := last(limits); got != minPeerFlights {
+		t.Fatalf("after 200 requests at 5× the least round trip the limit is %d, want %d", got, minPeerFlights)
+	}
+	// Between growBelow and shrinkAbove times the least, it holds.
+	p = newPeerSim()
+	p.idle = true // a measure at the least round trip, with nothing waiting
+	p.answer(minMeasureRequests, 10*time.Millisecond)
+	p.idle = false
+	held := p.answer(300, 35*time.Millisecond)
+	if got := last(held); got != minPeerFlights {
+		t.Fatalf("at 3.5× the least round trip the limit went to %d, want it held at %d", got, minPeerFlights)
+	}
+}
+
+func TestFlightLimitDoesNotStarveADistantPeer(t *testing.T) {
+	// A peer far away, steady at 400 ms, grows as a near one does: the signal is the
+	// round trip over its own least, not the round trip.
+	near, far := newPeerSim(), newPeerSim()
+	nearLimits := near.answer(300, 5*time.Millisecond)
+	farLimits := far.answer(300, 400*time.Millisecond)
+	for i := range nearLimits {
+		if nearLimits[i] != farLimits[i] {
+			t.Fatalf("request %d: a peer at 400 ms has limit %d, one at 5 ms %d", i, farLimits[i], nearLimits[i])
+		}
+	}
+	if got := last(farLimits); got != maxPeerFlights {
+		t.Fatalf("a steady peer at 400 ms reaches %d in flight, want %d", got, maxPeerFlights)
+	}
+}
+
+func TestFlightLimitStaysWithinBounds(t *testing.T) {
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		p := newPeerSim()
+		for i := range 2000 {
+			p.idle = r.IntN(4) == 0
+			var limit int
+			switch r.IntN(50) {
+			case 0:
+				limit = p.l.failed()
+			default:
+				limit = last(p.answer(1, time.Duration(1+r.IntN(100))*time.Millisecond))
+			}
+			if limit < minPeerFlights || limit > maxPeerFlights {
+				t.Fatalf("seed %d, step %d: limit %d outside [%d, %d]", seed, i, limit, minPeerFlights, maxPeerFlights)
+			}
+			if limit%flightStep != 0 {
+				t.Fatalf("seed %d, step %d: limit %d is not a whole number of steps of %d", seed, i, limit, flightStep)
+			}
+		}
+	}
+}
+
+func TestFlightLimitHalvesOnFailureAndHolds(t *testing.T) {
+	p := newPeerSim()
+	p.answer(500, 10*time.Millisecond)
+	for _, want := range []int{maxPeerFlights / 2, minPeerFlights, minPeerFlights} {
+		if got := p.l.failed(); got != want {
+			t.Fatalf("after a failed request the limit is %d, want %d", got, want)
+		}
+	}
+	// It holds a while before it rises again, then grows back.
+	limits := p.answer(400, 10*time.Millisecond)
+	rose := -1
+	for i, l := range limits {
+		if l > minPeerFlights {
+			rose = i
+			break
+		}
+	}
+	// Settling (16 deliveries: 2 requests), then holdMeasures measures of 4 requests
+	// each, then one more measure that raises it.
+	if minHold := 2 + holdMeasures*minMeasureRequests; rose < minHold {
+		t.Fatalf("after failures the limit rose again at request %d, want it held for %d", rose, minHold)
+	}
+	if got := last(limits); got != maxPeerFlights {
+		t.Fatalf("a peer answering again at its usual round trip gets back to %d, want %d", got, maxPeerFlights)
+	}
+}
+
+func TestFlightLimitFollowsASlowerPath(t *testing.T) {
+	// The path becomes three times slower for good: the limit falls, then the least
+	// round trip forgets the faster path within two windows, and the limit grows again.
+	p := newPeerSim()
+	p.answer(500, 10*time.Millisecond)
+	p.answer(200, 60*time.Millisecond)
+	if got := p.l.bound(); got != minPeerFlights {
+		t.Fatalf("on a path 6× slower the limit is %d, want %d", got, minPeerFlights)
+	}
+	requests := int(2*minRTTWindow/(60*time.Millisecond)) + 1
+	if got := last(p.answer(requests+300, 60*time.Millisecond)); got != maxPeerFlights {
+		t.Fatalf("two windows after the path became slower for good the limit is %d, want %d", got, maxPeerFlights)
+	}
+}
+
+func TestCongestion(t *testing.T) {
+	live := context.Background()
+	stopped, cancel := context.WithCancel(live)
+	cancel()
+	timedOut, cancel2 := context.WithTimeout(live, -time.Second)
+	defer cancel2()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"none", live, nil, false},
+		{"unreachable", live, errors.New("dial tcp: connection refused"), true},
+		{"timeout", timedOut, context.DeadlineExceeded, true},
+		{"this node stopping", stopped, context.Canceled, false},
+		{"503", live, &forewarn.HTTPFailure{Status: http.StatusServiceUnavailable}, true},
+		{"429", live, &forewarn.HTTPFailure{Status: http.StatusTooManyRequests}, true},
+		{"refused", live, fmt.Errorf("peer: %w", &forewarn.HTTPFailure{Status: http.StatusBadRequest}), false},
+		{"forbidden", live, &forewarn.HTTPFailure{Status: http.StatusForbidden}, false},
+	} {
+		if got := congestion(c.ctx, c.err); got != c.want {
+			t.Errorf("%s: congestion = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestFlightsBoundIsTheAdaptiveLimit(t *testing.T) {
+	var f flights
+	if got := f.bound("FR", 16); got != 16 {
+		t.Fatalf("a fixed bound of 16 gives %d", got)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// fly starts n deliveries to FR, as many as its bound lets start, and ends them.
+	fly := func(n int) int {
+		var ds []*forewarn.Delivery
+		for i := range n {
+			d := &forewarn.Delivery{MessageID: fmt.Sprint("m", i), Agency: "FR"}
+			if f.start(d, f.bound("FR", 0), f.read()) {
+				ds = append(ds, d)
+			}
+		}
+		for _, d := range ds {
+			f.done(d)
+		}
+		now = now.Add(10 * time.Millisecond)
+		f.answered("FR", now, 10*time.Millisecond, 8)
+		return len(ds)
+	}
+	for range 500 {
+		fly(8) // fewer than the bound: it is never reached
+	}
+	if got := f.bound("FR", 0); got != minPeerFlights {
+		t.Fatalf("a peer that never filled its limit has %d, want %d", got, minPeerFlights)
+	}
+	for range 500 {
+		if started, bound := fly(100), f.bound("FR", 0); started > bound {
+			t.Fatalf("%d deliveries started, bound %d", started, bound)
+		}
+	}
+	if got := f.bound("FR", 0); got != maxPeerFlights {
+		t.Fatalf("a peer whose slots were full at a flat round trip has %d, want %d", got, maxPeerFlights)
+	}
+	if got := fly(100); got != maxPeerFlights {
+		t.Fatalf("%d deliveries started at once, want the limit %d", got, maxPeerFlights)
+	}
+	if got := f.bound("TR", 0); got != minPeerFlights {
+		t.Fatalf("another peer has %d, want %d: each has its own", got, minPeerFlights)
+	}
+	if was, is := f.overloaded("FR"); was != maxPeerFlights || is != maxPeerFlights/2 {
+		t.Fatalf("a failed request moved the limit %d -> %d, want %d -> %d", was, is, maxPeerFlights, maxPeerFlights/2)
+	}
+}
