@@ -32,6 +32,10 @@ const (
 	// figure, which would starve a distant peer.
 	growBelow   = 3
 	shrinkAbove = 4
+	// raiseGain is how much more deliveries per second a raise must carry to be kept, by
+	// Little's law (the limit over the mean round trip): where the recipient is busy, more
+	// in flight only makes each wait longer.
+	raiseGain = 0.05
 	// minMeasureRequests is the fewest requests a measure averages.
 	minMeasureRequests = 4
 	// holdMeasures is how many measures the limit holds after it stepped down before it
@@ -47,6 +51,8 @@ const (
 // least minMeasureRequests requests), after those started before the limit last
 // changed. At the end of a measure:
 //   - the mean round trip above shrinkAbove × the least seen: step down, and hold;
+//   - after a raise, the limit over the mean round trip (the deliveries per second, by
+//     Little's law) not raiseGain above the measure's before: step back, and hold;
 //   - otherwise, the limit reached during the measure (the peer has more waiting for
 //     it), the mean within growBelow × the least, and no hold: step up.
 //
@@ -67,8 +73,12 @@ type flightLimit struct {
 	rttSum   time.Duration
 	requests int
 	full     bool
-	// hold counts the measures left before the limit may rise again.
-	hold int
+	// hold counts the measures left before the limit may rise again. raised says the
+	// limit was raised after the measure before, which carried lastRate deliveries per
+	// second (limit over mean round trip).
+	hold     int
+	raised   bool
+	lastRate float64
 	// why the limit last changed, and the mean and least round trips that changed it: for
 	// the log.
 	why         string
@@ -118,6 +128,9 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	case mean > shrinkAbove*least:
 		limit -= flightStep
 		l.hold, l.why = holdMeasures, "round trip grew past its minimum"
+	case l.raised && float64(limit)/mean.Seconds() < l.lastRate*(1+raiseGain):
+		limit -= flightStep
+		l.hold, l.why = holdMeasures, "the last raise carried no more deliveries per second"
 	case l.hold > 0:
 		l.hold--
 	case l.full && mean <= growBelow*least:
@@ -125,6 +138,7 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 		l.why = "the peer took all it was given, in about its least round trip"
 	}
 	l.mean, l.least = mean, least
+	l.lastRate = float64(l.limit) / mean.Seconds()
 	l.set(limit)
 	return l.limit
 }
@@ -140,6 +154,7 @@ func (l *flightLimit) failed() int {
 // limit, once the deliveries started before it have been answered.
 func (l *flightLimit) set(limit int) {
 	limit = min(max(limit, minPeerFlights), maxPeerFlights)
+	l.raised = limit > l.limit
 	l.settling, l.answered, l.rttSum, l.requests, l.full = 0, 0, 0, 0, false
 	if limit != l.limit {
 		l.settling = limit

@@ -26,13 +26,20 @@ func newPeerSim() *peerSim {
 
 // answer runs n requests of round trip rtt and returns the limit after each.
 func (p *peerSim) answer(n int, rtt time.Duration) []int {
+	return p.answerBy(n, func(int) time.Duration { return rtt })
+}
+
+// answerBy runs n requests whose round trip is rtt(the limit), and returns the limit
+// after each.
+func (p *peerSim) answerBy(n int, rtt func(limit int) time.Duration) []int {
 	var limits []int
 	for range n {
 		if !p.idle {
 			p.l.reached()
 		}
-		p.now = p.now.Add(rtt)
-		limits = append(limits, p.l.sample(p.now, rtt, 8))
+		took := rtt(p.l.bound())
+		p.now = p.now.Add(took)
+		limits = append(limits, p.l.sample(p.now, took, 8))
 	}
 	return limits
 }
@@ -87,6 +94,35 @@ func TestFlightLimitShrinksWhenRoundTripGrows(t *testing.T) {
 	held := p.answer(300, 35*time.Millisecond)
 	if got := last(held); got != minPeerFlights {
 		t.Fatalf("at 3.5× the least round trip the limit went to %d, want it held at %d", got, minPeerFlights)
+	}
+}
+
+func TestFlightLimitKeepsNoRaiseThatOnlyQueues(t *testing.T) {
+	// A busy recipient: each delivery in flight adds its share to the round trip, so more
+	// in flight carries no more per second. A raise is tried, undone, and tried again
+	// only after a hold.
+	p := newPeerSim()
+	limits := p.answerBy(1000, func(limit int) time.Duration { return time.Duration(limit) * 500 * time.Microsecond })
+	atFloor := 0
+	for i, l := range limits {
+		if l > minPeerFlights+flightStep {
+			t.Fatalf("request %d: limit %d, where a raise to %d already carried nothing more", i, l, minPeerFlights+flightStep)
+		}
+		if l == minPeerFlights {
+			atFloor++
+		}
+	}
+	if atFloor < len(limits)*2/3 {
+		t.Fatalf("the limit was at its floor for %d requests of %d, want two thirds: raises that do not pay are held off", atFloor, len(limits))
+	}
+	// A recipient that gains from more (a bigger group commit: 8 more in flight add
+	// 0.8 ms to a round trip of 8 ms at 16) is given more.
+	p = newPeerSim()
+	gains := p.answerBy(1000, func(limit int) time.Duration {
+		return 8*time.Millisecond + time.Duration(limit-minPeerFlights)*100*time.Microsecond
+	})
+	if got := last(gains); got != maxPeerFlights {
+		t.Fatalf("a recipient that gains from more in flight has limit %d, want %d", got, maxPeerFlights)
 	}
 }
 
