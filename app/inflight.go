@@ -162,6 +162,19 @@ func (l *flightLimit) set(limit int) {
 	l.limit = limit
 }
 
+// InFlightLimits returns each peer's current bound on the running worker's deliveries
+// in flight to it, for the metrics: the peers it has made requests to since it started.
+func (ms *Messages) InFlightLimits() map[string]int {
+	f := &ms.flights
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	limits := make(map[string]int, len(f.limits))
+	for agency, l := range f.limits {
+		limits[agency] = l.bound()
+	}
+	return limits
+}
+
 // congestion says whether err, a request's failure, says the peer or the path is
 // overloaded (no answer in time, a 5xx, a 429), rather than that it refused the request.
 func congestion(ctx context.Context, err error) bool {

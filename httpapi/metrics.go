@@ -48,10 +48,26 @@ func (s *Server) SetMessages(ms *app.Messages) {
 			return float64(total)
 		}))
 	}
+	s.registry.MustRegister(inFlightLimits{ms: ms, desc: prometheus.NewDesc("forewarn_delivery_in_flight_limit",
+		"Deliveries the worker may have in flight to each peer now: 16 to 64, adapted to the peer's round trip.", []string{"peer"}, nil)})
 	if ms.Matcher != nil {
 		s.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "forewarn_match_index_entries", Help: "Subjects and received persons in the match index.",
 		}, func() float64 { return float64(ms.Matcher.Index.Len()) }))
+	}
+}
+
+// inFlightLimits exports each peer's adaptive bound on deliveries in flight.
+type inFlightLimits struct {
+	ms   *app.Messages
+	desc *prometheus.Desc
+}
+
+func (c inFlightLimits) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c inFlightLimits) Collect(ch chan<- prometheus.Metric) {
+	for peer, n := range c.ms.InFlightLimits() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), peer)
 	}
 }
 

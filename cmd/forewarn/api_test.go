@@ -283,7 +283,8 @@ func TestTimelineCLI(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`forewarn_messages_overdue{direction="in"} 2`, "forewarn_messages_received_total 2", "forewarn_escalations_total 6", "forewarn_match_index_entries"} {
+	for _, want := range []string{`forewarn_messages_overdue{direction="in"} 2`, "forewarn_messages_received_total 2", "forewarn_escalations_total 6", "forewarn_match_index_entries",
+		`forewarn_delivery_in_flight_limit{peer="TR-MIT"} 16`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
