@@ -30,12 +30,13 @@ const (
 	// own minimum before the limit steps down, and must be within growBelow times it for
 	// the limit to rise: the time deliveries queue relative to the path, not an absolute
 	// figure, which would starve a distant peer.
-	growBelow   = 3
-	shrinkAbove = 4
-	// raiseGain is how much more deliveries per second a raise must carry to be kept, by
-	// Little's law (the limit over the mean round trip): where the recipient is busy, more
-	// in flight only makes each wait longer.
-	raiseGain = 0.05
+	growBelow   = 4
+	shrinkAbove = 6
+	// raiseGain is how much more deliveries per second a raise must carry to be kept:
+	// where the recipient is busy, more in flight only makes each wait longer. Counted,
+	// not estimated as the limit over the round trip: a delivery is in flight from its
+	// round to its receipt's commit, and the round trip is only part of that.
+	raiseGain = 0.1
 	// minMeasureRequests is the fewest requests a measure averages.
 	minMeasureRequests = 4
 	// holdMeasures is how many measures the limit holds after it stepped down before it
@@ -51,8 +52,8 @@ const (
 // least minMeasureRequests requests), after those started before the limit last
 // changed. At the end of a measure:
 //   - the mean round trip above shrinkAbove × the least seen: step down, and hold;
-//   - after a raise, the limit over the mean round trip (the deliveries per second, by
-//     Little's law) not raiseGain above the measure's before: step back, and hold;
+//   - after a raise, the deliveries answered per second not raiseGain above the
+//     measure's before: step back, and hold;
 //   - otherwise, the limit reached during the measure (the peer has more waiting for
 //     it), the mean within growBelow × the least, and no hold: step up.
 //
@@ -75,10 +76,11 @@ type flightLimit struct {
 	full     bool
 	// hold counts the measures left before the limit may rise again. raised says the
 	// limit was raised after the measure before, which carried lastRate deliveries per
-	// second (limit over mean round trip).
+	// second. The measure under way started at measureAt, its first answer.
 	hold     int
 	raised   bool
-	lastRate float64
+	lastRate  float64
+	measureAt time.Time
 	// why the limit last changed, and the mean and least round trips that changed it: for
 	// the log.
 	why         string
@@ -113,13 +115,18 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 		l.settling -= n
 		return limit
 	}
-	l.answered += n
+	if l.requests == 0 {
+		l.measureAt = now // the deliveries answered after it, over the time since, are the rate
+	} else {
+		l.answered += n
+	}
 	l.rttSum += rtt
 	l.requests++
 	if l.answered < 2*limit || l.requests < minMeasureRequests {
 		return limit
 	}
 	mean := l.rttSum / time.Duration(l.requests)
+	rate := float64(l.answered) / max(now.Sub(l.measureAt).Seconds(), 1e-9)
 	least := l.minRTT
 	if l.lastMinRTT > 0 {
 		least = min(least, l.lastMinRTT)
@@ -128,7 +135,7 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	case mean > shrinkAbove*least:
 		limit -= flightStep
 		l.hold, l.why = holdMeasures, "round trip grew past its minimum"
-	case l.raised && float64(limit)/mean.Seconds() < l.lastRate*(1+raiseGain):
+	case l.raised && rate < l.lastRate*(1+raiseGain):
 		limit -= flightStep
 		l.hold, l.why = holdMeasures, "the last raise carried no more deliveries per second"
 	case l.hold > 0:
@@ -138,7 +145,7 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 		l.why = "the peer took all it was given, in about its least round trip"
 	}
 	l.mean, l.least = mean, least
-	l.lastRate = float64(l.limit) / mean.Seconds()
+	l.lastRate = rate
 	l.set(limit)
 	return l.limit
 }

@@ -12,8 +12,9 @@ import (
 	"github.com/forewarn/forewarn"
 )
 
-// peerSim drives a flightLimit on a clock of its own: each request carries a batch of 8
-// and is answered rtt after the one before, the peer taking all it is given unless idle.
+// peerSim drives a flightLimit on a clock of its own: each request carries a batch of 8,
+// as many at once as the limit lets, each answered after its round trip, so one is
+// answered every rtt × 8 / limit; the peer takes all it is given unless idle.
 type peerSim struct {
 	l    flightLimit
 	now  time.Time
@@ -37,8 +38,9 @@ func (p *peerSim) answerBy(n int, rtt func(limit int) time.Duration) []int {
 		if !p.idle {
 			p.l.reached()
 		}
-		took := rtt(p.l.bound())
-		p.now = p.now.Add(took)
+		limit := p.l.bound()
+		took := rtt(limit)
+		p.now = p.now.Add(took * 8 / time.Duration(limit))
 		limits = append(limits, p.l.sample(p.now, took, 8))
 	}
 	return limits
@@ -76,24 +78,24 @@ func TestFlightLimitShrinksWhenRoundTripGrows(t *testing.T) {
 	if got := p.l.bound(); got != maxPeerFlights {
 		t.Fatalf("setup: limit %d, want %d", got, maxPeerFlights)
 	}
-	// Queueing: five times the least round trip.
-	limits := p.answer(200, 50*time.Millisecond)
+	// Queueing: eight times the least round trip.
+	limits := p.answer(200, 80*time.Millisecond)
 	for i := 1; i < len(limits); i++ {
 		if limits[i] > limits[i-1] {
-			t.Fatalf("the limit rose from %d to %d at request %d while the round trip was 5× its least", limits[i-1], limits[i], i)
+			t.Fatalf("the limit rose from %d to %d at request %d while the round trip was 8× its least", limits[i-1], limits[i], i)
 		}
 	}
 	if got := last(limits); got != minPeerFlights {
-		t.Fatalf("after 200 requests at 5× the least round trip the limit is %d, want %d", got, minPeerFlights)
+		t.Fatalf("after 200 requests at 8× the least round trip the limit is %d, want %d", got, minPeerFlights)
 	}
 	// Between growBelow and shrinkAbove times the least, it holds.
 	p = newPeerSim()
 	p.idle = true // a measure at the least round trip, with nothing waiting
 	p.answer(minMeasureRequests, 10*time.Millisecond)
 	p.idle = false
-	held := p.answer(300, 35*time.Millisecond)
+	held := p.answer(300, 50*time.Millisecond)
 	if got := last(held); got != minPeerFlights {
-		t.Fatalf("at 3.5× the least round trip the limit went to %d, want it held at %d", got, minPeerFlights)
+		t.Fatalf("at 5× the least round trip the limit went to %d, want it held at %d", got, minPeerFlights)
 	}
 }
 
@@ -116,10 +118,10 @@ func TestFlightLimitKeepsNoRaiseThatOnlyQueues(t *testing.T) {
 		t.Fatalf("the limit was at its floor for %d requests of %d, want two thirds: raises that do not pay are held off", atFloor, len(limits))
 	}
 	// A recipient that gains from more (a bigger group commit: 8 more in flight add
-	// 0.8 ms to a round trip of 8 ms at 16) is given more.
+	// 0.32 ms to a round trip of 8 ms at 16) is given more.
 	p = newPeerSim()
 	gains := p.answerBy(1000, func(limit int) time.Duration {
-		return 8*time.Millisecond + time.Duration(limit-minPeerFlights)*100*time.Microsecond
+		return 8*time.Millisecond + time.Duration(limit-minPeerFlights)*40*time.Microsecond
 	})
 	if got := last(gains); got != maxPeerFlights {
 		t.Fatalf("a recipient that gains from more in flight has limit %d, want %d", got, maxPeerFlights)
@@ -193,16 +195,16 @@ func TestFlightLimitHalvesOnFailureAndHolds(t *testing.T) {
 }
 
 func TestFlightLimitFollowsASlowerPath(t *testing.T) {
-	// The path becomes three times slower for good: the limit falls, then the least
+	// The path becomes eight times slower for good: the limit falls, then the least
 	// round trip forgets the faster path within two windows, and the limit grows again.
 	p := newPeerSim()
 	p.answer(500, 10*time.Millisecond)
-	p.answer(200, 60*time.Millisecond)
+	p.answer(200, 80*time.Millisecond)
 	if got := p.l.bound(); got != minPeerFlights {
-		t.Fatalf("on a path 6× slower the limit is %d, want %d", got, minPeerFlights)
+		t.Fatalf("on a path 8× slower the limit is %d, want %d", got, minPeerFlights)
 	}
-	requests := int(2*minRTTWindow/(60*time.Millisecond)) + 1
-	if got := last(p.answer(requests+300, 60*time.Millisecond)); got != maxPeerFlights {
+	requests := int(2*minRTTWindow/(40*time.Millisecond)) + 1 // at 16 in flight, one answered each 40 ms
+	if got := last(p.answer(requests+300, 80*time.Millisecond)); got != maxPeerFlights {
 		t.Fatalf("two windows after the path became slower for good the limit is %d, want %d", got, maxPeerFlights)
 	}
 }
@@ -253,7 +255,7 @@ func TestFlightsBoundIsTheAdaptiveLimit(t *testing.T) {
 			f.done(d)
 		}
 		now = now.Add(10 * time.Millisecond)
-		f.answered("FR", now, 10*time.Millisecond, 8)
+		f.answered("FR", now, 10*time.Millisecond, len(ds))
 		return len(ds)
 	}
 	for range 500 {
@@ -263,7 +265,7 @@ func TestFlightsBoundIsTheAdaptiveLimit(t *testing.T) {
 		t.Fatalf("a peer that never filled its limit has %d, want %d", got, minPeerFlights)
 	}
 	for range 500 {
-		if started, bound := fly(100), f.bound("FR", 0); started > bound {
+		if bound, started := f.bound("FR", 0), fly(100); started > bound {
 			t.Fatalf("%d deliveries started, bound %d", started, bound)
 		}
 	}
