@@ -77,8 +77,8 @@ type flightLimit struct {
 	// hold counts the measures left before the limit may rise again. raised says the
 	// limit was raised after the measure before, which carried lastRate deliveries per
 	// second. The measure under way started at measureAt, its first answer.
-	hold     int
-	raised   bool
+	hold      int
+	raised    bool
 	lastRate  float64
 	measureAt time.Time
 	// why the limit last changed, and the mean and least round trips that changed it: for
