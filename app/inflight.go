@@ -32,6 +32,11 @@ const (
 	// figure, which would starve a distant peer.
 	growBelow   = 4
 	shrinkAbove = 6
+	// spikeAbove is how many times its minimum one request's round trip may take before
+	// the limit halves at once, as for a failed request: a stall (a busy disk or CPU)
+	// holds every delivery in flight, and the fewer there are, the fewer wait for the
+	// next. At 16 in flight on a quiet machine, p99 is 6-8 times the least.
+	spikeAbove = 10
 	// raiseGain is how much more deliveries per second a raise must carry to be kept:
 	// where the recipient is busy, more in flight only makes each wait longer. Counted,
 	// not estimated as the limit over the round trip: a delivery is in flight from its
@@ -57,8 +62,8 @@ const (
 //   - otherwise, the limit reached during the measure (the peer has more waiting for
 //     it), the mean within growBelow × the least, and no hold: step up.
 //
-// A failed request (no answer, a timeout, a 5xx or 429) halves the limit at once, and
-// holds it. The limit stays within [minPeerFlights, maxPeerFlights]. Times are passed
+// A failed request (no answer, a timeout, a 5xx or 429), or one whose round trip passed
+// spikeAbove × the least, halves the limit at once, and holds it. The limit stays within [minPeerFlights, maxPeerFlights]. Times are passed
 // in, so tests drive it on a clock of their own.
 type flightLimit struct {
 	limit int
@@ -110,6 +115,11 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	if l.minRTT == 0 || rtt < l.minRTT {
 		l.minRTT = rtt
 	}
+	if least := l.leastRTT(); rtt > spikeAbove*least && l.settling <= 0 && limit > minPeerFlights {
+		l.failed()
+		l.why, l.mean, l.least = "one round trip stalled", rtt, least
+		return l.limit
+	}
 	if l.settling > 0 {
 		// Deliveries started under the last limit still return: they do not measure this one.
 		l.settling -= n
@@ -127,10 +137,7 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	}
 	mean := l.rttSum / time.Duration(l.requests)
 	rate := float64(l.answered) / max(now.Sub(l.measureAt).Seconds(), 1e-9)
-	least := l.minRTT
-	if l.lastMinRTT > 0 {
-		least = min(least, l.lastMinRTT)
-	}
+	least := l.leastRTT()
 	switch {
 	case mean > shrinkAbove*least:
 		limit -= flightStep
@@ -148,6 +155,14 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	l.lastRate = rate
 	l.set(limit)
 	return l.limit
+}
+
+// leastRTT is the least round trip of this window and the one before.
+func (l *flightLimit) leastRTT() time.Duration {
+	if l.lastMinRTT > 0 {
+		return min(l.minRTT, l.lastMinRTT)
+	}
+	return l.minRTT
 }
 
 // failed halves the limit after a request that failed for want of an answer.

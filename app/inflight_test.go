@@ -194,6 +194,25 @@ func TestFlightLimitHalvesOnFailureAndHolds(t *testing.T) {
 	}
 }
 
+func TestFlightLimitHalvesOnAStall(t *testing.T) {
+	p := newPeerSim()
+	p.answer(500, 10*time.Millisecond)
+	// A stall: the requests in flight come back together, long after.
+	stalled := p.answer(4, 150*time.Millisecond)
+	if stalled[0] != maxPeerFlights/2 {
+		t.Fatalf("after a round trip of 15× the least the limit is %d, want %d", stalled[0], maxPeerFlights/2)
+	}
+	if got := last(stalled); got != maxPeerFlights/2 {
+		t.Fatalf("the other requests of the same stall took the limit on to %d, want it halved once, to %d", got, maxPeerFlights/2)
+	}
+	// Below spikeAbove, one slow request alone moves nothing.
+	p = newPeerSim()
+	p.answer(500, 10*time.Millisecond)
+	if got := last(p.answer(1, 90*time.Millisecond)); got != maxPeerFlights {
+		t.Fatalf("one round trip of 9× the least moved the limit to %d", got)
+	}
+}
+
 func TestFlightLimitFollowsASlowerPath(t *testing.T) {
 	// The path becomes eight times slower for good: the limit falls, then the least
 	// round trip forgets the faster path within two windows, and the limit grows again.
