@@ -165,9 +165,10 @@ func (l *flightLimit) leastRTT() time.Duration {
 	return l.minRTT
 }
 
-// failed halves the limit after a request that failed for want of an answer.
+// failed halves the limit (to a whole number of steps) after a request that failed for
+// want of an answer.
 func (l *flightLimit) failed() int {
-	l.set(l.bound() / 2)
+	l.set(l.bound() / 2 / flightStep * flightStep)
 	l.hold, l.why = holdMeasures, "a request failed"
 	return l.limit
 }

@@ -151,11 +151,13 @@ func TestFlightLimitStaysWithinBounds(t *testing.T) {
 		for i := range 2000 {
 			p.idle = r.IntN(4) == 0
 			var limit int
-			switch r.IntN(50) {
+			switch r.IntN(100) {
 			case 0:
 				limit = p.l.failed()
-			default:
+			case 1, 2:
 				limit = last(p.answer(1, time.Duration(1+r.IntN(100))*time.Millisecond))
+			default: // mostly steady, so that it climbs and falls from every height
+				limit = last(p.answer(1, time.Duration(10+r.IntN(3))*time.Millisecond))
 			}
 			if limit < minPeerFlights || limit > maxPeerFlights {
 				t.Fatalf("seed %d, step %d: limit %d outside [%d, %d]", seed, i, limit, minPeerFlights, maxPeerFlights)
