@@ -49,6 +49,10 @@ const (
 	// holdMeasures is how many measures the limit holds after it stepped down before it
 	// may rise again.
 	holdMeasures = 4
+	// stallHold is how many measures it holds after a failed or stalled request: on a
+	// machine or path that stalls now and then, the limit stays near its floor, where a
+	// stall holds fewest deliveries.
+	stallHold = 16
 	// minRTTWindow is how long a minimum round trip counts: the minimum is the lowest of
 	// this window's and the previous one's, so it follows a path that became slower.
 	minRTTWindow = 30 * time.Second
@@ -172,7 +176,7 @@ func (l *flightLimit) leastRTT() time.Duration {
 // want of an answer.
 func (l *flightLimit) failed() int {
 	l.set(l.bound() / 2 / flightStep * flightStep)
-	l.hold, l.why = holdMeasures, "a request failed"
+	l.hold, l.why = stallHold, "a request failed"
 	return l.limit
 }
 

@@ -186,9 +186,9 @@ func TestFlightLimitHalvesOnFailureAndHolds(t *testing.T) {
 			break
 		}
 	}
-	// Settling (16 deliveries: 2 requests), then holdMeasures measures of 4 requests
-	// each, then one more measure that raises it.
-	if minHold := 2 + holdMeasures*minMeasureRequests; rose < minHold {
+	// Settling (16 deliveries: 2 requests), then stallHold measures of 4 requests each,
+	// then one more measure that raises it.
+	if minHold := 2 + stallHold*minMeasureRequests; rose < minHold {
 		t.Fatalf("after failures the limit rose again at request %d, want it held for %d", rose, minHold)
 	}
 	if got := last(limits); got != maxPeerFlights {
