@@ -32,13 +32,14 @@ const (
 	// own minimum before the limit steps down, and must be within growBelow times it for
 	// the limit to rise: the time deliveries queue relative to the path, not an absolute
 	// figure, which would starve a distant peer.
-	growBelow   = 4
-	shrinkAbove = 6
-	// spikeAbove is how many times its minimum one request's round trip may take before
+	growBelow   = 6
+	shrinkAbove = 8
+	// spikeAbove is how many times the smoothed round trip one request's may take before
 	// the limit halves at once, as for a failed request: a stall (a busy disk or CPU)
 	// holds every delivery in flight, and the fewer there are, the fewer wait for the
-	// next. At 16 in flight on a quiet machine, p99 is 6-8 times the least.
-	spikeAbove = 10
+	// next. On a quiet machine p99 is 2-3 times the smoothed round trip, at 16 in flight
+	// on SQLite as at 64 on PostgreSQL; a stall is 5-15 times.
+	spikeAbove = 5
 	// raiseGain is how much more deliveries per second a raise must carry to be kept:
 	// where the recipient is busy, more in flight only makes each wait longer. Counted,
 	// not estimated as the limit over the round trip: a delivery is in flight from its
@@ -69,7 +70,7 @@ const (
 //     it), the mean within growBelow × the least, and no hold: step up.
 //
 // A failed request (no answer, a timeout, a 5xx or 429), or one whose round trip passed
-// spikeAbove × the least, halves the limit at once, and holds it. The limit stays within
+// spikeAbove × the smoothed round trip, halves the limit at once, and holds it. The limit stays within
 // [minPeerFlights, maxPeerFlights]. Times are passed in, so tests drive it on a clock of
 // their own.
 type flightLimit struct {
@@ -77,7 +78,9 @@ type flightLimit struct {
 	// minRTT is the lowest round trip in the current window, started at windowAt;
 	// lastMinRTT the lowest in the window before (0: none).
 	minRTT, lastMinRTT time.Duration
-	windowAt           time.Time
+	// srtt is the round trip smoothed over the last few requests (1/8 each).
+	srtt     time.Duration
+	windowAt time.Time
 	// settling counts down the deliveries to be answered before a measure starts. The
 	// measure under way has counted answered deliveries, its requests' round trips
 	// (rttSum over requests), and whether the limit was reached (full).
@@ -122,9 +125,15 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	if l.minRTT == 0 || rtt < l.minRTT {
 		l.minRTT = rtt
 	}
-	if least := l.leastRTT(); rtt > spikeAbove*least && l.settling <= 0 && limit > minPeerFlights {
+	srtt := l.srtt
+	if l.srtt == 0 {
+		l.srtt = rtt
+	} else {
+		l.srtt += (rtt - l.srtt) / 8
+	}
+	if srtt > 0 && rtt > spikeAbove*srtt && l.settling <= 0 && limit > minPeerFlights {
 		l.failed()
-		l.why, l.mean, l.least = "one round trip stalled", rtt, least
+		l.why, l.mean, l.least = "one round trip stalled", rtt, srtt
 		return l.limit
 	}
 	if l.settling > 0 {

@@ -78,24 +78,24 @@ func TestFlightLimitShrinksWhenRoundTripGrows(t *testing.T) {
 	if got := p.l.bound(); got != maxPeerFlights {
 		t.Fatalf("setup: limit %d, want %d", got, maxPeerFlights)
 	}
-	// Queueing: eight times the least round trip.
-	limits := p.answer(200, 80*time.Millisecond)
+	// Queueing: ten times the least round trip.
+	limits := p.answer(200, 100*time.Millisecond)
 	for i := 1; i < len(limits); i++ {
 		if limits[i] > limits[i-1] {
-			t.Fatalf("the limit rose from %d to %d at request %d while the round trip was 8× its least", limits[i-1], limits[i], i)
+			t.Fatalf("the limit rose from %d to %d at request %d while the round trip was 10× its least", limits[i-1], limits[i], i)
 		}
 	}
 	if got := last(limits); got != minPeerFlights {
-		t.Fatalf("after 200 requests at 8× the least round trip the limit is %d, want %d", got, minPeerFlights)
+		t.Fatalf("after 200 requests at 10× the least round trip the limit is %d, want %d", got, minPeerFlights)
 	}
 	// Between growBelow and shrinkAbove times the least, it holds.
 	p = newPeerSim()
 	p.idle = true // a measure at the least round trip, with nothing waiting
 	p.answer(minMeasureRequests, 10*time.Millisecond)
 	p.idle = false
-	held := p.answer(300, 50*time.Millisecond)
+	held := p.answer(300, 70*time.Millisecond)
 	if got := last(held); got != minPeerFlights {
-		t.Fatalf("at 5× the least round trip the limit went to %d, want it held at %d", got, minPeerFlights)
+		t.Fatalf("at 7× the least round trip the limit went to %d, want it held at %d", got, minPeerFlights)
 	}
 }
 
@@ -202,7 +202,7 @@ func TestFlightLimitHalvesOnAStall(t *testing.T) {
 	// A stall: the requests in flight come back together, long after.
 	stalled := p.answer(4, 150*time.Millisecond)
 	if stalled[0] != maxPeerFlights/2 {
-		t.Fatalf("after a round trip of 15× the least the limit is %d, want %d", stalled[0], maxPeerFlights/2)
+		t.Fatalf("after a round trip of 15× the usual the limit is %d, want %d", stalled[0], maxPeerFlights/2)
 	}
 	if got := last(stalled); got != maxPeerFlights/2 {
 		t.Fatalf("the other requests of the same stall took the limit on to %d, want it halved once, to %d", got, maxPeerFlights/2)
@@ -210,22 +210,22 @@ func TestFlightLimitHalvesOnAStall(t *testing.T) {
 	// Below spikeAbove, one slow request alone moves nothing.
 	p = newPeerSim()
 	p.answer(500, 10*time.Millisecond)
-	if got := last(p.answer(1, 90*time.Millisecond)); got != maxPeerFlights {
-		t.Fatalf("one round trip of 9× the least moved the limit to %d", got)
+	if got := last(p.answer(1, 45*time.Millisecond)); got != maxPeerFlights {
+		t.Fatalf("one round trip of 4.5× the usual moved the limit to %d", got)
 	}
 }
 
 func TestFlightLimitFollowsASlowerPath(t *testing.T) {
-	// The path becomes eight times slower for good: the limit falls, then the least
+	// The path becomes ten times slower for good: the limit falls, then the least
 	// round trip forgets the faster path within two windows, and the limit grows again.
 	p := newPeerSim()
 	p.answer(500, 10*time.Millisecond)
-	p.answer(200, 80*time.Millisecond)
+	p.answer(200, 100*time.Millisecond)
 	if got := p.l.bound(); got != minPeerFlights {
-		t.Fatalf("on a path 8× slower the limit is %d, want %d", got, minPeerFlights)
+		t.Fatalf("on a path 10× slower the limit is %d, want %d", got, minPeerFlights)
 	}
-	requests := int(2*minRTTWindow/(40*time.Millisecond)) + 1 // at 16 in flight, one answered each 40 ms
-	if got := last(p.answer(requests+300, 80*time.Millisecond)); got != maxPeerFlights {
+	requests := int(2*minRTTWindow/(50*time.Millisecond)) + 1 // at 16 in flight, one answered each 50 ms
+	if got := last(p.answer(requests+300, 100*time.Millisecond)); got != maxPeerFlights {
 		t.Fatalf("two windows after the path became slower for good the limit is %d, want %d", got, maxPeerFlights)
 	}
 }
