@@ -250,9 +250,10 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 	}
 }
 
-// deliverByWorker runs the sender's delivery worker as serve does, with
-// app.DefaultPeerParallel deliveries in flight to the peer and a new one started as soon
-// as one is receipted, until b.N more deliveries are receipted and none is left due.
+// deliverByWorker runs the sender's delivery worker as serve does, with as many
+// deliveries in flight to the peer as its adaptive limit allows (16 to 64, app/inflight.go)
+// and a new one started as soon as one is receipted, until b.N more deliveries are
+// receipted and none is left due. It reports the limit the worker ended at (in-flight).
 func deliverByWorker(b *testing.B, tr *liveNode, before int64) {
 	ctx := context.Background()
 	wctx, cancel := context.WithCancel(ctx)
@@ -268,6 +269,11 @@ func deliverByWorker(b *testing.B, tr *liveNode, before int64) {
 				b.Fatal(err)
 			}
 			if len(due) == 0 {
+				limit := 0
+				for _, l := range tr.msgs.InFlightLimits() {
+					limit = max(limit, l)
+				}
+				b.ReportMetric(float64(limit), "in-flight")
 				return
 			}
 		}
