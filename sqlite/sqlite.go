@@ -47,6 +47,10 @@ var Dialect = sqlstore.Dialect{
 	Checkpoint:        "PRAGMA wal_checkpoint(PASSIVE)",
 }
 
+// walBackstopPages is the log's size in pages at which a commit checkpoints it itself,
+// where the store's background checkpoint (every few dozen commits) has not kept it below.
+const walBackstopPages = 2000
+
 // Compact makes erased bytes leave the files. Every connection deletes with secure_delete
 // on (DSN), so a deleted row's bytes are zeroed in the pages that held it; those pages are
 // written to the WAL, and the old versions of them stay in the WAL file until it is
@@ -97,8 +101,12 @@ func Open(path string, opts sqlstore.Options) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	// The store checkpoints its log in the background (Dialect.Checkpoint), not in the
-	// commit that fills it, which is the serial writer's.
-	sqldb, err := sql.Open("sqlite", DSN(path)+"&_pragma=wal_autocheckpoint(0)")
+	// commit that fills it, which is the serial writer's. SQLite's own checkpoint stays as
+	// a backstop, at twice its default: under steady writes a background checkpoint never
+	// copies every frame, since writers keep committing beside it, and the log starts over
+	// only once one has; the backstop's, in a commit, copies what the last background one
+	// left, and the log starts over (TestLogBoundedUnderSteadyWrites).
+	sqldb, err := sql.Open("sqlite", DSN(path)+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstopPages))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

@@ -208,7 +208,7 @@ func (db *DB) committed() {
 	go func() {
 		defer db.preparing.Done()
 		defer db.checkpointing.Store(false)
-		var busy, logged, copied int // SQLite's answer, unused: a checkpoint left short is taken up by the next
+		var busy, logged, copied int // SQLite's answer, unused: what a checkpoint left is copied by the next, or by the backstop (sqlite.walBackstopPages)
 		if err := db.sql.QueryRowContext(context.Background(), db.dialect.Checkpoint).Scan(&busy, &logged, &copied); err != nil {
 			db.log.Warn("could not checkpoint the database's log", "err", err)
 		}
