@@ -303,3 +303,25 @@ func TestFlightsBoundIsTheAdaptiveLimit(t *testing.T) {
 		t.Fatalf("a failed request moved the limit %d -> %d, want %d -> %d", was, is, maxPeerFlights, maxPeerFlights/2)
 	}
 }
+
+// TestRequestsStayWithinDefaultPeerParallel: under the adaptive limit a peer is sent no
+// more requests at once than DefaultPeerParallel, whatever its limit on deliveries: the
+// batches carry the more deliveries. A peer that takes one delivery per request was sent
+// as many requests as its limit, up to 64, past the 32 its federation admits at once,
+// and its 503s halved the limit over and over (found by the session 12 review). A fixed
+// parallel bound (DeliverDue) still bounds both.
+func TestRequestsStayWithinDefaultPeerParallel(t *testing.T) {
+	for _, c := range []struct{ parallel, bound, want int }{
+		{0, maxPeerFlights, DefaultPeerParallel},
+		{0, minPeerFlights, minPeerFlights},
+		{32, 32, 32},
+	} {
+		if got := requestBound(c.parallel, c.bound); got != c.want {
+			t.Errorf("requestBound(%d, %d) = %d, want %d", c.parallel, c.bound, got, c.want)
+		}
+	}
+	var f flights
+	if got := f.takeRequests("FR", requestBound(0, maxPeerFlights), maxPeerFlights); got != DefaultPeerParallel {
+		t.Errorf("a peer at the highest limit was given %d requests at once, want %d", got, DefaultPeerParallel)
+	}
+}

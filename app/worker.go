@@ -219,6 +219,20 @@ func (f *flights) overloaded(agency string) (was, is int) {
 	return was, l.failed()
 }
 
+// requestBound is how many requests may be under way to a peer whose deliveries in
+// flight are bounded by bound: as many under a fixed parallel bound; under the adaptive
+// limit no more than DefaultPeerParallel, whatever the limit, since it is batches that
+// carry the more deliveries it allows. A peer that takes one delivery per request is sent
+// no more requests at once than before the limit adapted: past its admission bound (32
+// federation requests at once, for every peer together) it answers 503, which would halve
+// the limit and hold it, over and over.
+func requestBound(parallel, bound int) int {
+	if parallel > 0 {
+		return bound
+	}
+	return min(bound, DefaultPeerParallel)
+}
+
 // takeRequests reserves up to want requests to agency, of parallel, and returns how many
 // it reserved. Each is given back by endRequests.
 func (f *flights) takeRequests(agency string, parallel, want int) int {
@@ -336,7 +350,7 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 		code := p.Agency.Code
 		byCode[code] = p
 		size, bound := ms.batchFor(code), ms.flights.bound(code, parallel)
-		reqs := ms.flights.takeRequests(code, bound, bound)
+		reqs := ms.flights.takeRequests(code, requestBound(parallel, bound), bound)
 		reserved[code], sizes[code], bounds[code] = reqs, size, bound
 		free := min(reqs*size, ms.flights.free(code, bound), maxRound)
 		if free <= 0 {
@@ -992,7 +1006,7 @@ func (ms *Messages) handOff(sm *forewarn.StoredMessage, peers []*forewarn.Peer, 
 	for i, d := range sm.Deliveries {
 		q := &queuedSend{d: d, peer: peers[i], urgency: sm.Priority.Rank()}
 		bound := ms.flights.bound(d.Agency, 0)
-		if ms.flights.takeRequests(d.Agency, bound, 1) == 1 {
+		if ms.flights.takeRequests(d.Agency, requestBound(0, bound), 1) == 1 {
 			if ms.flights.start(d, bound, read) {
 				h.flying = append(h.flying, q)
 				continue
@@ -1103,7 +1117,7 @@ func (ms *Messages) pump(agency string) {
 	read := ms.flights.read()
 	size, bound := ms.batchFor(agency), ms.flights.bound(agency, 0)
 	for len(w.queued[agency]) > 0 {
-		if ms.flights.takeRequests(agency, bound, 1) == 0 {
+		if ms.flights.takeRequests(agency, requestBound(0, bound), 1) == 0 {
 			return
 		}
 		var batch []*queuedSend
