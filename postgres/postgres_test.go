@@ -131,6 +131,48 @@ func TestAccessVersionOfTheTableWritten(t *testing.T) {
 	}
 }
 
+// TestChangeLoggedInTheTableSchema: a subject written under another node's search_path
+// (an operator's psql) logs its change in the change log of the node whose table it
+// wrote, which is the log that node's matcher reads, and not in the other node's. The
+// store's trigger functions named their tables unqualified and followed the writer's
+// search_path (found by the session 12 review; migration 0447).
+func TestChangeLoggedInTheTableSchema(t *testing.T) {
+	ctx := context.Background()
+	as, a := openSchema(t, 1, sqlstore.Options{})
+	_, b := openSchema(t, 1, sqlstore.Options{})
+	subject := storetest.NewSubject("Omar Ismail Mostefai")
+	if err := as[0].CreateSubject(ctx, forewarn.UserActor("analyst1"), subject); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("pgx", testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	count := func(schema string) int {
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+schema+".changes WHERE object_id = $1", subject.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	beforeA := count(a)
+	if _, err := conn.ExecContext(ctx, "SET search_path = "+b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "UPDATE "+a+".subjects SET data = data WHERE id = $1", subject.ID); err != nil {
+		t.Fatal(err)
+	}
+	if afterA, inB := count(a), count(b); afterA != beforeA+1 || inB != 0 {
+		t.Errorf("a subject of %s updated under %s's search_path: %d → %d changes logged in %s (want one more), %d in %s (want none)", a, b, beforeA, afterA, a, inB, b)
+	}
+}
+
 // withSearchPath adds search_path, which pgx sends as a run-time parameter, to a URL or
 // key=value DSN.
 func withSearchPath(dsn, schema string) string {
