@@ -83,10 +83,11 @@ func Compact(ctx context.Context, db *sql.DB) error {
 // take the write lock when they begin (_txlock=immediate), so two writers never both read
 // the audit head and then collide. secure_delete zeroes what is deleted, so an erased
 // person's bytes do not linger in free space (see Compact). Temporary files stay in
-// memory (temp_store): group commit runs each write in a savepoint, whose journal of the
-// pages it changes otherwise spills to a temporary file past 64 KiB, written a page and
-// a page number at a time; it costs messages arriving together more CPU than their
-// commit, and would put copies of personal data in files on disk.
+// memory (temp_store): a statement's journal of the pages it changes (each statement
+// that may fail part-way keeps one, to undo only itself) otherwise spills to a temporary
+// file past 64 KiB, written a page and a page number at a time; it would cost messages
+// arriving together more CPU than their commit, and put copies of personal data in files
+// on disk.
 func DSN(path string) string {
 	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 }

@@ -1249,9 +1249,10 @@ func (db *DB) messageList(f forewarn.MessageFilter) (list, error) {
 	if f.Urgent {
 		sort = forewarn.SortUrgent
 	}
-	// Every order is one walk of an index (messages_direction_urgency and messages_urgency
-	// for urgency, kept on the message by triggers: migration 0230), so a page is a LIMIT
-	// on an index range however many messages there are.
+	// Every order is one walk of an index (messages_direction_urgency, and on PostgreSQL
+	// messages_urgency, for urgency, kept on the message by triggers: migration 0230; on
+	// SQLite a list of both directions merges one walk per direction, 0422), so a page is
+	// a LIMIT on an index range however many messages there are.
 	var order string
 	switch sort {
 	case "", forewarn.SortNewest:
