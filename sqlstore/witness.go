@@ -51,12 +51,13 @@ func (db *DB) WitnessHead(ctx context.Context, agency string, seq int64, hash st
 		}
 		if conflict != nil {
 			kept = nil
-			// A peer asked again (it retries a head that was not countersigned) states the
-			// same conflicting head again: it is refused again, but the evidence and its
-			// audit entry are kept once, so retries cannot flood the chain.
+			// A conflict for an entry already proven is refused again, but not kept again:
+			// one signed head stating another hash for the entry is the evidence, and a peer
+			// that retries (an honest one repeats its head; a hostile one may vary it each
+			// time) cannot flood the chain with audit entries.
 			var seen int
-			if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM witness_conflicts WHERE agency = ? AND seq = ? AND kept_hash = ? AND offered = ?",
-				agency, conflict.Seq, conflict.KeptHash, conflict.Offered).Scan(&seen); err != nil {
+			if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM witness_conflicts WHERE agency = ? AND seq = ? AND kept_hash = ?",
+				agency, conflict.Seq, conflict.KeptHash).Scan(&seen); err != nil {
 				return fmt.Errorf("read witness conflicts: %w", err)
 			}
 			if seen > 0 {
