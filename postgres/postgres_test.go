@@ -111,16 +111,7 @@ func TestAccessVersionOfTheTableWritten(t *testing.T) {
 		return v
 	}
 	beforeA, beforeB := version(as[0]), version(bs[0])
-	admin, err := sql.Open("pgx", testDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	conn, err := admin.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := adminConn(t)
 	for _, q := range []string{"SET search_path = " + b, "DELETE FROM " + a + ".api_tokens WHERE false"} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -144,16 +135,7 @@ func TestChangeLoggedInTheTableSchema(t *testing.T) {
 	if err := as[0].CreateSubject(ctx, forewarn.UserActor("analyst1"), subject); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := sql.Open("pgx", testDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	conn, err := admin.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := adminConn(t)
 	count := func(schema string) int {
 		var n int
 		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+schema+".changes WHERE object_id = $1", subject.ID).Scan(&n); err != nil {
@@ -171,6 +153,23 @@ func TestChangeLoggedInTheTableSchema(t *testing.T) {
 	if afterA, inB := count(a), count(b); afterA != beforeA+1 || inB != 0 {
 		t.Errorf("a subject of %s updated under %s's search_path: %d → %d changes logged in %s (want one more), %d in %s (want none)", a, b, beforeA, afterA, a, inB, b)
 	}
+}
+
+// adminConn is one connection of an operator's own (psql, say), outside every store,
+// closed when the test ends: a SET on it holds for its later statements.
+func adminConn(t *testing.T) *sql.Conn {
+	t.Helper()
+	admin, err := sql.Open("pgx", testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	conn, err := admin.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 // withSearchPath adds search_path, which pgx sends as a run-time parameter, to a URL or
