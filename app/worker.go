@@ -62,7 +62,7 @@ type flights struct {
 	running map[flightKey]bool
 	perPeer map[string]int
 	// requests counts the requests under way to each peer: a batch of deliveries is one.
-	// It and perPeer, the deliveries, have the same bound (bound).
+	// It is bounded by requestBound, perPeer, the deliveries, by bound.
 	requests map[string]int
 	// ended counts the flights ended; endedAt is when each recent one ended, so a list of
 	// due deliveries read before then does not start it again.
