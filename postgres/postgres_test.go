@@ -569,6 +569,16 @@ func TestWaitDurableFlushes(t *testing.T) {
 	}
 }
 
+// insertBareMessage inserts, as an operator's psql would, a sent message id of priority
+// with the urgency key given and nothing else of note: what the urgency triggers see.
+func insertBareMessage(t *testing.T, db *sql.DB, id, priority, urgency string) {
+	t.Helper()
+	if _, err := db.ExecContext(context.Background(), `INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id, urgency)
+		VALUES ($1, 'out', 'TR-MIT', 'notification', '', $1, '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', $2, false, '\x00', '{}', $1, $3)`, id, priority, urgency); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestMessageUrgencyAtInsert: a message inserted keeps the urgency key its writer gave
 // when it is as urgent as that of a message without deliveries, or more (its deliveries
 // will give it that), and is given that key when the one given is less urgent, now that
@@ -591,10 +601,7 @@ func TestMessageUrgencyAtInsert(t *testing.T) {
 		{"m3", "urgent", "10" + deadline + "1", "10" + deadline + "1"}, // a deadline its deliveries will give
 		{"m4", "priority", "0" + "1" + "2", "012"},                     // overdue, as a delivery will make it
 	} {
-		if _, err := admin.ExecContext(ctx, `INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id, urgency)
-			VALUES ($1, 'out', 'TR-MIT', 'notification', '', $1, '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', $2, false, '\x00', '{}', $1, $3)`, c.id, c.priority, c.given); err != nil {
-			t.Fatal(err)
-		}
+		insertBareMessage(t, admin, c.id, c.priority, c.given)
 		var got string
 		if err := admin.QueryRowContext(ctx, "SELECT urgency FROM messages WHERE id = $1", c.id).Scan(&got); err != nil {
 			t.Fatal(err)
@@ -627,10 +634,7 @@ func TestDeliveriesInsertedTogetherKeepUrgency(t *testing.T) {
 	}
 	defer admin.Close()
 	for _, m := range []struct{ id, priority, key string }{{"m1", "routine", "113"}, {"m2", "urgent", "111"}, {"m3", "flash", "110"}} {
-		if _, err := admin.ExecContext(ctx, `INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id, urgency)
-			VALUES ($1, 'out', 'TR-MIT', 'notification', '', $1, '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', $2, false, '\x00', '{}', $1, $3)`, m.id, m.priority, m.key); err != nil {
-			t.Fatal(err)
-		}
+		insertBareMessage(t, admin, m.id, m.priority, m.key)
 	}
 	const t1, t2, t3 = "2026-02-01T00:00:00.000000000Z", "2026-02-02T00:00:00.000000000Z", "2026-02-03T00:00:00.000000000Z"
 	// In one statement: m1 a later deadline, an earlier one actioned (which counts for

@@ -59,39 +59,30 @@ func TestGroupCommitRollsBackOnlyTheFailedWrite(t *testing.T) {
 // A write queued while a batch runs joins it, rather than wait for its commit and make one
 // of its own; both are stored, in order.
 func TestGroupCommitTakesWritesQueuedMeanwhile(t *testing.T) {
-	e := storetest.NewEnv(t, openSQLite, 0)
-	db := e.Store.(*sqlstore.DB)
-	start := e.AuditCount()
-	joined, errs := sqlstore.WriteJoined(e.Ctx, db, "first", "second")
-	if errs[0] != nil || errs[1] != nil {
-		t.Fatalf("writes: %v", errs)
-	}
-	if !joined {
-		t.Errorf("the write queued while a batch ran was left for a commit of its own")
-	}
-	if got := e.AuditCount() - start; got != 2 {
-		t.Errorf("%d entries written, want 2", got)
-	}
-	if last := e.LastAudit(); last.ObjectID != "second" {
-		t.Errorf("last entry is about %q, want second", last.ObjectID)
-	}
-	e.MustVerify()
+	checkWritesJoined(t, sqlstore.WriteJoined, "the write queued while a batch ran was left for a commit of its own")
 }
 
 // A write that becomes ready while a batch runs, and queues only once it gets to run,
 // joins the batch too: before closing it the leader yields the processor to it. With one
 // processor, the write cannot queue otherwise before the commit.
 func TestGroupCommitYieldsBeforeClosing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	checkWritesJoined(t, sqlstore.WriteAfterYield, "the write ready to run when the batch closed was left for a commit of its own")
+}
+
+// checkWritesJoined writes audit entries about first and second by write, and checks that
+// they were written by one commit (else it says apart), both, in order.
+func checkWritesJoined(t *testing.T, write func(context.Context, *sqlstore.DB, string, string) (bool, [2]error), apart string) {
+	t.Helper()
 	e := storetest.NewEnv(t, openSQLite, 0)
 	db := e.Store.(*sqlstore.DB)
 	start := e.AuditCount()
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	oneCommit, errs := sqlstore.WriteAfterYield(e.Ctx, db, "first", "second")
+	joined, errs := write(e.Ctx, db, "first", "second")
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatalf("writes: %v", errs)
 	}
-	if !oneCommit {
-		t.Errorf("the write ready to run when the batch closed was left for a commit of its own")
+	if !joined {
+		t.Error(apart)
 	}
 	if got := e.AuditCount() - start; got != 2 {
 		t.Errorf("%d entries written, want 2", got)
