@@ -59,36 +59,50 @@ func TestGroupCommitRollsBackOnlyTheFailedWrite(t *testing.T) {
 // A write queued while a batch runs joins it, rather than wait for its commit and make one
 // of its own; both are stored, in order.
 func TestGroupCommitTakesWritesQueuedMeanwhile(t *testing.T) {
-	checkWritesJoined(t, sqlstore.WriteJoined, "the write queued while a batch ran was left for a commit of its own")
+	checkWritesJoined(t, sqlstore.WriteJoined, false, 1, "the write queued while a batch ran was left for a commit of its own")
 }
 
 // A write that becomes ready while a batch runs, and queues only once it gets to run,
 // joins the batch too: before closing it the leader yields the processor to it. With one
-// processor, the write cannot queue otherwise before the commit.
+// processor, the write cannot queue otherwise before the commit. Whether the scheduler
+// runs it in that yield is not certain (it runs the yielding goroutine first now and then,
+// and the runtime's own goroutines may take the turn): it did in 17 of 20 tries or more,
+// and without the yield in none, so one try in five must join.
 func TestGroupCommitYieldsBeforeClosing(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	checkWritesJoined(t, sqlstore.WriteAfterYield, "the write ready to run when the batch closed was left for a commit of its own")
+	checkWritesJoined(t, sqlstore.WriteAfterYield, true, 5, "in 5 tries, the write ready to run when the batch closed was left for a commit of its own every time")
 }
 
-// checkWritesJoined writes audit entries about first and second by write, and checks that
-// they were written by one commit (else it says apart), both, in order.
-func checkWritesJoined(t *testing.T, write func(context.Context, *sqlstore.DB, string, string) (bool, [2]error), apart string) {
+// checkWritesJoined writes audit entries about first and second by write, on one
+// processor when oneProc, up to tries times until they are written by one commit (else
+// it says apart), and checks that each try wrote both, in order. The store is opened
+// before the processors are cut to one, as a running node's is.
+func checkWritesJoined(t *testing.T, write func(context.Context, *sqlstore.DB, string, string) (bool, [2]error), oneProc bool, tries int, apart string) {
 	t.Helper()
 	e := storetest.NewEnv(t, openSQLite, 0)
 	db := e.Store.(*sqlstore.DB)
-	start := e.AuditCount()
-	joined, errs := write(e.Ctx, db, "first", "second")
-	if errs[0] != nil || errs[1] != nil {
-		t.Fatalf("writes: %v", errs)
+	if oneProc {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	}
+	joined := false
+	for range tries {
+		start := e.AuditCount()
+		var errs [2]error
+		joined, errs = write(e.Ctx, db, "first", "second")
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("writes: %v", errs)
+		}
+		if got := e.AuditCount() - start; got != 2 {
+			t.Errorf("%d entries written, want 2", got)
+		}
+		if last := e.LastAudit(); last.ObjectID != "second" {
+			t.Errorf("last entry is about %q, want second", last.ObjectID)
+		}
+		if joined {
+			break
+		}
 	}
 	if !joined {
 		t.Error(apart)
-	}
-	if got := e.AuditCount() - start; got != 2 {
-		t.Errorf("%d entries written, want 2", got)
-	}
-	if last := e.LastAudit(); last.ObjectID != "second" {
-		t.Errorf("last entry is about %q, want second", last.ObjectID)
 	}
 	e.MustVerify()
 }
