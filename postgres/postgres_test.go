@@ -569,6 +569,19 @@ func TestWaitDurableFlushes(t *testing.T) {
 	}
 }
 
+// schemaAdmin opens a node's store in a schema of its own and returns a connection pool of
+// an operator's own to that schema, closed when the test ends.
+func schemaAdmin(t *testing.T) *sql.DB {
+	t.Helper()
+	_, schema := openSchema(t, 1, sqlstore.Options{})
+	admin, err := sql.Open("pgx", withSearchPath(testDSN(t), schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	return admin
+}
+
 // insertBareMessage inserts, as an operator's psql would, a sent message id of priority
 // with the urgency key given and nothing else of note: what the urgency triggers see.
 func insertBareMessage(t *testing.T, db *sql.DB, id, priority, urgency string) {
@@ -586,12 +599,7 @@ func insertBareMessage(t *testing.T, db *sql.DB, id, priority, urgency string) {
 // recomputes the key from the deliveries.
 func TestMessageUrgencyAtInsert(t *testing.T) {
 	ctx := context.Background()
-	_, schema := openSchema(t, 1, sqlstore.Options{})
-	admin, err := sql.Open("pgx", withSearchPath(testDSN(t), schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := schemaAdmin(t)
 	const deadline = "2026-02-01T00:00:00.000000000Z"
 	for _, c := range []struct {
 		id, priority, given, want string
@@ -627,12 +635,7 @@ func TestMessageUrgencyAtInsert(t *testing.T) {
 // the one before it left (migration 0370).
 func TestDeliveriesInsertedTogetherKeepUrgency(t *testing.T) {
 	ctx := context.Background()
-	_, schema := openSchema(t, 1, sqlstore.Options{})
-	admin, err := sql.Open("pgx", withSearchPath(testDSN(t), schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := schemaAdmin(t)
 	for _, m := range []struct{ id, priority, key string }{{"m1", "routine", "113"}, {"m2", "urgent", "111"}, {"m3", "flash", "110"}} {
 		insertBareMessage(t, admin, m.id, m.priority, m.key)
 	}
@@ -664,12 +667,7 @@ func TestDeliveriesInsertedTogetherKeepUrgency(t *testing.T) {
 // trigger call per statement), as a batch of arrivals and a send insert them.
 func TestMessagesInsertedTogetherLogged(t *testing.T) {
 	ctx := context.Background()
-	_, schema := openSchema(t, 1, sqlstore.Options{})
-	admin, err := sql.Open("pgx", withSearchPath(testDSN(t), schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := schemaAdmin(t)
 	var before int64
 	if err := admin.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&before); err != nil {
 		t.Fatal(err)
