@@ -136,3 +136,6 @@ func WriteAfterYield(ctx context.Context, db *DB, first, second string) (oneComm
 	errs = [2]error{w.err, <-done}
 	return db.commits.Load()-before == 1, errs
 }
+
+// Commits is how many transactions db has committed.
+func Commits(db *DB) int64 { return db.commits.Load() }
