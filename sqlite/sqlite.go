@@ -45,6 +45,7 @@ var Dialect = sqlstore.Dialect{
 	Compact:           Compact,
 	PartitionedLists:  true,
 	Checkpoint:        "PRAGMA wal_checkpoint(PASSIVE)",
+	ParamExpressions:  true,
 }
 
 // walBackstopPages is the log's size in pages at which a commit checkpoints it itself,

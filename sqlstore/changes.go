@@ -148,7 +148,7 @@ const maxMatchedBehind = 256
 // change (a subject, a message another writer stored or erased) the matcher may not have
 // had: ErrIndexBehind, and the caller matches again.
 func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
-	rows, err := tx.query(ctx, "SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq DESC LIMIT ?", matched, maxMatchedBehind+1)
+	rows, err := tx.query(ctx, arrivalChangesQuery, matched, maxMatchedBehind+1)
 	if err != nil {
 		return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
 	}
@@ -186,6 +186,10 @@ func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
 	}
 	return cs[0].seq, nil
 }
+
+// arrivalChangesQuery reads the changes after the Seq an arrival was matched through, the
+// latest first, up to the number given.
+const arrivalChangesQuery = "SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq DESC LIMIT ?"
 
 // matchedGuard is arrivalChange for late arrivals, as a Guard in their pipeline after
 // their inserts: for the IDs of the messages they stored (the fourth argument, an array),

@@ -83,6 +83,11 @@ func HotQueries(n int) map[string]string {
 	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, ""), "receipt": receiptQuery, "receipt unread": receiptUnreadQuery, "changes": changesQuery}
 }
 
+// LimitedQueries are hot queries with a LIMIT given as a parameter, as db prepares them.
+func LimitedQueries(db *DB) map[string]string {
+	return map[string]string{"due to a peer": db.rebind(db.dueToQuery()), "an arrival's changes": db.rebind(arrivalChangesQuery), "changes": db.rebind(changesQuery)}
+}
+
 // RepliedToQuery is the query a reply from or to n parties finds its message with.
 var RepliedToQuery = repliedToQuery
 
@@ -99,7 +104,7 @@ func HoldLateGroup(db *DB) (queued func() int, release func()) { return hold(&db
 const ReleaseDeliveriesQuery = releaseDeliveriesQuery
 
 // ListQueries returns the statements db counts and pages what f selects with, a
-// forewarn.MessageFilter or a forewarn.MatchFilter.
+// forewarn.MessageFilter or a forewarn.MatchFilter, as db prepares them.
 func ListQueries(db *DB, f any) (count, page string, err error) {
 	var l list
 	switch f := f.(type) {
@@ -108,7 +113,7 @@ func ListQueries(db *DB, f any) (count, page string, err error) {
 	case forewarn.MatchFilter:
 		l, err = db.matchList(f)
 	}
-	return l.count, l.page, err
+	return db.rebind(l.count), db.rebind(l.page), err
 }
 
 // WaitBackground waits for the work db runs in the background: statements being

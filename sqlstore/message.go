@@ -1326,7 +1326,7 @@ func (db *DB) DueDeliveriesTo(ctx context.Context, agency string, now time.Time,
 		for rank := 0; rank <= 3; rank++ {
 			args = append(args, agency, rank, FormatTime(now), limit)
 		}
-		rows, err := tx.query(ctx, dueToQuery, append(args, limit)...)
+		rows, err := tx.query(ctx, db.dueToQuery(), append(args, limit)...)
 		if err != nil {
 			return err
 		}
@@ -1357,6 +1357,20 @@ var dueToQuery = func() string {
 	}
 	return strings.Join(parts, " UNION ALL ") + " ORDER BY rank, next_attempt, message_id LIMIT ?"
 }()
+
+// dueToQueryExpressions is dueToQuery for SQLite (Dialect.ParamExpressions), with the
+// peer and the rank as expressions: SQLite planned their parameters, by which each part
+// is read in order, as the constants bound to them, and prepared the statement again at
+// every read.
+var dueToQueryExpressions = strings.NewReplacer("agency = ?", "agency = +?", "urgency = ?", "urgency = +?").Replace(dueToQuery)
+
+// dueToQuery is the dialect's dueToQuery.
+func (db *DB) dueToQuery() string {
+	if db.dialect.ParamExpressions {
+		return dueToQueryExpressions
+	}
+	return dueToQuery
+}
 
 // rankedRow scans a row of dueToQuery, whose first column is the rank, as a delivery.
 type rankedRow struct{ rows *sql.Rows }

@@ -120,6 +120,14 @@ type Dialect struct {
 	// Compact makes the bytes of erased data leave the database's files, once erasure
 	// has committed (SQLite: checkpoint and truncate the WAL; PostgreSQL: VACUUM).
 	Compact func(ctx context.Context, db *sql.DB) error
+	// ParamExpressions writes as expressions ("LIMIT +?") the parameters SQLite plans as
+	// the constant bound to them: a LIMIT or OFFSET, and the keys a peer's due
+	// deliveries are read by in order (dueToQuery). Every new binding of such a
+	// parameter expired the statement, and its next run prepared it again: each read of
+	// a peer's due deliveries cost about 100 µs more, and each arrival's check of the
+	// changes since its match twice what it does now. An expression is read at run
+	// time, and the plan is kept.
+	ParamExpressions bool
 }
 
 // DB is a forewarn.Store over a database/sql handle.
@@ -231,16 +239,24 @@ func (db *DB) Close() error {
 // Dialect returns the dialect the DB was opened with.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
-// rebind rewrites q's ? placeholders for the dialect. Queries are constants or built from
-// constants, so the cache stays small.
+// rebind rewrites q's ? placeholders for the dialect, and its LIMIT and OFFSET
+// parameters as expressions where the dialect asks (ParamExpressions). Queries are
+// constants or built from constants, so the cache stays small.
 func (db *DB) rebind(q string) string {
-	if !db.dialect.NumberedParams || !strings.Contains(q, "?") {
+	limits := db.dialect.ParamExpressions && (strings.Contains(q, "LIMIT ?") || strings.Contains(q, "OFFSET ?"))
+	if !limits && (!db.dialect.NumberedParams || !strings.Contains(q, "?")) {
 		return q
 	}
 	if r, ok := db.rebound.Load(q); ok {
 		return r.(string)
 	}
-	r := Rebind(q)
+	r := q
+	if limits {
+		r = strings.NewReplacer("LIMIT ?", "LIMIT +?", "OFFSET ?", "OFFSET +?").Replace(r)
+	}
+	if db.dialect.NumberedParams {
+		r = Rebind(r)
+	}
 	db.rebound.Store(q, r)
 	return r
 }

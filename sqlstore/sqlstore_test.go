@@ -18,6 +18,7 @@ import (
 	"github.com/forewarn/forewarn/sqlite"
 	"github.com/forewarn/forewarn/sqlstore"
 	"github.com/forewarn/forewarn/storetest"
+	msqlite "modernc.org/sqlite"
 )
 
 func TestRebind(t *testing.T) {
@@ -148,6 +149,66 @@ func TestHotQueriesReadByKey(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLimitedQueriesPreparedOnce checks that hot queries whose LIMIT is a parameter are
+// compiled once on SQLite, not again at each run: SQLite plans a bare parameter there as
+// the constant bound to it, and a new binding expired the statement, so a peer's due
+// deliveries, and every arrival's check of the changes since its match, were prepared
+// again each time they were read (sqlite.Dialect.LimitExpressions).
+func TestLimitedQueriesPreparedOnce(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := sqlstore.SQL(db).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	compiled := 0 // SQLite asks the authorizer as it compiles a statement, never as it runs one
+	if err := conn.Raw(func(dc any) error {
+		return dc.(msqlite.AuthorizerRegisterer).RegisterAuthorizer(func(msqlite.AuthorizerActionCode, string, string, string, string) msqlite.AuthorizerReturnCode {
+			compiled++
+			return msqlite.AuthorizerOK
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range sqlstore.LimitedQueries(db) {
+		// Read as before, by an index, whatever their parameters are written as.
+		for _, step := range queryPlan(t, sqlstore.SQL(db), q) {
+			if strings.HasPrefix(step, "SCAN deliveries") || strings.HasPrefix(step, "SCAN changes") {
+				t.Errorf("%s reads a whole table: %q", name, step)
+			}
+		}
+		st, err := conn.PrepareContext(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for run := range 3 {
+			before := compiled
+			args := make([]any, strings.Count(q, "?"))
+			for i := range args {
+				args[i] = run + i
+			}
+			rows, err := st.QueryContext(ctx, args...)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for rows.Next() {
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if run > 0 && compiled != before {
+				t.Errorf("%s was compiled again at run %d: %s", name, run+1, q)
+			}
+		}
+		st.Close()
 	}
 }
 
