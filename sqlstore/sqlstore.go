@@ -149,6 +149,8 @@ type DB struct {
 	preparing sync.WaitGroup
 	prepMu    sync.Mutex
 	closing   bool
+	// statements counts the statements run, for tests to count a path's.
+	statements atomic.Int64
 	// commits counts the commits made, and checkpointing is set while a checkpoint runs
 	// in the background (Dialect.Checkpoint), which Close also waits for (preparing).
 	commits       atomic.Int64
@@ -402,6 +404,7 @@ func (db *DB) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	tx.db.statements.Add(1)
 	if tx.readOnly {
 		return nil, fmt.Errorf("a write in a read-only view: %s", q)
 	}
@@ -418,6 +421,7 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	tx.db.statements.Add(1)
 	if tx.single {
 		st, err := tx.db.prepared(ctx, q)
 		if err != nil {
@@ -439,6 +443,7 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	tx.db.statements.Add(1)
 	if tx.single {
 		st, err := tx.db.prepared(ctx, q)
 		if err != nil {
