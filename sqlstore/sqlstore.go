@@ -305,8 +305,15 @@ type tx struct {
 	pending []*forewarn.AuditEntry
 	expect  []int
 	linking bool
-	// auditRows are entries linked and not yet queued (flushAudit).
+	// auditRows are entries linked and not yet queued (flushAudit), or not yet written
+	// (writeAudit) by a transaction that batches them (batchAudit).
 	auditRows [][]any
+	// batchAudit makes a group commit on SQLite write its entries together (writeAudit),
+	// once its writes are done or before a statement that touches the audit tables, as
+	// a late transaction queues them.
+	batchAudit bool
+	// auditErr is a failure to write them seen by a read, which moveHead returns.
+	auditErr error
 	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
 	readOnly bool
 	// single marks a read of one statement run without a transaction (viewOne).
@@ -413,11 +420,23 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
 		return lateResult{}, nil
 	}
+	if err := tx.auditWritten(ctx, q); err != nil {
+		return nil, err
+	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return st.ExecContext(ctx, args...)
+}
+
+// auditWritten writes the entries linked and not yet written (batchAudit) before q when
+// q touches an audit table: a checkpoint, a note, a read of the trail.
+func (tx *tx) auditWritten(ctx context.Context, q string) error {
+	if len(tx.auditRows) == 0 || !tx.batchAudit || !strings.Contains(q, "audit_") {
+		return nil
+	}
+	return tx.writeAudit(ctx)
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -434,6 +453,9 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 			return tx.db.sql.QueryContext(ctx, tx.db.rebind(q), args...)
 		}
 		return tx.conn.QueryContext(ctx, tx.db.rebind(q), args...)
+	}
+	if err := tx.auditWritten(ctx, q); err != nil {
+		return nil, err
 	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
@@ -457,6 +479,9 @@ func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 			return tx.db.sql.QueryRowContext(ctx, tx.db.rebind(q), args...)
 		}
 		return tx.conn.QueryRowContext(ctx, tx.db.rebind(q), args...)
+	}
+	if err := tx.auditWritten(ctx, q); err != nil {
+		tx.auditErr = err // the transaction does not commit (moveHead)
 	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
