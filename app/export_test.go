@@ -1,6 +1,9 @@
 package app
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // WaitingToCatchUp is how many CatchUp calls wait for the one under way.
 func (mt *Matcher) WaitingToCatchUp() int { return int(mt.waiting.Load()) }
@@ -25,3 +28,16 @@ func (mt *Matcher) HoldFollow() (release func()) {
 
 // CatchUpTo is catchUpTo: what a late match does when Arrived could not apply its arrival.
 func (mt *Matcher) CatchUpTo(ctx context.Context, seq int64) error { return mt.catchUpTo(ctx, seq) }
+
+// TakeHandOffs makes sends hand their deliveries to a worker, as to Run's, but one that
+// runs no rounds, until stop, which waits for the requests it started.
+func (ms *Messages) TakeHandOffs(ctx context.Context) (stop func()) {
+	var wg sync.WaitGroup
+	ms.worker.mu.Lock()
+	ms.worker.ctx, ms.worker.wg = ctx, &wg
+	ms.worker.mu.Unlock()
+	return func() {
+		ms.stopWorker()
+		wg.Wait()
+	}
+}

@@ -79,6 +79,7 @@ type Messages struct {
 	agency           string
 	poke             chan struct{}
 	flights          flights
+	readySends       readySends
 	batching         batching
 	peers            peerCache
 	worker           worker
@@ -220,13 +221,20 @@ func (ms *Messages) sendRiding(ctx context.Context, actor forewarn.Actor, m *for
 	// The running worker sends it as soon as it is stored; when it has no room, its next
 	// round does.
 	h := ms.handOff(sm, peers, now)
+	if h != nil && len(h.flying) > 0 {
+		// Messages stored by one commit go to their peer together (readySends).
+		sm.Durable = func(int64) { h.ready(env) }
+	}
 	if ms.Matcher.checksInStore(ms.Store) {
 		// The store says whether a subject changed since the index last looked, so that
 		// linking the message needs no read of the change log when none did.
 		sm.CheckMatched, sm.MatchedThrough = true, ms.Matcher.Seen()
 	}
 	if err := ms.Store.CreateMessage(ctx, actor, sm); err != nil {
-		if h != nil {
+		if h != nil && h.isReady() {
+			// Told it was durable: it is stored, and goes.
+			h.start(env)
+		} else if h != nil {
 			h.release()
 		}
 		return nil, err

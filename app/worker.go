@@ -981,6 +981,75 @@ type handoff struct {
 	wg     *sync.WaitGroup
 	flying []*queuedSend
 	queue  []*queuedSend
+	stored bool // its flights are ready (ready); guarded by the Messages' readySends.mu
+}
+
+// readySends are the flights of messages just stored, waiting to be started, by peer.
+// Messages sent at once are stored by one commit (group commit), which tells each of them
+// it is durable before any of their senders is answered (StoredMessage.Durable): each puts
+// its flights here then, and the first sender answered starts all of them, several to a
+// request as far as the peer's batch size, rather than a request each. Each flight holds
+// a request of its peer (handOff), given back when it shares another's.
+type readySends struct {
+	mu    sync.Mutex
+	peers map[string][]readySend
+}
+
+type readySend struct {
+	q   *queuedSend
+	ctx context.Context // the worker's that took it, and its wg
+	wg  *sync.WaitGroup
+}
+
+// ready puts the flights h reserved among the ready ones, with the envelope: the message
+// is durable. Quick, as StoredMessage.Durable must be; a second call does nothing.
+func (h *handoff) ready(env []byte) {
+	r := &h.ms.readySends
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h.stored {
+		return
+	}
+	h.stored = true
+	if r.peers == nil {
+		r.peers = map[string][]readySend{}
+	}
+	for _, q := range h.flying {
+		q.env = env
+		r.peers[q.d.Agency] = append(r.peers[q.d.Agency], readySend{q, h.ctx, h.wg})
+	}
+}
+
+// isReady says whether ready was called.
+func (h *handoff) isReady() bool {
+	r := &h.ms.readySends
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return h.stored
+}
+
+// flyReady starts the ready flights to agency, in the order they were stored, as many to
+// a request as the peer's batch size, each request on the worker that took its flights.
+func (ms *Messages) flyReady(agency string) {
+	r := &ms.readySends
+	r.mu.Lock()
+	list := r.peers[agency]
+	delete(r.peers, agency)
+	r.mu.Unlock()
+	size := ms.batchFor(agency)
+	for len(list) > 0 {
+		n := 1
+		for n < len(list) && n < size && list[n].ctx == list[0].ctx {
+			n++
+		}
+		batch := make([]*queuedSend, n)
+		for i, rs := range list[:n] {
+			batch[i] = rs.q
+		}
+		ms.flights.endRequests(agency, n-1) // they share one
+		ms.fly(list[0].ctx, list[0].wg, batch)
+		list = list[n:]
+	}
 }
 
 // handOff reserves, for each delivery of sm to the peers read for it (in the order of
@@ -1041,12 +1110,15 @@ func (h *handoff) queuedTo(agency string) int {
 	return n
 }
 
-// start sends each delivery reserved, now that its message is stored: at once, or when
-// a flight to its peer ends.
+// start sends each delivery reserved, now that its message is stored: at once, with the
+// flights of the messages stored with it that are not on their way yet (ready), or when a
+// flight to its peer ends.
 func (h *handoff) start(env []byte) {
-	for _, q := range h.flying {
-		q.env = env
-		h.ms.fly(h.ctx, h.wg, []*queuedSend{q})
+	h.ready(env)
+	for i, q := range h.flying {
+		if !slices.ContainsFunc(h.flying[:i], func(o *queuedSend) bool { return o.d.Agency == q.d.Agency }) {
+			h.ms.flyReady(q.d.Agency)
+		}
 	}
 	if len(h.queue) == 0 {
 		return

@@ -120,11 +120,23 @@ func (db *DB) CreateMessage(ctx context.Context, actor forewarn.Actor, sm *forew
 	// its own that links its audit entry at commit (late.go); an acknowledgement records
 	// its stage, which reads to decide, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
+	// Told once the message is durable, before its sender is answered; sends committed
+	// together are told in commit order, before any of their senders (StoredMessage.Durable).
+	var durable func()
+	if sm.Durable != nil {
+		durable = func() { sm.Durable(0) }
+	}
 	write := func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
-		return db.updateGrouped(ctx, now, op, fn, nil)
+		return db.updateGrouped(ctx, now, op, fn, durable)
 	}
 	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement {
-		write = db.updateLate
+		write = func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
+			err := db.updateLate(ctx, now, op, fn)
+			if err == nil && durable != nil {
+				durable()
+			}
+			return err
+		}
 	}
 	subjectsChanged := false
 	err := write(ctx, now, "send message", func(tx *tx) error {

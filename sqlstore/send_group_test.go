@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -64,15 +65,28 @@ func checkSendsTogether(t *testing.T, e *storetest.Env, hold func() (queued func
 	queued, release := hold()
 	errs := make([]error, len(msgs))
 	stored := make([]*forewarn.StoredMessage, len(msgs))
+	// Each stored send is told it is durable before its sender is answered; with group
+	// commit, all of them before any is.
+	var toldMu sync.Mutex
+	var told []int
+	answered := make([]int, len(msgs)) // how many were told when each was answered
 	var wg sync.WaitGroup
 	for i, m := range msgs {
 		sm := &forewarn.StoredMessage{Message: m, Envelope: []byte("signed envelope of " + m.Notification.Summary + " " + m.ID), Direction: forewarn.DirectionOut, StoredAt: now, Priority: forewarn.PriorityUrgent,
 			Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.PeerFR, Direction: forewarn.DirectionOut, NextAttempt: now, Deadline: now.Add(time.Hour)}}}
+		sm.Durable = func(int64) {
+			toldMu.Lock()
+			told = append(told, i)
+			toldMu.Unlock()
+		}
 		stored[i] = sm
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			errs[i] = e.Store.CreateMessage(context.Background(), forewarn.UserActor("liaison1"), sm)
+			toldMu.Lock()
+			answered[i] = len(told)
+			toldMu.Unlock()
 		}()
 		// Queued in this order, so the batch holds them so.
 		for deadline := time.Now().Add(10 * time.Second); queued() < i+1; time.Sleep(time.Millisecond) {
@@ -122,8 +136,23 @@ func checkSendsTogether(t *testing.T, e *storetest.Env, hold func() (queued func
 	if got := e.AuditCount() - start; got != 3 {
 		t.Errorf("%d audit entries, want 3 (one per message stored)", got)
 	}
+	slices.Sort(told)
+	if !slices.Equal(told, []int{0, 1, 3}) {
+		t.Errorf("sends told they were durable: %v, want 0, 1 and 3, once each", told)
+	}
+	for _, i := range []int{0, 1, 3} {
+		if answered[i] == 0 {
+			t.Errorf("send %d was answered before it was told it was durable", i)
+		}
+	}
 	if commits != nil {
-		// One transaction, written in the order sent.
+		// One transaction, written in the order sent, whose sends were all told it was
+		// durable before any was answered.
+		for _, i := range []int{0, 1, 3} {
+			if answered[i] != 3 {
+				t.Errorf("send %d was answered when %d of the 3 were told they were durable, want all", i, answered[i])
+			}
+		}
 		if got := commits() - before; got != 1 {
 			t.Errorf("the three sends took %d commits, want 1", got)
 		}
