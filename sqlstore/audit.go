@@ -64,11 +64,9 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	e.PrevHash = tx.headHash
 	e.Hash = e.ComputeHash()
 	row := []any{e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Actor.Token, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash}
-	if tx.queue || tx.batchAudit {
+	if tx.queue {
 		// Linking a late transaction (or a batch of them): its entries go in as few
 		// statements as their count allows, sent before the next write (flushAudit).
-		// A group commit on SQLite writes its writes' entries so too, before the head
-		// moves or a statement touches the audit tables (writeAudit).
 		tx.auditRows = append(tx.auditRows, row)
 	} else if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row...); err != nil {
 		return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
@@ -90,9 +88,6 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 // The transaction holds the head from its first statement (begin), so no one reads it
 // meanwhile.
 func (tx *tx) moveHead(ctx context.Context) error {
-	if err := tx.writeAudit(ctx); err != nil {
-		return err
-	}
 	if !tx.headMoved {
 		return nil
 	}
@@ -106,41 +101,12 @@ func (tx *tx) moveHead(ctx context.Context) error {
 // maxAuditRows is the most entries one INSERT of linked entries holds.
 const maxAuditRows = 64
 
-// flushAudit queues the linked entries not yet queued (auditInserts).
+// flushAudit queues the linked entries not yet queued as multi-row INSERTs, largest power
+// of two first, so that a batch of n entries is at most log2(n)+1 statements of a few
+// shapes (each prepared once per connection) rather than n.
 func (tx *tx) flushAudit() {
-	for _, st := range auditInserts(tx.auditRows) {
-		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(st.SQL), Args: st.Args})
-	}
-	tx.auditRows = nil
-}
-
-// writeAudit writes the entries a group commit on SQLite has linked and not yet written
-// (tx.batchAudit), as auditInserts: the entries of a batch of messages received, or of
-// receipts recorded, in one statement rather than one each.
-func (tx *tx) writeAudit(ctx context.Context) error {
-	if tx.auditErr != nil {
-		return tx.auditErr
-	}
 	rows := tx.auditRows
 	tx.auditRows = nil
-	for _, s := range auditInserts(rows) {
-		tx.db.statements.Add(1)
-		st, err := tx.stmt(ctx, s.SQL)
-		if err == nil {
-			_, err = st.ExecContext(ctx, s.Args...)
-		}
-		if err != nil {
-			return fmt.Errorf("insert audit entries from %v: %w", s.Args[0], err)
-		}
-	}
-	return nil
-}
-
-// auditInserts are the multi-row INSERTs of linked entries, largest power of two first,
-// so that a batch of n entries is at most log2(n)+1 statements of a few shapes (each
-// prepared once per connection) rather than n.
-func auditInserts(rows [][]any) []Statement {
-	var out []Statement
 	for len(rows) > 0 {
 		n := 1
 		for n*2 <= min(len(rows), maxAuditRows) {
@@ -152,10 +118,9 @@ func auditInserts(rows [][]any) []Statement {
 		}
 		q := "INSERT INTO audit_entries (" + auditColumns + ") VALUES " +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
-		out = append(out, Statement{SQL: q, Args: args})
+		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
 		rows = rows[n:]
 	}
-	return out
 }
 
 // recordPolicy makes sure the store records the checkpoint policy this DB signs by before

@@ -83,12 +83,6 @@ func HotQueries(n int) map[string]string {
 	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, ""), "receipt": receiptQuery, "receipt unread": receiptUnreadQuery, "changes": changesQuery}
 }
 
-// ReceiptsQuery is the statement SQLite records n receipts with.
-var ReceiptsQuery = receiptsQuery
-
-// Statements returns how many statements db has run.
-func Statements(db *DB) int64 { return db.statements.Load() }
-
 // LimitedQueries are hot queries with a LIMIT given as a parameter, as db prepares them.
 func LimitedQueries(db *DB) map[string]string {
 	return map[string]string{"due to a peer": db.rebind(db.dueToQuery()), "an arrival's changes": db.rebind(arrivalChangesQuery), "changes": db.rebind(changesQuery)}

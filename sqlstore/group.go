@@ -179,7 +179,6 @@ run:
 			fail(db.internal("group commit", err))
 			return
 		}
-		tx.batchAudit = !savepoints // the writes' audit entries in as few statements as their count allows
 		for i := 0; i < len(batch); i++ {
 			w := batch[i]
 			if w.err != nil {

@@ -56,32 +56,6 @@ func TestGroupCommitRollsBackOnlyTheFailedWrite(t *testing.T) {
 	}
 }
 
-// The audit entries of a batch's writes are written together, in one statement, not one
-// each; the chain holds them in order and verifies.
-func TestGroupCommitWritesAuditEntriesTogether(t *testing.T) {
-	e := storetest.NewEnv(t, openSQLite, 0)
-	db := e.Store.(*sqlstore.DB)
-	objects := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
-	sqlstore.WriteTogether(e.Ctx, db, []string{"first"}, []bool{false}) // records the checkpoint policy
-	start, before := e.AuditCount(), sqlstore.Statements(db)
-	for i, err := range sqlstore.WriteTogether(e.Ctx, db, objects, make([]bool, len(objects))) {
-		if err != nil {
-			t.Errorf("write %s: %v", objects[i], err)
-		}
-	}
-	// The head read, the entries, the head moved.
-	if n := sqlstore.Statements(db) - before; n != 3 {
-		t.Errorf("a batch of %d writes of an audit entry each ran %d statements, want 3", len(objects), n)
-	}
-	if got := e.AuditCount() - start; got != len(objects) {
-		t.Errorf("%d entries written, want %d", got, len(objects))
-	}
-	if last := e.LastAudit(); last.ObjectID != "h" {
-		t.Errorf("last entry is about %q, want h", last.ObjectID)
-	}
-	e.MustVerify()
-}
-
 // A write queued while a batch runs joins it, rather than wait for its commit and make one
 // of its own; both are stored, in order.
 func TestGroupCommitTakesWritesQueuedMeanwhile(t *testing.T) {

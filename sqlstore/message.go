@@ -1596,44 +1596,24 @@ func receiptsUpdate(rows []any) Statement {
 	return Statement{SQL: receiptsUpdateSQL, Args: []any{ids, agencies, ats, sigs, attempts, int64(len(ids))}, Guard: true}
 }
 
-// deliveredChecked is Delivered holding the head where each write says what it changed
-// (SQLite): the receipts are written as deliveredUnread writes them, assuming each
-// delivery still open with the failed attempts its receipt says, in one statement for up
-// to maxReceiptRows of them (receiptsQuery), which returns the deliveries it recorded;
-// only a receipt it did not record reads its delivery to decide, as Delivered otherwise
-// does for every one. One statement per batch of receipts rather than one for each, and
-// no read of them first.
+// deliveredChecked is Delivered holding the head where each write says how many rows it
+// changed (SQLite): each receipt is written as deliveredUnread writes it, assuming its
+// delivery still open with the failed attempts the receipt says, and only a receipt whose
+// write changed no row reads its delivery to decide, as Delivered otherwise does for
+// every one. One statement per receipt rather than a read of them all first.
 func (tx *tx) deliveredChecked(ctx context.Context, receipts []forewarn.DeliveryReceipt) error {
-	rs := distinctReceipts(receipts)
-	type key struct{ message, agency string }
-	recorded := make(map[key]bool, len(rs))
-	for rest := rs; len(rest) > 0; {
-		chunk := rest[:min(len(rest), maxReceiptRows)]
-		rest = rest[len(chunk):]
-		args := make([]any, 0, 5*len(chunk))
-		for _, r := range chunk {
-			args = append(args, r.MessageID, r.Agency, FormatTime(r.At), r.Receipt, r.Attempts)
-		}
-		rows, err := tx.query(ctx, receiptsQuery(len(chunk)), args...)
+	for _, r := range distinctReceipts(receipts) {
+		at := FormatTime(r.At)
+		res, err := tx.exec(ctx, receiptUnreadQuery, at, r.Receipt, r.MessageID, r.Agency, r.Attempts)
 		if err != nil {
 			return fmt.Errorf("record delivery: %w", err)
 		}
-		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.message, &k.agency); err != nil {
-				rows.Close()
-				return fmt.Errorf("record delivery: %w", err)
-			}
-			recorded[k] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
 			return fmt.Errorf("record delivery: %w", err)
 		}
-	}
-	for _, r := range rs {
 		attempts := r.Attempts
-		if !recorded[key{r.MessageID, r.Agency}] {
+		if n != 1 {
 			d, err := tx.delivery(ctx, "message_id = ? AND agency = ? AND direction <> 'in'", r.MessageID, r.Agency)
 			if err != nil {
 				return err
@@ -1641,7 +1621,7 @@ func (tx *tx) deliveredChecked(ctx context.Context, receipts []forewarn.Delivery
 			if d.Delivered() {
 				continue
 			}
-			if _, err := tx.exec(ctx, receiptQuery, FormatTime(r.At), r.Receipt, r.MessageID, r.Agency); err != nil {
+			if _, err := tx.exec(ctx, receiptQuery, at, r.Receipt, r.MessageID, r.Agency); err != nil {
 				return fmt.Errorf("record delivery: %w", err)
 			}
 			attempts = d.Attempts
@@ -1651,21 +1631,6 @@ func (tx *tx) deliveredChecked(ctx context.Context, receipts []forewarn.Delivery
 		}
 	}
 	return nil
-}
-
-// maxReceiptRows is the most receipts one receiptsQuery records.
-const maxReceiptRows = 16
-
-// receiptsQuery records n receipts, each given as its message ID, agency, time, receipt
-// and failed attempts, on the deliveries they name by key that are still open, outgoing
-// and with those failed attempts (as receiptUnreadQuery records one), and returns the
-// key of each delivery it recorded. SQLite only (UPDATE … FROM a list of values, each
-// delivery read by its key: TestHotQueriesReadByKey).
-func receiptsQuery(n int) string {
-	return "WITH r (message_id, agency, at, receipt, attempts) AS (VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", n), ", ") + ")" +
-		" UPDATE deliveries SET delivered_at = r.at, receipt = r.receipt, next_attempt = NULL, claimed_by = '' FROM r" +
-		" WHERE deliveries.message_id = r.message_id AND deliveries.agency = r.agency AND COALESCE(deliveries.delivered_at, '') = ''" +
-		" AND deliveries.direction <> 'in' AND deliveries.attempts = r.attempts RETURNING message_id, agency"
 }
 
 // outgoing reads the outgoing deliveries receipts are for, keyed by message ID and

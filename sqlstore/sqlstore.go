@@ -149,8 +149,6 @@ type DB struct {
 	preparing sync.WaitGroup
 	prepMu    sync.Mutex
 	closing   bool
-	// statements counts the statements run, for tests to count a path's.
-	statements atomic.Int64
 	// commits counts the commits made, and checkpointing is set while a checkpoint runs
 	// in the background (Dialect.Checkpoint), which Close also waits for (preparing).
 	commits       atomic.Int64
@@ -305,15 +303,8 @@ type tx struct {
 	pending []*forewarn.AuditEntry
 	expect  []int
 	linking bool
-	// auditRows are entries linked and not yet queued (flushAudit), or not yet written
-	// (writeAudit) by a transaction that batches them (batchAudit).
+	// auditRows are entries linked and not yet queued (flushAudit).
 	auditRows [][]any
-	// batchAudit makes a group commit on SQLite write its entries together (writeAudit),
-	// once its writes are done or before a statement that touches the audit tables, as
-	// a late transaction queues them.
-	batchAudit bool
-	// auditErr is a failure to write them seen by a read, which moveHead returns.
-	auditErr error
 	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
 	readOnly bool
 	// single marks a read of one statement run without a transaction (viewOne).
@@ -411,7 +402,6 @@ func (db *DB) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	tx.db.statements.Add(1)
 	if tx.readOnly {
 		return nil, fmt.Errorf("a write in a read-only view: %s", q)
 	}
@@ -420,9 +410,6 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
 		return lateResult{}, nil
 	}
-	if err := tx.auditWritten(ctx, q); err != nil {
-		return nil, err
-	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -430,17 +417,7 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	return st.ExecContext(ctx, args...)
 }
 
-// auditWritten writes the entries linked and not yet written (batchAudit) before q when
-// q touches an audit table: a checkpoint, a note, a read of the trail.
-func (tx *tx) auditWritten(ctx context.Context, q string) error {
-	if len(tx.auditRows) == 0 || !tx.batchAudit || !strings.Contains(q, "audit_") {
-		return nil
-	}
-	return tx.writeAudit(ctx)
-}
-
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	tx.db.statements.Add(1)
 	if tx.single {
 		st, err := tx.db.prepared(ctx, q)
 		if err != nil {
@@ -454,9 +431,6 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 		}
 		return tx.conn.QueryContext(ctx, tx.db.rebind(q), args...)
 	}
-	if err := tx.auditWritten(ctx, q); err != nil {
-		return nil, err
-	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -465,7 +439,6 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	tx.db.statements.Add(1)
 	if tx.single {
 		st, err := tx.db.prepared(ctx, q)
 		if err != nil {
@@ -479,9 +452,6 @@ func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 			return tx.db.sql.QueryRowContext(ctx, tx.db.rebind(q), args...)
 		}
 		return tx.conn.QueryRowContext(ctx, tx.db.rebind(q), args...)
-	}
-	if err := tx.auditWritten(ctx, q); err != nil {
-		tx.auditErr = err // the transaction does not commit (moveHead)
 	}
 	st, err := tx.stmt(ctx, q)
 	if err != nil {

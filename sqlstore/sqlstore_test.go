@@ -141,9 +141,7 @@ func TestMigrateAppliesEachOnceAndAtomically(t *testing.T) {
 func TestHotQueriesReadByKey(t *testing.T) {
 	raw := planDB(t)
 	for _, n := range []int{1, 16} {
-		queries := sqlstore.HotQueries(n)
-		queries["receipts"] = sqlstore.ReceiptsQuery(n)
-		for name, q := range queries {
+		for name, q := range sqlstore.HotQueries(n) {
 			plan := queryPlan(t, raw, q)
 			for _, step := range plan {
 				if strings.HasPrefix(step, "SEARCH deliveries") && !strings.Contains(step, "sqlite_autoindex_deliveries_1") || strings.HasPrefix(step, "SCAN deliveries") {
@@ -212,83 +210,6 @@ func TestLimitedQueriesPreparedOnce(t *testing.T) {
 		}
 		st.Close()
 	}
-}
-
-// TestReceiptsRecordedTogether checks that SQLite records a batch of receipts in one
-// statement, not one each, and still decides each receipt the write did not record as
-// before: one already recorded keeps its first receipt and is not audited again, one
-// after more failed attempts than it says is recorded with the attempts its delivery holds.
-func TestReceiptsRecordedTogether(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.db")
-	var db *sqlstore.DB
-	e := storetest.NewEnv(t, func(t *testing.T, opts sqlstore.Options) forewarn.Store {
-		var err error
-		if db, err = sqlite.Open(path, opts); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}, 0)
-	e.AddPeers()
-	var sent []*forewarn.Message
-	for range 10 {
-		sent = append(sent, e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now())).Message)
-	}
-	receipt := func(m *forewarn.Message, r string) forewarn.DeliveryReceipt {
-		return forewarn.DeliveryReceipt{MessageID: m.ID, Agency: storetest.PeerFR, Receipt: []byte(r), At: e.Clock.Now()}
-	}
-	var first []forewarn.DeliveryReceipt
-	for _, m := range sent[:8] {
-		first = append(first, receipt(m, "first"))
-	}
-	before := sqlstore.Statements(db)
-	if err := e.Store.Delivered(e.Ctx, first...); err != nil {
-		t.Fatal(err)
-	}
-	// The head read and moved once, the receipts, and an audit entry for each.
-	if n := sqlstore.Statements(db) - before; n > int64(len(first))+3 {
-		t.Errorf("8 receipts took %d statements, want at most %d", n, len(first)+3)
-	}
-
-	e.Clock.Advance(time.Minute)
-	if err := e.Store.DeliveryFailed(e.Ctx, sent[8].ID, storetest.PeerFR, "i/o timeout", e.Clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	// sent[0] again, sent[8] saying no failed attempt, sent[9] as it is.
-	if err := e.Store.Delivered(e.Ctx, receipt(sent[0], "again"), receipt(sent[8], "late"), receipt(sent[9], "new")); err != nil {
-		t.Fatal(err)
-	}
-	for i, m := range sent {
-		sm, err := e.Store.Message(e.Ctx, m.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[int]string{8: "late", 9: "new"}[i]
-		if want == "" {
-			want = "first"
-		}
-		if d := sm.Deliveries[0]; string(d.Receipt) != want || !d.Delivered() || !d.NextAttempt.IsZero() {
-			t.Errorf("message %d: receipt %q, delivered %v, next attempt %v; want %q, delivered, none", i, d.Receipt, d.Delivered(), d.NextAttempt, want)
-		}
-	}
-	entries, err := e.Store.AuditEntries(e.Ctx, forewarn.AuditFilter{Action: "message.delivered", Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	details := map[string][]string{}
-	for _, a := range entries {
-		details[a.ObjectID] = append(details[a.ObjectID], a.Detail)
-	}
-	if got := details[sent[0].ID]; len(got) != 1 {
-		t.Errorf("the receipt recorded twice was audited %d times: %q", len(got), got)
-	}
-	if got := details[sent[8].ID]; len(got) != 1 || !strings.Contains(got[0], "after 1 failed attempts") {
-		t.Errorf("the receipt after a failed attempt was audited as %q, want one entry after 1 failed attempts", got)
-	}
-	if len(entries) != 10 {
-		t.Errorf("%d receipts audited, want 10", len(entries))
-	}
-	e.MustVerify()
 }
 
 // TestReleaseReadsUndelivered checks that a starting server takes back its claimed
