@@ -1309,9 +1309,7 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*f
 	// later retry are never walked over, however many there are.
 	var out []*forewarn.Delivery
 	for rank := 0; rank <= 3 && len(out) < limit; rank++ {
-		ds, err := db.deliveries(ctx, "list due deliveries",
-			"delivered_at IS NULL AND urgency = ? AND next_attempt <= ? AND direction = 'out' ORDER BY urgency, next_attempt, message_id, agency LIMIT ?",
-			rank, FormatTime(now), limit-len(out))
+		ds, err := db.deliveries(ctx, "list due deliveries", db.dueQuery(), rank, FormatTime(now), limit-len(out))
 		if err != nil {
 			return nil, err
 		}
@@ -1319,6 +1317,21 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*f
 	}
 	return out, nil
 }
+
+// dueQuery selects the due deliveries of one rank, the longest due first.
+const dueQuery = "delivered_at IS NULL AND urgency = ? AND next_attempt <= ? AND direction = 'out' ORDER BY urgency, next_attempt, message_id, agency LIMIT ?"
+
+// dueQuery is the dialect's dueQuery: on SQLite (Dialect.ParamExpressions) with the rank
+// as an expression, which SQLite planned as the constant bound to it, and prepared the
+// statement again at each read, as it did a peer's (dueToQueryExpressions).
+func (db *DB) dueQuery() string {
+	if db.dialect.ParamExpressions {
+		return dueQueryExpressions
+	}
+	return dueQuery
+}
+
+var dueQueryExpressions = strings.Replace(dueQuery, "urgency = ?", "urgency = +?", 1)
 
 // DueDeliveriesTo returns up to limit outgoing deliveries to agency due at or before now,
 // the most urgent first: one range of the (agency, urgency, next_attempt) index per rank,

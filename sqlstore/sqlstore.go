@@ -121,8 +121,8 @@ type Dialect struct {
 	// has committed (SQLite: checkpoint and truncate the WAL; PostgreSQL: VACUUM).
 	Compact func(ctx context.Context, db *sql.DB) error
 	// ParamExpressions writes as expressions ("LIMIT +?") the parameters SQLite plans as
-	// the constant bound to them: a LIMIT or OFFSET, and the keys a peer's due
-	// deliveries are read by in order (dueToQuery). Every new binding of such a
+	// the constant bound to them: a LIMIT or OFFSET, and the keys the due deliveries
+	// are read by in order (dueToQuery, dueQuery). Every new binding of such a
 	// parameter expired the statement, and its next run prepared it again: each read of
 	// a peer's due deliveries cost about 100 µs more, and each arrival's check of the
 	// changes since its match twice what it does now. An expression is read at run

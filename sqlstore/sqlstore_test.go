@@ -154,9 +154,10 @@ func TestHotQueriesReadByKey(t *testing.T) {
 
 // TestLimitedQueriesPreparedOnce checks that hot queries whose LIMIT is a parameter are
 // compiled once on SQLite, not again at each run: SQLite plans a bare parameter there as
-// the constant bound to it, and a new binding expired the statement, so a peer's due
-// deliveries, and every arrival's check of the changes since its match, were prepared
-// again each time they were read (sqlite.Dialect.LimitExpressions).
+// the constant bound to it (and so the rank of the due deliveries, read in order), and a
+// new binding expired the statement, so the due deliveries of every peer and of each
+// one, and every arrival's check of the changes since its match, were prepared again
+// each time they were read (sqlite.Dialect.ParamExpressions).
 func TestLimitedQueriesPreparedOnce(t *testing.T) {
 	ctx := context.Background()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"), sqlstore.Options{})
