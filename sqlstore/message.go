@@ -828,11 +828,17 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 		}
 	}
 	for _, d := range ds {
-		args := deliveryArgs(d, sm.Priority)
+		var insert string
+		var args []any
+		if freshDelivery(d) {
+			insert, args = freshDeliveryInsert[btoi(claimedBy != "")], freshDeliveryArgs(d, sm.Priority)
+		} else {
+			insert, args = deliveriesInsert(1, claimedBy != ""), deliveryArgs(d, sm.Priority)
+		}
 		if claimedBy != "" {
 			args = append(args, claimedBy)
 		}
-		if _, err := tx.exec(ctx, deliveriesInsert(1, claimedBy != ""), args...); err != nil {
+		if _, err := tx.exec(ctx, insert, args...); err != nil {
 			return "", fmt.Errorf("insert delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 		}
 	}
@@ -1036,6 +1042,41 @@ func deliveriesInsert(n int, claimed bool) string {
 		cols, row = cols+", claimed_by", row+", ?"
 	}
 	return "INSERT INTO deliveries (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+"), ", n), ", ")
+}
+
+// freshDeliveryInsert inserts one delivery that holds only what a new outgoing delivery
+// holds (freshDelivery), without or with the server that claims it: the columns it leaves
+// at their zero are written in the statement, so a send binds 7 values (freshDeliveryArgs)
+// rather than deliveryArgs' 23, each converted and copied for the driver. The row is the
+// one deliveriesInsert writes.
+var freshDeliveryInsert = [2]string{freshInsert(false), freshInsert(true)}
+
+func freshInsert(claimed bool) string {
+	cols, row := deliveryColumns+", urgency", "(?, ?, ?, 0, ?, '', NULL, NULL, NULL, '', NULL, '', '', '', ?, 0, NULL, ?, NULL, '', '', NULL, ?"
+	if claimed {
+		cols, row = cols+", claimed_by", row+", ?"
+	}
+	return "INSERT INTO deliveries (" + cols + ") VALUES " + row + ")"
+}
+
+// freshDelivery says whether d holds nothing but its message, recipient, direction, next
+// attempt, deadline and next escalation: a delivery not yet attempted, as a send stores it.
+func freshDelivery(d *forewarn.Delivery) bool {
+	return d.Attempts == 0 && d.LastError == "" && d.DeliveredAt.IsZero() && len(d.Receipt) == 0 &&
+		d.ReadAt.IsZero() && d.ReadBy == "" && d.ActionAt.IsZero() && d.ActionBy == "" && d.Outcome == "" && d.Reason == "" &&
+		d.Escalated == 0 && d.Overdue.IsZero() && d.AckArrivedAt.IsZero() && d.Owner == "" && d.AssignedBy == "" && d.AssignedAt.IsZero()
+}
+
+// freshDeliveryArgs are a fresh delivery's values for freshDeliveryInsert.
+func freshDeliveryArgs(d *forewarn.Delivery, p forewarn.Priority) []any {
+	return []any{d.MessageID, d.Agency, string(d.Direction), nullTime(d.NextAttempt), nullTime(d.Deadline), nullTime(d.NextEscalation), p.Rank()}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // deliveryArgs are d's values for deliveriesInsert, ranked for the order of due
