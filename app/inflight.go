@@ -40,11 +40,17 @@ const (
 	// next. On a quiet machine p99 is 2-3 times the smoothed round trip, at 16 in flight
 	// on SQLite as at 64 on PostgreSQL; a stall is 5-15 times.
 	spikeAbove = 5
-	// raiseGain is how much more deliveries per second a raise must carry to be kept:
-	// where the recipient is busy, more in flight only makes each wait longer. Counted,
-	// not estimated as the limit over the round trip: a delivery is in flight from its
-	// round to its receipt's commit, and the round trip is only part of that.
-	raiseGain = 0.1
+	// A raise is kept while the deliveries answered per second at the new limit, over
+	// every measure taken there, stay raiseGainShare of the relative raise above those at
+	// the limit below (12.5% from 16 to 24, 3.6% from 56 to 64): where the recipient is
+	// busy, more in flight only makes each wait longer. A fixed 10% held PostgreSQL at
+	// 32-56 where 64 carried more (about 1,800 msgs/s at a fixed 64 against 1,100-1,600).
+	// Counted, not estimated as the limit over the round trip: a delivery is in flight
+	// from its round to its receipt's commit, and the round trip is only part of that.
+	raiseGainShare = 0.25
+	// trialMeasures is how many measures at a limit judge it again, over all of them,
+	// after the first one after its raise did (flightLimit.onTrial).
+	trialMeasures = 3
 	// minMeasureRequests is the fewest requests a measure averages.
 	minMeasureRequests = 4
 	// holdMeasures is how many measures the limit holds after it stepped down before it
@@ -62,40 +68,46 @@ const (
 // flightLimit is one peer's adaptive bound on deliveries in flight. A measure averages
 // the round trips of the requests answered while twice the limit in deliveries are (at
 // least minMeasureRequests requests), after those started before the limit last
-// changed. At the end of a measure:
-//   - the mean round trip above shrinkAbove × the least seen: step down, and hold;
-//   - after a raise, the deliveries answered per second not raiseGain above the
-//     measure's before: step back, and hold;
-//   - otherwise, the limit reached during the measure (the peer has more waiting for
-//     it), the mean within growBelow × the least, and no hold: step up.
+// changed. Each round trip counts against the least seen of its kind (a single delivery,
+// or a batch, which takes longer for the same path). At the end of a measure:
+//   - the mean round trip above shrinkAbove × its least: step down, and hold;
+//   - the limit reached (the peer has more waiting for it) and the deliveries answered
+//     per second at this limit, at the first measure after a raise and over every
+//     measure since it was set once there are trialMeasures, not raiseGainShare of the
+//     raise above those at the limit below: step down, and hold;
+//   - otherwise, the limit reached, the mean within growBelow × the least, and no
+//     hold: step up.
+//
+// Not only the measure after a raise counts: a raise kept on one lucky measure is undone
+// when the measures after it show no gain.
 //
 // A failed request (no answer, a timeout, a 5xx or 429), or one whose round trip passed
-// spikeAbove × the smoothed round trip, halves the limit at once, and holds it. The limit stays within
-// [minPeerFlights, maxPeerFlights]. Times are passed in, so tests drive it on a clock of
-// their own.
+// spikeAbove × the smoothed round trip of its kind, halves the limit at once, and holds
+// it. The limit stays within [minPeerFlights, maxPeerFlights]. Times are passed in, so
+// tests drive it on a clock of their own.
 type flightLimit struct {
 	limit int
-	// minRTT is the lowest round trip in the current window, started at windowAt;
-	// lastMinRTT the lowest in the window before (0: none).
-	minRTT, lastMinRTT time.Duration
-	// srtt is the round trip smoothed over the last few requests (1/8 each).
-	srtt     time.Duration
-	windowAt time.Time
+	// paths are the round trips of single deliveries [0] and of batches [1].
+	paths [2]rttPath
 	// settling counts down the deliveries to be answered before a measure starts. The
 	// measure under way has counted answered deliveries, its requests' round trips
-	// (rttSum over requests), and whether the limit was reached (full).
-	settling int
-	answered int
-	rttSum   time.Duration
-	requests int
-	full     bool
+	// (rttSum, and the sum of each over its kind's least, overLeast), and whether the
+	// limit was reached (full).
+	settling  int
+	answered  int
+	rttSum    time.Duration
+	overLeast float64
+	requests  int
+	full      bool
 	// hold counts the measures left before the limit may rise again. raised says the
-	// limit was raised after the measure before, which carried lastRate deliveries per
-	// second. The measure under way started at measureAt, its first answer.
+	// limit was last set by a raise (onTrial). The measure under way started at
+	// measureAt, its first answer.
 	hold      int
 	raised    bool
-	lastRate  float64
 	measureAt time.Time
+	// rates are the deliveries answered per second at each limit, by step above the
+	// floor, over the measures with the limit reached since it was last set to it.
+	rates [(maxPeerFlights-minPeerFlights)/flightStep + 1]levelRate
 	// why the limit last changed, and the mean and least round trips that changed it: for
 	// the log.
 	why         string
@@ -103,6 +115,53 @@ type flightLimit struct {
 	// loggedAt is when a change was last logged.
 	loggedAt time.Time
 }
+
+// rttPath follows the round trips of one kind of request to a peer.
+type rttPath struct {
+	// minRTT is the lowest round trip in the current window, started at windowAt;
+	// lastMinRTT the lowest in the window before (0: none).
+	minRTT, lastMinRTT time.Duration
+	// srtt is the round trip smoothed over the last few requests (1/8 each).
+	srtt     time.Duration
+	windowAt time.Time
+}
+
+// take counts rtt, answered at now, and returns the smoothed round trip before it (0:
+// none yet).
+func (p *rttPath) take(now time.Time, rtt time.Duration) time.Duration {
+	if p.windowAt.IsZero() || now.Sub(p.windowAt) >= minRTTWindow {
+		p.lastMinRTT, p.minRTT, p.windowAt = p.minRTT, 0, now
+	}
+	if p.minRTT == 0 || rtt < p.minRTT {
+		p.minRTT = rtt
+	}
+	srtt := p.srtt
+	if p.srtt == 0 {
+		p.srtt = rtt
+	} else {
+		p.srtt += (rtt - p.srtt) / 8
+	}
+	return srtt
+}
+
+// least is the least round trip of this window and the one before.
+func (p *rttPath) least() time.Duration {
+	if p.lastMinRTT > 0 {
+		return min(p.minRTT, p.lastMinRTT)
+	}
+	return p.minRTT
+}
+
+// levelRate is the mean of the rates measured at one limit.
+type levelRate struct {
+	sum      float64
+	measures int
+}
+
+func (r levelRate) mean() float64 { return r.sum / float64(r.measures) }
+
+// pathOf is the kind of a request carrying n deliveries: 0 alone, 1 a batch.
+func pathOf(n int) int { return min(n, 2) - 1 }
 
 // bound returns the current limit.
 func (l *flightLimit) bound() int {
@@ -119,18 +178,8 @@ func (l *flightLimit) reached() { l.full = true }
 // and returns the limit, changed or not.
 func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	limit := l.bound()
-	if l.windowAt.IsZero() || now.Sub(l.windowAt) >= minRTTWindow {
-		l.lastMinRTT, l.minRTT, l.windowAt = l.minRTT, 0, now
-	}
-	if l.minRTT == 0 || rtt < l.minRTT {
-		l.minRTT = rtt
-	}
-	srtt := l.srtt
-	if l.srtt == 0 {
-		l.srtt = rtt
-	} else {
-		l.srtt += (rtt - l.srtt) / 8
-	}
+	path := &l.paths[pathOf(max(n, 1))]
+	srtt := path.take(now, rtt)
 	if srtt > 0 && rtt > spikeAbove*srtt && l.settling <= 0 && limit > minPeerFlights {
 		l.failed()
 		l.why, l.mean, l.least = "one round trip stalled", rtt, srtt
@@ -147,38 +196,58 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 		l.answered += n
 	}
 	l.rttSum += rtt
+	l.overLeast += float64(rtt) / float64(max(path.least(), 1))
 	l.requests++
 	if l.answered < 2*limit || l.requests < minMeasureRequests {
 		return limit
 	}
-	mean := l.rttSum / time.Duration(l.requests)
-	rate := float64(l.answered) / max(now.Sub(l.measureAt).Seconds(), 1e-9)
-	least := l.leastRTT()
+	over := l.overLeast / float64(l.requests)
+	if l.full {
+		r := &l.rates[(limit-minPeerFlights)/flightStep]
+		r.sum += float64(l.answered) / max(now.Sub(l.measureAt).Seconds(), 1e-9)
+		r.measures++
+	}
 	switch {
-	case mean > shrinkAbove*least:
+	case over > shrinkAbove:
 		limit -= flightStep
 		l.hold, l.why = holdMeasures, "round trip grew past its minimum"
-	case l.raised && rate < l.lastRate*(1+raiseGain):
+	case l.full && l.onTrial(limit) && !l.gains(limit):
 		limit -= flightStep
-		l.hold, l.why = holdMeasures, "the last raise carried no more deliveries per second"
+		l.hold, l.why = holdMeasures, "this limit carried no more deliveries per second than the one below"
 	case l.hold > 0:
 		l.hold--
-	case l.full && mean <= growBelow*least:
+	case l.full && over <= growBelow:
 		limit += flightStep
 		l.why = "the peer took all it was given, in about its least round trip"
 	}
-	l.mean, l.least = mean, least
-	l.lastRate = rate
+	l.mean, l.least = l.rttSum/time.Duration(l.requests), path.least()
 	l.set(limit)
 	return l.limit
 }
 
-// leastRTT is the least round trip of this window and the one before.
-func (l *flightLimit) leastRTT() time.Duration {
-	if l.lastMinRTT > 0 {
-		return min(l.minRTT, l.lastMinRTT)
+// onTrial says whether limit is judged against the limit below (gains): at its first
+// measure when a raise set it, and from its trialMeasures-th on, over all of them. A
+// measure's rate is noisy (one of 2-4 times the limit in deliveries, answered in bursts
+// as the recipient's commits end): judged at every measure, one slow measure after a
+// lucky one stepped the limit down, and the limit below's at once again.
+func (l *flightLimit) onTrial(limit int) bool {
+	n := l.rates[(limit-minPeerFlights)/flightStep].measures
+	return l.raised && n == 1 || n >= trialMeasures
+}
+
+// gains says whether limit, above the floor, carries raiseGainShare of its raise more
+// deliveries per second than the limit below, as measured at each since it was last set
+// (true when either has no measure).
+func (l *flightLimit) gains(limit int) bool {
+	if limit <= minPeerFlights {
+		return true
 	}
-	return l.minRTT
+	below, here := l.rates[(limit-minPeerFlights)/flightStep-1], l.rates[(limit-minPeerFlights)/flightStep]
+	if below.measures == 0 || here.measures == 0 {
+		return true
+	}
+	raise := float64(flightStep) / float64(limit-flightStep)
+	return here.mean() >= below.mean()*(1+raiseGainShare*raise)
 }
 
 // failed halves the limit (to a whole number of steps) after a request that failed for
@@ -190,13 +259,15 @@ func (l *flightLimit) failed() int {
 }
 
 // set moves the limit to limit, within its bounds, and starts a new measure: of a new
-// limit, once the deliveries started before it have been answered.
+// limit, once the deliveries started before it have been answered, whose rate starts
+// afresh.
 func (l *flightLimit) set(limit int) {
 	limit = min(max(limit, minPeerFlights), maxPeerFlights)
-	l.raised = limit > l.limit
-	l.settling, l.answered, l.rttSum, l.requests, l.full = 0, 0, 0, 0, false
+	l.settling, l.answered, l.rttSum, l.overLeast, l.requests, l.full = 0, 0, 0, 0, 0, false
 	if limit != l.limit {
+		l.raised = limit > l.limit
 		l.settling = limit
+		l.rates[(limit-minPeerFlights)/flightStep] = levelRate{}
 	}
 	l.limit = limit
 }

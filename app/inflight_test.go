@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"testing"
@@ -33,6 +34,12 @@ func (p *peerSim) answer(n int, rtt time.Duration) []int {
 // answerBy runs n requests whose round trip is rtt(the limit), and returns the limit
 // after each.
 func (p *peerSim) answerBy(n int, rtt func(limit int) time.Duration) []int {
+	return p.answerEach(n, 8, rtt)
+}
+
+// answerEach runs n requests of size deliveries each whose round trip is rtt(the
+// limit), and returns the limit after each.
+func (p *peerSim) answerEach(n, size int, rtt func(limit int) time.Duration) []int {
 	var limits []int
 	for range n {
 		if !p.idle {
@@ -40,8 +47,8 @@ func (p *peerSim) answerBy(n int, rtt func(limit int) time.Duration) []int {
 		}
 		limit := p.l.bound()
 		took := rtt(limit)
-		p.now = p.now.Add(took * 8 / time.Duration(limit))
-		limits = append(limits, p.l.sample(p.now, took, 8))
+		p.now = p.now.Add(took * time.Duration(size) / time.Duration(limit))
+		limits = append(limits, p.l.sample(p.now, took, size))
 	}
 	return limits
 }
@@ -125,6 +132,72 @@ func TestFlightLimitKeepsNoRaiseThatOnlyQueues(t *testing.T) {
 	})
 	if got := last(gains); got != maxPeerFlights {
 		t.Fatalf("a recipient that gains from more in flight has limit %d, want %d", got, maxPeerFlights)
+	}
+}
+
+func TestFlightLimitClimbsWhileEachRaiseGainsItsShare(t *testing.T) {
+	// Deliveries per second grow as the square root of the limit: each raise gains less
+	// than the one before (22% from 16 to 24, 7% from 56 to 64), yet more than a quarter
+	// of its relative raise. A fixed 10% stopped at 48 here, as PostgreSQL's recipient
+	// stopped at 32-56 where a fixed 64 carried more.
+	p := newPeerSim()
+	limits := p.answerBy(1000, func(limit int) time.Duration {
+		return time.Duration(2000*math.Sqrt(float64(limit))) * time.Microsecond
+	})
+	if got := last(limits); got != maxPeerFlights {
+		t.Fatalf("a recipient whose every raise gains more than its share has limit %d, want %d", got, maxPeerFlights)
+	}
+}
+
+func TestFlightLimitUndoesARaiseKeptOnALuckyMeasure(t *testing.T) {
+	// The recipient carries 4,000 a second at 32 in flight and no more beyond; the first
+	// answers at 40 happen to come fast, as if it carried 25% more. The raise is kept on
+	// them, then undone as the measures after them show no gain, and later raises are
+	// undone at once.
+	p := newPeerSim()
+	lucky := 20
+	limits := p.answerBy(3000, func(limit int) time.Duration {
+		if limit <= 32 {
+			return 8 * time.Millisecond
+		}
+		if limit == 40 && lucky > 0 {
+			lucky--
+			return 8 * time.Millisecond
+		}
+		return time.Duration(limit) * 250 * time.Microsecond
+	})
+	if lucky > 0 {
+		t.Fatalf("setup: the limit never reached 40 (%d)", last(limits))
+	}
+	tail := limits[len(limits)-1000:]
+	at32 := 0
+	for i, l := range tail {
+		if l > 40 {
+			t.Fatalf("request %d of the last 1,000: limit %d, where nothing beyond 32 carried more", i, l)
+		}
+		if l == 32 {
+			at32++
+		}
+	}
+	if at32 < len(tail)/2 {
+		t.Fatalf("the limit was at 32 for %d of the last %d requests, want at least half: a raise that carried nothing is undone", at32, len(tail))
+	}
+}
+
+func TestFlightLimitTellsSinglesFromBatches(t *testing.T) {
+	// A batch takes longer than a single delivery on the same path: after a run of
+	// singles (hand-offs), a batch at its usual round trip is neither a stall nor queueing.
+	p := newPeerSim()
+	p.answer(500, 12*time.Millisecond)
+	if got := p.l.bound(); got != maxPeerFlights {
+		t.Fatalf("setup: limit %d, want %d", got, maxPeerFlights)
+	}
+	p.answerEach(100, 1, func(int) time.Duration { return 2 * time.Millisecond })
+	limits := p.answer(100, 12*time.Millisecond)
+	for i, l := range limits {
+		if l != maxPeerFlights {
+			t.Fatalf("batch %d after a run of singles at 2 ms: limit %d, want %d: a batch at 12 ms is its usual round trip", i, l, maxPeerFlights)
+		}
 	}
 }
 
@@ -301,6 +374,19 @@ func TestFlightsBoundIsTheAdaptiveLimit(t *testing.T) {
 	}
 	if was, is := f.overloaded("FR"); was != maxPeerFlights || is != maxPeerFlights/2 {
 		t.Fatalf("a failed request moved the limit %d -> %d, want %d -> %d", was, is, maxPeerFlights, maxPeerFlights/2)
+	}
+}
+
+func TestFlightsForgetRemovedPeers(t *testing.T) {
+	var f flights
+	f.bound("FR", 0)
+	f.bound("TR", 0)
+	f.forgetLimits(map[string]*forewarn.Peer{"TR": {}})
+	if _, kept := f.limits["FR"]; kept {
+		t.Fatalf("a peer no longer among the peers keeps its limit: %v", f.limits)
+	}
+	if _, kept := f.limits["TR"]; !kept {
+		t.Fatalf("a peer still among the peers lost its limit: %v", f.limits)
 	}
 }
 

@@ -186,6 +186,18 @@ func (f *flights) limitLocked(agency string) *flightLimit {
 	return l
 }
 
+// forgetLimits drops the adaptive limits of agencies that are not peers (any longer),
+// so the metrics show none for a removed peer; one made a peer again starts afresh.
+func (f *flights) forgetLimits(peers map[string]*forewarn.Peer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for agency := range f.limits {
+		if peers[agency] == nil {
+			delete(f.limits, agency)
+		}
+	}
+}
+
 // answered takes the round trip rtt of a request to agency carrying n deliveries, and
 // returns the peer's limit before and after it.
 func (f *flights) answered(agency string, now time.Time, rtt time.Duration, n int) (was, is int) {
@@ -334,6 +346,10 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	}
 	defer ms.flights.forgetEnded(read)
 	byCode := make(map[string]*forewarn.Peer, len(peers))
+	for _, p := range peers {
+		byCode[p.Agency.Code] = p
+	}
+	ms.flights.forgetLimits(byCode)
 	var due []*forewarn.Delivery
 	behind := false
 	defer func() { ms.worker.behind.Store(behind) }()
@@ -348,7 +364,6 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	}()
 	for _, p := range peers {
 		code := p.Agency.Code
-		byCode[code] = p
 		size, bound := ms.batchFor(code), ms.flights.bound(code, parallel)
 		reqs := ms.flights.takeRequests(code, requestBound(parallel, bound), bound)
 		reserved[code], sizes[code], bounds[code] = reqs, size, bound
