@@ -303,6 +303,11 @@ type MessageStore interface {
 	// died had claimed falls due again then (or at once, with ReleaseClaims, when it
 	// restarts).
 	ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, ds []*Delivery) ([]*Delivery, error)
+	// ClaimDueTo lists, claims and reads in one: it claims for owner until until, as
+	// ClaimDeliveries does, up to limit of the outgoing deliveries to agency due at now,
+	// the most urgent first, and returns them with their messages' envelopes by message
+	// ID (one whose message is gone has none). The delivery worker's rounds use it.
+	ClaimDueTo(ctx context.Context, owner, agency string, now, until time.Time, limit int) ([]*Delivery, map[string][]byte, error)
 	// ReleaseClaims makes every delivery and notification the server named owner claimed
 	// and did not finish due again at now, and returns how many. A server calls it when
 	// it starts: what its previous run claimed, that run will never send.

@@ -152,15 +152,41 @@ func (f *flights) start(d *forewarn.Delivery, perPeer int, read uint64) bool {
 	return true
 }
 
-// free returns how many more deliveries to agency may start, of perPeer.
-func (f *flights) free(agency string, perPeer int) int {
+// reserve takes up to want of agency's free slots, of perPeer, for deliveries not yet
+// known (startReserved), and returns how many it took. Each not used is given back by
+// unreserve.
+func (f *flights) reserve(agency string, perPeer, want int) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := perPeer - f.perPeer[agency]
-	if n <= 0 {
+	if f.running == nil {
+		f.running, f.perPeer, f.endedAt = map[flightKey]bool{}, map[string]int{}, map[flightKey]uint64{}
+	}
+	n := max(0, min(want, perPeer-f.perPeer[agency]))
+	f.perPeer[agency] += n
+	if f.perPeer[agency] >= perPeer {
 		f.limitLocked(agency).reached()
 	}
 	return n
+}
+
+// startReserved takes d in flight on a slot reserve took for its peer, unless it is in
+// flight already; the slot is then still reserved.
+func (f *flights) startReserved(d *forewarn.Delivery) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := keyOf(d)
+	if f.running[key] {
+		return false
+	}
+	f.running[key] = true
+	return true
+}
+
+// unreserve gives back n slots reserve took for agency and no delivery used.
+func (f *flights) unreserve(agency string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.perPeer[agency] -= n
 }
 
 // bound returns how many deliveries to agency may be in flight, and requests under way:
@@ -336,7 +362,7 @@ const sweepLimit = 500
 // its reason recorded, and are tried again later; the running worker sweeps once a tick.
 // parallel bounds each peer's deliveries in flight; 0 leaves it to the peer's adaptive
 // limit, as the running worker does.
-func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *sync.WaitGroup, delivered *atomic.Int64) error {
+func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *sync.WaitGroup, delivered *atomic.Int64) (err error) {
 	read := ms.flights.read()
 	now := ms.Clock.Now()
 	parallel = max(parallel, 0)
@@ -350,88 +376,58 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 		byCode[p.Agency.Code] = p
 	}
 	ms.flights.forgetLimits(byCode)
-	var due []*forewarn.Delivery
 	behind := false
 	defer func() { ms.worker.behind.Store(behind) }()
 	// Each peer's free requests are reserved for this round, and as many due deliveries
-	// read as they carry; what the round does not use is given back when it ends.
+	// claimed as they carry; what the round does not use is given back when it ends.
 	reserved := map[string]int{}
-	sizes, bounds := map[string]int{}, map[string]int{}
+	sizes := map[string]int{}
 	defer func() {
 		for code, n := range reserved {
 			ms.flights.endRequests(code, n)
 		}
 	}()
+	// Another server on the same store may be claiming the same deliveries: each is sent
+	// by the one that claims it. The claim outlasts an attempt, so it lapses only when
+	// this process dies before recording the outcome. A peer's due deliveries are claimed
+	// and read with their envelopes in one call, on slots taken for them beforehand; what
+	// was claimed is sent even when a later peer's claim fails, which the round returns.
+	var claimed []*forewarn.Delivery
+	envs := map[string][]byte{}
 	for _, p := range peers {
 		code := p.Agency.Code
 		size, bound := ms.batchFor(code), ms.flights.bound(code, parallel)
 		reqs := ms.flights.takeRequests(code, requestBound(parallel, bound), bound)
-		reserved[code], sizes[code], bounds[code] = reqs, size, bound
-		free := min(reqs*size, ms.flights.free(code, bound), maxRound)
-		if free <= 0 {
+		reserved[code], sizes[code] = reqs, size
+		slots := ms.flights.reserve(code, bound, min(reqs*size, maxRound))
+		if slots <= 0 {
 			behind = true
 			continue
 		}
-		ds, err := ms.Store.DueDeliveriesTo(ctx, code, now, free)
-		if err != nil {
-			behind = true
-			return err
+		ds, es, cerr := ms.Store.ClaimDueTo(ctx, ms.Server, code, now, now.Add(ms.claimFor()), slots)
+		if cerr != nil {
+			ms.flights.unreserve(code, slots)
+			behind, err = true, cerr
+			break
 		}
-		behind = behind || len(ds) == free
-		due = append(due, ds...)
-	}
-	if sweep {
-		all, err := ms.Store.DueDeliveries(ctx, now, sweepLimit)
-		if err != nil {
-			return err
-		}
-		for _, d := range all {
-			if byCode[d.Agency] == nil {
-				due = append(due, d)
+		behind = behind || len(ds) == slots
+		started := 0
+		for _, d := range ds {
+			// One still in flight here (its claim lapsed meanwhile) stays with its flight,
+			// which records its outcome.
+			if ms.flights.startReserved(d) {
+				claimed = append(claimed, d)
+				started++
 			}
 		}
-	}
-	var chosen []*forewarn.Delivery
-	for _, d := range due {
-		bound, peer := bounds[d.Agency]
-		if !peer {
-			bound = max(parallel, DefaultPeerParallel) // no longer a peer: each fails
-		}
-		if ms.flights.start(d, bound, read) {
-			chosen = append(chosen, d)
+		ms.flights.unreserve(code, slots-started)
+		for id, env := range es {
+			envs[id] = env
 		}
 	}
-	if len(chosen) == 0 {
-		return nil
-	}
-	// Another server on the same store may have listed the same deliveries: each is sent
-	// by the one that claims it. The claim outlasts an attempt, so it lapses only when this
-	// process dies before recording the outcome.
-	claimed, err := ms.Store.ClaimDeliveries(ctx, ms.Server, now, now.Add(ms.claimFor()), chosen)
-	if err != nil {
-		for _, d := range chosen {
-			ms.flights.done(d)
-		}
-		return err
-	}
-	taken := make(map[flightKey]bool, len(claimed))
-	for _, d := range claimed {
-		taken[keyOf(d)] = true
-	}
-	for _, d := range chosen {
-		if !taken[keyOf(d)] {
-			ms.flights.done(d)
-		}
-	}
-	// The round's envelopes are read together; one not among them (erased meanwhile) is
-	// read again by its attempt, which fails with the reason.
-	ids := make([]string, len(claimed))
-	for i, d := range claimed {
-		ids[i] = d.MessageID
-	}
-	envs, err := ms.Store.Envelopes(ctx, ids)
-	if err != nil {
-		ms.Logger.Warn("could not read a round's envelopes together; each is read on its own", "err", err)
+	if sweep && err == nil {
+		swept, serr := ms.sweep(ctx, parallel, byCode, read, now)
+		claimed, err = append(claimed, swept...), serr
 	}
 	// A peer's deliveries go in as few of the requests reserved for it as its batch size
 	// allows, shared out evenly among them.
@@ -466,7 +462,44 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 			}()
 		}
 	}
-	return nil
+	return err
+}
+
+// sweep claims the deliveries due to agencies that are no longer peers (not in byCode),
+// each bounded as a peer's would be by parallel, whose attempts fail, each with its
+// reason recorded, to be tried again later. read is when the due deliveries were read
+// (flights.read).
+func (ms *Messages) sweep(ctx context.Context, parallel int, byCode map[string]*forewarn.Peer, read uint64, now time.Time) ([]*forewarn.Delivery, error) {
+	all, err := ms.Store.DueDeliveries(ctx, now, sweepLimit)
+	if err != nil {
+		return nil, err
+	}
+	var chosen []*forewarn.Delivery
+	for _, d := range all {
+		if byCode[d.Agency] == nil && ms.flights.start(d, max(parallel, DefaultPeerParallel), read) {
+			chosen = append(chosen, d)
+		}
+	}
+	if len(chosen) == 0 {
+		return nil, nil
+	}
+	claimed, err := ms.Store.ClaimDeliveries(ctx, ms.Server, now, now.Add(ms.claimFor()), chosen)
+	if err != nil {
+		for _, d := range chosen {
+			ms.flights.done(d)
+		}
+		return nil, err
+	}
+	taken := make(map[flightKey]bool, len(claimed))
+	for _, d := range claimed {
+		taken[keyOf(d)] = true
+	}
+	for _, d := range chosen {
+		if !taken[keyOf(d)] {
+			ms.flights.done(d)
+		}
+	}
+	return claimed, nil
 }
 
 // claimFor is how long a claimed delivery is this process's: twice an attempt's bound.

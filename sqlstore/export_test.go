@@ -85,7 +85,8 @@ func HotQueries(n int) map[string]string {
 
 // LimitedQueries are hot queries with a LIMIT given as a parameter, as db prepares them.
 func LimitedQueries(db *DB) map[string]string {
-	return map[string]string{"due to a peer": db.rebind(db.dueToQuery()), "an arrival's changes": db.rebind(arrivalChangesQuery), "changes": db.rebind(changesQuery), "due": db.rebind("SELECT " + deliveryColumns + " FROM deliveries WHERE " + db.dueQuery())}
+	return map[string]string{"due to a peer": db.rebind(db.dueToQuery()), "an arrival's changes": db.rebind(arrivalChangesQuery), "changes": db.rebind(changesQuery), "due": db.rebind("SELECT " + deliveryColumns + " FROM deliveries WHERE " + db.dueQuery()),
+		"claim due to a peer": db.rebind(db.claimDueToQuery())}
 }
 
 // RepliedToQuery is the query a reply from or to n parties finds its message with.

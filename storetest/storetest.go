@@ -231,6 +231,7 @@ func Run(t *testing.T, open Opener) {
 		{"ResolveAlert", testResolveAlert},
 		{"DueFlashFirst", testDueFlashFirst},
 		{"ClaimDeliveries", testClaimDeliveries},
+		{"ClaimDueTo", testClaimDueTo},
 		{"ClaimNotifications", testClaimNotifications},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Witnessing", testWitnessing},

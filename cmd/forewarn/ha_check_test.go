@@ -18,9 +18,9 @@ import (
 )
 
 // claimGate stands between one server and the store both servers share. Each server's
-// first claim waits until the other has reached its own, so both have listed the same
-// due deliveries before either sends one: what then keeps a delivery from being sent
-// twice is the claim alone, not timing. With bypass set the claim is not made at all:
+// first claim waits until the other has reached its own, so both claim at once before
+// either sends one: what then keeps a delivery from being sent twice is the claim
+// alone, not timing. With bypass set the claim is not made at all:
 // every delivery listed counts as claimed, as if claims did not exist.
 type claimGate struct {
 	forewarn.Store
@@ -35,6 +35,25 @@ func (g *claimGate) ClaimDeliveries(ctx context.Context, owner string, now, unti
 		return ds, nil
 	}
 	return g.Store.ClaimDeliveries(ctx, owner, now, until, ds)
+}
+
+// ClaimDueTo is the delivery worker's list, claim and read in one: the gate stands
+// before it as before a claim; bypassed, every due delivery listed counts as claimed.
+func (g *claimGate) ClaimDueTo(ctx context.Context, owner, agency string, now, until time.Time, limit int) ([]*forewarn.Delivery, map[string][]byte, error) {
+	g.once.Do(func() { g.both.Done(); g.both.Wait() })
+	if !g.bypass {
+		return g.Store.ClaimDueTo(ctx, owner, agency, now, until, limit)
+	}
+	ds, err := g.Store.DueDeliveriesTo(ctx, agency, now, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.MessageID
+	}
+	envs, err := g.Store.Envelopes(ctx, ids)
+	return ds, envs, err
 }
 
 // countingTransport counts the envelopes put on the wire, as the HA test's proxy does.
