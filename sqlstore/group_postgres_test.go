@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,6 +248,12 @@ func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 	const n = 5
 	ids := make([]string, n)
 	told := make([]int64, n)
+	// The batch tells them in commit order before any returns, so that the matcher of
+	// each finds the earlier ones told (else it reads them back from the log).
+	var returned atomic.Int32
+	var toldMu sync.Mutex
+	var toldOrder []int64
+	var toldLate int
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
@@ -254,13 +262,22 @@ func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 		ids[i] = m.ID
 		sm, receipt := e.Incoming(m)
 		sm.CheckMatched, sm.MatchedThrough = true, through
-		sm.Durable = func(seq int64) { told[i] = seq }
+		sm.Durable = func(seq int64) {
+			told[i] = seq
+			toldMu.Lock()
+			defer toldMu.Unlock()
+			toldOrder = append(toldOrder, seq)
+			if returned.Load() > 0 {
+				toldLate++
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if _, dup, err := db.ReceiveMessage(e.Ctx, peer, sm, receipt); err != nil || dup {
 				errs <- fmt.Errorf("arrival %d: duplicate %v, %v", i, dup, err)
 			}
+			returned.Add(1)
 		}()
 	}
 	for deadline := time.Now().Add(10 * time.Second); queued() < n; time.Sleep(time.Millisecond) {
@@ -292,6 +309,9 @@ func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 	}
 	if len(xids) != 1 {
 		t.Errorf("the arrivals committed in %d transactions, want one", len(xids))
+	}
+	if toldLate > 0 || !slices.IsSorted(toldOrder) {
+		t.Errorf("arrivals told in the order %v, %d after one of the batch returned; want all in the order of their changes, before any returns", toldOrder, toldLate)
 	}
 
 	// A subject changed after what the matcher applied, and not told: the arrival is

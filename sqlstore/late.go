@@ -502,6 +502,16 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		}
 		return db.commitBatch(ctx, batch, shared, handover)
 	})
+	if err == nil {
+		// Told in commit order before any is answered: an arrival's matcher then finds
+		// the batch's earlier arrivals told when it is told of its own, rather than read
+		// them back from the change log because their goroutines had not yet run.
+		for _, o := range batch {
+			if o.tx.durable != nil {
+				o.tx.durable()
+			}
+		}
+	}
 	for _, o := range batch[1:] {
 		o.err = err
 		if err != nil {

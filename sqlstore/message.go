@@ -275,9 +275,12 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	// and only its pipelined writes are serial. A reply or an acknowledgement reads other
 	// messages to decide what it changes, so it holds the head throughout.
 	ctx = context.WithoutCancel(ctx)
-	// Told once the message is durable, in commit order (a duplicate is not told).
+	// Told once the message is durable, in commit order (a duplicate is not told), once:
+	// on PostgreSQL by the batch that commits it (tx.durable), or else once it returns.
+	told := false
 	durable := func() {
-		if !duplicate && sm.Durable != nil {
+		if !told && !duplicate && sm.Durable != nil {
+			told = true
 			db.arrivals.add(changeSeq)
 			sm.Durable(changeSeq)
 		}
@@ -297,7 +300,12 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 	}
 	if db.dialect.Pipeline != nil && m.Kind != forewarn.KindAcknowledgement && m.InReplyTo == "" {
 		write = func(ctx context.Context, now time.Time, op string, fn func(*tx) error) error {
-			err := db.updateLateShared(ctx, now, op, fn)
+			err := db.updateLateShared(ctx, now, op, func(tx *tx) error {
+				if tx.late() {
+					tx.durable = durable
+				}
+				return fn(tx)
+			})
 			if err == nil {
 				durable()
 			}

@@ -315,6 +315,9 @@ type tx struct {
 	// arrivals are the changes of arrivals stored earlier in this transaction (group
 	// commit) for a matcher that is told of them: see arrivalChange.
 	arrivals []int64
+	// durable, set by a late transaction, is called by the batch that commits it once it
+	// is durable, in the batch's order, before any of the batch returns (commitLateGrouped).
+	durable func()
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head
