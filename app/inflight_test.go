@@ -377,6 +377,38 @@ func TestFlightsBoundIsTheAdaptiveLimit(t *testing.T) {
 	}
 }
 
+// TestSlotsReservedAndGivenBackAreNotReached: a round takes a peer's free slots before
+// it claims (reserve); a peer given fewer deliveries than its free slots has not used
+// its limit, and must not have it raised for that.
+func TestSlotsReservedAndGivenBackAreNotReached(t *testing.T) {
+	var f flights
+	bound := f.bound("FR", 0)
+	if got := f.reserve("FR", bound, 128); got != bound {
+		t.Fatalf("reserved %d of %d free slots", got, bound)
+	}
+	if !f.startReserved(&forewarn.Delivery{MessageID: "m0", Agency: "FR"}) {
+		t.Fatal("a reserved slot did not start its delivery")
+	}
+	f.unreserve("FR", bound, bound-1)
+	if f.limits["FR"].full {
+		t.Fatalf("one delivery started on %d free slots counts as the limit reached", bound)
+	}
+	// The other slots, all used: now it is reached.
+	if got := f.reserve("FR", bound, 128); got != bound-1 {
+		t.Fatalf("reserved %d, want the %d left", got, bound-1)
+	}
+	for i := range bound - 1 {
+		f.startReserved(&forewarn.Delivery{MessageID: fmt.Sprint("m", i+1), Agency: "FR"})
+	}
+	f.unreserve("FR", bound, 0)
+	if !f.limits["FR"].full {
+		t.Fatal("every slot used, yet the limit does not count as reached")
+	}
+	if got := f.reserve("FR", bound, 8); got != 0 {
+		t.Fatalf("reserved %d past the limit", got)
+	}
+}
+
 func TestFlightsForgetRemovedPeers(t *testing.T) {
 	var f flights
 	f.bound("FR", 0)

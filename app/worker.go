@@ -163,7 +163,7 @@ func (f *flights) reserve(agency string, perPeer, want int) int {
 	}
 	n := max(0, min(want, perPeer-f.perPeer[agency]))
 	f.perPeer[agency] += n
-	if f.perPeer[agency] >= perPeer {
+	if n == 0 && want > 0 {
 		f.limitLocked(agency).reached()
 	}
 	return n
@@ -182,11 +182,16 @@ func (f *flights) startReserved(d *forewarn.Delivery) bool {
 	return true
 }
 
-// unreserve gives back n slots reserve took for agency and no delivery used.
-func (f *flights) unreserve(agency string, n int) {
+// unreserve gives back n slots reserve took for agency, of perPeer, that no delivery
+// used. The limit counts as reached only when the deliveries started filled it: slots
+// taken in advance and given back do not say the peer had more to take.
+func (f *flights) unreserve(agency string, perPeer, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.perPeer[agency] -= n
+	if f.perPeer[agency] >= perPeer {
+		f.limitLocked(agency).reached()
+	}
 }
 
 // bound returns how many deliveries to agency may be in flight, and requests under way:
@@ -406,7 +411,7 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 		}
 		ds, es, cerr := ms.Store.ClaimDueTo(ctx, ms.Server, code, now, now.Add(ms.claimFor()), slots)
 		if cerr != nil {
-			ms.flights.unreserve(code, slots)
+			ms.flights.unreserve(code, bound, slots)
 			behind, err = true, cerr
 			break
 		}
@@ -420,7 +425,7 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 				started++
 			}
 		}
-		ms.flights.unreserve(code, slots-started)
+		ms.flights.unreserve(code, bound, slots-started)
 		for id, env := range es {
 			envs[id] = env
 		}
