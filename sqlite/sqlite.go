@@ -42,10 +42,14 @@ var Dialect = sqlstore.Dialect{
 	RelaxSession:      "PRAGMA synchronous = NORMAL",
 	RestoreSession:    "PRAGMA synchronous = FULL",
 	IsUniqueViolation: IsUniqueViolation,
-	Compact:           Compact,
-	PartitionedLists:  true,
-	Checkpoint:        "PRAGMA wal_checkpoint(PASSIVE)",
-	ParamExpressions:  true,
+	IsNotNullViolation: func(err error) bool {
+		var e *sqlite.Error
+		return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_NOTNULL
+	},
+	Compact:          Compact,
+	PartitionedLists: true,
+	Checkpoint:       "PRAGMA wal_checkpoint(PASSIVE)",
+	ParamExpressions: true,
 }
 
 // walBackstopPages is the log's size in pages at which a commit checkpoints it itself,

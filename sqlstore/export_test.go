@@ -83,6 +83,9 @@ func HotQueries(n int) map[string]string {
 	return map[string]string{"outgoing": outgoingQuery(n), "claim": claimQuery(n, ""), "receipt": receiptQuery, "receipt unread": receiptUnreadQuery, "changes": changesQuery}
 }
 
+// PinnedInsert is the statement SQLite stores an arrival with, its n signers' keys checked.
+var PinnedInsert = pinnedInsert
+
 // LimitedQueries are hot queries with a LIMIT given as a parameter, as db prepares them.
 func LimitedQueries(db *DB) map[string]string {
 	return map[string]string{"due to a peer": db.rebind(db.dueToQuery()), "an arrival's changes": db.rebind(arrivalChangesQuery), "changes": db.rebind(changesQuery), "due": db.rebind("SELECT " + deliveryColumns + " FROM deliveries WHERE " + db.dueQuery()),

@@ -102,6 +102,10 @@ type Dialect struct {
 	// IsUniqueViolation reports whether err is a unique or primary-key constraint
 	// violation, judged by the database's error code.
 	IsUniqueViolation func(error) bool
+	// IsNotNullViolation reports whether err is a NOT NULL constraint violation, judged
+	// by the database's error code: an arrival's insert on SQLite finding a signer's key
+	// no longer pinned (insertMessage).
+	IsNotNullViolation func(error) bool
 	// SingleWriter makes writers within this process queue on a mutex before they begin.
 	// SQLite admits one writer at a time anyway; without the queue, writers that find the
 	// lock taken poll it with growing sleeps (its busy handler), which wastes most of the

@@ -213,6 +213,33 @@ func TestLimitedQueriesPreparedOnce(t *testing.T) {
 	}
 }
 
+// TestArrivalInsertNeedsNoTemporaryTable checks that SQLite stores an arrival, its
+// signers' keys checked in the same statement, without a temporary table: an INSERT …
+// SELECT into a table with triggers (messages has) copies what it selects into one
+// first, opened and closed for every message received, a fifth of the insert.
+func TestArrivalInsertNeedsNoTemporaryTable(t *testing.T) {
+	raw := planDB(t)
+	for n := 1; n <= 2; n++ {
+		q := sqlstore.PinnedInsert(n)
+		rows, err := raw.Query("EXPLAIN "+q, make([]any, strings.Count(q, "?"))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var addr, p1, p2, p3, p5 int
+			var op string
+			var p4, comment any
+			if err := rows.Scan(&addr, &op, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+				t.Fatal(err)
+			}
+			if op == "OpenEphemeral" {
+				t.Errorf("storing an arrival signed by %d agencies opens a temporary table (instruction %d): %s", n, addr, q)
+			}
+		}
+		rows.Close()
+	}
+}
+
 // TestReleaseReadsUndelivered checks that a starting server takes back its claimed
 // deliveries through the index of undelivered ones on SQLite (migration 0421 dropped the
 // index of claims), not by reading every delivery ever made.
