@@ -76,6 +76,7 @@ type Messages struct {
 	// (the store queues them; this only saves waiting for its next tick).
 	Notifier *Notifier
 
+	agencyMu         sync.Mutex // guards agency: a node's first sends may ask at once
 	agency           string
 	poke             chan struct{}
 	flights          flights
@@ -106,6 +107,8 @@ func NewMessages(node *Node, transport Transport) *Messages {
 
 // Agency returns this node's agency code.
 func (ms *Messages) Agency(ctx context.Context) (string, error) {
+	ms.agencyMu.Lock()
+	defer ms.agencyMu.Unlock()
 	if ms.agency != "" {
 		return ms.agency, nil
 	}
