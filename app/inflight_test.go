@@ -386,7 +386,7 @@ func TestSlotsReservedAndGivenBackAreNotReached(t *testing.T) {
 	if got := f.reserve("FR", bound, 128); got != bound {
 		t.Fatalf("reserved %d of %d free slots", got, bound)
 	}
-	if !f.startReserved(&forewarn.Delivery{MessageID: "m0", Agency: "FR"}) {
+	if !f.startReserved(&forewarn.Delivery{MessageID: "m0", Agency: "FR"}, f.read()) {
 		t.Fatal("a reserved slot did not start its delivery")
 	}
 	f.unreserve("FR", bound, bound-1)
@@ -398,7 +398,7 @@ func TestSlotsReservedAndGivenBackAreNotReached(t *testing.T) {
 		t.Fatalf("reserved %d, want the %d left", got, bound-1)
 	}
 	for i := range bound - 1 {
-		f.startReserved(&forewarn.Delivery{MessageID: fmt.Sprint("m", i+1), Agency: "FR"})
+		f.startReserved(&forewarn.Delivery{MessageID: fmt.Sprint("m", i+1), Agency: "FR"}, f.read())
 	}
 	f.unreserve("FR", bound, 0)
 	if !f.limits["FR"].full {
@@ -441,5 +441,29 @@ func TestRequestsStayWithinDefaultPeerParallel(t *testing.T) {
 	var f flights
 	if got := f.takeRequests("FR", requestBound(0, maxPeerFlights), maxPeerFlights); got != DefaultPeerParallel {
 		t.Errorf("a peer at the highest limit was given %d requests at once, want %d", got, DefaultPeerParallel)
+	}
+}
+
+// TestReservedFlightEndedSinceTheRoundBeganIsNotSentAgain: a round claims past a lapsed
+// claim while the delivery's flight is still running; that flight records its outcome
+// and ends before the round starts what it claimed. The round must not send it again.
+func TestReservedFlightEndedSinceTheRoundBeganIsNotSentAgain(t *testing.T) {
+	var f flights
+	d := &forewarn.Delivery{MessageID: "m0", Agency: "FR"}
+	bound := f.bound("FR", 0)
+	if !f.start(d, bound, f.read()) {
+		t.Fatal("the first flight did not start")
+	}
+	read := f.read() // the round begins while that flight runs
+	if got := f.reserve("FR", bound, 1); got != 1 {
+		t.Fatalf("reserved %d slots, want 1", got)
+	}
+	f.done(d) // the flight ends, its outcome recorded
+	if f.startReserved(d, read) {
+		t.Fatal("a delivery whose flight ended after the round began was started again")
+	}
+	other := &forewarn.Delivery{MessageID: "m1", Agency: "FR"}
+	if !f.startReserved(other, read) {
+		t.Fatal("a delivery never in flight did not start on its reserved slot")
 	}
 }

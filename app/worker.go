@@ -170,12 +170,14 @@ func (f *flights) reserve(agency string, perPeer, want int) int {
 }
 
 // startReserved takes d in flight on a slot reserve took for its peer, unless it is in
-// flight already; the slot is then still reserved.
-func (f *flights) startReserved(d *forewarn.Delivery) bool {
+// flight already, or its flight ended after the round began (read): its outcome is
+// recorded, and a claim made past a lapsed one may still have shown it due. The slot is
+// then still reserved.
+func (f *flights) startReserved(d *forewarn.Delivery, read uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := keyOf(d)
-	if f.running[key] {
+	if f.running[key] || f.endedAt[key] > read {
 		return false
 	}
 	f.running[key] = true
@@ -419,8 +421,9 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 		started := 0
 		for _, d := range ds {
 			// One still in flight here (its claim lapsed meanwhile) stays with its flight,
-			// which records its outcome.
-			if ms.flights.startReserved(d) {
+			// which records its outcome; one whose flight ended since the round began is
+			// not sent again.
+			if ms.flights.startReserved(d, read) {
 				claimed = append(claimed, d)
 				started++
 			}
