@@ -122,7 +122,8 @@ type StoredMessage struct {
 	// Durable, when set on a message being received, is called by ReceiveMessage once the
 	// message is durably stored, with its ChangeSeq: writes committed together are told in
 	// commit order, before any of their callers is answered. It must be quick. On a message
-	// being sent, CreateMessage calls it likewise, with 0.
+	// being sent, CreateMessage calls it with 0: on SQLite likewise, in commit order before
+	// any sender is answered; on PostgreSQL as each send's own write returns.
 	Durable func(changeSeq int64) `json:"-"`
 	// MatchedThrough, on a message being received with CheckMatched set, is the Seq of
 	// the last change its matcher had applied when it matched the message. A MatchChecker
