@@ -2163,19 +2163,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, owner string, now, until time
 		claimed[k] = true
 		return nil
 	}
-	err := db.claimPiped(ctx, "claim deliveries", Statement{SQL: db.rebind(q), Args: args, Each: each}, func(tx *tx) error {
-		rows, err := tx.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows.Scan); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	err := db.claimPiped(ctx, "claim deliveries", q, args, each)
 	if err != nil {
 		return nil, err
 	}
@@ -2233,19 +2221,7 @@ func (db *DB) ClaimDueTo(ctx context.Context, owner, agency string, now, until t
 		return nil
 	}
 	q := db.claimDueToQuery()
-	err = db.claimPiped(ctx, "claim due deliveries", Statement{SQL: db.rebind(q), Args: args, Each: each}, func(tx *tx) error {
-		rows, err := tx.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows.Scan); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	err = db.claimPiped(ctx, "claim due deliveries", q, args, each)
 	if err != nil {
 		return nil, nil, err
 	}

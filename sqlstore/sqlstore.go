@@ -529,14 +529,27 @@ func (db *DB) claim(ctx context.Context, op string, fn func(*tx) error) error {
 	return nil
 }
 
-// claimPiped is claim for a claim of one statement, st; fn runs it where claim does. Where
-// the dialect pipelines and relaxes commits (PostgreSQL), the BEGIN, the relaxed commit, st
-// and the COMMIT go as one pipeline: one round trip for the claim rather than four, each a
-// wait of the delivery round that makes it.
-func (db *DB) claimPiped(ctx context.Context, op string, st Statement, fn func(*tx) error) error {
+// claimPiped is claim for a claim of one statement, q with args, whose rows each reads.
+// Where the dialect pipelines and relaxes commits (PostgreSQL), the BEGIN, the relaxed
+// commit, the statement and the COMMIT go as one pipeline: one round trip for the claim
+// rather than four, each a wait of the delivery round that makes it.
+func (db *DB) claimPiped(ctx context.Context, op, q string, args []any, each func(scan func(...any) error) error) error {
 	if db.dialect.Pipeline == nil || db.dialect.RelaxedCommit == "" || db.dialect.SingleWriter {
-		return db.claim(ctx, op, fn)
+		return db.claim(ctx, op, func(tx *tx) error {
+			rows, err := tx.query(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := each(rows.Scan); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
 	}
+	st := Statement{SQL: db.rebind(q), Args: args, Each: each}
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return db.internal(op, err)
