@@ -148,3 +148,63 @@ func WriteAfterYield(ctx context.Context, db *DB, first, second string) (oneComm
 
 // Commits is how many transactions db has committed.
 func Commits(db *DB) int64 { return db.commits.Load() }
+
+// ErrNotCommitted is the error of the writes of a batch that stopped before its commit.
+var ErrNotCommitted = errNotCommitted
+
+// WritePanicking writes one audit entry per object in one batch, as group commit does.
+// The write at panicAt panics after appending its entry, or, with inDurable, when it is
+// told it is durable. It returns the panic the leader recovered, each write's error,
+// which were told they were durable, and which of the others were woken.
+func WritePanicking(ctx context.Context, db *DB, objects []string, panicAt int, inDurable bool) (recovered any, errs []error, durable, woken []bool) {
+	batch := make([]*groupWrite, len(objects))
+	durable = make([]bool, len(objects))
+	for i, obj := range objects {
+		batch[i] = &groupWrite{ctx: ctx, now: db.now(), op: "test write", turn: turn{wake: make(chan struct{})},
+			fn: func(tx *tx) error {
+				if err := tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", obj, nil, nil, ""); err != nil {
+					return err
+				}
+				if i == panicAt && !inDurable {
+					panic("test write panics")
+				}
+				return nil
+			},
+			durable: func() {
+				if i == panicAt && inDurable {
+					panic("test durable panics")
+				}
+				durable[i] = true
+			}}
+	}
+	func() {
+		defer func() { recovered = recover() }()
+		db.writeBatch(ctx, batch)
+	}()
+	errs = make([]error, len(batch))
+	woken = make([]bool, len(batch))
+	for i, w := range batch {
+		errs[i] = w.err
+		select {
+		case <-w.wake:
+			woken[i] = true
+		default:
+		}
+	}
+	return recovered, errs, durable, woken
+}
+
+// WriteGrouped writes one audit entry about obj as updateGrouped does; with panics, its
+// write panics after appending it, and WriteGrouped returns the panic recovered.
+func WriteGrouped(ctx context.Context, db *DB, obj string, panics bool) (recovered any, err error) {
+	defer func() { recovered = recover() }()
+	return nil, db.updateGrouped(ctx, db.now(), "test write", func(tx *tx) error {
+		if err := tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", obj, nil, nil, ""); err != nil {
+			return err
+		}
+		if panics {
+			panic("test write panics")
+		}
+		return nil
+	}, nil)
+}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"time"
@@ -91,6 +92,10 @@ func (q *turns[W]) handOn() {
 	}
 }
 
+// errNotCommitted is the error of the writes of a batch that stopped before its commit
+// without saying why: one of its writes panicked.
+var errNotCommitted = errors.New("the batch stopped before it committed (a write in it panicked); nothing of it was stored")
+
 // groupWrite is one caller's write: fn at now, and what became of it.
 type groupWrite struct {
 	ctx context.Context
@@ -125,26 +130,16 @@ func (db *DB) updateGrouped(ctx context.Context, now time.Time, op string, fn fu
 	if batch == nil {
 		return w.err
 	}
+	// Handed on even when a write panics, so the writes queued behind it are not left
+	// waiting for a leader that is gone.
+	defer db.group.handOn()
 	db.writeBatch(ctx, batch)
-	db.group.handOn()
 	return w.err
 }
 
 // writeBatch writes batch in one transaction, with the writes queued while it runs (up to
 // maxGroup in all), and wakes each write with its result.
 func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
-	// batch[0] is the leader, which is running; the others wait for their result. Once
-	// the batch is committed, each stored write is told so, in order, before any wakes.
-	defer func() {
-		for _, w := range batch {
-			if w.err == nil && w.durable != nil {
-				w.durable()
-			}
-		}
-		for _, w := range batch[1:] {
-			close(w.wake)
-		}
-	}()
 	fail := func(err error) {
 		for _, w := range batch {
 			if w.err == nil {
@@ -152,6 +147,28 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 			}
 		}
 	}
+	// batch[0] is the leader, which is running; the others wait for their result. Once
+	// the batch is committed, each stored write is told so, in order, before any wakes.
+	// One that is not committed (a write panicked, and the panic goes on up the leader's
+	// stack once the others are woken) fails every write not already failed: none is
+	// told it is durable, nor answered as stored, when nothing was committed.
+	committed := false
+	defer func() {
+		if !committed {
+			fail(db.internal("group commit", errNotCommitted))
+		}
+		// Woken even when telling one panics.
+		defer func() {
+			for _, w := range batch[1:] {
+				close(w.wake)
+			}
+		}()
+		for _, w := range batch {
+			if w.err == nil && w.durable != nil {
+				w.durable()
+			}
+		}
+	}()
 	if db.dialect.SingleWriter {
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
@@ -237,6 +254,7 @@ run:
 		fail(db.internal("group commit", err))
 		return
 	}
+	committed = true
 	db.committed()
 	if tx.policySaved {
 		db.policySaved.Store(true)

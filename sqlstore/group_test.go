@@ -466,3 +466,87 @@ func incomingVerified(e *storetest.Env, m *forewarn.Message, keys map[string]ed2
 		Deliveries:   []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, DeliveredAt: e.Clock.Now()}},
 		VerifiedKeys: keys}
 }
+
+// A write that panics in a batch leaves nothing of the batch stored, and none of the
+// others is told it is durable or answered as stored: each is woken with an error that
+// says the batch was not committed. Before, the others were told they were durable.
+func TestGroupCommitWritePanicStoresNothingAndToldNone(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 2)
+	db := e.Store.(*sqlstore.DB)
+	start := e.AuditCount()
+	objects := []string{"a", "b", "c", "d"}
+	recovered, errs, durable, woken := sqlstore.WritePanicking(e.Ctx, db, objects, 2, false)
+	if recovered == nil {
+		t.Fatal("the write's panic did not reach the leader")
+	}
+	for i := range objects {
+		if !errors.Is(errs[i], sqlstore.ErrNotCommitted) {
+			t.Errorf("write %s: %v, want the batch not committed", objects[i], errs[i])
+		}
+		if durable[i] {
+			t.Errorf("write %s was told it is durable", objects[i])
+		}
+		if i > 0 && !woken[i] {
+			t.Errorf("write %s was not woken", objects[i])
+		}
+	}
+	if got := e.AuditCount() - start; got != 0 {
+		t.Errorf("%d entries stored by a batch that panicked", got)
+	}
+	e.MustVerify()
+}
+
+// When telling a committed write that it is durable panics, the others of the batch are
+// still woken, with their writes stored, rather than left waiting.
+func TestGroupCommitDurablePanicStillWakesTheOthers(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 2)
+	db := e.Store.(*sqlstore.DB)
+	start := e.AuditCount()
+	objects := []string{"a", "b", "c"}
+	recovered, errs, durable, woken := sqlstore.WritePanicking(e.Ctx, db, objects, 1, true)
+	if recovered == nil {
+		t.Fatal("the panic did not reach the leader")
+	}
+	for i := range objects {
+		if errs[i] != nil {
+			t.Errorf("write %s: %v, want stored", objects[i], errs[i])
+		}
+		if i > 0 && !woken[i] {
+			t.Errorf("write %s was not woken", objects[i])
+		}
+	}
+	if !durable[0] {
+		t.Error("the write told before the panic was not told it is durable")
+	}
+	if got := e.AuditCount() - start; got != len(objects) {
+		t.Errorf("%d entries stored, want %d", got, len(objects))
+	}
+	e.MustVerify()
+}
+
+// A leader whose write panics still hands the lead on: the writes after it are stored,
+// not left queued behind a leader that is gone.
+func TestGroupCommitPanicHandsOn(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 2)
+	db := e.Store.(*sqlstore.DB)
+	if recovered, _ := sqlstore.WriteGrouped(e.Ctx, db, "a", true); recovered == nil {
+		t.Fatal("the write's panic did not reach its caller")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := sqlstore.WriteGrouped(e.Ctx, db, "b", false)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the write after the panic: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the write after a panicking one was still waiting for its turn after a minute")
+	}
+	if last := e.LastAudit(); last.ObjectID != "b" {
+		t.Errorf("last entry is about %q, want b", last.ObjectID)
+	}
+	e.MustVerify()
+}
