@@ -208,3 +208,6 @@ func WriteGrouped(ctx context.Context, db *DB, obj string, panics bool) (recover
 		return nil
 	}, nil)
 }
+
+// ErrLateStopped is the error of the others of a late batch whose leader panicked.
+var ErrLateStopped = errLateStopped

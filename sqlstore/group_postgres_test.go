@@ -326,3 +326,80 @@ func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 	}
 	e.MustVerify()
 }
+
+// When something panics in a PostgreSQL batch's leader (here telling an arrival that it
+// is durable, which the leader does for the whole batch after the commit), the others of
+// the batch are woken with an error saying so, rather than left waiting for a leader that
+// is gone, and the next batch still gets its turn. Before, every write after it hung.
+func TestGroupCommitPanicWakesTheOthersPostgres(t *testing.T) {
+	e, _ := postgresEnv(t, "PostgreSQL group commit", 3)
+	e.Init()
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	queued, release := sqlstore.HoldLateGroup(db)
+	type result struct {
+		panicked bool
+		err      error
+	}
+	results := make(chan result, 3)
+	for i := range 3 {
+		e.Clock.Advance(time.Second)
+		sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+		sm.Durable = func(int64) {
+			if i == 0 {
+				panic("test durable panics")
+			}
+		}
+		go func() {
+			r := result{panicked: true}
+			defer func() {
+				if recover() == nil {
+					r.panicked = false
+				}
+				results <- r
+			}()
+			_, _, r.err = db.ReceiveMessage(e.Ctx, peer, sm, receipt)
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < 3; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of 3 arrivals queued", queued())
+		}
+	}
+	release()
+	panicked, stopped := 0, 0
+	for range 3 {
+		select {
+		case r := <-results:
+			if r.panicked {
+				panicked++
+			} else if errors.Is(r.err, sqlstore.ErrLateStopped) {
+				stopped++
+			} else if r.err != nil {
+				t.Errorf("an arrival of the batch: %v", r.err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("an arrival of the batch whose leader panicked was still waiting after a minute")
+		}
+	}
+	if panicked != 1 || stopped != 2 {
+		t.Errorf("%d arrivals panicked and %d were told the batch stopped, want 1 and 2", panicked, stopped)
+	}
+	done := make(chan error, 1)
+	e.Clock.Advance(time.Second)
+	sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+	go func() {
+		_, _, err := db.ReceiveMessage(e.Ctx, peer, sm, receipt)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the arrival after the batch: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the arrival after a batch whose leader panicked was still waiting after a minute")
+	}
+	e.MustVerify()
+}

@@ -454,6 +454,10 @@ func (tx *tx) retrySerialIf(cond bool) error {
 // and did not), it is rolled back whole and each of its transactions commits alone,
 // where it fails, or runs again holding the head, as it would have without the group.
 
+// errLateStopped is the error of the others of a batch whose leader stopped without an
+// answer for them: something in it panicked, before or after its commit.
+var errLateStopped = errors.New("the batch stopped without an answer (something in it panicked); whether it was stored is not known")
+
 // errAlone tells a grouped late transaction that its batch failed: it commits alone.
 var errAlone = errors.New("the batch failed; commit alone")
 
@@ -496,6 +500,19 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		handedOver = true
 		db.late.handOn()
 	}
+	// The others are woken, and the next batch may start, even when something panics on
+	// the way (the panic goes on up the leader's stack): each is told its write failed,
+	// not that it is stored, nor left waiting for a leader that is gone.
+	woken := false
+	defer func() {
+		if !woken {
+			for _, o := range batch[1:] {
+				o.err = db.internal("group commit", errLateStopped)
+				close(o.wake)
+			}
+			handover()
+		}
+	}()
 	err := db.onConn(ctx, tx, func() error {
 		if len(batch) == 1 {
 			return db.commitLateOn(ctx, tx, shared, handover)
@@ -519,6 +536,7 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		}
 		close(o.wake)
 	}
+	woken = true
 	handover()
 	if err != nil && len(batch) > 1 {
 		return db.commitLate(ctx, tx, relaxed, nil)
