@@ -403,3 +403,85 @@ func TestGroupCommitPanicWakesTheOthersPostgres(t *testing.T) {
 	}
 	e.MustVerify()
 }
+
+// A PostgreSQL batch whose COMMIT ran but whose wait for the disk then failed (as with a
+// connection lost there) has each of its writes run again alone, as a failed batch does.
+// That must write nothing twice: each finds what the batch committed (the arrivals by
+// their keys, the receipt by its guard) and, on the serial path, commits durably, which
+// flushes the log past the batch's commit, so each caller is answered once its write is
+// durable. Delivered again, each arrival gets its first receipt.
+func TestGroupCommitFailingAfterCommitWritesNothingTwicePostgres(t *testing.T) {
+	e, conn := postgresEnv(t, "PostgreSQL group commit", 3)
+	e.Init()
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	sent := e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now())).Message
+	start := e.AuditCount()
+	sqlstore.SetWaitDurable(db, "SELECT 1 / 0")
+	queued, release := sqlstore.HoldLateGroup(db)
+	type arrival struct {
+		sm      *forewarn.StoredMessage
+		receipt []byte
+		err     error
+	}
+	arrivals := make([]*arrival, 3)
+	var wg sync.WaitGroup
+	var receiptErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		receiptErr = db.Delivered(e.Ctx, forewarn.DeliveryReceipt{MessageID: sent.ID, Agency: storetest.PeerFR, Receipt: []byte(`{"r":1}`), At: e.Clock.Now()})
+	}()
+	for i := range arrivals {
+		e.Clock.Advance(time.Second)
+		sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+		a := &arrival{sm: sm, receipt: receipt}
+		arrivals[i] = a
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, a.err = db.ReceiveMessage(e.Ctx, peer, a.sm, a.receipt)
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < len(arrivals)+1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d writes queued", queued(), len(arrivals)+1)
+		}
+	}
+	release()
+	wg.Wait()
+	sqlstore.SetWaitDurable(db, "") // the disk answers again
+	if receiptErr != nil {
+		t.Errorf("the receipt: %v", receiptErr)
+	}
+	var receipts int
+	if err := conn.QueryRowContext(e.Ctx, "SELECT COUNT(*) FROM audit_entries WHERE object_id = $1 AND action LIKE '%deliver%'", sent.ID).Scan(&receipts); err != nil {
+		t.Fatal(err)
+	}
+	if receipts != 1 {
+		t.Errorf("the receipt has %d audit entries, want 1", receipts)
+	}
+	for i, a := range arrivals {
+		if a.err != nil {
+			t.Errorf("arrival %d: %v", i, a.err)
+		}
+		var n int
+		if err := conn.QueryRowContext(e.Ctx, "SELECT COUNT(*) FROM audit_entries WHERE object_id = $1", a.sm.Message.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("arrival %d has %d audit entries, want 1", i, n)
+		}
+	}
+	if got := e.AuditCount() - start; got != len(arrivals)+1 {
+		t.Errorf("%d audit entries written, want %d", got, len(arrivals)+1)
+	}
+	for i, a := range arrivals {
+		r, dup, err := db.ReceiveMessage(e.Ctx, peer, a.sm, []byte("a second receipt"))
+		if err != nil || !dup || string(r) != string(a.receipt) {
+			t.Errorf("arrival %d delivered again: duplicate %v, receipt %q, %v; want its first receipt", i, dup, r, err)
+		}
+	}
+	e.MustVerify()
+}
