@@ -392,6 +392,10 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	defer func() {
 		for code, n := range reserved {
 			ms.flights.endRequests(code, n)
+			// A send handed off while this round held the peer's requests or slots waits
+			// in its queue: nothing else starts it when the peer is idle, before its
+			// claim lapses.
+			ms.pump(code)
 		}
 	}()
 	// Another server on the same store may be claiming the same deliveries: each is sent
@@ -1239,7 +1243,7 @@ func (ms *Messages) pump(agency string) {
 	w := &ms.worker
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ctx == nil {
+	if w.ctx == nil || len(w.queued[agency]) == 0 {
 		return
 	}
 	read := ms.flights.read()
