@@ -103,3 +103,65 @@ func FuzzParseBatch(f *testing.F) {
 		}
 	})
 }
+
+// A batch of envelopes as nodes seal them is read in place (splitBatch) into what the
+// general reading gives, envelope for envelope, and refused past the limit as it is.
+func TestSealedBatchReadInPlace(t *testing.T) {
+	var envs [][]byte
+	for range 3 {
+		wire, err := Seal(sampleMessage(), turkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, wire)
+	}
+	body := AppendBatch(nil, envs)
+	items, ok := splitBatch(body, MaxBatchItems)
+	if !ok {
+		t.Fatal("a batch of sealed envelopes was not read in place")
+	}
+	if len(items) != len(envs) {
+		t.Fatalf("%d envelopes, want %d", len(items), len(envs))
+	}
+	for i := range envs {
+		if !bytes.Equal(items[i], envs[i]) {
+			t.Errorf("envelope %d: %q, want %q", i, items[i], envs[i])
+		}
+		if _, _, err := OpenDigest(items[i], keys, 0); err != nil {
+			t.Errorf("envelope %d read in place does not open: %v", i, err)
+		}
+	}
+	if _, err := ParseBatch(body, 2); err == nil || !strings.Contains(err.Error(), "more than 2") {
+		t.Errorf("a sealed batch over the limit: %v, want refused as more than 2", err)
+	}
+	// Anything else is read in full: spacing, another member, a value that is no object.
+	for _, other := range []string{
+		strings.Replace(string(body), `[`, `[ `, 1),
+		`{"envelopes":[{"v":1},[]]}`,
+		`{"envelopes":[{"v":1}],"x":1}`,
+		`{"envelopes":[{"b":1,"a":2}]}`,
+	} {
+		if _, ok := splitBatch([]byte(other), MaxBatchItems); ok {
+			t.Errorf("%s was read in place", other)
+		}
+	}
+}
+
+// BenchmarkParseBatch measures splitting a batch of 8 sealed envelopes.
+func BenchmarkParseBatch(b *testing.B) {
+	var envs [][]byte
+	for range 8 {
+		wire, err := Seal(sampleMessage(), turkey)
+		if err != nil {
+			b.Fatal(err)
+		}
+		envs = append(envs, wire)
+	}
+	body := AppendBatch(nil, envs)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseBatch(body, MaxBatchItems); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
