@@ -341,8 +341,11 @@ func unsignedBytes(f format, encoded []byte) []byte {
 	b = appendString(b, f.body)
 	b = append(b, ':')
 	b = append(b, encoded...)
-	return append(b, `,"v":1}`...)
+	return append(b, unsignedTail...)
 }
+
+// unsignedTail ends what a signature covers, after the payload (unsignedBytes).
+const unsignedTail = `,"v":1}`
 
 // signsInProcess reports whether s says its signatures are made in this process by
 // crypto/ed25519 from its own key (keyfile.Key), so that they always verify.
@@ -437,14 +440,18 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	// whole document; when the document came canonical (as nodes write them), its bytes
 	// are the payload's encoding already.
 	out, inPlace := form.member(data, f.body)
-	if inPlace {
-		out = slices.Clone(out)
-	} else if out, err = appendCanonical(nil, body); err != nil {
-		return nil, nil, err
+	if !inPlace {
+		if out, err = appendCanonical(nil, body); err != nil {
+			return nil, nil, err
+		}
 	}
 	// The members are v (1, checked above), the payload and the signatures, so what was
-	// signed is written around the payload as it is.
+	// signed is written around the payload as it is. The payload returned is its copy
+	// there, not data's bytes (which the caller may reuse), nor a copy of its own.
 	signed := unsignedBytes(f, out)
+	if at := len(signed) - len(unsignedTail) - len(out); inPlace {
+		out = signed[at : at+len(out) : at+len(out)]
+	}
 	// Every signature present must verify: an unchecked one would only mislead a reader.
 	for _, s := range sigs {
 		role := "co-signer"
