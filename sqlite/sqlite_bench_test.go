@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,4 +173,89 @@ func bigTrail(b *testing.B) string {
 		b.Fatal(err)
 	}
 	return path
+}
+
+// BenchmarkRecordReceipts measures what a sending node's recorder does for each batch of
+// receipts its peer answers: Delivered with 10 receipts, in one durable transaction
+// (run with a fixed -benchtime such as 200x: the deliveries are stored beforehand).
+func BenchmarkRecordReceipts(b *testing.B) {
+	const per = 10
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "forewarn.db"), sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.AddPeer(ctx, forewarn.SystemActor("init"), storetest.NewPeer(storetest.PeerFR)); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	receipts := make([]forewarn.DeliveryReceipt, 0, b.N*per)
+	for range b.N * per {
+		m := storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, now)
+		sm := &forewarn.StoredMessage{Message: m, Envelope: []byte("signed envelope of " + m.ID), Direction: forewarn.DirectionOut, StoredAt: now, Priority: forewarn.PriorityRoutine,
+			Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.PeerFR, Direction: forewarn.DirectionOut, NextAttempt: now}}}
+		if err := db.CreateMessage(ctx, forewarn.UserActor("liaison"), sm); err != nil {
+			b.Fatal(err)
+		}
+		receipts = append(receipts, forewarn.DeliveryReceipt{MessageID: m.ID, Agency: storetest.PeerFR, Receipt: make([]byte, 300), At: now})
+	}
+	runtime.GC() // the setup's garbage is not the recorder's
+	b.ResetTimer()
+	cpu := processCPU()
+	for i := range b.N {
+		if err := db.Delivered(ctx, receipts[i*per:(i+1)*per]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The CPU, user and system (the disk's writes), says more on a shared machine than
+	// the time, most of which is the disk's flush.
+	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N*per), "cpu-µs/receipt")
+}
+
+// processCPU is the CPU time, user and system, this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkClaimDue measures what a delivery round does for a peer with a backlog:
+// ClaimDueTo of limit deliveries (run with a fixed -benchtime such as 100x: the
+// deliveries are stored beforehand).
+func BenchmarkClaimDue(b *testing.B) {
+	for _, limit := range []int{1, 8, 16, 32} {
+		b.Run(fmt.Sprint(limit), func(b *testing.B) {
+			db, err := sqlite.Open(filepath.Join(b.TempDir(), "forewarn.db"), sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			ctx := context.Background()
+			if err := db.AddPeer(ctx, forewarn.SystemActor("init"), storetest.NewPeer(storetest.PeerFR)); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			for range b.N * limit {
+				m := storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, now)
+				sm := &forewarn.StoredMessage{Message: m, Envelope: make([]byte, 2000), Direction: forewarn.DirectionOut, StoredAt: now, Priority: forewarn.PriorityRoutine,
+					Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.PeerFR, Direction: forewarn.DirectionOut, NextAttempt: now}}}
+				if err := db.CreateMessage(ctx, forewarn.UserActor("liaison"), sm); err != nil {
+					b.Fatal(err)
+				}
+			}
+			runtime.GC() // the setup's garbage is not the claims'
+			b.ResetTimer()
+			cpu := processCPU()
+			for range b.N {
+				if ds, _, err := db.ClaimDueTo(ctx, "server", storetest.PeerFR, now, now.Add(time.Minute), limit); err != nil || len(ds) != limit {
+					b.Fatalf("claimed %d, %v; want %d", len(ds), err, limit)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/claim")
+			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N*limit), "cpu-µs/delivery")
+		})
+	}
 }
