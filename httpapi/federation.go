@@ -58,22 +58,27 @@ func (s *Server) handleFederationMessage(w http.ResponseWriter, r *http.Request)
 	w.Write(receipt)
 }
 
-// receive verifies and stores one envelope within a worker slot (Messages.ReceiveThen) and
-// returns its receipt or its refusal. The slot bounds verifying and matching; a message
-// waiting to be stored with others (group commit) gives it back. ok is false when the
-// sender left before a slot was free: nothing is to be answered.
 // readBody reads a request's body, up to limit+1 bytes (so that a caller sees one over
 // the limit), into one buffer sized by the declared length when there is one, instead
-// of growing it step by step as io.ReadAll does.
+// of growing it step by step as io.ReadAll does. No more than preallocBody is taken on
+// the sender's word: a length declared and never sent costs no more than that.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if n := r.ContentLength; n > 0 && n <= limit {
-		buf.Grow(int(n) + bytes.MinRead)
+		buf.Grow(int(min(n, preallocBody)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
 	return buf.Bytes(), err
 }
 
+// preallocBody is the most readBody allocates before the body's bytes arrive: more than
+// a batch of DefaultBatchSize warnings takes.
+const preallocBody = 64 << 10
+
+// receive verifies and stores one envelope within a worker slot (Messages.ReceiveThen) and
+// returns its receipt or its refusal. The slot bounds verifying and matching; a message
+// waiting to be stored with others (group commit) gives it back. ok is false when the
+// sender left before a slot was free: nothing is to be answered.
 func (s *Server) receive(r *http.Request, data []byte) (receipt []byte, ok bool, err error) {
 	// However many requests, single or batches, are read at once, no more envelopes are
 	// received at once than FederationReaders: each holds what its storing needs (a
