@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -258,4 +261,80 @@ func BenchmarkClaimDue(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N*limit), "cpu-µs/delivery")
 		})
 	}
+}
+
+// BenchmarkReceive measures the store's part of an arrival alone: ReceiveMessage from 16
+// writers at once (group commit), durable, with an envelope and a receipt of the sizes
+// delivery carries. It reports the CPU the process spent per message (user and system,
+// the disk's writes included), which the machine's neighbours change less than its time.
+func BenchmarkReceive(b *testing.B) {
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "forewarn.db"), sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code, CheckpointEvery: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx, system := context.Background(), forewarn.SystemActor("bench")
+	if err := db.InitNode(ctx, system, &forewarn.NodeInfo{Agency: storetest.Agency, PublicKey: storetest.NewSigner().PublicKey()},
+		&forewarn.User{Username: "admin", DisplayName: "Node admin", Roles: []forewarn.Role{forewarn.RoleAdmin}}); err != nil {
+		b.Fatal(err)
+	}
+	peer := storetest.NewPeer(storetest.PeerFR)
+	if err := db.AddPeer(ctx, system, peer); err != nil {
+		b.Fatal(err)
+	}
+	envelope, receipt := make([]byte, 590), make([]byte, 380)
+	for i := range envelope {
+		envelope[i] = 'a' + byte(i%26)
+	}
+	copy(receipt, envelope)
+	// FOREWARN_BENCH_WRITERS sets another number of writers (1: a commit for each message).
+	writers := 16
+	if n, err := strconv.Atoi(os.Getenv("FOREWARN_BENCH_WRITERS")); err == nil && n > 0 {
+		writers = n
+	}
+	sms := make([]*forewarn.StoredMessage, b.N)
+	for i := range sms {
+		now := time.Now()
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, now)
+		dl := now.Add(30 * 24 * time.Hour)
+		sms[i] = &forewarn.StoredMessage{Message: m, Envelope: envelope, Direction: forewarn.DirectionIn, Priority: forewarn.PriorityRoutine,
+			Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, Deadline: dl, NextEscalation: dl}}}
+	}
+	actor := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	b.ResetTimer()
+	cpu, io := processCPU(), procIO(b)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < b.N; i += writers {
+				if _, dup, err := db.ReceiveMessage(ctx, actor, sms[i], receipt); err != nil || dup {
+					b.Errorf("ReceiveMessage: duplicate %v, %v", dup, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
+	after := procIO(b)
+	b.ReportMetric(float64(after["syscw"]-io["syscw"])/float64(b.N), "writes/msg")
+	b.ReportMetric(float64(after["wchar"]-io["wchar"])/float64(b.N), "bytes-written/msg")
+}
+
+// procIO reads the process's I/O counters (Linux): the write calls it made and the bytes
+// they wrote, which say what a change to the schema costs the disk, whatever the load.
+func procIO(b *testing.B) map[string]int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		b.Skipf("no I/O counters: %v", err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			out[k], _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return out
 }
