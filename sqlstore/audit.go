@@ -64,12 +64,21 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 	e.PrevHash = tx.headHash
 	e.Hash = e.ComputeHash()
 	row := []any{e.Seq, FormatTime(e.Time), string(e.Actor.Kind), e.Actor.ID, e.Actor.Token, e.Action, e.ObjectType, e.ObjectID, e.Before, e.After, e.Detail, e.PrevHash, e.Hash}
-	if tx.queue {
+	switch {
+	case tx.queue:
 		// Linking a late transaction (or a batch of them): its entries go in as few
 		// statements as their count allows, sent before the next write (flushAudit).
 		tx.auditRows = append(tx.auditRows, row)
-	} else if _, err := tx.exec(ctx, "INSERT INTO audit_entries ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row...); err != nil {
-		return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
+	case tx.db.dialect.SingleWriter:
+		// Where one writer at a time stores (SQLite), the entries of a transaction (a
+		// group commit's arrivals and receipts, two or three each) are written together
+		// just before it commits, or before it reads the trail (writeAudit): a few
+		// multi-row INSERTs rather than a statement for each.
+		tx.unwritten = append(tx.unwritten, row)
+	default:
+		if _, err := tx.exec(ctx, auditInsert[0], row...); err != nil {
+			return fmt.Errorf("insert audit entry %d: %w", e.Seq, err)
+		}
 	}
 	// The head moves in the store once, before commit (moveHead; a late transaction's
 	// link moves it after its last entry), not once per entry.
@@ -88,6 +97,9 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 // The transaction holds the head from its first statement (begin), so no one reads it
 // meanwhile.
 func (tx *tx) moveHead(ctx context.Context) error {
+	if err := tx.writeAudit(ctx); err != nil {
+		return err
+	}
 	if !tx.headMoved {
 		return nil
 	}
@@ -100,6 +112,45 @@ func (tx *tx) moveHead(ctx context.Context) error {
 
 // maxAuditRows is the most entries one INSERT of linked entries holds.
 const maxAuditRows = 64
+
+// auditInsert[k] inserts 2^k audit entries (auditColumns), up to maxAuditRows.
+var auditInsert = func() []string {
+	var qs []string
+	for n := 1; n <= maxAuditRows; n *= 2 {
+		qs = append(qs, "INSERT INTO audit_entries ("+auditColumns+") VALUES "+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", "))
+	}
+	return qs
+}()
+
+// writeAudit inserts the entries appended and not written yet (tx.unwritten, SQLite), in
+// multi-row INSERTs of a few shapes (each prepared once), largest power of two first.
+// It runs before the transaction commits (moveHead) and before it reads or changes the
+// trail itself (readsAudit), so nothing it reads misses an entry it appended.
+func (tx *tx) writeAudit(ctx context.Context) error {
+	rows := tx.unwritten
+	tx.unwritten = nil
+	for len(rows) > 0 {
+		k, n := 0, 1
+		for n*2 <= min(len(rows), maxAuditRows) {
+			k, n = k+1, n*2
+		}
+		args := make([]any, 0, n*len(rows[0]))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := tx.exec(ctx, auditInsert[k], args...); err != nil {
+			tx.unwritten = rows // still owed: the commit fails on them (moveHead)
+			return fmt.Errorf("insert audit entries %v to %v: %w", rows[0][0], rows[n-1][0], err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// readsAudit says whether the statement q names the audit trail: before it runs, the
+// entries the transaction appended are written (writeAudit).
+func readsAudit(q string) bool { return strings.Contains(q, "audit_entries") }
 
 // flushAudit queues the linked entries not yet queued as multi-row INSERTs, largest power
 // of two first, so that a batch of n entries is at most log2(n)+1 statements of a few

@@ -215,3 +215,18 @@ var ErrLateStopped = errLateStopped
 // SetWaitDurable replaces the statement a relaxed commit waits for the disk with (a test
 // makes it fail, as a connection lost after the COMMIT would).
 func SetWaitDurable(db *DB, q string) { db.dialect.WaitDurable = q }
+
+// AppendAndRead appends n audit entries in one writing transaction and then, in the
+// same transaction, counts the entries the trail holds about obj.
+func AppendAndRead(ctx context.Context, db *DB, obj string, n int) (int, error) {
+	var got int
+	err := db.update(ctx, db.now(), "test write", func(tx *tx) error {
+		for range n {
+			if err := tx.audit(ctx, forewarn.SystemActor("test"), "test.write", "test", obj, nil, nil, ""); err != nil {
+				return err
+			}
+		}
+		return tx.queryRow(ctx, "SELECT COUNT(*) FROM audit_entries WHERE object_type = 'test' AND object_id = ?", obj).Scan(&got)
+	})
+	return got, err
+}

@@ -550,3 +550,22 @@ func TestGroupCommitPanicHandsOn(t *testing.T) {
 	}
 	e.MustVerify()
 }
+
+// On SQLite a transaction's audit entries are written together before it commits
+// (writeAudit); one that reads the trail meanwhile finds every entry it appended, and
+// the chain verifies.
+func TestUnwrittenAuditEntriesAreRead(t *testing.T) {
+	e := storetest.NewEnv(t, openSQLite, 4)
+	db := e.Store.(*sqlstore.DB)
+	for _, n := range []int{1, 3, 70} {
+		obj := fmt.Sprintf("object %d", n)
+		got, err := sqlstore.AppendAndRead(e.Ctx, db, obj, n)
+		if err != nil || got != n {
+			t.Errorf("%d entries appended: the transaction read %d of them (%v)", n, got, err)
+		}
+		if total := e.AuditCount(); total < n {
+			t.Errorf("%d entries appended: %d in the trail after commit", n, total)
+		}
+	}
+	e.MustVerify()
+}

@@ -309,6 +309,9 @@ type tx struct {
 	linking bool
 	// auditRows are entries linked and not yet queued (flushAudit).
 	auditRows [][]any
+	// unwritten are entries appended and not yet written, where one writer at a time
+	// stores (writeAudit).
+	unwritten [][]any
 	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
 	readOnly bool
 	// single marks a read of one statement run without a transaction (viewOne).
@@ -412,6 +415,11 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if tx.readOnly {
 		return nil, fmt.Errorf("a write in a read-only view: %s", q)
 	}
+	if len(tx.unwritten) > 0 && readsAudit(q) {
+		if err := tx.writeAudit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if tx.queue {
 		tx.flushAudit() // entries linked before this write go before it
 		tx.queued = append(tx.queued, Statement{SQL: tx.db.rebind(q), Args: args})
@@ -425,6 +433,11 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if len(tx.unwritten) > 0 && readsAudit(q) {
+		if err := tx.writeAudit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if tx.single {
 		st, err := tx.db.prepared(ctx, q)
 		if err != nil {
@@ -446,6 +459,10 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if len(tx.unwritten) > 0 && readsAudit(q) {
+		// An error leaves the entries owed, and the commit fails on them (moveHead).
+		_ = tx.writeAudit(ctx)
+	}
 	if tx.single {
 		st, err := tx.db.prepared(ctx, q)
 		if err != nil {
