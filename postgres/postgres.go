@@ -48,6 +48,9 @@ var Dialect = sqlstore.Dialect{
 	MigrationLock:     "SELECT pg_advisory_xact_lock(7208541337)",
 	IsUniqueViolation: IsUniqueViolation,
 	Compact:           Compact,
+	// Lists of every direction or status merge the per-value index ranges (migration 0457).
+	PartitionedLists: true,
+	LimitedParts:     true,
 }
 
 // waitDurable is Dialect.WaitDurable: a transaction that writes a record to the log (a

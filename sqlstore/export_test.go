@@ -216,6 +216,29 @@ var ErrLateStopped = errLateStopped
 // makes it fail, as a connection lost after the COMMIT would).
 func SetWaitDurable(db *DB, q string) { db.dialect.WaitDurable = q }
 
+// ListPages are the page queries of the message and match lists of every direction and
+// status, in each order, as db runs them, with their arguments (a page of 20).
+func ListPages(db *DB) map[string]struct {
+	SQL  string
+	Args []any
+} {
+	out := map[string]struct {
+		SQL  string
+		Args []any
+	}{}
+	for _, sort := range []forewarn.MessageSort{forewarn.SortNewest, forewarn.SortOldest, forewarn.SortUrgent, forewarn.SortLeastUrgent} {
+		l, err := db.messageList(forewarn.MessageFilter{Sort: sort, Limit: 20})
+		if err != nil {
+			panic(err)
+		}
+		out["messages "+string(sort)] = struct {
+			SQL  string
+			Args []any
+		}{l.page, l.pageArgs}
+	}
+	return out
+}
+
 // AppendAndRead appends n audit entries in one writing transaction and then, in the
 // same transaction, counts the entries the trail holds about obj.
 func AppendAndRead(ctx context.Context, db *DB, obj string, n int) (int, error) {

@@ -324,8 +324,8 @@ func (db *DB) matchList(f forewarn.MatchFilter) (list, error) {
 	// status's range and merges them (partition.go); a subject's or a message's matches
 	// are read by their own keys, few, and sorted.
 	if db.dialect.PartitionedLists && f.Status == "" && f.SubjectID == "" && f.MessageID == "" {
-		l = list{count: byStatus.count(from), countArgs: byStatus.args(args),
-			page: byStatus.page(matchColumns, from, order), pageArgs: append(byStatus.args(args), limit, f.Offset)}
+		l = list{count: byStatus.count(from), countArgs: byStatus.args(args)}
+		l.page, l.pageArgs = byStatus.pageQuery(matchColumns, from, order, args, limit, f.Offset, db.dialect.LimitedParts)
 	}
 	return l, nil
 }

@@ -1320,10 +1320,10 @@ func (db *DB) messageList(f forewarn.MessageFilter) (list, error) {
 	if f.Urgent {
 		sort = forewarn.SortUrgent
 	}
-	// Every order is one walk of an index (messages_direction_urgency, and on PostgreSQL
-	// messages_urgency, for urgency, kept on the message by triggers: migration 0230; on
-	// SQLite a list of both directions merges one walk per direction, 0422), so a page is
-	// a LIMIT on an index range however many messages there are.
+	// Every order is one walk of an index (messages_direction_urgency for urgency, kept
+	// on the message by triggers: migration 0230; a list of both directions merges one
+	// walk per direction: SQLite's 0422, PostgreSQL's 0457), so a page is a LIMIT on an
+	// index range however many messages there are.
 	var order string
 	switch sort {
 	case "", forewarn.SortNewest:
@@ -1344,9 +1344,9 @@ func (db *DB) messageList(f forewarn.MessageFilter) (list, error) {
 	// direction's range and merges them (partition.go); a thread or an owner's messages
 	// are read by their own keys, few, and sorted.
 	if db.dialect.PartitionedLists && f.Direction == "" && f.Thread == "" && f.Owner == "" {
-		l = list{count: byDirection.count(cond), countArgs: byDirection.args(args), keyed: true,
-			page:     byDirection.page("m.urgency, "+prefixed("m.", messageColumns), cond, strings.ReplaceAll(order, "m.", "")),
-			pageArgs: append(byDirection.args(args), limit, f.Offset)}
+		l = list{count: byDirection.count(cond), countArgs: byDirection.args(args), keyed: true}
+		l.page, l.pageArgs = byDirection.pageQuery("m.urgency, "+prefixed("m.", messageColumns), cond, strings.ReplaceAll(order, "m.", ""),
+			args, limit, f.Offset, db.dialect.LimitedParts)
 	}
 	return l, nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"fmt"
 	"strings"
 )
 
@@ -44,6 +45,23 @@ func (p partition) page(columns, from, order string) string {
 		parts[i] = "SELECT " + columns + from + " AND " + p.column + " = " + v
 	}
 	return strings.Join(parts, " UNION ALL ") + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+}
+
+// pageQuery is page with its arguments: args once per value, then limit and offset.
+// Where limited (Dialect.LimitedParts), each part is itself ordered and limited to the
+// rows the page can take from it (limit+offset): PostgreSQL merges such parts as it reads
+// each from its index, where of a plain UNION ALL it reads and sorts every row.
+func (p partition) pageQuery(columns, from, order string, args []any, limit, offset int, limited bool) (string, []any) {
+	if !limited {
+		return p.page(columns, from, order), append(p.args(args), limit, offset)
+	}
+	parts := make([]string, len(p.values))
+	out := make([]any, 0, (len(args)+1)*len(p.values)+2)
+	for i, v := range p.values {
+		parts[i] = fmt.Sprintf("SELECT * FROM (SELECT %s%s AND %s = %s ORDER BY %s LIMIT ?) AS part%d", columns, from, p.column, v, order, i)
+		out = append(append(out, args...), limit+offset)
+	}
+	return strings.Join(parts, " UNION ALL ") + " ORDER BY " + order + " LIMIT ? OFFSET ?", append(out, limit, offset)
 }
 
 // args repeats args once per value.

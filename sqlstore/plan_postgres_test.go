@@ -168,3 +168,44 @@ func TestRecipientsWrittenOncePostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestListsMergeIndexRangesPostgres checks that a page of the message list of both
+// directions, in each order, can read one range of the per-direction index for each
+// direction and merge them (migration 0457 dropped the indexes over every message that
+// answered it before), rather than read and sort every message. On a table this small
+// the planner prefers reading it whole and sorting it; told not to, it must still find
+// the order in the indexes.
+func TestListsMergeIndexRangesPostgres(t *testing.T) {
+	e, conn := postgresEnv(t, "PostgreSQL query plans", 0)
+	e.Init()
+	e.AddPeers()
+	ctx := context.Background()
+	for range 300 {
+		e.Send(storetest.NewNotification(storetest.Agency.Code, []string{storetest.PeerFR}, e.Clock.Now()))
+		e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
+	}
+	for _, q := range []string{"ANALYZE messages", "SET enable_seqscan = off", "SET enable_sort = off"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, q := range sqlstore.ListPages(e.Store.(*sqlstore.DB)) {
+		rows, err := conn.QueryContext(ctx, "EXPLAIN "+sqlstore.Rebind(q.SQL), q.Args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, strings.TrimSpace(line))
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		if !strings.Contains(all, "Merge Append") || strings.Count(all, "messages_direction_") != 2 || strings.Contains(all, "Seq Scan on messages") {
+			t.Errorf("%s: want a merge of one range of a per-direction index for each direction, planned:\n%s", name, all)
+		}
+	}
+}

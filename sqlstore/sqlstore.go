@@ -118,9 +118,13 @@ type Dialect struct {
 	// turned off on the store's connections).
 	Checkpoint string
 	// PartitionedLists keeps the orders of the message list and the match list in an
-	// index per direction and per status only (SQLite, migration 0422): a list of every
-	// direction or status reads one range of it per value and merges them in order.
+	// index per direction and per status only (SQLite's migration 0422, PostgreSQL's
+	// 0457): a list of every direction or status reads one range of it per value and
+	// merges them in order.
 	PartitionedLists bool
+	// LimitedParts orders and limits each part of a partitioned list to the rows its page
+	// can take from it (PostgreSQL, which reads a plain UNION ALL whole to sort it).
+	LimitedParts bool
 	// Compact makes the bytes of erased data leave the database's files, once erasure
 	// has committed (SQLite: checkpoint and truncate the WAL; PostgreSQL: VACUUM).
 	Compact func(ctx context.Context, db *sql.DB) error
