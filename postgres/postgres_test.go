@@ -632,8 +632,7 @@ func TestMessageUrgencyAtInsert(t *testing.T) {
 // TestDeliveriesInsertedTogetherKeepUrgency checks the key a statement inserting several
 // deliveries leaves its messages, as a batch of arrivals inserts them: the one their
 // deliveries give (forewarn_urgency_of), each delivery's trigger deriving it from the key
-// the one before it left (migration 0370; 0480 folded them in one call per statement,
-// undone by 0481).
+// the one before it left (migration 0370).
 func TestDeliveriesInsertedTogetherKeepUrgency(t *testing.T) {
 	ctx := context.Background()
 	admin := schemaAdmin(t)
