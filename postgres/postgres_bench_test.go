@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -71,7 +70,7 @@ func BenchmarkReceive(b *testing.B) {
 	actor := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
 	const writers = 16
 	b.ResetTimer()
-	cpu := rusageCPU()
+	cpu := limits.ProcessCPU()
 	server, serverKnown := limits.PostgresCPU(ctx, dsn)
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -88,7 +87,7 @@ func BenchmarkReceive(b *testing.B) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64((rusageCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
+	b.ReportMetric(float64((limits.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
 	if after, ok := limits.PostgresCPU(ctx, dsn); ok && serverKnown {
 		b.ReportMetric(float64((after-server).Microseconds())/float64(b.N), "server-cpu-µs/msg")
 	}
@@ -97,11 +96,4 @@ func BenchmarkReceive(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(wal/float64(b.N), "wal-bytes/msg")
-}
-
-// rusageCPU is the CPU time the process has spent, user and system.
-func rusageCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -205,7 +204,7 @@ func BenchmarkRecordReceipts(b *testing.B) {
 	}
 	runtime.GC() // the setup's garbage is not the recorder's
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := limits.ProcessCPU()
 	for i := range b.N {
 		if err := db.Delivered(ctx, receipts[i*per:(i+1)*per]...); err != nil {
 			b.Fatal(err)
@@ -213,16 +212,7 @@ func BenchmarkRecordReceipts(b *testing.B) {
 	}
 	// The CPU, user and system (the disk's writes), says more on a shared machine than
 	// the time, most of which is the disk's flush.
-	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N*per), "cpu-µs/receipt")
-}
-
-// processCPU is the CPU time, user and system, this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((limits.ProcessCPU()-cpu).Microseconds())/float64(b.N*per), "cpu-µs/receipt")
 }
 
 // BenchmarkClaimDue measures what a delivery round does for a peer with a backlog:
@@ -251,14 +241,14 @@ func BenchmarkClaimDue(b *testing.B) {
 			}
 			runtime.GC() // the setup's garbage is not the claims'
 			b.ResetTimer()
-			cpu := processCPU()
+			cpu := limits.ProcessCPU()
 			for range b.N {
 				if ds, _, err := db.ClaimDueTo(ctx, "server", storetest.PeerFR, now, now.Add(time.Minute), limit); err != nil || len(ds) != limit {
 					b.Fatalf("claimed %d, %v; want %d", len(ds), err, limit)
 				}
 			}
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/claim")
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N*limit), "cpu-µs/delivery")
+			b.ReportMetric(float64((limits.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/claim")
+			b.ReportMetric(float64((limits.ProcessCPU()-cpu).Microseconds())/float64(b.N*limit), "cpu-µs/delivery")
 		})
 	}
 }
@@ -302,7 +292,7 @@ func BenchmarkReceive(b *testing.B) {
 	}
 	actor := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
 	b.ResetTimer()
-	cpu, io := processCPU(), procIO(b)
+	cpu, io := limits.ProcessCPU(), procIO(b)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -317,7 +307,7 @@ func BenchmarkReceive(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
+	b.ReportMetric(float64((limits.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
 	after := procIO(b)
 	b.ReportMetric(float64(after["syscw"]-io["syscw"])/float64(b.N), "writes/msg")
 	b.ReportMetric(float64(after["wchar"]-io["wchar"])/float64(b.N), "bytes-written/msg")

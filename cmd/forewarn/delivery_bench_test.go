@@ -196,13 +196,13 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 	before := tr.msgs.Stats.Delivered.Load()
 	stopProfile := profileTimed(b)
 	b.ResetTimer()
-	start, cpu := time.Now(), cpuTime()
+	start, cpu := time.Now(), limits.ProcessCPU()
 	if rounds {
 		deliverInRounds(b, tr)
 	} else {
 		deliverByWorker(b, tr, before)
 	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpu
+	elapsed, cpu := time.Since(start), limits.ProcessCPU()-cpu
 	if pgCPUKnown {
 		after, ok := limits.PostgresCPU(ctx, dsn)
 		pgCPU, pgCPUKnown = after-pgCPU, ok
@@ -373,7 +373,7 @@ func BenchmarkDeliveryAPI(b *testing.B) {
 	before, requests := tr.msgs.Stats.Delivered.Load(), tr.msgs.Stats.Requests.Load()
 	stopProfile := profileTimed(b)
 	b.ResetTimer()
-	start, cpu := time.Now(), cpuTime()
+	start, cpu := time.Now(), limits.ProcessCPU()
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for c := range clients {
@@ -425,7 +425,7 @@ func BenchmarkDeliveryAPI(b *testing.B) {
 			b.Fatalf("%d of %d receipted after 10 minutes", tr.msgs.Stats.Delivered.Load()-before, b.N)
 		}
 	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpu
+	elapsed, cpu := time.Since(start), limits.ProcessCPU()-cpu
 	b.StopTimer()
 	stopProfile()
 	if _, total, err := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); err != nil || total != b.N {

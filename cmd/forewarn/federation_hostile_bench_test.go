@@ -10,19 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/forewarn/forewarn/federation"
+	"github.com/forewarn/forewarn/internal/limits"
 )
-
-// cpuTime is the CPU time, user and system, the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // peakRSS returns the process's peak resident set size in bytes (VmHWM), and resetPeakRSS
 // starts a new peak from the current size.
@@ -84,14 +77,14 @@ func BenchmarkHostileBody(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			var node, base time.Duration
 			for b.Loop() {
-				t0 := cpuTime()
+				t0 := limits.ProcessCPU()
 				st, err := hostilePost(client, fr.url, bc.body, bc.sized)
 				if err != nil || st == http.StatusOK {
 					b.Fatalf("hostile body answered %d, %v", st, err)
 				}
-				t1 := cpuTime()
+				t1 := limits.ProcessCPU()
 				hostilePost(client, bare.URL, bc.body, bc.sized)
-				node, base = node+t1-t0, base+cpuTime()-t1
+				node, base = node+t1-t0, base+limits.ProcessCPU()-t1
 			}
 			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(b.N) }
 			b.ReportMetric(ms(node), "cpu-ms/op")

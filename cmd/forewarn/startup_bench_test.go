@@ -14,6 +14,7 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/internal/limits"
 	"github.com/forewarn/forewarn/internal/testdata"
 	"github.com/forewarn/forewarn/keyfile"
 	"github.com/forewarn/forewarn/match"
@@ -132,7 +133,7 @@ func BenchmarkMatcherReady(b *testing.B) {
 	var heap uint64
 	b.ResetTimer()
 	for range b.N {
-		before := cpuTime()
+		before := limits.ProcessCPU()
 		store, err := sqlite.Open(filepath.Join(dir, dbFileName), sqlstore.Options{Signer: key})
 		if err != nil {
 			b.Fatal(err)
@@ -142,7 +143,7 @@ func BenchmarkMatcherReady(b *testing.B) {
 			b.Fatal(err)
 		}
 		entries = node.Matcher.Index.Len()
-		cpu += cpuTime() - before
+		cpu += limits.ProcessCPU() - before
 		b.StopTimer()
 		runtime.GC()
 		var ms runtime.MemStats
