@@ -209,9 +209,6 @@ func WriteGrouped(ctx context.Context, db *DB, obj string, panics bool) (recover
 	}, nil)
 }
 
-// ErrLateStopped is the error of the others of a late batch whose leader panicked.
-var ErrLateStopped = errLateStopped
-
 // SetWaitDurable replaces the statement a relaxed commit waits for the disk with (a test
 // makes it fail, as a connection lost after the COMMIT would).
 func SetWaitDurable(db *DB, q string) { db.dialect.WaitDurable = q }

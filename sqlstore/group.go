@@ -92,6 +92,22 @@ func (q *turns[W]) handOn() {
 	}
 }
 
+// tellEach calls each of fns in order, each under its own recover, so that one that
+// panics does not keep the others from being called, and returns the first panic.
+func tellEach(fns []func()) (panicked any) {
+	for _, fn := range fns {
+		func() {
+			defer func() {
+				if r := recover(); r != nil && panicked == nil {
+					panicked = r
+				}
+			}()
+			fn()
+		}()
+	}
+	return panicked
+}
+
 // errNotCommitted is the error of the writes of a batch that stopped before its commit
 // without saying why: one of its writes panicked.
 var errNotCommitted = errors.New("the batch stopped before it committed (a write in it panicked); nothing of it was stored")
@@ -157,16 +173,20 @@ func (db *DB) writeBatch(ctx context.Context, batch []*groupWrite) {
 		if !committed {
 			fail(db.internal("group commit", errNotCommitted))
 		}
-		// Woken even when telling one panics.
-		defer func() {
-			for _, w := range batch[1:] {
-				close(w.wake)
-			}
-		}()
+		var tell []func()
 		for _, w := range batch {
 			if w.err == nil && w.durable != nil {
-				w.durable()
+				tell = append(tell, w.durable)
 			}
+		}
+		// Each is told, and all are woken with their real result, even when telling
+		// one panics; the first panic then goes on up the leader's stack.
+		panicked := tellEach(tell)
+		for _, w := range batch[1:] {
+			close(w.wake)
+		}
+		if panicked != nil {
+			panic(panicked)
 		}
 	}()
 	if db.dialect.SingleWriter {

@@ -327,10 +327,10 @@ func TestGroupedArrivalsKnowTheirChangesPostgres(t *testing.T) {
 	e.MustVerify()
 }
 
-// When something panics in a PostgreSQL batch's leader (here telling an arrival that it
-// is durable, which the leader does for the whole batch after the commit), the others of
-// the batch are woken with an error saying so, rather than left waiting for a leader that
-// is gone, and the next batch still gets its turn. Before, every write after it hung.
+// When telling an arrival of a PostgreSQL batch that it is durable panics (the leader
+// tells the whole batch after the commit), the others are still told and answered as
+// stored, rather than left waiting for a leader that is gone (every write after it hung)
+// or told the batch failed, and the next batch still gets its turn.
 func TestGroupCommitPanicWakesTheOthersPostgres(t *testing.T) {
 	e, _ := postgresEnv(t, "PostgreSQL group commit", 3)
 	e.Init()
@@ -343,6 +343,7 @@ func TestGroupCommitPanicWakesTheOthersPostgres(t *testing.T) {
 		err      error
 	}
 	results := make(chan result, 3)
+	var told atomic.Int32
 	for i := range 3 {
 		e.Clock.Advance(time.Second)
 		sm, receipt := e.Incoming(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now()))
@@ -350,6 +351,7 @@ func TestGroupCommitPanicWakesTheOthersPostgres(t *testing.T) {
 			if i == 0 {
 				panic("test durable panics")
 			}
+			told.Add(1)
 		}
 		go func() {
 			r := result{panicked: true}
@@ -368,23 +370,26 @@ func TestGroupCommitPanicWakesTheOthersPostgres(t *testing.T) {
 		}
 	}
 	release()
-	panicked, stopped := 0, 0
+	panicked, stored := 0, 0
 	for range 3 {
 		select {
 		case r := <-results:
 			if r.panicked {
 				panicked++
-			} else if errors.Is(r.err, sqlstore.ErrLateStopped) {
-				stopped++
-			} else if r.err != nil {
+			} else if r.err == nil {
+				stored++
+			} else {
 				t.Errorf("an arrival of the batch: %v", r.err)
 			}
 		case <-time.After(time.Minute):
 			t.Fatal("an arrival of the batch whose leader panicked was still waiting after a minute")
 		}
 	}
-	if panicked != 1 || stopped != 2 {
-		t.Errorf("%d arrivals panicked and %d were told the batch stopped, want 1 and 2", panicked, stopped)
+	if panicked != 1 || stored != 2 {
+		t.Errorf("%d arrivals panicked and %d were answered as stored, want 1 and 2", panicked, stored)
+	}
+	if n := told.Load(); n != 2 {
+		t.Errorf("%d arrivals told they are durable besides the one whose telling panicked, want 2", n)
 	}
 	done := make(chan error, 1)
 	e.Clock.Advance(time.Second)

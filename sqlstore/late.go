@@ -455,8 +455,8 @@ func (tx *tx) retrySerialIf(cond bool) error {
 // where it fails, or runs again holding the head, as it would have without the group.
 
 // errLateStopped is the error of the others of a batch whose leader stopped without an
-// answer for them: something in it panicked, before or after its commit.
-var errLateStopped = errors.New("the batch stopped without an answer (something in it panicked); whether it was stored is not known")
+// answer for them: something in it panicked before the batch was known durable.
+var errLateStopped = errors.New("the batch stopped before it was known durable (something in it panicked); whether it was stored is not known")
 
 // errAlone tells a grouped late transaction that its batch failed: it commits alone.
 var errAlone = errors.New("the batch failed; commit alone")
@@ -501,8 +501,9 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		db.late.handOn()
 	}
 	// The others are woken, and the next batch may start, even when something panics on
-	// the way (the panic goes on up the leader's stack): each is told its write failed,
-	// not that it is stored, nor left waiting for a leader that is gone.
+	// the way before the batch is known durable (the panic goes on up the leader's
+	// stack): each is told its write failed, not that it is stored, nor left waiting
+	// for a leader that is gone.
 	woken := false
 	defer func() {
 		if !woken {
@@ -519,15 +520,19 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 		}
 		return db.commitBatch(ctx, batch, shared, handover)
 	})
+	var panicked any
 	if err == nil {
 		// Told in commit order before any is answered: an arrival's matcher then finds
 		// the batch's earlier arrivals told when it is told of its own, rather than read
-		// them back from the change log because their goroutines had not yet run.
+		// them back from the change log because their goroutines had not yet run. Each
+		// is told, and answered as stored, even when telling one panics (tellEach).
+		var tell []func()
 		for _, o := range batch {
 			if o.tx.durable != nil {
-				o.tx.durable()
+				tell = append(tell, o.tx.durable)
 			}
 		}
+		panicked = tellEach(tell)
 	}
 	for _, o := range batch[1:] {
 		o.err = err
@@ -538,6 +543,9 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 	}
 	woken = true
 	handover()
+	if panicked != nil {
+		panic(panicked)
+	}
 	if err != nil && len(batch) > 1 {
 		return db.commitLate(ctx, tx, relaxed, nil)
 	}
