@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -334,14 +333,4 @@ func PostgresCPU(ctx context.Context, dsn string) (cpu time.Duration, ok bool) {
 		}
 	}
 	return time.Duration(total) * 10 * time.Millisecond, true
-}
-
-// ProcessCPU returns the CPU time this process has used, user and system: what a
-// benchmark reports per message beside the wall time, which the neighbours set.
-func ProcessCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
