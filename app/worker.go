@@ -384,12 +384,14 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	}
 	ms.flights.forgetLimits(byCode)
 	behind := false
-	defer func() { ms.worker.behind.Store(behind) }()
 	// Each peer's free requests are reserved for this round, and as many due deliveries
 	// claimed as they carry; what the round does not use is given back when it ends.
 	reserved := map[string]int{}
 	sizes := map[string]int{}
 	defer func() {
+		// Stored before the pumps, which may find the worker behind too (a send dropped
+		// whose claim is about to lapse), so that this round's finding does not undo theirs.
+		ms.worker.behind.Store(behind)
 		for code, n := range reserved {
 			ms.flights.endRequests(code, n)
 			// A send handed off while this round held the peer's requests or slots waits
