@@ -97,6 +97,9 @@ func (tx *tx) appendAudit(ctx context.Context, e *forewarn.AuditEntry) error {
 // The transaction holds the head from its first statement (begin), so no one reads it
 // meanwhile.
 func (tx *tx) moveHead(ctx context.Context) error {
+	if tx.auditErr != nil {
+		return tx.auditErr
+	}
 	if err := tx.writeAudit(ctx); err != nil {
 		return err
 	}

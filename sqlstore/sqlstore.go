@@ -316,6 +316,9 @@ type tx struct {
 	// unwritten are entries appended and not yet written, where one writer at a time
 	// stores (writeAudit).
 	unwritten [][]any
+	// auditErr is a failed write of unwritten entries that no caller was told of
+	// (queryRow): the transaction must not commit.
+	auditErr error
 	// readOnly marks a view run without a transaction (Dialect.PlainReads): it may not write.
 	readOnly bool
 	// single marks a read of one statement run without a transaction (viewOne).
@@ -464,8 +467,11 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if len(tx.unwritten) > 0 && readsAudit(q) {
-		// An error leaves the entries owed, and the commit fails on them (moveHead).
-		_ = tx.writeAudit(ctx)
+		// A *sql.Row cannot carry the error: it is kept, and the commit fails on it
+		// (moveHead), so nothing decided on a read that missed the entries is committed.
+		if err := tx.writeAudit(ctx); err != nil && tx.auditErr == nil {
+			tx.auditErr = err
+		}
 	}
 	if tx.single {
 		st, err := tx.db.prepared(ctx, q)
