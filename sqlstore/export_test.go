@@ -213,6 +213,9 @@ func WriteGrouped(ctx context.Context, db *DB, obj string, panics bool) (recover
 // makes it fail, as a connection lost after the COMMIT would).
 func SetWaitDurable(db *DB, q string) { db.dialect.WaitDurable = q }
 
+// WaitsFailed is how many late commits' waits for the disk failed after their COMMIT.
+func WaitsFailed(db *DB) int64 { return db.waitsFailed.Load() }
+
 // ListPages are the page queries of the message and match lists of every direction and
 // status, in each order, as db runs them, with their arguments (a page of 20).
 func ListPages(db *DB) map[string]struct {

@@ -454,9 +454,13 @@ func TestGroupCommitFailingAfterCommitWritesNothingTwicePostgres(t *testing.T) {
 			t.Fatalf("only %d of %d writes queued", queued(), len(arrivals)+1)
 		}
 	}
+	failedBefore := sqlstore.WaitsFailed(db)
 	release()
 	wg.Wait()
 	sqlstore.SetWaitDurable(db, "") // the disk answers again
+	if sqlstore.WaitsFailed(db) == failedBefore {
+		t.Fatal("no wait for the disk failed after a COMMIT: the test no longer tries what it pins")
+	}
 	if receiptErr != nil {
 		t.Errorf("the receipt: %v", receiptErr)
 	}

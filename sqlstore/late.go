@@ -383,6 +383,7 @@ func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement,
 			return false, len(affected), nil // the statements before it ran; it is the one that failed
 		}
 		if len(affected) > n {
+			db.waitsFailed.Add(1)
 			return false, -1, fmt.Errorf("wait for the commit to be durable: %w", err)
 		}
 		return false, -1, err
@@ -397,6 +398,7 @@ func (db *DB) pipeCommit(ctx context.Context, conn *sql.Conn, stmts []Statement,
 	}
 	if done, err := db.dialect.Pipeline(ctx, conn, tail); err != nil {
 		if len(done) > 0 {
+			db.waitsFailed.Add(1)
 			return false, -1, fmt.Errorf("wait for the commit to be durable: %w", err)
 		}
 		return false, -1, fmt.Errorf("commit: %w", err)

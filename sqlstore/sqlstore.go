@@ -161,6 +161,9 @@ type DB struct {
 	// in the background (Dialect.Checkpoint), which Close also waits for (preparing).
 	commits       atomic.Int64
 	checkpointing atomic.Bool
+	// waitsFailed counts the late commits whose wait for the disk failed after their
+	// COMMIT ran (pipeCommit): each is run again alone, which must find it stored.
+	waitsFailed atomic.Int64
 	// arrivals are the changes of arrivals stored for a matcher told of them (changes.go).
 	arrivals arrivalSeqs
 	// storing are the arrivals being stored for a matcher told of them (changes.go).
