@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,27 +35,8 @@ func BenchmarkAuditedWrite(b *testing.B) {
 // whole server's, so run it where nothing else writes.
 func BenchmarkReceive(b *testing.B) {
 	db := openFresh(b, sqlstore.Options{Signer: storetest.NewSigner(), Agency: storetest.Agency.Code, CheckpointEvery: 1000})
-	ctx, system := context.Background(), forewarn.SystemActor("bench")
-	if err := db.InitNode(ctx, system, &forewarn.NodeInfo{Agency: storetest.Agency, PublicKey: storetest.NewSigner().PublicKey()},
-		&forewarn.User{Username: "admin", DisplayName: "Node admin", Roles: []forewarn.Role{forewarn.RoleAdmin}}); err != nil {
-		b.Fatal(err)
-	}
-	if err := db.AddPeer(ctx, system, storetest.NewPeer(storetest.PeerFR)); err != nil {
-		b.Fatal(err)
-	}
-	envelope, receipt := make([]byte, 590), make([]byte, 380)
-	for i := range envelope {
-		envelope[i] = 'a' + byte(i%26)
-	}
-	copy(receipt, envelope)
-	sms := make([]*forewarn.StoredMessage, b.N)
-	for i := range sms {
-		now := time.Now()
-		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, now)
-		dl := now.Add(30 * 24 * time.Hour)
-		sms[i] = &forewarn.StoredMessage{Message: m, Envelope: envelope, Direction: forewarn.DirectionIn, Priority: forewarn.PriorityRoutine,
-			Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, Deadline: dl, NextEscalation: dl}}}
-	}
+	ctx := context.Background()
+	sms, receipt := storetest.ReceiveSetup(b, db, b.N)
 	dsn := testDSN(b)
 	raw, err := sql.Open("pgx", dsn) // the log's position is the server's, whatever the schema
 	if err != nil {
@@ -67,25 +47,11 @@ func BenchmarkReceive(b *testing.B) {
 	if err := raw.QueryRowContext(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
 		b.Fatal(err)
 	}
-	actor := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
 	const writers = 16
 	b.ResetTimer()
 	cpu := limits.ProcessCPU()
 	server, serverKnown := limits.PostgresCPU(ctx, dsn)
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < b.N; i += writers {
-				if _, dup, err := db.ReceiveMessage(ctx, actor, sms[i], receipt); err != nil || dup {
-					b.Errorf("ReceiveMessage: duplicate %v, %v", dup, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	storetest.ReceiveAll(b, db, sms, receipt, writers)
 	b.StopTimer()
 	b.ReportMetric(float64((limits.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
 	if after, ok := limits.PostgresCPU(ctx, dsn); ok && serverKnown {

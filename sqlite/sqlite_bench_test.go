@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -263,50 +262,15 @@ func BenchmarkReceive(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	ctx, system := context.Background(), forewarn.SystemActor("bench")
-	if err := db.InitNode(ctx, system, &forewarn.NodeInfo{Agency: storetest.Agency, PublicKey: storetest.NewSigner().PublicKey()},
-		&forewarn.User{Username: "admin", DisplayName: "Node admin", Roles: []forewarn.Role{forewarn.RoleAdmin}}); err != nil {
-		b.Fatal(err)
-	}
-	peer := storetest.NewPeer(storetest.PeerFR)
-	if err := db.AddPeer(ctx, system, peer); err != nil {
-		b.Fatal(err)
-	}
-	envelope, receipt := make([]byte, 590), make([]byte, 380)
-	for i := range envelope {
-		envelope[i] = 'a' + byte(i%26)
-	}
-	copy(receipt, envelope)
 	// FOREWARN_BENCH_WRITERS sets another number of writers (1: a commit for each message).
 	writers := 16
 	if n, err := strconv.Atoi(os.Getenv("FOREWARN_BENCH_WRITERS")); err == nil && n > 0 {
 		writers = n
 	}
-	sms := make([]*forewarn.StoredMessage, b.N)
-	for i := range sms {
-		now := time.Now()
-		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, now)
-		dl := now.Add(30 * 24 * time.Hour)
-		sms[i] = &forewarn.StoredMessage{Message: m, Envelope: envelope, Direction: forewarn.DirectionIn, Priority: forewarn.PriorityRoutine,
-			Deliveries: []*forewarn.Delivery{{MessageID: m.ID, Agency: storetest.Agency.Code, Direction: forewarn.DirectionIn, Deadline: dl, NextEscalation: dl}}}
-	}
-	actor := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	sms, receipt := storetest.ReceiveSetup(b, db, b.N)
 	b.ResetTimer()
 	cpu, io := limits.ProcessCPU(), procIO(b)
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < b.N; i += writers {
-				if _, dup, err := db.ReceiveMessage(ctx, actor, sms[i], receipt); err != nil || dup {
-					b.Errorf("ReceiveMessage: duplicate %v, %v", dup, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	storetest.ReceiveAll(b, db, sms, receipt, writers)
 	b.ReportMetric(float64((limits.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/msg")
 	after := procIO(b)
 	b.ReportMetric(float64(after["syscw"]-io["syscw"])/float64(b.N), "writes/msg")
