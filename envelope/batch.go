@@ -60,7 +60,9 @@ func AppendBatchAnswer(dst []byte, results []BatchResult) []byte {
 // the bytes the sender embedded, so each is verified as the single endpoint would verify
 // it. The body is one object whose member "envelopes" is an array of 1 to maxItems JSON
 // values; other members are ignored (a later version may add some). Anything else is
-// EINVALID, and more than maxItems is refused before the rest is read.
+// EINVALID, and more than maxItems is refused before the rest is read. The envelopes
+// returned may be body's own bytes (a batch as AppendBatch writes it is split in place):
+// the caller keeps body unchanged while it uses them.
 func ParseBatch(body []byte, maxItems int) ([]json.RawMessage, error) {
 	if items, ok := splitBatch(body, maxItems); ok {
 		return items, nil

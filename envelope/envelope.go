@@ -449,7 +449,8 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 	// signed is written around the payload as it is. The payload returned is its copy
 	// there, not data's bytes (which the caller may reuse), nor a copy of its own.
 	signed := unsignedBytes(f, out)
-	if at := len(signed) - len(unsignedTail) - len(out); inPlace {
+	if inPlace {
+		at := len(signed) - len(unsignedTail) - len(out)
 		out = signed[at : at+len(out) : at+len(out)]
 	}
 	// Every signature present must verify: an unchecked one would only mislead a reader.
