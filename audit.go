@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/forewarn/forewarn/internal/edsig"
 )
 
 // AuditEntry is one link of the node's tamper-evident audit trail. Every change to the
@@ -144,7 +146,7 @@ func NewAuditVerifier(key ed25519.PublicKey, checkpoints []AuditCheckpoint) *Aud
 	for _, c := range checkpoints {
 		if v.err == nil {
 			sig, err := hex.DecodeString(c.Signature)
-			if err != nil || !ed25519.Verify(key, c.SignedBytes(), sig) {
+			if err != nil || !edsig.Verify(key, c.SignedBytes(), sig) {
 				v.err = &AuditError{Seq: c.Seq, Reason: "the signed checkpoint at this entry has a bad signature"}
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/internal/edsig"
 )
 
 // Version is the envelope format version this package writes and reads.
@@ -312,9 +313,9 @@ func sealEncoded(f format, encoded []byte, keyID string, s forewarn.Signer) ([]b
 		return nil, forewarn.Errorf(forewarn.EINTERNAL, "signing the %s: %v", f.name, err)
 	}
 	// A faulty signer (a hardware key, say) is caught here, not by every peer. A key that
-	// signs in this process with crypto/ed25519 cannot be faulty that way, and checking
+	// signs in this process (internal/edsig) cannot be faulty that way, and checking
 	// each of its signatures cost as much as a delivery's store reads.
-	if !signsInProcess(s) && !ed25519.Verify(s.PublicKey(), signed, sig) {
+	if !signsInProcess(s) && !edsig.Verify(s.PublicKey(), signed, sig) {
 		return nil, forewarn.Errorf(forewarn.EINTERNAL, "the signer's signature does not verify with its own public key")
 	}
 	// {"<body>":<encoded>,"signatures":[{"alg":"ed25519","key_id":<keyID>,"sig":<sig>}],"v":1}
@@ -348,7 +349,7 @@ func unsignedBytes(f format, encoded []byte) []byte {
 const unsignedTail = `,"v":1}`
 
 // signsInProcess reports whether s says its signatures are made in this process by
-// crypto/ed25519 from its own key (keyfile.Key), so that they always verify.
+// internal/edsig from its own key (keyfile.Key), so that they always verify.
 func signsInProcess(s forewarn.Signer) bool {
 	local, ok := s.(interface{ SignsInProcess() bool })
 	return ok && local.SignsInProcess()
@@ -470,7 +471,7 @@ func openSigned(data []byte, maxBytes int, f format, keyFor KeyFunc, digest *[sh
 		if err != nil || len(sig) != ed25519.SignatureSize {
 			return nil, nil, invalid("the signature by %s is not a base64url ed25519 signature", s.KeyID)
 		}
-		if !ed25519.Verify(key, signed, sig) {
+		if !edsig.Verify(key, signed, sig) {
 			return nil, nil, unauthorized("the signature by %s does not verify: the %s was altered or not signed with %s's key", s.KeyID, f.name, s.KeyID)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/forewarn/forewarn/internal/edsig"
 )
 
 // Key is an ed25519 key loaded from a key file.
@@ -23,9 +25,9 @@ type Key struct {
 func (k *Key) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.PublicKey) }
 
 // Sign signs msg with the private key.
-func (k *Key) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(k.priv, msg), nil }
+func (k *Key) Sign(msg []byte) ([]byte, error) { return edsig.Sign(k.priv, msg), nil }
 
-// SignsInProcess says the signatures are made here, by crypto/ed25519, with a private key
+// SignsInProcess says the signatures are made here, by internal/edsig, with a private key
 // derived from the seed its public half comes from, so they always verify with
 // PublicKey: sealing need not check each one again (it checks a device's).
 func (k *Key) SignsInProcess() bool { return true }

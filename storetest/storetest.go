@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn"
+	"github.com/forewarn/forewarn/internal/edsig"
 	"github.com/forewarn/forewarn/sqlstore"
 )
 
@@ -60,7 +61,7 @@ func NewSigner() *Signer {
 func (s *Signer) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
 
 // Sign signs msg.
-func (s *Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
+func (s *Signer) Sign(msg []byte) ([]byte, error) { return edsig.Sign(s.key, msg), nil }
 
 // Start is the suite's clock origin: the day Turkey first warned France.
 var Start = time.Date(2014, 12, 3, 9, 0, 0, 0, time.UTC)
