@@ -335,6 +335,8 @@ type tx struct {
 	// durable, set by a late transaction, is called by the batch that commits it once it
 	// is durable, in the batch's order, before any of the batch returns (commitLateGrouped).
 	durable func()
+	// stmts are the transaction's handles on the statements it ran (stmt), by rebound SQL.
+	stmts map[string]*sql.Stmt
 }
 
 // begin starts a transaction at now. A writing transaction first reads the audit head
@@ -375,13 +377,31 @@ func (db *DB) beginTx(ctx context.Context, now time.Time, readOnly bool) (*tx, e
 // the pool, and a transaction holding the audit head that waits for one, while the pool's
 // others wait for the head, would wait for ever once the pool is bounded
 // (postgres.MaxOpenConns).
+//
+// The handle is kept for the transaction's next run of the same statement: a group
+// commit runs each of a few statements once for each of its writes, and each new handle
+// cost an allocation or three and two turns of database/sql's lock of the whole pool
+// (the handle's dependency on its statement, added and then removed).
 func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	q = tx.db.rebind(q)
-	if st, ok := tx.db.stmts.Load(q); ok {
-		return tx.tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	if st, ok := tx.stmts[q]; ok {
+		return st, nil
 	}
-	tx.db.prepareInBackground(context.WithoutCancel(ctx), q)
-	return tx.tx.PrepareContext(ctx, q)
+	var st *sql.Stmt
+	if prepared, ok := tx.db.stmts.Load(q); ok {
+		st = tx.tx.StmtContext(ctx, prepared.(*sql.Stmt))
+	} else {
+		tx.db.prepareInBackground(context.WithoutCancel(ctx), q)
+		var err error
+		if st, err = tx.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	if tx.stmts == nil {
+		tx.stmts = make(map[string]*sql.Stmt, 16)
+	}
+	tx.stmts[q] = st
+	return st, nil
 }
 
 // prepareInBackground prepares q on the database for the next transactions to run it,
