@@ -147,7 +147,14 @@ const maxMatchedBehind = 256
 // other was stored, as whoever matches first while another waits to be stored. Any other
 // change (a subject, a message another writer stored or erased) the matcher may not have
 // had: ErrIndexBehind, and the caller matches again.
+//
+// The Seqs are read first, alone: nearly always each change but the latest is an arrival
+// told or earlier in this transaction, known by its Seq, and neither the kind nor the
+// object of any is needed. Only otherwise are they read, with the Seqs again.
 func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
+	if seq, ok, err := tx.arrivalChangeKnown(ctx, matched); err != nil || ok {
+		return seq, err
+	}
 	rows, err := tx.query(ctx, arrivalChangesQuery, matched, maxMatchedBehind+1)
 	if err != nil {
 		return 0, fmt.Errorf("read the changes since %d: %w", matched, err)
@@ -187,9 +194,50 @@ func (tx *tx) arrivalChange(ctx context.Context, matched int64) (int64, error) {
 	return cs[0].seq, nil
 }
 
+// arrivalChangeKnown is arrivalChange when every change after matched but the latest is
+// an arrival known by its Seq (told, or earlier in this transaction): it returns the
+// latest's Seq, and ok. It returns ok false, for arrivalChange to decide on the kinds and
+// objects, when one is not, or when there are none or too many.
+func (tx *tx) arrivalChangeKnown(ctx context.Context, matched int64) (latest int64, ok bool, err error) {
+	rows, err := tx.query(ctx, arrivalSeqsQuery, matched, maxMatchedBehind+1)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the changes since %d: %w", matched, err)
+	}
+	defer rows.Close()
+	var buf [64]int64
+	seqs := buf[:0]
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return 0, false, fmt.Errorf("read the changes since %d: %w", matched, err)
+		}
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("read the changes since %d: %w", matched, err)
+	}
+	if len(seqs) == 0 || len(seqs) > maxMatchedBehind {
+		return 0, false, nil
+	}
+	var unknownBuf [64]int64
+	unknown := unknownBuf[:0]
+	for _, seq := range seqs[1:] {
+		if !slices.Contains(tx.arrivals, seq) {
+			unknown = append(unknown, seq)
+		}
+	}
+	if !tx.db.arrivals.hasAll(unknown) {
+		return 0, false, nil
+	}
+	return seqs[0], true, nil
+}
+
 // arrivalChangesQuery reads the changes after the Seq an arrival was matched through, the
 // latest first, up to the number given.
 const arrivalChangesQuery = "SELECT seq, kind, object_id FROM changes WHERE seq > ? ORDER BY seq DESC LIMIT ?"
+
+// arrivalSeqsQuery is arrivalChangesQuery for the Seqs alone.
+const arrivalSeqsQuery = "SELECT seq FROM changes WHERE seq > ? ORDER BY seq DESC LIMIT ?"
 
 // matchedGuard is arrivalChange for late arrivals, as a Guard in their pipeline after
 // their inserts: for the IDs of the messages they stored (the fourth argument, an array),
@@ -274,6 +322,21 @@ func (a *arrivalSeqs) add(seq int64) {
 			}
 		}
 	}
+}
+
+// hasAll reports whether every one of seqs is held.
+func (a *arrivalSeqs) hasAll(seqs []int64) bool {
+	if len(seqs) == 0 {
+		return true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, seq := range seqs {
+		if _, ok := a.seqs[seq]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *arrivalSeqs) has(seq int64) bool {
