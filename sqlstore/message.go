@@ -769,7 +769,7 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 			return "", fmt.Errorf("encode message %s: %w", m.ID, err)
 		}
 	}
-	insert := "INSERT INTO messages (" + messageColumns + ", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	insert := messageInsert
 	args := []any{m.ID, string(sm.Direction), m.From, string(m.Kind), m.InReplyTo, root, FormatTime(m.Created), FormatTime(stored),
 		string(sm.Priority), sm.HoldsPerson, sm.Envelope, string(data), sm.SenderID(), urgencyKey(sm.Priority, ds)}
 	to := m.To
@@ -813,7 +813,7 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 		for _, code := range codes {
 			keys = append(keys, code, hex.EncodeToString(pinned[code]))
 		}
-		insert = pinnedInsert(len(codes))
+		insert = pinnedInsertFor(len(codes))
 		args = slices.Concat(args[:2], keys, args[2:])
 	}
 	if _, err := tx.exec(ctx, insert, args...); err != nil {
@@ -870,6 +870,25 @@ func pinnedInsert(n int) string {
 		strings.TrimSuffix(strings.Repeat("EXISTS (SELECT 1 FROM peers WHERE agency_code = ? AND public_key = ?) AND ", n), " AND ") +
 		"), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 }
+
+// pinnedInsertFor is pinnedInsert(n), built once for the few signers an arrival has.
+func pinnedInsertFor(n int) string {
+	if n < len(pinnedInserts) {
+		return pinnedInserts[n]
+	}
+	return pinnedInsert(n)
+}
+
+// pinnedInserts are pinnedInsert's statements for up to three signers.
+var pinnedInserts = func() (qs [4]string) {
+	for n := 1; n < len(qs); n++ {
+		qs[n] = pinnedInsert(n)
+	}
+	return qs
+}()
+
+// messageInsert inserts a message (messageColumns and urgency).
+const messageInsert = "INSERT INTO messages (" + messageColumns + ", urgency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 // arrivalRows are an arrival's rows: its message (messageColumns and urgency), its
 // recipients, and its deliveries (deliveryArgs), as insertMessage gives them.
@@ -1114,25 +1133,35 @@ func (tx *tx) delivery(ctx context.Context, where string, args ...any) (*forewar
 	return d, err
 }
 
+// The delivery and the columns read into it are one allocation (deliveryRow), not one
+// for each of the ten columns that are not the delivery's own fields: a round claims a
+// delivery and reads it back for every message it sends.
 func scanDelivery(s scanner) (*forewarn.Delivery, error) {
-	var d forewarn.Delivery
-	var dir string
-	var next, delivered, read, actioned, deadline, overdue, nextEsc, arrived, assigned sql.NullString
-	if err := s.Scan(&d.MessageID, &d.Agency, &dir, &d.Attempts, &next, &d.LastError, &delivered, &d.Receipt, &read, &d.ReadBy,
-		&actioned, &d.ActionBy, &d.Outcome, &d.Reason, &deadline, &d.Escalated, &overdue, &nextEsc, &arrived, &d.Owner, &d.AssignedBy, &assigned); err != nil {
+	r := &deliveryRow{}
+	d := &r.d
+	if err := s.Scan(&d.MessageID, &d.Agency, &r.dir, &d.Attempts, &r.next, &d.LastError, &r.delivered, &d.Receipt, &r.read, &d.ReadBy,
+		&r.actioned, &d.ActionBy, &d.Outcome, &d.Reason, &r.deadline, &d.Escalated, &r.overdue, &r.nextEsc, &r.arrived, &d.Owner, &d.AssignedBy, &r.assigned); err != nil {
 		return nil, err
 	}
-	d.Direction = forewarn.Direction(dir)
-	for _, t := range []struct {
+	d.Direction = forewarn.Direction(r.dir)
+	for _, t := range [...]struct {
 		dst *time.Time
-		src sql.NullString
-	}{{&d.NextAttempt, next}, {&d.DeliveredAt, delivered}, {&d.ReadAt, read}, {&d.ActionAt, actioned}, {&d.Deadline, deadline}, {&d.Overdue, overdue}, {&d.NextEscalation, nextEsc}, {&d.AckArrivedAt, arrived}, {&d.AssignedAt, assigned}} {
+		src *sql.NullString
+	}{{&d.NextAttempt, &r.next}, {&d.DeliveredAt, &r.delivered}, {&d.ReadAt, &r.read}, {&d.ActionAt, &r.actioned}, {&d.Deadline, &r.deadline}, {&d.Overdue, &r.overdue}, {&d.NextEscalation, &r.nextEsc}, {&d.AckArrivedAt, &r.arrived}, {&d.AssignedAt, &r.assigned}} {
 		var err error
-		if *t.dst, err = parseNullTime(t.src); err != nil {
+		if *t.dst, err = parseNullTime(*t.src); err != nil {
 			return nil, fmt.Errorf("delivery of %s to %s: %w", d.MessageID, d.Agency, err)
 		}
 	}
-	return &d, nil
+	return d, nil
+}
+
+// deliveryRow is a delivery and the columns scanDelivery reads for it.
+type deliveryRow struct {
+	d   forewarn.Delivery
+	dir string
+	// The times, as text or NULL.
+	next, delivered, read, actioned, deadline, overdue, nextEsc, arrived, assigned sql.NullString
 }
 
 func scanMessage(s scanner) (*forewarn.StoredMessage, error) {
