@@ -836,10 +836,13 @@ func (tx *tx) insertMessage(ctx context.Context, sm *forewarn.StoredMessage, dat
 	for _, d := range ds {
 		var insert string
 		var args []any
-		if freshDelivery(d) {
+		switch {
+		case freshDelivery(d):
 			insert, args = freshDeliveryInsert[btoi(claimedBy != "")], freshDeliveryArgs(d, sm.Priority)
-		} else {
-			insert, args = deliveriesInsert(1, claimedBy != ""), deliveryArgs(d, sm.Priority)
+		case claimedBy == "" && arrivedDelivery(d):
+			insert, args = arrivedDeliveryInsert, arrivedDeliveryArgs(d, sm.Priority)
+		default:
+			insert, args = deliveryInsert[btoi(claimedBy != "")], deliveryArgs(d, sm.Priority)
 		}
 		if claimedBy != "" {
 			args = append(args, claimedBy)
@@ -1094,6 +1097,30 @@ func freshInsert(claimed bool) string {
 		cols, row = cols+", claimed_by", row+", ?"
 	}
 	return "INSERT INTO deliveries (" + cols + ") VALUES " + row + ")"
+}
+
+// deliveryInsert is deliveriesInsert(1, …), without or with the server that claims it.
+var deliveryInsert = [2]string{deliveriesInsert(1, false), deliveriesInsert(1, true)}
+
+// arrivedDeliveryInsert inserts one incoming delivery that holds only what an arrival's
+// delivery holds (arrivedDelivery), as freshDeliveryInsert does an outgoing one: a
+// received message binds 7 values (arrivedDeliveryArgs) rather than 23. The row is the
+// one deliveriesInsert writes.
+var arrivedDeliveryInsert = "INSERT INTO deliveries (" + deliveryColumns + ", urgency) VALUES " +
+	"(?, ?, 'in', 0, NULL, '', ?, ?, NULL, '', NULL, '', '', '', ?, 0, NULL, ?, NULL, '', '', NULL, ?)"
+
+// arrivedDelivery says whether d is incoming and holds nothing but its message, its
+// recipient (this node), when it arrived, its receipt, deadline and next escalation: a
+// delivery as an arrival stores it.
+func arrivedDelivery(d *forewarn.Delivery) bool {
+	return d.Direction == forewarn.DirectionIn && d.Attempts == 0 && d.NextAttempt.IsZero() && d.LastError == "" &&
+		d.ReadAt.IsZero() && d.ReadBy == "" && d.ActionAt.IsZero() && d.ActionBy == "" && d.Outcome == "" && d.Reason == "" &&
+		d.Escalated == 0 && d.Overdue.IsZero() && d.AckArrivedAt.IsZero() && d.Owner == "" && d.AssignedBy == "" && d.AssignedAt.IsZero()
+}
+
+// arrivedDeliveryArgs are an arrival's delivery's values for arrivedDeliveryInsert.
+func arrivedDeliveryArgs(d *forewarn.Delivery, p forewarn.Priority) []any {
+	return []any{d.MessageID, d.Agency, nullTime(d.DeliveredAt), nullBytes(d.Receipt), nullTime(d.Deadline), nullTime(d.NextEscalation), p.Rank()}
 }
 
 // freshDelivery says whether d holds nothing but its message, recipient, direction, next
@@ -2225,8 +2252,9 @@ func (db *DB) ClaimDueTo(ctx context.Context, owner, agency string, now, until t
 		return nil, nil, forewarn.Invalid("until", "after_now", "a claim must last beyond now")
 	}
 	args := make([]any, 0, 19)
+	var due any = FormatTime(now)
 	for rank := 0; rank <= 3; rank++ {
-		args = append(args, agency, rank, FormatTime(now), limit)
+		args = append(args, agency, rank, due, limit)
 	}
 	args = append(args, limit, FormatTime(until), owner)
 	type claimed struct {
