@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -210,23 +212,18 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 	if ev.Audience != "" {
 		// The users who may hear of it and the webhooks, in one round trip
 		// (notifiedQuery): a late arrival with an alert read them in two.
-		rows, err := tx.query(ctx, notifiedQuery, false, false)
+		notified, err := tx.notifiedRows(ctx)
 		if err != nil {
-			return fmt.Errorf("list notified users and webhooks: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var kind int
-			var s forewarn.NotificationSettings
-			var roles, off, sort1, sort2 string
-			if err := rows.Scan(&kind, &s.Username, &roles, &s.Email, &off, &sort1, &sort2); err != nil {
-				rows.Close()
-				return err
-			}
-			if kind == 1 { // a webhook: its ID, URL and types
+		for _, r := range notified {
+			s := forewarn.NotificationSettings{Username: r.name, Email: r.email}
+			roles := r.roles
+			if r.kind == 1 { // a webhook: its ID, URL and types
 				hooks = append(hooks, &forewarn.Webhook{ID: s.Username, URL: roles, Types: splitTypes(s.Email)})
 				continue
 			}
-			s.Off = splitTypes(off)
+			s.Off = splitTypes(r.off)
 			if ev.Recipient != "" && s.Username != ev.Recipient {
 				continue
 			}
@@ -239,9 +236,6 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 			if audience == "" && s.Email != "" && !slices.Contains(s.Off, ev.Type) || s.Receives(splitRoles(roles), audience, ev.Type) {
 				dests = append(dests, dest{forewarn.ChannelEmail, s.Username, s.Email})
 			}
-		}
-		if err := rows.Close(); err != nil {
-			return err
 		}
 	} else {
 		var err error
@@ -276,8 +270,87 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 // notifiedQuery reads the enabled users with an e-mail address, by username (kind 0:
 // username, roles, address, types turned off), then the enabled webhooks in the order
 // they were made (kind 1: ID, URL, types), given false twice.
-const notifiedQuery = "SELECT 0, u.username, u.roles, s.email, s.off, u.username, '' FROM users u JOIN notification_settings s ON s.username = u.username WHERE u.disabled = ? AND s.email <> ''" +
-	" UNION ALL SELECT 1, id, url, types, '', created_at, id FROM webhooks WHERE disabled = ? ORDER BY 1, 6, 7"
+const notifiedQuery = notifiedUnion + " ORDER BY 1, 6, 7"
+
+const notifiedUnion = "SELECT 0, u.username, u.roles, s.email, s.off, u.username, '' FROM users u JOIN notification_settings s ON s.username = u.username WHERE u.disabled = ? AND s.email <> ''" +
+	" UNION ALL SELECT 1, id, url, types, '', created_at, id FROM webhooks WHERE disabled = ?"
+
+// notifiedVersionQuery is notifiedQuery followed by the access version (kind 2, its
+// second column), which every write to the users, their notification settings and the
+// webhooks moves (PostgreSQL's migration 0458), read in the same statement.
+const notifiedVersionQuery = notifiedUnion + " UNION ALL SELECT 2, CAST(n AS TEXT), '', '', '', '', '' FROM access_version WHERE id = 1 ORDER BY 1, 6, 7"
+
+// notifiedRow is a row of notifiedQuery: a user (kind 0) or a webhook (kind 1).
+type notifiedRow struct {
+	kind                    int
+	name, roles, email, off string
+}
+
+// notifiedCache is notifiedQuery's rows as last read where the dialect pipelines, and
+// the access version they were read at.
+type notifiedCache struct {
+	mu      sync.Mutex
+	rows    []notifiedRow
+	version int64
+	known   bool
+}
+
+// notifiedRows returns who may hear of an alert (notifiedQuery). Where the dialect
+// pipelines, a late transaction takes them from memory and checks in its pipeline,
+// holding the head, that the access version is still the one they were read at: a user,
+// setting or webhook written since (by whoever: the version is the store's) fails the
+// check, and the transaction runs again holding the head, which reads them afresh. Every
+// other read refreshes what memory holds. The rows returned are shared: only read them.
+func (tx *tx) notifiedRows(ctx context.Context) ([]notifiedRow, error) {
+	db := tx.db
+	query := notifiedQuery
+	if db.dialect.Pipeline != nil {
+		query = notifiedVersionQuery
+		if tx.late() {
+			c := &db.notified
+			c.mu.Lock()
+			rows, v, ok := c.rows, c.version, c.known
+			c.mu.Unlock()
+			if ok {
+				tx.check("SELECT 1 / COUNT(*) FROM access_version WHERE id = 1 AND n = ?", v)
+				return rows, nil
+			}
+		}
+	}
+	rows, err := tx.query(ctx, query, false, false)
+	if err != nil {
+		return nil, fmt.Errorf("list notified users and webhooks: %w", err)
+	}
+	defer rows.Close()
+	var out []notifiedRow
+	var version int64
+	versioned := false
+	for rows.Next() {
+		var r notifiedRow
+		var sort1, sort2 string
+		if err := rows.Scan(&r.kind, &r.name, &r.roles, &r.email, &r.off, &sort1, &sort2); err != nil {
+			return nil, err
+		}
+		if r.kind == 2 {
+			if version, err = strconv.ParseInt(r.name, 10, 64); err != nil {
+				return nil, fmt.Errorf("read access version: %w", err)
+			}
+			versioned = true
+			continue
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list notified users and webhooks: %w", err)
+	}
+	if versioned {
+		c := &db.notified
+		c.mu.Lock()
+		c.rows, c.version, c.known = out, version, true
+		c.mu.Unlock()
+	}
+	return out, nil
+}
 
 func (tx *tx) insertNotification(ctx context.Context, n *forewarn.Notice, dedupe string) error {
 	data, err := json.Marshal(&n.Event)

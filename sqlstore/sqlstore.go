@@ -170,6 +170,8 @@ type DB struct {
 	storing storingIDs
 	// nodeCode is the node's agency code once read (notify.go): the node row never changes.
 	nodeCode atomic.Value
+	// notified is who may hear of an alert, at the access version it was read at (notify.go).
+	notified notifiedCache
 
 	rebound sync.Map // query with ? → query with $n
 
