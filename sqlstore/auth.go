@@ -161,7 +161,8 @@ func scanTokenUser(s scanner) (*forewarn.APIToken, *forewarn.User, error) {
 
 // AccessVersion returns the version of the API tokens, users, peers and sharing
 // agreements: a number every write to them, by any process, changes to a fresh random one
-// (migrations 0420 and 0456).
+// (migrations 0420 and 0456). On PostgreSQL writes to the notification settings and the
+// webhooks change it too (migration 0458: notifiedRows).
 func (db *DB) AccessVersion(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.viewOne(ctx, "read access version", func(tx *tx) error {
