@@ -72,6 +72,22 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert, about *alertMe
 	if a.Kind == "escalation" && a.MessageID == "" {
 		return nil
 	}
+	// Who may hear of it first: when no user has an address and there is no webhook,
+	// nobody does, and the message it is about is not read (a match found after an
+	// arrival read it, and its deadline, in two round trips, each checked again in the
+	// pipeline, for nothing).
+	var notified []notifiedRow
+	read := false
+	if a.Role != "" {
+		var err error
+		if notified, err = tx.notifiedRows(ctx); err != nil {
+			return err
+		}
+		if len(notified) == 0 {
+			return nil
+		}
+		read = true
+	}
 	if about == nil && a.MessageID != "" {
 		var err error
 		if about, err = tx.alertMessage(ctx, a.MessageID); err != nil {
@@ -102,7 +118,7 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert, about *alertMe
 	case forewarn.NotifyReview:
 		ev.Detail = nil // a review names the item, never its content
 	}
-	return tx.notify(ctx, ev, key)
+	return tx.notifyTo(ctx, ev, key, notified, read)
 }
 
 // alertMessage reads the message an alert is about; nil when it is not there (erased).
@@ -196,6 +212,12 @@ func (tx *tx) nodeAgency(ctx context.Context) (string, error) {
 // for one address. It returns nothing to send as success: an event nobody is to hear of
 // is not an error.
 func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key string) error {
+	return tx.notifyTo(ctx, ev, key, nil, false)
+}
+
+// notifyTo is notify given, when read, who may hear of an event with an audience
+// (notifiedRows), which the caller has read.
+func (tx *tx) notifyTo(ctx context.Context, ev forewarn.NotificationEvent, key string, notified []notifiedRow, read bool) error {
 	ev.OccurredAt = tx.now
 	if ev.Node == "" {
 		var err error
@@ -212,9 +234,11 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 	if ev.Audience != "" {
 		// The users who may hear of it and the webhooks, in one round trip
 		// (notifiedQuery): a late arrival with an alert read them in two.
-		notified, err := tx.notifiedRows(ctx)
-		if err != nil {
-			return err
+		if !read {
+			var err error
+			if notified, err = tx.notifiedRows(ctx); err != nil {
+				return err
+			}
 		}
 		for _, r := range notified {
 			s := forewarn.NotificationSettings{Username: r.name, Email: r.email}
