@@ -383,7 +383,8 @@ func (db *DB) beginTx(ctx context.Context, now time.Time, readOnly bool) (*tx, e
 // The handle is kept for the transaction's next run of the same statement: a group
 // commit runs each of a few statements once for each of its writes, and each new handle
 // cost an allocation or three and two turns of database/sql's lock of the whole pool
-// (the handle's dependency on its statement, added and then removed).
+// (the handle's dependency on its statement, added and then removed). A handle asked for
+// under a cancelled context is not kept, and one whose run failed is dropped (forget).
 func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	q = tx.db.rebind(q)
 	if st, ok := tx.stmts[q]; ok {
@@ -399,11 +400,22 @@ func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 			return nil, err
 		}
 	}
+	if ctx.Err() != nil {
+		// database/sql gives a handle asked for under a cancelled context that context's
+		// error, for good (Tx.StmtContext): it serves this run only.
+		return st, nil
+	}
 	if tx.stmts == nil {
 		tx.stmts = make(map[string]*sql.Stmt, 16)
 	}
 	tx.stmts[q] = st
 	return st, nil
+}
+
+// forget drops the transaction's handle on q after a run of it failed, so the next run
+// takes a new one rather than one that may keep the failure (stmt).
+func (tx *tx) forget(q string) {
+	delete(tx.stmts, tx.db.rebind(q))
 }
 
 // prepareInBackground prepares q on the database for the next transactions to run it,
@@ -461,7 +473,11 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		tx.forget(q)
+	}
+	return res, err
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -487,7 +503,11 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	if err != nil {
 		return nil, err
 	}
-	return st.QueryContext(ctx, args...)
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		tx.forget(q)
+	}
+	return rows, err
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
