@@ -54,7 +54,9 @@ type AuthStore interface {
 	TokenUserByHash(ctx context.Context, hash string) (*APIToken, *User, error)
 	// AccessVersion is a number that every committed write to the API tokens, the users,
 	// the peers or the sharing agreements changes, whoever made it: a server that keeps
-	// them in memory (app.Node's access cache) reads it to know they are unchanged. It is
+	// them in memory (app.Node's access cache) reads it to know they are unchanged. On
+	// PostgreSQL writes to the notification settings and the webhooks change it too, for
+	// the store's own memory of who hears of an alert (migration 0458). It is
 	// a fresh random number, not a count, so a database that went back (a restore, a
 	// failover) and was written again does not reach a number it had before.
 	AccessVersion(ctx context.Context) (int64, error)
