@@ -21,9 +21,10 @@ import (
 var stdlib = &voi.Options{Verify: voi.VerifyOptionsStdLib}
 
 // maxExpanded bounds the keys kept expanded (about 1.5 KiB each). A node verifies the
-// keys of its peers and its own: a few dozen. Past the bound a key is expanded for each
-// verification, which is correct and only slower, so keys named by hostile input cannot
-// grow the cache.
+// keys of its peers and its own: a few dozen. When the bound is reached the cache is
+// emptied and fills again with the keys in use, so keys named by hostile input can
+// neither grow it nor keep a peer's key out of it for good: at worst each key is expanded
+// again, which is correct and only slower.
 const maxExpanded = 1024
 
 var expanded struct {
@@ -50,9 +51,10 @@ func Verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 		if expanded.keys == nil {
 			expanded.keys = make(map[[ed25519.PublicKeySize]byte]*voi.ExpandedPublicKey)
 		}
-		if len(expanded.keys) < maxExpanded {
-			expanded.keys[key] = ek
+		if len(expanded.keys) >= maxExpanded {
+			clear(expanded.keys)
 		}
+		expanded.keys[key] = ek
 		expanded.Unlock()
 	}
 	return voi.VerifyExpandedWithOptions(ek, msg, sig, stdlib)

@@ -102,9 +102,11 @@ func TestVerifyRefusesWrongLengths(t *testing.T) {
 	}
 }
 
-// TestExpandedKeysBounded: keys named by input cannot grow the cache past its bound, and
-// keys past it still verify.
+// TestExpandedKeysBounded: keys named by input cannot grow the cache past its bound, keys
+// past it still verify, and the last key used is kept (the cache starts again rather than
+// refusing new keys for good).
 func TestExpandedKeysBounded(t *testing.T) {
+	t.Cleanup(forgetExpanded) // the benchmarks measure a cache holding only their key
 	r := rand.New(rand.NewPCG(5, 6))
 	var pub ed25519.PublicKey
 	var sig []byte
@@ -123,9 +125,47 @@ func TestExpandedKeysBounded(t *testing.T) {
 	if n > maxExpanded {
 		t.Fatalf("%d keys expanded, bound %d", n, maxExpanded)
 	}
+	expanded.RLock()
+	kept := expanded.keys[[ed25519.PublicKeySize]byte(pub)] != nil
+	expanded.RUnlock()
+	if !kept {
+		t.Error("the last key verified past the bound was not kept expanded")
+	}
 	if !Verify(pub, []byte("x"), sig) {
 		t.Fatal("a key past the bound no longer verifies")
 	}
+}
+
+// TestExpandedKeysDoNotCross: with both keys kept expanded, a signature verifies under
+// the key that made it and never under the other, however the two alternate, so the
+// cache can never answer for a key with another's expansion.
+func TestExpandedKeysDoNotCross(t *testing.T) {
+	t.Cleanup(forgetExpanded)
+	forgetExpanded()
+	pubA, privA, _ := ed25519.GenerateKey(nil)
+	pubB, privB, _ := ed25519.GenerateKey(nil)
+	msg := []byte("forewarn")
+	sigA, sigB := Sign(privA, msg), Sign(privB, msg)
+	for i := range 6 {
+		if !Verify(pubA, msg, sigA) || !Verify(pubB, msg, sigB) {
+			t.Fatalf("round %d: a key's own signature did not verify", i)
+		}
+		if Verify(pubA, msg, sigB) || Verify(pubB, msg, sigA) {
+			t.Fatalf("round %d: a signature verified under the other key", i)
+		}
+	}
+	expanded.RLock()
+	n := len(expanded.keys)
+	expanded.RUnlock()
+	if n != 2 {
+		t.Errorf("%d keys kept expanded, want the 2 verified", n)
+	}
+}
+
+func forgetExpanded() {
+	expanded.Lock()
+	expanded.keys = nil
+	expanded.Unlock()
 }
 
 func fill(r *rand.Rand, b []byte) {
