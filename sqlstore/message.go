@@ -1113,9 +1113,7 @@ var arrivedDeliveryInsert = "INSERT INTO deliveries (" + deliveryColumns + ", ur
 // recipient (this node), when it arrived, its receipt, deadline and next escalation: a
 // delivery as an arrival stores it.
 func arrivedDelivery(d *forewarn.Delivery) bool {
-	return d.Direction == forewarn.DirectionIn && d.Attempts == 0 && d.NextAttempt.IsZero() && d.LastError == "" &&
-		d.ReadAt.IsZero() && d.ReadBy == "" && d.ActionAt.IsZero() && d.ActionBy == "" && d.Outcome == "" && d.Reason == "" &&
-		d.Escalated == 0 && d.Overdue.IsZero() && d.AckArrivedAt.IsZero() && d.Owner == "" && d.AssignedBy == "" && d.AssignedAt.IsZero()
+	return d.Direction == forewarn.DirectionIn && d.Attempts == 0 && d.NextAttempt.IsZero() && d.LastError == "" && untouched(d)
 }
 
 // arrivedDeliveryArgs are an arrival's delivery's values for arrivedDeliveryInsert.
@@ -1126,8 +1124,13 @@ func arrivedDeliveryArgs(d *forewarn.Delivery, p forewarn.Priority) []any {
 // freshDelivery says whether d holds nothing but its message, recipient, direction, next
 // attempt, deadline and next escalation: a delivery not yet attempted, as a send stores it.
 func freshDelivery(d *forewarn.Delivery) bool {
-	return d.Attempts == 0 && d.LastError == "" && d.DeliveredAt.IsZero() && len(d.Receipt) == 0 &&
-		d.ReadAt.IsZero() && d.ReadBy == "" && d.ActionAt.IsZero() && d.ActionBy == "" && d.Outcome == "" && d.Reason == "" &&
+	return d.Attempts == 0 && d.LastError == "" && d.DeliveredAt.IsZero() && len(d.Receipt) == 0 && untouched(d)
+}
+
+// untouched says nobody has read, answered, escalated, acknowledged or assigned d: what
+// both a fresh and an arrived delivery leave to their columns' defaults.
+func untouched(d *forewarn.Delivery) bool {
+	return d.ReadAt.IsZero() && d.ReadBy == "" && d.ActionAt.IsZero() && d.ActionBy == "" && d.Outcome == "" && d.Reason == "" &&
 		d.Escalated == 0 && d.Overdue.IsZero() && d.AckArrivedAt.IsZero() && d.Owner == "" && d.AssignedBy == "" && d.AssignedAt.IsZero()
 }
 

@@ -77,7 +77,6 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert, about *alertMe
 	// arrival read it, and its deadline, in two round trips, each checked again in the
 	// pipeline, for nothing).
 	var notified []notifiedRow
-	read := false
 	if a.Role != "" {
 		var err error
 		if notified, err = tx.notifiedRows(ctx); err != nil {
@@ -86,7 +85,6 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert, about *alertMe
 		if len(notified) == 0 {
 			return nil
 		}
-		read = true
 	}
 	if about == nil && a.MessageID != "" {
 		var err error
@@ -118,7 +116,7 @@ func (tx *tx) notifyAlert(ctx context.Context, a *forewarn.Alert, about *alertMe
 	case forewarn.NotifyReview:
 		ev.Detail = nil // a review names the item, never its content
 	}
-	return tx.notifyTo(ctx, ev, key, notified, read)
+	return tx.notifyTo(ctx, ev, key, notified)
 }
 
 // alertMessage reads the message an alert is about; nil when it is not there (erased).
@@ -208,16 +206,15 @@ func (tx *tx) nodeAgency(ctx context.Context) (string, error) {
 // notify writes one outbox row per address the event goes to: by e-mail to each enabled
 // user holding the event's audience role who has an address and receives the type, and to
 // each webhook that wants it; when ev names a Recipient, only that user is e-mailed. key
-// names the event; the same event is never queued twice
-// for one address. It returns nothing to send as success: an event nobody is to hear of
-// is not an error.
+// names the event; the same event is never queued twice for one address. It returns
+// nothing to send as success: an event nobody is to hear of is not an error.
 func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key string) error {
-	return tx.notifyTo(ctx, ev, key, nil, false)
+	return tx.notifyTo(ctx, ev, key, nil)
 }
 
-// notifyTo is notify given, when read, who may hear of an event with an audience
-// (notifiedRows), which the caller has read.
-func (tx *tx) notifyTo(ctx context.Context, ev forewarn.NotificationEvent, key string, notified []notifiedRow, read bool) error {
+// notifyTo is notify given who may hear of an event with an audience (notifiedRows), when
+// the caller has read them: notified is nil when it has not.
+func (tx *tx) notifyTo(ctx context.Context, ev forewarn.NotificationEvent, key string, notified []notifiedRow) error {
 	ev.OccurredAt = tx.now
 	if ev.Node == "" {
 		var err error
@@ -233,8 +230,8 @@ func (tx *tx) notifyTo(ctx context.Context, ev forewarn.NotificationEvent, key s
 	var hooks []*forewarn.Webhook
 	if ev.Audience != "" {
 		// The users who may hear of it and the webhooks, in one round trip
-		// (notifiedQuery): a late arrival with an alert read them in two.
-		if !read {
+		// (notifiedQuery), or from memory in a late transaction on PostgreSQL.
+		if notified == nil {
 			var err error
 			if notified, err = tx.notifiedRows(ctx); err != nil {
 				return err
