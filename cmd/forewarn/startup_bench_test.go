@@ -32,17 +32,28 @@ const startupHoldings = 100_000
 // in bulk (about a minute), and kept in the temporary directory for later runs.
 func startupFixture(b *testing.B) string {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("forewarn-bench-startup-%d-v1", startupHoldings))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("forewarn-bench-startup-%d-v2", startupHoldings))
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir
 	}
+	b.Logf("building a node with %d subjects and %d received messages in %s (once)", startupHoldings, startupHoldings, dir)
+	os.RemoveAll(dir)
+	buildStartupNode(b, dir, startupHoldings)
+	if err := os.WriteFile(filepath.Join(dir, "complete"), nil, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// buildStartupNode makes dir the data directory of a node holding n subjects and n
+// received messages, written in bulk through plain SQL.
+func buildStartupNode(b testing.TB, dir string, n int) {
+	b.Helper()
 	ofac, _, err := eval.LoadOFACDir(testdata.Path(b, "names", "ofac"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	names := eval.Synthetic(ofac, 2*startupHoldings, 18)
-	b.Logf("building a node with %d subjects and %d received messages in %s (once)", startupHoldings, startupHoldings, dir)
-	os.RemoveAll(dir)
+	names := eval.Synthetic(ofac, 2*n, 18)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		b.Fatal(err)
 	}
@@ -76,8 +87,10 @@ func startupFixture(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	insMessage, err := tx.Prepare(`INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message)
-		VALUES (?, 'in', 'TR-MIT', 'notification', '', ?, ?, ?, 'routine', 0, ?, ?)`)
+	// wire_id is the sender's ID of the message, unique per sender (migration 0050): a
+	// fixture left out of it stored every message under the same one and failed.
+	insMessage, err := tx.Prepare(`INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id)
+		VALUES (?, 'in', 'TR-MIT', 'notification', '', ?, ?, ?, 'routine', 0, ?, ?, ?)`)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,7 +100,7 @@ func startupFixture(b *testing.B) string {
 		fmt.Sscan(e.Person.BirthDate, &y)
 		return forewarn.PartialDate{Year: y}
 	}
-	for i := range startupHoldings {
+	for i := range n {
 		e := names[i]
 		s := forewarn.Subject{ID: forewarn.NewID(at), Names: []forewarn.Name{{Value: e.Person.Names[0], Kind: forewarn.NamePrimary}},
 			BirthDate: born(e), Nationalities: []string{"FR"}, Watch: forewarn.WatchNone, CreatedAt: at, UpdatedAt: at}
@@ -95,14 +108,14 @@ func startupFixture(b *testing.B) string {
 		if _, err := insSubject.Exec(s.ID, s.PrimaryName(), string(data), sqlstore.FormatTime(at), sqlstore.FormatTime(at)); err != nil {
 			b.Fatal(err)
 		}
-		p := names[startupHoldings+i]
+		p := names[n+i]
 		m := forewarn.Message{ID: forewarn.NewID(at), Version: forewarn.MessageVersion, From: "TR-MIT", To: []string{"FR-DGSI"}, Created: at,
 			Kind: forewarn.KindNotification, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPAmber, ReleasableTo: []string{"FR-DGSI"}},
 			Notification: &forewarn.Notification{Summary: "Identified while investigating the four.", Priority: forewarn.PriorityRoutine,
 				AcknowledgeBy: at.Add(30 * 24 * time.Hour), Persons: []forewarn.PersonDescriptor{{Ref: "p1",
 					Names: []forewarn.Name{{Value: p.Person.Names[0], Kind: forewarn.NamePrimary}}, BirthDate: born(p), Nationalities: []string{"FR"}}}}}
 		data, _ = json.Marshal(&m)
-		if _, err := insMessage.Exec(m.ID, m.ID, sqlstore.FormatTime(at), sqlstore.FormatTime(at), []byte(strings.Repeat("e", 64)), string(data)); err != nil {
+		if _, err := insMessage.Exec(m.ID, m.ID, sqlstore.FormatTime(at), sqlstore.FormatTime(at), []byte(strings.Repeat("e", 64)), string(data), m.ID); err != nil {
 			b.Fatal(err)
 		}
 		at = at.Add(time.Minute)
@@ -110,10 +123,32 @@ func startupFixture(b *testing.B) string {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "complete"), nil, 0o600); err != nil {
-		b.Fatal(err)
+}
+
+// The node BenchmarkMatcherReady starts is built as the schema now stands, and starts
+// with every subject and message in its match index: built small, so a migration that
+// breaks the fixture (as 0050's unique sender IDs once did, unseen while an old fixture
+// stayed in the temporary directory) fails here and not only in a benchmark run by hand.
+func TestStartupFixtureLoads(t *testing.T) {
+	dir := t.TempDir()
+	const n = 300
+	buildStartupNode(t, dir, n)
+	key, err := keyfile.Load(filepath.Join(dir, keyFileName))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return dir
+	store, err := sqlite.Open(filepath.Join(dir, dbFileName), sqlstore.Options{Signer: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	node := app.New(store, nil, key, nil)
+	if err := node.LoadMatcher(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := node.Matcher.Index.Len(); got != 2*n {
+		t.Fatalf("the match index holds %d entries, want %d", got, 2*n)
+	}
 }
 
 // BenchmarkMatcherReady measures what serve does before it can match, on a node holding
