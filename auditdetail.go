@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // An audit entry's Detail is an English sentence, hashed into the chain, so it never
@@ -352,6 +353,7 @@ var AuditReasonKinds = []*AuditDetailKind{
 // AuditReasonKinds; ok is false when none describes it.
 func ParseAuditReason(reason string) (d AuditDetail, ok bool) {
 	d.Text = reason
+	auditKindsByAction() // compiles the patterns
 	for _, k := range AuditReasonKinds {
 		if m := k.re.FindStringSubmatch(reason); m != nil {
 			d.Code, d.Format = k.Code, k.Sentence()
@@ -379,8 +381,11 @@ func (k *AuditDetailKind) compile() {
 	k.re = regexp.MustCompile(b.String())
 }
 
-// auditKindsByAction indexes AuditDetailKinds by action, each kind's pattern compiled.
-var auditKindsByAction = func() map[string][]*AuditDetailKind {
+// auditKindsByAction indexes AuditDetailKinds by action, each kind's pattern (and each of
+// AuditReasonKinds') compiled. It is built at first use, not at program start: compiling
+// a hundred and fifty patterns was a third of what every command, --help included, spent
+// before main.
+var auditKindsByAction = sync.OnceValue(func() map[string][]*AuditDetailKind {
 	m := map[string][]*AuditDetailKind{}
 	for _, k := range AuditReasonKinds {
 		k.compile()
@@ -392,7 +397,7 @@ var auditKindsByAction = func() map[string][]*AuditDetailKind {
 		}
 	}
 	return m
-}()
+})
 
 var noteRE = regexp.MustCompile(`(?:^|; )note sha256:([0-9a-f]{64})$`)
 
@@ -418,7 +423,7 @@ func ParseAuditDetail(action, detail string) (d AuditDetail, ok bool) {
 	if rest == "" {
 		return d, true
 	}
-	for _, k := range auditKindsByAction[action] {
+	for _, k := range auditKindsByAction()[action] {
 		m := k.re.FindStringSubmatch(rest)
 		if m == nil {
 			continue
@@ -450,7 +455,7 @@ var AuditObjectTypes = []string{
 // AuditDetailKinds and AuditActionsWithoutDetail, sorted.
 func AuditActions() []string {
 	var out []string
-	for a := range auditKindsByAction {
+	for a := range auditKindsByAction() {
 		out = append(out, a)
 	}
 	for _, a := range AuditActionsWithoutDetail {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forewarn/forewarn"
@@ -112,8 +113,10 @@ type errorSentence struct {
 var sentenceVerbRE = regexp.MustCompile(`%[-+# 0]*\d*(?:\.\d+)?[a-zA-Z%]`)
 
 // errorSentences are the sentences readErrorSentence knows, those with the most words
-// of their own first, so that a sentence is read as the most specific that fits.
-var errorSentences = func() []errorSentence {
+// of their own first, so that a sentence is read as the most specific that fits. They are
+// made at first use: compiling their patterns at program start cost every command, --help
+// included, a few milliseconds.
+var errorSentences = sync.OnceValue(func() []errorSentence {
 	var out []errorSentence
 	for format := range frenchFailureText {
 		if strings.Contains(format, "%[") {
@@ -153,14 +156,14 @@ var errorSentences = func() []errorSentence {
 		return strings.Compare(a.format, b.format)
 	})
 	return out
-}()
+})
 
 // readErrorSentence reads an error's text, as a detail stored it, back into the sentence
 // of the core's errors it was written from and its arguments, so that a page can say it
 // in its reader's language (a refusal of a peer's message, of a private question, of an
 // erasure notice). ok is false when no known sentence fits.
 func readErrorSentence(text string) (format string, args []any, ok bool) {
-	for _, es := range errorSentences {
+	for _, es := range errorSentences() {
 		m := es.re.FindStringSubmatch(text)
 		if m == nil {
 			continue

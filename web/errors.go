@@ -371,7 +371,7 @@ func (l *locale) sayError(format string, args []any) string {
 	for i, a := range args {
 		shown[i] = l.errorArg(a)
 	}
-	return l.grouped(l.p.Sprintf(l.T(format), shown...))
+	return l.grouped(l.printer().Sprintf(l.T(format), shown...))
 }
 
 // errorArg is one argument of an error's sentence as the locale writes it.

@@ -70,11 +70,11 @@ func funcsFor(l *locale) template.FuncMap {
 		"num": func(n any) string {
 			switch v := n.(type) {
 			case int64:
-				return l.grouped(l.p.Sprintf("%d", v))
+				return l.grouped(l.printer().Sprintf("%d", v))
 			case int:
 				return l.Num(v)
 			}
-			return l.grouped(l.p.Sprintf("%v", n))
+			return l.grouped(l.printer().Sprintf("%v", n))
 		},
 		"fmtTime": l.Time,
 		"fmtDate": l.Date,
