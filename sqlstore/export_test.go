@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"runtime"
 
 	"github.com/forewarn/forewarn"
@@ -254,34 +255,39 @@ func AppendAndRead(ctx context.Context, db *DB, obj string, n int) (int, error) 
 	return got, err
 }
 
-// RunAfterCancelled prepares q on the database, then runs it in one transaction four
-// times: with ctx cancelled, with ctx, cancelled again and with ctx again, each through
-// queryRow, query and, when write is set, exec. It returns each run's error, in that order.
-func RunAfterCancelled(ctx context.Context, db *DB, q string, write bool) (errs []error, err error) {
+// RunAfterCancelled prepares q on the database, then runs it twice in one transaction
+// through run ("queryRow", "query" or "exec"): first with ctx cancelled, then with ctx.
+// It returns each run's error.
+func RunAfterCancelled(ctx context.Context, db *DB, q, run string) (cancelledErr, liveErr error, err error) {
 	if _, err := db.prepared(ctx, q); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tx, err := db.beginTx(ctx, db.now(), false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer tx.tx.Rollback() //nolint:errcheck // the test writes nothing it keeps
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	for _, c := range []context.Context{cancelled, ctx, cancelled, ctx} {
-		var n any
-		errs = append(errs, tx.queryRow(c, q).Scan(&n))
-		rows, err := tx.query(c, q)
-		if err == nil {
-			for rows.Next() {
+	var errs [2]error
+	for i, c := range []context.Context{cancelled, ctx} {
+		switch run {
+		case "queryRow":
+			var n any
+			errs[i] = tx.queryRow(c, q).Scan(&n)
+		case "query":
+			rows, err := tx.query(c, q)
+			if err == nil {
+				for rows.Next() {
+				}
+				err = rows.Close()
 			}
-			err = rows.Close()
-		}
-		errs = append(errs, err)
-		if write {
-			_, err := tx.exec(c, q)
-			errs = append(errs, err)
+			errs[i] = err
+		case "exec":
+			_, errs[i] = tx.exec(c, q)
+		default:
+			return nil, nil, fmt.Errorf("no such run %q", run)
 		}
 	}
-	return errs, nil
+	return errs[0], errs[1], nil
 }

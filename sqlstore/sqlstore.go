@@ -384,7 +384,8 @@ func (db *DB) beginTx(ctx context.Context, now time.Time, readOnly bool) (*tx, e
 // commit runs each of a few statements once for each of its writes, and each new handle
 // cost an allocation or three and two turns of database/sql's lock of the whole pool
 // (the handle's dependency on its statement, added and then removed). A handle asked for
-// under a cancelled context is not kept, and one whose run failed is dropped (forget).
+// under a cancelled context is not kept: database/sql gives it that context's error for
+// good. A run that fails leaves its handle as it was.
 func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	q = tx.db.rebind(q)
 	if st, ok := tx.stmts[q]; ok {
@@ -410,12 +411,6 @@ func (tx *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	}
 	tx.stmts[q] = st
 	return st, nil
-}
-
-// forget drops the transaction's handle on q after a run of it failed, so the next run
-// takes a new one rather than one that may keep the failure (stmt).
-func (tx *tx) forget(q string) {
-	delete(tx.stmts, tx.db.rebind(q))
 }
 
 // prepareInBackground prepares q on the database for the next transactions to run it,
@@ -473,11 +468,7 @@ func (tx *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if err != nil {
 		return nil, err
 	}
-	res, err := st.ExecContext(ctx, args...)
-	if err != nil {
-		tx.forget(q)
-	}
-	return res, err
+	return st.ExecContext(ctx, args...)
 }
 
 func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -503,11 +494,7 @@ func (tx *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		tx.forget(q)
-	}
-	return rows, err
+	return st.QueryContext(ctx, args...)
 }
 
 func (tx *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
