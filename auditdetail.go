@@ -353,7 +353,7 @@ var AuditReasonKinds = []*AuditDetailKind{
 // AuditReasonKinds; ok is false when none describes it.
 func ParseAuditReason(reason string) (d AuditDetail, ok bool) {
 	d.Text = reason
-	auditKindsByAction() // compiles the patterns
+	compileKinds()
 	for _, k := range AuditReasonKinds {
 		if m := k.re.FindStringSubmatch(reason); m != nil {
 			d.Code, d.Format = k.Code, k.Sentence()
@@ -381,17 +381,23 @@ func (k *AuditDetailKind) compile() {
 	k.re = regexp.MustCompile(b.String())
 }
 
-// auditKindsByAction indexes AuditDetailKinds by action, each kind's pattern (and each of
-// AuditReasonKinds') compiled. It is built at first use, not at program start: compiling
-// a hundred and fifty patterns was a third of what every command, --help included, spent
-// before main.
-var auditKindsByAction = sync.OnceValue(func() map[string][]*AuditDetailKind {
-	m := map[string][]*AuditDetailKind{}
+// compileKinds compiles the pattern of each of AuditDetailKinds and AuditReasonKinds, at
+// first use rather than at program start: compiling their 181 patterns was a third of
+// what every command, --help included, spent before main.
+var compileKinds = sync.OnceFunc(func() {
 	for _, k := range AuditReasonKinds {
 		k.compile()
 	}
 	for _, k := range AuditDetailKinds {
 		k.compile()
+	}
+})
+
+// auditKindsByAction indexes AuditDetailKinds by action, their patterns compiled.
+var auditKindsByAction = sync.OnceValue(func() map[string][]*AuditDetailKind {
+	compileKinds()
+	m := map[string][]*AuditDetailKind{}
+	for _, k := range AuditDetailKinds {
 		for _, a := range k.Actions {
 			m[a] = append(m[a], k)
 		}

@@ -213,7 +213,9 @@ func (tx *tx) notify(ctx context.Context, ev forewarn.NotificationEvent, key str
 }
 
 // notifyTo is notify given who may hear of an event with an audience (notifiedRows), when
-// the caller has read them: notified is nil when it has not.
+// the caller has read them: notified is nil when it has not. (notifiedRows gives nil for
+// nobody too; notifyAlert returns before calling when it does, so nil is never a list
+// read and found empty.)
 func (tx *tx) notifyTo(ctx context.Context, ev forewarn.NotificationEvent, key string, notified []notifiedRow) error {
 	ev.OccurredAt = tx.now
 	if ev.Node == "" {

@@ -47,52 +47,52 @@ func startupFixture(b *testing.B) string {
 
 // buildStartupNode makes dir the data directory of a node holding n subjects and n
 // received messages, written in bulk through plain SQL.
-func buildStartupNode(b testing.TB, dir string, n int) {
-	b.Helper()
-	ofac, _, err := eval.LoadOFACDir(testdata.Path(b, "names", "ofac"))
+func buildStartupNode(tb testing.TB, dir string, n int) {
+	tb.Helper()
+	ofac, _, err := eval.LoadOFACDir(testdata.Path(tb, "names", "ofac"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	names := eval.Synthetic(ofac, 2*n, 18)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	key, err := keyfile.Generate(filepath.Join(dir, keyFileName))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	path := filepath.Join(dir, dbFileName)
 	store, err := sqlite.Open(path, sqlstore.Options{Signer: key, Agency: "FR-DGSI"})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	node := app.New(store, nil, key, nil)
 	if _, err := node.Initialize(context.Background(), forewarn.Agency{Code: "FR-DGSI", Name: "DGSI", Country: "FR"}, "admin"); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	store.Close()
 	// The rows go in through plain SQL, in one transaction: the benchmark measures
 	// reading them back, and a million audited writes would take most of an hour.
 	db, err := sql.Open("sqlite", sqlite.DSN(path))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer db.Close()
 	tx, err := db.Begin()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer tx.Rollback()
 	insSubject, err := tx.Prepare("INSERT INTO subjects (id, primary_name, watch, data, created_at, updated_at) VALUES (?, ?, 'none', ?, ?, ?)")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	// wire_id is the sender's ID of the message, unique per sender (migration 0050): a
 	// fixture left out of it stored every message under the same one and failed.
 	insMessage, err := tx.Prepare(`INSERT INTO messages (id, direction, from_agency, kind, in_reply_to, thread_root, created, stored_at, priority, holds_person, envelope, message, wire_id)
 		VALUES (?, 'in', 'TR-MIT', 'notification', '', ?, ?, ?, 'routine', 0, ?, ?, ?)`)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	at := time.Date(2014, 12, 3, 9, 0, 0, 0, time.UTC)
 	born := func(e match.Entry) forewarn.PartialDate {
@@ -106,7 +106,7 @@ func buildStartupNode(b testing.TB, dir string, n int) {
 			BirthDate: born(e), Nationalities: []string{"FR"}, Watch: forewarn.WatchNone, CreatedAt: at, UpdatedAt: at}
 		data, _ := json.Marshal(&s)
 		if _, err := insSubject.Exec(s.ID, s.PrimaryName(), string(data), sqlstore.FormatTime(at), sqlstore.FormatTime(at)); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		p := names[n+i]
 		m := forewarn.Message{ID: forewarn.NewID(at), Version: forewarn.MessageVersion, From: "TR-MIT", To: []string{"FR-DGSI"}, Created: at,
@@ -116,12 +116,12 @@ func buildStartupNode(b testing.TB, dir string, n int) {
 					Names: []forewarn.Name{{Value: p.Person.Names[0], Kind: forewarn.NamePrimary}}, BirthDate: born(p), Nationalities: []string{"FR"}}}}}
 		data, _ = json.Marshal(&m)
 		if _, err := insMessage.Exec(m.ID, m.ID, sqlstore.FormatTime(at), sqlstore.FormatTime(at), []byte(strings.Repeat("e", 64)), string(data), m.ID); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		at = at.Add(time.Minute)
 	}
 	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 
