@@ -248,7 +248,8 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 	mountTAXII(rt, info.Agency)
 	mountWeb(rt)
 	wctx, cancel := context.WithCancel(context.Background())
-	rt.cancel = cancel
+	collected := app.CollectForServing()
+	rt.cancel = func() { cancel(); collected() }
 	go func() {
 		defer close(rt.done)
 		if autoTick {
