@@ -185,6 +185,9 @@ func explain(x, y *Name, al *alignment) Explanation {
 		who string
 		n   *Name
 	}{{"query", x}, {"candidate", y}} {
+		if !side.n.titled {
+			continue
+		}
 		for _, t := range nameTitles(side.n.Original) {
 			e.Notes = append(e.Notes, fmt.Sprintf("%s title %q set aside: a title is not a name part", side.who, t))
 		}

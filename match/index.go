@@ -102,10 +102,14 @@ type keyInfo struct {
 	fam      string
 }
 
-// A name header packs the number of parts, whether the name was written "SURNAME,
-// Given", and which of the person's names it is.
-func nameHeader(parts int, comma bool, orig int) uint32 {
+// A name header packs the number of parts (at most MaxTokens), whether the name may
+// hold a title (Name.titled), whether it was written "SURNAME, Given", and which of the
+// person's names it is.
+func nameHeader(parts int, titled, comma bool, orig int) uint32 {
 	h := uint32(parts) | uint32(orig)<<9
+	if titled {
+		h |= 1 << 7
+	}
 	if comma {
 		h |= 1 << 8
 	}
@@ -115,8 +119,8 @@ func nameHeader(parts int, comma bool, orig int) uint32 {
 // surnameBit marks, in the arena, a part written before the comma of "SURNAME, Given".
 const surnameBit = 1 << 31
 
-func splitHeader(h uint32) (parts int, comma bool, orig int) {
-	return int(h & 0xff), h&(1<<8) != 0, int(h >> 9)
+func splitHeader(h uint32) (parts int, titled, comma bool, orig int) {
+	return int(h & 0x7f), h&(1<<7) != 0, h&(1<<8) != 0, int(h >> 9)
 }
 
 // Retrieval tuning.
@@ -361,7 +365,7 @@ func (ix *Index) insert(id string, pp *PreparedPerson, later *[]newKey) {
 	off := uint32(len(ix.arena))
 	for i := range pp.names {
 		nm := &pp.names[i]
-		ix.arena = append(ix.arena, nameHeader(len(nm.tokens), nm.commaOrder, nm.orig))
+		ix.arena = append(ix.arena, nameHeader(len(nm.tokens), nm.titled, nm.commaOrder, nm.orig))
 		for j := range nm.tokens {
 			v := ix.intern(&nm.tokens[j], later)
 			if nm.tokens[j].surname {
@@ -405,7 +409,7 @@ func (ix *Index) entryKeys(e *entry) []uint32 {
 	var set map[uint32]bool
 	words := ix.arena[e.off : e.off+e.words]
 	for i := 0; i < len(words); {
-		parts, _, _ := splitHeader(words[i])
+		parts, _, _, _ := splitHeader(words[i])
 		for _, v := range words[i+1 : i+1+parts] {
 			k := ix.vtok(v &^ surnameBit).key
 			if set != nil {
@@ -1000,7 +1004,7 @@ func (ix *Index) view(n uint32, s *scratch) *PreparedPerson {
 	names := s.names[:0]
 	anyReached := false
 	for i := 0; i < len(words); {
-		parts, comma, orig := splitHeader(words[i])
+		parts, titled, comma, orig := splitHeader(words[i])
 		start := len(toks)
 		reached := false
 		for _, v := range words[i+1 : i+1+parts] {
@@ -1014,7 +1018,7 @@ func (ix *Index) view(n uint32, s *scratch) *PreparedPerson {
 			reached = reached || s.keyMark[vt.key] == s.epoch
 		}
 		anyReached = anyReached || reached
-		names = append(names, Name{Original: e.person.Names[orig], tokens: toks[start:len(toks):len(toks)], commaOrder: comma, orig: orig, unreached: !reached})
+		names = append(names, Name{Original: e.person.Names[orig], tokens: toks[start:len(toks):len(toks)], commaOrder: comma, orig: orig, unreached: !reached, titled: titled})
 		i += 1 + parts
 	}
 	if !anyReached {

@@ -167,6 +167,9 @@ type Name struct {
 	// parts the query reached by any route, when another of its names was reached: such
 	// a name cannot be the candidate's best, and is not aligned.
 	unreached bool
+	// titled is set when nameTitles may find a title in Original (see Prepare): only
+	// then does an explanation split and fold the name again to name its titles.
+	titled bool
 }
 
 // Tokens returns the normalised parts of the name.
@@ -356,7 +359,9 @@ func Normalize(s string) []string { return Prepare(s).Tokens() }
 func Prepare(s string) Name {
 	n := Name{Original: s}
 	s = capName(s)
-	s = trimSuffix(s)
+	if t := trimSuffix(s); t != s {
+		s, n.titled = t, true
+	}
 	var surname string
 	if strings.Count(s, ",") == 1 {
 		i := strings.IndexByte(s, ',')
@@ -374,7 +379,12 @@ func Prepare(s string) Name {
 	}
 	var parts, kept []part
 	ukr := isUkrainian(strings.ToLower(s + surname))
-	for _, w := range splitKorean(splitWords(s)) {
+	words := splitWords(s)
+	n.titled = n.titled || ukr
+	if split := splitKorean(words); len(split) != len(words) {
+		words, n.titled = split, true
+	}
+	for _, w := range words {
 		if f, sc, d := foldWord(w, ukr); f != "" {
 			parts = append(parts, part{w, f, sc, d, false})
 		}
@@ -383,6 +393,13 @@ func Prepare(s string) Name {
 		if f, sc, d := foldWord(w, ukr); f != "" {
 			parts = append(parts, part{w, f, sc, d, true})
 		}
+	}
+	// nameTitles reports the words of the name, split and folded as here, that are
+	// titles, honorifics or "Abu": unless the name is written with one (or was split or
+	// folded otherwise: a suffix trimmed, a Korean name split, Ukrainian spelling),
+	// explaining a match need not look for them again.
+	for _, p := range parts {
+		n.titled = n.titled || honorifics[p.fold] || leadingTitles[p.fold] || p.fold == "abu"
 	}
 	// A Chinese or Korean name keeps every part: "De" in "Zhu De" is a syllable, not a
 	// connector.
