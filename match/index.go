@@ -881,10 +881,21 @@ func (ix *Index) SearchAmong(pq *PreparedPerson, ids []string, minScore float64)
 	q := ix.weighQuery(pq, s)
 	s.memo.reset()
 	// The keys the query reaches decide which of a candidate's names are compared
-	// (view), as in a search.
-	common, selective := ix.queryRoutes(q, s)
-	for _, r := range s.routes {
-		s.keyMark[r.key] = s.epoch
+	// (view), as in a search, and rank equal scores (retrievalScore). They are gathered
+	// only once a candidate needs them: one with a single name is compared whichever
+	// keys are reached, and most arrivals' windows hold nobody above minScore.
+	routed := false
+	var common int
+	var selective bool
+	route := func() {
+		if routed {
+			return
+		}
+		routed = true
+		common, selective = ix.queryRoutes(q, s)
+		for _, r := range s.routes {
+			s.keyMark[r.key] = s.epoch
+		}
 	}
 	results := s.results[:0]
 	for _, id := range ids {
@@ -893,10 +904,14 @@ func (ix *Index) SearchAmong(pq *PreparedPerson, ids []string, minScore float64)
 			continue
 		}
 		s.seen[n] = s.epoch
+		if ix.names(n) > 1 {
+			route()
+		}
 		r := comparePrepared(q, ix.view(n, s), false, &s.memo)
 		if r.Score < minScore {
 			continue
 		}
+		route()
 		results = append(results, scored{n, r.Score, ix.retrievalScore(n, s, common, selective), r.common})
 	}
 	s.results = results
@@ -991,6 +1006,18 @@ func (ix *Index) weighQuery(pq *PreparedPerson, s *scratch) *PreparedPerson {
 	q := *pq
 	q.names = names
 	return &q
+}
+
+// names returns how many names entry n holds.
+func (ix *Index) names(n uint32) int {
+	e := &ix.entries[n]
+	words := ix.arena[e.off : e.off+e.words]
+	c := 0
+	for i := 0; i < len(words); c++ {
+		parts, _, _, _ := splitHeader(words[i])
+		i += 1 + parts
+	}
+	return c
 }
 
 // view builds entry n as a prepared person from the vocabulary, in scratch memory.
