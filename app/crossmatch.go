@@ -100,8 +100,10 @@ type messageInfo struct {
 	kind    forewarn.MessageKind
 	from    string
 	created time.Time
-	refs    []string // the persons indexed, to remove them again
-	seq     int64    // the change that indexed it; 0 when loaded at start
+	// keys are the index entry IDs of the persons indexed (personKey), to remove them
+	// again and to name them in a late match's window without building them anew.
+	keys []string
+	seq  int64 // the change that indexed it; 0 when loaded at start
 }
 
 // subjectInfo is what the matcher must know of a subject to raise the right alert without
@@ -165,9 +167,7 @@ func (mt *Matcher) window(after, until int64) (ids []string, ok bool) {
 				ids = append(ids, subjectKey(c.id))
 			}
 		} else if mi, ok := mt.messages[c.id]; ok && mi.seq == c.seq {
-			for _, ref := range mi.refs {
-				ids = append(ids, personKey(c.id, ref))
-			}
+			ids = append(ids, mi.keys...)
 		}
 	}
 	return ids, true
@@ -649,22 +649,22 @@ func (mt *Matcher) addMessage(m *forewarn.Message, seq int64) {
 // addMessagePrepared indexes m's persons, taking those pqs holds prepared already.
 func (mt *Matcher) addMessagePrepared(m *forewarn.Message, seq int64, pqs []match.PreparedPerson) {
 	ps := m.Persons()
-	refs := make([]string, len(ps))
+	keys := make([]string, len(ps))
 	for i := range ps {
-		refs[i] = ps[i].Ref
+		keys[i] = personKey(m.ID, ps[i].Ref)
 	}
 	mt.mu.Lock()
 	old := mt.messages[m.ID]
-	mt.messages[m.ID] = messageInfo{kind: m.Kind, from: m.From, created: m.Created, refs: refs, seq: seq}
+	mt.messages[m.ID] = messageInfo{kind: m.Kind, from: m.From, created: m.Created, keys: keys, seq: seq}
 	mt.noteRecent(seq, false, m.ID)
 	mt.mu.Unlock()
-	for _, ref := range old.refs {
-		if !slices.Contains(refs, ref) {
-			_ = mt.Index.Remove(personKey(m.ID, ref))
+	for _, k := range old.keys {
+		if !slices.Contains(keys, k) {
+			_ = mt.Index.Remove(k)
 		}
 	}
 	for i := range ps {
-		mt.Index.UpdatePrepared(personKey(m.ID, ps[i].Ref), preparedPerson(pqs, i, &ps[i]))
+		mt.Index.UpdatePrepared(keys[i], preparedPerson(pqs, i, &ps[i]))
 	}
 }
 
@@ -674,8 +674,8 @@ func (mt *Matcher) removeMessage(id string) {
 	delete(mt.messages, id)
 	mt.mu.Unlock()
 	if ok {
-		for _, ref := range old.refs {
-			_ = mt.Index.Remove(personKey(id, ref))
+		for _, k := range old.keys {
+			_ = mt.Index.Remove(k)
 		}
 	}
 }
