@@ -65,6 +65,14 @@ const (
 	minRTTWindow = 30 * time.Second
 )
 
+// GroupedTakesInFlight is what a node whose store commits arrivals in groups of pipelined
+// writes (PostgreSQL) says it takes in flight (Messages.TakesInFlight): the most a sender
+// keeps. Measured on a quiet 2-core machine, 4000x, a PostgreSQL recipient stored
+// 2,558-2,610 msgs/s at a fixed 64 (p99 34-38 ms) where the adaptive limit settled at 24-48
+// and stored 1,831-1,959: each step up gained about 5%, within one measure's noise, so the
+// rule that keeps only raises that pay stepped back down.
+const GroupedTakesInFlight = maxPeerFlights
+
 // flightLimit is one peer's adaptive bound on deliveries in flight. A measure averages
 // the round trips of the requests answered while twice the limit in deliveries are (at
 // least minMeasureRequests requests), after those started before the limit last
@@ -80,6 +88,12 @@ const (
 //
 // Not only the measure after a raise counts: a raise kept on one lucky measure is undone
 // when the measures after it show no gain.
+//
+// A peer that says it gains from a number in flight (offered: Messages.TakesInFlight) is
+// given that many as soon as no hold forbids a raise, and no measure steps the limit below
+// it for carrying no more than the limit below: the peer knows where it gains, and that
+// rule, on measures as noisy as one step's gain, cannot. A round trip grown past its
+// minimum, a failed request or a stall still bring it down, as for any peer.
 //
 // A failed request (no answer, a timeout, a 5xx or 429), or one whose round trip passed
 // spikeAbove × the smoothed round trip of its kind, halves the limit at once, and holds
@@ -108,6 +122,9 @@ type flightLimit struct {
 	// rates are the deliveries answered per second at each limit, by step above the
 	// floor, over the measures with the limit reached since it was last set to it.
 	rates [(maxPeerFlights-minPeerFlights)/flightStep + 1]levelRate
+	// offered is the limit the peer said it gains from, rounded down to a step within
+	// the bounds (0: it said nothing).
+	offered int
 	// why the limit last changed, and the mean and least round trips that changed it: for
 	// the log.
 	why         string
@@ -175,14 +192,32 @@ func (l *flightLimit) bound() int {
 func (l *flightLimit) reached() { l.full = true }
 
 // sample takes the round trip rtt of a request carrying n deliveries, answered at now,
+// with the deliveries in flight the peer said in its answer it gains from (0: nothing),
 // and returns the limit, changed or not.
-func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
+func (l *flightLimit) sample(now time.Time, rtt time.Duration, n, offered int) int {
 	limit := l.bound()
 	path := &l.paths[pathOf(max(n, 1))]
 	srtt := path.take(now, rtt)
+	was := l.offered
+	l.offered = 0
+	if offered > 0 {
+		l.offered = minPeerFlights + (min(max(offered, minPeerFlights), maxPeerFlights)-minPeerFlights)/flightStep*flightStep
+	}
+	if l.offered < was && limit > max(l.offered, minPeerFlights) {
+		// The peer says less than before (a restart on another store): from what it says
+		// now, or the floor, the limit adapts again.
+		l.why, l.mean, l.least = "the peer says it gains from fewer in flight", rtt, path.least()
+		l.set(l.offered)
+		return l.limit
+	}
 	if srtt > 0 && rtt > spikeAbove*srtt && l.settling <= 0 && limit > minPeerFlights {
 		l.failed()
 		l.why, l.mean, l.least = "one round trip stalled", rtt, srtt
+		return l.limit
+	}
+	if l.offered > limit && l.hold == 0 {
+		l.why, l.mean, l.least = "the peer said it gains from more in flight", rtt, path.least()
+		l.set(l.offered)
 		return l.limit
 	}
 	if l.settling > 0 {
@@ -211,7 +246,7 @@ func (l *flightLimit) sample(now time.Time, rtt time.Duration, n int) int {
 	case over > shrinkAbove:
 		limit -= flightStep
 		l.hold, l.why = holdMeasures, "round trip grew past its minimum"
-	case l.full && l.onTrial(limit) && !l.gains(limit):
+	case l.full && limit > l.offered && l.onTrial(limit) && !l.gains(limit):
 		limit -= flightStep
 		l.hold, l.why = holdMeasures, "this limit carried no more deliveries per second than the one below"
 	case l.hold > 0:

@@ -20,6 +20,8 @@ type peerSim struct {
 	l    flightLimit
 	now  time.Time
 	idle bool
+	// offers is what the peer says in each answer it gains from in flight (0: nothing).
+	offers int
 }
 
 func newPeerSim() *peerSim {
@@ -48,7 +50,7 @@ func (p *peerSim) answerEach(n, size int, rtt func(limit int) time.Duration) []i
 		limit := p.l.bound()
 		took := rtt(limit)
 		p.now = p.now.Add(took * time.Duration(size) / time.Duration(limit))
-		limits = append(limits, p.l.sample(p.now, took, size))
+		limits = append(limits, p.l.sample(p.now, took, size, p.offers))
 	}
 	return limits
 }
@@ -269,6 +271,73 @@ func TestFlightLimitHalvesOnFailureAndHolds(t *testing.T) {
 	}
 }
 
+// A peer that says it gains from 64 in flight gets 64 from its first answer, and keeps
+// them though more in flight makes each round trip longer: the rule that undoes raises
+// that carry no more per second does not take it below what it said.
+func TestFlightLimitTakesWhatThePeerSays(t *testing.T) {
+	p := newPeerSim()
+	p.offers = 64
+	queueing := func(limit int) time.Duration { return time.Duration(limit) * 500 * time.Microsecond }
+	limits := p.answerBy(1000, queueing)
+	for i, l := range limits {
+		if l != maxPeerFlights {
+			t.Fatalf("request %d: limit %d, where the peer said it gains from %d", i, l, maxPeerFlights)
+		}
+	}
+	// Without the peer's word, the same peer is held near the floor (as in
+	// TestFlightLimitKeepsNoRaiseThatOnlyQueues).
+	p = newPeerSim()
+	if got := last(p.answerBy(1000, queueing)); got > minPeerFlights+flightStep {
+		t.Fatalf("a peer that says nothing went to %d", got)
+	}
+	// What a peer says is taken within the bounds, to a whole step.
+	for offer, want := range map[int]int{1: minPeerFlights, 41: 40, 48: 48, 1000: maxPeerFlights} {
+		p := newPeerSim()
+		p.offers = offer
+		if got := last(p.answerBy(200, queueing)); got != want {
+			t.Errorf("a peer saying %d gets %d in flight, want %d", offer, got, want)
+		}
+	}
+	// A peer that stops saying it is adapted to again.
+	p = newPeerSim()
+	p.offers = 64
+	p.answerBy(100, queueing)
+	p.offers = 0
+	if got := last(p.answerBy(1000, queueing)); got >= maxPeerFlights {
+		t.Fatalf("a peer that no longer says it gains from 64 keeps %d", got)
+	}
+}
+
+// What a peer says it gains from yields to a stall and to a round trip grown past its
+// minimum, and is given again once the hold is over.
+func TestFlightLimitOfferedYieldsToTrouble(t *testing.T) {
+	p := newPeerSim()
+	p.offers = 64
+	p.answer(100, 10*time.Millisecond)
+	stalled := p.answer(4, 150*time.Millisecond)
+	if got := last(stalled); got != maxPeerFlights/2 {
+		t.Fatalf("after a stall the limit is %d, want it halved to %d", got, maxPeerFlights/2)
+	}
+	limits := p.answer(400, 10*time.Millisecond)
+	back := -1
+	for i, l := range limits {
+		if l == maxPeerFlights {
+			back = i
+			break
+		}
+	}
+	if minHold := stallHold * minMeasureRequests; back < minHold {
+		t.Fatalf("after a stall the limit went back to %d at request %d, want it held for at least %d", maxPeerFlights, back, minHold)
+	}
+	if got := last(limits); got != maxPeerFlights {
+		t.Fatalf("once the stall is over the limit is %d, want the %d the peer said", got, maxPeerFlights)
+	}
+	// Queueing past shrinkAbove × the least round trip brings it down all the same.
+	if got := last(p.answer(200, 100*time.Millisecond)); got >= maxPeerFlights {
+		t.Fatalf("at 10× the least round trip the limit stays at %d", got)
+	}
+}
+
 func TestFlightLimitHalvesOnAStall(t *testing.T) {
 	p := newPeerSim()
 	p.answer(500, 10*time.Millisecond)
@@ -349,7 +418,7 @@ func TestFlightsBoundIsTheAdaptiveLimit(t *testing.T) {
 			f.done(d)
 		}
 		now = now.Add(10 * time.Millisecond)
-		f.answered("FR", now, 10*time.Millisecond, len(ds))
+		f.answered("FR", now, 10*time.Millisecond, len(ds), 0)
 		return len(ds)
 	}
 	for range 500 {

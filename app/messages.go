@@ -41,9 +41,11 @@ type Transport interface {
 // request (docs/envelope.md, "Batches"). It returns, in their order, each envelope's
 // receipt or the error Deliver would have returned for it alone; err is for the request as
 // a whole, a *forewarn.HTTPFailure with status 404 or 405 when the peer takes no batches.
+// inFlight is how many deliveries in flight the peer says it gains from (0: it says
+// nothing; Messages.TakesInFlight).
 type BatchTransport interface {
 	Transport
-	DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelopes [][]byte) (receipts [][]byte, errs []error, err error)
+	DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelopes [][]byte) (receipts [][]byte, errs []error, inFlight int, err error)
 }
 
 // Messages is the part of the node that exchanges messages with peers.
@@ -60,6 +62,13 @@ type Messages struct {
 	// BatchSize is how many envelopes at most go to a peer in one request when the
 	// Transport is a BatchTransport (DefaultBatchSize when zero; 1 sends each alone).
 	BatchSize int
+	// TakesInFlight is how many deliveries from one peer this node gains from having in
+	// flight at once, said in each answer to a batch (docs/envelope.md, "Batches") so that
+	// the peer keeps that many in flight from the start rather than find it by trial
+	// (flightLimit). A store that commits arrivals in groups of pipelined writes
+	// (PostgreSQL) stores more per commit the more arrive together; serve sets
+	// GroupedTakesInFlight for it. Zero says nothing: the peer adapts as it would.
+	TakesInFlight int
 	// CheckpointInterval makes the running node sign a checkpoint of its audit chain this
 	// often when entries were added since the last; 0 signs by count (and on stop) only.
 	CheckpointInterval time.Duration

@@ -110,11 +110,11 @@ func (r *recordingTransport) Deliver(ctx context.Context, peer *forewarn.Peer, e
 	return nil, errRecorded
 }
 
-func (r *recordingTransport) DeliverBatch(ctx context.Context, peer *forewarn.Peer, envs [][]byte) ([][]byte, []error, error) {
+func (r *recordingTransport) DeliverBatch(ctx context.Context, peer *forewarn.Peer, envs [][]byte) ([][]byte, []error, int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reqs = append(r.reqs, len(envs))
-	return nil, nil, errRecorded
+	return nil, nil, 0, errRecorded
 }
 
 func (r *recordingTransport) requests() []int {

@@ -231,14 +231,15 @@ func (f *flights) forgetLimits(peers map[string]*forewarn.Peer) {
 	}
 }
 
-// answered takes the round trip rtt of a request to agency carrying n deliveries, and
-// returns the peer's limit before and after it.
-func (f *flights) answered(agency string, now time.Time, rtt time.Duration, n int) (was, is int) {
+// answered takes the round trip rtt of a request to agency carrying n deliveries, with
+// the deliveries in flight the peer said it gains from (0: nothing), and returns the
+// peer's limit before and after it.
+func (f *flights) answered(agency string, now time.Time, rtt time.Duration, n, offered int) (was, is int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l := f.limitLocked(agency)
 	was = l.bound()
-	return was, l.sample(now, rtt, n)
+	return was, l.sample(now, rtt, n, offered)
 }
 
 // logDue says whether a change of agency's limit may be logged now (once a minute), and
@@ -638,10 +639,10 @@ func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch [
 	}
 	ms.Stats.Requests.Add(1)
 	start := time.Now()
-	raws, errs, err := bt.DeliverBatch(actx, peer, envs)
+	raws, errs, offered, err := bt.DeliverBatch(actx, peer, envs)
 	cancel()
 	if !batchesRefused(err) {
-		ms.answered(ctx, peer.Agency.Code, start, len(envs), err)
+		ms.answered(ctx, peer.Agency.Code, start, len(envs), offered, err)
 	}
 	if err != nil {
 		if batchesRefused(err) {
@@ -817,7 +818,7 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 	ms.Stats.Requests.Add(1)
 	start := time.Now()
 	raw, err := ms.Transport.Deliver(ctx, peer, env)
-	ms.answered(ctx, d.Agency, start, 1, err)
+	ms.answered(ctx, d.Agency, start, 1, 0, err)
 	if err != nil {
 		return none, 0, err
 	}
@@ -836,12 +837,12 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 // started at start (on the wall clock, whatever ms.Clock says: round trips are real),
 // that ended with err: its round trip when answered, a step down when it failed for want
 // of an answer. Changes are logged at most once a minute per peer.
-func (ms *Messages) answered(ctx context.Context, agency string, start time.Time, n int, err error) {
+func (ms *Messages) answered(ctx context.Context, agency string, start time.Time, n, offered int, err error) {
 	now := time.Now()
 	var was, is int
 	switch {
 	case err == nil:
-		was, is = ms.flights.answered(agency, now, now.Sub(start), n)
+		was, is = ms.flights.answered(agency, now, now.Sub(start), n, offered)
 	case congestion(ctx, err):
 		was, is = ms.flights.overloaded(agency)
 	}

@@ -38,9 +38,16 @@ func AppendBatch(dst []byte, envelopes [][]byte) []byte {
 }
 
 // AppendBatchAnswer appends the answer to a batch to dst: {"results":[…]}, each receipt
-// embedded byte for byte as the single endpoint answers it.
-func AppendBatchAnswer(dst []byte, results []BatchResult) []byte {
-	dst = append(dst, `{"results":[`...)
+// embedded byte for byte as the single endpoint answers it, and, when inFlight is above
+// zero, "in_flight": how many deliveries from one sender the recipient gains from having
+// in flight at once (docs/envelope.md, "Batches").
+func AppendBatchAnswer(dst []byte, results []BatchResult, inFlight int) []byte {
+	dst = append(dst, '{')
+	if inFlight > 0 {
+		dst = strconv.AppendInt(append(dst, `"in_flight":`...), int64(inFlight), 10)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"results":[`...)
 	for i, r := range results {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -123,23 +130,29 @@ func ParseBatch(body []byte, maxItems int) ([]json.RawMessage, error) {
 }
 
 // ParseBatchAnswer reads a peer's answer to a batch of n envelopes: exactly n results,
-// each a receipt or a status with its error.
-func ParseBatchAnswer(body []byte, n int) ([]BatchResult, error) {
+// each a receipt or a status with its error, and the deliveries in flight the peer says
+// it gains from (0 when it says nothing). An "in_flight" that is not a whole number from
+// 0 up is taken as saying nothing: it is advice, and the receipts stand without it.
+func ParseBatchAnswer(body []byte, n int) (results []BatchResult, inFlight int, err error) {
 	var a struct {
-		Results []BatchResult `json:"results"`
+		Results  []BatchResult   `json:"results"`
+		InFlight json.RawMessage `json:"in_flight"`
 	}
 	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, forewarn.Errorf(forewarn.EINVALID, "malformed answer to a batch: %v", err)
+		return nil, 0, forewarn.Errorf(forewarn.EINVALID, "malformed answer to a batch: %v", err)
 	}
 	if len(a.Results) != n {
-		return nil, forewarn.Errorf(forewarn.EINVALID, "the answer to a batch of %d holds %d results", n, len(a.Results))
+		return nil, 0, forewarn.Errorf(forewarn.EINVALID, "the answer to a batch of %d holds %d results", n, len(a.Results))
 	}
 	for i, r := range a.Results {
 		if (r.Receipt == nil) == (r.Status == 0) {
-			return nil, forewarn.Errorf(forewarn.EINVALID, "result %d of the answer to a batch holds neither a receipt nor a status, or both", i)
+			return nil, 0, forewarn.Errorf(forewarn.EINVALID, "result %d of the answer to a batch holds neither a receipt nor a status, or both", i)
 		}
 	}
-	return a.Results, nil
+	if k, err := strconv.Atoi(string(a.InFlight)); err == nil && k > 0 {
+		inFlight = k
+	}
+	return a.Results, inFlight, nil
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

@@ -51,17 +51,30 @@ func TestParseBatchRefuses(t *testing.T) {
 func TestBatchAnswerRoundTrip(t *testing.T) {
 	receipt := json.RawMessage(`{"receipt":{"message_id":"a<b"},"v":1}`)
 	results := []BatchResult{{Receipt: receipt}, {Status: 401, Error: json.RawMessage(`{"code":"unauthorized","message":"no"}`)}}
-	body := AppendBatchAnswer(nil, results)
-	got, err := ParseBatchAnswer(body, 2)
-	if err != nil {
-		t.Fatalf("%v: %s", err, body)
-	}
-	if !bytes.Equal(got[0].Receipt, receipt) || got[1].Status != 401 || !bytes.Contains(got[1].Error, []byte("unauthorized")) {
-		t.Fatalf("read back %+v from %s", got, body)
+	for _, inFlight := range []int{0, 64} {
+		body := AppendBatchAnswer(nil, results, inFlight)
+		got, k, err := ParseBatchAnswer(body, 2)
+		if err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		if !bytes.Equal(got[0].Receipt, receipt) || got[1].Status != 401 || !bytes.Contains(got[1].Error, []byte("unauthorized")) || k != inFlight {
+			t.Fatalf("read back %+v, in flight %d, from %s", got, k, body)
+		}
+		if (inFlight == 0) == bytes.Contains(body, []byte("in_flight")) {
+			t.Errorf("in flight %d written as %s", inFlight, body)
+		}
 	}
 	for _, bad := range []string{`{"results":[{}]}`, `{"results":[{"receipt":{},"status":400}]}`, `{"results":[]}`, `{`} {
-		if _, err := ParseBatchAnswer([]byte(bad), 1); err == nil {
+		if _, _, err := ParseBatchAnswer([]byte(bad), 1); err == nil {
 			t.Errorf("%s was read as an answer to a batch of one", bad)
+		}
+	}
+	// What a recipient says it takes in flight is advice: one that is no count is ignored,
+	// and the receipts still stand.
+	for _, odd := range []string{`-3`, `"64"`, `1.5`, `null`, `99999999999999999999`} {
+		got, k, err := ParseBatchAnswer([]byte(`{"in_flight":`+odd+`,"results":[{"receipt":{}}]}`), 1)
+		if err != nil || len(got) != 1 || k != 0 {
+			t.Errorf("in_flight %s: %d results, in flight %d, %v; want the receipt, and 0", odd, len(got), k, err)
 		}
 	}
 }

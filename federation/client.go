@@ -157,15 +157,16 @@ const BatchPath = MessagesPath + "/batch"
 const MaxBatchBytes = 256 << 10
 
 // DeliverBatch posts several envelopes to the peer in one request and returns, in their
-// order, each one's receipt or its refusal, an error as Deliver's for that envelope alone.
+// order, each one's receipt or its refusal, an error as Deliver's for that envelope alone,
+// and how many deliveries in flight the peer says it gains from (0: it says nothing).
 // The error is for the batch as a whole: a connection failure, or the peer's refusal of
 // the request (*forewarn.HTTPFailure; 404 or 405 from a peer that takes no batches).
-func (c *Client) DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelopes [][]byte) ([][]byte, []error, error) {
+func (c *Client) DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelopes [][]byte) ([][]byte, []error, int, error) {
 	if err := CheckPeerURL(peer.BaseURL, c.allowInsecure); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if len(envelopes) == 0 || len(envelopes) > envelope.MaxBatchItems {
-		return nil, nil, fmt.Errorf("a batch holds 1 to %d envelopes, not %d", envelope.MaxBatchItems, len(envelopes))
+		return nil, nil, 0, fmt.Errorf("a batch holds 1 to %d envelopes, not %d", envelope.MaxBatchItems, len(envelopes))
 	}
 	size := 0
 	for _, e := range envelopes {
@@ -173,28 +174,28 @@ func (c *Client) DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelope
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, peer.BaseURL+BatchPath, bytes.NewReader(envelope.AppendBatch(make([]byte, 0, size+16), envelopes)))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("deliver to %s: %w", peer.Agency.Code, err)
+		return nil, nil, 0, fmt.Errorf("deliver to %s: %w", peer.Agency.Code, err)
 	}
 	defer resp.Body.Close()
 	limit := int64(len(envelopes))*(MaxReceiptBytes+1024) + 64
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("deliver to %s: reading the answer: %w", peer.Agency.Code, err)
+		return nil, nil, 0, fmt.Errorf("deliver to %s: reading the answer: %w", peer.Agency.Code, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, refusal(peer, resp.StatusCode, body)
+		return nil, nil, 0, refusal(peer, resp.StatusCode, body)
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("%s sent an answer to a batch larger than %d bytes", peer.Agency.Code, limit)
+		return nil, nil, 0, fmt.Errorf("%s sent an answer to a batch larger than %d bytes", peer.Agency.Code, limit)
 	}
-	results, err := envelope.ParseBatchAnswer(body, len(envelopes))
+	results, inFlight, err := envelope.ParseBatchAnswer(body, len(envelopes))
 	if err != nil {
-		return nil, nil, fmt.Errorf("deliver to %s: %w", peer.Agency.Code, err)
+		return nil, nil, 0, fmt.Errorf("deliver to %s: %w", peer.Agency.Code, err)
 	}
 	receipts, errs := make([][]byte, len(results)), make([]error, len(results))
 	for i, r := range results {
@@ -207,5 +208,5 @@ func (c *Client) DeliverBatch(ctx context.Context, peer *forewarn.Peer, envelope
 			receipts[i] = r.Receipt
 		}
 	}
-	return receipts, errs, nil
+	return receipts, errs, inFlight, nil
 }

@@ -154,7 +154,7 @@ func (s *Server) handleFederationBatch(w http.ResponseWriter, r *http.Request) {
 		return // the sender is gone; what was stored is answered again on its retry
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(envelope.AppendBatchAnswer(make([]byte, 0, len(items)*1024), results))
+	w.Write(envelope.AppendBatchAnswer(make([]byte, 0, len(items)*1024), results, s.Messages.TakesInFlight))
 }
 
 // receiveInBatch receives one envelope of a batch within a worker slot, as the single

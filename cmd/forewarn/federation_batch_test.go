@@ -87,7 +87,7 @@ func TestBatchMixed(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("batch: %d %s", status, answer)
 	}
-	results, err := envelope.ParseBatchAnswer(answer, len(items))
+	results, _, err := envelope.ParseBatchAnswer(answer, len(items))
 	if err != nil {
 		t.Fatalf("%v: %s", err, answer)
 	}
@@ -208,8 +208,8 @@ func (b *batchRecorder) Deliver(ctx context.Context, p *forewarn.Peer, env []byt
 	return b.next.Deliver(ctx, p, env)
 }
 
-func (b *batchRecorder) DeliverBatch(ctx context.Context, p *forewarn.Peer, envs [][]byte) ([][]byte, []error, error) {
-	rs, errs, err := b.next.DeliverBatch(ctx, p, envs)
+func (b *batchRecorder) DeliverBatch(ctx context.Context, p *forewarn.Peer, envs [][]byte) ([][]byte, []error, int, error) {
+	rs, errs, inFlight, err := b.next.DeliverBatch(ctx, p, envs)
 	if err == nil {
 		for i, r := range rs {
 			if errs[i] != nil {
@@ -225,7 +225,7 @@ func (b *batchRecorder) DeliverBatch(ctx context.Context, p *forewarn.Peer, envs
 	b.mu.Lock()
 	b.batches = append(b.batches, len(envs))
 	b.mu.Unlock()
-	return rs, errs, err
+	return rs, errs, inFlight, err
 }
 
 // sendWarnings queues n warnings from Turkey to France.
@@ -391,5 +391,39 @@ func testBatchFallback(t *testing.T, status int) {
 	}
 	if _, total, _ := fr.node.Store.Messages(ctx, forewarn.MessageFilter{Direction: forewarn.DirectionIn, Limit: 1}); total != 60 {
 		t.Fatalf("France holds %d messages, want 60", total)
+	}
+}
+
+// TestRecipientSaysWhatItTakesInFlight: a node on PostgreSQL, which commits arrivals in
+// pipelined groups, says in its answers to batches that it gains from 64 deliveries in
+// flight, and its peer keeps that many from the first answer; one on SQLite says nothing,
+// and its peer starts from the floor and adapts.
+func TestRecipientSaysWhatItTakesInFlight(t *testing.T) {
+	dsn := testPostgres(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		store, dsn string
+		want       int
+	}{{"SQLite", "", app.DefaultPeerParallel}, {"PostgreSQL", dsn, app.GroupedTakesInFlight}} {
+		tr, _ := benchPair(t, tc.dsn)
+		for i := range 24 {
+			if _, err := tr.msgs.Send(ctx, forewarn.UserActor("liaison"), &forewarn.Message{
+				Kind: forewarn.KindNotification, To: []string{agencyFR.Code}, Marks: forewarn.HandlingMarks{TLP: forewarn.TLPGreen},
+				Notification: &forewarn.Notification{Summary: fmt.Sprintf("in flight %d", i), Priority: forewarn.PriorityRoutine,
+					Persons: []forewarn.PersonDescriptor{person("p1", benchName(i), "1980")}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for delivered := 0; delivered < 24; {
+			n, err := tr.msgs.DeliverDue(ctx, 8)
+			if err != nil || n == 0 {
+				t.Fatalf("%s: delivered %d of 24, then %d (%v)", tc.store, delivered, n, err)
+			}
+			delivered += n
+		}
+		if got := tr.msgs.InFlightLimits()[agencyFR.Code]; got != tc.want {
+			t.Errorf("a sender to a node on %s keeps %d in flight, want %d", tc.store, got, tc.want)
+		}
 	}
 }

@@ -207,6 +207,9 @@ func (m *Main) startRuntime(ctx context.Context, nf *nodeFlags, sf *serveFlags, 
 		msgs.RetryMax = sf.retryMax
 	}
 	msgs.DeliveryTimeout = sf.deliveryTimeout
+	if nf.db != "" {
+		msgs.TakesInFlight = app.GroupedTakesInFlight // PostgreSQL commits arrivals in pipelined groups
+	}
 	srv := httpapi.NewServer(node, node.Logger)
 	srv.AllowInsecurePeers, srv.MetricsToken = sf.allowInsecure, sf.metricsToken
 	srv.SetMessages(msgs)
