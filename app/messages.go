@@ -15,6 +15,7 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/envelope"
+	"github.com/forewarn/forewarn/internal/workers"
 	"github.com/forewarn/forewarn/match"
 )
 
@@ -89,6 +90,7 @@ type Messages struct {
 	agency           string
 	poke             chan struct{}
 	flights          flights
+	requesters       workers.Pool // deliver, on goroutines whose stacks stay grown
 	readySends       readySends
 	batching         batching
 	peers            peerCache

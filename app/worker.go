@@ -450,12 +450,12 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	for _, d := range claimed {
 		if byCode[d.Agency] == nil {
 			wg.Add(1)
-			go func() {
+			ms.requesters.Go(func() {
 				defer wg.Done()
 				if ms.attempt(ctx, d, nil, envs[d.MessageID]) {
 					delivered.Add(1)
 				}
-			}()
+			})
 			continue
 		}
 		toPeer[d.Agency] = append(toPeer[d.Agency], d)
@@ -471,10 +471,10 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 				batch[i] = &queuedSend{d: d, peer: byCode[code], env: envs[d.MessageID]}
 			}
 			wg.Add(1)
-			go func() {
+			ms.requesters.Go(func() {
 				defer wg.Done()
 				delivered.Add(int64(ms.request(ctx, batch)))
-			}()
+			})
 		}
 	}
 	return err

@@ -144,10 +144,10 @@ func (s *Server) handleFederationBatch(w http.ResponseWriter, r *http.Request) {
 	var wg sync.WaitGroup
 	for i, item := range items {
 		wg.Add(1)
-		go func() {
+		s.receivers.Go(func() {
 			defer wg.Done()
 			results[i] = s.receiveInBatch(r, item)
-		}()
+		})
 	}
 	wg.Wait()
 	if r.Context().Err() != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/forewarn/forewarn"
 	"github.com/forewarn/forewarn/app"
+	"github.com/forewarn/forewarn/internal/workers"
 )
 
 // MaxBodyBytes bounds every request body the API reads.
@@ -48,6 +49,8 @@ type Server struct {
 
 	fedReaders, fedWorkers chan struct{} // slots of the federation endpoint
 	fedItems               chan struct{} // envelopes being received, single or of batches
+	// receivers receive a batch's envelopes, on goroutines whose stacks stay grown.
+	receivers workers.Pool
 }
 
 // NewServer returns a server for node with its routes registered.
