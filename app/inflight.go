@@ -192,17 +192,20 @@ func (l *flightLimit) bound() int {
 func (l *flightLimit) reached() { l.full = true }
 
 // sample takes the round trip rtt of a request carrying n deliveries, answered at now,
-// with the deliveries in flight the peer said in its answer it gains from (0: nothing),
-// and returns the limit, changed or not.
+// with the deliveries in flight the peer said in its answer it gains from (0: nothing;
+// below 0: the answer cannot say, as a single delivery's), and returns the limit, changed
+// or not.
 func (l *flightLimit) sample(now time.Time, rtt time.Duration, n, offered int) int {
 	limit := l.bound()
 	path := &l.paths[pathOf(max(n, 1))]
 	srtt := path.take(now, rtt)
 	was := l.offered
-	l.offered = 0
-	if offered > 0 {
+	switch {
+	case offered > 0:
 		l.offered = minPeerFlights + (min(max(offered, minPeerFlights), maxPeerFlights)-minPeerFlights)/flightStep*flightStep
-	}
+	case offered == 0:
+		l.offered = 0
+	} // below 0: an answer that cannot say (a single delivery's), which changes nothing
 	if l.offered < was && limit > max(l.offered, minPeerFlights) {
 		// The peer says less than before (a restart on another store): from what it says
 		// now, or the floor, the limit adapts again.

@@ -298,6 +298,17 @@ func TestFlightLimitTakesWhatThePeerSays(t *testing.T) {
 			t.Errorf("a peer saying %d gets %d in flight, want %d", offer, got, want)
 		}
 	}
+	// A single delivery's answer cannot say: between batches, singles keep what the peer
+	// said.
+	p = newPeerSim()
+	p.offers = 64
+	p.answerBy(10, queueing)
+	p.offers = -1
+	for i, l := range p.answerEach(20, 1, queueing) {
+		if l != maxPeerFlights {
+			t.Fatalf("single %d: limit %d, where the peer said %d in its last answer to a batch", i, l, maxPeerFlights)
+		}
+	}
 	// A peer that stops saying it is adapted to again.
 	p = newPeerSim()
 	p.offers = 64

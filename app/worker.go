@@ -232,8 +232,8 @@ func (f *flights) forgetLimits(peers map[string]*forewarn.Peer) {
 }
 
 // answered takes the round trip rtt of a request to agency carrying n deliveries, with
-// the deliveries in flight the peer said it gains from (0: nothing), and returns the
-// peer's limit before and after it.
+// the deliveries in flight the peer said it gains from (0: nothing; below 0: the answer
+// cannot say), and returns the peer's limit before and after it.
 func (f *flights) answered(agency string, now time.Time, rtt time.Duration, n, offered int) (was, is int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -818,7 +818,7 @@ func (ms *Messages) deliver(ctx context.Context, d *forewarn.Delivery, peer *for
 	ms.Stats.Requests.Add(1)
 	start := time.Now()
 	raw, err := ms.Transport.Deliver(ctx, peer, env)
-	ms.answered(ctx, d.Agency, start, 1, 0, err)
+	ms.answered(ctx, d.Agency, start, 1, -1, err) // a single receipt says nothing of in flight
 	if err != nil {
 		return none, 0, err
 	}
