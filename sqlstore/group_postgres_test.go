@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -491,6 +492,111 @@ func TestGroupCommitFailingAfterCommitWritesNothingTwicePostgres(t *testing.T) {
 		if err != nil || !dup || string(r) != string(a.receipt) {
 			t.Errorf("arrival %d delivered again: duplicate %v, receipt %q, %v; want its first receipt", i, dup, r, err)
 		}
+	}
+	e.MustVerify()
+}
+
+// The matches and alerts of a PostgreSQL batch's arrivals are written as the arrivals are:
+// each table's rows by one statement (their cmin, the command that wrote them, is one),
+// after the arrivals they name, in the batch's one transaction, each row as it was given.
+func TestGroupedArrivalsWriteMatchesAndAlertsTogetherPostgres(t *testing.T) {
+	e, conn := postgresEnv(t, "PostgreSQL group commit", 3)
+	e.Init()
+	e.AddPeers()
+	db := e.Store.(*sqlstore.DB)
+	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
+	earlier := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())).Message
+	var through int64
+	if err := conn.QueryRowContext(e.Ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&through); err != nil {
+		t.Fatal(err)
+	}
+	start := e.AuditCount()
+
+	queued, release := sqlstore.HoldLateGroup(db)
+	const n = 4
+	var given []*forewarn.Match
+	var stored []*forewarn.StoredMessage
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		e.Clock.Advance(time.Second)
+		m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())
+		sm, receipt := e.Incoming(m)
+		sm.CheckMatched, sm.MatchedThrough, sm.Durable = true, through, func(int64) {}
+		x := &forewarn.Match{MessageID: m.ID, PersonRef: "p1", Fingerprint: fmt.Sprintf("fp%d", i),
+			EarlierMessageID: earlier.ID, EarlierPersonRef: "p1", Score: 0.5 + float64(i)/8, Summary: fmt.Sprintf("match %d", i),
+			Explanation: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)), Status: forewarn.MatchPending, CreatedAt: e.Clock.Now()}
+		a := &forewarn.Alert{Role: forewarn.RoleAnalyst, Kind: "match", MessageID: m.ID,
+			Text: fmt.Sprintf("alert %d", i), CreatedAt: e.Clock.Now()}
+		sm.Matches, sm.Alerts = []*forewarn.Match{x}, []*forewarn.Alert{a}
+		given, stored = append(given, x), append(stored, sm)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, dup, err := db.ReceiveMessage(e.Ctx, peer, sm, receipt); err != nil || dup {
+				errs <- fmt.Errorf("arrival %d: duplicate %v, %v", i, dup, err)
+			}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d arrivals queued", queued(), n)
+		}
+	}
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	// Stored, each arrival's matches and alerts are the copies written, with their IDs.
+	var matches []*forewarn.Match
+	var alerts []*forewarn.Alert
+	for i, sm := range stored {
+		if len(sm.Matches) != 1 || len(sm.Alerts) != 1 {
+			t.Fatalf("arrival %d stored %d matches and %d alerts, want 1 each", i, len(sm.Matches), len(sm.Alerts))
+		}
+		matches, alerts = append(matches, sm.Matches[0]), append(alerts, sm.Alerts[0])
+	}
+	xids, matchCmds, alertCmds := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i, x := range matches {
+		if w := given[i]; x.Score != w.Score || x.Summary != w.Summary {
+			t.Fatalf("arrival %d stored match %+v for %+v", i, x, w)
+		}
+		got, err := db.Match(e.Ctx, x.ID)
+		if err != nil {
+			t.Fatalf("match %d: %v", i, err)
+		}
+		if got.MessageID != x.MessageID || got.Score != x.Score || got.Summary != x.Summary || string(got.Explanation) != string(x.Explanation) ||
+			got.Fingerprint != x.Fingerprint || got.EarlierMessageID != earlier.ID || !got.DecidedAt.IsZero() || got.Status != forewarn.MatchPending {
+			t.Errorf("match %d stored as %+v, want %+v", i, got, x)
+		}
+		var xid, cmd string
+		if err := conn.QueryRowContext(e.Ctx, "SELECT xmin::text, cmin::text FROM matches WHERE id = $1 AND decided_at IS NULL", x.ID).Scan(&xid, &cmd); err != nil {
+			t.Fatalf("match %d: %v", i, err)
+		}
+		xids[xid], matchCmds[cmd] = true, true
+	}
+	for i, a := range alerts {
+		var xid, cmd, text, msg string
+		if err := conn.QueryRowContext(e.Ctx, "SELECT xmin::text, cmin::text, text, message_id FROM alerts WHERE id = $1", a.ID).Scan(&xid, &cmd, &text, &msg); err != nil {
+			t.Fatalf("alert %d: %v", i, err)
+		}
+		if text != a.Text || msg != a.MessageID {
+			t.Errorf("alert %d stored as %q about %s, want %q about %s", i, text, msg, a.Text, a.MessageID)
+		}
+		xids[xid], alertCmds[cmd] = true, true
+	}
+	if len(xids) != 1 {
+		t.Errorf("the matches and alerts committed in %d transactions, want one", len(xids))
+	}
+	if len(matchCmds) != 1 || len(alertCmds) != 1 {
+		t.Errorf("the %d matches were written by %d statements and the %d alerts by %d, want one each", n, len(matchCmds), n, len(alertCmds))
+	}
+	// Each arrival and each match audited.
+	if got := e.AuditCount() - start; got != 2*n {
+		t.Errorf("%d audit entries, want %d", got, 2*n)
 	}
 	e.MustVerify()
 }

@@ -130,7 +130,7 @@ func (db *DB) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*for
 					}
 				}
 			}
-			if err := tx.insertMatch(ctx, actor, v); err != nil {
+			if err := tx.insertMatch(ctx, actor, v, false); err != nil {
 				return err
 			}
 		}
@@ -178,12 +178,17 @@ func (tx *tx) messageExists(ctx context.Context, id string) error {
 	return nil
 }
 
-// insertMatch writes a match and audits it.
-func (tx *tx) insertMatch(ctx context.Context, actor forewarn.Actor, m *forewarn.Match) error {
-	if _, err := tx.exec(ctx, "INSERT INTO matches ("+matchColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		m.ID, m.MessageID, m.PersonRef, m.Fingerprint, m.SubjectID, m.EarlierMessageID, m.EarlierPersonRef, m.Score, m.Summary,
-		string(m.Explanation), string(m.Status), m.DecidedBy, nullTime(m.DecidedAt), m.Reason, FormatTime(m.CreatedAt)); err != nil {
+// insertMatch writes a match and audits it. grouped, a late transaction's batch writes it
+// with the batch's other grouped matches in one statement (matchesInsert), placed before
+// the first of them: only for a match whose message that batch writes earlier still.
+func (tx *tx) insertMatch(ctx context.Context, actor forewarn.Actor, m *forewarn.Match, grouped bool) error {
+	args := []any{m.ID, m.MessageID, m.PersonRef, m.Fingerprint, m.SubjectID, m.EarlierMessageID, m.EarlierPersonRef, m.Score, m.Summary,
+		string(m.Explanation), string(m.Status), m.DecidedBy, nullTime(m.DecidedAt), m.Reason, FormatTime(m.CreatedAt)}
+	if _, err := tx.exec(ctx, "INSERT INTO matches ("+matchColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...); err != nil {
 		return fmt.Errorf("insert match: %w", err)
+	}
+	if grouped && tx.late() {
+		tx.queued[len(tx.queued)-1].Group = &Group{Key: "matches", Rows: args, Merge: matchesInsert}
 	}
 	detail := fmt.Sprintf("message %s person %s with ", m.MessageID, m.PersonRef)
 	if m.SubjectID != "" {
@@ -192,6 +197,15 @@ func (tx *tx) insertMatch(ctx context.Context, actor forewarn.Actor, m *forewarn
 		detail += "message " + m.EarlierMessageID + " person " + m.EarlierPersonRef
 	}
 	return tx.audit(ctx, actor, "match.create", "match", m.ID, nil, m, detail+fmt.Sprintf(" score %.3f", m.Score))
+}
+
+// matchesInsertNumbered writes the matches of a batch of arrivals, one array per column of
+// matchColumns: one statement, of one shape, rather than one per match.
+var matchesInsertNumbered = Rebind("INSERT INTO matches (" + matchColumns + ") SELECT * FROM unnest(" + arrayParams(matchKinds) + ")")
+
+// matchesInsert is the Group.Merge of match inserts (their arguments).
+func matchesInsert(rows []any) Statement {
+	return Statement{SQL: matchesInsertNumbered, Args: columnArrays(argRows(rows), matchKinds)}
 }
 
 func scanMatch(s scanner) (*forewarn.Match, error) {

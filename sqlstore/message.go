@@ -456,7 +456,9 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 			return err
 		}
 		for _, x := range matches {
-			if err := tx.insertMatch(ctx, actor, x); err != nil {
+			// Grouped only with the arrival's insert, which a batch then writes before
+			// every match: a match names its message (a foreign key).
+			if err := tx.insertMatch(ctx, actor, x, insertGrouped); err != nil {
 				return err
 			}
 		}
@@ -919,16 +921,19 @@ var arrivalDeliveriesInsert = "INSERT INTO deliveries (" + deliveryColumns + ", 
 // dialect with them (PostgreSQL) runs late transactions in batches.
 var arrivalsInsertNumbered, arrivalsAloneInsertNumbered = Rebind(arrivalsInsertSQL), Rebind(arrivalsAloneInsertSQL)
 
-// The kinds of the columns of an arrival's message and delivery rows, for columnArrays:
-// t text, n text or NULL, b boolean, x bytea or NULL, i integer.
+// The kinds of the columns of an arrival's message and delivery rows, and of its matches
+// and alerts, for columnArrays: t text, n text or NULL, b boolean, x bytea or NULL,
+// i integer, f double precision.
 const (
 	messageKinds  = "tttttttttbxttt"
 	deliveryKinds = "tttintnxntntttninnnttni"
+	matchKinds    = "tttttttfttttntt" // matchColumns
+	alertKinds    = "tttttttttt"      // alertInsertColumns
 )
 
 // arrayParams is the placeholders of one array per column of kinds, cast to its type.
 func arrayParams(kinds string) string {
-	types := map[rune]string{'t': "text", 'n': "text", 'b': "boolean", 'x': "bytea", 'i': "integer"}
+	types := map[rune]string{'t': "text", 'n': "text", 'b': "boolean", 'x': "bytea", 'i': "integer", 'f': "float8"}
 	ps := make([]string, 0, len(kinds))
 	for _, k := range kinds {
 		ps = append(ps, "?::"+types[k]+"[]")
@@ -993,6 +998,12 @@ func columnArrays(rows [][]any, kinds string) []any {
 			a := make([]int64, len(rows))
 			for i, r := range rows {
 				a[i] = int64(r[c].(int))
+			}
+			out[c] = a
+		case 'f':
+			a := make([]float64, len(rows))
+			for i, r := range rows {
+				a[i] = r[c].(float64)
 			}
 			out[c] = a
 		}
@@ -2007,6 +2018,27 @@ func (tx *tx) insertAlert(ctx context.Context, a *forewarn.Alert) error {
 	return tx.insertAlertAbout(ctx, a, nil)
 }
 
+// alertInsertColumns are the columns an alert is inserted with (insertAlertAbout).
+const alertInsertColumns = "id, role, kind, message_id, subject_id, agency, username, text, phrase, created_at"
+
+// alertsInsertNumbered writes the alerts of a batch of late transactions, one array per
+// column of alertInsertColumns: one statement, of one shape, rather than one per alert.
+var alertsInsertNumbered = Rebind("INSERT INTO alerts (" + alertInsertColumns + ") SELECT * FROM unnest(" + arrayParams(alertKinds) + ")")
+
+// alertsInsert is the Group.Merge of alert inserts (their arguments).
+func alertsInsert(rows []any) Statement {
+	return Statement{SQL: alertsInsertNumbered, Args: columnArrays(argRows(rows), alertKinds)}
+}
+
+// argRows are the arguments of the statements a Group merges, as columnArrays takes them.
+func argRows(rows []any) [][]any {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = r.([]any)
+	}
+	return out
+}
+
 // insertAlertAbout stores an alert about a message the caller holds (about), so its
 // notification need not read it back.
 func (tx *tx) insertAlertAbout(ctx context.Context, a *forewarn.Alert, about *alertMessage) error {
@@ -2014,9 +2046,14 @@ func (tx *tx) insertAlertAbout(ctx context.Context, a *forewarn.Alert, about *al
 	if err != nil {
 		return err
 	}
-	if _, err := tx.exec(ctx, "INSERT INTO alerts (id, role, kind, message_id, subject_id, agency, username, text, phrase, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, phrase, FormatTime(a.CreatedAt)); err != nil {
+	args := []any{a.ID, string(a.Role), a.Kind, a.MessageID, a.SubjectID, a.Agency, a.Username, a.Text, phrase, FormatTime(a.CreatedAt)}
+	if _, err := tx.exec(ctx, "INSERT INTO alerts ("+alertInsertColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...); err != nil {
 		return fmt.Errorf("insert alert: %w", err)
+	}
+	if tx.late() {
+		// A batch writes its alerts in one statement (alertsInsert): they name nothing
+		// that must be written before them.
+		tx.queued[len(tx.queued)-1].Group = &Group{Key: "alerts", Rows: args, Merge: alertsInsert}
 	}
 	// Notifications are derived here, where every alert is written, so that each
 	// alert is e-mailed and posted in the transaction that raises it.
