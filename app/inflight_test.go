@@ -271,17 +271,18 @@ func TestFlightLimitHalvesOnFailureAndHolds(t *testing.T) {
 	}
 }
 
-// A peer that says it gains from 64 in flight gets 64 from its first answer, and keeps
-// them though more in flight makes each round trip longer: the rule that undoes raises
-// that carry no more per second does not take it below what it said.
+// A peer that says it gains from 128 in flight (a PostgreSQL recipient) gets 128 from its
+// first answer, above what measures raise a limit to, and keeps them though more in
+// flight makes each round trip longer: the rule that undoes raises that carry no more per
+// second does not take it below what it said.
 func TestFlightLimitTakesWhatThePeerSays(t *testing.T) {
 	p := newPeerSim()
-	p.offers = 64
+	p.offers = GroupedTakesInFlight
 	queueing := func(limit int) time.Duration { return time.Duration(limit) * 500 * time.Microsecond }
 	limits := p.answerBy(1000, queueing)
 	for i, l := range limits {
-		if l != maxPeerFlights {
-			t.Fatalf("request %d: limit %d, where the peer said it gains from %d", i, l, maxPeerFlights)
+		if l != GroupedTakesInFlight || l <= maxPeerFlights {
+			t.Fatalf("request %d: limit %d, where the peer said it gains from %d", i, l, GroupedTakesInFlight)
 		}
 	}
 	// Without the peer's word, the same peer is held near the floor (as in
@@ -291,7 +292,7 @@ func TestFlightLimitTakesWhatThePeerSays(t *testing.T) {
 		t.Fatalf("a peer that says nothing went to %d", got)
 	}
 	// What a peer says is taken within the bounds, to a whole step.
-	for offer, want := range map[int]int{1: minPeerFlights, 41: 40, 48: 48, 1000: maxPeerFlights} {
+	for offer, want := range map[int]int{1: minPeerFlights, 41: 40, 48: 48, 100: 96, 1000: maxOfferedFlights} {
 		p := newPeerSim()
 		p.offers = offer
 		if got := last(p.answerBy(200, queueing)); got != want {

@@ -61,7 +61,8 @@ type Messages struct {
 	// DeliveryTimeout bounds one delivery attempt (DefaultDeliveryTimeout when zero).
 	DeliveryTimeout time.Duration
 	// BatchSize is how many envelopes at most go to a peer in one request when the
-	// Transport is a BatchTransport (DefaultBatchSize when zero; 1 sends each alone).
+	// Transport is a BatchTransport (when zero, half the deliveries that may be in flight to
+	// the peer, within 8 to DefaultBatchSize: batchSizeFor; 1 sends each alone).
 	BatchSize int
 	// TakesInFlight is how many deliveries from one peer this node gains from having in
 	// flight at once, said in each answer to a batch (docs/envelope.md, "Batches") so that

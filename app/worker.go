@@ -410,7 +410,8 @@ func (ms *Messages) dispatch(ctx context.Context, parallel int, sweep bool, wg *
 	envs := map[string][]byte{}
 	for _, p := range peers {
 		code := p.Agency.Code
-		size, bound := ms.batchFor(code), ms.flights.bound(code, parallel)
+		bound := ms.flights.bound(code, parallel)
+		size := ms.batchFor(code, bound)
 		reqs := ms.flights.takeRequests(code, requestBound(parallel, bound), bound)
 		reserved[code], sizes[code] = reqs, size
 		slots := ms.flights.reserve(code, bound, min(reqs*size, maxRound))
@@ -683,8 +684,29 @@ func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch [
 	return len(rs) + ms.attemptEach(ctx, alone)
 }
 
-// DefaultBatchSize is how many envelopes at most go to a peer in one request.
-const DefaultBatchSize = 8
+// DefaultBatchSize is the most envelopes that go to a peer in one request, unless
+// Messages.BatchSize says otherwise; minBatchSize the most when few deliveries may be in
+// flight to it. A request carries half the deliveries that may be in flight to its peer,
+// within those bounds (batchSizeFor): two requests, or more at the top, keep the path busy
+// while one is answered, and larger requests cost both nodes less per message: one HTTP
+// exchange, one answer, one transaction recording its receipts, and a recipient's group
+// commit as large as the requests it is given. Measured on a 2-core machine, 4000x, a
+// PostgreSQL recipient (which says it gains from 128 in flight) stored 2,586-2,797 msgs/s
+// at 8 per request and 64 in flight, and 2,963-3,273 at 32 per request and 128 (CPU ms
+// per message of both processes and the server 0.59-0.65 against 0.52-0.55; p99 29-38
+// against 53-69 ms); SQLite, whose limit settles at 24-48, made 0.64-0.72 of its commit
+// limit at 8 per request, 0.62-0.71 at 16 and 0.56-0.73 at 32 (at 32, a limit of 16-32 is
+// one request at a time).
+const (
+	DefaultBatchSize = 32
+	minBatchSize     = 8
+)
+
+// batchSizeFor is how many envelopes go in one request to a peer that may have bound
+// deliveries in flight.
+func batchSizeFor(bound int) int {
+	return min(DefaultBatchSize, max(minBatchSize, bound/2))
+}
 
 // noBatchesFor is how long a peer that refused a batch as a whole (batchesRefused: 404 or
 // 405 from a node older than batches) is sent each delivery alone before a batch is tried
@@ -697,12 +719,13 @@ type batching struct {
 	refusedAt map[string]time.Time
 }
 
-// batchFor returns how many deliveries to agency may go in one request: 1 when the
-// Transport carries no batches or the peer said lately that it takes none.
-func (ms *Messages) batchFor(agency string) int {
+// batchFor returns how many deliveries to agency, which may have bound in flight, may go
+// in one request: BatchSize, else batchSizeFor(bound); 1 when the Transport carries no
+// batches or the peer said lately that it takes none.
+func (ms *Messages) batchFor(agency string, bound int) int {
 	size := ms.BatchSize
 	if size <= 0 {
-		size = DefaultBatchSize
+		size = batchSizeFor(bound)
 	}
 	size = min(size, envelope.MaxBatchItems)
 	if _, ok := ms.Transport.(BatchTransport); !ok || size == 1 {
@@ -1099,7 +1122,7 @@ func (ms *Messages) flyReady(agency string) {
 	list := r.peers[agency]
 	delete(r.peers, agency)
 	r.mu.Unlock()
-	size := ms.batchFor(agency)
+	size := ms.batchFor(agency, ms.flights.bound(agency, 0))
 	for len(list) > 0 {
 		n := 1
 		for n < len(list) && n < size && list[n].ctx == list[0].ctx {
@@ -1250,7 +1273,8 @@ func (ms *Messages) pump(agency string) {
 		return
 	}
 	read := ms.flights.read()
-	size, bound := ms.batchFor(agency), ms.flights.bound(agency, 0)
+	bound := ms.flights.bound(agency, 0)
+	size := ms.batchFor(agency, bound)
 	for len(w.queued[agency]) > 0 {
 		if ms.flights.takeRequests(agency, requestBound(0, bound), 1) == 0 {
 			return

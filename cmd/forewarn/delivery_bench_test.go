@@ -251,7 +251,7 @@ func benchmarkDelivery(b *testing.B, dsn string) {
 }
 
 // deliverByWorker runs the sender's delivery worker as serve does, with as many
-// deliveries in flight to the peer as its adaptive limit allows (16 to 64, app/inflight.go; a recipient on PostgreSQL says it gains from 64)
+// deliveries in flight to the peer as its adaptive limit allows (16 to 64, app/inflight.go; a recipient on PostgreSQL says it gains from 128)
 // and a new one started as soon as one is receipted, until b.N more deliveries are
 // receipted and none is left due. It reports the limit the worker ended at (in-flight).
 func deliverByWorker(b *testing.B, tr *liveNode, before int64) {
