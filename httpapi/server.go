@@ -60,7 +60,7 @@ func NewServer(node *app.Node, logger *slog.Logger) *Server {
 	}
 	s := &Server{Node: node, Logger: logger, registry: prometheus.NewRegistry(), mux: http.NewServeMux(),
 		fedReaders: make(chan struct{}, FederationReaders), fedWorkers: make(chan struct{}, FederationWorkers),
-		fedItems: make(chan struct{}, FederationReaders)}
+		fedItems: make(chan struct{}, FederationItems)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "forewarn_http_requests_total", Help: "HTTP requests served, by route and status code.",
 	}, []string{"route", "code"})
