@@ -506,6 +506,7 @@ func TestGroupedArrivalsWriteMatchesAndAlertsTogetherPostgres(t *testing.T) {
 	db := e.Store.(*sqlstore.DB)
 	peer := forewarn.Actor{Kind: forewarn.ActorPeer, ID: storetest.PeerFR}
 	earlier := e.Receive(storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, e.Clock.Now())).Message
+	subjects := []*forewarn.Subject{e.CreateSubject("Subject One"), e.CreateSubject("Subject Two")}
 	var through int64
 	if err := conn.QueryRowContext(e.Ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&through); err != nil {
 		t.Fatal(err)
@@ -538,9 +539,24 @@ func TestGroupedArrivalsWriteMatchesAndAlertsTogetherPostgres(t *testing.T) {
 			}
 		}()
 	}
-	for deadline := time.Now().Add(10 * time.Second); queued() < n; time.Sleep(time.Millisecond) {
+	// Matches found after their messages were stored, in the same batch: written
+	// together too, apart from the arrivals' (each group goes where its first would).
+	var after []*forewarn.Match
+	for i := range 2 {
+		x := &forewarn.Match{MessageID: earlier.ID, PersonRef: "p1", Fingerprint: fmt.Sprintf("after%d", i), SubjectID: subjects[i].ID,
+			Score: 0.75, Summary: fmt.Sprintf("found after %d", i)}
+		after = append(after, x)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := db.CreateMatches(e.Ctx, forewarn.SystemActor("matcher"), []*forewarn.Match{x}, nil); err != nil {
+				errs <- fmt.Errorf("matches found after: %v", err)
+			}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); queued() < n+2; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d arrivals queued", queued(), n)
+			t.Fatalf("only %d of %d writes queued", queued(), n+2)
 		}
 	}
 	release()
@@ -588,6 +604,17 @@ func TestGroupedArrivalsWriteMatchesAndAlertsTogetherPostgres(t *testing.T) {
 		}
 		xids[xid], alertCmds[cmd] = true, true
 	}
+	afterCmds := map[string]bool{}
+	for i, x := range after {
+		var xid, cmd string
+		if err := conn.QueryRowContext(e.Ctx, "SELECT xmin::text, cmin::text FROM matches WHERE id = $1 AND subject_id = $2", x.ID, x.SubjectID).Scan(&xid, &cmd); err != nil {
+			t.Fatalf("match found after %d: %v", i, err)
+		}
+		xids[xid], afterCmds[cmd] = true, true
+	}
+	if len(afterCmds) != 1 {
+		t.Errorf("the 2 matches found after their messages were stored were written by %d statements, want one", len(afterCmds))
+	}
 	if len(xids) != 1 {
 		t.Errorf("the matches and alerts committed in %d transactions, want one", len(xids))
 	}
@@ -595,8 +622,8 @@ func TestGroupedArrivalsWriteMatchesAndAlertsTogetherPostgres(t *testing.T) {
 		t.Errorf("the %d matches were written by %d statements and the %d alerts by %d, want one each", n, len(matchCmds), n, len(alertCmds))
 	}
 	// Each arrival and each match audited.
-	if got := e.AuditCount() - start; got != 2*n {
-		t.Errorf("%d audit entries, want %d", got, 2*n)
+	if got := e.AuditCount() - start; got != 2*n+len(after) {
+		t.Errorf("%d audit entries, want %d", got, 2*n+len(after))
 	}
 	e.MustVerify()
 }

@@ -130,7 +130,9 @@ func (db *DB) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*for
 					}
 				}
 			}
-			if err := tx.insertMatch(ctx, actor, v, false); err != nil {
+			// The message is stored (checked above, in the pipeline before the insert
+			// when late).
+			if err := tx.insertMatch(ctx, actor, v, matchesOfStored); err != nil {
 				return err
 			}
 		}
@@ -178,17 +180,20 @@ func (tx *tx) messageExists(ctx context.Context, id string) error {
 	return nil
 }
 
-// insertMatch writes a match and audits it. grouped, a late transaction's batch writes it
-// with the batch's other grouped matches in one statement (matchesInsert), placed before
-// the first of them: only for a match whose message that batch writes earlier still.
-func (tx *tx) insertMatch(ctx context.Context, actor forewarn.Actor, m *forewarn.Match, grouped bool) error {
+// insertMatch writes a match and audits it. With a group, a late transaction's batch
+// writes it with the batch's other matches of that group in one statement
+// (matchesInsert), placed where the first of them would go: matchesOfArrivals for a match
+// whose arrival the batch writes earlier still (its grouped insert), matchesOfStored for
+// one whose message is stored already. Apart, neither is placed before the other's
+// messages.
+func (tx *tx) insertMatch(ctx context.Context, actor forewarn.Actor, m *forewarn.Match, group string) error {
 	args := []any{m.ID, m.MessageID, m.PersonRef, m.Fingerprint, m.SubjectID, m.EarlierMessageID, m.EarlierPersonRef, m.Score, m.Summary,
 		string(m.Explanation), string(m.Status), m.DecidedBy, nullTime(m.DecidedAt), m.Reason, FormatTime(m.CreatedAt)}
 	if _, err := tx.exec(ctx, "INSERT INTO matches ("+matchColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args...); err != nil {
 		return fmt.Errorf("insert match: %w", err)
 	}
-	if grouped && tx.late() {
-		tx.queued[len(tx.queued)-1].Group = &Group{Key: "matches", Rows: args, Merge: matchesInsert}
+	if group != "" && tx.late() {
+		tx.queued[len(tx.queued)-1].Group = &Group{Key: group, Rows: args, Merge: matchesInsert}
 	}
 	detail := fmt.Sprintf("message %s person %s with ", m.MessageID, m.PersonRef)
 	if m.SubjectID != "" {
@@ -198,6 +203,12 @@ func (tx *tx) insertMatch(ctx context.Context, actor forewarn.Actor, m *forewarn
 	}
 	return tx.audit(ctx, actor, "match.create", "match", m.ID, nil, m, detail+fmt.Sprintf(" score %.3f", m.Score))
 }
+
+// The groups of match inserts (insertMatch).
+const (
+	matchesOfArrivals = "matches of arrivals"
+	matchesOfStored   = "matches of stored messages"
+)
 
 // matchesInsertNumbered writes the matches of a batch of arrivals, one array per column of
 // matchColumns: one statement, of one shape, rather than one per match.

@@ -458,7 +458,11 @@ func (db *DB) ReceiveMessage(ctx context.Context, actor forewarn.Actor, sm *fore
 		for _, x := range matches {
 			// Grouped only with the arrival's insert, which a batch then writes before
 			// every match: a match names its message (a foreign key).
-			if err := tx.insertMatch(ctx, actor, x, insertGrouped); err != nil {
+			group := ""
+			if insertGrouped {
+				group = matchesOfArrivals
+			}
+			if err := tx.insertMatch(ctx, actor, x, group); err != nil {
 				return err
 			}
 		}
