@@ -47,9 +47,13 @@ type Statement struct {
 	// sent, rather than when it was queued (what other transactions of this process are
 	// doing by then: see matchedGuard).
 	Fresh func() []any
-	// Done, when set, is called once the statement has run, before the results of those
-	// after it are read: a relaxed COMMIT's lets the group start its next batch while
-	// this one waits for the disk.
+	// Done, when set, is called once the statement's result is read, before the results
+	// of those after it: a COMMIT's lets the group start its next batch. PostgreSQL
+	// answers a pipeline at its end, so that is once the wait for the disk that follows
+	// a relaxed COMMIT has ended too. Answered at once (a flush request after the
+	// COMMIT), the next batch started sooner and was smaller, and each message cost both
+	// servers more CPU (0.27 against 0.31 ms of PostgreSQL's per message, measured): where
+	// the CPU is the limit, a batch waiting for the disk gathers the next one.
 	Done func()
 	// Group, when set, lets a batch of late transactions (commitBatch) write this
 	// statement together with those of the batch's other transactions holding the same
@@ -493,7 +497,7 @@ func (db *DB) commitLateGrouped(ctx context.Context, tx *tx, relaxed bool) error
 	}
 	// The next batch may start once this one's COMMIT has run: it links after the head
 	// this one leaves, and its own commit, later in the log, is durable only after this
-	// one's. So a relaxed batch's wait for the disk overlaps the next batch's writes.
+	// one's (on PostgreSQL the COMMIT is answered with the wait for the disk: Statement.Done).
 	handedOver := false
 	handover := func() {
 		if handedOver {
