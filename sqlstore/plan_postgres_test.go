@@ -3,7 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,5 +209,70 @@ func TestListsMergeIndexRangesPostgres(t *testing.T) {
 		if !strings.Contains(all, "Merge Append") || strings.Count(all, "messages_direction_") != 2 || strings.Contains(all, "Seq Scan on messages") {
 			t.Errorf("%s: want a merge of one range of a per-direction index for each direction, planned:\n%s", name, all)
 		}
+	}
+}
+
+// TestMatchedChangesDecidesAsBeforePostgres checks the change log's check of late arrivals
+// as migration 0459 joins it by hash, with as many arrivals told of and being stored as a
+// recipient has in flight: each arrival's own change is found, changes told of or being
+// stored once pass, and it fails for a change neither told nor being stored, for a message
+// changed twice since (being stored or not), and for more changes than the bound.
+func TestMatchedChangesDecidesAsBeforePostgres(t *testing.T) {
+	e, conn := postgresEnv(t, "PostgreSQL query plans", 0)
+	e.Init()
+	ctx := context.Background()
+	var from int64
+	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&from); err != nil {
+		t.Fatal(err)
+	}
+	// 300 arrivals' changes after from: the first 150 told of, the rest being stored.
+	if _, err := conn.ExecContext(ctx, "INSERT INTO changes (kind, object_id) SELECT 'message', 'm-' || g FROM generate_series(1, 300) AS g"); err != nil {
+		t.Fatal(err)
+	}
+	var told []int64
+	var storing []string
+	for i := int64(1); i <= 300; i++ {
+		if i <= 150 {
+			told = append(told, from+i)
+		} else {
+			storing = append(storing, fmt.Sprintf("m-%d", i))
+		}
+	}
+	check := func(told []int64, storing, ids []string, bound int) ([]int64, error) {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		rows, err := tx.QueryContext(ctx, "SELECT * FROM forewarn_matched_changes($1, $2, $3, $4, $5)", from, told, storing, ids, bound)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var seqs []int64
+		for rows.Next() {
+			var s int64
+			if err := rows.Scan(&s); err != nil {
+				return nil, err
+			}
+			seqs = append(seqs, s)
+		}
+		return seqs, rows.Err()
+	}
+	ids := []string{"m-300", "m-151", "m-299"}
+	if got, err := check(told, storing, ids, 512); err != nil || !slices.Equal(got, []int64{from + 300, from + 151, from + 299}) {
+		t.Fatalf("every change told of or being stored: %v, %v; want the arrivals' own Seqs in their order", got, err)
+	}
+	if _, err := check(told[1:], storing, ids, 512); err == nil {
+		t.Error("a change neither told of nor being stored passed")
+	}
+	if _, err := check(told, storing, ids, 256); err == nil {
+		t.Error("300 changes passed a bound of 256")
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO changes (kind, object_id) VALUES ('message', 'm-200')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := check(told, storing, ids, 512); err == nil {
+		t.Error("a message being stored and changed twice since passed")
 	}
 }
