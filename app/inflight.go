@@ -75,9 +75,8 @@ const (
 // and stored 1,831-1,959: each step up gained about 5%, within one measure's noise, so the
 // rule that keeps only raises that pay stepped back down. With 32 envelopes per request
 // (batchSizeFor), 128 stored 3,110-3,432 msgs/s (p99 48-55 ms) where 64 stored
-// 2,782-2,821 (p99 31-32 ms), and 192 no more (p99 70-97 ms): the recipient's group
-// commits are larger, and each message costs both servers less CPU (0.48 against 0.51 ms
-// for both processes and PostgreSQL).
+// 2,782-2,821 (p99 31-32 ms), at about the same CPU per message (0.49-0.52 against
+// 0.51-0.53 ms, both processes and PostgreSQL), and 192 no more (p99 70-97 ms).
 const GroupedTakesInFlight = maxOfferedFlights
 
 // flightLimit is one peer's adaptive bound on deliveries in flight. A measure averages

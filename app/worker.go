@@ -693,7 +693,7 @@ func (ms *Messages) attemptBatch(ctx context.Context, bt BatchTransport, batch [
 // commit as large as the requests it is given. Measured on a 2-core machine, 4000x, a
 // PostgreSQL recipient (which says it gains from 128 in flight) stored 2,586-2,797 msgs/s
 // at 8 per request and 64 in flight, and 2,963-3,273 at 32 per request and 128 (CPU ms
-// per message of both processes and the server 0.59-0.65 against 0.52-0.55; p99 29-38
+// per message of both processes and the server 0.59-0.66 against 0.51-0.55; p99 29-38
 // against 53-69 ms); SQLite, whose limit settles at 24-48, made 0.64-0.72 of its commit
 // limit at 8 per request, 0.62-0.71 at 16 and 0.56-0.73 at 32 (at 32, a limit of 16-32 is
 // one request at a time).

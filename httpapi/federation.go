@@ -28,7 +28,7 @@ import (
 // the envelopes being stored hold at once (goroutines, a connection each for their
 // reads); their bytes are the bodies'. On a 2-core machine, 4000x, a PostgreSQL recipient
 // of 128 in flight stored 3,243-3,589 msgs/s at 128 (both processes and the server
-// 0.45-0.47 CPU ms/msg, p99 40-49 ms) against 2,960-3,402 at 32 (0.50-0.58, p99 49-58 ms).
+// 0.44-0.47 CPU ms/msg, p99 40-49 ms) against 2,960-3,402 at 32 (0.49-0.58, p99 49-58 ms).
 var (
 	FederationReaders = 32
 	FederationItems   = 128
