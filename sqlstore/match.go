@@ -210,8 +210,8 @@ const (
 	matchesOfStored   = "matches of stored messages"
 )
 
-// matchesInsertNumbered writes the matches of a batch of arrivals, one array per column of
-// matchColumns: one statement, of one shape, rather than one per match.
+// matchesInsertNumbered writes the matches of one group of a batch (insertMatch), one array
+// per column of matchColumns: one statement, of one shape, rather than one per match.
 var matchesInsertNumbered = Rebind("INSERT INTO matches (" + matchColumns + ") SELECT * FROM unnest(" + arrayParams(matchKinds) + ")")
 
 // matchesInsert is the Group.Merge of match inserts (their arguments).
