@@ -210,6 +210,7 @@ func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
 	if _, err := ms.Receive(ctx, data, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
+	ms.WaitLate() // the late match runs once the warning is answered
 	if subject.ID == "" {
 		t.Fatal("the subject was not written while the message arrived")
 	}
@@ -226,6 +227,88 @@ func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
 	}
 	if len(alerts) != 1 || alerts[0].SubjectID != subject.ID || alerts[0].MessageID != m.ID {
 		t.Fatalf("liaison alerts = %+v, want one about the warning and the subject", alerts)
+	}
+}
+
+// storeHoldingLateMatches holds each CreateMatches until release is closed, saying on
+// entered that one is waiting.
+type storeHoldingLateMatches struct {
+	storeWithMeanwhile
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s storeHoldingLateMatches) CreateMatches(ctx context.Context, actor forewarn.Actor, ms []*forewarn.Match, alerts []*forewarn.Alert) error {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.Store.CreateMatches(ctx, actor, ms, alerts)
+}
+
+// TestLateMatchAfterTheAnswer: an arrival is answered (its receipt given) once it is
+// stored, without waiting for its late match to be written, which only concerns this node;
+// the late match is written all the same, and WaitLate, as a stopping node calls it,
+// returns only once it is.
+func TestLateMatchAfterTheAnswer(t *testing.T) {
+	ctx := context.Background()
+	clock, signer, open := sqliteFile(t)
+	db := open()
+	n := app.New(db, clock, signer, nil)
+	peerKey := storetest.NewSigner()
+	initWithPeer(t, n, peerKey)
+	other := open()
+	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
+	held := storeHoldingLateMatches{storeWithMeanwhile: storeWithMeanwhile{Store: db, meanwhile: func() {
+		if subject.ID == "" {
+			if err := other.CreateSubject(ctx, analyst, subject); err != nil {
+				t.Error(err)
+			}
+		}
+	}}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	n.Store = held
+	ms := app.NewMessages(n, nil)
+	m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
+	data, err := envelope.Seal(m, peerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := make(chan error, 1)
+	go func() {
+		_, err := ms.Receive(ctx, data, "127.0.0.1")
+		received <- err
+	}()
+	<-held.entered
+	// A guard against a receipt that waits for the late match, which never comes here
+	// until released: not a measure of time.
+	select {
+	case err := <-received:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		close(held.release)
+		t.Fatal("the warning was not answered while its late match was being written")
+	}
+	waited := make(chan struct{})
+	go func() { ms.WaitLate(); close(waited) }()
+	matches, _, err := db.Matches(ctx, forewarn.MatchFilter{SubjectID: subject.ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-waited:
+		t.Error("WaitLate returned while a late match was still being written")
+	default:
+	}
+	if len(matches) != 0 {
+		t.Errorf("matches before the late match is written = %+v, want none", matches)
+	}
+	close(held.release)
+	<-waited
+	if matches, _, err = db.Matches(ctx, forewarn.MatchFilter{SubjectID: subject.ID, Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if len(matches) != 1 || matches[0].MessageID != m.ID {
+		t.Fatalf("matches of the subject written meanwhile, once WaitLate returned = %+v, want one, with the warning %s", matches, m.ID)
 	}
 }
 
@@ -266,6 +349,8 @@ func TestArrivalMatchesMessageStoredMeanwhile(t *testing.T) {
 	if _, err := ms.Receive(ctx, firstData, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
+	ms.WaitLate()
+	other.WaitLate()
 	if !stored {
 		t.Fatal("the second warning was not received while the first was stored")
 	}
@@ -404,6 +489,7 @@ func testLateMatchWindow(t *testing.T, forget bool) {
 	if _, err := ms.Receive(ctx, data, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
+	ms.WaitLate()
 	if twice == nil || later == nil {
 		t.Fatal("the meanwhile writes did not happen around the arrival")
 	}

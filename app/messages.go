@@ -100,6 +100,7 @@ type Messages struct {
 	holdings         privateHoldings
 	peerSets         privatePeerSets
 	privateSyncing   privateSyncing
+	late             lateMatching
 	lastHousekeeping time.Time
 }
 
@@ -623,20 +624,16 @@ func (ms *Messages) accept(ctx context.Context, self string, now time.Time, m *f
 	if !dup {
 		ms.Stats.Received.Add(1)
 		ms.Stats.Matches.Add(int64(len(sm.Matches)))
-		alerts := len(sm.Alerts)
-		if ms.Matcher != nil {
-			if err := ms.matchLate(ctx, sm, before, pqs); err != nil {
-				ms.Logger.Warn("could not match the subjects and messages written while a message arrived", "id", m.ID, "err", err)
-			}
-		}
 		// Woken only when there is something to send: each round claims in a transaction
-		// of its own, and most arrivals (routine, about nobody held) queue nothing. Alerts
-		// raised by the late match may have queued some.
-		if sm.Notified || len(sm.Alerts) > alerts {
+		// of its own, and most arrivals (routine, about nobody held) queue nothing.
+		if sm.Notified {
 			ms.Notifier.Poke()
 		}
 		if ms.Logger.Enabled(ctx, slog.LevelInfo) {
 			ms.Logger.Info("message received", "id", m.ID, "kind", m.Kind, "from", m.From, "matches", len(sm.Matches), "holds_person", sm.HoldsPerson)
+		}
+		if ms.Matcher != nil {
+			ms.afterAnswer(func() { ms.matchLateArrival(context.WithoutCancel(ctx), sm, before, pqs) })
 		}
 		if m.ConsentAnswer != nil {
 			// Acted on now; the tick catches up if this fails.

@@ -286,6 +286,9 @@ func (rt *liveNode) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := rt.srv.Close(ctx)
+	// Arrivals answered are still being matched late: their matches and alerts are
+	// written before the final checkpoint seals the chain.
+	rt.msgs.WaitLate()
 	// Refusals still being counted are audited before the final checkpoint seals them.
 	rt.node.Refusals.Flush(ctx)
 	if _, cerr := rt.node.Store.CheckpointAudit(ctx); cerr != nil {
