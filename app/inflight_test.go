@@ -548,3 +548,57 @@ func TestReservedFlightEndedSinceTheRoundBeganIsNotSentAgain(t *testing.T) {
 		t.Fatal("a delivery never in flight did not start on its reserved slot")
 	}
 }
+
+// storeWritingReceipts holds each Delivered until release is closed, saying on entered
+// that one is being written.
+type storeWritingReceipts struct {
+	forewarn.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s storeWritingReceipts) Delivered(ctx context.Context, receipts ...forewarn.DeliveryReceipt) error {
+	s.entered <- struct{}{}
+	<-s.release
+	return nil
+}
+
+// TestPlaceGivenBackWhileReceiptIsWritten: a delivery answered gives back its place among
+// its peer's in flight once its receipt is being written, so the next delivery to that
+// peer goes during the commit; the delivery itself stays in flight, not started again,
+// until its receipt is written.
+func TestPlaceGivenBackWhileReceiptIsWritten(t *testing.T) {
+	store := storeWritingReceipts{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	ms := &Messages{Node: &Node{Store: store}}
+	f := &ms.flights
+	first := &forewarn.Delivery{MessageID: "m0", Agency: "FR"}
+	next := &forewarn.Delivery{MessageID: "m1", Agency: "FR"}
+	if !f.start(first, 1, f.read()) {
+		t.Fatal("the first delivery did not start")
+	}
+	if f.start(next, 1, f.read()) {
+		t.Fatal("a second delivery started past a bound of 1")
+	}
+	gen := f.receiving()
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		ms.record(context.Background(), []forewarn.DeliveryReceipt{{MessageID: first.MessageID, Agency: "FR"}}, []*forewarn.Delivery{first}, []uint64{gen})
+	}()
+	<-store.entered
+	if !f.start(next, 1, f.read()) {
+		t.Error("the next delivery did not start while the first one's receipt was being written")
+	}
+	if f.start(first, 2, f.read()) {
+		t.Error("a delivery whose receipt is being written was started again")
+	}
+	read := f.read() // a round lists due deliveries while the receipt is written
+	close(store.release)
+	<-recorded
+	if got := ms.Stats.Delivered.Load(); got != 1 {
+		t.Errorf("delivered %d, want 1", got)
+	}
+	if f.start(first, 2, read) {
+		t.Error("a delivery recorded after a list of due deliveries was read started again from it")
+	}
+}

@@ -307,12 +307,25 @@ func (f *flights) endRequests(agency string, n int) {
 
 func (f *flights) done(d *forewarn.Delivery) {
 	f.mu.Lock()
+	f.perPeer[d.Agency]--
+	f.endLocked(d)
+	f.mu.Unlock()
+}
+
+// recorded ends the flight of d, whose place among its peer's in flight was given back
+// when the write of its receipt began (record): its outcome is now written, and a round
+// that lists due deliveries from now on sees it.
+func (f *flights) recorded(d *forewarn.Delivery) {
+	f.mu.Lock()
+	f.endLocked(d)
+	f.mu.Unlock()
+}
+
+func (f *flights) endLocked(d *forewarn.Delivery) {
 	key := keyOf(d)
 	delete(f.running, key)
-	f.perPeer[d.Agency]--
 	f.ended++
 	f.endedAt[key] = f.ended
-	f.mu.Unlock()
 }
 
 // forgetEnded drops the flights that ended before read: lists read from now on already
@@ -781,6 +794,12 @@ const MaxBatchBytes = 256 << 10
 
 // record stores receipts now, together with any others that arrive meanwhile, and ends
 // each one's flight once it is recorded. gens are the receipts' generations (receiving).
+// A delivery gives back its place among its peer's in flight once its receipt is being
+// written, not once it is written: the next deliveries go during that commit rather than
+// each wait for it (BenchmarkDeliveryPostgres: median 3,502 against 3,308 msgs/s, 22 and
+// 18 runs alternating; given back as each receipt came in, rather than when the recorder
+// takes it, 3,087-3,550, no better than not at all in 5 runs). The receipts being written
+// are then at most those answered during one commit.
 func (ms *Messages) record(ctx context.Context, rs []forewarn.DeliveryReceipt, ds []*forewarn.Delivery, gens []uint64) {
 	f := &ms.flights
 	f.mu.Lock()
@@ -803,7 +822,11 @@ func (ms *Messages) record(ctx context.Context, rs []forewarn.DeliveryReceipt, d
 		}
 		batch, flown := f.pending, f.pendingFlights
 		f.pending, f.pendingFlights = nil, nil
+		for _, d := range flown {
+			f.perPeer[d.Agency]--
+		}
 		f.mu.Unlock()
+		ms.pumpEach(flown)
 		if err := ms.Store.Delivered(ctx, batch...); err != nil {
 			// Not recorded: the deliveries stay due, are sent again, and the peer answers
 			// with the same receipts.
@@ -812,10 +835,7 @@ func (ms *Messages) record(ctx context.Context, rs []forewarn.DeliveryReceipt, d
 			ms.Stats.Delivered.Add(int64(len(batch)))
 		}
 		for _, d := range flown {
-			f.done(d)
-		}
-		for _, d := range flown {
-			ms.pump(d.Agency)
+			f.recorded(d)
 		}
 		f.mu.Lock()
 	}
@@ -823,6 +843,15 @@ func (ms *Messages) record(ctx context.Context, rs []forewarn.DeliveryReceipt, d
 	f.mu.Unlock()
 	if ms.worker.behind.Load() {
 		ms.Poke() // more may be due behind what was just delivered
+	}
+}
+
+// pumpEach starts what is due next to the peers of ds, once each.
+func (ms *Messages) pumpEach(ds []*forewarn.Delivery) {
+	for i, d := range ds {
+		if !slices.ContainsFunc(ds[:i], func(e *forewarn.Delivery) bool { return e.Agency == d.Agency }) {
+			ms.pump(d.Agency)
+		}
 	}
 }
 
