@@ -217,12 +217,12 @@ func (l *lateMatching) get() chan struct{} {
 	return l.slots
 }
 
-// afterAnswer runs fn, an arrival's late match, once its answer is on its way: the
-// receipt says the message is durably stored, which it is; what the late match writes
-// concerns this node alone, and waiting for it held each delivery in flight for another
-// commit (a delivery holds one of the peer's in-flight places until it is answered:
-// BenchmarkDeliveryPostgres, about 8% more messages per second). With every slot taken,
-// fn runs now, before the answer. WaitLate waits for those running.
+// afterAnswer runs fn, an arrival's late match, without the arrival's answer waiting for
+// it: the receipt says the message is durably stored, which it is; what the late match
+// writes concerns this node alone, and waiting for it held each delivery in flight for
+// another commit (a delivery holds one of the peer's in-flight places until it is
+// answered: BenchmarkDeliveryPostgres, about 8% more messages per second). With every
+// slot taken, fn runs now, before the answer. WaitLate waits for those running.
 func (ms *Messages) afterAnswer(fn func()) {
 	slots := ms.late.get()
 	select {

@@ -180,33 +180,43 @@ func (s storeWithMeanwhile) ReceiveMessage(ctx context.Context, actor forewarn.A
 	return out, dup, err
 }
 
-// TestArrivalMatchesSubjectWrittenMeanwhile: a subject committed by another process after
-// an arriving warning was matched, but before it was stored, is matched with it all the
-// same. Neither side would see the pair otherwise: the warning was matched before the
-// subject existed, and the subject's writer looked back at messages stored before it.
-func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
-	ctx := context.Background()
+// subjectWrittenMeanwhile returns a node with a peer, its store wrapped to write subject
+// from another process just before the first arrival is stored (the node's Store is
+// left unwrapped, for the caller to set), and a warning from the peer sealed.
+func subjectWrittenMeanwhile(t *testing.T, subject *forewarn.Subject) (*app.Node, *sqlstore.DB, storeWithMeanwhile, *forewarn.Message, []byte) {
+	t.Helper()
 	clock, signer, open := sqliteFile(t)
 	db := open()
 	n := app.New(db, clock, signer, nil)
 	peerKey := storetest.NewSigner()
 	initWithPeer(t, n, peerKey)
 	other := open()
-	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
-	subject.Watch = forewarn.WatchListed
-	n.Store = storeWithMeanwhile{Store: db, meanwhile: func() {
+	wrapped := storeWithMeanwhile{Store: db, meanwhile: func() {
 		if subject.ID == "" {
-			if err := other.CreateSubject(ctx, analyst, subject); err != nil {
+			if err := other.CreateSubject(context.Background(), analyst, subject); err != nil {
 				t.Error(err)
 			}
 		}
 	}}
-	ms := app.NewMessages(n, nil)
 	m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
 	data, err := envelope.Seal(m, peerKey)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n, db, wrapped, m, data
+}
+
+// TestArrivalMatchesSubjectWrittenMeanwhile: a subject committed by another process after
+// an arriving warning was matched, but before it was stored, is matched with it all the
+// same. Neither side would see the pair otherwise: the warning was matched before the
+// subject existed, and the subject's writer looked back at messages stored before it.
+func TestArrivalMatchesSubjectWrittenMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
+	subject.Watch = forewarn.WatchListed
+	n, db, wrapped, m, data := subjectWrittenMeanwhile(t, subject)
+	n.Store = wrapped
+	ms := app.NewMessages(n, nil)
 	if _, err := ms.Receive(ctx, data, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
@@ -250,27 +260,11 @@ func (s storeHoldingLateMatches) CreateMatches(ctx context.Context, actor forewa
 // returns only once it is.
 func TestLateMatchAfterTheAnswer(t *testing.T) {
 	ctx := context.Background()
-	clock, signer, open := sqliteFile(t)
-	db := open()
-	n := app.New(db, clock, signer, nil)
-	peerKey := storetest.NewSigner()
-	initWithPeer(t, n, peerKey)
-	other := open()
 	subject := storetest.NewSubject("Ismaël Omar Mostefaï")
-	held := storeHoldingLateMatches{storeWithMeanwhile: storeWithMeanwhile{Store: db, meanwhile: func() {
-		if subject.ID == "" {
-			if err := other.CreateSubject(ctx, analyst, subject); err != nil {
-				t.Error(err)
-			}
-		}
-	}}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	n, db, wrapped, m, data := subjectWrittenMeanwhile(t, subject)
+	held := storeHoldingLateMatches{storeWithMeanwhile: wrapped, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	n.Store = held
 	ms := app.NewMessages(n, nil)
-	m := storetest.NewNotification(storetest.PeerFR, []string{storetest.Agency.Code}, clock.Now())
-	data, err := envelope.Seal(m, peerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	received := make(chan error, 1)
 	go func() {
 		_, err := ms.Receive(ctx, data, "127.0.0.1")
